@@ -1,0 +1,426 @@
+"""The conversation engine: pure, with no I/O, no clock and no randomness.
+
+One call is one *sprint*: ``(flow, session state, one input, now)`` in, events and the
+new session state out. The service around it persists, sends and schedules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from flows.events import (
+    Event,
+    LanguageChanged,
+    OptedIn,
+    OptedOut,
+    RaiseFlag,
+    RecordAnswer,
+    ScheduleTask,
+    SendMessage,
+    SessionEnded,
+    SetField,
+    WaitForInput,
+)
+from flows.model import Flow, StepBase, Study, Text, resolve_text
+from flows.steps.base import Answer, InputStep, Prompt, Reply, StepContext, Unclear
+from flows.steps.consent import ConsentStep
+from flows.steps.end import EndStep
+from flows.templating import Namespace, TemplateFailure, evaluate, render, render_leniently
+from flows.words import Words
+
+MAX_STEPS_PER_SPRINT = 200
+DEFAULT_SNOOZE = timedelta(hours=2)
+
+Status = Literal["waiting", "snoozed", "stopped", "ended"]
+
+
+class SessionState(BaseModel):
+    """Everything the engine needs to carry on a conversation; serialisable as JSON."""
+
+    flow: str
+    version: str = ""
+    step: str | None = None
+    status: Status = "waiting"
+    tries: int = 0
+    history: list[str] = Field(default_factory=list)
+    values: dict[str, Any] = Field(default_factory=dict)
+    displays: dict[str, str] = Field(default_factory=dict)
+    fields: dict[str, Any] = Field(default_factory=dict)
+    language: str = "en"
+    outcome: str | None = None
+
+
+# ----------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class TextInput:
+    """Something the participant typed, tapped or said."""
+
+    text: str
+    button: str | None = None
+    source: str = "text"
+    """text, button or voice."""
+    confidence: float | None = None
+
+
+@dataclass(frozen=True)
+class Timeout:
+    step_id: str
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Carry on after a snooze or as a reminder: ask the current question again."""
+
+    reason: str = "reminder"
+
+
+Input = TextInput | Timeout | Resume
+
+
+@dataclass
+class Sprint:
+    events: list[Event]
+    state: SessionState
+
+    def messages(self) -> list[SendMessage]:
+        return [e for e in self.events if isinstance(e, SendMessage)]
+
+
+@dataclass
+class _Turn:
+    """The working state of one sprint."""
+
+    state: SessionState
+    now: datetime
+    events: list[Event] = field(default_factory=list)
+
+    def emit(self, event: Event) -> None:
+        self.events.append(event)
+
+
+class Engine:
+    """Runs one flow. Holds only the flow, the study and its words: no I/O."""
+
+    def __init__(self, flow: Flow, study: Study | None = None, version: str = "") -> None:
+        self.flow = flow
+        self.study = study
+        self.version = version
+        self.words = Words(study)
+        self.default_language = study.default_language if study else (flow.languages or ["en"])[0]
+
+    # ------------------------------------------------------------------ public API
+
+    def start(
+        self,
+        now: datetime,
+        language: str | None = None,
+        fields: dict[str, Any] | None = None,
+        at_step: str | None = None,
+    ) -> Sprint:
+        state = SessionState(
+            flow=self.flow.flow,
+            version=self.version,
+            language=language or self.default_language,
+            fields=dict(fields or {}),
+        )
+        turn = _Turn(state, now)
+        self._enter(turn, at_step or self.flow.steps[0].id)
+        return Sprint(turn.events, state)
+
+    def handle(self, state: SessionState, given: Input, now: datetime) -> Sprint:
+        turn = _Turn(state.model_copy(deep=True), now)
+        if isinstance(given, TextInput):
+            self._on_text(turn, given)
+        elif isinstance(given, Timeout):
+            self._on_timeout(turn, given)
+        else:
+            self._on_resume(turn)
+        return Sprint(turn.events, turn.state)
+
+    # ------------------------------------------------------------------ inputs
+
+    def _on_text(self, turn: _Turn, given: TextInput) -> None:
+        state = turn.state
+        if given.button is None and given.source != "voice" and self._global_word(turn, given.text):
+            return
+        if state.status in ("stopped", "ended"):
+            if state.status == "ended":
+                self._say(turn, self._text(turn, "ended"), kind="info")
+            return
+        if state.status == "snoozed":
+            state.status = "waiting"
+        step = self._current(state)
+        if step is None:
+            return
+        if not isinstance(step, InputStep):
+            self._advance(turn, step)
+            return
+        if step.skip and self.words.is_skip(given.text) and given.button is None:
+            turn.emit(RecordAnswer(step.id, given.text, None, "", given.source, skipped=True))
+            self._say(turn, self._text(turn, "skipped"), step.id, kind="info")
+            self._advance(turn, step)
+            return
+        reply = Reply(given.text, given.button, given.source, given.confidence)
+        outcome = step.interpret(reply, self._context(state, step))
+        if isinstance(outcome, Answer):
+            self._accept(turn, step, reply, outcome)
+        else:
+            self._unclear(turn, step, outcome)
+
+    def _on_timeout(self, turn: _Turn, given: Timeout) -> None:
+        state = turn.state
+        if state.status != "waiting" or state.step != given.step_id:
+            return
+        step = self.flow.step(given.step_id)
+        turn.emit(RecordAnswer(step.id, "", None, "", "timeout", skipped=True))
+        if step.on_timeout:
+            self._enter(turn, step.on_timeout)
+        else:
+            self._advance(turn, step)
+
+    def _on_resume(self, turn: _Turn) -> None:
+        state = turn.state
+        if state.status not in ("waiting", "snoozed"):
+            return
+        state.status = "waiting"
+        step = self._current(state)
+        if step is not None:
+            self._prompt(turn, step, kind="reminder")
+
+    # ------------------------------------------------------------------ global words
+
+    def _global_word(self, turn: _Turn, text: str) -> bool:
+        state = turn.state
+        command = self.words.command(text)
+        if command == "stop":
+            if state.status != "stopped":
+                state.fields["_status_before_stop"] = state.status
+                state.status = "stopped"
+                turn.emit(OptedOut())
+                self._say(turn, self._text(turn, "stopped"), kind="stopped")
+            return True
+        if state.status == "stopped":
+            if command == "start":
+                state.status = state.fields.pop("_status_before_stop", "waiting")
+                turn.emit(OptedIn())
+                self._say(turn, self._text(turn, "restarted"), kind="info")
+                self._reprompt(turn)
+            return True
+        if command == "start":
+            self._reprompt(turn)
+            return True
+        if command == "help":
+            self._say(turn, self._text(turn, "help"), kind="help")
+            self._reprompt(turn)
+            return True
+        if command == "later" and state.status == "waiting":
+            state.status = "snoozed"
+            turn.emit(ScheduleTask("snooze", turn.now + DEFAULT_SNOOZE, {"step": state.step}))
+            self._say(turn, self._text(turn, "later"), kind="info")
+            return True
+        if command == "back" and state.status == "waiting":
+            self._back(turn)
+            return True
+        switch = self.words.language_switch(text)
+        if switch is None:
+            return False
+        if isinstance(switch, str):
+            state.language = switch
+            turn.emit(LanguageChanged(switch))
+            self._say(turn, self._text(turn, "language_changed"), kind="info")
+            self._reprompt(turn)
+        else:
+            self._say(turn, self._text(turn, "language_unknown").format(choices=self.words.language_choices()), kind="help")
+        return True
+
+    def _back(self, turn: _Turn) -> None:
+        state = turn.state
+        earlier = state.history[:-1] if state.history and state.history[-1] == state.step else state.history
+        inputs = [i for i, s in enumerate(earlier) if isinstance(self._step_or_none(s), InputStep)]
+        if not inputs:
+            self._say(turn, self._text(turn, "back_at_start"), kind="info")
+            self._reprompt(turn)
+            return
+        previous = earlier[inputs[-1]]
+        state.history = earlier[: inputs[-1] + 1]
+        state.tries = 0
+        self._prompt(turn, self.flow.step(previous))
+
+    def _reprompt(self, turn: _Turn) -> None:
+        step = self._current(turn.state)
+        if step is not None and turn.state.status == "waiting":
+            self._prompt(turn, step)
+
+    # ------------------------------------------------------------------ answers
+
+    def _accept(self, turn: _Turn, step: InputStep, reply: Reply, answer: Answer) -> None:
+        state = turn.state
+        state.values[step.id] = answer.value
+        state.displays[step.id] = answer.display
+        state.tries = 0
+        turn.emit(RecordAnswer(step.id, reply.text or (reply.button or ""), answer.value, answer.display, reply.source))
+        if step.save_to:
+            name = step.save_to.removeprefix("participant.")
+            state.fields[name] = answer.value
+            turn.emit(SetField(name, answer.value))
+        if isinstance(step, ConsentStep) and answer.value == "no" and not step.next_rules():
+            self._say(turn, self._render(turn, step.declined, step) or self._text(turn, "declined"), step.id, kind="end")
+            self._end(turn, "declined")
+            return
+        self._advance(turn, step, answer.value)
+
+    def _unclear(self, turn: _Turn, step: InputStep, unclear: Unclear) -> None:
+        state = turn.state
+        state.tries += 1
+        if state.tries < step.max_tries:
+            text = self._render(turn, step.retry, step) if step.retry is not None else ""
+            text = f"{text} {unclear.hint}".strip() if text != unclear.hint else text
+            self._say(turn, text, step.id, kind="retry")
+            return
+        state.tries = 0
+        turn.emit(RecordAnswer(step.id, "", None, "", "text", skipped=True))
+        if step.on_max_tries == "flag":
+            turn.emit(RaiseFlag("max_tries", f"no clear answer to '{step.id}' after {step.max_tries} tries", step.id))
+            self._say(turn, self._text(turn, "flagged"), step.id, kind="info")
+        elif step.on_max_tries == "end":
+            self._say(turn, self._text(turn, "too_many_tries"), step.id, kind="info")
+            self._end(turn, "max_tries")
+            return
+        else:
+            self._say(turn, self._text(turn, "too_many_tries"), step.id, kind="info")
+        self._advance(turn, step)
+
+    # ------------------------------------------------------------------ moving on
+
+    def _advance(self, turn: _Turn, step: StepBase, answer: Any = None) -> None:
+        target = self._next_target(turn, step, answer)
+        if target is None:
+            self._end(turn, "completed")
+        else:
+            self._enter(turn, target)
+
+    def _next_target(self, turn: _Turn, step: StepBase, answer: Any) -> str | None:
+        context = self._template_context(turn.state, answer)
+        for rule in step.next_rules():
+            if rule.when is None:
+                return rule.goto
+            try:
+                if evaluate(rule.when, context):
+                    return rule.goto
+            except TemplateFailure as failure:
+                turn.emit(RaiseFlag("template_error", f"condition '{rule.when}' on step '{step.id}': {failure}", step.id))
+        index = self.flow.index(step.id) + 1
+        return self.flow.steps[index].id if index < len(self.flow.steps) else None
+
+    def _enter(self, turn: _Turn, step_id: str) -> None:
+        state = turn.state
+        for _ in range(MAX_STEPS_PER_SPRINT):
+            step = self.flow.step(step_id)
+            state.step = step.id
+            state.tries = 0
+            state.history.append(step.id)
+            if isinstance(step, InputStep):
+                state.status = "waiting"
+                self._prompt(turn, step)
+                return
+            if step.text is not None:
+                self._say(turn, self._render(turn, step.text, step), step.id, kind="end" if isinstance(step, EndStep) else "info")
+            if isinstance(step, EndStep):
+                self._end(turn, step.outcome)
+                return
+            target = self._next_target(turn, step, None)
+            if target is None:
+                self._end(turn, "completed")
+                return
+            step_id = target
+        turn.emit(RaiseFlag("loop", f"more than {MAX_STEPS_PER_SPRINT} steps without a question; ended", step_id))
+        self._end(turn, "loop")
+
+    def _prompt(self, turn: _Turn, step: StepBase, kind: str = "prompt") -> None:
+        state = turn.state
+        state.step = step.id
+        state.status = "waiting"
+        assert isinstance(step, InputStep)
+        flags: list[RaiseFlag] = []
+        ctx = self._context(state, step, flags)
+        prompt: Prompt = step.prompt(ctx)
+        text = prompt.text
+        if step.skip:
+            hint = self._render(turn, step.skip, step) if isinstance(step.skip, str | dict) else self._text(turn, "skip_hint")
+            text = f"{text}\n{hint}"
+        turn.events.extend(flags)
+        turn.emit(SendMessage(text, step.id, prompt.buttons, prompt.multiple, kind))
+        turn.emit(WaitForInput(step.id, step.timeout))
+        if step.timeout is not None:
+            turn.emit(ScheduleTask("timeout", turn.now + step.timeout, {"step": step.id}))
+
+    def _end(self, turn: _Turn, outcome: str) -> None:
+        turn.state.status = "ended"
+        turn.state.outcome = outcome
+        turn.emit(SessionEnded(outcome))
+
+    def _say(self, turn: _Turn, text: str, step_id: str | None = None, kind: str = "info") -> None:
+        if text:
+            turn.emit(SendMessage(text, step_id or turn.state.step, (), False, kind))
+
+    # ------------------------------------------------------------------ texts
+
+    def _current(self, state: SessionState) -> StepBase | None:
+        return self._step_or_none(state.step) if state.step else None
+
+    def _step_or_none(self, step_id: str) -> StepBase | None:
+        try:
+            return self.flow.step(step_id)
+        except KeyError:
+            return None
+
+    def _text(self, turn: _Turn, key: str) -> str:
+        return self.words.text(key, turn.state.language)
+
+    def _template_context(self, state: SessionState, answer: Any = None) -> dict[str, Any]:
+        participant = Namespace(state.fields)
+        participant.setdefault("language", state.language)
+        study = Namespace(id=self.study.study, title=resolve_text(self.study.title, state.language)) if self.study else Namespace()
+        return {
+            "participant": participant,
+            "answers": Namespace(state.displays),
+            "values": Namespace(state.values),
+            "answer": answer,
+            "study": study,
+        }
+
+    def _context(self, state: SessionState, step: StepBase, flags: list[RaiseFlag] | None = None) -> StepContext:
+        sink: list[RaiseFlag] = flags if flags is not None else []
+
+        def render_text(text: Text | None) -> str:
+            return self._render_with(text, step, state, sink)
+
+        return StepContext(
+            language=state.language,
+            default_language=self.default_language,
+            render=render_text,
+            words=lambda key: self.words.text(key, state.language),
+            previous=state.values.get(step.id),
+        )
+
+    def _render(self, turn: _Turn, text: Text | None, step: StepBase) -> str:
+        flags: list[RaiseFlag] = []
+        rendered = self._render_with(text, step, turn.state, flags)
+        turn.events.extend(flags)
+        return rendered
+
+    def _render_with(self, text: Text | None, step: StepBase, state: SessionState, flags: list[RaiseFlag]) -> str:
+        source = resolve_text(text, state.language, self.default_language)
+        context = self._template_context(state, state.values.get(step.id))
+        try:
+            return render(source, context)
+        except TemplateFailure as failure:
+            flags.append(RaiseFlag("template_error", f"step '{step.id}': {failure}", step.id))
+            rendered = render_leniently(source, context).strip()
+            return rendered or self.words.text("fallback", state.language)

@@ -1,0 +1,88 @@
+"""What the engine says happened. Events are the engine's only output."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class SendMessage:
+    text: str
+    step_id: str | None = None
+    buttons: tuple[Button, ...] = ()
+    multiple: bool = False
+    kind: str = "prompt"
+    """prompt, retry, info, help, stopped, end."""
+
+
+@dataclass(frozen=True)
+class RecordAnswer:
+    step_id: str
+    raw: str
+    value: Any
+    display: str
+    source: str = "text"
+    skipped: bool = False
+
+
+@dataclass(frozen=True)
+class SetField:
+    name: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class WaitForInput:
+    step_id: str
+    timeout: timedelta | None = None
+
+
+@dataclass(frozen=True)
+class ScheduleTask:
+    kind: str
+    """reminder, timeout, snooze, follow_up."""
+    at: datetime
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RaiseFlag:
+    kind: str
+    """template_error, max_tries, safeguarding, unclear."""
+    message: str
+    step_id: str | None = None
+
+
+@dataclass(frozen=True)
+class OptedOut:
+    pass
+
+
+@dataclass(frozen=True)
+class OptedIn:
+    pass
+
+
+@dataclass(frozen=True)
+class LanguageChanged:
+    language: str
+
+
+@dataclass(frozen=True)
+class SessionEnded:
+    outcome: str = "completed"
+    """completed, declined, max_tries."""
+
+
+Event = (
+    SendMessage | RecordAnswer | SetField | WaitForInput | ScheduleTask | RaiseFlag | OptedOut
+    | OptedIn | LanguageChanged | SessionEnded
+)

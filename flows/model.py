@@ -1,0 +1,320 @@
+"""The coordinator's language: study files and flow files as typed models.
+
+Step types live in :mod:`flows.steps`, one module each, and register themselves
+by their ``type`` string; :class:`Flow` dispatches each step to its model
+through that registry, so a new step type never touches this file.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Text = str | dict[str, str]
+"""Every participant-facing text: a plain string, or a map of language code to string."""
+
+_DURATION = re.compile(r"^\s*(?:(\d+)\s*w)?\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*(?:(\d+)\s*s)?\s*$")
+_WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+STEP_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+
+
+def parse_duration(value: str | int | float | timedelta) -> timedelta:
+    """'28d', '2h30m', '1w', or a number of seconds, as a timedelta."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float):
+        return timedelta(seconds=float(value))
+    match = _DURATION.match(value)
+    if not match or not any(match.groups()):
+        raise ValueError(f"'{value}' is not a duration; write it like 30m, 2h, 28d or 1w")
+    weeks, days, hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
+    return timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class TimeWindow(Strict):
+    """A daily window such as 09:00-19:00; it may wrap past midnight (21:00-08:00)."""
+
+    start: time
+    end: time
+
+    @classmethod
+    def parse(cls, value: str) -> TimeWindow:
+        match = _WINDOW.match(value)
+        if not match:
+            raise ValueError(f"'{value}' is not a time window; write it like 09:00-19:00")
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+            raise ValueError(f"'{value}' has an impossible time; hours run 00-23, minutes 00-59")
+        return cls(start=time(h1, m1), end=time(h2, m2))
+
+    def contains(self, moment: time) -> bool:
+        if self.start <= self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+
+def _window(value: Any) -> Any:
+    return TimeWindow.parse(value) if isinstance(value, str) else value
+
+
+def _duration(value: Any) -> Any:
+    return parse_duration(value) if isinstance(value, str | int | float) else value
+
+
+# --------------------------------------------------------------------------- flows
+
+
+class NextRule(Strict):
+    """``{if: <expression>, goto: <step id>}``; without ``if`` it always applies."""
+
+    when: str | None = Field(default=None, alias="if")
+    goto: str
+
+
+class Option(Strict):
+    value: str
+    label: Text | None = None
+
+    def text(self, language: str, fallback: str) -> str:
+        return resolve_text(self.label, language, fallback) if self.label is not None else self.value
+
+
+class StepBase(Strict):
+    """Fields every step type shares."""
+
+    id: str
+    type: str
+    text: Text | None = None
+    next: list[NextRule] | str | None = None
+    save_to: str | None = None
+    skip: bool | Text = False
+    retry: Text | None = None
+    max_tries: int = Field(default=3, ge=1, le=10)
+    on_max_tries: Literal["skip", "flag", "end"] = "skip"
+    timeout: timedelta | None = None
+    on_timeout: str | None = None
+
+    waits_for_input: bool = Field(default=True, exclude=True)
+    """Class-level: whether the engine waits for a reply after prompting."""
+
+    _v_timeout = field_validator("timeout", mode="before")(_duration)
+
+    @field_validator("id")
+    @classmethod
+    def _check_id(cls, value: str) -> str:
+        if not STEP_ID.match(value):
+            raise ValueError(f"step id '{value}' must start with a letter and use only letters, digits, _ and -")
+        return value
+
+    @field_validator("next", mode="before")
+    @classmethod
+    def _next_rules(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return [value]
+        return value
+
+    def next_rules(self) -> list[NextRule]:
+        if self.next is None:
+            return []
+        if isinstance(self.next, str):
+            return [NextRule(goto=self.next)]
+        return list(self.next)
+
+    def texts(self) -> list[tuple[str, Text]]:
+        """Every participant-facing text of the step, named by its field."""
+        found: list[tuple[str, Text]] = []
+        for name in ("text", "retry"):
+            value = getattr(self, name)
+            if value is not None:
+                found.append((name, value))
+        if isinstance(self.skip, str | dict):
+            found.append(("skip", self.skip))
+        return found
+
+
+class Flow(Strict):
+    flow: str
+    title: Text | None = None
+    description: str | None = None
+    languages: list[str] | None = None
+    steps: list[StepBase] = Field(min_length=1)
+
+    @field_validator("steps", mode="before")
+    @classmethod
+    def _dispatch_steps(cls, value: Any) -> Any:
+        from flows.steps import step_model
+
+        if not isinstance(value, list):
+            return value
+        parsed: list[Any] = []
+        for raw in value:
+            if isinstance(raw, dict) and isinstance(raw.get("type"), str):
+                parsed.append(step_model(raw["type"]).model_validate(raw))
+            else:
+                parsed.append(raw)
+        return parsed
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Flow:
+        seen: set[str] = set()
+        for step in self.steps:
+            if step.id in seen:
+                raise ValueError(f"two steps share the id '{step.id}'; give each step its own id")
+            seen.add(step.id)
+        return self
+
+    def step(self, step_id: str) -> StepBase:
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(step_id)
+
+    def step_ids(self) -> list[str]:
+        return [step.id for step in self.steps]
+
+    def index(self, step_id: str) -> int:
+        return self.step_ids().index(step_id)
+
+
+# --------------------------------------------------------------------------- studies
+
+
+class Group(Strict):
+    id: str
+    label: Text | None = None
+
+
+class JoinRoute(Strict):
+    """One way in: an SMS/WhatsApp keyword or a Telegram start parameter, optionally setting the group."""
+
+    keyword: str | None = None
+    telegram: str | None = None
+    group: str | None = None
+    flow: str | None = None
+
+    @model_validator(mode="after")
+    def _has_a_way_in(self) -> JoinRoute:
+        if not self.keyword and not self.telegram:
+            raise ValueError("a join route needs a keyword (SMS/WhatsApp) or a telegram start parameter")
+        if self.telegram and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", self.telegram):
+            raise ValueError("a telegram start parameter may use only A-Z, a-z, 0-9, _ and - (at most 64)")
+        return self
+
+
+class Join(Strict):
+    start_flow: str
+    keyword: str | None = None
+    telegram: str | None = None
+    group: str | None = None
+    routes: list[JoinRoute] = Field(default_factory=list)
+
+    def all_routes(self) -> list[JoinRoute]:
+        routes = list(self.routes)
+        if self.keyword or self.telegram:
+            routes.insert(0, JoinRoute(keyword=self.keyword, telegram=self.telegram, group=self.group))
+        return routes
+
+
+class Schedule(Strict):
+    """When a flow is sent. Exactly one of ``at``, ``after`` or ``every`` says when."""
+
+    flow: str
+    at: datetime | None = None
+    after: timedelta | None = None
+    relative_to: str = "enrolment"
+    every: timedelta | None = None
+    window: TimeWindow | None = None
+    groups: list[str] | None = None
+    reminders: list[timedelta] = Field(default_factory=list)
+    closes: datetime | timedelta | None = None
+    grace: timedelta = timedelta(days=1)
+
+    _v_window = field_validator("window", mode="before")(_window)
+    _v_durations = field_validator("after", "every", "grace", mode="before")(_duration)
+
+    @field_validator("reminders", mode="before")
+    @classmethod
+    def _reminders(cls, value: Any) -> Any:
+        if isinstance(value, str | int):
+            value = [value]
+        return [_duration(item) for item in value] if isinstance(value, list) else value
+
+    @field_validator("closes", mode="before")
+    @classmethod
+    def _closes(cls, value: Any) -> Any:
+        if isinstance(value, str) and _DURATION.match(value) and any(_DURATION.match(value).groups()):  # type: ignore[union-attr]
+            return parse_duration(value)
+        return value
+
+    @model_validator(mode="after")
+    def _one_when(self) -> Schedule:
+        given = [name for name in ("at", "after", "every") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError("a schedule needs exactly one of 'at' (a date and time), 'after' (e.g. 28d) or 'every' (e.g. 7d)")
+        return self
+
+
+class Study(Strict):
+    study: str
+    title: Text
+    description: str | None = None
+    languages: list[str] = Field(default_factory=lambda: ["en"], min_length=1)
+    timezone: str = "Europe/London"
+    quiet_hours: TimeWindow | None = None
+    groups: list[Group] = Field(default_factory=list)
+    join: Join
+    flows: list[str] = Field(default_factory=list)
+    schedule: list[Schedule] = Field(default_factory=list)
+    words: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
+    texts: dict[str, Text] = Field(default_factory=dict)
+    signposting: Text | None = None
+    retention: dict[str, Any] = Field(default_factory=dict)
+
+    _v_quiet = field_validator("quiet_hours", mode="before")(_window)
+
+    @field_validator("groups", mode="before")
+    @classmethod
+    def _groups(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"id": item} if isinstance(item, str) else item for item in value]
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"'{value}' is not a time zone; use an IANA name such as Europe/London") from None
+        return value
+
+    def group_ids(self) -> list[str]:
+        return [group.id for group in self.groups]
+
+    @property
+    def default_language(self) -> str:
+        return self.languages[0]
+
+
+def resolve_text(text: Text | None, language: str, fallback: str = "en") -> str:
+    """Pick the participant's language, then the study's default, then any."""
+    if text is None:
+        return ""
+    if isinstance(text, str):
+        return text
+    for code in (language, fallback):
+        if code in text:
+            return text[code]
+    return next(iter(text.values()), "")

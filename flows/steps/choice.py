@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from flows.events import Button
+from flows.model import Option, Text, resolve_text
+from flows.parsing import match_option, match_options
+from flows.steps import register
+from flows.steps.base import Answer, InputStep, Prompt, Reply, StepContext, Unclear
+
+
+@register
+class ChoiceStep(InputStep):
+    """Pick one option, or several with ``multiple: true``. The answer is the option's value
+    (a list of values when multiple)."""
+
+    type: Literal["choice"] = "choice"
+    options: list[Option] = Field(min_length=1)
+    multiple: bool = False
+    min_picks: int = 1
+    max_picks: int | None = None
+
+    @field_validator("options", mode="before")
+    @classmethod
+    def _options(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"value": item} if isinstance(item, str | int | float) else item for item in value]
+        return value
+
+    @field_validator("options")
+    @classmethod
+    def _distinct(cls, value: list[Option]) -> list[Option]:
+        seen = [o.value.strip().lower() for o in value]
+        duplicate = next((v for v in seen if seen.count(v) > 1), None)
+        if duplicate:
+            raise ValueError(f"the option '{duplicate}' appears twice; each option must differ")
+        return value
+
+    @model_validator(mode="after")
+    def _picks(self) -> ChoiceStep:
+        if self.max_picks is not None and self.max_picks < self.min_picks:
+            raise ValueError("max_picks must be at least min_picks")
+        return self
+
+    def texts(self) -> list[tuple[str, Text]]:
+        found = super().texts()
+        found += [(f"options[{i}].label", o.label) for i, o in enumerate(self.options) if o.label is not None]
+        return found
+
+    def labels(self, ctx: StepContext) -> list[str]:
+        return [ctx.render(o.label) if o.label is not None else o.value for o in self.options]
+
+    def names(self, ctx: StepContext) -> list[list[str]]:
+        """Everything each option answers to: its value and its label in every language."""
+        names = []
+        for option, label in zip(self.options, self.labels(ctx), strict=True):
+            found = [option.value, label]
+            if isinstance(option.label, dict):
+                found += [resolve_text(option.label, lang) for lang in option.label]
+            names.append(found)
+        return names
+
+    def prompt(self, ctx: StepContext) -> Prompt:
+        buttons = tuple(Button(label, o.value) for label, o in zip(self.labels(ctx), self.options, strict=True))
+        return Prompt(ctx.render(self.text), buttons, self.multiple)
+
+    def interpret(self, reply: Reply, ctx: StepContext) -> Answer | Unclear:
+        values = [o.value for o in self.options]
+        labels = self.labels(ctx)
+        if not self.multiple:
+            index = values.index(reply.button) if reply.button in values else match_option(reply.text, self.names(ctx))
+            if index is None:
+                return Unclear(ctx.words("hint_choice").format(n=len(values)))
+            return Answer(values[index], labels[index])
+        if reply.button and all(v in values for v in reply.button.split("|")):
+            picks = [values.index(v) for v in reply.button.split("|")]
+        else:
+            picks = match_options(reply.text, self.names(ctx)) or []
+        limit = self.max_picks or len(values)
+        if not picks or not self.min_picks <= len(picks) <= limit:
+            return Unclear(ctx.words("hint_choices").format(n=len(values)))
+        return Answer([values[i] for i in picks], ", ".join(labels[i] for i in picks))

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from flows.parsing import parse_number
+from flows.steps import register
+from flows.steps.base import Answer, InputStep, Reply, StepContext, Unclear
+
+
+@register
+class NumberStep(InputStep):
+    """A number, optionally whole and within ``min``..``max``."""
+
+    type: Literal["number"] = "number"
+    min: float | None = None
+    max: float | None = None
+    integer: bool = True
+    unit: str | None = None
+
+    def interpret(self, reply: Reply, ctx: StepContext) -> Answer | Unclear:
+        value = parse_number(reply.text)
+        low = "" if self.min is None else f"{self.min:g}"
+        high = "" if self.max is None else f"{self.max:g}"
+        if value is None or (self.integer and not value.is_integer()):
+            return Unclear(ctx.words("hint_number"))
+        if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
+            return Unclear(ctx.words("hint_number_range").format(low=low, high=high))
+        number: int | float = int(value) if self.integer else value
+        return Answer(number, f"{number:g}" + (f" {self.unit}" if self.unit else ""))

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from flows.events import Button
+from flows.model import Text
+from flows.parsing import parse_yes_no
+from flows.steps import register
+from flows.steps.base import Answer, InputStep, Prompt, Reply, StepContext, Unclear
+
+
+@register
+class YesNoStep(InputStep):
+    """A yes or no question. The answer is the string "yes" or "no"."""
+
+    type: Literal["yesno"] = "yesno"
+    yes_label: Text | None = None
+    no_label: Text | None = None
+
+    def prompt(self, ctx: StepContext) -> Prompt:
+        yes = ctx.render(self.yes_label) if self.yes_label else ctx.words("yes")
+        no = ctx.render(self.no_label) if self.no_label else ctx.words("no")
+        return Prompt(ctx.render(self.text), (Button(yes, "yes"), Button(no, "no")))
+
+    def interpret(self, reply: Reply, ctx: StepContext) -> Answer | Unclear:
+        if reply.button in ("yes", "no"):
+            return Answer(reply.button, reply.button)
+        said = parse_yes_no(reply.text)
+        if said is None:
+            for label, value in ((self.yes_label, True), (self.no_label, False)):
+                if label and parse_yes_no(reply.text.replace(ctx.render(label), "yes")) is not None and ctx.render(label).lower() == reply.text.strip().lower():
+                    said = value
+        if said is None:
+            return Unclear(ctx.words("hint_yesno"))
+        return Answer("yes" if said else "no", "yes" if said else "no")

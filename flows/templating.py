@@ -1,0 +1,98 @@
+"""Sandboxed Jinja2 for texts ('Hello {{ participant.name }}') and ``next`` conditions."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateError, Undefined, meta, nodes
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+_strict = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+_lenient = ImmutableSandboxedEnvironment(undefined=Undefined, autoescape=False, keep_trailing_newline=True)
+
+TEMPLATE_ROOTS = ("participant", "answers", "values", "answer", "study", "round")
+
+
+class TemplateFailure(Exception):
+    """A template that could not be rendered; carries the coordinator-facing reason."""
+
+
+@lru_cache(maxsize=4096)
+def _compiled(source: str, strict: bool) -> Any:
+    return (_strict if strict else _lenient).from_string(source)
+
+
+@lru_cache(maxsize=4096)
+def _expression(source: str) -> Any:
+    return _strict.compile_expression(source, undefined_to_none=False)
+
+
+class Namespace(dict[str, Any]):
+    """A dict whose keys also read as attributes, so ``participant.name`` works and a missing
+    key is simply undefined for ``participant.name or 'there'``."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def render(source: str, context: dict[str, Any]) -> str:
+    """Render strictly; raise :class:`TemplateFailure` with the reason when that fails."""
+    if "{" not in source:
+        return source
+    try:
+        return str(_compiled(source, True).render(context))
+    except TemplateError as error:
+        raise TemplateFailure(str(error)) from error
+    except Exception as error:  # anything a sandboxed template can raise at run time
+        raise TemplateFailure(f"{type(error).__name__}: {error}") from error
+
+
+def render_leniently(source: str, context: dict[str, Any]) -> str:
+    """Render with missing values as blanks; if even that fails, drop the template parts."""
+    try:
+        return str(_compiled(source, False).render(context))
+    except Exception:
+        import re
+
+        return re.sub(r"\{\{.*?\}\}|\{%.*?%\}", "", source)
+
+
+def evaluate(expression: str, context: dict[str, Any]) -> Any:
+    try:
+        return _expression(expression)(**context)
+    except TemplateError as error:
+        raise TemplateFailure(str(error)) from error
+    except Exception as error:
+        raise TemplateFailure(f"{type(error).__name__}: {error}") from error
+
+
+def syntax_error(source: str, expression: bool = False) -> str | None:
+    """The Jinja syntax error in a text or condition, or None."""
+    try:
+        if expression:
+            _strict.compile_expression(source)
+        else:
+            _strict.parse(source)
+    except TemplateError as error:
+        return str(error)
+    return None
+
+
+def variables(source: str, expression: bool = False) -> set[str]:
+    """Dotted names a text or condition reads: {'participant.name', 'answers.role'}."""
+    try:
+        tree = _strict.parse("{{ " + source + " }}" if expression else source)
+    except TemplateError:
+        return set()
+    found = set(meta.find_undeclared_variables(tree))
+    for node in tree.find_all(nodes.Getattr):
+        if isinstance(node.node, nodes.Name):
+            found.add(f"{node.node.name}.{node.attr}")
+    for item in tree.find_all(nodes.Getitem):
+        if isinstance(item.node, nodes.Name) and isinstance(item.arg, nodes.Const):
+            found.add(f"{item.node.name}.{item.arg.value}")
+    return found

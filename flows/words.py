@@ -1,0 +1,125 @@
+"""Global words (STOP, START, HELP, LATER, BACK, language) and the built-in texts,
+in English and Welsh. A study may add synonyms and override any text."""
+
+from __future__ import annotations
+
+import re
+
+from flows.model import Study, resolve_text
+
+COMMANDS = ("stop", "start", "help", "later", "back", "language", "erase")
+
+BUILT_IN_WORDS: dict[str, dict[str, list[str]]] = {
+    "stop": {
+        "en": ["stop", "stopall", "unsubscribe", "cancel", "end", "quit", "opt out", "/stop"],
+        "cy": ["stopio", "dad-danysgrifio", "diwedd"],
+    },
+    "start": {"en": ["start", "unstop", "resume", "/start"], "cy": ["dechrau", "ailddechrau"]},
+    "help": {"en": ["help", "info", "/help", "?"], "cy": ["help", "cymorth"]},
+    "later": {"en": ["later", "not now", "busy", "snooze", "remind me later"], "cy": ["wedyn", "nes ymlaen"]},
+    "back": {"en": ["back", "go back", "previous", "undo"], "cy": ["yn ôl", "yn ol", "nôl"]},
+    "erase": {"en": ["delete my data", "erase my data", "forget me"], "cy": ["dileu fy nata"]},
+}
+LANGUAGE_WORDS: dict[str, list[str]] = {
+    "en": ["english", "saesneg"],
+    "cy": ["cymraeg", "welsh"],
+}
+LANGUAGE_COMMAND = ["language", "iaith", "/language"]
+
+BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
+    "yes": {"en": "Yes", "cy": "Ydw"},
+    "no": {"en": "No", "cy": "Nac ydw"},
+    "unsure": {"en": "Not sure", "cy": "Ddim yn siŵr"},
+    "stopped": {
+        "en": "You will get no more messages from us. Reply START if you change your mind.",
+        "cy": "Chewch chi ddim rhagor o negeseuon gennym. Atebwch DECHRAU os newidiwch eich meddwl.",
+    },
+    "restarted": {"en": "Welcome back.", "cy": "Croeso'n ôl."},
+    "help": {
+        "en": "Reply to the question to answer it. Words that work any time: BACK (previous question), LATER (pause), STOP (no more messages), HELP. For Welsh, reply CYMRAEG.",
+        "cy": "Atebwch y cwestiwn. Geiriau sy'n gweithio unrhyw bryd: YN ÔL, WEDYN, STOPIO, HELP. Am Saesneg, atebwch ENGLISH.",
+    },
+    "later": {
+        "en": "No problem. We'll ask again later. Reply any time to carry on.",
+        "cy": "Dim problem. Fe ofynnwn ni eto wedyn. Atebwch unrhyw bryd i barhau.",
+    },
+    "back_at_start": {"en": "This is the first question.", "cy": "Dyma'r cwestiwn cyntaf."},
+    "language_changed": {"en": "We'll write in English from now on.", "cy": "Byddwn yn ysgrifennu yn Gymraeg o hyn ymlaen."},
+    "language_unknown": {"en": "Sorry, that language is not available. Reply {choices}.", "cy": "Mae'n ddrwg gennym, nid yw'r iaith honno ar gael. Atebwch {choices}."},
+    "ended": {"en": "Thank you. This conversation has ended.", "cy": "Diolch. Mae'r sgwrs hon wedi dod i ben."},
+    "declined": {"en": "Thank you. We won't ask you anything more.", "cy": "Diolch. Ni fyddwn yn gofyn dim mwy i chi."},
+    "skip_hint": {"en": "(Reply SKIP to leave this one out.)", "cy": "(Atebwch HEPGOR i hepgor hwn.)"},
+    "skipped": {"en": "Let's move on.", "cy": "Symudwn ymlaen."},
+    "fallback": {"en": "Sorry, something went wrong with this message.", "cy": "Mae'n ddrwg gennym, aeth rhywbeth o'i le gyda'r neges hon."},
+    "hint_yesno": {"en": "Please reply YES or NO.", "cy": "Atebwch YDW neu NAC YDW."},
+    "hint_choice": {"en": "Please reply with a number from 1 to {n}.", "cy": "Atebwch gyda rhif o 1 i {n}."},
+    "hint_choices": {"en": "Please reply with one or more numbers from 1 to {n}, e.g. 1 3.", "cy": "Atebwch gydag un neu fwy o rifau o 1 i {n}, e.e. 1 3."},
+    "hint_scale": {"en": "Please reply with a number from {low} to {high}.", "cy": "Atebwch gyda rhif o {low} i {high}."},
+    "hint_number": {"en": "Please reply with a number, e.g. 3.", "cy": "Atebwch gyda rhif, e.e. 3."},
+    "hint_number_range": {"en": "Please reply with a number from {low} to {high}.", "cy": "Atebwch gyda rhif o {low} i {high}."},
+    "hint_open": {"en": "Please tell us a little more in your own words.", "cy": "Dywedwch ychydig mwy yn eich geiriau eich hun."},
+    "hint_type_please": {"en": "Please type your answer for this one.", "cy": "Teipiwch eich ateb i hwn."},
+    "too_many_tries": {"en": "Let's leave that one and move on.", "cy": "Gadewch i ni adael hwnnw a symud ymlaen."},
+    "flagged": {"en": "Thanks. Someone from the team will look at your answer.", "cy": "Diolch. Bydd rhywun o'r tîm yn edrych ar eich ateb."},
+}
+SKIP_WORDS = {"skip", "pass", "hepgor", "/skip"}
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text.strip().lower()).strip(" .!?")
+
+
+class Words:
+    """The study's view of global words and built-in texts."""
+
+    def __init__(self, study: Study | None = None) -> None:
+        self.study = study
+        self.default_language = study.default_language if study else "en"
+        self.languages = study.languages if study else ["en", "cy"]
+        self._lookup: dict[str, str] = {}
+        for command, by_language in BUILT_IN_WORDS.items():
+            for words in by_language.values():
+                for word in words:
+                    self._lookup[_norm(word)] = command
+        if study:
+            for command, by_language in study.words.items():
+                for words in by_language.values():
+                    for word in words:
+                        self._lookup[_norm(word)] = command
+        self._languages = {
+            _norm(word): code for code, words in LANGUAGE_WORDS.items() if code in self.languages for word in words
+        }
+
+    def command(self, text: str) -> str | None:
+        """The global word a whole reply is, if any: 'STOP', 'stop.' or 'Stop!' all stop."""
+        return self._lookup.get(_norm(text))
+
+    def language_switch(self, text: str) -> str | None | bool:
+        """A language code for 'CYMRAEG' or 'language cy'; True for a bare 'LANGUAGE'."""
+        clean = _norm(text)
+        if clean in self._languages:
+            return self._languages[clean]
+        parts = clean.split()
+        if parts and parts[0] in LANGUAGE_COMMAND:
+            if len(parts) == 1:
+                return True
+            wanted = parts[1]
+            if wanted in self.languages:
+                return wanted
+            return self._languages.get(wanted, False)
+        return None
+
+    def is_skip(self, text: str) -> bool:
+        return _norm(text) in SKIP_WORDS
+
+    def text(self, key: str, language: str) -> str:
+        if self.study and key in self.study.texts:
+            return resolve_text(self.study.texts[key], language, self.default_language)
+        built_in = BUILT_IN_TEXTS.get(key)
+        if built_in is None:
+            return key
+        return resolve_text(built_in, language, "en")
+
+    def language_choices(self) -> str:
+        names = {code: words[0].upper() for code, words in LANGUAGE_WORDS.items()}
+        return " or ".join(names.get(code, code.upper()) for code in self.languages)
