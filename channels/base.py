@@ -1,0 +1,83 @@
+"""The channel contract: what every channel turns a webhook into, and what it sends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from flows.events import Button
+
+
+@dataclass(frozen=True)
+class Media:
+    url: str
+    content_type: str
+    size: int | None = None
+    provider_id: str | None = None
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """One message from a participant, as every channel reports it."""
+
+    channel: str
+    """telegram, whatsapp, sms, web or cli."""
+    address: str
+    """The participant's address on the channel: a phone number, chat id or web session id."""
+    provider_id: str
+    """The provider's id for the message; unique per channel, so a retried webhook is a no-op."""
+    text: str = ""
+    button: str | None = None
+    media: tuple[Media, ...] = ()
+    received_at: datetime | None = None
+    start_param: str | None = None
+    """A Telegram /start parameter or an SMS/WhatsApp join keyword."""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    channel: str
+    address: str
+    text: str
+    buttons: tuple[Button, ...] = ()
+    multiple: bool = False
+    outbox_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a channel can render."""
+
+    buttons: int = 0
+    """How many tappable options it shows; 0 for none (options become numbered text)."""
+    max_length: int = 4096
+    voice: bool = False
+    images: bool = False
+
+
+class Channel(Protocol):
+    name: str
+    capabilities: Capabilities
+
+    async def send(self, message: OutboundMessage) -> str:
+        """Send; return the provider's message id. Raise a ``SendError``."""
+        ...
+
+
+class SendError(Exception):
+    def __init__(self, message: str, retryable: bool, code: str | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.code = code
+
+
+def render_plain(text: str, buttons: tuple[Button, ...], multiple: bool = False) -> str:
+    """Options as numbered text, for channels without buttons (SMS, the terminal)."""
+    if not buttons:
+        return text
+    lines = [text, ""] + [f"{i}) {b.label}" for i, b in enumerate(buttons, start=1)]
+    if multiple:
+        lines.append("(You can pick more than one, e.g. 1 3)")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Database fixtures (SQLite and PostgreSQL); filled in by the storage work."""
