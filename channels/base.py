@@ -74,10 +74,23 @@ class SendError(Exception):
 
 
 def render_plain(text: str, buttons: tuple[Button, ...], multiple: bool = False) -> str:
-    """Options as numbered text, for channels without buttons (SMS, the terminal)."""
+    """Options as numbered text, for channels without buttons (SMS, the terminal).
+
+    Options whose values are numbers (a scale) keep their own numbers; a bare numeric
+    range (1..9 with no labels) is shown as one line rather than nine.
+    """
     if not buttons:
         return text
-    lines = [text, ""] + [f"{i}) {b.label}" for i, b in enumerate(buttons, start=1)]
+    numeric = [b for b in buttons if b.value.lstrip("-").isdigit()]
+    others = [b for b in buttons if b not in numeric]
+    if numeric and all(b.label == b.value for b in numeric):
+        low, high = numeric[0].value, numeric[-1].value
+        extra = "".join(f" or {b.label.upper()}" for b in others)
+        return f"{text}\n(Reply {low}-{high}{extra})"
+    if numeric and not others:
+        lines = [text, ""] + [f"{b.value}) {b.label}" for b in buttons]
+    else:
+        lines = [text, ""] + [f"{i}) {b.label}" for i, b in enumerate(buttons, start=1)]
     if multiple:
         lines.append("(You can pick more than one, e.g. 1 3)")
     return "\n".join(lines)

@@ -21,3 +21,11 @@ def reference_dir() -> Path:
     if not REFERENCE.exists():
         pytest.fail(f"the reference data is missing: expected it at {REFERENCE}")
     return REFERENCE
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite the expected bot messages in tests/golden/ from the current engine",
+    )

@@ -85,7 +85,7 @@ class ScaleStep(InputStep):
         anchors = self.point_labels(ctx)
         likert = isinstance(self.labels, list)
         buttons = [
-            Button(f"{n} {anchors[n]}" if likert else str(n), str(n)) for n in range(self.low, self.high + 1)
+            Button(anchors[n] if likert else str(n), str(n)) for n in range(self.low, self.high + 1)
         ]
         if self.unsure:
             buttons.append(Button(self.unsure_label(ctx), "unsure"))

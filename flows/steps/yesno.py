@@ -4,7 +4,7 @@ from typing import Literal
 
 from flows.events import Button
 from flows.model import Text
-from flows.parsing import parse_yes_no
+from flows.parsing import match_option, parse_yes_no
 from flows.steps import register
 from flows.steps.base import Answer, InputStep, Prompt, Reply, StepContext, Unclear
 
@@ -27,9 +27,9 @@ class YesNoStep(InputStep):
             return Answer(reply.button, reply.button)
         said = parse_yes_no(reply.text)
         if said is None:
-            for label, value in ((self.yes_label, True), (self.no_label, False)):
-                if label and parse_yes_no(reply.text.replace(ctx.render(label), "yes")) is not None and ctx.render(label).lower() == reply.text.strip().lower():
-                    said = value
+            prompt = self.prompt(ctx)
+            picked = match_option(reply.text, [[b.label, b.value] for b in prompt.buttons])
+            said = None if picked is None else picked == 0
         if said is None:
             return Unclear(ctx.words("hint_yesno"))
         return Answer("yes" if said else "no", "yes" if said else "no")

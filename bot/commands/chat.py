@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import sys
+
+import click
+
+from bot.chat import ChatSession, bot_lines, open_target
+from flows.loader import LoadError
+
+
+@click.command()
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--flow", "flow_id", help="Start this flow of the study instead of its start flow.")
+@click.option("--lang", "language", help="Language code, e.g. en or cy.")
+@click.option("--group", help="The participant's group, e.g. patient or staff.")
+def chat(path: str, flow_id: str | None, language: str | None, group: str | None) -> None:
+    """Be a participant: chat with a study or flow in the terminal.
+
+    Interactive on a terminal; with answers piped on stdin (one per line) it prints
+    the bot's messages to stdout and stops at the end of the input.
+    """
+    try:
+        target = open_target(path, flow_id)
+    except LoadError as error:
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        raise SystemExit(1) from None
+    except KeyError as error:
+        click.echo(f"error: {error.args[0]}", err=True)
+        raise SystemExit(1) from None
+    interactive = sys.stdin.isatty()
+    session = ChatSession(target, language, group)
+    _show(bot_lines(session.opening))
+    while not session.finished or interactive:
+        try:
+            text = input("you> ") if interactive else sys.stdin.readline()
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not interactive and text == "":
+            break
+        _show(bot_lines(session.send(text.rstrip("\n"))))
+        if session.finished and interactive:
+            break
+
+
+def _show(lines: list[str]) -> None:
+    for line in lines:
+        click.echo(line)
+        click.echo()
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(chat)

@@ -1,0 +1,102 @@
+"""How many SMS segments a text costs, and why.
+
+An SMS carries 140 bytes. In the GSM-7 alphabet that is 160 characters, or 153 per
+part once a message is split (the rest holds the reassembly header); characters of
+the GSM-7 extension table (``{ } [ ] ~ | € ^ \\`` and form feed) take two. A single
+character outside GSM-7, such as a curly apostrophe ’ or an emoji, switches the whole
+message to UCS-2: 70 UTF-16 units, 67 per part. Parts never split an escape pair or
+a surrogate pair, so the count here is exact, not an estimate.
+
+Options are counted as the participant on SMS sees them: numbered lines after a
+blank line (the same format as ``channels.base.render_plain``, replicated here
+because ``flows`` may not import ``channels``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+GSM7_BASIC = (
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = "^{}\\[~]|€\f"
+_BASIC = frozenset(GSM7_BASIC)
+_EXTENSION = frozenset(GSM7_EXTENSION)
+
+MULTIPLE_HINT = "(You can pick more than one, e.g. 1 3)"
+
+LOOKALIKES = {
+    "’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "…": "...", "\u00a0": "a plain space",
+    "\u200b": "nothing", "•": "-", "´": "'", "`": "'",
+}
+"""Characters that force UCS-2 but have a GSM-7 stand-in, usually pasted from a word processor."""
+
+
+@dataclass(frozen=True)
+class SegmentCount:
+    encoding: str
+    """'GSM-7' or 'UCS-2'."""
+    segments: int
+    units: int
+    """Septets for GSM-7, UTF-16 code units for UCS-2."""
+    forcing: str | None = None
+    """The first character that forced UCS-2, if any."""
+
+
+def _gsm7_cost(char: str) -> int | None:
+    if char in _BASIC:
+        return 1
+    if char in _EXTENSION:
+        return 2
+    return None
+
+
+def _ucs2_cost(char: str) -> int:
+    return 2 if ord(char) > 0xFFFF else 1
+
+
+def _parts(costs: Sequence[int], single: int, per_part: int) -> int:
+    """Segments for characters of the given costs, never splitting one character."""
+    total = sum(costs)
+    if total <= single:
+        return 1 if total else 0
+    parts, used = 1, 0
+    for cost in costs:
+        if used + cost > per_part:
+            parts, used = parts + 1, 0
+        used += cost
+    return parts
+
+
+def count_segments(text: str) -> SegmentCount:
+    """The encoding, segment count and size of ``text`` as one SMS."""
+    costs: list[int] = []
+    forcing = None
+    for char in text:
+        cost = _gsm7_cost(char)
+        if cost is None:
+            forcing = char
+            break
+        costs.append(cost)
+    if forcing is None:
+        return SegmentCount("GSM-7", _parts(costs, 160, 153), sum(costs))
+    units = [_ucs2_cost(char) for char in text]
+    return SegmentCount("UCS-2", _parts(units, 70, 67), sum(units), forcing)
+
+
+def plain_message(text: str, options: Sequence[str], multiple: bool = False) -> str:
+    """The text as an SMS shows it: options become numbered lines after a blank line."""
+    if not options:
+        return text
+    lines = [text, ""] + [f"{i}) {label}" for i, label in enumerate(options, start=1)]
+    if multiple:
+        lines.append(MULTIPLE_HINT)
+    return "\n".join(lines)
+
+
+def describe_char(char: str) -> str:
+    """A character as a coordinator can find it: the glyph and its code point."""
+    shown = char if char.isprintable() and not char.isspace() else ""
+    return f"'{shown}' (U+{ord(char):04X})" if shown else f"U+{ord(char):04X}"
