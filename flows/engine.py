@@ -219,12 +219,12 @@ class Engine:
             self._say(turn, self._text(turn, "help"), kind="help")
             self._reprompt(turn)
             return True
-        if command == "later" and state.status == "waiting":
+        if command == "later" and state.status in ("waiting", "snoozed"):
             state.status = "snoozed"
             turn.emit(ScheduleTask("snooze", turn.now + DEFAULT_SNOOZE, {"step": state.step}))
             self._say(turn, self._text(turn, "later"), kind="info")
             return True
-        if command == "back" and state.status == "waiting":
+        if command == "back" and state.status in ("waiting", "snoozed"):
             self._back(turn)
             return True
         switch = self.words.language_switch(text)

@@ -1,17 +1,27 @@
-"""Reading study and flow files. Every problem is a :class:`Problem` with a position."""
+"""Reading study and flow files. Every problem is a :class:`Problem` with a position.
+
+YAML is composed into nodes first, so every key and value keeps its line and column
+(:class:`Marks`); pydantic's error locations are then mapped back onto them, and each
+step is validated by its own type's model so an error inside a step points inside it.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from flows.model import Flow, Study
+from flows.model import Flow, StepBase, Study
+from flows.pydantic_errors import describe_errors, did_you_mean
+from flows.steps import UnknownStepType, known_types, step_model
+
+YamlPath = tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -35,11 +45,78 @@ class LoadError(Exception):
 
 
 @dataclass
+class Marks:
+    """Where each key and value of one YAML file sits. Paths are tuples of strings:
+    ``('steps', '3', 'options')``; list indexes are written as strings too."""
+
+    file: str
+    text: str = ""
+    values: dict[YamlPath, yaml.Node] = field(default_factory=dict)
+    keys: dict[YamlPath, yaml.Node] = field(default_factory=dict)
+
+    def real_path(self, loc: tuple[Any, ...]) -> tuple[YamlPath, bool]:
+        """The part of a pydantic location that exists in the file (union tags such as
+        'str' or 'list[NextRule]' are dropped), and whether all of it did."""
+        path: YamlPath = ()
+        complete = True
+        for item in loc:
+            candidate = (*path, str(item))
+            if candidate in self.values:
+                path = candidate
+            else:
+                complete = False
+        return path, complete
+
+    def _node(self, path: YamlPath) -> yaml.Node | None:
+        return self.values.get(path) or self.values.get(self.real_path(path)[0])
+
+    def value(self, path: YamlPath) -> tuple[int, int]:
+        """Line and column (1-based) of the value at ``path``; parts of the path that are
+        not in the file are passed over, so the nearest existing place is given."""
+        node = self._node(path)
+        return _position(node.start_mark) if node is not None else (1, 1)
+
+    def key(self, path: YamlPath) -> tuple[int, int]:
+        """Line and column of the key that introduces ``path`` (the value if it has none)."""
+        node = self.keys.get(path)
+        return _position(node.start_mark) if node is not None else self.value(path)
+
+    def find(self, path: YamlPath, needle: str) -> tuple[int, int]:
+        """Where ``needle`` appears inside the value at ``path``; the value's start if nowhere."""
+        node = self._node(path)
+        if node is None or not needle or not self.text:
+            return self.value(path)
+        start, end = node.start_mark.index, node.end_mark.index
+        found = self.text.find(needle, start, max(end, start))
+        if found < 0:
+            return self.value(path)
+        line = self.text.count("\n", 0, found) + 1
+        return line, found - (self.text.rfind("\n", 0, found) + 1) + 1
+
+    def problem(self, position: tuple[int, int], message: str, hint: str = "", severity: str = "error") -> Problem:
+        return Problem(self.file, position[0], position[1], message, hint, severity)
+
+
+def step_path(index: int, *rest: str) -> YamlPath:
+    return ("steps", str(index), *rest)
+
+
+def field_path(name: str) -> YamlPath:
+    """A field name from ``texts()`` as a path: 'options[2].label' -> ('options', '2', 'label')."""
+    return tuple(part for part in re.split(r"[.\[\]]+", name) if part)
+
+
+def _position(mark: Any) -> tuple[int, int]:
+    return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+
+
+@dataclass
 class LoadedFlow:
     flow: Flow
     path: str
     version: str
     raw: dict[str, Any]
+    marks: Marks | None = None
 
 
 @dataclass
@@ -47,6 +124,7 @@ class LoadedStudy:
     study: Study
     path: str
     flows: dict[str, LoadedFlow] = field(default_factory=dict)
+    marks: Marks | None = None
 
     def start_flow(self) -> LoadedFlow:
         return self.flows[self.study.join.start_flow]
@@ -58,36 +136,167 @@ def version_of(raw: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+# ----------------------------------------------------------------------------- YAML
+
+
+def _walk(node: yaml.Node, path: YamlPath, marks: Marks, problems: list[Problem]) -> None:
+    marks.values[path] = node
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, yaml.Node] = {}
+        for key_node, value_node in node.value:
+            name = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
+            if name in seen and name != "<<":
+                first = _position(seen[name].start_mark)[0]
+                problems.append(marks.problem(_position(key_node.start_mark), f"the key '{name}' appears twice in this mapping (first on line {first})", "YAML keeps only the last one; remove or rename one of them"))
+            seen[name] = key_node
+            marks.keys[(*path, name)] = key_node
+            _walk(value_node, (*path, name), marks, problems)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, (*path, str(index)), marks, problems)
+
+
+def read_yaml(path: Path) -> tuple[Any, Marks, list[Problem]]:
+    """The file's data and marks; problems if it cannot be read, parsed or is empty."""
+    marks = Marks(str(path))
     try:
-        text = path.read_text(encoding="utf-8")
+        marks.text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        hint = did_you_mean(path.name, [p.name for p in path.parent.glob("*.y*ml")], listing=False) if path.parent.is_dir() else ""
+        return None, marks, [marks.problem((1, 1), "no such file", hint)]
+    except IsADirectoryError:
+        return None, marks, [marks.problem((1, 1), "this is a folder, not a YAML file")]
+    except UnicodeDecodeError as error:
+        return None, marks, [marks.problem((1, 1), f"not UTF-8 text (byte {error.start})", "save the file as UTF-8")]
     except OSError as error:
-        raise LoadError([Problem(str(path), 1, 1, f"cannot read the file: {error.strerror or error}")]) from None
+        return None, marks, [marks.problem((1, 1), f"cannot read the file: {error.strerror or error}")]
+    loader = yaml.SafeLoader(marks.text)
     try:
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise LoadError([Problem(str(path), line, column, f"YAML syntax: {error.problem}")]) from None
+        mark = error.problem_mark or error.context_mark
+        reason = error.problem or error.context or "unreadable YAML"
+        return None, marks, [marks.problem(_position(mark), f"YAML syntax: {reason}", _yaml_hint(reason))]
+    except yaml.YAMLError as error:
+        return None, marks, [marks.problem((1, 1), f"YAML syntax: {error}")]
+    finally:
+        loader.dispose()
+    if node is None or data is None:
+        return None, marks, [marks.problem((1, 1), "the file is empty", "a flow starts with 'flow: <name>', a study with 'study: <name>'")]
+    problems: list[Problem] = []
+    _walk(node, (), marks, problems)
     if not isinstance(data, dict):
-        raise LoadError([Problem(str(path), 1, 1, "expected a mapping with 'study:' or 'flow:' at the top")])
-    return data
+        problems.append(marks.problem(marks.value(()), "expected a mapping of keys at the top of the file", "a flow starts with 'flow: <name>', a study with 'study: <name>'"))
+    return data, marks, problems
 
 
-def _validation_problems(path: Path, error: ValidationError) -> list[Problem]:
-    return [Problem(str(path), 1, 1, f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}") for e in error.errors()]
+def _yaml_hint(reason: str) -> str:
+    if "tab" in reason:
+        return "indent with spaces, not tabs"
+    if "mapping values are not allowed" in reason:
+        return "a text containing ': ' must be in quotes"
+    if "expected <block end>" in reason or "expected <document start>" in reason:
+        return "check the indentation of this line against the lines above"
+    if "found character '%'" in reason or "cannot start any token" in reason:
+        return "put the text in quotes"
+    return ""
 
 
-def load_flow(path: str | Path, raw: dict[str, Any] | None = None) -> LoadedFlow:
-    path = Path(path)
-    data = raw if raw is not None else _read_yaml(path)
+# ----------------------------------------------------------------------------- flows
+
+
+def _errors(error: ValidationError, model: type[BaseModel], marks: Marks, prefix: YamlPath = (), skip: str = "") -> list[Problem]:
+    errors = [e for e in error.errors() if not (skip and e["loc"][:1] == (skip,))]
+    return describe_errors(errors, model, marks, prefix)
+
+
+def _check_step(raw: Any, at: YamlPath, marks: Marks) -> tuple[StepBase | None, list[Problem]]:
+    """Validate one step by its own type's model, with positions inside the step."""
+    if not isinstance(raw, dict):
+        return None, [marks.problem(marks.value(at), f"step {int(at[-1]) + 1} should be a mapping with id, type and text", "start each step with '- id: <name>' and indent its other keys under it")]
+    kind = raw.get("type")
+    name = f"step '{raw['id']}'" if isinstance(raw.get("id"), str) else f"step {int(at[-1]) + 1}"
+    if kind is None:
+        return None, [marks.problem(marks.value(at), f"{name} has no type", f"add 'type:' with one of: {', '.join(known_types())}")]
+    if not isinstance(kind, str):
+        return None, [marks.problem(marks.value((*at, "type")), f"{name}: 'type' should be a word such as choice or open")]
+    try:
+        model = step_model(kind)
+    except UnknownStepType as unknown:
+        return None, [marks.problem(marks.value((*at, "type")), f"unknown step type '{kind}'", did_you_mean(kind, unknown.known))]
+    try:
+        return model.model_validate(raw), []
+    except ValidationError as error:
+        return None, _errors(error, model, marks, at)
+
+
+def _duplicate_ids(raw_steps: list[Any], marks: Marks) -> list[Problem]:
+    problems: list[Problem] = []
+    first: dict[str, int] = {}
+    for index, raw in enumerate(raw_steps):
+        step_id = raw.get("id") if isinstance(raw, dict) else None
+        if not isinstance(step_id, str):
+            continue
+        if step_id in first:
+            line = marks.value(("steps", str(first[step_id]), "id"))[0]
+            problems.append(marks.problem(marks.value(("steps", str(index), "id")), f"two steps share the id '{step_id}' (first on line {line})", "give each step its own id"))
+        else:
+            first[step_id] = index
+    return problems
+
+
+def check_flow_data(data: dict[str, Any], marks: Marks) -> tuple[Flow | None, list[Problem]]:
+    """A flow from parsed YAML, or every problem with it."""
+    problems: list[Problem] = []
+    raw_steps = data.get("steps")
+    if isinstance(raw_steps, list):
+        steps: list[StepBase] = []
+        for index, raw in enumerate(raw_steps):
+            step, found = _check_step(raw, ("steps", str(index)), marks)
+            problems += found
+            if step is not None and step.id not in {s.id for s in steps}:
+                steps.append(step)
+        problems += _duplicate_ids(raw_steps, marks)
+        data = {**data, "steps": steps or raw_steps}
     try:
         flow = Flow.model_validate(data)
     except ValidationError as error:
-        raise LoadError(_validation_problems(path, error)) from None
-    except ValueError as error:
-        raise LoadError([Problem(str(path), 1, 1, str(error))]) from None
-    return LoadedFlow(flow, str(path), version_of(data), data)
+        problems += _errors(error, Flow, marks, skip="steps" if problems else "")
+        return None, problems
+    return (None if problems else flow), problems
+
+
+def read_flow(path: str | Path) -> tuple[LoadedFlow | None, list[Problem]]:
+    """Load a flow file, returning its problems instead of raising."""
+    path = Path(path)
+    data, marks, problems = read_yaml(path)
+    if not isinstance(data, dict) or any(p.severity == "error" for p in problems):
+        return None, problems
+    if "study" in data and "flow" not in data:
+        return None, [marks.problem(marks.key(("study",)), "this is a study file, where a flow file was expected")]
+    flow, found = check_flow_data(data, marks)
+    problems += found
+    if flow is None:
+        return None, problems
+    return LoadedFlow(flow, str(path), version_of(data), data, marks), problems
+
+
+def load_flow(path: str | Path, raw: dict[str, Any] | None = None) -> LoadedFlow:
+    """Load a flow (or validate ``raw`` as one); raise :class:`LoadError` with every problem."""
+    if raw is None:
+        loaded, problems = read_flow(path)
+        if loaded is None or any(p.severity == "error" for p in problems):
+            raise LoadError(problems)
+        return loaded
+    marks = Marks(str(path))
+    flow, problems = check_flow_data(raw, marks)
+    if flow is None:
+        raise LoadError(problems)
+    return LoadedFlow(flow, str(path), version_of(raw), raw, marks)
+
+
+# ----------------------------------------------------------------------------- studies
 
 
 def study_flow_paths(study_path: Path, study: Study) -> list[Path]:
@@ -97,17 +306,55 @@ def study_flow_paths(study_path: Path, study: Study) -> list[Path]:
     return sorted(p for p in folder.glob("*.y*ml") if p != study_path)
 
 
-def load_study(path: str | Path) -> LoadedStudy:
-    path = Path(path)
+def study_file(path: Path) -> Path:
+    """The study file of a study folder (or the path itself when it is a file)."""
     if path.is_dir():
-        path = next((p for p in (path / "study.yaml", path / "study.yml") if p.exists()), path / "study.yaml")
-    data = _read_yaml(path)
+        return next((p for p in (path / "study.yaml", path / "study.yml") if p.exists()), path / "study.yaml")
+    return path
+
+
+def read_study(path: str | Path) -> tuple[LoadedStudy | None, list[Problem], dict[str, str]]:
+    """Load a study and all its flows without raising: the study (None if its own file is
+    broken), every problem, and the name each flow file was meant to have (its ``flow:``
+    key, else its file name), so references to a broken flow are not reported twice."""
+    path = study_file(Path(path))
+    data, marks, problems = read_yaml(path)
+    if not isinstance(data, dict) or problems:
+        return None, problems, {}
     try:
         study = Study.model_validate(data)
     except ValidationError as error:
-        raise LoadError(_validation_problems(path, error)) from None
-    loaded = LoadedStudy(study, str(path))
-    for flow_path in study_flow_paths(path, study):
-        flow = load_flow(flow_path)
-        loaded.flows[flow.flow.flow] = flow
+        return None, problems + _errors(error, Study, marks), {}
+    loaded = LoadedStudy(study, str(path), marks=marks)
+    intended: dict[str, str] = {}
+    for index, flow_path in enumerate(study_flow_paths(path, study)):
+        if study.flows and not flow_path.exists():
+            hint = did_you_mean(flow_path.name, [p.name for p in path.parent.glob("*.y*ml")], listing=False)
+            problems.append(marks.problem(marks.value(("flows", str(index))), f"flow file '{flow_path.name}' not found next to the study file", hint))
+            continue
+        flow, found = read_flow(flow_path)
+        problems += found
+        name = flow.flow.flow if flow else _flow_name(flow_path)
+        if name in intended.values() and flow is not None:
+            other = next(k for k, v in intended.items() if v == name)
+            problems.append(flow.marks.problem(flow.marks.value(("flow",)), f"two flow files are both called '{name}' (the other is {other})", "give each flow its own name") if flow.marks else Problem(str(flow_path), 1, 1, f"duplicate flow name '{name}'"))
+        intended[str(flow_path)] = name
+        if flow is not None:
+            loaded.flows.setdefault(name, flow)
+    return loaded, problems, intended
+
+
+def _flow_name(path: Path) -> str:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return path.stem
+    return str(data["flow"]) if isinstance(data, dict) and isinstance(data.get("flow"), str) else path.stem
+
+
+def load_study(path: str | Path) -> LoadedStudy:
+    """Load a study and its flows; raise :class:`LoadError` with every problem found."""
+    loaded, problems, _ = read_study(path)
+    if loaded is None or any(p.severity == "error" for p in problems):
+        raise LoadError(problems)
     return loaded

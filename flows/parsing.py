@@ -1,7 +1,9 @@
 """Answer understanding that forgives: numbers in words, yes/no, option picks.
 
 Every function is pure and returns ``None`` when it cannot tell; the caller
-turns that into a short, specific retry message.
+turns that into a short, specific retry message. The rule throughout: accept
+anything with one clear reading ('I'd say 4 thanks', 'the second one', 'yesss',
+'sevn'), refuse anything with two ('2 or 3', 'yes and no') or none ('maybe').
 """
 
 from __future__ import annotations
@@ -11,100 +13,258 @@ import re
 import unicodedata
 
 _WORD_NUMBERS = {
-    "zero": 0, "nought": 0, "none": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
-    "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
-    "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
-    "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
-    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+    "zero": 0, "nought": 0, "nil": 0, "none": 0, "one": 1, "once": 1, "two": 2, "twice": 2,
+    "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40,
+    "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+    # Welsh 0-10, enough for a rating.
+    "un": 1, "dau": 2, "dwy": 2, "tri": 3, "tair": 3, "pedwar": 4, "pedair": 4, "pump": 5,
+    "chwech": 6, "saith": 7, "wyth": 8, "naw": 9, "deg": 10,
 }
+_MULTIPLIERS = {"hundred": 100, "thousand": 1000}
+_FUZZY_TARGETS = [w for w in _WORD_NUMBERS if len(w) >= 4 and w.isascii() and w not in ("once", "twice", "none", "nil")]
+_NOT_NUMBERS = {"there", "then", "even", "seen", "fine", "nice", "five's", "nine's", "tent", "teen", "fort", "forth"}
+"""Real words a fuzzy match would otherwise read as a number word."""
 _ORDINALS = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
     "eighth": 8, "ninth": 9, "tenth": 10, "last": -1,
 }
-_YES = {
-    "yes", "y", "yeah", "yep", "yup", "ya", "yea", "yess", "ok", "okay", "sure", "aye", "certainly",
-    "definitely", "absolutely", "of course", "correct", "right", "agree", "i agree", "i do",
-    "please", "yes please", "go on", "👍", "✅", "✔", "✔️", "ie", "iawn", "do", "oes", "ydw", "ydy",
-}
-_NO = {
-    "no", "n", "nope", "nah", "na", "no thanks", "no thank you", "not really", "never", "negative",
-    "disagree", "i don't", "i do not", "dont", "don't", "👎", "❌", "✖", "na diolch", "nac ydw", "nac oes",
-    "dim",
-}
-_POLITE = re.compile(
-    r"\b(please|thanks|thank you|thankyou|ta|cheers|i think|i'd say|id say|i would say|i guess|"
-    r"maybe|probably|it's|its|it is|my answer is|answer|i'll go with|ill go with|i choose|i pick|"
-    r"option|number|diolch)\b"
+_NUMERAL = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_NUMERAL_RE = re.compile(rf"(?<![\w.,])[-+]?(?:{_NUMERAL})(?![\w.]|,\d)")
+
+_FILLER = (
+    r"please|plz|pls|thanks|thank you|thankyou|thanks very much|ta|cheers|diolch|diolch yn fawr|"
+    r"i think|i'd say|id say|i would say|i guess|i reckon|i suppose|probably|it's|its|it is|it was|"
+    r"my answer is|my answer|answer|i'll go with|ill go with|i'd go with|go with|i choose|i pick|"
+    r"i'd pick|i'll pick|i'll say|i say|um+|erm+|er|uh+|hmm+|well|oh|so|just"
 )
+_PICK_FILLER = r"option|number|no\.|choice|about|around|roughly|approximately|approx|maybe|perhaps|say|like"
+_FILLER_RE = re.compile(rf"\b(?:{_FILLER})\b")
+_PICK_FILLER_RE = re.compile(rf"(?:(?<=\s)|^)(?:{_PICK_FILLER})(?=\s|$)")
+
+_YES_LEAD = {
+    "yes", "y", "yeah", "yea", "yeh", "yep", "yup", "ya", "yah", "ye", "aye", "ok", "okay", "k",
+    "sure", "absolutely", "certainly", "definitely", "of course", "i agree", "i do", "i would", "i will", "i am",
+    "happy to", "go on", "go ahead", "sounds good", "count me in", "ie", "ydw", "ydy", "oes",
+    "wrth gwrs", "yes please",
+}
+_YES_WHOLE = {
+    "do", "iawn", "right", "correct", "true", "fine", "alright", "all right", "agree", "agreed",
+    "please", "why not", "i think so", "think so", "yes and yes", "hoffwn", "gwnaf", "byddwn",
+    "cytuno", "ydw diolch", "wrth gwrs", "i suppose so", "suppose so", "i guess so", "guess so",
+}
+_NO_LEAD = {
+    "no", "n", "nope", "nah", "na", "naw", "nay", "never", "not really", "not at all", "no way",
+    "no thanks", "no thank you", "i don't", "i do not", "i won't", "i will not", "i wouldn't",
+    "i would not", "i'm not", "i am not", "i disagree", "i'd rather not", "rather not", "no chance",
+    "nac ydw", "nac ydy", "nac oes", "nage", "naddo", "na diolch", "dim diolch",
+}
+_NO_WHOLE = {
+    "don't", "dont", "disagree", "negative", "definitely not", "certainly not", "absolutely not",
+    "of course not", "i don't think so", "don't think so", "dim", "byth",
+}
+_YES_NO_EMOJI = {
+    "👍": " yes ", "👌": " yes ", "✅": " yes ", "✔": " yes ", "☑": " yes ",
+    "👎": " no ", "❌": " no ", "✖": " no ", "🚫": " no ", "❎": " no ",
+}
+_UNSURE = re.compile(
+    r"\b(?:maybe|perhaps|possibly|might|not sure|unsure|don'?t know|do not know|dunno|idk|no idea|"
+    r"depends|sometimes|kind of|sort of|not certain|efallai|ddim yn siwr|ddim yn gwybod|dim syniad)\b"
+)
+_SAYS_NO = re.compile(r"\b(?:no|not|nope|nah|never|na|nac)\b|n't")
+_SAYS_YES = re.compile(r"\b(?:yes|yeah|yep|yup|ie|ydw)\b")
+_NEGATION = re.compile(r"\b(?:not|never|no|neither|nor)\b|n't")
+_ALL = {"all", "all of them", "all of the above", "everything", "every one", "pob un", "y cyfan"}
+
+
+# --------------------------------------------------------------------------- normalising
 
 
 def normalise(text: str) -> str:
-    """Lower case, folded accents, single spaces, no surrounding punctuation."""
-    text = unicodedata.normalize("NFKC", text).strip().lower()
-    text = text.replace("’", "'").replace("‘", "'")
-    text = re.sub(r"\s+", " ", text)
-    return text.strip(" .!?,;:\"'()[]")
+    """Lower case, folded accents, single spaces, no surrounding punctuation.
+
+    Keycap emoji become digits ('4️⃣' -> '4') and skin tones are dropped, so '👍🏽' is '👍'.
+    """
+    text = re.sub(r"(\d)\s*½", r"\1.5", text).replace("½", " half ")
+    text = unicodedata.normalize("NFKC", text)
+    text = re.sub("([0-9])\ufe0f?\u20e3", r"\1", text)
+    text = re.sub("[\U0001f3fb-\U0001f3ff\ufe0f\u200d]", "", text)
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if unicodedata.category(c) != "Mn")
+    text = unicodedata.normalize("NFC", text).lower()
+    text = text.replace("’", "'").replace("‘", "'").replace("`", "'")
+    text = re.sub(r"\s+", " ", text).strip()
+    return text.strip(" .!?,;:\"'()[]…")
 
 
-def _strip_politeness(text: str) -> str:
-    return re.sub(r"\s+", " ", _POLITE.sub(" ", text)).strip(" .!?,;:")
+def _tidy(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip(" .!?,;:…")
+
+
+def _strip_politeness(text: str, picking: bool = True) -> str:
+    """Drop thanks, hedges and lead-ins ('I'd say', 'option'); ``picking`` also drops 'maybe', 'about'."""
+    text = _tidy(_FILLER_RE.sub(" ", text))
+    if picking:
+        text = _tidy(_PICK_FILLER_RE.sub(" ", text))
+    return _tidy(re.sub(r"\s*;\s*|\s*,(?!\d)\s*", " ", text))
+
+
+def _squash(word: str) -> str:
+    """'yesss' -> 'yes', 'nooo' -> 'no': repeated letters as one."""
+    return re.sub(r"(.)\1+", r"\1", word)
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def _fuzzy_number_word(word: str) -> str | None:
+    """A close misspelling of a number word ('thre', 'sevn'), or None."""
+    if len(word) < 3 or not word.isalpha() or word in _NOT_NUMBERS:
+        return None
+    close = difflib.get_close_matches(word, _FUZZY_TARGETS, n=2, cutoff=0.85)
+    if len(close) == 1 or (len(close) == 2 and difflib.SequenceMatcher(None, word, close[1]).ratio() < 0.85):
+        return close[0] if close else None
+    return None
+
+
+def _words_value(parts: list[str]) -> float | None:
+    """The value of a run of number words, or None if they do not make one number ('one two')."""
+    total, current, seen = 0.0, 0.0, False
+    for index, part in enumerate(parts):
+        following = parts[index + 1] if index + 1 < len(parts) else ""
+        if part in ("a", "an") and following in (*_MULTIPLIERS, "half"):
+            continue
+        if part == "half":
+            if index != len(parts) - 1:
+                return None
+            current += 0.5
+            seen = True
+        elif part in _MULTIPLIERS:
+            current = max(current, 1) * _MULTIPLIERS[part]
+            if part == "thousand":
+                total, current = total + current, 0
+            seen = True
+        elif part in _WORD_NUMBERS:
+            value = _WORD_NUMBERS[part]
+            units = current % 100
+            if seen and units and not (units % 10 == 0 and units >= 20 and value < 10):
+                return None
+            current += value
+            seen = True
+        else:
+            return None
+    return total + current if seen else None
 
 
 def words_to_number(text: str) -> float | None:
-    """'seven' -> 7, 'twenty one' -> 21, '7' -> 7, '3.5' -> 3.5."""
-    text = normalise(text).replace("-", " ")
-    if re.fullmatch(r"[-+]?\d+(?:[.,]\d+)?", text):
-        return float(text.replace(",", "."))
-    parts = [p for p in text.split() if p != "and"]
-    if not parts or any(p not in _WORD_NUMBERS and p != "hundred" for p in parts):
-        return None
-    total = 0
-    for part in parts:
-        if part == "hundred":
-            total = max(total, 1) * 100
-        else:
-            total += _WORD_NUMBERS[part]
-    return float(total)
+    """'seven' -> 7, 'twenty one' -> 21, 'a hundred' -> 100, '7' -> 7, '3.5' -> 3.5, 'sevn' -> 7."""
+    text = normalise(text)
+    if re.fullmatch(rf"[-+]?(?:{_NUMERAL})", text):
+        return float(text.replace(",", ""))
+    parts = [p for p in text.replace("-", " ").split() if p != "and"]
+    if len(parts) == 1 and parts[0] not in _WORD_NUMBERS:
+        fixed = _fuzzy_number_word(parts[0])
+        parts = [fixed] if fixed else parts
+    if parts == ["half"]:
+        return 0.5
+    return _words_value(parts) if parts else None
+
+
+def _number_runs(text: str) -> list[list[str]]:
+    """Maximal runs of number words in a reply: 'twenty one times, maybe' -> [['twenty', 'one']]."""
+    runs: list[list[str]] = []
+    current: list[str] = []
+    words = re.split(r"[\s,;]+", text.replace("-", " "))
+    for index, word in enumerate(words):
+        following = words[index + 1] if index + 1 < len(words) else ""
+        joins = word == "and" and current and (following in _WORD_NUMBERS or following in ("a", "half"))
+        article = word in ("a", "an") and following in (*_MULTIPLIERS, "half") and (current or following != "half")
+        if word in _WORD_NUMBERS or word in _MULTIPLIERS or (word == "half" and current) or joins or article:
+            current.append(word)
+        elif current:
+            runs.append(current)
+            current = []
+    if current:
+        runs.append(current)
+    return [[w for w in run if w != "and"] for run in runs]
+
+
+def _one_number(text: str) -> float | None:
+    """The single number in a short reply; None for none or several ('2 or 3')."""
+    whole = words_to_number(text)
+    if whole is not None:
+        return whole
+    text = re.sub(r"(\d)\s*and (?:a )?half\b", r"\1.5", text)
+    numerals = _NUMERAL_RE.findall(text)
+    runs = _number_runs(text)
+    if len(numerals) == 1 and not runs:
+        return float(numerals[0].replace(",", ""))
+    if len(runs) == 1 and not numerals:
+        return _words_value(runs[0])
+    return None
 
 
 def parse_number(text: str) -> float | None:
-    """Find the one number a reply gives: '7', 'seven', 'I'd say 4 thanks', '7/9', '7 out of 10'."""
+    """Find the one number a reply gives: '7', 'seven', 'I'd say 4 thanks', '7/9',
+    'eight out of nine', 'a nine', 'thre'. None when there is none or more than one."""
     clean = _strip_politeness(normalise(text))
-    fraction = re.fullmatch(r"([-+]?\d+(?:[.,]\d+)?)\s*(?:/|out of|of)\s*\d+", clean)
+    clean = re.sub(r"^(?:a|an|the)\s+(?=\S)", "", clean)
+    if not clean:
+        return None
+    fraction = re.fullmatch(r"(.+?)\s*(?:/|\bout of\b|\bof\b)\s*(.+)", clean)
     if fraction:
-        return float(fraction.group(1).replace(",", "."))
-    whole = words_to_number(clean)
-    if whole is not None:
-        return whole
-    numbers = re.findall(r"(?<![\w.])[-+]?\d+(?:[.,]\d+)?(?![\w.])", clean)
-    if len(numbers) == 1:
-        return float(numbers[0].replace(",", "."))
-    spelled = [w for w in re.split(r"[\s,]+", clean) if w in _WORD_NUMBERS]
-    if len(spelled) == 1 and not numbers:
-        return float(_WORD_NUMBERS[spelled[0]])
+        top, bottom = _one_number(fraction.group(1)), _one_number(fraction.group(2))
+        if top is not None and bottom is not None:
+            return top
+    return _one_number(clean)
+
+
+# --------------------------------------------------------------------------- yes / no
+
+
+def _leading(words: list[str]) -> tuple[bool, int] | None:
+    """Whether the reply opens with a yes or a no, and how many words that took."""
+    for size in (4, 3, 2, 1):
+        phrase = " ".join(words[:size])
+        if len(words) >= size and phrase in _NO_LEAD | _NO_WHOLE and (phrase in _NO_LEAD or size == len(words)):
+            return False, size
+        if len(words) >= size and phrase in _YES_LEAD:
+            return True, size
     return None
 
 
 def parse_yes_no(text: str) -> bool | None:
+    """'yes', 'y', 'yeah', 'yep', 'yesss', '👍', 'yes please', 'ie', 'ydw' -> True;
+    'no', 'nope', '👎', 'no thanks', 'nac ydw' -> False; 'yes and no', 'maybe' -> None."""
     clean = normalise(text)
+    for emoji, word in _YES_NO_EMOJI.items():
+        clean = clean.replace(emoji, word)
+    clean = _tidy(clean)
     if not clean:
-        stripped = text.strip()
-        clean = stripped
-    if clean in _YES:
+        return None
+    plain = _strip_politeness(clean, picking=False)
+    words = [w if w in _YES_LEAD | _NO_LEAD else _squash(w) for w in plain.split()]
+    for candidate in (clean, plain, " ".join(words)):
+        if candidate in _YES_LEAD | _YES_WHOLE:
+            return True
+        if candidate in _NO_LEAD | _NO_WHOLE:
+            return False
+    if not plain and re.search(r"\bplease\b", clean):
         return True
-    if clean in _NO:
-        return False
-    plain = _strip_politeness(clean)
-    if plain in _YES or (not plain and "please" in clean):
-        return True
-    if plain in _NO:
-        return False
-    first = re.split(r"[\s,.!]+", clean, maxsplit=1)[0]
-    if first in _YES and not any(w in clean for w in (" not", "n't", " no")):
-        return True
-    if first in _NO:
-        return False
-    return None
+    if _UNSURE.search(clean):
+        return None
+    lead = _leading(words)
+    if lead is None:
+        return None
+    said, size = lead
+    rest = " ".join(words[size:]).replace("why not", "")
+    contradiction = _SAYS_NO if said else _SAYS_YES
+    if contradiction.search(rest) or (rest and _leading(rest.split()) == (not said, 1)):
+        return None
+    return said
+
+
+# --------------------------------------------------------------------------- options
 
 
 def _letter_index(token: str, count: int) -> int | None:
@@ -117,7 +277,7 @@ def _letter_index(token: str, count: int) -> int | None:
 
 
 def _number_index(token: str, count: int) -> int | None:
-    token = token.strip("().#")
+    token = re.sub(r"^(?:no\.?|#)\s*(?=\d)", "", token.strip("().#"))
     value = words_to_number(token)
     if value is None and token in _ORDINALS:
         value = float(_ORDINALS[token])
@@ -131,6 +291,29 @@ def _number_index(token: str, count: int) -> int | None:
     return None
 
 
+def _named_inside(clean: str, names: list[list[str]]) -> int | None:
+    """The one option whose words appear inside a longer reply ('being kept informed I think').
+
+    A name inside a longer matched name ('good' in 'very good') does not count on its own,
+    two different options make it ambiguous, and a negation ('not staff') makes it unclear."""
+    spans = []
+    for index, candidates in enumerate(names):
+        for name in candidates:
+            if len(name) >= 2:
+                spans += [(m.start(), m.end(), index) for m in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", clean)]
+    kept = {i for s, e, i in spans if not any(s2 <= s and e <= e2 and (e2 - s2) > (e - s) for s2, e2, _ in spans)}
+    if len(kept) != 1 or _NEGATION.search(clean):
+        return None
+    return kept.pop()
+
+
+def _pick_phrase(clean: str) -> str:
+    """'I think the second one please' -> 'second'."""
+    plain = _strip_politeness(clean)
+    plain = re.sub(r"^(?:the|an?)\s+(?=\w\w)", "", plain)
+    return re.sub(r"\s+(?:one|option|please)$", "", plain).strip()
+
+
 def match_option(text: str, options: list[list[str]]) -> int | None:
     """Which option a reply names. ``options`` holds, per option, the names it answers to
     (its label in each language and its value). Accepts '2', 'two', 'B', 'b)', 'the second one',
@@ -139,46 +322,57 @@ def match_option(text: str, options: list[list[str]]) -> int | None:
     clean = normalise(text)
     if not clean or not count:
         return None
-    names = [[normalise(name) for name in names] for names in options]
-    for index, candidates in enumerate(names):
-        if clean in candidates:
-            return index
-    plain = _strip_politeness(clean)
-    plain = re.sub(r"^(the|a|an)\s+", "", plain)
-    plain = re.sub(r"\s+(one|option)$", "", plain).strip()
-    for index, candidates in enumerate(names):
-        if plain in candidates:
-            return index
+    names = [[n for n in (normalise(name) for name in candidates) if n] for candidates in options]
+    plain = _pick_phrase(clean)
+    for attempt in (clean, plain):
+        exact = {i for i, candidates in enumerate(names) if attempt in candidates}
+        if len(exact) == 1:
+            return exact.pop()
     for finder in (_number_index, _letter_index):
         found = finder(plain, count)
         if found is not None:
             return found
-    # The option's words inside a longer reply, e.g. "being kept informed I think".
-    contained = [i for i, cands in enumerate(names) if any(len(c) > 2 and re.search(rf"\b{re.escape(c)}\b", clean) for c in cands)]
-    if len(contained) == 1:
-        return contained[0]
-    flat = [(name, i) for i, cands in enumerate(names) for name in cands if name]
-    close = difflib.get_close_matches(plain, [name for name, _ in flat], n=2, cutoff=0.75)
-    if close:
-        hits = {i for name, i in flat if name == close[0]}
-        if len(hits) == 1:
-            return hits.pop()
+    for found in (_closest(plain, names, 0.85), _named_inside(clean, names), _closest(plain, names, 0.75)):
+        if found is not None:
+            return found
     return None
 
 
+def _closest(plain: str, names: list[list[str]], cutoff: float) -> int | None:
+    """The option a misspelling is clearly closest to ('carrer' -> 'Carer'), or None."""
+    if len(plain) < 3:
+        return None
+    scores = sorted(
+        ((max((difflib.SequenceMatcher(None, plain, n).ratio() for n in cands if len(n) > 2), default=0.0), i) for i, cands in enumerate(names)),
+        reverse=True,
+    )
+    best, index = scores[0]
+    runner_up = scores[1][0] if len(scores) > 1 else 0.0
+    return index if best >= cutoff and best - runner_up >= 0.1 else None
+
+
+def _split_picks(clean: str, count: int) -> list[str]:
+    """Tokens of a multiple pick: '1 3', '1,3', 'A and C', 'ac', 'days & nights'."""
+    glued = re.fullmatch(r"[a-z\d]{2,}", clean) and len(clean) <= count
+    if glued and all(_letter_index(c, count) is not None or c.isdigit() for c in clean):
+        return list(clean)
+    return [t for t in re.split(r"\s*(?:,|;|/|&|\+|\band\b|\bplus\b|\s)\s*", clean) if t]
+
+
 def match_options(text: str, options: list[list[str]]) -> list[int] | None:
-    """Several picks: '1 3', '1, 3', 'A and C', 'carer, staff'. Order kept, repeats dropped."""
+    """Several picks: '1 3', '1, 3', 'A and C', 'carer, staff', 'all'. Order kept, repeats dropped."""
     whole = match_option(text, options)
     if whole is not None:
         return [whole]
-    clean = normalise(text)
-    if re.fullmatch(r"[a-z\d]{2,}", clean) and all(_letter_index(c, len(options)) is not None or c.isdigit() for c in clean) and len(clean) <= len(options):
-        tokens = list(clean)
-    else:
-        tokens = [t for t in re.split(r"\s*(?:,|;|/|&|\band\b|\bplus\b|\s)\s*", clean) if t]
-        # Re-join multi-word option names that the split broke apart.
-        if any(match_option(t, options) is None for t in tokens):
-            tokens = [t for t in re.split(r"\s*(?:,|;|/|&|\band\b|\bplus\b)\s*", clean) if t]
+    clean = _strip_politeness(normalise(text))
+    if not clean:
+        return None
+    if clean in _ALL or re.fullmatch(r"all (?:of )?(?:the )?\w+", clean) and words_to_number(clean.split()[-1]) == len(options):
+        return list(range(len(options)))
+    tokens = _split_picks(clean, len(options))
+    if any(match_option(t, options) is None for t in tokens):
+        # Re-join multi-word option names that the split on spaces broke apart.
+        tokens = [t for t in re.split(r"\s*(?:,|;|/|&|\+|\band\b|\bplus\b)\s*", clean) if t]
     picks: list[int] = []
     for token in tokens:
         index = match_option(token, options)

@@ -7,6 +7,10 @@ character outside GSM-7, such as a curly apostrophe ’ or an emoji, switches th
 message to UCS-2: 70 UTF-16 units, 67 per part. Parts never split an escape pair or
 a surrogate pair, so the count here is exact, not an estimate.
 
+A letter outside GSM-7 in a language that needs it (Welsh ŵ, ŷ, â; any letter of
+Arabic or Bengali) cannot be avoided: :func:`avoidable_characters` tells those apart
+from what a coordinator can fix (curly quotes, dashes, emoji).
+
 Options are counted as the participant on SMS sees them: numbered lines after a
 blank line (the same format as ``channels.base.render_plain``, replicated here
 because ``flows`` may not import ``channels``).
@@ -15,6 +19,7 @@ because ``flows`` may not import ``channels``).
 from __future__ import annotations
 
 from collections.abc import Sequence
+import unicodedata
 from dataclasses import dataclass
 
 GSM7_BASIC = (
@@ -100,3 +105,24 @@ def describe_char(char: str) -> str:
     """A character as a coordinator can find it: the glyph and its code point."""
     shown = char if char.isprintable() and not char.isspace() else ""
     return f"'{shown}' (U+{ord(char):04X})" if shown else f"U+{ord(char):04X}"
+
+
+def is_gsm7(char: str) -> bool:
+    return char in _BASIC or char in _EXTENSION
+
+
+def is_native_letter(char: str, language: str) -> bool:
+    """A letter (or accent) that writing ``language`` correctly needs; English needs none
+    outside GSM-7."""
+    return language.split("-")[0].lower() != "en" and unicodedata.category(char)[0] in "LM"
+
+
+def avoidable_characters(text: str, language: str) -> list[str]:
+    """Characters outside GSM-7 that are not letters of the language, in order of appearance."""
+    found = [c for c in text if not is_gsm7(c) and not is_native_letter(c, language)]
+    return list(dict.fromkeys(found))
+
+
+def segments_as_gsm7(text: str) -> int:
+    """Segments the text would need if every character were in GSM-7 (non-GSM ones as one)."""
+    return _parts([_gsm7_cost(c) or 1 for c in text], 160, 153)

@@ -138,8 +138,7 @@ def fit_mnl_arrays(
         raise EstimationError("the features contain missing or infinite values")
     sets = _prepare(x, np.asarray(chosen), np.asarray(set_ids))
     beta, _, ll, iterations = _newton(sets, x.shape[1], max_iter, tol)
-    _, ll = _probabilities(sets, beta)
-    p, _ = _probabilities(sets, beta)
+    p, ll = _probabilities(sets, beta)
     _, hessian = _gradient_hessian(sets, p)
     try:
         covariance = np.linalg.inv(-hessian)

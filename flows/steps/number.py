@@ -21,9 +21,11 @@ class NumberStep(InputStep):
         value = parse_number(reply.text)
         low = "" if self.min is None else f"{self.min:g}"
         high = "" if self.max is None else f"{self.max:g}"
-        if value is None or (self.integer and not value.is_integer()):
+        bounded = self.min is not None and self.max is not None
+        in_range = value is not None and (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
+        if value is None or (self.integer and not value.is_integer()) or not in_range:
+            if bounded:
+                return Unclear(ctx.words("hint_number_range").format(low=low, high=high))
             return Unclear(ctx.words("hint_number"))
-        if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
-            return Unclear(ctx.words("hint_number_range").format(low=low, high=high))
         number: int | float = int(value) if self.integer else value
         return Answer(number, f"{number:g}" + (f" {self.unit}" if self.unit else ""))

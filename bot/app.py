@@ -1,0 +1,75 @@
+"""The FastAPI application: health, the web chat simulator, and (later) webhooks and the dashboard."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from importlib import resources
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from sqlalchemy import text
+
+from bot.service import ConversationService
+from bot.settings import Settings
+from bot.studies import StudyRegistry
+from storage.database import Database, init_database
+
+
+@dataclass
+class Chorus:
+    """What request handlers share: settings, database, studies and the conversation service."""
+
+    settings: Settings
+    database: Database
+    studies: StudyRegistry
+    service: ConversationService
+
+
+def build(settings: Settings) -> Chorus:
+    database = init_database(settings.database_url)
+    studies = StudyRegistry.from_folder(settings.studies_dir)
+    service = ConversationService(database, studies, address_key=settings.address_key())
+    return Chorus(settings, database, studies, service)
+
+
+def chorus_of(request: Request) -> Chorus:
+    chorus: Chorus = request.app.state.chorus
+    return chorus
+
+
+def create_app(settings: Settings | None = None, chorus: Chorus | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.chorus = chorus or build(settings)
+        yield
+        app.state.chorus.database.dispose()
+
+    app = FastAPI(title="Chorus", version="0.1.0", lifespan=lifespan,
+                  description="Listen to patients, carers and staff at scale, by chat.")
+
+    @app.get("/health", tags=["operations"])
+    def health(request: Request) -> JSONResponse:
+        """Liveness and the database's readiness, as JSON."""
+        state = chorus_of(request)
+        try:
+            with state.database.reading() as session:
+                session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+            database = "ok"
+        except Exception:
+            database = "unavailable"
+        status = 200 if database == "ok" else 503
+        return JSONResponse({"status": "ok" if status == 200 else "degraded", "database": database,
+                             "studies": state.studies.ids()}, status_code=status)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def simulator_page() -> str:
+        return resources.files("bot").joinpath("static/simulator.html").read_text(encoding="utf-8")
+
+    from bot.simulator import router as simulator_router
+
+    app.include_router(simulator_router)
+    return app

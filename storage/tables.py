@@ -1,0 +1,276 @@
+"""The tables. Addresses (phone numbers, chat ids) live only in ``contacts``; every other
+table names a participant by a pseudonymous id such as ``p-3f9c0a1b2c3d4e5f``.
+
+Times are stored as UTC and always read back as timezone-aware UTC datetimes, on
+SQLite as on PostgreSQL. JSON columns use the portable ``sqlalchemy.JSON`` type.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Dialect, Index, Table, Text, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime on every database (SQLite keeps no time zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use an aware UTC datetime")
+        value = value.astimezone(UTC)
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _when(nullable: bool = False, index: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+def _json(nullable: bool = False) -> Any:
+    if nullable:
+        return Field(default=None, sa_type=JSON(none_as_null=True), nullable=True)
+    return Field(default_factory=dict, sa_type=JSON, nullable=False)
+
+
+def _text() -> Any:
+    return Field(default="", sa_type=Text, nullable=False)
+
+
+class Participant(SQLModel, table=True):
+    __tablename__ = "participants"
+
+    id: str = Field(primary_key=True, max_length=40)
+    """Pseudonymous: 'p-' and random hex. Safe to show, log and export."""
+    language: str | None = None
+    fields: dict[str, Any] = _json()
+    created_at: datetime = _when()
+
+
+class Contact(SQLModel, table=True):
+    """How to reach a participant. The only table that holds an address."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("address_hash", name="uq_contacts_address_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: str = Field(foreign_key="participants.id", index=True)
+    channel: str
+    address_hash: str = Field(max_length=64)
+    """HMAC-SHA256 of channel and address with the deployment's secret key."""
+    address: str
+    created_at: datetime = _when()
+
+
+class StudyRow(SQLModel, table=True):
+    __tablename__ = "studies"
+
+    id: str = Field(primary_key=True)
+    title: str = ""
+    content: dict[str, Any] = _json()
+    published_at: datetime = _when()
+
+
+class FlowVersion(SQLModel, table=True):
+    """One published version of a flow; immutable, so a session can stay pinned to it."""
+
+    __tablename__ = "flow_versions"
+    __table_args__ = (UniqueConstraint("study_id", "flow_id", "version", name="uq_flow_versions_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: str = Field(foreign_key="studies.id")
+    flow_id: str
+    version: str
+    content: dict[str, Any] = _json()
+    published_at: datetime = _when()
+
+
+class Enrolment(SQLModel, table=True):
+    __tablename__ = "enrolments"
+    __table_args__ = (UniqueConstraint("participant_id", "study_id", name="uq_enrolments_participant_study"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: str = Field(foreign_key="participants.id", index=True)
+    study_id: str = Field(foreign_key="studies.id", index=True)
+    group: str | None = None
+    language: str
+    channel: str
+    status: str = "active"
+    opted_out: bool = False
+    enrolled_at: datetime = _when()
+    opted_out_at: datetime | None = _when(nullable=True)
+
+
+class ConversationSession(SQLModel, table=True):
+    __tablename__ = "sessions"
+    __table_args__ = (Index("ix_sessions_participant_latest", "participant_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: str = Field(foreign_key="participants.id")
+    study_id: str = Field(foreign_key="studies.id")
+    flow_id: str
+    flow_version_id: int = Field(foreign_key="flow_versions.id")
+    state: dict[str, Any] = _json()
+    """A :class:`flows.engine.SessionState` as JSON."""
+    status: str
+    started_at: datetime = _when()
+    updated_at: datetime = _when()
+
+
+class Inbound(SQLModel, table=True):
+    """Every message received, written before anything else happens to it."""
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (UniqueConstraint("channel", "provider_id", name="uq_inbound_channel_provider"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str
+    provider_id: str
+    participant_id: str | None = Field(default=None, foreign_key="participants.id", index=True)
+    text: str = _text()
+    button: str | None = None
+    media: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON, nullable=False)
+    start_param: str | None = None
+    received_at: datetime = _when()
+    status: str = "received"
+    """received, processed, joined, not_enrolled, awaiting_transcript, failed."""
+    error: str | None = None
+    processed_at: datetime | None = _when(nullable=True)
+
+
+class Outbound(SQLModel, table=True):
+    """The outbox: what the dispatcher sends, and what happened when it did."""
+
+    __tablename__ = "outbound_messages"
+    __table_args__ = (Index("ix_outbound_status", "status", "id"), Index("ix_outbound_provider", "channel", "provider_id"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: str = Field(foreign_key="participants.id", index=True)
+    contact_id: int = Field(foreign_key="contacts.id")
+    study_id: str | None = None
+    session_id: int | None = None
+    channel: str
+    text: str = _text()
+    buttons: list[dict[str, str]] = Field(default_factory=list, sa_type=JSON, nullable=False)
+    multiple: bool = False
+    kind: str = "prompt"
+    step_id: str | None = None
+    status: str = "queued"
+    """queued, sent, delivered, failed, held."""
+    provider_id: str | None = None
+    attempts: int = 0
+    error: str | None = None
+    created_at: datetime = _when()
+    sent_at: datetime | None = _when(nullable=True)
+    delivered_at: datetime | None = _when(nullable=True)
+
+
+class AnswerRow(SQLModel, table=True):
+    __tablename__ = "answers"
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: str = Field(foreign_key="participants.id", index=True)
+    study_id: str = Field(foreign_key="studies.id", index=True)
+    flow_id: str
+    flow_version_id: int = Field(foreign_key="flow_versions.id")
+    flow_version: str
+    session_id: int | None = Field(default=None, foreign_key="sessions.id")
+    step_id: str
+    raw: str = _text()
+    value: Any = _json(nullable=True)
+    display: str = _text()
+    source: str = "text"
+    skipped: bool = False
+    inbound_id: int | None = Field(default=None, foreign_key="inbound_messages.id")
+    answered_at: datetime = _when()
+
+
+class FlagRow(SQLModel, table=True):
+    __tablename__ = "flags"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str
+    message: str = _text()
+    participant_id: str | None = Field(default=None, foreign_key="participants.id", index=True)
+    study_id: str | None = None
+    flow_id: str | None = None
+    step_id: str | None = None
+    acknowledged: bool = False
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = _when(nullable=True)
+    created_at: datetime = _when()
+
+
+class DueTask(SQLModel, table=True):
+    """A timer as a row: the scheduler claims due rows and hands them to the service."""
+
+    __tablename__ = "due_tasks"
+    __table_args__ = (Index("ix_due_tasks_pending", "done", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str
+    participant_id: str | None = Field(default=None, foreign_key="participants.id", index=True)
+    study_id: str | None = None
+    flow_id: str | None = None
+    session_id: int | None = None
+    payload: dict[str, Any] = _json()
+    due_at: datetime = _when()
+    claimed_at: datetime | None = _when(nullable=True)
+    claimed_by: str | None = None
+    attempts: int = 0
+    error: str | None = None
+    done: bool = False
+    done_at: datetime | None = _when(nullable=True)
+    created_at: datetime = _when()
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what, when. Names participants only by their pseudonymous id."""
+
+    __tablename__ = "audit_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _when(index=True)
+    actor: str
+    action: str
+    subject: str | None = None
+    detail: dict[str, Any] = _json()
+
+
+ALL_TABLES = [
+    Participant, Contact, StudyRow, FlowVersion, Enrolment, ConversationSession, Inbound,
+    Outbound, AnswerRow, FlagRow, DueTask, AuditEvent,
+]
+
+
+def table(model: type[SQLModel]) -> Table:
+    """The Core table behind a model, for fast statements on the hot path."""
+    found = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(found, Table)
+    return found
+
+
+PARTICIPANTS = table(Participant)
+CONTACTS = table(Contact)
+STUDIES = table(StudyRow)
+FLOW_VERSIONS = table(FlowVersion)
+ENROLMENTS = table(Enrolment)
+SESSIONS = table(ConversationSession)
+INBOUND = table(Inbound)
+OUTBOUND = table(Outbound)
+ANSWERS = table(AnswerRow)
+FLAGS = table(FlagRow)
+DUE_TASKS = table(DueTask)
+AUDIT_EVENTS = table(AuditEvent)
