@@ -1,9 +1,9 @@
 """The conversation service: glue between the pure engine and storage.
 
-One inbound message: the inbox row is written first (a retried webhook is a no-op),
-then, holding the participant's lock, the service runs the engine on the session
-pinned to its flow version and writes answers, fields, session state, outbox rows,
-flags and due tasks in one transaction. See ARCHITECTURE.md section 2.
+One inbound message: the inbox row is written and committed first (a retried webhook
+is a no-op), then, holding the participant's lock, the service runs the engine on the
+session pinned to its flow version and writes answers, fields, session state, outbox
+rows, flags and due tasks in one transaction. See ARCHITECTURE.md section 2.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ import threading
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
 
 from bot.studies import JoinMatch, StudyRegistry
 from channels.base import InboundMessage
@@ -37,20 +38,8 @@ from flows.model import Study
 from flows.words import Words
 from storage import outbox, repository
 from storage.database import Database
-from storage.outbox import PendingMessage, TranscriptLine
-from storage.repository import ContactRef
-from storage.tables import (
-    AnswerRow,
-    ConversationSession,
-    DueTask,
-    Enrolment,
-    FlagRow,
-    FlowVersion,
-    Inbound,
-    Outbound,
-    Participant,
-    StudyRow,
-)
+from storage.outbox import OutboxEntry, PendingMessage, TranscriptLine
+from storage.repository import ContactRef, EnrolmentRef, ParticipantRef, SessionRef
 
 log = logging.getLogger("chorus.service")
 Clock = Callable[[], datetime]
@@ -97,12 +86,22 @@ class ReceiveResult:
 class _Target:
     """Where one sprint's events are written."""
 
-    participant: Participant
+    participant_id: str
     contact: ContactRef
-    enrolment: Enrolment
-    row: ConversationSession
+    enrolment: EnrolmentRef
+    session: SessionRef
     version: str
     inbound_id: int | None = None
+    participant: ParticipantRef | None = None
+
+
+@dataclass
+class _Writes:
+    answers: list[dict[str, Any]] = field(default_factory=list)
+    flags: list[dict[str, Any]] = field(default_factory=list)
+    tasks: list[dict[str, Any]] = field(default_factory=list)
+    sends: list[SendMessage] = field(default_factory=list)
+    profile_changed: bool = False
 
 
 class ConversationService:
@@ -135,9 +134,9 @@ class ConversationService:
 
     def receive_transcript(self, inbound_id: int, text: str, confidence: float | None = None) -> ReceiveResult:
         """Carry on with a voice note once ``nlp`` has transcribed it."""
-        with self.database.reading() as session:
-            row = session.get(Inbound, inbound_id)
-            contact = repository.contact_for(session, row.participant_id, row.channel) if row and row.participant_id else None
+        with self.database.transaction() as connection:
+            found = repository.inbound_participant(connection, inbound_id)
+            contact = repository.contact_for(connection, found[0], found[1]) if found and found[0] else None
         if contact is None:
             raise KeyError(f"inbound message {inbound_id} has no participant")
         given = TextInput(text, source="voice", confidence=confidence)
@@ -153,62 +152,63 @@ class ConversationService:
         }
         for attempt in (1, 2):
             try:
-                with self.database.transaction() as session:
-                    contact = self._contacts.get(hashed) or repository.find_contact(session, hashed)
-                    if contact is None:
-                        contact = repository.create_participant(session, message.channel, message.address, hashed, now)
-                    inbound_id = repository.record_inbound(session, {**values, "participant_id": contact.participant_id})
+                with self.database.transaction() as connection:
+                    contact = self._find_or_create(connection, message.channel, message.address, hashed, now)
+                    inbound_id = repository.record_inbound(connection, {**values, "participant_id": contact.participant_id})
                 self._contacts[hashed] = contact
                 return contact, inbound_id
-            except IntegrityError:  # the same new address arrived twice at once: find it next time
+            except IntegrityError:  # the same new address arrived twice at once; the retry finds it
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
 
+    def _find_or_create(self, connection: Connection, channel: str, address: str, hashed: str, now: datetime) -> ContactRef:
+        found = self._contacts.get(hashed) or repository.find_contact(connection, hashed)
+        return found or repository.create_participant(connection, channel, address, hashed, now)
+
     def _process(self, contact: ContactRef, inbound_id: int, given: TextInput, start_param: str | None, now: datetime) -> ReceiveResult:
         try:
-            with self._exclusive(contact.participant_id) as (session, participant):
-                status, rows = self._route(session, participant, contact, given, start_param, inbound_id, now)
-                repository.set_inbound_status(session, inbound_id, status, now)
-                session.flush()
+            with self._exclusive(contact.participant_id) as connection:
+                status, ids = self._route(connection, contact, given, start_param, inbound_id, now)
+                repository.set_inbound_status(connection, inbound_id, status, now)
         except Exception as error:
             log.exception("message %s from %s failed", inbound_id, contact.participant_id)
-            with self.database.transaction() as session:
-                repository.set_inbound_status(session, inbound_id, "failed", now, _describe(error))
+            with self.database.transaction() as connection:
+                repository.set_inbound_status(connection, inbound_id, "failed", now, _describe(error))
             return ReceiveResult("failed", inbound_id, contact.participant_id)
-        return ReceiveResult(status, inbound_id, contact.participant_id, tuple(r.id for r in rows if r.id))
+        return ReceiveResult(status, inbound_id, contact.participant_id, tuple(ids))
 
     def _route(
-        self, session: Session, participant: Participant, contact: ContactRef, given: TextInput,
-        start_param: str | None, inbound_id: int, now: datetime,
-    ) -> tuple[str, list[Outbound]]:
-        enrolments = repository.enrolments_of(session, participant.id)
+        self, connection: Connection, contact: ContactRef, given: TextInput, start_param: str | None, inbound_id: int, now: datetime
+    ) -> tuple[str, list[int]]:
+        pid = contact.participant_id
+        enrolments = repository.enrolments_of(connection, pid)
         match = self.studies.match_join(contact.channel, given.text, start_param)
         if match is not None and all(e.study_id != match.study_id for e in enrolments):
-            return "joined", self._join(session, participant, contact, match, inbound_id, now)
+            return "joined", self._join(connection, contact, match, inbound_id, now)
         if not enrolments:
-            return "not_enrolled", self._join_help(session, participant, contact, given, now)
-        row = repository.latest_session(session, participant.id)
-        if row is None:
+            return "not_enrolled", self._join_help(connection, contact, given, now)
+        session = repository.latest_session(connection, pid)
+        if session is None:
             enrolment = enrolments[0]
             flow_id = self.studies.get(enrolment.study_id).study.join.start_flow
-            return "processed", self._start(session, participant, enrolment, contact, flow_id, inbound_id, now)
-        enrolment = next(e for e in enrolments if e.study_id == row.study_id)
-        engine, version = self._engine(session, row.flow_version_id, row.study_id)
-        sprint = engine.handle(SessionState.model_validate(row.state), given, now)
-        target = _Target(participant, contact, enrolment, row, version, inbound_id)
-        return "processed", self._apply(session, target, sprint, now)
+            return "processed", self._start(connection, contact, enrolment, flow_id, inbound_id, now)
+        enrolment = next(e for e in enrolments if e.study_id == session.study_id)
+        engine, version = self._engine(connection, session.flow_version_id, session.study_id)
+        sprint = engine.handle(SessionState.model_validate(session.state), given, now)
+        return "processed", self._apply(connection, _Target(pid, contact, enrolment, session, version, inbound_id), sprint, now)
 
     # ------------------------------------------------------------------ joining and starting
 
-    def _join(self, session: Session, participant: Participant, contact: ContactRef, match: JoinMatch, inbound_id: int, now: datetime) -> list[Outbound]:
-        enrolment = self._enrol(session, participant, match.study_id, contact.channel, match.group, None, now)
+    def _join(self, connection: Connection, contact: ContactRef, match: JoinMatch, inbound_id: int, now: datetime) -> list[int]:
+        participant = repository.load_participant(connection, contact.participant_id)
+        enrolment = self._enrol(connection, participant, match.study_id, contact.channel, match.group, None, now)
         log.info("participant %s joined %s (group %s)", participant.id, match.study_id, match.group)
-        return self._start(session, participant, enrolment, contact, match.flow_id, inbound_id, now)
+        return self._start(connection, contact, enrolment, match.flow_id, inbound_id, now, participant)
 
-    def _join_help(self, session: Session, participant: Participant, contact: ContactRef, given: TextInput, now: datetime) -> list[Outbound]:
+    def _join_help(self, connection: Connection, contact: ContactRef, given: TextInput, now: datetime) -> list[int]:
         if self._words.command(given.text) == "stop":
-            return []  # never answer a stranger's STOP with anything
+            return []  # never answer a stranger's STOP
         keywords = self.studies.join_keywords()
         if not keywords:
             text = "Sorry, there is nothing to take part in here at the moment."
@@ -216,195 +216,228 @@ class ConversationService:
             text = f"Hello. To take part in {keywords[0][1]}, reply {keywords[0][0]}."
         else:
             text = "Hello. To take part, reply with one of these words: " + ", ".join(f"{k} ({t})" for k, t in keywords) + "."
-        values = {"participant_id": participant.id, "contact_id": contact.contact_id, "channel": contact.channel,
-                  "text": text, "kind": "help", "created_at": now}
-        return [outbox.queue(session, values)]
+        row = {"participant_id": contact.participant_id, "contact_id": contact.contact_id, "channel": contact.channel,
+               "text": text, "buttons": [], "multiple": False, "kind": "help", "created_at": now}
+        return outbox.queue(connection, [row])
 
     def _enrol(
-        self, session: Session, participant: Participant, study_id: str, channel: str,
+        self, connection: Connection, participant: ParticipantRef, study_id: str, channel: str,
         group: str | None, language: str | None, now: datetime,
-    ) -> Enrolment:
-        study = self._study(session, study_id)
+    ) -> EnrolmentRef:
+        study = self._study(connection, study_id)
         language = language or participant.language
         language = language if language in study.languages else study.default_language
-        enrolment = Enrolment(participant_id=participant.id, study_id=study_id, group=group, language=language,
-                              channel=channel, status="active", opted_out=False, enrolled_at=now)
-        session.add(enrolment)
+        enrolment = repository.enrol(connection, participant.id, study_id, channel, group, language, now)
         if group:
-            participant.fields = {**participant.fields, "group": group}
-        repository.audit(session, "participant", "enrolled", now, participant.id, study=study_id, group=group)
-        session.flush()
+            participant.fields["group"] = group
+            repository.save_participant(connection, participant)
+        repository.audit(connection, "participant", "enrolled", now, participant.id, study=study_id, group=group)
         return enrolment
 
     def _start(
-        self, session: Session, participant: Participant, enrolment: Enrolment, contact: ContactRef,
-        flow_id: str, inbound_id: int | None, now: datetime,
-    ) -> list[Outbound]:
+        self, connection: Connection, contact: ContactRef, enrolment: EnrolmentRef, flow_id: str,
+        inbound_id: int | None, now: datetime, participant: ParticipantRef | None = None,
+    ) -> list[int]:
+        pid = contact.participant_id
+        participant = participant or repository.load_participant(connection, pid)
         published = self.studies.current(enrolment.study_id, flow_id)
-        repository.replace_live_sessions(session, participant.id, enrolment.study_id, now)
-        engine, version = self._engine(session, published.id, enrolment.study_id)
+        repository.replace_live_sessions(connection, pid, enrolment.study_id, now)
+        engine, version = self._engine(connection, published.id, enrolment.study_id)
         fields = dict(participant.fields)
         if enrolment.group:
             fields.setdefault("group", enrolment.group)
         sprint = engine.start(now, language=enrolment.language, fields=fields)
-        row = ConversationSession(participant_id=participant.id, study_id=enrolment.study_id, flow_id=flow_id,
-                                  flow_version_id=published.id, state={}, status="waiting", started_at=now, updated_at=now)
-        session.add(row)
-        session.flush()
-        return self._apply(session, _Target(participant, contact, enrolment, row, version, inbound_id), sprint, now)
+        session = repository.create_session(connection, pid, enrolment.study_id, flow_id, published.id, now)
+        target = _Target(pid, contact, enrolment, session, version, inbound_id, participant)
+        return self._apply(connection, target, sprint, now)
 
     # ------------------------------------------------------------------ writing a sprint
 
-    def _apply(self, session: Session, target: _Target, sprint: Sprint, now: datetime) -> list[Outbound]:
-        sends: list[SendMessage] = []
-        opted_out = target.enrolment.opted_out
+    def _apply(self, connection: Connection, target: _Target, sprint: Sprint, now: datetime) -> list[int]:
+        """Write everything one sprint produced; the caller's transaction makes it all-or-nothing."""
+        writes, opted_out = _Writes(), target.enrolment.opted_out
         for event in sprint.events:
-            if isinstance(event, SendMessage):
-                sends.append(event)
-            elif isinstance(event, OptedOut | OptedIn):
-                opted_out = isinstance(event, OptedOut)
-                self._set_opted_out(session, target, opted_out, now)
+            if isinstance(event, OptedOut | OptedIn):
+                opted_out = target.enrolment.opted_out = isinstance(event, OptedOut)
+                self._set_opted_out(connection, target.participant_id, opted_out, now)
+            elif isinstance(event, SetField | LanguageChanged):
+                self._change_profile(connection, target, event)
+                writes.profile_changed = True
             else:
-                self._record_event(session, target, event, now)
-        target.row.state = sprint.state.model_dump(mode="json")
-        target.row.status = sprint.state.status
-        target.row.updated_at = now
+                _collect(target, event, now, writes)
+        repository.add_answers(connection, writes.answers)
+        repository.add_flags(connection, writes.flags)
+        repository.add_due_tasks(connection, writes.tasks)
+        if writes.profile_changed and target.participant is not None:
+            repository.save_participant(connection, target.participant)
+            repository.save_enrolment(connection, target.enrolment)
+        target.session.state = sprint.state.model_dump(mode="json")
+        target.session.status = sprint.state.status
+        repository.save_session(connection, target.session, now)
+        sends = [m for m in writes.sends if m.kind == "stopped"] if opted_out else writes.sends
+        return outbox.queue(connection, [_outbound(target, message, now) for message in sends])
+
+    def _change_profile(self, connection: Connection, target: _Target, event: SetField | LanguageChanged) -> None:
+        if target.participant is None:
+            target.participant = repository.load_participant(connection, target.participant_id)
+        if isinstance(event, LanguageChanged):
+            target.participant.language = target.enrolment.language = event.language
+            return
+        target.participant.fields[event.name] = event.value
+        if event.name == "group":
+            target.enrolment.group = None if event.value is None else str(event.value)
+
+    def _set_opted_out(self, connection: Connection, participant_id: str, opted_out: bool, now: datetime) -> None:
+        repository.set_opted_out(connection, participant_id, opted_out, now)
         if opted_out:
-            sends = [m for m in sends if m.kind == "stopped"]
-        return [outbox.queue(session, _outbound(target, message, now)) for message in sends]
+            outbox.hold_queued(connection, participant_id)
+        repository.audit(connection, "participant", "opted_out" if opted_out else "opted_in", now, participant_id)
+        log.info("participant %s %s", participant_id, "opted out" if opted_out else "opted back in")
 
-    def _record_event(self, session: Session, target: _Target, event: object, now: datetime) -> None:
-        row, participant = target.row, target.participant
-        if isinstance(event, RecordAnswer):
-            session.add(AnswerRow(
-                participant_id=participant.id, study_id=row.study_id, flow_id=row.flow_id,
-                flow_version_id=row.flow_version_id, flow_version=target.version, session_id=row.id,
-                step_id=event.step_id, raw=event.raw, value=event.value, display=event.display,
-                source=event.source, skipped=event.skipped, inbound_id=target.inbound_id, answered_at=now,
-            ))
-        elif isinstance(event, SetField):
-            participant.fields = {**participant.fields, event.name: event.value}
-            if event.name == "group":
-                target.enrolment.group = None if event.value is None else str(event.value)
-        elif isinstance(event, LanguageChanged):
-            participant.language = target.enrolment.language = event.language
-        elif isinstance(event, RaiseFlag):
-            session.add(FlagRow(kind=event.kind, message=event.message, participant_id=participant.id,
-                                study_id=row.study_id, flow_id=row.flow_id, step_id=event.step_id, created_at=now))
-        elif isinstance(event, ScheduleTask):
-            session.add(DueTask(kind=event.kind, participant_id=participant.id, study_id=row.study_id, flow_id=row.flow_id,
-                                session_id=row.id, payload=event.payload, due_at=event.at, created_at=now))
+    # ------------------------------------------------------------------ flows, studies, locks
 
-    def _set_opted_out(self, session: Session, target: _Target, opted_out: bool, now: datetime) -> None:
-        pid = target.participant.id
-        repository.set_opted_out(session, pid, opted_out, now)  # also updates loaded Enrolment objects
-        if opted_out:
-            outbox.hold_queued(session, pid, now)
-        repository.audit(session, "participant", "opted_out" if opted_out else "opted_in", now, pid)
-        log.info("participant %s %s", pid, "opted out" if opted_out else "opted back in")
-
-    # ------------------------------------------------------------------ flows and studies
-
-    def _engine(self, session: Session, flow_version_id: int, study_id: str) -> tuple[Engine, str]:
-        """The engine for a published flow version, loaded from the database once."""
+    def _engine(self, connection: Connection, flow_version_id: int, study_id: str) -> tuple[Engine, str]:
+        """The engine for a published flow version, loaded from the database once (versions never change)."""
         cached = self._engines.get(flow_version_id)
         if cached is None:
-            row = session.get(FlowVersion, flow_version_id)
+            row = repository.flow_version(connection, flow_version_id)
             if row is None:
                 raise KeyError(f"flow version {flow_version_id} is not published")
             flow = load_flow(f"{study_id}/{row.flow_id}@{row.version}", raw=row.content).flow
-            cached = self._engines[flow_version_id] = (Engine(flow, self._study(session, study_id), row.version), row.version)
+            cached = self._engines[flow_version_id] = (Engine(flow, self._study(connection, study_id), row.version), row.version)
         return cached
 
-    def _study(self, session: Session, study_id: str) -> Study:
+    def _study(self, connection: Connection, study_id: str) -> Study:
         if study_id in self.studies:
             return self.studies.get(study_id).study
-        row = session.get(StudyRow, study_id)
-        if row is None:
+        content = repository.study_content(connection, study_id)
+        if content is None:
             raise KeyError(f"study '{study_id}' is not published")
-        return Study.model_validate(row.content)
+        return Study.model_validate(content)
 
     @contextmanager
-    def _exclusive(self, participant_id: str) -> Iterator[tuple[Session, Participant]]:
+    def _exclusive(self, participant_id: str) -> Iterator[Connection]:
         """One participant, one message at a time: a lock in this process, a row lock on PostgreSQL."""
-        with self._locks.hold(participant_id), self.database.transaction() as session:
-            yield session, repository.lock_participant(session, participant_id, self.database.is_postgres)
+        with self._locks.hold(participant_id), self.database.transaction() as connection:
+            if self.database.is_postgres:
+                repository.load_participant(connection, participant_id, for_update=True)
+            yield connection
 
-    # ------------------------------------------------------------------ helpers for the scheduler, web and dispatcher
+    # ------------------------------------------------------------------ for the scheduler, web simulator and dispatcher
+
+    def join(
+        self, channel: str, address: str, study_id: str, flow_id: str | None = None,
+        group: str | None = None, language: str | None = None,
+    ) -> ReceiveResult:
+        """Enrol an address straight into a study (no keyword needed) and start a flow: for the
+        web simulator and for coordinators adding people. Status 'opted_out' if they said STOP."""
+        now, hashed = self.clock(), repository.address_hash(self._key, channel, address)
+        with self.database.transaction() as connection:
+            contact = self._find_or_create(connection, channel, address, hashed, now)
+        self._contacts[hashed] = contact
+        with self._exclusive(contact.participant_id) as connection:
+            participant = repository.load_participant(connection, contact.participant_id)
+            enrolment = next((e for e in repository.enrolments_of(connection, participant.id) if e.study_id == study_id), None)
+            if enrolment is None:
+                enrolment = self._enrol(connection, participant, study_id, channel, group, language, now)
+            if enrolment.opted_out:
+                return ReceiveResult("opted_out", None, participant.id)
+            flow_id = flow_id or self.studies.get(study_id).study.join.start_flow
+            ids = self._start(connection, contact, enrolment, flow_id, None, now, participant)
+        return ReceiveResult("joined", None, participant.id, tuple(ids))
+
+    def session_status(self, participant_id: str) -> str | None:
+        """The status of the participant's latest session: waiting, snoozed, stopped, ended or replaced."""
+        with self.database.transaction() as connection:
+            session = repository.latest_session(connection, participant_id)
+        return session.status if session else None
 
     def enrol(self, participant_id: str, study_id: str, channel: str, group: str | None = None, language: str | None = None) -> int:
-        with self._exclusive(participant_id) as (session, participant):
-            enrolment = self._enrol(session, participant, study_id, channel, group, language, self.clock())
-        assert enrolment.id is not None
-        return enrolment.id
+        with self._exclusive(participant_id) as connection:
+            participant = repository.load_participant(connection, participant_id)
+            return self._enrol(connection, participant, study_id, channel, group, language, self.clock()).id
 
     def start_flow(self, participant_id: str, study_id: str, flow_id: str) -> tuple[int, ...] | None:
         """Start a flow for an enrolled participant (e.g. a follow-up). None if they opted out or are not enrolled."""
         now = self.clock()
-        with self._exclusive(participant_id) as (session, participant):
-            enrolment = next((e for e in repository.enrolments_of(session, participant_id) if e.study_id == study_id), None)
-            contact = repository.contact_for(session, participant_id, enrolment.channel) if enrolment else None
+        with self._exclusive(participant_id) as connection:
+            enrolment = next((e for e in repository.enrolments_of(connection, participant_id) if e.study_id == study_id), None)
+            contact = repository.contact_for(connection, participant_id, enrolment.channel) if enrolment else None
             if enrolment is None or enrolment.opted_out or contact is None:
                 return None
-            rows = self._start(session, participant, enrolment, contact, flow_id, None, now)
-            session.flush()
-        return tuple(r.id for r in rows if r.id)
+            return tuple(self._start(connection, contact, enrolment, flow_id, None, now))
 
     def resume(self, session_id: int, given: Timeout | Resume) -> tuple[int, ...]:
-        """Hand a due timeout or reminder to the session's engine."""
+        """Hand a due timeout or reminder to the session's engine. Nothing for opted-out or replaced sessions."""
         now = self.clock()
-        with self.database.reading() as reader:
-            found = reader.get(ConversationSession, session_id)
+        with self.database.transaction() as connection:
+            found = repository.get_session(connection, session_id)
         if found is None:
             raise KeyError(f"no session {session_id}")
-        with self._exclusive(found.participant_id) as (session, participant):
-            row = session.get(ConversationSession, session_id)
-            assert row is not None
-            enrolment = session.exec(select(Enrolment).where(Enrolment.participant_id == participant.id,
-                                                              Enrolment.study_id == row.study_id)).one()
-            contact = repository.contact_for(session, participant.id, enrolment.channel)
-            if enrolment.opted_out or contact is None or row.status == "replaced":
+        with self._exclusive(found[0]) as connection:
+            pid, session = repository.get_session(connection, session_id) or found
+            enrolment = next(e for e in repository.enrolments_of(connection, pid) if e.study_id == session.study_id)
+            contact = repository.contact_for(connection, pid, enrolment.channel)
+            if enrolment.opted_out or contact is None or session.status == "replaced":
                 return ()
-            engine, version = self._engine(session, row.flow_version_id, row.study_id)
-            sprint = engine.handle(SessionState.model_validate(row.state), given, now)
-            rows = self._apply(session, _Target(participant, contact, enrolment, row, version), sprint, now)
-            session.flush()
-        return tuple(r.id for r in rows if r.id)
+            engine, version = self._engine(connection, session.flow_version_id, session.study_id)
+            sprint = engine.handle(SessionState.model_validate(session.state), given, now)
+            return tuple(self._apply(connection, _Target(pid, contact, enrolment, session, version), sprint, now))
 
     def participant_for(self, channel: str, address: str) -> str | None:
-        with self.database.reading() as session:
-            found = repository.find_contact(session, repository.address_hash(self._key, channel, address))
+        with self.database.transaction() as connection:
+            found = repository.find_contact(connection, repository.address_hash(self._key, channel, address))
         return found.participant_id if found else None
 
-    def outbox_for(self, participant_id: str) -> list[Outbound]:
-        with self.database.reading() as session:
-            return outbox.messages_for(session, participant_id)
+    def outbox_for(self, participant_id: str) -> list[OutboxEntry]:
+        with self.database.transaction() as connection:
+            return outbox.messages_for(connection, participant_id)
 
     def pending_outbox(self, limit: int = 100, channel: str | None = None) -> list[PendingMessage]:
-        with self.database.reading() as session:
-            return outbox.pending(session, limit, channel)
+        with self.database.transaction() as connection:
+            return outbox.pending(connection, limit, channel)
 
     def mark_sent(self, outbox_id: int, provider_id: str | None) -> None:
-        with self.database.transaction() as session:
-            outbox.mark_sent(session, outbox_id, provider_id, self.clock())
+        with self.database.transaction() as connection:
+            outbox.mark_sent(connection, outbox_id, provider_id, self.clock())
 
     def mark_failed(self, outbox_id: int, error: str, retryable: bool) -> str:
-        with self.database.transaction() as session:
-            return outbox.mark_failed(session, outbox_id, error, retryable, self.clock())
+        with self.database.transaction() as connection:
+            return outbox.mark_failed(connection, outbox_id, error, retryable)
 
     def mark_delivered(self, channel: str, provider_id: str) -> bool:
-        with self.database.transaction() as session:
-            return outbox.mark_delivered(session, channel, provider_id, self.clock())
+        with self.database.transaction() as connection:
+            return outbox.mark_delivered(connection, channel, provider_id, self.clock())
 
     def transcript(self, participant_id: str) -> list[TranscriptLine]:
-        with self.database.reading() as session:
-            return outbox.transcript(session, participant_id)
+        with self.database.transaction() as connection:
+            return outbox.transcript(connection, participant_id)
+
+
+def _collect(target: _Target, event: object, now: datetime, writes: _Writes) -> None:
+    """Turn one event into the row it writes (answers, flags, due tasks) or a message to send."""
+    session, pid = target.session, target.participant_id
+    where = {"participant_id": pid, "study_id": session.study_id, "flow_id": session.flow_id}
+    if isinstance(event, SendMessage):
+        writes.sends.append(event)
+    elif isinstance(event, RecordAnswer):
+        writes.answers.append({
+            **where, "flow_version_id": session.flow_version_id, "flow_version": target.version, "session_id": session.id,
+            "step_id": event.step_id, "raw": event.raw, "value": event.value, "display": event.display,
+            "source": event.source, "skipped": event.skipped, "inbound_id": target.inbound_id, "answered_at": now,
+        })
+    elif isinstance(event, RaiseFlag):
+        writes.flags.append({**where, "kind": event.kind, "message": event.message, "step_id": event.step_id,
+                             "acknowledged": False, "created_at": now})
+    elif isinstance(event, ScheduleTask):
+        writes.tasks.append({**where, "kind": event.kind, "session_id": session.id, "payload": event.payload,
+                             "due_at": event.at, "attempts": 0, "done": False, "created_at": now})
 
 
 def _outbound(target: _Target, message: SendMessage, now: datetime) -> dict[str, object]:
     return {
-        "participant_id": target.participant.id, "contact_id": target.contact.contact_id, "channel": target.contact.channel,
-        "study_id": target.row.study_id, "session_id": target.row.id, "text": message.text,
+        "participant_id": target.participant_id, "contact_id": target.contact.contact_id, "channel": target.contact.channel,
+        "study_id": target.session.study_id, "session_id": target.session.id, "text": message.text,
         "buttons": [{"label": b.label, "value": b.value} for b in message.buttons], "multiple": message.multiple,
         "kind": message.kind, "step_id": message.step_id, "created_at": now,
     }

@@ -15,7 +15,14 @@ from collections.abc import Callable
 from flows.loader import Marks, Problem, YamlPath, field_path, step_path
 from flows.model import Flow, StepBase, Text, resolve_text
 from flows.readability import MAX_GRADE, too_hard
-from flows.sms import LOOKALIKES, avoidable_characters, count_segments, describe_char, plain_message, segments_as_gsm7
+from flows.sms import (
+    LOOKALIKES,
+    avoidable_characters,
+    count_segments,
+    describe_char,
+    plain_message,
+    segments_as_gsm7,
+)
 from flows.steps.base import InputStep, StepContext
 from flows.words import Words
 
@@ -37,7 +44,9 @@ def sample(source: str) -> str:
     return _TEMPLATE.sub(TEMPLATE_STAND_IN, source)
 
 
-def composed_prompt(step: StepBase, language: str, default: str, words: Words) -> tuple[str, list[str], bool]:
+def composed_prompt(
+    step: StepBase, language: str, default: str, words: Words
+) -> tuple[str, list[str], bool]:
     """The prompt text (with the skip hint), its option labels and whether several may be picked."""
 
     def render(text: Text | None) -> str:
@@ -50,12 +59,18 @@ def composed_prompt(step: StepBase, language: str, default: str, words: Words) -
     else:
         text, labels, multiple = render(step.text), [], False
     if step.skip:
-        hint = render(step.skip) if isinstance(step.skip, str | dict) else words.text("skip_hint", language)
+        hint = (
+            render(step.skip)
+            if isinstance(step.skip, str | dict)
+            else words.text("skip_hint", language)
+        )
         text = f"{text}\n{hint}"
     return text, labels, multiple
 
 
-def _segments(text: str, language: str, place: tuple[int, int], what: str, marks: Marks) -> list[Problem]:
+def _segments(
+    text: str, language: str, place: tuple[int, int], what: str, marks: Marks
+) -> list[Problem]:
     """More than one segment. Where only the language's own letters force UCS-2 (Welsh ŵ),
     the extra segments are the price of writing it correctly: then only a text too long
     even for GSM-7 is reported."""
@@ -66,7 +81,9 @@ def _segments(text: str, language: str, place: tuple[int, int], what: str, marks
     if count.forcing is not None and not avoidable and segments_as_gsm7(text) <= 1:
         return []
     unit = "characters" if count.encoding == "GSM-7" else "UTF-16 units"
-    message = f"{what} takes {count.segments} SMS segments ({count.units} {unit} in {count.encoding})"
+    message = (
+        f"{what} takes {count.segments} SMS segments ({count.units} {unit} in {count.encoding})"
+    )
     hint = "shorten it, or split it over two steps"
     if avoidable:
         char = avoidable[0]
@@ -78,17 +95,25 @@ def _segments(text: str, language: str, place: tuple[int, int], what: str, marks
     return [marks.problem(place, message, hint, "warning")]
 
 
-def _buttons(step: StepBase, labels: list[str], place: tuple[int, int], marks: Marks) -> list[Problem]:
+def _buttons(
+    step: StepBase, labels: list[str], place: tuple[int, int], marks: Marks
+) -> list[Problem]:
     """Too many options to tap. Numbers (a 0-10 scale) are not counted: they are typed."""
     named = [label for label in labels if not label.strip().isdigit()]
     if len(named) <= TELEGRAM_BUTTONS:
         return []
-    where = "WhatsApp will send them as numbered text" if len(named) > WHATSAPP_LIST_ROWS else "WhatsApp shows them as a list, not buttons"
+    where = (
+        "WhatsApp will send them as numbered text"
+        if len(named) > WHATSAPP_LIST_ROWS
+        else "WhatsApp shows them as a list, not buttons"
+    )
     message = f"step '{step.id}' has {len(named)} options: more than Telegram shows comfortably as buttons ({TELEGRAM_BUTTONS}); {where}"
     return [marks.problem(place, message, "split the question or group the options", "warning")]
 
 
-def _readability(step: StepBase, path_of: Callable[[str], YamlPath], english: list[str], marks: Marks) -> list[Problem]:
+def _readability(
+    step: StepBase, path_of: Callable[[str], YamlPath], english: list[str], marks: Marks
+) -> list[Problem]:
     problems: list[Problem] = []
     for name, text in step.texts():
         for code in english:
@@ -99,7 +124,14 @@ def _readability(step: StepBase, path_of: Callable[[str], YamlPath], english: li
             if reading is not None:
                 where = path_of(name) + ((code,) if isinstance(text, dict) else ())
                 message = f"'{name}' of step '{step.id}' reads at US grade {reading.grade:.1f} (Flesch-Kincaid), above {MAX_GRADE:g}"
-                problems.append(marks.problem(marks.value(where), message, "use shorter sentences and everyday words", "warning"))
+                problems.append(
+                    marks.problem(
+                        marks.value(where),
+                        message,
+                        "use shorter sentences and everyday words",
+                        "warning",
+                    )
+                )
     return problems
 
 
@@ -107,10 +139,9 @@ def message_warnings(flow: Flow, marks: Marks, languages: list[str], words: Word
     """SMS, button and reading-level warnings for every step in every language."""
     default = languages[0]
     english = [code for code in languages if code == "en" or code.startswith("en-")]
-    if not english and default == "en":
-        english = ["en"]
     problems: list[Problem] = []
     for index, step in enumerate(flow.steps):
+
         def path_of(name: str, index: int = index) -> YamlPath:
             return step_path(index, *field_path(name))
 
@@ -120,12 +151,26 @@ def message_warnings(flow: Flow, marks: Marks, languages: list[str], words: Word
             except Exception:  # a step type whose prompt needs more than a sample; skip it
                 continue
             language_path = path_of("text") + ((language,) if isinstance(step.text, dict) else ())
-            problems += _segments(plain_message(text, labels, multiple), language, marks.value(language_path), f"on SMS, the {language} prompt of step '{step.id}'", marks)
+            problems += _segments(
+                plain_message(text, labels, multiple),
+                language,
+                marks.value(language_path),
+                f"on SMS, the {language} prompt of step '{step.id}'",
+                marks,
+            )
             if language == default:
                 problems += _buttons(step, labels, marks.key(path_of("options")), marks)
             for name, value in step.texts():
                 if name in SEPARATE_MESSAGES:
-                    place = marks.value(path_of(name) + ((language,) if isinstance(value, dict) else ()))
-                    problems += _segments(sample(resolve_text(value, language, default)), language, place, f"on SMS, the {language} '{name}' of step '{step.id}'", marks)
+                    place = marks.value(
+                        path_of(name) + ((language,) if isinstance(value, dict) else ())
+                    )
+                    problems += _segments(
+                        sample(resolve_text(value, language, default)),
+                        language,
+                        place,
+                        f"on SMS, the {language} '{name}' of step '{step.id}'",
+                        marks,
+                    )
         problems += _readability(step, path_of, english, marks)
     return problems

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -104,8 +104,8 @@ class StepBase(Strict):
     timeout: timedelta | None = None
     on_timeout: str | None = None
 
-    waits_for_input: bool = Field(default=True, exclude=True)
-    """Class-level: whether the engine waits for a reply after prompting."""
+    waits_for_input: ClassVar[bool] = True
+    """Whether the engine waits for a reply after prompting."""
 
     _v_timeout = field_validator("timeout", mode="before")(_duration)
 

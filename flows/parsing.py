@@ -75,6 +75,9 @@ _UNSURE = re.compile(
 _SAYS_NO = re.compile(r"\b(?:no|not|nope|nah|never|na|nac)\b|n't")
 _SAYS_YES = re.compile(r"\b(?:yes|yeah|yep|yup|ie|ydw)\b")
 _NEGATION = re.compile(r"\b(?:not|never|no|neither|nor)\b|n't")
+MAX_ANSWER_CHARS = 200
+"""A longer reply is a story, not a closed answer: it is never read as a number, yes/no or pick
+(which also keeps the fuzzy matching cheap whatever arrives)."""
 _ALL = {"all", "all of them", "all of the above", "everything", "every one", "pob un", "y cyfan"}
 
 
@@ -107,6 +110,10 @@ def _strip_politeness(text: str, picking: bool = True) -> str:
     if picking:
         text = _tidy(_PICK_FILLER_RE.sub(" ", text))
     return _tidy(re.sub(r"\s*;\s*|\s*,(?!\d)\s*", " ", text))
+
+
+def _too_long(text: str) -> bool:
+    return len(text) > MAX_ANSWER_CHARS and len(text.strip()) > MAX_ANSWER_CHARS
 
 
 def _squash(word: str) -> str:
@@ -158,6 +165,8 @@ def _words_value(parts: list[str]) -> float | None:
 
 def words_to_number(text: str) -> float | None:
     """'seven' -> 7, 'twenty one' -> 21, 'a hundred' -> 100, '7' -> 7, '3.5' -> 3.5, 'sevn' -> 7."""
+    if _too_long(text):
+        return None
     text = normalise(text)
     if re.fullmatch(rf"[-+]?(?:{_NUMERAL})", text):
         return float(text.replace(",", ""))
@@ -207,6 +216,8 @@ def _one_number(text: str) -> float | None:
 def parse_number(text: str) -> float | None:
     """Find the one number a reply gives: '7', 'seven', 'I'd say 4 thanks', '7/9',
     'eight out of nine', 'a nine', 'thre'. None when there is none or more than one."""
+    if _too_long(text):
+        return None
     clean = _strip_politeness(normalise(text))
     clean = re.sub(r"^(?:a|an|the)\s+(?=\S)", "", clean)
     if not clean:
@@ -236,6 +247,8 @@ def _leading(words: list[str]) -> tuple[bool, int] | None:
 def parse_yes_no(text: str) -> bool | None:
     """'yes', 'y', 'yeah', 'yep', 'yesss', '👍', 'yes please', 'ie', 'ydw' -> True;
     'no', 'nope', '👎', 'no thanks', 'nac ydw' -> False; 'yes and no', 'maybe' -> None."""
+    if _too_long(text):
+        return None
     clean = normalise(text)
     for emoji, word in _YES_NO_EMOJI.items():
         clean = clean.replace(emoji, word)
@@ -318,6 +331,8 @@ def match_option(text: str, options: list[list[str]]) -> int | None:
     """Which option a reply names. ``options`` holds, per option, the names it answers to
     (its label in each language and its value). Accepts '2', 'two', 'B', 'b)', 'the second one',
     the option's words, or a close misspelling of them."""
+    if _too_long(text):
+        return None
     count = len(options)
     clean = normalise(text)
     if not clean or not count:
@@ -361,6 +376,8 @@ def _split_picks(clean: str, count: int) -> list[str]:
 
 def match_options(text: str, options: list[list[str]]) -> list[int] | None:
     """Several picks: '1 3', '1, 3', 'A and C', 'carer, staff', 'all'. Order kept, repeats dropped."""
+    if _too_long(text):
+        return None
     whole = match_option(text, options)
     if whole is not None:
         return [whole]

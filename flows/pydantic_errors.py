@@ -46,7 +46,7 @@ YAML_QUOTES = "YAML reads yes, no, on, off, true and false as true/false and bar
 
 
 def did_you_mean(word: str, choices: Iterable[str], listing: bool = True) -> str:
-    """"did you mean 'choice'?", else (with ``listing``) the choices themselves."""
+    """ "did you mean 'choice'?", else (with ``listing``) the choices themselves."""
     ordered = sorted(set(choices))
     close = difflib.get_close_matches(word, ordered, n=1, cutoff=0.6)
     if not close:
@@ -98,27 +98,32 @@ def allowed_keys(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     for item in loc:
         if not isinstance(item, str):
             continue
-        fields = [f for m in models for name, f in m.model_fields.items() if item in (name, f.alias)]
+        fields = [
+            f for m in models for name, f in m.model_fields.items() if item in (name, f.alias)
+        ]
         inner = [m for f in fields for m in _models_in(f.annotation)]
         if inner:
             models = inner
-    return sorted({f.alias or name for m in models for name, f in m.model_fields.items() if not f.exclude})
+    return sorted(
+        {f.alias or name for m in models for name, f in m.model_fields.items() if not f.exclude}
+    )
 
 
 def _is_type_error(error: dict[str, Any]) -> bool:
     return error["type"] not in ("extra_forbidden", "missing", "value_error", "assertion_error")
 
 
-def describe_errors(errors: list[Any], root: type[BaseModel], marks: Marks, prefix: YamlPath = ()) -> list[Problem]:
+def describe_errors(
+    errors: list[Any], root: type[BaseModel], marks: Marks, prefix: YamlPath = ()
+) -> list[Problem]:
     """One problem per place, in the order pydantic found them."""
-    placed: list[tuple[YamlPath, dict[str, Any]]] = []
-    for error in errors:
-        path, _ = marks.real_path((*prefix, *error["loc"]))
-        placed.append((path, error))
+    placed = [(marks.real_path((*prefix, *error["loc"])), error) for error in errors]
     deeper = [path for path, _ in placed]
     groups: dict[YamlPath, list[dict[str, Any]]] = {}
     for path, error in placed:
-        if _is_type_error(error) and any(len(p) > len(path) and p[: len(path)] == path for p in deeper):
+        if _is_type_error(error) and any(
+            len(p) > len(path) and p[: len(path)] == path for p in deeper
+        ):
             continue
         groups.setdefault(path, []).append(error)
     problems: list[Problem] = []
@@ -145,19 +150,27 @@ def _type_problem(path: YamlPath, errors: list[dict[str, Any]], marks: Marks) ->
         words = [TYPE_WORDS.get(k, k.replace("_", " ")) for k in sorted(kinds)]
         wanted = " or ".join(dict.fromkeys(words))
     hint = YAML_QUOTES if isinstance(value, bool | int | float) and kinds & _STRING_EXPECTED else ""
-    return marks.problem(marks.value(path), f"'{name}' should be {wanted}, not {describe_value(value)}", hint)
+    return marks.problem(
+        marks.value(path), f"'{name}' should be {wanted}, not {describe_value(value)}", hint
+    )
 
 
-def _one_problem(path: YamlPath, error: dict[str, Any], root: type[BaseModel], marks: Marks) -> Problem:
+def _one_problem(
+    path: YamlPath, error: dict[str, Any], root: type[BaseModel], marks: Marks
+) -> Problem:
     kind, loc, value = error["type"], error["loc"], error.get("input")
     name = key_name(path)
     if kind == "extra_forbidden":
         key = str(loc[-1])
-        return marks.problem(marks.key(path), f"unknown key '{key}'", did_you_mean(key, allowed_keys(root, loc)))
+        return marks.problem(
+            marks.key(path), f"unknown key '{key}'", did_you_mean(key, allowed_keys(root, loc))
+        )
     if kind == "missing":
         field = str(loc[-1])
         where = f" in '{name}'" if name else ""
-        return marks.problem(marks.value(path), f"missing required key '{field}'{where}", f"add '{field}: ...'")
+        return marks.problem(
+            marks.value(path), f"missing required key '{field}'{where}", f"add '{field}: ...'"
+        )
     if kind in ("value_error", "assertion_error"):
         message = re.sub(r"^(Value|Assertion) error, ", "", error["msg"])
         hint = ""
@@ -174,4 +187,6 @@ def _one_problem(path: YamlPath, error: dict[str, Any], root: type[BaseModel], m
     if kind in TYPE_WORDS:
         return _type_problem(path, [error], marks)
     message = error["msg"][:1].lower() + error["msg"][1:]
-    return marks.problem(marks.value(path), f"'{name or 'value'}': {message} (found {describe_value(value)})")
+    return marks.problem(
+        marks.value(path), f"'{name or 'value'}': {message} (found {describe_value(value)})"
+    )

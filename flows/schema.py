@@ -18,24 +18,46 @@ from typing import Annotated, Any, Union
 from pydantic import Field, TypeAdapter, create_model
 
 from flows.model import Flow, Study
-from flows.steps import known_types, step_model
+from flows.steps import BUILT_IN, known_types, step_model
 
 SCHEMA_ID = "https://chorus.invalid/chorus.schema.json"
 DURATION = {
     "anyOf": [
-        {"type": "string", "pattern": r"^\s*(\d+\s*w)?\s*(\d+\s*d)?\s*(\d+\s*h)?\s*(\d+\s*m)?\s*(\d+\s*s)?\s*$", "description": "e.g. 30m, 2h, 28d, 1w or 2h30m"},
+        {
+            "type": "string",
+            "pattern": r"^\s*(\d+\s*w)?\s*(\d+\s*d)?\s*(\d+\s*h)?\s*(\d+\s*m)?\s*(\d+\s*s)?\s*$",
+            "description": "e.g. 30m, 2h, 28d, 1w or 2h30m",
+        },
         {"type": "number", "description": "seconds"},
     ]
 }
-WINDOW = {"type": "string", "pattern": r"^\s*\d{1,2}:\d{2}\s*-\s*\d{1,2}:\d{2}\s*$", "description": "a daily window such as 09:00-19:00; it may wrap past midnight"}
+WINDOW = {
+    "type": "string",
+    "pattern": r"^\s*\d{1,2}:\d{2}\s*-\s*\d{1,2}:\d{2}\s*$",
+    "description": "a daily window such as 09:00-19:00; it may wrap past midnight",
+}
 PLAIN_ITEMS = {"Option": [{"type": "string"}, {"type": "number"}], "Group": [{"type": "string"}]}
+
+
+def step_types() -> list[str]:
+    """The built-in step types: those ``flows.steps.BUILT_IN`` loads for every process.
+    A type registered only because some module happened to import it is left out, so the
+    schema does not depend on what else was imported."""
+    return [
+        name for name in known_types() if step_model(name).__module__.rsplit(".", 1)[-1] in BUILT_IN
+    ]
 
 
 def _document_type() -> Any:
     """Study | Flow, with the flow's steps as a union discriminated by ``type``."""
-    steps = tuple(step_model(name) for name in known_types())
+    steps = tuple(step_model(name) for name in step_types())
     step = Annotated[Union[steps], Field(discriminator="type")]  # type: ignore[valid-type]  # noqa: UP007
-    flow = create_model("Flow", __base__=Flow, __doc__=Flow.__doc__ or "A flow: a conversation as a list of steps.", steps=(list[step], Field(min_length=1)))  # type: ignore[call-overload]
+    flow = create_model(
+        "Flow",
+        __base__=Flow,
+        __doc__=Flow.__doc__ or "A flow: a conversation as a list of steps.",
+        steps=(list[step], Field(min_length=1)),
+    )  # type: ignore[call-overload]
     return Union[Study, flow]  # noqa: UP007
 
 
@@ -72,7 +94,10 @@ def _friendly(node: Any) -> Any:
     if "next" in properties:
         properties["next"]["anyOf"].insert(0, {"$ref": "#/$defs/NextRule"})
     if "reminders" in properties:
-        properties["reminders"] = {"anyOf": [DURATION, {"type": "array", "items": DURATION}], "description": "reminders after the flow is sent, e.g. [2d, 5d]"}
+        properties["reminders"] = {
+            "anyOf": [DURATION, {"type": "array", "items": DURATION}],
+            "description": "reminders after the flow is sent, e.g. [2d, 5d]",
+        }
     if "$defs" in node:
         node["$defs"].pop("TimeWindow", None)
     return node

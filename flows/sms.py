@@ -18,8 +18,8 @@ because ``flows`` may not import ``channels``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 GSM7_BASIC = (
@@ -32,9 +32,20 @@ _EXTENSION = frozenset(GSM7_EXTENSION)
 
 MULTIPLE_HINT = "(You can pick more than one, e.g. 1 3)"
 
+APOSTROPHE, QUOTE, HYPHEN = "a straight apostrophe (')", 'a straight quote (")', "a hyphen (-)"
 LOOKALIKES = {
-    "’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "…": "...", "\u00a0": "a plain space",
-    "\u200b": "nothing", "•": "-", "´": "'", "`": "'",
+    "’": APOSTROPHE,
+    "‘": APOSTROPHE,
+    "´": APOSTROPHE,
+    "`": APOSTROPHE,
+    "“": QUOTE,
+    "”": QUOTE,
+    "–": HYPHEN,
+    "—": HYPHEN,
+    "•": HYPHEN,
+    "…": "three dots (...)",
+    "\u00a0": "a plain space",
+    "\u200b": "nothing (delete it)",
 }
 """Characters that force UCS-2 but have a GSM-7 stand-in, usually pasted from a word processor."""
 

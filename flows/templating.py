@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -52,13 +53,13 @@ def render(source: str, context: dict[str, Any]) -> str:
 
 
 def render_leniently(source: str, context: dict[str, Any]) -> str:
-    """Render with missing values as blanks; if even that fails, drop the template parts."""
+    """Render with missing values as blanks; if even that fails, drop the template parts.
+    A blank left before punctuation is closed up: 'Hello , shall we?' reads 'Hello, shall we?'."""
     try:
-        return str(_compiled(source, False).render(context))
+        text = str(_compiled(source, False).render(context))
     except Exception:
-        import re
-
-        return re.sub(r"\{\{.*?\}\}|\{%.*?%\}", "", source)
+        text = re.sub(r"\{\{.*?\}\}|\{%.*?%\}", "", source, flags=re.DOTALL)
+    return re.sub(r"[ \t]+([,.!?;:])", r"\1", text)
 
 
 def evaluate(expression: str, context: dict[str, Any]) -> Any:

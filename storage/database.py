@@ -45,7 +45,7 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _on_sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    connection.connection.driver_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
 
 
 def create_database_engine(url: str, echo: bool = False) -> Engine:
@@ -80,6 +80,12 @@ class Database:
         The conversation service's hot path uses this (no ORM overhead)."""
         with self.engine.begin() as connection:
             yield connection
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """An ORM session for reads (no explicit transaction): health checks, dashboards."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
 
     @contextmanager
     def session(self) -> Iterator[Session]:

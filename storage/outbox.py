@@ -1,7 +1,8 @@
 """The outbox: messages waiting to be sent, and what happened when they were.
 
 The dispatcher reads :func:`pending` (which joins in the address from ``contacts``),
-sends, then calls :func:`mark_sent` or :func:`mark_failed`.
+sends, then calls :func:`mark_sent` or :func:`mark_failed`. Nothing queued for a
+participant who said STOP is ever sent: :func:`hold_queued` parks it as ``held``.
 """
 
 from __future__ import annotations
@@ -10,12 +11,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlalchemy import Connection, select, update
 
-from storage.tables import Contact, Inbound, Outbound
+from storage.driver import Driver
+from storage.tables import CONTACTS, INBOUND, OUTBOUND
 
 MAX_ATTEMPTS = 5
+_QUEUE_COLUMNS = (
+    "participant_id", "contact_id", "study_id", "session_id", "channel", "text", "buttons", "multiple", "kind", "step_id",
+    "status", "attempts", "created_at",
+)
+_QUEUE = f"INSERT INTO outbound_messages ({', '.join(_QUEUE_COLUMNS)}) VALUES ({', '.join('?' for _ in _QUEUE_COLUMNS)}) RETURNING id"
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,22 @@ class PendingMessage:
 
 
 @dataclass(frozen=True)
+class OutboxEntry:
+    id: int
+    participant_id: str
+    channel: str
+    text: str
+    buttons: tuple[dict[str, str], ...]
+    multiple: bool
+    kind: str
+    step_id: str | None
+    status: str
+    provider_id: str | None
+    attempts: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class TranscriptLine:
     direction: Literal["in", "out"]
     text: str
@@ -42,77 +64,88 @@ class TranscriptLine:
     status: str = ""
 
 
-def queue(session: Session, values: dict[str, Any]) -> Outbound:
-    row = Outbound(status="queued", attempts=0, **values)
-    session.add(row)
-    return row
+def queue(connection: Connection, rows: list[dict[str, Any]]) -> list[int]:
+    """Queue messages in order; returns their ids in the same order."""
+    if not rows:
+        return []
+    driver = Driver(connection)
+    ids = []
+    for row in rows:
+        values = {**row, "status": "queued", "attempts": 0, "buttons": driver.to_json(row.get("buttons", [])),
+                  "created_at": driver.when(row["created_at"])}
+        ids.append(int(driver.execute(_QUEUE, [values.get(name) for name in _QUEUE_COLUMNS]).fetchone()[0]))
+    return ids
 
 
-def pending(session: Session, limit: int = 100, channel: str | None = None) -> list[PendingMessage]:
+def pending(connection: Connection, limit: int = 100, channel: str | None = None) -> list[PendingMessage]:
+    o = OUTBOUND.c
     query = (
-        select(Outbound, Contact.address)
-        .join(Contact, col(Contact.id) == col(Outbound.contact_id))
-        .where(Outbound.status == "queued")
+        select(o.id, o.participant_id, o.channel, CONTACTS.c.address, o.text, o.buttons, o.multiple, o.kind, o.attempts)
+        .join(CONTACTS, CONTACTS.c.id == o.contact_id)
+        .where(o.status == "queued")
     )
     if channel is not None:
-        query = query.where(Outbound.channel == channel)
-    rows = session.exec(query.order_by(col(Outbound.id)).limit(limit)).all()
+        query = query.where(o.channel == channel)
+    rows = connection.execute(query.order_by(o.id).limit(limit))
+    return [PendingMessage(r[0], r[1], r[2], r[3], r[4], tuple(r[5]), r[6], r[7], r[8]) for r in rows]
+
+
+def hold_queued(connection: Connection, participant_id: str) -> int:
+    """Park anything still queued for someone who said STOP. Returns how many were held."""
+    result = connection.execute(
+        update(OUTBOUND)
+        .where(OUTBOUND.c.participant_id == participant_id, OUTBOUND.c.status == "queued")
+        .values(status="held", error="participant opted out")
+    )
+    return int(result.rowcount or 0)
+
+
+def mark_sent(connection: Connection, outbox_id: int, provider_id: str | None, now: datetime) -> None:
+    connection.execute(
+        update(OUTBOUND)
+        .where(OUTBOUND.c.id == outbox_id)
+        .values(status="sent", provider_id=provider_id, sent_at=now, attempts=OUTBOUND.c.attempts + 1, error=None)
+    )
+
+
+def mark_failed(connection: Connection, outbox_id: int, error: str, retryable: bool) -> str:
+    """Count the attempt; a retryable error goes back in the queue until MAX_ATTEMPTS. Returns the new status."""
+    attempts = connection.execute(select(OUTBOUND.c.attempts).where(OUTBOUND.c.id == outbox_id)).scalar_one() + 1
+    status = "queued" if retryable and attempts < MAX_ATTEMPTS else "failed"
+    connection.execute(
+        update(OUTBOUND).where(OUTBOUND.c.id == outbox_id).values(attempts=attempts, error=error[:500], status=status)
+    )
+    return status
+
+
+def mark_delivered(connection: Connection, channel: str, provider_id: str, now: datetime) -> bool:
+    result = connection.execute(
+        update(OUTBOUND)
+        .where(OUTBOUND.c.channel == channel, OUTBOUND.c.provider_id == provider_id)
+        .values(status="delivered", delivered_at=now)
+    )
+    return bool(result.rowcount)
+
+
+def messages_for(connection: Connection, participant_id: str) -> list[OutboxEntry]:
+    o = OUTBOUND.c
+    query = (
+        select(o.id, o.participant_id, o.channel, o.text, o.buttons, o.multiple, o.kind, o.step_id, o.status, o.provider_id,
+               o.attempts, o.created_at)
+        .where(o.participant_id == participant_id)
+        .order_by(o.id)
+    )
     return [
-        PendingMessage(
-            id=row.id or 0, participant_id=row.participant_id, channel=row.channel, address=address,
-            text=row.text, buttons=tuple(row.buttons), multiple=row.multiple, kind=row.kind, attempts=row.attempts,
-        )
-        for row, address in rows
+        OutboxEntry(r[0], r[1], r[2], r[3], tuple(r[4]), bool(r[5]), r[6], r[7], r[8], r[9], r[10], r[11])
+        for r in connection.execute(query)
     ]
 
 
-def hold_queued(session: Session, participant_id: str, now: datetime) -> int:
-    """Stop anything still queued for someone who said STOP. Returns how many were held."""
-    result = session.execute(
-        update(Outbound)
-        .where(col(Outbound.participant_id) == participant_id, col(Outbound.status) == "queued")
-        .values(status="held", error="participant opted out")
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
-def mark_sent(session: Session, outbox_id: int, provider_id: str | None, now: datetime) -> None:
-    session.execute(
-        update(Outbound)
-        .where(col(Outbound.id) == outbox_id)
-        .values(status="sent", provider_id=provider_id, sent_at=now, attempts=col(Outbound.attempts) + 1, error=None)
-    )
-
-
-def mark_failed(session: Session, outbox_id: int, error: str, retryable: bool, now: datetime) -> str:
-    """Count the attempt; a retryable error goes back in the queue until MAX_ATTEMPTS. Returns the new status."""
-    row = session.get(Outbound, outbox_id)
-    if row is None:
-        raise KeyError(outbox_id)
-    row.attempts += 1
-    row.error = error[:500]
-    row.status = "queued" if retryable and row.attempts < MAX_ATTEMPTS else "failed"
-    return row.status
-
-
-def mark_delivered(session: Session, channel: str, provider_id: str, now: datetime) -> bool:
-    result = session.execute(
-        update(Outbound)
-        .where(col(Outbound.channel) == channel, col(Outbound.provider_id) == provider_id)
-        .values(status="delivered", delivered_at=now)
-    )
-    return bool(getattr(result, "rowcount", 0))
-
-
-def messages_for(session: Session, participant_id: str) -> list[Outbound]:
-    query = select(Outbound).where(Outbound.participant_id == participant_id).order_by(col(Outbound.id))
-    return list(session.exec(query))
-
-
-def transcript(session: Session, participant_id: str) -> list[TranscriptLine]:
+def transcript(connection: Connection, participant_id: str) -> list[TranscriptLine]:
     """Everything said both ways, in order: for the web simulator and support."""
-    inbound = session.exec(select(Inbound).where(Inbound.participant_id == participant_id)).all()
-    lines = [(m.received_at, 0, m.id or 0, TranscriptLine("in", m.text or (m.button or ""), m.received_at, (), m.status)) for m in inbound]
-    for row in messages_for(session, participant_id):
-        lines.append((row.created_at, 1, row.id or 0, TranscriptLine("out", row.text, row.created_at, tuple(row.buttons), row.status)))
+    i = INBOUND.c
+    query = select(i.id, i.text, i.button, i.received_at, i.status).where(i.participant_id == participant_id)
+    lines = [(r[3], 0, r[0], TranscriptLine("in", r[1] or (r[2] or ""), r[3], (), r[4])) for r in connection.execute(query)]
+    for entry in messages_for(connection, participant_id):
+        lines.append((entry.created_at, 1, entry.id, TranscriptLine("out", entry.text, entry.created_at, entry.buttons, entry.status)))
     return [line for *_, line in sorted(lines, key=lambda item: item[:3])]

@@ -1,7 +1,7 @@
 """Reading and writing participants, inbound messages, enrolments, sessions and studies.
 
-Every function takes an open :class:`sqlmodel.Session` so the caller decides what
-goes into one transaction.
+Every function takes an open Core :class:`Connection` so the caller decides what goes
+into one transaction. Core statements (not ORM objects) keep the per-message cost low.
 """
 
 from __future__ import annotations
@@ -9,27 +9,32 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, col, select
+from sqlalchemy import Connection, bindparam, insert, select, update
 
+from storage.driver import Driver
 from storage.tables import (
-    AuditEvent,
-    Contact,
-    ConversationSession,
-    Enrolment,
-    FlowVersion,
-    Inbound,
-    Participant,
-    StudyRow,
+    ANSWERS,
+    AUDIT_EVENTS,
+    CONTACTS,
+    DUE_TASKS,
+    ENROLMENTS,
+    FLAGS,
+    FLOW_VERSIONS,
+    INBOUND,
+    PARTICIPANTS,
+    SESSIONS,
+    STUDIES,
 )
 
-LIVE_SESSION = ("waiting", "snoozed", "stopped")
+_NEW_PARTICIPANT = insert(PARTICIPANTS)
+_NEW_CONTACT = insert(CONTACTS).returning(CONTACTS.c.id)
+_NEW_ENROLMENT = insert(ENROLMENTS).returning(ENROLMENTS.c.id)
+_NEW_SESSION = insert(SESSIONS).returning(SESSIONS.c.id)
+_AUDIT = insert(AUDIT_EVENTS)
 
 
 def new_participant_id() -> str:
@@ -38,12 +43,9 @@ def new_participant_id() -> str:
 
 
 def address_hash(key: bytes, channel: str, address: str) -> str:
-    """HMAC-SHA256 of (channel, address): lets us find a participant without indexing the address."""
+    """HMAC-SHA256 of (channel, address): find a participant without looking up the address itself."""
     message = f"{channel}\x1f{address.strip()}".encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()
-
-
-# ----------------------------------------------------------------------------- participants
 
 
 @dataclass(frozen=True)
@@ -55,53 +57,112 @@ class ContactRef:
     channel: str
 
 
-def find_contact(session: Session, hashed: str) -> ContactRef | None:
-    row = session.exec(select(Contact).where(Contact.address_hash == hashed)).first()
-    if row is None or row.id is None:
-        return None
-    return ContactRef(row.participant_id, row.id, row.channel)
+@dataclass
+class ParticipantRef:
+    id: str
+    language: str | None
+    fields: dict[str, Any] = field(default_factory=dict)
 
 
-def create_participant(session: Session, channel: str, address: str, hashed: str, now: datetime) -> ContactRef:
-    participant = Participant(id=new_participant_id(), fields={}, created_at=now)
-    session.add(participant)
-    session.flush()
-    contact = Contact(participant_id=participant.id, channel=channel, address_hash=hashed, address=address, created_at=now)
-    session.add(contact)
-    session.flush()
-    assert contact.id is not None
-    return ContactRef(participant.id, contact.id, channel)
+@dataclass
+class EnrolmentRef:
+    id: int
+    study_id: str
+    group: str | None
+    language: str
+    channel: str
+    opted_out: bool
 
 
-def contact_for(session: Session, participant_id: str, channel: str | None = None) -> ContactRef | None:
+@dataclass
+class SessionRef:
+    id: int
+    study_id: str
+    flow_id: str
+    flow_version_id: int
+    state: dict[str, Any]
+    status: str
+
+
+# ----------------------------------------------------------------------------- participants
+
+# Statements used on every message are built once: SQLAlchemy then only binds values.
+_CONTACT_COLUMNS = (CONTACTS.c.participant_id, CONTACTS.c.id, CONTACTS.c.channel)
+_FIND_CONTACT = select(*_CONTACT_COLUMNS).where(CONTACTS.c.address_hash == bindparam("b_hash"))
+
+
+def find_contact(connection: Connection, hashed: str) -> ContactRef | None:
+    row = connection.execute(_FIND_CONTACT, {"b_hash": hashed}).first()
+    return ContactRef(row[0], row[1], row[2]) if row else None
+
+
+def contact_for(connection: Connection, participant_id: str, channel: str | None = None) -> ContactRef | None:
     """The participant's most recent contact, on ``channel`` when given."""
-    query = select(Contact).where(Contact.participant_id == participant_id)
+    query = select(*_CONTACT_COLUMNS).where(CONTACTS.c.participant_id == participant_id)
     if channel is not None:
-        query = query.where(Contact.channel == channel)
-    row = session.exec(query.order_by(col(Contact.id).desc())).first()
-    if row is None or row.id is None:
-        return None
-    return ContactRef(row.participant_id, row.id, row.channel)
+        query = query.where(CONTACTS.c.channel == channel)
+    row = connection.execute(query.order_by(CONTACTS.c.id.desc()).limit(1)).first()
+    return ContactRef(row[0], row[1], row[2]) if row else None
 
 
-def lock_participant(session: Session, participant_id: str, for_update: bool) -> Participant:
-    """Load the participant; on PostgreSQL hold its row lock until the transaction ends."""
-    query = select(Participant).where(Participant.id == participant_id)
-    if for_update:
-        query = query.with_for_update()
-    return session.exec(query).one()
+def create_participant(connection: Connection, channel: str, address: str, hashed: str, now: datetime) -> ContactRef:
+    participant_id = new_participant_id()
+    connection.execute(_NEW_PARTICIPANT, {"id": participant_id, "language": None, "fields": {}, "created_at": now})
+    contact = {"participant_id": participant_id, "channel": channel, "address_hash": hashed, "address": address, "created_at": now}
+    contact_id = connection.execute(_NEW_CONTACT, contact).scalar_one()
+    return ContactRef(participant_id, contact_id, channel)
 
 
-def enrolments_of(session: Session, participant_id: str) -> list[Enrolment]:
-    query = select(Enrolment).where(Enrolment.participant_id == participant_id).order_by(col(Enrolment.id))
-    return list(session.exec(query))
+_SAVE_PARTICIPANT = update(PARTICIPANTS).where(PARTICIPANTS.c.id == bindparam("b_id"))
 
 
-def set_opted_out(session: Session, participant_id: str, opted_out: bool, now: datetime) -> None:
+def load_participant(connection: Connection, participant_id: str, for_update: bool = False) -> ParticipantRef:
+    """The participant; with ``for_update`` (PostgreSQL) hold its row lock until the transaction ends."""
+    driver = Driver(connection)
+    lock = " FOR UPDATE" if for_update and driver.postgres else ""
+    row = driver.execute(f"SELECT id, language, fields FROM participants WHERE id = ?{lock}", (participant_id,)).fetchone()
+    if row is None:
+        raise KeyError(f"no participant {participant_id}")
+    return ParticipantRef(row[0], row[1], dict(driver.from_json(row[2]) or {}))
+
+
+def save_participant(connection: Connection, participant: ParticipantRef) -> None:
+    connection.execute(_SAVE_PARTICIPANT, {"b_id": participant.id, "language": participant.language, "fields": participant.fields})
+
+
+# ----------------------------------------------------------------------------- enrolments
+
+_ENROLMENT_COLUMNS = (
+    ENROLMENTS.c.id, ENROLMENTS.c.study_id, ENROLMENTS.c.group, ENROLMENTS.c.language,
+    ENROLMENTS.c.channel, ENROLMENTS.c.opted_out,
+)
+
+
+_SAVE_ENROLMENT = update(ENROLMENTS).where(ENROLMENTS.c.id == bindparam("b_id"))
+
+
+def enrolments_of(connection: Connection, participant_id: str) -> list[EnrolmentRef]:
+    sql = 'SELECT id, study_id, "group", language, channel, opted_out FROM enrolments WHERE participant_id = ? ORDER BY id'
+    rows = Driver(connection).execute(sql, (participant_id,)).fetchall()
+    return [EnrolmentRef(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
+
+
+def enrol(connection: Connection, participant_id: str, study_id: str, channel: str, group: str | None, language: str, now: datetime) -> EnrolmentRef:
+    values = {"participant_id": participant_id, "study_id": study_id, "group": group, "language": language,
+              "channel": channel, "status": "active", "opted_out": False, "enrolled_at": now}
+    enrolment_id = connection.execute(_NEW_ENROLMENT, values).scalar_one()
+    return EnrolmentRef(enrolment_id, study_id, group, language, channel, False)
+
+
+def save_enrolment(connection: Connection, enrolment: EnrolmentRef) -> None:
+    connection.execute(_SAVE_ENROLMENT, {"b_id": enrolment.id, "group": enrolment.group, "language": enrolment.language})
+
+
+def set_opted_out(connection: Connection, participant_id: str, opted_out: bool, now: datetime) -> None:
     """STOP and START apply to every study the participant is in."""
-    session.execute(
-        update(Enrolment)
-        .where(col(Enrolment.participant_id) == participant_id)
+    connection.execute(
+        update(ENROLMENTS)
+        .where(ENROLMENTS.c.participant_id == participant_id)
         .values(opted_out=opted_out, opted_out_at=now if opted_out else None)
     )
 
@@ -109,77 +170,151 @@ def set_opted_out(session: Session, participant_id: str, opted_out: bool, now: d
 # ----------------------------------------------------------------------------- inbound
 
 
-def record_inbound(session: Session, values: dict[str, Any]) -> int | None:
+_INBOUND_COLUMNS = ("channel", "provider_id", "participant_id", "text", "button", "media", "start_param", "received_at", "status")
+_RECORD_INBOUND = (
+    f"INSERT INTO inbound_messages ({', '.join(_INBOUND_COLUMNS)}) VALUES ({', '.join('?' for _ in _INBOUND_COLUMNS)})"
+    " ON CONFLICT (channel, provider_id) DO NOTHING RETURNING id"
+)
+
+
+def record_inbound(connection: Connection, values: dict[str, Any]) -> int | None:
     """Insert an inbound message; None when (channel, provider_id) is already there."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(Inbound)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["channel", "provider_id"])
-        .returning(col(Inbound.id))
-    )
-    return session.execute(statement).scalar_one_or_none()
+    driver = Driver(connection)
+    encoded = {**values, "media": driver.to_json(values.get("media", [])), "received_at": driver.when(values["received_at"])}
+    row = driver.execute(_RECORD_INBOUND, [encoded.get(name) for name in _INBOUND_COLUMNS]).fetchone()
+    return None if row is None else int(row[0])
 
 
-def set_inbound_status(session: Session, inbound_id: int, status: str, now: datetime, error: str | None = None) -> None:
-    session.execute(
-        update(Inbound).where(col(Inbound.id) == inbound_id).values(status=status, error=error, processed_at=now)
-    )
+def set_inbound_status(connection: Connection, inbound_id: int, status: str, now: datetime, error: str | None = None) -> None:
+    driver = Driver(connection)
+    sql = "UPDATE inbound_messages SET status = ?, error = ?, processed_at = ? WHERE id = ?"
+    driver.execute(sql, (status, error, driver.when(now), inbound_id))
+
+
+def inbound_participant(connection: Connection, inbound_id: int) -> tuple[str | None, str] | None:
+    row = connection.execute(select(INBOUND.c.participant_id, INBOUND.c.channel).where(INBOUND.c.id == inbound_id)).first()
+    return (row[0], row[1]) if row else None
 
 
 # ----------------------------------------------------------------------------- sessions
 
-
-def latest_session(session: Session, participant_id: str, study_id: str | None = None) -> ConversationSession | None:
-    query = select(ConversationSession).where(ConversationSession.participant_id == participant_id)
-    if study_id is not None:
-        query = query.where(ConversationSession.study_id == study_id)
-    return session.exec(query.order_by(col(ConversationSession.id).desc()).limit(1)).first()
+_SESSION_COLUMNS = (
+    SESSIONS.c.id, SESSIONS.c.study_id, SESSIONS.c.flow_id, SESSIONS.c.flow_version_id, SESSIONS.c.state, SESSIONS.c.status,
+)
 
 
-def replace_live_sessions(session: Session, participant_id: str, study_id: str, now: datetime) -> None:
+def latest_session(connection: Connection, participant_id: str) -> SessionRef | None:
+    driver = Driver(connection)
+    sql = "SELECT id, study_id, flow_id, flow_version_id, state, status FROM sessions WHERE participant_id = ? ORDER BY id DESC LIMIT 1"
+    row = driver.execute(sql, (participant_id,)).fetchone()
+    return SessionRef(row[0], row[1], row[2], row[3], driver.from_json(row[4]), row[5]) if row else None
+
+
+def get_session(connection: Connection, session_id: int) -> tuple[str, SessionRef] | None:
+    row = connection.execute(select(SESSIONS.c.participant_id, *_SESSION_COLUMNS).where(SESSIONS.c.id == session_id)).first()
+    return (row[0], SessionRef(*row[1:])) if row else None
+
+
+def create_session(connection: Connection, participant_id: str, study_id: str, flow_id: str, flow_version_id: int, now: datetime) -> SessionRef:
+    values = {"participant_id": participant_id, "study_id": study_id, "flow_id": flow_id, "flow_version_id": flow_version_id,
+              "state": {}, "status": "waiting", "started_at": now, "updated_at": now}
+    session_id = connection.execute(_NEW_SESSION, values).scalar_one()
+    return SessionRef(session_id, study_id, flow_id, flow_version_id, {}, "waiting")
+
+
+def save_session(connection: Connection, session: SessionRef, now: datetime) -> None:
+    driver = Driver(connection)
+    sql = "UPDATE sessions SET state = ?, status = ?, updated_at = ? WHERE id = ?"
+    driver.execute(sql, (driver.to_json(session.state), session.status, driver.when(now), session.id))
+
+
+def replace_live_sessions(connection: Connection, participant_id: str, study_id: str, now: datetime) -> None:
     """A newly started flow takes over from any conversation still going in the study."""
-    session.execute(
-        update(ConversationSession)
-        .where(col(ConversationSession.participant_id) == participant_id)
-        .where(col(ConversationSession.study_id) == study_id)
-        .where(col(ConversationSession.status).in_(("waiting", "snoozed")))
+    connection.execute(
+        update(SESSIONS)
+        .where(SESSIONS.c.participant_id == participant_id, SESSIONS.c.study_id == study_id)
+        .where(SESSIONS.c.status.in_(("waiting", "snoozed")))
         .values(status="replaced", updated_at=now)
     )
+
+
+# ----------------------------------------------------------------------------- what a sprint writes
+
+
+_INSERT_FLAGS, _INSERT_TASKS = insert(FLAGS), insert(DUE_TASKS)
+_ANSWER_COLUMNS = [c.name for c in ANSWERS.columns if c.name != "id"]
+_INSERT_ANSWERS = f"INSERT INTO answers ({', '.join(_ANSWER_COLUMNS)}) VALUES ({', '.join('?' for _ in _ANSWER_COLUMNS)})"
+
+
+def add_answers(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    driver = Driver(connection)
+    encoded = [
+        {**row, "value": driver.to_json(row["value"], null=True), "answered_at": driver.when(row["answered_at"])} for row in rows
+    ]
+    driver.executemany(_INSERT_ANSWERS, [[row[name] for name in _ANSWER_COLUMNS] for row in encoded])
+
+
+def add_flags(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        connection.execute(_INSERT_FLAGS, rows)
+
+
+def add_due_tasks(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        connection.execute(_INSERT_TASKS, rows)
+
+
+def audit(connection: Connection, actor: str, action: str, now: datetime, subject: str | None = None, **detail: Any) -> None:
+    """Record who did what. Never pass an address or a name here."""
+    connection.execute(_AUDIT, {"at": now, "actor": actor, "action": action, "subject": subject, "detail": detail})
 
 
 # ----------------------------------------------------------------------------- studies
 
 
-def publish_study(session: Session, study_id: str, title: str, content: dict[str, Any], now: datetime) -> None:
-    row = session.get(StudyRow, study_id)
+def publish_study(connection: Connection, study_id: str, title: str, content: dict[str, Any], now: datetime) -> None:
+    row = connection.execute(select(STUDIES.c.title, STUDIES.c.content).where(STUDIES.c.id == study_id)).first()
     if row is None:
-        session.add(StudyRow(id=study_id, title=title, content=content, published_at=now))
-    elif row.content != content or row.title != title:
-        row.title, row.content, row.published_at = title, content, now
-    session.flush()
+        connection.execute(insert(STUDIES).values(id=study_id, title=title, content=content, published_at=now))
+    elif row[0] != title or row[1] != content:
+        connection.execute(update(STUDIES).where(STUDIES.c.id == study_id).values(title=title, content=content, published_at=now))
 
 
-def publish_flow(session: Session, study_id: str, flow_id: str, version: str, content: dict[str, Any], now: datetime) -> tuple[int, bool]:
+def study_content(connection: Connection, study_id: str) -> dict[str, Any] | None:
+    row = connection.execute(select(STUDIES.c.content).where(STUDIES.c.id == study_id)).first()
+    return dict(row[0]) if row else None
+
+
+def publish_flow(connection: Connection, study_id: str, flow_id: str, version: str, content: dict[str, Any], now: datetime) -> tuple[int, bool]:
     """The id of this flow version, inserting it if new; and whether it was new."""
-    query = select(FlowVersion).where(
-        FlowVersion.study_id == study_id, FlowVersion.flow_id == flow_id, FlowVersion.version == version
-    )
-    row = session.exec(query).first()
-    created = row is None
-    if row is None:
-        row = FlowVersion(study_id=study_id, flow_id=flow_id, version=version, content=content, published_at=now)
-        session.add(row)
-        session.flush()
-    assert row.id is not None
-    return row.id, created
+    found = connection.execute(
+        select(FLOW_VERSIONS.c.id).where(
+            FLOW_VERSIONS.c.study_id == study_id, FLOW_VERSIONS.c.flow_id == flow_id, FLOW_VERSIONS.c.version == version
+        )
+    ).scalar_one_or_none()
+    if found is not None:
+        return found, False
+    values = {"study_id": study_id, "flow_id": flow_id, "version": version, "content": content, "published_at": now}
+    return connection.execute(insert(FLOW_VERSIONS).values(**values).returning(FLOW_VERSIONS.c.id)).scalar_one(), True
 
 
-def flow_versions(session: Session, study_id: str) -> list[FlowVersion]:
-    query = select(FlowVersion).where(FlowVersion.study_id == study_id).order_by(col(FlowVersion.id))
-    return list(session.exec(query))
+@dataclass(frozen=True)
+class PublishedVersion:
+    id: int
+    study_id: str
+    flow_id: str
+    version: str
+    content: dict[str, Any]
+    published_at: datetime
 
 
-def audit(session: Session, actor: str, action: str, now: datetime, subject: str | None = None, **detail: Any) -> None:
-    """Record who did what. Never pass an address or a name here."""
-    session.add(AuditEvent(at=now, actor=actor, action=action, subject=subject, detail=detail))
+def flow_version(connection: Connection, flow_version_id: int) -> PublishedVersion | None:
+    row = connection.execute(select(FLOW_VERSIONS).where(FLOW_VERSIONS.c.id == flow_version_id)).first()
+    return PublishedVersion(*row) if row else None
+
+
+def flow_versions(connection: Connection, study_id: str) -> list[PublishedVersion]:
+    query = select(FLOW_VERSIONS).where(FLOW_VERSIONS.c.study_id == study_id).order_by(FLOW_VERSIONS.c.id)
+    return [PublishedVersion(*row) for row in connection.execute(query)]

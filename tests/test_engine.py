@@ -20,7 +20,6 @@ from flows.events import (
     RaiseFlag,
     RecordAnswer,
     ScheduleTask,
-    SendMessage,
     SessionEnded,
     SetField,
     WaitForInput,
@@ -342,7 +341,7 @@ def test_a_method_call_on_a_missing_field_gives_a_neutral_text_and_a_flag() -> N
     assert [(f.kind, f.step_id) for f in flags] == [("template_error", "greet")]
     prompt = chat.texts()[0]
     assert "{{" not in prompt and "Undefined" not in prompt and "None" not in prompt
-    assert prompt.startswith("Hello")
+    assert prompt == "Hello, shall we start?"
     assert chat.state.status == "waiting"
     assert of(chat.last, WaitForInput) == [WaitForInput("greet", None)]
 

@@ -89,9 +89,11 @@ def check_settled(engine: Engine, state: SessionState) -> None:
 
 def check_messages(engine: Engine, before: SessionState, given: Input, sprint: Sprint) -> None:
     messages = [e for e in sprint.events if isinstance(e, SendMessage)]
+    echoed = " ".join(str(v) for v in [*sprint.state.fields.values(), *sprint.state.displays.values()])
     for message in messages:
         assert message.text.strip(), "an empty message was sent"
-        assert "{{" not in message.text and "{%" not in message.text, message.text
+        leaked = [mark for mark in ("{{", "{%") if mark in message.text and mark not in echoed]
+        assert not leaked, f"template source reached the participant: {message.text!r}"
     if before.status == "stopped" and messages:
         assert isinstance(given, TextInput) and given.button is None and given.source != "voice"
         assert Words(engine.study).command(given.text) == "start", f"sent {messages[0].text!r} while stopped"

@@ -41,7 +41,7 @@ def swissmetro_long(reference_dir: Path) -> pd.DataFrame:
     ]:
         cost = wide[f"{prefix}_CO"].where(~season_ticket | (name == "car"), 0)
         part = pd.DataFrame({
-            "choice_set": wide.index, "alternative": name, "chosen": (wide.CHOICE == code).astype(int),
+            "choice_set": wide.index, "alternative": name, "chosen": wide.CHOICE.eq(code).astype(int),
             "ASC_CAR": float(name == "car"), "ASC_TRAIN": float(name == "train"),
             "B_COST": cost / 100, "B_TIME": wide[f"{prefix}_TT"] / 100, "MALE": wide.MALE,
         })

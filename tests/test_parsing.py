@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flows.model import resolve_text
 from flows.parsing import (
@@ -123,6 +125,7 @@ REJECTED: list[tuple[str, str]] = [
     ("grade", "1,5"), ("grade", "one two"),
     ("visits", "101"), ("visits", "-1"), ("visits", "2.5"), ("visits", "I've been 3 times, maybe 4"),
     ("visits", "7:30"), ("visits", "there"), ("visits", "even"), ("visits", "loads"),
+    ("role", "carer " * 50), ("visits", "seven " * 50),
 ]
 
 
@@ -206,3 +209,22 @@ def test_match_options_keeps_order_and_drops_repeats() -> None:
     options = [["day"], ["night"], ["weekend"]]
     assert match_options("3, 1, 3", options) == [2, 0]
     assert match_options("1 and 9", options) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(max_size=60), count=st.integers(1, 8))
+def test_no_text_breaks_the_parsers_and_picks_stay_in_range(text: str, count: int) -> None:
+    options = [[f"Option {i}", f"value_{i}"] for i in range(count)]
+    assert parse_yes_no(text) in (True, False, None)
+    assert parse_number(text) is None or isinstance(parse_number(text), float)
+    single = match_option(text, options)
+    assert single is None or 0 <= single < count
+    several = match_options(text, options)
+    assert several is None or (several and len(set(several)) == len(several) and all(0 <= i < count for i in several))
+
+
+@given(number=st.integers(-1000, 100000))
+@settings(max_examples=100, deadline=None)
+def test_a_plain_number_always_reads_as_itself(number: int) -> None:
+    assert parse_number(str(number)) == number
+    assert parse_number(f"I'd say {number} thanks") == number

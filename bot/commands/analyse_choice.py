@@ -9,7 +9,7 @@ from typing import Any, cast
 import click
 import pandas as pd
 
-from flows.analysis.mnl import EstimationError, MNLResult, code_categorical, fit_mnl
+from flows.analysis.mnl import MNLResult, code_categorical, fit_mnl
 from flows.analysis.pairwise import Comparison, ItemScore, score_by_group, score_items
 
 FORMAT = click.option(
@@ -72,7 +72,7 @@ def _mnl_table(title: str, summary: dict[str, Any]) -> str:
 def _fit(data: pd.DataFrame, choice_set: str, chosen: str, columns: list[str]) -> dict[str, Any]:
     try:
         return _summary(fit_mnl(data, choice_set=choice_set, chosen=chosen, features=columns))
-    except EstimationError as exc:
+    except ValueError as exc:  # EstimationError included
         raise click.ClickException(str(exc)) from exc
 
 
@@ -97,6 +97,8 @@ def dce_command(
         raise click.ClickException(f"an alternative appears twice in one choice set ({choice_set}, {alternative})")
     if group and (data.groupby(choice_set)[group].nunique() > 1).any():
         raise click.ClickException(f"{group} must be the same for every row of a choice set")
+    if not pd.api.types.is_numeric_dtype(data[chosen]):
+        data[chosen] = data[chosen].astype(str).str.strip().str.lower().isin(TRUE_WORDS).astype(int)
     data, columns = _model_columns(data, names, alternative, constants)
     output = _fit(data, choice_set, chosen, columns)
     if group:

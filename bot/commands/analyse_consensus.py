@@ -16,8 +16,12 @@ from flows.analysis.ranking import analyse_rankings
 from flows.analysis.statements import analyse_statements
 
 FORMAT = click.option(
-    "--format", "output_format", type=click.Choice(["table", "json"]), default="table",
-    show_default=True, help="A readable table, or JSON for other programs.",
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="A readable table, or JSON for other programs.",
 )
 
 
@@ -45,8 +49,10 @@ def _plain(value: Any) -> Any:
 
 
 def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
-    return [_plain(dict(zip(columns, row, strict=True)))
-            for row in frame[columns].itertuples(index=False)]
+    return [
+        _plain(dict(zip(columns, row, strict=True)))
+        for row in frame[columns].itertuples(index=False)
+    ]
 
 
 def _cell(value: Any) -> str:
@@ -60,9 +66,10 @@ def _cell(value: Any) -> str:
 def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     cells = [[_cell(r[c]) for c in columns] for r in rows]
     widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
-    return "\n".join(lines)
+    lines = [columns] + cells
+    return "\n".join(
+        "  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip() for line in lines
+    )
 
 
 def _range(text: str, what: str) -> tuple[int, int]:
@@ -78,22 +85,49 @@ def _emit(payload: dict[str, Any], output_format: str, table: str) -> None:
 
 
 @click.command("delphi")
-@click.option("--ratings", "path", required=True, type=click.Path(exists=True, dir_okay=False),
-              help="CSV with participant, group, round, item, score (empty score = unsure).")
-@click.option("--scale", "scale_text", default="1-9", show_default=True, help="Lowest-highest score.")
+@click.option(
+    "--ratings",
+    "path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="CSV with participant, group, round, item, score (empty score = unsure).",
+)
+@click.option(
+    "--scale", "scale_text", default="1-9", show_default=True, help="Lowest-highest score."
+)
 @click.option("--high", "high_text", default="7-9", show_default=True, help="The high band.")
 @click.option("--low", "low_text", default="1-3", show_default=True, help="The low band.")
-@click.option("--agree-pct", default=70.0, show_default=True,
-              help="Share (0-100) that must score in a band for consensus.")
-@click.option("--max-opposite-pct", default=15.0, show_default=True,
-              help="Consensus needs fewer than this share (0-100) in the opposite band.")
+@click.option(
+    "--agree-pct",
+    default=70.0,
+    show_default=True,
+    help="Share (0-100) that must score in a band for consensus.",
+)
+@click.option(
+    "--max-opposite-pct",
+    default=15.0,
+    show_default=True,
+    help="Consensus needs fewer than this share (0-100) in the opposite band.",
+)
 @click.option("--per-group", is_flag=True, help="Overall consensus only if every group agrees.")
-@click.option("--min-group-n", default=1, show_default=True,
-              help="With --per-group, ignore groups with fewer scores than this.")
+@click.option(
+    "--min-group-n",
+    default=1,
+    show_default=True,
+    help="With --per-group, ignore groups with fewer scores than this.",
+)
 @FORMAT
-def delphi_command(path: str, scale_text: str, high_text: str, low_text: str, agree_pct: float,
-                   max_opposite_pct: float, per_group: bool, min_group_n: int,
-                   output_format: str) -> None:
+def delphi_command(
+    path: str,
+    scale_text: str,
+    high_text: str,
+    low_text: str,
+    agree_pct: float,
+    max_opposite_pct: float,
+    per_group: bool,
+    min_group_n: int,
+    output_format: str,
+) -> None:
     """Median, bands and consensus per item, round and group of a Delphi study."""
     data = _read_csv(path, ["participant", "round", "item", "score"])
     try:
@@ -103,17 +137,38 @@ def delphi_command(path: str, scale_text: str, high_text: str, low_text: str, ag
         summary = summarise(data, rule)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
-    columns = ["item", "round", "group", "n", "n_unsure", "median", "q1", "q3", "pct_high",
-               "pct_low", "consensus"]
+    columns = [
+        "item",
+        "round",
+        "group",
+        "n",
+        "n_unsure",
+        "median",
+        "q1",
+        "q3",
+        "pct_high",
+        "pct_low",
+        "consensus",
+    ]
     items = _records(summary, columns)
     _emit({"items": items}, output_format, _table(items, columns))
 
 
 @click.command("ranking")
-@click.option("--rankings", "path", required=True, type=click.Path(exists=True, dir_okay=False),
-              help="CSV with participant, group, option, position (1 = most important).")
-@click.option("--bootstrap", "n_boot", default=200, show_default=True,
-              help="Bootstrap resamples of participants for the 95% intervals.")
+@click.option(
+    "--rankings",
+    "path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="CSV with participant, group, option, position (1 = most important).",
+)
+@click.option(
+    "--bootstrap",
+    "n_boot",
+    default=200,
+    show_default=True,
+    help="Bootstrap resamples of participants for the 95% intervals.",
+)
 @click.option("--seed", default=0, show_default=True, help="Random seed of the bootstrap.")
 @click.option("--per-group", is_flag=True, help="Also give results for each group.")
 @FORMAT
@@ -139,30 +194,54 @@ def ranking_command(path: str, n_boot: int, seed: int, per_group: bool, output_f
 
 
 @click.command("statements")
-@click.option("--votes", "path", required=True, type=click.Path(exists=True, dir_okay=False),
-              help="CSV with participant, statement, vote (1 agree, -1 disagree, 0 pass).")
-@click.option("--min-votes", default=7, show_default=True,
-              help="Participants with fewer votes are not clustered (Pol.is uses 7).")
-@click.option("--max-groups", default=5, show_default=True, help="At most this many opinion groups.")
+@click.option(
+    "--votes",
+    "path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="CSV with participant, statement, vote (1 agree, -1 disagree, 0 pass).",
+)
+@click.option(
+    "--min-votes",
+    default=7,
+    show_default=True,
+    help="Participants with fewer votes are not clustered (Pol.is uses 7).",
+)
+@click.option(
+    "--max-groups", default=5, show_default=True, help="At most this many opinion groups."
+)
 @click.option("--seed", default=0, show_default=True, help="Random seed of k-means.")
 @FORMAT
-def statements_command(path: str, min_votes: int, max_groups: int, seed: int,
-                       output_format: str) -> None:
+def statements_command(
+    path: str, min_votes: int, max_groups: int, seed: int, output_format: str
+) -> None:
     """Opinion groups, their representative statements and group-informed consensus."""
     data = _read_csv(path, ["participant", "statement", "vote"])
     try:
         result = analyse_statements(data, min_votes=min_votes, k_max=max_groups, seed=seed)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
-    groups = [{"id": g.id, "size": g.size, "members": list(g.members)} for g in result.groups]
+    groups: list[dict[str, Any]] = [
+        {"id": g.id, "size": g.size, "members": list(g.members)} for g in result.groups
+    ]
     consensus = _records(result.consensus, ["statement", "score"])
     rep_columns = ["statement", "repful_for", "p_success", "repness", "repness_test"]
     representative = {g: _records(t, rep_columns) for g, t in result.representative.items()}
-    payload = {"groups": groups, "consensus": consensus, "representative": representative,
-               "unclustered": list(result.unclustered)}
-    lines = [_table([{**g, "members": " ".join(map(str, g["members"]))} for g in groups],
-                    ["id", "size", "members"]),
-             "", "group-informed consensus", _table(consensus, ["statement", "score"])]
+    payload = {
+        "groups": groups,
+        "consensus": consensus,
+        "representative": representative,
+        "unclustered": list(result.unclustered),
+    }
+    lines = [
+        _table(
+            [{**g, "members": " ".join(map(str, g["members"]))} for g in groups],
+            ["id", "size", "members"],
+        ),
+        "",
+        "group-informed consensus",
+        _table(consensus, ["statement", "score"]),
+    ]
     for g, rows in representative.items():
         lines += ["", f"representative of group {g}", _table(rows, rep_columns)]
     _emit(payload, output_format, "\n".join(lines))

@@ -29,16 +29,22 @@ def validate(paths: tuple[str, ...], strict: bool, quiet: bool) -> None:
     try:
         problems, files = validate_paths(paths)
     except Exception as error:  # validate_paths guards each file; this is the last net
-        click.echo(f"{paths[0]}:1:1: error: internal error: {type(error).__name__}: {error} (this is a bug in chorus; please report it)")
+        click.echo(
+            f"{paths[0]}:1:1: error: internal error: {type(error).__name__}: {error} (this is a bug in chorus; please report it)"
+        )
         sys.exit(1)
     for problem in problems:
         click.echo(str(problem))
     errors = sum(1 for p in problems if p.severity == "error")
     warnings = len(problems) - errors
+    sys.stdout.flush()  # the summary goes to stderr: keep it after the problems
     if not quiet:
         checked = f"{files} file{'s' if files != 1 else ''} checked"
         if problems:
-            click.echo(f"{checked}: {errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}", err=True)
+            click.echo(
+                f"{checked}: {errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}",
+                err=True,
+            )
         else:
             click.echo(f"{checked}: no problems", err=True)
     if errors or (strict and warnings):

@@ -134,9 +134,9 @@ class _Model:
         self.ordered = np.flatnonzero(directions != 0)
         self.unordered = np.flatnonzero(directions == 0)
         self.worth = np.zeros((len(self.ordered), most))
-        for i, a in enumerate(self.ordered):
-            levels = np.array(spec.attributes[a].levels, dtype=float)
-            self.worth[i, : len(levels)] = directions[a] * levels
+        for i, position in enumerate(self.ordered.tolist()):
+            levels = np.array(spec.attributes[position].levels, dtype=float)
+            self.worth[i, : len(levels)] = directions[position] * levels
 
     def matrix(self, idx: np.ndarray) -> np.ndarray:
         """(tasks, alternatives, attributes) indices -> (tasks, rows, K) coded values."""

@@ -140,14 +140,19 @@ def summarise(ratings: pd.DataFrame, rule: ConsensusRule | None = None) -> pd.Da
     keys, counts = _count_table(df, scale)
     points = scale.points
     n = counts.sum(axis=1)
-    in_band = {b: (points >= lo) & (points <= hi) for b, (lo, hi) in
-               (("high", scale.high_band), ("low", scale.low_band))}
+    in_band = {
+        b: (points >= lo) & (points <= hi)
+        for b, (lo, hi) in (("high", scale.high_band), ("low", scale.low_band))
+    }
     with np.errstate(invalid="ignore", divide="ignore"):
         pct_high = 100.0 * counts[:, in_band["high"]].sum(axis=1) / n
         pct_low = 100.0 * counts[:, in_band["low"]].sum(axis=1) / n
     out = keys.assign(
-        item=keys["item"].astype(str), n=n, median=_quantile(counts, 0.5, points),
-        q1=_quantile(counts, 0.25, points), q3=_quantile(counts, 0.75, points),
+        item=keys["item"].astype(str),
+        n=n,
+        median=_quantile(counts, 0.5, points),
+        q1=_quantile(counts, 0.25, points),
+        q3=_quantile(counts, 0.75, points),
     )
     out["iqr"] = out["q3"] - out["q1"]
     out["pct_high"], out["pct_low"] = pct_high, pct_low
@@ -155,8 +160,21 @@ def summarise(ratings: pd.DataFrame, rule: ConsensusRule | None = None) -> pd.Da
     out["consensus"] = _status(np.nan_to_num(pct_high), np.nan_to_num(pct_low), rule)
     if rule.per_group:
         out = _require_every_group(out, rule)
-    columns = ["item", "round", "group", "n", "n_unsure", "median", "q1", "q3", "iqr",
-               "pct_high", "pct_low", "counts", "consensus"]
+    columns = [
+        "item",
+        "round",
+        "group",
+        "n",
+        "n_unsure",
+        "median",
+        "q1",
+        "q3",
+        "iqr",
+        "pct_high",
+        "pct_low",
+        "counts",
+        "consensus",
+    ]
     return out[columns]
 
 
@@ -174,7 +192,9 @@ def _require_every_group(out: pd.DataFrame, rule: ConsensusRule) -> pd.DataFrame
 
 
 def items_for_next_round(
-    summary: pd.DataFrame, round: int, items: Sequence[str] | None = None,
+    summary: pd.DataFrame,
+    round: int,
+    items: Sequence[str] | None = None,
     drop: Sequence[Status] = ("in",),
 ) -> list[str]:
     """The items to ask in round ``round + 1``.
@@ -199,7 +219,9 @@ def participation(ratings: pd.DataFrame) -> pd.DataFrame:
     ``dropped`` as a percentage of ``previous``.
     """
     df = ratings[["participant", "round"]].copy()
-    df["group"] = ratings["group"].fillna("unspecified").astype(str) if "group" in ratings else "unspecified"
+    df["group"] = (
+        ratings["group"].fillna("unspecified").astype(str) if "group" in ratings else "unspecified"
+    )
     df["round"] = df["round"].astype(int)
     df = df.drop_duplicates(["participant", "round"], keep="last")
     rounds = sorted(df["round"].unique())
@@ -213,11 +235,16 @@ def participation(ratings: pd.DataFrame) -> pd.DataFrame:
             g_before = before if group == ALL else before[before["group"] == group]
             dropped = int((~g_before["participant"].isin(now_ids)).sum())
             previous = len(g_before)
-            rows.append({
-                "round": int(r), "group": group, "responded": len(g_now), "previous": previous,
-                "dropped": dropped,
-                "attrition_pct": 100.0 * dropped / previous if previous else float("nan"),
-            })
+            rows.append(
+                {
+                    "round": int(r),
+                    "group": group,
+                    "responded": len(g_now),
+                    "previous": previous,
+                    "dropped": dropped,
+                    "attrition_pct": 100.0 * dropped / previous if previous else float("nan"),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -237,12 +264,17 @@ def movement(ratings: pd.DataFrame, scale: Scale | None = None) -> pd.DataFrame:
         paired = a.merge(b, on=["participant", "item"], suffixes=("", "_before"))
         paired = pd.concat([paired.assign(group=ALL), paired], ignore_index=True)
         paired["change"] = paired["score"] - paired["score_before"]
-        stats = paired.groupby(["item", "group"], sort=False).agg(
-            n_paired=("change", "size"),
-            n_changed=("change", lambda c: int((c != 0).sum())),
-            mean_abs_change=("change", lambda c: float(c.abs().mean())),
-            median_after=("score", "median"), median_before=("score_before", "median"),
-        ).reset_index()
+        stats = (
+            paired.groupby(["item", "group"], sort=False)
+            .agg(
+                n_paired=("change", "size"),
+                n_changed=("change", lambda c: int((c != 0).sum())),
+                mean_abs_change=("change", lambda c: float(c.abs().mean())),
+                median_after=("score", "median"),
+                median_before=("score_before", "median"),
+            )
+            .reset_index()
+        )
         stats["median_shift"] = stats.pop("median_after") - stats.pop("median_before")
         frames.append(stats.assign(round=int(after)))
     columns = ["round", "item", "group", "n_paired", "n_changed", "mean_abs_change", "median_shift"]
@@ -274,16 +306,23 @@ class ItemFeedback:
 
 def own_score(ratings: pd.DataFrame, participant: object, item: str, round: int) -> int | None:
     """The participant's score for the item in that round (None if unsure or absent)."""
-    rows = ratings[(ratings["participant"] == participant) & (ratings["item"].astype(str) == str(item))
-                   & (ratings["round"].astype(int) == int(round))]
+    rows = ratings[
+        (ratings["participant"] == participant)
+        & (ratings["item"].astype(str) == str(item))
+        & (ratings["round"].astype(int) == int(round))
+    ]
     if rows.empty or pd.isna(rows["score"].iloc[-1]):
         return None
     return int(rows["score"].iloc[-1])
 
 
 def feedback_for(
-    summary: pd.DataFrame, item: str, round: int, own: int | None,
-    group_labels: Mapping[str, str] | None = None, scale: Scale | None = None,
+    summary: pd.DataFrame,
+    item: str,
+    round: int,
+    own: int | None,
+    group_labels: Mapping[str, str] | None = None,
+    scale: Scale | None = None,
 ) -> ItemFeedback:
     """Build the feedback for ``item`` from a :func:`summarise` table of round ``round``.
 
@@ -296,8 +335,9 @@ def feedback_for(
         raise KeyError(f"no results for item {item!r} in round {round}")
 
     def result(row: pd.Series, label: str) -> GroupResult:
-        return GroupResult(label, int(row["n"]), float(row["median"]), float(row["pct_high"]),
-                           tuple(row["counts"]))
+        return GroupResult(
+            label, int(row["n"]), float(row["median"]), float(row["pct_high"]), tuple(row["counts"])
+        )
 
     by_group = {str(r["group"]): r for _, r in rows.iterrows()}
     everyone = result(by_group.pop(ALL), "Everyone")
@@ -314,8 +354,11 @@ def feedback_text(fb: ItemFeedback) -> str:
     """Short plain text for SMS: own score, then the high band's share and median per group."""
     lo, hi = fb.scale.high_band
     band = f"{lo}-{hi}" if lo != hi else str(lo)
-    parts = [f"Last time you said {fb.own_score}." if fb.own_score is not None
-             else "Last time you did not give a score."]
+    parts = [
+        f"Last time you said {fb.own_score}."
+        if fb.own_score is not None
+        else "Last time you did not give a score."
+    ]
     for g in (fb.everyone, *fb.groups):
         if g.n == 0:
             parts.append(f"{g.label}: no scores.")
@@ -342,8 +385,15 @@ def feedback_chart(fb: ItemFeedback) -> bytes:
     ax.set_title(f"{fb.everyone.label}: median {_number(fb.everyone.median)}", fontsize=10)
     if fb.own_score is not None:
         own_count = counts[fb.own_score - fb.scale.low]
-        ax.annotate("you", (own_count, fb.own_score), xytext=(4, 0),
-                    textcoords="offset points", va="center", fontsize=9, color="#d95f02")
+        ax.annotate(
+            "you",
+            (own_count, fb.own_score),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=9,
+            color="#d95f02",
+        )
     ax.set_xlim(0, max(1, int(counts.max())) * 1.2)
     fig.tight_layout()
     buffer = io.BytesIO()

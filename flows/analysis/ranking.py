@@ -54,7 +54,10 @@ def _clean(rankings: pd.DataFrame) -> pd.DataFrame:
     if (position != np.round(position)).any() or (position < 1).any():
         raise ValueError("positions must be whole numbers from 1 (most important)")
     df["position"] = position.astype(int)
-    for column, what in (("option", "ranks the same option"), ("position", "uses the same position")):
+    for column, what in (
+        ("option", "ranks the same option"),
+        ("position", "uses the same position"),
+    ):
         dup = df.duplicated(["participant", column])
         if dup.any():
             who = df.loc[dup, "participant"].iloc[0]
@@ -85,8 +88,9 @@ def borda(df: pd.DataFrame, options: list[str]) -> pd.DataFrame:
     unranked = leftover.groupby(df["participant"], sort=False).first().sum()
     points = (n - place) - leftover
     totals = points.groupby(df["option"]).sum().reindex(options, fill_value=0.0) + unranked
-    return pd.DataFrame({"option": options, "borda": totals.to_numpy(),
-                         "borda_mean": totals.to_numpy() / people})
+    return pd.DataFrame(
+        {"option": options, "borda": totals.to_numpy(), "borda_mean": totals.to_numpy() / people}
+    )
 
 
 def choice_data(df: pd.DataFrame, options: list[str]) -> ChoiceData:
@@ -106,8 +110,12 @@ def choice_data(df: pd.DataFrame, options: list[str]) -> ChoiceData:
 
 
 def fit_plackett_luce(
-    data: ChoiceData, weights: np.ndarray | None = None, alpha: float = 0.1,
-    start: np.ndarray | None = None, tol: float = 1e-10, max_iter: int = 200,
+    data: ChoiceData,
+    weights: np.ndarray | None = None,
+    alpha: float = 0.1,
+    start: np.ndarray | None = None,
+    tol: float = 1e-10,
+    max_iter: int = 200,
 ) -> np.ndarray:
     """Log-strengths (centred) by Newton's method; ``weights`` per participant."""
     n = len(data.options)
@@ -143,7 +151,11 @@ def fit_plackett_luce(
 
 
 def _analyse_one(
-    df: pd.DataFrame, options: list[str], n_boot: int, seed: int, alpha: float,
+    df: pd.DataFrame,
+    options: list[str],
+    n_boot: int,
+    seed: int,
+    alpha: float,
 ) -> pd.DataFrame:
     table = borda(df, options)
     ranked_by = df.groupby("option")["participant"].nunique().reindex(options, fill_value=0)
@@ -154,10 +166,16 @@ def _analyse_one(
     theta = fit_plackett_luce(data, alpha=alpha)
     rng = np.random.default_rng(seed)
     m = data.n_participants
-    boot = np.array([
-        fit_plackett_luce(data, rng.multinomial(m, np.full(m, 1.0 / m)), alpha, start=theta)
-        for _ in range(n_boot)
-    ]) if n_boot else np.full((1, len(options)), np.nan)
+    boot = (
+        np.array(
+            [
+                fit_plackett_luce(data, rng.multinomial(m, np.full(m, 1.0 / m)), alpha, start=theta)
+                for _ in range(n_boot)
+            ]
+        )
+        if n_boot
+        else np.full((1, len(options)), np.nan)
+    )
     strength = np.exp(theta)
     table["score"] = theta
     table["low"] = np.percentile(boot, 2.5, axis=0)
@@ -167,8 +185,12 @@ def _analyse_one(
 
 
 def analyse_rankings(
-    rankings: pd.DataFrame, options: list[str] | None = None, n_boot: int = 200,
-    seed: int = 0, alpha: float = 0.1, per_group: bool = True,
+    rankings: pd.DataFrame,
+    options: list[str] | None = None,
+    n_boot: int = 200,
+    seed: int = 0,
+    alpha: float = 0.1,
+    per_group: bool = True,
 ) -> pd.DataFrame:
     """Borda and Plackett-Luce results for everyone ("all") and for each group.
 
@@ -183,8 +205,20 @@ def analyse_rankings(
     for group in groups:
         part = df if group == ALL else df[df["group"] == group]
         table = _analyse_one(part, opts, n_boot, seed, alpha)
-        frames.append(table.assign(group=group).sort_values(
-            ["score", "borda"], ascending=False, kind="stable"))
-    columns = ["group", "option", "n_ranked", "borda", "borda_mean", "score", "low", "high",
-               "p_first"]
+        frames.append(
+            table.assign(group=group).sort_values(
+                ["score", "borda"], ascending=False, kind="stable"
+            )
+        )
+    columns = [
+        "group",
+        "option",
+        "n_ranked",
+        "borda",
+        "borda_mean",
+        "score",
+        "low",
+        "high",
+        "p_first",
+    ]
     return pd.concat(frames, ignore_index=True)[columns]

@@ -10,11 +10,15 @@ The method follows Pol.is (compdemocracy.org/polis):
 * Only participants with at least ``min(min_votes, number of statements)``
   votes (passes count) are clustered (Pol.is uses 7).
 * Their participant x statement matrix has each gap filled with the statement's
-  mean vote; PCA takes 2 components; each participant's projection is scaled by
-  sqrt(statements / statements they voted on), so that people who saw few
-  statements are not pulled to the centre (Pol.is's sparsity-aware projection).
+  mean vote; PCA takes 2 components (signs fixed: largest loading positive);
+  each participant's projection is scaled by sqrt(statements / statements they
+  voted on), so that people who saw few statements are not pulled to the
+  centre (Pol.is's sparsity-aware projection).
 * k-means (fixed seed) for k = 2 .. min(k_max, 2 + n // 12), the k with the best
-  silhouette wins (Pol.is's cap on k for small conversations, k_max = 5).
+  silhouette wins (Pol.is's cap on k for small conversations, k_max = 5). Above
+  1,000 participants, as Pol.is does, k-means first makes 100 base clusters and
+  the groups are built from their centres (weighted by size); the silhouette
+  is then scored on a fixed-seed sample of 2,000 participants.
 * Per group and statement, with pseudocounts: P(agree) = (1 + agrees) / (2 + votes),
   its one-proportion z-test, the representativeness ratio P(agree | group) /
   P(agree | everyone else clustered) and its two-proportion z-test; likewise for
@@ -33,10 +37,10 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 from sklearn.cluster import KMeans
-from sklearn.decomposition import PCA
 from sklearn.metrics import silhouette_score
 
-SILHOUETTE_SAMPLE = 3000
+SILHOUETTE_SAMPLE = 2000  # silhouette is quadratic: score a fixed-seed sample
+BASE_K = 100  # above BASE_K * 10 participants, cluster 100 base clusters (as Pol.is)
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,18 @@ def vote_matrix(votes: pd.DataFrame) -> pd.DataFrame:
     return df.pivot(index="participant", columns="statement", values="vote").astype(float)
 
 
+def _principal_axes(filled: np.ndarray, n_comp: int) -> np.ndarray:
+    """Top principal axes from the covariance's eigenvectors (cheap: statements x statements).
+
+    Signs are fixed so each axis's largest loading is positive, making maps repeatable.
+    """
+    centred = filled - filled.mean(axis=0)
+    values, vectors = np.linalg.eigh(centred.T @ centred)
+    axes = vectors[:, np.argsort(values)[::-1][:n_comp]]
+    signs = np.sign(axes[np.abs(axes).argmax(axis=0), range(n_comp)])
+    return axes * np.where(signs == 0, 1, signs)
+
+
 def project(matrix: pd.DataFrame) -> pd.DataFrame:
     """Pol.is's 2-D map: mean-imputed PCA with sparsity-aware scaling."""
     values = matrix.to_numpy()
@@ -82,21 +98,35 @@ def project(matrix: pd.DataFrame) -> pd.DataFrame:
     n_comp = min(2, *filled.shape)
     coords = np.zeros((len(matrix), 2))
     if n_comp > 0 and len(matrix) > 1:
-        coords[:, :n_comp] = PCA(n_comp, svd_solver="full").fit_transform(filled)
+        coords[:, :n_comp] = (filled - filled.mean(axis=0)) @ _principal_axes(filled, n_comp)
     scale = np.sqrt(values.shape[1] / np.maximum(seen.sum(axis=1), 1))
     return pd.DataFrame(coords * scale[:, None], index=matrix.index, columns=["x", "y"])
+
+
+def _base_clusters(xy: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pol.is's two-stage trick for big conversations: first BASE_K small clusters.
+
+    Returns the points to cluster, their weights, and each participant's base cluster.
+    """
+    if len(xy) <= BASE_K * 10:
+        return xy, np.ones(len(xy)), np.arange(len(xy))
+    base = KMeans(BASE_K, n_init=1, random_state=seed).fit(xy)
+    weights = np.bincount(base.labels_, minlength=BASE_K).astype(float)
+    return base.cluster_centers_, weights, base.labels_
 
 
 def cluster(points: pd.DataFrame, k_max: int = 5, seed: int = 0) -> pd.Series:
     """k-means labels with k chosen by silhouette; groups numbered largest first."""
     n = len(points)
     xy = points[["x", "y"]].to_numpy()
+    centres, weights, base_of = _base_clusters(xy, seed)
     best: tuple[float, np.ndarray] = (-np.inf, np.zeros(n, dtype=int))
     distinct = len(np.unique(xy.round(12), axis=0))
     for k in range(2, min(k_max, 2 + n // 12) + 1):
         if k >= distinct:
             break
-        labels = KMeans(k, n_init=10, random_state=seed).fit_predict(xy)
+        km = KMeans(k, n_init=10, random_state=seed).fit(centres, sample_weight=weights)
+        labels = km.labels_[base_of]
         sample = SILHOUETTE_SAMPLE if n > SILHOUETTE_SAMPLE else None
         score = silhouette_score(xy, labels, sample_size=sample, random_state=seed)
         if score > best[0]:
@@ -113,7 +143,9 @@ def _one_prop(success: np.ndarray, n: np.ndarray) -> np.ndarray:
     return 2 * np.sqrt(n) * (success / n - 0.5)
 
 
-def _two_prop(s_in: np.ndarray, s_out: np.ndarray, n_in: np.ndarray, n_out: np.ndarray) -> np.ndarray:
+def _two_prop(
+    s_in: np.ndarray, s_out: np.ndarray, n_in: np.ndarray, n_out: np.ndarray
+) -> np.ndarray:
     s_in, s_out, n_in, n_out = s_in + 1.0, s_out + 1.0, n_in + 1.0, n_out + 1.0
     pooled = (s_in + s_out) / (n_in + n_out)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -157,7 +189,9 @@ def group_aware_consensus(stats: pd.DataFrame) -> pd.Series:
 
 
 def representative_statements(
-    stats: pd.DataFrame, pick_max: int = 5, confidence: float = 0.90,
+    stats: pd.DataFrame,
+    pick_max: int = 5,
+    confidence: float = 0.90,
     exclude: Iterable[Hashable] = (),
 ) -> dict[int, pd.DataFrame]:
     """Per group, the statements that set it apart (Pol.is's repness selection).
@@ -198,9 +232,16 @@ def representative_statements(
 def _stat_row(s: pd.DataFrame, statement: Hashable, side: str) -> dict[str, object]:
     v = "a" if side == "agree" else "d"
     r = s.loc[statement]
-    return {"statement": statement, "repful_for": side, "n_success": int(r[f"n{v}"]),
-            "n_trials": int(r["ns"]), "p_success": float(r[f"p{v}"]), "p_test": float(r[f"p{v}t"]),
-            "repness": float(r[f"r{v}"]), "repness_test": float(r[f"r{v}t"])}
+    return {
+        "statement": statement,
+        "repful_for": side,
+        "n_success": int(r[f"n{v}"]),
+        "n_trials": int(r["ns"]),
+        "p_success": float(r[f"p{v}"]),
+        "p_test": float(r[f"p{v}t"]),
+        "repness": float(r[f"r{v}"]),
+        "repness_test": float(r[f"r{v}t"]),
+    }
 
 
 def _fallback(s: pd.DataFrame, lead: Hashable | None) -> dict[str, object]:
@@ -223,8 +264,12 @@ def _best_agree(s: pd.DataFrame) -> Hashable | None:
 
 
 def analyse_statements(
-    votes: pd.DataFrame, min_votes: int = 7, k_max: int = 5, seed: int = 0,
-    pick_max: int = 5, exclude: Sequence[Hashable] = (),
+    votes: pd.DataFrame,
+    min_votes: int = 7,
+    k_max: int = 5,
+    seed: int = 0,
+    pick_max: int = 5,
+    exclude: Sequence[Hashable] = (),
 ) -> StatementAnalysis:
     """Cluster voters into opinion groups and score statements (module docstring)."""
     matrix = vote_matrix(votes)
@@ -232,8 +277,10 @@ def analyse_statements(
     voters = matrix[enough]
     points = project(voters)
     labels = cluster(points, k_max=k_max, seed=seed) if len(voters) else pd.Series(dtype=int)
-    groups = [OpinionGroup(int(g), tuple(labels.index[labels == g].tolist()))
-              for g in sorted(labels.unique())]
+    groups = [
+        OpinionGroup(int(g), tuple(labels.index[labels == g].tolist()))
+        for g in sorted(labels.unique())
+    ]
     stats = group_statistics(matrix, labels) if len(voters) else pd.DataFrame()
     consensus = group_aware_consensus(stats) if len(voters) else pd.Series(dtype=float)
     return StatementAnalysis(
@@ -243,5 +290,6 @@ def analyse_statements(
         stats=stats,
         consensus=consensus.rename("score").rename_axis("statement").reset_index(),
         representative=representative_statements(stats, pick_max, exclude=exclude)
-        if len(voters) else {},
+        if len(voters)
+        else {},
     )

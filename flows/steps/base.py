@@ -57,7 +57,7 @@ class StepContext:
 class InputStep(StepBase):
     """A step that asks something and waits for the answer."""
 
-    waits_for_input: bool = True
+    waits_for_input: ClassVar[bool] = True
     kind_hint: ClassVar[str] = ""
 
     def prompt(self, ctx: StepContext) -> Prompt:
@@ -70,7 +70,7 @@ class InputStep(StepBase):
 class SayStep(StepBase):
     """A step that only says something and moves on."""
 
-    waits_for_input: bool = False
+    waits_for_input: ClassVar[bool] = False
 
     def prompt(self, ctx: StepContext) -> Prompt:
         return Prompt(ctx.render(self.text))

@@ -1,0 +1,184 @@
+"""What the dispatcher decides before sending: opted out, quiet hours, WhatsApp's 24-hour rule.
+
+Pure functions of a claimed row and the clock, so they are easy to test on their own.
+
+WhatsApp templates are declared per study (proposed ``whatsapp:`` block in study.yaml)::
+
+    whatsapp:
+      templates:                 # outside the 24-hour window, by purpose: a step id, a
+        default:                 # message kind (prompt, reminder, info...), or 'default'
+          content_sid: HXaaaa...
+          variables: {"1": "{text}"}
+        reminder:
+          content_sid: HXbbbb...
+          variables: {"1": "{study}"}
+      quick_reply: {content_sid: HXcccc...}   # twilio/quick-reply, up to 3 options
+      list_picker: {content_sid: HXdddd...}   # twilio/list-picker, up to 10 options
+
+Variables may use ``{text}`` (the message as plain text) and ``{study}`` (the study's
+title). The quick-reply and list-picker templates take variable 1 as the body and, for
+the n-th option (from 1), variable 2n as its title and 2n+1 as its id (the value).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from channels.base import render_plain
+from channels.twilio import Content
+from flows.events import Button
+from flows.model import TimeWindow
+
+WHATSAPP_WINDOW = timedelta(hours=24)
+QUICK_REPLY_MAX, LIST_PICKER_MAX = 3, 10
+QUICK_REPLY_TITLE, LIST_ITEM_TITLE = 20, 24
+EXEMPT_KINDS = frozenset({"stopped"})
+"""Sent even to someone who just opted out, and at any hour: the STOP confirmation."""
+QUIET_PREFIX = "quiet hours: held until "
+OPTED_OUT = "participant opted out"
+NO_TEMPLATE = "whatsapp 24-hour window closed: no approved template for "
+
+
+@dataclass(frozen=True)
+class ContentSpec:
+    content_sid: str
+    variables: dict[str, str] = field(default_factory=dict)
+
+    def fill(self, text: str, study: str) -> Content:
+        values = {key: value.replace("{text}", text).replace("{study}", study) for key, value in self.variables.items()}
+        return Content(self.content_sid, values)
+
+
+@dataclass(frozen=True)
+class WhatsAppConfig:
+    templates: dict[str, ContentSpec] = field(default_factory=dict)
+    quick_reply: ContentSpec | None = None
+    list_picker: ContentSpec | None = None
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any] | None) -> WhatsAppConfig:
+        raw = raw or {}
+
+        def spec(value: Any) -> ContentSpec | None:
+            if not isinstance(value, dict) or not value.get("content_sid"):
+                return None
+            return ContentSpec(str(value["content_sid"]), {str(k): str(v) for k, v in (value.get("variables") or {}).items()})
+
+        templates = {str(k): s for k, v in (raw.get("templates") or {}).items() if (s := spec(v)) is not None}
+        return cls(templates, spec(raw.get("quick_reply")), spec(raw.get("list_picker")))
+
+    def template_for(self, step_id: str | None, kind: str) -> ContentSpec | None:
+        for purpose in (step_id, kind, "default"):
+            if purpose and purpose in self.templates:
+                return self.templates[purpose]
+        return None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A claimed outbox row and what the rules need to know about its participant."""
+
+    id: int
+    participant_id: str
+    channel: str
+    address: str
+    text: str
+    buttons: tuple[Button, ...]
+    multiple: bool
+    kind: str
+    step_id: str | None
+    study_id: str | None
+    created_at: datetime
+    opted_out: bool
+    last_inbound: datetime | None
+    """When the participant last wrote on any channel."""
+    last_inbound_here: datetime | None
+    """When the participant last wrote on this row's channel (WhatsApp's window)."""
+    timezone: str | None = None
+
+
+@dataclass(frozen=True)
+class StudyRules:
+    quiet_hours: TimeWindow | None
+    timezone: str
+    title: str
+    whatsapp: WhatsAppConfig = field(default_factory=WhatsAppConfig)
+
+
+@dataclass(frozen=True)
+class Decision:
+    hold: str | None = None
+    """Why the row is held (stored as its error), or None to send."""
+    content: Content | None = None
+
+
+def quiet_until(window: TimeWindow | None, zone: str, now: datetime) -> datetime | None:
+    """When the quiet hours around ``now`` end (UTC), or None when it is not quiet now."""
+    if window is None:
+        return None
+    local = now.astimezone(ZoneInfo(zone))
+    if not window.contains(local.time().replace(tzinfo=None)):
+        return None
+    end = local.replace(hour=window.end.hour, minute=window.end.minute, second=0, microsecond=0)
+    if end <= local:
+        end = (local + timedelta(days=1)).replace(hour=window.end.hour, minute=window.end.minute, second=0, microsecond=0)
+    return end.astimezone(UTC)
+
+
+def is_reply(row: Candidate, within: timedelta) -> bool:
+    """Queued in answer to something the participant has just sent."""
+    last = row.last_inbound
+    return last is not None and timedelta(0) <= row.created_at - last <= within
+
+
+def decide(row: Candidate, rules: StudyRules | None, now: datetime, reply_window: timedelta) -> Decision:
+    """Hold or send, and with which WhatsApp content template."""
+    exempt = row.kind in EXEMPT_KINDS
+    if row.opted_out and not exempt:
+        return Decision(hold=OPTED_OUT)
+    if rules is not None and not exempt and not is_reply(row, reply_window):
+        until = quiet_until(rules.quiet_hours, row.timezone or rules.timezone, now)
+        if until is not None:
+            return Decision(hold=QUIET_PREFIX + until.isoformat())
+    if row.channel != "whatsapp":
+        return Decision()
+    config = rules.whatsapp if rules else WhatsAppConfig()
+    title = rules.title if rules else ""
+    text = render_plain(row.text, row.buttons, row.multiple)
+    if row.last_inbound_here is None or now - row.last_inbound_here >= WHATSAPP_WINDOW:
+        spec = config.template_for(row.step_id, row.kind)
+        if spec is None:
+            return Decision(hold=NO_TEMPLATE + f"'{row.step_id or row.kind}'")
+        return Decision(content=spec.fill(text, title))
+    return Decision(content=_interactive(row, config))
+
+
+def _interactive(row: Candidate, config: WhatsAppConfig) -> Content | None:
+    """Quick replies or a list picker for options, when the study has those templates."""
+    buttons = row.buttons
+    if not buttons or row.multiple:
+        return None
+    if len(buttons) <= QUICK_REPLY_MAX and config.quick_reply and all(len(b.label) <= QUICK_REPLY_TITLE for b in buttons):
+        spec = config.quick_reply
+    elif len(buttons) <= LIST_PICKER_MAX and config.list_picker and all(len(b.label) <= LIST_ITEM_TITLE for b in buttons):
+        spec = config.list_picker
+    else:
+        return None
+    variables = {"1": row.text}
+    for n, button in enumerate(buttons, start=1):
+        variables[str(2 * n)] = button.label
+        variables[str(2 * n + 1)] = button.value
+    return Content(spec.content_sid, variables)
+
+
+def quiet_release_time(error: str | None) -> datetime | None:
+    """The release time written into a quiet-hours hold, if that is what the error is."""
+    if not error or not error.startswith(QUIET_PREFIX):
+        return None
+    try:
+        return datetime.fromisoformat(error[len(QUIET_PREFIX):])
+    except ValueError:
+        return None

@@ -1,0 +1,419 @@
+"""The outbox dispatcher: send what the conversation service queued, and lose nothing.
+
+* Rows are claimed with a conditional UPDATE (``queued`` -> ``sending``), so two
+  dispatchers never send the same row. A row found still ``sending`` long after its
+  claim (the process died mid-send) is marked failed, never resent: it may have gone.
+* One participant's messages go in order (one task per participant at a time);
+  different participants in parallel, within each channel's rate limits.
+* Retryable errors (throttling, 5xx, timeouts) go back in the queue with exponential
+  backoff (or the provider's retry-after) until ``storage.outbox.MAX_ATTEMPTS``.
+* Before sending, :func:`bot.dispatch_rules.decide` holds what must not go now: anything
+  to an opted-out participant, anything non-urgent during quiet hours (released when
+  they end), and a WhatsApp message outside the 24-hour window without a template.
+* The web simulator's rows (channel ``web``) are left alone: the simulator takes them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, and_, func, select, update
+
+from bot.dispatch_rules import (
+    OPTED_OUT,
+    Candidate,
+    StudyRules,
+    WhatsAppConfig,
+    decide,
+    quiet_release_time,
+)
+from bot.studies import StudyRegistry
+from channels.base import Capabilities, OutboundMessage, SendError
+from channels.errors import ContactStopped, Throttled
+from channels.twilio import OUTSIDE_WINDOW, STOPPED_CODES, Content, StatusReport
+from flows.events import Button
+from flows.model import resolve_text
+from storage import outbox, repository
+from storage.database import Database
+from storage.tables import CONTACTS, ENROLMENTS, INBOUND, OUTBOUND, PARTICIPANTS
+
+log = logging.getLogger("chorus.dispatcher")
+Clock = Callable[[], datetime]
+
+
+class SendingChannel(Protocol):
+    name: str
+    capabilities: Capabilities
+
+    async def send(self, message: OutboundMessage) -> str: ...
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    per_second: float
+    """Across the channel (for Twilio: per sender)."""
+    per_address: float | None = None
+    """To one chat or number."""
+
+
+DEFAULT_LIMITS = {"telegram": RateLimit(30, 1), "sms": RateLimit(1), "whatsapp": RateLimit(20)}
+
+
+class Pacer:
+    """Spaces calls at least ``1/rate`` seconds apart (a leaky bucket with no burst)."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self._next = 0.0
+
+    async def wait(self) -> None:
+        if not self.interval:
+            return
+        now = asyncio.get_running_loop().time()
+        slot = max(now, self._next)
+        self._next = slot + self.interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+
+@dataclass
+class DispatchStats:
+    sent: int = 0
+    held: int = 0
+    failed: int = 0
+    retried: int = 0
+
+
+@dataclass
+class Dispatcher:
+    database: Database
+    channels: Mapping[str, SendingChannel]
+    studies: StudyRegistry | None = None
+    limits: Mapping[str, RateLimit] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
+    whatsapp: Mapping[str, WhatsAppConfig] = field(default_factory=dict)
+    """WhatsApp templates by study id; by default read from each study's ``whatsapp`` block."""
+    clock: Clock = lambda: datetime.now(UTC)
+    batch: int = 200
+    max_in_flight: int = 64
+    poll_interval: float = 1.0
+    reply_window: timedelta = timedelta(minutes=10)
+    stale_after: timedelta = timedelta(minutes=10)
+    backoff_base: float = 1.0
+    backoff_cap: float = 300.0
+    stats: DispatchStats = field(default_factory=DispatchStats)
+
+    def __post_init__(self) -> None:
+        self._wake = asyncio.Event()
+        self._pacers = {name: Pacer(limit.per_second) for name, limit in self.limits.items()}
+        self._address_pacers: dict[tuple[str, str], Pacer] = {}
+        self._in_flight: dict[str, asyncio.Task[None]] = {}
+        self._paused: dict[str, float] = {}
+        """Participants whose next message waits for a retry (by monotonic time): keeps their order."""
+        self._rules: dict[str, StudyRules | None] = {}
+        self._stopping = False
+
+    # ------------------------------------------------------------------ running
+
+    def nudge(self) -> None:
+        """Something was queued: look now rather than at the next poll."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        await asyncio.to_thread(self.recover_interrupted)
+        while not self._stopping:
+            try:
+                claimed = await self.dispatch_once()
+            except Exception:
+                log.exception("dispatch failed; trying again shortly")
+                claimed = 0
+            if claimed == 0:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._in_flight:
+            await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+
+    async def drain(self, timeout: float = 30.0) -> DispatchStats:
+        """Send everything sendable now and wait for it (for tests, the CLI and benchmarks)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            claimed = await self.dispatch_once()
+            if self._in_flight:
+                await asyncio.wait(list(self._in_flight.values()), return_when=asyncio.FIRST_COMPLETED)
+            elif claimed == 0 and not self._due_retries():
+                return self.stats
+            elif claimed == 0:
+                await asyncio.sleep(0.05)
+        raise TimeoutError("the outbox did not drain in time")
+
+    def _due_retries(self) -> bool:
+        return bool(self._paused)
+
+    async def dispatch_once(self) -> int:
+        """Release due quiet-hours holds, claim what can go now, start sending it. Returns how many were claimed."""
+        room = self.max_in_flight - len(self._in_flight)
+        if room <= 0:
+            return 0
+        candidates = await asyncio.to_thread(self._claim, min(self.batch, room * 4))
+        by_participant: dict[str, list[Candidate]] = {}
+        for row in candidates:
+            by_participant.setdefault(row.participant_id, []).append(row)
+        for participant_id, rows in by_participant.items():
+            task = asyncio.create_task(self._send_all(rows))
+            self._in_flight[participant_id] = task
+            task.add_done_callback(self._finished(participant_id))
+        return len(candidates)
+
+    def _finished(self, participant_id: str) -> Callable[[asyncio.Task[None]], None]:
+        def done(task: asyncio.Task[None]) -> None:
+            self._in_flight.pop(participant_id, None)
+            if not task.cancelled() and task.exception() is not None:
+                log.error("sending to %s failed: %r", participant_id, task.exception())
+
+        return done
+
+    # ------------------------------------------------------------------ claiming
+
+    def _claim(self, limit: int) -> list[Candidate]:
+        now = self.clock()
+        loop_now = _monotonic()
+        for pid in [pid for pid, t in self._paused.items() if t <= loop_now]:
+            self._paused.pop(pid, None)
+        busy = [*self._in_flight, *self._paused]
+        with self.database.transaction() as connection:
+            self._release_quiet(connection, now)
+            o = OUTBOUND.c
+            query = select(o.id).where(o.status == "queued", o.channel.in_(list(self.channels)))
+            if busy:
+                query = query.where(o.participant_id.not_in(busy))
+            query = query.order_by(o.id).limit(limit)
+            if self.database.is_postgres:
+                query = query.with_for_update(skip_locked=True)
+            ids = list(connection.execute(query).scalars())
+            if not ids:
+                return []
+            claimed = connection.execute(
+                update(OUTBOUND).where(o.id.in_(ids), o.status == "queued").values(status="sending", sent_at=now).returning(o.id)
+            ).scalars().all()
+            return self._load(connection, sorted(claimed))
+
+    def _load(self, connection: Connection, ids: list[int]) -> list[Candidate]:
+        if not ids:
+            return []
+        o = OUTBOUND.c
+        rows = connection.execute(
+            select(o.id, o.participant_id, o.channel, CONTACTS.c.address, o.text, o.buttons, o.multiple, o.kind,
+                   o.step_id, o.study_id, o.created_at, PARTICIPANTS.c.fields)
+            .join(CONTACTS, CONTACTS.c.id == o.contact_id)
+            .join(PARTICIPANTS, PARTICIPANTS.c.id == o.participant_id)
+            .where(o.id.in_(ids)).order_by(o.id)
+        ).all()
+        pids = sorted({r[1] for r in rows})
+        stopped = set(connection.execute(
+            select(ENROLMENTS.c.participant_id).where(ENROLMENTS.c.participant_id.in_(pids), ENROLMENTS.c.opted_out.is_(True))
+        ).scalars())
+        last_any: dict[str, datetime] = {}
+        last_here: dict[tuple[str, str], datetime] = {}
+        i = INBOUND.c
+        for pid, channel, at in connection.execute(
+            select(i.participant_id, i.channel, func.max(i.received_at)).where(i.participant_id.in_(pids)).group_by(i.participant_id, i.channel)
+        ):
+            at = _aware(at)
+            last_here[(pid, channel)] = at
+            last_any[pid] = max(at, last_any.get(pid, at))
+        found = []
+        for r in rows:
+            buttons = tuple(Button(b["label"], b["value"]) for b in _json_list(r[5]))
+            fields = r[11] if isinstance(r[11], dict) else {}
+            found.append(Candidate(
+                r[0], r[1], r[2], r[3], r[4], buttons, bool(r[6]), r[7], r[8], r[9], _aware(r[10]),
+                r[1] in stopped, last_any.get(r[1]), last_here.get((r[1], r[2])), fields.get("timezone"),
+            ))
+        return found
+
+    def _release_quiet(self, connection: Connection, now: datetime) -> None:
+        o = OUTBOUND.c
+        held = connection.execute(select(o.id, o.error).where(o.status == "held", o.error.like("quiet hours:%"))).all()
+        due = [row_id for row_id, error in held if (until := quiet_release_time(error)) is not None and until <= now]
+        if due:
+            connection.execute(update(OUTBOUND).where(o.id.in_(due), o.status == "held").values(status="queued", error=None))
+
+    def recover_interrupted(self) -> int:
+        """Rows left ``sending`` by a process that died: failed, not resent (they may have gone)."""
+        cutoff = self.clock() - self.stale_after
+        o = OUTBOUND.c
+        with self.database.transaction() as connection:
+            result = connection.execute(
+                update(OUTBOUND).where(and_(o.status == "sending", o.sent_at < cutoff))
+                .values(status="failed", error="interrupted while sending; not resent in case it had gone")
+            )
+        return int(result.rowcount or 0)
+
+    # ------------------------------------------------------------------ sending
+
+    def rules_for(self, study_id: str | None) -> StudyRules | None:
+        if study_id is None or self.studies is None or study_id not in self.studies:
+            return None
+        if study_id not in self._rules:
+            study = self.studies.get(study_id).study
+            raw = self.whatsapp.get(study_id) or WhatsAppConfig.from_dict(getattr(study, "whatsapp", None))
+            title = resolve_text(study.title, study.default_language)
+            self._rules[study_id] = StudyRules(study.quiet_hours, study.timezone, title, raw)
+        return self._rules[study_id]
+
+    async def _send_all(self, rows: list[Candidate]) -> None:
+        for index, row in enumerate(rows):
+            decision = decide(row, self.rules_for(row.study_id), self.clock(), self.reply_window)
+            if decision.hold is not None:
+                await asyncio.to_thread(self._hold, row, decision.hold)
+                continue
+            outcome = await self._send_one(row, decision.content)
+            if outcome == "stopped":  # the rest would go to someone who has blocked us
+                for rest in rows[index + 1:]:
+                    await asyncio.to_thread(self._hold, rest, OPTED_OUT)
+                return
+            if outcome == "retry":  # keep this participant's order: the rest wait for the retry
+                await asyncio.to_thread(self._requeue, [r.id for r in rows[index + 1:]])
+                return
+
+    async def _send_one(self, row: Candidate, content: Content | None) -> str:
+        channel = self.channels[row.channel]
+        message = OutboundMessage(row.channel, row.address, row.text, row.buttons, row.multiple, row.id)
+        await self._pace(row)
+        try:
+            if content is not None:
+                provider_id = await channel.send(message, content)  # type: ignore[call-arg]
+            else:
+                provider_id = await channel.send(message)
+        except SendError as error:
+            return await asyncio.to_thread(self._failed, row, error)
+        except Exception as error:  # a bug or an unexpected library error: retry, but say so
+            log.exception("outbox %s: unexpected error from %s", row.id, row.channel)
+            return await asyncio.to_thread(self._failed, row, SendError(type(error).__name__, retryable=True))
+        await asyncio.to_thread(self._sent, row, provider_id)
+        return "sent"
+
+    async def _pace(self, row: Candidate) -> None:
+        limit = self.limits.get(row.channel)
+        if limit is None:
+            return
+        if limit.per_address:
+            key = (row.channel, row.address)
+            pacer = self._address_pacers.get(key)
+            if pacer is None:
+                if len(self._address_pacers) > 10_000:
+                    self._address_pacers.clear()
+                pacer = self._address_pacers[key] = Pacer(limit.per_address)
+            await pacer.wait()
+        pacer = self._pacers.get(row.channel)
+        if pacer is not None:
+            await pacer.wait()
+
+    # ------------------------------------------------------------------ recording
+
+    def _sent(self, row: Candidate, provider_id: str) -> None:
+        with self.database.transaction() as connection:
+            outbox.mark_sent(connection, row.id, provider_id, self.clock())
+        self.stats.sent += 1
+
+    def _hold(self, row: Candidate, reason: str) -> None:
+        o = OUTBOUND.c
+        with self.database.transaction() as connection:
+            connection.execute(update(OUTBOUND).where(o.id == row.id).values(status="held", error=reason))
+        self.stats.held += 1
+        log.info("outbox %s for %s held: %s", row.id, row.participant_id, reason)
+
+    def _requeue(self, ids: list[int]) -> None:
+        if ids:
+            with self.database.transaction() as connection:
+                connection.execute(update(OUTBOUND).where(OUTBOUND.c.id.in_(ids), OUTBOUND.c.status == "sending").values(status="queued"))
+
+    def _failed(self, row: Candidate, error: SendError) -> str:
+        described = f"{type(error).__name__}: {error}" + (f" (code {error.code})" if error.code else "")
+        if row.channel == "whatsapp" and error.code == OUTSIDE_WINDOW:
+            self._hold(row, "whatsapp 24-hour window closed (provider error 63016)")
+            return "held"
+        with self.database.transaction() as connection:
+            status = outbox.mark_failed(connection, row.id, described, error.retryable)
+            if isinstance(error, ContactStopped):
+                opt_out(connection, row.participant_id, self.clock(), f"provider error {error.code}")
+        log.warning("outbox %s for %s: %s -> %s", row.id, row.participant_id, described, status)
+        if isinstance(error, ContactStopped):
+            self.stats.failed += 1
+            return "stopped"
+        if status == "queued":
+            self.stats.retried += 1
+            attempts = self._attempts(row.id)
+            delay = error.retry_after if isinstance(error, Throttled) and error.retry_after else self._backoff(attempts)
+            self._paused[row.participant_id] = _monotonic() + delay
+            return "retry"
+        self.stats.failed += 1
+        return "failed"
+
+    def _attempts(self, outbox_id: int) -> int:
+        with self.database.transaction() as connection:
+            return int(connection.execute(select(OUTBOUND.c.attempts).where(OUTBOUND.c.id == outbox_id)).scalar_one())
+
+    def _backoff(self, attempts: int) -> float:
+        return float(min(self.backoff_cap, self.backoff_base * 2 ** max(0, attempts - 1)))
+
+
+def opt_out(connection: Connection, participant_id: str, now: datetime, reason: str) -> None:
+    """The provider says the participant unsubscribed or blocked us: treat it as STOP."""
+    repository.set_opted_out(connection, participant_id, True, now)
+    outbox.hold_queued(connection, participant_id)
+    repository.audit(connection, "provider", "opted_out", now, participant_id, reason=reason)
+    log.info("participant %s opted out by the provider (%s)", participant_id, reason)
+
+
+def _monotonic() -> float:
+    return time.monotonic()
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _json_list(value: Any) -> list[dict[str, str]]:
+    if isinstance(value, str):
+        import json
+
+        value = json.loads(value)
+    return list(value or [])
+
+
+def record_status(database: Database, report: StatusReport, now: datetime | None = None) -> str | None:
+    """Apply a provider's delivery report to the outbox row it names; returns the new status.
+
+    delivered/read -> delivered; failed/undelivered -> failed with the provider's code (and
+    the participant opted out when the code says they unsubscribed or blocked us)."""
+    now = now or datetime.now(UTC)
+    o = OUTBOUND.c
+    with database.transaction() as connection:
+        found = connection.execute(
+            select(o.id, o.participant_id).where(o.channel == report.channel, o.provider_id == report.provider_id)
+        ).first()
+        if found is None:
+            return None
+        if report.status in ("delivered", "read"):
+            outbox.mark_delivered(connection, report.channel, report.provider_id, now)
+            return "delivered"
+        if report.status not in ("failed", "undelivered"):
+            return None  # queued, sending, sent: nothing new
+        code = report.error_code or "unknown"
+        connection.execute(update(OUTBOUND).where(o.id == found[0]).values(status="failed", error=f"{report.status} (code {code})"))
+        if code in STOPPED_CODES:
+            opt_out(connection, found[1], now, f"provider error {code}")
+        log.info("outbox %s for %s %s (code %s)", found[0], found[1], report.status, code)
+        return "failed"

@@ -1,0 +1,201 @@
+"""Provider webhooks (Telegram, Twilio SMS/WhatsApp and Twilio delivery status) and the
+channels' lifespan: building the channels, running the outbox dispatcher and, on a laptop,
+Telegram long polling.
+
+Every inbound message is stored (through ``ConversationService.receive``) before the
+webhook is answered; a forged request is refused with 403 before anything is stored.
+Logs name participants only by their pseudonymous id, never by number or message text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import os
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, BackgroundTasks, FastAPI, HTTPException, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from bot.dispatcher import DEFAULT_LIMITS, Dispatcher, RateLimit, SendingChannel, record_status
+from channels import telegram, twilio
+from channels.base import InboundMessage
+
+log = logging.getLogger("chorus.webhooks")
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+
+
+@dataclass
+class ChannelHub:
+    """The configured channels and the dispatcher that sends through them."""
+
+    telegram_settings: telegram.TelegramSettings | None = None
+    twilio_settings: twilio.TwilioSettings | None = None
+    telegram: telegram.TelegramChannel | None = None
+    sending: dict[str, SendingChannel] = field(default_factory=dict)
+    limits: dict[str, RateLimit] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
+    embedded_dispatcher: bool = True
+    telegram_polling: bool = False
+    dispatcher: Dispatcher | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ChannelHub:
+        env = os.environ if environ is None else environ
+        hub = cls(telegram.TelegramSettings.from_env(env), twilio.TwilioSettings.from_env(env))
+        hub.embedded_dispatcher = env.get("CHORUS_DISPATCHER", "embedded").lower() != "off"
+        hub.telegram_polling = env.get("CHORUS_TELEGRAM_POLLING", "").lower() in ("1", "true", "yes")
+        if hub.telegram_settings is not None:
+            hub.telegram = telegram.TelegramChannel(telegram.make_bot(hub.telegram_settings))
+            hub.sending["telegram"] = hub.telegram
+        tw = hub.twilio_settings
+        if tw is not None:
+            client = twilio.make_client(tw)
+            if tw.sms_from or tw.messaging_service_sid:
+                hub.sending["sms"] = twilio.TwilioChannel("sms", tw, client)
+            if tw.whatsapp_from:
+                hub.sending["whatsapp"] = twilio.TwilioChannel("whatsapp", tw, client)
+            hub.limits["sms"] = RateLimit(tw.sms_rate)
+            hub.limits["whatsapp"] = RateLimit(tw.whatsapp_rate)
+        return hub
+
+
+def hub_of(request: Request) -> ChannelHub:
+    hub: ChannelHub = request.app.state.channels
+    return hub
+
+
+@asynccontextmanager
+async def channels_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Runs inside the app's own lifespan (after ``app.state.chorus`` is set)."""
+    hub: ChannelHub = getattr(app.state, "channels", None) or ChannelHub.from_env()
+    app.state.channels = hub
+    chorus = app.state.chorus
+    if hub.dispatcher is None:
+        hub.dispatcher = Dispatcher(chorus.database, hub.sending, chorus.studies, hub.limits)
+    tasks: list[asyncio.Task[None]] = []
+    stopping = asyncio.Event()
+    if hub.embedded_dispatcher and hub.sending:
+        tasks.append(asyncio.create_task(hub.dispatcher.run(), name="chorus-dispatcher"))
+    if hub.telegram_polling and hub.telegram is not None:
+        tasks.append(asyncio.create_task(
+            telegram.poll(hub.telegram, lambda data: handle_telegram(app, data), stopping), name="chorus-telegram-polling"))
+    try:
+        yield
+    finally:
+        stopping.set()
+        await hub.dispatcher.stop()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if hub.telegram is not None:
+            await hub.telegram.close()
+
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"], lifespan=channels_lifespan)
+
+
+def install(app: FastAPI, hub: ChannelHub | None = None) -> None:
+    """Add the webhooks (and the dispatcher's lifespan) to an app; ``hub`` overrides the environment."""
+    if hub is not None:
+        app.state.channels = hub
+    app.include_router(router)
+
+
+async def _receive(request: Request | FastAPI, message: InboundMessage) -> None:
+    app = request.app if isinstance(request, Request) else request
+    result = await run_in_threadpool(app.state.chorus.service.receive, message)
+    log.info("%s message %s from %s: %s", message.channel, result.inbound_id, result.participant_id, result.status)
+    hub: ChannelHub = app.state.channels
+    if result.outbox_ids and hub.dispatcher is not None:
+        hub.dispatcher.nudge()
+
+
+# ----------------------------------------------------------------------------- Telegram
+
+
+async def handle_telegram(app: FastAPI, data: Any, background: BackgroundTasks | None = None) -> None:
+    """One update, from the webhook or from polling. Raises MalformedUpdate for garbage."""
+    hub: ChannelHub = app.state.channels
+    assert hub.telegram is not None
+    parsed = telegram.parse_update(data, hub.telegram.bot)
+    if parsed.message is not None:
+        await _receive(app, parsed.message)
+    if parsed.callback is not None:
+        if background is not None:
+            background.add_task(hub.telegram.acknowledge, parsed.callback)
+        else:
+            await hub.telegram.acknowledge(parsed.callback)
+
+
+@router.post("/telegram")
+async def telegram_webhook(request: Request, background: BackgroundTasks) -> dict[str, bool]:
+    hub = hub_of(request)
+    settings = hub.telegram_settings
+    if hub.telegram is None or settings is None:
+        raise HTTPException(404, "Telegram is not configured")
+    given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+    if not settings.secret or not hmac.compare_digest(given.encode(), settings.secret.encode()):
+        log.warning("telegram webhook refused: secret missing or wrong")
+        raise HTTPException(403, "bad secret token")
+    try:
+        data = await request.json()
+    except ValueError:
+        raise HTTPException(400, "the body is not JSON") from None
+    try:
+        await handle_telegram(request.app, data, background)
+    except telegram.MalformedUpdate as error:
+        log.warning("telegram webhook ignored: %s", error)
+        raise HTTPException(400, str(error)) from None
+    return {"ok": True}
+
+
+# ----------------------------------------------------------------------------- Twilio
+
+
+async def _signed_form(request: Request) -> dict[str, str]:
+    """The form, if Twilio signed it for this URL; otherwise 403."""
+    settings = hub_of(request).twilio_settings
+    if settings is None:
+        raise HTTPException(404, "Twilio is not configured")
+    form = await request.form()
+    values = {key: str(value) for key, value in form.multi_items()}
+    url = settings.webhook_url(request.url.path) or str(request.url)
+    if not twilio.signature_valid(settings.auth_token, url, values, request.headers.get("X-Twilio-Signature")):
+        log.warning("twilio webhook refused at %s: signature missing or wrong", request.url.path)
+        raise HTTPException(403, "bad signature")
+    return values
+
+
+@router.post("/twilio")
+async def twilio_webhook(request: Request) -> Response:
+    """An SMS or WhatsApp message. Answered with empty TwiML: replies go through the outbox."""
+    form = await _signed_form(request)
+    try:
+        message = twilio.parse_message(form)
+    except twilio.MalformedWebhook as error:
+        log.warning("twilio webhook rejected: %s", error)
+        raise HTTPException(400, str(error)) from None
+    await _receive(request, message)
+    return Response(EMPTY_TWIML, media_type="application/xml")
+
+
+@router.post("/twilio/status")
+async def twilio_status(request: Request) -> Response:
+    """A delivery status callback. Unknown or malformed reports are acknowledged and ignored
+    (Twilio would otherwise retry them)."""
+    form = await _signed_form(request)
+    try:
+        report = twilio.parse_status(form)
+    except twilio.MalformedWebhook as error:
+        log.warning("twilio status ignored: %s", error)
+        return Response(status_code=204)
+    chorus = request.app.state.chorus
+    await run_in_threadpool(record_status, chorus.database, report)
+    return Response(status_code=204)

@@ -1,0 +1,264 @@
+"""Telegram through python-telegram-bot: parse updates, send with inline keyboards, fetch voice notes.
+
+Webhook and polling feed the same :func:`parse_update`. A tapped button arrives as a
+callback query: it is answered (so the client stops spinning) and the keyboard is
+removed, so an old question cannot be answered twice. A multiple-choice keyboard
+keeps its ticks in the keyboard itself: a tap toggles a tick, and "Done" sends the
+ticked values as one answer (``"day|night"``), so the server keeps no state for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+
+from channels.base import Capabilities, InboundMessage, Media, OutboundMessage
+from channels.errors import ContactStopped, InvalidAddress, ProviderFailed, ServerError, Throttled
+
+NAME = "telegram"
+DEFAULT_API_BASE = "https://api.telegram.org"
+DONE = "\u2713done"
+"""Callback data of the Done button under a multiple-choice keyboard."""
+TICK = "\u2713 "
+COMMANDS = {"/stop": "STOP", "/help": "HELP", "/language": "LANGUAGE", "/start": "START"}
+VOICE_KINDS = ("voice", "audio", "video_note")
+
+
+class MalformedUpdate(ValueError):
+    """The body is not a Telegram update at all."""
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    token: str
+    secret: str | None = None
+    api_base: str = DEFAULT_API_BASE
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> TelegramSettings | None:
+        """TELEGRAM_BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET and CHORUS_TELEGRAM_API_BASE; None without a token."""
+        env = os.environ if environ is None else environ
+        token = env.get("TELEGRAM_BOT_TOKEN", "")
+        if not token:
+            return None
+        return cls(token, env.get("TELEGRAM_WEBHOOK_SECRET") or None, env.get("CHORUS_TELEGRAM_API_BASE") or DEFAULT_API_BASE)
+
+
+def make_bot(settings: TelegramSettings) -> Bot:
+    """A Bot talking to ``api_base`` (the real Bot API, or a local server in tests and staging)."""
+    base = settings.api_base.rstrip("/")
+    return Bot(settings.token, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot")
+
+
+@dataclass(frozen=True)
+class CallbackAction:
+    """What to do with a tapped button: answer the query, and replace or remove the keyboard."""
+
+    query_id: str
+    chat_id: int
+    message_id: int
+    keyboard: InlineKeyboardMarkup | None
+
+
+@dataclass(frozen=True)
+class ParsedUpdate:
+    message: InboundMessage | None = None
+    callback: CallbackAction | None = None
+
+
+def parse_update(data: Any, bot: Bot) -> ParsedUpdate:
+    """A Telegram update as an inbound message and/or a callback to acknowledge.
+
+    Raises MalformedUpdate when ``data`` is not an update; returns an empty result for
+    updates Chorus does not use (edited messages, group joins, stickers)."""
+    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        raise MalformedUpdate("not a Telegram update")
+    try:
+        update = Update.de_json(data, bot)
+    except (KeyError, TypeError, ValueError) as error:
+        raise MalformedUpdate(f"unreadable update: {type(error).__name__}") from None
+    provider_id = str(update.update_id)
+    if update.callback_query is not None:
+        return _parse_callback(update, provider_id)
+    message = update.message
+    if message is None or message.from_user is None or message.chat.type != "private":
+        return ParsedUpdate()
+    return ParsedUpdate(_parse_message(message, provider_id))
+
+
+def _parse_message(message: Message, provider_id: str) -> InboundMessage | None:
+    address = str(message.chat.id)
+    when = message.date.astimezone(UTC) if message.date else None
+    text = message.text or message.caption or ""
+    start_param = None
+    if text.startswith("/"):
+        command, _, rest = text.partition(" ")
+        word = COMMANDS.get(command.split("@")[0].lower())
+        if word is not None:
+            start_param = rest.strip() or None if word == "START" else None
+            text = word if word != "LANGUAGE" or not rest.strip() else f"LANGUAGE {rest.strip()}"
+    media = _media(message)
+    if not text and not media:
+        return None  # a sticker, a location, a photo without caption: nothing to answer
+    return InboundMessage(NAME, address, provider_id, text=text, media=media, received_at=when, start_param=start_param)
+
+
+def _media(message: Message) -> tuple[Media, ...]:
+    for kind in VOICE_KINDS:
+        item = getattr(message, kind)
+        if item is not None:
+            default = "video/mp4" if kind == "video_note" else "audio/ogg"
+            content_type = getattr(item, "mime_type", None) or default
+            return (Media(f"telegram-file:{item.file_id}", content_type, item.file_size, provider_id=item.file_id),)
+    return ()
+
+
+def _parse_callback(update: Update, provider_id: str) -> ParsedUpdate:
+    query = update.callback_query
+    assert query is not None
+    source = query.message
+    if source is None or not isinstance(source, Message) or query.data is None:
+        return ParsedUpdate()  # too old for Telegram to show us the message: nothing to edit
+    chat_id, data = source.chat.id, query.data
+    keyboard = source.reply_markup
+    at = datetime.now(UTC)
+    if keyboard is not None and _is_multiple(keyboard):
+        if data != DONE:
+            return ParsedUpdate(None, CallbackAction(query.id, chat_id, source.message_id, _toggle(keyboard, data)))
+        ticked = [b.callback_data for row in keyboard.inline_keyboard for b in row
+                  if b.text.startswith(TICK) and isinstance(b.callback_data, str)]
+        if not ticked:
+            return ParsedUpdate(None, CallbackAction(query.id, chat_id, source.message_id, keyboard))
+        data = "|".join(ticked)
+    message = InboundMessage(NAME, str(chat_id), provider_id, button=data, received_at=at)
+    return ParsedUpdate(message, CallbackAction(query.id, chat_id, source.message_id, None))
+
+
+def _is_multiple(keyboard: InlineKeyboardMarkup) -> bool:
+    return any(b.callback_data == DONE for row in keyboard.inline_keyboard for b in row)
+
+
+def _toggle(keyboard: InlineKeyboardMarkup, value: str) -> InlineKeyboardMarkup:
+    rows = []
+    for row in keyboard.inline_keyboard:
+        new_row = []
+        for b in row:
+            text = b.text
+            if b.callback_data == value:
+                text = text[len(TICK):] if text.startswith(TICK) else TICK + text
+            new_row.append(InlineKeyboardButton(text, callback_data=b.callback_data))
+        rows.append(new_row)
+    return InlineKeyboardMarkup(rows)
+
+
+def keyboard_for(message: OutboundMessage) -> InlineKeyboardMarkup | None:
+    """One button per row for words, up to five per row for a numeric scale."""
+    if not message.buttons:
+        return None
+    buttons = [InlineKeyboardButton(b.label, callback_data=b.value[:64]) for b in message.buttons]
+    short = all(len(b.label) <= 3 for b in message.buttons)
+    rows = [buttons[i:i + 5] for i in range(0, len(buttons), 5)] if short else [[b] for b in buttons]
+    if message.multiple:
+        rows.append([InlineKeyboardButton("Done", callback_data=DONE)])
+    return InlineKeyboardMarkup(rows)
+
+
+class TelegramChannel:
+    name = NAME
+    capabilities = Capabilities(buttons=20, max_length=4096, voice=True, images=True)
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+        self._ready = False
+
+    async def _initialised(self) -> Bot:
+        if not self._ready:
+            await self.bot.initialize()
+            self._ready = True
+        return self.bot
+
+    async def send(self, message: OutboundMessage) -> str:
+        """Send one message; its provider id is ``chat_id:message_id``."""
+        bot = await self._initialised()
+        try:
+            sent = await bot.send_message(int(message.address), message.text[:4096], reply_markup=keyboard_for(message))
+        except TelegramError as error:
+            raise send_error(error) from None
+        return f"{sent.chat_id}:{sent.message_id}"
+
+    async def acknowledge(self, action: CallbackAction) -> None:
+        """Answer a tapped button, then remove (or update) its keyboard. Failures are harmless."""
+        bot = await self._initialised()
+        try:
+            await bot.answer_callback_query(action.query_id)
+            await bot.edit_message_reply_markup(action.chat_id, action.message_id, reply_markup=action.keyboard)
+        except TelegramError:
+            pass  # the query expired or the message was deleted: nothing to tidy up
+
+    async def download(self, file_id: str) -> bytes:
+        """The bytes of a voice note (or any file) by its file_id, through getFile."""
+        bot = await self._initialised()
+        found = await bot.get_file(file_id)
+        return bytes(await found.download_as_bytearray())
+
+    async def close(self) -> None:
+        if self._ready:
+            await self.bot.shutdown()
+            self._ready = False
+
+
+def send_error(error: TelegramError) -> Exception:
+    """A Telegram error as one of the catalogue's send errors."""
+    if isinstance(error, RetryAfter):
+        return Throttled("telegram: too many requests", _seconds(error.retry_after), "429")
+    if isinstance(error, Forbidden):
+        return ContactStopped(f"telegram: {error.message}", "403")
+    if isinstance(error, BadRequest):
+        lowered = error.message.lower()
+        if "chat not found" in lowered or "user not found" in lowered:
+            return InvalidAddress(f"telegram: {error.message}", "400")
+        return ProviderFailed(f"telegram: {error.message}", "400")
+    if isinstance(error, TimedOut | NetworkError):
+        return ServerError(f"telegram: {type(error).__name__}")
+    return ProviderFailed(f"telegram: {error.message}")
+
+
+async def poll(
+    channel: TelegramChannel, handle: Callable[[dict[str, Any]], Awaitable[None]], stopping: asyncio.Event, timeout: int = 25,
+) -> None:
+    """Long-poll getUpdates (for a laptop without a public URL) and hand each update to ``handle``.
+
+    The webhook is deleted first: Telegram refuses getUpdates while one is set."""
+    bot = await channel._initialised()
+    await bot.delete_webhook()
+    offset: int | None = None
+    while not stopping.is_set():
+        try:
+            updates = await bot.get_updates(offset=offset, timeout=timeout, allowed_updates=["message", "callback_query"])
+        except RetryAfter as error:
+            await _pause(stopping, _seconds(error.retry_after))
+            continue
+        except (TimedOut, NetworkError):
+            await _pause(stopping, 2.0)
+            continue
+        for update in updates:
+            offset = update.update_id + 1
+            await handle(update.to_dict())
+
+
+async def _pause(stopping: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stopping.wait(), seconds)
+
+
+def _seconds(value: Any) -> float:
+    """RetryAfter.retry_after is an int or a timedelta depending on PTB's settings."""
+    return float(value.total_seconds()) if hasattr(value, "total_seconds") else float(value)

@@ -1,0 +1,244 @@
+"""SMS and WhatsApp through Twilio: signed webhooks in, the Messages API out.
+
+Addresses are stored without Twilio's ``whatsapp:`` prefix; the channel name says which
+network it is. Options go out as numbered text; on WhatsApp a message may instead use a
+Twilio content template (quick replies, list pickers, or an approved template outside
+the 24-hour window), chosen by the dispatcher and passed in as :class:`Content`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import httpx
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+
+from channels.base import Capabilities, InboundMessage, Media, OutboundMessage, render_plain
+from channels.errors import ContactStopped, InvalidAddress, ProviderFailed, ServerError, Throttled
+from flows.sms import count_segments
+
+DEFAULT_API_BASE = "https://api.twilio.com"
+WHATSAPP_PREFIX = "whatsapp:"
+STOPPED_CODES = {"21610", "30004", "63024"}
+"""Unsubscribed (STOP at the carrier), blocked, and WhatsApp's 'recipient blocked'."""
+INVALID_CODES = {"21211", "21614", "21612", "30003", "30005", "30006", "63003"}
+OUTSIDE_WINDOW = "63016"
+"""WhatsApp: free-form message outside the 24-hour window."""
+MAX_SMS_SEGMENTS = 3
+
+
+class MalformedWebhook(ValueError):
+    """A form that is not a Twilio message webhook."""
+
+
+@dataclass(frozen=True)
+class TwilioSettings:
+    account_sid: str
+    auth_token: str
+    sms_from: str | None = None
+    messaging_service_sid: str | None = None
+    whatsapp_from: str | None = None
+    public_url: str | None = None
+    api_base: str = DEFAULT_API_BASE
+    sms_rate: float = 1.0
+    """Messages per second per SMS sender (a long code manages about 1/s)."""
+    whatsapp_rate: float = 20.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> TwilioSettings | None:
+        env = os.environ if environ is None else environ
+        sid, token = env.get("TWILIO_ACCOUNT_SID", ""), env.get("TWILIO_AUTH_TOKEN", "")
+        if not sid or not token:
+            return None
+        service = env.get("TWILIO_MESSAGING_SERVICE_SID") or None
+        default_sms_rate = "10" if service else "1"
+        return cls(
+            sid, token, env.get("TWILIO_SMS_FROM") or None, service, env.get("TWILIO_WHATSAPP_FROM") or None,
+            env.get("CHORUS_PUBLIC_URL") or None, env.get("CHORUS_TWILIO_API_BASE") or DEFAULT_API_BASE,
+            float(env.get("CHORUS_TWILIO_SMS_RATE") or default_sms_rate), float(env.get("CHORUS_TWILIO_WHATSAPP_RATE") or "20"),
+        )
+
+    def webhook_url(self, path: str) -> str | None:
+        return self.public_url.rstrip("/") + path if self.public_url else None
+
+
+def make_client(settings: TwilioSettings) -> Client:
+    """A REST client pointed at ``api_base`` (Twilio itself, or a local server)."""
+    client = Client(settings.account_sid, settings.auth_token, http_client=TwilioHttpClient(timeout=15))
+    client.api.base_url = settings.api_base.rstrip("/")
+    return client
+
+
+def signature_valid(auth_token: str, url: str, form: Mapping[str, str], signature: str | None) -> bool:
+    return bool(signature) and RequestValidator(auth_token).validate(url, dict(form), signature or "")
+
+
+# ----------------------------------------------------------------------------- inbound
+
+
+def channel_of(address: str) -> str:
+    return "whatsapp" if address.startswith(WHATSAPP_PREFIX) else "sms"
+
+
+def bare(address: str) -> str:
+    return address[len(WHATSAPP_PREFIX):] if address.startswith(WHATSAPP_PREFIX) else address
+
+
+def parse_message(form: Mapping[str, str]) -> InboundMessage:
+    """A Twilio message webhook (SMS or WhatsApp) as an inbound message."""
+    sid, sender = form.get("MessageSid", ""), form.get("From", "")
+    if not re.fullmatch(r"[SM]M[0-9a-fA-F]{32}", sid) or not sender:
+        raise MalformedWebhook("MessageSid or From missing")
+    try:
+        count = int(form.get("NumMedia") or 0)
+    except ValueError:
+        raise MalformedWebhook("NumMedia is not a number") from None
+    media = []
+    for i in range(min(count, 10)):
+        url, content_type = form.get(f"MediaUrl{i}"), form.get(f"MediaContentType{i}")
+        if url and content_type:
+            media.append(Media(url, content_type, provider_id=url.rsplit("/", 1)[-1]))
+    button = form.get("ButtonPayload") or form.get("ListId") or None
+    return InboundMessage(
+        channel_of(sender), bare(sender), sid, text=form.get("Body", ""), button=button,
+        media=tuple(media), received_at=datetime.now(UTC),
+    )
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    channel: str
+    provider_id: str
+    status: str
+    error_code: str | None
+
+
+def parse_status(form: Mapping[str, str]) -> StatusReport:
+    sid, status = form.get("MessageSid", ""), form.get("MessageStatus", "")
+    if not sid or not status:
+        raise MalformedWebhook("MessageSid or MessageStatus missing")
+    channel = channel_of(form.get("To", "") or form.get("From", ""))
+    return StatusReport(channel, sid, status.lower(), form.get("ErrorCode") or None)
+
+
+async def fetch_media(settings: TwilioSettings, url: str, timeout: float = 30) -> bytes:
+    """A voice note's bytes, fetched with the account's credentials (Twilio redirects to storage)."""
+    async with httpx.AsyncClient(auth=(settings.account_sid, settings.auth_token), follow_redirects=True, timeout=timeout) as http:
+        response = await http.get(url)
+        response.raise_for_status()
+        return response.content
+
+
+# ----------------------------------------------------------------------------- outbound
+
+
+@dataclass(frozen=True)
+class Content:
+    """A Twilio content template and its variables (quick reply, list picker or approved template)."""
+
+    sid: str
+    variables: dict[str, str] = field(default_factory=dict)
+
+
+def split_sms(text: str, max_segments: int = MAX_SMS_SEGMENTS) -> list[str]:
+    """Split a long text at sentence (then line, then word) boundaries into parts of at most
+    ``max_segments`` SMS segments each, so no part arrives cut mid-sentence."""
+    if count_segments(text).segments <= max_segments:
+        return [text]
+    pieces = [p for p in re.split(r"(?<=[.!?])\s+|\n+", text) if p]
+    parts: list[str] = []
+    current = ""
+    for piece in pieces:
+        joined = f"{current} {piece}".strip() if current else piece
+        if count_segments(joined).segments <= max_segments:
+            current = joined
+            continue
+        if current:
+            parts.append(current)
+        current = piece
+        while count_segments(current).segments > max_segments:  # one enormous sentence: cut at a word
+            words, head = current.split(" "), ""
+            while words and count_segments(f"{head} {words[0]}".strip()).segments <= max_segments:
+                head = f"{head} {words.pop(0)}".strip()
+            if not head:
+                head, words = current[:150], [current[150:]]
+            parts.append(head)
+            current = " ".join(words)
+    if current:
+        parts.append(current)
+    return parts
+
+
+class TwilioChannel:
+    """SMS or WhatsApp: the same API, two senders."""
+
+    def __init__(self, name: str, settings: TwilioSettings, client: Client | None = None) -> None:
+        if name not in ("sms", "whatsapp"):
+            raise ValueError(f"unknown Twilio channel {name}")
+        self.name = name
+        self.settings = settings
+        self.client = client or make_client(settings)
+        self.capabilities = Capabilities(buttons=0, max_length=1600, voice=name == "whatsapp", images=True)
+
+    def _sender(self) -> dict[str, str]:
+        s = self.settings
+        if self.name == "whatsapp":
+            if not s.whatsapp_from:
+                raise ProviderFailed("TWILIO_WHATSAPP_FROM is not set", "config")
+            return {"from_": WHATSAPP_PREFIX + bare(s.whatsapp_from)}
+        if s.messaging_service_sid:
+            return {"messaging_service_sid": s.messaging_service_sid}
+        if not s.sms_from:
+            raise ProviderFailed("TWILIO_SMS_FROM or TWILIO_MESSAGING_SERVICE_SID is not set", "config")
+        return {"from_": s.sms_from}
+
+    async def send(self, message: OutboundMessage, content: Content | None = None) -> str:
+        """Send (in parts at sentence boundaries on SMS); returns the last part's MessageSid."""
+        to = WHATSAPP_PREFIX + message.address if self.name == "whatsapp" else message.address
+        base = {"to": to, **self._sender()}
+        callback = self.settings.webhook_url("/webhooks/twilio/status")
+        if callback:
+            base["status_callback"] = callback
+        if content is not None:
+            variables = json.dumps(content.variables, ensure_ascii=False)
+            return await self._create({**base, "content_sid": content.sid, "content_variables": variables})
+        text = render_plain(message.text, message.buttons, message.multiple)
+        parts = split_sms(text) if self.name == "sms" else [text[:1600]]
+        sid = ""
+        for part in parts:
+            sid = await self._create({**base, "body": part})
+        return sid
+
+    async def _create(self, values: dict[str, str]) -> str:
+        try:
+            created = await asyncio.to_thread(self.client.messages.create, **values)
+        except TwilioRestException as error:
+            raise send_error(error) from None
+        except TwilioException as error:
+            raise ServerError(f"twilio: {type(error).__name__}") from None
+        except OSError as error:  # connection refused, reset, timed out (requests wraps these)
+            raise ServerError(f"twilio: {type(error).__name__}") from None
+        return str(created.sid)
+
+
+def send_error(error: TwilioRestException) -> Exception:
+    code = str(error.code) if error.code is not None else None
+    text = f"twilio {error.status}" + (f" error {code}" if code else "")
+    if error.status == 429 or code == "20429":
+        return Throttled(text, None, code or "429")
+    if code in STOPPED_CODES:
+        return ContactStopped(text, code)
+    if code in INVALID_CODES:
+        return InvalidAddress(text, code)
+    if error.status >= 500:
+        return ServerError(text, code)
+    return ProviderFailed(text, code)

@@ -1,0 +1,355 @@
+"""The checks of one flow that the models cannot make on their own: ``next`` rules that go
+nowhere, steps nobody reaches, loops with no way out, missing translations, template
+names that will be blank at run time, and ``save_to`` outside ``participant.``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Iterable
+from functools import lru_cache
+
+from jinja2 import Environment, TemplateError, nodes
+from jinja2.defaults import DEFAULT_NAMESPACE
+
+from flows.loader import LoadedFlow, Marks, Problem, YamlPath, field_path, step_path
+from flows.message_checks import message_warnings
+from flows.model import Flow, StepBase, Study, Text
+from flows.pydantic_errors import did_you_mean
+from flows.steps.choice import ChoiceStep
+from flows.steps.consent import ConsentStep
+from flows.steps.end import EndStep
+from flows.steps.yesno import YesNoStep
+from flows.templating import TEMPLATE_ROOTS, syntax_error, variables
+from flows.words import Words
+
+EXIT = "\0end"
+"""The pseudo-step a conversation reaches when it ends."""
+ALLOWED_ROOTS = set(TEMPLATE_ROOTS)
+JINJA_NAMES = set(DEFAULT_NAMESPACE) | {"loop", "true", "false", "none", "True", "False", "None"}
+_PARSER = Environment(autoescape=False)
+"""Only parses conditions, never renders them."""
+SAVE_TO = re.compile(r"participant\.[A-Za-z_][A-Za-z0-9_]*")
+
+
+# ----------------------------------------------------------------------------- paths
+
+
+def _targets(flow: Flow, marks: Marks) -> list[Problem]:
+    ids = flow.step_ids()
+    problems: list[Problem] = []
+    for index, step in enumerate(flow.steps):
+        for number, rule in enumerate(step.next_rules()):
+            if rule.goto not in ids:
+                where = marks.value(step_path(index, "next", str(number), "goto"))
+                problems.append(
+                    marks.problem(
+                        where,
+                        f"step '{step.id}' goes to '{rule.goto}', which is not a step of this flow",
+                        did_you_mean(rule.goto, ids),
+                    )
+                )
+        if step.on_timeout and step.on_timeout not in ids:
+            where = marks.value(step_path(index, "on_timeout"))
+            problems.append(
+                marks.problem(
+                    where,
+                    f"on_timeout of step '{step.id}' names '{step.on_timeout}', which is not a step of this flow",
+                    did_you_mean(step.on_timeout, ids),
+                )
+            )
+        if step.on_timeout and step.timeout is None:
+            problems.append(
+                marks.problem(
+                    marks.key(step_path(index, "on_timeout")),
+                    "on_timeout has no effect without a timeout",
+                    "add e.g. 'timeout: 2d'",
+                    "warning",
+                )
+            )
+    return problems
+
+
+def edges(flow: Flow) -> dict[str, list[str]]:
+    """Where each step may lead; :data:`EXIT` for the end of the conversation. A rule
+    without ``if`` always applies, so the rules after it and the fall-through never do."""
+    ids = flow.step_ids()
+    graph: dict[str, list[str]] = {}
+    for index, step in enumerate(flow.steps):
+        if isinstance(step, EndStep):
+            graph[step.id] = [EXIT]
+            continue
+        rules = step.next_rules()
+        targets: list[str] = []
+        for rule in rules:
+            targets.append(rule.goto)
+            if rule.when is None:
+                break
+        else:
+            targets.append(ids[index + 1] if index + 1 < len(ids) else EXIT)
+        if step.on_timeout and step.timeout is not None:
+            targets.append(step.on_timeout)
+        if (isinstance(step, ConsentStep) and not rules) or (
+            step.waits_for_input and step.on_max_tries == "end"
+        ):
+            targets.append(EXIT)
+        graph[step.id] = [t for t in targets if t in ids or t == EXIT]
+    return graph
+
+
+def _reach(start: Iterable[str], graph: dict[str, list[str]]) -> set[str]:
+    seen, queue = set(start), deque(start)
+    while queue:
+        for target in graph.get(queue.popleft(), []):
+            if target not in seen:
+                seen.add(target)
+                queue.append(target)
+    return seen
+
+
+def _flow_graph(flow: Flow, marks: Marks) -> list[Problem]:
+    graph = edges(flow)
+    reached = _reach([flow.steps[0].id], graph)
+    problems: list[Problem] = []
+    for index, step in enumerate(flow.steps):
+        if step.id not in reached:
+            problems.append(
+                marks.problem(
+                    marks.value(step_path(index, "id")),
+                    f"step '{step.id}' can never be reached",
+                    _unreached_hint(flow, index),
+                )
+            )
+    backwards: dict[str, list[str]] = {}
+    for source, targets in graph.items():
+        for target in targets:
+            backwards.setdefault(target, []).append(source)
+    finishing = _reach([EXIT], backwards)
+    trapped = [s for s in flow.steps if s.id in reached and s.id not in finishing]
+    if trapped:
+        names = ", ".join(f"'{s.id}'" for s in trapped)
+        place = _loop_place(flow, trapped, marks)
+        problems.append(
+            marks.problem(
+                place,
+                f"steps {names} loop with no way out: none of them leads to an end step or past the last step",
+                "add a next rule that leaves the loop, or make one of its rules conditional with 'if'",
+            )
+        )
+    return problems
+
+
+def _unreached_hint(flow: Flow, index: int) -> str:
+    if index > 0:
+        before = flow.steps[index - 1]
+        if isinstance(before, EndStep):
+            return f"'{before.id}' before it is an end step; point a next rule at '{flow.steps[index].id}' or remove it"
+        if any(rule.when is None for rule in before.next_rules()):
+            return f"'{before.id}' before it always jumps elsewhere; point a next rule at '{flow.steps[index].id}' or remove it"
+    return f"no step leads here; point a next rule at '{flow.steps[index].id}' or remove it"
+
+
+def _loop_place(flow: Flow, trapped: list[StepBase], marks: Marks) -> tuple[int, int]:
+    """The ``goto`` that jumps back into the loop, else the first trapped step."""
+    order = {step.id: i for i, step in enumerate(flow.steps)}
+    names = {s.id for s in trapped}
+    for step in reversed(trapped):
+        index = order[step.id]
+        rules = list(enumerate(step.next_rules()))
+        for number, rule in reversed(rules):
+            if rule.goto in names and order[rule.goto] <= index:
+                return marks.value(step_path(index, "next", str(number), "goto"))
+    return marks.value(step_path(order[trapped[0].id], "id"))
+
+
+# ----------------------------------------------------------------------------- texts
+
+
+def translation_problems(
+    text: Text, path: YamlPath, languages: list[str], marks: Marks, what: str
+) -> list[Problem]:
+    if not isinstance(text, dict) or not languages:
+        return []
+    problems = [
+        marks.problem(
+            marks.value(path),
+            f"{what} has no '{code}' translation",
+            f"add '{code}: ...'; the languages are {', '.join(languages)}",
+        )
+        for code in languages
+        if code not in text
+    ]
+    for code in text:
+        if code not in languages:
+            hint = (
+                did_you_mean(code, languages, listing=False)
+                or f"add '{code}' to the study's languages, or remove this text"
+            )
+            problems.append(
+                marks.problem(
+                    marks.key((*path, code)),
+                    f"'{code}' is not one of the languages ({', '.join(languages)})",
+                    hint,
+                    "warning",
+                )
+            )
+    return problems
+
+
+def template_problems(
+    source: str, path: YamlPath, marks: Marks, ids: list[str], expression: bool = False
+) -> list[Problem]:
+    """Jinja syntax errors and names a template reads that will not exist at run time."""
+    error = _syntax_error(source, expression)
+    if error:
+        kind = "condition" if expression else "template"
+        return [
+            marks.problem(
+                marks.find(path, "{{" if not expression else source[:10]),
+                f"{kind} syntax: {error}",
+                'templates look like {{ participant.name }}; conditions like answer == "yes"',
+            )
+        ]
+    problems: list[Problem] = []
+    for name in sorted(_variables(source, expression)):
+        root, _, rest = name.partition(".")
+        if root in JINJA_NAMES:
+            continue
+        if root not in ALLOWED_ROOTS:
+            if not rest:  # a bare name is undeclared; a dotted one may read a loop variable
+                problems.append(
+                    marks.problem(
+                        marks.find(path, root),
+                        f"unknown name '{root}' in a template",
+                        did_you_mean(root, ALLOWED_ROOTS),
+                    )
+                )
+            continue
+        if root in ("answers", "values") and rest and rest not in ids:
+            problems.append(
+                marks.problem(
+                    marks.find(path, name) if name in source else marks.find(path, rest),
+                    f"'{name}' names no step of this flow",
+                    did_you_mean(rest, ids),
+                )
+            )
+    return problems
+
+
+def possible_answers(step: StepBase) -> list[str] | None:
+    """The values ``answer`` can take after this step, when they are a known few."""
+    if isinstance(step, ChoiceStep):
+        return [option.value for option in step.options]
+    if isinstance(step, YesNoStep):
+        return ["yes", "no"]
+    return None
+
+
+def _answer_values(step: StepBase, condition: str, path: YamlPath, marks: Marks) -> list[Problem]:
+    """A condition comparing ``answer`` with a value the step never gives is never true."""
+    values = possible_answers(step)
+    if values is None:
+        return []
+    problems: list[Problem] = []
+    for literal in _answer_literals(condition):
+        if literal not in values:
+            problems.append(
+                marks.problem(
+                    marks.find(path, literal),
+                    f"step '{step.id}' never answers '{literal}', so this condition is never true",
+                    did_you_mean(literal, values),
+                )
+            )
+    return problems
+
+
+@lru_cache(maxsize=1024)
+def _answer_literals(condition: str) -> tuple[str, ...]:
+    """Strings compared with ``answer`` (``answer == "staff"``, ``"day" in answer``)."""
+    try:
+        tree = _PARSER.parse("{{ " + condition + " }}")
+    except TemplateError:
+        return ()
+    found: list[str] = []
+    for compare in tree.find_all(nodes.Compare):
+        operands = [compare.expr, *(operand.expr for operand in compare.ops)]
+        if any(isinstance(o, nodes.Name) and o.name == "answer" for o in operands):
+            found += [
+                o.value for o in operands if isinstance(o, nodes.Const) and isinstance(o.value, str)
+            ]
+    return tuple(dict.fromkeys(found))
+
+
+@lru_cache(maxsize=4096)
+def _syntax_error(source: str, expression: bool) -> str | None:
+    return syntax_error(source, expression)
+
+
+@lru_cache(maxsize=4096)
+def _variables(source: str, expression: bool) -> frozenset[str]:
+    return frozenset(variables(source, expression))
+
+
+def _variants(text: Text, path: YamlPath) -> list[tuple[str, YamlPath]]:
+    if isinstance(text, str):
+        return [(text, path)]
+    return [(value, (*path, code)) for code, value in text.items()]
+
+
+def _step_texts(flow: Flow, marks: Marks, languages: list[str]) -> list[Problem]:
+    ids = flow.step_ids()
+    problems: list[Problem] = []
+    for index, step in enumerate(flow.steps):
+        for name, text in step.texts():
+            path = step_path(index, *field_path(name))
+            problems += translation_problems(
+                text, path, languages, marks, f"'{name}' of step '{step.id}'"
+            )
+            for source, where in _variants(text, path):
+                problems += template_problems(source, where, marks, ids)
+        for number, rule in enumerate(step.next_rules()):
+            if rule.when is not None:
+                where = step_path(index, "next", str(number), "if")
+                found = template_problems(rule.when, where, marks, ids, expression=True)
+                problems += found or _answer_values(step, rule.when, where, marks)
+        if step.save_to is not None and not SAVE_TO.fullmatch(step.save_to):
+            field = step.save_to.split(".")[-1] or "group"
+            hint = (
+                f"write 'save_to: participant.{field}'"
+                if re.fullmatch(r"[A-Za-z_]\w*", field)
+                else "write e.g. 'save_to: participant.group'"
+            )
+            problems.append(
+                marks.problem(
+                    marks.value(step_path(index, "save_to")),
+                    f"save_to must be participant.<name>, not '{step.save_to}'",
+                    hint,
+                )
+            )
+    if flow.title is not None:
+        problems += translation_problems(
+            flow.title, ("title",), languages, marks, "the flow's title"
+        )
+    return problems
+
+
+def check_flow(
+    loaded: LoadedFlow, languages: list[str] | None = None, study: Study | None = None
+) -> list[Problem]:
+    """Every semantic problem and warning of one loaded flow."""
+    flow, marks = loaded.flow, loaded.marks or Marks(loaded.path)
+    codes = list(languages if languages is not None else (flow.languages or []))
+    problems = _targets(flow, marks) + _flow_graph(flow, marks) + _step_texts(flow, marks, codes)
+    return problems + message_warnings(flow, marks, codes or _languages_used(flow), Words(study))
+
+
+def _languages_used(flow: Flow) -> list[str]:
+    """The language codes a flow's texts are written in, in order of first use; ['en'] if
+    none is named. For warnings about a flow checked on its own, without a study."""
+    found: dict[str, None] = {}
+    for step in flow.steps:
+        for _, text in step.texts():
+            if isinstance(text, dict):
+                found.update(dict.fromkeys(text))
+    return list(found) or ["en"]

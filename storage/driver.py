@@ -1,0 +1,52 @@
+"""A shortcut for the per-message hot path.
+
+A handful of fixed statements run straight on the DBAPI connection beneath an
+SQLAlchemy connection, inside its transaction. That skips SQLAlchemy's per-statement
+machinery (about twenty times the cost of the statement itself on SQLite). Only plain
+SQL that means the same on SQLite and PostgreSQL belongs here, written with ``?``
+placeholders; values are encoded exactly as SQLAlchemy would store them, so the ORM
+and Core read these rows back unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
+"""SQLAlchemy's storage format for DateTime on SQLite (naive UTC, see tables.UTCDateTime)."""
+
+
+class Driver:
+    __slots__ = ("cursor", "postgres")
+
+    def __init__(self, connection: Connection) -> None:
+        self.postgres = connection.dialect.name == "postgresql"
+        self.cursor: Any = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.postgres else sql
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        self.cursor.execute(self._sql(sql), params)
+        return self.cursor
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.cursor.executemany(self._sql(sql), rows)
+
+    def when(self, moment: datetime) -> Any:
+        utc = moment.astimezone(UTC)
+        return utc if self.postgres else utc.strftime(SQLITE_TIME)
+
+    @staticmethod
+    def to_json(value: Any, null: bool = False) -> str | None:
+        """JSON text; with ``null`` a None becomes SQL NULL (``JSON(none_as_null=True)`` columns)."""
+        return None if null and value is None else json.dumps(value)
+
+    def from_json(self, value: Any) -> Any:
+        """psycopg already parses json columns; SQLite hands back text."""
+        return json.loads(value) if isinstance(value, str) and not self.postgres else value

@@ -1,0 +1,85 @@
+"""Running Chorus for real (uvicorn on loopback, lifespan and embedded dispatcher included)
+against the fake providers, and signing Twilio webhooks as Twilio does."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+from twilio.request_validator import RequestValidator
+
+from bot.app import create_app
+from bot.dispatcher import RateLimit
+from bot.settings import Settings
+from bot.webhooks import ChannelHub, install
+from storage.tables import INBOUND, OUTBOUND
+from tests.fake_telegram import FakeTelegram, LocalServer
+from tests.fake_twilio import FakeTwilio
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "flows" / "examples" / "ae-waiting"
+TELEGRAM_SECRET = "telegram-webhook-secret-123"
+PUBLIC_URL = "https://chorus.example.org"
+SMS_FROM = "+447700900999"
+WHATSAPP_FROM = "+447700900888"
+FAST = {"telegram": RateLimit(200, 100), "sms": RateLimit(200), "whatsapp": RateLimit(200)}
+
+
+@dataclass
+class Running:
+    app: Any
+    client: httpx.Client
+    hub: ChannelHub
+
+    @property
+    def chorus(self) -> Any:
+        return self.app.state.chorus
+
+    def count(self, table: Any) -> int:
+        with self.chorus.database.transaction() as connection:
+            return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
+
+    def inbound_count(self) -> int:
+        return self.count(INBOUND)
+
+    def statuses(self) -> list[str]:
+        with self.chorus.database.transaction() as connection:
+            return list(connection.execute(select(OUTBOUND.c.status).order_by(OUTBOUND.c.id)).scalars())
+
+
+def provider_env(telegram: FakeTelegram | None = None, telegram_url: str = "", twilio: FakeTwilio | None = None,
+                 twilio_url: str = "") -> dict[str, str]:
+    env: dict[str, str] = {"CHORUS_PUBLIC_URL": PUBLIC_URL}
+    if telegram is not None:
+        env.update(TELEGRAM_BOT_TOKEN=telegram.token, TELEGRAM_WEBHOOK_SECRET=TELEGRAM_SECRET, CHORUS_TELEGRAM_API_BASE=telegram_url)
+    if twilio is not None:
+        env.update(TWILIO_ACCOUNT_SID=twilio.account_sid, TWILIO_AUTH_TOKEN=twilio.auth_token, TWILIO_SMS_FROM=SMS_FROM,
+                   TWILIO_WHATSAPP_FROM=WHATSAPP_FROM, CHORUS_TWILIO_API_BASE=twilio_url)
+    return env
+
+
+@contextmanager
+def running_chorus(database_url: str, env: dict[str, str], polling: bool = False) -> Iterator[Running]:
+    settings = Settings.from_env({}, database_url=database_url, hash_key="test-key", studies_dir=str(EXAMPLE))
+    app = create_app(settings)
+    hub = ChannelHub.from_env(env)
+    hub.limits.update(FAST)
+    hub.telegram_polling = polling
+    install(app, hub)
+    with LocalServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+        hub.dispatcher.poll_interval = 0.1  # type: ignore[union-attr]
+        yield Running(app, client, hub)
+
+
+def sign(url: str, form: dict[str, str], auth_token: str) -> str:
+    return RequestValidator(auth_token).compute_signature(url, form)
+
+
+def post_twilio(running: Running, form: dict[str, str], auth_token: str, path: str = "/webhooks/twilio",
+                signature: str | None = None) -> httpx.Response:
+    headers = {"X-Twilio-Signature": signature if signature is not None else sign(PUBLIC_URL + path, form, auth_token)}
+    return running.client.post(path, data=form, headers=headers)

@@ -1,0 +1,129 @@
+"""A local server speaking the parts of Twilio's REST API that Chorus uses.
+
+``POST /2010-04-01/Accounts/{sid}/Messages.json`` (basic auth with the account SID and
+auth token) answers 201 with a Message resource shaped as Twilio documents it; errors
+come back in Twilio's error shape (``code``, ``message``, ``more_info``, ``status``), so
+the twilio library raises its own TwilioRestException. It also serves media (voice
+notes) behind the same basic auth, can refuse a number with a given error code, and can
+enforce a rate limit (429, error 20429) for the broadcast benchmark.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import secrets
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+ACCOUNT_SID = "AC" + "0" * 31 + "1"
+AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+VOICE_BYTES = b"OggS\x00fake-whatsapp-voice-note"
+
+
+def message_sid() -> str:
+    return "SM" + secrets.token_hex(16)
+
+
+@dataclass
+class FakeTwilio:
+    account_sid: str = ACCOUNT_SID
+    auth_token: str = AUTH_TOKEN
+    rate_limit: float | None = None
+    """Messages per second accepted before answering 429 (None: no limit)."""
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    failures: dict[str, tuple[int, int, str]] = field(default_factory=dict)
+    """'to' address -> (HTTP status, Twilio error code, message)."""
+    rejected: int = 0
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._recent: deque[float] = deque()
+        self._media_ids = itertools.count(1)
+        self.media: dict[str, bytes] = {}
+        self.url = ""
+        self.app = self._build()
+
+    def add_media(self, data: bytes = VOICE_BYTES) -> str:
+        """A media URL (on this server) for an inbound WhatsApp voice note."""
+        media_id = f"ME{next(self._media_ids):032x}"
+        self.media[media_id] = data
+        return f"{self.url}/2010-04-01/Accounts/{self.account_sid}/Messages/MM{'0' * 32}/Media/{media_id}"
+
+    def bodies_to(self, to: str) -> list[str]:
+        return [m["body"] for m in self.messages if m["to"] == to]
+
+    def _authorised(self, request: Request) -> bool:
+        expected = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        return request.headers.get("authorization", "") == f"Basic {expected}"
+
+    def _build(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.post("/2010-04-01/Accounts/{sid}/Messages.json")
+        async def create(sid: str, request: Request) -> Response:
+            if not self._authorised(request) or sid != self.account_sid:
+                return _error(401, 20003, "Authenticate")
+            form = {k: str(v) for k, v in (await request.form()).multi_items()}
+            if not form.get("To") or not (form.get("Body") or form.get("ContentSid") or form.get("MediaUrl")):
+                return _error(400, 21602, "Message body is required.")
+            if not form.get("From") and not form.get("MessagingServiceSid"):
+                return _error(400, 21603, "The 'From' number is required.")
+            if form["To"] in self.failures:
+                status, code, text = self.failures[form["To"]]
+                return _error(status, code, text)
+            if self._over_limit():
+                return _error(429, 20429, "Too Many Requests")
+            resource = self._resource(sid, form)
+            with self._lock:
+                self.messages.append({"to": form["To"], "from": form.get("From"), "body": form.get("Body", ""),
+                                      "content_sid": form.get("ContentSid"), "content_variables": form.get("ContentVariables"),
+                                      "status_callback": form.get("StatusCallback"), "sid": resource["sid"], "at": time.monotonic()})
+            return JSONResponse(resource, 201)
+
+        @app.get("/2010-04-01/Accounts/{sid}/Messages/{message}/Media/{media_id}")
+        async def media(sid: str, message: str, media_id: str, request: Request) -> Response:
+            if not self._authorised(request):
+                return _error(401, 20003, "Authenticate")
+            if media_id not in self.media:
+                return _error(404, 20404, "The requested resource was not found")
+            return Response(self.media[media_id], media_type="audio/ogg")
+
+        return app
+
+    def _over_limit(self) -> bool:
+        if self.rate_limit is None:
+            return False
+        now = time.monotonic()
+        with self._lock:
+            while self._recent and now - self._recent[0] >= 1.0:
+                self._recent.popleft()
+            if len(self._recent) >= self.rate_limit:
+                self.rejected += 1
+                return True
+            self._recent.append(now)
+        return False
+
+    def _resource(self, sid: str, form: dict[str, str]) -> dict[str, Any]:
+        new_sid = message_sid()
+        now = formatdate(usegmt=True)
+        return {
+            "account_sid": sid, "api_version": "2010-04-01", "body": form.get("Body", ""), "date_created": now,
+            "date_sent": None, "date_updated": now, "direction": "outbound-api", "error_code": None, "error_message": None,
+            "from": form.get("From"), "messaging_service_sid": form.get("MessagingServiceSid"), "num_media": "0",
+            "num_segments": "1", "price": None, "price_unit": "USD", "sid": new_sid, "status": "queued",
+            "subresource_uris": {"media": f"/2010-04-01/Accounts/{sid}/Messages/{new_sid}/Media.json"},
+            "to": form["To"], "uri": f"/2010-04-01/Accounts/{sid}/Messages/{new_sid}.json",
+        }
+
+
+def _error(status: int, code: int, message: str) -> JSONResponse:
+    return JSONResponse({"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
+                         "status": status}, status)

@@ -1,0 +1,97 @@
+"""Storage: migrations, connection set-up, time zones, the keyed address hash, settings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import SQLModel
+
+from bot.settings import Settings, SettingsError
+from storage import repository
+from storage.database import Database, init_database, normalise_url
+from storage.tables import ALL_TABLES, INBOUND, PARTICIPANTS
+
+
+def test_migrations_create_every_table(database: Database) -> None:
+    names = set(inspect(database.engine).get_table_names())
+    assert {model.__tablename__ for model in ALL_TABLES} <= names  # type: ignore[attr-defined]
+    assert database.current_revision() == "0001"
+
+
+def test_the_migrated_schema_matches_the_models(database: Database) -> None:
+    with database.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, SQLModel.metadata) == []
+
+
+def test_upgrading_twice_changes_nothing(database: Database) -> None:
+    database.upgrade()
+    assert database.current_revision() == "0001"
+
+
+def test_times_come_back_as_aware_utc(database: Database) -> None:
+    moment = datetime(2025, 6, 1, 12, 30, 15, 123456, tzinfo=UTC)
+    with database.transaction() as connection:
+        repository.create_participant(connection, "sms", "+447700900123", "hash-1", moment)
+    with database.transaction() as connection:
+        stored = connection.execute(select(PARTICIPANTS.c.created_at)).scalar_one()
+    assert stored == moment and stored.tzinfo is not None and stored.utcoffset().total_seconds() == 0
+
+
+def test_a_duplicate_inbound_message_is_not_inserted_twice(database: Database) -> None:
+    now = datetime(2025, 6, 1, tzinfo=UTC)
+    values = {"channel": "sms", "provider_id": "SM1", "text": "hi", "media": [], "received_at": now, "status": "received"}
+    with database.transaction() as connection:
+        first = repository.record_inbound(connection, values)
+        again = repository.record_inbound(connection, {**values, "text": "changed"})
+    assert first is not None and again is None
+    with database.transaction() as connection:
+        assert connection.execute(select(INBOUND.c.text)).scalars().all() == ["hi"]
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
+    database = init_database(f"sqlite:///{tmp_path / 'nested' / 'folder' / 'chorus.db'}")
+    assert (tmp_path / "nested" / "folder" / "chorus.db").exists()
+    with database.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    with pytest.raises(IntegrityError), database.transaction() as connection:
+        connection.execute(text("INSERT INTO contacts (participant_id, channel, address_hash, address, created_at) "
+                                "VALUES ('p-nobody', 'sms', 'h', 'a', '2025-01-01 00:00:00.000000')"))
+    database.dispose()
+
+
+def test_plain_postgresql_urls_use_psycopg_3() -> None:
+    assert normalise_url("postgresql://u@h:5432/db") == "postgresql+psycopg://u@h:5432/db"
+    assert normalise_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalise_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_the_address_hash_depends_on_the_key_and_the_channel() -> None:
+    one = repository.address_hash(b"key-1", "sms", "+447700900001")
+    assert one == repository.address_hash(b"key-1", "sms", " +447700900001 ")
+    assert one != repository.address_hash(b"key-2", "sms", "+447700900001")
+    assert one != repository.address_hash(b"key-1", "whatsapp", "+447700900001")
+    assert "447700900001" not in one
+
+
+def test_settings_come_from_chorus_variables(tmp_path: Path) -> None:
+    settings = Settings.from_env({"CHORUS_DATABASE_URL": "postgresql://x/y", "CHORUS_PORT": "9000", "OTHER": "1"})
+    assert settings.database_url == "postgresql://x/y" and settings.port == 9000
+    assert Settings.from_env({}, database_url="sqlite:///z.db").database_url == "sqlite:///z.db"
+    with pytest.raises(SettingsError, match="CHORUS_PORT"):
+        Settings.from_env({"CHORUS_PORT": "eighty"})
+
+
+def test_without_a_hash_key_one_is_made_once_and_kept(tmp_path: Path) -> None:
+    settings = Settings.from_env({"CHORUS_KEY_FILE": str(tmp_path / "var" / "chorus.key")})
+    first = settings.address_key()
+    assert len(first) == 64 and settings.address_key() == first
+    assert (tmp_path / "var" / "chorus.key").stat().st_mode & 0o077 == 0
+    assert Settings.from_env({"CHORUS_HASH_KEY": "secret"}).address_key() == b"secret"

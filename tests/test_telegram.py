@@ -1,0 +1,165 @@
+"""Telegram end to end: python-telegram-bot talks HTTP to a local Bot API server, and
+Chorus runs under uvicorn with its embedded dispatcher."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from bot.dispatcher import Dispatcher
+from channels import telegram
+from channels.base import OutboundMessage
+from channels.errors import ContactStopped, Throttled
+from flows.events import Button
+from tests.channel_helpers import TELEGRAM_SECRET, Running, provider_env, running_chorus
+from tests.fake_telegram import VOICE_BYTES, FakeTelegram, LocalServer, wait_for
+
+CHAT = 424242
+HEADERS = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}
+
+
+@pytest.fixture
+def fake_telegram() -> Any:
+    fake = FakeTelegram()
+    with LocalServer(fake.app) as server:
+        yield fake, server.url
+
+
+def post(running: Running, update: dict[str, Any]) -> None:
+    response = running.client.post("/webhooks/telegram", json=update, headers=HEADERS)
+    assert response.status_code == 200, response.text
+
+
+def say(running: Running, fake: FakeTelegram, update: dict[str, Any], replies: int = 1) -> list[str]:
+    """Post an update and wait for ``replies`` new messages to the chat."""
+    before = len(fake.texts_to(CHAT))
+    post(running, update)
+    wait_for(lambda: len(fake.texts_to(CHAT)) >= before + replies, what=f"{replies} replies")
+    return fake.texts_to(CHAT)[before:]
+
+
+def test_a_participant_completes_the_study_on_telegram_with_stop_and_start(database_url: str, fake_telegram: Any) -> None:
+    fake, url = fake_telegram
+    with running_chorus(database_url, provider_env(fake, url)) as running:
+        first = say(running, fake, fake.message_update(CHAT, "/start wait"))
+        assert "Reply YES to take part" in first[0]
+        assert [b["callback_data"] for row in fake.last_to(CHAT)["reply_markup"]["inline_keyboard"] for b in row] == ["yes", "no"]
+        consent = fake.last_to(CHAT)
+        assert say(running, fake, fake.callback_update(CHAT, "yes", consent)) == ["Which best describes you?"]
+        wait_for(lambda: "reply_markup" not in consent or not fake.calls_to("editMessageReplyMarkup"), what="edit")
+        assert fake.calls_to("answerCallbackQuery"), "the tapped button's query was answered"
+        edited = fake.calls_to("editMessageReplyMarkup")[-1]
+        assert int(edited["message_id"]) == consent["message_id"] and not edited.get("reply_markup")
+
+        assert "How many times" in say(running, fake, fake.callback_update(CHAT, "patient"))[0]
+        stopped = say(running, fake, fake.message_update(CHAT, "/stop"))
+        assert "no more messages" in stopped[0]
+        sent_before = len(fake.sent)
+        post(running, fake.message_update(CHAT, "12"))  # while stopped: stored, nothing sent
+        post(running, fake.message_update(CHAT, "hello?"))
+        asyncio.run(running.hub.dispatcher.drain())  # type: ignore[union-attr]
+        assert len(fake.sent) == sent_before
+        assert say(running, fake, fake.message_update(CHAT, "/start"), replies=2)[1].startswith("How many times")
+
+        assert "What was waiting like" in say(running, fake, fake.message_update(CHAT, "3"))[0]
+        scale = say(running, fake, fake.message_update(CHAT, "Four hours on a trolley"))
+        assert "kept informed" in scale[0]
+        assert "Thank you" in say(running, fake, fake.callback_update(CHAT, "4"))[0]
+        assert running.inbound_count() == 10
+        assert "failed" not in running.statuses()
+
+
+def test_voice_notes_are_stored_with_the_file_id_and_fetched_with_get_file(database_url: str, fake_telegram: Any) -> None:
+    fake, url = fake_telegram
+    with running_chorus(database_url, provider_env(fake, url)) as running:
+        say(running, fake, fake.message_update(CHAT, "/start wait"))
+        for kind in ("voice", "audio", "video_note"):
+            update = fake.voice_update(CHAT, kind)
+            parsed = telegram.parse_update(update, running.hub.telegram.bot)  # type: ignore[union-attr]
+            assert parsed.message is not None and parsed.message.media[0].provider_id == update["message"][kind]["file_id"]
+            post(running, update)
+        data = asyncio.run(_download(url, fake.token, update["message"]["video_note"]["file_id"]))
+        assert data == VOICE_BYTES
+        assert running.inbound_count() == 4
+        assert [c for c in fake.calls_to("getFile")], "getFile was called"
+
+
+async def _download(url: str, token: str, file_id: str) -> bytes:
+    channel = telegram.TelegramChannel(telegram.make_bot(telegram.TelegramSettings(token, api_base=url)))
+    try:
+        return await channel.download(file_id)
+    finally:
+        await channel.close()
+
+
+def test_polling_mode_reads_updates_with_get_updates(tmp_path: Any, fake_telegram: Any) -> None:
+    fake, url = fake_telegram
+    fake.webhook = {"url": "https://old.example.org/webhooks/telegram"}
+    with running_chorus(f"sqlite:///{tmp_path / 'c.db'}", provider_env(fake, url), polling=True):
+        fake.queue_update(fake.message_update(CHAT, "/start wait"))
+        wait_for(lambda: fake.texts_to(CHAT), what="a reply to a polled update")
+        fake.queue_update(fake.message_update(CHAT, "/help"))
+        wait_for(lambda: any("BACK" in t for t in fake.texts_to(CHAT)), what="help")
+    assert fake.webhook == {}, "the webhook was deleted before polling"
+    assert fake.calls_to("getUpdates")
+
+
+def test_a_multiple_choice_keyboard_toggles_ticks_and_sends_them_on_done(fake_telegram: Any) -> None:
+    fake, url = fake_telegram
+    channel = telegram.TelegramChannel(telegram.make_bot(telegram.TelegramSettings(fake.token, api_base=url)))
+    buttons = (Button("Days", "day"), Button("Nights", "night"), Button("Weekends", "weekend"))
+
+    async def scenario() -> telegram.ParsedUpdate:
+        await channel.send(OutboundMessage("telegram", str(CHAT), "Which shifts?", buttons, multiple=True))
+        for value in ("day", "weekend"):
+            parsed = telegram.parse_update(fake.callback_update(CHAT, value), channel.bot)
+            assert parsed.message is None and parsed.callback is not None
+            await channel.acknowledge(parsed.callback)
+        done = telegram.parse_update(fake.callback_update(CHAT, telegram.DONE), channel.bot)
+        await channel.close()
+        return done
+
+    done = asyncio.run(scenario())
+    assert done.message is not None and done.message.button == "day|weekend"
+    assert done.callback is not None and done.callback.keyboard is None
+
+
+def test_telegram_errors_map_to_the_catalogue(fake_telegram: Any) -> None:
+    fake, url = fake_telegram
+    fake.failures[1] = (403, "Forbidden: bot was blocked by the user", {})
+    fake.failures[2] = (429, "Too Many Requests: retry after 7", {"retry_after": 7})
+    channel = telegram.TelegramChannel(telegram.make_bot(telegram.TelegramSettings(fake.token, api_base=url)))
+
+    async def attempt(chat: int) -> Exception:
+        try:
+            await channel.send(OutboundMessage("telegram", str(chat), "hi"))
+        except Exception as error:
+            return error
+        raise AssertionError("no error")
+
+    async def both() -> tuple[Exception, Exception]:
+        result = (await attempt(1), await attempt(2))
+        await channel.close()
+        return result
+
+    blocked, throttled = asyncio.run(both())
+    assert isinstance(blocked, ContactStopped) and not blocked.retryable
+    assert isinstance(throttled, Throttled) and throttled.retryable and throttled.retry_after == 7
+
+
+def test_a_blocked_bot_opts_the_participant_out(database_url: str, fake_telegram: Any) -> None:
+    fake, url = fake_telegram
+    with running_chorus(database_url, provider_env(fake, url)) as running:
+        say(running, fake, fake.message_update(CHAT, "/start wait"))
+        fake.failures[CHAT] = (403, "Forbidden: bot was blocked by the user", {})
+        post(running, fake.message_update(CHAT, "yes"))
+        dispatcher: Dispatcher = running.hub.dispatcher  # type: ignore[assignment]
+        wait_for(lambda: "failed" in running.statuses(), what="the failed send")
+        pid = running.chorus.service.participant_for("telegram", str(CHAT))
+        from storage import repository
+
+        with running.chorus.database.transaction() as connection:
+            assert all(e.opted_out for e in repository.enrolments_of(connection, pid))
+        assert dispatcher.stats.failed >= 1
