@@ -52,6 +52,8 @@ class SessionState(BaseModel):
     fields: dict[str, Any] = Field(default_factory=dict)
     language: str = "en"
     outcome: str | None = None
+    before_stop: Status | None = None
+    """The status to return to when a participant who sent STOP sends START."""
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -200,14 +202,14 @@ class Engine:
         command = self.words.command(text)
         if command == "stop":
             if state.status != "stopped":
-                state.fields["_status_before_stop"] = state.status
+                state.before_stop = state.status
                 state.status = "stopped"
                 turn.emit(OptedOut())
                 self._say(turn, self._text(turn, "stopped"), kind="stopped")
             return True
         if state.status == "stopped":
             if command == "start":
-                state.status = state.fields.pop("_status_before_stop", "waiting")
+                state.status, state.before_stop = state.before_stop or "waiting", None
                 turn.emit(OptedIn())
                 self._say(turn, self._text(turn, "restarted"), kind="info")
                 self._reprompt(turn)

@@ -37,7 +37,8 @@ _FILLER = (
     r"please|plz|pls|thanks|thank you|thankyou|thanks very much|ta|cheers|diolch|diolch yn fawr|"
     r"i think|i'd say|id say|i would say|i guess|i reckon|i suppose|probably|it's|its|it is|it was|"
     r"my answer is|my answer|answer|i'll go with|ill go with|i'd go with|go with|i choose|i pick|"
-    r"i'd pick|i'll pick|i'll say|i say|um+|erm+|er|uh+|hmm+|well|oh|so|just"
+    r"i'd pick|i'll pick|i'll say|i say|i'd go for|i'll go for|go for|let's say|let's go with|"
+    r"i'm going with|sorry|um+|erm+|er|uh+|hmm+|well|oh|so|just"
 )
 _PICK_FILLER = r"option|number|no\.|choice|about|around|roughly|approximately|approx|maybe|perhaps|say|like"
 _FILLER_RE = re.compile(rf"\b(?:{_FILLER})\b")
@@ -47,7 +48,7 @@ _YES_LEAD = {
     "yes", "y", "yeah", "yea", "yeh", "yep", "yup", "ya", "yah", "ye", "aye", "ok", "okay", "k",
     "sure", "absolutely", "certainly", "definitely", "of course", "i agree", "i do", "i would", "i will", "i am",
     "happy to", "go on", "go ahead", "sounds good", "count me in", "ie", "ydw", "ydy", "oes",
-    "wrth gwrs", "yes please",
+    "wrth gwrs", "yes please", "i consent", "consent", "i give consent", "i'm happy to", "i am happy to",
 }
 _YES_WHOLE = {
     "do", "iawn", "right", "correct", "true", "fine", "alright", "all right", "agree", "agreed",
@@ -58,12 +59,14 @@ _NO_LEAD = {
     "no", "n", "nope", "nah", "na", "naw", "nay", "never", "not really", "not at all", "no way",
     "no thanks", "no thank you", "i don't", "i do not", "i won't", "i will not", "i wouldn't",
     "i would not", "i'm not", "i am not", "i disagree", "i'd rather not", "rather not", "no chance",
-    "nac ydw", "nac ydy", "nac oes", "nage", "naddo", "na diolch", "dim diolch",
+    "nac ydw", "nac ydy", "nac oes", "nage", "naddo", "na diolch", "dim diolch", "i do not consent",
+    "i don't consent",
 }
 _NO_WHOLE = {
     "don't", "dont", "disagree", "negative", "definitely not", "certainly not", "absolutely not",
     "of course not", "i don't think so", "don't think so", "dim", "byth",
 }
+_KNOWN_WORDS = {word for phrase in _YES_LEAD | _YES_WHOLE | _NO_LEAD | _NO_WHOLE for word in phrase.split()}
 _YES_NO_EMOJI = {
     "👍": " yes ", "👌": " yes ", "✅": " yes ", "✔": " yes ", "☑": " yes ",
     "👎": " no ", "❌": " no ", "✖": " no ", "🚫": " no ", "❎": " no ",
@@ -222,6 +225,9 @@ def parse_number(text: str) -> float | None:
     clean = re.sub(r"^(?:a|an|the)\s+(?=\S)", "", clean)
     if not clean:
         return None
+    ordinal = re.fullmatch(r"(\w+)(?: one)?", clean)
+    if ordinal and ordinal.group(1) in _ORDINALS and ordinal.group(1) != "last":
+        return float(_ORDINALS[ordinal.group(1)])
     fraction = re.fullmatch(r"(.+?)\s*(?:/|\bout of\b|\bof\b)\s*(.+)", clean)
     if fraction:
         top, bottom = _one_number(fraction.group(1)), _one_number(fraction.group(2))
@@ -256,7 +262,7 @@ def parse_yes_no(text: str) -> bool | None:
     if not clean:
         return None
     plain = _strip_politeness(clean, picking=False)
-    words = [w if w in _YES_LEAD | _NO_LEAD else _squash(w) for w in plain.split()]
+    words = [_squash(w) if w not in _KNOWN_WORDS and _squash(w) in _KNOWN_WORDS else w for w in plain.split()]
     for candidate in (clean, plain, " ".join(words)):
         if candidate in _YES_LEAD | _YES_WHOLE:
             return True

@@ -3,12 +3,12 @@
 Word error rates (WER, after lower-casing and dropping punctuation) measured when these
 tests were written, and the bounds asserted:
 
-* generated OGG/Opus phrases, as a corpus: 0.03 measured (tiny.en hears "four hours" as
-  "for hours"), bound 0.15;
-* the "nurse" phrase in MP3, M4A, WAV, FLAC: 0.08 each, bound 0.25; AMR-NB (8 kHz
-  narrowband): 0.08 on this phrase but up to 0.4 on others, bound 0.4;
-* jfk.flac (real speech): 0.0 measured, bound 0.05;
-* 20 notes through the pool at once, as a corpus: 0.0 measured, bound 0.1.
+* 20 generated OGG/Opus notes (5 phrases, 4 times each) through the pool at once, as a
+  corpus: 0.03 measured (tiny.en hears "four hours" as "for hours"), bound 0.15;
+* the "nurse" phrase in MP3 and M4A: 0.08 each, bound 0.25; in AMR-NB (8 kHz
+  narrowband): 0.08 on this phrase but up to 0.4 on others, bound 0.4 (WAV and FLAC are
+  checked to decode to the same audio, without the model);
+* jfk.flac (real speech): 0.0 measured, bound 0.05.
 """
 
 from __future__ import annotations
@@ -22,10 +22,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import jiwer
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from bot.cli import cli
+from nlp.audio import SAMPLE_RATE, decode_audio, loudness_dbfs
 from nlp.transcribe import (
     FailureKind,
     ModelNotFoundError,
@@ -96,23 +98,23 @@ def failure_of(transcriber: WhisperTranscriber, audio: bytes | Path) -> Transcri
     return caught.value
 
 
-def test_it_transcribes_generated_phone_voice_notes_within_the_wer_bound(
-    transcriber: WhisperTranscriber, notes: VoiceNotes
-) -> None:
-    keys = ["waiting", "parking", "nurse", "second", "yes"]
-    texts = [transcriber.transcribe(notes.phrase(key).read_bytes()).text for key in keys]
-    assert wer([voice_helpers.PHRASES[k] for k in keys], texts) <= 0.15, texts
-
-
-@pytest.mark.parametrize(
-    ("fmt", "bound"), [("mp3", 0.25), ("m4a", 0.25), ("wav", 0.25), ("flac", 0.25), ("amr", 0.4)]
-)
-def test_it_decodes_and_transcribes_each_format_channels_send(
+@pytest.mark.parametrize(("fmt", "bound"), [("mp3", 0.25), ("m4a", 0.25), ("amr", 0.4)])
+def test_it_transcribes_lossy_formats_channels_send(
     transcriber: WhisperTranscriber, notes: VoiceNotes, fmt: str, bound: float
 ) -> None:
     transcript = transcriber.transcribe(notes.phrase("nurse", fmt).read_bytes())
     assert wer([voice_helpers.PHRASES["nurse"]], [transcript.text]) <= bound, transcript.text
     assert transcript.language == "en"
+
+
+def test_it_decodes_every_container_to_the_same_16k_mono_audio(notes: VoiceNotes) -> None:
+    reference = decode_audio(notes.phrase("nurse", "wav").read_bytes(), max_seconds=60)
+    for fmt in ["ogg", "mp3", "m4a", "flac", "amr"]:
+        samples = decode_audio(notes.phrase("nurse", fmt).read_bytes(), max_seconds=60)
+        assert samples.dtype == np.float32 and samples.ndim == 1
+        # encoders pad the start and end by a few tens of milliseconds
+        assert abs(samples.size - reference.size) / SAMPLE_RATE < 0.1, fmt
+        assert abs(loudness_dbfs(samples) - loudness_dbfs(reference)) < 3, fmt
 
 
 def test_it_transcribes_real_speech_almost_exactly(
@@ -222,10 +224,10 @@ def test_it_reads_settings_from_the_environment() -> None:
         WhisperSettings.from_env({"CHORUS_WHISPER_BEAM_SIZE": "five"})
 
 
-def test_the_pool_clears_twenty_notes_that_arrive_at_once(
+def test_twenty_generated_notes_arriving_at_once_all_come_back_within_the_wer_bound(
     transcriber: WhisperTranscriber, notes: VoiceNotes
 ) -> None:
-    keys = ["yes", "second", "waiting", "parking"] * 5
+    keys = ["waiting", "parking", "nurse", "second", "yes"] * 4
     with ThreadPoolTranscriptionQueue(transcriber, workers=2) as queue:
         jobs = [
             queue.submit(f"note-{i}", notes.phrase(key).read_bytes(), {"key": key})
@@ -236,7 +238,7 @@ def test_the_pool_clears_twenty_notes_that_arrive_at_once(
     assert [r.job_id for r in results] == [f"note-{i}" for i in range(20)]
     hypotheses = [r.transcript.text for r in results if r.transcript]
     references = [voice_helpers.PHRASES[str(r.metadata["key"])] for r in results]
-    assert wer(references, hypotheses) <= 0.1, hypotheses
+    assert wer(references, hypotheses) <= 0.15, hypotheses
     assert transcriber.load_count == 1
     assert queue.pending == 0
 

@@ -1,0 +1,170 @@
+"""The outbox dispatcher: claims, retries, opt-outs, quiet hours and WhatsApp's 24-hour rule."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from bot.dispatch_rules import NO_TEMPLATE, OPTED_OUT, QUIET_PREFIX, Candidate, StudyRules, WhatsAppConfig, decide, quiet_until
+from bot.dispatcher import Dispatcher, RateLimit
+from channels.base import Capabilities, OutboundMessage, SendError
+from channels.errors import ServerError, Throttled
+from channels.twilio import Content
+from flows.model import TimeWindow
+from storage.tables import OUTBOUND
+
+STUDY = "ae-waiting"
+TEMPLATE = WhatsAppConfig.from_dict({"templates": {"default": {"content_sid": "HX" + "a" * 32, "variables": {"1": "{study}"}}}})
+
+
+class Recorder:
+    """A channel that records what it was asked to send, failing as told."""
+
+    def __init__(self, name: str, failures: list[SendError] | None = None) -> None:
+        self.name = name
+        self.capabilities = Capabilities()
+        self.sent: list[tuple[OutboundMessage, Content | None]] = []
+        self.failures = list(failures or [])
+
+    async def send(self, message: OutboundMessage, content: Content | None = None) -> str:
+        await asyncio.sleep(0)
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append((message, content))
+        return f"{self.name}-{message.outbox_id}"
+
+
+def dispatcher(service: Any, clock: Any, *channels: Recorder, **options: Any) -> Dispatcher:
+    limits = {c.name: RateLimit(1000) for c in channels}
+    return Dispatcher(service.database, {c.name: c for c in channels}, service.studies, limits, clock=clock,
+                      backoff_base=0.01, **options)
+
+
+def rows(service: Any) -> list[tuple[int, str, str | None, int]]:
+    o = OUTBOUND.c
+    with service.database.transaction() as connection:
+        return [tuple(r) for r in connection.execute(select(o.id, o.status, o.error, o.attempts).order_by(o.id))]  # type: ignore[misc]
+
+
+def test_it_sends_queued_messages_once_and_records_provider_ids(service: Any, say: Callable[..., Any], clock: Any) -> None:
+    sms = Recorder("sms")
+    say("WAIT")
+    say("YES")
+    asyncio.run(dispatcher(service, clock, sms).drain())
+    assert [m.text.split(".")[0] for m, _ in sms.sent] == ["Hello there", "Which best describes you?"]
+    assert [status for _, status, _, _ in rows(service)] == ["sent", "sent"]
+    assert sms.sent[1][0].buttons, "options travel with the message"
+    asyncio.run(dispatcher(service, clock, sms).drain())
+    assert len(sms.sent) == 2
+
+
+def test_two_dispatchers_never_send_the_same_row(service: Any, say: Callable[..., Any], clock: Any) -> None:
+    for n in range(40):
+        say("WAIT", address=f"+4477009{n:05d}")
+    first, second = Recorder("sms"), Recorder("sms")
+
+    async def both() -> None:
+        await asyncio.gather(dispatcher(service, clock, first, batch=5).drain(), dispatcher(service, clock, second, batch=5).drain())
+
+    asyncio.run(both())
+    ids = Counter(m.outbox_id for m, _ in first.sent + second.sent)
+    assert len(ids) == 40 and set(ids.values()) == {1}
+
+
+def test_retryable_failures_are_retried_with_backoff_and_permanent_ones_recorded(service: Any, say: Callable[..., Any], clock: Any) -> None:
+    say("WAIT")
+    flaky = Recorder("sms", [ServerError("twilio 503"), Throttled("slow down", 0.05, "20429")])
+    stats = asyncio.run(dispatcher(service, clock, flaky).drain())
+    assert stats.retried == 2 and len(flaky.sent) == 1
+    assert rows(service)[0][1:] == ("sent", None, 3)
+    say("YES")
+    broken = Recorder("sms", [SendError("twilio 400 error 21617", retryable=False, code="21617")])
+    asyncio.run(dispatcher(service, clock, broken).drain())
+    _, status, error, _ = rows(service)[-1]
+    assert status == "failed" and "21617" in (error or "")
+
+
+def test_nothing_is_sent_to_an_opted_out_participant_but_the_stop_confirmation(service: Any, say: Callable[..., Any], clock: Any) -> None:
+    sms = Recorder("sms")
+    say("WAIT")
+    say("STOP")
+    asyncio.run(dispatcher(service, clock, sms).drain())
+    pid = say("hello").participant_id
+    assert service.start_flow(pid, STUDY, "vision") is None
+    asyncio.run(dispatcher(service, clock, sms).drain())
+    kinds = [m.text for m, _ in sms.sent]
+    assert len(kinds) == 1 and "no more messages" in kinds[0], "the consent prompt was queued before STOP and held"
+
+
+def test_quiet_hours_hold_scheduled_messages_then_release_them(service: Any, say: Callable[..., Any], clock: Any) -> None:
+    sms = Recorder("sms")
+    pid = say("WAIT").participant_id
+    asyncio.run(dispatcher(service, clock, sms).drain())
+    clock.now = datetime(2025, 3, 1, 22, 30, tzinfo=UTC)  # 22:30 in London: quiet
+    assert service.start_flow(pid, STUDY, "vision")
+    asyncio.run(dispatcher(service, clock, sms).drain())
+    held = rows(service)[-1]
+    assert held[1] == "held" and (held[2] or "").startswith(QUIET_PREFIX + "2025-03-02T08:00")
+    assert len(sms.sent) == 1
+    say("HELP")  # a participant writing at night gets an answer at once
+    asyncio.run(dispatcher(service, clock, sms).drain())
+    assert any("BACK" in m.text for m, _ in sms.sent[1:]), "the help reply went out during quiet hours"
+    clock.now = datetime(2025, 3, 2, 8, 0, 5, tzinfo=UTC)
+    asyncio.run(dispatcher(service, clock, sms).drain())
+    assert rows(service)[1][1] == "sent" and "quiet" not in str(rows(service))
+
+
+def test_whatsapp_outside_24_hours_needs_a_template(service: Any, say: Callable[..., Any], clock: Any) -> None:
+    whatsapp = Recorder("whatsapp")
+    pid = say("WAIT", channel="whatsapp").participant_id
+    asyncio.run(dispatcher(service, clock, whatsapp).drain())
+    assert whatsapp.sent[0][1] is None, "inside the window: free-form text"
+    clock.advance(timedelta(hours=25))
+    service.start_flow(pid, STUDY, "vision")
+    asyncio.run(dispatcher(service, clock, whatsapp).drain())
+    assert rows(service)[-1][1] == "held" and (rows(service)[-1][2] or "").startswith(NO_TEMPLATE)
+    assert len(whatsapp.sent) == 1
+    service.start_flow(pid, STUDY, "evaluate")
+    asyncio.run(dispatcher(service, clock, whatsapp, whatsapp={STUDY: TEMPLATE}).drain())
+    message, content = whatsapp.sent[-1]
+    assert content is not None and content.sid == "HX" + "a" * 32 and content.variables == {"1": "Waiting in A&E"}
+    assert rows(service)[-1][1] == "sent"
+
+
+def test_quiet_until_handles_windows_past_midnight() -> None:
+    window = TimeWindow.parse("21:00-08:00")
+    assert quiet_until(window, "Europe/London", datetime(2025, 7, 1, 12, 0, tzinfo=UTC)) is None
+    assert quiet_until(window, "Europe/London", datetime(2025, 7, 1, 21, 0, tzinfo=UTC)) == datetime(2025, 7, 2, 7, 0, tzinfo=UTC)
+    assert quiet_until(window, "Europe/London", datetime(2025, 1, 2, 6, 0, tzinfo=UTC)) == datetime(2025, 1, 2, 8, 0, tzinfo=UTC)
+
+
+NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    channel=st.sampled_from(["sms", "whatsapp", "telegram"]),
+    kind=st.sampled_from(["prompt", "retry", "info", "help", "reminder", "end", "stopped"]),
+    hours_since_inbound=st.none() | st.floats(0, 100),
+    hour=st.integers(0, 23),
+    templates=st.booleans(),
+)
+def test_no_message_but_the_stop_confirmation_ever_goes_to_an_opted_out_participant(
+    channel: str, kind: str, hours_since_inbound: float | None, hour: int, templates: bool
+) -> None:
+    now = NOW.replace(hour=hour)
+    last = None if hours_since_inbound is None else now - timedelta(hours=hours_since_inbound)
+    row = Candidate(1, "p-1", channel, "+447700900001", "Hi", (), False, kind, None, STUDY, now, True, last, last)
+    rules = StudyRules(TimeWindow.parse("21:00-08:00"), "Europe/London", "Study", TEMPLATE if templates else WhatsAppConfig())
+    decision = decide(row, rules, now, timedelta(minutes=10))
+    if kind != "stopped":
+        assert decision.hold == OPTED_OUT
+    else:
+        assert decision.hold is None or decision.hold.startswith(NO_TEMPLATE)

@@ -1,0 +1,106 @@
+"""The webhooks' guard rails: forged requests, malformed payloads, duplicates, and logs
+that never name a phone number or repeat what someone wrote."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.channel_helpers import PUBLIC_URL, TELEGRAM_SECRET, Running, post_twilio, provider_env, running_chorus, sign
+from tests.fake_telegram import FakeTelegram, LocalServer, wait_for
+from tests.fake_twilio import FakeTwilio
+
+PHONE = "+447700900456"
+SECRET_WORDS = "my private story about waiting"
+
+
+@pytest.fixture
+def both(tmp_path: Any) -> Iterator[tuple[Running, FakeTelegram, FakeTwilio]]:
+    fake_tg, fake_tw = FakeTelegram(), FakeTwilio()
+    with LocalServer(fake_tg.app) as tg, LocalServer(fake_tw.app) as tw:
+        fake_tw.url = tw.url
+        env = provider_env(fake_tg, tg.url, fake_tw, tw.url)
+        with running_chorus(f"sqlite:///{tmp_path / 'c.db'}", env) as running:
+            yield running, fake_tg, fake_tw
+
+
+def twilio_form(body: str = "WAIT", sid: str | None = None, sender: str = PHONE) -> dict[str, str]:
+    return {"MessageSid": sid or "SM" + secrets.token_hex(16), "AccountSid": "AC" + "0" * 32, "From": sender,
+            "To": "+447700900999", "Body": body, "NumMedia": "0"}
+
+
+def test_a_forged_or_missing_twilio_signature_gets_403_and_nothing_is_stored(both: Any) -> None:
+    running, _, fake = both
+    values = twilio_form()
+    assert post_twilio(running, values, "not-the-auth-token").status_code == 403
+    assert running.client.post("/webhooks/twilio", data=values).status_code == 403
+    for_another_path = sign(PUBLIC_URL + "/webhooks/twilio", values, fake.auth_token)
+    assert post_twilio(running, values, fake.auth_token, "/webhooks/twilio/status", for_another_path).status_code == 403
+    assert running.inbound_count() == 0
+    assert post_twilio(running, values, fake.auth_token).status_code == 200
+    assert running.inbound_count() == 1
+
+
+def test_a_wrong_or_missing_telegram_secret_gets_403_and_nothing_is_stored(both: Any) -> None:
+    running, fake, _ = both
+    update = fake.message_update(7, "/start wait")
+    assert running.client.post("/webhooks/telegram", json=update).status_code == 403
+    assert running.client.post("/webhooks/telegram", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "guess"}).status_code == 403
+    assert running.inbound_count() == 0
+    ok = running.client.post("/webhooks/telegram", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET})
+    assert ok.status_code == 200 and running.inbound_count() == 1
+
+
+def test_malformed_payloads_get_400_or_are_acknowledged_and_ignored(both: Any) -> None:
+    running, fake, tw = both
+    headers = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}
+    assert running.client.post("/webhooks/telegram", content=b"{not json", headers=headers).status_code == 400
+    assert running.client.post("/webhooks/telegram", json={"hello": 1}, headers=headers).status_code == 400
+    assert running.client.post("/webhooks/telegram", json=[1, 2], headers=headers).status_code == 400
+    sticker = fake.message_update(7, None, sticker={"file_id": "s", "file_unique_id": "s", "type": "regular", "width": 1,
+                                                    "height": 1, "is_animated": False, "is_video": False})
+    assert running.client.post("/webhooks/telegram", json=sticker, headers=headers).status_code == 200
+    assert post_twilio(running, {"From": PHONE, "Body": "hi"}, tw.auth_token).status_code == 400
+    assert post_twilio(running, {**twilio_form(), "NumMedia": "many"}, tw.auth_token).status_code == 400
+    status_without_sid = {"MessageStatus": "delivered"}
+    assert post_twilio(running, status_without_sid, tw.auth_token, "/webhooks/twilio/status").status_code == 204
+    assert running.inbound_count() == 0
+
+
+def test_a_duplicate_webhook_delivery_is_a_no_op(database_url: str) -> None:
+    fake_tg, fake_tw = FakeTelegram(), FakeTwilio()
+    with LocalServer(fake_tg.app) as tg, LocalServer(fake_tw.app) as tw:
+        fake_tw.url = tw.url
+        with running_chorus(database_url, provider_env(fake_tg, tg.url, fake_tw, tw.url)) as running:
+            values = twilio_form()
+            for _ in range(3):
+                assert post_twilio(running, values, fake_tw.auth_token).status_code == 200
+            update = fake_tg.message_update(9, "/start wait")
+            for _ in range(3):
+                running.client.post("/webhooks/telegram", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET})
+            wait_for(lambda: fake_tw.messages and fake_tg.sent, what="one reply each")
+            import asyncio
+
+            asyncio.run(running.hub.dispatcher.drain())  # type: ignore[union-attr]
+            assert running.inbound_count() == 2
+            assert len(fake_tw.messages) == 1 and len(fake_tg.sent) == 1
+
+
+def test_logs_name_no_phone_number_and_repeat_no_message_text(both: Any, caplog: pytest.LogCaptureFixture) -> None:
+    running, fake_tg, fake_tw = both
+    caplog.set_level(logging.DEBUG)
+    post_twilio(running, twilio_form("WAIT"), fake_tw.auth_token)
+    post_twilio(running, twilio_form("YES"), fake_tw.auth_token)
+    post_twilio(running, twilio_form(SECRET_WORDS), fake_tw.auth_token)
+    post_twilio(running, twilio_form(SECRET_WORDS, sender="whatsapp:" + PHONE), "forged")
+    post_twilio(running, {"From": PHONE, "Body": SECRET_WORDS}, fake_tw.auth_token)
+    fake_tw.failures[PHONE] = (400, 21610, "Attempt to send to unsubscribed recipient")
+    post_twilio(running, twilio_form("1"), fake_tw.auth_token)
+    wait_for(lambda: "failed" in running.statuses(), what="the refused send")
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "p-" in text, "participants are named by their pseudonymous id"
+    assert "900456" not in text and SECRET_WORDS not in text
