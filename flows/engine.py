@@ -6,6 +6,7 @@ new session state out. The service around it persists, sends and schedules.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -26,7 +27,7 @@ from flows.events import (
     WaitForInput,
 )
 from flows.model import Flow, StepBase, Study, Text, resolve_text
-from flows.steps.base import Answer, InputStep, Prompt, Reply, StepContext, Unclear
+from flows.steps.base import Answer, Continue, InputStep, Prompt, Reply, StepContext, Unclear
 from flows.steps.consent import ConsentStep
 from flows.steps.end import EndStep
 from flows.templating import Namespace, TemplateFailure, evaluate, render, render_leniently
@@ -52,6 +53,10 @@ class SessionState(BaseModel):
     fields: dict[str, Any] = Field(default_factory=dict)
     language: str = "en"
     outcome: str | None = None
+    seed: int = 0
+    """Handed in at start; every random draw a step makes derives from it."""
+    step_data: dict[str, Any] = Field(default_factory=dict)
+    """The current step's working data (many-item steps), cleared when a step is entered."""
     before_stop: Status | None = None
     """The status to return to when a participant who sent STOP sends START."""
 
@@ -100,6 +105,7 @@ class _Turn:
 
     state: SessionState
     now: datetime
+    population: Any = None
     events: list[Event] = field(default_factory=list)
 
     def emit(self, event: Event) -> None:
@@ -124,19 +130,24 @@ class Engine:
         language: str | None = None,
         fields: dict[str, Any] | None = None,
         at_step: str | None = None,
+        seed: int = 0,
+        population: Any = None,
     ) -> Sprint:
         state = SessionState(
             flow=self.flow.flow,
             version=self.version,
             language=language or self.default_language,
             fields=dict(fields or {}),
+            seed=seed,
         )
-        turn = _Turn(state, now)
+        turn = _Turn(state, now, population)
         self._enter(turn, at_step or self.flow.steps[0].id)
         return Sprint(turn.events, state)
 
-    def handle(self, state: SessionState, given: Input, now: datetime) -> Sprint:
-        turn = _Turn(state.model_copy(deep=True), now)
+    def handle(self, state: SessionState, given: Input, now: datetime, population: Any = None) -> Sprint:
+        """One input in, events and the new state out. ``population`` is a read-only view of
+        what the group said, for steps that show it (Delphi feedback, idea pools)."""
+        turn = _Turn(state.model_copy(deep=True), now, population)
         if isinstance(given, TextInput):
             self._on_text(turn, given)
         elif isinstance(given, Timeout):
@@ -169,9 +180,11 @@ class Engine:
             self._advance(turn, step)
             return
         reply = Reply(given.text, given.button, given.source, given.confidence)
-        outcome = step.interpret(reply, self._context(state, step))
+        outcome = step.interpret(reply, self._context(turn, step))
         if isinstance(outcome, Answer):
             self._accept(turn, step, reply, outcome)
+        elif isinstance(outcome, Continue):
+            self._continue(turn, step, reply, outcome)
         else:
             self._unclear(turn, step, outcome)
 
@@ -266,7 +279,10 @@ class Engine:
         state.values[step.id] = answer.value
         state.displays[step.id] = answer.display
         state.tries = 0
-        turn.emit(RecordAnswer(step.id, reply.text or (reply.button or ""), answer.value, answer.display, reply.source))
+        raw = reply.text or (reply.button or "")
+        for item in answer.items:
+            turn.emit(RecordAnswer(step.id, raw, item.value, item.display, reply.source, item=item.item))
+        turn.emit(RecordAnswer(step.id, raw, answer.value, answer.display, reply.source))
         if step.save_to:
             name = step.save_to.removeprefix("participant.")
             state.fields[name] = answer.value
@@ -276,6 +292,17 @@ class Engine:
             self._end(turn, "declined")
             return
         self._advance(turn, step, answer.value)
+
+    def _continue(self, turn: _Turn, step: InputStep, reply: Reply, progress: Continue) -> None:
+        state = turn.state
+        state.tries = 0
+        state.step_data = dict(progress.data)
+        raw = reply.text or (reply.button or "")
+        for item in progress.items:
+            turn.emit(RecordAnswer(step.id, raw, item.value, item.display, reply.source, item=item.item))
+        if progress.message:
+            self._say(turn, progress.message, step.id, kind="info")
+        self._prompt(turn, step)
 
     def _unclear(self, turn: _Turn, step: InputStep, unclear: Unclear) -> None:
         state = turn.state
@@ -326,6 +353,7 @@ class Engine:
             step = self.flow.step(step_id)
             state.step = step.id
             state.tries = 0
+            state.step_data = {}
             state.history.append(step.id)
             if isinstance(step, InputStep):
                 state.status = "waiting"
@@ -350,7 +378,7 @@ class Engine:
         state.status = "waiting"
         assert isinstance(step, InputStep)
         flags: list[RaiseFlag] = []
-        ctx = self._context(state, step, flags)
+        ctx = self._context(turn, step, flags)
         prompt: Prompt = step.prompt(ctx)
         text = prompt.text
         if step.skip:
@@ -397,8 +425,10 @@ class Engine:
             "study": study,
         }
 
-    def _context(self, state: SessionState, step: StepBase, flags: list[RaiseFlag] | None = None) -> StepContext:
+    def _context(self, turn: _Turn, step: StepBase, flags: list[RaiseFlag] | None = None) -> StepContext:
+        state = turn.state
         sink: list[RaiseFlag] = flags if flags is not None else []
+        draw = f"{state.seed}:{step.id}:{len(state.history)}:{len(state.step_data)}"
 
         def render_text(text: Text | None) -> str:
             return self._render_with(text, step, state, sink)
@@ -409,6 +439,9 @@ class Engine:
             render=render_text,
             words=lambda key: self.words.text(key, state.language),
             previous=state.values.get(step.id),
+            data=dict(state.step_data),
+            population=turn.population,
+            rng=random.Random(draw),
         )
 
     def _render(self, turn: _Turn, text: Text | None, step: StepBase) -> str:

@@ -31,6 +31,8 @@ class RecordAnswer:
     display: str
     source: str = "text"
     skipped: bool = False
+    item: str | None = None
+    """For a many-item step (Delphi, pairwise, choice tasks): which item this answer is about."""
 
 
 @dataclass(frozen=True)

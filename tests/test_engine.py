@@ -444,7 +444,8 @@ def test_the_engine_takes_the_time_only_from_now(study: LoadedStudy) -> None:
     assert [e for e in early.events if not isinstance(e, ScheduleTask)] == [e for e in late.events if not isinstance(e, ScheduleTask)]
     for module in (flows.engine, flows.templating):
         source = inspect.getsource(module)
-        assert not re.search(r"\.(now|utcnow|today)\(|time\.time\(|monotonic\(|import random|random\.", source), module.__name__
+        # Randomness only as a Random seeded from the session, never the global generator.
+        assert not re.search(r"\.(now|utcnow|today)\(|time\.time\(|monotonic\(|random\.(random|randint|choice|shuffle|sample|uniform|seed)\(|Random\(\)", source), module.__name__
 
 
 def test_session_state_round_trips_through_json_mid_conversation(study: LoadedStudy) -> None:

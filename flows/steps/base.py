@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -23,9 +24,33 @@ class Reply:
 
 
 @dataclass(frozen=True)
-class Answer:
+class ItemAnswer:
+    """One item of a many-item step (a Delphi item, a pair, a choice task)."""
+
+    item: str
     value: Any
     display: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The step is answered; the engine moves on."""
+
+    value: Any
+    display: str
+    items: tuple[ItemAnswer, ...] = ()
+
+
+@dataclass(frozen=True)
+class Continue:
+    """Part of a many-item step is answered: record ``items``, keep ``data``, ask again.
+
+    ``message`` (optional) is said before the next prompt, e.g. feedback or "5 more to go".
+    """
+
+    data: dict[str, Any]
+    items: tuple[ItemAnswer, ...] = ()
+    message: str = ""
 
 
 @dataclass(frozen=True)
@@ -52,6 +77,12 @@ class StepContext:
     """A built-in or study text by key, in the participant's language."""
     previous: Any = None
     """This step's earlier answer, when the participant came BACK to it."""
+    data: dict[str, Any] = field(default_factory=dict)
+    """The step's own working data while it is in progress (a copy; return changes in Continue)."""
+    population: Any = None
+    """What the group said, read-only, as the service hands it in (Delphi feedback, idea pools)."""
+    rng: random.Random = field(default_factory=lambda: random.Random(0))
+    """Randomness the engine was handed: seeded from the session, so replays are identical."""
 
 
 class InputStep(StepBase):
@@ -63,7 +94,7 @@ class InputStep(StepBase):
     def prompt(self, ctx: StepContext) -> Prompt:
         return Prompt(ctx.render(self.text))
 
-    def interpret(self, reply: Reply, ctx: StepContext) -> Answer | Unclear:
+    def interpret(self, reply: Reply, ctx: StepContext) -> Answer | Continue | Unclear:
         raise NotImplementedError
 
 
