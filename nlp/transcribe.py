@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from nlp.audio import (
     DEFAULT_MESSAGES,
+    SAMPLE_RATE,
     AudioInput,
     FailureKind,
     TranscriptionError,
@@ -61,6 +62,8 @@ class WhisperSettings:
     ``model`` is ``packaged`` (the bundled tiny.en), a directory holding a CTranslate2
     Whisper model, or a model name (``small``) already in the Hugging Face cache.
     ``cpu_threads`` 0 means "share the machine's cores among the workers".
+    A note without words is ``silence`` if quieter than ``silence_dbfs`` (RMS), else
+    ``no_speech``.
     """
 
     model: str = PACKAGED_MODEL
@@ -74,7 +77,7 @@ class WhisperSettings:
     max_seconds: float = 300.0
     low_confidence: float = 0.45
     no_speech_threshold: float = 0.6
-    silence_dbfs: float = -60.0
+    silence_dbfs: float = -45.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> WhisperSettings:
@@ -205,12 +208,6 @@ class WhisperTranscriber:
         settings = self.settings
         check_size(audio, settings.max_bytes)
         samples = decode_audio(audio, max_seconds=settings.max_seconds)
-        duration = samples.size / 16_000
-        level = loudness_dbfs(samples)
-        if level < settings.silence_dbfs:
-            raise TranscriptionError(
-                FailureKind.SILENCE, f"{duration:.1f} s of near silence ({level:.0f} dBFS)"
-            )
         segments, info = self.model.transcribe(
             samples,
             language=language or settings.language,
@@ -219,8 +216,9 @@ class WhisperTranscriber:
             no_speech_threshold=settings.no_speech_threshold,
         )
         kept = tuple(_segment(s) for s in segments)
+        duration = samples.size / SAMPLE_RATE
         transcript = _assemble(kept, info.language, duration, settings.low_confidence)
-        _reject_no_speech(transcript, info.duration_after_vad, settings)
+        _reject_no_words(transcript, info.duration_after_vad, loudness_dbfs(samples), settings)
         return transcript
 
     def _load(self) -> WhisperModel:
@@ -315,18 +313,21 @@ def _weighted(pairs: Iterable[tuple[float, float]], empty: float) -> float:
     return sum(value * weight for value, weight in items) / total if items else empty
 
 
-def _reject_no_speech(
-    transcript: Transcript, speech_seconds: float, settings: WhisperSettings
+def _reject_no_words(
+    transcript: Transcript, speech_seconds: float, level: float, settings: WhisperSettings
 ) -> None:
-    """Raise ``no_speech`` for sound without words: music, a tone, noise, a hum."""
+    """Raise ``silence`` (quieter than ``silence_dbfs``) or ``no_speech`` (music, a tone,
+    noise, a hum) when the model heard no words, or words it thinks are not speech."""
+    heard = f"{transcript.duration:.1f} s at {level:.0f} dBFS"
     if not transcript.text:
-        found = "no speech" if speech_seconds == 0 else f"{speech_seconds:.1f} s of possible speech"
-        raise TranscriptionError(
-            FailureKind.NO_SPEECH, f"voice activity detection found {found} and no words"
+        found = "no" if speech_seconds == 0 else f"{speech_seconds:.1f} s of possible"
+        detail = f"{heard}: voice activity detection found {found} speech and no words"
+    elif transcript.no_speech_prob > settings.no_speech_threshold and transcript.low_confidence:
+        detail = (
+            f"{heard}: probably not speech (no_speech_prob {transcript.no_speech_prob:.2f}, "
+            f"confidence {transcript.confidence:.2f}): heard {transcript.text!r}"
         )
-    if transcript.no_speech_prob > settings.no_speech_threshold and transcript.low_confidence:
-        raise TranscriptionError(
-            FailureKind.NO_SPEECH,
-            f"probably not speech (no_speech_prob {transcript.no_speech_prob:.2f}, "
-            f"confidence {transcript.confidence:.2f}): heard {transcript.text!r}",
-        )
+    else:
+        return
+    kind = FailureKind.SILENCE if level < settings.silence_dbfs else FailureKind.NO_SPEECH
+    raise TranscriptionError(kind, detail)

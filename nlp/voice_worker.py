@@ -76,8 +76,14 @@ class TranscriptionJob:
         return await asyncio.wrap_future(self.future)
 
     def add_done_callback(self, callback: Callable[[TranscriptionResult], None]) -> None:
-        """Call ``callback(result)`` when the job ends (in the worker's thread)."""
-        self.future.add_done_callback(lambda future: callback(future.result()))
+        """Call ``callback(result)`` when the job ends (in the worker's thread; if the
+        job raised rather than returned a result, the callback is not called)."""
+
+        def call(future: Future[TranscriptionResult]) -> None:
+            if not future.cancelled() and future.exception() is None:
+                callback(future.result())
+
+        self.future.add_done_callback(call)
 
 
 class TranscriptionQueue(Protocol):
@@ -120,6 +126,7 @@ class ThreadPoolTranscriptionQueue:
             self._pending += 1
         language = meta.get("language")
         future = self._executor.submit(self._run, job_id, audio, meta, language)
+        future.add_done_callback(self._finished)  # also runs for jobs cancelled at shutdown
         return TranscriptionJob(job_id, meta, future)
 
     def shutdown(self, wait: bool = True) -> None:
@@ -140,9 +147,10 @@ class ThreadPoolTranscriptionQueue:
             return TranscriptionResult(job_id, meta, time.perf_counter() - started, transcript)
         except TranscriptionError as error:
             return TranscriptionResult(job_id, meta, time.perf_counter() - started, error=error)
-        finally:
-            with self._lock:
-                self._pending -= 1
+
+    def _finished(self, _future: Future[TranscriptionResult]) -> None:
+        with self._lock:
+            self._pending -= 1
 
 
 def wait_with_acknowledgement(

@@ -72,6 +72,7 @@ class VoiceNotes:
             "silence": voice_helpers.silence,
             "tone": voice_helpers.tone,
             "noise": voice_helpers.noise,
+            "hiss": voice_helpers.hiss,
         }
         return self._once(f"{kind}.ogg", makers[kind])
 
@@ -150,12 +151,13 @@ def test_it_reports_zero_bytes_as_empty(transcriber: WhisperTranscriber) -> None
     assert error.message_key == "voice.empty"
 
 
-def test_it_reports_three_seconds_of_silence_as_silence(
-    transcriber: WhisperTranscriber, notes: VoiceNotes
+@pytest.mark.parametrize("kind", ["silence", "hiss"])
+def test_it_reports_three_seconds_of_silence_or_room_hiss_as_silence(
+    transcriber: WhisperTranscriber, notes: VoiceNotes, kind: str
 ) -> None:
-    error = failure_of(transcriber, notes.synthetic("silence").read_bytes())
+    error = failure_of(transcriber, notes.synthetic(kind).read_bytes())
     assert error.kind is FailureKind.SILENCE
-    assert "3.0 s" in error.detail
+    assert error.detail.startswith("3.0 s")
 
 
 @pytest.mark.parametrize("kind", ["tone", "noise"])

@@ -65,6 +65,11 @@ def tone(dest: Path, seconds: float = 3.0, frequency: int = 440) -> Path:
     return lavfi(f"sine=frequency={frequency}:sample_rate=48000", seconds, dest)
 
 
+def hiss(dest: Path, seconds: float = 3.0) -> Path:
+    """Faint noise (about -63 dBFS), like a phone recording a quiet room."""
+    return lavfi("anoisesrc=c=pink:a=0.005:r=48000", seconds, dest)
+
+
 def noise(dest: Path, seconds: float = 3.0) -> Path:
     return lavfi("anoisesrc=c=pink:a=0.3:r=48000", seconds, dest)
 

@@ -66,6 +66,7 @@ def _speed(transcriber: WhisperTranscriber, files: list[Path], rounds: int) -> N
     """Interleave Chorus and direct faster-whisper calls so machine noise hits both."""
     settings = transcriber.settings
     audio_seconds = 0.0
+    per_file: dict[str, list[float]] = {path.name: [0.0, 0.0] for path in files}
     chorus: list[float] = []
     direct: list[float] = []
     transcriber.transcribe(files[0])  # warm-up: first calls allocate buffers
@@ -76,6 +77,8 @@ def _speed(transcriber: WhisperTranscriber, files: list[Path], rounds: int) -> N
             transcript = transcriber.transcribe(data)
             chorus.append(time.perf_counter() - started)
             audio_seconds += transcript.duration
+            per_file[path.name][0] += chorus[-1]
+            per_file[path.name][1] += transcript.duration
             started = time.perf_counter()
             segments, _info = transcriber.model.transcribe(
                 str(path),
@@ -91,6 +94,9 @@ def _speed(transcriber: WhisperTranscriber, files: list[Path], rounds: int) -> N
     print(f"audio: {len(files)} files x {rounds} rounds = {audio_seconds:.1f} s of speech")
     print(f"real-time factor (Chorus): {rtf:.3f}  goal <= 0.1  {_verdict(rtf <= 0.1)}")
     print(f"real-time factor (faster-whisper direct): {sum(direct) / audio_seconds:.3f}")
+    print("  per file (Whisper encodes a fixed 30 s window, so short notes cost more per second):")
+    for name, (seconds, duration) in per_file.items():
+        print(f"    {name}: {duration / rounds:.1f} s audio, RTF {seconds / duration:.3f}")
     print(
         f"pipeline overhead vs direct: total {overhead:+.1%}, median per file {paired:+.1%}"
         f"  goal <= 10%  {_verdict(overhead <= 0.10)}"
