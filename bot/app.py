@@ -72,4 +72,7 @@ def create_app(settings: Settings | None = None, chorus: Chorus | None = None) -
     from bot.simulator import router as simulator_router
 
     app.include_router(simulator_router)
+    from bot.webhooks import install
+
+    install(app)
     return app

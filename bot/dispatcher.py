@@ -126,8 +126,11 @@ class Dispatcher:
         self._wake.set()
 
     async def run(self) -> None:
-        await asyncio.to_thread(self.recover_interrupted)
+        next_recovery = 0.0
         while not self._stopping:
+            if _monotonic() >= next_recovery:  # rows a dead process (or a crashed task) left 'sending'
+                await asyncio.to_thread(self.recover_interrupted)
+                next_recovery = _monotonic() + 60
             try:
                 claimed = await self.dispatch_once()
             except Exception:

@@ -279,6 +279,9 @@ class Study(Strict):
     texts: dict[str, Text] = Field(default_factory=dict)
     signposting: Text | None = None
     retention: dict[str, Any] = Field(default_factory=dict)
+    whatsapp: dict[str, Any] = Field(default_factory=dict)
+    """Approved WhatsApp templates (``templates.<purpose>: {content_sid, variables}``) and
+    content templates for buttons (``quick_reply``, ``list_picker``); see bot/dispatch_rules.py."""
 
     _v_quiet = field_validator("quiet_hours", mode="before")(_window)
 

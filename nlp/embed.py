@@ -5,6 +5,13 @@ environment variable ``CHORUS_EMBEDDING_MODEL`` names another local directory.
 Nothing is ever downloaded: the tokenizer and model load with
 ``local_files_only=True`` and the hub is switched offline.
 
+:func:`encode` also returns *topic vectors*: the same token states pooled with
+each content token weighted by its inverse document frequency in the batch
+(stop words and punctuation get no weight). Mean pooling carries tone and
+sentence shape ("it was awful"); the IDF weighting makes the vector lean on
+the words that say what an answer is *about* ("parking", "discharge"), which
+is what theme-finding needs (measured: see tests/test_themes.py).
+
 The model loads lazily, once per process (guarded by a lock, so two threads
 asking at once still load it once), and texts are embedded in batches sorted
 by length so padding stays small. Vectors are mean-pooled over real tokens and
@@ -15,6 +22,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,19 +74,79 @@ def _load() -> _Loaded:
         return _loaded
 
 
-def _embed_batch(loaded: _Loaded, texts: list[str]) -> np.ndarray:
+@dataclass(frozen=True)
+class Encoded:
+    """Unit vectors for each text: ``sentence`` (mean-pooled) and ``topic``
+    (IDF-weighted content tokens)."""
+
+    sentence: np.ndarray
+    topic: np.ndarray
+
+
+def _token_weights(loaded: _Loaded, ids: list[list[int]]) -> dict[int, float]:
+    """IDF over this batch of texts for content tokens; stop words and
+    punctuation are absent (weight 0)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    counts: Counter[int] = Counter()
+    for row in ids:
+        counts.update(set(row))
+    n = len(ids)
+    tokens = loaded.tokenizer.convert_ids_to_tokens(list(counts))
+    weights: dict[int, float] = {}
+    for token_id, token in zip(counts, tokens, strict=True):
+        base = token.removeprefix("##")
+        if token.startswith("[") or not base.isalpha() or base in ENGLISH_STOP_WORDS:
+            continue
+        weights[token_id] = float(np.log((n + 1) / (counts[token_id] + 1)) + 1.0)
+    return weights
+
+
+def _forward(
+    loaded: _Loaded, batch: list[list[int]], weights: dict[int, float] | None
+) -> tuple[np.ndarray, np.ndarray | None]:
     import torch
 
-    encoded = loaded.tokenizer(
-        texts, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt"
-    )
+    width = max(len(row) for row in batch)
+    pad = loaded.tokenizer.pad_token_id or 0
+    input_ids = torch.tensor([row + [pad] * (width - len(row)) for row in batch])
+    mask = torch.tensor([[1] * len(row) + [0] * (width - len(row)) for row in batch])
     with torch.inference_mode():
-        output = loaded.model(**encoded)
-    tokens = output.last_hidden_state
-    mask = encoded["attention_mask"].unsqueeze(-1).to(tokens.dtype)
-    pooled = (tokens * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
-    pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
-    return np.asarray(pooled.cpu().numpy(), dtype=np.float32)
+        states = loaded.model(input_ids=input_ids, attention_mask=mask).last_hidden_state
+    m = mask.unsqueeze(-1).to(states.dtype)
+    mean = torch.nn.functional.normalize((states * m).sum(1) / m.sum(1).clamp(min=1e-9), dim=1)
+    if weights is None:
+        return mean.numpy().astype(np.float32), None
+    w = torch.tensor(
+        [[weights.get(t, 0.0) for t in row] + [0.0] * (width - len(row)) for row in batch]
+    )
+    empty = w.sum(1) == 0
+    w[empty] = mask[empty].to(w.dtype)
+    topic = (states * w.unsqueeze(-1)).sum(1) / w.sum(1, keepdim=True)
+    topic = torch.nn.functional.normalize(topic, dim=1)
+    return mean.numpy().astype(np.float32), topic.numpy().astype(np.float32)
+
+
+def _run(
+    texts: Sequence[str], batch_size: int, progress: Callable[[int], None] | None, topics: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
+    loaded = _load()
+    cleaned = [t if t and t.strip() else "-" for t in texts]
+    ids = loaded.tokenizer(cleaned, truncation=True, max_length=MAX_TOKENS)["input_ids"]
+    weights = _token_weights(loaded, ids) if topics else None
+    dim = embedding_dim()
+    mean = np.zeros((len(ids), dim), dtype=np.float32)
+    topic = np.zeros((len(ids), dim), dtype=np.float32) if topics else None
+    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+    for start in range(0, len(order), batch_size):
+        chunk = order[start : start + batch_size]
+        m, t = _forward(loaded, [ids[i] for i in chunk], weights)
+        mean[chunk] = m
+        if topic is not None and t is not None:
+            topic[chunk] = t
+        if progress is not None:
+            progress(len(chunk))
+    return mean, topic
 
 
 def embed(
@@ -93,20 +161,21 @@ def embed(
     """
     if not texts:
         return np.zeros((0, embedding_dim()), dtype=np.float32)
-    loaded = _load()
-    cleaned = [t if t and t.strip() else " " for t in texts]
-    order = sorted(range(len(cleaned)), key=lambda i: len(cleaned[i]))
-    result: np.ndarray | None = None
-    for start in range(0, len(order), batch_size):
-        chunk = order[start : start + batch_size]
-        vectors = _embed_batch(loaded, [cleaned[i] for i in chunk])
-        if result is None:
-            result = np.zeros((len(cleaned), vectors.shape[1]), dtype=np.float32)
-        result[chunk] = vectors
-        if progress is not None:
-            progress(len(chunk))
-    assert result is not None
-    return result
+    return _run(texts, batch_size, progress, topics=False)[0]
+
+
+def encode(
+    texts: Sequence[str],
+    batch_size: int = DEFAULT_BATCH,
+    progress: Callable[[int], None] | None = None,
+) -> Encoded:
+    """Sentence and topic vectors for ``texts`` in one pass of the model."""
+    if not texts:
+        empty = np.zeros((0, embedding_dim()), dtype=np.float32)
+        return Encoded(sentence=empty, topic=empty)
+    mean, topic = _run(texts, batch_size, progress, topics=True)
+    assert topic is not None
+    return Encoded(sentence=mean, topic=topic)
 
 
 def embedding_dim() -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection
@@ -38,6 +39,17 @@ class Driver:
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self.cursor.executemany(self._sql(sql), rows)
 
+    def insert(self, table: str, values: dict[str, Any], returning_id: bool = False) -> int | None:
+        """INSERT one row of already-encoded values; its new id with ``returning_id``."""
+        cursor = self.execute(_insert_sql(table, tuple(values), returning_id), list(values.values()))
+        return int(cursor.fetchone()[0]) if returning_id else None
+
+    def insert_many(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
+        """INSERT rows that all have the same keys, in one executemany."""
+        if rows:
+            columns = tuple(rows[0])
+            self.executemany(_insert_sql(table, columns, False), [[row[name] for name in columns] for row in rows])
+
     def when(self, moment: datetime) -> Any:
         utc = moment.astimezone(UTC)
         return utc if self.postgres else utc.strftime(SQLITE_TIME)
@@ -50,3 +62,10 @@ class Driver:
     def from_json(self, value: Any) -> Any:
         """psycopg already parses json columns; SQLite hands back text."""
         return json.loads(value) if isinstance(value, str) and not self.postgres else value
+
+
+@lru_cache(maxsize=128)
+def _insert_sql(table: str, columns: tuple[str, ...], returning_id: bool) -> str:
+    names = ", ".join(f'"{name}"' for name in columns)
+    marks = ", ".join("?" for _ in columns)
+    return f'INSERT INTO {table} ({names}) VALUES ({marks})' + (" RETURNING id" if returning_id else "")

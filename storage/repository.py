@@ -17,24 +17,13 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from storage.driver import Driver
 from storage.tables import (
-    ANSWERS,
-    AUDIT_EVENTS,
     CONTACTS,
-    DUE_TASKS,
     ENROLMENTS,
-    FLAGS,
     FLOW_VERSIONS,
     INBOUND,
-    PARTICIPANTS,
     SESSIONS,
     STUDIES,
 )
-
-_NEW_PARTICIPANT = insert(PARTICIPANTS)
-_NEW_CONTACT = insert(CONTACTS).returning(CONTACTS.c.id)
-_NEW_ENROLMENT = insert(ENROLMENTS).returning(ENROLMENTS.c.id)
-_NEW_SESSION = insert(SESSIONS).returning(SESSIONS.c.id)
-_AUDIT = insert(AUDIT_EVENTS)
 
 
 def new_participant_id() -> str:
@@ -106,14 +95,13 @@ def contact_for(connection: Connection, participant_id: str, channel: str | None
 
 
 def create_participant(connection: Connection, channel: str, address: str, hashed: str, now: datetime) -> ContactRef:
-    participant_id = new_participant_id()
-    connection.execute(_NEW_PARTICIPANT, {"id": participant_id, "language": None, "fields": {}, "created_at": now})
-    contact = {"participant_id": participant_id, "channel": channel, "address_hash": hashed, "address": address, "created_at": now}
-    contact_id = connection.execute(_NEW_CONTACT, contact).scalar_one()
+    driver, participant_id = Driver(connection), new_participant_id()
+    driver.insert("participants", {"id": participant_id, "language": None, "fields": "{}", "created_at": driver.when(now)})
+    contact = {"participant_id": participant_id, "channel": channel, "address_hash": hashed, "address": address,
+               "created_at": driver.when(now)}
+    contact_id = driver.insert("contacts", contact, returning_id=True)
+    assert contact_id is not None
     return ContactRef(participant_id, contact_id, channel)
-
-
-_SAVE_PARTICIPANT = update(PARTICIPANTS).where(PARTICIPANTS.c.id == bindparam("b_id"))
 
 
 def load_participant(connection: Connection, participant_id: str, for_update: bool = False) -> ParticipantRef:
@@ -127,19 +115,12 @@ def load_participant(connection: Connection, participant_id: str, for_update: bo
 
 
 def save_participant(connection: Connection, participant: ParticipantRef) -> None:
-    connection.execute(_SAVE_PARTICIPANT, {"b_id": participant.id, "language": participant.language, "fields": participant.fields})
+    driver = Driver(connection)
+    sql = "UPDATE participants SET language = ?, fields = ? WHERE id = ?"
+    driver.execute(sql, (participant.language, driver.to_json(participant.fields), participant.id))
 
 
 # ----------------------------------------------------------------------------- enrolments
-
-_ENROLMENT_COLUMNS = (
-    ENROLMENTS.c.id, ENROLMENTS.c.study_id, ENROLMENTS.c.group, ENROLMENTS.c.language,
-    ENROLMENTS.c.channel, ENROLMENTS.c.opted_out,
-)
-
-
-_SAVE_ENROLMENT = update(ENROLMENTS).where(ENROLMENTS.c.id == bindparam("b_id"))
-
 
 def enrolments_of(connection: Connection, participant_id: str) -> list[EnrolmentRef]:
     sql = 'SELECT id, study_id, "group", language, channel, opted_out FROM enrolments WHERE participant_id = ? ORDER BY id'
@@ -148,14 +129,17 @@ def enrolments_of(connection: Connection, participant_id: str) -> list[Enrolment
 
 
 def enrol(connection: Connection, participant_id: str, study_id: str, channel: str, group: str | None, language: str, now: datetime) -> EnrolmentRef:
+    driver = Driver(connection)
     values = {"participant_id": participant_id, "study_id": study_id, "group": group, "language": language,
-              "channel": channel, "status": "active", "opted_out": False, "enrolled_at": now}
-    enrolment_id = connection.execute(_NEW_ENROLMENT, values).scalar_one()
+              "channel": channel, "status": "active", "opted_out": False, "enrolled_at": driver.when(now)}
+    enrolment_id = driver.insert("enrolments", values, returning_id=True)
+    assert enrolment_id is not None
     return EnrolmentRef(enrolment_id, study_id, group, language, channel, False)
 
 
 def save_enrolment(connection: Connection, enrolment: EnrolmentRef) -> None:
-    connection.execute(_SAVE_ENROLMENT, {"b_id": enrolment.id, "group": enrolment.group, "language": enrolment.language})
+    sql = 'UPDATE enrolments SET "group" = ?, language = ? WHERE id = ?'
+    Driver(connection).execute(sql, (enrolment.group, enrolment.language, enrolment.id))
 
 
 def set_opted_out(connection: Connection, participant_id: str, opted_out: bool, now: datetime) -> None:
@@ -216,9 +200,11 @@ def get_session(connection: Connection, session_id: int) -> tuple[str, SessionRe
 
 
 def create_session(connection: Connection, participant_id: str, study_id: str, flow_id: str, flow_version_id: int, now: datetime) -> SessionRef:
+    driver = Driver(connection)
     values = {"participant_id": participant_id, "study_id": study_id, "flow_id": flow_id, "flow_version_id": flow_version_id,
-              "state": {}, "status": "waiting", "started_at": now, "updated_at": now}
-    session_id = connection.execute(_NEW_SESSION, values).scalar_one()
+              "state": "{}", "status": "waiting", "started_at": driver.when(now), "updated_at": driver.when(now)}
+    session_id = driver.insert("sessions", values, returning_id=True)
+    assert session_id is not None
     return SessionRef(session_id, study_id, flow_id, flow_version_id, {}, "waiting")
 
 
@@ -230,45 +216,41 @@ def save_session(connection: Connection, session: SessionRef, now: datetime) -> 
 
 def replace_live_sessions(connection: Connection, participant_id: str, study_id: str, now: datetime) -> None:
     """A newly started flow takes over from any conversation still going in the study."""
-    connection.execute(
-        update(SESSIONS)
-        .where(SESSIONS.c.participant_id == participant_id, SESSIONS.c.study_id == study_id)
-        .where(SESSIONS.c.status.in_(("waiting", "snoozed")))
-        .values(status="replaced", updated_at=now)
-    )
+    driver = Driver(connection)
+    sql = ("UPDATE sessions SET status = 'replaced', updated_at = ?"
+           " WHERE participant_id = ? AND study_id = ? AND status IN ('waiting', 'snoozed')")
+    driver.execute(sql, (driver.when(now), participant_id, study_id))
 
 
 # ----------------------------------------------------------------------------- what a sprint writes
 
 
-_INSERT_FLAGS, _INSERT_TASKS = insert(FLAGS), insert(DUE_TASKS)
-_ANSWER_COLUMNS = [c.name for c in ANSWERS.columns if c.name != "id"]
-_INSERT_ANSWERS = f"INSERT INTO answers ({', '.join(_ANSWER_COLUMNS)}) VALUES ({', '.join('?' for _ in _ANSWER_COLUMNS)})"
-
-
 def add_answers(connection: Connection, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
     driver = Driver(connection)
-    encoded = [
+    driver.insert_many("answers", [
         {**row, "value": driver.to_json(row["value"], null=True), "answered_at": driver.when(row["answered_at"])} for row in rows
-    ]
-    driver.executemany(_INSERT_ANSWERS, [[row[name] for name in _ANSWER_COLUMNS] for row in encoded])
+    ])
 
 
 def add_flags(connection: Connection, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        connection.execute(_INSERT_FLAGS, rows)
+    driver = Driver(connection)
+    driver.insert_many("flags", [{**row, "created_at": driver.when(row["created_at"])} for row in rows])
 
 
 def add_due_tasks(connection: Connection, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        connection.execute(_INSERT_TASKS, rows)
+    driver = Driver(connection)
+    driver.insert_many("due_tasks", [
+        {**row, "payload": driver.to_json(row["payload"]), "due_at": driver.when(row["due_at"]),
+         "created_at": driver.when(row["created_at"])}
+        for row in rows
+    ])
 
 
 def audit(connection: Connection, actor: str, action: str, now: datetime, subject: str | None = None, **detail: Any) -> None:
     """Record who did what. Never pass an address or a name here."""
-    connection.execute(_AUDIT, {"at": now, "actor": actor, "action": action, "subject": subject, "detail": detail})
+    driver = Driver(connection)
+    values = {"at": driver.when(now), "actor": actor, "action": action, "subject": subject, "detail": driver.to_json(detail)}
+    driver.insert("audit_events", values)
 
 
 # ----------------------------------------------------------------------------- studies

@@ -18,7 +18,7 @@ from bot.dispatcher import RateLimit
 from bot.settings import Settings
 from bot.webhooks import ChannelHub, install
 from storage.tables import INBOUND, OUTBOUND
-from tests.fake_telegram import FakeTelegram, LocalServer
+from tests.fake_telegram import FakeTelegram, LocalServer, wait_for
 from tests.fake_twilio import FakeTwilio
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "flows" / "examples" / "ae-waiting"
@@ -45,6 +45,10 @@ class Running:
 
     def inbound_count(self) -> int:
         return self.count(INBOUND)
+
+    def settle(self, timeout: float = 10.0) -> None:
+        """Wait until the embedded dispatcher has dealt with everything queued."""
+        wait_for(lambda: not {"queued", "sending"} & set(self.statuses()), timeout, "the outbox to settle")
 
     def statuses(self) -> list[str]:
         with self.chorus.database.transaction() as connection:

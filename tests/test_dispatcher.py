@@ -12,7 +12,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot.dispatch_rules import NO_TEMPLATE, OPTED_OUT, QUIET_PREFIX, Candidate, StudyRules, WhatsAppConfig, decide, quiet_until
+from bot.dispatch_rules import (
+    NO_TEMPLATE,
+    OPTED_OUT,
+    QUIET_PREFIX,
+    Candidate,
+    StudyRules,
+    WhatsAppConfig,
+    decide,
+    quiet_until,
+)
 from bot.dispatcher import Dispatcher, RateLimit
 from channels.base import Capabilities, OutboundMessage, SendError
 from channels.errors import ServerError, Throttled
@@ -168,3 +177,16 @@ def test_no_message_but_the_stop_confirmation_ever_goes_to_an_opted_out_particip
         assert decision.hold == OPTED_OUT
     else:
         assert decision.hold is None or decision.hold.startswith(NO_TEMPLATE)
+
+
+def test_a_row_left_sending_by_a_dead_process_is_failed_not_resent(service: Any, say: Callable[..., Any], clock: Any) -> None:
+    from sqlalchemy import update
+
+    say("WAIT")
+    with service.database.transaction() as connection:
+        connection.execute(update(OUTBOUND).values(status="sending", sent_at=clock.now - timedelta(hours=1)))
+    sms = Recorder("sms")
+    sender = dispatcher(service, clock, sms)
+    assert sender.recover_interrupted() == 1
+    asyncio.run(sender.drain())
+    assert sms.sent == [] and rows(service)[0][1] == "failed"

@@ -60,7 +60,7 @@ def test_a_participant_completes_the_study_on_telegram_with_stop_and_start(datab
         sent_before = len(fake.sent)
         post(running, fake.message_update(CHAT, "12"))  # while stopped: stored, nothing sent
         post(running, fake.message_update(CHAT, "hello?"))
-        asyncio.run(running.hub.dispatcher.drain())  # type: ignore[union-attr]
+        running.settle()
         assert len(fake.sent) == sent_before
         assert say(running, fake, fake.message_update(CHAT, "/start"), replies=2)[1].startswith("How many times")
 
@@ -164,3 +164,19 @@ def test_a_blocked_bot_opts_the_participant_out(database_url: str, fake_telegram
         with running.chorus.database.transaction() as connection:
             assert all(e.opted_out for e in repository.enrolments_of(connection, pid))
         assert dispatcher.stats.failed >= 1
+
+
+def test_set_webhook_registers_the_url_with_its_secret(fake_telegram: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+
+    fake, url = fake_telegram
+    for key, value in provider_env(fake, url).items():
+        monkeypatch.setenv(key, value)
+    result = CliRunner().invoke(cli, ["telegram", "set-webhook"])
+    assert result.exit_code == 0, result.output
+    assert fake.webhook["url"] == "https://chorus.example.org/webhooks/telegram"
+    assert fake.webhook["secret_token"] == TELEGRAM_SECRET
+    monkeypatch.delenv("TELEGRAM_WEBHOOK_SECRET")
+    assert CliRunner().invoke(cli, ["telegram", "set-webhook"]).exit_code != 0

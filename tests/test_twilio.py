@@ -15,7 +15,14 @@ from channels.base import OutboundMessage
 from channels.errors import ContactStopped, InvalidAddress, ServerError, Throttled
 from flows.events import Button
 from flows.sms import count_segments
-from tests.channel_helpers import PUBLIC_URL, Running, post_twilio, provider_env, running_chorus, sign
+from tests.channel_helpers import (
+    PUBLIC_URL,
+    Running,
+    post_twilio,
+    provider_env,
+    running_chorus,
+    sign,
+)
 from tests.fake_telegram import LocalServer, wait_for
 from tests.fake_twilio import VOICE_BYTES, FakeTwilio
 
@@ -57,7 +64,7 @@ def test_a_participant_completes_the_study_by_sms_and_whatsapp_with_stop_and_sta
         assert "no more messages" in text(running, fake, sender, "STOP")[0]
         count = len(fake.messages)
         post_twilio(running, form(sender, "5"), fake.auth_token)
-        asyncio.run(running.hub.dispatcher.drain())  # type: ignore[union-attr]
+        running.settle()
         assert len(fake.messages) == count, "nothing is sent while stopped"
         assert text(running, fake, sender, "START", replies=2)[1].startswith("How many times")
         assert "What was waiting like" in text(running, fake, sender, "5")[0]
@@ -101,7 +108,7 @@ def test_delivery_callbacks_mark_messages_delivered_or_failed(tmp_path: Any, fak
         assert running.statuses() == ["delivered", "failed"]
         count = len(fake.messages)
         post_twilio(running, form(PHONE, "1"), fake.auth_token)  # opted out by the carrier: nothing more goes
-        asyncio.run(running.hub.dispatcher.drain())  # type: ignore[union-attr]
+        running.settle()
         assert len(fake.messages) == count
 
 

@@ -10,7 +10,15 @@ from typing import Any
 
 import pytest
 
-from tests.channel_helpers import PUBLIC_URL, TELEGRAM_SECRET, Running, post_twilio, provider_env, running_chorus, sign
+from tests.channel_helpers import (
+    PUBLIC_URL,
+    TELEGRAM_SECRET,
+    Running,
+    post_twilio,
+    provider_env,
+    running_chorus,
+    sign,
+)
 from tests.fake_telegram import FakeTelegram, LocalServer, wait_for
 from tests.fake_twilio import FakeTwilio
 
@@ -83,9 +91,8 @@ def test_a_duplicate_webhook_delivery_is_a_no_op(database_url: str) -> None:
             for _ in range(3):
                 running.client.post("/webhooks/telegram", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET})
             wait_for(lambda: fake_tw.messages and fake_tg.sent, what="one reply each")
-            import asyncio
 
-            asyncio.run(running.hub.dispatcher.drain())  # type: ignore[union-attr]
+            running.settle()
             assert running.inbound_count() == 2
             assert len(fake_tw.messages) == 1 and len(fake_tg.sent) == 1
 

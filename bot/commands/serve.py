@@ -9,7 +9,8 @@ import click
 @click.option("--studies", "studies_dir", type=click.Path(exists=True, file_okay=False), default=None,
               help="Folder of studies (default CHORUS_STUDIES_DIR or the example study).")
 @click.option("--database", "database_url", default=None, help="Database URL (default CHORUS_DATABASE_URL).")
-def serve(host: str | None, port: int | None, studies_dir: str | None, database_url: str | None) -> None:
+@click.option("--telegram-polling", is_flag=True, help="Fetch Telegram updates with getUpdates (no public URL needed).")
+def serve(host: str | None, port: int | None, studies_dir: str | None, database_url: str | None, telegram_polling: bool) -> None:
     """Run Chorus: webhooks, the web chat simulator and the API, on one process."""
     import uvicorn
 
@@ -20,12 +21,27 @@ def serve(host: str | None, port: int | None, studies_dir: str | None, database_
     try:
         settings = Settings.from_env(host=host, port=port, studies_dir=studies_dir, database_url=database_url)
         app = create_app(settings)
+        _add_channels(app, telegram_polling)
     except SettingsError as error:
         raise click.ClickException(str(error)) from None
     except LoadError as error:
         raise click.ClickException("the studies have problems:\n" + "\n".join(map(str, error.problems))) from None
     click.echo(f"Chorus on http://{settings.host}:{settings.port}  (simulator at /, health at /health)", err=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+
+
+def _add_channels(app: object, telegram_polling: bool) -> None:
+    """Webhooks and the outbox dispatcher (until create_app includes them itself)."""
+    from bot.webhooks import ChannelHub, install
+
+    hub = ChannelHub.from_env()
+    hub.telegram_polling = hub.telegram_polling or telegram_polling
+    if telegram_polling and hub.telegram is None:
+        raise click.ClickException("--telegram-polling needs TELEGRAM_BOT_TOKEN")
+    if any(getattr(r, "path", "").startswith("/webhooks/") for r in app.routes):  # type: ignore[attr-defined]
+        app.state.channels = hub  # type: ignore[attr-defined]
+    else:
+        install(app, hub)  # type: ignore[arg-type]
 
 
 def register(cli: click.Group) -> None:
