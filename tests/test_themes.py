@@ -1,0 +1,111 @@
+"""Themes found in realistic comments, against a plain baseline."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from nlp.embed import Encoded, encode
+from nlp.themes import baseline, class_keywords, cluster, find_themes
+
+DATA = Path(__file__).parent / "data"
+
+
+def read_comments() -> list[dict[str, str]]:
+    with (DATA / "comments.csv").open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.fixture(scope="module")
+def comments() -> list[dict[str, str]]:
+    return read_comments()
+
+
+@pytest.fixture(scope="module")
+def encoded(comments: list[dict[str, str]]) -> Encoded:
+    return encode([c["text"] for c in comments])
+
+
+def test_the_labelled_comments_are_varied_enough_to_prove_something(comments):
+    themes = {c["theme"] for c in comments}
+    lengths = [len(c["text"].split()) for c in comments]
+    assert len(comments) >= 300
+    assert len(themes) >= 6
+    assert {c["group"] for c in comments} == {"patient", "carer", "staff"}
+    assert min(lengths) >= 3 and max(lengths) >= 60
+    assert len({c["text"] for c in comments}) == len(comments)
+
+
+def test_chorus_themes_beat_the_ward_baseline_by_half_again(comments, encoded):
+    truth = [c["theme"] for c in comments]
+    true_k = len(set(truth))
+    base = adjusted_rand_score(truth, baseline(encoded.sentence, true_k))
+    found = cluster(encoded.topic)
+    ours = adjusted_rand_score(truth, found)
+    print(
+        f"\nthemes ARI: baseline (ward, k={true_k}) {base:.3f}; "
+        f"chorus (k found = {len(set(found))}) {ours:.3f}; ratio {ours / base:.2f}"
+    )
+    assert ours >= 1.5 * base
+    assert 5 <= len(set(found)) <= 15
+
+
+def test_themes_carry_keywords_quotes_members_and_prevalence(comments, encoded):
+    answers = [(c["id"], c["text"], c["group"]) for c in comments]
+    result = find_themes(answers, topic_vectors=encoded.topic)
+    members = [m for t in result.themes for m in t.members]
+    assert sorted(members) == sorted(c["id"] for c in comments)
+    texts = {c["id"]: c["text"] for c in comments}
+    for theme in result.themes:
+        assert theme.size == len(theme.members)
+        assert theme.keywords and theme.label
+        assert all(q in {texts[m] for m in theme.members} for q in theme.quotes)
+    assert [t.size for t in result.themes] == sorted((t.size for t in result.themes), reverse=True)
+    for shares in result.prevalence.values():
+        assert sum(shares.values()) == pytest.approx(1.0, abs=0.01)
+
+
+def test_what_matters_to_staff_is_the_staffing_theme(comments, encoded):
+    answers = [(c["id"], c["text"], c["group"]) for c in comments]
+    result = find_themes(answers, topic_vectors=encoded.topic)
+    staffing = [c["id"] for c in comments if c["theme"] == "staffing"]
+    home = max(result.themes, key=lambda t: len(set(t.members) & set(staffing)))
+    staff_top = max(result.prevalence["staff"].items(), key=lambda kv: kv[1])[0]
+    patient_share = result.prevalence["patient"][home.id]
+    print(f"\nstaffing theme '{home.label}': staff {result.prevalence['staff'][home.id]:.2f}, "
+          f"patients {patient_share:.2f}")
+    assert staff_top == home.id
+    assert result.prevalence["staff"][home.id] > 3 * patient_share
+
+
+def test_keywords_name_what_a_theme_is_about(comments, encoded):
+    result = find_themes([(c["id"], c["text"], None) for c in comments], topic_vectors=encoded.topic)
+    food = {c["id"] for c in comments if c["theme"] == "food"}
+    parking = {c["id"] for c in comments if c["theme"] == "access"}
+    food_theme = max(result.themes, key=lambda t: len(food & set(t.members)))
+    parking_theme = max(result.themes, key=lambda t: len(parking & set(t.members)))
+    assert "food" in food_theme.keywords
+    assert {"parking", "park"} & set(parking_theme.keywords)
+
+
+def test_k_overrides_the_number_of_themes(comments, encoded):
+    answers = [(c["id"], c["text"], c["group"]) for c in comments]
+    assert len(find_themes(answers, k=4, topic_vectors=encoded.topic).themes) == 4
+
+
+def test_class_keywords_prefer_words_special_to_a_class():
+    texts = ["the car park was full", "parking costs a lot at the car park",
+             "food was cold", "cold food and no tea"]
+    keywords = class_keywords(texts, np.array([0, 0, 1, 1]))
+    assert "car park" in keywords[0] or "park" in keywords[0]
+    assert "food" in keywords[1]
+    assert "cold" not in keywords[0]
+
+
+def test_tiny_inputs_do_not_crash():
+    result = find_themes([("a", "Parking was awful", None)])
+    assert len(result.themes) == 1 and result.assignments == {"a": 1}
