@@ -6,13 +6,13 @@ new session state out. The service around it persists, sends and schedules.
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from flows import snooze
 from flows.events import (
     Event,
     LanguageChanged,
@@ -30,11 +30,11 @@ from flows.model import Flow, StepBase, Study, Text, resolve_text
 from flows.steps.base import Answer, Continue, InputStep, Prompt, Reply, StepContext, Unclear
 from flows.steps.consent import ConsentStep
 from flows.steps.end import EndStep
+from flows.steps.open import OpenStep
 from flows.templating import Namespace, TemplateFailure, evaluate, render, render_leniently
 from flows.words import Words
 
 MAX_STEPS_PER_SPRINT = 200
-DEFAULT_SNOOZE = timedelta(hours=2)
 
 Status = Literal["waiting", "snoozed", "stopped", "ended"]
 
@@ -59,6 +59,17 @@ class SessionState(BaseModel):
     """The current step's working data (many-item steps), cleared when a step is entered."""
     before_stop: Status | None = None
     """The status to return to when a participant who sent STOP sends START."""
+
+
+def _copy(state: SessionState) -> SessionState:
+    """A copy the sprint may change. Containers are copied one level deep: the engine replaces
+    values (answers, fields) but never mutates one in place. Much cheaper than a deep copy."""
+    data = dict(state.__dict__)
+    for name in ("history",):
+        data[name] = list(data[name])
+    for name in ("values", "displays", "fields", "step_data"):
+        data[name] = dict(data[name])
+    return SessionState.model_construct(**data)
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -147,7 +158,7 @@ class Engine:
     def handle(self, state: SessionState, given: Input, now: datetime, population: Any = None) -> Sprint:
         """One input in, events and the new state out. ``population`` is a read-only view of
         what the group said, for steps that show it (Delphi feedback, idea pools)."""
-        turn = _Turn(state.model_copy(deep=True), now, population)
+        turn = _Turn(_copy(state), now, population)
         if isinstance(given, TextInput):
             self._on_text(turn, given)
         elif isinstance(given, Timeout):
@@ -234,10 +245,7 @@ class Engine:
             self._say(turn, self._text(turn, "help"), kind="help")
             self._reprompt(turn)
             return True
-        if command == "later" and state.status in ("waiting", "snoozed"):
-            state.status = "snoozed"
-            turn.emit(ScheduleTask("snooze", turn.now + DEFAULT_SNOOZE, {"step": state.step}))
-            self._say(turn, self._text(turn, "later"), kind="info")
+        if command in ("later", None) and state.status in ("waiting", "snoozed") and self._snooze(turn, text, command):
             return True
         if command == "back" and state.status in ("waiting", "snoozed"):
             self._back(turn)
@@ -252,6 +260,26 @@ class Engine:
             self._reprompt(turn)
         else:
             self._say(turn, self._text(turn, "language_unknown").format(choices=self.words.language_choices()), kind="help")
+        return True
+
+    def _snooze(self, turn: _Turn, text: str, command: str | None) -> bool:
+        """LATER, or a reply naming when ('in 2 hours', 'tomorrow', 'later after 5pm'): ask
+        again then, moved out of the study's quiet hours. See flows/snooze.py."""
+        state = turn.state
+        zone = snooze.zone_of(state.fields.get("timezone"), self.study.timezone if self.study else "Europe/London")
+        strict = isinstance(self._current(state), OpenStep)
+        asked = snooze.parse_snooze(text, turn.now, zone, self.words.words_for("later"), strict=strict)
+        if asked is None and command != "later":
+            return False
+        until = asked.until if asked is not None else turn.now + snooze.DEFAULT_SNOOZE
+        until = snooze.next_allowed(until, zone, quiet=self.study.quiet_hours if self.study else None)
+        state.status = "snoozed"
+        turn.emit(ScheduleTask("snooze", until, {"step": state.step}))
+        if command == "later":
+            self._say(turn, self._text(turn, "later"), kind="info")
+        else:
+            when = snooze.describe(until, turn.now, zone, state.language)
+            self._say(turn, self._text(turn, "later_at").replace("{when}", when), kind="info")
         return True
 
     def _back(self, turn: _Turn) -> None:
@@ -441,7 +469,7 @@ class Engine:
             previous=state.values.get(step.id),
             data=dict(state.step_data),
             population=turn.population,
-            rng=random.Random(draw),
+            seed=draw,
         )
 
     def _render(self, turn: _Turn, text: Text | None, step: StepBase) -> str:
@@ -452,6 +480,8 @@ class Engine:
 
     def _render_with(self, text: Text | None, step: StepBase, state: SessionState, flags: list[RaiseFlag]) -> str:
         source = resolve_text(text, state.language, self.default_language)
+        if "{" not in source:
+            return source
         context = self._template_context(state, state.values.get(step.id))
         try:
             return render(source, context)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from functools import lru_cache
 
 _WORD_NUMBERS = {
     "zero": 0, "nought": 0, "nil": 0, "none": 0, "one": 1, "once": 1, "two": 2, "twice": 2,
@@ -87,6 +88,7 @@ _ALL = {"all", "all of them", "all of the above", "everything", "every one", "po
 # --------------------------------------------------------------------------- normalising
 
 
+@lru_cache(maxsize=16384)
 def normalise(text: str) -> str:
     """Lower case, folded accents, single spaces, no surrounding punctuation.
 

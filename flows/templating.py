@@ -6,10 +6,21 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, Undefined, meta, nodes
+from jinja2 import TemplateError, Undefined, meta, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-_strict = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+class MissingValue(Undefined):
+    """A value the participant has not given: falsy, so ``participant.name or 'there'`` and
+    ``if answers.role`` work, but printing it or using it as a value fails loudly."""
+
+    __slots__ = ()
+    __str__ = Undefined._fail_with_undefined_error  # type: ignore[assignment]
+    __iter__ = Undefined._fail_with_undefined_error  # type: ignore[assignment]
+    __len__ = Undefined._fail_with_undefined_error  # type: ignore[assignment]
+
+
+_strict = ImmutableSandboxedEnvironment(undefined=MissingValue, autoescape=False, keep_trailing_newline=True)
 _lenient = ImmutableSandboxedEnvironment(undefined=Undefined, autoescape=False, keep_trailing_newline=True)
 
 TEMPLATE_ROOTS = ("participant", "answers", "values", "answer", "study", "round")

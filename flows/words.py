@@ -43,6 +43,10 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
         "en": "No problem. We'll ask again later. Reply any time to carry on.",
         "cy": "Dim problem. Fe ofynnwn ni eto wedyn. Atebwch unrhyw bryd i barhau.",
     },
+    "later_at": {
+        "en": "No problem. We'll ask again {when}. Reply any time to carry on.",
+        "cy": "Dim problem. Fe ofynnwn ni eto {when}. Atebwch unrhyw bryd i barhau.",
+    },
     "back_at_start": {"en": "This is the first question.", "cy": "Dyma'r cwestiwn cyntaf."},
     "language_changed": {"en": "We'll write in English from now on.", "cy": "Byddwn yn ysgrifennu yn Gymraeg o hyn ymlaen."},
     "language_unknown": {"en": "Sorry, that language is not available. Reply {choices}.", "cy": "Mae'n ddrwg gennym, nid yw'r iaith honno ar gael. Atebwch {choices}."},
@@ -93,6 +97,10 @@ class Words:
     def command(self, text: str) -> str | None:
         """The global word a whole reply is, if any: 'STOP', 'stop.' or 'Stop!' all stop."""
         return self._lookup.get(_norm(text))
+
+    def words_for(self, command: str) -> list[str]:
+        """Every word (built-in and the study's) that means ``command``, normalised."""
+        return [word for word, meaning in self._lookup.items() if meaning == command]
 
     def language_switch(self, text: str) -> str | None | bool:
         """A language code for 'CYMRAEG' or 'language cy'; True for a bare 'LANGUAGE'."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, ClassVar
 
 from flows.events import Button
@@ -81,8 +82,13 @@ class StepContext:
     """The step's own working data while it is in progress (a copy; return changes in Continue)."""
     population: Any = None
     """What the group said, read-only, as the service hands it in (Delphi feedback, idea pools)."""
-    rng: random.Random = field(default_factory=lambda: random.Random(0))
-    """Randomness the engine was handed: seeded from the session, so replays are identical."""
+    seed: str = "0"
+    """Seeds :attr:`rng`: derived from the session's seed, so replays are identical."""
+
+    @cached_property
+    def rng(self) -> random.Random:
+        """Randomness the engine was handed (made only when a step asks for it)."""
+        return random.Random(self.seed)
 
 
 class InputStep(StepBase):

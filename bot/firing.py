@@ -1,0 +1,216 @@
+"""What a claimed due task does when it fires, by kind.
+
+Each handler either hands the task to the conversation service (start a follow-up, resume
+with a reminder, snooze or timeout) or drops it with a reason, and finishes it. A task
+re-claimed after its scheduler died first checks whether that scheduler already did its
+work (a session started, a reminder queued, a timeout recorded since the earlier claim),
+so a crash between the service's commit and ``done`` never sends anything twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.planning import CLOSE, FOLLOW_UP, PLAN, REMINDER, Person, PlannedTask, after_sending, place, plan_check, plan_person
+from bot.service import ConversationService
+from bot.studies import StudyRegistry
+from flows.engine import Resume, Timeout
+from flows.model import Schedule, Study
+from storage import due_tasks
+from storage.database import Database
+from storage.due_tasks import ClaimedTask, EnrolledPerson
+
+ENGINE_GRACE: dict[str, timedelta | None] = {"snooze": timedelta(days=1), "timeout": None, PLAN: None, CLOSE: None}
+"""Grace for tasks the engine sets (the study's schedules declare their own); None: always fire."""
+DEFER_SLACK = timedelta(minutes=1)
+
+
+class Dropped(Exception):
+    """The task will not fire; the message is the reason kept on its row."""
+
+
+@dataclass
+class Outcome:
+    status: str
+    """fired, dropped, deferred."""
+    reason: str | None = None
+
+
+def person_of(found: EnrolledPerson) -> Person:
+    return Person(found.participant_id, found.study_id, found.enrolled_at, found.group, found.fields)
+
+
+def task_row(task: PlannedTask, **extra: Any) -> dict[str, Any]:
+    return {"kind": task.kind, "participant_id": task.participant_id, "study_id": task.study_id, "flow_id": task.flow_id,
+            "session_id": task.session_id, "payload": task.payload, "due_at": task.due_at, **extra}
+
+
+def _span(delta: timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours / 24:g}d" if hours >= 24 and hours % 24 == 0 else f"{hours:g}h"
+
+
+class Firing:
+    """Fires claimed tasks through the conversation service; one instance per scheduler."""
+
+    def __init__(self, database: Database, service: ConversationService, studies: StudyRegistry, worker: str) -> None:
+        self.database, self.service, self.studies, self.worker = database, service, studies, worker
+        self.handlers: dict[str, Callable[[ClaimedTask, Study, EnrolledPerson, datetime], Outcome]] = {
+            FOLLOW_UP: self.follow_up, REMINDER: self.reminder, CLOSE: self.close, PLAN: self.replan,
+            "snooze": self.snooze, "timeout": self.timeout,
+        }
+
+    def fire(self, task: ClaimedTask, person: EnrolledPerson | None, now: datetime) -> Outcome:
+        """Fire or drop one claimed task and finish it (or give it back, moved later)."""
+        try:
+            handler = self.handlers.get(task.kind)
+            if handler is None:
+                raise Dropped(f"unknown task kind '{task.kind}'")
+            if person is None or task.study_id is None:
+                raise Dropped("the participant is not enrolled in the study")
+            if task.study_id not in self.studies:
+                raise Dropped(f"study '{task.study_id}' is not loaded by this deployment")
+            self._check_grace(task, now)
+            return handler(task, self.studies.get(task.study_id).study, person, now)
+        except Dropped as dropped:
+            with self.database.transaction() as connection:
+                due_tasks.finish(connection, task.id, now, f"dropped: {dropped}")
+            return Outcome("dropped", str(dropped))
+
+    # ------------------------------------------------------------------ checks
+
+    @staticmethod
+    def _check_grace(task: ClaimedTask, now: datetime) -> None:
+        if "grace" in task.payload:
+            grace: timedelta | None = timedelta(seconds=float(task.payload["grace"]))
+        else:
+            grace = ENGINE_GRACE.get(task.kind, timedelta(days=1))
+        first_due = datetime.fromisoformat(task.payload["first_due"]) if task.payload.get("first_due") else task.due_at
+        if grace is not None and now - first_due > grace:
+            raise Dropped(f"missed: due {first_due:%Y-%m-%d %H:%M} UTC, past the grace of {_span(grace)}")
+
+    @staticmethod
+    def _check_open(task: ClaimedTask, now: datetime) -> None:
+        closes = task.payload.get("closes_at")
+        if closes and now >= datetime.fromisoformat(closes):
+            raise Dropped(f"the round closed at {datetime.fromisoformat(closes):%Y-%m-%d %H:%M} UTC")
+
+    @staticmethod
+    def _check_enrolled(person: EnrolledPerson) -> None:
+        if person.opted_out:
+            raise Dropped("the participant opted out")
+        if person.status != "active":
+            raise Dropped(f"the enrolment is {person.status}")
+
+    def _schedule(self, task: ClaimedTask, study: Study) -> Schedule | None:
+        index = task.payload.get("schedule")
+        return study.schedule[index] if isinstance(index, int) and index < len(study.schedule) else None
+
+    def _defer(self, task: ClaimedTask, study: Study, person: EnrolledPerson, now: datetime) -> Outcome | None:
+        """Outside the window, quiet or contact hours now (e.g. after downtime): give it back for later."""
+        allowed = place(now, study, self._schedule(task, study), person_of(person))
+        if allowed - now <= DEFER_SLACK:
+            return None
+        payload = {**task.payload, "first_due": task.payload.get("first_due") or task.due_at.isoformat()}
+        with self.database.transaction() as connection:
+            due_tasks.release(connection, task.id, allowed, payload)
+        return Outcome("deferred", f"until {allowed:%Y-%m-%d %H:%M} UTC")
+
+    def _done(self, task: ClaimedTask, now: datetime, follow_on: list[PlannedTask] | None = None, new_series_only: bool = False) -> None:
+        """Finish the task and add what it sets going, in one transaction."""
+        with self.database.transaction() as connection:
+            due_tasks.add(connection, [task_row(t) for t in follow_on or []], now, new_series_only)
+            due_tasks.finish(connection, task.id, now)
+
+    def _session(self, task: ClaimedTask) -> tuple[int, str, str | None]:
+        if task.session_id is None:
+            raise Dropped("the task names no session")
+        with self.database.transaction() as connection:
+            found = due_tasks.session_status(connection, task.session_id)
+        if found is None:
+            raise Dropped("the session no longer exists")
+        return task.session_id, found[0], found[1]
+
+    # ------------------------------------------------------------------ kinds
+
+    def follow_up(self, task: ClaimedTask, study: Study, person: EnrolledPerson, now: datetime) -> Outcome:
+        self._check_enrolled(person)
+        schedule = self._schedule(task, study)
+        if schedule is None or task.flow_id is None or (task.study_id, task.flow_id) not in self.studies.published:
+            raise Dropped("the schedule or its flow is no longer in the study")
+        if schedule.groups and person.group not in schedule.groups:
+            raise Dropped(f"the participant is not in {', '.join(schedule.groups)}")
+        self._check_open(task, now)
+        if deferred := self._defer(task, study, person, now):
+            return deferred
+        assert task.participant_id is not None and task.study_id is not None
+        session_id = None
+        if task.previous_claim is not None:
+            with self.database.transaction() as connection:
+                session_id = due_tasks.latest_session(connection, task.participant_id, task.study_id, task.flow_id, task.previous_claim)
+        if session_id is None:
+            if self.service.start_flow(task.participant_id, task.study_id, task.flow_id) is None:
+                raise Dropped("the participant opted out or has no contact on their channel")
+            with self.database.transaction() as connection:
+                session_id = due_tasks.latest_session(connection, task.participant_id, task.study_id, task.flow_id)
+        planned = PlannedTask(task.kind, task.participant_id, task.study_id, task.flow_id, task.due_at, task.payload)
+        self._done(task, now, after_sending(study, planned, person_of(person), now, session_id))
+        return Outcome("fired")
+
+    def reminder(self, task: ClaimedTask, study: Study, person: EnrolledPerson, now: datetime) -> Outcome:
+        self._check_enrolled(person)
+        session_id, status, _ = self._session(task)
+        if status != "waiting" and status != "snoozed":
+            raise Dropped("finished before the reminder" if status == "ended" else f"the session is {status}")
+        self._check_open(task, now)
+        if deferred := self._defer(task, study, person, now):
+            return deferred
+        return self._resume(task, session_id, Resume("reminder"), now)
+
+    def snooze(self, task: ClaimedTask, study: Study, person: EnrolledPerson, now: datetime) -> Outcome:
+        self._check_enrolled(person)
+        session_id, status, _ = self._session(task)
+        if status != "snoozed":
+            raise Dropped("the participant carried on before the snooze ended")
+        return self._resume(task, session_id, Resume("snooze"), now)
+
+    def timeout(self, task: ClaimedTask, study: Study, person: EnrolledPerson, now: datetime) -> Outcome:
+        session_id, status, step = self._session(task)
+        wanted = str(task.payload.get("step"))
+        if status != "waiting" or step != wanted:
+            raise Dropped("the participant answered before the timeout")
+        return self._resume(task, session_id, Timeout(wanted), now)
+
+    def _resume(self, task: ClaimedTask, session_id: int, given: Resume | Timeout, now: datetime) -> Outcome:
+        if task.previous_claim is not None:
+            with self.database.transaction() as connection:
+                if isinstance(given, Timeout):
+                    already = due_tasks.timed_out_since(connection, session_id, given.step_id, task.previous_claim)
+                else:
+                    already = due_tasks.sent_since(connection, session_id, "reminder", task.previous_claim)
+            if already:
+                self._done(task, now)
+                return Outcome("fired", "already done before a restart")
+        self.service.resume(session_id, given)
+        self._done(task, now)
+        return Outcome("fired")
+
+    def close(self, task: ClaimedTask, study: Study, person: EnrolledPerson, now: datetime) -> Outcome:
+        if task.session_id is None:
+            raise Dropped("the task names no session")
+        with self.database.transaction() as connection:
+            closed = due_tasks.close_session(connection, task.session_id, now)
+            due_tasks.finish(connection, task.id, now, None if closed else "nothing to close: the session had finished")
+        return Outcome("fired" if closed else "dropped")
+
+    def replan(self, task: ClaimedTask, study: Study, person: EnrolledPerson, now: datetime) -> Outcome:
+        """Look again at someone whose schedules waited for a group or a date."""
+        self._check_enrolled(person)
+        who = person_of(person)
+        plan = plan_person(study, who, now)
+        check = plan_check(who, plan, now)
+        self._done(task, now, [*plan.tasks, *([check] if check else [])], new_series_only=True)
+        return Outcome("fired")

@@ -1,0 +1,247 @@
+"""Local time for the clock: what "later" means, and moving a moment into allowed hours.
+
+Pure functions of ``now`` and a time zone: nothing here reads a clock. Times go in and
+come out as aware datetimes; wall-clock arithmetic (``28 days after``, ``every 7 days``,
+``tomorrow``) is done in the participant's zone, so 09:00 stays 09:00 across a
+daylight-saving change.
+
+A snooze is a whole reply such as ``in 2 hours``, ``later 30 mins``, ``tonight``,
+``tomorrow``, ``tomorrow afternoon``, ``after 5pm``, ``remind me at 17:30``, ``yfory``
+or ``heno``; a word of the study's LATER list may come first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flows.model import TimeWindow
+
+DEFAULT_SNOOZE = timedelta(hours=2)
+MORNING, AFTERNOON, EVENING = time(9, 0), time(14, 0), time(19, 0)
+SOON = timedelta(minutes=30)
+"""'tonight' said after 19:00 (or 'this afternoon' after 14:00) means a little later."""
+MAX_SNOOZE = timedelta(days=7)
+MAX_HOPS = 16
+
+_UNITS = {
+    "m": 1, "min": 1, "mins": 1, "minute": 1, "minutes": 1, "munud": 1,
+    "h": 60, "hr": 60, "hrs": 60, "hour": 60, "hours": 60, "awr": 60, "oriau": 60,
+    "d": 1440, "day": 1440, "days": 1440, "diwrnod": 1440, "dydd": 1440,
+}
+_NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "un": 1, "dwy": 2, "dau": 2}
+_AMOUNT = r"(?P<n>\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|un|dwy|dau)"
+_IN = re.compile(rf"^(?:in|for|mewn|after|ymhen)?\s*{_AMOUNT}\s*(?P<unit>[a-z]+)$")
+_HALF_HOUR = re.compile(r"^(?:in|for|mewn)?\s*(?:half an hour|hanner awr)$")
+_CLOCK = re.compile(r"^(?:(?:after|at|from|around|about|ar ôl|ar ol|am)\s+)?(?P<h>\d{1,2})(?::|\.)?(?P<m>\d{2})?\s*(?P<ampm>am|pm|yb|yh)?$")
+_DAY_PART = {
+    "": MORNING, "morning": MORNING, "am": MORNING, "bore": MORNING,
+    "afternoon": AFTERNOON, "prynhawn": AFTERNOON, "pnawn": AFTERNOON,
+    "evening": EVENING, "night": EVENING, "nos": EVENING, "noson": EVENING,
+}
+_TODAY_LATE = {
+    "tonight": EVENING, "this evening": EVENING, "heno": EVENING, "later tonight": EVENING,
+    "this afternoon": AFTERNOON, "prynhawn yma": AFTERNOON, "pnawn ma": AFTERNOON,
+}
+_TOMORROW = ("tomorrow", "tmrw", "tomoz", "yfory", "fory")
+_FILLERS = ("please", "plz", "pls", "thanks", "diolch", "os gwelwch yn dda", "plis")
+_PREFIXES = ("remind me", "ask me again", "ask me", "message me", "text me", "try again", "atgoffa fi", "gofynnwch eto")
+
+
+@dataclass(frozen=True)
+class Snooze:
+    until: datetime
+    """Aware, in UTC: when to ask again (before moving out of quiet hours)."""
+    phrase: str
+
+
+class NoAllowedTime(ValueError):
+    """The window, quiet hours and contact hours leave no time of day at all."""
+
+
+# ----------------------------------------------------------------------------- wall-clock arithmetic
+
+
+def zone_of(name: str | None, fallback: str = "Europe/London") -> ZoneInfo:
+    """A zone by IANA name; the fallback when the name is missing or unknown."""
+    for candidate in (name, fallback):
+        if candidate:
+            try:
+                return ZoneInfo(candidate)
+            except (ValueError, KeyError, OSError):
+                continue
+    return ZoneInfo("UTC")
+
+
+def at_local(day: date, moment: time, zone: ZoneInfo) -> datetime:
+    """``day`` at wall-clock ``moment`` in ``zone``, in UTC. A time skipped by the clocks
+    going forward (01:30 on the spring change) lands an hour later, as a clock on the wall would."""
+    return datetime.combine(day, moment, tzinfo=zone).astimezone(UTC)
+
+
+def add_local(moment: datetime, delta: timedelta, zone: ZoneInfo) -> datetime:
+    """Whole days are added on the wall clock, the rest in real time: 09:00 + 28d is 09:00."""
+    local = moment.astimezone(zone)
+    days = timedelta(days=delta.days)
+    shifted = datetime.combine(local.date() + days, local.time().replace(tzinfo=None), tzinfo=zone)
+    return shifted.astimezone(UTC) + (delta - days)
+
+
+def next_wall_time(moment: datetime, wall: time, zone: ZoneInfo) -> datetime:
+    """The first moment at or after ``moment`` when the clock in ``zone`` reads ``wall``."""
+    local = moment.astimezone(zone)
+    for offset in range(3):
+        candidate = at_local(local.date() + timedelta(days=offset), wall, zone)
+        if candidate >= moment.astimezone(UTC):
+            return candidate
+    raise AssertionError("unreachable: a wall time recurs within two days")
+
+
+def next_allowed(
+    moment: datetime, zone: ZoneInfo, window: TimeWindow | None = None, quiet: TimeWindow | None = None,
+    contact: TimeWindow | None = None,
+) -> datetime:
+    """The first moment at or after ``moment`` inside ``window`` and ``contact`` hours and
+    outside ``quiet`` hours, all read on the wall clock in ``zone``."""
+    current = moment.astimezone(UTC)
+    for _ in range(MAX_HOPS):
+        wall = current.astimezone(zone).time().replace(tzinfo=None)
+        waits = []
+        if window is not None and not window.contains(wall):
+            waits.append(next_wall_time(current, window.start, zone))
+        if contact is not None and not contact.contains(wall):
+            waits.append(next_wall_time(current, contact.start, zone))
+        if quiet is not None and quiet.contains(wall):
+            waits.append(next_wall_time(current, quiet.end, zone))
+        if not waits:
+            return current
+        current = max(waits)
+    raise NoAllowedTime(f"no time of day is inside {window or 'any time'} and {contact or 'any time'} but outside {quiet}")
+
+
+# ----------------------------------------------------------------------------- snoozes
+
+
+def _norm(text: str) -> str:
+    clean = re.sub(r"\s+", " ", text.strip().lower()).strip(" .!?,")
+    for filler in _FILLERS:
+        clean = re.sub(rf"(?:^|\s){re.escape(filler)}$", "", clean).strip(" .!?,")
+    return clean
+
+
+def _strip_prefix(clean: str, later_words: Iterable[str]) -> tuple[str, bool]:
+    """Remove one LATER word or 'remind me' from the front; say whether one was there."""
+    for word in sorted({*later_words, *_PREFIXES}, key=len, reverse=True):
+        if word and (clean == word or clean.startswith(word + " ")):
+            return clean[len(word):].strip(" ,:-"), True
+    return clean, False
+
+
+def _amount(value: str) -> float:
+    return float(_NUMBER_WORDS[value]) if value in _NUMBER_WORDS else float(value)
+
+
+def _clock_time(match: re.Match[str], local: datetime) -> datetime:
+    """'5pm', '17:30', 'after 5': the next such time; a bare hour means the sooner of am and pm."""
+    hour, minute, ampm = int(match["h"]), int(match["m"] or 0), match["ampm"]
+    if hour > 23 or minute > 59 or (ampm and not 1 <= hour <= 12):
+        raise ValueError("not a time")
+    if ampm in ("pm", "yh") and hour < 12:
+        hour += 12
+    elif ampm in ("am", "yb") and hour == 12:
+        hour = 0
+    hours = [hour] if ampm or hour > 12 or hour == 0 else [hour % 12, hour % 12 + 12]
+    zone = local.tzinfo
+    assert isinstance(zone, ZoneInfo)
+    return min(next_wall_time(local, time(h, minute), zone) for h in hours)
+
+
+def _when(rest: str, local: datetime, prefixed: bool) -> datetime | None:
+    """The moment a snooze phrase (without its LATER word) names, or None. Without a LATER
+    word only unmistakable phrases count ('in 2 hours', 'tonight', 'tomorrow'), so that
+    '2 hours' or '5pm' can still answer a question."""
+    zone = local.tzinfo
+    assert isinstance(zone, ZoneInfo)
+    now = local.astimezone(UTC)
+    if rest in _TODAY_LATE:
+        return max(at_local(local.date(), _TODAY_LATE[rest], zone), now + SOON)
+    if _HALF_HOUR.match(rest) and (prefixed or rest.startswith(("in ", "mewn "))):
+        return now + timedelta(minutes=30)
+    match = _IN.match(rest)
+    if match and _UNITS.get(match["unit"]) and (prefixed or rest.startswith(("in ", "mewn ", "ymhen "))):
+        return now + timedelta(minutes=_amount(match["n"]) * _UNITS[match["unit"]])
+    for word in _TOMORROW:
+        if rest == word or rest.startswith(word + " "):
+            return _tomorrow(rest[len(word):].strip(), local)
+    if rest in ("in the morning", "yn y bore", "first thing in the morning"):
+        return next_wall_time(now, MORNING, zone)
+    if (prefixed or rest.startswith("after ")) and (match := _CLOCK.match(rest)):
+        try:
+            return _clock_time(match, local)
+        except ValueError:
+            return None
+    return None
+
+
+def _tomorrow(part: str, local: datetime) -> datetime | None:
+    zone = local.tzinfo
+    assert isinstance(zone, ZoneInfo)
+    day = local.date() + timedelta(days=1)
+    part = part.removeprefix("in the ").removeprefix("y ").strip()
+    if part in _DAY_PART:
+        return at_local(day, _DAY_PART[part], zone)
+    if match := _CLOCK.match(part):
+        try:
+            wall = _clock_time(match, datetime.combine(day, time(0), tzinfo=zone))
+        except ValueError:
+            return None
+        return wall
+    return None
+
+
+def parse_snooze(
+    text: str, now: datetime, zone: ZoneInfo, later_words: Iterable[str] = (), strict: bool = False,
+) -> Snooze | None:
+    """When a reply such as 'later 30 mins' or 'tomorrow' asks to be messaged again, or None
+    if the reply is not a snooze. A bare LATER word gives the default two hours. With
+    ``strict`` (a free-text question, where 'tomorrow' may be the answer) a LATER word or
+    'remind me' must come first."""
+    clean = _norm(text)
+    if not clean:
+        return None
+    rest, prefixed = _strip_prefix(clean, later_words)
+    if strict and not prefixed:
+        return None
+    if not rest:
+        return Snooze(now.astimezone(UTC) + DEFAULT_SNOOZE, clean) if prefixed else None
+    until = _when(rest, now.astimezone(zone), prefixed)
+    if until is None or until <= now or until - now > MAX_SNOOZE:
+        return None
+    return Snooze(until, clean)
+
+
+# ----------------------------------------------------------------------------- saying when
+
+_DAYS = {
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    "cy": ("Llun", "Mawrth", "Mercher", "Iau", "Gwener", "Sadwrn", "Sul"),
+}
+_PHRASES = {
+    "en": {"today": "at {t}", "tomorrow": "tomorrow at {t}", "day": "on {d} at {t}"},
+    "cy": {"today": "am {t}", "tomorrow": "yfory am {t}", "day": "ddydd {d} am {t}"},
+}
+
+
+def describe(until: datetime, now: datetime, zone: ZoneInfo, language: str = "en") -> str:
+    """'at 17:00', 'tomorrow at 09:00' or 'on Tuesday at 09:00', on the participant's clock."""
+    language = language if language in _PHRASES else "en"
+    local, today = until.astimezone(zone), now.astimezone(zone).date()
+    clock = f"{local:%H:%M}"
+    if local.date() == today:
+        return _PHRASES[language]["today"].format(t=clock)
+    if local.date() == today + timedelta(days=1):
+        return _PHRASES[language]["tomorrow"].format(t=clock)
+    return _PHRASES[language]["day"].format(d=_DAYS[language][local.weekday()], t=clock)

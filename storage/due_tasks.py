@@ -1,0 +1,302 @@
+"""Due tasks: timers as rows, claimed atomically so that no two schedulers fire one task.
+
+A claim stamps ``claimed_at``/``claimed_by`` on due, unfinished rows whose claim is
+free or stale (older than the lease, i.e. its scheduler died). PostgreSQL picks the
+rows with ``FOR UPDATE SKIP LOCKED``, so concurrent schedulers take different rows
+without waiting; SQLite's transactions begin ``BEGIN IMMEDIATE`` (storage/database.py),
+so one claim runs at a time, and the UPDATE re-checks the claim so a row is never
+taken twice. A task is finished by setting ``done`` (with a reason in ``error`` when it
+was dropped rather than fired). Task keys (``payload.key``) make planning idempotent.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from storage.driver import SQLITE_TIME, Driver
+
+PLANNING_LOCK = 740_501_734
+"""PostgreSQL advisory lock held while planning new enrolments (one planner at a time)."""
+_COLUMNS = "id, kind, participant_id, study_id, flow_id, session_id, payload, due_at, attempts"
+
+
+@dataclass(frozen=True)
+class ClaimedTask:
+    id: int
+    kind: str
+    participant_id: str | None
+    study_id: str | None
+    flow_id: str | None
+    session_id: int | None
+    payload: dict[str, Any]
+    due_at: datetime
+    attempts: int
+    previous_claim: datetime | None
+    """When an earlier (dead) scheduler claimed it: what it may already have done is checked from here."""
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    """One task as ``chorus schedule`` shows it."""
+
+    id: int
+    kind: str
+    participant_id: str | None
+    study_id: str | None
+    flow_id: str | None
+    session_id: int | None
+    payload: dict[str, Any]
+    due_at: datetime
+    claimed_at: datetime | None
+    attempts: int
+    error: str | None
+    done: bool
+    done_at: datetime | None
+
+
+@dataclass(frozen=True)
+class EnrolledPerson:
+    participant_id: str
+    study_id: str
+    enrolled_at: datetime
+    group: str | None
+    opted_out: bool
+    status: str
+    fields: dict[str, Any]
+
+
+def moment(value: Any) -> datetime:
+    """A stored time as an aware UTC datetime (SQLite hands back text)."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return datetime.strptime(str(value), SQLITE_TIME if "." in str(value) else "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+
+
+def _maybe(value: Any) -> datetime | None:
+    return None if value is None else moment(value)
+
+
+def _marks(count: int) -> str:
+    return ", ".join("?" for _ in range(count))
+
+
+# ----------------------------------------------------------------------------- claiming
+
+
+def claim(connection: Connection, worker: str, now: datetime, limit: int, lease: timedelta) -> list[ClaimedTask]:
+    """Claim up to ``limit`` due tasks for ``worker``, oldest first. Call inside a transaction."""
+    driver = Driver(connection)
+    lock = " FOR UPDATE SKIP LOCKED" if driver.postgres else ""
+    sql = ("SELECT id, claimed_at FROM due_tasks WHERE done = ? AND due_at <= ? AND (claimed_at IS NULL OR claimed_at < ?)"
+           f" ORDER BY due_at, id LIMIT ?{lock}")
+    found = driver.execute(sql, (False, driver.when(now), driver.when(now - lease), limit)).fetchall()
+    if not found:
+        return []
+    previous = {row[0]: _maybe(row[1]) for row in found}
+    ids = list(previous)
+    update = (f"UPDATE due_tasks SET claimed_at = ?, claimed_by = ?, attempts = attempts + 1 WHERE id IN ({_marks(len(ids))})"
+              " AND done = ? AND (claimed_at IS NULL OR claimed_at < ?)"
+              f" RETURNING {_COLUMNS}")
+    rows = driver.execute(update, (driver.when(now), worker, *ids, False, driver.when(now - lease))).fetchall()
+    tasks = [
+        ClaimedTask(r[0], r[1], r[2], r[3], r[4], r[5], dict(driver.from_json(r[6]) or {}), moment(r[7]), r[8], previous[r[0]])
+        for r in rows
+    ]
+    return sorted(tasks, key=lambda task: (task.due_at, task.id))
+
+
+def finish(connection: Connection, task_id: int, now: datetime, reason: str | None = None) -> None:
+    """Done: fired, or dropped with a reason (kept in ``error``)."""
+    driver = Driver(connection)
+    driver.execute("UPDATE due_tasks SET done = ?, done_at = ?, error = ? WHERE id = ?", (True, driver.when(now), reason, task_id))
+
+
+def release(connection: Connection, task_id: int, due_at: datetime, payload: dict[str, Any] | None = None, error: str | None = None) -> None:
+    """Give a claimed task back, due again at ``due_at`` (moved out of quiet hours, or a retry)."""
+    driver = Driver(connection)
+    if payload is None:
+        sql, params = "UPDATE due_tasks SET due_at = ?, claimed_at = NULL, claimed_by = NULL, error = ? WHERE id = ?", (
+            driver.when(due_at), error, task_id)
+    else:
+        sql, params = "UPDATE due_tasks SET due_at = ?, payload = ?, claimed_at = NULL, claimed_by = NULL, error = ? WHERE id = ?", (
+            driver.when(due_at), driver.to_json(payload), error, task_id)
+    driver.execute(sql, params)
+
+
+# ----------------------------------------------------------------------------- adding
+
+
+def add(connection: Connection, rows: Sequence[dict[str, Any]], now: datetime, new_series_only: bool = False) -> int:
+    """Insert tasks (kind, participant_id, study_id, flow_id, session_id, payload with a key,
+    due_at, and optionally done/error), skipping any whose key the participant already has
+    in that study; with ``new_series_only`` also any of a schedule (``payload.series``) that
+    already has a task. Returns how many were inserted."""
+    if not rows:
+        return 0
+    driver = Driver(connection)
+    have = existing_keys(connection, {(row["participant_id"], row["study_id"]) for row in rows})
+    series = {(pid, study, key.split(":", 2)[0] + ":" + key.split(":", 2)[1]) for pid, study, key in have if key.count(":") >= 2}
+    fresh, seen = [], set()
+    for row in rows:
+        where, payload = (row["participant_id"], row["study_id"]), row["payload"]
+        key = (*where, payload.get("key"))
+        if key[2] is not None and (key in have or key in seen):
+            continue
+        if new_series_only and payload.get("series") and (*where, payload["series"]) in series:
+            continue
+        seen.add(key)
+        done = bool(row.get("done", False))
+        fresh.append({
+            "kind": row["kind"], "participant_id": row["participant_id"], "study_id": row["study_id"],
+            "flow_id": row.get("flow_id"), "session_id": row.get("session_id"), "payload": driver.to_json(payload),
+            "due_at": driver.when(row["due_at"]), "attempts": 0, "error": row.get("error"), "done": done,
+            "done_at": driver.when(now) if done else None, "created_at": driver.when(now),
+        })
+    driver.insert_many("due_tasks", fresh)
+    return len(fresh)
+
+
+def existing_keys(connection: Connection, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str, str]]:
+    """(participant, study, key) of every task these participants have."""
+    driver, found = Driver(connection), set()
+    pids = sorted({pid for pid, _ in pairs})
+    for start in range(0, len(pids), 500):
+        chunk = pids[start:start + 500]
+        sql = f"SELECT participant_id, study_id, payload FROM due_tasks WHERE participant_id IN ({_marks(len(chunk))})"
+        for pid, study_id, payload in driver.execute(sql, chunk).fetchall():
+            key = (driver.from_json(payload) or {}).get("key")
+            if key is not None:
+                found.add((pid, study_id, str(key)))
+    return found
+
+
+# ----------------------------------------------------------------------------- who to plan for
+
+
+def lock_planning(connection: Connection) -> None:
+    """One planner at a time: an advisory lock on PostgreSQL (SQLite's BEGIN IMMEDIATE already is one)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PLANNING_LOCK})
+
+
+_PERSON = ('SELECT e.participant_id, e.study_id, e.enrolled_at, e."group", e.opted_out, e.status, p.fields'
+           " FROM enrolments e JOIN participants p ON p.id = e.participant_id")
+
+
+def _person(driver: Driver, row: Sequence[Any]) -> EnrolledPerson:
+    return EnrolledPerson(row[0], row[1], moment(row[2]), row[3], bool(row[4]), row[5], dict(driver.from_json(row[6]) or {}))
+
+
+def unplanned(connection: Connection, studies: Sequence[str], limit: int) -> list[EnrolledPerson]:
+    """Active enrolments in these studies that have never been planned (no 'plan' task yet)."""
+    if not studies:
+        return []
+    driver = Driver(connection)
+    sql = (f"{_PERSON} WHERE e.study_id IN ({_marks(len(studies))}) AND e.opted_out = ? AND NOT EXISTS ("
+           "SELECT 1 FROM due_tasks d WHERE d.participant_id = e.participant_id AND d.study_id = e.study_id AND d.kind = 'plan')"
+           " ORDER BY e.id LIMIT ?")
+    return [_person(driver, row) for row in driver.execute(sql, (*studies, False, limit)).fetchall()]
+
+
+def people(connection: Connection, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], EnrolledPerson]:
+    """Enrolments (with the participant's fields) by (participant, study)."""
+    driver, wanted = Driver(connection), set(pairs)
+    pids = sorted({pid for pid, _ in wanted})
+    found: dict[tuple[str, str], EnrolledPerson] = {}
+    for start in range(0, len(pids), 500):
+        chunk = pids[start:start + 500]
+        for row in driver.execute(f"{_PERSON} WHERE e.participant_id IN ({_marks(len(chunk))})", chunk).fetchall():
+            if (row[0], row[1]) in wanted:
+                found[(row[0], row[1])] = _person(driver, row)
+    return found
+
+
+# ----------------------------------------------------------------------------- sessions: what happened already
+
+
+def session_status(connection: Connection, session_id: int) -> tuple[str, str | None] | None:
+    """The session's status and current step."""
+    driver = Driver(connection)
+    row = driver.execute("SELECT status, state FROM sessions WHERE id = ?", (session_id,)).fetchone()
+    if row is None:
+        return None
+    state = driver.from_json(row[1]) or {}
+    return str(row[0]), state.get("step")
+
+
+def latest_session(connection: Connection, participant_id: str, study_id: str, flow_id: str, since: datetime | None = None) -> int | None:
+    """The newest session of this flow for the participant, started at or after ``since``."""
+    driver = Driver(connection)
+    sql = "SELECT id FROM sessions WHERE participant_id = ? AND study_id = ? AND flow_id = ?"
+    params: list[Any] = [participant_id, study_id, flow_id]
+    if since is not None:
+        sql += " AND started_at >= ?"
+        params.append(driver.when(since))
+    row = driver.execute(sql + " ORDER BY id DESC LIMIT 1", params).fetchone()
+    return None if row is None else int(row[0])
+
+
+def sent_since(connection: Connection, session_id: int, kind: str, since: datetime) -> bool:
+    """Whether the session queued a message of ``kind`` (e.g. 'reminder') at or after ``since``."""
+    driver = Driver(connection)
+    sql = "SELECT 1 FROM outbound_messages WHERE session_id = ? AND kind = ? AND created_at >= ? LIMIT 1"
+    return driver.execute(sql, (session_id, kind, driver.when(since))).fetchone() is not None
+
+
+def timed_out_since(connection: Connection, session_id: int, step_id: str, since: datetime) -> bool:
+    driver = Driver(connection)
+    sql = "SELECT 1 FROM answers WHERE session_id = ? AND step_id = ? AND source = 'timeout' AND answered_at >= ? LIMIT 1"
+    return driver.execute(sql, (session_id, step_id, driver.when(since))).fetchone() is not None
+
+
+def close_session(connection: Connection, session_id: int, now: datetime) -> bool:
+    """End a round still waiting for answers: later replies get 'this conversation has ended'.
+    On PostgreSQL the participant's row is locked first, as the conversation service does."""
+    driver = Driver(connection)
+    row = driver.execute("SELECT participant_id FROM sessions WHERE id = ?", (session_id,)).fetchone()
+    if row is None:
+        return False
+    if driver.postgres:
+        driver.execute("SELECT id FROM participants WHERE id = ? FOR UPDATE", (row[0],))
+    found = driver.execute("SELECT status, state FROM sessions WHERE id = ?", (session_id,)).fetchone()
+    if found is None or found[0] not in ("waiting", "snoozed"):
+        return False
+    state = {**(driver.from_json(found[1]) or {}), "status": "ended", "outcome": "closed"}
+    sql = "UPDATE sessions SET status = 'ended', state = ?, updated_at = ? WHERE id = ?"
+    driver.execute(sql, (json.dumps(state), driver.when(now), session_id))
+    return True
+
+
+# ----------------------------------------------------------------------------- listing
+
+
+def listing(
+    connection: Connection, study_id: str | None = None, participant_id: str | None = None,
+    include_done: bool = False, limit: int = 200,
+) -> list[TaskRow]:
+    """Tasks, soonest first (finished ones too with ``include_done``); planning markers left out."""
+    driver = Driver(connection)
+    sql = ("SELECT id, kind, participant_id, study_id, flow_id, session_id, payload, due_at, claimed_at, attempts, error, done,"
+           " done_at FROM due_tasks WHERE NOT (kind = 'plan' AND done = ?)")
+    params: list[Any] = [True]
+    if not include_done:
+        sql += " AND done = ?"
+        params.append(False)
+    if study_id:
+        sql += " AND study_id = ?"
+        params.append(study_id)
+    if participant_id:
+        sql += " AND participant_id = ?"
+        params.append(participant_id)
+    rows = driver.execute(sql + " ORDER BY due_at, id LIMIT ?", (*params, limit)).fetchall()
+    return [
+        TaskRow(r[0], r[1], r[2], r[3], r[4], r[5], dict(driver.from_json(r[6]) or {}), moment(r[7]), _maybe(r[8]), r[9], r[10],
+                bool(r[11]), _maybe(r[12]))
+        for r in rows
+    ]
