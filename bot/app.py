@@ -72,7 +72,9 @@ def create_app(settings: Settings | None = None, chorus: Chorus | None = None) -
     from bot.simulator import router as simulator_router
 
     app.include_router(simulator_router)
+    from bot.voice import install as install_voice
     from bot.webhooks import install
 
     install(app)
+    install_voice(app)
     return app

@@ -14,7 +14,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.planning import CLOSE, FOLLOW_UP, PLAN, REMINDER, Person, PlannedTask, after_sending, place, plan_check, plan_person
+from bot.planning import (
+    CLOSE,
+    FOLLOW_UP,
+    PLAN,
+    REMINDER,
+    Person,
+    PlannedTask,
+    after_sending,
+    occurrence,
+    place,
+    plan_check,
+    plan_person,
+)
 from bot.service import ConversationService
 from bot.studies import StudyRegistry
 from flows.engine import Resume, Timeout
@@ -29,7 +41,12 @@ DEFER_SLACK = timedelta(minutes=1)
 
 
 class Dropped(Exception):
-    """The task will not fire; the message is the reason kept on its row."""
+    """The task will not fire; the message is the reason kept on its row. A recurring
+    schedule carries on after a missed or closed send (``keep_series``)."""
+
+    def __init__(self, reason: str, keep_series: bool = False) -> None:
+        super().__init__(reason)
+        self.keep_series = keep_series
 
 
 @dataclass
@@ -76,9 +93,22 @@ class Firing:
             self._check_grace(task, now)
             return handler(task, self.studies.get(task.study_id).study, person, now)
         except Dropped as dropped:
+            follow_on = self._next_in_series(task, person, now) if dropped.keep_series else []
             with self.database.transaction() as connection:
+                due_tasks.add(connection, [task_row(t) for t in follow_on], now)
                 due_tasks.finish(connection, task.id, now, f"dropped: {dropped}")
             return Outcome("dropped", str(dropped))
+
+    def _next_in_series(self, task: ClaimedTask, person: EnrolledPerson | None, now: datetime) -> list[PlannedTask]:
+        """After a missed weekly send, the next one (a recurring schedule never just stops)."""
+        if task.kind != FOLLOW_UP or person is None or task.study_id not in self.studies:
+            return []
+        study = self.studies.get(str(task.study_id)).study
+        schedule = self._schedule(task, study)
+        if schedule is None or schedule.every is None:
+            return []
+        found = occurrence(study, int(task.payload["schedule"]), person_of(person), int(task.payload["occurrence"]) + 1, now)
+        return [found] if isinstance(found, PlannedTask) else []
 
     # ------------------------------------------------------------------ checks
 
@@ -88,15 +118,15 @@ class Firing:
             grace: timedelta | None = timedelta(seconds=float(task.payload["grace"]))
         else:
             grace = ENGINE_GRACE.get(task.kind, timedelta(days=1))
-        first_due = datetime.fromisoformat(task.payload["first_due"]) if task.payload.get("first_due") else task.due_at
-        if grace is not None and now - first_due > grace:
-            raise Dropped(f"missed: due {first_due:%Y-%m-%d %H:%M} UTC, past the grace of {_span(grace)}")
+        # Lateness counts from due_at: a task moved out of quiet hours after downtime was on time when moved.
+        if grace is not None and now - task.due_at > grace:
+            raise Dropped(f"missed: due {task.due_at:%Y-%m-%d %H:%M} UTC, past the grace of {_span(grace)}", keep_series=True)
 
     @staticmethod
     def _check_open(task: ClaimedTask, now: datetime) -> None:
         closes = task.payload.get("closes_at")
         if closes and now >= datetime.fromisoformat(closes):
-            raise Dropped(f"the round closed at {datetime.fromisoformat(closes):%Y-%m-%d %H:%M} UTC")
+            raise Dropped(f"the round closed at {datetime.fromisoformat(closes):%Y-%m-%d %H:%M} UTC", keep_series=True)
 
     @staticmethod
     def _check_enrolled(person: EnrolledPerson) -> None:

@@ -105,8 +105,6 @@ def describe_schedule(index: int, schedule: Schedule) -> str:
 def _span(delta: timedelta | None) -> str:
     if delta is None:
         return ""
-    if delta % timedelta(days=7) == timedelta(0) and delta.days:
-        return f"{delta.days // 7}w"
     if delta % timedelta(days=1) == timedelta(0):
         return f"{delta.days}d"
     return f"{delta.total_seconds() / 3600:g}h"
@@ -180,11 +178,11 @@ def _study_time(moment: datetime, study: Study) -> datetime:
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(study.timezone)).astimezone(UTC)
 
 
-def _closes_at(schedule: Schedule, study: Study, due: datetime) -> datetime | None:
+def _closes_at(schedule: Schedule, study: Study, due: datetime, zone: ZoneInfo) -> datetime | None:
     if schedule.closes is None:
         return None
     if isinstance(schedule.closes, timedelta):
-        return due + schedule.closes
+        return add_local(due, schedule.closes, zone)
     return _study_time(schedule.closes, study)
 
 
@@ -229,12 +227,13 @@ def occurrence(study: Study, index: int, person: Person, number: int, now: datet
         else:
             assert schedule.after is not None
             due = add_local(anchor, schedule.after, zone)
-    closes_at = _closes_at(schedule, study, due)
+    opens = due
     if schedule.at is not None:
         due = max(due, now)  # someone who joins after a round opened gets it straight away
     elif now - due > schedule.grace:
         return f"would have been sent {due:%Y-%m-%d %H:%M} UTC, past the grace of {_span(schedule.grace)}"
     due = place(due, study, schedule, person)
+    closes_at = _closes_at(schedule, study, opens if schedule.at is not None else due, zone)
     if closes_at is not None and due >= closes_at:
         return f"closed {closes_at:%Y-%m-%d %H:%M} UTC before it could be sent"
     payload = {

@@ -82,6 +82,21 @@ class ReceiveResult:
     outbox_ids: tuple[int, ...] = ()
 
 
+@dataclass(frozen=True)
+class VoiceContext:
+    """What the voice pipeline needs to know about a voice note before transcribing it."""
+
+    inbound_id: int
+    participant_id: str
+    channel: str
+    media: tuple[dict[str, Any], ...]
+    study_id: str | None = None
+    accepts_voice: bool = True
+    """False when the question being asked wants a typed answer (``accept`` lacks voice)."""
+    keep_audio: bool = False
+    """The study's ``retention: {audio: keep}``; otherwise audio is deleted once transcribed."""
+
+
 @dataclass
 class _Target:
     """Where one sprint's events are written."""
@@ -132,15 +147,23 @@ class ConversationService:
         given = TextInput(message.text, button=message.button, source="button" if message.button else "text")
         return self._process(contact, inbound_id, given, message.start_param, now)
 
-    def receive_transcript(self, inbound_id: int, text: str, confidence: float | None = None) -> ReceiveResult:
-        """Carry on with a voice note once ``nlp`` has transcribed it."""
+    def receive_transcript(
+        self, inbound_id: int, text: str, confidence: float | None = None, record: dict[str, Any] | None = None
+    ) -> ReceiveResult:
+        """Carry on with a voice note once ``nlp`` has transcribed it. ``record`` (the
+        transcript's metadata: language, duration, avg_logprob...) is stored in ``transcripts``
+        in the same transaction, and linked to the answer the voice note gives."""
+        contact = self._sender(inbound_id)
+        given = TextInput(text, source="voice", confidence=confidence)
+        return self._process(contact, inbound_id, given, None, self.clock(), record)
+
+    def _sender(self, inbound_id: int) -> ContactRef:
         with self.database.transaction() as connection:
             found = repository.inbound_participant(connection, inbound_id)
             contact = repository.contact_for(connection, found[0], found[1]) if found and found[0] else None
         if contact is None:
             raise KeyError(f"inbound message {inbound_id} has no participant")
-        given = TextInput(text, source="voice", confidence=confidence)
-        return self._process(contact, inbound_id, given, None, self.clock())
+        return contact
 
     def _record(self, message: InboundMessage, now: datetime) -> tuple[ContactRef, int | None]:
         hashed = repository.address_hash(self._key, message.channel, message.address)
@@ -166,9 +189,14 @@ class ConversationService:
         found = self._contacts.get(hashed) or repository.find_contact(connection, hashed)
         return found or repository.create_participant(connection, channel, address, hashed, now)
 
-    def _process(self, contact: ContactRef, inbound_id: int, given: TextInput, start_param: str | None, now: datetime) -> ReceiveResult:
+    def _process(
+        self, contact: ContactRef, inbound_id: int, given: TextInput, start_param: str | None, now: datetime,
+        transcript: dict[str, Any] | None = None,
+    ) -> ReceiveResult:
         try:
             with self._exclusive(contact.participant_id) as connection:
+                if transcript is not None:
+                    _store_transcript(connection, contact.participant_id, inbound_id, transcript, now)
                 status, ids = self._route(connection, contact, given, start_param, inbound_id, now)
                 repository.set_inbound_status(connection, inbound_id, status, now)
         except Exception as error:
@@ -266,6 +294,9 @@ class ConversationService:
             else:
                 _collect(target, event, now, writes)
         repository.add_answers(connection, writes.answers)
+        voiced = {a["step_id"] for a in writes.answers if a["source"] == "voice" and not a["skipped"]}
+        if voiced:
+            repository.link_voice_answers(connection, target.participant_id, target.session.id, voiced)
         repository.add_flags(connection, writes.flags)
         repository.add_due_tasks(connection, writes.tasks)
         if writes.profile_changed and target.participant is not None:
@@ -384,6 +415,63 @@ class ConversationService:
             sprint = engine.handle(SessionState.model_validate(session.state), given, now)
             return tuple(self._apply(connection, _Target(pid, contact, enrolment, session, version), sprint, now))
 
+    # ------------------------------------------------------------------ voice notes (see bot/voice.py)
+
+    def voice_context(self, inbound_id: int) -> VoiceContext:
+        """Who sent a voice note, what it holds, and what their study and question allow."""
+        with self.database.transaction() as connection:
+            found = repository.inbound_media(connection, inbound_id)
+            pid = found[0] if found else None
+            if found is None or pid is None:
+                raise KeyError(f"inbound message {inbound_id} has no participant")
+            channel, media = found[1], found[2]
+            session = repository.latest_session(connection, pid)
+            enrolments = repository.enrolments_of(connection, pid)
+            study_id = session.study_id if session else (enrolments[0].study_id if enrolments else None)
+            if study_id is None:
+                return VoiceContext(inbound_id, pid, channel, tuple(media))
+            keep = str(self._study(connection, study_id).retention.get("audio", "")).strip().lower() == "keep"
+            accepts = True
+            if session is not None and session.status in ("waiting", "snoozed") and session.state.get("step"):
+                engine, _ = self._engine(connection, session.flow_version_id, session.study_id)
+                accept = getattr(engine.flow.step(session.state["step"]), "accept", None)
+                accepts = accept is None or "voice" in accept
+        return VoiceContext(inbound_id, pid, channel, tuple(media), study_id, accepts, keep)
+
+    def voice_reply(
+        self, inbound_id: int, key: str, *, status: str | None = None, error: str | None = None,
+        flag: tuple[str, str] | None = None, transcript: dict[str, Any] | None = None,
+    ) -> tuple[int, ...]:
+        """Tell the sender of a voice note something without running the flow: that we are
+        listening, or why it gave no answer (``key`` names a text in flows/words.py, which a
+        study may override). Optionally set the inbound message's status, raise a flag for the
+        coordinator and store a (failed) transcript row, all in one transaction."""
+        now, contact = self.clock(), self._sender(inbound_id)
+        pid = contact.participant_id
+        with self._exclusive(pid) as connection:
+            session = repository.latest_session(connection, pid)
+            enrolments = repository.enrolments_of(connection, pid)
+            enrolment = next((e for e in enrolments if session is None or e.study_id == session.study_id), None)
+            study_id = enrolment.study_id if enrolment else None
+            words = Words(self._study(connection, study_id)) if study_id else self._words
+            language = (session.state.get("language") if session else None) or (enrolment.language if enrolment else "en")
+            live = session is not None and session.status in ("waiting", "snoozed")
+            step_id = session.state.get("step") if session is not None and live else None
+            where = {"participant_id": pid, "study_id": study_id, "flow_id": session.flow_id if session else None}
+            if transcript is not None:
+                _store_transcript(connection, pid, inbound_id, transcript, now)
+            if flag is not None:
+                repository.add_flags(connection, [{**where, "kind": flag[0], "message": flag[1], "step_id": step_id,
+                                                   "acknowledged": False, "created_at": now}])
+            if status is not None:
+                repository.set_inbound_status(connection, inbound_id, status, now, error)
+            if enrolment is not None and enrolment.opted_out:
+                return ()
+            row: dict[str, Any] = {"participant_id": pid, "contact_id": contact.contact_id, "channel": contact.channel, "study_id": study_id,
+                   "session_id": session.id if session else None, "text": words.text(key, language), "buttons": [],
+                   "multiple": False, "kind": "info", "step_id": step_id, "created_at": now}
+            return tuple(outbox.queue(connection, [row]))
+
     def participant_for(self, channel: str, address: str) -> str | None:
         with self.database.transaction() as connection:
             found = repository.find_contact(connection, repository.address_hash(self._key, channel, address))
@@ -432,6 +520,14 @@ def _collect(target: _Target, event: object, now: datetime, writes: _Writes) -> 
     elif isinstance(event, ScheduleTask):
         writes.tasks.append({**where, "kind": event.kind, "session_id": session.id, "payload": event.payload,
                              "due_at": event.at, "attempts": 0, "done": False, "created_at": now})
+
+
+def _store_transcript(connection: Connection, participant_id: str, inbound_id: int, record: dict[str, Any], now: datetime) -> None:
+    """A transcript row, placed at the question being asked when the voice note came in."""
+    session = repository.latest_session(connection, participant_id)
+    live = session is not None and session.status in ("waiting", "snoozed")
+    place = {"study_id": session.study_id, "session_id": session.id, "step_id": session.state.get("step") if live else None} if session else {}
+    repository.add_transcript(connection, {**record, **place, "inbound_id": inbound_id, "participant_id": participant_id, "created_at": now})
 
 
 def _outbound(target: _Target, message: SendMessage, now: datetime) -> dict[str, object]:

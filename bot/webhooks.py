@@ -115,6 +115,12 @@ async def _receive(request: Request | FastAPI, message: InboundMessage) -> None:
     hub: ChannelHub = app.state.channels
     if result.outbox_ids and hub.dispatcher is not None:
         hub.dispatcher.nudge()
+    if result.status == "awaiting_transcript" and result.inbound_id is not None:
+        voice = getattr(app.state, "voice", None)  # bot/voice.py: fetched and transcribed in the background
+        if voice is not None:
+            voice.start(result.inbound_id)
+        else:
+            log.warning("voice note %s waits: no voice pipeline is installed (bot.voice.install)", result.inbound_id)
 
 
 # ----------------------------------------------------------------------------- Telegram

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from flows import snooze
 from flows.events import (
+    Button,
     Event,
     LanguageChanged,
     OptedIn,
@@ -27,6 +28,7 @@ from flows.events import (
     WaitForInput,
 )
 from flows.model import Flow, StepBase, Study, Text, resolve_text
+from flows.parsing import parse_yes_no
 from flows.steps.base import Answer, Continue, InputStep, Prompt, Reply, StepContext, Unclear
 from flows.steps.consent import ConsentStep
 from flows.steps.end import EndStep
@@ -35,8 +37,13 @@ from flows.templating import Namespace, TemplateFailure, evaluate, render, rende
 from flows.words import Words
 
 MAX_STEPS_PER_SPRINT = 200
+LOW_CONFIDENCE = 0.45
+"""A voice answer heard with less confidence than this is read back before it counts
+(see nlp.transcribe.WhisperSettings.low_confidence, which has the same default)."""
+HEARD_ECHO_CHARS = 200
 
 Status = Literal["waiting", "snoozed", "stopped", "ended"]
+ConfirmPolicy = Literal["never", "low_confidence", "always"]
 
 
 class SessionState(BaseModel):
@@ -59,6 +66,10 @@ class SessionState(BaseModel):
     """The current step's working data (many-item steps), cleared when a step is entered."""
     before_stop: Status | None = None
     """The status to return to when a participant who sent STOP sends START."""
+    heard: dict[str, Any] | None = None
+    """A voice answer read back to the participant ("I heard: ... Is that right?"), waiting for
+    YES (it counts) or NO (ask again): ``{"text": ..., "confidence": ...}``. Dropped whenever
+    the question is asked afresh."""
 
 
 def _copy(state: SessionState) -> SessionState:
@@ -126,10 +137,16 @@ class _Turn:
 class Engine:
     """Runs one flow. Holds only the flow, the study and its words: no I/O."""
 
-    def __init__(self, flow: Flow, study: Study | None = None, version: str = "") -> None:
+    def __init__(
+        self, flow: Flow, study: Study | None = None, version: str = "",
+        voice_confirm: ConfirmPolicy = "low_confidence", low_confidence: float = LOW_CONFIDENCE,
+    ) -> None:
         self.flow = flow
         self.study = study
         self.version = version
+        self.voice_confirm: ConfirmPolicy = voice_confirm
+        """When steps without a ``confirm`` of their own read a voice answer back."""
+        self.low_confidence = low_confidence
         self.words = Words(study)
         self.default_language = study.default_language if study else (flow.languages or ["en"])[0]
 
@@ -185,6 +202,10 @@ class Engine:
         if not isinstance(step, InputStep):
             self._advance(turn, step)
             return
+        if state.heard is not None:
+            if given.source != "voice" and self._on_confirmation(turn, step, given):
+                return
+            state.heard = None  # a new voice note, or a typed answer instead of YES/NO
         if step.skip and self.words.is_skip(given.text) and given.button is None:
             turn.emit(RecordAnswer(step.id, given.text, None, "", given.source, skipped=True))
             self._say(turn, self._text(turn, "skipped"), step.id, kind="info")
@@ -192,12 +213,59 @@ class Engine:
             return
         reply = Reply(given.text, given.button, given.source, given.confidence)
         outcome = step.interpret(reply, self._context(turn, step))
+        if isinstance(outcome, Answer) and self._needs_confirming(step, reply):
+            self._ask_to_confirm(turn, step, reply, outcome)
+        elif isinstance(outcome, Answer):
+            self._accept(turn, step, reply, outcome)
+        elif isinstance(outcome, Continue):
+            self._continue(turn, step, reply, outcome)
+        else:
+            self._unclear(turn, step, outcome, heard=reply.text if reply.source == "voice" else None)
+
+    # ------------------------------------------------------------------ voice answers read back
+
+    def _needs_confirming(self, step: InputStep, reply: Reply) -> bool:
+        if reply.source != "voice":
+            return False
+        policy = getattr(step, "confirm", None) or self.voice_confirm
+        if policy == "always":
+            return True
+        low = reply.confidence is not None and reply.confidence < self.low_confidence
+        return policy == "low_confidence" and low
+
+    def _ask_to_confirm(self, turn: _Turn, step: InputStep, reply: Reply, answer: Answer) -> None:
+        """"I heard: '...'. Is that right?" with YES/NO buttons; the answer waits in ``state.heard``."""
+        turn.state.heard = {"text": reply.text, "confidence": reply.confidence}
+        heard = _echo(reply.text)
+        if isinstance(step, OpenStep) or _echo(answer.display).lower() == heard.lower():
+            text = self._text(turn, "voice_confirm").replace("{heard}", heard)
+        else:
+            text = self._text(turn, "voice_confirm_answer").replace("{heard}", heard).replace("{answer}", _echo(answer.display))
+        buttons = (Button(self._text(turn, "yes"), "yes"), Button(self._text(turn, "no"), "no"))
+        turn.emit(SendMessage(text, step.id, buttons, False, "prompt"))
+        turn.emit(WaitForInput(step.id))
+
+    def _on_confirmation(self, turn: _Turn, step: InputStep, given: TextInput) -> bool:
+        """YES counts the voice answer waiting in ``state.heard``; NO asks the question again.
+        False (and nothing done) when the reply is neither."""
+        state = turn.state
+        said = {"yes": True, "no": False}.get(given.button or "") if given.button else parse_yes_no(given.text)
+        if said is None or state.heard is None:
+            return False
+        heard, state.heard = state.heard, None
+        if not said:
+            self._say(turn, self._text(turn, "voice_try_again"), step.id, kind="info")
+            self._prompt(turn, step)
+            return True
+        reply = Reply(str(heard.get("text", "")), None, "voice", heard.get("confidence"))
+        outcome = step.interpret(reply, self._context(turn, step))
         if isinstance(outcome, Answer):
             self._accept(turn, step, reply, outcome)
         elif isinstance(outcome, Continue):
             self._continue(turn, step, reply, outcome)
         else:
-            self._unclear(turn, step, outcome)
+            self._unclear(turn, step, outcome, heard=reply.text)
+        return True
 
     def _on_timeout(self, turn: _Turn, given: Timeout) -> None:
         state = turn.state
@@ -332,12 +400,14 @@ class Engine:
             self._say(turn, progress.message, step.id, kind="info")
         self._prompt(turn, step)
 
-    def _unclear(self, turn: _Turn, step: InputStep, unclear: Unclear) -> None:
+    def _unclear(self, turn: _Turn, step: InputStep, unclear: Unclear, heard: str | None = None) -> None:
         state = turn.state
         state.tries += 1
         if state.tries < step.max_tries:
             text = self._render(turn, step.retry, step) if step.retry is not None else ""
             text = f"{text} {unclear.hint}".strip() if text != unclear.hint else text
+            if heard and _echo(heard):  # say what a voice note sounded like, so they know why
+                text = self._text(turn, "voice_heard").replace("{heard}", _echo(heard)) + " " + text
             self._say(turn, text, step.id, kind="retry")
             return
         state.tries = 0
@@ -404,6 +474,7 @@ class Engine:
         state = turn.state
         state.step = step.id
         state.status = "waiting"
+        state.heard = None
         assert isinstance(step, InputStep)
         flags: list[RaiseFlag] = []
         ctx = self._context(turn, step, flags)
@@ -489,3 +560,9 @@ class Engine:
             flags.append(RaiseFlag("template_error", f"step '{step.id}': {failure}", step.id))
             rendered = render_leniently(source, context).strip()
             return rendered or self.words.text("fallback", state.language)
+
+
+def _echo(text: str) -> str:
+    """A transcript as it may be read back: one line, not too long, and no template marks."""
+    clean = " ".join(text.replace("{", "(").replace("}", ")").split())
+    return clean if len(clean) <= HEARD_ECHO_CHARS else clean[: HEARD_ECHO_CHARS - 1].rstrip() + "…"

@@ -21,6 +21,10 @@ class SendMessage:
     multiple: bool = False
     kind: str = "prompt"
     """prompt, retry, info, help, stopped, end."""
+    attachment: dict[str, Any] | None = None
+    """Something to show beside the text on channels with images, named rather than rendered:
+    e.g. ``{"kind": "delphi_chart", "delphi": ..., "item": ..., "round": ...}``. The service
+    draws it; channels without images send the text alone (which must stand on its own)."""
 
 
 @dataclass(frozen=True)

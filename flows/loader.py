@@ -371,11 +371,42 @@ def read_flow(path: str | Path) -> tuple[LoadedFlow | None, list[Problem]]:
                 marks.key(("study",)), "this is a study file, where a flow file was expected"
             )
         ]
+    problems += inline_item_files(data, path, marks)
     flow, found = check_flow_data(data, marks)
     problems += found
     if flow is None:
         return None, problems
     return LoadedFlow(flow, str(path), version_of(data), data, marks), problems
+
+
+def _read_items(path: Path) -> list[Any]:
+    """Items from a YAML list (strings or ``{id, text}``) or a text file with one item a line."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() in (".yaml", ".yml"):
+        items = yaml.safe_load(text)
+        if not isinstance(items, list):
+            raise ValueError("the file should be a YAML list of items")
+        return items
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def inline_item_files(data: dict[str, Any], path: Path, marks: Marks) -> list[Problem]:
+    """Read each step's ``items_file`` (relative to the flow file) into its ``items``, so the
+    flow's content, version and published copy carry the items themselves."""
+    problems: list[Problem] = []
+    steps = data.get("steps")
+    for index, raw in enumerate(steps if isinstance(steps, list) else []):
+        name = raw.get("items_file") if isinstance(raw, dict) else None
+        if not isinstance(name, str) or raw.get("items"):
+            continue
+        where = marks.value(("steps", str(index), "items_file"))
+        try:
+            raw["items"] = _read_items(path.parent / name)
+        except FileNotFoundError:
+            problems.append(marks.problem(where, f"items_file '{name}' not found next to the flow file"))
+        except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as error:
+            problems.append(marks.problem(where, f"items_file '{name}' cannot be read: {error}".splitlines()[0]))
+    return problems
 
 
 def load_flow(path: str | Path, raw: dict[str, Any] | None = None) -> LoadedFlow:

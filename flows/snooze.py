@@ -135,8 +135,9 @@ def _norm(text: str) -> str:
 def _strip_prefix(clean: str, later_words: Iterable[str]) -> tuple[str, bool]:
     """Remove one LATER word or 'remind me' from the front; say whether one was there."""
     for word in sorted({*later_words, *_PREFIXES}, key=len, reverse=True):
-        if word and (clean == word or clean.startswith(word + " ")):
-            return clean[len(word):].strip(" ,:-"), True
+        found = re.match(rf"{re.escape(word)}(?:[\s,:;-]+|$)", clean) if word else None
+        if found:
+            return clean[found.end():].strip(), True
     return clean, False
 
 

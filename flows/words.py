@@ -65,6 +65,52 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
     "hint_type_please": {"en": "Please type your answer for this one.", "cy": "Teipiwch eich ateb i hwn."},
     "too_many_tries": {"en": "Let's leave that one and move on.", "cy": "Gadewch i ni adael hwnnw a symud ymlaen."},
     "flagged": {"en": "Thanks. Someone from the team will look at your answer.", "cy": "Diolch. Bydd rhywun o'r tîm yn edrych ar eich ateb."},
+    # Voice notes: the acknowledgement, reading an answer back, and why a note gave no answer
+    # (keyed by nlp.audio.FailureKind.message_key). {heard} is what the transcriber heard.
+    "voice_listening": {"en": "Thanks, listening to your voice note…", "cy": "Diolch, rydyn ni'n gwrando ar eich neges llais…"},
+    "voice_confirm": {"en": "I heard: \"{heard}\". Is that right? Reply YES or NO.", "cy": "Clywais i: \"{heard}\". Ydy hynny'n iawn? Atebwch YDW neu NAC YDW."},
+    "voice_confirm_answer": {
+        "en": "I heard: \"{heard}\", so your answer is {answer}. Is that right? Reply YES or NO.",
+        "cy": "Clywais i: \"{heard}\", felly eich ateb yw {answer}. Ydy hynny'n iawn? Atebwch YDW neu NAC YDW.",
+    },
+    "voice_try_again": {"en": "Sorry about that. Please say it again, or type your answer.", "cy": "Mae'n ddrwg gennym. Dywedwch e eto, neu teipiwch eich ateb."},
+    "voice_heard": {"en": "I heard: \"{heard}\".", "cy": "Clywais i: \"{heard}\"."},
+    "voice.not_accepted": {
+        "en": "Thanks, but we need a typed answer to this question. Please type your reply.",
+        "cy": "Diolch, ond mae angen ateb wedi'i deipio i'r cwestiwn hwn. Teipiwch eich ateb.",
+    },
+    "voice.too_large": {
+        "en": "Sorry, that voice note is too big for us. Could you send a shorter one, or type your answer?",
+        "cy": "Mae'n ddrwg gennym, mae'r neges llais honno'n rhy fawr i ni. Allwch chi anfon un fyrrach, neu deipio eich ateb?",
+    },
+    "voice.too_long": {
+        "en": "Sorry, that voice note is too long for us. Could you send a shorter one, or type your answer?",
+        "cy": "Mae'n ddrwg gennym, mae'r neges llais honno'n rhy hir i ni. Allwch chi anfon un fyrrach, neu deipio eich ateb?",
+    },
+    "voice.corrupt": {
+        "en": "Sorry, we couldn't play that voice note. Could you send it again, or type your answer?",
+        "cy": "Mae'n ddrwg gennym, doedden ni ddim yn gallu chwarae'r neges llais honno. Allwch chi ei hanfon eto, neu deipio eich ateb?",
+    },
+    "voice.empty": {
+        "en": "That voice note seems to be empty. Could you record it again, or type your answer?",
+        "cy": "Mae'n ymddangos bod y neges llais honno'n wag. Allwch chi ei recordio eto, neu deipio eich ateb?",
+    },
+    "voice.silence": {
+        "en": "We couldn't hear anything in that voice note. Could you record it again, or type your answer?",
+        "cy": "Doedden ni ddim yn gallu clywed dim yn y neges llais honno. Allwch chi ei recordio eto, neu deipio eich ateb?",
+    },
+    "voice.no_speech": {
+        "en": "We couldn't make out any words in that voice note. Could you record it again, or type your answer?",
+        "cy": "Doedden ni ddim yn gallu clywed unrhyw eiriau yn y neges llais honno. Allwch chi ei recordio eto, neu deipio eich ateb?",
+    },
+    "voice.download_failed": {
+        "en": "Sorry, we couldn't fetch that voice note. Could you send it again, or type your answer?",
+        "cy": "Mae'n ddrwg gennym, doedden ni ddim yn gallu nôl y neges llais honno. Allwch chi ei hanfon eto, neu deipio eich ateb?",
+    },
+    "voice.failed": {
+        "en": "Sorry, something went wrong with that voice note. Could you send it again, or type your answer?",
+        "cy": "Mae'n ddrwg gennym, aeth rhywbeth o'i le gyda'r neges llais honno. Allwch chi ei hanfon eto, neu deipio eich ateb?",
+    },
 }
 SKIP_WORDS = {"skip", "pass", "hepgor", "/skip"}
 

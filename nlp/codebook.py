@@ -21,11 +21,10 @@ as unmatched, for review.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import re
 
 import numpy as np
 import yaml

@@ -34,7 +34,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-
 THRESHOLD = 0.45
 MARGIN = 0.02
 
@@ -166,6 +165,9 @@ RISK_EXEMPLARS: dict[str, list[str]] = {
         "I don't want to wake up tomorrow",
         "I have no reason left to live",
         "my husband keeps talking about wanting to die",
+        "I've made up my mind, I won't be around much longer",
+        "I'd be better off in the ground",
+        "I've had enough of life",
     ],
     "self_harm": [
         "I've been hurting myself on purpose",
@@ -180,6 +182,8 @@ RISK_EXEMPLARS: dict[str, list[str]] = {
         "she took too many tablets",
         "he's taken drugs and won't wake up",
         "I've been saving up my tablets to take them all at once",
+        "he took a whole week's tablets in one go",
+        "my child swallowed something dangerous",
     ],
     "abuse": [
         "my husband is violent towards me",
@@ -191,6 +195,9 @@ RISK_EXEMPLARS: dict[str, list[str]] = {
         "the staff at the home are hurting my mother",
         "I'm not safe at home",
         "my carer is stealing from me and shouts at me",
+        "my son pushes me around and takes my money",
+        "he locks me in and won't let me leave the house",
+        "I'm going to batter someone",
     ],
     "medical": [
         "I have severe chest pain",
@@ -203,6 +210,8 @@ RISK_EXEMPLARS: dict[str, list[str]] = {
         "I'm having an allergic reaction and my throat is closing",
         "I'm seriously ill right now and need an ambulance",
         "sudden terrible pain and I'm going to pass out",
+        "heavy pressure on my chest and I'm sweating",
+        "one side of her body has gone weak and she's confused",
     ],
 }
 

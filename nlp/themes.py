@@ -36,8 +36,7 @@ NEIGHBOURS = 10
 SEEDS = 8
 # Words that carry no theme in survey answers; kept out of keywords only.
 FILLER = frozenset(
-    "felt feel like really just got get told said did didnt dont cant wasnt im ive "
-    "thing things lot bit way day time people really honestly".split()
+    ["felt", "feel", "like", "really", "just", "got", "get", "told", "said", "did", "didnt", "dont", "cant", "wasnt", "im", "ive", "thing", "things", "lot", "bit", "way", "day", "time", "people", "really", "honestly"]
 )
 
 
@@ -149,7 +148,7 @@ def class_keywords(texts: Sequence[str], labels: np.ndarray, top: int = 6) -> li
     document, term frequency per class times log(1 + mean class length /
     term frequency across classes)."""
     classes = int(labels.max()) + 1 if len(labels) else 0
-    joined = [" ".join(texts[i] for i in np.flatnonzero(labels == c)) for c in range(classes)]
+    joined = [" ".join(texts[int(i)] for i in np.flatnonzero(labels == c)) for c in range(classes)]
     try:
         vectoriser = CountVectorizer(
             stop_words=sorted(FILLER | _english()),

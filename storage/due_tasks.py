@@ -120,12 +120,11 @@ def finish(connection: Connection, task_id: int, now: datetime, reason: str | No
 def release(connection: Connection, task_id: int, due_at: datetime, payload: dict[str, Any] | None = None, error: str | None = None) -> None:
     """Give a claimed task back, due again at ``due_at`` (moved out of quiet hours, or a retry)."""
     driver = Driver(connection)
-    if payload is None:
-        sql, params = "UPDATE due_tasks SET due_at = ?, claimed_at = NULL, claimed_by = NULL, error = ? WHERE id = ?", (
-            driver.when(due_at), error, task_id)
-    else:
-        sql, params = "UPDATE due_tasks SET due_at = ?, payload = ?, claimed_at = NULL, claimed_by = NULL, error = ? WHERE id = ?", (
-            driver.when(due_at), driver.to_json(payload), error, task_id)
+    params: tuple[Any, ...] = (driver.when(due_at), error, task_id)
+    sql = "UPDATE due_tasks SET due_at = ?, claimed_at = NULL, claimed_by = NULL, error = ? WHERE id = ?"
+    if payload is not None:
+        sql = "UPDATE due_tasks SET due_at = ?, claimed_at = NULL, claimed_by = NULL, error = ?, payload = ? WHERE id = ?"
+        params = (driver.when(due_at), error, driver.to_json(payload), task_id)
     driver.execute(sql, params)
 
 

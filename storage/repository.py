@@ -17,12 +17,14 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from storage.driver import Driver
 from storage.tables import (
+    ANSWERS,
     CONTACTS,
     ENROLMENTS,
     FLOW_VERSIONS,
     INBOUND,
     SESSIONS,
     STUDIES,
+    TRANSCRIPTS,
 )
 
 
@@ -300,3 +302,58 @@ def flow_version(connection: Connection, flow_version_id: int) -> PublishedVersi
 def flow_versions(connection: Connection, study_id: str) -> list[PublishedVersion]:
     query = select(FLOW_VERSIONS).where(FLOW_VERSIONS.c.study_id == study_id).order_by(FLOW_VERSIONS.c.id)
     return [PublishedVersion(*row) for row in connection.execute(query)]
+
+
+# ----------------------------------------------------------------------------- transcripts
+
+
+def add_transcript(connection: Connection, values: dict[str, Any]) -> int:
+    """Store one voice note's transcription (or its failure); its id."""
+    return int(connection.execute(insert(TRANSCRIPTS).values(**values).returning(TRANSCRIPTS.c.id)).scalar_one())
+
+
+def link_voice_answers(connection: Connection, participant_id: str, session_id: int, step_ids: set[str]) -> None:
+    """Point each step's latest unlinked transcript at the voice answer just written for it
+    (the answer may come a message later, when the participant confirms what was heard)."""
+    for step_id in step_ids:
+        answer_id = connection.execute(
+            select(ANSWERS.c.id).where(
+                ANSWERS.c.participant_id == participant_id, ANSWERS.c.session_id == session_id, ANSWERS.c.step_id == step_id,
+                ANSWERS.c.source == "voice", ANSWERS.c.skipped.is_(False),
+            ).order_by(ANSWERS.c.id.desc()).limit(1)
+        ).scalar_one_or_none()
+        transcript_id = connection.execute(
+            select(TRANSCRIPTS.c.id).where(
+                TRANSCRIPTS.c.participant_id == participant_id, TRANSCRIPTS.c.session_id == session_id,
+                TRANSCRIPTS.c.step_id == step_id, TRANSCRIPTS.c.status == "heard", TRANSCRIPTS.c.answer_id.is_(None),
+            ).order_by(TRANSCRIPTS.c.id.desc()).limit(1)
+        ).scalar_one_or_none()
+        if answer_id is not None and transcript_id is not None:
+            connection.execute(update(TRANSCRIPTS).where(TRANSCRIPTS.c.id == transcript_id).values(answer_id=answer_id))
+
+
+def inbound_media(connection: Connection, inbound_id: int) -> tuple[str | None, str, list[dict[str, Any]]] | None:
+    """An inbound message's participant, channel and media list."""
+    row = connection.execute(
+        select(INBOUND.c.participant_id, INBOUND.c.channel, INBOUND.c.media).where(INBOUND.c.id == inbound_id)
+    ).first()
+    return (row[0], row[1], list(row[2] or [])) if row else None
+
+
+def claim_voice_note(connection: Connection, inbound_id: int, now: datetime, stale_before: datetime) -> bool:
+    """Mark a voice note as being transcribed, unless another worker has it (claim by update).
+    A claim older than ``stale_before`` (a worker that died) may be taken over."""
+    waiting = INBOUND.c.status == "awaiting_transcript"
+    stale = (INBOUND.c.status == "transcribing") & (INBOUND.c.processed_at < stale_before)
+    claimed = connection.execute(
+        update(INBOUND).where(INBOUND.c.id == inbound_id, waiting | stale).values(status="transcribing", processed_at=now)
+    )
+    return claimed.rowcount == 1
+
+
+def voice_backlog(connection: Connection, received_since: datetime, stale_before: datetime, limit: int = 100) -> list[int]:
+    """Voice notes still waiting for a transcript (e.g. after a restart), oldest first."""
+    waiting = INBOUND.c.status == "awaiting_transcript"
+    stale = (INBOUND.c.status == "transcribing") & (INBOUND.c.processed_at < stale_before)
+    query = select(INBOUND.c.id).where(waiting | stale, INBOUND.c.received_at >= received_since).order_by(INBOUND.c.id).limit(limit)
+    return list(connection.execute(query).scalars())

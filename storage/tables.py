@@ -195,6 +195,29 @@ class AnswerRow(SQLModel, table=True):
     skipped: bool = False
     inbound_id: int | None = Field(default=None, foreign_key="inbound_messages.id")
     answered_at: datetime = _when()
+    item: str | None = None
+    """For a many-item step (Delphi item, ranking place, statement, pair, choice task): which
+    item; NULL for the step's own answer."""
+
+
+class SubmissionRow(SQLModel, table=True):
+    """A participant's own statement or idea, shown to others only once a coordinator approves it."""
+
+    __tablename__ = "submissions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: str = Field(foreign_key="participants.id", index=True)
+    study_id: str = Field(foreign_key="studies.id", index=True)
+    flow_id: str
+    step_id: str
+    kind: str
+    """statement or idea."""
+    text: str = _text()
+    status: str = "pending"
+    """pending, approved or rejected."""
+    created_at: datetime = _when()
+    moderated_at: datetime | None = _when(nullable=True)
+    moderated_by: str | None = None
 
 
 class FlagRow(SQLModel, table=True):
@@ -210,6 +233,43 @@ class FlagRow(SQLModel, table=True):
     acknowledged: bool = False
     acknowledged_by: str | None = None
     acknowledged_at: datetime | None = _when(nullable=True)
+    created_at: datetime = _when()
+
+
+class TranscriptRow(SQLModel, table=True):
+    """One voice note's transcription: what was heard and how sure the model was, or why
+    nothing was (``status`` failed, ``error_kind`` from nlp.audio.FailureKind). Linked to
+    the inbound message it came in and, once it counts, to the answer it gave. The audio
+    itself is never stored here; ``audio_path`` names a file only when the study's
+    retention setting keeps voice notes (``retention: {audio: keep}``)."""
+
+    __tablename__ = "transcripts"
+    __table_args__ = (UniqueConstraint("inbound_id", name="uq_transcripts_inbound"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    inbound_id: int = Field(foreign_key="inbound_messages.id")
+    participant_id: str = Field(foreign_key="participants.id", index=True)
+    study_id: str | None = None
+    session_id: int | None = None
+    step_id: str | None = None
+    """The question being asked when the voice note came in."""
+    answer_id: int | None = Field(default=None, foreign_key="answers.id")
+    status: str = "heard"
+    """heard or failed."""
+    error_kind: str | None = None
+    text: str = _text()
+    language: str | None = None
+    duration: float | None = None
+    avg_logprob: float | None = None
+    no_speech_prob: float | None = None
+    confidence: float | None = None
+    low_confidence: bool = False
+    model: str | None = None
+    seconds: float | None = None
+    """How long fetching and transcribing took."""
+    content_type: str | None = None
+    audio_bytes: int | None = None
+    audio_path: str | None = None
     created_at: datetime = _when()
 
 
@@ -251,7 +311,7 @@ class AuditEvent(SQLModel, table=True):
 
 ALL_TABLES = [
     Participant, Contact, StudyRow, FlowVersion, Enrolment, ConversationSession, Inbound,
-    Outbound, AnswerRow, FlagRow, DueTask, AuditEvent,
+    Outbound, AnswerRow, FlagRow, DueTask, AuditEvent, TranscriptRow, SubmissionRow,
 ]
 
 
@@ -274,3 +334,5 @@ ANSWERS = table(AnswerRow)
 FLAGS = table(FlagRow)
 DUE_TASKS = table(DueTask)
 AUDIT_EVENTS = table(AuditEvent)
+TRANSCRIPTS = table(TranscriptRow)
+SUBMISSIONS = table(SubmissionRow)

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
+from click.testing import CliRunner
 
-from nlp.codebook import Codebook, CodebookError, CodebookTheme, Tagger, load_codebook, parse_codebook
+from bot.cli import cli
+from nlp.codebook import (
+    Codebook,
+    CodebookError,
+    CodebookTheme,
+    Tagger,
+    load_codebook,
+    parse_codebook,
+)
 from nlp.embed import encode
 
 DATA = Path(__file__).parent / "data"
@@ -91,7 +101,7 @@ def correction_curve(codebook, encoder, held_out, seed: int) -> list[float]:
 def test_accuracy_rises_as_corrections_are_fed_back(codebook, encoder, held_out):
     curves = np.array([correction_curve(codebook, encoder, held_out, s) for s in range(SPLITS)])
     mean = curves.mean(axis=0)
-    print("\ncorrections -> accuracy (mean of %d splits): " % SPLITS
+    print(f"\ncorrections -> accuracy (mean of {SPLITS} splits): "
           + ", ".join(f"{n}: {a:.3f}" for n, a in zip(STEPS, mean, strict=True)))
     assert mean[-1] > mean[0]
 
@@ -138,3 +148,32 @@ def test_a_broken_codebook_says_what_to_fix(tmp_path):
     path = tmp_path / "cb.yaml"
     path.write_text(yaml.safe_dump({"themes": [{"id": "a", "examples": ["x"]}, {"id": "b"}]}))
     assert load_codebook(path).ids == ["a", "b"]
+
+
+def test_the_codebook_command_tags_each_answer_and_lists_the_unmatched(tmp_path, comments):
+    answers = tmp_path / "answers.csv"
+    rows = [("p1", "Parking was a nightmare, drove round for ages"),
+            ("f1", "the sandwiches were stale and there was no hot food"),
+            ("x1", "What time does the football start on Saturday?")]
+    answers.write_text("id,text\n" + "".join(f'{i},"{t}"\n' for i, t in rows), encoding="utf-8")
+    corrections = tmp_path / "fixes.csv"
+    corrections.write_text("id,themes\nf1,food;environment\n", encoding="utf-8")
+    book = DATA / "codebook.yaml"
+    result = CliRunner().invoke(cli, ["analyse", "codebook", "--input", str(answers),
+                                      "--codebook", str(book), "--corrections", str(corrections),
+                                      "--format", "json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["tags"]["p1"][0]["theme"] == "access"
+    assert {"food", "environment"} <= {t["theme"] for t in payload["tags"]["f1"]}
+    assert payload["unmatched"] == ["x1"]
+
+
+def test_the_codebook_command_rejects_an_unknown_theme_in_corrections(tmp_path):
+    answers = tmp_path / "answers.csv"
+    answers.write_text("id,text\na,hello there\n", encoding="utf-8")
+    fixes = tmp_path / "fixes.csv"
+    fixes.write_text("id,themes\na,weather\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["analyse", "codebook", "--input", str(answers), "--codebook",
+                                      str(DATA / "codebook.yaml"), "--corrections", str(fixes)])
+    assert result.exit_code != 0 and "unknown theme(s) ['weather']" in result.output

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from sklearn.metrics import adjusted_rand_score
 
+from bot.cli import cli
+from nlp.duplicates import merge_duplicates
 from nlp.embed import Encoded, encode
 from nlp.themes import baseline, class_keywords, cluster, find_themes
 
@@ -109,3 +113,66 @@ def test_class_keywords_prefer_words_special_to_a_class():
 def test_tiny_inputs_do_not_crash():
     result = find_themes([("a", "Parking was awful", None)])
     assert len(result.themes) == 1 and result.assignments == {"a": 1}
+
+
+DUPLICATE_GROUPS = {
+    "parking": ["Free parking for patients", "free parking for patients!!",
+                "Make parking free for patients", "patients shouldnt have to pay for parking",
+                "No parking charges for patients"],
+    "nurses": ["More nurses on the wards", "more nurses", "Employ more nurses",
+               "hire more nursing staff"],
+    "screen": ["A screen showing how long the wait is",
+               "Display the expected waiting time on a screen"],
+    "night food": ["Hot food available at night", "hot meals for night staff"],
+    "water": ["Free water in the waiting room"],
+    "chairs": ["Comfier chairs in the waiting room"],
+    "interpreters": ["More interpreters available"],
+    "wifi": ["free wifi for patients"],
+}
+
+
+def test_near_duplicate_suggestions_merge_with_their_counts():
+    items, truth = [], {}
+    for group, texts in DUPLICATE_GROUPS.items():
+        for text in texts:
+            items.append((f"s{len(items)}", text))
+            truth[f"s{len(items) - 1}"] = group
+    groups = merge_duplicates(items)
+    for g in groups:  # nothing unrelated is merged
+        assert len({truth[i] for i in g.ids}) == 1, g
+    by_group = {truth[g.ids[0]]: g for g in groups if g.count > 1}
+    assert by_group["parking"].count == 5
+    assert by_group["parking"].text == "Free parking for patients"
+    assert by_group["nurses"].count == 4
+    assert len(groups) <= len(DUPLICATE_GROUPS) + 2
+
+
+def test_identical_wording_merges_even_at_a_strict_threshold():
+    groups = merge_duplicates([("a", "More nurses!"), ("b", "more  nurses"), ("c", "Better food")],
+                              similarity=0.999)
+    assert [(g.count, sorted(g.ids)) for g in groups] == [(2, ["a", "b"]), (1, ["c"])]
+
+
+def test_the_themes_command_writes_json_themes_and_prevalence(tmp_path, comments):
+    path = tmp_path / "answers.csv"
+    rows = [c for c in comments if c["theme"] in {"food", "access", "staffing"}][:60]
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["id", "text", "group"], extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    result = CliRunner().invoke(cli, ["analyse", "themes", "--input", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert {"id", "label", "keywords", "size", "quotes", "members"} <= set(payload["themes"][0])
+    assert sum(t["size"] for t in payload["themes"]) == len(rows)
+    assert set(payload["prevalence"]) == {r["group"] for r in rows}
+    fixed = CliRunner().invoke(cli, ["analyse", "themes", "--input", str(path), "--k", "3"])
+    assert fixed.exit_code == 0 and len([ln for ln in fixed.stdout.splitlines() if "[" in ln]) == 3
+
+
+def test_the_themes_command_names_a_missing_column(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("id,answer\n1,hello\n")
+    result = CliRunner().invoke(cli, ["analyse", "themes", "--input", str(path)])
+    assert result.exit_code != 0
+    assert "no column(s) text" in result.output

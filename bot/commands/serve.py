@@ -22,11 +22,13 @@ def serve(host: str | None, port: int | None, studies_dir: str | None, database_
         settings = Settings.from_env(host=host, port=port, studies_dir=studies_dir, database_url=database_url)
         app = create_app(settings)
         _add_channels(app, telegram_polling)
+        _add_desk(app, settings)
     except SettingsError as error:
         raise click.ClickException(str(error)) from None
     except LoadError as error:
         raise click.ClickException("the studies have problems:\n" + "\n".join(map(str, error.problems))) from None
-    click.echo(f"Chorus on http://{settings.host}:{settings.port}  (simulator at /, health at /health)", err=True)
+    click.echo(f"Chorus on http://{settings.host}:{settings.port}  (simulator at /, dashboard at /dashboard, "
+               "health at /health)", err=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
 
 
@@ -42,6 +44,29 @@ def _add_channels(app: object, telegram_polling: bool) -> None:
         app.state.channels = hub  # type: ignore[attr-defined]
     else:
         install(app, hub)  # type: ignore[arg-type]
+
+
+def _add_desk(app: object, settings: object) -> None:
+    """The dashboard and API (until create_app includes them), and on a fresh embedded
+    (SQLite) deployment a first admin token, written to var/admin-token (mode 600)."""
+    from bot.auth import ensure_admin_token
+    from bot.dashboard import install as install_dashboard
+    from storage.database import init_database
+
+    install_dashboard(app)  # type: ignore[arg-type]
+    url: str = settings.database_url  # type: ignore[attr-defined]
+    made = None
+    if url.startswith("sqlite"):
+        database = init_database(url)
+        try:
+            made = ensure_admin_token(database, settings.key_file.parent / "admin-token")  # type: ignore[attr-defined]
+        finally:
+            database.dispose()
+    if made is not None:
+        click.echo(f"First run: an admin token for the dashboard is in {made} (only you can read it).", err=True)
+        click.echo(f"  Log in at http://{settings.host}:{settings.port}/login with: cat {made}", err=True)  # type: ignore[attr-defined]
+    click.echo("Dashboard tokens: chorus token create --study ID   (list: chorus token list; revoke: chorus token revoke N)",
+               err=True)
 
 
 def register(cli: click.Group) -> None:

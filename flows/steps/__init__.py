@@ -13,7 +13,10 @@ from typing import TypeVar
 
 from flows.model import StepBase
 
-BUILT_IN = ("message", "end", "consent", "choice", "scale", "yesno", "number", "open")
+BUILT_IN = (
+    "message", "end", "consent", "choice", "scale", "yesno", "number", "open",
+    "rank", "delphi", "statements", "pairwise", "choice_experiment",
+)
 _REGISTRY: dict[str, type[StepBase]] = {}
 _loaded = False
 

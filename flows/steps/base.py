@@ -65,6 +65,8 @@ class Prompt:
     text: str
     buttons: tuple[Button, ...] = ()
     multiple: bool = False
+    attachment: dict[str, Any] | None = None
+    """See :attr:`flows.events.SendMessage.attachment`."""
 
 
 @dataclass

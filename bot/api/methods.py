@@ -1,0 +1,217 @@
+"""From stored answers to each engagement method's analysis (flows/analysis), as plain data.
+
+Answer shapes read (``item`` is the answers table's column when it exists, else a key
+of the value):
+
+* Delphi: step type ``delphi`` (or step id ``delphi``): value a score, or
+  ``{"item", "score", "round"}`` (score null = unsure; round defaults to 1). A
+  ``scale`` step from 1 to 9 also counts, as an item named by its step id, round 1.
+* ranking: type ``rank``/``ranking``: value a list of options, best first (or
+  ``{"order": [...]}``).
+* pairwise: type ``pairwise``: ``{"winner", "loser", "tie"}`` or ``{"shown": [a, b],
+  "chosen": a | null}`` (null = can't decide).
+* choice experiment: type ``dce``/``choice_experiment``: ``{"alternatives": [{attribute:
+  level}, ...], "chosen": index | null}`` (null = neither).
+* statements: type ``statements``/``vote``: value 1 / -1 / 0 or agree / disagree / pass,
+  the statement in ``item`` (or ``{"statement", "vote"}``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from flows.analysis import delphi, pairwise, ranking, statements
+from flows.analysis.mnl import EstimationError, code_categorical, fit_mnl
+
+DELPHI = {"delphi", "rating"}
+RANKING = {"rank", "ranking"}
+PAIRWISE = {"pairwise", "compare", "pairs"}
+CHOICE = {"dce", "choice_experiment", "choice_task"}
+STATEMENTS = {"statements", "statement", "vote", "voting"}
+VOTES = {"agree": 1, "disagree": -1, "pass": 0, "1": 1, "-1": -1, "0": 0}
+
+
+def plain(value: Any) -> Any:
+    """JSON-friendly: numpy scalars to Python, NaN and infinities to None."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [plain(row) for row in frame.to_dict(orient="records")]
+
+
+def _of(frame: pd.DataFrame, types: set[str]) -> pd.DataFrame:
+    return frame[frame["type"].isin(types) | frame["step"].isin(types)]
+
+
+def _field(value: Any, key: str) -> Any:
+    return value.get(key) if isinstance(value, dict) else None
+
+
+# ----------------------------------------------------------------------------- Delphi
+
+
+def delphi_ratings(frame: pd.DataFrame, steps: dict[tuple[int, str], Any]) -> pd.DataFrame:
+    rows = []
+    for r in _of(frame, DELPHI).itertuples(index=False):
+        value = r.value
+        score = _field(value, "score") if isinstance(value, dict) else value
+        item = r.item or _field(value, "item") or r.step
+        rows.append((r.participant, r.group, int(_field(value, "round") or 1), str(item), score))
+    for r in frame[frame["type"] == "scale"].itertuples(index=False):
+        raw = steps[(r.version_id, r.step)].raw if (r.version_id, r.step) in steps else {}
+        if raw.get("min") == 1 and raw.get("max") == 9:
+            rows.append((r.participant, r.group, 1, r.step, None if r.skipped else r.value))
+    ratings = pd.DataFrame(rows, columns=["participant", "group", "round", "item", "score"])
+    ratings["score"] = pd.to_numeric(ratings["score"], errors="coerce")
+    return ratings[ratings["score"].isna() | ratings["score"].between(1, 9)]
+
+
+def delphi_report(frame: pd.DataFrame, steps: dict[tuple[int, str], Any]) -> dict[str, Any]:
+    ratings = delphi_ratings(frame, steps)
+    if ratings.empty:
+        return {"items": [], "movement": [], "participation": [], "rounds": []}
+    summary = delphi.summarise(ratings)
+    summary["counts"] = summary["counts"].map(list)
+    return {
+        "rounds": sorted(int(r) for r in summary["round"].unique()),
+        "items": records(summary),
+        "movement": records(delphi.movement(ratings)),
+        "participation": records(delphi.participation(ratings)),
+    }
+
+
+# ----------------------------------------------------------------------------- ranking
+
+
+def ranking_report(frame: pd.DataFrame, n_boot: int = 100) -> dict[str, Any]:
+    rows = []
+    for r in _of(frame, RANKING).itertuples(index=False):
+        order = r.value if isinstance(r.value, list) else _field(r.value, "order") or _field(r.value, "ranking")
+        if not isinstance(order, list) or r.skipped:
+            continue
+        rows += [(r.participant, r.group, str(option), place) for place, option in enumerate(order, start=1)]
+    table = pd.DataFrame(rows, columns=["participant", "group", "option", "position"])
+    if table.empty:
+        return {"options": []}
+    table = table.drop_duplicates(["participant", "option"], keep="first")
+    return {"options": records(ranking.analyse_rankings(table, n_boot=n_boot))}
+
+
+# ----------------------------------------------------------------------------- pairwise
+
+
+def _comparison(value: Any) -> pairwise.Comparison | None:
+    if not isinstance(value, dict):
+        return None
+    if value.get("winner") and value.get("loser"):
+        return pairwise.Comparison(str(value["winner"]), str(value["loser"]), bool(value.get("tie")))
+    shown = value.get("shown")
+    if isinstance(shown, list) and len(shown) == 2 and shown[0] != shown[1]:
+        chosen = value.get("chosen")
+        if chosen is None:
+            return pairwise.Comparison(str(shown[0]), str(shown[1]), tie=True)
+        if chosen in shown:
+            return pairwise.Comparison(str(chosen), str(shown[1] if chosen == shown[0] else shown[0]))
+    return None
+
+
+def pairwise_report(frame: pd.DataFrame) -> dict[str, Any]:
+    by_group: dict[str, list[pairwise.Comparison]] = {}
+    for r in _of(frame, PAIRWISE).itertuples(index=False):
+        found = _comparison(r.value)
+        if found is not None and found.winner != found.loser:
+            by_group.setdefault(r.group, []).append(found)
+    everyone = [c for group in by_group.values() for c in group]
+    if len({n for c in everyone for n in (c.winner, c.loser)}) < 2:
+        return {"groups": {}}
+    groups = {"all": everyone} | {g: c for g, c in sorted(by_group.items()) if len(c) >= 1}
+    result = {}
+    for group, comparisons in groups.items():
+        try:
+            result[group] = [plain(vars(s)) for s in pairwise.score_items(comparisons)]
+        except ValueError:
+            continue
+    return {"groups": result}
+
+
+# ----------------------------------------------------------------------------- choice experiments
+
+
+def choice_long(frame: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for n, r in enumerate(_of(frame, CHOICE).itertuples(index=False)):
+        alternatives, chosen = _field(r.value, "alternatives"), _field(r.value, "chosen")
+        if not isinstance(alternatives, list) or not all(isinstance(a, dict) for a in alternatives):
+            continue
+        for index, alternative in enumerate(alternatives):
+            rows.append({"set": n, "group": r.group, "chosen": int(chosen == index), "optout": 0, **alternative})
+        if chosen is None or chosen == len(alternatives):
+            rows.append({"set": n, "group": r.group, "chosen": 1, "optout": 1})
+    return pd.DataFrame(rows)
+
+
+def choice_report(frame: pd.DataFrame) -> dict[str, Any]:
+    data = choice_long(frame)
+    if data.empty:
+        return {"coefficients": [], "n_choice_sets": 0}
+    attributes = [c for c in data.columns if c not in ("set", "group", "chosen", "optout")]
+    features = ["optout"] if data["optout"].any() else []
+    for attribute in attributes:
+        values = data[attribute]
+        if pd.to_numeric(values.dropna(), errors="coerce").notna().all() and values.notna().any():
+            data[attribute] = pd.to_numeric(values).fillna(0.0)
+            features.append(attribute)
+        else:
+            data[attribute] = values.fillna("(none)").astype(str)
+            data, coded = code_categorical(data, attribute)
+            features += [c for c in coded.columns if c != f"{attribute}[(none)]"]
+    try:
+        result = fit_mnl(data, choice_set="set", chosen="chosen", features=features)
+    except (EstimationError, ValueError) as error:
+        return {"coefficients": [], "n_choice_sets": int(data["set"].nunique()), "error": str(error)}
+    rows = [{"feature": f, "estimate": v["estimate"], "se": v["se"], "low": v["estimate"] - 1.96 * v["se"],
+             "high": v["estimate"] + 1.96 * v["se"]} for f, v in result.coefficients().items()]
+    return {"coefficients": plain(rows), "n_choice_sets": result.n_choice_sets,
+            "log_likelihood": plain(result.log_likelihood), "rho_squared": plain(result.rho_squared)}
+
+
+# ----------------------------------------------------------------------------- statement voting
+
+
+def _vote(value: Any) -> int | None:
+    value = _field(value, "vote") if isinstance(value, dict) else value
+    if isinstance(value, bool):
+        return None
+    return VOTES.get(str(value).strip().lower()) if value is not None else None
+
+
+def statements_report(frame: pd.DataFrame) -> dict[str, Any]:
+    rows = []
+    for r in _of(frame, STATEMENTS).itertuples(index=False):
+        statement = r.item or _field(r.value, "statement")
+        vote = _vote(r.value)
+        if statement is not None and vote is not None:
+            rows.append((r.participant, str(statement), vote))
+    votes = pd.DataFrame(rows, columns=["participant", "statement", "vote"])
+    if votes["participant"].nunique() < 2 or votes["statement"].nunique() < 2:
+        return {"groups": [], "consensus": [], "representative": {}}
+    result = statements.analyse_statements(votes)
+    return {
+        "groups": [{"id": g.id, "size": g.size} for g in result.groups],
+        "unclustered": len(result.unclustered),
+        "consensus": records(result.consensus),
+        "representative": {str(k): records(v.reset_index()) for k, v in result.representative.items()},
+    }

@@ -1,0 +1,122 @@
+"""Validate and publish flows from the desk.
+
+Validating pasted YAML copies the study's folder to a scratch folder, puts the text in
+place of the flow file it names (by its ``flow:`` id) and runs the same checks as
+``chorus validate`` on the whole study, so a flow that names an unknown group is caught
+too. Publishing reloads the study from its folder, stores any new flow versions
+(``flow_versions``, by content hash) and swaps the live study, so new sessions start
+on the new versions while running sessions stay on theirs.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.studies import StudyRegistry
+from flows.loader import LoadedStudy, LoadError, Problem, load_study
+from flows.validate import validate_paths
+from storage import repository
+from storage.database import Database
+
+MAX_YAML = 200_000
+
+
+@dataclass(frozen=True)
+class Checked:
+    problems: list[Problem]
+    target: str
+    """The file the text was checked as (relative to the study folder)."""
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == "error" for p in self.problems)
+
+
+def problem_dict(problem: Problem) -> dict[str, Any]:
+    return {"file": problem.file, "line": problem.line, "column": problem.column, "severity": problem.severity,
+            "message": problem.message, "hint": problem.hint, "text": str(problem)}
+
+
+def _target_file(loaded: LoadedStudy, text: str) -> str:
+    """The flow file (name within the study folder) that the pasted flow replaces."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError:
+        raw = None
+    flow_id = raw.get("flow") if isinstance(raw, dict) else None
+    if isinstance(flow_id, str) and flow_id in loaded.flows:
+        return Path(loaded.flows[flow_id].path).name
+    return "pasted.yaml"
+
+
+def _relabel(problems: list[Problem], scratch: Path) -> list[Problem]:
+    prefix = str(scratch) + os.sep
+    return [Problem(p.file.replace(prefix, ""), p.line, p.column, p.message, p.hint, p.severity) for p in problems]
+
+
+def validate_text(loaded: LoadedStudy, text: str) -> Checked:
+    if len(text) > MAX_YAML:
+        return Checked([Problem("pasted.yaml", 1, 1, f"the text is longer than {MAX_YAML} characters")], "pasted.yaml")
+    target = _target_file(loaded, text)
+    folder = Path(loaded.path).parent
+    with tempfile.TemporaryDirectory(prefix="chorus-validate-") as scratch:
+        copy = Path(scratch) / folder.name
+        shutil.copytree(folder, copy)
+        (copy / target).write_text(text, encoding="utf-8")
+        checked = copy if target != "pasted.yaml" else copy / target
+        problems, _ = validate_paths([checked])
+        return Checked(_relabel(problems, Path(scratch)), target)
+
+
+def validate_deployed(loaded: LoadedStudy) -> Checked:
+    folder = Path(loaded.path).parent
+    problems, _ = validate_paths([folder])
+    return Checked(problems, folder.name)
+
+
+def replace_study(registry: StudyRegistry, loaded: LoadedStudy) -> None:
+    """Swap one study in the live registry (shared by the service, webhooks and scheduler)."""
+    registry._studies[loaded.study.study] = loaded  # noqa: SLF001  (StudyRegistry has no public setter yet)
+
+
+def publish_from_disk(registry: StudyRegistry, database: Database, study_id: str, actor: str,
+                      now: datetime) -> list[dict[str, Any]]:
+    """Reload a study from its folder and publish it; LoadError if its files have problems."""
+    current = registry.get(study_id)
+    fresh = load_study(Path(current.path).parent)
+    if fresh.study.study != study_id:
+        raise LoadError([Problem(fresh.path, 1, 1, f"the study id changed to '{fresh.study.study}'; keep '{study_id}'")])
+    before = {fid: f.version for fid, f in current.flows.items()}
+    replace_study(registry, fresh)
+    registry.publish(database, now)
+    changed = [{"flow": fid, "version": f.version, "new": before.get(fid) != f.version} for fid, f in fresh.flows.items()]
+    with database.transaction() as connection:
+        repository.audit(connection, actor, "study_published", now, study_id,
+                         flows={c["flow"]: c["version"] for c in changed if c["new"]})
+    return changed
+
+
+def publish_text(registry: StudyRegistry, database: Database, study_id: str, text: str, actor: str,
+                 now: datetime) -> tuple[Checked, list[dict[str, Any]]]:
+    """Validate pasted YAML as a new version of one of the study's flows and, if clean, publish it."""
+    loaded = registry.get(study_id)
+    checked = validate_text(loaded, text)
+    if not checked.ok:
+        return checked, []
+    if checked.target == "pasted.yaml":
+        problem = Problem("pasted.yaml", 1, 1, "this is not one of the study's flows",
+                          f"start with 'flow: <id>' using one of: {', '.join(loaded.flows)}")
+        return Checked([problem], checked.target), []
+    path = Path(loaded.path).parent / checked.target
+    temporary = path.with_suffix(".publishing")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
+    return checked, publish_from_disk(registry, database, study_id, actor, now)

@@ -1,0 +1,65 @@
+"""Every report the desk shows, by name, computed from the database and kept while the
+data it came from has not changed (a stamp of the answers and flow versions)."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bot.api import methods, queries, results
+from bot.api.answers import load_answers
+from flows.loader import LoadedStudy
+from storage.database import Database
+from storage.tables import ANSWERS, FLOW_VERSIONS, SESSIONS
+
+REPORTS = ("overview", "funnel", "results", "delphi", "ranking", "pairwise", "choice", "statements", "spc")
+_CACHE: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+_LOCK = threading.Lock()
+CACHE_SIZE = 64
+
+
+def _stamp(database: Database, study_id: str) -> tuple[Any, ...]:
+    with database.reading() as session:
+        answers = session.execute(select(func.count(), func.max(ANSWERS.c.id)).where(ANSWERS.c.study_id == study_id)).one()
+        versions = session.execute(select(func.max(FLOW_VERSIONS.c.id)).where(FLOW_VERSIONS.c.study_id == study_id)).scalar()
+        sessions = session.execute(select(func.count(), func.max(SESSIONS.c.updated_at)).where(SESSIONS.c.study_id == study_id)).one()
+    return (database.url, study_id, *answers, versions, *sessions)
+
+
+def _compute(database: Database, loaded: LoadedStudy, kind: str, period: str) -> Any:
+    if kind == "overview":
+        return queries.study_overview(database, loaded)
+    if kind == "funnel":
+        return queries.funnel(database, loaded)
+    frame, steps = load_answers(database, loaded)
+    makers: dict[str, Callable[[], Any]] = {
+        "results": lambda: results.step_results(frame, steps),
+        "delphi": lambda: methods.delphi_report(frame, steps),
+        "ranking": lambda: methods.ranking_report(frame),
+        "pairwise": lambda: methods.pairwise_report(frame),
+        "choice": lambda: methods.choice_report(frame),
+        "statements": lambda: methods.statements_report(frame),
+        "spc": lambda: results.measures(frame, steps, period),  # type: ignore[arg-type]
+    }
+    return makers[kind]()
+
+
+def report(database: Database, loaded: LoadedStudy, kind: str, period: str = "week") -> Any:
+    """The named report for a study (see REPORTS); cached until the study's data changes."""
+    if kind not in REPORTS:
+        raise KeyError(kind)
+    key = (*_stamp(database, loaded.study.study), kind, period, tuple((f, v.version) for f, v in loaded.flows.items()))
+    with _LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    value = _compute(database, loaded, kind, period)
+    with _LOCK:
+        _CACHE[key] = value
+        while len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return value

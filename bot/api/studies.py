@@ -1,0 +1,131 @@
+"""REST API: studies, flows, participants, answers, alerts and held messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from pydantic import BaseModel, Field
+
+from bot.api import publishing, queries, reports
+from bot.api.context import CURSOR, LIMIT, Ctx, StudyCtx, api_context, api_study
+from bot.auth import require_change
+from flows.loader import LoadError
+from flows.model import resolve_text
+
+router = APIRouter(prefix="/api/v1")
+
+
+class FlowText(BaseModel):
+    yaml: str = Field(default="", max_length=publishing.MAX_YAML,
+                      description="A flow's YAML; empty means the files deployed on the server.")
+
+
+def study_summary(ctx: Ctx, study_id: str) -> dict[str, Any]:
+    loaded = ctx.chorus.studies.get(study_id)
+    language = loaded.study.default_language
+    overview = reports.report(ctx.database, loaded, "overview")
+    return {**overview, "title": resolve_text(loaded.study.title, language), "groups": loaded.study.group_ids(),
+            "flows": list(loaded.flows)}
+
+
+@router.get("/me", tags=["access"])
+def me(ctx: Ctx = Depends(api_context)) -> dict[str, Any]:
+    """Who this token is: name, role and the studies it may see."""
+    p = ctx.principal
+    return {"name": p.name, "role": p.role, "studies": ctx.principal.visible(ctx.chorus.studies.ids())}
+
+
+@router.get("/studies", tags=["studies"])
+def list_studies(ctx: Ctx = Depends(api_context)) -> dict[str, Any]:
+    """The studies this token may see, each with its status and participants."""
+    return {"items": [study_summary(ctx, s) for s in ctx.principal.visible(ctx.chorus.studies.ids())]}
+
+
+@router.get("/studies/{study_id}", tags=["studies"])
+def get_study(s: StudyCtx = Depends(api_study)) -> dict[str, Any]:
+    """Status, participants by group and channel, and the completion funnel of each flow."""
+    return {**study_summary(s, s.study_id), "funnel": reports.report(s.database, s.loaded, "funnel")}
+
+
+@router.get("/studies/{study_id}/flows", tags=["flows"])
+def list_flows(s: StudyCtx = Depends(api_study)) -> dict[str, Any]:
+    """Each flow's current version, and every published version with its live sessions."""
+    language = s.loaded.study.default_language
+    flows = [{"flow": fid, "title": resolve_text(f.flow.title, language) or fid, "version": f.version,
+              "steps": [{"id": st.id, "type": st.type} for st in f.flow.steps]} for fid, f in s.loaded.flows.items()]
+    return {"flows": flows, "versions": queries.versions_in_use(s.database, s.study_id)}
+
+
+@router.post("/studies/{study_id}/flows/validate", tags=["flows"])
+def validate_flow(body: FlowText, s: StudyCtx = Depends(api_study)) -> dict[str, Any]:
+    """Check a pasted flow (or, with no text, the deployed files): problems with file, line and column."""
+    checked = publishing.validate_text(s.loaded, body.yaml) if body.yaml.strip() else publishing.validate_deployed(s.loaded)
+    return {"ok": checked.ok, "file": checked.target, "problems": [publishing.problem_dict(p) for p in checked.problems]}
+
+
+@router.post("/studies/{study_id}/flows/publish", tags=["flows"])
+def publish_flow(body: FlowText, s: StudyCtx = Depends(api_study)) -> dict[str, Any]:
+    """Publish the study's files as they are on disk, or a pasted new version of one flow."""
+    require_change(s.principal)
+    registry, actor, now = s.chorus.studies, s.principal.actor, s.now()
+    try:
+        if body.yaml.strip():
+            checked, flows = publishing.publish_text(registry, s.database, s.study_id, body.yaml, actor, now)
+            if not checked.ok or not flows:
+                return {"ok": False, "problems": [publishing.problem_dict(p) for p in checked.problems], "flows": []}
+        else:
+            flows = publishing.publish_from_disk(registry, s.database, s.study_id, actor, now)
+    except LoadError as error:
+        return {"ok": False, "problems": [publishing.problem_dict(p) for p in error.problems], "flows": []}
+    return {"ok": True, "problems": [], "flows": flows}
+
+
+@router.get("/studies/{study_id}/sessions", tags=["flows"])
+def list_sessions(s: StudyCtx = Depends(api_study), limit: int = LIMIT, cursor: str | None = CURSOR,
+                  live_only: bool = Query(True, description="Only sessions still waiting or snoozed.")) -> dict[str, Any]:
+    """Sessions (newest first) with the flow version each is pinned to."""
+    return queries.sessions_page(s.database, s.study_id, limit, cursor, live_only).as_dict()
+
+
+@router.get("/studies/{study_id}/participants", tags=["participants"])
+def list_participants(s: StudyCtx = Depends(api_study), limit: int = LIMIT, cursor: str | None = CURSOR) -> dict[str, Any]:
+    """Participants by pseudonymous id, with group, channel and language. Audited."""
+    page = queries.participants_page(s.database, s.study_id, limit, cursor)
+    s.audit("participants", s.study_id, rows=len(page.items))
+    return page.as_dict()
+
+
+@router.get("/studies/{study_id}/answers", tags=["answers"])
+def list_answers(s: StudyCtx = Depends(api_study), limit: int = LIMIT, cursor: str | None = CURSOR,
+                 flow: str | None = Query(None, max_length=100), step: str | None = Query(None, max_length=100)) -> dict[str, Any]:
+    """Answers, one per row, oldest first. Audited."""
+    page = queries.answers_page(s.database, s.study_id, limit, cursor, flow, step)
+    s.audit("answers", s.study_id, rows=len(page.items))
+    return page.as_dict()
+
+
+@router.get("/studies/{study_id}/flags", tags=["alerts"])
+def list_flags(s: StudyCtx = Depends(api_study), limit: int = LIMIT, cursor: str | None = CURSOR,
+               open_only: bool = False, kind: str | None = Query(None, max_length=40)) -> dict[str, Any]:
+    """Safeguarding and other alerts, newest first. Audited."""
+    page = queries.flags_page(s.database, s.study_id, limit, cursor, open_only, kind)
+    s.audit("flags", s.study_id, rows=len(page.items))
+    return page.as_dict()
+
+
+@router.post("/studies/{study_id}/flags/{flag_id}/acknowledge", tags=["alerts"])
+def acknowledge(flag_id: int, s: StudyCtx = Depends(api_study)) -> dict[str, Any]:
+    """Mark an alert as seen and handled, by this token's holder."""
+    require_change(s.principal)
+    if not queries.acknowledge_flag(s.database, s.study_id, flag_id, s.principal.actor, s.now()):
+        raise HTTPException(404, f"no alert {flag_id} in this study")
+    return {"id": flag_id, "acknowledged": True}
+
+
+@router.get("/studies/{study_id}/held", tags=["alerts"])
+def list_held(s: StudyCtx = Depends(api_study), limit: int = LIMIT, cursor: str | None = CURSOR) -> dict[str, Any]:
+    """Messages held back (quiet hours, WhatsApp's 24-hour window, opted out), with the reason. Audited."""
+    page = queries.held_page(s.database, s.study_id, limit, cursor)
+    s.audit("held_messages", s.study_id, rows=len(page.items))
+    return page.as_dict()

@@ -1,0 +1,231 @@
+"""Charts for the dashboard: one description, drawn as inline SVG (by hand: small, fast,
+accessible, no scripts) or as PNG (matplotlib's Agg backend) for downloading.
+
+Three kinds cover the desk: grouped bars (distributions, funnels), estimates with
+intervals (rankings, pairwise scores, choice models) and XmR control charts.
+Colours are the Okabe-Ito palette, which colour-blind readers can tell apart.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+from dataclasses import dataclass, field
+from html import escape
+
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+SPECIAL_HIGH, SPECIAL_LOW, COMMON = "#E69F00", "#0072B2", "#7f7f7f"
+WIDTH, LEFT, RIGHT, TOP = 640, 150, 20, 40
+_IDS = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Bars:
+    title: str
+    categories: list[str]
+    series: list[tuple[str, list[float]]]
+    horizontal: bool = True
+    axis: str = "people"
+
+
+@dataclass(frozen=True)
+class Intervals:
+    title: str
+    rows: list[tuple[str, float, float, float]]
+    """(label, estimate, low, high), drawn top to bottom."""
+    axis: str = "score"
+    reference: float | None = None
+
+
+@dataclass(frozen=True)
+class Control:
+    title: str
+    labels: list[str]
+    values: list[float]
+    mean: float
+    upper: float
+    lower: float
+    direction: list[str] = field(default_factory=list)
+    """Per point: 'high', 'low' (special cause) or ''."""
+    axis: str = "value"
+
+
+Chart = Bars | Intervals | Control
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.0f}" if abs(value - round(value)) < 1e-9 else f"{value:.2f}".rstrip("0")
+
+
+def _frame(title: str, height: int, body: list[str], description: str) -> str:
+    uid = f"c{next(_IDS)}"  # unique ids: many charts share a page
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" '
+            f'role="img" aria-labelledby="{uid}t {uid}d" class="chart" font-family="system-ui, sans-serif" font-size="12">'
+            f'<title id="{uid}t">{escape(title)}</title><desc id="{uid}d">{escape(description)}</desc>'
+            f'<rect width="100%" height="100%" fill="#fff"/>'
+            f'<text x="{WIDTH / 2}" y="20" text-anchor="middle" font-size="14" font-weight="600">{escape(title)}</text>'
+            + "".join(body) + "</svg>")
+
+
+def _scale(low: float, high: float, start: float, end: float) -> tuple[float, float]:
+    """Slope and offset mapping [low, high] onto [start, end]."""
+    span = (high - low) or 1.0
+    slope = (end - start) / span
+    return slope, start - low * slope
+
+
+def _legend(series: list[tuple[str, list[float]]], y: float) -> list[str]:
+    if len(series) < 2:
+        return []
+    items, x = [], LEFT
+    for i, (name, _) in enumerate(series):
+        items.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{PALETTE[i % len(PALETTE)]}"/>'
+                     f'<text x="{x + 14}" y="{y}">{escape(name)}</text>')
+        x += 24 + 7 * len(name)
+    return items
+
+
+def bars_svg(chart: Bars) -> str:
+    n_series = max(1, len(chart.series))
+    band = 8 + 14 * n_series
+    height = TOP + band * len(chart.categories) + 50
+    top = max([v for _, values in chart.series for v in values] + [1.0])
+    slope, offset = _scale(0, top, LEFT, WIDTH - RIGHT - 30)
+    body, text = [], []
+    for c, category in enumerate(chart.categories):
+        y0 = TOP + c * band
+        body.append(f'<text x="{LEFT - 6}" y="{y0 + band / 2 + 4}" text-anchor="end">{escape(category)}</text>')
+        for s, (name, values) in enumerate(chart.series):
+            value = values[c] if c < len(values) else 0.0
+            y = y0 + 4 + s * 14
+            width = max(0.0, value * slope + offset - LEFT)
+            body.append(f'<rect x="{LEFT}" y="{y}" width="{width:.1f}" height="12" fill="{PALETTE[s % len(PALETTE)]}">'
+                        f'<title>{escape(category)}, {escape(name)}: {_fmt(value)}</title></rect>'
+                        f'<text x="{LEFT + width + 4:.1f}" y="{y + 10}" font-size="11">{_fmt(value)}</text>')
+            text.append(f"{category} {name}: {_fmt(value)}")
+    axis_y = TOP + band * len(chart.categories) + 16
+    body.append(f'<text x="{(LEFT + WIDTH) / 2}" y="{axis_y}" text-anchor="middle" fill="#444">{escape(chart.axis)}</text>')
+    body += _legend(chart.series, axis_y + 20)
+    return _frame(chart.title, height, body, "; ".join(text))
+
+
+def intervals_svg(chart: Intervals) -> str:
+    band = 26
+    height = TOP + band * len(chart.rows) + 40
+    values = [v for _, e, lo, hi in chart.rows for v in (e, lo, hi)] + ([chart.reference] if chart.reference is not None else [])
+    low, high = (min(values), max(values)) if values else (0.0, 1.0)
+    pad = (high - low) * 0.05 or 1.0
+    slope, offset = _scale(low - pad, high + pad, LEFT, WIDTH - RIGHT)
+    body, text = [], []
+    if chart.reference is not None:
+        x = chart.reference * slope + offset
+        body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP - 6}" y2="{height - 30}" stroke="#bbb" stroke-dasharray="4 3"/>')
+    for r, (label, estimate, lo, hi) in enumerate(chart.rows):
+        y = TOP + r * band + band / 2
+        body.append(f'<text x="{LEFT - 6}" y="{y + 4}" text-anchor="end">{escape(label)}</text>'
+                    f'<line x1="{lo * slope + offset:.1f}" x2="{hi * slope + offset:.1f}" y1="{y}" y2="{y}" stroke="{PALETTE[0]}" stroke-width="2"/>'
+                    f'<circle cx="{estimate * slope + offset:.1f}" cy="{y}" r="5" fill="{PALETTE[0]}">'
+                    f'<title>{escape(label)}: {_fmt(estimate)} ({_fmt(lo)} to {_fmt(hi)})</title></circle>')
+        text.append(f"{label}: {_fmt(estimate)} ({_fmt(lo)} to {_fmt(hi)})")
+    body.append(f'<text x="{(LEFT + WIDTH) / 2}" y="{height - 12}" text-anchor="middle" fill="#444">{escape(chart.axis)}</text>')
+    return _frame(chart.title, height, body, "; ".join(text))
+
+
+def control_svg(chart: Control) -> str:
+    height, bottom, left = 300, 250, 60
+    values = [*chart.values, chart.upper, chart.lower, chart.mean]
+    low, high = min(values), max(values)
+    pad = (high - low) * 0.08 or 1.0
+    ys, yo = _scale(low - pad, high + pad, bottom, TOP)
+    n = len(chart.values)
+    xs, xo = _scale(0, max(1, n - 1), left + 10, WIDTH - RIGHT - 10)
+    body = []
+    for value, name, dash in ((chart.upper, "upper limit", "6 4"), (chart.mean, "mean", ""), (chart.lower, "lower limit", "6 4")):
+        y = value * ys + yo
+        body.append(f'<line x1="{left}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#555" stroke-dasharray="{dash}"/>'
+                    f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="10">{_fmt(value)}</text>'
+                    f'<text x="{WIDTH - RIGHT}" y="{y - 3:.1f}" text-anchor="end" font-size="10" fill="#555">{name}</text>')
+    points = " ".join(f"{i * xs + xo:.1f},{v * ys + yo:.1f}" for i, v in enumerate(chart.values))
+    body.append(f'<polyline points="{points}" fill="none" stroke="{COMMON}" stroke-width="1.5"/>')
+    for i, v in enumerate(chart.values):
+        kind = chart.direction[i] if i < len(chart.direction) else ""
+        colour = SPECIAL_HIGH if kind == "high" else SPECIAL_LOW if kind == "low" else COMMON
+        label = chart.labels[i] if i < len(chart.labels) else str(i + 1)
+        body.append(f'<circle cx="{i * xs + xo:.1f}" cy="{v * ys + yo:.1f}" r="4" fill="{colour}" class="{kind or "common"}">'
+                    f'<title>{escape(label)}: {_fmt(v)}{" (special cause, " + kind + ")" if kind else ""}</title></circle>')
+    step = max(1, n // 8)
+    for i in range(0, n, step):
+        body.append(f'<text x="{i * xs + xo:.1f}" y="{bottom + 18}" text-anchor="middle" font-size="10">{escape(chart.labels[i])}</text>')
+    body.append(f'<text x="14" y="{(TOP + bottom) / 2}" transform="rotate(-90 14 {(TOP + bottom) / 2})" text-anchor="middle" fill="#444">{escape(chart.axis)}</text>')
+    special = sum(1 for d in chart.direction if d)
+    description = (f"{n} points, mean {_fmt(chart.mean)}, process limits {_fmt(chart.lower)} to {_fmt(chart.upper)}, "
+                   f"{special} special-cause point(s)")
+    return _frame(chart.title, height, body, description)
+
+
+def svg(chart: Chart) -> str:
+    if isinstance(chart, Bars):
+        return bars_svg(chart)
+    if isinstance(chart, Intervals):
+        return intervals_svg(chart)
+    return control_svg(chart)
+
+
+def png(chart: Chart) -> bytes:
+    """The same chart drawn by matplotlib (Agg), for a download."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    rows = len(chart.categories) if isinstance(chart, Bars) else len(chart.rows) if isinstance(chart, Intervals) else 6
+    fig = Figure(figsize=(7.0, max(3.0, 0.9 + 0.35 * rows)), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    if isinstance(chart, Bars):
+        _bars_png(ax, chart)
+    elif isinstance(chart, Intervals):
+        _intervals_png(ax, chart)
+    else:
+        _control_png(ax, chart)
+    ax.set_title(chart.title, fontsize=11)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def _bars_png(ax: object, chart: Bars) -> None:
+    n = max(1, len(chart.series))
+    height = 0.8 / n
+    for s, (name, values) in enumerate(chart.series):
+        ys = [c + s * height for c in range(len(chart.categories))]
+        ax.barh(ys, values, height=height, color=PALETTE[s % len(PALETTE)], label=name)  # type: ignore[attr-defined]
+    ax.set_yticks([c + 0.4 - height / 2 for c in range(len(chart.categories))], chart.categories)  # type: ignore[attr-defined]
+    ax.invert_yaxis()  # type: ignore[attr-defined]
+    ax.set_xlabel(chart.axis)  # type: ignore[attr-defined]
+    if n > 1:
+        ax.legend(fontsize=8)  # type: ignore[attr-defined]
+
+
+def _intervals_png(ax: object, chart: Intervals) -> None:
+    for r, (_, estimate, low, high) in enumerate(chart.rows):
+        ax.plot([low, high], [r, r], color=PALETTE[0])  # type: ignore[attr-defined]
+        ax.plot([estimate], [r], "o", color=PALETTE[0])  # type: ignore[attr-defined]
+    if chart.reference is not None:
+        ax.axvline(chart.reference, color="#bbb", linestyle="--")  # type: ignore[attr-defined]
+    ax.set_yticks(range(len(chart.rows)), [r[0] for r in chart.rows])  # type: ignore[attr-defined]
+    ax.invert_yaxis()  # type: ignore[attr-defined]
+    ax.set_xlabel(chart.axis)  # type: ignore[attr-defined]
+
+
+def _control_png(ax: object, chart: Control) -> None:
+    x = list(range(len(chart.values)))
+    ax.plot(x, chart.values, color=COMMON, marker="o", markersize=4)  # type: ignore[attr-defined]
+    for i, kind in enumerate(chart.direction):
+        if kind:
+            ax.plot([i], [chart.values[i]], "o", color=SPECIAL_HIGH if kind == "high" else SPECIAL_LOW)  # type: ignore[attr-defined]
+    ax.axhline(chart.mean, color="#555")  # type: ignore[attr-defined]
+    for limit in (chart.upper, chart.lower):
+        ax.axhline(limit, color="#555", linestyle="--")  # type: ignore[attr-defined]
+    step = max(1, len(x) // 8)
+    ax.set_xticks(x[::step], chart.labels[::step], fontsize=8)  # type: ignore[attr-defined]
+    ax.set_ylabel(chart.axis)  # type: ignore[attr-defined]

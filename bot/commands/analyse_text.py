@@ -1,0 +1,177 @@
+"""Free-text commands: ``chorus analyse themes|codebook|safety|duplicates`` on a
+CSV of answers (columns ``id``, ``text``, optional ``group``), and
+``chorus redact`` as a filter from stdin to stdout."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, cast
+
+import click
+import pandas as pd
+
+FORMAT = click.option(
+    "--format", "output_format", type=click.Choice(["table", "json"]), default="table",
+    show_default=True, help="A readable table, or JSON for other programs.",
+)
+INPUT = click.option(
+    "--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False),
+    help="CSV with columns id, text and optionally group.",
+)
+
+
+def read_answers(path: str) -> list[tuple[str, str, str | None]]:
+    """(id, text, group) rows from a CSV; a missing column is a clear error."""
+    data = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in ("id", "text") if c not in data.columns]
+    if missing:
+        raise click.ClickException(
+            f"{path}: no column(s) {', '.join(missing)}; the columns are {', '.join(data.columns)}"
+        )
+    groups = data["group"] if "group" in data.columns else [""] * len(data)
+    return [(str(i), str(t), g or None) for i, t, g in zip(data["id"], data["text"], groups, strict=True)]
+
+
+@contextmanager
+def progress(label: str, length: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr (stdout stays clean for JSON)."""
+    with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+def emit(payload: dict[str, Any], output_format: str, table: Callable[[], str]) -> None:
+    if output_format == "json":
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+    else:
+        click.echo(table())
+
+
+@click.command("themes")
+@INPUT
+@click.option("--k", type=click.IntRange(min=1), default=None, help="Number of themes (default: found).")
+@FORMAT
+def themes_command(input_path: str, k: int | None, output_format: str) -> None:
+    """Find the themes in answers to an open question."""
+    from nlp.embed import encode
+    from nlp.themes import find_themes
+
+    answers = read_answers(input_path)
+    with progress("Reading answers", len(answers)) as step:
+        vectors = encode([a[1] for a in answers], progress=step).topic
+    result = find_themes(answers, k=k, topic_vectors=vectors)
+    payload = result.as_dict()
+
+    def table() -> str:
+        lines = []
+        for t in result.themes:
+            lines.append(f"{t.id:>3}  {t.size:>5}  {t.label}   [{', '.join(t.keywords)}]")
+            lines += [f"            \u201c{q}\u201d" for q in t.quotes]
+        for group, shares in result.prevalence.items():
+            top = sorted(shares.items(), key=lambda kv: -kv[1])[:3]
+            lines.append(f"{group}: " + ", ".join(f"theme {i} {s:.0%}" for i, s in top))
+        return "\n".join(lines)
+
+    emit(payload, output_format, table)
+
+
+@click.command("codebook")
+@INPUT
+@click.option("--codebook", "codebook_path", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--corrections", type=click.Path(exists=True, dir_okay=False), default=None,
+    help="CSV with columns id and themes (theme ids separated by ';'): the coordinator's fixes.",
+)
+@click.option("--threshold", type=float, default=None, help="Score needed to tag a theme.")
+@FORMAT
+def codebook_command(
+    input_path: str, codebook_path: str, corrections: str | None, threshold: float | None,
+    output_format: str,
+) -> None:
+    """Tag answers with the themes of a codebook (YAML)."""
+    from nlp.codebook import DEFAULT_THRESHOLD, CodebookError, Tagger, load_codebook
+
+    answers = read_answers(input_path)
+    try:
+        tagger = Tagger(load_codebook(codebook_path), threshold or DEFAULT_THRESHOLD)
+        texts = {a[0]: a[1] for a in answers}
+        if corrections:
+            fixes = pd.read_csv(corrections, dtype=str, keep_default_na=False)
+            for answer_id, themes in zip(fixes["id"], fixes["themes"], strict=True):
+                named = [t.strip() for t in themes.split(";") if t.strip()]
+                tagger.correct(answer_id, texts.get(answer_id, ""), named)
+    except (CodebookError, KeyError) as error:
+        raise click.ClickException(str(error)) from error
+    tagging = tagger.tag([(a[0], a[1]) for a in answers])
+    payload = {
+        "tags": {i: [{"theme": t, "score": s} for t, s in tags] for i, tags in tagging.tags.items()},
+        "unmatched": tagging.unmatched,
+    }
+
+    def table() -> str:
+        lines = [f"{i}: " + (", ".join(f"{t} ({s:.2f})" for t, s in tags) or "-")
+                 for i, tags in tagging.tags.items()]
+        return "\n".join(lines + [f"unmatched ({len(tagging.unmatched)}): {' '.join(tagging.unmatched)}"])
+
+    emit(payload, output_format, table)
+
+
+@click.command("safety")
+@INPUT
+@FORMAT
+def safety_command(input_path: str, output_format: str) -> None:
+    """List answers that may signal risk of harm or a medical emergency.
+
+    A safety net for a person to review, not a clinical assessment."""
+    from nlp.embed import embed
+    from nlp.safety import assess_batch
+
+    answers = read_answers(input_path)
+    with progress("Checking answers", len(answers)) as step:
+        vectors = embed([a[1] for a in answers], progress=step)
+    results = assess_batch([a[1] for a in answers], vectors)
+    flagged = [
+        {"id": a[0], "category": r.category, "reason": r.reason, "score": r.score}
+        for a, r in zip(answers, results, strict=True) if r.flagged
+    ]
+    payload = {"flagged": flagged, "checked": len(answers)}
+
+    def table() -> str:
+        lines = [f"{f['id']}: {f['reason']}" for f in flagged]
+        return "\n".join(lines + [f"{len(flagged)} of {len(answers)} answers flagged"])
+
+    emit(payload, output_format, table)
+
+
+@click.command("duplicates")
+@INPUT
+@click.option("--similarity", type=click.FloatRange(0, 1), default=None, help="Cosine similarity to merge.")
+@FORMAT
+def duplicates_command(input_path: str, similarity: float | None, output_format: str) -> None:
+    """Propose merging near-identical suggestions, with their counts."""
+    from nlp.duplicates import DEFAULT_SIMILARITY, merge_duplicates
+
+    answers = read_answers(input_path)
+    groups = merge_duplicates([(a[0], a[1]) for a in answers], similarity or DEFAULT_SIMILARITY)
+    payload = {"groups": [g.__dict__ for g in groups]}
+    emit(payload, output_format, lambda: "\n".join(f"{g.count:>4}  {g.text}" for g in groups))
+
+
+@click.command("redact")
+@click.option("--names", default="", help="Names to mask, separated by commas.")
+def redact_command(names: str) -> None:
+    """Mask phone numbers, e-mails, NHS numbers, postcodes, dates of birth and
+    names in text read from stdin; write it to stdout."""
+    from nlp.redact import redact
+
+    given = [n.strip() for n in names.split(",") if n.strip()]
+    click.echo(redact(sys.stdin.read(), given), nl=False)
+
+
+def register(cli: click.Group) -> None:
+    analyse = cast(click.Group, cli.commands["analyse"])
+    for command in (themes_command, codebook_command, safety_command, duplicates_command):
+        analyse.add_command(command)
+    cli.add_command(redact_command)

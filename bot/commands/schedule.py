@@ -1,0 +1,232 @@
+"""``chorus schedule``: what will be sent to whom and when, before launch and while running.
+
+``plan`` needs only a study folder (a dry run with a sample participant); ``list`` and
+``explain`` read the database; ``run`` is a scheduler worker on its own. Participants
+are named only by their pseudonymous ids; times are shown on the study's clock.
+``chorus analyse evaluation`` gives the FFT and SUS figures per group over time.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import click
+
+if TYPE_CHECKING:
+    from bot.planning import Person, PlannedTask
+    from flows.model import Study
+    from storage.database import Database
+    from storage.due_tasks import TaskRow
+
+DATABASE = click.option("--database", "database_url", default=None, help="Database URL (default: CHORUS_DATABASE_URL).")
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(schedule)
+    analyse = cli.commands.get("analyse")
+    if isinstance(analyse, click.Group):
+        analyse.add_command(evaluation)
+
+
+@click.group()
+def schedule() -> None:
+    """The clock: follow-ups, reminders, rounds and snoozes."""
+
+
+def _database(database_url: str | None) -> Database:
+    from bot.settings import Settings, SettingsError
+    from storage.database import init_database
+
+    try:
+        return init_database(Settings.from_env(database_url=database_url).database_url)
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _local(moment: datetime, zone: ZoneInfo) -> str:
+    return f"{moment.astimezone(zone):%a %Y-%m-%d %H:%M %Z}"
+
+
+def _studies(database: Database) -> dict[str, Study]:
+    from flows.model import Study
+    from storage import repository
+    from storage.tables import STUDIES
+
+    found: dict[str, Study] = {}
+    with database.transaction() as connection:
+        for (study_id,) in connection.execute(STUDIES.select().with_only_columns(STUDIES.c.id)):
+            content = repository.study_content(connection, study_id)
+            try:
+                found[study_id] = Study.model_validate(content)
+            except ValueError:
+                continue
+    return found
+
+
+def _state(row: TaskRow) -> str:
+    if row.done:
+        return row.error or "done"
+    if row.claimed_at is not None:
+        return f"firing (claimed {row.claimed_at:%H:%M:%S} UTC)"
+    return f"pending (retrying: {row.error})" if row.error else "pending"
+
+
+def _describe(row: TaskRow) -> str:
+    if row.kind == "reminder":
+        return f"reminder {row.payload.get('reminder', '')} for {row.flow_id}"
+    if row.kind == "close":
+        return f"{row.flow_id} closes: no more answers"
+    if row.kind == "plan":
+        return "look again: " + "; ".join(row.payload.get("waiting", []))
+    if row.kind in ("snooze", "timeout"):
+        return f"{row.kind}: ask '{row.payload.get('step')}' again" if row.kind == "snooze" else f"timeout on '{row.payload.get('step')}'"
+    return f"send {row.flow_id}"
+
+
+@schedule.command("list")
+@click.option("--study", "study_id", default=None, help="Only this study.")
+@click.option("--all", "include_done", is_flag=True, help="Include finished and dropped tasks.")
+@click.option("--limit", type=int, default=200, show_default=True)
+@DATABASE
+def list_tasks(study_id: str | None, include_done: bool, limit: int, database_url: str | None) -> None:
+    """What will be sent to whom and when, soonest first."""
+    from storage import due_tasks
+
+    database = _database(database_url)
+    studies = _studies(database)
+    with database.transaction() as connection:
+        rows = due_tasks.listing(connection, study_id, None, include_done, limit)
+    database.dispose()
+    if not rows:
+        click.echo("nothing scheduled" + (f" for {study_id}" if study_id else ""))
+        return
+    for row in rows:
+        zone = ZoneInfo(studies[row.study_id].timezone) if row.study_id in studies else ZoneInfo("UTC")
+        click.echo(f"{_local(row.due_at, zone)}  {row.participant_id or '-':<20} {row.study_id or '-'}: {_describe(row)}  [{_state(row)}]")
+
+
+@schedule.command("explain")
+@click.argument("participant")
+@DATABASE
+def explain(participant: str, database_url: str | None) -> None:
+    """Everything the clock holds for one participant (by pseudonymous id), and why."""
+    from bot.firing import person_of
+    from bot.planning import plan_person
+    from storage import due_tasks
+
+    database = _database(database_url)
+    studies = _studies(database)
+    with database.transaction() as connection:
+        enrolled = [p for (pid, _), p in due_tasks.people(connection, {(participant, s) for s in studies}).items() if pid == participant]
+        rows = due_tasks.listing(connection, None, participant, include_done=True, limit=1000)
+    database.dispose()
+    if not enrolled:
+        raise click.ClickException(f"no enrolment for participant '{participant}' (use the pseudonymous id, e.g. p-3f9c...)")
+    for person in enrolled:
+        study = studies[person.study_id]
+        who = person_of(person)
+        zone = who.zone(study)
+        click.echo(f"{participant} in {person.study_id}: group {person.group or '(not known yet)'}, "
+                   f"enrolled {_local(person.enrolled_at, zone)}, clock {zone.key}"
+                   + (f", contact hours {who.contact_hours()}" if who.contact_hours() else "")
+                   + (", OPTED OUT: nothing will be sent" if person.opted_out else ""))
+        plan = plan_person(study, who, datetime.now(UTC))
+        for line in [*plan.waiting, *plan.skipped]:
+            click.echo(f"  note: {line}")
+        for row in (r for r in rows if r.study_id == person.study_id and not (r.kind == "plan" and r.done)):
+            click.echo(f"  {_local(row.due_at, zone)}  {_describe(row)}  [{_state(row)}]")
+
+
+@schedule.command("plan")
+@click.argument("study_path", type=click.Path(exists=True, path_type=Path))
+@click.option("--enrolled", default=None, help="When the sample participant joins (study time), e.g. '2026-04-01 10:00'. Default: now.")
+@click.option("--group", default=None, help="The sample participant's group (default: each of the study's groups).")
+@click.option("--field", "fields", multiple=True, help="A participant field, e.g. discharge_date=2026-03-03 or contact_hours=09:00-17:00.")
+@click.option("--weeks", type=int, default=12, show_default=True, help="How far ahead to show recurring sends.")
+def plan(study_path: Path, enrolled: str | None, group: str | None, fields: tuple[str, ...], weeks: int) -> None:
+    """A dry run before launch: when each schedule would send, remind and close for a sample participant."""
+    from bot.planning import Person
+    from flows.loader import LoadError, load_study
+
+    try:
+        study = load_study(study_path).study
+    except LoadError as error:
+        raise click.ClickException("the study has problems:\n" + "\n".join(map(str, error.problems))) from None
+    zone = ZoneInfo(study.timezone)
+    start = datetime.fromisoformat(enrolled).replace(tzinfo=zone) if enrolled else datetime.now(UTC)
+    values: dict[str, Any] = dict(item.split("=", 1) for item in fields if "=" in item)
+    by_group = group is None and any(entry.groups for entry in study.schedule)
+    for sample_group in study.group_ids() if by_group else [group]:
+        person = Person("p-sample", study.study, start.astimezone(UTC), sample_group, values)
+        click.echo(f"A participant in group {sample_group or '(none)'} who joins {_local(start, person.zone(study))}:")
+        for line in _dry_run(study, person, start.astimezone(UTC) + timedelta(weeks=weeks)):
+            click.echo(f"  {line}")
+
+
+def _dry_run(study: Study, person: Person, horizon: datetime) -> list[str]:
+    """Plan, then pretend every send happens on time to show reminders, closings and repeats."""
+    from bot.planning import FOLLOW_UP, after_sending, plan_person
+
+    zone = person.zone(study)
+    plan = plan_person(study, person, person.enrolled_at)
+    lines = [f"note: {line}" for line in [*plan.waiting, *plan.skipped]]
+    queue: list[PlannedTask] = list(plan.tasks)
+    shown: list[tuple[datetime, str]] = []
+    while queue:
+        task = queue.pop(0)
+        if task.due_at > horizon:
+            continue
+        what = {"follow_up": f"send {task.flow_id}", "reminder": f"remind about {task.flow_id} (if not finished)",
+                "close": f"{task.flow_id} closes: no more answers"}.get(task.kind, task.kind)
+        shown.append((task.due_at, f"{_local(task.due_at, zone)}  {what}"))
+        if task.kind == FOLLOW_UP:
+            queue += after_sending(study, task, person, task.due_at, None)
+    return lines + [line for _, line in sorted(shown)] or ["nothing is scheduled for this participant"]
+
+
+@schedule.command("run")
+@click.option("--studies", "studies_dir", default=None, help="Folder of studies (default CHORUS_STUDIES_DIR).")
+@click.option("--interval", type=float, default=5.0, show_default=True, help="Seconds between ticks.")
+@click.option("--lease", type=float, default=300.0, show_default=True, help="Seconds after which a claim by a dead scheduler is taken over.")
+@DATABASE
+def run(studies_dir: str | None, interval: float, lease: float, database_url: str | None) -> None:
+    """Run the scheduler on its own (set CHORUS_SCHEDULER=off on the web app then)."""
+    import logging
+
+    from bot.scheduler import run_forever
+    from bot.settings import Settings
+
+    settings = Settings.from_env(database_url=database_url, studies_dir=studies_dir)
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(message)s")
+    run_forever(settings.database_url, str(settings.studies_dir), interval, timedelta(seconds=lease))
+
+
+@click.command("evaluation")
+@click.option("--study", "study_id", required=True, help="The study whose follow-ups to summarise.")
+@click.option("--period", type=click.Choice(["week", "month", "quarter"]), default="month", show_default=True)
+@click.option("--fft", "fft_where", default="fft/fft", show_default=True, help="FLOW/STEP of the Friends and Family Test question.")
+@click.option("--sus-flow", default="sus", show_default=True, help="The flow with the SUS items sus_1 ... sus_10.")
+@DATABASE
+def evaluation(study_id: str, period: str, fft_where: str, sus_flow: str, database_url: str | None) -> None:
+    """FFT percentage positive (Don't know counted) and mean SUS, per group per period."""
+    from bot.evaluation import evaluation_over_time
+
+    database = _database(database_url)
+    zone = _studies(database).get(study_id)
+    fft_flow, _, fft_step = fft_where.partition("/")
+    rows = evaluation_over_time(database, study_id, period, zone.timezone if zone else "Europe/London",  # type: ignore[arg-type]
+                                fft_flow, fft_step or "fft", sus_flow)
+    database.dispose()
+    if not rows:
+        click.echo(f"no FFT or SUS answers in {study_id} yet")
+        return
+    click.echo(f"{'group':<12} {'period':<9} {'FFT n':>6} {'% positive':>11} {'% negative':>11} {'SUS n':>6} {'mean SUS':>9}")
+    for row in rows:
+        def pct(value: float | None) -> str:
+            return "-" if value is None else f"{value:.1f}"
+
+        click.echo(f"{row.group:<12} {row.period:<9} {row.fft.responses:>6} {pct(row.fft.percent_positive):>11} "
+                   f"{pct(row.fft.percent_negative):>11} {row.sus_responses:>6} {pct(row.sus_mean):>9}")

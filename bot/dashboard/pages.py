@@ -1,0 +1,134 @@
+"""Dashboard pages: log in and out, the studies, a study's overview, its flows, results per
+step and Delphi rounds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from bot.api import figures, publishing, queries, reports
+from bot.api.context import Ctx, StudyCtx
+from bot.api.studies import study_summary
+from bot.auth import COOKIE, _unauthenticated_limit, desk_of, require_change, safe_next
+from bot.dashboard.render import TEMPLATES, inline, page_context, page_study, render
+from flows.loader import LoadError
+from storage import auth as tokens
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/dashboard") -> HTMLResponse:
+    return TEMPLATES.TemplateResponse(request, "login.html", {"next": safe_next(next), "error": None})
+
+
+@router.post("/login", response_model=None)
+def login(request: Request, token: str = Form("", max_length=200), next: str = Form("/dashboard", max_length=500)) -> Response:
+    desk = desk_of(request)
+    now = desk.clock()
+    principal = tokens.authenticate(desk.database, token.strip(), now)
+    if principal is None:
+        _unauthenticated_limit(request)
+        context = {"next": safe_next(next), "error": "That token is not valid: it may have expired or been revoked."}
+        return TEMPLATES.TemplateResponse(request, "login.html", context, status_code=401)
+    session_id = tokens.start_session(desk.database, principal, now, now + desk.session_ttl)
+    response = RedirectResponse(safe_next(next), status_code=303)
+    response.set_cookie(COOKIE, desk.sign(session_id), max_age=int(desk.session_ttl.total_seconds()), path="/",
+                        secure=True, httponly=True, samesite="strict")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, ctx: Ctx = Depends(page_context)) -> RedirectResponse:
+    session_id = request.state.session_id
+    if session_id:
+        tokens.end_session(ctx.database, session_id, ctx.now())
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/", secure=True, httponly=True, samesite="strict")
+    return response
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+def studies(ctx: Ctx = Depends(page_context)) -> HTMLResponse:
+    rows = [study_summary(ctx, s) for s in ctx.principal.visible(ctx.chorus.studies.ids())]
+    return render(ctx, "studies.html", studies=rows)
+
+
+@router.get("/dashboard/studies/{study_id}", response_class=HTMLResponse)
+def overview(s: StudyCtx = Depends(page_study)) -> HTMLResponse:
+    funnel = reports.report(s.database, s.loaded, "funnel")
+    charts = [(f, inline(figures.funnel_chart(f))) for f in funnel]
+    return render(s, "study.html", "overview", summary=study_summary(s, s.study_id), funnel=charts)
+
+
+def _flows_page(s: StudyCtx, checked: publishing.Checked | None = None, published: list[dict[str, Any]] | None = None,
+                text: str = "", status: int = 200) -> HTMLResponse:
+    versions = queries.versions_in_use(s.database, s.study_id)
+    sessions = queries.sessions_page(s.database, s.study_id, 50, None).items
+    response = render(s, "flows.html", "flows", flows=s.loaded.flows, versions=versions, sessions=sessions,
+                      checked=checked, published=published, text=text)
+    response.status_code = status
+    return response
+
+
+@router.get("/dashboard/studies/{study_id}/flows", response_class=HTMLResponse)
+def flows_page(s: StudyCtx = Depends(page_study)) -> HTMLResponse:
+    return _flows_page(s)
+
+
+async def _text(yaml_text: str, upload: UploadFile | None) -> str:
+    if upload is not None and upload.filename:
+        data = await upload.read(publishing.MAX_YAML + 1)
+        return data.decode("utf-8", errors="replace")
+    return yaml_text
+
+
+@router.post("/dashboard/studies/{study_id}/flows/validate", response_class=HTMLResponse)
+async def validate_page(s: StudyCtx = Depends(page_study), yaml_text: str = Form("", max_length=publishing.MAX_YAML),
+                        upload: UploadFile | None = None) -> HTMLResponse:
+    text = await _text(yaml_text, upload)
+    checked = publishing.validate_text(s.loaded, text) if text.strip() else publishing.validate_deployed(s.loaded)
+    return _flows_page(s, checked=checked, text=text)
+
+
+@router.post("/dashboard/studies/{study_id}/flows/publish", response_class=HTMLResponse)
+async def publish_page(s: StudyCtx = Depends(page_study), yaml_text: str = Form("", max_length=publishing.MAX_YAML),
+                       upload: UploadFile | None = None) -> HTMLResponse:
+    require_change(s.principal)
+    text = await _text(yaml_text, upload)
+    registry, actor, now = s.chorus.studies, s.principal.actor, s.now()
+    try:
+        if text.strip():
+            checked, flows = publishing.publish_text(registry, s.database, s.study_id, text, actor, now)
+            if not flows:
+                return _flows_page(s, checked=checked, text=text, status=422)
+        else:
+            flows = publishing.publish_from_disk(registry, s.database, s.study_id, actor, now)
+    except LoadError as error:
+        return _flows_page(s, checked=publishing.Checked(error.problems, "study"), text=text, status=422)
+    s.loaded = registry.get(s.study_id)
+    return _flows_page(s, published=flows)
+
+
+@router.get("/dashboard/studies/{study_id}/results", response_class=HTMLResponse)
+def results_page(s: StudyCtx = Depends(page_study)) -> HTMLResponse:
+    steps = reports.report(s.database, s.loaded, "results")
+    shown = [(r, inline(figures.results_chart(r)) if r.get("values") else None) for r in steps]
+    return render(s, "results.html", "results", steps=shown)
+
+
+@router.get("/dashboard/studies/{study_id}/delphi", response_class=HTMLResponse)
+def delphi_page(s: StudyCtx = Depends(page_study), round: int | None = None) -> HTMLResponse:
+    data = reports.report(s.database, s.loaded, "delphi")
+    rounds = data["rounds"]
+    chosen = round if round in rounds else (rounds[-1] if rounds else None)
+    items: list[dict[str, Any]] = []
+    for item in dict.fromkeys(r["item"] for r in data["items"] if r["round"] == chosen):
+        rows = [r for r in data["items"] if r["item"] == item and r["round"] == chosen]
+        moved = [m for m in data["movement"] if m["item"] == item and m["round"] == chosen]
+        items.append({"item": item, "rows": rows, "movement": moved,
+                      "chart": inline(figures.delphi_chart(data["items"], item, int(chosen or 1)))})
+    participation = [p for p in data["participation"] if p["round"] == chosen]
+    return render(s, "delphi.html", "delphi", rounds=rounds, round=chosen, items=items, participation=participation)

@@ -1,0 +1,55 @@
+"""Rendering pages: the Jinja2 templates, the study being viewed, inline charts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+
+from bot import charts
+from bot.api.context import Ctx, StudyCtx
+from bot.auth import csrf_token, desk_of, page_principal, visible_study
+from flows.model import resolve_text
+from storage.auth import Principal
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
+TABS = [
+    ("overview", "Overview", ""), ("flows", "Flows", "/flows"), ("results", "Results", "/results"),
+    ("delphi", "Delphi", "/delphi"), ("ranking", "Rankings", "/ranking"), ("pairwise", "Pairwise", "/pairwise"),
+    ("choice", "Choice", "/choice"), ("statements", "Statements", "/statements"), ("themes", "Themes", "/themes"),
+    ("evaluation", "Evaluation", "/evaluation"), ("alerts", "Alerts", "/alerts"), ("held", "Held", "/held"),
+    ("exports", "Exports", "/exports"),
+]
+
+
+def page_context(request: Request, principal: Principal = Depends(page_principal)) -> Ctx:
+    return Ctx(request, principal, desk_of(request))
+
+
+def page_study(study_id: str, ctx: Ctx = Depends(page_context)) -> StudyCtx:
+    loaded = visible_study(ctx.request, ctx.principal, study_id)
+    return StudyCtx(ctx.request, ctx.principal, ctx.desk, loaded)
+
+
+def inline(chart: charts.Chart) -> Markup:
+    """An SVG chart to put straight into a page (every text in it is escaped)."""
+    return Markup(charts.svg(chart))  # noqa: S704
+
+
+def chart_url(study_id: str, kind: str, fmt: str, **params: Any) -> str:
+    query = urlencode({k: v for k, v in {**params, "format": fmt}.items() if v is not None})
+    return f"/api/v1/studies/{study_id}/charts/{kind}?{query}"
+
+
+def render(ctx: Ctx, template: str, tab: str | None = None, **data: Any) -> HTMLResponse:
+    context: dict[str, Any] = {"principal": ctx.principal, "csrf": csrf_token(ctx.request), "tab": tab, "tabs": TABS,
+                               "chart_url": chart_url, **data}
+    if isinstance(ctx, StudyCtx):
+        study = ctx.loaded.study
+        context.update(study=study, study_id=study.study, title=resolve_text(study.title, study.default_language))
+    return TEMPLATES.TemplateResponse(ctx.request, template, context)

@@ -1,0 +1,54 @@
+// Long jobs (exports, themes): start one, poll its progress, then offer the result.
+(function () {
+  "use strict";
+  var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+
+  function el(tag, text, attrs) {
+    var node = document.createElement(tag);
+    if (text) node.textContent = text;
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    return node;
+  }
+
+  function showThemes(target, result) {
+    target.replaceChildren();
+    if (!result.themes.length) { target.appendChild(el("p", result.note || "No themes found.")); return; }
+    result.themes.forEach(function (t) {
+      var box = el("section", null, { "class": "theme" });
+      box.appendChild(el("h2", t.label + " (" + t.size + ")"));
+      box.appendChild(el("p", "Keywords: " + t.keywords.join(", ")));
+      t.quotes.forEach(function (q) { box.appendChild(el("blockquote", q)); });
+      target.appendChild(box);
+    });
+  }
+
+  function finish(job, target) {
+    if (job.download) {
+      target.replaceChildren(el("a", "Download " + job.kind, { href: job.download, download: "", id: target.id + "-download" }));
+    } else if (job.result && job.kind === "themes") {
+      showThemes(target, job.result);
+    }
+  }
+
+  function poll(id, name, target) {
+    var bar = document.getElementById(name + "-progress"), message = document.getElementById(name + "-message");
+    fetch("/api/v1/jobs/" + id, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (job) {
+      bar.hidden = false; bar.value = job.progress; message.textContent = Math.round(job.progress * 100) + "%: " + job.message;
+      if (job.status === "done") { finish(job, target); }
+      else if (job.status === "failed") { message.textContent = "Failed: " + job.error; }
+      else { setTimeout(function () { poll(id, name, target); }, 300); }
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("button.job");
+    if (!button) return;
+    var name = button.dataset.target, target = document.getElementById(name);
+    target.replaceChildren();
+    fetch(button.dataset.start, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: button.dataset.body || "{}"
+    }).then(function (r) { return r.json(); }).then(function (job) { poll(job.id, name, target); });
+  });
+}());

@@ -1,0 +1,53 @@
+"""Dashboard pages for running a study: evaluation over time (XmR), alerts to
+acknowledge, held messages and exports."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends, HTTPException
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from bot.api import figures, queries, reports
+from bot.api.context import CURSOR, StudyCtx
+from bot.auth import require_change
+from bot.dashboard.render import inline, page_study, render
+
+router = APIRouter(include_in_schema=False)
+BASE = "/dashboard/studies/{study_id}"
+RULES = {"outside": "a point outside the process limits", "shift": "7 or more points in a row on one side of the mean",
+         "trend": "6 or more points in a row rising or falling", "two_of_three": "2 of 3 points beyond two sigma"}
+
+
+@router.get(BASE + "/evaluation", response_class=HTMLResponse)
+def evaluation_page(s: StudyCtx = Depends(page_study), period: Literal["day", "week", "month"] = "week") -> HTMLResponse:
+    measures = reports.report(s.database, s.loaded, "spc", period)
+    shown = [(m, inline(figures.spc_chart(m))) for m in measures]
+    return render(s, "evaluation.html", "evaluation", measures=shown, period=period, rules=RULES)
+
+
+@router.get(BASE + "/alerts", response_class=HTMLResponse)
+def alerts_page(s: StudyCtx = Depends(page_study), cursor: str | None = CURSOR, open_only: bool = False) -> HTMLResponse:
+    page = queries.flags_page(s.database, s.study_id, 100, cursor, open_only)
+    s.audit("flags", s.study_id, rows=len(page.items))
+    return render(s, "alerts.html", "alerts", page=page, open_only=open_only)
+
+
+@router.post(BASE + "/alerts/{flag_id}/acknowledge")
+def acknowledge_page(flag_id: int, s: StudyCtx = Depends(page_study)) -> RedirectResponse:
+    require_change(s.principal)
+    if not queries.acknowledge_flag(s.database, s.study_id, flag_id, s.principal.actor, s.now()):
+        raise HTTPException(404, f"no alert {flag_id} in this study")
+    return RedirectResponse(f"/dashboard/studies/{s.study_id}/alerts", status_code=303)
+
+
+@router.get(BASE + "/held", response_class=HTMLResponse)
+def held_page(s: StudyCtx = Depends(page_study), cursor: str | None = CURSOR) -> HTMLResponse:
+    page = queries.held_page(s.database, s.study_id, 100, cursor)
+    s.audit("held_messages", s.study_id, rows=len(page.items))
+    return render(s, "held.html", "held", page=page)
+
+
+@router.get(BASE + "/exports", response_class=HTMLResponse)
+def exports_page(s: StudyCtx = Depends(page_study)) -> HTMLResponse:
+    return render(s, "exports.html", "exports")

@@ -1,0 +1,161 @@
+"""The population view the conversation service hands the engine, read from the database,
+and the moderation of participants' own statements and ideas.
+
+The service asks :class:`PopulationSource` for a view per sprint; the study's item answers
+are loaded only if a step asks (most sprints never do) and kept for ``ttl`` seconds, so a
+Delphi round's summary is computed once per study and minute, not once per message.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, insert, select, update
+
+from flows.analysis.delphi import feedback_chart
+from flows.events import RecordAnswer
+from flows.model import Study, resolve_text
+from flows.population import (
+    SUBMISSION_ITEM,
+    ItemRecord,
+    PoolEntry,
+    PopulationData,
+    RecordedPopulation,
+)
+from storage.tables import ANSWERS, ENROLMENTS, FLAGS, SUBMISSIONS
+
+SUBMISSION_PREFIX = "sub-"
+"""An approved submission is shown (and its answers recorded) as ``sub-<row id>``."""
+
+
+def group_labels(study: Study | None) -> dict[str, str]:
+    if study is None:
+        return {}
+    return {g.id: resolve_text(g.label, study.default_language) if g.label is not None else g.id for g in study.groups}
+
+
+def load_population(connection: Connection, study_id: str, study: Study | None = None) -> PopulationData:
+    """Every item answer of the study (oldest first) and its approved submissions."""
+    groups = dict(
+        connection.execute(
+            select(ENROLMENTS.c.participant_id, ENROLMENTS.c.group).where(ENROLMENTS.c.study_id == study_id)
+        ).all()
+    )
+    rows = connection.execute(
+        select(ANSWERS.c.participant_id, ANSWERS.c.step_id, ANSWERS.c.item, ANSWERS.c.value)
+        .where(and_(ANSWERS.c.study_id == study_id, ANSWERS.c.item.is_not(None), ANSWERS.c.skipped.is_(False)))
+        .order_by(ANSWERS.c.id)
+    ).all()
+    records = [ItemRecord(pid, groups.get(pid), step, item, value) for pid, step, item, value in rows if item != SUBMISSION_ITEM]
+    approved: dict[str, list[PoolEntry]] = {}
+    for row_id, step, text in connection.execute(
+        select(SUBMISSIONS.c.id, SUBMISSIONS.c.step_id, SUBMISSIONS.c.text)
+        .where(and_(SUBMISSIONS.c.study_id == study_id, SUBMISSIONS.c.status == "approved"))
+        .order_by(SUBMISSIONS.c.id)
+    ).all():
+        approved.setdefault(step, []).append(PoolEntry(f"{SUBMISSION_PREFIX}{row_id}", text))
+    return PopulationData(records, approved, group_labels(study))
+
+
+class PopulationSource:
+    """Hands out population views, keeping each study's data for ``ttl`` seconds."""
+
+    def __init__(self, ttl: float = 60.0) -> None:
+        self.ttl = ttl
+        self._cache: dict[str, tuple[float, PopulationData]] = {}
+        self._lock = threading.Lock()
+
+    def view(self, connection: Connection, study_id: str, participant_id: str, study: Study | None = None) -> RecordedPopulation:
+        def data() -> PopulationData:
+            with self._lock:
+                cached = self._cache.get(study_id)
+                if cached is not None and time.monotonic() - cached[0] < self.ttl:
+                    return cached[1]
+            loaded = load_population(connection, study_id, study)
+            with self._lock:
+                self._cache[study_id] = (time.monotonic(), loaded)
+            return loaded
+
+        return RecordedPopulation(data, participant_id)
+
+    def forget(self, study_id: str) -> None:
+        """Drop a study's cached data (after moderation, say)."""
+        with self._lock:
+            self._cache.pop(study_id, None)
+
+
+# ----------------------------------------------------------------------------- submissions
+
+
+@dataclass(frozen=True)
+class Submission:
+    id: int
+    participant_id: str
+    study_id: str
+    flow_id: str
+    step_id: str
+    kind: str
+    text: str
+    status: str
+    created_at: datetime
+
+
+def store_submissions(
+    connection: Connection, events: Iterable[object], participant_id: str, study_id: str, flow_id: str, now: datetime
+) -> list[int]:
+    """Hold each statement or idea a sprint recorded (``RecordAnswer.item == SUBMISSION_ITEM``)
+    for moderation, and raise a 'moderation' flag for each so coordinators see it."""
+    ids = []
+    for event in events:
+        if not (isinstance(event, RecordAnswer) and event.item == SUBMISSION_ITEM and isinstance(event.value, dict)):
+            continue
+        text = str(event.value.get("text", "")).strip()
+        kind = str(event.value.get("kind", "idea"))
+        if not text:
+            continue
+        values = {"participant_id": participant_id, "study_id": study_id, "flow_id": flow_id, "step_id": event.step_id,
+                  "kind": kind, "text": text, "status": "pending", "created_at": now}
+        row_id = connection.execute(insert(SUBMISSIONS).values(**values).returning(SUBMISSIONS.c.id)).scalar_one()
+        ids.append(int(row_id))
+        connection.execute(insert(FLAGS).values(
+            kind="moderation", message=f"new {kind} #{row_id} to check: {text[:200]}", participant_id=participant_id,
+            study_id=study_id, flow_id=flow_id, step_id=event.step_id, acknowledged=False, created_at=now,
+        ))
+    return ids
+
+
+def submissions(connection: Connection, study_id: str, status: str | None = None) -> list[Submission]:
+    query = select(*SUBMISSIONS.c).where(SUBMISSIONS.c.study_id == study_id).order_by(SUBMISSIONS.c.id)
+    if status is not None:
+        query = query.where(SUBMISSIONS.c.status == status)
+    return [
+        Submission(r.id, r.participant_id, r.study_id, r.flow_id, r.step_id, r.kind, r.text, r.status, r.created_at)
+        for r in connection.execute(query).all()
+    ]
+
+
+def moderate(connection: Connection, submission_id: int, approve: bool, by: str, now: datetime) -> bool:
+    """Approve (shown to others from now on) or reject a submission. False if there is none."""
+    result = connection.execute(
+        update(SUBMISSIONS).where(SUBMISSIONS.c.id == submission_id)
+        .values(status="approved" if approve else "rejected", moderated_at=now, moderated_by=by)
+    )
+    return bool(result.rowcount)
+
+
+# ----------------------------------------------------------------------------- attachments
+
+
+def delphi_chart(population: RecordedPopulation, attachment: dict[str, Any], rule: Any) -> bytes | None:
+    """The PNG a ``{"kind": "delphi_chart", ...}`` attachment names, for channels with images.
+
+    ``rule`` is the Delphi step's :meth:`~flows.steps.delphi.DelphiStep.rule`."""
+    if attachment.get("kind") != "delphi_chart":
+        return None
+    feedback = population.delphi_feedback(str(attachment["delphi"]), int(attachment["round"]), str(attachment["item"]), rule)
+    return feedback_chart(feedback) if feedback is not None else None

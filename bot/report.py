@@ -1,0 +1,220 @@
+"""``chorus report``: tables (CSV) and charts (PNG and SVG) for each engagement method a
+study used, from the item answers in the database. The dashboard can reuse
+:func:`write_report` on the same :class:`ReportInput`.
+
+Per many-item step (found in the study's published flows; the latest version of a step
+id wins): Delphi summaries per round, item and group with participation; rankings (Borda,
+Plackett-Luce with intervals); statement opinion groups, representative statements and
+group-informed consensus; pairwise scores with intervals; choice-model estimates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from flows.analysis import delphi as delphi_analysis
+from flows.analysis.mnl import EstimationError, fit_mnl
+from flows.analysis.pairwise import score_by_group, score_items
+from flows.analysis.ranking import analyse_rankings
+from flows.analysis.records import choice_long_format, comparisons, rankings_table, votes_table
+from flows.analysis.statements import analyse_statements
+from flows.loader import load_flow
+from flows.model import StepBase, Study
+from flows.population import ItemRecord, delphi_ratings
+from flows.steps.choice_experiment import ChoiceExperimentStep
+from flows.steps.delphi import DelphiStep
+from flows.steps.pairwise import PairwiseStep
+from flows.steps.rank import RankStep
+from flows.steps.statements import StatementsStep
+from storage import repository
+from storage.database import Database
+
+METHODS = (DelphiStep, RankStep, StatementsStep, PairwiseStep, ChoiceExperimentStep)
+
+
+class UnknownStudy(LookupError):
+    pass
+
+
+@dataclass
+class ReportInput:
+    study_id: str
+    steps: dict[str, StepBase]
+    """Many-item steps by id."""
+    records: list[ItemRecord]
+    group_labels: dict[str, str] = field(default_factory=dict)
+
+    def of(self, step_id: str) -> list[ItemRecord]:
+        return [r for r in self.records if r.step == step_id]
+
+
+def gather(database: Database, study_id: str) -> ReportInput:
+    from bot.population import group_labels, load_population
+
+    with database.transaction() as connection:
+        content = repository.study_content(connection, study_id)
+        if content is None:
+            raise UnknownStudy(f"no study '{study_id}' in the database; publish it first")
+        study = Study.model_validate(content)
+        steps: dict[str, StepBase] = {}
+        for version in repository.flow_versions(connection, study_id):
+            flow = load_flow(f"{study_id}/{version.flow_id}@{version.version}", raw=version.content).flow
+            steps.update({s.id: s for s in flow.steps if isinstance(s, METHODS)})
+        data = load_population(connection, study_id, study)
+    return ReportInput(study_id, steps, list(data.records), group_labels(study))
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+class _Out:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.written: list[Path] = []
+
+    def table(self, name: str, frame: pd.DataFrame) -> None:
+        path = self.folder / f"{name}.csv"
+        frame.to_csv(path, index=False)
+        self.written.append(path)
+
+    def chart(self, name: str, draw: Callable[[Axes], None], size: tuple[float, float] = (7.0, 4.5)) -> None:
+        fig = Figure(figsize=size, dpi=100)
+        FigureCanvasAgg(fig)
+        draw(fig.add_subplot())
+        fig.tight_layout()
+        for suffix in ("png", "svg"):
+            path = self.folder / f"{name}.{suffix}"
+            fig.savefig(path, format=suffix)
+            self.written.append(path)
+
+
+def write_report(data: ReportInput, out_dir: Path) -> list[Path]:
+    """Write every table and chart; the paths written."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = _Out(out_dir)
+    for step_id, step in sorted(data.steps.items()):
+        records = data.of(step_id)
+        if not records and not isinstance(step, DelphiStep):
+            continue
+        name = f"{step.type}-{step_id}"
+        if isinstance(step, DelphiStep):
+            _delphi(out, step, data.records, data.group_labels)
+        elif isinstance(step, RankStep):
+            _ranking(out, name, step, records)
+        elif isinstance(step, StatementsStep):
+            _statements(out, name, records)
+        elif isinstance(step, PairwiseStep):
+            _pairwise(out, name, records)
+        elif isinstance(step, ChoiceExperimentStep):
+            _choice(out, name, step, records)
+    return out.written
+
+
+def _intervals(ax: Axes, labels: Sequence[str], centre: Sequence[float], low: Sequence[float], high: Sequence[float], xlabel: str) -> None:
+    y = list(range(len(labels)))[::-1]
+    errors = [[c - lo for c, lo in zip(centre, low, strict=True)], [hi - c for c, hi in zip(centre, high, strict=True)]]
+    ax.errorbar(centre, y, xerr=errors, fmt="o", color="#1b9e77", ecolor="#7570b3", capsize=3)
+    ax.set_yticks(y, [str(label)[:40] for label in labels])
+    ax.set_xlabel(xlabel)
+
+
+def _delphi(out: _Out, step: DelphiStep, records: list[ItemRecord], labels: dict[str, str]) -> None:
+    ratings = delphi_ratings(records, step.delphi_id)
+    if ratings.empty or f"delphi-{step.delphi_id}-summary.csv" in {p.name for p in out.written}:
+        return
+    rule = step.rule()
+    summary = delphi_analysis.summarise(ratings, rule)
+    summary["group"] = summary["group"].map(lambda g: labels.get(g, g))
+    summary["counts"] = summary["counts"].map(lambda c: " ".join(map(str, c)))
+    name = f"delphi-{step.delphi_id}"
+    out.table(f"{name}-summary", summary)
+    out.table(f"{name}-participation", delphi_analysis.participation(ratings))
+    out.table(f"{name}-reasons", ratings.dropna(subset=["reason"])[["participant", "group", "round", "item", "score", "reason"]])
+    for round_number, part in summary[summary["group"] == "all"].groupby("round"):
+
+        def draw(ax: Axes, part: pd.DataFrame = part, r: int = int(round_number)) -> None:
+            y = list(range(len(part)))[::-1]
+            ax.barh(y, part["pct_high"], color=["#1b9e77" if c == "in" else "#7570b3" for c in part["consensus"]])
+            ax.axvline(rule.agree_pct, color="#d95f02", linestyle="--")
+            ax.set_yticks(y, [str(i)[:40] for i in part["item"]])
+            ax.set_xlim(0, 100)
+            ax.set_xlabel(f"% scoring {rule.scale.high_band[0]}-{rule.scale.high_band[1]} (round {r})")
+
+        out.chart(f"{name}-round{int(round_number)}", draw)
+
+
+def _ranking(out: _Out, name: str, step: RankStep, records: list[ItemRecord]) -> None:
+    table = rankings_table(records)
+    if table.empty:
+        return
+    result = analyse_rankings(table, [o.value for o in step.options], n_boot=100)
+    out.table(name, result)
+    overall = result[result["group"] == "all"]
+    out.chart(name, lambda ax: _intervals(ax, list(overall["option"]), list(overall["score"]), list(overall["low"]), list(overall["high"]), "Plackett-Luce log-strength (95% interval)"))
+
+
+def _statements(out: _Out, name: str, records: list[ItemRecord]) -> None:
+    votes = votes_table(records)
+    if votes["participant"].nunique() < 4:
+        return
+    analysis = analyse_statements(votes)
+    members = [(group.id, p) for group in analysis.groups for p in group.members]
+    out.table(f"{name}-groups", pd.DataFrame(members, columns=["opinion_group", "participant"]))
+    out.table(f"{name}-consensus", analysis.consensus)
+    representative = [reps.assign(opinion_group=g) for g, reps in analysis.representative.items()]
+    out.table(f"{name}-representative", pd.concat(representative, ignore_index=True) if representative else pd.DataFrame())
+    projection = analysis.projection
+
+    def draw(ax: Axes) -> None:
+        for group, part in projection.groupby("group"):
+            ax.scatter(part["x"], part["y"], label=f"group {group}", s=18)
+        ax.legend()
+        ax.set_xlabel("first component")
+        ax.set_ylabel("second component")
+
+    out.chart(f"{name}-groups", draw, (5.5, 5.0))
+
+
+def _pairwise(out: _Out, name: str, records: list[ItemRecord]) -> None:
+    found = comparisons(records)
+    items = sorted({n for _, c in found for n in (c.winner, c.loser)})
+    if len(items) < 2:
+        return
+    scores = [{"group": "all", **s.__dict__} for s in score_items([c for _, c in found], items)]
+    by_group: dict[str, list[Any]] = {}
+    for group, comparison in found:
+        by_group.setdefault(group, []).append(comparison)
+    if len(by_group) > 1:
+        for group, result in score_by_group(by_group, items).items():
+            scores += [{"group": group, **s.__dict__} for s in result]
+    table = pd.DataFrame(scores)
+    out.table(name, table)
+    overall = table[table["group"] == "all"]
+    out.chart(name, lambda ax: _intervals(ax, list(overall["item"]), list(overall["score"]), list(overall["low"]), list(overall["high"]), "chance of beating a random other idea (0-100)"))
+
+
+def _choice(out: _Out, name: str, step: ChoiceExperimentStep, records: list[ItemRecord]) -> None:
+    attributes = [(n, a.levels) for n, a in step.attributes.items()]
+    long, features = choice_long_format(records, attributes)
+    if long.empty:
+        return
+    out.table(f"{name}-data", long)
+    try:
+        result = fit_mnl(long, choice_set="choice_set", chosen="chosen", features=features)
+    except (EstimationError, ValueError, ArithmeticError, np.linalg.LinAlgError) as error:  # too few answers to fit
+        out.table(f"{name}-estimates", pd.DataFrame([{"error": str(error)}]))
+        return
+    table = pd.DataFrame([{"feature": f, **v} for f, v in result.coefficients().items()])
+    table["low"], table["high"] = table["estimate"] - 1.96 * table["se"], table["estimate"] + 1.96 * table["se"]
+    table["log_likelihood"], table["n_choice_sets"] = result.log_likelihood, result.n_choice_sets
+    out.table(f"{name}-estimates", table)
+    out.chart(f"{name}-estimates", lambda ax: _intervals(ax, list(table["feature"]), list(table["estimate"]), list(table["low"]), list(table["high"]), "coefficient (95% interval)"))

@@ -1,0 +1,257 @@
+"""The clock: plans new enrolments and fires due tasks, ticked by APScheduler.
+
+APScheduler 3.11 (``BackgroundScheduler``) only ticks: every timer lives in the
+``due_tasks`` table (storage/due_tasks.py), so a restart loses nothing and any number of
+Chorus instances can tick at once: a claim is atomic and a task re-claimed after its
+scheduler died checks what was already done (bot/firing.py). Time comes from an injected
+``clock`` so tests move it by hand.
+
+Run it inside the web app (``install(app)``, on by default; ``CHORUS_SCHEDULER=off`` to
+disable), or on its own: ``chorus schedule run`` or ``python -m bot.scheduler``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot.firing import Firing, person_of, task_row
+from bot.planning import PLAN, Plan, plan_check, plan_person
+from bot.service import Clock, ConversationService, utc_now
+from bot.studies import StudyRegistry
+from storage import due_tasks
+from storage.database import Database
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+log = logging.getLogger("chorus.scheduler")
+DEFAULT_INTERVAL = 5.0
+DEFAULT_LEASE = timedelta(minutes=5)
+"""A claim older than this is taken to belong to a dead scheduler. Firing one batch must take less."""
+MAX_ATTEMPTS = 5
+
+
+@dataclass
+class TickStats:
+    planned: int = 0
+    claimed: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    def count(self, status: str) -> None:
+        self.outcomes[status] = self.outcomes.get(status, 0) + 1
+
+    def add(self, other: TickStats) -> None:
+        self.planned += other.planned
+        self.claimed += other.claimed
+        for status, number in other.outcomes.items():
+            self.outcomes[status] = self.outcomes.get(status, 0) + number
+
+
+class Scheduler:
+    """Plans and fires due tasks. ``tick()`` does one round and is safe to call from many
+    threads or processes at once; ``start()`` ticks it from a background thread."""
+
+    def __init__(
+        self, database: Database, service: ConversationService, studies: StudyRegistry, clock: Clock = utc_now,
+        worker: str | None = None, batch: int = 200, lease: timedelta = DEFAULT_LEASE, on_queued: Callable[[], None] | None = None,
+    ) -> None:
+        self.database, self.service, self.studies, self.clock = database, service, studies, clock
+        self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.batch, self.lease, self.on_queued = batch, lease, on_queued
+        self.firing = Firing(database, service, studies, self.worker)
+        self._background: Any = None
+        self._tick_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ one round
+
+    def tick(self, max_batches: int = 50) -> TickStats:
+        """Plan new enrolments, then claim and fire due tasks until none are left (or ``max_batches``)."""
+        stats = TickStats(planned=self.plan_new())
+        for _ in range(max_batches):
+            batch = self.fire_due()
+            stats.add(batch)
+            if batch.claimed < self.batch:
+                break
+        if stats.outcomes.get("fired") and self.on_queued is not None:
+            self.on_queued()
+        return stats
+
+    def plan_new(self, limit: int = 2000) -> int:
+        """Plan every schedule for enrolments not planned yet; returns how many tasks were added."""
+        now, added = self.clock(), 0
+        studies = self.studies.ids()
+        while True:
+            with self.database.transaction() as connection:
+                due_tasks.lock_planning(connection)
+                found = due_tasks.unplanned(connection, studies, limit)
+                rows = []
+                for enrolled in found:
+                    rows += _plan_rows(self.studies.get(enrolled.study_id).study, enrolled, now)
+                added += due_tasks.add(connection, rows, now, new_series_only=True)
+            if len(found) < limit:
+                return added
+
+    def fire_due(self) -> TickStats:
+        """Claim one batch of due tasks and fire each."""
+        stats = TickStats()
+        now = self.clock()
+        with self.database.transaction() as connection:
+            claimed = due_tasks.claim(connection, self.worker, now, self.batch, self.lease)
+            people = due_tasks.people(connection, {(t.participant_id, t.study_id) for t in claimed if t.participant_id and t.study_id})
+        stats.claimed = len(claimed)
+        for task in claimed:
+            person = people.get((task.participant_id or "", task.study_id or ""))
+            try:
+                outcome = self.firing.fire(task, person, self.clock())
+            except Exception as error:  # the service failed: try again later, then give up
+                log.exception("task %s (%s for %s) failed", task.id, task.kind, task.participant_id)
+                outcome_status = self._failed(task, error)
+                stats.count(outcome_status)
+                continue
+            stats.count(outcome.status)
+            log.info("task %s %s for %s: %s%s", task.id, task.kind, task.participant_id, outcome.status,
+                     f" ({outcome.reason})" if outcome.reason else "")
+        return stats
+
+    def _failed(self, task: due_tasks.ClaimedTask, error: Exception) -> str:
+        now, reason = self.clock(), f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"[:300]
+        with self.database.transaction() as connection:
+            if task.attempts >= MAX_ATTEMPTS:
+                due_tasks.finish(connection, task.id, now, f"failed after {task.attempts} attempts: {reason}")
+                return "failed"
+            due_tasks.release(connection, task.id, now + timedelta(minutes=2 ** task.attempts), error=reason)
+        return "retrying"
+
+    # ------------------------------------------------------------------ ticking in the background
+
+    def run_tick(self) -> None:
+        """One tick, logged rather than raised (for the background thread)."""
+        if not self._tick_lock.acquire(blocking=False):
+            return
+        try:
+            stats = self.tick()
+            if stats.claimed or stats.planned:
+                log.info("tick: planned %d, claimed %d, %s", stats.planned, stats.claimed, stats.outcomes)
+        except Exception:
+            log.exception("scheduler tick failed; trying again at the next one")
+        finally:
+            self._tick_lock.release()
+
+    def start(self, interval: float = DEFAULT_INTERVAL) -> None:
+        """Tick every ``interval`` seconds from APScheduler's background thread, starting now."""
+        from apscheduler.executors.pool import ThreadPoolExecutor
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        background = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(1)}, timezone=UTC,
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
+        background.add_job(self.run_tick, "interval", seconds=interval, id="chorus-tick", next_run_time=datetime.now(UTC))
+        background.start()
+        self._background = background
+
+    def shutdown(self, wait: bool = True) -> None:
+        if self._background is not None:
+            self._background.shutdown(wait=wait)
+            self._background = None
+
+
+def _plan_rows(study: Any, enrolled: due_tasks.EnrolledPerson, now: datetime) -> list[dict[str, Any]]:
+    """A new enrolment's first tasks, and a 'plan' row: a marker, or a re-check while a
+    schedule waits for the participant's group or a date."""
+    person = person_of(enrolled)
+    plan: Plan = plan_person(study, person, now)
+    rows = [task_row(task) for task in plan.tasks]
+    check = plan_check(person, plan, now)
+    if check is not None:
+        rows.append(task_row(check))
+    else:
+        marker = {"key": "plan", "planned": [t.key for t in plan.tasks], "skipped": plan.skipped, "waiting": plan.waiting}
+        rows.append({"kind": PLAN, "participant_id": person.participant_id, "study_id": person.study_id, "flow_id": None,
+                     "session_id": None, "payload": marker, "due_at": now, "done": True})
+    return rows
+
+
+# ----------------------------------------------------------------------------- in the web app
+
+
+@asynccontextmanager
+async def scheduler_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Runs inside the app's lifespan (after ``app.state.chorus`` is set): ticks in the background."""
+    import asyncio
+
+    if os.environ.get("CHORUS_SCHEDULER", "embedded").lower() in ("off", "0", "false", "no"):
+        yield
+        return
+    loop = asyncio.get_running_loop()
+
+    def queued() -> None:
+        hub = getattr(app.state, "channels", None)
+        if hub is not None and hub.dispatcher is not None:
+            loop.call_soon_threadsafe(hub.dispatcher.nudge)
+
+    chorus = app.state.chorus
+    scheduler = Scheduler(chorus.database, chorus.service, chorus.studies, on_queued=queued)
+    app.state.scheduler = scheduler
+    scheduler.start(float(os.environ.get("CHORUS_SCHEDULER_INTERVAL", DEFAULT_INTERVAL)))
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(scheduler.shutdown)
+
+
+def install(app: FastAPI) -> None:
+    """Run the scheduler with the app (``CHORUS_SCHEDULER=off`` when a separate worker runs it)."""
+    from fastapi import APIRouter
+
+    app.include_router(APIRouter(lifespan=scheduler_lifespan))
+
+
+# ----------------------------------------------------------------------------- on its own
+
+
+def run_forever(
+    database_url: str, studies_dir: str, interval: float = DEFAULT_INTERVAL, lease: timedelta = DEFAULT_LEASE,
+    batch: int = 200, stop: threading.Event | None = None,
+) -> None:
+    """A scheduler worker without the web app, until ``stop`` is set (or the process is killed)."""
+    from bot.settings import Settings
+    from storage.database import init_database
+
+    database = init_database(database_url)
+    studies = StudyRegistry.from_folder(studies_dir)
+    service = ConversationService(database, studies, address_key=Settings.from_env().address_key())
+    scheduler = Scheduler(database, service, studies, batch=batch, lease=lease)
+    stop = stop or threading.Event()
+    log.info("scheduler %s ticking every %gs", scheduler.worker, interval)
+    while not stop.is_set():
+        scheduler.run_tick()
+        stop.wait(interval)
+    database.dispose()
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m bot.scheduler", description=__doc__.splitlines()[0])
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--studies", required=True)
+    parser.add_argument("--interval", type=float, default=DEFAULT_INTERVAL)
+    parser.add_argument("--lease", type=float, default=DEFAULT_LEASE.total_seconds(), help="seconds")
+    parser.add_argument("--batch", type=int, default=200)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=os.environ.get("CHORUS_LOG_LEVEL", "INFO"), format="%(asctime)s %(name)s %(message)s")
+    run_forever(args.database, args.studies, args.interval, timedelta(seconds=args.lease), args.batch)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,338 @@
+"""Voice notes inside the conversation: fetched and transcribed off the request path.
+
+The webhook stores a voice note (status ``awaiting_transcript``) and is answered at once;
+:meth:`VoicePipeline.start` then carries on in the background, on the app's event loop:
+
+1. claim the note (``transcribing``; claim-by-update, so two workers never both take it),
+   and ask the service who sent it, whether the question takes voice, and whether the
+   study keeps audio (``retention: {audio: keep}``);
+2. fetch the bytes with the channel's own download function (Telegram getFile, Twilio
+   media with the account's credentials); a failure is ``download_failed``;
+3. spool them to ``CHORUS_VOICE_AUDIO_DIR`` (owner-only file) and hand the file to the
+   :class:`~nlp.voice_worker.TranscriptionQueue` (the in-process thread pool by default);
+4. if that takes longer than ``CHORUS_VOICE_ACK_SECONDS`` (2 s), say "Thanks, listening
+   to your voice note…";
+5. hand the transcript to ``service.receive_transcript`` (the engine reads it as a voice
+   answer and the transcript row is stored with it), or, when the note gave nothing,
+   reply kindly (keyed by the failure's ``message_key``), mark the inbound message
+   ``transcription_failed`` and raise a ``voice_failed`` flag for the coordinator;
+6. delete the spooled audio, because a voice identifies a person, unless the study keeps it.
+
+Installed on an app by :func:`install` (see bot/app.py), which builds one pipeline and one
+transcription pool per app in its lifespan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import os
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+
+from bot.service import ConversationService, VoiceContext
+from nlp.audio import FailureKind, TranscriptionError
+from nlp.transcribe import Transcript, WhisperSettings
+from nlp.voice_worker import ThreadPoolTranscriptionQueue, TranscriptionQueue, TranscriptionResult
+from storage import repository
+
+log = logging.getLogger("chorus.voice")
+Fetch = Callable[[str, Mapping[str, Any]], Awaitable[bytes]]
+"""``fetch(channel, media)``: the bytes of one stored media item (url, content_type, size)."""
+
+STALE_CLAIM = timedelta(minutes=10)
+BACKLOG_AGE = timedelta(hours=24)
+EXTENSIONS = {"audio/ogg": ".ogg", "audio/opus": ".ogg", "audio/mpeg": ".mp3", "audio/mp4": ".m4a", "audio/aac": ".aac",
+              "audio/amr": ".amr", "audio/wav": ".wav", "audio/x-wav": ".wav", "audio/webm": ".webm", "audio/flac": ".flac"}
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    """``CHORUS_VOICE_ACK_SECONDS`` (2), ``CHORUS_VOICE_AUDIO_DIR`` (var/audio) and
+    ``CHORUS_VOICE_DOWNLOAD_SECONDS`` (30). Size and duration limits are the transcriber's
+    (``CHORUS_VOICE_MAX_BYTES``, ``CHORUS_VOICE_MAX_SECONDS``)."""
+
+    acknowledge_after: float = 2.0
+    audio_dir: Path = Path("var/audio")
+    download_timeout: float = 30.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> VoiceSettings:
+        env = os.environ if environ is None else environ
+
+        def number(name: str, default: float) -> float:
+            raw = env.get(name, "").strip()
+            try:
+                value = float(raw) if raw else default
+            except ValueError:
+                value = -1.0
+            if not value >= 0:
+                raise ValueError(f"{name} must be a number of seconds >= 0, not {raw!r}")
+            return value
+
+        return cls(
+            acknowledge_after=number("CHORUS_VOICE_ACK_SECONDS", cls.acknowledge_after),
+            audio_dir=Path(env.get("CHORUS_VOICE_AUDIO_DIR", "").strip() or cls.audio_dir),
+            download_timeout=number("CHORUS_VOICE_DOWNLOAD_SECONDS", cls.download_timeout) or cls.download_timeout,
+        )
+
+
+@dataclass(frozen=True)
+class VoiceOutcome:
+    """What became of one voice note (for logs and tests)."""
+
+    inbound_id: int
+    status: str
+    """processed (or another ReceiveResult status), transcription_failed, voice_not_accepted or skipped."""
+    failure: str | None = None
+    acknowledged: bool = False
+    audio_path: str | None = None
+
+
+@dataclass
+class VoicePipeline:
+    service: ConversationService
+    queue: TranscriptionQueue
+    fetch: Fetch
+    settings: VoiceSettings = field(default_factory=VoiceSettings)
+    whisper: WhisperSettings = field(default_factory=WhisperSettings)
+    on_queued: Callable[[], None] = lambda: None
+    """Called (on the event loop) after messages were queued: nudges the outbox dispatcher."""
+    model_name: str = ""
+
+    def __post_init__(self) -> None:
+        self._tasks: set[asyncio.Task[VoiceOutcome]] = set()
+        self.model_name = self.model_name or _model_name(self.queue, self.whisper)
+
+    # ------------------------------------------------------------------ running
+
+    def start(self, inbound_id: int) -> asyncio.Task[VoiceOutcome]:
+        """Carry on with a stored voice note in the background; call from the event loop."""
+        task = asyncio.get_running_loop().create_task(self.process(inbound_id), name=f"chorus-voice-{inbound_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def recover(self) -> list[int]:
+        """Start the voice notes a stopped or crashed process left waiting."""
+        now = self.service.clock()
+        with self.service.database.transaction() as connection:
+            ids = repository.voice_backlog(connection, now - BACKLOG_AGE, now - STALE_CLAIM)
+        for inbound_id in ids:
+            self.start(inbound_id)
+        return ids
+
+    async def drain(self, timeout: float = 60.0) -> None:
+        """Wait for the voice notes in hand (at shutdown); cancel what is still going after ``timeout``."""
+        if self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
+            for task in pending:
+                task.cancel()
+
+    async def close(self) -> None:
+        await self.drain()
+        self.queue.shutdown(wait=False)
+
+    # ------------------------------------------------------------------ one voice note
+
+    async def process(self, inbound_id: int) -> VoiceOutcome:
+        started = time.monotonic()
+        try:
+            if not await asyncio.to_thread(self._claim, inbound_id):
+                return VoiceOutcome(inbound_id, "skipped")
+            context = await asyncio.to_thread(self.service.voice_context, inbound_id)
+            if not context.accepts_voice:
+                await self._reply(inbound_id, "voice.not_accepted", status="voice_not_accepted")
+                return VoiceOutcome(inbound_id, "voice_not_accepted")
+            return await self._transcribe(context, started)
+        except Exception as error:  # a bug or a missing model: the participant still hears back
+            log.exception("voice note %s failed", inbound_id)
+            detail = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"[:300]
+            try:
+                await self._reply(inbound_id, "voice.failed", status="transcription_failed", error=f"internal: {detail}",
+                                  flag=("voice_failed", f"voice note {inbound_id} could not be transcribed: {detail}"))
+            except Exception:
+                log.exception("voice note %s: could not tell the participant", inbound_id)
+            return VoiceOutcome(inbound_id, "transcription_failed", "internal")
+
+    async def _transcribe(self, context: VoiceContext, started: float) -> VoiceOutcome:
+        media = _voice_media(context.media)
+        record: dict[str, Any] = {"model": self.model_name, "content_type": media.get("content_type")}
+        try:
+            audio = await self._download(context, media)
+        except TranscriptionError as error:
+            return await self._failed(context, error, {**record, "seconds": time.monotonic() - started}, False)
+        path = self._spool(context, audio, media)
+        record.update(audio_bytes=len(audio), audio_path=str(path) if context.keep_audio else None)
+        del audio
+        try:
+            job = self.queue.submit(f"inbound-{context.inbound_id}", path, {"inbound_id": context.inbound_id})
+            result, acknowledged = await self._wait(job.result_async(), context.inbound_id, started)
+        finally:
+            if not context.keep_audio:
+                path.unlink(missing_ok=True)
+        record["seconds"] = round(time.monotonic() - started, 3)
+        if result.transcript is None:
+            failure = result.error or TranscriptionError(FailureKind.CORRUPT, "no transcript and no error")
+            return await self._failed(context, failure, record, acknowledged)
+        return await self._answer(context, result.transcript, record, acknowledged)
+
+    async def _answer(self, context: VoiceContext, transcript: Transcript, record: dict[str, Any], acknowledged: bool) -> VoiceOutcome:
+        record.update(_metadata(transcript), status="heard")
+        given = (context.inbound_id, transcript.text, transcript.confidence, record)
+        result = await asyncio.to_thread(self.service.receive_transcript, *given)
+        if result.outbox_ids:
+            self.on_queued()
+        log.info("voice note %s from %s: %s (%.1f s audio, confidence %.2f)", context.inbound_id, context.participant_id,
+                 result.status, transcript.duration, transcript.confidence)
+        return VoiceOutcome(context.inbound_id, result.status, None, acknowledged, record["audio_path"])
+
+    async def _failed(self, context: VoiceContext, error: TranscriptionError, record: dict[str, Any], acknowledged: bool) -> VoiceOutcome:
+        kind = error.kind.value
+        record.update(status="failed", error_kind=kind, low_confidence=False)
+        log.info("voice note %s from %s gave no transcript: %s", context.inbound_id, context.participant_id, kind)
+        await self._reply(context.inbound_id, error.message_key, status="transcription_failed", error=f"{kind}: {error.detail}"[:300],
+                          flag=("voice_failed", f"voice note {context.inbound_id}: {kind}: {error.detail}"[:500]), transcript=record)
+        return VoiceOutcome(context.inbound_id, "transcription_failed", kind, acknowledged, record.get("audio_path"))
+
+    # ------------------------------------------------------------------ helpers
+
+    def _claim(self, inbound_id: int) -> bool:
+        now = self.service.clock()
+        with self.service.database.transaction() as connection:
+            return repository.claim_voice_note(connection, inbound_id, now, now - STALE_CLAIM)
+
+    async def _download(self, context: VoiceContext, media: Mapping[str, Any]) -> bytes:
+        declared = media.get("size")
+        if isinstance(declared, int) and declared > self.whisper.max_bytes:
+            raise TranscriptionError(FailureKind.TOO_LARGE, f"the channel says {declared} bytes; the limit is {self.whisper.max_bytes}")
+        try:
+            return await asyncio.wait_for(self.fetch(context.channel, media), self.settings.download_timeout)
+        except Exception as error:
+            reason = str(error).splitlines()[0] if str(error) else ""
+            raise TranscriptionError(FailureKind.DOWNLOAD_FAILED, f"{type(error).__name__}: {reason}"[:300]) from error
+
+    def _spool(self, context: VoiceContext, audio: bytes, media: Mapping[str, Any]) -> Path:
+        """Write the note where the worker can read it, readable by this user only."""
+        folder = self.settings.audio_dir / ("kept" if context.keep_audio else "spool")
+        if context.keep_audio and context.study_id:
+            folder = folder / context.study_id
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{context.inbound_id}{EXTENSIONS.get(str(media.get('content_type', '')).split(';')[0], '.audio')}"
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(audio)
+        return path
+
+    async def _wait(self, result: Awaitable[TranscriptionResult], inbound_id: int, started: float) -> tuple[TranscriptionResult, bool]:
+        """The job's result; "listening…" is said once if it is not back in time."""
+        future = asyncio.ensure_future(result)
+        remaining = max(0.0, self.settings.acknowledge_after - (time.monotonic() - started))
+        done, _ = await asyncio.wait({future}, timeout=remaining)
+        if done:
+            return future.result(), False
+        await self._reply(inbound_id, "voice_listening")
+        return await future, True
+
+    async def _reply(self, inbound_id: int, key: str, **options: Any) -> None:
+        ids = await asyncio.to_thread(lambda: self.service.voice_reply(inbound_id, key, **options))
+        if ids:
+            self.on_queued()
+
+
+def _voice_media(media: tuple[dict[str, Any], ...]) -> Mapping[str, Any]:
+    for item in media:
+        if str(item.get("content_type", "")).startswith("audio/"):
+            return item
+    return media[0] if media else {}
+
+
+def _metadata(transcript: Transcript) -> dict[str, Any]:
+    data = transcript.to_dict()
+    data.pop("text")
+    finite = {key: (value if not isinstance(value, float) or math.isfinite(value) else None) for key, value in data.items()}
+    return {**finite, "text": transcript.text}
+
+
+def _model_name(queue: TranscriptionQueue, whisper: WhisperSettings) -> str:
+    transcriber = getattr(queue, "transcriber", None)
+    settings = getattr(transcriber, "settings", whisper)
+    model = getattr(settings, "model", whisper.model)
+    return "tiny.en (packaged)" if model == "packaged" else str(model)
+
+
+# ----------------------------------------------------------------------------- wiring into the app
+
+
+def hub_fetch(app: FastAPI) -> Fetch:
+    """Fetch media through the app's configured channels (looked up when a note arrives)."""
+
+    async def fetch(channel: str, media: Mapping[str, Any]) -> bytes:
+        from channels import twilio
+
+        hub = getattr(app.state, "channels", None)
+        url = str(media.get("url", ""))
+        if channel == "telegram" and hub is not None and hub.telegram is not None:
+            return await hub.telegram.download(url.removeprefix("telegram-file:"))
+        if channel in ("whatsapp", "sms") and hub is not None and hub.twilio_settings is not None:
+            return await twilio.fetch_media(hub.twilio_settings, url)
+        raise LookupError(f"no way to fetch media on the {channel} channel")
+
+    return fetch
+
+
+def nudger(app: FastAPI) -> Callable[[], None]:
+    """The ``on_queued`` for pipelines in an app: wake the outbox dispatcher."""
+
+    def nudge() -> None:
+        hub = getattr(app.state, "channels", None)
+        if hub is not None and hub.dispatcher is not None:
+            hub.dispatcher.nudge()
+
+    return nudge
+
+
+def default_pipeline(app: FastAPI) -> VoicePipeline:
+    """The embedded default: one thread pool (sharing the process's one model) per app."""
+    whisper = WhisperSettings.from_env()
+    queue = ThreadPoolTranscriptionQueue(settings=whisper)
+    return VoicePipeline(app.state.chorus.service, queue, hub_fetch(app), VoiceSettings.from_env(), whisper, nudger(app))
+
+
+PipelineFactory = Callable[[FastAPI], VoicePipeline]
+
+
+@asynccontextmanager
+async def voice_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    factory: PipelineFactory = getattr(app.state, "voice_factory", None) or default_pipeline
+    pipeline = factory(app)
+    app.state.voice = pipeline
+    try:
+        await pipeline.recover()
+    except Exception:
+        log.exception("could not pick up the voice notes left waiting")
+    try:
+        yield
+    finally:
+        await pipeline.close()
+        app.state.voice = None
+
+
+router = APIRouter(lifespan=voice_lifespan)
+
+
+def install(app: FastAPI, factory: PipelineFactory | None = None) -> None:
+    """Transcribe voice notes for this app (once; calling again only changes the factory,
+    e.g. a test's pipeline with a shared transcriber). Webhooks hand notes to ``app.state.voice``."""
+    if not getattr(app.state, "voice_installed", False):
+        app.include_router(router)
+        app.state.voice_installed = True
+    app.state.voice_factory = factory

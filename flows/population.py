@@ -1,0 +1,182 @@
+"""What the group said, as a read-only view a many-item step may consult.
+
+The engine is pure, so the service hands each sprint a :class:`Population` for the
+participant it is talking to (``engine.handle(..., population=...)``). Steps must also
+work without one (``population=None``: round 1 of a Delphi, inline idea pools only), as
+in ``chorus chat``, golden tests and property tests.
+
+:class:`RecordedPopulation` answers every question from a list of item answers
+(:class:`ItemRecord`, the rows recorded with ``RecordAnswer.item``) and the approved
+submissions; the service builds one from the database (``bot/population.py``) and tests
+build one in memory. The arithmetic is :mod:`flows.analysis`'s.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pandas as pd
+
+from flows.analysis.delphi import ConsensusRule, ItemFeedback, feedback_for, summarise
+
+SUBMISSION_ITEM = "+submission"
+"""The ``item`` of an answer that is a participant's own statement or idea, held for
+moderation. Its value is ``{"kind": "statement" | "idea", "text": ...}``."""
+
+
+@dataclass(frozen=True)
+class PoolEntry:
+    """A statement or idea that can be shown: its id (as recorded) and its text."""
+
+    id: str
+    text: str
+
+
+class Population(Protocol):
+    """The read-only view of a study's answers, bound to one participant."""
+
+    def delphi_feedback(self, delphi: str, round: int, item: str, rule: ConsensusRule) -> ItemFeedback | None:
+        """Results of ``item`` in round ``round`` (overall and per group, with the participant's
+        own score), or None when nobody rated it then."""
+        ...
+
+    def delphi_active_items(
+        self, delphi: str, round: int, items: Sequence[str], rule: ConsensusRule, drop: Sequence[str]
+    ) -> list[str]:
+        """``items`` less those whose consensus status (in ``drop``) was reached before ``round``."""
+        ...
+
+    def approved(self, step: str) -> list[PoolEntry]:
+        """Participants' submissions to ``step`` that a coordinator approved, oldest first."""
+        ...
+
+    def comparison_counts(self, step: str) -> Mapping[str, int]:
+        """How often each idea of a pairwise step has been shown, by everyone."""
+        ...
+
+    def my_answers(self, step: str) -> list[tuple[str, Any]]:
+        """This participant's earlier item answers to ``step`` (any session): (item, value)."""
+        ...
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    """One recorded item answer."""
+
+    participant: str
+    group: str | None
+    step: str
+    item: str
+    value: Any
+
+
+def delphi_value(delphi: str, round: int, score: int | None, reason: str | None = None) -> dict[str, Any]:
+    """The value a Delphi rating is recorded with: self-describing, so the ratings of every
+    round can be found whatever flow or step asked them."""
+    value: dict[str, Any] = {"delphi": delphi, "round": round, "score": score}
+    if reason:
+        value["reason"] = reason
+    return value
+
+
+def delphi_ratings(records: Iterable[ItemRecord], delphi: str | None = None) -> pd.DataFrame:
+    """The long table of :mod:`flows.analysis.delphi` (participant, group, round, item, score,
+    plus delphi and reason) from item answers, in the order given (the last one wins)."""
+    rows = [
+        {
+            "delphi": r.value["delphi"], "participant": r.participant, "group": r.group or "unspecified",
+            "round": int(r.value["round"]), "item": r.item, "score": r.value.get("score"), "reason": r.value.get("reason"),
+        }
+        for r in records
+        if isinstance(r.value, dict) and "delphi" in r.value and "round" in r.value and (delphi is None or r.value["delphi"] == delphi)
+    ]
+    columns = ["delphi", "participant", "group", "round", "item", "score", "reason"]
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["score"] = pd.to_numeric(frame["score"], errors="coerce").astype(float)
+    return frame
+
+
+@dataclass
+class PopulationData:
+    """Everyone's item answers for one study, with the Delphi summaries cached."""
+
+    records: Sequence[ItemRecord] = ()
+    approved_entries: Mapping[str, Sequence[PoolEntry]] = field(default_factory=dict)
+    group_labels: Mapping[str, str] = field(default_factory=dict)
+    """Group code -> display name, in display order (e.g. patient -> Patients)."""
+    _summaries: dict[tuple[str, int, ConsensusRule], pd.DataFrame] = field(default_factory=dict)
+    _ratings: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def ratings(self, delphi: str) -> pd.DataFrame:
+        if delphi not in self._ratings:
+            self._ratings[delphi] = delphi_ratings(self.records, delphi)
+        return self._ratings[delphi]
+
+    def summary(self, delphi: str, round: int, rule: ConsensusRule) -> pd.DataFrame | None:
+        key = (delphi, round, rule)
+        if key not in self._summaries:
+            ratings = self.ratings(delphi)
+            ratings = ratings[ratings["round"] == round]
+            self._summaries[key] = summarise(ratings, rule) if len(ratings) else pd.DataFrame()
+        found = self._summaries[key]
+        return None if found.empty else found
+
+    def view(self, participant: str | None) -> RecordedPopulation:
+        return RecordedPopulation(self, participant)
+
+
+class RecordedPopulation:
+    """:class:`Population` over :class:`PopulationData`, for one participant."""
+
+    def __init__(self, data: PopulationData | Callable[[], PopulationData], participant: str | None) -> None:
+        self._data = data
+        self.participant = participant
+
+    @property
+    def data(self) -> PopulationData:
+        """Loaded on first use: most sprints never ask the population anything."""
+        if not isinstance(self._data, PopulationData):
+            self._data = self._data()
+        return self._data
+
+    def delphi_feedback(self, delphi: str, round: int, item: str, rule: ConsensusRule) -> ItemFeedback | None:
+        summary = self.data.summary(delphi, round, rule)
+        if summary is None or not (summary["item"] == str(item)).any():
+            return None
+        return feedback_for(summary, item, round, self._own_score(delphi, round, item), self.data.group_labels, rule.scale)
+
+    def _own_score(self, delphi: str, round: int, item: str) -> int | None:
+        ratings = self.data.ratings(delphi)
+        mine = ratings[(ratings["participant"] == self.participant) & (ratings["round"] == round) & (ratings["item"] == item)]
+        if mine.empty or pd.isna(mine["score"].iloc[-1]):
+            return None
+        return int(mine["score"].iloc[-1])
+
+    def delphi_active_items(
+        self, delphi: str, round: int, items: Sequence[str], rule: ConsensusRule, drop: Sequence[str]
+    ) -> list[str]:
+        active = list(items)
+        for earlier in range(1, round):
+            summary = self.data.summary(delphi, earlier, rule)
+            if summary is None:
+                continue
+            overall = summary[summary["group"] == "all"]
+            status = dict(zip(overall["item"], overall["consensus"], strict=True))
+            active = [item for item in active if status.get(item, "none") not in drop]
+        return active
+
+    def approved(self, step: str) -> list[PoolEntry]:
+        return list(self.data.approved_entries.get(step, ()))
+
+    def comparison_counts(self, step: str) -> Mapping[str, int]:
+        counts: Counter[str] = Counter()
+        for record in self.data.records:
+            if record.step == step and isinstance(record.value, dict) and "winner" in record.value:
+                counts.update((record.value["winner"], record.value["loser"]))
+        return counts
+
+    def my_answers(self, step: str) -> list[tuple[str, Any]]:
+        return [(r.item, r.value) for r in self.data.records if r.step == step and r.participant == self.participant]

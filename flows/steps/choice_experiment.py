@@ -1,0 +1,176 @@
+"""A discrete choice experiment: several tasks, each "which of these would you choose?".
+
+The design is generated from the step (D-efficient, level-balanced, no dominated
+alternatives: :func:`flows.analysis.dce_design.generate_design`), seeded by the step id
+so it is the same in every process, and cached. Each participant gets one block of tasks,
+drawn from the session's seed. Each task is an item answer (``task3``) valued with the
+choice and the levels shown, so the model can be fitted from the answers alone.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from functools import lru_cache
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from flows.analysis.dce_design import Attribute, Design, DesignError, DesignSpec, generate_design
+from flows.events import Button
+from flows.model import Strict, Text
+from flows.parsing import normalise
+from flows.steps import register
+from flows.steps.base import (
+    Answer,
+    Continue,
+    InputStep,
+    ItemAnswer,
+    Prompt,
+    Reply,
+    StepContext,
+    Unclear,
+)
+
+LETTERS = "ABC"
+NONE_WORDS = {"n", "neither", "none", "none of them", "neither of them", "no", "nothing", "opt out", "0", "niether"}
+
+
+class AttributeSpec(Strict):
+    levels: list[str | int | float] = Field(min_length=2)
+    labels: dict[str, Text] | None = None
+    """How a level reads, e.g. ``{1: 1 week, 2: 2 weeks}``; default the level itself."""
+    better: Literal["higher", "lower"] | None = None
+    """For a numeric attribute whose better direction is known (so dominated pairs are avoided)."""
+
+    @field_validator("labels", mode="before")
+    @classmethod
+    def _keys(cls, value: Any) -> Any:
+        return {str(k): v for k, v in value.items()} if isinstance(value, dict) else value
+
+
+def _short_attributes_schema(schema: dict[str, Any]) -> None:
+    """Editors: an attribute may be just its list of levels."""
+    levels = {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "number"}]}, "minItems": 2}
+    schema["additionalProperties"] = {"anyOf": [levels, schema["additionalProperties"]]}
+
+
+@lru_cache(maxsize=64)
+def _design(spec_json: str, seed: int) -> Design:
+    raw = json.loads(spec_json)
+    attributes = tuple(Attribute(a["name"], tuple(a["levels"]), a["better"]) for a in raw["attributes"])
+    spec = DesignSpec(attributes, raw["tasks"], raw["alternatives"], raw["opt_out"], raw["blocks"], raw["priors"])
+    return generate_design(spec, seed=seed)
+
+
+@register
+class ChoiceExperimentStep(InputStep):
+    type: Literal["choice_experiment"] = "choice_experiment"
+    attributes: dict[str, AttributeSpec] = Field(json_schema_extra=_short_attributes_schema)
+    alternatives: int = Field(default=2, ge=2, le=3)
+    opt_out: bool = False
+    tasks: int = Field(default=6, ge=1)
+    """Tasks per participant; the design has ``tasks * blocks``."""
+    blocks: int = Field(default=1, ge=1)
+    priors: dict[str, float] = Field(default_factory=dict)
+    neither_label: Text | None = None
+
+    @field_validator("attributes", mode="before")
+    @classmethod
+    def _short_form(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: {"levels": v} if isinstance(v, list) else v for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> ChoiceExperimentStep:
+        if len(self.attributes) < 1:
+            raise ValueError("a choice experiment needs at least one attribute")
+        try:
+            self.design()
+        except DesignError as error:
+            raise ValueError(f"no design can be made: {error}") from None
+        return self
+
+    def texts(self) -> list[tuple[str, Text]]:
+        found = super().texts()
+        for name, attr in self.attributes.items():
+            found += [(f"attributes.{name}.labels.{level}", label) for level, label in (attr.labels or {}).items()]
+        return found + ([("neither_label", self.neither_label)] if self.neither_label is not None else [])
+
+    def design(self) -> Design:
+        """Generated once per process for the same step (seeded by its id)."""
+        spec = {
+            "attributes": [{"name": n, "levels": a.levels, "better": a.better} for n, a in self.attributes.items()],
+            "tasks": self.tasks * self.blocks, "alternatives": self.alternatives, "opt_out": self.opt_out,
+            "blocks": self.blocks, "priors": self.priors,
+        }
+        return _design(json.dumps(spec, sort_keys=True), zlib.crc32(self.id.encode()))
+
+    # ------------------------------------------------------------------ tasks
+
+    def _block(self, ctx: StepContext) -> int:
+        block = ctx.data.get("block")
+        return int(block) if isinstance(block, int) else ctx.rng.randrange(self.blocks)
+
+    def _task_numbers(self, block: int) -> list[int]:
+        return [int(t) for t, b in enumerate(self.design().blocks) if int(b) == block]
+
+    def profiles(self, task: int) -> list[dict[str, Any]]:
+        """The alternatives of design task ``task`` (0-based): attribute -> level."""
+        levels = self.design().levels[task]
+        names = list(self.attributes)
+        return [{name: self.attributes[name].levels[int(profile[a])] for a, name in enumerate(names)} for profile in levels]
+
+    def _describe(self, profile: dict[str, Any], ctx: StepContext) -> str:
+        parts = []
+        for name, level in profile.items():
+            labels = self.attributes[name].labels or {}
+            parts.append(ctx.render(labels[str(level)]) if str(level) in labels else str(level))
+        return ", ".join(parts)
+
+    def prompt(self, ctx: StepContext) -> Prompt:
+        block = self._block(ctx)
+        tasks = self._task_numbers(block)
+        done = int(ctx.data.get("done", 0))
+        task = tasks[min(done, len(tasks) - 1)]
+        lines = [ctx.render(self.text)] if self.text is not None and done == 0 else []
+        lines.append(f"Choice {done + 1} of {len(tasks)}:")
+        lines += [f"{LETTERS[j]}: {self._describe(p, ctx)}" for j, p in enumerate(self.profiles(task))]
+        buttons = [Button(LETTERS[j], LETTERS[j]) for j in range(self.alternatives)]
+        if self.opt_out:
+            buttons.append(Button(ctx.render(self.neither_label) if self.neither_label is not None else "Neither", "none"))
+        return Prompt("\n".join(lines), tuple(buttons))
+
+    def _choice(self, reply: Reply) -> str | None:
+        letters = LETTERS[: self.alternatives]
+        if reply.button in (*letters, "none"):
+            return reply.button
+        said = normalise(reply.text).removeprefix("option ").strip()
+        if said.upper() in letters:
+            return said.upper()
+        if said.isdigit() and 1 <= int(said) <= self.alternatives:
+            return letters[int(said) - 1]
+        if self.opt_out and (said in NONE_WORDS or (said.isdigit() and int(said) == self.alternatives + 1)):
+            return "none"
+        return None
+
+    def interpret(self, reply: Reply, ctx: StepContext) -> Answer | Continue | Unclear:
+        block = self._block(ctx)
+        tasks = self._task_numbers(block)
+        done = int(ctx.data.get("done", 0))
+        choice = self._choice(reply)
+        if choice is None:
+            letters = ", ".join(LETTERS[: self.alternatives])
+            return Unclear(f"Please reply {letters}" + (" or N for neither." if self.opt_out else "."))
+        task = tasks[done]
+        chosen = 0 if choice == "none" else LETTERS.index(choice) + 1
+        value = {
+            "block": block + 1, "task": task + 1, "choice": choice, "chosen": chosen,
+            "alternatives": self.profiles(task), "opt_out": self.opt_out,
+        }
+        recorded = ItemAnswer(f"task{task + 1}", value, "neither" if choice == "none" else choice)
+        choices = [*ctx.data.get("choices", []), choice]
+        if done + 1 >= len(tasks):
+            return Answer(choices, " ".join(choices), (recorded,))
+        return Continue({"block": block, "done": done + 1, "choices": choices}, (recorded,))

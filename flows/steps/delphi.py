@@ -1,0 +1,263 @@
+"""One round of a Delphi: rate each item on a scale, a batch at a time.
+
+From round 2 each item shows the participant's own earlier score and the group's results
+(overall and per stakeholder group) as a line of text, and names a chart attachment for
+channels with images. Items that reached consensus may leave later rounds
+(``drop_consensus``). Each rating is an item answer valued by
+:func:`flows.population.delphi_value`, so every round's ratings can be found and analysed
+with :mod:`flows.analysis.delphi` whatever flow asked them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from flows.analysis.delphi import ConsensusRule, Scale, feedback_text
+from flows.events import Button
+from flows.model import Strict, Text
+from flows.parsing import match_option, normalise, parse_number, parse_yes_no
+from flows.population import Population, delphi_value
+from flows.steps import register
+from flows.steps.base import (
+    Answer,
+    Continue,
+    InputStep,
+    ItemAnswer,
+    Prompt,
+    Reply,
+    StepContext,
+    Unclear,
+)
+from flows.steps.items import (
+    ListedItem,
+    distinct_ids,
+    item_texts,
+    items_from_strings,
+    plain_items_schema,
+)
+
+UNSURE_WORDS = ["unsure", "not sure", "don't know", "dont know", "no idea", "dunno", "idk", "ddim yn siwr"]
+NEXT_WORDS = {"next", "more", "go on", "continue", "carry on", "ok", "okay", "yes", "y", "nesaf", "mwy"}
+NO_REASON = {"no", "n", "none", "nothing", "skip", "pass", "no reason", "-", "na", "nope"}
+
+
+class DelphiScale(Strict):
+    """The rating scale and its bands (default GRADE: 1-3, 4-6, 7-9)."""
+
+    min: int = 1
+    max: int = 9
+    low: tuple[int, int] = (1, 3)
+    high: tuple[int, int] = (7, 9)
+    low_label: Text = "not important"
+    middle_label: Text = "important but not critical"
+    high_label: Text = "critical"
+
+    @field_validator("low", "high", mode="before")
+    @classmethod
+    def _band(cls, value: Any) -> Any:
+        if isinstance(value, str) and "-" in value:
+            return tuple(int(part) for part in value.split("-", 1))
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> DelphiScale:
+        Scale(self.min, self.max, self.low, self.high)  # raises with a plain message
+        return self
+
+    def analysis(self) -> Scale:
+        return Scale(self.min, self.max, self.low, self.high)
+
+
+class Consensus(Strict):
+    """When an item counts as agreed: see :class:`flows.analysis.delphi.ConsensusRule`."""
+
+    agree_pct: float = Field(default=70.0, gt=0, le=100)
+    max_opposite_pct: float = Field(default=15.0, gt=0, le=100)
+    per_group: bool = False
+    min_group_n: int = Field(default=1, ge=1)
+
+
+@register
+class DelphiStep(InputStep):
+    type: Literal["delphi"] = "delphi"
+    delphi: str | None = None
+    """Links the rounds of one Delphi (default: the step id)."""
+    round: int = Field(default=1, ge=1)
+    items: list[ListedItem] = Field(default_factory=list, json_schema_extra=plain_items_schema)
+    items_file: str | None = None
+    """A file next to the flow (YAML list, or text with one item a line); the loader reads it into ``items``."""
+    scale: DelphiScale = Field(default_factory=DelphiScale)
+    unsure: bool = True
+    ask_reason: bool | Literal["extreme"] = False
+    """Ask "why?" after every score, or only after the scale's lowest and highest points."""
+    reason_text: Text | None = None
+    batch: int | None = Field(default=None, ge=1)
+    consensus: Consensus = Field(default_factory=Consensus)
+    drop_consensus: bool = False
+
+    _v_items = field_validator("items", mode="before")(items_from_strings)
+
+    @model_validator(mode="after")
+    def _check(self) -> DelphiStep:
+        if not self.items:
+            raise ValueError("a delphi step needs items: list them under 'items:' or name a file with 'items_file:'")
+        distinct_ids(self.items, "items")
+        return self
+
+    @property
+    def delphi_id(self) -> str:
+        return self.delphi or self.id
+
+    def rule(self) -> ConsensusRule:
+        c = self.consensus
+        return ConsensusRule(self.scale.analysis(), c.agree_pct, c.max_opposite_pct, c.per_group, c.min_group_n)
+
+    def texts(self) -> list[tuple[str, Text]]:
+        found = super().texts() + item_texts(self.items, "items")
+        found += [(f"scale.{name}", getattr(self.scale, name)) for name in ("low_label", "middle_label", "high_label")]
+        return found + ([("reason_text", self.reason_text)] if self.reason_text is not None else [])
+
+    # ------------------------------------------------------------------ which item
+
+    def active(self, ctx: StepContext) -> list[str]:
+        """The item ids asked this round, in order."""
+        ids = [item.id for item in self.items]
+        population: Population | None = ctx.population
+        if population is None or self.round == 1 or not self.drop_consensus:
+            return ids
+        return population.delphi_active_items(self.delphi_id, self.round, ids, self.rule(), ("in", "out"))
+
+    def _queue(self, ctx: StepContext) -> list[str]:
+        queue = ctx.data.get("queue")
+        return list(queue) if isinstance(queue, list) else self.active(ctx)
+
+    def _remaining(self, ctx: StepContext) -> list[str]:
+        done = set(ctx.data.get("scores", {}))
+        return [item for item in self._queue(ctx) if item not in done]
+
+    # ------------------------------------------------------------------ asking
+
+    def prompt(self, ctx: StepContext) -> Prompt:
+        queue, remaining = self._queue(ctx), self._remaining(ctx)
+        waiting = ctx.data.get("await")
+        if waiting == "next":
+            more = min(self.batch or len(remaining), len(remaining))
+            text = f"That's {len(queue) - len(remaining)} of {len(queue)}. Reply NEXT for {more} more, or LATER to carry on another time."
+            return Prompt(text, (Button("Next", "next"),))
+        if waiting == "reason":
+            return Prompt(ctx.render(self.reason_text) if self.reason_text is not None else "Why did you give that score? (Reply NO to skip)")
+        if not remaining:
+            return Prompt("There is nothing left to rate in this round. Reply OK to carry on.", (Button("OK", "next"),))
+        return self._item_prompt(ctx, remaining[0], len(queue) - len(remaining) + 1, len(queue))
+
+    def _item_prompt(self, ctx: StepContext, item_id: str, number: int, total: int) -> Prompt:
+        item = next(i for i in self.items if i.id == item_id)
+        lines = [ctx.render(self.text)] if self.text is not None and not ctx.data.get("scores") else []
+        lines.append(f"{number}/{total}: {item.render(ctx)}")
+        attachment = None
+        buttons = [Button(str(n), str(n)) for n in range(self.scale.min, self.scale.max + 1)]
+        feedback = self._feedback(ctx, item_id)
+        if feedback is not None:
+            lines.append(feedback_text(feedback))
+            attachment = {"kind": "delphi_chart", "delphi": self.delphi_id, "item": item_id, "round": self.round - 1}
+            if feedback.own_score is not None:
+                buttons.append(Button(f"Keep {feedback.own_score}", "keep"))
+        lines.append(self._bands(ctx))
+        if self.unsure:
+            buttons.append(Button(ctx.words("unsure"), "unsure"))
+        return Prompt("\n".join(lines), tuple(buttons), attachment=attachment)
+
+    def _feedback(self, ctx: StepContext, item_id: str) -> Any:
+        population: Population | None = ctx.population
+        if population is None or self.round == 1:
+            return None
+        return population.delphi_feedback(self.delphi_id, self.round - 1, item_id, self.rule())
+
+    def _bands(self, ctx: StepContext) -> str:
+        s = self.scale
+        middle = (s.low[1] + 1, s.high[0] - 1)
+        parts = [(s.low, s.low_label), (middle, s.middle_label), (s.high, s.high_label)]
+        return ", ".join(f"{a}-{b} {ctx.render(label)}" if a != b else f"{a} {ctx.render(label)}" for (a, b), label in parts if a <= b)
+
+    # ------------------------------------------------------------------ reading replies
+
+    def interpret(self, reply: Reply, ctx: StepContext) -> Answer | Continue | Unclear:
+        data = dict(ctx.data)
+        data.setdefault("queue", self.active(ctx))
+        data.setdefault("scores", {})
+        waiting = data.get("await")
+        if waiting == "next" or not self._remaining(ctx):
+            if reply.button != "next" and normalise(reply.text) not in NEXT_WORDS and parse_yes_no(reply.text) is False:
+                return Unclear("Reply LATER to stop for now, or NEXT to carry on.")
+            data["await"] = None  # anything but a no carries on: a stray reply must not end the round
+            return self._after(data, None) if not self._remaining(ctx) else Continue(data)
+        if waiting == "reason":
+            return self._reason(reply, data)
+        item = self._remaining(ctx)[0]
+        score = self._score(reply, ctx, item)
+        if score is False:
+            return Unclear(f"Please reply with a number from {self.scale.min} to {self.scale.max}" + (", or NOT SURE." if self.unsure else "."))
+        number = score if isinstance(score, int) else None
+        data["scores"] = {**data["scores"], item: number}
+        recorded = ItemAnswer(item, delphi_value(self.delphi_id, self.round, number), str(number) if number is not None else "unsure")
+        if number is not None and self._wants_reason(number):
+            data.update({"await": "reason", "reason_for": item})
+            return Continue(data, (recorded,))
+        return self._after(data, recorded)
+
+    def _score(self, reply: Reply, ctx: StepContext, item: str) -> int | None | bool:
+        """The score given, None for unsure, False when unclear."""
+        if self.unsure and (reply.button == "unsure" or _says_unsure(reply.text, ctx.words("unsure"))):
+            return None
+        said = normalise(reply.text)
+        if reply.button == "keep" or said in ("keep", "same", "the same", "no change", "keep it", "same again"):
+            feedback = self._feedback(ctx, item)
+            if feedback is not None and feedback.own_score is not None:
+                return int(feedback.own_score)
+            return False
+        value = float(reply.button) if reply.button and reply.button.lstrip("-").isdigit() else parse_number(reply.text)
+        if value is None or not value.is_integer() or not self.scale.min <= value <= self.scale.max:
+            return False
+        return int(value)
+
+    def _wants_reason(self, score: int) -> bool:
+        if self.ask_reason == "extreme":
+            return score in (self.scale.min, self.scale.max)
+        return bool(self.ask_reason)
+
+    def _reason(self, reply: Reply, data: dict[str, Any]) -> Answer | Continue | Unclear:
+        item = str(data.get("reason_for"))
+        score = data["scores"].get(item)
+        text = reply.text.strip()
+        data["await"] = None
+        if not text or normalise(text) in NO_REASON:
+            return self._after(data, None)
+        recorded = ItemAnswer(item, delphi_value(self.delphi_id, self.round, score, text), f"{score}: {text}")
+        return self._after(data, recorded)
+
+    def _after(self, data: dict[str, Any], recorded: ItemAnswer | None) -> Answer | Continue:
+        """Move on after an item: the next one, a pause between batches, or the end."""
+        items = (recorded,) if recorded is not None else ()
+        scores: dict[str, Any] = data["scores"]
+        remaining = [item for item in data["queue"] if item not in scores]
+        if not remaining:
+            rated = sum(1 for s in scores.values() if s is not None)
+            return Answer(dict(scores), f"{rated} of {len(scores)} rated", items)
+        done_now = int(data.get("sitting", 0)) + 1
+        data["sitting"] = done_now
+        if self.batch and done_now % self.batch == 0:
+            data["await"] = "next"
+        return Continue(data, items)
+
+
+def _says_unsure(text: str, label: str) -> bool:
+    """'not sure', 'dunno', 'not sur'; never a number or a lone letter (which
+    :func:`match_option` would read as the first option)."""
+    said = normalise(text)
+    if said in UNSURE_WORDS or said == normalise(label):
+        return True
+    if len(said) < 3 or any(c.isdigit() for c in said):
+        return False
+    return match_option(text, [[label, *UNSURE_WORDS]]) == 0

@@ -1,0 +1,151 @@
+"""Pairwise comparison in the manner of a wiki survey: "Which matters more to you? A or B".
+
+Pairs are drawn from the pool (the flow's ideas plus approved submissions) favouring
+ideas with few comparisons so that new ones catch up
+(:func:`flows.analysis.pairwise.choose_pair`); a participant is not shown a pair twice.
+Each answer is an item answer ``"<a> vs <b>"`` valued ``{"winner", "loser", "tie"}``, so
+:func:`flows.analysis.pairwise.score_items` can be run on the answers ("can't decide" is
+a tie: the two ideas shown, ``tie: true``).
+
+The pair on screen is kept in the working data once chosen; the first pair of a session
+is drawn from the flow's own ideas, so a reply cannot race with other people's answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from flows.analysis.pairwise import choose_pair
+from flows.events import Button
+from flows.model import Text
+from flows.parsing import match_option, normalise
+from flows.population import Population
+from flows.steps import register
+from flows.steps.base import (
+    Answer,
+    Continue,
+    InputStep,
+    ItemAnswer,
+    Prompt,
+    Reply,
+    StepContext,
+    Unclear,
+)
+from flows.steps.items import (
+    ListedItem,
+    distinct_ids,
+    draw,
+    item_texts,
+    items_from_strings,
+    plain_items_schema,
+    pool,
+    resolve,
+    submission,
+)
+
+UNDECIDED = {
+    "can't decide", "cant decide", "cannot decide", "can not decide", "undecided", "don't know", "dont know", "not sure",
+    "unsure", "either", "neither", "both", "equal", "same", "no preference", "c", "3", "tie", "pass", "idk", "?",
+}
+
+
+@register
+class PairwiseStep(InputStep):
+    type: Literal["pairwise"] = "pairwise"
+    ideas: list[ListedItem] = Field(default_factory=list, json_schema_extra=plain_items_schema)
+    pairs: int = Field(default=5, ge=1)
+    """Pairs asked per session."""
+    submissions: bool = True
+    add_word: str = "ADD"
+    undecided_label: Text | None = None
+    submitted_text: Text | None = None
+
+    _v_ideas = field_validator("ideas", mode="before")(items_from_strings)
+
+    @model_validator(mode="after")
+    def _check(self) -> PairwiseStep:
+        if len(self.ideas) < 2:
+            raise ValueError("a pairwise step needs at least two ideas under 'ideas:'")
+        distinct_ids(self.ideas, "ideas")
+        if " " in self.add_word.strip() or not self.add_word.strip():
+            raise ValueError("add_word must be one word, such as ADD")
+        return self
+
+    def texts(self) -> list[tuple[str, Text]]:
+        found = super().texts() + item_texts(self.ideas, "ideas")
+        return found + [(n, t) for n, t in (("undecided_label", self.undecided_label), ("submitted_text", self.submitted_text)) if t is not None]
+
+    # ------------------------------------------------------------------ which pair
+
+    def _seen(self, ctx: StepContext) -> set[frozenset[str]]:
+        population: Population | None = ctx.population
+        earlier = population.my_answers(self.id) if population is not None else []
+        seen = {frozenset((v["winner"], v["loser"])) for _, v in earlier if isinstance(v, dict) and "winner" in v}
+        return seen | {frozenset(pair) for pair in ctx.data.get("seen", [])}
+
+    def _counts(self, ctx: StepContext) -> Mapping[str, int]:
+        population: Population | None = ctx.population
+        return population.comparison_counts(self.id) if population is not None else {}
+
+    def _current(self, ctx: StepContext) -> tuple[str, str]:
+        current = ctx.data.get("current")
+        if isinstance(current, list) and len(current) == 2:
+            return str(current[0]), str(current[1])
+        return choose_pair([i.id for i in self.ideas], {}, ctx.rng, self._seen(ctx))
+
+    def _next(self, ctx: StepContext, seen: set[frozenset[str]]) -> tuple[str, str]:
+        entries = [e.id for e in pool(self.ideas, ctx, self.id)]
+        return choose_pair(entries, self._counts(ctx), draw(ctx, len(seen)), seen)
+
+    def _texts(self, ctx: StepContext) -> dict[str, str]:
+        return {e.id: e.text for e in pool(self.ideas, ctx, self.id)}
+
+    # ------------------------------------------------------------------ asking and reading
+
+    def prompt(self, ctx: StepContext) -> Prompt:
+        a, b = self._current(ctx)
+        texts = self._texts(ctx)
+        lines = [resolve(self.text, ctx, "Which matters more to you?"), f"A) {texts.get(a, a)}", f"B) {texts.get(b, b)}"]
+        if self.submissions and not ctx.data.get("seen"):
+            lines.append(f"(Or reply {self.add_word.upper()} and an idea of your own.)")
+        undecided = resolve(self.undecided_label, ctx, "Can't decide")
+        return Prompt("\n".join(lines), (Button("A", "A"), Button("B", "B"), Button(undecided, "tie")))
+
+    def _choice(self, reply: Reply, ctx: StepContext, a: str, b: str) -> str | None:
+        """'A', 'B' or 'tie'; None when unclear."""
+        if reply.button in ("A", "B", "tie"):
+            return reply.button
+        said = normalise(reply.text)
+        if said in UNDECIDED or said == normalise(resolve(self.undecided_label, ctx, "Can't decide")):
+            return "tie"
+        texts = self._texts(ctx)
+        index = match_option(reply.text, [["a", texts.get(a, a)], ["b", texts.get(b, b)]])
+        return None if index is None else "AB"[index]
+
+    def interpret(self, reply: Reply, ctx: StepContext) -> Answer | Continue | Unclear:
+        a, b = self._current(ctx)
+        data: dict[str, Any] = {**ctx.data, "current": [a, b]}
+        if self.submissions and reply.button is None:
+            submitted = submission(reply.text, self.add_word, "idea")
+            if submitted == "":
+                return Unclear(f"Write your idea after {self.add_word.upper()}, e.g. {self.add_word.upper()} A quiet room for children.")
+            if isinstance(submitted, ItemAnswer):
+                thanks = resolve(self.submitted_text, ctx, "Thank you. Your idea will join the others once a moderator has checked it.")
+                return Continue(data, (submitted,), thanks)
+        choice = self._choice(reply, ctx, a, b)
+        if choice is None:
+            return Unclear("Please reply A, B, or 'can't decide'.")
+        winner, loser = (b, a) if choice == "B" else (a, b)
+        value = {"winner": winner, "loser": loser, "tie": choice == "tie"}
+        texts = self._texts(ctx)
+        display = "can't decide" if choice == "tie" else texts.get(winner, winner)
+        recorded = ItemAnswer(f"{a} vs {b}", value, display)
+        seen = [*data.get("seen", []), [a, b]]
+        results = [*data.get("results", []), value]
+        if len(seen) >= self.pairs:
+            return Answer(results, f"{len(results)} pairs", (recorded,))
+        following = self._next(ctx, self._seen(ctx) | {frozenset(p) for p in seen})
+        return Continue({**data, "seen": seen, "results": results, "current": list(following)}, (recorded,))

@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from flows.events import Button
+from flows.model import Option, Text, resolve_text
+from flows.parsing import match_option, match_options
+from flows.steps import register
+from flows.steps.base import (
+    Answer,
+    Continue,
+    InputStep,
+    ItemAnswer,
+    Prompt,
+    Reply,
+    StepContext,
+    Unclear,
+)
+
+
+@register
+class RankStep(InputStep):
+    """Put options in order, all of them or the ``top`` k.
+
+    Answered at once ("3 1 2", "C, A", "pain relief, updates") or one at a time: tapping a
+    button (or typing one option) picks the next place and asks "Next most important?"
+    with the options left, until k are placed. Once the picks cover all but one option of
+    a full ranking, the last goes last. The answer is the list of option values, best
+    first; each place is also recorded as an item ("1", "2", ...) valued by its option.
+    """
+
+    type: Literal["rank"] = "rank"
+    options: list[Option] = Field(min_length=2)
+    top: int | None = Field(default=None, ge=1)
+    next_text: Text | None = None
+    """Asked after each pick made one at a time; default "Next most important?"."""
+
+    @field_validator("options", mode="before")
+    @classmethod
+    def _options(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"value": str(item)} if isinstance(item, str | int | float) else item for item in value]
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> RankStep:
+        seen = [o.value.strip().lower() for o in self.options]
+        duplicate = next((v for v in seen if seen.count(v) > 1), None)
+        if duplicate:
+            raise ValueError(f"the option '{duplicate}' appears twice; each option must differ")
+        if self.top is not None and self.top > len(self.options):
+            raise ValueError(f"top is {self.top} but there are only {len(self.options)} options")
+        return self
+
+    @property
+    def places(self) -> int:
+        """How many options the participant puts in order."""
+        return self.top or len(self.options)
+
+    def texts(self) -> list[tuple[str, Text]]:
+        found = super().texts()
+        found += [(f"options[{i}].label", o.label) for i, o in enumerate(self.options) if o.label is not None]
+        if self.next_text is not None:
+            found.append(("next_text", self.next_text))
+        return found
+
+    def _label(self, option: Option, ctx: StepContext) -> str:
+        return ctx.render(option.label) if option.label is not None else option.value
+
+    def _names(self, options: list[Option], ctx: StepContext) -> list[list[str]]:
+        names = []
+        for option in options:
+            found = [option.value, self._label(option, ctx)]
+            if isinstance(option.label, dict):
+                found += [resolve_text(option.label, lang) for lang in option.label]
+            names.append(found)
+        return names
+
+    def _state(self, ctx: StepContext) -> tuple[list[str], list[Option]]:
+        picked = [v for v in ctx.data.get("picked", []) if isinstance(v, str)]
+        return picked, [o for o in self.options if o.value not in picked]
+
+    def prompt(self, ctx: StepContext) -> Prompt:
+        picked, left = self._state(ctx)
+        buttons = tuple(Button(self._label(o, ctx), o.value) for o in left)
+        if not picked:
+            return Prompt(ctx.render(self.text), buttons)
+        by_value = {o.value: o for o in self.options}
+        so_far = ", ".join(f"{i}. {self._label(by_value[v], ctx)}" for i, v in enumerate(picked, start=1))
+        ask = ctx.render(self.next_text) if self.next_text is not None else "Next most important?"
+        return Prompt(f"{ask} (So far: {so_far})", buttons)
+
+    def interpret(self, reply: Reply, ctx: StepContext) -> Answer | Continue | Unclear:
+        picked, left = self._state(ctx)
+        values = [o.value for o in left]
+        if reply.button and all(v in values for v in reply.button.split("|")):
+            picks = reply.button.split("|")
+        else:
+            picks = [values[i] for i in _read_order(reply.text, self._names(left, ctx))]
+        if not picks:
+            return Unclear(self._hint(len(left)))
+        chosen = (picked + picks)[: self.places]
+        if len(chosen) == len(self.options) - 1:
+            chosen += [v for v in (o.value for o in self.options) if v not in chosen]
+            chosen = chosen[: self.places]
+        if len(chosen) < self.places:
+            return Continue({"picked": chosen})
+        by_value = {o.value: o for o in self.options}
+        labels = [self._label(by_value[v], ctx) for v in chosen]
+        items = tuple(ItemAnswer(str(place), value, label) for place, (value, label) in enumerate(zip(chosen, labels, strict=True), start=1))
+        return Answer(chosen, ", ".join(f"{i}. {label}" for i, label in enumerate(labels, start=1)), items)
+
+    def _hint(self, left: int) -> str:
+        if left == len(self.options):
+            return f'Please put the options in order using their numbers, e.g. "{" ".join(str(n) for n in range(min(3, left), 0, -1))}".'
+        return f"Please reply with the number of the next most important option, from 1 to {left}."
+
+
+def _read_order(text: str, names: list[list[str]]) -> list[int]:
+    """Option indexes in the order given: '3 1 2', 'C, A', 'pain relief, shorter waits'.
+
+    Parts separated by commas, semicolons, new lines or 'then' are read one by one first
+    (so option names of several words survive); otherwise the forgiving multiple pick."""
+    parts = [p for p in re.split(r"\s*(?:[,;\n]|\bthen\b|>)\s*", text.strip()) if p.strip()]
+    if len(parts) > 1:
+        found = [match_option(part, names) for part in parts]
+        if all(i is not None for i in found):
+            return list(dict.fromkeys(i for i in found if i is not None))
+    picks = match_options(text, names) if len(names) > 1 else None
+    if picks is None:
+        single = match_option(text, names)
+        picks = [single] if single is not None else []
+    return picks

@@ -1,0 +1,157 @@
+"""Statement voting in the manner of Pol.is: one statement at a time, agree / disagree /
+pass, and the participant may add a statement of their own for moderation.
+
+Each vote is an item answer: the statement's id, valued 1 (agree), -1 (disagree) or 0
+(pass), as :func:`flows.analysis.statements.analyse_statements` reads them. Statements
+come from the flow and from participants' submissions a coordinator approved (from the
+population view); a participant never sees a statement twice, across sessions too.
+
+The statement shown is kept in the step's working data once chosen, so the vote always
+counts for the statement the participant saw. The first one of a session is drawn from
+the flow's own statements only, which the participant's reply cannot race with.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from flows.events import Button
+from flows.model import Text
+from flows.parsing import normalise, parse_yes_no
+from flows.population import Population
+from flows.steps import register
+from flows.steps.base import (
+    Answer,
+    Continue,
+    InputStep,
+    ItemAnswer,
+    Prompt,
+    Reply,
+    StepContext,
+    Unclear,
+)
+from flows.steps.items import (
+    ListedItem,
+    distinct_ids,
+    draw,
+    item_texts,
+    items_from_strings,
+    plain_items_schema,
+    pool,
+    resolve,
+    submission,
+)
+
+VOTES = {
+    1: {"a", "agree", "agreed", "i agree", "1", "true", "+", "+1", "👍", "✅"},
+    -1: {"d", "disagree", "disagreed", "i disagree", "2", "false", "-", "-1", "👎", "❌"},
+    0: {"p", "pass", "3", "0", "skip", "unsure", "not sure", "don't know", "dont know", "neither", "no opinion", "🤷"},
+}
+DISPLAY = {1: "agree", -1: "disagree", 0: "pass"}
+
+
+def read_vote(reply: Reply) -> int | None:
+    """1, -1 or 0 for agree, disagree or pass; None when the reply is none of them."""
+    if reply.button in ("agree", "disagree", "pass"):
+        return {"agree": 1, "disagree": -1, "pass": 0}[reply.button]
+    said = normalise(reply.text)
+    for vote, words in VOTES.items():
+        if said in words or reply.text.strip() in words:
+            return vote
+    yes_no = parse_yes_no(reply.text)
+    return None if yes_no is None else (1 if yes_no else -1)
+
+
+@register
+class StatementsStep(InputStep):
+    type: Literal["statements"] = "statements"
+    statements: list[ListedItem] = Field(default_factory=list, json_schema_extra=plain_items_schema)
+    per_session: int = Field(default=10, ge=1)
+    submissions: bool = True
+    """Whether participants may add statements (held for moderation)."""
+    add_word: str = "ADD"
+    submitted_text: Text | None = None
+    empty_text: Text | None = None
+    """Said when there is nothing left to vote on."""
+
+    _v_statements = field_validator("statements", mode="before")(items_from_strings)
+
+    @model_validator(mode="after")
+    def _check(self) -> StatementsStep:
+        if not self.statements:
+            raise ValueError("a statements step needs at least one statement under 'statements:'")
+        distinct_ids(self.statements, "statements")
+        if " " in self.add_word.strip() or not self.add_word.strip():
+            raise ValueError("add_word must be one word, such as ADD")
+        return self
+
+    def texts(self) -> list[tuple[str, Text]]:
+        found = super().texts() + item_texts(self.statements, "statements")
+        return found + [(n, t) for n, t in (("submitted_text", self.submitted_text), ("empty_text", self.empty_text)) if t is not None]
+
+    # ------------------------------------------------------------------ which statement
+
+    def _seen(self, ctx: StepContext) -> set[str]:
+        population: Population | None = ctx.population
+        earlier = {item for item, _ in population.my_answers(self.id)} if population is not None else set()
+        return earlier | set(ctx.data.get("seen", []))
+
+    def _current(self, ctx: StepContext) -> str | None:
+        """The statement on screen: kept in the data once chosen; the first from the flow's own."""
+        if "current" in ctx.data:
+            current = ctx.data["current"]
+            return current if isinstance(current, str) else None
+        seen = self._seen(ctx)
+        unseen = [s.id for s in self.statements if s.id not in seen]
+        if not unseen:
+            unseen = [e.id for e in pool(self.statements, ctx, self.id) if e.id not in seen]
+        return ctx.rng.choice(unseen) if unseen else None
+
+    def _next(self, ctx: StepContext, seen: set[str]) -> str | None:
+        unseen = [e.id for e in pool(self.statements, ctx, self.id) if e.id not in seen]
+        return draw(ctx, len(seen)).choice(unseen) if unseen else None
+
+    def _text_of(self, ctx: StepContext, statement: str) -> str:
+        found = next((e.text for e in pool(self.statements, ctx, self.id) if e.id == statement), None)
+        return found if found is not None else statement
+
+    # ------------------------------------------------------------------ asking and reading
+
+    def prompt(self, ctx: StepContext) -> Prompt:
+        current = self._current(ctx)
+        add = f" or {self.add_word.upper()} and your own statement" if self.submissions else ""
+        if current is None:
+            text = resolve(self.empty_text, ctx, f"You have seen every statement for now. Reply OK to carry on{add}.")
+            return Prompt(text, (Button("OK", "ok"),))
+        lines = [ctx.render(self.text)] if self.text is not None and not ctx.data.get("seen") else []
+        lines.append(f'"{self._text_of(ctx, current)}"')
+        if self.submissions and not ctx.data.get("seen"):
+            lines.append(f"(Or reply {self.add_word.upper()} and a statement of your own.)")
+        buttons = (Button("Agree", "agree"), Button("Disagree", "disagree"), Button("Pass", "pass"))
+        return Prompt("\n".join(lines), buttons)
+
+    def interpret(self, reply: Reply, ctx: StepContext) -> Answer | Continue | Unclear:
+        data = dict(ctx.data)
+        current = self._current(ctx)
+        data["current"] = current
+        if self.submissions and reply.button is None:
+            submitted = submission(reply.text, self.add_word, "statement")
+            if submitted == "":
+                return Unclear(f"Write your statement after {self.add_word.upper()}, e.g. {self.add_word.upper()} Parking should be free for carers.")
+            if isinstance(submitted, ItemAnswer):
+                thanks = resolve(self.submitted_text, ctx, "Thank you. Your statement will be shown to others once a moderator has checked it.")
+                return Continue(data, (submitted,), thanks)
+        if current is None:
+            return Answer(dict(ctx.data.get("votes", {})), "no statements left")
+        vote = read_vote(reply)
+        if vote is None:
+            return Unclear("Please reply A (agree), D (disagree) or P (pass).")
+        votes = {**data.get("votes", {}), current: vote}
+        seen = [*data.get("seen", []), current]
+        recorded = ItemAnswer(current, vote, DISPLAY[vote])
+        following = self._next(ctx, self._seen(ctx) | set(seen))
+        if len(seen) >= self.per_session or following is None:
+            return Answer(votes, f"{len(votes)} statements: " + ", ".join(DISPLAY[v] for v in votes.values()), (recorded,))
+        return Continue({**data, "votes": votes, "seen": seen, "current": following}, (recorded,))

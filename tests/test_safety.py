@@ -1,0 +1,104 @@
+"""The safeguarding net: recall on risky messages, false alarms on ordinary ones."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import cli
+from nlp.embed import embed
+from nlp.safety import SafetyResult, assess, assess_batch, lexicon_match
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="module")
+def labelled() -> list[dict[str, str]]:
+    with (DATA / "safety.csv").open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.fixture(scope="module")
+def results(labelled) -> list[SafetyResult]:
+    texts = [row["text"] for row in labelled]
+    return assess_batch(texts, embed(texts))
+
+
+def test_the_labelled_set_is_big_and_varied_enough(labelled):
+    risky = [r for r in labelled if r["risky"] == "1"]
+    assert len(risky) >= 60
+    assert len(labelled) - len(risky) >= 150
+    assert {r["category"] for r in risky} == {"suicide", "self_harm", "overdose", "abuse", "medical"}
+
+
+def test_recall_is_at_least_95_percent_with_few_false_alarms(labelled, results):
+    risky = np.array([r["risky"] == "1" for r in labelled])
+    flagged = np.array([r.flagged for r in results])
+    recall = flagged[risky].mean()
+    false_alarms = flagged[~risky].mean()
+    missed = [r["text"] for r, f in zip(labelled, flagged, strict=True) if r["risky"] == "1" and not f]
+    alarms = [r["text"] for r, f in zip(labelled, flagged, strict=True) if r["risky"] == "0" and f]
+    print(f"\nsafety: recall {recall:.3f} ({risky.sum()} risky), false-alarm rate "
+          f"{false_alarms:.3f} ({(~risky).sum()} ordinary)\n  missed: {missed}\n  false alarms: {alarms}")
+    assert recall >= 0.95
+    assert false_alarms <= 0.2
+
+
+def test_the_embedding_check_catches_what_the_lexicon_misses(labelled, results):
+    caught = [
+        r for r, res in zip(labelled, results, strict=True)
+        if r["risky"] == "1" and res.flagged and lexicon_match(r["text"]) is None
+    ]
+    assert any("do it myself" in r["text"] for r in caught)
+
+
+def test_flags_name_the_right_category_most_of_the_time(labelled, results):
+    pairs = [(r["category"], res.category) for r, res in zip(labelled, results, strict=True)
+             if r["risky"] == "1" and res.flagged]
+    agreement = np.mean([a == b for a, b in pairs])
+    print(f"\ncategory agreement on flagged risky messages: {agreement:.3f}")
+    assert agreement >= 0.8
+
+
+def test_ordinary_feedback_rarely_raises_an_alarm():
+    with (DATA / "comments.csv").open(newline="", encoding="utf-8") as fh:
+        texts = [row["text"] for row in csv.DictReader(fh)]
+    rate = np.mean([r.flagged for r in assess_batch(texts)])
+    print(f"\nfalse-alarm rate on {len(texts)} feedback comments: {rate:.3f}")
+    assert rate <= 0.1
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["the wait was killing me", "I could murder a cup of tea", "my chest of drawers is in the hall",
+     "dying for a cuppa", "the food was to die for"],
+)
+def test_idioms_are_not_flagged(text):
+    assert not assess(text).flagged
+
+
+def test_a_flag_says_why():
+    result = assess("everyone would be better off without me")
+    assert result.flagged and result.category == "suicide"
+    assert "better off without me" in result.reason
+    assert result.score >= 0.45
+
+
+def test_the_safety_command_lists_flagged_ids_with_reasons(tmp_path):
+    path = tmp_path / "answers.csv"
+    path.write_text(
+        'id,text\na1,"The wait was killing me, 6 hours"\n'
+        'a2,"I took all my tablets an hour ago"\na3,"Lovely staff"\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(cli, ["analyse", "safety", "--input", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert [f["id"] for f in payload["flagged"]] == ["a2"]
+    assert payload["flagged"][0]["category"] == "overdose"
+    assert payload["flagged"][0]["reason"]

@@ -1,0 +1,127 @@
+"""The kill test: a real scheduler process (``python -m bot.scheduler``) is killed with SIGKILL
+while due follow-ups are pending, then started again; every follow-up is sent exactly once,
+counted per task on the database. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bot.service import ConversationService
+from bot.studies import StudyRegistry
+from storage.database import Database
+from storage.tables import DUE_TASKS, OUTBOUND, SESSIONS
+from tests.db_fixtures import TEST_ADDRESS_KEY
+
+ROOT = Path(__file__).resolve().parent.parent
+PEOPLE = 150
+STUDY = """\
+study: killtest
+title: Kill test
+timezone: Europe/London
+join:
+  start_flow: hello
+flows: [hello.yaml, later.yaml]
+schedule:
+  - flow: later
+    after: 1h
+    grace: 2d
+"""
+HELLO = """\
+flow: hello
+steps:
+  - id: hi
+    type: message
+    text: Hello.
+"""
+LATER = """\
+flow: later
+steps:
+  - id: how
+    type: scale
+    text: How are you today?
+    min: 1
+    max: 5
+"""
+
+
+def _study(folder: Path) -> Path:
+    folder.mkdir()
+    for name, text in (("study.yaml", STUDY), ("hello.yaml", HELLO), ("later.yaml", LATER)):
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def _start(url: str, studies: Path, log: Path) -> subprocess.Popen[bytes]:
+    environment = {**os.environ, "CHORUS_HASH_KEY": TEST_ADDRESS_KEY.decode(), "PYTHONPATH": str(ROOT), "CHORUS_LOG_LEVEL": "WARNING"}
+    command = [sys.executable, "-m", "bot.scheduler", "--database", url, "--studies", str(studies),
+               "--interval", "0.05", "--batch", "5", "--lease", "1"]
+    return subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+
+
+def _done(database: Database) -> int:
+    with database.transaction() as connection:
+        query = select(func.count()).select_from(DUE_TASKS).where(DUE_TASKS.c.kind == "follow_up", DUE_TASKS.c.done.is_(True))
+        return int(connection.execute(query).scalar_one())
+
+
+def _wait_for(database: Database, at_least: int, process: subprocess.Popen[bytes], log: Path, seconds: float) -> int:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        done = _done(database)
+        if done >= at_least:
+            return done
+        assert process.poll() is None, f"the scheduler exited early:\n{log.read_text()[-3000:]}"
+        time.sleep(0.02)
+    raise AssertionError(f"only {_done(database)} of {at_least} follow-ups done in {seconds}s:\n{log.read_text()[-3000:]}")
+
+
+def test_a_killed_scheduler_loses_and_doubles_nothing(database: Database, tmp_path: Path) -> None:
+    studies = _study(tmp_path / "killtest")
+    joined = datetime.now(UTC) - timedelta(hours=2)  # the follow-ups fell due an hour ago
+    service = ConversationService(database, StudyRegistry.from_folder(studies), lambda: joined, address_key=TEST_ADDRESS_KEY)
+    t0 = time.monotonic()
+    people = [service.join("sms", f"+44770092{n:04d}", "killtest").participant_id for n in range(PEOPLE)]
+    log = tmp_path / "scheduler.log"
+
+    print('joins', time.monotonic() - t0)
+    first = _start(database.url, studies, log)
+    try:
+        killed_at = _wait_for(database, PEOPLE // 4, first, log, 60)
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    killed_at = _done(database)
+    print('killed', killed_at, time.monotonic() - t0)
+    assert killed_at < PEOPLE, "the first process finished everything before it was killed; raise PEOPLE"
+
+    second = _start(database.url, studies, log)
+    try:
+        _wait_for(database, PEOPLE, second, log, 60)
+        print('all', time.monotonic() - t0)
+    finally:
+        second.send_signal(signal.SIGKILL)
+        second.wait(10)
+
+    with database.transaction() as connection:
+        sessions = dict(connection.execute(
+            select(SESSIONS.c.participant_id, func.count()).where(SESSIONS.c.flow_id == "later").group_by(SESSIONS.c.participant_id)
+        ).all())
+        prompts = dict(connection.execute(
+            select(OUTBOUND.c.participant_id, func.count()).where(OUTBOUND.c.step_id == "how").group_by(OUTBOUND.c.participant_id)
+        ).all())
+        tasks = connection.execute(
+            select(DUE_TASKS.c.participant_id, DUE_TASKS.c.done, DUE_TASKS.c.error).where(DUE_TASKS.c.kind == "follow_up")
+        ).all()
+    assert len(tasks) == PEOPLE and all(done and error is None for _, done, error in tasks), [t for t in tasks if t[2]]
+    assert sorted(sessions) == sorted(people) and set(sessions.values()) == {1}
+    assert sorted(prompts) == sorted(people) and set(prompts.values()) == {1}
