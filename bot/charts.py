@@ -85,7 +85,35 @@ def _legend(series: list[tuple[str, list[float]]], y: float) -> list[str]:
     return items
 
 
+def columns_svg(chart: Bars) -> str:
+    """Upright bars: categories along the bottom (a rating scale reads best this way)."""
+    height, bottom, left = 280, 220, 50
+    n_series = max(1, len(chart.series))
+    band = (WIDTH - left - RIGHT) / max(1, len(chart.categories))
+    width = max(4.0, (band - 8) / n_series)
+    top = max([v for _, values in chart.series for v in values] + [1.0])
+    slope, offset = _scale(0, top, bottom, TOP + 10)
+    body, text = [f'<line x1="{left}" x2="{WIDTH - RIGHT}" y1="{bottom}" y2="{bottom}" stroke="#999"/>'], []
+    for c, category in enumerate(chart.categories):
+        x0 = left + c * band + 4
+        body.append(f'<text x="{x0 + band / 2 - 4:.1f}" y="{bottom + 16}" text-anchor="middle">{escape(category)}</text>')
+        for s, (name, values) in enumerate(chart.series):
+            value = values[c] if c < len(values) else 0.0
+            y = value * slope + offset
+            x = x0 + s * width
+            body.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{width - 1:.1f}" height="{bottom - y:.1f}" fill="{PALETTE[s % len(PALETTE)]}">'
+                        f'<title>{escape(category)}, {escape(name)}: {_fmt(value)}</title></rect>')
+            if value:
+                body.append(f'<text x="{x + width / 2:.1f}" y="{y - 3:.1f}" text-anchor="middle" font-size="10">{_fmt(value)}</text>')
+            text.append(f"{category} {name}: {_fmt(value)}")
+    body.append(f'<text x="{(left + WIDTH) / 2}" y="{bottom + 36}" text-anchor="middle" fill="#444">{escape(chart.axis)}</text>')
+    body += _legend(chart.series, bottom + 54)
+    return _frame(chart.title, height, body, "; ".join(text))
+
+
 def bars_svg(chart: Bars) -> str:
+    if not chart.horizontal:
+        return columns_svg(chart)
     n_series = max(1, len(chart.series))
     band = 8 + 14 * n_series
     height = TOP + band * len(chart.categories) + 50
@@ -176,7 +204,7 @@ def png(chart: Chart) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    rows = len(chart.categories) if isinstance(chart, Bars) else len(chart.rows) if isinstance(chart, Intervals) else 6
+    rows = len(chart.categories) if isinstance(chart, Bars) and chart.horizontal else len(chart.rows) if isinstance(chart, Intervals) else 6
     fig = Figure(figsize=(7.0, max(3.0, 0.9 + 0.35 * rows)), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
@@ -196,6 +224,15 @@ def png(chart: Chart) -> bytes:
 def _bars_png(ax: object, chart: Bars) -> None:
     n = max(1, len(chart.series))
     height = 0.8 / n
+    if not chart.horizontal:
+        for s, (name, values) in enumerate(chart.series):
+            xs = [c + s * height for c in range(len(chart.categories))]
+            ax.bar(xs, values, width=height, color=PALETTE[s % len(PALETTE)], label=name)  # type: ignore[attr-defined]
+        ax.set_xticks([c + 0.4 - height / 2 for c in range(len(chart.categories))], chart.categories)  # type: ignore[attr-defined]
+        ax.set_xlabel(chart.axis)  # type: ignore[attr-defined]
+        if n > 1:
+            ax.legend(fontsize=8)  # type: ignore[attr-defined]
+        return
     for s, (name, values) in enumerate(chart.series):
         ys = [c + s * height for c in range(len(chart.categories))]
         ax.barh(ys, values, height=height, color=PALETTE[s % len(PALETTE)], label=name)  # type: ignore[attr-defined]

@@ -37,6 +37,7 @@ ANSWER_COLUMNS: list[tuple[str, str]] = [
     ("flow", "Flow id."),
     ("flow_version", "Content hash of the flow version the participant answered (see the data dictionary per version)."),
     ("step", "Step id within the flow."),
+    ("item", "For many-item steps (Delphi, rank, pairwise, statements, choice tasks): the item answered; empty otherwise."),
     ("step_type", "Step type: choice, scale, yesno, consent, number, open, ..."),
     ("question", "The step's text in the study's default language (template source)."),
     ("raw", "What the participant sent: typed text, a tapped button's value, or a voice transcript."),
@@ -100,7 +101,7 @@ def export_study(database: Database, study_id: str, out_dir: Path, now: datetime
 def _answers(connection: Connection, study_id: str) -> list[Any]:
     a, e = ANSWERS.c, ENROLMENTS.c
     query = (
-        select(a.participant_id, e.group, e.channel, a.flow_id, a.flow_version_id, a.flow_version, a.step_id, a.raw,
+        select(a.participant_id, e.group, e.channel, a.flow_id, a.flow_version_id, a.flow_version, a.step_id, a.item, a.raw,
                a.value, a.display, a.source, a.skipped, a.answered_at)
         .select_from(ANSWERS.outerjoin(ENROLMENTS, and_(e.participant_id == a.participant_id, e.study_id == a.study_id)))
         .where(a.study_id == study_id)
@@ -110,12 +111,12 @@ def _answers(connection: Connection, study_id: str) -> list[Any]:
 
 
 def _answer_row(row: Any, versions: dict[int, _Version], study: Study) -> dict[str, str]:
-    (participant, group, channel, flow_id, version_id, version, step_id, raw, value, display, source, skipped, at) = row
+    (participant, group, channel, flow_id, version_id, version, step_id, item, raw, value, display, source, skipped, at) = row
     step = _step(versions.get(version_id), step_id)
     identifying = step is not None and (step.save_to or "").removeprefix("participant.") in IDENTIFYING_FIELDS
     return {
         "participant": participant, "group": group or "", "channel": channel or "", "study": study.study,
-        "flow": flow_id, "flow_version": version, "step": step_id, "step_type": step.type if step else "",
+        "flow": flow_id, "flow_version": version, "step": step_id, "item": item or "", "step_type": step.type if step else "",
         "question": resolve_text(step.text, study.default_language) if step else "",
         "raw": WITHHELD if identifying else _scrub(raw),
         "value": WITHHELD if identifying else _scrub(_encode(value)),

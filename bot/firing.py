@@ -10,9 +10,11 @@ so a crash between the service's commit and ``done`` never sends anything twice.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+
+from sqlalchemy import Connection
 
 from bot.planning import (
     CLOSE,
@@ -51,9 +53,31 @@ class Dropped(Exception):
 
 @dataclass
 class Outcome:
+    """What firing a task came to, and what to write for it (the scheduler writes a batch at once)."""
+
     status: str
-    """fired, dropped, deferred."""
+    """fired, dropped, deferred, retrying or failed."""
     reason: str | None = None
+    follow_on: list[PlannedTask] = field(default_factory=list)
+    """Tasks it sets going: reminders, a closing, the next send of a series, a re-plan."""
+    new_series_only: bool = False
+    release_to: datetime | None = None
+    """deferred or retrying: due again then."""
+    payload: dict[str, Any] | None = None
+
+
+def write_outcomes(connection: Connection, done: list[tuple[ClaimedTask, Outcome]], now: datetime) -> None:
+    """Finish, drop or give back a batch of fired tasks, adding what they set going, in one transaction."""
+    for only_new in (False, True):
+        rows = [task_row(t) for _, o in done if o.new_series_only == only_new for t in o.follow_on]
+        due_tasks.add(connection, rows, now, new_series_only=only_new)
+    due_tasks.finish_many(connection, [task.id for task, o in done if o.status == "fired"], now)
+    for task, outcome in done:
+        if outcome.status in ("dropped", "failed"):
+            due_tasks.finish(connection, task.id, now, f"{outcome.status}: {outcome.reason}")
+        elif outcome.release_to is not None:
+            due_tasks.release(connection, task.id, outcome.release_to, outcome.payload,
+                              outcome.reason if outcome.status == "retrying" else None)
 
 
 def person_of(found: EnrolledPerson) -> Person:
@@ -73,15 +97,15 @@ def _span(delta: timedelta) -> str:
 class Firing:
     """Fires claimed tasks through the conversation service; one instance per scheduler."""
 
-    def __init__(self, database: Database, service: ConversationService, studies: StudyRegistry, worker: str) -> None:
-        self.database, self.service, self.studies, self.worker = database, service, studies, worker
+    def __init__(self, database: Database, service: ConversationService, studies: StudyRegistry) -> None:
+        self.database, self.service, self.studies = database, service, studies
         self.handlers: dict[str, Callable[[ClaimedTask, Study, EnrolledPerson, datetime], Outcome]] = {
             FOLLOW_UP: self.follow_up, REMINDER: self.reminder, CLOSE: self.close, PLAN: self.replan,
             "snooze": self.snooze, "timeout": self.timeout,
         }
 
     def fire(self, task: ClaimedTask, person: EnrolledPerson | None, now: datetime) -> Outcome:
-        """Fire or drop one claimed task and finish it (or give it back, moved later)."""
+        """Fire or drop one claimed task; the returned outcome says what to write."""
         try:
             handler = self.handlers.get(task.kind)
             if handler is None:
@@ -94,10 +118,7 @@ class Firing:
             return handler(task, self.studies.get(task.study_id).study, person, now)
         except Dropped as dropped:
             follow_on = self._next_in_series(task, person, now) if dropped.keep_series else []
-            with self.database.transaction() as connection:
-                due_tasks.add(connection, [task_row(t) for t in follow_on], now)
-                due_tasks.finish(connection, task.id, now, f"dropped: {dropped}")
-            return Outcome("dropped", str(dropped))
+            return Outcome("dropped", str(dropped), follow_on)
 
     def _next_in_series(self, task: ClaimedTask, person: EnrolledPerson | None, now: datetime) -> list[PlannedTask]:
         """After a missed weekly send, the next one (a recurring schedule never just stops)."""
@@ -145,15 +166,7 @@ class Firing:
         if allowed - now <= DEFER_SLACK:
             return None
         payload = {**task.payload, "first_due": task.payload.get("first_due") or task.due_at.isoformat()}
-        with self.database.transaction() as connection:
-            due_tasks.release(connection, task.id, allowed, payload)
-        return Outcome("deferred", f"until {allowed:%Y-%m-%d %H:%M} UTC")
-
-    def _done(self, task: ClaimedTask, now: datetime, follow_on: list[PlannedTask] | None = None, new_series_only: bool = False) -> None:
-        """Finish the task and add what it sets going, in one transaction."""
-        with self.database.transaction() as connection:
-            due_tasks.add(connection, [task_row(t) for t in follow_on or []], now, new_series_only)
-            due_tasks.finish(connection, task.id, now)
+        return Outcome("deferred", f"until {allowed:%Y-%m-%d %H:%M} UTC", release_to=allowed, payload=payload)
 
     def _session(self, task: ClaimedTask) -> tuple[int, str, str | None]:
         if task.session_id is None:
@@ -187,8 +200,7 @@ class Firing:
             with self.database.transaction() as connection:
                 session_id = due_tasks.latest_session(connection, task.participant_id, task.study_id, task.flow_id)
         planned = PlannedTask(task.kind, task.participant_id, task.study_id, task.flow_id, task.due_at, task.payload)
-        self._done(task, now, after_sending(study, planned, person_of(person), now, session_id))
-        return Outcome("fired")
+        return Outcome("fired", follow_on=after_sending(study, planned, person_of(person), now, session_id))
 
     def reminder(self, task: ClaimedTask, study: Study, person: EnrolledPerson, now: datetime) -> Outcome:
         self._check_enrolled(person)
@@ -222,10 +234,8 @@ class Firing:
                 else:
                     already = due_tasks.sent_since(connection, session_id, "reminder", task.previous_claim)
             if already:
-                self._done(task, now)
                 return Outcome("fired", "already done before a restart")
         self.service.resume(session_id, given)
-        self._done(task, now)
         return Outcome("fired")
 
     def close(self, task: ClaimedTask, study: Study, person: EnrolledPerson, now: datetime) -> Outcome:
@@ -233,8 +243,7 @@ class Firing:
             raise Dropped("the task names no session")
         with self.database.transaction() as connection:
             closed = due_tasks.close_session(connection, task.session_id, now)
-            due_tasks.finish(connection, task.id, now, None if closed else "nothing to close: the session had finished")
-        return Outcome("fired" if closed else "dropped")
+        return Outcome("fired") if closed else Outcome("dropped", "nothing to close: the session had finished")
 
     def replan(self, task: ClaimedTask, study: Study, person: EnrolledPerson, now: datetime) -> Outcome:
         """Look again at someone whose schedules waited for a group or a date."""
@@ -242,5 +251,4 @@ class Firing:
         who = person_of(person)
         plan = plan_person(study, who, now)
         check = plan_check(who, plan, now)
-        self._done(task, now, [*plan.tasks, *([check] if check else [])], new_series_only=True)
-        return Outcome("fired")
+        return Outcome("fired", follow_on=[*plan.tasks, *([check] if check else [])], new_series_only=True)

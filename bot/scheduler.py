@@ -18,12 +18,13 @@ import socket
 import threading
 import uuid
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.firing import Firing, person_of, task_row
+from bot.firing import Firing, Outcome, person_of, task_row, write_outcomes
 from bot.planning import PLAN, Plan, plan_check, plan_person
 from bot.service import Clock, ConversationService, utc_now
 from bot.studies import StudyRegistry
@@ -38,6 +39,8 @@ DEFAULT_INTERVAL = 5.0
 DEFAULT_LEASE = timedelta(minutes=5)
 """A claim older than this is taken to belong to a dead scheduler. Firing one batch must take less."""
 MAX_ATTEMPTS = 5
+DEFAULT_WORKERS = 8
+ANALYZE_AFTER = 1000
 
 
 @dataclass
@@ -58,16 +61,21 @@ class TickStats:
 
 class Scheduler:
     """Plans and fires due tasks. ``tick()`` does one round and is safe to call from many
-    threads or processes at once; ``start()`` ticks it from a background thread."""
+    threads or processes at once; ``start()`` ticks it from a background thread. With
+    ``workers`` > 1 a batch is fired by that many threads (one participant's tasks stay in
+    order on one thread): worth it on PostgreSQL, where each start waits on the server."""
 
     def __init__(
         self, database: Database, service: ConversationService, studies: StudyRegistry, clock: Clock = utc_now,
         worker: str | None = None, batch: int = 200, lease: timedelta = DEFAULT_LEASE, on_queued: Callable[[], None] | None = None,
+        workers: int | None = None,
     ) -> None:
         self.database, self.service, self.studies, self.clock = database, service, studies, clock
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.batch, self.lease, self.on_queued = batch, lease, on_queued
-        self.firing = Firing(database, service, studies, self.worker)
+        self.workers = workers if workers is not None else (DEFAULT_WORKERS if database.is_postgres else 1)
+        self.firing = Firing(database, service, studies)
+        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="chorus-fire") if self.workers > 1 else None
         self._background: Any = None
         self._tick_lock = threading.Lock()
 
@@ -96,40 +104,49 @@ class Scheduler:
                 rows = []
                 for enrolled in found:
                     rows += _plan_rows(self.studies.get(enrolled.study_id).study, enrolled, now)
-                added += due_tasks.add(connection, rows, now, new_series_only=True)
+                batch = due_tasks.add(connection, rows, now, new_series_only=True)
+                if batch >= ANALYZE_AFTER:
+                    due_tasks.refresh_statistics(connection)
+                added += batch
             if len(found) < limit:
                 return added
 
     def fire_due(self) -> TickStats:
-        """Claim one batch of due tasks and fire each."""
+        """Claim one batch of due tasks, fire each, and write what came of them in one transaction."""
         stats = TickStats()
         now = self.clock()
         with self.database.transaction() as connection:
             claimed = due_tasks.claim(connection, self.worker, now, self.batch, self.lease)
             people = due_tasks.people(connection, {(t.participant_id, t.study_id) for t in claimed if t.participant_id and t.study_id})
         stats.claimed = len(claimed)
+        if not claimed:
+            return stats
+        by_person: dict[str, list[due_tasks.ClaimedTask]] = {}
         for task in claimed:
-            person = people.get((task.participant_id or "", task.study_id or ""))
-            try:
-                outcome = self.firing.fire(task, person, self.clock())
-            except Exception as error:  # the service failed: try again later, then give up
-                log.exception("task %s (%s for %s) failed", task.id, task.kind, task.participant_id)
-                outcome_status = self._failed(task, error)
-                stats.count(outcome_status)
-                continue
+            by_person.setdefault(f"{task.participant_id}:{task.study_id}", []).append(task)
+        groups = list(by_person.values())
+
+        def fire_group(tasks: list[due_tasks.ClaimedTask]) -> list[tuple[due_tasks.ClaimedTask, Outcome]]:
+            return [(task, self._fire_one(task, people.get((task.participant_id or "", task.study_id or "")))) for task in tasks]
+
+        results = [pair for group in (self._pool.map(fire_group, groups) if self._pool else map(fire_group, groups)) for pair in group]
+        with self.database.transaction() as connection:
+            write_outcomes(connection, results, self.clock())
+        for task, outcome in results:
             stats.count(outcome.status)
-            log.info("task %s %s for %s: %s%s", task.id, task.kind, task.participant_id, outcome.status,
-                     f" ({outcome.reason})" if outcome.reason else "")
+            if outcome.status != "fired" or outcome.reason:
+                log.info("task %s %s for %s: %s (%s)", task.id, task.kind, task.participant_id, outcome.status, outcome.reason)
         return stats
 
-    def _failed(self, task: due_tasks.ClaimedTask, error: Exception) -> str:
-        now, reason = self.clock(), f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"[:300]
-        with self.database.transaction() as connection:
+    def _fire_one(self, task: due_tasks.ClaimedTask, person: due_tasks.EnrolledPerson | None) -> Outcome:
+        try:
+            return self.firing.fire(task, person, self.clock())
+        except Exception as error:  # the service failed: try again later, then give up
+            log.exception("task %s (%s for %s) failed", task.id, task.kind, task.participant_id)
+            reason = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"[:300]
             if task.attempts >= MAX_ATTEMPTS:
-                due_tasks.finish(connection, task.id, now, f"failed after {task.attempts} attempts: {reason}")
-                return "failed"
-            due_tasks.release(connection, task.id, now + timedelta(minutes=2 ** task.attempts), error=reason)
-        return "retrying"
+                return Outcome("failed", f"after {task.attempts} attempts: {reason}")
+            return Outcome("retrying", reason, release_to=self.clock() + timedelta(minutes=2 ** task.attempts))
 
     # ------------------------------------------------------------------ ticking in the background
 
@@ -163,6 +180,8 @@ class Scheduler:
         if self._background is not None:
             self._background.shutdown(wait=wait)
             self._background = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=wait)
 
 
 def _plan_rows(study: Any, enrolled: due_tasks.EnrolledPerson, now: datetime) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ rows, flags and due tasks in one transaction. See ARCHITECTURE.md section 2.
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 import weakref
 from collections.abc import Callable, Iterator
@@ -20,6 +21,7 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
+from bot.population import PopulationSource, store_submissions
 from bot.studies import JoinMatch, StudyRegistry
 from channels.base import InboundMessage
 from flows.engine import Engine, Resume, SessionState, Sprint, TextInput, Timeout
@@ -128,6 +130,7 @@ class ConversationService:
         self.database = database
         self.studies = studies
         self.clock = clock
+        self.population = PopulationSource()
         self._key = address_key
         self._locks = ParticipantLocks()
         self._contacts: dict[str, ContactRef] = {}
@@ -223,7 +226,8 @@ class ConversationService:
             return "processed", self._start(connection, contact, enrolment, flow_id, inbound_id, now)
         enrolment = next(e for e in enrolments if e.study_id == session.study_id)
         engine, version = self._engine(connection, session.flow_version_id, session.study_id)
-        sprint = engine.handle(SessionState.model_validate(session.state), given, now)
+        population = self._population(connection, session.study_id, pid)
+        sprint = engine.handle(SessionState.model_validate(session.state), given, now, population=population)
         return "processed", self._apply(connection, _Target(pid, contact, enrolment, session, version, inbound_id), sprint, now)
 
     # ------------------------------------------------------------------ joining and starting
@@ -274,7 +278,8 @@ class ConversationService:
         fields = dict(participant.fields)
         if enrolment.group:
             fields.setdefault("group", enrolment.group)
-        sprint = engine.start(now, language=enrolment.language, fields=fields)
+        population = self._population(connection, enrolment.study_id, pid)
+        sprint = engine.start(now, language=enrolment.language, fields=fields, seed=secrets.randbits(31), population=population)
         session = repository.create_session(connection, pid, enrolment.study_id, flow_id, published.id, now)
         target = _Target(pid, contact, enrolment, session, version, inbound_id, participant)
         return self._apply(connection, target, sprint, now)
@@ -294,6 +299,7 @@ class ConversationService:
             else:
                 _collect(target, event, now, writes)
         repository.add_answers(connection, writes.answers)
+        store_submissions(connection, sprint.events, target.participant_id, target.session.study_id, target.session.flow_id, now)
         voiced = {a["step_id"] for a in writes.answers if a["source"] == "voice" and not a["skipped"]}
         if voiced:
             repository.link_voice_answers(connection, target.participant_id, target.session.id, voiced)
@@ -398,6 +404,10 @@ class ConversationService:
                 return None
             return tuple(self._start(connection, contact, enrolment, flow_id, None, now))
 
+    def _population(self, connection: Connection, study_id: str, participant_id: str) -> object:
+        """What the group said, for steps that show it (loaded lazily, cached per study)."""
+        return self.population.view(connection, study_id, participant_id, self._study(connection, study_id))
+
     def resume(self, session_id: int, given: Timeout | Resume) -> tuple[int, ...]:
         """Hand a due timeout or reminder to the session's engine. Nothing for opted-out or replaced sessions."""
         now = self.clock()
@@ -412,7 +422,8 @@ class ConversationService:
             if enrolment.opted_out or contact is None or session.status == "replaced":
                 return ()
             engine, version = self._engine(connection, session.flow_version_id, session.study_id)
-            sprint = engine.handle(SessionState.model_validate(session.state), given, now)
+            population = self._population(connection, session.study_id, pid)
+            sprint = engine.handle(SessionState.model_validate(session.state), given, now, population=population)
             return tuple(self._apply(connection, _Target(pid, contact, enrolment, session, version), sprint, now))
 
     # ------------------------------------------------------------------ voice notes (see bot/voice.py)
@@ -512,7 +523,7 @@ def _collect(target: _Target, event: object, now: datetime, writes: _Writes) -> 
         writes.answers.append({
             **where, "flow_version_id": session.flow_version_id, "flow_version": target.version, "session_id": session.id,
             "step_id": event.step_id, "raw": event.raw, "value": event.value, "display": event.display,
-            "source": event.source, "skipped": event.skipped, "inbound_id": target.inbound_id, "answered_at": now,
+            "source": event.source, "skipped": event.skipped, "inbound_id": target.inbound_id, "answered_at": now, "item": event.item,
         })
     elif isinstance(event, RaiseFlag):
         writes.flags.append({**where, "kind": event.kind, "message": event.message, "step_id": event.step_id,

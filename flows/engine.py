@@ -484,7 +484,7 @@ class Engine:
             hint = self._render(turn, step.skip, step) if isinstance(step.skip, str | dict) else self._text(turn, "skip_hint")
             text = f"{text}\n{hint}"
         turn.events.extend(flags)
-        turn.emit(SendMessage(text, step.id, prompt.buttons, prompt.multiple, kind))
+        turn.emit(SendMessage(text, step.id, prompt.buttons, prompt.multiple, kind, attachment=prompt.attachment))
         turn.emit(WaitForInput(step.id, step.timeout))
         if step.timeout is not None:
             turn.emit(ScheduleTask("timeout", turn.now + step.timeout, {"step": step.id}))

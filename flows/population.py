@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Protocol
 
-import pandas as pd
+if TYPE_CHECKING:  # numpy and pandas load only when a step asks the population something
+    import pandas as pd
 
-from flows.analysis.delphi import ConsensusRule, ItemFeedback, feedback_for, summarise
+    from flows.analysis.delphi import ConsensusRule, ItemFeedback
 
 SUBMISSION_ITEM = "+submission"
 """The ``item`` of an answer that is a participant's own statement or idea, held for
@@ -85,6 +86,8 @@ def delphi_value(delphi: str, round: int, score: int | None, reason: str | None 
 def delphi_ratings(records: Iterable[ItemRecord], delphi: str | None = None) -> pd.DataFrame:
     """The long table of :mod:`flows.analysis.delphi` (participant, group, round, item, score,
     plus delphi and reason) from item answers, in the order given (the last one wins)."""
+    import pandas as pd
+
     rows = [
         {
             "delphi": r.value["delphi"], "participant": r.participant, "group": r.group or "unspecified",
@@ -109,6 +112,9 @@ class PopulationData:
     """Group code -> display name, in display order (e.g. patient -> Patients)."""
     _summaries: dict[tuple[str, int, ConsensusRule], pd.DataFrame] = field(default_factory=dict)
     _ratings: dict[str, pd.DataFrame] = field(default_factory=dict)
+    _feedback: dict[tuple[str, int, str, ConsensusRule], ItemFeedback | None] = field(default_factory=dict)
+    _scores: dict[str, dict[tuple[str, int, str], int | None]] = field(default_factory=dict)
+    _active: dict[tuple[str, int, tuple[str, ...], ConsensusRule, tuple[str, ...]], list[str]] = field(default_factory=dict)
 
     def ratings(self, delphi: str) -> pd.DataFrame:
         if delphi not in self._ratings:
@@ -116,6 +122,10 @@ class PopulationData:
         return self._ratings[delphi]
 
     def summary(self, delphi: str, round: int, rule: ConsensusRule) -> pd.DataFrame | None:
+        import pandas as pd
+
+        from flows.analysis.delphi import summarise
+
         key = (delphi, round, rule)
         if key not in self._summaries:
             ratings = self.ratings(delphi)
@@ -123,6 +133,43 @@ class PopulationData:
             self._summaries[key] = summarise(ratings, rule) if len(ratings) else pd.DataFrame()
         found = self._summaries[key]
         return None if found.empty else found
+
+    def feedback(self, delphi: str, round: int, item: str, rule: ConsensusRule) -> ItemFeedback | None:
+        """The group's results for an item (own score left out: see :meth:`score`), cached."""
+        from flows.analysis.delphi import feedback_for
+
+        key = (delphi, round, item, rule)
+        if key not in self._feedback:
+            summary = self.summary(delphi, round, rule)
+            found = summary is not None and bool((summary["item"] == str(item)).any())
+            self._feedback[key] = feedback_for(summary, item, round, None, self.group_labels, rule.scale) if found else None  # type: ignore[arg-type]
+        return self._feedback[key]
+
+    def score(self, delphi: str, participant: str | None, round: int, item: str) -> int | None:
+        """A participant's score for an item in a round (None if unsure or absent)."""
+        if delphi not in self._scores:
+            import pandas as pd
+
+            ratings = self.ratings(delphi)
+            self._scores[delphi] = {
+                (p, int(r), i): None if pd.isna(s) else int(s)
+                for p, r, i, s in ratings[["participant", "round", "item", "score"]].itertuples(index=False)
+            }
+        return self._scores[delphi].get((str(participant), round, item))
+
+    def active(self, delphi: str, round: int, items: Sequence[str], rule: ConsensusRule, drop: Sequence[str]) -> list[str]:
+        key = (delphi, round, tuple(items), rule, tuple(drop))
+        if key not in self._active:
+            active = list(items)
+            for earlier in range(1, round):
+                summary = self.summary(delphi, earlier, rule)
+                if summary is None:
+                    continue
+                overall = summary[summary["group"] == "all"]
+                status = dict(zip(overall["item"], overall["consensus"], strict=True))
+                active = [item for item in active if status.get(item, "none") not in drop]
+            self._active[key] = active
+        return list(self._active[key])
 
     def view(self, participant: str | None) -> RecordedPopulation:
         return RecordedPopulation(self, participant)
@@ -143,30 +190,13 @@ class RecordedPopulation:
         return self._data
 
     def delphi_feedback(self, delphi: str, round: int, item: str, rule: ConsensusRule) -> ItemFeedback | None:
-        summary = self.data.summary(delphi, round, rule)
-        if summary is None or not (summary["item"] == str(item)).any():
-            return None
-        return feedback_for(summary, item, round, self._own_score(delphi, round, item), self.data.group_labels, rule.scale)
-
-    def _own_score(self, delphi: str, round: int, item: str) -> int | None:
-        ratings = self.data.ratings(delphi)
-        mine = ratings[(ratings["participant"] == self.participant) & (ratings["round"] == round) & (ratings["item"] == item)]
-        if mine.empty or pd.isna(mine["score"].iloc[-1]):
-            return None
-        return int(mine["score"].iloc[-1])
+        found = self.data.feedback(delphi, round, item, rule)
+        return None if found is None else replace(found, own_score=self.data.score(delphi, self.participant, round, item))
 
     def delphi_active_items(
         self, delphi: str, round: int, items: Sequence[str], rule: ConsensusRule, drop: Sequence[str]
     ) -> list[str]:
-        active = list(items)
-        for earlier in range(1, round):
-            summary = self.data.summary(delphi, earlier, rule)
-            if summary is None:
-                continue
-            overall = summary[summary["group"] == "all"]
-            status = dict(zip(overall["item"], overall["consensus"], strict=True))
-            active = [item for item in active if status.get(item, "none") not in drop]
-        return active
+        return self.data.active(delphi, round, items, rule, drop)
 
     def approved(self, step: str) -> list[PoolEntry]:
         return list(self.data.approved_entries.get(step, ()))

@@ -117,6 +117,22 @@ def finish(connection: Connection, task_id: int, now: datetime, reason: str | No
     driver.execute("UPDATE due_tasks SET done = ?, done_at = ?, error = ? WHERE id = ?", (True, driver.when(now), reason, task_id))
 
 
+def finish_many(connection: Connection, task_ids: Sequence[int], now: datetime) -> None:
+    """Done, all fired."""
+    driver = Driver(connection)
+    for start in range(0, len(task_ids), 500):
+        chunk = list(task_ids[start:start + 500])
+        sql = f"UPDATE due_tasks SET done = ?, done_at = ?, error = NULL WHERE id IN ({_marks(len(chunk))})"
+        driver.execute(sql, (True, driver.when(now), *chunk))
+
+
+def refresh_statistics(connection: Connection) -> None:
+    """After adding many tasks at once, let PostgreSQL's planner see them (it would otherwise
+    plan the next sweep as if the table were empty, and scan it once per enrolment)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("ANALYZE due_tasks"))
+
+
 def release(connection: Connection, task_id: int, due_at: datetime, payload: dict[str, Any] | None = None, error: str | None = None) -> None:
     """Give a claimed task back, due again at ``due_at`` (moved out of quiet hours, or a retry)."""
     driver = Driver(connection)

@@ -97,8 +97,8 @@ def desk_app(tmp_path: Path, **install_options: Any) -> Iterator[Desk]:
 
 
 def add_answers(database: Database, rows: list[dict[str, Any]]) -> None:
-    """Answers written straight in (the engine's many-item steps may not exist yet).
-    A row's ``item`` goes in the answers' ``item`` column when there is one, and in the value too."""
+    """Answers written straight in, as the engine's steps record them (a many-item step's
+    ``item`` in the answers' ``item`` column)."""
     has_item = "item" in AnswerRow.model_fields
     with database.session() as session:
         for row in rows:
@@ -116,7 +116,7 @@ def delphi_rows(participant: str, group: str, study: str, version: int, round: i
                 flow: str = "understand") -> list[dict[str, Any]]:
     return [{"participant_id": participant, "study_id": study, "flow_id": flow, "flow_version_id": version,
              "flow_version": "test", "step_id": "delphi", "item": item,
-             "value": {"item": item, "score": score, "round": round}} for item, score in scores.items()]
+             "value": {"delphi": "priorities", "round": round, "score": score}} for item, score in scores.items()]
 
 
 def add_flag(database: Database, study: str, participant: str, kind: str = "safeguarding", message: str = "needs a call") -> int:

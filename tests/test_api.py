@@ -110,21 +110,22 @@ def _seed_methods(desk: Desk) -> None:
     for n in range(12):
         pid, version = desk.join(STUDY, "patient" if n % 2 else "carer")
         rows.append(answer(pid, version, "matters", ["a", "b", "c"] if n % 3 else ["b", "a", "c"]))
-        rows += [answer(pid, version, "pairwise", {"winner": "x", "loser": "y"}),
-                 answer(pid, version, "pairwise", {"shown": ["y", "z"], "chosen": "y"}),
-                 answer(pid, version, "pairwise", {"shown": ["x", "z"], "chosen": None})]
+        rows += [answer(pid, version, "pairwise", {"winner": "x", "loser": "y", "tie": False}, item="x vs y"),
+                 answer(pid, version, "pairwise", {"winner": "y", "loser": "z", "tie": False}, item="y vs z"),
+                 answer(pid, version, "pairwise", {"winner": "x", "loser": "z", "tie": True}, item="x vs z")]
         for task in range(4):
             waits = (1 + (task + n) % 3, 1 + (2 * task + n + 1) % 4)
             modes = ("video", "in person") if (task + n) % 2 else ("in person", "video")
             shorter = 0 if waits[0] <= waits[1] else 1
             chosen = shorter if (task + n) % 5 else 1 - shorter  # mostly the shorter wait
             alternatives = [{"wait": w, "mode": m} for w, m in zip(waits, modes, strict=True)]
-            rows.append(answer(pid, version, "dce", {"alternatives": alternatives, "chosen": chosen}))
+            value = {"task": task + 1, "choice": "AB"[chosen], "chosen": chosen + 1, "alternatives": alternatives}
+            rows.append(answer(pid, version, "dce", value, item=f"task{task + 1}"))
         camp = n % 2
         for s in range(6):
-            vote = 0 if s == n % 6 else 1 if (s < 3) == bool(camp) else -1  # two camps; each passes once
-            rows.append(answer(pid, version, "statements", {"statement": f"s{s}", "vote": vote}))
-    types = {"matters": "rank", "pairwise": "pairwise", "dce": "dce", "statements": "statements"}
+            vote = 0 if (n, s) in ((0, 0), (1, 5)) else 1 if (s < 3) == bool(camp) else -1  # two camps, two passes
+            rows.append(answer(pid, version, "statements", vote, item=f"s{s}"))
+    types = {"matters": "rank", "pairwise": "pairwise", "dce": "choice_experiment", "statements": "statements"}
     add_answers(desk.database, rows)
     _retype(desk, types)
 

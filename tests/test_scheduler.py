@@ -5,7 +5,9 @@ schedulers on one database. The kill test is in tests/test_scheduler_kill.py."""
 from __future__ import annotations
 
 import itertools
+import shutil
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -369,13 +371,21 @@ def _pending_due(database: Database, now: datetime) -> int:
 # ----------------------------------------------------------------------------- the command line and evaluation
 
 
-def test_schedule_list_and_explain_show_pseudonymous_ids_and_local_times(clinic: Clinic, database_kind: str) -> None:
+@pytest.fixture
+def sqlite_clinic(sqlite_template: Path, tmp_path: Path) -> Clinic:
+    """A clinic on SQLite only: for what reads the same rows on both databases."""
+    path = tmp_path / "one" / "chorus.db"
+    path.parent.mkdir()
+    shutil.copyfile(sqlite_template, path)
+    return Clinic(Database(f"sqlite:///{path}"), FakeClock(datetime(2026, 3, 2, 10, 0, tzinfo=UTC)))
+
+
+def test_schedule_list_and_explain_show_pseudonymous_ids_and_local_times(sqlite_clinic: Clinic) -> None:
     from click.testing import CliRunner
 
     from bot.cli import cli
 
-    if database_kind != "sqlite":  # the commands read the same rows on both; once is enough
-        return
+    clinic = sqlite_clinic
     pid = join_as_patient(clinic, "+447700900014")
     clinic.tick()
     runner = CliRunner()
@@ -386,6 +396,41 @@ def test_schedule_list_and_explain_show_pseudonymous_ids_and_local_times(clinic:
     explained = runner.invoke(cli, ["schedule", "explain", pid, "--database", clinic.database.url])
     assert explained.exit_code == 0, explained.output
     assert "group patient" in explained.output and "Sun 2026-03-29 09:00 BST  send fft  [pending]" in explained.output
+
+
+def test_schedule_plan_is_a_dry_run_on_a_study_folder_alone() -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+
+    result = CliRunner().invoke(cli, ["schedule", "plan", str(EVALUATION), "--enrolled", "2026-03-20 19:30",
+                                      "--group", "staff", "--field", "contact_hours=10:00-16:00", "--weeks", "2"])
+    assert result.exit_code == 0, result.output
+    assert "Sat 2026-03-28 10:00 GMT  send pulse" in result.output
+    assert "Mon 2026-03-30 10:00 BST  pulse closes: no more answers" in result.output
+    assert "only for patient" in result.output
+
+
+def test_the_app_runs_the_scheduler_in_its_lifespan(sqlite_clinic: Clinic, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastapi.testclient import TestClient
+
+    from bot.app import Chorus, create_app
+    from bot.scheduler import install
+    from bot.settings import Settings
+
+    monkeypatch.setenv("CHORUS_SCHEDULER_INTERVAL", "0.05")
+    clinic = sqlite_clinic
+    pid = clinic.say("RATE", "+447700900016")
+    settings = Settings(database_url=clinic.database.url, hash_key="test-address-key")  # type: ignore[arg-type]
+    app = create_app(settings, Chorus(settings, clinic.database, clinic.registry, clinic.service))
+    install(app)
+    with TestClient(app):
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not clinic.count(DUE_TASKS, DUE_TASKS.c.participant_id == pid):
+            time.sleep(0.05)
+        assert app.state.scheduler._background is not None
+    assert clinic.count(DUE_TASKS, DUE_TASKS.c.participant_id == pid, DUE_TASKS.c.kind == "plan") == 1
+    assert app.state.scheduler._background is None
 
 
 def test_follow_up_answers_are_tracked_per_group_over_time(clinic: Clinic) -> None:

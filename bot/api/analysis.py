@@ -56,7 +56,7 @@ def get_chart(kind: ChartKind, s: StudyCtx = Depends(api_study), format: Literal
 
 
 def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:120]
+    return "".join(c if (c.isascii() and c.isalnum()) or c in "-_." else "_" for c in name)[:120]
 
 
 @router.get("/studies/{study_id}/exports/{name}", tags=["exports"], response_class=FileResponse,

@@ -63,6 +63,7 @@ def load_answers(database: Database, loaded: LoadedStudy) -> tuple[pd.DataFrame,
         rows = [(*r[:7], None, *r[7:]) for r in rows]
     frame = pd.DataFrame(rows, columns=COLUMNS)
     frame["group"] = frame["group"].fillna("unspecified")
+    frame["item"] = frame["item"].astype(object).where(frame["item"].notna(), None)
     steps = step_catalogue(database, loaded)
     frame["type"] = [steps[(v, s)].type if (v, s) in steps else "" for v, s in zip(frame["version_id"], frame["step"], strict=True)]
     return frame, steps

@@ -43,9 +43,10 @@ def delphi_chart(items: list[dict[str, Any]], item: str, round: int) -> Bars:
     points = [str(p) for p in range(1, len(everyone["counts"]) + 1)]
     series = [(r["group"], [float(c) for c in r["counts"]]) for r in rows if r["n"] > 0]
     high = everyone["pct_high"]
-    title = (f"{item}, round {round}: median {everyone['median'] if everyone['median'] is not None else '-'}, "
-             f"{high:.0f}% scored 7-9" if high is not None else f"{item}, round {round}: no scores")
-    return Bars(title, points, series, axis="people scoring each point (1-9)")
+    median = everyone["median"]
+    title = (f"{item}, round {round}: median {median:g}, {high:.0f}% scored 7-9" if high is not None and median is not None
+             else f"{item}, round {round}: no scores")
+    return Bars(title, points, series, horizontal=False, axis="people scoring each point (1-9)")
 
 
 def ranking_chart(options: list[dict[str, Any]], group: str = "all") -> Intervals:

@@ -3,17 +3,14 @@
 Answer shapes read (``item`` is the answers table's column when it exists, else a key
 of the value):
 
-* Delphi: step type ``delphi`` (or step id ``delphi``): value a score, or
-  ``{"item", "score", "round"}`` (score null = unsure; round defaults to 1). A
-  ``scale`` step from 1 to 9 also counts, as an item named by its step id, round 1.
-* ranking: type ``rank``/``ranking``: value a list of options, best first (or
-  ``{"order": [...]}``).
-* pairwise: type ``pairwise``: ``{"winner", "loser", "tie"}`` or ``{"shown": [a, b],
-  "chosen": a | null}`` (null = can't decide).
-* choice experiment: type ``dce``/``choice_experiment``: ``{"alternatives": [{attribute:
-  level}, ...], "chosen": index | null}`` (null = neither).
-* statements: type ``statements``/``vote``: value 1 / -1 / 0 or agree / disagree / pass,
-  the statement in ``item`` (or ``{"statement", "vote"}``).
+* Delphi: any item answer valued ``{"delphi", "round", "score"}`` (flows.population's
+  ``delphi_value``; score null = unsure). A ``scale`` step from 1 to 9 also counts, as
+  an item named by its step id, in round 1.
+* ranking: type ``rank``: the step's own answer, a list of options best first.
+* pairwise: type ``pairwise``: item answers ``{"winner", "loser", "tie"}``.
+* choice experiment: type ``choice_experiment``: item answers ``{"alternatives":
+  [{attribute: level}, ...], "chosen": 1-based index, 0 = neither, "opt_out"}``.
+* statements: type ``statements``: item answers (the statement) valued 1 / -1 / 0.
 """
 
 from __future__ import annotations
@@ -27,11 +24,10 @@ import pandas as pd
 from flows.analysis import delphi, pairwise, ranking, statements
 from flows.analysis.mnl import EstimationError, code_categorical, fit_mnl
 
-DELPHI = {"delphi", "rating"}
-RANKING = {"rank", "ranking"}
-PAIRWISE = {"pairwise", "compare", "pairs"}
-CHOICE = {"dce", "choice_experiment", "choice_task"}
-STATEMENTS = {"statements", "statement", "vote", "voting"}
+RANKING = {"rank"}
+PAIRWISE = {"pairwise"}
+CHOICE = {"choice_experiment"}
+STATEMENTS = {"statements"}
 VOTES = {"agree": 1, "disagree": -1, "pass": 0, "1": 1, "-1": -1, "0": 0}
 
 
@@ -53,7 +49,7 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _of(frame: pd.DataFrame, types: set[str]) -> pd.DataFrame:
-    return frame[frame["type"].isin(types) | frame["step"].isin(types)]
+    return frame[frame["type"].isin(types)]
 
 
 def _field(value: Any, key: str) -> Any:
@@ -64,19 +60,23 @@ def _field(value: Any, key: str) -> Any:
 
 
 def delphi_ratings(frame: pd.DataFrame, steps: dict[tuple[int, str], Any]) -> pd.DataFrame:
+    """The long ratings table of flows.analysis.delphi from Delphi item answers (and 1-9 scales)."""
     rows = []
-    for r in _of(frame, DELPHI).itertuples(index=False):
+    for r in frame.itertuples(index=False):
         value = r.value
-        score = _field(value, "score") if isinstance(value, dict) else value
-        item = r.item or _field(value, "item") or r.step
-        rows.append((r.participant, r.group, int(_field(value, "round") or 1), str(item), score))
-    for r in frame[frame["type"] == "scale"].itertuples(index=False):
-        raw = steps[(r.version_id, r.step)].raw if (r.version_id, r.step) in steps else {}
-        if raw.get("min") == 1 and raw.get("max") == 9:
-            rows.append((r.participant, r.group, 1, r.step, None if r.skipped else r.value))
-    ratings = pd.DataFrame(rows, columns=["participant", "group", "round", "item", "score"])
+        if isinstance(value, dict) and "round" in value and "score" in value and (r.item or value.get("item")):
+            rows.append((r.participant, r.group, value.get("delphi") or "", int(value["round"]), str(r.item or value["item"]),
+                         value["score"]))
+        elif r.type == "scale" and r.item is None:
+            raw = steps[(r.version_id, r.step)].raw if (r.version_id, r.step) in steps else {}
+            if raw.get("min") == 1 and raw.get("max") == 9:
+                rows.append((r.participant, r.group, "", 1, r.step, None if r.skipped else r.value))
+    ratings = pd.DataFrame(rows, columns=["participant", "group", "delphi", "round", "item", "score"])
+    if ratings["delphi"].nunique() > 1:  # several Delphis in one study: keep their items apart
+        ratings["item"] = ratings["delphi"].where(ratings["delphi"] == "", ratings["delphi"] + ": ") + ratings["item"]
     ratings["score"] = pd.to_numeric(ratings["score"], errors="coerce")
-    return ratings[ratings["score"].isna() | ratings["score"].between(1, 9)]
+    ratings = ratings[ratings["score"].isna() | ratings["score"].between(1, 9)]
+    return ratings.drop(columns="delphi")
 
 
 def delphi_report(frame: pd.DataFrame, steps: dict[tuple[int, str], Any]) -> dict[str, Any]:
@@ -99,8 +99,8 @@ def delphi_report(frame: pd.DataFrame, steps: dict[tuple[int, str], Any]) -> dic
 def ranking_report(frame: pd.DataFrame, n_boot: int = 100) -> dict[str, Any]:
     rows = []
     for r in _of(frame, RANKING).itertuples(index=False):
-        order = r.value if isinstance(r.value, list) else _field(r.value, "order") or _field(r.value, "ranking")
-        if not isinstance(order, list) or r.skipped:
+        order = r.value
+        if not isinstance(order, list) or r.skipped or r.item is not None:
             continue
         rows += [(r.participant, r.group, str(option), place) for place, option in enumerate(order, start=1)]
     table = pd.DataFrame(rows, columns=["participant", "group", "option", "position"])
@@ -114,17 +114,8 @@ def ranking_report(frame: pd.DataFrame, n_boot: int = 100) -> dict[str, Any]:
 
 
 def _comparison(value: Any) -> pairwise.Comparison | None:
-    if not isinstance(value, dict):
-        return None
-    if value.get("winner") and value.get("loser"):
+    if isinstance(value, dict) and value.get("winner") and value.get("loser"):
         return pairwise.Comparison(str(value["winner"]), str(value["loser"]), bool(value.get("tie")))
-    shown = value.get("shown")
-    if isinstance(shown, list) and len(shown) == 2 and shown[0] != shown[1]:
-        chosen = value.get("chosen")
-        if chosen is None:
-            return pairwise.Comparison(str(shown[0]), str(shown[1]), tie=True)
-        if chosen in shown:
-            return pairwise.Comparison(str(chosen), str(shown[1] if chosen == shown[0] else shown[0]))
     return None
 
 
@@ -151,15 +142,16 @@ def pairwise_report(frame: pd.DataFrame) -> dict[str, Any]:
 
 
 def choice_long(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per alternative per task (plus "neither" when offered); ``chosen`` counts from 1, 0 = neither."""
     rows = []
     for n, r in enumerate(_of(frame, CHOICE).itertuples(index=False)):
         alternatives, chosen = _field(r.value, "alternatives"), _field(r.value, "chosen")
-        if not isinstance(alternatives, list) or not all(isinstance(a, dict) for a in alternatives):
+        if not isinstance(alternatives, list) or not all(isinstance(a, dict) for a in alternatives) or not isinstance(chosen, int):
             continue
-        for index, alternative in enumerate(alternatives):
+        for index, alternative in enumerate(alternatives, start=1):
             rows.append({"set": n, "group": r.group, "chosen": int(chosen == index), "optout": 0, **alternative})
-        if chosen is None or chosen == len(alternatives):
-            rows.append({"set": n, "group": r.group, "chosen": 1, "optout": 1})
+        if _field(r.value, "opt_out") or chosen == 0:
+            rows.append({"set": n, "group": r.group, "chosen": int(chosen == 0), "optout": 1})
     return pd.DataFrame(rows)
 
 
@@ -192,17 +184,15 @@ def choice_report(frame: pd.DataFrame) -> dict[str, Any]:
 
 
 def _vote(value: Any) -> int | None:
-    value = _field(value, "vote") if isinstance(value, dict) else value
-    if isinstance(value, bool):
+    if value is None or isinstance(value, bool | dict | list):
         return None
-    return VOTES.get(str(value).strip().lower()) if value is not None else None
+    return VOTES.get(str(value).strip().lower())
 
 
 def statements_report(frame: pd.DataFrame) -> dict[str, Any]:
     rows = []
     for r in _of(frame, STATEMENTS).itertuples(index=False):
-        statement = r.item or _field(r.value, "statement")
-        vote = _vote(r.value)
+        statement, vote = r.item, _vote(r.value)
         if statement is not None and vote is not None:
             rows.append((r.participant, str(statement), vote))
     votes = pd.DataFrame(rows, columns=["participant", "statement", "vote"])

@@ -40,14 +40,15 @@ def step_results(frame: pd.DataFrame, steps: dict[tuple[int, str], StepInfo]) ->
     """Per flow and step: how many answered, the count of each answer per group, means."""
     latest = _latest_steps(steps)
     results = []
-    for (flow, step), part in frame.groupby(["flow", "step"], sort=False):
+    own = frame[frame["item"].isna()]  # a many-item step's item answers are in the methods' reports
+    for (flow, step), part in own.groupby(["flow", "step"], sort=False):
         info = latest.get((str(flow), str(step)))
         kind = info.type if info else (part["type"].iloc[0] or "")
         answered = part[~part["skipped"].astype(bool)]
         entry: dict[str, Any] = {"flow": flow, "step": step, "type": kind, "question": info.question if info else "",
                                  "n": int(answered["participant"].nunique()), "skipped": int(part["skipped"].astype(bool).sum()),
                                  "groups": sorted(answered["group"].unique().tolist())}
-        if kind in COUNTED or kind == "choice":
+        if kind in COUNTED:
             entry["values"] = _counts(answered, _labels(info))
         if kind in NUMERIC:
             numbers = pd.to_numeric(answered["value"], errors="coerce")
@@ -71,7 +72,8 @@ def measures(frame: pd.DataFrame, steps: dict[tuple[int, str], StepInfo], period
     """Each numeric step's mean (yes/no: % yes) per period, with its XmR chart."""
     latest = _latest_steps(steps)
     found = []
-    for (flow, step), part in frame[~frame["skipped"].astype(bool)].groupby(["flow", "step"], sort=False):
+    answered = frame[~frame["skipped"].astype(bool) & frame["item"].isna()]
+    for (flow, step), part in answered.groupby(["flow", "step"], sort=False):
         info = latest.get((str(flow), str(step)))
         kind = info.type if info else ""
         if kind in NUMERIC:

@@ -12,11 +12,10 @@ from __future__ import annotations
 import json
 import zlib
 from functools import lru_cache
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from flows.analysis.dce_design import Attribute, Design, DesignError, DesignSpec, generate_design
 from flows.events import Button
 from flows.model import Strict, Text
 from flows.parsing import normalise
@@ -31,6 +30,9 @@ from flows.steps.base import (
     StepContext,
     Unclear,
 )
+
+if TYPE_CHECKING:
+    from flows.analysis.dce_design import Design
 
 LETTERS = "ABC"
 NONE_WORDS = {"n", "neither", "none", "none of them", "neither of them", "no", "nothing", "opt out", "0", "niether"}
@@ -57,6 +59,12 @@ def _short_attributes_schema(schema: dict[str, Any]) -> None:
 
 @lru_cache(maxsize=64)
 def _design(spec_json: str, seed: int) -> Design:
+    from flows.analysis.dce_design import (  # numpy, pandas: only for DCE flows
+        Attribute,
+        DesignSpec,
+        generate_design,
+    )
+
     raw = json.loads(spec_json)
     attributes = tuple(Attribute(a["name"], tuple(a["levels"]), a["better"]) for a in raw["attributes"])
     spec = DesignSpec(attributes, raw["tasks"], raw["alternatives"], raw["opt_out"], raw["blocks"], raw["priors"])
@@ -86,6 +94,8 @@ class ChoiceExperimentStep(InputStep):
     def _check(self) -> ChoiceExperimentStep:
         if len(self.attributes) < 1:
             raise ValueError("a choice experiment needs at least one attribute")
+        from flows.analysis.dce_design import DesignError
+
         try:
             self.design()
         except DesignError as error:

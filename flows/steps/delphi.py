@@ -10,11 +10,10 @@ with :mod:`flows.analysis.delphi` whatever flow asked them.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from flows.analysis.delphi import ConsensusRule, Scale, feedback_text
 from flows.events import Button
 from flows.model import Strict, Text
 from flows.parsing import match_option, normalise, parse_number, parse_yes_no
@@ -37,6 +36,9 @@ from flows.steps.items import (
     items_from_strings,
     plain_items_schema,
 )
+
+if TYPE_CHECKING:  # numpy and pandas load only when the analysis is needed
+    from flows.analysis.delphi import ConsensusRule, Scale
 
 UNSURE_WORDS = ["unsure", "not sure", "don't know", "dont know", "no idea", "dunno", "idk", "ddim yn siwr"]
 NEXT_WORDS = {"next", "more", "go on", "continue", "carry on", "ok", "okay", "yes", "y", "nesaf", "mwy"}
@@ -63,10 +65,12 @@ class DelphiScale(Strict):
 
     @model_validator(mode="after")
     def _check(self) -> DelphiScale:
-        Scale(self.min, self.max, self.low, self.high)  # raises with a plain message
+        self.analysis()  # raises with a plain message
         return self
 
     def analysis(self) -> Scale:
+        from flows.analysis.delphi import Scale
+
         return Scale(self.min, self.max, self.low, self.high)
 
 
@@ -111,6 +115,8 @@ class DelphiStep(InputStep):
         return self.delphi or self.id
 
     def rule(self) -> ConsensusRule:
+        from flows.analysis.delphi import ConsensusRule
+
         c = self.consensus
         return ConsensusRule(self.scale.analysis(), c.agree_pct, c.max_opposite_pct, c.per_group, c.min_group_n)
 
@@ -160,6 +166,8 @@ class DelphiStep(InputStep):
         buttons = [Button(str(n), str(n)) for n in range(self.scale.min, self.scale.max + 1)]
         feedback = self._feedback(ctx, item_id)
         if feedback is not None:
+            from flows.analysis.delphi import feedback_text
+
             lines.append(feedback_text(feedback))
             attachment = {"kind": "delphi_chart", "delphi": self.delphi_id, "item": item_id, "round": self.round - 1}
             if feedback.own_score is not None:
@@ -185,7 +193,8 @@ class DelphiStep(InputStep):
 
     def interpret(self, reply: Reply, ctx: StepContext) -> Answer | Continue | Unclear:
         data = dict(ctx.data)
-        data.setdefault("queue", self.active(ctx))
+        if not isinstance(data.get("queue"), list):
+            data["queue"] = self.active(ctx)
         data.setdefault("scores", {})
         waiting = data.get("await")
         if waiting == "next" or not self._remaining(ctx):

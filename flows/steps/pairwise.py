@@ -18,7 +18,6 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from flows.analysis.pairwise import choose_pair
 from flows.events import Button
 from flows.model import Text
 from flows.parsing import match_option, normalise
@@ -94,9 +93,13 @@ class PairwiseStep(InputStep):
         current = ctx.data.get("current")
         if isinstance(current, list) and len(current) == 2:
             return str(current[0]), str(current[1])
+        from flows.analysis.pairwise import choose_pair  # scipy: loaded when a pair is first drawn
+
         return choose_pair([i.id for i in self.ideas], {}, ctx.rng, self._seen(ctx))
 
     def _next(self, ctx: StepContext, seen: set[frozenset[str]]) -> tuple[str, str]:
+        from flows.analysis.pairwise import choose_pair
+
         entries = [e.id for e in pool(self.ideas, ctx, self.id)]
         return choose_pair(entries, self._counts(ctx), draw(ctx, len(seen)), seen)
 

@@ -6,7 +6,7 @@ from pydantic import model_validator
 
 from flows.events import Button
 from flows.model import Text
-from flows.parsing import match_option, parse_number
+from flows.parsing import match_option, normalise, parse_number
 from flows.steps import register
 from flows.steps.base import Answer, InputStep, Prompt, Reply, StepContext, Unclear
 
@@ -94,14 +94,21 @@ class ScaleStep(InputStep):
             text += "\n" + "\n".join(f"{n} = {label}" for n, label in sorted(anchors.items()))
         return Prompt(text, tuple(buttons))
 
+    @staticmethod
+    def _says_unsure(text: str, label: str) -> bool:
+        """Words only: a number is never 'unsure', even though it could name the unsure button."""
+        words = normalise(text)
+        return bool(words) and not any(c.isdigit() for c in words) and match_option(
+            words, [[label, "unsure", "don't know", "not sure", "dont know", "no idea", "skip this"]]) == 0
+
     def interpret(self, reply: Reply, ctx: StepContext) -> Answer | Unclear:
         unsure = self.unsure_label(ctx)
-        if self.unsure and (reply.button == "unsure" or match_option(reply.text, [[unsure, "unsure", "don't know", "not sure", "dont know", "skip this"]]) == 0):
-            return Answer(None, unsure)
         value = float(reply.button) if reply.button and reply.button.lstrip("-").isdigit() else None
-        anchors = self.point_labels(ctx)
-        if value is None:
+        if value is None and reply.button is None:
             value = parse_number(reply.text)
+        if self.unsure and value is None and (reply.button == "unsure" or self._says_unsure(reply.text, unsure)):
+            return Answer(None, unsure)
+        anchors = self.point_labels(ctx)
         if value is None and anchors:
             index = match_option(reply.text, [[label] for label in anchors.values()])
             value = float(list(anchors)[index]) if index is not None else None
