@@ -12,6 +12,10 @@ import io
 import itertools
 from dataclasses import dataclass, field
 from html import escape
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 SPECIAL_HIGH, SPECIAL_LOW, COMMON = "#E69F00", "#0072B2", "#7f7f7f"
@@ -221,48 +225,48 @@ def png(chart: Chart) -> bytes:
     return buffer.getvalue()
 
 
-def _bars_png(ax: object, chart: Bars) -> None:
+def _bars_png(ax: Axes, chart: Bars) -> None:
     n = max(1, len(chart.series))
     height = 0.8 / n
     if not chart.horizontal:
         for s, (name, values) in enumerate(chart.series):
             xs = [c + s * height for c in range(len(chart.categories))]
-            ax.bar(xs, values, width=height, color=PALETTE[s % len(PALETTE)], label=name)  # type: ignore[attr-defined]
-        ax.set_xticks([c + 0.4 - height / 2 for c in range(len(chart.categories))], chart.categories)  # type: ignore[attr-defined]
-        ax.set_xlabel(chart.axis)  # type: ignore[attr-defined]
+            ax.bar(xs, values, width=height, color=PALETTE[s % len(PALETTE)], label=name)
+        ax.set_xticks([c + 0.4 - height / 2 for c in range(len(chart.categories))], chart.categories)
+        ax.set_xlabel(chart.axis)
         if n > 1:
-            ax.legend(fontsize=8)  # type: ignore[attr-defined]
+            ax.legend(fontsize=8)
         return
     for s, (name, values) in enumerate(chart.series):
         ys = [c + s * height for c in range(len(chart.categories))]
-        ax.barh(ys, values, height=height, color=PALETTE[s % len(PALETTE)], label=name)  # type: ignore[attr-defined]
-    ax.set_yticks([c + 0.4 - height / 2 for c in range(len(chart.categories))], chart.categories)  # type: ignore[attr-defined]
-    ax.invert_yaxis()  # type: ignore[attr-defined]
-    ax.set_xlabel(chart.axis)  # type: ignore[attr-defined]
+        ax.barh(ys, values, height=height, color=PALETTE[s % len(PALETTE)], label=name)
+    ax.set_yticks([c + 0.4 - height / 2 for c in range(len(chart.categories))], chart.categories)
+    ax.invert_yaxis()
+    ax.set_xlabel(chart.axis)
     if n > 1:
-        ax.legend(fontsize=8)  # type: ignore[attr-defined]
+        ax.legend(fontsize=8)
 
 
-def _intervals_png(ax: object, chart: Intervals) -> None:
+def _intervals_png(ax: Axes, chart: Intervals) -> None:
     for r, (_, estimate, low, high) in enumerate(chart.rows):
-        ax.plot([low, high], [r, r], color=PALETTE[0])  # type: ignore[attr-defined]
-        ax.plot([estimate], [r], "o", color=PALETTE[0])  # type: ignore[attr-defined]
+        ax.plot([low, high], [r, r], color=PALETTE[0])
+        ax.plot([estimate], [r], "o", color=PALETTE[0])
     if chart.reference is not None:
-        ax.axvline(chart.reference, color="#bbb", linestyle="--")  # type: ignore[attr-defined]
-    ax.set_yticks(range(len(chart.rows)), [r[0] for r in chart.rows])  # type: ignore[attr-defined]
-    ax.invert_yaxis()  # type: ignore[attr-defined]
-    ax.set_xlabel(chart.axis)  # type: ignore[attr-defined]
+        ax.axvline(chart.reference, color="#bbb", linestyle="--")
+    ax.set_yticks(range(len(chart.rows)), [r[0] for r in chart.rows])
+    ax.invert_yaxis()
+    ax.set_xlabel(chart.axis)
 
 
-def _control_png(ax: object, chart: Control) -> None:
+def _control_png(ax: Axes, chart: Control) -> None:
     x = list(range(len(chart.values)))
-    ax.plot(x, chart.values, color=COMMON, marker="o", markersize=4)  # type: ignore[attr-defined]
+    ax.plot(x, chart.values, color=COMMON, marker="o", markersize=4)
     for i, kind in enumerate(chart.direction):
         if kind:
-            ax.plot([i], [chart.values[i]], "o", color=SPECIAL_HIGH if kind == "high" else SPECIAL_LOW)  # type: ignore[attr-defined]
-    ax.axhline(chart.mean, color="#555")  # type: ignore[attr-defined]
+            ax.plot([i], [chart.values[i]], "o", color=SPECIAL_HIGH if kind == "high" else SPECIAL_LOW)
+    ax.axhline(chart.mean, color="#555")
     for limit in (chart.upper, chart.lower):
-        ax.axhline(limit, color="#555", linestyle="--")  # type: ignore[attr-defined]
+        ax.axhline(limit, color="#555", linestyle="--")
     step = max(1, len(x) // 8)
-    ax.set_xticks(x[::step], chart.labels[::step], fontsize=8)  # type: ignore[attr-defined]
-    ax.set_ylabel(chart.axis)  # type: ignore[attr-defined]
+    ax.set_xticks(x[::step], chart.labels[::step], fontsize=8)
+    ax.set_ylabel(chart.axis)

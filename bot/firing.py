@@ -21,7 +21,6 @@ from bot.planning import (
     FOLLOW_UP,
     PLAN,
     REMINDER,
-    Person,
     PlannedTask,
     after_sending,
     occurrence,
@@ -30,6 +29,7 @@ from bot.planning import (
     plan_person,
 )
 from bot.service import ConversationService
+from bot.starting import StartRequest, Written, person_of
 from bot.studies import StudyRegistry
 from flows.engine import Resume, Timeout
 from flows.model import Schedule, Study
@@ -56,7 +56,7 @@ class Outcome:
     """What firing a task came to, and what to write for it (the scheduler writes a batch at once)."""
 
     status: str
-    """fired, dropped, deferred, retrying or failed."""
+    """fired, dropped, deferred, retrying, failed, or start (not yet: see ``start``)."""
     reason: str | None = None
     follow_on: list[PlannedTask] = field(default_factory=list)
     """Tasks it sets going: reminders, a closing, the next send of a series, a re-plan."""
@@ -64,6 +64,16 @@ class Outcome:
     release_to: datetime | None = None
     """deferred or retrying: due again then."""
     payload: dict[str, Any] | None = None
+    written: bool = False
+    """Already recorded (by bot/starting.py, in the transaction that started it)."""
+    start: StartRequest | None = None
+    """status 'start': a follow-up for bot/starting.py to start with others in one transaction."""
+
+
+def write_started(connection: Connection, written: Written, now: datetime) -> None:
+    """Finish follow-ups started (or dropped) by bot/starting.py, in its transaction."""
+    write_outcomes(connection, [(task, Outcome("fired" if reason is None else "dropped", reason, follow_on))
+                                for task, reason, follow_on in written], now)
 
 
 def write_outcomes(connection: Connection, done: list[tuple[ClaimedTask, Outcome]], now: datetime) -> None:
@@ -78,10 +88,6 @@ def write_outcomes(connection: Connection, done: list[tuple[ClaimedTask, Outcome
         elif outcome.release_to is not None:
             due_tasks.release(connection, task.id, outcome.release_to, outcome.payload,
                               outcome.reason if outcome.status == "retrying" else None)
-
-
-def person_of(found: EnrolledPerson) -> Person:
-    return Person(found.participant_id, found.study_id, found.enrolled_at, found.group, found.fields)
 
 
 def task_row(task: PlannedTask, **extra: Any) -> dict[str, Any]:
@@ -190,17 +196,13 @@ class Firing:
         if deferred := self._defer(task, study, person, now):
             return deferred
         assert task.participant_id is not None and task.study_id is not None
-        session_id = None
-        if task.previous_claim is not None:
+        if task.previous_claim is not None:  # a dead scheduler's claim: did its start commit?
             with self.database.transaction() as connection:
                 session_id = due_tasks.latest_session(connection, task.participant_id, task.study_id, task.flow_id, task.previous_claim)
-        if session_id is None:
-            if self.service.start_flow(task.participant_id, task.study_id, task.flow_id) is None:
-                raise Dropped("the participant opted out or has no contact on their channel")
-            with self.database.transaction() as connection:
-                session_id = due_tasks.latest_session(connection, task.participant_id, task.study_id, task.flow_id)
-        planned = PlannedTask(task.kind, task.participant_id, task.study_id, task.flow_id, task.due_at, task.payload)
-        return Outcome("fired", follow_on=after_sending(study, planned, person_of(person), now, session_id))
+            if session_id is not None:
+                planned = PlannedTask(task.kind, task.participant_id, task.study_id, task.flow_id, task.due_at, task.payload)
+                return Outcome("fired", "already started before a restart", after_sending(study, planned, person_of(person), now, session_id))
+        return Outcome("start", start=StartRequest(task, study, person))
 
     def reminder(self, task: ClaimedTask, study: Study, person: EnrolledPerson, now: datetime) -> Outcome:
         self._check_enrolled(person)

@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.firing import Firing, Outcome, person_of, task_row, write_outcomes
+from bot.firing import Firing, Outcome, task_row, write_outcomes, write_started
 from bot.planning import PLAN, Plan, plan_check, plan_person
 from bot.service import Clock, ConversationService, utc_now
+from bot.starting import person_of, start_follow_ups
 from bot.studies import StudyRegistry
 from storage import due_tasks
 from storage.database import Database
@@ -67,7 +68,7 @@ class Scheduler:
 
     def __init__(
         self, database: Database, service: ConversationService, studies: StudyRegistry, clock: Clock = utc_now,
-        worker: str | None = None, batch: int = 200, lease: timedelta = DEFAULT_LEASE, on_queued: Callable[[], None] | None = None,
+        worker: str | None = None, batch: int = 1000, lease: timedelta = DEFAULT_LEASE, on_queued: Callable[[], None] | None = None,
         workers: int | None = None,
     ) -> None:
         self.database, self.service, self.studies, self.clock = database, service, studies, clock
@@ -130,8 +131,14 @@ class Scheduler:
             return [(task, self._fire_one(task, people.get((task.participant_id or "", task.study_id or "")))) for task in tasks]
 
         results = [pair for group in (self._pool.map(fire_group, groups) if self._pool else map(fire_group, groups)) for pair in group]
+        starts = [outcome.start for _, outcome in results if outcome.start is not None]
+        results = [(task, outcome) for task, outcome in results if outcome.start is None]
+        now = self.clock()
+        for task, status, reason in start_follow_ups(self.service, starts, now, lambda c, w: write_started(c, w, now), self._pool):
+            retry = now + timedelta(minutes=2 ** task.attempts) if status == "retrying" else None
+            results.append((task, Outcome(status, reason, release_to=retry, written=status != "retrying")))
         with self.database.transaction() as connection:
-            write_outcomes(connection, results, self.clock())
+            write_outcomes(connection, [(task, outcome) for task, outcome in results if not outcome.written], now)
         for task, outcome in results:
             stats.count(outcome.status)
             if outcome.status != "fired" or outcome.reason:
@@ -240,7 +247,7 @@ def install(app: FastAPI) -> None:
 
 def run_forever(
     database_url: str, studies_dir: str, interval: float = DEFAULT_INTERVAL, lease: timedelta = DEFAULT_LEASE,
-    batch: int = 200, stop: threading.Event | None = None,
+    batch: int = 1000, stop: threading.Event | None = None,
 ) -> None:
     """A scheduler worker without the web app, until ``stop`` is set (or the process is killed)."""
     from bot.settings import Settings
@@ -266,7 +273,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--studies", required=True)
     parser.add_argument("--interval", type=float, default=DEFAULT_INTERVAL)
     parser.add_argument("--lease", type=float, default=DEFAULT_LEASE.total_seconds(), help="seconds")
-    parser.add_argument("--batch", type=int, default=200)
+    parser.add_argument("--batch", type=int, default=1000)
     args = parser.parse_args(argv)
     logging.basicConfig(level=os.environ.get("CHORUS_LOG_LEVEL", "INFO"), format="%(asctime)s %(name)s %(message)s")
     run_forever(args.database, args.studies, args.interval, timedelta(seconds=args.lease), args.batch)

@@ -11,7 +11,9 @@ How it works, and why (each step measured on tests/data/comments.csv):
 3. Louvain community detection finds the themes; the number of themes
    follows from the graph (the partition with the best modularity over a few
    seeds), so nobody has to guess it. ``k`` overrides it (k-means then).
-4. Themes smaller than ``min_size`` are folded into the nearest larger one.
+4. Themes smaller than ``min_size`` (1% of the answers, at least 3) are
+   folded into the nearest one by centroid, as are the smallest while there
+   are more than ``MOST_THEMES``.
 5. Each theme is labelled with class-based TF-IDF keywords (c-TF-IDF, as in
    BERTopic) and its most representative quotes (closest to its centroid),
    and its prevalence is reported per participant group.
@@ -34,6 +36,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 
 NEIGHBOURS = 10
 SEEDS = 8
+MOST_THEMES = 20
 # Words that carry no theme in survey answers; kept out of keywords only.
 FILLER = frozenset(
     ["felt", "feel", "like", "really", "just", "got", "get", "told", "said", "did", "didnt", "dont", "cant", "wasnt", "im", "ive", "thing", "things", "lot", "bit", "way", "day", "time", "people", "really", "honestly"]
@@ -105,16 +108,25 @@ def _louvain(graph: nx.Graph, seeds: int) -> list[set[int]]:
     return best[1]
 
 
-def _fold_small(vectors: np.ndarray, labels: np.ndarray, min_size: int) -> np.ndarray:
-    sizes = np.bincount(labels)
-    keep = [c for c in range(len(sizes)) if sizes[c] >= min_size]
-    if not keep or len(keep) == len(sizes):
-        return labels
-    centroids = np.stack([vectors[labels == c].mean(0) for c in keep])
-    for i in np.flatnonzero(~np.isin(labels, keep)):
-        labels[i] = keep[int(np.argmax(centroids @ vectors[i]))]
-    _, relabelled = np.unique(labels, return_inverse=True)
-    return relabelled
+def _merge_small(vectors: np.ndarray, labels: np.ndarray, min_size: int, most: int) -> np.ndarray:
+    """Fold communities into their nearest neighbour (by centroid) until none
+    is smaller than ``min_size`` and there are at most ``most``: on large or
+    repetitive inputs Louvain can return hundreds of tight little groups."""
+    members = {int(c): list(np.flatnonzero(labels == c)) for c in np.unique(labels)}
+    sums = {c: vectors[idx].sum(0) for c, idx in members.items()}
+    while len(members) > 1:
+        smallest = min(members, key=lambda c: len(members[c]))
+        if len(members[smallest]) >= min_size and len(members) <= most:
+            break
+        others = [c for c in members if c != smallest]
+        centroids = np.stack([sums[c] / np.linalg.norm(sums[c]) for c in others])
+        target = others[int(np.argmax(centroids @ sums[smallest]))]
+        members[target] += members.pop(smallest)
+        sums[target] = sums[target] + sums.pop(smallest)
+    out = np.zeros(len(labels), dtype=np.int64)
+    for n, idx in enumerate(members.values()):
+        out[idx] = n
+    return out
 
 
 def cluster(vectors: np.ndarray, k: int | None = None, min_size: int | None = None) -> np.ndarray:
@@ -129,7 +141,7 @@ def cluster(vectors: np.ndarray, k: int | None = None, min_size: int | None = No
     for c, part in enumerate(_louvain(graph, SEEDS if n <= 3000 else 2)):
         labels[list(part)] = c
     floor = min_size if min_size is not None else max(3, n // 100)
-    return _fold_small(vectors, labels, floor)
+    return _merge_small(vectors, labels, floor, MOST_THEMES)
 
 
 def baseline(sentence_vectors: np.ndarray, k: int) -> np.ndarray:

@@ -20,7 +20,7 @@ from sqlalchemy import JSON, Index, UniqueConstraint, select, update
 from sqlmodel import Field, SQLModel
 
 from storage.database import Database
-from storage.tables import UTCDateTime
+from storage.tables import UTCDateTime, table
 
 ROLES = ("admin", "coordinator", "analyst")
 ALL_STUDIES = "*"
@@ -65,6 +65,8 @@ class DashboardSession(SQLModel, table=True):
 
 
 AUTH_TABLES = [CoordinatorToken, DashboardSession]
+TOKENS = table(CoordinatorToken)
+SESSIONS = table(DashboardSession)
 
 
 @dataclass(frozen=True)
@@ -153,10 +155,10 @@ def authenticate(database: Database, secret: str, now: datetime) -> Principal | 
     if not secret.startswith(TOKEN_PREFIX):
         return None
     with database.session() as session:
-        row = session.exec(select(CoordinatorToken).where(CoordinatorToken.token_hash == digest(secret))).scalars().first()  # type: ignore[call-overload]
-        if not _usable(row, now):
+        token_id = session.execute(select(TOKENS.c.id).where(TOKENS.c.token_hash == digest(secret))).scalar()
+        row = session.get(CoordinatorToken, token_id) if token_id is not None else None
+        if row is None or not _usable(row, now):
             return None
-        assert row is not None
         row.last_used_at = now
         return _principal(row)
 
@@ -168,15 +170,14 @@ def revoke_token(database: Database, token_id: int, now: datetime) -> bool:
         if row is None or row.revoked_at is not None:
             return False
         row.revoked_at = now
-        session.execute(update(DashboardSession).where(DashboardSession.token_id == token_id,  # type: ignore[arg-type]
-                                                       DashboardSession.ended_at.is_(None))  # type: ignore[union-attr]
+        session.execute(update(SESSIONS).where(SESSIONS.c.token_id == token_id, SESSIONS.c.ended_at.is_(None))
                         .values(ended_at=now))
         return True
 
 
 def list_tokens(database: Database) -> list[TokenInfo]:
     with database.reading() as session:
-        rows = session.exec(select(CoordinatorToken).order_by(CoordinatorToken.id)).scalars().all()  # type: ignore[call-overload, arg-type]
+        rows = session.execute(select(CoordinatorToken).order_by(TOKENS.c.id)).scalars().all()
         return [_info(row) for row in rows]
 
 
@@ -196,18 +197,16 @@ def start_session(database: Database, principal: Principal, now: datetime, expir
 def session_principal(database: Database, session_id: str, now: datetime) -> Principal | None:
     """Whoever a live session belongs to; None once it or its token has ended."""
     with database.reading() as session:
-        found = session.exec(select(DashboardSession, CoordinatorToken)  # type: ignore[call-overload]
-                             .join(CoordinatorToken, CoordinatorToken.id == DashboardSession.token_id)
-                             .where(DashboardSession.session_hash == digest(session_id))).first()
-    if found is None:
+        found = session.execute(select(SESSIONS.c.token_id, SESSIONS.c.expires_at, SESSIONS.c.ended_at)
+                                .where(SESSIONS.c.session_hash == digest(session_id))).first()
+        token = session.get(CoordinatorToken, found.token_id) if found is not None else None
+    if found is None or token is None:
         return None
-    dashboard, token = found
-    if dashboard.ended_at is not None or dashboard.expires_at <= now or not _usable(token, now):
+    if found.ended_at is not None or found.expires_at <= now or not _usable(token, now):
         return None
     return _principal(token)
 
 
 def end_session(database: Database, session_id: str, now: datetime) -> None:
     with database.session() as session:
-        session.execute(update(DashboardSession).where(DashboardSession.session_hash == digest(session_id))  # type: ignore[arg-type]
-                        .values(ended_at=now))
+        session.execute(update(SESSIONS).where(SESSIONS.c.session_hash == digest(session_id)).values(ended_at=now))

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from storage.driver import SQLITE_TIME, Driver
+from storage.driver import Driver
 
 PLANNING_LOCK = 740_501_734
 """PostgreSQL advisory lock held while planning new enrolments (one planner at a time)."""
@@ -75,7 +75,7 @@ def moment(value: Any) -> datetime:
     """A stored time as an aware UTC datetime (SQLite hands back text)."""
     if isinstance(value, datetime):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return datetime.strptime(str(value), SQLITE_TIME if "." in str(value) else "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
 
 
 def _maybe(value: Any) -> datetime | None:

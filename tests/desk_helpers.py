@@ -86,8 +86,8 @@ class Desk:
 
 
 @contextmanager
-def desk_app(tmp_path: Path, **install_options: Any) -> Iterator[Desk]:
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'chorus.db'}", studies_dir=two_studies(tmp_path),
+def desk_app(tmp_path: Path, studies: Path | None = None, **install_options: Any) -> Iterator[Desk]:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'chorus.db'}", studies_dir=studies or two_studies(tmp_path),
                         key_file=tmp_path / "chorus.key")
     clock = Clock()
     app = create_app(settings)

@@ -278,3 +278,41 @@ def test_every_dashboard_page_renders_the_study_s_results(desk: Desk) -> None:
         page = desk.client.get(f"/dashboard/studies/{STUDY}{path}")
         assert page.status_code == 200 and text in page.text, path
     assert "<svg" in desk.client.get(f"/dashboard/studies/{STUDY}/delphi?round=1").text
+
+
+def test_the_engine_s_own_many_item_answers_feed_every_method_page(tmp_path: Path) -> None:
+    """The priorities example run by simulated participants (its golden conversations'
+    inputs): Delphi rounds, ranking, pairwise, statements and choice tasks all reach the desk."""
+    import uuid
+
+    import yaml
+
+    from channels.base import InboundMessage
+
+    root = Path(__file__).resolve().parent.parent
+    with desk_app(tmp_path, studies=root / "flows" / "examples" / "priorities") as desk:
+        service = desk.app.state.chorus.service
+        addresses = [f"sim-e2e-{n}" for n in range(4)]
+        for n, address in enumerate(addresses):
+            service.join("web", address, "priorities", group="patient" if n % 2 else "staff")
+        for flow in ("round1", "round2", "ideas", "choices"):
+            golden = yaml.safe_load((root / "tests" / "golden" / "priorities" / f"{flow}.yaml").read_text(encoding="utf-8"))
+            conversations = [c["inputs"] for c in golden["conversations"]]
+            for n, address in enumerate(addresses):
+                if flow != "round1":  # the same people come back for the later flows
+                    service.start_flow(service.participant_for("web", address), "priorities", flow)
+                for text in conversations[n % len(conversations)]:
+                    service.receive(InboundMessage("web", address, uuid.uuid4().hex, text))
+        desk.client.headers["Authorization"] = f"Bearer {desk.token('analyst', ('priorities',))}"
+        reports = {k: get(desk, f"/studies/priorities/reports/{k}")["report"]
+                   for k in ("delphi", "ranking", "pairwise", "statements", "choice")}
+        assert reports["delphi"]["rounds"] == [1, 2] and reports["delphi"]["movement"]
+        assert {o["group"] for o in reports["ranking"]["options"]} >= {"all"}
+        assert len(reports["pairwise"]["groups"]["all"]) >= 2
+        assert reports["statements"]["consensus"]
+        choice = reports["choice"]  # a handful of people may not identify the model: then it says why
+        assert choice["n_choice_sets"] > 0 and (choice["coefficients"] or choice["error"])
+        token = desk.client.headers.pop("Authorization").removeprefix("Bearer ")
+        desk.client.post("/login", data={"token": token})
+        for page in ("delphi", "ranking", "pairwise", "statements", "choice", "results", "evaluation", ""):
+            assert desk.client.get(f"/dashboard/studies/priorities/{page}".rstrip("/")).status_code == 200, page

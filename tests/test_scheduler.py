@@ -313,14 +313,17 @@ def test_two_schedulers_on_one_database_fire_each_of_200_tasks_exactly_once(data
     for n in range(2):  # each with its own connections and conversation service, as two processes would have
         own = Database(database.url)
         service = ConversationService(own, seeding.registry, shared, address_key=TEST_ADDRESS_KEY)
-        instances.append(Scheduler(own, service, seeding.registry, shared, worker=f"w{n}", batch=20))
+        instances.append(Scheduler(own, service, seeding.registry, shared, worker=f"w{n}", batch=5))
     handled: list[int] = [0, 0]
     errors: list[BaseException] = []
 
+    ready = threading.Barrier(2)
+
     def run(n: int) -> None:
         try:
-            for _ in range(40):
-                stats = instances[n].tick()
+            ready.wait(10)
+            for _ in range(100):
+                stats = instances[n].tick(max_batches=1)
                 handled[n] += stats.outcomes.get("fired", 0)
                 if stats.claimed == 0 and stats.planned == 0 and _pending_due(database, shared.peek()) == 0:
                     return
@@ -383,17 +386,17 @@ def sqlite_clinic(sqlite_template: Path, tmp_path: Path) -> Clinic:
 def test_schedule_list_and_explain_show_pseudonymous_ids_and_local_times(sqlite_clinic: Clinic) -> None:
     from click.testing import CliRunner
 
-    from bot.cli import cli
+    from bot.commands.schedule import schedule as cli
 
     clinic = sqlite_clinic
     pid = join_as_patient(clinic, "+447700900014")
     clinic.tick()
     runner = CliRunner()
-    listed = runner.invoke(cli, ["schedule", "list", "--study", "evaluation", "--database", clinic.database.url])
+    listed = runner.invoke(cli, ["list", "--study", "evaluation", "--database", clinic.database.url])
     assert listed.exit_code == 0, listed.output
     assert f"Mon 2026-03-16 10:00 GMT  {pid}" in listed.output and "send sus" in listed.output
     assert "+4477" not in listed.output
-    explained = runner.invoke(cli, ["schedule", "explain", pid, "--database", clinic.database.url])
+    explained = runner.invoke(cli, ["explain", pid, "--database", clinic.database.url])
     assert explained.exit_code == 0, explained.output
     assert "group patient" in explained.output and "Sun 2026-03-29 09:00 BST  send fft  [pending]" in explained.output
 
@@ -401,9 +404,9 @@ def test_schedule_list_and_explain_show_pseudonymous_ids_and_local_times(sqlite_
 def test_schedule_plan_is_a_dry_run_on_a_study_folder_alone() -> None:
     from click.testing import CliRunner
 
-    from bot.cli import cli
+    from bot.commands.schedule import schedule as cli
 
-    result = CliRunner().invoke(cli, ["schedule", "plan", str(EVALUATION), "--enrolled", "2026-03-20 19:30",
+    result = CliRunner().invoke(cli, ["plan", str(EVALUATION), "--enrolled", "2026-03-20 19:30",
                                       "--group", "staff", "--field", "contact_hours=10:00-16:00", "--weeks", "2"])
     assert result.exit_code == 0, result.output
     assert "Sat 2026-03-28 10:00 GMT  send pulse" in result.output
@@ -451,3 +454,17 @@ def test_follow_up_answers_are_tracked_per_group_over_time(clinic: Clinic) -> No
     patient = rows[("patient", "2026-03")]
     assert patient.fft.responses == 1 and patient.fft.percent_positive == 100.0
     assert patient.sus_responses == 1 and patient.sus_mean == 85.0
+
+
+def test_the_commands_register_under_schedule_and_analyse() -> None:
+    import click
+
+    from bot.commands.schedule import register
+
+    root = click.Group("chorus")
+    root.add_command(click.Group("analyse"))
+    register(root)
+    schedule = root.commands["schedule"]
+    assert isinstance(schedule, click.Group) and set(schedule.commands) == {"list", "explain", "plan", "run"}
+    analyse = root.commands["analyse"]
+    assert isinstance(analyse, click.Group) and "evaluation" in analyse.commands

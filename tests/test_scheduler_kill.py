@@ -1,6 +1,7 @@
 """The kill test: a real scheduler process (``python -m bot.scheduler``) is killed with SIGKILL
 while due follow-ups are pending, then started again; every follow-up is sent exactly once,
-counted per task on the database. On SQLite and PostgreSQL."""
+counted per task on the database. On SQLite and PostgreSQL. The process plans the
+follow-ups itself from enrolments made in bulk, then fires them in batches of 50."""
 
 from __future__ import annotations
 
@@ -12,16 +13,15 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
-from bot.service import ConversationService
 from bot.studies import StudyRegistry
 from storage.database import Database
-from storage.tables import DUE_TASKS, OUTBOUND, SESSIONS
+from storage.tables import CONTACTS, DUE_TASKS, ENROLMENTS, OUTBOUND, PARTICIPANTS, SESSIONS
 from tests.db_fixtures import TEST_ADDRESS_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
-PEOPLE = 80
+PEOPLE = 1000
 STUDY = """\
 study: killtest
 title: Kill test
@@ -59,10 +59,24 @@ def _study(folder: Path) -> Path:
     return folder
 
 
+def _enrol(database: Database, studies: Path, joined: datetime) -> list[str]:
+    """PEOPLE enrolled participants, made in bulk; the scheduler process plans their follow-ups."""
+    StudyRegistry.from_folder(studies).publish(database, joined)
+    people = [f"p-{n:016x}" for n in range(PEOPLE)]
+    with database.transaction() as connection:
+        connection.execute(insert(PARTICIPANTS), [{"id": pid, "language": "en", "fields": {}, "created_at": joined} for pid in people])
+        connection.execute(insert(CONTACTS), [{"participant_id": pid, "channel": "sms", "address_hash": f"{n:064x}",
+                                               "address": f"+4470{n:08d}", "created_at": joined} for n, pid in enumerate(people)])
+        connection.execute(insert(ENROLMENTS), [{"participant_id": pid, "study_id": "killtest", "group": None, "language": "en",
+                                                 "channel": "sms", "status": "active", "opted_out": False, "enrolled_at": joined}
+                                                for pid in people])
+    return people
+
+
 def _start(url: str, studies: Path, log: Path) -> subprocess.Popen[bytes]:
     environment = {**os.environ, "CHORUS_HASH_KEY": TEST_ADDRESS_KEY.decode(), "PYTHONPATH": str(ROOT), "CHORUS_LOG_LEVEL": "WARNING"}
     command = [sys.executable, "-m", "bot.scheduler", "--database", url, "--studies", str(studies),
-               "--interval", "0.05", "--batch", "5", "--lease", "1"]
+               "--interval", "0.05", "--batch", "50", "--lease", "1"]
     return subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log.open("ab"), stderr=subprocess.STDOUT)
 
 
@@ -85,14 +99,12 @@ def _wait_for(database: Database, at_least: int, process: subprocess.Popen[bytes
 
 def test_a_killed_scheduler_loses_and_doubles_nothing(database: Database, tmp_path: Path) -> None:
     studies = _study(tmp_path / "killtest")
-    joined = datetime.now(UTC) - timedelta(hours=2)  # the follow-ups fell due an hour ago
-    service = ConversationService(database, StudyRegistry.from_folder(studies), lambda: joined, address_key=TEST_ADDRESS_KEY)
-    people = [service.join("sms", f"+44770092{n:04d}", "killtest").participant_id for n in range(PEOPLE)]
+    people = _enrol(database, studies, datetime.now(UTC) - timedelta(hours=2))  # their follow-ups fell due an hour ago
     log = tmp_path / "scheduler.log"
 
     first = _start(database.url, studies, log)
     try:
-        _wait_for(database, PEOPLE // 4, first, log, 60)
+        _wait_for(database, PEOPLE // 5, first, log, 60)
         first.send_signal(signal.SIGKILL)
         first.wait(10)
     finally:

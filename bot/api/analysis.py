@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -100,9 +101,12 @@ def start_themes(s: StudyCtx) -> Job:
     def work(progress: Progress, folder: Path) -> dict[str, Any]:
         if len(texts) < 3:
             return {"themes": [], "answers": len(texts), "note": "themes need at least three answers to open questions"}
-        find = finder
-        if find is None:
-            from nlp.themes import find_themes as find
+        if finder is None:
+            from nlp.themes import find_themes
+
+            find: Callable[..., Any] = find_themes
+        else:
+            find = finder
         progress(0.1, f"reading {len(texts)} answers")
         result = find(texts)
         themes = [{"id": t.id, "label": t.label, "keywords": t.keywords, "size": t.size, "quotes": t.quotes[:3]}

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 
 from bot.auth import Desk, api_principal, desk_of, visible_study
 from flows.loader import LoadedStudy
@@ -15,6 +15,7 @@ from storage.database import Database
 
 LIMIT = Query(100, ge=1, le=500, description="Rows per page (at most 500).")
 CURSOR = Query(None, max_length=64, description="next_cursor from the previous page.")
+ID = Path(ge=1, le=2**31 - 1, description="A row id.")
 
 
 @dataclass

@@ -51,19 +51,19 @@ def delphi_chart(items: list[dict[str, Any]], item: str, round: int) -> Bars:
 
 def ranking_chart(options: list[dict[str, Any]], group: str = "all") -> Intervals:
     rows = [(o["option"], o["score"], o["low"], o["high"]) for o in options if o["group"] == group and o["score"] is not None]
-    return Intervals(f"Ranking ({group}): Plackett-Luce score with 95% interval", [_finite(r) for r in rows],
+    return Intervals(f"Ranking ({group}): Plackett-Luce score with 95% interval", _rows(rows),
                      axis="log-strength (centred)", reference=0.0)
 
 
 def pairwise_chart(groups: dict[str, list[dict[str, Any]]], group: str = "all") -> Intervals:
     rows = [(s["item"], s["score"], s["low"], s["high"]) for s in groups.get(group, [])]
-    return Intervals(f"Pairwise ({group}): chance to beat a random other idea", [_finite(r) for r in rows],
+    return Intervals(f"Pairwise ({group}): chance to beat a random other idea", _rows(rows),
                      axis="score (0-100)", reference=50.0)
 
 
 def choice_chart(coefficients: list[dict[str, Any]]) -> Intervals:
     rows = [(c["feature"], c["estimate"], c["low"], c["high"]) for c in coefficients]
-    return Intervals("Choice experiment: conditional logit estimates (95% interval)", [_finite(r) for r in rows],
+    return Intervals("Choice experiment: conditional logit estimates (95% interval)", _rows(rows),
                      axis="utility", reference=0.0)
 
 
@@ -71,6 +71,11 @@ def spc_chart(measure: dict[str, Any]) -> Control:
     return Control(f"{measure['flow']} / {measure['step']}: {measure['measure']} per {measure['period']}",
                    measure["periods"], [float(v) for v in measure["values"]], measure["mean"], measure["upper"],
                    measure["lower"], measure["direction"], axis=measure["measure"])
+
+
+def _rows(rows: list[tuple[Any, Any, Any, Any]]) -> list[tuple[str, float, float, float]]:
+    """Rows with an estimate; a missing interval end shows as the estimate itself."""
+    return [_finite(r) for r in rows if r[1] is not None]
 
 
 def _finite(row: tuple[Any, Any, Any, Any]) -> tuple[str, float, float, float]:

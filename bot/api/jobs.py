@@ -7,6 +7,7 @@ who may see the study can see the job. Finished jobs are forgotten after ``keep`
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import tempfile
 import threading
@@ -58,6 +59,7 @@ class JobRunner:
         self._lock = threading.Lock()
         self._root = Path(tempfile.mkdtemp(prefix="chorus-jobs-"))
         self.keep = keep
+        atexit.register(self.close)
 
     def submit(self, kind: str, study_id: str, owner: int, work: Work) -> Job:
         self._forget_old()

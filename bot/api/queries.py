@@ -34,7 +34,7 @@ def decode_cursor(cursor: str | None) -> int | None:
         return None
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if text.startswith("id:") and text[3:].isdigit() and len(text) < 24:
+        if text.startswith("id:") and text[3:].isascii() and text[3:].isdigit() and len(text) <= 3 + 18:
             return int(text[3:])
     except (binascii.Error, UnicodeDecodeError, ValueError):
         pass

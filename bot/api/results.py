@@ -25,7 +25,9 @@ def _labels(info: StepInfo | None) -> dict[str, str]:
     for option in info.raw.get("options", []) or []:
         if isinstance(option, dict) and "value" in option:
             label = option.get("label", option["value"])
-            found[str(option["value"])] = label if isinstance(label, str) else str(next(iter(label.values()), option["value"]))
+            if isinstance(label, dict):
+                label = next(iter(label.values()), option["value"])
+            found[str(option["value"])] = str(label)
     return found
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from bot.api import publishing, queries, reports
-from bot.api.context import CURSOR, LIMIT, Ctx, StudyCtx, api_context, api_study
+from bot.api.context import CURSOR, ID, LIMIT, Ctx, StudyCtx, api_context, api_study
 from bot.auth import require_change
 from flows.loader import LoadError
 from flows.model import resolve_text
@@ -84,8 +84,10 @@ def publish_flow(body: FlowText, s: StudyCtx = Depends(api_study)) -> dict[str, 
 @router.get("/studies/{study_id}/sessions", tags=["flows"])
 def list_sessions(s: StudyCtx = Depends(api_study), limit: int = LIMIT, cursor: str | None = CURSOR,
                   live_only: bool = Query(True, description="Only sessions still waiting or snoozed.")) -> dict[str, Any]:
-    """Sessions (newest first) with the flow version each is pinned to."""
-    return queries.sessions_page(s.database, s.study_id, limit, cursor, live_only).as_dict()
+    """Sessions (newest first) with the flow version each is pinned to. Audited."""
+    page = queries.sessions_page(s.database, s.study_id, limit, cursor, live_only)
+    s.audit("sessions", s.study_id, rows=len(page.items))
+    return page.as_dict()
 
 
 @router.get("/studies/{study_id}/participants", tags=["participants"])
@@ -115,7 +117,7 @@ def list_flags(s: StudyCtx = Depends(api_study), limit: int = LIMIT, cursor: str
 
 
 @router.post("/studies/{study_id}/flags/{flag_id}/acknowledge", tags=["alerts"])
-def acknowledge(flag_id: int, s: StudyCtx = Depends(api_study)) -> dict[str, Any]:
+def acknowledge(flag_id: int = ID, s: StudyCtx = Depends(api_study)) -> dict[str, Any]:
     """Mark an alert as seen and handled, by this token's holder."""
     require_change(s.principal)
     if not queries.acknowledge_flag(s.database, s.study_id, flag_id, s.principal.actor, s.now()):

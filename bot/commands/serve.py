@@ -1,6 +1,13 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from bot.settings import Settings
 
 
 @click.command()
@@ -46,25 +53,24 @@ def _add_channels(app: object, telegram_polling: bool) -> None:
         install(app, hub)  # type: ignore[arg-type]
 
 
-def _add_desk(app: object, settings: object) -> None:
+def _add_desk(app: FastAPI, settings: Settings) -> None:
     """The dashboard and API (until create_app includes them), and on a fresh embedded
     (SQLite) deployment a first admin token, written to var/admin-token (mode 600)."""
     from bot.auth import ensure_admin_token
     from bot.dashboard import install as install_dashboard
     from storage.database import init_database
 
-    install_dashboard(app)  # type: ignore[arg-type]
-    url: str = settings.database_url  # type: ignore[attr-defined]
+    install_dashboard(app)
     made = None
-    if url.startswith("sqlite"):
-        database = init_database(url)
+    if settings.database_url.startswith("sqlite"):
+        database = init_database(settings.database_url)
         try:
-            made = ensure_admin_token(database, settings.key_file.parent / "admin-token")  # type: ignore[attr-defined]
+            made = ensure_admin_token(database, settings.key_file.parent / "admin-token")
         finally:
             database.dispose()
     if made is not None:
         click.echo(f"First run: an admin token for the dashboard is in {made} (only you can read it).", err=True)
-        click.echo(f"  Log in at http://{settings.host}:{settings.port}/login with: cat {made}", err=True)  # type: ignore[attr-defined]
+        click.echo(f"  Log in at http://{settings.host}:{settings.port}/login with: cat {made}", err=True)
     click.echo("Dashboard tokens: chorus token create --study ID   (list: chorus token list; revoke: chorus token revoke N)",
                err=True)
 

@@ -67,6 +67,7 @@ def _flows_page(s: StudyCtx, checked: publishing.Checked | None = None, publishe
                 text: str = "", status: int = 200) -> HTMLResponse:
     versions = queries.versions_in_use(s.database, s.study_id)
     sessions = queries.sessions_page(s.database, s.study_id, 50, None).items
+    s.audit("sessions", s.study_id, rows=len(sessions))
     response = render(s, "flows.html", "flows", flows=s.loaded.flows, versions=versions, sessions=sessions,
                       checked=checked, published=published, text=text)
     response.status_code = status

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from bot.api import figures, queries, reports
-from bot.api.context import CURSOR, StudyCtx
+from bot.api.context import CURSOR, ID, StudyCtx
 from bot.auth import require_change
 from bot.dashboard.render import inline, page_study, render
 
@@ -34,7 +34,7 @@ def alerts_page(s: StudyCtx = Depends(page_study), cursor: str | None = CURSOR, 
 
 
 @router.post(BASE + "/alerts/{flag_id}/acknowledge")
-def acknowledge_page(flag_id: int, s: StudyCtx = Depends(page_study)) -> RedirectResponse:
+def acknowledge_page(flag_id: int = ID, s: StudyCtx = Depends(page_study)) -> RedirectResponse:
     require_change(s.principal)
     if not queries.acknowledge_flag(s.database, s.study_id, flag_id, s.principal.actor, s.now()):
         raise HTTPException(404, f"no alert {flag_id} in this study")

@@ -91,7 +91,7 @@ def run(kind: str, url: str, studies: Path, participants: int, due: int) -> None
     registry = StudyRegistry.from_folder(studies)
     clock = Clock(START + timedelta(days=10, minutes=5))
     service = ConversationService(database, registry, clock, address_key=b"bench")
-    scheduler = Scheduler(database, service, registry, clock, batch=500)
+    scheduler = Scheduler(database, service, registry, clock)
     make_participants(database, participants, due)
 
     began = time.perf_counter()
