@@ -77,4 +77,7 @@ def create_app(settings: Settings | None = None, chorus: Chorus | None = None) -
 
     install(app)
     install_voice(app)
+    from bot.dashboard import install as install_dashboard
+
+    install_dashboard(app)
     return app

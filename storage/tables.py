@@ -336,3 +336,5 @@ DUE_TASKS = table(DueTask)
 AUDIT_EVENTS = table(AuditEvent)
 TRANSCRIPTS = table(TranscriptRow)
 SUBMISSIONS = table(SubmissionRow)
+
+import storage.auth  # noqa: E402, F401  (coordinator_tokens, dashboard_sessions on SQLModel.metadata)

@@ -1,7 +1,9 @@
-"""``chorus export``: a study's answers as long CSV plus a data dictionary."""
+"""``chorus export``: a study's answers in long format (CSV and/or Parquet) plus a data dictionary."""
 
 from __future__ import annotations
 
+import csv
+import sys
 from pathlib import Path
 
 import click
@@ -13,10 +15,13 @@ from bot.settings import Settings, SettingsError
 @click.option("--study", "study_id", required=True, help="The study id, e.g. ae-waiting.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("exports"),
               show_default=True, help="Folder to write the files to.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "both"]), default="csv", show_default=True,
+              help="CSV, Parquet, or both; the data dictionary is always written.")
 @click.option("--database", "database_url", default=None, help="Database URL (default: CHORUS_DATABASE_URL).")
-def export_command(study_id: str, out_dir: Path, database_url: str | None) -> None:
+def export_command(study_id: str, out_dir: Path, fmt: str, database_url: str | None) -> None:
     """Export answers (one row per answer) and a data dictionary. No phone numbers or names."""
-    from bot.export import UnknownStudy, export_study
+    from bot.api.exports import FORMATS, export_bundle
+    from bot.export import UnknownStudy
     from storage.database import init_database
 
     try:
@@ -24,14 +29,30 @@ def export_command(study_id: str, out_dir: Path, database_url: str | None) -> No
     except SettingsError as error:
         raise click.ClickException(str(error)) from None
     database = init_database(settings.database_url)
+    formats = FORMATS if fmt == "both" else (fmt,)
     try:
-        result = export_study(database, study_id, out_dir)
+        with click.progressbar(length=100, label=f"exporting {study_id}", file=sys.stderr) as bar:
+            shown = 0
+
+            def progress(fraction: float, message: str) -> None:
+                nonlocal shown
+                step = int(fraction * 100) - shown
+                if step > 0:
+                    bar.update(step)
+                    shown += step
+
+            files = export_bundle(database, study_id, out_dir, formats, progress)
+            bar.update(100 - shown)
     except UnknownStudy as error:
         raise click.ClickException(str(error)) from None
     finally:
         database.dispose()
-    click.echo(f"{result.rows} answers -> {result.answers}")
-    click.echo(f"data dictionary -> {result.dictionary_csv} and {result.dictionary_md}")
+    answers_csv = out_dir / f"{study_id}-answers.csv"
+    if answers_csv.exists():
+        with answers_csv.open(encoding="utf-8", newline="") as handle:
+            click.echo(f"{sum(1 for _ in csv.reader(handle)) - 1} answers")
+    for path in files:
+        click.echo(f"-> {path}")
 
 
 def register(cli: click.Group) -> None:
