@@ -77,6 +77,9 @@ def create_app(settings: Settings | None = None, chorus: Chorus | None = None) -
 
     install(app)
     install_voice(app)
+    from bot.scheduler import install as install_scheduler
+
+    install_scheduler(app)
     from bot.dashboard import install as install_dashboard
 
     install_dashboard(app)

@@ -336,7 +336,9 @@ def test_two_schedulers_on_one_database_fire_each_of_200_tasks_exactly_once(data
     for thread in threads:
         thread.join(60)
     assert not errors, errors
-    assert sum(handled) == 200 and min(handled) > 0, handled
+    assert sum(handled) == 200, handled
+    if database.is_postgres:  # SKIP LOCKED shares the work; SQLite's writers take turns, and one may take it all
+        assert min(handled) > 0, handled
     with database.transaction() as connection:
         per_person = connection.execute(
             select(SESSIONS.c.participant_id, func.count()).where(SESSIONS.c.flow_id == "vision").group_by(SESSIONS.c.participant_id)
@@ -345,7 +347,7 @@ def test_two_schedulers_on_one_database_fire_each_of_200_tasks_exactly_once(data
             OUTBOUND.c.step_id == "rate_updates", OUTBOUND.c.kind == "prompt")).scalar_one()
         done = connection.execute(select(func.count()).select_from(DUE_TASKS).where(
             DUE_TASKS.c.flow_id == "vision", DUE_TASKS.c.kind == "follow_up", DUE_TASKS.c.done.is_(True))).scalar_one()
-    assert sorted(p for p, _ in per_person) == sorted(people)
+    assert sorted(p for p, _ in per_person) == sorted(str(p) for p in people)
     assert {count for _, count in per_person} == {1}
     assert prompts == 200 and done == 200
     for scheduler in instances:

@@ -130,10 +130,10 @@ def test_a_killed_scheduler_loses_and_doubles_nothing(database: Database, tmp_pa
         reader.dispose()
     _readers.clear()
     with database.transaction() as connection:
-        sessions = dict(connection.execute(
+        sessions: dict[str, int] = dict(connection.execute(  # type: ignore[arg-type]
             select(SESSIONS.c.participant_id, func.count()).where(SESSIONS.c.flow_id == "later").group_by(SESSIONS.c.participant_id)
         ).all())
-        prompts = dict(connection.execute(
+        prompts: dict[str, int] = dict(connection.execute(  # type: ignore[arg-type]
             select(OUTBOUND.c.participant_id, func.count()).where(OUTBOUND.c.step_id == "how").group_by(OUTBOUND.c.participant_id)
         ).all())
         tasks = connection.execute(
