@@ -148,6 +148,7 @@ class Engine:
         """When steps without a ``confirm`` of their own read a voice answer back."""
         self.low_confidence = low_confidence
         self.words = Words(study)
+        self._later_words = tuple(self.words.words_for("later"))
         self.default_language = study.default_language if study else (flow.languages or ["en"])[0]
 
     # ------------------------------------------------------------------ public API
@@ -336,7 +337,7 @@ class Engine:
         state = turn.state
         zone = snooze.zone_of(state.fields.get("timezone"), self.study.timezone if self.study else "Europe/London")
         strict = isinstance(self._current(state), OpenStep)
-        asked = snooze.parse_snooze(text, turn.now, zone, self.words.words_for("later"), strict=strict)
+        asked = snooze.parse_snooze(text, turn.now, zone, self._later_words, strict=strict)
         if asked is None and command != "later":
             return False
         until = asked.until if asked is not None else turn.now + snooze.DEFAULT_SNOOZE

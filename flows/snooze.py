@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flows.model import TimeWindow
@@ -125,6 +126,7 @@ def next_allowed(
 # ----------------------------------------------------------------------------- snoozes
 
 
+@lru_cache(maxsize=8192)
 def _norm(text: str) -> str:
     clean = re.sub(r"\s+", " ", text.strip().lower()).strip(" .!?,")
     for filler in _FILLERS:
@@ -134,6 +136,11 @@ def _norm(text: str) -> str:
 
 def _strip_prefix(clean: str, later_words: Iterable[str]) -> tuple[str, bool]:
     """Remove one LATER word or 'remind me' from the front; say whether one was there."""
+    return _strip_prefix_cached(clean, tuple(later_words))
+
+
+@lru_cache(maxsize=8192)
+def _strip_prefix_cached(clean: str, later_words: tuple[str, ...]) -> tuple[str, bool]:
     for word in sorted({*later_words, *_PREFIXES}, key=len, reverse=True):
         found = re.match(rf"{re.escape(word)}(?:[\s,:;-]+|$)", clean) if word else None
         if found:
