@@ -87,6 +87,11 @@ def render_plain(text: str, buttons: tuple[Button, ...], multiple: bool = False)
         low, high = numeric[0].value, numeric[-1].value
         extra = "".join(f" or {b.label.upper()}" for b in others)
         return f"{text}\n(Reply {low}-{high}{extra})"
+    if not multiple and all(len(b.label) <= 10 and " " not in b.label.strip() for b in buttons):
+        # Short one-word options (A / B / Neither, Yes / No) fit on one line: cheaper on SMS.
+        labels = [b.label for b in buttons]
+        listed = ", ".join(labels[:-1]) + f" or {labels[-1]}" if len(labels) > 1 else labels[0]
+        return f"{text}\n(Reply {listed})"
     if numeric and not others:
         lines = [text, ""] + [f"{b.value}) {b.label}" for b in buttons]
     else:
