@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -90,6 +91,8 @@ def render_plain(text: str, buttons: tuple[Button, ...], multiple: bool = False)
     if not multiple and all(len(b.label) <= 10 and " " not in b.label.strip() for b in buttons):
         # Short one-word options (A / B / Neither, Yes / No) fit on one line: cheaper on SMS.
         labels = [b.label for b in buttons]
+        if all(re.search(rf"\b{re.escape(label)}\b", text, re.IGNORECASE) for label in labels):
+            return text  # the question already says "Reply YES or NO"
         listed = ", ".join(labels[:-1]) + f" or {labels[-1]}" if len(labels) > 1 else labels[0]
         return f"{text}\n(Reply {listed})"
     if numeric and not others:
