@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import click
-import pandas as pd
 
-from flows.analysis.mnl import MNLResult, code_categorical, fit_mnl
-from flows.analysis.pairwise import Comparison, ItemScore, score_by_group, score_items
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from flows.analysis.mnl import MNLResult
+    from flows.analysis.pairwise import Comparison, ItemScore
 
 FORMAT = click.option(
     "--format", "output_format", type=click.Choice(["table", "json"]), default="table",
@@ -20,6 +22,7 @@ TRUE_WORDS = {"1", "true", "t", "yes", "y"}
 
 
 def _read_csv(path: str, needed: Sequence[str]) -> pd.DataFrame:
+    import pandas as pd
     data = pd.read_csv(path)
     missing = [c for c in needed if c not in data.columns]
     if missing:
@@ -33,6 +36,9 @@ def _model_columns(
     data: pd.DataFrame, features: list[str], alternative: str, constants: bool
 ) -> tuple[pd.DataFrame, list[str]]:
     """Dummy-code text features (first level in sorted order is the reference)."""
+    import pandas as pd
+
+    from flows.analysis.mnl import code_categorical
     columns: list[str] = []
     if constants:
         data, coded = code_categorical(data, alternative)
@@ -70,6 +76,7 @@ def _mnl_table(title: str, summary: dict[str, Any]) -> str:
 
 
 def _fit(data: pd.DataFrame, choice_set: str, chosen: str, columns: list[str]) -> dict[str, Any]:
+    from flows.analysis.mnl import fit_mnl
     try:
         return _summary(fit_mnl(data, choice_set=choice_set, chosen=chosen, features=columns))
     except ValueError as exc:  # EstimationError included
@@ -91,6 +98,7 @@ def dce_command(
     group: str | None, constants: bool, output_format: str,
 ) -> None:
     """Conditional logit on discrete choice experiment answers."""
+    import pandas as pd
     names = [f.strip() for f in features.split(",") if f.strip()]
     data = _read_csv(path, [choice_set, alternative, chosen, *names, *([group] if group else [])])
     if data.duplicated([choice_set, alternative]).any():
@@ -114,6 +122,9 @@ def dce_command(
 
 
 def _comparisons(data: pd.DataFrame) -> list[Comparison]:
+    import pandas as pd
+
+    from flows.analysis.pairwise import Comparison
     ties = (
         data["tie"].astype(str).str.strip().str.lower().isin(TRUE_WORDS)
         if "tie" in data.columns else pd.Series(False, index=data.index)
@@ -141,6 +152,7 @@ def _items_table(title: str, scores: list[ItemScore]) -> str:
 @FORMAT
 def pairwise_command(path: str, output_format: str) -> None:
     """Bradley-Terry scores: the chance (0-100) each item beats a random other one."""
+    from flows.analysis.pairwise import score_by_group, score_items
     data = _read_csv(path, ["winner", "loser"])
     records = _comparisons(data)
     try:

@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import numpy as np
-import pandas as pd
 
-from flows.analysis.delphi import ConsensusRule, Scale, summarise
-from flows.analysis.ranking import analyse_rankings
-from flows.analysis.statements import analyse_statements
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 FORMAT = click.option(
     "--format",
@@ -26,6 +24,7 @@ FORMAT = click.option(
 
 
 def _read_csv(path: str, needed: Sequence[str]) -> pd.DataFrame:
+    import pandas as pd
     data = pd.read_csv(path)
     missing = [c for c in needed if c not in data.columns]
     if missing:
@@ -37,6 +36,7 @@ def _read_csv(path: str, needed: Sequence[str]) -> pd.DataFrame:
 
 def _plain(value: Any) -> Any:
     """Make numpy and pandas values JSON-friendly (NaN becomes null)."""
+    import numpy as np
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -129,6 +129,7 @@ def delphi_command(
     output_format: str,
 ) -> None:
     """Median, bands and consensus per item, round and group of a Delphi study."""
+    from flows.analysis.delphi import ConsensusRule, Scale, summarise
     data = _read_csv(path, ["participant", "round", "item", "score"])
     try:
         low, high = _range(scale_text, "--scale")
@@ -174,6 +175,7 @@ def delphi_command(
 @FORMAT
 def ranking_command(path: str, n_boot: int, seed: int, per_group: bool, output_format: str) -> None:
     """Borda counts and Plackett-Luce scores (with 95% intervals) per option."""
+    from flows.analysis.ranking import analyse_rankings
     data = _read_csv(path, ["participant", "option", "position"])
     try:
         result = analyse_rankings(data, n_boot=n_boot, seed=seed, per_group=per_group)
@@ -216,6 +218,7 @@ def statements_command(
     path: str, min_votes: int, max_groups: int, seed: int, output_format: str
 ) -> None:
     """Opinion groups, their representative statements and group-informed consensus."""
+    from flows.analysis.statements import analyse_statements
     data = _read_csv(path, ["participant", "statement", "vote"])
     try:
         result = analyse_statements(data, min_votes=min_votes, k_max=max_groups, seed=seed)

@@ -8,10 +8,12 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import click
-import pandas as pd
+
+if TYPE_CHECKING:
+    pass
 
 FORMAT = click.option(
     "--format", "output_format", type=click.Choice(["table", "json"]), default="table",
@@ -25,6 +27,7 @@ INPUT = click.option(
 
 def read_answers(path: str) -> list[tuple[str, str, str | None]]:
     """(id, text, group) rows from a CSV; a missing column is a clear error."""
+    import pandas as pd
     data = pd.read_csv(path, dtype=str, keep_default_na=False)
     missing = [c for c in ("id", "text") if c not in data.columns]
     if missing:
@@ -91,6 +94,8 @@ def codebook_command(
     output_format: str,
 ) -> None:
     """Tag answers with the themes of a codebook (YAML)."""
+    import pandas as pd
+
     from nlp.codebook import DEFAULT_THRESHOLD, CodebookError, Tagger, load_codebook
 
     answers = read_answers(input_path)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from nlp.transcribe import ModelNotFoundError, WhisperSettings
-from nlp.voice_worker import ThreadPoolTranscriptionQueue, TranscriptionResult
+if TYPE_CHECKING:
+    from nlp.voice_worker import TranscriptionResult
 
 
 @click.command("transcribe")
@@ -28,6 +29,8 @@ def transcribe_command(
     (too_large, too_long, corrupt, empty, silence, no_speech); the others are still
     transcribed, and the exit code is 1 if any failed.
     """
+    from nlp.transcribe import ModelNotFoundError, WhisperSettings
+    from nlp.voice_worker import ThreadPoolTranscriptionQueue
     try:
         settings = WhisperSettings.from_env()
     except ValueError as exc:
