@@ -49,6 +49,10 @@ _TODAY_LATE = {
 }
 _TOMORROW = ("tomorrow", "tmrw", "tomoz", "yfory", "fory")
 _FILLERS = ("please", "plz", "pls", "thanks", "diolch", "os gwelwch yn dda", "plis")
+_MORNING_PHRASES = ("in the morning", "yn y bore", "first thing in the morning")
+_UNPREFIXED_WHOLE = frozenset((*_TODAY_LATE, *_TOMORROW, *_MORNING_PHRASES))
+_UNPREFIXED_STARTS = ("in ", "mewn ", "ymhen ", "after ", *(word + " " for word in _TOMORROW))
+"""Without a LATER word, only a reply that is one of these or starts so can name a time (see _when)."""
 _PREFIXES = ("remind me", "ask me again", "ask me", "message me", "text me", "try again", "atgoffa fi", "gofynnwch eto")
 
 
@@ -184,7 +188,7 @@ def _when(rest: str, local: datetime, prefixed: bool) -> datetime | None:
     for word in _TOMORROW:
         if rest == word or rest.startswith(word + " "):
             return _tomorrow(rest[len(word):].strip(), local)
-    if rest in ("in the morning", "yn y bore", "first thing in the morning"):
+    if rest in _MORNING_PHRASES:
         return next_wall_time(now, MORNING, zone)
     if (prefixed or rest.startswith("after ")) and (match := _CLOCK.match(rest)):
         try:
@@ -225,6 +229,8 @@ def parse_snooze(
         return None
     if not rest:
         return Snooze(now.astimezone(UTC) + DEFAULT_SNOOZE, clean) if prefixed else None
+    if not prefixed and rest not in _UNPREFIXED_WHOLE and not rest.startswith(_UNPREFIXED_STARTS):
+        return None  # a cheap early answer: _when would find no time in it either
     until = _when(rest, now.astimezone(zone), prefixed)
     if until is None or until <= now or until - now > MAX_SNOOZE:
         return None

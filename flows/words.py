@@ -4,6 +4,7 @@ in English and Welsh. A study may add synonyms and override any text."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from flows.model import Study, resolve_text
 
@@ -115,6 +116,7 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
 SKIP_WORDS = {"skip", "pass", "hepgor", "/skip"}
 
 
+@lru_cache(maxsize=8192)
 def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text.strip().lower()).strip(" .!?")
 
