@@ -71,16 +71,36 @@ class SessionState(BaseModel):
     YES (it counts) or NO (ask again): ``{"text": ..., "confidence": ...}``. Dropped whenever
     the question is asked afresh."""
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # The engine sets fields many times a sprint; a plain field needs no more than what
+        # pydantic does for it (no validate_assignment, not frozen), without the dispatch.
+        if name in _PLAIN_FIELDS:
+            self.__dict__[name] = value
+            self.__pydantic_fields_set__.add(name)
+        else:
+            super().__setattr__(name, value)
+
+
+_PLAIN_FIELDS = frozenset(SessionState.model_fields)
+_NEW = object.__new__
+_SET = object.__setattr__
+
 
 def _copy(state: SessionState) -> SessionState:
     """A copy the sprint may change. Containers are copied one level deep: the engine replaces
-    values (answers, fields) but never mutates one in place. Much cheaper than a deep copy."""
+    values (answers, fields) but never mutates one in place. Much cheaper than a deep copy,
+    and cheaper than ``model_construct``: every field is already there, so this only sets
+    what it sets (``__dict__``, the fields set, no extras, no private attributes)."""
     data = dict(state.__dict__)
-    for name in ("history",):
-        data[name] = list(data[name])
+    data["history"] = list(data["history"])
     for name in ("values", "displays", "fields", "step_data"):
         data[name] = dict(data[name])
-    return SessionState.model_construct(**data)
+    copied = _NEW(SessionState)
+    _SET(copied, "__dict__", data)
+    _SET(copied, "__pydantic_fields_set__", set(_PLAIN_FIELDS))  # as model_construct(**all fields)
+    _SET(copied, "__pydantic_extra__", None)
+    _SET(copied, "__pydantic_private__", None)
+    return copied
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -150,6 +170,16 @@ class Engine:
         self.words = Words(study)
         self._later_words = tuple(self.words.words_for("later"))
         self.default_language = study.default_language if study else (flow.languages or ["en"])[0]
+        # Looked up on every input: a flow's steps never change once it is loaded.
+        self._steps: dict[str, StepBase] = {}
+        self._following: dict[str, str | None] = {}
+        for index, step in enumerate(flow.steps):
+            if step.id not in self._steps:
+                self._steps[step.id] = step
+                self._following[step.id] = flow.steps[index + 1].id if index + 1 < len(flow.steps) else None
+        self._rules = {step_id: tuple(step.next_rules()) for step_id, step in self._steps.items()}
+        self._studies: dict[str, Namespace] = {}
+        self._zone = snooze.zone_of(None, study.timezone if study else "Europe/London")
 
     # ------------------------------------------------------------------ public API
 
@@ -272,7 +302,7 @@ class Engine:
         state = turn.state
         if state.status != "waiting" or state.step != given.step_id:
             return
-        step = self.flow.step(given.step_id)
+        step = self._step(given.step_id)
         turn.emit(RecordAnswer(step.id, "", None, "", "timeout", skipped=True))
         if step.on_timeout:
             self._enter(turn, step.on_timeout)
@@ -335,7 +365,10 @@ class Engine:
         """LATER, or a reply naming when ('in 2 hours', 'tomorrow', 'later after 5pm'): ask
         again then, moved out of the study's quiet hours. See flows/snooze.py."""
         state = turn.state
-        zone = snooze.zone_of(state.fields.get("timezone"), self.study.timezone if self.study else "Europe/London")
+        if command != "later" and not snooze.may_be_snooze(text, self._later_words):
+            return False
+        named = state.fields.get("timezone")
+        zone = self._zone if named is None else snooze.zone_of(named, self.study.timezone if self.study else "Europe/London")
         strict = isinstance(self._current(state), OpenStep)
         asked = snooze.parse_snooze(text, turn.now, zone, self._later_words, strict=strict)
         if asked is None and command != "later":
@@ -362,7 +395,7 @@ class Engine:
         previous = earlier[inputs[-1]]
         state.history = earlier[: inputs[-1] + 1]
         state.tries = 0
-        self._prompt(turn, self.flow.step(previous))
+        self._prompt(turn, self._step(previous))
 
     def _reprompt(self, turn: _Turn) -> None:
         step = self._current(turn.state)
@@ -434,22 +467,26 @@ class Engine:
             self._enter(turn, target)
 
     def _next_target(self, turn: _Turn, step: StepBase, answer: Any) -> str | None:
-        context = self._template_context(turn.state, answer)
-        for rule in step.next_rules():
+        context: dict[str, Any] | None = None
+        for rule in self._rules.get(step.id) or step.next_rules():
             if rule.when is None:
                 return rule.goto
+            if context is None:
+                context = self._template_context(turn.state, answer)
             try:
                 if evaluate(rule.when, context):
                     return rule.goto
             except TemplateFailure as failure:
                 turn.emit(RaiseFlag("template_error", f"condition '{rule.when}' on step '{step.id}': {failure}", step.id))
+        if step.id in self._following:
+            return self._following[step.id]
         index = self.flow.index(step.id) + 1
         return self.flow.steps[index].id if index < len(self.flow.steps) else None
 
     def _enter(self, turn: _Turn, step_id: str) -> None:
         state = turn.state
         for _ in range(MAX_STEPS_PER_SPRINT):
-            step = self.flow.step(step_id)
+            step = self._step(step_id)
             state.step = step.id
             state.tries = 0
             state.step_data = {}
@@ -504,7 +541,14 @@ class Engine:
     def _current(self, state: SessionState) -> StepBase | None:
         return self._step_or_none(state.step) if state.step else None
 
+    def _step(self, step_id: str) -> StepBase:
+        found = self._steps.get(step_id)
+        return found if found is not None else self.flow.step(step_id)
+
     def _step_or_none(self, step_id: str) -> StepBase | None:
+        found = self._steps.get(step_id)
+        if found is not None:
+            return found
         try:
             return self.flow.step(step_id)
         except KeyError:
@@ -516,7 +560,10 @@ class Engine:
     def _template_context(self, state: SessionState, answer: Any = None) -> dict[str, Any]:
         participant = Namespace(state.fields)
         participant.setdefault("language", state.language)
-        study = Namespace(id=self.study.study, title=resolve_text(self.study.title, state.language)) if self.study else Namespace()
+        study = self._studies.get(state.language)
+        if study is None:
+            study = Namespace(id=self.study.study, title=resolve_text(self.study.title, state.language)) if self.study else Namespace()
+            self._studies[state.language] = study
         return {
             "participant": participant,
             "answers": Namespace(state.displays),
@@ -531,6 +578,9 @@ class Engine:
         draw = f"{state.seed}:{step.id}:{len(state.history)}:{len(state.step_data)}"
 
         def render_text(text: Text | None) -> str:
+            source = resolve_text(text, state.language, self.default_language)
+            if "{" not in source:
+                return source  # as _render_with would, but cheaper
             return self._render_with(text, step, state, sink)
 
         return StepContext(

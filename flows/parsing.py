@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 
 _WORD_NUMBERS = {
@@ -109,6 +110,7 @@ def _tidy(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip(" .!?,;:…")
 
 
+@lru_cache(maxsize=16384)
 def _strip_politeness(text: str, picking: bool = True) -> str:
     """Drop thanks, hedges and lead-ins ('I'd say', 'option'); ``picking`` also drops 'maybe', 'about'."""
     text = _tidy(_FILLER_RE.sub(" ", text))
@@ -218,6 +220,7 @@ def _one_number(text: str) -> float | None:
     return None
 
 
+@lru_cache(maxsize=16384)
 def parse_number(text: str) -> float | None:
     """Find the one number a reply gives: '7', 'seven', 'I'd say 4 thanks', '7/9',
     'eight out of nine', 'a nine', 'thre'. None when there is none or more than one."""
@@ -252,6 +255,7 @@ def _leading(words: list[str]) -> tuple[bool, int] | None:
     return None
 
 
+@lru_cache(maxsize=16384)
 def parse_yes_no(text: str) -> bool | None:
     """'yes', 'y', 'yeah', 'yep', 'yesss', '👍', 'yes please', 'ie', 'ydw' -> True;
     'no', 'nope', '👎', 'no thanks', 'nac ydw' -> False; 'yes and no', 'maybe' -> None."""
@@ -335,10 +339,16 @@ def _pick_phrase(clean: str) -> str:
     return re.sub(r"\s+(?:one|option|please)$", "", plain).strip()
 
 
-def match_option(text: str, options: list[list[str]]) -> int | None:
+def match_option(text: str, options: Sequence[Sequence[str]]) -> int | None:
     """Which option a reply names. ``options`` holds, per option, the names it answers to
     (its label in each language and its value). Accepts '2', 'two', 'B', 'b)', 'the second one',
-    the option's words, or a close misspelling of them."""
+    the option's words, or a close misspelling of them. Remembered: a pure function of its
+    arguments, and the same few replies to the same options come again and again."""
+    return _match_option(text, tuple(tuple(candidates) for candidates in options))
+
+
+@lru_cache(maxsize=16384)
+def _match_option(text: str, options: tuple[tuple[str, ...], ...]) -> int | None:
     if _too_long(text):
         return None
     count = len(options)
@@ -382,18 +392,24 @@ def _split_picks(clean: str, count: int) -> list[str]:
     return [t for t in re.split(r"\s*(?:,|;|/|&|\+|\band\b|\bplus\b|\s)\s*", clean) if t]
 
 
-def match_options(text: str, options: list[list[str]]) -> list[int] | None:
+def match_options(text: str, options: Sequence[Sequence[str]]) -> list[int] | None:
     """Several picks: '1 3', '1, 3', 'A and C', 'carer, staff', 'all'. Order kept, repeats dropped."""
+    picks = _match_options(text, tuple(tuple(candidates) for candidates in options))
+    return None if picks is None else list(picks)
+
+
+@lru_cache(maxsize=16384)
+def _match_options(text: str, options: tuple[tuple[str, ...], ...]) -> tuple[int, ...] | None:
     if _too_long(text):
         return None
     whole = match_option(text, options)
     if whole is not None:
-        return [whole]
+        return (whole,)
     clean = _strip_politeness(normalise(text))
     if not clean:
         return None
     if clean in _ALL or re.fullmatch(r"all (?:of )?(?:the )?\w+", clean) and words_to_number(clean.split()[-1]) == len(options):
-        return list(range(len(options)))
+        return tuple(range(len(options)))
     tokens = _split_picks(clean, len(options))
     if any(match_option(t, options) is None for t in tokens):
         # Re-join multi-word option names that the split on spaces broke apart.
@@ -405,4 +421,4 @@ def match_options(text: str, options: list[list[str]]) -> list[int] | None:
             return None
         if index not in picks:
             picks.append(index)
-    return picks or None
+    return tuple(picks) or None

@@ -214,6 +214,16 @@ def _tomorrow(part: str, local: datetime) -> datetime | None:
     return None
 
 
+def may_be_snooze(text: str, later_words: Iterable[str] = ()) -> bool:
+    """False when :func:`parse_snooze` is sure to find no snooze in ``text``, whatever the
+    time and zone: a cheap test to run on every reply before the full one."""
+    clean = _norm(text)
+    if not clean:
+        return False
+    rest, prefixed = _strip_prefix(clean, later_words)
+    return prefixed or (bool(rest) and (rest in _UNPREFIXED_WHOLE or rest.startswith(_UNPREFIXED_STARTS)))
+
+
 def parse_snooze(
     text: str, now: datetime, zone: ZoneInfo, later_words: Iterable[str] = (), strict: bool = False,
 ) -> Snooze | None:

@@ -51,12 +51,76 @@ class Namespace(dict[str, Any]):
             raise AttributeError(name) from None
 
 
+# ----------------------------------------------------------------------------- remembered results
+#
+# Rendering is pure: a sandboxed template reads only its context, and (the ``random`` filter
+# and global functions such as ``lipsum`` aside, which are never remembered) gives the same
+# text for the same values. The same few texts and conditions are rendered with the same few
+# values over and over (``answer == "staff"``, ``answers.role | lower``), so results are
+# remembered, keyed on the source and an exact, hashable copy of the context values it reads.
+
+_REMEMBERED = 8192
+_results: dict[tuple[Any, ...], Any] = {}
+_PLAIN = (str, int, float, bool, type(None))
+_MISSING = object()
+
+
+class _Unkeyable(Exception):
+    """A context value of a type whose contents the key cannot capture exactly."""
+
+
+@lru_cache(maxsize=4096)
+def _reads(source: str, expression: bool) -> tuple[str, ...] | None:
+    """The context names a template reads, or None if its result may not be remembered."""
+    try:
+        tree = _strict.parse("{{ " + source + " }}" if expression else source)
+    except TemplateError:
+        return None
+    if any(node.name == "random" for node in tree.find_all(nodes.Filter)):
+        return None
+    return tuple(sorted(meta.find_undeclared_variables(tree)))
+
+
+def _frozen(value: Any) -> Any:
+    """An exact hashable copy: types are kept, so 1, 1.0, True and '1' all differ."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return kind, value
+    if isinstance(value, dict):
+        return kind, tuple((_frozen(k), _frozen(v)) for k, v in value.items())
+    if kind in (list, tuple):
+        return kind, tuple(_frozen(v) for v in value)
+    raise _Unkeyable(kind.__name__)
+
+
+def _key(source: str, expression: bool, context: dict[str, Any]) -> tuple[Any, ...] | None:
+    names = _reads(source, expression)
+    if names is None or any(name not in context for name in names):
+        return None  # a global (range, lipsum...) or a missing name: always render afresh
+    try:
+        return (source, expression, *(_frozen(context[name]) for name in names))
+    except _Unkeyable:
+        return None
+
+
+def _remember(key: tuple[Any, ...] | None, result: Any) -> Any:
+    if key is not None:
+        if len(_results) >= _REMEMBERED:
+            _results.clear()
+        _results[key] = result
+    return result
+
+
 def render(source: str, context: dict[str, Any]) -> str:
     """Render strictly; raise :class:`TemplateFailure` with the reason when that fails."""
     if "{" not in source:
         return source
+    key = _key(source, False, context)
+    known = _results.get(key, _MISSING) if key is not None else _MISSING
+    if known is not _MISSING:
+        return str(known)
     try:
-        return str(_compiled(source, True).render(context))
+        return str(_remember(key, str(_compiled(source, True).render(context))))
     except TemplateError as error:
         raise TemplateFailure(str(error)) from error
     except Exception as error:  # anything a sandboxed template can raise at run time
@@ -74,8 +138,14 @@ def render_leniently(source: str, context: dict[str, Any]) -> str:
 
 
 def evaluate(expression: str, context: dict[str, Any]) -> Any:
+    """The value of a condition; plain results (True, 3, 'staff') are remembered."""
+    key = _key(expression, True, context)
+    known = _results.get(key, _MISSING) if key is not None else _MISSING
+    if known is not _MISSING:
+        return known
     try:
-        return _expression(expression)(**context)
+        result = _expression(expression)(**context)
+        return _remember(key, result) if type(result) in _PLAIN else result
     except TemplateError as error:
         raise TemplateFailure(str(error)) from error
     except Exception as error:

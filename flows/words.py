@@ -129,6 +129,8 @@ class Words:
         self.default_language = study.default_language if study else "en"
         self.languages = study.languages if study else ["en", "cy"]
         self._lookup: dict[str, str] = {}
+        self._texts: dict[tuple[str, str], str] = {}
+        """Texts already resolved: a study's texts do not change once it is loaded."""
         for command, by_language in BUILT_IN_WORDS.items():
             for words in by_language.values():
                 for word in words:
@@ -169,6 +171,12 @@ class Words:
         return _norm(text) in SKIP_WORDS
 
     def text(self, key: str, language: str) -> str:
+        found = self._texts.get((key, language))
+        if found is None:
+            found = self._texts[(key, language)] = self._text(key, language)
+        return found
+
+    def _text(self, key: str, language: str) -> str:
         if self.study and key in self.study.texts:
             return resolve_text(self.study.texts[key], language, self.default_language)
         built_in = BUILT_IN_TEXTS.get(key)

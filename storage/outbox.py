@@ -14,6 +14,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection, select, update
 
 from storage.driver import Driver
+from storage.repository import when
 from storage.tables import CONTACTS, INBOUND, OUTBOUND
 
 MAX_ATTEMPTS = 5
@@ -72,7 +73,7 @@ def queue(connection: Connection, rows: list[dict[str, Any]]) -> list[int]:
     ids = []
     for row in rows:
         values = {**row, "status": "queued", "attempts": 0, "buttons": driver.to_json(row.get("buttons", [])),
-                  "created_at": driver.when(row["created_at"])}
+                  "created_at": when(driver, row["created_at"])}
         ids.append(int(driver.execute(_QUEUE, [values.get(name) for name in _QUEUE_COLUMNS]).fetchone()[0]))
     return ids
 

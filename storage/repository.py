@@ -10,12 +10,13 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from storage.driver import Driver
+from storage.driver import SQLITE_TIME, Driver
 from storage.tables import (
     ANSWERS,
     CONTACTS,
@@ -26,6 +27,20 @@ from storage.tables import (
     STUDIES,
     TRANSCRIPTS,
 )
+
+
+def when(driver: Driver, moment: datetime) -> Any:
+    """``driver.when(moment)``, remembered for UTC moments on SQLite: one message stores the
+    same moment several times (received, processed, answered, created), and formatting it
+    costs more than the statement that stores it."""
+    if moment.tzinfo is UTC and not driver.postgres:
+        return _sqlite_time(moment)
+    return driver.when(moment)
+
+
+@lru_cache(maxsize=256)
+def _sqlite_time(moment: datetime) -> str:
+    return moment.strftime(SQLITE_TIME)
 
 
 def new_participant_id() -> str:
@@ -98,9 +113,9 @@ def contact_for(connection: Connection, participant_id: str, channel: str | None
 
 def create_participant(connection: Connection, channel: str, address: str, hashed: str, now: datetime) -> ContactRef:
     driver, participant_id = Driver(connection), new_participant_id()
-    driver.insert("participants", {"id": participant_id, "language": None, "fields": "{}", "created_at": driver.when(now)})
+    driver.insert("participants", {"id": participant_id, "language": None, "fields": "{}", "created_at": when(driver, now)})
     contact = {"participant_id": participant_id, "channel": channel, "address_hash": hashed, "address": address,
-               "created_at": driver.when(now)}
+               "created_at": when(driver, now)}
     contact_id = driver.insert("contacts", contact, returning_id=True)
     assert contact_id is not None
     return ContactRef(participant_id, contact_id, channel)
@@ -133,7 +148,7 @@ def enrolments_of(connection: Connection, participant_id: str) -> list[Enrolment
 def enrol(connection: Connection, participant_id: str, study_id: str, channel: str, group: str | None, language: str, now: datetime) -> EnrolmentRef:
     driver = Driver(connection)
     values = {"participant_id": participant_id, "study_id": study_id, "group": group, "language": language,
-              "channel": channel, "status": "active", "opted_out": False, "enrolled_at": driver.when(now)}
+              "channel": channel, "status": "active", "opted_out": False, "enrolled_at": when(driver, now)}
     enrolment_id = driver.insert("enrolments", values, returning_id=True)
     assert enrolment_id is not None
     return EnrolmentRef(enrolment_id, study_id, group, language, channel, False)
@@ -166,7 +181,7 @@ _RECORD_INBOUND = (
 def record_inbound(connection: Connection, values: dict[str, Any]) -> int | None:
     """Insert an inbound message; None when (channel, provider_id) is already there."""
     driver = Driver(connection)
-    encoded = {**values, "media": driver.to_json(values.get("media", [])), "received_at": driver.when(values["received_at"])}
+    encoded = {**values, "media": driver.to_json(values.get("media", [])), "received_at": when(driver, values["received_at"])}
     row = driver.execute(_RECORD_INBOUND, [encoded.get(name) for name in _INBOUND_COLUMNS]).fetchone()
     return None if row is None else int(row[0])
 
@@ -174,7 +189,7 @@ def record_inbound(connection: Connection, values: dict[str, Any]) -> int | None
 def set_inbound_status(connection: Connection, inbound_id: int, status: str, now: datetime, error: str | None = None) -> None:
     driver = Driver(connection)
     sql = "UPDATE inbound_messages SET status = ?, error = ?, processed_at = ? WHERE id = ?"
-    driver.execute(sql, (status, error, driver.when(now), inbound_id))
+    driver.execute(sql, (status, error, when(driver, now), inbound_id))
 
 
 def inbound_participant(connection: Connection, inbound_id: int) -> tuple[str | None, str] | None:
@@ -204,7 +219,7 @@ def get_session(connection: Connection, session_id: int) -> tuple[str, SessionRe
 def create_session(connection: Connection, participant_id: str, study_id: str, flow_id: str, flow_version_id: int, now: datetime) -> SessionRef:
     driver = Driver(connection)
     values = {"participant_id": participant_id, "study_id": study_id, "flow_id": flow_id, "flow_version_id": flow_version_id,
-              "state": "{}", "status": "waiting", "started_at": driver.when(now), "updated_at": driver.when(now)}
+              "state": "{}", "status": "waiting", "started_at": when(driver, now), "updated_at": when(driver, now)}
     session_id = driver.insert("sessions", values, returning_id=True)
     assert session_id is not None
     return SessionRef(session_id, study_id, flow_id, flow_version_id, {}, "waiting")
@@ -213,7 +228,7 @@ def create_session(connection: Connection, participant_id: str, study_id: str, f
 def save_session(connection: Connection, session: SessionRef, now: datetime) -> None:
     driver = Driver(connection)
     sql = "UPDATE sessions SET state = ?, status = ?, updated_at = ? WHERE id = ?"
-    driver.execute(sql, (driver.to_json(session.state), session.status, driver.when(now), session.id))
+    driver.execute(sql, (driver.to_json(session.state), session.status, when(driver, now), session.id))
 
 
 def replace_live_sessions(connection: Connection, participant_id: str, study_id: str, now: datetime) -> None:
@@ -221,7 +236,7 @@ def replace_live_sessions(connection: Connection, participant_id: str, study_id:
     driver = Driver(connection)
     sql = ("UPDATE sessions SET status = 'replaced', updated_at = ?"
            " WHERE participant_id = ? AND study_id = ? AND status IN ('waiting', 'snoozed')")
-    driver.execute(sql, (driver.when(now), participant_id, study_id))
+    driver.execute(sql, (when(driver, now), participant_id, study_id))
 
 
 # ----------------------------------------------------------------------------- what a sprint writes
@@ -230,20 +245,20 @@ def replace_live_sessions(connection: Connection, participant_id: str, study_id:
 def add_answers(connection: Connection, rows: list[dict[str, Any]]) -> None:
     driver = Driver(connection)
     driver.insert_many("answers", [
-        {**row, "value": driver.to_json(row["value"], null=True), "answered_at": driver.when(row["answered_at"])} for row in rows
+        {**row, "value": driver.to_json(row["value"], null=True), "answered_at": when(driver, row["answered_at"])} for row in rows
     ])
 
 
 def add_flags(connection: Connection, rows: list[dict[str, Any]]) -> None:
     driver = Driver(connection)
-    driver.insert_many("flags", [{**row, "created_at": driver.when(row["created_at"])} for row in rows])
+    driver.insert_many("flags", [{**row, "created_at": when(driver, row["created_at"])} for row in rows])
 
 
 def add_due_tasks(connection: Connection, rows: list[dict[str, Any]]) -> None:
     driver = Driver(connection)
     driver.insert_many("due_tasks", [
-        {**row, "payload": driver.to_json(row["payload"]), "due_at": driver.when(row["due_at"]),
-         "created_at": driver.when(row["created_at"])}
+        {**row, "payload": driver.to_json(row["payload"]), "due_at": when(driver, row["due_at"]),
+         "created_at": when(driver, row["created_at"])}
         for row in rows
     ])
 
@@ -251,7 +266,7 @@ def add_due_tasks(connection: Connection, rows: list[dict[str, Any]]) -> None:
 def audit(connection: Connection, actor: str, action: str, now: datetime, subject: str | None = None, **detail: Any) -> None:
     """Record who did what. Never pass an address or a name here."""
     driver = Driver(connection)
-    values = {"at": driver.when(now), "actor": actor, "action": action, "subject": subject, "detail": driver.to_json(detail)}
+    values = {"at": when(driver, now), "actor": actor, "action": action, "subject": subject, "detail": driver.to_json(detail)}
     driver.insert("audit_events", values)
 
 

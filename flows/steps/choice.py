@@ -52,10 +52,11 @@ class ChoiceStep(InputStep):
     def labels(self, ctx: StepContext) -> list[str]:
         return [ctx.render(o.label) if o.label is not None else o.value for o in self.options]
 
-    def names(self, ctx: StepContext) -> list[list[str]]:
-        """Everything each option answers to: its value and its label in every language."""
+    def names(self, ctx: StepContext, labels: list[str] | None = None) -> list[list[str]]:
+        """Everything each option answers to: its value and its label in every language
+        (``labels``: the labels as shown, when the caller has them already)."""
         names = []
-        for option, label in zip(self.options, self.labels(ctx), strict=True):
+        for option, label in zip(self.options, self.labels(ctx) if labels is None else labels, strict=True):
             found = [option.value, label]
             if isinstance(option.label, dict):
                 found += [resolve_text(option.label, lang) for lang in option.label]
@@ -70,14 +71,14 @@ class ChoiceStep(InputStep):
         values = [o.value for o in self.options]
         labels = self.labels(ctx)
         if not self.multiple:
-            index = values.index(reply.button) if reply.button in values else match_option(reply.text, self.names(ctx))
+            index = values.index(reply.button) if reply.button in values else match_option(reply.text, self.names(ctx, labels))
             if index is None:
                 return Unclear(ctx.words("hint_choice").format(n=len(values)))
             return Answer(values[index], labels[index])
         if reply.button and all(v in values for v in reply.button.split("|")):
             picks = [values.index(v) for v in reply.button.split("|")]
         else:
-            picks = match_options(reply.text, self.names(ctx)) or []
+            picks = match_options(reply.text, self.names(ctx, labels)) or []
         limit = self.max_picks or len(values)
         if not picks or not self.min_picks <= len(picks) <= limit:
             return Unclear(ctx.words("hint_choices").format(n=len(values)))
