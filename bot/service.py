@@ -16,12 +16,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from bot.population import PopulationSource, store_submissions
+from bot.safeguarding import Check, check_from_env, concern_about
 from bot.studies import JoinMatch, StudyRegistry
 from channels.base import InboundMessage
 from flows.engine import Engine, Resume, SessionState, Sprint, TextInput, Timeout
@@ -36,7 +37,7 @@ from flows.events import (
     SetField,
 )
 from flows.loader import load_flow
-from flows.model import Study
+from flows.model import Study, resolve_text
 from flows.words import Words
 from storage import outbox, repository
 from storage.database import Database
@@ -122,7 +123,10 @@ class _Writes:
 
 
 class ConversationService:
-    def __init__(self, database: Database, studies: StudyRegistry, clock: Clock = utc_now, address_key: bytes | None = None) -> None:
+    def __init__(
+        self, database: Database, studies: StudyRegistry, clock: Clock = utc_now, address_key: bytes | None = None,
+        safety: Check | None | Literal["from_env"] = "from_env",
+    ) -> None:
         if address_key is None:
             from bot.settings import Settings
 
@@ -131,6 +135,7 @@ class ConversationService:
         self.studies = studies
         self.clock = clock
         self.population = PopulationSource()
+        self.safety: Check | None = check_from_env() if safety == "from_env" else safety
         self._key = address_key
         self._locks = ParticipantLocks()
         self._contacts: dict[str, ContactRef] = {}
@@ -207,7 +212,37 @@ class ConversationService:
             with self.database.transaction() as connection:
                 repository.set_inbound_status(connection, inbound_id, "failed", now, _describe(error))
             return ReceiveResult("failed", inbound_id, contact.participant_id)
+        if status == "processed" and given.button is None:
+            ids = [*ids, *self._safeguard(contact, inbound_id, given.text, now)]
         return ReceiveResult(status, inbound_id, contact.participant_id, tuple(ids))
+
+    def _safeguard(self, contact: ContactRef, inbound_id: int, text: str, now: datetime) -> list[int]:
+        """Signposting at once and a flag for the coordinator when a message suggests risk."""
+        concern = concern_about(self.safety, text)
+        if concern is None:
+            return []
+        pid = contact.participant_id
+        with self._exclusive(pid) as connection:
+            session = repository.latest_session(connection, pid)
+            if session is None:
+                return []
+            enrolment = next(e for e in repository.enrolments_of(connection, pid) if e.study_id == session.study_id)
+            study = self._study(connection, session.study_id)
+            repository.add_flags(connection, [{
+                "participant_id": pid, "study_id": session.study_id, "flow_id": session.flow_id,
+                "kind": "safeguarding", "message": f"possible {concern.category.replace('_', ' ')} (inbound {inbound_id}): {concern.reason}",
+                "step_id": None, "acknowledged": False, "created_at": now,
+            }])
+            log.warning("safeguarding flag for participant %s (%s)", pid, concern.category)
+            if enrolment.opted_out:
+                return []
+            language = enrolment.language or study.default_language
+            signposting = resolve_text(study.signposting, language, study.default_language) if study.signposting else ""
+            row = {"participant_id": pid, "contact_id": contact.contact_id, "channel": contact.channel,
+                   "study_id": session.study_id, "session_id": session.id, "step_id": None,
+                   "text": signposting or self._words.text("signposting", language),
+                   "buttons": [], "multiple": False, "kind": "signposting", "created_at": now}
+            return list(outbox.queue(connection, [row]))
 
     def _route(
         self, connection: Connection, contact: ContactRef, given: TextInput, start_param: str | None, inbound_id: int, now: datetime

@@ -55,6 +55,10 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
     "declined": {"en": "Thank you. We won't ask you anything more.", "cy": "Diolch. Ni fyddwn yn gofyn dim mwy i chi."},
     "skip_hint": {"en": "(Reply SKIP to leave this one out.)", "cy": "(Atebwch HEPGOR i hepgor hwn.)"},
     "skipped": {"en": "Let's move on.", "cy": "Symudwn ymlaen."},
+    "signposting": {
+        "en": "If you need help now: call NHS 111, or 999 in an emergency. Samaritans listen, free, day or night, on 116 123. Someone from the team will also see your message.",
+        "cy": "Os oes angen help arnoch nawr: ffoniwch GIG 111, neu 999 mewn argyfwng. Mae'r Samariaid yn gwrando, am ddim, ddydd a nos, ar 116 123. Bydd rhywun o'r tîm hefyd yn gweld eich neges.",
+    },
     "fallback": {"en": "Sorry, something went wrong with this message.", "cy": "Mae'n ddrwg gennym, aeth rhywbeth o'i le gyda'r neges hon."},
     "hint_yesno": {"en": "Please reply YES or NO.", "cy": "Atebwch YDW neu NAC YDW."},
     "hint_choice": {"en": "Please reply with a number from 1 to {n}.", "cy": "Atebwch gyda rhif o 1 i {n}."},
