@@ -143,8 +143,11 @@ def _encode(value: Any) -> str:
 
 
 def _scrub(text: str) -> str:
-    """Remove anything that looks like a phone number from what a participant typed."""
-    return _PHONE.sub("[number removed]", text) if text else ""
+    """Mask identifiers in what a participant typed or said: phone numbers, email addresses,
+    NHS numbers, postcodes and dates of birth (see nlp/redact.py)."""
+    from nlp.redact import redact
+
+    return redact(text) if text else ""
 
 
 # ----------------------------------------------------------------------------- the data dictionary

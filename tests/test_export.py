@@ -55,7 +55,7 @@ def test_the_export_holds_no_address_or_phone_number(service: ConversationServic
         content = path.read_text(encoding="utf-8")
         assert "900001" not in content and "900002" not in content and "900123" not in content, path.name
     story = next(r for r in _read(result.answers) if r["step"] == "story")
-    assert story["raw"] == "Call me on [number removed] about the wait"
+    assert story["raw"] == "Call me on [PHONE] about the wait"
 
 
 def test_the_data_dictionary_describes_columns_and_codes(service: ConversationService, database: Database, say: Say, tmp_path: Path) -> None:
