@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,7 +52,6 @@ IDENTIFYING_FIELDS = {
     "postcode", "nhs_number", "date_of_birth", "dob",
 }
 WITHHELD = "[withheld]"
-_PHONE = re.compile(r"(?<![\w])\+?\d[\d\s().-]{7,}\d(?![\w])")
 
 
 @dataclass(frozen=True)
