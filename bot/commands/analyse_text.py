@@ -19,10 +19,39 @@ FORMAT = click.option(
     "--format", "output_format", type=click.Choice(["table", "json"]), default="table",
     show_default=True, help="A readable table, or JSON for other programs.",
 )
-INPUT = click.option(
-    "--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False),
-    help="CSV with columns id, text and optionally group.",
-)
+
+
+def INPUT(command: Callable[..., Any]) -> Callable[..., Any]:  # noqa: N802 (a decorator, like FORMAT)
+    """Where the answers come from: a CSV, or a step of a study in the database."""
+    for option in reversed((
+        click.option("--input", "input_path", type=click.Path(exists=True, dir_okay=False), default=None,
+                     help="CSV with columns id, text and optionally group."),
+        click.option("--study", "study_id", default=None, help="Or: a study id (with --step), read from the database."),
+        click.option("--step", "step_id", default=None, help="The open question's step id in --study."),
+        click.option("--database", "database_url", default=None, help="Database URL (default: CHORUS_DATABASE_URL)."),
+    )):
+        command = option(command)
+    return command
+
+
+def answers_from(input_path: str | None, study_id: str | None, step_id: str | None,
+                 database_url: str | None) -> list[tuple[str, str, str | None]]:
+    if input_path:
+        return read_answers(input_path)
+    if not (study_id and step_id):
+        raise click.UsageError("give --input CSV, or --study ID with --step STEP")
+    from bot.analysis_input import answers_for_step
+    from bot.settings import Settings
+    from storage.database import init_database
+
+    database = init_database(Settings.from_env(database_url=database_url).database_url)
+    try:
+        answers = answers_for_step(database, study_id, step_id)
+    finally:
+        database.dispose()
+    if not answers:
+        raise click.ClickException(f"no answers to step '{step_id}' of study '{study_id}'")
+    return answers
 
 
 def read_answers(path: str) -> list[tuple[str, str, str | None]]:
@@ -56,12 +85,12 @@ def emit(payload: dict[str, Any], output_format: str, table: Callable[[], str]) 
 @INPUT
 @click.option("--k", type=click.IntRange(min=1), default=None, help="Number of themes (default: found).")
 @FORMAT
-def themes_command(input_path: str, k: int | None, output_format: str) -> None:
+def themes_command(input_path: str | None, study_id: str | None, step_id: str | None, database_url: str | None, k: int | None, output_format: str) -> None:
     """Find the themes in answers to an open question."""
     from nlp.embed import encode
     from nlp.themes import find_themes
 
-    answers = read_answers(input_path)
+    answers = answers_from(input_path, study_id, step_id, database_url)
     with progress("Reading answers", len(answers)) as step:
         vectors = encode([a[1] for a in answers], progress=step).topic
     result = find_themes(answers, k=k, topic_vectors=vectors)
@@ -90,7 +119,7 @@ def themes_command(input_path: str, k: int | None, output_format: str) -> None:
 @click.option("--threshold", type=float, default=None, help="Score needed to tag a theme.")
 @FORMAT
 def codebook_command(
-    input_path: str, codebook_path: str, corrections: str | None, threshold: float | None,
+    input_path: str | None, study_id: str | None, step_id: str | None, database_url: str | None, codebook_path: str, corrections: str | None, threshold: float | None,
     output_format: str,
 ) -> None:
     """Tag answers with the themes of a codebook (YAML)."""
@@ -98,7 +127,7 @@ def codebook_command(
 
     from nlp.codebook import DEFAULT_THRESHOLD, CodebookError, Tagger, load_codebook
 
-    answers = read_answers(input_path)
+    answers = answers_from(input_path, study_id, step_id, database_url)
     try:
         tagger = Tagger(load_codebook(codebook_path), threshold or DEFAULT_THRESHOLD)
         texts = {a[0]: a[1] for a in answers}
@@ -126,14 +155,14 @@ def codebook_command(
 @click.command("safety")
 @INPUT
 @FORMAT
-def safety_command(input_path: str, output_format: str) -> None:
+def safety_command(input_path: str | None, study_id: str | None, step_id: str | None, database_url: str | None, output_format: str) -> None:
     """List answers that may signal risk of harm or a medical emergency.
 
     A safety net for a person to review, not a clinical assessment."""
     from nlp.embed import embed
     from nlp.safety import assess_batch
 
-    answers = read_answers(input_path)
+    answers = answers_from(input_path, study_id, step_id, database_url)
     with progress("Checking answers", len(answers)) as step:
         vectors = embed([a[1] for a in answers], progress=step)
     results = assess_batch([a[1] for a in answers], vectors)
@@ -154,11 +183,11 @@ def safety_command(input_path: str, output_format: str) -> None:
 @INPUT
 @click.option("--similarity", type=click.FloatRange(0, 1), default=None, help="Cosine similarity to merge.")
 @FORMAT
-def duplicates_command(input_path: str, similarity: float | None, output_format: str) -> None:
+def duplicates_command(input_path: str | None, study_id: str | None, step_id: str | None, database_url: str | None, similarity: float | None, output_format: str) -> None:
     """Propose merging near-identical suggestions, with their counts."""
     from nlp.duplicates import DEFAULT_SIMILARITY, merge_duplicates
 
-    answers = read_answers(input_path)
+    answers = answers_from(input_path, study_id, step_id, database_url)
     groups = merge_duplicates([(a[0], a[1]) for a in answers], similarity or DEFAULT_SIMILARITY)
     payload = {"groups": [g.__dict__ for g in groups]}
     emit(payload, output_format, lambda: "\n".join(f"{g.count:>4}  {g.text}" for g in groups))
