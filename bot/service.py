@@ -22,7 +22,14 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from bot.population import PopulationSource, store_submissions
-from bot.safeguarding import Check, check_from_env, concern_about
+from bot.safeguarding import (
+    BackgroundChecks,
+    Concern,
+    SafetyChecks,
+    checks_from_env,
+    concern_about,
+    worth_checking,
+)
 from bot.studies import JoinMatch, StudyRegistry
 from channels.base import InboundMessage
 from flows.engine import Engine, Resume, SessionState, Sprint, TextInput, Timeout
@@ -125,7 +132,7 @@ class _Writes:
 class ConversationService:
     def __init__(
         self, database: Database, studies: StudyRegistry, clock: Clock = utc_now, address_key: bytes | None = None,
-        safety: Check | None | Literal["from_env"] = "from_env",
+        safety: SafetyChecks | Literal["from_env"] = "from_env",
     ) -> None:
         if address_key is None:
             from bot.settings import Settings
@@ -135,7 +142,8 @@ class ConversationService:
         self.studies = studies
         self.clock = clock
         self.population = PopulationSource()
-        self.safety: Check | None = check_from_env() if safety == "from_env" else safety
+        self.safety: SafetyChecks = checks_from_env() if safety == "from_env" else safety
+        self._background: BackgroundChecks | None = None
         self._key = address_key
         self._locks = ParticipantLocks()
         self._contacts: dict[str, ContactRef] = {}
@@ -217,10 +225,27 @@ class ConversationService:
         return ReceiveResult(status, inbound_id, contact.participant_id, tuple(ids))
 
     def _safeguard(self, contact: ContactRef, inbound_id: int, text: str, now: datetime) -> list[int]:
-        """Signposting at once and a flag for the coordinator when a message suggests risk."""
-        concern = concern_about(self.safety, text)
-        if concern is None:
-            return []
+        """Signposting at once and a flag for the coordinator when a message suggests risk: the
+        patterns now, the embedding model in the background for what they did not catch."""
+        concern = concern_about(self.safety.quick, text)
+        if concern is not None:
+            return self._raise_concern(contact, inbound_id, concern, now)
+        batch = self.safety.thorough_batch
+        if batch is not None and worth_checking(text):
+            if self._background is None:
+                self._background = BackgroundChecks(batch, self._raise_background_concern)
+            self._background.submit((contact, inbound_id), text)
+        return []
+
+    def _raise_background_concern(self, key: tuple[ContactRef, int], concern: Concern) -> None:
+        self._raise_concern(key[0], key[1], concern, self.clock())
+
+    def wait_for_safeguarding(self, timeout: float = 60) -> None:
+        """Wait until the background check has seen every message (for tests)."""
+        if self._background is not None:
+            self._background.wait(timeout)
+
+    def _raise_concern(self, contact: ContactRef, inbound_id: int, concern: Concern, now: datetime) -> list[int]:
         pid = contact.participant_id
         with self._exclusive(pid) as connection:
             session = repository.latest_session(connection, pid)

@@ -162,10 +162,14 @@ def database(migrated_database_url: str) -> Iterator[Database]:
 @pytest.fixture
 def service(database: Database, example_study_path: Path, clock: FakeClock) -> ConversationService:
     """A ConversationService on a migrated database with the example study published."""
+    from bot.safeguarding import checks_from_env
     from bot.service import ConversationService
     from bot.studies import StudyRegistry
 
-    return ConversationService(database, StudyRegistry.from_folder(example_study_path), clock, address_key=TEST_ADDRESS_KEY)
+    # Patterns only: the background model check is tested on its own (tests/test_safeguarding.py),
+    # and a check still running after a test must not write into the next one.
+    return ConversationService(database, StudyRegistry.from_folder(example_study_path), clock, address_key=TEST_ADDRESS_KEY,
+                               safety=checks_from_env({"CHORUS_SAFEGUARDING": "patterns"}))
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.safeguarding import check_from_env, concern_about
+from bot.safeguarding import check_from_env, checks_from_env, concern_about
 from bot.service import ConversationService, ReceiveResult
 from storage.database import Database
 from storage.tables import ANSWERS, FLAGS
@@ -35,7 +35,7 @@ def _flags(database: Database) -> list[Any]:
 
 @pytest.fixture
 def patterns_only(service: ConversationService) -> ConversationService:
-    service.safety = check_from_env({"CHORUS_SAFEGUARDING": "patterns"})
+    service.safety = checks_from_env({"CHORUS_SAFEGUARDING": "patterns"})
     return service
 
 
@@ -80,3 +80,18 @@ def test_the_full_check_with_the_embedding_model_catches_indirect_phrasing() -> 
     assert concern is not None and concern.category in ("suicide", "self_harm")
     assert concern_about(check, "The nurse was lovely and explained everything") is None
     assert concern_about(check_from_env({"CHORUS_SAFEGUARDING": "off"}), STORY) is None
+
+
+def test_indirect_phrasing_the_patterns_miss_is_caught_in_the_background(
+    service: ConversationService, say: Say, database: Database,
+) -> None:
+    service.safety = checks_from_env({"CHORUS_SAFEGUARDING": "full"})
+    _reach_the_story(say)
+    indirect = "Nobody would notice if I just disappeared for good"
+    assert concern_about(service.safety.quick, indirect) is None, "this test needs a phrase the patterns miss"
+    result = say(indirect)
+    assert [k for k, _ in _texts(service, result)] == ["prompt"], "the conversation is not held up"
+    service.wait_for_safeguarding()
+    kinds = [row.kind for row in service.outbox_for(result.participant_id or "")]
+    assert "signposting" in kinds, kinds
+    assert [f.kind for f in _flags(database)].count("safeguarding") == 1
