@@ -28,8 +28,9 @@ def serve(host: str | None, port: int | None, studies_dir: str | None, database_
     try:
         settings = Settings.from_env(host=host, port=port, studies_dir=studies_dir, database_url=database_url)
         app = create_app(settings)
-        _add_channels(app, telegram_polling)
-        _add_desk(app, settings)
+        if telegram_polling:
+            _poll_telegram(app)
+        _first_admin_token(settings)
     except SettingsError as error:
         raise click.ClickException(str(error)) from None
     except LoadError as error:
@@ -39,28 +40,22 @@ def serve(host: str | None, port: int | None, studies_dir: str | None, database_
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
 
 
-def _add_channels(app: object, telegram_polling: bool) -> None:
-    """Webhooks and the outbox dispatcher (until create_app includes them itself)."""
-    from bot.webhooks import ChannelHub, install
+def _poll_telegram(app: FastAPI) -> None:
+    """Fetch updates with getUpdates instead of the webhook (the app's lifespan starts it)."""
+    from bot.webhooks import ChannelHub
 
     hub = ChannelHub.from_env()
-    hub.telegram_polling = hub.telegram_polling or telegram_polling
-    if telegram_polling and hub.telegram is None:
+    if hub.telegram is None:
         raise click.ClickException("--telegram-polling needs TELEGRAM_BOT_TOKEN")
-    if any(getattr(r, "path", "").startswith("/webhooks/") for r in app.routes):  # type: ignore[attr-defined]
-        app.state.channels = hub  # type: ignore[attr-defined]
-    else:
-        install(app, hub)  # type: ignore[arg-type]
+    hub.telegram_polling = True
+    app.state.channels = hub
 
 
-def _add_desk(app: FastAPI, settings: Settings) -> None:
-    """The dashboard and API (until create_app includes them), and on a fresh embedded
-    (SQLite) deployment a first admin token, written to var/admin-token (mode 600)."""
+def _first_admin_token(settings: Settings) -> None:
+    """On a fresh embedded (SQLite) deployment, a first admin token in var/admin-token (mode 600)."""
     from bot.auth import ensure_admin_token
-    from bot.dashboard import install as install_dashboard
     from storage.database import init_database
 
-    install_dashboard(app)
     made = None
     if settings.database_url.startswith("sqlite"):
         database = init_database(settings.database_url)
