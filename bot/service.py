@@ -12,8 +12,8 @@ import logging
 import secrets
 import threading
 import weakref
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -448,6 +448,21 @@ class ConversationService:
         with self.database.transaction() as connection:
             session = repository.latest_session(connection, participant_id)
         return session.status if session else None
+
+    @contextmanager
+    def holding(self, participant_ids: Iterable[str]) -> Iterator[Connection]:
+        """Several participants' locks, taken in a stable order, and one transaction: for batch
+        work such as the scheduler starting many follow-ups at once."""
+        with ExitStack() as held:
+            for pid in sorted(set(participant_ids)):
+                held.enter_context(self._locks.hold(pid))
+            with self.database.transaction() as connection:
+                yield connection
+
+    def start_within(self, connection: Connection, contact: ContactRef, enrolment: EnrolmentRef, flow_id: str,
+                     now: datetime) -> list[int]:
+        """Start a flow inside the caller's transaction, which must come from :meth:`holding`."""
+        return self._start(connection, contact, enrolment, flow_id, None, now)
 
     def enrol(self, participant_id: str, study_id: str, channel: str, group: str | None = None, language: str | None = None) -> int:
         with self._exclusive(participant_id) as connection:

@@ -16,10 +16,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor
-from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection
 
@@ -92,35 +90,31 @@ def start_follow_ups(
 
 def _start_chunk(service: ConversationService, chunk: list[StartRequest], now: datetime, write: Callable[[Connection, Written], None]) -> Written:
     pids = sorted({str(r.task.participant_id) for r in chunk})
-    locks: Any = service._locks  # the service's own per-participant locks
-    with ExitStack() as held:
-        for pid in pids:
-            held.enter_context(locks.hold(pid))
-        with service.database.transaction() as connection:
-            driver = Driver(connection)
-            if driver.postgres:
-                driver.execute(f"SELECT id FROM participants WHERE id IN ({_marks(len(pids))}) ORDER BY id FOR UPDATE", pids)
-            enrolments, contacts = _enrolments(driver, pids), _contacts(driver, pids)
-            reasons: dict[int, str | None] = {}
-            for request in chunk:
-                task = request.task
-                pid, study_id = str(task.participant_id), str(task.study_id)
-                enrolment = enrolments.get((pid, study_id))
-                contact = contacts.get((pid, enrolment.channel)) if enrolment else None
-                if enrolment is None or enrolment.opted_out or contact is None:
-                    reasons[task.id] = "the participant opted out or has no contact on their channel"
-                    continue
-                service._start(connection, contact, enrolment, str(task.flow_id), None, now)
-                reasons[task.id] = None
-            sessions = _sessions(driver, pids)
-            rows: Written = []
-            for request in chunk:
-                task, reason = request.task, reasons[request.task.id]
-                follow_on: list[PlannedTask] = []
-                if reason is None:
-                    session_id = sessions.get((str(task.participant_id), str(task.study_id), str(task.flow_id)))
-                    planned = PlannedTask(task.kind, str(task.participant_id), str(task.study_id), str(task.flow_id), task.due_at, task.payload)
-                    follow_on = after_sending(request.study, planned, person_of(request.person), now, session_id)
-                rows.append((task, reason, follow_on))
-            write(connection, rows)
+    with service.holding(pids) as connection:
+        driver = Driver(connection)
+        if driver.postgres:
+            driver.execute(f"SELECT id FROM participants WHERE id IN ({_marks(len(pids))}) ORDER BY id FOR UPDATE", pids)
+        enrolments, contacts = _enrolments(driver, pids), _contacts(driver, pids)
+        reasons: dict[int, str | None] = {}
+        for request in chunk:
+            task = request.task
+            pid, study_id = str(task.participant_id), str(task.study_id)
+            enrolment = enrolments.get((pid, study_id))
+            contact = contacts.get((pid, enrolment.channel)) if enrolment else None
+            if enrolment is None or enrolment.opted_out or contact is None:
+                reasons[task.id] = "the participant opted out or has no contact on their channel"
+                continue
+            service.start_within(connection, contact, enrolment, str(task.flow_id), now)
+            reasons[task.id] = None
+        sessions = _sessions(driver, pids)
+        rows: Written = []
+        for request in chunk:
+            task, reason = request.task, reasons[request.task.id]
+            follow_on: list[PlannedTask] = []
+            if reason is None:
+                session_id = sessions.get((str(task.participant_id), str(task.study_id), str(task.flow_id)))
+                planned = PlannedTask(task.kind, str(task.participant_id), str(task.study_id), str(task.flow_id), task.due_at, task.payload)
+                follow_on = after_sending(request.study, planned, person_of(request.person), now, session_id)
+            rows.append((task, reason, follow_on))
+        write(connection, rows)
     return rows
