@@ -77,6 +77,9 @@ def create_app(settings: Settings | None = None, chorus: Chorus | None = None) -
 
     install(app)
     install_voice(app)
+    from bot.media import install as install_media
+
+    install_media(app)
     from bot.scheduler import install as install_scheduler
 
     install_scheduler(app)

@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from channels.base import render_plain
+from channels.base import Attachment, render_plain
 from channels.twilio import Content
 from flows.events import Button
 from flows.model import TimeWindow
@@ -98,6 +98,7 @@ class Candidate:
     last_inbound_here: datetime | None
     """When the participant last wrote on this row's channel (WhatsApp's window)."""
     timezone: str | None = None
+    attachment: Attachment | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,9 @@ class Decision:
     hold: str | None = None
     """Why the row is held (stored as its error), or None to send."""
     content: Content | None = None
+    media: bool = True
+    """Whether the row's image may go too: not with a template outside WhatsApp's 24-hour
+    window, where only the approved template may be sent."""
 
 
 def quiet_until(window: TimeWindow | None, zone: str, now: datetime) -> datetime | None:
@@ -152,7 +156,7 @@ def decide(row: Candidate, rules: StudyRules | None, now: datetime, reply_window
         spec = config.template_for(row.step_id, row.kind)
         if spec is None:
             return Decision(hold=NO_TEMPLATE + f"'{row.step_id or row.kind}'")
-        return Decision(content=spec.fill(text, title))
+        return Decision(content=spec.fill(text, title), media=False)
     return Decision(content=_interactive(row, config))
 
 

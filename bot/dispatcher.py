@@ -35,14 +35,14 @@ from bot.dispatch_rules import (
     quiet_release_time,
 )
 from bot.studies import StudyRegistry
-from channels.base import Capabilities, OutboundMessage, SendError
+from channels.base import Attachment, Capabilities, OutboundMessage, SendError
 from channels.errors import ContactStopped, Throttled
 from channels.twilio import OUTSIDE_WINDOW, STOPPED_CODES, Content, StatusReport
 from flows.events import Button
 from flows.model import resolve_text
 from storage import outbox, repository
 from storage.database import Database
-from storage.tables import CONTACTS, ENROLMENTS, INBOUND, OUTBOUND, PARTICIPANTS
+from storage.tables import CONTACTS, ENROLMENTS, INBOUND, MEDIA, OUTBOUND, PARTICIPANTS
 
 log = logging.getLogger("chorus.dispatcher")
 Clock = Callable[[], datetime]
@@ -217,9 +217,10 @@ class Dispatcher:
         o = OUTBOUND.c
         rows = connection.execute(
             select(o.id, o.participant_id, o.channel, CONTACTS.c.address, o.text, o.buttons, o.multiple, o.kind,
-                   o.step_id, o.study_id, o.created_at, PARTICIPANTS.c.fields)
+                   o.step_id, o.study_id, o.created_at, PARTICIPANTS.c.fields, o.media_id, MEDIA.c.content_type, MEDIA.c.data)
             .join(CONTACTS, CONTACTS.c.id == o.contact_id)
             .join(PARTICIPANTS, PARTICIPANTS.c.id == o.participant_id)
+            .outerjoin(MEDIA, MEDIA.c.id == o.media_id)
             .where(o.id.in_(ids)).order_by(o.id)
         ).all()
         pids = sorted({r[1] for r in rows})
@@ -239,9 +240,10 @@ class Dispatcher:
         for r in rows:
             buttons = tuple(Button(b["label"], b["value"]) for b in _json_list(r[5]))
             fields = r[11] if isinstance(r[11], dict) else {}
+            attachment = Attachment(int(r[12]), str(r[13]), bytes(r[14])) if r[12] is not None and r[14] is not None else None
             found.append(Candidate(
                 r[0], r[1], r[2], r[3], r[4], buttons, bool(r[6]), r[7], r[8], r[9], _aware(r[10]),
-                r[1] in stopped, last_any.get(r[1]), last_here.get((r[1], r[2])), fields.get("timezone"),
+                r[1] in stopped, last_any.get(r[1]), last_here.get((r[1], r[2])), fields.get("timezone"), attachment,
             ))
         return found
 
@@ -281,7 +283,7 @@ class Dispatcher:
             if decision.hold is not None:
                 await asyncio.to_thread(self._hold, row, decision.hold)
                 continue
-            outcome = await self._send_one(row, decision.content)
+            outcome = await self._send_one(row, decision.content, decision.media)
             if outcome == "stopped":  # the rest would go to someone who has blocked us
                 for rest in rows[index + 1:]:
                     await asyncio.to_thread(self._hold, rest, OPTED_OUT)
@@ -290,9 +292,10 @@ class Dispatcher:
                 await asyncio.to_thread(self._requeue, [r.id for r in rows[index + 1:]])
                 return
 
-    async def _send_one(self, row: Candidate, content: Content | None) -> str:
+    async def _send_one(self, row: Candidate, content: Content | None, media: bool = True) -> str:
         channel = self.channels[row.channel]
-        message = OutboundMessage(row.channel, row.address, row.text, row.buttons, row.multiple, row.id)
+        attachment = row.attachment if media and channel.capabilities.images else None
+        message = OutboundMessage(row.channel, row.address, row.text, row.buttons, row.multiple, row.id, attachment)
         await self._pace(row)
         try:
             if content is not None:

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, and_, insert, select, update
 
-from flows.analysis.delphi import feedback_chart
+from flows.analysis.delphi import ItemFeedback, feedback_chart
 from flows.events import RecordAnswer
 from flows.model import Study, resolve_text
 from flows.population import (
@@ -151,11 +152,28 @@ def moderate(connection: Connection, submission_id: int, approve: bool, by: str,
 # ----------------------------------------------------------------------------- attachments
 
 
-def delphi_chart(population: RecordedPopulation, attachment: dict[str, Any], rule: Any) -> bytes | None:
+CHART_TEXTS = ("delphi.everyone", "delphi.chart_title", "delphi.chart_people", "delphi.chart_score", "delphi.chart_you")
+
+
+def delphi_chart(
+    population: RecordedPopulation, attachment: dict[str, Any], rule: Any, words: Callable[[str], str] | None = None,
+) -> bytes | None:
     """The PNG a ``{"kind": "delphi_chart", ...}`` attachment names, for channels with images.
 
-    ``rule`` is the Delphi step's :meth:`~flows.steps.delphi.DelphiStep.rule`."""
+    ``rule`` is the Delphi step's :meth:`~flows.steps.delphi.DelphiStep.rule`; ``words`` gives
+    the chart's texts in the participant's language. Charts are remembered (the same item,
+    results, own score and texts draw the same image), so a round's charts are drawn once
+    per distinct own score rather than once per participant."""
     if attachment.get("kind") != "delphi_chart":
         return None
     feedback = population.delphi_feedback(str(attachment["delphi"]), int(attachment["round"]), str(attachment["item"]), rule)
-    return feedback_chart(feedback) if feedback is not None else None
+    if feedback is None:
+        return None
+    texts = tuple((key, words(key)) for key in CHART_TEXTS) if words is not None else ()
+    return _chart(feedback, texts)
+
+
+@lru_cache(maxsize=512)
+def _chart(feedback: ItemFeedback, texts: tuple[tuple[str, str], ...]) -> bytes:
+    lookup = dict(texts)
+    return feedback_chart(feedback, (lambda key: lookup.get(key, key)) if lookup else None)

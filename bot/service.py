@@ -21,7 +21,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
-from bot.population import PopulationSource, store_submissions
+from bot.population import PopulationSource, delphi_chart, store_submissions
 from bot.safeguarding import (
     BackgroundChecks,
     Concern,
@@ -46,12 +46,14 @@ from flows.events import (
 from flows.loader import load_flow
 from flows.model import Study, resolve_text
 from flows.words import Words
-from storage import outbox, repository
+from storage import media, outbox, repository
 from storage.database import Database
 from storage.outbox import OutboxEntry, PendingMessage, TranscriptLine
 from storage.repository import ContactRef, EnrolmentRef, ParticipantRef, SessionRef
 
 log = logging.getLogger("chorus.service")
+IMAGE_CHANNELS = frozenset({"telegram", "whatsapp"})
+"""Channels that show an image with the text; elsewhere (SMS, the simulator) the text stands alone."""
 Clock = Callable[[], datetime]
 
 
@@ -372,7 +374,30 @@ class ConversationService:
         target.session.status = sprint.state.status
         repository.save_session(connection, target.session, now)
         sends = [m for m in writes.sends if m.kind == "stopped"] if opted_out else writes.sends
-        return outbox.queue(connection, [_outbound(target, message, now) for message in sends])
+        rows = [_outbound(target, message, now) for message in sends]
+        if target.contact.channel in IMAGE_CHANNELS:
+            for row, message in zip(rows, sends, strict=True):
+                if message.attachment is not None:
+                    row["media_id"] = self._attach(connection, target, message, now)
+        return outbox.queue(connection, rows)
+
+    def _attach(self, connection: Connection, target: _Target, message: SendMessage, now: datetime) -> int | None:
+        """Draw the image a message names and store it; None (the text goes alone) if it cannot be drawn."""
+        attachment = message.attachment or {}
+        study_id = target.session.study_id
+        try:
+            engine, _ = self._engine(connection, target.session.flow_version_id, study_id)
+            step = engine.flow.step(message.step_id) if message.step_id else None
+            rule = getattr(step, "rule", None)
+            if rule is None:
+                return None
+            language = str(attachment.get("language") or target.enrolment.language or engine.words.default_language)
+            population = self._population(connection, study_id, target.participant_id)
+            png = delphi_chart(population, attachment, rule(), lambda key: engine.words.text(key, language))  # type: ignore[arg-type]
+        except Exception:  # a chart is a nicety: never let it stop the conversation
+            log.exception("could not draw the %s for %s", attachment.get("kind"), target.participant_id)
+            return None
+        return None if png is None else media.store(connection, png, "image/png", now, study_id)
 
     def _change_profile(self, connection: Connection, target: _Target, event: SetField | LanguageChanged) -> None:
         if target.participant is None:

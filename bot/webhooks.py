@@ -75,6 +75,11 @@ async def channels_lifespan(app: FastAPI) -> AsyncIterator[None]:
     hub: ChannelHub = getattr(app.state, "channels", None) or ChannelHub.from_env()
     app.state.channels = hub
     chorus = app.state.chorus
+    whatsapp = hub.sending.get("whatsapp")
+    if isinstance(whatsapp, twilio.TwilioChannel) and whatsapp.media_links is None and hub.twilio_settings is not None:
+        from bot.media import media_links
+
+        whatsapp.media_links = media_links(app, hub.twilio_settings.public_url)
     if hub.dispatcher is None:
         hub.dispatcher = Dispatcher(chorus.database, hub.sending, chorus.studies, hub.limits)
     tasks: list[asyncio.Task[None]] = []

@@ -38,6 +38,18 @@ class InboundMessage:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """An image to send with a message's text (a Delphi feedback chart).
+
+    Telegram uploads ``data``; Twilio (WhatsApp) is given a signed link to ``GET /media/{media_id}``."""
+
+    media_id: int
+    content_type: str
+    data: bytes = b""
+    filename: str = "chart.png"
+
+
+@dataclass(frozen=True)
 class OutboundMessage:
     channel: str
     address: str
@@ -45,6 +57,8 @@ class OutboundMessage:
     buttons: tuple[Button, ...] = ()
     multiple: bool = False
     outbox_id: int | None = None
+    attachment: Attachment | None = None
+    """Sent as a photo with the text as its caption on channels with images; ignored on SMS."""
 
 
 @dataclass(frozen=True)

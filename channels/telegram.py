@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from channels.base import Capabilities, InboundMessage, Media, OutboundMessage
@@ -30,6 +30,8 @@ DONE = "\u2713done"
 TICK = "\u2713 "
 COMMANDS = {"/stop": "STOP", "/help": "HELP", "/language": "LANGUAGE", "/start": "START"}
 VOICE_KINDS = ("voice", "audio", "video_note")
+MAX_CAPTION = 1024
+"""sendPhoto's caption limit, in UTF-16 code units (as Telegram counts)."""
 
 
 class MalformedUpdate(ValueError):
@@ -171,6 +173,10 @@ def keyboard_for(message: OutboundMessage) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows)
 
 
+def fits_caption(text: str) -> bool:
+    return len(text.encode("utf-16-le")) // 2 <= MAX_CAPTION
+
+
 class TelegramChannel:
     name = NAME
     capabilities = Capabilities(buttons=20, max_length=4096, voice=True, images=True)
@@ -186,10 +192,20 @@ class TelegramChannel:
         return self.bot
 
     async def send(self, message: OutboundMessage) -> str:
-        """Send one message; its provider id is ``chat_id:message_id``."""
+        """Send one message; its provider id is ``chat_id:message_id`` (of the message with the keyboard).
+
+        An attachment goes with sendPhoto, the text as its caption and the keyboard under it;
+        a text too long for a caption follows the photo as its own message, with the keyboard."""
         bot = await self._initialised()
+        chat, keyboard, attachment = int(message.address), keyboard_for(message), message.attachment
         try:
-            sent = await bot.send_message(int(message.address), message.text[:4096], reply_markup=keyboard_for(message))
+            if attachment is not None and attachment.data:
+                photo = InputFile(attachment.data, filename=attachment.filename)
+                if fits_caption(message.text):
+                    sent = await bot.send_photo(chat, photo, caption=message.text or None, reply_markup=keyboard)
+                    return f"{sent.chat_id}:{sent.message_id}"
+                await bot.send_photo(chat, photo)
+            sent = await bot.send_message(chat, message.text[:4096], reply_markup=keyboard)
         except TelegramError as error:
             raise send_error(error) from None
         return f"{sent.chat_id}:{sent.message_id}"

@@ -24,6 +24,7 @@ from twilio.rest import Client
 
 from channels.base import Capabilities, InboundMessage, Media, OutboundMessage, render_plain
 from channels.errors import ContactStopped, InvalidAddress, ProviderFailed, ServerError, Throttled
+from channels.media_links import MediaLinks
 from flows.sms import count_segments
 
 DEFAULT_API_BASE = "https://api.twilio.com"
@@ -34,6 +35,8 @@ INVALID_CODES = {"21211", "21614", "21612", "30003", "30005", "30006", "63003"}
 OUTSIDE_WINDOW = "63016"
 """WhatsApp: free-form message outside the 24-hour window."""
 MAX_SMS_SEGMENTS = 3
+MAX_CAPTION = 1024
+"""WhatsApp's limit on the text sent with an image."""
 
 
 class MalformedWebhook(ValueError):
@@ -181,13 +184,15 @@ def split_sms(text: str, max_segments: int = MAX_SMS_SEGMENTS) -> list[str]:
 class TwilioChannel:
     """SMS or WhatsApp: the same API, two senders."""
 
-    def __init__(self, name: str, settings: TwilioSettings, client: Client | None = None) -> None:
+    def __init__(self, name: str, settings: TwilioSettings, client: Client | None = None, media_links: MediaLinks | None = None) -> None:
         if name not in ("sms", "whatsapp"):
             raise ValueError(f"unknown Twilio channel {name}")
         self.name = name
         self.settings = settings
         self.client = client or make_client(settings)
-        self.capabilities = Capabilities(buttons=0, max_length=1600, voice=name == "whatsapp", images=True)
+        self.media_links = media_links
+        """Signs the MediaUrl of an image on WhatsApp; without it (or a public URL) images are left out."""
+        self.capabilities = Capabilities(buttons=0, max_length=1600, voice=name == "whatsapp", images=name == "whatsapp")
 
     def _sender(self) -> dict[str, str]:
         s = self.settings
@@ -202,23 +207,38 @@ class TwilioChannel:
         return {"from_": s.sms_from}
 
     async def send(self, message: OutboundMessage, content: Content | None = None) -> str:
-        """Send (in parts at sentence boundaries on SMS); returns the last part's MessageSid."""
+        """Send (in parts at sentence boundaries on SMS); returns the last part's MessageSid.
+
+        On WhatsApp an attachment goes as ``media_url`` (a signed link Twilio fetches), with
+        the text as its caption when it fits; otherwise, or before a content template, the
+        image goes first on its own. SMS never carries images (no MMS): the text stands alone."""
         to = WHATSAPP_PREFIX + message.address if self.name == "whatsapp" else message.address
-        base = {"to": to, **self._sender()}
+        base: dict[str, str | list[str]] = {"to": to, **self._sender()}
         callback = self.settings.webhook_url("/webhooks/twilio/status")
         if callback:
             base["status_callback"] = callback
+        media_url = self._media_url(message)
+        text = render_plain(message.text, message.buttons, message.multiple)
+        if media_url is not None:
+            if content is None and len(text) <= MAX_CAPTION:
+                return await self._create({**base, "body": text, "media_url": [media_url]})
+            await self._create({**base, "media_url": [media_url]})
         if content is not None:
             variables = json.dumps(content.variables, ensure_ascii=False)
             return await self._create({**base, "content_sid": content.sid, "content_variables": variables})
-        text = render_plain(message.text, message.buttons, message.multiple)
         parts = split_sms(text) if self.name == "sms" else [text[:1600]]
         sid = ""
         for part in parts:
             sid = await self._create({**base, "body": part})
         return sid
 
-    async def _create(self, values: dict[str, str]) -> str:
+    def _media_url(self, message: OutboundMessage) -> str | None:
+        links, attachment = self.media_links, message.attachment
+        if self.name != "whatsapp" or attachment is None or links is None or not links.public_url:
+            return None
+        return links.url(attachment.media_id)
+
+    async def _create(self, values: dict[str, str | list[str]]) -> str:
         try:
             created = await asyncio.to_thread(self.client.messages.create, **values)
         except TwilioRestException as error:

@@ -116,6 +116,72 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
         "en": "Sorry, something went wrong with that voice note. Could you send it again, or type your answer?",
         "cy": "Mae'n ddrwg gennym, aeth rhywbeth o'i le gyda'r neges llais honno. Allwch chi ei hanfon eto, neu deipio eich ateb?",
     },
+    # Delphi rounds: feedback from round 2 on ({own}, {label}, {pct}, {band}, {median}), the
+    # default scale bands, the pause between batches and the hints.
+    "delphi.own_score": {"en": "Last time you said {own}.", "cy": "Y tro diwethaf, fe roesoch chi {own}."},
+    "delphi.no_own_score": {"en": "Last time you did not give a score.", "cy": "Y tro diwethaf, ni roesoch chi sgôr."},
+    "delphi.everyone": {"en": "Everyone", "cy": "Pawb"},
+    "delphi.group_result": {"en": "{label}: {pct}% said {band} (median {median}).", "cy": "{label}: dywedodd {pct}% {band} (canolrif {median})."},
+    "delphi.group_none": {"en": "{label}: no scores.", "cy": "{label}: dim sgorau."},
+    "delphi.chart_title": {"en": "{label}: median {median}", "cy": "{label}: canolrif {median}"},
+    "delphi.chart_people": {"en": "people", "cy": "pobl"},
+    "delphi.chart_score": {"en": "score", "cy": "sgôr"},
+    "delphi.chart_you": {"en": "you", "cy": "chi"},
+    "delphi.low_label": {"en": "not important", "cy": "ddim yn bwysig"},
+    "delphi.middle_label": {"en": "important but not critical", "cy": "pwysig ond ddim yn hanfodol"},
+    "delphi.high_label": {"en": "critical", "cy": "hanfodol"},
+    "delphi.keep": {"en": "Keep {own}", "cy": "Cadw {own}"},
+    "delphi.next": {"en": "Next", "cy": "Nesaf"},
+    "delphi.ok": {"en": "OK", "cy": "Iawn"},
+    "delphi.batch_done": {
+        "en": "That's {done} of {total}. Reply NEXT for {more} more, or LATER to carry on another time.",
+        "cy": "Dyna {done} o {total}. Atebwch NESAF am {more} arall, neu WEDYN i barhau rywbryd eto.",
+    },
+    "delphi.reason": {"en": "Why did you give that score? (Reply NO to skip)", "cy": "Pam rhoesoch chi'r sgôr honno? (Atebwch NA i hepgor)"},
+    "delphi.nothing_left": {
+        "en": "There is nothing left to rate in this round. Reply OK to carry on.",
+        "cy": "Does dim byd ar ôl i'w sgorio yn y rownd hon. Atebwch IAWN i barhau.",
+    },
+    "delphi.next_or_later": {"en": "Reply LATER to stop for now, or NEXT to carry on.", "cy": "Atebwch WEDYN i stopio am nawr, neu NESAF i barhau."},
+    "delphi.hint": {"en": "Please reply with a number from {low} to {high}.", "cy": "Atebwch gyda rhif o {low} i {high}."},
+    "delphi.hint_unsure": {
+        "en": "Please reply with a number from {low} to {high}, or NOT SURE.",
+        "cy": "Atebwch gyda rhif o {low} i {high}, neu DDIM YN SIŴR.",
+    },
+    # Ranking ({so_far}: the places picked so far; {example}: e.g. "3 2 1").
+    "rank.next": {"en": "Next most important?", "cy": "Beth sydd nesaf o ran pwysigrwydd?"},
+    "rank.so_far": {"en": "(So far: {so_far})", "cy": "(Hyd yma: {so_far})"},
+    "rank.hint_order": {
+        "en": "Please put the options in order using their numbers, e.g. \"{example}\".",
+        "cy": "Rhowch yr opsiynau mewn trefn gan ddefnyddio eu rhifau, e.e. \"{example}\".",
+    },
+    "rank.hint_next": {
+        "en": "Please reply with the number of the next most important option, from 1 to {left}.",
+        "cy": "Atebwch gyda rhif yr opsiwn pwysicaf nesaf, o 1 i {left}.",
+    },
+    # Statement voting ({word}: the study's add word, e.g. ADD).
+    "statements.agree": {"en": "Agree", "cy": "Cytuno"},
+    "statements.disagree": {"en": "Disagree", "cy": "Anghytuno"},
+    "statements.pass": {"en": "Pass", "cy": "Pasio"},
+    "statements.ok": {"en": "OK", "cy": "Iawn"},
+    "statements.empty": {
+        "en": "You have seen every statement for now. Reply OK to carry on.",
+        "cy": "Rydych chi wedi gweld pob datganiad am y tro. Atebwch IAWN i barhau.",
+    },
+    "statements.empty_add": {
+        "en": "You have seen every statement for now. Reply OK to carry on or {word} and your own statement.",
+        "cy": "Rydych chi wedi gweld pob datganiad am y tro. Atebwch IAWN i barhau, neu {word} a'ch datganiad eich hun.",
+    },
+    "statements.add_hint": {"en": "(Or reply {word} and a statement of your own.)", "cy": "(Neu atebwch {word} a datganiad eich hun.)"},
+    "statements.add_example": {
+        "en": "Write your statement after {word}, e.g. {word} Parking should be free for carers.",
+        "cy": "Ysgrifennwch eich datganiad ar ôl {word}, e.e. {word} Dylai parcio fod am ddim i ofalwyr.",
+    },
+    "statements.submitted": {
+        "en": "Thank you. Your statement will be shown to others once a moderator has checked it.",
+        "cy": "Diolch. Bydd eich datganiad yn cael ei ddangos i eraill ar ôl i gymedrolwr ei wirio.",
+    },
+    "statements.hint": {"en": "Please reply A (agree), D (disagree) or P (pass).", "cy": "Atebwch A (cytuno), D (anghytuno) neu P (pasio)."},
 }
 SKIP_WORDS = {"skip", "pass", "hepgor", "/skip"}
 
@@ -123,6 +189,12 @@ SKIP_WORDS = {"skip", "pass", "hepgor", "/skip"}
 @lru_cache(maxsize=8192)
 def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text.strip().lower()).strip(" .!?")
+
+
+def built_in(key: str, language: str = "en") -> str:
+    """A built-in text in ``language`` (English when it has no such version); the key itself if unknown."""
+    found = BUILT_IN_TEXTS.get(key)
+    return key if found is None else resolve_text(found, language, "en")
 
 
 class Words:

@@ -20,7 +20,7 @@ from storage.tables import CONTACTS, INBOUND, OUTBOUND
 MAX_ATTEMPTS = 5
 _QUEUE_COLUMNS = (
     "participant_id", "contact_id", "study_id", "session_id", "channel", "text", "buttons", "multiple", "kind", "step_id",
-    "status", "attempts", "created_at",
+    "status", "attempts", "created_at", "media_id",
 )
 _QUEUE = f"INSERT INTO outbound_messages ({', '.join(_QUEUE_COLUMNS)}) VALUES ({', '.join('?' for _ in _QUEUE_COLUMNS)}) RETURNING id"
 
@@ -38,6 +38,7 @@ class PendingMessage:
     multiple: bool
     kind: str
     attempts: int
+    media_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ class OutboxEntry:
     provider_id: str | None
     attempts: int
     created_at: datetime
+    media_id: int | None = None
+    """An image sent with the text (see :mod:`storage.media`)."""
 
 
 @dataclass(frozen=True)
@@ -81,14 +84,14 @@ def queue(connection: Connection, rows: list[dict[str, Any]]) -> list[int]:
 def pending(connection: Connection, limit: int = 100, channel: str | None = None) -> list[PendingMessage]:
     o = OUTBOUND.c
     query = (
-        select(o.id, o.participant_id, o.channel, CONTACTS.c.address, o.text, o.buttons, o.multiple, o.kind, o.attempts)
+        select(o.id, o.participant_id, o.channel, CONTACTS.c.address, o.text, o.buttons, o.multiple, o.kind, o.attempts, o.media_id)
         .join(CONTACTS, CONTACTS.c.id == o.contact_id)
         .where(o.status == "queued")
     )
     if channel is not None:
         query = query.where(o.channel == channel)
     rows = connection.execute(query.order_by(o.id).limit(limit))
-    return [PendingMessage(r[0], r[1], r[2], r[3], r[4], tuple(r[5]), r[6], r[7], r[8]) for r in rows]
+    return [PendingMessage(r[0], r[1], r[2], r[3], r[4], tuple(r[5]), r[6], r[7], r[8], r[9]) for r in rows]
 
 
 def hold_queued(connection: Connection, participant_id: str) -> int:
@@ -132,12 +135,12 @@ def messages_for(connection: Connection, participant_id: str) -> list[OutboxEntr
     o = OUTBOUND.c
     query = (
         select(o.id, o.participant_id, o.channel, o.text, o.buttons, o.multiple, o.kind, o.step_id, o.status, o.provider_id,
-               o.attempts, o.created_at)
+               o.attempts, o.created_at, o.media_id)
         .where(o.participant_id == participant_id)
         .order_by(o.id)
     )
     return [
-        OutboxEntry(r[0], r[1], r[2], r[3], tuple(r[4]), bool(r[5]), r[6], r[7], r[8], r[9], r[10], r[11])
+        OutboxEntry(r[0], r[1], r[2], r[3], tuple(r[4]), bool(r[5]), r[6], r[7], r[8], r[9], r[10], r[11], r[12])
         for r in connection.execute(query)
     ]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, Index, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Dialect, Index, LargeBinary, Table, Text, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -175,6 +175,24 @@ class Outbound(SQLModel, table=True):
     created_at: datetime = _when()
     sent_at: datetime | None = _when(nullable=True)
     delivered_at: datetime | None = _when(nullable=True)
+    media_id: int | None = Field(default=None, foreign_key="media.id")
+    """An image shown with the text (the caption) on channels with images; SMS sends the text alone."""
+
+
+class MediaRow(SQLModel, table=True):
+    """Images the bot sends (Delphi feedback charts). Stored once per content (``sha256``):
+    every participant who is shown the same chart shares a row. Served to Twilio, which
+    fetches a WhatsApp message's media by URL, at ``GET /media/{id}`` with a signed link."""
+
+    __tablename__ = "media"
+    __table_args__ = (UniqueConstraint("sha256", name="uq_media_sha256"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(max_length=64)
+    content_type: str
+    data: bytes = Field(sa_type=LargeBinary, nullable=False)
+    study_id: str | None = None
+    created_at: datetime = _when()
 
 
 class AnswerRow(SQLModel, table=True):
@@ -311,7 +329,7 @@ class AuditEvent(SQLModel, table=True):
 
 ALL_TABLES = [
     Participant, Contact, StudyRow, FlowVersion, Enrolment, ConversationSession, Inbound,
-    Outbound, AnswerRow, FlagRow, DueTask, AuditEvent, TranscriptRow, SubmissionRow,
+    Outbound, AnswerRow, FlagRow, DueTask, AuditEvent, TranscriptRow, SubmissionRow, MediaRow,
 ]
 
 
@@ -336,5 +354,6 @@ DUE_TASKS = table(DueTask)
 AUDIT_EVENTS = table(AuditEvent)
 TRANSCRIPTS = table(TranscriptRow)
 SUBMISSIONS = table(SubmissionRow)
+MEDIA = table(MediaRow)
 
 import storage.auth  # noqa: E402, F401  (coordinator_tokens, dashboard_sessions on SQLModel.metadata)

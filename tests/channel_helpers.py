@@ -67,8 +67,8 @@ def provider_env(telegram: FakeTelegram | None = None, telegram_url: str = "", t
 
 
 @contextmanager
-def running_chorus(database_url: str, env: dict[str, str], polling: bool = False) -> Iterator[Running]:
-    settings = Settings.from_env({}, database_url=database_url, hash_key="test-key", studies_dir=str(EXAMPLE))
+def running_chorus(database_url: str, env: dict[str, str], polling: bool = False, studies_dir: Path = EXAMPLE) -> Iterator[Running]:
+    settings = Settings.from_env({}, database_url=database_url, hash_key="test-key", studies_dir=str(studies_dir))
     app = create_app(settings)
     hub = ChannelHub.from_env(env)
     hub.limits.update(FAST)

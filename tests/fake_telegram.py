@@ -1,8 +1,9 @@
 """A local server speaking the parts of the Telegram Bot API that Chorus uses.
 
 python-telegram-bot talks real HTTP to it (``Bot(token, base_url=f"{url}/bot")``):
-getMe, setWebhook, deleteWebhook, getUpdates (long polling), sendMessage,
-editMessageReplyMarkup, answerCallbackQuery, getFile and file download. It also makes
+getMe, setWebhook, deleteWebhook, getUpdates (long polling), sendMessage, sendPhoto
+(a multipart upload, a file_id or a URL, checked as the real API does: the caption's
+length, a real image), editMessageReplyMarkup, answerCallbackQuery, getFile and file download. It also makes
 the updates a participant's app would produce, and can be told to fail a chat.
 """
 
@@ -12,6 +13,7 @@ import asyncio
 import itertools
 import json
 import socket
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +23,7 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.datastructures import UploadFile
 
 BOT_ID = 700000001
 VOICE_BYTES = b"OggS\x00fake-opus-voice-note"
@@ -121,7 +124,12 @@ class FakeTelegram:
     # ------------------------------------------------------------------ what the test inspects
 
     def texts_to(self, chat_id: int) -> list[str]:
-        return [m["text"] for m in self.sent if m["chat"]["id"] == chat_id]
+        """Each message's text, or a photo's caption."""
+        return [m.get("text", m.get("caption", "")) for m in self.sent if m["chat"]["id"] == chat_id]
+
+    def photo_bytes(self, message: dict[str, Any]) -> bytes:
+        """The uploaded image of a sent photo message (its largest size)."""
+        return self._files[message["photo"][-1]["file_id"]]
 
     def last_to(self, chat_id: int) -> dict[str, Any]:
         return [m for m in self.sent if m["chat"]["id"] == chat_id][-1]
@@ -197,6 +205,45 @@ class FakeTelegram:
             self.sent.append(message)
         return message
 
+    def _api_sendPhoto(self, params: dict[str, Any]) -> Any:
+        """Like the real API: the photo is an upload (multipart), a known file_id or a URL;
+        the caption is at most 1024 characters; an upload that is not an image fails."""
+        chat_id = int(params["chat_id"])
+        if chat_id in self.failures:
+            code, description, extra = self.failures[chat_id]
+            return _error(code, description, extra)
+        photo = params.get("photo")
+        if isinstance(photo, str) and photo.startswith("attach://"):
+            photo = params.get(photo[len("attach://"):])  # the upload is another part of the same request
+        caption = params.get("caption")
+        if caption is not None and len(str(caption).encode("utf-16-le")) // 2 > 1024:
+            return _error(400, "Bad Request: message caption is too long")
+        if isinstance(photo, bytes):
+            size = _image_size(photo)
+            if size is None:
+                return _error(400, "Bad Request: IMAGE_PROCESS_FAILED")
+            file_id = f"photo-{next(self._message_ids)}"
+            self._files[file_id] = photo
+        elif isinstance(photo, str) and photo in self._files:
+            file_id, size = photo, _image_size(self._files[photo]) or (1, 1)
+        elif isinstance(photo, str) and photo.startswith(("http://", "https://")):
+            return _error(400, "Bad Request: wrong file identifier/HTTP URL specified")  # the fake fetches nothing
+        else:
+            return _error(400, "Bad Request: there is no photo in the request")
+        width, height = size
+        sizes = [{"file_id": file_id, "file_unique_id": file_id + "u", "width": width, "height": height,
+                  "file_size": len(self._files[file_id])}]
+        message: dict[str, Any] = {"message_id": next(self._message_ids), "date": int(time.time()),
+                                   "from": self._api_getMe({}), "chat": {"id": chat_id, "type": "private", "first_name": "Pat"},
+                                   "photo": sizes}
+        if caption:
+            message["caption"] = caption
+        if params.get("reply_markup"):
+            message["reply_markup"] = params["reply_markup"]
+        with self._lock:
+            self.sent.append(message)
+        return message
+
     def _api_editMessageReplyMarkup(self, params: dict[str, Any]) -> Any:
         chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
         for message in self.sent:
@@ -226,14 +273,28 @@ def _error(code: int, description: str, parameters: dict[str, Any] | None = None
     return JSONResponse(body, code)
 
 
+def _image_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height of a PNG (from its IHDR chunk) or (1, 1) for a JPEG; None for anything else."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR":
+        width, height = struct.unpack(">II", data[16:24])
+        return int(width), int(height)
+    if data.startswith(b"\xff\xd8\xff"):
+        return 1, 1
+    return None
+
+
 async def _params(request: Request) -> dict[str, Any]:
-    """PTB sends form fields (complex values JSON-encoded); other clients may send JSON."""
+    """PTB sends form fields (complex values JSON-encoded) and files as multipart parts;
+    other clients may send JSON. An uploaded file comes back as its bytes."""
     if request.headers.get("content-type", "").startswith("application/json"):
         data = await request.json()
         return dict(data or {})
     form = await request.form()
     params: dict[str, Any] = {}
     for key, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            params[key] = await value.read()
+            continue
         text = str(value)
         try:
             params[key] = json.loads(text) if text[:1] in "{[" else text

@@ -3,7 +3,9 @@
 ``POST /2010-04-01/Accounts/{sid}/Messages.json`` (basic auth with the account SID and
 auth token) answers 201 with a Message resource shaped as Twilio documents it; errors
 come back in Twilio's error shape (``code``, ``message``, ``more_info``, ``status``), so
-the twilio library raises its own TwilioRestException. It also serves media (voice
+the twilio library raises its own TwilioRestException. ``MediaUrl`` (repeatable, up to
+ten public http(s) URLs) is recorded as the message's ``media_urls``: Twilio would fetch
+them, so a test fetches them from Chorus itself. It also serves media (voice
 notes) behind the same basic auth, can refuse a number with a given error code, and can
 enforce a rate limit (429, error 20429) for the broadcast benchmark.
 """
@@ -71,7 +73,13 @@ class FakeTwilio:
         async def create(sid: str, request: Request) -> Response:
             if not self._authorised(request) or sid != self.account_sid:
                 return _error(401, 20003, "Authenticate")
-            form = {k: str(v) for k, v in (await request.form()).multi_items()}
+            items = (await request.form()).multi_items()
+            form = {k: str(v) for k, v in items}
+            media_urls = [str(v) for k, v in items if k == "MediaUrl"]
+            if len(media_urls) > 10:
+                return _error(400, 21623, "Number of media files exceeds allowed limit.")
+            if any(not url.startswith(("http://", "https://")) for url in media_urls):
+                return _error(400, 21620, "Invalid media URL(s).")
             if not form.get("To") or not (form.get("Body") or form.get("ContentSid") or form.get("MediaUrl")):
                 return _error(400, 21602, "Message body is required.")
             if not form.get("From") and not form.get("MessagingServiceSid"):
@@ -81,11 +89,12 @@ class FakeTwilio:
                 return _error(status, code, text)
             if self._over_limit():
                 return _error(429, 20429, "Too Many Requests")
-            resource = self._resource(sid, form)
+            resource = self._resource(sid, form, len(media_urls))
             with self._lock:
                 self.messages.append({"to": form["To"], "from": form.get("From"), "body": form.get("Body", ""),
                                       "content_sid": form.get("ContentSid"), "content_variables": form.get("ContentVariables"),
-                                      "status_callback": form.get("StatusCallback"), "sid": resource["sid"], "at": time.monotonic()})
+                                      "status_callback": form.get("StatusCallback"), "media_urls": media_urls,
+                                      "sid": resource["sid"], "at": time.monotonic()})
             return JSONResponse(resource, 201)
 
         @app.get("/2010-04-01/Accounts/{sid}/Messages/{message}/Media/{media_id}")
@@ -111,13 +120,13 @@ class FakeTwilio:
             self._recent.append(now)
         return False
 
-    def _resource(self, sid: str, form: dict[str, str]) -> dict[str, Any]:
+    def _resource(self, sid: str, form: dict[str, str], num_media: int = 0) -> dict[str, Any]:
         new_sid = message_sid()
         now = formatdate(usegmt=True)
         return {
             "account_sid": sid, "api_version": "2010-04-01", "body": form.get("Body", ""), "date_created": now,
             "date_sent": None, "date_updated": now, "direction": "outbound-api", "error_code": None, "error_message": None,
-            "from": form.get("From"), "messaging_service_sid": form.get("MessagingServiceSid"), "num_media": "0",
+            "from": form.get("From"), "messaging_service_sid": form.get("MessagingServiceSid"), "num_media": str(num_media),
             "num_segments": "1", "price": None, "price_unit": "USD", "sid": new_sid, "status": "queued",
             "subresource_uris": {"media": f"/2010-04-01/Accounts/{sid}/Messages/{new_sid}/Media.json"},
             "to": form["To"], "uri": f"/2010-04-01/Accounts/{sid}/Messages/{new_sid}.json",

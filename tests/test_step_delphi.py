@@ -190,7 +190,7 @@ def test_a_round_two_prompt_names_a_chart_of_the_previous_round() -> None:
     assert isinstance(step, DelphiStep)
     ctx = StepContext("en", "en", lambda t: t if isinstance(t, str) else "", population=PopulationData(records).view("p4"))
     prompt = step.prompt(ctx)
-    assert prompt.attachment == {"kind": "delphi_chart", "delphi": "community", "item": ITEMS[0], "round": 1}
+    assert prompt.attachment == {"kind": "delphi_chart", "delphi": "community", "item": ITEMS[0], "round": 1, "language": "en"}
     assert "Last time you said 7." in prompt.text
     assert "Keep 7" in [b.label for b in prompt.buttons]
     assert step.prompt(StepContext("en", "en", lambda t: str(t))).attachment is None
@@ -235,7 +235,7 @@ def test_a_custom_scale_and_consensus_rule_are_used() -> None:
         "consensus": {"agree_pct": 80, "per_group": True},
     })
     assert step.rule() == ConsensusRule(step.scale.analysis(), 80.0, 15.0, True, 1)
-    text = step.prompt(StepContext("en", "en", lambda t: str(t), words=lambda k: "Not sure")).text
+    text = step.prompt(StepContext("en", "en", lambda t: str(t))).text
     assert "4-5 vital" in text and "3 important but not critical" in text
 
 

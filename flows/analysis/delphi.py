@@ -14,7 +14,7 @@ summary is a handful of vectorised numpy operations however many people take par
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -22,6 +22,11 @@ import numpy as np
 import pandas as pd
 
 ALL = "all"
+EVERYONE = "Everyone"
+"""The label of everyone's results; shown as the built-in text ``delphi.everyone`` in the participant's language."""
+CHART_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9"]
+"""Okabe-Ito: colour-blind readers can tell them apart."""
+OWN_COLOUR = "#D55E00"
 Status = Literal["in", "out", "none"]
 KEYS = ["round", "item", "group"]
 
@@ -340,7 +345,7 @@ def feedback_for(
         )
 
     by_group = {str(r["group"]): r for _, r in rows.iterrows()}
-    everyone = result(by_group.pop(ALL), "Everyone")
+    everyone = result(by_group.pop(ALL), EVERYONE)
     order = [g for g in labels if g in by_group] + sorted(g for g in by_group if g not in labels)
     groups = tuple(result(by_group[g], labels.get(g, g)) for g in order if by_group[g]["n"] > 0)
     return ItemFeedback(str(item), int(round), own, everyone, groups, scale or Scale())
@@ -350,51 +355,71 @@ def _number(x: float) -> str:
     return "-" if np.isnan(x) else f"{x:.0f}" if float(x).is_integer() else f"{x:.1f}"
 
 
-def feedback_text(fb: ItemFeedback) -> str:
-    """Short plain text for SMS: own score, then the high band's share and median per group."""
+Words = Callable[[str], str]
+"""A built-in (or study) text by key in the participant's language, e.g. ``delphi.everyone``."""
+
+
+def _english(key: str) -> str:
+    from flows.words import built_in
+
+    return built_in(key)
+
+
+def feedback_text(fb: ItemFeedback, words: Words | None = None) -> str:
+    """Short plain text for SMS (and the caption of the chart): own score, then the high
+    band's share and median, for everyone and then per group. ``words`` gives the texts
+    in the participant's language (English by default)."""
+    say = words or _english
     lo, hi = fb.scale.high_band
     band = f"{lo}-{hi}" if lo != hi else str(lo)
-    parts = [
-        f"Last time you said {fb.own_score}."
-        if fb.own_score is not None
-        else "Last time you did not give a score."
-    ]
+    parts = [say("delphi.own_score").format(own=fb.own_score) if fb.own_score is not None else say("delphi.no_own_score")]
     for g in (fb.everyone, *fb.groups):
+        label = _label(g, say)
         if g.n == 0:
-            parts.append(f"{g.label}: no scores.")
+            parts.append(say("delphi.group_none").format(label=label))
         else:
-            parts.append(f"{g.label}: {g.pct_high:.0f}% said {band} (median {_number(g.median)}).")
+            parts.append(say("delphi.group_result").format(label=label, pct=f"{g.pct_high:.0f}", band=band, median=_number(g.median)))
     return " ".join(parts)
 
 
-def feedback_chart(fb: ItemFeedback) -> bytes:
-    """A small PNG: horizontal bars of everyone's counts per scale point, own score marked."""
+def _label(group: GroupResult, say: Words) -> str:
+    return say("delphi.everyone") if group.label == EVERYONE else group.label
+
+
+def feedback_chart(fb: ItemFeedback, words: Words | None = None) -> bytes:
+    """A small PNG: horizontal bars of the counts per scale point, everyone's and each
+    group's side by side, the participant's own score marked. ``words`` as for
+    :func:`feedback_text`."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    points = fb.scale.points
-    counts = np.asarray(fb.everyone.counts)
-    colours = ["#d95f02" if p == fb.own_score else "#7570b3" for p in points]
-    fig = Figure(figsize=(4.0, 3.2), dpi=100)
+    say = words or _english
+    points = list(fb.scale.points)
+    series = [(_label(g, say), np.asarray(g.counts)) for g in (fb.everyone, *fb.groups)]
+    height = 0.8 / len(series)
+    fig = Figure(figsize=(4.0, 3.4), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    ax.barh(points, counts, color=colours)
-    ax.set_yticks(points)
-    ax.set_xlabel("people")
-    ax.set_ylabel("score")
-    ax.set_title(f"{fb.everyone.label}: median {_number(fb.everyone.median)}", fontsize=10)
+    for s, (label, counts) in enumerate(series):
+        ys = [p - 0.4 + height * (s + 0.5) for p in points]
+        ax.barh(ys, counts, height=height, color=CHART_COLOURS[s % len(CHART_COLOURS)], label=label)
+    ax.set_yticks(points, [str(p) for p in points])
+    ax.invert_yaxis()
+    ax.set_xlabel(say("delphi.chart_people"))
+    ax.set_ylabel(say("delphi.chart_score"))
+    title = say("delphi.chart_title").format(label=_label(fb.everyone, say), median=_number(fb.everyone.median))
+    ax.set_title(title, fontsize=10)
+    top = max(1, max(int(c.max()) if c.size else 0 for _, c in series))
     if fb.own_score is not None:
-        own_count = counts[fb.own_score - fb.scale.low]
-        ax.annotate(
-            "you",
-            (own_count, fb.own_score),
-            xytext=(4, 0),
-            textcoords="offset points",
-            va="center",
-            fontsize=9,
-            color="#d95f02",
-        )
-    ax.set_xlim(0, max(1, int(counts.max())) * 1.2)
+        for tick in ax.get_yticklabels():
+            if tick.get_text() == str(fb.own_score):
+                tick.set_fontweight("bold")
+                tick.set_color(OWN_COLOUR)
+        ax.barh([fb.own_score], [top * 1.2], height=0.92, fill=False, edgecolor=OWN_COLOUR, linewidth=2, zorder=3)
+        ax.annotate(say("delphi.chart_you"), (top * 1.18, fb.own_score), ha="right", va="center", fontsize=9, color=OWN_COLOUR)
+    ax.set_xlim(0, top * 1.2)
+    if len(series) > 1:
+        ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 from flows.events import Button
 from flows.model import StepBase, Text
+from flows.words import built_in
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,8 @@ class StepContext:
     language: str
     default_language: str
     render: Callable[[Text | None], str]
-    words: Callable[[str], str] = field(default=lambda key: key)
-    """A built-in or study text by key, in the participant's language."""
+    words: Callable[[str], str] = field(default=built_in)
+    """A built-in or study text by key, in the participant's language (built-in English by default)."""
     previous: Any = None
     """This step's earlier answer, when the participant came BACK to it."""
     data: dict[str, Any] = field(default_factory=dict)

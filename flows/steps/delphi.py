@@ -41,8 +41,9 @@ if TYPE_CHECKING:  # numpy and pandas load only when the analysis is needed
     from flows.analysis.delphi import ConsensusRule, Scale
 
 UNSURE_WORDS = ["unsure", "not sure", "don't know", "dont know", "no idea", "dunno", "idk", "ddim yn siwr"]
-NEXT_WORDS = {"next", "more", "go on", "continue", "carry on", "ok", "okay", "yes", "y", "nesaf", "mwy"}
-NO_REASON = {"no", "n", "none", "nothing", "skip", "pass", "no reason", "-", "na", "nope"}
+NEXT_WORDS = {"next", "more", "go on", "continue", "carry on", "ok", "okay", "yes", "y", "nesaf", "mwy", "iawn", "ymlaen"}
+NO_REASON = {"no", "n", "none", "nothing", "skip", "pass", "no reason", "-", "na", "nope", "dim", "hepgor", "dim rheswm"}
+KEEP_WORDS = {"keep", "same", "the same", "no change", "keep it", "same again", "cadw", "yr un peth", "yr un fath", "dim newid"}
 
 
 class DelphiScale(Strict):
@@ -150,12 +151,12 @@ class DelphiStep(InputStep):
         waiting = ctx.data.get("await")
         if waiting == "next":
             more = min(self.batch or len(remaining), len(remaining))
-            text = f"That's {len(queue) - len(remaining)} of {len(queue)}. Reply NEXT for {more} more, or LATER to carry on another time."
-            return Prompt(text, (Button("Next", "next"),))
+            text = ctx.words("delphi.batch_done").format(done=len(queue) - len(remaining), total=len(queue), more=more)
+            return Prompt(text, (Button(ctx.words("delphi.next"), "next"),))
         if waiting == "reason":
-            return Prompt(ctx.render(self.reason_text) if self.reason_text is not None else "Why did you give that score? (Reply NO to skip)")
+            return Prompt(ctx.render(self.reason_text) if self.reason_text is not None else ctx.words("delphi.reason"))
         if not remaining:
-            return Prompt("There is nothing left to rate in this round. Reply OK to carry on.", (Button("OK", "next"),))
+            return Prompt(ctx.words("delphi.nothing_left"), (Button(ctx.words("delphi.ok"), "next"),))
         return self._item_prompt(ctx, remaining[0], len(queue) - len(remaining) + 1, len(queue))
 
     def _item_prompt(self, ctx: StepContext, item_id: str, number: int, total: int) -> Prompt:
@@ -168,10 +169,11 @@ class DelphiStep(InputStep):
         if feedback is not None:
             from flows.analysis.delphi import feedback_text
 
-            lines.append(feedback_text(feedback))
-            attachment = {"kind": "delphi_chart", "delphi": self.delphi_id, "item": item_id, "round": self.round - 1}
+            lines.append(feedback_text(feedback, ctx.words))
+            attachment = {"kind": "delphi_chart", "delphi": self.delphi_id, "item": item_id, "round": self.round - 1,
+                          "language": ctx.language}
             if feedback.own_score is not None:
-                buttons.append(Button(f"Keep {feedback.own_score}", "keep"))
+                buttons.append(Button(ctx.words("delphi.keep").format(own=feedback.own_score), "keep"))
         lines.append(self._bands(ctx))
         if self.unsure:
             buttons.append(Button(ctx.words("unsure"), "unsure"))
@@ -186,8 +188,16 @@ class DelphiStep(InputStep):
     def _bands(self, ctx: StepContext) -> str:
         s = self.scale
         middle = (s.low[1] + 1, s.high[0] - 1)
-        parts = [(s.low, s.low_label), (middle, s.middle_label), (s.high, s.high_label)]
-        return ", ".join(f"{a}-{b} {ctx.render(label)}" if a != b else f"{a} {ctx.render(label)}" for (a, b), label in parts if a <= b)
+        parts = [(s.low, "low_label"), (middle, "middle_label"), (s.high, "high_label")]
+        shown = [(a, b, self._band_label(ctx, name)) for (a, b), name in parts if a <= b]
+        return ", ".join(f"{a}-{b} {label}" if a != b else f"{a} {label}" for a, b, label in shown)
+
+    def _band_label(self, ctx: StepContext, name: str) -> str:
+        """The flow's label, or the built-in one (in the participant's language) when the flow kept the default."""
+        label = getattr(self.scale, name)
+        if label == DelphiScale.model_fields[name].default:
+            return ctx.words(f"delphi.{name}")
+        return ctx.render(label)
 
     # ------------------------------------------------------------------ reading replies
 
@@ -199,7 +209,7 @@ class DelphiStep(InputStep):
         waiting = data.get("await")
         if waiting == "next" or not self._remaining(ctx):
             if reply.button != "next" and normalise(reply.text) not in NEXT_WORDS and parse_yes_no(reply.text) is False:
-                return Unclear("Reply LATER to stop for now, or NEXT to carry on.")
+                return Unclear(ctx.words("delphi.next_or_later"))
             data["await"] = None  # anything but a no carries on: a stray reply must not end the round
             return self._after(data, None) if not self._remaining(ctx) else Continue(data)
         if waiting == "reason":
@@ -207,7 +217,8 @@ class DelphiStep(InputStep):
         item = self._remaining(ctx)[0]
         score = self._score(reply, ctx, item)
         if score is False:
-            return Unclear(f"Please reply with a number from {self.scale.min} to {self.scale.max}" + (", or NOT SURE." if self.unsure else "."))
+            hint = ctx.words("delphi.hint_unsure" if self.unsure else "delphi.hint")
+            return Unclear(hint.format(low=self.scale.min, high=self.scale.max))
         number = score if isinstance(score, int) else None
         data["scores"] = {**data["scores"], item: number}
         recorded = ItemAnswer(item, delphi_value(self.delphi_id, self.round, number), str(number) if number is not None else "unsure")
@@ -221,7 +232,7 @@ class DelphiStep(InputStep):
         if self.unsure and (reply.button == "unsure" or _says_unsure(reply.text, ctx.words("unsure"))):
             return None
         said = normalise(reply.text)
-        if reply.button == "keep" or said in ("keep", "same", "the same", "no change", "keep it", "same again"):
+        if reply.button == "keep" or said in KEEP_WORDS:
             feedback = self._feedback(ctx, item)
             if feedback is not None and feedback.own_score is not None:
                 return int(feedback.own_score)

@@ -86,5 +86,5 @@ def draw(ctx: StepContext, *salt: object) -> random.Random:
 
 
 def resolve(text: Text | None, ctx: StepContext, default: str) -> str:
-    """A configurable text, or the built-in English default."""
+    """A configurable text, or the built-in default (already in the participant's language)."""
     return ctx.render(text) if text is not None else default

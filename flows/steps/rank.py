@@ -90,8 +90,8 @@ class RankStep(InputStep):
             return Prompt(ctx.render(self.text), buttons)
         by_value = {o.value: o for o in self.options}
         so_far = ", ".join(f"{i}. {self._label(by_value[v], ctx)}" for i, v in enumerate(picked, start=1))
-        ask = ctx.render(self.next_text) if self.next_text is not None else "Next most important?"
-        return Prompt(f"{ask} (So far: {so_far})", buttons)
+        ask = ctx.render(self.next_text) if self.next_text is not None else ctx.words("rank.next")
+        return Prompt(f"{ask} {ctx.words('rank.so_far').format(so_far=so_far)}", buttons)
 
     def interpret(self, reply: Reply, ctx: StepContext) -> Answer | Continue | Unclear:
         picked, left = self._state(ctx)
@@ -101,7 +101,7 @@ class RankStep(InputStep):
         else:
             picks = [values[i] for i in _read_order(reply.text, self._names(left, ctx))]
         if not picks:
-            return Unclear(self._hint(len(left)))
+            return Unclear(self._hint(len(left), ctx))
         chosen = (picked + picks)[: self.places]
         if len(chosen) == len(self.options) - 1:
             chosen += [v for v in (o.value for o in self.options) if v not in chosen]
@@ -113,10 +113,10 @@ class RankStep(InputStep):
         items = tuple(ItemAnswer(str(place), value, label) for place, (value, label) in enumerate(zip(chosen, labels, strict=True), start=1))
         return Answer(chosen, ", ".join(f"{i}. {label}" for i, label in enumerate(labels, start=1)), items)
 
-    def _hint(self, left: int) -> str:
+    def _hint(self, left: int, ctx: StepContext) -> str:
         if left == len(self.options):
-            return f'Please put the options in order using their numbers, e.g. "{" ".join(str(n) for n in range(min(3, left), 0, -1))}".'
-        return f"Please reply with the number of the next most important option, from 1 to {left}."
+            return ctx.words("rank.hint_order").format(example=" ".join(str(n) for n in range(min(3, left), 0, -1)))
+        return ctx.words("rank.hint_next").format(left=left)
 
 
 def _read_order(text: str, names: list[list[str]]) -> list[int]:

@@ -45,9 +45,10 @@ from flows.steps.items import (
 )
 
 VOTES = {
-    1: {"a", "agree", "agreed", "i agree", "1", "true", "+", "+1", "👍", "✅"},
-    -1: {"d", "disagree", "disagreed", "i disagree", "2", "false", "-", "-1", "👎", "❌"},
-    0: {"p", "pass", "3", "0", "skip", "unsure", "not sure", "don't know", "dont know", "neither", "no opinion", "🤷"},
+    1: {"a", "agree", "agreed", "i agree", "1", "true", "+", "+1", "👍", "✅", "cytuno", "rwy'n cytuno"},
+    -1: {"d", "disagree", "disagreed", "i disagree", "2", "false", "-", "-1", "👎", "❌", "anghytuno", "rwy'n anghytuno"},
+    0: {"p", "pass", "3", "0", "skip", "unsure", "not sure", "don't know", "dont know", "neither", "no opinion", "🤷",
+        "pasio", "hepgor", "ddim yn siwr", "ddim yn siŵr"},
 }
 DISPLAY = {1: "agree", -1: "disagree", 0: "pass"}
 
@@ -121,15 +122,15 @@ class StatementsStep(InputStep):
 
     def prompt(self, ctx: StepContext) -> Prompt:
         current = self._current(ctx)
-        add = f" or {self.add_word.upper()} and your own statement" if self.submissions else ""
+        word = self.add_word.upper()
         if current is None:
-            text = resolve(self.empty_text, ctx, f"You have seen every statement for now. Reply OK to carry on{add}.")
-            return Prompt(text, (Button("OK", "ok"),))
+            empty = ctx.words("statements.empty_add" if self.submissions else "statements.empty").format(word=word)
+            return Prompt(resolve(self.empty_text, ctx, empty), (Button(ctx.words("statements.ok"), "ok"),))
         lines = [ctx.render(self.text)] if self.text is not None and not ctx.data.get("seen") else []
         lines.append(f'"{self._text_of(ctx, current)}"')
         if self.submissions and not ctx.data.get("seen"):
-            lines.append(f"(Or reply {self.add_word.upper()} and a statement of your own.)")
-        buttons = (Button("Agree", "agree"), Button("Disagree", "disagree"), Button("Pass", "pass"))
+            lines.append(ctx.words("statements.add_hint").format(word=word))
+        buttons = tuple(Button(ctx.words(f"statements.{vote}"), vote) for vote in ("agree", "disagree", "pass"))
         return Prompt("\n".join(lines), buttons)
 
     def interpret(self, reply: Reply, ctx: StepContext) -> Answer | Continue | Unclear:
@@ -139,15 +140,15 @@ class StatementsStep(InputStep):
         if self.submissions and reply.button is None:
             submitted = submission(reply.text, self.add_word, "statement")
             if submitted == "":
-                return Unclear(f"Write your statement after {self.add_word.upper()}, e.g. {self.add_word.upper()} Parking should be free for carers.")
+                return Unclear(ctx.words("statements.add_example").format(word=self.add_word.upper()))
             if isinstance(submitted, ItemAnswer):
-                thanks = resolve(self.submitted_text, ctx, "Thank you. Your statement will be shown to others once a moderator has checked it.")
+                thanks = resolve(self.submitted_text, ctx, ctx.words("statements.submitted"))
                 return Continue(data, (submitted,), thanks)
         if current is None:
             return Answer(dict(ctx.data.get("votes", {})), "no statements left")
         vote = read_vote(reply)
         if vote is None:
-            return Unclear("Please reply A (agree), D (disagree) or P (pass).")
+            return Unclear(ctx.words("statements.hint"))
         votes = {**data.get("votes", {}), current: vote}
         seen = [*data.get("seen", []), current]
         recorded = ItemAnswer(current, vote, DISPLAY[vote])
