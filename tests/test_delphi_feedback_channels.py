@@ -9,7 +9,6 @@ gets Welsh feedback.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import secrets
 import shutil
@@ -23,9 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import func, select, update
 
-from channels.base import Attachment, InboundMessage, OutboundMessage
-from flows.analysis.delphi import GroupResult, ItemFeedback, Scale, feedback_chart
-from flows.events import Button
+from channels.base import InboundMessage
 from flows.population import delphi_value
 from storage.tables import ENROLMENTS, MEDIA, OUTBOUND
 from tests.channel_helpers import (
@@ -172,24 +169,6 @@ def test_a_chart_is_stored_once_for_everyone_who_sees_the_same_picture(chorus: A
         assert connection.execute(select(func.count()).select_from(MEDIA)).scalar_one() == 1
         media_ids = connection.execute(select(OUTBOUND.c.media_id).where(OUTBOUND.c.media_id.is_not(None))).scalars().all()
     assert len(media_ids) == 2 and len(set(media_ids)) == 1
-
-
-def test_a_text_too_long_for_a_caption_follows_the_photo_with_the_keyboard(chorus: Any) -> None:
-    running, fake, _ = chorus
-    channel = running.hub.telegram
-    png = a_chart()
-    long_text = "Why it matters. " * 80  # 1280 characters: over Telegram's 1024 for a caption
-    message = OutboundMessage("telegram", str(CHAT), long_text, (Button("Yes", "yes"),), attachment=Attachment(1, "image/png", png))
-    provider_id = asyncio.run(channel.send(message))  # type: ignore[union-attr]
-    photo, text = [m for m in fake.sent if m["chat"]["id"] == CHAT][-2:]
-    assert "photo" in photo and "caption" not in photo and "reply_markup" not in photo
-    assert text["text"] == long_text and text["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "yes"
-    assert provider_id == f"{CHAT}:{text['message_id']}"
-
-
-def a_chart() -> bytes:
-    everyone = GroupResult("Everyone", 3, 7.0, 66.7, (0, 0, 0, 0, 0, 1, 1, 1, 0))
-    return feedback_chart(ItemFeedback("A", 1, 7, everyone, (), Scale()))
 
 
 # ----------------------------------------------------------------------------- WhatsApp and SMS

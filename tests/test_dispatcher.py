@@ -10,7 +10,7 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.dispatch_rules import (
     NO_TEMPLATE,
@@ -23,13 +23,15 @@ from bot.dispatch_rules import (
     quiet_until,
 )
 from bot.dispatcher import Dispatcher, RateLimit
-from channels.base import Capabilities, OutboundMessage, SendError
+from channels.base import Attachment, Capabilities, OutboundMessage, SendError
 from channels.errors import ServerError, Throttled
 from channels.twilio import Content
 from flows.model import TimeWindow
+from storage import media
 from storage.tables import OUTBOUND
 
 STUDY = "ae-waiting"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 TEMPLATE = WhatsAppConfig.from_dict({"templates": {"default": {"content_sid": "HX" + "a" * 32, "variables": {"1": "{study}"}}}})
 
 
@@ -145,6 +147,36 @@ def test_whatsapp_outside_24_hours_needs_a_template(service: Any, say: Callable[
     message, content = whatsapp.sent[-1]
     assert content is not None and content.sid == "HX" + "a" * 32 and content.variables == {"1": "Waiting in A&E"}
     assert rows(service)[-1][1] == "sent"
+
+
+def _with_image(service: Any, now: datetime) -> int:
+    """Give every queued row an image, as the service does for a Delphi chart."""
+    with service.database.transaction() as connection:
+        media_id = media.store(connection, PNG, "image/png", now)
+        connection.execute(update(OUTBOUND).where(OUTBOUND.c.status == "queued").values(media_id=media_id))
+    return media_id
+
+
+def test_an_image_goes_with_its_message_but_not_with_a_template_or_to_a_channel_without_images(
+    service: Any, say: Callable[..., Any], clock: Any,
+) -> None:
+    whatsapp = Recorder("whatsapp")
+    whatsapp.capabilities = Capabilities(images=True)
+    pid = say("WAIT", channel="whatsapp").participant_id
+    media_id = _with_image(service, clock())
+    asyncio.run(dispatcher(service, clock, whatsapp).drain())
+    assert [m.attachment for m, _ in whatsapp.sent] == [Attachment(media_id, "image/png", PNG)]
+    clock.advance(timedelta(hours=25))
+    service.start_flow(pid, STUDY, "evaluate")
+    _with_image(service, clock())
+    asyncio.run(dispatcher(service, clock, whatsapp, whatsapp={STUDY: TEMPLATE}).drain())
+    message, content = whatsapp.sent[-1]
+    assert content is not None and message.attachment is None, "outside the window only the template may go"
+    sms = Recorder("sms")
+    say("WAIT", address="+447700900002")
+    _with_image(service, clock())
+    asyncio.run(dispatcher(service, clock, sms).drain())
+    assert sms.sent and all(m.attachment is None for m, _ in sms.sent)
 
 
 def test_quiet_until_handles_windows_past_midnight() -> None:

@@ -107,3 +107,19 @@ def test_without_a_hash_key_one_is_made_once_and_kept(tmp_path: Path) -> None:
     assert len(first) == 64 and settings.address_key() == first
     assert (tmp_path / "var" / "chorus.key").stat().st_mode & 0o077 == 0
     assert Settings.from_env({"CHORUS_HASH_KEY": "secret"}).address_key() == b"secret"
+
+
+def test_media_is_stored_once_per_content_and_read_back(database: Database) -> None:
+    from storage import media
+
+    now = datetime.now(UTC)
+    png, other = b"\x89PNG\r\n\x1a\n" + b"\x01" * 40, b"\x89PNG\r\n\x1a\n" + b"\x02" * 40
+    with database.transaction() as connection:
+        first = media.store(connection, png, "image/png", now, "study")
+        again = media.store(connection, png, "image/png", now)
+        different = media.store(connection, other, "image/png", now)
+    assert first == again != different
+    with database.transaction() as connection:
+        found = media.load(connection, first)
+        assert media.load(connection, different + 100) is None
+    assert found is not None and found.data == png and found.content_type == "image/png"

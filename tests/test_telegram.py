@@ -180,3 +180,55 @@ def test_set_webhook_registers_the_url_with_its_secret(fake_telegram: Any, monke
     assert fake.webhook["secret_token"] == TELEGRAM_SECRET
     monkeypatch.delenv("TELEGRAM_WEBHOOK_SECRET")
     assert CliRunner().invoke(cli, ["telegram", "set-webhook"]).exit_code != 0
+
+
+def a_chart() -> bytes:
+    from flows.analysis.delphi import GroupResult, ItemFeedback, Scale, feedback_chart
+
+    everyone = GroupResult("Everyone", 3, 7.0, 66.7, (0, 0, 0, 0, 0, 1, 1, 1, 0))
+    return feedback_chart(ItemFeedback("A", 1, 7, everyone, (), Scale()))
+
+
+def test_an_image_goes_by_send_photo_and_a_long_text_follows_it_with_the_keyboard(fake_telegram: Any) -> None:
+    from channels.base import Attachment
+
+    fake, url = fake_telegram
+    channel = telegram.TelegramChannel(telegram.make_bot(telegram.TelegramSettings(fake.token, api_base=url)))
+    png, keyboard = a_chart(), (Button("Yes", "yes"),)
+    short = OutboundMessage("telegram", str(CHAT), "Your chart", keyboard, attachment=Attachment(1, "image/png", png))
+    long_text = "Why it matters. " * 80  # 1280 characters: over Telegram's 1024 for a caption
+    long = OutboundMessage("telegram", str(CHAT), long_text, keyboard, attachment=Attachment(1, "image/png", png))
+
+    async def scenario() -> tuple[str, str]:
+        ids = (await channel.send(short), await channel.send(long))
+        await channel.close()
+        return ids
+
+    short_id, long_id = asyncio.run(scenario())
+    captioned, photo, text = fake.sent[-3:]
+    assert fake.photo_bytes(captioned) == png and captioned["caption"] == "Your chart"
+    assert captioned["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "yes"
+    assert short_id == f"{CHAT}:{captioned['message_id']}"
+    assert "photo" in photo and "caption" not in photo and "reply_markup" not in photo
+    assert text["text"] == long_text and text["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "yes"
+    assert long_id == f"{CHAT}:{text['message_id']}", "the message with the keyboard is the one answered"
+
+
+def test_the_fake_refuses_photos_as_the_real_bot_api_does(fake_telegram: Any) -> None:
+    from telegram import InputFile
+    from telegram.error import BadRequest
+
+    fake, url = fake_telegram
+    bot = telegram.make_bot(telegram.TelegramSettings(fake.token, api_base=url))
+
+    async def refused(photo: Any, caption: str | None = None) -> str:
+        async with bot:
+            try:
+                await bot.send_photo(CHAT, photo, caption=caption)
+            except BadRequest as error:
+                return error.message
+        raise AssertionError("sent")
+
+    assert "caption is too long" in asyncio.run(refused(InputFile(a_chart(), filename="c.png"), "x" * 1025))
+    assert "image_process_failed" in asyncio.run(refused(InputFile(b"not an image", filename="c.png"))).lower()
+    assert not [m for m in fake.sent if "photo" in m]

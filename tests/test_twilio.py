@@ -167,3 +167,31 @@ def test_signatures_are_computed_over_the_public_url() -> None:
     assert twilio.signature_valid("token", PUBLIC_URL + "/webhooks/twilio", values, good)
     assert not twilio.signature_valid("token", "http://127.0.0.1/webhooks/twilio", values, good)
     assert not twilio.signature_valid("token", PUBLIC_URL + "/webhooks/twilio", {**values, "Body": "STOP"}, good)
+
+
+def test_whatsapp_images_go_as_a_signed_media_url_and_sms_never_carries_one(fake_twilio: FakeTwilio) -> None:
+    from channels.base import Attachment
+    from channels.media_links import MediaLinks
+
+    fake = fake_twilio
+    links = MediaLinks(b"k" * 32, PUBLIC_URL)
+    settings = twilio.TwilioSettings(fake.account_sid, fake.auth_token, sms_from="+447700900999", whatsapp_from="+447700900888",
+                                     api_base=fake.url)
+    whatsapp = twilio.TwilioChannel("whatsapp", settings, media_links=links)
+    chart = Attachment(7, "image/png", b"\x89PNG\r\n\x1a\nrest")
+    asyncio.run(whatsapp.send(OutboundMessage("whatsapp", PHONE, "Your chart", attachment=chart)))
+    (url,) = fake.messages[-1]["media_urls"]
+    assert fake.messages[-1]["body"] == "Your chart" and url.startswith(f"{PUBLIC_URL}/media/7?exp=")
+    long_text = "Why it matters. " * 80
+    quick = twilio.Content("HX" + "2" * 32, {"1": "Which?"})
+    for text, content in ((long_text, None), ("Which?", quick)):  # too long for a caption; a quick-reply template
+        count = len(fake.messages)
+        asyncio.run(whatsapp.send(OutboundMessage("whatsapp", PHONE, text, attachment=chart), content))
+        image, words = fake.messages[count:]
+        assert image["media_urls"] and not image["body"], "the image first, on its own"
+        assert not words["media_urls"] and (words["body"] == long_text or words["content_sid"] == quick.sid)
+    count = len(fake.messages)
+    sms = twilio.TwilioChannel("sms", settings, media_links=links)
+    assert not sms.capabilities.images
+    asyncio.run(sms.send(OutboundMessage("sms", PHONE, "Your scores", attachment=chart)))
+    assert [m["media_urls"] for m in fake.messages[count:]] == [[]], "no MMS"
