@@ -34,6 +34,16 @@ SUBMISSION_PREFIX = "sub-"
 """An approved submission is shown (and its answers recorded) as ``sub-<row id>``."""
 
 
+def group_names(study: Study | None) -> dict[str, dict[str, str]]:
+    """Each study language -> group code -> the group's label in that language."""
+    if study is None:
+        return {}
+    return {
+        language: {g.id: resolve_text(g.label, language, study.default_language) for g in study.groups if g.label is not None}
+        for language in study.languages
+    }
+
+
 def group_labels(study: Study | None) -> dict[str, str]:
     if study is None:
         return {}
@@ -60,7 +70,7 @@ def load_population(connection: Connection, study_id: str, study: Study | None =
         .order_by(SUBMISSIONS.c.id)
     ).all():
         approved.setdefault(step, []).append(PoolEntry(f"{SUBMISSION_PREFIX}{row_id}", text))
-    return PopulationData(records, approved, group_labels(study))
+    return PopulationData(records, approved, group_labels(study), group_names(study))
 
 
 class PopulationSource:
@@ -166,7 +176,8 @@ def delphi_chart(
     per distinct own score rather than once per participant."""
     if attachment.get("kind") != "delphi_chart":
         return None
-    feedback = population.delphi_feedback(str(attachment["delphi"]), int(attachment["round"]), str(attachment["item"]), rule)
+    language = str(attachment["language"]) if attachment.get("language") else None
+    feedback = population.delphi_feedback(str(attachment["delphi"]), int(attachment["round"]), str(attachment["item"]), rule, language)
     if feedback is None:
         return None
     texts = tuple((key, words(key)) for key in CHART_TEXTS) if words is not None else ()

@@ -39,9 +39,12 @@ class PoolEntry:
 class Population(Protocol):
     """The read-only view of a study's answers, bound to one participant."""
 
-    def delphi_feedback(self, delphi: str, round: int, item: str, rule: ConsensusRule) -> ItemFeedback | None:
+    def delphi_feedback(
+        self, delphi: str, round: int, item: str, rule: ConsensusRule, language: str | None = None,
+    ) -> ItemFeedback | None:
         """Results of ``item`` in round ``round`` (overall and per group, with the participant's
-        own score), or None when nobody rated it then."""
+        own score, groups named in ``language`` where the study names them so), or None when
+        nobody rated it then."""
         ...
 
     def delphi_active_items(
@@ -110,6 +113,8 @@ class PopulationData:
     approved_entries: Mapping[str, Sequence[PoolEntry]] = field(default_factory=dict)
     group_labels: Mapping[str, str] = field(default_factory=dict)
     """Group code -> display name, in display order (e.g. patient -> Patients)."""
+    group_names: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Language -> group code -> display name, for studies that name groups in several languages."""
     _summaries: dict[tuple[str, int, ConsensusRule], pd.DataFrame] = field(default_factory=dict)
     _ratings: dict[str, pd.DataFrame] = field(default_factory=dict)
     _feedback: dict[tuple[str, int, str, ConsensusRule], ItemFeedback | None] = field(default_factory=dict)
@@ -189,9 +194,15 @@ class RecordedPopulation:
             self._data = self._data()
         return self._data
 
-    def delphi_feedback(self, delphi: str, round: int, item: str, rule: ConsensusRule) -> ItemFeedback | None:
+    def delphi_feedback(
+        self, delphi: str, round: int, item: str, rule: ConsensusRule, language: str | None = None,
+    ) -> ItemFeedback | None:
         found = self.data.feedback(delphi, round, item, rule)
-        return None if found is None else replace(found, own_score=self.data.score(delphi, self.participant, round, item))
+        if found is None:
+            return None
+        names = self.data.group_names.get(language or "", {})
+        groups = tuple(replace(g, label=names[g.group]) if g.group in names else g for g in found.groups)
+        return replace(found, own_score=self.data.score(delphi, self.participant, round, item), groups=groups)
 
     def delphi_active_items(
         self, delphi: str, round: int, items: Sequence[str], rule: ConsensusRule, drop: Sequence[str]

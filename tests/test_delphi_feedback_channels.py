@@ -49,11 +49,13 @@ CHAT, PHONE, WELSH_CHAT = 424242, "+447700900123", 515151
 
 @pytest.fixture
 def studies(tmp_path: Path) -> Path:
-    """The priorities example, offered in English and Welsh."""
+    """The priorities example, offered in English and Welsh (groups named in both)."""
     folder = tmp_path / "studies" / STUDY
     shutil.copytree(PRIORITIES, folder)
     study = folder / "study.yaml"
-    study.write_text(study.read_text(encoding="utf-8").replace("languages: [en]", "languages: [en, cy]"), encoding="utf-8")
+    text = study.read_text(encoding="utf-8").replace("languages: [en]", "languages: [en, cy]")
+    text = text.replace("label: Patients and carers", "label: {en: Patients and carers, cy: Cleifion a gofalwyr}")
+    study.write_text(text, encoding="utf-8")
     return folder.parent
 
 
@@ -239,9 +241,10 @@ def test_a_welsh_participant_gets_welsh_feedback_and_a_welsh_chart(chorus: Any) 
     assert "Y tro diwethaf, fe roesoch chi 6." in caption
     assert re.search(r"Pawb: dywedodd \d+% 7-9 \(canolrif [\d.]+\)\.", caption), caption
     assert "Staff: dywedodd 17% 7-9 (canolrif 6)." in caption, "six staff: 4, 5, 6, 6, 6 and 8"
+    assert re.search(r"Cleifion a gofalwyr: dywedodd \d+% 7-9", caption), "the study's Welsh name for the group"
     assert "1-3 ddim yn bwysig" in caption and "7-9 hanfodol" in caption
     assert "Last time" not in caption and "Everyone" not in caption
     labels = [b["text"] for row in welsh["reply_markup"]["inline_keyboard"] for b in row]
     assert "Cadw 6" in labels and "Ddim yn siŵr" in labels
-    assert "Last time you said 6." in english["caption"]
+    assert "Last time you said 6." in english["caption"] and "Patients and carers: " in english["caption"]
     assert fake.photo_bytes(welsh) != fake.photo_bytes(english), "the chart's words are Welsh too"

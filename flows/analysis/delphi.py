@@ -295,6 +295,8 @@ class GroupResult:
     median: float
     pct_high: float
     counts: tuple[int, ...]
+    group: str = ""
+    """The group's code (``all`` for everyone), so its label can be shown in another language."""
 
 
 @dataclass(frozen=True)
@@ -339,15 +341,15 @@ def feedback_for(
     if rows.empty:
         raise KeyError(f"no results for item {item!r} in round {round}")
 
-    def result(row: pd.Series, label: str) -> GroupResult:
+    def result(row: pd.Series, label: str, group: str) -> GroupResult:
         return GroupResult(
-            label, int(row["n"]), float(row["median"]), float(row["pct_high"]), tuple(row["counts"])
+            label, int(row["n"]), float(row["median"]), float(row["pct_high"]), tuple(row["counts"]), group
         )
 
     by_group = {str(r["group"]): r for _, r in rows.iterrows()}
-    everyone = result(by_group.pop(ALL), EVERYONE)
+    everyone = result(by_group.pop(ALL), EVERYONE, ALL)
     order = [g for g in labels if g in by_group] + sorted(g for g in by_group if g not in labels)
-    groups = tuple(result(by_group[g], labels.get(g, g)) for g in order if by_group[g]["n"] > 0)
+    groups = tuple(result(by_group[g], labels.get(g, g), g) for g in order if by_group[g]["n"] > 0)
     return ItemFeedback(str(item), int(round), own, everyone, groups, scale or Scale())
 
 

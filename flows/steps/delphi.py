@@ -183,7 +183,7 @@ class DelphiStep(InputStep):
         population: Population | None = ctx.population
         if population is None or self.round == 1:
             return None
-        return population.delphi_feedback(self.delphi_id, self.round - 1, item_id, self.rule())
+        return population.delphi_feedback(self.delphi_id, self.round - 1, item_id, self.rule(), ctx.language)
 
     def _bands(self, ctx: StepContext) -> str:
         s = self.scale
