@@ -184,6 +184,14 @@ class TelegramChannel:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
         self._ready = False
+        self._photo_sent: set[int | None] = set()
+        """Outbox rows whose photo went but whose text did not: a retry sends the text alone."""
+
+    def _remember_photo(self, outbox_id: int | None) -> None:
+        if outbox_id is not None:
+            if len(self._photo_sent) > 10_000:
+                self._photo_sent.clear()
+            self._photo_sent.add(outbox_id)
 
     async def _initialised(self) -> Bot:
         if not self._ready:
@@ -204,8 +212,11 @@ class TelegramChannel:
                 if fits_caption(message.text):
                     sent = await bot.send_photo(chat, photo, caption=message.text or None, reply_markup=keyboard)
                     return f"{sent.chat_id}:{sent.message_id}"
-                await bot.send_photo(chat, photo)
+                if message.outbox_id is None or message.outbox_id not in self._photo_sent:
+                    await bot.send_photo(chat, photo)
+                    self._remember_photo(message.outbox_id)
             sent = await bot.send_message(chat, message.text[:4096], reply_markup=keyboard)
+            self._photo_sent.discard(message.outbox_id)
         except TelegramError as error:
             raise send_error(error) from None
         return f"{sent.chat_id}:{sent.message_id}"

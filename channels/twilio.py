@@ -193,6 +193,8 @@ class TwilioChannel:
         self.media_links = media_links
         """Signs the MediaUrl of an image on WhatsApp; without it (or a public URL) images are left out."""
         self.capabilities = Capabilities(buttons=0, max_length=1600, voice=name == "whatsapp", images=name == "whatsapp")
+        self._media_sent: set[int | None] = set()
+        """Outbox rows whose image went on its own but whose text did not (yet)."""
 
     def _sender(self) -> dict[str, str]:
         s = self.settings
@@ -222,15 +224,26 @@ class TwilioChannel:
         if media_url is not None:
             if content is None and len(text) <= MAX_CAPTION:
                 return await self._create({**base, "body": text, "media_url": [media_url]})
-            await self._create({**base, "media_url": [media_url]})
+            if message.outbox_id not in self._media_sent:  # a retry after the image went sends the rest alone
+                await self._create({**base, "media_url": [media_url]})
+                self._remember_media(message.outbox_id)
         if content is not None:
             variables = json.dumps(content.variables, ensure_ascii=False)
-            return await self._create({**base, "content_sid": content.sid, "content_variables": variables})
+            sid = await self._create({**base, "content_sid": content.sid, "content_variables": variables})
+            self._media_sent.discard(message.outbox_id)
+            return sid
         parts = split_sms(text) if self.name == "sms" else [text[:1600]]
         sid = ""
         for part in parts:
             sid = await self._create({**base, "body": part})
+        self._media_sent.discard(message.outbox_id)
         return sid
+
+    def _remember_media(self, outbox_id: int | None) -> None:
+        if outbox_id is not None:
+            if len(self._media_sent) > 10_000:
+                self._media_sent.clear()
+            self._media_sent.add(outbox_id)
 
     def _media_url(self, message: OutboundMessage) -> str | None:
         links, attachment = self.media_links, message.attachment

@@ -77,6 +77,8 @@ class FakeTelegram:
     webhook: dict[str, Any] = field(default_factory=dict)
     failures: dict[int, tuple[int, str, dict[str, Any]]] = field(default_factory=dict)
     """chat_id -> (error_code, description, parameters) returned by every sendMessage to it."""
+    fail_next: dict[str, list[tuple[int, str, dict[str, Any]]]] = field(default_factory=dict)
+    """Method name -> errors returned by its next calls, one per call (e.g. one 429 for sendMessage)."""
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -149,6 +151,11 @@ class FakeTelegram:
             params = await _params(request)
             with self._lock:
                 self.calls.append((method, params))
+            with self._lock:
+                queued = self.fail_next.get(method)
+                failure = queued.pop(0) if queued else None
+            if failure is not None:
+                return _error(*failure)
             handler = getattr(self, f"_api_{method}", None)
             if handler is None:
                 return JSONResponse({"ok": False, "error_code": 404, "description": "Not Found"}, 404)

@@ -44,6 +44,8 @@ class FakeTwilio:
     failures: dict[str, tuple[int, int, str]] = field(default_factory=dict)
     """'to' address -> (HTTP status, Twilio error code, message)."""
     rejected: int = 0
+    fail_next: list[tuple[str, tuple[int, int, str]]] = field(default_factory=list)
+    """(form field, error): the next message that has the field gets the error, once each."""
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -87,6 +89,11 @@ class FakeTwilio:
             if form["To"] in self.failures:
                 status, code, text = self.failures[form["To"]]
                 return _error(status, code, text)
+            with self._lock:
+                once = next((i for i, (name, _) in enumerate(self.fail_next) if form.get(name)), None)
+                failure = self.fail_next.pop(once)[1] if once is not None else None
+            if failure is not None:
+                return _error(*failure)
             if self._over_limit():
                 return _error(429, 20429, "Too Many Requests")
             resource = self._resource(sid, form, len(media_urls))

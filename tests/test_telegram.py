@@ -232,3 +232,21 @@ def test_the_fake_refuses_photos_as_the_real_bot_api_does(fake_telegram: Any) ->
     assert "caption is too long" in asyncio.run(refused(InputFile(a_chart(), filename="c.png"), "x" * 1025))
     assert "image_process_failed" in asyncio.run(refused(InputFile(b"not an image", filename="c.png"))).lower()
     assert not [m for m in fake.sent if "photo" in m]
+
+
+def test_a_retry_after_the_photo_went_sends_only_the_text(fake_telegram: Any) -> None:
+    from channels.base import Attachment
+
+    fake, url = fake_telegram
+    channel = telegram.TelegramChannel(telegram.make_bot(telegram.TelegramSettings(fake.token, api_base=url)))
+    fake.fail_next["sendMessage"] = [(429, "Too Many Requests: retry after 1", {"retry_after": 1})]
+    long = OutboundMessage("telegram", str(CHAT), "Why it matters. " * 80, outbox_id=41, attachment=Attachment(1, "image/png", a_chart()))
+
+    async def scenario() -> None:
+        with pytest.raises(Throttled):
+            await channel.send(long)
+        await channel.send(long)  # the dispatcher's retry of the same outbox row
+        await channel.close()
+
+    asyncio.run(scenario())
+    assert [("photo" in m, "text" in m) for m in fake.sent] == [(True, False), (False, True)], "one photo, then the text"

@@ -191,6 +191,12 @@ def test_whatsapp_images_go_as_a_signed_media_url_and_sms_never_carries_one(fake
         assert image["media_urls"] and not image["body"], "the image first, on its own"
         assert not words["media_urls"] and (words["body"] == long_text or words["content_sid"] == quick.sid)
     count = len(fake.messages)
+    fake.fail_next.append(("Body", (503, 20500, "Service unavailable")))  # the image goes, the text does not
+    with pytest.raises(ServerError):
+        asyncio.run(whatsapp.send(OutboundMessage("whatsapp", PHONE, long_text, outbox_id=9, attachment=chart)))
+    asyncio.run(whatsapp.send(OutboundMessage("whatsapp", PHONE, long_text, outbox_id=9, attachment=chart)))  # the retry
+    assert [(bool(m["media_urls"]), m["body"]) for m in fake.messages[count:]] == [(True, ""), (False, long_text)], "one image"
+    count = len(fake.messages)
     sms = twilio.TwilioChannel("sms", settings, media_links=links)
     assert not sms.capabilities.images
     asyncio.run(sms.send(OutboundMessage("sms", PHONE, "Your scores", attachment=chart)))
