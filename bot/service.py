@@ -203,7 +203,7 @@ class ConversationService:
 
     def _find_or_create(self, connection: Connection, channel: str, address: str, hashed: str, now: datetime) -> ContactRef:
         found = self._contacts.get(hashed) or repository.find_contact(connection, hashed)
-        return found or repository.create_participant(connection, channel, address, hashed, now)
+        return found or repository.create_participant(connection, channel, self.database.sealer.seal(address), hashed, now)
 
     def _process(
         self, contact: ContactRef, inbound_id: int, given: TextInput, start_param: str | None, now: datetime,
@@ -569,7 +569,7 @@ class ConversationService:
 
     def pending_outbox(self, limit: int = 100, channel: str | None = None) -> list[PendingMessage]:
         with self.database.transaction() as connection:
-            return outbox.pending(connection, limit, channel)
+            return outbox.pending(connection, self.database.sealer, limit, channel)
 
     def mark_sent(self, outbox_id: int, provider_id: str | None) -> None:
         with self.database.transaction() as connection:

@@ -16,6 +16,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
 from sqlmodel import Session
 
+from storage.crypto import Sealer, sealer_from_env
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
 
@@ -62,9 +64,18 @@ def create_database_engine(url: str, echo: bool = False) -> Engine:
 class Database:
     """One database: its engine, sessions and migrations."""
 
-    def __init__(self, url: str, echo: bool = False) -> None:
+    def __init__(self, url: str, echo: bool = False, sealer: Sealer | None = None) -> None:
         self.url = normalise_url(url)
         self.engine = create_database_engine(self.url, echo=echo)
+        self._sealer = sealer
+
+    @property
+    def sealer(self) -> Sealer:
+        """What encrypts participants' addresses in this database (storage/crypto.py): given,
+        else from ``CHORUS_DATA_KEYS`` or the key file, read when first needed."""
+        if self._sealer is None:
+            self._sealer = sealer_from_env()
+        return self._sealer
 
     @property
     def is_postgres(self) -> bool:
@@ -99,7 +110,17 @@ class Database:
 
         with self.engine.begin() as connection:
             config = alembic_config(connection)
+            config.attributes["sealer"] = lambda: self.sealer
             command.upgrade(config, revision)
+
+    def downgrade(self, revision: str) -> None:
+        """Undo migrations down to ``revision`` (for tests of the migrations themselves)."""
+        from alembic import command
+
+        with self.engine.begin() as connection:
+            config = alembic_config(connection)
+            config.attributes["sealer"] = lambda: self.sealer
+            command.downgrade(config, revision)
 
     def current_revision(self) -> str | None:
         from alembic.runtime.migration import MigrationContext
@@ -122,8 +143,8 @@ def alembic_config(connection: Connection | None = None, url: str | None = None)
     return config
 
 
-def init_database(url: str, echo: bool = False) -> Database:
+def init_database(url: str, echo: bool = False, sealer: Sealer | None = None) -> Database:
     """Connect and bring the schema up to date (``alembic upgrade head``)."""
-    database = Database(url, echo=echo)
+    database = Database(url, echo=echo, sealer=sealer)
     database.upgrade()
     return database

@@ -1,6 +1,6 @@
 """The outbox: messages waiting to be sent, and what happened when they were.
 
-The dispatcher reads :func:`pending` (which joins in the address from ``contacts``),
+The dispatcher reads :func:`pending` (which joins in the address from ``contacts`` and decrypts it),
 sends, then calls :func:`mark_sent` or :func:`mark_failed`. Nothing queued for a
 participant who said STOP is ever sent: :func:`hold_queued` parks it as ``held``.
 """
@@ -15,6 +15,7 @@ from sqlalchemy import Connection, select, update
 
 from storage.driver import Driver
 from storage.repository import when
+from storage.crypto import Sealer
 from storage.tables import CONTACTS, INBOUND, OUTBOUND
 
 MAX_ATTEMPTS = 5
@@ -78,17 +79,17 @@ def queue(connection: Connection, rows: list[dict[str, Any]]) -> list[int]:
     return ids
 
 
-def pending(connection: Connection, limit: int = 100, channel: str | None = None) -> list[PendingMessage]:
+def pending(connection: Connection, sealer: Sealer, limit: int = 100, channel: str | None = None) -> list[PendingMessage]:
     o = OUTBOUND.c
     query = (
-        select(o.id, o.participant_id, o.channel, CONTACTS.c.address, o.text, o.buttons, o.multiple, o.kind, o.attempts)
+        select(o.id, o.participant_id, o.channel, CONTACTS.c.address_sealed, o.text, o.buttons, o.multiple, o.kind, o.attempts)
         .join(CONTACTS, CONTACTS.c.id == o.contact_id)
         .where(o.status == "queued")
     )
     if channel is not None:
         query = query.where(o.channel == channel)
     rows = connection.execute(query.order_by(o.id).limit(limit))
-    return [PendingMessage(r[0], r[1], r[2], r[3], r[4], tuple(r[5]), r[6], r[7], r[8]) for r in rows]
+    return [PendingMessage(r[0], r[1], r[2], sealer.open(r[3]), r[4], tuple(r[5]), r[6], r[7], r[8]) for r in rows]
 
 
 def hold_queued(connection: Connection, participant_id: str) -> int:
