@@ -13,9 +13,9 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, select, update
 
+from storage.crypto import Sealer
 from storage.driver import Driver
 from storage.repository import when
-from storage.crypto import Sealer
 from storage.tables import CONTACTS, INBOUND, OUTBOUND
 
 MAX_ATTEMPTS = 5

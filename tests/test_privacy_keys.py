@@ -64,7 +64,7 @@ def test_the_migration_encrypts_existing_plaintext_addresses(database_url: str) 
     database.upgrade()
     with database.transaction() as connection:
         rows = connection.execute(text("SELECT participant_id, address_sealed FROM contacts ORDER BY id")).all()
-        columns = [c for c in connection.execute(text("SELECT * FROM contacts")).keys()]
+        columns = list(connection.execute(text("SELECT * FROM contacts")).keys())
     assert "address" not in columns
     assert [(pid, sealer.open(sealed)) for pid, sealed in rows] == [("p-1", PHONE), ("p-2", "987654321")]
     assert not any(PHONE in sealed or "987654321" in sealed for _, sealed in rows)
