@@ -28,7 +28,7 @@ class Chorus:
 
 
 def build(settings: Settings) -> Chorus:
-    database = init_database(settings.database_url)
+    database = init_database(settings.database_url, sealer=settings.sealer())
     studies = StudyRegistry.from_folder(settings.studies_dir)
     service = ConversationService(database, studies, address_key=settings.address_key())
     return Chorus(settings, database, studies, service)

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
+from bot.erasure import erase_within
 from bot.population import PopulationSource, store_submissions
 from bot.safeguarding import (
     BackgroundChecks,
@@ -34,6 +35,7 @@ from bot.studies import JoinMatch, StudyRegistry
 from channels.base import InboundMessage
 from flows.engine import Engine, Resume, SessionState, Sprint, TextInput, Timeout
 from flows.events import (
+    ErasureConfirmed,
     LanguageChanged,
     OptedIn,
     OptedOut,
@@ -45,8 +47,8 @@ from flows.events import (
 )
 from flows.loader import load_flow
 from flows.model import Study, resolve_text
-from flows.words import Words
-from storage import outbox, repository
+from flows.words import ERASE_KINDS, Words, erasure_reply
+from storage import outbox, privacy, repository
 from storage.database import Database
 from storage.outbox import OutboxEntry, PendingMessage, TranscriptLine
 from storage.repository import ContactRef, EnrolmentRef, ParticipantRef, SessionRef
@@ -86,7 +88,7 @@ class ParticipantLocks:
 @dataclass(frozen=True)
 class ReceiveResult:
     status: str
-    """duplicate, joined, processed, not_enrolled, awaiting_transcript or failed."""
+    """duplicate, joined, processed, not_enrolled, awaiting_transcript, erased or failed."""
     inbound_id: int | None = None
     participant_id: str | None = None
     outbox_ids: tuple[int, ...] = ()
@@ -220,7 +222,9 @@ class ConversationService:
             with self.database.transaction() as connection:
                 repository.set_inbound_status(connection, inbound_id, "failed", now, _describe(error))
             return ReceiveResult("failed", inbound_id, contact.participant_id)
-        if status == "processed" and given.button is None:
+        if status == "erased":
+            self.database.checkpoint()
+        if status == "processed" and given.button is None:  # never after 'erased': nothing is left to flag
             ids = [*ids, *self._safeguard(contact, inbound_id, given.text, now)]
         return ReceiveResult(status, inbound_id, contact.participant_id, tuple(ids))
 
@@ -274,21 +278,77 @@ class ConversationService:
     ) -> tuple[str, list[int]]:
         pid = contact.participant_id
         enrolments = repository.enrolments_of(connection, pid)
+        session = repository.latest_session(connection, pid)
+        early: list[int] = []
+        if session is None:  # DELETE MY DATA before any conversation: the engine is not there to ask
+            erasure = self._erasure_without_session(connection, contact, given, now)
+            if erasure is not None and erasure[0] is not None:
+                return erasure[0], erasure[1]
+            early = erasure[1] if erasure is not None else []
         match = self.studies.match_join(contact.channel, given.text, start_param)
         if match is not None and all(e.study_id != match.study_id for e in enrolments):
-            return "joined", self._join(connection, contact, match, inbound_id, now)
+            return "joined", early + self._join(connection, contact, match, inbound_id, now)
         if not enrolments:
-            return "not_enrolled", self._join_help(connection, contact, given, now)
-        session = repository.latest_session(connection, pid)
+            return "not_enrolled", early or self._join_help(connection, contact, given, now)
         if session is None:
             enrolment = enrolments[0]
             flow_id = self.studies.get(enrolment.study_id).study.join.start_flow
-            return "processed", self._start(connection, contact, enrolment, flow_id, inbound_id, now)
+            return "processed", early + self._start(connection, contact, enrolment, flow_id, inbound_id, now)
         enrolment = next(e for e in enrolments if e.study_id == session.study_id)
         engine, version = self._engine(connection, session.flow_version_id, session.study_id)
         population = self._population(connection, session.study_id, pid)
         sprint = engine.handle(SessionState.model_validate(session.state), given, now, population=population)
+        if any(isinstance(event, ErasureConfirmed) for event in sprint.events):
+            self._erase_within(connection, pid, "participant", "participant's request", now)
+            return "erased", []
         return "processed", self._apply(connection, _Target(pid, contact, enrolment, session, version, inbound_id), sprint, now)
+
+    # ------------------------------------------------------------------ erasure (bot/erasure.py)
+
+    def _erasure_without_session(
+        self, connection: Connection, contact: ContactRef, given: TextInput, now: datetime
+    ) -> tuple[str | None, list[int]] | None:
+        """DELETE MY DATA from someone with no conversation yet. The question asked is the last
+        message sent them. (status, ids) when the reply was about erasure: status None when it
+        cancelled, so the reply is then handled as usual."""
+        pid = contact.participant_id
+        pending = outbox.last_kind(connection, pid) == "erase_confirm"
+        erasure = erasure_reply(self._words, given.text, given.button, given.source, pending)
+        if erasure is None:
+            return None
+        if erasure == "confirmed":
+            self._erase_within(connection, pid, "participant", "participant's request", now)
+            return "erased", []
+        language = repository.load_participant(connection, pid).language or "en"
+        kind = "erase_confirm" if erasure == "ask" else "erase_cancelled"
+        row = {"participant_id": pid, "contact_id": contact.contact_id, "channel": contact.channel, "text": self._words.text(kind, language),
+               "buttons": [], "multiple": False, "kind": kind, "created_at": now}
+        ids = outbox.queue(connection, [row])
+        return ("processed" if erasure == "ask" else None), ids
+
+    def _erase_within(self, connection: Connection, participant_id: str, actor: str, reason: str, now: datetime) -> privacy.Erased:
+        studies = {e.study_id for e in repository.enrolments_of(connection, participant_id)}
+        erased = erase_within(connection, participant_id, actor, reason, now)
+        for hashed in [h for h, c in list(self._contacts.items()) if c.participant_id == participant_id]:
+            self._contacts.pop(hashed, None)
+        for study_id in studies:
+            self.population.forget(study_id)
+        return erased
+
+    def erase(self, participant_id: str, actor: str, reason: str = "coordinator") -> privacy.Erased | None:
+        """Erase everything about a participant, at a coordinator's request or under a study's
+        retention. ``actor`` names who asked (a token's holder, 'retention'). None if unknown."""
+        with self.database.transaction() as connection:
+            if not privacy.participant_exists(connection, participant_id):
+                return None
+        with self._locks.hold(participant_id), self.database.transaction() as connection:
+            if not privacy.participant_exists(connection, participant_id):
+                return None
+            if self.database.is_postgres:
+                repository.load_participant(connection, participant_id, for_update=True)
+            erased = self._erase_within(connection, participant_id, actor, reason, self.clock())
+        self.database.checkpoint()
+        return erased
 
     # ------------------------------------------------------------------ joining and starting
 
@@ -371,7 +431,7 @@ class ConversationService:
         target.session.state = sprint.state.model_dump(mode="json")
         target.session.status = sprint.state.status
         repository.save_session(connection, target.session, now)
-        sends = [m for m in writes.sends if m.kind == "stopped"] if opted_out else writes.sends
+        sends = [m for m in writes.sends if m.kind == "stopped" or m.kind in ERASE_KINDS] if opted_out else writes.sends
         return outbox.queue(connection, [_outbound(target, message, now) for message in sends])
 
     def _change_profile(self, connection: Connection, target: _Target, event: SetField | LanguageChanged) -> None:

@@ -151,3 +151,11 @@ def transcript(connection: Connection, participant_id: str) -> list[TranscriptLi
     for entry in messages_for(connection, participant_id):
         lines.append((entry.created_at, 1, entry.id, TranscriptLine("out", entry.text, entry.created_at, entry.buttons, entry.status)))
     return [line for *_, line in sorted(lines, key=lambda item: item[:3])]
+
+
+def last_kind(connection: Connection, participant_id: str) -> str | None:
+    """The kind of the last message queued for a participant (e.g. 'erase_confirm')."""
+    o = OUTBOUND.c
+    return connection.execute(
+        select(o.kind).where(o.participant_id == participant_id).order_by(o.id.desc()).limit(1)
+    ).scalar_one_or_none()

@@ -26,7 +26,8 @@ _contacts = sa.table("contacts", sa.column("id", sa.Integer), sa.column("address
 def _sealer() -> Sealer:
     """The database's sealer (handed over by storage.database), else the environment's; only
     asked for when there are rows to convert, so an empty database makes no key file."""
-    given: Callable[[], Sealer] | None = op.get_context().config.attributes.get("sealer") if op.get_context().config else None
+    config = op.get_context().config
+    given: Callable[[], Sealer] | None = config.attributes.get("sealer") if config is not None else None
     return given() if given is not None else sealer_from_env()
 
 
