@@ -576,7 +576,7 @@ class ConversationService:
             study_id = session.study_id if session else (enrolments[0].study_id if enrolments else None)
             if study_id is None:
                 return VoiceContext(inbound_id, pid, channel, tuple(media))
-            keep = str(self._study(connection, study_id).retention.get("audio", "")).strip().lower() == "keep"
+            keep = self._study(connection, study_id).keeps_audio()
             accepts = True
             if session is not None and session.status in ("waiting", "snoozed") and session.state.get("step"):
                 engine, _ = self._engine(connection, session.flow_version_id, session.study_id)
