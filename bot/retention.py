@@ -39,17 +39,39 @@ def enforce(service: ConversationService, studies: StudyRegistry, now: datetime,
             done["audio"] += remove_audio([path for _, path in old], [], audio_dir())
         period = study.retention_of("participants")
         if period is not None:
+            after = ""
             while True:
                 with database.transaction() as connection:
-                    due = privacy.idle_participants(connection, study_id, now - period, batch)
+                    found = privacy.idle_participants(connection, study_id, now - period, after, batch)
+                    due = _past_every_retention(privacy.activity(connection, found), studies, now)
                 for pid in due:
                     if service.erase(pid, "retention", f"retention of {study_id}") is not None:
                         done["participants"] += 1
-                if len(due) < batch:
+                if len(found) < batch:
                     break
+                after = found[-1]
     if done["messages"]:
         database.checkpoint()
     if any(done.values()):
         log.info("retention: %s", done)
     return done
+
+
+def _past_every_retention(
+    activity: dict[str, tuple[datetime | None, dict[str, datetime]]], studies: StudyRegistry, now: datetime
+) -> list[str]:
+    """Those idle past the participants retention of every study they are in: a study with
+    no such limit (or not loaded here) keeps them."""
+    due = []
+    for pid, (last, enrolled) in activity.items():
+        keep = False
+        for study_id, joined in enrolled.items():
+            period = studies.get(study_id).study.retention_of("participants") if study_id in studies else None
+            latest = max(joined, last) if last is not None else joined
+            if period is None or latest >= now - period:
+                keep = True
+                break
+        if not keep:
+            due.append(pid)
+    return due
 

@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import IntegrityError
 
 from bot.erasure import erase_within
 from bot.population import PopulationSource, store_submissions
@@ -50,6 +49,7 @@ from flows.model import Study, resolve_text
 from flows.words import ERASE_KINDS, Words, erasure_reply
 from storage import outbox, privacy, repository
 from storage.database import Database
+from storage.driver import INTEGRITY_ERRORS
 from storage.outbox import OutboxEntry, PendingMessage, TranscriptLine
 from storage.repository import ContactRef, EnrolmentRef, ParticipantRef, SessionRef
 
@@ -198,7 +198,8 @@ class ConversationService:
                     inbound_id = repository.record_inbound(connection, {**values, "participant_id": contact.participant_id})
                 self._contacts[hashed] = contact
                 return contact, inbound_id
-            except IntegrityError:  # the same new address arrived twice at once; the retry finds it
+            except INTEGRITY_ERRORS:  # the same new address arrived twice at once (the retry finds it),
+                self._contacts.pop(hashed, None)  # or another process erased the one remembered here
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
@@ -242,6 +243,9 @@ class ConversationService:
         return []
 
     def _raise_background_concern(self, key: tuple[ContactRef, int], concern: Concern) -> None:
+        with self.database.transaction() as connection:
+            if not privacy.participant_exists(connection, key[0].participant_id):
+                return  # erased while the check ran: nothing is left to flag
         self._raise_concern(key[0], key[1], concern, self.clock())
 
     def wait_for_safeguarding(self, timeout: float = 60) -> None:

@@ -7,7 +7,7 @@ Nothing here logs or returns personal data: only pseudonymous ids and counts.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Table, delete, func, or_, select, update
 
@@ -111,19 +111,41 @@ def forget_audio(connection: Connection, transcript_ids: list[int]) -> None:
         connection.execute(update(TRANSCRIPTS).where(TRANSCRIPTS.c.id.in_(chunk)).values(audio_path=None))
 
 
-def idle_participants(connection: Connection, study_id: str, before: datetime, limit: int = 500) -> list[str]:
-    """The study's participants enrolled in no other study, whose last message and enrolment
-    are both older than ``before``: due to be erased under the study's retention."""
+def idle_participants(connection: Connection, study_id: str, before: datetime, after: str = "", limit: int = 500) -> list[str]:
+    """The study's participants whose last message and enrolment are both older than
+    ``before``, in id order after ``after``: candidates for erasure under its retention."""
     e, i = ENROLMENTS.c, INBOUND.c
-    others = select(ENROLMENTS.c.participant_id).where(ENROLMENTS.c.study_id != study_id)
     last_message = select(func.max(i.received_at)).where(i.participant_id == e.participant_id).scalar_subquery()
     query = (
         select(e.participant_id)
-        .where(e.study_id == study_id, e.enrolled_at < before, e.participant_id.not_in(others))
+        .where(e.study_id == study_id, e.enrolled_at < before, e.participant_id > after)
         .where(or_(last_message.is_(None), last_message < before))
         .order_by(e.participant_id).limit(limit)
     )
     return list(connection.execute(query).scalars())
+
+
+def activity(connection: Connection, participant_ids: list[str]) -> dict[str, tuple[datetime | None, dict[str, datetime]]]:
+    """For each participant: when they last wrote (None if never) and their studies with the
+    time they enrolled in each."""
+    found: dict[str, tuple[datetime | None, dict[str, datetime]]] = {pid: (None, {}) for pid in participant_ids}
+    for chunk in _chunks(participant_ids):
+        i, e = INBOUND.c, ENROLMENTS.c
+        for pid, last in connection.execute(select(i.participant_id, func.max(i.received_at)).where(i.participant_id.in_(chunk))
+                                            .group_by(i.participant_id)):
+            found[pid] = (_aware(last), found[pid][1])
+        for pid, study_id, enrolled in connection.execute(select(e.participant_id, e.study_id, e.enrolled_at).where(e.participant_id.in_(chunk))):
+            found[pid][1][study_id] = enrolled
+    return found
+
+
+def _aware(moment: datetime | str | None) -> datetime | None:
+    """A grouped MAX() comes back from SQLite as text, without the column's type."""
+    if moment is None:
+        return None
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _study_participants(connection: Connection, study_id: str) -> list[str]:

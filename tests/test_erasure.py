@@ -211,3 +211,20 @@ def test_the_api_erases_with_a_token_that_can_see_the_study(tmp_path: Path) -> N
         with desk.database.transaction() as connection:
             actor = connection.execute(select(AUDIT_EVENTS.c.actor).where(AUDIT_EVENTS.c.action == "erased")).scalar_one()
         assert actor.endswith(":Dr Who")
+
+
+def test_another_process_that_remembers_the_contact_makes_a_new_participant(
+    service: ConversationService, database: Database, say: Say, example_study_path: Path, clock: FakeClock
+) -> None:
+    from bot.safeguarding import SafetyChecks
+    from bot.studies import StudyRegistry
+    from channels.base import InboundMessage
+    from tests.db_fixtures import TEST_ADDRESS_KEY
+
+    pid = say("WAIT", address=PHONE).participant_id
+    assert pid is not None
+    other = ConversationService(database, StudyRegistry.from_folder(example_study_path), clock, address_key=TEST_ADDRESS_KEY,
+                                safety=SafetyChecks())
+    assert other.erase(pid, "cli:test") is not None
+    after = service.receive(InboundMessage("sms", PHONE, "sms-late", "WAIT"))  # `service` still remembers the old contact
+    assert after.status == "joined" and after.participant_id not in (None, pid)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot import retention
 from bot.safeguarding import checks_from_env
 from bot.scheduler import Scheduler
 from bot.service import ConversationService
@@ -107,3 +108,23 @@ def test_the_tick_blanks_old_messages_deletes_old_audio_and_erases_idle_people(
     assert scheduler.tick().retained["participants"] == 1
     with database.transaction() as connection:
         assert connection.execute(select(PARTICIPANTS.c.id)).first() is None
+
+
+def test_a_study_without_a_limit_keeps_the_people_it_shares(database: Database, clock: FakeClock, tmp_path: Path) -> None:
+    from tests.desk_helpers import two_studies
+
+    folder = two_studies(tmp_path)
+    path = folder / "ae-waiting" / "study.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "retention: {participants: 90d}\n", encoding="utf-8")
+    registry = StudyRegistry.from_folder(folder)
+    service = ConversationService(database, registry, clock, address_key=TEST_ADDRESS_KEY,
+                                  safety=checks_from_env({"CHORUS_SAFEGUARDING": "patterns"}))
+    start = clock.now
+    for n, words in enumerate((["WAIT"], ["WAIT", "OTHER"], ["WAIT"])):
+        for word in words:
+            service.receive(InboundMessage("sms", f"+44770090010{n}", f"in-{n}-{word}", word))
+    shared = service.participant_for("sms", "+447700900101")
+    clock.now = start + timedelta(days=91)
+    assert retention.enforce(service, registry, clock.now, batch=1)["participants"] == 2  # a page at a time
+    with database.transaction() as connection:
+        assert set(connection.execute(select(PARTICIPANTS.c.id)).scalars()) == {shared}
