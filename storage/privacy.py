@@ -175,3 +175,24 @@ def reseal_contacts(connection: Connection, sealer: Sealer, batch: int = 1000) -
                 connection.execute(update(CONTACTS).where(c.id == row_id).values(address_sealed=fresh))
                 done += 1
         last = rows[-1][0]
+
+
+def rehash_contacts(connection: Connection, sealer: Sealer, hash_key: bytes, batch: int = 1000) -> tuple[int, int]:
+    """Recompute every address's keyed hash with ``hash_key`` (the addresses are decrypted to
+    do it, so the old hash key is not needed). Returns (changed, total)."""
+    from storage.repository import address_hash
+
+    c = CONTACTS.c
+    done = total = 0
+    last = 0
+    while True:
+        rows = connection.execute(select(c.id, c.channel, c.address_sealed, c.address_hash).where(c.id > last).order_by(c.id).limit(batch)).all()
+        if not rows:
+            return done, total
+        for row_id, channel, sealed, old in rows:
+            total += 1
+            fresh = address_hash(hash_key, channel, sealer.open(sealed))
+            if fresh != old:
+                connection.execute(update(CONTACTS).where(c.id == row_id).values(address_hash=fresh))
+                done += 1
+        last = rows[-1][0]

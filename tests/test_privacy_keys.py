@@ -100,3 +100,18 @@ def test_keys_add_puts_a_new_key_first_in_the_key_file(tmp_path: Path) -> None:
     assert CliRunner().invoke(cli, ["keys", "add"], env=env).exit_code == 0
     sealer = Settings.from_env(env).sealer()
     assert sealer.count == 2 and sealer.open(first) == PHONE and sealer.reseal(first) is not None
+
+
+def test_keys_rehash_moves_every_address_to_a_new_hash_key(
+    service: ConversationService, database: Database, say: Callable[..., ReceiveResult]
+) -> None:
+    from storage import repository
+
+    pid = say("WAIT", address=PHONE).participant_id
+    env = {"CHORUS_DATA_KEYS": TEST_DATA_KEY, "CHORUS_DATABASE_URL": database.url, "CHORUS_HASH_KEY": "a-brand-new-hash-key"}
+    result = CliRunner().invoke(cli, ["keys", "rehash"], env=env)
+    assert result.exit_code == 0 and "re-hashed 1 of 1" in result.output, result.output
+    with database.transaction() as connection:
+        assert repository.find_contact(connection, repository.address_hash(b"test-address-key", "sms", PHONE)) is None
+        found = repository.find_contact(connection, repository.address_hash(b"a-brand-new-hash-key", "sms", PHONE))
+    assert found is not None and found.participant_id == pid

@@ -1,9 +1,13 @@
-"""``chorus keys generate|add|rotate``: the data keys that encrypt participants' addresses.
+"""``chorus keys generate|add|rotate|rehash``: the data keys that encrypt participants' addresses.
 
 Rotating: make a new key (``chorus keys generate``), put it FIRST in ``CHORUS_DATA_KEYS``
 with the old ones after it (or ``chorus keys add`` for the key file), restart Chorus so it
 seals with the new key and still opens the old, then ``chorus keys rotate`` re-seals every
 stored address with the new key. Once that reports nothing left, drop the old keys.
+
+The hash key (``CHORUS_HASH_KEY``) that finds participants by address changes in one go:
+stop Chorus, set the new key, run ``chorus keys rehash`` (it decrypts each address to hash
+it afresh, so the old hash key is not needed), start Chorus.
 """
 
 from __future__ import annotations
@@ -64,6 +68,30 @@ def rotate(database_url: str | None) -> None:
     click.echo(f"re-encrypted {done} of {total} addresses with the newest key ({sealer.count} key(s) configured)")
     if sealer.count > 1:
         click.echo("every address now opens with the newest key alone: the older keys may be removed", err=True)
+
+
+@keys.command("rehash")
+@DATABASE
+def rehash(database_url: str | None) -> None:
+    """Recompute every address's lookup hash with the current hash key (after changing CHORUS_HASH_KEY)."""
+    from storage.crypto import DataKeyError
+    from storage.database import init_database
+    from storage.privacy import rehash_contacts
+
+    settings = _settings(database_url)
+    try:
+        sealer = settings.sealer()
+        database = init_database(settings.database_url, sealer=sealer)
+    except DataKeyError as error:
+        raise click.ClickException(str(error)) from None
+    try:
+        with database.transaction() as connection:
+            done, total = rehash_contacts(connection, sealer, settings.address_key())
+    except DataKeyError as error:
+        raise click.ClickException(f"{error}; nothing was changed") from None
+    finally:
+        database.dispose()
+    click.echo(f"re-hashed {done} of {total} addresses with the current hash key")
 
 
 def _settings(database_url: str | None) -> Settings:
