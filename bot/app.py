@@ -28,7 +28,7 @@ class Chorus:
 
 
 def build(settings: Settings) -> Chorus:
-    database = init_database(settings.database_url)
+    database = init_database(settings.database_url, sealer=settings.sealer())
     studies = StudyRegistry.from_folder(settings.studies_dir)
     service = ConversationService(database, studies, address_key=settings.address_key())
     return Chorus(settings, database, studies, service)
@@ -41,6 +41,10 @@ def chorus_of(request: Request) -> Chorus:
 
 def create_app(settings: Settings | None = None, chorus: Chorus | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
+    from bot import log_safety
+
+    log_safety.install(secrets=[s.get_secret_value() for s in (settings.telegram_token, settings.telegram_secret,
+                                                                settings.twilio_auth_token, settings.hash_key, settings.data_keys) if s])
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

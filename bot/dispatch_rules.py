@@ -35,8 +35,9 @@ from flows.model import TimeWindow
 WHATSAPP_WINDOW = timedelta(hours=24)
 QUICK_REPLY_MAX, LIST_PICKER_MAX = 3, 10
 QUICK_REPLY_TITLE, LIST_ITEM_TITLE = 20, 24
-EXEMPT_KINDS = frozenset({"stopped"})
-"""Sent even to someone who just opted out, and at any hour: the STOP confirmation."""
+EXEMPT_KINDS = frozenset({"stopped", "erase_confirm", "erase_cancelled"})
+"""Sent even to someone who just opted out, and at any hour: the STOP confirmation and the
+erasure exchange (DELETE MY DATA works after STOP too)."""
 QUIET_PREFIX = "quiet hours: held until "
 OPTED_OUT = "participant opted out"
 NO_TEMPLATE = "whatsapp 24-hour window closed: no approved template for "

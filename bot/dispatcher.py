@@ -216,7 +216,7 @@ class Dispatcher:
             return []
         o = OUTBOUND.c
         rows = connection.execute(
-            select(o.id, o.participant_id, o.channel, CONTACTS.c.address, o.text, o.buttons, o.multiple, o.kind,
+            select(o.id, o.participant_id, o.channel, CONTACTS.c.address_sealed, o.text, o.buttons, o.multiple, o.kind,
                    o.step_id, o.study_id, o.created_at, PARTICIPANTS.c.fields, o.media_id, MEDIA.c.content_type, MEDIA.c.data)
             .join(CONTACTS, CONTACTS.c.id == o.contact_id)
             .join(PARTICIPANTS, PARTICIPANTS.c.id == o.participant_id)
@@ -237,12 +237,13 @@ class Dispatcher:
             last_here[(pid, channel)] = at
             last_any[pid] = max(at, last_any.get(pid, at))
         found = []
+        sealer = self.database.sealer
         for r in rows:
             buttons = tuple(Button(b["label"], b["value"]) for b in _json_list(r[5]))
             fields = r[11] if isinstance(r[11], dict) else {}
             attachment = Attachment(int(r[12]), str(r[13]), bytes(r[14])) if r[12] is not None and r[14] is not None else None
             found.append(Candidate(
-                r[0], r[1], r[2], r[3], r[4], buttons, bool(r[6]), r[7], r[8], r[9], _aware(r[10]),
+                r[0], r[1], r[2], sealer.open(r[3]), r[4], buttons, bool(r[6]), r[7], r[8], r[9], _aware(r[10]),
                 r[1] in stopped, last_any.get(r[1]), last_here.get((r[1], r[2])), fields.get("timezone"), attachment,
             ))
         return found

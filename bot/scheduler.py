@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from bot import retention
 from bot.firing import Firing, Outcome, task_row, write_outcomes, write_started
 from bot.planning import PLAN, Plan, plan_check, plan_person
 from bot.service import Clock, ConversationService, utc_now
@@ -42,6 +43,8 @@ DEFAULT_LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
 DEFAULT_WORKERS = 8
 ANALYZE_AFTER = 1000
+RETENTION_EVERY = timedelta(hours=1)
+"""How often a tick also enforces the studies' retention (the first tick always does)."""
 
 
 @dataclass
@@ -49,6 +52,8 @@ class TickStats:
     planned: int = 0
     claimed: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
+    retained: dict[str, int] = field(default_factory=dict)
+    """What the studies' retention removed this tick (bot/retention.py), when it ran."""
 
     def count(self, status: str) -> None:
         self.outcomes[status] = self.outcomes.get(status, 0) + 1
@@ -69,7 +74,7 @@ class Scheduler:
     def __init__(
         self, database: Database, service: ConversationService, studies: StudyRegistry, clock: Clock = utc_now,
         worker: str | None = None, batch: int = 1000, lease: timedelta = DEFAULT_LEASE, on_queued: Callable[[], None] | None = None,
-        workers: int | None = None,
+        workers: int | None = None, retention_every: timedelta = RETENTION_EVERY,
     ) -> None:
         self.database, self.service, self.studies, self.clock = database, service, studies, clock
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -79,12 +84,15 @@ class Scheduler:
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="chorus-fire") if self.workers > 1 else None
         self._background: Any = None
         self._tick_lock = threading.Lock()
+        self.retention_every = retention_every
+        self._next_retention: datetime | None = None
 
     # ------------------------------------------------------------------ one round
 
     def tick(self, max_batches: int = 50) -> TickStats:
         """Plan new enrolments, then claim and fire due tasks until none are left (or ``max_batches``)."""
         stats = TickStats(planned=self.plan_new())
+        stats.retained = self.enforce_retention()
         for _ in range(max_batches):
             batch = self.fire_due()
             stats.add(batch)
@@ -93,6 +101,14 @@ class Scheduler:
         if stats.outcomes.get("fired") and self.on_queued is not None:
             self.on_queued()
         return stats
+
+    def enforce_retention(self) -> dict[str, int]:
+        """Delete or blank what is past each study's retention, at most every ``retention_every``."""
+        now = self.clock()
+        if self._next_retention is not None and now < self._next_retention:
+            return {}
+        self._next_retention = now + self.retention_every
+        return retention.enforce(self.service, self.studies, now)
 
     def plan_new(self, limit: int = 2000) -> int:
         """Plan every schedule for enrolments not planned yet; returns how many tasks were added."""
@@ -165,6 +181,8 @@ class Scheduler:
             stats = self.tick()
             if stats.claimed or stats.planned:
                 log.info("tick: planned %d, claimed %d, %s", stats.planned, stats.claimed, stats.outcomes)
+            if any(stats.retained.values()):
+                log.info("tick: retention removed %s", stats.retained)
         except Exception:
             log.exception("scheduler tick failed; trying again at the next one")
         finally:

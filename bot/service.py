@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import IntegrityError
 
+from bot.erasure import erase_within
 from bot.population import PopulationSource, delphi_chart, store_submissions
 from bot.safeguarding import (
     BackgroundChecks,
@@ -34,6 +34,7 @@ from bot.studies import JoinMatch, StudyRegistry
 from channels.base import InboundMessage
 from flows.engine import Engine, Resume, SessionState, Sprint, TextInput, Timeout
 from flows.events import (
+    ErasureConfirmed,
     LanguageChanged,
     OptedIn,
     OptedOut,
@@ -45,9 +46,10 @@ from flows.events import (
 )
 from flows.loader import load_flow
 from flows.model import Study, resolve_text
-from flows.words import Words
-from storage import media, outbox, repository
+from flows.words import ERASE_KINDS, Words, erasure_reply
+from storage import media, outbox, privacy, repository
 from storage.database import Database
+from storage.driver import INTEGRITY_ERRORS
 from storage.outbox import OutboxEntry, PendingMessage, TranscriptLine
 from storage.repository import ContactRef, EnrolmentRef, ParticipantRef, SessionRef
 
@@ -88,7 +90,7 @@ class ParticipantLocks:
 @dataclass(frozen=True)
 class ReceiveResult:
     status: str
-    """duplicate, joined, processed, not_enrolled, awaiting_transcript or failed."""
+    """duplicate, joined, processed, not_enrolled, awaiting_transcript, erased or failed."""
     inbound_id: int | None = None
     participant_id: str | None = None
     outbox_ids: tuple[int, ...] = ()
@@ -198,14 +200,15 @@ class ConversationService:
                     inbound_id = repository.record_inbound(connection, {**values, "participant_id": contact.participant_id})
                 self._contacts[hashed] = contact
                 return contact, inbound_id
-            except IntegrityError:  # the same new address arrived twice at once; the retry finds it
+            except INTEGRITY_ERRORS:  # the same new address arrived twice at once (the retry finds it),
+                self._contacts.pop(hashed, None)  # or another process erased the one remembered here
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
 
     def _find_or_create(self, connection: Connection, channel: str, address: str, hashed: str, now: datetime) -> ContactRef:
         found = self._contacts.get(hashed) or repository.find_contact(connection, hashed)
-        return found or repository.create_participant(connection, channel, address, hashed, now)
+        return found or repository.create_participant(connection, channel, self.database.sealer.seal(address), hashed, now)
 
     def _process(
         self, contact: ContactRef, inbound_id: int, given: TextInput, start_param: str | None, now: datetime,
@@ -222,7 +225,9 @@ class ConversationService:
             with self.database.transaction() as connection:
                 repository.set_inbound_status(connection, inbound_id, "failed", now, _describe(error))
             return ReceiveResult("failed", inbound_id, contact.participant_id)
-        if status == "processed" and given.button is None:
+        if status == "erased":
+            self.database.checkpoint()
+        if status == "processed" and given.button is None:  # never after 'erased': nothing is left to flag
             ids = [*ids, *self._safeguard(contact, inbound_id, given.text, now)]
         return ReceiveResult(status, inbound_id, contact.participant_id, tuple(ids))
 
@@ -240,6 +245,9 @@ class ConversationService:
         return []
 
     def _raise_background_concern(self, key: tuple[ContactRef, int], concern: Concern) -> None:
+        with self.database.transaction() as connection:
+            if not privacy.participant_exists(connection, key[0].participant_id):
+                return  # erased while the check ran: nothing is left to flag
         self._raise_concern(key[0], key[1], concern, self.clock())
 
     def wait_for_safeguarding(self, timeout: float = 60) -> None:
@@ -276,21 +284,77 @@ class ConversationService:
     ) -> tuple[str, list[int]]:
         pid = contact.participant_id
         enrolments = repository.enrolments_of(connection, pid)
+        session = repository.latest_session(connection, pid)
+        early: list[int] = []
+        if session is None:  # DELETE MY DATA before any conversation: the engine is not there to ask
+            erasure = self._erasure_without_session(connection, contact, given, now)
+            if erasure is not None and erasure[0] is not None:
+                return erasure[0], erasure[1]
+            early = erasure[1] if erasure is not None else []
         match = self.studies.match_join(contact.channel, given.text, start_param)
         if match is not None and all(e.study_id != match.study_id for e in enrolments):
-            return "joined", self._join(connection, contact, match, inbound_id, now)
+            return "joined", early + self._join(connection, contact, match, inbound_id, now)
         if not enrolments:
-            return "not_enrolled", self._join_help(connection, contact, given, now)
-        session = repository.latest_session(connection, pid)
+            return "not_enrolled", early or self._join_help(connection, contact, given, now)
         if session is None:
             enrolment = enrolments[0]
             flow_id = self.studies.get(enrolment.study_id).study.join.start_flow
-            return "processed", self._start(connection, contact, enrolment, flow_id, inbound_id, now)
+            return "processed", early + self._start(connection, contact, enrolment, flow_id, inbound_id, now)
         enrolment = next(e for e in enrolments if e.study_id == session.study_id)
         engine, version = self._engine(connection, session.flow_version_id, session.study_id)
         population = self._population(connection, session.study_id, pid)
         sprint = engine.handle(SessionState.model_validate(session.state), given, now, population=population)
+        if any(isinstance(event, ErasureConfirmed) for event in sprint.events):
+            self._erase_within(connection, pid, "participant", "participant's request", now)
+            return "erased", []
         return "processed", self._apply(connection, _Target(pid, contact, enrolment, session, version, inbound_id), sprint, now)
+
+    # ------------------------------------------------------------------ erasure (bot/erasure.py)
+
+    def _erasure_without_session(
+        self, connection: Connection, contact: ContactRef, given: TextInput, now: datetime
+    ) -> tuple[str | None, list[int]] | None:
+        """DELETE MY DATA from someone with no conversation yet. The question asked is the last
+        message sent them. (status, ids) when the reply was about erasure: status None when it
+        cancelled, so the reply is then handled as usual."""
+        pid = contact.participant_id
+        pending = outbox.last_kind(connection, pid) == "erase_confirm"
+        erasure = erasure_reply(self._words, given.text, given.button, given.source, pending)
+        if erasure is None:
+            return None
+        if erasure == "confirmed":
+            self._erase_within(connection, pid, "participant", "participant's request", now)
+            return "erased", []
+        language = repository.load_participant(connection, pid).language or "en"
+        kind = "erase_confirm" if erasure == "ask" else "erase_cancelled"
+        row = {"participant_id": pid, "contact_id": contact.contact_id, "channel": contact.channel, "text": self._words.text(kind, language),
+               "buttons": [], "multiple": False, "kind": kind, "created_at": now}
+        ids = outbox.queue(connection, [row])
+        return ("processed" if erasure == "ask" else None), ids
+
+    def _erase_within(self, connection: Connection, participant_id: str, actor: str, reason: str, now: datetime) -> privacy.Erased:
+        studies = {e.study_id for e in repository.enrolments_of(connection, participant_id)}
+        erased = erase_within(connection, participant_id, actor, reason, now)
+        for hashed in [h for h, c in list(self._contacts.items()) if c.participant_id == participant_id]:
+            self._contacts.pop(hashed, None)
+        for study_id in studies:
+            self.population.forget(study_id)
+        return erased
+
+    def erase(self, participant_id: str, actor: str, reason: str = "coordinator") -> privacy.Erased | None:
+        """Erase everything about a participant, at a coordinator's request or under a study's
+        retention. ``actor`` names who asked (a token's holder, 'retention'). None if unknown."""
+        with self.database.transaction() as connection:
+            if not privacy.participant_exists(connection, participant_id):
+                return None
+        with self._locks.hold(participant_id), self.database.transaction() as connection:
+            if not privacy.participant_exists(connection, participant_id):
+                return None
+            if self.database.is_postgres:
+                repository.load_participant(connection, participant_id, for_update=True)
+            erased = self._erase_within(connection, participant_id, actor, reason, self.clock())
+        self.database.checkpoint()
+        return erased
 
     # ------------------------------------------------------------------ joining and starting
 
@@ -373,7 +437,7 @@ class ConversationService:
         target.session.state = sprint.state.model_dump(mode="json")
         target.session.status = sprint.state.status
         repository.save_session(connection, target.session, now)
-        sends = [m for m in writes.sends if m.kind == "stopped"] if opted_out else writes.sends
+        sends = [m for m in writes.sends if m.kind == "stopped" or m.kind in ERASE_KINDS] if opted_out else writes.sends
         rows = [_outbound(target, message, now) for message in sends]
         if target.contact.channel in IMAGE_CHANNELS:
             for row, message in zip(rows, sends, strict=True):
@@ -541,7 +605,7 @@ class ConversationService:
             study_id = session.study_id if session else (enrolments[0].study_id if enrolments else None)
             if study_id is None:
                 return VoiceContext(inbound_id, pid, channel, tuple(media))
-            keep = str(self._study(connection, study_id).retention.get("audio", "")).strip().lower() == "keep"
+            keep = self._study(connection, study_id).keeps_audio()
             accepts = True
             if session is not None and session.status in ("waiting", "snoozed") and session.state.get("step"):
                 engine, _ = self._engine(connection, session.flow_version_id, session.study_id)
@@ -594,7 +658,7 @@ class ConversationService:
 
     def pending_outbox(self, limit: int = 100, channel: str | None = None) -> list[PendingMessage]:
         with self.database.transaction() as connection:
-            return outbox.pending(connection, limit, channel)
+            return outbox.pending(connection, self.database.sealer, limit, channel)
 
     def mark_sent(self, outbox_id: int, provider_id: str | None) -> None:
         with self.database.transaction() as connection:

@@ -4,6 +4,9 @@
 the secret for the keyed hash of participants' addresses. Without it, a random key
 is created once in ``CHORUS_KEY_FILE`` (default ``var/chorus.key``) and reused:
 change or lose it and existing participants can no longer be found by address.
+``CHORUS_DATA_KEYS`` (Fernet keys, newest first) encrypt the addresses themselves; without
+it, a key file is made once in ``CHORUS_DATA_KEY_FILE`` (default ``var/chorus-data.keys``).
+See storage/crypto.py.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+
+from storage.crypto import Sealer, keys_from_file, parse_keys
 
 PREFIX = "CHORUS_"
 
@@ -28,6 +33,8 @@ class Settings(BaseModel):
     database_url: str = "sqlite:///./var/chorus.db"
     hash_key: SecretStr | None = None
     key_file: Path = Path("var/chorus.key")
+    data_keys: SecretStr | None = None
+    data_key_file: Path = Path("var/chorus-data.keys")
     studies_dir: Path = Path("flows/examples")
     public_url: str | None = None
     """The address the world reaches this server at, for webhooks (https://chorus.example.org)."""
@@ -60,6 +67,12 @@ class Settings(BaseModel):
         if self.hash_key is not None:
             return self.hash_key.get_secret_value().encode()
         return _key_from_file(self.key_file)
+
+    def sealer(self) -> Sealer:
+        """What encrypts addresses: CHORUS_DATA_KEYS, else a key file made once."""
+        if self.data_keys is not None:
+            return Sealer(parse_keys(self.data_keys.get_secret_value()))
+        return Sealer(keys_from_file(self.data_key_file))
 
 
 def _key_from_file(path: Path) -> bytes:

@@ -22,6 +22,7 @@ from typing import Any
 from fastapi import APIRouter, BackgroundTasks, FastAPI, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from bot import log_safety
 from bot.dispatcher import DEFAULT_LIMITS, Dispatcher, RateLimit, SendingChannel, record_status
 from channels import telegram, twilio
 from channels.base import InboundMessage
@@ -47,12 +48,13 @@ class ChannelHub:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ChannelHub:
         env = os.environ if environ is None else environ
         hub = cls(telegram.TelegramSettings.from_env(env), twilio.TwilioSettings.from_env(env))
+        tg, tw = hub.telegram_settings, hub.twilio_settings
+        log_safety.install(dict(env), [tg.token if tg else None, tg.secret if tg else None, tw.auth_token if tw else None])
         hub.embedded_dispatcher = env.get("CHORUS_DISPATCHER", "embedded").lower() != "off"
         hub.telegram_polling = env.get("CHORUS_TELEGRAM_POLLING", "").lower() in ("1", "true", "yes")
         if hub.telegram_settings is not None:
             hub.telegram = telegram.TelegramChannel(telegram.make_bot(hub.telegram_settings))
             hub.sending["telegram"] = hub.telegram
-        tw = hub.twilio_settings
         if tw is not None:
             client = twilio.make_client(tw)
             if tw.sms_from or tw.messaging_service_sid:

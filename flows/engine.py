@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from flows import snooze
 from flows.events import (
     Button,
+    ErasureConfirmed,
     Event,
     LanguageChanged,
     OptedIn,
@@ -34,7 +35,7 @@ from flows.steps.consent import ConsentStep
 from flows.steps.end import EndStep
 from flows.steps.open import OpenStep
 from flows.templating import Namespace, TemplateFailure, evaluate, render, render_leniently
-from flows.words import Words
+from flows.words import Words, erasure_reply
 
 MAX_STEPS_PER_SPRINT = 200
 LOW_CONFIDENCE = 0.45
@@ -70,6 +71,8 @@ class SessionState(BaseModel):
     """A voice answer read back to the participant ("I heard: ... Is that right?"), waiting for
     YES (it counts) or NO (ask again): ``{"text": ..., "confidence": ...}``. Dropped whenever
     the question is asked afresh."""
+    erase_pending: bool = False
+    """DELETE MY DATA was sent and the confirmation question asked: YES erases, anything else cancels."""
 
     def __setattr__(self, name: str, value: Any) -> None:
         # The engine sets fields many times a sprint; a plain field needs no more than what
@@ -219,6 +222,9 @@ class Engine:
 
     def _on_text(self, turn: _Turn, given: TextInput) -> None:
         state = turn.state
+        erasure = erasure_reply(self.words, given.text, given.button, given.source, state.erase_pending)
+        if erasure is not None and self._erasure(turn, erasure, given):
+            return
         if given.button is None and given.source != "voice" and self._global_word(turn, given.text):
             return
         if state.status in ("stopped", "ended"):
@@ -317,6 +323,28 @@ class Engine:
         step = self._current(state)
         if step is not None:
             self._prompt(turn, step, kind="reminder")
+
+    # ------------------------------------------------------------------ erasure on request
+
+    def _erasure(self, turn: _Turn, erasure: str, given: TextInput) -> bool:
+        """DELETE MY DATA at any point (even after STOP): ask to confirm; YES emits
+        :class:`ErasureConfirmed` for the service to act on; anything else cancels, and a
+        global word that cancels (STOP, HELP...) still does what it says. False to carry on
+        handling the reply."""
+        state = turn.state
+        if erasure == "ask":
+            state.erase_pending = True
+            self._say(turn, self._text(turn, "erase_confirm"), kind="erase_confirm")
+            return True
+        state.erase_pending = False
+        if erasure == "confirmed":
+            turn.emit(ErasureConfirmed())
+            return True
+        self._say(turn, self._text(turn, "erase_cancelled"), kind="erase_cancelled")
+        if given.button is None and (self.words.command(given.text) or self.words.language_switch(given.text)):
+            return False
+        self._reprompt(turn)
+        return True
 
     # ------------------------------------------------------------------ global words
 

@@ -20,7 +20,7 @@ class SendMessage:
     buttons: tuple[Button, ...] = ()
     multiple: bool = False
     kind: str = "prompt"
-    """prompt, retry, info, help, stopped, end."""
+    """prompt, retry, info, help, stopped, end, erase_confirm, erase_cancelled."""
     attachment: dict[str, Any] | None = None
     """Something to show beside the text on channels with images, named rather than rendered:
     e.g. ``{"kind": "delphi_chart", "delphi": ..., "item": ..., "round": ...}``. The service
@@ -78,6 +78,11 @@ class OptedIn:
 
 
 @dataclass(frozen=True)
+class ErasureConfirmed:
+    """The participant asked to have their data deleted and said YES: the service erases it."""
+
+
+@dataclass(frozen=True)
 class LanguageChanged:
     language: str
 
@@ -90,5 +95,5 @@ class SessionEnded:
 
 Event = (
     SendMessage | RecordAnswer | SetField | WaitForInput | ScheduleTask | RaiseFlag | OptedOut
-    | OptedIn | LanguageChanged | SessionEnded
+    | OptedIn | LanguageChanged | SessionEnded | ErasureConfirmed
 )

@@ -18,6 +18,7 @@ Text = str | dict[str, str]
 
 _DURATION = re.compile(r"^\s*(?:(\d+)\s*w)?\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*(?:(\d+)\s*s)?\s*$")
 _WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+RETENTION_KEYS = ("audio", "messages", "participants")
 STEP_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 
@@ -279,6 +280,10 @@ class Study(Strict):
     texts: dict[str, Text] = Field(default_factory=dict)
     signposting: Text | None = None
     retention: dict[str, Any] = Field(default_factory=dict)
+    """How long data is kept: ``audio`` (keep, or a duration; by default a voice note is
+    deleted once transcribed), ``messages`` (inbox and outbox texts are blanked this long
+    after; the answers stay) and ``participants`` (everything about a participant is erased
+    this long after their last message). The scheduler enforces it (bot/retention.py)."""
     whatsapp: dict[str, Any] = Field(default_factory=dict)
     """Approved WhatsApp templates (``templates.<purpose>: {content_sid, variables}``) and
     content templates for buttons (``quick_reply``, ``list_picker``); see bot/dispatch_rules.py."""
@@ -291,6 +296,29 @@ class Study(Strict):
         if isinstance(value, list):
             return [{"id": item} if isinstance(item, str) else item for item in value]
         return value
+
+    @field_validator("retention")
+    @classmethod
+    def _retention(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for key, given in value.items():
+            if key not in RETENTION_KEYS:
+                raise ValueError(f"unknown retention setting '{key}'; use {', '.join(RETENTION_KEYS)}")
+            if key == "audio" and str(given).strip().lower() in ("keep", "delete"):
+                continue
+            if parse_duration(given) <= timedelta(0):
+                raise ValueError(f"retention of {key} must be longer than nothing")
+        return value
+
+    def retention_of(self, what: str) -> timedelta | None:
+        """How long ``what`` (audio, messages, participants) is kept; None for no limit."""
+        given = self.retention.get(what)
+        if given is None or str(given).strip().lower() in ("keep", "delete"):
+            return None
+        return parse_duration(given)
+
+    def keeps_audio(self) -> bool:
+        given = self.retention.get("audio")
+        return given is not None and str(given).strip().lower() != "delete"
 
     @field_validator("timezone")
     @classmethod

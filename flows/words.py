@@ -7,6 +7,7 @@ import re
 from functools import lru_cache
 
 from flows.model import Study, resolve_text
+from flows.parsing import parse_yes_no
 
 COMMANDS = ("stop", "start", "help", "later", "back", "language", "erase")
 
@@ -36,6 +37,13 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
         "cy": "Chewch chi ddim rhagor o negeseuon gennym. Atebwch DECHRAU os newidiwch eich meddwl.",
     },
     "restarted": {"en": "Welcome back.", "cy": "Croeso'n ôl."},
+    "erase_confirm": {
+        "en": "Reply YES to delete everything you have told us: your answers, voice notes, messages and your number. "
+              "We will not be able to message you again. Reply anything else to keep it.",
+        "cy": "Atebwch YDW i ddileu popeth rydych wedi'i ddweud wrthym: eich atebion, negeseuon llais, negeseuon a'ch rhif. "
+              "Ni fyddwn yn gallu anfon neges atoch eto. Atebwch unrhyw beth arall i'w gadw.",
+    },
+    "erase_cancelled": {"en": "OK, we have not deleted anything.", "cy": "Iawn, nid ydym wedi dileu dim."},
     "help": {
         "en": "Reply to the question to answer it. Words that work any time: BACK (previous question), LATER (pause), STOP (no more messages), HELP. For Welsh, reply CYMRAEG.",
         "cy": "Atebwch y cwestiwn. Geiriau sy'n gweithio unrhyw bryd: YN ÔL, WEDYN, STOPIO, HELP. Am Saesneg, atebwch ENGLISH.",
@@ -195,6 +203,22 @@ def built_in(key: str, language: str = "en") -> str:
     """A built-in text in ``language`` (English when it has no such version); the key itself if unknown."""
     found = BUILT_IN_TEXTS.get(key)
     return key if found is None else resolve_text(found, language, "en")
+
+
+ERASE_KINDS = frozenset({"erase_confirm", "erase_cancelled"})
+"""Message kinds of the erasure exchange: sent even to someone who said STOP."""
+
+
+def erasure_reply(words: Words, text: str, button: str | None, source: str, pending: bool) -> str | None:
+    """Where a reply leaves a request to delete one's data: 'ask' (DELETE MY DATA: ask to
+    confirm), 'confirmed' (YES to that question), 'cancelled' (anything else), or None
+    (nothing to do with erasure). A voice note never confirms: the YES must be typed or tapped."""
+    if pending:
+        typed_yes = button is None and source == "text" and parse_yes_no(text) is True
+        return "confirmed" if button == "yes" or typed_yes else "cancelled"
+    if button is None and source != "voice" and words.command(text) == "erase":
+        return "ask"
+    return None
 
 
 class Words:

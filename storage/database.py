@@ -1,6 +1,7 @@
 """Connecting to the database: SQLite by default, PostgreSQL when the URL says so.
 
-SQLite runs in WAL mode with foreign keys on and ``synchronous=NORMAL``; every
+SQLite runs in WAL mode with foreign keys on, ``secure_delete`` (what is deleted is
+overwritten, so an erased participant leaves nothing in free pages) and ``synchronous=NORMAL``; every
 transaction starts with ``BEGIN IMMEDIATE`` so two writers queue on the busy
 timeout instead of failing when a read turns into a write.
 """
@@ -15,6 +16,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
 from sqlmodel import Session
+
+from storage.crypto import Sealer, sealer_from_env
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
@@ -41,6 +44,7 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA secure_delete = ON")  # erased rows are overwritten with zeros, not left in free pages
     cursor.close()
 
 
@@ -62,9 +66,18 @@ def create_database_engine(url: str, echo: bool = False) -> Engine:
 class Database:
     """One database: its engine, sessions and migrations."""
 
-    def __init__(self, url: str, echo: bool = False) -> None:
+    def __init__(self, url: str, echo: bool = False, sealer: Sealer | None = None) -> None:
         self.url = normalise_url(url)
         self.engine = create_database_engine(self.url, echo=echo)
+        self._sealer = sealer
+
+    @property
+    def sealer(self) -> Sealer:
+        """What encrypts participants' addresses in this database (storage/crypto.py): given,
+        else from ``CHORUS_DATA_KEYS`` or the key file, read when first needed."""
+        if self._sealer is None:
+            self._sealer = sealer_from_env()
+        return self._sealer
 
     @property
     def is_postgres(self) -> bool:
@@ -99,13 +112,35 @@ class Database:
 
         with self.engine.begin() as connection:
             config = alembic_config(connection)
+            config.attributes["sealer"] = lambda: self.sealer
             command.upgrade(config, revision)
+
+    def downgrade(self, revision: str) -> None:
+        """Undo migrations down to ``revision`` (for tests of the migrations themselves)."""
+        from alembic import command
+
+        with self.engine.begin() as connection:
+            config = alembic_config(connection)
+            config.attributes["sealer"] = lambda: self.sealer
+            command.downgrade(config, revision)
 
     def current_revision(self) -> str | None:
         from alembic.runtime.migration import MigrationContext
 
         with self.engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
+
+    def checkpoint(self) -> None:
+        """SQLite: fold the write-ahead log into the database file and empty it, so pages that
+        held erased data (the WAL keeps old page images) are gone from disk. Best effort: a
+        reader still holding an old snapshot leaves the log for the next checkpoint."""
+        if not self.is_sqlite:
+            return
+        raw = self.engine.raw_connection()
+        try:
+            raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+        finally:
+            raw.close()
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -122,8 +157,8 @@ def alembic_config(connection: Connection | None = None, url: str | None = None)
     return config
 
 
-def init_database(url: str, echo: bool = False) -> Database:
+def init_database(url: str, echo: bool = False, sealer: Sealer | None = None) -> Database:
     """Connect and bring the schema up to date (``alembic upgrade head``)."""
-    database = Database(url, echo=echo)
+    database = Database(url, echo=echo, sealer=sealer)
     database.upgrade()
     return database

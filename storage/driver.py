@@ -11,12 +11,18 @@ and Core read these rows back unchanged.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
+
+INTEGRITY_ERRORS: tuple[type[Exception], ...] = (IntegrityError, sqlite3.IntegrityError, psycopg.IntegrityError)
+"""A broken constraint, raised through SQLAlchemy or straight from a driver's cursor."""
 
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 """SQLAlchemy's storage format for DateTime on SQLite (naive UTC, see tables.UTCDateTime)."""

@@ -1,6 +1,6 @@
 """The outbox: messages waiting to be sent, and what happened when they were.
 
-The dispatcher reads :func:`pending` (which joins in the address from ``contacts``),
+The dispatcher reads :func:`pending` (which joins in the address from ``contacts`` and decrypts it),
 sends, then calls :func:`mark_sent` or :func:`mark_failed`. Nothing queued for a
 participant who said STOP is ever sent: :func:`hold_queued` parks it as ``held``.
 """
@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, select, update
 
+from storage.crypto import Sealer
 from storage.driver import Driver
 from storage.repository import when
 from storage.tables import CONTACTS, INBOUND, OUTBOUND
@@ -81,17 +82,17 @@ def queue(connection: Connection, rows: list[dict[str, Any]]) -> list[int]:
     return ids
 
 
-def pending(connection: Connection, limit: int = 100, channel: str | None = None) -> list[PendingMessage]:
+def pending(connection: Connection, sealer: Sealer, limit: int = 100, channel: str | None = None) -> list[PendingMessage]:
     o = OUTBOUND.c
     query = (
-        select(o.id, o.participant_id, o.channel, CONTACTS.c.address, o.text, o.buttons, o.multiple, o.kind, o.attempts, o.media_id)
+        select(o.id, o.participant_id, o.channel, CONTACTS.c.address_sealed, o.text, o.buttons, o.multiple, o.kind, o.attempts, o.media_id)
         .join(CONTACTS, CONTACTS.c.id == o.contact_id)
         .where(o.status == "queued")
     )
     if channel is not None:
         query = query.where(o.channel == channel)
     rows = connection.execute(query.order_by(o.id).limit(limit))
-    return [PendingMessage(r[0], r[1], r[2], r[3], r[4], tuple(r[5]), r[6], r[7], r[8], r[9]) for r in rows]
+    return [PendingMessage(r[0], r[1], r[2], sealer.open(r[3]), r[4], tuple(r[5]), r[6], r[7], r[8], r[9]) for r in rows]
 
 
 def hold_queued(connection: Connection, participant_id: str) -> int:
@@ -153,3 +154,11 @@ def transcript(connection: Connection, participant_id: str) -> list[TranscriptLi
     for entry in messages_for(connection, participant_id):
         lines.append((entry.created_at, 1, entry.id, TranscriptLine("out", entry.text, entry.created_at, entry.buttons, entry.status)))
     return [line for *_, line in sorted(lines, key=lambda item: item[:3])]
+
+
+def last_kind(connection: Connection, participant_id: str) -> str | None:
+    """The kind of the last message queued for a participant (e.g. 'erase_confirm')."""
+    o = OUTBOUND.c
+    return connection.execute(
+        select(o.kind).where(o.participant_id == participant_id).order_by(o.id.desc()).limit(1)
+    ).scalar_one_or_none()

@@ -111,10 +111,11 @@ def contact_for(connection: Connection, participant_id: str, channel: str | None
     return ContactRef(row[0], row[1], row[2]) if row else None
 
 
-def create_participant(connection: Connection, channel: str, address: str, hashed: str, now: datetime) -> ContactRef:
+def create_participant(connection: Connection, channel: str, sealed: str, hashed: str, now: datetime) -> ContactRef:
+    """A new participant and their contact; ``sealed`` is the address encrypted (storage/crypto.py)."""
     driver, participant_id = Driver(connection), new_participant_id()
     driver.insert("participants", {"id": participant_id, "language": None, "fields": "{}", "created_at": when(driver, now)})
-    contact = {"participant_id": participant_id, "channel": channel, "address_hash": hashed, "address": address,
+    contact = {"participant_id": participant_id, "channel": channel, "address_hash": hashed, "address_sealed": sealed,
                "created_at": when(driver, now)}
     contact_id = driver.insert("contacts", contact, returning_id=True)
     assert contact_id is not None

@@ -1,5 +1,6 @@
-"""The tables. Addresses (phone numbers, chat ids) live only in ``contacts``; every other
-table names a participant by a pseudonymous id such as ``p-3f9c0a1b2c3d4e5f``.
+"""The tables. Addresses (phone numbers, chat ids) live only in ``contacts``, encrypted
+(storage/crypto.py); every other table names a participant by a pseudonymous id such as
+``p-3f9c0a1b2c3d4e5f``.
 
 Times are stored as UTC and always read back as timezone-aware UTC datetimes, on
 SQLite as on PostgreSQL. JSON columns use the portable ``sqlalchemy.JSON`` type.
@@ -70,7 +71,8 @@ class Contact(SQLModel, table=True):
     channel: str
     address_hash: str = Field(max_length=64)
     """HMAC-SHA256 of channel and address with the deployment's secret key."""
-    address: str
+    address_sealed: str = _text()
+    """The address encrypted with the newest data key (a Fernet token; storage/crypto.py)."""
     created_at: datetime = _when()
 
 

@@ -28,6 +28,8 @@ if TYPE_CHECKING:  # imported lazily below so collecting other tests stays quick
 
 POSTGRES_SERVER = os.environ.get("CHORUS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 TEST_ADDRESS_KEY = b"test-address-key"
+TEST_DATA_KEY = "bjcUyNk_PLDnJsvbhXnlDK1l0pSwAWvR01ITfyVDDcE="
+"""A fixed Fernet key for the tests' databases (storage/crypto.py)."""
 
 
 class PostgresDatabases:
@@ -152,9 +154,10 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def database(migrated_database_url: str) -> Iterator[Database]:
+    from storage.crypto import Sealer
     from storage.database import Database
 
-    db = Database(migrated_database_url)
+    db = Database(migrated_database_url, sealer=Sealer([TEST_DATA_KEY]))
     yield db
     db.dispose()
 

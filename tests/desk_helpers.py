@@ -88,7 +88,7 @@ class Desk:
 @contextmanager
 def desk_app(tmp_path: Path, studies: Path | None = None, **install_options: Any) -> Iterator[Desk]:
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'chorus.db'}", studies_dir=studies or two_studies(tmp_path),
-                        key_file=tmp_path / "chorus.key")
+                        key_file=tmp_path / "chorus.key", data_key_file=tmp_path / "chorus-data.keys")
     clock = Clock()
     app = create_app(settings)
     install(app, clock=clock, **install_options)

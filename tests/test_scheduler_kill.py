@@ -66,7 +66,7 @@ def _enrol(database: Database, studies: Path, joined: datetime) -> list[str]:
     with database.transaction() as connection:
         connection.execute(insert(PARTICIPANTS), [{"id": pid, "language": "en", "fields": {}, "created_at": joined} for pid in people])
         connection.execute(insert(CONTACTS), [{"participant_id": pid, "channel": "sms", "address_hash": f"{n:064x}",
-                                               "address": f"+4470{n:08d}", "created_at": joined} for n, pid in enumerate(people)])
+                                               "address_sealed": database.sealer.seal(f"+4470{n:08d}"), "created_at": joined} for n, pid in enumerate(people)])
         connection.execute(insert(ENROLMENTS), [{"participant_id": pid, "study_id": "killtest", "group": None, "language": "en",
                                                  "channel": "sms", "status": "active", "opted_out": False, "enrolled_at": joined}
                                                 for pid in people])

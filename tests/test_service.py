@@ -170,7 +170,8 @@ def test_addresses_are_stored_only_in_contacts(service: ConversationService, dat
         for table in ("participants", "enrolments", "sessions", "inbound_messages", "outbound_messages", "answers", "audit_events"):
             rows = connection.execute(text(f"SELECT * FROM {table}")).all()
             assert rows and not any("900001" in str(value) for row in rows for value in row), table
-        assert connection.execute(text("SELECT address FROM contacts")).scalar_one() == ALICE
+        sealed = connection.execute(text("SELECT address_sealed FROM contacts")).scalar_one()
+    assert "900001" not in sealed and database.sealer.open(sealed) == ALICE  # encrypted at rest
     assert service.participant_for("sms", ALICE) == service.participant_for("sms", " " + ALICE)
 
 

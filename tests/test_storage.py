@@ -74,7 +74,7 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
     with pytest.raises(IntegrityError), database.transaction() as connection:
-        connection.execute(text("INSERT INTO contacts (participant_id, channel, address_hash, address, created_at) "
+        connection.execute(text("INSERT INTO contacts (participant_id, channel, address_hash, address_sealed, created_at) "
                                 "VALUES ('p-nobody', 'sms', 'h', 'a', '2025-01-01 00:00:00.000000')"))
     database.dispose()
 

@@ -44,6 +44,7 @@ def install(app: FastAPI, *, clock: Callable[[], datetime] | None = None, rate: 
 
 def _add_routes(app: FastAPI) -> None:
     from bot.api.analysis import router as analysis_router
+    from bot.api.privacy import router as privacy_router
     from bot.api.studies import router as studies_router
     from bot.dashboard.methods import router as methods_router
     from bot.dashboard.pages import router as pages_router
@@ -52,6 +53,7 @@ def _add_routes(app: FastAPI) -> None:
     app.router.routes[:] = [r for r in app.router.routes if getattr(r, "path", None) not in PUBLIC_DOCS]
     app.include_router(studies_router)
     app.include_router(analysis_router)
+    app.include_router(privacy_router)
     app.include_router(pages_router)
     app.include_router(methods_router)
     app.include_router(work_router)

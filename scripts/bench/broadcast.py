@@ -44,10 +44,11 @@ def make_participants(database: object, count: int, opted_out_every: int) -> tup
     """Participants, contacts and enrolments in bulk (not timed: they exist before a broadcast)."""
     now = datetime.now(UTC)
     people, contacts, enrolments, stopped = [], [], [], set()
+    sealer = database.sealer  # type: ignore[attr-defined]
     for n in range(count):
         pid, address = f"p-{n:016x}", f"+4470{n:08d}"
         people.append({"id": pid, "language": "en", "fields": {}, "created_at": now})
-        contacts.append({"id": n + 1, "participant_id": pid, "channel": "sms", "address_hash": f"{n:064x}", "address": address, "created_at": now})
+        contacts.append({"id": n + 1, "participant_id": pid, "channel": "sms", "address_hash": f"{n:064x}", "address_sealed": sealer.seal(address), "created_at": now})
         opted = n % opted_out_every == 0
         if opted:
             stopped.add(address)

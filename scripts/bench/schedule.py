@@ -68,11 +68,12 @@ def make_study(folder: Path) -> Path:
 def make_participants(database: Database, count: int, due: int) -> None:
     """``due`` participants joined on START, the rest ten days later (their follow-ups not yet due)."""
     people, contacts, enrolments = [], [], []
+    sealer = database.sealer
     for n in range(count):
         pid, joined = f"p-{n:016x}", START if n < due else START + timedelta(days=10)
         people.append({"id": pid, "language": "en", "fields": {}, "created_at": joined})
         contacts.append({"id": n + 1, "participant_id": pid, "channel": "sms", "address_hash": f"{n:064x}",
-                         "address": f"+4470{n:08d}", "created_at": joined})
+                         "address_sealed": sealer.seal(f"+4470{n:08d}"), "created_at": joined})
         enrolments.append({"participant_id": pid, "study_id": "bench", "group": None, "language": "en", "channel": "sms",
                            "status": "active", "opted_out": False, "enrolled_at": joined, "opted_out_at": None})
     with database.transaction() as connection:

@@ -1,0 +1,105 @@
+"""``chorus keys generate|add|rotate|rehash``: the data keys that encrypt participants' addresses.
+
+Rotating: make a new key (``chorus keys generate``), put it FIRST in ``CHORUS_DATA_KEYS``
+with the old ones after it (or ``chorus keys add`` for the key file), restart Chorus so it
+seals with the new key and still opens the old, then ``chorus keys rotate`` re-seals every
+stored address with the new key. Once that reports nothing left, drop the old keys.
+
+The hash key (``CHORUS_HASH_KEY``) that finds participants by address changes in one go:
+stop Chorus, set the new key, run ``chorus keys rehash`` (it decrypts each address to hash
+it afresh, so the old hash key is not needed), start Chorus.
+"""
+
+from __future__ import annotations
+
+import click
+
+from bot.settings import Settings, SettingsError
+
+DATABASE = click.option("--database", "database_url", default=None, help="Database URL (default CHORUS_DATABASE_URL).")
+
+
+@click.group("keys")
+def keys() -> None:
+    """Encryption keys for participants' addresses."""
+
+
+@keys.command("generate")
+def generate() -> None:
+    """Print a new data key (for CHORUS_DATA_KEYS: put it first, keep the old ones after it)."""
+    from storage.crypto import generate_key
+
+    click.echo(generate_key())
+
+
+@keys.command("add")
+def add() -> None:
+    """Put a new key first in the key file (CHORUS_DATA_KEY_FILE), when CHORUS_DATA_KEYS is not set."""
+    from storage.crypto import add_key_to_file
+
+    settings = _settings(None)
+    if settings.data_keys is not None:
+        raise click.ClickException("CHORUS_DATA_KEYS is set: add the new key there (chorus keys generate prints one)")
+    add_key_to_file(settings.data_key_file)
+    click.echo(f"a new data key is first in {settings.data_key_file}; restart Chorus, then run: chorus keys rotate", err=True)
+
+
+@keys.command("rotate")
+@DATABASE
+def rotate(database_url: str | None) -> None:
+    """Re-encrypt every stored address with the newest data key."""
+    from storage.crypto import DataKeyError
+    from storage.database import init_database
+    from storage.privacy import reseal_contacts
+
+    settings = _settings(database_url)
+    try:
+        sealer = settings.sealer()
+        database = init_database(settings.database_url, sealer=sealer)
+    except DataKeyError as error:
+        raise click.ClickException(str(error)) from None
+    try:
+        with database.transaction() as connection:
+            done, total = reseal_contacts(connection, sealer)
+    except DataKeyError as error:
+        raise click.ClickException(f"{error}; nothing was changed") from None
+    finally:
+        database.dispose()
+    click.echo(f"re-encrypted {done} of {total} addresses with the newest key ({sealer.count} key(s) configured)")
+    if sealer.count > 1:
+        click.echo("every address now opens with the newest key alone: the older keys may be removed", err=True)
+
+
+@keys.command("rehash")
+@DATABASE
+def rehash(database_url: str | None) -> None:
+    """Recompute every address's lookup hash with the current hash key (after changing CHORUS_HASH_KEY)."""
+    from storage.crypto import DataKeyError
+    from storage.database import init_database
+    from storage.privacy import rehash_contacts
+
+    settings = _settings(database_url)
+    try:
+        sealer = settings.sealer()
+        database = init_database(settings.database_url, sealer=sealer)
+    except DataKeyError as error:
+        raise click.ClickException(str(error)) from None
+    try:
+        with database.transaction() as connection:
+            done, total = rehash_contacts(connection, sealer, settings.address_key())
+    except DataKeyError as error:
+        raise click.ClickException(f"{error}; nothing was changed") from None
+    finally:
+        database.dispose()
+    click.echo(f"re-hashed {done} of {total} addresses with the current hash key")
+
+
+def _settings(database_url: str | None) -> Settings:
+    try:
+        return Settings.from_env(database_url=database_url)
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(keys)
