@@ -108,6 +108,9 @@ class Dispatcher:
     backoff_base: float = 1.0
     backoff_cap: float = 300.0
     stats: DispatchStats = field(default_factory=DispatchStats)
+    exclusive: bool = False
+    """Several dispatchers share the outbox (``chorus worker`` processes): skip participants
+    another one is sending to, so each participant's messages still go in order."""
 
     def __post_init__(self) -> None:
         self._wake = asyncio.Event()
@@ -200,6 +203,9 @@ class Dispatcher:
             query = select(o.id).where(o.status == "queued", o.channel.in_(list(self.channels)))
             if busy:
                 query = query.where(o.participant_id.not_in(busy))
+            if self.exclusive:
+                sending = select(o.participant_id).where(o.status == "sending").scalar_subquery()
+                query = query.where(o.participant_id.not_in(sending))
             query = query.order_by(o.id).limit(limit)
             if self.database.is_postgres:
                 query = query.with_for_update(skip_locked=True)
