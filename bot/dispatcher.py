@@ -121,12 +121,15 @@ class Dispatcher:
         """Participants whose next message waits for a retry (by monotonic time): keeps their order."""
         self._rules: dict[str, StudyRules | None] = {}
         self._stopping = False
+        self._nudged_while_busy = False
 
     # ------------------------------------------------------------------ running
 
     def nudge(self) -> None:
         """Something was queued: look now rather than at the next poll."""
         self._wake.set()
+        if self._in_flight:  # it may be for someone being sent to now: look again when they are done
+            self._nudged_while_busy = True
 
     async def run(self) -> None:
         next_recovery = 0.0
@@ -134,13 +137,13 @@ class Dispatcher:
             if _monotonic() >= next_recovery:  # rows a dead process (or a crashed task) left 'sending'
                 await asyncio.to_thread(self.recover_interrupted)
                 next_recovery = _monotonic() + 60
+            self._wake.clear()  # before claiming: a nudge that comes during the claim is not lost
             try:
                 claimed = await self.dispatch_once()
             except Exception:
                 log.exception("dispatch failed; trying again shortly")
                 claimed = 0
             if claimed == 0:
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_interval)
 
@@ -184,6 +187,10 @@ class Dispatcher:
     def _finished(self, participant_id: str) -> Callable[[asyncio.Task[None]], None]:
         def done(task: asyncio.Task[None]) -> None:
             self._in_flight.pop(participant_id, None)
+            # Look again if a nudge may have been for this participant; when dispatchers share the
+            # outbox, always: another one may have skipped their next message while this one sent.
+            if self._nudged_while_busy or self.exclusive:  # (wakes coalesce into one claim)
+                self._wake.set()
             if not task.cancelled() and task.exception() is not None:
                 log.error("sending to %s failed: %r", participant_id, task.exception())
 
@@ -197,6 +204,8 @@ class Dispatcher:
         for pid in [pid for pid, t in self._paused.items() if t <= loop_now]:
             self._paused.pop(pid, None)
         busy = [*self._in_flight, *self._paused]
+        if not busy:  # this claim sees every participant: no nudge is left waiting for one
+            self._nudged_while_busy = False
         with self.database.transaction() as connection:
             self._release_quiet(connection, now)
             o = OUTBOUND.c

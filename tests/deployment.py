@@ -100,6 +100,12 @@ class Deployment:
         waiting = list(self.processes)
         while waiting:
             for process in list(waiting):
+                if process.popen.poll() is not None and process.url and "address already in use" in process.output():
+                    # another program took the free port first: try another one
+                    self.processes.remove(process)
+                    waiting.remove(process)
+                    waiting.append(self.start_api(process.name))
+                    continue
                 if process.popen.poll() is not None:
                     raise RuntimeError(f"{process.name} exited with {process.popen.returncode}:\n{process.output()[-3000:]}")
                 if _ready(process):
