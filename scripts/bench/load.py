@@ -4,6 +4,8 @@ Measured from a signed Twilio SMS webhook to the reply arriving at the (fake) Tw
 API, so it includes the outbox and, when distributed, the broker hop to a worker:
 
 * **embedded**: one ``chorus serve`` on SQLite, no broker (the default);
+* **embedded-pg**: the same one process on PostgreSQL, to tell the database's share of the
+  difference from the broker's and the extra processes';
 * **distributed**: two ``chorus serve`` API processes and two ``chorus worker`` processes on
   a fresh PostgreSQL database and RabbitMQ (or Redis with ``--broker redis``); webhooks go to
   the API processes in turn, as a round-robin load balancer would send them.
@@ -21,7 +23,7 @@ processes, PostgreSQL and RabbitMQ on them, so the ratio says what scale-out *co
 small machine; the point of the mode is adding machines. Not a test.
 
     .venv/bin/python scripts/bench/load.py [--seconds 20] [--warmup 3] [--concurrency 16]
-        [--broker amqp|redis] [--only embedded|distributed]
+        [--broker amqp|redis] [--only embedded|embedded-pg|distributed]
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ SCRIPT = [("WAIT", "Hello"), ("YES", "Which best describes you?"), ("1", "How ma
           ("3", "What was waiting like?"), ("Four hours on a plastic chair and nobody told us anything.", "How well were you kept")]
 """Each message and the start of the reply it should bring."""
 REPLY_TIMEOUT = 20.0
+MODES = ("embedded", "embedded-pg", "distributed")
 
 
 class Provider:
@@ -89,6 +92,8 @@ class Result:
     label: str
     seconds: float
     latencies: list[float] = field(default_factory=list)
+    answered: list[float] = field(default_factory=list)
+    """Webhook round trips (post -> 200): the API processes' share of the latency."""
     lost: int = 0
     errors: int = 0
     cpu_seconds: float = 0.0
@@ -97,10 +102,11 @@ class Result:
     def rate(self) -> float:
         return len(self.latencies) / self.seconds
 
-    def percentile(self, q: float) -> float:
-        if len(self.latencies) < 2:
+    def percentile(self, q: float, of: list[float] | None = None) -> float:
+        values = self.latencies if of is None else of
+        if len(values) < 2:
             return float("nan")
-        return statistics.quantiles(self.latencies, n=100, method="inclusive")[round(q * 100) - 1] * 1000
+        return statistics.quantiles(values, n=100, method="inclusive")[round(q * 100) - 1] * 1000
 
     @property
     def cpu_ms_per_message(self) -> float:
@@ -128,6 +134,7 @@ async def load(label: str, provider: Provider, apis: list[str], pids: list[int],
                     async with session.post(apis[next(turn) % len(apis)] + "/webhooks/twilio", data=form, headers=headers) as response:
                         await response.read()
                         ok = response.status == 200
+                        answered = time.perf_counter()
                 except (TimeoutError, aiohttp.ClientError):
                     ok = False
                 if not ok:
@@ -140,6 +147,7 @@ async def load(label: str, provider: Provider, apis: list[str], pids: list[int],
                     break
                 if sent >= window and arrived <= stop:
                     result.latencies.append(arrived - sent)
+                    result.answered.append(answered - sent)
 
     async def measure_cpu() -> None:
         await asyncio.sleep(max(0.0, window - time.perf_counter()))
@@ -169,12 +177,14 @@ async def run_mode(mode: str, provider: Provider, args: argparse.Namespace, work
     from tests.db_fixtures import PostgresDatabases
 
     fake = provider.fake
-    databases = PostgresDatabases() if mode == "distributed" else None
+    databases = PostgresDatabases() if mode != "embedded" else None
+    queue: str | None = None
     if databases is not None:
         url = databases.url(databases.create())
-        queue: str | None = AMQP_URL if args.broker == "amqp" else REDIS_URL
+        if mode == "distributed":
+            queue = AMQP_URL if args.broker == "amqp" else REDIS_URL
     else:
-        url, queue = f"sqlite:///{workdir / 'embedded.db'}", None
+        url = f"sqlite:///{workdir / 'embedded.db'}"
     folder = workdir / mode
     folder.mkdir()
     deployment = Deployment(url, folder, fake.url, fake.account_sid, fake.auth_token, queue)
@@ -199,15 +209,17 @@ async def run_mode(mode: str, provider: Provider, args: argparse.Namespace, work
 def report(results: list[Result], args: argparse.Namespace) -> None:
     print(f"\nwebhook -> reply at the provider, {args.concurrency} senders, {args.seconds:g} s each "
           "(2 shared cores: absolute figures are pessimistic, compare the ratios)")
-    print(f"{'mode':<13}{'replies/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'server CPU ms/msg':>19}{'lost':>6}{'errors':>8}")
+    print(f"{'mode':<13}{'replies/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'webhook p50':>12}{'server CPU ms/msg':>19}{'lost':>6}"
+          f"{'errors':>8}")
     for r in results:
-        print(f"{r.label:<13}{r.rate:>10.1f}{r.percentile(0.5):>9.1f}{r.percentile(0.99):>9.1f}"
+        print(f"{r.label:<13}{r.rate:>10.1f}{r.percentile(0.5):>9.1f}{r.percentile(0.99):>9.1f}{r.percentile(0.5, r.answered):>12.1f}"
               f"{r.cpu_ms_per_message:>19.1f}{r.lost:>6}{r.errors:>8}")
-    if len(results) == 2:
-        embedded, distributed = results
-        print(f"distributed / embedded: throughput x{distributed.rate / embedded.rate:.2f}, "
-              f"p99 x{distributed.percentile(0.99) / embedded.percentile(0.99):.2f}, "
-              f"CPU per message x{distributed.cpu_ms_per_message / embedded.cpu_ms_per_message:.2f}")
+    baseline = next((r for r in results if r.label == "embedded"), None)
+    for other in results:
+        if baseline is not None and other is not baseline:
+            print(f"{other.label} / embedded: throughput x{other.rate / baseline.rate:.2f}, "
+                  f"p99 x{other.percentile(0.99) / baseline.percentile(0.99):.2f}, "
+                  f"CPU per message x{other.cpu_ms_per_message / baseline.cpu_ms_per_message:.2f}")
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -218,7 +230,7 @@ async def main_async(args: argparse.Namespace) -> None:
     results = []
     try:
         with tempfile.TemporaryDirectory(prefix="chorus-load-") as folder:
-            for mode in ("embedded", "distributed"):
+            for mode in MODES:
                 if args.only in (None, mode):
                     results.append(await run_mode(mode, provider, args, Path(folder)))
     finally:
@@ -233,7 +245,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--broker", choices=["amqp", "redis"], default="amqp")
-    parser.add_argument("--only", choices=["embedded", "distributed"], default=None)
+    parser.add_argument("--only", choices=MODES, default=None)
     asyncio.run(main_async(parser.parse_args()))
 
 
