@@ -77,6 +77,7 @@ class WorkerRuntime:
         if "voice" in self.queues:
             self.pipeline = self._call(self._make_pipeline())
             set_handler(TRANSCRIBE_VOICE, self.transcribe)
+            self._preload()
             try:
                 picked = self._call(self.pipeline.recover())
                 if picked:
@@ -88,7 +89,8 @@ class WorkerRuntime:
 
             self._scheduler = Scheduler(chorus.database, chorus.service, chorus.studies, on_queued=self.queued)
             self._scheduler.start(float(os.environ.get("CHORUS_SCHEDULER_INTERVAL", DEFAULT_INTERVAL)))
-        self._worker = Worker(self.queue.broker, queues=self.broker_queues, worker_threads=self.threads)
+        # worker_timeout: how long a consumer waits for a message before checking whether to stop
+        self._worker = Worker(self.queue.broker, queues=self.broker_queues, worker_threads=self.threads, worker_timeout=250)
         self._worker.start()
         log.info("worker %d consuming %s%s", os.getpid(), ", ".join(sorted(self.broker_queues)),
                  " and ticking the scheduler" if self.scheduler else "")
@@ -134,6 +136,19 @@ class WorkerRuntime:
             self.queue.enqueue(SEND_OUTBOX)
 
     # ------------------------------------------------------------------ helpers
+
+    def _preload(self) -> None:
+        """Load the transcription model in the background now, so the first voice note need not wait."""
+        transcriber = getattr(self.pipeline.queue, "transcriber", None)
+
+        def load() -> None:
+            try:
+                _ = transcriber.model  # type: ignore[union-attr]
+            except Exception:
+                log.exception("could not load the transcription model; voice notes will say so")
+
+        if transcriber is not None and hasattr(type(transcriber), "model"):
+            threading.Thread(target=load, name="chorus-model-load", daemon=True).start()
 
     async def _make_pipeline(self) -> Any:
         from bot.voice import VoicePipeline, VoiceSettings, channel_fetch
