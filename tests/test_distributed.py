@@ -55,7 +55,7 @@ def deployment(tmp_path: Path, postgres_databases: PostgresDatabases, fake_twili
             running.start_api(name)
         for name in ("worker-a", "worker-b"):
             running.start_worker(name)
-        running.wait_ready()
+        running.wait_ready(180)  # four processes starting at once on a busy 2-core machine take a while
         yield running
     finally:
         running.stop()
