@@ -14,6 +14,7 @@ from sqlalchemy import text
 from bot.service import ConversationService
 from bot.settings import Settings
 from bot.studies import StudyRegistry
+from bot.tasks import TaskQueue, make_queue
 from storage.database import Database, init_database
 
 
@@ -34,6 +35,12 @@ def build(settings: Settings) -> Chorus:
     return Chorus(settings, database, studies, service)
 
 
+def tasks_of(app: FastAPI) -> TaskQueue:
+    """The app's task queue (in this process, or a broker's when CHORUS_QUEUE_URL is set)."""
+    queue: TaskQueue = app.state.tasks
+    return queue
+
+
 def chorus_of(request: Request) -> Chorus:
     chorus: Chorus = request.app.state.chorus
     return chorus
@@ -49,8 +56,14 @@ def create_app(settings: Settings | None = None, chorus: Chorus | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.chorus = chorus or build(settings)
-        yield
-        app.state.chorus.database.dispose()
+        if getattr(app.state, "tasks", None) is None:  # a test may hand in its own queue
+            app.state.tasks = make_queue(settings.queue_url, settings.queue_namespace)
+        try:
+            yield
+        finally:
+            app.state.tasks.close()
+            app.state.tasks = None
+            app.state.chorus.database.dispose()
 
     app = FastAPI(title="Chorus", version="0.1.0", lifespan=lifespan,
                   description="Listen to patients, carers and staff at scale, by chat.")

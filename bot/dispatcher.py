@@ -108,6 +108,9 @@ class Dispatcher:
     backoff_base: float = 1.0
     backoff_cap: float = 300.0
     stats: DispatchStats = field(default_factory=DispatchStats)
+    exclusive: bool = False
+    """Several dispatchers share the outbox (``chorus worker`` processes): skip participants
+    another one is sending to, so each participant's messages still go in order."""
 
     def __post_init__(self) -> None:
         self._wake = asyncio.Event()
@@ -118,12 +121,15 @@ class Dispatcher:
         """Participants whose next message waits for a retry (by monotonic time): keeps their order."""
         self._rules: dict[str, StudyRules | None] = {}
         self._stopping = False
+        self._nudged_while_busy = False
 
     # ------------------------------------------------------------------ running
 
     def nudge(self) -> None:
         """Something was queued: look now rather than at the next poll."""
         self._wake.set()
+        if self._in_flight:  # it may be for someone being sent to now: look again when they are done
+            self._nudged_while_busy = True
 
     async def run(self) -> None:
         next_recovery = 0.0
@@ -131,13 +137,13 @@ class Dispatcher:
             if _monotonic() >= next_recovery:  # rows a dead process (or a crashed task) left 'sending'
                 await asyncio.to_thread(self.recover_interrupted)
                 next_recovery = _monotonic() + 60
+            self._wake.clear()  # before claiming: a nudge that comes during the claim is not lost
             try:
                 claimed = await self.dispatch_once()
             except Exception:
                 log.exception("dispatch failed; trying again shortly")
                 claimed = 0
             if claimed == 0:
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_interval)
 
@@ -181,6 +187,10 @@ class Dispatcher:
     def _finished(self, participant_id: str) -> Callable[[asyncio.Task[None]], None]:
         def done(task: asyncio.Task[None]) -> None:
             self._in_flight.pop(participant_id, None)
+            # Look again if a nudge may have been for this participant; when dispatchers share the
+            # outbox, always: another one may have skipped their next message while this one sent.
+            if self._nudged_while_busy or self.exclusive:  # (wakes coalesce into one claim)
+                self._wake.set()
             if not task.cancelled() and task.exception() is not None:
                 log.error("sending to %s failed: %r", participant_id, task.exception())
 
@@ -194,12 +204,17 @@ class Dispatcher:
         for pid in [pid for pid, t in self._paused.items() if t <= loop_now]:
             self._paused.pop(pid, None)
         busy = [*self._in_flight, *self._paused]
+        if not busy:  # this claim sees every participant: no nudge is left waiting for one
+            self._nudged_while_busy = False
         with self.database.transaction() as connection:
             self._release_quiet(connection, now)
             o = OUTBOUND.c
             query = select(o.id).where(o.status == "queued", o.channel.in_(list(self.channels)))
             if busy:
                 query = query.where(o.participant_id.not_in(busy))
+            if self.exclusive:
+                sending = select(o.participant_id).where(o.status == "sending").scalar_subquery()
+                query = query.where(o.participant_id.not_in(sending))
             query = query.order_by(o.id).limit(limit)
             if self.database.is_postgres:
                 query = query.with_for_update(skip_locked=True)

@@ -233,15 +233,18 @@ async def scheduler_lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Runs inside the app's lifespan (after ``app.state.chorus`` is set): ticks in the background."""
     import asyncio
 
-    if os.environ.get("CHORUS_SCHEDULER", "embedded").lower() in ("off", "0", "false", "no"):
+    from bot.app import tasks_of
+    from bot.tasks import SEND_OUTBOX
+
+    queue = tasks_of(app)
+    # With a distributed queue, `chorus worker` processes tick unless CHORUS_SCHEDULER=embedded says otherwise.
+    mode = os.environ.get("CHORUS_SCHEDULER", "off" if queue.distributed else "embedded").lower()
+    if mode in ("off", "0", "false", "no"):
         yield
         return
-    loop = asyncio.get_running_loop()
 
-    def queued() -> None:
-        hub = getattr(app.state, "channels", None)
-        if hub is not None and hub.dispatcher is not None:
-            loop.call_soon_threadsafe(hub.dispatcher.nudge)
+    def queued() -> None:  # on the ticking thread: the queue hands the nudge to the right loop or worker
+        queue.enqueue(SEND_OUTBOX)
 
     chorus = app.state.chorus
     scheduler = Scheduler(chorus.database, chorus.service, chorus.studies, on_queued=queued)

@@ -1,6 +1,7 @@
 """Settings, read from ``CHORUS_*`` environment variables.
 
-``CHORUS_DATABASE_URL=postgresql://...`` switches to PostgreSQL; ``CHORUS_HASH_KEY`` is
+``CHORUS_DATABASE_URL=postgresql://...`` switches to PostgreSQL; ``CHORUS_QUEUE_URL=amqp://...``
+(or ``redis://...``) hands background work to ``chorus worker`` processes; ``CHORUS_HASH_KEY`` is
 the secret for the keyed hash of participants' addresses. Without it, a random key
 is created once in ``CHORUS_KEY_FILE`` (default ``var/chorus.key``) and reused:
 change or lose it and existing participants can no longer be found by address.
@@ -47,6 +48,11 @@ class Settings(BaseModel):
     twilio_auth_token: SecretStr | None = None
     twilio_sms_from: str | None = None
     twilio_whatsapp_from: str | None = None
+    queue_url: str | None = None
+    """A broker (``amqp://...`` or ``redis://...``): background work goes to ``chorus worker``
+    processes instead of running in this one (bot/tasks.py). Unset: everything in one process."""
+    queue_namespace: str = "chorus"
+    """Prefix of the broker's queue names, so several deployments can share one broker."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

@@ -274,11 +274,16 @@ def _model_name(queue: TranscriptionQueue, whisper: WhisperSettings) -> str:
 
 def hub_fetch(app: FastAPI) -> Fetch:
     """Fetch media through the app's configured channels (looked up when a note arrives)."""
+    return channel_fetch(lambda: getattr(app.state, "channels", None))
+
+
+def channel_fetch(hub_of: Callable[[], Any]) -> Fetch:
+    """Fetch media through the channels of the :class:`~bot.webhooks.ChannelHub` ``hub_of()`` gives."""
 
     async def fetch(channel: str, media: Mapping[str, Any]) -> bytes:
         from channels import twilio
 
-        hub = getattr(app.state, "channels", None)
+        hub = hub_of()
         url = str(media.get("url", ""))
         if channel == "telegram" and hub is not None and hub.telegram is not None:
             return await hub.telegram.download(url.removeprefix("telegram-file:"))
@@ -312,9 +317,18 @@ PipelineFactory = Callable[[FastAPI], VoicePipeline]
 
 @asynccontextmanager
 async def voice_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    from bot.app import tasks_of
+    from bot.tasks import TRANSCRIBE_VOICE, register
+
+    queue = tasks_of(app)
+    if queue.distributed:  # `chorus worker` processes transcribe, and pick up what was left waiting
+        app.state.voice = None
+        yield
+        return
     factory: PipelineFactory = getattr(app.state, "voice_factory", None) or default_pipeline
     pipeline = factory(app)
     app.state.voice = pipeline
+    register(queue, TRANSCRIBE_VOICE, pipeline.start)
     try:
         await pipeline.recover()
     except Exception:

@@ -23,7 +23,10 @@ from fastapi import APIRouter, BackgroundTasks, FastAPI, HTTPException, Request,
 from starlette.concurrency import run_in_threadpool
 
 from bot import log_safety
+from bot.app import tasks_of
 from bot.dispatcher import DEFAULT_LIMITS, Dispatcher, RateLimit, SendingChannel, record_status
+from bot.service import ReceiveResult
+from bot.tasks import SEND_OUTBOX, TRANSCRIBE_VOICE, register
 from channels import telegram, twilio
 from channels.base import InboundMessage
 
@@ -86,7 +89,10 @@ async def channels_lifespan(app: FastAPI) -> AsyncIterator[None]:
         hub.dispatcher = Dispatcher(chorus.database, hub.sending, chorus.studies, hub.limits)
     tasks: list[asyncio.Task[None]] = []
     stopping = asyncio.Event()
-    if hub.embedded_dispatcher and hub.sending:
+    queue = tasks_of(app)
+    # Distributed (CHORUS_QUEUE_URL): `chorus worker` processes send; this one only enqueues.
+    if hub.embedded_dispatcher and hub.sending and not queue.distributed:
+        register(queue, SEND_OUTBOX, hub.dispatcher.nudge)
         tasks.append(asyncio.create_task(hub.dispatcher.run(), name="chorus-dispatcher"))
     if hub.telegram_polling and hub.telegram is not None:
         tasks.append(asyncio.create_task(
@@ -116,18 +122,21 @@ def install(app: FastAPI, hub: ChannelHub | None = None) -> None:
 
 
 async def _receive(request: Request | FastAPI, message: InboundMessage) -> None:
+    """Store and answer one message, then hand the background work (sending the reply,
+    transcribing a voice note) to the task queue: this process's, or the workers'."""
     app = request.app if isinstance(request, Request) else request
-    result = await run_in_threadpool(app.state.chorus.service.receive, message)
+    queue = tasks_of(app)
+
+    def receive() -> ReceiveResult:
+        result = app.state.chorus.service.receive(message)
+        if result.outbox_ids:
+            queue.enqueue(SEND_OUTBOX)
+        if result.status == "awaiting_transcript" and result.inbound_id is not None:
+            queue.enqueue(TRANSCRIBE_VOICE, result.inbound_id)  # bot/voice.py, here or in a worker
+        return result
+
+    result = await run_in_threadpool(receive)
     log.info("%s message %s from %s: %s", message.channel, result.inbound_id, result.participant_id, result.status)
-    hub: ChannelHub = app.state.channels
-    if result.outbox_ids and hub.dispatcher is not None:
-        hub.dispatcher.nudge()
-    if result.status == "awaiting_transcript" and result.inbound_id is not None:
-        voice = getattr(app.state, "voice", None)  # bot/voice.py: fetched and transcribed in the background
-        if voice is not None:
-            voice.start(result.inbound_id)
-        else:
-            log.warning("voice note %s waits: no voice pipeline is installed (bot.voice.install)", result.inbound_id)
 
 
 # ----------------------------------------------------------------------------- Telegram

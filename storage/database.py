@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlmodel import Session
 
@@ -111,6 +111,8 @@ class Database:
         from alembic import command
 
         with self.engine.begin() as connection:
+            if self.is_postgres:  # several processes starting at once (API and workers) migrate one at a time
+                connection.execute(text("SELECT pg_advisory_xact_lock(4242001)"))
             config = alembic_config(connection)
             config.attributes["sealer"] = lambda: self.sealer
             command.upgrade(config, revision)

@@ -37,6 +37,9 @@ def serve(host: str | None, port: int | None, studies_dir: str | None, database_
         raise click.ClickException("the studies have problems:\n" + "\n".join(map(str, error.problems))) from None
     click.echo(f"Chorus on http://{settings.host}:{settings.port}  (simulator at /, dashboard at /dashboard, "
                "health at /health)", err=True)
+    if settings.queue_url:  # (not the URL itself: it holds the broker's password)
+        click.echo("Background work (sending, voice notes, the scheduler) goes to `chorus worker` processes "
+                   "through the broker in CHORUS_QUEUE_URL.", err=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
 
 

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import click
+
+
+@click.command()
+@click.option("--queues", "-Q", multiple=True, type=click.Choice(["outbox", "voice"]),
+              help="Consume only these queues (repeat; default both). A GPU pool for voice notes: -Q voice.")
+@click.option("--threads", type=int, default=8, show_default=True, help="Tasks run at once.")
+@click.option("--no-scheduler", is_flag=True, help="Do not tick the scheduler here (any number of processes may tick).")
+@click.option("--studies", "studies_dir", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Folder of studies (default CHORUS_STUDIES_DIR or the example study).")
+@click.option("--database", "database_url", default=None, help="Database URL (default CHORUS_DATABASE_URL).")
+@click.option("--queue", "queue_url", default=None, help="Broker URL (default CHORUS_QUEUE_URL): amqp://... or redis://...")
+def worker(queues: tuple[str, ...], threads: int, no_scheduler: bool, studies_dir: str | None, database_url: str | None,
+           queue_url: str | None) -> None:
+    """Run background work for `chorus serve` processes: sending, voice notes, the scheduler.
+
+    Start API processes (`chorus serve`) and workers with the same CHORUS_DATABASE_URL and
+    CHORUS_QUEUE_URL; the API processes then enqueue work instead of doing it."""
+    import logging
+    import os
+    import signal
+    import threading
+
+    from bot.settings import Settings, SettingsError
+    from bot.worker import run
+    from flows.loader import LoadError
+
+    try:
+        settings = Settings.from_env(studies_dir=studies_dir, database_url=database_url, queue_url=queue_url)
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
+    if not settings.queue_url:
+        raise click.ClickException("chorus worker needs a broker: set CHORUS_QUEUE_URL (amqp://... or redis://...)")
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
+    logging.getLogger("dramatiq").setLevel(max(logging.WARNING, logging.getLogger().level))
+    logging.getLogger("pika").setLevel(logging.WARNING)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        run(settings, list(queues) or None, not no_scheduler, threads, stop,
+            ready=lambda: click.echo(f"chorus worker {os.getpid()} ready", err=True))
+    except (ValueError, LoadError) as error:
+        raise click.ClickException(str(error)) from None
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(worker)

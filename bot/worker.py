@@ -1,0 +1,191 @@
+"""A ``chorus worker`` process: runs the background work that API processes enqueue.
+
+It builds what the embedded app would (database, studies, conversation service, channels),
+then consumes the broker's queues with a Dramatiq :class:`~dramatiq.Worker`:
+
+* ``outbox``: an outbox dispatcher runs here, polling as the embedded one does, and an
+  ``outbox.send`` task makes it look at once. Several workers share the outbox safely: rows
+  are claimed atomically (SKIP LOCKED on PostgreSQL), and a participant another dispatcher
+  is sending to is skipped, so each participant's messages stay in order.
+* ``voice``: voice notes are fetched and transcribed here (the model loads on the first
+  note); notes left waiting by a stopped process are picked up at start.
+* the scheduler tick, unless ``--no-scheduler``: safe with any number of processes.
+
+The async parts (dispatcher, voice pipeline) share one event loop on a thread of their own;
+Dramatiq's worker threads hand tasks to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from collections.abc import Callable, Coroutine
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.app import Chorus, build
+from bot.distributed import DramatiqQueue, set_handler
+from bot.settings import Settings
+from bot.tasks import SEND_OUTBOX, TRANSCRIBE_VOICE
+
+log = logging.getLogger("chorus.worker")
+VOICE_TIMEOUT = 15 * 60.0
+
+
+@dataclass
+class WorkerRuntime:
+    settings: Settings
+    queues: list[str] = field(default_factory=lambda: ["outbox", "voice"])
+    scheduler: bool = True
+    threads: int = 8
+    poll_interval: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not self.settings.queue_url:
+            raise ValueError("chorus worker needs CHORUS_QUEUE_URL (amqp://... or redis://...)")
+        self.queue = DramatiqQueue(self.settings.queue_url, self.settings.queue_namespace)
+        self.broker_queues = self.queue.queues(self.queues)
+        self.loop = asyncio.new_event_loop()
+        self._loop_thread = threading.Thread(target=self.loop.run_forever, name="chorus-worker-loop", daemon=True)
+        self._background: list[Future[Any]] = []
+        self.chorus: Chorus | None = None
+        self.dispatcher: Any = None
+        self.pipeline: Any = None
+        self._scheduler: Any = None
+        self._worker: Any = None
+
+    # ------------------------------------------------------------------ start and stop
+
+    def start(self) -> None:
+        from dramatiq import Worker
+
+        from bot.webhooks import ChannelHub
+
+        self.chorus = chorus = build(self.settings)
+        self.hub = hub = ChannelHub.from_env()
+        self._loop_thread.start()
+        if "outbox" in self.queues:
+            from bot.dispatcher import Dispatcher
+
+            self.dispatcher = Dispatcher(chorus.database, hub.sending, chorus.studies, hub.limits,
+                                         poll_interval=self.poll_interval, exclusive=True)
+            self._background.append(self._submit(self.dispatcher.run()))
+            set_handler(SEND_OUTBOX, self.nudge)
+        if "voice" in self.queues:
+            self.pipeline = self._call(self._make_pipeline())
+            set_handler(TRANSCRIBE_VOICE, self.transcribe)
+            self._preload()
+            try:
+                picked = self._call(self.pipeline.recover())
+                if picked:
+                    log.info("picked up %d voice notes left waiting", len(picked))
+            except Exception:
+                log.exception("could not pick up the voice notes left waiting")
+        if self.scheduler:
+            from bot.scheduler import DEFAULT_INTERVAL, Scheduler
+
+            self._scheduler = Scheduler(chorus.database, chorus.service, chorus.studies, on_queued=self.queued)
+            self._scheduler.start(float(os.environ.get("CHORUS_SCHEDULER_INTERVAL", DEFAULT_INTERVAL)))
+        # worker_timeout: how long a consumer waits for a message before checking whether to stop
+        self._worker = Worker(self.queue.broker, queues=self.broker_queues, worker_threads=self.threads, worker_timeout=250)
+        self._worker.start()
+        log.info("worker %d consuming %s%s", os.getpid(), ", ".join(sorted(self.broker_queues)),
+                 " and ticking the scheduler" if self.scheduler else "")
+
+    def stop(self) -> None:
+        """Finish the tasks in hand, then close everything (SIGTERM / SIGINT)."""
+        if self._worker is not None:
+            self._worker.stop()
+        if self._scheduler is not None:
+            self._scheduler.shutdown()
+        set_handler(SEND_OUTBOX, None)
+        set_handler(TRANSCRIBE_VOICE, None)
+        if self.pipeline is not None:
+            self._call(self.pipeline.close())
+        if self.dispatcher is not None:
+            self._call(self.dispatcher.stop())
+        for future in self._background:
+            future.cancel()
+        if getattr(self, "hub", None) is not None and self.hub.telegram is not None:
+            self._call(self.hub.telegram.close())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._loop_thread.join(timeout=10)
+        self.queue.close()
+        if self.chorus is not None:
+            self.chorus.database.dispose()
+
+    # ------------------------------------------------------------------ tasks
+
+    def nudge(self) -> None:
+        """``outbox.send``: look at the outbox now."""
+        self.loop.call_soon_threadsafe(self.dispatcher.nudge)
+
+    def transcribe(self, inbound_id: int) -> None:
+        """``voice.transcribe``: one voice note, start to finish (a redelivered one finds it claimed)."""
+        outcome = self._call(self.pipeline.process(int(inbound_id)), VOICE_TIMEOUT)
+        log.info("voice note %s: %s", outcome.inbound_id, outcome.status)
+
+    def queued(self) -> None:
+        """Messages were queued here (by a voice note or a scheduler tick): have them sent."""
+        if self.dispatcher is not None:
+            self.nudge()
+        else:  # a worker that only transcribes: another one sends
+            self.queue.enqueue(SEND_OUTBOX)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _preload(self) -> None:
+        """Load the transcription model in the background now, so the first voice note need not wait."""
+        transcriber = getattr(self.pipeline.queue, "transcriber", None)
+
+        def load() -> None:
+            try:
+                _ = transcriber.model  # type: ignore[union-attr]
+            except Exception:
+                log.exception("could not load the transcription model; voice notes will say so")
+
+        if transcriber is not None and hasattr(type(transcriber), "model"):
+            threading.Thread(target=load, name="chorus-model-load", daemon=True).start()
+
+    async def _make_pipeline(self) -> Any:
+        from bot.voice import VoicePipeline, VoiceSettings, channel_fetch
+        from nlp.transcribe import WhisperSettings
+        from nlp.voice_worker import ThreadPoolTranscriptionQueue
+
+        whisper = WhisperSettings.from_env()
+        loop = asyncio.get_running_loop()
+
+        def on_queued() -> None:  # on the loop: publishing may block, so off it
+            loop.run_in_executor(None, self.queued)
+
+        return VoicePipeline(self._service(), ThreadPoolTranscriptionQueue(settings=whisper), channel_fetch(lambda: self.hub),
+                             VoiceSettings.from_env(), whisper, on_queued)
+
+    def _service(self) -> Any:
+        assert self.chorus is not None
+        return self.chorus.service
+
+    def _submit(self, coroutine: Coroutine[Any, Any, Any]) -> Future[Any]:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+
+    def _call(self, coroutine: Coroutine[Any, Any, Any], timeout: float = 60.0) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+
+def run(settings: Settings, queues: list[str] | None = None, scheduler: bool = True, threads: int = 8,
+        stop: threading.Event | None = None, ready: Callable[[], None] | None = None) -> None:
+    """Run a worker until ``stop`` is set (``chorus worker`` sets it on SIGTERM or SIGINT)."""
+    runtime = WorkerRuntime(settings, queues or ["outbox", "voice"], scheduler, threads)
+    stop = stop or threading.Event()
+    runtime.start()
+    if ready is not None:
+        ready()
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        log.info("worker %d stopping", os.getpid())
+        runtime.stop()
