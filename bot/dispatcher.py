@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, and_, func, select, update
 
+from bot import metrics
 from bot.dispatch_rules import (
     OPTED_OUT,
     Candidate,
@@ -329,6 +330,7 @@ class Dispatcher:
         with self.database.transaction() as connection:
             outbox.mark_sent(connection, row.id, provider_id, self.clock())
         self.stats.sent += 1
+        metrics.MESSAGES_OUT.labels(row.channel).inc()
 
     def _hold(self, row: Candidate, reason: str) -> None:
         o = OUTBOUND.c
@@ -351,7 +353,9 @@ class Dispatcher:
             status = outbox.mark_failed(connection, row.id, described, error.retryable)
             if isinstance(error, ContactStopped):
                 opt_out(connection, row.participant_id, self.clock(), f"provider error {error.code}")
-        log.warning("outbox %s for %s: %s -> %s", row.id, row.participant_id, described, status)
+        metrics.error("send_failed")
+        log.warning("outbox %s for %s: %s -> %s", row.id, row.participant_id, described, status,
+                    extra={"event": "outbox.send_failed", "outbox_id": row.id, "channel": row.channel, "outcome": status})
         if isinstance(error, ContactStopped):
             self.stats.failed += 1
             return "stopped"

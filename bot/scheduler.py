@@ -275,7 +275,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lease", type=float, default=DEFAULT_LEASE.total_seconds(), help="seconds")
     parser.add_argument("--batch", type=int, default=1000)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=os.environ.get("CHORUS_LOG_LEVEL", "INFO"), format="%(asctime)s %(name)s %(message)s")
+    from bot.logging_setup import configure
+
+    configure(os.environ.get("CHORUS_LOG_LEVEL", "INFO"), os.environ.get("CHORUS_LOG_FORMAT", "text"))
     run_forever(args.database, args.studies, args.interval, timedelta(seconds=args.lease), args.batch)
 
 

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
+from bot import metrics
 from bot.population import PopulationSource, store_submissions
 from bot.safeguarding import (
     BackgroundChecks,
@@ -364,6 +365,7 @@ class ConversationService:
         if voiced:
             repository.link_voice_answers(connection, target.participant_id, target.session.id, voiced)
         repository.add_flags(connection, writes.flags)
+        metrics.count_flags(writes.flags)
         repository.add_due_tasks(connection, writes.tasks)
         if writes.profile_changed and target.participant is not None:
             repository.save_participant(connection, target.participant)

@@ -12,8 +12,9 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 PREFIX = "CHORUS_"
 
@@ -34,6 +35,14 @@ class Settings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    """``json``: one JSON object a line, for log shippers (bot/logging_setup.py)."""
+    metrics_token: SecretStr | None = None
+    """Bearer token for ``GET /metrics``; without one, only direct loopback clients may scrape."""
+    max_body_bytes: int = Field(default=1_000_000, gt=0)
+    """Requests with a larger body are refused with 413 before it is read."""
+    queue_url: str | None = None
+    """A message broker (redis://, amqp://) that ``GET /ready`` checks, when one is used."""
     telegram_token: SecretStr | None = None
     telegram_secret: SecretStr | None = None
     twilio_account_sid: str | None = None

@@ -38,7 +38,9 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
+from bot import metrics
 from bot.service import ConversationService, VoiceContext
+from channels.media import MediaTooLarge
 from nlp.audio import FailureKind, TranscriptionError
 from nlp.transcribe import Transcript, WhisperSettings
 from nlp.voice_worker import ThreadPoolTranscriptionQueue, TranscriptionQueue, TranscriptionResult
@@ -180,6 +182,7 @@ class VoicePipeline:
             if not context.keep_audio:
                 path.unlink(missing_ok=True)
         record["seconds"] = round(time.monotonic() - started, 3)
+        metrics.TRANSCRIPTION.observe(record["seconds"])
         if result.transcript is None:
             failure = result.error or TranscriptionError(FailureKind.CORRUPT, "no transcript and no error")
             return await self._failed(context, failure, record, acknowledged)
@@ -197,6 +200,7 @@ class VoicePipeline:
 
     async def _failed(self, context: VoiceContext, error: TranscriptionError, record: dict[str, Any], acknowledged: bool) -> VoiceOutcome:
         kind = error.kind.value
+        metrics.error("voice")
         record.update(status="failed", error_kind=kind, low_confidence=False)
         log.info("voice note %s from %s gave no transcript: %s", context.inbound_id, context.participant_id, kind)
         await self._reply(context.inbound_id, error.message_key, status="transcription_failed", error=f"{kind}: {error.detail}"[:300],
@@ -216,6 +220,8 @@ class VoicePipeline:
             raise TranscriptionError(FailureKind.TOO_LARGE, f"the channel says {declared} bytes; the limit is {self.whisper.max_bytes}")
         try:
             return await asyncio.wait_for(self.fetch(context.channel, media), self.settings.download_timeout)
+        except MediaTooLarge as error:
+            raise TranscriptionError(FailureKind.TOO_LARGE, str(error)) from error
         except Exception as error:
             reason = str(error).splitlines()[0] if str(error) else ""
             raise TranscriptionError(FailureKind.DOWNLOAD_FAILED, f"{type(error).__name__}: {reason}"[:300]) from error
@@ -272,8 +278,9 @@ def _model_name(queue: TranscriptionQueue, whisper: WhisperSettings) -> str:
 # ----------------------------------------------------------------------------- wiring into the app
 
 
-def hub_fetch(app: FastAPI) -> Fetch:
-    """Fetch media through the app's configured channels (looked up when a note arrives)."""
+def hub_fetch(app: FastAPI, max_bytes: int | None = None) -> Fetch:
+    """Fetch media through the app's configured channels (looked up when a note arrives),
+    refusing anything past ``max_bytes`` before it is all downloaded."""
 
     async def fetch(channel: str, media: Mapping[str, Any]) -> bytes:
         from channels import twilio
@@ -281,9 +288,9 @@ def hub_fetch(app: FastAPI) -> Fetch:
         hub = getattr(app.state, "channels", None)
         url = str(media.get("url", ""))
         if channel == "telegram" and hub is not None and hub.telegram is not None:
-            return await hub.telegram.download(url.removeprefix("telegram-file:"))
+            return await hub.telegram.download(url.removeprefix("telegram-file:"), max_bytes)
         if channel in ("whatsapp", "sms") and hub is not None and hub.twilio_settings is not None:
-            return await twilio.fetch_media(hub.twilio_settings, url)
+            return await twilio.fetch_media(hub.twilio_settings, url, max_bytes=max_bytes)
         raise LookupError(f"no way to fetch media on the {channel} channel")
 
     return fetch
@@ -304,7 +311,8 @@ def default_pipeline(app: FastAPI) -> VoicePipeline:
     """The embedded default: one thread pool (sharing the process's one model) per app."""
     whisper = WhisperSettings.from_env()
     queue = ThreadPoolTranscriptionQueue(settings=whisper)
-    return VoicePipeline(app.state.chorus.service, queue, hub_fetch(app), VoiceSettings.from_env(), whisper, nudger(app))
+    return VoicePipeline(app.state.chorus.service, queue, hub_fetch(app, whisper.max_bytes), VoiceSettings.from_env(), whisper,
+                         nudger(app))
 
 
 PipelineFactory = Callable[[FastAPI], VoicePipeline]

@@ -22,6 +22,7 @@ from typing import Any
 from fastapi import APIRouter, BackgroundTasks, FastAPI, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from bot import metrics
 from bot.dispatcher import DEFAULT_LIMITS, Dispatcher, RateLimit, SendingChannel, record_status
 from channels import telegram, twilio
 from channels.base import InboundMessage
@@ -111,7 +112,10 @@ def install(app: FastAPI, hub: ChannelHub | None = None) -> None:
 async def _receive(request: Request | FastAPI, message: InboundMessage) -> None:
     app = request.app if isinstance(request, Request) else request
     result = await run_in_threadpool(app.state.chorus.service.receive, message)
-    log.info("%s message %s from %s: %s", message.channel, result.inbound_id, result.participant_id, result.status)
+    metrics.MESSAGES_IN.labels(message.channel).inc()
+    log.info("%s message %s from %s: %s", message.channel, result.inbound_id, result.participant_id, result.status,
+             extra={"event": "message.received", "channel": message.channel, "inbound_id": result.inbound_id,
+                    "participant_id": result.participant_id, "status": result.status})
     hub: ChannelHub = app.state.channels
     if result.outbox_ids and hub.dispatcher is not None:
         hub.dispatcher.nudge()
@@ -148,16 +152,19 @@ async def telegram_webhook(request: Request, background: BackgroundTasks) -> dic
         raise HTTPException(404, "Telegram is not configured")
     given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
     if not settings.secret or not hmac.compare_digest(given.encode(), settings.secret.encode()):
-        log.warning("telegram webhook refused: secret missing or wrong")
+        metrics.error("signature")
+        log.warning("telegram webhook refused: secret missing or wrong", extra={"event": "webhook.refused", "channel": "telegram"})
         raise HTTPException(403, "bad secret token")
     try:
         data = await request.json()
     except ValueError:
+        metrics.error("malformed")
         raise HTTPException(400, "the body is not JSON") from None
     try:
         await handle_telegram(request.app, data, background)
     except telegram.MalformedUpdate as error:
-        log.warning("telegram webhook ignored: %s", error)
+        metrics.error("malformed")
+        log.warning("telegram webhook ignored: %s", error, extra={"event": "webhook.malformed", "channel": "telegram"})
         raise HTTPException(400, str(error)) from None
     return {"ok": True}
 
@@ -174,7 +181,9 @@ async def _signed_form(request: Request) -> dict[str, str]:
     values = {key: str(value) for key, value in form.multi_items()}
     url = settings.webhook_url(request.url.path) or str(request.url)
     if not twilio.signature_valid(settings.auth_token, url, values, request.headers.get("X-Twilio-Signature")):
-        log.warning("twilio webhook refused at %s: signature missing or wrong", request.url.path)
+        metrics.error("signature")
+        log.warning("twilio webhook refused at %s: signature missing or wrong", request.url.path,
+                    extra={"event": "webhook.refused", "channel": "twilio"})
         raise HTTPException(403, "bad signature")
     return values
 
@@ -186,7 +195,8 @@ async def twilio_webhook(request: Request) -> Response:
     try:
         message = twilio.parse_message(form)
     except twilio.MalformedWebhook as error:
-        log.warning("twilio webhook rejected: %s", error)
+        metrics.error("malformed")
+        log.warning("twilio webhook rejected: %s", error, extra={"event": "webhook.malformed", "channel": "twilio"})
         raise HTTPException(400, str(error)) from None
     await _receive(request, message)
     return Response(EMPTY_TWIML, media_type="application/xml")
@@ -200,7 +210,8 @@ async def twilio_status(request: Request) -> Response:
     try:
         report = twilio.parse_status(form)
     except twilio.MalformedWebhook as error:
-        log.warning("twilio status ignored: %s", error)
+        metrics.error("malformed")
+        log.warning("twilio status ignored: %s", error, extra={"event": "webhook.malformed", "channel": "twilio"})
         return Response(status_code=204)
     chorus = request.app.state.chorus
     await run_in_threadpool(record_status, chorus.database, report)
