@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,10 +24,17 @@ from nlp.redact import INTERNATIONAL_PHONE, UK_PHONE
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "request_id"}
 
 
+_BOT_TOKEN = re.compile(r"(?<!\d)\d{5,}:[A-Za-z0-9_-]{30,}")
+QUIET = ("httpx", "httpcore", "twilio.http_client", "apscheduler", "urllib3", "telegram")
+"""Libraries that log at WARNING and above only: httpx's INFO request lines name Telegram's URL,
+which holds the bot's token, and python-telegram-bot's DEBUG records quote messages and names."""
+
+
 def scrub(text: str) -> str:
     """Mask UK numbers (07700 900123, +44 ...) and international ones (+ and 8 to 15 digits),
-    with the patterns exports use; dates, times, ids and counts are left alone."""
-    return INTERNATIONAL_PHONE.sub("[PHONE]", UK_PHONE.sub("[PHONE]", text))
+    with the patterns exports use (dates, times, ids and counts are left alone), and Telegram
+    bot tokens."""
+    return _BOT_TOKEN.sub("[TOKEN]", INTERNATIONAL_PHONE.sub("[PHONE]", UK_PHONE.sub("[PHONE]", text)))
 
 
 class RequestIdFilter(logging.Filter):
@@ -81,6 +89,8 @@ def configure(level: str = "INFO", form: str = "text") -> logging.Handler:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    for name in QUIET:
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):  # one format for the whole process
         logger = logging.getLogger(name)
         logger.handlers.clear()
