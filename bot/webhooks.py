@@ -185,7 +185,8 @@ async def _signed_form(request: Request) -> dict[str, str]:
         log.warning("twilio webhook refused at %s: signature missing or wrong", request.url.path,
                     extra={"event": "webhook.refused", "channel": "twilio"})
         raise HTTPException(403, "bad signature")
-    return values
+    # NUL means nothing in a form field and PostgreSQL cannot hold it, even as a query parameter.
+    return {key.replace("\x00", ""): value.replace("\x00", "") for key, value in values.items()}
 
 
 @router.post("/twilio")

@@ -85,7 +85,7 @@ def parse_update(data: Any, bot: Bot) -> ParsedUpdate:
         raise MalformedUpdate("not a Telegram update")
     try:
         update = Update.de_json(data, bot)
-    except (KeyError, TypeError, ValueError) as error:
+    except Exception as error:  # python-telegram-bot trusts the shape: a list for an object is an AttributeError
         raise MalformedUpdate(f"unreadable update: {type(error).__name__}") from None
     provider_id = str(update.update_id)
     if update.callback_query is not None:
