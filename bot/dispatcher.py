@@ -337,7 +337,8 @@ class Dispatcher:
         with self.database.transaction() as connection:
             connection.execute(update(OUTBOUND).where(o.id == row.id).values(status="held", error=reason))
         self.stats.held += 1
-        log.info("outbox %s for %s held: %s", row.id, row.participant_id, reason)
+        log.info("outbox %s for %s held: %s", row.id, row.participant_id, reason,
+                 extra={"event": "outbox.held", "outbox_id": row.id, "channel": row.channel, "participant_id": row.participant_id})
 
     def _requeue(self, ids: list[int]) -> None:
         if ids:

@@ -142,7 +142,9 @@ class Scheduler:
         for task, outcome in results:
             stats.count(outcome.status)
             if outcome.status != "fired" or outcome.reason:
-                log.info("task %s %s for %s: %s (%s)", task.id, task.kind, task.participant_id, outcome.status, outcome.reason)
+                log.info("task %s %s for %s: %s (%s)", task.id, task.kind, task.participant_id, outcome.status, outcome.reason,
+                         extra={"event": "task.outcome", "task_id": task.id, "kind": task.kind,
+                                "participant_id": task.participant_id, "outcome": outcome.status})
         return stats
 
     def _fire_one(self, task: due_tasks.ClaimedTask, person: due_tasks.EnrolledPerson | None) -> Outcome:

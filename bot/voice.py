@@ -195,14 +195,18 @@ class VoicePipeline:
         if result.outbox_ids:
             self.on_queued()
         log.info("voice note %s from %s: %s (%.1f s audio, confidence %.2f)", context.inbound_id, context.participant_id,
-                 result.status, transcript.duration, transcript.confidence)
+                 result.status, transcript.duration, transcript.confidence,
+                 extra={"event": "voice.transcribed", "inbound_id": context.inbound_id, "participant_id": context.participant_id,
+                        "seconds": record["seconds"], "confidence": transcript.confidence})
         return VoiceOutcome(context.inbound_id, result.status, None, acknowledged, record["audio_path"])
 
     async def _failed(self, context: VoiceContext, error: TranscriptionError, record: dict[str, Any], acknowledged: bool) -> VoiceOutcome:
         kind = error.kind.value
         metrics.error("voice")
         record.update(status="failed", error_kind=kind, low_confidence=False)
-        log.info("voice note %s from %s gave no transcript: %s", context.inbound_id, context.participant_id, kind)
+        log.info("voice note %s from %s gave no transcript: %s", context.inbound_id, context.participant_id, kind,
+                 extra={"event": "voice.failed", "inbound_id": context.inbound_id, "participant_id": context.participant_id,
+                        "failure": kind})
         await self._reply(context.inbound_id, error.message_key, status="transcription_failed", error=f"{kind}: {error.detail}"[:300],
                           flag=("voice_failed", f"voice note {context.inbound_id}: {kind}: {error.detail}"[:500]), transcript=record)
         return VoiceOutcome(context.inbound_id, "transcription_failed", kind, acknowledged, record.get("audio_path"))
