@@ -13,6 +13,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot import metrics
 from bot.app import create_app
 from bot.readiness import check_broker, check_database
 from bot.settings import Settings
@@ -195,3 +196,24 @@ def test_a_body_under_the_limit_is_read_as_usual(twilio_chorus: Any) -> None:
     headers = {"X-Twilio-Signature": sign(PUBLIC_URL + "/webhooks/twilio", too_big, fake.auth_token)}
     assert running.client.post("/webhooks/twilio", data=too_big, headers=headers).status_code == 413
     assert running.inbound_count() == 1
+
+
+def test_a_template_error_in_a_conversation_is_counted(tmp_path: Any, database: Any) -> None:
+    import shutil
+
+    from bot.safeguarding import checks_from_env
+    from bot.service import ConversationService
+    from bot.studies import StudyRegistry
+    from channels.base import InboundMessage
+    from tests.db_fixtures import TEST_ADDRESS_KEY
+
+    study = tmp_path / "ae-waiting"
+    shutil.copytree(EXAMPLE, study)
+    flow = study / "understand.yaml"
+    flow.write_text(flow.read_text(encoding="utf-8").replace("{{ participant.name or 'there' }}",
+                                                              "{{ participant.name.upper() }}"), encoding="utf-8")
+    service = ConversationService(database, StudyRegistry.from_folder(study), address_key=TEST_ADDRESS_KEY,
+                                  safety=checks_from_env({"CHORUS_SAFEGUARDING": "patterns"}))
+    before = metrics.ERRORS.labels("template")._value.get()
+    service.receive(InboundMessage("sms", "+447700900321", "SM-template-1", "WAIT"))
+    assert metrics.ERRORS.labels("template")._value.get() - before == 1
