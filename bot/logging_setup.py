@@ -25,7 +25,7 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message
 
 
 _BOT_TOKEN = re.compile(r"(?<!\d)\d{5,}:[A-Za-z0-9_-]{30,}")
-QUIET = ("httpx", "httpcore", "twilio.http_client", "apscheduler", "urllib3", "telegram")
+QUIET = ("httpx", "httpcore", "twilio.http_client", "apscheduler", "urllib3", "telegram", "alembic.runtime.plugins")
 """Libraries that log at WARNING and above only: httpx's INFO request lines name Telegram's URL,
 which holds the bot's token, and python-telegram-bot's DEBUG records quote messages and names."""
 
