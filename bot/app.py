@@ -70,7 +70,7 @@ def create_app(settings: Settings | None = None, chorus: Chorus | None = None) -
 
     @app.get("/health", tags=["operations"])
     def health(request: Request) -> JSONResponse:
-        """Liveness and the database's readiness, as JSON."""
+        """Liveness and the database's state, as JSON (``/ready`` is the readiness check)."""
         state = chorus_of(request)
         try:
             with state.database.reading() as session:
@@ -86,8 +86,14 @@ def create_app(settings: Settings | None = None, chorus: Chorus | None = None) -
     def simulator_page() -> str:
         return resources.files("bot").joinpath("static/simulator.html").read_text(encoding="utf-8")
 
+    from bot.metrics import router as metrics_router
+    from bot.middleware import install as install_request_layer
+    from bot.readiness import router as readiness_router
     from bot.simulator import router as simulator_router
 
+    install_request_layer(app, settings.max_body_bytes)
+    app.include_router(readiness_router)
+    app.include_router(metrics_router)
     app.include_router(simulator_router)
     from bot.voice import install as install_voice
     from bot.webhooks import install

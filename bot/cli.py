@@ -34,3 +34,7 @@ _register_commands()
 
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":
+    main()

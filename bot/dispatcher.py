@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, and_, func, select, update
 
+from bot import metrics
 from bot.dispatch_rules import (
     OPTED_OUT,
     Candidate,
@@ -348,13 +349,15 @@ class Dispatcher:
         with self.database.transaction() as connection:
             outbox.mark_sent(connection, row.id, provider_id, self.clock())
         self.stats.sent += 1
+        metrics.MESSAGES_OUT.labels(row.channel).inc()
 
     def _hold(self, row: Candidate, reason: str) -> None:
         o = OUTBOUND.c
         with self.database.transaction() as connection:
             connection.execute(update(OUTBOUND).where(o.id == row.id).values(status="held", error=reason))
         self.stats.held += 1
-        log.info("outbox %s for %s held: %s", row.id, row.participant_id, reason)
+        log.info("outbox %s for %s held: %s", row.id, row.participant_id, reason,
+                 extra={"event": "outbox.held", "outbox_id": row.id, "channel": row.channel, "participant_id": row.participant_id})
 
     def _requeue(self, ids: list[int]) -> None:
         if ids:
@@ -370,7 +373,9 @@ class Dispatcher:
             status = outbox.mark_failed(connection, row.id, described, error.retryable)
             if isinstance(error, ContactStopped):
                 opt_out(connection, row.participant_id, self.clock(), f"provider error {error.code}")
-        log.warning("outbox %s for %s: %s -> %s", row.id, row.participant_id, described, status)
+        metrics.error("send_failed")
+        log.warning("outbox %s for %s: %s -> %s", row.id, row.participant_id, described, status,
+                    extra={"event": "outbox.send_failed", "outbox_id": row.id, "channel": row.channel, "outcome": status})
         if isinstance(error, ContactStopped):
             self.stats.failed += 1
             return "stopped"

@@ -11,7 +11,9 @@ Telegram Bot API puts the bot's token in its URLs. So:
   debugging session, with a warning;
 * every log record is scrubbed as it is made (a record factory, so it covers every logger
   and handler): registered secrets (bot token, Twilio auth token, webhook secret, keys), the
-  token in ``/bot<token>/`` URLs, and phone numbers (``+447700900123``) become ``***``.
+  token in ``/bot<token>/`` URLs and bare bot tokens become ``[TOKEN]``, and anything shaped like a
+  phone number (nlp.redact's patterns, as exports use) becomes ``[PHONE]``. The formatters of
+  bot/logging_setup.py apply the same :func:`scrub` to fields and tracebacks.
 """
 
 from __future__ import annotations
@@ -23,14 +25,17 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
+from nlp.redact import INTERNATIONAL_PHONE, UK_PHONE
+
 MIN_SECRET = 6
 CHATTY = {"telegram": logging.INFO, "twilio": logging.INFO, "httpx": logging.INFO, "httpcore": logging.WARNING,
           "hpack": logging.WARNING, "apscheduler": logging.INFO}
 """Libraries whose DEBUG output carries message bodies, addresses or credentials."""
-_PATTERNS = (
+_TOKENS = (
     re.compile(r"(?<=/bot)[0-9]+:[A-Za-z0-9_-]+"),  # Telegram Bot API URLs carry the token
-    re.compile(r"(?:whatsapp:)?\+[0-9][0-9 ]{6,17}[0-9]"),  # phone numbers in E.164
+    re.compile(r"(?<!\d)\d{5,}:[A-Za-z0-9_-]{30,}"),  # a bare Telegram bot token
 )
+_PHONES = (UK_PHONE, INTERNATIONAL_PHONE, re.compile(r"\+[0-9][0-9 ]{6,17}[0-9]"))
 _secrets: set[str] = set()
 _guard = threading.Lock()
 _installed = False
@@ -43,11 +48,14 @@ def protect(*values: str | None) -> None:
 
 
 def scrub(text: str) -> str:
+    """``text`` without registered secrets, bot tokens or phone numbers."""
     for secret in sorted(_secrets, key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, "***")
-    for pattern in _PATTERNS:
-        text = pattern.sub("***", text)
+    for pattern in _TOKENS:
+        text = pattern.sub("[TOKEN]", text)
+    for pattern in _PHONES:
+        text = pattern.sub("[PHONE]", text)
     return text
 
 

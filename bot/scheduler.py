@@ -158,7 +158,9 @@ class Scheduler:
         for task, outcome in results:
             stats.count(outcome.status)
             if outcome.status != "fired" or outcome.reason:
-                log.info("task %s %s for %s: %s (%s)", task.id, task.kind, task.participant_id, outcome.status, outcome.reason)
+                log.info("task %s %s for %s: %s (%s)", task.id, task.kind, task.participant_id, outcome.status, outcome.reason,
+                         extra={"event": "task.outcome", "task_id": task.id, "kind": task.kind,
+                                "participant_id": task.participant_id, "outcome": outcome.status})
         return stats
 
     def _fire_one(self, task: due_tasks.ClaimedTask, person: due_tasks.EnrolledPerson | None) -> Outcome:
@@ -296,7 +298,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lease", type=float, default=DEFAULT_LEASE.total_seconds(), help="seconds")
     parser.add_argument("--batch", type=int, default=1000)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=os.environ.get("CHORUS_LOG_LEVEL", "INFO"), format="%(asctime)s %(name)s %(message)s")
+    from bot.logging_setup import configure
+
+    configure(os.environ.get("CHORUS_LOG_LEVEL", "INFO"), os.environ.get("CHORUS_LOG_FORMAT", "text"))
     run_forever(args.database, args.studies, args.interval, timedelta(seconds=args.lease), args.batch)
 
 

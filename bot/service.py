@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection
 
+from bot import metrics
 from bot.erasure import erase_within
 from bot.population import PopulationSource, delphi_chart, store_submissions
 from bot.safeguarding import (
@@ -430,6 +431,7 @@ class ConversationService:
         if voiced:
             repository.link_voice_answers(connection, target.participant_id, target.session.id, voiced)
         repository.add_flags(connection, writes.flags)
+        metrics.count_flags(writes.flags)
         repository.add_due_tasks(connection, writes.tasks)
         if writes.profile_changed and target.participant is not None:
             repository.save_participant(connection, target.participant)

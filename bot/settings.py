@@ -16,8 +16,9 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from storage.crypto import Sealer, keys_from_file, parse_keys
 
@@ -42,6 +43,12 @@ class Settings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    """``json``: one JSON object a line, for log shippers (bot/logging_setup.py)."""
+    metrics_token: SecretStr | None = None
+    """Bearer token for ``GET /metrics``; without one, only direct loopback clients may scrape."""
+    max_body_bytes: int = Field(default=1_000_000, gt=0)
+    """Requests with a larger body are refused with 413 before it is read."""
     telegram_token: SecretStr | None = None
     telegram_secret: SecretStr | None = None
     twilio_account_sid: str | None = None

@@ -38,7 +38,9 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
+from bot import metrics
 from bot.service import ConversationService, VoiceContext
+from channels.media import MediaTooLarge
 from nlp.audio import FailureKind, TranscriptionError
 from nlp.transcribe import Transcript, WhisperSettings
 from nlp.voice_worker import ThreadPoolTranscriptionQueue, TranscriptionQueue, TranscriptionResult
@@ -180,6 +182,7 @@ class VoicePipeline:
             if not context.keep_audio:
                 path.unlink(missing_ok=True)
         record["seconds"] = round(time.monotonic() - started, 3)
+        metrics.TRANSCRIPTION.observe(record["seconds"])
         if result.transcript is None:
             failure = result.error or TranscriptionError(FailureKind.CORRUPT, "no transcript and no error")
             return await self._failed(context, failure, record, acknowledged)
@@ -192,13 +195,18 @@ class VoicePipeline:
         if result.outbox_ids:
             self.on_queued()
         log.info("voice note %s from %s: %s (%.1f s audio, confidence %.2f)", context.inbound_id, context.participant_id,
-                 result.status, transcript.duration, transcript.confidence)
+                 result.status, transcript.duration, transcript.confidence,
+                 extra={"event": "voice.transcribed", "inbound_id": context.inbound_id, "participant_id": context.participant_id,
+                        "seconds": record["seconds"], "confidence": transcript.confidence})
         return VoiceOutcome(context.inbound_id, result.status, None, acknowledged, record["audio_path"])
 
     async def _failed(self, context: VoiceContext, error: TranscriptionError, record: dict[str, Any], acknowledged: bool) -> VoiceOutcome:
         kind = error.kind.value
+        metrics.error("voice")
         record.update(status="failed", error_kind=kind, low_confidence=False)
-        log.info("voice note %s from %s gave no transcript: %s", context.inbound_id, context.participant_id, kind)
+        log.info("voice note %s from %s gave no transcript: %s", context.inbound_id, context.participant_id, kind,
+                 extra={"event": "voice.failed", "inbound_id": context.inbound_id, "participant_id": context.participant_id,
+                        "failure": kind})
         await self._reply(context.inbound_id, error.message_key, status="transcription_failed", error=f"{kind}: {error.detail}"[:300],
                           flag=("voice_failed", f"voice note {context.inbound_id}: {kind}: {error.detail}"[:500]), transcript=record)
         return VoiceOutcome(context.inbound_id, "transcription_failed", kind, acknowledged, record.get("audio_path"))
@@ -216,6 +224,8 @@ class VoicePipeline:
             raise TranscriptionError(FailureKind.TOO_LARGE, f"the channel says {declared} bytes; the limit is {self.whisper.max_bytes}")
         try:
             return await asyncio.wait_for(self.fetch(context.channel, media), self.settings.download_timeout)
+        except MediaTooLarge as error:
+            raise TranscriptionError(FailureKind.TOO_LARGE, str(error)) from error
         except Exception as error:
             reason = str(error).splitlines()[0] if str(error) else ""
             raise TranscriptionError(FailureKind.DOWNLOAD_FAILED, f"{type(error).__name__}: {reason}"[:300]) from error
@@ -272,13 +282,15 @@ def _model_name(queue: TranscriptionQueue, whisper: WhisperSettings) -> str:
 # ----------------------------------------------------------------------------- wiring into the app
 
 
-def hub_fetch(app: FastAPI) -> Fetch:
-    """Fetch media through the app's configured channels (looked up when a note arrives)."""
-    return channel_fetch(lambda: getattr(app.state, "channels", None))
+def hub_fetch(app: FastAPI, max_bytes: int | None = None) -> Fetch:
+    """Fetch media through the app's configured channels (looked up when a note arrives),
+    refusing anything past ``max_bytes`` before it is all downloaded."""
+    return channel_fetch(lambda: getattr(app.state, "channels", None), max_bytes)
 
 
-def channel_fetch(hub_of: Callable[[], Any]) -> Fetch:
-    """Fetch media through the channels of the :class:`~bot.webhooks.ChannelHub` ``hub_of()`` gives."""
+def channel_fetch(hub_of: Callable[[], Any], max_bytes: int | None = None) -> Fetch:
+    """Fetch media through the channels of the :class:`~bot.webhooks.ChannelHub` ``hub_of()`` gives,
+    refusing anything past ``max_bytes`` before it is all downloaded."""
 
     async def fetch(channel: str, media: Mapping[str, Any]) -> bytes:
         from channels import twilio
@@ -286,9 +298,9 @@ def channel_fetch(hub_of: Callable[[], Any]) -> Fetch:
         hub = hub_of()
         url = str(media.get("url", ""))
         if channel == "telegram" and hub is not None and hub.telegram is not None:
-            return await hub.telegram.download(url.removeprefix("telegram-file:"))
+            return await hub.telegram.download(url.removeprefix("telegram-file:"), max_bytes)
         if channel in ("whatsapp", "sms") and hub is not None and hub.twilio_settings is not None:
-            return await twilio.fetch_media(hub.twilio_settings, url)
+            return await twilio.fetch_media(hub.twilio_settings, url, max_bytes=max_bytes)
         raise LookupError(f"no way to fetch media on the {channel} channel")
 
     return fetch
@@ -309,7 +321,8 @@ def default_pipeline(app: FastAPI) -> VoicePipeline:
     """The embedded default: one thread pool (sharing the process's one model) per app."""
     whisper = WhisperSettings.from_env()
     queue = ThreadPoolTranscriptionQueue(settings=whisper)
-    return VoicePipeline(app.state.chorus.service, queue, hub_fetch(app), VoiceSettings.from_env(), whisper, nudger(app))
+    return VoicePipeline(app.state.chorus.service, queue, hub_fetch(app, whisper.max_bytes), VoiceSettings.from_env(), whisper,
+                         nudger(app))
 
 
 PipelineFactory = Callable[[FastAPI], VoicePipeline]

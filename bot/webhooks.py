@@ -22,7 +22,7 @@ from typing import Any
 from fastapi import APIRouter, BackgroundTasks, FastAPI, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from bot import log_safety
+from bot import log_safety, metrics
 from bot.app import tasks_of
 from bot.dispatcher import DEFAULT_LIMITS, Dispatcher, RateLimit, SendingChannel, record_status
 from bot.service import ReceiveResult
@@ -136,7 +136,10 @@ async def _receive(request: Request | FastAPI, message: InboundMessage) -> None:
         return result
 
     result = await run_in_threadpool(receive)
-    log.info("%s message %s from %s: %s", message.channel, result.inbound_id, result.participant_id, result.status)
+    metrics.MESSAGES_IN.labels(message.channel).inc()
+    log.info("%s message %s from %s: %s", message.channel, result.inbound_id, result.participant_id, result.status,
+             extra={"event": "message.received", "channel": message.channel, "inbound_id": result.inbound_id,
+                    "participant_id": result.participant_id, "status": result.status})
 
 
 # ----------------------------------------------------------------------------- Telegram
@@ -164,16 +167,19 @@ async def telegram_webhook(request: Request, background: BackgroundTasks) -> dic
         raise HTTPException(404, "Telegram is not configured")
     given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
     if not settings.secret or not hmac.compare_digest(given.encode(), settings.secret.encode()):
-        log.warning("telegram webhook refused: secret missing or wrong")
+        metrics.error("signature")
+        log.warning("telegram webhook refused: secret missing or wrong", extra={"event": "webhook.refused", "channel": "telegram"})
         raise HTTPException(403, "bad secret token")
     try:
         data = await request.json()
     except ValueError:
+        metrics.error("malformed")
         raise HTTPException(400, "the body is not JSON") from None
     try:
         await handle_telegram(request.app, data, background)
     except telegram.MalformedUpdate as error:
-        log.warning("telegram webhook ignored: %s", error)
+        metrics.error("malformed")
+        log.warning("telegram webhook ignored: %s", error, extra={"event": "webhook.malformed", "channel": "telegram"})
         raise HTTPException(400, str(error)) from None
     return {"ok": True}
 
@@ -190,9 +196,12 @@ async def _signed_form(request: Request) -> dict[str, str]:
     values = {key: str(value) for key, value in form.multi_items()}
     url = settings.webhook_url(request.url.path) or str(request.url)
     if not twilio.signature_valid(settings.auth_token, url, values, request.headers.get("X-Twilio-Signature")):
-        log.warning("twilio webhook refused at %s: signature missing or wrong", request.url.path)
+        metrics.error("signature")
+        log.warning("twilio webhook refused at %s: signature missing or wrong", request.url.path,
+                    extra={"event": "webhook.refused", "channel": "twilio"})
         raise HTTPException(403, "bad signature")
-    return values
+    # NUL means nothing in a form field and PostgreSQL cannot hold it, even as a query parameter.
+    return {key.replace("\x00", ""): value.replace("\x00", "") for key, value in values.items()}
 
 
 @router.post("/twilio")
@@ -202,7 +211,8 @@ async def twilio_webhook(request: Request) -> Response:
     try:
         message = twilio.parse_message(form)
     except twilio.MalformedWebhook as error:
-        log.warning("twilio webhook rejected: %s", error)
+        metrics.error("malformed")
+        log.warning("twilio webhook rejected: %s", error, extra={"event": "webhook.malformed", "channel": "twilio"})
         raise HTTPException(400, str(error)) from None
     await _receive(request, message)
     return Response(EMPTY_TWIML, media_type="application/xml")
@@ -216,7 +226,8 @@ async def twilio_status(request: Request) -> Response:
     try:
         report = twilio.parse_status(form)
     except twilio.MalformedWebhook as error:
-        log.warning("twilio status ignored: %s", error)
+        metrics.error("malformed")
+        log.warning("twilio status ignored: %s", error, extra={"event": "webhook.malformed", "channel": "twilio"})
         return Response(status_code=204)
     chorus = request.app.state.chorus
     await run_in_threadpool(record_status, chorus.database, report)

@@ -161,7 +161,7 @@ class WorkerRuntime:
         def on_queued() -> None:  # on the loop: publishing may block, so off it
             loop.run_in_executor(None, self.queued)
 
-        return VoicePipeline(self._service(), ThreadPoolTranscriptionQueue(settings=whisper), channel_fetch(lambda: self.hub),
+        return VoicePipeline(self._service(), ThreadPoolTranscriptionQueue(settings=whisper), channel_fetch(lambda: self.hub, whisper.max_bytes),
                              VoiceSettings.from_env(), whisper, on_queued)
 
     def _service(self) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -35,6 +35,18 @@ class InboundMessage:
     start_param: str | None = None
     """A Telegram /start parameter or an SMS/WhatsApp join keyword."""
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Drop NUL characters, whichever channel let them in: PostgreSQL cannot store them in
+        text, and they mean nothing in a message."""
+        for name in ("address", "provider_id", "text", "button", "start_param"):
+            value = getattr(self, name)
+            if isinstance(value, str) and "\x00" in value:
+                object.__setattr__(self, name, value.replace("\x00", ""))
+        if any("\x00" in f"{m.url}{m.content_type}{m.provider_id or ''}" for m in self.media):
+            object.__setattr__(self, "media", tuple(
+                replace(m, url=m.url.replace("\x00", ""), content_type=m.content_type.replace("\x00", ""),
+                        provider_id=m.provider_id.replace("\x00", "") if m.provider_id else m.provider_id) for m in self.media))
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from channels.base import Capabilities, InboundMessage, Media, OutboundMessage
 from channels.errors import ContactStopped, InvalidAddress, ProviderFailed, ServerError, Throttled
+from channels.media import MediaTooLarge, fetch_limited
 
 NAME = "telegram"
 DEFAULT_API_BASE = "https://api.telegram.org"
@@ -85,7 +87,7 @@ def parse_update(data: Any, bot: Bot) -> ParsedUpdate:
         raise MalformedUpdate("not a Telegram update")
     try:
         update = Update.de_json(data, bot)
-    except (KeyError, TypeError, ValueError) as error:
+    except Exception as error:  # python-telegram-bot trusts the shape: a list for an object is an AttributeError
         raise MalformedUpdate(f"unreadable update: {type(error).__name__}") from None
     provider_id = str(update.update_id)
     if update.callback_query is not None:
@@ -230,11 +232,17 @@ class TelegramChannel:
         except TelegramError:
             pass  # the query expired or the message was deleted: nothing to tidy up
 
-    async def download(self, file_id: str) -> bytes:
-        """The bytes of a voice note (or any file) by its file_id, through getFile."""
+    async def download(self, file_id: str, max_bytes: int | None = None, timeout: float = 30) -> bytes:
+        """The bytes of a voice note (or any file) by its file_id, through getFile; MediaTooLarge
+        when getFile's size or the bytes streamed pass ``max_bytes``, before the download completes."""
         bot = await self._initialised()
         found = await bot.get_file(file_id)
-        return bytes(await found.download_as_bytearray())
+        if max_bytes is not None and found.file_size is not None and found.file_size > max_bytes:
+            raise MediaTooLarge(max_bytes, found.file_size)
+        if not found.file_path or not found.file_path.startswith(("http://", "https://")):
+            return bytes(await found.download_as_bytearray())  # a local Bot API server's file
+        async with httpx.AsyncClient(timeout=timeout) as http:
+            return await fetch_limited(http, found.file_path, max_bytes)
 
     async def close(self) -> None:
         if self._ready:

@@ -24,6 +24,7 @@ from twilio.rest import Client
 
 from channels.base import Capabilities, InboundMessage, Media, OutboundMessage, render_plain
 from channels.errors import ContactStopped, InvalidAddress, ProviderFailed, ServerError, Throttled
+from channels.media import fetch_limited
 from channels.media_links import MediaLinks
 from flows.sms import count_segments
 
@@ -133,12 +134,11 @@ def parse_status(form: Mapping[str, str]) -> StatusReport:
     return StatusReport(channel, sid, status.lower(), form.get("ErrorCode") or None)
 
 
-async def fetch_media(settings: TwilioSettings, url: str, timeout: float = 30) -> bytes:
-    """A voice note's bytes, fetched with the account's credentials (Twilio redirects to storage)."""
+async def fetch_media(settings: TwilioSettings, url: str, timeout: float = 30, max_bytes: int | None = None) -> bytes:
+    """A voice note's bytes, fetched with the account's credentials (Twilio redirects to storage);
+    MediaTooLarge past ``max_bytes``, before the download completes."""
     async with httpx.AsyncClient(auth=(settings.account_sid, settings.auth_token), follow_redirects=True, timeout=timeout) as http:
-        response = await http.get(url)
-        response.raise_for_status()
-        return response.content
+        return await fetch_limited(http, url, max_bytes)
 
 
 # ----------------------------------------------------------------------------- outbound

@@ -225,5 +225,5 @@ def test_a_voice_note_twilio_will_not_serve_gets_a_reply_and_a_flag(tmp_path: Pa
         with running.chorus.database.transaction() as connection:
             error = connection.execute(select(INBOUND.c.error).where(INBOUND.c.status == "transcription_failed")).scalar_one()
             flags = connection.execute(select(FLAGS.c.kind, FLAGS.c.step_id)).all()
-        assert error.startswith("download_failed: HTTPStatusError")
+        assert error == "download_failed: MediaUnavailable: HTTP 404", "the error names no URL"
         assert [tuple(flag) for flag in flags] == [("voice_failed", "consent")], "the coordinator sees the failure"

@@ -194,13 +194,14 @@ def _dry_run(study: Study, person: Person, horizon: datetime) -> list[str]:
 @DATABASE
 def run(studies_dir: str | None, interval: float, lease: float, database_url: str | None) -> None:
     """Run the scheduler on its own (set CHORUS_SCHEDULER=off on the web app then)."""
-    import logging
 
     from bot.scheduler import run_forever
     from bot.settings import Settings
 
     settings = Settings.from_env(database_url=database_url, studies_dir=studies_dir)
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(message)s")
+    from bot.logging_setup import configure
+
+    configure(settings.log_level, settings.log_format)
     run_forever(settings.database_url, str(settings.studies_dir), interval, timedelta(seconds=lease))
 
 

@@ -22,11 +22,13 @@ def serve(host: str | None, port: int | None, studies_dir: str | None, database_
     import uvicorn
 
     from bot.app import create_app
+    from bot.logging_setup import configure as configure_logging
     from bot.settings import Settings, SettingsError
     from flows.loader import LoadError
 
     try:
         settings = Settings.from_env(host=host, port=port, studies_dir=studies_dir, database_url=database_url)
+        configure_logging(settings.log_level, settings.log_format)
         app = create_app(settings)
         if telegram_polling:
             _poll_telegram(app)
@@ -40,7 +42,8 @@ def serve(host: str | None, port: int | None, studies_dir: str | None, database_
     if settings.queue_url:  # (not the URL itself: it holds the broker's password)
         click.echo("Background work (sending, voice notes, the scheduler) goes to `chorus worker` processes "
                    "through the broker in CHORUS_QUEUE_URL.", err=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    # log_config=None: uvicorn's own records go through the handler configured above (text or JSON).
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", log_config=None)
 
 
 def _poll_telegram(app: FastAPI) -> None:

@@ -1,0 +1,89 @@
+"""Logging for ``chorus serve`` and the worker commands.
+
+``CHORUS_LOG_FORMAT=json`` writes one JSON object a line (time, level, logger, message, the
+request id, and any ``extra=`` fields of the call: ``log.info("...", extra={"event":
+"outbox.sent", "outbox_id": 3})``); ``text`` (the default) stays readable on a laptop.
+
+Personal data stays out by discipline: log calls name participants by their pseudonymous
+``p-...`` id and never pass a number, a name or what someone wrote. As a safety net, both
+formats mask anything shaped like a phone number (nlp.redact's patterns) in the message, the
+fields and tracebacks, so a provider's error that quotes a number does not leak it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.log_safety import scrub
+from bot.middleware import request_id
+
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "request_id"}
+
+
+QUIET = ("httpx", "httpcore", "twilio.http_client", "apscheduler", "urllib3", "telegram", "alembic.runtime.plugins")
+"""Libraries that log at WARNING and above only: httpx's INFO request lines name Telegram's URL,
+which holds the bot's token, and python-telegram-bot's DEBUG records quote messages and names."""
+
+
+class RequestIdFilter(logging.Filter):
+    """Puts the current request's id (or None) on every record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": scrub(record.getMessage()),
+            "request_id": getattr(record, "request_id", None) or request_id.get(),
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD and not key.startswith("_"):
+                entry[key] = scrub(value) if isinstance(value, str) else _plain(value)
+        if record.exc_info:
+            entry["exception"] = scrub(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        return scrub(super().format(record))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, int | float | bool) or value is None:
+        return value
+    return scrub(str(value))
+
+
+def configure(level: str = "INFO", form: str = "text") -> logging.Handler:
+    """One handler on the root logger (replacing any this function added before)."""
+    if form not in ("text", "json"):
+        raise ValueError(f"CHORUS_LOG_FORMAT must be text or json, not {form!r}")
+    handler = logging.StreamHandler()
+    handler.set_name("chorus")
+    handler.setFormatter(JsonFormatter() if form == "json" else TextFormatter())
+    handler.addFilter(RequestIdFilter())
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if h.get_name() == "chorus"]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    for name in QUIET:
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):  # one format for the whole process
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
+    return handler

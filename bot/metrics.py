@@ -1,0 +1,162 @@
+"""Prometheus metrics at ``GET /metrics``.
+
+Counters and histograms live in the process's default registry and are bumped where things
+happen (webhooks, dispatcher, voice pipeline, the request middleware). Queue depths are read
+from the database when Prometheus scrapes, by a collector that belongs to one app, so every
+instance reports its own database's backlog. No label ever carries a participant's number,
+name, id or words: labels are channels, statuses, error kinds, HTTP methods and route
+templates (``/api/v1/studies/{study_id}``, never the filled-in path).
+
+``CHORUS_METRICS_TOKEN``: when set, ``/metrics`` needs ``Authorization: Bearer <token>``;
+when unset, it answers only clients on loopback that came directly (no ``X-Forwarded-For``),
+so a reverse proxy on the same host does not publish it by accident.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+
+from storage.tables import DUE_TASKS, INBOUND, OUTBOUND
+
+if TYPE_CHECKING:
+    from storage.database import Database
+
+MESSAGES_IN = Counter("chorus_messages_received", "Messages received from participants, by channel.", ["channel"])
+MESSAGES_OUT = Counter("chorus_messages_sent", "Messages the providers accepted for sending, by channel.", ["channel"])
+ERRORS = Counter("chorus_errors", "Errors by kind: signature, malformed, oversized, send_failed, template, voice.",
+                 ["kind"])
+TRANSCRIPTION = Histogram("chorus_transcription_seconds", "Fetching and transcribing one voice note.",
+                          buckets=(0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60, 120, 300))
+HTTP_LATENCY = Histogram("chorus_http_request_duration_seconds", "HTTP requests, by method, route template and status.",
+                         ["method", "route", "status"])
+ERROR_KINDS = ("signature", "malformed", "oversized", "send_failed", "template", "voice")
+for _kind in ERROR_KINDS:  # every kind reports 0 from the start, so rate() works on the first error
+    ERRORS.labels(_kind)
+
+PENDING_INBOUND = ("received", "awaiting_transcript", "transcribing")
+
+
+def error(kind: str) -> None:
+    ERRORS.labels(kind).inc()
+
+
+def count_flags(flags: Iterable[Mapping[str, Any]]) -> None:
+    """Template errors reach the service as flags raised by the engine."""
+    for flag in flags:
+        if flag.get("kind") == "template_error":
+            ERRORS.labels("template").inc()
+
+
+class BacklogCollector(Collector):
+    """Queue depths and ages, read from one app's database at scrape time."""
+
+    def __init__(self, database: Database, clock: Any = None) -> None:
+        self.database = database
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        up = GaugeMetricFamily("chorus_database_up", "1 when the database answered this scrape.")
+        try:
+            families = list(self._read())
+        except Exception:
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        yield from families
+
+    def _read(self) -> Iterator[GaugeMetricFamily]:
+        now = self.clock()
+        o, i, d = OUTBOUND.c, INBOUND.c, DUE_TASKS.c
+        with self.database.transaction() as connection:
+            outbox: dict[str, int] = dict(connection.execute(select(o.status, func.count()).group_by(o.status)).all())
+            oldest_queued = connection.execute(select(func.min(o.created_at)).where(o.status == "queued")).scalar()
+            inbox: dict[str, int] = dict(connection.execute(select(i.status, func.count()).where(i.status.in_(PENDING_INBOUND))
+                                            .group_by(i.status)).all())
+            due = connection.execute(select(func.count(), func.min(d.due_at)).where(d.done.is_(False), d.due_at <= now)).one()
+        outbox_family = GaugeMetricFamily("chorus_outbox_messages", "Outbox rows by status.", labels=["status"])
+        for status in ("queued", "sending", "held", "failed"):
+            outbox_family.add_metric([status], outbox.get(status, 0))
+        yield outbox_family
+        yield GaugeMetricFamily("chorus_outbox_oldest_queued_seconds", "Age of the oldest queued outbox message (0: none).",
+                                value=_age(now, oldest_queued))
+        inbox_family = GaugeMetricFamily("chorus_inbox_pending", "Inbound messages not yet dealt with, by status.",
+                                         labels=["status"])
+        for status in PENDING_INBOUND:
+            inbox_family.add_metric([status], inbox.get(status, 0))
+        yield inbox_family
+        yield GaugeMetricFamily("chorus_due_tasks_backlog", "Due tasks whose time has come but have not fired.", value=due[0])
+        yield GaugeMetricFamily("chorus_due_tasks_oldest_seconds", "How late the oldest unfired due task is (0: none).",
+                                value=_age(now, due[1]))
+
+
+def _age(now: datetime, then: datetime | None) -> float:
+    if then is None:
+        return 0.0
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=UTC)
+    return max(0.0, (now - then).total_seconds())
+
+
+# ----------------------------------------------------------------------------- the endpoint
+
+router = APIRouter(tags=["operations"])
+
+
+def _allowed(request: Request, token: str | None) -> bool:
+    if token:
+        given = request.headers.get("authorization", "")
+        return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+    if "x-forwarded-for" in request.headers or "forwarded" in request.headers:
+        return False
+    host = request.client.host if request.client else ""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics(request: Request) -> Response:
+    token = request.app.state.chorus.settings.metrics_token
+    if not _allowed(request, token.get_secret_value() if token is not None else None):
+        raise HTTPException(403, "metrics need CHORUS_METRICS_TOKEN as a bearer token, or a direct loopback client")
+    registry: CollectorRegistry | None = getattr(request.app.state, "metrics_registry", None)
+    if registry is None:
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(BacklogCollector(request.app.state.chorus.database))
+        request.app.state.metrics_registry = registry
+    body = generate_latest() + generate_latest(registry)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
+class Timer:
+    """Measures a span for a histogram: ``with Timer(TRANSCRIPTION): ...``."""
+
+    def __init__(self, histogram: Histogram) -> None:
+        self.histogram = histogram
+
+    def __enter__(self) -> Timer:
+        self.started = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.histogram.observe(time.perf_counter() - self.started)
