@@ -98,6 +98,8 @@ class Candidate:
     last_inbound_here: datetime | None
     """When the participant last wrote on this row's channel (WhatsApp's window)."""
     timezone: str | None = None
+    delivery_key: str | None = None
+    """The idempotency key every attempt to send this row carries."""
 
 
 @dataclass(frozen=True)

@@ -163,6 +163,28 @@ class ConversationService:
         given = TextInput(message.text, button=message.button, source="button" if message.button else "text")
         return self._process(contact, inbound_id, given, message.start_param, now)
 
+    def accept(self, message: InboundMessage) -> ReceiveResult:
+        """Only store the message (status ``received``) for :meth:`process_inbound` to handle
+        later: what a webhook does, so it answers within the provider's timeout whatever the
+        backlog (bot/inbox.py). A retried webhook is a no-op (status ``duplicate``)."""
+        contact, inbound_id = self._record(message, self.clock())
+        if inbound_id is None:
+            return ReceiveResult("duplicate", None, contact.participant_id)
+        status = "awaiting_transcript" if _awaits_transcript(message) else "received"
+        return ReceiveResult(status, inbound_id, contact.participant_id)
+
+    def process_inbound(self, inbound_id: int) -> ReceiveResult:
+        """Run a stored message through its participant's conversation, exactly once: the
+        status is re-checked inside the transaction that writes the outcome, so a message
+        already handled (by another worker, or before a crash) is left alone."""
+        with self.database.transaction() as connection:
+            found = repository.inbound_to_process(connection, inbound_id)
+        if found is None or found.participant_id is None:
+            return ReceiveResult("duplicate", inbound_id)
+        contact = self._sender(inbound_id)
+        given = TextInput(found.text, button=found.button, source="button" if found.button else "text")
+        return self._process(contact, inbound_id, given, found.start_param, self.clock(), only_if_received=True)
+
     def receive_transcript(
         self, inbound_id: int, text: str, confidence: float | None = None, record: dict[str, Any] | None = None
     ) -> ReceiveResult:
@@ -207,10 +229,12 @@ class ConversationService:
 
     def _process(
         self, contact: ContactRef, inbound_id: int, given: TextInput, start_param: str | None, now: datetime,
-        transcript: dict[str, Any] | None = None,
+        transcript: dict[str, Any] | None = None, only_if_received: bool = False,
     ) -> ReceiveResult:
         try:
             with self._exclusive(contact.participant_id) as connection:
+                if only_if_received and not repository.still_received(connection, inbound_id):
+                    return ReceiveResult("duplicate", inbound_id, contact.participant_id)
                 if transcript is not None:
                     _store_transcript(connection, contact.participant_id, inbound_id, transcript, now)
                 status, ids = self._route(connection, contact, given, start_param, inbound_id, now)

@@ -2,8 +2,10 @@
 channels' lifespan: building the channels, running the outbox dispatcher and, on a laptop,
 Telegram long polling.
 
-Every inbound message is stored (through ``ConversationService.receive``) before the
-webhook is answered; a forged request is refused with 403 before anything is stored.
+Every inbound message is stored (``ConversationService.accept``) before the webhook is
+answered, and only that: the inbox worker (bot/inbox.py) processes it afterwards, so a
+webhook is answered quickly however large the backlog. A forged request is refused with
+403 before anything is stored.
 Logs name participants only by their pseudonymous id, never by number or message text.
 """
 
@@ -17,12 +19,15 @@ import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, FastAPI, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from bot.dispatcher import DEFAULT_LIMITS, Dispatcher, RateLimit, SendingChannel, record_status
+from bot.inbox import InboxWorker
+from bot.service import ReceiveResult
 from channels import telegram, twilio
 from channels.base import InboundMessage
 
@@ -41,7 +46,10 @@ class ChannelHub:
     limits: dict[str, RateLimit] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
     embedded_dispatcher: bool = True
     telegram_polling: bool = False
+    outbox_lease: float | None = None
+    """Seconds before a row left ``sending`` by a dead process is sent again (Dispatcher.stale_after)."""
     dispatcher: Dispatcher | None = None
+    inbox: InboxWorker | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ChannelHub:
@@ -49,6 +57,9 @@ class ChannelHub:
         hub = cls(telegram.TelegramSettings.from_env(env), twilio.TwilioSettings.from_env(env))
         hub.embedded_dispatcher = env.get("CHORUS_DISPATCHER", "embedded").lower() != "off"
         hub.telegram_polling = env.get("CHORUS_TELEGRAM_POLLING", "").lower() in ("1", "true", "yes")
+        hub.outbox_lease = float(env["CHORUS_OUTBOX_LEASE"]) if env.get("CHORUS_OUTBOX_LEASE") else None
+        if env.get("CHORUS_TELEGRAM_RATE"):  # a bot granted more than Telegram's default 30 messages a second
+            hub.limits["telegram"] = RateLimit(float(env["CHORUS_TELEGRAM_RATE"]), DEFAULT_LIMITS["telegram"].per_address)
         if hub.telegram_settings is not None:
             hub.telegram = telegram.TelegramChannel(telegram.make_bot(hub.telegram_settings))
             hub.sending["telegram"] = hub.telegram
@@ -77,7 +88,11 @@ async def channels_lifespan(app: FastAPI) -> AsyncIterator[None]:
     chorus = app.state.chorus
     if hub.dispatcher is None:
         hub.dispatcher = Dispatcher(chorus.database, hub.sending, chorus.studies, hub.limits)
-    tasks: list[asyncio.Task[None]] = []
+        if hub.outbox_lease is not None:
+            hub.dispatcher.stale_after = timedelta(seconds=hub.outbox_lease)
+    if hub.inbox is None:
+        hub.inbox = InboxWorker(chorus.database, chorus.service, lambda result: _after(app, result))
+    tasks: list[asyncio.Task[None]] = [asyncio.create_task(hub.inbox.run(), name="chorus-inbox")]
     stopping = asyncio.Event()
     if hub.embedded_dispatcher and hub.sending:
         tasks.append(asyncio.create_task(hub.dispatcher.run(), name="chorus-dispatcher"))
@@ -88,6 +103,7 @@ async def channels_lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         stopping.set()
+        await hub.inbox.stop()
         await hub.dispatcher.stop()
         for task in tasks:
             task.cancel()
@@ -109,9 +125,18 @@ def install(app: FastAPI, hub: ChannelHub | None = None) -> None:
 
 
 async def _receive(request: Request | FastAPI, message: InboundMessage) -> None:
+    """Store the message and return: the inbox worker (bot/inbox.py) processes it."""
     app = request.app if isinstance(request, Request) else request
-    result = await run_in_threadpool(app.state.chorus.service.receive, message)
+    result = await run_in_threadpool(app.state.chorus.service.accept, message)
     log.info("%s message %s from %s: %s", message.channel, result.inbound_id, result.participant_id, result.status)
+    hub: ChannelHub = app.state.channels
+    if result.status == "received" and hub.inbox is not None:
+        hub.inbox.nudge()
+    _after(app, result)
+
+
+def _after(app: FastAPI, result: ReceiveResult) -> None:
+    """What follows a stored or processed message: send its replies, transcribe its voice note."""
     hub: ChannelHub = app.state.channels
     if result.outbox_ids and hub.dispatcher is not None:
         hub.dispatcher.nudge()

@@ -45,6 +45,9 @@ class OutboundMessage:
     buttons: tuple[Button, ...] = ()
     multiple: bool = False
     outbox_id: int | None = None
+    delivery_key: str | None = None
+    """The same on every attempt to send one outbox row, so a provider that deduplicates by
+    key (an ``Idempotency-Key`` header) delivers a message resent after a crash only once."""
 
 
 @dataclass(frozen=True)
