@@ -30,11 +30,56 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from bot.service import ConversationService, ReceiveResult
+from channels.base import InboundMessage
 from storage import repository
 from storage.database import Database
 from storage.tables import INBOUND
 
 log = logging.getLogger("chorus.inbox")
+Pending = tuple[InboundMessage, "asyncio.Future[ReceiveResult]"]
+
+
+class InboxWriter:
+    """Stores webhook messages in batches: all that arrived while the last batch was being
+    written go in the next transaction, so a burst costs one commit per batch rather than
+    one per message, and webhooks do not queue one by one for SQLite's single writer.
+    :meth:`store` returns once its message is committed. At most ``max_waiting`` messages
+    wait in memory; beyond that a webhook waits to be queued (back-pressure)."""
+
+    def __init__(self, service: ConversationService, max_batch: int = 200, max_waiting: int = 2000) -> None:
+        self.service = service
+        self.max_batch = max_batch
+        self._queue: asyncio.Queue[Pending] = asyncio.Queue(max_waiting)
+        self._task: asyncio.Task[None] | None = None
+
+    async def store(self, message: InboundMessage) -> ReceiveResult:
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._write(), name="chorus-inbox-writer")
+        future: asyncio.Future[ReceiveResult] = asyncio.get_running_loop().create_future()
+        await self._queue.put((message, future))
+        return await future
+
+    async def _write(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self.max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                results = await asyncio.to_thread(self.service.accept_many, [message for message, _ in batch])
+            except Exception as error:  # the webhooks answer 500 and the providers send them again
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+                continue
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
 
 
 @dataclass
@@ -51,14 +96,16 @@ class InboxWorker:
     """Called (on the event loop) after each message: nudge the dispatcher, start a voice note."""
     batch: int = 200
     max_in_flight: int = 32
-    threads: int = 4
+    threads: int | None = None
+    """Threads processing messages: 1 on SQLite (one writer at a time anyway), 4 on PostgreSQL."""
     poll_interval: float = 1.0
     stats: InboxStats = field(default_factory=InboxStats)
 
     def __post_init__(self) -> None:
         self._wake = asyncio.Event()
         self._in_flight: dict[str, asyncio.Task[None]] = {}
-        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="chorus-inbox")
+        threads = self.threads or (4 if self.database.is_postgres else 1)
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="chorus-inbox")
         self._stopping = False
 
     def nudge(self) -> None:

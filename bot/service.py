@@ -12,7 +12,7 @@ import logging
 import secrets
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -203,7 +203,34 @@ class ConversationService:
             raise KeyError(f"inbound message {inbound_id} has no participant")
         return contact
 
+    def accept_many(self, messages: Sequence[InboundMessage]) -> list[ReceiveResult]:
+        """:meth:`accept` for several messages in one transaction: a burst of webhooks, one commit."""
+        now = self.clock()
+        try:
+            with self.database.transaction() as connection:
+                stored = [self._store(connection, message, now) for message in messages]
+        except IntegrityError:  # a new address also created by another process: one at a time finds it
+            return [self.accept(message) for message in messages]
+        results = []
+        for message, (hashed, contact, inbound_id) in zip(messages, stored, strict=True):
+            self._contacts[hashed] = contact
+            status = "duplicate" if inbound_id is None else "awaiting_transcript" if _awaits_transcript(message) else "received"
+            results.append(ReceiveResult(status, inbound_id, contact.participant_id))
+        return results
+
     def _record(self, message: InboundMessage, now: datetime) -> tuple[ContactRef, int | None]:
+        for attempt in (1, 2):
+            try:
+                with self.database.transaction() as connection:
+                    hashed, contact, inbound_id = self._store(connection, message, now)
+                self._contacts[hashed] = contact
+                return contact, inbound_id
+            except IntegrityError:  # the same new address arrived twice at once; the retry finds it
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _store(self, connection: Connection, message: InboundMessage, now: datetime) -> tuple[str, ContactRef, int | None]:
         hashed = repository.address_hash(self._key, message.channel, message.address)
         values = {
             "channel": message.channel, "provider_id": message.provider_id, "text": message.text,
@@ -211,17 +238,8 @@ class ConversationService:
             "media": [{"url": m.url, "content_type": m.content_type, "size": m.size} for m in message.media],
             "status": "awaiting_transcript" if _awaits_transcript(message) else "received",
         }
-        for attempt in (1, 2):
-            try:
-                with self.database.transaction() as connection:
-                    contact = self._find_or_create(connection, message.channel, message.address, hashed, now)
-                    inbound_id = repository.record_inbound(connection, {**values, "participant_id": contact.participant_id})
-                self._contacts[hashed] = contact
-                return contact, inbound_id
-            except IntegrityError:  # the same new address arrived twice at once; the retry finds it
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        contact = self._find_or_create(connection, message.channel, message.address, hashed, now)
+        return hashed, contact, repository.record_inbound(connection, {**values, "participant_id": contact.participant_id})
 
     def _find_or_create(self, connection: Connection, channel: str, address: str, hashed: str, now: datetime) -> ContactRef:
         found = self._contacts.get(hashed) or repository.find_contact(connection, hashed)

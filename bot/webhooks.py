@@ -26,7 +26,7 @@ from fastapi import APIRouter, BackgroundTasks, FastAPI, HTTPException, Request,
 from starlette.concurrency import run_in_threadpool
 
 from bot.dispatcher import DEFAULT_LIMITS, Dispatcher, RateLimit, SendingChannel, record_status
-from bot.inbox import InboxWorker
+from bot.inbox import InboxWorker, InboxWriter
 from bot.service import ReceiveResult
 from channels import telegram, twilio
 from channels.base import InboundMessage
@@ -50,6 +50,7 @@ class ChannelHub:
     """Seconds before a row left ``sending`` by a dead process is sent again (Dispatcher.stale_after)."""
     dispatcher: Dispatcher | None = None
     inbox: InboxWorker | None = None
+    intake: InboxWriter | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ChannelHub:
@@ -92,6 +93,8 @@ async def channels_lifespan(app: FastAPI) -> AsyncIterator[None]:
             hub.dispatcher.stale_after = timedelta(seconds=hub.outbox_lease)
     if hub.inbox is None:
         hub.inbox = InboxWorker(chorus.database, chorus.service, lambda result: _after(app, result))
+    if hub.intake is None:
+        hub.intake = InboxWriter(chorus.service)
     tasks: list[asyncio.Task[None]] = [asyncio.create_task(hub.inbox.run(), name="chorus-inbox")]
     stopping = asyncio.Event()
     if hub.embedded_dispatcher and hub.sending:
@@ -103,6 +106,7 @@ async def channels_lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         stopping.set()
+        await hub.intake.stop()
         await hub.inbox.stop()
         await hub.dispatcher.stop()
         for task in tasks:
@@ -127,9 +131,12 @@ def install(app: FastAPI, hub: ChannelHub | None = None) -> None:
 async def _receive(request: Request | FastAPI, message: InboundMessage) -> None:
     """Store the message and return: the inbox worker (bot/inbox.py) processes it."""
     app = request.app if isinstance(request, Request) else request
-    result = await run_in_threadpool(app.state.chorus.service.accept, message)
-    log.info("%s message %s from %s: %s", message.channel, result.inbound_id, result.participant_id, result.status)
     hub: ChannelHub = app.state.channels
+    if hub.intake is not None:
+        result = await hub.intake.store(message)
+    else:
+        result = await run_in_threadpool(app.state.chorus.service.accept, message)
+    log.info("%s message %s from %s: %s", message.channel, result.inbound_id, result.participant_id, result.status)
     if result.status == "received" and hub.inbox is not None:
         hub.inbox.nudge()
     _after(app, result)

@@ -2,11 +2,15 @@
 
 SQLite runs in WAL mode with foreign keys on and ``synchronous=NORMAL``; every
 transaction starts with ``BEGIN IMMEDIATE`` so two writers queue on the busy
-timeout instead of failing when a read turns into a write.
+timeout instead of failing when a read turns into a write. Within one process they
+queue on a lock first: SQLite's busy handler waits by sleeping and polling, so under a
+burst (many webhook threads, the inbox worker, the dispatcher) a writer could sleep for
+seconds while others keep taking the database; the lock hands it over at once.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -65,6 +69,7 @@ class Database:
     def __init__(self, url: str, echo: bool = False) -> None:
         self.url = normalise_url(url)
         self.engine = create_database_engine(self.url, echo=echo)
+        self._writer = threading.RLock() if self.engine.dialect.name == "sqlite" else None
 
     @property
     def is_postgres(self) -> bool:
@@ -78,7 +83,11 @@ class Database:
     def transaction(self) -> Iterator[Connection]:
         """A Core connection in one transaction: committed on success, rolled back on any error.
         The conversation service's hot path uses this (no ORM overhead)."""
-        with self.engine.begin() as connection:
+        if self._writer is None:
+            with self.engine.begin() as connection:
+                yield connection
+            return
+        with self._writer, self.engine.begin() as connection:
             yield connection
 
     @contextmanager

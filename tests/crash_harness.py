@@ -234,6 +234,9 @@ class Load:
     acked: set[tuple[str, str]] = field(default_factory=set)
     retries: int = 0
     latencies: list[float] = field(default_factory=list)
+    slowest: tuple[float, float] = (0.0, 0.0)
+    """The slowest answer: (seconds, when it was sent, in seconds since the first)."""
+    first: float = 0.0
     refused: list[str] = field(default_factory=list)
 
     @property
@@ -257,6 +260,9 @@ async def deliver(client: httpx.AsyncClient, person: Participant, index: int, lo
             elapsed = time.monotonic() - started
         if response is not None and response.status_code == 200:
             load.latencies.append(elapsed)
+            load.first = load.first or started
+            if elapsed > load.slowest[0]:
+                load.slowest = (elapsed, started - load.first)
             load.acked.add(person.provider_id(index))
             return
         if response is not None and response.status_code < 500:
@@ -294,7 +300,7 @@ class Outcome:
         return (f"{self.participants} participants, {self.participants * self.messages} messages, {self.kills} kills, "
                 f"{self.load.retries} webhook retries, {len(self.in_doubt)} sends in doubt at kills "
                 f"({self.replayed} resent and deduplicated by key at Twilio), max webhook latency "
-                f"{self.load.max_latency:.2f}s, {self.follow_ups} follow-ups fired, {self.telegram_duplicates} duplicates at "
+                f"{self.load.max_latency:.2f}s ({self.load.slowest[1]:.0f}s in), {self.follow_ups} follow-ups fired, {self.telegram_duplicates} duplicates at "
                 f"Telegram, {self.seconds:.0f}s in all (restarts took {', '.join(f'{r:.1f}' for r in self.restarts)}s)")
 
 
@@ -484,3 +490,89 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# ----------------------------------------------------------------------------- overload
+
+
+@dataclass
+class Burst:
+    webhooks: int
+    load: Load
+    rss_before_kib: int
+    rss_peak_kib: int
+    accepted_seconds: float
+    drained_seconds: float
+    backlog_when_answered: int
+    """Messages stored but not yet processed when the last webhook was answered."""
+
+    def summary(self) -> str:
+        latencies = sorted(self.load.latencies)
+        median = latencies[len(latencies) // 2] if latencies else 0.0
+        return (f"{self.webhooks} webhooks at once: all answered in {self.accepted_seconds:.1f}s (median latency "
+                f"{median:.2f}s, max {self.load.max_latency:.2f}s) with {self.backlog_when_answered} still to process, all "
+                f"processed and replied to in {self.drained_seconds:.1f}s; "
+                f"server RSS {self.rss_before_kib // 1024} MiB before, {self.rss_peak_kib // 1024} MiB at most")
+
+
+async def _burst(server: Server, engine: Engine, everyone: list[Participant], auth_token: str, concurrency: int,
+                 drain_timeout: float) -> Burst:
+    load = Load()
+    gate = asyncio.Semaphore(concurrency)
+    rss_before = peak = server.rss_kib()
+    sampling = True
+
+    async def sample() -> None:
+        nonlocal peak
+        while sampling:
+            peak = max(peak, server.rss_kib())
+            await asyncio.sleep(0.1)
+
+    sampler = asyncio.create_task(sample())
+    started = time.monotonic()
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=limits) as client:
+        await asyncio.gather(*(deliver(client, person, 0, load, auth_token, gate) for person in everyone))
+    accepted = time.monotonic() - started
+    waiting = backlog(engine, 0)[0]
+    deadline = time.monotonic() + drain_timeout
+    while (left := backlog(engine, 0)[:2]) != (0, 0):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the backlog did not drain in {drain_timeout}s: {left}\n{server.log_tail()}")
+        await asyncio.sleep(0.2)
+    drained = time.monotonic() - started
+    sampling = False
+    await sampler
+    return Burst(len(everyone), load, rss_before, peak, accepted, drained, waiting)
+
+
+def overload_run(workdir: Path, database_url: str, webhooks: int, concurrency: int = 1000, drain_timeout: float = 240) -> Burst:
+    """``webhooks`` new participants write at once (one webhook each, at most ``concurrency`` in
+    flight): every webhook must be answered, every message processed and answered."""
+    studies = write_study(workdir / "studies" / "crash", 2)
+    init_database(database_url).dispose()
+    warm = people(30)
+    everyone = [Participant(n, CHANNELS[n % 3]) for n in range(1000, 1000 + webhooks)]
+    with providers() as (_, twilio, env):
+        server = Server(database_url, studies, workdir, env)
+        server.start()
+        engine = reader(database_url)
+        try:
+            async def warm_up() -> None:  # first requests load what loads lazily: not part of the burst
+                async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
+                    await asyncio.gather(*(deliver(client, p, 0, Load(), twilio.auth_token, asyncio.Semaphore(10)) for p in warm))
+
+            asyncio.run(warm_up())
+            burst = asyncio.run(_burst(server, engine, everyone, twilio.auth_token, concurrency, drain_timeout))
+            with engine.connect() as connection:
+                statuses: Counter[str] = Counter({str(status): int(count) for status, count in connection.execute(
+                    select(INBOUND.c.status, func.count()).group_by(INBOUND.c.status)).all()})
+                replies = connection.execute(select(func.count()).select_from(OUTBOUND).where(OUTBOUND.c.status == "sent")).scalar_one()
+        finally:
+            server.stop()
+            engine.dispose()
+    assert not burst.load.refused, burst.load.refused[:5]
+    assert len(burst.load.latencies) == webhooks and burst.load.retries == 0, "a webhook was not answered"
+    assert statuses == {"joined": webhooks + len(warm)}, statuses
+    assert replies == webhooks + len(warm), replies
+    return burst

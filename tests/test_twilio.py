@@ -97,11 +97,13 @@ def test_delivery_callbacks_mark_messages_delivered_or_failed(tmp_path: Any, fak
     fake = fake_twilio
     with running_chorus(f"sqlite:///{tmp_path / 'c.db'}", provider_env(twilio=fake, twilio_url=fake.url)) as running:
         text(running, fake, PHONE, "WAIT")
+        running.settle()  # the send is recorded (Twilio's callbacks come after its answer to the send)
         sid = fake.messages[-1]["sid"]
         report = {"MessageSid": sid, "MessageStatus": "delivered", "To": PHONE, "From": "+447700900999", "AccountSid": fake.account_sid}
         assert post_twilio(running, report, fake.auth_token, "/webhooks/twilio/status").status_code == 204
         assert running.statuses() == ["delivered"]
         text(running, fake, PHONE, "YES")
+        running.settle()
         sid = fake.messages[-1]["sid"]
         failed = {**report, "MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": "21610"}
         assert post_twilio(running, failed, fake.auth_token, "/webhooks/twilio/status").status_code == 204
