@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 from sqlalchemy import create_engine, func, insert, select
@@ -221,6 +222,12 @@ class Server:
                 return int(line.split()[1])
         return 0
 
+    def cpu_seconds(self) -> float:
+        """CPU time the server has used (user and system), from /proc."""
+        assert self.process is not None
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def log_tail(self, chars: int = 4000) -> str:
         path = self.workdir / "server.log"
         return path.read_text(errors="replace")[-chars:] if path.exists() else ""
@@ -246,38 +253,70 @@ class Load:
         return max(self.latencies, default=0.0)
 
 
-async def deliver(client: httpx.AsyncClient, person: Participant, index: int, load: Load, auth_token: str,
+@dataclass(frozen=True)
+class Target:
+    host: str
+    port: int
+    timeout: float = 20.0
+
+
+async def post(target: Target, path: str, headers: dict[str, str], body: bytes, content_type: str) -> tuple[int, bytes]:
+    """One HTTP/1.1 POST on a new connection, as a provider sends a webhook. A small client of
+    its own: httpx spends more CPU per request than the server does, which would make the
+    latencies measured here the load generator's rather than the server's."""
+    async def exchange() -> tuple[int, bytes]:
+        reader, writer = await asyncio.open_connection(target.host, target.port)
+        try:
+            head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+            writer.write(f"POST {path} HTTP/1.1\r\nHost: {target.host}:{target.port}\r\nContent-Type: {content_type}\r\n"
+                         f"Content-Length: {len(body)}\r\nConnection: close\r\n{head}\r\n".encode() + body)
+            await writer.drain()
+            response = await reader.read()
+        finally:
+            writer.close()
+        status_line, _, rest = response.partition(b"\r\n")
+        if not status_line.startswith(b"HTTP/1.1 "):
+            raise ConnectionError("no HTTP answer")
+        return int(status_line.split()[1]), rest.partition(b"\r\n\r\n")[2]
+
+    return await asyncio.wait_for(exchange(), target.timeout)
+
+
+async def deliver(target: Target, person: Participant, index: int, load: Load, auth_token: str,
                   gate: asyncio.Semaphore, backoff: float = 0.2) -> None:
     """Send one webhook until it is acknowledged, as a provider retries."""
     path, headers, body, form = person.webhook(index)
     if form is not None:
         headers = {"X-Twilio-Signature": sign(PUBLIC_URL + path, form, auth_token)}
+        payload, content_type = urlencode(form).encode(), "application/x-www-form-urlencoded"
+    else:
+        payload, content_type = json.dumps(body).encode(), "application/json"
     while True:
         async with gate:
             started = time.monotonic()
             try:
-                response = await client.post(path, headers=headers, json=body, data=form)
-            except httpx.HTTPError as error:
+                status, text = await post(target, path, headers, payload, content_type)
+            except (OSError, TimeoutError) as error:
                 load.errors[type(error).__name__] += 1
-                response = None
+                status, text = 0, b""
             elapsed = time.monotonic() - started
-        if response is not None and response.status_code == 200:
+        if status == 200:
             load.latencies.append(elapsed)
             load.first = load.first or started
             if elapsed > load.slowest[0]:
                 load.slowest = (elapsed, started - load.first)
             load.acked.add(person.provider_id(index))
             return
-        if response is not None and response.status_code < 500:
-            load.refused.append(f"{person.channel} {response.status_code}: {response.text[:200]}")
+        if 0 < status < 500:
+            load.refused.append(f"{person.channel} {status}: {text[:200]!r}")
             return
-        if response is not None:
-            load.errors[str(response.status_code)] += 1
+        if status:
+            load.errors[str(status)] += 1
         load.retries += 1
         await asyncio.sleep(backoff)
 
 
-async def converse(client: httpx.AsyncClient, person: Participant, messages: int, load: Load, auth_token: str,
+async def converse(client: Target, person: Participant, messages: int, load: Load, auth_token: str,
                    gate: asyncio.Semaphore) -> None:
     for index in range(messages):
         await deliver(client, person, index, load, auth_token, gate)
@@ -346,14 +385,13 @@ async def run_with_kills(server: Server, engine: Engine, everyone: list[Particip
     thresholds = [total * (n + 1) // (kills + 1) for n in range(kills)]
     gate = asyncio.Semaphore(concurrency)
     started = time.monotonic()
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=server.url, timeout=20, limits=limits) as client:
-        talking = asyncio.gather(*(converse(client, p, messages, outcome.load, twilio.auth_token, gate) for p in everyone))
-        for threshold in thresholds:
-            while len(outcome.load.acked) < threshold and not talking.done():
-                await asyncio.sleep(0.02)
-            await asyncio.to_thread(crash_and_restart, server, engine, outcome)
-        await talking
+    target = Target("127.0.0.1", server.port)
+    talking = asyncio.gather(*(converse(target, p, messages, outcome.load, twilio.auth_token, gate) for p in everyone))
+    for threshold in thresholds:
+        while len(outcome.load.acked) < threshold and not talking.done():
+            await asyncio.sleep(0.02)
+        await asyncio.to_thread(crash_and_restart, server, engine, outcome)
+    await talking
     if kills:  # once more while the backlog drains: replies and follow-ups in flight
         await asyncio.sleep(0.5)
         await asyncio.to_thread(crash_and_restart, server, engine, outcome)
@@ -510,6 +548,8 @@ class Burst:
     drained_seconds: float
     backlog_when_answered: int
     """Messages stored but not yet processed when the last webhook was answered."""
+    cpu_seconds: float = 0.0
+    """The server's CPU time from the first webhook until the last reply was sent."""
 
     def summary(self) -> str:
         latencies = sorted(self.load.latencies)
@@ -517,7 +557,9 @@ class Burst:
         return (f"{self.webhooks} webhooks at once: all answered in {self.accepted_seconds:.1f}s (median latency "
                 f"{median:.2f}s, max {self.load.max_latency:.2f}s, resent {dict(self.load.errors)}) with {self.backlog_when_answered} still to process, all "
                 f"processed and replied to in {self.drained_seconds:.1f}s; "
-                f"server RSS {self.rss_before_kib // 1024} MiB before, {self.rss_peak_kib // 1024} MiB at most")
+                f"server RSS {self.rss_before_kib // 1024} MiB before, {self.rss_peak_kib // 1024} MiB at most; "
+                f"server CPU {1000 * self.cpu_seconds / self.webhooks:.1f} ms a message (webhook, processing and reply) "
+                f"against {self.drained_seconds * 1000 / self.webhooks:.1f} ms of wall time")
 
 
 async def _burst(server: Server, engine: Engine, everyone: list[Participant], auth_token: str, concurrency: int,
@@ -534,10 +576,10 @@ async def _burst(server: Server, engine: Engine, everyone: list[Participant], au
             await asyncio.sleep(0.1)
 
     sampler = asyncio.create_task(sample())
+    cpu = server.cpu_seconds()
     started = time.monotonic()
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=limits) as client:
-        await asyncio.gather(*(deliver(client, person, 0, load, auth_token, gate) for person in everyone))
+    target = Target("127.0.0.1", server.port, timeout=60)
+    await asyncio.gather(*(deliver(target, person, 0, load, auth_token, gate) for person in everyone))
     accepted = time.monotonic() - started
     waiting = backlog(engine, 0)[0]
     deadline = time.monotonic() + drain_timeout
@@ -548,7 +590,7 @@ async def _burst(server: Server, engine: Engine, everyone: list[Participant], au
     drained = time.monotonic() - started
     sampling = False
     await sampler
-    return Burst(len(everyone), load, rss_before, peak, accepted, drained, waiting)
+    return Burst(len(everyone), load, rss_before, peak, accepted, drained, waiting, server.cpu_seconds() - cpu)
 
 
 def overload_run(workdir: Path, database_url: str, webhooks: int, concurrency: int = 1000, drain_timeout: float = 240) -> Burst:
@@ -564,8 +606,8 @@ def overload_run(workdir: Path, database_url: str, webhooks: int, concurrency: i
         engine = reader(database_url)
         try:
             async def warm_up() -> None:  # first requests load what loads lazily: not part of the burst
-                async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
-                    await asyncio.gather(*(deliver(client, p, 0, Load(), twilio.auth_token, asyncio.Semaphore(10)) for p in warm))
+                target = Target("127.0.0.1", server.port, timeout=60)
+                await asyncio.gather(*(deliver(target, p, 0, Load(), twilio.auth_token, asyncio.Semaphore(10)) for p in warm))
 
             asyncio.run(warm_up())
             burst = asyncio.run(_burst(server, engine, everyone, twilio.auth_token, concurrency, drain_timeout))
