@@ -314,6 +314,7 @@ async def deliver(target: Target, person: Participant, index: int, load: Load, a
             load.errors[str(status)] += 1
         load.retries += 1
         await asyncio.sleep(backoff)
+        backoff = min(2.0, backoff * 2)  # as providers do: less often the longer it fails
 
 
 async def converse(client: Target, person: Participant, messages: int, load: Load, auth_token: str,
