@@ -169,3 +169,18 @@ def test_signatures_are_computed_over_the_public_url() -> None:
     assert twilio.signature_valid("token", PUBLIC_URL + "/webhooks/twilio", values, good)
     assert not twilio.signature_valid("token", "http://127.0.0.1/webhooks/twilio", values, good)
     assert not twilio.signature_valid("token", PUBLIC_URL + "/webhooks/twilio", {**values, "Body": "STOP"}, good)
+
+
+def test_a_message_carries_its_delivery_key_so_a_resend_after_a_crash_is_delivered_once(fake_twilio: FakeTwilio) -> None:
+    settings = twilio.TwilioSettings(fake_twilio.account_sid, fake_twilio.auth_token, sms_from="+447700900999",
+                                     api_base=fake_twilio.url)
+    channel = twilio.TwilioChannel("sms", settings)
+    message = OutboundMessage("sms", PHONE, "Hello.", outbox_id=7, delivery_key="chorus-0123abcd")
+    first = asyncio.run(channel.send(message))
+    again = asyncio.run(channel.send(message))  # as after a crash: the same row, the same key
+    assert again == first and fake_twilio.bodies_to(PHONE) == ["Hello."] and fake_twilio.replayed == ["chorus-0123abcd"]
+    long = OutboundMessage("sms", PHONE, "A sentence that goes on. " * 30, delivery_key="chorus-long")
+    asyncio.run(channel.send(long))
+    assert [m["key"] for m in fake_twilio.messages[1:]] == ["chorus-long", "chorus-long.1"], "one key per part"
+    asyncio.run(channel.send(OutboundMessage("sms", PHONE, "No key.")))
+    assert fake_twilio.messages[-1]["key"] is None
