@@ -100,6 +100,8 @@ class Candidate:
     """When the participant last wrote on this row's channel (WhatsApp's window)."""
     timezone: str | None = None
     attachment: Attachment | None = None
+    delivery_key: str | None = None
+    """The idempotency key every attempt to send this row carries."""
 
 
 @dataclass(frozen=True)

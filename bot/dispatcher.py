@@ -1,8 +1,14 @@
 """The outbox dispatcher: send what the conversation service queued, and lose nothing.
 
 * Rows are claimed with a conditional UPDATE (``queued`` -> ``sending``), so two
-  dispatchers never send the same row. A row found still ``sending`` long after its
-  claim (the process died mid-send) is marked failed, never resent: it may have gone.
+  dispatchers never send the same row, and the claim gives each row its delivery key
+  (an idempotency key) in the same commit, before any provider is called.
+* A row found still ``sending`` after the lease (``stale_after``; the process died
+  mid-send) is in doubt: it may or may not have reached the provider. It is sent again
+  with the SAME key (at least once), so a provider that deduplicates by key delivers it
+  once. Telegram and Twilio's Messages API document no such key, so there a message
+  whose send was cut off by a crash may arrive twice (see "Crash safety" in README).
+  Until then that participant's later rows wait, so their order holds.
 * One participant's messages go in order (one task per participant at a time);
   different participants in parallel, within each channel's rate limits.
 * Retryable errors (throttling, 5xx, timeouts) go back in the queue with exponential
@@ -18,13 +24,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, and_, func, select, update
+from sqlalchemy import Connection, and_, bindparam, func, select, update
 
 from bot import metrics
 from bot.dispatch_rules import (
@@ -105,7 +112,9 @@ class Dispatcher:
     max_in_flight: int = 64
     poll_interval: float = 1.0
     reply_window: timedelta = timedelta(minutes=10)
-    stale_after: timedelta = timedelta(minutes=10)
+    stale_after: timedelta = timedelta(minutes=2)
+    """The lease on a claim: a row still ``sending`` this long after it was claimed (or last
+    stamped, see :meth:`_send_one`) belongs to a dead dispatcher and is sent again."""
     backoff_base: float = 1.0
     backoff_cap: float = 300.0
     stats: DispatchStats = field(default_factory=DispatchStats)
@@ -136,8 +145,9 @@ class Dispatcher:
         next_recovery = 0.0
         while not self._stopping:
             if _monotonic() >= next_recovery:  # rows a dead process (or a crashed task) left 'sending'
-                await asyncio.to_thread(self.recover_interrupted)
-                next_recovery = _monotonic() + 60
+                with contextlib.suppress(Exception):
+                    await asyncio.to_thread(self.recover_interrupted, list(self._in_flight))
+                next_recovery = _monotonic() + min(60.0, self.stale_after.total_seconds() / 2)
             self._wake.clear()  # before claiming: a nudge that comes during the claim is not lost
             try:
                 claimed = await self.dispatch_once()
@@ -211,6 +221,8 @@ class Dispatcher:
             self._release_quiet(connection, now)
             o = OUTBOUND.c
             query = select(o.id).where(o.status == "queued", o.channel.in_(list(self.channels)))
+            in_doubt = select(o.participant_id).where(o.status == "sending")  # theirs go first, once recovered
+            query = query.where(o.participant_id.not_in(in_doubt))
             if busy:
                 query = query.where(o.participant_id.not_in(busy))
             if self.exclusive:
@@ -225,6 +237,7 @@ class Dispatcher:
             claimed = connection.execute(
                 update(OUTBOUND).where(o.id.in_(ids), o.status == "queued").values(status="sending", sent_at=now).returning(o.id)
             ).scalars().all()
+            _give_keys(connection, list(claimed))
             return self._load(connection, sorted(claimed))
 
     def _load(self, connection: Connection, ids: list[int]) -> list[Candidate]:
@@ -233,7 +246,7 @@ class Dispatcher:
         o = OUTBOUND.c
         rows = connection.execute(
             select(o.id, o.participant_id, o.channel, CONTACTS.c.address_sealed, o.text, o.buttons, o.multiple, o.kind,
-                   o.step_id, o.study_id, o.created_at, PARTICIPANTS.c.fields, o.media_id, MEDIA.c.content_type, MEDIA.c.data)
+                   o.step_id, o.study_id, o.created_at, PARTICIPANTS.c.fields, o.media_id, MEDIA.c.content_type, MEDIA.c.data, o.delivery_key)
             .join(CONTACTS, CONTACTS.c.id == o.contact_id)
             .join(PARTICIPANTS, PARTICIPANTS.c.id == o.participant_id)
             .outerjoin(MEDIA, MEDIA.c.id == o.media_id)
@@ -260,7 +273,7 @@ class Dispatcher:
             attachment = Attachment(int(r[12]), str(r[13]), bytes(r[14])) if r[12] is not None and r[14] is not None else None
             found.append(Candidate(
                 r[0], r[1], r[2], sealer.open(r[3]), r[4], buttons, bool(r[6]), r[7], r[8], r[9], _aware(r[10]),
-                r[1] in stopped, last_any.get(r[1]), last_here.get((r[1], r[2])), fields.get("timezone"), attachment,
+                r[1] in stopped, last_any.get(r[1]), last_here.get((r[1], r[2])), fields.get("timezone"), attachment, r[15],
             ))
         return found
 
@@ -271,16 +284,30 @@ class Dispatcher:
         if due:
             connection.execute(update(OUTBOUND).where(o.id.in_(due), o.status == "held").values(status="queued", error=None))
 
-    def recover_interrupted(self) -> int:
-        """Rows left ``sending`` by a process that died: failed, not resent (they may have gone)."""
+    def recover_interrupted(self, busy: list[str] | None = None) -> int:
+        """Rows left ``sending`` past the lease by a dispatcher that died (not those of ``busy``
+        participants, which this one is sending now): queued again, keeping their delivery key,
+        or failed once they have used up ``MAX_ATTEMPTS``. Returns how many were found."""
         cutoff = self.clock() - self.stale_after
         o = OUTBOUND.c
+        mine = set(busy or ())
         with self.database.transaction() as connection:
-            result = connection.execute(
-                update(OUTBOUND).where(and_(o.status == "sending", o.sent_at < cutoff))
-                .values(status="failed", error="interrupted while sending; not resent in case it had gone")
-            )
-        return int(result.rowcount or 0)
+            found = connection.execute(
+                select(o.id, o.participant_id, o.attempts).where(and_(o.status == "sending", o.sent_at < cutoff))
+            ).all()
+            found = [row for row in found if row[1] not in mine]
+            again = [row[0] for row in found if row[2] + 1 < outbox.MAX_ATTEMPTS]
+            spent = [row[0] for row in found if row[2] + 1 >= outbox.MAX_ATTEMPTS]
+            if again:
+                connection.execute(update(OUTBOUND).where(o.id.in_(again), o.status == "sending").values(
+                    status="queued", attempts=o.attempts + 1, error="interrupted while sending; sent again with the same key"))
+            if spent:
+                connection.execute(update(OUTBOUND).where(o.id.in_(spent), o.status == "sending").values(
+                    status="failed", attempts=o.attempts + 1, error="interrupted while sending, too many times"))
+        if found:
+            log.warning("outbox: %d row(s) left sending by a dead dispatcher: %d queued again, %d failed",
+                        len(found), len(again), len(spent))
+        return len(found)
 
     # ------------------------------------------------------------------ sending
 
@@ -312,8 +339,12 @@ class Dispatcher:
     async def _send_one(self, row: Candidate, content: Content | None, media: bool = True) -> str:
         channel = self.channels[row.channel]
         attachment = row.attachment if media and channel.capabilities.images else None
-        message = OutboundMessage(row.channel, row.address, row.text, row.buttons, row.multiple, row.id, attachment)
+        message = OutboundMessage(row.channel, row.address, row.text, row.buttons, row.multiple, row.id, attachment,
+                                  delivery_key=row.delivery_key)
+        waited = _monotonic()
         await self._pace(row)
+        if _monotonic() - waited > self.stale_after.total_seconds() / 4:  # a long rate-limit queue: renew the lease
+            await asyncio.to_thread(self._stamp, row.id)
         try:
             if content is not None:
                 provider_id = await channel.send(message, content)  # type: ignore[call-arg]
@@ -350,6 +381,10 @@ class Dispatcher:
             outbox.mark_sent(connection, row.id, provider_id, self.clock())
         self.stats.sent += 1
         metrics.MESSAGES_OUT.labels(row.channel).inc()
+
+    def _stamp(self, outbox_id: int) -> None:
+        with self.database.transaction() as connection:
+            connection.execute(update(OUTBOUND).where(OUTBOUND.c.id == outbox_id).values(sent_at=self.clock()))
 
     def _hold(self, row: Candidate, reason: str) -> None:
         o = OUTBOUND.c
@@ -394,6 +429,19 @@ class Dispatcher:
 
     def _backoff(self, attempts: int) -> float:
         return float(min(self.backoff_cap, self.backoff_base * 2 ** max(0, attempts - 1)))
+
+
+def _give_keys(connection: Connection, ids: list[int]) -> None:
+    """A delivery key for each claimed row that has none yet (a row keeps its key for good)."""
+    o = OUTBOUND.c
+    missing = list(connection.execute(select(o.id).where(o.id.in_(ids), o.delivery_key.is_(None))).scalars())
+    if missing:
+        statement = update(OUTBOUND).where(o.id == bindparam("row_id")).values(delivery_key=bindparam("key"))
+        connection.execute(statement, [{"row_id": row_id, "key": new_delivery_key()} for row_id in missing])
+
+
+def new_delivery_key() -> str:
+    return "chorus-" + secrets.token_hex(16)
 
 
 def opt_out(connection: Connection, participant_id: str, now: datetime, reason: str) -> None:

@@ -12,7 +12,7 @@ import logging
 import secrets
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -168,6 +168,28 @@ class ConversationService:
         given = TextInput(message.text, button=message.button, source="button" if message.button else "text")
         return self._process(contact, inbound_id, given, message.start_param, now)
 
+    def accept(self, message: InboundMessage) -> ReceiveResult:
+        """Only store the message (status ``received``) for :meth:`process_inbound` to handle
+        later: what a webhook does, so it answers within the provider's timeout whatever the
+        backlog (bot/inbox.py). A retried webhook is a no-op (status ``duplicate``)."""
+        contact, inbound_id = self._record(message, self.clock())
+        if inbound_id is None:
+            return ReceiveResult("duplicate", None, contact.participant_id)
+        status = "awaiting_transcript" if _awaits_transcript(message) else "received"
+        return ReceiveResult(status, inbound_id, contact.participant_id)
+
+    def process_inbound(self, inbound_id: int) -> ReceiveResult:
+        """Run a stored message through its participant's conversation, exactly once: the
+        status is re-checked inside the transaction that writes the outcome, so a message
+        already handled (by another worker, or before a crash) is left alone."""
+        with self.database.transaction() as connection:
+            found = repository.inbound_to_process(connection, inbound_id)
+        if found is None or found.participant_id is None:
+            return ReceiveResult("duplicate", inbound_id)
+        contact = self._sender(inbound_id)
+        given = TextInput(found.text, button=found.button, source="button" if found.button else "text")
+        return self._process(contact, inbound_id, given, found.start_param, self.clock(), only_if_received=True)
+
     def receive_transcript(
         self, inbound_id: int, text: str, confidence: float | None = None, record: dict[str, Any] | None = None
     ) -> ReceiveResult:
@@ -186,19 +208,29 @@ class ConversationService:
             raise KeyError(f"inbound message {inbound_id} has no participant")
         return contact
 
+    def accept_many(self, messages: Sequence[InboundMessage]) -> list[ReceiveResult]:
+        """:meth:`accept` for several messages in one transaction: a burst of webhooks, one commit."""
+        now = self.clock()
+        try:
+            with self.database.transaction() as connection:
+                stored = [self._store(connection, message, now) for message in messages]
+        except INTEGRITY_ERRORS:  # a new address also created (or one erased) by another process:
+            for message in messages:  # forget what this process remembers; one at a time finds it
+                self._contacts.pop(repository.address_hash(self._key, message.channel, message.address), None)
+            return [self.accept(message) for message in messages]
+        results = []
+        for message, (hashed, contact, inbound_id) in zip(messages, stored, strict=True):
+            self._contacts[hashed] = contact
+            status = "duplicate" if inbound_id is None else "awaiting_transcript" if _awaits_transcript(message) else "received"
+            results.append(ReceiveResult(status, inbound_id, contact.participant_id))
+        return results
+
     def _record(self, message: InboundMessage, now: datetime) -> tuple[ContactRef, int | None]:
         hashed = repository.address_hash(self._key, message.channel, message.address)
-        values = {
-            "channel": message.channel, "provider_id": message.provider_id, "text": message.text,
-            "button": message.button, "start_param": message.start_param, "received_at": message.received_at or now,
-            "media": [{"url": m.url, "content_type": m.content_type, "size": m.size} for m in message.media],
-            "status": "awaiting_transcript" if _awaits_transcript(message) else "received",
-        }
         for attempt in (1, 2):
             try:
                 with self.database.transaction() as connection:
-                    contact = self._find_or_create(connection, message.channel, message.address, hashed, now)
-                    inbound_id = repository.record_inbound(connection, {**values, "participant_id": contact.participant_id})
+                    _, contact, inbound_id = self._store(connection, message, now)
                 self._contacts[hashed] = contact
                 return contact, inbound_id
             except INTEGRITY_ERRORS:  # the same new address arrived twice at once (the retry finds it),
@@ -207,16 +239,29 @@ class ConversationService:
                     raise
         raise AssertionError("unreachable")
 
+    def _store(self, connection: Connection, message: InboundMessage, now: datetime) -> tuple[str, ContactRef, int | None]:
+        hashed = repository.address_hash(self._key, message.channel, message.address)
+        values = {
+            "channel": message.channel, "provider_id": message.provider_id, "text": message.text,
+            "button": message.button, "start_param": message.start_param, "received_at": message.received_at or now,
+            "media": [{"url": m.url, "content_type": m.content_type, "size": m.size} for m in message.media],
+            "status": "awaiting_transcript" if _awaits_transcript(message) else "received",
+        }
+        contact = self._find_or_create(connection, message.channel, message.address, hashed, now)
+        return hashed, contact, repository.record_inbound(connection, {**values, "participant_id": contact.participant_id})
+
     def _find_or_create(self, connection: Connection, channel: str, address: str, hashed: str, now: datetime) -> ContactRef:
         found = self._contacts.get(hashed) or repository.find_contact(connection, hashed)
         return found or repository.create_participant(connection, channel, self.database.sealer.seal(address), hashed, now)
 
     def _process(
         self, contact: ContactRef, inbound_id: int, given: TextInput, start_param: str | None, now: datetime,
-        transcript: dict[str, Any] | None = None,
+        transcript: dict[str, Any] | None = None, only_if_received: bool = False,
     ) -> ReceiveResult:
         try:
             with self._exclusive(contact.participant_id) as connection:
+                if only_if_received and not repository.still_received(connection, inbound_id):
+                    return ReceiveResult("duplicate", inbound_id, contact.participant_id)
                 if transcript is not None:
                     _store_transcript(connection, contact.participant_id, inbound_id, transcript, now)
                 status, ids = self._route(connection, contact, given, start_param, inbound_id, now)

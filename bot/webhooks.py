@@ -2,8 +2,10 @@
 channels' lifespan: building the channels, running the outbox dispatcher and, on a laptop,
 Telegram long polling.
 
-Every inbound message is stored (through ``ConversationService.receive``) before the
-webhook is answered; a forged request is refused with 403 before anything is stored.
+Every inbound message is stored (``ConversationService.accept``) before the webhook is
+answered, and only that: the inbox worker (bot/inbox.py) processes it afterwards, so a
+webhook is answered quickly however large the backlog. A forged request is refused with
+403 before anything is stored.
 Logs name participants only by their pseudonymous id, never by number or message text.
 """
 
@@ -17,6 +19,7 @@ import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, FastAPI, HTTPException, Request, Response
@@ -25,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from bot import log_safety, metrics
 from bot.app import tasks_of
 from bot.dispatcher import DEFAULT_LIMITS, Dispatcher, RateLimit, SendingChannel, record_status
+from bot.inbox import InboxWorker, InboxWriter
 from bot.service import ReceiveResult
 from bot.tasks import SEND_OUTBOX, TRANSCRIBE_VOICE, register
 from channels import telegram, twilio
@@ -45,7 +49,11 @@ class ChannelHub:
     limits: dict[str, RateLimit] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
     embedded_dispatcher: bool = True
     telegram_polling: bool = False
+    outbox_lease: float | None = None
+    """Seconds before a row left ``sending`` by a dead process is sent again (Dispatcher.stale_after)."""
     dispatcher: Dispatcher | None = None
+    inbox: InboxWorker | None = None
+    intake: InboxWriter | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ChannelHub:
@@ -55,6 +63,9 @@ class ChannelHub:
         log_safety.install(dict(env), [tg.token if tg else None, tg.secret if tg else None, tw.auth_token if tw else None])
         hub.embedded_dispatcher = env.get("CHORUS_DISPATCHER", "embedded").lower() != "off"
         hub.telegram_polling = env.get("CHORUS_TELEGRAM_POLLING", "").lower() in ("1", "true", "yes")
+        hub.outbox_lease = float(env["CHORUS_OUTBOX_LEASE"]) if env.get("CHORUS_OUTBOX_LEASE") else None
+        if env.get("CHORUS_TELEGRAM_RATE"):  # a bot granted more than Telegram's default 30 messages a second
+            hub.limits["telegram"] = RateLimit(float(env["CHORUS_TELEGRAM_RATE"]), DEFAULT_LIMITS["telegram"].per_address)
         if hub.telegram_settings is not None:
             hub.telegram = telegram.TelegramChannel(telegram.make_bot(hub.telegram_settings))
             hub.sending["telegram"] = hub.telegram
@@ -87,7 +98,13 @@ async def channels_lifespan(app: FastAPI) -> AsyncIterator[None]:
         whatsapp.media_links = media_links(app, hub.twilio_settings.public_url)
     if hub.dispatcher is None:
         hub.dispatcher = Dispatcher(chorus.database, hub.sending, chorus.studies, hub.limits)
-    tasks: list[asyncio.Task[None]] = []
+        if hub.outbox_lease is not None:
+            hub.dispatcher.stale_after = timedelta(seconds=hub.outbox_lease)
+    if hub.inbox is None:
+        hub.inbox = InboxWorker(chorus.database, chorus.service, lambda result: _after(app, result))
+    if hub.intake is None:
+        hub.intake = InboxWriter(chorus.service)
+    tasks: list[asyncio.Task[None]] = [asyncio.create_task(hub.inbox.run(), name="chorus-inbox")]
     stopping = asyncio.Event()
     queue = tasks_of(app)
     # Distributed (CHORUS_QUEUE_URL): `chorus worker` processes send; this one only enqueues.
@@ -101,6 +118,8 @@ async def channels_lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         stopping.set()
+        await hub.intake.stop()
+        await hub.inbox.stop()
         await hub.dispatcher.stop()
         for task in tasks:
             task.cancel()
@@ -122,24 +141,30 @@ def install(app: FastAPI, hub: ChannelHub | None = None) -> None:
 
 
 async def _receive(request: Request | FastAPI, message: InboundMessage) -> None:
-    """Store and answer one message, then hand the background work (sending the reply,
-    transcribing a voice note) to the task queue: this process's, or the workers'."""
+    """Store the message and return: the inbox worker (bot/inbox.py) processes it."""
     app = request.app if isinstance(request, Request) else request
-    queue = tasks_of(app)
-
-    def receive() -> ReceiveResult:
-        result = app.state.chorus.service.receive(message)
-        if result.outbox_ids:
-            queue.enqueue(SEND_OUTBOX)
-        if result.status == "awaiting_transcript" and result.inbound_id is not None:
-            queue.enqueue(TRANSCRIBE_VOICE, result.inbound_id)  # bot/voice.py, here or in a worker
-        return result
-
-    result = await run_in_threadpool(receive)
+    hub: ChannelHub = app.state.channels
+    if hub.intake is not None:
+        result = await hub.intake.store(message)
+    else:
+        result = await run_in_threadpool(app.state.chorus.service.accept, message)
     metrics.MESSAGES_IN.labels(message.channel).inc()
     log.info("%s message %s from %s: %s", message.channel, result.inbound_id, result.participant_id, result.status,
              extra={"event": "message.received", "channel": message.channel, "inbound_id": result.inbound_id,
                     "participant_id": result.participant_id, "status": result.status})
+    if result.status == "received" and hub.inbox is not None:
+        hub.inbox.nudge()
+    _after(app, result)
+
+
+def _after(app: FastAPI, result: ReceiveResult) -> None:
+    """What follows a stored or processed message: hand the background work (sending its
+    replies, transcribing its voice note) to the task queue, this process's or the workers'."""
+    queue = tasks_of(app)
+    if result.outbox_ids:
+        queue.enqueue(SEND_OUTBOX)
+    if result.status == "awaiting_transcript" and result.inbound_id is not None:
+        queue.enqueue(TRANSCRIBE_VOICE, result.inbound_id)  # bot/voice.py, here or in a worker
 
 
 # ----------------------------------------------------------------------------- Telegram

@@ -71,6 +71,9 @@ class OutboundMessage:
     outbox_id: int | None = None
     attachment: Attachment | None = None
     """Sent as a photo with the text as its caption on channels with images; ignored on SMS."""
+    delivery_key: str | None = None
+    """The same on every attempt to send one outbox row, so a provider that deduplicates by
+    key (an ``Idempotency-Key`` header) delivers a message resent after a crash only once."""
 
 
 @dataclass(frozen=True)

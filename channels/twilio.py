@@ -13,12 +13,14 @@ import json
 import os
 import re
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import httpx
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
@@ -75,9 +77,30 @@ class TwilioSettings:
         return self.public_url.rstrip("/") + path if self.public_url else None
 
 
+_DELIVERY_KEY: ContextVar[str | None] = ContextVar("chorus_delivery_key", default=None)
+
+
+class KeyedHttpClient(TwilioHttpClient):
+    """Sends the delivery key of the message being created as an ``Idempotency-Key`` header.
+
+    Twilio uses this header on some newer APIs; its Messages API does not document it today
+    (an unknown header is ignored), so a message resent after a crash may reach Twilio
+    twice. A provider, relay or fake that deduplicates by key delivers it once."""
+
+    def request(
+        self, method: str, url: str, params: dict[str, object] | None = None, data: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None, auth: tuple[str, str] | None = None, timeout: float | None = None,
+        allow_redirects: bool = False,
+    ) -> Response:
+        key = _DELIVERY_KEY.get()
+        if key is not None and method.upper() == "POST":
+            headers = {**(headers or {}), "Idempotency-Key": key}
+        return super().request(method, url, params, data, headers, auth, timeout, allow_redirects)
+
+
 def make_client(settings: TwilioSettings) -> Client:
     """A REST client pointed at ``api_base`` (Twilio itself, or a local server)."""
-    client = Client(settings.account_sid, settings.auth_token, http_client=TwilioHttpClient(timeout=15))
+    client = Client(settings.account_sid, settings.auth_token, http_client=KeyedHttpClient(timeout=15))
     client.api.base_url = settings.api_base.rstrip("/")
     return client
 
@@ -219,23 +242,24 @@ class TwilioChannel:
         callback = self.settings.webhook_url("/webhooks/twilio/status")
         if callback:
             base["status_callback"] = callback
+        key = message.delivery_key
         media_url = self._media_url(message)
         text = render_plain(message.text, message.buttons, message.multiple)
         if media_url is not None:
             if content is None and len(text) <= MAX_CAPTION:
-                return await self._create({**base, "body": text, "media_url": [media_url]})
+                return await self._create({**base, "body": text, "media_url": [media_url]}, key)
             if message.outbox_id not in self._media_sent:  # a retry after the image went sends the rest alone
-                await self._create({**base, "media_url": [media_url]})
+                await self._create({**base, "media_url": [media_url]}, f"{key}.media" if key else None)
                 self._remember_media(message.outbox_id)
         if content is not None:
             variables = json.dumps(content.variables, ensure_ascii=False)
-            sid = await self._create({**base, "content_sid": content.sid, "content_variables": variables})
+            sid = await self._create({**base, "content_sid": content.sid, "content_variables": variables}, key)
             self._media_sent.discard(message.outbox_id)
             return sid
         parts = split_sms(text) if self.name == "sms" else [text[:1600]]
         sid = ""
-        for part in parts:
-            sid = await self._create({**base, "body": part})
+        for number, part in enumerate(parts):
+            sid = await self._create({**base, "body": part}, f"{key}.{number}" if key and number else key)
         self._media_sent.discard(message.outbox_id)
         return sid
 
@@ -251,7 +275,8 @@ class TwilioChannel:
             return None
         return links.url(attachment.media_id)
 
-    async def _create(self, values: dict[str, str | list[str]]) -> str:
+    async def _create(self, values: dict[str, str | list[str]], key: str | None = None) -> str:
+        token = _DELIVERY_KEY.set(key)
         try:
             created = await asyncio.to_thread(self.client.messages.create, **values)
         except TwilioRestException as error:
@@ -260,6 +285,8 @@ class TwilioChannel:
             raise ServerError(f"twilio: {type(error).__name__}") from None
         except OSError as error:  # connection refused, reset, timed out (requests wraps these)
             raise ServerError(f"twilio: {type(error).__name__}") from None
+        finally:
+            _DELIVERY_KEY.reset(token)
         return str(created.sid)
 
 

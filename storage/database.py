@@ -3,11 +3,15 @@
 SQLite runs in WAL mode with foreign keys on, ``secure_delete`` (what is deleted is
 overwritten, so an erased participant leaves nothing in free pages) and ``synchronous=NORMAL``; every
 transaction starts with ``BEGIN IMMEDIATE`` so two writers queue on the busy
-timeout instead of failing when a read turns into a write.
+timeout instead of failing when a read turns into a write. Within one process they
+queue on a lock first: SQLite's busy handler waits by sleeping and polling, so under a
+burst (many webhook threads, the inbox worker, the dispatcher) a writer could sleep for
+seconds while others keep taking the database; the lock hands it over at once.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -70,6 +74,7 @@ class Database:
         self.url = normalise_url(url)
         self.engine = create_database_engine(self.url, echo=echo)
         self._sealer = sealer
+        self._writer = threading.RLock() if self.engine.dialect.name == "sqlite" else None
 
     @property
     def sealer(self) -> Sealer:
@@ -91,7 +96,11 @@ class Database:
     def transaction(self) -> Iterator[Connection]:
         """A Core connection in one transaction: committed on success, rolled back on any error.
         The conversation service's hot path uses this (no ORM overhead)."""
-        with self.engine.begin() as connection:
+        if self._writer is None:
+            with self.engine.begin() as connection:
+                yield connection
+            return
+        with self._writer, self.engine.begin() as connection:
             yield connection
 
     @contextmanager

@@ -193,6 +193,26 @@ def set_inbound_status(connection: Connection, inbound_id: int, status: str, now
     driver.execute(sql, (status, error, when(driver, now), inbound_id))
 
 
+@dataclass(frozen=True)
+class StoredInbound:
+    participant_id: str | None
+    text: str
+    button: str | None
+    start_param: str | None
+
+
+def inbound_to_process(connection: Connection, inbound_id: int) -> StoredInbound | None:
+    """A message still waiting to be processed (status ``received``), or None."""
+    sql = "SELECT participant_id, text, button, start_param FROM inbound_messages WHERE id = ? AND status = ?"
+    row = Driver(connection).execute(sql, (inbound_id, "received")).fetchone()
+    return StoredInbound(row[0], row[1] or "", row[2], row[3]) if row else None
+
+
+def still_received(connection: Connection, inbound_id: int) -> bool:
+    sql = "SELECT 1 FROM inbound_messages WHERE id = ? AND status = ?"
+    return Driver(connection).execute(sql, (inbound_id, "received")).fetchone() is not None
+
+
 def inbound_participant(connection: Connection, inbound_id: int) -> tuple[str | None, str] | None:
     row = connection.execute(select(INBOUND.c.participant_id, INBOUND.c.channel).where(INBOUND.c.id == inbound_id)).first()
     return (row[0], row[1]) if row else None

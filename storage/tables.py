@@ -135,7 +135,8 @@ class Inbound(SQLModel, table=True):
     """Every message received, written before anything else happens to it."""
 
     __tablename__ = "inbound_messages"
-    __table_args__ = (UniqueConstraint("channel", "provider_id", name="uq_inbound_channel_provider"),)
+    __table_args__ = (UniqueConstraint("channel", "provider_id", name="uq_inbound_channel_provider"),
+                      Index("ix_inbound_status", "status", "id"))
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str
@@ -170,8 +171,10 @@ class Outbound(SQLModel, table=True):
     kind: str = "prompt"
     step_id: str | None = None
     status: str = "queued"
-    """queued, sent, delivered, failed, held."""
+    """queued, sending, sent, delivered, failed, held."""
     provider_id: str | None = None
+    delivery_key: str | None = Field(default=None, max_length=64)
+    """The idempotency key every attempt to send this row carries (set when first claimed)."""
     attempts: int = 0
     error: str | None = None
     created_at: datetime = _when()

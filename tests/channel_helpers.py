@@ -47,8 +47,15 @@ class Running:
         return self.count(INBOUND)
 
     def settle(self, timeout: float = 10.0) -> None:
-        """Wait until the embedded dispatcher has dealt with everything queued."""
-        wait_for(lambda: not {"queued", "sending"} & set(self.statuses()), timeout, "the outbox to settle")
+        """Wait until the inbox worker has processed every stored message and the embedded
+        dispatcher has dealt with everything queued."""
+        wait_for(lambda: not self.unprocessed() and not {"queued", "sending"} & set(self.statuses()), timeout,
+                 "the inbox and outbox to settle")
+
+    def unprocessed(self) -> int:
+        with self.chorus.database.transaction() as connection:
+            query = select(func.count()).select_from(INBOUND).where(INBOUND.c.status == "received")
+            return int(connection.execute(query).scalar_one())
 
     def statuses(self) -> list[str]:
         with self.chorus.database.transaction() as connection:

@@ -46,6 +46,11 @@ class FakeTwilio:
     rejected: int = 0
     fail_next: list[tuple[str, tuple[int, int, str]]] = field(default_factory=list)
     """(form field, error): the next message that has the field gets the error, once each."""
+    by_key: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The Message resource created for each ``Idempotency-Key``: a request repeating a key
+    gets that resource back and delivers nothing (as a provider that deduplicates by key)."""
+    replayed: list[str] = field(default_factory=list)
+    """Keys that came again and were not delivered twice."""
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -96,12 +101,19 @@ class FakeTwilio:
                 return _error(*failure)
             if self._over_limit():
                 return _error(429, 20429, "Too Many Requests")
-            resource = self._resource(sid, form, len(media_urls))
+            key = request.headers.get("idempotency-key")
             with self._lock:
+                if key is not None and key in self.by_key:
+                    self.replayed.append(key)
+                    return JSONResponse(self.by_key[key], 201)
+                resource = self._resource(sid, form, len(media_urls))
+                if key is not None:
+                    self.by_key[key] = resource
                 self.messages.append({"to": form["To"], "from": form.get("From"), "body": form.get("Body", ""),
                                       "content_sid": form.get("ContentSid"), "content_variables": form.get("ContentVariables"),
                                       "status_callback": form.get("StatusCallback"), "media_urls": media_urls,
-                                      "sid": resource["sid"], "at": time.monotonic()})
+                                      "sid": resource["sid"], "at": time.monotonic(),
+                                      "key": key})
             return JSONResponse(resource, 201)
 
         @app.get("/2010-04-01/Accounts/{sid}/Messages/{message}/Media/{media_id}")

@@ -76,12 +76,14 @@ def telegram_says(running: Running, fake: FakeTelegram, chat: int, text: str) ->
     response = running.client.post("/webhooks/telegram", json=fake.message_update(chat, text),
                                    headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET})
     assert response.status_code == 200
+    running.settle()  # the webhook only stores the message; the inbox worker processes it
 
 
 def twilio_says(running: Running, fake: FakeTwilio, sender: str, text: str) -> None:
     form = {"MessageSid": "SM" + secrets.token_hex(16), "AccountSid": fake.account_sid, "From": sender,
             "To": "+447700900999", "Body": text, "NumMedia": "0"}
     assert post_twilio(running, form, fake.auth_token).status_code == 200
+    running.settle()
 
 
 def round_one(running: Running, pid: str, group: str, score: int) -> None:

@@ -211,12 +211,37 @@ def test_no_message_but_the_stop_confirmation_ever_goes_to_an_opted_out_particip
         assert decision.hold is None or decision.hold.startswith(NO_TEMPLATE)
 
 
-def test_a_row_left_sending_by_a_dead_process_is_failed_not_resent(service: Any, say: Callable[..., Any], clock: Any) -> None:
+def test_a_row_left_sending_by_a_dead_process_is_sent_again_with_the_same_key_and_keeps_the_order(
+    service: Any, say: Callable[..., Any], clock: Any
+) -> None:
+    from sqlalchemy import update
+
+    say("WAIT")
+    sms = Recorder("sms", [ServerError("down")])
+    sender = dispatcher(service, clock, sms)
+    asyncio.run(sender.drain())  # the first attempt fails, the retry goes: the row got its key when first claimed
+    key = sms.sent[0][0].delivery_key
+    assert key and key.startswith("chorus-")
+    say("YES")  # a later message for the same participant, queued behind the one in doubt
+    first = rows(service)[0][0]
+    with service.database.transaction() as connection:  # as if the process died while sending the first row again
+        connection.execute(update(OUTBOUND).where(OUTBOUND.c.id == first).values(status="sending", sent_at=clock.now))
+    assert asyncio.run(sender.drain()) and len(sms.sent) == 1, "the later message waits while the first is in doubt"
+    assert sender.recover_interrupted() == 0, "still within the lease: its dispatcher may be sending it"
+    clock.advance(timedelta(hours=1))
+    assert sender.recover_interrupted() == 1
+    asyncio.run(sender.drain())
+    assert [m.delivery_key for m, _ in sms.sent[1:]][0] == key, "resent with the same key"
+    assert [m.outbox_id for m, _ in sms.sent] == [first, first, rows(service)[1][0]], "in order"
+    assert [status for _, status, _, _ in rows(service)] == ["sent", "sent"]
+
+
+def test_a_row_interrupted_too_often_is_failed(service: Any, say: Callable[..., Any], clock: Any) -> None:
     from sqlalchemy import update
 
     say("WAIT")
     with service.database.transaction() as connection:
-        connection.execute(update(OUTBOUND).values(status="sending", sent_at=clock.now - timedelta(hours=1)))
+        connection.execute(update(OUTBOUND).values(status="sending", attempts=4, sent_at=clock.now - timedelta(hours=1)))
     sms = Recorder("sms")
     sender = dispatcher(service, clock, sms)
     assert sender.recover_interrupted() == 1

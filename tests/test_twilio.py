@@ -97,11 +97,13 @@ def test_delivery_callbacks_mark_messages_delivered_or_failed(tmp_path: Any, fak
     fake = fake_twilio
     with running_chorus(f"sqlite:///{tmp_path / 'c.db'}", provider_env(twilio=fake, twilio_url=fake.url)) as running:
         text(running, fake, PHONE, "WAIT")
+        running.settle()  # the send is recorded (Twilio's callbacks come after its answer to the send)
         sid = fake.messages[-1]["sid"]
         report = {"MessageSid": sid, "MessageStatus": "delivered", "To": PHONE, "From": "+447700900999", "AccountSid": fake.account_sid}
         assert post_twilio(running, report, fake.auth_token, "/webhooks/twilio/status").status_code == 204
         assert running.statuses() == ["delivered"]
         text(running, fake, PHONE, "YES")
+        running.settle()
         sid = fake.messages[-1]["sid"]
         failed = {**report, "MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": "21610"}
         assert post_twilio(running, failed, fake.auth_token, "/webhooks/twilio/status").status_code == 204
@@ -201,3 +203,18 @@ def test_whatsapp_images_go_as_a_signed_media_url_and_sms_never_carries_one(fake
     assert not sms.capabilities.images
     asyncio.run(sms.send(OutboundMessage("sms", PHONE, "Your scores", attachment=chart)))
     assert [m["media_urls"] for m in fake.messages[count:]] == [[]], "no MMS"
+
+
+def test_a_message_carries_its_delivery_key_so_a_resend_after_a_crash_is_delivered_once(fake_twilio: FakeTwilio) -> None:
+    settings = twilio.TwilioSettings(fake_twilio.account_sid, fake_twilio.auth_token, sms_from="+447700900999",
+                                     api_base=fake_twilio.url)
+    channel = twilio.TwilioChannel("sms", settings)
+    message = OutboundMessage("sms", PHONE, "Hello.", outbox_id=7, delivery_key="chorus-0123abcd")
+    first = asyncio.run(channel.send(message))
+    again = asyncio.run(channel.send(message))  # as after a crash: the same row, the same key
+    assert again == first and fake_twilio.bodies_to(PHONE) == ["Hello."] and fake_twilio.replayed == ["chorus-0123abcd"]
+    long = OutboundMessage("sms", PHONE, "A sentence that goes on. " * 30, delivery_key="chorus-long")
+    asyncio.run(channel.send(long))
+    assert [m["key"] for m in fake_twilio.messages[1:]] == ["chorus-long", "chorus-long.1"], "one key per part"
+    asyncio.run(channel.send(OutboundMessage("sms", PHONE, "No key.")))
+    assert fake_twilio.messages[-1]["key"] is None

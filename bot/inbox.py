@@ -1,0 +1,200 @@
+"""The inbox worker: process stored messages off the webhook's path, and lose none.
+
+A webhook only stores its message (``ConversationService.accept``: one short
+transaction) and answers; this worker then runs each message through the conversation.
+So a burst above capacity waits in the ``inbound_messages`` table, not in memory, and
+the providers get their answer within their timeouts (Twilio allows 15 s) however long
+the backlog is.
+
+* The table is the queue. The worker reads at most ``batch`` messages still
+  ``received``, oldest first, and only when it has room: at most ``max_in_flight``
+  participants are handled at once (back-pressure: what it cannot take yet stays on
+  disk, so memory does not grow with the backlog).
+* One participant's messages go in order, one at a time; different participants in
+  parallel, on a small thread pool.
+* Exactly once: ``process_inbound`` re-checks the message is still ``received`` inside
+  the transaction that writes its answers, replies and new status. A crash mid-way
+  rolls that transaction back, and the message is picked up again at the next start,
+  because ``received`` rows are all this worker ever looks for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from bot.service import ConversationService, ReceiveResult
+from channels.base import InboundMessage
+from storage import repository
+from storage.database import Database
+from storage.tables import INBOUND
+
+log = logging.getLogger("chorus.inbox")
+Pending = tuple[InboundMessage, "asyncio.Future[ReceiveResult]"]
+
+
+class InboxWriter:
+    """Stores webhook messages in batches: all that arrived while the last batch was being
+    written go in the next transaction, so a burst costs one commit per batch rather than
+    one per message, and webhooks do not queue one by one for SQLite's single writer.
+    :meth:`store` returns once its message is committed. At most ``max_waiting`` messages
+    wait in memory; beyond that a webhook waits to be queued (back-pressure)."""
+
+    def __init__(self, service: ConversationService, max_batch: int = 200, max_waiting: int = 2000) -> None:
+        self.service = service
+        self.max_batch = max_batch
+        self._queue: asyncio.Queue[Pending] = asyncio.Queue(max_waiting)
+        self._task: asyncio.Task[None] | None = None
+
+    async def store(self, message: InboundMessage) -> ReceiveResult:
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._write(), name="chorus-inbox-writer")
+        future: asyncio.Future[ReceiveResult] = asyncio.get_running_loop().create_future()
+        await self._queue.put((message, future))
+        return await future
+
+    async def _write(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self.max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                results = await asyncio.to_thread(self.service.accept_many, [message for message, _ in batch])
+            except Exception as error:  # the webhooks answer 500 and the providers send them again
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+                continue
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+
+
+@dataclass
+class InboxStats:
+    processed: int = 0
+    failed: int = 0
+
+
+@dataclass
+class InboxWorker:
+    database: Database
+    service: ConversationService
+    on_queued: Callable[[ReceiveResult], None] = lambda result: None
+    """Called (on the event loop) after each message: nudge the dispatcher, start a voice note."""
+    batch: int = 200
+    max_in_flight: int = 32
+    threads: int | None = None
+    """Threads processing messages: 1 on SQLite (one writer at a time anyway), 4 on PostgreSQL."""
+    poll_interval: float = 1.0
+    stats: InboxStats = field(default_factory=InboxStats)
+
+    def __post_init__(self) -> None:
+        self._wake = asyncio.Event()
+        self._in_flight: dict[str, asyncio.Task[None]] = {}
+        threads = self.threads or (4 if self.database.is_postgres else 1)
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="chorus-inbox")
+        self._stopping = False
+
+    def nudge(self) -> None:
+        """A message was stored: look now rather than at the next poll."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        while not self._stopping:
+            try:
+                taken = await self.take_once()
+            except Exception:
+                log.exception("reading the inbox failed; trying again shortly")
+                taken = 0
+            if taken == 0 or len(self._in_flight) >= self.max_in_flight:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._in_flight:
+            await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+        self._pool.shutdown(wait=True)
+
+    async def drain(self, timeout: float = 60.0) -> InboxStats:
+        """Process everything stored now and wait for it (for tests)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            taken = await self.take_once()
+            if self._in_flight:
+                await asyncio.wait(list(self._in_flight.values()), return_when=asyncio.FIRST_COMPLETED)
+            elif taken == 0:
+                return self.stats
+        raise TimeoutError("the inbox did not drain in time")
+
+    async def take_once(self) -> int:
+        """Start on waiting messages of participants not already in hand. Returns how many."""
+        room = self.max_in_flight - len(self._in_flight)
+        if room <= 0:
+            return 0
+        waiting = await asyncio.get_running_loop().run_in_executor(self._pool, self._waiting, list(self._in_flight))
+        by_participant: dict[str, list[int]] = {}
+        for inbound_id, participant_id in waiting:
+            if participant_id in by_participant or len(by_participant) < room:
+                by_participant.setdefault(participant_id, []).append(inbound_id)
+        for participant_id, ids in by_participant.items():
+            if participant_id in self._in_flight:  # started by a concurrent take (drain and run at once)
+                continue
+            task = asyncio.create_task(self._process_all(ids))
+            self._in_flight[participant_id] = task
+            task.add_done_callback(self._finished(participant_id))
+        return sum(len(ids) for ids in by_participant.values())
+
+    def _waiting(self, busy: Sequence[str]) -> list[tuple[int, str]]:
+        i = INBOUND.c
+        query = select(i.id, i.participant_id).where(i.status == "received", i.participant_id.is_not(None))
+        if busy:
+            query = query.where(i.participant_id.not_in(busy))
+        with self.database.transaction() as connection:
+            rows = connection.execute(query.order_by(i.id).limit(self.batch)).all()
+        return [(int(row[0]), str(row[1])) for row in rows]
+
+    async def _process_all(self, ids: list[int]) -> None:
+        loop = asyncio.get_running_loop()
+        for inbound_id in ids:
+            try:
+                result = await loop.run_in_executor(self._pool, self.service.process_inbound, inbound_id)
+            except Exception as error:  # not a flow error (those come back as 'failed'): never retry it forever
+                log.exception("message %s could not be processed", inbound_id)
+                await loop.run_in_executor(self._pool, self._give_up, inbound_id, error)
+                result = ReceiveResult("failed", inbound_id)
+            if result.status == "failed":
+                self.stats.failed += 1
+            elif result.status != "duplicate":
+                self.stats.processed += 1
+            if result.status != "duplicate":
+                log.info("message %s from %s: %s", inbound_id, result.participant_id, result.status)
+            self.on_queued(result)
+
+    def _give_up(self, inbound_id: int, error: Exception) -> None:
+        with self.database.transaction() as connection:
+            repository.set_inbound_status(connection, inbound_id, "failed", self.service.clock(), type(error).__name__)
+
+    def _finished(self, participant_id: str) -> Callable[[asyncio.Task[None]], None]:
+        def done(task: asyncio.Task[None]) -> None:
+            self._in_flight.pop(participant_id, None)
+            self._wake.set()  # room for more
+            if not task.cancelled() and task.exception() is not None:
+                log.error("processing messages of %s failed: %r", participant_id, task.exception())
+
+        return done

@@ -1,0 +1,108 @@
+"""The inbox: webhooks only store, the worker processes each stored message exactly once, in
+order, after a crash too (bot/inbox.py). On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.inbox import InboxWorker, InboxWriter
+from bot.service import ConversationService
+from channels.base import InboundMessage
+from storage.tables import ANSWERS, INBOUND, OUTBOUND
+
+PHONE = "+447700900001"
+
+
+def sms(provider_id: str, text: str, address: str = PHONE) -> InboundMessage:
+    return InboundMessage("sms", address, provider_id, text)
+
+
+def statuses(service: ConversationService) -> list[str]:
+    with service.database.transaction() as connection:
+        return list(connection.execute(select(INBOUND.c.status).order_by(INBOUND.c.id)).scalars())
+
+
+def outbox_steps(service: ConversationService) -> list[str | None]:
+    with service.database.transaction() as connection:
+        return list(connection.execute(select(OUTBOUND.c.step_id).order_by(OUTBOUND.c.id)).scalars())
+
+
+def test_accepting_only_stores_and_a_retried_webhook_is_a_no_op(service: ConversationService) -> None:
+    first = service.accept(sms("SM1", "WAIT"))
+    assert first.status == "received" and first.inbound_id is not None
+    assert service.accept(sms("SM1", "WAIT")).status == "duplicate"
+    assert statuses(service) == ["received"] and outbox_steps(service) == []
+
+
+def test_a_stored_message_is_processed_once_however_often_it_is_taken(service: ConversationService) -> None:
+    inbound_id = service.accept(sms("SM1", "WAIT")).inbound_id
+    assert inbound_id is not None
+    assert service.process_inbound(inbound_id).status == "joined"
+    assert service.process_inbound(inbound_id).status == "duplicate"
+    assert statuses(service) == ["joined"] and len(outbox_steps(service)) == 1
+
+
+def test_a_crash_while_processing_leaves_the_message_to_be_processed_again(
+    service: ConversationService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inbound_id = service.accept(sms("SM1", "WAIT")).inbound_id
+    assert inbound_id is not None
+    real = ConversationService._route
+
+    def dies_after_writing(self: ConversationService, *args: Any) -> Any:
+        real(self, *args)  # answers, session and outbox written in the transaction...
+        raise SystemExit("killed")  # ...and the process dies before it commits
+
+    monkeypatch.setattr(ConversationService, "_route", dies_after_writing)
+    with pytest.raises(SystemExit):
+        service.process_inbound(inbound_id)
+    monkeypatch.undo()
+    assert statuses(service) == ["received"] and outbox_steps(service) == [], "rolled back"
+    assert service.process_inbound(inbound_id).status == "joined"
+    assert len(outbox_steps(service)) == 1
+
+
+def test_the_worker_processes_a_backlog_in_order_per_participant(service: ConversationService) -> None:
+    other = "+447700900002"
+    for number, (text, address) in enumerate([("WAIT", PHONE), ("WAIT", other), ("YES", PHONE), ("YES", other),
+                                              ("1", PHONE), ("2", other)]):
+        service.accept(sms(f"SM{number}", text, address))
+
+    async def run() -> None:
+        worker = InboxWorker(service.database, service, max_in_flight=1, batch=2)  # a small window: back-pressure
+        await worker.drain()
+        assert worker.stats.processed == 6
+        await worker.stop()
+
+    asyncio.run(run())
+    assert statuses(service) == ["joined", "joined", "processed", "processed", "processed", "processed"]
+    with service.database.transaction() as connection:
+        answers = connection.execute(select(ANSWERS.c.step_id, ANSWERS.c.display).order_by(ANSWERS.c.id)).all()
+    assert [tuple(a) for a in answers if a[0] == "role"] == [("role", "Patient"), ("role", "Carer or family")]
+
+
+def test_the_writer_stores_a_burst_in_few_transactions(service: ConversationService, monkeypatch: pytest.MonkeyPatch) -> None:
+    batches: list[int] = []
+    real = service.accept_many
+
+    def counted(messages: Any) -> Any:
+        batches.append(len(messages))
+        return real(messages)
+
+    monkeypatch.setattr(service, "accept_many", counted)
+
+    async def run() -> list[str]:
+        writer = InboxWriter(service, max_batch=50, max_waiting=20)
+        results = await asyncio.gather(*(writer.store(sms(f"SM{n}", "WAIT", f"+4477009{n:05d}")) for n in range(120)))
+        again = await writer.store(sms("SM7", "WAIT", "+447700900007"))
+        await writer.stop()
+        return [r.status for r in results] + [again.status]
+
+    found = asyncio.run(run())
+    assert found == ["received"] * 120 + ["duplicate"]
+    assert sum(batches) == 121 and len(batches) < 20 and max(batches) <= 50
+    assert statuses(service) == ["received"] * 120
