@@ -12,6 +12,7 @@ row), against the goal of 10 s. Participants are made in bulk first (not timed).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -94,9 +95,9 @@ def run(kind: str, url: str, studies: Path, participants: int, due: int) -> None
     scheduler = Scheduler(database, service, registry, clock)
     make_participants(database, participants, due)
 
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     scheduler.plan_new(limit=5000)
-    planning = time.perf_counter() - began
+    planning, planning_cpu = time.perf_counter() - began, time.process_time() - cpu
     planned = count(database, DUE_TASKS, DUE_TASKS.c.kind == "follow_up")
 
     clock.now = START + timedelta(days=28, hours=1)  # the first `due` follow-ups are due (09:00 + 28d... 11:00)
@@ -108,18 +109,18 @@ def run(kind: str, url: str, studies: Path, participants: int, due: int) -> None
         claiming = time.perf_counter() - began
         connection.rollback()
 
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     stats = scheduler.tick(max_batches=10_000)
-    ticking = time.perf_counter() - began
+    ticking, ticking_cpu = time.perf_counter() - began, time.process_time() - cpu
     queued = count(database, OUTBOUND, OUTBOUND.c.step_id == "how")
     database.dispose()
 
-    print(f"{kind}: {participants:,} participants")
-    print(f"  plan:  {planned:,} follow-ups in {planning:6.2f} s ({planned / planning:,.0f}/s)")
+    print(f"{kind}: {participants:,} participants (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+    print(f"  plan:  {planned:,} follow-ups in {planning:6.2f} s ({planned / planning:,.0f}/s; this process's CPU {planning_cpu:.2f} s)")
     print(f"  claim: {len(claimed):,} due tasks in {claiming:6.2f} s (claiming only; ratio to the {GOAL_SECONDS:g} s goal {claiming / GOAL_SECONDS:.2f})")
     print(f"  tick:  claimed {stats.claimed:,}, fired {stats.outcomes.get('fired', 0):,}, queued {queued:,} messages in {ticking:6.2f} s"
           f" ({stats.claimed / ticking:,.0f}/s; ratio to the {GOAL_SECONDS:g} s goal {ticking / GOAL_SECONDS:.2f}"
-          f" {'OK' if ticking <= GOAL_SECONDS else 'OVER'})")
+          f" {'OK' if ticking <= GOAL_SECONDS else 'OVER'}; this process's CPU {ticking_cpu:.2f} s)")
 
 
 def postgres_database(server: str) -> str:
