@@ -63,10 +63,12 @@ class WhisperSettings:
     Whisper model, or a model name (``small``) already in the Hugging Face cache.
     ``cpu_threads`` 0 means "share the machine's cores among the workers".
 
-    Decoding is greedy (``beam_size`` 1), without timestamp tokens and without feeding one
-    window's text into the next: for notes of a few seconds that is about twice as fast as
-    beam 5 with timestamps (see scripts/bench/transcribe.py) and within the WER bounds that
-    tests/test_transcribe.py asserts. ``beam_size`` 5 and ``timestamps`` restore Whisper's defaults.
+    Decoding is greedy (``beam_size`` 1), without feeding one window's text into the next,
+    and a short note is encoded in a window that fits it
+    (``fit_window``) rather than Whisper's 30 s: together several times less CPU for notes of a
+    few seconds (see scripts/bench/transcribe.py), within the WER bounds that
+    tests/test_transcribe.py asserts. ``beam_size`` 5, ``condition_on_previous_text`` and no
+    ``fit_window`` restore faster-whisper's defaults.
     A note without words is ``silence`` if quieter than ``silence_dbfs`` (RMS), else
     ``no_speech``.
     """
@@ -76,9 +78,12 @@ class WhisperSettings:
     compute_type: str = "int8"
     language: str | None = None
     beam_size: int = 1
-    timestamps: bool = False
-    """Decode Whisper's timestamp tokens (segments then have their own times)."""
+    timestamps: bool = True
+    """Decode Whisper's timestamp tokens. Without them it is a little faster, but the tokens'
+    mean log-probability rises and ``low_confidence`` (calibrated with them) flags less."""
     condition_on_previous_text: bool = False
+    fit_window: bool = True
+    """Encode a short note in a window that fits it rather than 30 s (nlp/whisper_window.py)."""
     cpu_threads: int = 0
     workers: int = 1
     max_bytes: int = 16 * 1024 * 1024
@@ -98,6 +103,7 @@ class WhisperSettings:
             language=read.text("CHORUS_WHISPER_LANGUAGE", "") or None,
             beam_size=read.integer("CHORUS_WHISPER_BEAM_SIZE", cls.beam_size, minimum=1),
             timestamps=read.flag("CHORUS_WHISPER_TIMESTAMPS", cls.timestamps),
+            fit_window=read.flag("CHORUS_WHISPER_FIT_WINDOW", cls.fit_window),
             cpu_threads=read.integer("CHORUS_WHISPER_CPU_THREADS", cls.cpu_threads, minimum=0),
             workers=read.integer("CHORUS_WHISPER_WORKERS", cls.workers, minimum=1),
             max_bytes=read.integer("CHORUS_VOICE_MAX_BYTES", cls.max_bytes, minimum=1),
@@ -113,6 +119,7 @@ class WhisperSettings:
             "condition_on_previous_text": self.condition_on_previous_text,
             "vad_filter": True,
             "no_speech_threshold": self.no_speech_threshold,
+            "fit_window": self.fit_window,
         }
 
     @property
@@ -245,10 +252,10 @@ class WhisperTranscriber:
         return transcript
 
     def _load(self) -> WhisperModel:
-        from faster_whisper import WhisperModel
+        from nlp.whisper_window import FittedWhisperModel
 
         settings = self.settings
-        model = WhisperModel(
+        model = FittedWhisperModel(
             resolve_model(settings.model),
             device=settings.device,
             compute_type=settings.compute_type,
