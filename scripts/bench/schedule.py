@@ -17,6 +17,7 @@ import argparse
 import os
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -84,20 +85,50 @@ def make_participants(database: Database, count: int, due: int) -> None:
                 connection.execute(insert(table), rows[i:i + 5000])
 
 
-def server_cpu(url: str) -> float:
-    """CPU seconds used so far by the PostgreSQL backends serving this benchmark's database (0 on
-    SQLite): read from /proc, where each backend's title names its database."""
-    if not url.startswith("postgresql"):
-        return 0.0
-    name, total, tick = url.rsplit("/", 1)[1].encode(), 0.0, os.sysconf("SC_CLK_TCK")
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and name in (entry / "cmdline").read_bytes():
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                total += (int(fields[11]) + int(fields[12])) / tick
-        except OSError:
-            continue
-    return total
+class ServerCPU:
+    """CPU seconds used by the PostgreSQL backends serving this benchmark's database (nothing on
+    SQLite), read from /proc, where each backend's title names its database. Sampled every
+    0.2 s from a thread, per backend, so a backend that exits (a pooled connection closed)
+    keeps what it used until its last sample."""
+
+    def __init__(self, url: str) -> None:
+        self.name = url.rsplit("/", 1)[1].encode() if url.startswith("postgresql") else b""
+        self.first: dict[str, float] = {}
+        self.last: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> None:
+        tick = os.sysconf("SC_CLK_TCK")
+        for entry in Path("/proc").iterdir():
+            try:
+                if entry.name.isdigit() and self.name in (entry / "cmdline").read_bytes():
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                    used = (int(fields[11]) + int(fields[12])) / tick
+                    self.last[entry.name] = used
+            except OSError:
+                continue
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            self._sample()
+
+    def __enter__(self) -> ServerCPU:
+        if self.name:
+            self._sample()
+            self.first = dict(self.last)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.name:
+            self._stop.set()
+            self._thread.join()
+            self._sample()
+
+    @property
+    def seconds(self) -> float:
+        return sum(used - self.first.get(pid, 0.0) for pid, used in self.last.items())
 
 
 def count(database: Database, table: object, *where: object) -> int:
@@ -113,9 +144,11 @@ def run(kind: str, url: str, studies: Path, participants: int, due: int) -> None
     scheduler = Scheduler(database, service, registry, clock)
     make_participants(database, participants, due)
 
-    began, cpu, server = time.perf_counter(), time.process_time(), server_cpu(url)
-    scheduler.plan_new(limit=5000)
-    planning, planning_cpu, planning_server = time.perf_counter() - began, time.process_time() - cpu, server_cpu(url) - server
+    with ServerCPU(url) as server:
+        began, cpu = time.perf_counter(), time.process_time()
+        scheduler.plan_new(limit=5000)
+        planning, planning_cpu = time.perf_counter() - began, time.process_time() - cpu
+    planning_server = server.seconds
     planned = count(database, DUE_TASKS, DUE_TASKS.c.kind == "follow_up")
 
     clock.now = START + timedelta(days=28, hours=1)  # the first `due` follow-ups are due (09:00 + 28d... 11:00)
@@ -127,9 +160,11 @@ def run(kind: str, url: str, studies: Path, participants: int, due: int) -> None
         claiming = time.perf_counter() - began
         connection.rollback()
 
-    began, cpu, server = time.perf_counter(), time.process_time(), server_cpu(url)
-    stats = scheduler.tick(max_batches=10_000)
-    ticking, ticking_cpu, ticking_server = time.perf_counter() - began, time.process_time() - cpu, server_cpu(url) - server
+    with ServerCPU(url) as server:
+        began, cpu = time.perf_counter(), time.process_time()
+        stats = scheduler.tick(max_batches=10_000)
+        ticking, ticking_cpu = time.perf_counter() - began, time.process_time() - cpu
+    ticking_server = server.seconds
     queued = count(database, OUTBOUND, OUTBOUND.c.step_id == "how")
     database.dispose()
 
