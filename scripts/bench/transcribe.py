@@ -124,7 +124,7 @@ def _speed(transcribers: dict[str, WhisperTranscriber], files: list[Path], round
     print(f"tuned against baseline: wall x{old_wall / wall:.2f} faster, CPU x{old_cpu / cpu:.2f} faster")
     print(f"real-time factor (Chorus, tuned): wall {wall / audio_seconds:.3f}, CPU-seconds/{cores} cores {cpu / audio_seconds / cores:.3f}"
           f"  goal <= 0.1  wall {_verdict(wall / audio_seconds <= 0.1)}, CPU {_verdict(cpu / audio_seconds / cores <= 0.1)}")
-    print("  per file (the encoder reads at least a 10 s window, so short notes cost more per second):")
+    print("  per file (the encoder reads at least a 15 s window, so short notes cost more per second):")
     for name, (seconds, duration) in per_file.items():
         print(f"    {name}: {duration / rounds:.1f} s audio, RTF wall {seconds / duration:.3f}")
 
