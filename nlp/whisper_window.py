@@ -6,7 +6,8 @@ note. CTranslate2's encoder accepts a shorter window, and the decoder attends ov
 the encoder returns, so :class:`FittedWhisperModel` cuts the padded features to the note's
 length plus at least a second of silence, rounded up to 5 s and never under 15 s: on tiny.en a
 15 s window costs about a quarter of the CPU of a 30 s one, and gave the same words on
-jfk.flac and the generated test notes, or better ("four hours" where 30 s hears "for hours") (tests/test_transcribe.py asserts the WER bounds).
+jfk.flac and the generated test notes, or better ("four hours" where 30 s hears "for
+hours"); tests/test_transcribe.py asserts the WER bounds.
 Shorter windows cost less still (10 s: an eighth) but lower the model's confidence in a
 lone "yes" below the 0.45 at which the flow asks the participant to confirm (0.57 at 30 s,
 0.51 at 15 s, 0.44 at 10 s). Notes of 25 s or more keep Whisper's full windows.
