@@ -43,10 +43,13 @@ from flows.events import (
     RecordAnswer,
     ScheduleTask,
     SendMessage,
+    SessionEnded,
     SetField,
+    WaitForInput,
 )
 from flows.loader import load_flow
 from flows.model import Study, resolve_text
+from flows.population import SUBMISSION_ITEM
 from flows.words import ERASE_KINDS, Words, erasure_reply
 from storage import media, outbox, privacy, repository
 from storage.database import Database
@@ -600,6 +603,57 @@ class ConversationService:
         """Start a flow inside the caller's transaction, which must come from :meth:`holding`."""
         return self._start(connection, contact, enrolment, flow_id, None, now)
 
+    def start_many_within(self, connection: Connection, starts: Sequence[tuple[ContactRef, EnrolmentRef, str]],
+                          now: datetime) -> list[int]:
+        """Start a flow for each (contact, enrolment, flow) inside the caller's transaction, which
+        must come from :meth:`holding` for all of them; returns the new session ids in order.
+
+        Set-based: the participants are read, their live sessions replaced and the engine run for
+        each in memory, then sessions, answers, flags, tasks and messages are written with one bulk
+        insert per table. A start whose first sprint does more than that (changes the profile or
+        the opt-out, holds a submission) is started on its own as :meth:`start_within` does."""
+        participants = repository.load_participants(connection, [contact.participant_id for contact, _, _ in starts])
+        repository.replace_live_sessions_many(connection, [(c.participant_id, e.study_id) for c, e, _ in starts], now)
+        plain: list[tuple[int, _Target, Sprint]] = []
+        alone: list[int] = []
+        for index, (contact, enrolment, flow_id) in enumerate(starts):
+            participant = participants.get(contact.participant_id)
+            if participant is None:
+                raise KeyError(f"no participant {contact.participant_id}")
+            published = self.studies.current(enrolment.study_id, flow_id)
+            engine, version = self._engine(connection, published.id, enrolment.study_id)
+            fields = dict(participant.fields)
+            if enrolment.group:
+                fields.setdefault("group", enrolment.group)
+            population = self._population(connection, enrolment.study_id, participant.id)
+            sprint = engine.start(now, language=enrolment.language, fields=fields, seed=secrets.randbits(31), population=population)
+            if not all(_plain(event) for event in sprint.events):
+                alone.append(index)
+                continue
+            session = SessionRef(0, enrolment.study_id, flow_id, published.id, sprint.state.model_dump(mode="json"), sprint.state.status)
+            plain.append((index, _Target(participant.id, contact, enrolment, session, version, None, participant), sprint))
+        rows = [{"participant_id": t.participant_id, "study_id": t.session.study_id, "flow_id": t.session.flow_id,
+                 "flow_version_id": t.session.flow_version_id, "state": t.session.state, "status": t.session.status}
+                for _, t, _ in plain]
+        session_ids = [0] * len(starts)
+        writes, messages = _Writes(), []
+        for (index, target, sprint), session_id in zip(plain, repository.add_sessions(connection, rows, now), strict=True):
+            target.session.id = session_ids[index] = session_id
+            for event in sprint.events:
+                _collect(target, event, now, writes)
+            messages += [_outbound(target, m, now) for m in writes.sends if not target.enrolment.opted_out or m.kind == "stopped"]
+            writes.sends = []
+        repository.add_answers(connection, writes.answers)
+        repository.add_flags(connection, writes.flags)
+        repository.add_due_tasks(connection, writes.tasks)
+        outbox.queue_many(connection, messages)
+        for index in alone:
+            contact, enrolment, flow_id = starts[index]
+            self._start(connection, contact, enrolment, flow_id, None, now, participants[contact.participant_id])
+            latest = repository.latest_session(connection, contact.participant_id)
+            session_ids[index] = latest.id if latest else 0
+        return session_ids
+
     def enrol(self, participant_id: str, study_id: str, channel: str, group: str | None = None, language: str | None = None) -> int:
         with self._exclusive(participant_id) as connection:
             participant = repository.load_participant(connection, participant_id)
@@ -742,6 +796,16 @@ def _collect(target: _Target, event: object, now: datetime, writes: _Writes) -> 
     elif isinstance(event, ScheduleTask):
         writes.tasks.append({**where, "kind": event.kind, "session_id": session.id, "payload": event.payload,
                              "due_at": event.at, "attempts": 0, "done": False, "created_at": now})
+
+
+def _plain(event: object) -> bool:
+    """An event the batch start writes in bulk: a message (without an image to draw), an answer
+    (not a submission), a flag, a task, or one that writes nothing (waiting, ended)."""
+    if isinstance(event, SendMessage):
+        return event.attachment is None
+    if isinstance(event, RecordAnswer):
+        return event.item != SUBMISSION_ITEM and event.source != "voice"
+    return isinstance(event, RaiseFlag | ScheduleTask | WaitForInput | SessionEnded)
 
 
 def _store_transcript(connection: Connection, participant_id: str, inbound_id: int, record: dict[str, Any], now: datetime) -> None:

@@ -1,14 +1,14 @@
 """Starting many scheduled follow-ups at once: one transaction per chunk of participants.
 
 ``ConversationService.start_flow`` opens a transaction per participant; a morning's
-10,000 follow-ups would spend most of their time there. This starts a chunk in one
-transaction, with the service's own per-participant locks (in this process, and the
-participants' rows on PostgreSQL, taken in id order so two schedulers cannot deadlock),
-and finishes the due tasks in that same transaction: a follow-up is started and marked
-done together, or neither.
-
-It drives the service's ``_start`` (what ``start_flow`` runs for one participant); a
-public ``ConversationService.start_flows`` would be its proper home (see the report).
+10,000 follow-ups would spend most of their time there. This starts a chunk (a whole
+claimed batch) in one transaction, with the service's own per-participant locks (in this
+process, and the participants' rows on PostgreSQL, taken in id order so two schedulers
+cannot deadlock), set-based: ``ConversationService.start_many_within`` runs the engine for
+each participant in memory and writes every table with one bulk insert. The due tasks are
+finished in that same transaction: a follow-up is started and marked done together, or
+neither. A participant whose message is being handled holds their lock, so their start
+waits for it, as one started alone would.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from storage.driver import Driver
 from storage.due_tasks import ClaimedTask, EnrolledPerson
 from storage.repository import ContactRef, EnrolmentRef
 
-CHUNK = 100
+CHUNK = 1000
 log = logging.getLogger("chorus.scheduler")
 Written = list[tuple[ClaimedTask, str | None, list[PlannedTask]]]
 """(task, why it was dropped or None if started, what it sets going)."""
@@ -58,12 +58,6 @@ def _contacts(driver: Driver, pids: list[str]) -> dict[tuple[str, str], ContactR
     """Each participant's most recent contact per channel."""
     sql = f"SELECT participant_id, id, channel FROM contacts WHERE participant_id IN ({_marks(len(pids))}) ORDER BY id"
     return {(r[0], r[2]): ContactRef(r[0], r[1], r[2]) for r in driver.execute(sql, pids).fetchall()}
-
-
-def _sessions(driver: Driver, pids: list[str]) -> dict[tuple[str, str, str], int]:
-    sql = (f"SELECT participant_id, study_id, flow_id, MAX(id) FROM sessions WHERE participant_id IN ({_marks(len(pids))})"
-           " GROUP BY participant_id, study_id, flow_id")
-    return {(r[0], r[1], r[2]): int(r[3]) for r in driver.execute(sql, pids).fetchall()}
 
 
 def start_follow_ups(
@@ -96,6 +90,8 @@ def _start_chunk(service: ConversationService, chunk: list[StartRequest], now: d
             driver.execute(f"SELECT id FROM participants WHERE id IN ({_marks(len(pids))}) ORDER BY id FOR UPDATE", pids)
         enrolments, contacts = _enrolments(driver, pids), _contacts(driver, pids)
         reasons: dict[int, str | None] = {}
+        starting: list[tuple[ContactRef, EnrolmentRef, str]] = []
+        started: list[StartRequest] = []
         for request in chunk:
             task = request.task
             pid, study_id = str(task.participant_id), str(task.study_id)
@@ -104,17 +100,18 @@ def _start_chunk(service: ConversationService, chunk: list[StartRequest], now: d
             if enrolment is None or enrolment.opted_out or contact is None:
                 reasons[task.id] = "the participant opted out or has no contact on their channel"
                 continue
-            service.start_within(connection, contact, enrolment, str(task.flow_id), now)
+            starting.append((contact, enrolment, str(task.flow_id)))
+            started.append(request)
             reasons[task.id] = None
-        sessions = _sessions(driver, pids)
+        sessions = {request.task.id: session_id
+                    for request, session_id in zip(started, service.start_many_within(connection, starting, now), strict=True)}
         rows: Written = []
         for request in chunk:
             task, reason = request.task, reasons[request.task.id]
             follow_on: list[PlannedTask] = []
             if reason is None:
-                session_id = sessions.get((str(task.participant_id), str(task.study_id), str(task.flow_id)))
                 planned = PlannedTask(task.kind, str(task.participant_id), str(task.study_id), str(task.flow_id), task.due_at, task.payload)
-                follow_on = after_sending(request.study, planned, person_of(request.person), now, session_id)
+                follow_on = after_sending(request.study, planned, person_of(request.person), now, sessions[task.id])
             rows.append((task, reason, follow_on))
         write(connection, rows)
     return rows

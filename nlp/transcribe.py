@@ -62,6 +62,13 @@ class WhisperSettings:
     ``model`` is ``packaged`` (the bundled tiny.en), a directory holding a CTranslate2
     Whisper model, or a model name (``small``) already in the Hugging Face cache.
     ``cpu_threads`` 0 means "share the machine's cores among the workers".
+
+    Decoding is greedy (``beam_size`` 1), without feeding one window's text into the next,
+    and a short note is encoded in a window that fits it
+    (``fit_window``) rather than Whisper's 30 s: together several times less CPU for notes of a
+    few seconds (see scripts/bench/transcribe.py), within the WER bounds that
+    tests/test_transcribe.py asserts. ``beam_size`` 5, ``condition_on_previous_text`` and no
+    ``fit_window`` restore faster-whisper's defaults.
     A note without words is ``silence`` if quieter than ``silence_dbfs`` (RMS), else
     ``no_speech``.
     """
@@ -70,7 +77,13 @@ class WhisperSettings:
     device: str = "cpu"
     compute_type: str = "int8"
     language: str | None = None
-    beam_size: int = 5
+    beam_size: int = 1
+    timestamps: bool = True
+    """Decode Whisper's timestamp tokens. Without them it is a little faster, but the tokens'
+    mean log-probability rises and ``low_confidence`` (calibrated with them) flags less."""
+    condition_on_previous_text: bool = False
+    fit_window: bool = True
+    """Encode a short note in a window that fits it rather than 30 s (nlp/whisper_window.py)."""
     cpu_threads: int = 0
     workers: int = 1
     max_bytes: int = 16 * 1024 * 1024
@@ -89,12 +102,25 @@ class WhisperSettings:
             compute_type=read.text("CHORUS_WHISPER_COMPUTE_TYPE", cls.compute_type),
             language=read.text("CHORUS_WHISPER_LANGUAGE", "") or None,
             beam_size=read.integer("CHORUS_WHISPER_BEAM_SIZE", cls.beam_size, minimum=1),
+            timestamps=read.flag("CHORUS_WHISPER_TIMESTAMPS", cls.timestamps),
+            fit_window=read.flag("CHORUS_WHISPER_FIT_WINDOW", cls.fit_window),
             cpu_threads=read.integer("CHORUS_WHISPER_CPU_THREADS", cls.cpu_threads, minimum=0),
             workers=read.integer("CHORUS_WHISPER_WORKERS", cls.workers, minimum=1),
             max_bytes=read.integer("CHORUS_VOICE_MAX_BYTES", cls.max_bytes, minimum=1),
             max_seconds=read.number("CHORUS_VOICE_MAX_SECONDS", cls.max_seconds),
             low_confidence=read.number("CHORUS_WHISPER_LOW_CONFIDENCE", cls.low_confidence),
         )
+
+    def decoding(self) -> dict[str, Any]:
+        """faster-whisper's ``transcribe`` options for these settings (the benchmark uses them too)."""
+        return {
+            "beam_size": self.beam_size,
+            "without_timestamps": not self.timestamps,
+            "condition_on_previous_text": self.condition_on_previous_text,
+            "vad_filter": True,
+            "no_speech_threshold": self.no_speech_threshold,
+            "fit_window": self.fit_window,
+        }
 
     @property
     def threads_per_worker(self) -> int:
@@ -117,6 +143,14 @@ class _EnvReader:
         if not raw.isdigit() or int(raw) < minimum:
             raise ValueError(f"{name} must be a whole number >= {minimum}, not {raw!r}")
         return int(raw)
+
+    def flag(self, name: str, default: bool) -> bool:
+        raw = self.env.get(name, "").strip().lower()
+        if not raw:
+            return default
+        if raw not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            raise ValueError(f"{name} must be true or false, not {raw!r}")
+        return raw in ("1", "true", "yes", "on")
 
     def number(self, name: str, default: float) -> float:
         raw = self.env.get(name, "").strip()
@@ -209,11 +243,7 @@ class WhisperTranscriber:
         check_size(audio, settings.max_bytes)
         samples = decode_audio(audio, max_seconds=settings.max_seconds)
         segments, info = self.model.transcribe(
-            samples,
-            language=language or settings.language,
-            beam_size=settings.beam_size,
-            vad_filter=True,
-            no_speech_threshold=settings.no_speech_threshold,
+            samples, language=language or settings.language, **settings.decoding()
         )
         kept = tuple(_segment(s) for s in segments)
         duration = samples.size / SAMPLE_RATE
@@ -222,10 +252,10 @@ class WhisperTranscriber:
         return transcript
 
     def _load(self) -> WhisperModel:
-        from faster_whisper import WhisperModel
+        from nlp.whisper_window import FittedWhisperModel
 
         settings = self.settings
-        model = WhisperModel(
+        model = FittedWhisperModel(
             resolve_model(settings.model),
             device=settings.device,
             compute_type=settings.compute_type,

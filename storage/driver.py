@@ -51,10 +51,18 @@ class Driver:
         return int(cursor.fetchone()[0]) if returning_id else None
 
     def insert_many(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
-        """INSERT rows that all have the same keys, in one executemany."""
-        if rows:
-            columns = tuple(rows[0])
-            self.executemany(_insert_sql(table, columns, False), [[row[name] for name in columns] for row in rows])
+        """INSERT rows that all have the same keys: one executemany on SQLite; on PostgreSQL a
+        COPY, several times faster than even a pipelined executemany for thousands of rows."""
+        if not rows:
+            return
+        columns = tuple(rows[0])
+        if self.postgres and len(rows) > 1:
+            names = ", ".join(f'"{name}"' for name in columns)
+            with self.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row([row[name] for name in columns])
+            return
+        self.executemany(_insert_sql(table, columns, False), [[row[name] for name in columns] for row in rows])
 
     def when(self, moment: datetime) -> Any:
         utc = moment.astimezone(UTC)

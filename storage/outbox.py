@@ -82,6 +82,16 @@ def queue(connection: Connection, rows: list[dict[str, Any]]) -> list[int]:
     return ids
 
 
+def queue_many(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Queue many messages in one bulk insert (no ids back): for the scheduler's batch starts."""
+    driver = Driver(connection)
+    driver.insert_many("outbound_messages", [
+        {**{name: row.get(name) for name in _QUEUE_COLUMNS}, "status": "queued", "attempts": 0,
+         "buttons": driver.to_json(row.get("buttons", [])), "created_at": when(driver, row["created_at"])}
+        for row in rows
+    ])
+
+
 def pending(connection: Connection, sealer: Sealer, limit: int = 100, channel: str | None = None) -> list[PendingMessage]:
     o = OUTBOUND.c
     query = (

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -130,6 +131,18 @@ def load_participant(connection: Connection, participant_id: str, for_update: bo
     if row is None:
         raise KeyError(f"no participant {participant_id}")
     return ParticipantRef(row[0], row[1], dict(driver.from_json(row[2]) or {}))
+
+
+def load_participants(connection: Connection, participant_ids: Sequence[str]) -> dict[str, ParticipantRef]:
+    """Many participants at once, by id (those that do not exist are left out)."""
+    driver, found = Driver(connection), {}
+    ids = sorted(set(participant_ids))
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        sql = f"SELECT id, language, fields FROM participants WHERE id IN ({', '.join('?' for _ in chunk)})"
+        for row in driver.execute(sql, chunk).fetchall():
+            found[row[0]] = ParticipantRef(row[0], row[1], dict(driver.from_json(row[2]) or {}))
+    return found
 
 
 def save_participant(connection: Connection, participant: ParticipantRef) -> None:
@@ -258,6 +271,38 @@ def replace_live_sessions(connection: Connection, participant_id: str, study_id:
     sql = ("UPDATE sessions SET status = 'replaced', updated_at = ?"
            " WHERE participant_id = ? AND study_id = ? AND status IN ('waiting', 'snoozed')")
     driver.execute(sql, (when(driver, now), participant_id, study_id))
+
+
+def replace_live_sessions_many(connection: Connection, pairs: Iterable[tuple[str, str]], now: datetime) -> None:
+    """:func:`replace_live_sessions` for many (participant, study) pairs, a few statements per study."""
+    driver, by_study = Driver(connection), dict[str, set[str]]()
+    for participant_id, study_id in pairs:
+        by_study.setdefault(study_id, set()).add(participant_id)
+    for study_id, pids in by_study.items():
+        ordered = sorted(pids)
+        for start in range(0, len(ordered), 500):
+            chunk = ordered[start:start + 500]
+            sql = (f"UPDATE sessions SET status = 'replaced', updated_at = ? WHERE study_id = ?"
+                   f" AND participant_id IN ({', '.join('?' for _ in chunk)}) AND status IN ('waiting', 'snoozed')")
+            driver.execute(sql, (when(driver, now), study_id, *chunk))
+
+
+def add_sessions(connection: Connection, rows: Sequence[dict[str, Any]], now: datetime) -> list[int]:
+    """New sessions (participant_id, study_id, flow_id, flow_version_id, state, status) at once;
+    their ids in order. PostgreSQL takes the ids from the sequence first and inserts them in one
+    go; SQLite, in process, inserts row by row."""
+    driver = Driver(connection)
+    values = [{"participant_id": r["participant_id"], "study_id": r["study_id"], "flow_id": r["flow_id"],
+               "flow_version_id": r["flow_version_id"], "state": driver.to_json(r["state"]), "status": r["status"],
+               "started_at": when(driver, now), "updated_at": when(driver, now)} for r in rows]
+    if not values:
+        return []
+    if not driver.postgres:
+        return [int(driver.insert("sessions", row, returning_id=True) or 0) for row in values]
+    sql = "SELECT nextval(pg_get_serial_sequence('sessions', 'id')) FROM generate_series(1, ?)"
+    ids = [int(row[0]) for row in driver.execute(sql, (len(values),)).fetchall()]
+    driver.insert_many("sessions", [{"id": session_id, **row} for session_id, row in zip(ids, values, strict=True)])
+    return ids
 
 
 # ----------------------------------------------------------------------------- what a sprint writes

@@ -3,7 +3,9 @@
 Prints, per database: the time to plan every participant's follow-up (``Scheduler.plan_new``),
 the time to claim 10,000 due tasks alone, and the time for the tick to claim them and
 enqueue each (start the follow-up flow through the conversation service: session, outbox
-row), against the goal of 10 s. Participants are made in bulk first (not timed).
+row), against the goal of 10 s. Participants are made in bulk first (not timed). Besides wall
+time it prints the CPU seconds of this process and of the PostgreSQL backends serving the
+benchmark's database: on a shared machine wall time mostly measures the other processes.
 
     .venv/bin/python scripts/bench/schedule.py [--participants 100000] [--due 10000]
         [--postgres postgresql://postgres@127.0.0.1:5432/test] [--only sqlite|postgresql]
@@ -12,8 +14,10 @@ row), against the goal of 10 s. Participants are made in bulk first (not timed).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -82,6 +86,52 @@ def make_participants(database: Database, count: int, due: int) -> None:
                 connection.execute(insert(table), rows[i:i + 5000])
 
 
+class ServerCPU:
+    """CPU seconds used by the PostgreSQL backends serving this benchmark's database (nothing on
+    SQLite), read from /proc, where each backend's title names its database. Sampled every
+    0.2 s from a thread, per backend, so a backend that exits (a pooled connection closed)
+    keeps what it used until its last sample."""
+
+    def __init__(self, url: str) -> None:
+        self.name = url.rsplit("/", 1)[1].encode() if url.startswith("postgresql") else b""
+        self.first: dict[str, float] = {}
+        self.last: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> None:
+        tick = os.sysconf("SC_CLK_TCK")
+        for entry in Path("/proc").iterdir():
+            try:
+                if entry.name.isdigit() and self.name in (entry / "cmdline").read_bytes():
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                    used = (int(fields[11]) + int(fields[12])) / tick
+                    self.last[entry.name] = used
+            except OSError:
+                continue
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            self._sample()
+
+    def __enter__(self) -> ServerCPU:
+        if self.name:
+            self._sample()
+            self.first = dict(self.last)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.name:
+            self._stop.set()
+            self._thread.join()
+            self._sample()
+
+    @property
+    def seconds(self) -> float:
+        return sum(used - self.first.get(pid, 0.0) for pid, used in self.last.items())
+
+
 def count(database: Database, table: object, *where: object) -> int:
     with database.transaction() as connection:
         return int(connection.execute(select(func.count()).select_from(table).where(*where)).scalar_one())  # type: ignore[arg-type]
@@ -95,9 +145,11 @@ def run(kind: str, url: str, studies: Path, participants: int, due: int) -> None
     scheduler = Scheduler(database, service, registry, clock)
     make_participants(database, participants, due)
 
-    began = time.perf_counter()
-    scheduler.plan_new(limit=5000)
-    planning = time.perf_counter() - began
+    with ServerCPU(url) as server:
+        began, cpu = time.perf_counter(), time.process_time()
+        scheduler.plan_new(limit=5000)
+        planning, planning_cpu = time.perf_counter() - began, time.process_time() - cpu
+    planning_server = server.seconds
     planned = count(database, DUE_TASKS, DUE_TASKS.c.kind == "follow_up")
 
     clock.now = START + timedelta(days=28, hours=1)  # the first `due` follow-ups are due (09:00 + 28d... 11:00)
@@ -109,18 +161,20 @@ def run(kind: str, url: str, studies: Path, participants: int, due: int) -> None
         claiming = time.perf_counter() - began
         connection.rollback()
 
-    began = time.perf_counter()
-    stats = scheduler.tick(max_batches=10_000)
-    ticking = time.perf_counter() - began
+    with ServerCPU(url) as server:
+        began, cpu = time.perf_counter(), time.process_time()
+        stats = scheduler.tick(max_batches=10_000)
+        ticking, ticking_cpu = time.perf_counter() - began, time.process_time() - cpu
+    ticking_server = server.seconds
     queued = count(database, OUTBOUND, OUTBOUND.c.step_id == "how")
     database.dispose()
 
-    print(f"{kind}: {participants:,} participants")
-    print(f"  plan:  {planned:,} follow-ups in {planning:6.2f} s ({planned / planning:,.0f}/s)")
+    print(f"{kind}: {participants:,} participants (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+    print(f"  plan:  {planned:,} follow-ups in {planning:6.2f} s ({planned / planning:,.0f}/s; CPU: this process {planning_cpu:.2f} s, database server {planning_server:.2f} s)")
     print(f"  claim: {len(claimed):,} due tasks in {claiming:6.2f} s (claiming only; ratio to the {GOAL_SECONDS:g} s goal {claiming / GOAL_SECONDS:.2f})")
     print(f"  tick:  claimed {stats.claimed:,}, fired {stats.outcomes.get('fired', 0):,}, queued {queued:,} messages in {ticking:6.2f} s"
           f" ({stats.claimed / ticking:,.0f}/s; ratio to the {GOAL_SECONDS:g} s goal {ticking / GOAL_SECONDS:.2f}"
-          f" {'OK' if ticking <= GOAL_SECONDS else 'OVER'})")
+          f" {'OK' if ticking <= GOAL_SECONDS else 'OVER'}; CPU: this process {ticking_cpu:.2f} s, database server {ticking_server:.2f} s)")
 
 
 def postgres_database(server: str) -> str:
