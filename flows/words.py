@@ -45,8 +45,8 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
     },
     "erase_cancelled": {"en": "OK, we have not deleted anything.", "cy": "Iawn, nid ydym wedi dileu dim."},
     "help": {
-        "en": "Reply to the question to answer it. Words that work any time: BACK (previous question), LATER (pause), STOP (no more messages), HELP. For Welsh, reply CYMRAEG.",
-        "cy": "Atebwch y cwestiwn. Geiriau sy'n gweithio unrhyw bryd: YN ÔL, WEDYN, STOPIO, HELP. Am Saesneg, atebwch ENGLISH.",
+        "en": "Reply to the question to answer it. Words that work any time: BACK (previous question), LATER (pause), STOP (no more messages), DELETE MY DATA, HELP. For Welsh, reply CYMRAEG.",
+        "cy": "Atebwch y cwestiwn. Geiriau sy'n gweithio unrhyw bryd: YN ÔL, WEDYN, STOPIO, DILEU FY NATA, HELP. Am Saesneg, atebwch ENGLISH.",
     },
     "later": {
         "en": "No problem. We'll ask again later. Reply any time to carry on.",
