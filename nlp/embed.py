@@ -14,16 +14,32 @@ is what theme-finding needs (measured: see tests/test_themes.py).
 
 The model loads lazily, once per process (guarded by a lock, so two threads
 asking at once still load it once), and texts are embedded in batches sorted
-by length so padding stays small. Vectors are mean-pooled over real tokens and
-L2-normalised, so a dot product is a cosine similarity.
+by length so padding stays small, truncated at ``MAX_TOKENS``. Vectors are
+mean-pooled over real tokens and L2-normalised, so a dot product is a cosine
+similarity.
+
+Many texts are embedded by one worker thread per core, each running torch
+single-threaded on whole batches (torch releases the GIL). Measured on this
+2-core machine, that uses the cores as well as torch's own two intra-op
+threads when the machine is idle, and far better when it is shared: the
+intra-op threads wait for each other at every layer, so under load they burnt
+2.5 times the CPU for the same work (scripts/bench/themes.py). Results are
+identical either way. ``CHORUS_EMBEDDING_THREADS`` sets the number of workers.
+
+The last few results of :func:`encode` are kept in memory, keyed by the model
+and the exact texts, so finding themes again in the same answers (another
+``k``, a second job on the desk) does not embed them again. Nothing is
+written to disk: the vectors are derived from participants' words.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,8 +47,10 @@ from typing import Any
 import numpy as np
 
 ENV_VAR = "CHORUS_EMBEDDING_MODEL"
+THREADS_VAR = "CHORUS_EMBEDDING_THREADS"
 MAX_TOKENS = 128
 DEFAULT_BATCH = 64
+CACHE_ROWS = 50_000  # texts' vectors kept in memory at most (about 150 MB)
 
 
 def default_model_path() -> str:
@@ -130,6 +148,23 @@ def _forward(
     return mean.numpy().astype(np.float32), topic.numpy().astype(np.float32)
 
 
+def workers() -> int:
+    """Worker threads for embedding: ``$CHORUS_EMBEDDING_THREADS`` or one per usable core."""
+    configured = os.environ.get(THREADS_VAR, "").strip()
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _single_threaded() -> None:
+    import torch
+
+    torch.set_num_threads(1)  # this worker thread only; the caller's setting is untouched
+
+
 def _run(
     texts: Sequence[str], batch_size: int, progress: Callable[[int], None] | None, topics: bool
 ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -141,15 +176,42 @@ def _run(
     mean = np.zeros((len(ids), dim), dtype=np.float32)
     topic = np.zeros((len(ids), dim), dtype=np.float32) if topics else None
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-    for start in range(0, len(order), batch_size):
-        chunk = order[start : start + batch_size]
+    chunks = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+
+    def one(chunk: list[int]) -> None:
         m, t = _forward(loaded, [ids[i] for i in chunk], weights)
         mean[chunk] = m
         if topic is not None and t is not None:
             topic[chunk] = t
-        if progress is not None:
-            progress(len(chunk))
+
+    threads = min(workers(), len(chunks))
+    if threads <= 1:
+        for chunk in chunks:
+            one(chunk)
+            if progress is not None:
+                progress(len(chunk))
+    else:
+        with ThreadPoolExecutor(threads, "chorus-embed", initializer=_single_threaded) as pool:
+            for chunk, _ in zip(chunks, pool.map(one, chunks), strict=True):
+                if progress is not None:
+                    progress(len(chunk))
     return mean, topic
+
+
+_cache: OrderedDict[str, Encoded] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _cache_key(texts: Sequence[str]) -> str:
+    digest = hashlib.sha256(default_model_path().encode())
+    for text in texts:
+        digest.update(b"\x00" + text.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+def clear_cache() -> None:
+    with _cache_lock:
+        _cache.clear()
 
 
 def embed(
@@ -172,13 +234,28 @@ def encode(
     batch_size: int = DEFAULT_BATCH,
     progress: Callable[[int], None] | None = None,
 ) -> Encoded:
-    """Sentence and topic vectors for ``texts`` in one pass of the model."""
+    """Sentence and topic vectors for ``texts`` in one pass of the model
+    (or from memory, when these exact texts were encoded lately)."""
     if not texts:
         empty = np.zeros((0, embedding_dim()), dtype=np.float32)
         return Encoded(sentence=empty, topic=empty)
+    key = _cache_key(texts)
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            if progress is not None:
+                progress(len(texts))
+            return _cache[key]
     mean, topic = _run(texts, batch_size, progress, topics=True)
     assert topic is not None
-    return Encoded(sentence=mean, topic=topic)
+    mean.setflags(write=False)
+    topic.setflags(write=False)
+    result = Encoded(sentence=mean, topic=topic)
+    with _cache_lock:
+        _cache[key] = result
+        while len(_cache) > 1 and sum(len(e.topic) for e in _cache.values()) > CACHE_ROWS:
+            _cache.popitem(last=False)
+    return result
 
 
 def embedding_dim() -> int:

@@ -15,11 +15,21 @@ Two detectors, either of which flags an answer:
   phrasing, written to tolerate missing apostrophes and the unpunctuated text
   of a voice-note transcript), applied after common idioms ("the wait was
   killing me", "I could murder a cup of tea", "chest of drawers") are removed;
-* embedding similarity to a set of risk exemplars per category, which catches
+* a vote of the ``NEIGHBOURS`` most similar messages (MiniLM sentence
+  vectors, weighted by similarity) in a labelled reference set of risky and
+  ordinary messages (``safety_reference.csv``: the development set
+  tests/data/safety.csv, the first held-out set tests/data/safety_heldout.csv
+  once its misses had been studied, and short exemplars). It catches
   paraphrases the lexicon lacks ("if the cancer doesn't get me I'll do it
-  myself"). An answer is flagged when its similarity to the nearest risk
-  exemplar reaches ``THRESHOLD`` and beats its similarity to the nearest
-  ordinary exemplar by ``MARGIN``.
+  myself"); the ordinary messages, hard negatives among them ("this wait is
+  killing me"), keep it from flagging every mention of pain or death. An
+  answer is flagged when the vote reaches ``THRESHOLD``, chosen by
+  cross-validation on the reference set so that ``TARGET_RECALL`` of its
+  risky messages would be flagged by the others (:func:`choose_threshold`).
+
+How well this works on messages it has never seen is measured on a second
+held-out set, tests/data/safety_heldout_b.csv, which nothing was tuned on
+(tests/test_safety.py, scripts/bench/safety.py).
 
 Categories: ``suicide``, ``self_harm``, ``overdose``, ``abuse`` (abuse or
 violence, to or by the writer), ``medical`` (possible medical emergency).
@@ -27,15 +37,20 @@ violence, to or by the writer), ``medical`` (possible medical emergency).
 
 from __future__ import annotations
 
+import csv
 import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-THRESHOLD = 0.45
-MARGIN = 0.02
+REFERENCE = Path(__file__).with_name("safety_reference.csv")
+NEIGHBOURS = 10
+TARGET_RECALL = 0.98
+# Chosen by choose_threshold() on the reference set (scripts/bench/safety.py prints it again).
+THRESHOLD = -0.115
 
 def _compile(*patterns: str) -> list[re.Pattern[str]]:
     return [re.compile(p) for p in patterns]
@@ -149,95 +164,6 @@ PATTERNS: dict[str, list[re.Pattern[str]]] = {
     ),
 }
 
-# Risk exemplars for the embedding check: short, plain statements in the
-# voice of a participant. Deliberately not copies of the test set.
-RISK_EXEMPLARS: dict[str, list[str]] = {
-    "suicide": [
-        "I want to kill myself",
-        "I don't want to live any more",
-        "I'm thinking of ending my life",
-        "my family would be better off if I was dead",
-        "I can't see any future for myself, I want it to be over",
-        "I'd rather not be alive",
-        "I've decided how I'm going to do it",
-        "nobody would miss me if I was gone",
-        "I'm going to take my own life",
-        "I don't want to wake up tomorrow",
-        "I have no reason left to live",
-        "my husband keeps talking about wanting to die",
-        "I've made up my mind, I won't be around much longer",
-        "I'd be better off in the ground",
-        "I've had enough of life",
-    ],
-    "self_harm": [
-        "I've been hurting myself on purpose",
-        "I cut myself last night",
-        "I self harm when things get bad",
-        "my teenager has cuts on her arms",
-        "I punched the wall until my hand bled",
-    ],
-    "overdose": [
-        "I've taken an overdose",
-        "I swallowed a lot of pills",
-        "she took too many tablets",
-        "he's taken drugs and won't wake up",
-        "I've been saving up my tablets to take them all at once",
-        "he took a whole week's tablets in one go",
-        "my child swallowed something dangerous",
-    ],
-    "abuse": [
-        "my husband is violent towards me",
-        "my partner hurts me and I'm scared",
-        "I'm being abused at home",
-        "someone is hurting my child",
-        "I'm afraid he will kill me",
-        "I'm going to hurt him badly",
-        "the staff at the home are hurting my mother",
-        "I'm not safe at home",
-        "my carer is stealing from me and shouts at me",
-        "my son pushes me around and takes my money",
-        "he locks me in and won't let me leave the house",
-        "I'm going to batter someone",
-    ],
-    "medical": [
-        "I have severe chest pain",
-        "I can't breathe",
-        "he's collapsed and isn't breathing",
-        "her face is drooping and she can't talk properly",
-        "there's a lot of blood and it won't stop",
-        "my baby is very unwell and won't wake up",
-        "I think I'm having a stroke",
-        "I'm having an allergic reaction and my throat is closing",
-        "I'm seriously ill right now and need an ambulance",
-        "sudden terrible pain and I'm going to pass out",
-        "heavy pressure on my chest and I'm sweating",
-        "one side of her body has gone weak and she's confused",
-    ],
-}
-
-# Ordinary answers the risk exemplars must out-score before an answer is
-# flagged on similarity alone: hospital feedback that mentions pain, blood,
-# death or anger without anyone being at risk now.
-ORDINARY_EXEMPLARS: tuple[str, ...] = (
-    "the waiting time in A&E was far too long",
-    "the nurses were kind and caring",
-    "I was in pain for hours before I got painkillers",
-    "the food was cold",
-    "parking is expensive",
-    "nobody told us what was happening",
-    "my mum passed away peacefully and the staff were lovely",
-    "I had a blood test and it was fine",
-    "I was angry about how long we waited",
-    "the ward was short staffed",
-    "I had chest pain last year and it was treated",
-    "the discharge was delayed",
-    "I'm feeling a bit down but coping",
-    "thank you for looking after me",
-    "yes please",
-    "I had an operation and the pain relief was good",
-)
-
-
 CATEGORY_REASONS = {
     "suicide": "possible suicidal thoughts",
     "self_harm": "possible self-harm",
@@ -274,25 +200,84 @@ def lexicon_match(text: str) -> tuple[str, str] | None:
     return None
 
 
-class _Exemplars:
-    """Embedded exemplars, computed once per process."""
+@dataclass(frozen=True)
+class Reference:
+    """The labelled reference messages and their sentence vectors."""
+
+    texts: list[str]
+    risky: np.ndarray
+    categories: list[str]
+    vectors: np.ndarray
+
+
+def reference_rows() -> list[dict[str, str]]:
+    with REFERENCE.open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+class _Reference:
+    """The reference set, embedded once per process."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._ready: tuple[np.ndarray, list[str], np.ndarray] | None = None
+        self._ready: Reference | None = None
 
-    def get(self) -> tuple[np.ndarray, list[str], np.ndarray]:
+    def get(self) -> Reference:
         with self._lock:
             if self._ready is None:
                 from nlp.embed import embed
 
-                texts = [t for texts in RISK_EXEMPLARS.values() for t in texts]
-                labels = [c for c, texts in RISK_EXEMPLARS.items() for _ in texts]
-                self._ready = (embed(texts), labels, embed(list(ORDINARY_EXEMPLARS)))
+                rows = reference_rows()
+                texts = [r["text"] for r in rows]
+                self._ready = Reference(
+                    texts=texts,
+                    risky=np.array([r["risky"] == "1" for r in rows]),
+                    categories=[r["category"] for r in rows],
+                    vectors=embed(texts),
+                )
             return self._ready
 
 
-_exemplars = _Exemplars()
+_reference = _Reference()
+
+
+def vote(vectors: np.ndarray, reference: np.ndarray, risky: np.ndarray,
+         k: int = NEIGHBOURS) -> np.ndarray:
+    """For each vector, the similarity-weighted vote of its ``k`` nearest
+    reference messages: +1 when all are risky, -1 when all are ordinary."""
+    sims = vectors @ reference.T
+    k = min(k, len(reference))
+    near = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+    weights = np.maximum(np.take_along_axis(sims, near, axis=1), 0.0) + 1e-6
+    signs = np.where(risky[near], 1.0, -1.0)
+    return np.asarray((weights * signs).sum(1) / weights.sum(1))
+
+
+def choose_threshold(vectors: np.ndarray, risky: np.ndarray, recall: float = TARGET_RECALL,
+                     folds: int = 10) -> float:
+    """The vote threshold at which ``recall`` of the risky reference messages
+    would be flagged when each is judged by the others (``folds``-fold
+    cross-validation). This is how ``THRESHOLD`` was chosen."""
+    order = np.random.default_rng(0).permutation(len(vectors))
+    scores = np.zeros(len(vectors))
+    for fold in range(folds):
+        test = order[fold::folds]
+        train = np.setdiff1d(order, test)
+        scores[test] = vote(vectors[test], vectors[train], risky[train])
+    return float(np.quantile(scores[risky], 1 - recall))
+
+
+def similarity_match(vectors: np.ndarray) -> list[tuple[str, int, float] | None]:
+    """The embedding check alone: for each sentence vector, (category, index
+    of the nearest risky reference message, vote) when it is flagged, else None."""
+    ref = _reference.get()
+    scores = vote(vectors, ref.vectors, ref.risky)
+    risky_sims = np.where(ref.risky, vectors @ ref.vectors.T, -np.inf)
+    found: list[tuple[str, int, float] | None] = []
+    for n, score in enumerate(scores):
+        best = int(np.argmax(risky_sims[n]))
+        found.append((ref.categories[best], best, float(score)) if score >= THRESHOLD else None)
+    return found
 
 
 def assess_batch(texts: Sequence[str], vectors: np.ndarray | None = None) -> list[SafetyResult]:
@@ -300,33 +285,29 @@ def assess_batch(texts: Sequence[str], vectors: np.ndarray | None = None) -> lis
     their precomputed sentence embeddings (:func:`nlp.embed.embed`)."""
     if not texts:
         return []
-    risk, labels, ordinary = _exemplars.get()
+    ref = _reference.get()
     if vectors is None:
         from nlp.embed import embed
 
         vectors = embed(list(texts))
-    risk_sims = vectors @ risk.T
-    safe_sims = (vectors @ ordinary.T).max(axis=1)
+    similar = similarity_match(vectors)
+    scores = vote(vectors, ref.vectors, ref.risky)
     results = []
     for n, text in enumerate(texts):
-        best = int(np.argmax(risk_sims[n]))
-        score = float(risk_sims[n, best])
+        score = round(float(scores[n]), 4)
         hit = lexicon_match(text)
+        near = similar[n]
         if hit is not None:
             category, words = hit
             reason = f"{CATEGORY_REASONS[category]}: mentions '{words}'"
-            results.append(SafetyResult(True, category, reason, max(score, 1.0)))
-        elif score >= THRESHOLD and score >= safe_sims[n] + MARGIN:
-            category = labels[best]
-            reason = f"{CATEGORY_REASONS[category]}: reads like '{_exemplar_text(best)}'"
-            results.append(SafetyResult(True, category, reason, round(score, 4)))
+            results.append(SafetyResult(True, category, reason, 1.0))
+        elif near is not None:
+            category, best, _ = near
+            reason = f"{CATEGORY_REASONS[category]}: reads like '{ref.texts[best]}'"
+            results.append(SafetyResult(True, category, reason, score))
         else:
-            results.append(SafetyResult(False, None, "", round(score, 4)))
+            results.append(SafetyResult(False, None, "", score))
     return results
-
-
-def _exemplar_text(index: int) -> str:
-    return [t for texts in RISK_EXEMPLARS.values() for t in texts][index]
 
 
 def assess(text: str) -> SafetyResult:

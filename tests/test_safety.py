@@ -1,4 +1,9 @@
-"""The safeguarding net: recall on risky messages, false alarms on ordinary ones."""
+"""The safeguarding net: recall on risky messages, false alarms on ordinary ones.
+
+tests/data/safety.csv is the development set: the patterns were written against it and it is
+part of the embedding check's reference set, so its figures flatter. The honest figures come
+from tests/data/safety_heldout_b.csv, which nothing was tuned on (see scripts/bench/safety.py).
+"""
 
 from __future__ import annotations
 
@@ -11,8 +16,9 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import cli
+from nlp import safety
 from nlp.embed import embed
-from nlp.safety import SafetyResult, assess, assess_batch, lexicon_match
+from nlp.safety import SafetyResult, assess, assess_batch, lexicon_match, similarity_match
 
 DATA = Path(__file__).parent / "data"
 
@@ -86,7 +92,44 @@ def test_a_flag_says_why():
     result = assess("everyone would be better off without me")
     assert result.flagged and result.category == "suicide"
     assert "better off without me" in result.reason
-    assert result.score >= 0.45
+    assert result.score == 1.0
+
+
+@pytest.fixture(scope="module")
+def held_out() -> list[dict[str, str]]:
+    with (DATA / "safety_heldout_b.csv").open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_the_held_out_set_is_kept_apart_from_everything_the_check_learns_from(held_out):
+    reference = {r["text"].strip().lower() for r in safety.reference_rows()}
+    assert not reference & {r["text"].strip().lower() for r in held_out}
+    risky = [r for r in held_out if r["risky"] == "1"]
+    assert len(risky) >= 60 and len(held_out) - len(risky) >= 60
+    assert {r["category"] for r in risky} == {"suicide", "self_harm", "overdose", "abuse", "medical"}
+
+
+def test_recall_on_unseen_messages_is_at_least_95_percent(held_out):
+    """Measured once, before any change after it was written: patterns 0.214 recall / 0.100
+    false alarms, the embedding check 0.957 / 0.200, both 0.957 / 0.243 (67 of 70 risky)."""
+    texts = [r["text"] for r in held_out]
+    risky = np.array([r["risky"] == "1" for r in held_out])
+    patterns = np.array([lexicon_match(t) is not None for t in texts])
+    model = np.array([m is not None for m in similarity_match(embed(texts))])
+    combined = np.array([r.flagged for r in assess_batch(texts)])
+    assert (combined == (patterns | model)).all()
+    for name, flags in (("patterns", patterns), ("model", model), ("combined", combined)):
+        print(f"\nheld-out {name}: recall {flags[risky].mean():.3f}, false alarms {flags[~risky].mean():.3f}")
+    assert combined[risky].mean() >= 0.95
+    assert combined[~risky].mean() <= 0.3  # hard negatives, chosen to be confusable
+    assert model[risky].mean() > patterns[risky].mean() + 0.5
+
+
+def test_the_threshold_is_the_one_cross_validation_chooses_on_the_reference_set():
+    rows = safety.reference_rows()
+    vectors = embed([r["text"] for r in rows])
+    chosen = safety.choose_threshold(vectors, np.array([r["risky"] == "1" for r in rows]))
+    assert chosen == pytest.approx(safety.THRESHOLD, abs=0.01)
 
 
 def test_the_safety_command_lists_flagged_ids_with_reasons(tmp_path):
