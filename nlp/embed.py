@@ -23,7 +23,8 @@ from __future__ import annotations
 import os
 import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,25 @@ import numpy as np
 ENV_VAR = "CHORUS_EMBEDDING_MODEL"
 MAX_TOKENS = 128
 DEFAULT_BATCH = 64
+
+
+@contextmanager
+def limited_threads(threads: int | None) -> Iterator[None]:
+    """Run torch on at most ``threads`` CPU threads inside the block (``None``: as it is).
+
+    torch's thread pool belongs to the process, so this sets it for the block and puts it back
+    after; a background check then leaves the other cores to the requests being served."""
+    if threads is None:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def default_model_path() -> str:

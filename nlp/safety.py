@@ -295,6 +295,11 @@ class _Exemplars:
 _exemplars = _Exemplars()
 
 
+def warm_up() -> None:
+    """Load the model and embed the exemplars now, so the first answer checked need not wait."""
+    _exemplars.get()
+
+
 def assess_batch(texts: Sequence[str], vectors: np.ndarray | None = None) -> list[SafetyResult]:
     """Assess many answers at once (one embedding pass). ``vectors`` may give
     their precomputed sentence embeddings (:func:`nlp.embed.embed`)."""
