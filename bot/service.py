@@ -301,8 +301,10 @@ class ConversationService:
     def start_safeguarding(self) -> None:
         """A server has started: warm the background check's model up a moment from now
         (CHORUS_SAFEGUARDING_WARM_UP), in its own thread, so no message waits for it."""
+        if self.safety.warm_up_after is None:
+            return  # (nothing made yet, so a test may still swap self.safety)
         background = self._background_checks()
-        if background is not None and self.safety.warm_up_after is not None:
+        if background is not None:
             background.start(self.safety.warm_up_after)
 
     def stop_safeguarding_warm_up(self) -> None:
