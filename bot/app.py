@@ -58,9 +58,11 @@ def create_app(settings: Settings | None = None, chorus: Chorus | None = None) -
         app.state.chorus = chorus or build(settings)
         if getattr(app.state, "tasks", None) is None:  # a test may hand in its own queue
             app.state.tasks = make_queue(settings.queue_url, settings.queue_namespace)
+        app.state.chorus.service.start_safeguarding()  # the model loads in the background, once serving
         try:
             yield
         finally:
+            app.state.chorus.service.stop_safeguarding_warm_up()
             app.state.tasks.close()
             app.state.tasks = None
             app.state.chorus.database.dispose()

@@ -14,11 +14,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, and_, insert, select, update
 
-from flows.analysis.delphi import ItemFeedback, feedback_chart
 from flows.events import RecordAnswer
 from flows.model import Study, resolve_text
 from flows.population import (
@@ -29,6 +28,9 @@ from flows.population import (
     RecordedPopulation,
 )
 from storage.tables import ANSWERS, ENROLMENTS, FLAGS, SUBMISSIONS
+
+if TYPE_CHECKING:  # the analysis (pandas) loads when a chart is first drawn, not at startup
+    from flows.analysis.delphi import ItemFeedback
 
 SUBMISSION_PREFIX = "sub-"
 """An approved submission is shown (and its answers recorded) as ``sub-<row id>``."""
@@ -186,5 +188,7 @@ def delphi_chart(
 
 @lru_cache(maxsize=512)
 def _chart(feedback: ItemFeedback, texts: tuple[tuple[str, str], ...]) -> bytes:
+    from flows.analysis.delphi import feedback_chart
+
     lookup = dict(texts)
     return feedback_chart(feedback, (lambda key: lookup.get(key, key)) if lookup else None)

@@ -11,21 +11,30 @@ Two checks: phrase patterns run at once, on the request path (microseconds); the
 model, which catches indirect phrasing the patterns miss, runs in the background a moment
 later, so it never slows a conversation down. ``CHORUS_SAFEGUARDING`` chooses: ``full`` (both,
 the default), ``patterns`` (patterns only: no model, for small machines) or ``off``.
+
+In ``full`` mode a server loads the model in that background thread a moment after it starts
+serving (``CHORUS_SAFEGUARDING_WARM_UP`` seconds, default 1; ``off``: with the first message
+instead), so the first free-text message never waits for it; the model runs on
+``CHORUS_SAFEGUARDING_THREADS`` torch threads (default 1), leaving the other cores to requests.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 log = logging.getLogger("chorus.safeguarding")
 MIN_WORDS = 2
+WARM_UP_AFTER = 1.0
+"""Seconds from a server's start to loading the model, unless CHORUS_SAFEGUARDING_WARM_UP says."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,10 @@ class SafetyChecks:
     """Off the request path, for what ``quick`` did not flag: the embedding model."""
     thorough_batch: BatchCheck | None = None
     """The same check on many messages at once (what the background thread uses)."""
+    warm_up: Callable[[], None] | None = None
+    """Loads what ``thorough_batch`` needs; the background thread calls it before its first batch."""
+    warm_up_after: float | None = None
+    """Seconds after a server starts to warm up; ``None``: not before the first message."""
 
 
 def check_from_env(environ: dict[str, str] | None = None) -> Check | None:
@@ -68,13 +81,39 @@ def check_from_env(environ: dict[str, str] | None = None) -> Check | None:
     return checks.thorough or checks.quick
 
 
-def checks_from_env(environ: dict[str, str] | None = None) -> SafetyChecks:
-    mode = (environ if environ is not None else os.environ).get("CHORUS_SAFEGUARDING", "full").lower()
+def checks_from_env(environ: Mapping[str, str] | None = None) -> SafetyChecks:
+    env = environ if environ is not None else os.environ
+    mode = env.get("CHORUS_SAFEGUARDING", "full").lower()
     if mode in ("off", "0", "false", "no"):
         return SafetyChecks()
     if mode == "patterns":
         return SafetyChecks(quick=_patterns)
-    return SafetyChecks(quick=_patterns, thorough=_full, thorough_batch=_full_batch)
+    threads = _threads(env.get("CHORUS_SAFEGUARDING_THREADS", ""))
+    return SafetyChecks(quick=_patterns, thorough=_full, thorough_batch=partial(_full_batch, threads=threads),
+                        warm_up=partial(_warm_up, threads=threads), warm_up_after=_warm_up_after(env.get("CHORUS_SAFEGUARDING_WARM_UP", "")))
+
+
+def _threads(value: str) -> int | None:
+    """Torch threads for the background check: 1 unless set; ``0`` or ``all``: torch's default."""
+    value = value.strip().lower()
+    if value in ("0", "all"):
+        return None
+    try:
+        return max(1, int(value)) if value else 1
+    except ValueError:
+        log.warning("CHORUS_SAFEGUARDING_THREADS should be a number; using 1")
+        return 1
+
+
+def _warm_up_after(value: str) -> float | None:
+    value = value.strip().lower()
+    if value in ("off", "no", "false", "never"):
+        return None
+    try:
+        return max(0.0, float(value)) if value else WARM_UP_AFTER
+    except ValueError:
+        log.warning("CHORUS_SAFEGUARDING_WARM_UP should be seconds or off; using %s", WARM_UP_AFTER)
+        return WARM_UP_AFTER
 
 
 def worth_checking(text: str) -> bool:
@@ -92,30 +131,61 @@ def concern_about(check: Check | None, text: str) -> Concern | None:
         return _patterns(text)
 
 
-def _full_batch(texts: list[str]) -> list[Concern | None]:
+def _full_batch(texts: list[str], threads: int | None = None) -> list[Concern | None]:
+    from nlp.embed import limited_threads
     from nlp.safety import assess_batch
 
-    return [Concern(r.category or "risk", r.reason) if r.flagged else None for r in assess_batch(texts)]
+    with limited_threads(threads):
+        results = assess_batch(texts)
+    return [Concern(r.category or "risk", r.reason) if r.flagged else None for r in results]
+
+
+def _warm_up(threads: int | None = None) -> None:
+    from nlp.embed import limited_threads
+    from nlp.safety import warm_up
+
+    started = time.monotonic()
+    with limited_threads(threads):
+        warm_up()
+    log.info("safeguarding model ready in %.1f s", time.monotonic() - started)
 
 
 
 class BackgroundChecks:
     """The thorough check off the request path: one daemon thread embeds waiting messages in
     batches (far cheaper than one at a time). The backlog is bounded: past it, messages keep
-    only the pattern check, and a warning says so. Nothing here blocks shutdown."""
+    only the pattern check, and a warning says so. Nothing here blocks shutdown.
+
+    ``warm_up`` (loading the model) runs in that thread before its first batch: ``start(after)``
+    has it run ``after`` seconds from now, or as soon as a message arrives if one comes first,
+    unless :meth:`cancel_warm_up` was called by then."""
 
     def __init__(self, check: BatchCheck, act: Callable[[Any, Concern], None], max_batch: int = 64,
-                 max_backlog: int = 10_000) -> None:
+                 max_backlog: int = 10_000, warm_up: Callable[[], None] | None = None) -> None:
         self._check, self._act, self._max_batch = check, act, max_batch
         self._queue: queue.Queue[tuple[Any, str]] = queue.Queue(maxsize=max_backlog)
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._warm_up = warm_up
+        self._warm_up_after: float | None = None
+        self._cancelled = threading.Event()
+        self.warmed = threading.Event()
+        """Set once ``warm_up`` has run (or failed, or was cancelled)."""
 
-    def submit(self, key: Any, text: str) -> bool:
+    def start(self, warm_up_after: float | None = None) -> None:
+        """Start the thread now (``submit`` otherwise starts it with the first message)."""
         with self._lock:
             if self._thread is None:
+                self._warm_up_after = warm_up_after
                 self._thread = threading.Thread(target=self._run, name="chorus-safeguarding", daemon=True)
                 self._thread.start()
+
+    def cancel_warm_up(self) -> None:
+        """No warm-up unless it has begun or a message arrives (the server is stopping)."""
+        self._cancelled.set()
+
+    def submit(self, key: Any, text: str) -> bool:
+        self.start()
         try:
             self._queue.put_nowait((key, text))
         except queue.Full:
@@ -131,9 +201,26 @@ class BackgroundChecks:
         if self._queue.unfinished_tasks:
             raise TimeoutError("safeguarding checks still running")
 
+    def _warm(self) -> list[tuple[Any, str]]:
+        """Wait for the warm-up time or the first message, then warm up; the message, if any."""
+        first: list[tuple[Any, str]] = []
+        if self._warm_up_after is not None:
+            with contextlib.suppress(queue.Empty):
+                first.append(self._queue.get(timeout=self._warm_up_after))
+        # (cancelled with nothing to check: the first batch loads the model, as it always did)
+        if self._warm_up is not None and (first or not self._cancelled.is_set()):
+            try:
+                self._warm_up()
+            except Exception:  # the batches will fall back and say so; the thread must live on
+                log.exception("could not warm up the safeguarding check")
+        self.warmed.set()
+        return first
+
     def _run(self) -> None:
+        first = self._warm()
         while True:
-            batch = [self._queue.get()]
+            batch = first or [self._queue.get()]
+            first = []
             while len(batch) < self._max_batch:
                 try:
                     batch.append(self._queue.get_nowait())

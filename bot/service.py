@@ -152,6 +152,7 @@ class ConversationService:
         self.population = PopulationSource()
         self.safety: SafetyChecks = checks_from_env() if safety == "from_env" else safety
         self._background: BackgroundChecks | None = None
+        self._background_lock = threading.Lock()
         self._key = address_key
         self._locks = ParticipantLocks()
         self._contacts: dict[str, ContactRef] = {}
@@ -286,12 +287,33 @@ class ConversationService:
         concern = concern_about(self.safety.quick, text)
         if concern is not None:
             return self._raise_concern(contact, inbound_id, concern, now)
-        batch = self.safety.thorough_batch
-        if batch is not None and worth_checking(text):
-            if self._background is None:
-                self._background = BackgroundChecks(batch, self._raise_background_concern)
-            self._background.submit((contact, inbound_id), text)
+        background = self._background_checks()
+        if background is not None and worth_checking(text):
+            background.submit((contact, inbound_id), text)
         return []
+
+    def _background_checks(self) -> BackgroundChecks | None:
+        batch = self.safety.thorough_batch
+        if batch is None:
+            return None
+        with self._background_lock:
+            if self._background is None:
+                self._background = BackgroundChecks(batch, self._raise_background_concern, warm_up=self.safety.warm_up)
+            return self._background
+
+    def start_safeguarding(self) -> None:
+        """A server has started: warm the background check's model up a moment from now
+        (CHORUS_SAFEGUARDING_WARM_UP), in its own thread, so no message waits for it."""
+        if self.safety.warm_up_after is None:
+            return  # (nothing made yet, so a test may still swap self.safety)
+        background = self._background_checks()
+        if background is not None:
+            background.start(self.safety.warm_up_after)
+
+    def stop_safeguarding_warm_up(self) -> None:
+        """The server is stopping: do not start loading the model now."""
+        if self._background is not None:
+            self._background.cancel_warm_up()
 
     def _raise_background_concern(self, key: tuple[ContactRef, int], concern: Concern) -> None:
         with self.database.transaction() as connection:

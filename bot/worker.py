@@ -78,6 +78,7 @@ class WorkerRuntime:
             self.pipeline = self._call(self._make_pipeline())
             set_handler(TRANSCRIBE_VOICE, self.transcribe)
             self._preload()
+            chorus.service.start_safeguarding()  # transcripts are free text: their model loads now too
             try:
                 picked = self._call(self.pipeline.recover())
                 if picked:
@@ -99,6 +100,8 @@ class WorkerRuntime:
         """Finish the tasks in hand, then close everything (SIGTERM / SIGINT)."""
         if self._worker is not None:
             self._worker.stop()
+        if self.chorus is not None:
+            self.chorus.service.stop_safeguarding_warm_up()
         if self._scheduler is not None:
             self._scheduler.shutdown()
         set_handler(SEND_OUTBOX, None)

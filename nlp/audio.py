@@ -14,10 +14,11 @@ import os
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-import av
-import numpy as np
+if TYPE_CHECKING:  # PyAV and numpy load with the first voice note, not with the server
+    import av
+    import numpy as np
 
 SAMPLE_RATE = 16_000
 AudioInput = bytes | bytearray | memoryview | str | os.PathLike[str]
@@ -99,6 +100,8 @@ def check_size(audio: AudioInput, max_bytes: int) -> int:
 
 def decode_audio(audio: AudioInput, *, max_seconds: float) -> np.ndarray:
     """Decode to 16 kHz mono float32 in [-1, 1], raising :class:`TranscriptionError`."""
+    import av
+
     try:
         container = av.open(_as_source(audio), mode="r", metadata_errors="ignore")
     except (av.FFmpegError, OSError, ValueError) as exc:
@@ -117,6 +120,8 @@ def decode_audio(audio: AudioInput, *, max_seconds: float) -> np.ndarray:
 
 def declared_duration(container: av.container.InputContainer) -> float | None:
     """Duration in seconds from the container's metadata, if it states one."""
+    import av
+
     stream = container.streams.audio[0]
     if stream.duration is not None and stream.time_base is not None:
         return float(stream.duration * stream.time_base)
@@ -127,11 +132,16 @@ def declared_duration(container: av.container.InputContainer) -> float | None:
 
 def loudness_dbfs(samples: np.ndarray) -> float:
     """Root-mean-square level in dB relative to full scale (-inf for digital silence)."""
+    import numpy as np
+
     rms = float(np.sqrt(np.mean(np.square(samples, dtype=np.float64))))
     return 20.0 * np.log10(rms) if rms > 0 else float("-inf")
 
 
 def _decode_stream(container: av.container.InputContainer, max_seconds: float) -> np.ndarray:
+    import av
+    import numpy as np
+
     max_samples = int((max_seconds + _DURATION_TOLERANCE_SECONDS) * SAMPLE_RATE)
     # 16-bit like faster-whisper's own decoder, so both give the model identical samples.
     resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
@@ -157,6 +167,8 @@ def _decode_stream(container: av.container.InputContainer, max_seconds: float) -
 
 def _frames(container: av.container.InputContainer) -> Iterator[av.AudioFrame]:
     """Audio frames, skipping single damaged packets as phones' recorders sometimes leave."""
+    import av
+
     frames = container.decode(audio=0)
     while True:
         try:

@@ -38,8 +38,9 @@ import hashlib
 import os
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,25 @@ THREADS_VAR = "CHORUS_EMBEDDING_THREADS"
 MAX_TOKENS = 128
 DEFAULT_BATCH = 64
 CACHE_ROWS = 50_000  # texts' vectors kept in memory at most (about 150 MB)
+
+
+@contextmanager
+def limited_threads(threads: int | None) -> Iterator[None]:
+    """Run torch on at most ``threads`` CPU threads inside the block (``None``: as it is).
+
+    torch's thread pool belongs to the process, so this sets it for the block and puts it back
+    after; a background check then leaves the other cores to the requests being served."""
+    if threads is None:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def default_model_path() -> str:

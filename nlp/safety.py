@@ -280,6 +280,11 @@ def similarity_match(vectors: np.ndarray) -> list[tuple[str, int, float] | None]
     return found
 
 
+def warm_up() -> None:
+    """Load the model and embed the reference messages now, so the first answer checked need not wait."""
+    _reference.get()
+
+
 def assess_batch(texts: Sequence[str], vectors: np.ndarray | None = None) -> list[SafetyResult]:
     """Assess many answers at once (one embedding pass). ``vectors`` may give
     their precomputed sentence embeddings (:func:`nlp.embed.embed`)."""

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,11 @@ REFERENCE = ROOT.parent / "shared" / "reference"
 EXAMPLE_STUDY = ROOT / "flows" / "examples" / "ae-waiting"
 
 pytest_plugins = ["tests.db_fixtures"]
+
+# Servers in tests do not load the safeguarding model a second after they start (see
+# bot/safeguarding.py): most never check free text with it, and the rest load it when they do.
+# The tests of the warm-up turn it on.
+os.environ.setdefault("CHORUS_SAFEGUARDING_WARM_UP", "off")
 
 
 @pytest.fixture

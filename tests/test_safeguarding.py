@@ -3,14 +3,25 @@ coordinator, and the answer kept as it was."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from bot.safeguarding import check_from_env, checks_from_env, concern_about
+from bot.safeguarding import (
+    WARM_UP_AFTER,
+    BackgroundChecks,
+    Concern,
+    _threads,
+    check_from_env,
+    checks_from_env,
+    concern_about,
+)
 from bot.service import ConversationService, ReceiveResult
+from nlp.embed import limited_threads
 from storage.database import Database
 from storage.tables import ANSWERS, FLAGS
 
@@ -95,3 +106,107 @@ def test_indirect_phrasing_the_patterns_miss_is_caught_in_the_background(
     kinds = [row.kind for row in service.outbox_for(result.participant_id or "")]
     assert "signposting" in kinds, kinds
     assert [f.kind for f in _flags(database)].count("safeguarding") == 1
+
+
+# ----------------------------------------------------------------------------- warming up
+
+
+def _recorder() -> tuple[list[str], Callable[[], None], Callable[[list[str]], list[Concern | None]]]:
+    events: list[str] = []
+
+    def warm_up() -> None:
+        events.append(f"warm up in {threading.current_thread().name}")
+
+    def check(texts: list[str]) -> list[Concern | None]:
+        events.append(f"check {texts}")
+        return [None for _ in texts]
+
+    return events, warm_up, check
+
+
+def test_a_started_background_check_warms_up_in_its_thread_before_any_message() -> None:
+    events, warm_up, check = _recorder()
+    background = BackgroundChecks(check, lambda key, concern: None, warm_up=warm_up)
+    background.start(warm_up_after=0.01)
+    assert background.warmed.wait(10)
+    background.submit("k", "the first message")
+    background.wait(10)
+    assert events == ["warm up in chorus-safeguarding", "check ['the first message']"]
+
+
+def test_a_message_before_the_warm_up_time_warms_up_at_once_then_is_checked() -> None:
+    events, warm_up, check = _recorder()
+    background = BackgroundChecks(check, lambda key, concern: None, warm_up=warm_up)
+    background.start(warm_up_after=600)
+    background.submit("k", "an early message")
+    background.wait(10)
+    assert events == ["warm up in chorus-safeguarding", "check ['an early message']"]
+
+
+def test_a_stopping_server_does_not_start_the_warm_up() -> None:
+    events, warm_up, check = _recorder()
+    background = BackgroundChecks(check, lambda key, concern: None, warm_up=warm_up)
+    background.cancel_warm_up()  # (before the start, so that no slow machine can race it)
+    background.start(warm_up_after=0)
+    assert background.warmed.wait(10)
+    background.submit("k", "a late message")
+    background.wait(10)
+    assert events == ["check ['a late message']"], "the first check loads what it needs itself"
+
+
+def test_without_a_start_the_first_message_warms_up_as_before() -> None:
+    events, warm_up, check = _recorder()
+    background = BackgroundChecks(check, lambda key, concern: None, warm_up=warm_up)
+    background.submit("k", "hello there")
+    background.wait(10)
+    assert events == ["warm up in chorus-safeguarding", "check ['hello there']"]
+
+
+def test_the_warm_up_and_thread_settings() -> None:
+    full = checks_from_env({})
+    assert full.warm_up is not None and full.warm_up_after == WARM_UP_AFTER
+    assert checks_from_env({"CHORUS_SAFEGUARDING_WARM_UP": "off"}).warm_up_after is None
+    assert checks_from_env({"CHORUS_SAFEGUARDING_WARM_UP": "2.5"}).warm_up_after == 2.5
+    assert checks_from_env({"CHORUS_SAFEGUARDING_WARM_UP": "soon"}).warm_up_after == WARM_UP_AFTER
+    assert checks_from_env({"CHORUS_SAFEGUARDING": "patterns"}).warm_up is None
+    assert _threads("") == 1 and _threads("3") == 3 and _threads("all") is None and _threads("many") == 1
+
+
+def test_torch_threads_are_limited_inside_the_block_only() -> None:
+    import torch
+
+    before = torch.get_num_threads()
+    with limited_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with limited_threads(None):
+        assert torch.get_num_threads() == before
+
+
+def test_a_server_in_full_mode_loads_the_model_in_the_background_and_patterns_answer_meanwhile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The app's lifespan starts the warm-up; the real model loads in the safeguarding thread
+    while the server answers, and a risky message gets its signposting from the patterns."""
+    from fastapi.testclient import TestClient
+
+    from bot.app import create_app
+    from bot.settings import Settings
+    from nlp import embed
+
+    monkeypatch.setenv("CHORUS_SAFEGUARDING", "full")
+    monkeypatch.setenv("CHORUS_SAFEGUARDING_WARM_UP", "0")
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'chorus.db'}", key_file=tmp_path / "chorus.key",
+                        data_key_file=tmp_path / "chorus-data.keys")
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/health").status_code == 200
+        service = client.app.state.chorus.service  # type: ignore[attr-defined]
+        background = service._background
+        assert background is not None and background._thread is not None, "the warm-up started with the server"
+        session = client.post("/api/simulator/sessions", json={"study": "ae-waiting"}).json()["session"]
+        for text in ("yes", "1", "2"):
+            client.post(f"/api/simulator/sessions/{session}/messages", json={"text": text})
+        reply = client.post(f"/api/simulator/sessions/{session}/messages", json={"text": STORY}).json()
+        assert any(m["kind"] == "signposting" for m in reply["messages"]), reply
+        assert background.warmed.wait(300)
+        assert embed._loaded is not None, "the model was loaded by the warm-up"

@@ -13,8 +13,7 @@ from pydantic import BaseModel
 from starlette.background import BackgroundTask
 
 from bot import charts
-from bot.api import exports, figures, reports
-from bot.api.answers import load_answers
+from bot.api import figures, reports
 from bot.api.context import Ctx, StudyCtx, api_context, api_study
 from bot.api.jobs import Job, Progress
 
@@ -64,6 +63,8 @@ def _safe(name: str) -> str:
             responses={200: {"content": {"text/csv": {}, "application/vnd.apache.parquet": {}, "text/markdown": {}}}})
 def download_export(name: ExportName, s: StudyCtx = Depends(api_study)) -> FileResponse:
     """One export file, made now: the long answers (CSV or Parquet) or the data dictionary. Audited."""
+    from bot.api import exports  # pandas and pyarrow: loaded by the first export, not at startup
+
     folder = s.desk.jobs.scratch()
     fmt = ("parquet",) if name.endswith(".parquet") else ("csv",)
     files = exports.export_bundle(s.database, s.study_id, folder, fmt, now=s.now())
@@ -74,6 +75,8 @@ def download_export(name: ExportName, s: StudyCtx = Depends(api_study)) -> FileR
 
 
 def start_export(s: StudyCtx, fmt: str) -> Job:
+    from bot.api import exports
+
     formats = exports.FORMATS if fmt == "both" else (fmt,)
     database, study_id, now = s.database, s.study_id, s.now()
 
@@ -92,6 +95,8 @@ def create_export(body: ExportRequest, s: StudyCtx = Depends(api_study)) -> dict
 
 
 def start_themes(s: StudyCtx) -> Job:
+    from bot.api.answers import load_answers
+
     frame, _ = load_answers(s.database, s.loaded)
     open_steps = frame[(frame["type"] == "open") & ~frame["skipped"].astype(bool)]
     texts = [(str(r.id), str(r.display or r.value or ""), r.group) for r in open_steps.itertuples(index=False)

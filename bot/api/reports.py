@@ -10,8 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.api import methods, queries, results
-from bot.api.answers import load_answers
+from bot.api import queries
 from flows.loader import LoadedStudy
 from storage.database import Database
 from storage.tables import ANSWERS, FLOW_VERSIONS, SESSIONS
@@ -35,6 +34,10 @@ def _compute(database: Database, loaded: LoadedStudy, kind: str, period: str) ->
         return queries.study_overview(database, loaded)
     if kind == "funnel":
         return queries.funnel(database, loaded)
+    # pandas and the analyses load with the first report that needs them, not at startup
+    from bot.api import methods, results
+    from bot.api.answers import load_answers
+
     frame, steps = load_answers(database, loaded)
     makers: dict[str, Callable[[], Any]] = {
         "results": lambda: results.step_results(frame, steps),

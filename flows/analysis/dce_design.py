@@ -19,12 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import pandas as pd
 
 from flows.analysis.mnl import Coding, level_column
+
+if TYPE_CHECKING:  # pandas loads only where a table is made, so loading a flow needs numpy alone
+    import pandas as pd
 
 OPT_OUT = "opt_out"
 
@@ -200,6 +202,8 @@ class Design:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per profile shown, with the attribute levels in words or numbers."""
+        import pandas as pd
+
         rows = []
         for t, task in enumerate(self.levels):
             for j, profile in enumerate(task):
@@ -211,6 +215,8 @@ class Design:
 
     def model_frame(self) -> pd.DataFrame:
         """Long format for :func:`flows.analysis.mnl.fit_mnl`: task, alternative, coded columns."""
+        import pandas as pd
+
         x = self.model_matrix()
         t, j = np.meshgrid(np.arange(x.shape[0]), np.arange(x.shape[1]), indexing="ij")
         frame = pd.DataFrame(x.reshape(-1, x.shape[-1]), columns=list(self.spec.parameters))

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import pandas as pd
+
+from flows.analysis.scale import ConsensusRule, Scale
 
 ALL = "all"
 EVERYONE = "Everyone"
@@ -29,47 +31,6 @@ CHART_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9"]
 OWN_COLOUR = "#D55E00"
 Status = Literal["in", "out", "none"]
 KEYS = ["round", "item", "group"]
-
-
-@dataclass(frozen=True)
-class Scale:
-    """A rating scale and its two bands, e.g. GRADE 1-9 with 1-3 low and 7-9 high."""
-
-    low: int = 1
-    high: int = 9
-    low_band: tuple[int, int] = (1, 3)
-    high_band: tuple[int, int] = (7, 9)
-
-    def __post_init__(self) -> None:
-        if self.high <= self.low:
-            raise ValueError(f"the scale {self.low}-{self.high} must go upwards")
-        for name, (a, b) in (("low", self.low_band), ("high", self.high_band)):
-            if not self.low <= a <= b <= self.high:
-                raise ValueError(f"the {name} band {a}-{b} must lie within {self.low}-{self.high}")
-        if self.low_band[1] >= self.high_band[0]:
-            raise ValueError("the low band must end below the start of the high band")
-
-    @property
-    def points(self) -> np.ndarray:
-        return np.arange(self.low, self.high + 1)
-
-
-@dataclass(frozen=True)
-class ConsensusRule:
-    """When an item counts as agreed.
-
-    "in": at least ``agree_pct`` percent score in the high band and fewer than
-    ``max_opposite_pct`` percent in the low band; "out" is the mirror image.
-    With ``per_group`` the overall ("all") status holds only if every stakeholder
-    group with at least ``min_group_n`` scores reaches the same status on its own
-    (and "none" when no group is that large).
-    """
-
-    scale: Scale = field(default_factory=Scale)
-    agree_pct: float = 70.0
-    max_opposite_pct: float = 15.0
-    per_group: bool = False
-    min_group_n: int = 1
 
 
 def _clean(ratings: pd.DataFrame, scale: Scale) -> pd.DataFrame:

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas loads only where a table is made, so loading a flow needs numpy alone
+    import pandas as pd
 
 Coding = Literal["dummy", "effects"]
 
@@ -68,6 +70,8 @@ class _Sets:
 
 
 def _prepare(x: np.ndarray, chosen: np.ndarray, set_ids: np.ndarray) -> _Sets:
+    import pandas as pd
+
     codes, _ = pd.factorize(set_ids)
     order = np.argsort(codes, kind="stable")
     codes = codes[order]

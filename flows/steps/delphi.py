@@ -37,8 +37,8 @@ from flows.steps.items import (
     plain_items_schema,
 )
 
-if TYPE_CHECKING:  # numpy and pandas load only when the analysis is needed
-    from flows.analysis.delphi import ConsensusRule, Scale
+if TYPE_CHECKING:
+    from flows.analysis.scale import ConsensusRule, Scale
 
 UNSURE_WORDS = ["unsure", "not sure", "don't know", "dont know", "no idea", "dunno", "idk", "ddim yn siwr"]
 NEXT_WORDS = {"next", "more", "go on", "continue", "carry on", "ok", "okay", "yes", "y", "nesaf", "mwy", "iawn", "ymlaen"}
@@ -70,7 +70,7 @@ class DelphiScale(Strict):
         return self
 
     def analysis(self) -> Scale:
-        from flows.analysis.delphi import Scale
+        from flows.analysis.scale import Scale
 
         return Scale(self.min, self.max, self.low, self.high)
 
@@ -116,7 +116,7 @@ class DelphiStep(InputStep):
         return self.delphi or self.id
 
     def rule(self) -> ConsensusRule:
-        from flows.analysis.delphi import ConsensusRule
+        from flows.analysis.scale import ConsensusRule
 
         c = self.consensus
         return ConsensusRule(self.scale.analysis(), c.agree_pct, c.max_opposite_pct, c.per_group, c.min_group_n)
