@@ -173,7 +173,7 @@ class InboxWorker:
         query = select(i.id, i.participant_id).where(i.status == "received", i.participant_id.is_not(None))
         if busy:
             query = query.where(i.participant_id.not_in(busy))
-        with self.database.transaction() as connection:
+        with self.database.read_transaction() as connection:  # not in the writers' queue (SQLite)
             rows = connection.execute(query.order_by(i.id).limit(self.batch)).all()
         return [(int(row[0]), str(row[1])) for row in rows]
 

@@ -315,7 +315,7 @@ class ConversationService:
         """Run a stored message through its participant's conversation, exactly once: the
         status is re-checked inside the transaction that writes the outcome, so a message
         already handled (by another worker, or before a crash) is left alone."""
-        with self.database.transaction() as connection:
+        with self.database.read_transaction() as connection:
             found = repository.inbound_to_process(connection, inbound_id)
         if found is None or found.participant_id is None:
             return ReceiveResult("duplicate", inbound_id)

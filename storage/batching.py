@@ -38,10 +38,14 @@ def savepoint(connection: Connection) -> Iterator[None]:
 
 def lock_participants(connection: Connection, participant_ids: Sequence[str]) -> None:
     """PostgreSQL: hold the participants' row locks until the transaction ends, taken in id
-    order so that two batches never deadlock. (SQLite's write lock already covers it.)"""
+    order so that two batches never deadlock. (SQLite's write lock already covers it.)
+    ``FOR NO KEY UPDATE`` excludes every other batch and ``FOR UPDATE`` (one message at a
+    time) but not the key-share locks that storing a new inbox row takes on its participant:
+    the inbox writer stores a burst's messages in arrival order, and waiting on a batch while
+    holding a key share that the batch waits for would deadlock."""
     driver = Driver(connection)
     if driver.postgres and participant_ids:
-        driver.execute("SELECT id FROM participants WHERE id = ANY(?) ORDER BY id FOR UPDATE", (sorted(participant_ids),))
+        driver.execute("SELECT id FROM participants WHERE id = ANY(?) ORDER BY id FOR NO KEY UPDATE", (sorted(participant_ids),))
         driver.cursor.fetchall()
 
 
