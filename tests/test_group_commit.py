@@ -185,3 +185,14 @@ def test_a_batch_that_cannot_be_written_is_retried_one_message_at_a_time(
     asyncio.run(run())
     assert calls == [3, 1, 1, 1]
     assert _statuses(database) == ["joined"] * 3
+
+
+def test_messages_after_an_erasure_in_the_same_batch_go_with_their_sender(service: ConversationService, database: Database) -> None:
+    address, other = "+447700900001", "+447700900002"
+    service.process_batch([_stored(service, address, "e-1", "WAIT"), _stored(service, address, "e-2", "delete my data")])
+    work = [_stored(service, address, "e-3", "yes"), _stored(service, other, "e-4", "WAIT"), _stored(service, address, "e-5", "1")]
+    results = service.process_batch(work)
+    assert [r.status for r in results] == ["erased", "joined", "duplicate"]
+    with database.transaction() as connection:
+        assert connection.execute(select(func.count()).select_from(INBOUND)).scalar_one() == 1, "only the other's message"
+    assert service.process_batch(work)[2].status == "duplicate"
