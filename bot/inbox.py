@@ -10,12 +10,16 @@ the backlog is.
   ``received``, oldest first, and only when it has room: at most ``max_in_flight``
   participants are handled at once (back-pressure: what it cannot take yet stays on
   disk, so memory does not grow with the backlog).
-* One participant's messages go in order, one at a time; different participants in
-  parallel, on a small thread pool.
-* Exactly once: ``process_inbound`` re-checks the message is still ``received`` inside
-  the transaction that writes its answers, replies and new status. A crash mid-way
-  rolls that transaction back, and the message is picked up again at the next start,
-  because ``received`` rows are all this worker ever looks for.
+* Group commit: what was read is processed in batches, ONE transaction each
+  (``ConversationService.process_batch``), so a burst costs one commit per batch rather
+  than one per message. One participant's messages go in order within a batch, and a
+  participant is in one batch at a time; on PostgreSQL the participants are split over up
+  to four batches processed in parallel on a small thread pool (one on SQLite: one writer
+  at a time anyway).
+* Exactly once: ``process_batch`` claims its messages (still ``received``) inside the
+  transaction that writes their answers, replies and new status. A crash mid-way rolls
+  that transaction back, and the messages are picked up again at the next start, because
+  ``received`` rows are all this worker ever looks for.
 """
 
 from __future__ import annotations
@@ -97,15 +101,15 @@ class InboxWorker:
     batch: int = 200
     max_in_flight: int = 32
     threads: int | None = None
-    """Threads processing messages: 1 on SQLite (one writer at a time anyway), 4 on PostgreSQL."""
+    """Threads (and batches at once) processing messages: 1 on SQLite (one writer at a time anyway), 4 on PostgreSQL."""
     poll_interval: float = 1.0
     stats: InboxStats = field(default_factory=InboxStats)
 
     def __post_init__(self) -> None:
         self._wake = asyncio.Event()
         self._in_flight: dict[str, asyncio.Task[None]] = {}
-        threads = self.threads or (4 if self.database.is_postgres else 1)
-        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="chorus-inbox")
+        self._threads = self.threads or (4 if self.database.is_postgres else 1)
+        self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="chorus-inbox")
         self._stopping = False
 
     def nudge(self) -> None:
@@ -150,14 +154,18 @@ class InboxWorker:
         waiting = await asyncio.get_running_loop().run_in_executor(self._pool, self._waiting, list(self._in_flight))
         by_participant: dict[str, list[int]] = {}
         for inbound_id, participant_id in waiting:
-            if participant_id in by_participant or len(by_participant) < room:
-                by_participant.setdefault(participant_id, []).append(inbound_id)
-        for participant_id, ids in by_participant.items():
             if participant_id in self._in_flight:  # started by a concurrent take (drain and run at once)
                 continue
-            task = asyncio.create_task(self._process_all(ids))
-            self._in_flight[participant_id] = task
-            task.add_done_callback(self._finished(participant_id))
+            if participant_id in by_participant or len(by_participant) < room:
+                by_participant.setdefault(participant_id, []).append(inbound_id)
+        people = list(by_participant)
+        for share in (people[n::self._threads] for n in range(min(self._threads, len(people)))):
+            work = [(inbound_id, pid) for pid in share for inbound_id in by_participant[pid]]
+            work.sort()  # oldest first, which keeps each participant's messages in order
+            task = asyncio.create_task(self._process_batch(work))
+            for pid in share:
+                self._in_flight[pid] = task
+                task.add_done_callback(self._finished(pid))
         return sum(len(ids) for ids in by_participant.values())
 
     def _waiting(self, busy: Sequence[str]) -> list[tuple[int, str]]:
@@ -165,26 +173,34 @@ class InboxWorker:
         query = select(i.id, i.participant_id).where(i.status == "received", i.participant_id.is_not(None))
         if busy:
             query = query.where(i.participant_id.not_in(busy))
-        with self.database.transaction() as connection:
+        with self.database.read_transaction() as connection:  # not in the writers' queue (SQLite)
             rows = connection.execute(query.order_by(i.id).limit(self.batch)).all()
         return [(int(row[0]), str(row[1])) for row in rows]
 
-    async def _process_all(self, ids: list[int]) -> None:
+    async def _process_batch(self, work: list[tuple[int, str]]) -> None:
         loop = asyncio.get_running_loop()
-        for inbound_id in ids:
-            try:
-                result = await loop.run_in_executor(self._pool, self.service.process_inbound, inbound_id)
-            except Exception as error:  # not a flow error (those come back as 'failed'): never retry it forever
-                log.exception("message %s could not be processed", inbound_id)
-                await loop.run_in_executor(self._pool, self._give_up, inbound_id, error)
-                result = ReceiveResult("failed", inbound_id)
+        try:
+            results = await loop.run_in_executor(self._pool, self.service.process_batch, work)
+        except Exception:  # not a flow error (those come back as 'failed'): nothing was written; one by one
+            log.exception("a batch of %d messages could not be processed; trying them one at a time", len(work))
+            results = [await self._process_alone(item) for item in work]
+        for result in results:
             if result.status == "failed":
                 self.stats.failed += 1
             elif result.status != "duplicate":
                 self.stats.processed += 1
             if result.status != "duplicate":
-                log.info("message %s from %s: %s", inbound_id, result.participant_id, result.status)
+                log.info("message %s from %s: %s", result.inbound_id, result.participant_id, result.status)
             self.on_queued(result)
+
+    async def _process_alone(self, item: tuple[int, str]) -> ReceiveResult:
+        loop = asyncio.get_running_loop()
+        try:
+            return (await loop.run_in_executor(self._pool, self.service.process_batch, [item]))[0]
+        except Exception as error:  # never retry it forever
+            log.exception("message %s could not be processed", item[0])
+            await loop.run_in_executor(self._pool, self._give_up, item[0], error)
+            return ReceiveResult("failed", item[0])
 
     def _give_up(self, inbound_id: int, error: Exception) -> None:
         with self.database.transaction() as connection:

@@ -1,9 +1,13 @@
 """The conversation service: glue between the pure engine and storage.
 
-One inbound message: the inbox row is written and committed first (a retried webhook
-is a no-op), then, holding the participant's lock, the service runs the engine on the
-session pinned to its flow version and writes answers, fields, session state, outbox
-rows, flags and due tasks in one transaction. See ARCHITECTURE.md section 2.
+A webhook only stores its message (:meth:`ConversationService.accept`, a retried webhook
+is a no-op); the inbox worker (bot/inbox.py) then hands stored messages to
+:meth:`ConversationService.process_batch`: ONE transaction, holding the participants'
+locks, claims them (still ``received``: exactly once), runs the engine on each session
+pinned to its flow version and writes answers, fields, session state, outbox rows, flags
+and due tasks. Safeguarding runs after the commit. :meth:`ConversationService.receive`
+(web simulator, ``chorus chat``) stores and processes one message in one transaction.
+See ARCHITECTURE.md section 2.
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ from flows.loader import load_flow
 from flows.model import Study, resolve_text
 from flows.population import SUBMISSION_ITEM
 from flows.words import ERASE_KINDS, Words, erasure_reply
-from storage import media, outbox, privacy, repository
+from storage import batching, media, outbox, privacy, repository
 from storage.database import Database
 from storage.driver import INTEGRITY_ERRORS
 from storage.outbox import OutboxEntry, PendingMessage, TranscriptLine
@@ -65,6 +69,10 @@ Clock = Callable[[], datetime]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class _MessageFailed(Exception):
+    """A message failed on the quick way (no savepoint): the batch is rolled back and redone."""
 
 
 class _Lock:
@@ -155,6 +163,7 @@ class ConversationService:
         self._background_lock = threading.Lock()
         self._key = address_key
         self._locks = ParticipantLocks()
+        self._uncommitted = threading.local()  # flags of the batch being written on this thread
         self._contacts: dict[str, ContactRef] = {}
         self._engines: dict[int, tuple[Engine, str]] = {}
         self._words = Words()
@@ -163,14 +172,138 @@ class ConversationService:
     # ------------------------------------------------------------------ inbound
 
     def receive(self, message: InboundMessage) -> ReceiveResult:
+        """Store and process one message in ONE transaction (the web simulator, ``chorus chat``;
+        webhooks use :meth:`accept` and the inbox worker). A flow error is rolled back alone (a
+        savepoint) and the message kept as ``failed``."""
+        now, hashed = self.clock(), repository.address_hash(self._key, message.channel, message.address)
+        for attempt in (1, 2):
+            known = self._contacts.get(hashed)
+            try:
+                with ExitStack() as held:
+                    if known is not None:  # locks first, then the database
+                        held.enter_context(self._locks.hold(known.participant_id))
+                    # An address not in memory is looked up inside the transaction: SQLite's write
+                    # lock (BEGIN IMMEDIATE) or PostgreSQL's row lock below keeps every other
+                    # writer of that participant out, and a new one is seen by nobody before the commit.
+                    connection = held.enter_context(self.database.transaction())
+                    contact = self._find_or_create(connection, message.channel, message.address, hashed, now)
+                    batching.lock_participants(connection, [contact.participant_id])
+                    inbound_id = self._store_inbound(connection, message, contact, now)
+                    given = TextInput(message.text, button=message.button, source="button" if message.button else "text")
+                    if inbound_id is None:
+                        result = ReceiveResult("duplicate", None, contact.participant_id)
+                    elif _awaits_transcript(message):
+                        result = ReceiveResult("awaiting_transcript", inbound_id, contact.participant_id)
+                    else:
+                        status, ids = self._process_in(connection, contact, inbound_id, given, message.start_param, now)
+                        result = ReceiveResult(status, inbound_id, contact.participant_id, tuple(ids))
+            except INTEGRITY_ERRORS:  # the same new address arrived twice at once (the retry finds it),
+                self._contacts.pop(hashed, None)  # or another process erased the one remembered here
+                if attempt == 2:
+                    raise
+                continue
+            self._contacts[hashed] = contact
+            return self._finish(result, contact, given, now)
+        raise AssertionError("unreachable")
+
+    def process_batch(self, work: Sequence[tuple[int, str]]) -> list[ReceiveResult]:
+        """Process stored messages, given as (inbound id, participant id) in order, in ONE
+        transaction: the inbox worker's way (bot/inbox.py). Exactly once: only messages still
+        ``received`` are claimed, in the same transaction (:func:`storage.batching.claim`);
+        the others come back as ``duplicate``. A message that fails is rolled back alone and
+        kept as ``failed``. Safeguarding runs after the commit. If this raises, nothing of the
+        batch is written and every message is still ``received``."""
+        if not work:
+            return []
         now = self.clock()
-        contact, inbound_id = self._record(message, now)
-        if inbound_id is None:
-            return ReceiveResult("duplicate", None, contact.participant_id)
-        if _awaits_transcript(message):
-            return ReceiveResult("awaiting_transcript", inbound_id, contact.participant_id)
-        given = TextInput(message.text, button=message.button, source="button" if message.button else "text")
-        return self._process(contact, inbound_id, given, message.start_param, now)
+        try:
+            return self._process_batch(work, now, careful=False)
+        except _MessageFailed:  # the quick way had no savepoints: the whole batch again, carefully
+            return self._process_batch(work, now, careful=True)
+
+    def _process_batch(self, work: Sequence[tuple[int, str]], now: datetime, careful: bool) -> list[ReceiveResult]:
+        """The quick way (``careful`` False) runs each flow without a savepoint, two statements
+        fewer per message; if any message fails, the transaction is rolled back and the batch
+        redone the careful way, each message in a savepoint so that a failure fails alone."""
+        people = sorted({pid for _, pid in work})
+        done: list[tuple[ReceiveResult, ContactRef | None, TextInput | None]] = []
+        flags: list[dict[str, Any]] = []
+        self._uncommitted.flags = flags
+        try:
+            self._write_batch(work, people, now, careful, done)
+        finally:
+            self._uncommitted.flags = None
+        metrics.count_flags(flags)
+        return [self._finish(result, contact, given, now) if contact and given else result for result, contact, given in done]
+
+    def _write_batch(
+        self, work: Sequence[tuple[int, str]], people: list[str], now: datetime, careful: bool,
+        done: list[tuple[ReceiveResult, ContactRef | None, TextInput | None]],
+    ) -> None:
+        with self.holding(people) as connection:
+            batching.lock_participants(connection, people)
+            claimed = batching.claim(connection, [inbound_id for inbound_id, _ in work], people, now)
+            preloaded = batching.preload(connection, [c.participant_id for c in claimed.values()])
+            erased: set[str] = set()
+            for inbound_id, _ in work:
+                found = claimed.pop(inbound_id, None)
+                if found is None or found.participant_id in erased:  # handled already, or gone with its sender
+                    done.append((ReceiveResult("duplicate", inbound_id), None, None))
+                    continue
+                contact = preloaded.contacts.get((found.participant_id, found.channel))
+                if contact is None:
+                    repository.set_inbound_status(connection, inbound_id, "failed", now, "no contact for its sender")
+                    done.append((ReceiveResult("failed", inbound_id, found.participant_id), None, None))
+                    continue
+                given = TextInput(found.text, button=found.button, source="button" if found.button else "text")
+                if careful:
+                    status, ids = self._process_in(connection, contact, inbound_id, given, found.start_param, now, preloaded)
+                else:
+                    status, ids = self._process_quickly(connection, contact, inbound_id, given, found.start_param, now,
+                                                        preloaded)
+                if status == "erased":
+                    erased.add(found.participant_id)
+                done.append((ReceiveResult(status, inbound_id, found.participant_id, tuple(ids)), contact, given))
+
+    def _process_in(
+        self, connection: Connection, contact: ContactRef, inbound_id: int, given: TextInput, start_param: str | None,
+        now: datetime, preloaded: batching.Preloaded | None = None,
+    ) -> tuple[str, list[int]]:
+        """Run one stored message through its flow inside the caller's transaction (holding the
+        participant's lock), in a savepoint: on an error its writes are undone and it is marked failed."""
+        try:
+            with batching.savepoint(connection):
+                status, ids = self._route(connection, contact, given, start_param, inbound_id, now, preloaded)
+                repository.set_inbound_status(connection, inbound_id, status, now)
+        except Exception as error:
+            log.exception("message %s from %s failed", inbound_id, contact.participant_id)
+            repository.set_inbound_status(connection, inbound_id, "failed", now, _describe(error))
+            return "failed", []
+        return status, ids
+
+    def _process_quickly(
+        self, connection: Connection, contact: ContactRef, inbound_id: int, given: TextInput, start_param: str | None,
+        now: datetime, preloaded: batching.Preloaded,
+    ) -> tuple[str, list[int]]:
+        """As :meth:`_process_in` without a savepoint: any error fails the whole batch (which is
+        then redone carefully). The claim already marked the message 'processed'."""
+        try:
+            status, ids = self._route(connection, contact, given, start_param, inbound_id, now, preloaded)
+            if status != "processed":
+                repository.set_inbound_status(connection, inbound_id, status, now)
+        except Exception as error:
+            raise _MessageFailed from error
+        return status, ids
+
+    def _finish(self, result: ReceiveResult, contact: ContactRef, given: TextInput, now: datetime) -> ReceiveResult:
+        """After the commit: a WAL checkpoint after an erasure, the safeguarding check on what a
+        participant wrote (never after 'erased': nothing is left to flag)."""
+        if result.status == "erased":
+            self.database.checkpoint()
+        if result.status != "processed" or given.button is not None or result.inbound_id is None:
+            return result
+        ids = (*result.outbox_ids, *self._safeguard(contact, result.inbound_id, given.text, now))
+        return ReceiveResult(result.status, result.inbound_id, result.participant_id, ids)
 
     def accept(self, message: InboundMessage) -> ReceiveResult:
         """Only store the message (status ``received``) for :meth:`process_inbound` to handle
@@ -186,13 +319,11 @@ class ConversationService:
         """Run a stored message through its participant's conversation, exactly once: the
         status is re-checked inside the transaction that writes the outcome, so a message
         already handled (by another worker, or before a crash) is left alone."""
-        with self.database.transaction() as connection:
+        with self.database.read_transaction() as connection:
             found = repository.inbound_to_process(connection, inbound_id)
         if found is None or found.participant_id is None:
             return ReceiveResult("duplicate", inbound_id)
-        contact = self._sender(inbound_id)
-        given = TextInput(found.text, button=found.button, source="button" if found.button else "text")
-        return self._process(contact, inbound_id, given, found.start_param, self.clock(), only_if_received=True)
+        return self.process_batch([(inbound_id, found.participant_id)])[0]
 
     def receive_transcript(
         self, inbound_id: int, text: str, confidence: float | None = None, record: dict[str, Any] | None = None
@@ -245,14 +376,18 @@ class ConversationService:
 
     def _store(self, connection: Connection, message: InboundMessage, now: datetime) -> tuple[str, ContactRef, int | None]:
         hashed = repository.address_hash(self._key, message.channel, message.address)
-        values = {
-            "channel": message.channel, "provider_id": message.provider_id, "text": message.text,
-            "button": message.button, "start_param": message.start_param, "received_at": message.received_at or now,
+        contact = self._find_or_create(connection, message.channel, message.address, hashed, now)
+        return hashed, contact, self._store_inbound(connection, message, contact, now)
+
+    def _store_inbound(self, connection: Connection, message: InboundMessage, contact: ContactRef, now: datetime) -> int | None:
+        """The inbox row, status ``received`` (or ``awaiting_transcript``); None for a retried webhook."""
+        return repository.record_inbound(connection, {
+            "channel": message.channel, "provider_id": message.provider_id, "participant_id": contact.participant_id,
+            "text": message.text, "button": message.button, "start_param": message.start_param,
+            "received_at": message.received_at or now,
             "media": [{"url": m.url, "content_type": m.content_type, "size": m.size} for m in message.media],
             "status": "awaiting_transcript" if _awaits_transcript(message) else "received",
-        }
-        contact = self._find_or_create(connection, message.channel, message.address, hashed, now)
-        return hashed, contact, repository.record_inbound(connection, {**values, "participant_id": contact.participant_id})
+        })
 
     def _find_or_create(self, connection: Connection, channel: str, address: str, hashed: str, now: datetime) -> ContactRef:
         found = self._contacts.get(hashed) or repository.find_contact(connection, hashed)
@@ -260,12 +395,11 @@ class ConversationService:
 
     def _process(
         self, contact: ContactRef, inbound_id: int, given: TextInput, start_param: str | None, now: datetime,
-        transcript: dict[str, Any] | None = None, only_if_received: bool = False,
+        transcript: dict[str, Any] | None = None,
     ) -> ReceiveResult:
+        """A transcribed voice note: its transcript and its processing in one transaction."""
         try:
             with self._exclusive(contact.participant_id) as connection:
-                if only_if_received and not repository.still_received(connection, inbound_id):
-                    return ReceiveResult("duplicate", inbound_id, contact.participant_id)
                 if transcript is not None:
                     _store_transcript(connection, contact.participant_id, inbound_id, transcript, now)
                 status, ids = self._route(connection, contact, given, start_param, inbound_id, now)
@@ -275,11 +409,7 @@ class ConversationService:
             with self.database.transaction() as connection:
                 repository.set_inbound_status(connection, inbound_id, "failed", now, _describe(error))
             return ReceiveResult("failed", inbound_id, contact.participant_id)
-        if status == "erased":
-            self.database.checkpoint()
-        if status == "processed" and given.button is None:  # never after 'erased': nothing is left to flag
-            ids = [*ids, *self._safeguard(contact, inbound_id, given.text, now)]
-        return ReceiveResult(status, inbound_id, contact.participant_id, tuple(ids))
+        return self._finish(ReceiveResult(status, inbound_id, contact.participant_id, tuple(ids)), contact, given, now)
 
     def _safeguard(self, contact: ContactRef, inbound_id: int, text: str, now: datetime) -> list[int]:
         """Signposting at once and a flag for the coordinator when a message suggests risk: the
@@ -351,11 +481,13 @@ class ConversationService:
             return list(outbox.queue(connection, [row]))
 
     def _route(
-        self, connection: Connection, contact: ContactRef, given: TextInput, start_param: str | None, inbound_id: int, now: datetime
+        self, connection: Connection, contact: ContactRef, given: TextInput, start_param: str | None, inbound_id: int, now: datetime,
+        preloaded: batching.Preloaded | None = None,
     ) -> tuple[str, list[int]]:
         pid = contact.participant_id
-        enrolments = repository.enrolments_of(connection, pid)
-        session = repository.latest_session(connection, pid)
+        known = preloaded.take(pid) if preloaded is not None else None
+        enrolments = known[0] if known is not None else repository.enrolments_of(connection, pid)
+        session = known[1] if known is not None else repository.latest_session(connection, pid)
         early: list[int] = []
         if session is None:  # DELETE MY DATA before any conversation: the engine is not there to ask
             erasure = self._erasure_without_session(connection, contact, given, now)
@@ -501,7 +633,11 @@ class ConversationService:
         if voiced:
             repository.link_voice_answers(connection, target.participant_id, target.session.id, voiced)
         repository.add_flags(connection, writes.flags)
-        metrics.count_flags(writes.flags)
+        deferred: list[dict[str, Any]] | None = getattr(self._uncommitted, "flags", None)
+        if deferred is None:
+            metrics.count_flags(writes.flags)
+        else:  # a batch counts them once it commits (the quick way may be rolled back and redone)
+            deferred.extend(writes.flags)
         repository.add_due_tasks(connection, writes.tasks)
         if writes.profile_changed and target.participant is not None:
             repository.save_participant(connection, target.participant)

@@ -21,6 +21,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, BackgroundTasks, FastAPI, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -217,8 +218,7 @@ async def _signed_form(request: Request) -> dict[str, str]:
     settings = hub_of(request).twilio_settings
     if settings is None:
         raise HTTPException(404, "Twilio is not configured")
-    form = await request.form()
-    values = {key: str(value) for key, value in form.multi_items()}
+    values = await _form_values(request)
     url = settings.webhook_url(request.url.path) or str(request.url)
     if not twilio.signature_valid(settings.auth_token, url, values, request.headers.get("X-Twilio-Signature")):
         metrics.error("signature")
@@ -227,6 +227,17 @@ async def _signed_form(request: Request) -> dict[str, str]:
         raise HTTPException(403, "bad signature")
     # NUL means nothing in a form field and PostgreSQL cannot hold it, even as a query parameter.
     return {key.replace("\x00", ""): value.replace("\x00", "") for key, value in values.items()}
+
+
+async def _form_values(request: Request) -> dict[str, str]:
+    """The posted form's fields (the last value of a repeated name, as before). Twilio posts
+    ``application/x-www-form-urlencoded``, which the standard library parses several times
+    faster than Starlette's general form parser; anything else still goes through that."""
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() == "application/x-www-form-urlencoded":
+        body = await request.body()
+        return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    form = await request.form()
+    return {key: str(value) for key, value in form.multi_items()}
 
 
 @router.post("/twilio")

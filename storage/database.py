@@ -53,7 +53,10 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _on_sqlite_begin(connection: Connection) -> None:
-    connection.connection.driver_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+    """``BEGIN IMMEDIATE`` (a writer), or a deferred ``BEGIN`` for connections marked
+    ``chorus_read_only`` (:meth:`Database.read_transaction`), which only read."""
+    read_only = connection.get_execution_options().get("chorus_read_only", False)
+    connection.connection.driver_connection.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")  # type: ignore[union-attr]
 
 
 def create_database_engine(url: str, echo: bool = False) -> Engine:
@@ -101,6 +104,14 @@ class Database:
                 yield connection
             return
         with self._writer, self.engine.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def read_transaction(self) -> Iterator[Connection]:
+        """A Core connection for a few reads, in one transaction that must not write: on SQLite
+        a deferred ``BEGIN`` outside the writers' queue (in WAL mode a reader neither waits for
+        the writer nor holds it up), e.g. the inbox worker looking for waiting messages."""
+        with self.engine.connect().execution_options(chorus_read_only=True) as connection, connection.begin():
             yield connection
 
     @contextmanager

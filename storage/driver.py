@@ -25,6 +25,12 @@ INTEGRITY_ERRORS: tuple[type[Exception], ...] = (IntegrityError, sqlite3.Integri
 """A broken constraint, raised through SQLAlchemy or straight from a driver's cursor."""
 
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def sqlite_time(utc: datetime) -> str:
+    """A UTC moment as SQLite stores it: the same text as ``strftime(SQLITE_TIME)``, several
+    times faster (isoformat is implemented in C without a format string to interpret)."""
+    return utc.replace(tzinfo=None).isoformat(" ", "microseconds")
 """SQLAlchemy's storage format for DateTime on SQLite (naive UTC, see tables.UTCDateTime)."""
 
 
@@ -66,7 +72,7 @@ class Driver:
 
     def when(self, moment: datetime) -> Any:
         utc = moment.astimezone(UTC)
-        return utc if self.postgres else utc.strftime(SQLITE_TIME)
+        return utc if self.postgres else sqlite_time(utc)
 
     @staticmethod
     def to_json(value: Any, null: bool = False) -> str | None:

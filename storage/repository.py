@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from storage.driver import SQLITE_TIME, Driver
+from storage.driver import Driver, sqlite_time
 from storage.tables import (
     ANSWERS,
     CONTACTS,
@@ -41,7 +41,7 @@ def when(driver: Driver, moment: datetime) -> Any:
 
 @lru_cache(maxsize=256)
 def _sqlite_time(moment: datetime) -> str:
-    return moment.strftime(SQLITE_TIME)
+    return sqlite_time(moment)
 
 
 def new_participant_id() -> str:
@@ -219,11 +219,6 @@ def inbound_to_process(connection: Connection, inbound_id: int) -> StoredInbound
     sql = "SELECT participant_id, text, button, start_param FROM inbound_messages WHERE id = ? AND status = ?"
     row = Driver(connection).execute(sql, (inbound_id, "received")).fetchone()
     return StoredInbound(row[0], row[1] or "", row[2], row[3]) if row else None
-
-
-def still_received(connection: Connection, inbound_id: int) -> bool:
-    sql = "SELECT 1 FROM inbound_messages WHERE id = ? AND status = ?"
-    return Driver(connection).execute(sql, (inbound_id, "received")).fetchone() is not None
 
 
 def inbound_participant(connection: Connection, inbound_id: int) -> tuple[str | None, str] | None:

@@ -42,8 +42,9 @@ def serve(host: str | None, port: int | None, studies_dir: str | None, database_
     if settings.queue_url:  # (not the URL itself: it holds the broker's password)
         click.echo("Background work (sending, voice notes, the scheduler) goes to `chorus worker` processes "
                    "through the broker in CHORUS_QUEUE_URL.", err=True)
-    # log_config=None: uvicorn's own records go through the handler configured above (text or JSON).
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", log_config=None)
+    # log_config=None: uvicorn's own records go through the handler configured above (text or JSON);
+    # no access log: a record per request costs CPU on the hot path (and log_level=warning hides it anyway).
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", log_config=None, access_log=False)
 
 
 def _poll_telegram(app: FastAPI) -> None:

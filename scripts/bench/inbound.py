@@ -9,16 +9,20 @@ study's first flow, each message sent only after the previous one was answered, 
 would; every message has a unique MessageSid. Then, with the same uvicorn settings and the
 same load generator, it measures a bare FastAPI endpoint that only returns 200.
 
-How end-to-end latency is measured: ``bot/webhooks.py`` awaits ``ConversationService.receive``
-before answering the webhook, and ``receive`` commits the reply row to ``outbound_messages``
-in the same transaction as the answer that caused it. So the reply is durably in the outbox
-*before* the response's first byte leaves the server, and "post sent -> response received" is
-an upper bound on "post -> reply in the outbox" (the difference is one loopback response,
-well under a millisecond). Polling the database from here would add the polling interval and
-steal CPU from the server on this 2-core machine, so instead the run is *verified* against
-the database afterwards: every message answered 200 must have its inbound row (none failed),
-and the outbox must hold at least one reply per answered message. A run that fails the check
-says so. Throughput counts messages answered in the measurement window (after --warmup).
+How end-to-end latency is measured: a webhook only stores its message and answers; the
+inbox worker writes the reply to ``outbound_messages`` afterwards, in the same transaction
+that changes the message's status from ``received``. So this script watches the database:
+one poller (every --poll ms, on its own connection) reads which of the messages sent are no
+longer ``received``, and a message's latency is "post sent -> its reply seen committed in
+the outbox" (an upper bound, by up to one poll interval). A sender sends its next message
+only once the reply to the previous one is there, as a person would. The webhook's own
+round trip (post -> 200) is shown too. After the run it is *verified* against the database:
+every message answered 200 has its inbound row (none failed), and the outbox holds at least
+one reply per answered message. Throughput counts replies seen in the measurement window
+(after --warmup). Server CPU per message is the server process's user+system CPU time over
+the window (from /proc) divided by the replies in it: it holds up on a shared machine where
+wall-clock figures do not. ``--code DIR`` runs the server from another checkout as well
+(e.g. ``git archive main | tar -x -C DIR``), for a before/after in the same run.
 
 The load generator uses aiohttp (installed with the twilio library) by default: on this
 machine httpx.AsyncClient tops out at a few hundred requests/s and gets *slower* with more
@@ -27,7 +31,7 @@ concurrent connections, which would cap the bare endpoint and make the ratio mea
 issue's setting implies, so both figures include its cost.
 
     .venv/bin/python scripts/bench/inbound.py [--seconds 20] [--concurrency 32]
-        [--database sqlite|postgresql|both] [--warmup 2]
+        [--database sqlite|postgresql|both] [--warmup 2] [--safeguarding patterns|full] [--code DIR ...]
 
 Goals (issue 3, this 2-core machine): >= 1,000 messages/s end to end, p99 <= 100 ms, and
 >= 30% of the bare endpoint's throughput.
@@ -54,6 +58,7 @@ from pathlib import Path
 
 import aiohttp
 import httpx
+from cryptography.fernet import Fernet
 from twilio.request_validator import RequestValidator
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,11 +99,18 @@ def _stop_all() -> None:
         _stop(process)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def server(command: list[str], env: dict[str, str], port: int, log: Path) -> Iterator[str]:
-    """Run a server subprocess in its own process group until /health answers; stop it after."""
+def server(command: list[str], env: dict[str, str], port: int, log: Path, cwd: Path = ROOT) -> Iterator[tuple[str, int]]:
+    """Run a server subprocess in its own process group until /health answers; stop it after.
+    Yields its URL and process id."""
     with log.open("wb") as out:
-        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+        process = subprocess.Popen(command, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
                                    start_new_session=True)
     _children.append(process)
     url = f"http://127.0.0.1:{port}"
@@ -115,25 +127,28 @@ def server(command: list[str], env: dict[str, str], port: int, log: Path) -> Ite
             if time.monotonic() > deadline:
                 raise RuntimeError(f"server did not start:\n{log.read_text()[-3000:]}")
             time.sleep(0.2)
-        yield url
+        yield url, process.pid
     finally:
         _stop(process)
         _children.remove(process)
 
 
-def chorus_env(port: int, workdir: Path) -> dict[str, str]:
+def chorus_env(port: int, workdir: Path, safeguarding: str = "patterns") -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CHORUS_", "TWILIO_", "TELEGRAM_"))}
     env.update(
         TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN, TWILIO_SMS_FROM=SMS_FROM,
         CHORUS_PUBLIC_URL=f"http://127.0.0.1:{port}", CHORUS_DISPATCHER="off", CHORUS_SCHEDULER="off",
         CHORUS_TWILIO_API_BASE="http://127.0.0.1:9", CHORUS_HASH_KEY="bench-hash-key-" + secrets.token_hex(8),
-        CHORUS_KEY_FILE=str(workdir / "chorus.key"), PYTHONUNBUFFERED="1",
+        CHORUS_KEY_FILE=str(workdir / "chorus.key"), PYTHONUNBUFFERED="1", CHORUS_SAFEGUARDING=safeguarding,
+        CHORUS_DATA_KEYS=Fernet.generate_key().decode(),
     )
     return env
 
 
 def chorus_command(port: int, database_url: str) -> list[str]:
-    return [str(ROOT / ".venv" / "bin" / "chorus"), "serve", "--host", "127.0.0.1", "--port", str(port),
+    # bot.cli run from the checkout (the server's cwd), not the venv's ``chorus`` script, which
+    # imports the installed package: another checkout's code
+    return [sys.executable, "-c", "from bot.cli import main; main()", "serve", "--host", "127.0.0.1", "--port", str(port),
             "--studies", str(STUDIES), "--database", database_url]
 
 
@@ -156,7 +171,7 @@ def run_bare_server(port: int) -> None:
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
 # ----------------------------------------------------------------------------- load
@@ -166,20 +181,67 @@ def run_bare_server(port: int) -> None:
 class Result:
     seconds: float
     latencies: list[float] = field(default_factory=list)
-    """Seconds from post to response, for messages answered 200 inside the window."""
+    """Seconds from post to the reply seen in the outbox, for messages sent inside the window."""
+    acks: list[float] = field(default_factory=list)
+    """Seconds from post to the webhook's 200, same messages."""
     answered: int = 0
     """Every message answered 200, warm-up included (for the database check)."""
     errors: int = 0
     participants: int = 0
+    cpu: float = 0.0
+    """The server's CPU seconds over the window."""
 
     @property
     def rate(self) -> float:
         return len(self.latencies) / self.seconds
 
-    def percentile(self, q: float) -> float:
-        if len(self.latencies) < 2:
+    def percentile(self, q: float, values: list[float] | None = None) -> float:
+        values = self.latencies if values is None else values
+        if len(values) < 2:
             return float("nan")
-        return statistics.quantiles(self.latencies, n=1000, method="inclusive")[round(q * 1000) - 1] * 1000
+        return statistics.quantiles(values, n=1000, method="inclusive")[round(q * 1000) - 1] * 1000
+
+
+class ReplyWatcher:
+    """Polls the database for messages no longer ``received`` (their reply is then committed
+    in the outbox, in the same transaction) and wakes whoever waits for them."""
+
+    def __init__(self, database_url: str | None, interval: float) -> None:
+        self.interval = interval
+        self.waiting: dict[str, asyncio.Future[float]] = {}
+        self._database = None
+        if database_url is not None:
+            sys.path.insert(0, str(ROOT))
+            from storage.database import Database
+
+            self._database = Database(database_url)
+
+    def expect(self, provider_id: str) -> asyncio.Future[float]:
+        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self.waiting[provider_id] = future
+        return future
+
+    def _done(self, sids: list[str]) -> list[str]:
+        from sqlalchemy import bindparam, text
+
+        assert self._database is not None
+        query = text("SELECT provider_id FROM inbound_messages WHERE channel = 'sms' AND provider_id IN :sids"
+                     " AND status <> 'received'").bindparams(bindparam("sids", expanding=True))
+        with self._database.engine.connect() as connection:
+            return [str(row[0]) for row in connection.execute(query, {"sids": sids})]
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            if self.waiting:
+                for provider_id in await asyncio.to_thread(self._done, list(self.waiting)):
+                    future = self.waiting.pop(provider_id, None)
+                    if future is not None and not future.done():
+                        future.set_result(time.perf_counter())
+            await asyncio.sleep(self.interval)
+
+    def close(self) -> None:
+        if self._database is not None:
+            self._database.engine.dispose()
 
 
 class Poster:
@@ -214,8 +276,11 @@ class Poster:
             return response.status
 
 
-async def load(url: str, public_url: str, args: argparse.Namespace) -> Result:
-    """``args.concurrency`` senders, each a stream of participants replying one message at a time."""
+async def load(url: str, public_url: str, args: argparse.Namespace, database_url: str | None = None,
+               pid: int | None = None) -> Result:
+    """``args.concurrency`` senders, each a stream of participants replying one message at a
+    time, each after the reply to the previous one (with a ``database_url``; otherwise, for the
+    bare endpoint, after the response)."""
     validator = RequestValidator(AUTH_TOKEN)
     signed_url = public_url + PATH
     result = Result(args.seconds)
@@ -223,32 +288,57 @@ async def load(url: str, public_url: str, args: argparse.Namespace) -> Result:
     window, stop = start + args.warmup, start + args.warmup + args.seconds
     numbers = iter(range(10**8))
     run = secrets.randbelow(90) + 10
+    watcher = ReplyWatcher(database_url, args.poll / 1000)
+    stopping = asyncio.Event()
 
     async def sender(poster: Poster) -> None:
         while time.perf_counter() < stop:
             phone = f"+447{run:02d}{next(numbers):07d}"
             result.participants += 1
             for body in SCRIPT:
-                form = {"MessageSid": "SM" + secrets.token_hex(16), "AccountSid": ACCOUNT_SID, "From": phone,
+                sid = "SM" + secrets.token_hex(16)
+                form = {"MessageSid": sid, "AccountSid": ACCOUNT_SID, "From": phone,
                         "To": SMS_FROM, "Body": body, "NumMedia": "0", "SmsStatus": "received"}
                 headers = {"X-Twilio-Signature": validator.compute_signature(signed_url, form)}
                 sent = time.perf_counter()
                 if sent >= stop:
                     return
+                reply = watcher.expect(sid) if database_url else None
                 try:
                     ok = await poster.post(form, headers) == 200
                 except (TimeoutError, httpx.HTTPError, aiohttp.ClientError):
                     ok = False
-                done = time.perf_counter()
+                acked = done = time.perf_counter()
+                if ok and reply is not None:
+                    try:
+                        done = await asyncio.wait_for(reply, max(stop - time.perf_counter(), 0) + 30)
+                    except TimeoutError:
+                        ok = False
                 if not ok:
+                    watcher.waiting.pop(sid, None)
                     result.errors += 1
                     break  # this participant's conversation is broken: start a new one
                 result.answered += 1
                 if sent >= window and done <= stop:
                     result.latencies.append(done - sent)
+                    result.acks.append(acked - sent)
 
-    async with Poster(url, args.concurrency, args.client) as poster:
-        await asyncio.gather(*(sender(poster) for _ in range(args.concurrency)))
+    async def cpu_window() -> None:
+        if pid is None:
+            return
+        await asyncio.sleep(max(window - time.perf_counter(), 0))
+        before = cpu_seconds(pid)
+        await asyncio.sleep(max(stop - time.perf_counter(), 0))
+        result.cpu = cpu_seconds(pid) - before
+
+    poller = asyncio.create_task(watcher.run(stopping))
+    try:
+        async with Poster(url, args.concurrency, args.client) as poster:
+            await asyncio.gather(cpu_window(), *(sender(poster) for _ in range(args.concurrency)))
+    finally:
+        stopping.set()
+        await poller
+        watcher.close()
     return result
 
 
@@ -301,16 +391,28 @@ def verify(database_url: str, result: Result) -> str:
 
 def measure(label: str, database: str, args: argparse.Namespace, workdir: Path) -> None:
     databases = {"sqlite": lambda: sqlite_database(workdir), "postgresql": postgres_database}
-    with databases[database]() as url:
-        port = free_port()
-        public = f"http://127.0.0.1:{port}"
-        with server(chorus_command(port, url), chorus_env(port, workdir), port, workdir / f"{database}.log") as base:
-            chorus = asyncio.run(load(base, public, args))
-        check = verify(url, chorus)
+    runs: list[tuple[str, Result, str]] = []
+    for number, code in enumerate([ROOT, *args.code]):
+        with databases[database]() as url:
+            if database == "sqlite":  # a fresh file per checkout
+                url = url.replace("bench.db", f"bench-{number}.db")
+            port = free_port()
+            public = f"http://127.0.0.1:{port}"
+            with server(chorus_command(port, url), chorus_env(port, workdir, args.safeguarding), port,
+                        workdir / f"{database}-{number}.log", cwd=code) as (base, pid):
+                chorus = asyncio.run(load(base, public, args, url, pid))
+            runs.append((str(code), chorus, verify(url, chorus)))
     port = free_port()
-    with server(bare_command(port), chorus_env(port, workdir), port, workdir / "bare.log") as base:
+    with server(bare_command(port), chorus_env(port, workdir), port, workdir / "bare.log") as (base, _):
         bare = asyncio.run(load(base, f"http://127.0.0.1:{port}", args))
-    report(label, chorus, bare, check)
+    for code, chorus, check in runs:
+        report(f"{label}, code in {code}", chorus, bare, check)
+    if len(runs) > 1:
+        first = runs[0][1]
+        for code, other, _ in runs[1:]:
+            if first.cpu and other.cpu and first.latencies and other.latencies:
+                ratio = (other.cpu / len(other.latencies)) / (first.cpu / len(first.latencies))
+                print(f"  server CPU per message, {code} / {runs[0][0]}: {ratio:.2f}x")
 
 
 def _mark(ok: bool) -> str:
@@ -323,7 +425,10 @@ def report(label: str, chorus: Result, bare: Result, check: str) -> None:
           f"{chorus.participants} participants, {chorus.errors} errors")
     print(f"  end to end        {chorus.rate:8.0f} messages/s   goal >= {GOAL_RATE:.0f}  "
           f"({chorus.rate / GOAL_RATE:.2f}x goal, {_mark(chorus.rate >= GOAL_RATE)})")
-    print(f"  latency p50       {p50:8.1f} ms")
+    print(f"  server CPU        {chorus.cpu / max(len(chorus.latencies), 1) * 1000:8.2f} ms per message "
+          f"({chorus.cpu:.1f} CPU s over the window)")
+    print(f"  webhook answered  p50 {chorus.percentile(0.5, chorus.acks):.1f} ms, p99 {chorus.percentile(0.99, chorus.acks):.1f} ms")
+    print(f"  latency p50       {p50:8.1f} ms   (post -> reply committed in the outbox)")
     print(f"  latency p99       {p99:8.1f} ms            goal <= {GOAL_P99_MS:.0f}  "
           f"({p99 / GOAL_P99_MS:.2f}x goal, {_mark(p99 <= GOAL_P99_MS)})")
     print(f"  bare endpoint     {bare.rate:8.0f} requests/s   p50 {bare.percentile(0.5):.1f} ms, "
@@ -340,6 +445,13 @@ def main() -> None:
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--client", choices=["aiohttp", "httpx"], default="aiohttp",
                         help="load generator's HTTP client (httpx's pool caps it far below the servers)")
+    parser.add_argument("--poll", type=float, default=5.0, help="ms between looks at the database for replies")
+    parser.add_argument("--safeguarding", choices=["full", "patterns"], default="patterns",
+                        help="the server's CHORUS_SAFEGUARDING: 'patterns' (default) measures the message path; "
+                             "'full' also runs the embedding model in a background thread (use --warmup 15: it loads "
+                             "on the first free-text message)")
+    parser.add_argument("--code", type=Path, nargs="*", default=[],
+                        help="other checkouts whose server to measure too, after this one's (same load, same database kind)")
     parser.add_argument("--bare-server", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_server is not None:
@@ -348,7 +460,8 @@ def main() -> None:
     atexit.register(_stop_all)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     print(f"inbound benchmark: {args.concurrency} concurrent senders, {args.seconds:.0f} s per server "
-          f"(+{args.warmup:.0f} s warm-up), {args.client} client, {os.cpu_count()} CPUs, "
+          f"(+{args.warmup:.0f} s warm-up), {args.client} client, safeguarding {args.safeguarding}, "
+          f"replies polled every {args.poll:g} ms, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, "
           "load generator on the same machine")
     with tempfile.TemporaryDirectory(prefix="chorus-inbound-") as tmp:
         for database in (["sqlite", "postgresql"] if args.database == "both" else [args.database]):

@@ -1,0 +1,119 @@
+"""Helpers for processing many stored inbound messages in one transaction.
+
+The inbox worker (bot/inbox.py) hands the conversation service a batch of stored messages
+(``ConversationService.process_batch``): one transaction claims them (their status still
+``received``, re-checked and changed in the same statement), runs each through its flow and
+commits everything at once. The statements here run straight on the DBAPI connection (see
+storage/driver.py): a savepoint through SQLAlchemy costs several times the statement itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from storage.driver import Driver
+from storage.repository import ContactRef, EnrolmentRef, SessionRef, when
+
+_SAVEPOINT = "chorus_message"
+
+
+@contextmanager
+def savepoint(connection: Connection) -> Iterator[None]:
+    """Everything written inside is undone if the block raises; the transaction carries on."""
+    driver = Driver(connection)
+    driver.execute(f"SAVEPOINT {_SAVEPOINT}")
+    try:
+        yield
+    except BaseException:
+        driver.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+        driver.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+        raise
+    driver.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+
+
+def lock_participants(connection: Connection, participant_ids: Sequence[str]) -> None:
+    """PostgreSQL: hold the participants' row locks until the transaction ends, taken in id
+    order so that two batches never deadlock. (SQLite's write lock already covers it.)
+    ``FOR NO KEY UPDATE`` excludes every other batch and ``FOR UPDATE`` (one message at a
+    time) but not the key-share locks that storing a new inbox row takes on its participant:
+    the inbox writer stores a burst's messages in arrival order, and waiting on a batch while
+    holding a key share that the batch waits for would deadlock."""
+    driver = Driver(connection)
+    if driver.postgres and participant_ids:
+        driver.execute("SELECT id FROM participants WHERE id = ANY(?) ORDER BY id FOR NO KEY UPDATE", (sorted(participant_ids),))
+        driver.cursor.fetchall()
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A stored message this transaction has taken to process."""
+
+    participant_id: str
+    channel: str
+    text: str
+    button: str | None
+    start_param: str | None
+
+
+def claim(connection: Connection, inbound_ids: Sequence[int], participant_ids: Sequence[str], now: datetime) -> dict[int, Claimed]:
+    """Exactly once: of these messages, those still ``received`` (and still from one of these
+    participants, whose locks the caller holds) are marked ``processed`` in one statement and
+    returned. The caller writes another status for those that end otherwise; if its
+    transaction rolls back, they are ``received`` again. Another transaction that claims the
+    same ids waits for this one (a row lock, or SQLite's write lock) and then finds none."""
+    if not inbound_ids:
+        return {}
+    driver = Driver(connection)
+    ids, people = list(dict.fromkeys(inbound_ids)), sorted(set(participant_ids))
+    sql = (f"UPDATE inbound_messages SET status = ?, processed_at = ? WHERE id IN ({', '.join('?' for _ in ids)})"
+           f" AND status = ? AND participant_id IN ({', '.join('?' for _ in people)})"
+           " RETURNING id, participant_id, channel, text, button, start_param")
+    rows = driver.execute(sql, ["processed", when(driver, now), *ids, "received", *people]).fetchall()
+    return {int(r[0]): Claimed(r[1], r[2], r[3] or "", r[4], r[5]) for r in rows}
+
+
+@dataclass
+class Preloaded:
+    """Each participant's contacts, enrolments and latest session, read for a whole batch in
+    three statements instead of three per message. Enrolments and session are used once
+    (:meth:`take`): a second message from the same participant reads again, after the first
+    one's writes."""
+
+    contacts: dict[tuple[str, str], ContactRef] = field(default_factory=dict)
+    enrolments: dict[str, list[EnrolmentRef]] = field(default_factory=dict)
+    sessions: dict[str, SessionRef | None] = field(default_factory=dict)
+
+    def take(self, participant_id: str) -> tuple[list[EnrolmentRef], SessionRef | None] | None:
+        if participant_id not in self.enrolments:
+            return None
+        return self.enrolments.pop(participant_id), self.sessions.pop(participant_id, None)
+
+
+def preload(connection: Connection, participant_ids: Sequence[str]) -> Preloaded:
+    """What :func:`repository.contact_for` (per channel), :func:`repository.enrolments_of` and
+    :func:`repository.latest_session` would say for each participant."""
+    found = Preloaded()
+    ids = sorted(set(participant_ids))
+    if not ids:
+        return found
+    driver = Driver(connection)
+    marks = ", ".join("?" for _ in ids)
+    for row in driver.execute(f"SELECT participant_id, id, channel FROM contacts WHERE participant_id IN ({marks}) ORDER BY id",
+                              ids).fetchall():
+        found.contacts[(row[0], row[2])] = ContactRef(row[0], row[1], row[2])  # the latest per channel wins
+    found.enrolments = {pid: [] for pid in ids}
+    found.sessions = dict.fromkeys(ids)
+    sql = ('SELECT participant_id, id, study_id, "group", language, channel, opted_out FROM enrolments'
+           f" WHERE participant_id IN ({marks}) ORDER BY id")
+    for row in driver.execute(sql, ids).fetchall():
+        found.enrolments[row[0]].append(EnrolmentRef(row[1], row[2], row[3], row[4], row[5], bool(row[6])))
+    sql = ("SELECT participant_id, id, study_id, flow_id, flow_version_id, state, status FROM sessions WHERE id IN"
+           f" (SELECT max(id) FROM sessions WHERE participant_id IN ({marks}) GROUP BY participant_id)")
+    for row in driver.execute(sql, ids).fetchall():
+        found.sessions[row[0]] = SessionRef(row[1], row[2], row[3], row[4], driver.from_json(row[5]), row[6])
+    return found

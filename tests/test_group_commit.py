@@ -1,0 +1,198 @@
+"""Group commit: the inbox worker processes a batch of stored messages in ONE transaction
+(ConversationService.process_batch), exactly once, each participant's messages in order,
+a failing message alone. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.inbox import InboxWorker
+from bot.service import ConversationService, ReceiveResult
+from channels.base import InboundMessage
+from storage.database import Database
+from storage.tables import ANSWERS, INBOUND, OUTBOUND
+
+
+def _count(database: Database, table: Any, *where: Any) -> int:
+    with database.transaction() as connection:
+        return int(connection.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
+
+
+def _stored(service: ConversationService, address: str, sid: str, text: str) -> tuple[int, str]:
+    result = service.accept(InboundMessage("sms", address, sid, text))
+    assert result.inbound_id is not None and result.participant_id is not None
+    return result.inbound_id, result.participant_id
+
+
+def _steps(database: Database) -> list[str]:
+    with database.transaction() as connection:
+        return list(connection.execute(select(ANSWERS.c.step_id).order_by(ANSWERS.c.id)).scalars())
+
+
+def _statuses(database: Database) -> list[str]:
+    with database.transaction() as connection:
+        return list(connection.execute(select(INBOUND.c.status).order_by(INBOUND.c.id)).scalars())
+
+
+def test_a_batch_is_one_transaction_and_processes_each_message_once(
+    service: ConversationService, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = [_stored(service, f"+4477009000{i:02d}", f"j-{i}", "WAIT") for i in range(5)]
+    opened = 0
+    real = database.transaction
+
+    def counted() -> Any:
+        nonlocal opened
+        opened += 1
+        return real()
+
+    monkeypatch.setattr(database, "transaction", counted)
+    results = service.process_batch([*work, work[0]])
+    monkeypatch.undo()
+    assert opened == 1
+    assert [r.status for r in results] == ["joined"] * 5 + ["duplicate"]
+    assert all(r.outbox_ids for r in results[:5]) and results[5].outbox_ids == ()
+    assert _count(database, OUTBOUND) == 5
+    assert [r.status for r in service.process_batch(work)] == ["duplicate"] * 5, "claimed already"
+    assert _count(database, OUTBOUND) == 5 and _statuses(database) == ["joined"] * 5
+
+
+def test_one_participants_messages_in_a_batch_run_in_order(service: ConversationService, database: Database) -> None:
+    address = "+447700900001"
+    work = [_stored(service, address, f"a-{n}", text) for n, text in enumerate(["WAIT", "yes", "1"])]
+    results = service.process_batch(work)
+    assert [r.status for r in results] == ["joined", "processed", "processed"]
+    assert _steps(database) == ["consent", "role"]
+
+
+def test_a_failing_message_fails_alone(service: ConversationService, database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    service.process_batch([_stored(service, "+447700900001", "j-1", "WAIT"), _stored(service, "+447700900002", "j-2", "WAIT")])
+    route = service._route
+
+    def broken(connection: Any, contact: Any, given: Any, *args: Any) -> tuple[str, list[int]]:
+        status, ids = route(connection, contact, given, *args)  # writes, then fails: all of it must be undone
+        if given.text == "boom":
+            raise RuntimeError("disk on fire")
+        return status, ids
+
+    monkeypatch.setattr(service, "_route", broken)
+    answers = _count(database, ANSWERS)
+    results = service.process_batch([_stored(service, "+447700900001", "b-1", "boom"),
+                                     _stored(service, "+447700900002", "b-2", "yes")])
+    assert [r.status for r in results] == ["failed", "processed"]
+    assert results[0].outbox_ids == () and results[1].outbox_ids
+    assert _count(database, ANSWERS) == answers + 1, "only the good message's answer"
+    with database.transaction() as connection:
+        status, error = connection.execute(
+            select(INBOUND.c.status, INBOUND.c.error).where(INBOUND.c.id == results[0].inbound_id)).one()
+    assert status == "failed" and "RuntimeError" in error
+    monkeypatch.undo()
+    assert service.process_batch([_stored(service, "+447700900001", "b-3", "yes")])[0].status == "processed"
+
+
+def test_a_crash_in_a_batch_leaves_every_message_received(
+    service: ConversationService, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = [_stored(service, f"+4477009000{i:02d}", f"c-{i}", "WAIT") for i in range(3)]
+    route, seen = service._route, []
+
+    def dies(*args: Any) -> Any:
+        seen.append(route(*args))
+        if len(seen) == 2:
+            raise SystemExit("killed")  # the process dies before the commit
+        return seen[-1]
+
+    monkeypatch.setattr(service, "_route", dies)
+    with pytest.raises(SystemExit):
+        service.process_batch(work)
+    monkeypatch.undo()
+    assert _statuses(database) == ["received"] * 3 and _count(database, OUTBOUND) == 0
+    assert [r.status for r in service.process_batch(work)] == ["joined"] * 3
+
+
+def test_two_workers_taking_the_same_batch_process_it_once(service: ConversationService, database: Database) -> None:
+    work = [_stored(service, f"+4477009000{i:02d}", f"t-{i}", text) for i in range(4) for text in ["WAIT"]]
+    results: list[list[ReceiveResult]] = []
+    start = threading.Barrier(2)
+
+    def take() -> None:
+        start.wait()
+        results.append(service.process_batch(work))
+
+    threads = [threading.Thread(target=take) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    statuses = sorted(r.status for batch in results for r in batch)
+    assert statuses == ["duplicate"] * 4 + ["joined"] * 4
+    assert _count(database, OUTBOUND) == 4
+
+
+def test_the_worker_takes_a_backlog_in_few_batches(
+    service: ConversationService, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    people = [f"+4477009001{i:02d}" for i in range(10)]
+    for n, text in enumerate(["WAIT", "yes", "1"]):
+        for i, address in enumerate(people):
+            service.accept(InboundMessage("sms", address, f"w-{n}-{i}", text))
+    sizes: list[int] = []
+    real = service.process_batch
+
+    def counted(work: Any) -> Any:
+        sizes.append(len(work))
+        return real(work)
+
+    monkeypatch.setattr(service, "process_batch", counted)
+
+    async def run() -> int:
+        worker = InboxWorker(database, service)
+        stats = await worker.drain()
+        await worker.stop()
+        return stats.processed
+
+    assert asyncio.run(run()) == 30
+    assert sum(sizes) == 30 and len(sizes) <= 4
+    assert _steps(database).count("role") == 10 and set(_statuses(database)) == {"joined", "processed"}
+
+
+def test_a_batch_that_cannot_be_written_is_retried_one_message_at_a_time(
+    service: ConversationService, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(3):
+        service.accept(InboundMessage("sms", f"+4477009002{i:02d}", f"r-{i}", "WAIT"))
+    calls: list[int] = []
+    real = service.process_batch
+
+    def flaky(work: Any) -> Any:
+        calls.append(len(work))
+        if len(work) > 1:
+            raise RuntimeError("commit failed")
+        return real(work)
+
+    monkeypatch.setattr(service, "process_batch", flaky)
+
+    async def run() -> None:
+        worker = InboxWorker(database, service, threads=1)  # one batch (on PostgreSQL too)
+        await worker.drain()
+        await worker.stop()
+
+    asyncio.run(run())
+    assert calls == [3, 1, 1, 1]
+    assert _statuses(database) == ["joined"] * 3
+
+
+def test_messages_after_an_erasure_in_the_same_batch_go_with_their_sender(service: ConversationService, database: Database) -> None:
+    address, other = "+447700900001", "+447700900002"
+    service.process_batch([_stored(service, address, "e-1", "WAIT"), _stored(service, address, "e-2", "delete my data")])
+    work = [_stored(service, address, "e-3", "yes"), _stored(service, other, "e-4", "WAIT"), _stored(service, address, "e-5", "1")]
+    results = service.process_batch(work)
+    assert [r.status for r in results] == ["erased", "joined", "duplicate"]
+    with database.transaction() as connection:
+        assert connection.execute(select(func.count()).select_from(INBOUND)).scalar_one() == 1, "only the other's message"
+    assert service.process_batch(work)[2].status == "duplicate"
