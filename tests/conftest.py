@@ -15,6 +15,10 @@ pytest_plugins = ["tests.db_fixtures"]
 # bot/safeguarding.py): most never check free text with it, and the rest load it when they do.
 # The tests of the warm-up turn it on.
 os.environ.setdefault("CHORUS_SAFEGUARDING_WARM_UP", "off")
+# Servers in tests check free text with the phrase patterns only, so a channel test's replies do
+# not depend on when the embedding model's check (which may add a signposting message moments
+# later, false alarms included) finishes. The safeguarding tests set `full` where they test it.
+os.environ.setdefault("CHORUS_SAFEGUARDING", "patterns")
 
 
 @pytest.fixture
