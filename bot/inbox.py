@@ -118,13 +118,13 @@ class InboxWorker:
 
     async def run(self) -> None:
         while not self._stopping:
+            self._wake.clear()  # before taking: a nudge that comes while we read the inbox is not lost
             try:
                 taken = await self.take_once()
             except Exception:
                 log.exception("reading the inbox failed; trying again shortly")
                 taken = 0
             if taken == 0 or len(self._in_flight) >= self.max_in_flight:
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_interval)
 

@@ -12,9 +12,18 @@ it afresh, so the old hash key is not needed), start Chorus.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
 import click
 
 from bot.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from storage.crypto import Sealer
 
 DATABASE = click.option("--database", "database_url", default=None, help="Database URL (default CHORUS_DATABASE_URL).")
 
@@ -48,23 +57,10 @@ def add() -> None:
 @DATABASE
 def rotate(database_url: str | None) -> None:
     """Re-encrypt every stored address with the newest data key."""
-    from storage.crypto import DataKeyError
-    from storage.database import init_database
     from storage.privacy import reseal_contacts
 
-    settings = _settings(database_url)
-    try:
-        sealer = settings.sealer()
-        database = init_database(settings.database_url, sealer=sealer)
-    except DataKeyError as error:
-        raise click.ClickException(str(error)) from None
-    try:
-        with database.transaction() as connection:
-            done, total = reseal_contacts(connection, sealer)
-    except DataKeyError as error:
-        raise click.ClickException(f"{error}; nothing was changed") from None
-    finally:
-        database.dispose()
+    with _contacts(database_url) as (settings, sealer, connection):
+        done, total = reseal_contacts(connection, sealer)
     click.echo(f"re-encrypted {done} of {total} addresses with the newest key ({sealer.count} key(s) configured)")
     if sealer.count > 1:
         click.echo("every address now opens with the newest key alone: the older keys may be removed", err=True)
@@ -74,9 +70,19 @@ def rotate(database_url: str | None) -> None:
 @DATABASE
 def rehash(database_url: str | None) -> None:
     """Recompute every address's lookup hash with the current hash key (after changing CHORUS_HASH_KEY)."""
+    from storage.privacy import rehash_contacts
+
+    with _contacts(database_url) as (settings, sealer, connection):
+        done, total = rehash_contacts(connection, sealer, settings.address_key())
+    click.echo(f"re-hashed {done} of {total} addresses with the current hash key")
+
+
+@contextmanager
+def _contacts(database_url: str | None) -> Iterator[tuple[Settings, Sealer, Connection]]:
+    """The settings, the data keys and one transaction on the database, for rewriting every
+    contact row: a bad key is a clear error, and a failure part-way changes nothing."""
     from storage.crypto import DataKeyError
     from storage.database import init_database
-    from storage.privacy import rehash_contacts
 
     settings = _settings(database_url)
     try:
@@ -86,12 +92,11 @@ def rehash(database_url: str | None) -> None:
         raise click.ClickException(str(error)) from None
     try:
         with database.transaction() as connection:
-            done, total = rehash_contacts(connection, sealer, settings.address_key())
+            yield settings, sealer, connection
     except DataKeyError as error:
         raise click.ClickException(f"{error}; nothing was changed") from None
     finally:
         database.dispose()
-    click.echo(f"re-hashed {done} of {total} addresses with the current hash key")
 
 
 def _settings(database_url: str | None) -> Settings:
