@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import Connection
+
 from bot import retention
 from bot.firing import Firing, Outcome, task_row, write_outcomes, write_started
 from bot.planning import PLAN, Plan, plan_check, plan_person
@@ -128,12 +130,24 @@ class Scheduler:
             if len(found) < limit:
                 return added
 
+    def _abandoned(self, connection: Connection) -> list[str]:
+        """Schedulers on this machine whose process is gone (killed, crashed) but whose claims
+        remain: their tasks are claimed again now, not after the lease, so a restart fires
+        what was due at once. (Claims of other machines wait for the lease: we cannot tell.)"""
+        host = self.worker.split(":", 1)[0]
+        dead = []
+        for claimer in due_tasks.claimers_on(connection, host):
+            pid = claimer.split(":")[1] if claimer.count(":") >= 2 else ""
+            if claimer != self.worker and pid.isdigit() and not _alive(int(pid)):
+                dead.append(claimer)
+        return dead
+
     def fire_due(self) -> TickStats:
         """Claim one batch of due tasks, fire each, and write what came of them in one transaction."""
         stats = TickStats()
         now = self.clock()
         with self.database.transaction() as connection:
-            claimed = due_tasks.claim(connection, self.worker, now, self.batch, self.lease)
+            claimed = due_tasks.claim(connection, self.worker, now, self.batch, self.lease, self._abandoned(connection))
             people = due_tasks.people(connection, {(t.participant_id, t.study_id) for t in claimed if t.participant_id and t.study_id})
         stats.claimed = len(claimed)
         if not claimed:
@@ -306,3 +320,14 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (a reused id only means waiting for the lease)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

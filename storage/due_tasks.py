@@ -89,26 +89,36 @@ def _marks(count: int) -> str:
 # ----------------------------------------------------------------------------- claiming
 
 
-def claim(connection: Connection, worker: str, now: datetime, limit: int, lease: timedelta) -> list[ClaimedTask]:
-    """Claim up to ``limit`` due tasks for ``worker``, oldest first. Call inside a transaction."""
+def claim(connection: Connection, worker: str, now: datetime, limit: int, lease: timedelta,
+          abandoned: Sequence[str] = ()) -> list[ClaimedTask]:
+    """Claim up to ``limit`` due tasks for ``worker``, oldest first. Call inside a transaction.
+    A claim is free when it is older than ``lease`` or its claimer is in ``abandoned``
+    (schedulers known to be dead: see :func:`claimers_on`)."""
     driver = Driver(connection)
     lock = " FOR UPDATE SKIP LOCKED" if driver.postgres else ""
-    sql = ("SELECT id, claimed_at FROM due_tasks WHERE done = ? AND due_at <= ? AND (claimed_at IS NULL OR claimed_at < ?)"
-           f" ORDER BY due_at, id LIMIT ?{lock}")
-    found = driver.execute(sql, (False, driver.when(now), driver.when(now - lease), limit)).fetchall()
+    dead = f" OR claimed_by IN ({_marks(len(abandoned))})" if abandoned else ""
+    sql = ("SELECT id, claimed_at FROM due_tasks WHERE done = ? AND due_at <= ?"
+           f" AND (claimed_at IS NULL OR claimed_at < ?{dead}) ORDER BY due_at, id LIMIT ?{lock}")
+    found = driver.execute(sql, (False, driver.when(now), driver.when(now - lease), *abandoned, limit)).fetchall()
     if not found:
         return []
     previous = {row[0]: _maybe(row[1]) for row in found}
     ids = list(previous)
     update = (f"UPDATE due_tasks SET claimed_at = ?, claimed_by = ?, attempts = attempts + 1 WHERE id IN ({_marks(len(ids))})"
-              " AND done = ? AND (claimed_at IS NULL OR claimed_at < ?)"
+              f" AND done = ? AND (claimed_at IS NULL OR claimed_at < ?{dead})"
               f" RETURNING {_COLUMNS}")
-    rows = driver.execute(update, (driver.when(now), worker, *ids, False, driver.when(now - lease))).fetchall()
+    rows = driver.execute(update, (driver.when(now), worker, *ids, False, driver.when(now - lease), *abandoned)).fetchall()
     tasks = [
         ClaimedTask(r[0], r[1], r[2], r[3], r[4], r[5], dict(driver.from_json(r[6]) or {}), moment(r[7]), r[8], previous[r[0]])
         for r in rows
     ]
     return sorted(tasks, key=lambda task: (task.due_at, task.id))
+
+
+def claimers_on(connection: Connection, host: str) -> list[str]:
+    """The schedulers on ``host`` (``host:pid:tag``) that hold claims on unfinished tasks."""
+    sql = "SELECT DISTINCT claimed_by FROM due_tasks WHERE done = ? AND claimed_by LIKE ?"
+    return [str(row[0]) for row in Driver(connection).execute(sql, (False, f"{host}:%")).fetchall()]
 
 
 def finish(connection: Connection, task_id: int, now: datetime, reason: str | None = None) -> None:

@@ -5,7 +5,10 @@ schedulers on one database. The kill test is in tests/test_scheduler_kill.py."""
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
+import subprocess
+import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -220,6 +223,27 @@ def test_a_crash_between_sending_and_marking_done_sends_nothing_twice(clinic: Cl
     done = task_of(clinic, pid, "follow_up", "sus")
     assert done.done and done.error is None and done.attempts == 2
     assert task_of(clinic, pid, "reminder", "sus")  # what the dead scheduler never got to plan
+
+
+def test_a_killed_local_schedulers_claim_is_taken_at_once_and_a_live_ones_waits_for_the_lease(clinic: Clinic) -> None:
+    host = clinic.scheduler.worker.split(":", 1)[0]
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a process id that no longer runs: a scheduler killed before it finished its claim
+    patient, other = join_as_patient(clinic, "+447700900008"), join_as_patient(clinic, "+447700900009")
+    clinic.tick()
+    clinic.at(max(task_of(clinic, pid, "follow_up", "sus").due_at for pid in (patient, other)))
+    with clinic.database.transaction() as connection:  # the dead one claimed one task, a live one (pytest) the other
+        claimed = due_tasks.claim(connection, f"{host}:{dead.pid}:dead01", clinic.clock(), 1, timedelta(minutes=5))
+        claimed += due_tasks.claim(connection, f"{host}:{os.getpid()}:live01", clinic.clock(), 1, timedelta(minutes=5))
+    assert {task.participant_id for task in claimed} == {patient, other}
+    dead_ones = {claimed[0].participant_id}
+    clinic.restart()
+    clinic.tick()  # well within the lease
+    started = {pid for pid in (patient, other) if clinic.count(SESSIONS, SESSIONS.c.participant_id == pid, SESSIONS.c.flow_id == "sus")}
+    assert started == dead_ones, "the dead scheduler's task fires now; the live one's claim is respected"
+    clinic.at(clinic.clock.now + timedelta(minutes=6))
+    clinic.tick()  # the live claimer never finished: after the lease its task fires too, once
+    assert all(clinic.count(SESSIONS, SESSIONS.c.participant_id == pid, SESSIONS.c.flow_id == "sus") == 1 for pid in (patient, other))
 
 
 # ----------------------------------------------------------------------------- quiet hours, time zones, daylight saving
