@@ -318,10 +318,6 @@ def main(argv: list[str] | None = None) -> None:
     run_forever(args.database, args.studies, args.interval, timedelta(seconds=args.lease), args.batch)
 
 
-if __name__ == "__main__":
-    main()
-
-
 def _alive(pid: int) -> bool:
     """Whether a process with this id runs on this machine (a reused id only means waiting for the lease)."""
     try:
@@ -331,3 +327,7 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+if __name__ == "__main__":
+    main()
