@@ -119,8 +119,9 @@ class Dispatcher:
     backoff_cap: float = 300.0
     stats: DispatchStats = field(default_factory=DispatchStats)
     exclusive: bool = False
-    """Several dispatchers share the outbox (``chorus worker`` processes): skip participants
-    another one is sending to, so each participant's messages still go in order."""
+    """Several dispatchers share the outbox (``chorus worker`` processes): every claim already
+    skips participants with a row 'sending'; this one also looks again whenever it finishes
+    a participant, since another dispatcher may have skipped their next message meanwhile."""
 
     def __post_init__(self) -> None:
         self._wake = asyncio.Event()
@@ -221,13 +222,12 @@ class Dispatcher:
             self._release_quiet(connection, now)
             o = OUTBOUND.c
             query = select(o.id).where(o.status == "queued", o.channel.in_(list(self.channels)))
-            in_doubt = select(o.participant_id).where(o.status == "sending")  # theirs go first, once recovered
+            # A participant with a row 'sending' (in doubt after a crash, or being sent by another
+            # dispatcher) waits: theirs go first, so their messages keep their order.
+            in_doubt = select(o.participant_id).where(o.status == "sending")
             query = query.where(o.participant_id.not_in(in_doubt))
             if busy:
                 query = query.where(o.participant_id.not_in(busy))
-            if self.exclusive:
-                sending = select(o.participant_id).where(o.status == "sending").scalar_subquery()
-                query = query.where(o.participant_id.not_in(sending))
             query = query.order_by(o.id).limit(limit)
             if self.database.is_postgres:
                 query = query.with_for_update(skip_locked=True)

@@ -365,7 +365,7 @@ class ConversationService:
         for attempt in (1, 2):
             try:
                 with self.database.transaction() as connection:
-                    _, contact, inbound_id = self._store(connection, message, now)
+                    _, contact, inbound_id = self._store(connection, message, now, hashed)
                 self._contacts[hashed] = contact
                 return contact, inbound_id
             except INTEGRITY_ERRORS:  # the same new address arrived twice at once (the retry finds it),
@@ -374,8 +374,10 @@ class ConversationService:
                     raise
         raise AssertionError("unreachable")
 
-    def _store(self, connection: Connection, message: InboundMessage, now: datetime) -> tuple[str, ContactRef, int | None]:
-        hashed = repository.address_hash(self._key, message.channel, message.address)
+    def _store(
+        self, connection: Connection, message: InboundMessage, now: datetime, hashed: str | None = None
+    ) -> tuple[str, ContactRef, int | None]:
+        hashed = hashed or repository.address_hash(self._key, message.channel, message.address)
         contact = self._find_or_create(connection, message.channel, message.address, hashed, now)
         return hashed, contact, self._store_inbound(connection, message, contact, now)
 
