@@ -48,11 +48,22 @@ class InboxWriter:
     written go in the next transaction, so a burst costs one commit per batch rather than
     one per message, and webhooks do not queue one by one for SQLite's single writer.
     :meth:`store` returns once its message is committed. At most ``max_waiting`` messages
-    wait in memory; beyond that a webhook waits to be queued (back-pressure)."""
+    wait in memory; beyond that a webhook waits to be queued (back-pressure).
 
-    def __init__(self, service: ConversationService, max_batch: int = 200, max_waiting: int = 2000) -> None:
+    When the load is light (a batch of at most ``process_up_to`` and the inbox worker not
+    behind), the same transaction also runs the messages through their flows
+    (``ConversationService.accept_many(process=True)``): one commit instead of two, no
+    hand-over to the worker, and the reply is committed when the webhook is answered. A
+    burst is only stored, so webhooks are still answered quickly, and the worker drains it."""
+
+    def __init__(self, service: ConversationService, max_batch: int = 200, max_waiting: int = 2000,
+                 process_up_to: int = 0, behind: Callable[[], bool] = lambda: False) -> None:
         self.service = service
         self.max_batch = max_batch
+        self.process_up_to = process_up_to
+        """Batches of at most this many are also processed in their storing transaction (when
+        the inbox worker is not ``behind``); larger ones, a burst, are only stored."""
+        self.behind = behind
         self._queue: asyncio.Queue[Pending] = asyncio.Queue(max_waiting)
         self._task: asyncio.Task[None] | None = None
 
@@ -69,7 +80,8 @@ class InboxWriter:
             while len(batch) < self.max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
-                results = await asyncio.to_thread(self.service.accept_many, [message for message, _ in batch])
+                process = len(batch) <= self.process_up_to and not self.behind()
+                results = await asyncio.to_thread(self.service.accept_many, [message for message, _ in batch], process)
             except Exception as error:  # the webhooks answer 500 and the providers send them again
                 for _, future in batch:
                     if not future.done():
@@ -115,6 +127,10 @@ class InboxWorker:
     def nudge(self) -> None:
         """A message was stored: look now rather than at the next poll."""
         self._wake.set()
+
+    def behind(self) -> bool:
+        """True while the worker has as many participants in hand as it may: a backlog."""
+        return len(self._in_flight) >= self.max_in_flight
 
     async def run(self) -> None:
         while not self._stopping:

@@ -1,5 +1,13 @@
 """The outermost layer of every request: a request id for the logs, the latency histogram,
-and a limit on body size enforced before the body is read.
+a limit on body size enforced before the body is read, and the providers' webhooks.
+
+The webhooks (bot/webhooks.py) are *direct routes*: a POST to one of their paths is handed
+to its handler here, without FastAPI's router, dependency injection and inner middleware.
+They are the hot path (every participant's message arrives through one, at up to
+thousands a second), take no parameters FastAPI would validate, and are not part of the
+REST API's schema; on this path that machinery cost about as much as the handler itself.
+A handler takes a Starlette ``Request`` and returns a ``Response``; an ``HTTPException``
+it raises becomes the same JSON error FastAPI would send.
 
 A body declared larger than ``CHORUS_MAX_BODY_BYTES`` (1 MB by default) is refused with 413
 from its headers alone; a chunked body is counted as it streams in and refused as soon as it
@@ -13,10 +21,12 @@ import contextvars
 import re
 import time
 import uuid
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from starlette.exceptions import HTTPException
-from starlette.responses import JSONResponse
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot import metrics
@@ -24,6 +34,7 @@ from bot import metrics
 DEFAULT_MAX_BODY = 1_000_000
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("chorus_request_id", default=None)
 _GOOD_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+DirectHandler = Callable[[Request], Awaitable[Response]]
 
 
 class BodyTooLarge(HTTPException):
@@ -32,9 +43,11 @@ class BodyTooLarge(HTTPException):
 
 
 class RequestLayer:
-    def __init__(self, app: ASGIApp, max_body: int = DEFAULT_MAX_BODY) -> None:
+    def __init__(self, app: ASGIApp, max_body: int = DEFAULT_MAX_BODY, direct: Mapping[str, DirectHandler] | None = None) -> None:
         self.app = app
         self.max_body = max_body
+        self.direct = {} if direct is None else direct
+        """POST path -> handler, served here (see the module's docstring)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -60,12 +73,25 @@ class RequestLayer:
                 await JSONResponse({"detail": f"the body is larger than {self.max_body} bytes"}, 413,
                                    headers={"Connection": "close"})(scope, receive, sending)
                 return
-            await self.app(scope, self._counting(receive), sending)
+            handler = self.direct.get(scope["path"]) if scope["method"] == "POST" else None
+            if handler is not None:
+                scope["direct_route"] = scope["path"]
+                await self._direct(handler, scope, self._counting(receive), sending)
+            else:
+                await self.app(scope, self._counting(receive), sending)
         finally:
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            route = scope.get("direct_route") or getattr(scope.get("route"), "path", None) or "unmatched"
             metrics.HTTP_LATENCY.labels(scope.get("method", ""), route, str(status["code"])).observe(
                 time.perf_counter() - started)
             request_id.reset(token)
+
+    @staticmethod
+    async def _direct(handler: DirectHandler, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            response = await handler(Request(scope, receive))
+        except HTTPException as error:
+            response = JSONResponse({"detail": error.detail}, error.status_code, headers=error.headers)
+        await response(scope, receive, send)
 
     def _counting(self, receive: Receive) -> Receive:
         seen = 0
@@ -92,4 +118,6 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 def install(app: Any, max_body: int = DEFAULT_MAX_BODY) -> None:
-    app.add_middleware(RequestLayer, max_body=max_body)
+    """Add the layer; handlers put in ``app.state.direct_routes`` (a dict) are its direct routes."""
+    app.state.direct_routes = {}
+    app.add_middleware(RequestLayer, max_body=max_body, direct=app.state.direct_routes)

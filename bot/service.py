@@ -89,14 +89,31 @@ class ParticipantLocks:
         self._guard = threading.Lock()
         self._locks: weakref.WeakValueDictionary[str, _Lock] = weakref.WeakValueDictionary()
 
-    @contextmanager
-    def hold(self, key: str) -> Iterator[None]:
+    def _entry(self, key: str) -> _Lock:
         with self._guard:
             entry = self._locks.get(key)
             if entry is None:
                 entry = self._locks[key] = _Lock()
+            return entry
+
+    @contextmanager
+    def hold(self, key: str) -> Iterator[None]:
+        entry = self._entry(key)
         with entry.lock:
             yield
+
+    @contextmanager
+    def try_hold(self, key: str) -> Iterator[bool]:
+        """Take the lock if nobody holds it (yields True, and holds it until the block ends);
+        yields False at once otherwise: for a thread already inside a transaction, which must
+        not wait for a lock whose holder may be waiting for that transaction."""
+        entry = self._entry(key)
+        taken = entry.lock.acquire(blocking=False)
+        try:
+            yield taken
+        finally:
+            if taken:
+                entry.lock.release()
 
 
 @dataclass(frozen=True)
@@ -241,29 +258,37 @@ class ConversationService:
         done: list[tuple[ReceiveResult, ContactRef | None, TextInput | None]],
     ) -> None:
         with self.holding(people) as connection:
-            batching.lock_participants(connection, people)
-            claimed = batching.claim(connection, [inbound_id for inbound_id, _ in work], people, now)
-            preloaded = batching.preload(connection, [c.participant_id for c in claimed.values()])
-            erased: set[str] = set()
-            for inbound_id, _ in work:
-                found = claimed.pop(inbound_id, None)
-                if found is None or found.participant_id in erased:  # handled already, or gone with its sender
-                    done.append((ReceiveResult("duplicate", inbound_id), None, None))
-                    continue
-                contact = preloaded.contacts.get((found.participant_id, found.channel))
-                if contact is None:
-                    repository.set_inbound_status(connection, inbound_id, "failed", now, "no contact for its sender")
-                    done.append((ReceiveResult("failed", inbound_id, found.participant_id), None, None))
-                    continue
-                given = TextInput(found.text, button=found.button, source="button" if found.button else "text")
-                if careful:
-                    status, ids = self._process_in(connection, contact, inbound_id, given, found.start_param, now, preloaded)
-                else:
-                    status, ids = self._process_quickly(connection, contact, inbound_id, given, found.start_param, now,
-                                                        preloaded)
-                if status == "erased":
-                    erased.add(found.participant_id)
-                done.append((ReceiveResult(status, inbound_id, found.participant_id, tuple(ids)), contact, given))
+            self._process_claimed(connection, work, people, now, careful, done)
+
+    def _process_claimed(
+        self, connection: Connection, work: Sequence[tuple[int, str]], people: list[str], now: datetime, careful: bool,
+        done: list[tuple[ReceiveResult, ContactRef | None, TextInput | None]],
+    ) -> None:
+        """Claim the messages still ``received`` and run each through its flow, in the caller's
+        transaction, which holds these participants' locks in this process."""
+        batching.lock_participants(connection, people)
+        claimed = batching.claim(connection, [inbound_id for inbound_id, _ in work], people, now)
+        preloaded = batching.preload(connection, [c.participant_id for c in claimed.values()])
+        erased: set[str] = set()
+        for inbound_id, _ in work:
+            found = claimed.pop(inbound_id, None)
+            if found is None or found.participant_id in erased:  # handled already, or gone with its sender
+                done.append((ReceiveResult("duplicate", inbound_id), None, None))
+                continue
+            contact = preloaded.contacts.get((found.participant_id, found.channel))
+            if contact is None:
+                repository.set_inbound_status(connection, inbound_id, "failed", now, "no contact for its sender")
+                done.append((ReceiveResult("failed", inbound_id, found.participant_id), None, None))
+                continue
+            given = TextInput(found.text, button=found.button, source="button" if found.button else "text")
+            if careful:
+                status, ids = self._process_in(connection, contact, inbound_id, given, found.start_param, now, preloaded)
+            else:
+                status, ids = self._process_quickly(connection, contact, inbound_id, given, found.start_param, now,
+                                                    preloaded)
+            if status == "erased":
+                erased.add(found.participant_id)
+            done.append((ReceiveResult(status, inbound_id, found.participant_id, tuple(ids)), contact, given))
 
     def _process_in(
         self, connection: Connection, contact: ContactRef, inbound_id: int, given: TextInput, start_param: str | None,
@@ -343,9 +368,23 @@ class ConversationService:
             raise KeyError(f"inbound message {inbound_id} has no participant")
         return contact
 
-    def accept_many(self, messages: Sequence[InboundMessage]) -> list[ReceiveResult]:
-        """:meth:`accept` for several messages in one transaction: a burst of webhooks, one commit."""
+    def accept_many(self, messages: Sequence[InboundMessage], process: bool = False) -> list[ReceiveResult]:
+        """:meth:`accept` for several messages in one transaction: a burst of webhooks, one commit.
+
+        With ``process``, the messages are also run through their flows in that same
+        transaction (:meth:`_accept_and_process`), except a sender's whose earlier messages
+        still wait for the inbox worker or who is busy in this process: those stay
+        ``received`` for the worker, so each participant's messages still go in order.
+        If a flow fails, the batch is only stored, and the worker handles it carefully."""
         now = self.clock()
+        if process:
+            try:
+                return self._accept_and_process(messages, now)
+            except _MessageFailed:
+                log.info("a message failed in a batch of %d; storing the batch for the inbox worker", len(messages))
+            except INTEGRITY_ERRORS:  # a new address also created (or one erased) by another process
+                for message in messages:
+                    self._contacts.pop(repository.address_hash(self._key, message.channel, message.address), None)
         try:
             with self.database.transaction() as connection:
                 stored = [self._store(connection, message, now) for message in messages]
@@ -358,6 +397,39 @@ class ConversationService:
             self._contacts[hashed] = contact
             status = "duplicate" if inbound_id is None else "awaiting_transcript" if _awaits_transcript(message) else "received"
             results.append(ReceiveResult(status, inbound_id, contact.participant_id))
+        return results
+
+    def _accept_and_process(self, messages: Sequence[InboundMessage], now: datetime) -> list[ReceiveResult]:
+        """Store and (where in order) process a batch in ONE transaction: one commit, and the
+        reply is in the outbox by the time the webhook is answered. Raises _MessageFailed
+        (everything rolled back) if a flow fails."""
+        done: list[tuple[ReceiveResult, ContactRef | None, TextInput | None]] = []
+        flags: list[dict[str, Any]] = []
+        self._uncommitted.flags = flags
+        try:
+            # the locks taken are released after the commit (contexts exit in reverse order)
+            with ExitStack() as locks, self.database.transaction() as connection:
+                stored = [self._store(connection, message, now) for message in messages]
+                ready = [(inbound_id, contact.participant_id) for message, (_, contact, inbound_id)
+                         in zip(messages, stored, strict=True) if inbound_id is not None and not _awaits_transcript(message)]
+                waiting = batching.others_waiting(connection, ready)
+                work = [(inbound_id, pid) for inbound_id, pid in ready
+                        if pid not in waiting and locks.enter_context(self._locks.try_hold(pid))]
+                if work:
+                    self._process_claimed(connection, work, sorted({pid for _, pid in work}), now, False, done)
+        finally:
+            self._uncommitted.flags = None
+        metrics.count_flags(flags)
+        processed = {result.inbound_id: self._finish(result, contact, given, now) if contact and given else result
+                     for result, contact, given in done}
+        results = []
+        for message, (hashed, contact, inbound_id) in zip(messages, stored, strict=True):
+            self._contacts[hashed] = contact
+            if inbound_id in processed:
+                results.append(processed[inbound_id])
+            else:
+                status = "duplicate" if inbound_id is None else "awaiting_transcript" if _awaits_transcript(message) else "received"
+                results.append(ReceiveResult(status, inbound_id, contact.participant_id))
         return results
 
     def _record(self, message: InboundMessage, now: datetime) -> tuple[ContactRef, int | None]:

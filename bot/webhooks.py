@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, BackgroundTasks, FastAPI, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from bot import log_safety, metrics
@@ -36,6 +37,8 @@ from channels import telegram, twilio
 from channels.base import InboundMessage
 
 log = logging.getLogger("chorus.webhooks")
+INLINE_BATCH = 64
+"""Webhook batches up to this size are processed as they are stored (bot/inbox.py, InboxWriter)."""
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 
@@ -104,7 +107,7 @@ async def channels_lifespan(app: FastAPI) -> AsyncIterator[None]:
     if hub.inbox is None:
         hub.inbox = InboxWorker(chorus.database, chorus.service, lambda result: _after(app, result))
     if hub.intake is None:
-        hub.intake = InboxWriter(chorus.service)
+        hub.intake = InboxWriter(chorus.service, process_up_to=INLINE_BATCH, behind=hub.inbox.behind)
     tasks: list[asyncio.Task[None]] = [asyncio.create_task(hub.inbox.run(), name="chorus-inbox")]
     stopping = asyncio.Event()
     queue = tasks_of(app)
@@ -135,10 +138,13 @@ router = APIRouter(prefix="/webhooks", tags=["webhooks"], lifespan=channels_life
 
 
 def install(app: FastAPI, hub: ChannelHub | None = None) -> None:
-    """Add the webhooks (and the dispatcher's lifespan) to an app; ``hub`` overrides the environment."""
+    """Add the webhooks (and the dispatcher's lifespan) to an app; ``hub`` overrides the environment.
+    The webhooks are the request layer's direct routes (bot/middleware.py): the hot path."""
     if hub is not None:
         app.state.channels = hub
     app.include_router(router)
+    app.state.direct_routes.update({
+        "/webhooks/telegram": telegram_webhook, "/webhooks/twilio": twilio_webhook, "/webhooks/twilio/status": twilio_status})
 
 
 async def _receive(request: Request | FastAPI, message: InboundMessage) -> None:
@@ -185,8 +191,8 @@ async def handle_telegram(app: FastAPI, data: Any, background: BackgroundTasks |
             await hub.telegram.acknowledge(parsed.callback)
 
 
-@router.post("/telegram")
-async def telegram_webhook(request: Request, background: BackgroundTasks) -> dict[str, bool]:
+async def telegram_webhook(request: Request) -> Response:
+    """POST /webhooks/telegram: one update, checked against the secret token."""
     hub = hub_of(request)
     settings = hub.telegram_settings
     if hub.telegram is None or settings is None:
@@ -201,13 +207,14 @@ async def telegram_webhook(request: Request, background: BackgroundTasks) -> dic
     except ValueError:
         metrics.error("malformed")
         raise HTTPException(400, "the body is not JSON") from None
+    background = BackgroundTasks()
     try:
         await handle_telegram(request.app, data, background)
     except telegram.MalformedUpdate as error:
         metrics.error("malformed")
         log.warning("telegram webhook ignored: %s", error, extra={"event": "webhook.malformed", "channel": "telegram"})
         raise HTTPException(400, str(error)) from None
-    return {"ok": True}
+    return JSONResponse({"ok": True}, background=background)
 
 
 # ----------------------------------------------------------------------------- Twilio
@@ -240,9 +247,8 @@ async def _form_values(request: Request) -> dict[str, str]:
     return {key: str(value) for key, value in form.multi_items()}
 
 
-@router.post("/twilio")
 async def twilio_webhook(request: Request) -> Response:
-    """An SMS or WhatsApp message. Answered with empty TwiML: replies go through the outbox."""
+    """POST /webhooks/twilio: an SMS or WhatsApp message. Answered with empty TwiML: replies go through the outbox."""
     form = await _signed_form(request)
     try:
         message = twilio.parse_message(form)
@@ -254,9 +260,8 @@ async def twilio_webhook(request: Request) -> Response:
     return Response(EMPTY_TWIML, media_type="application/xml")
 
 
-@router.post("/twilio/status")
 async def twilio_status(request: Request) -> Response:
-    """A delivery status callback. Unknown or malformed reports are acknowledged and ignored
+    """POST /webhooks/twilio/status: a delivery status callback. Unknown or malformed reports are acknowledged and ignored
     (Twilio would otherwise retry them)."""
     form = await _signed_form(request)
     try:

@@ -49,6 +49,18 @@ def lock_participants(connection: Connection, participant_ids: Sequence[str]) ->
         driver.cursor.fetchall()
 
 
+def others_waiting(connection: Connection, messages: Sequence[tuple[int, str]]) -> set[str]:
+    """Of the senders of these (inbound id, participant id) messages, those with another
+    message still ``received``: theirs must wait their turn behind it."""
+    if not messages:
+        return set()
+    driver = Driver(connection)
+    ids, people = [m[0] for m in messages], sorted({m[1] for m in messages})
+    sql = (f"SELECT DISTINCT participant_id FROM inbound_messages WHERE status = ? AND participant_id IN"
+           f" ({', '.join('?' for _ in people)}) AND id NOT IN ({', '.join('?' for _ in ids)})")
+    return {str(row[0]) for row in driver.execute(sql, ["received", *people, *ids]).fetchall()}
+
+
 @dataclass(frozen=True)
 class Claimed:
     """A stored message this transaction has taken to process."""

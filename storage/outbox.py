@@ -168,7 +168,6 @@ def transcript(connection: Connection, participant_id: str) -> list[TranscriptLi
 
 def last_kind(connection: Connection, participant_id: str) -> str | None:
     """The kind of the last message queued for a participant (e.g. 'erase_confirm')."""
-    o = OUTBOUND.c
-    return connection.execute(
-        select(o.kind).where(o.participant_id == participant_id).order_by(o.id.desc()).limit(1)
-    ).scalar_one_or_none()
+    row = Driver(connection).execute(
+        "SELECT kind FROM outbound_messages WHERE participant_id = ? ORDER BY id DESC LIMIT 1", (participant_id,)).fetchone()
+    return None if row is None else str(row[0])

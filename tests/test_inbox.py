@@ -4,6 +4,7 @@ order, after a crash too (bot/inbox.py). On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 import pytest
@@ -89,9 +90,9 @@ def test_the_writer_stores_a_burst_in_few_transactions(service: ConversationServ
     batches: list[int] = []
     real = service.accept_many
 
-    def counted(messages: Any) -> Any:
+    def counted(messages: Any, process: bool = False) -> Any:
         batches.append(len(messages))
-        return real(messages)
+        return real(messages, process)
 
     monkeypatch.setattr(service, "accept_many", counted)
 
@@ -106,3 +107,100 @@ def test_the_writer_stores_a_burst_in_few_transactions(service: ConversationServ
     assert found == ["received"] * 120 + ["duplicate"]
     assert sum(batches) == 121 and len(batches) < 20 and max(batches) <= 50
     assert statuses(service) == ["received"] * 120
+
+
+# ----------------------------------------------------------------------------- stored and processed at once
+
+
+def test_under_light_load_a_batch_is_stored_and_processed_in_one_transaction(service: ConversationService) -> None:
+    commits: list[int] = []
+    real = service.database.transaction
+
+    def counted() -> Any:
+        commits.append(1)
+        return real()
+
+    service.database.transaction = counted  # type: ignore[method-assign]
+    results = service.accept_many([sms("SM1", "WAIT"), sms("SM2", "WAIT", "+447700900002"), sms("SM3", "YES")], process=True)
+    service.database.transaction = real  # type: ignore[method-assign]
+    assert len(commits) == 1
+    assert [r.status for r in results] == ["joined", "joined", "processed"]
+    assert all(r.outbox_ids for r in results), "each reply queued, with its id for the dispatcher"
+    assert statuses(service) == ["joined", "joined", "processed"]
+    assert outbox_steps(service) == ["consent", "consent", "role"]
+    assert service.accept_many([sms("SM3", "YES")], process=True)[0].status == "duplicate"
+
+
+def test_a_message_behind_one_still_waiting_for_the_worker_waits_its_turn(service: ConversationService) -> None:
+    service.accept(sms("SM1", "WAIT"))  # stored only: the worker has not got to it yet
+    later = service.accept_many([sms("SM2", "YES"), sms("SM3", "WAIT", "+447700900002")], process=True)
+    assert [r.status for r in later] == ["received", "joined"], "the first sender's YES must not overtake their WAIT"
+
+    async def run() -> None:
+        worker = InboxWorker(service.database, service)
+        await worker.drain()
+        await worker.stop()
+
+    asyncio.run(run())
+    assert statuses(service) == ["joined", "processed", "joined"]
+    assert outbox_steps(service) == ["consent", "consent", "role"]
+
+
+def test_a_participant_busy_on_another_thread_is_left_to_the_worker(service: ConversationService) -> None:
+    contact = service.accept_many([sms("SM1", "WAIT")], process=True)[0]
+    assert contact.participant_id is not None
+    held, release = threading.Event(), threading.Event()
+
+    def busy() -> None:
+        with service._locks.hold(contact.participant_id):  # e.g. a voice note being transcribed into their flow
+            held.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=busy)
+    thread.start()
+    held.wait(10)
+    try:
+        result = service.accept_many([sms("SM2", "YES")], process=True)[0]  # must not wait (nor deadlock)
+    finally:
+        release.set()
+        thread.join()
+    assert result.status == "received" and statuses(service) == ["joined", "received"]
+
+
+def test_a_flow_failing_in_a_stored_and_processed_batch_leaves_the_batch_to_the_worker(
+    service: ConversationService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service.accept_many([sms("SM1", "WAIT"), sms("SM2", "WAIT", "+447700900002")], process=True)
+    route = service._route
+
+    def broken(connection: Any, contact: Any, given: Any, *args: Any) -> tuple[str, list[int]]:
+        status, ids = route(connection, contact, given, *args)
+        if given.text == "boom":
+            raise RuntimeError("disk on fire")
+        return status, ids
+
+    monkeypatch.setattr(service, "_route", broken)
+    results = service.accept_many([sms("SM3", "boom"), sms("SM4", "YES", "+447700900002")], process=True)
+    assert [r.status for r in results] == ["received", "received"], "stored, and nothing half-written"
+    assert statuses(service) == ["joined", "joined", "received", "received"]
+
+    async def run() -> None:
+        worker = InboxWorker(service.database, service)
+        await worker.drain()
+        await worker.stop()
+
+    asyncio.run(run())
+    assert statuses(service) == ["joined", "joined", "failed", "processed"], "the bad one fails alone"
+
+
+def test_the_writer_processes_light_load_and_only_stores_a_burst(service: ConversationService) -> None:
+    async def run() -> tuple[list[str], list[str]]:
+        writer = InboxWriter(service, max_batch=200, process_up_to=8)
+        light = [await writer.store(sms(f"SL{n}", "WAIT", f"+4477008{n:05d}")) for n in range(3)]
+        burst = await asyncio.gather(*(writer.store(sms(f"SB{n}", "WAIT", f"+4477009{n:05d}")) for n in range(100)))
+        await writer.stop()
+        return [r.status for r in light], [r.status for r in burst]
+
+    light, burst = asyncio.run(run())
+    assert light == ["joined"] * 3
+    assert burst.count("received") >= 90, "a burst is only stored, for the worker"
