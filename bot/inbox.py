@@ -206,7 +206,7 @@ class InboxWorker:
             elif result.status != "duplicate":
                 self.stats.processed += 1
             if result.status != "duplicate":
-                log.info("message %s from %s: %s", result.inbound_id, result.participant_id, result.status)
+                log.debug("message %s from %s: %s", result.inbound_id, result.participant_id, result.status)
             self.on_queued(result)
 
     async def _process_alone(self, item: tuple[int, str]) -> ReceiveResult:

@@ -148,7 +148,7 @@ def install(app: FastAPI, hub: ChannelHub | None = None) -> None:
 
 
 async def _receive(request: Request | FastAPI, message: InboundMessage) -> None:
-    """Store the message and return: the inbox worker (bot/inbox.py) processes it."""
+    """Store the message (and, under light load, process it: bot/inbox.py) and return."""
     app = request.app if isinstance(request, Request) else request
     hub: ChannelHub = app.state.channels
     if hub.intake is not None:
@@ -156,9 +156,10 @@ async def _receive(request: Request | FastAPI, message: InboundMessage) -> None:
     else:
         result = await run_in_threadpool(app.state.chorus.service.accept, message)
     metrics.MESSAGES_IN.labels(message.channel).inc()
-    log.info("%s message %s from %s: %s", message.channel, result.inbound_id, result.participant_id, result.status,
-             extra={"event": "message.received", "channel": message.channel, "inbound_id": result.inbound_id,
-                    "participant_id": result.participant_id, "status": result.status})
+    # DEBUG: one line per message is too many at the rates a study reaches; /metrics counts them
+    log.debug("%s message %s from %s: %s", message.channel, result.inbound_id, result.participant_id, result.status,
+              extra={"event": "message.received", "channel": message.channel, "inbound_id": result.inbound_id,
+                     "participant_id": result.participant_id, "status": result.status})
     if result.status == "received" and hub.inbox is not None:
         hub.inbox.nudge()
     _after(app, result)
