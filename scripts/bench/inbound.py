@@ -227,7 +227,9 @@ class ReplyWatcher:
         assert self._database is not None
         query = text("SELECT provider_id FROM inbound_messages WHERE channel = 'sms' AND provider_id IN :sids"
                      " AND status <> 'received'").bindparams(bindparam("sids", expanding=True))
-        with self._database.engine.connect() as connection:
+        # a reader's deferred BEGIN: on SQLite a plain connect() would BEGIN IMMEDIATE (storage/database.py)
+        # and take the write lock from the server every poll
+        with self._database.read_transaction() as connection:
             return [str(row[0]) for row in connection.execute(query, {"sids": sids})]
 
     async def run(self, stop: asyncio.Event) -> None:
