@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -94,6 +94,8 @@ class RequestLayer:
             response = await handler(Request(scope, receive))
         except HTTPException as error:
             response = JSONResponse({"detail": error.detail}, error.status_code, headers=error.headers)
+        except ClientDisconnect:  # gone before its body arrived: nothing stored, nobody to answer
+            return
         await response(scope, receive, send)
 
     def _counting(self, receive: Receive) -> Receive:

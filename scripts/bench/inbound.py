@@ -405,8 +405,8 @@ def measure(label: str, database: str, args: argparse.Namespace, workdir: Path) 
                 chorus = asyncio.run(load(base, public, args, url, pid))
             runs.append((str(code), chorus, verify(url, chorus)))
     port = free_port()
-    with server(bare_command(port), chorus_env(port, workdir), port, workdir / "bare.log") as (base, _):
-        bare = asyncio.run(load(base, f"http://127.0.0.1:{port}", args))
+    with server(bare_command(port), chorus_env(port, workdir), port, workdir / "bare.log") as (base, bare_pid):
+        bare = asyncio.run(load(base, f"http://127.0.0.1:{port}", args, pid=bare_pid))
     for code, chorus, check in runs:
         report(f"{label}, code in {code}", chorus, bare, check)
     if len(runs) > 1:
@@ -435,6 +435,10 @@ def report(label: str, chorus: Result, bare: Result, check: str) -> None:
           f"({p99 / GOAL_P99_MS:.2f}x goal, {_mark(p99 <= GOAL_P99_MS)})")
     print(f"  bare endpoint     {bare.rate:8.0f} requests/s   p50 {bare.percentile(0.5):.1f} ms, "
           f"p99 {bare.percentile(0.99):.1f} ms, {bare.errors} errors")
+    if bare.cpu and bare.latencies and chorus.latencies:
+        per_request = bare.cpu / len(bare.latencies)
+        print(f"  bare server CPU   {per_request * 1000:8.3f} ms per request (a message costs "
+              f"{chorus.cpu / len(chorus.latencies) / per_request:.1f}x that)")
     print(f"  share of bare     {share:8.1%}              goal >= {GOAL_SHARE:.0%}  ({_mark(share >= GOAL_SHARE)})")
     print(f"  database check    {check}")
 
