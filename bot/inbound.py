@@ -1,0 +1,294 @@
+"""Stored messages: what a webhook's message becomes, and how stored messages are processed.
+
+A webhook's message is stored first (the inbox, unique by the provider's message id, so a
+retried webhook is a no-op). Under ordinary load the transaction that stores a batch also
+processes it (:meth:`InboundBatches.accept_many` with ``process``); otherwise the inbox
+worker (bot/inbox.py) hands stored messages to :meth:`InboundBatches.process_batch`: ONE
+transaction, holding the participants' locks, claims them (still ``received``: exactly
+once) and runs each through its conversation. Safeguarding runs after the commit.
+
+:class:`InboundBatches` is part of :class:`bot.service.ConversationService`; what it uses
+of the rest of the service is declared below for the type checker.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, ExitStack
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection
+
+from bot import metrics
+from bot.locks import ParticipantLocks
+from channels.base import InboundMessage
+from flows.engine import TextInput
+from storage import batching, repository
+from storage.database import Database
+from storage.driver import INTEGRITY_ERRORS
+from storage.repository import ContactRef
+
+log = logging.getLogger("chorus.service")
+
+
+@dataclass(frozen=True)
+class ReceiveResult:
+    status: str
+    """duplicate, joined, processed, not_enrolled, awaiting_transcript, erased or failed."""
+    inbound_id: int | None = None
+    participant_id: str | None = None
+    outbox_ids: tuple[int, ...] = ()
+
+
+class MessageFailed(Exception):
+    """A message failed on the quick way (no savepoint): the batch is rolled back and redone."""
+
+
+def awaits_transcript(message: InboundMessage) -> bool:
+    """A voice note with no text: it waits for its transcript (bot/voice.py)."""
+    return not message.text.strip() and any(m.content_type.startswith("audio/") for m in message.media)
+
+
+def describe(error: Exception) -> str:
+    """The error's kind and first line, without SQL parameters (which may hold what someone typed)."""
+    first = str(error).splitlines()[0] if str(error) else ""
+    return f"{type(error).__name__}: {first.split('[SQL')[0].strip()}"[:300]
+
+
+Done = list[tuple[ReceiveResult, ContactRef | None, TextInput | None]]
+
+
+class InboundBatches:
+    database: Database
+    clock: Callable[[], datetime]
+    _key: bytes
+    _contacts: dict[str, ContactRef]
+    _locks: ParticipantLocks
+    _uncommitted: threading.local
+
+    if TYPE_CHECKING:  # provided by ConversationService (bot/service.py)
+        def holding(self, participant_ids: Sequence[str]) -> AbstractContextManager[Connection]: ...
+
+        def _route(self, connection: Connection, contact: ContactRef, given: TextInput, start_param: str | None,
+                   inbound_id: int, now: datetime, preloaded: batching.Preloaded | None = None) -> tuple[str, list[int]]: ...
+
+        def _finish(self, result: ReceiveResult, contact: ContactRef, given: TextInput, now: datetime) -> ReceiveResult: ...
+
+        def _find_or_create(self, connection: Connection, channel: str, address: str, hashed: str,
+                            now: datetime) -> ContactRef: ...
+
+    def process_batch(self, work: Sequence[tuple[int, str]]) -> list[ReceiveResult]:
+        """Process stored messages, given as (inbound id, participant id) in order, in ONE
+        transaction: the inbox worker's way (bot/inbox.py). Exactly once: only messages still
+        ``received`` are claimed, in the same transaction (:func:`storage.batching.claim`);
+        the others come back as ``duplicate``. A message that fails is rolled back alone and
+        kept as ``failed``. Safeguarding runs after the commit. If this raises, nothing of the
+        batch is written and every message is still ``received``."""
+        if not work:
+            return []
+        now = self.clock()
+        try:
+            return self._process_batch(work, now, careful=False)
+        except MessageFailed:  # the quick way had no savepoints: the whole batch again, carefully
+            return self._process_batch(work, now, careful=True)
+
+    def _process_batch(self, work: Sequence[tuple[int, str]], now: datetime, careful: bool) -> list[ReceiveResult]:
+        """The quick way (``careful`` False) runs each flow without a savepoint, two statements
+        fewer per message; if any message fails, the transaction is rolled back and the batch
+        redone the careful way, each message in a savepoint so that a failure fails alone."""
+        people = sorted({pid for _, pid in work})
+        done: Done = []
+        flags: list[dict[str, Any]] = []
+        self._uncommitted.flags = flags
+        try:
+            self._write_batch(work, people, now, careful, done)
+        finally:
+            self._uncommitted.flags = None
+        metrics.count_flags(flags)
+        return [self._finish(result, contact, given, now) if contact and given else result for result, contact, given in done]
+
+    def _write_batch(
+        self, work: Sequence[tuple[int, str]], people: list[str], now: datetime, careful: bool,
+        done: Done,
+    ) -> None:
+        with self.holding(people) as connection:
+            self._process_claimed(connection, work, people, now, careful, done)
+
+    def _process_claimed(
+        self, connection: Connection, work: Sequence[tuple[int, str]], people: list[str], now: datetime, careful: bool,
+        done: Done,
+    ) -> None:
+        """Claim the messages still ``received`` and run each through its flow, in the caller's
+        transaction, which holds these participants' locks in this process."""
+        batching.lock_participants(connection, people)
+        claimed = batching.claim(connection, [inbound_id for inbound_id, _ in work], people, now)
+        preloaded = batching.preload(connection, [c.participant_id for c in claimed.values()])
+        erased: set[str] = set()
+        for inbound_id, _ in work:
+            found = claimed.pop(inbound_id, None)
+            if found is None or found.participant_id in erased:  # handled already, or gone with its sender
+                done.append((ReceiveResult("duplicate", inbound_id), None, None))
+                continue
+            contact = preloaded.contacts.get((found.participant_id, found.channel))
+            if contact is None:
+                repository.set_inbound_status(connection, inbound_id, "failed", now, "no contact for its sender")
+                done.append((ReceiveResult("failed", inbound_id, found.participant_id), None, None))
+                continue
+            given = TextInput(found.text, button=found.button, source="button" if found.button else "text")
+            if careful:
+                status, ids = self._process_in(connection, contact, inbound_id, given, found.start_param, now, preloaded)
+            else:
+                status, ids = self._process_quickly(connection, contact, inbound_id, given, found.start_param, now,
+                                                    preloaded)
+            if status == "erased":
+                erased.add(found.participant_id)
+            done.append((ReceiveResult(status, inbound_id, found.participant_id, tuple(ids)), contact, given))
+
+    def _process_in(
+        self, connection: Connection, contact: ContactRef, inbound_id: int, given: TextInput, start_param: str | None,
+        now: datetime, preloaded: batching.Preloaded | None = None,
+    ) -> tuple[str, list[int]]:
+        """Run one stored message through its flow inside the caller's transaction (holding the
+        participant's lock), in a savepoint: on an error its writes are undone and it is marked failed."""
+        try:
+            with batching.savepoint(connection):
+                status, ids = self._route(connection, contact, given, start_param, inbound_id, now, preloaded)
+                repository.set_inbound_status(connection, inbound_id, status, now)
+        except Exception as error:
+            log.exception("message %s from %s failed", inbound_id, contact.participant_id)
+            repository.set_inbound_status(connection, inbound_id, "failed", now, describe(error))
+            return "failed", []
+        return status, ids
+
+    def _process_quickly(
+        self, connection: Connection, contact: ContactRef, inbound_id: int, given: TextInput, start_param: str | None,
+        now: datetime, preloaded: batching.Preloaded,
+    ) -> tuple[str, list[int]]:
+        """As :meth:`_process_in` without a savepoint: any error fails the whole batch (which is
+        then redone carefully). The claim already marked the message 'processed'."""
+        try:
+            status, ids = self._route(connection, contact, given, start_param, inbound_id, now, preloaded)
+            if status != "processed":
+                repository.set_inbound_status(connection, inbound_id, status, now)
+        except Exception as error:
+            raise MessageFailed from error
+        return status, ids
+
+    def accept(self, message: InboundMessage) -> ReceiveResult:
+        """Only store the message (status ``received``) for :meth:`process_inbound` to handle
+        later: what a webhook does, so it answers within the provider's timeout whatever the
+        backlog (bot/inbox.py). A retried webhook is a no-op (status ``duplicate``)."""
+        contact, inbound_id = self._record(message, self.clock())
+        if inbound_id is None:
+            return ReceiveResult("duplicate", None, contact.participant_id)
+        status = "awaiting_transcript" if awaits_transcript(message) else "received"
+        return ReceiveResult(status, inbound_id, contact.participant_id)
+
+    def process_inbound(self, inbound_id: int) -> ReceiveResult:
+        """Run a stored message through its participant's conversation, exactly once: the
+        status is re-checked inside the transaction that writes the outcome, so a message
+        already handled (by another worker, or before a crash) is left alone."""
+        with self.database.read_transaction() as connection:
+            found = repository.inbound_to_process(connection, inbound_id)
+        if found is None or found.participant_id is None:
+            return ReceiveResult("duplicate", inbound_id)
+        return self.process_batch([(inbound_id, found.participant_id)])[0]
+
+    def accept_many(self, messages: Sequence[InboundMessage], process: bool = False) -> list[ReceiveResult]:
+        """:meth:`accept` for several messages in one transaction: a burst of webhooks, one commit.
+
+        With ``process``, the messages are also run through their flows in that same
+        transaction (:meth:`_accept_and_process`), except a sender's whose earlier messages
+        still wait for the inbox worker or who is busy in this process: those stay
+        ``received`` for the worker, so each participant's messages still go in order.
+        If a flow fails, the batch is only stored, and the worker handles it carefully."""
+        now = self.clock()
+        if process:
+            try:
+                return self._accept_and_process(messages, now)
+            except MessageFailed:
+                log.info("a message failed in a batch of %d; storing the batch for the inbox worker", len(messages))
+            except INTEGRITY_ERRORS:  # a new address also created (or one erased) by another process
+                for message in messages:
+                    self._contacts.pop(repository.address_hash(self._key, message.channel, message.address), None)
+        try:
+            with self.database.transaction() as connection:
+                stored = [self._store(connection, message, now) for message in messages]
+        except INTEGRITY_ERRORS:  # a new address also created (or one erased) by another process:
+            for message in messages:  # forget what this process remembers; one at a time finds it
+                self._contacts.pop(repository.address_hash(self._key, message.channel, message.address), None)
+            return [self.accept(message) for message in messages]
+        results = []
+        for message, (hashed, contact, inbound_id) in zip(messages, stored, strict=True):
+            self._contacts[hashed] = contact
+            status = "duplicate" if inbound_id is None else "awaiting_transcript" if awaits_transcript(message) else "received"
+            results.append(ReceiveResult(status, inbound_id, contact.participant_id))
+        return results
+
+    def _accept_and_process(self, messages: Sequence[InboundMessage], now: datetime) -> list[ReceiveResult]:
+        """Store and (where in order) process a batch in ONE transaction: one commit, and the
+        reply is in the outbox by the time the webhook is answered. Raises MessageFailed
+        (everything rolled back) if a flow fails."""
+        done: Done = []
+        flags: list[dict[str, Any]] = []
+        self._uncommitted.flags = flags
+        try:
+            # the locks taken are released after the commit (contexts exit in reverse order)
+            with ExitStack() as locks, self.database.transaction() as connection:
+                stored = [self._store(connection, message, now) for message in messages]
+                ready = [(inbound_id, contact.participant_id) for message, (_, contact, inbound_id)
+                         in zip(messages, stored, strict=True) if inbound_id is not None and not awaits_transcript(message)]
+                waiting = batching.others_waiting(connection, ready)
+                work = [(inbound_id, pid) for inbound_id, pid in ready
+                        if pid not in waiting and locks.enter_context(self._locks.try_hold(pid))]
+                if work:
+                    self._process_claimed(connection, work, sorted({pid for _, pid in work}), now, False, done)
+        finally:
+            self._uncommitted.flags = None
+        metrics.count_flags(flags)
+        processed = {result.inbound_id: self._finish(result, contact, given, now) if contact and given else result
+                     for result, contact, given in done}
+        results = []
+        for message, (hashed, contact, inbound_id) in zip(messages, stored, strict=True):
+            self._contacts[hashed] = contact
+            if inbound_id in processed:
+                results.append(processed[inbound_id])
+            else:
+                status = "duplicate" if inbound_id is None else "awaiting_transcript" if awaits_transcript(message) else "received"
+                results.append(ReceiveResult(status, inbound_id, contact.participant_id))
+        return results
+
+    def _record(self, message: InboundMessage, now: datetime) -> tuple[ContactRef, int | None]:
+        hashed = repository.address_hash(self._key, message.channel, message.address)
+        for attempt in (1, 2):
+            try:
+                with self.database.transaction() as connection:
+                    _, contact, inbound_id = self._store(connection, message, now, hashed)
+                self._contacts[hashed] = contact
+                return contact, inbound_id
+            except INTEGRITY_ERRORS:  # the same new address arrived twice at once (the retry finds it),
+                self._contacts.pop(hashed, None)  # or another process erased the one remembered here
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _store(
+        self, connection: Connection, message: InboundMessage, now: datetime, hashed: str | None = None
+    ) -> tuple[str, ContactRef, int | None]:
+        hashed = hashed or repository.address_hash(self._key, message.channel, message.address)
+        contact = self._find_or_create(connection, message.channel, message.address, hashed, now)
+        return hashed, contact, self._store_inbound(connection, message, contact, now)
+
+    def _store_inbound(self, connection: Connection, message: InboundMessage, contact: ContactRef, now: datetime) -> int | None:
+        """The inbox row, status ``received`` (or ``awaiting_transcript``); None for a retried webhook."""
+        return repository.record_inbound(connection, {
+            "channel": message.channel, "provider_id": message.provider_id, "participant_id": contact.participant_id,
+            "text": message.text, "button": message.button, "start_param": message.start_param,
+            "received_at": message.received_at or now,
+            "media": [{"url": m.url, "content_type": m.content_type, "size": m.size} for m in message.media],
+            "status": "awaiting_transcript" if awaits_transcript(message) else "received",
+        })
