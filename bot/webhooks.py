@@ -147,8 +147,14 @@ def install(app: FastAPI, hub: ChannelHub | None = None) -> None:
         "/webhooks/telegram": telegram_webhook, "/webhooks/twilio": twilio_webhook, "/webhooks/twilio/status": twilio_status})
 
 
-async def _receive(request: Request | FastAPI, message: InboundMessage) -> None:
-    """Store the message (and, under light load, process it: bot/inbox.py) and return."""
+INBOX_HEADER = "X-Chorus-Inbox"
+"""On a webhook's answer: what became of its message. ``received`` (stored; the inbox worker
+will process it), ``awaiting_transcript``, ``duplicate`` (a retry), or the outcome of
+processing it in the storing transaction (``processed``, ``joined``, ``not_enrolled``...)."""
+
+
+async def _receive(request: Request | FastAPI, message: InboundMessage) -> ReceiveResult:
+    """Store the message (and, under light load, process it: bot/inbox.py)."""
     app = request.app if isinstance(request, Request) else request
     hub: ChannelHub = app.state.channels
     if hub.intake is not None:
@@ -163,6 +169,7 @@ async def _receive(request: Request | FastAPI, message: InboundMessage) -> None:
     if result.status == "received" and hub.inbox is not None:
         hub.inbox.nudge()
     _after(app, result)
+    return result
 
 
 def _after(app: FastAPI, result: ReceiveResult) -> None:
@@ -178,18 +185,19 @@ def _after(app: FastAPI, result: ReceiveResult) -> None:
 # ----------------------------------------------------------------------------- Telegram
 
 
-async def handle_telegram(app: FastAPI, data: Any, background: BackgroundTasks | None = None) -> None:
-    """One update, from the webhook or from polling. Raises MalformedUpdate for garbage."""
+async def handle_telegram(app: FastAPI, data: Any, background: BackgroundTasks | None = None) -> ReceiveResult | None:
+    """One update, from the webhook or from polling. Raises MalformedUpdate for garbage.
+    What became of its message, if it carried one."""
     hub: ChannelHub = app.state.channels
     assert hub.telegram is not None
     parsed = telegram.parse_update(data, hub.telegram.bot)
-    if parsed.message is not None:
-        await _receive(app, parsed.message)
+    result = await _receive(app, parsed.message) if parsed.message is not None else None
     if parsed.callback is not None:
         if background is not None:
             background.add_task(hub.telegram.acknowledge, parsed.callback)
         else:
             await hub.telegram.acknowledge(parsed.callback)
+    return result
 
 
 async def telegram_webhook(request: Request) -> Response:
@@ -210,12 +218,13 @@ async def telegram_webhook(request: Request) -> Response:
         raise HTTPException(400, "the body is not JSON") from None
     background = BackgroundTasks()
     try:
-        await handle_telegram(request.app, data, background)
+        result = await handle_telegram(request.app, data, background)
     except telegram.MalformedUpdate as error:
         metrics.error("malformed")
         log.warning("telegram webhook ignored: %s", error, extra={"event": "webhook.malformed", "channel": "telegram"})
         raise HTTPException(400, str(error)) from None
-    return JSONResponse({"ok": True}, background=background)
+    headers = {INBOX_HEADER: result.status} if result is not None else None
+    return JSONResponse({"ok": True}, headers=headers, background=background)
 
 
 # ----------------------------------------------------------------------------- Twilio
@@ -257,8 +266,8 @@ async def twilio_webhook(request: Request) -> Response:
         metrics.error("malformed")
         log.warning("twilio webhook rejected: %s", error, extra={"event": "webhook.malformed", "channel": "twilio"})
         raise HTTPException(400, str(error)) from None
-    await _receive(request, message)
-    return Response(EMPTY_TWIML, media_type="application/xml")
+    result = await _receive(request, message)
+    return Response(EMPTY_TWIML, media_type="application/xml", headers={INBOX_HEADER: result.status})
 
 
 async def twilio_status(request: Request) -> Response:

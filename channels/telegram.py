@@ -267,7 +267,7 @@ def send_error(error: TelegramError) -> Exception:
 
 
 async def poll(
-    channel: TelegramChannel, handle: Callable[[dict[str, Any]], Awaitable[None]], stopping: asyncio.Event, timeout: int = 25,
+    channel: TelegramChannel, handle: Callable[[dict[str, Any]], Awaitable[object]], stopping: asyncio.Event, timeout: int = 25,
 ) -> None:
     """Long-poll getUpdates (for a laptop without a public URL) and hand each update to ``handle``.
 

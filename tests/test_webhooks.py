@@ -85,11 +85,14 @@ def test_a_duplicate_webhook_delivery_is_a_no_op(database_url: str) -> None:
         fake_tw.url = tw.url
         with running_chorus(database_url, provider_env(fake_tg, tg.url, fake_tw, tw.url)) as running:
             values = twilio_form()
-            for _ in range(3):
-                assert post_twilio(running, values, fake_tw.auth_token).status_code == 200
+            answers = [post_twilio(running, values, fake_tw.auth_token) for _ in range(3)]
+            assert [a.status_code for a in answers] == [200] * 3
+            # what became of it: joined in the storing transaction, then the retries are no-ops
+            assert [a.headers["X-Chorus-Inbox"] for a in answers] == ["joined", "duplicate", "duplicate"]
             update = fake_tg.message_update(9, "/start wait")
-            for _ in range(3):
-                running.client.post("/webhooks/telegram", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET})
+            answers = [running.client.post("/webhooks/telegram", json=update,
+                                           headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}) for _ in range(3)]
+            assert [a.headers["X-Chorus-Inbox"] for a in answers] == ["joined", "duplicate", "duplicate"]
             wait_for(lambda: fake_tw.messages and fake_tg.sent, what="one reply each")
 
             running.settle()
