@@ -253,8 +253,10 @@ class InboundBatches:
         processed = {result.inbound_id: self._finish(result, contact, given, now) if contact and given else result
                      for result, contact, given in done}
         results = []
+        erased = {r.participant_id for r in processed.values() if r.status == "erased"}
         for message, (hashed, contact, inbound_id) in zip(messages, stored, strict=True):
-            self._contacts[hashed] = contact
+            if contact.participant_id not in erased:  # (an erased sender's contact is gone)
+                self._contacts[hashed] = contact
             if inbound_id in processed:
                 results.append(processed[inbound_id])
             else:

@@ -166,7 +166,8 @@ class ConversationService(InboundBatches):
                 if attempt == 2:
                     raise
                 continue
-            self._contacts[hashed] = contact
+            if result.status != "erased":  # (an erased sender's contact is gone)
+                self._contacts[hashed] = contact
             return self._finish(result, contact, given, now)
         raise AssertionError("unreachable")
 

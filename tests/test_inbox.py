@@ -204,3 +204,13 @@ def test_the_writer_processes_light_load_and_only_stores_a_burst(service: Conver
     light, burst = asyncio.run(run())
     assert light == ["joined"] * 3
     assert burst.count("received") >= 90, "a burst is only stored, for the worker"
+
+
+def test_after_erasing_themselves_a_sender_can_join_again_at_once(service: ConversationService) -> None:
+    first = service.accept_many([sms("SE1", "WAIT")], process=True)[0]
+    asked = service.accept_many([sms("SE2", "DELETE MY DATA")], process=True)[0]
+    erased = service.accept_many([sms("SE3", "YES")], process=True)[0]
+    assert (first.status, asked.status, erased.status) == ("joined", "processed", "erased")
+    again = service.accept_many([sms("SE4", "WAIT")], process=True)[0]
+    assert again.status == "joined", "processed in its storing transaction, as a newcomer"
+    assert again.participant_id != first.participant_id
