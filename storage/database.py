@@ -116,8 +116,10 @@ class Database:
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        """An ORM session for reads (no explicit transaction): health checks, dashboards."""
-        with Session(self.engine, expire_on_commit=False) as session:
+        """An ORM session for reads (no explicit transaction): health checks, dashboards, token
+        checks. On SQLite it begins as a reader (deferred ``BEGIN``), so it neither waits for
+        the writers nor holds them up; it must not write."""
+        with Session(self.engine.execution_options(chorus_read_only=True), expire_on_commit=False) as session:
             yield session
 
     @contextmanager

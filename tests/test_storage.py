@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, select, text
+from sqlalchemy import event, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
@@ -76,6 +76,22 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
     with pytest.raises(IntegrityError), database.transaction() as connection:
         connection.execute(text("INSERT INTO contacts (participant_id, channel, address_hash, address_sealed, created_at) "
                                 "VALUES ('p-nobody', 'sms', 'h', 'a', '2025-01-01 00:00:00.000000')"))
+    database.dispose()
+
+
+def test_on_sqlite_reads_neither_wait_for_a_writer_nor_hold_one_up(tmp_path: Path) -> None:
+    database = init_database(f"sqlite:///{tmp_path / 'chorus.db'}")
+    other = Database(f"sqlite:///{tmp_path / 'chorus.db'}")  # another process's view: its own lock
+    event.listen(other.engine, "connect", lambda dbapi, _: dbapi.execute("PRAGMA busy_timeout = 200"))  # fail fast
+    with database.transaction() as connection:  # a writer holds SQLite's write lock...
+        connection.execute(text("INSERT INTO participants (id, fields, created_at) VALUES ('p-1', '{}', '2025-01-01')"))
+        with other.reading() as session:  # ...and a dashboard or token check still reads, at once
+            assert session.execute(select(PARTICIPANTS.c.id)).all() == []  # (not yet committed)
+        with other.read_transaction() as reader:
+            assert reader.execute(select(PARTICIPANTS.c.id)).all() == []
+    with other.reading() as session:
+        assert session.execute(select(PARTICIPANTS.c.id)).scalars().all() == ["p-1"]
+    other.dispose()
     database.dispose()
 
 
