@@ -217,7 +217,7 @@ class InboundBatches:
                     self._contacts.pop(repository.address_hash(self._key, message.channel, message.address), None)
         try:
             with self.database.transaction() as connection:
-                stored = [self._store(connection, message, now) for message in messages]
+                stored = self._store_many(connection, messages, now)
         except INTEGRITY_ERRORS:  # a new address also created (or one erased) by another process:
             for message in messages:  # forget what this process remembers; one at a time finds it
                 self._contacts.pop(repository.address_hash(self._key, message.channel, message.address), None)
@@ -239,7 +239,7 @@ class InboundBatches:
         try:
             # the locks taken are released after the commit (contexts exit in reverse order)
             with ExitStack() as locks, self.database.transaction() as connection:
-                stored = [self._store(connection, message, now) for message in messages]
+                stored = self._store_many(connection, messages, now)
                 ready = [(inbound_id, contact.participant_id) for message, (_, contact, inbound_id)
                          in zip(messages, stored, strict=True) if inbound_id is not None and not awaits_transcript(message)]
                 waiting = batching.others_waiting(connection, ready)
@@ -285,12 +285,28 @@ class InboundBatches:
         contact = self._find_or_create(connection, message.channel, message.address, hashed, now)
         return hashed, contact, self._store_inbound(connection, message, contact, now)
 
+    def _store_many(self, connection: Connection, messages: Sequence[InboundMessage],
+                    now: datetime) -> list[tuple[str, ContactRef, int | None]]:
+        """:meth:`_store` for a batch: senders found (or created) one by one, in order, then the
+        inbox rows in one statement."""
+        senders = []
+        for message in messages:
+            hashed = repository.address_hash(self._key, message.channel, message.address)
+            senders.append((hashed, self._find_or_create(connection, message.channel, message.address, hashed, now)))
+        ids = repository.record_inbound_many(
+            connection, [_inbound_row(message, contact, now) for message, (_, contact) in zip(messages, senders, strict=True)])
+        return [(hashed, contact, inbound_id) for (hashed, contact), inbound_id in zip(senders, ids, strict=True)]
+
     def _store_inbound(self, connection: Connection, message: InboundMessage, contact: ContactRef, now: datetime) -> int | None:
         """The inbox row, status ``received`` (or ``awaiting_transcript``); None for a retried webhook."""
-        return repository.record_inbound(connection, {
-            "channel": message.channel, "provider_id": message.provider_id, "participant_id": contact.participant_id,
-            "text": message.text, "button": message.button, "start_param": message.start_param,
-            "received_at": message.received_at or now,
-            "media": [{"url": m.url, "content_type": m.content_type, "size": m.size} for m in message.media],
-            "status": "awaiting_transcript" if awaits_transcript(message) else "received",
-        })
+        return repository.record_inbound(connection, _inbound_row(message, contact, now))
+
+
+def _inbound_row(message: InboundMessage, contact: ContactRef, now: datetime) -> dict[str, Any]:
+    return {
+        "channel": message.channel, "provider_id": message.provider_id, "participant_id": contact.participant_id,
+        "text": message.text, "button": message.button, "start_param": message.start_param,
+        "received_at": message.received_at or now,
+        "media": [{"url": m.url, "content_type": m.content_type, "size": m.size} for m in message.media],
+        "status": "awaiting_transcript" if awaits_transcript(message) else "received",
+    }

@@ -214,3 +214,14 @@ def test_after_erasing_themselves_a_sender_can_join_again_at_once(service: Conve
     again = service.accept_many([sms("SE4", "WAIT")], process=True)[0]
     assert again.status == "joined", "processed in its storing transaction, as a newcomer"
     assert again.participant_id != first.participant_id
+
+
+def test_the_same_message_twice_in_one_batch_is_stored_once(service: ConversationService) -> None:
+    for process in (False, True):
+        n = int(process)
+        results = service.accept_many([sms(f"SD{n}", "WAIT", f"+44770090{n}100"), sms(f"SD{n}", "WAIT", f"+44770090{n}100"),
+                                       sms(f"SE{n}", "WAIT", f"+44770090{n}200")], process=process)
+        assert [r.status for r in results][1] == "duplicate"
+        assert results[0].inbound_id is not None and results[2].inbound_id is not None
+        assert results[0].inbound_id < results[2].inbound_id, "ids in arrival order"
+    assert len(statuses(service)) == 4
