@@ -4,7 +4,8 @@ It routes a participant's message (join keywords, erasure requests, global words
 session, runs the engine on that session pinned to its flow version, and writes what came
 out (answers, fields, session state, outbox rows, flags, due tasks) in the caller's
 transaction. How stored webhook messages reach it, in batches and exactly once, is in
-bot/inbound.py (part of this class); :meth:`ConversationService.receive` (web simulator,
+bot/inbound.py and safeguarding inside conversations in bot/concerns.py (both part of this
+class); :meth:`ConversationService.receive` (web simulator,
 ``chorus chat``) stores and processes one message in one transaction. The scheduler,
 the voice pipeline and the dispatcher use the methods at the end. See ARCHITECTURE.md
 section 2.
@@ -24,17 +25,15 @@ from typing import Any, Literal
 from sqlalchemy import Connection
 
 from bot import metrics
+from bot.concerns import Concerns
 from bot.erasure import erase_within
 from bot.inbound import InboundBatches, ReceiveResult, awaits_transcript, describe
 from bot.locks import ParticipantLocks
 from bot.population import PopulationSource, delphi_chart, store_submissions
 from bot.safeguarding import (
     BackgroundChecks,
-    Concern,
     SafetyChecks,
     checks_from_env,
-    concern_about,
-    worth_checking,
 )
 from bot.studies import JoinMatch, StudyRegistry
 from channels.base import InboundMessage
@@ -53,7 +52,7 @@ from flows.events import (
     WaitForInput,
 )
 from flows.loader import load_flow
-from flows.model import Study, resolve_text
+from flows.model import Study
 from flows.population import SUBMISSION_ITEM
 from flows.words import ERASE_KINDS, Words, erasure_reply
 from storage import batching, media, outbox, privacy, repository
@@ -109,7 +108,7 @@ class _Writes:
     profile_changed: bool = False
 
 
-class ConversationService(InboundBatches):
+class ConversationService(InboundBatches, Concerns):
     def __init__(
         self, database: Database, studies: StudyRegistry, clock: Clock = utc_now, address_key: bytes | None = None,
         safety: SafetyChecks | Literal["from_env"] = "from_env",
@@ -220,75 +219,6 @@ class ConversationService(InboundBatches):
                 repository.set_inbound_status(connection, inbound_id, "failed", now, describe(error))
             return ReceiveResult("failed", inbound_id, contact.participant_id)
         return self._finish(ReceiveResult(status, inbound_id, contact.participant_id, tuple(ids)), contact, given, now)
-
-    def _safeguard(self, contact: ContactRef, inbound_id: int, text: str, now: datetime) -> list[int]:
-        """Signposting at once and a flag for the coordinator when a message suggests risk: the
-        patterns now, the embedding model in the background for what they did not catch."""
-        concern = concern_about(self.safety.quick, text)
-        if concern is not None:
-            return self._raise_concern(contact, inbound_id, concern, now)
-        background = self._background_checks()
-        if background is not None and worth_checking(text):
-            background.submit((contact, inbound_id), text)
-        return []
-
-    def _background_checks(self) -> BackgroundChecks | None:
-        batch = self.safety.thorough_batch
-        if batch is None:
-            return None
-        with self._background_lock:
-            if self._background is None:
-                self._background = BackgroundChecks(batch, self._raise_background_concern, warm_up=self.safety.warm_up)
-            return self._background
-
-    def start_safeguarding(self) -> None:
-        """A server has started: warm the background check's model up a moment from now
-        (CHORUS_SAFEGUARDING_WARM_UP), in its own thread, so no message waits for it."""
-        if self.safety.warm_up_after is None:
-            return  # (nothing made yet, so a test may still swap self.safety)
-        background = self._background_checks()
-        if background is not None:
-            background.start(self.safety.warm_up_after)
-
-    def stop_safeguarding_warm_up(self) -> None:
-        """The server is stopping: do not start loading the model now."""
-        if self._background is not None:
-            self._background.cancel_warm_up()
-
-    def _raise_background_concern(self, key: tuple[ContactRef, int], concern: Concern) -> None:
-        with self.database.transaction() as connection:
-            if not privacy.participant_exists(connection, key[0].participant_id):
-                return  # erased while the check ran: nothing is left to flag
-        self._raise_concern(key[0], key[1], concern, self.clock())
-
-    def wait_for_safeguarding(self, timeout: float = 60) -> None:
-        """Wait until the background check has seen every message (for tests)."""
-        if self._background is not None:
-            self._background.wait(timeout)
-
-    def _raise_concern(self, contact: ContactRef, inbound_id: int, concern: Concern, now: datetime) -> list[int]:
-        pid = contact.participant_id
-        with self._exclusive(pid) as connection:
-            session = repository.latest_session(connection, pid)
-            if session is None:
-                return []
-            enrolment = next(e for e in repository.enrolments_of(connection, pid) if e.study_id == session.study_id)
-            study = self._study(connection, session.study_id)
-            repository.add_flags(connection, [{
-                "participant_id": pid, "study_id": session.study_id, "flow_id": session.flow_id,
-                "kind": "safeguarding", "message": f"possible {concern.category.replace('_', ' ')} (inbound {inbound_id}): {concern.reason}",
-                "step_id": None, "acknowledged": False, "created_at": now,
-            }])
-            log.warning("safeguarding flag for participant %s (%s)", pid, concern.category)
-            if enrolment.opted_out:
-                return []
-            language = enrolment.language or study.default_language
-            signposting = resolve_text(study.signposting, language, study.default_language) if study.signposting else ""
-            row = {"participant_id": pid, "contact_id": contact.contact_id, "channel": contact.channel,
-                   "study_id": session.study_id, "session_id": session.id, "step_id": None,
-                   "text": signposting or self._words.text("signposting", language),
-                   "buttons": [], "multiple": False, "kind": "signposting", "created_at": now}
-            return list(outbox.queue(connection, [row]))
 
     def _route(
         self, connection: Connection, contact: ContactRef, given: TextInput, start_param: str | None, inbound_id: int, now: datetime,

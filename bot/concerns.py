@@ -1,0 +1,111 @@
+"""Safeguarding inside conversations: when what a participant wrote suggests risk, the
+signposting text goes to them at once and a flag to the coordinators' dashboard.
+
+The checks themselves are in bot/safeguarding.py: patterns at once, after the message's
+commit; the embedding model in a background thread, batched, for what the patterns did not
+catch. :class:`Concerns` is part of :class:`bot.service.ConversationService`; what it uses
+of the rest of the service is declared below for the type checker.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection
+
+from bot.safeguarding import BackgroundChecks, Concern, SafetyChecks, concern_about, worth_checking
+from flows.model import Study, resolve_text
+from flows.words import Words
+from storage import outbox, privacy, repository
+from storage.database import Database
+from storage.repository import ContactRef
+
+log = logging.getLogger("chorus.service")
+
+
+class Concerns:
+    database: Database
+    clock: Callable[[], datetime]
+    safety: SafetyChecks
+    _background: BackgroundChecks | None
+    _background_lock: threading.Lock
+    _words: Words
+
+    if TYPE_CHECKING:  # provided by ConversationService (bot/service.py)
+        def _exclusive(self, participant_id: str) -> AbstractContextManager[Connection]: ...
+
+        def _study(self, connection: Connection, study_id: str) -> Study: ...
+
+    def _safeguard(self, contact: ContactRef, inbound_id: int, text: str, now: datetime) -> list[int]:
+        """Signposting at once and a flag for the coordinator when a message suggests risk: the
+        patterns now, the embedding model in the background for what they did not catch."""
+        concern = concern_about(self.safety.quick, text)
+        if concern is not None:
+            return self._raise_concern(contact, inbound_id, concern, now)
+        background = self._background_checks()
+        if background is not None and worth_checking(text):
+            background.submit((contact, inbound_id), text)
+        return []
+
+    def _background_checks(self) -> BackgroundChecks | None:
+        batch = self.safety.thorough_batch
+        if batch is None:
+            return None
+        with self._background_lock:
+            if self._background is None:
+                self._background = BackgroundChecks(batch, self._raise_background_concern, warm_up=self.safety.warm_up)
+            return self._background
+
+    def start_safeguarding(self) -> None:
+        """A server has started: warm the background check's model up a moment from now
+        (CHORUS_SAFEGUARDING_WARM_UP), in its own thread, so no message waits for it."""
+        if self.safety.warm_up_after is None:
+            return  # (nothing made yet, so a test may still swap self.safety)
+        background = self._background_checks()
+        if background is not None:
+            background.start(self.safety.warm_up_after)
+
+    def stop_safeguarding_warm_up(self) -> None:
+        """The server is stopping: do not start loading the model now."""
+        if self._background is not None:
+            self._background.cancel_warm_up()
+
+    def _raise_background_concern(self, key: tuple[ContactRef, int], concern: Concern) -> None:
+        with self.database.transaction() as connection:
+            if not privacy.participant_exists(connection, key[0].participant_id):
+                return  # erased while the check ran: nothing is left to flag
+        self._raise_concern(key[0], key[1], concern, self.clock())
+
+    def wait_for_safeguarding(self, timeout: float = 60) -> None:
+        """Wait until the background check has seen every message (for tests)."""
+        if self._background is not None:
+            self._background.wait(timeout)
+
+    def _raise_concern(self, contact: ContactRef, inbound_id: int, concern: Concern, now: datetime) -> list[int]:
+        pid = contact.participant_id
+        with self._exclusive(pid) as connection:
+            session = repository.latest_session(connection, pid)
+            if session is None:
+                return []
+            enrolment = next(e for e in repository.enrolments_of(connection, pid) if e.study_id == session.study_id)
+            study = self._study(connection, session.study_id)
+            repository.add_flags(connection, [{
+                "participant_id": pid, "study_id": session.study_id, "flow_id": session.flow_id,
+                "kind": "safeguarding", "message": f"possible {concern.category.replace('_', ' ')} (inbound {inbound_id}): {concern.reason}",
+                "step_id": None, "acknowledged": False, "created_at": now,
+            }])
+            log.warning("safeguarding flag for participant %s (%s)", pid, concern.category)
+            if enrolment.opted_out:
+                return []
+            language = enrolment.language or study.default_language
+            signposting = resolve_text(study.signposting, language, study.default_language) if study.signposting else ""
+            row = {"participant_id": pid, "contact_id": contact.contact_id, "channel": contact.channel,
+                   "study_id": session.study_id, "session_id": session.id, "step_id": None,
+                   "text": signposting or self._words.text("signposting", language),
+                   "buttons": [], "multiple": False, "kind": "signposting", "created_at": now}
+            return list(outbox.queue(connection, [row]))
