@@ -60,6 +60,8 @@ def describe(error: Exception) -> str:
 
 
 Done = list[tuple[ReceiveResult, ContactRef | None, TextInput | None]]
+"""Each message's outcome, with its sender and what they wrote when it ran through a flow
+(for the safeguarding check after the commit), in the batch's order."""
 
 
 class InboundBatches:
@@ -111,10 +113,7 @@ class InboundBatches:
         metrics.count_flags(flags)
         return [self._finish(result, contact, given, now) if contact and given else result for result, contact, given in done]
 
-    def _write_batch(
-        self, work: Sequence[tuple[int, str]], people: list[str], now: datetime, careful: bool,
-        done: Done,
-    ) -> None:
+    def _write_batch(self, work: Sequence[tuple[int, str]], people: list[str], now: datetime, careful: bool, done: Done) -> None:
         with self.holding(people) as connection:
             self._process_claimed(connection, work, people, now, careful, done)
 
