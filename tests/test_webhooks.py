@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import secrets
+import socket
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -114,3 +116,17 @@ def test_logs_name_no_phone_number_and_repeat_no_message_text(both: Any, caplog:
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert "p-" in text, "participants are named by their pseudonymous id"
     assert "900456" not in text and SECRET_WORDS not in text
+
+
+def test_a_sender_that_leaves_mid_body_stores_nothing_and_breaks_nothing(both: Any, caplog: pytest.LogCaptureFixture) -> None:
+    running, _, fake_tw = both
+    caplog.set_level(logging.INFO)
+    host, port = running.client.base_url.host, running.client.base_url.port
+    with socket.create_connection((host, port or 80), timeout=5) as raw:  # says 500 bytes, sends 10, hangs up
+        raw.sendall(b"POST /webhooks/twilio HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                    b"X-Twilio-Signature: x\r\nContent-Length: 500\r\n\r\nMessageSid")
+    time.sleep(0.5)
+    assert running.inbound_count() == 0
+    assert post_twilio(running, twilio_form("WAIT"), fake_tw.auth_token).status_code == 200, "still serving"
+    assert running.inbound_count() == 1
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], "a client leaving is not a server error"
