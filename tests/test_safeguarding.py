@@ -111,7 +111,8 @@ def test_indirect_phrasing_the_patterns_miss_is_caught_in_the_background(
 # ----------------------------------------------------------------------------- warming up
 
 
-def _recorder() -> tuple[list[str], Callable[[], None], Callable[[list[str]], list[Concern | None]]]:
+def _recording_checks() -> tuple[list[str], BackgroundChecks]:
+    """A background check whose warm-up and checks only write down what they did, and where."""
     events: list[str] = []
 
     def warm_up() -> None:
@@ -121,12 +122,11 @@ def _recorder() -> tuple[list[str], Callable[[], None], Callable[[list[str]], li
         events.append(f"check {texts}")
         return [None for _ in texts]
 
-    return events, warm_up, check
+    return events, BackgroundChecks(check, lambda key, concern: None, warm_up=warm_up)
 
 
 def test_a_started_background_check_warms_up_in_its_thread_before_any_message() -> None:
-    events, warm_up, check = _recorder()
-    background = BackgroundChecks(check, lambda key, concern: None, warm_up=warm_up)
+    events, background = _recording_checks()
     background.start(warm_up_after=0.01)
     assert background.warmed.wait(10)
     background.submit("k", "the first message")
@@ -135,8 +135,7 @@ def test_a_started_background_check_warms_up_in_its_thread_before_any_message() 
 
 
 def test_a_message_before_the_warm_up_time_warms_up_at_once_then_is_checked() -> None:
-    events, warm_up, check = _recorder()
-    background = BackgroundChecks(check, lambda key, concern: None, warm_up=warm_up)
+    events, background = _recording_checks()
     background.start(warm_up_after=600)
     background.submit("k", "an early message")
     background.wait(10)
@@ -144,8 +143,7 @@ def test_a_message_before_the_warm_up_time_warms_up_at_once_then_is_checked() ->
 
 
 def test_a_stopping_server_does_not_start_the_warm_up() -> None:
-    events, warm_up, check = _recorder()
-    background = BackgroundChecks(check, lambda key, concern: None, warm_up=warm_up)
+    events, background = _recording_checks()
     background.cancel_warm_up()  # (before the start, so that no slow machine can race it)
     background.start(warm_up_after=0)
     assert background.warmed.wait(10)
@@ -155,8 +153,7 @@ def test_a_stopping_server_does_not_start_the_warm_up() -> None:
 
 
 def test_without_a_start_the_first_message_warms_up_as_before() -> None:
-    events, warm_up, check = _recorder()
-    background = BackgroundChecks(check, lambda key, concern: None, warm_up=warm_up)
+    events, background = _recording_checks()
     background.submit("k", "hello there")
     background.wait(10)
     assert events == ["warm up in chorus-safeguarding", "check ['hello there']"]
