@@ -268,7 +268,7 @@ class InboundBatches:
         for attempt in (1, 2):
             try:
                 with self.database.transaction() as connection:
-                    _, contact, inbound_id = self._store(connection, message, now, hashed)
+                    _, contact, inbound_id = self._store_many(connection, [message], now)[0]
                 self._contacts[hashed] = contact
                 return contact, inbound_id
             except INTEGRITY_ERRORS:  # the same new address arrived twice at once (the retry finds it),
@@ -277,17 +277,11 @@ class InboundBatches:
                     raise
         raise AssertionError("unreachable")
 
-    def _store(
-        self, connection: Connection, message: InboundMessage, now: datetime, hashed: str | None = None
-    ) -> tuple[str, ContactRef, int | None]:
-        hashed = hashed or repository.address_hash(self._key, message.channel, message.address)
-        contact = self._find_or_create(connection, message.channel, message.address, hashed, now)
-        return hashed, contact, self._store_inbound(connection, message, contact, now)
-
     def _store_many(self, connection: Connection, messages: Sequence[InboundMessage],
                     now: datetime) -> list[tuple[str, ContactRef, int | None]]:
-        """:meth:`_store` for a batch: senders found (or created) one by one, in order, then the
-        inbox rows in one statement."""
+        """Store messages: their senders found (or created) one by one, in order, then the
+        inbox rows in one statement. (hash of the address, sender, inbox id or None for a
+        retried webhook) for each."""
         senders = []
         for message in messages:
             hashed = repository.address_hash(self._key, message.channel, message.address)

@@ -134,7 +134,8 @@ async def channels_lifespan(app: FastAPI) -> AsyncIterator[None]:
             await hub.telegram.close()
 
 
-router = APIRouter(prefix="/webhooks", tags=["webhooks"], lifespan=channels_lifespan)
+router = APIRouter(lifespan=channels_lifespan)
+"""No routes: it brings the channels' lifespan to the app. The webhooks are direct routes (install)."""
 
 
 def install(app: FastAPI, hub: ChannelHub | None = None) -> None:

@@ -186,17 +186,9 @@ def set_opted_out(connection: Connection, participant_id: str, opted_out: bool, 
 
 
 _INBOUND_COLUMNS = ("channel", "provider_id", "participant_id", "text", "button", "media", "start_param", "received_at", "status")
-_RECORD_INBOUND = (
-    f"INSERT INTO inbound_messages ({', '.join(_INBOUND_COLUMNS)}) VALUES ({', '.join('?' for _ in _INBOUND_COLUMNS)})"
-    " ON CONFLICT (channel, provider_id) DO NOTHING RETURNING id"
-)
-
-
 def record_inbound(connection: Connection, values: dict[str, Any]) -> int | None:
     """Insert an inbound message; None when (channel, provider_id) is already there."""
-    driver = Driver(connection)
-    row = driver.execute(_RECORD_INBOUND, _inbound_params(driver, values)).fetchone()
-    return None if row is None else int(row[0])
+    return record_inbound_many(connection, [values])[0]
 
 
 def record_inbound_many(connection: Connection, rows: Sequence[dict[str, Any]]) -> list[int | None]:
@@ -208,17 +200,15 @@ def record_inbound_many(connection: Connection, rows: Sequence[dict[str, Any]]) 
     marks = "(" + ", ".join("?" for _ in _INBOUND_COLUMNS) + ")"
     sql = (f"INSERT INTO inbound_messages ({', '.join(_INBOUND_COLUMNS)}) VALUES {', '.join(marks for _ in rows)}"
            " ON CONFLICT (channel, provider_id) DO NOTHING RETURNING id, channel, provider_id")
-    params = [value for values in rows for value in _inbound_params(driver, values)]
+    params: list[Any] = []
+    for values in rows:
+        encoded = {**values, "media": driver.to_json(values.get("media", [])), "received_at": when(driver, values["received_at"])}
+        params.extend(encoded.get(name) for name in _INBOUND_COLUMNS)
     made = {(row[1], row[2]): int(row[0]) for row in driver.execute(sql, params).fetchall()}
     ids: list[int | None] = []
     for values in rows:  # a second copy of one message in the same batch is the duplicate
         ids.append(made.pop((values["channel"], values["provider_id"]), None))
     return ids
-
-
-def _inbound_params(driver: Driver, values: dict[str, Any]) -> list[Any]:
-    encoded = {**values, "media": driver.to_json(values.get("media", [])), "received_at": when(driver, values["received_at"])}
-    return [encoded.get(name) for name in _INBOUND_COLUMNS]
 
 
 def set_inbound_status(connection: Connection, inbound_id: int, status: str, now: datetime, error: str | None = None) -> None:
