@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from datetime import datetime
@@ -182,10 +182,7 @@ class InboundBatches:
         later: what a webhook does, so it answers within the provider's timeout whatever the
         backlog (bot/inbox.py). A retried webhook is a no-op (status ``duplicate``)."""
         contact, inbound_id = self._record(message, self.clock())
-        if inbound_id is None:
-            return ReceiveResult("duplicate", None, contact.participant_id)
-        status = "awaiting_transcript" if awaits_transcript(message) else "received"
-        return ReceiveResult(status, inbound_id, contact.participant_id)
+        return ReceiveResult(_stored_status(message, inbound_id), inbound_id, contact.participant_id)
 
     def process_inbound(self, inbound_id: int) -> ReceiveResult:
         """Run a stored message through its participant's conversation, exactly once: the
@@ -211,22 +208,15 @@ class InboundBatches:
                 return self._accept_and_process(messages, now)
             except MessageFailed:
                 log.info("a message failed in a batch of %d; storing the batch for the inbox worker", len(messages))
-            except INTEGRITY_ERRORS:  # a new address also created (or one erased) by another process
-                for message in messages:
-                    self._contacts.pop(repository.address_hash(self._key, message.channel, message.address), None)
+            except INTEGRITY_ERRORS:
+                self._forget_senders(messages)
         try:
             with self.database.transaction() as connection:
                 stored = self._store_many(connection, messages, now)
-        except INTEGRITY_ERRORS:  # a new address also created (or one erased) by another process:
-            for message in messages:  # forget what this process remembers; one at a time finds it
-                self._contacts.pop(repository.address_hash(self._key, message.channel, message.address), None)
+        except INTEGRITY_ERRORS:
+            self._forget_senders(messages)  # one at a time finds them
             return [self.accept(message) for message in messages]
-        results = []
-        for message, (hashed, contact, inbound_id) in zip(messages, stored, strict=True):
-            self._contacts[hashed] = contact
-            status = "duplicate" if inbound_id is None else "awaiting_transcript" if awaits_transcript(message) else "received"
-            results.append(ReceiveResult(status, inbound_id, contact.participant_id))
-        return results
+        return self._results(messages, stored, {})
 
     def _accept_and_process(self, messages: Sequence[InboundMessage], now: datetime) -> list[ReceiveResult]:
         """Store and (where in order) process a batch in ONE transaction: one commit, and the
@@ -251,17 +241,26 @@ class InboundBatches:
         metrics.count_flags(flags)
         processed = {result.inbound_id: self._finish(result, contact, given, now) if contact and given else result
                      for result, contact, given in done}
-        results = []
+        return self._results(messages, stored, processed)
+
+    def _results(self, messages: Sequence[InboundMessage], stored: Sequence[tuple[str, ContactRef, int | None]],
+                 processed: Mapping[int | None, ReceiveResult]) -> list[ReceiveResult]:
+        """Each stored message's result: its processing's, or what storing made of it. Each
+        sender's contact is remembered, except an erased one's (gone with them)."""
         erased = {r.participant_id for r in processed.values() if r.status == "erased"}
+        results = []
         for message, (hashed, contact, inbound_id) in zip(messages, stored, strict=True):
-            if contact.participant_id not in erased:  # (an erased sender's contact is gone)
+            if contact.participant_id not in erased:
                 self._contacts[hashed] = contact
-            if inbound_id in processed:
-                results.append(processed[inbound_id])
-            else:
-                status = "duplicate" if inbound_id is None else "awaiting_transcript" if awaits_transcript(message) else "received"
-                results.append(ReceiveResult(status, inbound_id, contact.participant_id))
+            found = processed.get(inbound_id)
+            results.append(found or ReceiveResult(_stored_status(message, inbound_id), inbound_id, contact.participant_id))
         return results
+
+    def _forget_senders(self, messages: Sequence[InboundMessage]) -> None:
+        """A new address also created (or one erased) by another process: forget what this
+        process remembers of these senders, so that they are looked up again."""
+        for message in messages:
+            self._contacts.pop(repository.address_hash(self._key, message.channel, message.address), None)
 
     def _record(self, message: InboundMessage, now: datetime) -> tuple[ContactRef, int | None]:
         hashed = repository.address_hash(self._key, message.channel, message.address)
@@ -293,6 +292,10 @@ class InboundBatches:
     def _store_inbound(self, connection: Connection, message: InboundMessage, contact: ContactRef, now: datetime) -> int | None:
         """The inbox row, status ``received`` (or ``awaiting_transcript``); None for a retried webhook."""
         return repository.record_inbound(connection, _inbound_row(message, contact, now))
+
+
+def _stored_status(message: InboundMessage, inbound_id: int | None) -> str:
+    return "duplicate" if inbound_id is None else "awaiting_transcript" if awaits_transcript(message) else "received"
 
 
 def _inbound_row(message: InboundMessage, contact: ContactRef, now: datetime) -> dict[str, Any]:
