@@ -194,31 +194,34 @@ class InboundBatches:
             return ReceiveResult("duplicate", inbound_id)
         return self.process_batch([(inbound_id, found.participant_id)])[0]
 
-    def accept_many(self, messages: Sequence[InboundMessage], process: bool = False) -> list[ReceiveResult]:
+    def accept_many(self, messages: Sequence[InboundMessage], process: bool = False, wait: bool = True) -> list[ReceiveResult]:
         """:meth:`accept` for several messages in one transaction: a burst of webhooks, one commit.
 
         With ``process``, the messages are also run through their flows in that same
         transaction (:meth:`_accept_and_process`), except a sender's whose earlier messages
         still wait for the inbox worker or who is busy in this process: those stay
         ``received`` for the worker, so each participant's messages still go in order.
-        If a flow fails, the batch is only stored, and the worker handles it carefully."""
+        If a flow fails, the batch is only stored, and the worker handles it carefully.
+
+        ``wait=False`` (for the event loop, on SQLite) raises :class:`storage.database.WriterBusy`,
+        having done nothing, if another writer holds the database."""
         now = self.clock()
         if process:
             try:
-                return self._accept_and_process(messages, now)
+                return self._accept_and_process(messages, now, wait)
             except MessageFailed:
                 log.info("a message failed in a batch of %d; storing the batch for the inbox worker", len(messages))
             except INTEGRITY_ERRORS:
                 self._forget_senders(messages)
         try:
-            with self.database.transaction() as connection:
+            with self.database.transaction(wait) as connection:
                 stored = self._store_many(connection, messages, now)
         except INTEGRITY_ERRORS:
             self._forget_senders(messages)  # one at a time finds them
             return [self.accept(message) for message in messages]
         return self._results(messages, stored, {})
 
-    def _accept_and_process(self, messages: Sequence[InboundMessage], now: datetime) -> list[ReceiveResult]:
+    def _accept_and_process(self, messages: Sequence[InboundMessage], now: datetime, wait: bool) -> list[ReceiveResult]:
         """Store and (where in order) process a batch in ONE transaction: one commit, and the
         reply is in the outbox by the time the webhook is answered. Raises MessageFailed
         (everything rolled back) if a flow fails."""
@@ -227,7 +230,7 @@ class InboundBatches:
         self._uncommitted.flags = flags
         try:
             # the locks taken are released after the commit (contexts exit in reverse order)
-            with ExitStack() as locks, self.database.transaction() as connection:
+            with ExitStack() as locks, self.database.transaction(wait) as connection:
                 stored = self._store_many(connection, messages, now)
                 ready = [(inbound_id, contact.participant_id) for message, (_, contact, inbound_id)
                          in zip(messages, stored, strict=True) if inbound_id is not None and not awaits_transcript(message)]

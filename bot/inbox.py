@@ -36,7 +36,7 @@ from sqlalchemy import select
 from bot.service import ConversationService, ReceiveResult
 from channels.base import InboundMessage
 from storage import repository
-from storage.database import Database
+from storage.database import Database, WriterBusy
 from storage.tables import INBOUND
 
 log = logging.getLogger("chorus.inbox")
@@ -54,16 +54,25 @@ class InboxWriter:
     behind), the same transaction also runs the messages through their flows
     (``ConversationService.accept_many(process=True)``): one commit instead of two, no
     hand-over to the worker, and the reply is committed when the webhook is answered. A
-    burst is only stored, so webhooks are still answered quickly, and the worker drains it."""
+    burst is only stored, so webhooks are still answered quickly, and the worker drains it.
+
+    With ``on_loop`` (SQLite, whose single writer serialises the batches anyway) a batch is
+    written on the event loop itself when no other writer holds the database, and in a
+    thread otherwise: handing each batch to a thread and back cost as much as a third of
+    the work, and two threads of one process contend for its one interpreter lock. A
+    batch holds the loop for a few milliseconds (at most ``process_up_to`` messages are
+    processed at once; a larger one is only stored)."""
 
     def __init__(self, service: ConversationService, max_batch: int = 200, max_waiting: int = 2000,
-                 process_up_to: int = 0, behind: Callable[[], bool] = lambda: False) -> None:
+                 process_up_to: int = 0, behind: Callable[[], bool] = lambda: False, on_loop: bool = False) -> None:
         self.service = service
         self.max_batch = max_batch
         self.process_up_to = process_up_to
         """Batches of at most this many are also processed in their storing transaction (when
         the inbox worker is not ``behind``); larger ones, a burst, are only stored."""
         self.behind = behind
+        self.on_loop = on_loop and service.database.is_sqlite
+        """PostgreSQL has no single writer: waiting for its round trips would hold up the loop."""
         self._queue: asyncio.Queue[Pending] = asyncio.Queue(max_waiting)
         self._task: asyncio.Task[None] | None = None
 
@@ -77,11 +86,15 @@ class InboxWriter:
     async def _write(self) -> None:
         while True:
             batch = [await self._queue.get()]
+            await asyncio.sleep(0)  # let webhooks already read join this batch
             while len(batch) < self.max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
+                messages = [message for message, _ in batch]
                 process = len(batch) <= self.process_up_to and not self.behind()
-                results = await asyncio.to_thread(self.service.accept_many, [message for message, _ in batch], process)
+                results = self._write_here(messages, process) if self.on_loop else None
+                if results is None:
+                    results = await asyncio.to_thread(self.service.accept_many, messages, process)
             except Exception as error:  # the webhooks answer 500 and the providers send them again
                 for _, future in batch:
                     if not future.done():
@@ -90,6 +103,15 @@ class InboxWriter:
             for (_, future), result in zip(batch, results, strict=True):
                 if not future.done():
                     future.set_result(result)
+            if self.on_loop:
+                await asyncio.sleep(0)  # answer these webhooks before writing the next batch
+
+    def _write_here(self, messages: list[InboundMessage], process: bool) -> list[ReceiveResult] | None:
+        """The batch written on the event loop, or None if another writer holds the database."""
+        try:
+            return self.service.accept_many(messages, process, wait=False)
+        except WriterBusy:
+            return None
 
     async def stop(self) -> None:
         if self._task is not None:

@@ -107,7 +107,8 @@ async def channels_lifespan(app: FastAPI) -> AsyncIterator[None]:
     if hub.inbox is None:
         hub.inbox = InboxWorker(chorus.database, chorus.service, lambda result: _after(app, result))
     if hub.intake is None:
-        hub.intake = InboxWriter(chorus.service, process_up_to=INLINE_BATCH, behind=hub.inbox.behind)
+        hub.intake = InboxWriter(chorus.service, process_up_to=INLINE_BATCH, behind=hub.inbox.behind,
+                                  on_loop=chorus.database.is_sqlite)
     tasks: list[asyncio.Task[None]] = [asyncio.create_task(hub.inbox.run(), name="chorus-inbox")]
     stopping = asyncio.Event()
     queue = tasks_of(app)

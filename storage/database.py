@@ -11,6 +11,7 @@ seconds while others keep taking the database; the lock hands it over at once.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -52,11 +53,29 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+class WriterBusy(Exception):
+    """:meth:`Database.transaction` with ``wait=False``: another writer holds the database."""
+
+
 def _on_sqlite_begin(connection: Connection) -> None:
     """``BEGIN IMMEDIATE`` (a writer), or a deferred ``BEGIN`` for connections marked
-    ``chorus_read_only`` (:meth:`Database.read_transaction`), which only read."""
-    read_only = connection.get_execution_options().get("chorus_read_only", False)
-    connection.connection.driver_connection.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")  # type: ignore[union-attr]
+    ``chorus_read_only`` (:meth:`Database.read_transaction`), which only read. Connections
+    marked ``chorus_no_wait`` try once: a database held by another process raises
+    :class:`WriterBusy` at once instead of waiting up to the busy timeout."""
+    options = connection.get_execution_options()
+    raw: Any = connection.connection.driver_connection
+    if options.get("chorus_read_only", False):
+        raw.execute("BEGIN")
+    elif options.get("chorus_no_wait", False):
+        raw.execute("PRAGMA busy_timeout = 0")
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            raise WriterBusy(str(error)) from error
+        finally:
+            raw.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    else:
+        raw.execute("BEGIN IMMEDIATE")
 
 
 def create_database_engine(url: str, echo: bool = False) -> Engine:
@@ -78,6 +97,7 @@ class Database:
         self.engine = create_database_engine(self.url, echo=echo)
         self._sealer = sealer
         self._writer = threading.RLock() if self.engine.dialect.name == "sqlite" else None
+        self._no_wait = self.engine.execution_options(chorus_no_wait=True)
 
     @property
     def sealer(self) -> Sealer:
@@ -96,15 +116,28 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     @contextmanager
-    def transaction(self) -> Iterator[Connection]:
+    def transaction(self, wait: bool = True) -> Iterator[Connection]:
         """A Core connection in one transaction: committed on success, rolled back on any error.
-        The conversation service's hot path uses this (no ORM overhead)."""
+        The conversation service's hot path uses this (no ORM overhead).
+
+        ``wait=False`` (SQLite only; PostgreSQL has no single writer to wait for) raises
+        :class:`WriterBusy` at once, before anything is done, if another thread of this
+        process or another process is writing: for the event loop, which must not block."""
         if self._writer is None:
             with self.engine.begin() as connection:
                 yield connection
             return
-        with self._writer, self.engine.begin() as connection:
-            yield connection
+        if wait:
+            with self._writer, self.engine.begin() as connection:
+                yield connection
+            return
+        if not self._writer.acquire(blocking=False):
+            raise WriterBusy("another thread of this process is writing")
+        try:
+            with self._no_wait.begin() as connection:
+                yield connection
+        finally:
+            self._writer.release()
 
     @contextmanager
     def read_transaction(self) -> Iterator[Connection]:

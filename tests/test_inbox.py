@@ -116,9 +116,9 @@ def test_under_light_load_a_batch_is_stored_and_processed_in_one_transaction(ser
     commits: list[int] = []
     real = service.database.transaction
 
-    def counted() -> Any:
+    def counted(wait: bool = True) -> Any:
         commits.append(1)
-        return real()
+        return real(wait)
 
     service.database.transaction = counted  # type: ignore[method-assign]
     results = service.accept_many([sms("SM1", "WAIT"), sms("SM2", "WAIT", "+447700900002"), sms("SM3", "YES")], process=True)
@@ -225,3 +225,47 @@ def test_the_same_message_twice_in_one_batch_is_stored_once(service: Conversatio
         assert results[0].inbound_id is not None and results[2].inbound_id is not None
         assert results[0].inbound_id < results[2].inbound_id, "ids in arrival order"
     assert len(statuses(service)) == 4
+
+
+def test_on_sqlite_the_writer_writes_on_the_event_loop_unless_another_writer_is_busy(service: ConversationService) -> None:
+    """On PostgreSQL every batch goes to a thread: its round trips must not hold up the loop."""
+    threads: list[str] = []
+    real = service.accept_many
+
+    def noted(messages: Any, process: bool = False, wait: bool = True) -> Any:
+        threads.append(threading.current_thread().name)
+        return real(messages, process, wait)
+
+    service.accept_many = noted  # type: ignore[method-assign]
+    held, release = threading.Event(), threading.Event()
+
+    def scheduler_writing() -> None:  # e.g. the scheduler's tick, in its own thread
+        with service.database.transaction():
+            held.set()
+            release.wait(10)
+
+    async def run() -> tuple[str, str, bool]:
+        writer = InboxWriter(service, process_up_to=8, on_loop=True)
+        first = await writer.store(sms("SW1", "WAIT"))
+        thread = threading.Thread(target=scheduler_writing)
+        thread.start()
+        held.wait(10)
+        pending = asyncio.ensure_future(writer.store(sms("SW2", "YES")))
+        await asyncio.sleep(0.2)
+        loop_free = not pending.done()
+        release.set()
+        second = await pending
+        thread.join()
+        await writer.stop()
+        return first.status, second.status, loop_free
+
+    first, second, loop_free = asyncio.run(run())
+    assert (first, second) == ("joined", "processed")
+    main = threading.main_thread().name
+    if service.database.is_sqlite:
+        assert loop_free, "the loop ran on while the batch waited in a thread"
+        assert threads[0] == main, "a free database: written on the loop"
+        assert threads[-1] != main and threads[-2:-1] == [main], "busy: tried on the loop, then waited for in a thread"
+    else:
+        assert len(threads) == 2 and main not in threads
+    assert statuses(service) == ["joined", "processed"] and outbox_steps(service) == ["consent", "role"]

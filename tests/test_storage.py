@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from sqlmodel import SQLModel
 
 from bot.settings import Settings, SettingsError
 from storage import repository
-from storage.database import Database, init_database, normalise_url
+from storage.database import BUSY_TIMEOUT_MS, Database, WriterBusy, init_database, normalise_url
 from storage.tables import ALL_TABLES, INBOUND, PARTICIPANTS
 
 
@@ -139,3 +141,39 @@ def test_media_is_stored_once_per_content_and_read_back(database: Database) -> N
         found = media.load(connection, first)
         assert media.load(connection, different + 100) is None
     assert found is not None and found.data == png and found.content_type == "image/png"
+
+
+def test_on_sqlite_a_writer_that_must_not_wait_is_told_at_once_that_another_writes(tmp_path: Path) -> None:
+    database = init_database(f"sqlite:///{tmp_path / 'chorus.db'}")
+    other = Database(f"sqlite:///{tmp_path / 'chorus.db'}")  # another process's view: its own lock
+    insert = text("INSERT INTO participants (id, fields, created_at) VALUES (:id, '{}', '2025-01-01')")
+    with other.transaction() as connection:  # another process writes...
+        connection.execute(insert, {"id": "p-other"})
+        started = time.monotonic()
+        with pytest.raises(WriterBusy), database.transaction(wait=False):
+            pytest.fail("began while another process held the write lock")
+        assert time.monotonic() - started < 1, "told at once, not after the busy timeout"
+    held, release = threading.Event(), threading.Event()
+
+    def write_on_another_thread() -> None:
+        with database.transaction() as connection:
+            connection.execute(insert, {"id": "p-thread"})
+            held.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=write_on_another_thread)
+    thread.start()
+    held.wait(10)
+    try:
+        with pytest.raises(WriterBusy), database.transaction(wait=False):
+            pytest.fail("began while another thread of this process was writing")
+    finally:
+        release.set()
+        thread.join()
+    with database.transaction(wait=False) as connection:  # free again: it writes
+        connection.execute(insert, {"id": "p-mine"})
+    with database.engine.connect() as connection:  # the pooled connection waits as long as ever
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == BUSY_TIMEOUT_MS
+        assert sorted(connection.execute(select(PARTICIPANTS.c.id)).scalars()) == ["p-mine", "p-other", "p-thread"]
+    other.dispose()
+    database.dispose()
