@@ -304,7 +304,8 @@ class ConversationService(InboundBatches, Concerns):
     def _join(self, connection: Connection, contact: ContactRef, match: JoinMatch, inbound_id: int, now: datetime) -> list[int]:
         participant = repository.load_participant(connection, contact.participant_id)
         enrolment = self._enrol(connection, participant, match.study_id, contact.channel, match.group, None, now)
-        log.info("participant %s joined %s (group %s)", participant.id, match.study_id, match.group)
+        # DEBUG, as each message is: at the rates a study reaches, the audit trail and the desk count joins
+        log.debug("participant %s joined %s (group %s)", participant.id, match.study_id, match.group)
         return self._start(connection, contact, enrolment, match.flow_id, inbound_id, now, participant)
 
     def _join_help(self, connection: Connection, contact: ContactRef, given: TextInput, now: datetime) -> list[int]:

@@ -85,7 +85,7 @@ def start_follow_ups(
 def _start_chunk(service: ConversationService, chunk: list[StartRequest], now: datetime, write: Callable[[Connection, Written], None]) -> Written:
     pids = sorted({str(r.task.participant_id) for r in chunk})
     with service.holding(pids) as connection:
-        driver = Driver(connection)
+        driver = Driver.of(connection)
         if driver.postgres:
             driver.execute(f"SELECT id FROM participants WHERE id IN ({_marks(len(pids))}) ORDER BY id FOR UPDATE", pids)
         enrolments, contacts = _enrolments(driver, pids), _contacts(driver, pids)

@@ -62,6 +62,13 @@ class StudyRegistry:
                 raise LoadError([Problem(loaded.path, 1, 1, f"study id '{loaded.study.study}' is used twice; give each study its own id")])
             self._studies[loaded.study.study] = loaded
         self.published: dict[tuple[str, str], PublishedFlow] = {}
+        self._routes = [
+            ((route.keyword or "").upper(), (route.telegram or "").lower(),
+             JoinMatch(loaded.study.study, route.flow or loaded.study.join.start_flow, route.group))
+            for loaded in self._studies.values() for route in loaded.study.join.all_routes()
+        ]
+        """Every join route of every study, in order: (KEYWORD, telegram parameter, what it joins).
+        Worked out once: every message from someone not yet in a study is matched against them."""
 
     @classmethod
     def from_folder(cls, folder: str | Path) -> StudyRegistry:
@@ -98,13 +105,9 @@ class StudyRegistry:
         """The study and route a first message asks to join, if any."""
         words = _phrases(text) | (_phrases(start_param) if start_param else set())
         telegram = (start_param or "").strip().lower() if channel == "telegram" else ""
-        for loaded in self._studies.values():
-            join = loaded.study.join
-            for route in join.all_routes():
-                by_keyword = bool(route.keyword) and route.keyword.upper() in words  # type: ignore[union-attr]
-                by_telegram = bool(route.telegram) and route.telegram.lower() == telegram  # type: ignore[union-attr]
-                if by_keyword or by_telegram:
-                    return JoinMatch(loaded.study.study, route.flow or join.start_flow, route.group)
+        for keyword, deep_link, match in self._routes:
+            if (keyword and keyword in words) or (deep_link and deep_link == telegram):
+                return match
         return None
 
     def join_keywords(self) -> list[tuple[str, str]]:

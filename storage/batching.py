@@ -25,7 +25,7 @@ _SAVEPOINT = "chorus_message"
 @contextmanager
 def savepoint(connection: Connection) -> Iterator[None]:
     """Everything written inside is undone if the block raises; the transaction carries on."""
-    driver = Driver(connection)
+    driver = Driver.of(connection)
     driver.execute(f"SAVEPOINT {_SAVEPOINT}")
     try:
         yield
@@ -43,7 +43,7 @@ def lock_participants(connection: Connection, participant_ids: Sequence[str]) ->
     time) but not the key-share locks that storing a new inbox row takes on its participant:
     the inbox writer stores a burst's messages in arrival order, and waiting on a batch while
     holding a key share that the batch waits for would deadlock."""
-    driver = Driver(connection)
+    driver = Driver.of(connection)
     if driver.postgres and participant_ids:
         driver.execute("SELECT id FROM participants WHERE id = ANY(?) ORDER BY id FOR NO KEY UPDATE", (sorted(participant_ids),))
         driver.cursor.fetchall()
@@ -54,7 +54,7 @@ def others_waiting(connection: Connection, messages: Sequence[tuple[int, str]]) 
     message still ``received``: theirs must wait their turn behind it."""
     if not messages:
         return set()
-    driver = Driver(connection)
+    driver = Driver.of(connection)
     ids, people = [m[0] for m in messages], sorted({m[1] for m in messages})
     sql = (f"SELECT DISTINCT participant_id FROM inbound_messages WHERE status = ? AND participant_id IN"
            f" ({', '.join('?' for _ in people)}) AND id NOT IN ({', '.join('?' for _ in ids)})")
@@ -80,7 +80,7 @@ def claim(connection: Connection, inbound_ids: Sequence[int], participant_ids: S
     same ids waits for this one (a row lock, or SQLite's write lock) and then finds none."""
     if not inbound_ids:
         return {}
-    driver = Driver(connection)
+    driver = Driver.of(connection)
     ids, people = list(dict.fromkeys(inbound_ids)), sorted(set(participant_ids))
     sql = (f"UPDATE inbound_messages SET status = ?, processed_at = ? WHERE id IN ({', '.join('?' for _ in ids)})"
            f" AND status = ? AND participant_id IN ({', '.join('?' for _ in people)})"
@@ -113,7 +113,7 @@ def preload(connection: Connection, participant_ids: Sequence[str]) -> Preloaded
     ids = sorted(set(participant_ids))
     if not ids:
         return found
-    driver = Driver(connection)
+    driver = Driver.of(connection)
     marks = ", ".join("?" for _ in ids)
     for row in driver.execute(f"SELECT participant_id, id, channel FROM contacts WHERE participant_id IN ({marks}) ORDER BY id",
                               ids).fetchall():

@@ -41,6 +41,17 @@ class Driver:
         self.postgres = connection.dialect.name == "postgresql"
         self.cursor: Any = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
 
+    @classmethod
+    def of(cls, connection: Connection) -> Driver:
+        """The driver of this connection's DBAPI connection, made once and kept with it (a
+        message runs several of these statements; a new cursor for each cost more than some
+        of them). One cursor per connection: read a statement's rows before the next one."""
+        info = connection.connection.info
+        driver: Driver | None = info.get("chorus_driver")
+        if driver is None:
+            driver = info["chorus_driver"] = cls(connection)
+        return driver
+
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self.postgres else sql
 

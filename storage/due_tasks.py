@@ -94,7 +94,7 @@ def claim(connection: Connection, worker: str, now: datetime, limit: int, lease:
     """Claim up to ``limit`` due tasks for ``worker``, oldest first. Call inside a transaction.
     A claim is free when it is older than ``lease`` or its claimer is in ``abandoned``
     (schedulers known to be dead: see :func:`claimers_on`)."""
-    driver = Driver(connection)
+    driver = Driver.of(connection)
     lock = " FOR UPDATE SKIP LOCKED" if driver.postgres else ""
     dead = f" OR claimed_by IN ({_marks(len(abandoned))})" if abandoned else ""
     sql = ("SELECT id, claimed_at FROM due_tasks WHERE done = ? AND due_at <= ?"
@@ -118,18 +118,18 @@ def claim(connection: Connection, worker: str, now: datetime, limit: int, lease:
 def claimers_on(connection: Connection, host: str) -> list[str]:
     """The schedulers on ``host`` (``host:pid:tag``) that hold claims on unfinished tasks."""
     sql = "SELECT DISTINCT claimed_by FROM due_tasks WHERE done = ? AND claimed_by LIKE ?"
-    return [str(row[0]) for row in Driver(connection).execute(sql, (False, f"{host}:%")).fetchall()]
+    return [str(row[0]) for row in Driver.of(connection).execute(sql, (False, f"{host}:%")).fetchall()]
 
 
 def finish(connection: Connection, task_id: int, now: datetime, reason: str | None = None) -> None:
     """Done: fired, or dropped with a reason (kept in ``error``)."""
-    driver = Driver(connection)
+    driver = Driver.of(connection)
     driver.execute("UPDATE due_tasks SET done = ?, done_at = ?, error = ? WHERE id = ?", (True, driver.when(now), reason, task_id))
 
 
 def finish_many(connection: Connection, task_ids: Sequence[int], now: datetime) -> None:
     """Done, all fired."""
-    driver = Driver(connection)
+    driver = Driver.of(connection)
     for start in range(0, len(task_ids), 500):
         chunk = list(task_ids[start:start + 500])
         sql = f"UPDATE due_tasks SET done = ?, done_at = ?, error = NULL WHERE id IN ({_marks(len(chunk))})"
@@ -145,7 +145,7 @@ def refresh_statistics(connection: Connection) -> None:
 
 def release(connection: Connection, task_id: int, due_at: datetime, payload: dict[str, Any] | None = None, error: str | None = None) -> None:
     """Give a claimed task back, due again at ``due_at`` (moved out of quiet hours, or a retry)."""
-    driver = Driver(connection)
+    driver = Driver.of(connection)
     params: tuple[Any, ...] = (driver.when(due_at), error, task_id)
     sql = "UPDATE due_tasks SET due_at = ?, claimed_at = NULL, claimed_by = NULL, error = ? WHERE id = ?"
     if payload is not None:
@@ -164,7 +164,7 @@ def add(connection: Connection, rows: Sequence[dict[str, Any]], now: datetime, n
     already has a task. Returns how many were inserted."""
     if not rows:
         return 0
-    driver = Driver(connection)
+    driver = Driver.of(connection)
     have = existing_keys(connection, {(row["participant_id"], row["study_id"]) for row in rows})
     series = {(pid, study, key.split(":", 2)[0] + ":" + key.split(":", 2)[1]) for pid, study, key in have if key.count(":") >= 2}
     fresh, seen = [], set()
@@ -189,7 +189,7 @@ def add(connection: Connection, rows: Sequence[dict[str, Any]], now: datetime, n
 
 def existing_keys(connection: Connection, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str, str]]:
     """(participant, study, key) of every task these participants have."""
-    driver, found = Driver(connection), set()
+    driver, found = Driver.of(connection), set()
     pids = sorted({pid for pid, _ in pairs})
     for start in range(0, len(pids), 500):
         chunk = pids[start:start + 500]
@@ -222,7 +222,7 @@ def unplanned(connection: Connection, studies: Sequence[str], limit: int) -> lis
     """Active enrolments in these studies that have never been planned (no 'plan' task yet)."""
     if not studies:
         return []
-    driver = Driver(connection)
+    driver = Driver.of(connection)
     sql = (f"{_PERSON} WHERE e.study_id IN ({_marks(len(studies))}) AND e.opted_out = ? AND NOT EXISTS ("
            "SELECT 1 FROM due_tasks d WHERE d.participant_id = e.participant_id AND d.study_id = e.study_id AND d.kind = 'plan')"
            " ORDER BY e.id LIMIT ?")
@@ -231,7 +231,7 @@ def unplanned(connection: Connection, studies: Sequence[str], limit: int) -> lis
 
 def people(connection: Connection, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], EnrolledPerson]:
     """Enrolments (with the participant's fields) by (participant, study)."""
-    driver, wanted = Driver(connection), set(pairs)
+    driver, wanted = Driver.of(connection), set(pairs)
     pids = sorted({pid for pid, _ in wanted})
     found: dict[tuple[str, str], EnrolledPerson] = {}
     for start in range(0, len(pids), 500):
@@ -247,7 +247,7 @@ def people(connection: Connection, pairs: Iterable[tuple[str, str]]) -> dict[tup
 
 def session_status(connection: Connection, session_id: int) -> tuple[str, str | None] | None:
     """The session's status and current step."""
-    driver = Driver(connection)
+    driver = Driver.of(connection)
     row = driver.execute("SELECT status, state FROM sessions WHERE id = ?", (session_id,)).fetchone()
     if row is None:
         return None
@@ -257,7 +257,7 @@ def session_status(connection: Connection, session_id: int) -> tuple[str, str | 
 
 def latest_session(connection: Connection, participant_id: str, study_id: str, flow_id: str, since: datetime | None = None) -> int | None:
     """The newest session of this flow for the participant, started at or after ``since``."""
-    driver = Driver(connection)
+    driver = Driver.of(connection)
     sql = "SELECT id FROM sessions WHERE participant_id = ? AND study_id = ? AND flow_id = ?"
     params: list[Any] = [participant_id, study_id, flow_id]
     if since is not None:
@@ -269,13 +269,13 @@ def latest_session(connection: Connection, participant_id: str, study_id: str, f
 
 def sent_since(connection: Connection, session_id: int, kind: str, since: datetime) -> bool:
     """Whether the session queued a message of ``kind`` (e.g. 'reminder') at or after ``since``."""
-    driver = Driver(connection)
+    driver = Driver.of(connection)
     sql = "SELECT 1 FROM outbound_messages WHERE session_id = ? AND kind = ? AND created_at >= ? LIMIT 1"
     return driver.execute(sql, (session_id, kind, driver.when(since))).fetchone() is not None
 
 
 def timed_out_since(connection: Connection, session_id: int, step_id: str, since: datetime) -> bool:
-    driver = Driver(connection)
+    driver = Driver.of(connection)
     sql = "SELECT 1 FROM answers WHERE session_id = ? AND step_id = ? AND source = 'timeout' AND answered_at >= ? LIMIT 1"
     return driver.execute(sql, (session_id, step_id, driver.when(since))).fetchone() is not None
 
@@ -283,7 +283,7 @@ def timed_out_since(connection: Connection, session_id: int, step_id: str, since
 def close_session(connection: Connection, session_id: int, now: datetime) -> bool:
     """End a round still waiting for answers: later replies get 'this conversation has ended'.
     On PostgreSQL the participant's row is locked first, as the conversation service does."""
-    driver = Driver(connection)
+    driver = Driver.of(connection)
     row = driver.execute("SELECT participant_id FROM sessions WHERE id = ?", (session_id,)).fetchone()
     if row is None:
         return False
@@ -306,7 +306,7 @@ def listing(
     include_done: bool = False, limit: int = 200,
 ) -> list[TaskRow]:
     """Tasks, soonest first (finished ones too with ``include_done``); planning markers left out."""
-    driver = Driver(connection)
+    driver = Driver.of(connection)
     sql = ("SELECT id, kind, participant_id, study_id, flow_id, session_id, payload, due_at, claimed_at, attempts, error, done,"
            " done_at FROM due_tasks WHERE NOT (kind = 'plan' AND done = ?)")
     params: list[Any] = [True]

@@ -73,7 +73,7 @@ def queue(connection: Connection, rows: list[dict[str, Any]]) -> list[int]:
     """Queue messages in order; returns their ids in the same order."""
     if not rows:
         return []
-    driver = Driver(connection)
+    driver = Driver.of(connection)
     ids = []
     for row in rows:
         values = {**row, "status": "queued", "attempts": 0, "buttons": driver.to_json(row.get("buttons", [])),
@@ -84,7 +84,7 @@ def queue(connection: Connection, rows: list[dict[str, Any]]) -> list[int]:
 
 def queue_many(connection: Connection, rows: list[dict[str, Any]]) -> None:
     """Queue many messages in one bulk insert (no ids back): for the scheduler's batch starts."""
-    driver = Driver(connection)
+    driver = Driver.of(connection)
     driver.insert_many("outbound_messages", [
         {**{name: row.get(name) for name in _QUEUE_COLUMNS}, "status": "queued", "attempts": 0,
          "buttons": driver.to_json(row.get("buttons", [])), "created_at": when(driver, row["created_at"])}
@@ -168,6 +168,6 @@ def transcript(connection: Connection, participant_id: str) -> list[TranscriptLi
 
 def last_kind(connection: Connection, participant_id: str) -> str | None:
     """The kind of the last message queued for a participant (e.g. 'erase_confirm')."""
-    row = Driver(connection).execute(
+    row = Driver.of(connection).execute(
         "SELECT kind FROM outbound_messages WHERE participant_id = ? ORDER BY id DESC LIMIT 1", (participant_id,)).fetchone()
     return None if row is None else str(row[0])

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from storage.driver import Driver, sqlite_time
 from storage.tables import (
@@ -93,13 +93,12 @@ class SessionRef:
 
 # ----------------------------------------------------------------------------- participants
 
-# Statements used on every message are built once: SQLAlchemy then only binds values.
 _CONTACT_COLUMNS = (CONTACTS.c.participant_id, CONTACTS.c.id, CONTACTS.c.channel)
-_FIND_CONTACT = select(*_CONTACT_COLUMNS).where(CONTACTS.c.address_hash == bindparam("b_hash"))
 
 
 def find_contact(connection: Connection, hashed: str) -> ContactRef | None:
-    row = connection.execute(_FIND_CONTACT, {"b_hash": hashed}).first()
+    sql = "SELECT participant_id, id, channel FROM contacts WHERE address_hash = ?"
+    row = Driver.of(connection).execute(sql, (hashed,)).fetchone()
     return ContactRef(row[0], row[1], row[2]) if row else None
 
 
@@ -114,7 +113,7 @@ def contact_for(connection: Connection, participant_id: str, channel: str | None
 
 def create_participant(connection: Connection, channel: str, sealed: str, hashed: str, now: datetime) -> ContactRef:
     """A new participant and their contact; ``sealed`` is the address encrypted (storage/crypto.py)."""
-    driver, participant_id = Driver(connection), new_participant_id()
+    driver, participant_id = Driver.of(connection), new_participant_id()
     driver.insert("participants", {"id": participant_id, "language": None, "fields": "{}", "created_at": when(driver, now)})
     contact = {"participant_id": participant_id, "channel": channel, "address_hash": hashed, "address_sealed": sealed,
                "created_at": when(driver, now)}
@@ -125,7 +124,7 @@ def create_participant(connection: Connection, channel: str, sealed: str, hashed
 
 def load_participant(connection: Connection, participant_id: str, for_update: bool = False) -> ParticipantRef:
     """The participant; with ``for_update`` (PostgreSQL) hold its row lock until the transaction ends."""
-    driver = Driver(connection)
+    driver = Driver.of(connection)
     lock = " FOR UPDATE" if for_update and driver.postgres else ""
     row = driver.execute(f"SELECT id, language, fields FROM participants WHERE id = ?{lock}", (participant_id,)).fetchone()
     if row is None:
@@ -135,7 +134,7 @@ def load_participant(connection: Connection, participant_id: str, for_update: bo
 
 def load_participants(connection: Connection, participant_ids: Sequence[str]) -> dict[str, ParticipantRef]:
     """Many participants at once, by id (those that do not exist are left out)."""
-    driver, found = Driver(connection), {}
+    driver, found = Driver.of(connection), {}
     ids = sorted(set(participant_ids))
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
@@ -146,7 +145,7 @@ def load_participants(connection: Connection, participant_ids: Sequence[str]) ->
 
 
 def save_participant(connection: Connection, participant: ParticipantRef) -> None:
-    driver = Driver(connection)
+    driver = Driver.of(connection)
     sql = "UPDATE participants SET language = ?, fields = ? WHERE id = ?"
     driver.execute(sql, (participant.language, driver.to_json(participant.fields), participant.id))
 
@@ -155,12 +154,12 @@ def save_participant(connection: Connection, participant: ParticipantRef) -> Non
 
 def enrolments_of(connection: Connection, participant_id: str) -> list[EnrolmentRef]:
     sql = 'SELECT id, study_id, "group", language, channel, opted_out FROM enrolments WHERE participant_id = ? ORDER BY id'
-    rows = Driver(connection).execute(sql, (participant_id,)).fetchall()
+    rows = Driver.of(connection).execute(sql, (participant_id,)).fetchall()
     return [EnrolmentRef(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
 
 
 def enrol(connection: Connection, participant_id: str, study_id: str, channel: str, group: str | None, language: str, now: datetime) -> EnrolmentRef:
-    driver = Driver(connection)
+    driver = Driver.of(connection)
     values = {"participant_id": participant_id, "study_id": study_id, "group": group, "language": language,
               "channel": channel, "status": "active", "opted_out": False, "enrolled_at": when(driver, now)}
     enrolment_id = driver.insert("enrolments", values, returning_id=True)
@@ -170,7 +169,7 @@ def enrol(connection: Connection, participant_id: str, study_id: str, channel: s
 
 def save_enrolment(connection: Connection, enrolment: EnrolmentRef) -> None:
     sql = 'UPDATE enrolments SET "group" = ?, language = ? WHERE id = ?'
-    Driver(connection).execute(sql, (enrolment.group, enrolment.language, enrolment.id))
+    Driver.of(connection).execute(sql, (enrolment.group, enrolment.language, enrolment.id))
 
 
 def set_opted_out(connection: Connection, participant_id: str, opted_out: bool, now: datetime) -> None:
@@ -196,7 +195,7 @@ def record_inbound_many(connection: Connection, rows: Sequence[dict[str, Any]]) 
     server); ids in order, None for each already there (or earlier in ``rows``)."""
     if not rows:
         return []
-    driver = Driver(connection)
+    driver = Driver.of(connection)
     marks = "(" + ", ".join("?" for _ in _INBOUND_COLUMNS) + ")"
     sql = (f"INSERT INTO inbound_messages ({', '.join(_INBOUND_COLUMNS)}) VALUES {', '.join(marks for _ in rows)}"
            " ON CONFLICT (channel, provider_id) DO NOTHING RETURNING id, channel, provider_id")
@@ -212,7 +211,7 @@ def record_inbound_many(connection: Connection, rows: Sequence[dict[str, Any]]) 
 
 
 def set_inbound_status(connection: Connection, inbound_id: int, status: str, now: datetime, error: str | None = None) -> None:
-    driver = Driver(connection)
+    driver = Driver.of(connection)
     sql = "UPDATE inbound_messages SET status = ?, error = ?, processed_at = ? WHERE id = ?"
     driver.execute(sql, (status, error, when(driver, now), inbound_id))
 
@@ -228,7 +227,7 @@ class StoredInbound:
 def inbound_to_process(connection: Connection, inbound_id: int) -> StoredInbound | None:
     """A message still waiting to be processed (status ``received``), or None."""
     sql = "SELECT participant_id, text, button, start_param FROM inbound_messages WHERE id = ? AND status = ?"
-    row = Driver(connection).execute(sql, (inbound_id, "received")).fetchone()
+    row = Driver.of(connection).execute(sql, (inbound_id, "received")).fetchone()
     return StoredInbound(row[0], row[1] or "", row[2], row[3]) if row else None
 
 
@@ -245,7 +244,7 @@ _SESSION_COLUMNS = (
 
 
 def latest_session(connection: Connection, participant_id: str) -> SessionRef | None:
-    driver = Driver(connection)
+    driver = Driver.of(connection)
     sql = "SELECT id, study_id, flow_id, flow_version_id, state, status FROM sessions WHERE participant_id = ? ORDER BY id DESC LIMIT 1"
     row = driver.execute(sql, (participant_id,)).fetchone()
     return SessionRef(row[0], row[1], row[2], row[3], driver.from_json(row[4]), row[5]) if row else None
@@ -257,7 +256,7 @@ def get_session(connection: Connection, session_id: int) -> tuple[str, SessionRe
 
 
 def create_session(connection: Connection, participant_id: str, study_id: str, flow_id: str, flow_version_id: int, now: datetime) -> SessionRef:
-    driver = Driver(connection)
+    driver = Driver.of(connection)
     values = {"participant_id": participant_id, "study_id": study_id, "flow_id": flow_id, "flow_version_id": flow_version_id,
               "state": "{}", "status": "waiting", "started_at": when(driver, now), "updated_at": when(driver, now)}
     session_id = driver.insert("sessions", values, returning_id=True)
@@ -266,14 +265,14 @@ def create_session(connection: Connection, participant_id: str, study_id: str, f
 
 
 def save_session(connection: Connection, session: SessionRef, now: datetime) -> None:
-    driver = Driver(connection)
+    driver = Driver.of(connection)
     sql = "UPDATE sessions SET state = ?, status = ?, updated_at = ? WHERE id = ?"
     driver.execute(sql, (driver.to_json(session.state), session.status, when(driver, now), session.id))
 
 
 def replace_live_sessions(connection: Connection, participant_id: str, study_id: str, now: datetime) -> None:
     """A newly started flow takes over from any conversation still going in the study."""
-    driver = Driver(connection)
+    driver = Driver.of(connection)
     sql = ("UPDATE sessions SET status = 'replaced', updated_at = ?"
            " WHERE participant_id = ? AND study_id = ? AND status IN ('waiting', 'snoozed')")
     driver.execute(sql, (when(driver, now), participant_id, study_id))
@@ -281,7 +280,7 @@ def replace_live_sessions(connection: Connection, participant_id: str, study_id:
 
 def replace_live_sessions_many(connection: Connection, pairs: Iterable[tuple[str, str]], now: datetime) -> None:
     """:func:`replace_live_sessions` for many (participant, study) pairs, a few statements per study."""
-    driver, by_study = Driver(connection), dict[str, set[str]]()
+    driver, by_study = Driver.of(connection), dict[str, set[str]]()
     for participant_id, study_id in pairs:
         by_study.setdefault(study_id, set()).add(participant_id)
     for study_id, pids in by_study.items():
@@ -297,7 +296,7 @@ def add_sessions(connection: Connection, rows: Sequence[dict[str, Any]], now: da
     """New sessions (participant_id, study_id, flow_id, flow_version_id, state, status) at once;
     their ids in order. PostgreSQL takes the ids from the sequence first and inserts them in one
     go; SQLite, in process, inserts row by row."""
-    driver = Driver(connection)
+    driver = Driver.of(connection)
     values = [{"participant_id": r["participant_id"], "study_id": r["study_id"], "flow_id": r["flow_id"],
                "flow_version_id": r["flow_version_id"], "state": driver.to_json(r["state"]), "status": r["status"],
                "started_at": when(driver, now), "updated_at": when(driver, now)} for r in rows]
@@ -315,19 +314,19 @@ def add_sessions(connection: Connection, rows: Sequence[dict[str, Any]], now: da
 
 
 def add_answers(connection: Connection, rows: list[dict[str, Any]]) -> None:
-    driver = Driver(connection)
+    driver = Driver.of(connection)
     driver.insert_many("answers", [
         {**row, "value": driver.to_json(row["value"], null=True), "answered_at": when(driver, row["answered_at"])} for row in rows
     ])
 
 
 def add_flags(connection: Connection, rows: list[dict[str, Any]]) -> None:
-    driver = Driver(connection)
+    driver = Driver.of(connection)
     driver.insert_many("flags", [{**row, "created_at": when(driver, row["created_at"])} for row in rows])
 
 
 def add_due_tasks(connection: Connection, rows: list[dict[str, Any]]) -> None:
-    driver = Driver(connection)
+    driver = Driver.of(connection)
     driver.insert_many("due_tasks", [
         {**row, "payload": driver.to_json(row["payload"]), "due_at": when(driver, row["due_at"]),
          "created_at": when(driver, row["created_at"])}
@@ -337,7 +336,7 @@ def add_due_tasks(connection: Connection, rows: list[dict[str, Any]]) -> None:
 
 def audit(connection: Connection, actor: str, action: str, now: datetime, subject: str | None = None, **detail: Any) -> None:
     """Record who did what. Never pass an address or a name here."""
-    driver = Driver(connection)
+    driver = Driver.of(connection)
     values = {"at": when(driver, now), "actor": actor, "action": action, "subject": subject, "detail": driver.to_json(detail)}
     driver.insert("audit_events", values)
 
