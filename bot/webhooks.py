@@ -238,10 +238,11 @@ async def _signed_form(request: Request) -> dict[str, str]:
     if settings is None:
         raise HTTPException(404, "Twilio is not configured")
     values = await _form_values(request)
-    url = settings.webhook_url(request.url.path) or str(request.url)
+    path = request.scope["path"]  # (request.url builds a whole URL object: only needed without CHORUS_PUBLIC_URL)
+    url = settings.webhook_url(path) or str(request.url)
     if not twilio.signature_valid(settings.auth_token, url, values, request.headers.get("X-Twilio-Signature")):
         metrics.error("signature")
-        log.warning("twilio webhook refused at %s: signature missing or wrong", request.url.path,
+        log.warning("twilio webhook refused at %s: signature missing or wrong", path,
                     extra={"event": "webhook.refused", "channel": "twilio"})
         raise HTTPException(403, "bad signature")
     # NUL means nothing in a form field and PostgreSQL cannot hold it, even as a query parameter.

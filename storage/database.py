@@ -82,7 +82,10 @@ def create_database_engine(url: str, echo: bool = False) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
         _prepare_sqlite_folder(url)
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000})
+        # cached_statements: the hot path's IN (?, ?, ...) lists make a statement per batch size;
+        # the default cache of 128 prepared statements would prepare them again and again
+        engine = create_engine(url, echo=echo, connect_args={
+            "check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000, "cached_statements": 1024})
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _on_sqlite_begin)
         return engine

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+import orjson
 import psycopg
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
@@ -87,12 +88,20 @@ class Driver:
 
     @staticmethod
     def to_json(value: Any, null: bool = False) -> str | None:
-        """JSON text; with ``null`` a None becomes SQL NULL (``JSON(none_as_null=True)`` columns)."""
-        return None if null and value is None else json.dumps(value)
+        """JSON text; with ``null`` a None becomes SQL NULL (``JSON(none_as_null=True)`` columns).
+        orjson writes it several times faster than the standard library (a session's state is
+        written with every message); what orjson will not take (an integer beyond 64 bits, a
+        float subclass such as numpy's) is written as the standard library would."""
+        if null and value is None:
+            return None
+        try:
+            return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+        except TypeError:
+            return json.dumps(value)
 
     def from_json(self, value: Any) -> Any:
         """psycopg already parses json columns; SQLite hands back text."""
-        return json.loads(value) if isinstance(value, str) and not self.postgres else value
+        return orjson.loads(value) if isinstance(value, str) and not self.postgres else value
 
 
 @lru_cache(maxsize=128)
