@@ -189,14 +189,19 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+_ANY_OF = {category: re.compile("|".join(f"(?:{p.pattern})" for p in patterns)) for category, patterns in PATTERNS.items()}
+"""Each category's patterns as one expression: one search per category instead of one per
+pattern (it runs on every free-text answer, on the message path)."""
+
+
 def lexicon_match(text: str) -> tuple[str, str] | None:
-    """(category, matched words) for the first pattern found, or None."""
+    """(category, matched words) for the first category with a pattern found (the words found
+    first in the text), or None."""
     cleaned = normalise(text)
-    for category, patterns in PATTERNS.items():
-        for pattern in patterns:
-            found = pattern.search(cleaned)
-            if found:
-                return category, found.group(0)
+    for category, any_of in _ANY_OF.items():
+        found = any_of.search(cleaned)
+        if found:
+            return category, found.group(0)
     return None
 
 
