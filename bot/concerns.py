@@ -9,6 +9,7 @@ of the rest of the service is declared below for the type checker.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 from collections.abc import Callable
@@ -63,7 +64,12 @@ class Concerns:
 
     def start_safeguarding(self) -> None:
         """A server has started: warm the background check's model up a moment from now
-        (CHORUS_SAFEGUARDING_WARM_UP), in its own thread, so no message waits for it."""
+        (CHORUS_SAFEGUARDING_WARM_UP), in its own thread, so no message waits for it. The
+        pattern check's module (numpy with it) is imported in a thread now too: the first
+        free-text answer used to import it on the message path (a tenth of a second)."""
+        if self.safety.quick is not None:
+            threading.Thread(target=importlib.import_module, args=("nlp.safety",), name="chorus-safety-import",
+                             daemon=True).start()
         if self.safety.warm_up_after is None:
             return  # (nothing made yet, so a test may still swap self.safety)
         background = self._background_checks()

@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -61,7 +62,12 @@ class InboxWriter:
     thread otherwise: handing each batch to a thread and back cost as much as a third of
     the work, and two threads of one process contend for its one interpreter lock. A
     batch holds the loop for a few milliseconds (at most ``process_up_to`` messages are
-    processed at once; a larger one is only stored)."""
+    processed at once; a larger one is only stored). A batch that held it longer than
+    ``slow_batch`` seconds (a flow drawing charts, a very large study) sends the batches of
+    the next ``slow_pause`` seconds to a thread, so webhooks and the desk stay responsive."""
+
+    slow_batch = 0.1
+    slow_pause = 5.0
 
     def __init__(self, service: ConversationService, max_batch: int = 200, max_waiting: int = 2000,
                  process_up_to: int = 0, behind: Callable[[], bool] = lambda: False, on_loop: bool = False) -> None:
@@ -72,6 +78,8 @@ class InboxWriter:
         the inbox worker is not ``behind``); larger ones, a burst, are only stored."""
         self.behind = behind
         self.on_loop = on_loop and service.database.is_sqlite
+        self._in_thread_until = 0.0
+        """While the loop's clock is before this, batches go to a thread (after a slow one)."""
         """PostgreSQL has no single writer: waiting for its round trips would hold up the loop."""
         self._queue: asyncio.Queue[Pending] = asyncio.Queue(max_waiting)
         self._task: asyncio.Task[None] | None = None
@@ -107,11 +115,22 @@ class InboxWriter:
                 await asyncio.sleep(0)  # answer these webhooks before writing the next batch
 
     def _write_here(self, messages: list[InboundMessage], process: bool) -> list[ReceiveResult] | None:
-        """The batch written on the event loop, or None if another writer holds the database."""
+        """The batch written on the event loop, or None if another writer holds the database
+        (or a recent batch held the loop too long)."""
+        now = asyncio.get_running_loop().time()
+        if now < self._in_thread_until:
+            return None
+        started = time.thread_time()  # CPU, not wall time: a busy machine's scheduling is not the batch's doing
         try:
             return self.service.accept_many(messages, process, wait=False)
         except WriterBusy:
             return None
+        finally:
+            took = time.thread_time() - started
+            if took > self.slow_batch:
+                log.info("a batch of %d held the event loop for %.0f ms: the next %.0f s of batches go to a thread",
+                         len(messages), took * 1000, self.slow_pause)
+                self._in_thread_until = now + took + self.slow_pause
 
     async def stop(self) -> None:
         if self._task is not None:

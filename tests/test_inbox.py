@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -246,6 +247,7 @@ def test_on_sqlite_the_writer_writes_on_the_event_loop_unless_another_writer_is_
 
     async def run() -> tuple[str, str, bool]:
         writer = InboxWriter(service, process_up_to=8, on_loop=True)
+        writer.slow_batch = 60  # however slow this machine, no batch sends the next to a thread here
         first = await writer.store(sms("SW1", "WAIT"))
         thread = threading.Thread(target=scheduler_writing)
         thread.start()
@@ -269,3 +271,31 @@ def test_on_sqlite_the_writer_writes_on_the_event_loop_unless_another_writer_is_
     else:
         assert len(threads) == 2 and main not in threads
     assert statuses(service) == ["joined", "processed"] and outbox_steps(service) == ["consent", "role"]
+
+
+def test_after_a_batch_that_held_the_event_loop_too_long_batches_go_to_a_thread(service: ConversationService) -> None:
+    threads: list[str] = []
+    real = service.accept_many
+
+    def slow_first(messages: Any, process: bool = False, wait: bool = True) -> Any:
+        threads.append(threading.current_thread().name)
+        if len(threads) == 1:  # e.g. the first Delphi chart of a round being drawn: 0.15 s of CPU
+            busy_until = time.thread_time() + 0.15
+            while time.thread_time() < busy_until:
+                pass
+        return real(messages, process, wait)
+
+    service.accept_many = slow_first  # type: ignore[method-assign]
+
+    async def run() -> list[str]:
+        writer = InboxWriter(service, process_up_to=8, on_loop=True)
+        results = [await writer.store(sms(f"SL{n}", "WAIT", f"+4477008{n:05d}")) for n in range(3)]
+        await writer.stop()
+        return [r.status for r in results]
+
+    assert asyncio.run(run()) == ["joined"] * 3
+    main = threading.main_thread().name
+    if service.database.is_sqlite:
+        assert threads[0] == main and main not in threads[1:], "after a slow batch, a thread for a while"
+    else:
+        assert main not in threads

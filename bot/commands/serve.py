@@ -29,7 +29,7 @@ def serve(host: str | None, port: int | None, studies_dir: str | None, database_
     try:
         settings = Settings.from_env(host=host, port=port, studies_dir=studies_dir, database_url=database_url)
         configure_logging(settings.log_level, settings.log_format)
-        app = create_app(settings)
+        app = create_app(settings, freeze_heap=True)
         if telegram_polling:
             _poll_telegram(app)
         _first_admin_token(settings)
