@@ -15,6 +15,7 @@ from bot.inbox import InboxWorker, InboxWriter
 from bot.service import ConversationService
 from channels.base import InboundMessage
 from storage.tables import ANSWERS, INBOUND, OUTBOUND
+from tests.threads import held_on_another_thread
 
 PHONE = "+447700900001"
 
@@ -150,21 +151,9 @@ def test_a_message_behind_one_still_waiting_for_the_worker_waits_its_turn(servic
 def test_a_participant_busy_on_another_thread_is_left_to_the_worker(service: ConversationService) -> None:
     contact = service.accept_many([sms("SM1", "WAIT")], process=True)[0]
     assert contact.participant_id is not None
-    held, release = threading.Event(), threading.Event()
-
-    def busy() -> None:
-        with service._locks.hold(contact.participant_id):  # e.g. a voice note being transcribed into their flow
-            held.set()
-            release.wait(10)
-
-    thread = threading.Thread(target=busy)
-    thread.start()
-    held.wait(10)
-    try:
+    pid = contact.participant_id
+    with held_on_another_thread(lambda: service._locks.hold(pid)):  # e.g. a voice note being transcribed into their flow
         result = service.accept_many([sms("SM2", "YES")], process=True)[0]  # must not wait (nor deadlock)
-    finally:
-        release.set()
-        thread.join()
     assert result.status == "received" and statuses(service) == ["joined", "received"]
 
 
@@ -238,26 +227,16 @@ def test_on_sqlite_the_writer_writes_on_the_event_loop_unless_another_writer_is_
         return real(messages, process, wait)
 
     service.accept_many = noted  # type: ignore[method-assign]
-    held, release = threading.Event(), threading.Event()
-
-    def scheduler_writing() -> None:  # e.g. the scheduler's tick, in its own thread
-        with service.database.transaction():
-            held.set()
-            release.wait(10)
 
     async def run() -> tuple[str, str, bool]:
         writer = InboxWriter(service, process_up_to=8, on_loop=True)
         writer.slow_batch = 60  # however slow this machine, no batch sends the next to a thread here
         first = await writer.store(sms("SW1", "WAIT"))
-        thread = threading.Thread(target=scheduler_writing)
-        thread.start()
-        held.wait(10)
-        pending = asyncio.ensure_future(writer.store(sms("SW2", "YES")))
-        await asyncio.sleep(0.2)
-        loop_free = not pending.done()
-        release.set()
+        with held_on_another_thread(service.database.transaction):  # e.g. the scheduler's tick, in its own thread
+            pending = asyncio.ensure_future(writer.store(sms("SW2", "YES")))
+            await asyncio.sleep(0.2)
+            loop_free = not pending.done()
         second = await pending
-        thread.join()
         await writer.stop()
         return first.status, second.status, loop_free
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from bot.settings import Settings, SettingsError
 from storage import repository
 from storage.database import BUSY_TIMEOUT_MS, Database, WriterBusy, init_database, normalise_url
 from storage.tables import ALL_TABLES, INBOUND, PARTICIPANTS
+from tests.threads import held_on_another_thread
 
 
 def test_migrations_create_every_table_and_match_the_models(database_url: str) -> None:
@@ -153,23 +155,15 @@ def test_on_sqlite_a_writer_that_must_not_wait_is_told_at_once_that_another_writ
         with pytest.raises(WriterBusy), database.transaction(wait=False):
             pytest.fail("began while another process held the write lock")
         assert time.monotonic() - started < 1, "told at once, not after the busy timeout"
-    held, release = threading.Event(), threading.Event()
 
-    def write_on_another_thread() -> None:
+    @contextmanager
+    def writing() -> Iterator[None]:
         with database.transaction() as connection:
             connection.execute(insert, {"id": "p-thread"})
-            held.set()
-            release.wait(10)
+            yield
 
-    thread = threading.Thread(target=write_on_another_thread)
-    thread.start()
-    held.wait(10)
-    try:
-        with pytest.raises(WriterBusy), database.transaction(wait=False):
-            pytest.fail("began while another thread of this process was writing")
-    finally:
-        release.set()
-        thread.join()
+    with held_on_another_thread(writing), pytest.raises(WriterBusy), database.transaction(wait=False):
+        pytest.fail("began while another thread of this process was writing")
     with database.transaction(wait=False) as connection:  # free again: it writes
         connection.execute(insert, {"id": "p-mine"})
     with database.engine.connect() as connection:  # the pooled connection waits as long as ever
