@@ -78,9 +78,9 @@ class InboxWriter:
         the inbox worker is not ``behind``); larger ones, a burst, are only stored."""
         self.behind = behind
         self.on_loop = on_loop and service.database.is_sqlite
+        """PostgreSQL has no single writer: waiting for its round trips would hold up the loop."""
         self._in_thread_until = 0.0
         """While the loop's clock is before this, batches go to a thread (after a slow one)."""
-        """PostgreSQL has no single writer: waiting for its round trips would hold up the loop."""
         self._queue: asyncio.Queue[Pending] = asyncio.Queue(max_waiting)
         self._task: asyncio.Task[None] | None = None
 
