@@ -125,9 +125,14 @@ class InboundBatches:
         transaction, which holds these participants' locks in this process."""
         batching.lock_participants(connection, people)
         claimed = batching.claim(connection, [inbound_id for inbound_id, _ in work], people, now)
+        self._run_claimed(connection, [inbound_id for inbound_id, _ in work], claimed, now, careful, done)
+
+    def _run_claimed(self, connection: Connection, order: Sequence[int], claimed: dict[int, batching.Claimed],
+                     now: datetime, careful: bool, done: Done) -> None:
+        """Run the claimed messages through their flows, in ``order`` (an id not claimed is a duplicate)."""
         preloaded = batching.preload(connection, [c.participant_id for c in claimed.values()])
         erased: set[str] = set()
-        for inbound_id, _ in work:
+        for inbound_id in order:
             found = claimed.pop(inbound_id, None)
             if found is None or found.participant_id in erased:  # handled already, or gone with its sender
                 done.append((ReceiveResult("duplicate", inbound_id), None, None))
@@ -231,14 +236,23 @@ class InboundBatches:
         try:
             # the locks taken are released after the commit (contexts exit in reverse order)
             with ExitStack() as locks, self.database.transaction(wait) as connection:
-                stored = self._store_many(connection, messages, now)
-                ready = [(inbound_id, contact.participant_id) for message, (_, contact, inbound_id)
-                         in zip(messages, stored, strict=True) if inbound_id is not None and not awaits_transcript(message)]
-                waiting = batching.others_waiting(connection, ready)
-                work = [(inbound_id, pid) for inbound_id, pid in ready
-                        if pid not in waiting and locks.enter_context(self._locks.try_hold(pid))]
-                if work:
-                    self._process_claimed(connection, work, sorted({pid for _, pid in work}), now, False, done)
+                senders = self._senders(connection, messages, now)
+                hopeful = {contact.participant_id for message, (_, contact) in zip(messages, senders, strict=True)
+                           if not awaits_transcript(message)}
+                waiting = batching.still_received(connection, hopeful)
+                ready = {pid for pid in sorted(hopeful) if pid not in waiting and locks.enter_context(self._locks.try_hold(pid))}
+                # Theirs are stored already taken ('processed', as a claim would mark them): nobody else
+                # can see them before this transaction commits, and if it rolls back they were never stored.
+                taken = [contact.participant_id in ready and not awaits_transcript(message)
+                         for message, (_, contact) in zip(messages, senders, strict=True)]
+                stored = self._store_senders(connection, messages, senders, now, taken)
+                claimed = {inbound_id: batching.Claimed(contact.participant_id, message.channel, message.text, message.button,
+                                                        message.start_param)
+                           for message, (_, contact, inbound_id), mine in zip(messages, stored, taken, strict=True)
+                           if mine and inbound_id is not None}
+                if claimed:
+                    batching.lock_participants(connection, sorted(ready))
+                    self._run_claimed(connection, list(claimed), claimed, now, False, done)
         finally:
             self._uncommitted.flags = None
         metrics.count_flags(flags)
@@ -284,12 +298,22 @@ class InboundBatches:
         """Store messages: their senders found (or created) one by one, in order, then the
         inbox rows in one statement. (hash of the address, sender, inbox id or None for a
         retried webhook) for each."""
+        return self._store_senders(connection, messages, self._senders(connection, messages, now), now)
+
+    def _senders(self, connection: Connection, messages: Sequence[InboundMessage], now: datetime) -> list[tuple[str, ContactRef]]:
+        """Each message's sender, found (or created) in order, with the hash of their address."""
         senders = []
         for message in messages:
             hashed = repository.address_hash(self._key, message.channel, message.address)
             senders.append((hashed, self._find_or_create(connection, message.channel, message.address, hashed, now)))
-        ids = repository.record_inbound_many(
-            connection, [_inbound_row(message, contact, now) for message, (_, contact) in zip(messages, senders, strict=True)])
+        return senders
+
+    def _store_senders(self, connection: Connection, messages: Sequence[InboundMessage], senders: Sequence[tuple[str, ContactRef]],
+                       now: datetime, taken: Sequence[bool] | None = None) -> list[tuple[str, ContactRef, int | None]]:
+        """The inbox rows in one statement; those ``taken`` are stored as claimed by this transaction."""
+        marks = taken if taken is not None else [False] * len(messages)
+        rows = [_inbound_row(message, contact, now, mine) for message, (_, contact), mine in zip(messages, senders, marks, strict=True)]
+        ids = repository.record_inbound_many(connection, rows)
         return [(hashed, contact, inbound_id) for (hashed, contact), inbound_id in zip(senders, ids, strict=True)]
 
     def _store_inbound(self, connection: Connection, message: InboundMessage, contact: ContactRef, now: datetime) -> int | None:
@@ -301,11 +325,12 @@ def _stored_status(message: InboundMessage, inbound_id: int | None) -> str:
     return "duplicate" if inbound_id is None else "awaiting_transcript" if awaits_transcript(message) else "received"
 
 
-def _inbound_row(message: InboundMessage, contact: ContactRef, now: datetime) -> dict[str, Any]:
+def _inbound_row(message: InboundMessage, contact: ContactRef, now: datetime, taken: bool = False) -> dict[str, Any]:
     return {
         "channel": message.channel, "provider_id": message.provider_id, "participant_id": contact.participant_id,
         "text": message.text, "button": message.button, "start_param": message.start_param,
         "received_at": message.received_at or now,
         "media": [{"url": m.url, "content_type": m.content_type, "size": m.size} for m in message.media],
-        "status": "awaiting_transcript" if awaits_transcript(message) else "received",
+        "status": "awaiting_transcript" if awaits_transcript(message) else "processed" if taken else "received",
+        "processed_at": now if taken else None,
     }

@@ -9,7 +9,7 @@ storage/driver.py): a savepoint through SQLAlchemy costs several times the state
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -49,16 +49,14 @@ def lock_participants(connection: Connection, participant_ids: Sequence[str]) ->
         driver.cursor.fetchall()
 
 
-def others_waiting(connection: Connection, messages: Sequence[tuple[int, str]]) -> set[str]:
-    """Of the senders of these (inbound id, participant id) messages, those with another
-    message still ``received``: theirs must wait their turn behind it."""
-    if not messages:
+def still_received(connection: Connection, participant_ids: Iterable[str]) -> set[str]:
+    """Of these participants, those with a message still ``received`` (waiting for the inbox
+    worker): a new message of theirs must wait its turn behind it."""
+    people = sorted(set(participant_ids))
+    if not people:
         return set()
-    driver = Driver.of(connection)
-    ids, people = [m[0] for m in messages], sorted({m[1] for m in messages})
-    sql = (f"SELECT DISTINCT participant_id FROM inbound_messages WHERE status = ? AND participant_id IN"
-           f" ({', '.join('?' for _ in people)}) AND id NOT IN ({', '.join('?' for _ in ids)})")
-    return {str(row[0]) for row in driver.execute(sql, ["received", *people, *ids]).fetchall()}
+    sql = f"SELECT DISTINCT participant_id FROM inbound_messages WHERE status = ? AND participant_id IN ({', '.join('?' for _ in people)})"
+    return {str(row[0]) for row in Driver.of(connection).execute(sql, ["received", *people]).fetchall()}
 
 
 @dataclass(frozen=True)

@@ -184,7 +184,8 @@ def set_opted_out(connection: Connection, participant_id: str, opted_out: bool, 
 # ----------------------------------------------------------------------------- inbound
 
 
-_INBOUND_COLUMNS = ("channel", "provider_id", "participant_id", "text", "button", "media", "start_param", "received_at", "status")
+_INBOUND_COLUMNS = ("channel", "provider_id", "participant_id", "text", "button", "media", "start_param", "received_at", "status",
+                    "processed_at")
 def record_inbound(connection: Connection, values: dict[str, Any]) -> int | None:
     """Insert an inbound message; None when (channel, provider_id) is already there."""
     return record_inbound_many(connection, [values])[0]
@@ -201,7 +202,9 @@ def record_inbound_many(connection: Connection, rows: Sequence[dict[str, Any]]) 
            " ON CONFLICT (channel, provider_id) DO NOTHING RETURNING id, channel, provider_id")
     params: list[Any] = []
     for values in rows:
-        encoded = {**values, "media": driver.to_json(values.get("media", [])), "received_at": when(driver, values["received_at"])}
+        processed = values.get("processed_at")
+        encoded = {**values, "media": driver.to_json(values.get("media", [])), "received_at": when(driver, values["received_at"]),
+                   "processed_at": when(driver, processed) if processed is not None else None}
         params.extend(encoded.get(name) for name in _INBOUND_COLUMNS)
     made = {(row[1], row[2]): int(row[0]) for row in driver.execute(sql, params).fetchall()}
     ids: list[int | None] = []

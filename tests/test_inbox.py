@@ -129,6 +129,8 @@ def test_under_light_load_a_batch_is_stored_and_processed_in_one_transaction(ser
     assert [r.status for r in results] == ["joined", "joined", "processed"]
     assert all(r.outbox_ids for r in results), "each reply queued, with its id for the dispatcher"
     assert statuses(service) == ["joined", "joined", "processed"]
+    with service.database.transaction() as connection:
+        assert None not in connection.execute(select(INBOUND.c.processed_at)).scalars().all(), "each marked when processed"
     assert outbox_steps(service) == ["consent", "consent", "role"]
     assert service.accept_many([sms("SM3", "YES")], process=True)[0].status == "duplicate"
 
