@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import text
 
+from bot.middleware import ChorusApp
 from bot.service import ConversationService
 from bot.settings import Settings
 from bot.studies import StudyRegistry
@@ -75,8 +76,8 @@ def create_app(settings: Settings | None = None, chorus: Chorus | None = None, f
             app.state.tasks = None
             app.state.chorus.database.dispose()
 
-    app = FastAPI(title="Chorus", version="0.1.0", lifespan=lifespan,
-                  description="Listen to patients, carers and staff at scale, by chat.")
+    app = ChorusApp(title="Chorus", version="0.1.0", lifespan=lifespan,
+                    description="Listen to patients, carers and staff at scale, by chat.")
 
     @app.get("/health", tags=["operations"])
     def health(request: Request) -> JSONResponse:

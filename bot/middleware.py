@@ -2,8 +2,8 @@
 a limit on body size enforced before the body is read, and the providers' webhooks.
 
 The webhooks (bot/webhooks.py) are *direct routes*: a POST to one of their paths is handed
-to its handler here, without FastAPI's router, dependency injection and inner middleware.
-They are the hot path (every participant's message arrives through one, at up to
+to its handler here, without FastAPI's router, dependency injection and middleware
+(:class:`ChorusApp` puts this layer in front of them). They are the hot path (every participant's message arrives through one, at up to
 thousands a second), take no parameters FastAPI would validate, and are not part of the
 REST API's schema; on this path that machinery cost about as much as the handler itself.
 A handler takes a Starlette ``Request`` and returns a ``Response``; an ``HTTPException``
@@ -23,8 +23,8 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
 
+from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
@@ -122,7 +122,27 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def install(app: Any, max_body: int = DEFAULT_MAX_BODY) -> None:
-    """Add the layer; handlers put in ``app.state.direct_routes`` (a dict) are its direct routes."""
+class ChorusApp(FastAPI):
+    """FastAPI with the request layer outside everything else: a direct route's request is
+    answered before FastAPI's and Starlette's own layers (exception handling, telemetry, body
+    limits), which would otherwise run on every webhook for nothing. Everything else goes
+    through them as usual, behind the layer."""
+
+    request_layer: RequestLayer | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.request_layer is None or scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        scope["app"] = self  # (what Starlette would set: a direct route's Request.app)
+        await self.request_layer(scope, receive, send)
+
+    async def behind_layer(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await super().__call__(scope, receive, send)
+
+
+def install(app: ChorusApp, max_body: int = DEFAULT_MAX_BODY) -> None:
+    """Put the layer in front of the app; handlers put in ``app.state.direct_routes`` (a dict)
+    are its direct routes."""
     app.state.direct_routes = {}
-    app.add_middleware(RequestLayer, max_body=max_body, direct=app.state.direct_routes)
+    app.request_layer = RequestLayer(app.behind_layer, max_body=max_body, direct=app.state.direct_routes)
