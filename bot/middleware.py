@@ -3,9 +3,10 @@ a limit on body size enforced before the body is read, and the providers' webhoo
 
 The webhooks (bot/webhooks.py) are *direct routes*: a POST to one of their paths is handed
 to its handler here, without FastAPI's router, dependency injection and middleware
-(:class:`ChorusApp` puts this layer in front of them). They are the hot path (every participant's message arrives through one, at up to
-thousands a second), take no parameters FastAPI would validate, and are not part of the
-REST API's schema; on this path that machinery cost about as much as the handler itself.
+(:class:`ChorusApp` puts this layer in front of them). They are the hot path (every
+participant's message arrives through one, at up to thousands a second), take no parameters
+FastAPI would validate, and are not part of the REST API's schema; on this path that
+machinery cost about as much as the handler itself.
 A handler takes a Starlette ``Request`` and returns a ``Response``; an ``HTTPException``
 it raises becomes the same JSON error FastAPI would send.
 
