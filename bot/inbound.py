@@ -124,8 +124,8 @@ class InboundBatches:
         """Claim the messages still ``received`` and run each through its flow, in the caller's
         transaction, which holds these participants' locks in this process."""
         batching.lock_participants(connection, people)
-        claimed = batching.claim(connection, [inbound_id for inbound_id, _ in work], people, now)
-        self._run_claimed(connection, [inbound_id for inbound_id, _ in work], claimed, now, careful, done)
+        order = [inbound_id for inbound_id, _ in work]
+        self._run_claimed(connection, order, batching.claim(connection, order, people, now), now, careful, done)
 
     def _run_claimed(self, connection: Connection, order: Sequence[int], claimed: dict[int, batching.Claimed],
                      now: datetime, careful: bool, done: Done) -> None:
@@ -311,8 +311,8 @@ class InboundBatches:
     def _store_senders(self, connection: Connection, messages: Sequence[InboundMessage], senders: Sequence[tuple[str, ContactRef]],
                        now: datetime, taken: Sequence[bool] | None = None) -> list[tuple[str, ContactRef, int | None]]:
         """The inbox rows in one statement; those ``taken`` are stored as claimed by this transaction."""
-        marks = taken if taken is not None else [False] * len(messages)
-        rows = [_inbound_row(message, contact, now, mine) for message, (_, contact), mine in zip(messages, senders, marks, strict=True)]
+        rows = [_inbound_row(message, contact, now, mine)
+                for message, (_, contact), mine in zip(messages, senders, taken or [False] * len(messages), strict=True)]
         ids = repository.record_inbound_many(connection, rows)
         return [(hashed, contact, inbound_id) for (hashed, contact), inbound_id in zip(senders, ids, strict=True)]
 

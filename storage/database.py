@@ -101,6 +101,7 @@ class Database:
         self._sealer = sealer
         self._writer = threading.RLock() if self.engine.dialect.name == "sqlite" else None
         self._no_wait = self.engine.execution_options(chorus_no_wait=True)
+        self._reader = self.engine.execution_options(chorus_read_only=True)
 
     @property
     def sealer(self) -> Sealer:
@@ -130,14 +131,10 @@ class Database:
             with self.engine.begin() as connection:
                 yield connection
             return
-        if wait:
-            with self._writer, self.engine.begin() as connection:
-                yield connection
-            return
-        if not self._writer.acquire(blocking=False):
+        if not self._writer.acquire(blocking=wait):
             raise WriterBusy("another thread of this process is writing")
         try:
-            with self._no_wait.begin() as connection:
+            with (self.engine if wait else self._no_wait).begin() as connection:
                 yield connection
         finally:
             self._writer.release()
@@ -147,7 +144,7 @@ class Database:
         """A Core connection for a few reads, in one transaction that must not write: on SQLite
         a deferred ``BEGIN`` outside the writers' queue (in WAL mode a reader neither waits for
         the writer nor holds it up), e.g. the inbox worker looking for waiting messages."""
-        with self.engine.connect().execution_options(chorus_read_only=True) as connection, connection.begin():
+        with self._reader.connect() as connection, connection.begin():
             yield connection
 
     @contextmanager
@@ -155,7 +152,7 @@ class Database:
         """An ORM session for reads (no explicit transaction): health checks, dashboards, token
         checks. On SQLite it begins as a reader (deferred ``BEGIN``), so it neither waits for
         the writers nor holds them up; it must not write."""
-        with Session(self.engine.execution_options(chorus_read_only=True), expire_on_commit=False) as session:
+        with Session(self._reader, expire_on_commit=False) as session:
             yield session
 
     @contextmanager

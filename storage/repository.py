@@ -186,6 +186,8 @@ def set_opted_out(connection: Connection, participant_id: str, opted_out: bool, 
 
 _INBOUND_COLUMNS = ("channel", "provider_id", "participant_id", "text", "button", "media", "start_param", "received_at", "status",
                     "processed_at")
+
+
 def record_inbound(connection: Connection, values: dict[str, Any]) -> int | None:
     """Insert an inbound message; None when (channel, provider_id) is already there."""
     return record_inbound_many(connection, [values])[0]
