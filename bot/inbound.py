@@ -17,7 +17,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -129,28 +129,51 @@ class InboundBatches:
 
     def _run_claimed(self, connection: Connection, order: Sequence[int], claimed: dict[int, batching.Claimed],
                      now: datetime, careful: bool, done: Done) -> None:
-        """Run the claimed messages through their flows, in ``order`` (an id not claimed is a duplicate)."""
+        """Run the claimed messages through their flows, in ``order`` (an id not claimed is a
+        duplicate). The quick way holds their common writes back and writes them together
+        (:class:`storage.batching.Deferred`); the careful way writes each message's at once."""
         preloaded = batching.preload(connection, [c.participant_id for c in claimed.values()])
+        deferred = None if careful else batching.Deferred(now)
+        ran: list[int] = []  # where the messages that ran are in ``done``
         erased: set[str] = set()
-        for inbound_id in order:
-            found = claimed.pop(inbound_id, None)
-            if found is None or found.participant_id in erased:  # handled already, or gone with its sender
-                done.append((ReceiveResult("duplicate", inbound_id), None, None))
-                continue
-            contact = preloaded.contacts.get((found.participant_id, found.channel))
-            if contact is None:
-                repository.set_inbound_status(connection, inbound_id, "failed", now, "no contact for its sender")
-                done.append((ReceiveResult("failed", inbound_id, found.participant_id), None, None))
-                continue
-            given = TextInput(found.text, button=found.button, source="button" if found.button else "text")
-            if careful:
-                status, ids = self._process_in(connection, contact, inbound_id, given, found.start_param, now, preloaded)
-            else:
-                status, ids = self._process_quickly(connection, contact, inbound_id, given, found.start_param, now,
-                                                    preloaded)
-            if status == "erased":
-                erased.add(found.participant_id)
-            done.append((ReceiveResult(status, inbound_id, found.participant_id, tuple(ids)), contact, given))
+        seen: set[str] = set()
+        self._uncommitted.deferred = deferred
+        try:
+            for inbound_id in order:
+                found = claimed.pop(inbound_id, None)
+                if found is None or found.participant_id in erased:  # handled already, or gone with its sender
+                    done.append((ReceiveResult("duplicate", inbound_id), None, None))
+                    continue
+                if deferred is not None and found.participant_id in seen:
+                    _write(deferred, connection)  # their second message reads what the first one wrote
+                seen.add(found.participant_id)
+                ran.append(len(done))
+                done.append(self._run_one(connection, inbound_id, found, preloaded, now, careful, deferred))
+                if done[-1][0].status == "erased":
+                    erased.add(found.participant_id)
+            if deferred is not None:
+                _write(deferred, connection)
+        finally:
+            self._uncommitted.deferred = None
+        written = deferred.outbox_ids if deferred is not None else {}
+        for index in ran:
+            result, contact, given = done[index]
+            mine = tuple(written.get(result.inbound_id or 0, ()))
+            done[index] = replace(result, outbox_ids=result.outbox_ids + mine), contact, given
+
+    def _run_one(self, connection: Connection, inbound_id: int, found: batching.Claimed, preloaded: batching.Preloaded,
+                 now: datetime, careful: bool, deferred: batching.Deferred | None) -> tuple[ReceiveResult, ContactRef | None, TextInput | None]:
+        contact = preloaded.contacts.get((found.participant_id, found.channel))
+        if contact is None:
+            repository.set_inbound_status(connection, inbound_id, "failed", now, "no contact for its sender")
+            return ReceiveResult("failed", inbound_id, found.participant_id), None, None
+        given = TextInput(found.text, button=found.button, source="button" if found.button else "text")
+        if careful:
+            status, ids = self._process_in(connection, contact, inbound_id, given, found.start_param, now, preloaded)
+        else:
+            status, ids = self._process_quickly(connection, contact, inbound_id, given, found.start_param, now, preloaded,
+                                                deferred)
+        return ReceiveResult(status, inbound_id, found.participant_id, tuple(ids)), contact, given
 
     def _process_in(
         self, connection: Connection, contact: ContactRef, inbound_id: int, given: TextInput, start_param: str | None,
@@ -170,13 +193,15 @@ class InboundBatches:
 
     def _process_quickly(
         self, connection: Connection, contact: ContactRef, inbound_id: int, given: TextInput, start_param: str | None,
-        now: datetime, preloaded: batching.Preloaded,
+        now: datetime, preloaded: batching.Preloaded, deferred: batching.Deferred | None = None,
     ) -> tuple[str, list[int]]:
         """As :meth:`_process_in` without a savepoint: any error fails the whole batch (which is
         then redone carefully). The claim already marked the message 'processed'."""
         try:
             status, ids = self._route(connection, contact, given, start_param, inbound_id, now, preloaded)
-            if status != "processed":
+            if status != "processed" and deferred is not None:
+                deferred.statuses[inbound_id] = status
+            elif status != "processed":
                 repository.set_inbound_status(connection, inbound_id, status, now)
         except Exception as error:
             raise MessageFailed from error
@@ -319,6 +344,14 @@ class InboundBatches:
     def _store_inbound(self, connection: Connection, message: InboundMessage, contact: ContactRef, now: datetime) -> int | None:
         """The inbox row, status ``received`` (or ``awaiting_transcript``); None for a retried webhook."""
         return repository.record_inbound(connection, _inbound_row(message, contact, now))
+
+
+def _write(deferred: batching.Deferred, connection: Connection) -> None:
+    """A quick batch's held-back writes; if they fail, the batch is redone carefully."""
+    try:
+        deferred.write(connection)
+    except Exception as error:
+        raise MessageFailed from error
 
 
 def _stored_status(message: InboundMessage, inbound_id: int | None) -> str:

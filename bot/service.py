@@ -126,7 +126,7 @@ class ConversationService(InboundBatches, Concerns):
         self._background_lock = threading.Lock()
         self._key = address_key
         self._locks = ParticipantLocks()
-        self._uncommitted = threading.local()  # flags of the batch being written on this thread
+        self._uncommitted = threading.local()  # flags and deferred writes of the batch being written on this thread
         self._contacts: dict[str, ContactRef] = {}
         self._engines: dict[int, tuple[Engine, str]] = {}
         self._words = Words()
@@ -368,31 +368,42 @@ class ConversationService(InboundBatches, Concerns):
                 writes.profile_changed = True
             else:
                 _collect(target, event, now, writes)
-        repository.add_answers(connection, writes.answers)
-        store_submissions(connection, sprint.events, target.participant_id, target.session.study_id, target.session.flow_id, now)
         voiced = {a["step_id"] for a in writes.answers if a["source"] == "voice" and not a["skipped"]}
+        # in a quick batch a message's answers, session and replies are written with the batch's
+        held: batching.Deferred | None = getattr(self._uncommitted, "deferred", None) if not voiced else None
+        if held is None or target.inbound_id is None:
+            held = None
+            repository.add_answers(connection, writes.answers)
+        store_submissions(connection, sprint.events, target.participant_id, target.session.study_id, target.session.flow_id, now)
         if voiced:
             repository.link_voice_answers(connection, target.participant_id, target.session.id, voiced)
         repository.add_flags(connection, writes.flags)
-        deferred: list[dict[str, Any]] | None = getattr(self._uncommitted, "flags", None)
-        if deferred is None:
-            metrics.count_flags(writes.flags)
-        else:  # a batch counts them once it commits (the quick way may be rolled back and redone)
-            deferred.extend(writes.flags)
+        self._count_flags(writes.flags)
         repository.add_due_tasks(connection, writes.tasks)
         if writes.profile_changed and target.participant is not None:
             repository.save_participant(connection, target.participant)
             repository.save_enrolment(connection, target.enrolment)
         target.session.state = sprint.state.model_dump(mode="json")
         target.session.status = sprint.state.status
-        repository.save_session(connection, target.session, now)
+        if held is None:
+            repository.save_session(connection, target.session, now)
         sends = [m for m in writes.sends if m.kind == "stopped" or m.kind in ERASE_KINDS] if opted_out else writes.sends
         rows = [_outbound(target, message, now) for message in sends]
         if target.contact.channel in IMAGE_CHANNELS:
             for row, message in zip(rows, sends, strict=True):
                 if message.attachment is not None:
                     row["media_id"] = self._attach(connection, target, message, now)
+        if held is not None and target.inbound_id is not None:
+            held.hold(target.inbound_id, writes.answers, target.session, rows)
+            return []  # the batch reports their ids once it has written them
         return outbox.queue(connection, rows)
+
+    def _count_flags(self, flags: list[dict[str, Any]]) -> None:
+        uncounted: list[dict[str, Any]] | None = getattr(self._uncommitted, "flags", None)
+        if uncounted is None:
+            metrics.count_flags(flags)
+        else:  # a batch counts them once it commits (the quick way may be rolled back and redone)
+            uncounted.extend(flags)
 
     def _attach(self, connection: Connection, target: _Target, message: SendMessage, now: datetime) -> int | None:
         """Draw the image a message names and store it; None (the text goes alone) if it cannot be drawn."""

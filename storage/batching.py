@@ -13,9 +13,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection
 
+from storage import outbox, repository
 from storage.driver import Driver
 from storage.repository import ContactRef, EnrolmentRef, SessionRef, when
 
@@ -127,3 +129,37 @@ def preload(connection: Connection, participant_ids: Sequence[str]) -> Preloaded
     for row in driver.execute(sql, ids).fetchall():
         found.sessions[row[0]] = SessionRef(row[1], row[2], row[3], row[4], driver.from_json(row[5]), row[6])
     return found
+
+
+@dataclass
+class Deferred:
+    """The common writes of a batch's messages, held back and written together (:meth:`write`)
+    in the batch's transaction: its answers in one statement, its sessions' new states in one,
+    its replies in one and its messages' statuses in one per status, instead of three or four
+    statements for each message (each a round trip to PostgreSQL).
+
+    Whatever reads these rows must have them written first: the batch writes them before a
+    participant's second message in it (the first one's session and answers are then read)."""
+
+    now: datetime
+    answers: list[dict[str, Any]] = field(default_factory=list)
+    sessions: dict[int, SessionRef] = field(default_factory=dict)
+    replies: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    """(inbound id, outbox row) in the order they were queued."""
+    statuses: dict[int, str] = field(default_factory=dict)
+    outbox_ids: dict[int, list[int]] = field(default_factory=dict)
+    """Each message's replies' outbox ids, in order, once written."""
+
+    def hold(self, inbound_id: int, answers: list[dict[str, Any]], session: SessionRef, replies: list[dict[str, Any]]) -> None:
+        self.answers.extend(answers)
+        self.sessions[session.id] = session
+        self.replies.extend((inbound_id, row) for row in replies)
+
+    def write(self, connection: Connection) -> None:
+        repository.add_answers(connection, self.answers)
+        repository.save_sessions(connection, list(self.sessions.values()), self.now)
+        ids = outbox.queue(connection, [row for _, row in self.replies])
+        for (inbound_id, _), outbox_id in zip(self.replies, ids, strict=True):
+            self.outbox_ids.setdefault(inbound_id, []).append(outbox_id)
+        repository.set_inbound_statuses(connection, self.statuses, self.now)
+        self.answers, self.sessions, self.replies, self.statuses = [], {}, [], {}

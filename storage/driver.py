@@ -70,17 +70,40 @@ class Driver:
 
     def insert_many(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
         """INSERT rows that all have the same keys: one executemany on SQLite; on PostgreSQL a
-        COPY, several times faster than even a pipelined executemany for thousands of rows."""
+        batch's worth in one multi-row INSERT (one round trip), more as a COPY, several times
+        faster than even a pipelined executemany for thousands of rows."""
         if not rows:
             return
         columns = tuple(rows[0])
-        if self.postgres and len(rows) > 1:
+        if self.postgres and len(rows) > _COPY_FROM:
             names = ", ".join(f'"{name}"' for name in columns)
             with self.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row([row[name] for name in columns])
             return
+        if self.postgres and len(rows) > 1:
+            self.insert_rows(table, rows)
+            return
         self.executemany(_insert_sql(table, columns, False), [[row[name] for name in columns] for row in rows])
+
+    def insert_rows(self, table: str, rows: Sequence[dict[str, Any]], returning_id: bool = False) -> list[int]:
+        """INSERT rows that all have the same keys, already encoded, as multi-row statements
+        (one for up to :data:`_MAX_PARAMETERS` values): one round trip to PostgreSQL instead of
+        one per row. With ``returning_id``, their new ids in the rows' order: one statement's
+        rows take ascending ids in the order they are listed (a sequence's next values on
+        PostgreSQL, the next rowids on SQLite)."""
+        if not rows:
+            return []
+        columns = tuple(rows[0])
+        per_statement = max(1, _MAX_PARAMETERS // len(columns))
+        ids: list[int] = []
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start:start + per_statement]
+            cursor = self.execute(_insert_sql(table, columns, returning_id, len(chunk)),
+                                  [row[name] for row in chunk for name in columns])
+            if returning_id:
+                ids.extend(sorted(int(found[0]) for found in cursor.fetchall()))
+        return ids
 
     def when(self, moment: datetime) -> Any:
         utc = moment.astimezone(UTC)
@@ -104,8 +127,14 @@ class Driver:
         return orjson.loads(value) if isinstance(value, str) and not self.postgres else value
 
 
-@lru_cache(maxsize=128)
-def _insert_sql(table: str, columns: tuple[str, ...], returning_id: bool) -> str:
+_MAX_PARAMETERS = 30_000
+"""Values in one statement: below SQLite's limit (32,766) and PostgreSQL's (65,535)."""
+_COPY_FROM = 200
+"""More rows than this go to PostgreSQL as a COPY (two round trips, but cheaper per row)."""
+
+
+@lru_cache(maxsize=512)
+def _insert_sql(table: str, columns: tuple[str, ...], returning_id: bool, rows: int = 1) -> str:
     names = ", ".join(f'"{name}"' for name in columns)
-    marks = ", ".join("?" for _ in columns)
-    return f'INSERT INTO {table} ({names}) VALUES ({marks})' + (" RETURNING id" if returning_id else "")
+    marks = "(" + ", ".join("?" for _ in columns) + ")"
+    return f'INSERT INTO {table} ({names}) VALUES {", ".join(marks for _ in range(rows))}' + (" RETURNING id" if returning_id else "")

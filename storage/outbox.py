@@ -23,7 +23,6 @@ _QUEUE_COLUMNS = (
     "participant_id", "contact_id", "study_id", "session_id", "channel", "text", "buttons", "multiple", "kind", "step_id",
     "status", "attempts", "created_at", "media_id",
 )
-_QUEUE = f"INSERT INTO outbound_messages ({', '.join(_QUEUE_COLUMNS)}) VALUES ({', '.join('?' for _ in _QUEUE_COLUMNS)}) RETURNING id"
 
 
 @dataclass(frozen=True)
@@ -70,26 +69,21 @@ class TranscriptLine:
 
 
 def queue(connection: Connection, rows: list[dict[str, Any]]) -> list[int]:
-    """Queue messages in order; returns their ids in the same order."""
-    if not rows:
-        return []
+    """Queue messages in order, in one statement; returns their ids in the same order."""
     driver = Driver.of(connection)
-    ids = []
-    for row in rows:
-        values = {**row, "status": "queued", "attempts": 0, "buttons": driver.to_json(row.get("buttons", [])),
-                  "created_at": when(driver, row["created_at"])}
-        ids.append(int(driver.execute(_QUEUE, [values.get(name) for name in _QUEUE_COLUMNS]).fetchone()[0]))
-    return ids
+    return driver.insert_rows("outbound_messages", [_queued(driver, row) for row in rows], returning_id=True)
 
 
 def queue_many(connection: Connection, rows: list[dict[str, Any]]) -> None:
     """Queue many messages in one bulk insert (no ids back): for the scheduler's batch starts."""
     driver = Driver.of(connection)
-    driver.insert_many("outbound_messages", [
-        {**{name: row.get(name) for name in _QUEUE_COLUMNS}, "status": "queued", "attempts": 0,
-         "buttons": driver.to_json(row.get("buttons", [])), "created_at": when(driver, row["created_at"])}
-        for row in rows
-    ])
+    driver.insert_many("outbound_messages", [_queued(driver, row) for row in rows])
+
+
+def _queued(driver: Driver, row: dict[str, Any]) -> dict[str, Any]:
+    """An outbox row as stored: every column, status ``queued``."""
+    return {**{name: row.get(name) for name in _QUEUE_COLUMNS}, "status": "queued", "attempts": 0,
+            "buttons": driver.to_json(row.get("buttons", [])), "created_at": when(driver, row["created_at"])}
 
 
 def pending(connection: Connection, sealer: Sealer, limit: int = 100, channel: str | None = None) -> list[PendingMessage]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -221,6 +221,15 @@ def set_inbound_status(connection: Connection, inbound_id: int, status: str, now
     driver.execute(sql, (status, error, when(driver, now), inbound_id))
 
 
+def set_inbound_statuses(connection: Connection, statuses: Mapping[int, str], now: datetime) -> None:
+    """:func:`set_inbound_status` (no error) for several messages: one statement per status."""
+    driver = Driver.of(connection)
+    for status in sorted(set(statuses.values())):
+        ids = [inbound_id for inbound_id, given in statuses.items() if given == status]
+        sql = f"UPDATE inbound_messages SET status = ?, error = NULL, processed_at = ? WHERE id IN ({', '.join('?' for _ in ids)})"
+        driver.execute(sql, [status, when(driver, now), *ids])
+
+
 @dataclass(frozen=True)
 class StoredInbound:
     participant_id: str | None
@@ -273,6 +282,22 @@ def save_session(connection: Connection, session: SessionRef, now: datetime) -> 
     driver = Driver.of(connection)
     sql = "UPDATE sessions SET state = ?, status = ?, updated_at = ? WHERE id = ?"
     driver.execute(sql, (driver.to_json(session.state), session.status, when(driver, now), session.id))
+
+
+def save_sessions(connection: Connection, sessions: Sequence[SessionRef], now: datetime) -> None:
+    """:func:`save_session` for several sessions in one statement on PostgreSQL (one round trip)."""
+    if not sessions:
+        return
+    driver = Driver.of(connection)
+    stamp = when(driver, now)
+    if not driver.postgres or len(sessions) == 1:  # SQLite has no round trips to save
+        for session in sessions:
+            save_session(connection, session, now)
+        return
+    rows = ", ".join("(?, ?, ?)" if n else "(CAST(? AS integer), CAST(? AS json), ?)" for n in range(len(sessions)))
+    sql = (f"UPDATE sessions SET state = v.state, status = v.status, updated_at = ? FROM (VALUES {rows}) AS v (id, state, status)"
+           " WHERE sessions.id = v.id")
+    driver.execute(sql, [stamp, *(value for s in sessions for value in (s.id, driver.to_json(s.state), s.status))])
 
 
 def replace_live_sessions(connection: Connection, participant_id: str, study_id: str, now: datetime) -> None:

@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 from bot.inbox import InboxWorker
 from bot.service import ConversationService, ReceiveResult
 from channels.base import InboundMessage
+from storage.batching import Deferred
 from storage.database import Database
-from storage.tables import ANSWERS, INBOUND, OUTBOUND
+from storage.tables import ANSWERS, INBOUND, OUTBOUND, SESSIONS
 
 
 def _count(database: Database, table: Any, *where: Any) -> int:
@@ -196,3 +197,58 @@ def test_messages_after_an_erasure_in_the_same_batch_go_with_their_sender(servic
     with database.transaction() as connection:
         assert connection.execute(select(func.count()).select_from(INBOUND)).scalar_one() == 1, "only the other's message"
     assert service.process_batch(work)[2].status == "duplicate"
+
+
+def test_a_batch_writes_its_messages_answers_sessions_and_replies_together(
+    service: ConversationService, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    people = [f"+4477009003{i:02d}" for i in range(4)]
+    service.process_batch([_stored(service, address, f"w-{n}", "WAIT") for n, address in enumerate(people)])
+    written: list[tuple[int, int, int]] = []
+    real = Deferred.write
+
+    def counted(self: Deferred, connection: Any) -> None:
+        written.append((len(self.answers), len(self.sessions), len(self.replies)))
+        real(self, connection)
+
+    monkeypatch.setattr(Deferred, "write", counted)
+    results = service.process_batch([_stored(service, address, f"y-{n}", "yes") for n, address in enumerate(people)])
+    assert written == [(4, 4, 4)], "one write for the four messages' answers, sessions and replies"
+    with database.transaction() as connection:
+        for result in results:  # each result names its own reply, and the reply is the next question
+            assert result.status == "processed" and len(result.outbox_ids) == 1
+            row = connection.execute(select(OUTBOUND.c.participant_id, OUTBOUND.c.step_id)
+                                     .where(OUTBOUND.c.id == result.outbox_ids[0])).one()
+            assert row == (result.participant_id, "role")
+        states = connection.execute(select(SESSIONS.c.state)).scalars().all()
+    assert [s["step"] for s in states] == ["role"] * 4
+    assert _steps(database) == ["consent"] * 4
+
+
+def test_a_participants_second_message_in_a_batch_sees_what_the_first_wrote(
+    service: ConversationService, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    address, other = "+447700900401", "+447700900402"
+    service.process_batch([_stored(service, address, "s-1", "WAIT"), _stored(service, other, "s-2", "WAIT")])
+    work = [_stored(service, address, "s-3", "yes"), _stored(service, other, "s-4", "yes"), _stored(service, address, "s-5", "1")]
+    results = service.process_batch(work)
+    assert [r.status for r in results] == ["processed"] * 3
+    ids = [r.outbox_ids for r in results]
+    assert all(len(i) == 1 for i in ids) and ids[0][0] < ids[2][0], "the first reply is queued (and sent) first"
+    assert sorted(_steps(database)) == ["consent", "consent", "role"]
+
+
+def test_a_batch_whose_held_writes_fail_is_redone_message_by_message(
+    service: ConversationService, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    people = ["+447700900501", "+447700900502"]
+    service.process_batch([_stored(service, address, f"f-{n}", "WAIT") for n, address in enumerate(people)])
+    outbox_before, answers_before = _count(database, OUTBOUND), _count(database, ANSWERS)
+
+    def fails(self: Deferred, connection: Any) -> None:
+        raise RuntimeError("lost connection")
+
+    monkeypatch.setattr(Deferred, "write", fails)
+    results = service.process_batch([_stored(service, address, f"g-{n}", "yes") for n, address in enumerate(people)])
+    assert [r.status for r in results] == ["processed"] * 2 and all(len(r.outbox_ids) == 1 for r in results)
+    assert _count(database, OUTBOUND) == outbox_before + 2 and _count(database, ANSWERS) == answers_before + 2

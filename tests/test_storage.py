@@ -16,9 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
 from bot.settings import Settings, SettingsError
-from storage import repository
+from storage import driver, repository
 from storage.database import BUSY_TIMEOUT_MS, Database, WriterBusy, init_database, normalise_url
-from storage.tables import ALL_TABLES, INBOUND, PARTICIPANTS
+from storage.driver import Driver
+from storage.tables import ALL_TABLES, AUDIT_EVENTS, INBOUND, PARTICIPANTS
 from tests.threads import held_on_another_thread
 
 
@@ -69,6 +70,24 @@ def test_a_duplicate_inbound_message_is_not_inserted_twice(database: Database) -
     assert first is not None and again is None
     with database.transaction() as connection:
         assert connection.execute(select(INBOUND.c.text)).scalars().all() == ["hi"]
+
+
+@pytest.mark.parametrize("per_statement", [None, 2], ids=["one statement", "several"])
+def test_rows_inserted_together_get_their_ids_in_their_order(
+    database: Database, monkeypatch: pytest.MonkeyPatch, per_statement: int | None
+) -> None:
+    if per_statement is not None:  # the values per statement are capped: the rows go in several
+        monkeypatch.setattr(driver, "_MAX_PARAMETERS", per_statement * 5)
+    now = datetime(2025, 6, 1, tzinfo=UTC)
+    with database.transaction() as connection:
+        sql = Driver.of(connection)
+        rows = [{"at": sql.when(now), "actor": "test", "action": f"row {n}", "subject": None, "detail": "{}"} for n in range(7)]
+        ids = sql.insert_rows("audit_events", rows, returning_id=True)
+        sql.insert_many("audit_events", [{**row, "action": "many"} for row in rows * 40])  # COPY on PostgreSQL
+    with database.transaction() as connection:
+        stored = dict(connection.execute(select(AUDIT_EVENTS.c.id, AUDIT_EVENTS.c.action)).all())
+    assert [stored[i] for i in ids] == [f"row {n}" for n in range(7)]
+    assert list(stored.values()).count("many") == 280
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
