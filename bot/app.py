@@ -48,6 +48,15 @@ def chorus_of(request: Request) -> Chorus:
     return chorus
 
 
+def serving_process() -> FastAPI:
+    """The app of one of ``chorus serve --processes N``'s processes (settings from the environment)."""
+    from bot.logging_setup import configure as configure_logging
+
+    settings = Settings.from_env()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings, freeze_heap=True)
+
+
 def create_app(settings: Settings | None = None, chorus: Chorus | None = None, freeze_heap: bool = False) -> FastAPI:
     """The app. ``freeze_heap`` (``chorus serve``: one app per process) moves everything alive
     once started (modules, studies, models' code) out of the garbage collector's sight

@@ -70,6 +70,11 @@ class RateLimit:
     per_address: float | None = None
     """To one chat or number."""
 
+    def shared_by(self, processes: int) -> RateLimit:
+        """One of ``processes`` dispatchers' share: together they keep to the limit."""
+        per_address = self.per_address / processes if self.per_address is not None else None
+        return RateLimit(self.per_second / processes, per_address)
+
 
 DEFAULT_LIMITS = {"telegram": RateLimit(30, 1), "sms": RateLimit(1), "whatsapp": RateLimit(20)}
 

@@ -58,6 +58,9 @@ class Settings(BaseModel):
     queue_url: str | None = None
     """A broker (``amqp://...`` or ``redis://...``): background work goes to ``chorus worker``
     processes instead of running in this one (bot/tasks.py). Unset: everything in one process."""
+    processes: int = Field(default=1, ge=1)
+    """``chorus serve`` processes sharing the port (PostgreSQL only): each runs the webhooks,
+    the inbox and (without a broker) a dispatcher whose rate limits are its share of the channel's."""
     queue_namespace: str = "chorus"
     """Prefix of the broker's queue names, so several deployments can share one broker."""
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlalchemy import text
 
 from flows.loader import LoadedStudy, LoadError, Problem, load_study
 from flows.model import resolve_text
@@ -124,6 +125,8 @@ class StudyRegistry:
         """Store every study and flow version (idempotent); remember each flow's current version id."""
         published: dict[tuple[str, str], PublishedFlow] = {}
         with database.transaction() as session:
+            if database.is_postgres:  # processes starting together publish one at a time (each finds the other's rows)
+                session.execute(text("SELECT pg_advisory_xact_lock(4242002)"))
             for loaded in self._studies.values():
                 published.update(_publish_one(session, loaded, now))
         self.published = published

@@ -81,6 +81,8 @@ class ChannelHub:
                 hub.sending["whatsapp"] = twilio.TwilioChannel("whatsapp", tw, client)
             hub.limits["sms"] = RateLimit(tw.sms_rate)
             hub.limits["whatsapp"] = RateLimit(tw.whatsapp_rate)
+        processes = int(env.get("CHORUS_PROCESSES") or 1)  # chorus serve --processes: each dispatcher keeps to its share
+        hub.limits = {channel: limit.shared_by(processes) for channel, limit in hub.limits.items()}
         return hub
 
 

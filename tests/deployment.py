@@ -42,6 +42,7 @@ class Process:
     popen: subprocess.Popen[bytes]
     log: Path
     url: str = ""
+    args: tuple[str, ...] = ()
 
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
@@ -85,10 +86,10 @@ class Deployment:
         self.processes.append(process)
         return process
 
-    def start_api(self, name: str) -> Process:
+    def start_api(self, name: str, *args: str) -> Process:
         port = free_port()
-        process = self._spawn(name, ["serve", "--port", str(port)])
-        process.url = f"http://127.0.0.1:{port}"
+        process = self._spawn(name, ["serve", "--port", str(port), *args])
+        process.url, process.args = f"http://127.0.0.1:{port}", args
         return process
 
     def start_worker(self, name: str, *args: str) -> Process:
@@ -104,7 +105,7 @@ class Deployment:
                     # another program took the free port first: try another one
                     self.processes.remove(process)
                     waiting.remove(process)
-                    waiting.append(self.start_api(process.name))
+                    waiting.append(self.start_api(process.name, *process.args))
                     continue
                 if process.popen.poll() is not None:
                     raise RuntimeError(f"{process.name} exited with {process.popen.returncode}:\n{process.output()[-3000:]}")

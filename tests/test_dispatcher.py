@@ -247,3 +247,13 @@ def test_a_row_interrupted_too_often_is_failed(service: Any, say: Callable[..., 
     assert sender.recover_interrupted() == 1
     asyncio.run(sender.drain())
     assert sms.sent == [] and rows(service)[0][1] == "failed"
+
+
+def test_several_serving_processes_each_keep_to_their_share_of_the_rate_limits() -> None:
+    from bot.webhooks import ChannelHub
+
+    env = {"TELEGRAM_BOT_TOKEN": "123:abc", "TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "t",
+           "TWILIO_SMS_FROM": "+15005550006", "CHORUS_TWILIO_SMS_RATE": "10"}
+    alone, shared = ChannelHub.from_env(env), ChannelHub.from_env({**env, "CHORUS_PROCESSES": "2"})
+    assert alone.limits["telegram"] == RateLimit(30, 1) and alone.limits["sms"] == RateLimit(10)
+    assert shared.limits["telegram"] == RateLimit(15, 0.5) and shared.limits["sms"] == RateLimit(5)

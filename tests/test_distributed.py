@@ -157,3 +157,50 @@ def check_voice(database: Database, deployment: Deployment) -> None:
     logs = {p.name: p.output() for p in deployment.processes}
     line = f"voice note {voice[0][1]}: processed"
     assert [name for name, text in logs.items() if line in text] in (["worker-a"], ["worker-b"]), "one worker transcribed it"
+
+
+def test_one_serve_with_two_processes_runs_every_conversation_once(tmp_path: Path, postgres_databases: PostgresDatabases,
+                                                                   fake_twilio: FakeTwilio) -> None:
+    """``chorus serve --processes 2``, no broker: both processes take webhooks from one port and
+    each runs its own inbox worker and dispatcher on the one database."""
+    fake = fake_twilio
+    running = Deployment(postgres_databases.url(postgres_databases.create()), tmp_path, fake.url, fake.account_sid,
+                         fake.auth_token)
+    try:
+        api = running.start_api("api", "--processes", "2")
+        running.wait_ready(120)
+        assert len(_children(api.popen.pid)) == 2, "uvicorn started two serving processes"
+        sids = itertools.count(1)
+
+        def converse(person: int) -> list[str]:
+            sender = f"+4477009{person:05d}"
+            for text, expected in SCRIPT:
+                with httpx.Client(base_url=api.url, timeout=30) as client:  # a new connection: either process may take it
+                    before = len(fake.bodies_to(sender))
+                    form, headers = signed_message(sender, text, f"SM{person:04d}{next(sids):028x}", fake.account_sid,
+                                                   fake.auth_token)
+                    assert client.post("/webhooks/twilio", data=form, headers=headers).status_code == 200
+                wait_for(lambda e=expected, n=before: any(b.startswith(e) for b in fake.bodies_to(sender)[n:]), 20, repr(expected))
+            return fake.bodies_to(sender)
+
+        with ThreadPoolExecutor(4) as pool:
+            conversations = list(pool.map(converse, range(4)))
+        time.sleep(1.5)  # longer than a dispatcher's poll interval: a duplicate send would show now
+        for bodies in conversations:
+            assert len(bodies) == len(set(bodies)) == len(SCRIPT), "each question went once, in order"
+            assert [next(i for i, b in enumerate(bodies) if b.startswith(e)) for _, e in SCRIPT] == list(range(len(SCRIPT)))
+    finally:
+        running.stop()
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid and "spawn" in (entry / "cmdline").read_text(errors="replace"):
+                found.append(int(entry.name))
+    return found

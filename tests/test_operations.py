@@ -7,6 +7,7 @@ import socket
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -217,3 +218,17 @@ def test_a_template_error_in_a_conversation_is_counted(tmp_path: Any, database: 
     before = metrics.ERRORS.labels("template")._value.get()
     service.receive(InboundMessage("sms", "+447700900321", "SM-template-1", "WAIT"))
     assert metrics.ERRORS.labels("template")._value.get() - before == 1
+
+
+@pytest.mark.parametrize(("extra", "refusal"), [
+    ([], "needs PostgreSQL"),
+    (["--telegram-polling", "--database", "postgresql://postgres@127.0.0.1:5432/test"], "runs in one process"),
+])
+def test_serve_refuses_several_processes_where_they_cannot_work(tmp_path: Path, extra: list[str], refusal: str) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+
+    env = {"CHORUS_DATABASE_URL": f"sqlite:///{tmp_path / 'chorus.db'}", "CHORUS_KEY_FILE": str(tmp_path / "chorus.key")}
+    result = CliRunner().invoke(cli, ["serve", "--processes", "2", *extra], env=env)
+    assert result.exit_code != 0 and refusal in result.output

@@ -17,8 +17,11 @@ if TYPE_CHECKING:
               help="Folder of studies (default CHORUS_STUDIES_DIR or the example study).")
 @click.option("--database", "database_url", default=None, help="Database URL (default CHORUS_DATABASE_URL).")
 @click.option("--telegram-polling", is_flag=True, help="Fetch Telegram updates with getUpdates (no public URL needed).")
-def serve(host: str | None, port: int | None, studies_dir: str | None, database_url: str | None, telegram_polling: bool) -> None:
-    """Run Chorus: webhooks, the web chat simulator and the API, on one process."""
+@click.option("--processes", type=click.IntRange(min=1), default=None,
+              help="Server processes sharing the port (default CHORUS_PROCESSES or 1; more than one needs PostgreSQL).")
+def serve(host: str | None, port: int | None, studies_dir: str | None, database_url: str | None, telegram_polling: bool,
+          processes: int | None) -> None:
+    """Run Chorus: webhooks, the web chat simulator and the API, on one process (or several)."""
     import uvicorn
 
     from bot.app import create_app
@@ -27,10 +30,13 @@ def serve(host: str | None, port: int | None, studies_dir: str | None, database_
     from flows.loader import LoadError
 
     try:
-        settings = Settings.from_env(host=host, port=port, studies_dir=studies_dir, database_url=database_url)
+        settings = Settings.from_env(host=host, port=port, studies_dir=studies_dir, database_url=database_url,
+                                     processes=processes)
         configure_logging(settings.log_level, settings.log_format)
-        app = create_app(settings, freeze_heap=True)
-        if telegram_polling:
+        if settings.processes > 1:
+            _check_processes(settings, telegram_polling)
+        app = create_app(settings, freeze_heap=True) if settings.processes == 1 else None
+        if telegram_polling and app is not None:
             _poll_telegram(app)
         _first_admin_token(settings)
     except SettingsError as error:
@@ -38,13 +44,45 @@ def serve(host: str | None, port: int | None, studies_dir: str | None, database_
     except LoadError as error:
         raise click.ClickException("the studies have problems:\n" + "\n".join(map(str, error.problems))) from None
     click.echo(f"Chorus on http://{settings.host}:{settings.port}  (simulator at /, dashboard at /dashboard, "
-               "health at /health)", err=True)
+               f"health at /health){_in(settings.processes)}", err=True)
     if settings.queue_url:  # (not the URL itself: it holds the broker's password)
         click.echo("Background work (sending, voice notes, the scheduler) goes to `chorus worker` processes "
                    "through the broker in CHORUS_QUEUE_URL.", err=True)
     # log_config=None: uvicorn's own records go through the handler configured above (text or JSON);
     # no access log: a record per request costs CPU on the hot path (and log_level=warning hides it anyway).
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", log_config=None, access_log=False)
+    quiet = {"log_level": "warning", "log_config": None, "access_log": False}
+    if app is not None:
+        uvicorn.run(app, host=settings.host, port=settings.port, **quiet)  # type: ignore[arg-type]
+        return
+    _share_settings(settings)
+    uvicorn.run("bot.app:serving_process", factory=True, workers=settings.processes, host=settings.host,
+                port=settings.port, **quiet)  # type: ignore[arg-type]
+
+
+def _in(processes: int) -> str:
+    return "" if processes == 1 else f", in {processes} processes"
+
+
+def _check_processes(settings: Settings, telegram_polling: bool) -> None:
+    """Several processes need a database that several can write to, and ONE Telegram poller.
+    What they would each make for themselves is made here first: the schema, the published
+    studies and (without CHORUS_HASH_KEY / CHORUS_DATA_KEYS) the key files."""
+    from bot.app import build
+
+    if settings.database_url.startswith("sqlite"):
+        raise click.ClickException("--processes above 1 needs PostgreSQL (CHORUS_DATABASE_URL): SQLite takes one writer "
+                                   "at a time, and one process already keeps it busy")
+    if telegram_polling:
+        raise click.ClickException("--telegram-polling runs in one process: use the webhook with --processes")
+    build(settings).database.dispose()  # migrates, publishes, makes the keys
+
+
+def _share_settings(settings: Settings) -> None:
+    """The processes uvicorn starts read their settings from the environment: the options given here go there too."""
+    import os
+
+    os.environ.update({"CHORUS_HOST": settings.host, "CHORUS_PORT": str(settings.port), "CHORUS_STUDIES_DIR": str(settings.studies_dir),
+                       "CHORUS_DATABASE_URL": settings.database_url, "CHORUS_PROCESSES": str(settings.processes)})
 
 
 def _poll_telegram(app: FastAPI) -> None:

@@ -61,6 +61,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import httpx
@@ -109,9 +110,23 @@ def _stop_all() -> None:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time so far of a process and the processes it started (Linux /proc):
+    with --processes the server's work is done by uvicorn's children."""
+    parents: dict[int, int] = {}
+    times: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # gone meanwhile
+                continue
+            parents[int(entry.name)], times[int(entry.name)] = int(fields[1]), int(fields[11]) + int(fields[12])
+    tree, grown = {pid}, True
+    while grown:
+        more = {child for child, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grown = bool(more)
+    return sum(times.get(member, 0) for member in tree) / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
@@ -154,20 +169,31 @@ def chorus_env(port: int, workdir: Path, safeguarding: str = "patterns") -> dict
     return env
 
 
-def chorus_command(port: int, database_url: str) -> list[str]:
+def chorus_command(port: int, database_url: str, processes: int = 1) -> list[str]:
     # bot.cli run from the checkout (the server's cwd), not the venv's ``chorus`` script, which
     # imports the installed package: another checkout's code
+    extra = ["--processes", str(processes)] if processes > 1 else []
     return [sys.executable, "-c", "from bot.cli import main; main()", "serve", "--host", "127.0.0.1", "--port", str(port),
-            "--studies", str(STUDIES), "--database", database_url]
+            "--studies", str(STUDIES), "--database", database_url, *extra]
 
 
-def bare_command(port: int) -> list[str]:
-    return [sys.executable, str(Path(__file__).resolve()), "--bare-server", str(port)]
+def bare_command(port: int, processes: int = 1) -> list[str]:
+    return [sys.executable, str(Path(__file__).resolve()), "--bare-server", str(port), "--processes", str(processes)]
 
 
-def run_bare_server(port: int) -> None:
-    """The baseline: uvicorn serving a FastAPI endpoint that only returns 200 (as chorus serve does)."""
+def run_bare_server(port: int, processes: int = 1) -> None:
+    """The baseline: uvicorn serving a FastAPI endpoint that only returns 200 (as chorus serve
+    does), in as many processes."""
     import uvicorn
+
+    if processes > 1:
+        uvicorn.run("inbound:bare_app", factory=True, app_dir=str(Path(__file__).parent), workers=processes,
+                    host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    else:
+        uvicorn.run(bare_app(), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def bare_app() -> Any:
     from fastapi import FastAPI, Response
 
     app = FastAPI()
@@ -180,7 +206,7 @@ def run_bare_server(port: int) -> None:
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    return app
 
 
 # ----------------------------------------------------------------------------- load
@@ -409,19 +435,21 @@ def verify(database_url: str, result: Result) -> str:
 def measure(label: str, database: str, args: argparse.Namespace, workdir: Path) -> None:
     databases = {"sqlite": lambda: sqlite_database(workdir), "postgresql": postgres_database}
     runs: list[tuple[str, Result, str]] = []
-    bare_before = measure_bare(args, workdir)
+    processes = 1 if database == "sqlite" else args.processes  # SQLite: one writer, one process
+    bare_before = measure_bare(args, workdir, processes)
     for number, code in enumerate([ROOT, *args.code]):
         with databases[database]() as url:
             if database == "sqlite":  # a fresh file per checkout
                 url = url.replace("bench.db", f"bench-{number}.db")
             port = free_port()
             public = f"http://127.0.0.1:{port}"
-            with server(chorus_command(port, url), chorus_env(port, workdir, args.safeguarding), port,
+            with server(chorus_command(port, url, processes), chorus_env(port, workdir, args.safeguarding), port,
                         workdir / f"{database}-{number}.log", cwd=code) as (base, pid):
                 chorus = asyncio.run(load(base, public, args, url, pid))
             runs.append((str(code), chorus, verify(url, chorus)))
-    bare_after = measure_bare(args, workdir)
-    print(f"\nbare endpoint before: {bare_before.rate:.0f} requests/s, after: {bare_after.rate:.0f} requests/s")
+    bare_after = measure_bare(args, workdir, processes)
+    print(f"\n{label}, {processes} server process(es): bare endpoint before: {bare_before.rate:.0f} requests/s, "
+          f"after: {bare_after.rate:.0f} requests/s")
     bare = max(bare_before, bare_after, key=lambda r: r.rate)
     for code, chorus, check in runs:
         report(f"{label}, code in {code}", chorus, bare, check)
@@ -433,9 +461,9 @@ def measure(label: str, database: str, args: argparse.Namespace, workdir: Path) 
                 print(f"  server CPU per message, {code} / {runs[0][0]}: {ratio:.2f}x")
 
 
-def measure_bare(args: argparse.Namespace, workdir: Path) -> Result:
+def measure_bare(args: argparse.Namespace, workdir: Path, processes: int) -> Result:
     port = free_port()
-    with server(bare_command(port), chorus_env(port, workdir), port, workdir / "bare.log") as (base, bare_pid):
+    with server(bare_command(port, processes), chorus_env(port, workdir), port, workdir / "bare.log") as (base, bare_pid):
         return asyncio.run(load(base, f"http://127.0.0.1:{port}", args, pid=bare_pid))
 
 
@@ -481,15 +509,17 @@ def main() -> None:
                              "on the first free-text message)")
     parser.add_argument("--code", type=Path, nargs="*", default=[],
                         help="other checkouts whose server to measure too, after this one's (same load, same database kind)")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="server processes, for Chorus (chorus serve --processes; PostgreSQL only) and the bare endpoint alike")
     parser.add_argument("--bare-server", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_server is not None:
-        run_bare_server(args.bare_server)
+        run_bare_server(args.bare_server, args.processes)
         return
     atexit.register(_stop_all)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     print(f"inbound benchmark: {args.concurrency} concurrent senders, {args.seconds:.0f} s per server "
-          f"(+{args.warmup:.0f} s warm-up), {args.client} client, safeguarding {args.safeguarding}, "
+          f"(+{args.warmup:.0f} s warm-up), {args.processes} server process(es) on PostgreSQL, {args.client} client, safeguarding {args.safeguarding}, "
           f"replies polled every {args.poll:g} ms, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, "
           "load generator on the same machine")
     with tempfile.TemporaryDirectory(prefix="chorus-inbound-") as tmp:
