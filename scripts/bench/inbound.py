@@ -38,6 +38,7 @@ issue's setting implies, so both figures include its cost.
 
     .venv/bin/python scripts/bench/inbound.py [--seconds 20] [--concurrency 32]
         [--database sqlite|postgresql|both] [--warmup 2] [--safeguarding patterns|full] [--code DIR ...]
+        [--processes N]   (PostgreSQL: chorus serve --processes N, and the bare endpoint in N processes)
 
 Goals (issue 3, this 2-core machine): >= 1,000 messages/s end to end, p99 <= 100 ms, and
 >= 30% of the bare endpoint's throughput.
