@@ -81,9 +81,11 @@ class ChannelHub:
                 hub.sending["whatsapp"] = twilio.TwilioChannel("whatsapp", tw, client)
             hub.limits["sms"] = RateLimit(tw.sms_rate)
             hub.limits["whatsapp"] = RateLimit(tw.whatsapp_rate)
-        processes = int(env.get("CHORUS_PROCESSES") or 1)  # chorus serve --processes: each dispatcher keeps to its share
-        hub.limits = {channel: limit.shared_by(processes) for channel, limit in hub.limits.items()}
         return hub
+
+    def limits_shared_by(self, processes: int) -> dict[str, RateLimit]:
+        """Each of ``chorus serve --processes N``'s dispatchers keeps to its share of every limit."""
+        return {channel: limit.shared_by(processes) for channel, limit in self.limits.items()}
 
 
 def hub_of(request: Request) -> ChannelHub:
@@ -103,7 +105,7 @@ async def channels_lifespan(app: FastAPI) -> AsyncIterator[None]:
 
         whatsapp.media_links = media_links(app, hub.twilio_settings.public_url)
     if hub.dispatcher is None:
-        hub.dispatcher = Dispatcher(chorus.database, hub.sending, chorus.studies, hub.limits)
+        hub.dispatcher = Dispatcher(chorus.database, hub.sending, chorus.studies, hub.limits_shared_by(chorus.settings.processes))
         if hub.outbox_lease is not None:
             hub.dispatcher.stale_after = timedelta(seconds=hub.outbox_lease)
     if hub.inbox is None:

@@ -254,6 +254,20 @@ def test_several_serving_processes_each_keep_to_their_share_of_the_rate_limits()
 
     env = {"TELEGRAM_BOT_TOKEN": "123:abc", "TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "t",
            "TWILIO_SMS_FROM": "+15005550006", "CHORUS_TWILIO_SMS_RATE": "10"}
-    alone, shared = ChannelHub.from_env(env), ChannelHub.from_env({**env, "CHORUS_PROCESSES": "2"})
-    assert alone.limits["telegram"] == RateLimit(30, 1) and alone.limits["sms"] == RateLimit(10)
-    assert shared.limits["telegram"] == RateLimit(15, 0.5) and shared.limits["sms"] == RateLimit(5)
+    hub = ChannelHub.from_env(env)
+    alone, shared = hub.limits_shared_by(1), hub.limits_shared_by(2)
+    assert alone["telegram"] == RateLimit(30, 1) and alone["sms"] == RateLimit(10)
+    assert shared["telegram"] == RateLimit(15, 0.5) and shared["sms"] == RateLimit(5)
+
+
+def test_a_serving_process_dispatches_at_its_share_of_the_limits(tmp_path: Any) -> None:
+    from bot.app import create_app
+    from bot.settings import Settings
+    from bot.webhooks import ChannelHub, install
+    from tests.fake_telegram import LocalServer
+
+    settings = Settings.from_env({}, database_url=f"sqlite:///{tmp_path / 'chorus.db'}", hash_key="k", processes=2)
+    app = create_app(settings)
+    install(app, ChannelHub.from_env({"TELEGRAM_BOT_TOKEN": "123:abc"}))
+    with LocalServer(app):
+        assert app.state.channels.dispatcher.limits["telegram"] == RateLimit(15, 0.5)

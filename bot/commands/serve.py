@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import os
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -50,13 +51,13 @@ def serve(host: str | None, port: int | None, studies_dir: str | None, database_
                    "through the broker in CHORUS_QUEUE_URL.", err=True)
     # log_config=None: uvicorn's own records go through the handler configured above (text or JSON);
     # no access log: a record per request costs CPU on the hot path (and log_level=warning hides it anyway).
-    quiet = {"log_level": "warning", "log_config": None, "access_log": False}
+    quiet: dict[str, Any] = {"log_level": "warning", "log_config": None, "access_log": False}
     if app is not None:
-        uvicorn.run(app, host=settings.host, port=settings.port, **quiet)  # type: ignore[arg-type]
+        uvicorn.run(app, host=settings.host, port=settings.port, **quiet)
         return
     _share_settings(settings)
     uvicorn.run("bot.app:serving_process", factory=True, workers=settings.processes, host=settings.host,
-                port=settings.port, **quiet)  # type: ignore[arg-type]
+                port=settings.port, **quiet)
 
 
 def _in(processes: int) -> str:
@@ -79,8 +80,6 @@ def _check_processes(settings: Settings, telegram_polling: bool) -> None:
 
 def _share_settings(settings: Settings) -> None:
     """The processes uvicorn starts read their settings from the environment: the options given here go there too."""
-    import os
-
     os.environ.update({"CHORUS_HOST": settings.host, "CHORUS_PORT": str(settings.port), "CHORUS_STUDIES_DIR": str(settings.studies_dir),
                        "CHORUS_DATABASE_URL": settings.database_url, "CHORUS_PROCESSES": str(settings.processes)})
 
