@@ -17,15 +17,17 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.log_safety import scrub
+from bot.log_safety import CHATTY, scrub
 from bot.middleware import request_id
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "request_id"}
 
 
-QUIET = ("httpx", "httpcore", "twilio.http_client", "apscheduler", "urllib3", "telegram", "alembic.runtime.plugins")
-"""Libraries that log at WARNING and above only: httpx's INFO request lines name Telegram's URL,
-which holds the bot's token, and python-telegram-bot's DEBUG records quote messages and names."""
+QUIET = (*CHATTY, "urllib3", "alembic.runtime.plugins")
+"""Libraries that log at WARNING and above only once logging is configured: those whose DEBUG
+output carries personal data or credentials (``log_safety.CHATTY``: httpx's INFO request lines
+name Telegram's URL, which holds the bot's token; python-telegram-bot's DEBUG records quote
+messages and names), and two that only chatter."""
 
 
 class RequestIdFilter(logging.Filter):
