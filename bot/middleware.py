@@ -77,9 +77,12 @@ class RequestLayer:
                 await JSONResponse({"detail": f"the body is larger than {self.max_body} bytes"}, 413,
                                    headers={"Connection": "close"})(scope, receive, sending)
                 return
-            handler = self.direct.get(scope["path"]) if scope["method"] == "POST" else None
+            handler = self.direct.get(scope["path"])
             if handler is not None:
                 scope["direct_route"] = scope["path"]
+                if scope["method"] != "POST":  # a webhook only takes POST (a browser's GET says so)
+                    await JSONResponse({"detail": "Method Not Allowed"}, 405, headers={"Allow": "POST"})(scope, receive, sending)
+                    return
                 await self._direct(handler, scope, self._counting(receive), sending)
             else:
                 await self.app(scope, self._counting(receive), sending)

@@ -81,6 +81,15 @@ def test_malformed_payloads_get_400_or_are_acknowledged_and_ignored(both: Any) -
     assert running.inbound_count() == 0
 
 
+def test_a_webhook_path_asked_with_another_method_says_post_only(both: Any) -> None:
+    running, _, _ = both
+    for path in ("/webhooks/telegram", "/webhooks/twilio", "/webhooks/twilio/status"):
+        answer = running.client.get(path)
+        assert answer.status_code == 405 and answer.headers["allow"] == "POST", path
+        assert running.client.put(path, content=b"x").status_code == 405
+    assert running.inbound_count() == 0
+
+
 def test_a_duplicate_webhook_delivery_is_a_no_op(database_url: str) -> None:
     fake_tg, fake_tw = FakeTelegram(), FakeTwilio()
     with LocalServer(fake_tg.app) as tg, LocalServer(fake_tw.app) as tw:
