@@ -226,23 +226,26 @@ class ConversationService(InboundBatches, Concerns):
     ) -> tuple[str, list[int]]:
         pid = contact.participant_id
         known = preloaded.take(pid) if preloaded is not None else None
-        enrolments = known[0] if known is not None else repository.enrolments_of(connection, pid)
-        session = known[1] if known is not None else repository.latest_session(connection, pid)
+        enrolments = known.enrolments if known is not None else repository.enrolments_of(connection, pid)
+        session = known.session if known is not None else repository.latest_session(connection, pid)
+        participant = known.participant if known is not None else None
         early: list[int] = []
         if session is None:  # DELETE MY DATA before any conversation: the engine is not there to ask
-            erasure = self._erasure_without_session(connection, contact, given, now)
+            last_sent = known.last_sent if known is not None else outbox.last_kind(connection, pid)
+            erasure = self._erasure_without_session(connection, contact, given, now, last_sent)
             if erasure is not None and erasure[0] is not None:
                 return erasure[0], erasure[1]
             early = erasure[1] if erasure is not None else []
+        first = session is None and known is not None  # no conversation yet, so none to replace
         match = self.studies.match_join(contact.channel, given.text, start_param)
         if match is not None and all(e.study_id != match.study_id for e in enrolments):
-            return "joined", early + self._join(connection, contact, match, inbound_id, now)
+            return "joined", early + self._join(connection, contact, match, inbound_id, now, participant, first)
         if not enrolments:
             return "not_enrolled", early or self._join_help(connection, contact, given, now)
         if session is None:
             enrolment = enrolments[0]
             flow_id = self.studies.get(enrolment.study_id).study.join.start_flow
-            return "processed", early + self._start(connection, contact, enrolment, flow_id, inbound_id, now)
+            return "processed", early + self._start(connection, contact, enrolment, flow_id, inbound_id, now, participant, first)
         enrolment = next(e for e in enrolments if e.study_id == session.study_id)
         engine, version = self._engine(connection, session.flow_version_id, session.study_id)
         population = self._population(connection, session.study_id, pid)
@@ -250,18 +253,19 @@ class ConversationService(InboundBatches, Concerns):
         if any(isinstance(event, ErasureConfirmed) for event in sprint.events):
             self._erase_within(connection, pid, "participant", "participant's request", now)
             return "erased", []
-        return "processed", self._apply(connection, _Target(pid, contact, enrolment, session, version, inbound_id), sprint, now)
+        target = _Target(pid, contact, enrolment, session, version, inbound_id, participant)
+        return "processed", self._apply(connection, target, sprint, now)
 
     # ------------------------------------------------------------------ erasure (bot/erasure.py)
 
     def _erasure_without_session(
-        self, connection: Connection, contact: ContactRef, given: TextInput, now: datetime
+        self, connection: Connection, contact: ContactRef, given: TextInput, now: datetime, last_sent: str | None,
     ) -> tuple[str | None, list[int]] | None:
         """DELETE MY DATA from someone with no conversation yet. The question asked is the last
-        message sent them. (status, ids) when the reply was about erasure: status None when it
-        cancelled, so the reply is then handled as usual."""
+        message sent them (``last_sent``, its kind). (status, ids) when the reply was about
+        erasure: status None when it cancelled, so the reply is then handled as usual."""
         pid = contact.participant_id
-        pending = outbox.last_kind(connection, pid) == "erase_confirm"
+        pending = last_sent == "erase_confirm"
         erasure = erasure_reply(self._words, given.text, given.button, given.source, pending)
         if erasure is None:
             return None
@@ -301,12 +305,13 @@ class ConversationService(InboundBatches, Concerns):
 
     # ------------------------------------------------------------------ joining and starting
 
-    def _join(self, connection: Connection, contact: ContactRef, match: JoinMatch, inbound_id: int, now: datetime) -> list[int]:
-        participant = repository.load_participant(connection, contact.participant_id)
+    def _join(self, connection: Connection, contact: ContactRef, match: JoinMatch, inbound_id: int, now: datetime,
+              participant: ParticipantRef | None = None, first: bool = False) -> list[int]:
+        participant = participant or repository.load_participant(connection, contact.participant_id)
         enrolment = self._enrol(connection, participant, match.study_id, contact.channel, match.group, None, now)
         # DEBUG, as each message is: at the rates a study reaches, the audit trail and the desk count joins
         log.debug("participant %s joined %s (group %s)", participant.id, match.study_id, match.group)
-        return self._start(connection, contact, enrolment, match.flow_id, inbound_id, now, participant)
+        return self._start(connection, contact, enrolment, match.flow_id, inbound_id, now, participant, first)
 
     def _join_help(self, connection: Connection, contact: ContactRef, given: TextInput, now: datetime) -> list[int]:
         if self._words.command(given.text) == "stop":
@@ -338,12 +343,15 @@ class ConversationService(InboundBatches, Concerns):
 
     def _start(
         self, connection: Connection, contact: ContactRef, enrolment: EnrolmentRef, flow_id: str,
-        inbound_id: int | None, now: datetime, participant: ParticipantRef | None = None,
+        inbound_id: int | None, now: datetime, participant: ParticipantRef | None = None, first: bool = False,
     ) -> list[int]:
+        """A new conversation in ``flow_id``, replacing any still going in the study (``first``:
+        the participant has never had one, so there is none to replace)."""
         pid = contact.participant_id
         participant = participant or repository.load_participant(connection, pid)
         published = self.studies.current(enrolment.study_id, flow_id)
-        repository.replace_live_sessions(connection, pid, enrolment.study_id, now)
+        if not first:
+            repository.replace_live_sessions(connection, pid, enrolment.study_id, now)
         engine, version = self._engine(connection, published.id, enrolment.study_id)
         fields = dict(participant.fields)
         if enrolment.group:

@@ -19,7 +19,7 @@ from sqlalchemy import Connection
 
 from storage import outbox, repository
 from storage.driver import Driver
-from storage.repository import ContactRef, EnrolmentRef, SessionRef, when
+from storage.repository import ContactRef, EnrolmentRef, ParticipantRef, SessionRef, when
 
 _SAVEPOINT = "chorus_message"
 
@@ -89,26 +89,43 @@ def claim(connection: Connection, inbound_ids: Sequence[int], participant_ids: S
     return {int(r[0]): Claimed(r[1], r[2], r[3] or "", r[4], r[5]) for r in rows}
 
 
+@dataclass(frozen=True)
+class Known:
+    """What a batch read ahead about one participant (see :class:`Preloaded`)."""
+
+    enrolments: list[EnrolmentRef]
+    session: SessionRef | None
+    """Their latest session; None: they have none at all."""
+    participant: ParticipantRef | None
+    last_sent: str | None
+    """The kind of the last message queued for them, read only for those without a session
+    (whose reply may answer a question asked before any conversation: DELETE MY DATA)."""
+
+
 @dataclass
 class Preloaded:
-    """Each participant's contacts, enrolments and latest session, read for a whole batch in
-    three statements instead of three per message. Enrolments and session are used once
-    (:meth:`take`): a second message from the same participant reads again, after the first
-    one's writes."""
+    """Each participant's contacts, enrolments, latest session and profile (and, without a
+    session, the kind of the last message sent them), read for a whole batch in a few
+    statements instead of several per message. What is known of a participant is used once
+    (:meth:`take`): a second message from them reads again, after the first one's writes."""
 
     contacts: dict[tuple[str, str], ContactRef] = field(default_factory=dict)
     enrolments: dict[str, list[EnrolmentRef]] = field(default_factory=dict)
     sessions: dict[str, SessionRef | None] = field(default_factory=dict)
+    participants: dict[str, ParticipantRef] = field(default_factory=dict)
+    last_sent: dict[str, str] = field(default_factory=dict)
 
-    def take(self, participant_id: str) -> tuple[list[EnrolmentRef], SessionRef | None] | None:
+    def take(self, participant_id: str) -> Known | None:
         if participant_id not in self.enrolments:
             return None
-        return self.enrolments.pop(participant_id), self.sessions.pop(participant_id, None)
+        return Known(self.enrolments.pop(participant_id), self.sessions.pop(participant_id, None),
+                     self.participants.pop(participant_id, None), self.last_sent.pop(participant_id, None))
 
 
 def preload(connection: Connection, participant_ids: Sequence[str]) -> Preloaded:
-    """What :func:`repository.contact_for` (per channel), :func:`repository.enrolments_of` and
-    :func:`repository.latest_session` would say for each participant."""
+    """What :func:`repository.contact_for` (per channel), :func:`repository.enrolments_of`,
+    :func:`repository.latest_session`, :func:`repository.load_participant` and (for those
+    without a session) :func:`outbox.last_kind` would say for each participant."""
     found = Preloaded()
     ids = sorted(set(participant_ids))
     if not ids:
@@ -120,14 +137,22 @@ def preload(connection: Connection, participant_ids: Sequence[str]) -> Preloaded
         found.contacts[(row[0], row[2])] = ContactRef(row[0], row[1], row[2])  # the latest per channel wins
     found.enrolments = {pid: [] for pid in ids}
     found.sessions = dict.fromkeys(ids)
-    sql = ('SELECT participant_id, id, study_id, "group", language, channel, opted_out FROM enrolments'
-           f" WHERE participant_id IN ({marks}) ORDER BY id")
+    sql = ('SELECT p.id, p.language, p.fields, e.id, e.study_id, e."group", e.language, e.channel, e.opted_out'
+           f" FROM participants p LEFT JOIN enrolments e ON e.participant_id = p.id WHERE p.id IN ({marks}) ORDER BY e.id")
     for row in driver.execute(sql, ids).fetchall():
-        found.enrolments[row[0]].append(EnrolmentRef(row[1], row[2], row[3], row[4], row[5], bool(row[6])))
+        if row[0] not in found.participants:
+            found.participants[row[0]] = ParticipantRef(row[0], row[1], dict(driver.from_json(row[2]) or {}))
+        if row[3] is not None:
+            found.enrolments[row[0]].append(EnrolmentRef(row[3], row[4], row[5], row[6], row[7], bool(row[8])))
     sql = ("SELECT participant_id, id, study_id, flow_id, flow_version_id, state, status FROM sessions WHERE id IN"
            f" (SELECT max(id) FROM sessions WHERE participant_id IN ({marks}) GROUP BY participant_id)")
     for row in driver.execute(sql, ids).fetchall():
         found.sessions[row[0]] = SessionRef(row[1], row[2], row[3], row[4], driver.from_json(row[5]), row[6])
+    newcomers = [pid for pid in ids if found.sessions[pid] is None]
+    if newcomers:
+        sql = ("SELECT participant_id, kind FROM outbound_messages WHERE id IN (SELECT max(id) FROM outbound_messages"
+               f" WHERE participant_id IN ({', '.join('?' for _ in newcomers)}) GROUP BY participant_id)")
+        found.last_sent = {str(row[0]): str(row[1]) for row in driver.execute(sql, newcomers).fetchall()}
     return found
 
 

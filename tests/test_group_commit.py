@@ -252,3 +252,26 @@ def test_a_batch_whose_held_writes_fail_is_redone_message_by_message(
     results = service.process_batch([_stored(service, address, f"g-{n}", "yes") for n, address in enumerate(people)])
     assert [r.status for r in results] == ["processed"] * 2 and all(len(r.outbox_ids) == 1 for r in results)
     assert _count(database, OUTBOUND) == outbox_before + 2 and _count(database, ANSWERS) == answers_before + 2
+
+
+def test_a_batch_reads_what_it_needs_of_its_senders_together(
+    service: ConversationService, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storage import outbox, repository
+
+    one_by_one: list[str] = []
+    for module, name in ((repository, "load_participant"), (repository, "enrolments_of"), (repository, "latest_session"),
+                         (outbox, "last_kind"), (repository, "replace_live_sessions")):
+        real = getattr(module, name)
+
+        def counted(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
+            one_by_one.append(_name)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, counted)
+    people = [f"+4477009006{i:02d}" for i in range(3)]
+    for n, text in enumerate(["WAIT", "yes", "1"]):  # joining, consenting, a role (a change to the profile)
+        results = service.process_batch([_stored(service, address, f"r-{n}-{i}", text) for i, address in enumerate(people)])
+        assert len({r.status for r in results}) == 1 and results[0].status in {"joined", "processed"}
+    assert one_by_one == [], "nothing read one participant at a time"
+    assert _steps(database).count("role") == 3
