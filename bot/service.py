@@ -388,7 +388,9 @@ class ConversationService(InboundBatches, Concerns):
         repository.add_flags(connection, writes.flags)
         self._count_flags(writes.flags)
         repository.add_due_tasks(connection, writes.tasks)
-        if writes.profile_changed and target.participant is not None:
+        if writes.profile_changed and target.participant is not None and held is not None:
+            held.hold_profile(target.participant, target.enrolment)
+        elif writes.profile_changed and target.participant is not None:
             repository.save_participant(connection, target.participant)
             repository.save_enrolment(connection, target.enrolment)
         target.session.state = sprint.state.model_dump(mode="json")

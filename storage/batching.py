@@ -160,8 +160,8 @@ def preload(connection: Connection, participant_ids: Sequence[str]) -> Preloaded
 class Deferred:
     """The common writes of a batch's messages, held back and written together (:meth:`write`)
     in the batch's transaction: its answers in one statement, its sessions' new states in one,
-    its replies in one and its messages' statuses in one per status, instead of three or four
-    statements for each message (each a round trip to PostgreSQL).
+    its replies in one, its messages' statuses in one per status and its changed profiles in
+    two, instead of three to five statements for each message (each a round trip to PostgreSQL).
 
     Whatever reads these rows must have them written first: the batch writes them before a
     participant's second message in it (the first one's session and answers are then read)."""
@@ -172,6 +172,9 @@ class Deferred:
     replies: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     """(inbound id, outbox row) in the order they were queued."""
     statuses: dict[int, str] = field(default_factory=dict)
+    participants: dict[str, ParticipantRef] = field(default_factory=dict)
+    """Profiles changed (a field set, a language chosen), with their enrolments."""
+    enrolments: dict[int, EnrolmentRef] = field(default_factory=dict)
     outbox_ids: dict[int, list[int]] = field(default_factory=dict)
     """Each message's replies' outbox ids, in order, once written."""
 
@@ -180,11 +183,17 @@ class Deferred:
         self.sessions[session.id] = session
         self.replies.extend((inbound_id, row) for row in replies)
 
+    def hold_profile(self, participant: ParticipantRef, enrolment: EnrolmentRef) -> None:
+        self.participants[participant.id] = participant
+        self.enrolments[enrolment.id] = enrolment
+
     def write(self, connection: Connection) -> None:
+        repository.save_participants(connection, list(self.participants.values()))
+        repository.save_enrolments(connection, list(self.enrolments.values()))
         repository.add_answers(connection, self.answers)
         repository.save_sessions(connection, list(self.sessions.values()), self.now)
         ids = outbox.queue(connection, [row for _, row in self.replies])
         for (inbound_id, _), outbox_id in zip(self.replies, ids, strict=True):
             self.outbox_ids.setdefault(inbound_id, []).append(outbox_id)
         repository.set_inbound_statuses(connection, self.statuses, self.now)
-        self.answers, self.sessions, self.replies, self.statuses = [], {}, [], {}
+        self.answers, self.sessions, self.replies, self.statuses, self.participants, self.enrolments = [], {}, [], {}, {}, {}

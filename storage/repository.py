@@ -150,6 +150,13 @@ def save_participant(connection: Connection, participant: ParticipantRef) -> Non
     driver.execute(sql, (participant.language, driver.to_json(participant.fields), participant.id))
 
 
+def save_participants(connection: Connection, participants: Sequence[ParticipantRef]) -> None:
+    """:func:`save_participant` for several participants, in one statement on PostgreSQL."""
+    driver = Driver.of(connection)
+    rows = [{"id": p.id, "language": p.language, "fields": driver.to_json(p.fields)} for p in participants]
+    driver.update_many("participants", rows, {"id": "text", "language": "text", "fields": "json"})
+
+
 # ----------------------------------------------------------------------------- enrolments
 
 def enrolments_of(connection: Connection, participant_id: str) -> list[EnrolmentRef]:
@@ -170,6 +177,12 @@ def enrol(connection: Connection, participant_id: str, study_id: str, channel: s
 def save_enrolment(connection: Connection, enrolment: EnrolmentRef) -> None:
     sql = 'UPDATE enrolments SET "group" = ?, language = ? WHERE id = ?'
     Driver.of(connection).execute(sql, (enrolment.group, enrolment.language, enrolment.id))
+
+
+def save_enrolments(connection: Connection, enrolments: Sequence[EnrolmentRef]) -> None:
+    """:func:`save_enrolment` for several enrolments, in one statement on PostgreSQL."""
+    rows = [{"id": e.id, "group": e.group, "language": e.language} for e in enrolments]
+    Driver.of(connection).update_many("enrolments", rows, {"id": "integer", "group": "text", "language": "text"})
 
 
 def set_opted_out(connection: Connection, participant_id: str, opted_out: bool, now: datetime) -> None:
@@ -285,19 +298,11 @@ def save_session(connection: Connection, session: SessionRef, now: datetime) -> 
 
 
 def save_sessions(connection: Connection, sessions: Sequence[SessionRef], now: datetime) -> None:
-    """:func:`save_session` for several sessions in one statement on PostgreSQL (one round trip)."""
-    if not sessions:
-        return
+    """:func:`save_session` for several sessions, in one statement on PostgreSQL."""
     driver = Driver.of(connection)
     stamp = when(driver, now)
-    if not driver.postgres or len(sessions) == 1:  # SQLite has no round trips to save
-        for session in sessions:
-            save_session(connection, session, now)
-        return
-    rows = ", ".join("(?, ?, ?)" if n else "(CAST(? AS integer), CAST(? AS json), ?)" for n in range(len(sessions)))
-    sql = (f"UPDATE sessions SET state = v.state, status = v.status, updated_at = ? FROM (VALUES {rows}) AS v (id, state, status)"
-           " WHERE sessions.id = v.id")
-    driver.execute(sql, [stamp, *(value for s in sessions for value in (s.id, driver.to_json(s.state), s.status))])
+    rows = [{"id": s.id, "state": driver.to_json(s.state), "status": s.status, "updated_at": stamp} for s in sessions]
+    driver.update_many("sessions", rows, {"id": "integer", "state": "json", "status": "text", "updated_at": "timestamptz"})
 
 
 def replace_live_sessions(connection: Connection, participant_id: str, study_id: str, now: datetime) -> None:

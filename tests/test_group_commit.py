@@ -270,8 +270,15 @@ def test_a_batch_reads_what_it_needs_of_its_senders_together(
 
         monkeypatch.setattr(module, name, counted)
     people = [f"+4477009006{i:02d}" for i in range(3)]
-    for n, text in enumerate(["WAIT", "yes", "1"]):  # joining, consenting, a role (a change to the profile)
+    for n, text in enumerate(["WAIT", "yes"]):  # joining, consenting
         results = service.process_batch([_stored(service, address, f"r-{n}-{i}", text) for i, address in enumerate(people)])
         assert len({r.status for r in results}) == 1 and results[0].status in {"joined", "processed"}
+    roles = ["1", "2", "1"]  # the answer is saved to participant.group: a change to the profile, held with the batch's
+    results = service.process_batch([_stored(service, address, f"r-2-{i}", role) for i, (address, role) in enumerate(zip(people, roles, strict=True))])
     assert one_by_one == [], "nothing read one participant at a time"
+    monkeypatch.undo()
     assert _steps(database).count("role") == 3
+    with database.transaction() as connection:
+        groups = [(repository.load_participant(connection, r.participant_id or "").fields.get("group"),
+                   repository.enrolments_of(connection, r.participant_id or "")[0].group) for r in results]
+    assert groups == [("patient", "patient"), ("carer", "carer"), ("patient", "patient")]
