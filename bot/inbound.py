@@ -326,12 +326,16 @@ class InboundBatches:
         return self._store_senders(connection, messages, self._senders(connection, messages, now), now)
 
     def _senders(self, connection: Connection, messages: Sequence[InboundMessage], now: datetime) -> list[tuple[str, ContactRef]]:
-        """Each message's sender, found (or created) in order, with the hash of their address."""
-        senders = []
-        for message in messages:
-            hashed = repository.address_hash(self._key, message.channel, message.address)
-            senders.append((hashed, self._find_or_create(connection, message.channel, message.address, hashed, now)))
-        return senders
+        """Each message's sender, with the hash of their address: those this process has not
+        met looked up together, those still unknown created together."""
+        hashes = [repository.address_hash(self._key, message.channel, message.address) for message in messages]
+        found = repository.find_contacts(connection, sorted({h for h in hashes if h not in self._contacts}))
+        newcomers = {hashed: message for hashed, message in zip(hashes, messages, strict=True)
+                     if hashed not in self._contacts and hashed not in found}
+        made = repository.create_participants(
+            connection, [(m.channel, self.database.sealer.seal(m.address), hashed) for hashed, m in newcomers.items()], now)
+        found.update(zip(newcomers, made, strict=True))
+        return [(hashed, self._contacts.get(hashed) or found[hashed]) for hashed in hashes]
 
     def _store_senders(self, connection: Connection, messages: Sequence[InboundMessage], senders: Sequence[tuple[str, ContactRef]],
                        now: datetime, taken: Sequence[bool] | None = None) -> list[tuple[str, ContactRef, int | None]]:

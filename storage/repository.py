@@ -102,6 +102,14 @@ def find_contact(connection: Connection, hashed: str) -> ContactRef | None:
     return ContactRef(row[0], row[1], row[2]) if row else None
 
 
+def find_contacts(connection: Connection, hashes: Sequence[str]) -> dict[str, ContactRef]:
+    """:func:`find_contact` for several addresses' hashes at once (those found)."""
+    if not hashes:
+        return {}
+    sql = f"SELECT address_hash, participant_id, id, channel FROM contacts WHERE address_hash IN ({', '.join('?' for _ in hashes)})"
+    return {row[0]: ContactRef(row[1], row[2], row[3]) for row in Driver.of(connection).execute(sql, list(hashes)).fetchall()}
+
+
 def contact_for(connection: Connection, participant_id: str, channel: str | None = None) -> ContactRef | None:
     """The participant's most recent contact, on ``channel`` when given."""
     query = select(*_CONTACT_COLUMNS).where(CONTACTS.c.participant_id == participant_id)
@@ -120,6 +128,17 @@ def create_participant(connection: Connection, channel: str, sealed: str, hashed
     contact_id = driver.insert("contacts", contact, returning_id=True)
     assert contact_id is not None
     return ContactRef(participant_id, contact_id, channel)
+
+
+def create_participants(connection: Connection, newcomers: Sequence[tuple[str, str, str]], now: datetime) -> list[ContactRef]:
+    """:func:`create_participant` for several (channel, sealed address, hash), in two statements."""
+    driver, stamp = Driver.of(connection), when(Driver.of(connection), now)
+    ids = [new_participant_id() for _ in newcomers]
+    driver.insert_rows("participants", [{"id": pid, "language": None, "fields": "{}", "created_at": stamp} for pid in ids])
+    contacts = [{"participant_id": pid, "channel": channel, "address_hash": hashed, "address_sealed": sealed, "created_at": stamp}
+                for pid, (channel, sealed, hashed) in zip(ids, newcomers, strict=True)]
+    contact_ids = driver.insert_rows("contacts", contacts, returning_id=True)
+    return [ContactRef(pid, contact_id, channel) for pid, contact_id, (channel, _, _) in zip(ids, contact_ids, newcomers, strict=True)]
 
 
 def load_participant(connection: Connection, participant_id: str, for_update: bool = False) -> ParticipantRef:

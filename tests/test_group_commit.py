@@ -16,7 +16,7 @@ from bot.service import ConversationService, ReceiveResult
 from channels.base import InboundMessage
 from storage.batching import Deferred
 from storage.database import Database
-from storage.tables import ANSWERS, INBOUND, OUTBOUND, SESSIONS
+from storage.tables import ANSWERS, INBOUND, OUTBOUND, PARTICIPANTS, SESSIONS
 
 
 def _count(database: Database, table: Any, *where: Any) -> int:
@@ -282,3 +282,30 @@ def test_a_batch_reads_what_it_needs_of_its_senders_together(
         groups = [(repository.load_participant(connection, r.participant_id or "").fields.get("group"),
                    repository.enrolments_of(connection, r.participant_id or "")[0].group) for r in results]
     assert groups == [("patient", "patient"), ("carer", "carer"), ("patient", "patient")]
+
+
+def test_new_senders_arriving_together_are_looked_up_and_created_together(
+    service: ConversationService, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storage import repository
+
+    one_by_one: list[str] = []
+    for name in ("find_contact", "create_participant"):
+        real = getattr(repository, name)
+
+        def counted(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
+            one_by_one.append(_name)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(repository, name, counted)
+    known = service.accept_many([InboundMessage("sms", "+447700900700", "n-0", "WAIT")], process=True)[0]
+    service._contacts.clear()  # as another process would: it has never met this sender
+    burst = [InboundMessage("sms", address, f"n-{n}", "WAIT") for n, address in
+             enumerate(["+447700900701", "+447700900702", "+447700900700", "+447700900701"], start=1)]
+    results = service.accept_many(burst, process=True)
+    assert one_by_one == []
+    assert results[2].participant_id == known.participant_id, "a known sender is found, not made again"
+    assert results[0].participant_id == results[3].participant_id != results[1].participant_id
+    assert [r.status for r in results] == ["joined", "joined", "processed", "processed"]
+    with database.transaction() as connection:
+        assert connection.execute(select(func.count()).select_from(PARTICIPANTS)).scalar_one() == 3
