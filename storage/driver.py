@@ -119,7 +119,11 @@ class Driver:
         columns = [name for name in rows[0] if name != "id"]
         if not self.postgres or len(rows) == 1:
             sql = f"UPDATE {table} SET {', '.join(f'{_quoted(name)} = ?' for name in columns)} WHERE id = ?"
-            self.executemany(sql, [[*(row[name] for name in columns), row["id"]] for row in rows])
+            values = [[*(row[name] for name in columns), row["id"]] for row in rows]
+            if len(values) == 1:  # (psycopg would set up a pipeline for an executemany, even of one row)
+                self.execute(sql, values[0])
+            else:
+                self.executemany(sql, values)
             return
         names = ["id", *columns]
         first = "(" + ", ".join(f"CAST(? AS {types[name]})" for name in names) + ")"
