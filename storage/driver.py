@@ -85,7 +85,7 @@ class Driver:
                 for row in rows:
                     copy.write_row([row[name] for name in columns])
             return
-        if self.postgres and len(rows) > 1:
+        if self.postgres:
             self.insert_rows(table, rows)
             return
         self.executemany(_insert_sql(table, columns, False), [[row[name] for name in columns] for row in rows])
