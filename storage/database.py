@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlmodel import Session
@@ -89,7 +90,8 @@ def create_database_engine(url: str, echo: bool = False) -> Engine:
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _on_sqlite_begin)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    # json columns (a session's state, read with each message) parsed by orjson, not the standard library
+    return create_engine(url, echo=echo, pool_pre_ping=True, json_deserializer=orjson.loads)
 
 
 class Database:
