@@ -121,13 +121,7 @@ def contact_for(connection: Connection, participant_id: str, channel: str | None
 
 def create_participant(connection: Connection, channel: str, sealed: str, hashed: str, now: datetime) -> ContactRef:
     """A new participant and their contact; ``sealed`` is the address encrypted (storage/crypto.py)."""
-    driver, participant_id = Driver.of(connection), new_participant_id()
-    driver.insert("participants", {"id": participant_id, "language": None, "fields": "{}", "created_at": when(driver, now)})
-    contact = {"participant_id": participant_id, "channel": channel, "address_hash": hashed, "address_sealed": sealed,
-               "created_at": when(driver, now)}
-    contact_id = driver.insert("contacts", contact, returning_id=True)
-    assert contact_id is not None
-    return ContactRef(participant_id, contact_id, channel)
+    return create_participants(connection, [(channel, sealed, hashed)], now)[0]
 
 
 def create_participants(connection: Connection, newcomers: Sequence[tuple[str, str, str]], now: datetime) -> list[ContactRef]:
