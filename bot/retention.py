@@ -1,7 +1,8 @@
 """Each study's retention, enforced by the scheduler's tick (bot/scheduler.py).
 
 ``retention`` in study.yaml (flows/model.py): ``messages: 90d`` blanks inbox and outbox
-texts older than that (the answers stay), ``audio: 30d`` deletes kept voice notes older than
+texts older than that (the answers stay) and deletes the images (Delphi charts) only such
+messages showed, ``audio: 30d`` deletes kept voice notes older than
 that, ``participants: 52w`` erases everyone whose last
 message is older than that, as a request would (bot/erasure.py), unless another study
 still holds them. Only counts are logged.
@@ -21,9 +22,9 @@ log = logging.getLogger("chorus.retention")
 
 
 def enforce(service: ConversationService, studies: StudyRegistry, now: datetime, batch: int = 500) -> dict[str, int]:
-    """One round for every study: returns how many messages were blanked, audio files
-    deleted and participants erased."""
-    done = {"messages": 0, "audio": 0, "participants": 0}
+    """One round for every study: returns how many messages were blanked, images and audio
+    files deleted and participants erased."""
+    done = {"messages": 0, "media": 0, "audio": 0, "participants": 0}
     database = service.database
     for study_id in studies.ids():
         study = studies.get(study_id).study
@@ -31,6 +32,7 @@ def enforce(service: ConversationService, studies: StudyRegistry, now: datetime,
         if period is not None:
             with database.transaction() as connection:
                 done["messages"] += privacy.redact_messages_before(connection, None, study_id, now - period)
+                done["media"] += privacy.forget_media_before(connection, study_id, now - period)
         period = study.retention_of("audio")
         if period is not None:
             with database.transaction() as connection:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Table, delete, func, or_, select, update
+from sqlalchemy import Connection, Table, delete, exists, func, or_, select, update
 
 from storage.crypto import Sealer
 from storage.tables import (
@@ -19,6 +19,7 @@ from storage.tables import (
     ENROLMENTS,
     FLAGS,
     INBOUND,
+    MEDIA,
     OUTBOUND,
     PARTICIPANTS,
     SESSIONS,
@@ -95,6 +96,18 @@ def redact_messages_before(connection: Connection, participant_ids: list[str] | 
         )
         count += result.rowcount or 0
     return count
+
+
+def forget_media_before(connection: Connection, study_id: str, before: datetime) -> int:
+    """Images the study's messages showed (Delphi charts) stored before ``before``: detached
+    from the messages sent before then, and deleted unless a newer message, or one still to be
+    sent, shows them. Returns how many were deleted."""
+    m, o = MEDIA.c, OUTBOUND.c
+    old = select(m.id).where(m.study_id == study_id, m.created_at < before)
+    done = o.status.not_in(["queued", "sending", "held"])
+    connection.execute(update(OUTBOUND).where(o.media_id.in_(old), o.created_at < before, done).values(media_id=None))
+    result = connection.execute(delete(MEDIA).where(m.study_id == study_id, m.created_at < before, ~exists().where(o.media_id == m.id)))
+    return result.rowcount or 0
 
 
 def audio_before(connection: Connection, study_id: str, before: datetime) -> list[tuple[int, str]]:

@@ -78,7 +78,7 @@ def test_the_tick_blanks_old_messages_deletes_old_audio_and_erases_idle_people(
     clock.now = start + timedelta(days=20)
     say("carer", B)
     clock.now = start + timedelta(days=25)
-    assert scheduler.tick().retained == {"messages": 0, "audio": 0, "participants": 0}
+    assert scheduler.tick().retained == {"messages": 0, "media": 0, "audio": 0, "participants": 0}
     assert texts(pid_a)[:2] == ["WAIT", "yes"]
 
     clock.now = start + timedelta(days=31)
@@ -128,3 +128,40 @@ def test_a_study_without_a_limit_keeps_the_people_it_shares(database: Database, 
     assert retention.enforce(service, registry, clock.now, batch=1)["participants"] == 2  # a page at a time
     with database.transaction() as connection:
         assert set(connection.execute(select(PARTICIPANTS.c.id)).scalars()) == {shared}
+
+
+def test_old_charts_go_once_no_message_still_shows_them(database: Database, clock: FakeClock, tmp_path: Path) -> None:
+    from storage import media, outbox
+    from storage.tables import MEDIA, OUTBOUND
+
+    registry = StudyRegistry([load_study(study_with(tmp_path / "study", RETENTION))])
+    service = ConversationService(database, registry, clock, address_key=TEST_ADDRESS_KEY,
+                                  safety=checks_from_env({"CHORUS_SAFEGUARDING": "patterns"}))
+    service.receive(InboundMessage("telegram", "42", "in-1", "WAIT"))
+    pid = service.participant_for("telegram", "42")
+    assert pid is not None
+    start = clock.now
+    with database.transaction() as connection:
+        contact = connection.execute(select(OUTBOUND.c.contact_id).where(OUTBOUND.c.participant_id == pid)).scalars().first()
+        charts = {name: media.store(connection, name.encode(), "image/png", start, "ae-waiting") for name in
+                  ("only-old", "old-and-new", "old-but-held")}
+
+        def shown(chart: str, status: str, days: int) -> int:
+            row = {"participant_id": pid, "contact_id": contact, "channel": "telegram", "study_id": "ae-waiting",
+                   "text": "The group's view", "multiple": False, "kind": "delphi_feedback", "created_at": start + timedelta(days=days),
+                   "media_id": charts[chart]}
+            outbox_id = outbox.queue(connection, [row])[0]
+            connection.execute(OUTBOUND.update().where(OUTBOUND.c.id == outbox_id).values(status=status))
+            return outbox_id
+
+        old_sent = shown("only-old", "sent", 0)
+        shown("old-and-new", "sent", 0)
+        newer = shown("old-and-new", "sent", 29)
+        held = shown("old-but-held", "held", 0)
+    clock.now = start + timedelta(days=31)
+    assert retention.enforce(service, registry, clock.now)["media"] == 1
+    with database.transaction() as connection:
+        left = set(connection.execute(select(MEDIA.c.id)).scalars())
+        shows = dict(connection.execute(select(OUTBOUND.c.id, OUTBOUND.c.media_id).where(OUTBOUND.c.id.in_([old_sent, newer, held]))).all())
+    assert left == {charts["old-and-new"], charts["old-but-held"]}
+    assert shows == {old_sent: None, newer: charts["old-and-new"], held: charts["old-but-held"]}
