@@ -203,3 +203,9 @@ def test_cli_dce_names_a_missing_column(tmp_path: Path) -> None:
                                    "--alternative", "alt", "--chosen", "chosen", "--features", "price"])
     assert run.exit_code != 0
     assert "price" in run.output
+
+
+def test_a_coefficient_without_a_meaningful_variance_has_no_standard_error(recwarn: pytest.WarningsRecorder) -> None:
+    result = MNLResult(("a", "b"), np.array([0.5, -1.0]), np.array([[0.04, 0.0], [0.0, -1e-9]]), -10.0, -12.0, 20, 5)
+    assert result.se("a") == pytest.approx(0.2) and np.isnan(result.se("b"))
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]

@@ -40,7 +40,10 @@ class MNLResult:
 
     @property
     def standard_errors(self) -> np.ndarray:
-        return np.sqrt(np.diag(self.covariance))
+        """NaN where the covariance has no meaningful variance (a negative diagonal: with too
+        few choices the information matrix is not positive definite)."""
+        variances = np.diag(self.covariance)
+        return np.sqrt(np.where(variances >= 0, variances, np.nan))
 
     @property
     def rho_squared(self) -> float:
