@@ -134,8 +134,6 @@ class InboundBatches:
         (:class:`storage.batching.Deferred`); the careful way writes each message's at once."""
         preloaded = batching.preload(connection, [c.participant_id for c in claimed.values()])
         deferred = None if careful else batching.Deferred(now)
-        if deferred is not None:
-            deferred.newcomers = sum(1 for c in claimed.values() if preloaded.newcomer(c.participant_id))
         ran: list[int] = []  # where the messages that ran are in ``done``
         erased: set[str] = set()
         seen: set[str] = set()

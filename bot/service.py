@@ -334,23 +334,12 @@ class ConversationService(InboundBatches, Concerns):
         study = self._study(connection, study_id)
         language = language or participant.language
         language = language if language in study.languages else study.default_language
-        enrolment_id = self._insert(connection, "enrolments", repository.enrolment_row(
-            connection, participant.id, study_id, channel, group, language, now))
-        assert enrolment_id is not None
+        enrolment = repository.enrol(connection, participant.id, study_id, channel, group, language, now)
         if group:
             participant.fields["group"] = group
             repository.save_participant(connection, participant)
-        self._insert(connection, "audit_events", repository.audit_row(
-            connection, "participant", "enrolled", now, participant.id, study=study_id, group=group), with_id=False)
-        return EnrolmentRef(enrolment_id, study_id, group, language, channel, False)
-
-    def _insert(self, connection: Connection, table: str, row: dict[str, Any], with_id: bool = True) -> int | None:
-        """A new row, and its id: in a quick batch held back and written with the batch's other
-        rows (storage.batching.Deferred.insert), otherwise inserted at once."""
-        held: batching.Deferred | None = getattr(self._uncommitted, "deferred", None)
-        if held is not None:
-            return held.insert(connection, table, row, with_id)
-        return repository.insert_row(connection, table, row, with_id)
+        repository.audit(connection, "participant", "enrolled", now, participant.id, study=study_id, group=group)
+        return enrolment
 
     def _start(
         self, connection: Connection, contact: ContactRef, enrolment: EnrolmentRef, flow_id: str,
@@ -369,10 +358,7 @@ class ConversationService(InboundBatches, Concerns):
             fields.setdefault("group", enrolment.group)
         population = self._population(connection, enrolment.study_id, pid)
         sprint = engine.start(now, language=enrolment.language, fields=fields, seed=secrets.randbits(31), population=population)
-        session_id = self._insert(connection, "sessions", repository.session_row(
-            connection, pid, enrolment.study_id, flow_id, published.id, now))
-        assert session_id is not None
-        session = SessionRef(session_id, enrolment.study_id, flow_id, published.id, {}, "waiting")
+        session = repository.create_session(connection, pid, enrolment.study_id, flow_id, published.id, now)
         target = _Target(pid, contact, enrolment, session, version, inbound_id, participant)
         return self._apply(connection, target, sprint, now)
 
@@ -392,11 +378,9 @@ class ConversationService(InboundBatches, Concerns):
                 _collect(target, event, now, writes)
         voiced = {a["step_id"] for a in writes.answers if a["source"] == "voice" and not a["skipped"]}
         # in a quick batch a message's answers, session and replies are written with the batch's
-        held: batching.Deferred | None = getattr(self._uncommitted, "deferred", None) if target.inbound_id is not None else None
-        if held is not None and voiced:  # written at once below, and may refer to rows held back
-            held.write(connection)
+        held: batching.Deferred | None = getattr(self._uncommitted, "deferred", None) if not voiced else None
+        if held is None or target.inbound_id is None:
             held = None
-        if held is None:
             repository.add_answers(connection, writes.answers)
         store_submissions(connection, sprint.events, target.participant_id, target.session.study_id, target.session.flow_id, now)
         if voiced:

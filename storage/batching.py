@@ -115,10 +115,6 @@ class Preloaded:
     participants: dict[str, ParticipantRef] = field(default_factory=dict)
     last_sent: dict[str, str] = field(default_factory=dict)
 
-    def newcomer(self, participant_id: str) -> bool:
-        """Read ahead and found with no conversation yet."""
-        return participant_id in self.sessions and self.sessions[participant_id] is None
-
     def take(self, participant_id: str) -> Known | None:
         if participant_id not in self.enrolments:
             return None
@@ -181,41 +177,6 @@ class Deferred:
     enrolments: dict[int, EnrolmentRef] = field(default_factory=dict)
     outbox_ids: dict[int, list[int]] = field(default_factory=dict)
     """Each message's replies' outbox ids, in order, once written."""
-    newcomers: int = 0
-    """Messages of the batch from participants with no conversation yet: the enrolments and
-    sessions it may make, whose ids are taken from their sequences together."""
-    new_rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    """New rows by table (enrolments and sessions of those joining, with ids taken from their
-    sequences; audit events), inserted before anything else is written."""
-    _ids: dict[str, list[int]] = field(default_factory=dict)
-
-    def insert(self, connection: Connection, table: str, row: dict[str, Any], with_id: bool = True) -> int | None:
-        """A new row (of a table in :data:`_NEW_ROWS_FIRST`, already encoded), and its id with
-        ``with_id``. On PostgreSQL it is held back, its id taken from the table's sequence; on
-        SQLite, which has no sequences and no round trips to save, it is inserted at once."""
-        driver = Driver.of(connection)
-        if not driver.postgres:
-            return repository.insert_row(connection, table, row, with_id)
-        new_id = None
-        if with_id:
-            if not self._ids.get(table):
-                self._reserve(driver, table)
-            new_id = self._ids[table].pop(0)
-            row = {"id": new_id, **row}
-        self.new_rows.setdefault(table, []).append(row)
-        return new_id
-
-    def _reserve(self, driver: Driver, table: str) -> None:
-        """Ids for the batch's newcomers' enrolments and sessions, in one statement; then one
-        at a time. Taken now, within the batch that holds these participants' locks, each is
-        above any id their earlier rows have (their latest session is the one with the highest
-        id); an id not used is a gap in the sequence, as a rolled-back insert leaves."""
-        tables = [name for name in _RESERVED if not self._ids.get(name)] if table in _RESERVED else [table]
-        count, self.newcomers = max(self.newcomers, 1), 0
-        columns = ", ".join(f"nextval(pg_get_serial_sequence('{name}', 'id'))" for name in tables)
-        rows = driver.execute(f"SELECT {columns} FROM generate_series(1, ?)", (count,)).fetchall()
-        for number, name in enumerate(tables):
-            self._ids.setdefault(name, []).extend(int(found[number]) for found in rows)
 
     def hold(self, inbound_id: int, answers: list[dict[str, Any]], session: SessionRef, replies: list[dict[str, Any]]) -> None:
         self.answers.extend(answers)
@@ -227,9 +188,6 @@ class Deferred:
         self.enrolments[enrolment.id] = enrolment
 
     def write(self, connection: Connection) -> None:
-        driver = Driver.of(connection)
-        for table in _NEW_ROWS_FIRST:  # parents before children
-            driver.insert_many(table, self.new_rows.pop(table, []))  # (rows of one table share their keys)
         repository.save_participants(connection, list(self.participants.values()))
         repository.save_enrolments(connection, list(self.enrolments.values()))
         repository.add_answers(connection, self.answers)
@@ -239,7 +197,3 @@ class Deferred:
             self.outbox_ids.setdefault(inbound_id, []).append(outbox_id)
         repository.set_inbound_statuses(connection, self.statuses, self.now)
         self.answers, self.sessions, self.replies, self.statuses, self.participants, self.enrolments = [], {}, [], {}, {}, {}
-
-
-_NEW_ROWS_FIRST = ("enrolments", "sessions", "audit_events")
-_RESERVED = ("enrolments", "sessions")

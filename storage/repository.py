@@ -96,11 +96,6 @@ class SessionRef:
 _CONTACT_COLUMNS = (CONTACTS.c.participant_id, CONTACTS.c.id, CONTACTS.c.channel)
 
 
-def insert_row(connection: Connection, table: str, row: dict[str, Any], with_id: bool = True) -> int | None:
-    """Insert one row of already-encoded values (a ``*_row`` function's); its id with ``with_id``."""
-    return Driver.of(connection).insert(table, row, returning_id=with_id)
-
-
 def find_contact(connection: Connection, hashed: str) -> ContactRef | None:
     sql = "SELECT participant_id, id, channel FROM contacts WHERE address_hash = ?"
     row = Driver.of(connection).execute(sql, (hashed,)).fetchone()
@@ -184,16 +179,12 @@ def enrolments_of(connection: Connection, participant_id: str) -> list[Enrolment
 
 
 def enrol(connection: Connection, participant_id: str, study_id: str, channel: str, group: str | None, language: str, now: datetime) -> EnrolmentRef:
-    enrolment_id = insert_row(connection, "enrolments", enrolment_row(connection, participant_id, study_id, channel, group, language, now))
+    driver = Driver.of(connection)
+    values = {"participant_id": participant_id, "study_id": study_id, "group": group, "language": language,
+              "channel": channel, "status": "active", "opted_out": False, "enrolled_at": when(driver, now)}
+    enrolment_id = driver.insert("enrolments", values, returning_id=True)
     assert enrolment_id is not None
     return EnrolmentRef(enrolment_id, study_id, group, language, channel, False)
-
-
-def enrolment_row(connection: Connection, participant_id: str, study_id: str, channel: str, group: str | None, language: str,
-                  now: datetime) -> dict[str, Any]:
-    driver = Driver.of(connection)
-    return {"participant_id": participant_id, "study_id": study_id, "group": group, "language": language,
-            "channel": channel, "status": "active", "opted_out": False, "enrolled_at": when(driver, now)}
 
 
 def save_enrolment(connection: Connection, enrolment: EnrolmentRef) -> None:
@@ -305,16 +296,12 @@ def get_session(connection: Connection, session_id: int) -> tuple[str, SessionRe
 
 
 def create_session(connection: Connection, participant_id: str, study_id: str, flow_id: str, flow_version_id: int, now: datetime) -> SessionRef:
-    session_id = insert_row(connection, "sessions", session_row(connection, participant_id, study_id, flow_id, flow_version_id, now))
+    driver = Driver.of(connection)
+    values = {"participant_id": participant_id, "study_id": study_id, "flow_id": flow_id, "flow_version_id": flow_version_id,
+              "state": "{}", "status": "waiting", "started_at": when(driver, now), "updated_at": when(driver, now)}
+    session_id = driver.insert("sessions", values, returning_id=True)
     assert session_id is not None
     return SessionRef(session_id, study_id, flow_id, flow_version_id, {}, "waiting")
-
-
-def session_row(connection: Connection, participant_id: str, study_id: str, flow_id: str, flow_version_id: int,
-                now: datetime) -> dict[str, Any]:
-    driver = Driver.of(connection)
-    return {"participant_id": participant_id, "study_id": study_id, "flow_id": flow_id, "flow_version_id": flow_version_id,
-            "state": "{}", "status": "waiting", "started_at": when(driver, now), "updated_at": when(driver, now)}
 
 
 def save_session(connection: Connection, session: SessionRef, now: datetime) -> None:
@@ -397,13 +384,9 @@ def add_due_tasks(connection: Connection, rows: list[dict[str, Any]]) -> None:
 
 def audit(connection: Connection, actor: str, action: str, now: datetime, subject: str | None = None, **detail: Any) -> None:
     """Record who did what. Never pass an address or a name here."""
-    insert_row(connection, "audit_events", audit_row(connection, actor, action, now, subject, **detail), with_id=False)
-
-
-def audit_row(connection: Connection, actor: str, action: str, now: datetime, subject: str | None = None,
-              **detail: Any) -> dict[str, Any]:
     driver = Driver.of(connection)
-    return {"at": when(driver, now), "actor": actor, "action": action, "subject": subject, "detail": driver.to_json(detail)}
+    values = {"at": when(driver, now), "actor": actor, "action": action, "subject": subject, "detail": driver.to_json(detail)}
+    driver.insert("audit_events", values)
 
 
 # ----------------------------------------------------------------------------- studies
