@@ -309,3 +309,33 @@ def test_new_senders_arriving_together_are_looked_up_and_created_together(
     assert [r.status for r in results] == ["joined", "joined", "processed", "processed"]
     with database.transaction() as connection:
         assert connection.execute(select(func.count()).select_from(PARTICIPANTS)).scalar_one() == 3
+
+
+def test_joining_a_second_study_amid_newcomers_makes_the_new_conversation_the_latest(database: Database, clock: Any) -> None:
+    from pathlib import Path
+
+    from bot.safeguarding import checks_from_env
+    from bot.studies import StudyRegistry
+    from storage import repository
+    from tests.db_fixtures import TEST_ADDRESS_KEY
+
+    examples = Path(__file__).resolve().parent.parent / "flows" / "examples"
+    service = ConversationService(database, StudyRegistry.from_folder(examples), clock, address_key=TEST_ADDRESS_KEY,
+                                  safety=checks_from_env({"CHORUS_SAFEGUARDING": "patterns"}))
+    veteran = "+447700900800"
+    service.process_batch([_stored(service, veteran, "v-1", "WAIT"), _stored(service, veteran, "v-2", "yes")])
+    newcomers = [f"+4477009008{i:02d}" for i in range(1, 4)]
+    work = [_stored(service, address, f"v-n{i}", "PRIORITY") for i, address in enumerate(newcomers)]
+    work.insert(1, _stored(service, veteran, "v-3", "PRIORITY"))  # the veteran joins the second study among them
+    results = service.process_batch(work)
+    assert [r.status for r in results] == ["joined"] * 4
+    with database.transaction() as connection:
+        for result in results:
+            latest = repository.latest_session(connection, result.participant_id or "")
+            assert latest is not None and (latest.study_id, latest.flow_id) == ("priorities", "round1")
+            assert {e.study_id for e in repository.enrolments_of(connection, result.participant_id or "")} >= {"priorities"}
+    follow_up = service.process_batch([_stored(service, veteran, "v-4", "yes")])[0]
+    assert follow_up.status == "processed"
+    with database.transaction() as connection:
+        asked = connection.execute(select(OUTBOUND.c.step_id).where(OUTBOUND.c.id == follow_up.outbox_ids[0])).scalar_one()
+    assert asked == "role", "the veteran's YES went to the new study's consent, not the old conversation"
