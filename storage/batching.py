@@ -148,11 +148,7 @@ def preload(connection: Connection, participant_ids: Sequence[str]) -> Preloaded
            f" (SELECT max(id) FROM sessions WHERE participant_id IN ({marks}) GROUP BY participant_id)")
     for row in driver.execute(sql, ids).fetchall():
         found.sessions[row[0]] = SessionRef(row[1], row[2], row[3], row[4], driver.from_json(row[5]), row[6])
-    newcomers = [pid for pid in ids if found.sessions[pid] is None]
-    if newcomers:
-        sql = ("SELECT participant_id, kind FROM outbound_messages WHERE id IN (SELECT max(id) FROM outbound_messages"
-               f" WHERE participant_id IN ({', '.join('?' for _ in newcomers)}) GROUP BY participant_id)")
-        found.last_sent = {str(row[0]): str(row[1]) for row in driver.execute(sql, newcomers).fetchall()}
+    found.last_sent = outbox.last_kinds(connection, [pid for pid in ids if found.sessions[pid] is None])
     return found
 
 

@@ -97,13 +97,11 @@ _CONTACT_COLUMNS = (CONTACTS.c.participant_id, CONTACTS.c.id, CONTACTS.c.channel
 
 
 def find_contact(connection: Connection, hashed: str) -> ContactRef | None:
-    sql = "SELECT participant_id, id, channel FROM contacts WHERE address_hash = ?"
-    row = Driver.of(connection).execute(sql, (hashed,)).fetchone()
-    return ContactRef(row[0], row[1], row[2]) if row else None
+    return find_contacts(connection, [hashed]).get(hashed)
 
 
 def find_contacts(connection: Connection, hashes: Sequence[str]) -> dict[str, ContactRef]:
-    """:func:`find_contact` for several addresses' hashes at once (those found)."""
+    """The contacts with these addresses' hashes (those found), in one statement."""
     if not hashes:
         return {}
     sql = f"SELECT address_hash, participant_id, id, channel FROM contacts WHERE address_hash IN ({', '.join('?' for _ in hashes)})"
@@ -126,7 +124,8 @@ def create_participant(connection: Connection, channel: str, sealed: str, hashed
 
 def create_participants(connection: Connection, newcomers: Sequence[tuple[str, str, str]], now: datetime) -> list[ContactRef]:
     """:func:`create_participant` for several (channel, sealed address, hash), in two statements."""
-    driver, stamp = Driver.of(connection), when(Driver.of(connection), now)
+    driver = Driver.of(connection)
+    stamp = when(driver, now)
     ids = [new_participant_id() for _ in newcomers]
     driver.insert_rows("participants", [{"id": pid, "language": None, "fields": "{}", "created_at": stamp} for pid in ids])
     contacts = [{"participant_id": pid, "channel": channel, "address_hash": hashed, "address_sealed": sealed, "created_at": stamp}
@@ -158,13 +157,11 @@ def load_participants(connection: Connection, participant_ids: Sequence[str]) ->
 
 
 def save_participant(connection: Connection, participant: ParticipantRef) -> None:
-    driver = Driver.of(connection)
-    sql = "UPDATE participants SET language = ?, fields = ? WHERE id = ?"
-    driver.execute(sql, (participant.language, driver.to_json(participant.fields), participant.id))
+    save_participants(connection, [participant])
 
 
 def save_participants(connection: Connection, participants: Sequence[ParticipantRef]) -> None:
-    """:func:`save_participant` for several participants, in one statement on PostgreSQL."""
+    """Participants' language and fields, in one statement on PostgreSQL."""
     driver = Driver.of(connection)
     rows = [{"id": p.id, "language": p.language, "fields": driver.to_json(p.fields)} for p in participants]
     driver.update_many("participants", rows, {"id": "text", "language": "text", "fields": "json"})
@@ -188,12 +185,11 @@ def enrol(connection: Connection, participant_id: str, study_id: str, channel: s
 
 
 def save_enrolment(connection: Connection, enrolment: EnrolmentRef) -> None:
-    sql = 'UPDATE enrolments SET "group" = ?, language = ? WHERE id = ?'
-    Driver.of(connection).execute(sql, (enrolment.group, enrolment.language, enrolment.id))
+    save_enrolments(connection, [enrolment])
 
 
 def save_enrolments(connection: Connection, enrolments: Sequence[EnrolmentRef]) -> None:
-    """:func:`save_enrolment` for several enrolments, in one statement on PostgreSQL."""
+    """Enrolments' group and language, in one statement on PostgreSQL."""
     rows = [{"id": e.id, "group": e.group, "language": e.language} for e in enrolments]
     Driver.of(connection).update_many("enrolments", rows, {"id": "integer", "group": "text", "language": "text"})
 
@@ -305,13 +301,11 @@ def create_session(connection: Connection, participant_id: str, study_id: str, f
 
 
 def save_session(connection: Connection, session: SessionRef, now: datetime) -> None:
-    driver = Driver.of(connection)
-    sql = "UPDATE sessions SET state = ?, status = ?, updated_at = ? WHERE id = ?"
-    driver.execute(sql, (driver.to_json(session.state), session.status, when(driver, now), session.id))
+    save_sessions(connection, [session], now)
 
 
 def save_sessions(connection: Connection, sessions: Sequence[SessionRef], now: datetime) -> None:
-    """:func:`save_session` for several sessions, in one statement on PostgreSQL."""
+    """Sessions' state and status, in one statement on PostgreSQL."""
     driver = Driver.of(connection)
     stamp = when(driver, now)
     rows = [{"id": s.id, "state": driver.to_json(s.state), "status": s.status, "updated_at": stamp} for s in sessions]
