@@ -20,6 +20,7 @@ from storage import driver, repository
 from storage.database import BUSY_TIMEOUT_MS, Database, WriterBusy, init_database, normalise_url
 from storage.driver import Driver
 from storage.tables import ALL_TABLES, AUDIT_EVENTS, INBOUND, PARTICIPANTS
+from tests.db_fixtures import PostgresDatabases
 from tests.threads import held_on_another_thread
 
 
@@ -122,6 +123,27 @@ def test_plain_postgresql_urls_use_psycopg_3() -> None:
     assert normalise_url("postgresql://u@h:5432/db") == "postgresql+psycopg://u@h:5432/db"
     assert normalise_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalise_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+@pytest.mark.postgres
+def test_postgresql_plans_for_fast_storage_unless_the_operator_says_otherwise(
+    postgres_databases: PostgresDatabases, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = postgres_databases.url(postgres_databases.create())
+    monkeypatch.delenv("PGOPTIONS", raising=False)
+
+    def random_page_cost(database_url: str) -> str:
+        database = Database(database_url)
+        try:
+            with database.engine.connect() as connection:
+                return str(connection.execute(text("SHOW random_page_cost")).scalar())
+        finally:
+            database.engine.dispose()
+
+    assert random_page_cost(url) == "1.1"
+    assert random_page_cost(url + "?options=-c%20random_page_cost%3D2") == "2"
+    monkeypatch.setenv("PGOPTIONS", "-c random_page_cost=3 -c work_mem=8MB")
+    assert random_page_cost(url) == "3"
 
 
 def test_the_address_hash_depends_on_the_key_and_the_channel() -> None:
