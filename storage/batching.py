@@ -184,12 +184,15 @@ class Deferred:
         self.enrolments[enrolment.id] = enrolment
 
     def write(self, connection: Connection) -> None:
-        repository.save_participants(connection, list(self.participants.values()))
-        repository.save_enrolments(connection, list(self.enrolments.values()))
-        repository.add_answers(connection, self.answers)
-        repository.save_sessions(connection, list(self.sessions.values()), self.now)
-        ids = outbox.queue(connection, [row for _, row in self.replies])
+        """On PostgreSQL in one round trip (:meth:`Driver.pipelined`): none of these statements
+        reads what another writes, and only the last one's result (the replies' ids) is read."""
+        with Driver.of(connection).pipelined():
+            repository.save_participants(connection, list(self.participants.values()))
+            repository.save_enrolments(connection, list(self.enrolments.values()))
+            repository.add_answers(connection, self.answers)
+            repository.save_sessions(connection, list(self.sessions.values()), self.now)
+            repository.set_inbound_statuses(connection, self.statuses, self.now)
+            ids = outbox.queue(connection, [row for _, row in self.replies])
         for (inbound_id, _), outbox_id in zip(self.replies, ids, strict=True):
             self.outbox_ids.setdefault(inbound_id, []).append(outbox_id)
-        repository.set_inbound_statuses(connection, self.statuses, self.now)
         self.answers, self.sessions, self.replies, self.statuses, self.participants, self.enrolments = [], {}, [], {}, {}, {}

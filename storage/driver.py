@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -36,7 +37,7 @@ def sqlite_time(utc: datetime) -> str:
 
 
 class Driver:
-    __slots__ = ("cursor", "postgres")
+    __slots__ = ("cursor", "pipelining", "postgres")
 
     def __init__(self, connection: Connection) -> None:
         self.postgres = connection.dialect.name == "postgresql"
@@ -45,6 +46,7 @@ class Driver:
         # parses every %s statement again when it has more than 50 values (its cache stops
         # there): for a batch's multi-row INSERT that cost more than the round trip saved.
         self.cursor: Any = psycopg.RawCursor(dbapi) if self.postgres else dbapi.cursor()
+        self.pipelining = False
 
     @classmethod
     def of(cls, connection: Connection) -> Driver:
@@ -56,6 +58,22 @@ class Driver:
         if driver is None:
             driver = info["chorus_driver"] = cls(connection)
         return driver
+
+    @contextmanager
+    def pipelined(self) -> Iterator[None]:
+        """PostgreSQL: the statements inside are sent without waiting for each one's result (one
+        round trip for them all, until a result is read); an error surfaces at the latest when
+        the block ends. Only for statements that do not depend on each other's effects' being
+        reported. SQLite, with no round trips, runs them as usual."""
+        if not self.postgres or self.pipelining:
+            yield
+            return
+        self.pipelining = True
+        try:
+            with self.cursor.connection.pipeline():
+                yield
+        finally:
+            self.pipelining = False
 
     def _sql(self, sql: str) -> str:
         return _numbered(sql) if self.postgres else sql
@@ -79,7 +97,7 @@ class Driver:
         if not rows:
             return
         columns = tuple(rows[0])
-        if self.postgres and len(rows) > _COPY_FROM:
+        if self.postgres and len(rows) > _COPY_FROM and not self.pipelining:  # (no COPY in a pipeline)
             names = ", ".join(f'"{name}"' for name in columns)
             with self.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 for row in rows:

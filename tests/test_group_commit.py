@@ -254,6 +254,32 @@ def test_a_batch_whose_held_writes_fail_is_redone_message_by_message(
     assert _count(database, OUTBOUND) == outbox_before + 2 and _count(database, ANSWERS) == answers_before + 2
 
 
+def test_a_held_write_the_database_refuses_redoes_the_batch_and_loses_nothing(
+    service: ConversationService, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL the held writes go in one pipeline, so the refusal surfaces only when its
+    results are read: the batch must still be rolled back whole and redone carefully."""
+    from storage import repository
+
+    people = ["+447700900511", "+447700900512"]
+    service.process_batch([_stored(service, address, f"h-{n}", "WAIT") for n, address in enumerate(people)])
+    outbox_before, answers_before = _count(database, OUTBOUND), _count(database, ANSWERS)
+    real, calls = repository.add_answers, []
+
+    def once_with_an_orphan(connection: Any, rows: list[dict[str, Any]]) -> None:
+        calls.append(len(rows))
+        orphan = [{**rows[0], "participant_id": "p-nobody"}] if len(calls) == 1 else []
+        real(connection, rows + orphan)  # the first time, an answer whose participant does not exist
+
+    monkeypatch.setattr(repository, "add_answers", once_with_an_orphan)
+    results = service.process_batch([_stored(service, address, f"i-{n}", "yes") for n, address in enumerate(people)])
+    assert calls[0] == 2 and len(calls) > 1, "the quick batch was refused and redone"
+    assert [r.status for r in results] == ["processed"] * 2 and all(len(r.outbox_ids) == 1 for r in results)
+    assert _count(database, OUTBOUND) == outbox_before + 2 and _count(database, ANSWERS) == answers_before + 2
+    with database.transaction() as connection:
+        assert connection.execute(select(ANSWERS.c.id).where(ANSWERS.c.participant_id == "p-nobody")).first() is None
+
+
 def test_a_batch_reads_what_it_needs_of_its_senders_together(
     service: ConversationService, database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
