@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -144,6 +145,39 @@ def test_postgresql_plans_for_fast_storage_unless_the_operator_says_otherwise(
     assert random_page_cost(url + "?options=-c%20random_page_cost%3D2") == "2"
     monkeypatch.setenv("PGOPTIONS", "-c random_page_cost=3 -c work_mem=8MB")
     assert random_page_cost(url) == "3"
+
+
+@pytest.mark.postgres
+def test_a_pooled_postgresql_connection_is_tested_only_after_a_rest_and_replaced_if_dead(
+    postgres_databases: PostgresDatabases, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import storage.database
+
+    database = Database(postgres_databases.url(postgres_databases.create()))
+    pings: list[bool] = []
+    real_ping = database.engine.dialect.do_ping
+
+    def counted(dbapi_connection: Any) -> bool:
+        pings.append(True)
+        return real_ping(dbapi_connection)
+
+    monkeypatch.setattr(database.engine.dialect, "do_ping", counted)
+
+    def backend() -> int:
+        with database.transaction() as connection:
+            return int(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+    try:
+        first = backend()
+        assert [backend() for _ in range(5)] == [first] * 5 and pings == [], "a busy connection is not pinged"
+        with postgres_databases._connection().cursor() as admin:  # the server drops it while it rests
+            admin.execute("SELECT pg_terminate_backend(%s)", (first,))
+        monkeypatch.setattr(storage.database, "IDLE_BEFORE_PING", 0.0)
+        time.sleep(0.01)
+        assert backend() != first, "the dead connection was replaced before use"
+        assert pings, "the rested connection was tested"
+    finally:
+        database.engine.dispose()
 
 
 def test_the_address_hash_depends_on_the_key_and_the_channel() -> None:
