@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 INTEGRITY_ERRORS: tuple[type[Exception], ...] = (IntegrityError, sqlite3.IntegrityError, psycopg.IntegrityError)
 """A broken constraint, raised through SQLAlchemy or straight from a driver's cursor."""
 
+_IDLE = psycopg.pq.TransactionStatus.IDLE
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 
 
@@ -79,8 +80,18 @@ class Driver:
         return _numbered(sql) if self.postgres else sql
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        if self.postgres and self._first_in_transaction():
+            with self.pipelined():  # psycopg's BEGIN goes in the same round trip as the statement
+                self.cursor.execute(self._sql(sql), params)
+            return self.cursor
         self.cursor.execute(self._sql(sql), params)
         return self.cursor
+
+    def _first_in_transaction(self) -> bool:
+        """PostgreSQL: psycopg will BEGIN before the next statement (alone, one round trip more,
+        unless in a pipeline)."""
+        connection = self.cursor.connection
+        return not self.pipelining and not connection.autocommit and connection.info.transaction_status == _IDLE
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self.cursor.executemany(self._sql(sql), rows)
