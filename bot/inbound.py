@@ -128,11 +128,12 @@ class InboundBatches:
         self._run_claimed(connection, order, batching.claim(connection, order, people, now), now, careful, done)
 
     def _run_claimed(self, connection: Connection, order: Sequence[int], claimed: dict[int, batching.Claimed],
-                     now: datetime, careful: bool, done: Done) -> None:
+                     now: datetime, careful: bool, done: Done, lock: Sequence[str] = ()) -> None:
         """Run the claimed messages through their flows, in ``order`` (an id not claimed is a
-        duplicate). The quick way holds their common writes back and writes them together
+        duplicate), having locked the participants in ``lock`` (:func:`storage.batching.preload`).
+        The quick way holds their common writes back and writes them together
         (:class:`storage.batching.Deferred`); the careful way writes each message's at once."""
-        preloaded = batching.preload(connection, [c.participant_id for c in claimed.values()])
+        preloaded = batching.preload(connection, [c.participant_id for c in claimed.values()], lock)
         deferred = None if careful else batching.Deferred(now)
         ran: list[int] = []  # where the messages that ran are in ``done``
         erased: set[str] = set()
@@ -275,9 +276,8 @@ class InboundBatches:
                                                         message.start_param)
                            for message, (_, contact, inbound_id), mine in zip(messages, stored, taken, strict=True)
                            if mine and inbound_id is not None}
-                if claimed:
-                    batching.lock_participants(connection, sorted(ready))
-                    self._run_claimed(connection, list(claimed), claimed, now, False, done)
+                if claimed:  # their row locks are taken with the preload's reads (one round trip)
+                    self._run_claimed(connection, list(claimed), claimed, now, False, done, lock=sorted(ready))
         finally:
             self._uncommitted.flags = None
         metrics.count_flags(flags)

@@ -47,8 +47,11 @@ def lock_participants(connection: Connection, participant_ids: Sequence[str]) ->
     holding a key share that the batch waits for would deadlock."""
     driver = Driver.of(connection)
     if driver.postgres and participant_ids:
-        driver.execute("SELECT id FROM participants WHERE id = ANY(?) ORDER BY id FOR NO KEY UPDATE", (sorted(participant_ids),))
-        driver.cursor.fetchall()
+        driver.execute(*_locking(participant_ids)).fetchall()
+
+
+def _locking(participant_ids: Sequence[str]) -> tuple[str, Sequence[Any]]:
+    return "SELECT id FROM participants WHERE id = ANY(?) ORDER BY id FOR NO KEY UPDATE", (sorted(participant_ids),)
 
 
 def still_received(connection: Connection, participant_ids: Iterable[str]) -> set[str]:
@@ -122,31 +125,40 @@ class Preloaded:
                      self.participants.pop(participant_id, None), self.last_sent.pop(participant_id, None))
 
 
-def preload(connection: Connection, participant_ids: Sequence[str]) -> Preloaded:
+def preload(connection: Connection, participant_ids: Sequence[str], lock: Sequence[str] = ()) -> Preloaded:
     """What :func:`repository.contact_for` (per channel), :func:`repository.enrolments_of`,
     :func:`repository.latest_session`, :func:`repository.load_participant` and (for those
-    without a session) :func:`outbox.last_kind` would say for each participant."""
+    without a session) :func:`outbox.last_kind` would say for each participant.
+
+    With ``lock``, those participants are locked first (:func:`lock_participants`) in the
+    same round trip to PostgreSQL: the reads run once the locks are held, so they see what
+    a batch that held them before committed."""
     found = Preloaded()
     ids = sorted(set(participant_ids))
-    if not ids:
-        return found
     driver = Driver.of(connection)
+    if not ids:
+        lock_participants(connection, lock)
+        return found
     marks = ", ".join("?" for _ in ids)
-    for row in driver.execute(f"SELECT participant_id, id, channel FROM contacts WHERE participant_id IN ({marks}) ORDER BY id",
-                              ids).fetchall():
+    reads = [
+        (f"SELECT participant_id, id, channel FROM contacts WHERE participant_id IN ({marks}) ORDER BY id", ids),
+        ('SELECT p.id, p.language, p.fields, e.id, e.study_id, e."group", e.language, e.channel, e.opted_out'
+         f" FROM participants p LEFT JOIN enrolments e ON e.participant_id = p.id WHERE p.id IN ({marks}) ORDER BY e.id", ids),
+        ("SELECT participant_id, id, study_id, flow_id, flow_version_id, state, status FROM sessions WHERE id IN"
+         f" (SELECT max(id) FROM sessions WHERE participant_id IN ({marks}) GROUP BY participant_id)", ids),
+    ]
+    locking = [_locking(lock)] if lock and driver.postgres else []
+    contacts, people, sessions = driver.fetch_together([*locking, *reads])[len(locking):]
+    for row in contacts:
         found.contacts[(row[0], row[2])] = ContactRef(row[0], row[1], row[2])  # the latest per channel wins
     found.enrolments = {pid: [] for pid in ids}
     found.sessions = dict.fromkeys(ids)
-    sql = ('SELECT p.id, p.language, p.fields, e.id, e.study_id, e."group", e.language, e.channel, e.opted_out'
-           f" FROM participants p LEFT JOIN enrolments e ON e.participant_id = p.id WHERE p.id IN ({marks}) ORDER BY e.id")
-    for row in driver.execute(sql, ids).fetchall():
+    for row in people:
         if row[0] not in found.participants:
             found.participants[row[0]] = ParticipantRef(row[0], row[1], dict(driver.from_json(row[2]) or {}))
         if row[3] is not None:
             found.enrolments[row[0]].append(EnrolmentRef(row[3], row[4], row[5], row[6], row[7], bool(row[8])))
-    sql = ("SELECT participant_id, id, study_id, flow_id, flow_version_id, state, status FROM sessions WHERE id IN"
-           f" (SELECT max(id) FROM sessions WHERE participant_id IN ({marks}) GROUP BY participant_id)")
-    for row in driver.execute(sql, ids).fetchall():
+    for row in sessions:
         found.sessions[row[0]] = SessionRef(row[1], row[2], row[3], row[4], driver.from_json(row[5]), row[6])
     found.last_sent = outbox.last_kinds(connection, [pid for pid in ids if found.sessions[pid] is None])
     return found

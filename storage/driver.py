@@ -76,6 +76,17 @@ class Driver:
         finally:
             self.pipelining = False
 
+    def fetch_together(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
+        """Each statement's rows, in order. PostgreSQL gets them all in one round trip (a
+        pipeline; each still runs after the one before has finished, with its own snapshot)."""
+        if not self.postgres or self.pipelining:
+            return [self.execute(sql, params).fetchall() for sql, params in statements]
+        cursors = [psycopg.RawCursor(self.cursor.connection) for _ in statements]
+        with self.pipelined():
+            for cursor, (sql, params) in zip(cursors, statements, strict=True):
+                cursor.execute(self._sql(sql), params)
+        return [cursor.fetchall() for cursor in cursors]
+
     def _sql(self, sql: str) -> str:
         return _numbered(sql) if self.postgres else sql
 

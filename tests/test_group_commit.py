@@ -280,6 +280,35 @@ def test_a_held_write_the_database_refuses_redoes_the_batch_and_loses_nothing(
         assert connection.execute(select(ANSWERS.c.id).where(ANSWERS.c.participant_id == "p-nobody")).first() is None
 
 
+def test_a_batch_that_waits_for_a_senders_lock_reads_what_the_holder_committed(
+    service: ConversationService, database: Database
+) -> None:
+    """The locks are taken with the batch's reads, in one round trip to PostgreSQL: the reads
+    must still run only once the locks are held (another process's batch of the same sender)."""
+    from sqlalchemy import update
+
+    from storage import batching
+
+    inbound_id, pid = _stored(service, "+447700900521", "l-1", "WAIT")
+    service.process_batch([(inbound_id, pid)])
+    locked, finished = threading.Event(), threading.Event()
+
+    def other_batch() -> None:
+        with database.transaction() as connection:
+            batching.lock_participants(connection, [pid])
+            connection.execute(update(SESSIONS).where(SESSIONS.c.participant_id == pid).values(state={"step": "elsewhere"}))
+            locked.set()
+            finished.wait(0.3)  # still holding the lock when the batch below asks for it
+
+    holder = threading.Thread(target=other_batch)
+    holder.start()
+    assert locked.wait(10)
+    with database.transaction() as connection:
+        known = batching.preload(connection, [pid], lock=[pid]).take(pid)
+    holder.join()
+    assert known is not None and known.session is not None and known.session.state == {"step": "elsewhere"}
+
+
 def test_a_batch_reads_what_it_needs_of_its_senders_together(
     service: ConversationService, database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
