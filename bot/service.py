@@ -338,7 +338,12 @@ class ConversationService(InboundBatches, Concerns):
         if group:
             participant.fields["group"] = group
             repository.save_participant(connection, participant)
-        repository.audit(connection, "participant", "enrolled", now, participant.id, study=study_id, group=group)
+        event = repository.audit_event("participant", "enrolled", now, participant.id, study=study_id, group=group)
+        held: batching.Deferred | None = getattr(self._uncommitted, "deferred", None)
+        if held is not None:  # a quick batch: written with its answers and replies
+            held.audit_events.append(event)
+        else:
+            repository.add_audit_events(connection, [event])
         return enrolment
 
     def _start(

@@ -183,6 +183,8 @@ class Deferred:
     participants: dict[str, ParticipantRef] = field(default_factory=dict)
     """Profiles changed (a field set, a language chosen), with their enrolments."""
     enrolments: dict[int, EnrolmentRef] = field(default_factory=dict)
+    audit_events: list[dict[str, Any]] = field(default_factory=list)
+    """What joining and starting recorded (:func:`repository.audit_event`)."""
     outbox_ids: dict[int, list[int]] = field(default_factory=dict)
     """Each message's replies' outbox ids, in order, once written."""
 
@@ -204,7 +206,9 @@ class Deferred:
             repository.add_answers(connection, self.answers)
             repository.save_sessions(connection, list(self.sessions.values()), self.now)
             repository.set_inbound_statuses(connection, self.statuses, self.now)
+            repository.add_audit_events(connection, self.audit_events)
             ids = outbox.queue(connection, [row for _, row in self.replies])
         for (inbound_id, _), outbox_id in zip(self.replies, ids, strict=True):
             self.outbox_ids.setdefault(inbound_id, []).append(outbox_id)
         self.answers, self.sessions, self.replies, self.statuses, self.participants, self.enrolments = [], {}, [], {}, {}, {}
+        self.audit_events = []

@@ -378,9 +378,18 @@ def add_due_tasks(connection: Connection, rows: list[dict[str, Any]]) -> None:
 
 def audit(connection: Connection, actor: str, action: str, now: datetime, subject: str | None = None, **detail: Any) -> None:
     """Record who did what. Never pass an address or a name here."""
+    add_audit_events(connection, [audit_event(actor, action, now, subject, **detail)])
+
+
+def audit_event(actor: str, action: str, now: datetime, subject: str | None = None, **detail: Any) -> dict[str, Any]:
+    """An audit event to record later (:func:`add_audit_events`): see :func:`audit`."""
+    return {"at": now, "actor": actor, "action": action, "subject": subject, "detail": detail}
+
+
+def add_audit_events(connection: Connection, events: Sequence[dict[str, Any]]) -> None:
     driver = Driver.of(connection)
-    values = {"at": when(driver, now), "actor": actor, "action": action, "subject": subject, "detail": driver.to_json(detail)}
-    driver.insert("audit_events", values)
+    driver.insert_many("audit_events", [{**event, "at": when(driver, event["at"]), "detail": driver.to_json(event["detail"])}
+                                        for event in events])
 
 
 # ----------------------------------------------------------------------------- studies

@@ -16,7 +16,7 @@ from bot.service import ConversationService, ReceiveResult
 from channels.base import InboundMessage
 from storage.batching import Deferred
 from storage.database import Database
-from storage.tables import ANSWERS, INBOUND, OUTBOUND, PARTICIPANTS, SESSIONS
+from storage.tables import ANSWERS, AUDIT_EVENTS, INBOUND, OUTBOUND, PARTICIPANTS, SESSIONS
 
 
 def _count(database: Database, table: Any, *where: Any) -> int:
@@ -364,6 +364,11 @@ def test_new_senders_arriving_together_are_looked_up_and_created_together(
     assert [r.status for r in results] == ["joined", "joined", "processed", "processed"]
     with database.transaction() as connection:
         assert connection.execute(select(func.count()).select_from(PARTICIPANTS)).scalar_one() == 3
+        joins = connection.execute(select(AUDIT_EVENTS.c.subject, AUDIT_EVENTS.c.detail)
+                                   .where(AUDIT_EVENTS.c.action == "enrolled").order_by(AUDIT_EVENTS.c.id)).all()
+    assert [subject for subject, _ in joins] == [known.participant_id, results[0].participant_id, results[1].participant_id]
+    studies = {detail["study"] for _, detail in joins}
+    assert len(studies) == 1 and studies <= set(service.studies.ids()), "each join is in the audit trail, held or not"
 
 
 def test_joining_a_second_study_amid_newcomers_makes_the_new_conversation_the_latest(database: Database, clock: Any) -> None:
