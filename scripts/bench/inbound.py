@@ -520,7 +520,7 @@ def main() -> None:
     atexit.register(_stop_all)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     print(f"inbound benchmark: {args.concurrency} concurrent senders, {args.seconds:.0f} s per server "
-          f"(+{args.warmup:.0f} s warm-up), {args.processes} server process(es) on PostgreSQL, {args.client} client, safeguarding {args.safeguarding}, "
+          f"(+{args.warmup:.0f} s warm-up), {args.processes} server process(es), {args.client} client, safeguarding {args.safeguarding}, "
           f"replies polled every {args.poll:g} ms, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, "
           "load generator on the same machine")
     with tempfile.TemporaryDirectory(prefix="chorus-inbound-") as tmp:
