@@ -371,6 +371,30 @@ def test_new_senders_arriving_together_are_looked_up_and_created_together(
     assert len(studies) == 1 and studies <= set(service.studies.ids()), "each join is in the audit trail, held or not"
 
 
+def test_a_sender_erased_by_another_process_is_made_anew_and_their_message_kept(
+    service: ConversationService, database: Database
+) -> None:
+    """This process remembers the sender; another erased them meanwhile. Storing the message
+    then breaks a constraint: the sender is looked up again, made anew, and the message
+    stored for the inbox worker."""
+    from bot.service import ConversationService as Service
+    from tests.db_fixtures import TEST_ADDRESS_KEY
+
+    first = service.accept_many([InboundMessage("sms", "+447700900801", "e-1", "WAIT")], process=True)[0]
+    assert first.status == "joined" and first.participant_id is not None
+    other = Service(database, service.studies, service.clock, address_key=TEST_ADDRESS_KEY)
+    assert other.erase(first.participant_id, "test") is not None
+    again = service.accept_many([InboundMessage("sms", "+447700900801", "e-2", "WAIT"),
+                                 InboundMessage("sms", "+447700900802", "e-3", "WAIT")], process=True)
+    assert again[0].participant_id not in {None, first.participant_id}
+    assert [r.status for r in again] == ["received", "received"], "stored for the inbox worker"
+    with database.transaction() as connection:
+        rows = connection.execute(select(INBOUND.c.provider_id, INBOUND.c.participant_id, INBOUND.c.status)
+                                  .order_by(INBOUND.c.id)).all()
+    assert [(r[0], r[2]) for r in rows] == [("e-2", "received"), ("e-3", "received")]
+    assert rows[0][1] == again[0].participant_id
+
+
 def test_joining_a_second_study_amid_newcomers_makes_the_new_conversation_the_latest(database: Database, clock: Any) -> None:
     from pathlib import Path
 
