@@ -339,12 +339,17 @@ class ConversationService(InboundBatches, Concerns):
             participant.fields["group"] = group
             repository.save_participant(connection, participant)
         event = repository.audit_event("participant", "enrolled", now, participant.id, study=study_id, group=group)
-        held: batching.Deferred | None = getattr(self._uncommitted, "deferred", None)
+        held = self._held_writes()
         if held is not None:  # a quick batch: written with its answers and replies
             held.audit_events.append(event)
         else:
             repository.add_audit_events(connection, [event])
         return enrolment
+
+    def _held_writes(self) -> batching.Deferred | None:
+        """The writes a quick batch on this thread holds back (None outside one)."""
+        held: batching.Deferred | None = getattr(self._uncommitted, "deferred", None)
+        return held
 
     def _start(
         self, connection: Connection, contact: ContactRef, enrolment: EnrolmentRef, flow_id: str,
@@ -383,7 +388,7 @@ class ConversationService(InboundBatches, Concerns):
                 _collect(target, event, now, writes)
         voiced = {a["step_id"] for a in writes.answers if a["source"] == "voice" and not a["skipped"]}
         # in a quick batch a message's answers, session and replies are written with the batch's
-        held: batching.Deferred | None = getattr(self._uncommitted, "deferred", None) if not voiced else None
+        held = self._held_writes() if not voiced else None
         if held is None or target.inbound_id is None:
             held = None
             repository.add_answers(connection, writes.answers)
