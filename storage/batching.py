@@ -210,5 +210,5 @@ class Deferred:
             ids = outbox.queue(connection, [row for _, row in self.replies])
         for (inbound_id, _), outbox_id in zip(self.replies, ids, strict=True):
             self.outbox_ids.setdefault(inbound_id, []).append(outbox_id)
-        self.answers, self.sessions, self.replies, self.statuses, self.participants, self.enrolments = [], {}, [], {}, {}, {}
-        self.audit_events = []
+        self.answers, self.replies, self.audit_events = [], [], []
+        self.sessions, self.statuses, self.participants, self.enrolments = {}, {}, {}, {}
