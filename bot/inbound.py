@@ -25,11 +25,12 @@ from sqlalchemy import Connection
 
 from bot import metrics
 from bot.locks import ParticipantLocks
+from bot.studies import StudyRegistry
 from channels.base import InboundMessage
 from flows.engine import TextInput
 from storage import batching, repository
 from storage.database import Database
-from storage.driver import INTEGRITY_ERRORS
+from storage.driver import INTEGRITY_ERRORS, Driver
 from storage.repository import ContactRef
 
 log = logging.getLogger("chorus.service")
@@ -59,6 +60,22 @@ def describe(error: Exception) -> str:
     return f"{type(error).__name__}: {first.split('[SQL')[0].strip()}"[:300]
 
 
+@dataclass
+class Senders:
+    """Who sent a batch's messages."""
+
+    hashes: list[str]
+    """Each message's address hash."""
+    ids: dict[str, str]
+    """Each hash's participant id: for an address never seen, a new one (not yet created)."""
+    contacts: dict[str, ContactRef]
+    """The contacts of those already known."""
+    new: dict[str, InboundMessage]
+    """Addresses never seen, by hash, with the first message from each."""
+    waiting: set[str]
+    """Participants with a message still ``received`` (waiting for the inbox worker): a new one must wait its turn."""
+
+
 Done = list[tuple[ReceiveResult, ContactRef | None, TextInput | None]]
 """Each message's outcome, with its sender and what they wrote when it ran through a flow
 (for the safeguarding check after the commit), in the batch's order."""
@@ -71,6 +88,8 @@ class InboundBatches:
     _contacts: dict[str, ContactRef]
     _locks: ParticipantLocks
     _uncommitted: threading.local
+
+    studies: StudyRegistry
 
     if TYPE_CHECKING:  # provided by ConversationService (bot/service.py)
         def holding(self, participant_ids: Sequence[str]) -> AbstractContextManager[Connection]: ...
@@ -128,13 +147,15 @@ class InboundBatches:
         self._run_claimed(connection, order, batching.claim(connection, order, people, now), now, careful, done)
 
     def _run_claimed(self, connection: Connection, order: Sequence[int], claimed: dict[int, batching.Claimed],
-                     now: datetime, careful: bool, done: Done, lock: Sequence[str] = ()) -> None:
+                     now: datetime, careful: bool, done: Done, lock: Sequence[str] = (), new: Sequence[ContactRef] = ()) -> None:
         """Run the claimed messages through their flows, in ``order`` (an id not claimed is a
-        duplicate), having locked the participants in ``lock`` (:func:`storage.batching.preload`).
-        The quick way holds their common writes back and writes them together
+        duplicate), having locked the participants in ``lock`` (:func:`storage.batching.preload`;
+        ``new``: the contacts of those created in this transaction). The quick way holds their
+        common writes back, joins included, and writes them together
         (:class:`storage.batching.Deferred`); the careful way writes each message's at once."""
-        preloaded = batching.preload(connection, [c.participant_id for c in claimed.values()], lock)
-        deferred = None if careful else batching.Deferred(now)
+        joining = 0 if careful else sum(self.studies.match_join(c.channel, c.text, c.start_param) is not None for c in claimed.values())
+        preloaded = batching.preload(connection, [c.participant_id for c in claimed.values()], lock, new, joining)
+        deferred = None if careful else batching.Deferred(now, reserved=preloaded.reserved)
         ran: list[int] = []  # where the messages that ran are in ``done``
         erased: set[str] = set()
         seen: set[str] = set()
@@ -262,22 +283,22 @@ class InboundBatches:
         try:
             # the locks taken are released after the commit (contexts exit in reverse order)
             with ExitStack() as locks, self.database.transaction(wait) as connection:
-                senders = self._senders(connection, messages, now)
-                hopeful = {contact.participant_id for message, (_, contact) in zip(messages, senders, strict=True)
+                senders = self._look_up(connection, messages)
+                hopeful = {senders.ids[hashed] for message, hashed in zip(messages, senders.hashes, strict=True)
                            if not awaits_transcript(message)}
-                waiting = batching.still_received(connection, hopeful)
-                ready = {pid for pid in sorted(hopeful) if pid not in waiting and locks.enter_context(self._locks.try_hold(pid))}
+                ready = {pid for pid in sorted(hopeful)
+                         if pid not in senders.waiting and locks.enter_context(self._locks.try_hold(pid))}
                 # Theirs are stored already taken ('processed', as a claim would mark them): nobody else
                 # can see them before this transaction commits, and if it rolls back they were never stored.
-                taken = [contact.participant_id in ready and not awaits_transcript(message)
-                         for message, (_, contact) in zip(messages, senders, strict=True)]
-                stored = self._store_senders(connection, messages, senders, now, taken)
+                taken = [senders.ids[hashed] in ready and not awaits_transcript(message)
+                         for message, hashed in zip(messages, senders.hashes, strict=True)]
+                stored, new = self._store_with_newcomers(connection, messages, senders, now, taken)
                 claimed = {inbound_id: batching.Claimed(contact.participant_id, message.channel, message.text, message.button,
                                                         message.start_param)
                            for message, (_, contact, inbound_id), mine in zip(messages, stored, taken, strict=True)
                            if mine and inbound_id is not None}
                 if claimed:  # their row locks are taken with the preload's reads (one round trip)
-                    self._run_claimed(connection, list(claimed), claimed, now, False, done, lock=sorted(ready))
+                    self._run_claimed(connection, list(claimed), claimed, now, False, done, lock=sorted(ready), new=new)
         finally:
             self._uncommitted.flags = None
         metrics.count_flags(flags)
@@ -338,16 +359,46 @@ class InboundBatches:
         return [(hashed, self._contacts.get(hashed) or found[hashed]) for hashed in hashes]
 
     def _store_senders(self, connection: Connection, messages: Sequence[InboundMessage], senders: Sequence[tuple[str, ContactRef]],
-                       now: datetime, taken: Sequence[bool] | None = None) -> list[tuple[str, ContactRef, int | None]]:
-        """The inbox rows in one statement; those ``taken`` are stored as claimed by this transaction."""
-        rows = [_inbound_row(message, contact, now, mine)
-                for message, (_, contact), mine in zip(messages, senders, taken or [False] * len(messages), strict=True)]
-        ids = repository.record_inbound_many(connection, rows)
+                       now: datetime) -> list[tuple[str, ContactRef, int | None]]:
+        """The inbox rows in one statement."""
+        ids = repository.record_inbound_many(connection, [_inbound_row(message, contact.participant_id, now)
+                                                          for message, (_, contact) in zip(messages, senders, strict=True)])
         return [(hashed, contact, inbound_id) for (hashed, contact), inbound_id in zip(senders, ids, strict=True)]
+
+    def _look_up(self, connection: Connection, messages: Sequence[InboundMessage]) -> Senders:
+        """Who sent these messages (:class:`Senders`). The senders this process has not met and
+        whether those it has still have a message waiting are read in one round trip."""
+        hashes = [repository.address_hash(self._key, message.channel, message.address) for message in messages]
+        contacts = {hashed: contact for hashed in hashes if (contact := self._contacts.get(hashed)) is not None}
+        unknown = sorted({hashed for hashed in hashes if hashed not in contacts})
+        found, waiting = batching.find_senders(connection, unknown, {contact.participant_id for contact in contacts.values()})
+        if found:  # met before by another process (or before a restart): theirs, once they are known
+            waiting |= batching.still_received(connection, {contact.participant_id for contact in found.values()})
+        contacts.update(found)
+        new = {hashed: message for hashed, message in zip(hashes, messages, strict=True) if hashed not in contacts}
+        ids = {hashed: contact.participant_id for hashed, contact in contacts.items()}
+        ids.update({hashed: repository.new_participant_id() for hashed in new})
+        return Senders(hashes, ids, contacts, new, waiting)
+
+    def _store_with_newcomers(self, connection: Connection, messages: Sequence[InboundMessage], senders: Senders, now: datetime,
+                              taken: Sequence[bool]) -> tuple[list[tuple[str, ContactRef, int | None]], list[ContactRef]]:
+        """Create the new senders and store the inbox rows (those ``taken`` as claimed by this
+        transaction) in one round trip. (hash, sender, inbox id or None for a retried
+        webhook) for each message, and the new senders' contacts."""
+        rows = [_inbound_row(message, senders.ids[hashed], now, mine)
+                for message, hashed, mine in zip(messages, senders.hashes, taken, strict=True)]
+        newcomers = [(senders.ids[hashed], message.channel, self.database.sealer.seal(message.address), hashed)
+                     for hashed, message in senders.new.items()]
+        with Driver.of(connection).pipelined():
+            made = repository.create_participants_later(connection, newcomers, now)
+            stored = repository.record_inbound_later(connection, rows)
+        new = made()
+        senders.contacts.update(zip(senders.new, new, strict=True))
+        return [(hashed, senders.contacts[hashed], inbound_id) for hashed, inbound_id in zip(senders.hashes, stored(), strict=True)], new
 
     def _store_inbound(self, connection: Connection, message: InboundMessage, contact: ContactRef, now: datetime) -> int | None:
         """The inbox row, status ``received`` (or ``awaiting_transcript``); None for a retried webhook."""
-        return repository.record_inbound(connection, _inbound_row(message, contact, now))
+        return repository.record_inbound(connection, _inbound_row(message, contact.participant_id, now))
 
 
 def _write(deferred: batching.Deferred, connection: Connection) -> None:
@@ -362,9 +413,9 @@ def _stored_status(message: InboundMessage, inbound_id: int | None) -> str:
     return "duplicate" if inbound_id is None else "awaiting_transcript" if awaits_transcript(message) else "received"
 
 
-def _inbound_row(message: InboundMessage, contact: ContactRef, now: datetime, taken: bool = False) -> dict[str, Any]:
+def _inbound_row(message: InboundMessage, participant_id: str, now: datetime, taken: bool = False) -> dict[str, Any]:
     return {
-        "channel": message.channel, "provider_id": message.provider_id, "participant_id": contact.participant_id,
+        "channel": message.channel, "provider_id": message.provider_id, "participant_id": participant_id,
         "text": message.text, "button": message.button, "start_param": message.start_param,
         "received_at": message.received_at or now,
         "media": [{"url": m.url, "content_type": m.content_type, "size": m.size} for m in message.media],

@@ -334,12 +334,17 @@ class ConversationService(InboundBatches, Concerns):
         study = self._study(connection, study_id)
         language = language or participant.language
         language = language if language in study.languages else study.default_language
-        enrolment = repository.enrol(connection, participant.id, study_id, channel, group, language, now)
+        held = self._held_writes()
+        reserved = held.reserve("enrolments") if held is not None else None
+        if held is not None and reserved is not None:  # a quick batch: inserted with its other writes
+            enrolment = EnrolmentRef(reserved, study_id, group, language, channel, False)
+            held.enrol(participant.id, enrolment)
+        else:
+            enrolment = repository.enrol(connection, participant.id, study_id, channel, group, language, now)
         if group:
             participant.fields["group"] = group
             repository.save_participant(connection, participant)
         event = repository.audit_event("participant", "enrolled", now, participant.id, study=study_id, group=group)
-        held = self._held_writes()
         if held is not None:  # a quick batch: written with its answers and replies
             held.audit_events.append(event)
         else:
@@ -368,7 +373,13 @@ class ConversationService(InboundBatches, Concerns):
             fields.setdefault("group", enrolment.group)
         population = self._population(connection, enrolment.study_id, pid)
         sprint = engine.start(now, language=enrolment.language, fields=fields, seed=secrets.randbits(31), population=population)
-        session = repository.create_session(connection, pid, enrolment.study_id, flow_id, published.id, now)
+        held = self._held_writes() if inbound_id is not None else None
+        reserved = held.reserve("sessions") if held is not None else None
+        if held is not None and reserved is not None:  # a quick batch: inserted, as it then is, with its other writes
+            session = SessionRef(reserved, enrolment.study_id, flow_id, published.id, {}, "waiting")
+            held.start(pid, session)
+        else:
+            session = repository.create_session(connection, pid, enrolment.study_id, flow_id, published.id, now)
         target = _Target(pid, contact, enrolment, session, version, inbound_id, participant)
         return self._apply(connection, target, sprint, now)
 

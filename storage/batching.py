@@ -60,8 +60,24 @@ def still_received(connection: Connection, participant_ids: Iterable[str]) -> se
     people = sorted(set(participant_ids))
     if not people:
         return set()
+    return {str(row[0]) for row in Driver.of(connection).execute(*_still_received(people)).fetchall()}
+
+
+def _still_received(people: Sequence[str]) -> tuple[str, list[Any]]:
     sql = f"SELECT DISTINCT participant_id FROM inbound_messages WHERE status = ? AND participant_id IN ({', '.join('?' for _ in people)})"
-    return {str(row[0]) for row in Driver.of(connection).execute(sql, ["received", *people]).fetchall()}
+    return sql, ["received", *people]
+
+
+def find_senders(connection: Connection, hashes: Sequence[str], participant_ids: Iterable[str]) -> tuple[dict[str, ContactRef], set[str]]:
+    """In one round trip to PostgreSQL: the contacts with these addresses' hashes (those
+    found, as :func:`repository.find_contacts`), and which of these participants have a
+    message still ``received`` (:func:`still_received`)."""
+    people = sorted(set(participant_ids))
+    statements = [repository.finding_contacts(hashes)] if hashes else []
+    statements += [_still_received(people)] if people else []
+    results = Driver.of(connection).fetch_together(statements)
+    found = {row[0]: ContactRef(row[1], row[2], row[3]) for row in results[0]} if hashes else {}
+    return found, {str(row[0]) for row in results[-1]} if people else set()
 
 
 @dataclass(frozen=True)
@@ -117,6 +133,9 @@ class Preloaded:
     sessions: dict[str, SessionRef | None] = field(default_factory=dict)
     participants: dict[str, ParticipantRef] = field(default_factory=dict)
     last_sent: dict[str, str] = field(default_factory=dict)
+    reserved: dict[str, list[int]] = field(default_factory=dict)
+    """PostgreSQL: ids taken from the enrolments' and sessions' sequences for the batch's joins
+    (see :class:`Deferred`)."""
 
     def take(self, participant_id: str) -> Known | None:
         if participant_id not in self.enrolments:
@@ -125,18 +144,29 @@ class Preloaded:
                      self.participants.pop(participant_id, None), self.last_sent.pop(participant_id, None))
 
 
-def preload(connection: Connection, participant_ids: Sequence[str], lock: Sequence[str] = ()) -> Preloaded:
+def preload(connection: Connection, participant_ids: Sequence[str], lock: Sequence[str] = (),
+            new: Sequence[ContactRef] = (), joining: int = 0) -> Preloaded:
     """What :func:`repository.contact_for` (per channel), :func:`repository.enrolments_of`,
     :func:`repository.latest_session`, :func:`repository.load_participant` and (for those
     without a session) :func:`outbox.last_kind` would say for each participant.
 
     With ``lock``, those participants are locked first (:func:`lock_participants`) in the
     same round trip to PostgreSQL: the reads run once the locks are held, so they see what
-    a batch that held them before committed."""
+    a batch that held them before committed. Participants created in this transaction
+    (``new``, by their contacts) are known without reading: nothing but their contact yet.
+    With ``joining`` (PostgreSQL), as many enrolment and session ids are reserved in that
+    round trip too, for :class:`Deferred` to write the joins with the batch's other writes."""
     found = Preloaded()
-    ids = sorted(set(participant_ids))
+    for contact in new:
+        found.contacts[(contact.participant_id, contact.channel)] = contact
+        found.enrolments[contact.participant_id] = []
+        found.sessions[contact.participant_id] = None
+        found.participants[contact.participant_id] = ParticipantRef(contact.participant_id, None, {})
+    created = set(found.enrolments)
+    ids = sorted(set(participant_ids) - created)
     driver = Driver.of(connection)
-    if not ids:
+    reserving = [repository.reserving(table, joining) for table in _RESERVED] if joining and driver.postgres else []
+    if not ids and not reserving:
         lock_participants(connection, lock)
         return found
     marks = ", ".join("?" for _ in ids)
@@ -148,11 +178,16 @@ def preload(connection: Connection, participant_ids: Sequence[str], lock: Sequen
          f" (SELECT max(id) FROM sessions WHERE participant_id IN ({marks}) GROUP BY participant_id)", ids),
     ]
     locking = [_locking(lock)] if lock and driver.postgres else []
-    contacts, people, sessions = driver.fetch_together([*locking, *reads])[len(locking):]
+    results = driver.fetch_together([*locking, *(reads if ids else []), *reserving])[len(locking):]
+    if reserving:
+        found.reserved = {table: [int(row[0]) for row in rows] for table, rows in zip(_RESERVED, results[-len(reserving):], strict=True)}
+    if not ids:
+        return found
+    contacts, people, sessions = results[:3]
     for row in contacts:
         found.contacts[(row[0], row[2])] = ContactRef(row[0], row[1], row[2])  # the latest per channel wins
-    found.enrolments = {pid: [] for pid in ids}
-    found.sessions = dict.fromkeys(ids)
+    found.enrolments.update({pid: [] for pid in ids})
+    found.sessions.update(dict.fromkeys(ids))
     for row in people:
         if row[0] not in found.participants:
             found.participants[row[0]] = ParticipantRef(row[0], row[1], dict(driver.from_json(row[2]) or {}))
@@ -162,6 +197,9 @@ def preload(connection: Connection, participant_ids: Sequence[str], lock: Sequen
         found.sessions[row[0]] = SessionRef(row[1], row[2], row[3], row[4], driver.from_json(row[5]), row[6])
     found.last_sent = outbox.last_kinds(connection, [pid for pid in ids if found.sessions[pid] is None])
     return found
+
+
+_RESERVED = ("enrolments", "sessions")
 
 
 @dataclass
@@ -185,8 +223,25 @@ class Deferred:
     enrolments: dict[int, EnrolmentRef] = field(default_factory=dict)
     audit_events: list[dict[str, Any]] = field(default_factory=list)
     """What joining and starting recorded (:func:`repository.audit_event`)."""
+    reserved: dict[str, list[int]] = field(default_factory=dict)
+    """Ids reserved for new enrolments and sessions (:func:`preload`), taken by :meth:`reserve`."""
+    new_enrolments: list[tuple[str, EnrolmentRef]] = field(default_factory=list)
+    new_sessions: list[tuple[str, SessionRef]] = field(default_factory=list)
+    """Enrolments and sessions made with reserved ids, by participant id: inserted as they are
+    when the batch writes (so the changes made to them since are in the insert)."""
     outbox_ids: dict[int, list[int]] = field(default_factory=dict)
     """Each message's replies' outbox ids, in order, once written."""
+
+    def reserve(self, table: str) -> int | None:
+        """An id reserved for a new row of ``table`` (enrolments, sessions), or None if none is left."""
+        ids = self.reserved.get(table)
+        return ids.pop(0) if ids else None
+
+    def enrol(self, participant_id: str, enrolment: EnrolmentRef) -> None:
+        self.new_enrolments.append((participant_id, enrolment))
+
+    def start(self, participant_id: str, session: SessionRef) -> None:
+        self.new_sessions.append((participant_id, session))
 
     def hold(self, inbound_id: int, answers: list[dict[str, Any]], session: SessionRef, replies: list[dict[str, Any]]) -> None:
         self.answers.extend(answers)
@@ -200,15 +255,18 @@ class Deferred:
     def write(self, connection: Connection) -> None:
         """On PostgreSQL in one round trip (:meth:`Driver.pipelined`): none of these statements
         reads what another writes, and only the last one's result (the replies' ids) is read."""
+        created = {session.id for _, session in self.new_sessions}
         with Driver.of(connection).pipelined():
             repository.save_participants(connection, list(self.participants.values()))
+            repository.insert_enrolments(connection, self.new_enrolments, self.now)
             repository.save_enrolments(connection, list(self.enrolments.values()))
+            repository.insert_sessions(connection, self.new_sessions, self.now)
             repository.add_answers(connection, self.answers)
-            repository.save_sessions(connection, list(self.sessions.values()), self.now)
+            repository.save_sessions(connection, [s for s in self.sessions.values() if s.id not in created], self.now)
             repository.set_inbound_statuses(connection, self.statuses, self.now)
             repository.add_audit_events(connection, self.audit_events)
             ids = outbox.queue(connection, [row for _, row in self.replies])
         for (inbound_id, _), outbox_id in zip(self.replies, ids, strict=True):
             self.outbox_ids.setdefault(inbound_id, []).append(outbox_id)
-        self.answers, self.replies, self.audit_events = [], [], []
+        self.answers, self.replies, self.audit_events, self.new_enrolments, self.new_sessions = [], [], [], [], []
         self.sessions, self.statuses, self.participants, self.enrolments = {}, {}, {}, {}

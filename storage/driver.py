@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -53,7 +53,8 @@ class Driver:
     def of(cls, connection: Connection) -> Driver:
         """The driver of this connection's DBAPI connection, made once and kept with it (a
         message runs several of these statements; a new cursor for each cost more than some
-        of them). One cursor per connection: read a statement's rows before the next one."""
+        of them). One cursor per connection: read a statement's rows before the next one (except
+        in :meth:`pipelined`, where each statement has its own)."""
         info = connection.connection.info
         driver: Driver | None = info.get("chorus_driver")
         if driver is None:
@@ -91,6 +92,12 @@ class Driver:
         return _numbered(sql) if self.postgres else sql
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Run a statement; its cursor. Inside :meth:`pipelined` each statement has a cursor of
+        its own, so its rows can be read once the block has ended (all in one round trip)."""
+        if self.pipelining:
+            cursor = psycopg.RawCursor(self.cursor.connection)
+            cursor.execute(self._sql(sql), params)
+            return cursor
         if self.postgres and self._first_in_transaction():
             with self.pipelined():  # psycopg's BEGIN goes in the same round trip as the statement
                 self.cursor.execute(self._sql(sql), params)
@@ -136,18 +143,25 @@ class Driver:
         one per row. With ``returning_id``, their new ids in the rows' order: one statement's
         rows take ascending ids in the order they are listed (a sequence's next values on
         PostgreSQL, the next rowids on SQLite)."""
+        return self.insert_rows_later(table, rows, returning_id)()
+
+    def insert_rows_later(self, table: str, rows: Sequence[dict[str, Any]], returning_id: bool = False) -> Callable[[], list[int]]:
+        """:meth:`insert_rows`, sent now, its ids read when the returned function is called:
+        inside :meth:`pipelined`, after the block, so that it shares the block's round trip."""
         if not rows:
-            return []
+            return list
         columns = tuple(rows[0])
         per_statement = max(1, _MAX_PARAMETERS // len(columns))
         ids: list[int] = []
+        later: list[Any] = []  # cursors of their own (in a pipeline), read when asked
         for start in range(0, len(rows), per_statement):
             chunk = rows[start:start + per_statement]
-            cursor = self.execute(_insert_sql(table, columns, returning_id, len(chunk)),
-                                  [row[name] for row in chunk for name in columns])
-            if returning_id:
+            cursor = self.execute(_insert_sql(table, columns, returning_id, len(chunk)), [row[name] for row in chunk for name in columns])
+            if returning_id and self.pipelining:
+                later.append(cursor)
+            elif returning_id:  # the shared cursor: read before the next statement
                 ids.extend(sorted(int(found[0]) for found in cursor.fetchall()))
-        return ids
+        return lambda: ids + [found for cursor in later for found in sorted(int(row[0]) for row in cursor.fetchall())]
 
     def update_many(self, table: str, rows: Sequence[dict[str, Any]], types: dict[str, str]) -> None:
         """UPDATE rows by id: each dict holds ``id`` and the columns to set, already encoded, the

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -104,8 +104,12 @@ def find_contacts(connection: Connection, hashes: Sequence[str]) -> dict[str, Co
     """The contacts with these addresses' hashes (those found), in one statement."""
     if not hashes:
         return {}
-    sql = f"SELECT address_hash, participant_id, id, channel FROM contacts WHERE address_hash IN ({', '.join('?' for _ in hashes)})"
-    return {row[0]: ContactRef(row[1], row[2], row[3]) for row in Driver.of(connection).execute(sql, list(hashes)).fetchall()}
+    return {row[0]: ContactRef(row[1], row[2], row[3]) for row in Driver.of(connection).execute(*finding_contacts(hashes)).fetchall()}
+
+
+def finding_contacts(hashes: Sequence[str]) -> tuple[str, list[Any]]:
+    """The statement of :func:`find_contacts`: rows of (address hash, participant id, contact id, channel)."""
+    return f"SELECT address_hash, participant_id, id, channel FROM contacts WHERE address_hash IN ({', '.join('?' for _ in hashes)})", list(hashes)
 
 
 def contact_for(connection: Connection, participant_id: str, channel: str | None = None) -> ContactRef | None:
@@ -124,14 +128,23 @@ def create_participant(connection: Connection, channel: str, sealed: str, hashed
 
 def create_participants(connection: Connection, newcomers: Sequence[tuple[str, str, str]], now: datetime) -> list[ContactRef]:
     """:func:`create_participant` for several (channel, sealed address, hash), in two statements."""
+    return create_participants_later(connection, [(new_participant_id(), *newcomer) for newcomer in newcomers], now)()
+
+
+def create_participants_later(connection: Connection, newcomers: Sequence[tuple[str, str, str, str]],
+                              now: datetime) -> Callable[[], list[ContactRef]]:
+    """Participants with the ids given, each with a contact, from (participant id, channel,
+    sealed address, hash): sent now, their contacts read when the returned function is
+    called (inside :meth:`Driver.pipelined`, after the block: one round trip with the rest)."""
+    if not newcomers:
+        return list
     driver = Driver.of(connection)
     stamp = when(driver, now)
-    ids = [new_participant_id() for _ in newcomers]
-    driver.insert_rows("participants", [{"id": pid, "language": None, "fields": "{}", "created_at": stamp} for pid in ids])
+    driver.insert_rows("participants", [{"id": pid, "language": None, "fields": "{}", "created_at": stamp} for pid, *_ in newcomers])
     contacts = [{"participant_id": pid, "channel": channel, "address_hash": hashed, "address_sealed": sealed, "created_at": stamp}
-                for pid, (channel, sealed, hashed) in zip(ids, newcomers, strict=True)]
-    contact_ids = driver.insert_rows("contacts", contacts, returning_id=True)
-    return [ContactRef(pid, contact_id, channel) for pid, contact_id, (channel, _, _) in zip(ids, contact_ids, newcomers, strict=True)]
+                for pid, channel, sealed, hashed in newcomers]
+    contact_ids = driver.insert_rows_later("contacts", contacts, returning_id=True)
+    return lambda: [ContactRef(pid, contact_id, channel) for (pid, channel, _, _), contact_id in zip(newcomers, contact_ids(), strict=True)]
 
 
 def load_participant(connection: Connection, participant_id: str, for_update: bool = False) -> ParticipantRef:
@@ -184,6 +197,24 @@ def enrol(connection: Connection, participant_id: str, study_id: str, channel: s
     return EnrolmentRef(enrolment_id, study_id, group, language, channel, False)
 
 
+def insert_enrolments(connection: Connection, enrolments: Sequence[tuple[str, EnrolmentRef]], now: datetime) -> None:
+    """Enrolments of (participant id, enrolment) whose ids were reserved (:func:`reserving`),
+    as they are now, in one statement."""
+    driver = Driver.of(connection)
+    stamp = when(driver, now)
+    driver.insert_many("enrolments", [
+        {"id": e.id, "participant_id": pid, "study_id": e.study_id, "group": e.group, "language": e.language, "channel": e.channel,
+         "status": "active", "opted_out": e.opted_out, "opted_out_at": stamp if e.opted_out else None, "enrolled_at": stamp}
+        for pid, e in enrolments])
+
+
+def reserving(table: str, count: int) -> tuple[str, list[Any]]:
+    """PostgreSQL: the statement that takes ``count`` ids from the table's id sequence, for rows
+    written later in the transaction (by :func:`insert_enrolments`, :func:`insert_sessions`). An id
+    taken and not used is a gap, as a rolled-back insert leaves."""
+    return f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, ?)", [count]
+
+
 def save_enrolment(connection: Connection, enrolment: EnrolmentRef) -> None:
     save_enrolments(connection, [enrolment])
 
@@ -218,8 +249,14 @@ def record_inbound(connection: Connection, values: dict[str, Any]) -> int | None
 def record_inbound_many(connection: Connection, rows: Sequence[dict[str, Any]]) -> list[int | None]:
     """:func:`record_inbound` for several messages in ONE statement (one round trip to the
     server); ids in order, None for each already there (or earlier in ``rows``)."""
+    return record_inbound_later(connection, rows)()
+
+
+def record_inbound_later(connection: Connection, rows: Sequence[dict[str, Any]]) -> Callable[[], list[int | None]]:
+    """:func:`record_inbound_many`, sent now, the ids read when the returned function is called
+    (inside :meth:`Driver.pipelined`, after the block)."""
     if not rows:
-        return []
+        return list
     driver = Driver.of(connection)
     marks = "(" + ", ".join("?" for _ in _INBOUND_COLUMNS) + ")"
     sql = (f"INSERT INTO inbound_messages ({', '.join(_INBOUND_COLUMNS)}) VALUES {', '.join(marks for _ in rows)}"
@@ -230,10 +267,13 @@ def record_inbound_many(connection: Connection, rows: Sequence[dict[str, Any]]) 
         encoded = {**values, "media": driver.to_json(values.get("media", [])), "received_at": when(driver, values["received_at"]),
                    "processed_at": when(driver, processed) if processed is not None else None}
         params.extend(encoded.get(name) for name in _INBOUND_COLUMNS)
-    made = {(row[1], row[2]): int(row[0]) for row in driver.execute(sql, params).fetchall()}
-    ids: list[int | None] = []
-    for values in rows:  # a second copy of one message in the same batch is the duplicate
-        ids.append(made.pop((values["channel"], values["provider_id"]), None))
+    cursor = driver.execute(sql, params)
+    read = None if driver.pipelining else cursor.fetchall()  # (the shared cursor: read before the next statement)
+
+    def ids() -> list[int | None]:
+        made = {(row[1], row[2]): int(row[0]) for row in (cursor.fetchall() if read is None else read)}
+        # a second copy of one message in the same batch is the duplicate
+        return [made.pop((values["channel"], values["provider_id"]), None) for values in rows]
     return ids
 
 
@@ -300,6 +340,17 @@ def create_session(connection: Connection, participant_id: str, study_id: str, f
     return SessionRef(session_id, study_id, flow_id, flow_version_id, {}, "waiting")
 
 
+def insert_sessions(connection: Connection, sessions: Sequence[tuple[str, SessionRef]], now: datetime) -> None:
+    """Sessions of (participant id, session) whose ids were reserved (:func:`reserving`), in
+    the state they are in now, in one statement."""
+    driver = Driver.of(connection)
+    stamp = when(driver, now)
+    driver.insert_many("sessions", [
+        {"id": s.id, "participant_id": pid, "study_id": s.study_id, "flow_id": s.flow_id, "flow_version_id": s.flow_version_id,
+         "state": driver.to_json(s.state), "status": s.status, "started_at": stamp, "updated_at": stamp}
+        for pid, s in sessions])
+
+
 def save_session(connection: Connection, session: SessionRef, now: datetime) -> None:
     save_sessions(connection, [session], now)
 
@@ -339,16 +390,16 @@ def add_sessions(connection: Connection, rows: Sequence[dict[str, Any]], now: da
     their ids in order. PostgreSQL takes the ids from the sequence first and inserts them in one
     go; SQLite, in process, inserts row by row."""
     driver = Driver.of(connection)
-    values = [{"participant_id": r["participant_id"], "study_id": r["study_id"], "flow_id": r["flow_id"],
-               "flow_version_id": r["flow_version_id"], "state": driver.to_json(r["state"]), "status": r["status"],
-               "started_at": when(driver, now), "updated_at": when(driver, now)} for r in rows]
-    if not values:
+    if not rows:
         return []
     if not driver.postgres:
+        values = [{"participant_id": r["participant_id"], "study_id": r["study_id"], "flow_id": r["flow_id"],
+                   "flow_version_id": r["flow_version_id"], "state": driver.to_json(r["state"]), "status": r["status"],
+                   "started_at": when(driver, now), "updated_at": when(driver, now)} for r in rows]
         return [int(driver.insert("sessions", row, returning_id=True) or 0) for row in values]
-    sql = "SELECT nextval(pg_get_serial_sequence('sessions', 'id')) FROM generate_series(1, ?)"
-    ids = [int(row[0]) for row in driver.execute(sql, (len(values),)).fetchall()]
-    driver.insert_many("sessions", [{"id": session_id, **row} for session_id, row in zip(ids, values, strict=True)])
+    ids = [int(row[0]) for row in driver.execute(*reserving("sessions", len(rows))).fetchall()]
+    insert_sessions(connection, [(r["participant_id"], SessionRef(session_id, r["study_id"], r["flow_id"], r["flow_version_id"], r["state"],
+                                                                  r["status"])) for session_id, r in zip(ids, rows, strict=True)], now)
     return ids
 
 

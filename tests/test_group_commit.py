@@ -16,7 +16,15 @@ from bot.service import ConversationService, ReceiveResult
 from channels.base import InboundMessage
 from storage.batching import Deferred
 from storage.database import Database
-from storage.tables import ANSWERS, AUDIT_EVENTS, INBOUND, OUTBOUND, PARTICIPANTS, SESSIONS
+from storage.tables import (
+    ANSWERS,
+    AUDIT_EVENTS,
+    ENROLMENTS,
+    INBOUND,
+    OUTBOUND,
+    PARTICIPANTS,
+    SESSIONS,
+)
 
 
 def _count(database: Database, table: Any, *where: Any) -> int:
@@ -423,3 +431,75 @@ def test_joining_a_second_study_amid_newcomers_makes_the_new_conversation_the_la
     with database.transaction() as connection:
         asked = connection.execute(select(OUTBOUND.c.step_id).where(OUTBOUND.c.id == follow_up.outbox_ids[0])).scalar_one()
     assert asked == "role", "the veteran's YES went to the new study's consent, not the old conversation"
+
+
+def test_joins_in_a_quick_batch_are_written_with_its_other_writes(
+    service: ConversationService, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL a quick batch takes its joins' enrolment and session ids from the
+    sequences with its reads, and inserts them with its answers and replies (no single-row
+    INSERT per join); SQLite inserts them as it goes. Either way each newcomer ends up with
+    one enrolment and one session in the state the flow left it, and their next answer is
+    recorded against that session."""
+    from storage import repository
+
+    one_by_one: list[str] = []
+    for name in ("enrol", "create_session"):
+        real = getattr(repository, name)
+
+        def counted(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
+            one_by_one.append(_name)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(repository, name, counted)
+    addresses = [f"+4477009009{i:02d}" for i in range(4)]
+    veteran = service.accept_many([InboundMessage("sms", "+447700900999", "q-0", "WAIT")], process=True)[0]
+    one_by_one.clear()
+    joined = service.accept_many([InboundMessage("sms", a, f"q-{n}", "WAIT") for n, a in enumerate(addresses, start=1)]
+                                 + [InboundMessage("sms", "+447700900999", "q-5", "WAIT")], process=True)
+    assert [r.status for r in joined] == ["joined"] * 4 + ["processed"], "the veteran's WAIT is an answer, not a join"
+    assert one_by_one == ([] if database.is_postgres else ["enrol", "create_session"] * 4)
+    answered = service.accept_many([InboundMessage("sms", a, f"q-{n}", "YES") for n, a in enumerate(addresses, start=6)],
+                                   process=True)
+    assert [r.status for r in answered] == ["processed"] * 4
+    with database.transaction() as connection:
+        for result in joined[:4]:
+            pid = result.participant_id or ""
+            enrolments, session = repository.enrolments_of(connection, pid), repository.latest_session(connection, pid)
+            assert len(enrolments) == 1 and session is not None
+            assert session.status == "waiting" and session.state.get("step") not in {None, ""}, "inserted as the flow left it"
+            steps = connection.execute(select(ANSWERS.c.session_id).where(ANSWERS.c.participant_id == pid)).scalars().all()
+            assert steps == [session.id], "the next answer is the session's"
+        sessions = connection.execute(select(SESSIONS.c.id)).scalars().all()
+    assert len(sessions) == len(set(sessions)) == 5 and veteran.participant_id not in {r.participant_id for r in joined[:4]}
+
+
+def test_a_quick_batch_with_no_reserved_id_left_inserts_its_joins_as_it_goes(
+    service: ConversationService, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Deferred, "reserve", lambda self, table: None)
+    results = service.accept_many([InboundMessage("sms", f"+4477009010{i:02d}", f"r-{i}", "WAIT") for i in range(3)], process=True)
+    assert [r.status for r in results] == ["joined"] * 3 and all(r.outbox_ids for r in results)
+    assert _count(database, SESSIONS) == 3 and _count(database, ENROLMENTS) == 3
+
+
+def test_a_new_sender_another_process_created_meanwhile_is_stored_once_under_theirs(
+    service: ConversationService, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The look-up did not find the address; another process created it before this batch
+    stored its new sender. Creating it again breaks the unique address: the batch is rolled
+    back and stored again, the sender found this time; nothing is lost or doubled."""
+    from bot.service import ConversationService as Service
+    from storage import batching
+    from tests.db_fixtures import TEST_ADDRESS_KEY
+
+    other = Service(database, service.studies, service.clock, address_key=TEST_ADDRESS_KEY)
+    theirs = other.accept_many([InboundMessage("sms", "+447700901100", "s-1", "WAIT")], process=True)[0]
+    real = batching.find_senders
+    monkeypatch.setattr(batching, "find_senders", lambda connection, hashes, ids: ({}, real(connection, hashes, ids)[1]))
+    results = service.accept_many([InboundMessage("sms", "+447700901100", "s-2", "YES"),
+                                   InboundMessage("sms", "+447700901101", "s-3", "WAIT")], process=True)
+    monkeypatch.undo()
+    assert results[0].participant_id == theirs.participant_id and results[1].participant_id != theirs.participant_id
+    assert _count(database, PARTICIPANTS) == 2
+    assert _statuses(database) == ["joined", "received", "received"], "stored for the inbox worker, once each"
