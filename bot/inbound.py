@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -147,14 +147,16 @@ class InboundBatches:
         self._run_claimed(connection, order, batching.claim(connection, order, people, now), now, careful, done)
 
     def _run_claimed(self, connection: Connection, order: Sequence[int], claimed: dict[int, batching.Claimed],
-                     now: datetime, careful: bool, done: Done, lock: Sequence[str] = (), new: Sequence[ContactRef] = ()) -> None:
+                     now: datetime, careful: bool, done: Done, preloaded: batching.Preloaded | None = None,
+                     commit: bool = False) -> None:
         """Run the claimed messages through their flows, in ``order`` (an id not claimed is a
-        duplicate), having locked the participants in ``lock`` (:func:`storage.batching.preload`;
-        ``new``: the contacts of those created in this transaction). The quick way holds their
-        common writes back, joins included, and writes them together
-        (:class:`storage.batching.Deferred`); the careful way writes each message's at once."""
-        joining = 0 if careful else sum(self.studies.match_join(c.channel, c.text, c.start_param) is not None for c in claimed.values())
-        preloaded = batching.preload(connection, [c.participant_id for c in claimed.values()], lock, new, joining)
+        duplicate), with what was ``preloaded`` of their senders (read now if not). The quick
+        way holds their common writes back, joins included, and writes them together
+        (:class:`storage.batching.Deferred`; with ``commit``, the COMMIT with the last of them);
+        the careful way writes each message's at once."""
+        if preloaded is None:
+            joining = 0 if careful else self._joining(claimed.values())
+            preloaded = batching.preload(connection, [c.participant_id for c in claimed.values()], joining=joining)
         deferred = None if careful else batching.Deferred(now, reserved=preloaded.reserved)
         ran: list[int] = []  # where the messages that ran are in ``done``
         erased: set[str] = set()
@@ -174,7 +176,7 @@ class InboundBatches:
                 if done[-1][0].status == "erased":
                     erased.add(found.participant_id)
             if deferred is not None:
-                _write(deferred, connection)
+                _write(deferred, connection, commit)
         finally:
             self._uncommitted.deferred = None
         written = deferred.outbox_ids if deferred is not None else {}
@@ -292,13 +294,13 @@ class InboundBatches:
                 # can see them before this transaction commits, and if it rolls back they were never stored.
                 taken = [senders.ids[hashed] in ready and not awaits_transcript(message)
                          for message, hashed in zip(messages, senders.hashes, strict=True)]
-                stored, new = self._store_with_newcomers(connection, messages, senders, now, taken)
+                stored, preloaded = self._store_and_preload(connection, messages, senders, now, taken, sorted(ready))
                 claimed = {inbound_id: batching.Claimed(contact.participant_id, message.channel, message.text, message.button,
                                                         message.start_param)
                            for message, (_, contact, inbound_id), mine in zip(messages, stored, taken, strict=True)
                            if mine and inbound_id is not None}
-                if claimed:  # their row locks are taken with the preload's reads (one round trip)
-                    self._run_claimed(connection, list(claimed), claimed, now, False, done, lock=sorted(ready), new=new)
+                if claimed and preloaded is not None:  # the COMMIT goes with the last writes (one round trip)
+                    self._run_claimed(connection, list(claimed), claimed, now, False, done, preloaded, commit=True)
         finally:
             self._uncommitted.flags = None
         metrics.count_flags(flags)
@@ -380,31 +382,47 @@ class InboundBatches:
         ids.update({hashed: repository.new_participant_id() for hashed in new})
         return Senders(hashes, ids, contacts, new, waiting)
 
-    def _store_with_newcomers(self, connection: Connection, messages: Sequence[InboundMessage], senders: Senders, now: datetime,
-                              taken: Sequence[bool]) -> tuple[list[tuple[str, ContactRef, int | None]], list[ContactRef]]:
-        """Create the new senders and store the inbox rows (those ``taken`` as claimed by this
-        transaction) in one round trip. (hash, sender, inbox id or None for a retried
-        webhook) for each message, and the new senders' contacts."""
+    def _store_and_preload(
+        self, connection: Connection, messages: Sequence[InboundMessage], senders: Senders, now: datetime, taken: Sequence[bool],
+        lock: Sequence[str],
+    ) -> tuple[list[tuple[str, ContactRef, int | None]], batching.Preloaded | None]:
+        """In one round trip: create the new senders, store the inbox rows (those ``taken`` as
+        claimed by this transaction), then lock the senders in ``lock`` and read what their
+        messages need (:func:`storage.batching.preload_later`; ids reserved for joins). (hash,
+        sender, inbox id or None for a retried webhook) for each message, and what was read
+        (None if nothing was taken)."""
         rows = [_inbound_row(message, senders.ids[hashed], now, mine)
                 for message, hashed, mine in zip(messages, senders.hashes, taken, strict=True)]
         newcomers = [(senders.ids[hashed], message.channel, self.database.sealer.seal(message.address), hashed)
                      for hashed, message in senders.new.items()]
+        mine = [(message, senders.ids[hashed]) for message, hashed, wanted in zip(messages, senders.hashes, taken, strict=True) if wanted]
+        created = [senders.ids[hashed] for hashed in senders.new]
         with Driver.of(connection).pipelined():
             made = repository.create_participants_later(connection, newcomers, now)
             stored = repository.record_inbound_later(connection, rows)
+            preloading = batching.preload_later(
+                connection, [pid for _, pid in mine], lock, created,
+                self._joining(batching.Claimed(pid, m.channel, m.text, m.button, m.start_param) for m, pid in mine),
+            ) if mine else None
         new = made()
         senders.contacts.update(zip(senders.new, new, strict=True))
-        return [(hashed, senders.contacts[hashed], inbound_id) for hashed, inbound_id in zip(senders.hashes, stored(), strict=True)], new
+        ids = stored()
+        found = [(hashed, senders.contacts[hashed], inbound_id) for hashed, inbound_id in zip(senders.hashes, ids, strict=True)]
+        return found, preloading(new) if preloading is not None else None
+
+    def _joining(self, claimed: Iterable[batching.Claimed]) -> int:
+        """How many of these messages name a study to join: the ids a quick batch reserves for joins."""
+        return sum(self.studies.match_join(c.channel, c.text, c.start_param) is not None for c in claimed)
 
     def _store_inbound(self, connection: Connection, message: InboundMessage, contact: ContactRef, now: datetime) -> int | None:
         """The inbox row, status ``received`` (or ``awaiting_transcript``); None for a retried webhook."""
         return repository.record_inbound(connection, _inbound_row(message, contact.participant_id, now))
 
 
-def _write(deferred: batching.Deferred, connection: Connection) -> None:
+def _write(deferred: batching.Deferred, connection: Connection, commit: bool = False) -> None:
     """A quick batch's held-back writes; if they fail, the batch is redone carefully."""
     try:
-        deferred.write(connection)
+        deferred.write(connection, commit)
     except Exception as error:
         raise MessageFailed from error
 

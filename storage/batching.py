@@ -9,7 +9,7 @@ storage/driver.py): a savepoint through SQLAlchemy costs several times the state
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -156,19 +156,16 @@ def preload(connection: Connection, participant_ids: Sequence[str], lock: Sequen
     (``new``, by their contacts) are known without reading: nothing but their contact yet.
     With ``joining`` (PostgreSQL), as many enrolment and session ids are reserved in that
     round trip too, for :class:`Deferred` to write the joins with the batch's other writes."""
-    found = Preloaded()
-    for contact in new:
-        found.contacts[(contact.participant_id, contact.channel)] = contact
-        found.enrolments[contact.participant_id] = []
-        found.sessions[contact.participant_id] = None
-        found.participants[contact.participant_id] = ParticipantRef(contact.participant_id, None, {})
-    created = set(found.enrolments)
-    ids = sorted(set(participant_ids) - created)
+    return preload_later(connection, participant_ids, lock, [contact.participant_id for contact in new], joining)(new)
+
+
+def preload_later(connection: Connection, participant_ids: Sequence[str], lock: Sequence[str] = (),
+                  created: Sequence[str] = (), joining: int = 0) -> Callable[[Sequence[ContactRef]], Preloaded]:
+    """:func:`preload`, sent now (inside :meth:`Driver.pipelined`, with the block's other
+    statements), read when the returned function is called with the contacts of those
+    ``created`` in this transaction (after the block, once their contacts' ids are known)."""
     driver = Driver.of(connection)
-    reserving = [repository.reserving(table, joining) for table in _RESERVED] if joining and driver.postgres else []
-    if not ids and not reserving:
-        lock_participants(connection, lock)
-        return found
+    ids = sorted(set(participant_ids) - set(created))
     marks = ", ".join("?" for _ in ids)
     reads = [
         (f"SELECT participant_id, id, channel FROM contacts WHERE participant_id IN ({marks}) ORDER BY id", ids),
@@ -176,14 +173,29 @@ def preload(connection: Connection, participant_ids: Sequence[str], lock: Sequen
          f" FROM participants p LEFT JOIN enrolments e ON e.participant_id = p.id WHERE p.id IN ({marks}) ORDER BY e.id", ids),
         ("SELECT participant_id, id, study_id, flow_id, flow_version_id, state, status FROM sessions WHERE id IN"
          f" (SELECT max(id) FROM sessions WHERE participant_id IN ({marks}) GROUP BY participant_id)", ids),
-    ]
+    ] if ids else []
     locking = [_locking(lock)] if lock and driver.postgres else []
-    results = driver.fetch_together([*locking, *(reads if ids else []), *reserving])[len(locking):]
-    if reserving:
-        found.reserved = {table: [int(row[0]) for row in rows] for table, rows in zip(_RESERVED, results[-len(reserving):], strict=True)}
-    if not ids:
+    reserving = [repository.reserving(table, joining) for table in _RESERVED] if joining and driver.postgres else []
+    sent = driver.send_together([*locking, *reads, *reserving])
+
+    def read(new: Sequence[ContactRef]) -> Preloaded:
+        found = Preloaded()
+        for contact in new:
+            found.contacts[(contact.participant_id, contact.channel)] = contact
+            found.enrolments[contact.participant_id] = []
+            found.sessions[contact.participant_id] = None
+            found.participants[contact.participant_id] = ParticipantRef(contact.participant_id, None, {})
+        results = sent()[len(locking):]
+        if reserving:
+            found.reserved = {table: [int(row[0]) for row in rows] for table, rows in zip(_RESERVED, results[len(reads):], strict=True)}
+        if ids:
+            _known(driver, found, ids, *results[:3])
+            found.last_sent = outbox.last_kinds(connection, [pid for pid in ids if found.sessions[pid] is None])
         return found
-    contacts, people, sessions = results[:3]
+    return read
+
+
+def _known(driver: Driver, found: Preloaded, ids: Sequence[str], contacts: list[Any], people: list[Any], sessions: list[Any]) -> None:
     for row in contacts:
         found.contacts[(row[0], row[2])] = ContactRef(row[0], row[1], row[2])  # the latest per channel wins
     found.enrolments.update({pid: [] for pid in ids})
@@ -195,8 +207,6 @@ def preload(connection: Connection, participant_ids: Sequence[str], lock: Sequen
             found.enrolments[row[0]].append(EnrolmentRef(row[3], row[4], row[5], row[6], row[7], bool(row[8])))
     for row in sessions:
         found.sessions[row[0]] = SessionRef(row[1], row[2], row[3], row[4], driver.from_json(row[5]), row[6])
-    found.last_sent = outbox.last_kinds(connection, [pid for pid in ids if found.sessions[pid] is None])
-    return found
 
 
 _RESERVED = ("enrolments", "sessions")
@@ -252,11 +262,14 @@ class Deferred:
         self.participants[participant.id] = participant
         self.enrolments[enrolment.id] = enrolment
 
-    def write(self, connection: Connection) -> None:
+    def write(self, connection: Connection, commit: bool = False) -> None:
         """On PostgreSQL in one round trip (:meth:`Driver.pipelined`): none of these statements
-        reads what another writes, and only the last one's result (the replies' ids) is read."""
+        reads what another writes, and only the last one's result (the replies' ids) is read.
+        With ``commit`` (the transaction's last writes; PostgreSQL) the COMMIT goes with them:
+        the transaction then ends at once, and the caller's commit finds nothing left to do."""
         created = {session.id for _, session in self.new_sessions}
-        with Driver.of(connection).pipelined():
+        driver = Driver.of(connection)
+        with driver.pipelined():
             repository.save_participants(connection, list(self.participants.values()))
             repository.insert_enrolments(connection, self.new_enrolments, self.now)
             repository.save_enrolments(connection, list(self.enrolments.values()))
@@ -265,7 +278,10 @@ class Deferred:
             repository.save_sessions(connection, [s for s in self.sessions.values() if s.id not in created], self.now)
             repository.set_inbound_statuses(connection, self.statuses, self.now)
             repository.add_audit_events(connection, self.audit_events)
-            ids = outbox.queue(connection, [row for _, row in self.replies])
+            sent = outbox.queue_later(connection, [row for _, row in self.replies])
+            if commit and driver.postgres:
+                driver.execute("COMMIT")
+        ids = sent()
         for (inbound_id, _), outbox_id in zip(self.replies, ids, strict=True):
             self.outbox_ids.setdefault(inbound_id, []).append(outbox_id)
         self.answers, self.replies, self.audit_events, self.new_enrolments, self.new_sessions = [], [], [], [], []

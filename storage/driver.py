@@ -80,13 +80,23 @@ class Driver:
     def fetch_together(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
         """Each statement's rows, in order. PostgreSQL gets them all in one round trip (a
         pipeline; each still runs after the one before has finished, with its own snapshot)."""
-        if not self.postgres or self.pipelining:
-            return [self.execute(sql, params).fetchall() for sql, params in statements]
-        cursors = [psycopg.RawCursor(self.cursor.connection) for _ in statements]
+        return self.send_together(statements)()
+
+    def send_together(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> Callable[[], list[list[Any]]]:
+        """:meth:`fetch_together`, the rows read when the returned function is called: inside
+        :meth:`pipelined`, after the block, so that they share its round trip."""
+        if not statements:
+            return list
+        if self.pipelining:
+            cursors = [self.execute(sql, params) for sql, params in statements]
+            return lambda: [cursor.fetchall() for cursor in cursors]
+        if not self.postgres:
+            rows = [self.execute(sql, params).fetchall() for sql, params in statements]
+            return lambda: rows
         with self.pipelined():
-            for cursor, (sql, params) in zip(cursors, statements, strict=True):
-                cursor.execute(self._sql(sql), params)
-        return [cursor.fetchall() for cursor in cursors]
+            cursors = [self.execute(sql, params) for sql, params in statements]
+        rows = [cursor.fetchall() for cursor in cursors]
+        return lambda: rows
 
     def _sql(self, sql: str) -> str:
         return _numbered(sql) if self.postgres else sql

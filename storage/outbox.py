@@ -7,7 +7,7 @@ participant who said STOP is ever sent: :func:`hold_queued` parks it as ``held``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -71,8 +71,14 @@ class TranscriptLine:
 
 def queue(connection: Connection, rows: list[dict[str, Any]]) -> list[int]:
     """Queue messages in order, in one statement; returns their ids in the same order."""
+    return queue_later(connection, rows)()
+
+
+def queue_later(connection: Connection, rows: list[dict[str, Any]]) -> Callable[[], list[int]]:
+    """:func:`queue`, the ids read when the returned function is called (inside
+    :meth:`Driver.pipelined`, after the block)."""
     driver = Driver.of(connection)
-    return driver.insert_rows("outbound_messages", [_queued(driver, row) for row in rows], returning_id=True)
+    return driver.insert_rows_later("outbound_messages", [_queued(driver, row) for row in rows], returning_id=True)
 
 
 def queue_many(connection: Connection, rows: list[dict[str, Any]]) -> None:

@@ -5,6 +5,7 @@ a failing message alone. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from typing import Any
 
@@ -215,9 +216,9 @@ def test_a_batch_writes_its_messages_answers_sessions_and_replies_together(
     written: list[tuple[int, int, int]] = []
     real = Deferred.write
 
-    def counted(self: Deferred, connection: Any) -> None:
+    def counted(self: Deferred, connection: Any, commit: bool = False) -> None:
         written.append((len(self.answers), len(self.sessions), len(self.replies)))
-        real(self, connection)
+        real(self, connection, commit)
 
     monkeypatch.setattr(Deferred, "write", counted)
     results = service.process_batch([_stored(service, address, f"y-{n}", "yes") for n, address in enumerate(people)])
@@ -253,7 +254,7 @@ def test_a_batch_whose_held_writes_fail_is_redone_message_by_message(
     service.process_batch([_stored(service, address, f"f-{n}", "WAIT") for n, address in enumerate(people)])
     outbox_before, answers_before = _count(database, OUTBOUND), _count(database, ANSWERS)
 
-    def fails(self: Deferred, connection: Any) -> None:
+    def fails(self: Deferred, connection: Any, commit: bool = False) -> None:
         raise RuntimeError("lost connection")
 
     monkeypatch.setattr(Deferred, "write", fails)
@@ -503,3 +504,64 @@ def test_a_new_sender_another_process_created_meanwhile_is_stored_once_under_the
     assert results[0].participant_id == theirs.participant_id and results[1].participant_id != theirs.participant_id
     assert _count(database, PARTICIPANTS) == 2
     assert _statuses(database) == ["joined", "received", "received"], "stored for the inbox worker, once each"
+
+
+def _round_trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What psycopg waits for the server for, from now on: a statement on its own (its BEGIN
+    too, when it opens a transaction), a pipeline, a COMMIT or ROLLBACK that has a
+    transaction to end."""
+    import psycopg
+    from psycopg.pq import TransactionStatus
+
+    trips: list[str] = []
+    execute, pipeline, commit = psycopg.Cursor.execute, psycopg.Connection.pipeline, psycopg.Connection.commit
+
+    def counted_execute(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if self.connection._pipeline is None:
+            idle = self.connection.info.transaction_status == TransactionStatus.IDLE
+            trips.extend(["begin"] if idle and not self.connection.autocommit else [])
+            trips.append("statement")
+        return execute(self, *args, **kwargs)
+
+    @contextlib.contextmanager
+    def counted_pipeline(self: Any) -> Any:
+        outermost = self._pipeline is None
+        with pipeline(self) as opened:
+            yield opened
+        trips.extend(["pipeline"] if outermost else [])
+
+    def counted_commit(self: Any) -> None:
+        trips.extend(["commit"] if self.info.transaction_status != TransactionStatus.IDLE else [])
+        commit(self)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", counted_execute)
+    monkeypatch.setattr(psycopg.Connection, "pipeline", counted_pipeline)
+    monkeypatch.setattr(psycopg.Connection, "commit", counted_commit)
+    return trips
+
+
+@pytest.mark.parametrize("database_kind", [pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_on_postgresql_a_webhook_batch_is_three_round_trips_whoever_sends_it(
+    service: ConversationService, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Answers from known senders, a new sender joining and one whose earlier message still
+    waits for the inbox worker: one round trip to look them up, one to store and lock and
+    read, one to write and commit."""
+    from storage import repository
+
+    people = [f"+4477009012{i:02d}" for i in range(3)]
+    service.accept_many([InboundMessage("sms", a, f"t-{n}", "WAIT") for n, a in enumerate(people)], process=True)
+    waiting = service.accept(InboundMessage("sms", people[2], "t-3", "YES"))
+    assert waiting.status == "received"
+    trips = _round_trips(monkeypatch)
+    results = service.accept_many([InboundMessage("sms", people[0], "t-4", "YES"), InboundMessage("sms", people[1], "t-5", "NO"),
+                                   InboundMessage("sms", "+447700901299", "t-6", "WAIT"),
+                                   InboundMessage("sms", people[2], "t-7", "1")], process=True)
+    monkeypatch.undo()
+    assert [r.status for r in results] == ["processed", "processed", "joined", "received"]
+    assert trips == ["pipeline"] * 3
+    with database.transaction() as connection:  # committed, and whole
+        new = repository.latest_session(connection, results[2].participant_id or "")
+        assert new is not None and new.state["step"] == "consent"
+        assert connection.execute(select(func.count()).select_from(OUTBOUND).where(OUTBOUND.c.id.in_(
+            [i for r in results for i in r.outbox_ids]))).scalar_one() == 3
