@@ -49,6 +49,22 @@ def _statuses(database: Database) -> list[str]:
         return list(connection.execute(select(INBOUND.c.status).order_by(INBOUND.c.id)).scalars())
 
 
+def _calls(monkeypatch: pytest.MonkeyPatch, *names: str) -> list[str]:
+    """The names of these storage.repository functions, each time one is called from now on."""
+    from storage import repository
+
+    calls: list[str] = []
+    for name in names:
+        real = getattr(repository, name)
+
+        def counted(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
+            calls.append(_name)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(repository, name, counted)
+    return calls
+
+
 def test_a_batch_is_one_transaction_and_processes_each_message_once(
     service: ConversationService, database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -351,17 +367,7 @@ def test_a_batch_reads_what_it_needs_of_its_senders_together(
 def test_new_senders_arriving_together_are_looked_up_and_created_together(
     service: ConversationService, database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from storage import repository
-
-    one_by_one: list[str] = []
-    for name in ("find_contact", "create_participant"):
-        real = getattr(repository, name)
-
-        def counted(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
-            one_by_one.append(_name)
-            return _real(*args, **kwargs)
-
-        monkeypatch.setattr(repository, name, counted)
+    one_by_one = _calls(monkeypatch, "find_contact", "create_participant")
     known = service.accept_many([InboundMessage("sms", "+447700900700", "n-0", "WAIT")], process=True)[0]
     service._contacts.clear()  # as another process would: it has never met this sender
     burst = [InboundMessage("sms", address, f"n-{n}", "WAIT") for n, address in
@@ -444,15 +450,7 @@ def test_joins_in_a_quick_batch_are_written_with_its_other_writes(
     recorded against that session."""
     from storage import repository
 
-    one_by_one: list[str] = []
-    for name in ("enrol", "create_session"):
-        real = getattr(repository, name)
-
-        def counted(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
-            one_by_one.append(_name)
-            return _real(*args, **kwargs)
-
-        monkeypatch.setattr(repository, name, counted)
+    one_by_one = _calls(monkeypatch, "enrol", "create_session")
     addresses = [f"+4477009009{i:02d}" for i in range(4)]
     veteran = service.accept_many([InboundMessage("sms", "+447700900999", "q-0", "WAIT")], process=True)[0]
     one_by_one.clear()
