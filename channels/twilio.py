@@ -117,8 +117,19 @@ def signature_valid(auth_token: str, url: str, form: Mapping[str, str], signatur
     of ``validate`` (which also tries the URL with and without its port) on the hot path."""
     if not signature:
         return False
-    validator, params = _validator(auth_token), dict(form)
+    validator, params = _validator(auth_token), _Params(form)
     return compare(validator.compute_signature(url, params), signature) or validator.validate(url, params, signature)
+
+
+class _Params(dict[str, str]):
+    """The form as the validator reads it fastest. For each field it asks for ``getall`` (a
+    Flask MultiDict), then ``getlist`` (Django's QueryDict), then indexes a plain dict: two
+    exceptions per field of a plain dict, most of the check's cost. One value per name."""
+
+    __slots__ = ()
+
+    def getall(self, name: str) -> list[str]:
+        return [self[name]]
 
 
 # ----------------------------------------------------------------------------- inbound
