@@ -436,10 +436,10 @@ def verify(database_url: str, everyone: list[Participant], messages: int, outcom
         with engine.connect() as connection:
             inbox = connection.execute(select(INBOUND.c.channel, INBOUND.c.provider_id, INBOUND.c.status)).all()
             answers = connection.execute(select(ANSWERS.c.participant_id, ANSWERS.c.step_id, ANSWERS.c.inbound_id)).all()
-            outbox = connection.execute(select(OUTBOUND.c.id, OUTBOUND.c.participant_id, OUTBOUND.c.channel, OUTBOUND.c.step_id,
+            sealed = connection.execute(select(OUTBOUND.c.id, OUTBOUND.c.participant_id, OUTBOUND.c.channel, OUTBOUND.c.step_id,
                                                OUTBOUND.c.status, OUTBOUND.c.delivery_key, OUTBOUND.c.text, CONTACTS.c.address_sealed)
                                         .join(CONTACTS, CONTACTS.c.id == OUTBOUND.c.contact_id)).all()
-            outbox = [(*row[:7], SEALER.open(row[7])) for row in outbox]
+            outbox = [(*row[:7], SEALER.open(row[7])) for row in sealed]
             tasks = connection.execute(select(DUE_TASKS.c.participant_id, DUE_TASKS.c.done, DUE_TASKS.c.error)
                                        .where(DUE_TASKS.c.kind == "follow_up")).all()
             later = connection.execute(select(SESSIONS.c.participant_id).where(SESSIONS.c.flow_id == "later")).scalars().all()

@@ -30,7 +30,7 @@ def routes(app: FastAPI) -> list[tuple[str, str]]:
     found = []
     for context in fastapi.routing.iter_route_contexts(app.routes):
         for method in sorted(context.methods or {"GET"}):
-            found.append((method, context.path))
+            found.append((method, context.path or ""))
     return found
 
 

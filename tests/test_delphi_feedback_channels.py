@@ -9,6 +9,7 @@ gets Welsh feedback.
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 import shutil
@@ -114,6 +115,11 @@ def start_round_two(running: Running, channel: str, address: str, own: int | Non
     assert service.start_flow(pid, STUDY, "round2")
     running.hub.dispatcher.nudge()  # type: ignore[union-attr]
     return pid
+
+
+def _chart_to(fake: FakeTelegram, chat: int) -> dict[str, Any] | None:
+    """The first photo sent to ``chat``, if any yet."""
+    return next((m for m in fake.sent if m["chat"]["id"] == chat and "photo" in m), None)
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -236,7 +242,7 @@ def test_a_welsh_participant_gets_welsh_feedback_and_a_welsh_chart(chorus: Any) 
     for chat in (WELSH_CHAT, CHAT):
         start_round_two(running, "telegram", str(chat), own=None)
     welsh, english = (
-        wait_for(lambda chat=chat: next((m for m in fake.sent if m["chat"]["id"] == chat and "photo" in m), None), 20, "a chart")
+        wait_for(functools.partial(_chart_to, fake, chat), 20, "a chart")
         for chat in (WELSH_CHAT, CHAT)
     )
     caption = welsh["caption"]

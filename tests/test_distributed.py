@@ -9,6 +9,7 @@ voice note is transcribed by a worker (the API processes have no transcriber).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
 import time
@@ -140,7 +141,7 @@ def check_exactly_once(database: Database, fake: FakeTwilio, posted: dict[str, l
         assert len(bodies) == len(set(bodies)), f"no reply went twice to participant {sender[-2:]}"
         starts = [next(i for i, b in enumerate(bodies) if b.startswith(expected)) for _, expected in SCRIPT]
         assert starts == sorted(starts), "the questions arrived in order"
-    per_person = {}
+    per_person: dict[str, set[str]] = {}
     for pid, step, count in answers:
         assert count == 1, f"answer to {step} stored {count} times"
         per_person.setdefault(pid, set()).add(step)
@@ -180,7 +181,7 @@ def test_one_serve_with_two_processes_runs_every_conversation_once(tmp_path: Pat
                     form, headers = signed_message(sender, text, f"SM{person:04d}{next(sids):028x}", fake.account_sid,
                                                    fake.auth_token)
                     assert client.post("/webhooks/twilio", data=form, headers=headers).status_code == 200
-                wait_for(lambda e=expected, n=before: any(b.startswith(e) for b in fake.bodies_to(sender)[n:]), 20, repr(expected))
+                wait_for(functools.partial(_replied, fake, sender, expected, before), 20, repr(expected))
             return fake.bodies_to(sender)
 
         with ThreadPoolExecutor(4) as pool:
@@ -191,6 +192,11 @@ def test_one_serve_with_two_processes_runs_every_conversation_once(tmp_path: Pat
             assert [next(i for i, b in enumerate(bodies) if b.startswith(e)) for _, e in SCRIPT] == list(range(len(SCRIPT)))
     finally:
         running.stop()
+
+
+def _replied(fake: FakeTwilio, sender: str, expected: str, before: int) -> bool:
+    """A reply beginning ``expected`` reached ``sender`` after their first ``before`` messages."""
+    return any(body.startswith(expected) for body in fake.bodies_to(sender)[before:])
 
 
 def _children(pid: int) -> list[int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,7 +26,7 @@ OPTIONS = [
 
 
 def flow(top: int | None = None, options: list | None = None) -> Flow:
-    step = {"id": "matters", "type": "rank", "text": "Put these in order", "options": options or OPTIONS}
+    step: dict[str, Any] = {"id": "matters", "type": "rank", "text": "Put these in order", "options": options or OPTIONS}
     if top is not None:
         step["top"] = top
     return Flow.model_validate({"flow": "f", "steps": [step]})

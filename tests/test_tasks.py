@@ -76,7 +76,11 @@ def test_a_task_sent_to_the_broker_runs_in_a_worker(url: str) -> None:
     assert queue.queues(["voice"]) == {f"{namespace}.voice"}
     received: list[int] = []
     arrived = threading.Event()
-    set_handler(TRANSCRIBE_VOICE, lambda inbound_id: (received.append(inbound_id), arrived.set()))
+    def handle(inbound_id: int) -> None:
+        received.append(inbound_id)
+        arrived.set()
+
+    set_handler(TRANSCRIBE_VOICE, handle)
     worker = Worker(queue.broker, queues=queue.queues(), worker_threads=1, worker_timeout=100)
     try:
         queue.enqueue(TRANSCRIBE_VOICE, 42)

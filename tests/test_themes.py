@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -132,7 +133,8 @@ DUPLICATE_GROUPS = {
 
 
 def test_near_duplicate_suggestions_merge_with_their_counts():
-    items, truth = [], {}
+    items: list[tuple[str, str]] = []
+    truth: dict[str, str] = {}
     for group, texts in DUPLICATE_GROUPS.items():
         for text in texts:
             items.append((f"s{len(items)}", text))
@@ -224,8 +226,13 @@ def test_worker_threads_embed_exactly_as_one_thread_does_and_repeats_come_from_m
 
     nlp.embed.clear_cache()
     first = nlp.embed.encode(texts)
-    calls = []
-    monkeypatch.setattr(nlp.embed, "_run", lambda *a, **k: calls.append(a) or (one, one))
+    calls: list[tuple[Any, ...]] = []
+
+    def run(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        calls.append(args)
+        return one, one
+
+    monkeypatch.setattr(nlp.embed, "_run", run)
     assert nlp.embed.encode(texts) is first and not calls
     nlp.embed.encode(texts[:-1])
     assert len(calls) == 1

@@ -68,4 +68,4 @@ def test_statement_voting_speaks_welsh_and_understands_welsh_votes() -> None:
     sprint = engine.handle(sprint.state, TextInput("ADD"), NOW)
     assert sprint.messages()[-1].text.startswith("Ysgrifennwch eich datganiad ar ôl ADD")
     sprint = engine.handle(sprint.state, TextInput("anghytuno"), NOW)
-    assert [e.value for e in sprint.events if getattr(e, "item", None)] == [-1]
+    assert [getattr(e, "value", None) for e in sprint.events if getattr(e, "item", None)] == [-1]

@@ -21,6 +21,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -43,7 +44,10 @@ STUDY = "ae-waiting"
 def make_participants(database: object, count: int, opted_out_every: int) -> tuple[list[tuple[str, int]], set[str]]:
     """Participants, contacts and enrolments in bulk (not timed: they exist before a broadcast)."""
     now = datetime.now(UTC)
-    people, contacts, enrolments, stopped = [], [], [], set()
+    people: list[dict[str, Any]] = []
+    contacts: list[dict[str, Any]] = []
+    enrolments: list[dict[str, Any]] = []
+    stopped: set[str] = set()
     sealer = database.sealer  # type: ignore[attr-defined]
     for n in range(count):
         pid, address = f"p-{n:016x}", f"+4470{n:08d}"

@@ -20,6 +20,7 @@ Other processes on the machine inflate the times: the load average is printed to
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import resource
 import statistics
@@ -30,6 +31,7 @@ import tracemalloc
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -86,6 +88,11 @@ def _timed(call: Callable[[], object]) -> tuple[float, float, object]:
     return time.perf_counter() - wall, time.process_time() - cpu, result
 
 
+def _direct(model: Any, path: Path, options: dict[str, Any]) -> list[Any]:
+    """faster-whisper itself on the file, with the same decoding options."""
+    return list(model.transcribe(str(path), **options)[0])
+
+
 def _speed(transcribers: dict[str, WhisperTranscriber], files: list[Path], rounds: int) -> None:
     """Interleave the settings, and Chorus with direct faster-whisper calls, so machine noise hits all."""
     totals = {name: {"chorus": [0.0, 0.0], "direct": [0.0, 0.0]} for name in transcribers}
@@ -98,7 +105,7 @@ def _speed(transcribers: dict[str, WhisperTranscriber], files: list[Path], round
         for path in files:
             data = path.read_bytes()
             for name, transcriber in transcribers.items():
-                wall, cpu, transcript = _timed(lambda t=transcriber, d=data: t.transcribe(d))
+                wall, cpu, transcript = _timed(functools.partial(transcriber.transcribe, data))
                 assert isinstance(transcript, Transcript)
                 totals[name]["chorus"][0] += wall
                 totals[name]["chorus"][1] += cpu
@@ -107,7 +114,7 @@ def _speed(transcribers: dict[str, WhisperTranscriber], files: list[Path], round
                     per_file[path.name][0] += wall
                     per_file[path.name][1] += transcript.duration
                 options = transcriber.settings.decoding()
-                direct_wall, direct_cpu, _ = _timed(lambda t=transcriber, o=options, p=path: list(t.model.transcribe(str(p), **o)[0]))
+                direct_wall, direct_cpu, _ = _timed(functools.partial(_direct, transcriber.model, path, options))
                 totals[name]["direct"][0] += direct_wall
                 totals[name]["direct"][1] += direct_cpu
                 ratios[name].append(cpu / direct_cpu if direct_cpu else 1.0)
