@@ -343,44 +343,27 @@ class InboundBatches:
 
     def _store_many(self, connection: Connection, messages: Sequence[InboundMessage],
                     now: datetime) -> list[tuple[str, ContactRef, int | None]]:
-        """Store messages: their senders found (or created) one by one, in order, then the
-        inbox rows in one statement. (hash of the address, sender, inbox id or None for a
+        """Only store messages (none taken): their senders looked up together, the new ones
+        created with the inbox rows. (hash of the address, sender, inbox id or None for a
         retried webhook) for each."""
-        return self._store_senders(connection, messages, self._senders(connection, messages, now), now)
+        senders = self._look_up(connection, messages, waiting=False)
+        return self._store_and_preload(connection, messages, senders, now, [False] * len(messages), ())[0]
 
-    def _senders(self, connection: Connection, messages: Sequence[InboundMessage], now: datetime) -> list[tuple[str, ContactRef]]:
-        """Each message's sender, with the hash of their address: those this process has not
-        met looked up together, those still unknown created together."""
-        hashes = [repository.address_hash(self._key, message.channel, message.address) for message in messages]
-        found = repository.find_contacts(connection, sorted({h for h in hashes if h not in self._contacts}))
-        newcomers = {hashed: message for hashed, message in zip(hashes, messages, strict=True)
-                     if hashed not in self._contacts and hashed not in found}
-        made = repository.create_participants(
-            connection, [(m.channel, self.database.sealer.seal(m.address), hashed) for hashed, m in newcomers.items()], now)
-        found.update(zip(newcomers, made, strict=True))
-        return [(hashed, self._contacts.get(hashed) or found[hashed]) for hashed in hashes]
-
-    def _store_senders(self, connection: Connection, messages: Sequence[InboundMessage], senders: Sequence[tuple[str, ContactRef]],
-                       now: datetime) -> list[tuple[str, ContactRef, int | None]]:
-        """The inbox rows in one statement."""
-        ids = repository.record_inbound_many(connection, [_inbound_row(message, contact.participant_id, now)
-                                                          for message, (_, contact) in zip(messages, senders, strict=True)])
-        return [(hashed, contact, inbound_id) for (hashed, contact), inbound_id in zip(senders, ids, strict=True)]
-
-    def _look_up(self, connection: Connection, messages: Sequence[InboundMessage]) -> Senders:
+    def _look_up(self, connection: Connection, messages: Sequence[InboundMessage], waiting: bool = True) -> Senders:
         """Who sent these messages (:class:`Senders`). The senders this process has not met and
-        whether those it has still have a message waiting are read in one round trip."""
+        (``waiting``) whether those it has still have a message waiting are read in one round trip."""
         hashes = [repository.address_hash(self._key, message.channel, message.address) for message in messages]
         contacts = {hashed: contact for hashed in hashes if (contact := self._contacts.get(hashed)) is not None}
         unknown = sorted({hashed for hashed in hashes if hashed not in contacts})
-        found, waiting = batching.find_senders(connection, unknown, {contact.participant_id for contact in contacts.values()})
-        if found:  # met before by another process (or before a restart): theirs, once they are known
-            waiting |= batching.still_received(connection, {contact.participant_id for contact in found.values()})
+        asked = {contact.participant_id for contact in contacts.values()} if waiting else set()
+        found, behind = batching.find_senders(connection, unknown, asked)
+        if found and waiting:  # met before by another process (or before a restart): theirs, once they are known
+            behind |= batching.still_received(connection, {contact.participant_id for contact in found.values()})
         contacts.update(found)
         new = {hashed: message for hashed, message in zip(hashes, messages, strict=True) if hashed not in contacts}
         ids = {hashed: contact.participant_id for hashed, contact in contacts.items()}
         ids.update({hashed: repository.new_participant_id() for hashed in new})
-        return Senders(hashes, ids, contacts, new, waiting)
+        return Senders(hashes, ids, contacts, new, behind)
 
     def _store_and_preload(
         self, connection: Connection, messages: Sequence[InboundMessage], senders: Senders, now: datetime, taken: Sequence[bool],

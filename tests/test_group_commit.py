@@ -494,11 +494,18 @@ def test_a_new_sender_another_process_created_meanwhile_is_stored_once_under_the
 
     other = Service(database, service.studies, service.clock, address_key=TEST_ADDRESS_KEY)
     theirs = other.accept_many([InboundMessage("sms", "+447700901100", "s-1", "WAIT")], process=True)[0]
-    real = batching.find_senders
-    monkeypatch.setattr(batching, "find_senders", lambda connection, hashes, ids: ({}, real(connection, hashes, ids)[1]))
+    real, looks = batching.find_senders, []
+
+    def before_they_committed(connection: Any, hashes: Any, ids: Any) -> Any:
+        looks.append(hashes)  # the first look-up misses theirs; a look-up again finds it
+        found, waiting = real(connection, hashes, ids)
+        return ({} if len(looks) == 1 else found), waiting
+
+    monkeypatch.setattr(batching, "find_senders", before_they_committed)
     results = service.accept_many([InboundMessage("sms", "+447700901100", "s-2", "YES"),
                                    InboundMessage("sms", "+447700901101", "s-3", "WAIT")], process=True)
     monkeypatch.undo()
+    assert len(looks) >= 2, "the batch was stored again after the broken constraint"
     assert results[0].participant_id == theirs.participant_id and results[1].participant_id != theirs.participant_id
     assert _count(database, PARTICIPANTS) == 2
     assert _statuses(database) == ["joined", "received", "received"], "stored for the inbox worker, once each"
