@@ -123,12 +123,7 @@ def contact_for(connection: Connection, participant_id: str, channel: str | None
 
 def create_participant(connection: Connection, channel: str, sealed: str, hashed: str, now: datetime) -> ContactRef:
     """A new participant and their contact; ``sealed`` is the address encrypted (storage/crypto.py)."""
-    return create_participants(connection, [(channel, sealed, hashed)], now)[0]
-
-
-def create_participants(connection: Connection, newcomers: Sequence[tuple[str, str, str]], now: datetime) -> list[ContactRef]:
-    """:func:`create_participant` for several (channel, sealed address, hash), in two statements."""
-    return create_participants_later(connection, [(new_participant_id(), *newcomer) for newcomer in newcomers], now)()
+    return create_participants_later(connection, [(new_participant_id(), channel, sealed, hashed)], now)()[0]
 
 
 def create_participants_later(connection: Connection, newcomers: Sequence[tuple[str, str, str, str]],
