@@ -87,15 +87,19 @@ class Driver:
         :meth:`pipelined`, after the block, so that they share its round trip."""
         if not statements:
             return list
+        with self.pipelined():  # (inside the caller's block if there is one)
+            readers = [self.rows_later(sql, params) for sql, params in statements]
+        return lambda: [read() for read in readers]
+
+    def rows_later(self, sql: str, params: Sequence[Any] = ()) -> Callable[[], list[Any]]:
+        """Run a statement; its rows when the returned function is called. Inside
+        :meth:`pipelined` they are read then, after the block (its own cursor, one round trip
+        for the block); otherwise now, from the shared cursor, before the next statement."""
+        cursor = self.execute(sql, params)
         if self.pipelining:
-            cursors = [self.execute(sql, params) for sql, params in statements]
-            return lambda: [cursor.fetchall() for cursor in cursors]
-        if not self.postgres:
-            rows = [self.execute(sql, params).fetchall() for sql, params in statements]
-            return lambda: rows
-        with self.pipelined():
-            cursors = [self.execute(sql, params) for sql, params in statements]
-        rows = [cursor.fetchall() for cursor in cursors]
+            fetch: Callable[[], list[Any]] = cursor.fetchall
+            return fetch
+        rows: list[Any] = cursor.fetchall()
         return lambda: rows
 
     def _sql(self, sql: str) -> str:
@@ -162,16 +166,15 @@ class Driver:
             return list
         columns = tuple(rows[0])
         per_statement = max(1, _MAX_PARAMETERS // len(columns))
-        ids: list[int] = []
-        later: list[Any] = []  # cursors of their own (in a pipeline), read when asked
+        readers = []
         for start in range(0, len(rows), per_statement):
             chunk = rows[start:start + per_statement]
-            cursor = self.execute(_insert_sql(table, columns, returning_id, len(chunk)), [row[name] for row in chunk for name in columns])
-            if returning_id and self.pipelining:
-                later.append(cursor)
-            elif returning_id:  # the shared cursor: read before the next statement
-                ids.extend(sorted(int(found[0]) for found in cursor.fetchall()))
-        return lambda: ids + [found for cursor in later for found in sorted(int(row[0]) for row in cursor.fetchall())]
+            sql, values = _insert_sql(table, columns, returning_id, len(chunk)), [row[name] for row in chunk for name in columns]
+            if returning_id:
+                readers.append(self.rows_later(sql, values))
+            else:
+                self.execute(sql, values)
+        return lambda: [found for read in readers for found in sorted(int(row[0]) for row in read())]
 
     def update_many(self, table: str, rows: Sequence[dict[str, Any]], types: dict[str, str]) -> None:
         """UPDATE rows by id: each dict holds ``id`` and the columns to set, already encoded, the

@@ -262,11 +262,10 @@ def record_inbound_later(connection: Connection, rows: Sequence[dict[str, Any]])
         encoded = {**values, "media": driver.to_json(values.get("media", [])), "received_at": when(driver, values["received_at"]),
                    "processed_at": when(driver, processed) if processed is not None else None}
         params.extend(encoded.get(name) for name in _INBOUND_COLUMNS)
-    cursor = driver.execute(sql, params)
-    read = None if driver.pipelining else cursor.fetchall()  # (the shared cursor: read before the next statement)
+    read = driver.rows_later(sql, params)
 
     def ids() -> list[int | None]:
-        made = {(row[1], row[2]): int(row[0]) for row in (cursor.fetchall() if read is None else read)}
+        made = {(row[1], row[2]): int(row[0]) for row in read()}
         # a second copy of one message in the same batch is the duplicate
         return [made.pop((values["channel"], values["provider_id"]), None) for values in rows]
     return ids
