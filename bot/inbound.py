@@ -383,19 +383,17 @@ class InboundBatches:
         with Driver.of(connection).pipelined():
             made = repository.create_participants_later(connection, newcomers, now)
             stored = repository.record_inbound_later(connection, rows)
-            preloading = batching.preload_later(
-                connection, [pid for _, pid in mine], lock, created,
-                self._joining(batching.Claimed(pid, m.channel, m.text, m.button, m.start_param) for m, pid in mine),
-            ) if mine else None
+            preloading = batching.preload_later(connection, [pid for _, pid in mine], lock, created,
+                                                self._joining(message for message, _ in mine)) if mine else None
         new = made()
         senders.contacts.update(zip(senders.new, new, strict=True))
         ids = stored()
         found = [(hashed, senders.contacts[hashed], inbound_id) for hashed, inbound_id in zip(senders.hashes, ids, strict=True)]
         return found, preloading(new) if preloading is not None else None
 
-    def _joining(self, claimed: Iterable[batching.Claimed]) -> int:
+    def _joining(self, messages: Iterable[batching.Claimed | InboundMessage]) -> int:
         """How many of these messages name a study to join: the ids a quick batch reserves for joins."""
-        return sum(self.studies.match_join(c.channel, c.text, c.start_param) is not None for c in claimed)
+        return sum(self.studies.match_join(m.channel, m.text, m.start_param) is not None for m in messages)
 
     def _store_inbound(self, connection: Connection, message: InboundMessage, contact: ContactRef, now: datetime) -> int | None:
         """The inbox row, status ``received`` (or ``awaiting_transcript``); None for a retried webhook."""

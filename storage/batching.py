@@ -144,26 +144,25 @@ class Preloaded:
                      self.participants.pop(participant_id, None), self.last_sent.pop(participant_id, None))
 
 
-def preload(connection: Connection, participant_ids: Sequence[str], lock: Sequence[str] = (),
-            new: Sequence[ContactRef] = (), joining: int = 0) -> Preloaded:
+def preload(connection: Connection, participant_ids: Sequence[str], lock: Sequence[str] = (), joining: int = 0) -> Preloaded:
     """What :func:`repository.contact_for` (per channel), :func:`repository.enrolments_of`,
     :func:`repository.latest_session`, :func:`repository.load_participant` and (for those
     without a session) :func:`outbox.last_kind` would say for each participant.
 
     With ``lock``, those participants are locked first (:func:`lock_participants`) in the
     same round trip to PostgreSQL: the reads run once the locks are held, so they see what
-    a batch that held them before committed. Participants created in this transaction
-    (``new``, by their contacts) are known without reading: nothing but their contact yet.
-    With ``joining`` (PostgreSQL), as many enrolment and session ids are reserved in that
-    round trip too, for :class:`Deferred` to write the joins with the batch's other writes."""
-    return preload_later(connection, participant_ids, lock, [contact.participant_id for contact in new], joining)(new)
+    a batch that held them before committed. With ``joining`` (PostgreSQL), as many
+    enrolment and session ids are reserved in that round trip too, for :class:`Deferred` to
+    write the joins with the batch's other writes."""
+    return preload_later(connection, participant_ids, lock, (), joining)(())
 
 
 def preload_later(connection: Connection, participant_ids: Sequence[str], lock: Sequence[str] = (),
                   created: Sequence[str] = (), joining: int = 0) -> Callable[[Sequence[ContactRef]], Preloaded]:
     """:func:`preload`, sent now (inside :meth:`Driver.pipelined`, with the block's other
     statements), read when the returned function is called with the contacts of those
-    ``created`` in this transaction (after the block, once their contacts' ids are known)."""
+    ``created`` in this transaction (after the block, once their contacts' ids are known):
+    they have nothing but their contact yet, so nothing is read about them."""
     driver = Driver.of(connection)
     ids = sorted(set(participant_ids) - set(created))
     marks = ", ".join("?" for _ in ids)
