@@ -185,8 +185,7 @@ def enrolments_of(connection: Connection, participant_id: str) -> list[Enrolment
 
 def enrol(connection: Connection, participant_id: str, study_id: str, channel: str, group: str | None, language: str, now: datetime) -> EnrolmentRef:
     driver = Driver.of(connection)
-    values = {"participant_id": participant_id, "study_id": study_id, "group": group, "language": language,
-              "channel": channel, "status": "active", "opted_out": False, "enrolled_at": when(driver, now)}
+    values = _enrolment_values(participant_id, EnrolmentRef(0, study_id, group, language, channel, False), when(driver, now))
     enrolment_id = driver.insert("enrolments", values, returning_id=True)
     assert enrolment_id is not None
     return EnrolmentRef(enrolment_id, study_id, group, language, channel, False)
@@ -197,10 +196,12 @@ def insert_enrolments(connection: Connection, enrolments: Sequence[tuple[str, En
     as they are now, in one statement."""
     driver = Driver.of(connection)
     stamp = when(driver, now)
-    driver.insert_many("enrolments", [
-        {"id": e.id, "participant_id": pid, "study_id": e.study_id, "group": e.group, "language": e.language, "channel": e.channel,
-         "status": "active", "opted_out": e.opted_out, "opted_out_at": stamp if e.opted_out else None, "enrolled_at": stamp}
-        for pid, e in enrolments])
+    driver.insert_many("enrolments", [{"id": e.id, **_enrolment_values(pid, e, stamp)} for pid, e in enrolments])
+
+
+def _enrolment_values(participant_id: str, e: EnrolmentRef, stamp: Any) -> dict[str, Any]:
+    return {"participant_id": participant_id, "study_id": e.study_id, "group": e.group, "language": e.language, "channel": e.channel,
+            "status": "active", "opted_out": e.opted_out, "opted_out_at": stamp if e.opted_out else None, "enrolled_at": stamp}
 
 
 def reserving(table: str, count: int) -> tuple[str, list[Any]]:
@@ -327,11 +328,11 @@ def get_session(connection: Connection, session_id: int) -> tuple[str, SessionRe
 
 def create_session(connection: Connection, participant_id: str, study_id: str, flow_id: str, flow_version_id: int, now: datetime) -> SessionRef:
     driver = Driver.of(connection)
-    values = {"participant_id": participant_id, "study_id": study_id, "flow_id": flow_id, "flow_version_id": flow_version_id,
-              "state": "{}", "status": "waiting", "started_at": when(driver, now), "updated_at": when(driver, now)}
-    session_id = driver.insert("sessions", values, returning_id=True)
+    session = SessionRef(0, study_id, flow_id, flow_version_id, {}, "waiting")
+    session_id = driver.insert("sessions", _session_values(driver, participant_id, session, when(driver, now)), returning_id=True)
     assert session_id is not None
-    return SessionRef(session_id, study_id, flow_id, flow_version_id, {}, "waiting")
+    session.id = session_id
+    return session
 
 
 def insert_sessions(connection: Connection, sessions: Sequence[tuple[str, SessionRef]], now: datetime) -> None:
@@ -339,10 +340,12 @@ def insert_sessions(connection: Connection, sessions: Sequence[tuple[str, Sessio
     the state they are in now, in one statement."""
     driver = Driver.of(connection)
     stamp = when(driver, now)
-    driver.insert_many("sessions", [
-        {"id": s.id, "participant_id": pid, "study_id": s.study_id, "flow_id": s.flow_id, "flow_version_id": s.flow_version_id,
-         "state": driver.to_json(s.state), "status": s.status, "started_at": stamp, "updated_at": stamp}
-        for pid, s in sessions])
+    driver.insert_many("sessions", [{"id": s.id, **_session_values(driver, pid, s, stamp)} for pid, s in sessions])
+
+
+def _session_values(driver: Driver, participant_id: str, s: SessionRef, stamp: Any) -> dict[str, Any]:
+    return {"participant_id": participant_id, "study_id": s.study_id, "flow_id": s.flow_id, "flow_version_id": s.flow_version_id,
+            "state": driver.to_json(s.state), "status": s.status, "started_at": stamp, "updated_at": stamp}
 
 
 def save_session(connection: Connection, session: SessionRef, now: datetime) -> None:
@@ -386,14 +389,15 @@ def add_sessions(connection: Connection, rows: Sequence[dict[str, Any]], now: da
     driver = Driver.of(connection)
     if not rows:
         return []
+    sessions = [(r["participant_id"], SessionRef(0, r["study_id"], r["flow_id"], r["flow_version_id"], r["state"], r["status"]))
+                for r in rows]
     if not driver.postgres:
-        values = [{"participant_id": r["participant_id"], "study_id": r["study_id"], "flow_id": r["flow_id"],
-                   "flow_version_id": r["flow_version_id"], "state": driver.to_json(r["state"]), "status": r["status"],
-                   "started_at": when(driver, now), "updated_at": when(driver, now)} for r in rows]
-        return [int(driver.insert("sessions", row, returning_id=True) or 0) for row in values]
+        stamp = when(driver, now)
+        return [int(driver.insert("sessions", _session_values(driver, pid, s, stamp), returning_id=True) or 0) for pid, s in sessions]
     ids = [int(row[0]) for row in driver.execute(*reserving("sessions", len(rows))).fetchall()]
-    insert_sessions(connection, [(r["participant_id"], SessionRef(session_id, r["study_id"], r["flow_id"], r["flow_version_id"], r["state"],
-                                                                  r["status"])) for session_id, r in zip(ids, rows, strict=True)], now)
+    for (_, session), session_id in zip(sessions, ids, strict=True):
+        session.id = session_id
+    insert_sessions(connection, sessions, now)
     return ids
 
 
