@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
+import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -56,6 +58,12 @@ class InboxWriter:
     (``ConversationService.accept_many(process=True)``): one commit instead of two, no
     hand-over to the worker, and the reply is committed when the webhook is answered. A
     burst is only stored, so webhooks are still answered quickly, and the worker drains it.
+
+    Batches are written one at a time, in a thread (PostgreSQL): when one is committed, the
+    messages that arrived meanwhile go to the thread as the next batch *before* the last
+    one's webhooks are answered, so the thread's round trips to the database overlap the
+    loop's answering. (Two batches written at once, in two threads, cost more CPU per
+    message than they saved: the threads contend for the one interpreter lock.)
 
     With ``on_loop`` (SQLite, whose single writer serialises the batches anyway) a batch is
     written on the event loop itself when no other writer holds the database, and in a
@@ -92,29 +100,61 @@ class InboxWriter:
         return await future
 
     async def _write(self) -> None:
+        writing: tuple[list[Pending], asyncio.Future[list[ReceiveResult]]] | None = None
+        """The batch being written in a thread, and its results to come."""
         while True:
-            batch = [await self._queue.get()]
-            await asyncio.sleep(0)  # let webhooks already read join this batch
-            while len(batch) < self.max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
+            if writing is None:
+                first = await self._queue.get()
+                await asyncio.sleep(0)  # let webhooks already read join this batch
+                batch = [first, *self._queued(self.max_batch - 1)]
+                results = self._write_here(batch) if self.on_loop else None
+                if results is not None:
+                    self._answer(batch, results)
+                    await asyncio.sleep(0)  # answer these webhooks before writing the next batch
+                    continue
+                writing = batch, self._in_thread(batch)
+            batch, written = writing
             try:
-                messages = [message for message, _ in batch]
-                process = len(batch) <= self.process_up_to and not self.behind()
-                results = self._write_here(messages, process) if self.on_loop else None
-                if results is None:
-                    results = await asyncio.to_thread(self.service.accept_many, messages, process)
+                results = await written
             except Exception as error:  # the webhooks answer 500 and the providers send them again
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(error)
+                self._answer(batch, error)
+                writing = None
                 continue
-            for (_, future), result in zip(batch, results, strict=True):
-                if not future.done():
-                    future.set_result(result)
-            if self.on_loop:
-                await asyncio.sleep(0)  # answer these webhooks before writing the next batch
+            # What arrived meanwhile goes to the thread before these webhooks are answered: it
+            # waits for the database while the loop answers them. (Not when batches are written
+            # on the loop: the next one is tried there.)
+            following = [] if self.on_loop else self._queued(self.max_batch)
+            writing = (following, self._in_thread(following)) if following else None
+            self._answer(batch, results)
 
-    def _write_here(self, messages: list[InboundMessage], process: bool) -> list[ReceiveResult] | None:
+    def _queued(self, room: int) -> list[Pending]:
+        """Up to ``room`` of the messages waiting, without waiting for one."""
+        batch: list[Pending] = []
+        while len(batch) < room and not self._queue.empty():
+            batch.append(self._queue.get_nowait())
+        return batch
+
+    def _process(self, batch: list[Pending]) -> bool:
+        """Process as well as store: a small batch, while the inbox worker is not behind."""
+        return len(batch) <= self.process_up_to and not self.behind()
+
+    def _in_thread(self, batch: list[Pending]) -> asyncio.Future[list[ReceiveResult]]:
+        """The batch handed to a thread now (as ``asyncio.to_thread``, without waiting to be scheduled)."""
+        messages = [message for message, _ in batch]
+        call = functools.partial(contextvars.copy_context().run, self.service.accept_many, messages, self._process(batch))
+        return asyncio.get_running_loop().run_in_executor(None, call)
+
+    @staticmethod
+    def _answer(batch: list[Pending], outcome: list[ReceiveResult] | Exception) -> None:
+        """Each webhook of the batch its result, or the batch's error."""
+        for index, (_, future) in enumerate(batch):
+            if not future.done():
+                if isinstance(outcome, Exception):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome[index])
+
+    def _write_here(self, batch: list[Pending]) -> list[ReceiveResult] | None:
         """The batch written on the event loop, or None if another writer holds the database
         (or a recent batch held the loop too long)."""
         now = asyncio.get_running_loop().time()
@@ -122,14 +162,14 @@ class InboxWriter:
             return None
         started = time.thread_time()  # CPU, not wall time: a busy machine's scheduling is not the batch's doing
         try:
-            return self.service.accept_many(messages, process, wait=False)
+            return self.service.accept_many([message for message, _ in batch], self._process(batch), wait=False)
         except WriterBusy:
             return None
         finally:
             took = time.thread_time() - started
             if took > self.slow_batch:
                 log.info("a batch of %d held the event loop for %.0f ms: the next %.0f s of batches go to a thread",
-                         len(messages), took * 1000, self.slow_pause)
+                         len(batch), took * 1000, self.slow_pause)
                 self._in_thread_until = now + took + self.slow_pause
 
     async def stop(self) -> None:

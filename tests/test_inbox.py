@@ -219,6 +219,49 @@ def test_the_same_message_twice_in_one_batch_is_stored_once(service: Conversatio
     assert len(statuses(service)) == 4
 
 
+def test_the_next_batch_goes_to_the_database_before_the_last_ones_webhooks_are_answered(service: ConversationService) -> None:
+    """Written in a thread (PostgreSQL's way): what arrived while a batch was written goes to
+    the thread as soon as that batch is committed, so its round trips overlap the answering;
+    a sender's messages still go in order."""
+    first_held = threading.Event()
+    real = service.accept_many
+
+    def held(messages: Any, process: bool = False, wait: bool = True) -> Any:
+        if messages[0].provider_id == "SC1":
+            first_held.wait(10)
+        return real(messages, process, wait)
+
+    service.accept_many = held  # type: ignore[method-assign]
+    events: list[tuple[str, list[str]]] = []
+
+    async def run() -> list[str]:
+        writer = InboxWriter(service, process_up_to=8)
+        to_thread, answer = writer._in_thread, writer._answer
+
+        def noted_to_thread(batch: Any) -> Any:
+            events.append(("to thread", [message.provider_id for message, _ in batch]))
+            return to_thread(batch)
+
+        def noted_answer(batch: Any, outcome: Any) -> None:
+            events.append(("answered", [message.provider_id for message, _ in batch]))
+            answer(batch, outcome)
+
+        writer._in_thread, writer._answer = noted_to_thread, noted_answer  # type: ignore[method-assign]
+        first = asyncio.ensure_future(writer.store(sms("SC1", "WAIT")))
+        await asyncio.sleep(0.05)  # SC1's batch is being written
+        later = [asyncio.ensure_future(writer.store(sms("SC2", "YES"))),
+                 asyncio.ensure_future(writer.store(sms("SC3", "WAIT", "+447700900002")))]
+        await asyncio.sleep(0.05)
+        first_held.set()
+        results = await asyncio.gather(first, *later)
+        await writer.stop()
+        return [r.status for r in results]
+
+    assert asyncio.run(run()) == ["joined", "processed", "joined"]
+    assert events == [("to thread", ["SC1"]), ("to thread", ["SC2", "SC3"]), ("answered", ["SC1"]), ("answered", ["SC2", "SC3"])]
+    assert statuses(service) == ["joined", "processed", "joined"] and outbox_steps(service) == ["consent", "role", "consent"]
+
+
 def test_on_sqlite_the_writer_writes_on_the_event_loop_unless_another_writer_is_busy(service: ConversationService) -> None:
     """On PostgreSQL every batch goes to a thread: its round trips must not hold up the loop."""
     threads: list[str] = []
