@@ -210,6 +210,32 @@ def bare_app() -> Any:
     return app
 
 
+def database_cpu_seconds(database_url: str | None) -> float:
+    """CPU time so far of the PostgreSQL server processes serving the benchmark's database
+    (their process titles name it; the server runs on this machine). 0 for SQLite, whose
+    work is done inside the server process."""
+    if not database_url or not database_url.startswith("postgresql"):
+        return 0.0
+    name = b" " + database_url.rsplit("/", 1)[1].encode() + b" "
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                title = (entry / "cmdline").read_bytes()
+                if title.startswith(b"postgres:") and name in title:  # "postgres: USER DATABASE HOST(PORT) STATE"
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                    ticks += int(fields[11]) + int(fields[12])
+            except OSError:
+                continue
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all of this machine's cores have spent busy so far (/proc/stat: all but idle and iowait)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")
+
+
 # ----------------------------------------------------------------------------- load
 
 
@@ -228,6 +254,12 @@ class Result:
     participants: int = 0
     cpu: float = 0.0
     """The server's CPU seconds over the window."""
+    database_cpu: float = 0.0
+    """PostgreSQL's CPU seconds over the window, for the benchmark's database."""
+    load_cpu: float = 0.0
+    """This script's (the load generator's) CPU seconds over the window."""
+    busy: float = 0.0
+    """CPU seconds the whole machine was busy over the window."""
 
     @property
     def rate(self) -> float:
@@ -371,9 +403,12 @@ async def load(url: str, public_url: str, args: argparse.Namespace, database_url
         if pid is None:
             return
         await asyncio.sleep(max(window - time.perf_counter(), 0))
-        before = cpu_seconds(pid)
+        before = cpu_seconds(pid), database_cpu_seconds(database_url), time.process_time(), machine_busy_seconds()
         await asyncio.sleep(max(stop - time.perf_counter(), 0))
-        result.cpu = cpu_seconds(pid) - before
+        result.cpu = cpu_seconds(pid) - before[0]
+        result.database_cpu = database_cpu_seconds(database_url) - before[1]
+        result.load_cpu = time.process_time() - before[2]
+        result.busy = machine_busy_seconds() - before[3]
 
     poller = asyncio.create_task(watcher.run(stopping))
     try:
@@ -478,8 +513,12 @@ def report(label: str, chorus: Result, bare: Result, check: str) -> None:
           f"{chorus.participants} participants, {chorus.errors} errors")
     print(f"  end to end        {chorus.rate:8.0f} messages/s   goal >= {GOAL_RATE:.0f}  "
           f"({chorus.rate / GOAL_RATE:.2f}x goal, {_mark(chorus.rate >= GOAL_RATE)})")
-    print(f"  server CPU        {chorus.cpu / max(len(chorus.latencies), 1) * 1000:8.2f} ms per message "
+    per_message = 1000 / max(len(chorus.latencies), 1)
+    print(f"  server CPU        {chorus.cpu * per_message:8.2f} ms per message "
           f"({chorus.cpu:.1f} CPU s over the window)")
+    print(f"  where CPU went    per message: server {chorus.cpu * per_message:.2f} ms, database "
+          f"{chorus.database_cpu * per_message:.2f} ms, load generator {chorus.load_cpu * per_message:.2f} ms; "
+          f"the machine was busy {chorus.busy / chorus.seconds:.2f} of {os.cpu_count()} cores")
     print(f"  webhook answered  p50 {chorus.percentile(0.5, chorus.acks):.1f} ms, p99 {chorus.percentile(0.99, chorus.acks):.1f} ms; "
           f"{chorus.processed_at_once / max(chorus.answered, 1):.0%} of messages processed before the answer")
     print(f"  latency p50       {p50:8.1f} ms   (post -> reply committed in the outbox)")
@@ -490,7 +529,8 @@ def report(label: str, chorus: Result, bare: Result, check: str) -> None:
     if bare.cpu and bare.latencies and chorus.latencies:
         per_request = bare.cpu / len(bare.latencies)
         print(f"  bare server CPU   {per_request * 1000:8.3f} ms per request (a message costs "
-              f"{chorus.cpu / len(chorus.latencies) / per_request:.1f}x that)")
+              f"{chorus.cpu / len(chorus.latencies) / per_request:.1f}x that); load generator "
+              f"{bare.load_cpu / len(bare.latencies) * 1000:.2f} ms per request; machine busy {bare.busy / bare.seconds:.2f} cores")
     print(f"  share of bare     {share:8.1%}              goal >= {GOAL_SHARE:.0%}  ({_mark(share >= GOAL_SHARE)})")
     print(f"  database check    {check}")
 
