@@ -91,20 +91,27 @@ class Claimed:
     start_param: str | None
 
 
-def claim(connection: Connection, inbound_ids: Sequence[int], participant_ids: Sequence[str], now: datetime) -> dict[int, Claimed]:
+def claim(connection: Connection, inbound_ids: Sequence[int], participant_ids: Sequence[str], now: datetime,
+          lock: bool = False) -> dict[int, Claimed]:
     """Exactly once: of these messages, those still ``received`` (and still from one of these
     participants, whose locks the caller holds) are marked ``processed`` in one statement and
     returned. The caller writes another status for those that end otherwise; if its
     transaction rolls back, they are ``received`` again. Another transaction that claims the
-    same ids waits for this one (a row lock, or SQLite's write lock) and then finds none."""
+    same ids waits for this one (a row lock, or SQLite's write lock) and then finds none.
+
+    With ``lock``, the participants' rows are locked first (:func:`lock_participants`), in the
+    same round trip to PostgreSQL: the claim runs once the locks are held."""
     if not inbound_ids:
+        if lock:
+            lock_participants(connection, participant_ids)
         return {}
     driver = Driver.of(connection)
     ids, people = list(dict.fromkeys(inbound_ids)), sorted(set(participant_ids))
     sql = (f"UPDATE inbound_messages SET status = ?, processed_at = ? WHERE id IN ({', '.join('?' for _ in ids)})"
            f" AND status = ? AND participant_id IN ({', '.join('?' for _ in people)})"
            " RETURNING id, participant_id, channel, text, button, start_param")
-    rows = driver.execute(sql, ["processed", when(driver, now), *ids, "received", *people]).fetchall()
+    locking = [_locking(people)] if lock and driver.postgres and people else []
+    rows = driver.fetch_together([*locking, (sql, ["processed", when(driver, now), *ids, "received", *people])])[-1]
     return {int(r[0]): Claimed(r[1], r[2], r[3] or "", r[4], r[5]) for r in rows}
 
 
@@ -136,6 +143,16 @@ class Preloaded:
     reserved: dict[str, list[int]] = field(default_factory=dict)
     """PostgreSQL: ids taken from the enrolments' and sessions' sequences for the batch's joins
     (see :class:`Deferred`)."""
+
+    def merge(self, other: Preloaded | None) -> None:
+        """What ``other`` read (later, of some of the same participants) replaces what this held
+        of them; the ids reserved here stay."""
+        if other is not None:
+            self.contacts.update(other.contacts)
+            self.enrolments.update(other.enrolments)
+            self.sessions.update(other.sessions)
+            self.participants.update(other.participants)
+            self.last_sent.update(other.last_sent)
 
     def take(self, participant_id: str) -> Known | None:
         if participant_id not in self.enrolments:
@@ -261,11 +278,13 @@ class Deferred:
         self.participants[participant.id] = participant
         self.enrolments[enrolment.id] = enrolment
 
-    def write(self, connection: Connection, commit: bool = False) -> None:
+    def write(self, connection: Connection, commit: bool = False, reread: Sequence[str] = ()) -> Preloaded | None:
         """On PostgreSQL in one round trip (:meth:`Driver.pipelined`): none of these statements
         reads what another writes, and only the last one's result (the replies' ids) is read.
         With ``commit`` (the transaction's last writes; PostgreSQL) the COMMIT goes with them:
-        the transaction then ends at once, and the caller's commit finds nothing left to do."""
+        the transaction then ends at once, and the caller's commit finds nothing left to do.
+        With ``reread``, those participants are read again (:func:`preload`) after the writes,
+        in the same round trip: what a participant's next message in the batch needs."""
         created = {session.id for _, session in self.new_sessions}
         driver = Driver.of(connection)
         with driver.pipelined():
@@ -278,6 +297,7 @@ class Deferred:
             repository.set_inbound_statuses(connection, self.statuses, self.now)
             repository.add_audit_events(connection, self.audit_events)
             sent = outbox.queue_later(connection, [row for _, row in self.replies])
+            read_again = preload_later(connection, reread) if reread else None
             if commit and driver.postgres:
                 driver.execute("COMMIT")
         ids = sent()
@@ -285,3 +305,4 @@ class Deferred:
             self.outbox_ids.setdefault(inbound_id, []).append(outbox_id)
         self.answers, self.replies, self.audit_events, self.new_enrolments, self.new_sessions = [], [], [], [], []
         self.sessions, self.statuses, self.participants, self.enrolments = {}, {}, {}, {}
+        return read_again(()) if read_again is not None else None

@@ -232,9 +232,9 @@ def test_a_batch_writes_its_messages_answers_sessions_and_replies_together(
     written: list[tuple[int, int, int]] = []
     real = Deferred.write
 
-    def counted(self: Deferred, connection: Any, commit: bool = False) -> None:
+    def counted(self: Deferred, connection: Any, commit: bool = False, reread: Any = ()) -> Any:
         written.append((len(self.answers), len(self.sessions), len(self.replies)))
-        real(self, connection, commit)
+        return real(self, connection, commit, reread)
 
     monkeypatch.setattr(Deferred, "write", counted)
     results = service.process_batch([_stored(service, address, f"y-{n}", "yes") for n, address in enumerate(people)])
@@ -270,7 +270,7 @@ def test_a_batch_whose_held_writes_fail_is_redone_message_by_message(
     service.process_batch([_stored(service, address, f"f-{n}", "WAIT") for n, address in enumerate(people)])
     outbox_before, answers_before = _count(database, OUTBOUND), _count(database, ANSWERS)
 
-    def fails(self: Deferred, connection: Any, commit: bool = False) -> None:
+    def fails(self: Deferred, connection: Any, commit: bool = False, reread: Any = ()) -> None:
         raise RuntimeError("lost connection")
 
     monkeypatch.setattr(Deferred, "write", fails)
@@ -570,3 +570,30 @@ def test_on_postgresql_a_webhook_batch_is_three_round_trips_whoever_sends_it(
         assert new is not None and new.state["step"] == "consent"
         assert connection.execute(select(func.count()).select_from(OUTBOUND).where(OUTBOUND.c.id.in_(
             [i for r in results for i in r.outbox_ids]))).scalar_one() == 3
+
+
+@pytest.mark.parametrize("database_kind", [pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_on_postgresql_an_inbox_worker_batch_takes_a_round_trip_per_step_not_per_message(
+    service: ConversationService, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A burst stored for the inbox worker: answers, a second message from one sender and a
+    new sender joining. One round trip locks the senders and claims their messages (with the
+    BEGIN), one reads them, one reads what was last sent to the newcomer (who has no session
+    yet), one writes what came before the second message and reads its sender again, and the
+    last writes the rest with the COMMIT."""
+    people = [f"+4477009013{i:02d}" for i in range(2)]
+    service.accept_many([InboundMessage("sms", a, f"w-{n}", "WAIT") for n, a in enumerate(people)], process=True)
+    stored = [service.accept(InboundMessage("sms", people[0], "w-2", "YES")), service.accept(InboundMessage("sms", people[1], "w-3", "NO")),
+              service.accept(InboundMessage("sms", "+447700901399", "w-4", "WAIT")), service.accept(InboundMessage("sms", people[0], "w-5", "1"))]
+    assert {r.status for r in stored} == {"received"}
+    trips = _round_trips(monkeypatch)
+    results = service.process_batch([(r.inbound_id or 0, r.participant_id or "") for r in stored])
+    monkeypatch.undo()
+    assert [r.status for r in results] == ["processed", "processed", "joined", "processed"]
+    assert trips == ["pipeline", "pipeline", "statement", "pipeline", "pipeline"]
+    assert _statuses(database) == ["joined", "joined", "processed", "processed", "joined", "processed"], "committed, and whole"
+    with database.transaction() as connection:  # the second message ran on what the first one wrote
+        from storage import repository
+        session = repository.latest_session(connection, stored[0].participant_id or "")
+        assert session is not None and session.state["values"].get("role") and session.state["step"] not in ("consent", "role")
+    assert service.process_batch([(r.inbound_id or 0, r.participant_id or "") for r in stored])[0].status == "duplicate"
