@@ -27,7 +27,9 @@ every message answered 200 has its inbound row (none failed), and the outbox hol
 one reply per answered message. Throughput counts replies seen in the measurement window
 (after --warmup). Server CPU per message is the server process's user+system CPU time over
 the window (from /proc) divided by the replies in it: it holds up on a shared machine where
-wall-clock figures do not. ``--code DIR`` runs the server from another checkout as well
+wall-clock figures do not; beside it, PostgreSQL's backends' CPU for the benchmark's database,
+the load generator's own, and how many of the machine's cores were busy (a run far from all
+of them is waiting on its chain of round trips, not short of CPU). ``--code DIR`` runs the server from another checkout as well
 (e.g. ``git archive main | tar -x -C DIR``), for a before/after in the same run.
 
 The load generator uses aiohttp (installed with the twilio library) by default: on this
