@@ -46,6 +46,10 @@ log = logging.getLogger("chorus.inbox")
 Pending = tuple[InboundMessage, "asyncio.Future[ReceiveResult]"]
 
 
+def _messages(batch: list[Pending]) -> list[InboundMessage]:
+    return [message for message, _ in batch]
+
+
 class InboxWriter:
     """Stores webhook messages in batches: all that arrived while the last batch was being
     written go in the next transaction, so a burst costs one commit per batch rather than
@@ -100,8 +104,8 @@ class InboxWriter:
         return await future
 
     async def _write(self) -> None:
+        # the batch being written in a thread, and its results to come
         writing: tuple[list[Pending], asyncio.Future[list[ReceiveResult]]] | None = None
-        """The batch being written in a thread, and its results to come."""
         while True:
             if writing is None:
                 first = await self._queue.get()
@@ -140,8 +144,7 @@ class InboxWriter:
 
     def _in_thread(self, batch: list[Pending]) -> asyncio.Future[list[ReceiveResult]]:
         """The batch handed to a thread now (as ``asyncio.to_thread``, without waiting to be scheduled)."""
-        messages = [message for message, _ in batch]
-        call = functools.partial(contextvars.copy_context().run, self.service.accept_many, messages, self._process(batch))
+        call = functools.partial(contextvars.copy_context().run, self.service.accept_many, _messages(batch), self._process(batch))
         return asyncio.get_running_loop().run_in_executor(None, call)
 
     @staticmethod
@@ -162,7 +165,7 @@ class InboxWriter:
             return None
         started = time.thread_time()  # CPU, not wall time: a busy machine's scheduling is not the batch's doing
         try:
-            return self.service.accept_many([message for message, _ in batch], self._process(batch), wait=False)
+            return self.service.accept_many(_messages(batch), self._process(batch), wait=False)
         except WriterBusy:
             return None
         finally:

@@ -112,18 +112,24 @@ def _stop_all() -> None:
         _stop(process)
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time so far of a process and the processes it started (Linux /proc):
-    with --processes the server's work is done by uvicorn's children."""
-    parents: dict[int, int] = {}
-    times: dict[int, int] = {}
+def _processes() -> Iterator[tuple[Path, int, int]]:
+    """Each process's /proc entry, parent's pid and user + system CPU ticks so far (Linux)."""
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             except OSError:  # gone meanwhile
                 continue
-            parents[int(entry.name)], times[int(entry.name)] = int(fields[1]), int(fields[11]) + int(fields[12])
+            yield entry, int(fields[1]), int(fields[11]) + int(fields[12])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time so far of a process and the processes it started (Linux /proc):
+    with --processes the server's work is done by uvicorn's children."""
+    parents: dict[int, int] = {}
+    times: dict[int, int] = {}
+    for entry, parent, ticks in _processes():
+        parents[int(entry.name)], times[int(entry.name)] = parent, ticks
     tree, grown = {pid}, True
     while grown:
         more = {child for child, parent in parents.items() if parent in tree} - tree
@@ -220,15 +226,13 @@ def database_cpu_seconds(database_url: str | None) -> float:
         return 0.0
     name = b" " + database_url.rsplit("/", 1)[1].encode() + b" "
     ticks = 0
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                title = (entry / "cmdline").read_bytes()
-                if title.startswith(b"postgres:") and name in title:  # "postgres: USER DATABASE HOST(PORT) STATE"
-                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                    ticks += int(fields[11]) + int(fields[12])
-            except OSError:
-                continue
+    for entry, _, used in _processes():
+        try:
+            title = (entry / "cmdline").read_bytes()
+        except OSError:  # gone meanwhile
+            continue
+        if title.startswith(b"postgres:") and name in title:  # "postgres: USER DATABASE HOST(PORT) STATE"
+            ticks += used
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
