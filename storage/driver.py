@@ -38,7 +38,7 @@ def sqlite_time(utc: datetime) -> str:
 
 
 class Driver:
-    __slots__ = ("cursor", "pipelining", "postgres")
+    __slots__ = ("began", "cursor", "pipelining", "postgres")
 
     def __init__(self, connection: Connection) -> None:
         self.postgres = connection.dialect.name == "postgresql"
@@ -48,6 +48,9 @@ class Driver:
         # there): for a batch's multi-row INSERT that cost more than the round trip saved.
         self.cursor: Any = psycopg.RawCursor(dbapi) if self.postgres else dbapi.cursor()
         self.pipelining = False
+        self.began = False
+        """PostgreSQL: this driver sent the transaction's BEGIN itself (:meth:`pipelined`), the
+        connection in autocommit mode until the transaction ends (:meth:`settle`)."""
 
     @classmethod
     def of(cls, connection: Connection) -> Driver:
@@ -66,16 +69,43 @@ class Driver:
         """PostgreSQL: the statements inside are sent without waiting for each one's result (one
         round trip for them all, until a result is read); an error surfaces at the latest when
         the block ends. Only for statements that do not depend on each other's effects' being
-        reported. SQLite, with no round trips, runs them as usual."""
+        reported. SQLite, with no round trips, runs them as usual.
+
+        A block that opens the transaction sends its BEGIN with its statements. psycopg's own
+        BEGIN would cost a round trip of its own: in a pipeline it waits for BEGIN's result
+        before sending anything else. So the connection is put in autocommit mode (psycopg then
+        sends no BEGIN) and the BEGIN is the block's first statement; :meth:`settle` takes the
+        connection out of autocommit mode once the transaction has ended."""
         if not self.postgres or self.pipelining:
             yield
             return
+        connection = self.cursor.connection
+        begin = self._first_in_transaction()
+        if begin:
+            connection.autocommit = True  # (outside a pipeline: psycopg would sync to check the transaction's status)
+            self.began = True
         self.pipelining = True
         try:
-            with self.cursor.connection.pipeline():
+            with connection.pipeline():
+                if begin:
+                    psycopg.RawCursor(connection).execute("BEGIN")
                 yield
         finally:
             self.pipelining = False
+            self.settle()
+
+    def settle(self, end: str | None = None) -> None:
+        """After a transaction this driver began (:meth:`pipelined`): out of autocommit mode again
+        once it has ended. ``end`` ("commit" or "rollback") ends it first: SQLAlchemy is about to,
+        which in autocommit mode would leave the connection there (storage/database.py)."""
+        if not self.began:
+            return
+        connection = self.cursor.connection
+        if end is not None and connection.info.transaction_status != _IDLE:
+            connection.commit() if end == "commit" else connection.rollback()
+        if connection.info.transaction_status == _IDLE:
+            connection.autocommit = False
+            self.began = False
 
     def fetch_together(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
         """Each statement's rows, in order. PostgreSQL gets them all in one round trip (a
@@ -113,15 +143,14 @@ class Driver:
             cursor.execute(self._sql(sql), params)
             return cursor
         if self.postgres and self._first_in_transaction():
-            with self.pipelined():  # psycopg's BEGIN goes in the same round trip as the statement
+            with self.pipelined():  # the BEGIN goes in the same round trip as the statement
                 self.cursor.execute(self._sql(sql), params)
             return self.cursor
         self.cursor.execute(self._sql(sql), params)
         return self.cursor
 
     def _first_in_transaction(self) -> bool:
-        """PostgreSQL: psycopg will BEGIN before the next statement (alone, one round trip more,
-        unless in a pipeline)."""
+        """PostgreSQL: the next statement opens a transaction (its BEGIN alone would be a round trip more)."""
         connection = self.cursor.connection
         return not self.pipelining and not connection.autocommit and connection.info.transaction_status == _IDLE
 

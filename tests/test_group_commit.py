@@ -513,13 +513,20 @@ def test_a_new_sender_another_process_created_meanwhile_is_stored_once_under_the
 
 def _round_trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """What psycopg waits for the server for, from now on: a statement on its own (its BEGIN
-    too, when it opens a transaction), a pipeline, a COMMIT or ROLLBACK that has a
-    transaction to end."""
+    too, when it opens a transaction), a pipeline, a wait for results within a pipeline (a
+    "sync": psycopg's own BEGIN in a pipeline waits for its result), a COMMIT or ROLLBACK that
+    has a transaction to end."""
     import psycopg
+    from psycopg._pipeline_base import BasePipeline
     from psycopg.pq import TransactionStatus
 
     trips: list[str] = []
     execute, pipeline, commit = psycopg.Cursor.execute, psycopg.Connection.pipeline, psycopg.Connection.commit
+    sync = BasePipeline._sync_gen
+
+    def counted_sync(self: Any) -> Any:
+        trips.append("sync")
+        return (yield from sync(self))
 
     def counted_execute(self: Any, *args: Any, **kwargs: Any) -> Any:
         if self.connection._pipeline is None:
@@ -542,6 +549,7 @@ def _round_trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.setattr(psycopg.Cursor, "execute", counted_execute)
     monkeypatch.setattr(psycopg.Connection, "pipeline", counted_pipeline)
     monkeypatch.setattr(psycopg.Connection, "commit", counted_commit)
+    monkeypatch.setattr(BasePipeline, "_sync_gen", counted_sync)
     return trips
 
 
