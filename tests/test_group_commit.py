@@ -605,3 +605,32 @@ def test_on_postgresql_an_inbox_worker_batch_takes_a_round_trip_per_step_not_per
         session = repository.latest_session(connection, stored[0].participant_id or "")
         assert session is not None and session.state["values"].get("role") and session.state["step"] not in ("consent", "role")
     assert service.process_batch([(r.inbound_id or 0, r.participant_id or "") for r in stored])[0].status == "duplicate"
+
+
+@pytest.mark.parametrize("database_kind", [pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.mark.parametrize("ending", ["its own COMMIT", "SQLAlchemy's commit", "an error"])
+def test_on_postgresql_a_transaction_the_driver_began_leaves_its_connection_transactional(database: Database, ending: str) -> None:
+    """The driver sends a transaction's BEGIN itself, the connection in autocommit mode
+    meanwhile. However the transaction ends, its connection goes back to the pool out of
+    autocommit mode: what the next user writes on it is still one transaction."""
+    from psycopg.pq import TransactionStatus
+
+    from storage.driver import Driver
+
+    with contextlib.suppress(RuntimeError), database.transaction() as connection:
+        raw: Any = connection.connection.driver_connection
+        driver = Driver.of(connection)
+        with driver.pipelined():
+            driver.execute("INSERT INTO audit_events (at, actor, action, detail) VALUES (now(), 'test', 'began', '{}')")
+        assert raw.autocommit and raw.info.transaction_status == TransactionStatus.INTRANS
+        if ending == "its own COMMIT":
+            with driver.pipelined():
+                driver.execute("COMMIT")
+        elif ending == "an error":
+            raise RuntimeError("the batch failed")
+    assert not raw.autocommit and raw.info.transaction_status == TransactionStatus.IDLE
+    raw.execute("INSERT INTO audit_events (at, actor, action, detail) VALUES (now(), 'test', 'not kept', '{}')")
+    raw.rollback()
+    with database.transaction() as connection:
+        kept = connection.execute(select(AUDIT_EVENTS.c.action).where(AUDIT_EVENTS.c.actor == "test")).scalars().all()
+    assert kept == ([] if ending == "an error" else ["began"])
