@@ -101,9 +101,9 @@ class Driver:
         if not self.began:
             return
         connection = self.cursor.connection
-        if end is not None and connection.info.transaction_status != _IDLE:
+        if end is not None and connection.pgconn.transaction_status != _IDLE:
             connection.commit() if end == "commit" else connection.rollback()
-        if connection.info.transaction_status == _IDLE:
+        if connection.pgconn.transaction_status == _IDLE:
             connection.autocommit = False
             self.began = False
 
@@ -152,7 +152,7 @@ class Driver:
     def _first_in_transaction(self) -> bool:
         """PostgreSQL: the next statement opens a transaction (its BEGIN alone would be a round trip more)."""
         connection = self.cursor.connection
-        return not self.pipelining and not connection.autocommit and connection.info.transaction_status == _IDLE
+        return not self.pipelining and not connection.autocommit and connection.pgconn.transaction_status == _IDLE
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self.cursor.executemany(self._sql(sql), rows)
