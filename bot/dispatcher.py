@@ -17,6 +17,9 @@
   to an opted-out participant, anything non-urgent during quiet hours (released when
   they end), and a WhatsApp message outside the 24-hour window without a template.
 * The web simulator's rows (channel ``web``) are left alone: the simulator takes them.
+* Dispatchers sharing one database (``chorus worker`` processes, ``chorus serve
+  --processes N``) count themselves there (storage/peers.py) every ``heartbeat_every``
+  seconds, and each paces its sends at its share of every rate limit: together they keep to it.
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ from channels.errors import ContactStopped, Throttled
 from channels.twilio import OUTSIDE_WINDOW, STOPPED_CODES, Content, StatusReport
 from flows.events import Button
 from flows.model import resolve_text
-from storage import outbox, repository
+from storage import outbox, peers, repository
 from storage.database import Database
 from storage.tables import CONTACTS, ENROLMENTS, INBOUND, MEDIA, OUTBOUND, PARTICIPANTS
 
@@ -83,8 +86,13 @@ class Pacer:
     """Spaces calls at least ``1/rate`` seconds apart (a leaky bucket with no burst)."""
 
     def __init__(self, rate: float) -> None:
-        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self.interval = 0.0
         self._next = 0.0
+        self.pace(rate)
+
+    def pace(self, rate: float) -> None:
+        """From now on, at most ``rate`` calls a second (0: no limit)."""
+        self.interval = 1.0 / rate if rate > 0 else 0.0
 
     async def wait(self) -> None:
         if not self.interval:
@@ -127,10 +135,19 @@ class Dispatcher:
     """Several dispatchers share the outbox (``chorus worker`` processes): every claim already
     skips participants with a row 'sending'; this one also looks again whenever it finishes
     a participant, since another dispatcher may have skipped their next message meanwhile."""
+    heartbeat_every: float = 5.0
+    """Seconds between counts of the dispatchers alive (:mod:`storage.peers`); one not seen
+    for three of these no longer counts."""
+    min_share: int = 1
+    """Share the limits at least this many ways (``chorus serve --processes N``: N), also
+    before the other processes have been counted."""
 
     def __post_init__(self) -> None:
         self._wake = asyncio.Event()
-        self._pacers = {name: Pacer(limit.per_second) for name, limit in self.limits.items()}
+        self.id = peers.new_dispatcher_id()
+        self.sharing = self.min_share
+        """How many dispatchers share the rate limits now (this one included)."""
+        self._pacers = {name: Pacer(limit.shared_by(self.sharing).per_second) for name, limit in self.limits.items()}
         self._address_pacers: dict[tuple[str, str], Pacer] = {}
         self._in_flight: dict[str, asyncio.Task[None]] = {}
         self._paused: dict[str, float] = {}
@@ -148,21 +165,59 @@ class Dispatcher:
             self._nudged_while_busy = True
 
     async def run(self) -> None:
-        next_recovery = 0.0
-        while not self._stopping:
-            if _monotonic() >= next_recovery:  # rows a dead process (or a crashed task) left 'sending'
-                with contextlib.suppress(Exception):
-                    await asyncio.to_thread(self.recover_interrupted, list(self._in_flight))
-                next_recovery = _monotonic() + min(60.0, self.stale_after.total_seconds() / 2)
-            self._wake.clear()  # before claiming: a nudge that comes during the claim is not lost
-            try:
-                claimed = await self.dispatch_once()
-            except Exception:
-                log.exception("dispatch failed; trying again shortly")
-                claimed = 0
-            if claimed == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+        next_recovery = next_count = 0.0
+        try:
+            while not self._stopping:
+                if _monotonic() >= next_count:
+                    await self.count_peers()
+                    next_count = _monotonic() + self.heartbeat_every
+                if _monotonic() >= next_recovery:  # rows a dead process (or a crashed task) left 'sending'
+                    with contextlib.suppress(Exception):
+                        await asyncio.to_thread(self.recover_interrupted, list(self._in_flight))
+                    next_recovery = _monotonic() + min(60.0, self.stale_after.total_seconds() / 2)
+                self._wake.clear()  # before claiming: a nudge that comes during the claim is not lost
+                try:
+                    claimed = await self.dispatch_once()
+                except Exception:
+                    log.exception("dispatch failed; trying again shortly")
+                    claimed = 0
+                if claimed == 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), min(self.poll_interval, self.heartbeat_every))
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self._leave)
+
+    async def count_peers(self) -> int:
+        """Record that this dispatcher is alive and share the rate limits with those that are."""
+        try:
+            alive = await asyncio.to_thread(self._beat)
+        except Exception:
+            log.exception("counting the dispatchers failed; keeping the last share (%d)", self.sharing)
+            return self.sharing
+        self.share_with(alive)
+        return alive
+
+    def share_with(self, alive: int) -> None:
+        """Pace at one ``max(alive, min_share)``-th of each channel's limits."""
+        sharing = max(alive, self.min_share)
+        if sharing == self.sharing:
+            return
+        self.sharing = sharing
+        for name, limit in self.limits.items():
+            self._pacers[name].pace(limit.shared_by(sharing).per_second)
+        self._address_pacers.clear()  # made again at the new rate as they are needed
+        log.info("%d dispatcher(s) share the rate limits: this one sends at most %s", sharing,
+                 ", ".join(f"{limit.shared_by(sharing).per_second:g}/s on {name}" for name, limit in self.limits.items()),
+                 extra={"event": "dispatcher.sharing", "dispatchers": sharing})
+
+    def _beat(self) -> int:
+        with self.database.transaction() as connection:
+            return peers.beat(connection, self.id, self.clock(), timedelta(seconds=3 * self.heartbeat_every))
+
+    def _leave(self) -> None:
+        with self.database.transaction() as connection:
+            peers.leave(connection, self.id)
 
     async def stop(self) -> None:
         self._stopping = True
@@ -373,7 +428,7 @@ class Dispatcher:
             if pacer is None:
                 if len(self._address_pacers) > 10_000:
                     self._address_pacers.clear()
-                pacer = self._address_pacers[key] = Pacer(limit.per_address)
+                pacer = self._address_pacers[key] = Pacer(limit.shared_by(self.sharing).per_address or 0.0)
             await pacer.wait()
         pacer = self._pacers.get(row.channel)
         if pacer is not None:

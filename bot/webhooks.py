@@ -83,10 +83,6 @@ class ChannelHub:
             hub.limits["whatsapp"] = RateLimit(tw.whatsapp_rate)
         return hub
 
-    def limits_shared_by(self, processes: int) -> dict[str, RateLimit]:
-        """Each of ``chorus serve --processes N``'s dispatchers keeps to its share of every limit."""
-        return {channel: limit.shared_by(processes) for channel, limit in self.limits.items()}
-
 
 def hub_of(request: Request) -> ChannelHub:
     hub: ChannelHub = request.app.state.channels
@@ -105,7 +101,8 @@ async def channels_lifespan(app: FastAPI) -> AsyncIterator[None]:
 
         whatsapp.media_links = media_links(app, hub.twilio_settings.public_url)
     if hub.dispatcher is None:
-        hub.dispatcher = Dispatcher(chorus.database, hub.sending, chorus.studies, hub.limits_shared_by(chorus.settings.processes))
+        # (with --processes N, each dispatcher keeps to at least 1/N of every limit from the start)
+        hub.dispatcher = Dispatcher(chorus.database, hub.sending, chorus.studies, hub.limits, min_share=chorus.settings.processes)
         if hub.outbox_lease is not None:
             hub.dispatcher.stale_after = timedelta(seconds=hub.outbox_lease)
     if hub.inbox is None:

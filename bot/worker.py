@@ -6,7 +6,8 @@ then consumes the broker's queues with a Dramatiq :class:`~dramatiq.Worker`:
 * ``outbox``: an outbox dispatcher runs here, polling as the embedded one does, and an
   ``outbox.send`` task makes it look at once. Several workers share the outbox safely: rows
   are claimed atomically (SKIP LOCKED on PostgreSQL), and a participant another dispatcher
-  is sending to is skipped, so each participant's messages stay in order.
+  is sending to is skipped, so each participant's messages stay in order. The dispatchers
+  count each other in the database and share every channel's rate limit.
 * ``voice``: voice notes are fetched and transcribed here (the model loads on the first
   note); notes left waiting by a stopped process are picked up at start.
 * the scheduler tick, unless ``--no-scheduler``: safe with any number of processes.

@@ -362,3 +362,4 @@ SUBMISSIONS = table(SubmissionRow)
 MEDIA = table(MediaRow)
 
 import storage.auth  # noqa: E402, F401  (coordinator_tokens, dashboard_sessions on SQLModel.metadata)
+import storage.peers  # noqa: E402, F401  (dispatchers)

@@ -249,15 +249,72 @@ def test_a_row_interrupted_too_often_is_failed(service: Any, say: Callable[..., 
     assert sms.sent == [] and rows(service)[0][1] == "failed"
 
 
-def test_several_serving_processes_each_keep_to_their_share_of_the_rate_limits() -> None:
+def test_a_dispatchers_share_of_a_rate_limit_is_the_limit_divided() -> None:
     from bot.webhooks import ChannelHub
 
     env = {"TELEGRAM_BOT_TOKEN": "123:abc", "TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "t",
            "TWILIO_SMS_FROM": "+15005550006", "CHORUS_TWILIO_SMS_RATE": "10"}
-    hub = ChannelHub.from_env(env)
-    alone, shared = hub.limits_shared_by(1), hub.limits_shared_by(2)
-    assert alone["telegram"] == RateLimit(30, 1) and alone["sms"] == RateLimit(10)
-    assert shared["telegram"] == RateLimit(15, 0.5) and shared["sms"] == RateLimit(5)
+    limits = ChannelHub.from_env(env).limits
+    assert limits["telegram"] == RateLimit(30, 1) and limits["sms"] == RateLimit(10)
+    assert limits["telegram"].shared_by(2) == RateLimit(15, 0.5) and limits["sms"].shared_by(2) == RateLimit(5)
+
+
+def _pace(sender: Dispatcher, channel: str) -> float:
+    """The sends a second this dispatcher allows itself on a channel now."""
+    return round(1 / sender._pacers[channel].interval, 6)
+
+
+def test_dispatchers_sharing_a_database_count_themselves_and_share_the_rate_limits(service: Any, clock: Any) -> None:
+    """Each counts the dispatchers alive in the database and paces at its share; one that
+    leaves, or stops being seen (killed), gives its share back to the others."""
+    telegram = Recorder("telegram")
+    first, second, killed = (Dispatcher(service.database, {"telegram": telegram}, service.studies, {"telegram": RateLimit(30, 1)},
+                                        clock=clock, heartbeat_every=60) for _ in range(3))
+
+    async def run() -> list[tuple[int, float]]:
+        seen = [(await first.count_peers(), _pace(first, "telegram"))]
+        await second.count_peers()
+        seen.append((await first.count_peers(), _pace(first, "telegram")))
+        await killed.count_peers()
+        seen.append((await second.count_peers(), _pace(second, "telegram")))
+        await asyncio.to_thread(second._leave)
+        clock.advance(timedelta(seconds=200))  # the killed one has not been seen for over three heartbeats
+        seen.append((await first.count_peers(), _pace(first, "telegram")))
+        return seen
+
+    assert asyncio.run(run()) == [(1, 30.0), (2, 15.0), (3, 10.0), (1, 30.0)]
+    with service.database.transaction() as connection:
+        from storage.peers import DISPATCHERS
+        assert connection.execute(select(DISPATCHERS.c.id)).scalars().all() == [first.id], "the killed one's row is gone"
+
+
+def test_running_dispatchers_find_each_other_and_the_last_one_takes_the_whole_limit(service: Any) -> None:
+    sms = Recorder("sms")
+    limits = {"sms": RateLimit(8)}
+    one, two = (Dispatcher(service.database, {"sms": sms}, service.studies, limits, heartbeat_every=0.05, poll_interval=0.05)
+                for _ in range(2))
+
+    async def until(check: Callable[[], bool]) -> bool:
+        for _ in range(200):
+            if check():
+                return True
+            await asyncio.sleep(0.02)
+        return False
+
+    async def run() -> tuple[bool, bool]:
+        running = [asyncio.create_task(one.run()), asyncio.create_task(two.run())]
+        both = await until(lambda: one.sharing == two.sharing == 2 and _pace(one, "sms") == 4.0)
+        await two.stop()
+        await running[1]
+        alone = await until(lambda: one.sharing == 1 and _pace(one, "sms") == 8.0)
+        await one.stop()
+        await running[0]
+        return both, alone
+
+    assert asyncio.run(run()) == (True, True)
+    with service.database.transaction() as connection:
+        from storage.peers import DISPATCHERS
+        assert connection.execute(select(DISPATCHERS.c.id)).scalars().all() == [], "each left when it stopped"
 
 
 def test_a_serving_process_dispatches_at_its_share_of_the_limits(tmp_path: Any) -> None:
@@ -270,4 +327,5 @@ def test_a_serving_process_dispatches_at_its_share_of_the_limits(tmp_path: Any) 
     app = create_app(settings)
     install(app, ChannelHub.from_env({"TELEGRAM_BOT_TOKEN": "123:abc"}))
     with LocalServer(app):
-        assert app.state.channels.dispatcher.limits["telegram"] == RateLimit(15, 0.5)
+        sender = app.state.channels.dispatcher
+        assert sender.min_share == 2 and sender.sharing == 2 and _pace(sender, "telegram") == 15.0
