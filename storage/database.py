@@ -28,7 +28,6 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session
 
 from storage.crypto import Sealer, sealer_from_env
-from storage.driver import Driver
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
@@ -96,33 +95,12 @@ def create_database_engine(url: str, echo: bool = False) -> Engine:
         event.listen(engine, "begin", _on_sqlite_begin)
         return engine
     # json columns (a session's state, read with each message) parsed by orjson, not the standard library
-    engine = create_engine(url, echo=echo, json_deserializer=orjson.loads, connect_args={"options": postgres_options(url)})
+    # prepare_threshold=None: the hot path prepares its statements itself (storage/wire.py);
+    # psycopg's own preparing would deallocate them all on any rollback
+    engine = create_engine(url, echo=echo, json_deserializer=orjson.loads,
+                           connect_args={"options": postgres_options(url), "prepare_threshold": None})
     _ping_when_idle(engine)
-    _settle_drivers(engine)
     return engine
-
-
-def _settle_drivers(engine: Engine) -> None:
-    """A transaction the hot path's driver began itself (storage/driver.py, ``Driver.pipelined``)
-    runs with its connection in autocommit mode: when SQLAlchemy ends it (commit, rollback, or
-    the pool's reset of a connection given back mid-transaction), the driver ends it and takes
-    the connection out of autocommit mode first, so no later transaction runs in it."""
-
-    def ending(how: str) -> Any:
-        def end(connection: Connection) -> None:
-            driver: Driver | None = connection.connection.info.get("chorus_driver")
-            if driver is not None:
-                driver.settle(how)
-        return end
-
-    def reset(_dbapi: Any, record: ConnectionPoolEntry, _state: Any) -> None:
-        driver: Driver | None = record.info.get("chorus_driver")
-        if driver is not None:
-            driver.settle("rollback")
-
-    event.listen(engine, "commit", ending("commit"))
-    event.listen(engine, "rollback", ending("rollback"))
-    event.listen(engine, "reset", reset)
 
 
 IDLE_BEFORE_PING = 1.0

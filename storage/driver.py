@@ -23,6 +23,8 @@ import psycopg
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
+from storage.wire import Batch, Prepared
+
 INTEGRITY_ERRORS: tuple[type[Exception], ...] = (IntegrityError, sqlite3.IntegrityError, psycopg.IntegrityError)
 """A broken constraint, raised through SQLAlchemy or straight from a driver's cursor."""
 
@@ -38,7 +40,7 @@ def sqlite_time(utc: datetime) -> str:
 
 
 class Driver:
-    __slots__ = ("began", "cursor", "pipelining", "postgres")
+    __slots__ = ("batch", "cursor", "postgres", "prepared")
 
     def __init__(self, connection: Connection) -> None:
         self.postgres = connection.dialect.name == "postgresql"
@@ -47,10 +49,10 @@ class Driver:
         # parses every %s statement again when it has more than 50 values (its cache stops
         # there): for a batch's multi-row INSERT that cost more than the round trip saved.
         self.cursor: Any = psycopg.RawCursor(dbapi) if self.postgres else dbapi.cursor()
-        self.pipelining = False
-        self.began = False
-        """PostgreSQL: this driver sent the transaction's BEGIN itself (:meth:`pipelined`), the
-        connection in autocommit mode until the transaction ends (:meth:`settle`)."""
+        self.prepared = Prepared()
+        """PostgreSQL: the statements prepared on this connection (storage/wire.py)."""
+        self.batch: Batch | None = None
+        """PostgreSQL, inside :meth:`pipelined`: the statements to send when the block ends."""
 
     @classmethod
     def of(cls, connection: Connection) -> Driver:
@@ -66,46 +68,27 @@ class Driver:
 
     @contextmanager
     def pipelined(self) -> Iterator[None]:
-        """PostgreSQL: the statements inside are sent without waiting for each one's result (one
-        round trip for them all, until a result is read); an error surfaces at the latest when
+        """PostgreSQL: the statements inside are sent together when the block ends (one round
+        trip for them all; storage/wire.py), their rows read after it; an error surfaces when
         the block ends. Only for statements that do not depend on each other's effects' being
-        reported. SQLite, with no round trips, runs them as usual.
-
-        A block that opens the transaction sends its BEGIN with its statements. psycopg's own
-        BEGIN would cost a round trip of its own: in a pipeline it waits for BEGIN's result
-        before sending anything else. So the connection is put in autocommit mode (psycopg then
-        sends no BEGIN) and the BEGIN is the block's first statement; :meth:`settle` takes the
-        connection out of autocommit mode once the transaction has ended."""
-        if not self.postgres or self.pipelining:
+        reported. A block that opens the transaction sends its BEGIN with its statements (psycopg's
+        own would be a round trip of its own). SQLite, with no round trips, runs them as usual."""
+        if not self.postgres or self.batch is not None:
             yield
             return
         connection = self.cursor.connection
         begin = self._first_in_transaction()
-        if begin:
-            connection.autocommit = True  # (outside a pipeline: psycopg would sync to check the transaction's status)
-            self.began = True
-        self.pipelining = True
+        batch = self.batch = Batch(connection, self.prepared)
         try:
-            with connection.pipeline():
-                if begin:
-                    psycopg.RawCursor(connection).execute("BEGIN")
-                yield
-        finally:
-            self.pipelining = False
-            self.settle()
-
-    def settle(self, end: str | None = None) -> None:
-        """After a transaction this driver began (:meth:`pipelined`): out of autocommit mode again
-        once it has ended. ``end`` ("commit" or "rollback") ends it first: SQLAlchemy is about to,
-        which in autocommit mode would leave the connection there (storage/database.py)."""
-        if not self.began:
-            return
-        connection = self.cursor.connection
-        if end is not None and connection.pgconn.transaction_status != _IDLE:
-            connection.commit() if end == "commit" else connection.rollback()
-        if connection.pgconn.transaction_status == _IDLE:
-            connection.autocommit = False
-            self.began = False
+            if begin:
+                batch.add(b"BEGIN")
+            yield
+        except BaseException:
+            self.batch = None
+            batch.send_and_discard()
+            raise
+        self.batch = None
+        batch.send()
 
     def fetch_together(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
         """Each statement's rows, in order. PostgreSQL gets them all in one round trip (a
@@ -123,10 +106,10 @@ class Driver:
 
     def rows_later(self, sql: str, params: Sequence[Any] = ()) -> Callable[[], list[Any]]:
         """Run a statement; its rows when the returned function is called. Inside
-        :meth:`pipelined` they are read then, after the block (its own cursor, one round trip
-        for the block); otherwise now, from the shared cursor, before the next statement."""
+        :meth:`pipelined` they are read then, after the block (one round trip for the block);
+        otherwise now, from the shared cursor, before the next statement."""
         cursor = self.execute(sql, params)
-        if self.pipelining:
+        if self.batch is not None:
             fetch: Callable[[], list[Any]] = cursor.fetchall
             return fetch
         rows: list[Any] = cursor.fetchall()
@@ -136,25 +119,27 @@ class Driver:
         return _numbered(sql) if self.postgres else sql
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        """Run a statement; its cursor. Inside :meth:`pipelined` each statement has a cursor of
-        its own, so its rows can be read once the block has ended (all in one round trip)."""
-        if self.pipelining:
-            cursor = psycopg.RawCursor(self.cursor.connection)
-            cursor.execute(self._sql(sql), params)
-            return cursor
+        """Run a statement; its cursor (or, inside :meth:`pipelined`, its :class:`Rows`, read
+        once the block has ended)."""
+        if self.batch is not None:
+            return self.batch.add(_wire_sql(sql), params)
         if self.postgres and self._first_in_transaction():
             with self.pipelined():  # the BEGIN goes in the same round trip as the statement
-                self.cursor.execute(self._sql(sql), params)
-            return self.cursor
+                rows = self.execute(sql, params)
+            return rows
         self.cursor.execute(self._sql(sql), params)
         return self.cursor
 
     def _first_in_transaction(self) -> bool:
         """PostgreSQL: the next statement opens a transaction (its BEGIN alone would be a round trip more)."""
         connection = self.cursor.connection
-        return not self.pipelining and not connection.autocommit and connection.pgconn.transaction_status == _IDLE
+        return self.batch is None and not connection.autocommit and connection.pgconn.transaction_status == _IDLE
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if self.batch is not None:
+            for row in rows:
+                self.batch.add(_wire_sql(sql), row)
+            return
         self.cursor.executemany(self._sql(sql), rows)
 
     def insert(self, table: str, values: dict[str, Any], returning_id: bool = False) -> int | None:
@@ -169,7 +154,7 @@ class Driver:
         if not rows:
             return
         columns = tuple(rows[0])
-        if self.postgres and len(rows) > _COPY_FROM and not self.pipelining:  # (no COPY in a pipeline)
+        if self.postgres and len(rows) > _COPY_FROM and self.batch is None:  # (no COPY in a pipeline)
             names = ", ".join(f'"{name}"' for name in columns)
             with self.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 for row in rows:
@@ -249,6 +234,11 @@ class Driver:
     def from_json(self, value: Any) -> Any:
         """psycopg already parses json columns; SQLite hands back text."""
         return orjson.loads(value) if isinstance(value, str) and not self.postgres else value
+
+
+@lru_cache(maxsize=2048)
+def _wire_sql(sql: str) -> bytes:
+    return _numbered(sql).encode()
 
 
 @lru_cache(maxsize=2048)

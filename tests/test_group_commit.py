@@ -512,21 +512,19 @@ def test_a_new_sender_another_process_created_meanwhile_is_stored_once_under_the
 
 
 def _round_trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """What psycopg waits for the server for, from now on: a statement on its own (its BEGIN
-    too, when it opens a transaction), a pipeline, a wait for results within a pipeline (a
-    "sync": psycopg's own BEGIN in a pipeline waits for its result), a COMMIT or ROLLBACK that
-    has a transaction to end."""
+    """What Chorus waits for the database server for, from now on: a batch of statements sent
+    together (storage/wire.py), a statement sent on its own through psycopg (its BEGIN too,
+    when it opens a transaction), a psycopg pipeline or a wait for results within one (a
+    "sync"), a COMMIT or ROLLBACK that has a transaction to end."""
     import psycopg
     from psycopg._pipeline_base import BasePipeline
     from psycopg.pq import TransactionStatus
 
+    from storage.wire import Batch
+
     trips: list[str] = []
     execute, pipeline, commit = psycopg.Cursor.execute, psycopg.Connection.pipeline, psycopg.Connection.commit
-    sync = BasePipeline._sync_gen
-
-    def counted_sync(self: Any) -> Any:
-        trips.append("sync")
-        return (yield from sync(self))
+    sync, send = BasePipeline._sync_gen, Batch.send
 
     def counted_execute(self: Any, *args: Any, **kwargs: Any) -> Any:
         if self.connection._pipeline is None:
@@ -542,6 +540,14 @@ def _round_trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
             yield opened
         trips.extend(["pipeline"] if outermost else [])
 
+    def counted_sync(self: Any) -> Any:
+        trips.append("sync")
+        return (yield from sync(self))
+
+    def counted_send(self: Any) -> None:
+        trips.append("batch")
+        send(self)
+
     def counted_commit(self: Any) -> None:
         trips.extend(["commit"] if self.info.transaction_status != TransactionStatus.IDLE else [])
         commit(self)
@@ -550,6 +556,7 @@ def _round_trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.setattr(psycopg.Connection, "pipeline", counted_pipeline)
     monkeypatch.setattr(psycopg.Connection, "commit", counted_commit)
     monkeypatch.setattr(BasePipeline, "_sync_gen", counted_sync)
+    monkeypatch.setattr(Batch, "send", counted_send)
     return trips
 
 
@@ -572,7 +579,7 @@ def test_on_postgresql_a_webhook_batch_is_three_round_trips_whoever_sends_it(
                                    InboundMessage("sms", people[2], "t-7", "1")], process=True)
     monkeypatch.undo()
     assert [r.status for r in results] == ["processed", "processed", "joined", "received"]
-    assert trips == ["pipeline"] * 3
+    assert trips == ["batch"] * 3
     with database.transaction() as connection:  # committed, and whole
         new = repository.latest_session(connection, results[2].participant_id or "")
         assert new is not None and new.state["step"] == "consent"
@@ -598,7 +605,7 @@ def test_on_postgresql_an_inbox_worker_batch_takes_a_round_trip_per_step_not_per
     results = service.process_batch([(r.inbound_id or 0, r.participant_id or "") for r in stored])
     monkeypatch.undo()
     assert [r.status for r in results] == ["processed", "processed", "joined", "processed"]
-    assert trips == ["pipeline", "pipeline", "statement", "pipeline", "pipeline"]
+    assert trips == ["batch", "batch", "statement", "batch", "batch"]
     assert _statuses(database) == ["joined", "joined", "processed", "processed", "joined", "processed"], "committed, and whole"
     with database.transaction() as connection:  # the second message ran on what the first one wrote
         from storage import repository
@@ -610,9 +617,9 @@ def test_on_postgresql_an_inbox_worker_batch_takes_a_round_trip_per_step_not_per
 @pytest.mark.parametrize("database_kind", [pytest.param("postgresql", marks=pytest.mark.postgres)])
 @pytest.mark.parametrize("ending", ["its own COMMIT", "SQLAlchemy's commit", "an error"])
 def test_on_postgresql_a_transaction_the_driver_began_leaves_its_connection_transactional(database: Database, ending: str) -> None:
-    """The driver sends a transaction's BEGIN itself, the connection in autocommit mode
-    meanwhile. However the transaction ends, its connection goes back to the pool out of
-    autocommit mode: what the next user writes on it is still one transaction."""
+    """The driver sends a transaction's BEGIN itself, past psycopg. However the transaction
+    ends, psycopg ends it (or finds it ended), and the connection goes back to the pool idle
+    and out of autocommit mode: what the next user writes on it is still one transaction."""
     from psycopg.pq import TransactionStatus
 
     from storage.driver import Driver
@@ -622,7 +629,7 @@ def test_on_postgresql_a_transaction_the_driver_began_leaves_its_connection_tran
         driver = Driver.of(connection)
         with driver.pipelined():
             driver.execute("INSERT INTO audit_events (at, actor, action, detail) VALUES (now(), 'test', 'began', '{}')")
-        assert raw.autocommit and raw.info.transaction_status == TransactionStatus.INTRANS
+        assert not raw.autocommit and raw.info.transaction_status == TransactionStatus.INTRANS
         if ending == "its own COMMIT":
             with driver.pipelined():
                 driver.execute("COMMIT")
