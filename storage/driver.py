@@ -5,7 +5,9 @@ SQLAlchemy connection, inside its transaction. That skips SQLAlchemy's per-state
 machinery (about twenty times the cost of the statement itself on SQLite). Only plain
 SQL that means the same on SQLite and PostgreSQL belongs here, written with ``?``
 placeholders; values are encoded exactly as SQLAlchemy would store them, so the ORM
-and Core read these rows back unchanged.
+and Core read these rows back unchanged. On PostgreSQL they go through libpq's pipeline
+mode directly (storage/wire.py): what does not depend on an earlier result shares a round
+trip (:meth:`Driver.pipelined`), and statements that come back are prepared.
 """
 
 from __future__ import annotations
@@ -45,9 +47,8 @@ class Driver:
     def __init__(self, connection: Connection) -> None:
         self.postgres = connection.dialect.name == "postgresql"
         dbapi: Any = connection.connection.driver_connection
-        # PostgreSQL: a RawCursor takes $1-style statements as they are. psycopg's usual cursor
-        # parses every %s statement again when it has more than 50 values (its cache stops
-        # there): for a batch's multi-row INSERT that cost more than the round trip saved.
+        # PostgreSQL: statements go through libpq's pipeline (storage/wire.py); psycopg's cursor
+        # is for COPY only
         self.cursor: Any = psycopg.RawCursor(dbapi) if self.postgres else dbapi.cursor()
         self.prepared = Prepared()
         """PostgreSQL: the statements prepared on this connection (storage/wire.py)."""
@@ -115,19 +116,16 @@ class Driver:
         rows: list[Any] = cursor.fetchall()
         return lambda: rows
 
-    def _sql(self, sql: str) -> str:
-        return _numbered(sql) if self.postgres else sql
-
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """Run a statement; its cursor (or, inside :meth:`pipelined`, its :class:`Rows`, read
         once the block has ended)."""
         if self.batch is not None:
             return self.batch.add(_wire_sql(sql), params)
-        if self.postgres and self._first_in_transaction():
-            with self.pipelined():  # the BEGIN goes in the same round trip as the statement
+        if self.postgres:  # a batch of one (with the transaction's BEGIN, if it opens it): one round trip
+            with self.pipelined():
                 rows = self.execute(sql, params)
             return rows
-        self.cursor.execute(self._sql(sql), params)
+        self.cursor.execute(sql, params)
         return self.cursor
 
     def _first_in_transaction(self) -> bool:
@@ -136,11 +134,12 @@ class Driver:
         return self.batch is None and not connection.autocommit and connection.pgconn.transaction_status == _IDLE
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        if self.batch is not None:
-            for row in rows:
-                self.batch.add(_wire_sql(sql), row)
+        if self.postgres:
+            with self.pipelined():
+                for row in rows:
+                    self.execute(sql, row)
             return
-        self.cursor.executemany(self._sql(sql), rows)
+        self.cursor.executemany(sql, rows)
 
     def insert(self, table: str, values: dict[str, Any], returning_id: bool = False) -> int | None:
         """INSERT one row of already-encoded values; its new id with ``returning_id``."""
