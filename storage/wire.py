@@ -1,14 +1,14 @@
-"""PostgreSQL: statements sent together through libpq's pipeline mode, with one flush and one
-wait for all their results.
+"""PostgreSQL: statements sent together through libpq's pipeline mode, with one wait for all
+their results.
 
-psycopg's own pipeline (``Connection.pipeline()``) flushes every statement as it is queued,
-polling the socket twice for each (each poll lets go of the interpreter lock, which the event
-loop's thread then often holds a while), and handles each result through several layers of
-Python. For the hot path's handful of statements per round trip that was the largest part of
-the inbox writer's time. Here the statements are queued in libpq's buffer, sent with the
-Sync at the end, and their results read once they have all come: the same protocol
-messages, the same parameter and result adaptation (psycopg's ``Transformer``, in C), far
-less in between.
+psycopg's own pipeline (``Connection.pipeline()``) polls the socket twice for every statement
+(each poll lets go of the interpreter lock, which the event loop's thread then often holds a
+while), handles each result through several layers of Python, and waits a round trip of its
+own for a transaction's BEGIN. For the hot path's handful of statements per round trip that
+was the largest part of the inbox writer's time. Here each statement is handed to the socket
+as it is made, without waiting (the server runs it while the next is made), and the round
+trip ends with the Sync and one wait for every result: the same protocol messages, the same
+parameter and result adaptation (psycopg's ``Transformer``, in C), far less in between.
 
 A statement whose text (and parameters' types) comes back is prepared the fifth time
 (:class:`Prepared`, per connection: its Parse goes in the same round trip), so PostgreSQL
@@ -101,8 +101,9 @@ class Rows:
 
     @property
     def rowcount(self) -> int:
-        result = self._result
-        return int(result.command_tuples or 0) if result is not None and result.command_tuples is not None else -1
+        """Rows the statement returned or changed (-1 before its batch is sent)."""
+        found = self._result.command_tuples if self._result is not None else None
+        return -1 if found is None else int(found)
 
 
 class Batch:
@@ -165,13 +166,15 @@ class Batch:
                 if first_error is None and rows._result is not None and rows._result.status in _FAILED:
                     first_error = rows._result
             wait(fetch_many(pgconn))  # the Sync's own result
-        finally:
-            if pgconn.status == pq.ConnStatus.OK:
+        except BaseException:  # (a lost connection: its own error says so, not leaving pipeline mode's)
+            with contextlib.suppress(Exception):
                 pgconn.exit_pipeline_mode()
+            raise
+        pgconn.exit_pipeline_mode()
         if first_error is None:
             for _, key, name in self._parsed:
                 self.prepared.made(key, name)
-        if first_error is not None:
+        else:
             if first_error.status == pq.ExecStatus.PIPELINE_ABORTED:
                 raise errors.PipelineAborted("pipeline aborted")
             raise errors.error_from_result(first_error, encoding=self.connection.info.encoding)
