@@ -9,6 +9,7 @@ from typing import Any
 import psycopg
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from storage import wire
 from storage.database import Database
@@ -125,3 +126,19 @@ def test_a_statement_prepared_in_a_failed_batch_is_prepared_again(table: Databas
         driver = Driver.of(connection)
         driver.execute(insert, (100, "prepared again"))
         assert driver.execute("SELECT count(*) FROM wire_test").fetchall() == [(wire.PREPARE_AFTER,)]
+
+
+def test_a_connection_the_server_dropped_fails_its_batch_and_is_replaced(table: Database, postgres_databases: Any) -> None:
+    """Dropped while busy (too recently used to be tested on its way out of the pool): the batch
+    fails with the connection's own error, nothing half-done is kept, and the next transaction
+    gets a new connection."""
+    with table.transaction() as connection:
+        first = Driver.of(connection).execute("SELECT pg_backend_pid()").fetchall()[0][0]
+    with postgres_databases._connection().cursor() as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (first,))
+    with pytest.raises((psycopg.OperationalError, OperationalError)), table.transaction() as connection:
+        Driver.of(connection).execute("INSERT INTO wire_test (id, note) VALUES (?, ?)", (1, "lost"))
+    with table.transaction() as connection:
+        driver = Driver.of(connection)
+        assert driver.execute("SELECT pg_backend_pid()").fetchall()[0][0] != first
+        assert driver.execute("SELECT count(*) FROM wire_test").fetchall() == [(0,)]
