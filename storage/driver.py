@@ -69,9 +69,9 @@ class Driver:
 
     @contextmanager
     def pipelined(self) -> Iterator[None]:
-        """PostgreSQL: the statements inside are sent together when the block ends (one round
-        trip for them all; storage/wire.py), their rows read after it; an error surfaces when
-        the block ends. Only for statements that do not depend on each other's effects' being
+        """PostgreSQL: the statements inside share one round trip (storage/wire.py): each is
+        sent as it is made, and their results are read when the block ends, where an error
+        surfaces. Only for statements that do not depend on each other's effects' being
         reported. A block that opens the transaction sends its BEGIN with its statements (psycopg's
         own would be a round trip of its own). SQLite, with no round trips, runs them as usual."""
         if not self.postgres or self.batch is not None:
