@@ -155,6 +155,8 @@ class Dispatcher:
         self._rules: dict[str, StudyRules | None] = {}
         self._stopping = False
         self._nudged_while_busy = False
+        self._backlog = False
+        """The last claim took as many rows as it asked for: more are likely waiting."""
 
     # ------------------------------------------------------------------ running
 
@@ -246,7 +248,9 @@ class Dispatcher:
         room = self.max_in_flight - len(self._in_flight)
         if room <= 0:
             return 0
-        candidates = await asyncio.to_thread(self._claim, min(self.batch, room * 4))
+        limit = min(self.batch, room * 4)
+        candidates = await asyncio.to_thread(self._claim, limit)
+        self._backlog = len(candidates) >= limit
         by_participant: dict[str, list[Candidate]] = {}
         for row in candidates:
             by_participant.setdefault(row.participant_id, []).append(row)
@@ -261,7 +265,10 @@ class Dispatcher:
             self._in_flight.pop(participant_id, None)
             # Look again if a nudge may have been for this participant; when dispatchers share the
             # outbox, always: another one may have skipped their next message while this one sent.
-            if self._nudged_while_busy or self.exclusive:  # (wakes coalesce into one claim)
+            # A backlog (the last claim took all it could): claim more once half the room is free,
+            # before the rate limit's slots go unused waiting for the next poll.
+            refill = self._backlog and len(self._in_flight) <= self.max_in_flight // 2
+            if self._nudged_while_busy or self.exclusive or refill:  # (wakes coalesce into one claim)
                 self._wake.set()
             if not task.cancelled() and task.exception() is not None:
                 log.error("sending to %s failed: %r", participant_id, task.exception())

@@ -329,3 +329,26 @@ def test_a_serving_process_dispatches_at_its_share_of_the_limits(tmp_path: Any) 
     with LocalServer(app):
         sender = app.state.channels.dispatcher
         assert sender.min_share == 2 and sender.sharing == 2 and _pace(sender, "telegram") == 15.0
+
+
+def test_with_a_backlog_the_dispatcher_claims_more_as_its_sends_finish_not_at_the_next_poll(
+    service: Any, say: Callable[..., Any], clock: Any,
+) -> None:
+    """A broadcast: more queued than it may have in hand. Once half its room is free it claims
+    again, so the rate limit's slots are not left unused until the next poll (a minute here)."""
+    for n in range(30):
+        say("WAIT", address=f"+4477009070{n:02d}")
+    sms = Recorder("sms")
+    sender = dispatcher(service, clock, sms, max_in_flight=4, batch=8, poll_interval=60, heartbeat_every=60)
+
+    async def run() -> int:
+        running = asyncio.create_task(sender.run())
+        for _ in range(250):
+            if len(sms.sent) == 30:
+                break
+            await asyncio.sleep(0.02)
+        await sender.stop()
+        await running
+        return len(sms.sent)
+
+    assert asyncio.run(run()) == 30, "all sent within seconds, without waiting for a poll"
