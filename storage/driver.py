@@ -78,10 +78,10 @@ class Driver:
             yield
             return
         connection = self.cursor.connection
-        begin = self._first_in_transaction()
+        opens = not connection.autocommit and connection.pgconn.transaction_status == _IDLE  # (the transaction)
         batch = self.batch = Batch(connection, self.prepared)
         try:
-            if begin:
+            if opens:
                 batch.add(b"BEGIN")
             yield
         except BaseException:
@@ -127,11 +127,6 @@ class Driver:
             return rows
         self.cursor.execute(sql, params)
         return self.cursor
-
-    def _first_in_transaction(self) -> bool:
-        """PostgreSQL: the next statement opens a transaction (its BEGIN alone would be a round trip more)."""
-        connection = self.cursor.connection
-        return self.batch is None and not connection.autocommit and connection.pgconn.transaction_status == _IDLE
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         if self.postgres:
