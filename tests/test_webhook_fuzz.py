@@ -228,3 +228,14 @@ def test_twilio_fuzz_with_random_signatures_stores_nothing(chorus: Any) -> None:
 
     send()
     assert running.inbound_count() == count
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab=&%+2F0gé ;\x00"), max_size=40) | st.text(max_size=40))
+@example("Body=Hello+there%21&From=%2B447700900001&Empty=&Bare&&To=a%zz")
+def test_the_webhook_form_parser_reads_exactly_what_the_standard_library_does(text: str) -> None:
+    from urllib.parse import parse_qsl
+
+    from bot.webhooks import urlencoded
+
+    assert urlencoded(text) == dict(parse_qsl(text, keep_blank_values=True))
