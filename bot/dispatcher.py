@@ -206,11 +206,12 @@ class Dispatcher:
         if sharing == self.sharing:
             return
         self.sharing = sharing
-        for name, limit in self.limits.items():
-            self._pacers[name].pace(limit.shared_by(sharing).per_second)
+        shares = {name: limit.shared_by(sharing).per_second for name, limit in self.limits.items()}
+        for name, per_second in shares.items():
+            self._pacers[name].pace(per_second)
         self._address_pacers.clear()  # made again at the new rate as they are needed
         log.info("%d dispatcher(s) share the rate limits: this one sends at most %s", sharing,
-                 ", ".join(f"{limit.shared_by(sharing).per_second:g}/s on {name}" for name, limit in self.limits.items()),
+                 ", ".join(f"{per_second:g}/s on {name}" for name, per_second in shares.items()),
                  extra={"event": "dispatcher.sharing", "dispatchers": sharing})
 
     def _beat(self) -> int:

@@ -102,8 +102,6 @@ def claim(connection: Connection, inbound_ids: Sequence[int], participant_ids: S
     With ``lock``, the participants' rows are locked first (:func:`lock_participants`), in the
     same round trip to PostgreSQL: the claim runs once the locks are held."""
     if not inbound_ids:
-        if lock:
-            lock_participants(connection, participant_ids)
         return {}
     driver = Driver.of(connection)
     ids, people = list(dict.fromkeys(inbound_ids)), sorted(set(participant_ids))

@@ -53,7 +53,7 @@ class Driver:
         self.prepared = Prepared()
         """PostgreSQL: the statements prepared on this connection (storage/wire.py)."""
         self.batch: Batch | None = None
-        """PostgreSQL, inside :meth:`pipelined`: the statements to send when the block ends."""
+        """PostgreSQL, inside :meth:`pipelined`: the round trip its statements go in."""
 
     @classmethod
     def of(cls, connection: Connection) -> Driver:
@@ -194,11 +194,7 @@ class Driver:
         columns = [name for name in rows[0] if name != "id"]
         if not self.postgres or len(rows) == 1:
             sql = f"UPDATE {table} SET {', '.join(f'{_quoted(name)} = ?' for name in columns)} WHERE id = ?"
-            values = [[*(row[name] for name in columns), row["id"]] for row in rows]
-            if len(values) == 1:  # (psycopg would set up a pipeline for an executemany, even of one row)
-                self.execute(sql, values[0])
-            else:
-                self.executemany(sql, values)
+            self.executemany(sql, [[*(row[name] for name in columns), row["id"]] for row in rows])
             return
         names = ["id", *columns]
         first = "(" + ", ".join(f"CAST(? AS {types[name]})" for name in names) + ")"
@@ -232,14 +228,10 @@ class Driver:
 
 @lru_cache(maxsize=2048)
 def _wire_sql(sql: str) -> bytes:
-    return _numbered(sql).encode()
-
-
-@lru_cache(maxsize=2048)
-def _numbered(sql: str) -> str:
-    """``?`` placeholders as PostgreSQL's own ``$1, $2...`` (no statement here has a ``?`` in a literal)."""
+    """The statement as PostgreSQL takes it: ``?`` placeholders as ``$1, $2...`` (no statement
+    here has a ``?`` in a literal), encoded."""
     parts = sql.split("?")
-    return "".join(part + (f"${number}" if number < len(parts) else "") for number, part in enumerate(parts, start=1))
+    return "".join(part + (f"${number}" if number < len(parts) else "") for number, part in enumerate(parts, start=1)).encode()
 
 
 def _quoted(name: str) -> str:

@@ -107,7 +107,8 @@ class Rows:
 
 
 class Batch:
-    """Statements queued with :meth:`add` and sent with :meth:`send`: one round trip."""
+    """One round trip: each statement goes to the server as it is :meth:`add`-ed; :meth:`send`
+    ends the round trip and reads every result."""
 
     def __init__(self, connection: psycopg.Connection[Any], prepared: Prepared) -> None:
         self.connection = connection
@@ -115,8 +116,8 @@ class Batch:
         self.transformer = Transformer(connection)
         self.prepared = prepared
         self._queued: list[Rows] = []
-        self._parsed: list[tuple[Rows, Key, bytes]] = []
-        """Statements prepared in this batch: known to be prepared once their Parse succeeded."""
+        self._parsed: list[tuple[Key, bytes]] = []
+        """Statements prepared in this batch: counted as prepared once the batch has succeeded."""
         self.pgconn.enter_pipeline_mode()
         for name in prepared.to_close:  # (closing a statement that is not there is no error)
             self.pgconn.send_close_prepared(name)
@@ -134,13 +135,12 @@ class Batch:
         else:
             if prepare:
                 pgconn.send_prepare(name, sql, param_types=types)
-                parsed = Rows(self)
-                self._queued.append(parsed)
-                self._parsed.append((parsed, (sql, types), name))
+                self._queued.append(Rows(self))  # (the Parse's own result)
+                self._parsed.append(((sql, types), name))
             pgconn.send_query_prepared(name, dumped, param_formats=formats)
         # Sent at once, without waiting (libpq's socket does not block): the server runs this
         # statement while the next is made. (A full socket buffer keeps the rest for send().)
-        self.pgconn.flush()
+        pgconn.flush()
         rows = Rows(self)
         self._queued.append(rows)
         return rows
@@ -172,9 +172,9 @@ class Batch:
             raise
         pgconn.exit_pipeline_mode()
         if first_error is None:
-            for _, key, name in self._parsed:
+            for key, name in self._parsed:
                 self.prepared.made(key, name)
+        elif first_error.status == pq.ExecStatus.PIPELINE_ABORTED:
+            raise errors.PipelineAborted("pipeline aborted")
         else:
-            if first_error.status == pq.ExecStatus.PIPELINE_ABORTED:
-                raise errors.PipelineAborted("pipeline aborted")
             raise errors.error_from_result(first_error, encoding=self.connection.info.encoding)
