@@ -35,7 +35,7 @@ from flows.steps.consent import ConsentStep
 from flows.steps.end import EndStep
 from flows.steps.open import OpenStep
 from flows.templating import Namespace, TemplateFailure, evaluate, render, render_leniently
-from flows.words import Words, erasure_reply
+from flows.words import Words, erasure_reply, normalised_word
 
 MAX_STEPS_PER_SPRINT = 200
 LOW_CONFIDENCE = 0.45
@@ -365,11 +365,13 @@ class Engine:
                 self._say(turn, self._text(turn, "restarted"), kind="info")
                 self._reprompt(turn)
             return True
+        if self._answers_question(turn, text, command):
+            return False
         if command == "start":
             self._reprompt(turn)
             return True
         if command == "help":
-            self._say(turn, self._text(turn, "help"), kind="help")
+            self._say(turn, self.words.help(turn.state.language), kind="help")
             self._reprompt(turn)
             return True
         if command in ("later", None) and state.status in ("waiting", "snoozed") and self._snooze(turn, text, command):
@@ -386,8 +388,28 @@ class Engine:
             self._say(turn, self._text(turn, "language_changed"), kind="info")
             self._reprompt(turn)
         else:
-            self._say(turn, self._text(turn, "language_unknown").format(choices=self.words.language_choices()), kind="help")
+            asked = "language_ask" if switch is True else "language_unknown"
+            choices = self.words.language_choices(state.language)
+            self._say(turn, self._text(turn, asked).format(choices=choices), kind="help")
         return True
+
+    def _answers_question(self, turn: _Turn, text: str, command: str | None) -> bool:
+        """The whole reply is, word for word, one of the current question's own answers (a
+        button's label or value) that is also a global word other than STOP: an option 'Back'
+        (where the pain is), 'Busy', 'Not now' or 'English' answers the question. STOP words
+        always stop (the providers stop delivering after them anyway); validation warns of
+        an option that is one."""
+        state = turn.state
+        if state.status not in ("waiting", "snoozed"):
+            return False
+        if command is None and self.words.language_switch(text) is None and not snooze.may_be_snooze(text, self._later_words):
+            return False
+        step = self._current(state)
+        if not isinstance(step, InputStep):
+            return False
+        said = normalised_word(text)
+        buttons = step.prompt(self._context(turn, step)).buttons
+        return any(said in (normalised_word(button.label), normalised_word(button.value)) for button in buttons)
 
     def _snooze(self, turn: _Turn, text: str, command: str | None) -> bool:
         """LATER, or a reply naming when ('in 2 hours', 'tomorrow', 'later after 5pm'): ask
@@ -421,9 +443,26 @@ class Engine:
             self._reprompt(turn)
             return
         previous = earlier[inputs[-1]]
-        state.history = earlier[: inputs[-1] + 1]
+        kept = earlier[: inputs[-1] + 1]
+        self._forget(turn, [step_id for step_id in state.history[len(kept):] if step_id not in kept], kept)
+        state.history = kept
         state.tries = 0
         self._prompt(turn, self._step(previous))
+
+    def _forget(self, turn: _Turn, step_ids: list[str], kept: list[str]) -> None:
+        """The answers to steps BACK has left behind no longer count: a branch taken from the
+        answer being changed may never be asked again, and its answers must not steer
+        conditions or fill templates (nor stay in a participant field they saved to)."""
+        state = turn.state
+        kept_fields = {step.save_to for step_id in kept if isinstance(step := self._step_or_none(step_id), InputStep)}
+        for step_id in step_ids:
+            state.values.pop(step_id, None)
+            state.displays.pop(step_id, None)
+            step = self._step_or_none(step_id)
+            if isinstance(step, InputStep) and step.save_to and step.save_to not in kept_fields:
+                name = step.save_to.removeprefix("participant.")
+                if state.fields.pop(name, None) is not None:
+                    turn.emit(SetField(name, None))
 
     def _reprompt(self, turn: _Turn) -> None:
         step = self._current(turn.state)

@@ -180,6 +180,15 @@ def translation_problems(
         for code in languages
         if code not in text
     ]
+    problems += [
+        marks.problem(
+            marks.value((*path, code)),
+            f"{what} is empty in '{code}'",
+            "write the text, or leave this language out to use the study's default language",
+        )
+        for code, value in text.items()
+        if code in languages and not str(value).strip()
+    ]
     for code in text:
         if code not in languages:
             hint = (

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from flows.events import Button
 from flows.loader import Marks, Problem, YamlPath, field_path, step_path
 from flows.model import Flow, StepBase, Text, resolve_text
 from flows.readability import MAX_GRADE, too_hard
@@ -46,8 +47,8 @@ def sample(source: str) -> str:
 
 def composed_prompt(
     step: StepBase, language: str, default: str, words: Words
-) -> tuple[str, list[str], bool]:
-    """The prompt text (with the skip hint), its option labels and whether several may be picked."""
+) -> tuple[str, list[Button], bool]:
+    """The prompt text (with the skip hint), its options' buttons and whether several may be picked."""
 
     def render(text: Text | None) -> str:
         return sample(resolve_text(text, language, default))
@@ -55,9 +56,9 @@ def composed_prompt(
     ctx = StepContext(language, default, render, lambda key: words.text(key, language))
     if isinstance(step, InputStep):
         prompt = step.prompt(ctx)
-        text, labels, multiple = prompt.text, [b.label for b in prompt.buttons], prompt.multiple
+        text, buttons, multiple = prompt.text, list(prompt.buttons), prompt.multiple
     else:
-        text, labels, multiple = render(step.text), [], False
+        text, buttons, multiple = render(step.text), [], False
     if step.skip:
         hint = (
             render(step.skip)
@@ -65,7 +66,7 @@ def composed_prompt(
             else words.text("skip_hint", language)
         )
         text = f"{text}\n{hint}"
-    return text, labels, multiple
+    return text, buttons, multiple
 
 
 def _segments(
@@ -111,6 +112,23 @@ def _buttons(
     return [marks.problem(place, message, "split the question or group the options", "warning")]
 
 
+def _stop_words(
+    step: StepBase, buttons: list[Button], language: str, place: tuple[int, int], words: Words, marks: Marks
+) -> list[Problem]:
+    """An option that is also a STOP word: typing it opts the participant out (on every
+    channel; the providers stop delivering after it too). Other global words (BACK, LATER,
+    a language) are fine: typed word for word, the question's own option wins."""
+    problems = []
+    for button in buttons:
+        for said, what in ((button.label, f"the {language} label"), (button.value, "the value")):
+            if words.command(said) == "stop" and (what != "the value" or language == words.default_language):
+                message = (f"{what} '{said}' of an option of step '{step.id}' is also a STOP word: a participant "
+                           "who types it is opted out of every message")
+                problems.append(marks.problem(place, message, "reword it", "warning"))
+                break
+    return problems
+
+
 def _readability(
     step: StepBase, path_of: Callable[[str], YamlPath], english: list[str], marks: Marks
 ) -> list[Problem]:
@@ -147,9 +165,11 @@ def message_warnings(flow: Flow, marks: Marks, languages: list[str], words: Word
 
         for language in languages:
             try:
-                text, labels, multiple = composed_prompt(step, language, default, words)
+                text, buttons, multiple = composed_prompt(step, language, default, words)
             except Exception:  # a step type whose prompt needs more than a sample; skip it
                 continue
+            labels = [button.label for button in buttons]
+            problems += _stop_words(step, buttons, language, marks.key(path_of("options")), words, marks)
             language_path = path_of("text") + ((language,) if isinstance(step.text, dict) else ())
             problems += _segments(
                 plain_message(text, labels, multiple),

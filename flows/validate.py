@@ -25,7 +25,7 @@ from flows.loader import (
 )
 from flows.model import Study
 from flows.pydantic_errors import did_you_mean
-from flows.words import Words
+from flows.words import Words, untranslated
 
 __all__ = ["check_flow", "check_study", "validate_paths"]
 
@@ -108,11 +108,29 @@ def _ways_in(study: Study, marks: Marks) -> list[Problem]:
     return problems
 
 
+def _built_in_texts(study: Study, marks: Marks) -> list[Problem]:
+    """A language Chorus has no texts of its own in: its participants would get hints,
+    HELP and STOP's reply in English unless the study gives them."""
+    problems = []
+    for index, language in enumerate(study.languages):
+        missing = untranslated(study, language)
+        if missing:
+            shown = ", ".join(missing[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else "")
+            problems.append(marks.problem(
+                marks.value(("languages", str(index))),
+                f"Chorus's own texts ({shown}) are written in English and Welsh only: '{language}' "
+                "participants would get them in English",
+                f"add a '{language}' version of each under 'texts:' (chorus texts --lang {language} prints them to fill in)",
+                "warning",
+            ))
+    return problems
+
+
 def check_study(loaded: LoadedStudy, intended: dict[str, str]) -> list[Problem]:
     """Every semantic problem of a study file (its flows are checked by :func:`check_flow`)."""
     study, marks = loaded.study, loaded.marks or Marks(loaded.path)
     known = set(loaded.flows) | set(intended.values())
-    problems = _names(study, known, marks) + _ways_in(study, marks)
+    problems = _names(study, known, marks) + _ways_in(study, marks) + _built_in_texts(study, marks)
     languages = study.languages
     problems += translation_problems(study.title, ("title",), languages, marks, "the study's title")
     if study.signposting is not None:

@@ -27,6 +27,8 @@ LANGUAGE_WORDS: dict[str, list[str]] = {
     "cy": ["cymraeg", "welsh"],
 }
 LANGUAGE_COMMAND = ["language", "iaith", "/language"]
+LANGUAGE_NAMES: dict[str, dict[str, str]] = {"en": {"en": "English", "cy": "Saesneg"}, "cy": {"en": "Welsh", "cy": "Gymraeg"}}
+"""Each built-in language's name, in each built-in language (Welsh after 'Am': Gymraeg)."""
 
 BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
     "yes": {"en": "Yes", "cy": "Ydw"},
@@ -45,8 +47,8 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
     },
     "erase_cancelled": {"en": "OK, we have not deleted anything.", "cy": "Iawn, nid ydym wedi dileu dim."},
     "help": {
-        "en": "Reply to the question to answer it. Words that work any time: BACK (previous question), LATER (pause), STOP (no more messages), DELETE MY DATA, HELP. For Welsh, reply CYMRAEG.",
-        "cy": "Atebwch y cwestiwn. Geiriau sy'n gweithio unrhyw bryd: YN ÔL, WEDYN, STOPIO, DILEU FY NATA, HELP. Am Saesneg, atebwch ENGLISH.",
+        "en": "Reply to the question to answer it. Words that work any time: BACK (previous question), LATER (pause), STOP (no more messages), DELETE MY DATA, HELP.",
+        "cy": "Atebwch y cwestiwn. Geiriau sy'n gweithio unrhyw bryd: YN ÔL, WEDYN, STOPIO, DILEU FY NATA, HELP.",
     },
     "later": {
         "en": "No problem. We'll ask again later. Reply any time to carry on.",
@@ -58,6 +60,10 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
     },
     "back_at_start": {"en": "This is the first question.", "cy": "Dyma'r cwestiwn cyntaf."},
     "language_changed": {"en": "We'll write in English from now on.", "cy": "Byddwn yn ysgrifennu yn Gymraeg o hyn ymlaen."},
+    "help_language": {"en": "For {name}, reply {choices}.", "cy": "Am {name}, atebwch {choices}."},
+    "help_languages": {"en": "For another language, reply {choices}.", "cy": "Am iaith arall, atebwch {choices}."},
+    "language_ask": {"en": "Which language would you like? Reply {choices}.", "cy": "Pa iaith hoffech chi? Atebwch {choices}."},
+    "or": {"en": "or", "cy": "neu"},
     "language_unknown": {"en": "Sorry, that language is not available. Reply {choices}.", "cy": "Mae'n ddrwg gennym, nid yw'r iaith honno ar gael. Atebwch {choices}."},
     "ended": {"en": "Thank you. This conversation has ended.", "cy": "Diolch. Mae'r sgwrs hon wedi dod i ben."},
     "declined": {"en": "Thank you. We won't ask you anything more.", "cy": "Diolch. Ni fyddwn yn gofyn dim mwy i chi."},
@@ -195,8 +201,25 @@ SKIP_WORDS = {"skip", "pass", "hepgor", "/skip"}
 
 
 @lru_cache(maxsize=8192)
-def _norm(text: str) -> str:
+def normalised_word(text: str) -> str:
+    """A reply as global words are matched: 'STOP', 'stop.' and ' Stop! ' are all 'stop'."""
     return re.sub(r"\s+", " ", text.strip().lower()).strip(" .!?")
+
+
+BUILT_IN_LANGUAGES = ("en", "cy")
+"""The languages Chorus's own texts are written in; a study in another adds its own under ``texts:``."""
+
+
+def untranslated(study: Study, language: str) -> list[str]:
+    """The built-in texts a study in ``language`` has not given in it (shown in English)."""
+    if language in BUILT_IN_LANGUAGES:
+        return []
+    missing = []
+    for key in BUILT_IN_TEXTS:
+        own = study.texts.get(key)
+        if own is None or (isinstance(own, dict) and language not in own):
+            missing.append(key)
+    return missing
 
 
 def built_in(key: str, language: str = "en") -> str:
@@ -234,19 +257,19 @@ class Words:
         for command, by_language in BUILT_IN_WORDS.items():
             for words in by_language.values():
                 for word in words:
-                    self._lookup[_norm(word)] = command
+                    self._lookup[normalised_word(word)] = command
         if study:
             for command, by_language in study.words.items():
                 for words in by_language.values():
                     for word in words:
-                        self._lookup[_norm(word)] = command
+                        self._lookup[normalised_word(word)] = command
         self._languages = {
-            _norm(word): code for code, words in LANGUAGE_WORDS.items() if code in self.languages for word in words
+            normalised_word(word): code for code, words in LANGUAGE_WORDS.items() if code in self.languages for word in words
         }
 
     def command(self, text: str) -> str | None:
         """The global word a whole reply is, if any: 'STOP', 'stop.' or 'Stop!' all stop."""
-        return self._lookup.get(_norm(text))
+        return self._lookup.get(normalised_word(text))
 
     def words_for(self, command: str) -> list[str]:
         """Every word (built-in and the study's) that means ``command``, normalised."""
@@ -254,7 +277,7 @@ class Words:
 
     def language_switch(self, text: str) -> str | None | bool:
         """A language code for 'CYMRAEG' or 'language cy'; True for a bare 'LANGUAGE'."""
-        clean = _norm(text)
+        clean = normalised_word(text)
         if clean in self._languages:
             return self._languages[clean]
         parts = clean.split()
@@ -268,7 +291,7 @@ class Words:
         return None
 
     def is_skip(self, text: str) -> bool:
-        return _norm(text) in SKIP_WORDS
+        return normalised_word(text) in SKIP_WORDS
 
     def text(self, key: str, language: str) -> str:
         found = self._texts.get((key, language))
@@ -284,6 +307,26 @@ class Words:
             return key
         return resolve_text(built_in, language, "en")
 
-    def language_choices(self) -> str:
-        names = {code: words[0].upper() for code, words in LANGUAGE_WORDS.items()}
-        return " or ".join(names.get(code, code.upper()) for code in self.languages)
+    def language_choices(self, language: str, leaving_out: str | None = None) -> str:
+        """What to reply for each of the study's languages (but ``leaving_out``), in
+        ``language``: 'ENGLISH or CYMRAEG', or 'LANGUAGE PL' for a language with no word of its own."""
+        replies = [self._language_reply(code) for code in self.languages if code != leaving_out]
+        if len(replies) < 2:
+            return "".join(replies)
+        return f"{', '.join(replies[:-1])} {self.text('or', language)} {replies[-1]}"
+
+    @staticmethod
+    def _language_reply(code: str) -> str:
+        words = LANGUAGE_WORDS.get(code)
+        return words[0].upper() if words else f"{LANGUAGE_COMMAND[0].upper()} {code.upper()}"
+
+    def help(self, language: str) -> str:
+        """HELP's reply: the study's own text if it has one; otherwise the built-in one, with
+        how to switch language when the study has more than one."""
+        if self.study and "help" in self.study.texts or len(self.languages) < 2:
+            return self.text("help", language)
+        others = [code for code in self.languages if code != language]
+        name = LANGUAGE_NAMES.get(others[0], {}).get(language) if len(others) == 1 else None
+        choices = self.language_choices(language, leaving_out=language)
+        offer = self.text("help_languages", language) if name is None else self.text("help_language", language)
+        return f"{self.text('help', language)} {offer.format(choices=choices, name=name)}"

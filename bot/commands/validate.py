@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -13,6 +15,7 @@ from flows.validate import validate_paths
 def register(cli: click.Group) -> None:
     cli.add_command(validate)
     cli.add_command(schema)
+    cli.add_command(texts)
 
 
 @click.command()
@@ -55,3 +58,37 @@ def validate(paths: tuple[str, ...], strict: bool, quiet: bool) -> None:
 def schema() -> None:
     """Print the JSON Schema of study and flow files (for editors; see chorus.schema.json)."""
     click.echo(schema_text(), nl=False)
+
+
+@click.command()
+@click.option("--lang", "language", default=None, metavar="CODE",
+              help="Leave a blank for this language beside each English text, to fill in.")
+@click.argument("study", required=False)
+def texts(language: str | None, study: str | None) -> None:
+    """Print Chorus's own texts (hints, HELP, STOP's reply...) as a 'texts:' block for
+    study.yaml. With --lang, each gets a line for that language to fill in; with STUDY, only
+    those the study has not translated yet."""
+    from flows.loader import read_study
+    from flows.words import BUILT_IN_TEXTS, untranslated
+
+    keys, shown = list(BUILT_IN_TEXTS), ["en", "cy"]
+    if study is not None:
+        loaded, problems, _ = read_study(Path(study))
+        if loaded is None:
+            raise click.ClickException(f"{study}: not a study ({problems[0].message if problems else 'unreadable'})")
+        shown = [code for code in shown if code in loaded.study.languages]
+        if language is not None:
+            keys = untranslated(loaded.study, language)
+    click.echo("texts:")
+    for key in keys:
+        click.echo(f"  {_yaml_scalar(key)}:")
+        for code, text in BUILT_IN_TEXTS[key].items():
+            if code in shown:
+                click.echo(f"    {code}: {_yaml_scalar(text)}")
+        if language is not None and language not in BUILT_IN_TEXTS[key]:
+            click.echo(f'    {language}: ""  # translate: {_yaml_scalar(BUILT_IN_TEXTS[key]["en"])}')
+
+
+def _yaml_scalar(text: str) -> str:
+    """One line of YAML that reads back as ``text`` (quoted: texts hold colons and braces)."""
+    return json.dumps(text, ensure_ascii=False)

@@ -1,0 +1,191 @@
+"""A question's own answers against the global words, BACK leaving a branch behind, and the
+built-in texts in a study's languages: the engine, ``chorus validate`` and ``chorus texts``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import yaml
+from click.testing import CliRunner
+
+from bot.cli import cli
+from flows.engine import Engine, SessionState, Sprint, TextInput
+from flows.events import OptedOut, SendMessage, SetField
+from flows.loader import load_study
+from flows.validate import validate_paths
+
+NOW = datetime(2001, 2, 3, 10, 0, tzinfo=UTC)
+
+FLOW = """\
+flow: visits
+steps:
+  - id: lounge
+    type: choice
+    text: How is the lounge when visitors come?
+    options:
+      - {value: quiet, label: Quiet}
+      - {value: busy, label: Busy}
+  - id: pain
+    type: choice
+    text: Where do you get most pain?
+    options: [{value: back, label: Back}, {value: knees, label: Knees}]
+  - id: speak
+    type: choice
+    text: What do you speak at home?
+    options: [{value: en, label: English}, {value: cy, label: Welsh}, {value: other, label: Another language}]
+  - id: when
+    type: choice
+    text: When do visits happen?
+    options: [{value: morning, label: Morning}, {value: end, label: End of the day}]
+  - id: bye
+    type: end
+    text: Thank you.
+"""
+
+BRANCHES = """\
+flow: intake
+steps:
+  - id: who
+    type: choice
+    text: Are you...
+    options: [mother, midwife]
+    save_to: participant.group
+    next:
+      - if: answer == "midwife"
+        goto: shift
+  - id: weeks
+    type: number
+    text: How many weeks?
+  - id: ward
+    type: choice
+    text: Where did you give birth?
+    options: [home, ward]
+    save_to: participant.place
+  - id: shift
+    type: number
+    text: How long was your shift?
+  - id: bye
+    type: end
+    text: Thanks.
+"""
+
+
+def a_study(folder: Path, flow: str, languages: list[str], texts: dict[str, dict[str, str]] | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    name = yaml.safe_load(flow)["flow"]
+    (folder / f"{name}.yaml").write_text(flow, encoding="utf-8")
+    study = {"study": "s", "title": {code: "A study" for code in languages}, "languages": languages,
+             "join": {"start_flow": name, "keyword": "JOIN"}, "flows": [f"{name}.yaml"]}
+    if texts:
+        study["texts"] = texts
+    (folder / "study.yaml").write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
+    return folder
+
+
+class Chat:
+    def __init__(self, folder: Path, flow: str) -> None:
+        loaded = load_study(folder)
+        self.engine = Engine(loaded.flows[flow].flow, loaded.study, loaded.flows[flow].version)
+        self.state: SessionState = self.engine.start(NOW).state
+        self.last: Sprint | None = None
+
+    def send(self, text: str) -> list[str]:
+        self.last = self.engine.handle(self.state, TextInput(text), NOW)
+        self.state = self.last.state
+        return [e.text for e in self.last.events if isinstance(e, SendMessage)]
+
+
+def test_an_option_that_is_also_a_global_word_answers_the_question(tmp_path: Path) -> None:
+    chat = Chat(a_study(tmp_path, FLOW, ["en", "cy"]), "visits")
+    chat.send("busy")  # LATER's word, but this question's option
+    assert chat.state.values["lounge"] == "busy" and chat.state.status == "waiting"
+    chat.send("Back.")  # BACK's word
+    assert chat.state.values["pain"] == "back" and chat.state.step == "speak"
+    chat.send("welsh")  # a language switch's word
+    assert chat.state.values["speak"] == "cy" and chat.state.language == "en"
+    texts = chat.send("busy")  # not an option here: LATER still snoozes
+    assert chat.state.status == "snoozed" and "later" in texts[0]
+
+
+def test_stop_stops_even_where_it_is_an_option(tmp_path: Path) -> None:
+    chat = Chat(a_study(tmp_path, FLOW, ["en"]), "visits")
+    for answer in ("1", "1", "1"):
+        chat.send(answer)
+    assert chat.state.step == "when"
+    chat.send("END")
+    assert chat.state.status == "stopped"
+    assert chat.last is not None and any(isinstance(e, OptedOut) for e in chat.last.events)
+    assert "when" not in chat.state.values
+
+
+def test_validate_warns_of_an_option_that_is_a_stop_word(tmp_path: Path) -> None:
+    problems, _ = validate_paths([a_study(tmp_path, FLOW, ["en"])])
+    warned = [p.message for p in problems]
+    assert warned == ["the value 'end' of an option of step 'when' is also a STOP word: a participant "
+                      "who types it is opted out of every message"]
+
+
+def test_back_forgets_the_answers_of_a_branch_left_behind(tmp_path: Path) -> None:
+    chat = Chat(a_study(tmp_path, BRANCHES, ["en"]), "intake")
+    for answer in ("mother", "38", "ward", "back", "back", "back"):
+        chat.send(answer)
+    assert chat.state.step == "who"
+    chat.send("midwife")  # another branch: 'weeks' and 'ward' are never asked again
+    chat.send("12")
+    assert chat.state.status == "ended"
+    assert chat.state.values == {"who": "midwife", "shift": 12}
+    assert set(chat.state.displays) == {"who", "shift"}
+    assert chat.state.fields == {"group": "midwife"}
+
+
+def test_back_clears_a_field_saved_by_a_step_left_behind(tmp_path: Path) -> None:
+    chat = Chat(a_study(tmp_path, BRANCHES, ["en"]), "intake")
+    for answer in ("mother", "38", "home"):
+        chat.send(answer)
+    assert chat.state.step == "shift"
+    chat.send("back")  # back to 'ward': it is asked again, its answer still shown as the earlier one
+    assert chat.state.step == "ward" and chat.state.fields["place"] == "home"
+    chat.send("back")  # 'ward' is left behind now
+    assert chat.state.step == "weeks"
+    assert chat.last is not None and SetField("place", None) in chat.last.events
+    assert "place" not in chat.state.fields and "ward" not in chat.state.values
+
+
+def test_help_offers_the_study_languages_and_a_bare_language_asks(tmp_path: Path) -> None:
+    english_only = Chat(a_study(tmp_path / "en", FLOW, ["en"]), "visits")
+    assert "CYMRAEG" not in english_only.send("help")[0]
+    two = Chat(a_study(tmp_path / "two", FLOW, ["en", "cy", "pl"]), "visits")
+    assert two.send("help")[0].endswith("For another language, reply CYMRAEG or LANGUAGE PL.")
+    pair = Chat(a_study(tmp_path / "pair", FLOW, ["en", "cy"]), "visits")
+    assert pair.send("help")[0].endswith("HELP. For Welsh, reply CYMRAEG.")
+    assert pair.send("CYMRAEG")[0] == "Byddwn yn ysgrifennu yn Gymraeg o hyn ymlaen."
+    assert pair.send("help")[0].endswith("HELP. Am Saesneg, atebwch ENGLISH.")
+    assert two.send("language")[0] == "Which language would you like? Reply ENGLISH, CYMRAEG or LANGUAGE PL."
+    assert two.state.language == "en"
+
+
+def test_a_study_language_without_built_in_texts_is_warned_of_and_texts_prints_them(tmp_path: Path) -> None:
+    folder = a_study(tmp_path, FLOW.replace("value: end", "value: evening"), ["en", "pl"])
+    problems, _ = validate_paths([folder])
+    assert len(problems) == 1 and problems[0].severity == "warning"
+    assert "'pl' participants would get them in English" in problems[0].message
+    assert "chorus texts --lang pl" in problems[0].hint
+
+    printed = CliRunner().invoke(cli, ["texts", "--lang", "pl", str(folder)])
+    assert printed.exit_code == 0, printed.output
+    blank = yaml.safe_load(printed.output)["texts"]
+    assert blank["yes"] == {"en": "Yes", "pl": ""} and blank["stopped"]["pl"] == ""
+    study = yaml.safe_load((folder / "study.yaml").read_text(encoding="utf-8"))
+    study["texts"] = blank
+    (folder / "study.yaml").write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
+    problems, _ = validate_paths([folder])  # pasted as printed: every blank is an error
+    assert len(problems) == len(blank) and {p.severity for p in problems} == {"error"}
+    assert all("is empty in 'pl'" in p.message for p in problems)
+
+    study["texts"] = {key: {"en": texts["en"], "pl": f"PL {key}"} for key, texts in blank.items()}
+    (folder / "study.yaml").write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
+    assert validate_paths([folder])[0] == []
+    chat = Chat(folder, "visits")
+    assert chat.send("language pl") == ["PL language_changed", "How is the lounge when visitors come?"]
+    assert chat.send("STOP") == ["PL stopped"]
