@@ -38,6 +38,9 @@ QUICK_REPLY_TITLE, LIST_ITEM_TITLE = 20, 24
 EXEMPT_KINDS = frozenset({"stopped", "erase_confirm", "erase_cancelled"})
 """Sent even to someone who just opted out, and at any hour: the STOP confirmation and the
 erasure exchange (DELETE MY DATA works after STOP too)."""
+ANY_HOUR_KINDS = EXEMPT_KINDS | {"signposting"}
+"""Never held for quiet hours: besides those, the crisis signposting safeguarding sends (who
+to call now) when a message reads like a risk."""
 QUIET_PREFIX = "quiet hours: held until "
 OPTED_OUT = "participant opted out"
 NO_TEMPLATE = "whatsapp 24-hour window closed: no approved template for "
@@ -136,9 +139,11 @@ def quiet_until(window: TimeWindow | None, zone: str, now: datetime) -> datetime
 
 
 def is_reply(row: Candidate, within: timedelta) -> bool:
-    """Queued in answer to something the participant has just sent."""
+    """Queued in answer to something the participant has just sent: their latest message is
+    at most ``within`` from it, before (what it answers) or after (a second message sent
+    before this one went out: "sorry", say, right after the answer it replies to)."""
     last = row.last_inbound
-    return last is not None and timedelta(0) <= row.created_at - last <= within
+    return last is not None and abs(row.created_at - last) <= within
 
 
 def decide(row: Candidate, rules: StudyRules | None, now: datetime, reply_window: timedelta) -> Decision:
@@ -146,7 +151,7 @@ def decide(row: Candidate, rules: StudyRules | None, now: datetime, reply_window
     exempt = row.kind in EXEMPT_KINDS
     if row.opted_out and not exempt:
         return Decision(hold=OPTED_OUT)
-    if rules is not None and not exempt and not is_reply(row, reply_window):
+    if rules is not None and row.kind not in ANY_HOUR_KINDS and not is_reply(row, reply_window):
         until = quiet_until(rules.quiet_hours, row.timezone or rules.timezone, now)
         if until is not None:
             return Decision(hold=QUIET_PREFIX + until.isoformat())

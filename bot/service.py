@@ -177,6 +177,8 @@ class ConversationService(InboundBatches, Concerns):
             self.database.checkpoint()
         if result.status != "processed" or given.button is not None or result.inbound_id is None:
             return result
+        if self._words.command(given.text) is not None:  # STOP, DELETE MY DATA ('forget me'): no risk in those
+            return result
         ids = (*result.outbox_ids, *self._safeguard(contact, result.inbound_id, given.text, now))
         return ReceiveResult(result.status, result.inbound_id, result.participant_id, ids)
 

@@ -22,6 +22,9 @@ BUILT_IN_WORDS: dict[str, dict[str, list[str]]] = {
     "back": {"en": ["back", "go back", "previous", "undo"], "cy": ["yn ôl", "yn ol", "nôl"]},
     "erase": {"en": ["delete my data", "erase my data", "forget me"], "cy": ["dileu fy nata"]},
 }
+POLITE = frozenset({"please", "pls", "plz", "plis", "thanks", "thank", "you", "thx", "diolch", "it", "now", "me", "just",
+                    "ok", "okay", "sorry", "messaging", "texting", "messages", "texts", "sending"})
+"""Words that may go with a one-word global word without changing it: 'stop it please'."""
 LANGUAGE_WORDS: dict[str, list[str]] = {
     "en": ["english", "saesneg"],
     "cy": ["cymraeg", "welsh"],
@@ -268,8 +271,17 @@ class Words:
         }
 
     def command(self, text: str) -> str | None:
-        """The global word a whole reply is, if any: 'STOP', 'stop.' or 'Stop!' all stop."""
-        return self._lookup.get(normalised_word(text))
+        """The global word a whole reply is, if any: 'STOP', 'stop.' or 'Stop!' all stop, and
+        so do 'Stop please', 'stop it' and 'STOP STOP' (a one-word global word said politely or
+        twice); 'stop making us wait' does not."""
+        said = normalised_word(text)
+        found = self._lookup.get(said)
+        if found is None and " " in said:
+            words = {word for word in re.split(r"[\s,.!]+", said) if word and word not in POLITE}
+            meanings = {self._lookup.get(word) for word in words}
+            if len(meanings) == 1:
+                found = meanings.pop()
+        return found
 
     def words_for(self, command: str) -> list[str]:
         """Every word (built-in and the study's) that means ``command``, normalised."""

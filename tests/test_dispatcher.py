@@ -211,6 +211,24 @@ def test_no_message_but_the_stop_confirmation_ever_goes_to_an_opted_out_particip
         assert decision.hold is None or decision.hold.startswith(NO_TEMPLATE)
 
 
+def test_crisis_signposting_and_a_reply_followed_by_another_message_go_out_at_night() -> None:
+    night = NOW.replace(hour=23)
+    rules = StudyRules(TimeWindow.parse("21:00-08:00"), "Europe/London", "Study")
+    window = timedelta(minutes=10)
+
+    def row(kind: str, created: datetime, last: datetime | None) -> Candidate:
+        return Candidate(1, "p-1", "sms", "+447700900001", "Hi", (), False, kind, None, STUDY, created, False, last, last)
+
+    # signposting is sent at once even when it was queued hours before the dispatcher saw it
+    assert decide(row("signposting", night - timedelta(hours=3), None), rules, night, window).hold is None
+    # a reply, then the participant's "sorry" 0.6 s later, before the reply went out: still a reply
+    assert decide(row("prompt", night, night + timedelta(seconds=0.6)), rules, night, window).hold is None
+    # a follow-up queued an hour before they wrote is not a reply to it: held until morning
+    held = decide(row("prompt", night - timedelta(hours=1), night), rules, night, window).hold
+    assert held is not None and held.startswith(QUIET_PREFIX)
+    assert decide(row("prompt", night, None), rules, night, window).hold is not None
+
+
 def test_a_row_left_sending_by_a_dead_process_is_sent_again_with_the_same_key_and_keeps_the_order(
     service: Any, say: Callable[..., Any], clock: Any
 ) -> None:

@@ -14,6 +14,7 @@ from flows.engine import Engine, SessionState, Sprint, TextInput
 from flows.events import OptedOut, SendMessage, SetField
 from flows.loader import load_study
 from flows.validate import validate_paths
+from flows.words import Words
 
 NOW = datetime(2001, 2, 3, 10, 0, tzinfo=UTC)
 
@@ -189,3 +190,13 @@ def test_a_study_language_without_built_in_texts_is_warned_of_and_texts_prints_t
     chat = Chat(folder, "visits")
     assert chat.send("language pl") == ["PL language_changed", "How is the lounge when visitors come?"]
     assert chat.send("STOP") == ["PL stopped"]
+
+
+def test_stop_said_politely_or_twice_stops_but_a_sentence_about_stopping_is_an_answer(tmp_path: Path) -> None:
+    for said in ("Stop please", "stop it", "STOP STOP", "stop, thanks!", "Stopio plis"):
+        chat = Chat(a_study(tmp_path / said.replace(" ", "_"), FLOW, ["en", "cy"]), "visits")
+        chat.send(said)
+        assert chat.state.status == "stopped", said
+    words = Words()
+    assert words.command("stop making us wait") is None and words.command("Just me") is None
+    assert words.command("help me") == "help" and words.command("later please") == "later"

@@ -15,6 +15,7 @@ from bot.safeguarding import (
     WARM_UP_AFTER,
     BackgroundChecks,
     Concern,
+    SafetyChecks,
     _threads,
     check_from_env,
     checks_from_env,
@@ -83,6 +84,19 @@ def test_after_stop_the_coordinator_is_still_told_but_nothing_is_sent(
     result = say("I took all my tablets an hour ago")
     assert result.outbox_ids == ()
     assert [f.kind for f in _flags(database)].count("safeguarding") == 1
+
+
+def test_global_words_are_never_taken_for_a_risk(service: ConversationService, say: Say, database: Database) -> None:
+    """A check that sees risk everywhere (as a model may in 'forget me' or 'STOP STOP') is not
+    asked about STOP, DELETE MY DATA and the like: no crisis text, no flag."""
+    service.safety = SafetyChecks(quick=lambda text: Concern("suicide", "a check that flags everything"))
+    _reach_the_story(say)
+    for text in ("Stop please", "START", "remind me later", "DELETE MY DATA", "no"):
+        result = say(text)
+        assert "signposting" not in [kind for kind, _ in _texts(service, result)], text
+    assert not [f for f in _flags(database) if f.kind == "safeguarding"]
+    result = say("I have nothing left to live for")
+    assert "signposting" in [kind for kind, _ in _texts(service, result)], "anything else is still checked"
 
 
 def test_the_full_check_with_the_embedding_model_catches_indirect_phrasing() -> None:
