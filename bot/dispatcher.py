@@ -336,7 +336,7 @@ class Dispatcher:
         found = []
         sealer = self.database.sealer
         for r in rows:
-            buttons = tuple(Button(b["label"], b["value"]) for b in _json_list(r[5]))
+            buttons = tuple(Button(b["label"], b["value"], b.get("at", "")) for b in _json_list(r[5]))
             fields = r[11] if isinstance(r[11], dict) else {}
             attachment = Attachment(int(r[12]), str(r[13]), bytes(r[14])) if r[12] is not None and r[14] is not None else None
             found.append(Candidate(

@@ -194,7 +194,7 @@ class InboundBatches:
         if contact is None:
             repository.set_inbound_status(connection, inbound_id, "failed", now, "no contact for its sender")
             return ReceiveResult("failed", inbound_id, found.participant_id), None, None
-        given = TextInput(found.text, button=found.button, source="button" if found.button else "text")
+        given = TextInput.received(found.text, found.button)
         if careful:
             status, ids = self._process_in(connection, contact, inbound_id, given, found.start_param, now, preloaded)
         else:

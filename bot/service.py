@@ -152,7 +152,7 @@ class ConversationService(InboundBatches, Concerns):
                     contact = self._find_or_create(connection, message.channel, message.address, hashed, now)
                     batching.lock_participants(connection, [contact.participant_id])
                     inbound_id = self._store_inbound(connection, message, contact, now)
-                    given = TextInput(message.text, button=message.button, source="button" if message.button else "text")
+                    given = TextInput.received(message.text, message.button)
                     if inbound_id is None:
                         result = ReceiveResult("duplicate", None, contact.participant_id)
                     elif awaits_transcript(message):
@@ -763,6 +763,7 @@ def _outbound(target: _Target, message: SendMessage, now: datetime) -> dict[str,
     return {
         "participant_id": target.participant_id, "contact_id": target.contact.contact_id, "channel": target.contact.channel,
         "study_id": target.session.study_id, "session_id": target.session.id, "text": message.text,
-        "buttons": [{"label": b.label, "value": b.value} for b in message.buttons], "multiple": message.multiple,
+        "buttons": [{"label": b.label, "value": b.value, "at": b.at} if b.at else {"label": b.label, "value": b.value}
+                    for b in message.buttons], "multiple": message.multiple,
         "kind": message.kind, "step_id": message.step_id, "created_at": now,
     }

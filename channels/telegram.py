@@ -24,6 +24,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from channels.base import Capabilities, InboundMessage, Media, OutboundMessage
 from channels.errors import ContactStopped, InvalidAddress, ProviderFailed, ServerError, Throttled
 from channels.media import MediaTooLarge, fetch_limited
+from flows.events import tap_data
 
 NAME = "telegram"
 DEFAULT_API_BASE = "https://api.telegram.org"
@@ -167,7 +168,7 @@ def keyboard_for(message: OutboundMessage) -> InlineKeyboardMarkup | None:
     """One button per row for words, up to five per row for a numeric scale."""
     if not message.buttons:
         return None
-    buttons = [InlineKeyboardButton(b.label, callback_data=b.value[:64]) for b in message.buttons]
+    buttons = [InlineKeyboardButton(b.label, callback_data=tap_data(b)[:64]) for b in message.buttons]
     short = all(len(b.label) <= 3 for b in message.buttons)
     rows = [buttons[i:i + 5] for i in range(0, len(buttons), 5)] if short else [[b] for b in buttons]
     if message.multiple:

@@ -6,7 +6,10 @@ new session state out. The service around it persists, sends and schedules.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+import re
+import zlib
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -118,6 +121,35 @@ class TextInput:
     source: str = "text"
     """text, button or voice."""
     confidence: float | None = None
+    at: str = ""
+    """For a tap: where the conversation was when its button was offered (:attr:`Button.at`), if the channel says."""
+
+    @classmethod
+    def received(cls, text: str, button: str | None) -> TextInput:
+        """A stored message as input: a tapped button's value and place (``PLACE~value``, see
+        :func:`flows.events.tap_data`) taken apart."""
+        if button is None:
+            return cls(text)
+        found = _TAPPED.match(button)
+        if found is None:
+            return cls(text, button=button, source="button")
+        return cls(text, button=_TAPPED.sub("", button), source="button", at=found[1])
+
+
+_TAPPED = re.compile(r"(?:^|(?<=\|))([0-9a-z]{4})~")
+
+
+def position(state: SessionState) -> str:
+    """Where a conversation is, in 4 characters: the question, how far the participant came
+    to reach it and the progress within it (a Delphi item, a pair). The same when a question
+    is asked again (HELP, a reminder, BACK to it); different once it has been answered."""
+    where = f"{state.step}|{len(state.history)}|{json.dumps(state.step_data, sort_keys=True, default=str)}"
+    number = zlib.crc32(where.encode())
+    digits = []
+    for _ in range(4):
+        number, digit = divmod(number, 36)
+        digits.append("0123456789abcdefghijklmnopqrstuvwxyz"[digit])
+    return "".join(digits)
 
 
 @dataclass(frozen=True)
@@ -222,6 +254,8 @@ class Engine:
 
     def _on_text(self, turn: _Turn, given: TextInput) -> None:
         state = turn.state
+        if given.at and given.at != position(state):
+            return  # a second tap, or a tap on an earlier message: not an answer to the question asked now
         erasure = erasure_reply(self.words, given.text, given.button, given.source, state.erase_pending)
         if erasure is not None and self._erasure(turn, erasure, given):
             return
@@ -278,7 +312,7 @@ class Engine:
             text = self._text(turn, "voice_confirm").replace("{heard}", heard)
         else:
             text = self._text(turn, "voice_confirm_answer").replace("{heard}", heard).replace("{answer}", _echo(answer.display))
-        buttons = (Button(self._text(turn, "yes"), "yes"), Button(self._text(turn, "no"), "no"))
+        buttons = self._placed(turn.state, (Button(self._text(turn, "yes"), "yes"), Button(self._text(turn, "no"), "no")))
         turn.emit(SendMessage(text, step.id, buttons, False, "prompt"))
         turn.emit(WaitForInput(step.id))
 
@@ -589,10 +623,15 @@ class Engine:
             hint = self._render(turn, step.skip, step) if isinstance(step.skip, str | dict) else self._text(turn, "skip_hint")
             text = f"{text}\n{hint}"
         turn.events.extend(flags)
-        turn.emit(SendMessage(text, step.id, prompt.buttons, prompt.multiple, kind, attachment=prompt.attachment))
+        turn.emit(SendMessage(text, step.id, self._placed(state, prompt.buttons), prompt.multiple, kind, attachment=prompt.attachment))
         turn.emit(WaitForInput(step.id, step.timeout))
         if step.timeout is not None:
             turn.emit(ScheduleTask("timeout", turn.now + step.timeout, {"step": step.id}))
+
+    @staticmethod
+    def _placed(state: SessionState, buttons: tuple[Button, ...]) -> tuple[Button, ...]:
+        at = position(state) if buttons else ""
+        return tuple(replace(button, at=at) for button in buttons)
 
     def _end(self, turn: _Turn, outcome: str) -> None:
         turn.state.status = "ended"

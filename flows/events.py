@@ -11,6 +11,15 @@ from typing import Any
 class Button:
     label: str
     value: str
+    at: str = ""
+    """Where the conversation was when the button was offered (:func:`flows.engine.position`):
+    a channel that can send it back with a tap (Telegram) does, so that a second tap, or a tap
+    on an earlier message, is not taken for an answer to the question asked now."""
+
+
+def tap_data(button: Button) -> str:
+    """What a tap on ``button`` sends back: its value, after its place if it has one."""
+    return f"{button.at}~{button.value}" if button.at else button.value
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from bot.app import create_app
 from bot.dispatcher import RateLimit
 from bot.settings import Settings
 from bot.webhooks import ChannelHub, install
-from storage.tables import INBOUND, OUTBOUND
+from storage.tables import ANSWERS, INBOUND, OUTBOUND
 from tests.fake_telegram import FakeTelegram, LocalServer, wait_for
 from tests.fake_twilio import FakeTwilio
 
@@ -56,6 +56,12 @@ class Running:
         with self.chorus.database.transaction() as connection:
             query = select(func.count()).select_from(INBOUND).where(INBOUND.c.status == "received")
             return int(connection.execute(query).scalar_one())
+
+    def answers(self) -> list[tuple[str, Any]]:
+        """(step, value) of every answer stored, in order."""
+        with self.chorus.database.transaction() as connection:
+            query = select(ANSWERS.c.step_id, ANSWERS.c.value).order_by(ANSWERS.c.id)
+            return [(step, value) for step, value in connection.execute(query)]
 
     def statuses(self) -> list[str]:
         with self.chorus.database.transaction() as connection:

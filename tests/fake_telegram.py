@@ -113,8 +113,13 @@ class FakeTelegram:
         return self.message_update(chat_id, None, **{kind: item})
 
     def callback_update(self, chat_id: int, data: str, message: dict[str, Any] | None = None) -> dict[str, Any]:
-        """A tap on a button of the last message sent to the chat (or of ``message``)."""
+        """A tap on a button of the last message sent to the chat (or of ``message``): ``data``
+        names the button by its callback data, or by the value Chorus put after its place
+        ('ab12~yes'); the update carries the button's callback data, as Telegram's does."""
         message = message or self.last_to(chat_id)
+        keyboard = message.get("reply_markup", {}).get("inline_keyboard", [])
+        data = next((b["callback_data"] for row in keyboard for b in row
+                     if b.get("callback_data") == data or str(b.get("callback_data", "")).endswith("~" + data)), data)
         query = {"id": f"cq{next(self._update_ids)}", "from": self._user(chat_id), "chat_instance": "ci",
                  "message": message, "data": data}
         return {"update_id": next(self._update_ids), "callback_query": query}

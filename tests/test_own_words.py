@@ -200,3 +200,30 @@ def test_stop_said_politely_or_twice_stops_but_a_sentence_about_stopping_is_an_a
     words = Words()
     assert words.command("stop making us wait") is None and words.command("Just me") is None
     assert words.command("help me") == "help" and words.command("later please") == "later"
+
+
+def test_a_tap_counts_only_for_the_question_its_buttons_were_offered_with(tmp_path: Path) -> None:
+    chat = Chat(a_study(tmp_path, FLOW, ["en"]), "visits")
+    first = chat.engine.start(NOW).events
+    offered = next(e for e in first if isinstance(e, SendMessage)).buttons
+    at = offered[0].at
+    assert len(at) == 4 and {b.at for b in offered} == {at}
+    chat.send("help")  # asked again: the same place, so the buttons first shown still work
+    assert chat.last is not None
+    again = next(e for e in chat.last.events if isinstance(e, SendMessage) and e.buttons).buttons
+    assert {b.at for b in again} == {at}
+
+    def tap(value: str, place: str) -> None:
+        chat.last = chat.engine.handle(chat.state, TextInput.received("", f"{place}~{value}"), NOW)
+        chat.state = chat.last.state
+
+    tap("busy", at)
+    assert chat.state.values == {"lounge": "busy"} and chat.state.step == "pain"
+    tap("quiet", at)  # the second tap of a double tap
+    assert chat.state.values == {"lounge": "busy"} and chat.state.step == "pain"
+    assert chat.last is not None and chat.last.events == []
+    chat.send("previous")  # BACK to the first question ('back' is an option of this one): its first buttons answer it again
+    tap("quiet", at)
+    assert chat.state.values == {"lounge": "quiet"} and chat.state.step == "pain"
+    assert TextInput.received("", "abcd~a|abcd~b") == TextInput("", button="a|b", source="button", at="abcd")
+    assert TextInput.received("", "plain") == TextInput("", button="plain", source="button")

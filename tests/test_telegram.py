@@ -4,6 +4,7 @@ Chorus runs under uvicorn with its embedded dispatcher."""
 from __future__ import annotations
 
 import asyncio
+import copy
 from typing import Any
 
 import pytest
@@ -45,7 +46,8 @@ def test_a_participant_completes_the_study_on_telegram_with_stop_and_start(datab
     with running_chorus(database_url, provider_env(fake, url)) as running:
         first = say(running, fake, fake.message_update(CHAT, "/start wait"))
         assert "Reply YES to take part" in first[0]
-        assert [b["callback_data"] for row in fake.last_to(CHAT)["reply_markup"]["inline_keyboard"] for b in row] == ["yes", "no"]
+        data = [b["callback_data"] for row in fake.last_to(CHAT)["reply_markup"]["inline_keyboard"] for b in row]
+        assert [d.split("~")[1] for d in data] == ["yes", "no"] and len({d.split("~")[0] for d in data}) == 1, data
         consent = fake.last_to(CHAT)
         assert say(running, fake, fake.callback_update(CHAT, "yes", consent)) == ["Which best describes you?"]
         wait_for(lambda: fake.calls_to("editMessageReplyMarkup"), what="the keyboard removed")
@@ -70,6 +72,27 @@ def test_a_participant_completes_the_study_on_telegram_with_stop_and_start(datab
         assert "Thank you" in say(running, fake, fake.callback_update(CHAT, "4"))[0]
         assert running.inbound_count() == 10
         assert "failed" not in running.statuses()
+
+
+def test_a_second_tap_or_a_tap_on_an_earlier_message_answers_nothing(database_url: str, fake_telegram: Any) -> None:
+    """Telegram shows a keyboard until Chorus removes it: a quick second tap, or a tap on an
+    older question's buttons, arrives as a callback like any other. Neither may answer the
+    question asked now (the participant never saw it)."""
+    fake, url = fake_telegram
+    with running_chorus(database_url, provider_env(fake, url)) as running:
+        say(running, fake, fake.message_update(CHAT, "/start wait"))
+        consent = copy.deepcopy(fake.last_to(CHAT))  # as the participant's phone still shows it
+        assert say(running, fake, fake.callback_update(CHAT, "yes", consent)) == ["Which best describes you?"]
+        role = copy.deepcopy(fake.last_to(CHAT))
+        post(running, fake.callback_update(CHAT, "yes", consent))  # the second tap of a double tap
+        assert "How many times" in say(running, fake, fake.callback_update(CHAT, "patient", role))[0]
+        post(running, fake.callback_update(CHAT, "staff", role))  # an earlier question's button
+        post(running, fake.callback_update(CHAT, "no", consent))
+        assert "What was waiting like" in say(running, fake, fake.message_update(CHAT, "3"))[0]
+        running.settle()
+        assert fake.texts_to(CHAT)[-1].startswith("What was waiting like"), "the stale taps were answered"
+        assert running.answers() == [("consent", "yes"), ("role", "patient"), ("visits", 3)]
+        assert len(fake.calls_to("answerCallbackQuery")) == 5, "every tap's query is answered, so the phone stops spinning"
 
 
 def test_voice_notes_are_stored_with_the_file_id_and_fetched_with_get_file(database_url: str, fake_telegram: Any) -> None:
