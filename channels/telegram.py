@@ -203,7 +203,9 @@ class TelegramChannel:
         return self.bot
 
     async def send(self, message: OutboundMessage) -> str:
-        """Send one message; its provider id is ``chat_id:message_id`` (of the message with the keyboard).
+        """Send one message; its provider id is Telegram's ``message_id`` (of the message with the
+        keyboard), unique within the chat. Not the chat id: that is the participant's address,
+        kept only sealed with their contact (a provider id is stored in plain text).
 
         An attachment goes with sendPhoto, the text as its caption and the keyboard under it;
         a text too long for a caption follows the photo as its own message, with the keyboard."""
@@ -214,7 +216,7 @@ class TelegramChannel:
                 photo = InputFile(attachment.data, filename=attachment.filename)
                 if fits_caption(message.text):
                     sent = await bot.send_photo(chat, photo, caption=message.text or None, reply_markup=keyboard)
-                    return f"{sent.chat_id}:{sent.message_id}"
+                    return str(sent.message_id)
                 if message.outbox_id is None or message.outbox_id not in self._photo_sent:
                     await bot.send_photo(chat, photo)
                     self._remember_photo(message.outbox_id)
@@ -222,7 +224,7 @@ class TelegramChannel:
             self._photo_sent.discard(message.outbox_id)
         except TelegramError as error:
             raise send_error(error) from None
-        return f"{sent.chat_id}:{sent.message_id}"
+        return str(sent.message_id)
 
     async def acknowledge(self, action: CallbackAction) -> None:
         """Answer a tapped button, then remove (or update) its keyboard. Failures are harmless."""

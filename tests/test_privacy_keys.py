@@ -13,6 +13,7 @@ from sqlalchemy import text
 from bot.cli import cli
 from bot.service import ConversationService, ReceiveResult
 from bot.settings import Settings
+from storage import outbox
 from storage.crypto import DataKeyError, Sealer, generate_key
 from storage.database import Database
 from tests.db_fixtures import TEST_DATA_KEY
@@ -115,3 +116,18 @@ def test_keys_rehash_moves_every_address_to_a_new_hash_key(
         assert repository.find_contact(connection, repository.address_hash(b"test-address-key", "sms", PHONE)) is None
         found = repository.find_contact(connection, repository.address_hash(b"a-brand-new-hash-key", "sms", PHONE))
     assert found is not None and found.participant_id == pid
+
+
+def test_the_migration_takes_the_chat_id_out_of_telegram_provider_ids(
+    service: ConversationService, database: Database, say: Callable[..., ReceiveResult]
+) -> None:
+    telegram = say("WAIT", channel="telegram", address="987654321")
+    sms = say("WAIT", address=PHONE)
+    with database.transaction() as connection:
+        outbox.mark_sent(connection, telegram.outbox_ids[0], "987654321:17", service.clock())  # as sent before 0011
+        outbox.mark_sent(connection, sms.outbox_ids[0], "SM" + "a" * 32, service.clock())
+    database.downgrade("0010_dispatchers")
+    database.upgrade()
+    with database.transaction() as connection:
+        found = dict(connection.execute(text("SELECT channel, provider_id FROM outbound_messages WHERE provider_id IS NOT NULL")).all())
+    assert found == {"telegram": "17", "sms": "SM" + "a" * 32}
