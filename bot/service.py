@@ -691,6 +691,14 @@ class ConversationService(InboundBatches, Concerns):
                    "multiple": False, "kind": "info", "step_id": step_id, "created_at": now}
             return tuple(outbox.queue(connection, [row]))
 
+    def answer_stranger(self, inbound_id: int) -> tuple[int, ...]:
+        """A voice note from someone in no study (yet): it is not fetched, so no voice of theirs
+        is transcribed or kept; they are told how to join, as a typed message would be."""
+        now, contact = self.clock(), self._sender(inbound_id)
+        with self._exclusive(contact.participant_id) as connection:
+            repository.set_inbound_status(connection, inbound_id, "not_enrolled", now, None)
+            return tuple(self._join_help(connection, contact, TextInput(""), now))
+
     def participant_for(self, channel: str, address: str) -> str | None:
         with self.database.transaction() as connection:
             found = repository.find_contact(connection, repository.address_hash(self._key, channel, address))

@@ -151,6 +151,10 @@ class VoicePipeline:
             if not await asyncio.to_thread(self._claim, inbound_id):
                 return VoiceOutcome(inbound_id, "skipped")
             context = await asyncio.to_thread(self.service.voice_context, inbound_id)
+            if context.study_id is None:  # someone in no study: their voice is neither fetched nor kept
+                if await asyncio.to_thread(self.service.answer_stranger, inbound_id):
+                    self.on_queued()
+                return VoiceOutcome(inbound_id, "not_enrolled")
             if not context.accepts_voice:
                 await self._reply(inbound_id, "voice.not_accepted", status="voice_not_accepted")
                 return VoiceOutcome(inbound_id, "voice_not_accepted")

@@ -319,6 +319,19 @@ def test_a_question_that_wants_typing_says_so_without_fetching_the_note(database
     assert rows(database, FLAGS) == [] and rows(database, ANSWERS) == []
 
 
+def test_a_voice_note_from_someone_in_no_study_is_neither_fetched_nor_kept(
+    service: ConversationService, database: Database, tmp_path: Path,
+) -> None:
+    note = send(service, "", "m1", media=VOICE)  # the first thing this stranger sends
+    assert note.inbound_id is not None and note.status == "awaiting_transcript"
+    fetch = Fetcher(b"OggS")
+    outcome = run_pipeline(service, Canned(), fetch, tmp_path / "audio", note.inbound_id)
+    assert outcome.status == "not_enrolled" and fetch.calls == []
+    assert texts(service, note.participant_id) == ["Hello. To take part in Waiting in A&E, reply WAIT."]
+    assert rows(database, INBOUND, INBOUND.c.id == note.inbound_id)[0].status == "not_enrolled"
+    assert rows(database, TRANSCRIPTS) == [] and rows(database, FLAGS) == [] and files_in(tmp_path / "audio") == []
+
+
 def test_a_study_that_keeps_audio_keeps_the_file_and_says_where(database: Database, tmp_path: Path) -> None:
     service = our_service(database, small_study(tmp_path / "study", "retention: {audio: keep}\n"))
     send(service, "TALK", "m1")
