@@ -37,7 +37,7 @@ from flows.steps.base import Answer, Continue, InputStep, Prompt, Reply, StepCon
 from flows.steps.consent import ConsentStep
 from flows.steps.end import EndStep
 from flows.steps.open import OpenStep
-from flows.templating import Namespace, TemplateFailure, evaluate, render, render_leniently
+from flows.templating import Namespace, TemplateFailure, evaluate, render, render_leniently, render_what_works
 from flows.words import Words, erasure_reply, normalised_word
 
 MAX_STEPS_PER_SPRINT = 200
@@ -715,7 +715,7 @@ class Engine:
             return render(source, context)
         except TemplateFailure as failure:
             flags.append(RaiseFlag("template_error", f"step '{step.id}': {failure}", step.id))
-            rendered = render_leniently(source, context).strip()
+            rendered = render_what_works(source, context) or render_leniently(source, context).strip()
             return rendered or self.words.text("fallback", state.language)
 
 

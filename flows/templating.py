@@ -127,6 +127,24 @@ def render(source: str, context: dict[str, Any]) -> str:
         raise TemplateFailure(f"{type(error).__name__}: {error}") from error
 
 
+_SENTENCE_END = re.compile(r"((?<=[.!?])[ \t]+|\n+)")
+
+
+def render_what_works(source: str, context: dict[str, Any]) -> str:
+    """The sentences (and lines) of a text that render, each on its own; those that fail are
+    left out rather than sent with holes ('You scored %.'). Empty when none does."""
+    pieces = _SENTENCE_END.split(source)
+    kept: list[str] = []
+    for sentence, gap in zip(pieces[::2], [*pieces[1::2], ""], strict=True):
+        try:
+            rendered = render(sentence, context) if sentence.strip() else ""
+        except TemplateFailure:
+            continue
+        if rendered.strip():
+            kept += [rendered, gap]
+    return "".join(kept).strip()
+
+
 def render_leniently(source: str, context: dict[str, Any]) -> str:
     """Render with missing values as blanks; if even that fails, drop the template parts.
     A blank left before punctuation is closed up: 'Hello , shall we?' reads 'Hello, shall we?'."""

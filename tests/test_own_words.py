@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -227,3 +228,14 @@ def test_a_tap_counts_only_for_the_question_its_buttons_were_offered_with(tmp_pa
     assert chat.state.values == {"lounge": "quiet"} and chat.state.step == "pain"
     assert TextInput.received("", "abcd~a|abcd~b") == TextInput("", button="a|b", source="button", at="abcd")
     assert TextInput.received("", "plain") == TextInput("", button="plain", source="button")
+
+
+def test_a_template_that_fails_leaves_out_its_sentence_not_a_hole_in_it() -> None:
+    from flows.templating import TemplateFailure, render, render_what_works
+
+    source = "Thanks for taking part.\nYou said visits are in the {{ answers.when | lower }}. You scored {{ values.feel * 20 }}%."
+    context = {"answers": {"when": "Morning"}, "values": {"feel": None}}
+    with pytest.raises(TemplateFailure):
+        render(source, context)
+    assert render_what_works(source, context) == "Thanks for taking part.\nYou said visits are in the morning."
+    assert render_what_works("You scored {{ values.feel * 20 }}%.", context) == ""
