@@ -37,7 +37,14 @@ from flows.steps.base import Answer, Continue, InputStep, Prompt, Reply, StepCon
 from flows.steps.consent import ConsentStep
 from flows.steps.end import EndStep
 from flows.steps.open import OpenStep
-from flows.templating import Namespace, TemplateFailure, evaluate, render, render_leniently, render_what_works
+from flows.templating import (
+    Namespace,
+    TemplateFailure,
+    evaluate,
+    render,
+    render_leniently,
+    render_what_works,
+)
 from flows.words import Words, erasure_reply, normalised_word
 
 MAX_STEPS_PER_SPRINT = 200
