@@ -6,7 +6,6 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from importlib import resources
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -103,8 +102,11 @@ def create_app(settings: Settings | None = None, chorus: Chorus | None = None, f
                              "studies": state.studies.ids()}, status_code=status)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def simulator_page() -> str:
-        return resources.files("bot").joinpath("static/simulator.html").read_text(encoding="utf-8")
+    async def simulator_page(request: Request) -> HTMLResponse:
+        """The web chat simulator's page, for whoever ``CHORUS_SIMULATOR`` lets in (bot/simulator.py)."""
+        from bot.simulator import page
+
+        return await page(request)
 
     from bot.metrics import router as metrics_router
     from bot.middleware import install as install_request_layer

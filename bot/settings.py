@@ -49,6 +49,11 @@ class Settings(BaseModel):
     """Bearer token for ``GET /metrics``; without one, only direct loopback clients may scrape."""
     max_body_bytes: int = Field(default=1_000_000, gt=0)
     """Requests with a larger body are refused with 413 before it is read."""
+    simulator: Literal["open", "coordinators", "off"] | None = None
+    """Who may use the web chat simulator (``/`` and ``/api/simulator``): ``open`` (anyone),
+    ``coordinators`` (someone signed in to the desk, by token or dashboard session) or ``off``
+    (404). Unset: ``open`` only while no messaging channel is configured (the local try-out),
+    else ``coordinators`` (bot/simulator.py, ``simulator_mode``)."""
     telegram_token: SecretStr | None = None
     telegram_secret: SecretStr | None = None
     twilio_account_sid: str | None = None
