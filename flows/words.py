@@ -198,6 +198,8 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
         "en": "Thank you. Your statement will be shown to others once a moderator has checked it.",
         "cy": "Diolch. Bydd eich datganiad yn cael ei ddangos i eraill ar ôl i gymedrolwr ei wirio.",
     },
+    "pairwise.undecided": {"en": "Can't decide", "cy": "Methu penderfynu"},
+    "pairwise.hint": {"en": "Please reply A, B or '{undecided}'.", "cy": "Atebwch A, B neu '{undecided}'."},
     "statements.hint": {"en": "Please reply A (agree), D (disagree) or P (pass).", "cy": "Atebwch A (cytuno), D (anghytuno) neu P (pasio)."},
 }
 SKIP_WORDS = {"skip", "pass", "hepgor", "/skip"}

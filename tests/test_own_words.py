@@ -239,3 +239,34 @@ def test_a_template_that_fails_leaves_out_its_sentence_not_a_hole_in_it() -> Non
         render(source, context)
     assert render_what_works(source, context) == "Thanks for taking part.\nYou said visits are in the morning."
     assert render_what_works("You scored {{ values.feel * 20 }}%.", context) == ""
+
+
+LABELLED = """\
+flow: labels
+steps:
+  - id: contact
+    type: yesno
+    text: May we contact you?
+    yes_label: Yes please
+    no_label: No thanks
+  - id: compare
+    type: pairwise
+    text: Which matters more?
+    ideas: [Shorter waits, Kinder staff, Better food]
+    pairs: 2
+    submissions: false
+    undecided_label: Can't choose
+  - id: bye
+    type: end
+    text: "You said {{ answers.contact }}."
+"""
+
+
+def test_answers_are_shown_as_the_labels_the_participant_saw(tmp_path: Path) -> None:
+    chat = Chat(a_study(tmp_path, LABELLED, ["en"]), "labels")
+    chat.send("yes")
+    assert chat.state.values["contact"] == "yes" and chat.state.displays["contact"] == "Yes please"
+    assert chat.send("maybe") == ["Please reply A, B or 'Can't choose'."]
+    chat.send("cant choose")  # the coordinator's own label, typed without its apostrophe
+    assert chat.state.step_data["results"][0]["tie"] is True
+    assert chat.send("A")[-1] == "You said Yes please."

@@ -84,7 +84,7 @@ def test_a_session_asks_its_number_of_pairs_none_twice_then_moves_on() -> None:
 def test_an_unclear_reply_gets_a_hint_and_an_idea_can_be_added() -> None:
     chooser = Chooser("p", flow())
     before = chooser.pair()
-    assert chooser.send("hmm") == [] and "Please reply A, B, or 'can't decide'." in chooser.said[-1].text
+    assert chooser.send("hmm") == [] and "Please reply A, B or 'Can't decide'." in chooser.said[-1].text
     recorded = chooser.send("ADD A quiet room for children")
     assert [(e.item, e.value) for e in recorded] == [(SUBMISSION_ITEM, {"kind": "idea", "text": "A quiet room for children"})]
     assert chooser.pair() == before

@@ -46,9 +46,14 @@ from flows.steps.items import (
 )
 
 UNDECIDED = {
-    "can't decide", "cant decide", "cannot decide", "can not decide", "undecided", "don't know", "dont know", "not sure",
-    "unsure", "either", "neither", "both", "equal", "same", "no preference", "c", "3", "tie", "pass", "idk", "?",
+    "cant decide", "cannot decide", "can not decide", "undecided", "dont know", "not sure", "unsure", "either", "neither",
+    "both", "equal", "same", "no preference", "c", "3", "tie", "pass", "idk", "?", "methu penderfynu", "dim ots",
 }
+"""Replies that mean neither is preferred, compared without apostrophes (``can't`` as ``cant``)."""
+
+
+def _without_apostrophes(text: str) -> str:
+    return normalise(text).replace("'", "")
 
 
 @register
@@ -114,15 +119,17 @@ class PairwiseStep(InputStep):
         lines = [resolve(self.text, ctx, "Which matters more to you?"), f"A) {texts.get(a, a)}", f"B) {texts.get(b, b)}"]
         if self.submissions and not ctx.data.get("seen"):
             lines.append(f"(Or reply {self.add_word.upper()} and an idea of your own.)")
-        undecided = resolve(self.undecided_label, ctx, "Can't decide")
-        return Prompt("\n".join(lines), (Button("A", "A"), Button("B", "B"), Button(undecided, "tie")))
+        return Prompt("\n".join(lines), (Button("A", "A"), Button("B", "B"), Button(self._undecided(ctx), "tie")))
+
+    def _undecided(self, ctx: StepContext) -> str:
+        return resolve(self.undecided_label, ctx, ctx.words("pairwise.undecided"))
 
     def _choice(self, reply: Reply, ctx: StepContext, a: str, b: str) -> str | None:
         """'A', 'B' or 'tie'; None when unclear."""
         if reply.button in ("A", "B", "tie"):
             return reply.button
-        said = normalise(reply.text)
-        if said in UNDECIDED or said == normalise(resolve(self.undecided_label, ctx, "Can't decide")):
+        said = _without_apostrophes(reply.text)
+        if said in UNDECIDED or said == _without_apostrophes(self._undecided(ctx)):
             return "tie"
         texts = self._texts(ctx)
         index = match_option(reply.text, [["a", texts.get(a, a)], ["b", texts.get(b, b)]])
@@ -140,11 +147,11 @@ class PairwiseStep(InputStep):
                 return Continue(data, (submitted,), thanks)
         choice = self._choice(reply, ctx, a, b)
         if choice is None:
-            return Unclear("Please reply A, B, or 'can't decide'.")
+            return Unclear(ctx.words("pairwise.hint").format(undecided=self._undecided(ctx)))
         winner, loser = (b, a) if choice == "B" else (a, b)
         value = {"winner": winner, "loser": loser, "tie": choice == "tie"}
         texts = self._texts(ctx)
-        display = "can't decide" if choice == "tie" else texts.get(winner, winner)
+        display = self._undecided(ctx) if choice == "tie" else texts.get(winner, winner)
         recorded = ItemAnswer(f"{a} vs {b}", value, display)
         seen = [*data.get("seen", []), [a, b]]
         results = [*data.get("results", []), value]

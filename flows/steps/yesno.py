@@ -23,13 +23,13 @@ class YesNoStep(InputStep):
         return Prompt(ctx.render(self.text), (Button(yes, "yes"), Button(no, "no")))
 
     def interpret(self, reply: Reply, ctx: StepContext) -> Answer | Unclear:
-        if reply.button in ("yes", "no"):
-            return Answer(reply.button, reply.button)
-        said = parse_yes_no(reply.text)
+        """The answer is "yes" or "no"; it is shown as the label the participant saw ("Yes
+        please" when ``yes_label`` says so)."""
+        buttons = self.prompt(ctx).buttons
+        said: bool | None = reply.button == "yes" if reply.button in ("yes", "no") else parse_yes_no(reply.text)
         if said is None:
-            prompt = self.prompt(ctx)
-            picked = match_option(reply.text, [[b.label, b.value] for b in prompt.buttons])
+            picked = match_option(reply.text, [[b.label, b.value] for b in buttons])
             said = None if picked is None else picked == 0
         if said is None:
             return Unclear(ctx.words("hint_yesno"))
-        return Answer("yes" if said else "no", "yes" if said else "no")
+        return Answer("yes" if said else "no", buttons[0 if said else 1].label)
