@@ -408,6 +408,8 @@ class Engine:
             return True
         if self._answers_question(turn, text, command):
             return False
+        if state.status == "ended" and command in ("start", "help", "later", "back"):
+            return False  # nothing left to ask: the conversation has ended, and the reply says so
         if command == "start":
             self._reprompt(turn)
             return True

@@ -277,6 +277,8 @@ class Words:
         so do 'Stop please', 'stop it' and 'STOP STOP' (a one-word global word said politely or
         twice); 'stop making us wait' does not."""
         said = normalised_word(text)
+        if not said:  # an empty message (a sticker, a photo alone) is no word; a bare '?' asks for HELP
+            return "help" if "?" in text else None
         found = self._lookup.get(said)
         if found is None and " " in said:
             words = {word for word in re.split(r"[\s,.!]+", said) if word and word not in POLITE}

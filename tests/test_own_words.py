@@ -270,3 +270,14 @@ def test_answers_are_shown_as_the_labels_the_participant_saw(tmp_path: Path) -> 
     chat.send("cant choose")  # the coordinator's own label, typed without its apostrophe
     assert chat.state.step_data["results"][0]["tie"] is True
     assert chat.send("A")[-1] == "You said Yes please."
+
+
+def test_an_empty_message_is_no_word_and_help_after_the_end_says_it_has_ended(tmp_path: Path) -> None:
+    chat = Chat(a_study(tmp_path, FLOW, ["en"]), "visits")
+    assert chat.send("") == ["Please reply with a number from 1 to 2."]
+    assert chat.send(" ? ")[0].startswith("Reply to the question to answer it.")
+    for answer in ("1", "1", "1", "1"):
+        chat.send(answer)
+    assert chat.state.status == "ended"
+    assert chat.send("help") == ["Thank you. This conversation has ended."]
+    assert chat.send("") == ["Thank you. This conversation has ended."]
