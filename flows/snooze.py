@@ -6,8 +6,9 @@ come out as aware datetimes; wall-clock arithmetic (``28 days after``, ``every 7
 daylight-saving change.
 
 A snooze is a whole reply such as ``in 2 hours``, ``later 30 mins``, ``tonight``,
-``tomorrow``, ``tomorrow afternoon``, ``after 5pm``, ``remind me at 17:30``, ``yfory``
-or ``heno``; a word of the study's LATER list may come first.
+``tomorrow``, ``tomorrow afternoon``, ``after 5pm``, ``remind me at 17:30``, ``next week``,
+``next friday afternoon``, ``yfory`` or ``heno``; a word of the study's LATER list may come
+first (and must, before a bare weekday: 'monday' may answer a question).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ DEFAULT_SNOOZE = timedelta(hours=2)
 MORNING, AFTERNOON, EVENING = time(9, 0), time(14, 0), time(19, 0)
 SOON = timedelta(minutes=30)
 """'tonight' said after 19:00 (or 'this afternoon' after 14:00) means a little later."""
-MAX_SNOOZE = timedelta(days=7)
+MAX_SNOOZE = timedelta(days=8)
+"""'next week' from Monday at 08:00 is next Monday at 09:00: a week and an hour."""
 MAX_HOPS = 16
 
 _UNITS = {
@@ -48,10 +50,17 @@ _TODAY_LATE = {
     "this afternoon": AFTERNOON, "prynhawn yma": AFTERNOON, "pnawn ma": AFTERNOON,
 }
 _TOMORROW = ("tomorrow", "tmrw", "tomoz", "yfory", "fory")
+_NEXT_WEEK = ("next week", "wythnos nesaf", "wythnos nesa")
+_WEEKDAYS = {
+    "monday": 0, "mon": 0, "tuesday": 1, "tue": 1, "tues": 1, "wednesday": 2, "wed": 2, "thursday": 3, "thu": 3,
+    "thur": 3, "thurs": 3, "friday": 4, "fri": 4, "saturday": 5, "sat": 5, "sunday": 6, "sun": 6,
+    "dydd llun": 0, "dydd mawrth": 1, "dydd mercher": 2, "dydd iau": 3, "dydd gwener": 4, "dydd sadwrn": 5, "dydd sul": 6,
+}
+_WEEKDAY = re.compile(rf"^(?P<next>next |on |ar )?(?P<day>{'|'.join(sorted(_WEEKDAYS, key=len, reverse=True))})(?: (?P<part>.+))?$")
 _FILLERS = ("please", "plz", "pls", "thanks", "diolch", "os gwelwch yn dda", "plis")
 _MORNING_PHRASES = ("in the morning", "yn y bore", "first thing in the morning")
-_UNPREFIXED_WHOLE = frozenset((*_TODAY_LATE, *_TOMORROW, *_MORNING_PHRASES))
-_UNPREFIXED_STARTS = ("in ", "mewn ", "ymhen ", "after ", *(word + " " for word in _TOMORROW))
+_UNPREFIXED_WHOLE = frozenset((*_TODAY_LATE, *_TOMORROW, *_MORNING_PHRASES, *_NEXT_WEEK))
+_UNPREFIXED_STARTS = ("in ", "mewn ", "ymhen ", "after ", "next ", *(word + " " for word in _TOMORROW))
 """Without a LATER word, only a reply that is one of these or starts so can name a time (see _when)."""
 _PREFIXES = ("remind me", "ask me again", "ask me", "message me", "text me", "try again", "atgoffa fi", "gofynnwch eto")
 
@@ -190,6 +199,10 @@ def _when(rest: str, local: datetime, prefixed: bool) -> datetime | None:
             return _tomorrow(rest[len(word):].strip(), local)
     if rest in _MORNING_PHRASES:
         return next_wall_time(now, MORNING, zone)
+    if rest in _NEXT_WEEK:
+        return at_local(local.date() + timedelta(days=7), MORNING, zone)
+    if (day := _WEEKDAY.match(rest)) and (prefixed or day["next"] == "next "):
+        return _on_weekday(_WEEKDAYS[day["day"]], (day["part"] or "").strip(), local)
     if (prefixed or rest.startswith("after ")) and (match := _CLOCK.match(rest)):
         try:
             return _clock_time(match, local)
@@ -212,6 +225,12 @@ def _tomorrow(part: str, local: datetime) -> datetime | None:
             return None
         return wall
     return None
+
+
+def _on_weekday(weekday: int, part: str, local: datetime) -> datetime | None:
+    """'monday', 'next tuesday afternoon', 'friday at 5pm': that day's next coming (not today)."""
+    ahead = (weekday - local.weekday()) % 7 or 7
+    return _tomorrow(part, local + timedelta(days=ahead - 1))
 
 
 def may_be_snooze(text: str, later_words: Iterable[str] = ()) -> bool:

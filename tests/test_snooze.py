@@ -46,6 +46,11 @@ def snooze(text: str, now: datetime, **options: bool) -> datetime | None:
     ("heno", (3, 10, 19, 0)),
     ("mewn 2 awr", (3, 10, 16, 10)),
     ("Tomorrow please!", (3, 11, 9, 0)),
+    ("next week", (3, 17, 9, 0)),
+    ("remind me monday", (3, 16, 9, 0)),
+    ("next friday afternoon", (3, 13, 14, 0)),
+    ("later on tuesday at 5pm", (3, 17, 17, 0)),
+    ("wedyn dydd llun", (3, 16, 9, 0)),
 ])
 def test_it_understands_when_a_participant_wants_asking_again(text: str, expected: tuple[int, int, int, int]) -> None:
     now = datetime(2026, 3, 10, 14, 10, tzinfo=UTC)  # 14:10 GMT
@@ -54,7 +59,8 @@ def test_it_understands_when_a_participant_wants_asking_again(text: str, expecte
     assert local(until) == expected
 
 
-@pytest.mark.parametrize("text", ["5", "2 hours", "5pm", "yes", "I was seen at 5pm", "later than I hoped", "in 20 years"])
+@pytest.mark.parametrize("text", ["5", "2 hours", "5pm", "yes", "I was seen at 5pm", "later than I hoped", "in 20 years",
+                                  "monday", "on friday", "next to nothing", "next monday at 25"])
 def test_it_leaves_answers_that_are_not_snoozes_alone(text: str) -> None:
     assert snooze(text, datetime(2026, 3, 10, 14, 10, tzinfo=UTC)) is None
 
