@@ -15,7 +15,7 @@ from jinja2.defaults import DEFAULT_NAMESPACE
 
 from flows.loader import LoadedFlow, Marks, Problem, YamlPath, field_path, step_path
 from flows.message_checks import message_warnings
-from flows.model import Flow, StepBase, Study, Text
+from flows.model import Flow, StepBase, Study, Text, bare_seconds
 from flows.pydantic_errors import did_you_mean
 from flows.steps.choice import ChoiceStep
 from flows.steps.consent import ConsentStep
@@ -96,6 +96,24 @@ def edges(flow: Flow) -> dict[str, list[str]]:
             targets.append(EXIT)
         graph[step.id] = [t for t in targets if t in ids or t == EXIT]
     return graph
+
+
+def _unused_settings(flow: Flow, marks: Marks) -> list[Problem]:
+    """Settings a step is given that do nothing as it stands."""
+    problems: list[Problem] = []
+    for index, step in enumerate(flow.steps):
+        if isinstance(step, ChoiceStep) and not step.multiple:
+            for name in ("min_picks", "max_picks"):
+                if name in step.model_fields_set:
+                    problems.append(
+                        marks.problem(
+                            marks.key(step_path(index, name)),
+                            f"{name} has no effect without 'multiple: true': step '{step.id}' takes one option",
+                            "add 'multiple: true' to let people pick several options, or remove it",
+                            "warning",
+                        )
+                    )
+    return problems
 
 
 def _reach(start: Iterable[str], graph: dict[str, list[str]]) -> set[str]:
@@ -261,11 +279,11 @@ def _answer_values(step: StepBase, condition: str, path: YamlPath, marks: Marks)
     if values is None:
         return []
     problems: list[Problem] = []
-    for literal in _answer_literals(condition):
+    for literal in _compared_literals(condition, True, "answer"):
         if literal not in values:
             problems.append(
                 marks.problem(
-                    marks.find(path, literal),
+                    _find_literal(marks, path, literal),
                     f"step '{step.id}' never answers '{literal}', so this condition is never true",
                     did_you_mean(literal, values),
                 )
@@ -273,20 +291,83 @@ def _answer_values(step: StepBase, condition: str, path: YamlPath, marks: Marks)
     return problems
 
 
-@lru_cache(maxsize=1024)
-def _answer_literals(condition: str) -> tuple[str, ...]:
-    """Strings compared with ``answer`` (``answer == "staff"``, ``"day" in answer``)."""
+def _group_values(
+    source: str, path: YamlPath, marks: Marks, groups: list[str], expression: bool
+) -> list[Problem]:
+    """A condition or template comparing ``participant.group`` with a group the study does
+    not have: ``== "patients"`` is never true, ``!= "patients"`` always."""
+    if not groups:
+        return []
+    return [
+        marks.problem(
+            _find_literal(marks, path, literal),
+            f"participant.group is compared with '{literal}', which is not one of the study's "
+            f"groups ({', '.join(groups)})",
+            did_you_mean(literal, groups, listing=False)
+            or f"compare with one of the groups, or add '{literal}' to the study's groups",
+            "warning",
+        )
+        for literal in _compared_literals(source, expression, "participant.group")
+        if literal not in groups
+    ]
+
+
+def _find_literal(marks: Marks, path: YamlPath, literal: str) -> tuple[int, int]:
+    """Where a string literal of a condition is written, its quotes first."""
+    for needle in (f'"{literal}"', f"'{literal}'"):
+        found = marks.find(path, needle)
+        if found != marks.value(path):
+            return found[0], found[1] + 1
+    return marks.find(path, literal)
+
+
+def _is_subject(node: nodes.Node, subject: str) -> bool:
+    """Whether ``node`` reads ``answer`` or ``participant.group`` (or ``participant["group"]``)."""
+    root, _, attribute = subject.partition(".")
+    if not attribute:
+        return isinstance(node, nodes.Name) and node.name == root
+    if isinstance(node, nodes.Getattr):
+        named = node.attr
+    elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+        named = node.arg.value
+    else:
+        return False
+    return named == attribute and isinstance(node.node, nodes.Name) and node.node.name == root
+
+
+def _strings(node: nodes.Node, listed: bool) -> list[str]:
+    if isinstance(node, nodes.Const) and isinstance(node.value, str) and not listed:
+        return [node.value]
+    if isinstance(node, nodes.List | nodes.Tuple) and listed:
+        return [i.value for i in node.items if isinstance(i, nodes.Const) and isinstance(i.value, str)]
+    return []
+
+
+@lru_cache(maxsize=4096)
+def _compared_literals(source: str, expression: bool, subject: str) -> tuple[str, ...]:
+    """Strings ``subject`` is compared with: ``answer == "staff"``, ``answer != 'x'``,
+    ``answer in ["a", "b"]`` and, for ``answer`` (a list when several are picked),
+    ``"day" in answer``; ``participant.group`` is text, so there ``in`` is a substring."""
     try:
-        tree = _PARSER.parse("{{ " + condition + " }}")
+        tree = _PARSER.parse("{{ " + source + " }}" if expression else source)
     except TemplateError:
         return ()
     found: list[str] = []
     for compare in tree.find_all(nodes.Compare):
-        operands = [compare.expr, *(operand.expr for operand in compare.ops)]
-        if any(isinstance(o, nodes.Name) and o.name == "answer" for o in operands):
-            found += [
-                o.value for o in operands if isinstance(o, nodes.Const) and isinstance(o.value, str)
-            ]
+        left = compare.expr
+        for operand in compare.ops:
+            right = operand.expr
+            if operand.op in ("eq", "ne"):
+                if _is_subject(left, subject):
+                    found += _strings(right, False)
+                elif _is_subject(right, subject):
+                    found += _strings(left, False)
+            elif operand.op in ("in", "notin"):
+                if _is_subject(left, subject):
+                    found += _strings(right, True)
+                elif _is_subject(right, subject) and subject == "answer":
+                    found += _strings(left, False)
+            left = right
     return tuple(dict.fromkeys(found))
 
 
@@ -306,7 +387,9 @@ def _variants(text: Text, path: YamlPath) -> list[tuple[str, YamlPath]]:
     return [(value, (*path, code)) for code, value in text.items()]
 
 
-def _step_texts(flow: Flow, marks: Marks, languages: list[str]) -> list[Problem]:
+def _step_texts(
+    flow: Flow, marks: Marks, languages: list[str], groups: list[str]
+) -> list[Problem]:
     ids = flow.step_ids()
     problems: list[Problem] = []
     for index, step in enumerate(flow.steps):
@@ -316,12 +399,16 @@ def _step_texts(flow: Flow, marks: Marks, languages: list[str]) -> list[Problem]
                 text, path, languages, marks, f"'{name}' of step '{step.id}'"
             )
             for source, where in _variants(text, path):
-                problems += template_problems(source, where, marks, ids)
+                found = template_problems(source, where, marks, ids)
+                problems += found or _group_values(source, where, marks, groups, False)
         for number, rule in enumerate(step.next_rules()):
             if rule.when is not None:
                 where = step_path(index, "next", str(number), "if")
                 found = template_problems(rule.when, where, marks, ids, expression=True)
-                problems += found or _answer_values(step, rule.when, where, marks)
+                problems += found or (
+                    _answer_values(step, rule.when, where, marks)
+                    + _group_values(rule.when, where, marks, groups, True)
+                )
         if step.save_to is not None and not SAVE_TO.fullmatch(step.save_to):
             field = step.save_to.split(".")[-1] or "group"
             hint = (
@@ -343,13 +430,29 @@ def _step_texts(flow: Flow, marks: Marks, languages: list[str]) -> list[Problem]
     return problems
 
 
+def bare_durations(marks: Marks) -> list[Problem]:
+    """A duration given as a bare number (``after: 24``): seconds, as the schema says, but
+    almost never what was meant. A warning, not an error: studies published with one still load."""
+    return [
+        marks.problem(
+            marks.value(path),
+            f"{'.'.join(path)}: {number} has no unit, so it is read as {number} seconds",
+            f"write '{number}h' for {number} hours or '{number}d' for {number} days ('{number}s' if seconds are meant)",
+            "warning",
+        )
+        for path, number in bare_seconds(marks.values)
+    ]
+
+
 def check_flow(
     loaded: LoadedFlow, languages: list[str] | None = None, study: Study | None = None
 ) -> list[Problem]:
     """Every semantic problem and warning of one loaded flow."""
     flow, marks = loaded.flow, loaded.marks or Marks(loaded.path)
     codes = list(languages if languages is not None else (flow.languages or []))
-    problems = _targets(flow, marks) + _flow_graph(flow, marks) + _step_texts(flow, marks, codes)
+    groups = study.group_ids() if study is not None else []
+    problems = _targets(flow, marks) + _flow_graph(flow, marks) + _unused_settings(flow, marks) + bare_durations(marks)
+    problems += _step_texts(flow, marks, codes, groups)
     return problems + message_warnings(flow, marks, codes or _languages_used(flow), Words(study))
 
 

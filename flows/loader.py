@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from flows.model import Flow, StepBase, Study
 from flows.pydantic_errors import describe_errors, did_you_mean
+from flows.step_synonyms import type_hint
 from flows.steps import UnknownStepType, known_types, step_model
 
 YamlPath = tuple[str, ...]
@@ -308,7 +309,7 @@ def _check_step(raw: Any, at: YamlPath, marks: Marks) -> tuple[StepBase | None, 
             marks.problem(
                 marks.value((*at, "type")),
                 f"unknown step type '{kind}'",
-                did_you_mean(kind, unknown.known),
+                type_hint(kind, unknown.known),
             )
         ]
     try:

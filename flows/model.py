@@ -22,6 +22,18 @@ RETENTION_KEYS = ("audio", "messages", "participants")
 STEP_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 
+class Invalid(ValueError):
+    """A mistake in a study or flow file, with a hint that says the fix.
+
+    Raised from a validator: ``chorus validate`` shows the message with ``hint`` in
+    brackets, and points at ``at`` (a path of keys below the place pydantic names, such as
+    ``("max",)`` from a model validator) when it is given."""
+
+    def __init__(self, message: str, hint: str = "", at: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.hint, self.at = hint, at
+
+
 def parse_duration(value: str | int | float | timedelta) -> timedelta:
     """'28d', '2h30m', '1w', or a number of seconds, as a timedelta."""
     if isinstance(value, timedelta):
@@ -53,6 +65,11 @@ class TimeWindow(Strict):
         h1, m1, h2, m2 = (int(g) for g in match.groups())
         if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
             raise ValueError(f"'{value}' has an impossible time; hours run 00-23, minutes 00-59")
+        if (h1, m1) == (h2, m2):
+            raise Invalid(
+                f"'{value}' starts and ends at {h1:02d}:{m1:02d}, so no time lies inside it",
+                f"give the time it ends, e.g. '{h1:02d}:{m1:02d}-{(h1 + 8) % 24:02d}:{m1:02d}'",
+            )
         return cls(start=time(h1, m1), end=time(h2, m2))
 
     def contains(self, moment: time) -> bool:
@@ -68,7 +85,26 @@ def _window(value: Any) -> Any:
     return TimeWindow.parse(value) if isinstance(value, str) else value
 
 
+DURATION_KEYS = frozenset({"after", "every", "grace", "reminders", "closes", "timeout", "retention"})
+"""Keys whose values are durations (under ``reminders`` and ``retention``, their items are)."""
+
+
+def bare_seconds(marks_values: Any) -> list[tuple[tuple[str, ...], str]]:
+    """Durations written as a bare number (``after: 24``): read as seconds, as they always
+    were, but rarely meant so. (path, number) for each, from a file's YAML nodes by path."""
+    found = []
+    for path, node in marks_values.items():
+        named = [part for part in path if not part.isdigit()]
+        if not named or not (named[-1] in DURATION_KEYS or (len(named) > 1 and named[-2] == "retention")):
+            continue
+        if getattr(node, "tag", "").endswith((":int", ":float")):
+            found.append((path, str(node.value)))
+    return found
+
+
 def _duration(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise Invalid(f"{str(value).lower()} is not a duration", "write it like 30m, 2h, 28d or 1w")
     return parse_duration(value) if isinstance(value, str | int | float) else value
 
 
@@ -253,6 +289,8 @@ class Schedule(Strict):
     @field_validator("closes", mode="before")
     @classmethod
     def _closes(cls, value: Any) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return parse_duration(value)
         if isinstance(value, str) and _DURATION.match(value) and any(_DURATION.match(value).groups()):  # type: ignore[union-attr]
             return parse_duration(value)
         return value
@@ -262,6 +300,12 @@ class Schedule(Strict):
         given = [name for name in ("at", "after", "every") if getattr(self, name) is not None]
         if len(given) != 1:
             raise ValueError("a schedule needs exactly one of 'at' (a date and time), 'after' (e.g. 28d) or 'every' (e.g. 7d)")
+        if isinstance(self.closes, timedelta) and self.closes <= timedelta(0):
+            raise Invalid(
+                "closes must be a time after the flow is sent, not nothing",
+                "write e.g. 'closes: 14d', or a date and time",
+                ("closes",),
+            )
         return self
 
 
@@ -308,6 +352,25 @@ class Study(Strict):
             if parse_duration(given) <= timedelta(0):
                 raise ValueError(f"retention of {key} must be longer than nothing")
         return value
+
+    @model_validator(mode="after")
+    def _rounds_open_before_they_close(self) -> Study:
+        from zoneinfo import ZoneInfo
+
+        def local(moment: datetime) -> datetime:
+            return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(self.timezone))
+
+        for index, entry in enumerate(self.schedule):
+            if entry.at is None or not isinstance(entry.closes, datetime):
+                continue
+            if local(entry.closes) <= local(entry.at):
+                raise Invalid(
+                    f"the flow '{entry.flow}' closes ({entry.closes:%Y-%m-%d %H:%M}) before it is sent "
+                    f"({entry.at:%Y-%m-%d %H:%M}), so nobody could answer it",
+                    "make 'closes' later than 'at'",
+                    ("schedule", str(index), "closes"),
+                )
+        return self
 
     def retention_of(self, what: str) -> timedelta | None:
         """How long ``what`` (audio, messages, participants) is kept; None for no limit."""

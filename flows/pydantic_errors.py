@@ -45,8 +45,11 @@ _STRING_EXPECTED = {"string_type", "literal_error"}
 YAML_QUOTES = "YAML reads yes, no, on, off, true and false as true/false and bare numbers as numbers; put the value in quotes"
 
 
-def did_you_mean(word: str, choices: Iterable[str], listing: bool = True) -> str:
-    """ "did you mean 'choice'?", else (with ``listing``) the choices themselves."""
+def did_you_mean(
+    word: str, choices: Iterable[str], listing: bool = True, limit: int | None = 12
+) -> str:
+    """ "did you mean 'choice'?", else (with ``listing``) the choices themselves: the first
+    ``limit`` of them, or every one when ``limit`` is None."""
     ordered = sorted(set(choices))
     close = difflib.get_close_matches(word, ordered, n=1, cutoff=0.6)
     if not close:
@@ -55,7 +58,8 @@ def did_you_mean(word: str, choices: Iterable[str], listing: bool = True) -> str
     if close:
         return f"did you mean '{close[0]}'?"
     if listing and ordered:
-        shown = ", ".join(ordered[:12]) + (", ..." if len(ordered) > 12 else "")
+        cut = len(ordered) if limit is None else limit
+        shown = ", ".join(ordered[:cut]) + (", ..." if len(ordered) > cut else "")
         return f"choose from: {shown}"
     return ""
 
@@ -109,6 +113,16 @@ def allowed_keys(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     )
 
 
+def _mistake(error: dict[str, Any]) -> tuple[str, YamlPath] | None:
+    """The hint and the place below ``loc`` of a :class:`flows.model.Invalid` raised by a
+    validator; None for any other error."""
+    raised = error.get("ctx", {}).get("error") if error["type"] == "value_error" else None
+    hint, at = getattr(raised, "hint", None), getattr(raised, "at", None)
+    if not isinstance(hint, str) or not isinstance(at, tuple):
+        return None
+    return hint, tuple(str(part) for part in at)
+
+
 def _is_type_error(error: dict[str, Any]) -> bool:
     return error["type"] not in ("extra_forbidden", "missing", "value_error", "assertion_error")
 
@@ -117,7 +131,10 @@ def describe_errors(
     errors: list[Any], root: type[BaseModel], marks: Marks, prefix: YamlPath = ()
 ) -> list[Problem]:
     """One problem per place, in the order pydantic found them."""
-    placed = [(marks.real_path((*prefix, *error["loc"])), error) for error in errors]
+    placed = []
+    for error in errors:
+        below = (_mistake(error) or ("", ()))[1]
+        placed.append((marks.real_path((*prefix, *error["loc"], *below)), error))
     deeper = [path for path, _ in placed]
     groups: dict[YamlPath, list[dict[str, Any]]] = {}
     for path, error in placed:
@@ -173,13 +190,28 @@ def _one_problem(
         )
     if kind in ("value_error", "assertion_error"):
         message = re.sub(r"^(Value|Assertion) error, ", "", error["msg"])
-        hint = ""
+        mistake = _mistake(error)
+        hint = mistake[0] if mistake else ""
         if path[-1:] == ("timezone",) and isinstance(value, str):
             from zoneinfo import available_timezones
 
             hint = did_you_mean(value, available_timezones(), listing=False)
-        described = f"{name}: {message}" if name and not path[-1].isdigit() else message
+        named = bool(name) and not path[-1].isdigit()
+        if mistake is not None:  # written to stand alone where it names its key or place
+            named = named and not mistake[1] and path[-1] not in message
+        described = f"{name}: {message}" if named else message
         return marks.problem(marks.value(path), described, hint)
+    if kind in ("too_short", "too_long"):
+        context = error.get("ctx", {})
+        least = kind == "too_short"
+        limit = context.get("min_length" if least else "max_length")
+        actual = context.get("actual_length")
+        items = "item" if limit == 1 else "items"
+        return marks.problem(
+            marks.value(path),
+            f"'{name or 'value'}' needs at {'least' if least else 'most'} {limit} {items}, not {actual}",
+            "add more" if least else "remove some",
+        )
     if kind == "literal_error":
         expected = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
         hint = did_you_mean(str(value), expected)

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from flows.flow_checks import check_flow, translation_problems
+from flows.flow_checks import bare_durations, check_flow, translation_problems
 from flows.loader import (
     LoadedStudy,
     Marks,
@@ -130,7 +130,7 @@ def check_study(loaded: LoadedStudy, intended: dict[str, str]) -> list[Problem]:
     """Every semantic problem of a study file (its flows are checked by :func:`check_flow`)."""
     study, marks = loaded.study, loaded.marks or Marks(loaded.path)
     known = set(loaded.flows) | set(intended.values())
-    problems = _names(study, known, marks) + _ways_in(study, marks) + _built_in_texts(study, marks)
+    problems = _names(study, known, marks) + _ways_in(study, marks) + _built_in_texts(study, marks) + bare_durations(marks)
     languages = study.languages
     problems += translation_problems(study.title, ("title",), languages, marks, "the study's title")
     if study.signposting is not None:

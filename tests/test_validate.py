@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.commands.validate import register
-from flows.loader import LoadError, load_flow, load_study
+from flows.loader import LoadError, Problem, load_flow, load_study
 from flows.readability import measure, syllables, too_hard
 from flows.sms import count_segments, plain_message
 from flows.validate import validate_paths
@@ -201,3 +201,234 @@ def test_reading_level_rises_with_long_words_and_sentences() -> None:
         1,
         4,
     ]
+
+
+# ----------------------------------------------------------------------------- a new coordinator's mistakes
+
+STUDY = """study: clinic
+title: The clinic
+groups: [patient, carer, staff]
+join:
+  start_flow: start
+  keyword: CLINIC
+"""
+END_FLOW = "flow: start\nsteps:\n  - id: bye\n    type: end\n    text: Thank you.\n"
+
+
+def _flow_problems(tmp_path: Path, steps: str) -> list[Problem]:
+    """The problems of a flow of ``steps`` (indented as under 'steps:') then an end step."""
+    path = tmp_path / "flow.yaml"
+    path.write_text(
+        f"flow: start\nsteps:\n{steps}  - id: bye\n    type: end\n    text: Thank you.\n",
+        encoding="utf-8",
+    )
+    return validate_paths([path])[0]
+
+
+def _study_problems(tmp_path: Path, study: str = "", flow: str = END_FLOW) -> list[Problem]:
+    """The problems of the study above with ``study`` added to it, and ``flow`` as its flow."""
+    folder = tmp_path / "study"
+    folder.mkdir(parents=True)
+    (folder / "study.yaml").write_text(STUDY + study, encoding="utf-8")
+    (folder / "start.yaml").write_text(flow, encoding="utf-8")
+    return validate_paths([folder])[0]
+
+
+def _only(problems: list[Problem]) -> tuple[int, int, str, str, str]:
+    assert len(problems) == 1, "\n".join(map(str, problems))
+    found = problems[0]
+    return found.line, found.column, found.severity, found.message, found.hint
+
+
+def test_a_number_step_whose_min_is_above_its_max_can_never_be_answered(tmp_path: Path) -> None:
+    steps = "  - id: calls\n    type: number\n    text: How many calls?\n    min: 500\n    max: 0\n"
+    assert _only(_flow_problems(tmp_path, steps)) == (
+        7,
+        10,
+        "error",
+        "min (500) is greater than max (0), so no number can answer this step",
+        "swap them: min: 0 and max: 500",
+    )
+    whole = "  - id: calls\n    type: number\n    text: How many?\n    min: 0.2\n    max: 0.8\n"
+    line, _, severity, message, hint = _only(_flow_problems(tmp_path, whole))
+    assert (line, severity) == (7, "error")
+    assert "no whole number lies between min (0.2) and max (0.8)" in message
+    assert "integer: false" in hint
+
+
+@pytest.mark.parametrize(
+    ("schedule", "line", "column", "name"),
+    [
+        ("  - flow: start\n    after: 24\n", 9, 12, "schedule[0].after"),
+        ("  - flow: start\n    every: 7\n", 9, 12, "schedule[0].every"),
+        ("  - flow: start\n    after: 1d\n    reminders: [24]\n", 10, 17, "schedule[0].reminders"),
+        ("  - flow: start\n    after: 1d\n    grace: 24\n", 10, 12, "schedule[0].grace"),
+    ],
+    ids=["after", "every", "reminders", "grace"],
+)
+def test_a_bare_number_for_a_duration_in_a_schedule_asks_for_a_unit(
+    tmp_path: Path, schedule: str, line: int, column: int, name: str
+) -> None:
+    found = _only(_study_problems(tmp_path, "schedule:\n" + schedule))
+    number = "7" if "every" in name else "24"
+    path = name.replace("[0]", ".0").replace(".reminders", ".reminders.0")
+    assert found == (
+        line,
+        column,
+        "warning",
+        f"{path}: {number} has no unit, so it is read as {number} seconds",
+        f"write '{number}h' for {number} hours or '{number}d' for {number} days ('{number}s' if seconds are meant)",
+    )
+
+
+def test_a_bare_number_for_a_step_timeout_or_a_retention_asks_for_a_unit(tmp_path: Path) -> None:
+    steps = "  - id: story\n    type: open\n    text: Tell us.\n    timeout: 30\n    on_timeout: bye\n"
+    assert _only(_flow_problems(tmp_path, steps))[:5] == (
+        6,
+        14,
+        "warning",
+        "steps.0.timeout: 30 has no unit, so it is read as 30 seconds",
+        "write '30h' for 30 hours or '30d' for 30 days ('30s' if seconds are meant)",
+    )
+    line, column, _, message, hint = _only(_study_problems(tmp_path, "retention: {messages: 90}\n"))
+    assert (line, column, message) == (7, 23, "retention.messages: 90 has no unit, so it is read as 90 seconds")
+    assert "'90d'" in hint
+
+
+def test_a_schedule_that_closes_before_it_opens_is_an_error(tmp_path: Path) -> None:
+    schedule = "schedule:\n  - flow: start\n    at: 2026-02-02T09:00\n    closes: 2026-01-16T17:00\n"
+    assert _only(_study_problems(tmp_path, schedule)) == (
+        10,
+        13,
+        "error",
+        "the flow 'start' closes (2026-01-16 17:00) before it is sent (2026-02-02 09:00), "
+        "so nobody could answer it",
+        "make 'closes' later than 'at'",
+    )
+    later = schedule.replace("2026-01-16", "2026-02-16")
+    assert _study_problems(tmp_path / "later", later) == []
+
+
+def test_comparing_participant_group_with_a_group_the_study_lacks_is_warned_of(
+    tmp_path: Path,
+) -> None:
+    flow = """flow: start
+steps:
+  - id: ready
+    type: yesno
+    text: "{% if participant.group == 'carers' %}Are you caring today?{% else %}Ready?{% endif %}"
+    next:
+      - if: participant.group != "patients"
+        goto: bye
+      - if: participant.group in ["patient", "carer"] and answer == "yes"
+        goto: bye
+  - id: bye
+    type: end
+    text: Thank you.
+"""
+    problems = _study_problems(tmp_path, flow=flow)
+    assert [(p.line, p.column, p.severity, p.hint) for p in problems] == [
+        (5, 40, "warning", "did you mean 'carer'?"),
+        (7, 35, "warning", "did you mean 'patient'?"),
+    ]
+    assert problems[1].message == (
+        "participant.group is compared with 'patients', which is not one of the study's "
+        "groups (patient, carer, staff)"
+    )
+
+
+def test_more_picks_than_options_and_an_empty_window_are_errors(tmp_path: Path) -> None:
+    steps = (
+        "  - id: help\n    type: choice\n    text: What helped?\n    multiple: true\n"
+        "    max_picks: 9\n    options: [Calls, Visits, Leaflets]\n"
+    )
+    assert _only(_flow_problems(tmp_path, steps)) == (
+        7,
+        16,
+        "error",
+        "max_picks is 9 but there are only 3 options",
+        "set max_picks to 3 or less, or leave it out to allow every option",
+    )
+    window = "schedule:\n  - flow: start\n    after: 1d\n    window: \"09:00-09:00\"\n"
+    assert _only(_study_problems(tmp_path, window)) == (
+        10,
+        13,
+        "error",
+        "schedule[0].window: '09:00-09:00' starts and ends at 09:00, so no time lies inside it",
+        "give the time it ends, e.g. '09:00-17:00'",
+    )
+
+
+def test_picks_without_multiple_do_nothing_and_are_warned_of(tmp_path: Path) -> None:
+    steps = "  - id: help\n    type: choice\n    text: What helped?\n    max_picks: 2\n    options: [Calls, Visits, Leaflets]\n"
+    line, column, severity, message, hint = _only(_flow_problems(tmp_path, steps))
+    assert (line, column, severity) == (6, 5, "warning")
+    assert message.startswith("max_picks has no effect without 'multiple: true'")
+    assert "add 'multiple: true'" in hint
+
+
+def test_too_few_choice_experiment_tasks_says_how_many_are_needed(tmp_path: Path) -> None:
+    steps = """  - id: dce
+    type: choice_experiment
+    text: Which would you choose?
+    opt_out: true
+    tasks: 4
+    attributes:
+      wait: [same day, 2 days, 1 week, 2 weeks]
+      who: [any GP, my usual GP, nurse]
+      how: [phone, video, face to face]
+      booking: [ring at 8am, online, call-back]
+"""
+    line, column, severity, message, hint = _only(_flow_problems(tmp_path, steps))
+    assert (line, column, severity) == (7, 12, "error")
+    assert message == (
+        "no design can be made: too few tasks: estimating the 10 parameters of these "
+        "attributes and 'neither' needs at least 5 tasks, not 4"
+    )
+    assert hint.startswith("set 'tasks: 5' or more")
+    assert _flow_problems(tmp_path, steps.replace("tasks: 4", "tasks: 5")) == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "wanted"),
+    [
+        ("text", "open"),
+        ("free_text", "open"),
+        ("question", "open"),
+        ("multiple_choice", "choice"),
+        ("select", "choice"),
+        ("radio", "choice"),
+        ("likert", "scale"),
+        ("rating", "scale"),
+        ("boolean", "yesno"),
+        ("yes_no", "yesno"),
+        ("Yes-No", "yesno"),
+        ("ranking", "rank"),
+    ],
+)
+def test_an_unknown_step_type_from_another_tool_suggests_the_chorus_one(
+    tmp_path: Path, kind: str, wanted: str
+) -> None:
+    steps = f"  - id: story\n    type: {kind}\n    text: Tell us.\n"
+    line, column, _, message, hint = _only(_flow_problems(tmp_path, steps))
+    assert (line, column, message) == (4, 11, f"unknown step type '{kind}'")
+    assert hint.startswith(f"did you mean '{wanted}'"), hint
+
+
+def test_an_unknown_step_type_lists_every_type_there_is(tmp_path: Path) -> None:
+    from flows.steps import known_types
+
+    hint = _only(_flow_problems(tmp_path, "  - id: story\n    type: wibble\n    text: Hi.\n"))[4]
+    assert hint == f"choose from: {', '.join(known_types())}"
+    assert "..." not in hint and "yesno" in hint and "statements" in hint
+
+
+def test_a_rank_step_with_one_option_says_it_needs_two(tmp_path: Path) -> None:
+    steps = "  - id: order\n    type: rank\n    text: Put these in order.\n    options: [Call-back]\n"
+    assert _only(_flow_problems(tmp_path, steps)) == (
+        6,
+        14,
+        "error",
+        "a rank step needs at least 2 options to put in order, not 1",
+        "add more options, or use a yesno or choice step",
+    )

@@ -5,7 +5,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from flows.events import Button
-from flows.model import Option, Text, resolve_text
+from flows.model import Invalid, Option, Text, resolve_text
 from flows.parsing import match_option, match_options
 from flows.steps import register
 from flows.steps.base import Answer, InputStep, Prompt, Reply, StepContext, Unclear
@@ -40,8 +40,25 @@ class ChoiceStep(InputStep):
 
     @model_validator(mode="after")
     def _picks(self) -> ChoiceStep:
+        count = len(self.options)
+        if self.min_picks > count:
+            raise Invalid(
+                f"min_picks is {self.min_picks} but there are only {count} options",
+                f"set min_picks to {count} or less",
+                ("min_picks",),
+            )
+        if self.max_picks is not None and self.max_picks > count:
+            raise Invalid(
+                f"max_picks is {self.max_picks} but there are only {count} options",
+                f"set max_picks to {count} or less, or leave it out to allow every option",
+                ("max_picks",),
+            )
         if self.max_picks is not None and self.max_picks < self.min_picks:
-            raise ValueError("max_picks must be at least min_picks")
+            raise Invalid(
+                "max_picks must be at least min_picks",
+                f"raise max_picks to {self.min_picks}, or lower min_picks",
+                ("max_picks",),
+            )
         return self
 
     def texts(self) -> list[tuple[str, Text]]:

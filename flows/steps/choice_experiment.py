@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from flows.events import Button
-from flows.model import Strict, Text
+from flows.model import Invalid, Strict, Text
 from flows.parsing import normalise
 from flows.steps import register
 from flows.steps.base import (
@@ -96,11 +96,34 @@ class ChoiceExperimentStep(InputStep):
             raise ValueError("a choice experiment needs at least one attribute")
         from flows.analysis.dce_design import DesignError
 
+        self._enough_tasks()
         try:
             self.design()
         except DesignError as error:
             raise ValueError(f"no design can be made: {error}") from None
         return self
+
+    def _enough_tasks(self) -> None:
+        """Each task's choice tells one thing fewer than it has rows (alternatives, and
+        "neither"); together the tasks must tell at least as much as there are parameters."""
+        from flows.analysis.dce_design import Attribute
+
+        parameters = int(self.opt_out)
+        for name, attr in self.attributes.items():
+            if len(set(attr.levels)) != len(attr.levels):
+                return  # the design reports a repeated level itself
+            parameters += 1 if Attribute(name, tuple(attr.levels)).numeric else len(attr.levels) - 1
+        per_task = self.alternatives + int(self.opt_out) - 1
+        needed = -(-parameters // (per_task * self.blocks))
+        if self.tasks < needed:
+            blocks = f" (with {self.blocks} blocks)" if self.blocks > 1 else ""
+            neither = " and 'neither'" if self.opt_out else ""
+            raise Invalid(
+                f"no design can be made: too few tasks: estimating the {parameters} parameters of "
+                f"these attributes{neither} needs at least {needed} tasks{blocks}, not {self.tasks}",
+                f"set 'tasks: {needed}' or more, or use fewer attributes or levels",
+                ("tasks",),
+            )
 
     def texts(self) -> list[tuple[str, Text]]:
         found = super().texts()

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import math
 from typing import Literal
 
+from pydantic import model_validator
+
+from flows.model import Invalid
 from flows.parsing import parse_number
 from flows.steps import register
 from flows.steps.base import Answer, InputStep, Reply, StepContext, Unclear
@@ -16,6 +20,22 @@ class NumberStep(InputStep):
     max: float | None = None
     integer: bool = True
     unit: str | None = None
+
+    @model_validator(mode="after")
+    def _check_range(self) -> NumberStep:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise Invalid(
+                f"min ({self.min:g}) is greater than max ({self.max:g}), so no number can answer this step",
+                f"swap them: min: {self.max:g} and max: {self.min:g}",
+                ("max",),
+            )
+        if self.integer and self.min is not None and self.max is not None and math.ceil(self.min) > math.floor(self.max):
+            raise Invalid(
+                f"no whole number lies between min ({self.min:g}) and max ({self.max:g})",
+                "widen the range, or add 'integer: false' to accept decimals",
+                ("max",),
+            )
+        return self
 
     def interpret(self, reply: Reply, ctx: StepContext) -> Answer | Unclear:
         value = parse_number(reply.text)

@@ -6,7 +6,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from flows.events import Button
-from flows.model import Option, Text, resolve_text
+from flows.model import Invalid, Option, Text, resolve_text
 from flows.parsing import match_option, match_options
 from flows.steps import register
 from flows.steps.base import (
@@ -42,6 +42,11 @@ class RankStep(InputStep):
     @classmethod
     def _options(cls, value: Any) -> Any:
         if isinstance(value, list):
+            if len(value) < 2:
+                raise Invalid(
+                    f"a rank step needs at least 2 options to put in order, not {len(value)}",
+                    "add more options, or use a yesno or choice step",
+                )
             return [{"value": str(item)} if isinstance(item, str | int | float) else item for item in value]
         return value
 
