@@ -10,7 +10,7 @@ from pathlib import Path
 from channels.base import render_plain
 from flows.engine import Engine, SessionState, Sprint, TextInput
 from flows.events import SendMessage
-from flows.loader import LoadedFlow, LoadedStudy, load_flow, load_study
+from flows.loader import LoadedFlow, LoadedStudy, LoadError, load_flow, load_study
 from flows.model import Study
 
 START_OF_TIME = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
@@ -34,7 +34,26 @@ def open_target(path: str | Path, flow_id: str | None = None) -> ChatTarget:
             raise KeyError(f"the study has no flow '{first}'; it has {', '.join(loaded.flows)}")
         return ChatTarget(loaded.study, loaded.flows, first)
     single = load_flow(path)
+    within = _in_its_study(path) if flow_id is None else None
+    if within is not None:
+        return within
     return ChatTarget(None, {single.flow.flow: single}, single.flow.flow)
+
+
+def _in_its_study(path: Path) -> ChatTarget | None:
+    """A flow file beside its study.yaml, run as a flow of that study (its title, languages,
+    groups and texts); None when there is none, or it does not load or list this flow."""
+    beside = path.resolve().parent
+    if not any((beside / name).exists() for name in ("study.yaml", "study.yml")):
+        return None
+    try:
+        study = load_study(beside)
+    except LoadError:
+        return None
+    for loaded in study.flows.values():
+        if Path(loaded.path).resolve() == path.resolve():
+            return ChatTarget(study.study, study.flows, loaded.flow.flow)
+    return None
 
 
 def _looks_like_study(path: Path) -> bool:

@@ -281,3 +281,13 @@ def test_an_empty_message_is_no_word_and_help_after_the_end_says_it_has_ended(tm
     assert chat.state.status == "ended"
     assert chat.send("help") == ["Thank you. This conversation has ended."]
     assert chat.send("") == ["Thank you. This conversation has ended."]
+
+
+def test_chat_with_a_flow_file_of_a_study_runs_it_within_its_study(tmp_path: Path) -> None:
+    folder = a_study(tmp_path, LABELLED.replace("text: May we contact you?", "text: Welcome to {{ study.title }}. May we contact you?"), ["en"])
+    alone = CliRunner().invoke(cli, ["chat", str(folder / "labels.yaml")], input="")
+    assert alone.exit_code == 0, alone.output
+    assert "Welcome to A study. May we contact you?" in alone.output
+    (folder / "study.yaml").write_text("study: [broken\n", encoding="utf-8")  # a study that does not load: the flow alone
+    broken = CliRunner().invoke(cli, ["chat", str(folder / "labels.yaml")], input="")
+    assert broken.exit_code == 0 and broken.output.startswith("May we contact you?"), "no title to fill: its sentence left out"
