@@ -291,3 +291,39 @@ def test_chat_with_a_flow_file_of_a_study_runs_it_within_its_study(tmp_path: Pat
     (folder / "study.yaml").write_text("study: [broken\n", encoding="utf-8")  # a study that does not load: the flow alone
     broken = CliRunner().invoke(cli, ["chat", str(folder / "labels.yaml")], input="")
     assert broken.exit_code == 0 and broken.output.startswith("May we contact you?"), "no title to fill: its sentence left out"
+
+
+PICKS = """\
+flow: picks
+steps:
+  - id: three
+    type: choice
+    text: Pick up to three.
+    multiple: true
+    max_picks: 3
+    options: [a, b, c, d, e, f]
+  - id: two
+    type: choice
+    text: Pick at least two.
+    multiple: true
+    min_picks: 2
+    options: [a, b, c]
+  - id: rate
+    type: scale
+    text: How was it?
+    min: 1
+    max: 5
+    unsure: true
+  - id: bye
+    type: end
+    text: Thanks.
+"""
+
+
+def test_hints_say_how_many_may_be_picked_and_that_not_sure_is_an_answer(tmp_path: Path) -> None:
+    chat = Chat(a_study(tmp_path, PICKS, ["en"]), "picks")
+    assert chat.send("1 2 3 4") == ["Please reply with up to 3 numbers from 1 to 6, e.g. 1 3."]
+    chat.send("1 2")
+    assert chat.send("1") == ["Please reply with at least 2 numbers from 1 to 3, e.g. 1 3."]
+    chat.send("1 3")
+    assert chat.send("9") == ["Please reply with a number from 1 to 5, or 'Not sure'."]

@@ -98,5 +98,15 @@ class ChoiceStep(InputStep):
             picks = match_options(reply.text, self.names(ctx, labels)) or []
         limit = self.max_picks or len(values)
         if not picks or not self.min_picks <= len(picks) <= limit:
-            return Unclear(ctx.words("hint_choices").format(n=len(values)))
+            return Unclear(self._hint_for_picks(ctx, len(values), limit))
         return Answer([values[i] for i in picks], ", ".join(labels[i] for i in picks))
+
+    def _hint_for_picks(self, ctx: StepContext, options: int, most: int) -> str:
+        """How many may be picked, when the step limits it."""
+        least = self.min_picks
+        key = "hint_choices"
+        if most < options:
+            key = "hint_choices_between" if least > 1 else "hint_choices_up_to"
+        elif least > 1:
+            key = "hint_choices_at_least"
+        return ctx.words(key).format(n=options, least=least, most=most)

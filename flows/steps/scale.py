@@ -113,6 +113,8 @@ class ScaleStep(InputStep):
             index = match_option(reply.text, [[label] for label in anchors.values()])
             value = float(list(anchors)[index]) if index is not None else None
         if value is None or not value.is_integer() or not self.low <= value <= self.high:
+            if self.unsure:
+                return Unclear(ctx.words("hint_scale_unsure").format(low=self.low, high=self.high, unsure=unsure))
             return Unclear(ctx.words("hint_scale").format(low=self.low, high=self.high))
         number = int(value)
         display = f"{number} ({anchors[number]})" if number in anchors and isinstance(self.labels, list) else str(number)
