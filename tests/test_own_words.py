@@ -327,3 +327,10 @@ def test_hints_say_how_many_may_be_picked_and_that_not_sure_is_an_answer(tmp_pat
     assert chat.send("1") == ["Please reply with at least 2 numbers from 1 to 3, e.g. 1 3."]
     chat.send("1 3")
     assert chat.send("9") == ["Please reply with a number from 1 to 5, or 'Not sure'."]
+
+
+def test_a_number_of_one_is_shown_with_its_unit_in_the_singular() -> None:
+    from flows.steps.number import singular
+
+    assert [singular(u) for u in ("hours", "nappies", "glasses", "mmHg", "kg", "minutes")] == [
+        "hour", "nappy", "glass", "mmHg", "kg", "minute"]

@@ -48,4 +48,16 @@ class NumberStep(InputStep):
                 return Unclear(ctx.words("hint_number_range").format(low=low, high=high))
             return Unclear(ctx.words("hint_number"))
         number: int | float = int(value) if self.integer else value
-        return Answer(number, f"{number:g}" + (f" {self.unit}" if self.unit else ""))
+        unit = (singular(self.unit) if number == 1 else self.unit) if self.unit else ""
+        return Answer(number, f"{number:g}" + (f" {unit}" if unit else ""))
+
+
+def singular(unit: str) -> str:
+    """An English unit for one: '1 hour', not '1 hours' ('nappies' -> 'nappy', 'boxes' -> 'box')."""
+    if unit.endswith("ies") and len(unit) > 4:
+        return unit[:-3] + "y"
+    if unit.endswith(("sses", "xes", "ches", "shes")):
+        return unit[:-2]
+    if unit.endswith("s") and not unit.endswith(("ss", "us", "is")) and len(unit) > 2:
+        return unit[:-1]
+    return unit
