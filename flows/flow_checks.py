@@ -15,7 +15,7 @@ from jinja2.defaults import DEFAULT_NAMESPACE
 
 from flows.loader import LoadedFlow, Marks, Problem, YamlPath, field_path, step_path
 from flows.message_checks import message_warnings
-from flows.model import Flow, StepBase, Study, Text, bare_seconds
+from flows.model import Flow, StepBase, Study, Text, TimeWindow, bare_seconds
 from flows.pydantic_errors import did_you_mean
 from flows.steps.choice import ChoiceStep
 from flows.steps.consent import ConsentStep
@@ -430,6 +430,37 @@ def _step_texts(
     return problems
 
 
+WINDOW_FIELDS = ("participant.contact_hours",)
+"""Participant fields the clock reads as a daily window ('08:00-18:00')."""
+
+
+def _window_fields(flow: Flow, marks: Marks) -> list[Problem]:
+    """A step saving to ``contact_hours`` must give a window the clock can read: a choice whose
+    values are windows. Free text ('8am to 6pm') would be stored and then ignored."""
+    problems: list[Problem] = []
+    for index, step in enumerate(flow.steps):
+        if getattr(step, "save_to", None) not in WINDOW_FIELDS:
+            continue
+        if not isinstance(step, ChoiceStep) or step.multiple:
+            problems.append(marks.problem(
+                marks.value(step_path(index, "save_to")),
+                f"step '{step.id}' saves to {step.save_to}, which the clock reads as a window like 08:00-18:00; "
+                f"its {step.type} answer cannot be read so and would be ignored",
+                "use a choice whose option values are windows, e.g. value: \"08:00-18:00\", label: 8am to 6pm",
+            ))
+            continue
+        for number, option in enumerate(step.options):
+            try:
+                TimeWindow.parse(option.value)
+            except ValueError as error:
+                problems.append(marks.problem(
+                    marks.value(step_path(index, "options", str(number), "value")),
+                    f"step '{step.id}' saves to {step.save_to}, but the option value '{option.value}' is not a window: {error}",
+                    "write the value like \"08:00-18:00\" and put the words in its label",
+                ))
+    return problems
+
+
 def bare_durations(marks: Marks) -> list[Problem]:
     """A duration given as a bare number (``after: 24``): seconds, as the schema says, but
     almost never what was meant. A warning, not an error: studies published with one still load."""
@@ -452,6 +483,7 @@ def check_flow(
     codes = list(languages if languages is not None else (flow.languages or []))
     groups = study.group_ids() if study is not None else []
     problems = _targets(flow, marks) + _flow_graph(flow, marks) + _unused_settings(flow, marks) + bare_durations(marks)
+    problems += _window_fields(flow, marks)
     problems += _step_texts(flow, marks, codes, groups)
     return problems + message_warnings(flow, marks, codes or _languages_used(flow), Words(study))
 

@@ -432,3 +432,13 @@ def test_a_rank_step_with_one_option_says_it_needs_two(tmp_path: Path) -> None:
         "a rank step needs at least 2 options to put in order, not 1",
         "add more options, or use a yesno or choice step",
     )
+
+
+def test_contact_hours_must_be_saved_from_a_choice_of_windows(tmp_path: Path) -> None:
+    free = "  - id: hours\n    type: open\n    text: When may we message you?\n    save_to: participant.contact_hours\n"
+    found = _only(_flow_problems(tmp_path, free))
+    assert found[2] == "error" and "its open answer cannot be read so" in found[3]
+    picked = ("  - id: hours\n    type: choice\n    text: When?\n    save_to: participant.contact_hours\n"
+              "    options:\n      - {value: \"08:00-18:00\", label: 8am to 6pm}\n      - {value: evenings, label: Evenings}\n")
+    found = _only(_flow_problems(tmp_path, picked))
+    assert found[2] == "error" and "the option value 'evenings' is not a window" in found[3]
