@@ -1,9 +1,10 @@
 """Safeguarding inside conversations: when what a participant wrote suggests risk, the
 signposting text goes to them at once and a flag to the coordinators' dashboard.
 
-The checks themselves are in bot/safeguarding.py: patterns at once, after the message's
-commit; the embedding model in a background thread, batched, for what the patterns did not
-catch. :class:`Concerns` is part of :class:`bot.service.ConversationService`; what it uses
+The checks themselves are in bot/safeguarding.py: patterns at once, within the message's
+transaction when it is an answer in a conversation (so the signposting goes before the next
+question), otherwise after its commit; the embedding model in a background thread, batched,
+for what the patterns did not catch. :class:`Concerns` is part of :class:`bot.service.ConversationService`; what it uses
 of the rest of the service is declared below for the type checker.
 """
 
@@ -20,6 +21,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection
 
 from bot.safeguarding import BackgroundChecks, Concern, SafetyChecks, concern_about, worth_checking
+from flows.engine import Sprint, TextInput
+from flows.events import Event, RaiseFlag, SendMessage
 from flows.model import Study, resolve_text
 from flows.words import Words
 from storage import outbox, privacy, repository
@@ -36,18 +39,43 @@ class Concerns:
     _background: BackgroundChecks | None
     _background_lock: threading.Lock
     _words: Words
+    _checked_inline: dict[int, bool]
+    """Messages the patterns were asked about within their transaction, and whether they saw risk."""
 
     if TYPE_CHECKING:  # provided by ConversationService (bot/service.py)
         def _exclusive(self, participant_id: str) -> AbstractContextManager[Connection]: ...
 
         def _study(self, connection: Connection, study_id: str) -> Study: ...
 
+    def _safeguarded(self, sprint: Sprint, given: TextInput, inbound_id: int, study: Study, language: str, opted_out: bool) -> Sprint:
+        """The sprint of a message in a conversation, with the safeguarding flag and the
+        signposting put first when the patterns see risk in what was written: so the
+        signposting is committed with, and sent before, the conversation's own reply (the next
+        question). Remembered for :meth:`_safeguard`, after the commit, not to check again."""
+        concern = concern_about(self.safety.quick, given.text) if given.button is None else None
+        self._checked_inline[inbound_id] = concern is not None
+        if concern is None:
+            return sprint
+        log.warning("safeguarding flag (%s)", concern.category)
+        events: list[Event] = [RaiseFlag("safeguarding", _flag_text(concern, inbound_id))]
+        if not opted_out:
+            events.append(SendMessage(self._signposting(study, language), None, (), False, "signposting"))
+        return Sprint([*events, *sprint.events], sprint.state)
+
+    def _signposting(self, study: Study, language: str) -> str:
+        own = resolve_text(study.signposting, language, study.default_language) if study.signposting else ""
+        return own or self._words.text("signposting", language)
+
     def _safeguard(self, contact: ContactRef, inbound_id: int, text: str, now: datetime) -> list[int]:
         """Signposting at once and a flag for the coordinator when a message suggests risk: the
-        patterns now, the embedding model in the background for what they did not catch."""
-        concern = concern_about(self.safety.quick, text)
+        patterns now (unless they were asked within the message's transaction:
+        :meth:`_safeguarded`), the embedding model in the background for what they did not catch."""
+        checked = self._checked_inline.pop(inbound_id, None)
+        concern = concern_about(self.safety.quick, text) if checked is None else None
         if concern is not None:
             return self._raise_concern(contact, inbound_id, concern, now)
+        if checked:
+            return []  # flagged and signposted already
         background = self._background_checks()
         if background is not None and worth_checking(text):
             background.submit((contact, inbound_id), text)
@@ -102,16 +130,19 @@ class Concerns:
             study = self._study(connection, session.study_id)
             repository.add_flags(connection, [{
                 "participant_id": pid, "study_id": session.study_id, "flow_id": session.flow_id,
-                "kind": "safeguarding", "message": f"possible {concern.category.replace('_', ' ')} (inbound {inbound_id}): {concern.reason}",
+                "kind": "safeguarding", "message": _flag_text(concern, inbound_id),
                 "step_id": None, "acknowledged": False, "created_at": now,
             }])
             log.warning("safeguarding flag for participant %s (%s)", pid, concern.category)
             if enrolment.opted_out:
                 return []
             language = enrolment.language or study.default_language
-            signposting = resolve_text(study.signposting, language, study.default_language) if study.signposting else ""
             row = {"participant_id": pid, "contact_id": contact.contact_id, "channel": contact.channel,
                    "study_id": session.study_id, "session_id": session.id, "step_id": None,
-                   "text": signposting or self._words.text("signposting", language),
+                   "text": self._signposting(study, language),
                    "buttons": [], "multiple": False, "kind": "signposting", "created_at": now}
             return list(outbox.queue(connection, [row]))
+
+
+def _flag_text(concern: Concern, inbound_id: int) -> str:
+    return f"possible {concern.category.replace('_', ' ')} (inbound {inbound_id}): {concern.reason}"

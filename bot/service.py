@@ -128,6 +128,7 @@ class ConversationService(InboundBatches, Concerns):
         self._locks = ParticipantLocks()
         self._uncommitted = threading.local()  # flags and deferred writes of the batch being written on this thread
         self._contacts: dict[str, ContactRef] = {}
+        self._checked_inline: dict[int, bool] = {}
         self._engines: dict[int, tuple[Engine, str]] = {}
         self._words = Words()
         studies.publish(database, clock())
@@ -252,6 +253,10 @@ class ConversationService(InboundBatches, Concerns):
         engine, version = self._engine(connection, session.flow_version_id, session.study_id)
         population = self._population(connection, session.study_id, pid)
         sprint = engine.handle(SessionState.model_validate(session.state), given, now, population=population)
+        if given.button is None and self._words.command(given.text) is None:
+            language = sprint.state.language or enrolment.language or engine.words.default_language
+            sprint = self._safeguarded(sprint, given, inbound_id, self._study(connection, session.study_id), language,
+                                       enrolment.opted_out or sprint.state.status == "stopped")
         if any(isinstance(event, ErasureConfirmed) for event in sprint.events):
             self._erase_within(connection, pid, "participant", "participant's request", now)
             return "erased", []

@@ -60,13 +60,28 @@ def test_a_message_suggesting_risk_gets_signposting_at_once_and_a_flag(
     assert ("signposting", next(t for k, t in sent if k == "signposting")) in sent
     signposting = next(t for k, t in sent if k == "signposting")
     assert "116 123" in signposting and "111" in signposting, "the study's own signposting text is sent"
-    assert any(k == "prompt" for k, _ in sent), "the conversation carries on"
+    assert [k for k, _ in sent] == ["signposting", "prompt"], "who to call comes first, then the conversation carries on"
     flags = [f for f in _flags(database) if f.kind == "safeguarding"]
     assert len(flags) == 1 and flags[0].participant_id == result.participant_id
     assert "suicide" in flags[0].message and "+44" not in flags[0].message
     with database.transaction() as connection:
         stored = connection.execute(select(ANSWERS.c.value).where(ANSWERS.c.step_id == "story")).scalar_one()
     assert stored == STORY, "the answer is stored exactly as given"
+
+
+def test_in_a_quick_batch_the_signposting_is_committed_with_and_before_the_reply(
+    patterns_only: ConversationService, database: Database,
+) -> None:
+    from channels.base import InboundMessage
+
+    def batch(text: str, n: int) -> ReceiveResult:
+        return patterns_only.accept_many([InboundMessage("sms", "+447700900001", f"b-{n}", text)], process=True)[0]
+
+    for n, text in enumerate(("WAIT", "yes", "1", "2")):
+        batch(text, n)
+    result = batch(STORY, 9)
+    assert [k for k, _ in _texts(patterns_only, result)] == ["signposting", "prompt"]
+    assert [f.kind for f in _flags(database)].count("safeguarding") == 1, "flagged once, not again after the commit"
 
 
 def test_ordinary_answers_and_idioms_raise_nothing(patterns_only: ConversationService, say: Say, database: Database) -> None:
