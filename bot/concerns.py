@@ -51,7 +51,8 @@ class Concerns:
         """The sprint of a message in a conversation, with the safeguarding flag and the
         signposting put first when the patterns see risk in what was written: so the
         signposting is committed with, and sent before, the conversation's own reply (the next
-        question). Remembered for :meth:`_safeguard`, after the commit, not to check again."""
+        question). Remembered (``_checked_inline``, taken back by ``_finish`` after the commit,
+        whatever became of the message) so that :meth:`_safeguard` does not check again."""
         concern = concern_about(self.safety.quick, given.text) if given.button is None else None
         self._checked_inline[inbound_id] = concern is not None
         if concern is None:
@@ -66,11 +67,11 @@ class Concerns:
         own = resolve_text(study.signposting, language, study.default_language) if study.signposting else ""
         return own or self._words.text("signposting", language)
 
-    def _safeguard(self, contact: ContactRef, inbound_id: int, text: str, now: datetime) -> list[int]:
+    def _safeguard(self, contact: ContactRef, inbound_id: int, text: str, now: datetime, checked: bool | None = None) -> list[int]:
         """Signposting at once and a flag for the coordinator when a message suggests risk: the
-        patterns now (unless they were asked within the message's transaction:
-        :meth:`_safeguarded`), the embedding model in the background for what they did not catch."""
-        checked = self._checked_inline.pop(inbound_id, None)
+        patterns now (unless ``checked`` says whether they saw any within the message's
+        transaction: :meth:`_safeguarded`), the embedding model in the background for what they
+        did not catch."""
         concern = concern_about(self.safety.quick, text) if checked is None else None
         if concern is not None:
             return self._raise_concern(contact, inbound_id, concern, now)

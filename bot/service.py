@@ -176,11 +176,12 @@ class ConversationService(InboundBatches, Concerns):
         participant wrote (never after 'erased': nothing is left to flag)."""
         if result.status == "erased":
             self.database.checkpoint()
+        checked = self._checked_inline.pop(result.inbound_id, None) if result.inbound_id is not None else None
         if result.status != "processed" or given.button is not None or result.inbound_id is None:
             return result
         if self._words.command(given.text) is not None:  # STOP, DELETE MY DATA ('forget me'): no risk in those
             return result
-        ids = (*result.outbox_ids, *self._safeguard(contact, result.inbound_id, given.text, now))
+        ids = (*result.outbox_ids, *self._safeguard(contact, result.inbound_id, given.text, now, checked))
         return ReceiveResult(result.status, result.inbound_id, result.participant_id, ids)
 
     def receive_transcript(
