@@ -16,7 +16,7 @@ def answers_for_step(database: Database, study_id: str, step_id: str) -> list[tu
     query = (
         select(a.id, a.value, e.group)
         .select_from(ANSWERS.outerjoin(ENROLMENTS, and_(e.participant_id == a.participant_id, e.study_id == a.study_id)))
-        .where(a.study_id == study_id, a.step_id == step_id, a.skipped.is_(False), a.item.is_(None))
+        .where(a.study_id == study_id, a.step_id == step_id, a.skipped.is_(False), a.item.is_(None), a.withdrawn_at.is_(None))
         .order_by(a.id)
     )
     with database.transaction() as connection:

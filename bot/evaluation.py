@@ -11,12 +11,12 @@ from storage.tables import ANSWERS, ENROLMENTS
 
 
 def answer_records(database: Database, study_id: str, flow_ids: list[str]) -> list[AnswerRecord]:
-    """Every non-skipped answer to these flows in the study, with the participant's group."""
+    """Every standing, non-skipped answer to these flows in the study, with the participant's group."""
     a, e = ANSWERS.c, ENROLMENTS.c
     query = (
         select(a.participant_id, e.group, a.flow_id, a.step_id, a.value, a.answered_at, a.session_id)
         .select_from(ANSWERS.outerjoin(ENROLMENTS, and_(e.participant_id == a.participant_id, e.study_id == a.study_id)))
-        .where(a.study_id == study_id, a.flow_id.in_(flow_ids), a.skipped.is_(False))
+        .where(a.study_id == study_id, a.flow_id.in_(flow_ids), a.skipped.is_(False), a.withdrawn_at.is_(None))
         .order_by(a.id)
     )
     with database.transaction() as connection:

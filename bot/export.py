@@ -45,6 +45,8 @@ ANSWER_COLUMNS: list[tuple[str, str]] = [
     ("source", "text, button, voice, or timeout."),
     ("skipped", "true when the step was skipped, timed out or got no clear answer."),
     ("answered_at", "When the answer was recorded, ISO 8601 in UTC."),
+    ("withdrawn_at", "When the participant went BACK past this answer (to change it, or onto another branch), "
+                     "ISO 8601 in UTC; empty while it stands. Results and analyses leave withdrawn answers out."),
 ]
 DICTIONARY_COLUMNS = ["section", "name", "flow", "flow_version", "step_type", "description", "codes"]
 IDENTIFYING_FIELDS = {
@@ -100,7 +102,7 @@ def _answers(connection: Connection, study_id: str) -> list[Any]:
     a, e = ANSWERS.c, ENROLMENTS.c
     query = (
         select(a.participant_id, e.group, e.channel, a.flow_id, a.flow_version_id, a.flow_version, a.step_id, a.item, a.raw,
-               a.value, a.display, a.source, a.skipped, a.answered_at)
+               a.value, a.display, a.source, a.skipped, a.answered_at, a.withdrawn_at)
         .select_from(ANSWERS.outerjoin(ENROLMENTS, and_(e.participant_id == a.participant_id, e.study_id == a.study_id)))
         .where(a.study_id == study_id)
         .order_by(a.answered_at, a.id)
@@ -109,7 +111,7 @@ def _answers(connection: Connection, study_id: str) -> list[Any]:
 
 
 def _answer_row(row: Any, versions: dict[int, _Version], study: Study) -> dict[str, str]:
-    (participant, group, channel, flow_id, version_id, version, step_id, item, raw, value, display, source, skipped, at) = row
+    (participant, group, channel, flow_id, version_id, version, step_id, item, raw, value, display, source, skipped, at, withdrawn) = row
     step = _step(versions.get(version_id), step_id)
     identifying = step is not None and (step.save_to or "").removeprefix("participant.") in IDENTIFYING_FIELDS
     return {
@@ -120,8 +122,13 @@ def _answer_row(row: Any, versions: dict[int, _Version], study: Study) -> dict[s
         "value": WITHHELD if identifying else _scrub(_encode(value)),
         "display": WITHHELD if identifying else _scrub(display),
         "source": source, "skipped": "true" if skipped else "false",
-        "answered_at": at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "answered_at": _utc(at),
+        "withdrawn_at": _utc(withdrawn) if withdrawn is not None else "",
     }
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _step(version: _Version | None, step_id: str) -> StepBase | None:

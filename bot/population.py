@@ -61,7 +61,8 @@ def load_population(connection: Connection, study_id: str, study: Study | None =
     )
     rows = connection.execute(
         select(ANSWERS.c.participant_id, ANSWERS.c.step_id, ANSWERS.c.item, ANSWERS.c.value)
-        .where(and_(ANSWERS.c.study_id == study_id, ANSWERS.c.item.is_not(None), ANSWERS.c.skipped.is_(False)))
+        .where(and_(ANSWERS.c.study_id == study_id, ANSWERS.c.item.is_not(None), ANSWERS.c.skipped.is_(False),
+                    ANSWERS.c.withdrawn_at.is_(None)))
         .order_by(ANSWERS.c.id)
     ).all()
     records = [ItemRecord(pid, groups.get(pid), step, item, value) for pid, step, item, value in rows if item != SUBMISSION_ITEM]

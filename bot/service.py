@@ -39,6 +39,7 @@ from bot.studies import JoinMatch, StudyRegistry
 from channels.base import InboundMessage
 from flows.engine import Engine, Resume, SessionState, Sprint, TextInput, Timeout
 from flows.events import (
+    AnswersWithdrawn,
     ErasureConfirmed,
     LanguageChanged,
     OptedIn,
@@ -403,6 +404,8 @@ class ConversationService(InboundBatches, Concerns):
             elif isinstance(event, SetField | LanguageChanged):
                 self._change_profile(connection, target, event)
                 writes.profile_changed = True
+            elif isinstance(event, AnswersWithdrawn):
+                repository.withdraw_answers(connection, target.session.id, event.step_ids, now)
             else:
                 _collect(target, event, now, writes)
         voiced = {a["step_id"] for a in writes.answers if a["source"] == "voice" and not a["skipped"]}

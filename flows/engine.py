@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from flows import snooze
 from flows.events import (
+    AnswersWithdrawn,
     Button,
     ErasureConfirmed,
     Event,
@@ -487,7 +488,9 @@ class Engine:
             return
         previous = earlier[inputs[-1]]
         kept = earlier[: inputs[-1] + 1]
-        self._forget(turn, [step_id for step_id in state.history[len(kept):] if step_id not in kept], kept)
+        left = [step_id for step_id in state.history[len(kept):] if step_id not in kept]
+        self._forget(turn, left, kept)
+        turn.emit(AnswersWithdrawn(tuple(dict.fromkeys([previous, *left]))))
         state.history = kept
         state.tries = 0
         self._prompt(turn, self._step(previous))

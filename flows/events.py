@@ -102,7 +102,15 @@ class SessionEnded:
     """completed, declined, max_tries."""
 
 
+@dataclass(frozen=True)
+class AnswersWithdrawn:
+    """BACK left these steps' answers behind (the step asked again, and those after it): they
+    no longer count, in results and analyses, unless given again."""
+
+    step_ids: tuple[str, ...]
+
+
 Event = (
     SendMessage | RecordAnswer | SetField | WaitForInput | ScheduleTask | RaiseFlag | OptedOut
-    | OptedIn | LanguageChanged | SessionEnded | ErasureConfirmed
+    | OptedIn | LanguageChanged | SessionEnded | ErasureConfirmed | AnswersWithdrawn
 )

@@ -411,6 +411,17 @@ def add_answers(connection: Connection, rows: list[dict[str, Any]]) -> None:
     ])
 
 
+def withdraw_answers(connection: Connection, session_id: int, step_ids: Sequence[str], now: datetime) -> None:
+    """The session's standing answers to these steps (items included) no longer count: the
+    participant went BACK past them."""
+    if not step_ids:
+        return
+    driver = Driver.of(connection)
+    marks = ", ".join("?" * len(step_ids))
+    sql = f"UPDATE answers SET withdrawn_at = ? WHERE session_id = ? AND withdrawn_at IS NULL AND step_id IN ({marks})"
+    driver.execute(sql, (when(driver, now), session_id, *step_ids))
+
+
 def add_flags(connection: Connection, rows: list[dict[str, Any]]) -> None:
     driver = Driver.of(connection)
     driver.insert_many("flags", [{**row, "created_at": when(driver, row["created_at"])} for row in rows])

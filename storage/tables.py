@@ -221,6 +221,9 @@ class AnswerRow(SQLModel, table=True):
     item: str | None = None
     """For a many-item step (Delphi item, ranking place, statement, pair, choice task): which
     item; NULL for the step's own answer."""
+    withdrawn_at: datetime | None = _when(nullable=True)
+    """When the participant went BACK past this answer (to change it, or onto another branch):
+    kept in the export, left out of results and analyses. NULL while it stands."""
 
 
 class SubmissionRow(SQLModel, table=True):

@@ -84,3 +84,23 @@ def test_the_export_command_writes_the_files(service: ConversationService, datab
     assert len(_read(tmp_path / "ae-waiting-answers.csv")) == 8
     missing = CliRunner().invoke(cli, ["export", "--study", "nope", "--out", str(tmp_path), "--database", database.url])
     assert missing.exit_code != 0 and "no study 'nope'" in missing.output
+
+
+def test_answers_left_behind_by_back_are_exported_as_withdrawn_and_left_out_of_results(
+    service: ConversationService, database: Database, say: Say, tmp_path: Path,
+) -> None:
+    from bot.api.answers import load_answers
+    from bot.api.exports import to_parquet
+
+    for reply in ("WAIT", "yes", "patient", "4", "back", "back", "staff", "1 3"):  # a patient's branch, then staff's
+        say(reply, address=ALICE)
+    exported = export_study(database, "ae-waiting", tmp_path / "out")
+    rows = _read(exported.answers)
+    withdrawn = [(r["step"], r["value"]) for r in rows if r["withdrawn_at"]]
+    standing = [(r["step"], r["value"]) for r in rows if not r["withdrawn_at"]]
+    assert withdrawn == [("role", "patient"), ("visits", "4")]
+    assert standing == [("consent", "yes"), ("role", "staff"), ("shift", json.dumps(["day", "weekend"]))]
+    assert all(r["withdrawn_at"].endswith("Z") for r in rows if r["withdrawn_at"])
+    frame, _ = load_answers(database, service.studies.get("ae-waiting"))
+    assert sorted(frame["step"]) == ["consent", "role", "shift"], "results count only standing answers"
+    assert to_parquet(exported.answers, tmp_path / "answers.parquet").exists()

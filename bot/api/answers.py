@@ -49,14 +49,14 @@ def step_catalogue(database: Database, loaded: LoadedStudy) -> dict[tuple[int, s
 
 
 def load_answers(database: Database, loaded: LoadedStudy) -> tuple[pd.DataFrame, dict[tuple[int, str], StepInfo]]:
-    """Every answer of the study (one row each) with group, channel and step type."""
+    """Every standing answer of the study (one row each; not those withdrawn by BACK) with group, channel and step type."""
     a, e = ANSWERS.c, ENROLMENTS.c
     item = a.item if "item" in a else None
     columns = [a.id, a.participant_id, e.group, e.channel, a.flow_id, a.flow_version_id, a.step_id,
                *([item] if item is not None else []), a.value, a.display, a.skipped, a.answered_at]
     query = (select(*columns)
              .select_from(ANSWERS.outerjoin(ENROLMENTS, and_(e.participant_id == a.participant_id, e.study_id == a.study_id)))
-             .where(a.study_id == loaded.study.study).order_by(a.id))
+             .where(a.study_id == loaded.study.study, a.withdrawn_at.is_(None)).order_by(a.id))
     with database.reading() as session:
         rows = [tuple(r) for r in session.execute(query)]
     if item is None:

@@ -32,6 +32,8 @@ def to_parquet(answers_csv: Path, out: Path) -> Path:
     """The long answers table as Parquet: times as timestamps, skipped as booleans, the rest text."""
     frame = pd.read_csv(answers_csv, dtype=str, keep_default_na=False)
     frame["answered_at"] = pd.to_datetime(frame["answered_at"], utc=True, format="ISO8601")
+    if "withdrawn_at" in frame:
+        frame["withdrawn_at"] = pd.to_datetime(frame["withdrawn_at"].replace("", None), utc=True, format="ISO8601")
     frame["skipped"] = frame["skipped"] == "true"
     table = pa.Table.from_pandas(frame, preserve_index=False)
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"chorus.columns": json.dumps(dict(ANSWER_COLUMNS)).encode()})

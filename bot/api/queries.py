@@ -107,7 +107,7 @@ def funnel(database: Database, loaded: LoadedStudy) -> list[dict[str, Any]]:
     a, s = ANSWERS.c, SESSIONS.c
     with database.reading() as session:
         answered = session.execute(select(a.flow_id, a.step_id, func.count(a.participant_id.distinct()))
-                                   .where(a.study_id == study_id).group_by(a.flow_id, a.step_id)).all()
+                                   .where(a.study_id == study_id, a.withdrawn_at.is_(None)).group_by(a.flow_id, a.step_id)).all()
         started = session.execute(select(s.flow_id, s.status, func.count(s.participant_id.distinct()))
                                   .where(s.study_id == study_id).group_by(s.flow_id, s.status)).all()
     counts = {(f, st): n for f, st, n in answered}
@@ -168,7 +168,7 @@ def answers_page(database: Database, study_id: str, limit: int, cursor: str | No
                  flow: str | None = None, step: str | None = None) -> Page:
     a, e = ANSWERS.c, ENROLMENTS.c
     query = (select(a.id, a.participant_id, e.group, a.flow_id, a.flow_version, a.step_id, a.value, a.display,
-                    a.source, a.skipped, a.answered_at)
+                    a.source, a.skipped, a.answered_at, a.withdrawn_at)
              .select_from(ANSWERS.outerjoin(ENROLMENTS, and_(e.participant_id == a.participant_id, e.study_id == a.study_id)))
              .where(a.study_id == study_id))
     if flow:
@@ -180,7 +180,8 @@ def answers_page(database: Database, study_id: str, limit: int, cursor: str | No
     rows, after = _paged(database, query, a.id, limit, cursor)
     items = [{"id": r.id, "participant": r.participant_id, "group": r.group, "flow": r.flow_id, "version": r.flow_version,
               "step": r.step_id, "item": getattr(r, "item", None), "value": r.value, "display": r.display,
-              "source": r.source, "skipped": bool(r.skipped), "answered_at": _iso(r.answered_at)} for r in rows]
+              "source": r.source, "skipped": bool(r.skipped), "answered_at": _iso(r.answered_at),
+              "withdrawn_at": _iso(r.withdrawn_at)} for r in rows]
     return Page(items, after)
 
 
