@@ -405,7 +405,7 @@ class ConversationService(InboundBatches, Concerns):
                 self._change_profile(connection, target, event)
                 writes.profile_changed = True
             elif isinstance(event, AnswersWithdrawn):
-                repository.withdraw_answers(connection, target.session.id, event.step_ids, now)
+                repository.withdraw_answers(connection, target.session.id, event.step_ids, now, event.items)
             else:
                 _collect(target, event, now, writes)
         voiced = {a["step_id"] for a in writes.answers if a["source"] == "voice" and not a["skipped"]}

@@ -84,6 +84,9 @@ class SessionState(BaseModel):
     the question is asked afresh."""
     erase_pending: bool = False
     """DELETE MY DATA was sent and the confirmation question asked: YES erases, anything else cancels."""
+    undo: list[dict[str, Any]] = Field(default_factory=list)
+    """The current many-item step before each of its parts was answered (``data``, and the
+    ``items`` that part recorded): BACK within the step goes back one part."""
 
     def __setattr__(self, name: str, value: Any) -> None:
         # The engine sets fields many times a sprint; a plain field needs no more than what
@@ -107,6 +110,7 @@ def _copy(state: SessionState) -> SessionState:
     what it sets (``__dict__``, the fields set, no extras, no private attributes)."""
     data = dict(state.__dict__)
     data["history"] = list(data["history"])
+    data["undo"] = list(data["undo"])
     for name in ("values", "displays", "fields", "step_data"):
         data[name] = dict(data[name])
     copied = _NEW(SessionState)
@@ -480,6 +484,9 @@ class Engine:
 
     def _back(self, turn: _Turn) -> None:
         state = turn.state
+        if state.undo and isinstance(self._current(state), InputStep):
+            self._back_within(turn)
+            return
         earlier = state.history[:-1] if state.history and state.history[-1] == state.step else state.history
         inputs = [i for i, s in enumerate(earlier) if isinstance(self._step_or_none(s), InputStep)]
         if not inputs:
@@ -493,7 +500,19 @@ class Engine:
         turn.emit(AnswersWithdrawn(tuple(dict.fromkeys([previous, *left]))))
         state.history = kept
         state.tries = 0
+        state.step_data, state.undo = {}, []  # (the step asked again starts afresh, not with the one left's data)
         self._prompt(turn, self._step(previous))
+
+    def _back_within(self, turn: _Turn) -> None:
+        """BACK in a many-item step (a Delphi item, a pair, a choice task): the part answered
+        last is asked again, its answers withdrawn."""
+        state = turn.state
+        *state.undo, last = state.undo
+        state.step_data, state.tries = dict(last["data"]), 0
+        step = self._step(str(state.step))
+        if last["items"]:
+            turn.emit(AnswersWithdrawn((step.id,), tuple(last["items"])))
+        self._prompt(turn, step)
 
     def _forget(self, turn: _Turn, step_ids: list[str], kept: list[str]) -> None:
         """The answers to steps BACK has left behind no longer count: a branch taken from the
@@ -539,6 +558,7 @@ class Engine:
     def _continue(self, turn: _Turn, step: InputStep, reply: Reply, progress: Continue) -> None:
         state = turn.state
         state.tries = 0
+        state.undo = [*state.undo, {"data": state.step_data, "items": [item.item for item in progress.items]}]
         state.step_data = dict(progress.data)
         raw = reply.text or (reply.button or "")
         for item in progress.items:
@@ -603,6 +623,8 @@ class Engine:
             state.step = step.id
             state.tries = 0
             state.step_data = {}
+            if state.undo:
+                state.undo = []
             state.history.append(step.id)
             if isinstance(step, InputStep):
                 state.status = "waiting"

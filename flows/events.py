@@ -104,10 +104,12 @@ class SessionEnded:
 
 @dataclass(frozen=True)
 class AnswersWithdrawn:
-    """BACK left these steps' answers behind (the step asked again, and those after it): they
-    no longer count, in results and analyses, unless given again."""
+    """BACK left these steps' answers behind (the step asked again, and those after it; or the
+    last part of a many-item step): they no longer count, in results and analyses, unless given again."""
 
     step_ids: tuple[str, ...]
+    items: tuple[str, ...] = ()
+    """Only these items of the steps (a many-item step's last part, asked again); all when empty."""
 
 
 Event = (

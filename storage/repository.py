@@ -411,15 +411,19 @@ def add_answers(connection: Connection, rows: list[dict[str, Any]]) -> None:
     ])
 
 
-def withdraw_answers(connection: Connection, session_id: int, step_ids: Sequence[str], now: datetime) -> None:
-    """The session's standing answers to these steps (items included) no longer count: the
-    participant went BACK past them."""
+def withdraw_answers(
+    connection: Connection, session_id: int, step_ids: Sequence[str], now: datetime, items: Sequence[str] = (),
+) -> None:
+    """The session's standing answers to these steps (all their items, or only ``items``) no
+    longer count: the participant went BACK past them."""
     if not step_ids:
         return
     driver = Driver.of(connection)
-    marks = ", ".join("?" * len(step_ids))
-    sql = f"UPDATE answers SET withdrawn_at = ? WHERE session_id = ? AND withdrawn_at IS NULL AND step_id IN ({marks})"
-    driver.execute(sql, (when(driver, now), session_id, *step_ids))
+    sql = (f"UPDATE answers SET withdrawn_at = ? WHERE session_id = ? AND withdrawn_at IS NULL"
+           f" AND step_id IN ({', '.join('?' * len(step_ids))})")
+    if items:
+        sql += f" AND item IN ({', '.join('?' * len(items))})"
+    driver.execute(sql, (when(driver, now), session_id, *step_ids, *items))
 
 
 def add_flags(connection: Connection, rows: list[dict[str, Any]]) -> None:

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from bot.cli import cli
 from flows.engine import Engine, SessionState, Sprint, TextInput
-from flows.events import OptedOut, SendMessage, SetField
+from flows.events import OptedOut, RecordAnswer, SendMessage, SetField
 from flows.loader import load_study
 from flows.validate import validate_paths
 from flows.words import Words
@@ -334,3 +334,49 @@ def test_a_number_of_one_is_shown_with_its_unit_in_the_singular() -> None:
 
     assert [singular(u) for u in ("hours", "nappies", "glasses", "mmHg", "kg", "minutes")] == [
         "hour", "nappy", "glass", "mmHg", "kg", "minute"]
+
+
+RATINGS = """\
+flow: ratings
+steps:
+  - id: first
+    type: yesno
+    text: Ready?
+  - id: order
+    type: rank
+    text: Put these in order.
+    options: [waits, pain, comfort]
+  - id: bye
+    type: end
+    text: Thanks.
+"""
+
+
+def test_back_within_a_many_item_step_asks_its_last_part_again_and_withdraws_only_that(tmp_path: Path) -> None:
+    from flows.events import AnswersWithdrawn
+
+    def withdrawn(chat: Chat) -> list[AnswersWithdrawn]:
+        assert chat.last is not None
+        return [e for e in chat.last.events if isinstance(e, AnswersWithdrawn)]
+
+    ranking = Chat(a_study(tmp_path / "rank", RATINGS, ["en"]), "ratings")
+    ranking.send("yes")
+    assert ranking.send("back") == ["Ready?"], "at the first part, BACK goes to the question before"
+    ranking.send("yes")
+    asked = ranking.send("2")  # 'pain' first; a rank records its places only once complete
+    ranking.send("back")
+    assert ranking.state.step == "order" and ranking.state.step_data == {} and withdrawn(ranking) == []
+    assert ranking.send("2") == asked
+    ranking.send("2")
+    assert ranking.state.status == "ended" and ranking.state.values["order"] == ["pain", "comfort", "waits"]
+
+    pairs = Chat(a_study(tmp_path / "pairs", LABELLED, ["en"]), "labels")
+    pairs.send("yes")
+    asked_first = pairs.send("A")
+    assert pairs.last is not None
+    pair = next(e.item for e in pairs.last.events if isinstance(e, RecordAnswer) and e.item)
+    pairs.send("previous")  # BACK: the first pair again, its answer withdrawn
+    assert withdrawn(pairs) == [AnswersWithdrawn(("compare",), (pair,))]
+    assert pairs.state.step == "compare" and "results" not in pairs.state.step_data
+    assert pairs.send("B") == asked_first, "then the same second pair as before"
+    assert pairs.state.step_data["results"][0]["winner"] == pair.split(" vs ")[1]
