@@ -129,5 +129,6 @@ def test_the_migration_takes_the_chat_id_out_of_telegram_provider_ids(
     database.downgrade("0010_dispatchers")
     database.upgrade()
     with database.transaction() as connection:
-        found = dict(connection.execute(text("SELECT channel, provider_id FROM outbound_messages WHERE provider_id IS NOT NULL")).all())
+        rows = connection.execute(text("SELECT channel, provider_id FROM outbound_messages WHERE provider_id IS NOT NULL")).all()
+    found = {str(channel): str(provider_id) for channel, provider_id in rows}
     assert found == {"telegram": "17", "sms": "SM" + "a" * 32}
