@@ -33,6 +33,7 @@ from bot.starting import StartRequest, Written, person_of
 from bot.studies import StudyRegistry
 from flows.engine import Resume, Timeout
 from flows.model import Schedule, Study
+from flows.steps.consent import ConsentStep
 from storage import due_tasks
 from storage.database import Database
 from storage.due_tasks import ClaimedTask, EnrolledPerson
@@ -162,6 +163,19 @@ class Firing:
         if person.status != "active":
             raise Dropped(f"the enrolment is {person.status}")
 
+    def _check_consented(self, task: ClaimedTask, study: Study) -> None:
+        """A study whose first flow asks for consent sends its other flows only to those who
+        said yes: not to someone who said no, nor to someone who never answered."""
+        loaded = self.studies.get(study.study)
+        start = loaded.flows.get(study.join.start_flow)
+        asked = [step.id for step in start.flow.steps if isinstance(step, ConsentStep)] if start is not None else []
+        if not asked or task.flow_id == study.join.start_flow or task.participant_id is None:
+            return
+        with self.database.transaction() as connection:
+            agreed = due_tasks.consented(connection, task.participant_id, study.study, asked)
+        if not agreed:
+            raise Dropped(f"the participant has not consented (no yes to '{asked[0]}')", keep_series=True)
+
     def _schedule(self, task: ClaimedTask, study: Study) -> Schedule | None:
         index = task.payload.get("schedule")
         return study.schedule[index] if isinstance(index, int) and index < len(study.schedule) else None
@@ -193,6 +207,7 @@ class Firing:
         if schedule.groups and person.group not in schedule.groups:
             raise Dropped(f"the participant is not in {', '.join(schedule.groups)}")
         self._check_open(task, now)
+        self._check_consented(task, study)
         if deferred := self._defer(task, study, person, now):
             return deferred
         assert task.participant_id is not None and task.study_id is not None

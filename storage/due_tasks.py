@@ -245,6 +245,15 @@ def people(connection: Connection, pairs: Iterable[tuple[str, str]]) -> dict[tup
 # ----------------------------------------------------------------------------- sessions: what happened already
 
 
+def consented(connection: Connection, participant_id: str, study_id: str, consent_steps: Sequence[str]) -> bool:
+    """Whether the participant's standing answer to one of the study's consent steps is yes."""
+    driver = Driver.of(connection)
+    sql = (f"SELECT value FROM answers WHERE participant_id = ? AND study_id = ? AND step_id IN ({_marks(len(consent_steps))})"
+           " AND item IS NULL AND skipped = ? AND withdrawn_at IS NULL ORDER BY id DESC LIMIT 1")
+    row = driver.execute(sql, (participant_id, study_id, *consent_steps, False)).fetchone()
+    return row is not None and driver.from_json(row[0]) == "yes"
+
+
 def session_status(connection: Connection, session_id: int) -> tuple[str, str | None] | None:
     """The session's status and current step."""
     driver = Driver.of(connection)

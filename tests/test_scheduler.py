@@ -253,6 +253,7 @@ def test_follow_ups_stay_at_nine_local_across_both_daylight_saving_changes(clini
     spring = datetime(2026, 3, 20, 9, 30, tzinfo=UTC)  # 09:30 GMT; the clocks go forward on 29 March
     clinic.at(spring)
     pid = clinic.say("WAIT", "+447700900008")
+    clinic.say("yes", "+447700900008")  # consent: the study's other flows go only to those who gave it
     clinic.tick()
     codesign = task_of(clinic, pid, "follow_up", "codesign")
     assert local(codesign.due_at) == "2026-04-03 09:30 BST"
@@ -328,10 +329,27 @@ def test_a_snooze_is_dropped_when_the_participant_carried_on(clinic: Clinic) -> 
 # ----------------------------------------------------------------------------- many tasks, two schedulers
 
 
+def test_follow_ups_go_only_to_those_who_consented(clinic: Clinic) -> None:
+    agreed, declined, silent = "+447700900021", "+447700900022", "+447700900023"
+    people = {address: clinic.say("WAIT", address) for address in (agreed, declined, silent)}
+    clinic.say("yes", agreed)
+    clinic.say("no", declined)  # "We won't ask you anything more"
+    clinic.tick()
+    clinic.at(clinic.clock.now + timedelta(days=7, hours=1))  # the vision flow is due 7 days after joining
+    clinic.tick()
+    sent = {address: clinic.count(SESSIONS, SESSIONS.c.participant_id == pid, SESSIONS.c.flow_id == "vision")
+            for address, pid in people.items()}
+    assert sent == {agreed: 1, declined: 0, silent: 0}
+    dropped = [t for t in clinic.tasks(people[declined]) if t.flow_id == "vision"]
+    assert dropped and all("has not consented" in (t.error or "") for t in dropped)
+
+
 def test_two_schedulers_on_one_database_fire_each_of_200_tasks_exactly_once(database: Database) -> None:
     start = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
     seeding = Clinic(database, FakeClock(start))
     people = [seeding.service.join("sms", f"+44770091{n:04d}", "ae-waiting").participant_id for n in range(200)]
+    for n in range(200):  # each consents (follow-ups go only to those who did)
+        seeding.service.receive(InboundMessage("sms", f"+44770091{n:04d}", f"yes-{n}", "yes"))
     shared = _ThreadSafeClock(start + timedelta(days=7, hours=1))
     instances = []
     for n in range(2):  # each with its own connections and conversation service, as two processes would have
