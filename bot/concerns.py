@@ -40,7 +40,9 @@ class Concerns:
     _background_lock: threading.Lock
     _words: Words
     _checked_inline: dict[int, bool]
-    """Messages the patterns were asked about within their transaction, and whether they saw risk."""
+    """Messages dealt with within their transaction: True when nothing more is needed (the patterns
+    saw risk and it was signposted, or the message was an option the question offered), False when
+    the patterns saw none (the model may still look)."""
 
     if TYPE_CHECKING:  # provided by ConversationService (bot/service.py)
         def _exclusive(self, participant_id: str) -> AbstractContextManager[Connection]: ...

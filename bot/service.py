@@ -254,11 +254,15 @@ class ConversationService(InboundBatches, Concerns):
         enrolment = next(e for e in enrolments if e.study_id == session.study_id)
         engine, version = self._engine(connection, session.flow_version_id, session.study_id)
         population = self._population(connection, session.study_id, pid)
-        sprint = engine.handle(SessionState.model_validate(session.state), given, now, population=population)
+        before = SessionState.model_validate(session.state)
+        sprint = engine.handle(before, given, now, population=population)
         if given.button is None and self._words.command(given.text) is None:
-            language = sprint.state.language or enrolment.language or engine.words.default_language
-            sprint = self._safeguarded(sprint, given, inbound_id, self._study(connection, session.study_id), language,
-                                       enrolment.opted_out or sprint.state.status == "stopped")
+            if engine.offered(before, given.text, now, population):  # 'Can't decide' is an answer, not a worry
+                self._checked_inline[inbound_id] = True
+            else:
+                language = sprint.state.language or enrolment.language or engine.words.default_language
+                sprint = self._safeguarded(sprint, given, inbound_id, self._study(connection, session.study_id), language,
+                                           enrolment.opted_out or sprint.state.status == "stopped")
         if any(isinstance(event, ErasureConfirmed) for event in sprint.events):
             self._erase_within(connection, pid, "participant", "participant's request", now)
             return "erased", []

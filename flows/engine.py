@@ -455,9 +455,21 @@ class Engine:
         step = self._current(state)
         if not isinstance(step, InputStep):
             return False
+        return self._offers(turn, step, text)
+
+    def _offers(self, turn: _Turn, step: InputStep, text: str) -> bool:
         said = normalised_word(text)
         buttons = step.prompt(self._context(turn, step)).buttons
         return any(said in (normalised_word(button.label), normalised_word(button.value)) for button in buttons)
+
+    def offered(self, state: SessionState, text: str, now: datetime, population: Any = None) -> bool:
+        """Whether a reply is, word for word, one of the options the question being asked offers
+        (a button's label or value, 'Can't decide' say): an answer, not words of the participant's
+        own, which safeguarding need not read."""
+        step = self._current(state)
+        if not isinstance(step, InputStep) or isinstance(step, OpenStep) or state.status not in ("waiting", "snoozed"):
+            return False
+        return self._offers(_Turn(_copy(state), now, population), step, text)
 
     def _snooze(self, turn: _Turn, text: str, command: str | None) -> bool:
         """LATER, or a reply naming when ('in 2 hours', 'tomorrow', 'later after 5pm'): ask

@@ -69,6 +69,19 @@ def test_a_message_suggesting_risk_gets_signposting_at_once_and_a_flag(
     assert stored == STORY, "the answer is stored exactly as given"
 
 
+def test_an_option_the_question_offered_is_never_taken_for_a_risk(service: ConversationService, say: Say, database: Database) -> None:
+    """'Can't decide' or 'Carer or family', typed, answer the question: a model once read
+    "can't decide" as "there's no reason to go on"."""
+    service.safety = SafetyChecks(quick=lambda text: Concern("suicide", "a check that flags everything"))
+    say("WAIT")
+    say("yes")
+    result = say("Carer or family")
+    assert [kind for kind, _ in _texts(service, result)] == ["prompt"]
+    assert not [f for f in _flags(database) if f.kind == "safeguarding"]
+    result = say("I cannot cope with any of this")  # not an option: still read
+    assert "signposting" in [kind for kind, _ in _texts(service, result)]
+
+
 def test_in_a_quick_batch_the_signposting_is_committed_with_and_before_the_reply(
     patterns_only: ConversationService, database: Database,
 ) -> None:
