@@ -442,3 +442,20 @@ def test_contact_hours_must_be_saved_from_a_choice_of_windows(tmp_path: Path) ->
               "    options:\n      - {value: \"08:00-18:00\", label: 8am to 6pm}\n      - {value: evenings, label: Evenings}\n")
     found = _only(_flow_problems(tmp_path, picked))
     assert found[2] == "error" and "the option value 'evenings' is not a window" in found[3]
+
+
+def test_serve_refuses_a_study_that_validation_finds_an_error_in(tmp_path: Path) -> None:
+    import shutil
+
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+
+    study = tmp_path / "studies" / "broken"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "flows" / "examples" / "ae-waiting", study)
+    text = (study / "study.yaml").read_text(encoding="utf-8").replace("start_flow: understand", "start_flow: understnd")
+    (study / "study.yaml").write_text(text, encoding="utf-8")
+    refused = CliRunner().invoke(cli, ["serve", "--studies", str(tmp_path / "studies"), "--database", f"sqlite:///{tmp_path / 'c.db'}"])
+    assert refused.exit_code == 1
+    assert "start_flow 'understnd' is not a flow of this study (did you mean 'understand'?)" in refused.output
+    assert not (tmp_path / "c.db").exists(), "refused before touching the database"

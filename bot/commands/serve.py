@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -34,6 +35,7 @@ def serve(host: str | None, port: int | None, studies_dir: str | None, database_
         settings = Settings.from_env(host=host, port=port, studies_dir=studies_dir, database_url=database_url,
                                      processes=processes)
         configure_logging(settings.log_level, settings.log_format)
+        _check_studies(settings.studies_dir)
         if settings.processes > 1:
             _check_processes(settings, telegram_polling)
         app = create_app(settings, freeze_heap=True) if settings.processes == 1 else None
@@ -58,6 +60,27 @@ def serve(host: str | None, port: int | None, studies_dir: str | None, database_
     _share_settings(settings)
     uvicorn.run("bot.app:serving_process", factory=True, workers=settings.processes, host=settings.host,
                 port=settings.port, **quiet)
+
+
+def _check_studies(folder: Path) -> None:
+    """The studies pass ``chorus validate`` (its errors; warnings are for the coordinator), or
+    the server does not start: loading alone misses problems (a start_flow or goto naming
+    nothing) that would otherwise surface as 500s in front of participants."""
+    from bot.studies import STUDY_FILES
+    from flows.validate import validate_paths
+
+    if any((folder / name).exists() for name in STUDY_FILES):
+        studies = [folder]
+    elif folder.is_dir():
+        studies = sorted(child for child in folder.iterdir() if any((child / name).exists() for name in STUDY_FILES))
+    else:
+        raise click.ClickException(f"{folder}: no such folder; set CHORUS_STUDIES_DIR (or --studies) to your studies folder")
+    if not studies:
+        raise click.ClickException(f"{folder}: no study here (a folder with a study.yaml, or a folder of them)")
+    errors = [problem for problem in validate_paths(studies)[0] if problem.severity == "error"]
+    if errors:
+        raise click.ClickException("the studies have problems (chorus validate shows them with their warnings):\n"
+                                   + "\n".join(map(str, errors)))
 
 
 def _in(processes: int) -> str:
