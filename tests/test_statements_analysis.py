@@ -144,6 +144,15 @@ def test_participants_with_too_few_votes_are_not_clustered() -> None:
     }
 
 
+def test_when_each_person_sees_only_some_statements_they_are_still_grouped() -> None:
+    """``per_session: 5`` with 12 statements: nobody can cast 7 votes, yet the camps are there."""
+    votes = _two_camps()
+    shown = votes.groupby("participant").head(5)
+    result = analyse_statements(shown)
+    assert not result.unclustered and sum(g.size for g in result.groups) == 40
+    assert len(result.groups) >= 2
+
+
 def test_consensus_is_the_product_of_laplace_smoothed_agree_rates() -> None:
     votes = pd.DataFrame(
         [("a", "s", 1), ("b", "s", 1), ("c", "s", 0), ("d", "s", -1), ("e", "s", 1)],

@@ -7,8 +7,10 @@ was not seen. If a participant voted twice on one statement, the last row wins.
 
 The method follows Pol.is (compdemocracy.org/polis):
 
-* Only participants with at least ``min(min_votes, number of statements)``
-  votes (passes count) are clustered (Pol.is uses 7).
+* Only participants with at least ``min(min_votes, number of statements, most votes
+  anyone cast)`` votes (passes count) are clustered (Pol.is uses 7). The last term is
+  Chorus's: where each person is shown only some statements (``per_session: 5``), 7 could
+  never be reached once there are more than 5.
 * Their participant x statement matrix has each gap filled with the statement's
   mean vote; PCA takes 2 components (signs fixed: largest loading positive);
   each participant's projection is scaled by sqrt(statements / statements they
@@ -273,7 +275,8 @@ def analyse_statements(
 ) -> StatementAnalysis:
     """Cluster voters into opinion groups and score statements (module docstring)."""
     matrix = vote_matrix(votes)
-    enough = matrix.notna().sum(axis=1) >= min(min_votes, matrix.shape[1])
+    cast = matrix.notna().sum(axis=1)
+    enough = cast >= min(min_votes, matrix.shape[1], int(cast.max()) if len(cast) else 0)
     voters = matrix[enough]
     points = project(voters)
     labels = cluster(points, k_max=k_max, seed=seed) if len(voters) else pd.Series(dtype=int)
