@@ -209,3 +209,33 @@ def test_a_coefficient_without_a_meaningful_variance_has_no_standard_error(recwa
     result = MNLResult(("a", "b"), np.array([0.5, -1.0]), np.array([[0.04, 0.0], [0.0, -1e-9]]), -10.0, -12.0, 20, 5)
     assert result.se("a") == pytest.approx(0.2) and np.isnan(result.se("b"))
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_the_desk_choice_report_codes_an_opt_out_with_no_level_and_recovers_the_utilities() -> None:
+    """A DCE with 'Neither': the opt-out's attributes are no level at all (dummies 0), the
+    reference of each categorical attribute is a real level, and the estimates are finite and
+    near the utilities the choices were drawn from."""
+    from bot.api.methods import choice_report
+
+    rng = np.random.default_rng(7)
+    truth = {"wait": -0.5, "follow[phone]": -1.0, "follow[visit]": 0.0, "optout": -1.0}
+    rows = []
+    for task in range(1500):
+        alternatives = [{"wait": int(rng.integers(1, 8)), "follow": str(rng.choice(["phone", "visit", "none_planned"]))}
+                        for _ in range(2)]
+        follow = {"phone": truth["follow[phone]"], "visit": truth["follow[visit]"], "none_planned": 0.4}
+        utility = [truth["wait"] * a["wait"] + follow[a["follow"]] for a in alternatives] + [truth["optout"]]
+        weights = np.exp(utility - np.max(utility))
+        picked = int(rng.choice(3, p=weights / weights.sum()))
+        chosen = 0 if picked == 2 else picked + 1
+        rows.append({"type": "choice_experiment", "group": "all", "participant": f"p{task % 50}",
+                     "value": {"alternatives": alternatives, "chosen": chosen, "opt_out": True}})
+    report = choice_report(pd.DataFrame(rows))
+    found = {c["feature"]: c for c in report["coefficients"]}
+    assert "follow[(none)]" not in found and "follow[none_planned]" not in found, "no level and the reference are not estimated"
+    assert all(np.isfinite(c["se"]) and c["se"] < 1 for c in found.values())
+    assert abs(found["wait"]["estimate"] - truth["wait"]) < 0.1
+    # against the reference level 'none_planned' (utility 0.4): phone -1.4, visit -0.4, neither -1.4
+    assert abs(found["follow[phone]"]["estimate"] - (truth["follow[phone]"] - 0.4)) < 0.3
+    assert abs(found["follow[visit]"]["estimate"] - (truth["follow[visit]"] - 0.4)) < 0.3
+    assert abs(found["optout"]["estimate"] - (truth["optout"] - 0.4)) < 0.3

@@ -22,12 +22,14 @@ import numpy as np
 import pandas as pd
 
 from flows.analysis import delphi, pairwise, ranking, statements
-from flows.analysis.mnl import EstimationError, code_categorical, fit_mnl
+from flows.analysis.mnl import EstimationError, code_categorical, fit_mnl, level_column
 
 RANKING = {"rank"}
 PAIRWISE = {"pairwise"}
 CHOICE = {"choice_experiment"}
 STATEMENTS = {"statements"}
+NO_LEVEL = "(none)"
+"""What an opt-out alternative ("Neither") has for each attribute: no level at all."""
 VOTES = {"agree": 1, "disagree": -1, "pass": 0, "1": 1, "-1": -1, "0": 0}
 
 
@@ -166,10 +168,13 @@ def choice_report(frame: pd.DataFrame) -> dict[str, Any]:
         if pd.to_numeric(values.dropna(), errors="coerce").notna().all() and values.notna().any():
             data[attribute] = pd.to_numeric(values).fillna(0.0)
             features.append(attribute)
-        else:
-            data[attribute] = values.fillna("(none)").astype(str)
-            data, coded = code_categorical(data, attribute)
-            features += [c for c in coded.columns if c != f"{attribute}[(none)]"]
+        else:  # the opt-out has no level: its dummies are all 0, and the reference is a real level
+            data[attribute] = values.fillna(NO_LEVEL).astype(str)
+            real = sorted(set(data[attribute]) - {NO_LEVEL})
+            if not real:
+                continue
+            data, coded = code_categorical(data, attribute, reference=real[0])
+            features += [c for c in coded.columns if c != level_column(attribute, NO_LEVEL)]
     try:
         result = fit_mnl(data, choice_set="set", chosen="chosen", features=features)
     except (EstimationError, ValueError) as error:
