@@ -221,11 +221,12 @@ def test_the_desk_choice_report_codes_an_opt_out_with_no_level_and_recovers_the_
     truth = {"wait": -0.5, "follow[phone]": -1.0, "follow[visit]": 0.0, "optout": -1.0}
     rows = []
     for task in range(1500):
-        alternatives = [{"wait": int(rng.integers(1, 8)), "follow": str(rng.choice(["phone", "visit", "none_planned"]))}
-                        for _ in range(2)]
+        waits = [int(rng.integers(1, 8)) for _ in range(2)]
+        follows = [str(rng.choice(["phone", "visit", "none_planned"])) for _ in range(2)]
+        alternatives = [{"wait": w, "follow": f} for w, f in zip(waits, follows, strict=True)]
         follow = {"phone": truth["follow[phone]"], "visit": truth["follow[visit]"], "none_planned": 0.4}
-        utility = [truth["wait"] * a["wait"] + follow[a["follow"]] for a in alternatives] + [truth["optout"]]
-        weights = np.exp(utility - np.max(utility))
+        utility = np.array([truth["wait"] * w + follow[f] for w, f in zip(waits, follows, strict=True)] + [truth["optout"]])
+        weights = np.exp(utility - utility.max())
         picked = int(rng.choice(3, p=weights / weights.sum()))
         chosen = 0 if picked == 2 else picked + 1
         rows.append({"type": "choice_experiment", "group": "all", "participant": f"p{task % 50}",
