@@ -179,10 +179,16 @@ def _after(app: FastAPI, result: ReceiveResult) -> None:
     """What follows a stored or processed message: hand the background work (sending its
     replies, transcribing its voice note) to the task queue, this process's or the workers'."""
     queue = tasks_of(app)
-    if result.outbox_ids:
-        queue.enqueue(SEND_OUTBOX)
-    if result.status == "awaiting_transcript" and result.inbound_id is not None:
-        queue.enqueue(TRANSCRIBE_VOICE, result.inbound_id)  # bot/voice.py, here or in a worker
+    try:
+        if result.outbox_ids:
+            queue.enqueue(SEND_OUTBOX)
+        if result.status == "awaiting_transcript" and result.inbound_id is not None:
+            queue.enqueue(TRANSCRIBE_VOICE, result.inbound_id)  # bot/voice.py, here or in a worker
+    except Exception as error:  # the message and its replies are committed: answer 200, not a retry to no avail
+        metrics.error("broker")
+        log.error("could not hand inbound %s's work to the task queue (%s): its replies go at the dispatchers' next "
+                  "poll; a voice note waits for a worker's next start",
+                  result.inbound_id, type(error).__name__, extra={"event": "queue.unavailable", "inbound_id": result.inbound_id})
 
 
 # ----------------------------------------------------------------------------- Telegram

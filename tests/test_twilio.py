@@ -218,3 +218,21 @@ def test_a_message_carries_its_delivery_key_so_a_resend_after_a_crash_is_deliver
     assert [m["key"] for m in fake_twilio.messages[1:]] == ["chorus-long", "chorus-long.1"], "one key per part"
     asyncio.run(channel.send(OutboundMessage("sms", PHONE, "No key.")))
     assert fake_twilio.messages[-1]["key"] is None
+
+
+def test_a_task_queue_that_is_down_after_the_commit_still_answers_200(database_url: str, fake_twilio: FakeTwilio) -> None:
+    """A broker outage after the message and its reply are committed: Twilio gets 200 (a retry
+    would be a duplicate and change nothing), and the reply still goes at the dispatcher's poll."""
+
+    class Down:
+        def enqueue(self, *_: Any) -> None:
+            raise ConnectionRefusedError("the broker is down")
+
+    fake = fake_twilio
+    with running_chorus(database_url, provider_env(twilio=fake, twilio_url=fake.url)) as running:
+        working, running.app.state.tasks = running.app.state.tasks, Down()
+        response = post_twilio(running, form(PHONE, "WAIT"), fake.auth_token)
+        assert response.status_code == 200 and response.headers["X-Chorus-Inbox"] == "joined"
+        assert running.inbound_count() == 1
+        running.app.state.tasks = working
+        wait_for(lambda: fake.bodies_to(PHONE), what="the reply, sent at the dispatcher's poll")
