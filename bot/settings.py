@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from storage.crypto import Sealer, keys_from_file, parse_keys
 
@@ -41,7 +41,7 @@ class Settings(BaseModel):
     public_url: str | None = None
     """The address the world reaches this server at, for webhooks (https://chorus.example.org)."""
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
     """``json``: one JSON object a line, for log shippers (bot/logging_setup.py)."""
@@ -68,6 +68,18 @@ class Settings(BaseModel):
     the inbox and (without a broker) a dispatcher whose rate limits are its share of the channel's."""
     queue_namespace: str = "chorus"
     """Prefix of the broker's queue names, so several deployments can share one broker."""
+    scheduler: Literal["embedded", "off", "0", "false", "no"] | None = None
+    """Where the clock ticks (bot/scheduler.py reads it): in ``chorus serve`` (``embedded``, the
+    default without a broker) or not (``off``, the default with one: the workers tick)."""
+    scheduler_interval: float = Field(default=5.0, gt=0, le=3600, allow_inf_nan=False)
+    """Seconds between the scheduler's ticks."""
+    safeguarding: Literal["full", "patterns", "off", "0", "false", "no"] = "full"
+    """bot/safeguarding.py reads it: the patterns and the embedding model, the patterns alone, or neither."""
+
+    @field_validator("scheduler", "safeguarding", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

@@ -246,3 +246,13 @@ def test_on_sqlite_a_writer_that_must_not_wait_is_told_at_once_that_another_writ
         assert sorted(connection.execute(select(PARTICIPANTS.c.id)).scalars()) == ["p-mine", "p-other", "p-thread"]
     other.dispose()
     database.dispose()
+
+
+@pytest.mark.parametrize(("name", "value"), [("CHORUS_SCHEDULER_INTERVAL", "-5"), ("CHORUS_SCHEDULER_INTERVAL", "0"),
+                                             ("CHORUS_SAFEGUARDING", "bogus"), ("CHORUS_SCHEDULER", "bogus"),
+                                             ("CHORUS_PORT", "99999")])
+def test_a_setting_that_cannot_work_is_refused_by_name(name: str, value: str) -> None:
+    """A negative interval once hung the scheduler's thread; an unknown mode quietly meant the default."""
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({name: value})
+    assert Settings.from_env({"CHORUS_SAFEGUARDING": "Patterns", "CHORUS_SCHEDULER": "OFF"}).safeguarding == "patterns"
