@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -19,12 +20,22 @@ from typing import Any
 
 import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 
 from channels.base import Capabilities, InboundMessage, Media, OutboundMessage
 from channels.errors import ContactStopped, InvalidAddress, ProviderFailed, ServerError, Throttled
 from channels.media import MediaTooLarge, fetch_limited
 from flows.events import tap_data
+
+log = logging.getLogger("chorus.telegram")
 
 NAME = "telegram"
 DEFAULT_API_BASE = "https://api.telegram.org"
@@ -274,11 +285,25 @@ async def poll(
 ) -> None:
     """Long-poll getUpdates (for a laptop without a public URL) and hand each update to ``handle``.
 
-    The webhook is deleted first: Telegram refuses getUpdates while one is set."""
-    bot = await channel._initialised()
-    await bot.delete_webhook()
+    The webhook is deleted first: Telegram refuses getUpdates while one is set. Telegram out of
+    reach is tried again (and logged); a token Telegram refuses is logged and polling stops; an
+    update that fails to be handled is logged and the next one goes on."""
+    bot = None
+    while bot is None and not stopping.is_set():
+        try:
+            bot = await channel._initialised()
+            await bot.delete_webhook()
+        except (InvalidToken, Forbidden) as error:
+            log.error("Telegram polling stopped: Telegram refused the bot token (%s); check TELEGRAM_BOT_TOKEN",
+                      type(error).__name__, extra={"event": "telegram.polling_stopped"})
+            return
+        except TelegramError as error:
+            bot = None
+            log.warning("Telegram polling cannot reach Telegram yet (%s); trying again in 10 s", type(error).__name__,
+                        extra={"event": "telegram.polling_waiting"})
+            await _pause(stopping, 10.0)
     offset: int | None = None
-    while not stopping.is_set():
+    while bot is not None and not stopping.is_set():
         try:
             updates = await bot.get_updates(offset=offset, timeout=timeout, allowed_updates=["message", "callback_query"])
         except RetryAfter as error:
@@ -289,7 +314,11 @@ async def poll(
             continue
         for update in updates:
             offset = update.update_id + 1
-            await handle(update.to_dict())
+            try:
+                await handle(update.to_dict())
+            except Exception:  # one bad update must not stop the channel; its message id says which
+                log.exception("Telegram update %s could not be handled", update.update_id,
+                              extra={"event": "telegram.update_failed"})
 
 
 async def _pause(stopping: asyncio.Event, seconds: float) -> None:

@@ -273,3 +273,47 @@ def test_a_retry_after_the_photo_went_sends_only_the_text(fake_telegram: Any) ->
 
     asyncio.run(scenario())
     assert [("photo" in m, "text" in m) for m in fake.sent] == [(True, False), (False, True)], "one photo, then the text"
+
+
+def test_polling_with_a_token_telegram_refuses_says_so_and_stops(fake_telegram: Any, caplog: pytest.LogCaptureFixture) -> None:
+    fake, url = fake_telegram
+    channel = telegram.TelegramChannel(telegram.make_bot(telegram.TelegramSettings("999:wrong", api_base=url)))
+    handled: list[dict[str, Any]] = []
+
+    async def handle(data: dict[str, Any]) -> None:
+        handled.append(data)
+
+    async def go() -> None:
+        try:
+            await asyncio.wait_for(telegram.poll(channel, handle, asyncio.Event()), 10)
+        finally:
+            await channel.close()
+
+    with caplog.at_level("ERROR", logger="chorus.telegram"):
+        asyncio.run(go())
+    assert "Telegram refused the bot token" in caplog.text and "999:wrong" not in caplog.text
+    assert handled == [] and not fake.calls_to("getUpdates")
+
+
+def test_an_update_that_fails_to_be_handled_does_not_stop_polling(fake_telegram: Any, caplog: pytest.LogCaptureFixture) -> None:
+    fake, url = fake_telegram
+    channel = telegram.TelegramChannel(telegram.make_bot(telegram.TelegramSettings(fake.token, api_base=url)))
+    stopping, handled = asyncio.Event(), []
+    fake.queue_update(fake.message_update(CHAT, "first"))
+    fake.queue_update(fake.message_update(CHAT, "second"))
+
+    async def handle(data: dict[str, Any]) -> None:
+        handled.append(data["message"]["text"])
+        if len(handled) == 1:
+            raise RuntimeError("a bug handling one update")
+        stopping.set()
+
+    async def go() -> None:
+        try:
+            await asyncio.wait_for(telegram.poll(channel, handle, stopping, timeout=1), 20)
+        finally:
+            await channel.close()
+
+    with caplog.at_level("ERROR", logger="chorus.telegram"):
+        asyncio.run(go())
+    assert handled == ["first", "second"] and "could not be handled" in caplog.text
