@@ -19,7 +19,10 @@ from bot.settings import Settings, SettingsError
               help="CSV, Parquet, or both; the data dictionary is always written.")
 @click.option("--database", "database_url", default=None, help="Database URL (default: CHORUS_DATABASE_URL).")
 def export_command(study_id: str, out_dir: Path, fmt: str, database_url: str | None) -> None:
-    """Export answers (one row per answer) and a data dictionary. No phone numbers or names."""
+    """Export answers (one row per answer) and a data dictionary. Participants appear by
+    pseudonymous id; answers saving a name or contact detail are withheld, and free text has
+    phone numbers, e-mails, NHS numbers, postcodes and dates masked (names written inside
+    free text are not detected: read it before sharing)."""
     from bot.api.exports import FORMATS, export_bundle
     from bot.export import UnknownStudy
     from storage.database import init_database
