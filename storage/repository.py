@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from storage.crypto import Sealer
 from storage.driver import Driver, sqlite_time
 from storage.tables import (
     ANSWERS,
@@ -53,6 +54,26 @@ def address_hash(key: bytes, channel: str, address: str) -> str:
     """HMAC-SHA256 of (channel, address): find a participant without looking up the address itself."""
     message = f"{channel}\x1f{address.strip()}".encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def keys_problem(connection: Connection, sealer: Sealer, key: bytes) -> str | None:
+    """Whether these keys are the ones the database's addresses were sealed and hashed with
+    (one contact is opened and hashed again): a key file lost and silently made anew would
+    leave every address unreadable, or every returning participant a stranger. None if fine."""
+    row = connection.execute(
+        select(CONTACTS.c.channel, CONTACTS.c.address_hash, CONTACTS.c.address_sealed).limit(1)
+    ).first()
+    if row is None:
+        return None
+    try:
+        address = sealer.open(row.address_sealed)
+    except Exception:
+        return ("the data keys (CHORUS_DATA_KEYS or CHORUS_DATA_KEY_FILE) cannot open the participants' addresses "
+                "in this database: restore the key file they were sealed with from your backup")
+    if not hmac.compare_digest(address_hash(key, row.channel, address), row.address_hash):
+        return ("the hash key (CHORUS_HASH_KEY or CHORUS_KEY_FILE) is not the one this database's addresses were "
+                "hashed with: restore it from your backup, or returning participants would not be recognised")
+    return None
 
 
 @dataclass(frozen=True)

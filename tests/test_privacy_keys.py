@@ -16,7 +16,7 @@ from bot.settings import Settings
 from storage import outbox
 from storage.crypto import DataKeyError, Sealer, generate_key
 from storage.database import Database
-from tests.db_fixtures import TEST_DATA_KEY
+from tests.db_fixtures import TEST_ADDRESS_KEY, TEST_DATA_KEY
 
 PHONE = "+447700900123"
 
@@ -132,3 +132,19 @@ def test_the_migration_takes_the_chat_id_out_of_telegram_provider_ids(
         rows = connection.execute(text("SELECT channel, provider_id FROM outbound_messages WHERE provider_id IS NOT NULL")).all()
     found = {str(channel): str(provider_id) for channel, provider_id in rows}
     assert found == {"telegram": "17", "sms": "SM" + "a" * 32}
+
+
+def test_serve_refuses_keys_that_do_not_fit_the_addresses_stored(
+    service: ConversationService, database: Database, say: Callable[..., ReceiveResult], tmp_path: Path,
+) -> None:
+    from storage import repository
+
+    say("WAIT")
+    with database.transaction() as connection:
+        assert repository.keys_problem(connection, database.sealer, TEST_ADDRESS_KEY) is None
+        assert "hash key" in (repository.keys_problem(connection, database.sealer, b"a new key") or "")
+        assert "data keys" in (repository.keys_problem(connection, Sealer([generate_key()]), TEST_ADDRESS_KEY) or "")
+    env = {"CHORUS_DATABASE_URL": database.url, "CHORUS_DATA_KEYS": TEST_DATA_KEY,
+           "CHORUS_KEY_FILE": str(tmp_path / "lost" / "chorus.key")}  # the key file is gone: a new one is made
+    refused = CliRunner().invoke(cli, ["serve", "--port", "8133"], env=env)
+    assert refused.exit_code == 1 and "the hash key" in refused.output and "restore it from your backup" in refused.output

@@ -36,6 +36,7 @@ def serve(host: str | None, port: int | None, studies_dir: str | None, database_
                                      processes=processes)
         configure_logging(settings.log_level, settings.log_format)
         _check_studies(settings.studies_dir)
+        _check_keys(settings)
         if settings.processes > 1:
             _check_processes(settings, telegram_polling)
         app = create_app(settings, freeze_heap=True) if settings.processes == 1 else None
@@ -81,6 +82,21 @@ def _check_studies(folder: Path) -> None:
     if errors:
         raise click.ClickException("the studies have problems (chorus validate shows them with their warnings):\n"
                                    + "\n".join(map(str, errors)))
+
+
+def _check_keys(settings: Settings) -> None:
+    """The keys open and hash the addresses already stored, or the server does not start."""
+    from storage import repository
+    from storage.database import init_database
+
+    database = init_database(settings.database_url, sealer=settings.sealer())
+    try:
+        with database.transaction() as connection:
+            problem = repository.keys_problem(connection, database.sealer, settings.address_key())
+    finally:
+        database.dispose()
+    if problem is not None:
+        raise click.ClickException(problem)
 
 
 def _in(processes: int) -> str:
