@@ -142,3 +142,25 @@ def test_cli_prints_options_with_borda_scores_and_intervals(tmp_path: Path) -> N
         cli, ["analyse", "ranking", "--rankings", str(path), "--bootstrap", "10", "--per-group"]
     )
     assert table.exit_code == 0 and "group staff" in table.output
+
+
+def test_the_desk_ranking_report_keeps_each_rank_step_apart_with_all_its_options() -> None:
+    """An option nobody ranked comes last (not left out), and two rank steps are not pooled."""
+    from types import SimpleNamespace
+
+    from bot.api.methods import ranking_report
+
+    rows = []
+    for n in range(12):
+        top = ["meds", "info", "letter"] if n % 3 else ["info", "meds", "letter"]
+        rows.append({"type": "rank", "step": "fix", "participant": f"p{n}", "group": "patient", "value": top,
+                     "skipped": False, "item": None})
+        rows.append({"type": "rank", "step": "other", "participant": f"p{n}", "group": "patient", "value": ["x", "y"],
+                     "skipped": False, "item": None})
+    steps = {(1, "fix"): SimpleNamespace(type="rank", raw={"options": ["meds", "info", "letter", {"value": "transport"}]}),
+             (1, "other"): SimpleNamespace(type="rank", raw={"options": ["x", "y"]})}
+    found = ranking_report(pd.DataFrame(rows), steps, n_boot=20)["options"]
+    fix = [r for r in found if r["step"] == "fix" and r["group"] == "all"]
+    assert [r["option"] for r in fix] == ["meds", "info", "letter", "transport"]
+    assert fix[-1]["borda"] == 0
+    assert {r["option"] for r in found if r["step"] == "other"} == {"x", "y"}

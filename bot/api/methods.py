@@ -16,6 +16,7 @@ of the value):
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -98,18 +99,31 @@ def delphi_report(frame: pd.DataFrame, steps: dict[tuple[int, str], Any]) -> dic
 # ----------------------------------------------------------------------------- ranking
 
 
-def ranking_report(frame: pd.DataFrame, n_boot: int = 100) -> dict[str, Any]:
+def ranking_report(frame: pd.DataFrame, steps: Mapping[tuple[int, str], Any] | None = None, n_boot: int = 100) -> dict[str, Any]:
+    """Each rank step on its own (its rows name it), with all its options: one nobody put in
+    their top places still comes last, as ``chorus report`` has it."""
     rows = []
     for r in _of(frame, RANKING).itertuples(index=False):
         order = r.value
         if not isinstance(order, list) or r.skipped or r.item is not None:
             continue
-        rows += [(r.participant, r.group, str(option), place) for place, option in enumerate(order, start=1)]
-    table = pd.DataFrame(rows, columns=["participant", "group", "option", "position"])
-    if table.empty:
-        return {"options": []}
-    table = table.drop_duplicates(["participant", "option"], keep="first")
-    return {"options": records(ranking.analyse_rankings(table, n_boot=n_boot))}
+        rows += [(r.step, r.participant, r.group, str(option), place) for place, option in enumerate(order, start=1)]
+    table = pd.DataFrame(rows, columns=["step", "participant", "group", "option", "position"])
+    found: list[dict[str, Any]] = []
+    for step_id, part in table.groupby("step", sort=False):
+        ranked = part.drop(columns="step").drop_duplicates(["participant", "option"], keep="first")
+        options = _rank_options(steps or {}, str(step_id)) or None
+        found += [{"step": step_id, **row} for row in records(ranking.analyse_rankings(ranked, options, n_boot=n_boot))]
+    return {"options": found}
+
+
+def _rank_options(steps: Mapping[tuple[int, str], Any], step_id: str) -> list[str]:
+    """The option values of a rank step, as its flow lists them (the newest version's)."""
+    for (_, step), info in sorted(steps.items(), key=lambda item: item[0][0], reverse=True):
+        if step == step_id and getattr(info, "type", "") == "rank":
+            options = info.raw.get("options") or []
+            return [str(o.get("value")) if isinstance(o, dict) else str(o) for o in options]
+    return []
 
 
 # ----------------------------------------------------------------------------- pairwise

@@ -42,7 +42,7 @@ def _compute(database: Database, loaded: LoadedStudy, kind: str, period: str) ->
     makers: dict[str, Callable[[], Any]] = {
         "results": lambda: results.step_results(frame, steps),
         "delphi": lambda: methods.delphi_report(frame, steps),
-        "ranking": lambda: methods.ranking_report(frame),
+        "ranking": lambda: methods.ranking_report(frame, steps),
         "pairwise": lambda: methods.pairwise_report(frame),
         "choice": lambda: methods.choice_report(frame),
         "statements": lambda: methods.statements_report(frame),
