@@ -19,6 +19,7 @@ Dramatiq's worker threads hand tasks to it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import threading
@@ -111,7 +112,9 @@ class WorkerRuntime:
             self._call(self.pipeline.close())
         if self.dispatcher is not None:
             self._call(self.dispatcher.stop())
-        for future in self._background:
+        for future in self._background:  # the dispatcher's run() ends once stopped, removing its heartbeat row
+            with contextlib.suppress(Exception):
+                future.result(timeout=10)
             future.cancel()
         if getattr(self, "hub", None) is not None and self.hub.telegram is not None:
             self._call(self.hub.telegram.close())

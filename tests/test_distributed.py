@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import func, select
 
 from storage.database import Database, init_database
+from storage.peers import DISPATCHERS
 from storage.tables import ANSWERS, INBOUND, OUTBOUND, TRANSCRIPTS
 from tests import voice_helpers
 from tests.db_fixtures import PostgresDatabases
@@ -115,6 +116,9 @@ def test_two_apis_and_two_workers_deliver_every_reply_exactly_once(deployment: D
         time.sleep(1.5)  # longer than the workers' poll interval: a duplicate send would show now
         check_exactly_once(database, fake, posted, sent_before)
         check_voice(database, deployment)
+        deployment.stop()  # SIGTERM: each worker's dispatcher leaves, so the others' shares grow at once
+        with database.transaction() as connection:
+            assert connection.execute(select(func.count()).select_from(DISPATCHERS)).scalar_one() == 0
     finally:
         database.dispose()
         for client in clients:
