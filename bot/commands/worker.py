@@ -23,6 +23,7 @@ def worker(queues: tuple[str, ...], threads: int, no_scheduler: bool, studies_di
     import signal
     import threading
 
+    from bot.logging_setup import configure as configure_logging
     from bot.settings import Settings, SettingsError
     from bot.worker import run
     from flows.loader import LoadError
@@ -33,7 +34,10 @@ def worker(queues: tuple[str, ...], threads: int, no_scheduler: bool, studies_di
         raise click.ClickException(str(error)) from None
     if not settings.queue_url:
         raise click.ClickException("chorus worker needs a broker: set CHORUS_QUEUE_URL (amqp://... or redis://...)")
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
+    try:  # the same handler as chorus serve's: text or JSON, request ids, chatty libraries quietened
+        configure_logging(settings.log_level, settings.log_format)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
     logging.getLogger("dramatiq").setLevel(max(logging.WARNING, logging.getLogger().level))
     logging.getLogger("pika").setLevel(logging.WARNING)
     stop = threading.Event()
