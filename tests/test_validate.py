@@ -459,3 +459,14 @@ def test_serve_refuses_a_study_that_validation_finds_an_error_in(tmp_path: Path)
     assert refused.exit_code == 1
     assert "start_flow 'understnd' is not a flow of this study (did you mean 'understand'?)" in refused.output
     assert not (tmp_path / "c.db").exists(), "refused before touching the database"
+
+
+def test_serve_names_a_database_it_cannot_open_in_one_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+
+    refused = CliRunner().invoke(cli, ["serve", "--database", "postgresql://postgres@127.0.0.1:5432/no_such_chorus_db"])
+    assert refused.exit_code == 1
+    assert refused.output.startswith("Error: cannot open the database (CHORUS_DATABASE_URL): ")
+    assert 'database "no_such_chorus_db" does not exist' in refused.output and "Traceback" not in refused.output

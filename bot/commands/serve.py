@@ -25,11 +25,13 @@ def serve(host: str | None, port: int | None, studies_dir: str | None, database_
           processes: int | None) -> None:
     """Run Chorus: webhooks, the web chat simulator and the API, on one process (or several)."""
     import uvicorn
+    from sqlalchemy.exc import SQLAlchemyError
 
     from bot.app import create_app
     from bot.logging_setup import configure as configure_logging
     from bot.settings import Settings, SettingsError
     from flows.loader import LoadError
+    from storage.crypto import DataKeyError
 
     try:
         settings = Settings.from_env(host=host, port=port, studies_dir=studies_dir, database_url=database_url,
@@ -43,8 +45,10 @@ def serve(host: str | None, port: int | None, studies_dir: str | None, database_
         if telegram_polling and app is not None:
             _poll_telegram(app)
         _first_admin_token(settings)
-    except SettingsError as error:
+    except (SettingsError, DataKeyError) as error:
         raise click.ClickException(str(error)) from None
+    except SQLAlchemyError as error:  # (its first line names the problem; the URL's password is not in it)
+        raise click.ClickException(f"cannot open the database (CHORUS_DATABASE_URL): {_first_line(error)}") from None
     except LoadError as error:
         raise click.ClickException("the studies have problems:\n" + "\n".join(map(str, error.problems))) from None
     click.echo(f"Chorus on http://{settings.host}:{settings.port}  (simulator at /, dashboard at /dashboard, "
@@ -97,6 +101,12 @@ def _check_keys(settings: Settings) -> None:
         database.dispose()
     if problem is not None:
         raise click.ClickException(problem)
+
+
+def _first_line(error: Exception) -> str:
+    """A driver's error without SQLAlchemy's wrapping: 'database "x" does not exist'."""
+    cause = getattr(error, "orig", None) or error
+    return (str(cause).strip().splitlines() or [type(cause).__name__])[-1].strip()
 
 
 def _in(processes: int) -> str:
