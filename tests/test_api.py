@@ -139,6 +139,7 @@ def test_rankings_pairwise_choices_and_statements_are_analysed_from_answers(desk
     choice = get(desk, f"/studies/{STUDY}/reports/choice")["report"]
     wait = next(c for c in choice["coefficients"] if c["feature"] == "wait")
     assert choice["n_choice_sets"] == 48 and wait["estimate"] < 0
+    assert set(choice["importance"]) == {"wait", "mode"} and {t["against"] for t in choice["trade_offs"]} == {"wait"}
     statements = get(desk, f"/studies/{STUDY}/reports/statements")["report"]
     assert sorted(g["size"] for g in statements["groups"]) == [6, 6]
 
@@ -278,6 +279,8 @@ def test_every_dashboard_page_renders_the_study_s_results(desk: Desk) -> None:
         page = desk.client.get(f"/dashboard/studies/{STUDY}{path}")
         assert page.status_code == 200 and text in page.text, path
     assert "<svg" in desk.client.get(f"/dashboard/studies/{STUDY}/delphi?round=1").text
+    choice = desk.client.get(f"/dashboard/studies/{STUDY}/choice").text
+    assert "What matters most" in choice and "Willingness to trade" in choice and "Worth, in wait" in choice
 
 
 def test_the_engine_s_own_many_item_answers_feed_every_method_page(tmp_path: Path) -> None:

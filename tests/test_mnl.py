@@ -240,3 +240,9 @@ def test_the_desk_choice_report_codes_an_opt_out_with_no_level_and_recovers_the_
     assert abs(found["follow[phone]"]["estimate"] - (truth["follow[phone]"] - 0.4)) < 0.3
     assert abs(found["follow[visit]"]["estimate"] - (truth["follow[visit]"] - 0.4)) < 0.3
     assert abs(found["optout"]["estimate"] - (truth["optout"] - 0.4)) < 0.3
+    importance = report["importance"]
+    assert set(importance) == {"wait", "follow"} and abs(sum(importance.values()) - 1) < 1e-9
+    assert importance["wait"] > importance["follow"], "waits span 3 utils (1-7 h at -0.5), follow-ups 1.4"
+    trade = {t["feature"]: t for t in report["trade_offs"]}
+    assert trade["follow[phone]"]["against"] == "wait"
+    assert abs(trade["follow[phone]"]["estimate"] - (-1.4 / 0.5)) < 0.8, "a phone follow-up is worth about 2.8 h less wait"

@@ -17,13 +17,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from flows.analysis import delphi, pairwise, ranking, statements
-from flows.analysis.mnl import EstimationError, code_categorical, fit_mnl, level_column
+from flows.analysis.mnl import (
+    EstimationError,
+    code_categorical,
+    fit_mnl,
+    level_column,
+    relative_importance,
+    willingness_to_trade,
+)
 
 RANKING = {"rank"}
 PAIRWISE = {"pairwise"}
@@ -177,9 +185,13 @@ def choice_report(frame: pd.DataFrame) -> dict[str, Any]:
         return {"coefficients": [], "n_choice_sets": 0}
     attributes = [c for c in data.columns if c not in ("set", "group", "chosen", "optout")]
     features = ["optout"] if data["optout"].any() else []
+    numeric: dict[str, tuple[float, float]] = {}
+    categorical = []
     for attribute in attributes:
         values = data[attribute]
         if pd.to_numeric(values.dropna(), errors="coerce").notna().all() and values.notna().any():
+            shown = pd.to_numeric(values.dropna())
+            numeric[attribute] = (float(shown.min()), float(shown.max()))
             data[attribute] = pd.to_numeric(values).fillna(0.0)
             features.append(attribute)
         else:  # the opt-out has no level: its dummies are all 0, and the reference is a real level
@@ -189,6 +201,7 @@ def choice_report(frame: pd.DataFrame) -> dict[str, Any]:
                 continue
             data, coded = code_categorical(data, attribute, reference=real[0])
             features += [c for c in coded.columns if c != level_column(attribute, NO_LEVEL)]
+            categorical.append(replace(coded, levels=tuple(level for level in coded.levels if level != NO_LEVEL)))
     try:
         result = fit_mnl(data, choice_set="set", chosen="chosen", features=features)
     except (EstimationError, ValueError) as error:
@@ -196,7 +209,36 @@ def choice_report(frame: pd.DataFrame) -> dict[str, Any]:
     rows = [{"feature": f, "estimate": v["estimate"], "se": v["se"], "low": v["estimate"] - 1.96 * v["se"],
              "high": v["estimate"] + 1.96 * v["se"]} for f, v in result.coefficients().items()]
     return {"coefficients": plain(rows), "n_choice_sets": result.n_choice_sets,
-            "log_likelihood": plain(result.log_likelihood), "rho_squared": plain(result.rho_squared)}
+            "log_likelihood": plain(result.log_likelihood), "rho_squared": plain(result.rho_squared),
+            "importance": plain(_importance(result, categorical, numeric)), "trade_offs": plain(_trade_offs(result, numeric))}
+
+
+def _importance(result: Any, categorical: list[Any], numeric: dict[str, tuple[float, float]]) -> dict[str, float]:
+    """Each attribute's share of the utility its levels span (the levels shown)."""
+    levels = [coded for coded in categorical if any(c in result.features for c in coded.columns)]
+    try:
+        return relative_importance(result, levels, {name: span for name, span in numeric.items() if name in result.features})
+    except (ValueError, KeyError):
+        return {}
+
+
+def _trade_offs(result: Any, numeric: dict[str, tuple[float, float]]) -> list[dict[str, Any]]:
+    """How much of the first numeric attribute (a wait, a cost) each other feature is worth:
+    ``-beta_feature / beta_numeric``, with a delta-method interval."""
+    against = next((name for name in numeric if name in result.features), None)
+    if against is None:
+        return []
+    found = []
+    for feature in result.features:
+        if feature == against:
+            continue
+        try:
+            trade = willingness_to_trade(result, feature, against)
+        except ValueError:
+            continue
+        found.append({"feature": feature, "against": against, "estimate": trade.estimate, "se": trade.se,
+                      "low": trade.estimate - 1.96 * trade.se, "high": trade.estimate + 1.96 * trade.se})
+    return found
 
 
 # ----------------------------------------------------------------------------- statement voting
