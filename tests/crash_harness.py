@@ -38,6 +38,7 @@ from sqlalchemy import create_engine, func, insert, select
 from sqlalchemy.engine import Engine
 
 from bot.studies import StudyRegistry
+from storage import repository
 from storage.crypto import Sealer
 from storage.database import init_database, normalise_url
 from storage.tables import (
@@ -59,6 +60,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHANNELS = ("telegram", "sms", "whatsapp")
 FOLLOW_UP_AFTER = timedelta(hours=1)
 SEALER = Sealer([TEST_DATA_KEY])
+HASH_KEY = "crash-test-key"
 """Addresses are encrypted at rest; the server gets the same key (CHORUS_DATA_KEYS)."""
 
 
@@ -144,10 +146,10 @@ def seed_follow_ups(database_url: str, studies: Path, count: int, spread: float)
         ids = [f"p-f{n:015x}" for n in range(count)]
         with database.transaction() as connection:
             connection.execute(insert(PARTICIPANTS), [{"id": pid, "language": "en", "fields": {}, "created_at": now} for pid in ids])
-            connection.execute(insert(CONTACTS), [
-                {"participant_id": pid, "channel": CHANNELS[n % 2], "address_hash": hashlib.sha256(pid.encode()).hexdigest(),
-                 "address_sealed": SEALER.seal(str(900_000 + n) if CHANNELS[n % 2] == "telegram" else f"+4478{n:08d}"),
-                 "created_at": now}
+            addresses = [str(900_000 + n) if CHANNELS[n % 2] == "telegram" else f"+4478{n:08d}" for n in range(count)]
+            connection.execute(insert(CONTACTS), [  # hashed and sealed with the keys the server gets
+                {"participant_id": pid, "channel": CHANNELS[n % 2], "address_sealed": SEALER.seal(addresses[n]),
+                 "address_hash": repository.address_hash(HASH_KEY.encode(), CHANNELS[n % 2], addresses[n]), "created_at": now}
                 for n, pid in enumerate(ids)])
             connection.execute(insert(ENROLMENTS), [
                 {"participant_id": pid, "study_id": "crash", "group": None, "language": "en", "channel": CHANNELS[n % 2],
@@ -185,7 +187,7 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60) -> None:
-        environment = {**os.environ, **self.env, "PYTHONPATH": str(ROOT), "CHORUS_HASH_KEY": "crash-test-key",
+        environment = {**os.environ, **self.env, "PYTHONPATH": str(ROOT), "CHORUS_HASH_KEY": HASH_KEY,
                        "CHORUS_DATA_KEYS": TEST_DATA_KEY,
                        "CHORUS_SCHEDULER_INTERVAL": "0.5", "CHORUS_OUTBOX_LEASE": "2", "CHORUS_SAFEGUARDING": "patterns",
                        "CHORUS_TELEGRAM_RATE": "5000", "CHORUS_TWILIO_SMS_RATE": "5000", "CHORUS_TWILIO_WHATSAPP_RATE": "5000"}
