@@ -34,6 +34,7 @@ from bot.safeguarding import (
     BackgroundChecks,
     SafetyChecks,
     checks_from_env,
+    worth_checking,
 )
 from bot.studies import JoinMatch, StudyRegistry
 from channels.base import InboundMessage
@@ -256,7 +257,7 @@ class ConversationService(InboundBatches, Concerns):
         population = self._population(connection, session.study_id, pid)
         before = SessionState.model_validate(session.state)
         sprint = engine.handle(before, given, now, population=population)
-        if given.button is None and self._words.command(given.text) is None:
+        if given.button is None and worth_checking(given.text) and self._words.command(given.text) is None:
             if engine.offered(before, given.text, now, population):  # 'Can't decide' is an answer, not a worry
                 self._checked_inline[inbound_id] = True
             else:
