@@ -55,6 +55,16 @@ def _phrases(text: str) -> set[str]:
     return found
 
 
+def study_folders(folder: Path) -> list[Path]:
+    """The study folders ``folder`` names: itself if it holds a study.yaml, else each folder in
+    it that does. Raises :class:`LoadError` when there is no such folder."""
+    if any((folder / name).exists() for name in STUDY_FILES):
+        return [folder]
+    if not folder.is_dir():
+        raise LoadError([Problem(str(folder), 1, 1, "no such folder; set CHORUS_STUDIES_DIR to your studies folder")])
+    return sorted(child for child in folder.iterdir() if child.is_dir() and any((child / name).exists() for name in STUDY_FILES))
+
+
 class StudyRegistry:
     def __init__(self, studies: Iterable[LoadedStudy]) -> None:
         self._studies: dict[str, LoadedStudy] = {}
@@ -74,18 +84,12 @@ class StudyRegistry:
     @classmethod
     def from_folder(cls, folder: str | Path) -> StudyRegistry:
         """One study folder (with study.yaml), or a folder of study folders."""
-        folder = Path(folder)
-        if any((folder / name).exists() for name in STUDY_FILES):
-            return cls([load_study(folder)])
-        if not folder.is_dir():
-            raise LoadError([Problem(str(folder), 1, 1, "no such folder; set CHORUS_STUDIES_DIR to your studies folder")])
         loaded, problems = [], []
-        for child in sorted(p for p in folder.iterdir() if p.is_dir()):
-            if any((child / name).exists() for name in STUDY_FILES):
-                try:
-                    loaded.append(load_study(child))
-                except LoadError as error:
-                    problems.extend(error.problems)
+        for found in study_folders(Path(folder)):
+            try:
+                loaded.append(load_study(found))
+            except LoadError as error:
+                problems.extend(error.problems)
         if problems:
             raise LoadError(problems)
         return cls(loaded)

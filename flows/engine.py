@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import zlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -677,7 +677,7 @@ class Engine:
     @staticmethod
     def _placed(state: SessionState, buttons: tuple[Button, ...]) -> tuple[Button, ...]:
         at = position(state) if buttons else ""
-        return tuple(replace(button, at=at) for button in buttons)
+        return tuple(Button(button.label, button.value, at) for button in buttons)  # (cheaper than dataclasses.replace)
 
     def _end(self, turn: _Turn, outcome: str) -> None:
         turn.state.status = "ended"

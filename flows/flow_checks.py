@@ -15,7 +15,7 @@ from jinja2.defaults import DEFAULT_NAMESPACE
 
 from flows.loader import LoadedFlow, Marks, Problem, YamlPath, field_path, step_path
 from flows.message_checks import message_warnings
-from flows.model import Flow, StepBase, Study, Text, TimeWindow, bare_seconds
+from flows.model import Flow, StepBase, Study, Text, TimeWindow
 from flows.pydantic_errors import did_you_mean
 from flows.steps.choice import ChoiceStep
 from flows.steps.consent import ConsentStep
@@ -461,18 +461,27 @@ def _window_fields(flow: Flow, marks: Marks) -> list[Problem]:
     return problems
 
 
+DURATION_KEYS = frozenset({"after", "every", "grace", "reminders", "closes", "timeout", "retention"})
+"""Keys whose values are durations (under ``reminders`` and ``retention``, their items are)."""
+
+
 def bare_durations(marks: Marks) -> list[Problem]:
     """A duration given as a bare number (``after: 24``): seconds, as the schema says, but
     almost never what was meant. A warning, not an error: studies published with one still load."""
-    return [
-        marks.problem(
+    problems = []
+    for path, node in marks.values.items():
+        named = [part for part in path if not part.isdigit()]
+        duration = bool(named) and (named[-1] in DURATION_KEYS or (len(named) > 1 and named[-2] == "retention"))
+        if not duration or not getattr(node, "tag", "").endswith((":int", ":float")):
+            continue
+        number = str(node.value)
+        problems.append(marks.problem(
             marks.value(path),
             f"{'.'.join(path)}: {number} has no unit, so it is read as {number} seconds",
             f"write '{number}h' for {number} hours or '{number}d' for {number} days ('{number}s' if seconds are meant)",
             "warning",
-        )
-        for path, number in bare_seconds(marks.values)
-    ]
+        ))
+    return problems
 
 
 def check_flow(

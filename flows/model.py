@@ -85,23 +85,6 @@ def _window(value: Any) -> Any:
     return TimeWindow.parse(value) if isinstance(value, str) else value
 
 
-DURATION_KEYS = frozenset({"after", "every", "grace", "reminders", "closes", "timeout", "retention"})
-"""Keys whose values are durations (under ``reminders`` and ``retention``, their items are)."""
-
-
-def bare_seconds(marks_values: Any) -> list[tuple[tuple[str, ...], str]]:
-    """Durations written as a bare number (``after: 24``): read as seconds, as they always
-    were, but rarely meant so. (path, number) for each, from a file's YAML nodes by path."""
-    found = []
-    for path, node in marks_values.items():
-        named = [part for part in path if not part.isdigit()]
-        if not named or not (named[-1] in DURATION_KEYS or (len(named) > 1 and named[-2] == "retention")):
-            continue
-        if getattr(node, "tag", "").endswith((":int", ":float")):
-            found.append((path, str(node.value)))
-    return found
-
-
 def _duration(value: Any) -> Any:
     if isinstance(value, bool):
         raise Invalid(f"{str(value).lower()} is not a duration", "write it like 30m, 2h, 28d or 1w")

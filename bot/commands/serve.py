@@ -71,15 +71,10 @@ def _check_studies(folder: Path) -> None:
     """The studies pass ``chorus validate`` (its errors; warnings are for the coordinator), or
     the server does not start: loading alone misses problems (a start_flow or goto naming
     nothing) that would otherwise surface as 500s in front of participants."""
-    from bot.studies import STUDY_FILES
+    from bot.studies import study_folders
     from flows.validate import validate_paths
 
-    if any((folder / name).exists() for name in STUDY_FILES):
-        studies = [folder]
-    elif folder.is_dir():
-        studies = sorted(child for child in folder.iterdir() if any((child / name).exists() for name in STUDY_FILES))
-    else:
-        raise click.ClickException(f"{folder}: no such folder; set CHORUS_STUDIES_DIR (or --studies) to your studies folder")
+    studies = study_folders(folder)  # (LoadError, reported by serve, when there is no such folder)
     if not studies:
         raise click.ClickException(f"{folder}: no study here (a folder with a study.yaml, or a folder of them)")
     errors = [problem for problem in validate_paths(studies)[0] if problem.severity == "error"]
