@@ -410,7 +410,8 @@ class ConversationService(InboundBatches, Concerns):
                 self._change_profile(connection, target, event)
                 writes.profile_changed = True
             elif isinstance(event, AnswersWithdrawn):
-                repository.withdraw_answers(connection, target.session.id, event.step_ids, now, event.items)
+                repository.withdraw_answers(connection, target.session.id, event.step_ids, now, event.items,
+                                            event.from_position)
             else:
                 _collect(target, event, now, writes)
         voiced = {a["step_id"] for a in writes.answers if a["source"] == "voice" and not a["skipped"]}
@@ -754,6 +755,7 @@ def _collect(target: _Target, event: object, now: datetime, writes: _Writes) -> 
             **where, "flow_version_id": session.flow_version_id, "flow_version": target.version, "session_id": session.id,
             "step_id": event.step_id, "raw": event.raw, "value": event.value, "display": event.display,
             "source": event.source, "skipped": event.skipped, "inbound_id": target.inbound_id, "answered_at": now, "item": event.item,
+            "path_position": event.path_position,
         })
     elif isinstance(event, RaiseFlag):
         writes.flags.append({**where, "kind": event.kind, "message": event.message, "step_id": event.step_id,

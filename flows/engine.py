@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -198,6 +198,8 @@ class _Turn:
     events: list[Event] = field(default_factory=list)
 
     def emit(self, event: Event) -> None:
+        if isinstance(event, RecordAnswer) and event.path_position is None:
+            event = replace(event, path_position=len(self.state.history))
         self.events.append(event)
 
 
@@ -509,7 +511,8 @@ class Engine:
         kept = earlier[: inputs[-1] + 1]
         left = [step_id for step_id in state.history[len(kept):] if step_id not in kept]
         self._forget(turn, left, kept)
-        turn.emit(AnswersWithdrawn(tuple(dict.fromkeys([previous, *left]))))
+        # (from where ``previous`` was entered last: its answers in an earlier loop through it stand)
+        turn.emit(AnswersWithdrawn(tuple(dict.fromkeys([previous, *left])), from_position=len(kept)))
         state.history = kept
         state.tries = 0
         state.step_data, state.undo = {}, []  # (the step asked again starts afresh, not with the one left's data)
@@ -523,7 +526,7 @@ class Engine:
         state.step_data, state.tries = dict(last["data"]), 0
         step = self._step(str(state.step))
         if last["items"]:
-            turn.emit(AnswersWithdrawn((step.id,), tuple(last["items"])))
+            turn.emit(AnswersWithdrawn((step.id,), tuple(last["items"]), from_position=len(state.history)))
         self._prompt(turn, step)
 
     def _forget(self, turn: _Turn, step_ids: list[str], kept: list[str]) -> None:

@@ -46,6 +46,10 @@ class RecordAnswer:
     skipped: bool = False
     item: str | None = None
     """For a many-item step (Delphi, pairwise, choice tasks): which item this answer is about."""
+    path_position: int | None = field(default=None, compare=False)
+    """Where in the session's path it was given: how many steps the session had entered then
+    (set by the engine). A flow that loops back to a step gives each pass its own position,
+    so BACK withdraws the pass it undoes and not the earlier ones. (Bookkeeping: not compared.)"""
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,9 @@ class AnswersWithdrawn:
     step_ids: tuple[str, ...]
     items: tuple[str, ...] = ()
     """Only these items of the steps (a many-item step's last part, asked again); all when empty."""
+    from_position: int = 0
+    """Only answers given from this point of the session's path on (:attr:`RecordAnswer.path_position`):
+    an earlier pass through the same step, in a flow that loops back to it, still stands."""
 
 
 Event = (

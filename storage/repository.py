@@ -434,17 +434,19 @@ def add_answers(connection: Connection, rows: list[dict[str, Any]]) -> None:
 
 def withdraw_answers(
     connection: Connection, session_id: int, step_ids: Sequence[str], now: datetime, items: Sequence[str] = (),
+    from_position: int = 0,
 ) -> None:
-    """The session's standing answers to these steps (all their items, or only ``items``) no
-    longer count: the participant went BACK past them."""
+    """The session's standing answers to these steps (all their items, or only ``items``),
+    given from ``from_position`` of its path on, no longer count: the participant went BACK past
+    them. (An answer stored before positions were kept has none, and counts as given after.)"""
     if not step_ids:
         return
     driver = Driver.of(connection)
     sql = (f"UPDATE answers SET withdrawn_at = ? WHERE session_id = ? AND withdrawn_at IS NULL"
-           f" AND step_id IN ({', '.join('?' * len(step_ids))})")
+           f" AND step_id IN ({', '.join('?' * len(step_ids))}) AND (path_position IS NULL OR path_position >= ?)")
     if items:
         sql += f" AND item IN ({', '.join('?' * len(items))})"
-    driver.execute(sql, (when(driver, now), session_id, *step_ids, *items))
+    driver.execute(sql, (when(driver, now), session_id, *step_ids, from_position, *items))
 
 
 def add_flags(connection: Connection, rows: list[dict[str, Any]]) -> None:

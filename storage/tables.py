@@ -224,6 +224,9 @@ class AnswerRow(SQLModel, table=True):
     withdrawn_at: datetime | None = _when(nullable=True)
     """When the participant went BACK past this answer (to change it, or onto another branch):
     kept in the export, left out of results and analyses. NULL while it stands."""
+    path_position: int | None = None
+    """How many steps the session had entered when this was answered: which pass through the
+    step, in a flow that loops back to it (BACK withdraws only the pass it undoes)."""
 
 
 class SubmissionRow(SQLModel, table=True):

@@ -376,7 +376,7 @@ def test_back_within_a_many_item_step_asks_its_last_part_again_and_withdraws_onl
     assert pairs.last is not None
     pair = next(e.item for e in pairs.last.events if isinstance(e, RecordAnswer) and e.item)
     pairs.send("previous")  # BACK: the first pair again, its answer withdrawn
-    assert withdrawn(pairs) == [AnswersWithdrawn(("compare",), (pair,))]
+    assert withdrawn(pairs) == [AnswersWithdrawn(("compare",), (pair,), from_position=len(pairs.state.history))]
     assert pairs.state.step == "compare" and "results" not in pairs.state.step_data
     assert pairs.send("B") == asked_first, "then the same second pair as before"
     assert pairs.state.step_data["results"][0]["winner"] == pair.split(" vs ")[1]
