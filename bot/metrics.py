@@ -7,6 +7,11 @@ instance reports its own database's backlog. No label ever carries a participant
 name, id or words: labels are channels, statuses, error kinds, HTTP methods and route
 templates (``/api/v1/studies/{study_id}``, never the filled-in path).
 
+With several serving processes (``chorus serve --processes N``) each keeps its counters in a
+file of a folder they share (``PROMETHEUS_MULTIPROC_DIR``, which serve makes and clears), and
+a scrape, whichever process takes it, sums every process's: prometheus_client's multiprocess
+mode.
+
 ``CHORUS_METRICS_TOKEN``: when set, ``/metrics`` needs ``Authorization: Bearer <token>``;
 when unset, it answers only clients on loopback that came directly (no ``X-Forwarded-For``),
 so a reverse proxy on the same host does not publish it by accident.
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import os
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
@@ -28,6 +34,7 @@ from prometheus_client import (
     Counter,
     Histogram,
     generate_latest,
+    multiprocess,
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -144,8 +151,22 @@ def metrics(request: Request) -> Response:
         registry = CollectorRegistry(auto_describe=False)
         registry.register(BacklogCollector(request.app.state.chorus.database))
         request.app.state.metrics_registry = registry
-    body = generate_latest() + generate_latest(registry)
+    body = _counters() + generate_latest(registry)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
+def _counters() -> bytes:
+    """This process's counters and histograms; with several serving processes, all of theirs summed."""
+    shared = os.environ.get(MULTIPROCESS_FOLDER)
+    if not shared:
+        return generate_latest()
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=shared)
+    return generate_latest(registry)
+
+
+MULTIPROCESS_FOLDER = "PROMETHEUS_MULTIPROC_DIR"
+"""prometheus_client reads it when first imported: set before the serving processes start."""
 
 
 class Timer:

@@ -14,15 +14,28 @@ from __future__ import annotations
 
 import os
 import secrets
+import types
 from collections.abc import Mapping
+from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
 
 from storage.crypto import Sealer, keys_from_file, parse_keys
 
 PREFIX = "CHORUS_"
+QUEUE_SCHEMES = ("amqp", "amqps", "redis", "rediss", "unix")
+"""The brokers bot/distributed.py (``make_broker``) knows."""
+BOUNDS = (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
+
+
+def example_studies() -> Path:
+    """The example studies shipped inside the ``flows`` package, wherever Chorus is installed
+    (flows/examples in a checkout), so the default does not depend on the working directory."""
+    return Path(str(resources.files("flows").joinpath("examples")))
 
 
 class SettingsError(ValueError):
@@ -37,12 +50,12 @@ class Settings(BaseModel):
     key_file: Path = Path("var/chorus.key")
     data_keys: SecretStr | None = None
     data_key_file: Path = Path("var/chorus-data.keys")
-    studies_dir: Path = Path("flows/examples")
+    studies_dir: Path = Field(default_factory=example_studies)
     public_url: str | None = None
     """The address the world reaches this server at, for webhooks (https://chorus.example.org)."""
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["text", "json"] = "text"
     """``json``: one JSON object a line, for log shippers (bot/logging_setup.py)."""
     metrics_token: SecretStr | None = None
@@ -76,10 +89,69 @@ class Settings(BaseModel):
     safeguarding: Literal["full", "patterns", "off", "0", "false", "no"] = "full"
     """bot/safeguarding.py reads it: the patterns and the embedding model, the patterns alone, or neither."""
 
-    @field_validator("scheduler", "safeguarding", mode="before")
+    # Read by other modules from the environment themselves, and declared here so that a value
+    # they could not use stops `chorus serve` and `chorus worker` with one line, not a traceback.
+    safeguarding_threads: str | None = None
+    """Torch threads for the safeguarding model (bot/safeguarding.py): a whole number, or ``all``."""
+    safeguarding_warm_up: str | None = None
+    """Seconds after start to load the safeguarding model (bot/safeguarding.py), or ``off``."""
+    embedding_threads: int | None = Field(default=None, ge=1)
+    """Worker threads for embedding (nlp/embed.py)."""
+    telegram_rate: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    """Telegram messages a second, for a bot allowed more than 30 (bot/webhooks.py)."""
+    twilio_sms_rate: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    """SMS messages a second per sender (channels/twilio.py)."""
+    twilio_whatsapp_rate: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    """WhatsApp messages a second per sender (channels/twilio.py)."""
+    outbox_lease: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    """Seconds before a message left ``sending`` by a dead process is sent again (bot/webhooks.py)."""
+    dispatcher: Literal["embedded", "off"] = "embedded"
+    """Whether this process sends the outbox (bot/webhooks.py)."""
+    telegram_polling: Literal["1", "true", "yes", "0", "false", "no"] | None = None
+    """Fetch Telegram updates with getUpdates (bot/webhooks.py; ``chorus serve --telegram-polling``)."""
+    log_libraries: Literal["debug", "off"] | None = None
+    """``debug``: libraries log at DEBUG too (bot/log_safety.py)."""
+
+    @field_validator("scheduler", "safeguarding", "safeguarding_threads", "safeguarding_warm_up", "dispatcher",
+                     "telegram_polling", "log_libraries", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("safeguarding_threads")
+    @classmethod
+    def _threads(cls, value: str | None) -> str | None:
+        if value is not None and value != "all" and not value.isdigit():
+            raise ValueError(f"must be a whole number >= 0 or all, not {value!r}")
+        return value
+
+    @field_validator("safeguarding_warm_up")
+    @classmethod
+    def _warm_up(cls, value: str | None) -> str | None:
+        if value is None or value in ("off", "no", "false", "never"):
+            return value
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = -1.0
+        if not 0 <= seconds < float("inf"):
+            raise ValueError(f"must be a number of seconds >= 0 or off, not {value!r}")
+        return value
+
+    @field_validator("queue_url")
+    @classmethod
+    def _queue_scheme(cls, value: str | None) -> str | None:
+        """A broker Chorus knows; only the scheme is repeated in the error (the URL holds a password)."""
+        scheme = value.split("://", 1)[0].lower() if value and "://" in value else None
+        if value and scheme not in QUEUE_SCHEMES:
+            given = f"{scheme}://" if scheme else "an address without a scheme"
+            raise ValueError(f"must start with amqp:// or redis:// (or amqps://, rediss://, unix://), not {given}")
+        return value
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -92,8 +164,7 @@ class Settings(BaseModel):
         try:
             return cls.model_validate(values)
         except ValidationError as error:
-            problems = "; ".join(f"{PREFIX}{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in error.errors())
-            raise SettingsError(problems) from None
+            raise SettingsError("; ".join(dict.fromkeys(map(_problem, error.errors())))) from None
 
     def address_key(self) -> bytes:
         """The secret for hashing addresses: CHORUS_HASH_KEY, else a key file made once."""
@@ -106,6 +177,66 @@ class Settings(BaseModel):
         if self.data_keys is not None:
             return Sealer(parse_keys(self.data_keys.get_secret_value()))
         return Sealer(keys_from_file(self.data_key_file))
+
+
+def serving_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    """:meth:`Settings.from_env` for ``chorus serve`` and ``chorus worker``, with the voice-note
+    settings that bot/voice.py and nlp/transcribe.py read for themselves checked too: every
+    setting that cannot work is named in one :class:`SettingsError`, before anything starts."""
+    from bot.voice import VoiceSettings
+    from nlp.transcribe import WhisperSettings
+
+    environ = os.environ if environ is None else environ
+    problems: list[str] = []
+    settings: Settings | None = None
+    try:
+        settings = Settings.from_env(environ, **overrides)
+    except SettingsError as error:
+        problems.append(str(error))
+    for read in (WhisperSettings.from_env, VoiceSettings.from_env):
+        try:
+            read(environ)
+        except ValueError as error:  # (each reader names its variable and what it accepts)
+            problems.append(str(error))
+    if settings is None or problems:
+        raise SettingsError("; ".join(problems))
+    return settings
+
+
+def _problem(error: ErrorDetails) -> str:
+    """One invalid setting: ``CHORUS_PORT must be a whole number >= 1 and <= 65535, not 'eighty'``."""
+    field = str(error["loc"][0])
+    name = PREFIX + field.upper()
+    if error["type"] == "value_error":  # a validator's own words, naming what is allowed and the value
+        return f"{name} {error.get('ctx', {}).get('error', error['msg'])}"
+    info = Settings.model_fields.get(field)
+    shown = "" if info is None or _secret(info.annotation) else f", not {str(error['input'])[:60]!r}"
+    return f"{name} must be {_allowed(info)}{shown}"
+
+
+def _allowed(info: FieldInfo | None) -> str:
+    """What a field accepts, in words: 'a number > 0', 'text or json'."""
+    if info is None:
+        return "a valid value"
+    kinds = [arg for arg in _members(info.annotation) if arg is not type(None)]
+    words = " or ".join(_kind(kind) for kind in kinds) or "a valid value"
+    bounds = [f"{symbol} {getattr(rule, attr)}" for rule in info.metadata for attr, symbol in BOUNDS if hasattr(rule, attr)]
+    return f"{words} {' and '.join(bounds)}" if bounds else words
+
+
+def _members(annotation: Any) -> tuple[Any, ...]:
+    return get_args(annotation) if get_origin(annotation) in (Union, types.UnionType) else (annotation,)
+
+
+def _kind(annotation: Any) -> str:
+    if get_origin(annotation) is Literal:
+        options = [str(option) for option in get_args(annotation)]
+        return ", ".join(options[:-1]) + f" or {options[-1]}" if len(options) > 1 else options[0]
+    return {int: "a whole number", float: "a number", bool: "true or false"}.get(annotation, "a valid value")
+
+
+def _secret(annotation: Any) -> bool:
+    return SecretStr in _members(annotation)
 
 
 def _key_from_file(path: Path) -> bytes:

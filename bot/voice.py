@@ -28,6 +28,7 @@ import asyncio
 import logging
 import math
 import os
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -162,9 +163,10 @@ class VoicePipeline:
         except Exception as error:  # a bug or a missing model: the participant still hears back
             log.exception("voice note %s failed", inbound_id)
             detail = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"[:300]
+            shown = without_paths(detail, self.settings.audio_dir)
             try:
                 await self._reply(inbound_id, "voice.failed", status="transcription_failed", error=f"internal: {detail}",
-                                  flag=("voice_failed", f"voice note {inbound_id} could not be transcribed: {detail}"))
+                                  flag=("voice_failed", f"voice note {inbound_id} could not be transcribed: {shown}"))
             except Exception:
                 log.exception("voice note %s: could not tell the participant", inbound_id)
             return VoiceOutcome(inbound_id, "transcription_failed", "internal")
@@ -211,8 +213,9 @@ class VoicePipeline:
         log.info("voice note %s from %s gave no transcript: %s", context.inbound_id, context.participant_id, kind,
                  extra={"event": "voice.failed", "inbound_id": context.inbound_id, "participant_id": context.participant_id,
                         "failure": kind})
+        shown = without_paths(error.detail, self.settings.audio_dir)
         await self._reply(context.inbound_id, error.message_key, status="transcription_failed", error=f"{kind}: {error.detail}"[:300],
-                          flag=("voice_failed", f"voice note {context.inbound_id}: {kind}: {error.detail}"[:500]), transcript=record)
+                          flag=("voice_failed", f"voice note {context.inbound_id}: {kind}: {shown}"[:500]), transcript=record)
         return VoiceOutcome(context.inbound_id, "transcription_failed", kind, acknowledged, record.get("audio_path"))
 
     # ------------------------------------------------------------------ helpers
@@ -260,6 +263,16 @@ class VoicePipeline:
         ids = await asyncio.to_thread(lambda: self.service.voice_reply(inbound_id, key, **options))
         if ids:
             self.on_queued()
+
+
+def without_paths(detail: str, audio_dir: Path) -> str:
+    """``detail`` with any path under ``audio_dir`` (a spooled or kept note, or the folder
+    itself) said as "the audio file": a coordinator's flag says what failed, not where this
+    server keeps its files. (The inbound message's own error, for operators, keeps the path.)"""
+    roots = sorted({str(audio_dir), os.path.abspath(audio_dir), str(audio_dir.resolve())}, key=len, reverse=True)
+    any_root = "|".join(map(re.escape, roots))
+    quoted_path = rf"""['"]?(?:{any_root})(?:/[^\s'",:;)]*)?['"]?"""
+    return re.sub(quoted_path, "the audio file", detail)
 
 
 def _voice_media(media: tuple[dict[str, Any], ...]) -> Mapping[str, Any]:

@@ -49,6 +49,21 @@ __all__ = [
 ]
 
 PACKAGED_MODEL = "packaged"
+DEVICES = ("cpu", "cuda", "auto")
+"""CTranslate2's devices (``CHORUS_WHISPER_DEVICE``)."""
+COMPUTE_TYPES = ("default", "auto", "int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16", "float16",
+                 "bfloat16", "float32")
+"""CTranslate2's compute types (``CHORUS_WHISPER_COMPUTE_TYPE``); a device supports some of them."""
+LANGUAGES = (
+    "af", "am", "ar", "as", "az", "ba", "be", "bg", "bn", "bo", "br", "bs", "ca", "cs", "cy", "da", "de", "el", "en",
+    "es", "et", "eu", "fa", "fi", "fo", "fr", "gl", "gu", "ha", "haw", "he", "hi", "hr", "ht", "hu", "hy", "id", "is",
+    "it", "ja", "jw", "ka", "kk", "km", "kn", "ko", "la", "lb", "ln", "lo", "lt", "lv", "mg", "mi", "mk", "ml", "mn",
+    "mr", "ms", "mt", "my", "ne", "nl", "nn", "no", "oc", "pa", "pl", "ps", "pt", "ro", "ru", "sa", "sd", "si", "sk",
+    "sl", "sn", "so", "sq", "sr", "su", "sv", "sw", "ta", "te", "tg", "th", "tk", "tl", "tr", "tt", "uk", "ur", "uz",
+    "vi", "yi", "yo", "zh", "yue",
+)
+"""The language codes Whisper knows (faster-whisper's tokenizer; ``CHORUS_WHISPER_LANGUAGE``),
+listed here so that checking the setting does not load faster-whisper."""
 
 
 class ModelNotFoundError(RuntimeError):
@@ -98,9 +113,9 @@ class WhisperSettings:
         read = _EnvReader(env)
         return cls(
             model=read.text("CHORUS_WHISPER_MODEL", cls.model),
-            device=read.text("CHORUS_WHISPER_DEVICE", cls.device),
-            compute_type=read.text("CHORUS_WHISPER_COMPUTE_TYPE", cls.compute_type),
-            language=read.text("CHORUS_WHISPER_LANGUAGE", "") or None,
+            device=read.choice("CHORUS_WHISPER_DEVICE", cls.device, DEVICES),
+            compute_type=read.choice("CHORUS_WHISPER_COMPUTE_TYPE", cls.compute_type, COMPUTE_TYPES),
+            language=read.choice("CHORUS_WHISPER_LANGUAGE", "", LANGUAGES, "a language code Whisper knows (en, cy, fr...)") or None,
             beam_size=read.integer("CHORUS_WHISPER_BEAM_SIZE", cls.beam_size, minimum=1),
             timestamps=read.flag("CHORUS_WHISPER_TIMESTAMPS", cls.timestamps),
             fit_window=read.flag("CHORUS_WHISPER_FIT_WINDOW", cls.fit_window),
@@ -135,6 +150,14 @@ class _EnvReader:
 
     def text(self, name: str, default: str) -> str:
         return self.env.get(name, "").strip() or default
+
+    def choice(self, name: str, default: str, allowed: tuple[str, ...], described: str = "") -> str:
+        """One of ``allowed`` (in any case), named by ``described`` in the error when the list is long."""
+        raw = self.env.get(name, "").strip()
+        if raw and raw.lower() not in allowed:
+            listed = ", ".join(allowed[:-1]) + f" or {allowed[-1]}"
+            raise ValueError(f"{name} must be {described or listed}, not {raw!r}")
+        return raw.lower() or default
 
     def integer(self, name: str, default: int, *, minimum: int) -> int:
         raw = self.env.get(name, "").strip()

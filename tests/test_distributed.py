@@ -194,6 +194,11 @@ def test_one_serve_with_two_processes_runs_every_conversation_once(tmp_path: Pat
         for bodies in conversations:
             assert len(bodies) == len(set(bodies)) == len(SCRIPT), "each question went once, in order"
             assert [next(i for i, b in enumerate(bodies) if b.startswith(e)) for _, e in SCRIPT] == list(range(len(SCRIPT)))
+        for _ in range(4):  # a new connection each time: either process may answer the scrape
+            with httpx.Client(base_url=api.url, timeout=30) as client:
+                scraped = client.get("/metrics").text
+            received = [line for line in scraped.splitlines() if line.startswith('chorus_messages_received_total{channel="sms"}')]
+            assert received and float(received[0].split()[-1]) == 4 * len(SCRIPT), "every process's messages, summed"
     finally:
         running.stop()
 

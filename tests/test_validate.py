@@ -461,12 +461,16 @@ def test_serve_refuses_a_study_that_validation_finds_an_error_in(tmp_path: Path)
     assert not (tmp_path / "c.db").exists(), "refused before touching the database"
 
 
-def test_serve_names_a_database_it_cannot_open_in_one_line(tmp_path: Path) -> None:
+def test_serve_names_a_database_it_cannot_open_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
+    from cryptography.fernet import Fernet
 
     from bot.cli import cli
 
-    refused = CliRunner().invoke(cli, ["serve", "--database", "postgresql://postgres@127.0.0.1:5432/no_such_chorus_db"])
+    monkeypatch.chdir(tmp_path)  # (no key files made in the checkout; with the keys given, none is made at all)
+    keys = {"CHORUS_DATA_KEYS": Fernet.generate_key().decode(), "CHORUS_HASH_KEY": "test-hash-key"}
+    refused = CliRunner().invoke(cli, ["serve", "--database", "postgresql://postgres@127.0.0.1:5432/no_such_chorus_db"],
+                                 env=keys)
     assert refused.exit_code == 1
     assert refused.output.startswith("Error: cannot open the database (CHORUS_DATABASE_URL): ")
     assert 'database "no_such_chorus_db" does not exist' in refused.output and "Traceback" not in refused.output

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import click
 
 from bot.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from bot.population import Submission
 
 
 @click.command("submissions")
@@ -17,7 +23,9 @@ from bot.settings import Settings, SettingsError
 @click.option("--database", "database_url", default=None, help="Database URL (default: CHORUS_DATABASE_URL).")
 def submissions_command(study_id: str, approve: tuple[int, ...], reject: tuple[int, ...], by: str, database_url: str | None) -> None:
     """Statements and ideas participants added: approved ones are shown to others (statement
-    voting, pairwise comparison). Without --approve or --reject, list those waiting."""
+    voting, pairwise comparison). Without --approve or --reject, list those waiting. A
+    submission's "to check" alert on the desk is closed once it is approved or rejected."""
+    from bot.api.queries import acknowledge_flag
     from bot.population import moderate, submissions
     from storage.database import init_database
 
@@ -27,19 +35,41 @@ def submissions_command(study_id: str, approve: tuple[int, ...], reject: tuple[i
         raise click.ClickException(str(error)) from None
     database = init_database(settings.database_url)
     now = datetime.now(UTC)
+    decisions = [(n, True) for n in approve] + [(n, False) for n in reject]
     try:
         with database.transaction() as connection:
-            for number, approved in [(n, True) for n in approve] + [(n, False) for n in reject]:
-                if not moderate(connection, number, approved, by, now):
-                    raise click.ClickException(f"no submission {number}")
-                click.echo(f"{number}: {'approved' if approved else 'rejected'}")
-            if not approve and not reject:
-                waiting = submissions(connection, study_id, "pending")
-                for s in waiting:
-                    click.echo(f"{s.id}\t{s.kind}\t{s.step_id}\t{s.text}")
-                click.echo(f"{len(waiting)} waiting for moderation")
+            in_study = {s.id: s for s in submissions(connection, study_id)}
+            alerts: dict[int, list[int]] = {}
+            for number, approved in decisions:
+                if number not in in_study or not moderate(connection, number, approved, by, now):
+                    raise click.ClickException(f"no submission {number} in study {study_id}")
+                alerts[number] = _open_alerts(connection, in_study[number])
+            if not decisions:
+                _list_waiting([s for s in in_study.values() if s.status == "pending"])
+        for number, approved in decisions:  # as the desk closes an alert: acknowledged by whoever moderated, audited
+            closed = [flag for flag in alerts[number] if acknowledge_flag(database, study_id, flag, by, now)]
+            click.echo(f"{number}: {'approved' if approved else 'rejected'}{', its alert closed' if closed else ''}")
     finally:
         database.dispose()
+
+
+def _open_alerts(connection: Connection, submission: Submission) -> list[int]:
+    """The open 'moderation' flags raised for ``submission`` (bot/population.py, store_submissions,
+    words them "new <kind> #<id> to check: ...")."""
+    from sqlalchemy import select
+
+    from storage.tables import FLAGS
+
+    raised = f"new {submission.kind} #{submission.id} to check:"
+    query = select(FLAGS.c.id).where(FLAGS.c.study_id == submission.study_id, FLAGS.c.kind == "moderation",
+                                     FLAGS.c.acknowledged.is_(False), FLAGS.c.message.startswith(raised, autoescape=True))
+    return [int(flag) for flag in connection.execute(query).scalars()]
+
+
+def _list_waiting(waiting: list[Submission]) -> None:
+    for s in waiting:
+        click.echo(f"{s.id}\t{s.kind}\t{s.step_id}\t{s.text}")
+    click.echo(f"{len(waiting)} waiting for moderation")
 
 
 def register(cli: click.Group) -> None:

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,15 +32,15 @@ def serve(host: str | None, port: int | None, studies_dir: str | None, database_
 
     from bot.app import create_app
     from bot.logging_setup import configure as configure_logging
-    from bot.settings import Settings, SettingsError
+    from bot.settings import SettingsError, serving_settings
     from flows.loader import LoadError
     from storage.crypto import DataKeyError
 
     try:
-        settings = Settings.from_env(host=host, port=port, studies_dir=studies_dir, database_url=database_url,
-                                     processes=processes)
+        settings = serving_settings(host=host, port=port, studies_dir=studies_dir, database_url=database_url,
+                                    processes=processes)
         configure_logging(settings.log_level, settings.log_format)
-        _check_studies(settings.studies_dir)
+        studies = _check_studies(settings.studies_dir, _studies_source(studies_dir))
         _check_keys(settings)
         if settings.processes > 1:
             _check_processes(settings, telegram_polling)
@@ -51,6 +54,7 @@ def serve(host: str | None, port: int | None, studies_dir: str | None, database_
         raise click.ClickException(f"cannot open the database (CHORUS_DATABASE_URL): {_first_line(error)}") from None
     except LoadError as error:
         raise click.ClickException("the studies have problems:\n" + "\n".join(map(str, error.problems))) from None
+    click.echo(studies, err=True)
     click.echo(f"Chorus on http://{settings.host}:{settings.port}  (simulator at /, dashboard at /dashboard, "
                f"health at /health){_in(settings.processes)}", err=True)
     if settings.queue_url:  # (not the URL itself: it holds the broker's password)
@@ -63,24 +67,55 @@ def serve(host: str | None, port: int | None, studies_dir: str | None, database_
         uvicorn.run(app, host=settings.host, port=settings.port, **quiet)
         return
     _share_settings(settings)
-    uvicorn.run("bot.app:serving_process", factory=True, workers=settings.processes, host=settings.host,
-                port=settings.port, **quiet)
+    with _shared_metrics():
+        uvicorn.run("bot.app:serving_process", factory=True, workers=settings.processes, host=settings.host,
+                    port=settings.port, **quiet)
 
 
-def _check_studies(folder: Path) -> None:
+@contextmanager
+def _shared_metrics() -> Iterator[None]:
+    """The serving processes keep their metrics in files of one fresh folder, and each scrape of
+    /metrics sums them (bot/metrics.py): otherwise a scrape would show only the process that took it."""
+    from bot.metrics import MULTIPROCESS_FOLDER
+
+    with tempfile.TemporaryDirectory(prefix="chorus-metrics-") as folder:
+        os.environ[MULTIPROCESS_FOLDER] = folder
+        try:
+            yield
+        finally:
+            os.environ.pop(MULTIPROCESS_FOLDER, None)
+
+
+def _studies_source(option: str | None) -> str:
+    """Where the studies folder came from, for the messages that name it."""
+    if option is not None:
+        return "--studies"
+    if os.environ.get("CHORUS_STUDIES_DIR", ""):
+        return "CHORUS_STUDIES_DIR"
+    return "the example studies; CHORUS_STUDIES_DIR or --studies for your own"
+
+
+def _check_studies(folder: Path, source: str) -> str:
     """The studies pass ``chorus validate`` (its errors; warnings are for the coordinator), or
     the server does not start: loading alone misses problems (a start_flow or goto naming
-    nothing) that would otherwise surface as 500s in front of participants."""
+    nothing) that would otherwise surface as 500s in front of participants. Returns the line
+    that says which folder (as an absolute path) and studies are served."""
     from bot.studies import study_folders
     from flows.validate import validate_paths
 
-    studies = study_folders(folder)  # (LoadError, reported by serve, when there is no such folder)
+    where = f"{folder.resolve()} ({source})"
+    if not folder.is_dir():
+        raise click.ClickException(f"no studies folder at {where}: point CHORUS_STUDIES_DIR or --studies at your studies")
+    studies = study_folders(folder)
     if not studies:
-        raise click.ClickException(f"{folder}: no study here (a folder with a study.yaml, or a folder of them)")
+        raise click.ClickException(f"no study in {where}: a studies folder holds a study.yaml, or folders that do")
     errors = [problem for problem in validate_paths(studies)[0] if problem.severity == "error"]
     if errors:
         raise click.ClickException("the studies have problems (chorus validate shows them with their warnings):\n"
                                    + "\n".join(map(str, errors)))
+    names = [study.name for study in studies]
+    shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+    return f"Studies from {where}: {shown}"
 
 
 def _check_keys(settings: Settings) -> None:

@@ -24,12 +24,12 @@ def worker(queues: tuple[str, ...], threads: int, no_scheduler: bool, studies_di
     import threading
 
     from bot.logging_setup import configure as configure_logging
-    from bot.settings import Settings, SettingsError
+    from bot.settings import SettingsError, serving_settings
     from bot.worker import run
     from flows.loader import LoadError
 
     try:
-        settings = Settings.from_env(studies_dir=studies_dir, database_url=database_url, queue_url=queue_url)
+        settings = serving_settings(studies_dir=studies_dir, database_url=database_url, queue_url=queue_url)
     except SettingsError as error:
         raise click.ClickException(str(error)) from None
     if not settings.queue_url:
