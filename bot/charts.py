@@ -4,6 +4,10 @@ accessible, no scripts) or as PNG (matplotlib's Agg backend) for downloading.
 Three kinds cover the desk: grouped bars (distributions, funnels), estimates with
 intervals (rankings, pairwise scores, choice models) and XmR control charts.
 Colours are the Okabe-Ito palette, which colour-blind readers can tell apart.
+
+Row labels are the words participants saw, which can be long: the label column widens to fit
+them (up to a limit, past which a label is cut short with an ellipsis) and each label's
+tooltip gives it in full, with its code when that differs.
 """
 
 from __future__ import annotations
@@ -20,6 +24,12 @@ if TYPE_CHECKING:
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 SPECIAL_HIGH, SPECIAL_LOW, COMMON = "#E69F00", "#0072B2", "#7f7f7f"
 WIDTH, LEFT, RIGHT, TOP = 640, 150, 20, 40
+MAX_LEFT = 300
+"""The widest the label column grows (px); longer labels are cut short."""
+CHAR_WIDTH = 6.5
+"""A 12px system-ui character's width, near enough (px)."""
+PNG_LABEL = 48
+"""Characters of a label a PNG shows before cutting it short."""
 _IDS = itertools.count(1)
 
 
@@ -30,6 +40,8 @@ class Bars:
     series: list[tuple[str, list[float]]]
     horizontal: bool = True
     axis: str = "people"
+    codes: list[str] = field(default_factory=list)
+    """Per category: the code behind its label, for the tooltip (none: the label is the code)."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +51,8 @@ class Intervals:
     """(label, estimate, low, high), drawn top to bottom."""
     axis: str = "score"
     reference: float | None = None
+    codes: list[str] = field(default_factory=list)
+    """Per row: the code behind its label, for the tooltip (none: the label is the code)."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +83,29 @@ def _frame(title: str, height: int, body: list[str], description: str) -> str:
             f'<rect width="100%" height="100%" fill="#fff"/>'
             f'<text x="{WIDTH / 2}" y="20" text-anchor="middle" font-size="14" font-weight="600">{escape(title)}</text>'
             + "".join(body) + "</svg>")
+
+
+def _label_column(labels: list[str]) -> float:
+    """How wide the label column must be (px) for ``labels``: LEFT at least, MAX_LEFT at most."""
+    longest = max((len(label) for label in labels), default=0)
+    return min(MAX_LEFT, max(LEFT, longest * CHAR_WIDTH + 12))
+
+
+def shorten(label: str, limit: int) -> str:
+    """``label``, cut to ``limit`` characters with an ellipsis when it is longer."""
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
+
+
+def _row_label(label: str, code: str | None, x: float, y: float, width: float) -> str:
+    """A right-aligned row label ending at ``x``, cut to fit ``width`` px; the full label and its code in the tooltip."""
+    limit = max(4, int((width - 12) / CHAR_WIDTH))
+    tip = label if code is None or code == label else f"{label} (code: {code})"
+    return (f'<text x="{x}" y="{y}" text-anchor="end">{escape(shorten(label, limit))}'
+            f'<title>{escape(tip)}</title></text>')
+
+
+def _code(codes: list[str], index: int) -> str | None:
+    return codes[index] if index < len(codes) else None
 
 
 def _scale(low: float, high: float, start: float, end: float) -> tuple[float, float]:
@@ -122,21 +159,22 @@ def bars_svg(chart: Bars) -> str:
     band = 8 + 14 * n_series
     height = TOP + band * len(chart.categories) + 50
     top = max([v for _, values in chart.series for v in values] + [1.0])
-    slope, offset = _scale(0, top, LEFT, WIDTH - RIGHT - 30)
+    left = _label_column(chart.categories)
+    slope, offset = _scale(0, top, left, WIDTH - RIGHT - 30)
     body, text = [], []
     for c, category in enumerate(chart.categories):
         y0 = TOP + c * band
-        body.append(f'<text x="{LEFT - 6}" y="{y0 + band / 2 + 4}" text-anchor="end">{escape(category)}</text>')
+        body.append(_row_label(category, _code(chart.codes, c), left - 6, y0 + band / 2 + 4, left))
         for s, (name, values) in enumerate(chart.series):
             value = values[c] if c < len(values) else 0.0
             y = y0 + 4 + s * 14
-            width = max(0.0, value * slope + offset - LEFT)
-            body.append(f'<rect x="{LEFT}" y="{y}" width="{width:.1f}" height="12" fill="{PALETTE[s % len(PALETTE)]}">'
+            width = max(0.0, value * slope + offset - left)
+            body.append(f'<rect x="{left}" y="{y}" width="{width:.1f}" height="12" fill="{PALETTE[s % len(PALETTE)]}">'
                         f'<title>{escape(category)}, {escape(name)}: {_fmt(value)}</title></rect>'
-                        f'<text x="{LEFT + width + 4:.1f}" y="{y + 10}" font-size="11">{_fmt(value)}</text>')
+                        f'<text x="{left + width + 4:.1f}" y="{y + 10}" font-size="11">{_fmt(value)}</text>')
             text.append(f"{category} {name}: {_fmt(value)}")
     axis_y = TOP + band * len(chart.categories) + 16
-    body.append(f'<text x="{(LEFT + WIDTH) / 2}" y="{axis_y}" text-anchor="middle" fill="#444">{escape(chart.axis)}</text>')
+    body.append(f'<text x="{(left + WIDTH) / 2}" y="{axis_y}" text-anchor="middle" fill="#444">{escape(chart.axis)}</text>')
     body += _legend(chart.series, axis_y + 20)
     return _frame(chart.title, height, body, "; ".join(text))
 
@@ -147,19 +185,20 @@ def intervals_svg(chart: Intervals) -> str:
     values = [v for _, e, lo, hi in chart.rows for v in (e, lo, hi)] + ([chart.reference] if chart.reference is not None else [])
     low, high = (min(values), max(values)) if values else (0.0, 1.0)
     pad = (high - low) * 0.05 or 1.0
-    slope, offset = _scale(low - pad, high + pad, LEFT, WIDTH - RIGHT)
+    left = _label_column([r[0] for r in chart.rows])
+    slope, offset = _scale(low - pad, high + pad, left, WIDTH - RIGHT)
     body, text = [], []
     if chart.reference is not None:
         x = chart.reference * slope + offset
         body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP - 6}" y2="{height - 30}" stroke="#bbb" stroke-dasharray="4 3"/>')
     for r, (label, estimate, lo, hi) in enumerate(chart.rows):
         y = TOP + r * band + band / 2
-        body.append(f'<text x="{LEFT - 6}" y="{y + 4}" text-anchor="end">{escape(label)}</text>'
+        body.append(_row_label(label, _code(chart.codes, r), left - 6, y + 4, left) +
                     f'<line x1="{lo * slope + offset:.1f}" x2="{hi * slope + offset:.1f}" y1="{y}" y2="{y}" stroke="{PALETTE[0]}" stroke-width="2"/>'
                     f'<circle cx="{estimate * slope + offset:.1f}" cy="{y}" r="5" fill="{PALETTE[0]}">'
                     f'<title>{escape(label)}: {_fmt(estimate)} ({_fmt(lo)} to {_fmt(hi)})</title></circle>')
         text.append(f"{label}: {_fmt(estimate)} ({_fmt(lo)} to {_fmt(hi)})")
-    body.append(f'<text x="{(LEFT + WIDTH) / 2}" y="{height - 12}" text-anchor="middle" fill="#444">{escape(chart.axis)}</text>')
+    body.append(f'<text x="{(left + WIDTH) / 2}" y="{height - 12}" text-anchor="middle" fill="#444">{escape(chart.axis)}</text>')
     return _frame(chart.title, height, body, "; ".join(text))
 
 
@@ -240,7 +279,7 @@ def _bars_png(ax: Axes, chart: Bars) -> None:
     for s, (name, values) in enumerate(chart.series):
         ys = [c + s * height for c in range(len(chart.categories))]
         ax.barh(ys, values, height=height, color=PALETTE[s % len(PALETTE)], label=name)
-    ax.set_yticks([c + 0.4 - height / 2 for c in range(len(chart.categories))], chart.categories)
+    ax.set_yticks([c + 0.4 - height / 2 for c in range(len(chart.categories))], [shorten(c, PNG_LABEL) for c in chart.categories])
     ax.invert_yaxis()
     ax.set_xlabel(chart.axis)
     if n > 1:
@@ -253,7 +292,7 @@ def _intervals_png(ax: Axes, chart: Intervals) -> None:
         ax.plot([estimate], [r], "o", color=PALETTE[0])
     if chart.reference is not None:
         ax.axvline(chart.reference, color="#bbb", linestyle="--")
-    ax.set_yticks(range(len(chart.rows)), [r[0] for r in chart.rows])
+    ax.set_yticks(range(len(chart.rows)), [shorten(r[0], PNG_LABEL) for r in chart.rows])
     ax.invert_yaxis()
     ax.set_xlabel(chart.axis)
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from starlette.background import BackgroundTask
 
 from bot import charts
-from bot.api import figures, reports
+from bot.api import catalogue, figures, reports
 from bot.api.context import Ctx, StudyCtx, api_context, api_study
 from bot.api.jobs import Job, Progress
 
@@ -29,26 +29,31 @@ class ExportRequest(BaseModel):
     format: Literal["csv", "parquet", "both"] = "both"
 
 
-def chart_report(s: StudyCtx, kind: str, period: str) -> Any:
-    return reports.report(s.database, s.loaded, "spc" if kind == "spc" else kind, period)
+def chart_report(s: StudyCtx, query: figures.ChartQuery, period: str) -> Any:
+    """The report a chart is drawn from: a method's only from the flow and step named, if any."""
+    return reports.report(s.database, s.loaded, query.kind, period, flow=query.flow, step=query.step)
 
 
 @router.get("/studies/{study_id}/reports/{kind}", tags=["reports"])
 def get_report(kind: ReportKind, s: StudyCtx = Depends(api_study), period: PeriodName = "week") -> Any:
-    """A report as JSON: overview, funnel, results per step, Delphi, ranking, pairwise, choice, statements or spc."""
+    """A report as JSON: overview, funnel, results per step, Delphi, ranking, pairwise, choice, statements or spc.
+    Rows of rank options, ideas, statements and Delphi items carry the ``label`` participants saw beside the code."""
     return {"study": s.study_id, "kind": kind, "report": reports.report(s.database, s.loaded, kind, period)}
 
 
 @router.get("/studies/{study_id}/charts/{kind}", tags=["reports"], response_class=Response,
-            responses={200: {"content": {"image/svg+xml": {}, "image/png": {}}}})
+            responses={200: {"content": {"image/svg+xml": {}, "image/png": {}}},
+                       400: {"description": "A flow, step or item the chart needs was not named"},
+                       404: {"description": "No such flow, step (of this kind), round, item or group; the message names those there are"}})
 def get_chart(kind: ChartKind, s: StudyCtx = Depends(api_study), format: Literal["svg", "png"] = "svg",
               flow: str | None = Query(None, max_length=100), step: str | None = Query(None, max_length=100),
               item: str | None = Query(None, max_length=200), round: int = Query(1, ge=1, le=1000),
               group: str = Query("all", max_length=100), period: PeriodName = "week") -> Response:
-    """A chart as SVG or PNG, e.g. ``delphi?item=updates&round=2&format=png``."""
-    query = figures.ChartQuery(kind, flow, step, item, round, group)
-    chart = figures.build(query, chart_report(s, kind, period))
-    name = "-".join(str(p) for p in (s.study_id, kind, flow, step, item) if p) + (f"-r{round}" if kind == "delphi" else "")
+    """A chart as SVG or PNG, e.g. ``delphi?item=updates&round=2&format=png``. A ``step`` (and ``flow``)
+    limits a method's chart to that step's answers; ``results`` and ``spc`` need one."""
+    query = figures.check(figures.ChartQuery(kind, flow, step, item, round, group), catalogue.study_steps(s.database, s.loaded))
+    chart = figures.build(query, chart_report(s, query, period))
+    name = "-".join(str(p) for p in (s.study_id, kind, query.flow, step, item) if p) + (f"-r{round}" if kind == "delphi" else "")
     disposition = {"Content-Disposition": f'inline; filename="{_safe(name)}.{format}"'}
     if format == "png":
         return Response(charts.png(chart), media_type="image/png", headers=disposition)

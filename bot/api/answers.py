@@ -8,44 +8,16 @@ shapes each method accepts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 import pandas as pd
 from sqlalchemy import and_, select
 
+from bot.api.catalogue import StepInfo, step_catalogue
 from flows.loader import LoadedStudy
-from flows.model import resolve_text
 from storage.database import Database
-from storage.tables import ANSWERS, ENROLMENTS, FLOW_VERSIONS
+from storage.tables import ANSWERS, ENROLMENTS
 
 COLUMNS = ["id", "participant", "group", "channel", "flow", "version_id", "step", "item", "value", "display",
            "skipped", "answered_at"]
-
-
-@dataclass(frozen=True)
-class StepInfo:
-    flow: str
-    step: str
-    type: str
-    question: str
-    raw: dict[str, Any]
-
-
-def step_catalogue(database: Database, loaded: LoadedStudy) -> dict[tuple[int, str], StepInfo]:
-    """(flow version id, step id) -> what that step was, for every published version."""
-    language = loaded.study.default_language
-    with database.reading() as session:
-        versions = session.execute(select(FLOW_VERSIONS.c.id, FLOW_VERSIONS.c.flow_id, FLOW_VERSIONS.c.content)
-                                   .where(FLOW_VERSIONS.c.study_id == loaded.study.study)).all()
-    found = {}
-    for version_id, flow_id, content in versions:
-        for raw in (content or {}).get("steps", []) or []:
-            if isinstance(raw, dict) and isinstance(raw.get("id"), str):
-                text = raw.get("text")
-                question = resolve_text(text, language) if isinstance(text, str | dict) else ""
-                found[(version_id, raw["id"])] = StepInfo(flow_id, raw["id"], str(raw.get("type", "")), question, raw)
-    return found
 
 
 def load_answers(database: Database, loaded: LoadedStudy) -> tuple[pd.DataFrame, dict[tuple[int, str], StepInfo]]:

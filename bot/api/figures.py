@@ -1,15 +1,26 @@
-"""Chart descriptions (bot.charts) built from the desk's reports, for pages and downloads."""
+"""Chart descriptions (bot.charts) built from the desk's reports, for pages and downloads.
+
+A chart asked for by the API is checked first (:func:`check`): a flow, step, round, item or
+group it names must exist, and the error says what does (404; 400 when one is missing).
+Charts show the labels participants saw; the codes stay in each row's tooltip.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fastapi import HTTPException
 
+from bot.api.catalogue import KINDS as STEP_KINDS
+from bot.api.catalogue import StudySteps, names
 from bot.charts import Bars, Chart, Control, Intervals
 
 KINDS = ("funnel", "results", "delphi", "ranking", "pairwise", "choice", "spc")
+ONE_STEP = ("results", "spc")
+"""Kinds that chart one step: ``step`` is needed (``flow`` too, where two flows share the id)."""
+BY_GROUP = ("ranking", "pairwise")
+"""Kinds drawn for one group at a time; the others show every group at once (or none)."""
 
 
 @dataclass(frozen=True)
@@ -22,6 +33,35 @@ class ChartQuery:
     group: str = "all"
 
 
+def check(query: ChartQuery, study: StudySteps) -> ChartQuery:
+    """The query, its flow filled in for a one-step chart; 404 for a flow or step the study has
+    not got (or of another kind), 400 for a missing one or one the kind does not take."""
+    _takes_what_is_named(query)
+    if query.kind == "funnel":
+        if query.flow is None:
+            raise HTTPException(400, f"name a flow with flow=...; the study's flows: {names(study.flows)}")
+        study.require_flow(query.flow)
+        return query
+    if query.kind in ONE_STEP:
+        found = study.require_one_step(query.step, query.flow, STEP_KINDS[query.kind])
+        return replace(query, flow=found.flow)
+    if query.flow is not None:
+        study.require_flow(query.flow)
+    if query.step is not None and query.kind in STEP_KINDS:
+        study.require_step(query.step, query.flow, STEP_KINDS[query.kind])
+    return query
+
+
+def _takes_what_is_named(query: ChartQuery) -> None:
+    """400 for a step, item or group the chart kind would ignore (a funnel is a whole flow)."""
+    if query.kind == "funnel" and query.step is not None:
+        raise HTTPException(400, "a funnel chart shows a whole flow: name it with flow=..., without step=...")
+    if query.kind != "delphi" and query.item is not None:
+        raise HTTPException(400, f"only Delphi charts take item=...; a {query.kind} chart does not")
+    if query.kind not in BY_GROUP and query.group != "all":
+        raise HTTPException(400, f"only ranking and pairwise charts take group=...; a {query.kind} chart shows every group")
+
+
 def funnel_chart(entry: dict[str, Any]) -> Bars:
     steps = entry["steps"]
     return Bars(f"Completion funnel: {entry['flow']}", [s["step"] for s in steps],
@@ -32,39 +72,66 @@ def results_chart(entry: dict[str, Any]) -> Bars:
     values = entry.get("values", [])
     groups = ["all", *entry.get("groups", [])] if len(entry.get("groups", [])) > 1 else ["all"]
     series = [(g, [float(v["counts"].get(g, 0)) for v in values]) for g in groups]
-    return Bars(f"{entry['flow']} / {entry['step']}", [str(v["label"]) for v in values], series)
+    return Bars(f"{entry['flow']} / {entry['step']}", [str(v["label"]) for v in values], series,
+                codes=[str(v.get("value", v["label"])) for v in values])
+
+
+def delphi_rows(report: dict[str, Any], item: str | None, round: int) -> list[dict[str, Any]]:
+    """The report's rows for ``item`` in ``round``: 404 naming the rounds, or the round's items,
+    when there are none; 400 when no item is named."""
+    rounds = report.get("rounds", [])
+    if round not in rounds:
+        raise HTTPException(404, f"no Delphi round {round}; the rounds so far: {names(rounds)}")
+    in_round = [r for r in report["items"] if r["round"] == round]
+    items = names(r["item"] for r in in_round)
+    if item is None:
+        raise HTTPException(400, f"name an item with item=...; round {round}'s items: {items}")
+    rows = [r for r in in_round if r["item"] == item]
+    if not rows:
+        elsewhere = sorted({r["round"] for r in report["items"] if r["item"] == item})
+        rated = f" (it was rated in round {names(elsewhere)})" if elsewhere else ""
+        raise HTTPException(404, f"no Delphi item '{item}' in round {round}{rated}; round {round}'s items: {items}")
+    return rows
 
 
 def delphi_chart(items: list[dict[str, Any]], item: str, round: int) -> Bars:
     rows = [r for r in items if r["item"] == item and r["round"] == round]
     if not rows:
-        raise HTTPException(404, f"no Delphi results for item '{item}' in round {round}")
+        raise HTTPException(404, f"no Delphi item '{item}' in round {round}")
     everyone = next((r for r in rows if r["group"] == "all"), rows[0])
     points = [str(p) for p in range(1, len(everyone["counts"]) + 1)]
     series = [(r["group"], [float(c) for c in r["counts"]]) for r in rows if r["n"] > 0]
     high = everyone["pct_high"]
     median = everyone["median"]
-    title = (f"{item}, round {round}: median {median:g}, {high:.0f}% scored 7-9" if high is not None and median is not None
-             else f"{item}, round {round}: no scores")
+    name = everyone.get("label") or item
+    title = (f"{name}, round {round}: median {median:g}, {high:.0f}% scored 7-9" if high is not None and median is not None
+             else f"{name}, round {round}: no scores")
     return Bars(title, points, series, horizontal=False, axis="people scoring each point (1-9)")
 
 
 def ranking_chart(options: list[dict[str, Any]], group: str = "all") -> Intervals:
-    rows = [(o["option"], o["score"], o["low"], o["high"]) for o in options if o["group"] == group and o["score"] is not None]
-    return Intervals(f"Ranking ({group}): Plackett-Luce score with 95% interval", _rows(rows),
-                     axis="log-strength (centred)", reference=0.0)
+    rows = [(o.get("label") or o["option"], o["score"], o["low"], o["high"], o["option"])
+            for o in options if o["group"] == group and o["score"] is not None]
+    return _intervals(f"Ranking ({group}): Plackett-Luce score with 95% interval", rows,
+                      axis="log-strength (centred)", reference=0.0)
 
 
 def pairwise_chart(groups: dict[str, list[dict[str, Any]]], group: str = "all") -> Intervals:
-    rows = [(s["item"], s["score"], s["low"], s["high"]) for s in groups.get(group, [])]
-    return Intervals(f"Pairwise ({group}): chance to beat a random other idea", _rows(rows),
-                     axis="score (0-100)", reference=50.0)
+    rows = [(s.get("label") or s["item"], s["score"], s["low"], s["high"], s["item"]) for s in groups.get(group, [])]
+    return _intervals(f"Pairwise ({group}): chance to beat a random other idea", rows,
+                      axis="score (0-100)", reference=50.0)
 
 
 def choice_chart(coefficients: list[dict[str, Any]]) -> Intervals:
-    rows = [(c["feature"], c["estimate"], c["low"], c["high"]) for c in coefficients]
-    return Intervals("Choice experiment: conditional logit estimates (95% interval)", _rows(rows),
-                     axis="utility", reference=0.0)
+    rows = [(c["feature"], c["estimate"], c["low"], c["high"], c["feature"]) for c in coefficients]
+    return _intervals("Choice experiment: conditional logit estimates (95% interval)", rows,
+                      axis="utility", reference=0.0)
+
+
+def require_group(groups: list[str], group: str, what: str) -> None:
+    """404 for a group the results have not got (asking for everyone is always fine)."""
+    if group != "all" and group not in groups:
+        raise HTTPException(404, f"no group '{group}' in the {what} results; their groups: {names(groups)}")
 
 
 def spc_chart(measure: dict[str, Any]) -> Control:
@@ -73,36 +140,42 @@ def spc_chart(measure: dict[str, Any]) -> Control:
                    measure["lower"], measure["direction"], axis=measure["measure"])
 
 
-def _rows(rows: list[tuple[Any, Any, Any, Any]]) -> list[tuple[str, float, float, float]]:
-    """Rows with an estimate; a missing interval end shows as the estimate itself."""
-    return [_finite(r) for r in rows if r[1] is not None]
+def _intervals(title: str, rows: list[tuple[Any, Any, Any, Any, Any]], axis: str, reference: float) -> Intervals:
+    """Rows (label, estimate, low, high, code) with an estimate; a missing interval end shows as the estimate itself."""
+    kept = [r for r in rows if r[1] is not None]
+    return Intervals(title, [_finite(r[:4]) for r in kept], axis=axis, reference=reference, codes=[str(r[4]) for r in kept])
 
 
-def _finite(row: tuple[Any, Any, Any, Any]) -> tuple[str, float, float, float]:
+def _finite(row: tuple[Any, ...]) -> tuple[str, float, float, float]:
     label, estimate, low, high = row
     estimate = float(estimate)
     return (str(label), estimate, float(low) if low is not None else estimate, float(high) if high is not None else estimate)
 
 
-def pick(rows: list[dict[str, Any]], what: str, **keys: Any) -> dict[str, Any]:
+def pick(rows: list[dict[str, Any]], missing: str, **keys: Any) -> dict[str, Any]:
+    """The first row with these keys; 404 saying ``missing`` if there is none."""
     found = next((r for r in rows if all(r.get(k) == v for k, v in keys.items())), None)
     if found is None:
-        raise HTTPException(404, f"no {what} for {', '.join(f'{k}={v}' for k, v in keys.items())}")
+        raise HTTPException(404, missing)
     return found
 
 
 def build(query: ChartQuery, report: Any) -> Chart:
-    """The chart ``query`` names, from the report of its kind (see bot.api.reports)."""
+    """The chart ``query`` names (see :func:`check`), from the report of its kind (see bot.api.reports)."""
+    where = f"step '{query.step}' of flow '{query.flow}'"
     if query.kind == "funnel":
-        return funnel_chart(pick(report, "flow", flow=query.flow))
+        return funnel_chart(pick(report, f"flow '{query.flow}' is not among the study's current flows", flow=query.flow))
     if query.kind == "results":
-        return results_chart(pick(report, "step", flow=query.flow, step=query.step))
+        return results_chart(pick(report, f"no answers yet to {where}", flow=query.flow, step=query.step))
     if query.kind == "delphi":
-        return delphi_chart(report["items"], str(query.item), int(query.round or 1))
+        rows = delphi_rows(report, query.item, int(query.round or 1))
+        return delphi_chart(rows, rows[0]["item"], rows[0]["round"])
     if query.kind == "ranking":
+        require_group([o["group"] for o in report["options"]], query.group, "ranking")
         return ranking_chart(report["options"], query.group)
     if query.kind == "pairwise":
+        require_group(list(report["groups"]), query.group, "pairwise")
         return pairwise_chart(report["groups"], query.group)
     if query.kind == "choice":
         return choice_chart(report["coefficients"])
-    return spc_chart(pick(report, "measure", flow=query.flow, step=query.step))
+    return spc_chart(pick(report, f"no answers yet to chart for {where}", flow=query.flow, step=query.step))

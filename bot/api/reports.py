@@ -1,5 +1,7 @@
 """Every report the desk shows, by name, computed from the database and kept while the
-data it came from has not changed (a stamp of the answers and flow versions)."""
+data it came from has not changed (a stamp of the answers and flow versions).
+
+The method reports carry the labels participants saw beside the codes (bot.api.labels)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,9 @@ from storage.database import Database
 from storage.tables import ANSWERS, FLOW_VERSIONS, SESSIONS
 
 REPORTS = ("overview", "funnel", "results", "delphi", "ranking", "pairwise", "choice", "statements", "spc")
+FILTERABLE = ("delphi", "ranking", "pairwise", "choice", "statements")
+Only = tuple[str | None, str | None]
+"""The (flow, step) a method's report is limited to; None: every one."""
 _CACHE: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 _LOCK = threading.Lock()
 CACHE_SIZE = 64
@@ -29,7 +34,7 @@ def _stamp(database: Database, study_id: str) -> tuple[Any, ...]:
     return (database.url, study_id, *answers, versions, *sessions)
 
 
-def _compute(database: Database, loaded: LoadedStudy, kind: str, period: str) -> Any:
+def _compute(database: Database, loaded: LoadedStudy, kind: str, period: str, only: Only) -> Any:
     if kind == "overview":
         return queries.study_overview(database, loaded)
     if kind == "funnel":
@@ -38,7 +43,8 @@ def _compute(database: Database, loaded: LoadedStudy, kind: str, period: str) ->
     from bot.api import methods, results
     from bot.api.answers import load_answers
 
-    frame, steps = load_answers(database, loaded)
+    everything, steps = load_answers(database, loaded)
+    frame = _only(everything, *only)
     makers: dict[str, Callable[[], Any]] = {
         "results": lambda: results.step_results(frame, steps),
         "delphi": lambda: methods.delphi_report(frame, steps),
@@ -48,19 +54,42 @@ def _compute(database: Database, loaded: LoadedStudy, kind: str, period: str) ->
         "statements": lambda: methods.statements_report(frame),
         "spc": lambda: results.measures(frame, steps, period),  # type: ignore[arg-type]
     }
-    return makers[kind]()
+    return _labelled(database, loaded, kind, makers[kind](), steps)
 
 
-def report(database: Database, loaded: LoadedStudy, kind: str, period: str = "week") -> Any:
-    """The named report for a study (see REPORTS); cached until the study's data changes."""
+def _only(frame: Any, flow: str | None, step: str | None) -> Any:
+    """The answers (a pandas table) of ``flow`` and ``step``; None for either means any."""
+    if flow is not None:
+        frame = frame[frame["flow"] == flow]
+    if step is not None:
+        frame = frame[frame["step"] == step]
+    return frame
+
+
+def _labelled(database: Database, loaded: LoadedStudy, kind: str, found: Any, steps: dict[Any, Any]) -> Any:
+    from bot.api import labels
+    from bot.api.catalogue import latest_steps
+
+    study_id = loaded.study.study
+    submissions = labels.approved_submissions(database, study_id) if kind in ("pairwise", "statements") else {}
+    return labels.Labeller(latest_steps(steps), loaded.study.default_language, submissions).label(found, kind)
+
+
+def report(database: Database, loaded: LoadedStudy, kind: str, period: str = "week",
+           flow: str | None = None, step: str | None = None) -> Any:
+    """The named report for a study (see REPORTS); cached until the study's data changes.
+
+    A method's report (FILTERABLE) may read only the answers of one ``flow`` and/or ``step``;
+    the other reports are per flow and step already, and read every answer."""
     if kind not in REPORTS:
         raise KeyError(kind)
-    key = (*_stamp(database, loaded.study.study), kind, period, tuple((f, v.version) for f, v in loaded.flows.items()))
+    only: Only = (flow, step) if kind in FILTERABLE else (None, None)
+    key = (*_stamp(database, loaded.study.study), kind, period, only, tuple((f, v.version) for f, v in loaded.flows.items()))
     with _LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    value = _compute(database, loaded, kind, period)
+    value = _compute(database, loaded, kind, period, only)
     with _LOCK:
         _CACHE[key] = value
         while len(_CACHE) > CACHE_SIZE:

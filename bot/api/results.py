@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from bot.api.answers import StepInfo
+from bot.api.catalogue import StepInfo
 from bot.api.methods import plain
 from flows.analysis.spc import xmr
 

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
 
-from bot.api import publishing, queries, reports
+from bot.api import catalogue, publishing, queries, reports
 from bot.api.context import CURSOR, ID, LIMIT, Ctx, StudyCtx, api_context, api_study
 from bot.auth import require_change
 from flows.loader import LoadError
@@ -98,13 +98,26 @@ def list_participants(s: StudyCtx = Depends(api_study), limit: int = LIMIT, curs
     return page.as_dict()
 
 
-@router.get("/studies/{study_id}/answers", tags=["answers"])
+@router.get("/studies/{study_id}/answers", tags=["answers"],
+            responses={404: {"description": "No such flow or step in the study; the message names those there are"}})
 def list_answers(s: StudyCtx = Depends(api_study), limit: int = LIMIT, cursor: str | None = CURSOR,
                  flow: str | None = Query(None, max_length=100), step: str | None = Query(None, max_length=100)) -> dict[str, Any]:
-    """Answers, one per row, oldest first. Audited."""
+    """Answers, one per row, oldest first; a flow or step the study has not got is a 404. Audited."""
+    check_answer_filter(s, flow, step)
     page = queries.answers_page(s.database, s.study_id, limit, cursor, flow, step)
     s.audit("answers", s.study_id, rows=len(page.items))
     return page.as_dict()
+
+
+def check_answer_filter(s: StudyCtx, flow: str | None, step: str | None) -> None:
+    """404 for a flow, or a step (of that flow, if named), that no published version of the study has."""
+    if flow is None and step is None:
+        return
+    known = catalogue.study_steps(s.database, s.loaded)
+    if step is not None:
+        known.require_step(step, flow)
+    elif flow is not None:
+        known.require_flow(flow)
 
 
 @router.get("/studies/{study_id}/flags", tags=["alerts"])

@@ -129,7 +129,7 @@ def delphi_page(s: StudyCtx = Depends(page_study), round: int | None = None) -> 
     for item in dict.fromkeys(r["item"] for r in data["items"] if r["round"] == chosen):
         rows = [r for r in data["items"] if r["item"] == item and r["round"] == chosen]
         moved = [m for m in data["movement"] if m["item"] == item and m["round"] == chosen]
-        items.append({"item": item, "rows": rows, "movement": moved,
+        items.append({"item": item, "label": rows[0].get("label", item), "rows": rows, "movement": moved,
                       "chart": inline(figures.delphi_chart(data["items"], item, int(chosen or 1)))})
     participation = [p for p in data["participation"] if p["round"] == chosen]
     return render(s, "delphi.html", "delphi", rounds=rounds, round=chosen, items=items, participation=participation)

@@ -1,7 +1,9 @@
-"""Rendering pages: the Jinja2 templates, the study being viewed, inline charts."""
+"""Rendering pages: the Jinja2 templates, the study being viewed, inline charts, and the
+helpers every template has (``chart_url``; ``group_label``, a group's name as the study gives it)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -14,7 +16,8 @@ from markupsafe import Markup
 from bot import charts
 from bot.api.context import Ctx, StudyCtx
 from bot.auth import csrf_token, desk_of, page_principal, visible_study
-from flows.model import resolve_text
+from bot.population import group_labels
+from flows.model import Study, resolve_text
 from storage.auth import Principal
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
@@ -46,10 +49,18 @@ def chart_url(study_id: str, kind: str, fmt: str, **params: Any) -> str:
     return f"/api/v1/studies/{study_id}/charts/{kind}?{query}"
 
 
+def group_namer(study: Study) -> Callable[[str], str]:
+    """A study's group code -> its label ('all' -> 'Everyone'; a code the study does not label stays as it is)."""
+    labels = {"all": "Everyone", **group_labels(study)}
+    return lambda group: labels.get(group, group)
+
+
 def render(ctx: Ctx, template: str, tab: str | None = None, **data: Any) -> HTMLResponse:
     context: dict[str, Any] = {"principal": ctx.principal, "csrf": csrf_token(ctx.request), "tab": tab, "tabs": TABS,
-                               "chart_url": chart_url, **data}
+                               "chart_url": chart_url, "group_label": lambda group: "Everyone" if group == "all" else group,
+                               **data}
     if isinstance(ctx, StudyCtx):
         study = ctx.loaded.study
-        context.update(study=study, study_id=study.study, title=resolve_text(study.title, study.default_language))
+        context.update(study=study, study_id=study.study, title=resolve_text(study.title, study.default_language),
+                       group_label=group_namer(study))
     return TEMPLATES.TemplateResponse(ctx.request, template, context)

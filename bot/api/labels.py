@@ -1,0 +1,109 @@
+"""The words participants saw for the codes their answers record, added to the method reports.
+
+Answers keep codes: a rank option's ``value``, an idea's, a statement's or a Delphi item's
+``id``, ``sub-<n>`` for an approved submission. The reports keep them too, and each row gains a
+``label``: the option's label or the item's text in the study's first language (the
+submission's text; the code itself when the flow gives nothing else), so the desk shows
+what people read and the code stays at hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.api.catalogue import KINDS, StepInfo
+from flows.model import resolve_text
+from storage.database import Database
+from storage.tables import SUBMISSIONS
+
+LISTS = ("options", "ideas", "statements", "items")
+"""Where a step lists its codes: rank and choice options, pairwise ideas, statements, Delphi items."""
+SUBMISSION_PREFIX = "sub-"
+"""How an approved submission is recorded (bot.population.SUBMISSION_PREFIX)."""
+
+
+def _entry(entry: Any, language: str) -> tuple[str, str] | None:
+    """(code, label) of one listed option or item: ``{value, label}``, ``{id, text}`` or a bare string."""
+    if isinstance(entry, dict):
+        code = entry.get("value", entry.get("id"))
+        text = entry.get("label", entry.get("text"))
+    else:
+        code = text = entry
+    if code is None:
+        return None
+    label = resolve_text(text, language) if isinstance(text, str | dict) else str(code)
+    return str(code), label or str(code)
+
+
+def step_labels(info: StepInfo, language: str) -> dict[str, str]:
+    """Code -> label for everything the step lists (a Delphi's items also as '<delphi>: <id>'; a
+    scale's own id as its question)."""
+    found: dict[str, str] = {}
+    for name in LISTS:
+        listed = info.raw.get(name)
+        for entry in listed if isinstance(listed, list) else []:
+            pair = _entry(entry, language)
+            if pair is not None:
+                found.setdefault(*pair)
+    if info.type == "scale" and info.question:  # a 1-9 scale is a Delphi item named by its step id
+        found.setdefault(info.step, info.question)
+    delphi = info.raw.get("delphi")
+    if info.type == "delphi" and isinstance(delphi, str) and delphi:
+        found.update({f"{delphi}: {code}": f"{delphi}: {label}" for code, label in list(found.items())})
+    return found
+
+
+def approved_submissions(database: Database, study_id: str) -> dict[str, str]:
+    """``sub-<n>`` -> the text of each approved submission (what participants were shown)."""
+    s = SUBMISSIONS.c
+    with database.reading() as session:
+        rows = session.execute(select(s.id, s.text).where(s.study_id == study_id, s.status == "approved")).all()
+    return {f"{SUBMISSION_PREFIX}{row_id}": str(text) for row_id, text in rows}
+
+
+class Labeller:
+    """Labels for the codes of one study's steps, looked up by step or across a kind's steps."""
+
+    def __init__(self, steps: Iterable[StepInfo], language: str, submissions: Mapping[str, str] | None = None) -> None:
+        self.steps = list(steps)
+        self.by_step: dict[str, dict[str, str]] = {}
+        for info in self.steps:
+            self.by_step.setdefault(info.step, {}).update(step_labels(info, language))
+        self.submissions = dict(submissions or {})
+
+    def of_kind(self, kind: str) -> dict[str, str]:
+        """Code -> label over every step the report ``kind`` reads, approved submissions included."""
+        found = dict(self.submissions)
+        for info in self.steps:
+            if KINDS[kind].accepts(info):
+                found.update(self.by_step.get(info.step, {}))
+        return found
+
+    def label(self, report: Any, kind: str) -> Any:
+        """The report with a ``label`` beside each code (see the module docstring); others as they are."""
+        if kind == "ranking":
+            return {**report, "options": [_labelled(r, "option", self.by_step.get(str(r.get("step")), {}))
+                                          for r in report.get("options", [])]}
+        if kind not in ("pairwise", "statements", "delphi"):
+            return report
+        labels = self.of_kind(kind)
+        if kind == "pairwise":
+            return {**report, "groups": {g: _rows(rows, "item", labels) for g, rows in report.get("groups", {}).items()}}
+        if kind == "delphi":
+            return {**report, "items": _rows(report.get("items", []), "item", labels),
+                    "movement": _rows(report.get("movement", []), "item", labels)}
+        representative = {g: _rows(rows, "statement", labels) for g, rows in report.get("representative", {}).items()}
+        return {**report, "consensus": _rows(report.get("consensus", []), "statement", labels),
+                "representative": representative}
+
+
+def _rows(rows: list[dict[str, Any]], key: str, labels: Mapping[str, str]) -> list[dict[str, Any]]:
+    return [_labelled(row, key, labels) for row in rows]
+
+
+def _labelled(row: dict[str, Any], key: str, labels: Mapping[str, str]) -> dict[str, Any]:
+    code = str(row.get(key))
+    return {**row, "label": labels.get(code, code)}
