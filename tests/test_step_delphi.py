@@ -222,6 +222,20 @@ def test_batches_pause_for_next_and_reasons_are_asked_only_for_extreme_scores() 
     assert state.status == "ended"
 
 
+def test_the_last_items_reason_is_recorded_and_a_no_ends_the_round() -> None:
+    flow = Flow.model_validate({"flow": "f", "steps": [
+        {"id": "rate", "type": "delphi", "items": ["A", "B"], "ask_reason": True},
+        {"id": "bye", "type": "end", "text": "Thanks."},
+    ]})
+    said, recorded, state = _chat(flow, ["1", "why not", "9", "It matters most"])
+    reasons = [(e.item, e.value.get("reason")) for e in recorded if e.item and e.value.get("reason")]
+    assert reasons == [("A", "why not"), ("B", "It matters most")], "the last item's reason is not lost"
+    assert state.status == "ended" and said[-1] == "Thanks."
+    said, recorded, state = _chat(flow, ["1", "no", "9", "no"])
+    assert not any("NEXT to carry on" in s for s in said), "'no' to the last reason question is no reason, not 'stop'"
+    assert state.status == "ended" and [e.value["score"] for e in recorded if e.item] == [1, 9]
+
+
 def test_a_one_is_a_score_not_unsure_and_nonsense_gets_a_hint() -> None:
     flow = Flow.model_validate({"flow": "f", "steps": [{"id": "rate", "type": "delphi", "items": ["A", "B"]}]})
     said, recorded, _ = _chat(flow, ["1", "purple", "10", "seven"])

@@ -207,13 +207,13 @@ class DelphiStep(InputStep):
             data["queue"] = self.active(ctx)
         data.setdefault("scores", {})
         waiting = data.get("await")
+        if waiting == "reason":  # (first: the last item's reason comes when nothing remains to score)
+            return self._reason(reply, data)
         if waiting == "next" or not self._remaining(ctx):
             if reply.button != "next" and normalise(reply.text) not in NEXT_WORDS and parse_yes_no(reply.text) is False:
                 return Unclear(ctx.words("delphi.next_or_later"))
             data["await"] = None  # anything but a no carries on: a stray reply must not end the round
             return self._after(data, None) if not self._remaining(ctx) else Continue(data)
-        if waiting == "reason":
-            return self._reason(reply, data)
         item = self._remaining(ctx)[0]
         score = self._score(reply, ctx, item)
         if score is False:
