@@ -1,12 +1,25 @@
-"""Answers to one step of a study, ready for text analysis: (answer id, text, group),
-with identifiers masked (nlp/redact.py) because analysis input must not carry them."""
+"""Analysis inputs read from a study's database.
+
+* :func:`answers_for_step`: answers to one step, ready for text analysis: (answer id, text,
+  group), with identifiers masked (nlp/redact.py) because analysis input must not carry them.
+* :func:`delphi_rounds_sent`: who was sent which Delphi round, so that
+  :func:`flows.analysis.delphi.participation` counts as dropped out only those who had the
+  round and did not answer it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
 from sqlalchemy import and_, select
 
 from storage.database import Database
-from storage.tables import ANSWERS, ENROLMENTS
+from storage.tables import ANSWERS, ENROLMENTS, FLOW_VERSIONS, SESSIONS
+
+LIVE = ("waiting", "snoozed")
+"""Session statuses in which the participant may still answer."""
 
 
 def answers_for_step(database: Database, study_id: str, step_id: str) -> list[tuple[str, str, str | None]]:
@@ -23,3 +36,42 @@ def answers_for_step(database: Database, study_id: str, step_id: str) -> list[tu
         rows = list(connection.execute(query))
     return [(str(answer_id), redact(value), group) for answer_id, value, group in rows
             if isinstance(value, str) and value.strip()]
+
+
+def delphi_rounds_sent(database: Database, study_id: str, delphi: str | None = None) -> pd.DataFrame:
+    """(participant, round, open) for each Delphi round a participant was sent: they have a
+    session on a flow version holding that round's step (of ``delphi`` only, if named). ``open``
+    while that session waits for them (not ended, closed, stopped or replaced by another flow)
+    and they have not left the study. Someone who left the study before a round reached them
+    is listed for it too, not open: they will not answer it, so they have dropped out."""
+    rounds_of, sessions, left = _delphi_sessions(database, study_id, delphi)
+    rows = [(pid, r, status in LIVE and pid not in left) for pid, version, status in sessions for r in rounds_of[version]]
+    sent = {(pid, r) for pid, r, _ in rows}
+    every_round = sorted(set().union(*rounds_of.values())) if rounds_of else []
+    rows += [(pid, r, False) for pid in sorted(left) for r in every_round if (pid, r) not in sent]
+    return pd.DataFrame(rows, columns=["participant", "round", "open"]).astype({"round": int, "open": bool})
+
+
+def _delphi_sessions(database: Database, study_id: str, delphi: str | None
+                     ) -> tuple[dict[int, set[int]], list[tuple[str, int, str]], set[str]]:
+    """The Delphi rounds of each flow version that asks any, the sessions on those versions
+    as (participant, version, status), and who opted out of the study."""
+    s, e = SESSIONS.c, ENROLMENTS.c
+    with database.reading() as session:
+        versions = session.execute(select(FLOW_VERSIONS.c.id, FLOW_VERSIONS.c.content).where(FLOW_VERSIONS.c.study_id == study_id)).all()
+        rounds_of = {int(v): found for v, content in versions if (found := delphi_rounds(content, delphi))}
+        on_rounds = (select(s.participant_id, s.flow_version_id, s.status)
+                     .where(s.study_id == study_id, s.flow_version_id.in_(list(rounds_of))))
+        sessions = [(str(pid), int(version), str(status)) for pid, version, status in session.execute(on_rounds)]
+        left = {str(pid) for pid in session.execute(select(e.participant_id).where(e.study_id == study_id, e.opted_out.is_(True))).scalars()}
+    return rounds_of, sessions, left
+
+
+def delphi_rounds(content: Mapping[str, Any] | None, delphi: str | None = None) -> set[int]:
+    """The Delphi rounds a published flow asks (of ``delphi`` only, if named): its ``delphi``
+    steps' ``round`` (1 when not given), each Delphi named by ``delphi:`` or else its step id."""
+    found = set()
+    for raw in (content or {}).get("steps", []) or []:
+        if isinstance(raw, dict) and raw.get("type") == "delphi" and delphi in (None, raw.get("delphi") or raw.get("id")):
+            found.add(int(raw.get("round") or 1))
+    return found

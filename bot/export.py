@@ -1,5 +1,7 @@
 """Export a study's answers for analysis: a long CSV (one row per answer) and a data
-dictionary (CSV and Markdown) describing every column and every step with its codes.
+dictionary (CSV and Markdown) describing every column and every step with its codes: for
+many-item steps also what each item is (a Delphi item and its rating scale, a statement and
+its vote codes, a choice task and the options it showed) and how their values are laid out.
 
 No addresses or names leave the database: participants appear only by pseudonymous id,
 answers to steps that save identifying fields (``save_to: participant.name`` ...) are
@@ -17,11 +19,19 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, select
 
+from bot.population import SUBMISSION_PREFIX
 from flows.loader import load_flow
-from flows.model import Flow, StepBase, Study, resolve_text
+from flows.model import Flow, StepBase, Study, Text, resolve_text
+from flows.population import SUBMISSION_ITEM
 from flows.steps.choice import ChoiceStep
+from flows.steps.choice_experiment import LETTERS, AttributeSpec, ChoiceExperimentStep
+from flows.steps.delphi import DelphiScale, DelphiStep
+from flows.steps.items import ListedItem
 from flows.steps.number import NumberStep
+from flows.steps.pairwise import PairwiseStep
+from flows.steps.rank import RankStep
 from flows.steps.scale import ScaleStep
+from flows.steps.statements import DISPLAY, StatementsStep
 from flows.steps.yesno import YesNoStep
 from flows.words import Words
 from storage import repository
@@ -48,7 +58,9 @@ ANSWER_COLUMNS: list[tuple[str, str]] = [
     ("withdrawn_at", "When the participant went BACK past this answer (to change it, or onto another branch), "
                      "ISO 8601 in UTC; empty while it stands. Results and analyses leave withdrawn answers out."),
 ]
-DICTIONARY_COLUMNS = ["section", "name", "flow", "flow_version", "step_type", "description", "codes"]
+DICTIONARY_COLUMNS = ["section", "name", "item", "flow", "flow_version", "step_type", "description", "codes"]
+"""A ``column`` of the answers file, a ``step`` (name = step id), or an ``item`` of a many-item
+step (name = step id, item = the answers' item column; for pairwise, an idea's id)."""
 IDENTIFYING_FIELDS = {
     "name", "first_name", "last_name", "full_name", "surname", "phone", "mobile", "email", "address",
     "postcode", "nhs_number", "date_of_birth", "dob",
@@ -160,17 +172,23 @@ def _scrub(text: str) -> str:
 
 def _dictionary(versions: dict[int, _Version], study: Study) -> list[dict[str, str]]:
     entries = [
-        {"section": "column", "name": name, "flow": "", "flow_version": "", "step_type": "", "description": text, "codes": ""}
+        {"section": "column", "name": name, "item": "", "flow": "", "flow_version": "", "step_type": "",
+         "description": text, "codes": ""}
         for name, text in ANSWER_COLUMNS
     ]
     words = Words(study)
+    language = study.default_language
     for version in versions.values():
         for step in version.flow.steps:
+            where = {"flow": version.flow.flow, "flow_version": version.version, "step_type": step.type}
             entries.append({
-                "section": "step", "name": step.id, "flow": version.flow.flow, "flow_version": version.version,
-                "step_type": step.type, "description": resolve_text(step.text, study.default_language),
-                "codes": "; ".join(codes(step, study.default_language, words)),
+                "section": "step", "name": step.id, "item": "", **where,
+                "description": resolve_text(step.text, language), "codes": "; ".join(codes(step, language, words)),
             })
+            entries += [
+                {"section": "item", "name": step.id, "item": item, **where, "description": text, "codes": "; ".join(found)}
+                for item, text, found in item_codes(step, language, words)
+            ]
     return entries
 
 
@@ -192,6 +210,9 @@ def codes(step: StepBase, language: str, words: Words | None = None) -> list[str
         return [f"number from {low or 'any'} to {high or 'any'}" + (" (whole numbers)" if step.integer else "")] + (
             [f"unit: {step.unit}"] if step.unit else []
         )
+    many_item = _many_item_codes(step, language, words)
+    if many_item is not None:
+        return many_item
     options = getattr(step, "options", None)
     if isinstance(options, list):
         return [f"{getattr(o, 'value', o)} = {resolve_text(getattr(o, 'label', None), language) or getattr(o, 'value', o)}" for o in options]
@@ -208,6 +229,174 @@ def _scale_codes(step: ScaleStep, language: str) -> list[str]:
         found += [f"{k} = {resolve_text(label, language)}" for k, label in sorted(step.labels.items())]
     if step.unsure:
         found.append("empty value = unsure / don't know")
+    return found
+
+
+# ----------------------------------------------------------------------------- many-item steps
+
+OWN_ANSWER = "the step's own answer (item empty)"
+
+
+def _many_item_codes(step: StepBase, language: str, words: Words) -> list[str] | None:
+    """The value layout and codes of a many-item step; None for any other step."""
+    if isinstance(step, DelphiStep):
+        return _delphi_codes(step, language, words)
+    if isinstance(step, StatementsStep):
+        return _statements_codes(step, language, words)
+    if isinstance(step, PairwiseStep):
+        return _pairwise_codes(step)
+    if isinstance(step, ChoiceExperimentStep):
+        return _choice_experiment_codes(step, language)
+    if isinstance(step, RankStep):
+        return _rank_codes(step, language)
+    return None
+
+
+def item_codes(step: StepBase, language: str, words: Words | None = None) -> list[tuple[str, str, list[str]]]:
+    """(item id, its text, what its values mean) for each item a many-item step lists in its
+    flow: Delphi items, statements, pairwise ideas, and choice tasks (with the options shown)."""
+    words = words or Words()
+    if isinstance(step, DelphiStep):
+        scale = _delphi_scale(step.scale, step.unsure, language, words)
+        return [(item.id, _text(item, language), [f"round {step.round}", *scale]) for item in step.items]
+    if isinstance(step, StatementsStep):
+        votes = _vote_codes(language, words)
+        return [(item.id, _text(item, language), votes) for item in step.statements]
+    if isinstance(step, PairwiseStep):
+        idea = ["an idea: its id appears in the item '<A> vs <B>' and as winner or loser"]
+        return [(item.id, _text(item, language), idea) for item in step.ideas]
+    if isinstance(step, ChoiceExperimentStep):
+        return _choice_tasks(step, language)
+    return []
+
+
+def _text(item: ListedItem, language: str) -> str:
+    return resolve_text(item.text, language)
+
+
+def _delphi_codes(step: DelphiStep, language: str, words: Words) -> list[str]:
+    reason = ", plus reason where one was given" if step.ask_reason else ""
+    found = [f"Delphi '{step.delphi_id}', round {step.round}",
+             f"one answer per item (item = the item's id), valued as JSON {{delphi, round, score}}{reason}",
+             *_delphi_scale(step.scale, step.unsure, language, words)]
+    if step.ask_reason:
+        when = f"a score of {step.scale.min} or {step.scale.max}" if step.ask_reason == "extreme" else "every score"
+        found.append(f"reason = why, in the participant's words (asked after {when})")
+        found.append("an item given a reason is recorded again with it, and the later answer stands")
+    found.append(_consensus(step))
+    if step.drop_consensus:
+        found.append("items that reached consensus in an earlier round are not asked")
+    return [*found, f"{OWN_ANSWER}: JSON {{item id: score}}"]
+
+
+def _delphi_scale(scale: DelphiScale, unsure: bool, language: str, words: Words) -> list[str]:
+    """The scale's points by band, e.g. 'score 1-3 = not important', and unsure."""
+    middle = (scale.low[1] + 1, scale.high[0] - 1)
+    bands = [(scale.low, "low_label"), (middle, "middle_label"), (scale.high, "high_label")]
+    found = [f"score {scale.min} to {scale.max}"]
+    found += [f"score {_span(a, b)} = {_band_label(scale, name, language, words)}" for (a, b), name in bands if a <= b]
+    return found + (["score empty (null) = unsure"] if unsure else [])
+
+
+def _span(low: int, high: int) -> str:
+    return f"{low}-{high}" if low != high else str(low)
+
+
+def _band_label(scale: DelphiScale, name: str, language: str, words: Words) -> str:
+    """The flow's label, or the built-in one in the study's language where the flow kept the default."""
+    label: Text = getattr(scale, name)
+    if label == DelphiScale.model_fields[name].default:
+        return words.text(f"delphi.{name}", language)
+    return resolve_text(label, language)
+
+
+def _consensus(step: DelphiStep) -> str:
+    rule, scale = step.consensus, step.scale
+    groups = f" in every group of {rule.min_group_n} or more" if rule.per_group else ""
+    return (f"consensus in = at least {rule.agree_pct:g}% score {_span(*scale.high)} and under "
+            f"{rule.max_opposite_pct:g}% score {_span(*scale.low)}{groups} (out: the mirror image)")
+
+
+def _vote_codes(language: str, words: Words) -> list[str]:
+    found = []
+    for vote, meaning in DISPLAY.items():
+        button = words.text(f"statements.{meaning}", language)
+        found.append(f"{vote} = {meaning}" + (f" (button '{button}')" if button.lower() != meaning else ""))
+    return found
+
+
+def _submission_codes(kind: str) -> list[str]:
+    return [f"item {SUBMISSION_ITEM} = the participant's own {kind}, valued as JSON {{kind, text}}, held for moderation",
+            f"item {SUBMISSION_PREFIX}<n> = a participant's {kind} that a coordinator approved"]
+
+
+def _statements_codes(step: StatementsStep, language: str, words: Words) -> list[str]:
+    found = ["one vote per statement (item = the statement's id)", *_vote_codes(language, words)]
+    found += _submission_codes("statement") if step.submissions else []
+    return [*found, f"{OWN_ANSWER}: JSON {{statement id: vote}}"]
+
+
+def _pairwise_codes(step: PairwiseStep) -> list[str]:
+    found = ["one answer per pair (item = '<A> vs <B>', the ideas' ids in the order shown)",
+             "value = JSON {winner, loser, tie}: winner and loser are idea ids, tie true = can't decide (winner is then A)"]
+    found += _submission_codes("idea") if step.submissions else []
+    return [*found, f"{OWN_ANSWER}: JSON list of the pairs' values"]
+
+
+def _rank_codes(step: RankStep, language: str) -> list[str]:
+    found = [f"{o.value} = {o.text(language, language)}" for o in step.options]
+    return [*found, f"{OWN_ANSWER}: JSON list of option values, first place first",
+            "item answers: item = the place (1 = first), value = the option placed there"]
+
+
+def _choice_experiment_codes(step: ChoiceExperimentStep, language: str) -> list[str]:
+    letters = LETTERS[: step.alternatives]
+    picks = [f"{n} for {letter}" for n, letter in enumerate(letters, start=1)] + (["0 for neither"] if step.opt_out else [])
+    found = [
+        "one answer per task (item = task<N>), valued as JSON {block, task, choice, chosen, alternatives, opt_out}",
+        f"block = the participant's block of tasks, 1 to {step.blocks}",
+        f"task = the design task N, 1 to {step.tasks * step.blocks}",
+        "choice = " + ", ".join([*letters, *(["none"] if step.opt_out else [])]),
+        "chosen = " + ", ".join(picks),
+        f"alternatives = the options shown, {letters[0]} first, each {{attribute: level}}",
+        f"opt_out = {'true: Neither was offered' if step.opt_out else 'false: no Neither option'}",
+    ]
+    found += [_attribute_codes(name, spec, language) for name, spec in step.attributes.items()]
+    found.append(f"{OWN_ANSWER}: JSON list of the choices, in the order asked")
+    found.append("chorus report's choice data: one row per option shown (alternative 1 = "
+                 f"{letters[0]}, 0 = neither), a number attribute as one column, any other as a 0/1 column "
+                 "attribute[level] for each level after its first")
+    return found
+
+
+def _attribute_codes(name: str, spec: AttributeSpec, language: str) -> str:
+    numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in spec.levels)
+    kind = "number" + (f", {spec.better} is better" if spec.better else "") if numeric else "levels"
+    levels = ", ".join(_level(spec, level, language, with_value=True) for level in spec.levels)
+    return f"attribute {name} ({kind}): {levels}"
+
+
+def _level(spec: AttributeSpec, level: object, language: str, with_value: bool = False) -> str:
+    """A level as participants read it: its label, else the level itself."""
+    label = (spec.labels or {}).get(str(level))
+    if label is None:
+        return str(level)
+    shown = resolve_text(label, language)
+    return f"{level} = {shown}" if with_value else shown
+
+
+def _choice_tasks(step: ChoiceExperimentStep, language: str) -> list[tuple[str, str, list[str]]]:
+    """One entry per design task: the block it belongs to and each option it shows."""
+    neither = resolve_text(step.neither_label, language) if step.neither_label is not None else "Neither"
+    blocks = step.design().blocks
+    found = []
+    for task, block in enumerate(blocks):
+        options = [
+            f"{LETTERS[j]} = " + ", ".join(f"{name} {_level(step.attributes[name], level, language)}" for name, level in profile.items())
+            for j, profile in enumerate(step.profiles(task))
+        ]
+        found.append((f"task{task + 1}", f"choice task {task + 1} (block {int(block) + 1})",
+                      options + ([f"none = {neither}"] if step.opt_out else [])))
     return found
 
 
@@ -230,4 +419,10 @@ def _markdown(study: Study, entries: list[dict[str, str]]) -> str:
         f"| {e['flow']} | {e['flow_version']} | {e['name']} | {e['step_type']} | {cell(e['description'])} | {cell(e['codes'])} |"
         for e in entries if e["section"] == "step"
     ]
+    items = [e for e in entries if e["section"] == "item"]
+    if items:
+        lines += ["", "## Items of many-item steps", "",
+                  "| flow | version | step | item | text | codes |", "|---|---|---|---|---|---|"]
+        lines += [f"| {e['flow']} | {e['flow_version']} | {e['name']} | {cell(e['item'])} | {cell(e['description'])} | {cell(e['codes'])} |"
+                  for e in items]
     return "\n".join(lines) + "\n"

@@ -5,7 +5,9 @@ study used, from the item answers in the database. The dashboard can reuse
 Per many-item step (found in the study's published flows; the latest version of a step
 id wins): Delphi summaries per round, item and group with participation; rankings (Borda,
 Plackett-Luce with intervals); statement opinion groups, representative statements and
-group-informed consensus; pairwise scores with intervals; choice-model estimates.
+group-informed consensus; pairwise scores with intervals; choice-model estimates, each
+attribute's relative importance and what each feature is worth in the first numeric
+attribute (willingness to trade, with delta-method intervals), as the desk shows them.
 """
 
 from __future__ import annotations
@@ -22,7 +24,16 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from flows.analysis import delphi as delphi_analysis
-from flows.analysis.mnl import EstimationError, fit_mnl
+from flows.analysis.mnl import (
+    Z_95,
+    AttributeCoding,
+    CodedAttribute,
+    EstimationError,
+    MNLResult,
+    attribute_importance,
+    fit_mnl,
+    trade_off_table,
+)
 from flows.analysis.pairwise import score_by_group, score_items
 from flows.analysis.ranking import analyse_rankings
 from flows.analysis.records import choice_long_format, comparisons, rankings_table, votes_table
@@ -52,12 +63,15 @@ class ReportInput:
     """Many-item steps by id."""
     records: list[ItemRecord]
     group_labels: dict[str, str] = field(default_factory=dict)
+    rounds_sent: dict[str, pd.DataFrame] = field(default_factory=dict)
+    """Who was sent each round, by Delphi id (:func:`bot.analysis_input.delphi_rounds_sent`)."""
 
     def of(self, step_id: str) -> list[ItemRecord]:
         return [r for r in self.records if r.step == step_id]
 
 
 def gather(database: Database, study_id: str) -> ReportInput:
+    from bot.analysis_input import delphi_rounds_sent
     from bot.population import group_labels, load_population
 
     with database.transaction() as connection:
@@ -70,7 +84,9 @@ def gather(database: Database, study_id: str) -> ReportInput:
             flow = load_flow(f"{study_id}/{version.flow_id}@{version.version}", raw=version.content).flow
             steps.update({s.id: s for s in flow.steps if isinstance(s, METHODS)})
         data = load_population(connection, study_id, study)
-    return ReportInput(study_id, steps, list(data.records), group_labels(study))
+    delphis = {step.delphi_id for step in steps.values() if isinstance(step, DelphiStep)}
+    sent = {delphi: delphi_rounds_sent(database, study_id, delphi) for delphi in sorted(delphis)}
+    return ReportInput(study_id, steps, list(data.records), group_labels(study), sent)
 
 
 # ----------------------------------------------------------------------------- writing
@@ -107,7 +123,7 @@ def write_report(data: ReportInput, out_dir: Path) -> list[Path]:
             continue
         name = f"{step.type}-{step_id}"
         if isinstance(step, DelphiStep):
-            _delphi(out, step, data.records, data.group_labels)
+            _delphi(out, step, data.records, data.group_labels, data.rounds_sent.get(step.delphi_id))
         elif isinstance(step, RankStep):
             _ranking(out, name, step, records)
         elif isinstance(step, StatementsStep):
@@ -127,7 +143,7 @@ def _intervals(ax: Axes, labels: Sequence[str], centre: Sequence[float], low: Se
     ax.set_xlabel(xlabel)
 
 
-def _delphi(out: _Out, step: DelphiStep, records: list[ItemRecord], labels: dict[str, str]) -> None:
+def _delphi(out: _Out, step: DelphiStep, records: list[ItemRecord], labels: dict[str, str], sent: pd.DataFrame | None) -> None:
     ratings = delphi_ratings(records, step.delphi_id)
     if ratings.empty or f"delphi-{step.delphi_id}-summary.csv" in {p.name for p in out.written}:
         return
@@ -137,7 +153,7 @@ def _delphi(out: _Out, step: DelphiStep, records: list[ItemRecord], labels: dict
     summary["counts"] = summary["counts"].map(lambda c: " ".join(map(str, c)))
     name = f"delphi-{step.delphi_id}"
     out.table(f"{name}-summary", summary)
-    out.table(f"{name}-participation", delphi_analysis.participation(ratings))
+    out.table(f"{name}-participation", delphi_analysis.participation(ratings, sent))
     out.table(f"{name}-reasons", ratings.dropna(subset=["reason"])[["participant", "group", "round", "item", "score", "reason"]])
     for round_number, part in summary[summary["group"] == "all"].groupby("round"):
 
@@ -214,7 +230,35 @@ def _choice(out: _Out, name: str, step: ChoiceExperimentStep, records: list[Item
         out.table(f"{name}-estimates", pd.DataFrame([{"error": str(error)}]))
         return
     table = pd.DataFrame([{"feature": f, **v} for f, v in result.coefficients().items()])
-    table["low"], table["high"] = table["estimate"] - 1.96 * table["se"], table["estimate"] + 1.96 * table["se"]
+    table["low"], table["high"] = table["estimate"] - Z_95 * table["se"], table["estimate"] + Z_95 * table["se"]
     table["log_likelihood"], table["n_choice_sets"] = result.log_likelihood, result.n_choice_sets
     out.table(f"{name}-estimates", table)
     out.chart(f"{name}-estimates", lambda ax: _intervals(ax, list(table["feature"]), list(table["estimate"]), list(table["low"]), list(table["high"]), "coefficient (95% interval)"))
+    _choice_summaries(out, name, result, _step_coding(step, long, features))
+
+
+def _step_coding(step: ChoiceExperimentStep, long: pd.DataFrame, features: list[str]) -> AttributeCoding:
+    """The coding :func:`choice_long_format` made: a numeric attribute is its own feature
+    (spanning the values shown), any other is coded against its first level in the flow."""
+    shown = long[long["alternative"] != 0]
+    numeric: dict[str, tuple[float, float]] = {}
+    categorical: list[CodedAttribute] = []
+    for attribute, spec in step.attributes.items():
+        if attribute in features:
+            numeric[attribute] = (float(shown[attribute].min()), float(shown[attribute].max()))
+        else:
+            levels = tuple(str(level) for level in spec.levels)
+            categorical.append(CodedAttribute(attribute, levels, levels[0], "dummy"))
+    return AttributeCoding(tuple(features), tuple(categorical), numeric)
+
+
+def _choice_summaries(out: _Out, name: str, result: MNLResult, coding: AttributeCoding) -> None:
+    """Relative importance (shares of 1, largest first) and willingness to trade, as on the desk."""
+    importance = attribute_importance(result, coding)
+    if importance:
+        ranked = sorted(importance.items(), key=lambda pair: pair[1], reverse=True)
+        out.table(f"{name}-importance", pd.DataFrame(ranked, columns=["attribute", "importance"]))
+    against = coding.default_against(result)
+    trades = trade_off_table(result, against) if against else []
+    if trades:
+        out.table(f"{name}-trade-offs", pd.DataFrame(trades))

@@ -69,7 +69,7 @@ class Desk:
         secret, _ = create_token(self.database, name, role, list(studies), self.clock.now, expires)
         return secret
 
-    def join(self, study_id: str, group: str = "patient", flow: str | None = None) -> tuple[str, int]:
+    def join(self, study_id: str, group: str | None = "patient", flow: str | None = None) -> tuple[str, int]:
         """A participant who joined through the simulator's channel: (participant id, flow version id)."""
         service = self.app.state.chorus.service
         result = service.join("web", f"sim-{study_id}-{group}-{len(self.participants())}", study_id, flow_id=flow, group=group)

@@ -23,7 +23,8 @@ STUDY = "ae-waiting"
 
 def fake_themes(texts: list[tuple[str, str, str | None]]) -> ThemeResult:
     """Stands in for the language model: one theme holding every answer."""
-    return ThemeResult([Theme(1, "cold / waiting", ["cold", "waiting"], len(texts), [texts[0][1]], [t[0] for t in texts])],
+    return ThemeResult([Theme(1, "cold / waiting", ["cold", "waiting"], len(texts), [texts[0][1]], [t[0] for t in texts],
+                              quote_counts=[len(texts)])],
                        {t[0]: 1 for t in texts})
 
 
@@ -251,6 +252,7 @@ def test_themes_run_as_a_job_and_come_back_with_quotes(desk: Desk) -> None:
     result = get(desk, f"/jobs/{job['id']}")["result"]
     assert result["answers"] == 3 and result["themes"][0]["label"] == "cold / waiting"
     assert result["themes"][0]["quotes"] == ["cold and nobody told us"]
+    assert result["themes"][0]["quote_counts"] == [3], "how many answers share each quote's words"
 
 
 def test_the_openapi_docs_need_a_token_and_describe_bearer_auth(desk: Desk) -> None:

@@ -119,7 +119,8 @@ def start_themes(s: StudyCtx) -> Job:
             find = finder
         progress(0.1, f"reading {len(texts)} answers")
         result = find(texts)
-        themes = [{"id": t.id, "label": t.label, "keywords": t.keywords, "size": t.size, "quotes": t.quotes[:3]}
+        themes = [{"id": t.id, "label": t.label, "keywords": t.keywords, "size": t.size, "quotes": t.quotes[:3],
+                   "quote_counts": list(getattr(t, "quote_counts", []))[:3]}
                   for t in result.themes]
         return {"themes": themes, "answers": len(texts), "prevalence": result.as_dict()["prevalence"]}
 

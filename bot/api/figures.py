@@ -99,14 +99,15 @@ def delphi_chart(items: list[dict[str, Any]], item: str, round: int) -> Bars:
     if not rows:
         raise HTTPException(404, f"no Delphi item '{item}' in round {round}")
     everyone = next((r for r in rows if r["group"] == "all"), rows[0])
-    points = [str(p) for p in range(1, len(everyone["counts"]) + 1)]
+    lowest, band = int(everyone.get("scale_low", 1)), everyone.get("high_band", "7-9")
+    points = [str(p) for p in range(lowest, lowest + len(everyone["counts"]))]
     series = [(r["group"], [float(c) for c in r["counts"]]) for r in rows if r["n"] > 0]
     high = everyone["pct_high"]
     median = everyone["median"]
     name = everyone.get("label") or item
-    title = (f"{name}, round {round}: median {median:g}, {high:.0f}% scored 7-9" if high is not None and median is not None
+    title = (f"{name}, round {round}: median {median:g}, {high:.0f}% scored {band}" if high is not None and median is not None
              else f"{name}, round {round}: no scores")
-    return Bars(title, points, series, horizontal=False, axis="people scoring each point (1-9)")
+    return Bars(title, points, series, horizontal=False, axis=f"people scoring each point ({points[0]}-{points[-1]})")
 
 
 def ranking_chart(options: list[dict[str, Any]], group: str = "all") -> Intervals:

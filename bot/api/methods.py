@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -25,20 +24,19 @@ import pandas as pd
 
 from flows.analysis import delphi, pairwise, ranking, statements
 from flows.analysis.mnl import (
+    Z_95,
     EstimationError,
-    code_categorical,
+    attribute_importance,
+    code_attributes,
     fit_mnl,
-    level_column,
-    relative_importance,
-    willingness_to_trade,
+    trade_off_table,
 )
+from flows.analysis.scale import ConsensusRule
 
 RANKING = {"rank"}
 PAIRWISE = {"pairwise"}
 CHOICE = {"choice_experiment"}
 STATEMENTS = {"statements"}
-NO_LEVEL = "(none)"
-"""What an opt-out alternative ("Neither") has for each attribute: no level at all."""
 VOTES = {"agree": 1, "disagree": -1, "pass": 0, "1": 1, "-1": -1, "0": 0}
 
 
@@ -70,8 +68,11 @@ def _field(value: Any, key: str) -> Any:
 # ----------------------------------------------------------------------------- Delphi
 
 
-def delphi_ratings(frame: pd.DataFrame, steps: dict[tuple[int, str], Any]) -> pd.DataFrame:
-    """The long ratings table of flows.analysis.delphi from Delphi item answers (and 1-9 scales)."""
+def delphi_ratings(frame: pd.DataFrame, steps: dict[tuple[int, str], Any],
+                   rules: dict[str, ConsensusRule] | None = None) -> pd.DataFrame:
+    """The long ratings table of flows.analysis.delphi from Delphi item answers (and 1-9 scales),
+    with each rating's Delphi (``delphi``; "" for a scale step). A score off its Delphi's scale
+    (``rules``, by Delphi id; 1-9 where not given) is left out."""
     rows = []
     for r in frame.itertuples(index=False):
         value = r.value
@@ -86,21 +87,47 @@ def delphi_ratings(frame: pd.DataFrame, steps: dict[tuple[int, str], Any]) -> pd
     if ratings["delphi"].nunique() > 1:  # several Delphis in one study: keep their items apart
         ratings["item"] = ratings["delphi"].where(ratings["delphi"] == "", ratings["delphi"] + ": ") + ratings["item"]
     ratings["score"] = pd.to_numeric(ratings["score"], errors="coerce")
-    ratings = ratings[ratings["score"].isna() | ratings["score"].between(1, 9)]
-    return ratings.drop(columns="delphi")
+    scales = {delphi: (rule.scale.low, rule.scale.high) for delphi, rule in (rules or {}).items()}
+    bounds = ratings["delphi"].map(lambda delphi: scales.get(delphi, (1, 9)))
+    lowest, highest = bounds.map(lambda b: b[0]), bounds.map(lambda b: b[1])
+    on_scale = (ratings["score"] >= lowest) & (ratings["score"] <= highest)
+    return ratings[ratings["score"].isna() | on_scale]
 
 
-def delphi_report(frame: pd.DataFrame, steps: dict[tuple[int, str], Any]) -> dict[str, Any]:
-    ratings = delphi_ratings(frame, steps)
+def _summarised(ratings: pd.DataFrame, rule: ConsensusRule) -> pd.DataFrame:
+    """:func:`delphi.summarise` with the scale each row was rated on (its lowest point and high band, for charts)."""
+    summary = delphi.summarise(ratings, rule)
+    summary["scale_low"], summary["high_band"] = rule.scale.low, f"{rule.scale.high_band[0]}-{rule.scale.high_band[1]}"
+    return summary
+
+
+def delphi_rules(steps: dict[tuple[int, str], Any]) -> dict[str, ConsensusRule]:
+    """Each Delphi's scale and consensus rule as its flow declares them (the latest published
+    version's), by Delphi id."""
+    from flows.steps.delphi import declared_rule
+
+    rules = {}
+    for (_, step_id), info in sorted(steps.items(), key=lambda entry: entry[0][0]):
+        if info.type == "delphi":
+            rules[str(info.raw.get("delphi") or step_id)] = declared_rule(info.raw)
+    return rules
+
+
+def delphi_report(frame: pd.DataFrame, steps: dict[tuple[int, str], Any], sent: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Each Delphi summarised on its own scale and consensus rule; attrition counts only those
+    who were ``sent`` a round (:func:`bot.analysis_input.delphi_rounds_sent`) and did not answer."""
+    rules = delphi_rules(steps)
+    ratings = delphi_ratings(frame, steps, rules)
     if ratings.empty:
         return {"items": [], "movement": [], "participation": [], "rounds": []}
-    summary = delphi.summarise(ratings)
+    parts = [(part.drop(columns="delphi"), rules.get(str(name), ConsensusRule())) for name, part in ratings.groupby("delphi", sort=False)]
+    summary = pd.concat([_summarised(part, rule) for part, rule in parts], ignore_index=True)
     summary["counts"] = summary["counts"].map(list)
     return {
         "rounds": sorted(int(r) for r in summary["round"].unique()),
         "items": records(summary),
-        "movement": records(delphi.movement(ratings)),
-        "participation": records(delphi.participation(ratings)),
+        "movement": records(pd.concat([delphi.movement(part, rule.scale) for part, rule in parts], ignore_index=True)),
+        "participation": records(delphi.participation(ratings.drop(columns="delphi"), sent)),
     }
 
 
@@ -180,65 +207,25 @@ def choice_long(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def choice_report(frame: pd.DataFrame) -> dict[str, Any]:
+    """A conditional logit on every choice task, with each attribute's relative importance and
+    what each feature is worth in the first numeric attribute (flows.analysis.mnl)."""
     data = choice_long(frame)
     if data.empty:
         return {"coefficients": [], "n_choice_sets": 0}
     attributes = [c for c in data.columns if c not in ("set", "group", "chosen", "optout")]
-    features = ["optout"] if data["optout"].any() else []
-    numeric: dict[str, tuple[float, float]] = {}
-    categorical = []
-    for attribute in attributes:
-        values = data[attribute]
-        if pd.to_numeric(values.dropna(), errors="coerce").notna().all() and values.notna().any():
-            shown = pd.to_numeric(values.dropna())
-            numeric[attribute] = (float(shown.min()), float(shown.max()))
-            data[attribute] = pd.to_numeric(values).fillna(0.0)
-            features.append(attribute)
-        else:  # the opt-out has no level: its dummies are all 0, and the reference is a real level
-            data[attribute] = values.fillna(NO_LEVEL).astype(str)
-            real = sorted(set(data[attribute]) - {NO_LEVEL})
-            if not real:
-                continue
-            data, coded = code_categorical(data, attribute, reference=real[0])
-            features += [c for c in coded.columns if c != level_column(attribute, NO_LEVEL)]
-            categorical.append(replace(coded, levels=tuple(level for level in coded.levels if level != NO_LEVEL)))
+    data, coding = code_attributes(data, attributes)
+    features = (["optout"] if data["optout"].any() else []) + list(coding.features)
     try:
         result = fit_mnl(data, choice_set="set", chosen="chosen", features=features)
     except (EstimationError, ValueError) as error:
         return {"coefficients": [], "n_choice_sets": int(data["set"].nunique()), "error": str(error)}
-    rows = [{"feature": f, "estimate": v["estimate"], "se": v["se"], "low": v["estimate"] - 1.96 * v["se"],
-             "high": v["estimate"] + 1.96 * v["se"]} for f, v in result.coefficients().items()]
+    rows = [{"feature": f, "estimate": v["estimate"], "se": v["se"], "low": v["estimate"] - Z_95 * v["se"],
+             "high": v["estimate"] + Z_95 * v["se"]} for f, v in result.coefficients().items()]
+    against = coding.default_against(result)
     return {"coefficients": plain(rows), "n_choice_sets": result.n_choice_sets,
             "log_likelihood": plain(result.log_likelihood), "rho_squared": plain(result.rho_squared),
-            "importance": plain(_importance(result, categorical, numeric)), "trade_offs": plain(_trade_offs(result, numeric))}
-
-
-def _importance(result: Any, categorical: list[Any], numeric: dict[str, tuple[float, float]]) -> dict[str, float]:
-    """Each attribute's share of the utility its levels span (the levels shown)."""
-    levels = [coded for coded in categorical if any(c in result.features for c in coded.columns)]
-    try:
-        return relative_importance(result, levels, {name: span for name, span in numeric.items() if name in result.features})
-    except (ValueError, KeyError):
-        return {}
-
-
-def _trade_offs(result: Any, numeric: dict[str, tuple[float, float]]) -> list[dict[str, Any]]:
-    """How much of the first numeric attribute (a wait, a cost) each other feature is worth:
-    ``-beta_feature / beta_numeric``, with a delta-method interval."""
-    against = next((name for name in numeric if name in result.features), None)
-    if against is None:
-        return []
-    found = []
-    for feature in result.features:
-        if feature == against:
-            continue
-        try:
-            trade = willingness_to_trade(result, feature, against)
-        except ValueError:
-            continue
-        found.append({"feature": feature, "against": against, "estimate": trade.estimate, "se": trade.se,
-                      "low": trade.estimate - 1.96 * trade.se, "high": trade.estimate + 1.96 * trade.se})
-    return found
+            "importance": plain(attribute_importance(result, coding)),
+            "trade_offs": plain(trade_off_table(result, against) if against else [])}
 
 
 # ----------------------------------------------------------------------------- statement voting

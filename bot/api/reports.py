@@ -40,6 +40,7 @@ def _compute(database: Database, loaded: LoadedStudy, kind: str, period: str, on
     if kind == "funnel":
         return queries.funnel(database, loaded)
     # pandas and the analyses load with the first report that needs them, not at startup
+    from bot.analysis_input import delphi_rounds_sent
     from bot.api import methods, results
     from bot.api.answers import load_answers
 
@@ -47,7 +48,7 @@ def _compute(database: Database, loaded: LoadedStudy, kind: str, period: str, on
     frame = _only(everything, *only)
     makers: dict[str, Callable[[], Any]] = {
         "results": lambda: results.step_results(frame, steps),
-        "delphi": lambda: methods.delphi_report(frame, steps),
+        "delphi": lambda: methods.delphi_report(frame, steps, delphi_rounds_sent(database, loaded.study.study)),
         "ranking": lambda: methods.ranking_report(frame, steps),
         "pairwise": lambda: methods.pairwise_report(frame),
         "choice": lambda: methods.choice_report(frame),

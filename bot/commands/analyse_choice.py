@@ -11,7 +11,7 @@ import click
 if TYPE_CHECKING:
     import pandas as pd
 
-    from flows.analysis.mnl import MNLResult
+    from flows.analysis.mnl import AttributeCoding, MNLResult
     from flows.analysis.pairwise import Comparison, ItemScore
 
 FORMAT = click.option(
@@ -34,32 +34,29 @@ def _read_csv(path: str, needed: Sequence[str]) -> pd.DataFrame:
 
 def _model_columns(
     data: pd.DataFrame, features: list[str], alternative: str, constants: bool
-) -> tuple[pd.DataFrame, list[str]]:
-    """Dummy-code text features (first level in sorted order is the reference)."""
-    import pandas as pd
-
-    from flows.analysis.mnl import code_categorical
+) -> tuple[pd.DataFrame, list[str], AttributeCoding]:
+    """Numeric features as they are, text features dummy-coded (the first level in sorted
+    order is the reference; an empty cell is no level, as for an opt-out), as on the desk."""
+    from flows.analysis.mnl import code_attributes, code_categorical
     columns: list[str] = []
     if constants:
         data, coded = code_categorical(data, alternative)
         data = data.rename(columns={c: f"asc{c[len(alternative):]}" for c in coded.columns})
         columns += [f"asc{c[len(alternative):]}" for c in coded.columns]
-    for feature in features:
-        if pd.api.types.is_numeric_dtype(data[feature]):
-            columns.append(feature)
-        else:
-            data, coded = code_categorical(data, feature)
-            columns += list(coded.columns)
-    return data, columns
+    data, coding = code_attributes(data, features)
+    return data, columns + list(coding.features), coding
 
 
-def _summary(result: MNLResult) -> dict[str, Any]:
+def _summary(result: MNLResult, coding: AttributeCoding, against: str | None) -> dict[str, Any]:
+    from flows.analysis.mnl import attribute_importance, trade_off_table
     return {
         "coefficients": result.coefficients(),
         "log_likelihood": result.log_likelihood,
         "null_log_likelihood": result.null_log_likelihood,
         "rho_squared": result.rho_squared,
         "n_choice_sets": result.n_choice_sets,
+        "importance": attribute_importance(result, coding),
+        "trade_offs": trade_off_table(result, against) if against else [],
     }
 
 
@@ -72,15 +69,40 @@ def _mnl_table(title: str, summary: dict[str, Any]) -> str:
         f"log-likelihood {summary['log_likelihood']:.3f} (null {summary['null_log_likelihood']:.3f}),"
         f" rho-squared {summary['rho_squared']:.3f}"
     )
-    return "\n".join(lines)
+    return "\n".join(lines + _importance_lines(summary["importance"]) + _trade_off_lines(summary["trade_offs"]))
 
 
-def _fit(data: pd.DataFrame, choice_set: str, chosen: str, columns: list[str]) -> dict[str, Any]:
+def _importance_lines(importance: dict[str, float]) -> list[str]:
+    if not importance:
+        return []
+    ranked = sorted(importance.items(), key=lambda pair: pair[1], reverse=True)
+    return ["", f"{'relative importance':<24}{'share':>12}", *(f"{name:<24}{share:>11.1%}" for name, share in ranked)]
+
+
+def _trade_off_lines(trades: list[dict[str, Any]]) -> list[str]:
+    if not trades:
+        return []
+    lines = ["", f"{'worth, in ' + trades[0]['against']:<24}{'estimate':>12}{'se':>12}{'95% interval':>26}"]
+    for t in trades:
+        interval = f"{t['low']:.4g} to {t['high']:.4g}"
+        lines.append(f"{t['feature']:<24}{t['estimate']:>12.4g}{t['se']:>12.4g}{interval:>26}")
+    return lines
+
+
+def _fit(data: pd.DataFrame, choice_set: str, chosen: str, columns: list[str], coding: AttributeCoding,
+         against: str | None) -> dict[str, Any]:
     from flows.analysis.mnl import fit_mnl
     try:
-        return _summary(fit_mnl(data, choice_set=choice_set, chosen=chosen, features=columns))
+        result = fit_mnl(data, choice_set=choice_set, chosen=chosen, features=columns)
     except ValueError as exc:  # EstimationError included
         raise click.ClickException(str(exc)) from exc
+    return _summary(result, coding, against or coding.default_against(result))
+
+
+def _against(against: str | None, columns: list[str]) -> str | None:
+    if against is not None and against not in columns:
+        raise click.ClickException(f"--against {against}: not a model column; the columns are {', '.join(columns)}")
+    return against
 
 
 @click.command("dce")
@@ -89,15 +111,22 @@ def _fit(data: pd.DataFrame, choice_set: str, chosen: str, columns: list[str]) -
 @click.option("--choice-set", required=True, help="Column identifying the choice set.")
 @click.option("--alternative", required=True, help="Column naming the alternative within its set.")
 @click.option("--chosen", required=True, help="Column that is 1 for the chosen alternative, else 0.")
-@click.option("--features", required=True, help="Comma-separated attribute columns; text columns are dummy-coded.")
+@click.option("--features", required=True,
+              help="Comma-separated attribute columns; text columns are dummy-coded. An empty cell means the "
+                   "alternative lacks the attribute (an opt-out): 0 in a number column, no level in a text one.")
 @click.option("--group", default=None, help="Also fit one model per value of this column.")
 @click.option("--constants", is_flag=True, help="Add a constant for each alternative but the first.")
+@click.option("--against", default=None,
+              help="Model column to express willingness to trade in (default: the first numeric feature).")
 @FORMAT
 def dce_command(
     path: str, choice_set: str, alternative: str, chosen: str, features: str,
-    group: str | None, constants: bool, output_format: str,
+    group: str | None, constants: bool, against: str | None, output_format: str,
 ) -> None:
-    """Conditional logit on discrete choice experiment answers."""
+    """Conditional logit on discrete choice experiment answers, with each feature's relative
+    importance (its share of the utility its values span) and willingness to trade: how much of
+    one feature (a wait, a cost) offsets one more unit of each other, with a delta-method 95%
+    interval."""
     import pandas as pd
     names = [f.strip() for f in features.split(",") if f.strip()]
     data = _read_csv(path, [choice_set, alternative, chosen, *names, *([group] if group else [])])
@@ -107,11 +136,13 @@ def dce_command(
         raise click.ClickException(f"{group} must be the same for every row of a choice set")
     if not pd.api.types.is_numeric_dtype(data[chosen]):
         data[chosen] = data[chosen].astype(str).str.strip().str.lower().isin(TRUE_WORDS).astype(int)
-    data, columns = _model_columns(data, names, alternative, constants)
-    output = _fit(data, choice_set, chosen, columns)
+    data, columns, coding = _model_columns(data, names, alternative, constants)
+    against = _against(against, columns)
+    output = _fit(data, choice_set, chosen, columns, coding, against)
     if group:
         output["groups"] = {
-            str(key): _fit(part, choice_set, chosen, columns) for key, part in data.groupby(group, sort=True)
+            str(key): _fit(part, choice_set, chosen, columns, coding, against)
+            for key, part in data.groupby(group, sort=True)
         }
     if output_format == "json":
         click.echo(json.dumps(output, indent=2))

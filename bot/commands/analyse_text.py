@@ -100,7 +100,8 @@ def themes_command(input_path: str | None, study_id: str | None, step_id: str | 
         lines = []
         for t in result.themes:
             lines.append(f"{t.id:>3}  {t.size:>5}  {t.label}   [{', '.join(t.keywords)}]")
-            lines += [f"            \u201c{q}\u201d" for q in t.quotes]
+            counts = [*t.quote_counts, *[1] * len(t.quotes)]
+            lines += [f"            \u201c{q}\u201d" + (f"  ({n} answers)" if n > 1 else "") for q, n in zip(t.quotes, counts, strict=False)]
         for group, shares in result.prevalence.items():
             top = sorted(shares.items(), key=lambda kv: -kv[1])[:3]
             lines.append(f"{group}: " + ", ".join(f"theme {i} {s:.0%}" for i, s in top))

@@ -22,7 +22,10 @@ def export_command(study_id: str, out_dir: Path, fmt: str, database_url: str | N
     """Export answers (one row per answer) and a data dictionary. Participants appear by
     pseudonymous id; answers saving a name or contact detail are withheld, and free text has
     phone numbers, e-mails, NHS numbers, postcodes and dates masked (names written inside
-    free text are not detected: read it before sharing)."""
+    free text are not detected: read it before sharing). The data dictionary gives every
+    step's codes and each item of a many-item step: a Delphi item's rating scale per round,
+    statement vote codes, pairwise answers, and a choice experiment's attributes, levels and
+    the options each task showed."""
     from bot.api.exports import FORMATS, export_bundle
     from bot.export import UnknownStudy
     from storage.database import init_database

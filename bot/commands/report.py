@@ -16,7 +16,8 @@ from bot.settings import Settings, SettingsError
 @click.option("--database", "database_url", default=None, help="Database URL (default: CHORUS_DATABASE_URL).")
 def report_command(study_id: str, out_dir: Path | None, database_url: str | None) -> None:
     """Write CSV tables and PNG/SVG charts: Delphi rounds, rankings, statement voting,
-    pairwise scores and choice-model estimates, from the study's answers."""
+    pairwise scores, and choice-model estimates with each attribute's relative importance
+    and willingness to trade (95% intervals), from the study's answers."""
     from bot.report import UnknownStudy, gather, write_report
     from storage.database import init_database
 

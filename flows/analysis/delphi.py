@@ -31,6 +31,7 @@ CHART_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9"]
 OWN_COLOUR = "#D55E00"
 Status = Literal["in", "out", "none"]
 KEYS = ["round", "item", "group"]
+PARTICIPATION = ["round", "group", "responded", "previous", "dropped", "still_open", "not_sent", "attrition_pct"]
 
 
 def _clean(ratings: pd.DataFrame, scale: Scale) -> pd.DataFrame:
@@ -176,42 +177,88 @@ def items_for_next_round(
     return [item for item in order if status.get(str(item), "none") not in drop]
 
 
-def participation(ratings: pd.DataFrame) -> pd.DataFrame:
+def participation(ratings: pd.DataFrame, sent: pd.DataFrame | None = None) -> pd.DataFrame:
     """Response and attrition per round and group ("all" included).
 
-    A participant responded in a round if they rated (or said "unsure" to) at
-    least one item. ``dropped`` counts those who responded in the previous round
-    but not this one, by the group they were in then; ``attrition_pct`` is
-    ``dropped`` as a percentage of ``previous``.
+    A participant responded in a round if they rated (or said "unsure" to) at least one
+    item. ``previous`` counts those who responded in the previous round, by the group they
+    were in then; of them, those who did not respond in this one are:
+
+    * ``dropped``: sent this round, and can no longer answer it (its conversation ended,
+      was closed or stopped, or another flow took over; or they left the study);
+    * ``still_open``: sent this round, and may still answer it;
+    * ``not_sent``: not sent this round yet (its scheduled flow has not reached them).
+
+    ``sent`` says who was sent which round: the columns ``participant``, ``round`` and
+    ``open`` (True while they may still answer it); bot/analysis_input.py reads it from the
+    sessions. Without it (or for a round it names nobody for, such as ratings from
+    elsewhere), everyone who did not respond counts as dropped, as once every round is over. ``attrition_pct`` is ``dropped`` as a percentage of those whose answer
+    to this round is settled (``previous`` less ``still_open`` and ``not_sent``).
     """
+    df = _responses(ratings)
+    reach = _reach(sent)
+    rounds = sorted(set(df["round"]) | set(reach["round"]))
+    rows = []
+    for i, r in enumerate(rounds):
+        now = df[df["round"] == r]
+        before = df[df["round"] == rounds[i - 1]] if i else now.iloc[0:0]
+        sent_now = reach[reach["round"] == r]
+        before = before.assign(fate=_fates(before, set(now["participant"]), sent_now, known=not sent_now.empty))
+        for group in [ALL, *sorted(set(now["group"]) | set(before["group"]))]:
+            g_now = now if group == ALL else now[now["group"] == group]
+            g_before = before if group == ALL else before[before["group"] == group]
+            rows.append({"round": int(r), "group": group, "responded": len(g_now), **_attrition(g_before["fate"])})
+    return pd.DataFrame(rows, columns=PARTICIPATION)
+
+
+def _responses(ratings: pd.DataFrame) -> pd.DataFrame:
+    """One row per participant and round they responded in, with their group."""
     df = ratings[["participant", "round"]].copy()
     df["group"] = (
         ratings["group"].fillna("unspecified").astype(str) if "group" in ratings else "unspecified"
     )
     df["round"] = df["round"].astype(int)
-    df = df.drop_duplicates(["participant", "round"], keep="last")
-    rounds = sorted(df["round"].unique())
-    rows = []
-    for i, r in enumerate(rounds):
-        now = df[df["round"] == r]
-        before = df[df["round"] == rounds[i - 1]] if i else now.iloc[0:0]
-        now_ids = set(now["participant"])
-        for group in [ALL, *sorted(set(now["group"]) | set(before["group"]))]:
-            g_now = now if group == ALL else now[now["group"] == group]
-            g_before = before if group == ALL else before[before["group"] == group]
-            dropped = int((~g_before["participant"].isin(now_ids)).sum())
-            previous = len(g_before)
-            rows.append(
-                {
-                    "round": int(r),
-                    "group": group,
-                    "responded": len(g_now),
-                    "previous": previous,
-                    "dropped": dropped,
-                    "attrition_pct": 100.0 * dropped / previous if previous else float("nan"),
-                }
-            )
-    return pd.DataFrame(rows)
+    return df.drop_duplicates(["participant", "round"], keep="last")
+
+
+def _reach(sent: pd.DataFrame | None) -> pd.DataFrame:
+    """One row per participant and round they were sent, ``open`` if any conversation on it is."""
+    if sent is None or sent.empty:
+        return pd.DataFrame({"participant": [], "round": pd.Series([], dtype=int), "open": pd.Series([], dtype=bool)})
+    missing = {"participant", "round", "open"} - set(sent.columns)
+    if missing:
+        raise ValueError(f"the rounds sent need the columns {sorted(missing)}")
+    reach = sent.assign(round=sent["round"].astype(int), open=sent["open"].astype(bool))
+    return reach.groupby(["participant", "round"], as_index=False)["open"].any()
+
+
+def _fates(before: pd.DataFrame, responded: set[object], reach: pd.DataFrame, known: bool) -> list[str]:
+    """For each of the previous round's responders: returned, dropped, still_open or not_sent."""
+    open_now: dict[object, bool] = dict(zip(reach["participant"], reach["open"].astype(bool).tolist(), strict=True))
+    return [_fate(p, responded, open_now, known) for p in before["participant"]]
+
+
+def _fate(participant: object, responded: set[object], open_now: Mapping[object, bool], known: bool) -> str:
+    if participant in responded:
+        return "returned"
+    if not known:
+        return "dropped"
+    if participant not in open_now:
+        return "not_sent"
+    return "still_open" if open_now[participant] else "dropped"
+
+
+def _attrition(fates: pd.Series) -> dict[str, int | float]:
+    counts = fates.value_counts()
+    dropped, still_open, not_sent = (int(counts.get(f, 0)) for f in ("dropped", "still_open", "not_sent"))
+    settled = len(fates) - still_open - not_sent
+    return {
+        "previous": len(fates),
+        "dropped": dropped,
+        "still_open": still_open,
+        "not_sent": not_sent,
+        "attrition_pct": 100.0 * dropped / settled if settled else float("nan"),
+    }
 
 
 def movement(ratings: pd.DataFrame, scale: Scale | None = None) -> pd.DataFrame:

@@ -12,8 +12,8 @@ and mlogit's non-robust standard errors.
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -21,6 +21,10 @@ if TYPE_CHECKING:  # pandas loads only where a table is made, so loading a flow 
     import pandas as pd
 
 Coding = Literal["dummy", "effects"]
+Z_95 = 1.96
+"""The normal quantile of the 95% intervals given with estimates and trade-offs."""
+NO_LEVEL = "(none)"
+"""The level of an attribute an alternative does not have: an opt-out ("Neither") has no wait."""
 
 
 class EstimationError(ValueError):
@@ -260,6 +264,16 @@ class TradeOff:
     estimate: float
     se: float
 
+    @property
+    def low(self) -> float:
+        """The lower end of the 95% interval."""
+        return self.estimate - Z_95 * self.se
+
+    @property
+    def high(self) -> float:
+        """The upper end of the 95% interval."""
+        return self.estimate + Z_95 * self.se
+
 
 def willingness_to_trade(result: MNLResult, attribute: str, against: str) -> TradeOff:
     """Change in ``against`` that offsets one more unit of ``attribute``.
@@ -274,3 +288,90 @@ def willingness_to_trade(result: MNLResult, attribute: str, against: str) -> Tra
     jac = np.zeros(len(result.features))
     jac[i], jac[j] = -1.0 / c, a / c**2
     return TradeOff(float(-a / c), float(np.sqrt(jac @ result.covariance @ jac)))
+
+
+# ----------------------------------------------------------------------------- what the desk, reports and the CLI show
+
+
+@dataclass(frozen=True)
+class AttributeCoding:
+    """How a choice table's attribute columns became model features: what relative importance
+    and willingness to trade need to read a fitted model."""
+
+    features: tuple[str, ...]
+    """The model columns of the attributes, in attribute order."""
+    categorical: tuple[CodedAttribute, ...] = ()
+    numeric: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    """Each numeric attribute's lowest and highest value shown."""
+
+    def default_against(self, result: MNLResult) -> str | None:
+        """The first numeric attribute the model estimated (a wait, a cost): what the other
+        features are traded against unless the caller says otherwise."""
+        return next((name for name in self.numeric if name in result.features), None)
+
+
+def code_attributes(data: pd.DataFrame, attributes: Sequence[str]) -> tuple[pd.DataFrame, AttributeCoding]:
+    """Model columns for choice data: an attribute whose values are all numbers is one linear
+    column; any other gets a 0/1 column per level against its first level in sorted order.
+
+    A missing value means the alternative has no level of that attribute (an opt-out):
+    0 in the numeric column and in every level column. An attribute with no values is left out.
+    """
+    features: list[str] = []
+    categorical: list[CodedAttribute] = []
+    numeric: dict[str, tuple[float, float]] = {}
+    for attribute in attributes:
+        if data[attribute].isna().all():
+            continue
+        numbers = _as_numbers(data[attribute])
+        if numbers is not None:
+            numeric[attribute] = (float(numbers.min()), float(numbers.max()))
+            data = data.assign(**{attribute: numbers.fillna(0.0)})
+            features.append(attribute)
+        else:
+            data, coded = _code_levels(data, attribute)
+            categorical.append(coded)
+            features += coded.columns
+    return data, AttributeCoding(tuple(features), tuple(categorical), numeric)
+
+
+def _as_numbers(values: pd.Series) -> pd.Series | None:
+    """The values as numbers (missing ones stay missing), or None when one is not a number."""
+    import pandas as pd
+
+    numbers = pd.to_numeric(values, errors="coerce")
+    return numbers if numbers.notna().sum() == values.notna().sum() else None
+
+
+def _code_levels(data: pd.DataFrame, attribute: str) -> tuple[pd.DataFrame, CodedAttribute]:
+    """Dummy columns against the first real level in sorted order; no level codes as all zeros."""
+    data = data.assign(**{attribute: data[attribute].fillna(NO_LEVEL).astype(str)})
+    real = sorted(set(data[attribute]) - {NO_LEVEL})
+    data, coded = code_categorical(data, attribute, reference=real[0])
+    return data, replace(coded, levels=tuple(level for level in coded.levels if level != NO_LEVEL))
+
+
+def attribute_importance(result: MNLResult, coding: AttributeCoding) -> dict[str, float]:
+    """:func:`relative_importance` of the attributes the model estimated, over the levels
+    shown; empty when no attribute's levels differ in utility."""
+    categorical = [c for c in coding.categorical if c.columns and set(c.columns) <= set(result.features)]
+    numeric = {name: span for name, span in coding.numeric.items() if name in result.features}
+    try:
+        return relative_importance(result, categorical, numeric)
+    except ValueError:
+        return {}
+
+
+def trade_off_table(result: MNLResult, against: str) -> list[dict[str, Any]]:
+    """Every other feature's :func:`willingness_to_trade` against ``against``, as rows of
+    feature, against, estimate, se and the 95% interval (low, high); none when the
+    coefficient of ``against`` is zero."""
+    if result.coefficient(against) == 0:
+        return []
+    rows = []
+    for feature in result.features:
+        if feature != against:
+            trade = willingness_to_trade(result, feature, against)
+            rows.append({"feature": feature, "against": against, "estimate": trade.estimate, "se": trade.se,
+                         "low": trade.low, "high": trade.high})
+    return rows

@@ -84,6 +84,20 @@ class Consensus(Strict):
     min_group_n: int = Field(default=1, ge=1)
 
 
+def consensus_rule(scale: DelphiScale, consensus: Consensus) -> ConsensusRule:
+    """The analysis's rule for a Delphi with this scale and consensus definition."""
+    from flows.analysis.scale import ConsensusRule
+
+    c = consensus
+    return ConsensusRule(scale.analysis(), c.agree_pct, c.max_opposite_pct, c.per_group, c.min_group_n)
+
+
+def declared_rule(raw: dict[str, Any]) -> ConsensusRule:
+    """:func:`consensus_rule` from a Delphi step as written in its flow (``scale`` and
+    ``consensus``, defaults where left out): what the desk's reports read a stored round by."""
+    return consensus_rule(DelphiScale.model_validate(raw.get("scale") or {}), Consensus.model_validate(raw.get("consensus") or {}))
+
+
 @register
 class DelphiStep(InputStep):
     type: Literal["delphi"] = "delphi"
@@ -116,10 +130,7 @@ class DelphiStep(InputStep):
         return self.delphi or self.id
 
     def rule(self) -> ConsensusRule:
-        from flows.analysis.scale import ConsensusRule
-
-        c = self.consensus
-        return ConsensusRule(self.scale.analysis(), c.agree_pct, c.max_opposite_pct, c.per_group, c.min_group_n)
+        return consensus_rule(self.scale, self.consensus)
 
     def texts(self) -> list[tuple[str, Text]]:
         found = super().texts() + item_texts(self.items, "items")

@@ -17,7 +17,11 @@
       var box = el("section", null, { "class": "theme" });
       box.appendChild(el("h2", t.label + " (" + t.size + ")"));
       box.appendChild(el("p", "Keywords: " + t.keywords.join(", ")));
-      t.quotes.forEach(function (q) { box.appendChild(el("blockquote", q)); });
+      t.quotes.forEach(function (q, i) {
+        var quote = el("blockquote", q), n = (t.quote_counts || [])[i];
+        if (n > 1) { quote.appendChild(el("small", " (" + n + " answers in these words)")); }
+        box.appendChild(quote);
+      });
       target.appendChild(box);
     });
   }
