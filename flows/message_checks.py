@@ -1,5 +1,5 @@
 """Warnings about messages as the participant will see them: SMS segments, buttons and
-reading level.
+reading level; and options with nothing to show, an error.
 
 Each step's prompt is built the way the engine builds it (the step's own ``prompt()``,
 then the skip hint), in every language, and then laid out for SMS as numbered options.
@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 from flows.events import Button
-from flows.loader import Marks, Problem, YamlPath, field_path, step_path
-from flows.model import Flow, StepBase, Text, resolve_text
+from flows.loader import LoadedFlow, Marks, Problem, YamlPath, field_path, step_path
+from flows.model import Flow, Option, StepBase, Text, resolve_text
 from flows.readability import MAX_GRADE, too_hard
 from flows.sms import (
     LOOKALIKES,
@@ -193,4 +194,61 @@ def message_warnings(flow: Flow, marks: Marks, languages: list[str], words: Word
                         marks,
                     )
         problems += _readability(step, path_of, english, marks)
+    return problems
+
+
+def _raw_options(raw: dict[str, Any], index: int) -> list[Any]:
+    steps = raw.get("steps")
+    step = steps[index] if isinstance(steps, list) and index < len(steps) else None
+    options = step.get("options") if isinstance(step, dict) else None
+    return options if isinstance(options, list) else []
+
+
+def _blank(text: Text | None, languages: list[str]) -> bool:
+    """Whether a label shows nothing. A map of languages is left to the translation checks
+    when the study's languages are known (they name the empty language)."""
+    if isinstance(text, dict):
+        return not languages and not any(str(value).strip() for value in text.values())
+    return text is not None and not text.strip()
+
+
+def _option_problem(
+    step: StepBase, number: int, option: Option, written_as_map: bool, languages: list[str]
+) -> tuple[YamlPath, str, str] | None:
+    """What is wrong with how one option shows (where, what, the fix); None if nothing."""
+    place: YamlPath = ("options", str(number))
+    nothing = "write the words participants should see"
+    if option.label is None and not option.value.strip():
+        message = f"option {number + 1} of step '{step.id}' is empty: participants would see a blank option"
+        return (*place, "value"), message, f"{nothing}, or remove the option"
+    if _blank(option.label, languages):
+        message = f"the label of option '{option.value}' of step '{step.id}' is empty: participants would see a blank option"
+        return (*place, "label"), message, f"{nothing}, or remove 'label:' to show '{option.value}'"
+    if option.label is None and written_as_map:
+        message = (
+            f"option '{option.value}' of step '{step.id}' has a value but no label, "
+            f"so participants would see '{option.value}'"
+        )
+        hint = f"add 'label:' with the words to show, or write the option as plain text ('- {option.value}') if those are the words"
+        return (*place, "value"), message, hint
+    return None
+
+
+def blank_options(loaded: LoadedFlow, marks: Marks, languages: list[str]) -> list[Problem]:
+    """Options with nothing meant for people to see: an empty option or label, or a
+    ``value`` (a code such as ``very_good``) written without its ``label``."""
+    problems: list[Problem] = []
+    for index, step in enumerate(loaded.flow.steps):
+        options = getattr(step, "options", None)
+        if not isinstance(options, list):
+            continue
+        written = _raw_options(loaded.raw, index)
+        for number, option in enumerate(options):
+            if not isinstance(option, Option):
+                continue
+            as_map = number < len(written) and isinstance(written[number], dict)
+            found = _option_problem(step, number, option, as_map, languages)
+            if found is not None:
+                path, message, hint = found
+                problems.append(marks.problem(marks.value(step_path(index, *path)), message, hint))
     return problems

@@ -20,6 +20,9 @@ _DURATION = re.compile(r"^\s*(?:(\d+)\s*w)?\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*
 _WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 RETENTION_KEYS = ("audio", "messages", "participants")
 STEP_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+ENROLMENT_WORDS = ("enrolment", "enrollment", "enrolled", "join", "joined")
+"""What ``relative_to`` may say to count from the day a participant joined (the default).
+The same words as bot/planning.py's, which counts from them."""
 
 
 class Invalid(ValueError):
@@ -277,6 +280,15 @@ class Schedule(Strict):
         if isinstance(value, str) and _DURATION.match(value) and any(_DURATION.match(value).groups()):  # type: ignore[union-attr]
             return parse_duration(value)
         return value
+
+    def anchor_field(self) -> str | None:
+        """The participant field ``after``/``every`` count from (``discharge_date`` for
+        ``relative_to: participant.discharge_date``); None when they count from enrolment
+        or the schedule has a fixed ``at``."""
+        source = self.relative_to.strip()
+        if self.at is not None or source.lower() in ENROLMENT_WORDS:
+            return None
+        return source.removeprefix("participant.")
 
     @model_validator(mode="after")
     def _one_when(self) -> Schedule:

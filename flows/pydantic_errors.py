@@ -167,9 +167,28 @@ def _type_problem(path: YamlPath, errors: list[dict[str, Any]], marks: Marks) ->
         words = [TYPE_WORDS.get(k, k.replace("_", " ")) for k in sorted(kinds)]
         wanted = " or ".join(dict.fromkeys(words))
     hint = YAML_QUOTES if isinstance(value, bool | int | float) and kinds & _STRING_EXPECTED else ""
+    if "list_type" in kinds and isinstance(value, dict):
+        hint = _list_not_map_hint(path, marks)
     return marks.problem(
         marks.value(path), f"'{name}' should be {wanted}, not {describe_value(value)}", hint
     )
+
+
+def _list_not_map_hint(path: YamlPath, marks: Marks) -> str:
+    """How to write as a list what was written as a map in { }: options as value and
+    label pairs, anything else as items."""
+    node = marks.values.get(path)
+    pairs = [
+        (str(key.value), str(value.value))
+        for key, value in getattr(node, "value", [])
+        if isinstance(getattr(key, "value", None), str) and isinstance(getattr(value, "value", None), str)
+    ]
+    made = "{ } makes a map" if getattr(node, "flow_style", False) else "lines of 'key: value' make a map"
+    if path[-1:] == ("options",) and pairs:
+        shown = ", ".join(f'{{value: {key}, label: "{label}"}}' for key, label in pairs[:3])
+        more = ", ..." if len(pairs) > 3 else ""
+        return f"{made}; options are a list in [ ]: options: [{shown}{more}]"
+    return f"{made}; a list is written in [ ], e.g. [a, b], or as lines that start with '- '"
 
 
 def _one_problem(

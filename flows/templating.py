@@ -74,11 +74,11 @@ def _reads(source: str, expression: bool) -> tuple[str, ...] | None:
     """The context names a template reads, or None if its result may not be remembered."""
     try:
         tree = _strict.parse("{{ " + source + " }}" if expression else source)
-    except TemplateError:
+        if any(node.name == "random" for node in tree.find_all(nodes.Filter)):
+            return None
+        return tuple(sorted(meta.find_undeclared_variables(tree)))
+    except TemplateError:  # rendering reports it: an unknown filter is found while compiling
         return None
-    if any(node.name == "random" for node in tree.find_all(nodes.Filter)):
-        return None
-    return tuple(sorted(meta.find_undeclared_variables(tree)))
 
 
 def _frozen(value: Any) -> Any:
@@ -176,7 +176,7 @@ def syntax_error(source: str, expression: bool = False) -> str | None:
         if expression:
             _strict.compile_expression(source)
         else:
-            _strict.parse(source)
+            _strict.from_string(source)  # compiled: an unknown filter or test is found too
     except TemplateError as error:
         return str(error)
     return None
@@ -186,13 +186,62 @@ def variables(source: str, expression: bool = False) -> set[str]:
     """Dotted names a text or condition reads: {'participant.name', 'answers.role'}."""
     try:
         tree = _strict.parse("{{ " + source + " }}" if expression else source)
+        return set(meta.find_undeclared_variables(tree)) | _attributes_read(tree)
+    except TemplateError:  # a syntax error, or an unknown filter found while compiling
+        return set()
+
+
+def _attributes_read(node: nodes.Node) -> set[str]:
+    """``name.attribute`` (or ``name["attribute"]``) for each one read in or at ``node``."""
+    found: set[str] = set()
+    for part in [node, *node.find_all((nodes.Getattr, nodes.Getitem))]:
+        if isinstance(part, nodes.Getattr) and isinstance(part.node, nodes.Name):
+            found.add(f"{part.node.name}.{part.attr}")
+        elif isinstance(part, nodes.Getitem) and isinstance(part.node, nodes.Name) and isinstance(part.arg, nodes.Const):
+            found.add(f"{part.node.name}.{part.arg.value}")
+    return found
+
+
+GUARDING_TESTS = frozenset({"defined", "undefined", "none"})
+GUARDING_FILTERS = frozenset({"default", "d"})
+
+
+def _bare(node: nodes.Node) -> bool:
+    """A value itself (``answers.role``, ``not answers.role``), not a comparison of it."""
+    if isinstance(node, nodes.Not):
+        return _bare(node.node)
+    return isinstance(node, nodes.Name | nodes.Getattr | nodes.Getitem)
+
+
+def _guards(tree: nodes.Node) -> list[nodes.Node]:
+    """The parts of a template that look before they use: the test of an ``if`` (a
+    statement or inline, where a missing value only picks the other branch), a value on
+    the left of ``or``/``and``, ``is defined`` and the ``default`` filter."""
+    found: list[nodes.Node] = []
+    found += [node.test for node in tree.find_all(nodes.If)]
+    found += [node.test for node in tree.find_all(nodes.CondExpr)]
+    found += [node.left for node in tree.find_all(nodes.Or) if _bare(node.left)]
+    found += [node.left for node in tree.find_all(nodes.And) if _bare(node.left)]
+    found += [node.node for node in tree.find_all(nodes.Test) if node.name in GUARDING_TESTS]
+    found += [node.node for node in tree.find_all(nodes.Filter) if node.name in GUARDING_FILTERS and node.node is not None]
+    return found
+
+
+def _dotted(node: nodes.Node) -> set[str]:
+    """The names and dotted names (``answers.role``) read anywhere in or at ``node``."""
+    names = [node] if isinstance(node, nodes.Name) else list(node.find_all(nodes.Name))
+    return {name.name for name in names} | _attributes_read(node)
+
+
+def guarded_names(source: str, expression: bool = False) -> set[str]:
+    """Dotted names a text or condition checks before relying on: ``participant.name`` in
+    ``{{ participant.name or 'there' }}``, ``answers.role`` in ``{% if answers.role %}``.
+    A missing value there is expected, not a mistake."""
+    try:
+        tree = _strict.parse("{{ " + source + " }}" if expression else source)
     except TemplateError:
         return set()
-    found = set(meta.find_undeclared_variables(tree))
-    for node in tree.find_all(nodes.Getattr):
-        if isinstance(node.node, nodes.Name):
-            found.add(f"{node.node.name}.{node.attr}")
-    for item in tree.find_all(nodes.Getitem):
-        if isinstance(item.node, nodes.Name) and isinstance(item.arg, nodes.Const):
-            found.add(f"{item.node.name}.{item.arg.value}")
+    found: set[str] = set()
+    for guard in _guards(tree):
+        found |= _dotted(guard)
     return found

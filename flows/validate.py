@@ -9,11 +9,12 @@ buttons, reading level) are in :mod:`flows.message_checks`.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from flows.flow_checks import bare_durations, check_flow, translation_problems
+from flows.flow_checks import bare_durations, check_flow, saved_fields, translation_problems
 from flows.loader import (
     LoadedStudy,
     Marks,
@@ -126,11 +127,45 @@ def _built_in_texts(study: Study, marks: Marks) -> list[Problem]:
     return problems
 
 
+def _schedule_anchors(loaded: LoadedStudy, intended: dict[str, str], marks: Marks) -> list[Problem]:
+    """A schedule counted from a participant field no step saves waits for that date for
+    ever: the scheduler looks again every hour, then gives up, and the flow is never sent.
+    Not checked while a flow file is broken: its steps may save the field."""
+    if set(intended.values()) - set(loaded.flows):
+        return []
+    saved: set[str] = set()
+    for flow in loaded.flows.values():
+        saved |= saved_fields(flow.flow)
+    problems: list[Problem] = []
+    for index, entry in enumerate(loaded.study.schedule):
+        field = entry.anchor_field()
+        if field is None or field in saved:
+            continue
+        problems.append(marks.problem(
+            marks.value(("schedule", str(index), "relative_to")),
+            f"the flow '{entry.flow}' is timed from participant.{field}, but no step of this study "
+            f"saves participant.{field}, so the flow would never be sent",
+            _anchor_hint(field, saved),
+        ))
+    return problems
+
+
+def _anchor_hint(field: str, saved: set[str]) -> str:
+    close = difflib.get_close_matches(field, sorted(saved), n=1, cutoff=0.6)
+    if close:
+        return f"did you mean 'participant.{close[0]}'?"
+    return (
+        f"add 'save_to: participant.{field}' to the step that asks for this date, "
+        "or leave out relative_to to count from the day the participant joined"
+    )
+
+
 def check_study(loaded: LoadedStudy, intended: dict[str, str]) -> list[Problem]:
     """Every semantic problem of a study file (its flows are checked by :func:`check_flow`)."""
     study, marks = loaded.study, loaded.marks or Marks(loaded.path)
     known = set(loaded.flows) | set(intended.values())
     problems = _names(study, known, marks) + _ways_in(study, marks) + _built_in_texts(study, marks) + bare_durations(marks)
+    problems += _schedule_anchors(loaded, intended, marks)
     languages = study.languages
     problems += translation_problems(study.title, ("title",), languages, marks, "the study's title")
     if study.signposting is not None:
@@ -162,9 +197,18 @@ def _check_study_path(path: Path) -> tuple[list[Problem], list[str]]:
     if loaded is None:
         return problems, checked
     problems += check_study(loaded, intended)
-    for flow in loaded.flows.values():
-        problems += check_flow(flow, loaded.study.languages, loaded.study)
+    for name, flow in loaded.flows.items():
+        problems += check_flow(flow, loaded.study.languages, loaded.study, _saved_by_others(loaded, name))
     return problems, checked
+
+
+def _saved_by_others(loaded: LoadedStudy, name: str) -> set[str]:
+    """The participant fields the study's flows other than ``name`` save."""
+    found: set[str] = set()
+    for other, flow in loaded.flows.items():
+        if other != name:
+            found |= saved_fields(flow.flow)
+    return found
 
 
 def _check_flow_path(path: Path) -> list[Problem]:
