@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flows.model import Schedule, Study, TimeWindow
+from flows.model import ENROLMENT_WORDS, Schedule, Study, TimeWindow
 from flows.snooze import NoAllowedTime, add_local, at_local, next_allowed, zone_of
 
 FOLLOW_UP, REMINDER, CLOSE, PLAN = "follow_up", "reminder", "close", "plan"
@@ -37,7 +37,6 @@ DATE_ANCHOR_TIME = time(9, 0)
 PLAN_RETRY = timedelta(hours=1)
 """How often to look again at someone whose group or date a schedule still waits for."""
 PLAN_GIVE_UP = timedelta(days=120)
-ENROLMENT_WORDS = ("enrolment", "enrollment", "enrolled", "join", "joined")
 _MONTHS = {name: number for number, names in enumerate(
     [("jan", "january", "ionawr"), ("feb", "february", "chwefror"), ("mar", "march", "mawrth"), ("apr", "april", "ebrill"),
      ("may", "mai"), ("jun", "june", "mehefin"), ("jul", "july", "gorffennaf"), ("aug", "august", "awst"),

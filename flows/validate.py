@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from flows.flow_checks import bare_durations, check_flow, saved_fields, translation_problems
+from flows.flow_checks import bare_durations, check_flow, translation_problems
 from flows.loader import (
     LoadedStudy,
     Marks,
@@ -26,6 +26,7 @@ from flows.loader import (
 )
 from flows.model import Study
 from flows.pydantic_errors import did_you_mean
+from flows.template_order import saved_fields
 from flows.words import Words, untranslated
 
 __all__ = ["check_flow", "check_study", "validate_paths"]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.flow_checks import known_before
 from flows.loader import Problem, load_flow
+from flows.template_order import known_before
 from flows.validate import validate_paths
 
 ROOT = Path(__file__).resolve().parent.parent
