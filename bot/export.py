@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,10 +62,12 @@ ANSWER_COLUMNS: list[tuple[str, str]] = [
 DICTIONARY_COLUMNS = ["section", "name", "item", "flow", "flow_version", "step_type", "description", "codes"]
 """A ``column`` of the answers file, a ``step`` (name = step id), or an ``item`` of a many-item
 step (name = step id, item = the answers' item column; for pairwise, an idea's id)."""
-IDENTIFYING_FIELDS = {
-    "name", "first_name", "last_name", "full_name", "surname", "phone", "mobile", "email", "address",
-    "postcode", "nhs_number", "date_of_birth", "dob",
+IDENTIFYING_WORDS = {
+    "name", "names", "surname", "forename", "firstname", "lastname", "fullname", "phone", "mobile", "telephone",
+    "tel", "email", "address", "postcode", "zip", "nhs", "dob", "birth", "birthday", "birthdate",
 }
+"""A participant field named with any of these words (``baby_birth_date``, ``mothers_name``,
+``nhs_no``) holds something that identifies someone: its answers are withheld from exports."""
 WITHHELD = "[withheld]"
 
 
@@ -125,7 +128,7 @@ def _answers(connection: Connection, study_id: str) -> list[Any]:
 def _answer_row(row: Any, versions: dict[int, _Version], study: Study) -> dict[str, str]:
     (participant, group, channel, flow_id, version_id, version, step_id, item, raw, value, display, source, skipped, at, withdrawn) = row
     step = _step(versions.get(version_id), step_id)
-    identifying = step is not None and (step.save_to or "").removeprefix("participant.") in IDENTIFYING_FIELDS
+    identifying = step is not None and identifying_field((step.save_to or "").removeprefix("participant."))
     return {
         "participant": participant, "group": group or "", "channel": channel or "", "study": study.study,
         "flow": flow_id, "flow_version": version, "step": step_id, "item": item or "", "step_type": step.type if step else "",
@@ -137,6 +140,11 @@ def _answer_row(row: Any, versions: dict[int, _Version], study: Study) -> dict[s
         "answered_at": _utc(at),
         "withdrawn_at": _utc(withdrawn) if withdrawn is not None else "",
     }
+
+
+def identifying_field(name: str) -> bool:
+    """Whether a participant field's name says it identifies someone (:data:`IDENTIFYING_WORDS`)."""
+    return bool(set(re.split(r"[^a-z]+", name.lower())) & IDENTIFYING_WORDS)
 
 
 def _utc(moment: datetime) -> str:

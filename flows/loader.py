@@ -129,8 +129,19 @@ class LoadedStudy:
 
 def version_of(raw: dict[str, Any]) -> str:
     """A short content hash: the same flow text always has the same version."""
-    canonical = json.dumps(raw, sort_keys=True, default=str, ensure_ascii=False)
+    canonical = json.dumps(_text_keys(raw), sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+def _text_keys(value: Any) -> Any:
+    """The value with every mapping's keys as text, as JSON writes them: YAML may mix number and
+    text keys in one mapping (a level's labels ``{1: one week, 4+: a month or more}``), which
+    cannot be sorted together."""
+    if isinstance(value, dict):
+        return {str(key): _text_keys(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_text_keys(item) for item in value]
+    return value
 
 
 # ----------------------------------------------------------------------------- YAML

@@ -22,6 +22,7 @@ from flows.loader import (
     YamlPath,
     read_flow,
     read_study,
+    step_path,
     study_file,
 )
 from flows.model import Study
@@ -151,6 +152,39 @@ def _schedule_anchors(loaded: LoadedStudy, intended: dict[str, str], marks: Mark
     return problems
 
 
+def _group_answers(loaded: LoadedStudy) -> list[Problem]:
+    """A choice saved to ``participant.group`` puts its option's value there: a value that is
+    not one of the study's group ids makes a group nobody schedules for or reports by (an
+    option ``Patient`` for the group ``patient``)."""
+    groups = loaded.study.group_ids()
+    if not groups:
+        return []
+    problems: list[Problem] = []
+    for flow in loaded.flows.values():
+        marks = flow.marks or Marks(flow.path)
+        for index, step in enumerate(flow.flow.steps):
+            if getattr(step, "save_to", None) != "participant.group":
+                continue
+            for number, option in enumerate(getattr(step, "options", None) or []):
+                value = getattr(option, "value", None)
+                if isinstance(value, str) and value not in groups:
+                    problems.append(marks.problem(
+                        marks.value(step_path(index, "options", str(number))),
+                        f"step '{step.id}' saves participant.group, but its option '{value}' is not one of the study's "
+                        f"groups ({', '.join(sorted(groups))})",
+                        _group_hint(value, groups),
+                    ))
+    return problems
+
+
+def _group_hint(value: str, groups: list[str]) -> str:
+    """Write the option as the group's id with the words shown as its label."""
+    same = next((group for group in groups if group.lower() == value.lower()), None)
+    if same is not None:
+        return f"write it as '- {{value: {same}, label: {value}}}': the value is what is saved, the label what people see"
+    return did_you_mean(value, set(groups)) or "add the group to the study's 'groups', or give the option a group's id as its value"
+
+
 def _anchor_hint(field: str, saved: set[str]) -> str:
     close = difflib.get_close_matches(field, sorted(saved), n=1, cutoff=0.6)
     if close:
@@ -166,7 +200,7 @@ def check_study(loaded: LoadedStudy, intended: dict[str, str]) -> list[Problem]:
     study, marks = loaded.study, loaded.marks or Marks(loaded.path)
     known = set(loaded.flows) | set(intended.values())
     problems = _names(study, known, marks) + _ways_in(study, marks) + _built_in_texts(study, marks) + bare_durations(marks)
-    problems += _schedule_anchors(loaded, intended, marks)
+    problems += _schedule_anchors(loaded, intended, marks) + _group_answers(loaded)
     languages = study.languages
     problems += translation_problems(study.title, ("title",), languages, marks, "the study's title")
     if study.signposting is not None:

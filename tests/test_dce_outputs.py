@@ -121,7 +121,7 @@ steps:
     attributes:
       wait: {levels: [1, 2, 4], labels: {1: 1 week, 2: 2 weeks, 4: 4 weeks}, better: lower}
       who: [any nurse, own nurse, pharmacist]
-      how: [home visit, phone call, video call]
+      how: [visit at home, phone call, video call]
     opt_out: true
     tasks: 6
     blocks: 2
@@ -129,8 +129,8 @@ steps:
     type: end
     text: Thank you.
 """
-# Levels are listed in sorted order: the desk codes each text attribute against its first
-# level in sorted order, `chorus report` against its first level in the flow.
+# The desk and `chorus report` both code each text attribute against the first level its flow
+# lists ('visit at home' is not first in sorted order: the desk once took that).
 TRUTH = {"wait": -0.4, "who[own nurse]": 0.5, "who[pharmacist]": -0.6, "how[phone call]": -0.3, "how[video call]": -0.2}
 NEITHER = -0.5
 PEOPLE = 250

@@ -67,3 +67,5 @@ def test_a_zero_to_ten_delphi_keeps_its_ends_and_its_own_bands_and_rule(desk: De
     chart = desk.client.get(f"/api/v1/studies/{STUDY}/charts/delphi", params={"item": "wait", "round": 1, "format": "svg"})
     assert chart.status_code == 200
     assert "scored 8-10" in chart.text and "(0-10)" in chart.text
+    page = desk.client.get(f"/dashboard/studies/{STUDY}/delphi").text
+    assert "% 8-10" in page and "% 0-3" in page and "% 7-9" not in page, "the table heads name the flow's own bands"

@@ -97,7 +97,9 @@ def delphi_ratings(frame: pd.DataFrame, steps: dict[tuple[int, str], Any],
 def _summarised(ratings: pd.DataFrame, rule: ConsensusRule) -> pd.DataFrame:
     """:func:`delphi.summarise` with the scale each row was rated on (its lowest point and high band, for charts)."""
     summary = delphi.summarise(ratings, rule)
-    summary["scale_low"], summary["high_band"] = rule.scale.low, f"{rule.scale.high_band[0]}-{rule.scale.high_band[1]}"
+    scale = rule.scale
+    summary["scale_low"], summary["high_band"] = scale.low, f"{scale.high_band[0]}-{scale.high_band[1]}"
+    summary["low_band"] = f"{scale.low_band[0]}-{scale.low_band[1]}"
     return summary
 
 
@@ -206,14 +208,15 @@ def choice_long(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def choice_report(frame: pd.DataFrame) -> dict[str, Any]:
+def choice_report(frame: pd.DataFrame, steps: Mapping[tuple[int, str], Any] | None = None) -> dict[str, Any]:
     """A conditional logit on every choice task, with each attribute's relative importance and
-    what each feature is worth in the first numeric attribute (flows.analysis.mnl)."""
+    what each feature is worth in the first numeric attribute (flows.analysis.mnl). A text
+    attribute is coded against the first level its flow lists (as ``chorus report`` does)."""
     data = choice_long(frame)
     if data.empty:
         return {"coefficients": [], "n_choice_sets": 0}
     attributes = [c for c in data.columns if c not in ("set", "group", "chosen", "optout")]
-    data, coding = code_attributes(data, attributes)
+    data, coding = code_attributes(data, attributes, declared_levels(steps or {}))
     features = (["optout"] if data["optout"].any() else []) + list(coding.features)
     try:
         result = fit_mnl(data, choice_set="set", chosen="chosen", features=features)
@@ -226,6 +229,18 @@ def choice_report(frame: pd.DataFrame) -> dict[str, Any]:
             "log_likelihood": plain(result.log_likelihood), "rho_squared": plain(result.rho_squared),
             "importance": plain(attribute_importance(result, coding)),
             "trade_offs": plain(trade_off_table(result, against) if against else [])}
+
+
+def declared_levels(steps: Mapping[tuple[int, str], Any]) -> dict[str, list[str]]:
+    """Each choice-experiment attribute's levels in the order its flow lists them (the latest
+    published version's): the first is the reference level."""
+    found: dict[str, list[str]] = {}
+    for (_, _step), info in sorted(steps.items(), key=lambda entry: entry[0][0]):
+        if info.type == "choice_experiment":
+            for name, spec in (info.raw.get("attributes") or {}).items():
+                levels = spec.get("levels", []) if isinstance(spec, dict) else spec
+                found[str(name)] = [str(level) for level in levels or []]
+    return found
 
 
 # ----------------------------------------------------------------------------- statement voting

@@ -51,7 +51,7 @@ def _compute(database: Database, loaded: LoadedStudy, kind: str, period: str, on
         "delphi": lambda: methods.delphi_report(frame, steps, delphi_rounds_sent(database, loaded.study.study)),
         "ranking": lambda: methods.ranking_report(frame, steps),
         "pairwise": lambda: methods.pairwise_report(frame),
-        "choice": lambda: methods.choice_report(frame),
+        "choice": lambda: methods.choice_report(frame, steps),
         "statements": lambda: methods.statements_report(frame),
         "spc": lambda: results.measures(frame, steps, period),  # type: ignore[arg-type]
     }

@@ -20,8 +20,9 @@ from bot.settings import Settings, SettingsError
 @click.option("--database", "database_url", default=None, help="Database URL (default: CHORUS_DATABASE_URL).")
 def export_command(study_id: str, out_dir: Path, fmt: str, database_url: str | None) -> None:
     """Export answers (one row per answer) and a data dictionary. Participants appear by
-    pseudonymous id; answers saving a name or contact detail are withheld, and free text has
-    phone numbers, e-mails, NHS numbers, postcodes and dates masked (names written inside
+    pseudonymous id; answers saving to a field named for a name, contact detail, NHS number or
+    birth date (``mothers_name``, ``birth_date``) are withheld, and free text has phone numbers,
+    e-mails, NHS numbers, postcodes and dates of birth masked (names written inside
     free text are not detected: read it before sharing). The data dictionary gives every
     step's codes and each item of a many-item step: a Delphi item's rating scale per round,
     statement vote codes, pairwise answers, and a choice experiment's attributes, levels and

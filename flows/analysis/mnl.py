@@ -310,9 +310,11 @@ class AttributeCoding:
         return next((name for name in self.numeric if name in result.features), None)
 
 
-def code_attributes(data: pd.DataFrame, attributes: Sequence[str]) -> tuple[pd.DataFrame, AttributeCoding]:
+def code_attributes(data: pd.DataFrame, attributes: Sequence[str],
+                    declared: Mapping[str, Sequence[str]] | None = None) -> tuple[pd.DataFrame, AttributeCoding]:
     """Model columns for choice data: an attribute whose values are all numbers is one linear
-    column; any other gets a 0/1 column per level against its first level in sorted order.
+    column; any other gets a 0/1 column per level against its first level: the first of its
+    ``declared`` levels (as the flow lists them) that the data has, else the first in sorted order.
 
     A missing value means the alternative has no level of that attribute (an opt-out):
     0 in the numeric column and in every level column. An attribute with no values is left out.
@@ -329,7 +331,7 @@ def code_attributes(data: pd.DataFrame, attributes: Sequence[str]) -> tuple[pd.D
             data = data.assign(**{attribute: numbers.fillna(0.0)})
             features.append(attribute)
         else:
-            data, coded = _code_levels(data, attribute)
+            data, coded = _code_levels(data, attribute, (declared or {}).get(attribute, ()))
             categorical.append(coded)
             features += coded.columns
     return data, AttributeCoding(tuple(features), tuple(categorical), numeric)
@@ -343,11 +345,13 @@ def _as_numbers(values: pd.Series) -> pd.Series | None:
     return numbers if numbers.notna().sum() == values.notna().sum() else None
 
 
-def _code_levels(data: pd.DataFrame, attribute: str) -> tuple[pd.DataFrame, CodedAttribute]:
-    """Dummy columns against the first real level in sorted order; no level codes as all zeros."""
+def _code_levels(data: pd.DataFrame, attribute: str, declared: Sequence[str] = ()) -> tuple[pd.DataFrame, CodedAttribute]:
+    """Dummy columns against the first declared level the data has (else the first real level
+    in sorted order); no level codes as all zeros."""
     data = data.assign(**{attribute: data[attribute].fillna(NO_LEVEL).astype(str)})
     real = sorted(set(data[attribute]) - {NO_LEVEL})
-    data, coded = code_categorical(data, attribute, reference=real[0])
+    reference = next((str(level) for level in declared if str(level) in real), real[0])
+    data, coded = code_categorical(data, attribute, reference=reference)
     return data, replace(coded, levels=tuple(level for level in coded.levels if level != NO_LEVEL))
 
 
