@@ -22,16 +22,37 @@ _WORD_NUMBERS = {
     "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
     # Welsh 0-10, enough for a rating.
     "un": 1, "dau": 2, "dwy": 2, "tri": 3, "tair": 3, "pedwar": 4, "pedair": 4, "pump": 5,
-    "chwech": 6, "saith": 7, "wyth": 8, "naw": 9, "deg": 10,
+    "chwech": 6, "saith": 7, "wyth": 8, "naw": 9, "deg": 10, "dim": 0,
+    "thrice": 3, "unwaith": 1, "dwywaith": 2, "teirgwaith": 3,
 }
+_FREQUENCY_WORDS = {"once", "twice", "thrice", "unwaith", "dwywaith", "teirgwaith"}
+"""How often, not which: 'twice' answers a count, never picks option 2."""
 _MULTIPLIERS = {"hundred": 100, "thousand": 1000}
-_FUZZY_TARGETS = [w for w in _WORD_NUMBERS if len(w) >= 4 and w.isascii() and w not in ("once", "twice", "none", "nil")]
+_FUZZY_TARGETS = [w for w in _WORD_NUMBERS if len(w) >= 4 and w.isascii() and w not in (*_FREQUENCY_WORDS, "none", "nil")]
 _NOT_NUMBERS = {"there", "then", "even", "seen", "fine", "nice", "five's", "nine's", "tent", "teen", "fort", "forth"}
 """Real words a fuzzy match would otherwise read as a number word."""
 _ORDINALS = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
     "eighth": 8, "ninth": 9, "tenth": 10, "last": -1,
 }
+_DETERMINER = (
+    r"the|that|this|these|those|which|what|whichever|any|each|every|another|either|neither|no|other|"
+    r"same|next|last|middle|top|bottom|highest|lowest|only|first|second|third|fourth|fifth"
+)
+_PRONOUN_ONE = re.compile(rf"\b(?:{_DETERMINER})\s+(?:(?!number\b|option\b)[a-z']+\s+)?one\b")
+"""'the last one', 'that one', 'no one', 'the middle one': 'one' stands for a thing, not the number 1."""
+_NONE_AT_ALL = re.compile(
+    r"(?:not|never|dim)\s+(?:even\s+)?(?:once|one time|a single time|un waith|unwaith)(?:\s+(?:at all|even))?"
+)
+"""'not once', 'never once', 'dim un waith': a count of nought."""
+_NEGATED = re.compile(r"\b(?:not|never|neither|nor)\b|n't\b")
+_INEXACT = re.compile(
+    r"\b(?:less|fewer|more|greater|lower|higher|bigger|smaller)\s+than\b|"
+    r"\b(?:under|below|over|above|at least|at most|up to|upto|nearly|almost|plus|"
+    r"or (?:more|less|fewer|over|under|above|below|higher|lower)|llai na|mwy na|dros|o dan|bron)\b|"
+    r"[<>≤≥]|\d\s*\+"
+)
+"""'less than 5', 'over 10', '5+': a bound, not an answer."""
 _NUMERAL = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _NUMERAL_RE = re.compile(rf"(?<![\w.,])[-+]?(?:{_NUMERAL})(?![\w.]|,\d)")
 
@@ -51,7 +72,11 @@ _YES_LEAD = {
     "sure", "absolutely", "certainly", "definitely", "of course", "i agree", "i do", "i would", "i will", "i am",
     "happy to", "go on", "go ahead", "sounds good", "count me in", "ie", "ydw", "ydy", "oes",
     "wrth gwrs", "yes please", "i consent", "consent", "i give consent", "i'm happy to", "i am happy to",
+    "no problem", "no problemo", "no prob", "no probs", "no bother", "no worries", "no worry", "no trouble",
+    "no sweat", "no bovver", "no biggie", "not a problem", "not a bother", "not a worry", "nae bother",
+    "dim problem", "dim trafferth", "dim probs",
 }
+"""Includes 'no problem', 'no worries', 'not a problem': agreeing, not refusing."""
 _YES_WHOLE = {
     "do", "iawn", "right", "correct", "true", "fine", "alright", "all right", "agree", "agreed",
     "please", "why not", "i think so", "think so", "yes and yes", "hoffwn", "gwnaf", "byddwn",
@@ -77,12 +102,27 @@ _UNSURE = re.compile(
     r"\b(?:maybe|perhaps|possibly|might|not sure|unsure|don'?t know|do not know|dunno|idk|no idea|"
     r"depends|sometimes|kind of|sort of|not certain|efallai|ddim yn siwr|ddim yn gwybod|dim syniad)\b"
 )
+_YES_IDIOM = re.compile(
+    "|".join(rf"\b{re.escape(phrase)}\b" for phrase in sorted(_YES_LEAD, key=len, reverse=True) if phrase.split()[0] in ("no", "not", "nae", "dim"))
+)
+"""A yes that starts with a no word ('no problem'), so it is not read as a second answer."""
 _SAYS_NO = re.compile(r"\b(?:no|not|nope|nah|never|na|nac)\b|n't")
 _SAYS_YES = re.compile(r"\b(?:yes|yeah|yep|yup|ie|ydw)\b")
-_NEGATION = re.compile(r"\b(?:not|never|no|neither|nor)\b|n't")
+_NEGATING = re.compile(
+    r"\b(?:not|never|no|neither|nor|none|nothing|cannot|ddim|dim|nid|nac)\b|"
+    r"\b(?:do|does|did|is|was|are|were|wo|ca|could|would|should|have|has|had|ai)n'?t\b"
+)
+_INTENSIFIER = r"v|vv|very|really|rly|real|so|quite|pretty|extremely|fairly|super|too|most|totally|absolutely"
+_ABBREVIATIONS = ((re.compile(r"\b(?:v|vv|vry|vey)\.?\s+(?=[a-z]{2})"), "very "),)
+"""Short forms of option words, written out before matching: 'v good' -> 'very good'."""
 MAX_ANSWER_CHARS = 200
 """A longer reply is a story, not a closed answer: it is never read as a number, yes/no or pick
 (which also keeps the fuzzy matching cheap whatever arrives)."""
+UNSURE_REPLIES = (
+    "unsure", "not sure", "don't know", "dont know", "do not know", "no idea", "dunno", "idk", "skip this",
+    "ddim yn siwr", "ddim yn gwybod", "dim syniad",
+)
+"""Replies that say 'I can't rate this' at a step that allows it."""
 _ALL = {"all", "all of them", "all of the above", "everything", "every one", "pob un", "y cyfan"}
 
 
@@ -221,14 +261,24 @@ def _one_number(text: str) -> float | None:
 
 
 @lru_cache(maxsize=16384)
-def parse_number(text: str) -> float | None:
+def parse_number(text: str, out_of: float | None = None) -> float | None:
     """Find the one number a reply gives: '7', 'seven', 'I'd say 4 thanks', '7/9',
-    'eight out of nine', 'a nine', 'thre'. None when there is none or more than one."""
+    'eight out of nine', 'a nine', 'thre', 'not once' (0), 'dwywaith' (2). None when there is
+    none or more than one, when it is negated ('not 5') or only a bound ('less than 5', '10+'),
+    and for 'one' that names a thing ('the last one', 'that one', 'no one').
+
+    A fraction ('5/10', '7 out of 9') gives its top; with ``out_of`` (a scale's highest point)
+    only over that denominator, so '5/10' on a 1-5 scale is None rather than 5."""
     if _too_long(text):
         return None
-    clean = _strip_politeness(normalise(text))
+    words = _tidy(_PRONOUN_ONE.sub(lambda found: found.group(0)[: -len("one")], normalise(text)))
+    clean = _strip_politeness(words)
     clean = re.sub(r"^(?:a|an|the)\s+(?=\S)", "", clean)
-    if not clean:
+    if not clean or _INEXACT.search(clean):
+        return None
+    if _NONE_AT_ALL.fullmatch(clean):
+        return 0.0
+    if _NEGATED.search(clean):
         return None
     ordinal = re.fullmatch(r"(\w+)(?: one)?", clean)
     if ordinal and ordinal.group(1) in _ORDINALS and ordinal.group(1) != "last":
@@ -237,8 +287,29 @@ def parse_number(text: str) -> float | None:
     if fraction:
         top, bottom = _one_number(fraction.group(1)), _one_number(fraction.group(2))
         if top is not None and bottom is not None:
-            return top
+            return top if out_of is None or bottom == out_of else None
     return _one_number(clean)
+
+
+_SCALE_POSITIONS = {
+    "last": "high", "highest": "high", "top": "high", "max": "high", "maximum": "high",
+    "lowest": "low", "bottom": "low", "min": "low", "minimum": "low",
+    "middle": "middle", "mid": "middle", "midpoint": "middle", "centre": "middle", "center": "middle",
+}
+
+
+def scale_point(text: str, low: int, high: int) -> int | None:
+    """A point named by its place on a scale: 'the last one', 'the highest' -> ``high``;
+    'the lowest' -> ``low``; 'the middle one' -> the middle of a scale with an odd number of
+    points (None when there are two middles)."""
+    if _too_long(text):
+        return None
+    clean = _strip_politeness(normalise(text))
+    found = re.fullmatch(r"(?:the\s+)?(\w+)(?:\s+(?:one|point|score|rating))?", clean)
+    place = _SCALE_POSITIONS.get(found.group(1)) if found else None
+    if place == "middle":
+        return (low + high) // 2 if (high - low) % 2 == 0 else None
+    return {"low": low, "high": high}.get(place or "")
 
 
 # --------------------------------------------------------------------------- yes / no
@@ -283,10 +354,16 @@ def parse_yes_no(text: str) -> bool | None:
         return None
     said, size = lead
     rest = " ".join(words[size:]).replace("why not", "")
+    return None if _contradicts(said, rest) else said
+
+
+def _contradicts(said: bool, rest: str) -> bool:
+    """Whether the words after a leading yes or no say the opposite ('yes but no', 'no, no problem')."""
+    if not said and _YES_IDIOM.search(rest):
+        return True
+    rest = _tidy(_YES_IDIOM.sub(" ", rest))
     contradiction = _SAYS_NO if said else _SAYS_YES
-    if contradiction.search(rest) or (rest and _leading(rest.split()) == (not said, 1)):
-        return None
-    return said
+    return bool(contradiction.search(rest) or (rest and _leading(rest.split()) == (not said, 1)))
 
 
 # --------------------------------------------------------------------------- options
@@ -303,6 +380,8 @@ def _letter_index(token: str, count: int) -> int | None:
 
 def _number_index(token: str, count: int) -> int | None:
     token = re.sub(r"^(?:no\.?|#)\s*(?=\d)", "", token.strip("().#"))
+    if token in _FREQUENCY_WORDS:
+        return None
     value = words_to_number(token)
     if value is None and token in _ORDINALS:
         value = float(_ORDINALS[token])
@@ -320,16 +399,44 @@ def _named_inside(clean: str, names: list[list[str]]) -> int | None:
     """The one option whose words appear inside a longer reply ('being kept informed I think').
 
     A name inside a longer matched name ('good' in 'very good') does not count on its own,
-    two different options make it ambiguous, and a negation ('not staff') makes it unclear."""
+    two different options make it ambiguous. It is unclear with a negation outside the name
+    ('not staff'), a name that is only a negation ('no' in 'no idea'), or a word in front that
+    may make it another option ('really good' when 'Very good' is one)."""
     spans = []
     for index, candidates in enumerate(names):
         for name in candidates:
             if len(name) >= 2:
                 spans += [(m.start(), m.end(), index) for m in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", clean)]
-    kept = {i for s, e, i in spans if not any(s2 <= s and e <= e2 and (e2 - s2) > (e - s) for s2, e2, _ in spans)}
-    if len(kept) != 1 or _NEGATION.search(clean):
+    kept = [(s, e, i) for s, e, i in spans if not any(s2 <= s and e <= e2 and (e2 - s2) > (e - s) for s2, e2, _ in spans)]
+    if len({i for _, _, i in kept}) != 1:
         return None
-    return kept.pop()
+    index = kept[0][2]
+    outside = "".join(c if not any(s <= n < e for s, e, _ in kept) else " " for n, c in enumerate(clean))
+    only_negation = any(not _NEGATING.sub("", clean[s:e]).strip() for s, e, _ in kept)
+    if only_negation or _negations(outside) or any(_modified(clean[:s], clean[s:e], names, index) for s, e, _ in kept):
+        return None
+    return index
+
+
+def _modified(before: str, name: str, names: list[list[str]], index: int) -> bool:
+    """Whether an intensifier just before a name ('really good', 'so poor') may mean another
+    option that holds the same name with a word in front ('Very good')."""
+    if not re.search(rf"\b(?:{_INTENSIFIER})\s*$", before):
+        return False
+    longer = rf"\w.*\s{re.escape(name)}$"
+    return any(re.search(longer, other) for i, candidates in enumerate(names) if i != index for other in candidates)
+
+
+def _negations(text: str) -> set[str]:
+    """The negating words in a text, with every "-n't" and 'not' as one ('not', 'neither', 'ddim')."""
+    return {"not" if word.endswith(("n't", "nt")) or word == "cannot" else word for word in _NEGATING.findall(text)}
+
+
+def _keeps_negation(reply: str, names: list[str]) -> bool:
+    """A reply's negations all belong to the option's own words ('not at all' for 'Not at all'):
+    'not very good' never means 'Very good'."""
+    found = _negations(reply)
+    return not found or any(found <= _negations(name) for name in names)
 
 
 def _pick_phrase(clean: str) -> str:
@@ -360,15 +467,32 @@ def _match_option(text: str, options: tuple[tuple[str, ...], ...]) -> int | None
     for attempt in (clean, plain):
         exact = {i for i, candidates in enumerate(names) if attempt in candidates}
         if len(exact) == 1:
-            return exact.pop()
+            index = exact.pop()
+            before = clean[: max(clean.rfind(attempt), 0)]
+            return None if _modified(before, attempt, names, index) else index
     for finder in (_number_index, _letter_index):
         found = finder(plain, count)
         if found is not None:
             return found
+    return _named_or_close(clean, plain, names)
+
+
+def _named_or_close(clean: str, plain: str, names: list[list[str]]) -> int | None:
+    """An option by its words within the reply or a close misspelling, never one the reply negates."""
+    written_out = _write_out(clean)
+    if written_out != clean:
+        return _match_option(written_out, tuple(tuple(candidates) for candidates in names))
     for found in (_closest(plain, names, 0.85), _named_inside(clean, names), _closest(plain, names, 0.75)):
         if found is not None:
-            return found
+            return found if _keeps_negation(clean, names[found]) else None
     return None
+
+
+def _write_out(text: str) -> str:
+    """'v good' -> 'very good'."""
+    for short, full in _ABBREVIATIONS:
+        text = short.sub(full, text)
+    return text
 
 
 def _closest(plain: str, names: list[list[str]], cutoff: float) -> int | None:

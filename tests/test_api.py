@@ -168,6 +168,17 @@ def test_results_per_step_split_by_group_and_the_funnel_counts_drop_off(desk: De
     assert steps["visits"]["reached"] == 0 and steps["visits"]["drop_off"] == 3
 
 
+def test_results_list_a_step_s_answers_in_its_own_order_with_the_ones_nobody_chose(desk: Desk) -> None:
+    for score in (4, 1, 5, 4):
+        pid, version = desk.join(STUDY, "patient")
+        add_answers(desk.database, [answer(pid, version, "informed", score), answer(pid, version, "role", "staff")])
+    results = {r["step"]: r for r in get(desk, f"/studies/{STUDY}/reports/results")["report"]}
+    informed = results["informed"]["values"]
+    assert [v["value"] for v in informed] == ["1", "2", "3", "4", "5"], "lowest first, every point"
+    assert [v["counts"].get("all", 0) for v in informed] == [1, 0, 0, 2, 1]
+    assert [v["value"] for v in results["role"]["values"]] == ["patient", "carer", "staff"], "options as the flow lists them"
+
+
 def test_measures_over_time_become_xmr_charts_with_special_causes(desk: Desk) -> None:
     pid, version = desk.join(STUDY)
     start = datetime(2025, 1, 6, 12, tzinfo=UTC)  # a Monday

@@ -51,7 +51,7 @@ def step_results(frame: pd.DataFrame, steps: dict[tuple[int, str], StepInfo]) ->
                                  "n": int(answered["participant"].nunique()), "skipped": int(part["skipped"].astype(bool).sum()),
                                  "groups": sorted(answered["group"].unique().tolist())}
         if kind in COUNTED:
-            entry["values"] = _counts(answered, _labels(info))
+            entry["values"] = _counts(answered, _labels(info), _points(info, kind))
         if kind in NUMERIC:
             numbers = pd.to_numeric(answered["value"], errors="coerce")
             by_group = numbers.groupby(answered["group"]).mean()
@@ -60,14 +60,31 @@ def step_results(frame: pd.DataFrame, steps: dict[tuple[int, str], StepInfo]) ->
     return results
 
 
-def _counts(answered: pd.DataFrame, labels: dict[str, str]) -> list[dict[str, Any]]:
-    counts: dict[str, Counter[str]] = {}
+def _counts(answered: pd.DataFrame, labels: dict[str, str], points: list[str]) -> list[dict[str, Any]]:
+    """Each answer's count per group, in the step's own order (its ``points``, every one of them,
+    chosen or not; then any other value stored, as first seen)."""
+    counts: dict[str, Counter[str]] = {point: Counter() for point in points}
     for value, display, group in zip(answered["value"], answered["display"], answered["group"], strict=True):
         for single in value if isinstance(value, list) else [value]:
             key = str(single).lower() if isinstance(single, bool) else str(single)
             labels.setdefault(key, display if not isinstance(value, list) else key)
             counts.setdefault(key, Counter()).update(["all", group])
     return [{"value": key, "label": labels.get(key, key), "counts": dict(c)} for key, c in counts.items()]
+
+
+def _points(info: StepInfo | None, kind: str) -> list[str]:
+    """The answers a step offers, in its order: a scale's points lowest first, a choice's
+    options as listed, yes before no."""
+    raw = info.raw if info is not None else {}
+    if kind in ("yesno", "consent"):
+        return ["yes", "no"]
+    if kind == "scale":
+        labels = raw.get("labels")
+        low = raw.get("min", 1 if isinstance(labels, list) else None)
+        high = raw.get("max", low + len(labels) - 1 if isinstance(labels, list) and isinstance(low, int) else None)
+        return [str(point) for point in range(low, high + 1)] if isinstance(low, int) and isinstance(high, int) else []
+    options = raw.get("options", []) or []
+    return [str(option["value"]) if isinstance(option, dict) and "value" in option else str(option) for option in options]
 
 
 def measures(frame: pd.DataFrame, steps: dict[tuple[int, str], StepInfo], period: Period = "week") -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ from pydantic import model_validator
 
 from flows.events import Button
 from flows.model import Text
-from flows.parsing import match_option, normalise, parse_number
+from flows.parsing import UNSURE_REPLIES, match_option, normalise, parse_number, scale_point
 from flows.steps import register
 from flows.steps.base import Answer, InputStep, Prompt, Reply, StepContext, Unclear
 
@@ -99,19 +99,26 @@ class ScaleStep(InputStep):
         """Words only: a number is never 'unsure', even though it could name the unsure button."""
         words = normalise(text)
         return bool(words) and not any(c.isdigit() for c in words) and match_option(
-            words, [[label, "unsure", "don't know", "not sure", "dont know", "no idea", "skip this"]]) == 0
+            words, [[label, *UNSURE_REPLIES]]) == 0
+
+    def _point_in_words(self, text: str, anchors: dict[int, str]) -> float | None:
+        """A point named by its place ('the last one', 'the middle one') or its label ('Good')."""
+        point = scale_point(text, self.low, self.high)
+        if point is None and anchors:
+            index = match_option(text, [[label] for label in anchors.values()])
+            point = list(anchors)[index] if index is not None else None
+        return None if point is None else float(point)
 
     def interpret(self, reply: Reply, ctx: StepContext) -> Answer | Unclear:
         unsure = self.unsure_label(ctx)
         value = float(reply.button) if reply.button and reply.button.lstrip("-").isdigit() else None
         if value is None and reply.button is None:
-            value = parse_number(reply.text)
+            value = parse_number(reply.text, out_of=self.high)
         if self.unsure and value is None and (reply.button == "unsure" or self._says_unsure(reply.text, unsure)):
             return Answer(None, unsure)
         anchors = self.point_labels(ctx)
-        if value is None and anchors:
-            index = match_option(reply.text, [[label] for label in anchors.values()])
-            value = float(list(anchors)[index]) if index is not None else None
+        if value is None:
+            value = self._point_in_words(reply.text, anchors)
         if value is None or not value.is_integer() or not self.low <= value <= self.high:
             if self.unsure:
                 return Unclear(ctx.words("hint_scale_unsure").format(low=self.low, high=self.high, unsure=unsure))
