@@ -62,3 +62,10 @@ def test_a_choice_saved_to_the_group_must_save_the_study_s_group_ids(tmp_path: P
     assert caller.file.endswith("hello.yaml") and caller.line == 6
     assert "value: caller, label: Caller" in caller.hint
     assert any("'Visitor'" in p.message for p in problems)
+
+
+def test_the_desk_rounds_halves_up_alike() -> None:
+    from bot.dashboard.render import half_up
+
+    assert "%.0f%%" % half_up(62.5, "%.0f%%") == "63%" and "%.0f%%" % half_up(87.5, "%.0f%%") == "88%"
+    assert "%.1f" % half_up(0.25, "%.1f") == "0.3" and "%.1f" % half_up(2.35, "%.1f") == "2.4"

@@ -3,7 +3,9 @@ helpers every template has (``chart_url``; ``group_label``, a group's name as th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -21,6 +23,17 @@ from flows.model import Study, resolve_text
 from storage.auth import Principal
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
+
+
+def half_up(value: float, fmt: str = "%.0f") -> float:
+    """``value`` rounded half up to the decimals of ``fmt`` ('%.1f': one), for printf-style
+    formats, which round halves to even: 62.5% would show as 62% beside 87.5% as 88%."""
+    match = re.search(r"\.(\d+)f", fmt)
+    step = Decimal(1).scaleb(-int(match.group(1))) if match else Decimal(1)
+    return float(Decimal(str(value)).quantize(step, rounding=ROUND_HALF_UP))
+
+
+TEMPLATES.env.filters["half_up"] = half_up
 TABS = [
     ("overview", "Overview", ""), ("flows", "Flows", "/flows"), ("results", "Results", "/results"),
     ("delphi", "Delphi", "/delphi"), ("ranking", "Rankings", "/ranking"), ("pairwise", "Pairwise", "/pairwise"),
