@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
@@ -34,6 +34,11 @@ from storage.driver import INTEGRITY_ERRORS, Driver
 from storage.repository import ContactRef
 
 log = logging.getLogger("chorus.service")
+
+VOICE_HOLD = timedelta(minutes=10)
+"""How long a voice note still waiting for its transcript holds its sender's later messages
+back: one that no worker transcribes (a broker down, a crash) lets them through after this."""
+_IN_TURN_LIMIT = 200
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,8 @@ class Senders:
     new: dict[str, InboundMessage]
     """Addresses never seen, by hash, with the first message from each."""
     waiting: set[str]
-    """Participants with a message still ``received`` (waiting for the inbox worker): a new one must wait its turn."""
+    """Participants with a message still waiting (``received``, for the inbox worker, or a voice
+    note for its transcript): a new one must wait its turn."""
 
 
 Done = list[tuple[ReceiveResult, ContactRef | None, TextInput | None]]
@@ -234,6 +240,27 @@ class InboundBatches:
             raise MessageFailed from error
         return status, ids
 
+    def process_in_turn(self, participant_id: str, before: int | None = None) -> list[ReceiveResult]:
+        """Process this participant's stored messages whose turn has come (all, or those before
+        message ``before``), oldest first: what waited behind a voice note, once its transcript
+        has been applied or it gave none (bot/voice.py). The inbox worker would take them at its
+        next poll; exactly once either way (:meth:`process_batch` claims them)."""
+        with self.database.read_transaction() as connection:
+            work = repository.messages_in_turn(connection, self.clock() - VOICE_HOLD, _IN_TURN_LIMIT,
+                                               participant_id=participant_id, before=before)
+        return self.process_batch(work)
+
+    def sender_of(self, inbound_id: int) -> str | None:
+        """The participant who sent a stored message (None: gone, erased with its sender)."""
+        with self.database.read_transaction() as connection:
+            found = repository.inbound_participant(connection, inbound_id)
+        return found[0] if found else None
+
+    def behind_voice_note(self, inbound_id: int) -> bool:
+        """Whether an earlier voice note of this message's sender still waits for its transcript."""
+        with self.database.read_transaction() as connection:
+            return repository.voice_note_before(connection, inbound_id, self.clock() - VOICE_HOLD)
+
     def accept(self, message: InboundMessage) -> ReceiveResult:
         """Only store the message (status ``received``) for :meth:`process_inbound` to handle
         later: what a webhook does, so it answers within the provider's timeout whatever the
@@ -289,8 +316,7 @@ class InboundBatches:
             # the locks taken are released after the commit (contexts exit in reverse order)
             with ExitStack() as locks, self.database.transaction(wait) as connection:
                 senders = self._look_up(connection, messages)
-                hopeful = {senders.ids[hashed] for message, hashed in zip(messages, senders.hashes, strict=True)
-                           if not awaits_transcript(message)}
+                hopeful = _not_speaking(messages, senders)
                 ready = {pid for pid in sorted(hopeful)
                          if pid not in senders.waiting and locks.enter_context(self._locks.try_hold(pid))}
                 # Theirs are stored already taken ('processed', as a claim would mark them): nobody else
@@ -411,6 +437,14 @@ def _write(deferred: batching.Deferred, connection: Connection, commit: bool = F
         return deferred.write(connection, commit, reread)
     except Exception as error:
         raise MessageFailed from error
+
+
+def _not_speaking(messages: Sequence[InboundMessage], senders: Senders) -> set[str]:
+    """The senders of these messages with no voice note among them: one who sent a voice note
+    waits for its transcript before their next message runs (bot/voice.py)."""
+    sent = list(zip(messages, senders.hashes, strict=True))
+    speaking = {senders.ids[hashed] for message, hashed in sent if awaits_transcript(message)}
+    return {senders.ids[hashed] for _, hashed in sent} - speaking
 
 
 def _stored_status(message: InboundMessage, inbound_id: int | None) -> str:

@@ -7,9 +7,10 @@ the providers get their answer within their timeouts (Twilio allows 15 s) howeve
 the backlog is.
 
 * The table is the queue. The worker reads at most ``batch`` messages still
-  ``received``, oldest first, and only when it has room: at most ``max_in_flight``
-  participants are handled at once (back-pressure: what it cannot take yet stays on
-  disk, so memory does not grow with the backlog).
+  ``received``, oldest first (none behind a voice note of its sender's still waiting for
+  its transcript: the voice pipeline processes those after it), and only when it has
+  room: at most ``max_in_flight`` participants are handled at once (back-pressure: what
+  it cannot take yet stays on disk, so memory does not grow with the backlog).
 * Group commit: what was read is processed in batches, ONE transaction each
   (``ConversationService.process_batch``), so a burst costs one commit per batch rather
   than one per message. One participant's messages go in order within a batch, and a
@@ -34,13 +35,11 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
-
+from bot.inbound import VOICE_HOLD
 from bot.service import ConversationService, ReceiveResult
 from channels.base import InboundMessage
 from storage import repository
 from storage.database import Database, WriterBusy
-from storage.tables import INBOUND
 
 log = logging.getLogger("chorus.inbox")
 Pending = tuple[InboundMessage, "asyncio.Future[ReceiveResult]"]
@@ -269,13 +268,11 @@ class InboxWorker:
         return sum(len(ids) for ids in by_participant.values())
 
     def _waiting(self, busy: Sequence[str]) -> list[tuple[int, str]]:
-        i = INBOUND.c
-        query = select(i.id, i.participant_id).where(i.status == "received", i.participant_id.is_not(None))
-        if busy:
-            query = query.where(i.participant_id.not_in(busy))
+        """Messages whose turn has come, oldest first: not one behind its sender's voice note
+        still being transcribed (the voice pipeline processes those once it is done)."""
+        held_since = self.service.clock() - VOICE_HOLD
         with self.database.read_transaction() as connection:  # not in the writers' queue (SQLite)
-            rows = connection.execute(query.order_by(i.id).limit(self.batch)).all()
-        return [(int(row[0]), str(row[1])) for row in rows]
+            return repository.messages_in_turn(connection, held_since, self.batch, busy=busy)
 
     async def _process_batch(self, work: list[tuple[int, str]]) -> None:
         loop = asyncio.get_running_loop()

@@ -12,11 +12,14 @@ The webhook stores a voice note (status ``awaiting_transcript``) and is answered
    :class:`~nlp.voice_worker.TranscriptionQueue` (the in-process thread pool by default);
 4. if that takes longer than ``CHORUS_VOICE_ACK_SECONDS`` (2 s), say "Thanks, listening
    to your voice note…";
-5. hand the transcript to ``service.receive_transcript`` (the engine reads it as a voice
+5. once any earlier voice note of the sender's is done (each in its place), hand the
+   transcript to ``service.receive_transcript`` (the engine reads it as a voice
    answer and the transcript row is stored with it), or, when the note gave nothing,
    reply kindly (keyed by the failure's ``message_key``), mark the inbound message
    ``transcription_failed`` and raise a ``voice_failed`` flag for the coordinator;
-6. delete the spooled audio, because a voice identifies a person, unless the study keeps it.
+6. delete the spooled audio, because a voice identifies a person, unless the study keeps it;
+7. process what the sender sent after the note: it waited, still ``received``, for the note
+   (``service.process_in_turn``; the inbox worker leaves it alone until then).
 
 Installed on an app by :func:`install` (see bot/app.py), which builds one pipeline and one
 transcription pool per app in its lifespan.
@@ -110,6 +113,8 @@ class VoicePipeline:
     on_queued: Callable[[], None] = lambda: None
     """Called (on the event loop) after messages were queued: nudges the outbox dispatcher."""
     model_name: str = ""
+    turn_poll: float = 0.25
+    """Seconds between looks at whether an earlier voice note of the sender's is done (:meth:`_wait_turn`)."""
 
     def __post_init__(self) -> None:
         self._tasks: set[asyncio.Task[VoiceOutcome]] = set()
@@ -147,7 +152,14 @@ class VoicePipeline:
     # ------------------------------------------------------------------ one voice note
 
     async def process(self, inbound_id: int) -> VoiceOutcome:
-        started = time.monotonic()
+        """One voice note, start to end; then what its sender sent after it, which waited for it
+        (:meth:`_release`)."""
+        outcome = await self._carry_on(inbound_id, time.monotonic())
+        if outcome.status != "skipped":
+            await self._release(inbound_id)
+        return outcome
+
+    async def _carry_on(self, inbound_id: int, started: float) -> VoiceOutcome:
         try:
             if not await asyncio.to_thread(self._claim, inbound_id):
                 return VoiceOutcome(inbound_id, "skipped")
@@ -196,6 +208,7 @@ class VoicePipeline:
 
     async def _answer(self, context: VoiceContext, transcript: Transcript, record: dict[str, Any], acknowledged: bool) -> VoiceOutcome:
         record.update(_metadata(transcript), status="heard")
+        await self._wait_turn(context.inbound_id)
         given = (context.inbound_id, transcript.text, transcript.confidence, record)
         result = await asyncio.to_thread(self.service.receive_transcript, *given)
         if result.outbox_ids:
@@ -217,6 +230,26 @@ class VoicePipeline:
         await self._reply(context.inbound_id, error.message_key, status="transcription_failed", error=f"{kind}: {error.detail}"[:300],
                           flag=("voice_failed", f"voice note {context.inbound_id}: {kind}: {shown}"[:500]), transcript=record)
         return VoiceOutcome(context.inbound_id, "transcription_failed", kind, acknowledged, record.get("audio_path"))
+
+    # ------------------------------------------------------------------ in order
+
+    async def _wait_turn(self, inbound_id: int) -> None:
+        """Wait while an earlier voice note of the same sender is still being transcribed: each
+        transcript is applied in the order the notes came (at most ``VOICE_HOLD`` after the earlier one)."""
+        while await asyncio.to_thread(self.service.behind_voice_note, inbound_id):
+            await asyncio.sleep(self.turn_poll)
+
+    async def _release(self, inbound_id: int) -> None:
+        """Process what the sender sent after this note, which waited for it: at once, rather
+        than at the inbox worker's next poll. A failure here is left to the inbox worker."""
+        try:
+            participant_id = await asyncio.to_thread(self.service.sender_of, inbound_id)
+            results = await asyncio.to_thread(self.service.process_in_turn, participant_id) if participant_id else []
+        except Exception:
+            log.exception("voice note %s: could not process the messages that waited for it", inbound_id)
+            return
+        if any(result.outbox_ids for result in results):
+            self.on_queued()
 
     # ------------------------------------------------------------------ helpers
 

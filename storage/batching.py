@@ -55,8 +55,9 @@ def _locking(participant_ids: Sequence[str]) -> tuple[str, Sequence[Any]]:
 
 
 def still_received(connection: Connection, participant_ids: Iterable[str]) -> set[str]:
-    """Of these participants, those with a message still ``received`` (waiting for the inbox
-    worker): a new message of theirs must wait its turn behind it."""
+    """Of these participants, those with a message still waiting: ``received`` (for the inbox
+    worker) or a voice note still waiting for its transcript (:data:`repository.PENDING_VOICE`).
+    A new message of theirs must wait its turn behind it."""
     people = sorted(set(participant_ids))
     if not people:
         return set()
@@ -64,14 +65,16 @@ def still_received(connection: Connection, participant_ids: Iterable[str]) -> se
 
 
 def _still_received(people: Sequence[str]) -> tuple[str, list[Any]]:
-    sql = f"SELECT DISTINCT participant_id FROM inbound_messages WHERE status = ? AND participant_id IN ({', '.join('?' for _ in people)})"
-    return sql, ["received", *people]
+    waiting = ("received", *repository.PENDING_VOICE)
+    sql = (f"SELECT DISTINCT participant_id FROM inbound_messages WHERE status IN ({', '.join('?' for _ in waiting)})"
+           f" AND participant_id IN ({', '.join('?' for _ in people)})")
+    return sql, [*waiting, *people]
 
 
 def find_senders(connection: Connection, hashes: Sequence[str], participant_ids: Iterable[str]) -> tuple[dict[str, ContactRef], set[str]]:
     """In one round trip to PostgreSQL: the contacts with these addresses' hashes (those
     found, as :func:`repository.find_contacts`), and which of these participants have a
-    message still ``received`` (:func:`still_received`)."""
+    message still waiting (:func:`still_received`)."""
     people = sorted(set(participant_ids))
     statements = [repository.finding_contacts(hashes)] if hashes else []
     statements += [_still_received(people)] if people else []

@@ -323,6 +323,45 @@ def inbound_to_process(connection: Connection, inbound_id: int) -> StoredInbound
     return StoredInbound(row[0], row[1] or "", row[2], row[3]) if row else None
 
 
+PENDING_VOICE = ("awaiting_transcript", "transcribing")
+"""The statuses of a voice note still waiting for its transcript: its sender's later messages wait behind it."""
+
+
+def messages_in_turn(connection: Connection, held_since: datetime, limit: int, busy: Sequence[str] = (),
+                     participant_id: str | None = None, before: int | None = None) -> list[tuple[int, str]]:
+    """Messages still ``received`` whose turn has come, oldest first, as (id, participant id):
+    not behind an earlier voice note of their sender's still waiting for its transcript
+    (:data:`PENDING_VOICE`) and received since ``held_since`` (an older one, never to be
+    transcribed, holds nothing back). Optionally only one participant's, or those before
+    message ``before``; never those of the ``busy`` participants."""
+    mine, voice = INBOUND.alias("mine"), INBOUND.alias("voice")
+    behind_voice = select(voice.c.id).where(
+        voice.c.participant_id == mine.c.participant_id, voice.c.id < mine.c.id,
+        voice.c.status.in_(PENDING_VOICE), voice.c.received_at >= held_since,
+    ).exists()
+    query = select(mine.c.id, mine.c.participant_id).where(
+        mine.c.status == "received", mine.c.participant_id.is_not(None), ~behind_voice)
+    if busy:
+        query = query.where(mine.c.participant_id.not_in(busy))
+    if participant_id is not None:
+        query = query.where(mine.c.participant_id == participant_id)
+    if before is not None:
+        query = query.where(mine.c.id < before)
+    rows = connection.execute(query.order_by(mine.c.id).limit(limit)).all()
+    return [(int(row[0]), str(row[1])) for row in rows]
+
+
+def voice_note_before(connection: Connection, inbound_id: int, held_since: datetime) -> bool:
+    """Whether an earlier voice note of this message's sender, received since ``held_since``,
+    still waits for its transcript (this message's turn has not come)."""
+    mine, voice = INBOUND.alias("mine"), INBOUND.alias("voice")
+    query = select(voice.c.id).join(mine, mine.c.participant_id == voice.c.participant_id).where(
+        mine.c.id == inbound_id, voice.c.id < inbound_id, voice.c.status.in_(PENDING_VOICE),
+        voice.c.received_at >= held_since,
+    ).limit(1)
+    return connection.execute(query).first() is not None
+
+
 def inbound_participant(connection: Connection, inbound_id: int) -> tuple[str | None, str] | None:
     row = connection.execute(select(INBOUND.c.participant_id, INBOUND.c.channel).where(INBOUND.c.id == inbound_id)).first()
     return (row[0], row[1]) if row else None
