@@ -42,6 +42,8 @@ ANY_HOUR_KINDS = EXEMPT_KINDS | {"signposting"}
 """Never held for quiet hours: besides those, the crisis signposting safeguarding sends (who
 to call now) when a message reads like a risk."""
 QUIET_PREFIX = "quiet hours: held until "
+NO_LONGER_ASKED = "quiet hours: cancelled, the session moved past this question before the hold ended"
+"""Why a question held through quiet hours was not sent when they ended (its row is ``cancelled``)."""
 OPTED_OUT = "participant opted out"
 NO_TEMPLATE = "whatsapp 24-hour window closed: no approved template for "
 

@@ -38,6 +38,7 @@ from sqlalchemy import Connection, and_, bindparam, func, select, update
 
 from bot import metrics
 from bot.dispatch_rules import (
+    NO_LONGER_ASKED,
     OPTED_OUT,
     Candidate,
     StudyRules,
@@ -110,6 +111,8 @@ class DispatchStats:
     held: int = 0
     failed: int = 0
     retried: int = 0
+    cancelled: int = 0
+    """Questions held through quiet hours and not sent when they ended: see ``_release_quiet``."""
 
 
 @dataclass
@@ -346,11 +349,23 @@ class Dispatcher:
         return found
 
     def _release_quiet(self, connection: Connection, now: datetime) -> None:
+        """Queue again what quiet hours held, now they are over; but cancel a question its
+        session has moved past meanwhile (answered, snoozed or ended), which would otherwise
+        arrive after the next one and have the reply stored against it."""
         o = OUTBOUND.c
         held = connection.execute(select(o.id, o.error).where(o.status == "held", o.error.like("quiet hours:%"))).all()
         due = [row_id for row_id, error in held if (until := quiet_release_time(error)) is not None and until <= now]
-        if due:
-            connection.execute(update(OUTBOUND).where(o.id.in_(due), o.status == "held").values(status="queued", error=None))
+        if not due:
+            return
+        stale = outbox.questions_no_longer_asked(connection, due)
+        outbox.cancel_held(connection, stale, NO_LONGER_ASKED)
+        self.stats.cancelled += len(stale)
+        if stale:
+            log.info("outbox %s cancelled: %s", stale, NO_LONGER_ASKED, extra={"event": "outbox.cancelled", "outbox_ids": stale})
+        cancelled = set(stale)
+        release = [row_id for row_id in due if row_id not in cancelled]
+        if release:
+            connection.execute(update(OUTBOUND).where(o.id.in_(release), o.status == "held").values(status="queued", error=None))
 
     def recover_interrupted(self, busy: list[str] | None = None) -> int:
         """Rows left ``sending`` past the lease by a dispatcher that died (not those of ``busy``

@@ -231,10 +231,23 @@ class Firing:
 
     def snooze(self, task: ClaimedTask, study: Study, person: EnrolledPerson, now: datetime) -> Outcome:
         self._check_enrolled(person)
-        session_id, status, _ = self._session(task)
+        session_id, status, step = self._session(task)
         if status != "snoozed":
             raise Dropped("the participant carried on before the snooze ended")
+        self._check_latest_snooze(task, step)
         return self._resume(task, session_id, Resume("snooze"), now)
+
+    def _check_latest_snooze(self, task: ClaimedTask, step: str | None) -> None:
+        """Only a session's latest snooze fires, and only while the session is still at the
+        question it was made at: an earlier one (left pending before snoozing again replaced
+        it) would ask before the time the participant was last told."""
+        made_at = task.payload.get("step")
+        if made_at is not None and made_at != step:
+            raise Dropped("the session moved on since the snooze was made")
+        with self.database.transaction() as connection:
+            replaced = due_tasks.snoozed_again(connection, task)
+        if replaced:
+            raise Dropped("replaced by a later snooze")
 
     def timeout(self, task: ClaimedTask, study: Study, person: EnrolledPerson, now: datetime) -> Outcome:
         session_id, status, step = self._session(task)
@@ -268,4 +281,5 @@ class Firing:
         who = person_of(person)
         plan = plan_person(study, who, now)
         check = plan_check(who, plan, now)
-        return Outcome("fired", follow_on=[*plan.tasks, *([check] if check else [])], new_series_only=True)
+        # (plan.flags: a date nobody can read, told to the coordinator once)
+        return Outcome("fired", follow_on=[*plan.tasks, *plan.flags, *([check] if check else [])], new_series_only=True)

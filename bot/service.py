@@ -57,7 +57,7 @@ from flows.loader import load_flow
 from flows.model import Study
 from flows.population import SUBMISSION_ITEM
 from flows.words import ERASE_KINDS, Words, erasure_reply
-from storage import batching, media, outbox, privacy, repository
+from storage import batching, due_tasks, media, outbox, privacy, repository
 from storage.database import Database
 from storage.driver import INTEGRITY_ERRORS
 from storage.outbox import OutboxEntry, PendingMessage, TranscriptLine
@@ -191,9 +191,14 @@ class ConversationService(InboundBatches, Concerns):
     ) -> ReceiveResult:
         """Carry on with a voice note once ``nlp`` has transcribed it. ``record`` (the
         transcript's metadata: language, duration, avg_logprob...) is stored in ``transcripts``
-        in the same transaction, and linked to the answer the voice note gives."""
+        in the same transaction, and linked to the answer the voice note gives.
+
+        In its place: what the sender sent before it and still waits is processed first (what
+        came after waits for the voice pipeline, :meth:`process_in_turn`). A note that says
+        only STOP or DELETE MY DATA is honoured as if typed (:func:`_spoken_source`)."""
         contact = self._sender(inbound_id)
-        given = TextInput(text, source="voice", confidence=confidence)
+        self.process_in_turn(contact.participant_id, before=inbound_id)
+        given = TextInput(text, source=_spoken_source(self._words, text), confidence=confidence)
         return self._process(contact, inbound_id, given, None, self.clock(), record)
 
     def _sender(self, inbound_id: int) -> ContactRef:
@@ -425,6 +430,7 @@ class ConversationService(InboundBatches, Concerns):
             repository.link_voice_answers(connection, target.participant_id, target.session.id, voiced)
         repository.add_flags(connection, writes.flags)
         self._count_flags(writes.flags)
+        due_tasks.cancel_replaced_snoozes(connection, writes.tasks, now)
         repository.add_due_tasks(connection, writes.tasks)
         if writes.profile_changed and target.participant is not None and held is not None:
             held.hold_profile(target.participant, target.enrolment)
@@ -773,6 +779,18 @@ def _plain(event: object) -> bool:
     if isinstance(event, RecordAnswer):
         return event.item != SUBMISSION_ITEM and event.source != "voice"
     return isinstance(event, RaiseFlag | ScheduleTask | WaitForInput | SessionEnded)
+
+
+SPOKEN_COMMANDS = ("stop", "erase")
+"""Global words honoured in a voice note that says nothing else: the participant said them.
+(Others, HELP or BACK, are read as an answer, as a voice note's words always were; a spoken
+YES never confirms an erasure.)"""
+
+
+def _spoken_source(words: Words, text: str) -> str:
+    """``text`` for a transcript that is only STOP or DELETE MY DATA (said as typed, so the
+    engine honours it), ``voice`` for any other."""
+    return "text" if words.command(text) in SPOKEN_COMMANDS else "voice"
 
 
 def _store_transcript(connection: Connection, participant_id: str, inbound_id: int, record: dict[str, Any], now: datetime) -> None:

@@ -24,7 +24,9 @@ BUILT_IN_WORDS: dict[str, dict[str, list[str]]] = {
 }
 POLITE = frozenset({"please", "pls", "plz", "plis", "thanks", "thank", "you", "thx", "diolch", "it", "now", "me", "just",
                     "ok", "okay", "sorry", "messaging", "texting", "messages", "texts", "sending"})
-"""Words that may go with a one-word global word without changing it: 'stop it please'."""
+"""Words that may go with a global word without changing it: 'stop it please', 'go back please'."""
+POLITE_PHRASES = ("os gwelwch yn dda", "os gwelwch chi'n dda", "if you can", "if you don't mind")
+"""Polite phrases of several words, dropped from either end of a reply like :data:`POLITE`."""
 LANGUAGE_WORDS: dict[str, list[str]] = {
     "en": ["english", "saesneg"],
     "cy": ["cymraeg", "welsh"],
@@ -173,6 +175,18 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
         "en": "Please reply with a number from {low} to {high}, or NOT SURE.",
         "cy": "Atebwch gyda rhif o {low} i {high}, neu DDIM YN SIŴR.",
     },
+    "delphi.hint_keep": {
+        "en": "Please reply with a number from {low} to {high}, or KEEP for {own} again.",
+        "cy": "Atebwch gyda rhif o {low} i {high}, neu CADW i roi {own} eto.",
+    },
+    "delphi.hint_unsure_keep": {
+        "en": "Please reply with a number from {low} to {high}, KEEP for {own} again, or NOT SURE.",
+        "cy": "Atebwch gyda rhif o {low} i {high}, CADW i roi {own} eto, neu DDIM YN SIŴR.",
+    },
+    "delphi.reason_not_a_score": {
+        "en": "Please tell us in words why you gave {score}, or reply NO to skip.",
+        "cy": "Dywedwch wrthym mewn geiriau pam rhoesoch chi {score}, neu atebwch NA i hepgor.",
+    },
     # Ranking ({so_far}: the places picked so far; {example}: e.g. "3 2 1").
     "rank.next": {"en": "Next most important?", "cy": "Beth sydd nesaf o ran pwysigrwydd?"},
     "rank.so_far": {"en": "(So far: {so_far})", "cy": "(Hyd yma: {so_far})"},
@@ -217,6 +231,32 @@ SKIP_WORDS = {"skip", "pass", "hepgor", "/skip"}
 def normalised_word(text: str) -> str:
     """A reply as global words are matched: 'STOP', 'stop.' and ' Stop! ' are all 'stop'."""
     return re.sub(r"\s+", " ", text.strip().lower()).strip(" .!?")
+
+
+@lru_cache(maxsize=8192)
+def without_polite_words(said: str) -> tuple[str, ...]:
+    """A normalised reply with polite words dropped from its start, its end or both, fewest
+    dropped first ('forget me please': 'forget me', then 'forget'). Only the ends: words in
+    the middle are part of what was said. Empty when no polite word is at either end."""
+    words = [word for word in re.split(r"[\s,.!]+", _without_polite_phrases(said)) if word]
+    leading = next((i for i, word in enumerate(words) if word not in POLITE), len(words))
+    trailing = next((i for i, word in enumerate(reversed(words)) if word not in POLITE), len(words))
+    if leading == len(words):
+        return ()
+    found = [" ".join(words)] if said != " ".join(words) else []
+    for dropped in range(1, leading + trailing + 1):
+        for front in range(max(0, dropped - trailing), min(dropped, leading) + 1):
+            found.append(" ".join(words[front:len(words) - (dropped - front)]))
+    return tuple(found)
+
+
+def _without_polite_phrases(said: str) -> str:
+    for phrase in POLITE_PHRASES:
+        if said.endswith(" " + phrase):
+            said = said[:-len(phrase) - 1].rstrip(" ,")
+        if said.startswith(phrase + " "):
+            said = said[len(phrase) + 1:].lstrip(" ,")
+    return said
 
 
 BUILT_IN_LANGUAGES = ("en", "cy")
@@ -282,26 +322,39 @@ class Words:
 
     def command(self, text: str) -> str | None:
         """The global word a whole reply is, if any: 'STOP', 'stop.' or 'Stop!' all stop, and
-        so do 'Stop please', 'stop it' and 'STOP STOP' (a one-word global word said politely or
-        twice); 'stop making us wait' does not."""
+        so do 'Stop please', 'stop it' and 'STOP STOP' (a global word said politely or twice:
+        'please delete my data', 'go back please' too); 'stop making us wait' does not."""
         said = normalised_word(text)
         if not said:  # an empty message (a sticker, a photo alone) is no word; a bare '?' asks for HELP
             return "help" if "?" in text else None
         found = self._lookup.get(said)
         if found is None and " " in said:
-            words = {word for word in re.split(r"[\s,.!]+", said) if word and word not in POLITE}
-            meanings = {self._lookup.get(word) for word in words}
-            if len(meanings) == 1:
-                found = meanings.pop()
+            found = self._polite_command(said)
         return found
+
+    def _polite_command(self, said: str) -> str | None:
+        """A global phrase with polite words around it, or one global word said with polite
+        words or more than once ('stop, stop please')."""
+        for phrase in without_polite_words(said):
+            if phrase in self._lookup:
+                return self._lookup[phrase]
+        words = {word for word in re.split(r"[\s,.!]+", said) if word and word not in POLITE}
+        meanings = {self._lookup.get(word) for word in words}
+        return meanings.pop() if len(meanings) == 1 else None
 
     def words_for(self, command: str) -> list[str]:
         """Every word (built-in and the study's) that means ``command``, normalised."""
         return [word for word, meaning in self._lookup.items() if meaning == command]
 
     def language_switch(self, text: str) -> str | None | bool:
-        """A language code for 'CYMRAEG' or 'language cy'; True for a bare 'LANGUAGE'."""
+        """A language code for 'CYMRAEG', 'Welsh please' or 'language cy'; True for a bare
+        'LANGUAGE'; False for a language the study does not have ('language xx')."""
         clean = normalised_word(text)
+        found = [self._switch(phrase) for phrase in (clean, *without_polite_words(clean))]
+        chosen = next((switch for switch in found if switch is not None and switch is not False), None)
+        return chosen if chosen is not None else (False if False in found else None)
+
+    def _switch(self, clean: str) -> str | None | bool:
         if clean in self._languages:
             return self._languages[clean]
         parts = clean.split()

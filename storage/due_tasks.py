@@ -154,6 +154,32 @@ def release(connection: Connection, task_id: int, due_at: datetime, payload: dic
     driver.execute(sql, params)
 
 
+# ----------------------------------------------------------------------------- snoozes
+
+REPLACED_SNOOZE = "dropped: replaced by a later snooze"
+"""The reason kept on a snooze that a newer one of its session made obsolete."""
+
+
+def cancel_replaced_snoozes(connection: Connection, rows: Sequence[dict[str, Any]], now: datetime) -> None:
+    """Before writing ``rows``: finish every pending snooze of a session that one of them
+    snoozes again, so that only a session's latest snooze can fire."""
+    sessions = {(row["participant_id"], row["session_id"]) for row in rows
+                if row["kind"] == "snooze" and row.get("session_id") is not None}
+    driver = Driver.of(connection)
+    sql = ("UPDATE due_tasks SET done = ?, done_at = ?, error = ?"
+           " WHERE participant_id = ? AND session_id = ? AND kind = 'snooze' AND done = ?")
+    for participant_id, session_id in sorted(sessions):
+        driver.execute(sql, (True, driver.when(now), REPLACED_SNOOZE, participant_id, session_id, False))
+
+
+def snoozed_again(connection: Connection, task: ClaimedTask) -> bool:
+    """Whether the task's session was snoozed again after this snooze was made (a newer
+    snooze row exists, whether pending or finished): then this one must not fire."""
+    sql = "SELECT 1 FROM due_tasks WHERE participant_id = ? AND session_id = ? AND kind = 'snooze' AND id > ? LIMIT 1"
+    params = (task.participant_id, task.session_id, task.id)
+    return Driver.of(connection).execute(sql, params).fetchone() is not None
+
+
 # ----------------------------------------------------------------------------- adding
 
 
@@ -161,13 +187,14 @@ def add(connection: Connection, rows: Sequence[dict[str, Any]], now: datetime, n
     """Insert tasks (kind, participant_id, study_id, flow_id, session_id, payload with a key,
     due_at, and optionally done/error), skipping any whose key the participant already has
     in that study; with ``new_series_only`` also any of a schedule (``payload.series``) that
-    already has a task. Returns how many were inserted."""
+    already has a task. A row whose payload holds a ``flag`` (a date planning could not read)
+    is written done and raises that flag for the coordinator. Returns how many were inserted."""
     if not rows:
         return 0
     driver = Driver.of(connection)
     have = existing_keys(connection, {(row["participant_id"], row["study_id"]) for row in rows})
     series = {(pid, study, key.split(":", 2)[0] + ":" + key.split(":", 2)[1]) for pid, study, key in have if key.count(":") >= 2}
-    fresh, seen = [], set()
+    fresh, seen, kept = [], set(), []
     for row in rows:
         where, payload = (row["participant_id"], row["study_id"]), row["payload"]
         key = (*where, payload.get("key"))
@@ -176,7 +203,8 @@ def add(connection: Connection, rows: Sequence[dict[str, Any]], now: datetime, n
         if new_series_only and payload.get("series") and (*where, payload["series"]) in series:
             continue
         seen.add(key)
-        done = bool(row.get("done", False))
+        kept.append(row)
+        done = bool(row.get("done", False)) or "flag" in payload
         fresh.append({
             "kind": row["kind"], "participant_id": row["participant_id"], "study_id": row["study_id"],
             "flow_id": row.get("flow_id"), "session_id": row.get("session_id"), "payload": driver.to_json(payload),
@@ -184,7 +212,17 @@ def add(connection: Connection, rows: Sequence[dict[str, Any]], now: datetime, n
             "done_at": driver.when(now) if done else None, "created_at": driver.when(now),
         })
     driver.insert_many("due_tasks", fresh)
+    _raise_planning_flags(driver, [row for row in kept if "flag" in row["payload"]], now)
     return len(fresh)
+
+
+def _raise_planning_flags(driver: Driver, rows: Sequence[dict[str, Any]], now: datetime) -> None:
+    """A ``planning`` flag on the coordinator's dashboard for each row that carries one."""
+    driver.insert_many("flags", [{
+        "kind": "planning", "message": row["payload"]["flag"], "participant_id": row["participant_id"],
+        "study_id": row["study_id"], "flow_id": row.get("flow_id") or None, "step_id": None,
+        "acknowledged": False, "created_at": driver.when(now),
+    } for row in rows])
 
 
 def existing_keys(connection: Connection, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str, str]]:

@@ -2,11 +2,14 @@
 
 The dispatcher reads :func:`pending` (which joins in the address from ``contacts`` and decrypts it),
 sends, then calls :func:`mark_sent` or :func:`mark_failed`. Nothing queued for a
-participant who said STOP is ever sent: :func:`hold_queued` parks it as ``held``.
+participant who said STOP is ever sent: :func:`hold_queued` parks it as ``held``. A question
+held through quiet hours that its session has moved past is ``cancelled`` when the hold ends
+(:func:`questions_no_longer_asked`, :func:`cancel_held`), never sent.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,9 +20,11 @@ from sqlalchemy import Connection, select, update
 from storage.crypto import Sealer
 from storage.driver import Driver
 from storage.repository import when
-from storage.tables import CONTACTS, INBOUND, OUTBOUND
+from storage.tables import CONTACTS, INBOUND, OUTBOUND, SESSIONS
 
 MAX_ATTEMPTS = 5
+QUESTION_KINDS = frozenset({"prompt", "reminder"})
+"""Messages that ask their session's current question: worth sending only while it still is."""
 _QUEUE_COLUMNS = (
     "participant_id", "contact_id", "study_id", "session_id", "channel", "text", "buttons", "multiple", "kind", "step_id",
     "status", "attempts", "created_at", "media_id",
@@ -114,6 +119,39 @@ def hold_queued(connection: Connection, participant_id: str) -> int:
         .values(status="held", error="participant opted out")
     )
     return int(result.rowcount or 0)
+
+
+def questions_no_longer_asked(connection: Connection, outbox_ids: Sequence[int]) -> list[int]:
+    """Of these rows, the questions (prompts, reminders) that are no longer their session's
+    current one: it has moved to another step, been snoozed, or finished. Other messages
+    (information, help, signposting) are never among them."""
+    o, s = OUTBOUND.c, SESSIONS.c
+    asked = connection.execute(
+        select(o.id, o.session_id, o.step_id)
+        .where(o.id.in_(list(outbox_ids)), o.kind.in_(sorted(QUESTION_KINDS)), o.session_id.is_not(None), o.step_id.is_not(None))
+    ).all()
+    if not asked:
+        return []
+    current = {row[0]: _waiting_at(row[1], row[2])
+               for row in connection.execute(select(s.id, s.status, s.state).where(s.id.in_(sorted({r[1] for r in asked}))))}
+    return [outbox_id for outbox_id, session_id, step_id in asked if current.get(session_id) != step_id]
+
+
+def _waiting_at(status: str, state: Any) -> str | None:
+    """The step a session is waiting for an answer to, or None when it waits for none."""
+    if isinstance(state, str):
+        state = json.loads(state)
+    step = (state or {}).get("step")
+    return str(step) if status == "waiting" and step is not None else None
+
+
+def cancel_held(connection: Connection, outbox_ids: Sequence[int], reason: str) -> None:
+    """Never send these held rows: ``cancelled``, with the reason kept in ``error``."""
+    if outbox_ids:
+        connection.execute(
+            update(OUTBOUND).where(OUTBOUND.c.id.in_(list(outbox_ids)), OUTBOUND.c.status == "held")
+            .values(status="cancelled", error=reason)
+        )
 
 
 def mark_sent(connection: Connection, outbox_id: int, provider_id: str | None, now: datetime) -> None:

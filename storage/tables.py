@@ -171,7 +171,7 @@ class Outbound(SQLModel, table=True):
     kind: str = "prompt"
     step_id: str | None = None
     status: str = "queued"
-    """queued, sending, sent, delivered, failed, held."""
+    """queued, sending, sent, delivered, failed, held, cancelled (a held question the session moved past)."""
     provider_id: str | None = None
     delivery_key: str | None = Field(default=None, max_length=64)
     """The idempotency key every attempt to send this row carries (set when first claimed)."""

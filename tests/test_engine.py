@@ -281,7 +281,7 @@ def test_later_snoozes_until_a_reply_or_a_resume(study: LoadedStudy) -> None:
     sprint = chat.send("LATER")
     assert chat.state.status == "snoozed"
     assert of(sprint, ScheduleTask) == [ScheduleTask("snooze", NOW + timedelta(hours=2), {"step": "role"})]
-    assert chat.texts(sprint) == ["No problem. We'll ask again later. Reply any time to carry on."]
+    assert chat.texts(sprint) == ["No problem. We'll ask again at 12:00. Reply any time to carry on."]
     resumed = chat.send(Resume("snooze"))
     assert [(m.text, m.kind) for m in resumed.messages()] == [("Which best describes you?", "reminder")]
     assert chat.state.status == "waiting"

@@ -107,7 +107,7 @@ def test_an_option_that_is_also_a_global_word_answers_the_question(tmp_path: Pat
     chat.send("welsh")  # a language switch's word
     assert chat.state.values["speak"] == "cy" and chat.state.language == "en"
     texts = chat.send("busy")  # not an option here: LATER still snoozes
-    assert chat.state.status == "snoozed" and "later" in texts[0]
+    assert chat.state.status == "snoozed" and "ask again" in texts[0]
 
 
 def test_stop_stops_even_where_it_is_an_option(tmp_path: Path) -> None:
