@@ -174,14 +174,21 @@ def delphi_chart(
     """The PNG a ``{"kind": "delphi_chart", ...}`` attachment names, for channels with images.
 
     ``rule`` is the Delphi step's :meth:`~flows.steps.delphi.DelphiStep.rule`; ``words`` gives
-    the chart's texts in the participant's language. Charts are remembered (the same item,
-    results, own score and texts draw the same image), so a round's charts are drawn once
-    per distinct own score rather than once per participant."""
+    the chart's texts in the participant's language. Only the groups with at least the
+    attachment's ``min_n`` scores are drawn, as in the text (None when everyone's are fewer).
+    Charts are remembered (the same item, results, own score and texts draw the same image),
+    so a round's charts are drawn once per distinct own score rather than once per participant."""
     if attachment.get("kind") != "delphi_chart":
         return None
     language = str(attachment["language"]) if attachment.get("language") else None
     feedback = population.delphi_feedback(str(attachment["delphi"]), int(attachment["round"]), str(attachment["item"]), rule, language)
     if feedback is None:
+        return None
+    from flows.analysis.delphi import shown_feedback
+    from flows.steps.delphi import FEEDBACK_MIN_N
+
+    feedback = shown_feedback(feedback, int(attachment.get("min_n") or FEEDBACK_MIN_N))
+    if feedback.everyone is None:
         return None
     texts = tuple((key, words(key)) for key in CHART_TEXTS) if words is not None else ()
     return _chart(feedback, texts)

@@ -34,7 +34,16 @@ from flows.events import (
 )
 from flows.model import Flow, StepBase, Study, Text, resolve_text
 from flows.parsing import parse_yes_no
-from flows.steps.base import Answer, Continue, InputStep, Prompt, Reply, StepContext, Unclear
+from flows.steps.base import (
+    Answer,
+    Continue,
+    GiveUp,
+    InputStep,
+    Prompt,
+    Reply,
+    StepContext,
+    Unclear,
+)
 from flows.steps.consent import ConsentStep
 from flows.steps.end import EndStep
 from flows.steps.open import OpenStep
@@ -489,12 +498,16 @@ class Engine:
         until = snooze.next_allowed(until, zone, quiet=self.study.quiet_hours if self.study else None)
         state.status = "snoozed"
         turn.emit(ScheduleTask("snooze", until, {"step": state.step}))
-        if command == "later":
+        if command == "later" and self._own_later_text():
             self._say(turn, self._text(turn, "later"), kind="info")
-        else:
+        else:  # a bare LATER names its default time too: 'We'll ask again at 16:10'
             when = snooze.describe(until, turn.now, zone, state.language)
             self._say(turn, self._text(turn, "later_at").replace("{when}", when), kind="info")
         return True
+
+    def _own_later_text(self) -> bool:
+        """The study words its own reply to a bare LATER and not the one that says when: keep it."""
+        return self.study is not None and "later" in self.study.texts and "later_at" not in self.study.texts
 
     def _back(self, turn: _Turn) -> None:
         state = turn.state
@@ -593,7 +606,11 @@ class Engine:
             self._say(turn, text, step.id, kind="retry")
             return
         state.tries = 0
-        turn.emit(RecordAnswer(step.id, "", None, "", "text", skipped=True))
+        given_up = step.give_up(self._context(turn, step)) if step.on_max_tries != "end" else None
+        for item in given_up.left if given_up is not None else ():
+            turn.emit(RecordAnswer(step.id, "", None, "", "text", skipped=True, item=item))
+        if given_up is None:
+            turn.emit(RecordAnswer(step.id, "", None, "", "text", skipped=True))
         if step.on_max_tries == "flag":
             turn.emit(RaiseFlag("max_tries", f"no clear answer to '{step.id}' after {step.max_tries} tries", step.id))
             self._say(turn, self._text(turn, "flagged"), step.id, kind="info")
@@ -603,7 +620,20 @@ class Engine:
             return
         else:
             self._say(turn, self._text(turn, "too_many_tries"), step.id, kind="info")
-        self._advance(turn, step)
+        if given_up is None:
+            self._advance(turn, step)
+        else:
+            self._go_on_without(turn, step, given_up)
+
+    def _go_on_without(self, turn: _Turn, step: InputStep, given_up: GiveUp) -> None:
+        """After max tries on one part of a many-item step: the rest of the step goes on (or
+        the step finishes with what was answered). BACK asks the part left again."""
+        if isinstance(given_up.then, Answer):
+            self._accept(turn, step, Reply(""), given_up.then)
+            return
+        self._continue(turn, step, Reply(""), given_up.then)
+        state = turn.state
+        state.undo[-1] = {**state.undo[-1], "items": [*state.undo[-1]["items"], *given_up.left]}
 
     # ------------------------------------------------------------------ moving on
 

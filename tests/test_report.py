@@ -134,6 +134,7 @@ def test_the_population_view_reads_delphi_results_and_groups_from_the_database(d
     ratings = delphi_ratings(view.data.records, "community")
     assert len(ratings) == 72 and set(ratings["group"]) == {"patient", "staff"}
     expected = summarise(ratings).query("item == 'Help out of hours' and group == 'all'").iloc[0]
+    assert feedback.everyone is not None, "72 ratings: everyone's figure is shown"
     assert feedback.everyone.n == expected["n"] and feedback.everyone.median == expected["median"]
     assert [g.label for g in feedback.groups] == ["Patients and carers", "Staff"]
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -314,9 +314,29 @@ class ItemFeedback:
     item: str
     round: int
     own_score: int | None
-    everyone: GroupResult
+    everyone: GroupResult | None
+    """None when too few scored the item to show (see :func:`shown_feedback`)."""
     groups: tuple[GroupResult, ...]
     scale: Scale
+
+
+def shown_feedback(fb: ItemFeedback, min_n: int) -> ItemFeedback:
+    """``fb`` with only the results that cannot single anyone out.
+
+    A group's results are shown only when at least ``min_n`` people in it gave a score, and
+    everyone's likewise (with everyone's left out, so are all groups'). Everyone's figures less
+    the groups shown are those of the groups left out together: when those number fewer than
+    ``min_n`` people (one staff member, say, beside ten patients), the smallest groups shown
+    are left out too, until they do.
+    """
+    if fb.everyone is None or fb.everyone.n < min_n:
+        return replace(fb, everyone=None, groups=())
+    shown = sorted((g for g in fb.groups if g.n >= min_n), key=lambda g: g.n)
+    hidden = fb.everyone.n - sum(g.n for g in shown)
+    while shown and 0 < hidden < min_n:
+        hidden += shown.pop(0).n
+    codes = {g.group for g in shown}
+    return replace(fb, groups=tuple(g for g in fb.groups if g.group in codes))
 
 
 def own_score(ratings: pd.DataFrame, participant: object, item: str, round: int) -> int | None:
@@ -383,13 +403,18 @@ def feedback_text(fb: ItemFeedback, words: Words | None = None) -> str:
     lo, hi = fb.scale.high_band
     band = f"{lo}-{hi}" if lo != hi else str(lo)
     parts = [say("delphi.own_score").format(own=fb.own_score) if fb.own_score is not None else say("delphi.no_own_score")]
-    for g in (fb.everyone, *fb.groups):
+    for g in _shown(fb):
         label = _label(g, say)
         if g.n == 0:
             parts.append(say("delphi.group_none").format(label=label))
         else:
             parts.append(say("delphi.group_result").format(label=label, pct=f"{g.pct_high:.0f}", band=band, median=_number(g.median)))
     return " ".join(parts)
+
+
+def _shown(fb: ItemFeedback) -> tuple[GroupResult, ...]:
+    """Everyone's results (when shown), then each group's."""
+    return (fb.everyone, *fb.groups) if fb.everyone is not None else fb.groups
 
 
 def _label(group: GroupResult, say: Words) -> str:
@@ -404,8 +429,10 @@ def feedback_chart(fb: ItemFeedback, words: Words | None = None) -> bytes:
     from matplotlib.figure import Figure
 
     say = words or _english
+    if fb.everyone is None:
+        raise ValueError(f"too few scored item {fb.item!r} in round {fb.round} to chart")
     points = list(fb.scale.points)
-    series = [(_label(g, say), np.asarray(g.counts)) for g in (fb.everyone, *fb.groups)]
+    series = [(_label(g, say), np.asarray(g.counts)) for g in _shown(fb)]
     height = 0.8 / len(series)
     fig = Figure(figsize=(4.0, 3.4), dpi=100)
     FigureCanvasAgg(fig)

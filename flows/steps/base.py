@@ -62,6 +62,19 @@ class Unclear:
 
 
 @dataclass(frozen=True)
+class GiveUp:
+    """After ``max_tries`` unclear replies to one part of a many-item step (a Delphi item, a
+    pair, a statement, a choice task): leave that part and go on with the rest.
+
+    ``left`` names the items left unanswered (each recorded as skipped); ``then`` carries on
+    with the next part (:class:`Continue`) or finishes the step (:class:`Answer`).
+    """
+
+    left: tuple[str, ...]
+    then: Answer | Continue
+
+
+@dataclass(frozen=True)
 class Prompt:
     text: str
     buttons: tuple[Button, ...] = ()
@@ -105,6 +118,12 @@ class InputStep(StepBase):
 
     def interpret(self, reply: Reply, ctx: StepContext) -> Answer | Continue | Unclear:
         raise NotImplementedError
+
+    def give_up(self, ctx: StepContext) -> GiveUp | None:
+        """What to do after ``max_tries`` unclear replies. None (the default, and a step with
+        a single question): the whole step is left. A many-item step leaves only the part it
+        was asking (see :class:`GiveUp`)."""
+        return None
 
 
 class SayStep(StepBase):

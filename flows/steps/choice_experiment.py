@@ -23,6 +23,7 @@ from flows.steps import register
 from flows.steps.base import (
     Answer,
     Continue,
+    GiveUp,
     InputStep,
     ItemAnswer,
     Prompt,
@@ -203,7 +204,18 @@ class ChoiceExperimentStep(InputStep):
             "alternatives": self.profiles(task), "opt_out": self.opt_out,
         }
         recorded = ItemAnswer(f"task{task + 1}", value, "neither" if choice == "none" else choice)
+        return self._after_task(ctx, block, choice, (recorded,))
+
+    def give_up(self, ctx: StepContext) -> GiveUp:
+        """Leave the task on screen (recorded as skipped; None in the answer's list) and ask the next."""
+        block = self._block(ctx)
+        task = self._task_numbers(block)[int(ctx.data.get("done", 0))]
+        return GiveUp((f"task{task + 1}",), self._after_task(ctx, block, None, ()))
+
+    def _after_task(self, ctx: StepContext, block: int, choice: str | None, recorded: tuple[ItemAnswer, ...]) -> Answer | Continue:
+        """The next task, or the answer (each task's choice, None for one left) after the last."""
+        done = int(ctx.data.get("done", 0))
         choices = [*ctx.data.get("choices", []), choice]
-        if done + 1 >= len(tasks):
-            return Answer(choices, " ".join(choices), (recorded,))
-        return Continue({"block": block, "done": done + 1, "choices": choices}, (recorded,))
+        if done + 1 >= len(self._task_numbers(block)):
+            return Answer(choices, " ".join(c or "-" for c in choices), recorded)
+        return Continue({"block": block, "done": done + 1, "choices": choices}, recorded)

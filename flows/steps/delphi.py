@@ -1,8 +1,9 @@
 """One round of a Delphi: rate each item on a scale, a batch at a time.
 
 From round 2 each item shows the participant's own earlier score and the group's results
-(overall and per stakeholder group) as a line of text, and names a chart attachment for
-channels with images. Items that reached consensus may leave later rounds
+(overall and per stakeholder group, each only with at least ``feedback_min_n`` scores, so no
+one's score can be singled out) as a line of text, and names a chart attachment for
+channels with images. After too many unclear replies only the item asked is left. Items that reached consensus may leave later rounds
 (``drop_consensus``). Each rating is an item answer valued by
 :func:`flows.population.delphi_value`, so every round's ratings can be found and analysed
 with :mod:`flows.analysis.delphi` whatever flow asked them.
@@ -22,6 +23,7 @@ from flows.steps import register
 from flows.steps.base import (
     Answer,
     Continue,
+    GiveUp,
     InputStep,
     ItemAnswer,
     Prompt,
@@ -38,12 +40,23 @@ from flows.steps.items import (
 )
 
 if TYPE_CHECKING:
+    from flows.analysis.delphi import ItemFeedback
     from flows.analysis.scale import ConsensusRule, Scale
 
 UNSURE_WORDS = ["unsure", "not sure", "don't know", "dont know", "no idea", "dunno", "idk", "ddim yn siwr"]
 NEXT_WORDS = {"next", "more", "go on", "continue", "carry on", "ok", "okay", "yes", "y", "nesaf", "mwy", "iawn", "ymlaen"}
 NO_REASON = {"no", "n", "none", "nothing", "skip", "pass", "no reason", "-", "na", "nope", "dim", "hepgor", "dim rheswm"}
 KEEP_WORDS = {"keep", "same", "the same", "no change", "keep it", "same again", "cadw", "yr un peth", "yr un fath", "dim newid"}
+KEEP_PHRASES = KEEP_WORDS | {
+    "keep same", "keep as is", "keep as before", "same as before", "same as last time", "as before", "as last time",
+    "unchanged", "no changes", "don't change", "dont change", "leave as is", "cadw fel o'r blaen", "fel o'r blaen",
+}
+"""Ways to say KEEP once polite and filler words are set aside: 'keep it the same please'."""
+KEEP_FILLER = {"please", "pls", "plz", "thanks", "thank", "you", "it", "my", "score", "the", "i'll", "i'd", "ill", "id",
+               "i", "will", "would", "like", "to", "just", "ok", "okay", "yes", "again", "it's", "its", "answer", "plis",
+               "diolch", "sgor"}
+FEEDBACK_MIN_N = 3
+"""The fewest scores a group (or everyone) needs for its results to be shown as feedback."""
 
 
 class DelphiScale(Strict):
@@ -115,6 +128,9 @@ class DelphiStep(InputStep):
     batch: int | None = Field(default=None, ge=1)
     consensus: Consensus = Field(default_factory=Consensus)
     drop_consensus: bool = False
+    feedback_min_n: int = Field(default=FEEDBACK_MIN_N, ge=1)
+    """From round 2, a group's results are shown only when at least this many of its members
+    scored the item (and everyone's likewise), so that no one's score can be singled out."""
 
     _v_items = field_validator("items", mode="before")(items_from_strings)
 
@@ -152,8 +168,7 @@ class DelphiStep(InputStep):
         return list(queue) if isinstance(queue, list) else self.active(ctx)
 
     def _remaining(self, ctx: StepContext) -> list[str]:
-        done = set(ctx.data.get("scores", {}))
-        return [item for item in self._queue(ctx) if item not in done]
+        return _unanswered(self._queue(ctx), ctx.data)
 
     # ------------------------------------------------------------------ asking
 
@@ -181,8 +196,8 @@ class DelphiStep(InputStep):
             from flows.analysis.delphi import feedback_text
 
             lines.append(feedback_text(feedback, ctx.words))
-            attachment = {"kind": "delphi_chart", "delphi": self.delphi_id, "item": item_id, "round": self.round - 1,
-                          "language": ctx.language}
+            if feedback.everyone is not None:
+                attachment = self._chart(ctx, item_id)
             if feedback.own_score is not None:
                 buttons.append(Button(ctx.words("delphi.keep").format(own=feedback.own_score), "keep"))
         lines.append(self._bands(ctx))
@@ -190,11 +205,25 @@ class DelphiStep(InputStep):
             buttons.append(Button(ctx.words("unsure"), "unsure"))
         return Prompt("\n".join(lines), tuple(buttons), attachment=attachment)
 
-    def _feedback(self, ctx: StepContext, item_id: str) -> Any:
+    def _chart(self, ctx: StepContext, item_id: str) -> dict[str, Any]:
+        """The chart attachment of the previous round's results (``min_n`` only when the flow changes it)."""
+        chart: dict[str, Any] = {"kind": "delphi_chart", "delphi": self.delphi_id, "item": item_id, "round": self.round - 1,
+                                 "language": ctx.language}
+        if self.feedback_min_n != FEEDBACK_MIN_N:
+            chart["min_n"] = self.feedback_min_n
+        return chart
+
+    def _feedback(self, ctx: StepContext, item_id: str) -> ItemFeedback | None:
+        """The previous round's results for the item, with only the groups large enough to show."""
         population: Population | None = ctx.population
         if population is None or self.round == 1:
             return None
-        return population.delphi_feedback(self.delphi_id, self.round - 1, item_id, self.rule(), ctx.language)
+        found = population.delphi_feedback(self.delphi_id, self.round - 1, item_id, self.rule(), ctx.language)
+        if found is None:
+            return None
+        from flows.analysis.delphi import shown_feedback
+
+        return shown_feedback(found, self.feedback_min_n)
 
     def _bands(self, ctx: StepContext) -> str:
         s = self.scale
@@ -219,7 +248,7 @@ class DelphiStep(InputStep):
         data.setdefault("scores", {})
         waiting = data.get("await")
         if waiting == "reason":  # (first: the last item's reason comes when nothing remains to score)
-            return self._reason(reply, data)
+            return self._reason(reply, ctx, data)
         if waiting == "next" or not self._remaining(ctx):
             if reply.button != "next" and normalise(reply.text) not in NEXT_WORDS and parse_yes_no(reply.text) is False:
                 return Unclear(ctx.words("delphi.next_or_later"))
@@ -228,8 +257,7 @@ class DelphiStep(InputStep):
         item = self._remaining(ctx)[0]
         score = self._score(reply, ctx, item)
         if score is False:
-            hint = ctx.words("delphi.hint_unsure" if self.unsure else "delphi.hint")
-            return Unclear(hint.format(low=self.scale.min, high=self.scale.max))
+            return Unclear(self._hint(ctx, item))
         number = score if isinstance(score, int) else None
         data["scores"] = {**data["scores"], item: number}
         recorded = ItemAnswer(item, delphi_value(self.delphi_id, self.round, number), str(number) if number is not None else "unsure")
@@ -242,45 +270,98 @@ class DelphiStep(InputStep):
         """The score given, None for unsure, False when unclear."""
         if self.unsure and (reply.button == "unsure" or _says_unsure(reply.text, ctx.words("unsure"))):
             return None
-        said = normalise(reply.text)
-        if reply.button == "keep" or said in KEEP_WORDS:
-            feedback = self._feedback(ctx, item)
-            if feedback is not None and feedback.own_score is not None:
-                return int(feedback.own_score)
-            return False
+        if reply.button == "keep" or _says_keep(reply.text):
+            own = self._own_score(ctx, item)
+            return own if own is not None else False
         value = float(reply.button) if reply.button and reply.button.lstrip("-").isdigit() else parse_number(reply.text)
         if value is None or not value.is_integer() or not self.scale.min <= value <= self.scale.max:
             return False
         return int(value)
+
+    def _own_score(self, ctx: StepContext, item: str) -> int | None:
+        """The participant's score for the item last round (None: none given, or round 1)."""
+        feedback = self._feedback(ctx, item)
+        return None if feedback is None or feedback.own_score is None else int(feedback.own_score)
+
+    def _hint(self, ctx: StepContext, item: str) -> str:
+        """What a score may be: a number on the scale, NOT SURE if allowed, KEEP if there is a score to keep."""
+        own = self._own_score(ctx, item)
+        key = "delphi.hint_unsure" if self.unsure else "delphi.hint"
+        if own is not None:
+            key = "delphi.hint_unsure_keep" if self.unsure else "delphi.hint_keep"
+        return ctx.words(key).format(low=self.scale.min, high=self.scale.max, own=own)
 
     def _wants_reason(self, score: int) -> bool:
         if self.ask_reason == "extreme":
             return score in (self.scale.min, self.scale.max)
         return bool(self.ask_reason)
 
-    def _reason(self, reply: Reply, data: dict[str, Any]) -> Answer | Continue | Unclear:
+    def _reason(self, reply: Reply, ctx: StepContext, data: dict[str, Any]) -> Answer | Continue | Unclear:
+        """The reason for the score just given. A bare score is no reason: it is asked again
+        (the next item, and from round 2 its feedback, has not been shown yet, so the number
+        cannot be its score; it may as well be this item's score corrected)."""
         item = str(data.get("reason_for"))
         score = data["scores"].get(item)
         text = reply.text.strip()
+        if self._is_bare_score(text):
+            return Unclear(ctx.words("delphi.reason_not_a_score").format(score=score))
         data["await"] = None
         if not text or normalise(text) in NO_REASON:
             return self._after(data, None)
         recorded = ItemAnswer(item, delphi_value(self.delphi_id, self.round, score, text), f"{score}: {text}")
         return self._after(data, recorded)
 
+    def _is_bare_score(self, text: str) -> bool:
+        """'8' alone (a number on the scale), which says nothing of why."""
+        said = normalise(text)
+        return said.isdigit() and self.scale.min <= int(said) <= self.scale.max
+
     def _after(self, data: dict[str, Any], recorded: ItemAnswer | None) -> Answer | Continue:
         """Move on after an item: the next one, a pause between batches, or the end."""
         items = (recorded,) if recorded is not None else ()
         scores: dict[str, Any] = data["scores"]
-        remaining = [item for item in data["queue"] if item not in scores]
-        if not remaining:
+        if not _unanswered(data["queue"], data):
             rated = sum(1 for s in scores.values() if s is not None)
-            return Answer(dict(scores), f"{rated} of {len(scores)} rated", items)
+            return Answer(dict(scores), f"{rated} of {len(data['queue'])} rated", items)
         done_now = int(data.get("sitting", 0)) + 1
         data["sitting"] = done_now
         if self.batch and done_now % self.batch == 0:
             data["await"] = "next"
         return Continue(data, items)
+
+
+    # ------------------------------------------------------------------ too many unclear replies
+
+    def give_up(self, ctx: StepContext) -> GiveUp | None:
+        """Leave the item being asked (recorded as skipped) and go on with the next; after its
+        reason question, go on without a reason. At the pause between batches (the participant
+        said no to going on) the rest of the round is left, as for any step."""
+        data = dict(ctx.data)
+        if not isinstance(data.get("queue"), list):
+            data["queue"] = self.active(ctx)
+        data.setdefault("scores", {})
+        waiting = data.get("await")
+        remaining = _unanswered(data["queue"], data)
+        if waiting == "reason" or not remaining:
+            data["await"] = None
+            return GiveUp((), self._after(data, None))
+        if waiting == "next":
+            return None
+        data["left"] = [*data.get("left", []), remaining[0]]
+        return GiveUp((remaining[0],), self._after(data, None))
+
+
+def _unanswered(queue: list[str], data: dict[str, Any]) -> list[str]:
+    """The items of the queue neither scored nor left after too many unclear replies."""
+    done = set(data.get("scores", {})) | set(data.get("left", []))
+    return [item for item in queue if item not in done]
+
+
+def _says_keep(text: str) -> bool:
+    """KEEP, 'same', 'keep it the same please', 'same as before', 'no change'; never 'not the same'."""
+    words = [word for word in normalise(text).replace(",", " ").split() if word not in KEEP_FILLER]
+    return " ".join(words) in KEEP_PHRASES or normalise(text) in KEEP_WORDS
+
 
 
 def _says_unsure(text: str, label: str) -> bool:

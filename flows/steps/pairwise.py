@@ -26,6 +26,7 @@ from flows.steps import register
 from flows.steps.base import (
     Answer,
     Continue,
+    GiveUp,
     InputStep,
     ItemAnswer,
     Prompt,
@@ -152,10 +153,21 @@ class PairwiseStep(InputStep):
         value = {"winner": winner, "loser": loser, "tie": choice == "tie"}
         texts = self._texts(ctx)
         display = self._undecided(ctx) if choice == "tie" else texts.get(winner, winner)
-        recorded = ItemAnswer(f"{a} vs {b}", value, display)
+        return self._after_pair(ctx, data, value, (ItemAnswer(f"{a} vs {b}", value, display),))
+
+    def give_up(self, ctx: StepContext) -> GiveUp:
+        """Leave the pair on screen (recorded as skipped) and show the next; it counts
+        towards ``pairs``, so the session is no longer for it."""
+        a, b = self._current(ctx)
+        return GiveUp((f"{a} vs {b}",), self._after_pair(ctx, {**ctx.data, "current": [a, b]}, None, ()))
+
+    def _after_pair(self, ctx: StepContext, data: dict[str, Any], value: dict[str, Any] | None,
+                    recorded: tuple[ItemAnswer, ...]) -> Answer | Continue:
+        """The next pair, or the answer once ``pairs`` were shown (a pair left has no ``value``)."""
+        a, b = data["current"]
         seen = [*data.get("seen", []), [a, b]]
-        results = [*data.get("results", []), value]
+        results = [*data.get("results", []), *([value] if value is not None else [])]
         if len(seen) >= self.pairs:
-            return Answer(results, f"{len(results)} pairs", (recorded,))
+            return Answer(results, f"{len(results)} pairs", recorded)
         following = self._next(ctx, self._seen(ctx) | {frozenset(p) for p in seen})
-        return Continue({**data, "seen": seen, "results": results, "current": list(following)}, (recorded,))
+        return Continue({**data, "seen": seen, "results": results, "current": list(following)}, recorded)

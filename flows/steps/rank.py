@@ -12,6 +12,7 @@ from flows.steps import register
 from flows.steps.base import (
     Answer,
     Continue,
+    GiveUp,
     InputStep,
     ItemAnswer,
     Prompt,
@@ -113,6 +114,18 @@ class RankStep(InputStep):
             chosen = chosen[: self.places]
         if len(chosen) < self.places:
             return Continue({"picked": chosen})
+        return self._answer(chosen, ctx)
+
+    def give_up(self, ctx: StepContext) -> GiveUp | None:
+        """With places already picked one at a time, keep them (the places not reached are
+        left) and finish; with none, the step as a whole."""
+        picked, _ = self._state(ctx)
+        if not picked:
+            return None
+        return GiveUp((), self._answer(picked, ctx))
+
+    def _answer(self, chosen: list[str], ctx: StepContext) -> Answer:
+        """The options in the order given, best first, each place also an item."""
         by_value = {o.value: o for o in self.options}
         labels = [self._label(by_value[v], ctx) for v in chosen]
         items = tuple(ItemAnswer(str(place), value, label) for place, (value, label) in enumerate(zip(chosen, labels, strict=True), start=1))

@@ -13,7 +13,7 @@ the flow's own statements only, which the participant's reply cannot race with.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -25,6 +25,7 @@ from flows.steps import register
 from flows.steps.base import (
     Answer,
     Continue,
+    GiveUp,
     InputStep,
     ItemAnswer,
     Prompt,
@@ -150,9 +151,22 @@ class StatementsStep(InputStep):
         if vote is None:
             return Unclear(ctx.words("statements.hint"))
         votes = {**data.get("votes", {}), current: vote}
+        return self._after_statement(ctx, {**data, "votes": votes}, current, (ItemAnswer(current, vote, DISPLAY[vote]),))
+
+    def give_up(self, ctx: StepContext) -> GiveUp | None:
+        """Leave the statement on screen (recorded as skipped) and show the next; with none on
+        screen (an ADD without its statement), the step as a whole."""
+        current = self._current(ctx)
+        if current is None:
+            return None
+        return GiveUp((current,), self._after_statement(ctx, {**ctx.data, "current": current}, current, ()))
+
+    def _after_statement(self, ctx: StepContext, data: dict[str, Any], current: str,
+                         recorded: tuple[ItemAnswer, ...]) -> Answer | Continue:
+        """The next statement, or the answer after ``per_session`` of them or the last."""
+        votes: dict[str, int] = data.get("votes", {})
         seen = [*data.get("seen", []), current]
-        recorded = ItemAnswer(current, vote, DISPLAY[vote])
         following = self._next(ctx, self._seen(ctx) | set(seen))
         if len(seen) >= self.per_session or following is None:
-            return Answer(votes, f"{len(votes)} statements: " + ", ".join(DISPLAY[v] for v in votes.values()), (recorded,))
-        return Continue({**data, "votes": votes, "seen": seen, "current": following}, (recorded,))
+            return Answer(votes, f"{len(votes)} statements: " + ", ".join(DISPLAY[v] for v in votes.values()), recorded)
+        return Continue({**data, "votes": votes, "seen": seen, "current": following}, recorded)
