@@ -22,7 +22,7 @@ from sqlalchemy import Connection
 
 from bot.safeguarding import BackgroundChecks, Concern, SafetyChecks, concern_about, worth_checking
 from flows.engine import Sprint, TextInput
-from flows.events import Event, RaiseFlag, SendMessage
+from flows.events import Event, RaiseFlag, ScheduleTask, SendMessage
 from flows.model import Study, resolve_text
 from flows.words import Words
 from storage import outbox, privacy, repository
@@ -54,7 +54,11 @@ class Concerns:
         signposting put first when the patterns see risk in what was written: so the
         signposting is committed with, and sent before, the conversation's own reply (the next
         question). Remembered (``_checked_inline``, taken back by ``_finish`` after the commit,
-        whatever became of the message) so that :meth:`_safeguard` does not check again."""
+        whatever became of the message) so that :meth:`_safeguard` does not check again. A reply
+        the engine took as a snooze ("remind me monday", "in 2 hours") is not checked at all."""
+        if is_snooze(sprint):
+            self._checked_inline[inbound_id] = True
+            return sprint
         concern = concern_about(self.safety.quick, given.text) if given.button is None else None
         self._checked_inline[inbound_id] = concern is not None
         if concern is None:
@@ -149,3 +153,9 @@ class Concerns:
 
 def _flag_text(concern: Concern, inbound_id: int) -> str:
     return f"possible {concern.category.replace('_', ' ')} (inbound {inbound_id}): {concern.reason}"
+
+
+def is_snooze(sprint: Sprint) -> bool:
+    """Whether the engine read the message as a snooze: it asks again later, so the message
+    said when, not how the participant is."""
+    return any(isinstance(event, ScheduleTask) and event.kind == "snooze" for event in sprint.events)

@@ -34,6 +34,7 @@ from flows.snooze import NoAllowedTime, add_local, at_local, next_allowed, zone_
 FOLLOW_UP, REMINDER, CLOSE, PLAN = "follow_up", "reminder", "close", "plan"
 """Task kinds this module plans; the engine adds ``timeout`` and ``snooze``."""
 DATE_ANCHOR_TIME = time(9, 0)
+NOT_A_DATE = "is not a date"
 PLAN_RETRY = timedelta(hours=1)
 """How often to look again at someone whose group or date a schedule still waits for."""
 PLAN_GIVE_UP = timedelta(days=120)
@@ -42,6 +43,13 @@ _MONTHS = {name: number for number, names in enumerate(
      ("may", "mai"), ("jun", "june", "mehefin"), ("jul", "july", "gorffennaf"), ("aug", "august", "awst"),
      ("sep", "sept", "september", "medi"), ("oct", "october", "hydref"), ("nov", "november", "tachwedd"),
      ("dec", "december", "rhagfyr")], start=1) for name in names}
+_WEEKDAYS = {name: number for number, names in enumerate(
+    [("monday", "mon"), ("tuesday", "tue", "tues"), ("wednesday", "wed"), ("thursday", "thu", "thurs"),
+     ("friday", "fri"), ("saturday", "sat"), ("sunday", "sun")]) for name in names}
+_DAYS_BACK = {"today": 0, "heddiw": 0, "yesterday": 1, "ddoe": 1, "day before yesterday": 2, "echdoe": 2}
+_FILLER = re.compile(r"\b(on|the|of|it was|i left|left|discharged|around|about|approx|roughly|i think|last|this|"
+                     r"dydd|ar|y|yr|o)\b|[,!?\"']|\.$")
+_ORDINAL = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th|af|ed|ain|fed)\b")
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,8 @@ class Person:
     enrolled_at: datetime
     group: str | None = None
     fields: Mapping[str, Any] = field(default_factory=dict)
+    given_at: Mapping[str, datetime] = field(default_factory=dict)
+    """When each field was given, where known: 'yesterday' counts back from it."""
 
     def zone(self, study: Study) -> ZoneInfo:
         return zone_of(str(self.fields.get("timezone") or ""), study.timezone)
@@ -88,6 +98,9 @@ class Plan:
     """Schedules that cannot be planned yet (group or date not known), and why."""
     skipped: list[str] = field(default_factory=list)
     """Schedules that do not apply to this participant, and why."""
+    flags: list[PlannedTask] = field(default_factory=list)
+    """Done tasks that raise a flag for the coordinator when written (storage/due_tasks.add):
+    a date the participant gave that cannot be read, so its follow-up is never planned."""
 
 
 def schedule_key(index: int, schedule: Schedule, occurrence: int) -> str:
@@ -124,9 +137,13 @@ def place(moment: datetime, study: Study, schedule: Schedule | None, person: Per
     return moment.astimezone(UTC)
 
 
-def participant_date(value: Any, zone: ZoneInfo) -> datetime | None:
-    """A date the participant gave ('2026-03-03', '3/3/2026', '3 March 2026') as a moment:
-    a date alone is 09:00 that day on their clock. None if it is not a date."""
+def participant_date(value: Any, zone: ZoneInfo, given_at: datetime | None = None,
+                     near: datetime | None = None) -> datetime | None:
+    """A date the participant gave ('2026-03-03', '3/3/2026', 'on 24 Nov 2026.', '24 Tachwedd')
+    as a moment: a date alone is 09:00 that day on their clock. Day first, as in the UK, unless
+    only month first is a date ('11/24/2026'). A date without a year is the one nearest
+    ``near`` (else ``given_at``); 'yesterday' or 'last tuesday' count back from ``given_at``,
+    and are not read without it. None if it is not a date."""
     if isinstance(value, datetime):
         return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=zone).astimezone(UTC)
     if isinstance(value, date):
@@ -141,21 +158,63 @@ def participant_date(value: Any, zone: ZoneInfo) -> datetime | None:
         return at_local(moment.date(), DATE_ANCHOR_TIME, zone)
     except ValueError:
         pass
-    day = _day_month_year(text)
+    given_on = given_at.astimezone(zone).date() if given_at else None
+    near_on = near.astimezone(zone).date() if near else given_on
+    day = _day_month_year(_plain(text), near_on) or _relative_day(_plain(text), given_on)
     return at_local(day, DATE_ANCHOR_TIME, zone) if day else None
 
 
-def _day_month_year(text: str) -> date | None:
-    numeric = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})", text)
-    worded = re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?([a-z]+)\s+(\d{4})", text)
+def _plain(text: str) -> str:
+    """The words of a date alone: no filler ('on', 'it was'), punctuation or ordinals ('24th')."""
+    text = _ORDINAL.sub(r"\1", _FILLER.sub(" ", text.strip().lower()))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _day_month_year(text: str, near: date | None) -> date | None:
+    """A date written with numbers ('24/11/2026', '11/24/26', '24.11') or a month's name in
+    English or Welsh ('24 Nov 2026', 'November 24', '24 Tachwedd'), anywhere in ``text``."""
+    numeric = re.search(r"\b(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{4}|\d{2}))?\b", text)
+    worded = (re.search(r"\b(\d{1,2}) ([a-z]+)(?: (\d{4}))?\b", text)
+              or re.search(r"\b([a-z]+) (\d{1,2})(?: (\d{4}))?\b", text))
+    if numeric:
+        day, month = int(numeric[1]), int(numeric[2])
+        if month > 12 >= day:  # 11/24/2026: only month first is a date
+            day, month = month, day
+        return _dated(numeric[3], month, day, near)
+    if worded:
+        number, name = (worded[1], worded[2]) if worded[1].isdigit() else (worded[2], worded[1])
+        if name in _MONTHS:
+            return _dated(worded[3], _MONTHS[name], int(number), near)
+    return None
+
+
+def _dated(year: str | None, month: int, day: int, near: date | None) -> date | None:
+    """The date, or None; without a year, the one nearest ``near`` (None without ``near``)."""
     try:
-        if numeric:
-            year = int(numeric[3]) + (2000 if len(numeric[3]) == 2 else 0)
-            return date(year, int(numeric[2]), int(numeric[1]))
-        if worded and worded[2] in _MONTHS:
-            return date(int(worded[3]), _MONTHS[worded[2]], int(worded[1]))
+        if year:
+            return date(int(year) + (2000 if len(year) == 2 else 0), month, day)
+        if near is None:
+            return None
+        candidates = [date(near.year + step, month, day) for step in (-1, 0, 1)]
     except ValueError:
         return None
+    return min(candidates, key=lambda candidate: abs(candidate - near))
+
+
+def _relative_day(text: str, given_on: date | None) -> date | None:
+    """'today', 'yesterday', '3 days ago', '(last) tuesday', 'ddoe' counted back from the day
+    the answer was given; None without that day."""
+    if given_on is None:
+        return None
+    if text in _DAYS_BACK:
+        return given_on - timedelta(days=_DAYS_BACK[text])
+    ago = re.fullmatch(r"(\d{1,2}|a|one|two|three) (day|days|week|weeks) ago", text)
+    if ago:
+        count = {"a": 1, "one": 1, "two": 2, "three": 3}.get(ago[1]) or int(ago[1])
+        return given_on - timedelta(days=count * (7 if ago[2].startswith("week") else 1))
+    if text in _WEEKDAYS:  # 'last tuesday', 'on tuesday': the latest one before that day
+        back = (given_on.weekday() - _WEEKDAYS[text]) % 7 or 7
+        return given_on - timedelta(days=back)
     return None
 
 
@@ -168,8 +227,15 @@ def _anchor(schedule: Schedule, person: Person, study: Study) -> datetime | str:
     value = person.fields.get(name)
     if value is None or value == "":
         return f"waiting for participant.{name}"
-    found = participant_date(value, person.zone(study))
-    return found if found is not None else f"participant.{name} is not a date"
+    found = participant_date(value, person.zone(study), person.given_at.get(name), person.enrolled_at)
+    return found if found is not None else f"participant.{name} {NOT_A_DATE}: {str(value)[:40]!r}"
+
+
+def _unreadable_date(person: Person, why: str, now: datetime) -> PlannedTask:
+    """A done task that raises a flag for the coordinator (storage/due_tasks.add), once per
+    schedule and answer: a date nobody can read would otherwise mean no follow-up, unnoticed."""
+    payload = {"key": f"unreadable {why}", "flag": f"{why}; no follow-up is planned until it is corrected"}
+    return PlannedTask(PLAN, person.participant_id, person.study_id, "", now, payload)
 
 
 def _study_time(moment: datetime, study: Study) -> datetime:
@@ -203,6 +269,8 @@ def plan_person(study: Study, person: Person, now: datetime) -> Plan:
         found = occurrence(study, index, person, 1 if schedule.at is None else 0, now)
         if isinstance(found, str):
             (plan.waiting if found.startswith("waiting") else plan.skipped).append(f"{label}: {found}")
+            if NOT_A_DATE in found:
+                plan.flags.append(_unreadable_date(person, f"{label}: {found}", now))
         else:
             plan.tasks.append(found)
     return plan

@@ -27,6 +27,16 @@ Two detectors, either of which flags an answer:
   cross-validation on the reference set so that ``TARGET_RECALL`` of its
   risky messages would be flagged by the others (:func:`choose_threshold`).
 
+Short everyday replies ("I'm fine", "about 3 times", "can't decide") sit
+close to everything in a sentence-vector space, so the vote alone once
+flagged a third of them. The embedding check therefore also needs
+``MIN_CONTENT_WORDS`` words that are not function words, and gives way when
+the answer is ``EVERYDAY_MARGIN`` closer to one of the reference set's
+everyday replies (its rows from ``everyday``: not part of the vote) than to
+any risky message. Short explicit risk ("kill myself", "overdose", "want to
+die") is the lexicon's to catch. Measured on 82 everyday replies and every
+risky example in tests/data: tests/test_safety_everyday.py.
+
 How well this works on messages it has never seen is measured on a second
 held-out set, tests/data/safety_heldout_b.csv, which nothing was tuned on
 (tests/test_safety.py, scripts/bench/safety.py).
@@ -51,6 +61,18 @@ NEIGHBOURS = 10
 TARGET_RECALL = 0.98
 # Chosen by choose_threshold() on the reference set (scripts/bench/safety.py prints it again).
 THRESHOLD = -0.115
+MIN_CONTENT_WORDS = 3
+"""The embedding check looks only at answers with at least this many content words."""
+EVERYDAY_MARGIN = 0.15
+"""How much closer to an everyday reply than to any risky message an answer must be for the
+embedding check to leave it (chosen on the everyday and risky sets named above)."""
+EVERYDAY_SOURCE = "everyday"
+FUNCTION_WORDS = frozenset((
+    "i", "im", "i'm", "i'd", "id", "i've", "ive", "me", "my", "a", "an", "the", "and", "or", "but",
+    "so", "to", "of", "in", "on", "at", "for", "it", "its", "it's", "is", "was", "be", "been", "am",
+    "are", "do", "did", "does", "dont", "don't", "not", "no", "yes", "ok", "please", "just", "really",
+    "very", "that", "this", "with", "about", "some",
+))
 
 def _compile(*patterns: str) -> list[re.Pattern[str]]:
     return [re.compile(p) for p in patterns]
@@ -213,11 +235,29 @@ class Reference:
     risky: np.ndarray
     categories: list[str]
     vectors: np.ndarray
+    everyday: np.ndarray
+    """The vectors of the everyday replies (:func:`everyday_rows`)."""
+
+
+def _all_rows() -> list[dict[str, str]]:
+    with REFERENCE.open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
 
 
 def reference_rows() -> list[dict[str, str]]:
-    with REFERENCE.open(newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
+    """The labelled messages the vote is taken over (and ``THRESHOLD`` chosen on)."""
+    return [row for row in _all_rows() if row["source"] != EVERYDAY_SOURCE]
+
+
+def everyday_rows() -> list[dict[str, str]]:
+    """Short everyday replies ("remind me friday", "2 or 3 times"): an answer much closer to
+    one of them than to any risky message is left to the lexicon."""
+    return [row for row in _all_rows() if row["source"] == EVERYDAY_SOURCE]
+
+
+def content_words(text: str) -> int:
+    """How many words of ``text`` are not function words ("i", "the", "not", "please"...)."""
+    return sum(word not in FUNCTION_WORDS for word in re.findall(r"[a-z']+", normalise(text)))
 
 
 class _Reference:
@@ -232,13 +272,15 @@ class _Reference:
             if self._ready is None:
                 from nlp.embed import embed
 
-                rows = reference_rows()
+                rows, everyday = reference_rows(), [r["text"] for r in everyday_rows()]
                 texts = [r["text"] for r in rows]
+                vectors = embed(texts + everyday)
                 self._ready = Reference(
                     texts=texts,
                     risky=np.array([r["risky"] == "1" for r in rows]),
                     categories=[r["category"] for r in rows],
-                    vectors=embed(texts),
+                    vectors=vectors[:len(texts)],
+                    everyday=vectors[len(texts):],
                 )
             return self._ready
 
@@ -272,16 +314,23 @@ def choose_threshold(vectors: np.ndarray, risky: np.ndarray, recall: float = TAR
     return float(np.quantile(scores[risky], 1 - recall))
 
 
-def similarity_match(vectors: np.ndarray) -> list[tuple[str, int, float] | None]:
-    """The embedding check alone: for each sentence vector, (category, index
-    of the nearest risky reference message, vote) when it is flagged, else None."""
+def similarity_match(vectors: np.ndarray, texts: Sequence[str] | None = None) -> list[tuple[str, int, float] | None]:
+    """The embedding check alone: for each answer (``texts``, their sentence ``vectors``),
+    (category, index of the nearest risky reference message, vote) when it is flagged, else
+    None. Flagged: enough content words, a vote at ``THRESHOLD`` or above, and not
+    ``EVERYDAY_MARGIN`` closer to an everyday reply than to every risky message (without
+    ``texts``, the words are not counted)."""
     ref = _reference.get()
     scores = vote(vectors, ref.vectors, ref.risky)
     risky_sims = np.where(ref.risky, vectors @ ref.vectors.T, -np.inf)
+    everyday_sims = (vectors @ ref.everyday.T).max(axis=1) if len(ref.everyday) else np.full(len(vectors), -np.inf)
     found: list[tuple[str, int, float] | None] = []
     for n, score in enumerate(scores):
         best = int(np.argmax(risky_sims[n]))
-        found.append((ref.categories[best], best, float(score)) if score >= THRESHOLD else None)
+        everyday = everyday_sims[n] - risky_sims[n, best] >= EVERYDAY_MARGIN
+        wordy = texts is None or content_words(texts[n]) >= MIN_CONTENT_WORDS
+        flagged = score >= THRESHOLD and wordy and not everyday
+        found.append((ref.categories[best], best, float(score)) if flagged else None)
     return found
 
 
@@ -300,7 +349,7 @@ def assess_batch(texts: Sequence[str], vectors: np.ndarray | None = None) -> lis
         from nlp.embed import embed
 
         vectors = embed(list(texts))
-    similar = similarity_match(vectors)
+    similar = similarity_match(vectors, texts)
     scores = vote(vectors, ref.vectors, ref.risky)
     results = []
     for n, text in enumerate(texts):

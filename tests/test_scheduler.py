@@ -160,6 +160,29 @@ def test_a_follow_up_waits_for_the_date_the_participant_gives(clinic: Clinic) ->
     assert local(fft.due_at) == "2026-03-28 09:00 GMT"
 
 
+def test_a_discharge_date_as_people_write_it_plans_the_follow_up_and_one_nobody_can_read_tells_the_coordinator(
+    clinic: Clinic,
+) -> None:
+    from storage.tables import FLAGS
+
+    typed = join_as_patient(clinic, "+447700900014", "28/2/2026.")  # (a phone's full stop)
+    unreadable = join_as_patient(clinic, "+447700900015", "after my operation")
+    later = clinic.say("RATE", "+447700900016")
+    clinic.say("YES", "+447700900016")
+    clinic.tick()  # planned before their date: the planner waits for it, then looks again hourly
+    clinic.say("1", "+447700900016")
+    clinic.say("sometime in spring", "+447700900016")
+    assert local(task_of(clinic, typed, "follow_up", "fft").due_at) == "2026-03-28 09:00 GMT"
+    assert [t.kind for t in clinic.tasks(unreadable) if t.flow_id == "fft"] == []
+    clinic.at(clinic.clock.now + timedelta(hours=2, minutes=2))  # the planner looks again, hourly
+    clinic.tick()
+    with clinic.database.transaction() as connection:
+        flags = connection.execute(select(FLAGS.c.kind, FLAGS.c.participant_id, FLAGS.c.message)).all()
+    planning = [(kind, pid) for kind, pid, _ in flags if kind == "planning"]
+    assert sorted(planning) == sorted([("planning", unreadable), ("planning", later)]), \
+        "one flag, once, for each answer nobody can read as a date"
+
+
 def test_a_round_closes_and_takes_no_more_answers(clinic: Clinic) -> None:
     address = "+447700900005"
     pid = join_as_patient(clinic, address)
