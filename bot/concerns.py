@@ -18,7 +18,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from bot.safeguarding import BackgroundChecks, Concern, SafetyChecks, concern_about, worth_checking
 from flows.engine import Sprint, TextInput
@@ -28,6 +28,7 @@ from flows.words import Words
 from storage import outbox, privacy, repository
 from storage.database import Database
 from storage.repository import ContactRef
+from storage.tables import ANSWERS
 
 log = logging.getLogger("chorus.service")
 
@@ -49,9 +50,11 @@ class Concerns:
 
         def _study(self, connection: Connection, study_id: str) -> Study: ...
 
-    def _safeguarded(self, sprint: Sprint, given: TextInput, inbound_id: int, study: Study, language: str, opted_out: bool) -> Sprint:
-        """The sprint of a message in a conversation, with the safeguarding flag and the
-        signposting put first when the patterns see risk in what was written: so the
+    def _safeguarded(self, sprint: Sprint, given: TextInput, inbound_id: int, study: Study, language: str, opted_out: bool,
+                     step_id: str | None = None) -> Sprint:
+        """The sprint of a message in a conversation, with the safeguarding flag (naming
+        ``step_id``, the step the session was at when the message came in: the one it answered)
+        and the signposting put first when the patterns see risk in what was written: so the
         signposting is committed with, and sent before, the conversation's own reply (the next
         question). Remembered (``_checked_inline``, taken back by ``_finish`` after the commit,
         whatever became of the message) so that :meth:`_safeguard` does not check again. A reply
@@ -64,7 +67,7 @@ class Concerns:
         if concern is None:
             return sprint
         log.warning("safeguarding flag (%s)", concern.category)
-        events: list[Event] = [RaiseFlag("safeguarding", _flag_text(concern, inbound_id))]
+        events: list[Event] = [RaiseFlag("safeguarding", _flag_text(concern, inbound_id), step_id)]
         if not opted_out:
             events.append(SendMessage(self._signposting(study, language), None, (), False, "signposting"))
         return Sprint([*events, *sprint.events], sprint.state)
@@ -138,7 +141,7 @@ class Concerns:
             repository.add_flags(connection, [{
                 "participant_id": pid, "study_id": session.study_id, "flow_id": session.flow_id,
                 "kind": "safeguarding", "message": _flag_text(concern, inbound_id),
-                "step_id": None, "acknowledged": False, "created_at": now,
+                "step_id": _step_answered_by(connection, inbound_id), "acknowledged": False, "created_at": now,
             }])
             log.warning("safeguarding flag for participant %s (%s)", pid, concern.category)
             if enrolment.opted_out:
@@ -149,6 +152,14 @@ class Concerns:
                    "text": self._signposting(study, language),
                    "buttons": [], "multiple": False, "kind": "signposting", "created_at": now}
             return list(outbox.queue(connection, [row]))
+
+
+def _step_answered_by(connection: Connection, inbound_id: int) -> str | None:
+    """The step a message answered (its first answer's step), checked after its commit; None
+    when it gave no answer (a message outside a conversation, or one the step could not read)."""
+    query = select(ANSWERS.c.step_id).where(ANSWERS.c.inbound_id == inbound_id).order_by(ANSWERS.c.id).limit(1)
+    step_id: str | None = connection.execute(query).scalar()
+    return step_id
 
 
 def _flag_text(concern: Concern, inbound_id: int) -> str:

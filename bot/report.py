@@ -3,11 +3,14 @@ study used, from the item answers in the database. The dashboard can reuse
 :func:`write_report` on the same :class:`ReportInput`.
 
 Per many-item step (found in the study's published flows; the latest version of a step
-id wins): Delphi summaries per round, item and group with participation; rankings (Borda,
+id wins): Delphi summaries per round, item and group with participation, movement between
+rounds and reasons; rankings (Borda,
 Plackett-Luce with intervals); statement opinion groups, representative statements and
 group-informed consensus; pairwise scores with intervals; choice-model estimates, each
 attribute's relative importance and what each feature is worth in the first numeric
 attribute (willingness to trade, with delta-method intervals), as the desk shows them.
+Every table with participants' groups names each by its id (``group``, "all" for everyone)
+and its label from the study file (``group_label``).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from flows.analysis.mnl import (
 from flows.analysis.pairwise import score_by_group, score_items
 from flows.analysis.ranking import analyse_rankings
 from flows.analysis.records import choice_long_format, comparisons, rankings_table, votes_table
+from flows.analysis.scale import ConsensusRule
 from flows.analysis.statements import analyse_statements
 from flows.loader import load_flow
 from flows.model import StepBase, Study
@@ -125,13 +129,13 @@ def write_report(data: ReportInput, out_dir: Path) -> list[Path]:
         if isinstance(step, DelphiStep):
             _delphi(out, step, data.records, data.group_labels, data.rounds_sent.get(step.delphi_id))
         elif isinstance(step, RankStep):
-            _ranking(out, name, step, records)
+            _ranking(out, name, step, records, data.group_labels)
         elif isinstance(step, StatementsStep):
             _statements(out, name, records)
         elif isinstance(step, PairwiseStep):
-            _pairwise(out, name, records)
+            _pairwise(out, name, records, data.group_labels)
         elif isinstance(step, ChoiceExperimentStep):
-            _choice(out, name, step, records)
+            _choice(out, name, step, records, data.group_labels)
     return out.written
 
 
@@ -143,18 +147,45 @@ def _intervals(ax: Axes, labels: Sequence[str], centre: Sequence[float], low: Se
     ax.set_xlabel(xlabel)
 
 
+def _labelled(frame: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
+    """The table with a ``group_label`` column beside its ``group`` (the id, "all" for everyone):
+    one convention in every table that has groups. A table without groups is left as it is."""
+    if "group" not in frame.columns or "group_label" in frame.columns:
+        return frame
+    labelled = frame.copy()
+    labelled.insert(labelled.columns.get_loc("group") + 1, "group_label", [labels.get(g, g) for g in labelled["group"]])
+    return labelled
+
+
+def _whole_numbers(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """The columns written as integers ("10", not "10.0") when every value in them is whole."""
+    fixed = frame.copy()
+    for column in columns:
+        values = pd.to_numeric(fixed[column], errors="coerce")
+        given = values.dropna()
+        if len(given) == fixed[column].notna().sum() and (given == given.round()).all():
+            fixed[column] = values.astype("Int64")
+    return fixed
+
+
 def _delphi(out: _Out, step: DelphiStep, records: list[ItemRecord], labels: dict[str, str], sent: pd.DataFrame | None) -> None:
     ratings = delphi_ratings(records, step.delphi_id)
     if ratings.empty or f"delphi-{step.delphi_id}-summary.csv" in {p.name for p in out.written}:
         return
     rule = step.rule()
     summary = delphi_analysis.summarise(ratings, rule)
-    summary["group"] = summary["group"].map(lambda g: labels.get(g, g))
     summary["counts"] = summary["counts"].map(lambda c: " ".join(map(str, c)))
     name = f"delphi-{step.delphi_id}"
-    out.table(f"{name}-summary", summary)
-    out.table(f"{name}-participation", delphi_analysis.participation(ratings, sent))
-    out.table(f"{name}-reasons", ratings.dropna(subset=["reason"])[["participant", "group", "round", "item", "score", "reason"]])
+    out.table(f"{name}-summary", _labelled(summary, labels))
+    out.table(f"{name}-participation", _labelled(delphi_analysis.participation(ratings, sent), labels))
+    out.table(f"{name}-movement", _labelled(delphi_analysis.movement(ratings, rule.scale), labels))
+    reasons = ratings.dropna(subset=["reason"])[["participant", "group", "round", "item", "score", "reason"]]
+    out.table(f"{name}-reasons", _labelled(_whole_numbers(reasons, "score"), labels))
+    _delphi_charts(out, name, rule, summary)
+
+
+def _delphi_charts(out: _Out, name: str, rule: ConsensusRule, summary: pd.DataFrame) -> None:
+    """One bar chart per round: everyone's share scoring high on each item, against the rule's threshold."""
     for round_number, part in summary[summary["group"] == "all"].groupby("round"):
 
         def draw(ax: Axes, part: pd.DataFrame = part, r: int = int(round_number)) -> None:
@@ -168,12 +199,12 @@ def _delphi(out: _Out, step: DelphiStep, records: list[ItemRecord], labels: dict
         out.chart(f"{name}-round{int(round_number)}", draw)
 
 
-def _ranking(out: _Out, name: str, step: RankStep, records: list[ItemRecord]) -> None:
+def _ranking(out: _Out, name: str, step: RankStep, records: list[ItemRecord], labels: dict[str, str]) -> None:
     table = rankings_table(records)
     if table.empty:
         return
     result = analyse_rankings(table, [o.value for o in step.options], n_boot=100)
-    out.table(name, result)
+    out.table(name, _labelled(result, labels))
     overall = result[result["group"] == "all"]
     out.chart(name, lambda ax: _intervals(ax, list(overall["option"]), list(overall["score"]), list(overall["low"]), list(overall["high"]), "Plackett-Luce log-strength (95% interval)"))
 
@@ -200,7 +231,7 @@ def _statements(out: _Out, name: str, records: list[ItemRecord]) -> None:
     out.chart(f"{name}-groups", draw, (5.5, 5.0))
 
 
-def _pairwise(out: _Out, name: str, records: list[ItemRecord]) -> None:
+def _pairwise(out: _Out, name: str, records: list[ItemRecord], labels: dict[str, str]) -> None:
     found = comparisons(records)
     items = sorted({n for _, c in found for n in (c.winner, c.loser)})
     if len(items) < 2:
@@ -213,17 +244,17 @@ def _pairwise(out: _Out, name: str, records: list[ItemRecord]) -> None:
         for group, result in score_by_group(by_group, items).items():
             scores += [{"group": group, **s.__dict__} for s in result]
     table = pd.DataFrame(scores)
-    out.table(name, table)
+    out.table(name, _labelled(table, labels))
     overall = table[table["group"] == "all"]
     out.chart(name, lambda ax: _intervals(ax, list(overall["item"]), list(overall["score"]), list(overall["low"]), list(overall["high"]), "chance of beating a random other idea (0-100)"))
 
 
-def _choice(out: _Out, name: str, step: ChoiceExperimentStep, records: list[ItemRecord]) -> None:
+def _choice(out: _Out, name: str, step: ChoiceExperimentStep, records: list[ItemRecord], labels: dict[str, str]) -> None:
     attributes = [(n, a.levels) for n, a in step.attributes.items()]
     long, features = choice_long_format(records, attributes)
     if long.empty:
         return
-    out.table(f"{name}-data", long)
+    out.table(f"{name}-data", _labelled(long, labels))
     try:
         result = fit_mnl(long, choice_set="choice_set", chosen="chosen", features=features)
     except (EstimationError, ValueError, ArithmeticError, np.linalg.LinAlgError) as error:  # too few answers to fit

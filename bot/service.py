@@ -268,7 +268,7 @@ class ConversationService(InboundBatches, Concerns):
             else:
                 language = sprint.state.language or enrolment.language or engine.words.default_language
                 sprint = self._safeguarded(sprint, given, inbound_id, self._study(connection, session.study_id), language,
-                                           enrolment.opted_out or sprint.state.status == "stopped")
+                                           enrolment.opted_out or sprint.state.status == "stopped", before.step)
         if any(isinstance(event, ErasureConfirmed) for event in sprint.events):
             self._erase_within(connection, pid, "participant", "participant's request", now)
             return "erased", []

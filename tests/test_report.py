@@ -168,10 +168,14 @@ def test_chorus_report_writes_tables_and_charts_for_every_method(database: Datab
                   "statements-views-consensus", "statements-views-groups", "choice_experiment-appointment-estimates"):
         assert f"{table}.csv" in names, table
     summary = pd.read_csv(tmp_path / "delphi-community-summary.csv")
-    assert set(summary["group"]) == {"all", "Patients and carers", "Staff"}
+    assert set(zip(summary["group"], summary["group_label"], strict=True)) == {
+        ("all", "all"), ("patient", "Patients and carers"), ("staff", "Staff")}, "ids, with their labels beside them"
+    assert "delphi-community-movement.csv" in names
     assert (summary.query("group == 'all'")[["n", "n_unsure"]].sum(axis=1) == 12).all()  # everyone rated every item
     ranking = pd.read_csv(tmp_path / "rank-first.csv")
     assert set(ranking["option"]) == {"waits", "phone", "continuity", "carers"} and ranking.query("group == 'all'")["borda"].sum() > 0
+    assert set(zip(ranking["group"], ranking["group_label"], strict=True)) == {
+        ("all", "all"), ("patient", "Patients and carers"), ("staff", "Staff")}, "the same convention as the Delphi tables"
     pairwise = pd.read_csv(tmp_path / "pairwise-compare.csv").query("group == 'all'")
     assert ((pairwise["low"] <= pairwise["score"]) & (pairwise["score"] <= pairwise["high"])).all()
     estimates = pd.read_csv(tmp_path / "choice_experiment-appointment-estimates.csv")

@@ -101,30 +101,87 @@ def study_overview(database: Database, loaded: LoadedStudy) -> dict[str, Any]:
     }
 
 
+UNFINISHED_OUTCOMES = ("declined", "max_tries", "loop")
+"""How a conversation can end without being finished: NO at consent (or an end step with this
+outcome), no clear answer after the step's tries, a runaway flow."""
+
+
+@dataclass(frozen=True)
+class _Whereabouts:
+    """One participant's latest session of a flow, as the funnel needs it."""
+
+    status: str
+    step: str | None
+    history: tuple[str, ...]
+    outcome: str | None
+
+    @property
+    def finished(self) -> bool:
+        return self.status == "ended" and self.outcome not in UNFINISHED_OUTCOMES
+
+    @property
+    def live(self) -> bool:
+        return self.status in LIVE
+
+
+def _latest_sessions(database: Database, study_id: str) -> dict[str, list[_Whereabouts]]:
+    """By flow: each participant's latest session of it."""
+    s = SESSIONS.c
+    latest = (select(func.max(s.id)).where(s.study_id == study_id).group_by(s.participant_id, s.flow_id)).scalar_subquery()
+    with database.reading() as session:
+        rows = session.execute(select(s.flow_id, s.status, s.state).where(s.id.in_(latest))).all()
+    by_flow: dict[str, list[_Whereabouts]] = {}
+    for flow_id, status, state in rows:
+        state = state or {}
+        by_flow.setdefault(flow_id, []).append(
+            _Whereabouts(status, state.get("step"), tuple(state.get("history") or ()), state.get("outcome")))
+    return by_flow
+
+
+def _stopped_at(where: _Whereabouts, listed: list[str]) -> str:
+    """The listed step a participant left the flow at (or is still waiting at): the step the
+    session is on, else the last listed step on its own path, else the start."""
+    for step_id in (where.step, *reversed(where.history)):
+        if step_id in listed:
+            return step_id
+    return "(started)"
+
+
+def _funnel_of(flow_id: str, flow: Any, sessions: list[_Whereabouts], answered: dict[tuple[str, str], int]) -> dict[str, Any]:
+    """One flow's funnel. Each participant who started is counted once: as finished, or as a
+    drop-off at the step where their session ended, stopped or sits waiting (``waiting``
+    counts those still live). A step on a branch somebody did not take is no drop-off."""
+    listed = [step.id for step in flow.flow.steps if (flow_id, step.id) in answered or step.type not in ("message", "end")]
+    types = {step.id: step.type for step in flow.flow.steps}
+    dropped: Counter[str] = Counter()
+    waiting: Counter[str] = Counter()
+    for where in sessions:
+        if not where.finished:
+            place = _stopped_at(where, listed)
+            dropped[place] += 1
+            waiting[place] += where.live
+    began, finished = len(sessions), sum(where.finished for where in sessions)
+    rows: list[dict[str, Any]] = [{"step": "(started)", "type": "start", "reached": began}]
+    rows += [{"step": step_id, "type": types[step_id], "reached": answered.get((flow_id, step_id), 0)} for step_id in listed]
+    rows.append({"step": "(finished)", "type": "end", "reached": finished})
+    for row in rows:
+        row["drop_off"], row["waiting"] = dropped[row["step"]], waiting[row["step"]]
+    outcomes = Counter(where.outcome or "completed" for where in sessions if where.status == "ended")
+    return {"flow": flow_id, "version": flow.version, "started": began, "finished": finished,
+            "live": sum(where.live for where in sessions), "outcomes": dict(sorted(outcomes.items())), "steps": rows}
+
+
 def funnel(database: Database, loaded: LoadedStudy) -> list[dict[str, Any]]:
-    """Per flow: who started, who answered each question step (in flow order), who finished."""
+    """Per flow: who started, who answered each step (in flow order), where those who did not
+    finish left (or wait), and who finished (ended other than by declining or giving up)."""
     study_id = loaded.study.study
-    a, s = ANSWERS.c, SESSIONS.c
+    a = ANSWERS.c
     with database.reading() as session:
         answered = session.execute(select(a.flow_id, a.step_id, func.count(a.participant_id.distinct()))
                                    .where(a.study_id == study_id, a.withdrawn_at.is_(None)).group_by(a.flow_id, a.step_id)).all()
-        started = session.execute(select(s.flow_id, s.status, func.count(s.participant_id.distinct()))
-                                  .where(s.study_id == study_id).group_by(s.flow_id, s.status)).all()
     counts = {(f, st): n for f, st, n in answered}
-    flows = []
-    for flow_id, flow in loaded.flows.items():
-        began = sum(n for f, _, n in started if f == flow_id)
-        finished = sum(n for f, status, n in started if f == flow_id and status == "ended")
-        steps, previous = [{"step": "(started)", "type": "start", "reached": began, "drop_off": 0}], began
-        for step in flow.flow.steps:
-            if (flow_id, step.id) not in counts and step.type in ("message", "end"):
-                continue
-            reached = counts.get((flow_id, step.id), 0)
-            steps.append({"step": step.id, "type": step.type, "reached": reached, "drop_off": max(0, previous - reached)})
-            previous = reached
-        steps.append({"step": "(finished)", "type": "end", "reached": finished, "drop_off": max(0, previous - finished)})
-        flows.append({"flow": flow_id, "version": flow.version, "started": began, "finished": finished, "steps": steps})
-    return flows
+    sessions = _latest_sessions(database, study_id)
+    return [_funnel_of(flow_id, flow, sessions.get(flow_id, []), counts) for flow_id, flow in loaded.flows.items()]
 
 
 def versions_in_use(database: Database, study_id: str) -> list[dict[str, Any]]:
