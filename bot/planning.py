@@ -115,11 +115,22 @@ def describe_schedule(index: int, schedule: Schedule) -> str:
 
 
 def _span(delta: timedelta | None) -> str:
+    """A duration as it is said: "1 minute", "2 hours 30 minutes", "28 days", "6 weeks".
+    Whole weeks are named as weeks only beyond 28 days (a 7-, 14- or 28-day follow-up is
+    said in days); anything else in days, hours, minutes and seconds, the largest first."""
+
+    def count(number: int, unit: str) -> str:
+        return f"{number} {unit}{'' if number == 1 else 's'}"
+
     if delta is None:
         return ""
-    if delta % timedelta(days=1) == timedelta(0):
-        return f"{delta.days}d"
-    return f"{delta.total_seconds() / 3600:g}h"
+    days = delta.days
+    if days > 28 and days % 7 == 0 and delta == timedelta(days=days):
+        return count(days // 7, "week")
+    seconds = delta.seconds
+    parts = [(days, "day"), (seconds // 3600, "hour"), (seconds % 3600 // 60, "minute"), (seconds % 60, "second")]
+    said = " ".join(count(number, unit) for number, unit in parts if number)
+    return said or "no time"
 
 
 # ----------------------------------------------------------------------------- placing a moment

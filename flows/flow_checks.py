@@ -20,6 +20,7 @@ from flows.model import Flow, StepBase, Study, Text, TimeWindow
 from flows.pydantic_errors import did_you_mean
 from flows.steps.choice import ChoiceStep
 from flows.steps.consent import ConsentStep
+from flows.steps.delphi import DelphiStep
 from flows.steps.end import EndStep
 from flows.steps.yesno import YesNoStep
 from flows.templating import TEMPLATE_ROOTS, syntax_error, variables
@@ -99,6 +100,26 @@ def edges(flow: Flow) -> dict[str, list[str]]:
     return graph
 
 
+def _delphi_ends(flow: Flow, marks: Marks) -> list[Problem]:
+    """A Delphi whose bands leave the scale's lowest or highest point out: a score there
+    would be in no band, and the participant is told bands that do not cover the scale."""
+    problems: list[Problem] = []
+    for index, step in enumerate(flow.steps):
+        if not isinstance(step, DelphiStep):
+            continue
+        scale = step.scale
+        for name, (first, last), point in (("low", scale.low, scale.min), ("high", scale.high, scale.max)):
+            if not first <= point <= last:
+                problems.append(marks.problem(
+                    marks.value(step_path(index, "scale", name)),
+                    f"step '{step.id}' scores {scale.min}-{scale.max}, but its {name} band {first}-{last} "
+                    f"leaves {point} in no band",
+                    f"write '{name}: {point}-{last}'" if name == "low" else f"write '{name}: {first}-{point}'",
+                    "warning",
+                ))
+    return problems
+
+
 def _unused_settings(flow: Flow, marks: Marks) -> list[Problem]:
     """Settings a step is given that do nothing as it stands."""
     problems: list[Problem] = []
@@ -127,8 +148,21 @@ def _reach(start: Iterable[str], graph: dict[str, list[str]]) -> set[str]:
     return seen
 
 
-def _flow_graph(flow: Flow, marks: Marks) -> list[Problem]:
+def _known_edges(flow: Flow) -> dict[str, list[str]]:
+    """:func:`edges`, where a step whose ``next`` or ``on_timeout`` names no step (already
+    reported by :func:`_targets`) may lead anywhere: the step it was meant to name is not
+    known, so neither are the loops and unreached steps the missing edge would make."""
+    ids = flow.step_ids()
     graph = edges(flow)
+    for step in flow.steps:
+        named = [rule.goto for rule in step.next_rules()] + ([step.on_timeout] if step.on_timeout else [])
+        if any(target not in ids for target in named):
+            graph[step.id] = [*ids, EXIT]
+    return graph
+
+
+def _flow_graph(flow: Flow, marks: Marks) -> list[Problem]:
+    graph = _known_edges(flow)
     reached = _reach([flow.steps[0].id], graph)
     problems: list[Problem] = []
     for index, step in enumerate(flow.steps):
@@ -514,6 +548,7 @@ def check_flow(
     codes = list(languages if languages is not None else (flow.languages or []))
     groups = study.group_ids() if study is not None else []
     problems = _targets(flow, marks) + _flow_graph(flow, marks) + _unused_settings(flow, marks) + bare_durations(marks)
+    problems += _delphi_ends(flow, marks)
     problems += _window_fields(flow, marks) + blank_options(loaded, marks, codes)
     problems += _step_texts(flow, marks, codes, groups)
     problems += read_before_asked(flow, marks, saved_elsewhere or set())

@@ -157,21 +157,33 @@ def describe_errors(
 def _type_problem(path: YamlPath, errors: list[dict[str, Any]], marks: Marks) -> Problem:
     """One message for the alternatives of a union (or a single wrong type)."""
     kinds = {e["type"] for e in errors}
-    value = errors[0]["input"]
+    value, literals = errors[0]["input"], _literals(errors)
     name = key_name(path) or "this"
     if name.split(".")[-1].split("[")[0] in FIELD_SHAPES:
         wanted = FIELD_SHAPES[name.split(".")[-1].split("[")[0]]
     elif kinds == {"string_type", "dict_type"}:
         wanted = "text, or a map of language code to text (en: ..., cy: ...)"
     else:
-        words = [TYPE_WORDS.get(k, k.replace("_", " ")) for k in sorted(kinds)]
+        words = [TYPE_WORDS.get(k, k.replace("_", " ")) for k in sorted(kinds - {"literal_error"})]
+        words += [f"'{literal}'" for literal in literals]
         wanted = " or ".join(dict.fromkeys(words))
     hint = YAML_QUOTES if isinstance(value, bool | int | float) and kinds & _STRING_EXPECTED else ""
+    if isinstance(value, str) and literals:
+        hint = did_you_mean(value, literals, listing=False)
     if "list_type" in kinds and isinstance(value, dict):
         hint = _list_not_map_hint(path, marks)
     return marks.problem(
         marks.value(path), f"'{name}' should be {wanted}, not {describe_value(value)}", hint
     )
+
+
+def _literals(errors: list[dict[str, Any]]) -> list[str]:
+    """The values a ``Literal`` allows, from its errors' "expected" ('extreme', or 'a' or 'b')."""
+    found: list[str] = []
+    for error in errors:
+        if error["type"] == "literal_error":
+            found += re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
+    return list(dict.fromkeys(found))
 
 
 def _list_not_map_hint(path: YamlPath, marks: Marks) -> str:
@@ -232,8 +244,7 @@ def _one_problem(
             "add more" if least else "remove some",
         )
     if kind == "literal_error":
-        expected = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
-        hint = did_you_mean(str(value), expected)
+        hint = did_you_mean(str(value), _literals([error]))
         return marks.problem(marks.value(path), f"'{name}' cannot be {describe_value(value)}", hint)
     if kind in TYPE_WORDS:
         return _type_problem(path, [error], marks)

@@ -27,6 +27,7 @@ from flows.loader import (
 )
 from flows.model import Study
 from flows.pydantic_errors import did_you_mean
+from flows.steps.delphi import DelphiScale, DelphiStep
 from flows.template_order import saved_fields
 from flows.words import Words, untranslated
 
@@ -185,6 +186,70 @@ def _group_hint(value: str, groups: list[str]) -> str:
     return did_you_mean(value, set(groups)) or "add the group to the study's 'groups', or give the option a group's id as its value"
 
 
+DelphiRound = tuple[str, int, DelphiStep, Marks]
+"""A Delphi step with the flow it is in, its index there and that flow's marks."""
+
+
+def _delphi_rounds(loaded: LoadedStudy) -> dict[str, list[DelphiRound]]:
+    """The Delphi steps of the study's flows by ``delphi:`` id, each id's in round order."""
+    found: dict[str, list[DelphiRound]] = {}
+    for name, flow in loaded.flows.items():
+        marks = flow.marks or Marks(flow.path)
+        for index, step in enumerate(flow.flow.steps):
+            if isinstance(step, DelphiStep):
+                found.setdefault(step.delphi_id, []).append((name, index, step, marks))
+    return {delphi: sorted(rounds, key=lambda found: found[2].round) for delphi, rounds in found.items()}
+
+
+def _delphi_consistency(loaded: LoadedStudy) -> list[Problem]:
+    """Rounds of one Delphi in different flows that cannot be compared: a different scale
+    or bands, or an item id the round before does not have (a renamed item is analysed as
+    a new one, with no earlier scores to feed back)."""
+    problems: list[Problem] = []
+    for delphi, rounds in _delphi_rounds(loaded).items():
+        for before, after in zip(rounds, rounds[1:], strict=False):
+            if before[0] != after[0]:
+                problems += _scale_change(delphi, before, after) + _new_items(delphi, before, after)
+    return problems
+
+
+def _scale_text(scale: DelphiScale) -> str:
+    return f"{scale.min}-{scale.max} (bands {scale.low[0]}-{scale.low[1]} and {scale.high[0]}-{scale.high[1]})"
+
+
+def _scale_change(delphi: str, before: DelphiRound, after: DelphiRound) -> list[Problem]:
+    old, new = before[2].scale, after[2].scale
+    if (old.min, old.max, old.low, old.high) == (new.min, new.max, new.low, new.high):
+        return []
+    _, index, step, marks = after
+    return [marks.problem(
+        marks.value(step_path(index, "scale")),
+        f"round {step.round} of Delphi '{delphi}' scores {_scale_text(new)}, but round {before[2].round} "
+        f"(flow '{before[0]}') scores {_scale_text(old)}: their scores cannot be compared",
+        "give every round of a Delphi the same 'scale:'",
+        "warning",
+    )]
+
+
+def _new_items(delphi: str, before: DelphiRound, after: DelphiRound) -> list[Problem]:
+    _, index, step, marks = after
+    earlier = [item.id for item in before[2].items]
+    gone = set(earlier) - {item.id for item in step.items}
+    problems: list[Problem] = []
+    for number, item in enumerate(step.items):
+        if item.id in earlier:
+            continue
+        close = did_you_mean(item.id, gone, listing=False)
+        problems.append(marks.problem(
+            marks.value(step_path(index, "items", str(number))),
+            f"round {step.round} of Delphi '{delphi}' has the item '{item.id}', which round {before[2].round} "
+            f"(flow '{before[0]}') does not: it is analysed as a new item, with no earlier scores",
+            f"{close} (an item keeps its id in every round)" if close else "if it was renamed, give it its earlier id",
+            "warning",
+        ))
+    return problems
+
+
 def _anchor_hint(field: str, saved: set[str]) -> str:
     close = difflib.get_close_matches(field, sorted(saved), n=1, cutoff=0.6)
     if close:
@@ -200,7 +265,7 @@ def check_study(loaded: LoadedStudy, intended: dict[str, str]) -> list[Problem]:
     study, marks = loaded.study, loaded.marks or Marks(loaded.path)
     known = set(loaded.flows) | set(intended.values())
     problems = _names(study, known, marks) + _ways_in(study, marks) + _built_in_texts(study, marks) + bare_durations(marks)
-    problems += _schedule_anchors(loaded, intended, marks) + _group_answers(loaded)
+    problems += _schedule_anchors(loaded, intended, marks) + _group_answers(loaded) + _delphi_consistency(loaded)
     languages = study.languages
     problems += translation_problems(study.title, ("title",), languages, marks, "the study's title")
     if study.signposting is not None:

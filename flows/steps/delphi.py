@@ -60,7 +60,11 @@ FEEDBACK_MIN_N = 3
 
 
 class DelphiScale(Strict):
-    """The rating scale and its bands (default GRADE: 1-3, 4-6, 7-9)."""
+    """The rating scale and its bands (default GRADE: 1-3, 4-6, 7-9).
+
+    A band left out is the scale's bottom (``low``) or top (``high``) third: each
+    ceil(points / 3) points wide, so GRADE 1-9 gives 1-3 and 7-9, 0-10 gives 0-3 and 7-10,
+    and 1-5 gives 1-2 and 4-5."""
 
     min: int = 1
     max: int = 9
@@ -76,6 +80,18 @@ class DelphiScale(Strict):
         if isinstance(value, str) and "-" in value:
             return tuple(int(part) for part in value.split("-", 1))
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _thirds(cls, data: Any) -> Any:
+        """Fill in a band left out from the scale's ends (see the class docstring)."""
+        if not isinstance(data, dict) or ("low" in data and "high" in data):
+            return data
+        lowest, highest = data.get("min", 1), data.get("max", 9)
+        if not isinstance(lowest, int) or not isinstance(highest, int) or highest <= lowest:
+            return data  # the field and model checks say what is wrong
+        width = -(-(highest - lowest + 1) // 3)
+        return {"low": (lowest, lowest + width - 1), "high": (highest - width + 1, highest), **data}
 
     @model_validator(mode="after")
     def _check(self) -> DelphiScale:
