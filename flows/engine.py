@@ -10,7 +10,7 @@ import json
 import re
 import zlib
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -62,6 +62,9 @@ LOW_CONFIDENCE = 0.45
 """A voice answer heard with less confidence than this is read back before it counts
 (see nlp.transcribe.WhisperSettings.low_confidence, which has the same default)."""
 HEARD_ECHO_CHARS = 200
+ASKED_LONG_AGO = timedelta(hours=1)
+"""An unclear reply to a question shown this long ago (or put off with LATER) gets the
+question again with its hint: the question is no longer on the participant's screen."""
 
 Status = Literal["waiting", "snoozed", "stopped", "ended"]
 ConfirmPolicy = Literal["never", "low_confidence", "always"]
@@ -75,6 +78,10 @@ class SessionState(BaseModel):
     step: str | None = None
     status: Status = "waiting"
     tries: int = 0
+    """Unclear replies to the question since it was last asked afresh (entered, or asked
+    again after a snooze or by a reminder)."""
+    asked_at: datetime | None = None
+    """When the current question was last shown in full."""
     history: list[str] = Field(default_factory=list)
     values: dict[str, Any] = Field(default_factory=dict)
     displays: dict[str, str] = Field(default_factory=dict)
@@ -205,6 +212,8 @@ class _Turn:
     now: datetime
     population: Any = None
     events: list[Event] = field(default_factory=list)
+    woke: bool = False
+    """The reply came while the conversation was snoozed: the question is not the last thing said."""
 
     def emit(self, event: Event) -> None:
         if isinstance(event, RecordAnswer) and event.path_position is None:
@@ -289,7 +298,7 @@ class Engine:
                 self._say(turn, self._text(turn, "ended"), kind="info")
             return
         if state.status == "snoozed":
-            state.status = "waiting"
+            state.status, turn.woke = "waiting", True
         step = self._current(state)
         if step is None:
             return
@@ -300,6 +309,11 @@ class Engine:
             if given.source != "voice" and self._on_confirmation(turn, step, given):
                 return
             state.heard = None  # a new voice note, or a typed answer instead of YES/NO
+        typed = given.button is None and given.source == "text"
+        if typed and isinstance(step, OpenStep) and self.words.is_join_keyword(given.text):
+            self._say(turn, self._text(turn, "already_joined"), step.id, kind="info")
+            self._prompt(turn, step)
+            return
         if step.skip and self.words.is_skip(given.text) and given.button is None:
             turn.emit(RecordAnswer(step.id, given.text, None, "", given.source, skipped=True))
             self._say(turn, self._text(turn, "skipped"), step.id, kind="info")
@@ -313,6 +327,8 @@ class Engine:
             self._accept(turn, step, reply, outcome)
         elif isinstance(outcome, Continue):
             self._continue(turn, step, reply, outcome)
+        elif typed and snooze.starts_with_later(given.text, self._later_words):
+            self._snooze(turn, given.text, "later")  # 'later, on a night shift': put off, not an unclear answer
         else:
             self._unclear(turn, step, outcome, heard=reply.text if reply.source == "voice" else None)
 
@@ -377,6 +393,7 @@ class Engine:
         if state.status not in ("waiting", "snoozed"):
             return
         state.status = "waiting"
+        state.tries = 0  # the question is asked afresh
         step = self._current(state)
         if step is not None:
             self._prompt(turn, step, kind="reminder")
@@ -496,7 +513,7 @@ class Engine:
             return False
         until = asked.until if asked is not None else turn.now + snooze.DEFAULT_SNOOZE
         until = snooze.next_allowed(until, zone, quiet=self.study.quiet_hours if self.study else None)
-        state.status = "snoozed"
+        state.status, state.tries = "snoozed", 0
         turn.emit(ScheduleTask("snooze", until, {"step": state.step}))
         if command == "later" and self._own_later_text():
             self._say(turn, self._text(turn, "later"), kind="info")
@@ -604,6 +621,8 @@ class Engine:
             if heard and _echo(heard):  # say what a voice note sounded like, so they know why
                 text = self._text(turn, "voice_heard").replace("{heard}", _echo(heard)) + " " + text
             self._say(turn, text, step.id, kind="retry")
+            if self._asked_long_ago(turn):
+                self._prompt(turn, step)
             return
         state.tries = 0
         given_up = step.give_up(self._context(turn, step)) if step.on_max_tries != "end" else None
@@ -624,6 +643,12 @@ class Engine:
             self._advance(turn, step)
         else:
             self._go_on_without(turn, step, given_up)
+
+    def _asked_long_ago(self, turn: _Turn) -> bool:
+        """Whether the question is far back in the chat: the participant put it off with LATER
+        (and has not been reminded), or it was last shown :data:`ASKED_LONG_AGO` or more ago."""
+        asked = turn.state.asked_at
+        return turn.woke or (asked is not None and turn.now - asked >= ASKED_LONG_AGO)
 
     def _go_on_without(self, turn: _Turn, step: InputStep, given_up: GiveUp) -> None:
         """After max tries on one part of a many-item step: the rest of the step goes on (or
@@ -693,6 +718,7 @@ class Engine:
         state.step = step.id
         state.status = "waiting"
         state.heard = None
+        state.asked_at = turn.now
         assert isinstance(step, InputStep)
         flags: list[RaiseFlag] = []
         ctx = self._context(turn, step, flags)

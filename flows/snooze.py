@@ -7,8 +7,10 @@ daylight-saving change.
 
 A snooze is a whole reply such as ``in 2 hours``, ``later 30 mins``, ``tonight``,
 ``tomorrow``, ``tomorrow afternoon``, ``after 5pm``, ``remind me at 17:30``, ``next week``,
-``next friday afternoon``, ``yfory`` or ``heno``; a word of the study's LATER list may come
-first (and must, before a bare weekday: 'monday' may answer a question).
+``next friday afternoon``, ``in twenty minutes``, ``in a bit``, ``at 5pm``, ``yfory`` or
+``heno``; a word of the study's LATER list may come first (and must, before a bare weekday:
+'monday' may answer a question, and before ``today``: 'later today'). A bare hour from 1 to 7
+with no am or pm means the afternoon: nobody asks to be messaged at 3 in the morning.
 """
 
 from __future__ import annotations
@@ -35,10 +37,22 @@ _UNITS = {
     "h": 60, "hr": 60, "hrs": 60, "hour": 60, "hours": 60, "awr": 60, "oriau": 60,
     "d": 1440, "day": 1440, "days": 1440, "diwrnod": 1440, "dydd": 1440,
 }
-_NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "un": 1, "dwy": 2, "dau": 2}
-_AMOUNT = r"(?P<n>\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|un|dwy|dau)"
+_NUMBER_WORDS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "twenty five": 25,
+    "twenty-five": 25, "thirty": 30, "forty": 40, "forty five": 45, "forty-five": 45, "fifty": 50, "sixty": 60,
+    "ninety": 90, "a couple of": 2, "a few": 3,
+    "un": 1, "dwy": 2, "dau": 2, "tri": 3, "tair": 3, "pedwar": 4, "pedair": 4, "pump": 5, "deg": 10, "ugain": 20,
+}
+_AMOUNT = rf"(?P<n>\d+(?:\.\d+)?|{'|'.join(sorted(_NUMBER_WORDS, key=len, reverse=True))})"
 _IN = re.compile(rf"^(?:in|for|mewn|after|ymhen)?\s*{_AMOUNT}\s*(?P<unit>[a-z]+)$")
 _HALF_HOUR = re.compile(r"^(?:in|for|mewn)?\s*(?:half an hour|hanner awr)$")
+_EARLY_HOURS = range(1, 8)
+"""A bare hour (no am or pm) that means the afternoon in a snooze: 'tomorrow at 3' is 15:00."""
+_A_WHILE = frozenset(("in a bit", "in a while", "in a little while", "in a little bit", "a bit later", "mewn ychydig"))
+"""Replies that ask for the default snooze without naming a time."""
+_LATER_TODAY = frozenset(("today", "later today", "heddiw", "rywbryd heddiw"))
+"""After a LATER word ('later today'): the default snooze."""
 _CLOCK = re.compile(r"^(?:(?:after|at|from|around|about|ar ôl|ar ol|am)\s+)?(?P<h>\d{1,2})(?::|\.)?(?P<m>\d{2})?\s*(?P<ampm>am|pm|yb|yh)?$")
 _DAY_PART = {
     "": MORNING, "morning": MORNING, "am": MORNING, "bore": MORNING,
@@ -59,9 +73,10 @@ _WEEKDAYS = {
 _WEEKDAY = re.compile(rf"^(?P<next>next |on |ar )?(?P<day>{'|'.join(sorted(_WEEKDAYS, key=len, reverse=True))})(?: (?P<part>.+))?$")
 _FILLERS = ("please", "plz", "pls", "thanks", "diolch", "os gwelwch yn dda", "plis")
 _MORNING_PHRASES = ("in the morning", "yn y bore", "first thing in the morning")
-_UNPREFIXED_WHOLE = frozenset((*_TODAY_LATE, *_TOMORROW, *_MORNING_PHRASES, *_NEXT_WEEK))
+_UNPREFIXED_WHOLE = frozenset((*_TODAY_LATE, *_TOMORROW, *_MORNING_PHRASES, *_NEXT_WEEK, *_A_WHILE))
 _UNPREFIXED_STARTS = ("in ", "mewn ", "ymhen ", "after ", "next ", *(word + " " for word in _TOMORROW))
-"""Without a LATER word, only a reply that is one of these or starts so can name a time (see _when)."""
+"""Without a LATER word, only a reply that is one of these or starts so can name a time (see _when). Not
+"at ...": "at 10" may answer the question (a number, a time); "later at 10" and "remind me at 5pm" snooze."""
 _PREFIXES = ("remind me", "ask me again", "ask me", "message me", "text me", "try again", "atgoffa fi", "gofynnwch eto")
 
 
@@ -166,7 +181,8 @@ def _amount(value: str) -> float:
 
 
 def _clock_time(match: re.Match[str], local: datetime) -> datetime:
-    """'5pm', '17:30', 'after 5': the next such time; a bare hour means the sooner of am and pm."""
+    """'5pm', '17:30', 'after 5': the next such time. A bare hour from 1 to 7 means the
+    afternoon; any other bare hour the sooner of am and pm."""
     hour, minute, ampm = int(match["h"]), int(match["m"] or 0), match["ampm"]
     if hour > 23 or minute > 59 or (ampm and not 1 <= hour <= 12):
         raise ValueError("not a time")
@@ -174,7 +190,12 @@ def _clock_time(match: re.Match[str], local: datetime) -> datetime:
         hour += 12
     elif ampm in ("am", "yb") and hour == 12:
         hour = 0
-    hours = [hour] if ampm or hour > 12 or hour == 0 else [hour % 12, hour % 12 + 12]
+    if ampm or hour > 12 or hour == 0:
+        hours = [hour]
+    elif hour in _EARLY_HOURS and not match["h"].startswith("0"):  # ('03:30' says the early hours)
+        hours = [hour + 12]
+    else:
+        hours = [hour % 12, hour % 12 + 12]
     zone = local.tzinfo
     assert isinstance(zone, ZoneInfo)
     return min(next_wall_time(local, time(h, minute), zone) for h in hours)
@@ -189,6 +210,8 @@ def _when(rest: str, local: datetime, prefixed: bool) -> datetime | None:
     now = local.astimezone(UTC)
     if rest in _TODAY_LATE:
         return max(at_local(local.date(), _TODAY_LATE[rest], zone), now + SOON)
+    if rest in _A_WHILE or (prefixed and rest in _LATER_TODAY):
+        return now + DEFAULT_SNOOZE
     if _HALF_HOUR.match(rest) and (prefixed or rest.startswith(("in ", "mewn "))):
         return now + timedelta(minutes=30)
     match = _IN.match(rest)
@@ -203,7 +226,7 @@ def _when(rest: str, local: datetime, prefixed: bool) -> datetime | None:
         return at_local(local.date() + timedelta(days=7), MORNING, zone)
     if (day := _WEEKDAY.match(rest)) and (prefixed or day["next"] == "next "):
         return _on_weekday(_WEEKDAYS[day["day"]], (day["part"] or "").strip(), local)
-    if (prefixed or rest.startswith("after ")) and (match := _CLOCK.match(rest)):
+    if (prefixed or rest.startswith(("after ", "at "))) and (match := _CLOCK.match(rest)):
         try:
             return _clock_time(match, local)
         except ValueError:
@@ -243,6 +266,14 @@ def may_be_snooze(text: str, later_words: Iterable[str] = ()) -> bool:
     return prefixed or (bool(rest) and (rest in _UNPREFIXED_WHOLE or rest.startswith(_UNPREFIXED_STARTS)))
 
 
+def starts_with_later(text: str, later_words: Iterable[str]) -> bool:
+    """Whether a reply begins with one of the study's LATER words ('later, on a night shift',
+    'busy at work'): a participant putting the question off, in words of their own."""
+    clean = _norm(text)
+    words = tuple(later_words)
+    return bool(clean) and any(re.match(rf"{re.escape(word)}(?:[\s,:;-]+|$)", clean) for word in words if word)
+
+
 def parse_snooze(
     text: str, now: datetime, zone: ZoneInfo, later_words: Iterable[str] = (), strict: bool = False,
 ) -> Snooze | None:
@@ -272,14 +303,24 @@ _DAYS = {
     "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
     "cy": ("Llun", "Mawrth", "Mercher", "Iau", "Gwener", "Sadwrn", "Sul"),
 }
-_PHRASES = {
-    "en": {"today": "at {t}", "tomorrow": "tomorrow at {t}", "day": "on {d} at {t}"},
-    "cy": {"today": "am {t}", "tomorrow": "yfory am {t}", "day": "ddydd {d} am {t}"},
+_MONTHS = {
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"),
+    "cy": ("Ionawr", "Chwefror", "Mawrth", "Ebrill", "Mai", "Mehefin", "Gorffennaf", "Awst", "Medi", "Hydref",
+           "Tachwedd", "Rhagfyr"),
 }
+_PHRASES = {
+    "en": {"today": "at {t}", "tomorrow": "tomorrow at {t}", "day": "on {d} at {t}", "date": "on {d} {n} {m} at {t}"},
+    "cy": {"today": "am {t}", "tomorrow": "yfory am {t}", "day": "ddydd {d} am {t}", "date": "ddydd {d} {n} {m} am {t}"},
+}
+A_WEEK = timedelta(days=7)
+"""From this far ahead a weekday alone could be read as this week's: the date is named too."""
 
 
 def describe(until: datetime, now: datetime, zone: ZoneInfo, language: str = "en") -> str:
-    """'at 17:00', 'tomorrow at 09:00' or 'on Tuesday at 09:00', on the participant's clock."""
+    """'at 17:00', 'tomorrow at 09:00', 'on Tuesday at 09:00' or, a week or more away,
+    'on Friday 20 March at 09:00' (a bare 'Friday' said on a Friday reads as today), on the
+    participant's clock."""
     language = language if language in _PHRASES else "en"
     local, today = until.astimezone(zone), now.astimezone(zone).date()
     clock = f"{local:%H:%M}"
@@ -287,4 +328,7 @@ def describe(until: datetime, now: datetime, zone: ZoneInfo, language: str = "en
         return _PHRASES[language]["today"].format(t=clock)
     if local.date() == today + timedelta(days=1):
         return _PHRASES[language]["tomorrow"].format(t=clock)
-    return _PHRASES[language]["day"].format(d=_DAYS[language][local.weekday()], t=clock)
+    day = _DAYS[language][local.weekday()]
+    if local.date() - today >= A_WEEK:
+        return _PHRASES[language]["date"].format(d=day, n=local.day, m=_MONTHS[language][local.month - 1], t=clock)
+    return _PHRASES[language]["day"].format(d=day, t=clock)

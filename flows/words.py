@@ -63,6 +63,10 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
         "en": "No problem. We'll ask again {when}. Reply any time to carry on.",
         "cy": "Dim problem. Fe ofynnwn ni eto {when}. Atebwch unrhyw bryd i barhau.",
     },
+    "already_joined": {
+        "en": "You're already taking part, thank you. Here is the question again.",
+        "cy": "Rydych chi eisoes yn cymryd rhan, diolch. Dyma'r cwestiwn eto.",
+    },
     "back_at_start": {"en": "This is the first question.", "cy": "Dyma'r cwestiwn cyntaf."},
     "language_changed": {"en": "We'll write in English from now on.", "cy": "Byddwn yn ysgrifennu yn Gymraeg o hyn ymlaen."},
     "help_language": {"en": "For {name}, reply {choices}.", "cy": "Am {name}, atebwch {choices}."},
@@ -316,6 +320,9 @@ class Words:
                 for words in by_language.values():
                     for word in words:
                         self._lookup[normalised_word(word)] = command
+        self._join_keywords = frozenset(
+            normalised_word(route.keyword) for route in (study.join.all_routes() if study else ()) if route.keyword
+        )
         self._languages = {
             normalised_word(word): code for code, words in LANGUAGE_WORDS.items() if code in self.languages for word in words
         }
@@ -366,6 +373,12 @@ class Words:
                 return wanted
             return self._languages.get(wanted, False)
         return None
+
+    def is_join_keyword(self, text: str) -> bool:
+        """Whether a whole reply is one of the study's join keywords ('WAIT', 'join wait'),
+        as someone who is already taking part may text it again."""
+        said = normalised_word(text)
+        return said in self._join_keywords or (said.startswith("join ") and said[5:].strip() in self._join_keywords)
 
     def is_skip(self, text: str) -> bool:
         return normalised_word(text) in SKIP_WORDS

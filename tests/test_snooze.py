@@ -93,7 +93,7 @@ def test_a_bare_hour_means_the_next_such_time() -> None:
     morning = datetime(2026, 3, 10, 7, 0, tzinfo=UTC)
     assert local(snooze("later after 9", morning) or morning) == (3, 10, 9, 0)
     evening = datetime(2026, 3, 10, 18, 0, tzinfo=UTC)
-    assert local(snooze("later after 5", evening) or evening) == (3, 11, 5, 0)
+    assert local(snooze("later after 5", evening) or evening) == (3, 11, 17, 0), "5 without am or pm: the afternoon"
 
 
 def test_next_allowed_skips_quiet_hours_window_and_contact_hours() -> None:
