@@ -267,6 +267,10 @@ def png(chart: Chart) -> bytes:
 def _bars_png(ax: Axes, chart: Bars) -> None:
     n = max(1, len(chart.series))
     height = 0.8 / n
+    if all(float(v).is_integer() for _, values in chart.series for v in values):  # counts: no 0.2 of a person
+        from matplotlib.ticker import MaxNLocator
+
+        (ax.xaxis if chart.horizontal else ax.yaxis).set_major_locator(MaxNLocator(integer=True))
     if not chart.horizontal:
         for s, (name, values) in enumerate(chart.series):
             xs = [c + s * height for c in range(len(chart.categories))]

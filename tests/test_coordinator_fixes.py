@@ -69,3 +69,19 @@ def test_the_desk_rounds_halves_up_alike() -> None:
 
     assert half_up(62.5, "%.0f%%") == 63 and half_up(87.5, "%.0f%%") == 88, "printf alone gives 62 and 88"
     assert half_up(0.25, "%.1f") == 0.3 and half_up(2.35, "%.1f") == 2.4
+
+
+def test_count_charts_tick_whole_people() -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from bot.charts import Bars, _bars_png
+
+    for horizontal in (False, True):
+        fig = Figure()
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        _bars_png(ax, Bars("Scores", ["1", "2", "3"], [("all", [1.0, 0.0, 2.0])], horizontal=horizontal, axis="people"))
+        fig.canvas.draw()
+        ticks = ax.get_xticks() if horizontal else ax.get_yticks()
+        assert len(ticks) > 1 and all(float(t).is_integer() for t in ticks), ticks

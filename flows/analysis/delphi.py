@@ -427,6 +427,7 @@ def feedback_chart(fb: ItemFeedback, words: Words | None = None) -> bytes:
     :func:`feedback_text`."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     say = words or _english
     if fb.everyone is None:
@@ -455,6 +456,7 @@ def feedback_chart(fb: ItemFeedback, words: Words | None = None) -> bytes:
         ax.barh([fb.own_score], [top * 1.2], height=0.92, fill=False, edgecolor=OWN_COLOUR, linewidth=2, zorder=3)
         ax.annotate(say("delphi.chart_you"), (top * 1.18, fb.own_score), ha="right", va="center", fontsize=9, color=OWN_COLOUR)
     ax.set_xlim(0, top * 1.2)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # people, counted whole
     if len(series) > 1:
         ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
