@@ -8,7 +8,7 @@ Read without pandas, so the answers list can check its filters cheaply.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,7 +79,7 @@ def step_catalogue(database: Database, loaded: LoadedStudy) -> dict[tuple[int, s
     return found
 
 
-def latest_steps(steps: dict[tuple[int, str], StepInfo]) -> list[StepInfo]:
+def latest_steps(steps: Mapping[tuple[int, str], StepInfo]) -> list[StepInfo]:
     """Each (flow, step) once, as its newest published version has it, in the order first published."""
     latest: dict[tuple[str, str], StepInfo] = {}
     for _, info in sorted(steps.items(), key=lambda kv: kv[0][0]):

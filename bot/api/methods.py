@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bot.api.catalogue import latest_steps
 from flows.analysis import delphi, pairwise, ranking, statements
 from flows.analysis.mnl import (
     Z_95,
@@ -108,11 +109,7 @@ def delphi_rules(steps: dict[tuple[int, str], Any]) -> dict[str, ConsensusRule]:
     version's), by Delphi id."""
     from flows.steps.delphi import declared_rule
 
-    rules = {}
-    for (_, step_id), info in sorted(steps.items(), key=lambda entry: entry[0][0]):
-        if info.type == "delphi":
-            rules[str(info.raw.get("delphi") or step_id)] = declared_rule(info.raw)
-    return rules
+    return {str(info.raw.get("delphi") or info.step): declared_rule(info.raw) for info in latest_steps(steps) if info.type == "delphi"}
 
 
 def delphi_report(frame: pd.DataFrame, steps: dict[tuple[int, str], Any], sent: pd.DataFrame | None = None) -> dict[str, Any]:
@@ -235,7 +232,7 @@ def declared_levels(steps: Mapping[tuple[int, str], Any]) -> dict[str, list[str]
     """Each choice-experiment attribute's levels in the order its flow lists them (the latest
     published version's): the first is the reference level."""
     found: dict[str, list[str]] = {}
-    for (_, _step), info in sorted(steps.items(), key=lambda entry: entry[0][0]):
+    for info in latest_steps(steps):
         if info.type == "choice_experiment":
             for name, spec in (info.raw.get("attributes") or {}).items():
                 levels = spec.get("levels", []) if isinstance(spec, dict) else spec

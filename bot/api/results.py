@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from bot.api.catalogue import StepInfo
+from bot.api.catalogue import StepInfo, latest_steps
 from bot.api.methods import plain
 from flows.analysis.spc import xmr
 
@@ -32,10 +32,7 @@ def _labels(info: StepInfo | None) -> dict[str, str]:
 
 
 def _latest_steps(steps: dict[tuple[int, str], StepInfo]) -> dict[tuple[str, str], StepInfo]:
-    latest: dict[tuple[str, str], StepInfo] = {}
-    for (_, _), info in sorted(steps.items(), key=lambda kv: kv[0][0]):
-        latest[(info.flow, info.step)] = info
-    return latest
+    return {(info.flow, info.step): info for info in latest_steps(steps)}
 
 
 def step_results(frame: pd.DataFrame, steps: dict[tuple[int, str], StepInfo]) -> list[dict[str, Any]]:
