@@ -128,14 +128,14 @@ def _answers(connection: Connection, study_id: str) -> list[Any]:
 def _answer_row(row: Any, versions: dict[int, _Version], study: Study) -> dict[str, str]:
     (participant, group, channel, flow_id, version_id, version, step_id, item, raw, value, display, source, skipped, at, withdrawn) = row
     step = _step(versions.get(version_id), step_id)
-    identifying = step is not None and identifying_field((step.save_to or "").removeprefix("participant."))
+    identifying = step is not None and saves_identifying(step.save_to)
     return {
         "participant": participant, "group": group or "", "channel": channel or "", "study": study.study,
         "flow": flow_id, "flow_version": version, "step": step_id, "item": item or "", "step_type": step.type if step else "",
         "question": resolve_text(step.text, study.default_language) if step else "",
-        "raw": WITHHELD if identifying else _scrub(raw),
-        "value": WITHHELD if identifying else _scrub(_encode(value)),
-        "display": WITHHELD if identifying else _scrub(display),
+        "raw": WITHHELD if identifying else scrub(raw),
+        "value": WITHHELD if identifying else scrub(_encode(value)),
+        "display": WITHHELD if identifying else scrub(display),
         "source": source, "skipped": "true" if skipped else "false",
         "answered_at": _utc(at),
         "withdrawn_at": _utc(withdrawn) if withdrawn is not None else "",
@@ -145,6 +145,11 @@ def _answer_row(row: Any, versions: dict[int, _Version], study: Study) -> dict[s
 def identifying_field(name: str) -> bool:
     """Whether a participant field's name says it identifies someone (:data:`IDENTIFYING_WORDS`)."""
     return bool(set(re.split(r"[^a-z]+", name.lower())) & IDENTIFYING_WORDS)
+
+
+def saves_identifying(save_to: str | None) -> bool:
+    """Whether a step's ``save_to`` names an identifying participant field: its answers are withheld."""
+    return identifying_field((save_to or "").removeprefix("participant."))
 
 
 def _utc(moment: datetime) -> str:
@@ -167,12 +172,36 @@ def _encode(value: Any) -> str:
     return str(value)
 
 
-def _scrub(text: str) -> str:
+def scrub(text: str | None) -> str:
     """Mask identifiers in what a participant typed or said: phone numbers, email addresses,
     NHS numbers, postcodes and dates of birth (see nlp/redact.py)."""
     from nlp.redact import redact
 
     return redact(text) if text else ""
+
+
+def scrub_value(value: Any) -> Any:
+    """An answer's value as stored (text, number, list or JSON object) masked as the export's
+    ``value`` column is: every text in it scrubbed, and a number that reads as an identifier
+    (a valid NHS number, a phone number typed as digits) replaced by its mask."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, list):
+        return [scrub_value(v) for v in value]
+    if isinstance(value, dict):
+        return {key: scrub_value(v) for key, v in value.items()}
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        masked = scrub(_encode(value))
+        return value if masked == _encode(value) else masked
+    return value
+
+
+def masked_answer(value: Any, display: str | None, identifying: bool) -> tuple[Any, str]:
+    """(value, display) of an answer as anyone outside the database may see them: withheld
+    for a step saving an identifying field (:func:`saves_identifying`), otherwise scrubbed."""
+    if identifying:
+        return WITHHELD, WITHHELD
+    return scrub_value(value), scrub(display)
 
 
 # ----------------------------------------------------------------------------- the data dictionary
@@ -243,6 +272,8 @@ def _scale_codes(step: ScaleStep, language: str) -> list[str]:
 # ----------------------------------------------------------------------------- many-item steps
 
 OWN_ANSWER = "the step's own answer (item empty)"
+UNSURE_LEFT_OUT = ("the percentages (and so consensus), median and IQR count only those who gave a score: "
+                   "unsure answers are left out of the denominator (the desk and chorus report show how many beside them)")
 
 
 def _many_item_codes(step: StepBase, language: str, words: Words) -> list[str] | None:
@@ -292,6 +323,8 @@ def _delphi_codes(step: DelphiStep, language: str, words: Words) -> list[str]:
         found.append(f"reason = why, in the participant's words (asked after {when})")
         found.append("an item given a reason is recorded again with it, and the later answer stands")
     found.append(_consensus(step))
+    if step.unsure:
+        found.append(UNSURE_LEFT_OUT)
     if step.drop_consensus:
         found.append("items that reached consensus in an earlier round are not asked")
     return [*found, f"{OWN_ANSWER}: JSON {{item id: score}}"]

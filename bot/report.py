@@ -4,7 +4,8 @@ study used, from the item answers in the database. The dashboard can reuse
 
 Per many-item step (found in the study's published flows; the latest version of a step
 id wins): Delphi summaries per round, item and group with participation, movement between
-rounds and reasons; rankings (Borda,
+rounds, reasons (identifiers masked, as in exports), the ratings and rounds sent that
+``chorus analyse delphi`` reads, and notes saying what the tables count; rankings (Borda,
 Plackett-Luce with intervals); statement opinion groups, representative statements and
 group-informed consensus; pairwise scores with intervals; choice-model estimates, each
 attribute's relative importance and what each feature is worth in the first numeric
@@ -106,6 +107,11 @@ class _Out:
         frame.to_csv(path, index=False)
         self.written.append(path)
 
+    def text(self, name: str, content: str) -> None:
+        path = self.folder / f"{name}.md"
+        path.write_text(content, encoding="utf-8")
+        self.written.append(path)
+
     def chart(self, name: str, draw: Callable[[Axes], None], size: tuple[float, float] = (7.0, 4.5)) -> None:
         fig = Figure(figsize=size, dpi=100)
         FigureCanvasAgg(fig)
@@ -176,16 +182,55 @@ def _delphi(out: _Out, step: DelphiStep, records: list[ItemRecord], labels: dict
     summary = delphi_analysis.summarise(ratings, rule)
     summary["counts"] = summary["counts"].map(lambda c: " ".join(map(str, c)))
     name = f"delphi-{step.delphi_id}"
+    participation = delphi_analysis.participation(ratings, sent)
     out.table(f"{name}-summary", _labelled(summary, labels))
-    out.table(f"{name}-participation", _labelled(delphi_analysis.participation(ratings, sent), labels))
+    out.table(f"{name}-participation", _labelled(participation, labels))
     out.table(f"{name}-movement", _labelled(delphi_analysis.movement(ratings, rule.scale), labels))
     reasons = ratings.dropna(subset=["reason"])[["participant", "group", "round", "item", "score", "reason"]]
-    out.table(f"{name}-reasons", _labelled(_whole_numbers(reasons, "score"), labels))
+    out.table(f"{name}-reasons", _labelled(_whole_numbers(_scrubbed(reasons), "score"), labels))
+    _delphi_inputs(out, name, ratings, sent, labels)
     _delphi_charts(out, name, rule, summary)
+    out.text(f"{name}-notes", _delphi_notes(step, participation))
+
+
+def _scrubbed(reasons: pd.DataFrame) -> pd.DataFrame:
+    """The reasons, participants' own words, with identifiers masked as the export masks free text."""
+    from bot.export import scrub
+
+    return reasons.assign(reason=reasons["reason"].map(lambda text: scrub(str(text))))
+
+
+def _delphi_inputs(out: _Out, name: str, ratings: pd.DataFrame, sent: pd.DataFrame | None, labels: dict[str, str]) -> None:
+    """The ratings and who was sent each round, as ``chorus analyse delphi --ratings ... --sent ...``
+    reads them: run on these it counts attrition as this report and the desk do."""
+    table = _whole_numbers(ratings[["participant", "group", "round", "item", "score"]], "score")
+    out.table(f"{name}-ratings", _labelled(table, labels))
+    if sent is not None:
+        out.table(f"{name}-rounds-sent", sent[["participant", "round", "open"]])
+
+
+def _delphi_notes(step: DelphiStep, participation: pd.DataFrame) -> str:
+    """What the Delphi's tables count, in words, for whoever opens them without the desk."""
+    bases = [delphi_analysis.ATTRITION_BASES[b] for b in dict.fromkeys(participation["attrition_basis"])]
+    lines = [f"# Delphi '{step.delphi_id}'", "", f"- Consensus: {_consensus_words(step.rule())}.",
+             f"- Unsure answers: {delphi_analysis.UNSURE_LEFT_OUT}.",
+             "- Attrition (participation): " + "; ".join(bases) + " ('open' in rounds-sent: could still answer when this "
+             "report was written).",
+             "- The ratings and rounds-sent tables are what `chorus analyse delphi --ratings ... --sent ...` reads."]
+    return "\n".join(lines) + "\n"
+
+
+def _consensus_words(rule: ConsensusRule) -> str:
+    high, low = rule.scale.high_band, rule.scale.low_band
+    every = f", in every group of {rule.min_group_n} or more" if rule.per_group else ""
+    return (f"in when at least {rule.agree_pct:g}% of those who scored gave {high[0]}-{high[1]} and under "
+            f"{rule.max_opposite_pct:g}% gave {low[0]}-{low[1]}{every}; out is the mirror image")
 
 
 def _delphi_charts(out: _Out, name: str, rule: ConsensusRule, summary: pd.DataFrame) -> None:
-    """One bar chart per round: everyone's share scoring high on each item, against the rule's threshold."""
+    """One bar chart per round: everyone's share scoring high on each item (of those who gave a
+    score, how many and how many were unsure beside each bar), against the rule's threshold."""
+    band = f"{rule.scale.high_band[0]}-{rule.scale.high_band[1]}"
     for round_number, part in summary[summary["group"] == "all"].groupby("round"):
 
         def draw(ax: Axes, part: pd.DataFrame = part, r: int = int(round_number)) -> None:
@@ -193,10 +238,20 @@ def _delphi_charts(out: _Out, name: str, rule: ConsensusRule, summary: pd.DataFr
             ax.barh(y, part["pct_high"], color=["#1b9e77" if c == "in" else "#7570b3" for c in part["consensus"]])
             ax.axvline(rule.agree_pct, color="#d95f02", linestyle="--")
             ax.set_yticks(y, [str(i)[:40] for i in part["item"]])
-            ax.set_xlim(0, 100)
-            ax.set_xlabel(f"% scoring {rule.scale.high_band[0]}-{rule.scale.high_band[1]} (round {r})")
+            for at, pct, n, unsure in zip(y, part["pct_high"], part["n"], part["n_unsure"], strict=True):
+                ax.annotate(_bar_note(pct, int(n), int(unsure)), (min(float(np.nan_to_num(pct)), 100.0), at),
+                            xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
+            ax.set_xlim(0, 125)  # room for the notes beside full bars
+            ax.set_xticks(range(0, 101, 20))
+            ax.set_xlabel(f"% of those who gave a score who scored {band} (round {r}; unsure answers left out)")
 
         out.chart(f"{name}-round{int(round_number)}", draw)
+
+
+def _bar_note(pct: float, n: int, unsure: int) -> str:
+    """'80% of 10, 2 unsure': the share, its denominator and who it leaves out."""
+    shown = "-" if np.isnan(pct) else f"{pct:.0f}%"
+    return f"{shown} of {n}" + (f", {unsure} unsure" if unsure else "")
 
 
 def _ranking(out: _Out, name: str, step: RankStep, records: list[ItemRecord], labels: dict[str, str]) -> None:

@@ -101,9 +101,10 @@ def study_overview(database: Database, loaded: LoadedStudy) -> dict[str, Any]:
     }
 
 
-UNFINISHED_OUTCOMES = ("declined", "max_tries", "loop")
+UNFINISHED_OUTCOMES = ("declined", "max_tries", "loop", "closed")
 """How a conversation can end without being finished: NO at consent (or an end step with this
-outcome), no clear answer after the step's tries, a runaway flow."""
+outcome), no clear answer after the step's tries, a runaway flow, or a round closed by its
+schedule while it still waited for answers (storage/due_tasks.close_session)."""
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,9 @@ def _stopped_at(where: _Whereabouts, listed: list[str]) -> str:
 def _funnel_of(flow_id: str, flow: Any, sessions: list[_Whereabouts], answered: dict[tuple[str, str], int]) -> dict[str, Any]:
     """One flow's funnel. Each participant who started is counted once: as finished, or as a
     drop-off at the step where their session ended, stopped or sits waiting (``waiting``
-    counts those still live). A step on a branch somebody did not take is no drop-off."""
+    counts those still live). A step on a branch somebody did not take is no drop-off.
+    How the conversations stand: ``live`` (may yet go on), ``stopped`` (STOP, or another flow
+    took over) and, of those that ended, ``outcomes`` (completed, declined, closed, ...)."""
     listed = [step.id for step in flow.flow.steps if (flow_id, step.id) in answered or step.type not in ("message", "end")]
     types = {step.id: step.type for step in flow.flow.steps}
     dropped: Counter[str] = Counter()
@@ -168,7 +171,8 @@ def _funnel_of(flow_id: str, flow: Any, sessions: list[_Whereabouts], answered: 
         row["drop_off"], row["waiting"] = dropped[row["step"]], waiting[row["step"]]
     outcomes = Counter(where.outcome or "completed" for where in sessions if where.status == "ended")
     return {"flow": flow_id, "version": flow.version, "started": began, "finished": finished,
-            "live": sum(where.live for where in sessions), "outcomes": dict(sorted(outcomes.items())), "steps": rows}
+            "live": sum(where.live for where in sessions), "stopped": sum(where.status == "stopped" for where in sessions),
+            "outcomes": dict(sorted(outcomes.items())), "steps": rows}
 
 
 def funnel(database: Database, loaded: LoadedStudy) -> list[dict[str, Any]]:
@@ -223,9 +227,10 @@ def participants_page(database: Database, study_id: str, limit: int, cursor: str
 
 def answers_page(database: Database, study_id: str, limit: int, cursor: str | None,
                  flow: str | None = None, step: str | None = None) -> Page:
+    """Answers, oldest first, masked as exports mask them (:func:`_masked`)."""
     a, e = ANSWERS.c, ENROLMENTS.c
-    query = (select(a.id, a.participant_id, e.group, a.flow_id, a.flow_version, a.step_id, a.value, a.display,
-                    a.source, a.skipped, a.answered_at, a.withdrawn_at)
+    query = (select(a.id, a.participant_id, e.group, a.flow_id, a.flow_version_id, a.flow_version, a.step_id, a.value,
+                    a.display, a.source, a.skipped, a.answered_at, a.withdrawn_at)
              .select_from(ANSWERS.outerjoin(ENROLMENTS, and_(e.participant_id == a.participant_id, e.study_id == a.study_id)))
              .where(a.study_id == study_id))
     if flow:
@@ -235,11 +240,37 @@ def answers_page(database: Database, study_id: str, limit: int, cursor: str | No
     if "item" in a:
         query = query.add_columns(a.item)
     rows, after = _paged(database, query, a.id, limit, cursor)
+    identifying = _identifying_steps(database, {r.flow_version_id for r in rows})
     items = [{"id": r.id, "participant": r.participant_id, "group": r.group, "flow": r.flow_id, "version": r.flow_version,
-              "step": r.step_id, "item": getattr(r, "item", None), "value": r.value, "display": r.display,
+              "step": r.step_id, "item": getattr(r, "item", None),
+              **_masked(r.value, r.display, (r.flow_version_id, r.step_id) in identifying),
               "source": r.source, "skipped": bool(r.skipped), "answered_at": _iso(r.answered_at),
               "withdrawn_at": _iso(r.withdrawn_at)} for r in rows]
     return Page(items, after)
+
+
+def _masked(value: Any, display: str | None, identifying: bool) -> dict[str, Any]:
+    """An answer's value and display as the export has them: withheld for a step that saves a
+    name, contact detail, NHS number or birth date; otherwise with phone numbers, e-mails, NHS
+    numbers, postcodes and dates of birth in its text masked. The API is read by people and
+    programs outside the database just as exports are, so it shows no more than they do."""
+    from bot.export import masked_answer
+
+    shown, label = masked_answer(value, display, identifying)
+    return {"value": shown, "display": label}
+
+
+def _identifying_steps(database: Database, version_ids: set[int]) -> set[tuple[int, str]]:
+    """(flow version id, step id) of the steps in those versions that save an identifying field."""
+    from bot.export import saves_identifying
+
+    if not version_ids:
+        return set()
+    v = FLOW_VERSIONS.c
+    with database.reading() as session:
+        versions = session.execute(select(v.id, v.content).where(v.id.in_(sorted(version_ids)))).all()
+    return {(version_id, raw["id"]) for version_id, content in versions for raw in (content or {}).get("steps", []) or []
+            if isinstance(raw, dict) and saves_identifying(raw.get("save_to"))}
 
 
 def flags_page(database: Database, study_id: str, limit: int, cursor: str | None, open_only: bool = False,
@@ -252,10 +283,18 @@ def flags_page(database: Database, study_id: str, limit: int, cursor: str | None
     if kind:
         query = query.where(f.kind == kind)
     rows, after = _paged(database, query, f.id, limit, cursor, newest_first=True)
-    items = [{"id": r.id, "kind": r.kind, "message": r.message, "participant": r.participant_id, "flow": r.flow_id,
+    items = [{"id": r.id, "kind": r.kind, "message": _scrubbed(r.message), "participant": r.participant_id, "flow": r.flow_id,
               "step": r.step_id, "acknowledged": bool(r.acknowledged), "acknowledged_by": r.acknowledged_by,
               "acknowledged_at": _iso(r.acknowledged_at), "created_at": _iso(r.created_at)} for r in rows]
     return Page(items, after)
+
+
+def _scrubbed(message: str) -> str:
+    """An alert's message with identifiers masked as in exports: a moderation alert quotes the
+    statement or idea a participant wrote."""
+    from bot.export import scrub
+
+    return scrub(message)
 
 
 def held_page(database: Database, study_id: str, limit: int, cursor: str | None) -> Page:

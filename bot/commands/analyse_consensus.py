@@ -23,9 +23,10 @@ FORMAT = click.option(
 )
 
 
-def _read_csv(path: str, needed: Sequence[str]) -> pd.DataFrame:
+def _read_csv(path: str, needed: Sequence[str], text: Sequence[str] = ()) -> pd.DataFrame:
+    """The CSV at ``path``, which must have the ``needed`` columns; ``text`` columns are read as text."""
     import pandas as pd
-    data = pd.read_csv(path)
+    data = pd.read_csv(path, dtype={column: str for column in text})
     missing = [c for c in needed if c not in data.columns]
     if missing:
         raise click.ClickException(
@@ -116,6 +117,15 @@ def _emit(payload: dict[str, Any], output_format: str, table: str) -> None:
     show_default=True,
     help="With --per-group, ignore groups with fewer scores than this.",
 )
+@click.option(
+    "--sent",
+    "sent_path",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    help="CSV with participant, round, open (true while they may still answer): who was sent each round, "
+    "as chorus report writes it (delphi-ID-rounds-sent.csv). With it, attrition counts only those sent "
+    "a round, as the desk does; without it, everyone who did not respond counts as dropped.",
+)
 @FORMAT
 def delphi_command(
     path: str,
@@ -126,33 +136,65 @@ def delphi_command(
     max_opposite_pct: float,
     per_group: bool,
     min_group_n: int,
+    sent_path: str | None,
     output_format: str,
 ) -> None:
-    """Median, bands and consensus per item, round and group of a Delphi study."""
-    from flows.analysis.delphi import ConsensusRule, Scale, summarise
-    data = _read_csv(path, ["participant", "round", "item", "score"])
+    """Median, bands and consensus per item, round and group of a Delphi study, then response
+    and attrition per round. Percentages count only those who gave a score: unsure answers
+    (an empty score) are left out of them and shown as n_unsure beside them."""
+    from flows.analysis.delphi import (
+        UNSURE_LEFT_OUT,
+        ConsensusRule,
+        Scale,
+        participation,
+        summarise,
+    )
+    data = _read_csv(path, ["participant", "round", "item", "score"], text=["participant"])
+    sent = _read_sent(sent_path) if sent_path else None
     try:
         low, high = _range(scale_text, "--scale")
         scale = Scale(low, high, _range(low_text, "--low"), _range(high_text, "--high"))
         rule = ConsensusRule(scale, agree_pct, max_opposite_pct, per_group, min_group_n)
         summary = summarise(data, rule)
+        responses = participation(data, sent)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
-    columns = [
-        "item",
-        "round",
-        "group",
-        "n",
-        "n_unsure",
-        "median",
-        "q1",
-        "q3",
-        "pct_high",
-        "pct_low",
-        "consensus",
-    ]
-    items = _records(summary, columns)
-    _emit({"items": items}, output_format, _table(items, columns))
+    items = _records(summary, DELPHI_COLUMNS)
+    rounds = _records(responses, PARTICIPATION_COLUMNS)
+    notes = {"unsure": UNSURE_LEFT_OUT, "attrition": _attrition_notes(responses, sent_path is not None)}
+    table = "\n".join([_table(items, DELPHI_COLUMNS), f"({UNSURE_LEFT_OUT})", "", "participation",
+                       _table(rounds, PARTICIPATION_COLUMNS), *(f"({note})" for note in notes["attrition"])])
+    _emit({"items": items, "participation": rounds, "notes": notes}, output_format, table)
+
+
+DELPHI_COLUMNS = ["item", "round", "group", "n", "n_unsure", "median", "q1", "q3", "pct_high", "pct_low", "consensus"]
+PARTICIPATION_COLUMNS = ["round", "group", "responded", "previous", "dropped", "still_open", "not_sent",
+                         "attrition_pct", "attrition_basis"]
+TRUE, FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
+
+
+def _read_sent(path: str) -> pd.DataFrame:
+    """Who was sent which round, ``open`` read as true/false (also 1/0, yes/no)."""
+    sent = _read_csv(path, ["participant", "round", "open"], text=["participant", "open"])
+    words = sent["open"].fillna("").str.strip().str.lower()
+    unknown = sorted(set(words) - TRUE - FALSE)
+    if unknown:
+        raise click.ClickException(f"{path}: open must be true or false, not {unknown[0]!r}")
+    return sent.assign(open=words.isin(TRUE))
+
+
+def _attrition_notes(responses: pd.DataFrame, given: bool) -> list[str]:
+    """What 'dropped' counted, for each way the rounds were counted (and how to count as the desk does)."""
+    from flows.analysis.delphi import ATTRITION_BASES
+
+    notes = []
+    for basis in dict.fromkeys(b for b in responses["attrition_basis"] if b != "first"):
+        rounds = ", ".join(str(r) for r in sorted(set(responses.loc[responses["attrition_basis"] == basis, "round"])))
+        notes.append(f"attrition_basis {basis} (round {rounds}): {ATTRITION_BASES[basis]}")
+    if "responses" in set(responses["attrition_basis"]):
+        fix = "--sent names nobody for those rounds" if given else "pass --sent (chorus report writes delphi-ID-rounds-sent.csv)"
+        notes.append(f"the desk and chorus report count only those sent a round; {fix} to count as they do")
+    return notes
 
 
 @click.command("ranking")

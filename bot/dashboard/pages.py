@@ -56,11 +56,16 @@ def studies(ctx: Ctx = Depends(page_context)) -> HTMLResponse:
     return render(ctx, "studies.html", studies=rows)
 
 
+OUTCOMES = {"completed": "completed", "declined": "declined (said no)", "max_tries": "no clear answer after every try",
+            "loop": "ended by a runaway flow", "closed": "closed before they finished (its round closed)"}
+"""How an ended conversation ended, in plain words; an end step's own outcome is shown as the flow names it."""
+
+
 @router.get("/dashboard/studies/{study_id}", response_class=HTMLResponse)
 def overview(s: StudyCtx = Depends(page_study)) -> HTMLResponse:
     funnel = reports.report(s.database, s.loaded, "funnel")
     charts = [(f, inline(figures.funnel_chart(f))) for f in funnel]
-    return render(s, "study.html", "overview", summary=study_summary(s, s.study_id), funnel=charts)
+    return render(s, "study.html", "overview", summary=study_summary(s, s.study_id), funnel=charts, outcomes=OUTCOMES)
 
 
 def _flows_page(s: StudyCtx, checked: publishing.Checked | None = None, published: list[dict[str, Any]] | None = None,

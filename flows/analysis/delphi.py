@@ -31,7 +31,16 @@ CHART_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9"]
 OWN_COLOUR = "#D55E00"
 Status = Literal["in", "out", "none"]
 KEYS = ["round", "item", "group"]
-PARTICIPATION = ["round", "group", "responded", "previous", "dropped", "still_open", "not_sent", "attrition_pct"]
+PARTICIPATION = ["round", "group", "responded", "previous", "dropped", "still_open", "not_sent", "attrition_pct",
+                 "attrition_basis"]
+ATTRITION_BASES = {
+    "first": "the first round: nobody has had a round to drop out of",
+    "sent": "dropped: sent the round and can no longer answer it",
+    "responses": "no record of who was sent the round: everyone who responded in the previous round but not in this one counts as dropped",
+}
+"""What ``dropped`` (and so ``attrition_pct``) counted in a round: :func:`participation`'s ``attrition_basis``."""
+UNSURE_LEFT_OUT = ("pct_high and pct_low (and so consensus), the median and the quartiles count only those who gave a "
+                   "score (n); those who answered unsure (n_unsure) are left out of them, but count as having responded")
 
 
 def _clean(ratings: pd.DataFrame, scale: Scale) -> pd.DataFrame:
@@ -193,7 +202,9 @@ def participation(ratings: pd.DataFrame, sent: pd.DataFrame | None = None) -> pd
     ``open`` (True while they may still answer it); bot/analysis_input.py reads it from the
     sessions. Without it (or for a round it names nobody for, such as ratings from
     elsewhere), everyone who did not respond counts as dropped, as once every round is over. ``attrition_pct`` is ``dropped`` as a percentage of those whose answer
-    to this round is settled (``previous`` less ``still_open`` and ``not_sent``).
+    to this round is settled (``previous`` less ``still_open`` and ``not_sent``). ``attrition_basis``
+    says which way a round was counted: ``sent`` or ``responses`` (``first`` for the first round;
+    :data:`ATTRITION_BASES`).
     """
     df = _responses(ratings)
     reach = _reach(sent)
@@ -203,11 +214,13 @@ def participation(ratings: pd.DataFrame, sent: pd.DataFrame | None = None) -> pd
         now = df[df["round"] == r]
         before = df[df["round"] == rounds[i - 1]] if i else now.iloc[0:0]
         sent_now = reach[reach["round"] == r]
-        before = before.assign(fate=_fates(before, set(now["participant"]), sent_now, known=not sent_now.empty))
+        known = not sent_now.empty
+        before = before.assign(fate=_fates(before, set(now["participant"]), sent_now, known))
         for group in [ALL, *sorted(set(now["group"]) | set(before["group"]))]:
             g_now = now if group == ALL else now[now["group"] == group]
             g_before = before if group == ALL else before[before["group"] == group]
-            rows.append({"round": int(r), "group": group, "responded": len(g_now), **_attrition(g_before["fate"])})
+            rows.append({"round": int(r), "group": group, "responded": len(g_now), **_attrition(g_before["fate"]),
+                         "attrition_basis": "first" if not i else "sent" if known else "responses"})
     return pd.DataFrame(rows, columns=PARTICIPATION)
 
 
