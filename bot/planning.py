@@ -4,9 +4,11 @@ Pure: (study, participant, now) in, tasks out; storage/due_tasks.py writes them 
 bot/scheduler.py fires them. A schedule says when a flow is sent:
 
 - ``at: 2026-06-01T09:00`` a round opens on a date (naive times are in the study's zone);
-  someone who joins later, before it ``closes``, gets it straight away;
+  someone who joins later, before it ``closes``, gets it straight away (but a Delphi round
+  waits for the round before it: :func:`round_hold`);
 - ``after: 28d`` after enrolment, or ``relative_to: participant.discharge_date`` after a date
-  the participant gave (a date alone counts from 09:00 that day);
+  the participant gave (a date alone counts from 09:00 that day; "yesterday" or "3 days ago"
+  from the day the answer was given, ``Person.given_at``);
 - ``every: 7d`` recurring, counted from enrolment (or the date field).
 
 Whole days are counted on the participant's wall clock (flows/snooze.add_local), so a
@@ -22,14 +24,15 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flows.model import ENROLMENT_WORDS, Schedule, Study, TimeWindow
+from flows.model import ENROLMENT_WORDS, Flow, Schedule, Study, TimeWindow
 from flows.snooze import NoAllowedTime, add_local, at_local, next_allowed, zone_of
+from flows.steps.delphi import DelphiStep
 
 FOLLOW_UP, REMINDER, CLOSE, PLAN = "follow_up", "reminder", "close", "plan"
 """Task kinds this module plans; the engine adds ``timeout`` and ``snooze``."""
@@ -44,11 +47,25 @@ _MONTHS = {name: number for number, names in enumerate(
      ("sep", "sept", "september", "medi"), ("oct", "october", "hydref"), ("nov", "november", "tachwedd"),
      ("dec", "december", "rhagfyr")], start=1) for name in names}
 _WEEKDAYS = {name: number for number, names in enumerate(
-    [("monday", "mon"), ("tuesday", "tue", "tues"), ("wednesday", "wed"), ("thursday", "thu", "thurs"),
-     ("friday", "fri"), ("saturday", "sat"), ("sunday", "sun")]) for name in names}
-_DAYS_BACK = {"today": 0, "heddiw": 0, "yesterday": 1, "ddoe": 1, "day before yesterday": 2, "echdoe": 2}
+    [("monday", "mon", "llun"), ("tuesday", "tue", "tues", "mawrth"), ("wednesday", "wed", "mercher"),
+     ("thursday", "thu", "thurs", "iau"), ("friday", "fri", "gwener"), ("saturday", "sat", "sadwrn"),
+     ("sunday", "sun", "sul")]) for name in names}
+_DAYS_BACK = {"today": 0, "heddiw": 0, "yesterday": 1, "ddoe": 1, "day before yesterday": 2, "echdoe": 2,
+              "night": 1, "neithiwr": 1, "tomorrow": -1, "yfory": -1, "fory": -1}
+"""Days before the answer was given ('night': what is left of 'last night'; tomorrow is -1)."""
+_COUNTS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+           "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "un": 1, "dau": 2, "dwy": 2, "tri": 3, "tair": 3,
+           "pedwar": 4, "pedair": 4, "pump": 5, "pum": 5, "chwech": 6, "chwe": 6, "saith": 7, "wyth": 8, "naw": 9,
+           "deg": 10, "deng": 10}
+_UNIT_DAYS = {"day": 1, "days": 1, "diwrnod": 1, "ddiwrnod": 1, "niwrnod": 1, "week": 7, "weeks": 7, "wythnos": 7,
+              "wythnosau": 7, "fortnight": 14, "fortnights": 14, "pythefnos": 14}
+_AGO = re.compile(rf"(?:(\d{{1,3}}|{'|'.join(_COUNTS)}) )?({'|'.join(_UNIT_DAYS)}) (?:ago|yn ol|n ol|nol)")
+"""'3 days ago', 'two weeks ago', 'a fortnight ago', 'tri diwrnod yn ôl', 'wythnos yn ôl'."""
+_PART_OF_DAY = re.compile(r"\b(morning|afternoon|evening|bore|prynhawn|pnawn)\b")
+"""'yesterday afternoon' is yesterday; 'this morning' (once 'this' is gone) is today."""
+_NEXT = ("next", "nesaf", "nesa")
 _FILLER = re.compile(r"\b(on|the|of|it was|i left|left|discharged|around|about|approx|roughly|i think|last|this|"
-                     r"dydd|ar|y|yr|o)\b|[,!?\"']|\.$")
+                     r"dydd|ar|y|yr|o|diwethaf|ddiwethaf|dwetha|dwethaf)\b|[,!?\"']|\.$")
 _ORDINAL = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th|af|ed|ain|fed)\b")
 
 
@@ -105,6 +122,16 @@ class Plan:
 
 def schedule_key(index: int, schedule: Schedule, occurrence: int) -> str:
     return f"s{index}:{schedule.flow}:{occurrence}"
+
+
+def schedule_of(study: Study, index: Any, flow_id: str | None) -> tuple[int, Schedule] | None:
+    """The schedule a task was planned from, by its index, unless the study's schedule changed
+    since (another flow is there now: a process that loaded the study before it was published
+    again): then the first that sends the task's flow. None if none does."""
+    entries = study.schedule
+    if isinstance(index, int) and 0 <= index < len(entries) and flow_id in (None, entries[index].flow):
+        return index, entries[index]
+    return next(((number, entry) for number, entry in enumerate(entries) if entry.flow == flow_id), None)
 
 
 def describe_schedule(index: int, schedule: Schedule) -> str:
@@ -177,7 +204,7 @@ def participant_date(value: Any, zone: ZoneInfo, given_at: datetime | None = Non
 
 def _plain(text: str) -> str:
     """The words of a date alone: no filler ('on', 'it was'), punctuation or ordinals ('24th')."""
-    text = _ORDINAL.sub(r"\1", _FILLER.sub(" ", text.strip().lower()))
+    text = _ORDINAL.sub(r"\1", _FILLER.sub(" ", text.strip().lower().replace("ô", "o")))
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -213,20 +240,28 @@ def _dated(year: str | None, month: int, day: int, near: date | None) -> date | 
 
 
 def _relative_day(text: str, given_on: date | None) -> date | None:
-    """'today', 'yesterday', '3 days ago', '(last) tuesday', 'ddoe' counted back from the day
-    the answer was given; None without that day."""
+    """'today', 'yesterday (afternoon)', 'last night', '3 days ago', 'two weeks ago', '(last)
+    tuesday', 'next tuesday', 'tomorrow', and in Welsh 'ddoe', 'tri diwrnod yn ôl', 'wythnos yn
+    ôl', 'dydd Mawrth diwethaf', counted from the day the answer was given; None without it."""
     if given_on is None:
         return None
+    if text not in _DAYS_BACK and _PART_OF_DAY.search(text):
+        text = re.sub(r"\s+", " ", _PART_OF_DAY.sub(" ", text)).strip() or "today"
     if text in _DAYS_BACK:
         return given_on - timedelta(days=_DAYS_BACK[text])
-    ago = re.fullmatch(r"(\d{1,2}|a|one|two|three) (day|days|week|weeks) ago", text)
-    if ago:
-        count = {"a": 1, "one": 1, "two": 2, "three": 3}.get(ago[1]) or int(ago[1])
-        return given_on - timedelta(days=count * (7 if ago[2].startswith("week") else 1))
-    if text in _WEEKDAYS:  # 'last tuesday', 'on tuesday': the latest one before that day
-        back = (given_on.weekday() - _WEEKDAYS[text]) % 7 or 7
-        return given_on - timedelta(days=back)
-    return None
+    ago = _AGO.fullmatch(text)
+    if ago and (ago[1] or ago[2] not in ("days", "weeks", "fortnights", "wythnosau")):  # 'days ago' says not how many
+        count = int(ago[1]) if ago[1] and ago[1].isdigit() else _COUNTS.get(ago[1] or "a", 1)
+        return given_on - timedelta(days=count * _UNIT_DAYS[ago[2]])
+    words = text.split()
+    ahead = bool(words) and (words[0] in _NEXT or words[-1] in _NEXT)
+    day = " ".join(word for word in words if word not in _NEXT)
+    if day not in _WEEKDAYS:
+        return None
+    if ahead:  # 'next tuesday': the first one after that day
+        return given_on + timedelta(days=(_WEEKDAYS[day] - given_on.weekday()) % 7 or 7)
+    back = (given_on.weekday() - _WEEKDAYS[day]) % 7 or 7  # 'last tuesday', 'on tuesday': the latest one before
+    return given_on - timedelta(days=back)
 
 
 def _anchor(schedule: Schedule, person: Person, study: Study) -> datetime | str:
@@ -287,9 +322,12 @@ def plan_person(study: Study, person: Person, now: datetime) -> Plan:
     return plan
 
 
-def occurrence(study: Study, index: int, person: Person, number: int, now: datetime) -> PlannedTask | str:
+def occurrence(study: Study, index: int, person: Person, number: int, now: datetime,
+               not_before: datetime | None = None) -> PlannedTask | str:
     """The ``number``-th send of a schedule (0 for an ``at`` round, 1 for the first of the
-    others), or why there is none. A recurring schedule skips sends already past their grace."""
+    others), or why there is none. A recurring schedule skips sends already past their grace.
+    With ``not_before`` (a changed schedule re-planning someone already enrolled) a time that
+    has passed is that moment instead: they were not due it under the plan they were on."""
     schedule = study.schedule[index]
     zone = person.zone(study)
     if schedule.at is not None:
@@ -308,6 +346,8 @@ def occurrence(study: Study, index: int, person: Person, number: int, now: datet
     opens = due
     if schedule.at is not None:
         due = max(due, now)  # someone who joins after a round opened gets it straight away
+    elif not_before is not None:
+        due = max(due, not_before)
     elif now - due > schedule.grace:
         return f"would have been sent {due:%Y-%m-%d %H:%M} UTC, past the grace of {_span(schedule.grace)}"
     due = place(due, study, schedule, person)
@@ -324,10 +364,10 @@ def occurrence(study: Study, index: int, person: Person, number: int, now: datet
 def after_sending(study: Study, task: PlannedTask, person: Person, sent_at: datetime, session_id: int | None) -> list[PlannedTask]:
     """What sending a scheduled flow sets going: its reminders, its closing and, for a
     recurring schedule, the next send."""
-    index, number = int(task.payload["schedule"]), int(task.payload["occurrence"])
-    if index >= len(study.schedule):
+    entry = schedule_of(study, task.payload.get("schedule"), task.flow_id)
+    if entry is None:
         return []
-    schedule = study.schedule[index]
+    (index, schedule), number = entry, int(task.payload["occurrence"])
     closes_raw = task.payload.get("closes_at")
     closes_at = datetime.fromisoformat(closes_raw) if closes_raw else None
     common = {"schedule": index, "occurrence": number, "closes_at": closes_raw, "grace": schedule.grace.total_seconds()}
@@ -353,3 +393,167 @@ def plan_check(person: Person, plan: Plan, now: datetime) -> PlannedTask | None:
         return None
     payload = {"key": f"plan@{now.isoformat()}", "waiting": plan.waiting}
     return PlannedTask(PLAN, person.participant_id, person.study_id, "", now + PLAN_RETRY, payload)
+
+
+def anchor_steps(study: Study, saves: Iterable[tuple[str, str, str | None]]) -> dict[tuple[str, str], str]:
+    """The steps (flow, step id) that save a field some schedule counts from, and that field:
+    when the answer was given says which day 'yesterday' or '3 days ago' was. ``saves`` is
+    every (flow, step id, ``save_to``) of the study."""
+    fields = {entry.anchor_field() for entry in study.schedule} - {None}
+    found: dict[tuple[str, str], str] = {}
+    for flow_id, step_id, save_to in saves:
+        name = (save_to or "").removeprefix("participant.")
+        if save_to and save_to.startswith("participant.") and name in fields:
+            found[(flow_id, step_id)] = name
+    return found
+
+
+# ----------------------------------------------------------------------------- Delphi rounds in order
+
+ROUND_CHECK = timedelta(minutes=30)
+"""How often a round held for the one before looks again: it follows soon after that one ends."""
+ROUND_WAIT = timedelta(days=2)
+"""How long a round waits for a participant still answering the one before (at least)."""
+
+
+@dataclass(frozen=True)
+class RoundBefore:
+    """The earlier round of a Delphi that a flow's round must follow, and the flows that carry it."""
+
+    delphi: str
+    round: int
+    before: int
+    flows: tuple[str, ...]
+
+    def describe(self) -> str:
+        return f"round {self.before} of Delphi '{self.delphi}'"
+
+
+@dataclass(frozen=True)
+class RoundSent:
+    """When a flow carrying the earlier round was started for the participant, and whether
+    they are still answering it (its session waiting or snoozed)."""
+
+    flow_id: str
+    sent_at: datetime
+    live: bool
+
+
+def rounds_before(flows: Mapping[str, Flow], flow_id: str) -> list[RoundBefore]:
+    """For each Delphi round in ``flow_id`` after the first, the latest earlier round of that
+    Delphi carried by other flows of the study (rounds may skip numbers)."""
+    carried: dict[str, dict[int, set[str]]] = {}
+    for name, flow in flows.items():
+        for step in flow.steps:
+            if isinstance(step, DelphiStep):
+                carried.setdefault(step.delphi_id, {}).setdefault(step.round, set()).add(name)
+    found: dict[str, RoundBefore] = {}
+    this = flows.get(flow_id)
+    for step in this.steps if this is not None else []:
+        if not isinstance(step, DelphiStep) or step.delphi_id in found:
+            continue
+        earlier = [number for number in carried[step.delphi_id] if number < step.round]
+        others = carried[step.delphi_id][max(earlier)] - {flow_id} if earlier else set()
+        if others:
+            found[step.delphi_id] = RoundBefore(step.delphi_id, step.round, max(earlier), tuple(sorted(others)))
+    return list(found.values())
+
+
+def round_wait(study: Study, flows: Iterable[str]) -> timedelta:
+    """How long a participant still answering a round keeps the next one waiting: two days,
+    or a day after the round's last reminder when that is later."""
+    names = set(flows)
+    reminded = [max(entry.reminders) + timedelta(days=1) for entry in study.schedule if entry.flow in names and entry.reminders]
+    return max([ROUND_WAIT, *reminded])
+
+
+def round_to_come(before: RoundBefore, pending: Iterable[tuple[str, str | None, datetime, Mapping[str, Any]]]) -> datetime | None:
+    """When a flow carrying the round before is still to be sent to the participant: the
+    earliest of its follow-ups not sent yet, and of re-checks of their plan while its
+    schedule waits for their group or a date (``pending``: (kind, flow, due, payload))."""
+    labels = tuple(f"({flow}, " for flow in before.flows)
+    times = [due for kind, flow_id, due, payload in pending
+             if (kind == FOLLOW_UP and flow_id in before.flows)
+             or (kind == PLAN and any(label in str(note) for note in payload.get("waiting", []) for label in labels))]
+    return min(times, default=None)
+
+
+def round_hold(before: RoundBefore, sent: RoundSent | None, pending: datetime | None, wait: timedelta,
+               now: datetime) -> datetime | str | None:
+    """Whether a round may be sent now (None), must wait until a moment to look again, or
+    can never be (why). A round follows the one before once that was sent and is over for
+    the participant (finished, stopped, closed) or ``wait`` after it was sent; while the round
+    before is still to be sent (``pending``: when it is due, or a re-check of the
+    participant's plan) it waits for it."""
+    if sent is not None:
+        until = sent.sent_at + wait
+        if not sent.live or now >= until:
+            return None
+        return min(until, now + ROUND_CHECK)
+    if pending is not None:
+        return max(pending, now + ROUND_CHECK)
+    return f"{before.describe()} was never sent to them, so round {before.round} is not sent either"
+
+
+# ----------------------------------------------------------------------------- a changed schedule
+
+
+def match_schedules(old: Sequence[Schedule], new: Sequence[Schedule]) -> dict[int, int]:
+    """Which entry of a new schedule each entry of the old one became (old index to new): an
+    entry left as it was first, then one sending the same flow, in order. An old entry with
+    no match was removed; a new one with none was added."""
+    free = list(range(len(new)))
+    matched: dict[int, int] = {}
+    for same in (lambda a, b: a == b, lambda a, b: a.flow == b.flow):
+        for index, entry in enumerate(old):
+            if index in matched:
+                continue
+            found = next((number for number in free if same(entry, new[number])), None)
+            if found is not None:
+                matched[index] = found
+                free.remove(found)
+    return matched
+
+
+def moved_payload(payload: Mapping[str, Any], flow_id: str | None, index: int | None) -> dict[str, Any]:
+    """A task's payload after its schedule moved to ``index`` in a new schedule (None: it was
+    removed; its keys are renamed so that no schedule added later is taken to be sent)."""
+    old = payload.get("schedule")
+    moved = {**payload, "schedule": index}
+    if old == index or not isinstance(old, int):
+        return moved
+    before, after = f"s{old}:{flow_id}", f"s{index}:{flow_id}" if index is not None else f"gone{old}:{flow_id}"
+    for name in ("key", "series"):
+        value = payload.get(name)
+        if isinstance(value, str) and (value == before or value.startswith(before + ":")):
+            moved[name] = after + value[len(before):]
+    return moved
+
+
+def replanned(study: Study, index: int, number: int, person: Person, now: datetime) -> PlannedTask | str:
+    """A follow-up not sent yet, planned again by a changed schedule: when it falls due now,
+    or why it no longer will (a closing time passed, a group it is no longer for, a date or
+    group still to be given). A time that has passed means as soon as allowed."""
+    schedule = study.schedule[index]
+    if schedule.groups and person.group not in schedule.groups:
+        return "waiting for the participant's group" if person.group is None else f"only for {', '.join(schedule.groups)}"
+    first = 0 if schedule.at is not None else max(1, number)
+    return occurrence(study, index, person, first, now, not_before=now)
+
+
+def reclosed(study: Study, index: int, task: PlannedTask, now: datetime) -> tuple[datetime, dict[str, Any]] | str | None:
+    """A sent round's pending reminder or closing when its schedule's ``closes`` date changed:
+    its new time and payload, why it goes, or None if nothing changes (as when ``closes`` is a
+    duration: that counted from a send already made)."""
+    closes = study.schedule[index].closes
+    if isinstance(closes, timedelta):
+        return None
+    new = _study_time(closes, study) if closes is not None else None
+    if (new.isoformat() if new else None) == task.payload.get("closes_at"):
+        return None
+    payload = {**task.payload, "closes_at": new.isoformat() if new else None}
+    if task.kind == CLOSE:
+        return (max(new, now), payload) if new else "the round no longer closes"
+    if new is not None and task.due_at >= new:
+        return "the round now closes before it"
+    return task.due_at, payload

@@ -119,7 +119,7 @@ class Scheduler:
         while True:
             with self.database.transaction() as connection:
                 due_tasks.lock_planning(connection)
-                found = due_tasks.unplanned(connection, studies, limit)
+                found = due_tasks.with_given_at(connection, due_tasks.unplanned(connection, studies, limit), self.studies.anchor_steps())
                 rows = []
                 for enrolled in found:
                     rows += _plan_rows(self.studies.get(enrolled.study_id).study, enrolled, now)
@@ -148,7 +148,9 @@ class Scheduler:
         now = self.clock()
         with self.database.transaction() as connection:
             claimed = due_tasks.claim(connection, self.worker, now, self.batch, self.lease, self._abandoned(connection))
-            people = due_tasks.people(connection, {(t.participant_id, t.study_id) for t in claimed if t.participant_id and t.study_id})
+            found = due_tasks.people(connection, {(t.participant_id, t.study_id) for t in claimed if t.participant_id and t.study_id})
+            people = {(p.participant_id, p.study_id): p
+                      for p in due_tasks.with_given_at(connection, list(found.values()), self.studies.anchor_steps())}
         stats.claimed = len(claimed)
         if not claimed:
             return stats

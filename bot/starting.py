@@ -42,7 +42,7 @@ class StartRequest:
 
 
 def person_of(found: EnrolledPerson) -> Person:
-    return Person(found.participant_id, found.study_id, found.enrolled_at, found.group, found.fields)
+    return Person(found.participant_id, found.study_id, found.enrolled_at, found.group, found.fields, found.given_at)
 
 
 def _marks(count: int) -> str:

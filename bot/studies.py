@@ -3,26 +3,49 @@
 Publishing copies each flow's content into ``flow_versions`` under its content hash.
 A session is pinned to the version it started on and always reloads that version
 from the database, so editing a flow on disk never breaks a conversation midway.
+
+Publishing a study whose schedule (or time zone, or quiet hours) changed plans its enrolled
+participants again, in the same transaction: what was sent stays sent, each follow-up not
+sent yet moves to its time under the new schedule (at once if that has passed), one whose
+schedule was removed (or that now closes first, or is not for their group) is dropped, and a
+schedule new to them is planned as if they had just been planned. :class:`Replanned` says
+what changed, and why any follow-up was left as it was.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
+from bot.planning import (
+    FOLLOW_UP,
+    Person,
+    PlannedTask,
+    anchor_steps,
+    describe_schedule,
+    match_schedules,
+    moved_payload,
+    plan_check,
+    plan_person,
+    reclosed,
+    replanned,
+)
 from flows.loader import LoadedStudy, LoadError, Problem, load_study
-from flows.model import resolve_text
-from storage import repository
+from flows.model import Study, resolve_text
+from storage import due_tasks, repository
 from storage.database import Database
+from storage.due_tasks import EnrolledPerson, ScheduledTask
 
 STUDY_FILES = ("study.yaml", "study.yml")
+log = logging.getLogger("chorus.studies")
 
 
 @dataclass(frozen=True)
@@ -38,6 +61,28 @@ class JoinMatch:
 class PublishedFlow:
     id: int
     version: str
+
+
+@dataclass
+class Replanned:
+    """What publishing a changed schedule did to the plans of participants already enrolled."""
+
+    study_id: str
+    retimed: int = 0
+    """Follow-ups not sent yet, moved to their time under the new schedule."""
+    added: int = 0
+    """Follow-ups of schedules new to the participant."""
+    dropped: int = 0
+    """Follow-ups not sent yet that the new schedule no longer sends (removed, closed, another group)."""
+    warnings: list[str] = field(default_factory=list)
+    """Follow-ups left as they were, and why."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"retimed": self.retimed, "added": self.added, "dropped": self.dropped, "warnings": list(self.warnings)}
+
+    def __str__(self) -> str:
+        said = f"{self.retimed} follow-ups re-timed, {self.added} added, {self.dropped} dropped"
+        return said + "".join(f"; {warning}" for warning in self.warnings)
 
 
 def portable(raw: dict[str, Any]) -> dict[str, Any]:
@@ -73,6 +118,9 @@ class StudyRegistry:
                 raise LoadError([Problem(loaded.path, 1, 1, f"study id '{loaded.study.study}' is used twice; give each study its own id")])
             self._studies[loaded.study.study] = loaded
         self.published: dict[tuple[str, str], PublishedFlow] = {}
+        self.replanned: dict[str, Replanned] = {}
+        """Per study, what its last publication changed in enrolled participants' plans (only
+        studies whose schedule changed)."""
         self._routes = [
             ((route.keyword or "").upper(), (route.telegram or "").lower(),
              JoinMatch(loaded.study.study, route.flow or loaded.study.join.start_flow, route.group))
@@ -132,9 +180,24 @@ class StudyRegistry:
             if database.is_postgres:  # processes starting together publish one at a time (each finds the other's rows)
                 session.execute(text("SELECT pg_advisory_xact_lock(4242002)"))
             for loaded in self._studies.values():
+                self.replanned.pop(loaded.study.study, None)
+                before = repository.study_content(session, loaded.study.study)
                 published.update(_publish_one(session, loaded, now))
+                if before is not None and (replan := replan_enrolled(session, before, loaded, self.anchor_steps(), now)):
+                    self.replanned[loaded.study.study] = replan
+                    log.info("published %s with a changed schedule: %s", loaded.study.study, replan,
+                             extra={"event": "study.replanned", "study": loaded.study.study, **replan.as_dict()})
         self.published = published
         return published
+
+    def anchor_steps(self) -> dict[str, dict[tuple[str, str], str]]:
+        """Per study, the steps that save a date some schedule counts from (bot/planning.anchor_steps)."""
+        found = {}
+        for study_id, loaded in self._studies.items():
+            saves = ((flow_id, step.id, step.save_to) for flow_id, flow in loaded.flows.items() for step in flow.flow.steps)
+            if steps := anchor_steps(loaded.study, saves):
+                found[study_id] = steps
+        return found
 
     def current(self, study_id: str, flow_id: str) -> PublishedFlow:
         try:
@@ -155,3 +218,127 @@ def _publish_one(session: Any, loaded: LoadedStudy, now: datetime) -> dict[tuple
             repository.audit(session, "system", "flow_published", now, study.study, flow=flow_id, version=flow.version)
         published[(study.study, flow_id)] = PublishedFlow(version_id, flow.version)
     return published
+
+
+# ----------------------------------------------------------------------------- a changed schedule
+
+
+def _timing(study: Study) -> tuple[Any, ...]:
+    """What a participant's plan is made of: the schedule and the clock it keeps."""
+    return (study.schedule, study.timezone, study.quiet_hours)
+
+
+def _person(found: EnrolledPerson) -> Person:
+    return Person(found.participant_id, found.study_id, found.enrolled_at, found.group, found.fields, found.given_at)
+
+
+def _row(task: PlannedTask) -> dict[str, Any]:
+    return {"kind": task.kind, "participant_id": task.participant_id, "study_id": task.study_id, "flow_id": task.flow_id,
+            "session_id": task.session_id, "payload": task.payload, "due_at": task.due_at}
+
+
+def replan_enrolled(connection: Connection, before: dict[str, Any], loaded: LoadedStudy,
+                    steps: dict[str, dict[tuple[str, str], str]], now: datetime) -> Replanned | None:
+    """Plan the study's enrolled participants again by its new schedule (``before``: the study
+    file as last published); None when their plans are made the same way as before."""
+    study = loaded.study
+    report = Replanned(study.study)
+    try:
+        old = Study.model_validate(before)
+    except ValueError:
+        report.warnings.append("the study as published before could not be read, so enrolled participants keep their plans")
+        return report
+    if _timing(old) == _timing(study):
+        return None
+    due_tasks.lock_planning(connection)
+    matched = match_schedules(old.schedule, study.schedule)
+    enrolled, rechecking = due_tasks.planned_enrolments(connection, study.study)
+    people = {p.participant_id: _person(p) for p in due_tasks.with_given_at(connection, enrolled, steps)}
+    _move_tasks(connection, study, due_tasks.scheduled_tasks(connection, study.study), matched, people, now, report)
+    added = set(range(len(study.schedule))) - set(matched.values())
+    _plan_added(connection, study, people, rechecking, added, now, report)
+    return report
+
+
+def _decide(study: Study, task: ScheduledTask, index: int | None, person: Person | None, now: datetime) -> tuple[str, Any]:
+    """What a changed schedule does to one task: ``keep`` it where it is (sent or dropped
+    already, or for someone who opted out: firing drops it), leave it alone while it is being
+    fired (``busy``, a follow-up; ``claimed``, a reminder or closing), ``drop`` it (why),
+    ``retime`` it ((due, payload)), or leave it ``waiting`` at its first time (the new schedule
+    waits for a group or date the participant has not given)."""
+    if task.done or (index is None and task.kind != FOLLOW_UP):
+        return "keep", None
+    if task.claimed:
+        return "busy" if task.kind == FOLLOW_UP else "claimed", None
+    if index is None:
+        return "drop", "its schedule was removed from the study"
+    if task.kind != FOLLOW_UP:  # a sent round's reminder or closing: only a new closing date moves it
+        planned = PlannedTask(task.kind, task.participant_id, study.study, task.flow_id or "", task.due_at, task.payload)
+        found = reclosed(study, index, planned, now)
+    elif person is None:
+        return "keep", None
+    else:
+        again = replanned(study, index, int(task.payload.get("occurrence") or 0), person, now)
+        if isinstance(again, str) and again.startswith("waiting"):
+            return "waiting", None
+        found = again if isinstance(again, str) else (again.due_at, again.payload)
+    if found is None:
+        return "keep", None
+    return ("drop", f"the schedule changed: {found}") if isinstance(found, str) else ("retime", found)
+
+
+def _move_tasks(connection: Connection, study: Study, tasks: list[ScheduledTask], matched: dict[int, int],
+                people: dict[str, Person], now: datetime, report: Replanned) -> None:
+    """Each task to its schedule's new place; each follow-up not sent yet to its new time."""
+    rewrites: list[tuple[int, dict[str, Any]]] = []
+    retimes: list[tuple[int, datetime, dict[str, Any]]] = []
+    relabels: list[tuple[int, datetime, dict[str, Any]]] = []
+    drops: list[tuple[int, str]] = []
+    counts = {"busy": 0, "waiting": 0}
+    for task in tasks:
+        old = task.payload.get("schedule")
+        index = matched.get(old) if isinstance(old, int) else None
+        action, detail = _decide(study, task, index, people.get(task.participant_id), now)
+        payload = moved_payload(task.payload, task.flow_id, index)
+        if action == "drop":
+            drops.append((task.id, detail))
+        elif action == "retime":
+            due, moved = detail[0], moved_payload(detail[1], task.flow_id, index)
+            (retimes if due != task.due_at else relabels).append((task.id, due, moved))
+        elif payload != task.payload and action not in ("busy", "claimed"):
+            rewrites.append((task.id, payload))
+        counts[action] = counts.get(action, 0) + 1
+    due_tasks.rewrite_payloads(connection, rewrites)
+    due_tasks.retime_pending(connection, relabels)
+    report.retimed += due_tasks.retime_pending(connection, retimes)
+    report.dropped += due_tasks.drop_pending(connection, drops, now)
+    if counts["busy"]:
+        report.warnings.append(f"{counts['busy']} follow-up(s) were being sent as this was published and keep their old time")
+    if counts["waiting"]:
+        report.warnings.append(f"{counts['waiting']} follow-up(s) would now wait for a group or date the participant has not "
+                               "given, so they keep their first time")
+
+
+def _plan_added(connection: Connection, study: Study, people: dict[str, Person], rechecking: set[str], added: set[int],
+                now: datetime, report: Replanned) -> None:
+    """Schedules new to enrolled participants, planned as for someone planned now: a send
+    already past its grace is not made (a note says for how many)."""
+    if not added:
+        return
+    labels = {index: describe_schedule(index, study.schedule[index]) for index in added}
+    rows: list[dict[str, Any]] = []
+    missed: dict[int, int] = {}
+    for person in people.values():
+        plan = plan_person(study, person, now)
+        tasks: list[PlannedTask] = [task for task in plan.tasks if task.payload["schedule"] in added]
+        tasks += [flag for flag in plan.flags if any(label in str(flag.payload["flag"]) for label in labels.values())]
+        for index, label in labels.items():
+            missed[index] = missed.get(index, 0) + sum(1 for note in plan.skipped if note.startswith(f"{label}:") and "grace" in note)
+        check = plan_check(person, plan, now) if person.participant_id not in rechecking else None
+        rows += [_row(task) for task in [*tasks, *([check] if check else [])]]
+    report.added += sum(1 for row in rows if row["kind"] == FOLLOW_UP)
+    due_tasks.add(connection, rows, now, new_series_only=True)
+    for index, count in sorted(missed.items()):
+        if count:
+            report.warnings.append(f"{count} participant(s) joined too long ago for the new {labels[index]}: "
+                                   "past its grace, it is not sent to them")

@@ -12,7 +12,9 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable
+from datetime import UTC, datetime, time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from flows.flow_checks import bare_durations, check_flow, translation_problems
 from flows.loader import (
@@ -25,13 +27,13 @@ from flows.loader import (
     step_path,
     study_file,
 )
-from flows.model import Study
+from flows.model import Schedule, Study
 from flows.pydantic_errors import did_you_mean
 from flows.steps.delphi import DelphiScale, DelphiStep
 from flows.template_order import saved_fields
 from flows.words import Words, untranslated
 
-__all__ = ["check_flow", "check_study", "validate_paths"]
+__all__ = ["check_flow", "check_study", "past_dates", "validate_paths"]
 
 
 # ----------------------------------------------------------------------------- studies
@@ -250,6 +252,164 @@ def _new_items(delphi: str, before: DelphiRound, after: DelphiRound) -> list[Pro
     return problems
 
 
+# ----------------------------------------------------------------------------- schedules
+
+
+def _schedule_place(index: int, key: str) -> YamlPath:
+    return ("schedule", str(index), key)
+
+
+def _when_key(entry: Schedule) -> str:
+    return "at" if entry.at is not None else "after" if entry.after is not None else "every"
+
+
+def _sent_on(study: Study, flow: str) -> list[tuple[int | None, Schedule | None]]:
+    """How a flow is sent: (index, schedule) for each schedule that sends it, (None, None) if
+    it is the start flow or a join route's."""
+    ways: list[tuple[int | None, Schedule | None]] = [(i, e) for i, e in enumerate(study.schedule) if e.flow == flow]
+    if flow == study.join.start_flow or any(route.flow == flow for route in study.join.routes):
+        ways.insert(0, (None, None))
+    return ways
+
+
+def _round_timing(delphi: str, before: DelphiRound, after: DelphiRound, study: Study, marks: Marks) -> list[Problem]:
+    """Two rounds of one Delphi timed so that the later may fall due first: one at a date and
+    the other counted from joining (or a date the participant gives), dates or counts in the
+    wrong order, or the later round sent on joining and the earlier by a schedule."""
+    first, second = f"round {before[2].round} (flow '{before[0]}')", f"round {after[2].round} (flow '{after[0]}')"
+    hint = ("time every round of a Delphi the same way, each 'at:' a later date or each 'after:' longer; "
+            "Chorus holds a round until the one before was sent and finished (or two days after it was sent)")
+    problems: list[Problem] = []
+    for _, early in _sent_on(study, before[0]):
+        for late_index, late in _sent_on(study, after[0]):
+            said = _out_of_order(early, late)
+            if said is not None:
+                where = ("join", "start_flow") if late is None or late_index is None else _schedule_place(late_index, _when_key(late))
+                message = f"{second} of Delphi '{delphi}' {said.format(first=first)}"
+                problems.append(marks.problem(marks.value(where), message, hint, "warning"))
+    return problems
+
+
+def _out_of_order(early: Schedule | None, late: Schedule | None) -> str | None:
+    """How the later round's timing (None: on joining) may put it before the earlier's, if it may."""
+    if late is None:
+        return None if early is None else "is sent on joining, but {first} only later, by a schedule"
+    if early is None:
+        return None
+    if early.at is not None and late.at is not None:
+        return f"opens {late.at:%Y-%m-%d %H:%M}, no later than {{first}} ({early.at:%Y-%m-%d %H:%M})" if late.at <= early.at else None
+    if late.at is not None:
+        return "is sent at a date, but {first} is counted from joining: someone who joins shortly before that date is due it first"
+    if early.at is not None:
+        return "is counted from joining, but {first} is sent at a date: someone who joins long before that date is due it first"
+    if early.after is not None and late.after is not None and early.relative_to == late.relative_to and late.after <= early.after:
+        field = late.anchor_field()
+        return f"is sent no later after {f'participant.{field} than' if field else 'joining than'} {{first}}"
+    return None
+
+
+def _delphi_timing(loaded: LoadedStudy, marks: Marks) -> list[Problem]:
+    problems: list[Problem] = []
+    for delphi, rounds in _delphi_rounds(loaded).items():
+        for before, after in zip(rounds, rounds[1:], strict=False):
+            if before[0] != after[0] and before[2].round != after[2].round:
+                problems += _round_timing(delphi, before, after, loaded.study, marks)
+    return problems
+
+
+def _windows_in_quiet_hours(study: Study, marks: Marks) -> list[Problem]:
+    """A send window wholly inside the quiet hours leaves no time to send at all."""
+    quiet = study.quiet_hours
+    if quiet is None:
+        return []
+    problems = []
+    minutes = [time(hour, minute) for hour in range(24) for minute in range(60)]
+    for index, entry in enumerate(study.schedule):
+        window = entry.window
+        if window is not None and all(quiet.contains(moment) for moment in minutes if window.contains(moment)):
+            problems.append(marks.problem(
+                marks.value(_schedule_place(index, "window")),
+                f"the window {window} of the flow '{entry.flow}' lies wholly inside the quiet hours {quiet}, "
+                "so there is no time it could be sent",
+                "give a window outside the quiet hours, e.g. '09:00-19:00'",
+            ))
+    return problems
+
+
+def _unsent_flows(loaded: LoadedStudy, intended: dict[str, str], marks: Marks) -> list[Problem]:
+    """A flow of the study that nothing sends: not the start flow, no join route's, not scheduled."""
+    study = loaded.study
+    problems = []
+    for path, name in intended.items():
+        if _sent_on(study, name) or name not in loaded.flows:
+            continue
+        listed = [number for number, file in enumerate(study.flows) if Path(file).name == Path(path).name]
+        flow_marks = loaded.flows[name].marks or Marks(loaded.flows[name].path)
+        where, at = (marks, ("flows", str(listed[0]))) if listed else (flow_marks, ("flow",))
+        problems.append(where.problem(
+            where.value(at), f"the flow '{name}' is never sent: it is not the start_flow, no join route names it "
+            "and no schedule sends it",
+            f"add '- flow: {name}' with e.g. 'after: 7d' under 'schedule:', name it in a join route, or leave it out of the study",
+            "warning",
+        ))
+    return problems
+
+
+def _scheduled_twice(study: Study, marks: Marks) -> list[Problem]:
+    """Two schedules of one flow for the same people: each would send it."""
+    problems = []
+    for index, entry in enumerate(study.schedule):
+        for earlier, other in enumerate(study.schedule[:index]):
+            shared = other.flow == entry.flow and (
+                not entry.groups or not other.groups or set(entry.groups) & set(other.groups))
+            if shared:
+                line = marks.value(_schedule_place(earlier, "flow"))[0]
+                problems.append(marks.problem(
+                    marks.value(_schedule_place(index, "flow")),
+                    f"the flow '{entry.flow}' is scheduled twice (first on line {line}) for the same people, "
+                    "so they would be sent it twice",
+                    "remove one; to send it again and again use 'every:'; for different groups give each schedule its 'groups:'",
+                    "warning",
+                ))
+                break
+    return problems
+
+
+def past_dates(loaded: LoadedStudy, now: datetime) -> list[Problem]:
+    """Warnings of an ``at:`` or ``closes:`` date already past (for publishing, which does not
+    run every check)."""
+    return _past_times(loaded.study, loaded.marks or Marks(loaded.path), now)
+
+
+def _past_times(study: Study, marks: Marks, now: datetime) -> list[Problem]:
+    """An ``at:`` or a ``closes:`` date already past when the study is checked or published."""
+    zone = ZoneInfo(study.timezone)
+    problems = []
+    for index, entry in enumerate(study.schedule):
+        for key, moment in (("at", entry.at), ("closes", entry.closes)):
+            if not isinstance(moment, datetime) or (moment if moment.tzinfo else moment.replace(tzinfo=zone)) > now:
+                continue
+            said = (f"the flow '{entry.flow}' is sent at {moment:%Y-%m-%d %H:%M}, which has passed: everyone "
+                    "enrolled who has not had it, and everyone who joins, is sent it straight away") if key == "at" else (
+                    f"the flow '{entry.flow}' closes {moment:%Y-%m-%d %H:%M}, which has passed: nobody who has not "
+                    "had it yet will be sent it")
+            problems.append(marks.problem(marks.value(_schedule_place(index, key)), said,
+                                          f"give the date it should {'open' if key == 'at' else 'close'}, if it is not this",
+                                          "warning"))
+    return problems
+
+
+def _schedule_problems(loaded: LoadedStudy, intended: dict[str, str], marks: Marks, now: datetime) -> list[Problem]:
+    study = loaded.study
+    problems = _windows_in_quiet_hours(study, marks) + _scheduled_twice(study, marks) + _past_times(study, marks, now)
+    named = {study.join.start_flow, *(route.flow for route in study.join.routes if route.flow), *(e.flow for e in study.schedule)}
+    if not set(intended.values()) - set(loaded.flows):  # (a broken flow file: its steps are not known)
+        problems += _delphi_timing(loaded, marks)
+        if named <= set(loaded.flows):  # (a misspelt name: the flow meant is not "never sent")
+            problems += _unsent_flows(loaded, intended, marks)
+    return problems
+
+
 def _anchor_hint(field: str, saved: set[str]) -> str:
     close = difflib.get_close_matches(field, sorted(saved), n=1, cutoff=0.6)
     if close:
@@ -260,12 +420,14 @@ def _anchor_hint(field: str, saved: set[str]) -> str:
     )
 
 
-def check_study(loaded: LoadedStudy, intended: dict[str, str]) -> list[Problem]:
-    """Every semantic problem of a study file (its flows are checked by :func:`check_flow`)."""
+def check_study(loaded: LoadedStudy, intended: dict[str, str], now: datetime | None = None) -> list[Problem]:
+    """Every semantic problem of a study file (its flows are checked by :func:`check_flow`);
+    ``now`` (default: the clock) tells which dates have passed."""
     study, marks = loaded.study, loaded.marks or Marks(loaded.path)
     known = set(loaded.flows) | set(intended.values())
     problems = _names(study, known, marks) + _ways_in(study, marks) + _built_in_texts(study, marks) + bare_durations(marks)
     problems += _schedule_anchors(loaded, intended, marks) + _group_answers(loaded) + _delphi_consistency(loaded)
+    problems += _schedule_problems(loaded, intended, marks, now or datetime.now(UTC))
     languages = study.languages
     problems += translation_problems(study.title, ("title",), languages, marks, "the study's title")
     if study.signposting is not None:
@@ -291,12 +453,12 @@ def check_study(loaded: LoadedStudy, intended: dict[str, str]) -> list[Problem]:
 # ----------------------------------------------------------------------------- entry point
 
 
-def _check_study_path(path: Path) -> tuple[list[Problem], list[str]]:
+def _check_study_path(path: Path, now: datetime | None) -> tuple[list[Problem], list[str]]:
     loaded, problems, intended = read_study(path)
     checked = [str(study_file(path).resolve())] + [str(Path(p).resolve()) for p in intended]
     if loaded is None:
         return problems, checked
-    problems += check_study(loaded, intended)
+    problems += check_study(loaded, intended, now)
     for name, flow in loaded.flows.items():
         problems += check_flow(flow, loaded.study.languages, loaded.study, _saved_by_others(loaded, name))
     return problems, checked
@@ -335,9 +497,10 @@ def _files(path: Path) -> list[Path]:
     return [path]
 
 
-def validate_paths(paths: Iterable[str | Path]) -> tuple[list[Problem], int]:
+def validate_paths(paths: Iterable[str | Path], now: datetime | None = None) -> tuple[list[Problem], int]:
     """Check study files, flow files and folders of either; every problem and the number
-    of files checked. Never raises: an unexpected failure becomes a problem of its file."""
+    of files checked (``now``: see :func:`check_study`). Never raises: an unexpected failure
+    becomes a problem of its file."""
     problems: list[Problem] = []
     checked: set[str] = set()
     for given in paths:
@@ -364,7 +527,7 @@ def validate_paths(paths: Iterable[str | Path]) -> tuple[list[Problem], int]:
                 continue
             try:
                 if _is_study(file):
-                    found, covered = _check_study_path(file)
+                    found, covered = _check_study_path(file, now)
                     checked.update(covered)
                 else:
                     found = _check_flow_path(file)

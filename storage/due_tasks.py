@@ -12,8 +12,8 @@ was dropped rather than fired). Task keys (``payload.key``) make planning idempo
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -69,6 +69,8 @@ class EnrolledPerson:
     opted_out: bool
     status: str
     fields: dict[str, Any]
+    given_at: dict[str, datetime] = field(default_factory=dict)
+    """When the participant gave the fields a schedule counts from (see :func:`with_given_at`)."""
 
 
 def moment(value: Any) -> datetime:
@@ -280,6 +282,30 @@ def people(connection: Connection, pairs: Iterable[tuple[str, str]]) -> dict[tup
     return found
 
 
+def with_given_at(connection: Connection, found: Sequence[EnrolledPerson],
+                  steps: Mapping[str, Mapping[tuple[str, str], str]]) -> list[EnrolledPerson]:
+    """``found`` with ``given_at`` filled: for each field a schedule counts from, when its
+    standing answer was given. ``steps`` names, per study, the (flow, step) that save each such
+    field (bot/planning.anchor_steps); the latest answer to one of them counts."""
+    wanted = [person for person in found if steps.get(person.study_id)]
+    if not wanted:
+        return list(found)
+    driver = Driver.of(connection)
+    times: dict[tuple[str, str], dict[str, datetime]] = {}
+    step_ids = sorted({step for by_step in steps.values() for _, step in by_step})
+    pids = sorted({person.participant_id for person in wanted})
+    for start in range(0, len(pids), 500):
+        chunk = pids[start:start + 500]
+        sql = (f"SELECT participant_id, study_id, flow_id, step_id, answered_at FROM answers WHERE participant_id IN ({_marks(len(chunk))})"
+               f" AND step_id IN ({_marks(len(step_ids))}) AND item IS NULL AND skipped = ? AND withdrawn_at IS NULL ORDER BY id")
+        for pid, study_id, flow_id, step_id, answered_at in driver.execute(sql, (*chunk, *step_ids, False)).fetchall():
+            name = steps.get(study_id, {}).get((flow_id, step_id))
+            if name is not None:
+                times.setdefault((pid, study_id), {})[name] = moment(answered_at)
+    return [replace(person, given_at=times[key]) if (key := (person.participant_id, person.study_id)) in times else person
+            for person in found]
+
+
 # ----------------------------------------------------------------------------- sessions: what happened already
 
 
@@ -314,6 +340,24 @@ def latest_session(connection: Connection, participant_id: str, study_id: str, f
     return None if row is None else int(row[0])
 
 
+def flow_started(connection: Connection, participant_id: str, study_id: str, flow_ids: Sequence[str]) -> tuple[str, datetime, str] | None:
+    """(flow, started at, status) of the participant's newest session of any of these flows."""
+    driver = Driver.of(connection)
+    sql = (f"SELECT flow_id, started_at, status FROM sessions WHERE participant_id = ? AND study_id = ? AND flow_id IN ({_marks(len(flow_ids))})"
+           " ORDER BY id DESC LIMIT 1")
+    row = driver.execute(sql, (participant_id, study_id, *flow_ids)).fetchone()
+    return None if row is None else (str(row[0]), moment(row[1]), str(row[2]))
+
+
+def pending_for(connection: Connection, participant_id: str, study_id: str) -> list[tuple[str, str | None, datetime, dict[str, Any]]]:
+    """(kind, flow, due at, payload) of the participant's follow-ups and plan re-checks not done yet."""
+    driver = Driver.of(connection)
+    sql = ("SELECT kind, flow_id, due_at, payload FROM due_tasks WHERE participant_id = ? AND study_id = ? AND done = ?"
+           " AND kind IN ('follow_up', 'plan') ORDER BY due_at, id")
+    rows = driver.execute(sql, (participant_id, study_id, False)).fetchall()
+    return [(str(r[0]), r[1], moment(r[2]), dict(driver.from_json(r[3]) or {})) for r in rows]
+
+
 def sent_since(connection: Connection, session_id: int, kind: str, since: datetime) -> bool:
     """Whether the session queued a message of ``kind`` (e.g. 'reminder') at or after ``since``."""
     driver = Driver.of(connection)
@@ -343,6 +387,67 @@ def close_session(connection: Connection, session_id: int, now: datetime) -> boo
     sql = "UPDATE sessions SET status = 'ended', state = ?, updated_at = ? WHERE id = ?"
     driver.execute(sql, (json.dumps(state), driver.when(now), session_id))
     return True
+
+
+# ----------------------------------------------------------------------------- a schedule published again
+
+
+@dataclass(frozen=True)
+class ScheduledTask:
+    """A task planned from one of a study's schedules (a follow-up, its reminder or its closing)."""
+
+    id: int
+    kind: str
+    participant_id: str
+    flow_id: str | None
+    payload: dict[str, Any]
+    due_at: datetime
+    done: bool
+    claimed: bool
+    """Being fired right now (or by a scheduler that died): not to be changed under it."""
+
+
+def scheduled_tasks(connection: Connection, study_id: str) -> list[ScheduledTask]:
+    """Every follow-up, reminder and closing of the study, sent or not, oldest first."""
+    driver = Driver.of(connection)
+    sql = ("SELECT id, kind, participant_id, flow_id, payload, due_at, done, claimed_at FROM due_tasks"
+           " WHERE study_id = ? AND kind IN ('follow_up', 'reminder', 'close') ORDER BY id")
+    return [ScheduledTask(r[0], r[1], r[2], r[3], dict(driver.from_json(r[4]) or {}), moment(r[5]), bool(r[6]), r[7] is not None)
+            for r in driver.execute(sql, (study_id,)).fetchall()]
+
+
+def planned_enrolments(connection: Connection, study_id: str) -> tuple[list[EnrolledPerson], set[str]]:
+    """The study's active enrolments (not opted out) already planned, and which of them have a
+    re-check of their plan pending (a schedule waits for their group or a date)."""
+    driver = Driver.of(connection)
+    sql = (f"{_PERSON} WHERE e.study_id = ? AND e.opted_out = ? AND e.status = 'active' AND EXISTS ("
+           "SELECT 1 FROM due_tasks d WHERE d.participant_id = e.participant_id AND d.study_id = e.study_id AND d.kind = 'plan')"
+           " ORDER BY e.id")
+    found = [_person(driver, row) for row in driver.execute(sql, (study_id, False)).fetchall()]
+    sql = "SELECT DISTINCT participant_id FROM due_tasks WHERE study_id = ? AND kind = 'plan' AND done = ?"
+    return found, {str(row[0]) for row in driver.execute(sql, (study_id, False)).fetchall()}
+
+
+def rewrite_payloads(connection: Connection, changes: Sequence[tuple[int, dict[str, Any]]]) -> None:
+    """Give tasks new payloads (their schedule's new place: sent or not, their times stay)."""
+    driver = Driver.of(connection)
+    driver.executemany("UPDATE due_tasks SET payload = ? WHERE id = ?", [(driver.to_json(payload), task_id) for task_id, payload in changes])
+
+
+def retime_pending(connection: Connection, changes: Sequence[tuple[int, datetime, dict[str, Any]]]) -> int:
+    """Move tasks not yet fired nor claimed to a new time and payload; how many were moved."""
+    driver = Driver.of(connection)
+    sql = "UPDATE due_tasks SET due_at = ?, payload = ?, error = NULL WHERE id = ? AND done = ? AND claimed_at IS NULL RETURNING id"
+    moved = driver.fetch_together([(sql, (driver.when(due), driver.to_json(payload), task_id, False)) for task_id, due, payload in changes])
+    return sum(1 for rows in moved if rows)
+
+
+def drop_pending(connection: Connection, drops: Sequence[tuple[int, str]], now: datetime) -> int:
+    """Finish tasks not yet fired nor claimed without firing them, each with its reason; how many."""
+    driver = Driver.of(connection)
+    sql = "UPDATE due_tasks SET done = ?, done_at = ?, error = ? WHERE id = ? AND done = ? AND claimed_at IS NULL RETURNING id"
+    dropped = driver.fetch_together([(sql, (True, driver.when(now), f"dropped: {why}", task_id, False)) for task_id, why in drops])
+    return sum(1 for rows in dropped if rows)
 
 
 # ----------------------------------------------------------------------------- listing

@@ -296,16 +296,16 @@ def test_a_bare_number_for_a_step_timeout_or_a_retention_asks_for_a_unit(tmp_pat
 
 
 def test_a_schedule_that_closes_before_it_opens_is_an_error(tmp_path: Path) -> None:
-    schedule = "schedule:\n  - flow: start\n    at: 2026-02-02T09:00\n    closes: 2026-01-16T17:00\n"
+    schedule = "schedule:\n  - flow: start\n    at: 2036-02-02T09:00\n    closes: 2036-01-16T17:00\n"
     assert _only(_study_problems(tmp_path, schedule)) == (
         10,
         13,
         "error",
-        "the flow 'start' closes (2026-01-16 17:00) before it is sent (2026-02-02 09:00), "
+        "the flow 'start' closes (2036-01-16 17:00) before it is sent (2036-02-02 09:00), "
         "so nobody could answer it",
         "make 'closes' later than 'at'",
     )
-    later = schedule.replace("2026-01-16", "2026-02-16")
+    later = schedule.replace("2036-01-16", "2036-02-16")
     assert _study_problems(tmp_path / "later", later) == []
 
 

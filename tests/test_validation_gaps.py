@@ -271,7 +271,7 @@ def test_a_condition_may_read_its_own_steps_answer(tmp_path: Path) -> None:
 def test_a_field_another_flow_of_the_study_saves_is_not_warned_of(tmp_path: Path) -> None:
     later = _steps(BRANCH.format(text="Since {{ participant.discharge_date }}?").replace("participant.role", "participant.discharge_date"))
     later = later.replace("flow: f", "flow: later")
-    assert _study(tmp_path, "", {"welcome": WELCOME, "later": later}) == []
+    assert _study(tmp_path, "schedule:\n  - flow: later\n    after: 7d\n", {"welcome": WELCOME, "later": later}) == []
     alone = _flow(tmp_path, later)
     assert [p.message.split(":")[0] for p in alone] == ["'participant.discharge_date' may be empty here"]
 

@@ -5,7 +5,9 @@ place of the flow file it names (by its ``flow:`` id) and runs the same checks a
 ``chorus validate`` on the whole study, so a flow that names an unknown group is caught
 too. Publishing reloads the study from its folder, stores any new flow versions
 (``flow_versions``, by content hash) and swaps the live study, so new sessions start
-on the new versions while running sessions stay on theirs.
+on the new versions while running sessions stay on theirs. A changed schedule plans the
+participants already enrolled again (bot/studies.py); :func:`publish_notes` says what that
+changed and warns of an ``at:`` or ``closes:`` date already past.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import yaml
 
 from bot.studies import StudyRegistry
 from flows.loader import LoadedStudy, LoadError, Problem, load_study
-from flows.validate import validate_paths
+from flows.validate import past_dates, validate_paths
 from storage import repository
 from storage.database import Database
 
@@ -98,10 +100,21 @@ def publish_from_disk(registry: StudyRegistry, database: Database, study_id: str
     replace_study(registry, fresh)
     registry.publish(database, now)
     changed = [{"flow": fid, "version": f.version, "new": before.get(fid) != f.version} for fid, f in fresh.flows.items()]
+    replanned = registry.replanned.get(study_id)
     with database.transaction() as connection:
         repository.audit(connection, actor, "study_published", now, study_id,
-                         flows={c["flow"]: c["version"] for c in changed if c["new"]})
+                         flows={c["flow"]: c["version"] for c in changed if c["new"]},
+                         **({"schedule": replanned.as_dict()} if replanned else {}))
     return changed
+
+
+def publish_notes(registry: StudyRegistry, study_id: str, now: datetime) -> dict[str, Any]:
+    """What a publication just made of the study's schedule: ``schedule``, the plans of
+    enrolled participants it changed (None if the schedule did not change), and ``problems``,
+    warnings of an ``at:`` or ``closes:`` date already past."""
+    replanned = registry.replanned.get(study_id)
+    warnings = past_dates(registry.get(study_id), now)
+    return {"schedule": replanned.as_dict() if replanned else None, "problems": [problem_dict(p) for p in warnings]}
 
 
 def publish_text(registry: StudyRegistry, database: Database, study_id: str, text: str, actor: str,

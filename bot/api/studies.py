@@ -78,7 +78,7 @@ def publish_flow(body: FlowText, s: StudyCtx = Depends(api_study)) -> dict[str, 
             flows = publishing.publish_from_disk(registry, s.database, s.study_id, actor, now)
     except LoadError as error:
         return {"ok": False, "problems": [publishing.problem_dict(p) for p in error.problems], "flows": []}
-    return {"ok": True, "problems": [], "flows": flows}
+    return {"ok": True, "flows": flows, **publishing.publish_notes(registry, s.study_id, now)}  # problems: warnings only
 
 
 @router.get("/studies/{study_id}/sessions", tags=["flows"])

@@ -16,8 +16,10 @@ from zoneinfo import ZoneInfo
 import click
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from bot.planning import Person, PlannedTask
-    from flows.model import Study
+    from flows.model import Flow, Study
     from storage.database import Database
     from storage.due_tasks import TaskRow
 
@@ -83,7 +85,8 @@ def _describe(row: TaskRow) -> str:
         return "look again: " + "; ".join(row.payload.get("waiting", []))
     if row.kind in ("snooze", "timeout"):
         return f"{row.kind}: ask '{row.payload.get('step')}' again" if row.kind == "snooze" else f"timeout on '{row.payload.get('step')}'"
-    return f"send {row.flow_id}"
+    waits = row.payload.get("waits_for")
+    return f"send {row.flow_id}" + (f" ({waits})" if waits and not row.done else "")
 
 
 @schedule.command("list")
@@ -121,6 +124,8 @@ def explain(participant: str, database_url: str | None) -> None:
     studies = _studies(database)
     with database.transaction() as connection:
         enrolled = [p for (pid, _), p in due_tasks.people(connection, {(participant, s) for s in studies}).items() if pid == participant]
+        steps = {p.study_id: _anchor_steps(connection, studies[p.study_id]) for p in enrolled}
+        enrolled = due_tasks.with_given_at(connection, enrolled, steps)
         rows = due_tasks.listing(connection, None, participant, include_done=True, limit=1000)
     database.dispose()
     if not enrolled:
@@ -140,6 +145,18 @@ def explain(participant: str, database_url: str | None) -> None:
             click.echo(f"  {_local(row.due_at, zone)}  {_describe(row)}  [{_state(row)}]")
 
 
+def _anchor_steps(connection: Any, study: Study) -> dict[tuple[str, str], str]:
+    """The steps of the study's published flows (their latest versions) that save a date a
+    schedule counts from: when they were answered tells 'yesterday' from which day."""
+    from bot.planning import anchor_steps
+    from storage import repository
+
+    latest = {version.flow_id: version.content for version in repository.flow_versions(connection, study.study)}
+    saves = [(flow_id, str(step.get("id")), step.get("save_to")) for flow_id, content in latest.items()
+             for step in content.get("steps") or [] if isinstance(step, dict)]
+    return anchor_steps(study, saves)
+
+
 @schedule.command("plan")
 @click.argument("study_path", type=click.Path(exists=True, path_type=Path))
 @click.option("--enrolled", default=None, help="When the sample participant joins (study time), e.g. '2026-04-01 10:00'. Default: now.")
@@ -152,9 +169,10 @@ def plan(study_path: Path, enrolled: str | None, group: str | None, fields: tupl
     from flows.loader import LoadError, load_study
 
     try:
-        study = load_study(study_path).study
+        loaded = load_study(study_path)
     except LoadError as error:
         raise click.ClickException("the study has problems:\n" + "\n".join(map(str, error.problems))) from None
+    study, flows = loaded.study, {name: found.flow for name, found in loaded.flows.items()}
     zone = ZoneInfo(study.timezone)
     start = datetime.fromisoformat(enrolled).replace(tzinfo=zone) if enrolled else datetime.now(UTC)
     values: dict[str, Any] = dict(item.split("=", 1) for item in fields if "=" in item)
@@ -162,17 +180,18 @@ def plan(study_path: Path, enrolled: str | None, group: str | None, fields: tupl
     for sample_group in study.group_ids() if by_group else [group]:
         person = Person("p-sample", study.study, start.astimezone(UTC), sample_group, values)
         click.echo(f"A participant in group {sample_group or '(none)'} who joins {_local(start, person.zone(study))}:")
-        for line in _dry_run(study, person, start.astimezone(UTC) + timedelta(weeks=weeks)):
+        for line in _dry_run(study, person, start.astimezone(UTC) + timedelta(weeks=weeks), flows):
             click.echo(f"  {line}")
 
 
-def _dry_run(study: Study, person: Person, horizon: datetime) -> list[str]:
+def _dry_run(study: Study, person: Person, horizon: datetime, flows: Mapping[str, Flow] | None = None) -> list[str]:
     """Plan, then pretend every send happens on time to show reminders, closings and repeats."""
     from bot.planning import FOLLOW_UP, after_sending, plan_person
 
     zone = person.zone(study)
     plan = plan_person(study, person, person.enrolled_at)
     lines = [f"note: {line}" for line in [*plan.waiting, *plan.skipped]]
+    lines += _rounds_held(study, plan.tasks, person, flows or {})
     queue: list[PlannedTask] = list(plan.tasks)
     shown: list[tuple[datetime, str]] = []
     while queue:
@@ -185,6 +204,27 @@ def _dry_run(study: Study, person: Person, horizon: datetime) -> list[str]:
         if task.kind == FOLLOW_UP:
             queue += after_sending(study, task, person, task.due_at, None)
     return lines + [line for _, line in sorted(shown)] or ["nothing is scheduled for this participant"]
+
+
+def _rounds_held(study: Study, tasks: list[PlannedTask], person: Person, flows: Mapping[str, Flow]) -> list[str]:
+    """A note for each Delphi round planned no later than the round before it: the scheduler
+    holds it until that round was sent and finished (or for a while after it was sent)."""
+    from bot.planning import round_wait, rounds_before
+
+    planned = {task.flow_id: task.due_at for task in sorted(tasks, key=lambda t: t.due_at, reverse=True)}
+    joined = {study.join.start_flow, *(route.flow for route in study.join.routes if route.flow)}
+    notes = []
+    for task in tasks:
+        for before in rounds_before(flows, task.flow_id):
+            sent = [person.enrolled_at if name in joined else planned.get(name) for name in before.flows]
+            earliest = min((moment for moment in sent if moment is not None), default=None)
+            if earliest is None:
+                notes.append(f"note: {task.flow_id} is not sent: {before.describe()} is not sent to this participant")
+            elif task.due_at <= earliest:
+                wait = round_wait(study, before.flows).total_seconds() / 86400
+                notes.append(f"note: {task.flow_id} falls due no later than {before.describe()}; it is held until that round "
+                             f"was sent and is finished, or {wait:g} days after it was sent")
+    return notes
 
 
 @schedule.command("run")
