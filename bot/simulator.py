@@ -3,6 +3,12 @@
 It is a channel like any other ('web'): messages go through the conversation service,
 and the replies it queues are handed straight back to the page and marked sent.
 
+Like a phone, it takes voice notes (``POST .../voice``, the recording as the body): they are
+transcribed as a participant's are (bot/voice.py), and a message typed meanwhile waits for the
+transcript, in the order it came, as on the webhooks (bot/inbound.py). What the conversation
+says later (the transcript's reply, a message that waited) comes with the next call, or from
+``GET .../messages``, which the page asks while ``waiting`` is true.
+
 Its participants and answers are study data like any other, so who may use it is a setting
 (``CHORUS_SIMULATOR``, see :func:`simulator_mode`): ``open`` (anyone), ``coordinators``
 (someone signed in to the desk, who starts only studies they may see; the page needs a
@@ -13,6 +19,7 @@ from __future__ import annotations
 
 import html
 import secrets
+import threading
 import uuid
 from functools import cache
 from importlib import resources
@@ -22,16 +29,18 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from bot.app import Chorus, chorus_of
 from bot.auth import BEARER, api_principal, csrf_token, page_principal
-from channels.base import InboundMessage
+from bot.voice import SIMULATOR_CHANNEL, held_audio
+from channels.base import InboundMessage, Media
 from flows.model import resolve_text
-from storage import repository
+from storage import batching, repository
 from storage.auth import Principal
 
 router = APIRouter(prefix="/api/simulator", tags=["simulator"])
-CHANNEL = "web"
+CHANNEL = SIMULATOR_CHANNEL
 MAX_TEXT = 4096
 MAX_BUTTON = 256
 Mode = Literal["open", "coordinators", "off"]
@@ -141,17 +150,64 @@ def start_session(body: StartRequest, request: Request, principal: Principal | N
 
 @router.post("/sessions/{session}/messages")
 def reply(session: str, body: ReplyRequest, request: Request, principal: Principal | None = Depends(simulator_access)) -> dict[str, Any]:
+    """A typed message or a tapped button: handled at once, unless a voice note (or another
+    message) of this participant's is still waiting, when it waits its turn as on a webhook."""
     if len(body.text) > MAX_TEXT:
         raise HTTPException(422, f"a message may be at most {MAX_TEXT} characters")
     if body.button is not None and len(body.button) > MAX_BUTTON:
         raise HTTPException(422, f"a button's value may be at most {MAX_BUTTON} characters")
     chorus = chorus_of(request)
+    participant = _participant(chorus, session, principal)
+    message = InboundMessage(CHANNEL, session, provider_id=uuid.uuid4().hex, text=body.text, button=body.button)
+    result = chorus.service.accept_many([message], process=True)[0]
+    if result.status == "received":  # its turn may have come meanwhile (a voice note just done, or too old to wait for)
+        chorus.service.process_in_turn(participant)
+    return _delivered(chorus, participant)
+
+
+@router.post("/sessions/{session}/voice")
+async def voice_note(session: str, request: Request, principal: Principal | None = Depends(simulator_access)) -> dict[str, Any]:
+    """A voice note: the body is the recording (``Content-Type: audio/...``, e.g. audio/ogg or
+    the browser's audio/webm), transcribed off the request as a participant's would be. Its
+    replies come later (``waiting`` is true until then)."""
+    pipeline = getattr(request.app.state, "voice", None)
+    if pipeline is None:
+        raise HTTPException(503, "this server does not transcribe voice notes itself (CHORUS_QUEUE_URL hands them to "
+                                 "`chorus worker`), so the simulator cannot take them; type instead")
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if not content_type.startswith("audio/"):
+        raise HTTPException(415, "send the recording as the body, with its audio type (Content-Type: audio/ogg, audio/webm...)")
+    audio = await request.body()
+    if not audio:
+        raise HTTPException(422, "the voice note is empty")
+    if len(audio) > pipeline.whisper.max_bytes:
+        raise HTTPException(413, f"a voice note may be at most {pipeline.whisper.max_bytes} bytes")
+    chorus = chorus_of(request)
+    participant = await run_in_threadpool(_participant, chorus, session, principal)
+    media = Media(held_audio(request.app).hold(audio), content_type, len(audio))
+    message = InboundMessage(CHANNEL, session, provider_id=uuid.uuid4().hex, media=(media,))
+    result = (await run_in_threadpool(chorus.service.accept_many, [message], True))[0]
+    if result.status == "awaiting_transcript" and result.inbound_id is not None:
+        pipeline.start(result.inbound_id)
+    return await run_in_threadpool(_delivered, chorus, participant)
+
+
+@router.get("/sessions/{session}/messages")
+def new_messages(session: str, request: Request, principal: Principal | None = Depends(simulator_access)) -> dict[str, Any]:
+    """What the conversation has said since the last call: after a voice note's transcript, and
+    the messages that waited for it. Asked again while ``waiting`` is true."""
+    chorus = chorus_of(request)
+    participant = _participant(chorus, session, principal)
+    chorus.service.process_in_turn(participant)  # (the voice pipeline does this itself; here in case it could not)
+    return _delivered(chorus, participant)
+
+
+def _participant(chorus: Chorus, session: str, principal: Principal | None) -> str:
+    """The simulator session's participant, or 404 (also for one whose study the principal may not see)."""
     participant = chorus.service.participant_for(CHANNEL, session) if session.startswith("sim-") else None
     if participant is None or (principal is not None and not _visible(chorus, participant, principal)):
         raise HTTPException(404, "no such simulator session; start a new one")
-    message = InboundMessage(CHANNEL, session, provider_id=uuid.uuid4().hex, text=body.text, button=body.button)
-    result = chorus.service.receive(message)
-    return _delivered(chorus, result.participant_id)
+    return participant
 
 
 def _visible(chorus: Chorus, participant_id: str, principal: Principal) -> bool:
@@ -161,14 +217,22 @@ def _visible(chorus: Chorus, participant_id: str, principal: Principal) -> bool:
     return any(principal.can_see(e.study_id) for e in enrolments)
 
 
+_delivering = threading.Lock()
+"""One call at a time hands messages over, so that a poll and a reply never both show one."""
+
+
 def _delivered(chorus: Chorus, participant_id: str | None) -> dict[str, Any]:
-    """The messages queued for this web participant, marked sent as the page shows them."""
+    """The messages queued for this web participant, marked sent as the page shows them, and
+    whether something they sent still waits (a voice note being transcribed, or a message behind it)."""
     if participant_id is None:
-        return {"messages": [], "finished": False}
+        return {"messages": [], "finished": False, "waiting": False}
     messages = []
-    for row in chorus.service.outbox_for(participant_id):
-        if row.status != "queued" or row.id is None:
-            continue
-        messages.append({"text": row.text, "buttons": row.buttons, "multiple": row.multiple, "kind": row.kind})
-        chorus.service.mark_sent(row.id, f"web-{row.id}")
-    return {"messages": messages, "finished": chorus.service.session_status(participant_id) == "ended"}
+    with _delivering:
+        for row in chorus.service.outbox_for(participant_id):
+            if row.status != "queued" or row.id is None:
+                continue
+            messages.append({"text": row.text, "buttons": row.buttons, "multiple": row.multiple, "kind": row.kind})
+            chorus.service.mark_sent(row.id, f"web-{row.id}")
+    with chorus.database.read_transaction() as connection:
+        waiting = bool(batching.still_received(connection, [participant_id]))
+    return {"messages": messages, "finished": chorus.service.session_status(participant_id) == "ended", "waiting": waiting}

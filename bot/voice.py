@@ -3,9 +3,9 @@
 The webhook stores a voice note (status ``awaiting_transcript``) and is answered at once;
 :meth:`VoicePipeline.start` then carries on in the background, on the app's event loop:
 
-1. claim the note (``transcribing``; claim-by-update, so two workers never both take it),
-   and ask the service who sent it, whether the question takes voice, and whether the
-   study keeps audio (``retention: {audio: keep}``);
+1. claim the note (``transcribing``, signed by this process, ``host:pid:token``; claim-by-update,
+   so two workers never both take it), and ask the service who sent it, whether the question
+   takes voice, and whether the study keeps audio (``retention: {audio: keep}``);
 2. fetch the bytes with the channel's own download function (Telegram getFile, Twilio
    media with the account's credentials); a failure is ``download_failed``;
 3. spool them to ``CHORUS_VOICE_AUDIO_DIR`` (owner-only file) and hand the file to the
@@ -22,7 +22,12 @@ The webhook stores a voice note (status ``awaiting_transcript``) and is answered
    (``service.process_in_turn``; the inbox worker leaves it alone until then).
 
 Installed on an app by :func:`install` (see bot/app.py), which builds one pipeline and one
-transcription pool per app in its lifespan.
+transcription pool per app in its lifespan. At start-up (:meth:`VoicePipeline.recover`) it
+picks up the notes left waiting: at once those whose process is gone (killed, crashed), so
+that their senders' later messages are not held back for ``VOICE_HOLD``.
+
+The web chat simulator's voice notes (bot/simulator.py) are held in memory here
+(:class:`HeldAudio`) and go through the same pipeline.
 """
 
 from __future__ import annotations
@@ -32,11 +37,15 @@ import logging
 import math
 import os
 import re
+import secrets
+import socket
+import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -115,10 +124,14 @@ class VoicePipeline:
     model_name: str = ""
     turn_poll: float = 0.25
     """Seconds between looks at whether an earlier voice note of the sender's is done (:meth:`_wait_turn`)."""
+    claimer: str = ""
+    """How this pipeline signs its claims on voice notes: this process (:func:`this_claimer`) by default."""
 
     def __post_init__(self) -> None:
         self._tasks: set[asyncio.Task[VoiceOutcome]] = set()
+        self._abandoned: list[str | None] = []
         self.model_name = self.model_name or _model_name(self.queue, self.whisper)
+        self.claimer = self.claimer or this_claimer()
 
     # ------------------------------------------------------------------ running
 
@@ -129,11 +142,18 @@ class VoicePipeline:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def recover(self) -> list[int]:
-        """Start the voice notes a stopped or crashed process left waiting."""
+    async def recover(self, alone: bool = False) -> list[int]:
+        """Start the voice notes a stopped or crashed process left waiting (at start-up): those
+        never claimed, and those whose claim belonged to a process that is gone
+        (:func:`abandoned_claimers`; ``alone``: this is the only process transcribing), at once,
+        so that their senders' later messages are not held back; any other claim once it is
+        ``STALE_CLAIM`` old (its process may still be at work on it)."""
         now = self.service.clock()
         with self.service.database.transaction() as connection:
-            ids = repository.voice_backlog(connection, now - BACKLOG_AGE, now - STALE_CLAIM)
+            self._abandoned = abandoned_claimers(repository.voice_claimers(connection), self.claimer, alone)
+            ids = repository.voice_backlog(connection, now - BACKLOG_AGE, now - STALE_CLAIM, abandoned=self._abandoned)
+        if ids:
+            log.info("picking up %d voice notes left waiting", len(ids), extra={"event": "voice.recovered", "count": len(ids)})
         for inbound_id in ids:
             self.start(inbound_id)
         return ids
@@ -256,7 +276,7 @@ class VoicePipeline:
     def _claim(self, inbound_id: int) -> bool:
         now = self.service.clock()
         with self.service.database.transaction() as connection:
-            return repository.claim_voice_note(connection, inbound_id, now, now - STALE_CLAIM)
+            return repository.claim_voice_note(connection, inbound_id, now, now - STALE_CLAIM, self.claimer, self._abandoned)
 
     async def _download(self, context: VoiceContext, media: Mapping[str, Any]) -> bytes:
         declared = media.get("size")
@@ -298,6 +318,49 @@ class VoicePipeline:
             self.on_queued()
 
 
+def this_claimer() -> str:
+    """This process as it signs its claims on voice notes: ``host:pid:token``. The token tells
+    it from an earlier process that had the same id (pid 1 in a restarted container)."""
+    return _claimer_of(os.getpid())
+
+
+@cache
+def _claimer_of(pid: int) -> str:
+    return f"{socket.gethostname()}:{pid}:{secrets.token_hex(4)}"
+
+
+def abandoned_claimers(claimers: Iterable[str | None], me: str, alone: bool = False) -> list[str | None]:
+    """Of the claimers holding voice notes, those known to be gone, whose notes nobody will finish:
+    on this machine, a process that is not running (or has this process's id under another token:
+    an earlier life of it); on another machine, or a claim naming no process, only when this
+    process is ``alone`` (the only one transcribing: ``chorus serve`` without a broker or
+    ``--processes``), since we cannot tell whether it still runs."""
+    host, pid, _ = me.rsplit(":", 2)
+    gone: list[str | None] = []
+    for claimer in claimers:
+        parts = claimer.rsplit(":", 2) if claimer else []
+        if claimer == me:
+            continue
+        if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
+            if alone:
+                gone.append(claimer)
+        elif parts[1] == pid or not _running(int(parts[1])):
+            gone.append(claimer)
+    return gone
+
+
+def _running(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (one that reused the id only means
+    waiting for the claim to go stale)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def without_paths(detail: str, audio_dir: Path) -> str:
     """``detail`` with any path under ``audio_dir`` (a spooled or kept note, or the folder
     itself) said as "the audio file": a coordinator's flag says what failed, not where this
@@ -332,10 +395,59 @@ def _model_name(queue: TranscriptionQueue, whisper: WhisperSettings) -> str:
 # ----------------------------------------------------------------------------- wiring into the app
 
 
+SIMULATOR_CHANNEL = "web"
+"""The web chat simulator's channel (bot/simulator.py): its voice notes are held here, not fetched."""
+
+
+class HeldAudio:
+    """Voice notes recorded in the web chat simulator, held in this process's memory until the
+    pipeline takes them (once): the simulator has no provider to fetch them from. At most
+    ``limit`` wait at once (the oldest is dropped: its note then gets the "couldn't fetch" reply)."""
+
+    PREFIX = "simulator-audio:"
+
+    def __init__(self, limit: int = 64) -> None:
+        self.limit = limit
+        self._notes: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    def hold(self, audio: bytes) -> str:
+        """Keep ``audio``; the URL its voice note's media names, for :meth:`take`."""
+        url = self.PREFIX + secrets.token_urlsafe(12)
+        with self._lock:
+            self._notes[url] = audio
+            while len(self._notes) > self.limit:
+                self._notes.pop(next(iter(self._notes)))
+        return url
+
+    def take(self, url: str) -> bytes:
+        with self._lock:
+            audio = self._notes.pop(url, None)
+        if audio is None:
+            raise LookupError("the simulator's recording is no longer held (the server restarted?)")
+        return audio
+
+
+def held_audio(app: FastAPI) -> HeldAudio:
+    """The app's store of simulator recordings (made once)."""
+    found: HeldAudio | None = getattr(app.state, "held_audio", None)
+    if found is None:
+        found = app.state.held_audio = HeldAudio()
+    return found
+
+
 def hub_fetch(app: FastAPI, max_bytes: int | None = None) -> Fetch:
     """Fetch media through the app's configured channels (looked up when a note arrives),
-    refusing anything past ``max_bytes`` before it is all downloaded."""
-    return channel_fetch(lambda: getattr(app.state, "channels", None), max_bytes)
+    refusing anything past ``max_bytes`` before it is all downloaded; a simulator recording
+    from :func:`held_audio`."""
+    through_channels = channel_fetch(lambda: getattr(app.state, "channels", None), max_bytes)
+
+    async def fetch(channel: str, media: Mapping[str, Any]) -> bytes:
+        if channel == SIMULATOR_CHANNEL:
+            return held_audio(app).take(str(media.get("url", "")))
+        return await through_channels(channel, media)
+
+    return fetch
 
 
 def channel_fetch(hub_of: Callable[[], Any], max_bytes: int | None = None) -> Fetch:
@@ -393,7 +505,7 @@ async def voice_lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.voice = pipeline
     register(queue, TRANSCRIBE_VOICE, pipeline.start)
     try:
-        await pipeline.recover()
+        await pipeline.recover(alone=app.state.chorus.settings.processes == 1)
     except Exception:
         log.exception("could not pick up the voice notes left waiting")
     try:

@@ -603,20 +603,37 @@ def inbound_media(connection: Connection, inbound_id: int) -> tuple[str | None, 
     return (row[0], row[1], list(row[2] or [])) if row else None
 
 
-def claim_voice_note(connection: Connection, inbound_id: int, now: datetime, stale_before: datetime) -> bool:
-    """Mark a voice note as being transcribed, unless another worker has it (claim by update).
-    A claim older than ``stale_before`` (a worker that died) may be taken over."""
-    waiting = INBOUND.c.status == "awaiting_transcript"
-    stale = (INBOUND.c.status == "transcribing") & (INBOUND.c.processed_at < stale_before)
+def claim_voice_note(connection: Connection, inbound_id: int, now: datetime, stale_before: datetime, claimer: str | None = None,
+                     abandoned: Sequence[str | None] = ()) -> bool:
+    """Mark a voice note as being transcribed by ``claimer``, unless another worker has it
+    (claim by update). A claim older than ``stale_before``, or made by one of the ``abandoned``
+    claimers (processes known to be gone; None: a claim that names no process), may be taken over."""
     claimed = connection.execute(
-        update(INBOUND).where(INBOUND.c.id == inbound_id, waiting | stale).values(status="transcribing", processed_at=now)
+        update(INBOUND).where(INBOUND.c.id == inbound_id, _voice_to_take(stale_before, abandoned))
+        .values(status="transcribing", processed_at=now, claimed_by=claimer)
     )
     return claimed.rowcount == 1
 
 
-def voice_backlog(connection: Connection, received_since: datetime, stale_before: datetime, limit: int = 100) -> list[int]:
-    """Voice notes still waiting for a transcript (e.g. after a restart), oldest first."""
-    waiting = INBOUND.c.status == "awaiting_transcript"
-    stale = (INBOUND.c.status == "transcribing") & (INBOUND.c.processed_at < stale_before)
-    query = select(INBOUND.c.id).where(waiting | stale, INBOUND.c.received_at >= received_since).order_by(INBOUND.c.id).limit(limit)
+def voice_backlog(connection: Connection, received_since: datetime, stale_before: datetime, limit: int = 100,
+                  abandoned: Sequence[str | None] = ()) -> list[int]:
+    """Voice notes still waiting for a transcript (e.g. after a restart), oldest first: never
+    claimed, or claimed long ago or by an ``abandoned`` claimer (:func:`claim_voice_note`)."""
+    query = select(INBOUND.c.id).where(_voice_to_take(stale_before, abandoned), INBOUND.c.received_at >= received_since)
+    return list(connection.execute(query.order_by(INBOUND.c.id).limit(limit)).scalars())
+
+
+def voice_claimers(connection: Connection) -> list[str | None]:
+    """Who holds the claims on voice notes being transcribed now (None: a claim naming no process)."""
+    query = select(INBOUND.c.claimed_by).where(INBOUND.c.status == "transcribing").distinct()
     return list(connection.execute(query).scalars())
+
+
+def _voice_to_take(stale_before: datetime, abandoned: Sequence[str | None]) -> Any:
+    free = INBOUND.c.processed_at < stale_before
+    named = [claimer for claimer in abandoned if claimer is not None]
+    if named:
+        free = free | INBOUND.c.claimed_by.in_(named)
+    if None in abandoned:
+        free = free | INBOUND.c.claimed_by.is_(None)
+    return (INBOUND.c.status == "awaiting_transcript") | ((INBOUND.c.status == "transcribing") & free)

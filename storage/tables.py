@@ -151,6 +151,9 @@ class Inbound(SQLModel, table=True):
     """received, processed, joined, not_enrolled, awaiting_transcript, failed."""
     error: str | None = None
     processed_at: datetime | None = _when(nullable=True)
+    claimed_by: str | None = None
+    """The process transcribing a voice note (``host:pid:token``, bot/voice.py): one that is no
+    longer running left it behind, and it is picked up again at the next start."""
 
 
 class Outbound(SQLModel, table=True):
