@@ -1,4 +1,12 @@
-"""Be a participant in the terminal: the engine in memory, no database, no network."""
+"""Be a participant in the terminal: the engine in memory, no database, no network.
+
+A voice note is an audio file (``/voice story.ogg`` in ``chorus chat``), transcribed on this
+machine by the configured model (the packaged tiny.en unless ``CHORUS_WHISPER_MODEL`` says
+otherwise) and answered as a participant's would be: read back when the model is unsure, STOP
+or DELETE MY DATA said aloud honoured, a question that wants typing says so. As on the real
+channels, what is sent after a voice note is handled after its transcript: here each line waits
+for the one before.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +14,21 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from channels.base import render_plain
-from flows.engine import Engine, SessionState, Sprint, TextInput
+from flows.engine import Engine, SessionState, Sprint, TextInput, spoken_as_typed
 from flows.events import SendMessage
 from flows.loader import LoadedFlow, LoadedStudy, LoadError, load_flow, load_study
 from flows.model import Study
+from flows.words import ENGLISH_OPTIONS, OptionTexts
+
+if TYPE_CHECKING:
+    from nlp.transcribe import Transcriber
 
 START_OF_TIME = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+VOICE_COMMAND = "/voice"
+"""``/voice FILE`` in ``chorus chat``: send that audio file as a voice note."""
 
 
 @dataclass
@@ -64,16 +79,18 @@ def _looks_like_study(path: Path) -> bool:
     return any(line.startswith("study:") for line in head.splitlines())
 
 
-def bot_lines(messages: Iterable[SendMessage]) -> list[str]:
-    return [render_plain(m.text, m.buttons, m.multiple) for m in messages]
+def bot_lines(messages: Iterable[SendMessage], texts: OptionTexts = ENGLISH_OPTIONS) -> list[str]:
+    """The messages as SMS shows them, options in the words of ``texts`` (the participant's language)."""
+    return [render_plain(m.text, m.buttons, m.multiple, texts) for m in messages]
 
 
 class ChatSession:
     """One participant's conversation with a study, in memory."""
 
     def __init__(self, target: ChatTarget, language: str | None = None, group: str | None = None,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None, transcriber: Transcriber | None = None) -> None:
         self.target = target
+        self._transcriber = transcriber
         loaded = target.flows[target.first_flow]
         self.engine = Engine(loaded.flow, target.study, loaded.version)
         self._tick = 0
@@ -88,9 +105,51 @@ class ChatSession:
         return START_OF_TIME + timedelta(minutes=self._tick)
 
     def send(self, text: str, button: str | None = None) -> list[SendMessage]:
-        sprint = self.engine.handle(self.state, TextInput(text, button=button), self._clock())
+        return self._handle(TextInput(text, button=button))
+
+    def hear(self, audio: Path) -> tuple[str | None, list[SendMessage]]:
+        """A voice note: what the model heard in the audio file (None when it gave no words) and
+        the replies. It is transcribed before this returns, so nothing sent after it can go first."""
+        from nlp.audio import TranscriptionError
+
+        if not self._takes_voice():
+            return None, [self._info("voice.not_accepted")]
+        try:
+            heard = self.transcriber.transcribe(str(audio))
+        except TranscriptionError as error:  # too long, silent, no words...: said kindly, as to a participant
+            return None, [self._info(error.message_key)]
+        given = TextInput(heard.text, source="voice", confidence=heard.confidence)
+        return heard.text, self._handle(spoken_as_typed(given, self.engine.words.command(heard.text)))
+
+    @property
+    def transcriber(self) -> Transcriber:
+        """The process's transcriber for ``CHORUS_WHISPER_*`` (loaded on the first voice note)."""
+        if self._transcriber is None:
+            from nlp.transcribe import shared_transcriber
+
+            self._transcriber = shared_transcriber()
+        return self._transcriber
+
+    def _handle(self, given: TextInput) -> list[SendMessage]:
+        sprint = self.engine.handle(self.state, given, self._clock())
         self.state = sprint.state
         return sprint.messages()
+
+    def _takes_voice(self) -> bool:
+        """Whether the question being asked takes a voice note (``accept`` lists voice, or is unset)."""
+        if self.state.status not in ("waiting", "snoozed") or not self.state.step:
+            return True
+        accept = getattr(self.engine.flow.step(self.state.step), "accept", None)
+        return accept is None or "voice" in accept
+
+    def _info(self, key: str) -> SendMessage:
+        return SendMessage(self.engine.words.text(key, self.state.language or self.engine.words.default_language),
+                           self.state.step, kind="info")
+
+    @property
+    def option_texts(self) -> OptionTexts:
+        """How options read in the participant's language now."""
+        return self.engine.words.option_texts(self.state.language)
 
     @property
     def finished(self) -> bool:
@@ -101,9 +160,9 @@ def replay(target: ChatTarget, inputs: Iterable[str], language: str | None = Non
            group: str | None = None) -> Iterator[tuple[str, str]]:
     """Yield ('bot', text) and ('you', text) pairs for a scripted conversation."""
     session = ChatSession(target, language, group)
-    for line in bot_lines(session.opening):
+    for line in bot_lines(session.opening, session.option_texts):
         yield "bot", line
     for text in inputs:
         yield "you", text
-        for line in bot_lines(session.send(text)):
+        for line in bot_lines(session.send(text), session.option_texts):
             yield "bot", line

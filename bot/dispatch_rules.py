@@ -31,6 +31,7 @@ from channels.base import Attachment, render_plain
 from channels.twilio import Content
 from flows.events import Button
 from flows.model import TimeWindow
+from flows.words import ENGLISH_OPTIONS, OptionTexts
 
 WHATSAPP_WINDOW = timedelta(hours=24)
 QUICK_REPLY_MAX, LIST_PICKER_MAX = 3, 10
@@ -107,6 +108,8 @@ class Candidate:
     attachment: Attachment | None = None
     delivery_key: str | None = None
     """The idempotency key every attempt to send this row carries."""
+    option_texts: OptionTexts = ENGLISH_OPTIONS
+    """How options read in the participant's language, where they are sent as text."""
 
 
 @dataclass(frozen=True)
@@ -161,7 +164,7 @@ def decide(row: Candidate, rules: StudyRules | None, now: datetime, reply_window
         return Decision()
     config = rules.whatsapp if rules else WhatsAppConfig()
     title = rules.title if rules else ""
-    text = render_plain(row.text, row.buttons, row.multiple)
+    text = render_plain(row.text, row.buttons, row.multiple, row.option_texts)
     if row.last_inbound_here is None or now - row.last_inbound_here >= WHATSAPP_WINDOW:
         spec = config.template_for(row.step_id, row.kind)
         if spec is None:

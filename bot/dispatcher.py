@@ -52,6 +52,7 @@ from channels.errors import ContactStopped, Throttled
 from channels.twilio import OUTSIDE_WINDOW, STOPPED_CODES, Content, StatusReport
 from flows.events import Button
 from flows.model import resolve_text
+from flows.words import OptionTexts, Words
 from storage import outbox, peers, repository
 from storage.database import Database
 from storage.tables import CONTACTS, ENROLMENTS, INBOUND, MEDIA, OUTBOUND, PARTICIPANTS
@@ -156,6 +157,7 @@ class Dispatcher:
         self._paused: dict[str, float] = {}
         """Participants whose next message waits for a retry (by monotonic time): keeps their order."""
         self._rules: dict[str, StudyRules | None] = {}
+        self._option_texts: dict[tuple[str | None, str | None], OptionTexts] = {}
         self._stopping = False
         self._nudged_while_busy = False
         self._backlog = False
@@ -317,16 +319,18 @@ class Dispatcher:
         o = OUTBOUND.c
         rows = connection.execute(
             select(o.id, o.participant_id, o.channel, CONTACTS.c.address_sealed, o.text, o.buttons, o.multiple, o.kind,
-                   o.step_id, o.study_id, o.created_at, PARTICIPANTS.c.fields, o.media_id, MEDIA.c.content_type, MEDIA.c.data, o.delivery_key)
+                   o.step_id, o.study_id, o.created_at, PARTICIPANTS.c.fields, o.media_id, MEDIA.c.content_type, MEDIA.c.data, o.delivery_key,
+                   PARTICIPANTS.c.language)
             .join(CONTACTS, CONTACTS.c.id == o.contact_id)
             .join(PARTICIPANTS, PARTICIPANTS.c.id == o.participant_id)
             .outerjoin(MEDIA, MEDIA.c.id == o.media_id)
             .where(o.id.in_(ids)).order_by(o.id)
         ).all()
         pids = sorted({r[1] for r in rows})
-        stopped = set(connection.execute(
-            select(ENROLMENTS.c.participant_id).where(ENROLMENTS.c.participant_id.in_(pids), ENROLMENTS.c.opted_out.is_(True))
-        ).scalars())
+        e = ENROLMENTS.c
+        enrolled = connection.execute(select(e.participant_id, e.study_id, e.opted_out, e.language).where(e.participant_id.in_(pids))).all()
+        stopped = {pid for pid, _, opted_out, _ in enrolled if opted_out}
+        languages = {(pid, study_id): language for pid, study_id, _, language in enrolled}
         last_any: dict[str, datetime] = {}
         last_here: dict[tuple[str, str], datetime] = {}
         i = INBOUND.c
@@ -342,9 +346,11 @@ class Dispatcher:
             buttons = tuple(Button(b["label"], b["value"], b.get("at", "")) for b in _json_list(r[5]))
             fields = r[11] if isinstance(r[11], dict) else {}
             attachment = Attachment(int(r[12]), str(r[13]), bytes(r[14])) if r[12] is not None and r[14] is not None else None
+            language = languages.get((r[1], r[9])) or r[16]
             found.append(Candidate(
                 r[0], r[1], r[2], sealer.open(r[3]), r[4], buttons, bool(r[6]), r[7], r[8], r[9], _aware(r[10]),
                 r[1] in stopped, last_any.get(r[1]), last_here.get((r[1], r[2])), fields.get("timezone"), attachment, r[15],
+                self.option_texts_for(r[9], language),
             ))
         return found
 
@@ -404,6 +410,19 @@ class Dispatcher:
             self._rules[study_id] = StudyRules(study.quiet_hours, study.timezone, title, raw)
         return self._rules[study_id]
 
+    def option_texts_for(self, study_id: str | None, language: str | None) -> OptionTexts:
+        """How options read for a participant of the study in ``language`` (the study's default
+        when unknown), with the study's own texts: the words around options sent as text, and
+        the Done button. Remembered, as a study's texts do not change once it is loaded."""
+        key = (study_id, language)
+        if key not in self._option_texts:
+            study = None
+            if study_id is not None and self.studies is not None and study_id in self.studies:
+                study = self.studies.get(study_id).study
+            words = Words(study)
+            self._option_texts[key] = words.option_texts(language or words.default_language)
+        return self._option_texts[key]
+
     async def _send_all(self, rows: list[Candidate]) -> None:
         for index, row in enumerate(rows):
             decision = decide(row, self.rules_for(row.study_id), self.clock(), self.reply_window)
@@ -423,7 +442,7 @@ class Dispatcher:
         channel = self.channels[row.channel]
         attachment = row.attachment if media and channel.capabilities.images else None
         message = OutboundMessage(row.channel, row.address, row.text, row.buttons, row.multiple, row.id, attachment,
-                                  delivery_key=row.delivery_key)
+                                  delivery_key=row.delivery_key, option_texts=row.option_texts)
         waited = _monotonic()
         await self._pace(row)
         if _monotonic() - waited > self.stale_after.total_seconds() / 4:  # a long rate-limit queue: renew the lease

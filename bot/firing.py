@@ -22,13 +22,19 @@ from bot.planning import (
     PLAN,
     REMINDER,
     PlannedTask,
+    RoundSent,
     after_sending,
     occurrence,
     place,
     plan_check,
     plan_person,
+    round_hold,
+    round_to_come,
+    round_wait,
+    rounds_before,
+    schedule_of,
 )
-from bot.service import ConversationService
+from bot.service import ConversationService, NotResumed
 from bot.starting import StartRequest, Written, person_of
 from bot.studies import StudyRegistry
 from flows.engine import Resume, Timeout
@@ -41,6 +47,8 @@ from storage.due_tasks import ClaimedTask, EnrolledPerson
 ENGINE_GRACE: dict[str, timedelta | None] = {"snooze": timedelta(days=1), "timeout": None, PLAN: None, CLOSE: None}
 """Grace for tasks the engine sets (the study's schedules declare their own); None: always fire."""
 DEFER_SLACK = timedelta(minutes=1)
+LIVE = ("waiting", "snoozed")
+"""Session statuses of a conversation the participant is still in."""
 
 
 class Dropped(Exception):
@@ -132,10 +140,10 @@ class Firing:
         if task.kind != FOLLOW_UP or person is None or task.study_id not in self.studies:
             return []
         study = self.studies.get(str(task.study_id)).study
-        schedule = self._schedule(task, study)
-        if schedule is None or schedule.every is None:
+        entry = schedule_of(study, task.payload.get("schedule"), task.flow_id)
+        if entry is None or entry[1].every is None:
             return []
-        found = occurrence(study, int(task.payload["schedule"]), person_of(person), int(task.payload["occurrence"]) + 1, now)
+        found = occurrence(study, entry[0], person_of(person), int(task.payload["occurrence"]) + 1, now)
         return [found] if isinstance(found, PlannedTask) else []
 
     # ------------------------------------------------------------------ checks
@@ -177,8 +185,30 @@ class Firing:
             raise Dropped(f"the participant has not consented (no yes to '{asked[0]}')", keep_series=True)
 
     def _schedule(self, task: ClaimedTask, study: Study) -> Schedule | None:
-        index = task.payload.get("schedule")
-        return study.schedule[index] if isinstance(index, int) and index < len(study.schedule) else None
+        found = schedule_of(study, task.payload.get("schedule"), task.flow_id)
+        return found[1] if found is not None else None
+
+    def _hold_for_earlier_round(self, task: ClaimedTask, study: Study, now: datetime) -> Outcome | None:
+        """A Delphi round waits for the one before it: until that was sent, and then until the
+        participant has finished it (or stopped, or it closed) or has had ``round_wait`` for it.
+        A late joiner who is due an ``at:`` round that opened long ago gets round 1 first, then
+        this. A round whose round before was never sent to them is not sent either."""
+        assert task.participant_id is not None and task.flow_id is not None
+        flows = {name: loaded.flow for name, loaded in self.studies.get(study.study).flows.items()}
+        for before in rounds_before(flows, task.flow_id):
+            with self.database.transaction() as connection:
+                started = due_tasks.flow_started(connection, task.participant_id, study.study, before.flows)
+                pending = None if started else round_to_come(before, due_tasks.pending_for(connection, task.participant_id, study.study))
+            sent = RoundSent(started[0], started[1], started[2] in LIVE) if started else None
+            held = round_hold(before, sent, pending, round_wait(study, before.flows), now)
+            if isinstance(held, str):
+                raise Dropped(held)
+            if held is not None:
+                waits = f"waits for {before.describe()}" + (" to be finished" if sent else " to be sent")
+                payload = {**task.payload, "first_due": task.payload.get("first_due") or task.due_at.isoformat(), "waits_for": waits}
+                return Outcome("deferred", f"{waits}, until {held:%Y-%m-%d %H:%M} UTC at the latest" if sent else waits,
+                               release_to=held, payload=payload)
+        return None
 
     def _defer(self, task: ClaimedTask, study: Study, person: EnrolledPerson, now: datetime) -> Outcome | None:
         """Outside the window, quiet or contact hours now (e.g. after downtime): give it back for later."""
@@ -208,6 +238,8 @@ class Firing:
             raise Dropped(f"the participant is not in {', '.join(schedule.groups)}")
         self._check_open(task, now)
         self._check_consented(task, study)
+        if held := self._hold_for_earlier_round(task, study, now):
+            return held
         if deferred := self._defer(task, study, person, now):
             return deferred
         assert task.participant_id is not None and task.study_id is not None
@@ -230,24 +262,12 @@ class Firing:
         return self._resume(task, session_id, Resume("reminder"), now)
 
     def snooze(self, task: ClaimedTask, study: Study, person: EnrolledPerson, now: datetime) -> Outcome:
+        """Ask again: whether the session is still snoozed, by this snooze, is checked by the
+        service under the participant's lock (a reply at the same moment wins)."""
         self._check_enrolled(person)
-        session_id, status, step = self._session(task)
-        if status != "snoozed":
-            raise Dropped("the participant carried on before the snooze ended")
-        self._check_latest_snooze(task, step)
-        return self._resume(task, session_id, Resume("snooze"), now)
-
-    def _check_latest_snooze(self, task: ClaimedTask, step: str | None) -> None:
-        """Only a session's latest snooze fires, and only while the session is still at the
-        question it was made at: an earlier one (left pending before snoozing again replaced
-        it) would ask before the time the participant was last told."""
-        made_at = task.payload.get("step")
-        if made_at is not None and made_at != step:
-            raise Dropped("the session moved on since the snooze was made")
-        with self.database.transaction() as connection:
-            replaced = due_tasks.snoozed_again(connection, task)
-        if replaced:
-            raise Dropped("replaced by a later snooze")
+        if task.session_id is None:
+            raise Dropped("the task names no session")
+        return self._resume(task, task.session_id, Resume("snooze"), now)
 
     def timeout(self, task: ClaimedTask, study: Study, person: EnrolledPerson, now: datetime) -> Outcome:
         session_id, status, step = self._session(task)
@@ -265,7 +285,10 @@ class Firing:
                     already = due_tasks.sent_since(connection, session_id, "reminder", task.previous_claim)
             if already:
                 return Outcome("fired", "already done before a restart")
-        self.service.resume(session_id, given)
+        try:
+            self.service.resume(session_id, given, snooze=task if task.kind == "snooze" else None)
+        except NotResumed as moved_past:
+            raise Dropped(str(moved_past)) from None
         return Outcome("fired")
 
     def close(self, task: ClaimedTask, study: Study, person: EnrolledPerson, now: datetime) -> Outcome:

@@ -18,7 +18,7 @@ import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -38,7 +38,17 @@ from bot.safeguarding import (
 )
 from bot.studies import JoinMatch, StudyRegistry
 from channels.base import InboundMessage
-from flows.engine import Engine, Resume, SessionState, Sprint, TextInput, Timeout
+from flows.engine import (
+    Engine,
+    Resume,
+    SessionState,
+    Sprint,
+    TextInput,
+    Timeout,
+    global_word,
+    read_erasure,
+    spoken_as_typed,
+)
 from flows.events import (
     AnswersWithdrawn,
     ErasureConfirmed,
@@ -56,21 +66,32 @@ from flows.events import (
 from flows.loader import load_flow
 from flows.model import Study
 from flows.population import SUBMISSION_ITEM
-from flows.words import ERASE_KINDS, Words, erasure_reply
+from flows.words import ERASE_KINDS, Words
 from storage import batching, due_tasks, media, outbox, privacy, repository
 from storage.database import Database
 from storage.driver import INTEGRITY_ERRORS
+from storage.due_tasks import ClaimedTask
 from storage.outbox import OutboxEntry, PendingMessage, TranscriptLine
 from storage.repository import ContactRef, EnrolmentRef, ParticipantRef, SessionRef
 
 log = logging.getLogger("chorus.service")
 IMAGE_CHANNELS = frozenset({"telegram", "whatsapp"})
 """Channels that show an image with the text; elsewhere (SMS, the simulator) the text stands alone."""
+VOICE_CHANNELS = frozenset({"telegram", "whatsapp"})
+"""Channels a participant can send voice notes on (transcribed as answers)."""
+STOPPED_BEFORE_JOINING = "opted_out_at"
+"""The participant field that keeps the STOP of someone in no study (when they said it): an
+enrolment keeps a participant's STOP, and they have none. Dropped by START."""
 Clock = Callable[[], datetime]
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class NotResumed(Exception):
+    """A due task the session moved past, found under the participant's lock: the message says
+    why it did not fire (kept on the task)."""
 
 
 @dataclass(frozen=True)
@@ -175,13 +196,12 @@ class ConversationService(InboundBatches, Concerns):
 
     def _finish(self, result: ReceiveResult, contact: ContactRef, given: TextInput, now: datetime) -> ReceiveResult:
         """After the commit: a WAL checkpoint after an erasure, the safeguarding check on what a
-        participant wrote (never after 'erased': nothing is left to flag)."""
+        participant wrote (never after 'erased': nothing is left to flag; nor on a global word,
+        which :meth:`_route` marked as checked)."""
         if result.status == "erased":
             self.database.checkpoint()
         checked = self._checked_inline.pop(result.inbound_id, None) if result.inbound_id is not None else None
         if result.status != "processed" or given.button is not None or result.inbound_id is None:
-            return result
-        if self._words.command(given.text) is not None:  # STOP, DELETE MY DATA ('forget me'): no risk in those
             return result
         ids = (*result.outbox_ids, *self._safeguard(contact, result.inbound_id, given.text, now, checked))
         return ReceiveResult(result.status, result.inbound_id, result.participant_id, ids)
@@ -195,11 +215,20 @@ class ConversationService(InboundBatches, Concerns):
 
         In its place: what the sender sent before it and still waits is processed first (what
         came after waits for the voice pipeline, :meth:`process_in_turn`). A note that says
-        only STOP or DELETE MY DATA is honoured as if typed (:func:`_spoken_source`)."""
+        only STOP or DELETE MY DATA, in any of the study's words for them, is honoured as if
+        typed (:func:`flows.engine.spoken_as_typed`: the global word read here is not read again)."""
         contact = self._sender(inbound_id)
         self.process_in_turn(contact.participant_id, before=inbound_id)
-        given = TextInput(text, source=_spoken_source(self._words, text), confidence=confidence)
+        heard = TextInput(text, source="voice", confidence=confidence)
+        given = spoken_as_typed(heard, self._words_of(contact.participant_id).command(text))
         return self._process(contact, inbound_id, given, None, self.clock(), record)
+
+    def _words_of(self, participant_id: str) -> Words:
+        """The global words of the study this participant is talking to (the built-in ones in
+        every language, and the study's own synonyms); the built-in ones if there is none."""
+        with self.database.read_transaction() as connection:
+            session = repository.latest_session(connection, participant_id)
+            return self._engine(connection, session.flow_version_id, session.study_id)[0].words if session else self._words
 
     def _sender(self, inbound_id: int) -> ContactRef:
         with self.database.transaction() as connection:
@@ -240,29 +269,49 @@ class ConversationService(InboundBatches, Concerns):
         enrolments = known.enrolments if known is not None else repository.enrolments_of(connection, pid)
         session = known.session if known is not None else repository.latest_session(connection, pid)
         participant = known.participant if known is not None else None
+        if not given.text.strip() and given.button is None:  # nothing to read: the reply says what can be
+            given = replace(given, voice_notes=contact.channel in VOICE_CHANNELS)
         early: list[int] = []
-        if session is None:  # DELETE MY DATA before any conversation: the engine is not there to ask
+        if session is None:  # no conversation: the engine is not there to read STOP or DELETE MY DATA
+            command = global_word(self._words, given)
+            if command is not None:
+                self._checked_inline[inbound_id] = True  # no risk in a global word: no safeguarding check
             last_sent = known.last_sent if known is not None else outbox.last_kind(connection, pid)
-            erasure = self._erasure_without_session(connection, contact, given, now, last_sent)
+            erasure = self._erasure_without_session(connection, contact, given, command, now, last_sent)
             if erasure is not None and erasure[0] is not None:
                 return erasure[0], erasure[1]
             early = erasure[1] if erasure is not None else []
+            if not enrolments:
+                participant = participant or repository.load_participant(connection, pid)
+                if self._stays_stopped(connection, participant, command, now):
+                    return "not_enrolled", early
         first = session is None and known is not None  # no conversation yet, so none to replace
         match = self.studies.match_join(contact.channel, given.text, start_param)
-        if match is not None and all(e.study_id != match.study_id for e in enrolments):
+        if match is not None and all(e.study_id != match.study_id for e in enrolments) and _may_join(enrolments, start_param):
             return "joined", early + self._join(connection, contact, match, inbound_id, now, participant, first)
         if not enrolments:
-            return "not_enrolled", early or self._join_help(connection, contact, given, now)
+            return "not_enrolled", early or self._join_help(connection, contact, now)
         if session is None:
             enrolment = enrolments[0]
             flow_id = self.studies.get(enrolment.study_id).study.join.start_flow
             return "processed", early + self._start(connection, contact, enrolment, flow_id, inbound_id, now, participant, first)
+        return self._converse(connection, contact, given, inbound_id, now, enrolments, session, participant)
+
+    def _converse(
+        self, connection: Connection, contact: ContactRef, given: TextInput, inbound_id: int, now: datetime,
+        enrolments: list[EnrolmentRef], session: SessionRef, participant: ParticipantRef | None,
+    ) -> tuple[str, list[int]]:
+        """A message in a conversation: the engine's sprint on it, checked for safeguarding
+        (unless it was a global word, which the engine read: :attr:`Sprint.command`), written."""
+        pid = contact.participant_id
         enrolment = next(e for e in enrolments if e.study_id == session.study_id)
         engine, version = self._engine(connection, session.flow_version_id, session.study_id)
         population = self._population(connection, session.study_id, pid)
         before = SessionState.model_validate(session.state)
         sprint = engine.handle(before, given, now, population=population)
-        if given.button is None and worth_checking(given.text) and self._words.command(given.text) is None:
+        if sprint.command is not None:  # STOP, DELETE MY DATA ('forget me'): no risk in those
+            self._checked_inline[inbound_id] = True
+        elif given.button is None and worth_checking(given.text):
             if engine.offered(before, given.text, now, population):  # 'Can't decide' is an answer, not a worry
                 self._checked_inline[inbound_id] = True
             else:
@@ -278,14 +327,16 @@ class ConversationService(InboundBatches, Concerns):
     # ------------------------------------------------------------------ erasure (bot/erasure.py)
 
     def _erasure_without_session(
-        self, connection: Connection, contact: ContactRef, given: TextInput, now: datetime, last_sent: str | None,
+        self, connection: Connection, contact: ContactRef, given: TextInput, command: str | None, now: datetime,
+        last_sent: str | None,
     ) -> tuple[str | None, list[int]] | None:
-        """DELETE MY DATA from someone with no conversation yet. The question asked is the last
-        message sent them (``last_sent``, its kind). (status, ids) when the reply was about
-        erasure: status None when it cancelled, so the reply is then handled as usual."""
+        """DELETE MY DATA from someone with no conversation yet (``command``: the global word the
+        reply is). The question asked is the last message sent them (``last_sent``, its kind).
+        (status, ids) when the reply was about erasure: status None when it cancelled, so the
+        reply is then handled as usual."""
         pid = contact.participant_id
         pending = last_sent == "erase_confirm"
-        erasure = erasure_reply(self._words, given.text, given.button, given.source, pending)
+        erasure = read_erasure(self._words, given, command, pending)
         if erasure is None:
             return None
         if erasure == "confirmed":
@@ -332,9 +383,23 @@ class ConversationService(InboundBatches, Concerns):
         log.debug("participant %s joined %s (group %s)", participant.id, match.study_id, match.group)
         return self._start(connection, contact, enrolment, match.flow_id, inbound_id, now, participant, first)
 
-    def _join_help(self, connection: Connection, contact: ContactRef, given: TextInput, now: datetime) -> list[int]:
-        if self._words.command(given.text) == "stop":
-            return []  # never answer a stranger's STOP
+    def _stays_stopped(self, connection: Connection, participant: ParticipantRef, command: str | None, now: datetime) -> bool:
+        """Whether someone in no study is to be sent nothing: they said STOP (never answered),
+        now or before, and not START since. Their STOP is kept as a participant's is (the time
+        it was said, on them: :data:`STOPPED_BEFORE_JOINING`, as an enrolment keeps it; the
+        audit event; anything still queued for them held), for every channel they write on."""
+        stopped = STOPPED_BEFORE_JOINING in participant.fields
+        if command == "stop" and not stopped:
+            participant.fields[STOPPED_BEFORE_JOINING] = now.isoformat()
+        elif command == "start" and stopped:  # answered as usual: how to join, or the join a Telegram link asks
+            del participant.fields[STOPPED_BEFORE_JOINING]
+        else:
+            return stopped or command == "stop"
+        repository.save_participant(connection, participant)
+        self._set_opted_out(connection, participant.id, command == "stop", now)
+        return command == "stop"
+
+    def _join_help(self, connection: Connection, contact: ContactRef, now: datetime) -> list[int]:
         keywords = self.studies.join_keywords()
         if not keywords:
             text = "Sorry, there is nothing to take part in here at the moment."
@@ -540,6 +605,10 @@ class ConversationService(InboundBatches, Concerns):
             enrolment = next((e for e in repository.enrolments_of(connection, participant.id) if e.study_id == study_id), None)
             if enrolment is None:
                 enrolment = self._enrol(connection, participant, study_id, channel, group, language, now)
+                if participant.fields.pop(STOPPED_BEFORE_JOINING, None) is not None:  # their STOP holds in the study
+                    repository.save_participant(connection, participant)
+                    repository.set_opted_out(connection, participant.id, True, now)
+                    enrolment.opted_out = True
             if enrolment.opted_out:
                 return ReceiveResult("opted_out", None, participant.id)
             flow_id = flow_id or self.studies.get(study_id).study.join.start_flow
@@ -637,15 +706,23 @@ class ConversationService(InboundBatches, Concerns):
         """What the group said, for steps that show it (loaded lazily, cached per study)."""
         return self.population.view(connection, study_id, participant_id, self._study(connection, study_id))
 
-    def resume(self, session_id: int, given: Timeout | Resume) -> tuple[int, ...]:
-        """Hand a due timeout or reminder to the session's engine. Nothing for opted-out or replaced sessions."""
+    def resume(self, session_id: int, given: Timeout | Resume, snooze: ClaimedTask | None = None) -> tuple[int, ...]:
+        """Hand a due timeout or reminder to the session's engine. Nothing for opted-out or replaced sessions.
+
+        ``snooze``: the due snooze being fired, checked here, under the participant's lock and in
+        the transaction that asks again (:func:`_check_snooze`), so that a reply or a new snooze
+        at the same moment wins; :class:`NotResumed` says why it did not fire."""
         now = self.clock()
         with self.database.transaction() as connection:
             found = repository.get_session(connection, session_id)
+        if found is None and snooze is not None:
+            raise NotResumed("the session no longer exists")
         if found is None:
             raise KeyError(f"no session {session_id}")
         with self._exclusive(found[0]) as connection:
             pid, session = repository.get_session(connection, session_id) or found
+            if snooze is not None:
+                _check_snooze(connection, session, snooze)
             enrolment = next(e for e in repository.enrolments_of(connection, pid) if e.study_id == session.study_id)
             contact = repository.contact_for(connection, pid, enrolment.channel)
             if enrolment.opted_out or contact is None or session.status == "replaced":
@@ -718,7 +795,9 @@ class ConversationService(InboundBatches, Concerns):
         now, contact = self.clock(), self._sender(inbound_id)
         with self._exclusive(contact.participant_id) as connection:
             repository.set_inbound_status(connection, inbound_id, "not_enrolled", now, None)
-            return tuple(self._join_help(connection, contact, TextInput(""), now))
+            if STOPPED_BEFORE_JOINING in repository.load_participant(connection, contact.participant_id).fields:
+                return ()  # they said STOP: nothing until START
+            return tuple(self._join_help(connection, contact, now))
 
     def participant_for(self, channel: str, address: str) -> str | None:
         with self.database.transaction() as connection:
@@ -750,6 +829,25 @@ class ConversationService(InboundBatches, Concerns):
             return outbox.transcript(connection, participant_id)
 
 
+def _check_snooze(connection: Connection, session: SessionRef, task: ClaimedTask) -> None:
+    """Only a session's latest snooze fires, and only while the session is still snoozed at the
+    question it was made at: an earlier one (left pending before snoozing again replaced it)
+    would ask before the time the participant was last told. Raises :class:`NotResumed`. The
+    session is the one just read under the lock; only the last check reads (snoozes alone)."""
+    if session.status != "snoozed":
+        raise NotResumed("the participant carried on before the snooze ended")
+    if task.payload.get("step") not in (None, session.state.get("step")):
+        raise NotResumed("the session moved on since the snooze was made")
+    if due_tasks.snoozed_again(connection, task):
+        raise NotResumed("replaced by a later snooze")
+
+
+def _may_join(enrolments: Sequence[EnrolmentRef], start_param: str | None) -> bool:
+    """Someone who said STOP joins no other study by its keyword until START: nothing is sent
+    them till then (a Telegram link's /start is a START, and joins)."""
+    return start_param is not None or not any(e.opted_out for e in enrolments)
+
+
 def _collect(target: _Target, event: object, now: datetime, writes: _Writes) -> None:
     """Turn one event into the row it writes (answers, flags, due tasks) or a message to send."""
     session, pid = target.session, target.participant_id
@@ -779,18 +877,6 @@ def _plain(event: object) -> bool:
     if isinstance(event, RecordAnswer):
         return event.item != SUBMISSION_ITEM and event.source != "voice"
     return isinstance(event, RaiseFlag | ScheduleTask | WaitForInput | SessionEnded)
-
-
-SPOKEN_COMMANDS = ("stop", "erase")
-"""Global words honoured in a voice note that says nothing else: the participant said them.
-(Others, HELP or BACK, are read as an answer, as a voice note's words always were; a spoken
-YES never confirms an erasure.)"""
-
-
-def _spoken_source(words: Words, text: str) -> str:
-    """``text`` for a transcript that is only STOP or DELETE MY DATA (said as typed, so the
-    engine honours it), ``voice`` for any other."""
-    return "text" if words.command(text) in SPOKEN_COMMANDS else "voice"
 
 
 def _store_transcript(connection: Connection, participant_id: str, inbound_id: int, record: dict[str, Any], now: datetime) -> None:

@@ -199,7 +199,7 @@ async def handle_telegram(app: FastAPI, data: Any, background: BackgroundTasks |
     What became of its message, if it carried one."""
     hub: ChannelHub = app.state.channels
     assert hub.telegram is not None
-    parsed = telegram.parse_update(data, hub.telegram.bot)
+    parsed = telegram.parse_update(data, hub.telegram.bot, hub.telegram.ticks)
     result = await _receive(app, parsed.message) if parsed.message is not None else None
     if parsed.callback is not None:
         if background is not None:

@@ -4,7 +4,9 @@ Webhook and polling feed the same :func:`parse_update`. A tapped button arrives 
 callback query: it is answered (so the client stops spinning) and the keyboard is
 removed, so an old question cannot be answered twice. A multiple-choice keyboard
 keeps its ticks in the keyboard itself: a tap toggles a tick, and "Done" sends the
-ticked values as one answer (``"day|night"``), so the server keeps no state for it.
+ticked values as one answer (``"day|night"``). The ticks are also remembered (:class:`Ticks`)
+so that typing "done" instead (or "that's all", "wedi gorffen", the Done button's own label)
+sends them just the same.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import contextlib
 import logging
 import os
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,6 +36,7 @@ from channels.base import Capabilities, InboundMessage, Media, OutboundMessage
 from channels.errors import ContactStopped, InvalidAddress, ProviderFailed, ServerError, Throttled
 from channels.media import MediaTooLarge, fetch_limited
 from flows.events import tap_data
+from flows.words import is_done
 
 log = logging.getLogger("chorus.telegram")
 
@@ -44,6 +47,10 @@ DONE = "\u2713done"
 TICK = "\u2713 "
 COMMANDS = {"/stop": "STOP", "/help": "HELP", "/language": "LANGUAGE", "/start": "START"}
 VOICE_KINDS = ("voice", "audio", "video_note")
+"""What Telegram sends that is spoken: transcribed as a voice note (a round video note, its sound)."""
+FILE_KINDS = ("photo", "sticker", "animation", "video", "document")
+"""What else it sends as a file, even without a caption: recorded (kind and file id; never fetched)
+and answered by saying what Chorus can read, without using up a try of the question (flows/engine.py)."""
 MAX_CAPTION = 1024
 """sendPhoto's caption limit, in UTF-16 code units (as Telegram counts)."""
 
@@ -79,6 +86,7 @@ class CallbackAction:
     """What to do with a tapped button: answer the query, and replace or remove the keyboard."""
 
     query_id: str
+    """Empty for a typed "done", which removes the keyboard but answers no tap."""
     chat_id: int
     message_id: int
     keyboard: InlineKeyboardMarkup | None
@@ -90,11 +98,48 @@ class ParsedUpdate:
     callback: CallbackAction | None = None
 
 
-def parse_update(data: Any, bot: Bot) -> ParsedUpdate:
+class Ticks:
+    """Each chat's multiple-choice keyboard as the participant's taps left it (the newest one
+    per chat), so that a typed "done" can send its ticks as the Done button does.
+
+    Kept in this process: where several processes share the webhook, a "done" that reaches
+    another one than the taps gets the question's usual hint, and the Done button still works."""
+
+    LIMIT = 10_000
+
+    def __init__(self) -> None:
+        self._keyboards: dict[int, tuple[int, InlineKeyboardMarkup]] = {}
+
+    def remember(self, chat_id: int, message_id: int, keyboard: InlineKeyboardMarkup) -> None:
+        if len(self._keyboards) >= self.LIMIT:
+            self._keyboards.clear()
+        self._keyboards[chat_id] = (message_id, keyboard)
+
+    def forget(self, chat_id: int) -> None:
+        self._keyboards.pop(chat_id, None)
+
+    def done(self, chat_id: int, text: str) -> tuple[int, list[str]] | None:
+        """The keyboard's message and its ticked values when ``text`` says done and something is
+        ticked (the keyboard is then forgotten); None otherwise."""
+        found = self._keyboards.get(chat_id)
+        if found is None:
+            return None
+        message_id, keyboard = found
+        if not is_done(text, also=[b.text for row in keyboard.inline_keyboard for b in row if b.callback_data == DONE]):
+            return None
+        ticked = _ticked(keyboard)
+        if not ticked:
+            return None
+        self.forget(chat_id)
+        return message_id, ticked
+
+
+def parse_update(data: Any, bot: Bot, ticks: Ticks | None = None) -> ParsedUpdate:
     """A Telegram update as an inbound message and/or a callback to acknowledge.
 
-    Raises MalformedUpdate when ``data`` is not an update; returns an empty result for
-    updates Chorus does not use (edited messages, group joins, stickers)."""
+    With ``ticks``, taps on a multiple-choice keyboard are remembered there, and a typed
+    "done" sends them. Raises MalformedUpdate when ``data`` is not an update; returns an
+    empty result for updates Chorus does not use (edited messages, group joins, locations)."""
     if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
         raise MalformedUpdate("not a Telegram update")
     try:
@@ -103,11 +148,26 @@ def parse_update(data: Any, bot: Bot) -> ParsedUpdate:
         raise MalformedUpdate(f"unreadable update: {type(error).__name__}") from None
     provider_id = str(update.update_id)
     if update.callback_query is not None:
-        return _parse_callback(update, provider_id)
+        return _parse_callback(update, provider_id, ticks)
     message = update.message
     if message is None or message.from_user is None or message.chat.type != "private":
         return ParsedUpdate()
-    return ParsedUpdate(_parse_message(message, provider_id))
+    parsed = _parse_message(message, provider_id)
+    if parsed is not None and ticks is not None and parsed.text and parsed.start_param is None:
+        return _typed_done(parsed, ticks) or ParsedUpdate(parsed)
+    return ParsedUpdate(parsed)
+
+
+def _typed_done(message: InboundMessage, ticks: Ticks) -> ParsedUpdate | None:
+    """'done' typed under a multiple-choice keyboard with ticks: those ticks, as if Done were
+    tapped (the text kept as what was said), and the keyboard removed."""
+    chat_id = int(message.address)
+    found = ticks.done(chat_id, message.text)
+    if found is None:
+        return None
+    message_id, ticked = found
+    tapped = replace(message, button="|".join(ticked))
+    return ParsedUpdate(tapped, CallbackAction("", chat_id, message_id, None))
 
 
 def _parse_message(message: Message, provider_id: str) -> InboundMessage | None:
@@ -123,21 +183,32 @@ def _parse_message(message: Message, provider_id: str) -> InboundMessage | None:
             text = word if word != "LANGUAGE" or not rest.strip() else f"LANGUAGE {rest.strip()}"
     media = _media(message)
     if not text and not media:
-        return None  # a sticker, a location, a photo without caption: nothing to answer
+        return None  # a location, a contact, a poll: nothing of it is kept
     return InboundMessage(NAME, address, provider_id, text=text, media=media, received_at=when, start_param=start_param)
 
 
 def _media(message: Message) -> tuple[Media, ...]:
     for kind in VOICE_KINDS:
         item = getattr(message, kind)
-        if item is not None:
-            default = "video/mp4" if kind == "video_note" else "audio/ogg"
-            content_type = getattr(item, "mime_type", None) or default
+        if item is not None:  # a video note's MP4 is read for its sound: audio, so that it is transcribed
+            content_type = "audio/mp4" if kind == "video_note" else getattr(item, "mime_type", None) or "audio/ogg"
             return (Media(f"telegram-file:{item.file_id}", content_type, item.file_size, provider_id=item.file_id),)
+    for kind in FILE_KINDS:
+        found = getattr(message, kind)
+        item = found[-1] if isinstance(found, tuple) and found else found  # (a photo comes in sizes, the largest last)
+        if item:
+            return (Media(f"telegram-file:{item.file_id}", _content_type(kind, item), item.file_size, provider_id=item.file_id),)
     return ()
 
 
-def _parse_callback(update: Update, provider_id: str) -> ParsedUpdate:
+def _content_type(kind: str, item: Any) -> str:
+    if kind == "sticker":
+        return "application/x-tgsticker" if item.is_animated else "video/webm" if item.is_video else "image/webp"
+    declared = getattr(item, "mime_type", None)
+    return str(declared) if declared else {"photo": "image/jpeg", "document": "application/octet-stream"}.get(kind, "video/mp4")
+
+
+def _parse_callback(update: Update, provider_id: str, ticks: Ticks | None = None) -> ParsedUpdate:
     query = update.callback_query
     assert query is not None
     source = query.message
@@ -148,14 +219,23 @@ def _parse_callback(update: Update, provider_id: str) -> ParsedUpdate:
     at = datetime.now(UTC)
     if keyboard is not None and _is_multiple(keyboard):
         if data != DONE:
-            return ParsedUpdate(None, CallbackAction(query.id, chat_id, source.message_id, _toggle(keyboard, data)))
-        ticked = [b.callback_data for row in keyboard.inline_keyboard for b in row
-                  if b.text.startswith(TICK) and isinstance(b.callback_data, str)]
+            toggled = _toggle(keyboard, data)
+            if ticks is not None:
+                ticks.remember(chat_id, source.message_id, toggled)
+            return ParsedUpdate(None, CallbackAction(query.id, chat_id, source.message_id, toggled))
+        ticked = _ticked(keyboard)
         if not ticked:
             return ParsedUpdate(None, CallbackAction(query.id, chat_id, source.message_id, keyboard))
         data = "|".join(ticked)
+    if ticks is not None:
+        ticks.forget(chat_id)  # answered with Done, or another question's button tapped
     message = InboundMessage(NAME, str(chat_id), provider_id, button=data, received_at=at)
     return ParsedUpdate(message, CallbackAction(query.id, chat_id, source.message_id, None))
+
+
+def _ticked(keyboard: InlineKeyboardMarkup) -> list[str]:
+    return [b.callback_data for row in keyboard.inline_keyboard for b in row
+            if b.text.startswith(TICK) and isinstance(b.callback_data, str)]
 
 
 def _is_multiple(keyboard: InlineKeyboardMarkup) -> bool:
@@ -183,7 +263,7 @@ def keyboard_for(message: OutboundMessage) -> InlineKeyboardMarkup | None:
     short = all(len(b.label) <= 3 for b in message.buttons)
     rows = [buttons[i:i + 5] for i in range(0, len(buttons), 5)] if short else [[b] for b in buttons]
     if message.multiple:
-        rows.append([InlineKeyboardButton("Done", callback_data=DONE)])
+        rows.append([InlineKeyboardButton(message.option_texts.done, callback_data=DONE)])
     return InlineKeyboardMarkup(rows)
 
 
@@ -197,6 +277,8 @@ class TelegramChannel:
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
+        self.ticks = Ticks()
+        """Multiple-choice ticks by chat, for a typed "done" (pass to :func:`parse_update`)."""
         self._ready = False
         self._photo_sent: set[int | None] = set()
         """Outbox rows whose photo went but whose text did not: a retry sends the text alone."""
@@ -241,7 +323,8 @@ class TelegramChannel:
         """Answer a tapped button, then remove (or update) its keyboard. Failures are harmless."""
         bot = await self._initialised()
         try:
-            await bot.answer_callback_query(action.query_id)
+            if action.query_id:  # none for a typed "done": no tap to answer
+                await bot.answer_callback_query(action.query_id)
             await bot.edit_message_reply_markup(action.chat_id, action.message_id, reply_markup=action.keyboard)
         except TelegramError:
             pass  # the query expired or the message was deleted: nothing to tidy up

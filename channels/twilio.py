@@ -267,7 +267,7 @@ class TwilioChannel:
             base["status_callback"] = callback
         key = message.delivery_key
         media_url = self._media_url(message)
-        text = render_plain(message.text, message.buttons, message.multiple)
+        text = render_plain(message.text, message.buttons, message.multiple, message.option_texts)
         if media_url is not None:
             if content is None and len(text) <= MAX_CAPTION:
                 return await self._create({**base, "body": text, "media_url": [media_url]}, key)

@@ -34,6 +34,7 @@ from flows.events import (
 )
 from flows.model import Flow, StepBase, Study, Text, resolve_text
 from flows.parsing import parse_yes_no
+from flows.replies import language_named, reply_text
 from flows.steps.base import (
     Answer,
     Continue,
@@ -100,6 +101,9 @@ class SessionState(BaseModel):
     the question is asked afresh."""
     erase_pending: bool = False
     """DELETE MY DATA was sent and the confirmation question asked: YES erases, anything else cancels."""
+    choosing_language: bool = False
+    """LANGUAGE was answered by asking which language: the next reply may name one by its code
+    or its name ('cy', 'Welsh', 'polski'; flows/replies.py) rather than answer the question."""
     undo: list[dict[str, Any]] = Field(default_factory=list)
     """The current many-item step before each of its parts was answered (``data``, and the
     ``items`` that part recorded): BACK within the step goes back one part."""
@@ -151,6 +155,14 @@ class TextInput:
     confidence: float | None = None
     at: str = ""
     """For a tap: where the conversation was when its button was offered (:attr:`Button.at`), if the channel says."""
+    voice_notes: bool = False
+    """Whether the sender's channel carries voice notes (the service says so for Telegram and
+    WhatsApp; SMS and the simulator do not): read only for a message without words, whose reply
+    says what we can read."""
+    command: str | None = None
+    """The global word the reply is, when the caller has read it already with the study's words
+    (a transcript, whose STOP is honoured: :func:`spoken_as_typed`); otherwise the engine reads
+    it, once, from a typed reply."""
 
     @classmethod
     def received(cls, text: str, button: str | None) -> TextInput:
@@ -194,11 +206,50 @@ class Resume:
 
 Input = TextInput | Timeout | Resume
 
+SPOKEN_COMMANDS = ("stop", "erase")
+"""Global words honoured in a voice note that says nothing else: the participant said them.
+(Others, HELP or BACK, are read as an answer, as a voice note's words always were; a spoken
+YES never confirms an erasure.)"""
+
+
+def spoken_as_typed(given: TextInput, command: str | None) -> TextInput:
+    """A voice note that says only STOP or DELETE MY DATA (``command``: the global word it is, read
+    by the caller) as if typed, so that it is honoured; any other input as it is."""
+    if given.source == "voice" and command in SPOKEN_COMMANDS:
+        return replace(given, source="text", command=command)
+    return given
+
+
+def global_word(words: Words, given: TextInput) -> str | None:
+    """The global word a typed reply is (:meth:`Words.command`), or the one the caller read
+    already (:attr:`TextInput.command`); None for a tap, or a voice note that said none."""
+    if given.command is not None:
+        return given.command
+    return words.command(given.text) if given.button is None and given.source != "voice" else None
+
+
+def read_erasure(words: Words, given: TextInput, command: str | None, pending: bool) -> str | None:
+    """:func:`flows.words.erasure_reply` with the reply's global word (``command``) already read:
+    'ask', 'confirmed', 'cancelled' or None."""
+    if pending:  # (erasure_reply reads no global word then)
+        return erasure_reply(words, given.text, given.button, given.source, pending)
+    return "ask" if command == "erase" and given.button is None and given.source != "voice" else None
+
+
+def without_words(given: TextInput) -> bool:
+    """A message with nothing in it to read: a photo, a sticker, a video or a file sent alone
+    (a voice note is transcribed first), or an empty one."""
+    return given.button is None and given.source == "text" and not given.text.strip()
+
 
 @dataclass
 class Sprint:
     events: list[Event]
     state: SessionState
+    command: str | None = None
+    """The global word a typed or spoken reply was (:meth:`flows.words.Words.command` with the
+    study's words), read once per message: the service goes by it too (no safeguarding check
+    of STOP or DELETE MY DATA) rather than matching the reply against the words again."""
 
     def messages(self) -> list[SendMessage]:
         return [e for e in self.events if isinstance(e, SendMessage)]
@@ -214,6 +265,8 @@ class _Turn:
     events: list[Event] = field(default_factory=list)
     woke: bool = False
     """The reply came while the conversation was snoozed: the question is not the last thing said."""
+    command: str | None = None
+    """The global word the reply was (:attr:`Sprint.command`)."""
 
     def emit(self, event: Event) -> None:
         if isinstance(event, RecordAnswer) and event.path_position is None:
@@ -280,7 +333,7 @@ class Engine:
             self._on_timeout(turn, given)
         else:
             self._on_resume(turn)
-        return Sprint(turn.events, turn.state)
+        return Sprint(turn.events, turn.state, turn.command)
 
     # ------------------------------------------------------------------ inputs
 
@@ -288,10 +341,12 @@ class Engine:
         state = turn.state
         if given.at and given.at != position(state):
             return  # a second tap, or a tap on an earlier message: not an answer to the question asked now
-        erasure = erasure_reply(self.words, given.text, given.button, given.source, state.erase_pending)
-        if erasure is not None and self._erasure(turn, erasure, given):
+        turn.command = command = global_word(self.words, given)  # read once, for the whole sprint
+        choosing, state.choosing_language = state.choosing_language, False  # (only the reply right after asks it)
+        erasure = read_erasure(self.words, given, command, state.erase_pending)
+        if erasure is not None and self._erasure(turn, erasure, given, command):
             return
-        if given.button is None and given.source != "voice" and self._global_word(turn, given.text):
+        if given.button is None and given.source != "voice" and self._global_word(turn, given.text, command, choosing):
             return
         if state.status in ("stopped", "ended"):
             if state.status == "ended":
@@ -304,6 +359,9 @@ class Engine:
             return
         if not isinstance(step, InputStep):
             self._advance(turn, step)
+            return
+        if without_words(given):
+            self._nothing_to_read(turn, step, given)
             return
         if state.heard is not None:
             if given.source != "voice" and self._on_confirmation(turn, step, given):
@@ -331,6 +389,17 @@ class Engine:
             self._snooze(turn, given.text, "later")  # 'later, on a night shift': put off, not an unclear answer
         else:
             self._unclear(turn, step, outcome, heard=reply.text if reply.source == "voice" else None)
+
+    def _nothing_to_read(self, turn: _Turn, step: InputStep, given: TextInput) -> None:
+        """A photo, sticker, video or file sent without words (or an empty message): not an
+        answer, so not a try either. The participant is told what we can read (voice notes only
+        where the question and their channel take them), and asked again if the question is far
+        back (otherwise a voice answer waiting for YES or NO still waits)."""
+        voice = given.voice_notes and "voice" in getattr(step, "accept", ("voice",))
+        text = reply_text(self.words, "media.not_read" if voice else "media.not_read_typed", turn.state.language)
+        self._say(turn, text, step.id, kind="retry")
+        if self._asked_long_ago(turn):
+            self._prompt(turn, step)
 
     # ------------------------------------------------------------------ voice answers read back
 
@@ -400,7 +469,7 @@ class Engine:
 
     # ------------------------------------------------------------------ erasure on request
 
-    def _erasure(self, turn: _Turn, erasure: str, given: TextInput) -> bool:
+    def _erasure(self, turn: _Turn, erasure: str, given: TextInput, command: str | None) -> bool:
         """DELETE MY DATA at any point (even after STOP): ask to confirm; YES emits
         :class:`ErasureConfirmed` for the service to act on; anything else cancels, and a
         global word that cancels (STOP, HELP...) still does what it says. False to carry on
@@ -415,16 +484,18 @@ class Engine:
             turn.emit(ErasureConfirmed())
             return True
         self._say(turn, self._text(turn, "erase_cancelled"), kind="erase_cancelled")
-        if given.button is None and (self.words.command(given.text) or self.words.language_switch(given.text)):
+        if given.button is None and (command or self.words.language_switch(given.text)):
             return False
         self._reprompt(turn)
         return True
 
     # ------------------------------------------------------------------ global words
 
-    def _global_word(self, turn: _Turn, text: str) -> bool:
+    def _global_word(self, turn: _Turn, text: str, command: str | None, choosing: bool = False) -> bool:
+        """STOP, START, HELP, LATER, BACK or a language (``command``: the global word ``text``
+        is, read once by the caller); with ``choosing``, the reply right after the bot asked which
+        language may name one. False when the reply is none of these: an answer."""
         state = turn.state
-        command = self.words.command(text)
         if command == "stop":
             if state.status != "stopped":
                 state.before_stop = state.status
@@ -438,6 +509,8 @@ class Engine:
                 turn.emit(OptedIn())
                 self._say(turn, self._text(turn, "restarted"), kind="info")
                 self._reprompt(turn)
+            return True
+        if choosing and self._language_chosen(turn, text):
             return True
         if self._answers_question(turn, text, command):
             return False
@@ -459,15 +532,35 @@ class Engine:
         if switch is None:
             return False
         if isinstance(switch, str):
-            state.language = switch
-            turn.emit(LanguageChanged(switch))
-            self._say(turn, self._text(turn, "language_changed"), kind="info")
-            self._reprompt(turn)
+            self._switch_language(turn, switch)
         else:
-            asked = "language_ask" if switch is True else "language_unknown"
-            choices = self.words.language_choices(state.language)
-            self._say(turn, self._text(turn, asked).format(choices=choices), kind="help")
+            self._ask_language(turn, "language_ask" if switch is True else "language_unknown")
         return True
+
+    def _language_chosen(self, turn: _Turn, text: str) -> bool:
+        """The reply to 'Which language would you like?': a study language named by its code or
+        its name ('en', 'cy', 'Welsh', 'polski') chooses it; a language the study lacks gets
+        the choices again. False when the reply names no language (it answers the question)."""
+        named = language_named(text, self.words.languages)
+        if named is None:
+            return False
+        if isinstance(named, str):
+            self._switch_language(turn, named)
+        else:
+            self._ask_language(turn, "language_unknown")
+        return True
+
+    def _switch_language(self, turn: _Turn, language: str) -> None:
+        turn.state.language = language
+        turn.emit(LanguageChanged(language))
+        self._say(turn, self._text(turn, "language_changed"), kind="info")
+        self._reprompt(turn)
+
+    def _ask_language(self, turn: _Turn, key: str) -> None:
+        """Which language ('language_ask'), or that the one named is not offered; the next reply may name one."""
+        turn.state.choosing_language = True
+        choices = self.words.language_choices(turn.state.language)
+        self._say(turn, self._text(turn, key).format(choices=choices), kind="help")
 
     def _answers_question(self, turn: _Turn, text: str, command: str | None) -> bool:
         """The whole reply is, word for word, one of the current question's own answers (a
@@ -718,6 +811,7 @@ class Engine:
         state.step = step.id
         state.status = "waiting"
         state.heard = None
+        state.choosing_language = False
         state.asked_at = turn.now
         assert isinstance(step, InputStep)
         flags: list[RaiseFlag] = []

@@ -22,6 +22,8 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from flows.words import ENGLISH_OPTIONS, OptionTexts
+
 GSM7_BASIC = (
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
@@ -30,7 +32,8 @@ GSM7_EXTENSION = "^{}\\[~]|€\f"
 _BASIC = frozenset(GSM7_BASIC)
 _EXTENSION = frozenset(GSM7_EXTENSION)
 
-MULTIPLE_HINT = "(You can pick more than one, e.g. 1 3)"
+MULTIPLE_HINT = ENGLISH_OPTIONS.several
+"""The hint under a multiple choice, in English (``OptionTexts.several`` in other languages)."""
 
 APOSTROPHE, QUOTE, HYPHEN = "a straight apostrophe (')", 'a straight quote (")', "a hyphen (-)"
 LOOKALIKES = {
@@ -102,13 +105,14 @@ def count_segments(text: str) -> SegmentCount:
     return SegmentCount("UCS-2", _parts(units, 70, 67), sum(units), forcing)
 
 
-def plain_message(text: str, options: Sequence[str], multiple: bool = False) -> str:
-    """The text as an SMS shows it: options become numbered lines after a blank line."""
+def plain_message(text: str, options: Sequence[str], multiple: bool = False, texts: OptionTexts = ENGLISH_OPTIONS) -> str:
+    """The text as an SMS shows it: options become numbered lines after a blank line (the
+    longest way they are shown), with the hint under a multiple choice in ``texts``' language."""
     if not options:
         return text
     lines = [text, ""] + [f"{i}) {label}" for i, label in enumerate(options, start=1)]
     if multiple:
-        lines.append(MULTIPLE_HINT)
+        lines.append(texts.several)
     return "\n".join(lines)
 
 

@@ -4,6 +4,8 @@ in English and Welsh. A study may add synonyms and override any text."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 from flows.model import Study, resolve_text
@@ -74,7 +76,7 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
     "language_ask": {"en": "Which language would you like? Reply {choices}.", "cy": "Pa iaith hoffech chi? Atebwch {choices}."},
     "or": {"en": "or", "cy": "neu"},
     "language_unknown": {"en": "Sorry, that language is not available. Reply {choices}.", "cy": "Mae'n ddrwg gennym, nid yw'r iaith honno ar gael. Atebwch {choices}."},
-    "ended": {"en": "Thank you. This conversation has ended.", "cy": "Diolch. Mae'r sgwrs hon wedi dod i ben."},
+    "ended": {"en": "Thank you, that's all for now.", "cy": "Diolch, dyna'r cyfan am y tro."},
     "declined": {"en": "Thank you. We won't ask you anything more.", "cy": "Diolch. Ni fyddwn yn gofyn dim mwy i chi."},
     "skip_hint": {"en": "(Reply SKIP to leave this one out.)", "cy": "(Atebwch HEPGOR i hepgor hwn.)"},
     "skipped": {"en": "Let's move on.", "cy": "Symudwn ymlaen."},
@@ -191,7 +193,8 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
         "en": "Please tell us in words why you gave {score}, or reply NO to skip.",
         "cy": "Dywedwch wrthym mewn geiriau pam rhoesoch chi {score}, neu atebwch NA i hepgor.",
     },
-    # Ranking ({so_far}: the places picked so far; {example}: e.g. "3 2 1").
+    # Ranking ({so_far}: the options placed so far, in order; {example}: e.g. "3 2 1"; {numbers}: the
+    # numbers of the options left, e.g. "1, 3 or 4"; {placed}: options the reply named that are placed already).
     "rank.next": {"en": "Next most important?", "cy": "Beth sydd nesaf o ran pwysigrwydd?"},
     "rank.so_far": {"en": "(So far: {so_far})", "cy": "(Hyd yma: {so_far})"},
     "rank.hint_order": {
@@ -199,8 +202,12 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
         "cy": "Rhowch yr opsiynau mewn trefn gan ddefnyddio eu rhifau, e.e. \"{example}\".",
     },
     "rank.hint_next": {
-        "en": "Please reply with the number of the next most important option, from 1 to {left}.",
-        "cy": "Atebwch gyda rhif yr opsiwn pwysicaf nesaf, o 1 i {left}.",
+        "en": "Please reply with the number of the next most important option: {numbers}.",
+        "cy": "Atebwch gyda rhif yr opsiwn pwysicaf nesaf: {numbers}.",
+    },
+    "rank.already_placed": {
+        "en": "You have already placed {placed}. Please reply with the number of the next most important option: {numbers}.",
+        "cy": "Rydych chi eisoes wedi gosod {placed}. Atebwch gyda rhif yr opsiwn pwysicaf nesaf: {numbers}.",
     },
     # Statement voting ({word}: the study's add word, e.g. ADD).
     "statements.agree": {"en": "Agree", "cy": "Cytuno"},
@@ -224,10 +231,36 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
         "en": "Thank you. Your statement will be shown to others once a moderator has checked it.",
         "cy": "Diolch. Bydd eich datganiad yn cael ei ddangos i eraill ar ôl i gymedrolwr ei wirio.",
     },
+    "pairwise.question": {"en": "Which matters more to you?", "cy": "Pa un sy'n bwysicach i chi?"},
     "pairwise.undecided": {"en": "Can't decide", "cy": "Methu penderfynu"},
+    "pairwise.add_hint": {"en": "(Or reply {word} and an idea of your own.)", "cy": "(Neu atebwch {word} a syniad eich hun.)"},
+    "pairwise.add_example": {
+        "en": "Write your idea after {word}, e.g. {word} A quiet room for children.",
+        "cy": "Ysgrifennwch eich syniad ar ôl {word}, e.e. {word} Ystafell dawel i blant.",
+    },
+    "pairwise.submitted": {
+        "en": "Thank you. Your idea will join the others once a moderator has checked it.",
+        "cy": "Diolch. Bydd eich syniad yn ymuno â'r lleill ar ôl i gymedrolwr ei wirio.",
+    },
     "pairwise.hint": {"en": "Please reply A, B or '{undecided}'.", "cy": "Atebwch A, B neu '{undecided}'."},
     "statements.hint": {"en": "Please reply A (agree), D (disagree) or P (pass).", "cy": "Atebwch A (cytuno), D (anghytuno) neu P (pasio)."},
+    # Choice experiments ({done}, {total}: the task shown and how many; {letters}: "A or B", or "A, B" before N).
+    "dce.task": {"en": "Choice {done} of {total}:", "cy": "Dewis {done} o {total}:"},
+    "dce.neither": {"en": "Neither", "cy": "Dim un"},
+    "dce.hint": {"en": "Please reply {letters}.", "cy": "Atebwch {letters}."},
+    "dce.hint_neither": {"en": "Please reply {letters} or N for neither.", "cy": "Atebwch {letters} neu N am ddim un."},
+    # Options as text where a channel shows no buttons (SMS), and the Done button under a multiple choice.
+    # {choices}: "A, B or Can't decide", or a range such as "1-9 or NOT SURE".
+    "options.reply": {"en": "(Reply {choices})", "cy": "(Atebwch {choices})"},
+    "options.several": {"en": "(You can pick more than one, e.g. 1 3)", "cy": "(Gallwch ddewis mwy nag un, e.e. 1 3)"},
+    "options.done": {"en": "Done", "cy": "Wedi gorffen"},
 }
+DONE_WORDS: dict[str, list[str]] = {
+    "en": ["done", "i'm done", "im done", "all done", "finished", "i've finished", "ive finished", "that's all", "thats all",
+           "that's it", "thats it", "that is all", "nothing else", "ok done"],
+    "cy": ["wedi gorffen", "gorffen", "dyna'r cyfan", "dyna i gyd", "dyna fe", "dim byd arall"],
+}
+"""What people type to say a multiple choice is complete, as the Done button under it does."""
 SKIP_WORDS = {"skip", "pass", "hepgor", "/skip"}
 
 
@@ -263,6 +296,54 @@ def _without_polite_phrases(said: str) -> str:
     return said
 
 
+def listed(choices: Sequence[str], or_word: str) -> str:
+    """Choices as a sentence lists them: 'A', 'A or B', 'A, B or C' (``or_word`` in the reader's language)."""
+    if len(choices) < 2:
+        return "".join(choices)
+    return f"{', '.join(choices[:-1])} {or_word} {choices[-1]}"
+
+
+def is_done(text: str, also: Sequence[str] = ()) -> bool:
+    """Whether a whole reply says a multiple choice is complete ('done', 'that's all please',
+    'wedi gorffen'), in any built-in language or as one of ``also`` (the Done button's own label)."""
+    said = normalised_word(text).replace("’", "'")
+    if not said:
+        return False
+    done = _DONE | {normalised_word(label) for label in also}
+    return said in done or any(phrase in done for phrase in without_polite_words(said))
+
+
+_DONE = frozenset(normalised_word(word) for words in DONE_WORDS.values() for word in words)
+_TRAILING_DONE = re.compile(
+    r"[\s,.;:!-]+(?:" + "|".join(re.escape(word) for word in sorted(_DONE, key=len, reverse=True)) + r")[\s.!]*$", re.IGNORECASE)
+
+
+def without_done(text: str) -> str:
+    """A multiple choice typed with a done word after it ('1 3 done', 'days, nights - that's
+    all') without that word; the text unchanged when it has none."""
+    return _TRAILING_DONE.sub("", text.replace("\u2019", "'")) or text
+
+
+@dataclass(frozen=True)
+class OptionTexts:
+    """How options read, in one language, where a channel shows them as text (SMS; WhatsApp
+    without content templates): "(Reply A, B or Can't decide)", "(Reply 1-9 or NOT SURE)",
+    the hint under a multiple choice; and the label of the Done button under one (Telegram)."""
+
+    reply: str = "(Reply {choices})"
+    or_word: str = "or"
+    several: str = "(You can pick more than one, e.g. 1 3)"
+    done: str = "Done"
+
+    @classmethod
+    def of(cls, text: Callable[[str], str]) -> OptionTexts:
+        """From texts by key (built-in, or a study's own for its languages)."""
+        return cls(text("options.reply"), text("or"), text("options.several"), text("options.done"))
+
+    def reply_with(self, choices: Sequence[str]) -> str:
+        return self.reply.format(choices=listed(choices, self.or_word))
+
+
 BUILT_IN_LANGUAGES = ("en", "cy")
 """The languages Chorus's own texts are written in; a study in another adds its own under ``texts:``."""
 
@@ -283,6 +364,15 @@ def built_in(key: str, language: str = "en") -> str:
     """A built-in text in ``language`` (English when it has no such version); the key itself if unknown."""
     found = BUILT_IN_TEXTS.get(key)
     return key if found is None else resolve_text(found, language, "en")
+
+
+ENGLISH_OPTIONS = OptionTexts.of(built_in)
+"""Options as English reads them: what a channel uses when it is not told the participant's language."""
+
+
+def option_texts(language: str = "en") -> OptionTexts:
+    """The built-in option texts in ``language`` (English where it has none)."""
+    return OptionTexts.of(lambda key: built_in(key, language))
 
 
 ERASE_KINDS = frozenset({"erase_confirm", "erase_cancelled"})
@@ -401,9 +491,11 @@ class Words:
         """What to reply for each of the study's languages (but ``leaving_out``), in
         ``language``: 'ENGLISH or CYMRAEG', or 'LANGUAGE PL' for a language with no word of its own."""
         replies = [self._language_reply(code) for code in self.languages if code != leaving_out]
-        if len(replies) < 2:
-            return "".join(replies)
-        return f"{', '.join(replies[:-1])} {self.text('or', language)} {replies[-1]}"
+        return listed(replies, self.text("or", language))
+
+    def option_texts(self, language: str) -> OptionTexts:
+        """How options read in ``language``, with the study's own texts where it has them."""
+        return OptionTexts.of(lambda key: self.text(key, language))
 
     @staticmethod
     def _language_reply(code: str) -> str:

@@ -239,7 +239,7 @@ def test_consent_no_ends_the_conversation_as_declined(study: LoadedStudy, reply:
     assert chat.state.status == "ended"
     assert chat.state.outcome == "declined"
     later = chat.send("yes")
-    assert chat.texts(later) == ["Thank you. This conversation has ended."]
+    assert chat.texts(later) == ["Thank you, that's all for now."]
     assert chat.state.outcome == "declined"
 
 

@@ -196,7 +196,7 @@ def test_a_round_closes_and_takes_no_more_answers(clinic: Clinic) -> None:
     clinic.tick()
     answers_before = clinic.count(ANSWERS, ANSWERS.c.participant_id == pid, ANSWERS.c.flow_id == "sus")
     clinic.say("2", address)
-    assert clinic.sent(pid)[-1] == "Thank you. This conversation has ended."
+    assert clinic.sent(pid)[-1] == "Thank you, that's all for now."
     assert clinic.count(ANSWERS, ANSWERS.c.participant_id == pid, ANSWERS.c.flow_id == "sus") == answers_before == 1
 
 

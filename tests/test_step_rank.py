@@ -59,7 +59,7 @@ def final(recorded: list[RecordAnswer]) -> object:
         (["3,1,2"], ["pain", "waits", "informed", "comfort"]),
         (["C, A, D"], ["pain", "waits", "comfort", "informed"]),
         (["pain relief, shorter waits, being kept informed"], ["pain", "waits", "informed", "comfort"]),
-        (["Pain relief", "1", "2"], ["pain", "waits", "comfort", "informed"]),
+        (["Pain relief", "1", "2"], ["pain", "waits", "informed", "comfort"]),
         (["C, A", "comfortable place"], ["pain", "waits", "comfort", "informed"]),
     ],
 )
@@ -72,16 +72,16 @@ def test_tapping_one_option_at_a_time_asks_for_the_next_until_the_top_k_are_plac
     said, recorded = answer(flow(top=3), ("tap", "informed"), ("tap", "pain"), ("tap", "comfort"))
     prompts = [m for m in said if m.kind == "prompt"]
     assert len(prompts) == 3
-    assert prompts[1].text.startswith("Next most important? (So far: 1. Being kept informed)")
-    assert [b.value for b in prompts[1].buttons] == ["waits", "pain", "comfort"]
-    assert [b.value for b in prompts[2].buttons] == ["waits", "comfort"]
+    assert prompts[1].text.startswith("Next most important? (So far: Being kept informed)")
+    assert [(b.label, b.value) for b in prompts[1].buttons] == [("Shorter waits", "1"), ("Pain relief", "3"), ("A comfortable place to wait", "4")]
+    assert [b.value for b in prompts[2].buttons] == ["1", "4"]
     assert final(recorded) == ["informed", "pain", "comfort"]
     per_place = [(e.item, e.value) for e in recorded if e.item is not None]
     assert per_place == [("1", "informed"), ("2", "pain"), ("3", "comfort")]
 
 
-def test_typed_numbers_after_a_tap_refer_to_the_options_still_shown() -> None:
-    _, recorded = answer(flow(top=2), ("tap", "waits"), "1")
+def test_typed_numbers_after_a_tap_keep_meaning_the_options_first_shown() -> None:
+    _, recorded = answer(flow(top=2), ("tap", "waits"), "2")
     assert final(recorded) == ["waits", "informed"]
 
 

@@ -52,8 +52,8 @@ def test_a_ranking_speaks_welsh() -> None:
     said = chat([step], ["purple", "2", "purple"])
     assert said[0].startswith("Trefnwch y rhain")
     assert said[1].startswith("Rhowch yr opsiynau mewn trefn gan ddefnyddio eu rhifau")
-    assert said[2].startswith("Beth sydd nesaf o ran pwysigrwydd? (Hyd yma: 1. Phones)")
-    assert said[3].startswith("Atebwch gyda rhif yr opsiwn pwysicaf nesaf, o 1 i 3.")
+    assert said[2].startswith("Beth sydd nesaf o ran pwysigrwydd? (Hyd yma: Phones)")
+    assert said[3].startswith("Atebwch gyda rhif yr opsiwn pwysicaf nesaf: 1, 3 neu 4.")
 
 
 def test_statement_voting_speaks_welsh_and_understands_welsh_votes() -> None:

@@ -9,6 +9,7 @@ from flows.model import Invalid, Option, Text, resolve_text
 from flows.parsing import match_option, match_options
 from flows.steps import register
 from flows.steps.base import Answer, InputStep, Prompt, Reply, StepContext, Unclear
+from flows.words import without_done
 
 
 @register
@@ -95,11 +96,19 @@ class ChoiceStep(InputStep):
         if reply.button and all(v in values for v in reply.button.split("|")):
             picks = [values.index(v) for v in reply.button.split("|")]
         else:
-            picks = match_options(reply.text, self.names(ctx, labels)) or []
+            picks = self._typed_picks(reply.text, self.names(ctx, labels))
         limit = self.max_picks or len(values)
         if not picks or not self.min_picks <= len(picks) <= limit:
             return Unclear(self._hint_for_picks(ctx, len(values), limit))
         return Answer([values[i] for i in picks], ", ".join(labels[i] for i in picks))
+
+    @staticmethod
+    def _typed_picks(text: str, names: list[list[str]]) -> list[int]:
+        """Options typed by number or name; a done word after them ('1 3 done', as if tapping
+        Done under the options) is no option."""
+        stripped = without_done(text)
+        picks = match_options(stripped, names) if stripped != text else None
+        return picks or match_options(text, names) or []
 
     def _hint_for_picks(self, ctx: StepContext, options: int, most: int) -> str:
         """How many may be picked, when the step limits it."""

@@ -31,12 +31,15 @@ from flows.steps.base import (
     StepContext,
     Unclear,
 )
+from flows.steps.items import resolve
+from flows.words import BUILT_IN_TEXTS, listed
 
 if TYPE_CHECKING:
     from flows.analysis.dce_design import Design
 
 LETTERS = "ABC"
-NONE_WORDS = {"n", "neither", "none", "none of them", "neither of them", "no", "nothing", "opt out", "0", "niether"}
+NONE_WORDS = {"n", "neither", "none", "none of them", "neither of them", "no", "nothing", "opt out", "0", "niether",
+              "dim un", "dim un ohonynt", "dim un o'r rhain", "dim"}
 
 
 class AttributeSpec(Strict):
@@ -169,14 +172,24 @@ class ChoiceExperimentStep(InputStep):
         done = int(ctx.data.get("done", 0))
         task = tasks[min(done, len(tasks) - 1)]
         lines = [ctx.render(self.text)] if self.text is not None and done == 0 else []
-        lines.append(f"Choice {done + 1} of {len(tasks)}:")
+        lines.append(ctx.words("dce.task").format(done=done + 1, total=len(tasks)))
         lines += [f"{LETTERS[j]}: {self._describe(p, ctx)}" for j, p in enumerate(self.profiles(task))]
         buttons = [Button(LETTERS[j], LETTERS[j]) for j in range(self.alternatives)]
         if self.opt_out:
-            buttons.append(Button(ctx.render(self.neither_label) if self.neither_label is not None else "Neither", "none"))
+            buttons.append(Button(self._neither(ctx), "none"))
         return Prompt("\n".join(lines), tuple(buttons))
 
-    def _choice(self, reply: Reply) -> str | None:
+    def _neither(self, ctx: StepContext) -> str:
+        """The opt-out's label: the flow's own, or the built-in one in the participant's language."""
+        return resolve(self.neither_label, ctx, ctx.words("dce.neither"))
+
+    def _neither_names(self, ctx: StepContext) -> set[str]:
+        """Everything that picks the opt-out: the usual words, and its label as shown and in each language."""
+        label = self.neither_label
+        labels = [self._neither(ctx), *(label.values() if isinstance(label, dict) else ()), *BUILT_IN_TEXTS["dce.neither"].values()]
+        return NONE_WORDS | {normalise(name) for name in labels}
+
+    def _choice(self, reply: Reply, ctx: StepContext) -> str | None:
         letters = LETTERS[: self.alternatives]
         if reply.button in (*letters, "none"):
             return reply.button
@@ -185,7 +198,7 @@ class ChoiceExperimentStep(InputStep):
             return said.upper()
         if said.isdigit() and 1 <= int(said) <= self.alternatives:
             return letters[int(said) - 1]
-        if self.opt_out and (said in NONE_WORDS or (said.isdigit() and int(said) == self.alternatives + 1)):
+        if self.opt_out and (said in self._neither_names(ctx) or (said.isdigit() and int(said) == self.alternatives + 1)):
             return "none"
         return None
 
@@ -193,18 +206,24 @@ class ChoiceExperimentStep(InputStep):
         block = self._block(ctx)
         tasks = self._task_numbers(block)
         done = int(ctx.data.get("done", 0))
-        choice = self._choice(reply)
+        choice = self._choice(reply, ctx)
         if choice is None:
-            letters = ", ".join(LETTERS[: self.alternatives])
-            return Unclear(f"Please reply {letters}" + (" or N for neither." if self.opt_out else "."))
+            return Unclear(self._hint(ctx))
         task = tasks[done]
         chosen = 0 if choice == "none" else LETTERS.index(choice) + 1
         value = {
             "block": block + 1, "task": task + 1, "choice": choice, "chosen": chosen,
             "alternatives": self.profiles(task), "opt_out": self.opt_out,
         }
-        recorded = ItemAnswer(f"task{task + 1}", value, "neither" if choice == "none" else choice)
+        recorded = ItemAnswer(f"task{task + 1}", value, self._neither(ctx) if choice == "none" else choice)
         return self._after_task(ctx, block, choice, (recorded,))
+
+    def _hint(self, ctx: StepContext) -> str:
+        """'Please reply A or B.', or 'Please reply A, B or N for neither.' with an opt-out."""
+        letters = list(LETTERS[: self.alternatives])
+        if self.opt_out:
+            return ctx.words("dce.hint_neither").format(letters=", ".join(letters))
+        return ctx.words("dce.hint").format(letters=listed(letters, ctx.words("or")))
 
     def give_up(self, ctx: StepContext) -> GiveUp:
         """Leave the task on screen (recorded as skipped; None in the answer's list) and ask the next."""

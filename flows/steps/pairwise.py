@@ -117,20 +117,26 @@ class PairwiseStep(InputStep):
     def prompt(self, ctx: StepContext) -> Prompt:
         a, b = self._current(ctx)
         texts = self._texts(ctx)
-        lines = [resolve(self.text, ctx, "Which matters more to you?"), f"A) {texts.get(a, a)}", f"B) {texts.get(b, b)}"]
+        lines = [resolve(self.text, ctx, ctx.words("pairwise.question")), f"A) {texts.get(a, a)}", f"B) {texts.get(b, b)}"]
         if self.submissions and not ctx.data.get("seen"):
-            lines.append(f"(Or reply {self.add_word.upper()} and an idea of your own.)")
+            lines.append(ctx.words("pairwise.add_hint").format(word=self.add_word.upper()))
         return Prompt("\n".join(lines), (Button("A", "A"), Button("B", "B"), Button(self._undecided(ctx), "tie")))
 
     def _undecided(self, ctx: StepContext) -> str:
         return resolve(self.undecided_label, ctx, ctx.words("pairwise.undecided"))
+
+    def _undecided_names(self, ctx: StepContext) -> set[str]:
+        """The 'can't decide' button's label as shown and in each of its languages, compared without apostrophes."""
+        label = self.undecided_label
+        names = [self._undecided(ctx), *(label.values() if isinstance(label, dict) else ())]
+        return {_without_apostrophes(name) for name in names}
 
     def _choice(self, reply: Reply, ctx: StepContext, a: str, b: str) -> str | None:
         """'A', 'B' or 'tie'; None when unclear."""
         if reply.button in ("A", "B", "tie"):
             return reply.button
         said = _without_apostrophes(reply.text)
-        if said in UNDECIDED or said == _without_apostrophes(self._undecided(ctx)):
+        if said in UNDECIDED or said in self._undecided_names(ctx):
             return "tie"
         texts = self._texts(ctx)
         index = match_option(reply.text, [["a", texts.get(a, a)], ["b", texts.get(b, b)]])
@@ -142,9 +148,9 @@ class PairwiseStep(InputStep):
         if self.submissions and reply.button is None:
             submitted = submission(reply.text, self.add_word, "idea")
             if submitted == "":
-                return Unclear(f"Write your idea after {self.add_word.upper()}, e.g. {self.add_word.upper()} A quiet room for children.")
+                return Unclear(ctx.words("pairwise.add_example").format(word=self.add_word.upper()))
             if isinstance(submitted, ItemAnswer):
-                thanks = resolve(self.submitted_text, ctx, "Thank you. Your idea will join the others once a moderator has checked it.")
+                thanks = resolve(self.submitted_text, ctx, ctx.words("pairwise.submitted"))
                 return Continue(data, (submitted,), thanks)
         choice = self._choice(reply, ctx, a, b)
         if choice is None:

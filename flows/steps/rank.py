@@ -20,6 +20,7 @@ from flows.steps.base import (
     StepContext,
     Unclear,
 )
+from flows.words import listed
 
 
 @register
@@ -31,6 +32,10 @@ class RankStep(InputStep):
     with the options left, until k are placed. Once the picks cover all but one option of
     a full ranking, the last goes last. The answer is the list of option values, best
     first; each place is also recorded as an item ("1", "2", ...) valued by its option.
+
+    Each option keeps its number throughout, so a number typed means the same option at
+    every pick: the buttons' values are those numbers (SMS shows "1) ... 3) ... 4) ..." once
+    option 2 is placed), and typed numbers and letters count in the flow's list.
     """
 
     type: Literal["rank"] = "rank"
@@ -89,26 +94,48 @@ class RankStep(InputStep):
         picked = [v for v in ctx.data.get("picked", []) if isinstance(v, str)]
         return picked, [o for o in self.options if o.value not in picked]
 
+    def _number(self, option: Option) -> str:
+        """The option's number for the whole step: its place in the flow's list, from 1."""
+        return str(self.options.index(option) + 1)
+
     def prompt(self, ctx: StepContext) -> Prompt:
         picked, left = self._state(ctx)
-        buttons = tuple(Button(self._label(o, ctx), o.value) for o in left)
+        buttons = tuple(Button(self._label(o, ctx), self._number(o)) for o in left)
         if not picked:
             return Prompt(ctx.render(self.text), buttons)
         by_value = {o.value: o for o in self.options}
-        so_far = ", ".join(f"{i}. {self._label(by_value[v], ctx)}" for i, v in enumerate(picked, start=1))
+        # In order, unnumbered: a number beside a placed option would read as that option's number.
+        so_far = ", ".join(self._label(by_value[v], ctx) for v in picked)
         ask = ctx.render(self.next_text) if self.next_text is not None else ctx.words("rank.next")
         return Prompt(f"{ask} {ctx.words('rank.so_far').format(so_far=so_far)}", buttons)
 
+    def _tapped(self, button: str) -> list[str] | None:
+        """The option values a tap names: by number (as buttons are sent), or by value (a
+        keyboard sent before numbers were); None when it names something else."""
+        values = [o.value for o in self.options]
+        picks = []
+        for part in button.split("|"):
+            if part.isdigit() and 1 <= int(part) <= len(values):
+                picks.append(values[int(part) - 1])
+            elif part in values:
+                picks.append(part)
+            else:
+                return None
+        return picks
+
     def interpret(self, reply: Reply, ctx: StepContext) -> Answer | Continue | Unclear:
+        """A typed number always means the option of that number in the first list, however
+        many are placed already: the numbers do not move as options are picked."""
         picked, left = self._state(ctx)
-        values = [o.value for o in left]
-        if reply.button and all(v in values for v in reply.button.split("|")):
-            picks = reply.button.split("|")
+        tapped = self._tapped(reply.button) if reply.button else None
+        if tapped is not None:
+            picks = tapped
         else:
-            picks = [values[i] for i in _read_order(reply.text, self._names(left, ctx))]
-        if not picks:
-            return Unclear(self._hint(len(left), ctx))
-        chosen = (picked + picks)[: self.places]
+            picks = [self.options[i].value for i in _read_order(reply.text, self._names(self.options, ctx))]
+        new = [v for v in dict.fromkeys(picks) if v not in picked]
+        if not new:
+            return Unclear(self._hint(left, ctx, placed=[v for v in picks if v in picked]))
+        chosen = (picked + new)[: self.places]
         if len(chosen) == len(self.options) - 1:
             chosen += [v for v in (o.value for o in self.options) if v not in chosen]
             chosen = chosen[: self.places]
@@ -131,10 +158,17 @@ class RankStep(InputStep):
         items = tuple(ItemAnswer(str(place), value, label) for place, (value, label) in enumerate(zip(chosen, labels, strict=True), start=1))
         return Answer(chosen, ", ".join(f"{i}. {label}" for i, label in enumerate(labels, start=1)), items)
 
-    def _hint(self, left: int, ctx: StepContext) -> str:
-        if left == len(self.options):
-            return ctx.words("rank.hint_order").format(example=" ".join(str(n) for n in range(min(3, left), 0, -1)))
-        return ctx.words("rank.hint_next").format(left=left)
+    def _hint(self, left: list[Option], ctx: StepContext, placed: list[str] | None = None) -> str:
+        """How to answer: the order as numbers at first; then the number of the next option,
+        naming the numbers still free (and what was placed already, if that was the reply)."""
+        if len(left) == len(self.options):
+            return ctx.words("rank.hint_order").format(example=" ".join(str(n) for n in range(min(3, len(left)), 0, -1)))
+        numbers = listed([self._number(o) for o in left], ctx.words("or"))
+        if placed:
+            by_value = {o.value: o for o in self.options}
+            names = ", ".join(self._label(by_value[v], ctx) for v in placed)
+            return ctx.words("rank.already_placed").format(placed=names, numbers=numbers)
+        return ctx.words("rank.hint_next").format(numbers=numbers)
 
 
 def _read_order(text: str, names: list[list[str]]) -> list[int]:
