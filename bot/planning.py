@@ -30,6 +30,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.export import identifying_field
 from flows.model import ENROLMENT_WORDS, Flow, Schedule, Study, TimeWindow
 from flows.snooze import NoAllowedTime, add_local, at_local, next_allowed, zone_of
 from flows.steps.delphi import DelphiStep
@@ -274,7 +275,10 @@ def _anchor(schedule: Schedule, person: Person, study: Study) -> datetime | str:
     if value is None or value == "":
         return f"waiting for participant.{name}"
     found = participant_date(value, person.zone(study), person.given_at.get(name), person.enrolled_at)
-    return found if found is not None else f"participant.{name} {NOT_A_DATE}: {str(value)[:40]!r}"
+    if found is not None:
+        return found
+    written = "(withheld: the field identifies someone)" if identifying_field(name) else repr(str(value)[:40])
+    return f"participant.{name} {NOT_A_DATE}: {written}"
 
 
 def _unreadable_date(person: Person, why: str, now: datetime) -> PlannedTask:

@@ -34,7 +34,7 @@ from flows.events import (
 )
 from flows.model import Flow, StepBase, Study, Text, resolve_text
 from flows.parsing import parse_yes_no
-from flows.replies import language_named, reply_text
+from flows.replies import language_named
 from flows.steps.base import (
     Answer,
     Continue,
@@ -396,7 +396,7 @@ class Engine:
         where the question and their channel take them), and asked again if the question is far
         back (otherwise a voice answer waiting for YES or NO still waits)."""
         voice = given.voice_notes and "voice" in getattr(step, "accept", ("voice",))
-        text = reply_text(self.words, "media.not_read" if voice else "media.not_read_typed", turn.state.language)
+        text = self.words.text("media.not_read" if voice else "media.not_read_typed", turn.state.language)
         self._say(turn, text, step.id, kind="retry")
         if self._asked_long_ago(turn):
             self._prompt(turn, step)

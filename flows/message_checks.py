@@ -173,7 +173,7 @@ def message_warnings(flow: Flow, marks: Marks, languages: list[str], words: Word
             problems += _stop_words(step, buttons, language, marks.key(path_of("options")), words, marks)
             language_path = path_of("text") + ((language,) if isinstance(step.text, dict) else ())
             problems += _segments(
-                plain_message(text, labels, multiple),
+                plain_message(text, labels, multiple, words.option_texts(language)),
                 language,
                 marks.value(language_path),
                 f"on SMS, the {language} prompt of step '{step.id}'",

@@ -516,6 +516,22 @@ def _split_picks(clean: str, count: int) -> list[str]:
     return [t for t in re.split(r"\s*(?:,|;|/|&|\+|\band\b|\bplus\b|\s)\s*", clean) if t]
 
 
+def _listed_picks(text: str, options: tuple[tuple[str, ...], ...]) -> tuple[int, ...] | None:
+    """Two or more different options named in a list ('Days, weekends', 'days and nights'),
+    every item one of them; None otherwise. (Split before normalising, which drops commas.)"""
+    items = [t for t in re.split(r"\s*(?:,|;|/|&|\+|\band\b|\bplus\b)\s*", text.lower()) if t.strip()]
+    if len(items) < 2:
+        return None
+    picks: list[int] = []
+    for item in items:
+        index = match_option(item, options)
+        if index is None:
+            return None
+        if index not in picks:
+            picks.append(index)
+    return tuple(picks) if len(picks) > 1 else None
+
+
 def match_options(text: str, options: Sequence[Sequence[str]]) -> list[int] | None:
     """Several picks: '1 3', '1, 3', 'A and C', 'carer, staff', 'all'. Order kept, repeats dropped."""
     picks = _match_options(text, tuple(tuple(candidates) for candidates in options))
@@ -527,9 +543,13 @@ def _match_options(text: str, options: tuple[tuple[str, ...], ...]) -> tuple[int
     if _too_long(text):
         return None
     whole = match_option(text, options)
-    if whole is not None:
-        return (whole,)
     clean = _strip_politeness(normalise(text))
+    if whole is not None:
+        # 'Days, weekends' names an option inside it, but a list of several is what it says,
+        # unless it is word for word one option's name ('Nights and weekends')
+        listed = _listed_picks(text, options)
+        exact = clean in {normalise(name) for name in options[whole]}
+        return listed if listed is not None and not exact else (whole,)
     if not clean:
         return None
     if clean in _ALL or re.fullmatch(r"all (?:of )?(?:the )?\w+", clean) and words_to_number(clean.split()[-1]) == len(options):

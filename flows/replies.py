@@ -14,29 +14,12 @@ import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
 
-from flows.model import resolve_text
 from flows.words import (
-    BUILT_IN_TEXTS,
     LANGUAGE_NAMES,
     LANGUAGE_WORDS,
-    Words,
     normalised_word,
     without_polite_words,
 )
-
-TEXTS: dict[str, dict[str, str]] = {
-    "media.not_read": {
-        "en": "Sorry, we can only read text and voice notes. Please type your answer, or send a voice note.",
-        "cy": "Mae'n ddrwg gennym, dim ond testun a negeseuon llais y gallwn ni eu darllen. Teipiwch eich ateb, neu anfonwch neges llais.",
-    },
-    "media.not_read_typed": {
-        "en": "Sorry, we can only read text. Please type your answer.",
-        "cy": "Mae'n ddrwg gennym, dim ond testun y gallwn ni ei ddarllen. Teipiwch eich ateb.",
-    },
-}
-"""The engine's texts for a message without words: with voice notes where the question and the
-channel take them, typed text only otherwise. A study overrides them under ``texts:`` as it does
-the built-in ones (flows/words.py)."""
 
 LANGUAGE_NAMES_KNOWN: dict[str, tuple[str, ...]] = {
     "am": ("amharic", "አማርኛ"), "ar": ("arabic", "العربية", "عربي"), "bg": ("bulgarian", "български"),
@@ -61,15 +44,6 @@ language; these are the names a participant may reply with when asked which one 
 
 _AROUND = (("in ", ""), ("yn ", ""), ("", " language"))
 """Words that may go around a language's name: 'in Welsh', 'yn Gymraeg', 'Polish language'."""
-
-
-def reply_text(words: Words, key: str, language: str) -> str:
-    """One of :data:`TEXTS` in ``language``: the study's own if it gives one under ``texts:``
-    (or Chorus's, once the key is among flows/words.py's built-in texts), else this module's
-    (English where it has none in ``language``)."""
-    if key in BUILT_IN_TEXTS or (words.study is not None and key in words.study.texts):
-        return words.text(key, language)
-    return resolve_text(TEXTS[key], language, "en")
 
 
 def language_named(text: str, languages: Sequence[str]) -> str | bool | None:

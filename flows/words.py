@@ -77,6 +77,14 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
     "or": {"en": "or", "cy": "neu"},
     "language_unknown": {"en": "Sorry, that language is not available. Reply {choices}.", "cy": "Mae'n ddrwg gennym, nid yw'r iaith honno ar gael. Atebwch {choices}."},
     "ended": {"en": "Thank you, that's all for now.", "cy": "Diolch, dyna'r cyfan am y tro."},
+    "media.not_read": {
+        "en": "Sorry, we can only read text and voice notes. Please type your answer, or send a voice note.",
+        "cy": "Mae'n ddrwg gennym, dim ond testun a negeseuon llais y gallwn ni eu darllen. Teipiwch eich ateb, neu anfonwch neges llais.",
+    },
+    "media.not_read_typed": {
+        "en": "Sorry, we can only read text. Please type your answer.",
+        "cy": "Mae'n ddrwg gennym, dim ond testun y gallwn ni ei ddarllen. Teipiwch eich ateb.",
+    },
     "declined": {"en": "Thank you. We won't ask you anything more.", "cy": "Diolch. Ni fyddwn yn gofyn dim mwy i chi."},
     "skip_hint": {"en": "(Reply SKIP to leave this one out.)", "cy": "(Atebwch HEPGOR i hepgor hwn.)"},
     "skipped": {"en": "Let's move on.", "cy": "Symudwn ymlaen."},

@@ -78,7 +78,7 @@ def test_a_coordinator_logs_in_reads_a_delphi_round_and_downloads_an_export(desk
         page.wait_for_selector("#round")
         assert page.input_value("#round") == "2", "the latest round first"
         title = page.locator("#item-Clear\\ updates svg.chart > title").text_content()
-        assert title == "Clear updates, round 2: median 8, 100% scored 7-9"
+        assert title == "Clear updates, round 2: median 8, 100% of 8 scored 7-9"
         assert page.locator("#item-Clear\\ updates .consensus").first.inner_text() == "consensus in"
         assert page.locator("#item-Pain\\ relief .consensus").first.inner_text() == "consensus out"
         assert page.locator("#item-Pain\\ relief svg rect[fill='#0072B2']").count() >= 2, "bars drawn"

@@ -230,3 +230,13 @@ def test_no_text_breaks_the_parsers_and_picks_stay_in_range(text: str, count: in
 def test_a_plain_number_always_reads_as_itself(number: int) -> None:
     assert parse_number(str(number)) == number
     assert parse_number(f"I'd say {number} thanks") == number
+
+
+def test_several_options_listed_are_several_picks_unless_one_option_is_named_word_for_word() -> None:
+    """'Days, weekends' names 'weekends' inside it, but it lists two picks; an option whose own
+    name is a list ('Nights and weekends') is still that one option."""
+    options = [("Days", "days"), ("Nights", "nights"), ("Weekends", "weekends"), ("Nights and weekends", "both")]
+    assert match_options("Days, weekends", options) == [0, 2]
+    assert match_options("days and nights.", options) == [0, 1]
+    assert match_options("Nights and weekends", options) == [3]
+    assert match_options("weekends", options) == [2]

@@ -82,6 +82,19 @@ def test_a_date_that_cannot_be_read_raises_a_flag_instead_of_nothing() -> None:
     assert "not a date" in plan.flags[0].payload["flag"] and "sometime soon" in plan.flags[0].payload["flag"]
 
 
+def test_the_flag_withholds_what_an_identifying_field_holds() -> None:
+    """A birth date is personal: the coordinator is told it could not be read, not what it says."""
+    study = Study.model_validate({
+        "study": "s", "title": "S", "timezone": "Europe/London", "groups": ["patient"],
+        "join": {"start_flow": "welcome"},
+        "schedule": [{"flow": "birthday", "after": "0d", "relative_to": "participant.birth_date"}],
+    })
+    plan = plan_person(study, _person(birth_date="13/13/1985 at St Mary's"), GIVEN)
+    message = plan.flags[0].payload["flag"]
+    assert "birth_date is not a date" in message and "withheld" in message
+    assert "1985" not in message and "Mary" not in message
+
+
 def test_the_flag_reaches_the_coordinator_once(database: Database) -> None:
     from storage import repository
 

@@ -105,8 +105,10 @@ def delphi_chart(items: list[dict[str, Any]], item: str, round: int) -> Bars:
     high = everyone["pct_high"]
     median = everyone["median"]
     name = everyone.get("label") or item
-    title = (f"{name}, round {round}: median {median:g}, {high:.0f}% scored {band}" if high is not None and median is not None
-             else f"{name}, round {round}: no scores")
+    unsure = int(everyone.get("n_unsure") or 0)
+    besides = f", {unsure} unsure" if unsure else ""
+    title = (f"{name}, round {round}: median {median:g}, {high:.0f}% of {everyone['n']} scored {band}{besides}"
+             if high is not None and median is not None else f"{name}, round {round}: no scores")
     return Bars(title, points, series, horizontal=False, axis=f"people scoring each point ({points[0]}-{points[-1]})")
 
 
