@@ -94,6 +94,10 @@ class InboxWriter:
         """While the loop's clock is before this, batches go to a thread (after a slow one)."""
         self._queue: asyncio.Queue[Pending] = asyncio.Queue(max_waiting)
         self._task: asyncio.Task[None] | None = None
+        # Its own thread: in asyncio's default pool a webhook's batch could wait behind
+        # anything else (a provider's send hanging for its whole timeout), past the
+        # provider's own webhook timeout. One batch is written at a time, so one thread.
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="chorus-inbox-writer")
 
     async def store(self, message: InboundMessage) -> ReceiveResult:
         if self._task is None or self._task.done():
@@ -142,9 +146,9 @@ class InboxWriter:
         return len(batch) <= self.process_up_to and not self.behind()
 
     def _in_thread(self, batch: list[Pending]) -> asyncio.Future[list[ReceiveResult]]:
-        """The batch handed to a thread now (as ``asyncio.to_thread``, without waiting to be scheduled)."""
+        """The batch handed to the writer's thread now (as ``asyncio.to_thread``, without waiting to be scheduled)."""
         call = functools.partial(contextvars.copy_context().run, self.service.accept_many, _messages(batch), self._process(batch))
-        return asyncio.get_running_loop().run_in_executor(None, call)
+        return asyncio.get_running_loop().run_in_executor(self._thread, call)
 
     @staticmethod
     def _answer(batch: list[Pending], outcome: list[ReceiveResult] | Exception) -> None:
@@ -179,6 +183,7 @@ class InboxWriter:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
+        self._thread.shutdown(wait=False)
 
 
 @dataclass

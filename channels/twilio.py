@@ -9,11 +9,13 @@ the 24-hour window), chosen by the dispatcher and passed in as :class:`Content`.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import json
 import os
 import re
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -301,7 +303,8 @@ class TwilioChannel:
     async def _create(self, values: dict[str, str | list[str]], key: str | None = None) -> str:
         token = _DELIVERY_KEY.set(key)
         try:
-            created = await asyncio.to_thread(self.client.messages.create, **values)
+            call = functools.partial(contextvars.copy_context().run, self.client.messages.create, **values)
+            created = await asyncio.get_running_loop().run_in_executor(_sending(), call)
         except TwilioRestException as error:
             raise send_error(error) from None
         except TwilioException as error:
@@ -311,6 +314,20 @@ class TwilioChannel:
         finally:
             _DELIVERY_KEY.reset(token)
         return str(created.sid)
+
+
+SENDING_THREADS = 16
+"""Threads for Twilio's (blocking) REST calls, shared by SMS and WhatsApp: a send that hangs
+for its whole timeout holds one of these, never a thread the webhooks' or the database's work
+needs (asyncio's default pool is a handful of threads on a small machine)."""
+_sending_pool: ThreadPoolExecutor | None = None
+
+
+def _sending() -> ThreadPoolExecutor:
+    global _sending_pool
+    if _sending_pool is None:
+        _sending_pool = ThreadPoolExecutor(SENDING_THREADS, thread_name_prefix="chorus-twilio")
+    return _sending_pool
 
 
 def send_error(error: TwilioRestException) -> Exception:

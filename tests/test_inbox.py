@@ -262,6 +262,28 @@ def test_the_next_batch_goes_to_the_database_before_the_last_ones_webhooks_are_a
     assert statuses(service) == ["joined", "processed", "joined"] and outbox_steps(service) == ["consent", "role", "consent"]
 
 
+def test_webhooks_are_stored_while_asyncios_default_thread_pool_is_busy(service: ConversationService) -> None:
+    """The writer has its own thread: a pool of provider sends hanging for their whole timeout
+    (or any other work in asyncio's default pool) must not keep a webhook's message from being
+    stored before the provider's webhook timeout."""
+    release = threading.Event()
+
+    async def run() -> str:
+        loop = asyncio.get_running_loop()
+        blockers = [loop.run_in_executor(None, release.wait, 30) for _ in range(64)]  # every default thread taken
+        writer = InboxWriter(service, process_up_to=8)
+        try:
+            result = await asyncio.wait_for(writer.store(sms("SB1", "WAIT")), 10)
+        finally:
+            release.set()
+            await asyncio.gather(*blockers)
+            await writer.stop()
+        return result.status
+
+    assert asyncio.run(run()) == "joined"
+    assert statuses(service) == ["joined"]
+
+
 def test_on_sqlite_the_writer_writes_on_the_event_loop_unless_another_writer_is_busy(service: ConversationService) -> None:
     """On PostgreSQL every batch goes to a thread: its round trips must not hold up the loop."""
     threads: list[str] = []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import threading
 from typing import Any
 
 import pytest
@@ -236,3 +237,24 @@ def test_a_task_queue_that_is_down_after_the_commit_still_answers_200(database_u
         assert running.inbound_count() == 1
         running.app.state.tasks = working
         wait_for(lambda: fake.bodies_to(PHONE), what="the reply, sent at the dispatcher's poll")
+
+
+def test_sends_do_not_wait_for_a_busy_default_thread_pool(fake_twilio: FakeTwilio) -> None:
+    """Twilio's REST calls block: they run in their own threads, so neither a pool of hanging
+    sends nor other work in asyncio's default pool holds up the other."""
+    fake = fake_twilio
+    settings = twilio.TwilioSettings(fake.account_sid, fake.auth_token, sms_from="+447700900999", api_base=fake.url)
+    channel = twilio.TwilioChannel("sms", settings)
+    release = threading.Event()
+
+    async def run() -> str:
+        loop = asyncio.get_running_loop()
+        blockers = [loop.run_in_executor(None, release.wait, 30) for _ in range(64)]  # every default thread taken
+        try:
+            return await asyncio.wait_for(channel.send(OutboundMessage("sms", PHONE, "Hello")), 10)
+        finally:
+            release.set()
+            await asyncio.gather(*blockers)
+
+    assert asyncio.run(run()).startswith("SM")
+    assert fake.bodies_to(PHONE) == ["Hello"]
