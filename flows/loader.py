@@ -22,7 +22,7 @@ from flows.model import Flow, StepBase, Study
 from flows.pydantic_errors import describe_errors, did_you_mean
 from flows.step_synonyms import type_hint
 from flows.steps import UnknownStepType, known_types, step_model
-from flows.yaml_errors import _position, _step_keys_at_the_left_edge, _syntax_problem
+from flows.yaml_errors import _position, _step_keys_at_the_left_edge, yaml_problem
 
 YamlPath = tuple[str, ...]
 
@@ -220,13 +220,8 @@ def read_yaml(path: Path) -> tuple[Any, Marks, list[Problem]]:
         )
     try:
         node, data = _compose(marks.text, FAST_LOADER)
-    except yaml.YAMLError:
-        try:  # parse again in pure Python: its messages are the clearer ones
-            node, data = _compose(marks.text, yaml.SafeLoader)
-        except yaml.MarkedYAMLError as error:
-            return None, marks, [_syntax_problem(error, marks)]
-        except yaml.YAMLError as error:
-            return None, marks, [marks.problem((1, 1), f"YAML syntax: {error}")]
+    except yaml.YAMLError as error:
+        return None, marks, [yaml_problem(error, marks)]
     if node is None or data is None:
         return (
             None,

@@ -211,7 +211,9 @@ def _delphi_consistency(loaded: LoadedStudy) -> list[Problem]:
     for delphi, rounds in _delphi_rounds(loaded).items():
         for before, after in zip(rounds, rounds[1:], strict=False):
             if before[0] != after[0]:
-                problems += _scale_change(delphi, before, after) + _new_items(delphi, before, after)
+                problems += _scale_change(delphi, before, after)
+                if before[2].round != after[2].round:  # (one round split over flows asks different items)
+                    problems += _new_items(delphi, before, after)
     return problems
 
 
@@ -250,6 +252,108 @@ def _new_items(delphi: str, before: DelphiRound, after: DelphiRound) -> list[Pro
             "warning",
         ))
     return problems
+
+
+def _delphi_links(loaded: LoadedStudy, intended: dict[str, str]) -> list[Problem]:
+    """Rounds of a Delphi that do not link up: a later round with no round just before it
+    (a misspelt ``delphi:`` name, or a round number skipped), which shows no earlier results,
+    and one round in two flows that the same people are sent, who would rate its items twice.
+    Not checked while a flow file is broken: its steps may be the missing round."""
+    if set(intended.values()) - set(loaded.flows):
+        return []
+    found = _delphi_rounds(loaded)
+    problems: list[Problem] = []
+    for delphi, rounds in found.items():
+        numbers = {step.round for _, _, step, _ in rounds}
+        for place in rounds:
+            if place[2].round > 1 and place[2].round - 1 not in numbers:
+                problems.append(_no_round_before(delphi, place, rounds, found))
+        problems += _round_twice(delphi, rounds, loaded.study, numbers)
+    return problems
+
+
+def _no_round_before(delphi: str, place: DelphiRound, rounds: list[DelphiRound],
+                     found: dict[str, list[DelphiRound]]) -> Problem:
+    """Round n of ``delphi`` with no round n-1: feedback is the round just before's results."""
+    flow, index, step, marks = place
+    before = f"round {step.round - 1}"
+    earlier = [other for other in rounds if other[2].round < step.round]
+    if earlier:
+        last = earlier[-1]
+        return marks.problem(
+            marks.value(step_path(index, "round")),
+            f"round {step.round} of Delphi '{delphi}' follows round {last[2].round} (flow '{last[0]}'), with no {before}: "
+            f"it shows no earlier results, as they come from {before}",
+            f"number the rounds one after another: did you mean 'round: {last[2].round + 1}'?",
+            "warning",
+        )
+    named = "" if step.delphi else " (it has no 'delphi:', so it is named by the step's id)"
+    return marks.problem(
+        marks.value(step_path(index, "delphi")),
+        f"round {step.round} of Delphi '{delphi}'{named} has no round before it: no flow of this study has an earlier "
+        f"round of a Delphi called '{delphi}', so it shows no earlier results and is analysed as a Delphi of its own",
+        _other_delphi_hint(delphi, step.round, flow, found),
+        "warning",
+    )
+
+
+def _other_delphi_hint(delphi: str, number: int, flow: str, found: dict[str, list[DelphiRound]]) -> str:
+    """The Delphi with an earlier round that ``delphi`` was probably meant to be."""
+    earlier = {name: [r for r in rounds if r[2].round < number and r[0] != flow] for name, rounds in found.items() if name != delphi}
+    candidates = {name: rounds[-1] for name, rounds in earlier.items() if rounds}
+    close = difflib.get_close_matches(delphi, sorted(candidates), n=1, cutoff=0.6)
+    if not close and len(candidates) == 1:
+        close = list(candidates)
+    if not close:
+        return "if it is the first round, write 'round: 1'; otherwise give it the 'delphi:' of the round before"
+    other = candidates[close[0]]
+    return (f"did you mean 'delphi: {close[0]}', as in flow '{other[0]}', its round {other[2].round}? "
+            "Every round of one Delphi needs the same 'delphi:'")
+
+
+def _round_twice(delphi: str, rounds: list[DelphiRound], study: Study, numbers: set[int]) -> list[Problem]:
+    """Flows that are the same round of ``delphi``, rate the same items, and are sent to the
+    same people (one round split between groups, or its items between flows, is fine)."""
+    problems: list[Problem] = []
+    for position, (flow, index, step, marks) in enumerate(rounds):
+        for first, _, other, _ in rounds[:position]:
+            shared = [item.id for item in step.items if item.id in {i.id for i in other.items}]
+            if first == flow or other.round != step.round or not shared or not _same_people(study, first, flow):
+                continue
+            renumber = f"did you mean 'round: {step.round + 1}'?" if step.round + 1 not in numbers else "give each round its own number."
+            more = f" and {len(shared) - 1} more item{'s' if len(shared) > 2 else ''}" if len(shared) > 1 else ""
+            problems.append(marks.problem(
+                marks.value(step_path(index, "round")),
+                f"flows '{first}' and '{flow}' are both round {step.round} of Delphi '{delphi}' and may be sent to the same "
+                f"people, who would then rate '{shared[0]}'{more} twice in round {step.round}",
+                f"{renumber} If the two are for different people, send each only to its own groups with a schedule's 'groups:'",
+                "warning",
+            ))
+            break
+    return problems
+
+
+def _same_people(study: Study, first: str, second: str) -> bool:
+    """Whether someone may be sent both flows, as far as the study's groups tell."""
+    one, other = _sent_to(study, first), _sent_to(study, second)
+    if one is None or other is None:
+        return bool(one is None or one) and bool(other is None or other)
+    return bool(one & other)
+
+
+def _sent_to(study: Study, flow: str) -> set[str] | None:
+    """The groups a flow is sent to (None: anyone) by its schedules and join routes."""
+    groups: set[str] = set()
+    for _, entry in _sent_on(study, flow):
+        if entry is not None:
+            named = entry.groups
+        else:
+            routes = [route for route in study.join.all_routes() if (route.flow or study.join.start_flow) == flow]
+            named = [route.group for route in routes if route.group] if routes and all(r.group for r in routes) else None
+        if named is None:
+            return None
+        groups |= set(named)
+    return groups
 
 
 # ----------------------------------------------------------------------------- schedules
@@ -427,6 +531,7 @@ def check_study(loaded: LoadedStudy, intended: dict[str, str], now: datetime | N
     known = set(loaded.flows) | set(intended.values())
     problems = _names(study, known, marks) + _ways_in(study, marks) + _built_in_texts(study, marks) + bare_durations(marks)
     problems += _schedule_anchors(loaded, intended, marks) + _group_answers(loaded) + _delphi_consistency(loaded)
+    problems += _delphi_links(loaded, intended)
     problems += _schedule_problems(loaded, intended, marks, now or datetime.now(UTC))
     languages = study.languages
     problems += translation_problems(study.title, ("title",), languages, marks, "the study's title")

@@ -1,20 +1,22 @@
 """YAML mistakes explained in plain words, where they are: a comma or bracket out of place,
-a key or list item indented too little or too much, and a step's key written at the left
-edge, which YAML reads as a key of the flow.
+a key or list item indented too little or too much, a key with no space after its ':', and
+a step's key written at the left edge, which YAML reads as a key of the flow.
 
 PyYAML says what it expected ("expected ',' or ']', but got '<scalar>'"); a coordinator
-needs to know what to change. :func:`_syntax_problem` turns a parser error into a
-:class:`~flows.loader.Problem` with such an explanation when it recognises the mistake,
-else with the parser's own words.
+needs to know what to change. :func:`yaml_problem` turns the error of the parser that read
+the file (libyaml) into a :class:`~flows.loader.Problem` with such an explanation when it
+recognises the mistake, else with the parser's own words.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from functools import cache
+from typing import TYPE_CHECKING, Any, get_args
 
 import yaml
+from pydantic import BaseModel
 
 from flows.model import Flow
 from flows.steps import known_types, step_model
@@ -32,10 +34,67 @@ Explanation = tuple[tuple[int, int], str, str]
 """Where a YAML mistake is, what it is and how to fix it, in plain words."""
 
 
+def yaml_problem(error: yaml.YAMLError, marks: Marks) -> Problem:
+    """The mistake the fast parser (libyaml) stopped at, explained.
+
+    PyYAML's own parser words its complaints in a way :func:`_syntax_problem` can explain, so
+    the text is parsed again with it. But it ends a plain text at a '?' inside ``[ ]`` or
+    ``{ }`` (``{en: Which best describes you?, cy: ...}``), where libyaml, which read the file,
+    reads on: such a '?' would be blamed instead of the real slip further down. So each '?'
+    PyYAML stops at before libyaml's place is masked and the text parsed again, and PyYAML's
+    complaint is taken only when it is about the place libyaml stopped at."""
+    clearer = _clearer_error(marks.text, error)
+    if not isinstance(clearer, yaml.MarkedYAMLError):
+        return marks.problem((1, 1), f"YAML syntax: {clearer}")
+    return _syntax_problem(clearer, marks)
+
+
+def _clearer_error(text: str, fast: yaml.YAMLError) -> yaml.YAMLError:
+    """PyYAML's error at the place of libyaml's ``fast``, else ``fast`` itself."""
+    stopped = _index(fast)
+    for _ in range(text.count("?") + 1):
+        pure = _pure_python_error(text)
+        if pure is None:
+            return fast
+        at = _index(pure)
+        if stopped is None or at == stopped:
+            return pure
+        if at is None or at > stopped or text[at] != "?":
+            return fast
+        text = f"{text[:at]}Q{text[at + 1 :]}"  # a letter: the same length, so every place stays
+    return fast
+
+
+def _pure_python_error(text: str) -> yaml.YAMLError | None:
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is not None:
+            loader.construct_document(node)
+    except yaml.YAMLError as error:
+        return error
+    finally:
+        loader.dispose()
+    return None
+
+
+def _index(error: yaml.YAMLError) -> int | None:
+    """Where in the text an error is (its problem, else its context), if it says."""
+    if not isinstance(error, yaml.MarkedYAMLError):
+        return None
+    mark = error.problem_mark or error.context_mark
+    return mark.index if mark is not None else None
+
+
 def _syntax_problem(error: yaml.MarkedYAMLError, marks: Marks) -> Problem:
     """The parser's complaint, explained where it is one a coordinator often meets (a comma
-    or bracket out of place, a key indented too little); else as the parser puts it."""
-    explained = _explain_brackets(error, marks.text) or _explain_indentation(error, marks.text)
+    or bracket out of place, a key indented too little or too much); else as the parser puts it."""
+    explained = (
+        _explain_brackets(error, marks.text)
+        or _explain_indentation(error, marks.text)
+        or _explain_no_space(error, marks.text)
+        or _key_read_as_text(error, marks.text)
+    )
     if explained is not None:
         place, message, hint = explained
         return marks.problem(place, f"YAML syntax: {message}", hint)
@@ -268,6 +327,151 @@ def _misplaced_item(here: _Line, chain: list[_Line]) -> Explanation | None:
         f"this '-' is indented {_spaces(here.indent, more=False)}, but the '-' on line {other.number} above it {other.indent}: "
         "the items of one list must line up",
         f"indent it {_spaces(other.indent - here.indent)}",
+    )
+
+
+def _key_read_as_text(error: yaml.MarkedYAMLError, text: str) -> Explanation | None:
+    """A key (or a list item) indented further than the key above it whose value is plain
+    text (``max: 5`` then ``   unsure: true``): YAML reads the line as more of that text,
+    then stops at the ':' it cannot have there."""
+    problem, mark = error.problem or "", error.problem_mark
+    if mark is None or not problem.startswith("mapping values are not allowed"):
+        return None
+    lines = text.splitlines()
+    here = _outline(mark.line + 1, lines[mark.line]) if mark.line < len(lines) else None
+    if here is None or here.key is None or lines[here.number - 1].find(":", here.inner) != mark.column:
+        return None
+    chain = _enclosing(lines, here.number)
+    owner = _text_taking_in(here, chain)
+    if owner is None or owner.key is None:
+        return None
+    if here.item:
+        return _item_inside_text(here, owner, chain)
+    return _key_inside_text(here, owner, (mark.line + 1, mark.column + 1))
+
+
+def _key_inside_text(here: _Line, owner: _Line, colon: tuple[int, int]) -> Explanation:
+    """``here``'s key taken in by the text of ``owner``'s: a key indented too far, or, if it
+    is no key Chorus knows, words with ': ' in a text that needs quotes."""
+    assert here.key is not None and owner.key is not None
+    change = f"indent it {_spaces(owner.inner - here.indent)}, to line up with '{owner.key}:' on line {owner.number}"
+    if _is_a_key(here.key, owner.key):
+        return (
+            (here.number, here.indent + 1),
+            f"'{here.key}:' is indented {_spaces(here.indent - owner.inner, more=False)} more than '{owner.key}:' "
+            f"on line {owner.number}, so YAML reads it as part of the value of '{owner.key}:'",
+            change,
+        )
+    return (
+        colon,
+        f"'{here.key}:' is read as part of the text of '{owner.key}:' on line {owner.number}, "
+        "and a text containing ': ' must be in quotes",
+        f"put the whole text in quotes; or, if '{here.key}:' is a key, {change}",
+    )
+
+
+def _item_inside_text(here: _Line, owner: _Line, chain: list[_Line]) -> Explanation | None:
+    """A '-' indented further than ``owner``'s key, whose text takes it in: it belongs in
+    line with the '-' of the item above."""
+    item = next((line for line in chain if line.item and line.indent < here.indent), None)
+    if item is None:
+        return None
+    return (
+        (here.number, here.indent + 1),
+        f"this '-' is indented {_spaces(here.indent - owner.inner, more=False)} more than '{owner.key}:' on line "
+        f"{owner.number}, so YAML reads it as part of the value of '{owner.key}:'",
+        f"indent it {_spaces(item.indent - here.indent)}, to line up with the '-' on line {item.number}",
+    )
+
+
+def _text_taking_in(here: _Line, chain: list[_Line]) -> _Line | None:
+    """The key above ``here``, less indented than it, whose plain text goes on over ``here``
+    (None if there is none: a line below a key with no text is a key of its own)."""
+    above = [line for line in chain if line.inner < here.indent]
+    owner = next((line for line in above if line.key), None)
+    if owner is None or not (owner.value or above[0] is not owner):
+        return None
+    return None if owner.value[:1] in ("'", '"', "[", "{", "|", ">") else owner
+
+
+_KEY_SHAPES = (re.compile(r"[a-z]{2,3}(?:[-_][A-Za-z0-9]+)?"), re.compile(r"\d+\+?"))
+"""Keys a file chooses itself: language codes (``en: ...``) and numbers (a scale's labels)."""
+
+
+def _is_a_key(name: str, above: str) -> bool:
+    """Whether ``name`` is a key of a study or flow file, or of the shape of the key above it
+    (``en: ...`` then ``cy: ...``; ``1: ...`` then ``5: ...``), rather than words of a text."""
+    return name in _file_keys() or any(shape.fullmatch(name) and shape.fullmatch(above) for shape in _KEY_SHAPES)
+
+
+@cache
+def _file_keys() -> frozenset[str]:
+    """Every key a study or flow file may have, at any depth."""
+    from flows.model import Study
+
+    models: list[type[BaseModel]] = [Flow, Study, *(step_model(kind) for kind in known_types())]
+    found: set[str] = set()
+    seen: set[type[BaseModel]] = set()
+    while models:
+        model = models.pop()
+        if model in seen:
+            continue
+        seen.add(model)
+        for name, field in model.model_fields.items():
+            found.add(field.alias or name)
+            models += _models_in(field.annotation)
+    return frozenset(found)
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models a field's type names, inside lists, unions and the like."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [model for argument in get_args(annotation) for model in _models_in(argument)]
+
+
+# ----------------------------------------------------------------------------- no space after ':'
+
+_SQUEEZED = re.compile(r"^(?P<lead> *(?:- +)?)(?P<key>\w[\w+.-]*):(?P<value>\"[^\"]*\"|'[^']*'|[^\s:'\"][^:]*)$")
+"""``id:fft``: a key with no space after its ':', which YAML reads as a plain text."""
+_SQUEEZED_BRACKET = re.compile(r"^ *(?:- +)?(?P<key>\w[\w+.-]*):(?P<bracket>[\[{])")
+"""``label:{en: ...}``: a key with no space before the brackets of its value."""
+
+
+def _explain_no_space(error: yaml.MarkedYAMLError, text: str) -> Explanation | None:
+    """A key with no space after its ':' (``type:open``), which YAML reads as text: it then
+    misses the ':' of the key, or reads the line below as more of the text and stops at that
+    line's ':', or cannot read the brackets that follow (``label:{en: ...}``)."""
+    problem, mark = error.problem or "", error.problem_mark
+    lines = text.splitlines()
+    if problem == "could not find expected ':'" and error.context_mark is not None:
+        return _squeezed_key(lines, error.context_mark.line + 1, None)
+    if mark is None or mark.line >= len(lines) or not problem.startswith("mapping values are not allowed"):
+        return None
+    bracket = _SQUEEZED_BRACKET.match(lines[mark.line])
+    if bracket is not None:
+        return (
+            (mark.line + 1, bracket.end()),
+            f"'{bracket['key']}:' has no space after the ':', so YAML cannot read the '{bracket['bracket']}' after it",
+            f"put a space after the ':': '{bracket['key']}: {bracket['bracket']}...'",
+        )
+    above = next((number for number in range(mark.line, 0, -1) if _outline(number, lines[number - 1])), None)
+    return _squeezed_key(lines, above, mark.line + 1) if above is not None else None
+
+
+def _squeezed_key(lines: list[str], number: int, taken: int | None) -> Explanation | None:
+    """Line ``number`` as a key with no space after its ':', if it is one (``taken``: the
+    line below that YAML read as more of its text)."""
+    found = _SQUEEZED.match(lines[number - 1].rstrip()) if number <= len(lines) else None
+    if found is None:
+        return None
+    key, value = found["key"], found["value"].strip()
+    shown = value if len(value) <= 20 else f"{value[:17]}..."
+    more = f", and line {taken} as more of that text" if taken is not None else ""
+    return (
+        (number, len(found["lead"]) + len(key) + 1),
+        f"'{key}:{shown}' has no space after the ':', so YAML reads it as text, not as the key '{key}'{more}",
+        f"put a space after the ':': '{key}: {shown}'",
     )
 
 
