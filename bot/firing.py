@@ -35,7 +35,7 @@ from bot.planning import (
     schedule_of,
 )
 from bot.service import ConversationService, NotResumed
-from bot.starting import StartRequest, Written, person_of
+from bot.starting import StartRequest, StartResult, Written, person_of
 from bot.studies import StudyRegistry
 from flows.engine import Resume, Timeout
 from flows.model import Schedule, Study
@@ -80,9 +80,15 @@ class Outcome:
 
 
 def write_started(connection: Connection, written: Written, now: datetime) -> None:
-    """Finish follow-ups started (or dropped) by bot/starting.py, in its transaction."""
-    write_outcomes(connection, [(task, Outcome("fired" if reason is None else "dropped", reason, follow_on))
-                                for task, reason, follow_on in written], now)
+    """Finish follow-ups started (or dropped) by bot/starting.py, and give back those it held
+    for a conversation in progress, in its transaction."""
+    write_outcomes(connection, [(done.task, _outcome_of(done)) for done in written], now)
+
+
+def _outcome_of(done: StartResult) -> Outcome:
+    if done.held is not None:
+        return Outcome("deferred", done.held.reason, release_to=done.held.until, payload=done.held.payload)
+    return Outcome(done.status, done.dropped, done.follow_on)
 
 
 def write_outcomes(connection: Connection, done: list[tuple[ClaimedTask, Outcome]], now: datetime) -> None:
@@ -216,6 +222,7 @@ class Firing:
         if allowed - now <= DEFER_SLACK:
             return None
         payload = {**task.payload, "first_due": task.payload.get("first_due") or task.due_at.isoformat()}
+        payload.pop("waits_for", None)  # (what it waited for is over: now it is only out of hours)
         return Outcome("deferred", f"until {allowed:%Y-%m-%d %H:%M} UTC", release_to=allowed, payload=payload)
 
     def _session(self, task: ClaimedTask) -> tuple[int, str, str | None]:
@@ -236,20 +243,29 @@ class Firing:
             raise Dropped("the schedule or its flow is no longer in the study")
         if schedule.groups and person.group not in schedule.groups:
             raise Dropped(f"the participant is not in {', '.join(schedule.groups)}")
+        if started := self._started_before_restart(task, study, person, now):
+            return started
         self._check_open(task, now)
         self._check_consented(task, study)
         if held := self._hold_for_earlier_round(task, study, now):
             return held
         if deferred := self._defer(task, study, person, now):
             return deferred
-        assert task.participant_id is not None and task.study_id is not None
-        if task.previous_claim is not None:  # a dead scheduler's claim: did its start commit?
-            with self.database.transaction() as connection:
-                session_id = due_tasks.latest_session(connection, task.participant_id, task.study_id, task.flow_id, task.previous_claim)
-            if session_id is not None:
-                planned = PlannedTask(task.kind, task.participant_id, task.study_id, task.flow_id, task.due_at, task.payload)
-                return Outcome("fired", "already started before a restart", after_sending(study, planned, person_of(person), now, session_id))
+        # (a conversation the participant is in holds it too: checked under their lock, bot/starting.py)
         return Outcome("start", start=StartRequest(task, study, person))
+
+    def _started_before_restart(self, task: ClaimedTask, study: Study, person: EnrolledPerson, now: datetime) -> Outcome | None:
+        """A dead scheduler's claim: did its start commit? Checked before anything that would give
+        the task back (out of hours, held), which forgets the claim: it would then start twice."""
+        if task.previous_claim is None:
+            return None
+        assert task.participant_id is not None and task.study_id is not None and task.flow_id is not None
+        with self.database.transaction() as connection:
+            session_id = due_tasks.latest_session(connection, task.participant_id, task.study_id, task.flow_id, task.previous_claim)
+        if session_id is None:
+            return None
+        planned = PlannedTask(task.kind, task.participant_id, task.study_id, task.flow_id, task.due_at, task.payload)
+        return Outcome("fired", "already started before a restart", after_sending(study, planned, person_of(person), now, session_id))
 
     def reminder(self, task: ClaimedTask, study: Study, person: EnrolledPerson, now: datetime) -> Outcome:
         self._check_enrolled(person)

@@ -165,15 +165,57 @@ def _span(delta: timedelta | None) -> str:
 
 
 def place(moment: datetime, study: Study, schedule: Schedule | None, person: Person) -> datetime:
-    """The first moment at or after ``moment`` the participant may be messaged for ``schedule``.
-    Contact hours give way, then quiet hours, if nothing at all is left."""
+    """The first moment at or after ``moment`` the participant may be messaged for ``schedule``
+    (see :func:`placed` for what gives way when the hours cannot all be met)."""
+    return placed(moment, study, schedule, person)[0]
+
+
+def placed(moment: datetime, study: Study, schedule: Schedule | None, person: Person) -> tuple[datetime, str | None]:
+    """:func:`place`, and what had to give way, if anything, said for the coordinator.
+
+    The participant's own ``contact_hours`` win over a schedule's ``window`` that never meets
+    them: a night-shift nurse who chose 19:00-07:00 is not messaged at noon because a weekly
+    pulse's window is 12:00-14:00. The study's quiet hours always hold ("nothing is sent in
+    quiet hours"; the dispatcher holds messages then too): contact hours wholly inside them
+    give way to the window and quiet hours."""
     zone, window, quiet, contact = person.zone(study), schedule.window if schedule else None, study.quiet_hours, person.contact_hours()
-    for rules in ((window, quiet, contact), (window, quiet, None), (window, None, None)):
+    tries: list[tuple[tuple[TimeWindow | None, TimeWindow | None, TimeWindow | None], str | None]] = [((window, quiet, contact), None)]
+    if contact is not None and window is not None:
+        meet = f"never meet the window {window}" if not _meet(window, contact, zone) else \
+            f"meet the window {window} only in the quiet hours {quiet}"
+        tries.append(((None, quiet, contact), f"contact hours {contact} {meet}: sent in the contact hours"))
+    if contact is not None:
+        tries.append(((window, quiet, None), f"contact hours {contact} lie wholly in the quiet hours {quiet}: sent "
+                      + (f"in the window {window} instead" if window else "outside the quiet hours instead")))
+    if window is not None:
+        tries.append(((window, None, None), f"the window {window} lies wholly in the quiet hours {quiet}: sent in the window"))
+    for rules, note in tries:
         try:
-            return next_allowed(moment, zone, *rules)
+            return next_allowed(moment, zone, *rules), note
         except NoAllowedTime:
             continue
-    return moment.astimezone(UTC)
+    return moment.astimezone(UTC), None
+
+
+def _meet(window: TimeWindow, contact: TimeWindow, zone: ZoneInfo) -> bool:
+    try:
+        next_allowed(datetime(2026, 1, 15, tzinfo=UTC), zone, window, None, contact)
+    except NoAllowedTime:
+        return False
+    return True
+
+
+def placing_notes(study: Study, person: Person, now: datetime) -> list[str]:
+    """For each schedule that applies to ``person``, what gives way when their hours cannot all
+    be met (contact hours and a window that never meet, say): shown by ``chorus schedule``."""
+    notes = []
+    for index, schedule in enumerate(study.schedule):
+        if schedule.groups and person.group not in schedule.groups:
+            continue
+        note = placed(now, study, schedule, person)[1]
+        if note is not None:
+            notes.append(f"{describe_schedule(index, schedule)}: {note}")
+    return notes
 
 
 def participant_date(value: Any, zone: ZoneInfo, given_at: datetime | None = None,
@@ -281,10 +323,13 @@ def _anchor(schedule: Schedule, person: Person, study: Study) -> datetime | str:
     return f"participant.{name} {NOT_A_DATE}: {written}"
 
 
-def _unreadable_date(person: Person, why: str, now: datetime) -> PlannedTask:
+def _unreadable_date(person: Person, why: str, now: datetime, name: str | None) -> PlannedTask:
     """A done task that raises a flag for the coordinator (storage/due_tasks.add), once per
-    schedule and answer: a date nobody can read would otherwise mean no follow-up, unnoticed."""
-    payload = {"key": f"unreadable {why}", "flag": f"{why}; no follow-up is planned until it is corrected"}
+    schedule and answer: a date nobody can read would otherwise mean no follow-up, unnoticed.
+    The flag names the command that corrects it (which also closes the flag)."""
+    fix = f"chorus participant set {person.participant_id} {name} YYYY-MM-DD --study {person.study_id}"
+    payload = {"key": f"unreadable {why}",
+               "flag": f"{why}; no follow-up is planned until it is corrected: ask them, then run `{fix}`"}
     return PlannedTask(PLAN, person.participant_id, person.study_id, "", now, payload)
 
 
@@ -320,7 +365,7 @@ def plan_person(study: Study, person: Person, now: datetime) -> Plan:
         if isinstance(found, str):
             (plan.waiting if found.startswith("waiting") else plan.skipped).append(f"{label}: {found}")
             if NOT_A_DATE in found:
-                plan.flags.append(_unreadable_date(person, f"{label}: {found}", now))
+                plan.flags.append(_unreadable_date(person, f"{label}: {found}", now, schedule.anchor_field()))
         else:
             plan.tasks.append(found)
     return plan
@@ -497,6 +542,60 @@ def round_hold(before: RoundBefore, sent: RoundSent | None, pending: datetime | 
     if pending is not None:
         return max(pending, now + ROUND_CHECK)
     return f"{before.describe()} was never sent to them, so round {before.round} is not sent either"
+
+
+# ----------------------------------------------------------------------------- a conversation in progress
+
+CONVERSATION_IDLE = timedelta(hours=3)
+"""How long a conversation keeps a follow-up waiting after the participant's last reply (or the
+question's last asking): longer, and they are taken to have left it."""
+CONVERSATION_CHECK = timedelta(minutes=5)
+"""How often a follow-up held for a conversation looks again: it follows soon after that ends."""
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """A conversation the participant is in: a session waiting for their reply, or snoozed."""
+
+    flow_id: str
+    last_active: datetime
+    """When it was started, answered or asked again."""
+    comes_back: datetime | None = None
+    """Snoozed: when the snooze asks the question again."""
+    step_timeout: timedelta | None = None
+    """The waiting step's own ``timeout``: how long the flow itself waits for this answer."""
+
+    def idle_after(self) -> timedelta:
+        """Three hours without a reply, or the step's own ``timeout`` when longer (at most
+        ``ROUND_WAIT``, two days: as long as a Delphi round waits for the one before)."""
+        return max(CONVERSATION_IDLE, min(self.step_timeout or CONVERSATION_IDLE, ROUND_WAIT))
+
+    def describe(self) -> str:
+        if self.comes_back is not None:
+            return (f"waits for the conversation in {self.flow_id}, snoozed until {self.comes_back:%Y-%m-%d %H:%M} UTC, to end,"
+                    f" or to go {_span(self.idle_after())} without a reply after that")
+        return f"waits for the conversation in {self.flow_id} to end, or to go {_span(self.idle_after())} without a reply"
+
+
+def describe_idle() -> str:
+    """How long a conversation keeps a follow-up waiting, as ``chorus schedule plan`` says it."""
+    return f"or has gone {_span(CONVERSATION_IDLE)} without a reply"
+
+
+def conversation_hold(conversations: Iterable[Conversation], now: datetime) -> tuple[datetime, Conversation] | None:
+    """When to look again at a follow-up due now for a participant in the middle of a
+    conversation (None: send it). Starting it would replace that conversation, and their next
+    reply, meant for its question, would be taken by the follow-up. It waits until the
+    conversation ends or goes idle (:meth:`Conversation.idle_after` since it was last active;
+    a snoozed one counts from when the snooze asks again), looking again every
+    ``CONVERSATION_CHECK``."""
+    holding = []
+    for conversation in conversations:
+        active = max(conversation.last_active, conversation.comes_back or conversation.last_active)
+        until = active + conversation.idle_after()
+        if now < until:
+            holding.append((min(until, now + CONVERSATION_CHECK), conversation))
+    return max(holding, key=lambda held: held[0], default=None)
 
 
 # ----------------------------------------------------------------------------- a changed schedule

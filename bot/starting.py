@@ -9,6 +9,13 @@ each participant in memory and writes every table with one bulk insert. The due 
 finished in that same transaction: a follow-up is started and marked done together, or
 neither. A participant whose message is being handled holds their lock, so their start
 waits for it, as one started alone would.
+
+A follow-up is not started over a conversation the participant is in (a session waiting for
+their reply and active lately, or snoozed): that would replace it, and their next reply, meant
+for its question, would be taken by the follow-up. It is held (bot/planning.conversation_hold)
+and looks again until that conversation ends or goes idle. This is checked here, under the
+participant's lock, so that a reply, a reminder or a timeout just handled counts; and of two
+follow-ups due for one participant at once, only the first starts, the other waits for it.
 """
 
 from __future__ import annotations
@@ -16,22 +23,57 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection
 
-from bot.planning import Person, PlannedTask, after_sending
+from bot.planning import (
+    CONVERSATION_CHECK,
+    Conversation,
+    Person,
+    PlannedTask,
+    after_sending,
+    conversation_hold,
+)
 from bot.service import ConversationService
+from bot.studies import StudyRegistry
 from flows.model import Study
+from storage import due_tasks
 from storage.driver import Driver
-from storage.due_tasks import ClaimedTask, EnrolledPerson
+from storage.due_tasks import ClaimedTask, EnrolledPerson, LiveSession
 from storage.repository import ContactRef, EnrolmentRef
 
 CHUNK = 1000
 log = logging.getLogger("chorus.scheduler")
-Written = list[tuple[ClaimedTask, str | None, list[PlannedTask]]]
-"""(task, why it was dropped or None if started, what it sets going)."""
+
+
+@dataclass(frozen=True)
+class Held:
+    """A follow-up not started because the participant is in a conversation: due again ``until``."""
+
+    until: datetime
+    reason: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StartResult:
+    """What came of one follow-up: started (``dropped`` and ``held`` None), dropped or held."""
+
+    task: ClaimedTask
+    dropped: str | None = None
+    follow_on: list[PlannedTask] = field(default_factory=list)
+    """What a start sets going: reminders, a closing, the next send of a series."""
+    held: Held | None = None
+
+    @property
+    def status(self) -> str:
+        return "dropped" if self.dropped is not None else "deferred" if self.held is not None else "fired"
+
+
+Written = list[StartResult]
 
 
 @dataclass(frozen=True)
@@ -65,7 +107,8 @@ def start_follow_ups(
     pool: Executor | None = None,
 ) -> list[tuple[ClaimedTask, str, str | None]]:
     """Start each request's flow; ``write`` records what came of each in the same transaction.
-    Returns (task, 'fired', None), (task, 'dropped', why) or, when a chunk failed, (task, 'retrying', error).
+    Returns (task, 'fired', None), (task, 'dropped', why), (task, 'deferred', why: a conversation
+    in progress) or, when a chunk failed, (task, 'retrying', error).
     Chunks run on ``pool`` when given: locks are always taken in participant order, so they cannot deadlock."""
     ordered = sorted(requests, key=lambda r: (str(r.task.participant_id), r.task.due_at, r.task.id))
     chunks = [ordered[start:start + CHUNK] for start in range(0, len(ordered), CHUNK)]
@@ -77,7 +120,7 @@ def start_follow_ups(
             log.exception("starting %d follow-ups failed; they will be tried again", len(chunk))
             reason = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"[:300]
             return [(request.task, "retrying", reason) for request in chunk]
-        return [(task, "fired" if reason is None else "dropped", reason) for task, reason, _ in written]
+        return [(done.task, done.status, done.dropped or (done.held.reason if done.held else None)) for done in written]
 
     return [result for done in (pool.map(run, chunks) if pool else map(run, chunks)) for result in done]
 
@@ -89,29 +132,60 @@ def _start_chunk(service: ConversationService, chunk: list[StartRequest], now: d
         if driver.postgres:
             driver.execute(f"SELECT id FROM participants WHERE id IN ({_marks(len(pids))}) ORDER BY id FOR UPDATE", pids)
         enrolments, contacts = _enrolments(driver, pids), _contacts(driver, pids)
-        reasons: dict[int, str | None] = {}
+        talking = _conversations(service.studies, due_tasks.live_sessions(connection, pids))
+        outcomes: dict[int, StartResult] = {}
         starting: list[tuple[ContactRef, EnrolmentRef, str]] = []
-        started: list[StartRequest] = []
+        started: dict[str, StartRequest] = {}
         for request in chunk:
             task = request.task
             pid, study_id = str(task.participant_id), str(task.study_id)
             enrolment = enrolments.get((pid, study_id))
             contact = contacts.get((pid, enrolment.channel)) if enrolment else None
             if enrolment is None or enrolment.opted_out or contact is None:
-                reasons[task.id] = "the participant opted out or has no contact on their channel"
+                outcomes[task.id] = StartResult(task, "the participant opted out or has no contact on their channel")
+                continue
+            held = _hold(task, started.get(pid), talking.get(pid, []), now)
+            if held is not None:
+                outcomes[task.id] = StartResult(task, held=held)
                 continue
             starting.append((contact, enrolment, str(task.flow_id)))
-            started.append(request)
-            reasons[task.id] = None
-        sessions = {request.task.id: session_id
-                    for request, session_id in zip(started, service.start_many_within(connection, starting, now), strict=True)}
-        rows: Written = []
-        for request in chunk:
-            task, reason = request.task, reasons[request.task.id]
-            follow_on: list[PlannedTask] = []
-            if reason is None:
-                planned = PlannedTask(task.kind, str(task.participant_id), str(task.study_id), str(task.flow_id), task.due_at, task.payload)
-                follow_on = after_sending(request.study, planned, person_of(request.person), now, sessions[task.id])
-            rows.append((task, reason, follow_on))
+            started[pid] = request
+        sessions = dict(zip([r.task.id for r in started.values()], service.start_many_within(connection, starting, now), strict=True))
+        for request in started.values():
+            task = request.task
+            planned = PlannedTask(task.kind, str(task.participant_id), str(task.study_id), str(task.flow_id), task.due_at, task.payload)
+            outcomes[task.id] = StartResult(task, follow_on=after_sending(request.study, planned, person_of(request.person), now, sessions[task.id]))
+        rows = [outcomes[request.task.id] for request in chunk]
         write(connection, rows)
     return rows
+
+
+def _conversations(studies: StudyRegistry, found: dict[str, list[LiveSession]]) -> dict[str, list[Conversation]]:
+    """The conversations each participant is in, with how long the waiting step's flow itself
+    waits for an answer (its ``timeout``)."""
+    return {pid: [Conversation(live.flow_id, live.updated_at, live.snooze_due, _step_timeout(studies, live)) for live in lives]
+            for pid, lives in found.items()}
+
+
+def _step_timeout(studies: StudyRegistry, live: LiveSession) -> timedelta | None:
+    if live.study_id not in studies or live.step is None:
+        return None
+    loaded = studies.get(live.study_id).flows.get(live.flow_id)
+    step = next((step for step in loaded.flow.steps if step.id == live.step), None) if loaded is not None else None
+    timeout = getattr(step, "timeout", None)
+    return timeout if isinstance(timeout, timedelta) else None
+
+
+def _hold(task: ClaimedTask, first: StartRequest | None, conversations: list[Conversation], now: datetime) -> Held | None:
+    """Whether this follow-up waits: for a conversation the participant is in, or for another
+    follow-up of theirs started just now (it becomes that conversation)."""
+    if first is not None:
+        waits, until = f"waits for {first.task.flow_id}, sent at the same time, to end", now + CONVERSATION_CHECK
+    else:
+        found = conversation_hold(conversations, now)
+        if found is None:
+            return None
+        until, conversation = found
+        waits = conversation.describe()
+    payload = {**task.payload, "first_due": task.payload.get("first_due") or task.due_at.isoformat(), "waits_for": waits}
+    return Held(until, f"{waits}; looking again at {until:%Y-%m-%d %H:%M} UTC", payload)

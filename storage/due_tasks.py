@@ -358,6 +358,59 @@ def pending_for(connection: Connection, participant_id: str, study_id: str) -> l
     return [(str(r[0]), r[1], moment(r[2]), dict(driver.from_json(r[3]) or {})) for r in rows]
 
 
+@dataclass(frozen=True)
+class LiveSession:
+    """A conversation a participant is in: a session waiting for their reply, or snoozed."""
+
+    participant_id: str
+    session_id: int
+    study_id: str
+    flow_id: str
+    status: str
+    step: str | None
+    updated_at: datetime
+    """Started, answered or asked again (a reminder, a snooze ending) at."""
+    snooze_due: datetime | None = None
+    """Snoozed: when its pending snooze asks again."""
+
+
+def live_sessions(connection: Connection, participant_ids: Sequence[str]) -> dict[str, list[LiveSession]]:
+    """The sessions, in any study, that these participants are still in (waiting or snoozed)."""
+    driver, found = Driver.of(connection), dict[str, list[LiveSession]]()
+    pids = sorted(set(participant_ids))
+    for start in range(0, len(pids), 500):
+        chunk = pids[start:start + 500]
+        sql = (f"SELECT participant_id, id, study_id, flow_id, status, state, updated_at FROM sessions WHERE participant_id IN"
+               f" ({_marks(len(chunk))}) AND status IN ('waiting', 'snoozed') ORDER BY id")
+        for row in driver.execute(sql, chunk).fetchall():
+            state = driver.from_json(row[5]) or {}
+            found.setdefault(row[0], []).append(LiveSession(row[0], int(row[1]), row[2], row[3], row[4], state.get("step"), moment(row[6])))
+    snoozed = [live.session_id for lives in found.values() for live in lives if live.status == "snoozed"]
+    comes_back = _snoozes_due(driver, snoozed)
+    return {pid: [replace(live, snooze_due=comes_back.get(live.session_id)) for live in lives] for pid, lives in found.items()}
+
+
+def _snoozes_due(driver: Driver, session_ids: Sequence[int]) -> dict[int, datetime]:
+    """When each session's pending snooze asks again."""
+    found: dict[int, datetime] = {}
+    for start in range(0, len(session_ids), 500):
+        chunk = list(session_ids[start:start + 500])
+        sql = (f"SELECT session_id, MIN(due_at) FROM due_tasks WHERE session_id IN ({_marks(len(chunk))}) AND kind = 'snooze'"
+               " AND done = ? GROUP BY session_id")
+        found.update({int(row[0]): moment(row[1]) for row in driver.execute(sql, (*chunk, False)).fetchall()})
+    return found
+
+
+def session_statuses(connection: Connection, session_ids: Iterable[int]) -> dict[int, str]:
+    """Each session's status (waiting, snoozed, ended, stopped, replaced), by id."""
+    driver, ids, found = Driver.of(connection), sorted(set(session_ids)), dict[int, str]()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        rows = driver.execute(f"SELECT id, status FROM sessions WHERE id IN ({_marks(len(chunk))})", chunk).fetchall()
+        found.update({int(row[0]): str(row[1]) for row in rows})
+    return found
+
+
 def sent_since(connection: Connection, session_id: int, kind: str, since: datetime) -> bool:
     """Whether the session queued a message of ``kind`` (e.g. 'reminder') at or after ``since``."""
     driver = Driver.of(connection)
@@ -414,6 +467,27 @@ def scheduled_tasks(connection: Connection, study_id: str) -> list[ScheduledTask
            " WHERE study_id = ? AND kind IN ('follow_up', 'reminder', 'close') ORDER BY id")
     return [ScheduledTask(r[0], r[1], r[2], r[3], dict(driver.from_json(r[4]) or {}), moment(r[5]), bool(r[6]), r[7] is not None)
             for r in driver.execute(sql, (study_id,)).fetchall()]
+
+
+def pending_follow_ups(connection: Connection, participant_id: str, study_id: str) -> list[ScheduledTask]:
+    """One participant's follow-ups not sent yet in the study, soonest first."""
+    driver = Driver.of(connection)
+    sql = ("SELECT id, kind, participant_id, flow_id, payload, due_at, done, claimed_at FROM due_tasks"
+           " WHERE participant_id = ? AND study_id = ? AND kind = 'follow_up' AND done = ? ORDER BY due_at, id")
+    return [ScheduledTask(r[0], r[1], r[2], r[3], dict(driver.from_json(r[4]) or {}), moment(r[5]), bool(r[6]), r[7] is not None)
+            for r in driver.execute(sql, (participant_id, study_id, False)).fetchall()]
+
+
+def close_planning_flags(connection: Connection, participant_id: str, study_id: str, about: str, actor: str, now: datetime) -> int:
+    """Acknowledge the participant's open ``planning`` alerts whose message says ``about`` (the
+    problem just corrected), by ``actor``; how many."""
+    driver = Driver.of(connection)
+    sql = ("SELECT id, message FROM flags WHERE participant_id = ? AND study_id = ? AND kind = 'planning' AND acknowledged = ?")
+    ids = [int(r[0]) for r in driver.execute(sql, (participant_id, study_id, False)).fetchall() if about in str(r[1])]
+    if ids:
+        driver.execute(f"UPDATE flags SET acknowledged = ?, acknowledged_by = ?, acknowledged_at = ? WHERE id IN ({_marks(len(ids))})",
+                       (True, actor, driver.when(now), *ids))
+    return len(ids)
 
 
 def planned_enrolments(connection: Connection, study_id: str) -> tuple[list[EnrolledPerson], set[str]]:

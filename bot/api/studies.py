@@ -9,7 +9,9 @@ from pydantic import BaseModel, Field
 
 from bot.api import catalogue, publishing, queries, reports
 from bot.api.context import CURSOR, ID, LIMIT, Ctx, StudyCtx, api_context, api_study
+from bot.api.privacy import PARTICIPANT
 from bot.auth import require_change
+from bot.corrections import FieldError, set_field
 from flows.loader import LoadError
 from flows.model import resolve_text
 
@@ -96,6 +98,25 @@ def list_participants(s: StudyCtx = Depends(api_study), limit: int = LIMIT, curs
     page = queries.participants_page(s.database, s.study_id, limit, cursor)
     s.audit("participants", s.study_id, rows=len(page.items))
     return page.as_dict()
+
+
+class FieldValue(BaseModel):
+    field: str = Field(max_length=80, description="A participant field, e.g. birth_date, group, contact_hours, timezone.")
+    value: str = Field(max_length=500, description="Its new value, e.g. 2026-11-01.")
+
+
+@router.post("/studies/{study_id}/participants/{participant_id}/fields", tags=["participants"])
+def set_participant_field(body: FieldValue, participant_id: str = PARTICIPANT, s: StudyCtx = Depends(api_study)) -> dict[str, Any]:
+    """Correct one field of a participant (a date that could not be read, a group): their
+    follow-ups are planned again and the planning alert it answers is closed. Audited."""
+    require_change(s.principal)
+    try:
+        with s.chorus.service.holding([participant_id]) as connection:
+            return set_field(connection, s.loaded.study, participant_id, body.field, body.value, s.principal.actor, s.now()).as_dict()
+    except LookupError:
+        raise HTTPException(404, f"no participant '{participant_id}' in this study") from None
+    except FieldError as error:
+        raise HTTPException(422, str(error)) from None
 
 
 @router.get("/studies/{study_id}/answers", tags=["answers"],

@@ -68,12 +68,27 @@ def _studies(database: Database) -> dict[str, Study]:
     return found
 
 
-def _state(row: TaskRow) -> str:
+_FINISHED = {"ended": "finished", "stopped": "stopped", "replaced": "replaced by another flow"}
+"""A session's status, as a reminder or closing of it that will not fire says it."""
+
+
+def _state(row: TaskRow, sessions: Mapping[int, str] | None = None) -> str:
     if row.done:
         return row.error or "done"
     if row.claimed_at is not None:
         return f"firing (claimed {row.claimed_at:%H:%M:%S} UTC)"
+    over = _FINISHED.get((sessions or {}).get(row.session_id or 0, ""))
+    if over is not None and row.kind in ("reminder", "close"):
+        return f"will be dropped: {row.flow_id} {over}" if row.kind == "reminder" else f"nothing to close: {row.flow_id} {over}"
     return f"pending (retrying: {row.error})" if row.error else "pending"
+
+
+def _session_statuses(connection: Any, rows: list[TaskRow]) -> dict[int, str]:
+    """The sessions pending reminders and closings belong to: one already over drops them."""
+    from storage import due_tasks
+
+    return due_tasks.session_statuses(connection, [r.session_id for r in rows if r.session_id and not r.done
+                                                   and r.kind in ("reminder", "close")])
 
 
 def _describe(row: TaskRow) -> str:
@@ -102,13 +117,15 @@ def list_tasks(study_id: str | None, include_done: bool, limit: int, database_ur
     studies = _studies(database)
     with database.transaction() as connection:
         rows = due_tasks.listing(connection, study_id, None, include_done, limit)
+        sessions = _session_statuses(connection, rows)
     database.dispose()
     if not rows:
         click.echo("nothing scheduled" + (f" for {study_id}" if study_id else ""))
         return
     for row in rows:
         zone = ZoneInfo(studies[row.study_id].timezone) if row.study_id in studies else ZoneInfo("UTC")
-        click.echo(f"{_local(row.due_at, zone)}  {row.participant_id or '-':<20} {row.study_id or '-'}: {_describe(row)}  [{_state(row)}]")
+        click.echo(f"{_local(row.due_at, zone)}  {row.participant_id or '-':<20} {row.study_id or '-'}: {_describe(row)}"
+                   f"  [{_state(row, sessions)}]")
 
 
 @schedule.command("explain")
@@ -117,7 +134,7 @@ def list_tasks(study_id: str | None, include_done: bool, limit: int, database_ur
 def explain(participant: str, database_url: str | None) -> None:
     """Everything the clock holds for one participant (by pseudonymous id), and why."""
     from bot.firing import person_of
-    from bot.planning import plan_person
+    from bot.planning import placing_notes, plan_person
     from storage import due_tasks
 
     database = _database(database_url)
@@ -127,6 +144,7 @@ def explain(participant: str, database_url: str | None) -> None:
         steps = {p.study_id: _anchor_steps(connection, studies[p.study_id]) for p in enrolled}
         enrolled = due_tasks.with_given_at(connection, enrolled, steps)
         rows = due_tasks.listing(connection, None, participant, include_done=True, limit=1000)
+        sessions = _session_statuses(connection, rows)
     database.dispose()
     if not enrolled:
         raise click.ClickException(f"no enrolment for participant '{participant}' (use the pseudonymous id, e.g. p-3f9c...)")
@@ -138,11 +156,12 @@ def explain(participant: str, database_url: str | None) -> None:
                    f"enrolled {_local(person.enrolled_at, zone)}, clock {zone.key}"
                    + (f", contact hours {who.contact_hours()}" if who.contact_hours() else "")
                    + (", OPTED OUT: nothing will be sent" if person.opted_out else ""))
-        plan = plan_person(study, who, datetime.now(UTC))
-        for line in [*plan.waiting, *plan.skipped]:
+        now = datetime.now(UTC)
+        plan = plan_person(study, who, now)
+        for line in [*plan.waiting, *plan.skipped, *placing_notes(study, who, now)]:
             click.echo(f"  note: {line}")
         for row in (r for r in rows if r.study_id == person.study_id and not (r.kind == "plan" and r.done)):
-            click.echo(f"  {_local(row.due_at, zone)}  {_describe(row)}  [{_state(row)}]")
+            click.echo(f"  {_local(row.due_at, zone)}  {_describe(row)}  [{_state(row, sessions)}]")
 
 
 def _anchor_steps(connection: Any, study: Study) -> dict[tuple[str, str], str]:
@@ -160,7 +179,8 @@ def _anchor_steps(connection: Any, study: Study) -> dict[tuple[str, str], str]:
 @schedule.command("plan")
 @click.argument("study_path", type=click.Path(exists=True, path_type=Path))
 @click.option("--enrolled", default=None, help="When the sample participant joins (study time), e.g. '2026-04-01 10:00'. Default: now.")
-@click.option("--group", default=None, help="The sample participant's group (default: each of the study's groups).")
+@click.option("--group", default=None, help="The sample participant's group (default: each of the study's groups in turn when "
+              "some schedule is only for some groups; otherwise one participant, whose group no schedule depends on).")
 @click.option("--field", "fields", multiple=True, help="A participant field, e.g. discharge_date=2026-03-03 or contact_hours=09:00-17:00.")
 @click.option("--weeks", type=int, default=12, show_default=True, help="How far ahead to show recurring sends.")
 def plan(study_path: Path, enrolled: str | None, group: str | None, fields: tuple[str, ...], weeks: int) -> None:
@@ -179,21 +199,23 @@ def plan(study_path: Path, enrolled: str | None, group: str | None, fields: tupl
     by_group = group is None and any(entry.groups for entry in study.schedule)
     for sample_group in study.group_ids() if by_group else [group]:
         person = Person("p-sample", study.study, start.astimezone(UTC), sample_group, values)
-        click.echo(f"A participant in group {sample_group or '(none)'} who joins {_local(start, person.zone(study))}:")
+        who = f"A participant in group {sample_group}" if sample_group else "A participant (no schedule depends on the group)"
+        click.echo(f"{who} who joins {_local(start, person.zone(study))}:")
         for line in _dry_run(study, person, start.astimezone(UTC) + timedelta(weeks=weeks), flows):
             click.echo(f"  {line}")
 
 
 def _dry_run(study: Study, person: Person, horizon: datetime, flows: Mapping[str, Flow] | None = None) -> list[str]:
     """Plan, then pretend every send happens on time to show reminders, closings and repeats."""
-    from bot.planning import FOLLOW_UP, after_sending, plan_person
+    from bot.planning import FOLLOW_UP, after_sending, placing_notes, plan_person
 
     zone = person.zone(study)
     plan = plan_person(study, person, person.enrolled_at)
-    lines = [f"note: {line}" for line in [*plan.waiting, *plan.skipped]]
+    lines = [f"note: {line}" for line in [*plan.waiting, *plan.skipped, *placing_notes(study, person, person.enrolled_at)]]
     lines += _rounds_held(study, plan.tasks, person, flows or {})
     queue: list[PlannedTask] = list(plan.tasks)
     shown: list[tuple[datetime, str]] = []
+    sends: dict[datetime, list[str]] = {}
     while queue:
         task = queue.pop(0)
         if task.due_at > horizon:
@@ -202,8 +224,19 @@ def _dry_run(study: Study, person: Person, horizon: datetime, flows: Mapping[str
                 "close": f"{task.flow_id} closes: no more answers"}.get(task.kind, task.kind)
         shown.append((task.due_at, f"{_local(task.due_at, zone)}  {what}"))
         if task.kind == FOLLOW_UP:
+            sends.setdefault(task.due_at, []).append(task.flow_id)
             queue += after_sending(study, task, person, task.due_at, None)
+    lines += _sent_together(sends, zone)
     return lines + [line for _, line in sorted(shown)] or ["nothing is scheduled for this participant"]
+
+
+def _sent_together(sends: Mapping[datetime, list[str]], zone: ZoneInfo) -> list[str]:
+    """A note for flows that fall due at the same moment: one conversation at a time, so each
+    after the first waits until the one before is finished (or left for a while)."""
+    from bot.planning import describe_idle
+
+    return [f"note: {', '.join(flows)} fall due together at {_local(due, zone)}; they are sent one after the other, "
+            f"each once the one before is finished ({describe_idle()})" for due, flows in sorted(sends.items()) if len(flows) > 1]
 
 
 def _rounds_held(study: Study, tasks: list[PlannedTask], person: Person, flows: Mapping[str, Flow]) -> list[str]:
@@ -248,26 +281,28 @@ def run(studies_dir: str | None, interval: float, lease: float, database_url: st
 @click.command("evaluation")
 @click.option("--study", "study_id", required=True, help="The study whose follow-ups to summarise.")
 @click.option("--period", type=click.Choice(["week", "month", "quarter"]), default="month", show_default=True)
-@click.option("--fft", "fft_where", default="fft/fft", show_default=True, help="FLOW/STEP of the Friends and Family Test question.")
-@click.option("--sus-flow", default="sus", show_default=True, help="The flow with the SUS items sus_1 ... sus_10.")
+@click.option("--fft", "fft_where", default=None,
+              help="FLOW/STEP of the Friends and Family Test question (default: every choice step whose options are the six FFT answers).")
+@click.option("--sus-flow", default=None, help="The flow with the SUS items sus_1 ... sus_10 (default: every flow with them).")
 @DATABASE
-def evaluation(study_id: str, period: str, fft_where: str, sus_flow: str, database_url: str | None) -> None:
-    """FFT percentage positive (Don't know counted) and mean SUS, per group per period."""
+def evaluation(study_id: str, period: str, fft_where: str | None, sus_flow: str | None, database_url: str | None) -> None:
+    """FFT percentage positive (Don't know counted) and mean SUS, per group per period (weeks
+    run Monday to Sunday and are named by their Monday, on the study's clock)."""
     from bot.evaluation import evaluation_over_time
 
     database = _database(database_url)
     zone = _studies(database).get(study_id)
-    fft_flow, _, fft_step = fft_where.partition("/")
+    fft_flow, _, fft_step = (fft_where or "").partition("/")
     rows = evaluation_over_time(database, study_id, period, zone.timezone if zone else "Europe/London",  # type: ignore[arg-type]
-                                fft_flow, fft_step or "fft", sus_flow)
+                                fft_flow or None, fft_step or None, sus_flow)
     database.dispose()
     if not rows:
         click.echo(f"no FFT or SUS answers in {study_id} yet")
         return
-    click.echo(f"{'group':<12} {'period':<9} {'FFT n':>6} {'% positive':>11} {'% negative':>11} {'SUS n':>6} {'mean SUS':>9}")
+    click.echo(f"{'group':<12} {'period':<10} {'FFT n':>6} {'% positive':>11} {'% negative':>11} {'SUS n':>6} {'mean SUS':>9}")
     for row in rows:
         def pct(value: float | None) -> str:
             return "-" if value is None else f"{value:.1f}"
 
-        click.echo(f"{row.group:<12} {row.period:<9} {row.fft.responses:>6} {pct(row.fft.percent_positive):>11} "
+        click.echo(f"{row.group:<12} {row.period:<10} {row.fft.responses:>6} {pct(row.fft.percent_positive):>11} "
                    f"{pct(row.fft.percent_negative):>11} {row.sus_responses:>6} {pct(row.sus_mean):>9}")
