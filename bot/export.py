@@ -100,7 +100,7 @@ def export_study(database: Database, study_id: str, out_dir: Path, now: datetime
             v.id: _Version(load_flow(f"{study_id}/{v.flow_id}@{v.version}", raw=v.content).flow, v.version)
             for v in repository.flow_versions(connection, study_id)
         }
-        rows = [_answer_row(row, versions, study) for row in _answers(connection, study_id)]
+        rows = [_answer_row(row, versions, study) for row in _standing(_answers(connection, study_id))]
         repository.audit(connection, "operator", "exported", now or datetime.now(UTC), study_id, rows=len(rows))
     result = ExportResult(
         out_dir / f"{study_id}-answers.csv", out_dir / f"{study_id}-data-dictionary.csv",
@@ -123,6 +123,29 @@ def _answers(connection: Connection, study_id: str) -> list[Any]:
         .order_by(a.answered_at, a.id)
     )
     return list(connection.execute(query))
+
+
+def _standing(answers: list[Any]) -> list[Any]:
+    """The answers less each Delphi rating a later one of the same participant, round and item
+    replaces (the score alone, recorded before its reason; a round done again): one row per
+    rating, the one that counts, so a count of rows outside Chorus is a count of ratings.
+    Answers withdrawn by BACK stay, marked by ``withdrawn_at``."""
+    last: dict[tuple[Any, ...], int] = {}
+    for index, row in enumerate(answers):
+        key = _rating_key(row)
+        if key is not None:
+            last[key] = index
+    return [row for index, row in enumerate(answers) if (key := _rating_key(row)) is None or last[key] == index]
+
+
+def _rating_key(row: Any) -> tuple[Any, ...] | None:
+    """(participant, Delphi, round, item) of a standing Delphi rating; None for any other answer."""
+    value = row.value
+    if row.item is None or row.withdrawn_at is not None or not isinstance(value, dict):
+        return None
+    if "delphi" not in value or "round" not in value:
+        return None
+    return (row.participant_id, value["delphi"], value["round"], row.item)
 
 
 def _answer_row(row: Any, versions: dict[int, _Version], study: Study) -> dict[str, str]:
@@ -317,11 +340,14 @@ def _delphi_codes(step: DelphiStep, language: str, words: Words) -> list[str]:
     reason = ", plus reason where one was given" if step.ask_reason else ""
     found = [f"Delphi '{step.delphi_id}', round {step.round}",
              f"one answer per item (item = the item's id), valued as JSON {{delphi, round, score}}{reason}",
+             "one row per participant, round and item: an item answered again (the round done again) has only its "
+             "last answer, the one that counts",
              *_delphi_scale(step.scale, step.unsure, language, words)]
     if step.ask_reason:
         when = f"a score of {step.scale.min} or {step.scale.max}" if step.ask_reason == "extreme" else "every score"
         found.append(f"reason = why, in the participant's words (asked after {when})")
-        found.append("an item given a reason is recorded again with it, and the later answer stands")
+        found.append("an item given a reason has one row, its value carrying the score and the reason "
+                     "(the score alone, recorded before the reason was asked, is left out)")
     found.append(_consensus(step))
     if step.unsure:
         found.append(UNSURE_LEFT_OUT)

@@ -35,6 +35,7 @@ from flows.analysis.mnl import (
     EstimationError,
     MNLResult,
     attribute_importance,
+    estimation_notes,
     fit_mnl,
     trade_off_table,
 )
@@ -175,7 +176,7 @@ def _whole_numbers(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
 
 
 def _delphi(out: _Out, step: DelphiStep, records: list[ItemRecord], labels: dict[str, str], sent: pd.DataFrame | None) -> None:
-    ratings = delphi_ratings(records, step.delphi_id)
+    ratings = delphi_analysis.latest_ratings(delphi_ratings(records, step.delphi_id))
     if ratings.empty or f"delphi-{step.delphi_id}-summary.csv" in {p.name for p in out.written}:
         return
     rule = step.rule()
@@ -201,12 +202,14 @@ def _scrubbed(reasons: pd.DataFrame) -> pd.DataFrame:
 
 
 def _delphi_inputs(out: _Out, name: str, ratings: pd.DataFrame, sent: pd.DataFrame | None, labels: dict[str, str]) -> None:
-    """The ratings and who was sent each round, as ``chorus analyse delphi --ratings ... --sent ...``
-    reads them: run on these it counts attrition as this report and the desk do."""
-    table = _whole_numbers(ratings[["participant", "group", "round", "item", "score"]], "score")
+    """The ratings (one row per participant, round and item, with the reason where one was
+    given, masked) and who was sent each round, as ``chorus analyse delphi --ratings ... --sent
+    ...`` reads them: run on these it counts attrition as this report and the desk do."""
+    columns = ["participant", "group", "round", "item", "score", "reason"]
+    table = _whole_numbers(_scrubbed(ratings[columns].assign(reason=ratings["reason"].fillna(""))), "score")
     out.table(f"{name}-ratings", _labelled(table, labels))
     if sent is not None:
-        out.table(f"{name}-rounds-sent", sent[["participant", "round", "open"]])
+        out.table(f"{name}-rounds-sent", delphi_analysis.rounds_reached(sent)[["participant", "round", "open"]])
 
 
 def _delphi_notes(step: DelphiStep, participation: pd.DataFrame) -> str:
@@ -315,12 +318,29 @@ def _choice(out: _Out, name: str, step: ChoiceExperimentStep, records: list[Item
     except (EstimationError, ValueError, ArithmeticError, np.linalg.LinAlgError) as error:  # too few answers to fit
         out.table(f"{name}-estimates", pd.DataFrame([{"error": str(error)}]))
         return
-    table = pd.DataFrame([{"feature": f, **v} for f, v in result.coefficients().items()])
-    table["low"], table["high"] = table["estimate"] - Z_95 * table["se"], table["estimate"] + Z_95 * table["se"]
-    table["log_likelihood"], table["n_choice_sets"] = result.log_likelihood, result.n_choice_sets
+    table = _estimates(result)
     out.table(f"{name}-estimates", table)
-    out.chart(f"{name}-estimates", lambda ax: _intervals(ax, list(table["feature"]), list(table["estimate"]), list(table["low"]), list(table["high"]), "coefficient (95% interval)"))
-    _choice_summaries(out, name, result, _step_coding(step, long, features))
+    estimated = table.dropna(subset=["estimate"])
+    out.chart(f"{name}-estimates", lambda ax: _intervals(ax, list(estimated["feature"]), list(estimated["estimate"]), list(estimated["low"]), list(estimated["high"]), "coefficient (95% interval)"))
+    coding = _step_coding(step, long, features)
+    _choice_summaries(out, name, result, coding)
+    notes = estimation_notes(result, coding)
+    if notes:
+        out.text(f"{name}-notes", "# Not estimated\n\n" + "".join(f"- {note}.\n" for note in notes)
+                 + "\nThe other estimates are fitted without them, as the choices made imply (the limit of the "
+                 "maximum-likelihood fit); the estimates table gives each left out with its reason.\n")
+
+
+def _estimates(result: MNLResult) -> pd.DataFrame:
+    """One row per feature: the estimate with its 95% interval, or, for one the choices
+    cannot estimate (nobody chose Neither), empty figures and the reason in ``note``."""
+    rows = [{"feature": f, **v, "low": v["estimate"] - Z_95 * v["se"], "high": v["estimate"] + Z_95 * v["se"], "note": ""}
+            for f, v in result.coefficients().items()]
+    rows += [{"feature": u.feature, "estimate": np.nan, "se": np.nan, "low": np.nan, "high": np.nan, "note": u.reason}
+             for u in result.unidentified]
+    table = pd.DataFrame(rows, columns=["feature", "estimate", "se", "low", "high", "note"])
+    table["log_likelihood"], table["n_choice_sets"] = result.log_likelihood, result.n_choice_sets
+    return table
 
 
 def _step_coding(step: ChoiceExperimentStep, long: pd.DataFrame, features: list[str]) -> AttributeCoding:

@@ -150,7 +150,7 @@ def test_each_delphi_item_carries_its_rounds_scale_points_and_labels(database: D
     assert all(code in rate for code in scale), rate
     assert not any("unsure" in code for code in rate), "the step does not allow 'not sure'"
     assert "reason = why, in the participant's words (asked after a score of 0 or 10)" in rate
-    assert "an item given a reason is recorded again with it, and the later answer stands" in rate
+    assert "an item given a reason has one row, its value carrying the score and the reason (the score alone, recorded before the reason was asked, is left out)" in rate
     for item, text in (("parking", "Parking near the clinic"), ("waiting", "Short waits")):
         entry = items[("rate", item)]
         assert entry["description"] == text and entry["flow"] == "views" and entry["step_type"] == "delphi"

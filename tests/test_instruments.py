@@ -111,5 +111,5 @@ def test_a_changed_answer_counts_once_with_its_last_value() -> None:
         AnswerRecord("p-1", "patient", "fft", "fft", "very_good", at + timedelta(minutes=1), 1),
     ]
     (patient, _everyone) = track(records, "week")
-    assert patient.period == "2026-W11"
+    assert patient.period == "2026-03-09", "the week from Monday 9 March"
     assert patient.fft.responses == 1 and patient.fft.percent_positive == 100.0

@@ -50,6 +50,13 @@ def _of_type(*types: str) -> Callable[[StepInfo], bool]:
     return lambda info: info.type in types
 
 
+def _is_measured(info: StepInfo) -> bool:
+    """A step charted over time: a number, a scale, a yes/no, or an FFT question (its % positive)."""
+    from flows.analysis.instruments import fft_codes
+
+    return info.type in ("scale", "number", "yesno") or (info.type == "choice" and fft_codes(info.raw.get("options")) is not None)
+
+
 ANY_STEP = StepKind("", lambda info: True)
 KINDS: dict[str, StepKind] = {
     "delphi": StepKind("Delphi", _is_delphi),
@@ -58,7 +65,7 @@ KINDS: dict[str, StepKind] = {
     "choice": StepKind("choice experiment", _of_type("choice_experiment")),
     "statements": StepKind("statements", _of_type("statements")),
     "results": StepKind("question", lambda info: info.type not in ("message", "end")),
-    "spc": StepKind("numeric or yes/no", _of_type("scale", "number", "yesno")),
+    "spc": StepKind("numeric or yes/no", _is_measured),
 }
 """The kinds of report and chart that read particular steps; the others read whole flows."""
 

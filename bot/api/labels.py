@@ -57,11 +57,14 @@ def step_labels(info: StepInfo, language: str) -> dict[str, str]:
 
 
 def approved_submissions(database: Database, study_id: str) -> dict[str, str]:
-    """``sub-<n>`` -> the text of each approved submission (what participants were shown)."""
+    """``sub-<n>`` -> the text of each approved submission as participants were shown it (its
+    identifiers masked: :func:`bot.population.shown_text`)."""
+    from bot.population import shown_text
+
     s = SUBMISSIONS.c
     with database.reading() as session:
         rows = session.execute(select(s.id, s.text).where(s.study_id == study_id, s.status == "approved")).all()
-    return {f"{SUBMISSION_PREFIX}{row_id}": str(text) for row_id, text in rows}
+    return {f"{SUBMISSION_PREFIX}{row_id}": shown_text(str(text)) for row_id, text in rows}
 
 
 class Labeller:

@@ -29,6 +29,7 @@ from flows.analysis.mnl import (
     EstimationError,
     attribute_importance,
     code_attributes,
+    estimation_notes,
     fit_mnl,
     trade_off_table,
 )
@@ -208,7 +209,9 @@ def choice_long(frame: pd.DataFrame) -> pd.DataFrame:
 def choice_report(frame: pd.DataFrame, steps: Mapping[tuple[int, str], Any] | None = None) -> dict[str, Any]:
     """A conditional logit on every choice task, with each attribute's relative importance and
     what each feature is worth in the first numeric attribute (flows.analysis.mnl). A text
-    attribute is coded against the first level its flow lists (as ``chorus report`` does)."""
+    attribute is coded against the first level its flow lists (as ``chorus report`` does).
+    A coefficient the choices cannot estimate (nobody chose Neither) is not among the
+    coefficients: ``not_estimated`` names it and ``notes`` say why, in words."""
     data = choice_long(frame)
     if data.empty:
         return {"coefficients": [], "n_choice_sets": 0}
@@ -225,7 +228,8 @@ def choice_report(frame: pd.DataFrame, steps: Mapping[tuple[int, str], Any] | No
     return {"coefficients": plain(rows), "n_choice_sets": result.n_choice_sets,
             "log_likelihood": plain(result.log_likelihood), "rho_squared": plain(result.rho_squared),
             "importance": plain(attribute_importance(result, coding)),
-            "trade_offs": plain(trade_off_table(result, against) if against else [])}
+            "trade_offs": plain(trade_off_table(result, against) if against else []),
+            "not_estimated": [u.as_dict() for u in result.unidentified], "notes": estimation_notes(result, coding)}
 
 
 def declared_levels(steps: Mapping[tuple[int, str], Any]) -> dict[str, list[str]]:

@@ -47,13 +47,13 @@ def _compute(database: Database, loaded: LoadedStudy, kind: str, period: str, on
     everything, steps = load_answers(database, loaded)
     frame = _only(everything, *only)
     makers: dict[str, Callable[[], Any]] = {
-        "results": lambda: results.step_results(frame, steps),
+        "results": lambda: results.step_results(frame, steps, loaded.study.default_language),
         "delphi": lambda: methods.delphi_report(frame, steps, delphi_rounds_sent(database, loaded.study.study)),
         "ranking": lambda: methods.ranking_report(frame, steps),
         "pairwise": lambda: methods.pairwise_report(frame),
         "choice": lambda: methods.choice_report(frame, steps),
         "statements": lambda: methods.statements_report(frame),
-        "spc": lambda: results.measures(frame, steps, period),  # type: ignore[arg-type]
+        "spc": lambda: results.measures(frame, steps, period, loaded.study.timezone),  # type: ignore[arg-type]
     }
     return _labelled(database, loaded, kind, makers[kind](), steps)
 

@@ -1,4 +1,10 @@
-"""Results per step with per-group splits, and measures over time as XmR charts."""
+"""Results per step with per-group splits, and measures over time as XmR charts.
+
+Every answer a step offers is listed by the words participants saw, chosen or not ("No",
+"1 (Not at all)"). Measures over time count days, ISO weeks (Monday to Sunday, named by their
+Monday) or months on the study's clock, as ``chorus analyse evaluation`` does
+(:mod:`flows.analysis.periods`); an FFT question (:func:`flows.analysis.instruments.fft_codes`)
+is charted as its percentage positive."""
 
 from __future__ import annotations
 
@@ -9,34 +15,58 @@ import pandas as pd
 
 from bot.api.catalogue import StepInfo, latest_steps
 from bot.api.methods import plain
+from flows.analysis.instruments import FFT_POSITIVE, fft_codes
+from flows.analysis.periods import period_label, period_starts
 from flows.analysis.spc import xmr
+from flows.model import resolve_text
+from flows.words import Words
 
 COUNTED = {"choice", "yesno", "consent", "scale"}
 NUMERIC = {"scale", "number"}
 Period = Literal["day", "week", "month"]
-FREQUENCY = {"day": "D", "week": "W-MON", "month": "MS"}
+FFT_MEASURE = "% positive (FFT)"
 
 
-def _labels(info: StepInfo | None) -> dict[str, str]:
-    """Coded values to labels from a step's raw YAML (options and scale labels)."""
+def _labels(info: StepInfo | None, language: str) -> dict[str, str]:
+    """Coded values to the words participants saw, from a step's raw YAML: options, yes and no
+    (the step's own labels, else the built-in words), and a scale's points with their labels."""
     if info is None:
         return {}
+    raw = info.raw
+    if info.type in ("yesno", "consent"):
+        return {answer: _text(raw.get(f"{answer}_label"), language) or Words().text(answer, language)
+                for answer in ("yes", "no")}
+    if info.type == "scale":
+        return _scale_labels(raw, language)
     found: dict[str, str] = {}
-    for option in info.raw.get("options", []) or []:
+    for option in raw.get("options", []) or []:
         if isinstance(option, dict) and "value" in option:
-            label = option.get("label", option["value"])
-            if isinstance(label, dict):
-                label = next(iter(label.values()), option["value"])
-            found[str(option["value"])] = str(label)
+            found[str(option["value"])] = _text(option.get("label"), language) or str(option["value"])
     return found
+
+
+def _text(text: Any, language: str) -> str:
+    """A label as written in the flow (one text, or one per language) in ``language``."""
+    return resolve_text(text, language) if isinstance(text, str | dict) else "" if text is None else str(text)
+
+
+def _scale_labels(raw: dict[str, Any], language: str) -> dict[str, str]:
+    """'1 (Not at all)' for a labelled point, as a chosen point is shown; the number alone otherwise."""
+    labels = raw.get("labels")
+    low = raw.get("min", 1)
+    named = dict(enumerate(labels, start=low)) if isinstance(labels, list) and isinstance(low, int) else labels
+    if not isinstance(named, dict):
+        return {}
+    return {str(point): f"{point} ({_text(label, language)})" for point, label in named.items()}
 
 
 def _latest_steps(steps: dict[tuple[int, str], StepInfo]) -> dict[tuple[str, str], StepInfo]:
     return {(info.flow, info.step): info for info in latest_steps(steps)}
 
 
-def step_results(frame: pd.DataFrame, steps: dict[tuple[int, str], StepInfo]) -> list[dict[str, Any]]:
-    """Per flow and step: how many answered, the count of each answer per group, means."""
+def step_results(frame: pd.DataFrame, steps: dict[tuple[int, str], StepInfo], language: str = "en") -> list[dict[str, Any]]:
+    """Per flow and step: how many answered, the count of each answer per group (labelled in
+    the study's ``language``), means."""
     latest = _latest_steps(steps)
     results = []
     own = frame[frame["item"].isna()]  # a many-item step's item answers are in the methods' reports
@@ -48,7 +78,7 @@ def step_results(frame: pd.DataFrame, steps: dict[tuple[int, str], StepInfo]) ->
                                  "n": int(answered["participant"].nunique()), "skipped": int(part["skipped"].astype(bool).sum()),
                                  "groups": sorted(answered["group"].unique().tolist())}
         if kind in COUNTED:
-            entry["values"] = _counts(answered, _labels(info), _points(info, kind))
+            entry["values"] = _counts(answered, _labels(info, language), _points(info, kind))
         if kind in NUMERIC:
             numbers = pd.to_numeric(answered["value"], errors="coerce")
             by_group = numbers.groupby(answered["group"]).mean()
@@ -84,33 +114,45 @@ def _points(info: StepInfo | None, kind: str) -> list[str]:
     return [str(option["value"]) if isinstance(option, dict) and "value" in option else str(option) for option in options]
 
 
-def measures(frame: pd.DataFrame, steps: dict[tuple[int, str], StepInfo], period: Period = "week") -> list[dict[str, Any]]:
-    """Each numeric step's mean (yes/no: % yes) per period, with its XmR chart."""
+def measures(frame: pd.DataFrame, steps: dict[tuple[int, str], StepInfo], period: Period = "week",
+             zone: str = "Europe/London") -> list[dict[str, Any]]:
+    """Each numeric step's mean (yes/no: % yes; an FFT question: % positive, Don't know
+    counted) per period on ``zone``'s clock, with its XmR chart."""
     latest = _latest_steps(steps)
     found = []
     answered = frame[~frame["skipped"].astype(bool) & frame["item"].isna()]
     for (flow, step), part in answered.groupby(["flow", "step"], sort=False):
         info = latest.get((str(flow), str(step)))
-        kind = info.type if info else ""
-        if kind in NUMERIC:
-            numbers, unit = pd.to_numeric(part["value"], errors="coerce"), "mean"
-        elif kind == "yesno":
-            numbers, unit = part["value"].map(lambda v: 100.0 if v in (True, "yes") else 0.0), "% yes"
-        else:
+        measured = _measured(part, info)
+        if measured is None:
             continue
-        series = pd.Series(numbers.to_numpy(), index=pd.to_datetime(part["answered_at"], utc=True)).dropna()
-        if series.empty:
+        numbers, unit = measured
+        kept = numbers.notna()
+        if not kept.any():
             continue
-        grouped = series.tz_convert(None).resample(FREQUENCY[period])
+        starts = period_starts(part["answered_at"][kept], period, zone)
+        grouped = pd.Series(numbers[kept].to_numpy(), index=starts.to_numpy()).groupby(level=0, sort=True)
         means, sizes = grouped.mean(), grouped.size()
-        keep = sizes > 0
-        means, sizes = means[keep], sizes[keep]
         chart = xmr(means.to_list())
         found.append({
             "flow": flow, "step": step, "question": info.question if info else "", "measure": unit, "period": period,
-            "periods": [p.date().isoformat() for p in means.index], "values": plain(means.to_list()),
+            "periods": [period_label(start, period) for start in means.index], "values": plain(means.to_list()),
             "n": [int(n) for n in sizes], "mean": plain(chart.mean), "upper": plain(chart.upper),
             "lower": plain(chart.lower), "signals": {k: list(v) for k, v in chart.signals.items()},
             "direction": list(chart.direction),
         })
     return found
+
+
+def _measured(part: pd.DataFrame, info: StepInfo | None) -> tuple[pd.Series, str] | None:
+    """A step's answers as numbers to chart, and what they are; None for a step that has none."""
+    kind = info.type if info else ""
+    if kind in NUMERIC:
+        return pd.to_numeric(part["value"], errors="coerce"), "mean"
+    if kind == "yesno":
+        return part["value"].map(lambda v: 100.0 if v in (True, "yes") else 0.0), "% yes"
+    codes = fft_codes(info.raw.get("options")) if info is not None and kind == "choice" else None
+    if codes is None:
+        return None
+    positive = part["value"].map(lambda v: codes.get(str(v)))
+    return positive.map(lambda code: float("nan") if code is None else 100.0 if code in FFT_POSITIVE else 0.0), FFT_MEASURE

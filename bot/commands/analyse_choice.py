@@ -48,9 +48,11 @@ def _model_columns(
 
 
 def _summary(result: MNLResult, coding: AttributeCoding, against: str | None) -> dict[str, Any]:
-    from flows.analysis.mnl import attribute_importance, trade_off_table
+    from flows.analysis.mnl import attribute_importance, estimation_notes, trade_off_table
     return {
         "coefficients": result.coefficients(),
+        "not_estimated": [u.as_dict() for u in result.unidentified],
+        "notes": estimation_notes(result, coding),
         "log_likelihood": result.log_likelihood,
         "null_log_likelihood": result.null_log_likelihood,
         "rho_squared": result.rho_squared,
@@ -65,11 +67,20 @@ def _mnl_table(title: str, summary: dict[str, Any]) -> str:
     for name, c in summary["coefficients"].items():
         z = c["estimate"] / c["se"] if c["se"] > 0 else float("nan")
         lines.append(f"{name:<24}{c['estimate']:>12.4g}{c['se']:>12.4g}{z:>9.2f}")
+    lines += [f"{left['feature']:<24}{'':>5}not estimated (see below)" for left in summary["not_estimated"]]
     lines.append(
         f"log-likelihood {summary['log_likelihood']:.3f} (null {summary['null_log_likelihood']:.3f}),"
         f" rho-squared {summary['rho_squared']:.3f}"
     )
-    return "\n".join(lines + _importance_lines(summary["importance"]) + _trade_off_lines(summary["trade_offs"]))
+    tables = _importance_lines(summary["importance"]) + _trade_off_lines(summary["trade_offs"])
+    return "\n".join(lines + _note_lines(summary["notes"]) + tables)
+
+
+def _note_lines(notes: list[str]) -> list[str]:
+    """Why a coefficient was not estimated, and that the others are fitted without it."""
+    if not notes:
+        return []
+    return ["", "Not estimated (the others are fitted without them, as the choices imply):", *(f"- {note}" for note in notes)]
 
 
 def _importance_lines(importance: dict[str, float]) -> list[str]:

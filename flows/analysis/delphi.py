@@ -63,6 +63,15 @@ def _clean(ratings: pd.DataFrame, scale: Scale) -> pd.DataFrame:
     return df.drop_duplicates(["participant", "round", "item"], keep="last")
 
 
+def latest_ratings(ratings: pd.DataFrame) -> pd.DataFrame:
+    """One row per participant, round and item (and Delphi, where the table has several): the
+    last, the rating that stands. A score given a reason is recorded twice, alone and then with
+    the reason, and a round done again records every score again; a table for anyone to count
+    (a CSV for R or Excel) must hold each once, as these analyses count it."""
+    keys = [c for c in ("delphi", "participant", "round", "item") if c in ratings.columns]
+    return ratings.drop_duplicates(keys, keep="last").reset_index(drop=True)
+
+
 def _quantile(counts: np.ndarray, q: float, points: np.ndarray) -> np.ndarray:
     """Linear-interpolated quantile (numpy's default) of data given as counts."""
     n = counts.sum(axis=1)
@@ -232,6 +241,12 @@ def _responses(ratings: pd.DataFrame) -> pd.DataFrame:
     )
     df["round"] = df["round"].astype(int)
     return df.drop_duplicates(["participant", "round"], keep="last")
+
+
+def rounds_reached(sent: pd.DataFrame | None) -> pd.DataFrame:
+    """Who was sent each round (participant, round, open), one row per participant and round
+    (a round sent twice, say after its conversation was replaced, is open if either is)."""
+    return _reach(sent)
 
 
 def _reach(sent: pd.DataFrame | None) -> pd.DataFrame:

@@ -8,18 +8,26 @@
   items score ``answer - 1``, even items ``5 - answer``; the sum times 2.5 gives 0-100.
 
 ``track`` takes answer rows (as the answers table holds them, with the participant's
-group) and gives the FFT figures and the mean SUS per group per week, month or quarter.
+group) and gives the FFT figures and the mean SUS per group per week (ISO, Monday to Sunday,
+named by its Monday), month or quarter, on the study's clock (:mod:`flows.analysis.periods`).
+
+Which questions are these instruments? An FFT question is any choice step whose options are
+the six FFT answers, by value (``very_good`` ... ``dont_know``) or by English label ("Very
+good" ... "Don't know"), whatever the flow and step are called (:func:`fft_codes`). The SUS
+is any flow with steps ``sus_1`` to ``sus_10``.
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
+
+from flows.analysis.periods import period_of
 
 FFT_ANSWERS = ("very_good", "good", "neither", "poor", "very_poor", "dont_know")
 FFT_LABELS = {
@@ -52,6 +60,24 @@ def fft_code(value: Any) -> str | None:
         return clean
     aliases = {"neither_good_nor_poor": "neither", "dont_know": "dont_know", "don_t_know": "dont_know"}
     return aliases.get(clean)
+
+
+def fft_codes(options: Any) -> dict[str, str] | None:
+    """{value recorded: FFT code} when a choice step's ``options`` (as its flow lists them:
+    bare labels, or ``{value, label}`` with a label in one or several languages) are the six
+    FFT answers, each once; None for any other question."""
+    if not isinstance(options, list) or len(options) != len(FFT_ANSWERS):
+        return None
+    found: dict[str, str] = {}
+    for option in options:
+        value = option.get("value") if isinstance(option, dict) else option
+        label = option.get("label") if isinstance(option, dict) else None
+        said = [value, *(label.values() if isinstance(label, dict) else [label])]
+        code = next((c for c in map(fft_code, said) if c is not None), None)
+        if value is None or code is None:
+            return None
+        found[str(value)] = code
+    return found if set(found.values()) == set(FFT_ANSWERS) else None
 
 
 def fft_summary(answers: Iterable[Any]) -> FftSummary:
@@ -108,22 +134,11 @@ class PeriodSummary:
     sus_mean: float | None
 
 
-def period_of(moment: datetime, period: Period, zone: ZoneInfo) -> str:
-    """'2026-W14', '2026-04' or '2026-Q2', on the study's clock."""
-    local = moment.astimezone(zone)
-    if period == "week":
-        year, week, _ = local.isocalendar()
-        return f"{year}-W{week:02d}"
-    if period == "quarter":
-        return f"{local.year}-Q{(local.month - 1) // 3 + 1}"
-    return f"{local:%Y-%m}"
-
-
-def _latest_per_step(records: Iterable[AnswerRecord]) -> dict[tuple[Any, str], AnswerRecord]:
+def _latest_per_step(records: Iterable[AnswerRecord]) -> dict[tuple[Any, str, str], AnswerRecord]:
     """The last answer to each step of each response (a session; or a participant when no session)."""
-    latest: dict[tuple[Any, str], AnswerRecord] = {}
+    latest: dict[tuple[Any, str, str], AnswerRecord] = {}
     for record in sorted(records, key=lambda r: r.answered_at):
-        latest[(record.session_id or record.participant_id, record.step_id)] = record
+        latest[(record.session_id or record.participant_id, record.flow_id, record.step_id)] = record
     return latest
 
 
@@ -137,9 +152,14 @@ def _sus_number(value: Any) -> int | None:
     return None
 
 
+FftSteps = Mapping[tuple[str, str], Mapping[str, str]]
+"""(flow, step) of each FFT question -> its {value recorded: FFT code} (:func:`fft_codes`)."""
+CONVENTIONAL_FFT: FftSteps = {("fft", "fft"): {}}
+
+
 def track(
     records: Iterable[AnswerRecord], period: Period = "month", zone: str = "Europe/London",
-    fft_flow: str = "fft", fft_step: str = "fft", sus_flow: str = "sus", sus_prefix: str = "sus_",
+    fft_steps: FftSteps = CONVENTIONAL_FFT, sus_flows: Collection[str] = ("sus",), sus_prefix: str = "sus_",
 ) -> list[PeriodSummary]:
     """FFT percentage positive and mean SUS per group (and for everyone, as 'all') per period.
 
@@ -147,17 +167,18 @@ def track(
     A SUS response counts only when all ten items have a 1-5 answer; it falls in the period
     of its last answer."""
     tz = ZoneInfo(zone)
-    wanted = [r for r in records if (r.flow_id == fft_flow and r.step_id == fft_step) or
-              (r.flow_id == sus_flow and r.step_id.startswith(sus_prefix))]
+    wanted = [r for r in records if (r.flow_id, r.step_id) in fft_steps or
+              (r.flow_id in sus_flows and r.step_id.startswith(sus_prefix))]
     latest = _latest_per_step(wanted)
     fft: dict[tuple[str, str], list[Any]] = defaultdict(list)
     sus_items: dict[Any, dict[int, AnswerRecord]] = defaultdict(dict)
-    for (response, step_id), record in latest.items():
-        if record.flow_id == fft_flow and step_id == fft_step:
+    for (response, flow_id, step_id), record in latest.items():
+        if (flow_id, step_id) in fft_steps:
+            answer = fft_steps[(flow_id, step_id)].get(str(record.value), record.value)
             for group in (record.group or NO_GROUP, ALL_GROUPS):
-                fft[(group, period_of(record.answered_at, period, tz))].append(record.value)
+                fft[(group, period_of(record.answered_at, period, tz))].append(answer)
         elif step_id[len(sus_prefix):].isdigit():
-            sus_items[response][int(step_id[len(sus_prefix):])] = record
+            sus_items[(response, flow_id)][int(step_id[len(sus_prefix):])] = record
     sus: dict[tuple[str, str], list[float]] = defaultdict(list)
     for items in sus_items.values():
         answers = [_sus_number(items[n].value) if n in items else None for n in range(1, SUS_ITEMS + 1)]

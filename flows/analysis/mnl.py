@@ -7,6 +7,11 @@ the alternatives of its choice set. Alternative-specific constants are just
 gradient and Hessian (the log-likelihood is concave), and standard errors
 come from the inverse of the negative Hessian at the optimum, as in Biogeme's
 and mlogit's non-robust standard errors.
+
+A feature the choices separate on (nobody chose "Neither"; a level never picked over an
+option without it) has no estimate: it is left out, with the options it would give no
+chance, and named with the reason in ``unidentified`` (:mod:`flows.analysis.separation`);
+the other coefficients are the limit of the maximum-likelihood fit.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+
+from flows.analysis.separation import OPT_OUT_FEATURES, Unidentified, find_separation
 
 if TYPE_CHECKING:  # pandas loads only where a table is made, so loading a flow needs numpy alone
     import pandas as pd
@@ -41,6 +48,8 @@ class MNLResult:
     """At all coefficients zero: every available alternative equally likely."""
     n_choice_sets: int
     iterations: int
+    unidentified: tuple[Unidentified, ...] = ()
+    """Features left out because the choices separate on them (their coefficient is infinite)."""
 
     @property
     def standard_errors(self) -> np.ndarray:
@@ -147,23 +156,43 @@ def fit_mnl_arrays(
         raise ValueError("x must have one column per feature")
     if not np.all(np.isfinite(x)):
         raise EstimationError("the features contain missing or infinite values")
-    sets = _prepare(x, np.asarray(chosen), np.asarray(set_ids))
-    beta, _, ll, iterations = _newton(sets, x.shape[1], max_iter, tol)
+    everything = _prepare(x, np.asarray(chosen), np.asarray(set_ids))
+    separation = find_separation(everything.x, everything.chosen, everything.sizes, features)
+    if separation.constant:
+        raise EstimationError(f"the features are collinear or constant within choice sets: {', '.join(separation.constant)} "
+                              "never differs between the options shown together")
+    sets = _limit(everything, separation.keep_rows, separation.keep_features)
+    k = sets.x.shape[1]
+    beta, iterations = np.zeros(0), 0
+    if k:
+        beta, _, _, iterations = _newton(sets, k, max_iter, tol)
     p, ll = _probabilities(sets, beta)
     _, hessian = _gradient_hessian(sets, p)
     try:
-        covariance = np.linalg.inv(-hessian)
+        covariance = np.linalg.inv(-hessian) if k else np.zeros((0, 0))
     except np.linalg.LinAlgError as exc:
         raise EstimationError("the information matrix is singular") from exc
     return MNLResult(
-        features=tuple(features),
+        features=tuple(f for f, kept in zip(features, separation.keep_features, strict=True) if kept),
         estimates=beta,
         covariance=covariance,
         log_likelihood=ll,
-        null_log_likelihood=float(-np.log(sets.sizes).sum()),
-        n_choice_sets=len(sets.starts),
+        null_log_likelihood=float(-np.log(everything.sizes).sum()),
+        n_choice_sets=len(everything.starts),
         iterations=iterations,
+        unidentified=separation.unidentified,
     )
+
+
+def _limit(sets: _Sets, keep_rows: np.ndarray, keep_features: np.ndarray) -> _Sets:
+    """The choice sets without the options (rows) and features a separation leaves out: the
+    data whose likelihood the full model's tends to as the separated coefficients run off."""
+    if keep_rows.all() and keep_features.all():
+        return sets
+    set_of_row = np.repeat(np.arange(len(sets.starts)), sets.sizes)[keep_rows]
+    sizes = np.bincount(set_of_row, minlength=len(sets.starts))
+    starts = np.r_[0, np.cumsum(sizes)[:-1]]
+    return _Sets(np.ascontiguousarray(sets.x[keep_rows][:, keep_features]), sets.chosen[keep_rows], starts, sizes)
 
 
 def fit_mnl(
@@ -364,6 +393,18 @@ def attribute_importance(result: MNLResult, coding: AttributeCoding) -> dict[str
         return relative_importance(result, categorical, numeric)
     except ValueError:
         return {}
+
+
+def estimation_notes(result: MNLResult, coding: AttributeCoding | None = None) -> list[str]:
+    """What the estimates leave out and why, once each: every coefficient the choices separate
+    on (:attr:`MNLResult.unidentified`), and any attribute relative importance leaves out
+    because one of its coefficients is among them."""
+    notes = list(dict.fromkeys(u.reason for u in result.unidentified))
+    missing = {u.feature for u in result.unidentified} - OPT_OUT_FEATURES  # an opt-out is no attribute
+    if coding is not None:
+        attributes = [c.name for c in coding.categorical if missing & set(c.columns)] + [n for n in coding.numeric if n in missing]
+        notes += [f"relative importance leaves out {name}: not all of its coefficients could be estimated" for name in attributes]
+    return notes
 
 
 def trade_off_table(result: MNLResult, against: str) -> list[dict[str, Any]]:

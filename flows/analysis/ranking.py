@@ -19,7 +19,10 @@ against a virtual option of strength 1 for every option, which keeps the estimat
 finite when an option is never (or always) chosen; with ``alpha=0`` the result is
 the plain maximum-likelihood estimate. Scores are log-strengths centred to mean
 zero; ``low``/``high`` are 95% percentile intervals from a bootstrap over
-participants with a fixed seed.
+participants with a fixed seed, widened where needed to hold the score. A resample that is
+the group as it is (every one, for a group of one; half, for two) gives the estimate itself,
+not a refit a rounding error away from it; and in a small group most resamples can be more
+extreme than the answers, so a percentile alone could leave the score just outside.
 """
 
 from __future__ import annotations
@@ -150,6 +153,14 @@ def fit_plackett_luce(
     return theta - theta.mean()
 
 
+def _refit(data: ChoiceData, weights: np.ndarray, alpha: float, theta: np.ndarray) -> np.ndarray:
+    """One bootstrap replicate: the estimate itself for a resample that is the group as it is
+    (everyone once: always, for a group of one), else a refit started from it."""
+    if np.all(weights == 1):
+        return theta
+    return fit_plackett_luce(data, weights, alpha, start=theta)
+
+
 def _analyse_one(
     df: pd.DataFrame,
     options: list[str],
@@ -167,19 +178,14 @@ def _analyse_one(
     rng = np.random.default_rng(seed)
     m = data.n_participants
     boot = (
-        np.array(
-            [
-                fit_plackett_luce(data, rng.multinomial(m, np.full(m, 1.0 / m)), alpha, start=theta)
-                for _ in range(n_boot)
-            ]
-        )
+        np.array([_refit(data, rng.multinomial(m, np.full(m, 1.0 / m)), alpha, theta) for _ in range(n_boot)])
         if n_boot
         else np.full((1, len(options)), np.nan)
     )
     strength = np.exp(theta)
     table["score"] = theta
-    table["low"] = np.percentile(boot, 2.5, axis=0)
-    table["high"] = np.percentile(boot, 97.5, axis=0)
+    table["low"] = np.minimum(np.percentile(boot, 2.5, axis=0), theta)
+    table["high"] = np.maximum(np.percentile(boot, 97.5, axis=0), theta)
     table["p_first"] = strength / strength.sum()
     return table
 
