@@ -272,6 +272,11 @@ class Firing:
         session_id, status, _ = self._session(task)
         if status != "waiting" and status != "snoozed":
             raise Dropped("finished before the reminder" if status == "ended" else f"the session is {status}")
+        if status == "snoozed":  # the participant said when to ask again: the snooze does, not a reminder before it
+            with self.database.transaction() as connection:
+                until = due_tasks.snoozed_until(connection, session_id)
+            if until is not None and until > now:
+                raise Dropped(f"snoozed until {until:%Y-%m-%d %H:%M} UTC: the snooze asks again then")
         self._check_open(task, now)
         if deferred := self._defer(task, study, person, now):
             return deferred

@@ -418,6 +418,14 @@ def sent_since(connection: Connection, session_id: int, kind: str, since: dateti
     return driver.execute(sql, (session_id, kind, driver.when(since))).fetchone() is not None
 
 
+def snoozed_until(connection: Connection, session_id: int) -> datetime | None:
+    """When the session's snooze (the latest the participant asked for) will ask again, if one is pending."""
+    driver = Driver.of(connection)
+    sql = "SELECT MAX(due_at) FROM due_tasks WHERE session_id = ? AND kind = 'snooze' AND done = ?"
+    found = driver.execute(sql, (session_id, False)).fetchone()
+    return moment(found[0]) if found is not None and found[0] is not None else None
+
+
 def timed_out_since(connection: Connection, session_id: int, step_id: str, since: datetime) -> bool:
     driver = Driver.of(connection)
     sql = "SELECT 1 FROM answers WHERE session_id = ? AND step_id = ? AND source = 'timeout' AND answered_at >= ? LIMIT 1"

@@ -146,6 +146,28 @@ def test_no_reminder_for_someone_who_finished(clinic: Clinic) -> None:
     assert task_of(clinic, pid, "reminder", "sus").error == "dropped: finished before the reminder"
 
 
+def test_a_reminder_does_not_ask_before_the_time_the_participant_snoozed_to(clinic: Clinic) -> None:
+    """'We'll ask again at ...' is kept: a reminder falling due before then is dropped (the
+    snooze asks again); after it has asked, the question is not asked a third time by it."""
+    address = "+447700900005"
+    pid = join_as_patient(clinic, address)
+    clinic.tick()
+    clinic.at(task_of(clinic, pid, "follow_up", "sus").due_at)
+    clinic.tick()
+    reminder = task_of(clinic, pid, "reminder", "sus")
+    clinic.at(reminder.due_at - timedelta(minutes=30))
+    clinic.say("remind me tomorrow", address)
+    assert clinic.service.session_status(pid) == "snoozed"
+    clinic.at(reminder.due_at)
+    clinic.tick()
+    assert clinic.sent(pid, "reminder") == [], "asked before the time the participant chose"
+    assert (task_of(clinic, pid, "reminder", "sus").error or "").startswith("dropped: snoozed until")
+    snooze = task_of(clinic, pid, "snooze", "sus")
+    clinic.at(snooze.due_at)
+    clinic.tick()
+    assert clinic.sent(pid, "reminder") == ["I think that I would like to use this system frequently."], "the snooze asked"
+
+
 def test_a_follow_up_waits_for_the_date_the_participant_gives(clinic: Clinic) -> None:
     address = "+447700900004"
     pid = clinic.say("RATE", address)
