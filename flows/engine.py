@@ -180,10 +180,14 @@ _TAPPED = re.compile(r"(?:^|(?<=\|))([0-9a-z]{4})~")
 
 
 def position(state: SessionState) -> str:
-    """Where a conversation is, in 4 characters: the question, how far the participant came
-    to reach it and the progress within it (a Delphi item, a pair). The same when a question
-    is asked again (HELP, a reminder, BACK to it); different once it has been answered."""
-    where = f"{state.step}|{len(state.history)}|{json.dumps(state.step_data, sort_keys=True, default=str)}"
+    """Where a conversation is, in 4 characters: which conversation (the flow, and the session's
+    own random seed), the question, how far the participant came to reach it and the progress
+    within it (a Delphi item, a pair). The same when a question is asked again (HELP, a reminder,
+    BACK to it); different once it has been answered, and in any other session: a tap on a
+    message of another study, another flow or an earlier run of the same flow, whose first
+    question has the same id at the same depth ('consent'), never answers the question asked now."""
+    progress = json.dumps(state.step_data, sort_keys=True, default=str)
+    where = f"{state.flow}|{state.seed}|{state.step}|{len(state.history)}|{progress}"
     number = zlib.crc32(where.encode())
     digits = []
     for _ in range(4):
@@ -230,10 +234,19 @@ def global_word(words: Words, given: TextInput) -> str | None:
 
 def read_erasure(words: Words, given: TextInput, command: str | None, pending: bool) -> str | None:
     """:func:`flows.words.erasure_reply` with the reply's global word (``command``) already read:
-    'ask', 'confirmed', 'cancelled' or None."""
+    'ask', 'confirmed', 'cancelled' or None. A YES said in a voice note to the confirmation
+    question asks again ('ask'): a voice note never erases, but the participant meant yes, and
+    is told to type it rather than that nothing was deleted."""
+    if pending and spoken_yes(given):
+        return "ask"
     if pending:  # (erasure_reply reads no global word then)
         return erasure_reply(words, given.text, given.button, given.source, pending)
     return "ask" if command == "erase" and given.button is None and given.source != "voice" else None
+
+
+def spoken_yes(given: TextInput) -> bool:
+    """A voice note whose words are a yes ('Yes.', 'yeah', 'ydw')."""
+    return given.source == "voice" and given.button is None and parse_yes_no(given.text) is True
 
 
 def without_words(given: TextInput) -> bool:
@@ -471,13 +484,15 @@ class Engine:
 
     def _erasure(self, turn: _Turn, erasure: str, given: TextInput, command: str | None) -> bool:
         """DELETE MY DATA at any point (even after STOP): ask to confirm; YES emits
-        :class:`ErasureConfirmed` for the service to act on; anything else cancels, and a
+        :class:`ErasureConfirmed` for the service to act on; a spoken yes is asked to type YES
+        (the question stays open); anything else cancels, and a
         global word that cancels (STOP, HELP...) still does what it says. False to carry on
         handling the reply."""
         state = turn.state
         if erasure == "ask":
+            key = "erase_type_yes" if state.erase_pending and spoken_yes(given) else "erase_confirm"
             state.erase_pending = True
-            self._say(turn, self._text(turn, "erase_confirm"), kind="erase_confirm")
+            self._say(turn, self._text(turn, key), kind="erase_confirm")
             return True
         state.erase_pending = False
         if erasure == "confirmed":

@@ -159,6 +159,12 @@ def _strip_politeness(text: str, picking: bool = True) -> str:
     return _tidy(re.sub(r"\s*;\s*|\s*,(?!\d)\s*", " ", text))
 
 
+def only_politeness(text: str) -> bool:
+    """A reply (or part of one) that is nothing but thanks, hedges and lead-ins: 'thanks',
+    'I think', 'please' ('phone, I think' names one option; the second part adds nothing)."""
+    return bool(normalise(text)) and not _strip_politeness(normalise(text), picking=False)
+
+
 def _too_long(text: str) -> bool:
     return len(text) > MAX_ANSWER_CHARS and len(text.strip()) > MAX_ANSWER_CHARS
 
@@ -261,17 +267,24 @@ def _one_number(text: str) -> float | None:
 
 
 @lru_cache(maxsize=16384)
-def parse_number(text: str, out_of: float | None = None) -> float | None:
+def parse_number(text: str, out_of: float | None = None, decimal_comma: bool = False) -> float | None:
     """Find the one number a reply gives: '7', 'seven', 'I'd say 4 thanks', '7/9',
     'eight out of nine', 'a nine', 'thre', 'not once' (0), 'dwywaith' (2). None when there is
     none or more than one, when it is negated ('not 5') or only a bound ('less than 5', '10+'),
     and for 'one' that names a thing ('the last one', 'that one', 'no one').
 
     A fraction ('5/10', '7 out of 9') gives its top; with ``out_of`` (a scale's highest point)
-    only over that denominator, so '5/10' on a 1-5 scale is None rather than 5."""
+    only over that denominator, so '5/10' on a 1-5 scale is None rather than 5.
+
+    With ``decimal_comma`` (a question that takes decimals) a comma may be the decimal point, as
+    much of Europe writes it: '48,5' is 48.5; '1,000' and '12,500' stay thousands. Without it
+    (a rating, a count) '3,4' is two numbers, so none."""
     if _too_long(text):
         return None
-    words = _tidy(_PRONOUN_ONE.sub(lambda found: found.group(0)[: -len("one")], normalise(text)))
+    said = normalise(text)
+    if decimal_comma:
+        said = _DECIMAL_COMMA.sub(_decimal_point, said)
+    words = _tidy(_PRONOUN_ONE.sub(lambda found: found.group(0)[: -len("one")], said))
     clean = _strip_politeness(words)
     clean = re.sub(r"^(?:a|an|the)\s+(?=\S)", "", clean)
     if not clean or _INEXACT.search(clean):
@@ -289,6 +302,19 @@ def parse_number(text: str, out_of: float | None = None) -> float | None:
         if top is not None and bottom is not None:
             return top if out_of is None or bottom == out_of else None
     return _one_number(clean)
+
+
+_DECIMAL_COMMA = re.compile(r"(?<![\d,.])(\d+),(\d+)(?![\d,.])")
+"""A number with one comma inside it: '48,5', '0,75', '1,000'."""
+
+
+def _decimal_point(found: re.Match[str]) -> str:
+    """'48,5' -> '48.5'; a comma before three digits after one to three others ('1,000', '12,500')
+    groups thousands, as it always did, unless the number starts with 0 ('0,125')."""
+    whole, fraction = found.group(1), found.group(2)
+    if len(fraction) == 3 and len(whole) <= 3 and not whole.startswith("0"):
+        return found.group(0)
+    return f"{whole}.{fraction}"
 
 
 _SCALE_POSITIONS = {
@@ -482,10 +508,72 @@ def _named_or_close(clean: str, plain: str, names: list[list[str]]) -> int | Non
     written_out = _write_out(clean)
     if written_out != clean:
         return _match_option(written_out, tuple(tuple(candidates) for candidates in names))
-    for found in (_closest(plain, names, 0.85), _named_inside(clean, names), _closest(plain, names, 0.75)):
+    for found in (_closest(plain, names, 0.85), _named_inside(clean, names), _distinctive_part(_strip_politeness(clean), names),
+                  _closest(plain, names, 0.75)):
         if found is not None:
             return found if _keeps_negation(clean, names[found]) else None
     return None
+
+
+_LITTLE_WORDS = frozenset({
+    "a", "an", "the", "of", "for", "to", "in", "on", "at", "by", "with", "and", "or", "from", "about", "into", "as",
+    "i", "i'd", "i'm", "i've", "me", "my", "we", "our", "us", "you", "your", "it", "its", "it's", "is", "are", "am", "be",
+    "that", "this", "these", "those", "one", "ones", "want", "like", "prefer", "rather", "would", "need",
+    "y", "yr", "i'r", "o'r", "a'r", "ac", "ag", "o", "ar", "gan", "gyda", "efo", "yn", "ym", "yng", "neu", "fy", "ein", "eich",
+    "eu", "ei", "mae", "dw", "rwy", "rydw", "rwy'n", "dw'n", "hoffwn", "eisiau",
+})
+"""Words that name no option on their own ('the', 'for', 'I'd like'), in English and Welsh: a
+reply made only of these and of words every option has names nothing."""
+_WORD = re.compile(r"\w+(?:'\w+)*")
+
+
+def _stem(word: str) -> str:
+    """A word without its plural or -ing ending, so that 'nights' meets 'Night' and 'waits' 'Waiting'."""
+    word = word.removesuffix("'s")
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 5 and word.endswith("ing"):
+        return word[:-3]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+@lru_cache(maxsize=4096)
+def _stems(text: str) -> frozenset[str]:
+    return frozenset(_stem(word) for word in _WORD.findall(text))
+
+
+def _has_word(words: frozenset[str], word: str) -> bool:
+    """Whether an option's words hold ``word``, or a long word a letter or so away ('nurce' is not
+    'nurse', but 'familly' is 'family' and 'informd' 'informed')."""
+    if word in words:
+        return True
+    if len(word) < 6 or word in _WORD_NUMBERS:
+        return False
+    return any(len(own) >= 6 and difflib.SequenceMatcher(None, word, own).ratio() >= 0.85 for own in words)
+
+
+def _distinctive_part(said_words: str, names: list[list[str]]) -> int | None:
+    """The one option a reply names by part of its words: 'nurse' or 'same nurse' for 'Seeing
+    the same nurse', 'nights' for 'Night shifts', 'family' for 'Carer or family'. Every word of
+    the reply (but little words such as 'the') must be one of that option's words, and no other
+    option may have them all; a word every option has ('shifts') or a little word tells nothing
+    on its own. A reply that holds another option's whole name names that one too ('good or
+    poor' is not 'Neither good nor poor'; 'a or b' names two lettered options). Only among two
+    options or more: with one, any word would name it."""
+    if len(names) < 2:
+        return None
+    owned = [frozenset().union(*(_stems(name) for name in candidates)) for candidates in names]
+    common = frozenset.intersection(*owned)
+    said = [_stem(word) for word in _WORD.findall(said_words)]
+    if not any(word not in _LITTLE_WORDS and word not in common for word in said):
+        return None
+    holders = [i for i, words in enumerate(owned) if all(word in _LITTLE_WORDS or _has_word(words, word) for word in said)]
+    if len(holders) != 1:
+        return None
+    others = (_stems(name) for i, candidates in enumerate(names) if i != holders[0] for name in candidates)
+    return None if any((stems - _LITTLE_WORDS or len(stems) == 1) and stems <= set(said) for stems in others) else holders[0]
 
 
 def _write_out(text: str) -> str:

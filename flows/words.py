@@ -4,6 +4,7 @@ in English and Welsh. A study may add synonyms and override any text."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -53,6 +54,12 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
               "Ni fyddwn yn gallu anfon neges atoch eto. Atebwch unrhyw beth arall i'w gadw.",
     },
     "erase_cancelled": {"en": "OK, we have not deleted anything.", "cy": "Iawn, nid ydym wedi dileu dim."},
+    "erase_type_yes": {
+        "en": "To keep your data safe, a voice note cannot delete it. Please type YES to delete everything you have told us, "
+              "or reply anything else to keep it.",
+        "cy": "Er mwyn cadw eich data'n ddiogel, ni all neges llais ei ddileu. Teipiwch YDW i ddileu popeth rydych wedi'i ddweud wrthym, "
+              "neu atebwch unrhyw beth arall i'w gadw.",
+    },
     "help": {
         "en": "Reply to the question to answer it. Words that work any time: BACK (previous question), LATER (pause), STOP (no more messages), DELETE MY DATA, HELP.",
         "cy": "Atebwch y cwestiwn. Geiriau sy'n gweithio unrhyw bryd: YN ÔL, WEDYN, STOPIO, DILEU FY NATA, HELP.",
@@ -107,6 +114,11 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
     "hint_scale": {"en": "Please reply with a number from {low} to {high}.", "cy": "Atebwch gyda rhif o {low} i {high}."},
     "hint_number": {"en": "Please reply with a number, e.g. 3.", "cy": "Atebwch gyda rhif, e.e. 3."},
     "hint_number_range": {"en": "Please reply with a number from {low} to {high}.", "cy": "Atebwch gyda rhif o {low} i {high}."},
+    "hint_decimal": {"en": "Please reply with a number, e.g. {example}.", "cy": "Atebwch gyda rhif, e.e. {example}."},
+    "hint_decimal_range": {
+        "en": "Please reply with a number from {low} to {high}; decimals are fine, e.g. {example}.",
+        "cy": "Atebwch gyda rhif o {low} i {high}; mae degolion yn iawn, e.e. {example}.",
+    },
     "hint_open": {"en": "Please tell us a little more in your own words.", "cy": "Dywedwch ychydig mwy yn eich geiriau eich hun."},
     "hint_type_please": {"en": "Please type your answer for this one.", "cy": "Teipiwch eich ateb i hwn."},
     "too_many_tries": {"en": "Let's leave that one and move on.", "cy": "Gadewch i ni adael hwnnw a symud ymlaen."},
@@ -274,8 +286,25 @@ SKIP_WORDS = {"skip", "pass", "hepgor", "/skip"}
 
 @lru_cache(maxsize=8192)
 def normalised_word(text: str) -> str:
-    """A reply as global words are matched: 'STOP', 'stop.' and ' Stop! ' are all 'stop'."""
-    return re.sub(r"\s+", " ", text.strip().lower()).strip(" .!?")
+    """A reply as global words are matched: 'STOP', 'stop.', ' Stop! ', 'Stop!!! 😡', 'STOP 👋',
+    full-width 'ＳＴＯＰ' and STOP with an invisible character after it are all 'stop'.
+    (Compatibility forms folded; emoji, other symbols and invisible format characters
+    dropped: a participant's STOP must never be missed for what is around it.)"""
+    if text.isascii():
+        return re.sub(r"\s+", " ", text.strip().lower()).strip(" .!?")
+    folded = "".join(" " if _not_a_word(c) else c for c in unicodedata.normalize("NFKC", text))
+    return re.sub(r"\s+", " ", folded.strip().lower()).strip(" .!?")
+
+
+_NOT_WORDS = frozenset({"So", "Sk", "Cf", "Cs", "Co"})
+"""Unicode categories dropped from a reply before matching global words: symbols (emoji),
+format characters (zero-width spaces and joiners), surrogates and private use."""
+
+
+def _not_a_word(char: str) -> bool:
+    """Not part of any word: those categories, and the variation selectors that follow an emoji
+    (other combining marks are letters' own: Hindi's vowel signs, a decomposed accent)."""
+    return unicodedata.category(char) in _NOT_WORDS or "\ufe00" <= char <= "\ufe0f" or "\U000e0100" <= char <= "\U000e01ef"
 
 
 @lru_cache(maxsize=8192)

@@ -17,6 +17,7 @@ from bot.cli import cli
 from bot.export import export_study
 from bot.service import ConversationService, ReceiveResult
 from channels.base import Media
+from flows.words import BUILT_IN_TEXTS
 from storage import repository
 from storage.database import Database
 from storage.tables import AUDIT_EVENTS, OUTBOUND
@@ -165,7 +166,7 @@ def test_a_voice_yes_does_not_confirm(service: ConversationService, database: Da
     assert voice.participant_id is not None and voice.inbound_id is not None
     say("delete my data")
     assert service.receive_transcript(voice.inbound_id, "yes", confidence=0.99).status == "processed"
-    assert last_sent(database, voice.participant_id)[0] != "erase_confirm"
+    assert last_sent(database, voice.participant_id) == ("erase_confirm", BUILT_IN_TEXTS["erase_type_yes"]["en"])
     with database.transaction() as connection:
         assert connection.execute(text("SELECT COUNT(*) FROM participants")).scalar_one() == 1
 

@@ -233,3 +233,16 @@ def test_one_participants_messages_are_processed_one_at_a_time(service: Conversa
     assert errors == []
     assert _count(database, INBOUND, INBOUND.c.status == "processed") == 6
     assert _count(database, OUTBOUND) == 1 + 6 * 2, "each HELP gets the help text and the question again"
+
+
+@pytest.mark.parametrize("written", ["Stop!!! 😡", "STOP 👋", "stop please 🙏", "STOP\u200b", "ＳＴＯＰ", "✋ stop", "stop\ufe0f"])
+@pytest.mark.parametrize("channel", ["sms", "whatsapp", "telegram"])
+def test_stop_with_emoji_or_invisible_characters_still_stops(service: ConversationService, database: Database, say: Say,
+                                                            written: str, channel: str) -> None:
+    """Whatever is around it (an emoji, a zero-width space, a full-width form), STOP stops."""
+    address = "12345" if channel == "telegram" else "+447700900001"
+    joined = say("WAIT", address=address, channel=channel)
+    stopped = say(written, address=address, channel=channel)
+    assert _texts(service, stopped) == ["You will get no more messages from us. Reply START if you change your mind."]
+    assert _count(database, ENROLMENTS, ENROLMENTS.c.opted_out.is_(True)) == 1
+    assert joined.participant_id == stopped.participant_id

@@ -18,7 +18,7 @@ from pydantic import Field, field_validator, model_validator
 
 from flows.events import Button
 from flows.model import Invalid, Strict, Text
-from flows.parsing import normalise
+from flows.parsing import match_option, normalise, parse_number
 from flows.steps import register
 from flows.steps.base import (
     Answer,
@@ -190,17 +190,25 @@ class ChoiceExperimentStep(InputStep):
         return NONE_WORDS | {normalise(name) for name in labels}
 
     def _choice(self, reply: Reply, ctx: StepContext) -> str | None:
+        """'A', 'B' (or 'C') or 'none'; None when unclear. Read as any option is (flows.parsing):
+        'B', 'b)', '2', 'two', 'the second one', 'B please', 'I'd go with A', 'option B'; the
+        opt-out by its words ('neither', 'none of them', its label) or its number (3 after A and
+        B), never by a letter after the last alternative's ('C' when there are two)."""
         letters = LETTERS[: self.alternatives]
         if reply.button in (*letters, "none"):
             return reply.button
-        said = normalise(reply.text).removeprefix("option ").strip()
-        if said.upper() in letters:
-            return said.upper()
-        if said.isdigit() and 1 <= int(said) <= self.alternatives:
-            return letters[int(said) - 1]
-        if self.opt_out and (said in self._neither_names(ctx) or (said.isdigit() and int(said) == self.alternatives + 1)):
-            return "none"
-        return None
+        neither = sorted(self._neither_names(ctx)) if self.opt_out else []
+        names = [[letter, f"option {letter}"] for letter in letters] + ([neither] if neither else [])
+        index = match_option(reply.text, names)
+        if index is None or index < self.alternatives:
+            return None if index is None else letters[index]
+        return None if self._letter_after_the_last(reply.text) else "none"
+
+    def _letter_after_the_last(self, text: str) -> bool:
+        """'C' (or 'I'd go with C') when there are two alternatives: a letter not offered, which
+        a list read in order would take for the opt-out after them; its number ('3') is the opt-out."""
+        places = [[chr(ord("a") + n)] for n in range(self.alternatives + 1)]
+        return match_option(text, places) == self.alternatives and parse_number(text) != self.alternatives + 1
 
     def interpret(self, reply: Reply, ctx: StepContext) -> Answer | Continue | Unclear:
         block = self._block(ctx)

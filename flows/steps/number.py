@@ -38,18 +38,41 @@ class NumberStep(InputStep):
         return self
 
     def interpret(self, reply: Reply, ctx: StepContext) -> Answer | Unclear:
-        value = parse_number(reply.text)
-        low = "" if self.min is None else f"{self.min:g}"
-        high = "" if self.max is None else f"{self.max:g}"
-        bounded = self.min is not None and self.max is not None
+        value = parse_number(reply.text, decimal_comma=not self.integer)
         in_range = value is not None and (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
         if value is None or (self.integer and not value.is_integer()) or not in_range:
-            if bounded:
-                return Unclear(ctx.words("hint_number_range").format(low=low, high=high))
-            return Unclear(ctx.words("hint_number"))
+            return Unclear(self._hint(ctx))
         number: int | float = int(value) if self.integer else value
         unit = (singular(self.unit) if number == 1 else self.unit) if self.unit else ""
-        return Answer(number, f"{number:g}" + (f" {unit}" if unit else ""))
+        return Answer(number, plain_number(number) + (f" {unit}" if unit else ""))
+
+    def _hint(self, ctx: StepContext) -> str:
+        """What to reply: a number, within the range when there is one; where decimals are
+        allowed, one written with a point as an example ('e.g. 20.5'), which is how Chorus
+        reads it best (a decimal comma, '20,5', is read too)."""
+        low = "" if self.min is None else plain_number(self.min)
+        high = "" if self.max is None else plain_number(self.max)
+        bounded = self.min is not None and self.max is not None
+        if self.integer:
+            return ctx.words("hint_number_range").format(low=low, high=high) if bounded else ctx.words("hint_number")
+        example = plain_number(self._decimal_example())
+        if bounded:
+            return ctx.words("hint_decimal_range").format(low=low, high=high, example=example)
+        return ctx.words("hint_decimal").format(example=example)
+
+    def _decimal_example(self) -> float:
+        """A number with a decimal part that answers the step: half a unit above ``min`` (or
+        below ``max``), or the middle of a range narrower than that."""
+        if self.min is not None and self.max is not None:
+            return self.min + 0.5 if self.max - self.min > 0.5 else (self.min + self.max) / 2
+        if self.min is not None:
+            return self.min + 0.5
+        return self.max - 0.5 if self.max is not None else 3.5
+
+
+def plain_number(number: float) -> str:
+    """'48.5', '20', '1500000': as written, never '1.5e+06'."""
+    return f"{number:.12g}" if abs(number) < 1e12 else f"{number:.0f}"
 
 
 def singular(unit: str) -> str:

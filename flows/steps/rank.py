@@ -7,7 +7,7 @@ from pydantic import Field, field_validator, model_validator
 
 from flows.events import Button
 from flows.model import Invalid, Option, Text, resolve_text
-from flows.parsing import match_option, match_options
+from flows.parsing import match_option, match_options, normalise, only_politeness
 from flows.steps import register
 from flows.steps.base import (
     Answer,
@@ -174,15 +174,29 @@ class RankStep(InputStep):
 def _read_order(text: str, names: list[list[str]]) -> list[int]:
     """Option indexes in the order given: '3 1 2', 'C, A', 'pain relief, shorter waits'.
 
-    Parts separated by commas, semicolons, new lines or 'then' are read one by one first
-    (so option names of several words survive); otherwise the forgiving multiple pick."""
+    Parts separated by commas, semicolons, new lines or 'then' are read one by one (so option
+    names of several words survive); a part that is only politeness ('phone, thanks') is left
+    out. When one part names no option the reply is unclear as a whole (nothing: the participant
+    is asked again), never one pick with the rest dropped. A reply in one part goes to the
+    forgiving multiple pick."""
     parts = [p for p in re.split(r"\s*(?:[,;\n]|\bthen\b|>)\s*", text.strip()) if p.strip()]
     if len(parts) > 1:
-        found = [match_option(part, names) for part in parts]
-        if all(i is not None for i in found):
-            return list(dict.fromkeys(i for i in found if i is not None))
+        said = normalise(text)
+        named = [i for i, candidates in enumerate(names) if said in (normalise(name) for name in candidates)]
+        if len(named) == 1:
+            return named  # an option whose own name has a comma in it ('Food, drink and rest')
+        found = [_part_picks(part, names) for part in parts if not only_politeness(part)]
+        return [] if None in found else list(dict.fromkeys(i for picks in found for i in picks or ()))
     picks = match_options(text, names) if len(names) > 1 else None
     if picks is None:
         single = match_option(text, names)
         picks = [single] if single is not None else []
     return picks
+
+
+def _part_picks(part: str, names: list[list[str]]) -> list[int] | None:
+    """The options one part of a reply names, in order: one ('same nurse'), or several ('2 and 3'); None for none."""
+    single = match_option(part, names)
+    if single is not None:
+        return [single]
+    return match_options(part, names) if len(names) > 1 else None

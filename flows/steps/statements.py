@@ -13,6 +13,7 @@ the flow's own statements only, which the participant's reply cannot race with.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -54,13 +55,27 @@ VOTES = {
 DISPLAY = {1: "agree", -1: "disagree", 0: "pass"}
 
 
+STRENGTH = re.compile(
+    r"\b(?:strongly|totally|completely|fully|entirely|wholly|absolutely|definitely|really|very much|so much|"
+    r"100%|100 percent|100 per cent|mostly|generally|largely|somewhat|slightly|tend to)\s+|"
+    r"\s+(?:strongly|totally|completely|fully|entirely|absolutely|100%|very much|mostly|somewhat|slightly)$|"
+    r"(?:'n|\s+yn)\s+(?:gryf|llwyr|bendant|hollol|fawr)\b|\b(?:cwbl|hollol|llwyr)\s+"
+)
+"""How strongly ('strongly agree', 'agree totally', "cytuno'n gryf"): a vote is agree or disagree however strong."""
+ABOUT_IT = re.compile(r"\s+(?:with (?:this|that|it|the statement)|with hynny|a hynny|â hynny|â hyn|a hyn)$")
+"""'I agree with that': the statement on screen."""
+
+
 def read_vote(reply: Reply) -> int | None:
-    """1, -1 or 0 for agree, disagree or pass; None when the reply is none of them."""
+    """1, -1 or 0 for agree, disagree or pass; None when the reply is none of them. How strongly
+    and what about ('strongly agree', 'I totally disagree with that', "cytuno'n gryf") are left
+    aside: the vote is what is said."""
     if reply.button in ("agree", "disagree", "pass"):
         return {"agree": 1, "disagree": -1, "pass": 0}[reply.button]
     said = normalise(reply.text)
+    plain = ABOUT_IT.sub("", " ".join(STRENGTH.sub(" ", said).split()))
     for vote, words in VOTES.items():
-        if said in words or reply.text.strip() in words:
+        if said in words or reply.text.strip() in words or plain in words:
             return vote
     yes_no = parse_yes_no(reply.text)
     return None if yes_no is None else (1 if yes_no else -1)
