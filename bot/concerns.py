@@ -6,31 +6,46 @@ transaction when it is an answer in a conversation (so the signposting goes befo
 question), otherwise after its commit; the embedding model in a background thread, batched,
 for what the patterns did not catch. :class:`Concerns` is part of :class:`bot.service.ConversationService`; what it uses
 of the rest of the service is declared below for the type checker.
+
+A reply naming only options the question offers ("Can't decide", "feet, eyes and diet") is an
+answer, not words of the participant's own, and is not checked (:func:`names_options`). Every
+concern raises a flag, but the signposting goes to a participant at most once in
+:data:`SIGNPOSTING_INTERVAL`: a second crisis text a minute after the first tells them nothing
+new and makes a false alarm worse.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
+import re
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from datetime import datetime
-from typing import TYPE_CHECKING
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select
 
 from bot.safeguarding import BackgroundChecks, Concern, SafetyChecks, concern_about, worth_checking
-from flows.engine import Sprint, TextInput
+from flows.engine import Engine, SessionState, Sprint, TextInput
 from flows.events import Event, RaiseFlag, ScheduleTask, SendMessage
 from flows.model import Study, resolve_text
 from flows.words import Words
 from storage import outbox, privacy, repository
 from storage.database import Database
 from storage.repository import ContactRef
-from storage.tables import ANSWERS
+from storage.tables import ANSWERS, OUTBOUND
 
 log = logging.getLogger("chorus.service")
+
+SIGNPOSTING_INTERVAL = timedelta(hours=1)
+"""The signposting goes to a participant at most once in this time; each concern still raises a flag."""
+NOT_SENT_AGAIN = "not sent the signposting again: it was sent within the hour"
+_LIST_BREAK = re.compile(r"\s*[,;/\n]\s*")
+_JOIN = re.compile(r"\s*(?:&|\+|\b(?:and|or|plus|a|ac|neu)\b)\s*", re.IGNORECASE)
+"""Words joining a list's last items: English and Welsh ('ac', 'neu'), as the study languages may be."""
+_LEADING = re.compile(r"^(?:(?:both|my|the|our|his|her|their|fy|y|yr)\s+)+", re.IGNORECASE)
 
 
 class Concerns:
@@ -50,15 +65,16 @@ class Concerns:
 
         def _study(self, connection: Connection, study_id: str) -> Study: ...
 
-    def _safeguarded(self, sprint: Sprint, given: TextInput, inbound_id: int, study: Study, language: str, opted_out: bool,
-                     step_id: str | None = None) -> Sprint:
+    def _safeguarded(self, connection: Connection, participant_id: str, sprint: Sprint, given: TextInput, inbound_id: int,
+                     study: Study, language: str, opted_out: bool, step_id: str | None, now: datetime) -> Sprint:
         """The sprint of a message in a conversation, with the safeguarding flag (naming
         ``step_id``, the step the session was at when the message came in: the one it answered)
         and the signposting put first when the patterns see risk in what was written: so the
         signposting is committed with, and sent before, the conversation's own reply (the next
-        question). Remembered (``_checked_inline``, taken back by ``_finish`` after the commit,
-        whatever became of the message) so that :meth:`_safeguard` does not check again. A reply
-        the engine took as a snooze ("remind me monday", "in 2 hours") is not checked at all."""
+        question); unless it was sent within :data:`SIGNPOSTING_INTERVAL`. Remembered
+        (``_checked_inline``, taken back by ``_finish`` after the commit, whatever became of the
+        message) so that :meth:`_safeguard` does not check again. A reply the engine took as a
+        snooze ("remind me monday", "in 2 hours") is not checked at all."""
         if is_snooze(sprint):
             self._checked_inline[inbound_id] = True
             return sprint
@@ -67,8 +83,9 @@ class Concerns:
         if concern is None:
             return sprint
         log.warning("safeguarding flag (%s)", concern.category)
-        events: list[Event] = [RaiseFlag("safeguarding", _flag_text(concern, inbound_id), step_id)]
-        if not opted_out:
+        again = signposted_lately(connection, participant_id, now)
+        events: list[Event] = [RaiseFlag("safeguarding", _flag_text(concern, inbound_id, again), step_id)]
+        if not opted_out and not again:
             events.append(SendMessage(self._signposting(study, language), None, (), False, "signposting"))
         return Sprint([*events, *sprint.events], sprint.state)
 
@@ -138,13 +155,14 @@ class Concerns:
                 return []
             enrolment = next(e for e in repository.enrolments_of(connection, pid) if e.study_id == session.study_id)
             study = self._study(connection, session.study_id)
+            again = signposted_lately(connection, pid, now)
             repository.add_flags(connection, [{
                 "participant_id": pid, "study_id": session.study_id, "flow_id": session.flow_id,
-                "kind": "safeguarding", "message": _flag_text(concern, inbound_id),
+                "kind": "safeguarding", "message": _flag_text(concern, inbound_id, again),
                 "step_id": _step_answered_by(connection, inbound_id), "acknowledged": False, "created_at": now,
             }])
             log.warning("safeguarding flag for participant %s (%s)", pid, concern.category)
-            if enrolment.opted_out:
+            if enrolment.opted_out or again:
                 return []
             language = enrolment.language or study.default_language
             row = {"participant_id": pid, "contact_id": contact.contact_id, "channel": contact.channel,
@@ -162,8 +180,43 @@ def _step_answered_by(connection: Connection, inbound_id: int) -> str | None:
     return step_id
 
 
-def _flag_text(concern: Concern, inbound_id: int) -> str:
-    return f"possible {concern.category.replace('_', ' ')} (inbound {inbound_id}): {concern.reason}"
+def _flag_text(concern: Concern, inbound_id: int, signposted_before: bool = False) -> str:
+    said = f"possible {concern.category.replace('_', ' ')} (inbound {inbound_id}): {concern.reason}"
+    return f"{said}; {NOT_SENT_AGAIN}" if signposted_before else said
+
+
+def signposted_lately(connection: Connection, participant_id: str, now: datetime) -> bool:
+    """Whether the signposting was queued for the participant within :data:`SIGNPOSTING_INTERVAL`
+    (and has not failed: a text that never arrived is sent again). A quick batch writes a
+    participant's replies before reading their next message, so this sees its own too."""
+    o = OUTBOUND.c
+    query = (select(o.id).where(o.participant_id == participant_id, o.kind == "signposting",
+                                o.created_at >= now - SIGNPOSTING_INTERVAL, o.status.not_in(("failed", "cancelled")))
+             .limit(1))
+    return connection.execute(query).first() is not None
+
+
+def names_options(engine: Engine, state: SessionState, text: str, now: datetime, population: Any = None) -> bool:
+    """Whether a reply names only options the question being asked offers: one ("Can't
+    decide", "Carer or family") or a list of them ("feet, eyes and diet", "Parking / Food",
+    "my feet and my eyes"). Such a reply answers the question in the question's own words;
+    read as free text, a list of topics sits near whichever risky message shares a word (a
+    reply of three options once had a participant sent the crisis signposting)."""
+    if engine.offered(state, text, now, population):
+        return True
+    named = 0
+    for part in (p for p in _LIST_BREAK.split(text.strip()) if p.strip(" .!?")):
+        items = [part] if engine.offered(state, _bare(part), now, population) else _JOIN.split(part)
+        items = [item for item in items if item.strip(" .!?")]
+        if not items or not all(engine.offered(state, _bare(item), now, population) for item in items):
+            return False
+        named += len(items)
+    return named > 1
+
+
+def _bare(item: str) -> str:
+    """A listed item without the words that lead into it ('my feet' -> 'feet')."""
+    return _LEADING.sub("", item.strip())
 
 
 def is_snooze(sprint: Sprint) -> bool:

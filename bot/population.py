@@ -1,6 +1,11 @@
 """The population view the conversation service hands the engine, read from the database,
 and the moderation of participants' own statements and ideas.
 
+A submission keeps the words its author wrote, as answers do; wherever it is shown to anyone
+else (other participants, the moderation list, the desk, reports) it is :func:`shown_text`,
+with phone numbers, e-mail addresses, NHS numbers, postcodes and dates of birth masked as
+exports mask them, and the moderation list and alert say what it held.
+
 The service asks :class:`PopulationSource` for a view per sprint; the study's item answers
 are loaded only if a step asks (most sprints never do) and kept for ``ttl`` seconds, so a
 Delphi round's summary is computed once per study and minute, not once per message.
@@ -72,7 +77,7 @@ def load_population(connection: Connection, study_id: str, study: Study | None =
         .where(and_(SUBMISSIONS.c.study_id == study_id, SUBMISSIONS.c.status == "approved"))
         .order_by(SUBMISSIONS.c.id)
     ).all():
-        approved.setdefault(step, []).append(PoolEntry(f"{SUBMISSION_PREFIX}{row_id}", text))
+        approved.setdefault(step, []).append(PoolEntry(f"{SUBMISSION_PREFIX}{row_id}", shown_text(text)))
     return PopulationData(records, approved, group_labels(study), group_names(study))
 
 
@@ -118,6 +123,42 @@ class Submission:
     status: str
     created_at: datetime
 
+    @property
+    def shown(self) -> str:
+        """What others see of it (:func:`shown_text`)."""
+        return shown_text(self.text)
+
+    @property
+    def personal_details(self) -> list[str]:
+        """What it holds that identifies someone, in words ("a phone number"); masked in :attr:`shown`."""
+        return personal_details(self.text)
+
+
+def shown_text(text: str) -> str:
+    """A submission as it is shown to anyone but its author: to the other participants a
+    pairwise comparison or statement vote puts it before, and to moderators (the desk, the
+    moderation list, reports). Its identifiers are masked as exports and the API mask answers
+    (nlp/redact.py): a participant who writes "call me on 07700 900555" into an idea must not
+    have the number sent to everyone who compares ideas."""
+    from nlp.redact import redact
+
+    return redact(text)
+
+
+def personal_details(text: str) -> list[str]:
+    """The kinds of identifier a submission holds, in words, each once: ``["a phone number"]``."""
+    from nlp.redact import describe_identifiers
+
+    return describe_identifiers(text)
+
+
+def details_note(details: list[str]) -> str:
+    """"contains a phone number and a postcode" (empty for none)."""
+    if not details:
+        return ""
+    listed = details[0] if len(details) == 1 else f"{', '.join(details[:-1])} and {details[-1]}"
+    return f"contains {listed}"
+
 
 def store_submissions(
     connection: Connection, events: Iterable[object], participant_id: str, study_id: str, flow_id: str, now: datetime
@@ -137,10 +178,19 @@ def store_submissions(
         row_id = connection.execute(insert(SUBMISSIONS).values(**values).returning(SUBMISSIONS.c.id)).scalar_one()
         ids.append(int(row_id))
         connection.execute(insert(FLAGS).values(
-            kind="moderation", message=f"new {kind} #{row_id} to check: {text[:200]}", participant_id=participant_id,
+            kind="moderation", message=_alert(kind, int(row_id), text), participant_id=participant_id,
             study_id=study_id, flow_id=flow_id, step_id=event.step_id, acknowledged=False, created_at=now,
         ))
     return ids
+
+
+def _alert(kind: str, row_id: int, text: str) -> str:
+    """The desk's "to check" alert: the submission as others will see it, and, when it held
+    personal details, a note saying so (the desk masks every alert, so without the note a
+    moderator could not tell a masked number from one the participant never gave).
+    bot/commands/moderate.py finds the alert again by its start, "new <kind> #<id> to check:"."""
+    note = details_note(personal_details(text))
+    return f"new {kind} #{row_id} to check: {shown_text(text)[:200]}" + (f" ({note}: others see it masked, as here)" if note else "")
 
 
 def submissions(connection: Connection, study_id: str, status: str | None = None) -> list[Submission]:

@@ -25,7 +25,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection
 
 from bot import metrics
-from bot.concerns import Concerns
+from bot.concerns import Concerns, names_options
 from bot.erasure import erase_within
 from bot.inbound import InboundBatches, ReceiveResult, awaits_transcript, describe
 from bot.locks import ParticipantLocks
@@ -312,12 +312,12 @@ class ConversationService(InboundBatches, Concerns):
         if sprint.command is not None:  # STOP, DELETE MY DATA ('forget me'): no risk in those
             self._checked_inline[inbound_id] = True
         elif given.button is None and worth_checking(given.text):
-            if engine.offered(before, given.text, now, population):  # 'Can't decide' is an answer, not a worry
+            if names_options(engine, before, given.text, now, population):  # 'Can't decide', 'feet, eyes and diet': answers, not worries
                 self._checked_inline[inbound_id] = True
             else:
                 language = sprint.state.language or enrolment.language or engine.words.default_language
-                sprint = self._safeguarded(sprint, given, inbound_id, self._study(connection, session.study_id), language,
-                                           enrolment.opted_out or sprint.state.status == "stopped", before.step)
+                sprint = self._safeguarded(connection, pid, sprint, given, inbound_id, self._study(connection, session.study_id),
+                                           language, enrolment.opted_out or sprint.state.status == "stopped", before.step, now)
         if any(isinstance(event, ErasureConfirmed) for event in sprint.events):
             self._erase_within(connection, pid, "participant", "participant's request", now)
             return "erased", []

@@ -934,6 +934,8 @@ class Engine:
 
 
 def _echo(text: str) -> str:
-    """A transcript as it may be read back: one line, not too long, and no template marks."""
-    clean = " ".join(text.replace("{", "(").replace("}", ")").split())
+    """A transcript as it may be read back: one line, not too long, no template marks, and
+    without its closing punctuation, which the template's own follows ('I heard: "Sandburn".',
+    not '"Sandburn.".'; the answer keeps the transcript as it was)."""
+    clean = " ".join(text.replace("{", "(").replace("}", ")").split()).rstrip(" .!?,;:…")
     return clean if len(clean) <= HEARD_ECHO_CHARS else clean[: HEARD_ECHO_CHARS - 1].rstrip() + "…"

@@ -58,6 +58,11 @@ DOB = re.compile(
 )
 
 PRECEDENCE = ("EMAIL", "NHS_NUMBER", "PHONE", "POSTCODE", "DOB", "NAME")
+DESCRIPTIONS = {
+    "EMAIL": "an e-mail address", "NHS_NUMBER": "an NHS number", "PHONE": "a phone number",
+    "POSTCODE": "a postcode", "DOB": "a date of birth", "NAME": "a name",
+}
+"""Each mask's kind in words, for telling a person what a text held ("a phone number")."""
 
 
 @dataclass(frozen=True)
@@ -140,3 +145,10 @@ def redact(text: str, names: Sequence[str] = ()) -> str:
         last = span.end
     out.append(text[last:])
     return "".join(out)
+
+
+def describe_identifiers(text: str, names: Sequence[str] = ()) -> list[str]:
+    """The kinds of identifier ``text`` holds, in words and in the order first found, each
+    once: ``["a phone number", "an e-mail address"]``; empty when it holds none."""
+    kinds = dict.fromkeys(span.kind for span in find_identifiers(text, names))
+    return [DESCRIPTIONS[kind] for kind in kinds]

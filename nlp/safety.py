@@ -19,7 +19,8 @@ Two detectors, either of which flags an answer:
   vectors, weighted by similarity) in a labelled reference set of risky and
   ordinary messages (``safety_reference.csv``: the development set
   tests/data/safety.csv, the first held-out set tests/data/safety_heldout.csv
-  once its misses had been studied, and short exemplars). It catches
+  once its misses had been studied, short exemplars, and replies that are
+  lists, source ``lists``). It catches
   paraphrases the lexicon lacks ("if the cancer doesn't get me I'll do it
   myself"); the ordinary messages, hard negatives among them ("this wait is
   killing me"), keep it from flagging every mention of pain or death. An
@@ -36,6 +37,15 @@ everyday replies (its rows from ``everyday``: not part of the vote) than to
 any risky message. Short explicit risk ("kill myself", "overdose", "want to
 die") is the lexicon's to catch. Measured on 82 everyday replies and every
 risky example in tests/data: tests/test_safety_everyday.py.
+
+A bare list of a question's topics ("feet, eyes and diet", "pain, sleep and
+mood") has no sentence around its words, so it sat nearest to whichever risky
+message shared one of them: half of 25 such lists were flagged, and a
+participant picking options in their own words was sent crisis signposting.
+The ``lists`` rows (ordinary lists of topics, and a few risky lists, so that
+"razor, cuts, bleeding" still reads as risk) bring that to 2 of the 25, every
+risky list and every risky example in tests/data still flagged:
+tests/test_fixE_safety_lists.py.
 
 How well this works on messages it has never seen is measured on a second
 held-out set, tests/data/safety_heldout_b.csv, which nothing was tuned on
@@ -60,7 +70,7 @@ REFERENCE = Path(__file__).with_name("safety_reference.csv")
 NEIGHBOURS = 10
 TARGET_RECALL = 0.98
 # Chosen by choose_threshold() on the reference set (scripts/bench/safety.py prints it again).
-THRESHOLD = -0.115
+THRESHOLD = -0.067
 MIN_CONTENT_WORDS = 3
 """The embedding check looks only at answers with at least this many content words."""
 EVERYDAY_MARGIN = 0.15

@@ -371,7 +371,7 @@ def at_role(engine: Engine) -> Any:
 def test_a_low_confidence_voice_answer_is_read_back_and_yes_counts_it(understand: Engine) -> None:
     sprint = understand.handle(at_role(understand), TextInput("The second one.", source="voice", confidence=0.3), NOW)
     asked = sprint.messages()[-1]
-    assert asked.text == 'I heard: "The second one.", so your answer is Carer or family. Is that right? Reply YES or NO.'
+    assert asked.text == 'I heard: "The second one", so your answer is Carer or family. Is that right? Reply YES or NO.'
     assert [b.value for b in asked.buttons] == ["yes", "no"]
     assert not [e for e in sprint.events if isinstance(e, RecordAnswer)] and sprint.state.step == "role"
     confirmed = understand.handle(sprint.state, TextInput("yes", button="yes", source="button"), NOW)
@@ -396,7 +396,7 @@ def test_a_confident_voice_answer_counts_at_once_and_an_unclear_one_says_what_wa
     sure = understand.handle(state, TextInput("The second one.", source="voice", confidence=0.8), NOW)
     assert [e.value for e in sure.events if isinstance(e, RecordAnswer)] == ["carer"]
     unclear = understand.handle(state, TextInput("Sandbird.", source="voice", confidence=0.8), NOW)
-    assert unclear.messages()[0].text.startswith('I heard: "Sandbird.". Please reply with a number from 1 to 3')
+    assert unclear.messages()[0].text.startswith('I heard: "Sandbird". Please reply with a number from 1 to 3')
 
 
 def open_engine(confirm: str) -> Engine:
@@ -431,7 +431,7 @@ def test_a_confirmed_answer_is_linked_to_the_transcript_it_came_from(service: Co
     assert note.inbound_id is not None
     record = {"status": "heard", "text": "The second one.", "language": "en", "confidence": 0.3, "low_confidence": True, "model": "test"}
     service.receive_transcript(note.inbound_id, "The second one.", 0.3, record)
-    assert texts(service, note.participant_id)[-1].startswith('I heard: "The second one."')
+    assert texts(service, note.participant_id)[-1].startswith('I heard: "The second one"')
     assert rows(database, TRANSCRIPTS)[0].answer_id is None, "not an answer until confirmed"
     yes = say("yes")
     answer = rows(database, ANSWERS, ANSWERS.c.step_id == "role")[0]

@@ -23,8 +23,10 @@ if TYPE_CHECKING:
 @click.option("--database", "database_url", default=None, help="Database URL (default: CHORUS_DATABASE_URL).")
 def submissions_command(study_id: str, approve: tuple[int, ...], reject: tuple[int, ...], by: str, database_url: str | None) -> None:
     """Statements and ideas participants added: approved ones are shown to others (statement
-    voting, pairwise comparison). Without --approve or --reject, list those waiting. A
-    submission's "to check" alert on the desk is closed once it is approved or rejected."""
+    voting, pairwise comparison). Without --approve or --reject, list those waiting, as others
+    will see them: phone numbers, e-mail addresses, NHS numbers, postcodes and dates of birth
+    masked, and a note under any that held some. A submission's "to check" alert on the desk
+    is closed once it is approved or rejected."""
     from bot.api.queries import acknowledge_flag
     from bot.population import moderate, submissions
     from storage.database import init_database
@@ -48,7 +50,8 @@ def submissions_command(study_id: str, approve: tuple[int, ...], reject: tuple[i
                 _list_waiting([s for s in in_study.values() if s.status == "pending"])
         for number, approved in decisions:  # as the desk closes an alert: acknowledged by whoever moderated, audited
             closed = [flag for flag in alerts[number] if acknowledge_flag(database, study_id, flag, by, now)]
-            click.echo(f"{number}: {'approved' if approved else 'rejected'}{', its alert closed' if closed else ''}")
+            click.echo(f"{number}: {'approved' if approved else 'rejected'}{', its alert closed' if closed else ''}"
+                       f"{_masked_note(in_study[number]) if approved else ''}")
     finally:
         database.dispose()
 
@@ -67,9 +70,27 @@ def _open_alerts(connection: Connection, submission: Submission) -> list[int]:
 
 
 def _list_waiting(waiting: list[Submission]) -> None:
+    """Each submission as participants will see it once approved; one that held personal
+    details says so on the line below, so that a moderator does not take its masks for the
+    participant's own words, nor think the details are shown to anyone."""
+    from bot.population import details_note
+
+    held = 0
     for s in waiting:
-        click.echo(f"{s.id}\t{s.kind}\t{s.step_id}\t{s.text}")
-    click.echo(f"{len(waiting)} waiting for moderation")
+        click.echo(f"{s.id}\t{s.kind}\t{s.step_id}\t{s.shown}")
+        note = details_note(s.personal_details)
+        if note:
+            held += 1
+            click.echo(f"\t! {note}: masked as above wherever it is shown")
+    click.echo(f"{len(waiting)} waiting for moderation" + (f" ({held} with personal details, masked)" if held else ""))
+
+
+def _masked_note(submission: Submission) -> str:
+    """For an approval: what of the submission participants will not see."""
+    from bot.population import details_note
+
+    note = details_note(submission.personal_details)
+    return f' (it {note}; participants see: "{submission.shown}")' if note else ""
 
 
 def register(cli: click.Group) -> None:
