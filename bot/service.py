@@ -131,6 +131,10 @@ class _Writes:
     profile_changed: bool = False
 
 
+SAME_NUMBER = {"sms": "whatsapp", "whatsapp": "sms"}
+"""Channels that reach the same phone number: a STOP on one stops the other."""
+
+
 class ConversationService(InboundBatches, Concerns):
     def __init__(
         self, database: Database, studies: StudyRegistry, clock: Clock = utc_now, address_key: bytes | None = None,
@@ -558,6 +562,25 @@ class ConversationService(InboundBatches, Concerns):
             outbox.hold_queued(connection, participant_id)
         repository.audit(connection, "participant", "opted_out" if opted_out else "opted_in", now, participant_id)
         log.info("participant %s %s", participant_id, "opted out" if opted_out else "opted back in")
+        if opted_out:
+            self._stop_same_number(connection, participant_id, now)
+
+    def _stop_same_number(self, connection: Connection, participant_id: str, now: datetime) -> None:
+        """STOP by SMS stops WhatsApp to the same number too, and the other way round: one
+        person, whom Chorus knows as two participants (one per channel). START applies only to
+        the channel it is sent on."""
+        for contact in repository.contacts_of(connection, participant_id):
+            other = SAME_NUMBER.get(contact.channel)
+            if other is None:
+                continue
+            address = self.database.sealer.open(contact.address_sealed)
+            found = repository.find_contact(connection, repository.address_hash(self._key, other, address))
+            if found is None or found.participant_id == participant_id:
+                continue
+            repository.set_opted_out(connection, found.participant_id, True, now)
+            outbox.hold_queued(connection, found.participant_id)
+            repository.audit(connection, "participant", "opted_out", now, found.participant_id, reason=f"STOP on {contact.channel}")
+            log.info("participant %s opted out by STOP on %s from the same number", found.participant_id, contact.channel)
 
     # ------------------------------------------------------------------ flows, studies, locks
 

@@ -133,6 +133,18 @@ def finding_contacts(hashes: Sequence[str]) -> tuple[str, list[Any]]:
     return f"SELECT address_hash, participant_id, id, channel FROM contacts WHERE address_hash IN ({', '.join('?' for _ in hashes)})", list(hashes)
 
 
+@dataclass(frozen=True)
+class SealedContact:
+    channel: str
+    address_sealed: str
+
+
+def contacts_of(connection: Connection, participant_id: str) -> list[SealedContact]:
+    """Every contact of the participant, its address still sealed."""
+    rows = connection.execute(select(CONTACTS.c.channel, CONTACTS.c.address_sealed).where(CONTACTS.c.participant_id == participant_id))
+    return [SealedContact(str(row[0]), str(row[1])) for row in rows]
+
+
 def contact_for(connection: Connection, participant_id: str, channel: str | None = None) -> ContactRef | None:
     """The participant's most recent contact, on ``channel`` when given."""
     query = select(*_CONTACT_COLUMNS).where(CONTACTS.c.participant_id == participant_id)

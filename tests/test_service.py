@@ -246,3 +246,25 @@ def test_stop_with_emoji_or_invisible_characters_still_stops(service: Conversati
     assert _texts(service, stopped) == ["You will get no more messages from us. Reply START if you change your mind."]
     assert _count(database, ENROLMENTS, ENROLMENTS.c.opted_out.is_(True)) == 1
     assert joined.participant_id == stopped.participant_id
+
+
+def test_stop_by_sms_stops_whatsapp_to_the_same_number_and_start_only_its_own_channel(
+    service: ConversationService, database: Database, say: Say
+) -> None:
+    """One person, two participants (one per channel): STOP on either stops both; START
+    opts back in only the channel it came on; another number is not touched."""
+    number, other = "+447700900001", "+447700900002"
+    by_sms = say("WAIT", address=number, channel="sms").participant_id
+    by_whatsapp = say("WAIT", address=number, channel="whatsapp").participant_id
+    stranger = say("WAIT", address=other, channel="whatsapp").participant_id
+    assert len({by_sms, by_whatsapp, stranger}) == 3
+    say("STOP", address=number, channel="sms")
+
+    def opted_out(pid: str | None) -> bool:
+        return _count(database, ENROLMENTS, ENROLMENTS.c.participant_id == pid, ENROLMENTS.c.opted_out.is_(True)) == 1
+
+    assert opted_out(by_sms) and opted_out(by_whatsapp) and not opted_out(stranger)
+    assert all(row.status != "queued" for row in service.outbox_for(by_whatsapp or "")), "nothing left to go by WhatsApp"
+    assert say("yes", address=number, channel="whatsapp").outbox_ids == ()
+    say("START", address=number, channel="sms")
+    assert not opted_out(by_sms) and opted_out(by_whatsapp)
