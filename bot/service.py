@@ -48,6 +48,7 @@ from flows.engine import (
     global_word,
     read_erasure,
     spoken_as_typed,
+    spoken_yes,
 )
 from flows.events import (
     AnswersWithdrawn,
@@ -348,7 +349,9 @@ class ConversationService(InboundBatches, Concerns):
             return "erased", []
         language = repository.load_participant(connection, pid).language or "en"
         kind = "erase_confirm" if erasure == "ask" else "erase_cancelled"
-        row = {"participant_id": pid, "contact_id": contact.contact_id, "channel": contact.channel, "text": self._words.text(kind, language),
+        # a spoken yes to the question is asked to type it (a voice note never erases); the kind stays the question's
+        text = self._words.text("erase_type_yes" if pending and spoken_yes(given) else kind, language)
+        row = {"participant_id": pid, "contact_id": contact.contact_id, "channel": contact.channel, "text": text,
                "buttons": [], "multiple": False, "kind": kind, "created_at": now}
         ids = outbox.queue(connection, [row])
         return ("processed" if erasure == "ask" else None), ids

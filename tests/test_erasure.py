@@ -229,3 +229,16 @@ def test_another_process_that_remembers_the_contact_makes_a_new_participant(
     assert other.erase(pid, "cli:test") is not None
     after = service.receive(InboundMessage("sms", PHONE, "sms-late", "WAIT"))  # `service` still remembers the old contact
     assert after.status == "joined" and after.participant_id not in (None, pid)
+
+
+def test_a_voice_yes_from_someone_with_no_conversation_is_asked_to_type_it(
+    service: ConversationService, database: Database, say: Say
+) -> None:
+    stranger = "+447700900556"
+    asked = say("delete my data", address=stranger)
+    assert asked.participant_id is not None
+    voice = say("", address=stranger, media=(Media("https://example.org/v.ogg", "audio/ogg"),))
+    assert voice.inbound_id is not None
+    service.receive_transcript(voice.inbound_id, "Yes.", confidence=0.99)
+    assert last_sent(database, asked.participant_id) == ("erase_confirm", BUILT_IN_TEXTS["erase_type_yes"]["en"])
+    assert say("YES", address=stranger).status == "erased", "still pending: a typed YES erases"
