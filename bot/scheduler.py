@@ -29,6 +29,7 @@ from sqlalchemy import Connection
 from bot import retention
 from bot.firing import Firing, Outcome, task_row, write_outcomes, write_started
 from bot.planning import PLAN, Plan, plan_check, plan_person
+from bot.processes import running
 from bot.service import Clock, ConversationService, utc_now
 from bot.starting import person_of, start_follow_ups
 from bot.studies import StudyRegistry
@@ -138,7 +139,7 @@ class Scheduler:
         dead = []
         for claimer in due_tasks.claimers_on(connection, host):
             pid = claimer.split(":")[1] if claimer.count(":") >= 2 else ""
-            if claimer != self.worker and pid.isdigit() and not _alive(int(pid)):
+            if claimer != self.worker and pid.isdigit() and not running(int(pid)):
                 dead.append(claimer)
         return dead
 
@@ -318,17 +319,6 @@ def main(argv: list[str] | None = None) -> None:
 
     configure(os.environ.get("CHORUS_LOG_LEVEL", "INFO"), os.environ.get("CHORUS_LOG_FORMAT", "text"))
     run_forever(args.database, args.studies, args.interval, timedelta(seconds=args.lease), args.batch)
-
-
-def _alive(pid: int) -> bool:
-    """Whether a process with this id runs on this machine (a reused id only means waiting for the lease)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 if __name__ == "__main__":

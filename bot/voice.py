@@ -52,6 +52,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 
 from bot import metrics
+from bot.processes import running
 from bot.service import ConversationService, VoiceContext
 from channels.media import MediaTooLarge
 from nlp.audio import FailureKind, TranscriptionError
@@ -344,21 +345,9 @@ def abandoned_claimers(claimers: Iterable[str | None], me: str, alone: bool = Fa
         if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
             if alone:
                 gone.append(claimer)
-        elif parts[1] == pid or not _running(int(parts[1])):
+        elif parts[1] == pid or not running(int(parts[1])):
             gone.append(claimer)
     return gone
-
-
-def _running(pid: int) -> bool:
-    """Whether a process with this id runs on this machine (one that reused the id only means
-    waiting for the claim to go stale)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def without_paths(detail: str, audio_dir: Path) -> str:

@@ -608,16 +608,20 @@ def _listed_picks(text: str, options: tuple[tuple[str, ...], ...]) -> tuple[int,
     """Two or more different options named in a list ('Days, weekends', 'days and nights'),
     every item one of them; None otherwise. (Split before normalising, which drops commas.)"""
     items = [t for t in re.split(r"\s*(?:,|;|/|&|\+|\band\b|\bplus\b)\s*", text.lower()) if t.strip()]
-    if len(items) < 2:
-        return None
+    picks = _each_an_option(items, options) if len(items) > 1 else None
+    return picks if picks is not None and len(picks) > 1 else None
+
+
+def _each_an_option(tokens: Sequence[str], options: tuple[tuple[str, ...], ...]) -> tuple[int, ...] | None:
+    """The option each token names, in order, repeats dropped; None if any names none."""
     picks: list[int] = []
-    for item in items:
-        index = match_option(item, options)
+    for token in tokens:
+        index = match_option(token, options)
         if index is None:
             return None
         if index not in picks:
             picks.append(index)
-    return tuple(picks) if len(picks) > 1 else None
+    return tuple(picks)
 
 
 def match_options(text: str, options: Sequence[Sequence[str]]) -> list[int] | None:
@@ -646,11 +650,4 @@ def _match_options(text: str, options: tuple[tuple[str, ...], ...]) -> tuple[int
     if any(match_option(t, options) is None for t in tokens):
         # Re-join multi-word option names that the split on spaces broke apart.
         tokens = [t for t in re.split(r"\s*(?:,|;|/|&|\+|\band\b|\bplus\b)\s*", clean) if t]
-    picks: list[int] = []
-    for token in tokens:
-        index = match_option(token, options)
-        if index is None:
-            return None
-        if index not in picks:
-            picks.append(index)
-    return tuple(picks) or None
+    return _each_an_option(tokens, options) or None
