@@ -51,7 +51,7 @@ from channels.base import Attachment, Capabilities, OutboundMessage, SendError
 from channels.errors import ContactStopped, Throttled
 from channels.twilio import OUTSIDE_WINDOW, STOPPED_CODES, Content, StatusReport
 from flows.events import Button
-from flows.model import resolve_text
+from flows.model import Study, resolve_text
 from flows.words import OptionTexts, Words
 from storage import outbox, peers, repository
 from storage.database import Database
@@ -156,8 +156,8 @@ class Dispatcher:
         self._in_flight: dict[str, asyncio.Task[None]] = {}
         self._paused: dict[str, float] = {}
         """Participants whose next message waits for a retry (by monotonic time): keeps their order."""
-        self._rules: dict[str, StudyRules | None] = {}
-        self._option_texts: dict[tuple[str | None, str | None], OptionTexts] = {}
+        self._rules: dict[str, tuple[Study, StudyRules]] = {}
+        self._option_texts: dict[tuple[str | None, str | None], tuple[Study | None, OptionTexts]] = {}
         self._stopping = False
         self._nudged_while_busy = False
         self._backlog = False
@@ -403,25 +403,27 @@ class Dispatcher:
     def rules_for(self, study_id: str | None) -> StudyRules | None:
         if study_id is None or self.studies is None or study_id not in self.studies:
             return None
-        if study_id not in self._rules:
-            study = self.studies.get(study_id).study
+        study = self.studies.get(study_id).study
+        cached = self._rules.get(study_id)
+        if cached is None or cached[0] is not study:  # new, or published again (quiet hours, time zone changed)
             raw = self.whatsapp.get(study_id) or WhatsAppConfig.from_dict(getattr(study, "whatsapp", None))
             title = resolve_text(study.title, study.default_language)
-            self._rules[study_id] = StudyRules(study.quiet_hours, study.timezone, title, raw)
-        return self._rules[study_id]
+            cached = self._rules[study_id] = (study, StudyRules(study.quiet_hours, study.timezone, title, raw))
+        return cached[1]
 
     def option_texts_for(self, study_id: str | None, language: str | None) -> OptionTexts:
         """How options read for a participant of the study in ``language`` (the study's default
         when unknown), with the study's own texts: the words around options sent as text, and
-        the Done button. Remembered, as a study's texts do not change once it is loaded."""
+        the Done button. Remembered until the study is published again."""
         key = (study_id, language)
-        if key not in self._option_texts:
-            study = None
-            if study_id is not None and self.studies is not None and study_id in self.studies:
-                study = self.studies.get(study_id).study
+        study = None
+        if study_id is not None and self.studies is not None and study_id in self.studies:
+            study = self.studies.get(study_id).study
+        cached = self._option_texts.get(key)
+        if cached is None or cached[0] is not study:
             words = Words(study)
-            self._option_texts[key] = words.option_texts(language or words.default_language)
-        return self._option_texts[key]
+            cached = self._option_texts[key] = (study, words.option_texts(language or words.default_language))
+        return cached[1]
 
     async def _send_all(self, rows: list[Candidate]) -> None:
         for index, row in enumerate(rows):

@@ -132,6 +132,27 @@ def test_quiet_hours_hold_scheduled_messages_then_release_them(service: Any, say
     assert rows(service)[1][1] == "sent" and "quiet" not in str(rows(service))
 
 
+def test_quiet_hours_published_again_reach_a_running_dispatcher(service: Any, say: Callable[..., Any], clock: Any) -> None:
+    """A coordinator moves the quiet hours and publishes: the dispatcher already running keeps
+    to the new ones (it remembers each study's rules only while that study is unchanged)."""
+    from dataclasses import replace
+
+    from bot.api.publishing import replace_study
+
+    sms = Recorder("sms")
+    pid = say("WAIT").participant_id
+    running = dispatcher(service, clock, sms)
+    asyncio.run(running.drain())
+    clock.now = datetime(2025, 3, 1, 19, 30, tzinfo=UTC)  # 19:30 in London: not quiet in the example study
+    assert service.start_flow(pid, STUDY, "vision")
+    loaded = service.studies.get(STUDY)
+    earlier = replace(loaded, study=loaded.study.model_copy(update={"quiet_hours": TimeWindow.parse("19:00-08:00")}))
+    replace_study(service.studies, earlier)
+    asyncio.run(running.drain())
+    held = rows(service)[-1]
+    assert held[1] == "held" and (held[2] or "").startswith(QUIET_PREFIX + "2025-03-02T08:00"), held
+
+
 def test_whatsapp_outside_24_hours_needs_a_template(service: Any, say: Callable[..., Any], clock: Any) -> None:
     whatsapp = Recorder("whatsapp")
     pid = say("WAIT", channel="whatsapp").participant_id
