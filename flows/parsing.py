@@ -612,6 +612,13 @@ def _listed_picks(text: str, options: tuple[tuple[str, ...], ...]) -> tuple[int,
     return picks if picks is not None and len(picks) > 1 else None
 
 
+def _a_part_unread(text: str, options: tuple[tuple[str, ...], ...]) -> bool:
+    """Whether a reply listing parts ('nights, holidays') has one that names no option and is
+    not mere politeness ('nights, thanks' has none)."""
+    items = [t for t in re.split(r"\s*(?:,|;|/|&|\+|\band\b|\bplus\b)\s*", text.lower()) if t.strip()]
+    return len(items) > 1 and any(match_option(item, options) is None and not only_politeness(item) for item in items)
+
+
 def _each_an_option(tokens: Sequence[str], options: tuple[tuple[str, ...], ...]) -> tuple[int, ...] | None:
     """The option each token names, in order, repeats dropped; None if any names none."""
     picks: list[int] = []
@@ -639,9 +646,13 @@ def _match_options(text: str, options: tuple[tuple[str, ...], ...]) -> tuple[int
     if whole is not None:
         # 'Days, weekends' names an option inside it, but a list of several is what it says,
         # unless it is word for word one option's name ('Nights and weekends')
+        if clean in {normalise(name) for name in options[whole]}:
+            return (whole,)
         listed = _listed_picks(text, options)
-        exact = clean in {normalise(name) for name in options[whole]}
-        return listed if listed is not None and not exact else (whole,)
+        if listed is not None:
+            return listed
+        # 'nights, holidays': one part names an option, another names none; ask rather than drop it
+        return None if _a_part_unread(text, options) else (whole,)
     if not clean:
         return None
     if clean in _ALL or re.fullmatch(r"all (?:of )?(?:the )?\w+", clean) and words_to_number(clean.split()[-1]) == len(options):

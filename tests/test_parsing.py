@@ -240,3 +240,10 @@ def test_several_options_listed_are_several_picks_unless_one_option_is_named_wor
     assert match_options("days and nights.", options) == [0, 1]
     assert match_options("Nights and weekends", options) == [3]
     assert match_options("weekends", options) == [2]
+
+
+def test_a_list_with_a_part_that_names_no_option_is_asked_again_not_cut_short() -> None:
+    options = [("Days", "days"), ("Nights", "nights"), ("Weekends", "weekends")]
+    assert match_options("nights, holidays", options) is None, "'holidays' would have been dropped"
+    assert match_options("Nights, thanks", options) == [1]
+    assert match_options("nights, I think", options) == [1]
