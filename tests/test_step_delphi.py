@@ -222,6 +222,19 @@ def test_batches_pause_for_next_and_reasons_are_asked_only_for_extreme_scores() 
     assert state.status == "ended"
 
 
+def test_a_score_typed_at_the_pause_is_not_taken_as_next_nor_given_to_the_next_item() -> None:
+    """At 'Reply NEXT for 2 more' a participant typing on ('3') has not seen the next item yet:
+    the number is not lost as NEXT, nor stored for an item it was not meant for; NEXT is asked."""
+    flow = Flow.model_validate({"flow": "f", "steps": [
+        {"id": "rate", "type": "delphi", "items": ["A", "B", "C", "D"], "batch": 2},
+    ]})
+    said, recorded, state = _chat(flow, ["1", "9", "3", "next", "7", "5"])
+    assert said.count("Reply LATER to stop for now, or NEXT to carry on.") == 1
+    items = [(e.item, e.value["score"]) for e in recorded if e.item]
+    assert items == [("A", 1), ("B", 9), ("C", 7), ("D", 5)]
+    assert state.status == "ended"
+
+
 def test_the_last_items_reason_is_recorded_and_a_no_ends_the_round() -> None:
     flow = Flow.model_validate({"flow": "f", "steps": [
         {"id": "rate", "type": "delphi", "items": ["A", "B"], "ask_reason": True},

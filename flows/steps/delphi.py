@@ -266,7 +266,10 @@ class DelphiStep(InputStep):
         if waiting == "reason":  # (first: the last item's reason comes when nothing remains to score)
             return self._reason(reply, ctx, data)
         if waiting == "next" or not self._remaining(ctx):
-            if reply.button != "next" and normalise(reply.text) not in NEXT_WORDS and parse_yes_no(reply.text) is False:
+            said_next = reply.button == "next" or normalise(reply.text) in NEXT_WORDS
+            # a no, or a number (a score typed ahead, for an item not shown yet: it must not be
+            # taken as NEXT and lost, nor land on the next item) asks NEXT or LATER again
+            if not said_next and (parse_yes_no(reply.text) is False or (reply.button is None and parse_number(reply.text) is not None)):
                 return Unclear(ctx.words("delphi.next_or_later"))
             data["await"] = None  # anything but a no carries on: a stray reply must not end the round
             return self._after(data, None) if not self._remaining(ctx) else Continue(data)
