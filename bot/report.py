@@ -299,7 +299,7 @@ def _pairwise(out: _Out, name: str, records: list[ItemRecord], labels: dict[str,
     for group, comparison in found:
         by_group.setdefault(group, []).append(comparison)
     if len(by_group) > 1:
-        for group, result in score_by_group(by_group, items).items():
+        for group, result in score_by_group(by_group).items():  # each over the ideas it compared, as the desk
             scores += [{"group": group, **s.__dict__} for s in result]
     table = pd.DataFrame(scores)
     out.table(name, _labelled(table, labels))

@@ -178,8 +178,31 @@ def test_chorus_report_writes_tables_and_charts_for_every_method(database: Datab
         ("all", "all"), ("patient", "Patients and carers"), ("staff", "Staff")}, "the same convention as the Delphi tables"
     pairwise = pd.read_csv(tmp_path / "pairwise-compare.csv").query("group == 'all'")
     assert ((pairwise["low"] <= pairwise["score"]) & (pairwise["score"] <= pairwise["high"])).all()
+    by_group = pd.read_csv(tmp_path / "pairwise-compare.csv").query("group != 'all'")
+    assert (by_group["comparisons"] > 0).all(), "a group is scored over the ideas it compared, as on the desk"
     estimates = pd.read_csv(tmp_path / "choice_experiment-appointment-estimates.csv")
     assert list(estimates["feature"]) == ["wait", "who[any nurse]", "who[a pharmacist]", "how[video call]", "how[phone call]", "opt_out"]
     assert (estimates["n_choice_sets"] == 72).all()
     missing = CliRunner().invoke(root, ["report", "nosuch", "--out", str(tmp_path / "x"), "--database", database.url])
     assert missing.exit_code != 0 and "no study 'nosuch'" in missing.output
+
+
+def test_report_scores_each_group_over_the_ideas_it_compared_as_the_desk_does(tmp_path: Path) -> None:
+    """Carers never saw 'photo': it is not in their scores (not 50 with no comparisons), and
+    their scores are the desk's: the same fit over the same comparisons."""
+    from bot.report import _Out, _pairwise
+    from flows.analysis.pairwise import Comparison, score_items
+    from flows.population import ItemRecord
+
+    def said(group: str, winner: str, loser: str, n: int) -> list[ItemRecord]:
+        return [ItemRecord(f"p-{group}-{n}-{i}", group, "compare", f"{winner}|{loser}", {"winner": winner, "loser": loser})
+                for i in range(n)]
+
+    records = [*said("carer", "walkin", "shoes", 2), *said("carer", "shoes", "class", 2), *said("carer", "class", "walkin", 1),
+               *said("patient", "photo", "walkin", 2), *said("patient", "shoes", "photo", 1), *said("patient", "class", "shoes", 1)]
+    _pairwise(_Out(tmp_path), "pairwise-compare", records, {})
+    table = pd.read_csv(tmp_path / "pairwise-compare.csv")
+    carers = table.query("group == 'carer'").set_index("item")
+    assert set(carers.index) == {"walkin", "shoes", "class"}
+    desk = {s.item: s.score for s in score_items([Comparison(r.value["winner"], r.value["loser"]) for r in records if r.group == "carer"])}
+    assert carers["score"].round(6).to_dict() == {item: round(score, 6) for item, score in desk.items()}

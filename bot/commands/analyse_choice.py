@@ -205,7 +205,7 @@ def pairwise_command(path: str, output_format: str) -> None:
             by_group: dict[str, list[Comparison]] = {}
             for g, record in zip(data["group"].astype(str), records, strict=True):
                 by_group.setdefault(g, []).append(record)
-            groups = score_by_group(by_group, items)
+            groups = score_by_group(by_group)  # each group over the items it compared, as the desk and report
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     if output_format == "json":
