@@ -529,7 +529,10 @@ class Engine:
             return True
         if self._answers_question(turn, text, command):
             return False
-        if state.status == "ended" and command in ("start", "help", "later", "back"):
+        if state.status == "ended" and command == "help":  # no question to repeat; the words that still work
+            self._say(turn, self.words.text("help_ended", turn.state.language), kind="help")
+            return True
+        if state.status == "ended" and command in ("start", "later", "back"):
             return False  # nothing left to ask: the conversation has ended, and the reply says so
         if command == "start":
             self._reprompt(turn)

@@ -54,6 +54,10 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
               "Ni fyddwn yn gallu anfon neges atoch eto. Atebwch unrhyw beth arall i'w gadw.",
     },
     "erase_cancelled": {"en": "OK, we have not deleted anything.", "cy": "Iawn, nid ydym wedi dileu dim."},
+    "help_ended": {
+        "en": "There is nothing to answer now: we will write if there is more. Words that work any time: STOP (no more messages), DELETE MY DATA.",
+        "cy": "Does dim i'w ateb nawr: byddwn yn ysgrifennu os oes mwy. Geiriau sy'n gweithio unrhyw bryd: STOPIO (dim rhagor o negeseuon), DILEU FY NATA.",
+    },
     "erase_type_yes": {
         "en": "To keep your data safe, a voice note cannot delete it. Please type YES to delete everything you have told us, "
               "or reply anything else to keep it.",

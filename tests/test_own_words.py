@@ -15,7 +15,7 @@ from flows.engine import Engine, SessionState, Sprint, TextInput
 from flows.events import OptedOut, RecordAnswer, SendMessage, SetField
 from flows.loader import load_study
 from flows.validate import validate_paths
-from flows.words import Words
+from flows.words import BUILT_IN_TEXTS, Words
 
 NOW = datetime(2001, 2, 3, 10, 0, tzinfo=UTC)
 
@@ -272,14 +272,14 @@ def test_answers_are_shown_as_the_labels_the_participant_saw(tmp_path: Path) -> 
     assert chat.send("A")[-1] == "You said Yes please."
 
 
-def test_an_empty_message_is_no_word_and_help_after_the_end_says_it_has_ended(tmp_path: Path) -> None:
+def test_an_empty_message_is_no_word_and_help_after_the_end_says_what_still_works(tmp_path: Path) -> None:
     chat = Chat(a_study(tmp_path, FLOW, ["en"]), "visits")
     assert chat.send("") == ["Sorry, we can only read text. Please type your answer."]  # (not a try: flows/replies.py)
     assert chat.send(" ? ")[0].startswith("Reply to the question to answer it.")
     for answer in ("1", "1", "1", "1"):
         chat.send(answer)
     assert chat.state.status == "ended"
-    assert chat.send("help") == ["Thank you, that's all for now."]
+    assert chat.send("help") == [BUILT_IN_TEXTS["help_ended"]["en"]], "between rounds, HELP still helps"
     assert chat.send("") == ["Thank you, that's all for now."]
 
 
