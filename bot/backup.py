@@ -42,7 +42,7 @@ def backup(database_url: str, target: Path) -> Path:
     os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
     try:
         if _is_sqlite(database_url):
-            _sqlite_copy(_sqlite_path(database_url), str(partial))
+            _sqlite_copy(_existing_database(_sqlite_path(database_url)), str(partial))
         else:
             _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--file={partial}"], database_url)
             _run(["pg_restore", "--list", str(partial)], database_url)  # the archive reads back
@@ -61,6 +61,21 @@ def restore(database_url: str, source: Path) -> None:
         return
     _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
           "--exit-on-error", f"--dbname={make_url(database_url).database}", str(source)], database_url)
+
+
+def _existing_database(path: str) -> str:
+    """The SQLite file to back up: it must be there and hold Chorus's tables (connecting to a
+    missing file would make an empty one, and back that up as if it were the database)."""
+    if not Path(path).is_file():
+        raise BackupError(f"no SQLite database at {Path(path).resolve()}: is CHORUS_DATABASE_URL (or --database) the one Chorus serves?")
+    try:
+        with closing(sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)) as reading:
+            tables = reading.execute("SELECT count(*) FROM sqlite_master WHERE name = 'alembic_version'").fetchone()[0]
+    except sqlite3.Error as error:
+        raise BackupError(f"SQLite: {error}") from None
+    if not tables:
+        raise BackupError(f"{Path(path).resolve()} holds no Chorus database (no tables): nothing was backed up")
+    return path
 
 
 def _sqlite_copy(source: str, target: str) -> None:

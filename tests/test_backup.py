@@ -100,3 +100,33 @@ def test_the_password_never_reaches_the_command_line(monkeypatch: pytest.MonkeyP
     assert not any("s3cret" in part for part in seen["command"])
     assert seen["env"]["PGPASSWORD"] == "s3cret" and seen["env"]["PGHOST"] == "db.example.org"
     assert seen["env"]["PGPORT"] == "6543" and seen["env"]["PGSSLMODE"] == "require" and "--dbname=chorus" in seen["command"]
+
+
+def test_a_missing_or_empty_sqlite_database_is_not_backed_up_as_if_it_were_one(tmp_path: Path) -> None:
+    """Connecting to a missing SQLite file makes an empty one: a backup of it would have said
+    "backed up" with nothing in it. It now refuses, saying where it looked."""
+    missing = tmp_path / "nowhere" / "chorus.db"
+    env = {**os.environ, "CHORUS_DATABASE_URL": f"sqlite:///{missing}"}
+    done = subprocess.run([str(ROOT / "scripts" / "backup"), str(tmp_path / "b.sqlite3")], env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode != 0 and f"no SQLite database at {missing}" in done.stderr
+    assert not missing.exists() and not (tmp_path / "b.sqlite3").exists()
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    env["CHORUS_DATABASE_URL"] = f"sqlite:///{empty}"
+    done = subprocess.run([str(ROOT / "scripts" / "backup"), str(tmp_path / "b.sqlite3")], env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode != 0 and "holds no Chorus database" in done.stderr
+
+
+def test_a_relative_backup_file_is_written_where_the_operator_is(database_url: str, tmp_path: Path, database_kind: str) -> None:
+    database = init_database(database_url)
+    try:
+        _converse(database)
+    finally:
+        database.dispose()
+    env = {**os.environ, "CHORUS_DATABASE_URL": database_url}
+    done = subprocess.run([str(ROOT / "scripts" / "backup"), "mine.dump"], env=env, capture_output=True, text=True,
+                          timeout=120, check=False, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "mine.dump").is_file() and not (ROOT / "mine.dump").exists()
