@@ -83,8 +83,15 @@ def _on_sqlite_begin(connection: Connection) -> None:
         raw.execute("BEGIN IMMEDIATE")
 
 
+class UnsupportedDatabase(ValueError):
+    """A database URL of a kind Chorus does not speak (only SQLite and PostgreSQL)."""
+
+
 def create_database_engine(url: str, echo: bool = False) -> Engine:
     url = normalise_url(url)
+    if not url.startswith(("sqlite", "postgresql")):
+        kind = url.split(":", 1)[0] if ":" in url else "?"
+        raise UnsupportedDatabase(f"a {kind} URL: Chorus speaks SQLite (sqlite:///path) and PostgreSQL (postgresql://...)")
     if url.startswith("sqlite"):
         _prepare_sqlite_folder(url)
         # cached_statements: the hot path's IN (?, ?, ...) lists make a statement per batch size;

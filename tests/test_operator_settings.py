@@ -278,3 +278,19 @@ def test_a_submission_of_another_study_is_not_moderated(database: Database, say:
     result = CliRunner().invoke(cli, ["submissions", "priorities", "--database", database.url, "--approve", str(number)])
     assert result.exit_code == 1 and f"no submission {number} in study priorities" in result.output
     assert _alerts(database) == {f"new statement #{number} to check": (False, None)}
+
+
+@pytest.mark.parametrize(("url", "said", "code"), [
+    ("postgresql://postgres@127.0.0.1:1/nowhere", "Error: the database could not be used: ", 1),
+    ("mysql://someone:secret-password@db.example/chorus", "is a mysql URL: Chorus speaks SQLite", 2),
+])
+def test_a_command_given_a_database_it_cannot_use_says_so_in_one_line(url: str, said: str, code: int) -> None:
+    """Not `serve` alone: every command (here `schedule list`) answers a bad database in one line."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CHORUS_DATABASE_URL": url}
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "schedule", "list", "--study", "x"], env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == code and said in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr and "secret-password" not in done.stderr
