@@ -72,12 +72,12 @@ def load_population(connection: Connection, study_id: str, study: Study | None =
     ).all()
     records = [ItemRecord(pid, groups.get(pid), step, item, value) for pid, step, item, value in rows if item != SUBMISSION_ITEM]
     approved: dict[str, list[PoolEntry]] = {}
-    for row_id, step, text in connection.execute(
-        select(SUBMISSIONS.c.id, SUBMISSIONS.c.step_id, SUBMISSIONS.c.text)
+    for row_id, step, text, author in connection.execute(
+        select(SUBMISSIONS.c.id, SUBMISSIONS.c.step_id, SUBMISSIONS.c.text, SUBMISSIONS.c.participant_id)
         .where(and_(SUBMISSIONS.c.study_id == study_id, SUBMISSIONS.c.status == "approved"))
         .order_by(SUBMISSIONS.c.id)
     ).all():
-        approved.setdefault(step, []).append(PoolEntry(f"{SUBMISSION_PREFIX}{row_id}", shown_text(text)))
+        approved.setdefault(step, []).append(PoolEntry(f"{SUBMISSION_PREFIX}{row_id}", shown_text(text), author))
     return PopulationData(records, approved, group_labels(study), group_names(study))
 
 

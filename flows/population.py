@@ -30,10 +30,12 @@ moderation. Its value is ``{"kind": "statement" | "idea", "text": ...}``."""
 
 @dataclass(frozen=True)
 class PoolEntry:
-    """A statement or idea that can be shown: its id (as recorded) and its text."""
+    """A statement or idea that can be shown: its id (as recorded), its text and, for a
+    participant's own, who wrote it (never asked to vote on or compare their own)."""
 
     id: str
     text: str
+    author: str | None = None
 
 
 class Population(Protocol):
@@ -210,7 +212,9 @@ class RecordedPopulation:
         return self.data.active(delphi, round, items, rule, drop)
 
     def approved(self, step: str) -> list[PoolEntry]:
-        return list(self.data.approved_entries.get(step, ()))
+        """What others approved for ``step`` that this participant may be shown: not their own
+        (a vote on one's own statement or idea would count in the results)."""
+        return [entry for entry in self.data.approved_entries.get(step, ()) if entry.author is None or entry.author != self.participant]
 
     def comparison_counts(self, step: str) -> Mapping[str, int]:
         counts: Counter[str] = Counter()

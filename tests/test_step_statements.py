@@ -116,6 +116,18 @@ def test_a_submitted_statement_is_held_until_approved_then_shown_to_others() -> 
     assert ("sub-1", 1) in [(r.item, r.value) for r in reader.records]
 
 
+def test_no_one_is_asked_to_vote_on_their_own_approved_statement() -> None:
+    """Their vote would count in the opinion groups and the consensus: others vote, not the author."""
+    own = PopulationData([], {"views": [PoolEntry("sub-1", "Parking for carers should be free", author="author")]})
+    for pid, sees_it in (("author", False), ("reader", True)):
+        voter = Voter(pid, flow(per_session=10), own, seed=3)
+        shown = []
+        while voter.state.status != "ended":
+            shown.append(voter.statement())
+            voter.send("agree")
+        assert ("Parking for carers should be free" in shown) is sees_it, pid
+
+
 def test_opinion_groups_are_found_in_votes_cast_through_the_engine() -> None:
     """Two camps disagree on the first four statements and all agree on the fifth; the last
     one splits people at random, whatever their camp."""
