@@ -71,6 +71,8 @@ class ReportInput:
     group_labels: dict[str, str] = field(default_factory=dict)
     rounds_sent: dict[str, pd.DataFrame] = field(default_factory=dict)
     """Who was sent each round, by Delphi id (:func:`bot.analysis_input.delphi_rounds_sent`)."""
+    item_texts: dict[str, str] = field(default_factory=dict)
+    """What participants saw for a recorded item id: an approved submission's ('sub-12') text, masked."""
 
     def of(self, step_id: str) -> list[ItemRecord]:
         return [r for r in self.records if r.step == step_id]
@@ -92,7 +94,8 @@ def gather(database: Database, study_id: str) -> ReportInput:
         data = load_population(connection, study_id, study)
     delphis = {step.delphi_id for step in steps.values() if isinstance(step, DelphiStep)}
     sent = {delphi: delphi_rounds_sent(database, study_id, delphi) for delphi in sorted(delphis)}
-    return ReportInput(study_id, steps, list(data.records), group_labels(study), sent)
+    texts = {entry.id: entry.text for entries in data.approved_entries.values() for entry in entries}
+    return ReportInput(study_id, steps, list(data.records), group_labels(study), sent, texts)
 
 
 # ----------------------------------------------------------------------------- writing
@@ -138,9 +141,9 @@ def write_report(data: ReportInput, out_dir: Path) -> list[Path]:
         elif isinstance(step, RankStep):
             _ranking(out, name, step, records, data.group_labels)
         elif isinstance(step, StatementsStep):
-            _statements(out, name, records)
+            _statements(out, name, records, data.item_texts)
         elif isinstance(step, PairwiseStep):
-            _pairwise(out, name, records, data.group_labels)
+            _pairwise(out, name, records, data.group_labels, data.item_texts)
         elif isinstance(step, ChoiceExperimentStep):
             _choice(out, name, step, records, data.group_labels)
     return out.written
@@ -267,16 +270,28 @@ def _ranking(out: _Out, name: str, step: RankStep, records: list[ItemRecord], la
     out.chart(name, lambda ax: _intervals(ax, list(overall["option"]), list(overall["score"]), list(overall["low"]), list(overall["high"]), "Plackett-Luce log-strength (95% interval)"))
 
 
-def _statements(out: _Out, name: str, records: list[ItemRecord]) -> None:
+def _with_text(frame: pd.DataFrame, column: str, texts: dict[str, str]) -> pd.DataFrame:
+    """The table with a ``text`` column beside ``column``: what participants saw (an approved
+    submission's masked words for its 'sub-N' id; the item itself otherwise)."""
+    if column not in frame.columns or frame.empty:
+        return frame
+    shown = frame.copy()
+    shown.insert(shown.columns.get_loc(column) + 1, "text", [texts.get(str(v), str(v)) for v in shown[column]])
+    return shown
+
+
+def _statements(out: _Out, name: str, records: list[ItemRecord], texts: dict[str, str] | None = None) -> None:
+    texts = texts or {}
     votes = votes_table(records)
     if votes["participant"].nunique() < 4:
         return
     analysis = analyse_statements(votes)
     members = [(group.id, p) for group in analysis.groups for p in group.members]
     out.table(f"{name}-groups", pd.DataFrame(members, columns=["opinion_group", "participant"]))
-    out.table(f"{name}-consensus", analysis.consensus)
+    out.table(f"{name}-consensus", _with_text(analysis.consensus, "statement", texts))
     representative = [reps.assign(opinion_group=g) for g, reps in analysis.representative.items()]
-    out.table(f"{name}-representative", pd.concat(representative, ignore_index=True) if representative else pd.DataFrame())
+    out.table(f"{name}-representative",
+              _with_text(pd.concat(representative, ignore_index=True), "statement", texts) if representative else pd.DataFrame())
     projection = analysis.projection
 
     def draw(ax: Axes) -> None:
@@ -289,7 +304,8 @@ def _statements(out: _Out, name: str, records: list[ItemRecord]) -> None:
     out.chart(f"{name}-groups", draw, (5.5, 5.0))
 
 
-def _pairwise(out: _Out, name: str, records: list[ItemRecord], labels: dict[str, str]) -> None:
+def _pairwise(out: _Out, name: str, records: list[ItemRecord], labels: dict[str, str], texts: dict[str, str] | None = None) -> None:
+    texts = texts or {}
     found = comparisons(records)
     items = sorted({n for _, c in found for n in (c.winner, c.loser)})
     if len(items) < 2:
@@ -301,10 +317,10 @@ def _pairwise(out: _Out, name: str, records: list[ItemRecord], labels: dict[str,
     if len(by_group) > 1:
         for group, result in score_by_group(by_group).items():  # each over the ideas it compared, as the desk
             scores += [{"group": group, **s.__dict__} for s in result]
-    table = pd.DataFrame(scores)
+    table = _with_text(pd.DataFrame(scores), "item", texts)
     out.table(name, _labelled(table, labels))
     overall = table[table["group"] == "all"]
-    out.chart(name, lambda ax: _intervals(ax, list(overall["item"]), list(overall["score"]), list(overall["low"]), list(overall["high"]), "chance of beating a random other idea (0-100)"))
+    out.chart(name, lambda ax: _intervals(ax, list(overall["text"]), list(overall["score"]), list(overall["low"]), list(overall["high"]), "chance of beating a random other idea (0-100)"))
 
 
 def _choice(out: _Out, name: str, step: ChoiceExperimentStep, records: list[ItemRecord], labels: dict[str, str]) -> None:

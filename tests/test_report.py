@@ -200,8 +200,10 @@ def test_report_scores_each_group_over_the_ideas_it_compared_as_the_desk_does(tm
 
     records = [*said("carer", "walkin", "shoes", 2), *said("carer", "shoes", "class", 2), *said("carer", "class", "walkin", 1),
                *said("patient", "photo", "walkin", 2), *said("patient", "shoes", "photo", 1), *said("patient", "class", "shoes", 1)]
-    _pairwise(_Out(tmp_path), "pairwise-compare", records, {})
+    _pairwise(_Out(tmp_path), "pairwise-compare", records, {}, {"photo": "Send a photo of your feet [PHONE]"})
     table = pd.read_csv(tmp_path / "pairwise-compare.csv")
+    assert table.query("item == 'photo'")["text"].unique().tolist() == ["Send a photo of your feet [PHONE]"], "what participants saw"
+    assert table.query("item == 'shoes'")["text"].unique().tolist() == ["shoes"]
     carers = table.query("group == 'carer'").set_index("item")
     assert set(carers.index) == {"walkin", "shoes", "class"}
     desk = {s.item: s.score for s in score_items([Comparison(r.value["winner"], r.value["loser"]) for r in records if r.group == "carer"])}
