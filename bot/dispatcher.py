@@ -46,6 +46,7 @@ from bot.dispatch_rules import (
     decide,
     quiet_release_time,
 )
+from bot.outage import Outage
 from bot.studies import StudyRegistry
 from channels.base import Attachment, Capabilities, OutboundMessage, SendError
 from channels.errors import ContactStopped, Throttled
@@ -162,6 +163,8 @@ class Dispatcher:
         self._nudged_while_busy = False
         self._backlog = False
         """The last claim took as many rows as it asked for: more are likely waiting."""
+        self._outage = Outage(log, "dispatch")
+        self._counting_outage = Outage(log, "counting the dispatchers")
 
     # ------------------------------------------------------------------ running
 
@@ -185,9 +188,10 @@ class Dispatcher:
                 self._wake.clear()  # before claiming: a nudge that comes during the claim is not lost
                 try:
                     claimed = await self.dispatch_once()
-                except Exception:
-                    log.exception("dispatch failed; trying again shortly")
-                    claimed = 0
+                except Exception as error:  # the database went away, say: back off, quietly (bot/outage.py)
+                    await self._pause(self._outage.failed(error))
+                    continue
+                self._outage.succeeded()
                 if claimed == 0:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), min(self.poll_interval, self.heartbeat_every))
@@ -199,9 +203,10 @@ class Dispatcher:
         """Record that this dispatcher is alive and share the rate limits with those that are."""
         try:
             alive = await asyncio.to_thread(self._beat)
-        except Exception:
-            log.exception("counting the dispatchers failed; keeping the last share (%d)", self.sharing)
+        except Exception as error:  # logged once, then a line every 30 s while it lasts
+            self._counting_outage.failed(error)
             return self.sharing
+        self._counting_outage.succeeded()
         self.share_with(alive)
         return alive
 
@@ -226,6 +231,14 @@ class Dispatcher:
     def _leave(self) -> None:
         with self.database.transaction() as connection:
             peers.leave(connection, self.id)
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait out a back-off: nudges do not cut it short (the next claim sees their rows), stopping does."""
+        deadline = _monotonic() + seconds
+        while not self._stopping and (left := deadline - _monotonic()) > 0:
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), left)
 
     async def stop(self) -> None:
         self._stopping = True

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import dramatiq
 from dramatiq.broker import Broker
@@ -65,6 +66,59 @@ def make_broker(url: str, namespace: str = "chorus") -> Broker:
     raise ValueError(f"CHORUS_QUEUE_URL must start with amqp:// or redis://, not {scheme}://")
 
 
+class BrokerUnavailable(ValueError):
+    """The broker in CHORUS_QUEUE_URL cannot be used (refused, wrong login, no such database):
+    one line, naming where it is without the password."""
+
+
+def broker_address(url: str) -> str:
+    """``host:port`` of a broker URL, never its user or password (for messages and logs)."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    host = parts.hostname or "localhost"
+    return f"{host}:{port}" if port else host
+
+
+def _reason(error: BaseException, url: str) -> str:
+    """Why a connection failed, in plain words where we know them, with any password removed."""
+    import pika.exceptions
+    import redis.exceptions
+
+    if isinstance(error, pika.exceptions.ProbableAuthenticationError | redis.exceptions.AuthenticationError):
+        return "login refused (check the user name and password)"
+    if isinstance(error, pika.exceptions.ProbableAccessDeniedError):
+        return f"access to the virtual host {unquote(urlsplit(url).path.lstrip('/')) or '/'!r} refused"
+    if any("connectionrefused" in text.lower().replace(" ", "") for text in (repr(error), str(error))):  # (pika and redis wrap the socket error)
+        return "connection refused"
+    text = str(error) or repr(error)
+    password = urlsplit(url).password
+    text = " ".join(text.split())
+    if password:
+        text = text.replace(password, "***").replace(unquote(password), "***")
+    return f"{type(error).__name__}: {text[:200]}"
+
+
+def check_broker(broker: Broker, url: str) -> None:
+    """Connect once, so a broker that cannot be used stops ``chorus worker`` at start with one
+    line instead of letting its consumers retry and log tracebacks for ever."""
+    quiet = logging.getLogger("pika")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)  # pika logs each failed attempt; the one line below says it all
+    try:
+        if hasattr(broker, "client"):  # Redis: PING selects the database and logs in
+            broker.client.ping()
+        else:
+            _ = broker.connection  # type: ignore[attr-defined]  # RabbitMQ: opens this thread's connection
+    except Exception as error:
+        raise BrokerUnavailable(f"CHORUS_QUEUE_URL: cannot use the broker at {broker_address(url)}: "
+                                f"{_reason(error, url)}") from None
+    finally:
+        quiet.setLevel(level)
+
+
 def queue_name(task: str, namespace: str = "chorus") -> str:
     return f"{namespace}.{QUEUES[task]}"
 
@@ -98,6 +152,10 @@ class DramatiqQueue:
         if unknown:
             raise ValueError(f"no such queue: {', '.join(sorted(unknown))} (there are {', '.join(QUEUES.values())})")
         return {queue_name(task, self.namespace) for task, short in QUEUES.items() if short in wanted}
+
+    def check(self) -> None:
+        """Raise :class:`BrokerUnavailable` (one line) unless the broker takes a connection."""
+        check_broker(self.broker, self.url)
 
     def close(self) -> None:
         self.broker.close()

@@ -36,6 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from bot.inbound import VOICE_HOLD
+from bot.outage import Outage
 from bot.service import ConversationService, ReceiveResult
 from channels.base import InboundMessage
 from storage import repository
@@ -211,6 +212,7 @@ class InboxWorker:
         self._threads = self.threads or (4 if self.database.is_postgres else 1)
         self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="chorus-inbox")
         self._stopping = False
+        self._outage = Outage(log, "reading the inbox")
 
     def nudge(self) -> None:
         """A message was stored: look now rather than at the next poll."""
@@ -225,12 +227,21 @@ class InboxWorker:
             self._wake.clear()  # before taking: a nudge that comes while we read the inbox is not lost
             try:
                 taken = await self.take_once()
-            except Exception:
-                log.exception("reading the inbox failed; trying again shortly")
-                taken = 0
+            except Exception as error:  # the database went away, say: back off, quietly (bot/outage.py)
+                await self._pause(self._outage.failed(error))
+                continue
+            self._outage.succeeded()
             if taken == 0 or len(self._in_flight) >= self.max_in_flight:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait out a back-off: nudges do not cut it short (the next read sees their messages), stopping does."""
+        deadline = asyncio.get_running_loop().time() + seconds
+        while not self._stopping and (left := deadline - asyncio.get_running_loop().time()) > 0:
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), left)
 
     async def stop(self) -> None:
         self._stopping = True

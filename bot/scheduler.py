@@ -28,6 +28,7 @@ from sqlalchemy import Connection
 
 from bot import retention
 from bot.firing import Firing, Outcome, task_row, write_outcomes, write_started
+from bot.outage import Outage
 from bot.planning import PLAN, Plan, plan_check, plan_person
 from bot.processes import running
 from bot.service import Clock, ConversationService, utc_now
@@ -87,6 +88,7 @@ class Scheduler:
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="chorus-fire") if self.workers > 1 else None
         self._background: Any = None
         self._tick_lock = threading.Lock()
+        self._outage = Outage(log, "scheduler tick")
         self.retention_every = retention_every
         self._next_retention: datetime | None = None
 
@@ -194,16 +196,17 @@ class Scheduler:
 
     def run_tick(self) -> None:
         """One tick, logged rather than raised (for the background thread)."""
-        if not self._tick_lock.acquire(blocking=False):
-            return
+        if self._outage.waiting() or not self._tick_lock.acquire(blocking=False):
+            return  # backing off while the database is away (bot/outage.py), or a tick is running
         try:
             stats = self.tick()
+            self._outage.succeeded()
             if stats.claimed or stats.planned:
                 log.info("tick: planned %d, claimed %d, %s", stats.planned, stats.claimed, stats.outcomes)
             if any(stats.retained.values()):
                 log.info("tick: retention removed %s", stats.retained)
-        except Exception:
-            log.exception("scheduler tick failed; trying again at the next one")
+        except Exception as error:  # logged once, then a line every 30 s; ticks resume by themselves
+            self._outage.failed(error)
         finally:
             self._tick_lock.release()
 

@@ -66,6 +66,12 @@ class WorkerRuntime:
 
         from bot.webhooks import ChannelHub
 
+        try:  # before anything else: a broker that cannot work is one line and a non-zero exit
+            self.queue.check()
+        except ValueError:
+            with contextlib.suppress(Exception):
+                self.queue.close()
+            raise
         self.chorus = chorus = build(self.settings)
         self.hub = hub = ChannelHub.from_env()
         self._loop_thread.start()
