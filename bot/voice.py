@@ -68,6 +68,8 @@ STALE_CLAIM = timedelta(minutes=10)
 BACKLOG_AGE = timedelta(hours=24)
 EXTENSIONS = {"audio/ogg": ".ogg", "audio/opus": ".ogg", "audio/mpeg": ".mp3", "audio/mp4": ".m4a", "audio/aac": ".aac",
               "audio/amr": ".amr", "audio/wav": ".wav", "audio/x-wav": ".wav", "audio/webm": ".webm", "audio/flac": ".flac"}
+RECOVER_EVERY = 60.0
+"""Seconds between a worker's looks for voice notes left waiting (their task never queued)."""
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,18 @@ class VoicePipeline:
         for inbound_id in ids:
             self.start(inbound_id)
         return ids
+
+    async def keep_recovering(self, every: float = RECOVER_EVERY) -> None:
+        """:meth:`recover` every ``every`` seconds, for a worker: a voice note whose task never
+        reached the broker (it was down when the webhook stored the note) is picked up within
+        that time, not at the next restart. (A note its task did reach is claimed by whoever
+        gets to it first; the other finds it taken.)"""
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.recover()
+            except Exception as error:  # the database may be away: the next look will do
+                log.warning("could not look for voice notes left waiting (%s); looking again in %.0f s", type(error).__name__, every)
 
     async def drain(self, timeout: float = 60.0) -> None:
         """Wait for the voice notes in hand (at shutdown); cancel what is still going after ``timeout``."""

@@ -58,6 +58,7 @@ class WorkerRuntime:
         self.pipeline: Any = None
         self._scheduler: Any = None
         self._worker: Any = None
+        self._sweeping: Future[Any] | None = None
 
     # ------------------------------------------------------------------ start and stop
 
@@ -93,6 +94,7 @@ class WorkerRuntime:
                     log.info("picked up %d voice notes left waiting", len(picked))
             except Exception:
                 log.exception("could not pick up the voice notes left waiting")
+            self._sweeping = self._submit(self.pipeline.keep_recovering())  # and those a broker outage leaves
         if self.scheduler:
             from bot.scheduler import DEFAULT_INTERVAL, Scheduler
 
@@ -114,6 +116,8 @@ class WorkerRuntime:
             self._scheduler.shutdown()
         set_handler(SEND_OUTBOX, None)
         set_handler(TRANSCRIBE_VOICE, None)
+        if self._sweeping is not None:
+            self._sweeping.cancel()
         if self.pipeline is not None:
             self._call(self.pipeline.close())
         if self.dispatcher is not None:

@@ -229,3 +229,31 @@ def test_a_server_killed_while_transcribing_picks_the_voice_note_up_at_once_when
             server.stop()
             engine.dispose()
 
+
+
+def test_a_voice_note_whose_task_never_reached_a_worker_is_picked_up_without_a_restart(
+    service: ConversationService, database: Database, send: Callable[..., ReceiveResult],
+    whisper: WhisperTranscriber, spoken: Callable[[str], bytes], tmp_path: Path,
+) -> None:
+    """The broker was down when the webhook stored the note: no task, no claim. A worker looks
+    again every so often (bot/worker.py), not only when it starts."""
+    assert send("WAIT").status == "joined" and send("YES").status == "processed"
+    note = send("", VOICE)
+    typed = send("The chairs were hard")
+    assert status_of(database, typed.inbound_id) == "received", "it waits behind the voice note"
+    voice = pipeline(service, whisper, spoken("The second one"), tmp_path)
+
+    async def go() -> None:
+        looking = asyncio.create_task(voice.keep_recovering(every=0.05))
+        try:
+            for _ in range(600):
+                if status_of(database, typed.inbound_id) == "processed":
+                    return
+                await asyncio.sleep(0.1)
+        finally:
+            looking.cancel()
+            await voice.close()
+
+    asyncio.run(go())
+    assert status_of(database, note.inbound_id) == "processed"
+    assert status_of(database, typed.inbound_id) == "processed", "released after the transcript"
