@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import Literal
 
 _WORD_NUMBERS = {
     "zero": 0, "nought": 0, "nil": 0, "none": 0, "one": 1, "once": 1, "two": 2, "twice": 2,
@@ -604,19 +605,27 @@ def _split_picks(clean: str, count: int) -> list[str]:
     return [t for t in re.split(r"\s*(?:,|;|/|&|\+|\band\b|\bplus\b|\s)\s*", clean) if t]
 
 
-def _listed_picks(text: str, options: tuple[tuple[str, ...], ...]) -> tuple[int, ...] | None:
-    """Two or more different options named in a list ('Days, weekends', 'days and nights'),
-    every item one of them; None otherwise. (Split before normalising, which drops commas.)"""
-    items = [t for t in re.split(r"\s*(?:,|;|/|&|\+|\band\b|\bplus\b)\s*", text.lower()) if t.strip()]
-    picks = _each_an_option(items, options) if len(items) > 1 else None
-    return picks if picks is not None and len(picks) > 1 else None
+_LIST_SEPARATOR = r"\s*(?:,|;|/|&|\+|\band\b|\bplus\b)\s*"
+"""What separates the items of a list of picks: 'days, nights', 'days and nights', 'A & C'."""
 
 
-def _a_part_unread(text: str, options: tuple[tuple[str, ...], ...]) -> bool:
-    """Whether a reply listing parts ('nights, holidays') has one that names no option and is
-    not mere politeness ('nights, thanks' has none)."""
-    items = [t for t in re.split(r"\s*(?:,|;|/|&|\+|\band\b|\bplus\b)\s*", text.lower()) if t.strip()]
-    return len(items) > 1 and any(match_option(item, options) is None and not only_politeness(item) for item in items)
+def _list_items(text: str) -> list[str]:
+    return [t for t in re.split(_LIST_SEPARATOR, text) if t.strip()]
+
+
+def _as_a_list(text: str, options: tuple[tuple[str, ...], ...]) -> tuple[int, ...] | None | Literal[False]:
+    """A reply that lists parts ('Days, weekends'): the different options it names when every
+    part names one (and there are two or more); None when a part names none and is not mere
+    politeness ('nights, holidays': ask, do not drop it); False when it is no such list.
+    (Split before normalising, which drops commas.)"""
+    items = _list_items(text.lower())
+    if len(items) < 2:
+        return False
+    read = [match_option(item, options) for item in items]
+    if any(index is None and not only_politeness(item) for item, index in zip(items, read, strict=True)):
+        return None
+    picks = tuple(dict.fromkeys(index for index in read if index is not None))
+    return picks if None not in read and len(picks) > 1 else False
 
 
 def _each_an_option(tokens: Sequence[str], options: tuple[tuple[str, ...], ...]) -> tuple[int, ...] | None:
@@ -648,11 +657,8 @@ def _match_options(text: str, options: tuple[tuple[str, ...], ...]) -> tuple[int
         # unless it is word for word one option's name ('Nights and weekends')
         if clean in {normalise(name) for name in options[whole]}:
             return (whole,)
-        listed = _listed_picks(text, options)
-        if listed is not None:
-            return listed
-        # 'nights, holidays': one part names an option, another names none; ask rather than drop it
-        return None if _a_part_unread(text, options) else (whole,)
+        listed = _as_a_list(text, options)
+        return (whole,) if listed is False else listed
     if not clean:
         return None
     if clean in _ALL or re.fullmatch(r"all (?:of )?(?:the )?\w+", clean) and words_to_number(clean.split()[-1]) == len(options):
@@ -660,5 +666,5 @@ def _match_options(text: str, options: tuple[tuple[str, ...], ...]) -> tuple[int
     tokens = _split_picks(clean, len(options))
     if any(match_option(t, options) is None for t in tokens):
         # Re-join multi-word option names that the split on spaces broke apart.
-        tokens = [t for t in re.split(r"\s*(?:,|;|/|&|\+|\band\b|\bplus\b)\s*", clean) if t]
+        tokens = _list_items(clean)
     return _each_an_option(tokens, options) or None
