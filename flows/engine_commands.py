@@ -1,0 +1,239 @@
+"""The engine's global words: STOP and START, HELP, LATER (a snooze), BACK, a language, and
+DELETE MY DATA, which may come at any point of a conversation instead of an answer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flows import snooze
+from flows.engine_core import EngineCore, Turn
+from flows.events import (
+    AnswersWithdrawn,
+    ErasureConfirmed,
+    LanguageChanged,
+    OptedIn,
+    OptedOut,
+    ScheduleTask,
+    SetField,
+)
+from flows.inputs import TextInput, spoken_yes
+from flows.replies import language_named
+from flows.session_state import SessionState, copy_state
+from flows.steps.base import (
+    InputStep,
+)
+from flows.steps.open import OpenStep
+from flows.words import normalised_word
+
+
+class EngineCommands(EngineCore):
+    """The global words, on top of :class:`flows.engine_core.EngineCore`."""
+
+    # ------------------------------------------------------------------ erasure on request
+
+    def _erasure(self, turn: Turn, erasure: str, given: TextInput, command: str | None) -> bool:
+        """DELETE MY DATA at any point (even after STOP): ask to confirm; YES emits
+        :class:`ErasureConfirmed` for the service to act on, and the confirmation to send
+        (kind 'erased'); a spoken yes is asked to type YES
+        (the question stays open); anything else cancels, and a
+        global word that cancels (STOP, HELP...) still does what it says. False to carry on
+        handling the reply."""
+        state = turn.state
+        if erasure == "ask":
+            key = "erase_type_yes" if state.erase_pending and spoken_yes(given) else "erase_confirm"
+            state.erase_pending = True
+            self._say(turn, self._text(turn, key), kind="erase_confirm")
+            return True
+        state.erase_pending = False
+        if erasure == "confirmed":  # the service erases, then sends this once to the address it came from
+            turn.emit(ErasureConfirmed())
+            self._say(turn, self._text(turn, "erased"), kind="erased")
+            return True
+        self._say(turn, self._text(turn, "erase_cancelled"), kind="erase_cancelled")
+        if given.button is None and (command or self.words.language_switch(given.text)):
+            return False
+        self._reprompt(turn)
+        return True
+
+    # ------------------------------------------------------------------ global words
+
+    def _global_word(self, turn: Turn, text: str, command: str | None, choosing: bool = False) -> bool:
+        """STOP, START, HELP, LATER, BACK or a language (``command``: the global word ``text``
+        is, read once by the caller); with ``choosing``, the reply right after the bot asked which
+        language may name one. False when the reply is none of these: an answer."""
+        state = turn.state
+        if command == "stop":
+            if state.status != "stopped":
+                state.before_stop = state.status
+                state.status = "stopped"
+                turn.emit(OptedOut())
+                self._say(turn, self._text(turn, "stopped"), kind="stopped")
+            return True
+        if state.status == "stopped":
+            if command == "start":
+                state.status, state.before_stop = state.before_stop or "waiting", None
+                turn.emit(OptedIn())
+                self._say(turn, self._text(turn, "restarted"), kind="info")
+                self._reprompt(turn)
+            return True
+        if choosing and self._language_chosen(turn, text):
+            return True
+        if self._answers_question(turn, text, command):
+            return False
+        if state.status == "ended" and command == "help":  # no question to repeat; the words that still work
+            self._say(turn, self.words.text("help_ended", turn.state.language), kind="help")
+            return True
+        if state.status == "ended" and command in ("start", "later", "back"):
+            return False  # nothing left to ask: the conversation has ended, and the reply says so
+        if command == "start":
+            self._reprompt(turn)
+            return True
+        if command == "help":
+            self._say(turn, self.words.help(turn.state.language), kind="help")
+            self._reprompt(turn)
+            return True
+        if command in ("later", None) and state.status in ("waiting", "snoozed") and self._snooze(turn, text, command):
+            return True
+        if command == "back" and state.status in ("waiting", "snoozed"):
+            self._back(turn)
+            return True
+        switch = self.words.language_switch(text)
+        if switch is None:
+            return False
+        if isinstance(switch, str):
+            self._switch_language(turn, switch)
+        else:
+            self._ask_language(turn, "language_ask" if switch is True else "language_unknown")
+        return True
+
+    def _language_chosen(self, turn: Turn, text: str) -> bool:
+        """The reply to 'Which language would you like?': a study language named by its code or
+        its name ('en', 'cy', 'Welsh', 'polski') chooses it; a language the study lacks gets
+        the choices again. False when the reply names no language (it answers the question)."""
+        named = language_named(text, self.words.languages)
+        if named is None:
+            return False
+        if isinstance(named, str):
+            self._switch_language(turn, named)
+        else:
+            self._ask_language(turn, "language_unknown")
+        return True
+
+    def _switch_language(self, turn: Turn, language: str) -> None:
+        turn.state.language = language
+        turn.emit(LanguageChanged(language))
+        self._say(turn, self._text(turn, "language_changed"), kind="info")
+        self._reprompt(turn)
+
+    def _ask_language(self, turn: Turn, key: str) -> None:
+        """Which language ('language_ask'), or that the one named is not offered; the next reply may name one."""
+        turn.state.choosing_language = True
+        choices = self.words.language_choices(turn.state.language)
+        self._say(turn, self._text(turn, key).format(choices=choices), kind="help")
+
+    def _answers_question(self, turn: Turn, text: str, command: str | None) -> bool:
+        """The whole reply is, word for word, one of the current question's own answers (a
+        button's label or value) that is also a global word other than STOP: an option 'Back'
+        (where the pain is), 'Busy', 'Not now' or 'English' answers the question. STOP words
+        always stop (the providers stop delivering after them anyway); validation warns of
+        an option that is one."""
+        state = turn.state
+        if state.status not in ("waiting", "snoozed"):
+            return False
+        if command is None and self.words.language_switch(text) is None and not snooze.may_be_snooze(text, self._later_words):
+            return False
+        step = self._current(state)
+        if not isinstance(step, InputStep):
+            return False
+        return self._offers(turn, step, text)
+
+    def _offers(self, turn: Turn, step: InputStep, text: str) -> bool:
+        said = normalised_word(text)
+        buttons = step.prompt(self._context(turn, step)).buttons
+        return any(said in (normalised_word(button.label), normalised_word(button.value)) for button in buttons)
+
+    def offered(self, state: SessionState, text: str, now: datetime, population: Any = None) -> bool:
+        """Whether a reply is, word for word, one of the options the question being asked offers
+        (a button's label or value, 'Can't decide' say): an answer, not words of the participant's
+        own, which safeguarding need not read."""
+        step = self._current(state)
+        if not isinstance(step, InputStep) or isinstance(step, OpenStep) or state.status not in ("waiting", "snoozed"):
+            return False
+        return self._offers(Turn(copy_state(state), now, population), step, text)
+
+    def _snooze(self, turn: Turn, text: str, command: str | None) -> bool:
+        """LATER, or a reply naming when ('in 2 hours', 'tomorrow', 'later after 5pm'): ask
+        again then, moved out of the study's quiet hours. See flows/snooze.py."""
+        state = turn.state
+        if command != "later" and not snooze.may_be_snooze(text, self._later_words):
+            return False
+        named = state.fields.get("timezone")
+        zone = self._zone if named is None else snooze.zone_of(named, self.study.timezone if self.study else "Europe/London")
+        strict = isinstance(self._current(state), OpenStep)
+        asked = snooze.parse_snooze(text, turn.now, zone, self._later_words, strict=strict)
+        if asked is None and command != "later":
+            return False
+        until = asked.until if asked is not None else turn.now + snooze.DEFAULT_SNOOZE
+        until = snooze.next_allowed(until, zone, quiet=self.study.quiet_hours if self.study else None)
+        state.status, state.tries = "snoozed", 0
+        turn.emit(ScheduleTask("snooze", until, {"step": state.step}))
+        if command == "later" and self._own_later_text():
+            self._say(turn, self._text(turn, "later"), kind="info")
+        else:  # a bare LATER names its default time too: 'We'll ask again at 16:10'
+            when = snooze.describe(until, turn.now, zone, state.language)
+            self._say(turn, self._text(turn, "later_at").replace("{when}", when), kind="info")
+        return True
+
+    def _own_later_text(self) -> bool:
+        """The study words its own reply to a bare LATER and not the one that says when: keep it."""
+        return self.study is not None and "later" in self.study.texts and "later_at" not in self.study.texts
+
+    def _back(self, turn: Turn) -> None:
+        state = turn.state
+        if state.undo and isinstance(self._current(state), InputStep):
+            self._back_within(turn)
+            return
+        earlier = state.history[:-1] if state.history and state.history[-1] == state.step else state.history
+        inputs = [i for i, s in enumerate(earlier) if isinstance(self._step_or_none(s), InputStep)]
+        if not inputs:
+            self._say(turn, self._text(turn, "back_at_start"), kind="info")
+            self._reprompt(turn)
+            return
+        previous = earlier[inputs[-1]]
+        kept = earlier[: inputs[-1] + 1]
+        left = [step_id for step_id in state.history[len(kept):] if step_id not in kept]
+        self._forget(turn, left, kept)
+        # (from where ``previous`` was entered last: its answers in an earlier loop through it stand)
+        turn.emit(AnswersWithdrawn(tuple(dict.fromkeys([previous, *left])), from_position=len(kept)))
+        state.history = kept
+        state.tries = 0
+        state.step_data, state.undo = {}, []  # (the step asked again starts afresh, not with the one left's data)
+        self._prompt(turn, self._step(previous))
+
+    def _back_within(self, turn: Turn) -> None:
+        """BACK in a many-item step (a Delphi item, a pair, a choice task): the part answered
+        last is asked again, its answers withdrawn."""
+        state = turn.state
+        *state.undo, last = state.undo
+        state.step_data, state.tries = dict(last["data"]), 0
+        step = self._step(str(state.step))
+        if last["items"]:
+            turn.emit(AnswersWithdrawn((step.id,), tuple(last["items"]), from_position=len(state.history)))
+        self._prompt(turn, step)
+
+    def _forget(self, turn: Turn, step_ids: list[str], kept: list[str]) -> None:
+        """The answers to steps BACK has left behind no longer count: a branch taken from the
+        answer being changed may never be asked again, and its answers must not steer
+        conditions or fill templates (nor stay in a participant field they saved to)."""
+        state = turn.state
+        kept_fields = {step.save_to for step_id in kept if isinstance(step := self._step_or_none(step_id), InputStep)}
+        for step_id in step_ids:
+            state.values.pop(step_id, None)
+            state.displays.pop(step_id, None)
+            step = self._step_or_none(step_id)
+            if isinstance(step, InputStep) and step.save_to and step.save_to not in kept_fields:
+                name = step.save_to.removeprefix("participant.")
+                if state.fields.pop(name, None) is not None:
+                    turn.emit(SetField(name, None))
+
