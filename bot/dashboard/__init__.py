@@ -48,6 +48,7 @@ def _add_routes(app: FastAPI) -> None:
     from bot.api.studies import router as studies_router
     from bot.dashboard.methods import router as methods_router
     from bot.dashboard.pages import router as pages_router
+    from bot.dashboard.participants import router as participants_router
     from bot.dashboard.work import router as work_router
 
     app.router.routes[:] = [r for r in app.router.routes if getattr(r, "path", None) not in PUBLIC_DOCS]
@@ -57,6 +58,7 @@ def _add_routes(app: FastAPI) -> None:
     app.include_router(pages_router)
     app.include_router(methods_router)
     app.include_router(work_router)
+    app.include_router(participants_router)
     app.mount(STATIC_URL, StaticFiles(directory=STATIC), name="desk-static")
     app.add_exception_handler(LoginRequired, _to_login)  # type: ignore[arg-type]
 

@@ -35,8 +35,9 @@ def half_up(value: float, fmt: str = "%.0f") -> float:
 
 TEMPLATES.env.filters["half_up"] = half_up
 TABS = [
-    ("overview", "Overview", ""), ("flows", "Flows", "/flows"), ("results", "Results", "/results"),
-    ("delphi", "Delphi", "/delphi"), ("ranking", "Rankings", "/ranking"), ("pairwise", "Pairwise", "/pairwise"),
+    ("overview", "Overview", ""), ("participants", "Participants", "/participants"), ("flows", "Flows", "/flows"),
+    ("results", "Results", "/results"), ("delphi", "Delphi", "/delphi"), ("ranking", "Rankings", "/ranking"),
+    ("pairwise", "Pairwise", "/pairwise"),
     ("choice", "Choice", "/choice"), ("statements", "Statements", "/statements"), ("themes", "Themes", "/themes"),
     ("evaluation", "Evaluation", "/evaluation"), ("alerts", "Alerts", "/alerts"), ("held", "Held", "/held"),
     ("exports", "Exports", "/exports"),
