@@ -18,148 +18,68 @@ participant's ``contact_hours`` (a field such as ``08:00-18:00`` staff can set),
 participant's ``timezone`` field or else the study's. Sending a flow plans its ``reminders``
 (only for people who have not finished by then) and its closing time, after which the
 round takes no more answers.
+
+This module plans and re-plans; what it plans with is in bot/planned_tasks.py (Person,
+PlannedTask, Plan), dates participants give are read by bot/planning_dates.py, what holds a
+due follow-up back (a Delphi round before, a conversation in progress) is decided by
+bot/planning_holds.py, and the hours of the day by flows/schedule_timing.py. Their names
+are imported from here too.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.export import identifying_field
-from flows.model import ENROLMENT_WORDS, Flow, Schedule, Study, TimeWindow
-from flows.snooze import NoAllowedTime, add_local, at_local, next_allowed, zone_of
-from flows.steps.delphi import DelphiStep
+from bot.planned_tasks import (
+    CLOSE,
+    FOLLOW_UP,
+    PLAN,
+    REMINDER,
+    Person,
+    Plan,
+    PlannedTask,
+    describe_schedule,
+    schedule_key,
+    schedule_of,
+)
+from bot.planning_dates import DATE_ANCHOR_TIME, participant_date
+from bot.planning_holds import (
+    CONVERSATION_CHECK,
+    CONVERSATION_IDLE,
+    ROUND_CHECK,
+    ROUND_WAIT,
+    Conversation,
+    RoundBefore,
+    RoundSent,
+    conversation_hold,
+    describe_idle,
+    round_hold,
+    round_to_come,
+    round_wait,
+    rounds_before,
+)
+from flows.model import ENROLMENT_WORDS, Schedule, Study
+from flows.schedule_timing import place_in_hours, say_span
+from flows.snooze import add_local
 
-FOLLOW_UP, REMINDER, CLOSE, PLAN = "follow_up", "reminder", "close", "plan"
-"""Task kinds this module plans; the engine adds ``timeout`` and ``snooze``."""
-DATE_ANCHOR_TIME = time(9, 0)
+__all__ = [
+    "CLOSE", "CONVERSATION_CHECK", "CONVERSATION_IDLE", "DATE_ANCHOR_TIME", "FOLLOW_UP", "NOT_A_DATE", "PLAN",
+    "PLAN_GIVE_UP", "PLAN_RETRY", "REMINDER", "ROUND_CHECK", "ROUND_WAIT", "Conversation", "Person", "Plan",
+    "PlannedTask", "RoundBefore", "RoundSent", "after_sending", "anchor_steps", "conversation_hold",
+    "describe_idle", "describe_schedule", "match_schedules", "moved_payload", "occurrence", "participant_date",
+    "place", "placed", "placing_notes", "plan_check", "plan_person", "reclosed", "replanned", "round_hold",
+    "round_to_come", "round_wait", "rounds_before", "schedule_key", "schedule_of",
+]
+
 NOT_A_DATE = "is not a date"
 PLAN_RETRY = timedelta(hours=1)
 """How often to look again at someone whose group or date a schedule still waits for."""
 PLAN_GIVE_UP = timedelta(days=120)
-_MONTHS = {name: number for number, names in enumerate(
-    [("jan", "january", "ionawr"), ("feb", "february", "chwefror"), ("mar", "march", "mawrth"), ("apr", "april", "ebrill"),
-     ("may", "mai"), ("jun", "june", "mehefin"), ("jul", "july", "gorffennaf"), ("aug", "august", "awst"),
-     ("sep", "sept", "september", "medi"), ("oct", "october", "hydref"), ("nov", "november", "tachwedd"),
-     ("dec", "december", "rhagfyr")], start=1) for name in names}
-_WEEKDAYS = {name: number for number, names in enumerate(
-    [("monday", "mon", "llun"), ("tuesday", "tue", "tues", "mawrth"), ("wednesday", "wed", "mercher"),
-     ("thursday", "thu", "thurs", "iau"), ("friday", "fri", "gwener"), ("saturday", "sat", "sadwrn"),
-     ("sunday", "sun", "sul")]) for name in names}
-_DAYS_BACK = {"today": 0, "heddiw": 0, "yesterday": 1, "ddoe": 1, "day before yesterday": 2, "echdoe": 2,
-              "night": 1, "neithiwr": 1, "tomorrow": -1, "yfory": -1, "fory": -1}
-"""Days before the answer was given ('night': what is left of 'last night'; tomorrow is -1)."""
-_COUNTS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-           "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "un": 1, "dau": 2, "dwy": 2, "tri": 3, "tair": 3,
-           "pedwar": 4, "pedair": 4, "pump": 5, "pum": 5, "chwech": 6, "chwe": 6, "saith": 7, "wyth": 8, "naw": 9,
-           "deg": 10, "deng": 10}
-_UNIT_DAYS = {"day": 1, "days": 1, "diwrnod": 1, "ddiwrnod": 1, "niwrnod": 1, "week": 7, "weeks": 7, "wythnos": 7,
-              "wythnosau": 7, "fortnight": 14, "fortnights": 14, "pythefnos": 14}
-_AGO = re.compile(rf"(?:(\d{{1,3}}|{'|'.join(_COUNTS)}) )?({'|'.join(_UNIT_DAYS)}) (?:ago|yn ol|n ol|nol)")
-"""'3 days ago', 'two weeks ago', 'a fortnight ago', 'tri diwrnod yn ôl', 'wythnos yn ôl'."""
-_PART_OF_DAY = re.compile(r"\b(morning|afternoon|evening|bore|prynhawn|pnawn)\b")
-"""'yesterday afternoon' is yesterday; 'this morning' (once 'this' is gone) is today."""
-_NEXT = ("next", "nesaf", "nesa")
-_FILLER = re.compile(r"\b(on|the|of|it was|i left|left|discharged|around|about|approx|roughly|i think|last|this|"
-                     r"dydd|ar|y|yr|o|diwethaf|ddiwethaf|dwetha|dwethaf)\b|[,!?\"']|\.$")
-_ORDINAL = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th|af|ed|ain|fed)\b")
-
-
-@dataclass(frozen=True)
-class Person:
-    """What planning needs to know about one enrolled participant."""
-
-    participant_id: str
-    study_id: str
-    enrolled_at: datetime
-    group: str | None = None
-    fields: Mapping[str, Any] = field(default_factory=dict)
-    given_at: Mapping[str, datetime] = field(default_factory=dict)
-    """When each field was given, where known: 'yesterday' counts back from it."""
-
-    def zone(self, study: Study) -> ZoneInfo:
-        return zone_of(str(self.fields.get("timezone") or ""), study.timezone)
-
-    def contact_hours(self) -> TimeWindow | None:
-        """Staff may set the hours they are happy to be messaged, e.g. '08:00-18:00'."""
-        value = self.fields.get("contact_hours")
-        try:
-            return TimeWindow.parse(value) if isinstance(value, str) and value.strip() else None
-        except ValueError:
-            return None
-
-
-@dataclass(frozen=True)
-class PlannedTask:
-    kind: str
-    participant_id: str
-    study_id: str
-    flow_id: str
-    due_at: datetime
-    payload: dict[str, Any]
-    session_id: int | None = None
-
-    @property
-    def key(self) -> str:
-        return str(self.payload["key"])
-
-
-@dataclass
-class Plan:
-    tasks: list[PlannedTask] = field(default_factory=list)
-    waiting: list[str] = field(default_factory=list)
-    """Schedules that cannot be planned yet (group or date not known), and why."""
-    skipped: list[str] = field(default_factory=list)
-    """Schedules that do not apply to this participant, and why."""
-    flags: list[PlannedTask] = field(default_factory=list)
-    """Done tasks that raise a flag for the coordinator when written (storage/due_tasks.add):
-    a date the participant gave that cannot be read, so its follow-up is never planned."""
-
-
-def schedule_key(index: int, schedule: Schedule, occurrence: int) -> str:
-    return f"s{index}:{schedule.flow}:{occurrence}"
-
-
-def schedule_of(study: Study, index: Any, flow_id: str | None) -> tuple[int, Schedule] | None:
-    """The schedule a task was planned from, by its index, unless the study's schedule changed
-    since (another flow is there now: a process that loaded the study before it was published
-    again): then the first that sends the task's flow. None if none does."""
-    entries = study.schedule
-    if isinstance(index, int) and 0 <= index < len(entries) and flow_id in (None, entries[index].flow):
-        return index, entries[index]
-    return next(((number, entry) for number, entry in enumerate(entries) if entry.flow == flow_id), None)
-
-
-def describe_schedule(index: int, schedule: Schedule) -> str:
-    when = (f"at {schedule.at:%Y-%m-%d %H:%M}" if schedule.at else
-            f"{_span(schedule.after)} after {schedule.relative_to}" if schedule.after is not None else
-            f"every {_span(schedule.every)} from {schedule.relative_to}")
-    return f"schedule {index + 1} ({schedule.flow}, {when})"
-
-
-def _span(delta: timedelta | None) -> str:
-    """A duration as it is said: "1 minute", "2 hours 30 minutes", "28 days", "6 weeks".
-    Whole weeks are named as weeks only beyond 28 days (a 7-, 14- or 28-day follow-up is
-    said in days); anything else in days, hours, minutes and seconds, the largest first."""
-
-    def count(number: int, unit: str) -> str:
-        return f"{number} {unit}{'' if number == 1 else 's'}"
-
-    if delta is None:
-        return ""
-    days = delta.days
-    if days > 28 and days % 7 == 0 and delta == timedelta(days=days):
-        return count(days // 7, "week")
-    seconds = delta.seconds
-    parts = [(days, "day"), (seconds // 3600, "hour"), (seconds % 3600 // 60, "minute"), (seconds % 60, "second")]
-    said = " ".join(count(number, unit) for number, unit in parts if number)
-    return said or "no time"
-
 
 # ----------------------------------------------------------------------------- placing a moment
 
@@ -177,32 +97,9 @@ def placed(moment: datetime, study: Study, schedule: Schedule | None, person: Pe
     them: a night-shift nurse who chose 19:00-07:00 is not messaged at noon because a weekly
     pulse's window is 12:00-14:00. The study's quiet hours always hold ("nothing is sent in
     quiet hours"; the dispatcher holds messages then too): contact hours wholly inside them
-    give way to the window and quiet hours."""
-    zone, window, quiet, contact = person.zone(study), schedule.window if schedule else None, study.quiet_hours, person.contact_hours()
-    tries: list[tuple[tuple[TimeWindow | None, TimeWindow | None, TimeWindow | None], str | None]] = [((window, quiet, contact), None)]
-    if contact is not None and window is not None:
-        meet = f"never meet the window {window}" if not _meet(window, contact, zone) else \
-            f"meet the window {window} only in the quiet hours {quiet}"
-        tries.append(((None, quiet, contact), f"contact hours {contact} {meet}: sent in the contact hours"))
-    if contact is not None:
-        tries.append(((window, quiet, None), f"contact hours {contact} lie wholly in the quiet hours {quiet}: sent "
-                      + (f"in the window {window} instead" if window else "outside the quiet hours instead")))
-    if window is not None:
-        tries.append(((window, None, None), f"the window {window} lies wholly in the quiet hours {quiet}: sent in the window"))
-    for rules, note in tries:
-        try:
-            return next_allowed(moment, zone, *rules), note
-        except NoAllowedTime:
-            continue
-    return moment.astimezone(UTC), None
-
-
-def _meet(window: TimeWindow, contact: TimeWindow, zone: ZoneInfo) -> bool:
-    try:
-        next_allowed(datetime(2026, 1, 15, tzinfo=UTC), zone, window, None, contact)
-    except NoAllowedTime:
-        return False
-    return True
+    give way to the window and quiet hours (flows/schedule_timing.place_in_hours)."""
+    window = schedule.window if schedule else None
+    return place_in_hours(moment, person.zone(study), window, study.quiet_hours, person.contact_hours())
 
 
 def placing_notes(study: Study, person: Person, now: datetime) -> list[str]:
@@ -218,93 +115,7 @@ def placing_notes(study: Study, person: Person, now: datetime) -> list[str]:
     return notes
 
 
-def participant_date(value: Any, zone: ZoneInfo, given_at: datetime | None = None,
-                     near: datetime | None = None) -> datetime | None:
-    """A date the participant gave ('2026-03-03', '3/3/2026', 'on 24 Nov 2026.', '24 Tachwedd')
-    as a moment: a date alone is 09:00 that day on their clock. Day first, as in the UK, unless
-    only month first is a date ('11/24/2026'). A date without a year is the one nearest
-    ``near`` (else ``given_at``); 'yesterday' or 'last tuesday' count back from ``given_at``,
-    and are not read without it. None if it is not a date."""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=zone).astimezone(UTC)
-    if isinstance(value, date):
-        return at_local(value, DATE_ANCHOR_TIME, zone)
-    if not isinstance(value, str):
-        return None
-    text = value.strip().lower()
-    try:
-        moment = datetime.fromisoformat(text)
-        if len(text) > 10:
-            return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=zone).astimezone(UTC)
-        return at_local(moment.date(), DATE_ANCHOR_TIME, zone)
-    except ValueError:
-        pass
-    given_on = given_at.astimezone(zone).date() if given_at else None
-    near_on = near.astimezone(zone).date() if near else given_on
-    day = _day_month_year(_plain(text), near_on) or _relative_day(_plain(text), given_on)
-    return at_local(day, DATE_ANCHOR_TIME, zone) if day else None
-
-
-def _plain(text: str) -> str:
-    """The words of a date alone: no filler ('on', 'it was'), punctuation or ordinals ('24th')."""
-    text = _ORDINAL.sub(r"\1", _FILLER.sub(" ", text.strip().lower().replace("ô", "o")))
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def _day_month_year(text: str, near: date | None) -> date | None:
-    """A date written with numbers ('24/11/2026', '11/24/26', '24.11') or a month's name in
-    English or Welsh ('24 Nov 2026', 'November 24', '24 Tachwedd'), anywhere in ``text``."""
-    numeric = re.search(r"\b(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{4}|\d{2}))?\b", text)
-    worded = (re.search(r"\b(\d{1,2}) ([a-z]+)(?: (\d{4}))?\b", text)
-              or re.search(r"\b([a-z]+) (\d{1,2})(?: (\d{4}))?\b", text))
-    if numeric:
-        day, month = int(numeric[1]), int(numeric[2])
-        if month > 12 >= day:  # 11/24/2026: only month first is a date
-            day, month = month, day
-        return _dated(numeric[3], month, day, near)
-    if worded:
-        number, name = (worded[1], worded[2]) if worded[1].isdigit() else (worded[2], worded[1])
-        if name in _MONTHS:
-            return _dated(worded[3], _MONTHS[name], int(number), near)
-    return None
-
-
-def _dated(year: str | None, month: int, day: int, near: date | None) -> date | None:
-    """The date, or None; without a year, the one nearest ``near`` (None without ``near``)."""
-    try:
-        if year:
-            return date(int(year) + (2000 if len(year) == 2 else 0), month, day)
-        if near is None:
-            return None
-        candidates = [date(near.year + step, month, day) for step in (-1, 0, 1)]
-    except ValueError:
-        return None
-    return min(candidates, key=lambda candidate: abs(candidate - near))
-
-
-def _relative_day(text: str, given_on: date | None) -> date | None:
-    """'today', 'yesterday (afternoon)', 'last night', '3 days ago', 'two weeks ago', '(last)
-    tuesday', 'next tuesday', 'tomorrow', and in Welsh 'ddoe', 'tri diwrnod yn ôl', 'wythnos yn
-    ôl', 'dydd Mawrth diwethaf', counted from the day the answer was given; None without it."""
-    if given_on is None:
-        return None
-    if text not in _DAYS_BACK and _PART_OF_DAY.search(text):
-        text = re.sub(r"\s+", " ", _PART_OF_DAY.sub(" ", text)).strip() or "today"
-    if text in _DAYS_BACK:
-        return given_on - timedelta(days=_DAYS_BACK[text])
-    ago = _AGO.fullmatch(text)
-    if ago and (ago[1] or ago[2] not in ("days", "weeks", "fortnights", "wythnosau")):  # 'days ago' says not how many
-        count = int(ago[1]) if ago[1] and ago[1].isdigit() else _COUNTS.get(ago[1] or "a", 1)
-        return given_on - timedelta(days=count * _UNIT_DAYS[ago[2]])
-    words = text.split()
-    ahead = bool(words) and (words[0] in _NEXT or words[-1] in _NEXT)
-    day = " ".join(word for word in words if word not in _NEXT)
-    if day not in _WEEKDAYS:
-        return None
-    if ahead:  # 'next tuesday': the first one after that day
-        return given_on + timedelta(days=(_WEEKDAYS[day] - given_on.weekday()) % 7 or 7)
-    back = (given_on.weekday() - _WEEKDAYS[day]) % 7 or 7  # 'last tuesday', 'on tuesday': the latest one before
-    return given_on - timedelta(days=back)
+# ----------------------------------------------------------------------------- when a schedule falls due
 
 
 def _anchor(schedule: Schedule, person: Person, study: Study) -> datetime | str:
@@ -398,7 +209,7 @@ def occurrence(study: Study, index: int, person: Person, number: int, now: datet
     elif not_before is not None:
         due = max(due, not_before)
     elif now - due > schedule.grace:
-        return f"would have been sent {due:%Y-%m-%d %H:%M} UTC, past the grace of {_span(schedule.grace)}"
+        return f"would have been sent {due:%Y-%m-%d %H:%M} UTC, past the grace of {say_span(schedule.grace)}"
     due = place(due, study, schedule, person)
     closes_at = _closes_at(schedule, study, opens if schedule.at is not None else due, zone)
     if closes_at is not None and due >= closes_at:
@@ -456,146 +267,6 @@ def anchor_steps(study: Study, saves: Iterable[tuple[str, str, str | None]]) -> 
             found[(flow_id, step_id)] = name
     return found
 
-
-# ----------------------------------------------------------------------------- Delphi rounds in order
-
-ROUND_CHECK = timedelta(minutes=30)
-"""How often a round held for the one before looks again: it follows soon after that one ends."""
-ROUND_WAIT = timedelta(days=2)
-"""How long a round waits for a participant still answering the one before (at least)."""
-
-
-@dataclass(frozen=True)
-class RoundBefore:
-    """The earlier round of a Delphi that a flow's round must follow, and the flows that carry it."""
-
-    delphi: str
-    round: int
-    before: int
-    flows: tuple[str, ...]
-
-    def describe(self) -> str:
-        return f"round {self.before} of Delphi '{self.delphi}'"
-
-
-@dataclass(frozen=True)
-class RoundSent:
-    """When a flow carrying the earlier round was started for the participant, and whether
-    they are still answering it (its session waiting or snoozed)."""
-
-    flow_id: str
-    sent_at: datetime
-    live: bool
-
-
-def rounds_before(flows: Mapping[str, Flow], flow_id: str) -> list[RoundBefore]:
-    """For each Delphi round in ``flow_id`` after the first, the latest earlier round of that
-    Delphi carried by other flows of the study (rounds may skip numbers)."""
-    carried: dict[str, dict[int, set[str]]] = {}
-    for name, flow in flows.items():
-        for step in flow.steps:
-            if isinstance(step, DelphiStep):
-                carried.setdefault(step.delphi_id, {}).setdefault(step.round, set()).add(name)
-    found: dict[str, RoundBefore] = {}
-    this = flows.get(flow_id)
-    for step in this.steps if this is not None else []:
-        if not isinstance(step, DelphiStep) or step.delphi_id in found:
-            continue
-        earlier = [number for number in carried[step.delphi_id] if number < step.round]
-        others = carried[step.delphi_id][max(earlier)] - {flow_id} if earlier else set()
-        if others:
-            found[step.delphi_id] = RoundBefore(step.delphi_id, step.round, max(earlier), tuple(sorted(others)))
-    return list(found.values())
-
-
-def round_wait(study: Study, flows: Iterable[str]) -> timedelta:
-    """How long a participant still answering a round keeps the next one waiting: two days,
-    or a day after the round's last reminder when that is later."""
-    names = set(flows)
-    reminded = [max(entry.reminders) + timedelta(days=1) for entry in study.schedule if entry.flow in names and entry.reminders]
-    return max([ROUND_WAIT, *reminded])
-
-
-def round_to_come(before: RoundBefore, pending: Iterable[tuple[str, str | None, datetime, Mapping[str, Any]]]) -> datetime | None:
-    """When a flow carrying the round before is still to be sent to the participant: the
-    earliest of its follow-ups not sent yet, and of re-checks of their plan while its
-    schedule waits for their group or a date (``pending``: (kind, flow, due, payload))."""
-    labels = tuple(f"({flow}, " for flow in before.flows)
-    times = [due for kind, flow_id, due, payload in pending
-             if (kind == FOLLOW_UP and flow_id in before.flows)
-             or (kind == PLAN and any(label in str(note) for note in payload.get("waiting", []) for label in labels))]
-    return min(times, default=None)
-
-
-def round_hold(before: RoundBefore, sent: RoundSent | None, pending: datetime | None, wait: timedelta,
-               now: datetime) -> datetime | str | None:
-    """Whether a round may be sent now (None), must wait until a moment to look again, or
-    can never be (why). A round follows the one before once that was sent and is over for
-    the participant (finished, stopped, closed) or ``wait`` after it was sent; while the round
-    before is still to be sent (``pending``: when it is due, or a re-check of the
-    participant's plan) it waits for it."""
-    if sent is not None:
-        until = sent.sent_at + wait
-        if not sent.live or now >= until:
-            return None
-        return min(until, now + ROUND_CHECK)
-    if pending is not None:
-        return max(pending, now + ROUND_CHECK)
-    return f"{before.describe()} was never sent to them, so round {before.round} is not sent either"
-
-
-# ----------------------------------------------------------------------------- a conversation in progress
-
-CONVERSATION_IDLE = timedelta(hours=3)
-"""How long a conversation keeps a follow-up waiting after the participant's last reply (or the
-question's last asking): longer, and they are taken to have left it."""
-CONVERSATION_CHECK = timedelta(minutes=5)
-"""How often a follow-up held for a conversation looks again: it follows soon after that ends."""
-
-
-@dataclass(frozen=True)
-class Conversation:
-    """A conversation the participant is in: a session waiting for their reply, or snoozed."""
-
-    flow_id: str
-    last_active: datetime
-    """When it was started, answered or asked again."""
-    comes_back: datetime | None = None
-    """Snoozed: when the snooze asks the question again."""
-    step_timeout: timedelta | None = None
-    """The waiting step's own ``timeout``: how long the flow itself waits for this answer."""
-
-    def idle_after(self) -> timedelta:
-        """Three hours without a reply, or the step's own ``timeout`` when longer (at most
-        ``ROUND_WAIT``, two days: as long as a Delphi round waits for the one before)."""
-        return max(CONVERSATION_IDLE, min(self.step_timeout or CONVERSATION_IDLE, ROUND_WAIT))
-
-    def describe(self) -> str:
-        if self.comes_back is not None:
-            return (f"waits for the conversation in {self.flow_id}, snoozed until {self.comes_back:%Y-%m-%d %H:%M} UTC, to end,"
-                    f" or to go {_span(self.idle_after())} without a reply after that")
-        return f"waits for the conversation in {self.flow_id} to end, or to go {_span(self.idle_after())} without a reply"
-
-
-def describe_idle() -> str:
-    """How long a conversation keeps a follow-up waiting, as ``chorus schedule plan`` says it."""
-    return f"or has gone {_span(CONVERSATION_IDLE)} without a reply"
-
-
-def conversation_hold(conversations: Iterable[Conversation], now: datetime) -> tuple[datetime, Conversation] | None:
-    """When to look again at a follow-up due now for a participant in the middle of a
-    conversation (None: send it). Starting it would replace that conversation, and their next
-    reply, meant for its question, would be taken by the follow-up. It waits until the
-    conversation ends or goes idle (:meth:`Conversation.idle_after` since it was last active;
-    a snoozed one counts from when the snooze asks again), looking again every
-    ``CONVERSATION_CHECK``."""
-    holding = []
-    for conversation in conversations:
-        active = max(conversation.last_active, conversation.comes_back or conversation.last_active)
-        until = active + conversation.idle_after()
-        if now < until:
-            holding.append((min(until, now + CONVERSATION_CHECK), conversation))
-    return max(holding, key=lambda held: held[0], default=None)
 
 
 # ----------------------------------------------------------------------------- a changed schedule

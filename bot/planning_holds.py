@@ -1,0 +1,158 @@
+"""What holds back a follow-up that is due: a Delphi round waits for the round before it,
+and any follow-up waits for a conversation the participant is in the middle of.
+
+Pure decisions (when to look again, or why never); bot/firing.py asks them before it starts
+a flow, and ``chorus schedule`` says them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.planned_tasks import FOLLOW_UP, PLAN
+from flows.model import Flow, Study
+from flows.schedule_timing import say_span
+from flows.steps.delphi import DelphiStep
+
+# ----------------------------------------------------------------------------- Delphi rounds in order
+
+ROUND_CHECK = timedelta(minutes=30)
+"""How often a round held for the one before looks again: it follows soon after that one ends."""
+ROUND_WAIT = timedelta(days=2)
+"""How long a round waits for a participant still answering the one before (at least)."""
+
+
+@dataclass(frozen=True)
+class RoundBefore:
+    """The earlier round of a Delphi that a flow's round must follow, and the flows that carry it."""
+
+    delphi: str
+    round: int
+    before: int
+    flows: tuple[str, ...]
+
+    def describe(self) -> str:
+        return f"round {self.before} of Delphi '{self.delphi}'"
+
+
+@dataclass(frozen=True)
+class RoundSent:
+    """When a flow carrying the earlier round was started for the participant, and whether
+    they are still answering it (its session waiting or snoozed)."""
+
+    flow_id: str
+    sent_at: datetime
+    live: bool
+
+
+def rounds_before(flows: Mapping[str, Flow], flow_id: str) -> list[RoundBefore]:
+    """For each Delphi round in ``flow_id`` after the first, the latest earlier round of that
+    Delphi carried by other flows of the study (rounds may skip numbers)."""
+    carried: dict[str, dict[int, set[str]]] = {}
+    for name, flow in flows.items():
+        for step in flow.steps:
+            if isinstance(step, DelphiStep):
+                carried.setdefault(step.delphi_id, {}).setdefault(step.round, set()).add(name)
+    found: dict[str, RoundBefore] = {}
+    this = flows.get(flow_id)
+    for step in this.steps if this is not None else []:
+        if not isinstance(step, DelphiStep) or step.delphi_id in found:
+            continue
+        earlier = [number for number in carried[step.delphi_id] if number < step.round]
+        others = carried[step.delphi_id][max(earlier)] - {flow_id} if earlier else set()
+        if others:
+            found[step.delphi_id] = RoundBefore(step.delphi_id, step.round, max(earlier), tuple(sorted(others)))
+    return list(found.values())
+
+
+def round_wait(study: Study, flows: Iterable[str]) -> timedelta:
+    """How long a participant still answering a round keeps the next one waiting: two days,
+    or a day after the round's last reminder when that is later."""
+    names = set(flows)
+    reminded = [max(entry.reminders) + timedelta(days=1) for entry in study.schedule if entry.flow in names and entry.reminders]
+    return max([ROUND_WAIT, *reminded])
+
+
+def round_to_come(before: RoundBefore, pending: Iterable[tuple[str, str | None, datetime, Mapping[str, Any]]]) -> datetime | None:
+    """When a flow carrying the round before is still to be sent to the participant: the
+    earliest of its follow-ups not sent yet, and of re-checks of their plan while its
+    schedule waits for their group or a date (``pending``: (kind, flow, due, payload))."""
+    labels = tuple(f"({flow}, " for flow in before.flows)
+    times = [due for kind, flow_id, due, payload in pending
+             if (kind == FOLLOW_UP and flow_id in before.flows)
+             or (kind == PLAN and any(label in str(note) for note in payload.get("waiting", []) for label in labels))]
+    return min(times, default=None)
+
+
+def round_hold(before: RoundBefore, sent: RoundSent | None, pending: datetime | None, wait: timedelta,
+               now: datetime) -> datetime | str | None:
+    """Whether a round may be sent now (None), must wait until a moment to look again, or
+    can never be (why). A round follows the one before once that was sent and is over for
+    the participant (finished, stopped, closed) or ``wait`` after it was sent; while the round
+    before is still to be sent (``pending``: when it is due, or a re-check of the
+    participant's plan) it waits for it."""
+    if sent is not None:
+        until = sent.sent_at + wait
+        if not sent.live or now >= until:
+            return None
+        return min(until, now + ROUND_CHECK)
+    if pending is not None:
+        return max(pending, now + ROUND_CHECK)
+    return f"{before.describe()} was never sent to them, so round {before.round} is not sent either"
+
+
+# ----------------------------------------------------------------------------- a conversation in progress
+
+CONVERSATION_IDLE = timedelta(hours=3)
+"""How long a conversation keeps a follow-up waiting after the participant's last reply (or the
+question's last asking): longer, and they are taken to have left it."""
+CONVERSATION_CHECK = timedelta(minutes=5)
+"""How often a follow-up held for a conversation looks again: it follows soon after that ends."""
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """A conversation the participant is in: a session waiting for their reply, or snoozed."""
+
+    flow_id: str
+    last_active: datetime
+    """When it was started, answered or asked again."""
+    comes_back: datetime | None = None
+    """Snoozed: when the snooze asks the question again."""
+    step_timeout: timedelta | None = None
+    """The waiting step's own ``timeout``: how long the flow itself waits for this answer."""
+
+    def idle_after(self) -> timedelta:
+        """Three hours without a reply, or the step's own ``timeout`` when longer (at most
+        ``ROUND_WAIT``, two days: as long as a Delphi round waits for the one before)."""
+        return max(CONVERSATION_IDLE, min(self.step_timeout or CONVERSATION_IDLE, ROUND_WAIT))
+
+    def describe(self) -> str:
+        if self.comes_back is not None:
+            return (f"waits for the conversation in {self.flow_id}, snoozed until {self.comes_back:%Y-%m-%d %H:%M} UTC, to end,"
+                    f" or to go {say_span(self.idle_after())} without a reply after that")
+        return f"waits for the conversation in {self.flow_id} to end, or to go {say_span(self.idle_after())} without a reply"
+
+
+def describe_idle() -> str:
+    """How long a conversation keeps a follow-up waiting, as ``chorus schedule plan`` says it."""
+    return f"or has gone {say_span(CONVERSATION_IDLE)} without a reply"
+
+
+def conversation_hold(conversations: Iterable[Conversation], now: datetime) -> tuple[datetime, Conversation] | None:
+    """When to look again at a follow-up due now for a participant in the middle of a
+    conversation (None: send it). Starting it would replace that conversation, and their next
+    reply, meant for its question, would be taken by the follow-up. It waits until the
+    conversation ends or goes idle (:meth:`Conversation.idle_after` since it was last active;
+    a snoozed one counts from when the snooze asks again), looking again every
+    ``CONVERSATION_CHECK``."""
+    holding = []
+    for conversation in conversations:
+        active = max(conversation.last_active, conversation.comes_back or conversation.last_active)
+        until = active + conversation.idle_after()
+        if now < until:
+            holding.append((min(until, now + CONVERSATION_CHECK), conversation))
+    return max(holding, key=lambda held: held[0], default=None)
