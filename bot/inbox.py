@@ -115,7 +115,11 @@ class InboxWriter:
                 first = await self._queue.get()
                 await asyncio.sleep(0)  # let webhooks already read join this batch
                 batch = [first, *self._queued(self.max_batch - 1)]
-                results = self._write_here(batch) if self.on_loop else None
+                try:
+                    results = self._write_here(batch) if self.on_loop else None
+                except Exception as error:  # the database went away, say: answer these webhooks, as below
+                    self._answer(batch, error)
+                    continue
                 if results is not None:
                     self._answer(batch, results)
                     await asyncio.sleep(0)  # answer these webhooks before writing the next batch

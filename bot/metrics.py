@@ -115,6 +115,18 @@ class BacklogCollector(Collector):
                                 value=_age(now, due[1]))
 
 
+class SpoolCollector(Collector):
+    """Inbound messages waiting in the spool (bot/spool.py): read from local disk, so it answers while the database does not."""
+
+    def __init__(self, state: Any) -> None:
+        self.state = state
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        spool = getattr(self.state, "spool", None)
+        yield GaugeMetricFamily("chorus_spool_depth", "Inbound messages kept on local disk while the database was unreachable, "
+                                "not yet stored.", value=spool.depth() if spool is not None else 0)
+
+
 def _age(now: datetime, then: datetime | None) -> float:
     if then is None:
         return 0.0
@@ -150,6 +162,7 @@ def metrics(request: Request) -> Response:
     if registry is None:
         registry = CollectorRegistry(auto_describe=False)
         registry.register(BacklogCollector(request.app.state.chorus.database))
+        registry.register(SpoolCollector(request.app.state))
         request.app.state.metrics_registry = registry
     body = _counters() + generate_latest(registry)
     return Response(body, media_type=CONTENT_TYPE_LATEST)

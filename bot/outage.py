@@ -44,6 +44,8 @@ class Outage:
     max_delay: float = 30.0
     remind_every: float = 30.0
     clock: Callable[[], float] = time.monotonic
+    traceback: bool = True
+    """False: the first failure's one line only (a traceback's SQL parameters may hold what someone wrote)."""
     failures: int = 0
     _kind: str | None = field(default=None, repr=False)
     _since: float = field(default=0.0, repr=False)
@@ -62,7 +64,7 @@ class Outage:
         if kind != self._kind:  # the first failure, or a different one: worth its traceback
             self._kind, self._last_said = kind, now
             self.log.error("%s failed; %s (retrying in %gs, backing off to %gs)", self.what, self._headline(error),
-                           delay, self.max_delay, exc_info=error, extra={"event": "outage.start"})
+                           delay, self.max_delay, exc_info=error if self.traceback else None, extra={"event": "outage.start"})
         elif now - self._last_said >= self.remind_every:
             self._last_said = now
             self.log.warning("%s: %s, still retrying (%d attempts over %.0fs): %s", self.what, self._subject(error),

@@ -1,5 +1,6 @@
 """``GET /ready``: may this instance take traffic? The database must answer, and so must the
 message broker when ``CHORUS_QUEUE_URL`` names one. ``GET /health`` stays the liveness check.
+While inbound messages wait on local disk for the database (bot/spool.py), either says how many (``spooled``).
 
 The broker is asked the way its own clients open a conversation (Redis ``PING``, the AMQP
 protocol header), on a plain socket with a short timeout, so no broker library is needed
@@ -65,6 +66,8 @@ async def ready(request: Request) -> JSONResponse:
     if chorus.settings.queue_url:
         reasons.append(await run_in_threadpool(check_broker, chorus.settings.queue_url))
     problems = [reason for reason in reasons if reason]
+    spool = getattr(request.app.state, "spool", None)  # messages kept while the database was away (bot/spool.py)
+    spooled = {"spooled": depth} if spool is not None and (depth := spool.depth()) else {}
     if problems:
-        return JSONResponse({"status": "not ready", "reasons": problems}, status_code=503)
-    return JSONResponse({"status": "ready"})
+        return JSONResponse({"status": "not ready", "reasons": problems, **spooled}, status_code=503)
+    return JSONResponse({"status": "ready", **spooled})

@@ -50,6 +50,9 @@ class Settings(BaseModel):
     key_file: Path = Path("var/chorus.key")
     data_keys: SecretStr | None = None
     data_key_file: Path = Path("var/chorus-data.keys")
+    spool_dir: Path | None = None
+    """Where inbound messages wait, sealed with the data keys, while the database is unreachable
+    (bot/spool.py). Unset: a ``spool`` folder beside the SQLite database, else ``var/spool``."""
     studies_dir: Path = Field(default_factory=example_studies)
     public_url: str | None = None
     """The address the world reaches this server at, for webhooks (https://chorus.example.org)."""

@@ -5,7 +5,8 @@ Telegram long polling.
 Every inbound message is stored (``ConversationService.accept``) before the webhook is
 answered, and only that: the inbox worker (bot/inbox.py) processes it afterwards, so a
 webhook is answered quickly however large the backlog. A forged request is refused with
-403 before anything is stored.
+403 before anything is stored. While the database is unreachable, a message is kept in the
+encrypted spool on local disk instead (bot/spool.py) and the webhook still answered as usual.
 Logs name participants only by their pseudonymous id, never by number or message text.
 """
 
@@ -31,7 +32,9 @@ from bot import log_safety, metrics
 from bot.app import tasks_of
 from bot.dispatcher import DEFAULT_LIMITS, Dispatcher, RateLimit, SendingChannel, record_status
 from bot.inbox import InboxWorker, InboxWriter
+from bot.outage import is_database_error
 from bot.service import ReceiveResult
+from bot.spool import Spool, SpoolReplayer, spool_folder
 from bot.tasks import SEND_OUTBOX, TRANSCRIBE_VOICE, register
 from channels import telegram, twilio
 from channels.base import InboundMessage
@@ -58,6 +61,9 @@ class ChannelHub:
     dispatcher: Dispatcher | None = None
     inbox: InboxWorker | None = None
     intake: InboxWriter | None = None
+    spool: Spool | None = None
+    """Where messages wait while the database is unreachable (bot/spool.py)."""
+    replayer: SpoolReplayer | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ChannelHub:
@@ -110,7 +116,12 @@ async def channels_lifespan(app: FastAPI) -> AsyncIterator[None]:
     if hub.intake is None:
         hub.intake = InboxWriter(chorus.service, process_up_to=INLINE_BATCH, behind=hub.inbox.behind,
                                   on_loop=chorus.database.is_sqlite)
-    tasks: list[asyncio.Task[None]] = [asyncio.create_task(hub.inbox.run(), name="chorus-inbox")]
+    if hub.spool is None:
+        hub.spool = Spool(spool_folder(chorus.settings), chorus.database.sealer)
+    app.state.spool = hub.spool  # its depth, for /ready and /metrics
+    hub.replayer = SpoolReplayer(hub.spool, chorus.service.accept_many, lambda results: _replayed(app, results))
+    tasks: list[asyncio.Task[None]] = [asyncio.create_task(hub.inbox.run(), name="chorus-inbox"),
+                                       asyncio.create_task(hub.replayer.run(), name="chorus-spool")]
     stopping = asyncio.Event()
     queue = tasks_of(app)
     # Distributed (CHORUS_QUEUE_URL): `chorus worker` processes send; this one only enqueues.
@@ -124,6 +135,7 @@ async def channels_lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         stopping.set()
+        await hub.replayer.stop()
         await hub.intake.stop()
         await hub.inbox.stop()
         await hub.dispatcher.stop()
@@ -153,17 +165,27 @@ def install(app: FastAPI, hub: ChannelHub | None = None) -> None:
 INBOX_HEADER = "X-Chorus-Inbox"
 """On a webhook's answer: what became of its message. ``received`` (stored; the inbox worker
 will process it), ``awaiting_transcript``, ``duplicate`` (a retry), or the outcome of
-processing it in the storing transaction (``processed``, ``joined``, ``not_enrolled``...)."""
+processing it in the storing transaction (``processed``, ``joined``, ``not_enrolled``...), or
+``spooled`` (the database was unreachable: kept on local disk, stored once it is back)."""
 
 
 async def _receive(request: Request | FastAPI, message: InboundMessage) -> ReceiveResult:
     """Store the message (and, under light load, process it: bot/inbox.py)."""
     app = request.app if isinstance(request, Request) else request
     hub: ChannelHub = app.state.channels
-    if hub.intake is not None:
-        result = await hub.intake.store(message)
-    else:
-        result = await run_in_threadpool(app.state.chorus.service.accept, message)
+    if hub.spool is not None and hub.spool.pending:  # earlier messages wait there: this one goes behind them
+        return await _spool(hub, message)
+    result: ReceiveResult | None = None
+    try:
+        if hub.intake is not None:
+            result = await hub.intake.store(message)
+        else:
+            result = await run_in_threadpool(app.state.chorus.service.accept, message)
+    except Exception as error:
+        if hub.spool is None or not is_database_error(error):
+            raise
+    if result is None:  # the database is unreachable (spooled outside the except: its SQL is not chained to a failure here)
+        return await _spool(hub, message)
     metrics.MESSAGES_IN.labels(message.channel).inc()
     # DEBUG: one line per message is too many at the rates a study reaches; /metrics counts them
     log.debug("%s message %s from %s: %s", message.channel, result.inbound_id, result.participant_id, result.status,
@@ -173,6 +195,26 @@ async def _receive(request: Request | FastAPI, message: InboundMessage) -> Recei
         hub.inbox.nudge()
     _after(app, result)
     return result
+
+
+async def _spool(hub: ChannelHub, message: InboundMessage) -> ReceiveResult:
+    """Keep the message on local disk (synced) for the replayer to store: the webhook may then answer as usual."""
+    assert hub.spool is not None
+    if not hub.spool.pending:
+        log.warning("the database is unreachable: inbound messages are kept in the encrypted spool until it is back",
+                    extra={"event": "spool.started"})
+    await hub.spool.keep(message)
+    metrics.MESSAGES_IN.labels(message.channel).inc()
+    return ReceiveResult("spooled")
+
+
+def _replayed(app: FastAPI, results: list[ReceiveResult]) -> None:
+    """Spooled messages are stored: the inbox worker processes them, as any stored message."""
+    for result in results:
+        _after(app, result)
+    hub: ChannelHub = app.state.channels
+    if hub.inbox is not None:
+        hub.inbox.nudge()
 
 
 def _after(app: FastAPI, result: ReceiveResult) -> None:
