@@ -73,12 +73,17 @@ def create_app(settings: Settings | None = None, chorus: Chorus | None = None, f
         if getattr(app.state, "tasks", None) is None:  # a test may hand in its own queue
             app.state.tasks = make_queue(settings.queue_url, settings.queue_namespace)
         app.state.chorus.service.start_safeguarding()  # the model loads in the background, once serving
+        from bot.study_watch import StudyWatch
+
+        study_watch = StudyWatch(app.state.chorus.database, app.state.chorus.studies, app.state.chorus.settings.study_watch_interval)
+        study_watch.start()  # flows another process publishes are swapped in within seconds
         if freeze_heap:
             gc.collect()
             gc.freeze()
         try:
             yield
         finally:
+            await study_watch.stop()
             app.state.chorus.service.stop_safeguarding_warm_up()
             app.state.tasks.close()
             app.state.tasks = None

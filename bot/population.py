@@ -8,7 +8,11 @@ exports mask them, and the moderation list and alert say what it held.
 
 The service asks :class:`PopulationSource` for a view per sprint; the study's item answers
 are loaded only if a step asks (most sprints never do) and kept for ``ttl`` seconds, so a
-Delphi round's summary is computed once per study and minute, not once per message.
+Delphi round's summary is computed once per study and minute, not once per message. A
+pairwise or statements step also reads its own answers recorded since (a short index range),
+so the next pair is drawn from up-to-date counts and no one is shown again what they answered
+a moment ago; ideas compared about as often are drawn in a different order per participant
+(flows/population.py, ``spread_counts``).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import Connection, and_, func, insert, select, update
 
 from flows.events import RecordAnswer
 from flows.model import Study, resolve_text
@@ -64,10 +68,10 @@ def load_population(connection: Connection, study_id: str, study: Study | None =
             select(ENROLMENTS.c.participant_id, ENROLMENTS.c.group).where(ENROLMENTS.c.study_id == study_id)
         ).all()
     )
+    last = connection.execute(select(func.max(ANSWERS.c.id))).scalar() or 0  # first: what is read below is through it
     rows = connection.execute(
         select(ANSWERS.c.participant_id, ANSWERS.c.step_id, ANSWERS.c.item, ANSWERS.c.value)
-        .where(and_(ANSWERS.c.study_id == study_id, ANSWERS.c.item.is_not(None), ANSWERS.c.skipped.is_(False),
-                    ANSWERS.c.withdrawn_at.is_(None)))
+        .where(and_(_item_answers(study_id), ANSWERS.c.id <= last))
         .order_by(ANSWERS.c.id)
     ).all()
     records = [ItemRecord(pid, groups.get(pid), step, item, value) for pid, step, item, value in rows if item != SUBMISSION_ITEM]
@@ -78,7 +82,23 @@ def load_population(connection: Connection, study_id: str, study: Study | None =
         .order_by(SUBMISSIONS.c.id)
     ).all():
         approved.setdefault(step, []).append(PoolEntry(f"{SUBMISSION_PREFIX}{row_id}", shown_text(text), author))
-    return PopulationData(records, approved, group_labels(study), group_names(study))
+    return PopulationData(records, approved, group_labels(study), group_names(study), last_answer_id=int(last))
+
+
+def _item_answers(study_id: str) -> Any:
+    return and_(ANSWERS.c.study_id == study_id, ANSWERS.c.item.is_not(None), ANSWERS.c.item != SUBMISSION_ITEM,
+                ANSWERS.c.skipped.is_(False), ANSWERS.c.withdrawn_at.is_(None))
+
+
+def recent_answers(connection: Connection, study_id: str, step: str, after: int) -> list[ItemRecord]:
+    """A step's item answers recorded after answer ``after``, oldest first (an index range: the
+    last minute's answers at most)."""
+    rows = connection.execute(
+        select(ANSWERS.c.participant_id, ANSWERS.c.item, ANSWERS.c.value)
+        .where(and_(_item_answers(study_id), ANSWERS.c.step_id == step, ANSWERS.c.id > after))
+        .order_by(ANSWERS.c.id)
+    ).all()
+    return [ItemRecord(pid, None, step, item, value) for pid, item, value in rows]
 
 
 class PopulationSource:
@@ -100,7 +120,7 @@ class PopulationSource:
                 self._cache[study_id] = (time.monotonic(), loaded)
             return loaded
 
-        return RecordedPopulation(data, participant_id)
+        return RecordedPopulation(data, participant_id, lambda step, after: recent_answers(connection, study_id, step, after))
 
     def forget(self, study_id: str) -> None:
         """Drop a study's cached data (after moderation, say)."""

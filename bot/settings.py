@@ -89,6 +89,8 @@ class Settings(BaseModel):
     default without a broker) or not (``off``, the default with one: the workers tick)."""
     scheduler_interval: float = Field(default=5.0, gt=0, le=3600, allow_inf_nan=False)
     """Seconds between the scheduler's ticks."""
+    study_watch_interval: float = Field(default=5.0, ge=0, le=3600, allow_inf_nan=False)
+    """Seconds between looks for flows another process published (bot/study_watch.py); 0: none."""
     safeguarding: Literal["full", "patterns", "off", "0", "false", "no"] = "full"
     """bot/safeguarding.py reads it: the patterns and the embedding model, the patterns alone, or neither."""
 

@@ -3,6 +3,9 @@
 Publishing copies each flow's content into ``flow_versions`` under its content hash.
 A session is pinned to the version it started on and always reloads that version
 from the database, so editing a flow on disk never breaks a conversation midway.
+Each publication records the study's state (bot/study_watch.py): every other process swaps
+the study in within seconds (:meth:`StudyRegistry.sync`), and a process starting with files
+older than the last publication runs that publication rather than undoing it.
 
 Publishing a study whose schedule (or time zone, or quiet hours) changed plans its enrolled
 participants again, in the same transaction: what was sent stays sent, each follow-up not
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,6 +41,15 @@ from bot.planning import (
     plan_person,
     reclosed,
     replanned,
+)
+from bot.study_watch import (
+    PublishedState,
+    PublishedStudy,
+    newer_publication,
+    published_elsewhere,
+    record_state,
+    recorded_state,
+    study_hash,
 )
 from flows.loader import LoadedStudy, LoadError, Problem, load_study
 from flows.model import Study, resolve_text
@@ -121,13 +134,31 @@ class StudyRegistry:
         self.replanned: dict[str, Replanned] = {}
         """Per study, what its last publication changed in enrolled participants' plans (only
         studies whose schedule changed)."""
-        self._routes = [
+        self.states: dict[str, PublishedState] = {}
+        """Per study, the published state this process runs (bot/study_watch.py)."""
+        self._contents: dict[str, dict[str, Any]] = {}
+        """Study files taken from the database rather than this machine's folder (:meth:`sync`)."""
+        self._unreadable: set[PublishedState] = set()
+        """Publications made elsewhere that this process could not read (said once each)."""
+        self._swap = threading.Lock()
+        self._routes = self._join_routes()
+
+    def _join_routes(self) -> list[tuple[str, str, JoinMatch]]:
+        """Every join route of every study, in order: (KEYWORD, telegram parameter, what it joins).
+        Worked out once per change: every message from someone not yet in a study is matched against them."""
+        return [
             ((route.keyword or "").upper(), (route.telegram or "").lower(),
              JoinMatch(loaded.study.study, route.flow or loaded.study.join.start_flow, route.group))
             for loaded in self._studies.values() for route in loaded.study.join.all_routes()
         ]
-        """Every join route of every study, in order: (KEYWORD, telegram parameter, what it joins).
-        Worked out once: every message from someone not yet in a study is matched against them."""
+
+    def replace(self, loaded: LoadedStudy) -> None:
+        """Swap one study (as read from its folder) into the live registry, shared by the
+        service, webhooks and scheduler; readers see the old or the new, never half of each."""
+        with self._swap:
+            self._studies = {**self._studies, loaded.study.study: loaded}
+            self._contents.pop(loaded.study.study, None)
+            self._routes = self._join_routes()
 
     @classmethod
     def from_folder(cls, folder: str | Path) -> StudyRegistry:
@@ -173,22 +204,85 @@ class StudyRegistry:
                 found.append((keyword.upper(), resolve_text(study.title, study.default_language)))
         return found
 
-    def publish(self, database: Database, now: datetime) -> dict[tuple[str, str], PublishedFlow]:
-        """Store every study and flow version (idempotent); remember each flow's current version id."""
+    def publish(self, database: Database, now: datetime, only: str | None = None,
+                starting: bool = False) -> dict[tuple[str, str], PublishedFlow]:
+        """Store every study (or ``only`` that one) and flow version (idempotent); remember each
+        flow's current version id and record each study's published state (bot/study_watch.py).
+
+        ``starting``: the publication a process makes as it starts. A study whose files here were
+        published once and replaced since (a machine deployed with older files) is not published
+        again: the process runs the study as last published instead, and says so."""
         published: dict[tuple[str, str], PublishedFlow] = {}
+        states: dict[str, PublishedState] = {}
+        adopted: list[PublishedStudy] = []
         with database.transaction() as session:
             if database.is_postgres:  # processes starting together publish one at a time (each finds the other's rows)
                 session.execute(text("SELECT pg_advisory_xact_lock(4242002)"))
-            for loaded in self._studies.values():
-                self.replanned.pop(loaded.study.study, None)
-                before = repository.study_content(session, loaded.study.study)
-                published.update(_publish_one(session, loaded, now))
+            for loaded in [s for s in self._studies.values() if only is None or s.study.study == only]:
+                study_id = loaded.study.study
+                content = self._contents.get(study_id) or _study_file(loaded)
+                if starting and (newer := newer_publication(session, loaded, content)) is not None:
+                    adopted.append(newer)
+                    continue
+                self.replanned.pop(study_id, None)
+                before = repository.study_content(session, study_id)
+                flows = _publish_one(session, loaded, content, now)
+                published.update(flows)
                 if before is not None and (replan := replan_enrolled(session, before, loaded, self.anchor_steps(), now)):
-                    self.replanned[loaded.study.study] = replan
-                    log.info("published %s with a changed schedule: %s", loaded.study.study, replan,
-                             extra={"event": "study.replanned", "study": loaded.study.study, **replan.as_dict()})
-        self.published = published
+                    self.replanned[study_id] = replan
+                    log.info("published %s with a changed schedule: %s", study_id, replan,
+                             extra={"event": "study.replanned", "study": study_id, **replan.as_dict()})
+                state = PublishedState(study_hash(content), {flow_id: flow.id for (_, flow_id), flow in flows.items()})
+                if recorded_state(session, study_id) != state:
+                    record_state(session, study_id, state, now)
+                states[study_id] = state
+        with self._swap:
+            kept = {key: flow for key, flow in self.published.items() if only is not None and key[0] != only}
+            self.published = {**kept, **published}
+            self.states = {**self.states, **states}
+        for newer in adopted:
+            log.warning("the files of study %s here are older than its last publication: running that instead "
+                        "(chorus db publish publishes these files)", newer.loaded.study.study,
+                        extra={"event": "study.kept_published", "study": newer.loaded.study.study})
+            self._adopt(newer)
         return published
+
+    def sync(self, database: Database) -> list[str]:
+        """Swap in each study whose last recorded publication is not the one this process runs
+        (published by another process); the ids of those swapped, each logged once."""
+        running = dict(self.states)
+        with database.read_transaction() as connection:
+            found = published_elsewhere(connection, list(self._studies.values()), running, self._unreadable)
+        swapped = []
+        for newer in found:
+            study_id = newer.loaded.study.study
+            if self._adopt(newer, running.get(study_id), check=True):
+                swapped.append(study_id)
+                before = running.get(study_id)
+                changed = [f"{flow_id} {version}" for flow_id, (version_id, version) in sorted(newer.versions.items())
+                           if before is None or before.flows.get(flow_id) != version_id]
+                log.info("study %s: now running what was published elsewhere: %s", study_id,
+                         ", ".join(changed) or "its study file (the flows are unchanged)",
+                         extra={"event": "study.reloaded", "study": study_id,
+                                "versions": {flow_id: version for flow_id, (_, version) in newer.versions.items()}})
+        return swapped
+
+    def _adopt(self, newer: PublishedStudy, running: PublishedState | None = None, check: bool = False) -> bool:
+        """Run ``newer``: its study, flows and versions replace the study's. With ``check``,
+        only if the study still runs ``running`` (a publication in this process since the
+        database was read wins)."""
+        study_id = newer.loaded.study.study
+        with self._swap:
+            if check and self.states.get(study_id) != running:
+                return False
+            self._studies = {**self._studies, study_id: newer.loaded}
+            self._contents[study_id] = newer.content
+            kept = {key: flow for key, flow in self.published.items() if key[0] != study_id}
+            self.published = {**kept, **{(study_id, flow_id): PublishedFlow(version_id, version)
+                                         for flow_id, (version_id, version) in newer.versions.items()}}
+            self.states = {**self.states, study_id: newer.state}
+            self._routes = self._join_routes()
+        return True
 
     def anchor_steps(self) -> dict[str, dict[tuple[str, str], str]]:
         """Per study, the steps that save a date some schedule counts from (bot/planning.anchor_steps)."""
@@ -206,11 +300,15 @@ class StudyRegistry:
             raise KeyError(f"flow '{flow_id}' of study '{study_id}' is not published") from None
 
 
-def _publish_one(session: Any, loaded: LoadedStudy, now: datetime) -> dict[tuple[str, str], PublishedFlow]:
+def _study_file(loaded: LoadedStudy) -> dict[str, Any]:
+    """The study file's content, as published."""
+    return portable(yaml.safe_load(Path(loaded.path).read_text(encoding="utf-8")))
+
+
+def _publish_one(session: Any, loaded: LoadedStudy, content: dict[str, Any], now: datetime) -> dict[tuple[str, str], PublishedFlow]:
     study = loaded.study
-    raw = yaml.safe_load(Path(loaded.path).read_text(encoding="utf-8"))
     title = resolve_text(study.title, study.default_language)
-    repository.publish_study(session, study.study, title, portable(raw), now)
+    repository.publish_study(session, study.study, title, content, now)
     published = {}
     for flow_id, flow in loaded.flows.items():
         version_id, created = repository.publish_flow(session, study.study, flow_id, flow.version, portable(flow.raw), now)

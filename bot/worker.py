@@ -59,6 +59,7 @@ class WorkerRuntime:
         self._scheduler: Any = None
         self._worker: Any = None
         self._sweeping: Future[Any] | None = None
+        self._study_watch: Any = None
 
     # ------------------------------------------------------------------ start and stop
 
@@ -76,6 +77,10 @@ class WorkerRuntime:
         self.chorus = chorus = build(self.settings)
         self.hub = hub = ChannelHub.from_env()
         self._loop_thread.start()
+        from bot.study_watch import StudyWatch
+
+        self._study_watch = StudyWatch(chorus.database, chorus.studies, self.settings.study_watch_interval)  # flows published elsewhere, within seconds
+        self._call(self._study_watch.begin())
         if "outbox" in self.queues:
             from bot.dispatcher import Dispatcher
 
@@ -118,6 +123,8 @@ class WorkerRuntime:
         set_handler(TRANSCRIBE_VOICE, None)
         if self._sweeping is not None:
             self._sweeping.cancel()
+        if self._study_watch is not None:
+            self._call(self._study_watch.stop())
         if self.pipeline is not None:
             self._call(self.pipeline.close())
         if self.dispatcher is not None:

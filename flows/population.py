@@ -13,6 +13,7 @@ build one in memory. The arithmetic is :mod:`flows.analysis`'s.
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -60,7 +61,10 @@ class Population(Protocol):
         ...
 
     def comparison_counts(self, step: str) -> Mapping[str, int]:
-        """How often each idea of a pairwise step has been shown, by everyone."""
+        """How often each idea of a pairwise step has been compared, by everyone, as this
+        participant's next pair is drawn from: counts within a few comparisons of each other
+        are told apart differently for each participant (:func:`spread_counts`), so people
+        answering at the same moment are not all shown the same least-compared pair."""
         ...
 
     def my_answers(self, step: str) -> list[tuple[str, Any]]:
@@ -117,6 +121,10 @@ class PopulationData:
     """Group code -> display name, in display order (e.g. patient -> Patients)."""
     group_names: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Language -> group code -> display name, for studies that name groups in several languages."""
+    last_answer_id: int = 0
+    """The newest answer row read (0: none, or not read from a database): answers recorded
+    after it are :class:`RecordedPopulation`'s ``recent``."""
+    _compared: dict[str, Counter[str]] = field(default_factory=dict)
     _summaries: dict[tuple[str, int, ConsensusRule], pd.DataFrame] = field(default_factory=dict)
     _ratings: dict[str, pd.DataFrame] = field(default_factory=dict)
     _feedback: dict[tuple[str, int, str, ConsensusRule], ItemFeedback | None] = field(default_factory=dict)
@@ -178,16 +186,67 @@ class PopulationData:
             self._active[key] = active
         return list(self._active[key])
 
+    def compared(self, step: str) -> Counter[str]:
+        """How often each idea of a pairwise step was compared in these records (counted once)."""
+        if step not in self._compared:
+            self._compared[step] = comparisons_in(r for r in self.records if r.step == step)
+        return self._compared[step]
+
     def view(self, participant: str | None) -> RecordedPopulation:
         return RecordedPopulation(self, participant)
 
 
-class RecordedPopulation:
-    """:class:`Population` over :class:`PopulationData`, for one participant."""
+def comparisons_in(records: Iterable[ItemRecord]) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for record in records:
+        if isinstance(record.value, dict) and "winner" in record.value:
+            counts.update((record.value["winner"], record.value["loser"]))
+    return counts
 
-    def __init__(self, data: PopulationData | Callable[[], PopulationData], participant: str | None) -> None:
+
+SPREAD = 0.25
+"""How close two ideas' comparison counts must be (a share of the average count, at least one
+comparison) to be drawn in a different order for each participant."""
+
+
+def spread_counts(counts: Mapping[str, int], participant: str | None, step: str, seen: int) -> dict[str, int]:
+    """``counts`` with each raised by a few (0 to ``SPREAD`` of the average, at least 0 or 1),
+    drawn for this participant and how many pairs they have answered: ideas compared about as
+    often come in a different order for each participant, while an idea compared far less (a
+    newly approved one) still comes first for everyone. Counts read a minute ago, and pairs
+    shown to others but not answered yet, are not exact anyway."""
+    if not counts:
+        return {}
+    leeway = max(2, round(SPREAD * sum(counts.values()) / len(counts)))
+    rng = random.Random(f"{participant}|{step}|{seen}")
+    return {item: count + rng.randint(0, leeway) for item, count in sorted(counts.items())}
+
+
+Recent = Callable[[str, int], Sequence[ItemRecord]]
+"""(step, last answer id read) -> the step's item answers recorded since, oldest first."""
+
+
+class RecordedPopulation:
+    """:class:`Population` over :class:`PopulationData`, for one participant.
+
+    ``recent``, when given, reads the answers a step has had since ``data`` was read (the
+    service keeps ``data`` for a minute): pairwise counts and the participant's own answers
+    are then up to date, however old ``data`` is."""
+
+    def __init__(self, data: PopulationData | Callable[[], PopulationData], participant: str | None,
+                 recent: Recent | None = None) -> None:
         self._data = data
         self.participant = participant
+        self._recent = recent
+        self._recent_records: dict[str, Sequence[ItemRecord]] = {}
+
+    def recent(self, step: str) -> Sequence[ItemRecord]:
+        """The step's item answers recorded since the data was read (read once per view)."""
+        if self._recent is None:
+            return ()
+        if step not in self._recent_records:
+            self._recent_records[step] = self._recent(step, self.data.last_answer_id)
+        return self._recent_records[step]
 
     @property
     def data(self) -> PopulationData:
@@ -217,11 +276,9 @@ class RecordedPopulation:
         return [entry for entry in self.data.approved_entries.get(step, ()) if entry.author is None or entry.author != self.participant]
 
     def comparison_counts(self, step: str) -> Mapping[str, int]:
-        counts: Counter[str] = Counter()
-        for record in self.data.records:
-            if record.step == step and isinstance(record.value, dict) and "winner" in record.value:
-                counts.update((record.value["winner"], record.value["loser"]))
-        return counts
+        counts = self.data.compared(step) + comparisons_in(self.recent(step))
+        return spread_counts(counts, self.participant, step, len(self.my_answers(step)))
 
     def my_answers(self, step: str) -> list[tuple[str, Any]]:
-        return [(r.item, r.value) for r in self.data.records if r.step == step and r.participant == self.participant]
+        records = [*self.data.records, *self.recent(step)]
+        return [(r.item, r.value) for r in records if r.step == step and r.participant == self.participant]

@@ -60,6 +60,7 @@ BAD_VALUES = [
     ("CHORUS_MAX_BODY_BYTES", "lots", "a whole number > 0"),
     ("CHORUS_SIMULATOR", "everyone", "open, coordinators or off"),
     ("CHORUS_SCHEDULER_INTERVAL", "-5", "a number > 0"),
+    ("CHORUS_STUDY_WATCH_INTERVAL", "-1", "a number >= 0"),
     ("CHORUS_WHISPER_DEVICE", "gpu", "cpu, cuda or auto"),
     ("CHORUS_WHISPER_COMPUTE_TYPE", "int4", "int8"),
     ("CHORUS_WHISPER_LANGUAGE", "english", "a language code Whisper knows"),
@@ -86,7 +87,7 @@ def test_every_numeric_or_enumerated_setting_the_code_reads_is_checked_before_st
     secret, a model) or refused when it makes no sense: a new setting cannot slip past."""
     text_settings = {"CHORUS_DATABASE_URL", "CHORUS_DATA_KEYS", "CHORUS_DATA_KEY_FILE", "CHORUS_EMBEDDING_MODEL",
                      "CHORUS_HASH_KEY", "CHORUS_HOST", "CHORUS_KEY_FILE", "CHORUS_METRICS_TOKEN", "CHORUS_PUBLIC_URL",
-                     "CHORUS_QUEUE_NAMESPACE", "CHORUS_STUDIES_DIR", "CHORUS_TELEGRAM_API_BASE", "CHORUS_TWILIO_API_BASE",
+                     "CHORUS_QUEUE_NAMESPACE", "CHORUS_SPOOL_DIR", "CHORUS_STUDIES_DIR", "CHORUS_TELEGRAM_API_BASE", "CHORUS_TWILIO_API_BASE",
                      "CHORUS_VOICE_AUDIO_DIR", "CHORUS_WHISPER_MODEL"}
     named = {match for folder in ("bot", "channels", "nlp", "storage", "flows") for path in (ROOT / folder).rglob("*.py")
              for match in re.findall(r"\bCHORUS_[A-Z][A-Z0-9_]*[A-Z0-9]\b", path.read_text(encoding="utf-8"))}

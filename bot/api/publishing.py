@@ -5,7 +5,8 @@ place of the flow file it names (by its ``flow:`` id) and runs the same checks a
 ``chorus validate`` on the whole study, so a flow that names an unknown group is caught
 too. Publishing reloads the study from its folder, stores any new flow versions
 (``flow_versions``, by content hash) and swaps the live study, so new sessions start
-on the new versions while running sessions stay on theirs. A changed schedule plans the
+on the new versions while running sessions stay on theirs; every other process swaps it
+within seconds (bot/study_watch.py). A changed schedule plans the
 participants already enrolled again (bot/studies.py); :func:`publish_notes` says what that
 changed and warns of an ``at:`` or ``closes:`` date already past.
 """
@@ -86,7 +87,7 @@ def validate_deployed(loaded: LoadedStudy) -> Checked:
 
 def replace_study(registry: StudyRegistry, loaded: LoadedStudy) -> None:
     """Swap one study in the live registry (shared by the service, webhooks and scheduler)."""
-    registry._studies[loaded.study.study] = loaded  # noqa: SLF001  (StudyRegistry has no public setter yet)
+    registry.replace(loaded)
 
 
 def publish_from_disk(registry: StudyRegistry, database: Database, study_id: str, actor: str,
@@ -98,7 +99,7 @@ def publish_from_disk(registry: StudyRegistry, database: Database, study_id: str
         raise LoadError([Problem(fresh.path, 1, 1, f"the study id changed to '{fresh.study.study}'; keep '{study_id}'")])
     before = {fid: f.version for fid, f in current.flows.items()}
     replace_study(registry, fresh)
-    registry.publish(database, now)
+    registry.publish(database, now, only=study_id)  # other processes notice within seconds (bot/study_watch.py)
     changed = [{"flow": fid, "version": f.version, "new": before.get(fid) != f.version} for fid, f in fresh.flows.items()]
     replanned = registry.replanned.get(study_id)
     with database.transaction() as connection:
