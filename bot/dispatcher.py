@@ -17,6 +17,8 @@
   to an opted-out participant, anything non-urgent during quiet hours (released when
   they end), and a WhatsApp message outside the 24-hour window without a template.
 * The web simulator's rows (channel ``web``) are left alone: the simulator takes them.
+* The confirmation of an erasure (``farewells``, storage/outbox.py) belongs to no participant:
+  it is claimed on its own, sent once, and deleted with its address (:meth:`Dispatcher._start_farewells`).
 * Dispatchers sharing one database (``chorus worker`` processes, ``chorus serve
   --processes N``) count themselves there (storage/peers.py) every ``heartbeat_every``
   seconds, and each paces its sends at its share of every rate limit: together they keep to it.
@@ -165,6 +167,11 @@ class Dispatcher:
         """The last claim took as many rows as it asked for: more are likely waiting."""
         self._outage = Outage(log, "dispatch")
         self._counting_outage = Outage(log, "counting the dispatchers")
+        every = self._recovery_every()
+        self._recovery_outage = Outage(log, "recovering rows left 'sending'", first_delay=min(5.0, every), max_delay=every,
+                                       remind_every=float("inf"))
+        self._farewells_after = 0.0
+        """When (monotonic) to look for erasure confirmations again: see :meth:`_start_farewells`."""
 
     # ------------------------------------------------------------------ running
 
@@ -182,9 +189,7 @@ class Dispatcher:
                     await self.count_peers()
                     next_count = _monotonic() + self.heartbeat_every
                 if _monotonic() >= next_recovery:  # rows a dead process (or a crashed task) left 'sending'
-                    with contextlib.suppress(Exception):
-                        await asyncio.to_thread(self.recover_interrupted, list(self._in_flight))
-                    next_recovery = _monotonic() + min(60.0, self.stale_after.total_seconds() / 2)
+                    next_recovery = _monotonic() + await self._recover_or_say_why()
                 self._wake.clear()  # before claiming: a nudge that comes during the claim is not lost
                 try:
                     claimed = await self.dispatch_once()
@@ -249,6 +254,7 @@ class Dispatcher:
     async def drain(self, timeout: float = 30.0) -> DispatchStats:
         """Send everything sendable now and wait for it (for tests, the CLI and benchmarks)."""
         deadline = asyncio.get_running_loop().time() + timeout
+        self._farewells_after = 0.0
         while asyncio.get_running_loop().time() < deadline:
             claimed = await self.dispatch_once()
             if self._in_flight:
@@ -277,7 +283,7 @@ class Dispatcher:
             task = asyncio.create_task(self._send_all(rows))
             self._in_flight[participant_id] = task
             task.add_done_callback(self._finished(participant_id))
-        return len(candidates)
+        return len(candidates) + await self._start_farewells()
 
     def _finished(self, participant_id: str) -> Callable[[asyncio.Task[None]], None]:
         def done(task: asyncio.Task[None]) -> None:
@@ -411,6 +417,23 @@ class Dispatcher:
                         len(found), len(again), len(spent))
         return len(found)
 
+    def _recovery_every(self) -> float:
+        """Seconds between looks for rows left 'sending': twice per lease, at least once a minute."""
+        return min(60.0, self.stale_after.total_seconds() / 2)
+
+    async def _recover_or_say_why(self) -> float:
+        """:meth:`recover_interrupted` from the loop; returns the seconds until the next look. A
+        failure is counted (``chorus_errors_total{kind="outbox_recovery"}``) and logged once per
+        outage, and again when it works (bot/outage.py): rows it cannot recover hold their
+        participants' later messages back, so it must not fail unseen."""
+        try:
+            await asyncio.to_thread(self.recover_interrupted, list(self._in_flight))
+        except Exception as error:
+            metrics.error("outbox_recovery")
+            return self._recovery_outage.failed(error)
+        self._recovery_outage.succeeded()
+        return self._recovery_every()
+
     # ------------------------------------------------------------------ sending
 
     def rules_for(self, study_id: str | None) -> StudyRules | None:
@@ -476,20 +499,81 @@ class Dispatcher:
         return "sent"
 
     async def _pace(self, row: Candidate) -> None:
-        limit = self.limits.get(row.channel)
+        await self._pace_to(row.channel, row.address)
+
+    async def _pace_to(self, channel_name: str, address: str) -> None:
+        limit = self.limits.get(channel_name)
         if limit is None:
             return
         if limit.per_address:
-            key = (row.channel, row.address)
+            key = (channel_name, address)
             pacer = self._address_pacers.get(key)
             if pacer is None:
                 if len(self._address_pacers) > 10_000:
                     self._address_pacers.clear()
                 pacer = self._address_pacers[key] = Pacer(limit.shared_by(self.sharing).per_address or 0.0)
             await pacer.wait()
-        pacer = self._pacers.get(row.channel)
+        pacer = self._pacers.get(channel_name)
         if pacer is not None:
             await pacer.wait()
+
+    # ------------------------------------------------------------------ farewells (storage/outbox.py)
+
+    async def _start_farewells(self) -> int:
+        """Claim the erasure confirmations due and send each once, on its own. No participant is
+        left to hold them for, and none of :func:`decide`'s rules applies: it answers the request
+        just made (after STOP too, at any hour, inside WhatsApp's window). Rare, so looked for at
+        most once a poll interval unless the last look found some. Returns how many were claimed."""
+        if _monotonic() < self._farewells_after:
+            return 0
+        farewells = await asyncio.to_thread(self._claim_farewells)
+        if not farewells:
+            self._farewells_after = _monotonic() + self.poll_interval
+        for farewell in farewells:
+            key = f"farewell-{farewell.id}"  # in flight beside the participants: drain() and stop() wait for it
+            task = asyncio.create_task(self._send_farewell(farewell))
+            self._in_flight[key] = task
+            task.add_done_callback(self._finished(key))
+        return len(farewells)
+
+    def _claim_farewells(self) -> list[outbox.FarewellMessage]:
+        with self.database.transaction() as connection:
+            return outbox.claim_farewells(connection, self.database.sealer, list(self.channels), self.clock(), self.stale_after)
+
+    async def _send_farewell(self, farewell: outbox.FarewellMessage) -> None:
+        message = OutboundMessage(farewell.channel, farewell.address, farewell.text, delivery_key=farewell.delivery_key)
+        await self._pace_to(farewell.channel, farewell.address)
+        try:
+            await self.channels[farewell.channel].send(message)
+        except SendError as error:
+            await asyncio.to_thread(self._farewell_failed, farewell, error)
+            return
+        except Exception as error:  # a bug or an unexpected library error: retry, but say so
+            log.exception("farewell %s: unexpected error from %s", farewell.id, farewell.channel)
+            await asyncio.to_thread(self._farewell_failed, farewell, SendError(type(error).__name__, retryable=True))
+            return
+        await asyncio.to_thread(self._farewell_sent, farewell)
+
+    def _farewell_sent(self, farewell: outbox.FarewellMessage) -> None:
+        with self.database.transaction() as connection:
+            outbox.farewell_done(connection, farewell.id)  # and the address with it
+        self.stats.sent += 1
+        metrics.MESSAGES_OUT.labels(farewell.channel).inc()
+
+    def _farewell_failed(self, farewell: outbox.FarewellMessage, error: SendError) -> None:
+        """Retry a retryable error later; otherwise (or after MAX_ATTEMPTS) delete it unsent.
+        The error's own words are not logged: a provider's may name the address."""
+        delay = error.retry_after if isinstance(error, Throttled) and error.retry_after else self._backoff(farewell.attempts + 1)
+        with self.database.transaction() as connection:
+            again = outbox.farewell_failed(connection, farewell.id, error.retryable, self.clock() + timedelta(seconds=delay))
+        if again:
+            self.stats.retried += 1
+        else:
+            self.stats.failed += 1
+        metrics.error("send_failed")
+        log.warning("farewell %s on %s: %s%s -> %s", farewell.id, farewell.channel, type(error).__name__,
+                    f" (code {error.code})" if error.code else "", "queued again" if again else "deleted unsent",
+                    extra={"event": "farewell.send_failed", "farewell_id": farewell.id, "channel": farewell.channel})
 
     # ------------------------------------------------------------------ recording
 

@@ -1,7 +1,12 @@
 """Erasing a participant: the rows (storage/privacy.py), their audio files, and an audit
 record that says who asked, when, the pseudonymous id and how much was removed, and
 nothing personal. Used by the conversation service (DELETE MY DATA, then YES), by
-``chorus erase`` and ``POST /api/participants/{id}/erase``, and by retention."""
+``chorus erase`` and ``POST /api/participants/{id}/erase``, and by retention.
+
+On the participant's own request, and by ``chorus erase``, the participant Chorus knows at the
+same phone number on the other channel (SMS and WhatsApp) is erased too; after the request
+one confirmation goes to the address it came from, kept encrypted in ``farewells`` (which
+names no one) only until it is sent (bot/service.py ``_erase_on_request``, storage/outbox.py)."""
 
 from __future__ import annotations
 

@@ -53,7 +53,7 @@ TRANSCRIPTION = Histogram("chorus_transcription_seconds", "Fetching and transcri
                           buckets=(0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60, 120, 300))
 HTTP_LATENCY = Histogram("chorus_http_request_duration_seconds", "HTTP requests, by method, route template and status.",
                          ["method", "route", "status"])
-ERROR_KINDS = ("signature", "malformed", "oversized", "send_failed", "template", "voice")
+ERROR_KINDS = ("signature", "malformed", "oversized", "send_failed", "template", "voice", "outbox_recovery")
 for _kind in ERROR_KINDS:  # every kind reports 0 from the start, so rate() works on the first error
     ERRORS.labels(_kind)
 

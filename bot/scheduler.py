@@ -54,6 +54,10 @@ RETENTION_EVERY = timedelta(hours=1)
 @dataclass
 class TickStats:
     planned: int = 0
+    """Tasks added to new enrolments' schedules: follow-ups, reminders, closings, and one planning
+    check each (a task row each, not a message or a person: see ``enrolments``)."""
+    enrolments: int = 0
+    """New enrolments planned (a participant in two studies is two)."""
     claimed: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
     retained: dict[str, int] = field(default_factory=dict)
@@ -64,6 +68,7 @@ class TickStats:
 
     def add(self, other: TickStats) -> None:
         self.planned += other.planned
+        self.enrolments += other.enrolments
         self.claimed += other.claimed
         for status, number in other.outcomes.items():
             self.outcomes[status] = self.outcomes.get(status, 0) + number
@@ -96,7 +101,7 @@ class Scheduler:
 
     def tick(self, max_batches: int = 50) -> TickStats:
         """Plan new enrolments, then claim and fire due tasks until none are left (or ``max_batches``)."""
-        stats = TickStats(planned=self.plan_new())
+        stats = self.plan_new()
         stats.retained = self.enforce_retention()
         for _ in range(max_batches):
             batch = self.fire_due()
@@ -115,9 +120,10 @@ class Scheduler:
         self._next_retention = now + self.retention_every
         return retention.enforce(self.service, self.studies, now)
 
-    def plan_new(self, limit: int = 2000) -> int:
-        """Plan every schedule for enrolments not planned yet; returns how many tasks were added."""
-        now, added = self.clock(), 0
+    def plan_new(self, limit: int = 2000) -> TickStats:
+        """Plan every schedule for enrolments not planned yet; returns how many enrolments were
+        planned and how many tasks that added."""
+        now, added, enrolments = self.clock(), 0, 0
         studies = self.studies.ids()
         while True:
             with self.database.transaction() as connection:
@@ -130,8 +136,9 @@ class Scheduler:
                 if batch >= ANALYZE_AFTER:
                     due_tasks.refresh_statistics(connection)
                 added += batch
+                enrolments += len(found)  # (each gets its planning check: 'unplanned' means it had none)
             if len(found) < limit:
-                return added
+                return TickStats(planned=added, enrolments=enrolments)
 
     def _abandoned(self, connection: Connection) -> list[str]:
         """Schedulers on this machine whose process is gone (killed, crashed) but whose claims
@@ -202,7 +209,8 @@ class Scheduler:
             stats = self.tick()
             self._outage.succeeded()
             if stats.claimed or stats.planned:
-                log.info("tick: planned %d, claimed %d, %s", stats.planned, stats.claimed, stats.outcomes)
+                log.info("tick: %s", describe_tick(stats), extra={"event": "scheduler.tick", "enrolments_planned": stats.enrolments,
+                                                                  "tasks_planned": stats.planned, "tasks_claimed": stats.claimed})
             if any(stats.retained.values()):
                 log.info("tick: retention removed %s", stats.retained)
         except Exception as error:  # logged once, then a line every 30 s; ticks resume by themselves
@@ -229,6 +237,23 @@ class Scheduler:
             self._background = None
         if self._pool is not None:
             self._pool.shutdown(wait=wait)
+
+
+def describe_tick(stats: TickStats) -> str:
+    """'planned 4 new enrolments (11 scheduled tasks: ...); claimed 3 due tasks: fired 3', saying
+    what each number counts: tasks are rows of the schedule, not messages or people."""
+    said = []
+    if stats.enrolments or stats.planned:
+        said.append(f"planned {_count(stats.enrolments, 'new enrolment')} ({_count(stats.planned, 'scheduled task')}: "
+                    "follow-ups, reminders, closings and a planning check each)")
+    if stats.claimed:
+        outcomes = ", ".join(f"{status} {number}" for status, number in sorted(stats.outcomes.items()))
+        said.append(f"claimed {_count(stats.claimed, 'due task')}" + (f": {outcomes}" if outcomes else ""))
+    return "; ".join(said)
+
+
+def _count(number: int, thing: str) -> str:
+    return f"{number} {thing}" + ("" if number == 1 else "s")
 
 
 def _plan_rows(study: Any, enrolled: due_tasks.EnrolledPerson, now: datetime) -> list[dict[str, Any]]:

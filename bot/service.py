@@ -159,7 +159,7 @@ class ConversationService(InboundBatches, Concerns):
         self._checked_inline: dict[int, bool] = {}
         self._engines: dict[int, tuple[Engine, str]] = {}
         self._words = Words()
-        studies.publish(database, clock())
+        studies.publish(database, clock(), starting=True)
 
     # ------------------------------------------------------------------ inbound
 
@@ -324,7 +324,8 @@ class ConversationService(InboundBatches, Concerns):
                 sprint = self._safeguarded(connection, pid, sprint, given, inbound_id, self._study(connection, session.study_id),
                                            language, enrolment.opted_out or sprint.state.status == "stopped", before.step, now)
         if any(isinstance(event, ErasureConfirmed) for event in sprint.events):
-            self._erase_within(connection, pid, "participant", "participant's request", now)
+            farewell = next((message.text for message in sprint.messages() if message.kind == "erased"), None)
+            self._erase_on_request(connection, contact, farewell, now)
             return "erased", []
         target = _Target(pid, contact, enrolment, session, version, inbound_id, participant)
         return "processed", self._apply(connection, target, sprint, now)
@@ -344,10 +345,10 @@ class ConversationService(InboundBatches, Concerns):
         erasure = read_erasure(self._words, given, command, pending)
         if erasure is None:
             return None
-        if erasure == "confirmed":
-            self._erase_within(connection, pid, "participant", "participant's request", now)
-            return "erased", []
         language = repository.load_participant(connection, pid).language or "en"
+        if erasure == "confirmed":
+            self._erase_on_request(connection, contact, self._words.text("erased", language), now)
+            return "erased", []
         kind = "erase_confirm" if erasure == "ask" else "erase_cancelled"
         # a spoken yes to the question is asked to type it (a voice note never erases); the kind stays the question's
         text = self._words.text("erase_type_yes" if pending and spoken_yes(given) else kind, language)
@@ -355,6 +356,37 @@ class ConversationService(InboundBatches, Concerns):
                "buttons": [], "multiple": False, "kind": kind, "created_at": now}
         ids = outbox.queue(connection, [row])
         return ("processed" if erasure == "ask" else None), ids
+
+    def _erase_on_request(self, connection: Connection, contact: ContactRef, farewell: str | None, now: datetime) -> None:
+        """DELETE MY DATA, then YES: erase the participant, and the participant of the same
+        phone number on the other channel (SMS and WhatsApp: one person, two participants), then
+        queue ``farewell`` to the address the request came from. It waits in ``farewells``, which
+        names no one, until a dispatcher (or the web simulator) sends it once and deletes it."""
+        pid = contact.participant_id
+        sealed = repository.sealed_address(connection, contact.contact_id)
+        others = self._same_number(connection, pid)
+        self._erase_within(connection, pid, "participant", "participant's request", now)
+        for other in others:
+            self._erase_within(connection, other, "participant", f"participant's request on {contact.channel}, same number", now)
+        if farewell and sealed is not None:
+            outbox.queue_farewell(connection, contact.channel, sealed, farewell, now)
+
+    def _same_number(self, connection: Connection, participant_id: str) -> list[str]:
+        """The participants Chorus knows at the same phone number on the other channel (see
+        :meth:`_stop_same_number`), their rows locked (PostgreSQL) to be erased with this one."""
+        found: list[str] = []
+        for contact in repository.contacts_of(connection, participant_id):
+            other = SAME_NUMBER.get(contact.channel)
+            if other is None:
+                continue
+            address = self.database.sealer.open(contact.address_sealed)
+            match = repository.find_contact(connection, repository.address_hash(self._key, other, address))
+            if match is not None and match.participant_id != participant_id and match.participant_id not in found:
+                found.append(match.participant_id)
+        if self.database.is_postgres:
+            for other_id in sorted(found):
+                repository.load_participant(connection, other_id, for_update=True)
+        return found
 
     def _erase_within(self, connection: Connection, participant_id: str, actor: str, reason: str, now: datetime) -> privacy.Erased:
         studies = {e.study_id for e in repository.enrolments_of(connection, participant_id)}
@@ -368,17 +400,35 @@ class ConversationService(InboundBatches, Concerns):
     def erase(self, participant_id: str, actor: str, reason: str = "coordinator") -> privacy.Erased | None:
         """Erase everything about a participant, at a coordinator's request or under a study's
         retention. ``actor`` names who asked (a token's holder, 'retention'). None if unknown."""
+        erased = self._erase_held(participant_id, actor, reason, same_number=False)
+        return erased[0] if erased else None
+
+    def erase_person(self, participant_id: str, actor: str, reason: str = "coordinator") -> list[privacy.Erased]:
+        """:meth:`erase`, and the participant of the same phone number on the other channel too
+        (``chorus erase``): all Chorus knows of the person. The one named first; [] if unknown."""
+        return self._erase_held(participant_id, actor, reason, same_number=True)
+
+    def _erase_held(self, participant_id: str, actor: str, reason: str, same_number: bool) -> list[privacy.Erased]:
         with self.database.transaction() as connection:
             if not privacy.participant_exists(connection, participant_id):
-                return None
+                return []
         with self._locks.hold(participant_id), self.database.transaction() as connection:
             if not privacy.participant_exists(connection, participant_id):
-                return None
+                return []
             if self.database.is_postgres:
                 repository.load_participant(connection, participant_id, for_update=True)
-            erased = self._erase_within(connection, participant_id, actor, reason, self.clock())
+            now = self.clock()
+            others = self._same_number(connection, participant_id) if same_number else []
+            erased = [self._erase_within(connection, participant_id, actor, reason, now)]
+            erased += [self._erase_within(connection, other, actor, f"{reason}, same number as {participant_id}", now) for other in others]
         self.database.checkpoint()
         return erased
+
+    def take_farewells(self, channel: str, address: str) -> list[str]:
+        """The erasure confirmations waiting for ``address`` on a channel no dispatcher sends
+        on (the web simulator shows them itself), deleted as they are taken."""
+        with self.database.transaction() as connection:
+            return outbox.take_farewells(connection, self.database.sealer, channel, address)
 
     # ------------------------------------------------------------------ joining and starting
 

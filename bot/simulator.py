@@ -160,6 +160,10 @@ def reply(session: str, body: ReplyRequest, request: Request, principal: Princip
     participant = _participant(chorus, session, principal)
     message = InboundMessage(CHANNEL, session, provider_id=uuid.uuid4().hex, text=body.text, button=body.button)
     result = chorus.service.accept_many([message], process=True)[0]
+    if result.status == "erased":  # they are gone: what is left is the confirmation, queued to this page alone
+        said = chorus.service.take_farewells(CHANNEL, session)
+        return {"messages": [{"text": text, "buttons": [], "multiple": False, "kind": "erased"} for text in said],
+                "finished": True, "waiting": False}
     if result.status == "received":  # its turn may have come meanwhile (a voice note just done, or too old to wait for)
         chorus.service.process_in_turn(participant)
     return _delivered(chorus, participant)

@@ -29,7 +29,7 @@ class SendMessage:
     buttons: tuple[Button, ...] = ()
     multiple: bool = False
     kind: str = "prompt"
-    """prompt, retry, info, help, stopped, end, erase_confirm, erase_cancelled."""
+    """prompt, retry, info, help, stopped, end, erase_confirm, erase_cancelled, erased."""
     attachment: dict[str, Any] | None = None
     """Something to show beside the text on channels with images, named rather than rendered:
     e.g. ``{"kind": "delphi_chart", "delphi": ..., "item": ..., "round": ...}``. The service

@@ -5,24 +5,33 @@ sends, then calls :func:`mark_sent` or :func:`mark_failed`. Nothing queued for a
 participant who said STOP is ever sent: :func:`hold_queued` parks it as ``held``. A question
 held through quiet hours that its session has moved past is ``cancelled`` when the hold ends
 (:func:`questions_no_longer_asked`, :func:`cancel_held`), never sent.
+
+The confirmation of an erasure is no participant's: they are gone. It waits in ``farewells``
+with the address it goes to, sealed as contacts are (:func:`queue_farewell`); a dispatcher
+claims it (:func:`claim_farewells`) and deletes it once sent or given up on, and the web
+simulator takes its own (:func:`take_farewells`). None is kept longer than :data:`FAREWELL_EXPIRY`.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, and_, delete, insert, or_, select, update
 
-from storage.crypto import Sealer
+from storage.crypto import DataKeyError, Sealer
 from storage.driver import Driver
 from storage.repository import when
-from storage.tables import CONTACTS, INBOUND, OUTBOUND, SESSIONS
+from storage.tables import CONTACTS, FAREWELLS, INBOUND, OUTBOUND, SESSIONS
 
 MAX_ATTEMPTS = 5
+FAREWELL_EXPIRY = timedelta(days=1)
+"""An erasure's confirmation not sent within this long (its channel not configured here, the
+simulator's page closed, the provider down for a day) is deleted unsent, address and all."""
 QUESTION_KINDS = frozenset({"prompt", "reminder"})
 """Messages that ask their session's current question: worth sending only while it still is."""
 _QUEUE_COLUMNS = (
@@ -217,3 +226,90 @@ def last_kinds(connection: Connection, participant_ids: Sequence[str]) -> dict[s
     sql = ("SELECT participant_id, kind FROM outbound_messages WHERE id IN (SELECT max(id) FROM outbound_messages"
            f" WHERE participant_id IN ({', '.join('?' for _ in participant_ids)}) GROUP BY participant_id)")
     return {str(row[0]): str(row[1]) for row in Driver.of(connection).execute(sql, list(participant_ids)).fetchall()}
+
+
+# ----------------------------------------------------------------------------- farewells
+
+
+@dataclass(frozen=True)
+class FarewellMessage:
+    """An erasure's confirmation claimed for sending, its address opened."""
+
+    id: int
+    channel: str
+    address: str
+    text: str
+    attempts: int
+    delivery_key: str
+
+
+def queue_farewell(connection: Connection, channel: str, address_sealed: str, text: str, now: datetime) -> int:
+    """Queue the confirmation of an erasure to an address (still sealed: it is never opened
+    here). Returns its id in ``farewells``."""
+    row = {"channel": channel, "address_sealed": address_sealed, "text": text, "status": "queued", "attempts": 0,
+           "due_at": now, "created_at": now}
+    return int(connection.execute(insert(FAREWELLS).values(**row).returning(FAREWELLS.c.id)).scalar_one())
+
+
+def claim_farewells(connection: Connection, sealer: Sealer, channels: Sequence[str], now: datetime, stale_after: timedelta,
+                    limit: int = 50) -> list[FarewellMessage]:
+    """Delete the farewells older than :data:`FAREWELL_EXPIRY` (on any channel), then claim
+    those of ``channels`` due now: queued, or left ``sending`` longer than ``stale_after`` by a
+    dispatcher that died (sent again with the same delivery key). Each gets a key when first claimed."""
+    f = FAREWELLS.c
+    connection.execute(delete(FAREWELLS).where(f.created_at < now - FAREWELL_EXPIRY))
+    due = or_(and_(f.status == "queued", f.due_at <= now), and_(f.status == "sending", f.claimed_at < now - stale_after))
+    query = select(f.id).where(f.channel.in_(list(channels)), due).order_by(f.id).limit(limit)
+    if Driver.of(connection).postgres:
+        query = query.with_for_update(skip_locked=True)
+    ids = list(connection.execute(query).scalars())
+    if not ids:
+        return []
+    connection.execute(update(FAREWELLS).where(f.id.in_(ids)).values(status="sending", claimed_at=now))
+    for row_id in connection.execute(select(f.id).where(f.id.in_(ids), f.delivery_key.is_(None))).scalars().all():
+        connection.execute(update(FAREWELLS).where(f.id == row_id).values(delivery_key="chorus-" + secrets.token_hex(16)))
+    rows = connection.execute(select(f.id, f.channel, f.address_sealed, f.text, f.attempts, f.delivery_key)
+                              .where(f.id.in_(ids)).order_by(f.id)).all()
+    found = [FarewellMessage(r[0], r[1], address, r[3], r[4], r[5]) for r in rows if (address := _opened(sealer, r[2])) is not None]
+    unreadable = [r[0] for r in rows if r[0] not in {farewell.id for farewell in found}]
+    if unreadable:  # sealed with a data key no longer configured: it can never go
+        connection.execute(delete(FAREWELLS).where(f.id.in_(unreadable)))
+    return found
+
+
+def farewell_done(connection: Connection, farewell_id: int) -> None:
+    """Sent, or given up on: the row, and the address with it, goes."""
+    connection.execute(delete(FAREWELLS).where(FAREWELLS.c.id == farewell_id))
+
+
+def farewell_failed(connection: Connection, farewell_id: int, retryable: bool, retry_at: datetime) -> bool:
+    """Count a failed attempt: queued again for ``retry_at`` when retryable and attempts are
+    left (True), otherwise deleted (False)."""
+    f = FAREWELLS.c
+    attempts = connection.execute(select(f.attempts).where(f.id == farewell_id)).scalar()
+    if attempts is None:
+        return False
+    if retryable and attempts + 1 < MAX_ATTEMPTS:
+        connection.execute(update(FAREWELLS).where(f.id == farewell_id)
+                           .values(status="queued", attempts=attempts + 1, due_at=retry_at, claimed_at=None))
+        return True
+    farewell_done(connection, farewell_id)
+    return False
+
+
+def take_farewells(connection: Connection, sealer: Sealer, channel: str, address: str) -> list[str]:
+    """The farewells queued to ``address`` on ``channel``, deleted as they are taken: for a
+    channel with no dispatcher that shows them itself (the web simulator)."""
+    f = FAREWELLS.c
+    rows = connection.execute(select(f.id, f.address_sealed, f.text).where(f.channel == channel).order_by(f.id)).all()
+    mine = [(row_id, text) for row_id, sealed, text in rows if _opened(sealer, sealed) == address]
+    if mine:
+        connection.execute(delete(FAREWELLS).where(f.id.in_([row_id for row_id, _ in mine])))
+    return [text for _, text in mine]
+
+
+def _opened(sealer: Sealer, sealed: str) -> str | None:
+    try:
+        return sealer.open(sealed)
+    except DataKeyError:
+        return None

@@ -145,6 +145,12 @@ def contacts_of(connection: Connection, participant_id: str) -> list[SealedConta
     return [SealedContact(str(row[0]), str(row[1])) for row in rows]
 
 
+def sealed_address(connection: Connection, contact_id: int) -> str | None:
+    """One contact's address, still sealed: what an erasure's confirmation is queued to."""
+    found = connection.execute(select(CONTACTS.c.address_sealed).where(CONTACTS.c.id == contact_id)).scalar()
+    return None if found is None else str(found)
+
+
 def contact_for(connection: Connection, participant_id: str, channel: str | None = None) -> ContactRef | None:
     """The participant's most recent contact, on ``channel`` when given."""
     query = select(*_CONTACT_COLUMNS).where(CONTACTS.c.participant_id == participant_id)

@@ -1,6 +1,7 @@
 """The tables. Addresses (phone numbers, chat ids) live only in ``contacts``, encrypted
 (storage/crypto.py); every other table names a participant by a pseudonymous id such as
-``p-3f9c0a1b2c3d4e5f``.
+``p-3f9c0a1b2c3d4e5f``. (One exception, as briefly as it can be: ``farewells``, the
+confirmation of an erasure, keeps the erased address, encrypted, until it is sent.)
 
 Times are stored as UTC and always read back as timezone-aware UTC datetimes, on
 SQLite as on PostgreSQL. JSON columns use the portable ``sqlalchemy.JSON`` type.
@@ -187,6 +188,29 @@ class Outbound(SQLModel, table=True):
     """An image shown with the text (the caption) on channels with images; SMS sends the text alone."""
 
 
+class Farewell(SQLModel, table=True):
+    """The confirmation of an erasure on the participant's request, waiting to be sent: the one
+    message that outlives its participant. It names no one; it keeps the address it goes to,
+    encrypted as ``contacts`` does, and is deleted once sent, given up on, or a day old
+    (storage/outbox.py, bot/dispatcher.py)."""
+
+    __tablename__ = "farewells"
+    __table_args__ = (Index("ix_farewells_status", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str
+    address_sealed: str = _text()
+    text: str = _text()
+    status: str = "queued"
+    """queued, or sending (claimed by a dispatcher: ``claimed_at``)."""
+    attempts: int = 0
+    delivery_key: str | None = Field(default=None, max_length=64)
+    due_at: datetime = _when()
+    """When it may be sent (later after a retryable failure)."""
+    claimed_at: datetime | None = _when(nullable=True)
+    created_at: datetime = _when()
+
+
 class MediaRow(SQLModel, table=True):
     """Images the bot sends (Delphi feedback charts). Stored once per content (``sha256``):
     every participant who is shown the same chart shares a row. Served to Twilio, which
@@ -343,7 +367,7 @@ class AuditEvent(SQLModel, table=True):
 
 ALL_TABLES = [
     Participant, Contact, StudyRow, FlowVersion, Enrolment, ConversationSession, Inbound,
-    Outbound, AnswerRow, FlagRow, DueTask, AuditEvent, TranscriptRow, SubmissionRow, MediaRow,
+    Outbound, AnswerRow, FlagRow, DueTask, AuditEvent, TranscriptRow, SubmissionRow, MediaRow, Farewell,
 ]
 
 
@@ -369,6 +393,7 @@ AUDIT_EVENTS = table(AuditEvent)
 TRANSCRIPTS = table(TranscriptRow)
 SUBMISSIONS = table(SubmissionRow)
 MEDIA = table(MediaRow)
+FAREWELLS = table(Farewell)
 
 import storage.auth  # noqa: E402, F401  (coordinator_tokens, dashboard_sessions on SQLModel.metadata)
 import storage.peers  # noqa: E402, F401  (dispatchers)

@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 @click.option("--studies", "studies_dir", default=None, help="Folder of studies (default CHORUS_STUDIES_DIR).")
 def erase(participant: str, channel: str | None, actor: str | None, yes: bool, database_url: str | None, studies_dir: str | None) -> None:
     """Erase PARTICIPANT (a pseudonymous id such as p-3f9c0a1b2c3d4e5f): contact details,
-    fields, answers, voice notes, transcripts and messages. An audit record is kept."""
+    fields, answers, voice notes, transcripts and messages. The participant of the same phone
+    number on the other channel (SMS and WhatsApp are two participants) is erased too. An
+    audit record is kept."""
     import getpass
 
     from bot.service import ConversationService
@@ -41,14 +43,18 @@ def erase(participant: str, channel: str | None, actor: str | None, yes: bool, d
         if pid is None:
             raise click.ClickException("no participant has that address")
         if not yes:
-            click.confirm(f"Erase everything about {pid}? This cannot be undone", abort=True)
-        erased = service.erase(pid, f"cli:{actor or getpass.getuser()}", "coordinator")
+            click.confirm(f"Erase everything about {pid} (and the same number on the other channel)? This cannot be undone",
+                          abort=True)
+        erased = service.erase_person(pid, f"cli:{actor or getpass.getuser()}", "coordinator")
     finally:
         database.dispose()
-    if erased is None:
+    if not erased:
         raise click.ClickException(f"no participant {pid}")
-    removed = ", ".join(f"{count} {table}" for table, count in erased.counts.items() if count)
-    click.echo(f"erased {pid}: {removed}")
+    for index, one in enumerate(erased):
+        removed = ", ".join(f"{count} {table}" for table, count in one.counts.items() if count)
+        same = " (the same number on another channel)" if index else ""
+        click.echo(f"erased {one.participant_id}{same}: {removed}")
+    click.echo(f"erased {len(erased)} participant{'s' if len(erased) != 1 else ''}")
 
 
 def _no_checks() -> SafetyChecks:

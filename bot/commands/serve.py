@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import signal
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,8 +14,11 @@ import click
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+    from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
     from bot.settings import Settings
+
+log = logging.getLogger("chorus.serve")
 
 
 @click.command()
@@ -40,6 +46,7 @@ def serve(host: str | None, port: int | None, studies_dir: str | None, database_
         settings = serving_settings(host=host, port=port, studies_dir=studies_dir, database_url=database_url,
                                     processes=processes)
         configure_logging(settings.log_level, settings.log_format)
+        _check_broker(settings)
         studies = _check_studies(settings.studies_dir, _studies_source(studies_dir))
         _check_keys(settings)
         if settings.processes > 1:
@@ -68,8 +75,75 @@ def serve(host: str | None, port: int | None, studies_dir: str | None, database_
         return
     _share_settings(settings)
     with _shared_metrics():
-        uvicorn.run("bot.app:serving_process", factory=True, workers=settings.processes, host=settings.host,
-                    port=settings.port, **quiet)
+        _serve_in_processes(settings, quiet)
+
+
+def _serve_in_processes(settings: Settings, quiet: dict[str, Any]) -> None:
+    """What ``uvicorn.run(..., workers=N)`` does, with :func:`_watchful_supervisor` in charge."""
+    import uvicorn
+
+    config = uvicorn.Config("bot.app:serving_process", factory=True, workers=settings.processes, host=settings.host,
+                            port=settings.port, **quiet)
+    supervisor = _watchful_supervisor()(config, sockets=[config.bind_socket()])
+    with contextlib.suppress(KeyboardInterrupt):
+        supervisor.run()
+
+
+def _watchful_supervisor() -> type[Multiprocess]:
+    """uvicorn's supervisor, which replaces a serving process that died or stopped answering,
+    but says so only at INFO on a logger ``chorus serve`` keeps at WARNING: here a WARNING
+    names the process and how it ended, and its replacement is logged at INFO."""
+    from uvicorn.supervisors import multiprocess
+
+    class WatchfulSupervisor(multiprocess.Multiprocess):
+        def keep_subprocess_alive(self) -> None:
+            before = list(self.processes)
+            answering = {id(process) for process in before if process.process.is_alive()}
+            super().keep_subprocess_alive()
+            for old, new in zip(before, self.processes, strict=False):
+                if new is not old:  # (one that failed to start is not replaced: uvicorn stops, saying why)
+                    _say_replaced(old, new, hung=id(old) in answering, timeout=self.config.timeout_worker_healthcheck)
+
+    return WatchfulSupervisor
+
+
+def _say_replaced(old: Process, new: Process, hung: bool, timeout: float) -> None:
+    code = old.exitcode
+    how = f"stopped answering uvicorn's health check for {timeout:g}s and was killed" if hung else _how_it_ended(code)
+    log.warning("serving process %s %s; starting another", old.pid, how,
+                extra={"event": "serve.process_died", "pid": old.pid, "exit_code": code})
+    log.info("serving process %s started in place of %s", new.pid, old.pid,
+             extra={"event": "serve.process_restarted", "pid": new.pid, "replaces": old.pid})
+
+
+def _how_it_ended(code: int | None) -> str:
+    """'was killed by SIGKILL', 'exited with code 1' (a negative exit code is the signal's number)."""
+    if code is None:
+        return "ended (exit status unknown)"
+    if code >= 0:
+        return f"exited with code {code}"
+    try:
+        return f"was killed by {signal.Signals(-code).name}"
+    except ValueError:
+        return f"was killed by signal {-code}"
+
+
+def _check_broker(settings: Settings) -> None:
+    """In distributed mode (CHORUS_QUEUE_URL) the broker takes a connection, or the server does
+    not start: one line and a non-zero exit, as ``chorus worker`` does, instead of serving with
+    every enqueue failing and only ``/ready`` saying 503. Nothing to check without a broker."""
+    if not settings.queue_url:
+        return
+    from bot.distributed import BrokerUnavailable, DramatiqQueue
+
+    queue = DramatiqQueue(settings.queue_url, settings.queue_namespace)
+    try:
+        queue.check()
+    except BrokerUnavailable as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        with contextlib.suppress(Exception):
+            queue.close()
 
 
 @contextmanager
