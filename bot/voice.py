@@ -5,16 +5,22 @@ The webhook stores a voice note (status ``awaiting_transcript``) and is answered
 
 1. claim the note (``transcribing``, signed by this process, ``host:pid:token``; claim-by-update,
    so two workers never both take it), and ask the service who sent it, whether the question
-   takes voice, and whether the study keeps audio (``retention: {audio: keep}``);
+   takes voice, and whether the study keeps audio (``retention: {audio: keep}``), and find the
+   sender's language;
 2. fetch the bytes with the channel's own download function (Telegram getFile, Twilio
    media with the account's credentials); a failure is ``download_failed``;
-3. spool them to ``CHORUS_VOICE_AUDIO_DIR`` (owner-only file) and hand the file to the
-   :class:`~nlp.voice_worker.TranscriptionQueue` (the in-process thread pool by default);
+3. spool them to ``CHORUS_VOICE_AUDIO_DIR`` (owner-only file) and hand the file, with the
+   sender's language, to the :class:`~nlp.voice_worker.TranscriptionQueue` (the in-process
+   thread pool by default);
 4. if that takes longer than ``CHORUS_VOICE_ACK_SECONDS`` (2 s), say "Thanks, listening
    to your voice note…";
 5. once any earlier voice note of the sender's is done (each in its place), hand the
    transcript to ``service.receive_transcript`` (the engine reads it as a voice
-   answer and the transcript row is stored with it), or, when the note gave nothing,
+   answer and the transcript row is stored with it), or, when the model cannot hear the
+   sender's language (Welsh, say, and the English-only tiny.en: its "transcript" is English
+   words made up from other speech), ask them in their language to type instead and tell the
+   coordinator why (unless the note says only STOP or DELETE MY DATA, honoured as ever), or,
+   when the note gave nothing,
    reply kindly (keyed by the failure's ``message_key``), mark the inbound message
    ``transcription_failed`` and raise a ``voice_failed`` flag for the coordinator;
 6. delete the spooled audio, because a voice identifies a person, unless the study keeps it;
@@ -23,8 +29,10 @@ The webhook stores a voice note (status ``awaiting_transcript``) and is answered
 
 Installed on an app by :func:`install` (see bot/app.py), which builds one pipeline and one
 transcription pool per app in its lifespan. At start-up (:meth:`VoicePipeline.recover`) it
-picks up the notes left waiting: at once those whose process is gone (killed, crashed), so
-that their senders' later messages are not held back for ``VOICE_HOLD``.
+picks up the notes left waiting, however old: at once those whose process is gone (killed,
+crashed), so that their senders' later messages are not held back for ``VOICE_HOLD``. One that
+waited longer than ``TOO_OLD`` is not transcribed but recorded as skipped (status
+``voice_skipped``, a ``voice_skipped`` flag saying why), never left waiting in silence.
 
 The web chat simulator's voice notes (bot/simulator.py) are held in memory here
 (:class:`HeldAudio`) and go through the same pipeline.
@@ -44,7 +52,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -55,8 +63,10 @@ from bot import metrics
 from bot.processes import running
 from bot.service import ConversationService, VoiceContext
 from channels.media import MediaTooLarge
+from flows.engine import SPOKEN_COMMANDS
+from flows.words import Words
 from nlp.audio import FailureKind, TranscriptionError
-from nlp.transcribe import Transcript, WhisperSettings
+from nlp.transcribe import Transcript, WhisperSettings, whisper_language
 from nlp.voice_worker import ThreadPoolTranscriptionQueue, TranscriptionQueue, TranscriptionResult
 from storage import repository
 
@@ -65,7 +75,16 @@ Fetch = Callable[[str, Mapping[str, Any]], Awaitable[bytes]]
 """``fetch(channel, media)``: the bytes of one stored media item (url, content_type, size)."""
 
 STALE_CLAIM = timedelta(minutes=10)
-BACKLOG_AGE = timedelta(hours=24)
+TOO_OLD = timedelta(hours=24)
+"""A voice note found still waiting this long after it came (the server was down for a weekend,
+its task was lost) is not transcribed: VOICE_HOLD has long let its sender's later messages
+through, so it would answer whatever is being asked now. It is recorded as skipped, with a
+flag for the coordinator, who can ask for it again."""
+EVER = datetime(1970, 1, 1, tzinfo=UTC)
+"""How far back :meth:`VoicePipeline.recover` looks: to the first note. Cheap: the notes still
+waiting are found by their status (index ``ix_inbound_status``), never by a scan of every message."""
+UNHEARD = "language_unsupported"
+"""The ``error_kind`` of a voice note in a language the model cannot transcribe."""
 EXTENSIONS = {"audio/ogg": ".ogg", "audio/opus": ".ogg", "audio/mpeg": ".mp3", "audio/mp4": ".m4a", "audio/aac": ".aac",
               "audio/amr": ".amr", "audio/wav": ".wav", "audio/x-wav": ".wav", "audio/webm": ".webm", "audio/flac": ".flac"}
 RECOVER_EVERY = 60.0
@@ -109,7 +128,8 @@ class VoiceOutcome:
 
     inbound_id: int
     status: str
-    """processed (or another ReceiveResult status), transcription_failed, voice_not_accepted or skipped."""
+    """processed (or another ReceiveResult status), transcription_failed, voice_not_accepted or
+    skipped (another worker has it)."""
     failure: str | None = None
     acknowledged: bool = False
     audio_path: str | None = None
@@ -146,15 +166,22 @@ class VoicePipeline:
         return task
 
     async def recover(self, alone: bool = False) -> list[int]:
-        """Start the voice notes a stopped or crashed process left waiting (at start-up): those
-        never claimed, and those whose claim belonged to a process that is gone
+        """Start the voice notes a stopped or crashed process left waiting (at start-up), however
+        old: those never claimed, and those whose claim belonged to a process that is gone
         (:func:`abandoned_claimers`; ``alone``: this is the only process transcribing), at once,
         so that their senders' later messages are not held back; any other claim once it is
-        ``STALE_CLAIM`` old (its process may still be at work on it)."""
+        ``STALE_CLAIM`` old (its process may still be at work on it). Those ``TOO_OLD`` to answer
+        are recorded as skipped (:meth:`_skip_too_old`). The ids of the notes started."""
         now = self.service.clock()
         with self.service.database.transaction() as connection:
             self._abandoned = abandoned_claimers(repository.voice_claimers(connection), self.claimer, alone)
-            ids = repository.voice_backlog(connection, now - BACKLOG_AGE, now - STALE_CLAIM, abandoned=self._abandoned)
+            waiting = repository.voice_backlog(connection, EVER, now - STALE_CLAIM, abandoned=self._abandoned)
+            ids = repository.voice_backlog(connection, now - TOO_OLD, now - STALE_CLAIM, abandoned=self._abandoned) if waiting else []
+        too_old = [inbound_id for inbound_id in waiting if inbound_id not in ids]
+        skipped = [inbound_id for inbound_id in too_old if await asyncio.to_thread(self._skip_too_old, inbound_id)]
+        if skipped:
+            log.warning("skipped %d voice notes that waited more than %s for a transcript", len(skipped), TOO_OLD,
+                        extra={"event": "voice.too_old", "count": len(skipped)})
         if ids:
             log.info("picking up %d voice notes left waiting", len(ids), extra={"event": "voice.recovered", "count": len(ids)})
         for inbound_id in ids:
@@ -206,7 +233,8 @@ class VoicePipeline:
             if not context.accepts_voice:
                 await self._reply(inbound_id, "voice.not_accepted", status="voice_not_accepted")
                 return VoiceOutcome(inbound_id, "voice_not_accepted")
-            return await self._transcribe(context, started)
+            language = await asyncio.to_thread(self._language_of, context.participant_id, context.study_id)
+            return await self._transcribe(context, started, language)
         except Exception as error:  # a bug or a missing model: the participant still hears back
             log.exception("voice note %s failed", inbound_id)
             detail = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"[:300]
@@ -218,7 +246,7 @@ class VoicePipeline:
                 log.exception("voice note %s: could not tell the participant", inbound_id)
             return VoiceOutcome(inbound_id, "transcription_failed", "internal")
 
-    async def _transcribe(self, context: VoiceContext, started: float) -> VoiceOutcome:
+    async def _transcribe(self, context: VoiceContext, started: float, language: str | None = None) -> VoiceOutcome:
         media = _voice_media(context.media)
         record: dict[str, Any] = {"model": self.model_name, "content_type": media.get("content_type")}
         try:
@@ -229,7 +257,7 @@ class VoicePipeline:
         record.update(audio_bytes=len(audio), audio_path=str(path) if context.keep_audio else None)
         del audio
         try:
-            job = self.queue.submit(f"inbound-{context.inbound_id}", path, {"inbound_id": context.inbound_id})
+            job = self.queue.submit(f"inbound-{context.inbound_id}", path, {"inbound_id": context.inbound_id, "language": language})
             result, acknowledged = await self._wait(job.result_async(), context.inbound_id, started)
         finally:
             if not context.keep_audio:
@@ -242,6 +270,8 @@ class VoicePipeline:
         return await self._answer(context, result.transcript, record, acknowledged)
 
     async def _answer(self, context: VoiceContext, transcript: Transcript, record: dict[str, Any], acknowledged: bool) -> VoiceOutcome:
+        if transcript.unheard_language and not await asyncio.to_thread(self._only_a_command, context.study_id, transcript.text):
+            return await self._unheard(context, transcript, record, acknowledged)
         record.update(_metadata(transcript), status="heard")
         await self._wait_turn(context.inbound_id)
         given = (context.inbound_id, transcript.text, transcript.confidence, record)
@@ -265,6 +295,23 @@ class VoicePipeline:
         await self._reply(context.inbound_id, error.message_key, status="transcription_failed", error=f"{kind}: {error.detail}"[:300],
                           flag=("voice_failed", f"voice note {context.inbound_id}: {kind}: {shown}"[:500]), transcript=record)
         return VoiceOutcome(context.inbound_id, "transcription_failed", kind, acknowledged, record.get("audio_path"))
+
+    async def _unheard(self, context: VoiceContext, transcript: Transcript, record: dict[str, Any], acknowledged: bool) -> VoiceOutcome:
+        """A voice note in a language the model cannot transcribe: its words are not taken as an
+        answer (an English-only model makes English words up from Welsh speech). The sender is
+        asked, in their language, to type instead; the coordinator is told why, and a failed,
+        low-confidence transcript row (``language_unsupported``) keeps what the model wrote."""
+        language = str(transcript.unheard_language)
+        why = "it hears English only" if whisper_language(language) else "Whisper knows no such language"
+        detail = f"the speech model ({self.model_name}) cannot transcribe speech in {language!r}: {why}"
+        record.update(_metadata(transcript), status="failed", error_kind=UNHEARD)
+        log.info("voice note %s from %s: the model cannot transcribe its language", context.inbound_id, context.participant_id,
+                 extra={"event": "voice.unheard", "inbound_id": context.inbound_id, "participant_id": context.participant_id,
+                        "language": language})
+        await self._reply(context.inbound_id, "voice.language_unsupported", status="transcription_failed", error=f"{UNHEARD}: {detail}",
+                          flag=("voice_failed", f"voice note {context.inbound_id}: {UNHEARD}: {detail}; asked to type instead"),
+                          transcript=record)
+        return VoiceOutcome(context.inbound_id, "transcription_failed", UNHEARD, acknowledged, record.get("audio_path"))
 
     # ------------------------------------------------------------------ in order
 
@@ -292,6 +339,49 @@ class VoicePipeline:
         now = self.service.clock()
         with self.service.database.transaction() as connection:
             return repository.claim_voice_note(connection, inbound_id, now, now - STALE_CLAIM, self.claimer, self._abandoned)
+
+    def _skip_too_old(self, inbound_id: int) -> bool:
+        """Claim a note ``TOO_OLD`` to transcribe and, in the same transaction, record it as
+        skipped: status ``voice_skipped`` with the reason, and a ``voice_skipped`` flag for the
+        coordinator of the sender's study. False when another worker has it."""
+        now = self.service.clock()
+        reason = f"too_old: waited more than {_hours(TOO_OLD)} for a transcript (the server was down, or its task was lost)"
+        with self.service.database.transaction() as connection:
+            if not repository.claim_voice_note(connection, inbound_id, now, now - STALE_CLAIM, self.claimer, self._abandoned):
+                return False
+            repository.set_inbound_status(connection, inbound_id, "voice_skipped", now, reason)
+            found = repository.inbound_participant(connection, inbound_id)
+            participant_id = found[0] if found else None
+            session = repository.latest_session(connection, participant_id) if participant_id else None
+            enrolments = repository.enrolments_of(connection, participant_id) if participant_id else []
+            study_id = session.study_id if session else next((e.study_id for e in enrolments), None)
+            if study_id is not None:
+                live = session is not None and session.status in ("waiting", "snoozed")
+                message = f"voice note {inbound_id} was not transcribed: {reason}. Ask for it again if it still matters."
+                repository.add_flags(connection, [{
+                    "participant_id": participant_id, "study_id": study_id, "flow_id": session.flow_id if session else None,
+                    "step_id": session.state.get("step") if session is not None and live else None, "kind": "voice_skipped",
+                    "message": message, "acknowledged": False, "created_at": now,
+                }])
+        return True
+
+    def _language_of(self, participant_id: str, study_id: str | None) -> str | None:
+        """The language the sender is spoken to in: their conversation's, else their enrolment's."""
+        with self.service.database.read_transaction() as connection:
+            session = repository.latest_session(connection, participant_id)
+            if session is not None and session.state.get("language"):
+                return str(session.state["language"])
+            enrolments = repository.enrolments_of(connection, participant_id)
+        return next((e.language for e in enrolments if e.study_id == study_id), None)
+
+    def _only_a_command(self, study_id: str | None, text: str) -> bool:
+        """Whether a transcript says only STOP or DELETE MY DATA, in the study's words or the
+        built-in ones: honoured even in a language the model cannot hear, as ever."""
+        try:
+            words = Words(self.service.studies.get(study_id).study) if study_id else Words()
+        except KeyError:
+            words = Words()
+        return words.command(text) in SPOKEN_COMMANDS
 
     async def _download(self, context: VoiceContext, media: Mapping[str, Any]) -> bytes:
         declared = media.get("size")
@@ -381,9 +471,14 @@ def _voice_media(media: tuple[dict[str, Any], ...]) -> Mapping[str, Any]:
     return media[0] if media else {}
 
 
+def _hours(span: timedelta) -> str:
+    return f"{span.total_seconds() / 3600:g} hours"
+
+
 def _metadata(transcript: Transcript) -> dict[str, Any]:
     data = transcript.to_dict()
     data.pop("text")
+    data.pop("unheard_language", None)  # not a column: low_confidence says it
     finite = {key: (value if not isinstance(value, float) or math.isfinite(value) else None) for key, value in data.items()}
     return {**finite, "text": transcript.text}
 

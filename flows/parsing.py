@@ -30,8 +30,10 @@ _FREQUENCY_WORDS = {"once", "twice", "thrice", "unwaith", "dwywaith", "teirgwait
 """How often, not which: 'twice' answers a count, never picks option 2."""
 _MULTIPLIERS = {"hundred": 100, "thousand": 1000}
 _FUZZY_TARGETS = [w for w in _WORD_NUMBERS if len(w) >= 4 and w.isascii() and w not in (*_FREQUENCY_WORDS, "none", "nil")]
-_NOT_NUMBERS = {"there", "then", "even", "seen", "fine", "nice", "five's", "nine's", "tent", "teen", "fort", "forth"}
-"""Real words a fuzzy match would otherwise read as a number word."""
+_NOT_NUMBERS = {"there", "then", "even", "seen", "fine", "nice", "five's", "nine's", "tent", "teen", "fort", "forth", "for"}
+"""Real words a fuzzy match would otherwise read as a number word: 'for' is a word of its own
+('for the kids', 'just for'), never four; a spoken four comes back from the transcriber as '4'
+or 'four'."""
 _ORDINALS = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
     "eighth": 8, "ninth": 9, "tenth": 10, "last": -1,
@@ -54,7 +56,9 @@ _INEXACT = re.compile(
     r"[<>≤≥]|\d\s*\+"
 )
 """'less than 5', 'over 10', '5+': a bound, not an answer."""
-_NUMERAL = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_NUMERAL = r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+"""A number as written: '7', '3.5', or thousands grouped with commas ('1,250', '12,500'), whose
+first group never starts with 0 ('0,125' is a decimal comma, not 125)."""
 _NUMERAL_RE = re.compile(rf"(?<![\w.,])[-+]?(?:{_NUMERAL})(?![\w.]|,\d)")
 
 _FILLER = (
@@ -274,12 +278,15 @@ def parse_number(text: str, out_of: float | None = None, decimal_comma: bool = F
     none or more than one, when it is negated ('not 5') or only a bound ('less than 5', '10+'),
     and for 'one' that names a thing ('the last one', 'that one', 'no one').
 
-    A fraction ('5/10', '7 out of 9') gives its top; with ``out_of`` (a scale's highest point)
-    only over that denominator, so '5/10' on a 1-5 scale is None rather than 5.
+    A fraction ('7/9', '7 out of 9') gives its top only over ``out_of``, the question's highest
+    point: '4/5' on a 1-5 scale is 4, but '5/10' there is None (asked again, not read as 5 nor
+    rescaled to 2.5), and so is any fraction when no highest point is known. A fraction whose top
+    is no number ('lots out of 10') is None too, never its bottom.
 
     With ``decimal_comma`` (a question that takes decimals) a comma may be the decimal point, as
     much of Europe writes it: '48,5' is 48.5; '1,000' and '12,500' stay thousands. Without it
-    (a rating, a count) '3,4' is two numbers, so none."""
+    (a rating, a count) '3,4' is two numbers, so none, and '0,125' (no thousands start with 0) is
+    none either, not 125; '1,250' is 1250, the only whole number it can be (a range then decides)."""
     if _too_long(text):
         return None
     said = normalise(text)
@@ -300,8 +307,8 @@ def parse_number(text: str, out_of: float | None = None, decimal_comma: bool = F
     fraction = re.fullmatch(r"(.+?)\s*(?:/|\bout of\b|\bof\b)\s*(.+)", clean)
     if fraction:
         top, bottom = _one_number(fraction.group(1)), _one_number(fraction.group(2))
-        if top is not None and bottom is not None:
-            return top if out_of is None or bottom == out_of else None
+        if bottom is not None:
+            return top if bottom == out_of else None
     return _one_number(clean)
 
 

@@ -54,6 +54,10 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
               "Ni fyddwn yn gallu anfon neges atoch eto. Atebwch unrhyw beth arall i'w gadw.",
     },
     "erase_cancelled": {"en": "OK, we have not deleted anything.", "cy": "Iawn, nid ydym wedi dileu dim."},
+    "erased": {  # the one message sent after an erasure, to the address it came from (bot/erasure.py)
+        "en": "Your data has been deleted. You will get no more messages from this study.",
+        "cy": "Mae eich data wedi'i ddileu. Chewch chi ddim rhagor o negeseuon gan yr astudiaeth hon.",
+    },
     "help_ended": {
         "en": "There is nothing to answer now: we will write if there is more. Words that work any time: STOP (no more messages), DELETE MY DATA.",
         "cy": "Does dim i'w ateb nawr: byddwn yn ysgrifennu os oes mwy. Geiriau sy'n gweithio unrhyw bryd: STOPIO (dim rhagor o negeseuon), DILEU FY NATA.",
@@ -172,6 +176,11 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
     "voice.failed": {
         "en": "Sorry, something went wrong with that voice note. Could you send it again, or type your answer?",
         "cy": "Mae'n ddrwg gennym, aeth rhywbeth o'i le gyda'r neges llais honno. Allwch chi ei hanfon eto, neu deipio eich ateb?",
+    },
+    # A voice note in a language the speech model cannot transcribe (an English-only model): type instead.
+    "voice.language_unsupported": {
+        "en": "Sorry, we can't understand voice notes in your language yet. Could you type your answer instead?",
+        "cy": "Mae'n ddrwg gennym, allwn ni ddim deall negeseuon llais yn Gymraeg eto. Allwch chi deipio eich ateb yn lle hynny?",
     },
     # Delphi rounds: feedback from round 2 on ({own}, {label}, {pct}, {band}, {median}), the
     # default scale bands, the pause between batches and the hints.
@@ -416,8 +425,9 @@ def option_texts(language: str = "en") -> OptionTexts:
     return OptionTexts.of(lambda key: built_in(key, language))
 
 
-ERASE_KINDS = frozenset({"erase_confirm", "erase_cancelled"})
-"""Message kinds of the erasure exchange: sent even to someone who said STOP."""
+ERASE_KINDS = frozenset({"erase_confirm", "erase_cancelled", "erased"})
+"""Message kinds of the erasure exchange: sent even to someone who said STOP ('erased', the
+confirmation that their data is gone, is sent once to the address they wrote from and kept nowhere)."""
 
 
 def erasure_reply(words: Words, text: str, button: str | None, source: str, pending: bool) -> str | None:

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -46,6 +47,7 @@ __all__ = [
     "WhisperSettings",
     "WhisperTranscriber",
     "shared_transcriber",
+    "whisper_language",
 ]
 
 PACKAGED_MODEL = "packaged"
@@ -64,6 +66,13 @@ LANGUAGES = (
 )
 """The language codes Whisper knows (faster-whisper's tokenizer; ``CHORUS_WHISPER_LANGUAGE``),
 listed here so that checking the setting does not load faster-whisper."""
+
+
+def whisper_language(language: str | None) -> str | None:
+    """A participant's language as Whisper names it ('cy', 'en-GB' -> 'en', 'PT_br' -> 'pt'), or
+    None when none is given or Whisper knows no such language."""
+    code = re.split(r"[-_]", (language or "").strip().lower(), maxsplit=1)[0]
+    return code if code in LANGUAGES else None
 
 
 class ModelNotFoundError(RuntimeError):
@@ -215,6 +224,10 @@ class Transcript:
     no_speech_prob: float
     segments: tuple[Segment, ...] = ()
     low_confidence_threshold: float = field(default=0.45, compare=False)
+    unheard_language: str | None = None
+    """The speaker's language when the model cannot transcribe it (a Welsh speaker and the
+    English-only tiny.en): ``text`` is then English words made up from other speech, and the
+    transcript is ``low_confidence`` however sure the model was."""
 
     @property
     def confidence(self) -> float:
@@ -223,9 +236,10 @@ class Transcript:
 
     @property
     def low_confidence(self) -> bool:
-        return self.confidence < self.low_confidence_threshold
+        return self.unheard_language is not None or self.confidence < self.low_confidence_threshold
 
     def to_dict(self) -> dict[str, Any]:
+        unheard = {"unheard_language": self.unheard_language} if self.unheard_language else {}
         return {
             "text": self.text,
             "language": self.language,
@@ -234,12 +248,14 @@ class Transcript:
             "no_speech_prob": round(self.no_speech_prob, 4),
             "confidence": round(self.confidence, 4),
             "low_confidence": self.low_confidence,
+            **unheard,
         }
 
 
 class Transcriber(Protocol):
     def transcribe(self, audio: AudioInput, *, language: str | None = None) -> Transcript:
-        """Transcribe one voice note, or raise :class:`TranscriptionError`."""
+        """Transcribe one voice note, spoken in ``language`` if known (the participant's), or
+        raise :class:`TranscriptionError`."""
         ...
 
 
@@ -261,18 +277,38 @@ class WhisperTranscriber:
                     self._model = self._load()
         return self._model
 
+    @property
+    def multilingual(self) -> bool:
+        """Whether the model hears more than English (the packaged tiny.en does not); loads it."""
+        return bool(self.model.model.is_multilingual)
+
+    def hears(self, language: str | None) -> bool:
+        """Whether the model can transcribe speech in ``language`` (a participant's; None: not
+        known, so whatever is said is tried): English always; another language Whisper knows
+        only with a multilingual model. An English-only model never 'hears' Welsh: it writes
+        English words that sound a little like it."""
+        code = whisper_language(language)
+        return not language or code == "en" or (code is not None and self.multilingual)
+
     def transcribe(self, audio: AudioInput, *, language: str | None = None) -> Transcript:
+        """Transcribe in ``language`` (the participant's) when the model hears it, else in the
+        ``CHORUS_WHISPER_LANGUAGE`` setting or the language Whisper detects; a transcript in a
+        language the model cannot hear is marked (:attr:`Transcript.unheard_language`)."""
         settings = self.settings
         check_size(audio, settings.max_bytes)
         samples = decode_audio(audio, max_seconds=settings.max_seconds)
-        segments, info = self.model.transcribe(
-            samples, language=language or settings.language, **settings.decoding()
-        )
+        heard = self.hears(language)
+        spoken = whisper_language(language) if language and heard else None
+        segments, info = self.model.transcribe(samples, language=spoken or settings.language, **settings.decoding())
         kept = tuple(_segment(s) for s in segments)
         duration = samples.size / SAMPLE_RATE
         transcript = _assemble(kept, info.language, duration, settings.low_confidence)
-        _reject_no_words(transcript, info.duration_after_vad, loudness_dbfs(samples), settings)
-        return transcript
+        try:
+            _reject_no_words(transcript, info.duration_after_vad, loudness_dbfs(samples), settings)
+        except TranscriptionError as error:  # speech the model cannot hear is still speech: not 'say it again'
+            if heard or error.kind is not FailureKind.NO_SPEECH:
+                raise
+        return transcript if heard else replace(transcript, unheard_language=language)
 
     def _load(self) -> WhisperModel:
         from nlp.whisper_window import FittedWhisperModel

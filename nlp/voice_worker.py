@@ -90,7 +90,8 @@ class TranscriptionQueue(Protocol):
     def submit(
         self, job_id: str, audio: AudioInput, metadata: Metadata | None = None
     ) -> TranscriptionJob:
-        """Queue one voice note and return at once."""
+        """Queue one voice note and return at once; ``metadata["language"]``, the speaker's
+        language when known, is handed to the transcriber."""
         ...
 
     def shutdown(self, wait: bool = True) -> None: ...

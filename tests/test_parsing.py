@@ -185,10 +185,11 @@ def test_words_to_number_reads_whole_number_phrases(text: str, expected: float |
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("3½", 3.5), ("7 out of 10", 7), ("10/10", 10), ("1/2", 1), ("between 2 and 3", None), ("five or six", None)],
+    [("3½", 3.5), ("7 out of 10", 7), ("10/10", 10), ("1/2", None), ("between 2 and 3", None), ("five or six", None)],
 )
 def test_parse_number_finds_the_one_number_in_a_reply(text: str, expected: float | None) -> None:
-    assert parse_number(text) == expected
+    """(On a question up to 10: a fraction counts only over its highest point; '1/2' is no score.)"""
+    assert parse_number(text, out_of=10) == expected
 
 
 def test_normalise_folds_case_accents_space_and_surrounding_punctuation() -> None:

@@ -269,7 +269,7 @@ class DelphiStep(InputStep):
             said_next = reply.button == "next" or normalise(reply.text) in NEXT_WORDS
             # a no, or a number (a score typed ahead, for an item not shown yet: it must not be
             # taken as NEXT and lost, nor land on the next item) asks NEXT or LATER again
-            if not said_next and (parse_yes_no(reply.text) is False or (reply.button is None and parse_number(reply.text) is not None)):
+            if not said_next and (parse_yes_no(reply.text) is False or (reply.button is None and parse_number(reply.text, out_of=self.scale.max) is not None)):
                 return Unclear(ctx.words("delphi.next_or_later"))
             data["await"] = None  # anything but a no carries on: a stray reply must not end the round
             return self._after(data, None) if not self._remaining(ctx) else Continue(data)
@@ -292,7 +292,7 @@ class DelphiStep(InputStep):
         if reply.button == "keep" or _says_keep(reply.text):
             own = self._own_score(ctx, item)
             return own if own is not None else False
-        value = float(reply.button) if reply.button and reply.button.lstrip("-").isdigit() else parse_number(reply.text)
+        value = float(reply.button) if reply.button and reply.button.lstrip("-").isdigit() else parse_number(reply.text, out_of=self.scale.max)
         if value is None or not value.is_integer() or not self.scale.min <= value <= self.scale.max:
             return False
         return int(value)

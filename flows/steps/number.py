@@ -38,7 +38,7 @@ class NumberStep(InputStep):
         return self
 
     def interpret(self, reply: Reply, ctx: StepContext) -> Answer | Unclear:
-        value = parse_number(reply.text, decimal_comma=not self.integer)
+        value = parse_number(reply.text, out_of=self.max, decimal_comma=not self.integer)
         in_range = value is not None and (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
         if value is None or (self.integer and not value.is_integer()) or not in_range:
             return Unclear(self._hint(ctx))
