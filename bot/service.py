@@ -4,8 +4,9 @@ It routes a participant's message (join keywords, erasure requests, global words
 session, runs the engine on that session pinned to its flow version, and writes what came
 out (answers, fields, session state, outbox rows, flags, due tasks) in the caller's
 transaction. How stored webhook messages reach it, in batches and exactly once, is in
-bot/inbound.py and safeguarding inside conversations in bot/concerns.py (both part of this
-class); :meth:`ConversationService.receive` (web simulator,
+bot/inbound.py; safeguarding inside conversations in bot/concerns.py; writing what a sprint
+produced in bot/sprint_writes.py; erasure requests in bot/erasure_requests.py; and what the
+voice pipeline asks in bot/voice_replies.py (all part of this class, as mixins); :meth:`ConversationService.receive` (web simulator,
 ``chorus chat``) stores and processes one message in one transaction. The scheduler,
 the voice pipeline and the dispatcher use the methods at the end. See ARCHITECTURE.md
 section 2.
@@ -18,25 +19,33 @@ import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import Connection
 
-from bot import metrics
 from bot.concerns import Concerns, names_options
-from bot.erasure import erase_within
+from bot.erasure_requests import ErasureRequests
 from bot.inbound import InboundBatches, ReceiveResult, awaits_transcript, describe
 from bot.locks import ParticipantLocks
-from bot.population import PopulationSource, delphi_chart, store_submissions
+from bot.population import PopulationSource
 from bot.safeguarding import (
     BackgroundChecks,
     SafetyChecks,
     checks_from_env,
     worth_checking,
 )
+from bot.sprint_writes import (
+    SprintWrites,
+    Target,
+    Writes,
+    collect_event,
+    outbound_row,
+    plain_event,
+)
 from bot.studies import JoinMatch, StudyRegistry
+from bot.voice_replies import VoiceReplies, store_transcript
 from channels.base import InboundMessage
 from flows.engine import (
     Engine,
@@ -46,29 +55,15 @@ from flows.engine import (
     TextInput,
     Timeout,
     global_word,
-    read_erasure,
     spoken_as_typed,
-    spoken_yes,
 )
 from flows.events import (
-    AnswersWithdrawn,
     ErasureConfirmed,
-    LanguageChanged,
-    OptedIn,
-    OptedOut,
-    RaiseFlag,
-    RecordAnswer,
-    ScheduleTask,
-    SendMessage,
-    SessionEnded,
-    SetField,
-    WaitForInput,
 )
 from flows.loader import load_flow
 from flows.model import Study
-from flows.population import SUBMISSION_ITEM
-from flows.words import ERASE_KINDS, Words
-from storage import batching, due_tasks, media, outbox, privacy, repository
+from flows.words import Words
+from storage import batching, due_tasks, outbox, repository
 from storage.database import Database
 from storage.driver import INTEGRITY_ERRORS
 from storage.due_tasks import ClaimedTask
@@ -76,8 +71,6 @@ from storage.outbox import OutboxEntry, PendingMessage, TranscriptLine
 from storage.repository import ContactRef, EnrolmentRef, ParticipantRef, SessionRef
 
 log = logging.getLogger("chorus.service")
-IMAGE_CHANNELS = frozenset({"telegram", "whatsapp"})
-"""Channels that show an image with the text; elsewhere (SMS, the simulator) the text stands alone."""
 VOICE_CHANNELS = frozenset({"telegram", "whatsapp"})
 """Channels a participant can send voice notes on (transcribed as answers)."""
 STOPPED_BEFORE_JOINING = "opted_out_at"
@@ -95,48 +88,9 @@ class NotResumed(Exception):
     why it did not fire (kept on the task)."""
 
 
-@dataclass(frozen=True)
-class VoiceContext:
-    """What the voice pipeline needs to know about a voice note before transcribing it."""
-
-    inbound_id: int
-    participant_id: str
-    channel: str
-    media: tuple[dict[str, Any], ...]
-    study_id: str | None = None
-    accepts_voice: bool = True
-    """False when the question being asked wants a typed answer (``accept`` lacks voice)."""
-    keep_audio: bool = False
-    """The study's ``retention: {audio: keep}``; otherwise audio is deleted once transcribed."""
 
 
-@dataclass
-class _Target:
-    """Where one sprint's events are written."""
-
-    participant_id: str
-    contact: ContactRef
-    enrolment: EnrolmentRef
-    session: SessionRef
-    version: str
-    inbound_id: int | None = None
-    participant: ParticipantRef | None = None
-
-
-@dataclass
-class _Writes:
-    answers: list[dict[str, Any]] = field(default_factory=list)
-    flags: list[dict[str, Any]] = field(default_factory=list)
-    tasks: list[dict[str, Any]] = field(default_factory=list)
-    sends: list[SendMessage] = field(default_factory=list)
-    profile_changed: bool = False
-
-
-SAME_NUMBER = {"sms": "whatsapp", "whatsapp": "sms"}
-"""Channels that reach the same phone number: a STOP on one stops the other."""
-
-
-class ConversationService(InboundBatches, Concerns):
+class ConversationService(InboundBatches, Concerns, SprintWrites, ErasureRequests, VoiceReplies):
     def __init__(
         self, database: Database, studies: StudyRegistry, clock: Clock = utc_now, address_key: bytes | None = None,
         safety: SafetyChecks | Literal["from_env"] = "from_env",
@@ -255,7 +209,7 @@ class ConversationService(InboundBatches, Concerns):
         try:
             with self._exclusive(contact.participant_id) as connection:
                 if transcript is not None:
-                    _store_transcript(connection, contact.participant_id, inbound_id, transcript, now)
+                    store_transcript(connection, contact.participant_id, inbound_id, transcript, now)
                 status, ids = self._route(connection, contact, given, start_param, inbound_id, now)
                 repository.set_inbound_status(connection, inbound_id, status, now)
         except Exception as error:
@@ -327,108 +281,8 @@ class ConversationService(InboundBatches, Concerns):
             farewell = next((message.text for message in sprint.messages() if message.kind == "erased"), None)
             self._erase_on_request(connection, contact, farewell, now)
             return "erased", []
-        target = _Target(pid, contact, enrolment, session, version, inbound_id, participant)
+        target = Target(pid, contact, enrolment, session, version, inbound_id, participant)
         return "processed", self._apply(connection, target, sprint, now)
-
-    # ------------------------------------------------------------------ erasure (bot/erasure.py)
-
-    def _erasure_without_session(
-        self, connection: Connection, contact: ContactRef, given: TextInput, command: str | None, now: datetime,
-        last_sent: str | None,
-    ) -> tuple[str | None, list[int]] | None:
-        """DELETE MY DATA from someone with no conversation yet (``command``: the global word the
-        reply is). The question asked is the last message sent them (``last_sent``, its kind).
-        (status, ids) when the reply was about erasure: status None when it cancelled, so the
-        reply is then handled as usual."""
-        pid = contact.participant_id
-        pending = last_sent == "erase_confirm"
-        erasure = read_erasure(self._words, given, command, pending)
-        if erasure is None:
-            return None
-        language = repository.load_participant(connection, pid).language or "en"
-        if erasure == "confirmed":
-            self._erase_on_request(connection, contact, self._words.text("erased", language), now)
-            return "erased", []
-        kind = "erase_confirm" if erasure == "ask" else "erase_cancelled"
-        # a spoken yes to the question is asked to type it (a voice note never erases); the kind stays the question's
-        text = self._words.text("erase_type_yes" if pending and spoken_yes(given) else kind, language)
-        row = {"participant_id": pid, "contact_id": contact.contact_id, "channel": contact.channel, "text": text,
-               "buttons": [], "multiple": False, "kind": kind, "created_at": now}
-        ids = outbox.queue(connection, [row])
-        return ("processed" if erasure == "ask" else None), ids
-
-    def _erase_on_request(self, connection: Connection, contact: ContactRef, farewell: str | None, now: datetime) -> None:
-        """DELETE MY DATA, then YES: erase the participant, and the participant of the same
-        phone number on the other channel (SMS and WhatsApp: one person, two participants), then
-        queue ``farewell`` to the address the request came from. It waits in ``farewells``, which
-        names no one, until a dispatcher (or the web simulator) sends it once and deletes it."""
-        pid = contact.participant_id
-        sealed = repository.sealed_address(connection, contact.contact_id)
-        others = self._same_number(connection, pid)
-        self._erase_within(connection, pid, "participant", "participant's request", now)
-        for other in others:
-            self._erase_within(connection, other, "participant", f"participant's request on {contact.channel}, same number", now)
-        if farewell and sealed is not None:
-            outbox.queue_farewell(connection, contact.channel, sealed, farewell, now)
-
-    def _same_number(self, connection: Connection, participant_id: str) -> list[str]:
-        """The participants Chorus knows at the same phone number on the other channel (see
-        :meth:`_stop_same_number`), their rows locked (PostgreSQL) to be erased with this one."""
-        found: list[str] = []
-        for contact in repository.contacts_of(connection, participant_id):
-            other = SAME_NUMBER.get(contact.channel)
-            if other is None:
-                continue
-            address = self.database.sealer.open(contact.address_sealed)
-            match = repository.find_contact(connection, repository.address_hash(self._key, other, address))
-            if match is not None and match.participant_id != participant_id and match.participant_id not in found:
-                found.append(match.participant_id)
-        if self.database.is_postgres:
-            for other_id in sorted(found):
-                repository.load_participant(connection, other_id, for_update=True)
-        return found
-
-    def _erase_within(self, connection: Connection, participant_id: str, actor: str, reason: str, now: datetime) -> privacy.Erased:
-        studies = {e.study_id for e in repository.enrolments_of(connection, participant_id)}
-        erased = erase_within(connection, participant_id, actor, reason, now)
-        for hashed in [h for h, c in list(self._contacts.items()) if c.participant_id == participant_id]:
-            self._contacts.pop(hashed, None)
-        for study_id in studies:
-            self.population.forget(study_id)
-        return erased
-
-    def erase(self, participant_id: str, actor: str, reason: str = "coordinator") -> privacy.Erased | None:
-        """Erase everything about a participant, at a coordinator's request or under a study's
-        retention. ``actor`` names who asked (a token's holder, 'retention'). None if unknown."""
-        erased = self._erase_held(participant_id, actor, reason, same_number=False)
-        return erased[0] if erased else None
-
-    def erase_person(self, participant_id: str, actor: str, reason: str = "coordinator") -> list[privacy.Erased]:
-        """:meth:`erase`, and the participant of the same phone number on the other channel too
-        (``chorus erase``): all Chorus knows of the person. The one named first; [] if unknown."""
-        return self._erase_held(participant_id, actor, reason, same_number=True)
-
-    def _erase_held(self, participant_id: str, actor: str, reason: str, same_number: bool) -> list[privacy.Erased]:
-        with self.database.transaction() as connection:
-            if not privacy.participant_exists(connection, participant_id):
-                return []
-        with self._locks.hold(participant_id), self.database.transaction() as connection:
-            if not privacy.participant_exists(connection, participant_id):
-                return []
-            if self.database.is_postgres:
-                repository.load_participant(connection, participant_id, for_update=True)
-            now = self.clock()
-            others = self._same_number(connection, participant_id) if same_number else []
-            erased = [self._erase_within(connection, participant_id, actor, reason, now)]
-            erased += [self._erase_within(connection, other, actor, f"{reason}, same number as {participant_id}", now) for other in others]
-        self.database.checkpoint()
-        return erased
-
-    def take_farewells(self, channel: str, address: str) -> list[str]:
-        """The erasure confirmations waiting for ``address`` on a channel no dispatcher sends
-        on (the web simulator shows them itself), deleted as they are taken."""
-        with self.database.transaction() as connection:
-            return outbox.take_farewells(connection, self.database.sealer, channel, address)
 
     # ------------------------------------------------------------------ joining and starting
 
@@ -521,120 +375,10 @@ class ConversationService(InboundBatches, Concerns):
             held.start(pid, session)
         else:
             session = repository.create_session(connection, pid, enrolment.study_id, flow_id, published.id, now)
-        target = _Target(pid, contact, enrolment, session, version, inbound_id, participant)
+        target = Target(pid, contact, enrolment, session, version, inbound_id, participant)
         return self._apply(connection, target, sprint, now)
 
     # ------------------------------------------------------------------ writing a sprint
-
-    def _apply(self, connection: Connection, target: _Target, sprint: Sprint, now: datetime) -> list[int]:
-        """Write everything one sprint produced; the caller's transaction makes it all-or-nothing."""
-        writes, opted_out = _Writes(), target.enrolment.opted_out
-        for event in sprint.events:
-            if isinstance(event, OptedOut | OptedIn):
-                opted_out = target.enrolment.opted_out = isinstance(event, OptedOut)
-                self._set_opted_out(connection, target.participant_id, opted_out, now)
-            elif isinstance(event, SetField | LanguageChanged):
-                self._change_profile(connection, target, event)
-                writes.profile_changed = True
-            elif isinstance(event, AnswersWithdrawn):
-                repository.withdraw_answers(connection, target.session.id, event.step_ids, now, event.items,
-                                            event.from_position)
-            else:
-                _collect(target, event, now, writes)
-        voiced = {a["step_id"] for a in writes.answers if a["source"] == "voice" and not a["skipped"]}
-        # in a quick batch a message's answers, session and replies are written with the batch's
-        held = self._held_writes() if not voiced else None
-        if held is None or target.inbound_id is None:
-            held = None
-            repository.add_answers(connection, writes.answers)
-        store_submissions(connection, sprint.events, target.participant_id, target.session.study_id, target.session.flow_id, now)
-        if voiced:
-            repository.link_voice_answers(connection, target.participant_id, target.session.id, voiced)
-        repository.add_flags(connection, writes.flags)
-        self._count_flags(writes.flags)
-        due_tasks.cancel_replaced_snoozes(connection, writes.tasks, now)
-        repository.add_due_tasks(connection, writes.tasks)
-        if writes.profile_changed and target.participant is not None and held is not None:
-            held.hold_profile(target.participant, target.enrolment)
-        elif writes.profile_changed and target.participant is not None:
-            repository.save_participant(connection, target.participant)
-            repository.save_enrolment(connection, target.enrolment)
-        target.session.state = sprint.state.model_dump(mode="json")
-        target.session.status = sprint.state.status
-        if held is None:
-            repository.save_session(connection, target.session, now)
-        sends = [m for m in writes.sends if m.kind == "stopped" or m.kind in ERASE_KINDS] if opted_out else writes.sends
-        rows = [_outbound(target, message, now) for message in sends]
-        if target.contact.channel in IMAGE_CHANNELS:
-            for row, message in zip(rows, sends, strict=True):
-                if message.attachment is not None:
-                    row["media_id"] = self._attach(connection, target, message, now)
-        if held is not None and target.inbound_id is not None:
-            held.hold(target.inbound_id, writes.answers, target.session, rows)
-            return []  # the batch reports their ids once it has written them
-        return outbox.queue(connection, rows)
-
-    def _count_flags(self, flags: list[dict[str, Any]]) -> None:
-        uncounted: list[dict[str, Any]] | None = getattr(self._uncommitted, "flags", None)
-        if uncounted is None:
-            metrics.count_flags(flags)
-        else:  # a batch counts them once it commits (the quick way may be rolled back and redone)
-            uncounted.extend(flags)
-
-    def _attach(self, connection: Connection, target: _Target, message: SendMessage, now: datetime) -> int | None:
-        """Draw the image a message names and store it; None (the text goes alone) if it cannot be drawn."""
-        attachment = message.attachment or {}
-        study_id = target.session.study_id
-        try:
-            engine, _ = self._engine(connection, target.session.flow_version_id, study_id)
-            step = engine.flow.step(message.step_id) if message.step_id else None
-            rule = getattr(step, "rule", None)
-            if rule is None:
-                return None
-            language = str(attachment.get("language") or target.enrolment.language or engine.words.default_language)
-            population = self._population(connection, study_id, target.participant_id)
-            png = delphi_chart(population, attachment, rule(), lambda key: engine.words.text(key, language))  # type: ignore[arg-type]
-        except Exception:  # a chart is a nicety: never let it stop the conversation
-            log.exception("could not draw the %s for %s", attachment.get("kind"), target.participant_id)
-            return None
-        return None if png is None else media.store(connection, png, "image/png", now, study_id)
-
-    def _change_profile(self, connection: Connection, target: _Target, event: SetField | LanguageChanged) -> None:
-        if target.participant is None:
-            target.participant = repository.load_participant(connection, target.participant_id)
-        if isinstance(event, LanguageChanged):
-            target.participant.language = target.enrolment.language = event.language
-            return
-        target.participant.fields[event.name] = event.value
-        if event.name == "group":
-            target.enrolment.group = None if event.value is None else str(event.value)
-
-    def _set_opted_out(self, connection: Connection, participant_id: str, opted_out: bool, now: datetime) -> None:
-        repository.set_opted_out(connection, participant_id, opted_out, now)
-        if opted_out:
-            outbox.hold_queued(connection, participant_id)
-        repository.audit(connection, "participant", "opted_out" if opted_out else "opted_in", now, participant_id)
-        log.info("participant %s %s", participant_id, "opted out" if opted_out else "opted back in")
-        if opted_out:
-            self._stop_same_number(connection, participant_id, now)
-
-    def _stop_same_number(self, connection: Connection, participant_id: str, now: datetime) -> None:
-        """STOP by SMS stops WhatsApp to the same number too, and the other way round: one
-        person, whom Chorus knows as two participants (one per channel). START applies only to
-        the channel it is sent on."""
-        for contact in repository.contacts_of(connection, participant_id):
-            other = SAME_NUMBER.get(contact.channel)
-            if other is None:
-                continue
-            address = self.database.sealer.open(contact.address_sealed)
-            found = repository.find_contact(connection, repository.address_hash(self._key, other, address))
-            if found is None or found.participant_id == participant_id:
-                continue
-            repository.set_opted_out(connection, found.participant_id, True, now)
-            outbox.hold_queued(connection, found.participant_id)
-            repository.audit(connection, "participant", "opted_out", now, found.participant_id, reason=f"STOP on {contact.channel}")
-            log.info("participant %s opted out by STOP on %s from the same number", found.participant_id, contact.channel)
-
     # ------------------------------------------------------------------ flows, studies, locks
 
     def _engine(self, connection: Connection, flow_version_id: int, study_id: str) -> tuple[Engine, str]:
@@ -723,7 +467,7 @@ class ConversationService(InboundBatches, Concerns):
         the opt-out, holds a submission) is started on its own as :meth:`start_within` does."""
         participants = repository.load_participants(connection, [contact.participant_id for contact, _, _ in starts])
         repository.replace_live_sessions_many(connection, [(c.participant_id, e.study_id) for c, e, _ in starts], now)
-        plain: list[tuple[int, _Target, Sprint]] = []
+        plain: list[tuple[int, Target, Sprint]] = []
         alone: list[int] = []
         for index, (contact, enrolment, flow_id) in enumerate(starts):
             participant = participants.get(contact.participant_id)
@@ -736,21 +480,21 @@ class ConversationService(InboundBatches, Concerns):
                 fields.setdefault("group", enrolment.group)
             population = self._population(connection, enrolment.study_id, participant.id)
             sprint = engine.start(now, language=enrolment.language, fields=fields, seed=secrets.randbits(31), population=population)
-            if not all(_plain(event) for event in sprint.events):
+            if not all(plain_event(event) for event in sprint.events):
                 alone.append(index)
                 continue
             session = SessionRef(0, enrolment.study_id, flow_id, published.id, sprint.state.model_dump(mode="json"), sprint.state.status)
-            plain.append((index, _Target(participant.id, contact, enrolment, session, version, None, participant), sprint))
+            plain.append((index, Target(participant.id, contact, enrolment, session, version, None, participant), sprint))
         rows = [{"participant_id": t.participant_id, "study_id": t.session.study_id, "flow_id": t.session.flow_id,
                  "flow_version_id": t.session.flow_version_id, "state": t.session.state, "status": t.session.status}
                 for _, t, _ in plain]
         session_ids = [0] * len(starts)
-        writes, messages = _Writes(), []
+        writes, messages = Writes(), []
         for (index, target, sprint), session_id in zip(plain, repository.add_sessions(connection, rows, now), strict=True):
             target.session.id = session_ids[index] = session_id
             for event in sprint.events:
-                _collect(target, event, now, writes)
-            messages += [_outbound(target, m, now) for m in writes.sends if not target.enrolment.opted_out or m.kind == "stopped"]
+                collect_event(target, event, now, writes)
+            messages += [outbound_row(target, m, now) for m in writes.sends if not target.enrolment.opted_out or m.kind == "stopped"]
             writes.sends = []
         repository.add_answers(connection, writes.answers)
         repository.add_flags(connection, writes.flags)
@@ -806,64 +550,9 @@ class ConversationService(InboundBatches, Concerns):
             engine, version = self._engine(connection, session.flow_version_id, session.study_id)
             population = self._population(connection, session.study_id, pid)
             sprint = engine.handle(SessionState.model_validate(session.state), given, now, population=population)
-            return tuple(self._apply(connection, _Target(pid, contact, enrolment, session, version), sprint, now))
+            return tuple(self._apply(connection, Target(pid, contact, enrolment, session, version), sprint, now))
 
-    # ------------------------------------------------------------------ voice notes (see bot/voice.py)
-
-    def voice_context(self, inbound_id: int) -> VoiceContext:
-        """Who sent a voice note, what it holds, and what their study and question allow."""
-        with self.database.transaction() as connection:
-            found = repository.inbound_media(connection, inbound_id)
-            pid = found[0] if found else None
-            if found is None or pid is None:
-                raise KeyError(f"inbound message {inbound_id} has no participant")
-            channel, media = found[1], found[2]
-            session = repository.latest_session(connection, pid)
-            enrolments = repository.enrolments_of(connection, pid)
-            study_id = session.study_id if session else (enrolments[0].study_id if enrolments else None)
-            if study_id is None:
-                return VoiceContext(inbound_id, pid, channel, tuple(media))
-            keep = self._study(connection, study_id).keeps_audio()
-            accepts = True
-            if session is not None and session.status in ("waiting", "snoozed") and session.state.get("step"):
-                engine, _ = self._engine(connection, session.flow_version_id, session.study_id)
-                accept = getattr(engine.flow.step(session.state["step"]), "accept", None)
-                accepts = accept is None or "voice" in accept
-        return VoiceContext(inbound_id, pid, channel, tuple(media), study_id, accepts, keep)
-
-    def voice_reply(
-        self, inbound_id: int, key: str, *, status: str | None = None, error: str | None = None,
-        flag: tuple[str, str] | None = None, transcript: dict[str, Any] | None = None,
-    ) -> tuple[int, ...]:
-        """Tell the sender of a voice note something without running the flow: that we are
-        listening, or why it gave no answer (``key`` names a text in flows/words.py, which a
-        study may override). Optionally set the inbound message's status, raise a flag for the
-        coordinator and store a (failed) transcript row, all in one transaction."""
-        now, contact = self.clock(), self._sender(inbound_id)
-        pid = contact.participant_id
-        with self._exclusive(pid) as connection:
-            session = repository.latest_session(connection, pid)
-            enrolments = repository.enrolments_of(connection, pid)
-            enrolment = next((e for e in enrolments if session is None or e.study_id == session.study_id), None)
-            study_id = enrolment.study_id if enrolment else None
-            words = Words(self._study(connection, study_id)) if study_id else self._words
-            language = (session.state.get("language") if session else None) or (enrolment.language if enrolment else "en")
-            live = session is not None and session.status in ("waiting", "snoozed")
-            step_id = session.state.get("step") if session is not None and live else None
-            where = {"participant_id": pid, "study_id": study_id, "flow_id": session.flow_id if session else None}
-            if transcript is not None:
-                _store_transcript(connection, pid, inbound_id, transcript, now)
-            if flag is not None:
-                repository.add_flags(connection, [{**where, "kind": flag[0], "message": flag[1], "step_id": step_id,
-                                                   "acknowledged": False, "created_at": now}])
-            if status is not None:
-                repository.set_inbound_status(connection, inbound_id, status, now, error)
-            if enrolment is not None and enrolment.opted_out:
-                return ()
-            row: dict[str, Any] = {"participant_id": pid, "contact_id": contact.contact_id, "channel": contact.channel, "study_id": study_id,
-                   "session_id": session.id if session else None, "text": words.text(key, language), "buttons": [],
-                   "multiple": False, "kind": "info", "step_id": step_id, "created_at": now}
-            return tuple(outbox.queue(connection, [row]))
+    # ------------------------------------------------------------------ for the voice pipeline and the dispatcher
 
     def answer_stranger(self, inbound_id: int) -> tuple[int, ...]:
         """A voice note from someone in no study (yet): it is not fetched, so no voice of theirs
@@ -923,51 +612,3 @@ def _may_join(enrolments: Sequence[EnrolmentRef], start_param: str | None) -> bo
     them till then (a Telegram link's /start is a START, and joins)."""
     return start_param is not None or not any(e.opted_out for e in enrolments)
 
-
-def _collect(target: _Target, event: object, now: datetime, writes: _Writes) -> None:
-    """Turn one event into the row it writes (answers, flags, due tasks) or a message to send."""
-    session, pid = target.session, target.participant_id
-    where = {"participant_id": pid, "study_id": session.study_id, "flow_id": session.flow_id}
-    if isinstance(event, SendMessage):
-        writes.sends.append(event)
-    elif isinstance(event, RecordAnswer):
-        writes.answers.append({
-            **where, "flow_version_id": session.flow_version_id, "flow_version": target.version, "session_id": session.id,
-            "step_id": event.step_id, "raw": event.raw, "value": event.value, "display": event.display,
-            "source": event.source, "skipped": event.skipped, "inbound_id": target.inbound_id, "answered_at": now, "item": event.item,
-            "path_position": event.path_position,
-        })
-    elif isinstance(event, RaiseFlag):
-        writes.flags.append({**where, "kind": event.kind, "message": event.message, "step_id": event.step_id,
-                             "acknowledged": False, "created_at": now})
-    elif isinstance(event, ScheduleTask):
-        writes.tasks.append({**where, "kind": event.kind, "session_id": session.id, "payload": event.payload,
-                             "due_at": event.at, "attempts": 0, "done": False, "created_at": now})
-
-
-def _plain(event: object) -> bool:
-    """An event the batch start writes in bulk: a message (without an image to draw), an answer
-    (not a submission), a flag, a task, or one that writes nothing (waiting, ended)."""
-    if isinstance(event, SendMessage):
-        return event.attachment is None
-    if isinstance(event, RecordAnswer):
-        return event.item != SUBMISSION_ITEM and event.source != "voice"
-    return isinstance(event, RaiseFlag | ScheduleTask | WaitForInput | SessionEnded)
-
-
-def _store_transcript(connection: Connection, participant_id: str, inbound_id: int, record: dict[str, Any], now: datetime) -> None:
-    """A transcript row, placed at the question being asked when the voice note came in."""
-    session = repository.latest_session(connection, participant_id)
-    live = session is not None and session.status in ("waiting", "snoozed")
-    place = {"study_id": session.study_id, "session_id": session.id, "step_id": session.state.get("step") if live else None} if session else {}
-    repository.add_transcript(connection, {**record, **place, "inbound_id": inbound_id, "participant_id": participant_id, "created_at": now})
-
-
-def _outbound(target: _Target, message: SendMessage, now: datetime) -> dict[str, object]:
-    return {
-        "participant_id": target.participant_id, "contact_id": target.contact.contact_id, "channel": target.contact.channel,
-        "study_id": target.session.study_id, "session_id": target.session.id, "text": message.text,
-        "buttons": [{"label": b.label, "value": b.value, "at": b.at} if b.at else {"label": b.label, "value": b.value}
-                    for b in message.buttons], "multiple": message.multiple,
-        "kind": message.kind, "step_id": message.step_id, "created_at": now,
-    }

@@ -61,7 +61,8 @@ from fastapi import APIRouter, FastAPI
 
 from bot import metrics
 from bot.processes import running
-from bot.service import ConversationService, VoiceContext
+from bot.service import ConversationService
+from bot.voice_replies import VoiceContext
 from channels.media import MediaTooLarge
 from flows.engine import SPOKEN_COMMANDS
 from flows.words import Words

@@ -1,0 +1,118 @@
+"""What the voice pipeline (bot/voice.py) asks of the conversation service: who sent a voice
+note and what their question allows, and telling them something without running the flow
+(part of :class:`bot.service.ConversationService`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection
+
+from flows.engine import (
+    Engine,
+)
+from flows.model import Study
+from flows.words import Words
+from storage import outbox, repository
+from storage.database import Database
+from storage.repository import ContactRef
+
+
+@dataclass(frozen=True)
+class VoiceContext:
+    """What the voice pipeline needs to know about a voice note before transcribing it."""
+
+    inbound_id: int
+    participant_id: str
+    channel: str
+    media: tuple[dict[str, Any], ...]
+    study_id: str | None = None
+    accepts_voice: bool = True
+    """False when the question being asked wants a typed answer (``accept`` lacks voice)."""
+    keep_audio: bool = False
+    """The study's ``retention: {audio: keep}``; otherwise audio is deleted once transcribed."""
+
+
+
+class VoiceReplies:
+    """The service's side of voice notes (a mixin of :class:`bot.service.ConversationService`)."""
+
+    database: Database
+    clock: Callable[[], datetime]
+    _words: Words
+
+    if TYPE_CHECKING:  # provided by ConversationService (bot/service.py)
+        def _sender(self, inbound_id: int) -> ContactRef: ...
+
+        def _exclusive(self, participant_id: str) -> AbstractContextManager[Connection]: ...
+
+        def _study(self, connection: Connection, study_id: str) -> Study: ...
+
+        def _engine(self, connection: Connection, flow_version_id: int, study_id: str) -> tuple[Engine, str]: ...
+
+    def voice_context(self, inbound_id: int) -> VoiceContext:
+        """Who sent a voice note, what it holds, and what their study and question allow."""
+        with self.database.transaction() as connection:
+            found = repository.inbound_media(connection, inbound_id)
+            pid = found[0] if found else None
+            if found is None or pid is None:
+                raise KeyError(f"inbound message {inbound_id} has no participant")
+            channel, media = found[1], found[2]
+            session = repository.latest_session(connection, pid)
+            enrolments = repository.enrolments_of(connection, pid)
+            study_id = session.study_id if session else (enrolments[0].study_id if enrolments else None)
+            if study_id is None:
+                return VoiceContext(inbound_id, pid, channel, tuple(media))
+            keep = self._study(connection, study_id).keeps_audio()
+            accepts = True
+            if session is not None and session.status in ("waiting", "snoozed") and session.state.get("step"):
+                engine, _ = self._engine(connection, session.flow_version_id, session.study_id)
+                accept = getattr(engine.flow.step(session.state["step"]), "accept", None)
+                accepts = accept is None or "voice" in accept
+        return VoiceContext(inbound_id, pid, channel, tuple(media), study_id, accepts, keep)
+
+    def voice_reply(
+        self, inbound_id: int, key: str, *, status: str | None = None, error: str | None = None,
+        flag: tuple[str, str] | None = None, transcript: dict[str, Any] | None = None,
+    ) -> tuple[int, ...]:
+        """Tell the sender of a voice note something without running the flow: that we are
+        listening, or why it gave no answer (``key`` names a text in flows/words.py, which a
+        study may override). Optionally set the inbound message's status, raise a flag for the
+        coordinator and store a (failed) transcript row, all in one transaction."""
+        now, contact = self.clock(), self._sender(inbound_id)
+        pid = contact.participant_id
+        with self._exclusive(pid) as connection:
+            session = repository.latest_session(connection, pid)
+            enrolments = repository.enrolments_of(connection, pid)
+            enrolment = next((e for e in enrolments if session is None or e.study_id == session.study_id), None)
+            study_id = enrolment.study_id if enrolment else None
+            words = Words(self._study(connection, study_id)) if study_id else self._words
+            language = (session.state.get("language") if session else None) or (enrolment.language if enrolment else "en")
+            live = session is not None and session.status in ("waiting", "snoozed")
+            step_id = session.state.get("step") if session is not None and live else None
+            where = {"participant_id": pid, "study_id": study_id, "flow_id": session.flow_id if session else None}
+            if transcript is not None:
+                store_transcript(connection, pid, inbound_id, transcript, now)
+            if flag is not None:
+                repository.add_flags(connection, [{**where, "kind": flag[0], "message": flag[1], "step_id": step_id,
+                                                   "acknowledged": False, "created_at": now}])
+            if status is not None:
+                repository.set_inbound_status(connection, inbound_id, status, now, error)
+            if enrolment is not None and enrolment.opted_out:
+                return ()
+            row: dict[str, Any] = {"participant_id": pid, "contact_id": contact.contact_id, "channel": contact.channel, "study_id": study_id,
+                   "session_id": session.id if session else None, "text": words.text(key, language), "buttons": [],
+                   "multiple": False, "kind": "info", "step_id": step_id, "created_at": now}
+            return tuple(outbox.queue(connection, [row]))
+
+
+def store_transcript(connection: Connection, participant_id: str, inbound_id: int, record: dict[str, Any], now: datetime) -> None:
+    """A transcript row, placed at the question being asked when the voice note came in."""
+    session = repository.latest_session(connection, participant_id)
+    live = session is not None and session.status in ("waiting", "snoozed")
+    place = {"study_id": session.study_id, "session_id": session.id, "step_id": session.state.get("step") if live else None} if session else {}
+    repository.add_transcript(connection, {**record, **place, "inbound_id": inbound_id, "participant_id": participant_id, "created_at": now})
