@@ -104,11 +104,19 @@ def create_database_engine(url: str, echo: bool = False) -> Engine:
     # json columns (a session's state, read with each message) parsed by orjson, not the standard library
     # prepare_threshold=None: the hot path prepares its statements itself (storage/wire.py);
     # psycopg's own preparing would deallocate them all on any rollback
-    engine = create_engine(url, echo=echo, json_deserializer=orjson.loads,
-                           connect_args={"options": postgres_options(url), "prepare_threshold": None})
+    connect: dict[str, Any] = {"options": postgres_options(url), "prepare_threshold": None}
+    if "connect_timeout" not in make_url(url).query:  # the operator's own wins
+        connect["connect_timeout"] = CONNECT_TIMEOUT
+    engine = create_engine(url, echo=echo, json_deserializer=orjson.loads, connect_args=connect)
     _ping_when_idle(engine)
     return engine
 
+
+CONNECT_TIMEOUT = 5
+"""Seconds a new PostgreSQL connection may take (libpq's ``connect_timeout``, unless the URL
+sets its own): a server that does not answer (a network partition) fails a webhook's store
+well within Twilio's 15-second webhook timeout, so the message is spooled (bot/spool.py)
+rather than lost; without it a connection attempt waits as long as the operating system lets it."""
 
 IDLE_BEFORE_PING = 1.0
 """Seconds a pooled PostgreSQL connection may rest before it is tested on its way out."""
