@@ -8,7 +8,8 @@ that depend on the field are planned again: one not sent yet moves to its new ti
 dropped, with the reason, when it no longer applies), one that waited for the field is
 planned, and nothing already sent is sent again. The ``planning`` alerts the value answers are
 closed, and the audit log keeps who set which field (never the value: it may identify someone).
-The caller holds the participant's lock and transaction (the conversation service's own, in
+Setting ``language`` changes the language Chorus writes to them in, in the conversation they
+are in too. The caller holds the participant's lock and transaction (the conversation service's own, in
 the app), so a reply handled at the same moment cannot overwrite the change.
 """
 
@@ -37,6 +38,7 @@ from bot.planning import (
 from bot.starting import person_of
 from flows.model import Study, TimeWindow
 from storage import due_tasks, repository
+from storage.repository import EnrolmentRef, ParticipantRef
 
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 CLOCK_FIELDS = ("timezone", "contact_hours")
@@ -103,6 +105,11 @@ def checked_value(study: Study, name: str, raw: str, zone: ZoneInfo, now: dateti
             return str(TimeWindow.parse(text))
         except ValueError as error:
             raise FieldError(str(error)) from None
+    if name == "language":
+        found = next((code for code in study.languages if code.lower() == text.lower()), None)
+        if found is None:
+            raise FieldError(f"'{text}' is not a language of {study.study}: " + ", ".join(study.languages))
+        return found
     if name == "timezone":
         try:
             return ZoneInfo(text).key
@@ -140,11 +147,14 @@ def set_field(connection: Connection, study: Study, participant_id: str, raw_nam
     participant = repository.load_participant(connection, participant_id, for_update=True)
     zone = Person(participant_id, study.study, now, fields=participant.fields).zone(study)
     value = checked_value(study, name, raw_value, zone, now)
-    participant.fields[name] = value
-    repository.save_participant(connection, participant)
+    if name != "language":  # (kept on the participant's own row, below)
+        participant.fields[name] = value
+        repository.save_participant(connection, participant)
     if name == "group":
         enrolment.group = value
         repository.save_enrolment(connection, enrolment)
+    if name == "language":
+        _set_language(connection, participant, enrolment, value, now)
     shown = "(withheld: the field identifies someone)" if identifying_field(name) else value
     result = FieldSet(participant_id, study.study, name, shown)
     _replan(connection, study, participant_id, affected(study, name), now, result)
@@ -154,6 +164,19 @@ def set_field(connection: Connection, study: Study, participant_id: str, raw_nam
                      moved=len(result.moved), planned=len(result.planned), dropped=len(result.dropped),
                      alerts_closed=result.alerts_closed)
     return result
+
+
+def _set_language(connection: Connection, participant: ParticipantRef, enrolment: EnrolmentRef, language: str,
+                  now: datetime) -> None:
+    """The language Chorus writes to them in: on the participant and the enrolment (as LANGUAGE
+    sets it), and in the conversation they are in, so its next message is in that language."""
+    participant.language = enrolment.language = language
+    repository.save_participant(connection, participant)
+    repository.save_enrolment(connection, enrolment)
+    session = repository.latest_session(connection, participant.id)
+    if session is not None and session.study_id == enrolment.study_id and session.status in ("waiting", "snoozed"):
+        session.state = {**session.state, "language": language}
+        repository.save_session(connection, session, now)
 
 
 def _person(connection: Connection, study: Study, participant_id: str) -> tuple[Person, bool]:

@@ -34,8 +34,6 @@ from storage.tables import FLAGS
 router = APIRouter(include_in_schema=False)
 BASE = "/dashboard/studies/{study_id}/participants"
 UNREADABLE = re.compile(rf"participant\.([a-z][a-z0-9_]*) {NOT_A_DATE}")
-NOT_CORRECTED_HERE = {"language"}
-"""Saved on the participant's own row, not among the fields a correction sets."""
 
 
 @dataclass(frozen=True)
@@ -59,10 +57,12 @@ def declared_fields(loaded: LoadedStudy) -> list[FieldChoice]:
         choices["group"] = "one of " + ", ".join(study.group_ids())
     choices["contact_hours"] = "hours such as 08:00-18:00"
     choices["timezone"] = "a time zone such as Europe/London"
+    if len(study.languages) > 1:
+        choices["language"] = "one of " + ", ".join(study.languages)
     for flow in loaded.flows.values():
         for step in flow.flow.steps:
             name = (step.save_to or "").removeprefix("participant.")
-            if name and name not in NOT_CORRECTED_HERE:
+            if name and name != "language":
                 choices.setdefault(name, "text")
     return [FieldChoice(name, takes) for name, takes in choices.items()]
 
