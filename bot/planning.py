@@ -137,10 +137,12 @@ def _anchor(schedule: Schedule, person: Person, study: Study) -> datetime | str:
 def _unreadable_date(person: Person, why: str, now: datetime, name: str | None) -> PlannedTask:
     """A done task that raises a flag for the coordinator (storage/due_tasks.add), once per
     schedule and answer: a date nobody can read would otherwise mean no follow-up, unnoticed.
-    The flag names the command that corrects it (which also closes the flag)."""
+    The flag says where to correct it: the desk's participant page, or the command (either
+    closes the flag)."""
     fix = f"chorus participant set {person.participant_id} {name} YYYY-MM-DD --study {person.study_id}"
     payload = {"key": f"unreadable {why}",
-               "flag": f"{why}; no follow-up is planned until it is corrected: ask them, then run `{fix}`"}
+               "flag": f"{why}; no follow-up is planned until it is corrected: ask them, then correct it on their"
+                       f" page of the desk (Participants) or run `{fix}`"}
     return PlannedTask(PLAN, person.participant_id, person.study_id, "", now, payload)
 
 
