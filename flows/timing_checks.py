@@ -4,6 +4,7 @@
   (``save_to: participant.contact_hours``), or meets them only in the quiet hours: whoever
   chooses them is sent the flow in their contact hours instead, outside its window
   (bot/planning.placed decides so, with the same rules: flows/schedule_timing.py);
+- contact hours offered that lie wholly in the quiet hours, when nothing is sent;
 - two flows due at the same moment for the same people (the same ``at:`` time, or the same
   ``after:``/``every:`` from the same date): one conversation at a time, so one is held
   until the other is finished or has gone a while without a reply (bot/planning_holds.py).
@@ -39,6 +40,7 @@ class OfferedHours:
     hours: TimeWindow
     file: str
     line: int
+    column: int = 1
 
     def where(self) -> str:
         return f"{Path(self.file).name}, line {self.line}"
@@ -57,17 +59,17 @@ def offered_contact_hours(loaded: LoadedStudy) -> Iterator[OfferedHours]:
                     hours = TimeWindow.parse(option.value)
                 except ValueError:
                     continue
-                line = marks.value(step_path(index, "options", str(number), "value"))[0]
-                yield OfferedHours(name, step.id, hours, marks.file, line)
+                line, column = marks.value(step_path(index, "options", str(number), "value"))
+                yield OfferedHours(name, step.id, hours, marks.file, line, column)
 
 
 def windows_missing_contact_hours(loaded: LoadedStudy, marks: Marks) -> list[Problem]:
     """A schedule's window that the contact hours offered to the same people never meet
-    outside the quiet hours."""
+    outside the quiet hours; and contact hours offered that lie wholly in the quiet hours."""
     study = loaded.study
     zone = zone_of(study.timezone)
     offered = list(offered_contact_hours(loaded))
-    problems: list[Problem] = []
+    problems = _hours_all_quiet(offered, study.quiet_hours, zone)
     for index, entry in enumerate(study.schedule):
         window = entry.window
         if window is None or not hours_overlap(zone, window, study.quiet_hours, None):
@@ -85,6 +87,26 @@ def windows_missing_contact_hours(loaded: LoadedStudy, marks: Marks) -> list[Pro
                 "warning",
             ))
     return problems
+
+
+def _hours_all_quiet(offered: list[OfferedHours], quiet: TimeWindow | None, zone: ZoneInfo) -> list[Problem]:
+    """Contact hours offered that lie wholly in the quiet hours: nothing is ever sent in them,
+    so whoever chooses them is sent each flow in its window (or any time outside the quiet
+    hours) instead, not when they asked."""
+    if quiet is None:
+        return []
+    return [Marks(choice.file).problem(
+        (choice.line, choice.column),
+        f"the contact hours {choice.hours} that step '{choice.step}' offers lie wholly in the study's quiet hours "
+        f"{quiet}, when nothing is sent: whoever chooses them is messaged outside the hours they chose",
+        f"offer hours outside the quiet hours (e.g. \"{_outside(quiet)}\"), or narrow the quiet hours",
+        "warning",
+    ) for choice in offered if not hours_overlap(zone, choice.hours, quiet, None)]
+
+
+def _outside(quiet: TimeWindow) -> TimeWindow:
+    """The hours between the end and the start of the quiet hours (daytime, for night quiet hours)."""
+    return TimeWindow(start=quiet.end, end=quiet.start)
 
 
 def _missed_message(entry: Schedule, window: TimeWindow, choice: OfferedHours, meeting: str,

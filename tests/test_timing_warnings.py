@@ -132,22 +132,37 @@ def test_night_contact_hours_wrapping_past_midnight_meet_an_early_window(tmp_pat
 
 
 def test_a_window_that_meets_the_contact_hours_only_in_the_quiet_hours_is_warned_of(tmp_path: Path) -> None:
-    evenings = '      - {value: "21:30-23:30", label: Late evening}\n'
+    evenings = '      - {value: "21:30-07:30", label: Overnight}\n'
     schedule = EVERYONE + '  - flow: checkin\n    every: 7d\n    window: "19:00-23:00"\n  - flow: feedback\n    after: 30d\n'
     problems = _warnings(_check(tmp_path, schedule, options=evenings, quiet="21:00-07:00"))
     assert len(problems) == 1, "\n".join(map(str, problems))
-    assert problems[0].message.startswith("the window 19:00-23:00 of the flow 'checkin' meets the contact hours 21:30-23:30 "
+    assert problems[0].message.startswith("the window 19:00-23:00 of the flow 'checkin' meets the contact hours 21:30-07:30 "
                                           "that step 'shifts' offers (nurses.yaml, line 7) only in the quiet hours "
                                           "21:00-07:00, when nothing is sent")
     assert problems[0].hint == "move the window out of the quiet hours 21:00-07:00, or offer contact hours outside them"
 
 
 def test_a_window_wholly_in_the_quiet_hours_is_only_the_error_it_was(tmp_path: Path) -> None:
-    evenings = '      - {value: "21:30-23:30", label: Late evening}\n'
+    evenings = '      - {value: "21:30-07:30", label: Overnight}\n'
     schedule = EVERYONE + '  - flow: checkin\n    every: 7d\n    window: "22:00-06:00"\n  - flow: feedback\n    after: 30d\n'
     problems = _check(tmp_path, schedule, options=evenings, quiet="21:00-07:00")
     assert [p.severity for p in problems] == ["error"], "\n".join(map(str, problems))
     assert "lies wholly inside the quiet hours" in problems[0].message
+
+
+def test_contact_hours_offered_wholly_in_the_quiet_hours_are_warned_of_at_the_option(tmp_path: Path) -> None:
+    """Nothing is sent in the quiet hours, so whoever chooses such hours is messaged outside them."""
+    late = '      - {value: "09:00-17:00", label: Days}\n      - {value: "22:00-23:30", label: Late evening}\n'
+    schedule = EVERYONE + '  - flow: checkin\n    every: 7d\n  - flow: feedback\n    after: 30d\n'
+    problems = _warnings(_check(tmp_path, schedule, options=late, quiet="21:00-07:00"))
+    assert len(problems) == 1, "\n".join(map(str, problems))
+    assert (Path(problems[0].file).name, problems[0].line) == ("nurses.yaml", 8)
+    assert problems[0].message == ("the contact hours 22:00-23:30 that step 'shifts' offers lie wholly in the study's quiet "
+                                   "hours 21:00-07:00, when nothing is sent: whoever chooses them is messaged outside the "
+                                   "hours they chose")
+    assert problems[0].hint == 'offer hours outside the quiet hours (e.g. "07:00-21:00"), or narrow the quiet hours'
+    partly = late.replace("22:00-23:30", "20:00-23:30")
+    assert _check(tmp_path, schedule, options=partly, quiet="21:00-07:00") == []
 
 
 def test_contact_hours_offered_only_to_other_people_are_not_compared(tmp_path: Path) -> None:
