@@ -47,8 +47,9 @@ from flows.steps.base import (
     Reply,
     Unclear,
 )
-from flows.steps.consent import ConsentStep
+from flows.steps.consent import NOT_CONSENTED, ConsentStep
 from flows.steps.open import OpenStep
+from flows.templating import TemplateFailure, evaluate
 
 __all__ = [
     "ASKED_LONG_AGO", "LOW_CONFIDENCE", "MAX_STEPS_PER_SPRINT", "SPOKEN_COMMANDS", "ConfirmPolicy", "Engine", "Input",
@@ -111,6 +112,8 @@ class Engine(EngineCommands):
         if erasure is not None and self._erasure(turn, erasure, given, command):
             return
         if given.button is None and given.source != "voice" and self._global_word(turn, given.text, command, choosing):
+            return
+        if state.status == "ended" and self._asks_consent_again(turn, given, command):
             return
         if state.status in ("stopped", "ended"):
             if state.status == "ended":
@@ -216,7 +219,9 @@ class Engine(EngineCommands):
             return
         step = self._step(given.step_id)
         turn.emit(RecordAnswer(step.id, "", None, "", "timeout", skipped=True))
-        if step.on_timeout:
+        if isinstance(step, ConsentStep):  # no reply is no consent: nothing is asked without a YES
+            self._not_consented(turn, step)
+        elif step.on_timeout:
             self._enter(turn, step.on_timeout)
         else:
             self._advance(turn, step)
@@ -246,9 +251,8 @@ class Engine(EngineCommands):
             name = step.save_to.removeprefix("participant.")
             state.fields[name] = answer.value
             turn.emit(SetField(name, answer.value))
-        if isinstance(step, ConsentStep) and answer.value == "no" and not step.next_rules():
-            self._say(turn, self._render(turn, step.declined, step) or self._text(turn, "declined"), step.id, kind="end")
-            self._end(turn, "declined")
+        if isinstance(step, ConsentStep) and answer.value == "no":
+            self._declined(turn, step)
             return
         self._advance(turn, step, answer.value)
 
@@ -277,6 +281,10 @@ class Engine(EngineCommands):
                 self._prompt(turn, step)
             return
         state.tries = 0
+        if isinstance(step, ConsentStep):  # never skipped, whatever on_max_tries says: no clear YES is no consent
+            turn.emit(RecordAnswer(step.id, "", None, "", "text", skipped=True))
+            self._not_consented(turn, step)
+            return
         given_up = step.give_up(self._context(turn, step)) if step.on_max_tries != "end" else None
         for item in given_up.left if given_up is not None else ():
             turn.emit(RecordAnswer(step.id, "", None, "", "text", skipped=True, item=item))
@@ -295,6 +303,48 @@ class Engine(EngineCommands):
             self._advance(turn, step)
         else:
             self._go_on_without(turn, step, given_up)
+
+    # ------------------------------------------------------------------ consent
+
+    def _declined(self, turn: Turn, step: ConsentStep) -> None:
+        """NO at consent ends the conversation as ``declined``, unless a ``next`` rule singles
+        the NO out (true for "no", not for "yes": ``if: answer == "no"``), when it goes where
+        that rule says. A rule that would take a YES too never takes a NO on to the questions."""
+        for rule in self._rules.get(step.id) or step.next_rules():
+            if rule.when is None:
+                break
+            if self._holds(turn, step, rule.when, "no"):
+                if not self._holds(turn, step, rule.when, "yes"):
+                    self._enter(turn, rule.goto)
+                    return
+                break
+        self._say(turn, self._render(turn, step.declined, step) or self._text(turn, "declined"), step.id, kind="end")
+        self._end(turn, "declined")
+
+    def _holds(self, turn: Turn, step: ConsentStep, condition: str, answer: str) -> bool:
+        try:
+            return bool(evaluate(condition, self._template_context(turn.state, answer)))
+        except TemplateFailure as failure:
+            if answer == "no":  # (flagged once, as the engine does when it moves on)
+                turn.emit(RaiseFlag("template_error", f"condition '{condition}' on step '{step.id}': {failure}", step.id))
+            return False
+
+    def _not_consented(self, turn: Turn, step: ConsentStep) -> None:
+        """No clear YES after every try, or no reply before the timeout: taken as a no for now."""
+        self._say(turn, self._text(turn, "no_consent"), step.id, kind="end")
+        self._end(turn, "no_consent")
+
+    def _asks_consent_again(self, turn: Turn, given: TextInput, command: str | None) -> bool:
+        """START, or the study's join keyword, after a conversation ended at consent without a
+        YES: the consent question is asked again (the texts that end it say so)."""
+        state, step = turn.state, self._current(turn.state)
+        if state.outcome not in NOT_CONSENTED or not isinstance(step, ConsentStep) or given.button is not None:
+            return False
+        if command != "start" and not self.words.is_join_keyword(given.text):
+            return False
+        state.outcome = None
+        self._enter(turn, step.id)
+        return True
 
     def _asked_long_ago(self, turn: Turn) -> bool:
         """Whether the question is far back in the chat: the participant put it off with LATER

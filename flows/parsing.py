@@ -38,6 +38,31 @@ _ORDINALS = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
     "eighth": 8, "ninth": 9, "tenth": 10, "last": -1,
 }
+_WELSH_ORDINALS = {
+    "cyntaf": "first", "gyntaf": "first", "1af": "first", "ail": "second", "2il": "second",
+    "trydydd": "third", "drydydd": "third", "trydedd": "third", "drydedd": "third", "3ydd": "third", "3edd": "third",
+    "pedwerydd": "fourth", "bedwerydd": "fourth", "pedwaredd": "fourth", "bedwaredd": "fourth", "4ydd": "fourth",
+    "4edd": "fourth", "pumed": "fifth", "bumed": "fifth", "5ed": "fifth", "chweched": "sixth", "6ed": "sixth",
+    "seithfed": "seventh", "7fed": "seventh", "wythfed": "eighth", "8fed": "eighth", "nawfed": "ninth",
+    "9fed": "ninth", "degfed": "tenth", "ddegfed": "tenth", "10fed": "tenth", "olaf": "last", "ola": "last",
+    "canol": "middle",
+}
+"""Welsh ordinals (with their mutated and numeral forms: 'y drydedd', '3ydd') as the English
+word :data:`_ORDINALS` and the scale positions know."""
+_WELSH_ORDINAL_RE = re.compile(
+    rf"(?:yr?\s+)?(?:un\s+)?({'|'.join(_WELSH_ORDINALS)})(?:\s+(?:un|opsiwn|dewis|rhif))?"
+)
+"""'y cyntaf', 'yr un cyntaf' (the first one), 'yr ail un', 'yr ail opsiwn', 'yr olaf'."""
+
+
+def _welsh_ordinal(text: str) -> str:
+    """A reply that is only a Welsh ordinal, politeness dropped ('y cyntaf', 'yr ail un', 'yr un
+    olaf'), as its English word ('first', 'second', 'last'); any other text as it is. ('un' is
+    also Welsh for 1: 'yr un olaf' is the last, not the first.)"""
+    found = _WELSH_ORDINAL_RE.fullmatch(text)
+    return _WELSH_ORDINALS[found.group(1)] if found else text
+
+
 _DETERMINER = (
     r"the|that|this|these|those|which|what|whichever|any|each|every|another|either|neither|no|other|"
     r"same|next|last|middle|top|bottom|highest|lowest|only|first|second|third|fourth|fifth"
@@ -62,20 +87,21 @@ first group never starts with 0 ('0,125' is a decimal comma, not 125)."""
 _NUMERAL_RE = re.compile(rf"(?<![\w.,])[-+]?(?:{_NUMERAL})(?![\w.]|,\d)")
 
 _FILLER = (
+    r"diolch yn fawr iawn|diolch yn fawr|os gwelwch yn dda|os gwelwch chi'n dda|os gweli di'n dda|plis|"
     r"please|plz|pls|thanks|thank you|thankyou|thanks very much|ta|cheers|diolch|diolch yn fawr|"
     r"i think|i'd say|id say|i would say|i guess|i reckon|i suppose|probably|it's|its|it is|it was|"
     r"my answer is|my answer|answer|i'll go with|ill go with|i'd go with|go with|i choose|i pick|"
     r"i'd pick|i'll pick|i'll say|i say|i'd go for|i'll go for|go for|let's say|let's go with|"
     r"i'm going with|sorry|um+|erm+|er|uh+|hmm+|well|oh|so|just"
 )
-_PICK_FILLER = r"option|number|no\.|choice|about|around|roughly|approximately|approx|maybe|perhaps|say|like"
+_PICK_FILLER = r"option|number|no\.|choice|opsiwn|rhif|about|around|roughly|approximately|approx|maybe|perhaps|say|like"
 _FILLER_RE = re.compile(rf"\b(?:{_FILLER})\b")
 _PICK_FILLER_RE = re.compile(rf"(?:(?<=\s)|^)(?:{_PICK_FILLER})(?=\s|$)")
 
 _YES_LEAD = {
     "yes", "y", "yeah", "yea", "yeh", "yep", "yup", "ya", "yah", "ye", "aye", "ok", "okay", "k",
     "sure", "absolutely", "certainly", "definitely", "of course", "i agree", "i do", "i would", "i will", "i am",
-    "happy to", "go on", "go ahead", "sounds good", "count me in", "ie", "ydw", "ydy", "oes",
+    "happy to", "go on", "go ahead", "sounds good", "count me in", "ie", "ydw", "yndw", "ydy", "oes",
     "wrth gwrs", "yes please", "i consent", "consent", "i give consent", "i'm happy to", "i am happy to",
     "no problem", "no problemo", "no prob", "no probs", "no bother", "no worries", "no worry", "no trouble",
     "no sweat", "no bovver", "no biggie", "not a problem", "not a bother", "not a worry", "nae bother",
@@ -91,8 +117,9 @@ _NO_LEAD = {
     "no", "n", "nope", "nah", "na", "naw", "nay", "never", "not really", "not at all", "no way",
     "no thanks", "no thank you", "i don't", "i do not", "i won't", "i will not", "i wouldn't",
     "i would not", "i'm not", "i am not", "i disagree", "i'd rather not", "rather not", "no chance",
-    "nac ydw", "nac ydy", "nac oes", "nage", "naddo", "na diolch", "dim diolch", "i do not consent",
+    "nac ydw", "nac ydy", "nac oes", "nag ydw", "nag ydy", "nag oes", "nadw", "nage", "naddo", "na diolch", "dim diolch", "i do not consent",
     "i don't consent",
+    "i dont consent",
 }
 _NO_WHOLE = {
     "don't", "dont", "disagree", "negative", "definitely not", "certainly not", "absolutely not",
@@ -107,12 +134,23 @@ _UNSURE = re.compile(
     r"\b(?:maybe|perhaps|possibly|might|not sure|unsure|don'?t know|do not know|dunno|idk|no idea|"
     r"depends|sometimes|kind of|sort of|not certain|efallai|ddim yn siwr|ddim yn gwybod|dim syniad)\b"
 )
+_INDIFFERENT = re.compile(
+    r"\b(?:(?:i\s+)?(?:do not|don'?t|wouldn'?t|would not|won'?t)\s+mind|(?:i'?m\s+|i am\s+)?not (?:bothered|fussed)|"
+    r"(?:i\s+)?(?:do not|don'?t)\s+(?:really\s+)?care|no (?:preference|real preference)|either way|"
+    r"either(?:'s| is| one is| would be)? (?:fine|ok|okay|good)|either (?:one )?will do|whichever|whatever|up to you|"
+    r"(?:it\s+)?(?:doesn'?t|does not) matter|i'?m easy|(?:does\s+|s)?dim (?:ots|gwahaniaeth)|sa i'?n becso)\b"
+)
+"""'I don't mind', 'either is fine', 'dim ots': either answer will do. Never a NO (though it
+holds one), and no clear YES either: a consent step needs one, and what 'I don't mind' means
+turns on how the question was put ('Can we call?' or 'Would you mind a call?'), so it is asked
+again unless a yes comes with it ('yes, I don't mind'). 'I wouldn't mind' (a polite yes in
+British English) is asked again too rather than read as the NO it starts with."""
 _YES_IDIOM = re.compile(
     "|".join(rf"\b{re.escape(phrase)}\b" for phrase in sorted(_YES_LEAD, key=len, reverse=True) if phrase.split()[0] in ("no", "not", "nae", "dim"))
 )
 """A yes that starts with a no word ('no problem'), so it is not read as a second answer."""
-_SAYS_NO = re.compile(r"\b(?:no|not|nope|nah|never|na|nac)\b|n't")
-_SAYS_YES = re.compile(r"\b(?:yes|yeah|yep|yup|ie|ydw)\b")
+_SAYS_NO = re.compile(r"\b(?:no|not|nope|nah|never|na|nac|nag|nadw)\b|n't")
+_SAYS_YES = re.compile(r"\b(?:yes|yeah|yep|yup|ie|ydw|yndw)\b")
 _NEGATING = re.compile(
     r"\b(?:not|never|no|neither|nor|none|nothing|cannot|ddim|dim|nid|nac)\b|"
     r"\b(?:do|does|did|is|was|are|were|wo|ca|could|would|should|have|has|had|ai)n'?t\b"
@@ -168,6 +206,13 @@ def only_politeness(text: str) -> bool:
     """A reply (or part of one) that is nothing but thanks, hedges and lead-ins: 'thanks',
     'I think', 'please' ('phone, I think' names one option; the second part adds nothing)."""
     return bool(normalise(text)) and not _strip_politeness(normalise(text), picking=False)
+
+
+def without_politeness(text: str) -> str:
+    """A reply normalised, without its thanks, hedges and lead-ins ('pass please', 'pasio plis',
+    'methu penderfynu os gwelwch yn dda' -> 'pass', 'pasio', 'methu penderfynu'), for a step
+    that compares whole replies with its own words."""
+    return _strip_politeness(normalise(text), picking=False)
 
 
 def _too_long(text: str) -> bool:
@@ -293,7 +338,7 @@ def parse_number(text: str, out_of: float | None = None, decimal_comma: bool = F
     if decimal_comma:
         said = _DECIMAL_COMMA.sub(_decimal_point, said)
     words = _tidy(_PRONOUN_ONE.sub(lambda found: found.group(0)[: -len("one")], said))
-    clean = _strip_politeness(words)
+    clean = _welsh_ordinal(_strip_politeness(words))
     clean = re.sub(r"^(?:a|an|the)\s+(?=\S)", "", clean)
     if not clean or _INEXACT.search(clean):
         return None
@@ -338,7 +383,7 @@ def scale_point(text: str, low: int, high: int) -> int | None:
     points (None when there are two middles)."""
     if _too_long(text):
         return None
-    clean = _strip_politeness(normalise(text))
+    clean = _welsh_ordinal(_strip_politeness(normalise(text)))
     found = re.fullmatch(r"(?:the\s+)?(\w+)(?:\s+(?:one|point|score|rating))?", clean)
     place = _SCALE_POSITIONS.get(found.group(1)) if found else None
     if place == "middle":
@@ -347,6 +392,54 @@ def scale_point(text: str, low: int, high: int) -> int | None:
 
 
 # --------------------------------------------------------------------------- yes / no
+
+
+_SWAPPED_ONLY = {"yes": True, "yeah": True, "yep": True, "yup": True, "okay": True, "sure": True, "agree": True,
+                 "nope": False, "nah": False}
+"""Short yes and no words whose two neighbouring letters typed the wrong way round are still
+read ('yse', 'yaeh', 'suer', 'noep'); other slips of a short word too often make another word
+('yet', 'hope', 'sue'), so they are not guessed at."""
+_ONE_SLIP = {"absolutely": True, "certainly": True, "definitely": True, "consent": True, "problem": True}
+"""Long yes words (and 'no problem') read with any one slip: a letter swapped, left out, doubled
+or mistyped ('definately', 'no porblem')."""
+_NOT_SLIPS = frozenset({"dyw", "content", "certainty"})
+"""Real words one slip from a yes word, which are never read as it ('dyw' is Welsh for 'is not')."""
+
+
+def _slips(word: str, any_slip: bool) -> set[str]:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    found = {word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(len(word) - 1)}
+    if any_slip:
+        found |= {word[:i] + word[i + 1:] for i in range(len(word))}
+        found |= {word[:i] + c + word[i + 1:] for i in range(len(word)) for c in letters}
+        found |= {word[:i] + c + word[i:] for i in range(len(word) + 1) for c in letters}
+    return found - {word}
+
+
+def _yes_no_typos() -> dict[str, str]:
+    """Each misspelling of a word in :data:`_SWAPPED_ONLY` and :data:`_ONE_SLIP`, to the word.
+    A misspelling that could be a yes word or a no word, or is itself a known word, is left out."""
+    said: dict[str, set[bool]] = {}
+    meant: dict[str, str] = {}
+    for targets, any_slip in ((_SWAPPED_ONLY, False), (_ONE_SLIP, True)):
+        for target, yes in targets.items():
+            for slip in _slips(target, any_slip):
+                said.setdefault(slip, set()).add(yes)
+                meant[slip] = target
+    return {slip: word for slip, word in meant.items()
+            if len(said[slip]) == 1 and slip not in _KNOWN_WORDS and slip not in _NOT_SLIPS}
+
+
+_TYPOS = _yes_no_typos()
+
+
+def _yes_no_spelling(word: str) -> str:
+    """A word of a yes/no reply as the word it is meant to be: 'yesss' -> 'yes', 'yse' -> 'yes',
+    'definately' -> 'definitely'; any other word as it is."""
+    if word in _KNOWN_WORDS:
+        return word
+    squashed = _squash(word)
+    return squashed if squashed in _KNOWN_WORDS else _TYPOS.get(word, word)
 
 
 def _leading(words: list[str]) -> tuple[bool, int] | None:
@@ -373,7 +466,7 @@ def parse_yes_no(text: str) -> bool | None:
     if not clean:
         return None
     plain = _strip_politeness(clean, picking=False)
-    words = [_squash(w) if w not in _KNOWN_WORDS and _squash(w) in _KNOWN_WORDS else w for w in plain.split()]
+    words = [_yes_no_spelling(w) for w in plain.split()]
     for candidate in (clean, plain, " ".join(words)):
         if candidate in _YES_LEAD | _YES_WHOLE:
             return True
@@ -381,6 +474,9 @@ def parse_yes_no(text: str) -> bool | None:
             return False
     if not plain and re.search(r"\bplease\b", clean):
         return True
+    if _INDIFFERENT.search(clean):
+        rest = _tidy(_INDIFFERENT.sub(" ", clean))
+        return True if rest and parse_yes_no(rest) is True else None
     if _UNSURE.search(clean):
         return None
     lead = _leading(words)
@@ -505,7 +601,7 @@ def _match_option(text: str, options: tuple[tuple[str, ...], ...]) -> int | None
             before = clean[: max(clean.rfind(attempt), 0)]
             return None if _modified(before, attempt, names, index) else index
     for finder in (_number_index, _letter_index):
-        found = finder(plain, count)
+        found = finder(_welsh_ordinal(plain), count)
         if found is not None:
             return found
     return _named_or_close(clean, plain, names)
@@ -533,6 +629,18 @@ _LITTLE_WORDS = frozenset({
 """Words that name no option on their own ('the', 'for', 'I'd like'), in English and Welsh: a
 reply made only of these and of words every option has names nothing."""
 _WORD = re.compile(r"\w+(?:'\w+)*")
+SHORT_REPLY_CHARS = 5
+SHORT_REPLY_CUTOFF = 0.85
+"""How close a reply shorter than :data:`SHORT_REPLY_CHARS` must be to an option's name to be
+read as a misspelling of it: at the usual 0.75 a three-letter word matches any five-letter name
+holding its letters ('the' and 'Other', 'car' and 'Carer')."""
+
+
+def only_little_words(text: str) -> bool:
+    """A reply made only of words that name no option on their own ('the', 'and the', "a'r",
+    'y', 'my'), which is never matched to an option by its likeness to the option's name."""
+    words = _WORD.findall(text)
+    return not words or all(word in _LITTLE_WORDS for word in words)
 
 
 def _stem(word: str) -> str:
@@ -584,6 +692,16 @@ def _distinctive_part(said_words: str, names: list[list[str]]) -> int | None:
     return None if any((stems - _LITTLE_WORDS or len(stems) == 1) and stems <= set(said) for stems in others) else holders[0]
 
 
+def says_only(text: str, name: str) -> bool:
+    """Whether a reply says a name's words and no others, in any order, little words and
+    politeness aside, a long word perhaps misspelt: 'I strongly agree', 'agree strongly' and
+    'strongly disagre' say only 'Strongly agree' or 'Strongly disagree'; 'agree' (a part) and
+    'very critical' (more) do not say only 'Strongly agree' or 'Critical'."""
+    said = frozenset(_stem(w) for w in _WORD.findall(_strip_politeness(normalise(text), picking=False)) if w not in _LITTLE_WORDS)
+    own = frozenset(_stem(w) for w in _WORD.findall(normalise(name)) if w not in _LITTLE_WORDS)
+    return all(_has_word(own, word) for word in said) and all(_has_word(said, word) for word in own)
+
+
 def _write_out(text: str) -> str:
     """'v good' -> 'very good'."""
     for short, full in _ABBREVIATIONS:
@@ -592,9 +710,14 @@ def _write_out(text: str) -> str:
 
 
 def _closest(plain: str, names: list[list[str]], cutoff: float) -> int | None:
-    """The option a misspelling is clearly closest to ('carrer' -> 'Carer'), or None."""
-    if len(plain) < 3:
+    """The option a misspelling is clearly closest to ('carrer' -> 'Carer'), or None.
+
+    Never for a reply of little words only ('the' is not 'Other', 'yr' not 'Your GP'), and a
+    short reply must come closer (:data:`SHORT_REPLY_CUTOFF`): 'oth' is not 'Other'."""
+    if len(plain) < 3 or only_little_words(plain):
         return None
+    if len(plain) < SHORT_REPLY_CHARS:
+        cutoff = max(cutoff, SHORT_REPLY_CUTOFF)
     scores = sorted(
         ((max((difflib.SequenceMatcher(None, plain, n).ratio() for n in cands if len(n) > 2), default=0.0), i) for i, cands in enumerate(names)),
         reverse=True,
@@ -604,15 +727,48 @@ def _closest(plain: str, names: list[list[str]], cutoff: float) -> int | None:
     return index if best >= cutoff and best - runner_up >= 0.1 else None
 
 
+_AND = r"\band\b|\bplus\b|\ba'r\b|\bac\b"
+"""'and' between picks, in English and Welsh: 'first and third', "y cyntaf a'r trydydd" (and
+the), 'y cyntaf ac yr ail'."""
+
+
 def _split_picks(clean: str, count: int) -> list[str]:
     """Tokens of a multiple pick: '1 3', '1,3', 'A and C', 'ac', 'days & nights'."""
     glued = re.fullmatch(r"[a-z\d]{2,}", clean) and len(clean) <= count
     if glued and all(_letter_index(c, count) is not None or c.isdigit() for c in clean):
         return list(clean)
-    return [t for t in re.split(r"\s*(?:,|;|/|&|\+|\band\b|\bplus\b|\s)\s*", clean) if t]
+    return [t for t in re.split(rf"\s*(?:,|;|/|&|\+|{_AND}|\s)\s*", clean) if t]
 
 
-_LIST_SEPARATOR = r"\s*(?:,|;|/|&|\+|\band\b|\bplus\b)\s*"
+_ARTICLES = frozenset({"the", "a", "an", "y", "yr"})
+"""'the', 'a' and Welsh 'y', 'yr' in front of a pick ('the second and the first', 'y cyntaf a'r
+trydydd'): they name no option."""
+
+
+def _ordinal_word(token: str) -> bool:
+    return _welsh_ordinal(token) in _ORDINALS or bool(re.fullmatch(r"\d+(?:st|nd|rd|th)", token))
+
+
+def _numeral_or_ordinal(token: str) -> bool:
+    return _ordinal_word(token) or bool(re.fullmatch(r"\d+", token)) or token in _WORD_NUMBERS
+
+
+def _without_articles(tokens: list[str]) -> list[str]:
+    """The tokens of a multiple pick without the articles that only introduce the next one: 'the'
+    and 'y'/'yr' before another token, 'a' before an ordinal ('a third') or between two numbers
+    (Welsh 'and': '2 a 3'). A lone 'a' stays the letter A ('a and c')."""
+    kept = []
+    for index, token in enumerate(tokens):
+        before = tokens[index - 1] if index else ""
+        after = tokens[index + 1] if index + 1 < len(tokens) else ""
+        if token in _ARTICLES and after and (token != "a" or _ordinal_word(after) or (
+                _numeral_or_ordinal(before) and _numeral_or_ordinal(after))):
+            continue
+        kept.append(token)
+    return kept
+
+
+_LIST_SEPARATOR = rf"\s*(?:,|;|/|&|\+|{_AND})\s*"
 """What separates the items of a list of picks: 'days, nights', 'days and nights', 'A & C'."""
 
 
@@ -670,7 +826,8 @@ def _match_options(text: str, options: tuple[tuple[str, ...], ...]) -> tuple[int
         return None
     if clean in _ALL or re.fullmatch(r"all (?:of )?(?:the )?\w+", clean) and words_to_number(clean.split()[-1]) == len(options):
         return tuple(range(len(options)))
-    tokens = _split_picks(clean, len(options))
+    picks = _tidy(_PRONOUN_ONE.sub(lambda found: found.group(0)[: -len("one")], clean))  # 'the third one'
+    tokens = _without_articles(_split_picks(picks, len(options)))
     if any(match_option(t, options) is None for t in tokens):
         # Re-join multi-word option names that the split on spaces broke apart.
         tokens = _list_items(clean)

@@ -56,7 +56,8 @@ def studies(ctx: Ctx = Depends(page_context)) -> HTMLResponse:
     return render(ctx, "studies.html", studies=rows)
 
 
-OUTCOMES = {"completed": "completed", "declined": "declined (said no)", "max_tries": "no clear answer after every try",
+OUTCOMES = {"completed": "completed", "declined": "declined (said no)",
+            "no_consent": "not consented (no clear yes to consent)", "max_tries": "no clear answer after every try",
             "loop": "ended by a runaway flow", "closed": "closed before they finished (its round closed)"}
 """How an ended conversation ended, in plain words; an end step's own outcome is shown as the flow names it."""
 
