@@ -1,5 +1,6 @@
 """The checks of one flow that the models cannot make on their own: ``next`` rules that go
-nowhere, steps nobody reaches, loops with no way out, missing translations, template
+nowhere, steps nobody reaches, loops with no way out, missing translations (texts written
+in one language only: :mod:`flows.translation_checks`), template
 names that will be blank at run time (unknown, or read before the step that gives them
 is asked: :mod:`flows.template_order`), and ``save_to`` outside ``participant.``.
 """
@@ -14,6 +15,7 @@ from functools import lru_cache
 from jinja2 import Environment, TemplateError, nodes
 from jinja2.defaults import DEFAULT_FILTERS, DEFAULT_NAMESPACE, DEFAULT_TESTS
 
+from flows.consent_checks import asked_before_consent
 from flows.loader import LoadedFlow, Marks, Problem, YamlPath, field_path, step_path
 from flows.message_checks import blank_options, message_warnings
 from flows.model import Flow, StepBase, Study, Text, TimeWindow
@@ -24,6 +26,7 @@ from flows.steps.delphi import DelphiStep
 from flows.steps.end import EndStep
 from flows.steps.yesno import YesNoStep
 from flows.templating import TEMPLATE_ROOTS, syntax_error, variables
+from flows.translation_checks import items_from_file, untranslated_flow_texts
 from flows.words import Words
 
 EXIT = "\0end"
@@ -440,11 +443,13 @@ def _step_texts(
     ids = flow.step_ids()
     problems: list[Problem] = []
     for index, step in enumerate(flow.steps):
+        file_items = items_from_file(step, index, marks)  # their translations: flows.translation_checks
         for name, text in step.texts():
             path = step_path(index, *field_path(name))
-            problems += translation_problems(
-                text, path, languages, marks, f"'{name}' of step '{step.id}'"
-            )
+            if not (file_items and name.startswith("items[")):
+                problems += translation_problems(
+                    text, path, languages, marks, f"'{name}' of step '{step.id}'"
+                )
             for source, where in _variants(text, path):
                 found = template_problems(source, where, marks, ids)
                 problems += found or _group_values(source, where, marks, groups, False)
@@ -548,9 +553,9 @@ def check_flow(
     codes = list(languages if languages is not None else (flow.languages or []))
     groups = study.group_ids() if study is not None else []
     problems = _targets(flow, marks) + _flow_graph(flow, marks) + _unused_settings(flow, marks) + bare_durations(marks)
-    problems += _delphi_ends(flow, marks)
+    problems += _delphi_ends(flow, marks) + asked_before_consent(flow, marks, edges(flow))
     problems += _window_fields(flow, marks) + blank_options(loaded, marks, codes)
-    problems += _step_texts(flow, marks, codes, groups)
+    problems += _step_texts(flow, marks, codes, groups) + untranslated_flow_texts(loaded, marks, codes)
     problems += read_before_asked(flow, marks, saved_elsewhere or set())
     return problems + message_warnings(flow, marks, codes or _languages_used(flow), Words(study))
 

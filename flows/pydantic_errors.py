@@ -127,24 +127,44 @@ def _is_type_error(error: dict[str, Any]) -> bool:
     return error["type"] not in ("extra_forbidden", "missing", "value_error", "assertion_error")
 
 
+KEY_HINTS = {
+    "labels": "a scale's labels are a list with one label per point, a map from points ('{1: Not at all, 5: Very}'), "
+              "or in several languages a list for each language ('labels: {en: [Poor, Good], cy: [Gwael, Da]}'); "
+              "points and languages cannot be mixed in one map",
+}
+"""How to write the keys of a mapping, by the field's name, when a key is of the wrong kind."""
+
+
+def _is_key_error(error: dict[str, Any]) -> bool:
+    return bool(error["loc"]) and error["loc"][-1] == "[key]"
+
+
 def describe_errors(
     errors: list[Any], root: type[BaseModel], marks: Marks, prefix: YamlPath = ()
 ) -> list[Problem]:
-    """One problem per place, in the order pydantic found them."""
+    """One problem per place, in the order pydantic found them. A key of the wrong kind
+    ('en' where a map's keys are points) is said as such, not as its value's type."""
     placed = []
     for error in errors:
         below = (_mistake(error) or ("", ()))[1]
-        placed.append((marks.real_path((*prefix, *error["loc"], *below)), error))
+        loc = error["loc"][:-1] if _is_key_error(error) else error["loc"]
+        placed.append((marks.real_path((*prefix, *loc, *below)), error))
     deeper = [path for path, _ in placed]
+    bad_keys = {path for path, error in placed if _is_key_error(error)}
     groups: dict[YamlPath, list[dict[str, Any]]] = {}
     for path, error in placed:
         if _is_type_error(error) and any(
             len(p) > len(path) and p[: len(path)] == path for p in deeper
         ):
             continue
+        if path in bad_keys and not _is_key_error(error):
+            continue  # its value's type means little while the key is wrong
         groups.setdefault(path, []).append(error)
     problems: list[Problem] = []
     for path, found in groups.items():
+        if path in bad_keys:
+            problems.append(_key_problem(path, found[0], marks))
+            continue
         typed = [e for e in found if _is_type_error(e)]
         if len(typed) > 1:
             problems.append(_type_problem(path, typed, marks))
@@ -152,6 +172,16 @@ def describe_errors(
             problems.append(_one_problem(path, typed[0], root, marks))
         problems += [_one_problem(path, e, root, marks) for e in found if not _is_type_error(e)]
     return problems
+
+
+def _key_problem(path: YamlPath, error: dict[str, Any], marks: Marks) -> Problem:
+    """A key of the wrong kind: ``en:`` in a map whose keys are whole numbers."""
+    parent = key_name(path[:-1]) or "this mapping"
+    wanted = TYPE_WORDS.get(error["type"], error["type"].replace("_", " "))
+    hint = KEY_HINTS.get(path[-2] if len(path) > 1 else "", "")
+    return marks.problem(
+        marks.key(path), f"each key of '{parent}' should be {wanted}, not {describe_value(error['input'])}", hint
+    )
 
 
 def _type_problem(path: YamlPath, errors: list[dict[str, Any]], marks: Marks) -> Problem:

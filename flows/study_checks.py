@@ -14,6 +14,7 @@ from flows.loader import LoadedStudy, Marks, Problem, YamlPath, step_path
 from flows.model import Study
 from flows.pydantic_errors import did_you_mean
 from flows.template_order import saved_fields
+from flows.translation_checks import untranslated_study_texts
 from flows.words import Words, untranslated
 
 
@@ -178,7 +179,9 @@ def _anchor_hint(field: str, saved: set[str]) -> str:
 
 
 def study_translations(study: Study, marks: Marks) -> list[Problem]:
-    """The study's title, signposting, texts and group labels in each of its languages."""
+    """The study's title, signposting, texts and group labels in each of its languages: a map
+    leaving a language out is an error; a text written once, in a study of several languages,
+    one warning for the file."""
     languages = study.languages
     problems = translation_problems(study.title, ("title",), languages, marks, "the study's title")
     if study.signposting is not None:
@@ -198,4 +201,4 @@ def study_translations(study: Study, marks: Marks) -> list[Problem]:
                 marks,
                 f"the label of group '{group.id}'",
             )
-    return problems
+    return problems + untranslated_study_texts(study, marks)

@@ -26,8 +26,9 @@ def validate(paths: tuple[str, ...], strict: bool, quiet: bool) -> None:
     """Check study and flow files: PATH may be a study folder, a study.yaml, a flow file
     or a folder of flows.
 
-    Every problem is printed as file:line:column: severity: message (hint). The exit
-    code is 1 if there is an error (or, with --strict, a warning), else 0.
+    Every problem is printed as file:line:column: severity: message (hint), one a line,
+    then a summary line (not with --quiet). The exit code is 1 if there is an error (or,
+    with --strict, a warning), else 0.
     """
     try:
         problems, files = validate_paths(paths)
@@ -40,18 +41,18 @@ def validate(paths: tuple[str, ...], strict: bool, quiet: bool) -> None:
         click.echo(str(problem))
     errors = sum(1 for p in problems if p.severity == "error")
     warnings = len(problems) - errors
-    sys.stdout.flush()  # the summary goes to stderr: keep it after the problems
-    if not quiet:
-        checked = f"{files} file{'s' if files != 1 else ''} checked"
-        if problems:
-            click.echo(
-                f"{checked}: {errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}",
-                err=True,
-            )
-        else:
-            click.echo(f"{checked}: no problems", err=True)
+    if not quiet:  # on stdout, its own line after the problems however the two streams are captured
+        click.echo(_summary(files, errors, warnings))
     if errors or (strict and warnings):
         sys.exit(1)
+
+
+def _summary(files: int, errors: int, warnings: int) -> str:
+    """'7 files checked: 2 errors, 9 warnings', or '...: no problems'."""
+    checked = f"{files} file{'s' if files != 1 else ''} checked"
+    if not errors and not warnings:
+        return f"{checked}: no problems"
+    return f"{checked}: {errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}"
 
 
 @click.command()
