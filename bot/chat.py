@@ -2,10 +2,11 @@
 
 A voice note is an audio file (``/voice story.ogg`` in ``chorus chat``), transcribed on this
 machine by the configured model (the packaged tiny.en unless ``CHORUS_WHISPER_MODEL`` says
-otherwise) and answered as a participant's would be: read back when the model is unsure, STOP
-or DELETE MY DATA said aloud honoured, a question that wants typing says so. As on the real
-channels, what is sent after a voice note is handled after its transcript: here each line waits
-for the one before.
+otherwise) in the participant's language, and answered as a participant's would be: one in a
+language the model cannot hear (Welsh, with tiny.en) asked to be typed instead, read back when
+the model is unsure, STOP or DELETE MY DATA said aloud honoured (in any language), a question
+that wants typing says so. As on the real channels, what is sent after a voice note is handled
+after its transcript: here each line waits for the one before.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from channels.base import render_plain
-from flows.engine import Engine, SessionState, Sprint, TextInput, spoken_as_typed
+from flows.engine import SPOKEN_COMMANDS, Engine, SessionState, Sprint, TextInput, spoken_as_typed
 from flows.events import SendMessage
 from flows.loader import LoadedFlow, LoadedStudy, LoadError, load_flow, load_study
 from flows.model import Study
@@ -115,11 +116,19 @@ class ChatSession:
         if not self._takes_voice():
             return None, [self._info("voice.not_accepted")]
         try:
-            heard = self.transcriber.transcribe(str(audio))
+            heard = self.transcriber.transcribe(str(audio), language=self.language)
         except TranscriptionError as error:  # too long, silent, no words...: said kindly, as to a participant
             return None, [self._info(error.message_key)]
+        command = self.engine.words.command(heard.text)
+        if heard.unheard_language and command not in SPOKEN_COMMANDS:  # as bot/voice.py: asked to type instead
+            return heard.text, [self._info("voice.language_unsupported")]
         given = TextInput(heard.text, source="voice", confidence=heard.confidence)
-        return heard.text, self._handle(spoken_as_typed(given, self.engine.words.command(heard.text)))
+        return heard.text, self._handle(spoken_as_typed(given, command))
+
+    @property
+    def language(self) -> str:
+        """The language the participant is spoken to in, as the transcriber is told it (bot/voice.py)."""
+        return self.state.language or self.engine.words.default_language
 
     @property
     def transcriber(self) -> Transcriber:
@@ -143,8 +152,7 @@ class ChatSession:
         return accept is None or "voice" in accept
 
     def _info(self, key: str) -> SendMessage:
-        return SendMessage(self.engine.words.text(key, self.state.language or self.engine.words.default_language),
-                           self.state.step, kind="info")
+        return SendMessage(self.engine.words.text(key, self.language), self.state.step, kind="info")
 
     @property
     def option_texts(self) -> OptionTexts:

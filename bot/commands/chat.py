@@ -9,6 +9,9 @@ from bot.chat import VOICE_COMMAND, ChatSession, bot_lines, open_target
 from flows.events import SendMessage
 from flows.loader import LoadError
 
+ECHO = "> "
+"""Before each reply read from piped input, in the transcript printed."""
+
 
 @click.command()
 @click.argument("path", type=click.Path(exists=True))
@@ -19,7 +22,8 @@ def chat(path: str, flow_id: str | None, language: str | None, group: str | None
     """Be a participant: chat with a study or flow in the terminal.
 
     Interactive on a terminal; with answers piped on stdin (one per line) it prints
-    the bot's messages to stdout and stops at the end of the input. A line
+    the bot's messages to stdout, each reply before them as "> reply", and stops at
+    the end of the input. A line
     "/voice FILE" sends that audio file as a voice note: it is transcribed (what was
     heard goes to stderr) before the next line is read.
     """
@@ -42,7 +46,10 @@ def chat(path: str, flow_id: str | None, language: str | None, group: str | None
             break
         if not interactive and text == "":
             break
-        _show(bot_lines(_reply(session, text.rstrip("\n")), session.option_texts))
+        text = text.rstrip("\n")
+        if not interactive:  # the reply, as a terminal would have shown it: the transcript reads in order
+            _show([f"{ECHO}{text}"])
+        _show(bot_lines(_reply(session, text), session.option_texts))
         if session.finished and interactive:
             break
 

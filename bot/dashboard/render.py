@@ -33,7 +33,13 @@ def half_up(value: float, fmt: str = "%.0f") -> float:
     return float(Decimal(str(value)).quantize(step, rounding=ROUND_HALF_UP))
 
 
+def counted(number: int, singular: str, plural: str | None = None) -> str:
+    """A count with its noun agreeing: '1 person', '3 people', '1 choice set', '0 answers'."""
+    return f"{number} {singular if number == 1 else plural or singular + 's'}"
+
+
 TEMPLATES.env.filters["half_up"] = half_up
+TEMPLATES.env.filters["counted"] = counted
 TABS = [
     ("overview", "Overview", ""), ("participants", "Participants", "/participants"), ("flows", "Flows", "/flows"),
     ("results", "Results", "/results"), ("delphi", "Delphi", "/delphi"), ("ranking", "Rankings", "/ranking"),

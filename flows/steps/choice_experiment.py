@@ -191,7 +191,8 @@ class ChoiceExperimentStep(InputStep):
 
     def _choice(self, reply: Reply, ctx: StepContext) -> str | None:
         """'A', 'B' (or 'C') or 'none'; None when unclear. Read as any option is (flows.parsing):
-        'B', 'b)', '2', 'two', 'the second one', 'B please', 'I'd go with A', 'option B'; the
+        'B', 'b)', '2', 'two', 'the second one', 'B please', 'I'd go with A', 'option B', and in
+        Welsh 'y cyntaf', 'yr ail un', 'B os gwelwch yn dda', 'A plis', 'opsiwn B'; the
         opt-out by its words ('neither', 'none of them', its label) or its number (3 after A and
         B), never by a letter after the last alternative's ('C' when there are two)."""
         letters = LETTERS[: self.alternatives]

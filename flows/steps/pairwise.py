@@ -20,7 +20,7 @@ from pydantic import Field, field_validator, model_validator
 
 from flows.events import Button
 from flows.model import Text
-from flows.parsing import match_option, normalise
+from flows.parsing import match_option, normalise, without_politeness
 from flows.population import Population
 from flows.steps import register
 from flows.steps.base import (
@@ -49,6 +49,7 @@ from flows.steps.items import (
 UNDECIDED = {
     "cant decide", "cannot decide", "can not decide", "undecided", "dont know", "not sure", "unsure", "either", "neither",
     "both", "equal", "same", "no preference", "c", "3", "tie", "pass", "idk", "?", "methu penderfynu", "dim ots",
+    "ddim yn gwybod", "dwn i ddim", "ddim yn siwr", "y ddau", "yr un fath", "cyfartal",
 }
 """Replies that mean neither is preferred, compared without apostrophes (``can't`` as ``cant``)."""
 
@@ -132,11 +133,13 @@ class PairwiseStep(InputStep):
         return {_without_apostrophes(name) for name in names}
 
     def _choice(self, reply: Reply, ctx: StepContext, a: str, b: str) -> str | None:
-        """'A', 'B' or 'tie'; None when unclear."""
+        """'A', 'B' or 'tie'; None when unclear. Read as any option is (flows.parsing), in English
+        or Welsh: 'B please', 'the first one', 'yr ail', 'A os gwelwch yn dda'; 'can't decide
+        thanks' and 'methu penderfynu plis' are a tie."""
         if reply.button in ("A", "B", "tie"):
             return reply.button
-        said = _without_apostrophes(reply.text)
-        if said in UNDECIDED or said in self._undecided_names(ctx):
+        said = {_without_apostrophes(reply.text), without_politeness(reply.text).replace("'", "")}
+        if said & (UNDECIDED | self._undecided_names(ctx)):
             return "tie"
         texts = self._texts(ctx)
         index = match_option(reply.text, [["a", texts.get(a, a)], ["b", texts.get(b, b)]])
@@ -174,6 +177,6 @@ class PairwiseStep(InputStep):
         seen = [*data.get("seen", []), [a, b]]
         results = [*data.get("results", []), *([value] if value is not None else [])]
         if len(seen) >= self.pairs:
-            return Answer(results, f"{len(results)} pairs", recorded)
+            return Answer(results, f"{len(results)} pair{'' if len(results) == 1 else 's'}", recorded)
         following = self._next(ctx, self._seen(ctx) | {frozenset(p) for p in seen})
         return Continue({**data, "seen": seen, "results": results, "current": list(following)}, recorded)

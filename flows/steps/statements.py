@@ -20,7 +20,7 @@ from pydantic import Field, field_validator, model_validator
 
 from flows.events import Button
 from flows.model import Text
-from flows.parsing import normalise, parse_yes_no
+from flows.parsing import normalise, parse_yes_no, without_politeness
 from flows.population import Population
 from flows.steps import register
 from flows.steps.base import (
@@ -62,23 +62,45 @@ STRENGTH = re.compile(
     r"(?:'n|\s+yn)\s+(?:gryf|llwyr|bendant|hollol|fawr)\b|\b(?:cwbl|hollol|llwyr)\s+"
 )
 """How strongly ('strongly agree', 'agree totally', "cytuno'n gryf"): a vote is agree or disagree however strong."""
+HEDGED = re.compile(r"\b(?:mostly|generally|largely|somewhat|slightly|tend to)\b")
+"""The words of :data:`STRENGTH` that soften a vote ('mostly agree') rather than stress it."""
 ABOUT_IT = re.compile(r"\s+(?:with (?:this|that|it|the statement)|with hynny|a hynny|â hynny|â hyn|a hyn)$")
 """'I agree with that': the statement on screen."""
 
 
+def _without_strength(said: str) -> str:
+    return ABOUT_IT.sub("", " ".join(STRENGTH.sub(" ", said).split()))
+
+
 def read_vote(reply: Reply) -> int | None:
-    """1, -1 or 0 for agree, disagree or pass; None when the reply is none of them. How strongly
-    and what about ('strongly agree', 'I totally disagree with that', "cytuno'n gryf") are left
-    aside: the vote is what is said."""
+    """1, -1 or 0 for agree, disagree or pass; None when the reply is none of them. How strongly,
+    what about and politeness ('strongly agree', 'I totally disagree with that', "cytuno'n gryf",
+    'pass please', 'pasio plis') are left aside: the vote is what is said."""
     if reply.button in ("agree", "disagree", "pass"):
         return {"agree": 1, "disagree": -1, "pass": 0}[reply.button]
     said = normalise(reply.text)
-    plain = ABOUT_IT.sub("", " ".join(STRENGTH.sub(" ", said).split()))
+    readings = {said, reply.text.strip(), _without_strength(said), _without_strength(without_politeness(said))}
     for vote, words in VOTES.items():
-        if said in words or reply.text.strip() in words or plain in words:
+        if readings & words:
             return vote
     yes_no = parse_yes_no(reply.text)
     return None if yes_no is None else (1 if yes_no else -1)
+
+
+def vote_display(vote: int, reply: Reply) -> str:
+    """How a vote reads in the answer's display: 'agree', 'disagree' or 'pass', and how strongly
+    when the reply said so: 'agree (strongly)' for 'strongly agree' or "cytuno'n gryf", 'disagree
+    (somewhat)' for 'slightly disagree'. The step's scale is agree / disagree / pass, which the
+    analysis reads as 1 / -1 / 0 (as Pol.is), so the value stays the vote; the display does not
+    hide what the participant said (the raw reply keeps their words)."""
+    shown, said = DISPLAY[vote], normalise(reply.text)
+    plain = {_without_strength(said), _without_strength(without_politeness(said))}
+    if vote == 0 or reply.button is not None or said in VOTES[vote] or not plain & VOTES[vote]:
+        return shown  # no strength, or a vote read otherwise ('I don't really agree' is no strong disagreement)
+    strength = " ".join(found.group(0) for found in STRENGTH.finditer(said)).strip()
+    if not strength:
+        return shown  # only politeness around it ('cytuno plis')
+    return f"{shown} ({'somewhat' if HEDGED.search(strength) else 'strongly'})"
 
 
 @register
@@ -166,7 +188,10 @@ class StatementsStep(InputStep):
         if vote is None:
             return Unclear(ctx.words("statements.hint"))
         votes = {**data.get("votes", {}), current: vote}
-        return self._after_statement(ctx, {**data, "votes": votes}, current, (ItemAnswer(current, vote, DISPLAY[vote]),))
+        display = vote_display(vote, reply)
+        if display != DISPLAY[vote]:  # kept only when said: the working data's size seeds the draws
+            data["strengths"] = {**data.get("strengths", {}), current: display}
+        return self._after_statement(ctx, {**data, "votes": votes}, current, (ItemAnswer(current, vote, display),))
 
     def give_up(self, ctx: StepContext) -> GiveUp | None:
         """Leave the statement on screen (recorded as skipped) and show the next; with none on
@@ -183,5 +208,7 @@ class StatementsStep(InputStep):
         seen = [*data.get("seen", []), current]
         following = self._next(ctx, self._seen(ctx) | set(seen))
         if len(seen) >= self.per_session or following is None:
-            return Answer(votes, f"{len(votes)} statements: " + ", ".join(DISPLAY[v] for v in votes.values()), recorded)
+            strengths: dict[str, str] = data.get("strengths", {})
+            told = ", ".join(strengths.get(statement, DISPLAY[v]) for statement, v in votes.items())
+            return Answer(votes, f"{len(votes)} statement{'' if len(votes) == 1 else 's'}: {told}", recorded)
         return Continue({**data, "votes": votes, "seen": seen, "current": following}, recorded)
