@@ -43,12 +43,14 @@ def delphi_rounds_sent(database: Database, study_id: str, delphi: str | None = N
     session on a flow version holding that round's step (of ``delphi`` only, if named). ``open``
     while that session waits for them (not ended, closed, stopped or replaced by another flow)
     and they have not left the study. Someone who left the study before a round reached them
-    is listed for it too, not open: they will not answer it, so they have dropped out."""
+    is listed for it too, not open, once the round has been sent to anyone: they will not
+    answer it, so they have dropped out. A round sent to nobody yet lists nobody, so nobody
+    has dropped out of it (and it has no attrition figure)."""
     rounds_of, sessions, left = _delphi_sessions(database, study_id, delphi)
     rows = [(pid, r, status in LIVE and pid not in left) for pid, version, status in sessions for r in rounds_of[version]]
     sent = {(pid, r) for pid, r, _ in rows}
-    every_round = sorted(set().union(*rounds_of.values())) if rounds_of else []
-    rows += [(pid, r, False) for pid in sorted(left) for r in every_round if (pid, r) not in sent]
+    under_way = sorted({r for _, r in sent})
+    rows += [(pid, r, False) for pid in sorted(left) for r in under_way if (pid, r) not in sent]
     return pd.DataFrame(rows, columns=["participant", "round", "open"]).astype({"round": int, "open": bool})
 
 

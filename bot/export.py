@@ -381,7 +381,8 @@ def _consensus(step: DelphiStep) -> str:
     rule, scale = step.consensus, step.scale
     groups = f" in every group of {rule.min_group_n} or more" if rule.per_group else ""
     return (f"consensus in = at least {rule.agree_pct:g}% score {_span(*scale.high)} and under "
-            f"{rule.max_opposite_pct:g}% score {_span(*scale.low)}{groups} (out: the mirror image)")
+            f"{rule.max_opposite_pct:g}% score {_span(*scale.low)}{groups} (out: the mirror image), called only on "
+            f"{rule.min_scores} or more scores (fewer: too few to call either way)")
 
 
 def _vote_codes(language: str, words: Words) -> list[str]:

@@ -56,6 +56,8 @@ from storage import repository
 from storage.database import Database
 
 METHODS = (DelphiStep, RankStep, StatementsStep, PairwiseStep, ChoiceExperimentStep)
+STATUS_COLOURS = {"in": "#1b9e77", "few": "#bbbbbb"}
+"""A Delphi chart's bar colour by consensus status: agreed in, too few scores to call; otherwise purple."""
 
 
 class UnknownStudy(LookupError):
@@ -230,7 +232,9 @@ def _consensus_words(rule: ConsensusRule) -> str:
     high, low = rule.scale.high_band, rule.scale.low_band
     every = f", in every group of {rule.min_group_n} or more" if rule.per_group else ""
     return (f"in when at least {rule.agree_pct:g}% of those who scored gave {high[0]}-{high[1]} and under "
-            f"{rule.max_opposite_pct:g}% gave {low[0]}-{low[1]}{every}; out is the mirror image")
+            f"{rule.max_opposite_pct:g}% gave {low[0]}-{low[1]}{every}; out is the mirror image; called only on at least "
+            f"{rule.min_scores} scores: with fewer, consensus is 'few' (too few scores), neither in nor out, and "
+            "drop_consensus keeps the item")
 
 
 def _delphi_charts(out: _Out, name: str, rule: ConsensusRule, summary: pd.DataFrame) -> None:
@@ -241,11 +245,11 @@ def _delphi_charts(out: _Out, name: str, rule: ConsensusRule, summary: pd.DataFr
 
         def draw(ax: Axes, part: pd.DataFrame = part, r: int = int(round_number)) -> None:
             y = list(range(len(part)))[::-1]
-            ax.barh(y, part["pct_high"], color=["#1b9e77" if c == "in" else "#7570b3" for c in part["consensus"]])
+            ax.barh(y, part["pct_high"], color=[STATUS_COLOURS.get(c, "#7570b3") for c in part["consensus"]])
             ax.axvline(rule.agree_pct, color="#d95f02", linestyle="--")
             ax.set_yticks(y, [str(i)[:40] for i in part["item"]])
-            for at, pct, n, unsure in zip(y, part["pct_high"], part["n"], part["n_unsure"], strict=True):
-                ax.annotate(_bar_note(pct, int(n), int(unsure)), (min(float(np.nan_to_num(pct)), 100.0), at),
+            for at, pct, n, unsure, status in zip(y, part["pct_high"], part["n"], part["n_unsure"], part["consensus"], strict=True):
+                ax.annotate(_bar_note(pct, int(n), int(unsure), status == "few"), (min(float(np.nan_to_num(pct)), 100.0), at),
                             xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
             ax.set_xlim(0, 125)  # room for the notes beside full bars
             ax.set_xticks(range(0, 101, 20))
@@ -254,10 +258,11 @@ def _delphi_charts(out: _Out, name: str, rule: ConsensusRule, summary: pd.DataFr
         out.chart(f"{name}-round{int(round_number)}", draw)
 
 
-def _bar_note(pct: float, n: int, unsure: int) -> str:
-    """'80% of 10, 2 unsure': the share, its denominator and who it leaves out."""
+def _bar_note(pct: float, n: int, unsure: int, few: bool = False) -> str:
+    """'80% of 10, 2 unsure': the share, its denominator and who it leaves out ('too few
+    scores' after it when the rule calls no consensus on so few)."""
     shown = "-" if np.isnan(pct) else f"{pct:.0f}%"
-    return f"{shown} of {n}" + (f", {unsure} unsure" if unsure else "")
+    return f"{shown} of {n}" + (f", {unsure} unsure" if unsure else "") + (": too few scores" if few else "")
 
 
 def _ranking(out: _Out, name: str, step: RankStep, records: list[ItemRecord], labels: dict[str, str]) -> None:

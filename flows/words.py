@@ -100,7 +100,17 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
         "en": "Sorry, we can only read text. Please type your answer.",
         "cy": "Mae'n ddrwg gennym, dim ond testun y gallwn ni ei ddarllen. Teipiwch eich ateb.",
     },
-    "declined": {"en": "Thank you. We won't ask you anything more.", "cy": "Diolch. Ni fyddwn yn gofyn dim mwy i chi."},
+    "declined": {
+        "en": "Thank you. We won't ask you anything more. If you change your mind, reply START.",
+        "cy": "Diolch. Ni fyddwn yn gofyn dim mwy i chi. Os newidiwch eich meddwl, atebwch DECHRAU.",
+    },
+    # A consent step with no clear YES after every try, or no reply before its timeout (outcome no_consent).
+    "no_consent": {
+        "en": "Sorry, we couldn't tell whether you'd like to take part, so we won't ask you anything more for now. "
+              "If you would like to take part, reply START.",
+        "cy": "Mae'n ddrwg gennym, doedden ni ddim yn siŵr a hoffech chi gymryd rhan, felly ni fyddwn yn gofyn dim mwy i chi am y tro. "
+              "Os hoffech chi gymryd rhan, atebwch DECHRAU.",
+    },
     "skip_hint": {"en": "(Reply SKIP to leave this one out.)", "cy": "(Atebwch HEPGOR i hepgor hwn.)"},
     "skipped": {"en": "Let's move on.", "cy": "Symudwn ymlaen."},
     "signposting": {
@@ -225,6 +235,11 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
     "delphi.reason_not_a_score": {
         "en": "Please tell us in words why you gave {score}, or reply NO to skip.",
         "cy": "Dywedwch wrthym mewn geiriau pam rhoesoch chi {score}, neu atebwch NA i hepgor.",
+    },
+    # Several scores in one reply ('8 9 7'): only the item shown ({item}, in short) is asked.
+    "delphi.one_at_a_time": {
+        "en": "One score at a time, please: your score for \"{item}\", from {low} to {high}.",
+        "cy": "Un sgôr ar y tro, os gwelwch yn dda: eich sgôr ar gyfer \"{item}\", o {low} i {high}.",
     },
     # Ranking ({so_far}: the options placed so far, in order; {example}: e.g. "3 2 1"; {numbers}: the
     # numbers of the options left, e.g. "1, 3 or 4"; {placed}: options the reply named that are placed already).

@@ -208,7 +208,7 @@ def test_cli_prints_items_as_json(tmp_path: Path) -> None:
     items = {(i["item"], i["group"]): i for i in json.loads(result.output)["items"]}
     assert items[("A", "all")]["consensus"] == "in"
     assert items[("A", "all")]["pct_high"] == pytest.approx(88.0)
-    assert items[("B", "all")]["n"] == 2 and items[("B", "all")]["consensus"] == "out"
+    assert items[("B", "all")]["n"] == 2 and items[("B", "all")]["consensus"] == "few", "2 scores: too few to call out"
     assert set(items[("A", "staff")]) >= {
         "item",
         "round",

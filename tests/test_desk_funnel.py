@@ -89,8 +89,8 @@ def test_the_overview_shows_who_may_still_answer_who_stopped_and_how_the_rest_en
     assert words == "Their conversations: 2 still open (may yet answer); 1 stopped (STOP, or another flow took over); " \
                     "ended: 1 declined (said no).", words
     assert "Of whom still open" in page.text
-    assert _cells(page.text, "consent")[1:] == ["2", "3", "1"], "answered, dropped off, of whom still open"
-    assert _cells(page.text, "role")[1:] == ["0", "1", "1"]
+    assert _cells(page.text, "consent")[1:] == ["4", "3", "1"], "reached (answered, or left or wait there), dropped off, of whom still open"
+    assert _cells(page.text, "role")[1:] == ["1", "1", "1"], "the one waiting at role reached it"
     funnel = next(f for f in desk.client.get(f"/api/v1/studies/{STUDY}", headers={"Authorization": f"Bearer {desk.token()}"})
                   .json()["funnel"] if f["flow"] == "understand")
     assert (funnel["live"], funnel["stopped"], funnel["outcomes"]) == (2, 1, {"declined": 1})

@@ -50,7 +50,7 @@ def test_the_funnel_counts_neither_a_branch_not_taken_nor_a_no_at_consent(
     assert steps["(finished)"]["reached"] == 2
     assert funnel["outcomes"] == {"completed": 2, "declined": 1} and funnel["live"] == 1
     assert steps["shift"]["reached"] == 1 and steps["shift"]["drop_off"] == 0, "the patients' branch skips shift"
-    assert steps["visits"]["reached"] == 1 and steps["visits"]["drop_off"] == 1, "only the one who stopped there"
+    assert steps["visits"]["reached"] == 2 and steps["visits"]["drop_off"] == 1, "only the one who stopped there"
     assert steps["story"]["drop_off"] == steps["informed"]["drop_off"] == 0, "both branches went on to the end"
     assert steps["consent"]["drop_off"] == 1 and steps["role"]["drop_off"] == steps["role"]["waiting"] == 1
     assert sum(s["drop_off"] for s in funnel["steps"]) + funnel["finished"] == funnel["started"], "everyone counted once"

@@ -102,6 +102,7 @@ def _summarised(ratings: pd.DataFrame, rule: ConsensusRule) -> pd.DataFrame:
     scale = rule.scale
     summary["scale_low"], summary["high_band"] = scale.low, f"{scale.high_band[0]}-{scale.high_band[1]}"
     summary["low_band"] = f"{scale.low_band[0]}-{scale.low_band[1]}"
+    summary["min_scores"] = rule.min_scores  # below it the status is "few": too few scores to call
     return summary
 
 
@@ -123,11 +124,14 @@ def delphi_report(frame: pd.DataFrame, steps: dict[tuple[int, str], Any], sent: 
     parts = [(part.drop(columns="delphi"), rules.get(str(name), ConsensusRule())) for name, part in ratings.groupby("delphi", sort=False)]
     summary = pd.concat([_summarised(part, rule) for part, rule in parts], ignore_index=True)
     summary["counts"] = summary["counts"].map(list)
-    return {
-        "rounds": sorted(int(r) for r in summary["round"].unique()),
+    participation = delphi.participation(ratings.drop(columns="delphi"), sent)
+    rated = {int(r) for r in summary["round"].unique()}
+    sent_only = {int(r) for r in participation["round"].unique() if int(r) > max(rated)}
+    return {  # the next round, sent but not rated yet, is a round too: who may still answer it shows
+        "rounds": sorted(rated | sent_only),
         "items": records(summary),
         "movement": records(pd.concat([delphi.movement(part, rule.scale) for part, rule in parts], ignore_index=True)),
-        "participation": records(delphi.participation(ratings.drop(columns="delphi"), sent)),
+        "participation": records(participation),
     }
 
 

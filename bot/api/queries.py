@@ -101,9 +101,10 @@ def study_overview(database: Database, loaded: LoadedStudy) -> dict[str, Any]:
     }
 
 
-UNFINISHED_OUTCOMES = ("declined", "max_tries", "loop", "closed")
+UNFINISHED_OUTCOMES = ("declined", "no_consent", "max_tries", "loop", "closed")
 """How a conversation can end without being finished: NO at consent (or an end step with this
-outcome), no clear answer after the step's tries, a runaway flow, or a round closed by its
+outcome), no clear YES at consent (unclear after every try, or no reply before its timeout),
+no clear answer after the step's tries, a runaway flow, or a round closed by its
 schedule while it still waited for answers (storage/due_tasks.close_session)."""
 
 
@@ -111,6 +112,7 @@ schedule while it still waited for answers (storage/due_tasks.close_session)."""
 class _Whereabouts:
     """One participant's latest session of a flow, as the funnel needs it."""
 
+    participant: str
     status: str
     step: str | None
     history: tuple[str, ...]
@@ -130,12 +132,12 @@ def _latest_sessions(database: Database, study_id: str) -> dict[str, list[_Where
     s = SESSIONS.c
     latest = (select(func.max(s.id)).where(s.study_id == study_id).group_by(s.participant_id, s.flow_id)).scalar_subquery()
     with database.reading() as session:
-        rows = session.execute(select(s.flow_id, s.status, s.state).where(s.id.in_(latest))).all()
+        rows = session.execute(select(s.participant_id, s.flow_id, s.status, s.state).where(s.id.in_(latest))).all()
     by_flow: dict[str, list[_Whereabouts]] = {}
-    for flow_id, status, state in rows:
+    for participant, flow_id, status, state in rows:
         state = state or {}
         by_flow.setdefault(flow_id, []).append(
-            _Whereabouts(status, state.get("step"), tuple(state.get("history") or ()), state.get("outcome")))
+            _Whereabouts(str(participant), status, state.get("step"), tuple(state.get("history") or ()), state.get("outcome")))
     return by_flow
 
 
@@ -148,25 +150,32 @@ def _stopped_at(where: _Whereabouts, listed: list[str]) -> str:
     return "(started)"
 
 
-def _funnel_of(flow_id: str, flow: Any, sessions: list[_Whereabouts], answered: dict[tuple[str, str], int]) -> dict[str, Any]:
+def _funnel_of(flow_id: str, flow: Any, sessions: list[_Whereabouts], answered: dict[tuple[str, str], set[str]]) -> dict[str, Any]:
     """One flow's funnel. Each participant who started is counted once: as finished, or as a
     drop-off at the step where their session ended, stopped or sits waiting (``waiting``
     counts those still live). A step on a branch somebody did not take is no drop-off.
+    ``reached`` counts who got to a step: answered it (a many-item step: any part of it), or
+    left or wait there without an answer (still at a Delphi's first item, say); ``answered``
+    only the first. So on a path a step's ``reached`` is the next step's plus its ``drop_off``.
     How the conversations stand: ``live`` (may yet go on), ``stopped`` (STOP, or another flow
     took over) and, of those that ended, ``outcomes`` (completed, declined, closed, ...)."""
     listed = [step.id for step in flow.flow.steps if (flow_id, step.id) in answered or step.type not in ("message", "end")]
     types = {step.id: step.type for step in flow.flow.steps}
     dropped: Counter[str] = Counter()
     waiting: Counter[str] = Counter()
+    there: dict[str, set[str]] = {}
     for where in sessions:
         if not where.finished:
             place = _stopped_at(where, listed)
             dropped[place] += 1
             waiting[place] += where.live
+            there.setdefault(place, set()).add(where.participant)
     began, finished = len(sessions), sum(where.finished for where in sessions)
-    rows: list[dict[str, Any]] = [{"step": "(started)", "type": "start", "reached": began}]
-    rows += [{"step": step_id, "type": types[step_id], "reached": answered.get((flow_id, step_id), 0)} for step_id in listed]
-    rows.append({"step": "(finished)", "type": "end", "reached": finished})
+    rows: list[dict[str, Any]] = [{"step": "(started)", "type": "start", "reached": began, "answered": began}]
+    for step_id in listed:
+        did = answered.get((flow_id, step_id), set())
+        rows.append({"step": step_id, "type": types[step_id], "reached": len(did | there.get(step_id, set())), "answered": len(did)})
+    rows.append({"step": "(finished)", "type": "end", "reached": finished, "answered": finished})
     for row in rows:
         row["drop_off"], row["waiting"] = dropped[row["step"]], waiting[row["step"]]
     outcomes = Counter(where.outcome or "completed" for where in sessions if where.status == "ended")
@@ -181,11 +190,13 @@ def funnel(database: Database, loaded: LoadedStudy) -> list[dict[str, Any]]:
     study_id = loaded.study.study
     a = ANSWERS.c
     with database.reading() as session:
-        answered = session.execute(select(a.flow_id, a.step_id, func.count(a.participant_id.distinct()))
-                                   .where(a.study_id == study_id, a.withdrawn_at.is_(None)).group_by(a.flow_id, a.step_id)).all()
-    counts = {(f, st): n for f, st, n in answered}
+        answered = session.execute(select(a.flow_id, a.step_id, a.participant_id).distinct()
+                                   .where(a.study_id == study_id, a.withdrawn_at.is_(None))).all()
+    who: dict[tuple[str, str], set[str]] = {}
+    for flow_id, step_id, participant in answered:
+        who.setdefault((flow_id, step_id), set()).add(str(participant))
     sessions = _latest_sessions(database, study_id)
-    return [_funnel_of(flow_id, flow, sessions.get(flow_id, []), counts) for flow_id, flow in loaded.flows.items()]
+    return [_funnel_of(flow_id, flow, sessions.get(flow_id, []), who) for flow_id, flow in loaded.flows.items()]
 
 
 def versions_in_use(database: Database, study_id: str) -> list[dict[str, Any]]:

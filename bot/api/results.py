@@ -19,6 +19,7 @@ from flows.analysis.instruments import FFT_POSITIVE, fft_codes
 from flows.analysis.periods import period_label, period_starts
 from flows.analysis.spc import xmr
 from flows.model import resolve_text
+from flows.steps.scale import stored_labels
 from flows.words import Words
 
 COUNTED = {"choice", "yesno", "consent", "scale"}
@@ -52,7 +53,7 @@ def _text(text: Any, language: str) -> str:
 
 def _scale_labels(raw: dict[str, Any], language: str) -> dict[str, str]:
     """'1 (Not at all)' for a labelled point, as a chosen point is shown; the number alone otherwise."""
-    labels = raw.get("labels")
+    labels = stored_labels(raw.get("labels"))
     low = raw.get("min", 1)
     named = dict(enumerate(labels, start=low)) if isinstance(labels, list) and isinstance(low, int) else labels
     if not isinstance(named, dict):
@@ -66,17 +67,24 @@ def _latest_steps(steps: dict[tuple[int, str], StepInfo]) -> dict[tuple[str, str
 
 def step_results(frame: pd.DataFrame, steps: dict[tuple[int, str], StepInfo], language: str = "en") -> list[dict[str, Any]]:
     """Per flow and step: how many answered, the count of each answer per group (labelled in
-    the study's ``language``), means."""
+    the study's ``language``), means. A Delphi step's ``n`` counts who scored (or was unsure
+    of) any item, as the Delphi tab counts responders, and ``finished`` who went through it."""
     latest = _latest_steps(steps)
     results = []
-    own = frame[frame["item"].isna()]  # a many-item step's item answers are in the methods' reports
-    for (flow, step), part in own.groupby(["flow", "step"], sort=False):
+    # a many-item step's item answers are in the methods' reports; a Delphi's only say who took part
+    own = frame[frame["item"].isna() | (frame["type"] == "delphi")]
+    for (flow, step), rows in own.groupby(["flow", "step"], sort=False):
+        part = rows[rows["item"].isna()]
         info = latest.get((str(flow), str(step)))
-        kind = info.type if info else (part["type"].iloc[0] or "")
+        kind = info.type if info else (rows["type"].iloc[0] or "")
         answered = part[~part["skipped"].astype(bool)]
         entry: dict[str, Any] = {"flow": flow, "step": step, "type": kind, "question": info.question if info else "",
                                  "n": int(answered["participant"].nunique()), "skipped": int(part["skipped"].astype(bool).sum()),
                                  "groups": sorted(answered["group"].unique().tolist())}
+        if kind == "delphi":  # as the Delphi tab counts responders: a score (or unsure) for any item
+            took_part = rows[~rows["skipped"].astype(bool)]
+            entry.update(finished=entry["n"], n=int(took_part["participant"].nunique()),
+                         groups=sorted(took_part["group"].unique().tolist()))
         if kind in COUNTED:
             entry["values"] = _counts(answered, _labels(info, language), _points(info, kind))
         if kind in NUMERIC:
@@ -106,7 +114,7 @@ def _points(info: StepInfo | None, kind: str) -> list[str]:
     if kind in ("yesno", "consent"):
         return ["yes", "no"]
     if kind == "scale":
-        labels = raw.get("labels")
+        labels = stored_labels(raw.get("labels"))
         low = raw.get("min", 1 if isinstance(labels, list) else None)
         high = raw.get("max", low + len(labels) - 1 if isinstance(labels, list) and isinstance(low, int) else None)
         return [str(point) for point in range(low, high + 1)] if isinstance(low, int) and isinstance(high, int) else []

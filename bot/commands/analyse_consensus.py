@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from flows.analysis.scale import MIN_SCORES
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -118,6 +120,14 @@ def _emit(payload: dict[str, Any], output_format: str, table: str) -> None:
     help="With --per-group, ignore groups with fewer scores than this.",
 )
 @click.option(
+    "--min-scores",
+    default=MIN_SCORES,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Fewest scores an item needs for consensus in or out; with fewer it is 'few' (too few scores), "
+    "as a Delphi step's consensus.min_scores.",
+)
+@click.option(
     "--sent",
     "sent_path",
     default=None,
@@ -136,12 +146,14 @@ def delphi_command(
     max_opposite_pct: float,
     per_group: bool,
     min_group_n: int,
+    min_scores: int,
     sent_path: str | None,
     output_format: str,
 ) -> None:
     """Median, bands and consensus per item, round and group of a Delphi study, then response
     and attrition per round. Percentages count only those who gave a score: unsure answers
-    (an empty score) are left out of them and shown as n_unsure beside them."""
+    (an empty score) are left out of them and shown as n_unsure beside them. Consensus needs
+    --min-scores scores (default 5); with fewer it is 'few'."""
     from flows.analysis.delphi import (
         UNSURE_LEFT_OUT,
         ConsensusRule,
@@ -154,15 +166,16 @@ def delphi_command(
     try:
         low, high = _range(scale_text, "--scale")
         scale = Scale(low, high, _range(low_text, "--low"), _range(high_text, "--high"))
-        rule = ConsensusRule(scale, agree_pct, max_opposite_pct, per_group, min_group_n)
+        rule = ConsensusRule(scale, agree_pct, max_opposite_pct, per_group, min_group_n, min_scores)
         summary = summarise(data, rule)
         responses = participation(data, sent)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     items = _records(summary, DELPHI_COLUMNS)
     rounds = _records(responses, PARTICIPATION_COLUMNS)
-    notes = {"unsure": UNSURE_LEFT_OUT, "attrition": _attrition_notes(responses, sent_path is not None)}
-    table = "\n".join([_table(items, DELPHI_COLUMNS), f"({UNSURE_LEFT_OUT})", "", "participation",
+    few = f"consensus 'few': fewer than {min_scores} scores, too few to call in or out"
+    notes = {"unsure": UNSURE_LEFT_OUT, "few": few, "attrition": _attrition_notes(responses, sent_path is not None)}
+    table = "\n".join([_table(items, DELPHI_COLUMNS), f"({UNSURE_LEFT_OUT})", f"({few})", "", "participation",
                        _table(rounds, PARTICIPATION_COLUMNS), *(f"({note})" for note in notes["attrition"])])
     _emit({"items": items, "participation": rounds, "notes": notes}, output_format, table)
 

@@ -29,13 +29,16 @@ EVERYONE = "Everyone"
 CHART_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9"]
 """Okabe-Ito: colour-blind readers can tell them apart."""
 OWN_COLOUR = "#D55E00"
-Status = Literal["in", "out", "none"]
+Status = Literal["in", "out", "none", "few"]
+STATUS_WORDS = {"in": "consensus in", "out": "consensus out", "none": "no consensus", "few": "too few scores"}
+"""How each consensus status reads on the desk and in reports ("few": fewer scores than the rule's ``min_scores``)."""
 KEYS = ["round", "item", "group"]
 PARTICIPATION = ["round", "group", "responded", "previous", "dropped", "still_open", "not_sent", "attrition_pct",
                  "attrition_basis"]
 ATTRITION_BASES = {
     "first": "the first round: nobody has had a round to drop out of",
-    "sent": "dropped: sent the round and can no longer answer it",
+    "sent": "dropped: sent the round and can no longer answer it (or left the study before it reached them, once it "
+            "had gone to others); a round nobody has been sent counts nobody as dropped and has no attrition figure",
     "responses": "no record of who was sent the round: everyone who responded in the previous round but not in this one counts as dropped",
 }
 """What ``dropped`` (and so ``attrition_pct``) counted in a round: :func:`participation`'s ``attrition_basis``."""
@@ -84,11 +87,12 @@ def _quantile(counts: np.ndarray, q: float, points: np.ndarray) -> np.ndarray:
     return np.where(n > 0, v_lo + (h - lo) * (v_hi - v_lo), np.nan)
 
 
-def _status(pct_high: np.ndarray, pct_low: np.ndarray, rule: ConsensusRule) -> np.ndarray:
+def _status(pct_high: np.ndarray, pct_low: np.ndarray, n: np.ndarray, rule: ConsensusRule) -> np.ndarray:
     eps = 1e-9  # 7/10 must count as 70% whatever the rounding
     agree_in = (pct_high >= rule.agree_pct - eps) & (pct_low < rule.max_opposite_pct - eps)
     agree_out = (pct_low >= rule.agree_pct - eps) & (pct_high < rule.max_opposite_pct - eps)
-    return np.where(agree_in, "in", np.where(agree_out, "out", "none"))
+    decided = np.where(agree_in, "in", np.where(agree_out, "out", "none"))
+    return np.where(n < rule.min_scores, "few", decided)
 
 
 def _count_table(df: pd.DataFrame, scale: Scale) -> tuple[pd.DataFrame, np.ndarray]:
@@ -116,7 +120,8 @@ def summarise(ratings: pd.DataFrame, rule: ConsensusRule | None = None) -> pd.Da
 
     Columns: item, round, group, n (scores given), n_unsure, median, q1, q3, iqr,
     pct_high, pct_low (0-100, NaN when nobody scored), counts (a tuple with one
-    count per scale point, lowest first) and consensus ("in", "out" or "none").
+    count per scale point, lowest first) and consensus ("in", "out", "none", or "few"
+    when fewer than the rule's ``min_scores`` gave a score: too few to call either way).
     """
     rule = rule or ConsensusRule()
     scale = rule.scale
@@ -142,7 +147,7 @@ def summarise(ratings: pd.DataFrame, rule: ConsensusRule | None = None) -> pd.Da
     out["iqr"] = out["q3"] - out["q1"]
     out["pct_high"], out["pct_low"] = pct_high, pct_low
     out["counts"] = [tuple(int(c) for c in row) for row in counts]
-    out["consensus"] = _status(np.nan_to_num(pct_high), np.nan_to_num(pct_low), rule)
+    out["consensus"] = _status(np.nan_to_num(pct_high), np.nan_to_num(pct_low), n, rule)
     if rule.per_group:
         out = _require_every_group(out, rule)
     columns = [
@@ -164,13 +169,19 @@ def summarise(ratings: pd.DataFrame, rule: ConsensusRule | None = None) -> pd.Da
 
 
 def _require_every_group(out: pd.DataFrame, rule: ConsensusRule) -> pd.DataFrame:
+    """Everyone's status holds only where every group counted has it too; a group counted with
+    too few scores to call leaves everyone's "few" (its agreement cannot be told yet)."""
     groups = out[(out["group"] != ALL) & (out["n"] >= rule.min_group_n)]
     statuses = groups.groupby(["round", "item"])["consensus"].agg(lambda s: set(s))
     overall = out["group"] == ALL
-    agreed = [
-        status if statuses.get((r, i)) == {status} else "none"
-        for r, i, status in out.loc[overall, ["round", "item", "consensus"]].itertuples(index=False)
-    ]
+
+    def everyones(r: int, i: str, status: str) -> str:
+        found = statuses.get((r, i), set())
+        if status == "few" or "few" in found:
+            return "few"
+        return status if found == {status} else "none"
+
+    agreed = [everyones(r, i, status) for r, i, status in out.loc[overall, ["round", "item", "consensus"]].itertuples(index=False)]
     out = out.copy()
     out.loc[overall, "consensus"] = agreed
     return out
@@ -187,7 +198,8 @@ def items_for_next_round(
     ``items`` is the study's item list in order (default: the items rated in
     ``round``); those whose overall status in ``round`` is in ``drop`` leave the
     study. Pass ``drop=()`` for a study that keeps every item to the end, or
-    ``("in", "out")`` to also retire items agreed to be unimportant.
+    ``("in", "out")`` to also retire items agreed to be unimportant. An item with too few
+    scores to call ("few") is never dropped: one person's score does not retire it.
     """
     this = summary[(summary["round"] == round) & (summary["group"] == ALL)]
     status = dict(zip(this["item"], this["consensus"], strict=True))
@@ -209,11 +221,14 @@ def participation(ratings: pd.DataFrame, sent: pd.DataFrame | None = None) -> pd
 
     ``sent`` says who was sent which round: the columns ``participant``, ``round`` and
     ``open`` (True while they may still answer it); bot/analysis_input.py reads it from the
-    sessions. Without it (or for a round it names nobody for, such as ratings from
-    elsewhere), everyone who did not respond counts as dropped, as once every round is over. ``attrition_pct`` is ``dropped`` as a percentage of those whose answer
-    to this round is settled (``previous`` less ``still_open`` and ``not_sent``). ``attrition_basis``
-    says which way a round was counted: ``sent`` or ``responses`` (``first`` for the first round;
-    :data:`ATTRITION_BASES`).
+    sessions, and lists someone who left the study before a round reached them (not open)
+    only once that round has been sent to someone: a round nobody has been sent counts nobody
+    as dropped. Without ``sent`` (or for a round it names nobody for, such as ratings from
+    elsewhere), everyone who did not respond counts as dropped, as once every round is over.
+    ``attrition_pct`` is ``dropped`` as a percentage of those whose answer to this round is
+    settled (``previous`` less ``still_open`` and ``not_sent``; NaN, no figure, when nobody's
+    is). ``attrition_basis`` says which way a round was counted: ``sent`` or ``responses``
+    (``first`` for the first round; :data:`ATTRITION_BASES`).
     """
     df = _responses(ratings)
     reach = _reach(sent)

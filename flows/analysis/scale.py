@@ -10,6 +10,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import numpy as np
 
+MIN_SCORES = 5
+"""The fewest scores an item needs (in a round, group or everyone) before it can be called
+consensus in or out; below it the status is "few" (too few scores)."""
+
 
 @dataclass(frozen=True)
 class Scale:
@@ -45,6 +49,10 @@ class ConsensusRule:
     With ``per_group`` the overall ("all") status holds only if every stakeholder
     group with at least ``min_group_n`` scores reaches the same status on its own
     (and "none" when no group is that large).
+
+    Fewer than ``min_scores`` scores (unsure answers are no score) decide nothing: the
+    status is "few" (too few scores), neither in nor out, so ``drop_consensus`` keeps the
+    item; with ``per_group``, so is everyone's when a group counted has too few.
     """
 
     scale: Scale = field(default_factory=Scale)
@@ -52,3 +60,8 @@ class ConsensusRule:
     max_opposite_pct: float = 15.0
     per_group: bool = False
     min_group_n: int = 1
+    min_scores: int = MIN_SCORES
+
+    def __post_init__(self) -> None:
+        if self.min_scores < 1:
+            raise ValueError(f"min_scores must be at least 1, not {self.min_scores}")

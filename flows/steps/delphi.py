@@ -3,18 +3,23 @@
 From round 2 each item shows the participant's own earlier score and the group's results
 (overall and per stakeholder group, each only with at least ``feedback_min_n`` scores, so no
 one's score can be singled out) as a line of text, and names a chart attachment for
-channels with images. After too many unclear replies only the item asked is left. Items that reached consensus may leave later rounds
-(``drop_consensus``). Each rating is an item answer valued by
+channels with images. After too many unclear replies only the item asked is left; several
+scores in one reply ('8 9 7') get a hint to give one, for the item shown, and are never read
+as scores for items not shown yet. Items that reached consensus may leave later rounds
+(``drop_consensus``); an item with fewer than ``consensus.min_scores`` scores has not
+reached it either way and stays. Each rating is an item answer valued by
 :func:`flows.population.delphi_value`, so every round's ratings can be found and analysed
 with :mod:`flows.analysis.delphi` whatever flow asked them.
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from flows.analysis.scale import MIN_SCORES
 from flows.events import Button
 from flows.model import Strict, Text
 from flows.parsing import match_option, normalise, parse_number, parse_yes_no
@@ -38,6 +43,7 @@ from flows.steps.items import (
     items_from_strings,
     plain_items_schema,
 )
+from flows.words import without_polite_words
 
 if TYPE_CHECKING:
     from flows.analysis.delphi import ItemFeedback
@@ -55,6 +61,11 @@ KEEP_PHRASES = KEEP_WORDS | {
 KEEP_FILLER = {"please", "pls", "plz", "thanks", "thank", "you", "it", "my", "score", "the", "i'll", "i'd", "ill", "id",
                "i", "will", "would", "like", "to", "just", "ok", "okay", "yes", "again", "it's", "its", "answer", "plis",
                "diolch", "sgor"}
+SEVERAL_SCORES = re.compile(r"\d+(?:(?:\s*[,;&+]\s*|\s+(?:and|then|a|ac)\s+|\s+)\d+)+")
+"""Two or more numbers in a reply with nothing between them but spaces, commas, 'and' ('a',
+'ac' in Welsh) or 'then': several scores at once ('7 or 8' and '7-9' are not)."""
+SHORT_ITEM = 40
+"""How much of an item's words a hint repeats."""
 FEEDBACK_MIN_N = 3
 """The fewest scores a group (or everyone) needs for its results to be shown as feedback."""
 
@@ -111,6 +122,8 @@ class Consensus(Strict):
     max_opposite_pct: float = Field(default=15.0, gt=0, le=100)
     per_group: bool = False
     min_group_n: int = Field(default=1, ge=1)
+    min_scores: int = Field(default=MIN_SCORES, ge=1)
+    """Below this many scores an item is "too few scores", neither in nor out (and never dropped)."""
 
 
 def consensus_rule(scale: DelphiScale, consensus: Consensus) -> ConsensusRule:
@@ -118,7 +131,7 @@ def consensus_rule(scale: DelphiScale, consensus: Consensus) -> ConsensusRule:
     from flows.analysis.scale import ConsensusRule
 
     c = consensus
-    return ConsensusRule(scale.analysis(), c.agree_pct, c.max_opposite_pct, c.per_group, c.min_group_n)
+    return ConsensusRule(scale.analysis(), c.agree_pct, c.max_opposite_pct, c.per_group, c.min_group_n, c.min_scores)
 
 
 def declared_rule(raw: dict[str, Any]) -> ConsensusRule:
@@ -269,14 +282,16 @@ class DelphiStep(InputStep):
             said_next = reply.button == "next" or normalise(reply.text) in NEXT_WORDS
             # a no, or a number (a score typed ahead, for an item not shown yet: it must not be
             # taken as NEXT and lost, nor land on the next item) asks NEXT or LATER again
-            if not said_next and (parse_yes_no(reply.text) is False or (reply.button is None and parse_number(reply.text, out_of=self.scale.max) is not None)):
+            typed_ahead = reply.button is None and (parse_number(reply.text, out_of=self.scale.max) is not None
+                                                    or self._several_scores(reply.text))
+            if not said_next and (parse_yes_no(reply.text) is False or typed_ahead):
                 return Unclear(ctx.words("delphi.next_or_later"))
             data["await"] = None  # anything but a no carries on: a stray reply must not end the round
             return self._after(data, None) if not self._remaining(ctx) else Continue(data)
         item = self._remaining(ctx)[0]
         score = self._score(reply, ctx, item)
         if score is False:
-            return Unclear(self._hint(ctx, item))
+            return Unclear(self._one_at_a_time(ctx, item) if self._several_scores(reply.text) else self._hint(ctx, item))
         number = score if isinstance(score, int) else None
         data["scores"] = {**data["scores"], item: number}
         recorded = ItemAnswer(item, delphi_value(self.delphi_id, self.round, number), str(number) if number is not None else "unsure")
@@ -310,6 +325,18 @@ class DelphiStep(InputStep):
             key = "delphi.hint_unsure_keep" if self.unsure else "delphi.hint_keep"
         return ctx.words(key).format(low=self.scale.min, high=self.scale.max, own=own)
 
+    def _several_scores(self, text: str) -> bool:
+        """'8 9 7', '7, 7, 7', '6, 8 and 9': several scores on the scale in one reply (the
+        items after this one have not been shown, so they are not read as their scores)."""
+        said = normalise(text)
+        found = next((s for s in (said, *without_polite_words(said)) if SEVERAL_SCORES.fullmatch(s)), None)
+        return found is not None and all(self.scale.min <= int(n) <= self.scale.max for n in re.findall(r"\d+", found))
+
+    def _one_at_a_time(self, ctx: StepContext, item_id: str) -> str:
+        """The hint for several scores at once: one, for the item asked, named in short."""
+        item = next(i for i in self.items if i.id == item_id)
+        return ctx.words("delphi.one_at_a_time").format(item=_short(item.render(ctx)), low=self.scale.min, high=self.scale.max)
+
     def _wants_reason(self, score: int) -> bool:
         if self.ask_reason == "extreme":
             return score in (self.scale.min, self.scale.max)
@@ -331,9 +358,9 @@ class DelphiStep(InputStep):
         return self._after(data, recorded)
 
     def _is_bare_score(self, text: str) -> bool:
-        """'8' alone (a number on the scale), which says nothing of why."""
+        """'8' alone (a number on the scale), or several ('8 9 7'), which say nothing of why."""
         said = normalise(text)
-        return said.isdigit() and self.scale.min <= int(said) <= self.scale.max
+        return (said.isdigit() and self.scale.min <= int(said) <= self.scale.max) or self._several_scores(text)
 
     def _after(self, data: dict[str, Any], recorded: ItemAnswer | None) -> Answer | Continue:
         """Move on after an item: the next one, a pause between batches, or the end."""
@@ -368,6 +395,14 @@ class DelphiStep(InputStep):
             return None
         data["left"] = [*data.get("left", []), remaining[0]]
         return GiveUp((remaining[0],), self._after(data, None))
+
+
+def _short(text: str, limit: int = SHORT_ITEM) -> str:
+    """An item's words cut at a word to about ``limit`` characters, for a one-line hint."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    return flat[:limit].rsplit(" ", 1)[0].rstrip(" ,;:.-") + "…"
 
 
 def _unanswered(queue: list[str], data: dict[str, Any]) -> list[str]:
