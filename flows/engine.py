@@ -270,7 +270,7 @@ class Engine(EngineCommands):
 
     def _unclear(self, turn: Turn, step: InputStep, unclear: Unclear, heard: str | None = None) -> None:
         state = turn.state
-        state.tries += 1
+        state.tries += 1 if unclear.uses_a_try else 0
         if state.tries < step.max_tries:
             text = self._render(turn, step.retry, step) if step.retry is not None else ""
             text = f"{text} {unclear.hint}".strip() if text != unclear.hint else text

@@ -59,6 +59,10 @@ class Continue:
 class Unclear:
     hint: str
     """A short, specific line telling the participant what we can accept."""
+    uses_a_try: bool = True
+    """False for a reply that shows the participant answering, only in a form the step cannot
+    take (several Delphi scores at once): told how, it does not bring the question nearer to
+    being skipped."""
 
 
 @dataclass(frozen=True)

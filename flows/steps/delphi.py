@@ -291,7 +291,9 @@ class DelphiStep(InputStep):
         item = self._remaining(ctx)[0]
         score = self._score(reply, ctx, item)
         if score is False:
-            return Unclear(self._one_at_a_time(ctx, item) if self._several_scores(reply.text) else self._hint(ctx, item))
+            if self._several_scores(reply.text):  # answering, several at once: told how, no try used
+                return Unclear(self._one_at_a_time(ctx, item), uses_a_try=False)
+            return Unclear(self._hint(ctx, item))
         number = score if isinstance(score, int) else None
         data["scores"] = {**data["scores"], item: number}
         recorded = ItemAnswer(item, delphi_value(self.delphi_id, self.round, number), str(number) if number is not None else "unsure")
