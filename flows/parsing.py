@@ -145,6 +145,11 @@ holds one), and no clear YES either: a consent step needs one, and what 'I don't
 turns on how the question was put ('Can we call?' or 'Would you mind a call?'), so it is asked
 again unless a yes comes with it ('yes, I don't mind'). 'I wouldn't mind' (a polite yes in
 British English) is asked again too rather than read as the NO it starts with."""
+def says_indifferent(text: str) -> bool:
+    """'I don't mind', 'no preference', 'dim ots': either answer will do (:data:`_INDIFFERENT`)."""
+    return bool(_INDIFFERENT.search(normalise(text)))
+
+
 _YES_IDIOM = re.compile(
     "|".join(rf"\b{re.escape(phrase)}\b" for phrase in sorted(_YES_LEAD, key=len, reverse=True) if phrase.split()[0] in ("no", "not", "nae", "dim"))
 )
@@ -623,7 +628,8 @@ _LITTLE_WORDS = frozenset({
     "a", "an", "the", "of", "for", "to", "in", "on", "at", "by", "with", "and", "or", "from", "about", "into", "as",
     "i", "i'd", "i'm", "i've", "me", "my", "we", "our", "us", "you", "your", "it", "its", "it's", "is", "are", "am", "be",
     "that", "this", "these", "those", "one", "ones", "want", "like", "prefer", "rather", "would", "need",
-    "y", "yr", "i'r", "o'r", "a'r", "ac", "ag", "o", "ar", "gan", "gyda", "efo", "yn", "ym", "yng", "neu", "fy", "ein", "eich",
+    "he", "she", "they", "them", "his", "her", "him", "their", "there", "was", "were", "has", "have", "had", "but", "if",
+    "then", "than", "fe", "fo", "hi", "nhw", "ni", "chi", "ti", "fi", "mi", "i'w", "y", "yr", "i'r", "o'r", "a'r", "ac", "ag", "o", "ar", "gan", "gyda", "efo", "yn", "ym", "yng", "neu", "fy", "ein", "eich",
     "eu", "ei", "mae", "dw", "rwy", "rydw", "rwy'n", "dw'n", "hoffwn", "eisiau",
 })
 """Words that name no option on their own ('the', 'for', 'I'd like'), in English and Welsh: a

@@ -102,3 +102,12 @@ def test_the_stored_answer_keeps_the_vote_the_strength_and_the_words(
         rows = session.exec(select(AnswerRow).where(AnswerRow.step_id == "views")).all()
     items = sorted(((r.raw, r.value, r.display) for r in rows if r.item is not None), key=lambda row: row[0])
     assert items == [("Strongly agree", 1, "agree (strongly)"), ("disagree", -1, "disagree"), ("slightly agree", 1, "agree (somewhat)")]
+
+
+@pytest.mark.parametrize("said", ["I don't mind", "no preference", "dim ots", "either way", "doesn't matter"])
+def test_a_reply_that_either_way_will_do_is_a_pass_not_a_disagree(said: str) -> None:
+    from flows.steps.base import Reply
+    from flows.steps.statements import read_vote
+
+    assert read_vote(Reply(said)) == 0
+    assert read_vote(Reply("yes, I don't mind")) == 1, "with a clear yes it is a yes"
