@@ -9,13 +9,15 @@ other users could read a password in the process list.
 SQLite: the online backup API, consistent even while Chorus is writing.
 
 A backup holds personal data (hashed addresses, answers): files are created readable by
-their owner only (mode 600). Stop Chorus (or at least its dispatcher and scheduler) before a
-restore, and start it again afterwards.
+their owner only (mode 600). Stop Chorus before a restore, and start it again afterwards:
+``chorus db restore`` refuses while it runs, and erases again the participants erased since the
+backup was taken (bot/restoring.py).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -57,10 +59,25 @@ def restore(database_url: str, source: Path) -> None:
     if not source.is_file():
         raise BackupError(f"no backup at {source}")
     if _is_sqlite(database_url):
-        _sqlite_copy(str(source), _sqlite_path(database_url))
+        target = _sqlite_path(database_url)
+        Path(target).parent.mkdir(parents=True, exist_ok=True)  # a new server's empty var/
+        _sqlite_copy(str(source), target)
         return
     _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
           "--exit-on-error", f"--dbname={make_url(database_url).database}", str(source)], database_url)
+
+
+def taken_at(database_url: str, source: Path) -> str:
+    """When the backup in ``source`` was taken, for people: pg_dump's own record of it on
+    PostgreSQL, else the file's modification time."""
+    if not _is_sqlite(database_url):
+        try:
+            listing = _run(["pg_restore", "--list", str(source)], database_url)
+        except BackupError:
+            listing = ""
+        if found := re.search(r"Archive created at (.+)", listing):
+            return found.group(1).strip()
+    return datetime.fromtimestamp(source.stat().st_mtime, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _existing_database(path: str) -> str:
@@ -114,9 +131,10 @@ def _environment(database_url: str) -> dict[str, str]:
     return env
 
 
-def _run(command: list[str], database_url: str) -> None:
+def _run(command: list[str], database_url: str) -> str:
     if shutil.which(command[0]) is None:
         raise BackupError(f"{command[0]} is not installed (Debian: apt-get install postgresql-client)")
     done = subprocess.run(command, env=_environment(database_url), capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise BackupError(f"{command[0]} failed ({done.returncode}): {done.stderr.strip()[-500:]}")
+    return done.stdout

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from bot.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from bot import restoring
 
 
 def _settings(database_url: str | None, studies_dir: Path | None = None) -> Settings:
@@ -68,26 +72,76 @@ def backup_command(target: Path | None, database_url: str | None) -> None:
         written = backup(url, target or default_target(url))
     except BackupError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"backed up to {written} ({written.stat().st_size} bytes)")
+    click.echo(f"backed up to {written.resolve()} ({written.stat().st_size} bytes)")
 
 
 @db_group.command("restore")
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--database", "database_url", default=None, help="Database URL (default: CHORUS_DATABASE_URL).")
 @click.option("--yes", is_flag=True, help="Do not ask before replacing the database's contents.")
-def restore_command(source: Path, database_url: str | None, yes: bool) -> None:
+@click.option("--force", is_flag=True, help="Restore even though Chorus still seems to be running on the database "
+              "(what it does meanwhile, erasures included, may be lost).")
+def restore_command(source: Path, database_url: str | None, yes: bool, force: bool) -> None:
     """Replace the database's contents with the backup in SOURCE, in one transaction on
-    PostgreSQL. Stop Chorus first and start it again afterwards."""
+    PostgreSQL. Stop Chorus first (this refuses while it runs) and start it again afterwards.
+    Participants erased since the backup was taken are erased again."""
+    from bot import restoring
     from bot.backup import BackupError, restore
 
     url = _settings(database_url=database_url).database_url
+    running = None if force else restoring.still_running(url)
+    if running:
+        raise click.ClickException(f"Chorus is still running on this database ({running}): stop it first, "
+                                   "or add --force to restore anyway")
     if not yes:
-        click.confirm(f"Replace everything in the database with {source}?", abort=True)
+        click.confirm(f"Replace everything in the database with {source}? Participants erased since it was taken "
+                      "will be erased again.", abort=True)
+    try:
+        before: restoring.BeforeRestore | None = restoring.read_before_restore(url)
+        unreadable = ""
+    except restoring.Unreadable as why:
+        before, unreadable = None, str(why)
     try:
         restore(url, source)
     except BackupError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"restored from {source}")
+    if before is None:
+        _warn_erasures_not_reapplied(url, source, unreadable)
+        return
+    try:
+        after = restoring.erase_again(url, before, source.name)
+    except Exception as error:  # the restore is done: say what is left to do, with the ids it needs
+        ids = " ".join(dict.fromkeys(e.participant_id for e in before.erasures))
+        raise click.ClickException(f"restored, but the participants erased before the restore could not be erased again "
+                                   f"({type(error).__name__}: {str(error)[:200]}): erase them before Chorus starts "
+                                   f"(chorus erase ID --yes for each of: {ids})") from None
+    _report(after)
+
+
+def _warn_erasures_not_reapplied(url: str, source: Path, why: str) -> None:
+    from bot.backup import taken_at
+
+    click.secho(f"WARNING: no erasures could be read from the database replaced ({why}): anyone erased after this "
+                f"backup was taken ({taken_at(url, source)}) is back, with their answers and follow-ups, and cannot be "
+                "erased again by this restore. Erase each of them again now, before Chorus starts (chorus erase ID "
+                "--yes): find them in your records or in Chorus's logs since then ('participant p-... erased').",
+                err=True, fg="red", bold=True)
+
+
+def _report(after: restoring.AfterRestore) -> None:
+    count, kept = len(after.erased_again), after.records_kept
+    click.echo(f"erased again {count} participant{'' if count == 1 else 's'} erased before the restore"
+               + (f" ({kept} erasure record{'' if kept == 1 else 's'} carried over)" if kept else ""))
+    if after.farewells_kept:
+        click.echo(f"{after.farewells_kept} confirmation(s) of an erasure still to send queued again")
+    if after.migrated:
+        click.echo("(the backup's schema was older: it was brought up to date to erase them)")
+    if after.confirmation_forgotten:
+        click.secho(f"WARNING: {len(after.confirmation_forgotten)} participant(s) had asked to erase their data and were "
+                    "asked to reply YES after this backup was taken; the restored database does not know, so their YES "
+                    f"would not erase them. Ask them again, or erase them (chorus erase): {', '.join(after.confirmation_forgotten)}",
+                    err=True, fg="yellow")
 
 
 def register(cli: click.Group) -> None:
