@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,11 +24,13 @@ from bot.middleware import request_id
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "request_id"}
 
 
-QUIET = (*CHATTY, "urllib3", "alembic.runtime.plugins")
-"""Libraries that log at WARNING and above only once logging is configured: those whose DEBUG
-output carries personal data or credentials (``log_safety.CHATTY``: httpx's INFO request lines
-name Telegram's URL, which holds the bot's token; python-telegram-bot's DEBUG records quote
-messages and names), and two that only chatter."""
+QUIET = (*CHATTY, "urllib3", "alembic.runtime.plugins", "pika", "dramatiq")
+"""Libraries that log at WARNING and above only once logging is configured, unless
+``CHORUS_LOG_LIBRARIES=debug``: those whose DEBUG output carries personal data or credentials
+(``log_safety.CHATTY``: httpx's INFO request lines name Telegram's URL, which holds the bot's
+token; python-telegram-bot's DEBUG records quote messages and names), and those that only
+chatter (the broker's clients: pika writes some 40 lines each time it connects, dramatiq one
+per task)."""
 
 
 class RequestIdFilter(logging.Filter):
@@ -69,8 +72,11 @@ def _plain(value: Any) -> Any:
     return scrub(str(value))
 
 
-def configure(level: str = "INFO", form: str = "text") -> logging.Handler:
-    """One handler on the root logger (replacing any this function added before)."""
+def configure(level: str = "INFO", form: str = "text", libraries: str | None = None) -> logging.Handler:
+    """One handler on the root logger (replacing any this function added before).
+
+    ``libraries`` (default ``CHORUS_LOG_LIBRARIES``): ``debug`` lets the :data:`QUIET`
+    libraries log at the root's level too; anything else holds them at WARNING."""
     if form not in ("text", "json"):
         raise ValueError(f"CHORUS_LOG_FORMAT must be text or json, not {form!r}")
     handler = logging.StreamHandler()
@@ -82,8 +88,11 @@ def configure(level: str = "INFO", form: str = "text") -> logging.Handler:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
-    for name in QUIET:
-        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+    if libraries is None:
+        libraries = os.environ.get("CHORUS_LOG_LIBRARIES", "")
+    loud = libraries.strip().lower() == "debug"
+    for name in QUIET:  # (log_safety.install, which runs later, then leaves them as they are)
+        logging.getLogger(name).setLevel(logging.NOTSET if loud else max(logging.WARNING, root.level))
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):  # one format for the whole process
         logger = logging.getLogger(name)
         logger.handlers.clear()

@@ -12,19 +12,31 @@ file of a folder they share (``PROMETHEUS_MULTIPROC_DIR``, which serve makes and
 a scrape, whichever process takes it, sums every process's: prometheus_client's multiprocess
 mode.
 
-``CHORUS_METRICS_TOKEN``: when set, ``/metrics`` needs ``Authorization: Bearer <token>``;
-when unset, it answers only clients on loopback that came directly (no ``X-Forwarded-For``),
-so a reverse proxy on the same host does not publish it by accident.
+A ``chorus worker`` counts what it does (messages sent, send failures, transcription time) in
+its own process, which serves no app: ``--metrics-port`` (``CHORUS_WORKER_METRICS_PORT``) gives
+it a listener of its own (:class:`MetricsListener`), on loopback unless
+``--metrics-host`` (``CHORUS_WORKER_METRICS_HOST``) says otherwise, that Prometheus scrapes like
+any other target, one per worker. It reports the worker's counters only: queue depths come from
+the database, and ``chorus serve``'s ``/metrics`` reports them.
+
+``CHORUS_METRICS_TOKEN``: when set, ``/metrics`` (serve's and the workers') needs
+``Authorization: Bearer <token>``; when unset, it answers only clients on loopback that came
+directly (no ``X-Forwarded-For``), so a reverse proxy on the same host does not publish it by
+accident.
 """
 
 from __future__ import annotations
 
 import hmac
 import ipaddress
+import logging
 import os
+import socket
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -47,13 +59,13 @@ if TYPE_CHECKING:
 
 MESSAGES_IN = Counter("chorus_messages_received", "Messages received from participants, by channel.", ["channel"])
 MESSAGES_OUT = Counter("chorus_messages_sent", "Messages the providers accepted for sending, by channel.", ["channel"])
-ERRORS = Counter("chorus_errors", "Errors by kind: signature, malformed, oversized, send_failed, template, voice.",
-                 ["kind"])
+ERRORS = Counter("chorus_errors", "Errors by kind: signature, malformed, oversized, send_failed, template, voice, "
+                 "outbox_recovery, broker.", ["kind"])
 TRANSCRIPTION = Histogram("chorus_transcription_seconds", "Fetching and transcribing one voice note.",
                           buckets=(0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60, 120, 300))
 HTTP_LATENCY = Histogram("chorus_http_request_duration_seconds", "HTTP requests, by method, route template and status.",
                          ["method", "route", "status"])
-ERROR_KINDS = ("signature", "malformed", "oversized", "send_failed", "template", "voice", "outbox_recovery")
+ERROR_KINDS = ("signature", "malformed", "oversized", "send_failed", "template", "voice", "outbox_recovery", "broker")
 for _kind in ERROR_KINDS:  # every kind reports 0 from the start, so rate() works on the first error
     ERRORS.labels(_kind)
 
@@ -140,24 +152,31 @@ def _age(now: datetime, then: datetime | None) -> float:
 router = APIRouter(tags=["operations"])
 
 
-def _allowed(request: Request, token: str | None) -> bool:
+REFUSED = "metrics need CHORUS_METRICS_TOKEN as a bearer token, or a direct loopback client"
+
+
+def scrape_allowed(authorization: str | None, proxied: bool, client_host: str, token: str | None) -> bool:
+    """With a token, only a request bearing it; without one, only a direct client on loopback."""
     if token:
-        given = request.headers.get("authorization", "")
-        return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
-    if "x-forwarded-for" in request.headers or "forwarded" in request.headers:
+        return hmac.compare_digest((authorization or "").encode(), f"Bearer {token}".encode())
+    if proxied:
         return False
-    host = request.client.host if request.client else ""
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(client_host).is_loopback
     except ValueError:
         return False
+
+
+def _proxied(headers: Any) -> bool:
+    return headers.get("x-forwarded-for") is not None or headers.get("forwarded") is not None
 
 
 @router.get("/metrics", include_in_schema=False)
 def metrics(request: Request) -> Response:
     token = request.app.state.chorus.settings.metrics_token
-    if not _allowed(request, token.get_secret_value() if token is not None else None):
-        raise HTTPException(403, "metrics need CHORUS_METRICS_TOKEN as a bearer token, or a direct loopback client")
+    if not scrape_allowed(request.headers.get("authorization"), _proxied(request.headers),
+                          request.client.host if request.client else "", token.get_secret_value() if token is not None else None):
+        raise HTTPException(403, REFUSED)
     registry: CollectorRegistry | None = getattr(request.app.state, "metrics_registry", None)
     if registry is None:
         registry = CollectorRegistry(auto_describe=False)
@@ -194,3 +213,61 @@ class Timer:
 
     def __exit__(self, *exc: object) -> None:
         self.histogram.observe(time.perf_counter() - self.started)
+
+
+# ----------------------------------------------------------------------------- a worker's listener
+
+
+class _IPv6Server(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
+class MetricsListener:
+    """``GET /metrics`` on a port of its own, for a process without an app (``chorus worker``):
+    this process's counters and histograms, with serve's access rules. Requests are not logged."""
+
+    def __init__(self, host: str, port: int, token: str | None = None) -> None:
+        self.host, self.token = host, token
+        server = _IPv6Server if ":" in host else ThreadingHTTPServer
+        try:
+            self._server = server((host, port), self._handler())
+        except OSError as error:
+            raise ValueError(f"cannot serve the worker's metrics on {host}:{port} (--metrics-port, CHORUS_WORKER_METRICS_PORT): "
+                             f"{error.strerror or error}") from None
+        self._server.daemon_threads = True
+        self.port = int(self._server.server_address[1])
+        self._thread = threading.Thread(target=self._server.serve_forever, name="chorus-metrics", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+        logging.getLogger("chorus.metrics").info("metrics at http://%s:%d/metrics", self.host, self.port,
+                                                 extra={"event": "metrics.listening", "port": self.port})
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._server.shutdown()
+        self._server.server_close()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        token = self.token
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                if self.path.split("?", 1)[0] != "/metrics":
+                    self._answer(404, b"not found: this port serves /metrics only\n", "text/plain; charset=utf-8")
+                elif not scrape_allowed(self.headers.get("authorization"), _proxied(self.headers), self.client_address[0], token):
+                    self._answer(403, REFUSED.encode() + b"\n", "text/plain; charset=utf-8")
+                else:
+                    self._answer(200, _counters(), CONTENT_TYPE_LATEST)
+
+            def _answer(self, status: int, body: bytes, content_type: str) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (http.server's name)
+                pass
+
+        return Handler

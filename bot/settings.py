@@ -63,6 +63,10 @@ class Settings(BaseModel):
     """``json``: one JSON object a line, for log shippers (bot/logging_setup.py)."""
     metrics_token: SecretStr | None = None
     """Bearer token for ``GET /metrics``; without one, only direct loopback clients may scrape."""
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    """``chorus worker`` serves its counters at ``/metrics`` on this port (bot/metrics.py); unset: it does not."""
+    worker_metrics_host: str = "127.0.0.1"
+    """The address of that port: an IP address (``0.0.0.0``: every interface)."""
     max_body_bytes: int = Field(default=1_000_000, gt=0)
     """Requests with a larger body are refused with 413 before it is read."""
     simulator: Literal["open", "coordinators", "off"] | None = None
@@ -158,6 +162,16 @@ class Settings(BaseModel):
             raise ValueError(f"must start with amqp:// or redis:// (or amqps://, rediss://, unix://), not {given}")
         return value
 
+    @field_validator("worker_metrics_host")
+    @classmethod
+    def _ip_address(cls, value: str) -> str:
+        import ipaddress
+
+        try:
+            return str(ipaddress.ip_address(value.strip()))
+        except ValueError:
+            raise ValueError(f"must be an IP address to listen on (127.0.0.1, 0.0.0.0, ::), not {value!r}") from None
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         """Settings from ``CHORUS_*`` variables; keyword overrides win (e.g. from CLI options)."""
@@ -184,10 +198,11 @@ class Settings(BaseModel):
         return Sealer(keys_from_file(self.data_key_file))
 
 
-def serving_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+def serving_settings(environ: Mapping[str, str] | None = None, *, spool: bool = False, **overrides: object) -> Settings:
     """:meth:`Settings.from_env` for ``chorus serve`` and ``chorus worker``, with the voice-note
     settings that bot/voice.py and nlp/transcribe.py read for themselves checked too: every
-    setting that cannot work is named in one :class:`SettingsError`, before anything starts."""
+    setting that cannot work is named in one :class:`SettingsError`, before anything starts.
+    ``spool`` (``chorus serve``): the spool's folder must take a file too."""
     from bot.voice import VoiceSettings
     from nlp.transcribe import WhisperSettings
 
@@ -203,9 +218,24 @@ def serving_settings(environ: Mapping[str, str] | None = None, **overrides: obje
             read(environ)
         except ValueError as error:  # (each reader names its variable and what it accepts)
             problems.append(str(error))
+    if settings is not None and spool:
+        problems += _spool_problem(settings)
     if settings is None or problems:
         raise SettingsError("; ".join(problems))
     return settings
+
+
+def _spool_problem(settings: Settings) -> list[str]:
+    """The spool's folder cannot be written: said at start, not in the outage it is kept for (bot/spool.py)."""
+    from bot.spool import spool_folder, unwritable
+
+    folder = spool_folder(settings)
+    why = unwritable(folder)
+    if why is None:
+        return []
+    named = f"CHORUS_SPOOL_DIR {folder}" if settings.spool_dir is not None else f"the spool folder {folder} (CHORUS_SPOOL_DIR unset)"
+    return [f"{named} cannot be written ({why}): webhooks are kept there while the database is unreachable; "
+            "point CHORUS_SPOOL_DIR at a writable folder"]
 
 
 def _problem(error: ErrorDetails) -> str:

@@ -12,6 +12,10 @@ then consumes the broker's queues with a Dramatiq :class:`~dramatiq.Worker`:
   note); notes left waiting by a stopped process are picked up at start.
 * the scheduler tick, unless ``--no-scheduler``: safe with any number of processes.
 
+With ``--metrics-port`` (``CHORUS_WORKER_METRICS_PORT``) the worker serves its counters
+(messages sent per channel, errors such as ``send_failed``, transcription time) at
+``/metrics`` on that port (bot/metrics.py, :class:`~bot.metrics.MetricsListener`).
+
 The async parts (dispatcher, voice pipeline) share one event loop on a thread of their own;
 Dramatiq's worker threads hand tasks to it.
 """
@@ -201,10 +205,18 @@ class WorkerRuntime:
 
 def run(settings: Settings, queues: list[str] | None = None, scheduler: bool = True, threads: int = 8,
         stop: threading.Event | None = None, ready: Callable[[], None] | None = None) -> None:
-    """Run a worker until ``stop`` is set (``chorus worker`` sets it on SIGTERM or SIGINT)."""
-    runtime = WorkerRuntime(settings, queues or ["outbox", "voice"], scheduler, threads)
+    """Run a worker until ``stop`` is set (``chorus worker`` sets it on SIGTERM or SIGINT). With
+    ``settings.worker_metrics_port``, its counters are served there (a port already taken is a
+    ValueError, before any work starts)."""
+    listener = _metrics_listener(settings)  # scraped from now on (zeros while the rest starts)
+    try:
+        runtime = WorkerRuntime(settings, queues or ["outbox", "voice"], scheduler, threads)
+        runtime.start()
+    except BaseException:
+        if listener is not None:
+            listener.stop()
+        raise
     stop = stop or threading.Event()
-    runtime.start()
     if ready is not None:
         ready()
     try:
@@ -213,3 +225,16 @@ def run(settings: Settings, queues: list[str] | None = None, scheduler: bool = T
     finally:
         log.info("worker %d stopping", os.getpid())
         runtime.stop()
+        if listener is not None:
+            listener.stop()
+
+
+def _metrics_listener(settings: Settings) -> Any:
+    if settings.worker_metrics_port is None:
+        return None
+    from bot.metrics import MetricsListener
+
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token is not None else None
+    listener = MetricsListener(settings.worker_metrics_host, settings.worker_metrics_port, token)
+    listener.start()
+    return listener

@@ -12,12 +12,19 @@ import click
               help="Folder of studies (default CHORUS_STUDIES_DIR or the example study).")
 @click.option("--database", "database_url", default=None, help="Database URL (default CHORUS_DATABASE_URL).")
 @click.option("--queue", "queue_url", default=None, help="Broker URL (default CHORUS_QUEUE_URL): amqp://... or redis://...")
+@click.option("--metrics-port", type=click.IntRange(1, 65535), default=None,
+              help="Serve this worker's counters (messages sent, send failures, ...) at /metrics on this port, for "
+                   "Prometheus to scrape (default CHORUS_WORKER_METRICS_PORT, else none). One port per worker.")
+@click.option("--metrics-host", default=None,
+              help="Address for --metrics-port (default CHORUS_WORKER_METRICS_HOST or 127.0.0.1; from another machine, "
+                   "set CHORUS_METRICS_TOKEN too).")
 def worker(queues: tuple[str, ...], threads: int, no_scheduler: bool, studies_dir: str | None, database_url: str | None,
-           queue_url: str | None) -> None:
+           queue_url: str | None, metrics_port: int | None, metrics_host: str | None) -> None:
     """Run background work for `chorus serve` processes: sending, voice notes, the scheduler.
 
     Start API processes (`chorus serve`) and workers with the same CHORUS_DATABASE_URL and
     CHORUS_QUEUE_URL; the API processes then enqueue work instead of doing it."""
+    import ipaddress
     import logging
     import os
     import signal
@@ -29,7 +36,8 @@ def worker(queues: tuple[str, ...], threads: int, no_scheduler: bool, studies_di
     from flows.loader import LoadError
 
     try:
-        settings = serving_settings(studies_dir=studies_dir, database_url=database_url, queue_url=queue_url)
+        settings = serving_settings(studies_dir=studies_dir, database_url=database_url, queue_url=queue_url,
+                                    worker_metrics_port=metrics_port, worker_metrics_host=metrics_host)
     except SettingsError as error:
         raise click.ClickException(str(error)) from None
     if not settings.queue_url:
@@ -38,8 +46,10 @@ def worker(queues: tuple[str, ...], threads: int, no_scheduler: bool, studies_di
         configure_logging(settings.log_level, settings.log_format)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
-    logging.getLogger("dramatiq").setLevel(max(logging.WARNING, logging.getLogger().level))
-    logging.getLogger("pika").setLevel(logging.WARNING)
+    if settings.worker_metrics_port and settings.metrics_token is None and not ipaddress.ip_address(settings.worker_metrics_host).is_loopback:
+        logging.getLogger("chorus.metrics").warning(
+            "the worker's metrics listen on %s without CHORUS_METRICS_TOKEN: only clients on this machine may scrape them",
+            settings.worker_metrics_host)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
