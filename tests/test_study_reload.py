@@ -165,7 +165,7 @@ def fast_watch(monkeypatch: pytest.MonkeyPatch) -> Iterator[float]:
 
 
 def test_two_apps_on_one_database_see_a_publication_within_the_interval(
-        migrated_database_url: str, tmp_path: Path, fast_watch: float) -> None:
+        migrated_database_url: str, tmp_path: Path, fast_watch: float, caplog: pytest.LogCaptureFixture) -> None:
     from storage.auth import create_token
 
     with app_on(migrated_database_url, machine(tmp_path, "a"), tmp_path, "a") as one, \
@@ -173,9 +173,13 @@ def test_two_apps_on_one_database_see_a_publication_within_the_interval(
         database = one.app.state.chorus.database  # type: ignore[attr-defined]
         secret, _ = create_token(database, "tester", "coordinator", [STUDY], one.app.state.chorus.service.clock())  # type: ignore[attr-defined]
         folder_a = Path(one.app.state.chorus.studies.get(STUDY).path).parent  # type: ignore[attr-defined]
-        response = one.post(f"/api/v1/studies/{STUDY}/flows/publish", json={"yaml": new_understand(folder_a)},
-                            headers={"Authorization": f"Bearer {secret}"})
+        with caplog.at_level(logging.INFO, logger="chorus.publishing"):
+            response = one.post(f"/api/v1/studies/{STUDY}/flows/publish", json={"yaml": new_understand(folder_a)},
+                                headers={"Authorization": f"Bearer {secret}"})
         assert response.status_code == 200 and response.json()["ok"], response.text
+        assert [r.getMessage() for r in caplog.records if r.name == "chorus.publishing"] == [
+            f"study {STUDY}: {folder_a / 'understand.yaml'} rewritten with the flow published by token:1:tester"
+        ], "the deployed file the publication rewrote is named in the log"
         published = one.app.state.chorus.studies.current(STUDY, "understand")  # type: ignore[attr-defined]
 
         registry = other.app.state.chorus.studies  # type: ignore[attr-defined]

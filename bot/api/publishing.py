@@ -13,6 +13,7 @@ changed and warns of an ``at:`` or ``closes:`` date already past.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -30,6 +31,8 @@ from storage import repository
 from storage.database import Database
 
 MAX_YAML = 200_000
+
+log = logging.getLogger("chorus.publishing")
 
 
 @dataclass(frozen=True)
@@ -133,4 +136,5 @@ def publish_text(registry: StudyRegistry, database: Database, study_id: str, tex
     temporary = path.with_suffix(".publishing")
     temporary.write_text(text, encoding="utf-8")
     temporary.replace(path)
+    log.info("study %s: %s rewritten with the flow published by %s", study_id, path, actor)
     return checked, publish_from_disk(registry, database, study_id, actor, now)
