@@ -254,6 +254,10 @@ class ConversationService(InboundBatches, Concerns, SprintWrites, ErasureRequest
             enrolment = enrolments[0]
             flow_id = self.studies.get(enrolment.study_id).study.join.start_flow
             return "processed", early + self._start(connection, contact, enrolment, flow_id, inbound_id, now, participant, first)
+        if contact.channel == "whatsapp" and (released := outbox.release_window_held(connection, pid, contact.channel)):
+            if global_word(self._words, given) is None:  # what they wrote answers no question they have seen
+                log.info("participant %s wrote on WhatsApp: %d message(s) held by the 24-hour window queued", pid, len(released))
+                return "processed", released
         return self._converse(connection, contact, given, inbound_id, now, enrolments, session, participant)
 
     def _converse(

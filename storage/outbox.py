@@ -6,6 +6,10 @@ participant who said STOP is ever sent: :func:`hold_queued` parks it as ``held``
 held through quiet hours that its session has moved past is ``cancelled`` when the hold ends
 (:func:`questions_no_longer_asked`, :func:`cancel_held`), never sent.
 
+Messages that failed for good (bad provider credentials on the first day, say) can be queued
+again in order, once: :func:`failed_messages` says what decides it, :func:`queue_again` does it
+(``chorus outbox retry``, bot/commands/outbox.py).
+
 The confirmation of an erasure is no participant's: they are gone. It waits in ``farewells``
 with the address it goes to, sealed as contacts are (:func:`queue_farewell`); a dispatcher
 claims it (:func:`claim_farewells`) and deletes it once sent or given up on, and the web
@@ -21,14 +25,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, and_, delete, insert, or_, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 
 from storage.crypto import DataKeyError, Sealer
 from storage.driver import Driver
 from storage.repository import when
-from storage.tables import CONTACTS, FAREWELLS, INBOUND, OUTBOUND, SESSIONS
+from storage.tables import (
+    AUDIT_EVENTS,
+    CONTACTS,
+    ENROLMENTS,
+    FAREWELLS,
+    INBOUND,
+    OUTBOUND,
+    PARTICIPANTS,
+    SESSIONS,
+)
 
 MAX_ATTEMPTS = 5
+STOPPED_BEFORE_JOINING = "opted_out_at"
+"""The participant field keeping the STOP of someone in no study (bot.service.STOPPED_BEFORE_JOINING)."""
 FAREWELL_EXPIRY = timedelta(days=1)
 """An erasure's confirmation not sent within this long (its channel not configured here, the
 simulator's page closed, the provider down for a day) is deleted unsent, address and all."""
@@ -130,6 +145,22 @@ def hold_queued(connection: Connection, participant_id: str) -> int:
     return int(result.rowcount or 0)
 
 
+WINDOW_CLOSED = "whatsapp 24-hour window closed"
+"""How the dispatcher's hold of a WhatsApp message outside the 24-hour window begins (bot/dispatch_rules.py)."""
+
+
+def release_window_held(connection: Connection, participant_id: str, channel: str) -> list[int]:
+    """The participant wrote, so WhatsApp's 24-hour window is open again: their messages held
+    because it was closed (no approved template) are queued again, in order. Their ids."""
+    o = OUTBOUND.c
+    held = [int(row[0]) for row in connection.execute(
+        select(o.id).where(o.participant_id == participant_id, o.channel == channel, o.status == "held",
+                           o.error.startswith(WINDOW_CLOSED)).order_by(o.id))]
+    if held:
+        connection.execute(update(OUTBOUND).where(o.id.in_(held), o.status == "held").values(status="queued", error=None))
+    return held
+
+
 def questions_no_longer_asked(connection: Connection, outbox_ids: Sequence[int]) -> list[int]:
     """Of these rows, the questions (prompts, reminders) that are no longer their session's
     current one: it has moved to another step, been snoozed, or finished. Other messages
@@ -226,6 +257,88 @@ def last_kinds(connection: Connection, participant_ids: Sequence[str]) -> dict[s
     sql = ("SELECT participant_id, kind FROM outbound_messages WHERE id IN (SELECT max(id) FROM outbound_messages"
            f" WHERE participant_id IN ({', '.join('?' for _ in participant_ids)}) GROUP BY participant_id)")
     return {str(row[0]): str(row[1]) for row in Driver.of(connection).execute(sql, list(participant_ids)).fetchall()}
+
+
+# ----------------------------------------------------------------------------- sending again what failed
+
+
+@dataclass(frozen=True)
+class FailedMessage:
+    """A message that failed for good, with what decides whether it may be sent again."""
+
+    id: int
+    participant_id: str
+    channel: str
+    kind: str
+    error: str | None
+    session_id: int | None
+    step_id: str | None
+    stopped: bool
+    """Its participant is opted out, or opted out (STOP, or the provider's word) after it was queued."""
+    blank: bool
+    """Its text was removed by retention (storage/privacy.py): nothing is left to send."""
+
+
+def failed_messages(connection: Connection, since: datetime | None = None, study_id: str | None = None,
+                    channel: str | None = None) -> list[FailedMessage]:
+    """The ``failed`` rows queued since ``since`` (of the study, on the channel), oldest first.
+    An erased participant's rows are gone with them."""
+    o, p = OUTBOUND.c, PARTICIPANTS.c
+    query = (select(o.id, o.participant_id, o.channel, o.kind, o.error, o.session_id, o.step_id, o.created_at, o.text, o.media_id,
+                    p.fields)
+             .join(PARTICIPANTS, p.id == o.participant_id).join(CONTACTS, CONTACTS.c.id == o.contact_id)
+             .where(o.status == "failed"))
+    if since is not None:
+        query = query.where(o.created_at >= since)
+    if study_id is not None:
+        query = query.where(o.study_id == study_id)
+    if channel is not None:
+        query = query.where(o.channel == channel)
+    rows = connection.execute(query.order_by(o.id)).all()
+    pids = sorted({row[1] for row in rows})
+    if not pids:
+        return []
+    e, a = ENROLMENTS.c, AUDIT_EVENTS.c
+    opted_out = set(connection.execute(select(e.participant_id).where(e.participant_id.in_(pids), e.opted_out.is_(True))).scalars())
+    last_stop = dict(connection.execute(
+        select(a.subject, func.max(a.at)).where(a.action == "opted_out", a.subject.in_(pids)).group_by(a.subject)).all())
+    found = []
+    for row_id, pid, on, kind, error, session_id, step_id, created_at, text, media_id, fields in rows:
+        stopped = (pid in opted_out or STOPPED_BEFORE_JOINING in (fields if isinstance(fields, dict) else {})
+                   or (pid in last_stop and last_stop[pid] >= created_at))
+        found.append(FailedMessage(row_id, pid, on, kind, error, session_id, step_id, stopped, not text and media_id is None))
+    return found
+
+
+def asked_again(connection: Connection, messages: Sequence[FailedMessage]) -> set[int]:
+    """Of these questions (prompts, reminders), those whose question went out, or waits to,
+    in a later message of the same session (a reminder that got through, say)."""
+    questions = [m for m in messages if m.kind in QUESTION_KINDS and m.session_id is not None and m.step_id is not None]
+    if not questions:
+        return set()
+    o = OUTBOUND.c
+    latest = {(session_id, step_id): last for session_id, step_id, last in connection.execute(
+        select(o.session_id, o.step_id, func.max(o.id))
+        .where(o.session_id.in_(sorted({m.session_id for m in questions if m.session_id is not None})),
+               o.kind.in_(sorted(QUESTION_KINDS)), o.status.in_(("queued", "sending", "sent", "delivered", "held")))
+        .group_by(o.session_id, o.step_id))}
+    return {m.id for m in questions if latest.get((m.session_id, m.step_id), 0) > m.id}
+
+
+def queue_again(connection: Connection, outbox_ids: Sequence[int]) -> list[int]:
+    """Queue these failed rows again as if new: no attempts yet, and a new delivery key when
+    claimed (the old one's send may be remembered by the provider), no provider id (a late
+    report on the failed send must not touch it). Only rows still ``failed`` (so a row is
+    queued again once however many do this at the same time). Returns those queued again."""
+    if not outbox_ids:
+        return []
+    o = OUTBOUND.c
+    done = connection.execute(
+        update(OUTBOUND).where(o.id.in_(list(outbox_ids)), o.status == "failed")
+        .values(status="queued", attempts=0, error=None, provider_id=None, delivery_key=None, sent_at=None, delivered_at=None)
+        .returning(o.id)
+    ).scalars().all()
+    return sorted(done)
 
 
 # ----------------------------------------------------------------------------- farewells
