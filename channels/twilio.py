@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import httpx
+from requests.adapters import HTTPAdapter
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
@@ -88,7 +89,18 @@ class KeyedHttpClient(TwilioHttpClient):
 
     Twilio uses this header on some newer APIs; its Messages API does not document it today
     (an unknown header is ignored), so a message resent after a crash may reach Twilio
-    twice. A provider, relay or fake that deduplicates by key delivers it once."""
+    twice. A provider, relay or fake that deduplicates by key delivers it once.
+
+    Its connection pool holds a connection for each sending thread (:data:`SENDING_THREADS`):
+    the library's own holds ``cpu count + 4`` for https (10 for http), so on a small machine
+    most sends found the pool full, discarded their connection and opened (and TLS-handshook)
+    a new one for the next message."""
+
+    def __init__(self, timeout: float | None = None) -> None:
+        super().__init__(timeout=timeout)
+        if self.session is not None:
+            for scheme in ("https://", "http://"):
+                self.session.mount(scheme, HTTPAdapter(pool_connections=4, pool_maxsize=SENDING_THREADS))
 
     def request(
         self, method: str, url: str, params: dict[str, object] | None = None, data: dict[str, object] | None = None,
