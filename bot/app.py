@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import text
 
+from bot.degraded import DeferredStart, GatedDatabase, wake_the_loops
 from bot.middleware import ChorusApp
 from bot.service import ConversationService
 from bot.settings import Settings
@@ -30,10 +31,45 @@ class Chorus:
 
 
 def build(settings: Settings) -> Chorus:
+    """The process's parts, started on the database (migrated, the studies published)."""
     database = init_database(settings.database_url, sealer=settings.sealer())
     studies = StudyRegistry.from_folder(settings.studies_dir)
     service = ConversationService(database, studies, address_key=settings.address_key())
     return Chorus(settings, database, studies, service)
+
+
+def build_or_defer(settings: Settings) -> tuple[Chorus, DeferredStart | None]:
+    """:func:`build` for a serving process: when PostgreSQL is unreachable, the parts without
+    the database and the start-up that finishes once it answers (bot/degraded.py)."""
+    database = GatedDatabase(settings.database_url, sealer=settings.sealer())
+    studies = StudyRegistry.from_folder(settings.studies_dir)
+    service = ConversationService(database, studies, address_key=settings.address_key(), publish=False)
+    chorus = Chorus(settings, database, studies, service)
+    start = DeferredStart(database, lambda check_keys: start_on_database(chorus, check_keys))
+    try:
+        started = start.now_or_later()
+    except BaseException:
+        database.dispose()
+        raise
+    return chorus, None if started else start
+
+
+def start_on_database(chorus: Chorus, check_keys: bool = False) -> None:
+    """What a process does on the database as it starts: the schema brought up to date, the
+    keys checked against the addresses stored (``check_keys``), the studies published."""
+    chorus.database.upgrade()
+    if check_keys:
+        from storage.repository import keys_problem
+
+        with chorus.database.transaction() as connection:
+            problem = keys_problem(connection, chorus.database.sealer, chorus.settings.address_key())
+        if problem is not None:
+            raise KeysDoNotMatch(problem)
+    chorus.studies.publish(chorus.database, chorus.service.clock(), starting=True)
+
+
+class KeysDoNotMatch(Exception):
+    """The keys do not open the addresses stored: the start-up stops short (nothing is stored with them)."""
 
 
 def tasks_of(app: FastAPI) -> TaskQueue:
@@ -69,20 +105,31 @@ def create_app(settings: Settings | None = None, chorus: Chorus | None = None, f
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.chorus = chorus or build(settings)
+        # (without the database if it is unreachable: its start-up then finishes in the background)
+        app.state.chorus, app.state.start_up = (chorus, None) if chorus is not None else build_or_defer(settings)
         if getattr(app.state, "tasks", None) is None:  # a test may hand in its own queue
             app.state.tasks = make_queue(settings.queue_url, settings.queue_namespace)
         app.state.chorus.service.start_safeguarding()  # the model loads in the background, once serving
         from bot.study_watch import StudyWatch
 
         study_watch = StudyWatch(app.state.chorus.database, app.state.chorus.studies, app.state.chorus.settings.study_watch_interval)
-        study_watch.start()  # flows another process publishes are swapped in within seconds
+        start_up: DeferredStart | None = app.state.start_up
+        if start_up is None:
+            study_watch.start()  # flows another process publishes are swapped in within seconds
+        else:
+            async def started() -> None:
+                study_watch.start()
+                await wake_the_loops(app.state, alone=app.state.chorus.settings.processes == 1)
+
+            start_up.begin(started)
         if freeze_heap:
             gc.collect()
             gc.freeze()
         try:
             yield
         finally:
+            if start_up is not None:
+                await start_up.stop()
             await study_watch.stop()
             app.state.chorus.service.stop_safeguarding_warm_up()
             app.state.tasks.close()

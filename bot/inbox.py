@@ -36,7 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from bot.inbound import VOICE_HOLD
-from bot.outage import Outage
+from bot.outage import Outage, is_database_error
 from bot.service import ConversationService, ReceiveResult
 from channels.base import InboundMessage
 from storage import repository
@@ -217,9 +217,15 @@ class InboxWorker:
         self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="chorus-inbox")
         self._stopping = False
         self._outage = Outage(log, "reading the inbox")
+        self._nudged = False
+        self._database_away = False
+        """Backing off because the database was unreachable (a nudge, a message just stored, says it is back)."""
 
     def nudge(self) -> None:
-        """A message was stored: look now rather than at the next poll."""
+        """A message was stored: look now rather than at the next poll, and, if the worker is
+        backing off from an unreachable database, now rather than at the end of its back-off
+        (the store shows the database answers again: a spool replayed, the start-up done)."""
+        self._nudged = True
         self._wake.set()
 
     def behind(self) -> bool:
@@ -232,6 +238,7 @@ class InboxWorker:
             try:
                 taken = await self.take_once()
             except Exception as error:  # the database went away, say: back off, quietly (bot/outage.py)
+                self._database_away = is_database_error(error)
                 await self._pause(self._outage.failed(error))
                 continue
             self._outage.succeeded()
@@ -240,9 +247,13 @@ class InboxWorker:
                     await asyncio.wait_for(self._wake.wait(), self.poll_interval)
 
     async def _pause(self, seconds: float) -> None:
-        """Wait out a back-off: nudges do not cut it short (the next read sees their messages), stopping does."""
+        """Wait out a back-off. Stopping cuts it short, and so does a nudge when the database was
+        unreachable (it answers again); after any other failure nudges do not (the next read sees their messages)."""
         deadline = asyncio.get_running_loop().time() + seconds
+        self._nudged = False
         while not self._stopping and (left := deadline - asyncio.get_running_loop().time()) > 0:
+            if self._nudged and self._database_away:
+                return
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), left)

@@ -16,6 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
+class NotStarted(Exception):
+    """This process has not finished starting on the database (bot/degraded.py): raised inside an
+    OperationalError, as an unreachable server's would be. Its cause is known: logged without a traceback."""
+
+
 def is_database_error(error: BaseException) -> bool:
     """A connection-level database error (server gone, refused, database renamed or closed)."""
     from sqlalchemy.exc import DBAPIError, OperationalError
@@ -23,6 +28,26 @@ def is_database_error(error: BaseException) -> bool:
     if isinstance(error, OperationalError):
         return True
     return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
+
+
+UNREACHABLE = ("connection refused", "timeout expired", "timed out", "is not currently accepting connections",
+               "the database system is starting up", "the database system is shutting down",
+               "the database system is in recovery mode", "the database system is not yet accepting connections",
+               "no route to host", "network is unreachable", "server closed the connection unexpectedly",
+               "terminating connection due to administrator command", "connection reset by peer",
+               "too many clients already", "remaining connection slots are reserved")
+"""How a PostgreSQL server that is down, restarting, blocked, full or cut off by the network fails a
+connection. Not there: a wrong password, a database or host name that does not exist, a
+server that refuses this client (those are settings to correct, not an outage to wait out)."""
+
+
+def is_unreachable(error: BaseException) -> bool:
+    """A database error that waiting can cure: the server refused, did not answer in time, or
+    is not accepting connections (a restart, a failover, ``ALLOW_CONNECTIONS false``)."""
+    if not is_database_error(error):
+        return False
+    said = str(getattr(error, "orig", None) or error).lower()
+    return any(words in said for words in UNREACHABLE)
 
 
 def short(error: BaseException, limit: int = 200) -> str:
@@ -52,8 +77,9 @@ class Outage:
     _last_said: float = field(default=0.0, repr=False)
     _retry_at: float = field(default=0.0, repr=False)
 
-    def failed(self, error: BaseException) -> float:
-        """Log this failure as much as it deserves; returns the seconds to wait before retrying."""
+    def failed(self, error: BaseException, said: bool = False) -> float:
+        """Log this failure as much as it deserves; returns the seconds to wait before retrying.
+        ``said``: the caller has logged it already (the first failure is then not logged again)."""
         now = self.clock()
         kind = type(error).__qualname__
         if self.failures == 0:
@@ -63,8 +89,10 @@ class Outage:
         self._retry_at = now + delay
         if kind != self._kind:  # the first failure, or a different one: worth its traceback
             self._kind, self._last_said = kind, now
-            self.log.error("%s failed; %s (retrying in %gs, backing off to %gs)", self.what, self._headline(error),
-                           delay, self.max_delay, exc_info=error if self.traceback else None, extra={"event": "outage.start"})
+            if not said:
+                self.log.error("%s failed; %s (retrying in %gs, backing off to %gs)", self.what, self._headline(error),
+                               delay, self.max_delay, exc_info=error if self._worth_traceback(error) else None,
+                               extra={"event": "outage.start"})
         elif now - self._last_said >= self.remind_every:
             self._last_said = now
             self.log.warning("%s: %s, still retrying (%d attempts over %.0fs): %s", self.what, self._subject(error),
@@ -82,6 +110,9 @@ class Outage:
     def waiting(self) -> bool:
         """True while backing off (for loops driven by someone else's timer, like the scheduler's)."""
         return self.failures > 0 and self.clock() < self._retry_at
+
+    def _worth_traceback(self, error: BaseException) -> bool:
+        return self.traceback and not isinstance(getattr(error, "orig", None), NotStarted)
 
     def _subject(self, error: BaseException) -> str:
         return "database unreachable" if is_database_error(error) else "failing"

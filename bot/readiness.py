@@ -1,6 +1,7 @@
 """``GET /ready``: may this instance take traffic? The database must answer, and so must the
 message broker when ``CHORUS_QUEUE_URL`` names one. ``GET /health`` stays the liveness check.
 While inbound messages wait on local disk for the database (bot/spool.py), either says how many (``spooled``).
+A process that started while the database was unreachable (bot/degraded.py) is not ready until it has finished starting.
 
 The broker is asked the way its own clients open a conversation (Redis ``PING``, the AMQP
 protocol header), on a plain socket with a short timeout, so no broker library is needed
@@ -62,7 +63,9 @@ def check_broker(url: str, timeout: float = TIMEOUT) -> str | None:
 async def ready(request: Request) -> JSONResponse:
     """200 when the database (and the broker, if configured) answer; 503 with the reasons otherwise."""
     chorus = request.app.state.chorus
-    reasons = [await run_in_threadpool(check_database, chorus.database)]
+    start_up = getattr(request.app.state, "start_up", None)  # started without the database (bot/degraded.py)
+    waiting = start_up.reason() if start_up is not None else None
+    reasons = [waiting or await run_in_threadpool(check_database, chorus.database)]
     if chorus.settings.queue_url:
         reasons.append(await run_in_threadpool(check_broker, chorus.settings.queue_url))
     problems = [reason for reason in reasons if reason]

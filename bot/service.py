@@ -93,8 +93,10 @@ class NotResumed(Exception):
 class ConversationService(InboundBatches, Concerns, SprintWrites, ErasureRequests, VoiceReplies):
     def __init__(
         self, database: Database, studies: StudyRegistry, clock: Clock = utc_now, address_key: bytes | None = None,
-        safety: SafetyChecks | Literal["from_env"] = "from_env",
+        safety: SafetyChecks | Literal["from_env"] = "from_env", publish: bool = True,
     ) -> None:
+        """``publish=False``: the studies are not published here (a serving process that started
+        without its database publishes them once it answers: bot/degraded.py)."""
         if address_key is None:
             from bot.settings import Settings
 
@@ -113,7 +115,8 @@ class ConversationService(InboundBatches, Concerns, SprintWrites, ErasureRequest
         self._checked_inline: dict[int, bool] = {}
         self._engines: dict[int, tuple[Engine, str]] = {}
         self._words = Words()
-        studies.publish(database, clock(), starting=True)
+        if publish:
+            studies.publish(database, clock(), starting=True)
 
     # ------------------------------------------------------------------ inbound
 

@@ -13,7 +13,8 @@ too, so a restart replays what is left), and deletes each file only after its me
 committed. The inbox is unique on (channel, provider id), so a message stored twice (a crash
 between commit and delete) is a harmless duplicate. A file that cannot be read (a key that is
 gone, a damaged file) is moved to ``corrupt/`` beside the others and logged, never retried in
-a loop. Logs give counts, never who wrote or what.
+a loop. Logs give counts, never who wrote or what. ``chorus serve`` checks at start that the
+folder takes a file (:func:`unwritable`), rather than finding out in the outage it is for.
 """
 
 from __future__ import annotations
@@ -53,6 +54,21 @@ def spool_folder(settings: Settings) -> Path:
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:" and not url.database.startswith("file:"):
         return Path(url.database).expanduser().parent / "spool"
     return Path("var/spool")
+
+
+def unwritable(folder: Path) -> str | None:
+    """Why messages could not be spooled in ``folder`` (made if missing, a probe file written,
+    synced and removed), or None: found at start, not in the outage the spool is for."""
+    probe = folder / f".probe-{os.getpid()}{UNFINISHED}"
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with os.fdopen(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
+            handle.write(b"probe")
+            os.fsync(handle.fileno())
+        probe.unlink()
+    except OSError as error:
+        return f"{type(error).__name__}: {error.strerror or error}"
+    return None
 
 
 def encode(message: InboundMessage) -> str:
@@ -163,6 +179,7 @@ class SpoolReplayer:
         self.poll_interval = poll_interval
         self.outage = Outage(log, "storing spooled messages", first_delay=0.5, max_delay=5.0, traceback=False)
         self._stopping = asyncio.Event()
+        self._wake = asyncio.Event()
 
     async def run(self) -> None:
         while not self._stopping.is_set():
@@ -216,9 +233,15 @@ class SpoolReplayer:
             self.spool.remove([path])
         return results
 
+    def nudge(self) -> None:
+        """Look now, not at the next poll or the end of a back-off (the database answers again)."""
+        self._wake.set()
+
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), seconds)
+            await asyncio.wait_for(self._wake.wait(), seconds)
+        self._wake.clear()
 
     async def stop(self) -> None:
         self._stopping.set()
+        self._wake.set()

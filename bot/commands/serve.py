@@ -44,13 +44,13 @@ def serve(host: str | None, port: int | None, studies_dir: str | None, database_
 
     try:
         settings = serving_settings(host=host, port=port, studies_dir=studies_dir, database_url=database_url,
-                                    processes=processes)
+                                    processes=processes, spool=True)
         configure_logging(settings.log_level, settings.log_format)
+        if settings.processes > 1:
+            _check_processes(settings, telegram_polling)  # (before anything touches the database)
         _check_broker(settings)
         studies = _check_studies(settings.studies_dir, _studies_source(studies_dir))
-        _check_keys(settings)
-        if settings.processes > 1:
-            _check_processes(settings, telegram_polling)
+        _check_database(settings)
         app = create_app(settings, freeze_heap=True) if settings.processes == 1 else None
         if telegram_polling and app is not None:
             _poll_telegram(app)
@@ -218,17 +218,33 @@ def _in(processes: int) -> str:
 
 
 def _check_processes(settings: Settings, telegram_polling: bool) -> None:
-    """Several processes need a database that several can write to, and ONE Telegram poller.
-    What they would each make for themselves is made here first: the schema, the published
-    studies and (without CHORUS_HASH_KEY / CHORUS_DATA_KEYS) the key files."""
-    from bot.app import build
-
+    """Several processes need a database that several can write to, and ONE Telegram poller."""
     if settings.database_url.startswith("sqlite"):
         raise click.ClickException("--processes above 1 needs PostgreSQL (CHORUS_DATABASE_URL): SQLite takes one writer "
                                    "at a time, and one process already keeps it busy")
     if telegram_polling:
         raise click.ClickException("--telegram-polling runs in one process: use the webhook with --processes")
-    build(settings).database.dispose()  # migrates, publishes, makes the keys
+
+
+def _check_database(settings: Settings) -> None:
+    """The keys open the addresses stored, and, for several processes, what they would each
+    make for themselves is made here first: the schema, the published studies and (without
+    CHORUS_HASH_KEY / CHORUS_DATA_KEYS) the key files. A PostgreSQL server that is unreachable
+    (refused, silent, not accepting connections) does not stop the server: each serving
+    process says so in one WARNING, keeps webhooks in the spool, and finishes starting once
+    the database answers (bot/degraded.py). Any other database problem stops it, in one line."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.app import build
+    from bot.outage import is_unreachable
+
+    try:
+        _check_keys(settings)
+        if settings.processes > 1:
+            build(settings).database.dispose()  # migrates, publishes, makes the keys
+    except SQLAlchemyError as error:
+        if not (settings.database_url.startswith("postgres") and is_unreachable(error)):
+            raise
 
 
 def _share_settings(settings: Settings) -> None:
