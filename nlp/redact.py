@@ -19,7 +19,21 @@ Masks, in order of precedence when two overlap:
   *birthday*; other dates (appointments) are kept;
 * ``[NAME]`` the names the participant gave (passed in), whole words, any
   case ("Sarah's" becomes "[NAME]'s"); a full name is masked whole and each of its
-  parts (three letters or more) on its own.
+  parts (three letters or more) on its own. And names found without being given
+  (:func:`_found_name_spans`), offline and without a model:
+
+  - a capitalised word that is a common given name (``given_names.txt``: "Sarah
+    was lovely"), with the capitalised surname after it ("Priya Shah");
+  - a name after a cue: "my name is", "I'm"/"I am" (a given name only, so "I'm
+    English" stays), a title ("Dr", "Mr", "Mrs", "Ms", "Miss", "Nurse",
+    "Sister", "Prof": the surname, whatever it is, as in "Dr [NAME]"), a relation
+    ("my son Will", "our daughter, Ruby") or a sign-off ("signed Jo Bloggs").
+
+  Given names that are also ordinary words, months or places ("Will", "May",
+  "Grace", "Hope", "Bill") are masked only after a cue, never on their own ("Will
+  they ring?", "May I add", "Grace period" stay); so are lower-case names, as
+  voice notes give them ("my name is sarah"). A name that is part of a place
+  ("Elizabeth Ward", "St Thomas' Hospital", "King George Hospital") is left.
 
 Ordinary numbers ("4 hours", "bed 12", "ward 7", "£15", times, dates of
 appointments) are left alone.
@@ -30,6 +44,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 EMAIL = re.compile(r"\b[\w.+'-]+@[\w-]+(?:\.[\w-]+)+\b")
 TEN_DIGITS = re.compile(r"(?<![\d+])(\d{3})[ -]?(\d{3})[ -]?(\d{4})(?!\d)")
@@ -114,6 +130,148 @@ def _name_spans(text: str, names: Sequence[str]) -> Iterable[Span]:
             yield Span(found.start(), found.end(), "NAME")
 
 
+GIVEN_NAMES = Path(__file__).with_name("given_names.txt")
+_ALSO_WORDS = "[also everyday words]"
+
+
+@dataclass(frozen=True)
+class GivenNames:
+    plain: frozenset[str]
+    """Masked wherever they stand capitalised ("Sarah was lovely")."""
+    also_words: frozenset[str]
+    """Also everyday words, months or places ("will", "may", "grace"): masked only after a cue."""
+
+
+@cache
+def given_names() -> GivenNames:
+    """The common given names of ``given_names.txt``, lower case."""
+    plain: set[str] = set()
+    also: set[str] = set()
+    into = plain
+    for line in GIVEN_NAMES.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line == _ALSO_WORDS:
+            into = also
+        elif line and not line.startswith("#"):
+            into.add(line.lower())
+    return GivenNames(frozenset(plain - also), frozenset(also))
+
+
+def _words(listed: str) -> frozenset[str]:
+    return frozenset(listed.split())
+
+
+_WORD = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*")
+_INITIAL = re.compile(r"[A-Z]\.?(?=\s+[A-Z])")
+NOT_NAMES = _words("""
+i i'm i've i'd i'll a an and are as at but by for from had has have he her his if in is it it's its me my no
+not of on or our she so that the their them then there they this to was we were when who why with yes you your
+please thanks thank sorry hi hello dear ok okay said says told asked rang called came gave just also only very
+today yesterday tomorrow tonight morning afternoon evening night week weekend
+monday tuesday wednesday thursday friday saturday sunday january february march july september october november december
+dr doctor mr mrs ms miss mx nurse sister matron prof professor consultant registrar surgeon specialist practitioner
+manager receptionist midwife paramedic physio pharmacist carer staff team patient patients mum dad
+ward wing unit centre center clinic hospital surgery practice department office service services station house
+road street lane avenue court park school appointment appointments nhs gp who
+""")
+"""Capitalised words that follow a cue but are no name ("Dr Who", "my son I think", "Sister Ward")."""
+PLACE_AFTER = _words("""
+ward wing unit centre center clinic hospital hospice surgery practice house building suite block road street lane
+avenue court drive close way park school college station hall theatre
+""")
+"""A given name followed by one of these is a place ("Elizabeth Ward", "Victoria Hospital")."""
+PLACE_BEFORE = frozenset({"st", "st.", "saint", "king", "queen", "prince", "princess"})
+"""... and so is one after these ("St George's", "Queen Elizabeth Hospital")."""
+
+_CUE = r"(?<![\w'])"
+_STRONG_CUES = re.compile(
+    _CUE + r"(?:(?:my|his|her|their|whose) name(?: is| was|'s)|name's|i am called|i'm called|they call me"
+    r"|signed|kind regards|regards|best wishes|love from|many thanks)[,:]?\s+$", re.IGNORECASE)
+"""Followed by a name, in any case ("my name is sarah")."""
+_INTRODUCTIONS = re.compile(_CUE + r"(?:i'm|i\u2019m|im|i am)\s+$", re.IGNORECASE)
+"""Followed by a given name ("I'm Sarah"), but also by "tired" or "English": given names only."""
+_TITLES = re.compile(_CUE + r"(?:(?i:dr|doctor|mr|mrs|ms|mx|prof|professor)\.?|Miss|Nurse|Sister|Matron)\s+$")
+_RELATIONS = re.compile(
+    _CUE + r"(?:my|our|his|her|their)\s+(?:(?:little|baby|eldest|youngest|older|younger|twin|step|best)\s+)?"
+    r"(?:son|daughter|husband|wife|partner|mum|mother|dad|father|brother|sister|nan|nana|gran|granny|grandma|grandad|"
+    r"grandpa|grandson|granddaughter|grandchild|child|boy|girl|baby|friend|carer|boyfriend|girlfriend|fiance|fiancee|fiancé|"
+    r"fiancée|uncle|aunt|auntie|niece|nephew|cousin|neighbour|stepson|stepdaughter|stepdad|stepmum|twin|mate)s?,?\s+$",
+    re.IGNORECASE)
+_CUES = (_STRONG_CUES, _INTRODUCTIONS, _TITLES, _RELATIONS)
+_LOOK_BACK = 60
+
+
+def _capitalised(word: str) -> bool:
+    return word[0].isupper() and any(c.islower() for c in word)
+
+
+def _bare_word(found: re.Match[str]) -> tuple[int, int, str]:
+    """A word's span and text without a possessive 's ("Sarah's" -> "Sarah")."""
+    word = found.group(0)
+    if len(word) > 2 and word[-2] in "'\u2019" and word[-1] == "s":
+        word = word[:-2]
+    return found.start(), found.start() + len(word), word
+
+
+def _cue_before(text: str, start: int) -> re.Pattern[str] | None:
+    before = text[max(0, start - _LOOK_BACK):start]
+    return next((cue for cue in _CUES if cue.search(before)), None)
+
+
+def _is_name(word: str, cue: re.Pattern[str] | None, names: GivenNames) -> bool:
+    """Whether ``word``, standing after ``cue`` (or none), reads as a person's name."""
+    lower = word.lower()
+    if lower in NOT_NAMES:
+        return False
+    if cue is _STRONG_CUES:
+        return _capitalised(word) or lower in names.plain or lower in names.also_words
+    if not _capitalised(word):
+        return cue is _RELATIONS and lower in names.plain
+    if cue is _INTRODUCTIONS:
+        return lower in names.plain or lower in names.also_words
+    if cue is _TITLES or cue is _RELATIONS:
+        return True  # a surname or a name, whatever it is ("Dr Okafor", "my son Will")
+    return lower in names.plain or ("-" in word and any(part in names.plain for part in lower.split("-")))
+
+
+def _surname_end(text: str, words: list[tuple[int, int, str]], n: int) -> tuple[int, int]:
+    """The end of a name starting at word ``n``: capitalised words after it (two at most) that
+    are not common words (``NOT_NAMES``) are its surname ("Priya Shah", "Kate O'Neill").
+    Returns (end offset, index of its last word)."""
+    end, last = words[n][1], n
+    for m in range(n + 1, min(n + 3, len(words))):
+        start, stop, word = words[m]
+        if text[end:start].strip() or not _capitalised(word) or word.lower() in NOT_NAMES | PLACE_AFTER:
+            break
+        end, last = stop, m
+    return end, last
+
+
+def _found_name_spans(text: str) -> Iterable[Span]:
+    """Names found in ``text`` without being given: given names, and names after cues."""
+    names = given_names()
+    words = [_bare_word(found) for found in _WORD.finditer(text)]
+    n = 0
+    while n < len(words):
+        start, _, word = words[n]
+        lower = word.lower()
+        initial = len(word) == 1 and word.isupper()
+        if lower in NOT_NAMES or not (_capitalised(word) or initial or lower in names.plain or lower in names.also_words):
+            n += 1
+            continue  # (most words: no need to look for a cue)
+        cue = _cue_before(text, start)
+        if initial and cue in (_TITLES, _STRONG_CUES) and _INITIAL.match(text, start) and n + 1 < len(words):
+            n += 1  # "Dr J Smith": the initial goes with the surname
+            word = words[n][2]
+        previous = words[n - 1][2].lower() if n else ""
+        following = words[n + 1][2].lower() if n + 1 < len(words) else ""
+        is_place = (previous in PLACE_BEFORE or following in PLACE_AFTER) and cue is None
+        if not is_place and _is_name(word, cue, names):
+            end, n = _surname_end(text, words, n)
+            yield Span(start, end, "NAME")
+        n += 1
+
+
 def find_identifiers(text: str, names: Sequence[str] = ()) -> list[Span]:
     """Non-overlapping identifier spans, earlier kinds in PRECEDENCE winning."""
     candidates = [Span(m.start(), m.end(), "EMAIL") for m in EMAIL.finditer(text)]
@@ -128,6 +286,7 @@ def find_identifiers(text: str, names: Sequence[str] = ()) -> list[Span]:
     candidates += [Span(m.start(), m.end(), "POSTCODE") for m in POSTCODE.finditer(text)]
     candidates += [Span(m.start("date"), m.end("date"), "DOB") for m in DOB.finditer(text)]
     candidates += list(_name_spans(text, names))
+    candidates += list(_found_name_spans(text))
     chosen: list[Span] = []
     for span in sorted(candidates, key=lambda s: (PRECEDENCE.index(s.kind), s.start - s.end)):
         if all(span.end <= c.start or span.start >= c.end for c in chosen):

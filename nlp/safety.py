@@ -26,7 +26,23 @@ Two detectors, either of which flags an answer:
   killing me"), keep it from flagging every mention of pain or death. An
   answer is flagged when the vote reaches ``THRESHOLD``, chosen by
   cross-validation on the reference set so that ``TARGET_RECALL`` of its
-  risky messages would be flagged by the others (:func:`choose_threshold`).
+  risky messages would be flagged by the others or by the patterns
+  (:func:`choose_thresholds`).
+
+Overdose and self-poisoning: among medication talk the sentence vectors read
+the topic, not the dose, so "I take 2 paracetamol for my back" and "20
+paracetamol and vodka" sit side by side (18 of 30 ordinary remarks about
+medicines and drink were flagged, and "20 paracetamol and vodka", too short for
+the vote, was not). The patterns read what decides: a quantity
+already too many ("20", "a handful", "the whole box", "all my"; not "2") after
+a verb of taking, or with drink either way round; medicines saved up or hidden
+("saving up my tablets", "a stash of pills"); intent ("on purpose", "for the
+right moment"). The reference set holds medication talk on both sides (source
+``medicines``), and an answer most of whose nearest reference messages name a
+medicine or drink (:func:`among_medicines`) needs the stricter
+``MEDICINE_THRESHOLD``, chosen so that at most ``MEDICINE_FALSE_ALARMS`` of
+the ordinary ones would be flagged. Measured on 60 messages never tuned on:
+tests/test_overdose_language.py.
 
 Short everyday replies ("I'm fine", "about 3 times", "can't decide") sit
 close to everything in a sentence-vector space, so the vote alone once
@@ -45,11 +61,13 @@ participant picking options in their own words was sent crisis signposting.
 The ``lists`` rows (ordinary lists of topics, and a few risky lists, so that
 "razor, cuts, bleeding" still reads as risk) bring that to 2 of the 25, every
 risky list and every risky example in tests/data still flagged:
-tests/test_fixE_safety_lists.py.
+tests/test_safety_lists.py.
 
 How well this works on messages it has never seen is measured on a second
-held-out set, tests/data/safety_heldout_b.csv, which nothing was tuned on
-(tests/test_safety.py, scripts/bench/safety.py).
+held-out set, tests/data/safety_heldout_b.csv (tests/test_safety.py,
+scripts/bench/safety.py). Nothing was tuned on it until the overdose change,
+which consulted it as a guard and wrote four general patterns after seeing its
+misses (see the bench's notes), so its pattern figures now flatter a little.
 
 Categories: ``suicide``, ``self_harm``, ``overdose``, ``abuse`` (abuse or
 violence, to or by the writer), ``medical`` (possible medical emergency).
@@ -69,8 +87,12 @@ import numpy as np
 REFERENCE = Path(__file__).with_name("safety_reference.csv")
 NEIGHBOURS = 10
 TARGET_RECALL = 0.98
-# Chosen by choose_threshold() on the reference set (scripts/bench/safety.py prints it again).
-THRESHOLD = -0.067
+MEDICINE_FALSE_ALARMS = 0.1
+# Both chosen by choose_thresholds() on the reference set (scripts/bench/safety.py prints them
+# again, with the recall and false alarms they give there).
+THRESHOLD = -0.041
+MEDICINE_THRESHOLD = 0.034
+"""The vote an answer among medication talk needs (:func:`among_medicines`)."""
 MIN_CONTENT_WORDS = 3
 """The embedding check looks only at answers with at least this many content words."""
 EVERYDAY_MARGIN = 0.15
@@ -105,9 +127,38 @@ IDIOMS = _compile(
     r"\b(rather|sooner) die than (eat|have|go|wait|sit)\b",
     r"\b(overdose|o\.d\.) of (paperwork|forms|caffeine|coffee|vitamin \w+|information)\b",
     r"\bkilling themselves (trying|to keep)\b",
+    # a daily regimen ("12 tablets a day", "6 pills every morning") is not a quantity taken at once
+    r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve) (different )?(tablets|pills|capsules|meds|medicines|inhalers) (a|per|each|every) (day|morning|night|evening|week)\b",
+    r"\btook something (for|to help)\b",
 )
 
 _NOT = r"(?:n'?t|not|never)"
+_DRUG = (
+    r"(?:tablets?|pills?|meds|medications?|medicines?|capsules|painkillers|antidepressants|prescription|"
+    r"paracetamol|co-?codamol|co codamol|codeine|ibuprofen|aspirin|naproxen|sertraline|citalopram|fluoxetine|"
+    r"amitriptyline|mirtazapine|diazepam|valium|xanax|zopiclone|pregabalin|gabapentin|tramadol|morphine|"
+    r"oxycodone|methadone|insulin|lithium|quetiapine|olanzapine|propranolol|calpol)\b"
+)
+"""Medicines people take too many of: the generic words and the drugs most often named in overdoses."""
+_CONTAINERS = r"(?:packets?|packs?|box(?:es)?|bottles?|strips?|pots?|tubs?|blister packs?)"
+_MANY = (
+    r"(?:(?:like|about|around|maybe|over|nearly|almost|at least) )?"
+    r"(?:\d{2,}(?! ?(?:mg|mcg|ml|g|units?|micrograms?|hours?|minutes?|days?|weeks?|years?)\b)"
+    r"|(?:ten|eleven|twelve|(?:thir|four|fif|six|seven|eigh|nine)teen|(?:twen|thir|for|fif|six|seven|eigh|nine)ty|a hundred)"
+    r"|too many|a handful|handfuls|loads|lots|a load|a lot|the lot|the rest|all|every"
+    rf"|(?:(?:the|a|my|her|his) )?(?:whole|full|entire)(?: {_CONTAINERS})?|(?:a|the|\d|two|three|four|five|a few|several) {_CONTAINERS})"
+    r"(?: of)?(?: (?:my|her|his|the|their|them|those|these|mums?|dads?|nans?|\w+'s))?(?: \w+)? " + _DRUG
+)
+"""A quantity of a medicine already too many to take at once ("20 paracetamol", "a handful of
+my diazepam", "a whole strip of zopiclone", "3 boxes of ibuprofen"); "2 paracetamol" is not."""
+_NOT_TAKEN = (r"(?! (?:checked|reviewed|changed|stopped|swapped|reduced|increased|sorted|delivered|dispensed|taken away"
+              r"|to (?:the|my|a|be)|back|into|in to|with me|with us|along|on holiday)\b)")
+"""After a quantity taken: the words that say it was not swallowed ("took all my tablets to the GP")."""
+_DRINK = r"(?:vodka|wine|whisky|whiskey|gin|rum|brandy|cider|beer|lager|cans|booze|spirits|tequila|alcohol|a bottle)\b"
+_AND = r"(?:\band\b|\bwith\b|\bplus\b|\bthen\b|washed down with|\+|&)"
+_INTENT = (r"(?:on purpose|deliberately|and let it happen|want(?:ed)? (?:it|everything|it all) to (?:stop|end|be over)|to (?:end it|make it (?:all )?stop|finish it|not wake up)"
+           r"|for (?:the right (?:moment|time|day)|when i'?ve had enough)|so (?:they|nobody|no one) (?:don'?t|doesn'?t|won'?t) notice)")
+"""Words that say a medicine is taken, or kept, to do harm."""
 PATTERNS: dict[str, list[re.Pattern[str]]] = {
     "suicide": _compile(
         r"\bsuicid",
@@ -130,6 +181,7 @@ PATTERNS: dict[str, list[re.Pattern[str]]] = {
         r"\blife (is|isn'?t|is not|not) (worth|worth living)\b",
         r"\b(isn'?t|is not|not) worth living\b",
         r"\bbetter off dead\b",
+        r"\benough\b[^.?!]{0,40}?\bto (finish (it|me|myself)( off)?|end it( all)?|not wake up)\b",
     ),
     "self_harm": _compile(
         r"\bself[- ]?harm",
@@ -141,11 +193,30 @@ PATTERNS: dict[str, list[re.Pattern[str]]] = {
     ),
     "overdose": _compile(
         r"\b(overdose|overdosed|overdosing|o\.d\.)\b",
-        r"\b(took|taken|take|swallowed|had|taking) (all|the whole|a whole|whole|too many|loads|lots|a load|a lot|a handful|handfuls|\d+)( of)?( my| her| his| the)?( \w+)? (tablets|pills|meds|medication|paracetamol|co-?codamol|sleeping|painkillers|insulin)\b",
-        r"\b(a |the )?(whole |full )?(packet|box|bottle|strip|pot)s? of (paracetamol|pills|tablets|painkillers|meds|co-?codamol|aspirin|ibuprofen)\b",
+        # something taken: a quantity after a verb in the past ("took 30 co-codamol", "had all my tablets")...
+        r"\b(took|taken|swallowed|swallowd|had|necked|downed|ate|eaten|popped|injected) " + _MANY + _NOT_TAKEN,
+        # ... or about to be ("thinking about taking all my tablets"); not the habit of "I take 14 tablets", "a
+        # handful of pills every morning" or "all my tablets at once with breakfast"
+        r"\b(thinking (about|of)|going to|gonna|want(ed)? to|planning to|plan to|tempted to|urge to) (take|taking|swallow|swallowing) "
+        r"(" + _MANY + _NOT_TAKEN + r"|(them|it) all\b|all of (them|it)|the lot\b|enough\b)",
+        rf"\b((whole|full|entire) {_CONTAINERS}|(\d+|two|three|four|five|several|a few) {_CONTAINERS}) of (\w+ )?" + _DRUG + _NOT_TAKEN,
+        # a quantity of a medicine with drink, either way round ("20 paracetamol and vodka")
+        r"\b" + _MANY + r"\b[^.?!]{0,30}?" + _AND + r"[^.?!]{0,25}?\b" + _DRINK,
+        r"\b" + _DRINK + r"[^.?!]{0,30}?" + _AND + r" " + _MANY,
+        r"\b(pills|tablets|meds) (and|with) (a bottle|half a bottle|vodka|whisky|gin|wine|cider|booze)\b",
+        # medicines put by ("saving up my tablets", "stashed away enough pills", "a stash of tablets")
         r"\bstockpil",
+        r"\b(saving|saved|save|hoarding|hoarded|hoard|stashing|stashed|squirrelling|kept back|keeping back|putting aside|put aside|putting by|put by)"
+        r"( up| away| aside| back| by)?( all| some| enough| a few)?( of)?( (my|her|his|the|their))?( \w+)? " + _DRUG,
+        r"\b(putting|put|keeping|kept|saving|saved) (my|her|his|the|some) (\w+ )?" + _DRUG + r" (aside|by|back|up)\b",
+        r"\b" + _DRUG + r" (saved up|stashed|hoarded|hidden away|put aside|put by|stockpiled)\b",
+        r"\b(stash|hoard) of (\w+ )?" + _DRUG,
+        r"\b(lethal|fatal|deadly) (dose|amount)\b",
+        r"\bhow many (of (my|these|them|the|her|his) )?(\w+ )?(it would|would it|it'?d|will it|does it|do i need to|i'?d need to|i would need to) (take|kill)\b",
+        # a medicine named with words of intent, either way round ("took extra insulin on purpose")
+        r"\b" + _DRUG + r"[^.?!]{0,40}?\b" + _INTENT,
+        r"\b" + _INTENT + r"[^.?!]{0,40}?\b" + _DRUG,
         r"\btook something\b",
-        r"\b(pills|tablets) (and|with) (a bottle|vodka|wine|alcohol|drink)\b",
     ),
     "abuse": _compile(
         r"\b(hits|hit|beats|beat|beating|punch(es|ed)?|slap(s|ped)?|kick(s|ed)?|strangl(ed|es|ing)|chok(ed|es|ing)) (me|us|her|him|my (mum|mom|dad|wife|kids?|children|son|daughter))\b",
@@ -161,6 +232,10 @@ PATTERNS: dict[str, list[re.Pattern[str]]] = {
         r"\brough with\b",
         r"\bleft alone for days\b",
         r"\bthreatened\b",
+        # medicines kept from someone ("won't let me take my medication", "hides my tablets")
+        r"\b(won'?t|will not|doesn'?t|does not) (let me (take|have)|give me) my (\w+ )?" + _DRUG,
+        r"\b(hides|hid|hiding|withholds|withheld|withholding) my (\w+ )?" + _DRUG,
+        r"\bkeeps my (\w+ )?" + _DRUG + r" from me\b",
     ),
     "medical": _compile(
         r"\bchest (pain|pains|is tight|feels tight|tightness)\b",
@@ -175,7 +250,7 @@ PATTERNS: dict[str, list[re.Pattern[str]]] = {
         r"\b(lips|face|he|she|baby) (is |are )?(going|turning|gone|turned) (blue|grey|gray)\b",
         r"\b(face|mouth) (has )?(dropped|drooping|droopy)\b",
         r"\bslurr(ed|ing)\b",
-        r"\bcan'?t (move|feel) (my|his|her) (right |left )?(arm|leg|side|face)\b",
+        r"\bcan'?t (move|feel) (my|his|her) (right |left )?(arms?|legs?|side|face|hands?|feet)\b",
         r"\bwords (are )?coming out wrong\b",
         r"\bbleeding (heavily|a lot|badly|loads|everywhere)\b",
         r"\b(won'?t|will not|doesn'?t|does not) stop bleeding\b",
@@ -187,6 +262,8 @@ PATTERNS: dict[str, list[re.Pattern[str]]] = {
         r"\b(won'?t|will not|not|isn'?t) (wake|waking) up\b",
         r"\b(floppy|fitting|seizure|convulsing)\b",
         r"\bthroat (is )?(swelling|swollen|closing)\b",
+        r"\b(lips?|tongue|mouth)( and (lips?|tongue|face|eyes|throat))? (is |are |have |has |had |was |were )?(swelling|swollen|swelled|puffed up|puffing up|blown up)\b",
+        r"\b(face|eyes) and (lips?|tongue|throat) (is |are |have |has |had |was |were )?(swelling|swollen|swelled|puffed up|puffing up)\b",
         r"\banaphyla",
         r"\bworst headache\b",
         r"\brash that (doesn'?t|does not|won'?t) fade\b",
@@ -247,6 +324,8 @@ class Reference:
     vectors: np.ndarray
     everyday: np.ndarray
     """The vectors of the everyday replies (:func:`everyday_rows`)."""
+    medicine: np.ndarray
+    """Whether each message names a medicine or a drink (:func:`names_medicine`)."""
 
 
 def _all_rows() -> list[dict[str, str]]:
@@ -270,6 +349,14 @@ def content_words(text: str) -> int:
     return sum(word not in FUNCTION_WORDS for word in re.findall(r"[a-z']+", normalise(text)))
 
 
+_MEDICINE_OR_DRINK = re.compile(rf"\b{_DRUG}|\b{_DRINK}")
+
+
+def names_medicine(text: str) -> bool:
+    """Whether ``text`` names a medicine or a drink ("my tablets", "paracetamol", "wine")."""
+    return _MEDICINE_OR_DRINK.search(normalise(text)) is not None
+
+
 class _Reference:
     """The reference set, embedded once per process."""
 
@@ -291,6 +378,7 @@ class _Reference:
                     categories=[r["category"] for r in rows],
                     vectors=vectors[:len(texts)],
                     everyday=vectors[len(texts):],
+                    medicine=np.array([names_medicine(text) for text in texts]),
                 )
             return self._ready
 
@@ -298,40 +386,95 @@ class _Reference:
 _reference = _Reference()
 
 
+def nearest(vectors: np.ndarray, reference: np.ndarray, k: int = NEIGHBOURS) -> tuple[np.ndarray, np.ndarray]:
+    """For each vector, the indices of its ``k`` most similar reference messages and their similarities."""
+    sims = vectors @ reference.T
+    k = min(k, len(reference))
+    near = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+    return near, np.take_along_axis(sims, near, axis=1)
+
+
 def vote(vectors: np.ndarray, reference: np.ndarray, risky: np.ndarray,
          k: int = NEIGHBOURS) -> np.ndarray:
     """For each vector, the similarity-weighted vote of its ``k`` nearest
     reference messages: +1 when all are risky, -1 when all are ordinary."""
-    sims = vectors @ reference.T
-    k = min(k, len(reference))
-    near = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-    weights = np.maximum(np.take_along_axis(sims, near, axis=1), 0.0) + 1e-6
+    near, sims = nearest(vectors, reference, k)
+    weights = np.maximum(sims, 0.0) + 1e-6
     signs = np.where(risky[near], 1.0, -1.0)
     return np.asarray((weights * signs).sum(1) / weights.sum(1))
 
 
-def choose_threshold(vectors: np.ndarray, risky: np.ndarray, recall: float = TARGET_RECALL,
-                     folds: int = 10) -> float:
-    """The vote threshold at which ``recall`` of the risky reference messages
-    would be flagged when each is judged by the others (``folds``-fold
-    cross-validation). This is how ``THRESHOLD`` was chosen."""
+def among_medicines(vectors: np.ndarray, reference: np.ndarray, medicine: np.ndarray) -> np.ndarray:
+    """Whether most of each answer's nearest reference messages name a medicine or a drink.
+
+    Among medication talk the sentence vectors read the topic, not the dose: "I take 2
+    paracetamol for my back" and "took 20 paracetamol with vodka" sit side by side. There the
+    patterns, which read quantities, drink and intent, do most of the work, and the vote must
+    reach ``MEDICINE_THRESHOLD``. Decided from the vectors alone, so that the check needs no
+    text to agree with itself."""
+    near, _ = nearest(vectors, reference)
+    return np.asarray(medicine[near].mean(axis=1) >= 0.5)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    general: float
+    medicine: float
+
+
+def cross_validated(vectors: np.ndarray, risky: np.ndarray, medicine: np.ndarray,
+                    folds: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Each reference message's vote, and whether it sits among medication talk, when it is
+    judged by the others (``folds``-fold cross-validation)."""
     order = np.random.default_rng(0).permutation(len(vectors))
     scores = np.zeros(len(vectors))
+    medicines = np.zeros(len(vectors), dtype=bool)
     for fold in range(folds):
         test = order[fold::folds]
         train = np.setdiff1d(order, test)
         scores[test] = vote(vectors[test], vectors[train], risky[train])
-    return float(np.quantile(scores[risky], 1 - recall))
+        medicines[test] = among_medicines(vectors[test], vectors[train], medicine[train])
+    return scores, medicines
+
+
+def choose_thresholds(vectors: np.ndarray, risky: np.ndarray, medicine: np.ndarray, caught: np.ndarray,
+                      recall: float = TARGET_RECALL, false_alarms: float = MEDICINE_FALSE_ALARMS) -> Thresholds:
+    """The vote thresholds, by cross-validation on the reference set (:func:`cross_validated`):
+    ``general``, at which ``recall`` of the risky messages outside medication talk would be
+    flagged, by the vote or by the patterns (``caught``: what Chorus runs is both);
+    ``medicine``, at which no more than ``false_alarms`` of the ordinary messages among
+    medication talk would be flagged by the vote. This is how ``THRESHOLD`` and
+    ``MEDICINE_THRESHOLD`` were chosen (scripts/bench/safety.py prints them again, with the
+    recall and false alarms they give)."""
+    scores, medicines = cross_validated(vectors, risky, medicine)
+    found = np.where(caught, np.inf, scores)
+    general = float(np.quantile(found[risky & ~medicines], 1 - recall))
+    ordinary_medicine = scores[~risky & medicines]
+    medicine_threshold = float(np.quantile(ordinary_medicine, 1 - false_alarms)) if len(ordinary_medicine) else general
+    return Thresholds(general, max(general, medicine_threshold))
+
+
+def choose_threshold(vectors: np.ndarray, risky: np.ndarray, texts: Sequence[str] | None = None,
+                     recall: float = TARGET_RECALL) -> float:
+    """``THRESHOLD``: the general threshold :func:`choose_thresholds` chooses for the reference
+    messages ``texts`` (by default the reference set's: :func:`reference_rows`), given their ``vectors``."""
+    texts = [row["text"] for row in reference_rows()] if texts is None else texts
+    if len(texts) != len(vectors):
+        raise ValueError("choose_threshold needs the texts of the messages the vectors are of")
+    medicine = np.array([names_medicine(text) for text in texts])
+    caught = np.array([lexicon_match(text) is not None for text in texts])
+    return choose_thresholds(vectors, risky, medicine, caught, recall).general
 
 
 def similarity_match(vectors: np.ndarray, texts: Sequence[str] | None = None) -> list[tuple[str, int, float] | None]:
     """The embedding check alone: for each answer (``texts``, their sentence ``vectors``),
     (category, index of the nearest risky reference message, vote) when it is flagged, else
-    None. Flagged: enough content words, a vote at ``THRESHOLD`` or above, and not
-    ``EVERYDAY_MARGIN`` closer to an everyday reply than to every risky message (without
-    ``texts``, the words are not counted)."""
+    None. Flagged: enough content words, a vote at ``THRESHOLD`` or above (``MEDICINE_THRESHOLD``
+    among medication talk: :func:`among_medicines`), and not ``EVERYDAY_MARGIN`` closer to an
+    everyday reply than to every risky message (without ``texts``, the words are not counted)."""
     ref = _reference.get()
     scores = vote(vectors, ref.vectors, ref.risky)
+    thresholds = np.where(among_medicines(vectors, ref.vectors, ref.medicine), MEDICINE_THRESHOLD, THRESHOLD)
     risky_sims = np.where(ref.risky, vectors @ ref.vectors.T, -np.inf)
     everyday_sims = (vectors @ ref.everyday.T).max(axis=1) if len(ref.everyday) else np.full(len(vectors), -np.inf)
     found: list[tuple[str, int, float] | None] = []
@@ -339,7 +482,7 @@ def similarity_match(vectors: np.ndarray, texts: Sequence[str] | None = None) ->
         best = int(np.argmax(risky_sims[n]))
         everyday = everyday_sims[n] - risky_sims[n, best] >= EVERYDAY_MARGIN
         wordy = texts is None or content_words(texts[n]) >= MIN_CONTENT_WORDS
-        flagged = score >= THRESHOLD and wordy and not everyday
+        flagged = score >= thresholds[n] and wordy and not everyday
         found.append((ref.categories[best], best, float(score)) if flagged else None)
     return found
 
