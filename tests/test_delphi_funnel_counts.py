@@ -43,7 +43,7 @@ def _say(desk: Desk, who: str, *texts: str) -> None:
 
 def _round_one(desk: Desk) -> None:
     """Four start round 1 and reach its Delphi: two finish; one scores the first item and is
-    moved to another flow; one sends several scores at once until the item is left, then BACK,
+    moved to another flow; one sends unclear replies until the item is left, then BACK,
     and waits at the first item with no answer standing."""
     service = desk.app.state.chorus.service
     for n in range(4):
@@ -53,7 +53,7 @@ def _round_one(desk: Desk) -> None:
     _say(desk, "sim-r1-1", *FINISHES)
     _say(desk, "sim-r1-2", "5")
     assert service.start_flow(service.participant_for("web", "sim-r1-2"), STUDY, "ideas")
-    _say(desk, "sim-r1-3", "8 9 7", "7 7 7", "6, 8 and 9", "BACK")
+    _say(desk, "sim-r1-3", "banana", "no idea what this is", "pears", "BACK")
 
 
 def _funnel(desk: Desk) -> dict[str, Any]:
