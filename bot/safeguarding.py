@@ -116,14 +116,27 @@ def _warm_up_after(value: str) -> float | None:
         return WARM_UP_AFTER
 
 
+def may_name_a_risk(text: str) -> bool:
+    """Worth the quick check: a few words, or one long enough to name a risk ('overdose')."""
+    return worth_checking(text) or _a_word_to_read(text)
+
+
+def _a_word_to_read(text: str) -> bool:
+    """A one-word reply long enough to name a risk: not a number, a letter or YES."""
+    word = text.strip()
+    return len(word) >= 5 and any(character.isalpha() for character in word)
+
+
 def worth_checking(text: str) -> bool:
     """Free text of a few words; not a tapped button, a number or a one-word reply."""
     return len(text.split()) >= MIN_WORDS
 
 
 def concern_about(check: Check | None, text: str) -> Concern | None:
-    if check is None or not worth_checking(text):
+    if check is None:
         return None
+    if not worth_checking(text):  # one word: the phrase patterns still read it ('overdose', 'suicidal')
+        return _patterns(text) if _a_word_to_read(text) else None
     try:
         return check(text)
     except Exception:  # the safety net must never break a conversation

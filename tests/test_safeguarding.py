@@ -249,3 +249,14 @@ def test_a_server_in_full_mode_loads_the_model_in_the_background_and_patterns_an
         assert any(m["kind"] == "signposting" for m in reply["messages"]), reply
         assert background.warmed.wait(300)
         assert embed._loaded is not None, "the model was loaded by the warm-up"
+
+
+@pytest.mark.parametrize("word", ["overdose", "Suicidal.", "overdosed"])
+def test_a_risk_said_in_one_word_is_read_by_the_patterns(
+    patterns_only: ConversationService, say: Say, database: Database, word: str,
+) -> None:
+    """A one-word reply was never checked (the check wanted two words or more)."""
+    _reach_the_story(say)
+    result = say(word)
+    assert [k for k, _ in _texts(patterns_only, result)][0] == "signposting"
+    assert len([f for f in _flags(database) if f.kind == "safeguarding"]) == 1
