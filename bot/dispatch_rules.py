@@ -22,16 +22,18 @@ the n-th option (from 1), variable 2n as its title and 2n+1 as its id (the value
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from channels.base import Attachment, render_plain
-from channels.twilio import Content
+from channels.twilio import INVALID_CODES, STOPPED_CODES, Content
 from flows.events import Button
 from flows.model import TimeWindow
 from flows.words import ENGLISH_OPTIONS, OptionTexts
+from storage.outbox import FailedMessage
 
 WHATSAPP_WINDOW = timedelta(hours=24)
 QUICK_REPLY_MAX, LIST_PICKER_MAX = 3, 10
@@ -199,3 +201,37 @@ def quiet_release_time(error: str | None) -> datetime | None:
         return datetime.fromisoformat(error[len(QUIET_PREFIX):])
     except ValueError:
         return None
+
+
+# ----------------------------------------------------------------------------- sending again what failed
+
+STOPPED_AT_PROVIDER = "opted out or blocked us at the provider"
+SAID_STOP = "the participant opted out (STOP), then or since"
+CANNOT_RECEIVE = "the address cannot receive messages"
+TEXT_GONE = "its text was deleted (retention)"
+NO_LONGER_CURRENT = "the conversation has moved past this question"
+ALREADY_ASKED = "its question was asked again since, or is asked once"
+_CODE = re.compile(r"\(code ([^()\s]+)\)\s*$")
+
+
+def error_code(error: str | None) -> str | None:
+    """The provider's error code at the end of an outbox row's error ("... (code 20003)")."""
+    found = _CODE.search(error or "")
+    return found.group(1) if found else None
+
+
+def why_not_again(message: FailedMessage, wanted_code: str | None = None) -> str | None:
+    """Why a failed message must not be sent again, or None when it may: never to someone who
+    opted out or blocked us (STOP, Twilio 21610 and its kin, Telegram 403), nor with its text
+    gone; not to an address that cannot receive messages either, unless ``wanted_code`` names
+    that very error (the operator asks for it)."""
+    code, error = error_code(message.error), message.error or ""
+    if message.stopped:
+        return SAID_STOP
+    if error.startswith("ContactStopped") or code in STOPPED_CODES or (message.channel == "telegram" and code == "403"):
+        return STOPPED_AT_PROVIDER
+    if message.blank:
+        return TEXT_GONE
+    if (error.startswith("InvalidAddress") or (message.channel != "telegram" and code in INVALID_CODES)) and code != wanted_code:
+        return CANNOT_RECEIVE
+    return None

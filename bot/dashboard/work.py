@@ -3,18 +3,22 @@ acknowledge, held messages and exports."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from bot.api import figures, queries, reports
 from bot.api.context import CURSOR, ID, StudyCtx
 from bot.auth import require_change
+from bot.commands.outbox import retry_failed
 from bot.dashboard.render import inline, page_study, render
 
 router = APIRouter(include_in_schema=False)
 BASE = "/dashboard/studies/{study_id}"
+FAILED_WITHIN = timedelta(days=7)
+"""How far back the held page offers to send failed messages again (``chorus outbox retry --since``)."""
 RULES = {"outside": "a point outside the process limits", "shift": "7 or more points in a row on one side of the mean",
          "trend": "6 or more points in a row rising or falling", "two_of_three": "2 of 3 points beyond two sigma"}
 
@@ -27,10 +31,13 @@ def evaluation_page(s: StudyCtx = Depends(page_study), period: Literal["day", "w
 
 
 @router.get(BASE + "/alerts", response_class=HTMLResponse)
-def alerts_page(s: StudyCtx = Depends(page_study), cursor: str | None = CURSOR, open_only: bool = False) -> HTMLResponse:
-    page = queries.flags_page(s.database, s.study_id, 100, cursor, open_only)
+def alerts_page(s: StudyCtx = Depends(page_study), cursor: str | None = CURSOR, open_only: bool = False,
+                kind: str | None = Query(None, max_length=40, pattern=r"^[a-z_]+$")) -> HTMLResponse:
+    """Alerts, newest first; ``kind`` shows one kind only (``after_end``: what people wrote
+    after their conversation ended, a correction or the rest of an answer)."""
+    page = queries.flags_page(s.database, s.study_id, 100, cursor, open_only, kind)
     s.audit("flags", s.study_id, rows=len(page.items))
-    return render(s, "alerts.html", "alerts", page=page, open_only=open_only)
+    return render(s, "alerts.html", "alerts", page=page, open_only=open_only, kind=kind)
 
 
 @router.post(BASE + "/alerts/{flag_id}/acknowledge")
@@ -42,10 +49,21 @@ def acknowledge_page(flag_id: int = ID, s: StudyCtx = Depends(page_study)) -> Re
 
 
 @router.get(BASE + "/held", response_class=HTMLResponse)
-def held_page(s: StudyCtx = Depends(page_study), cursor: str | None = CURSOR) -> HTMLResponse:
+def held_page(s: StudyCtx = Depends(page_study), cursor: str | None = CURSOR, retried: int | None = None) -> HTMLResponse:
     page = queries.held_page(s.database, s.study_id, 100, cursor)
+    with s.database.read_transaction() as connection:
+        failed = retry_failed(connection, s.now(), s.principal.actor, FAILED_WITHIN, s.study_id, dry_run=True)
     s.audit("held_messages", s.study_id, rows=len(page.items))
-    return render(s, "held.html", "held", page=page)
+    return render(s, "held.html", "held", page=page, failed=failed, retried=retried)
+
+
+@router.post(BASE + "/held/retry-failed")
+def retry_failed_page(s: StudyCtx = Depends(page_study)) -> RedirectResponse:
+    """Send again the failed messages that may go (as ``chorus outbox retry --since 7d --study``)."""
+    require_change(s.principal)
+    with s.database.transaction() as connection:
+        report = retry_failed(connection, s.now(), s.principal.actor, FAILED_WITHIN, s.study_id)
+    return RedirectResponse(f"/dashboard/studies/{s.study_id}/held?retried={sum(report.queued.values())}", status_code=303)
 
 
 @router.get(BASE + "/exports", response_class=HTMLResponse)
