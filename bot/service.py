@@ -34,12 +34,13 @@ from bot.safeguarding import (
     BackgroundChecks,
     SafetyChecks,
     checks_from_env,
-    worth_checking,
+    may_name_a_risk,
 )
 from bot.sprint_writes import (
     SprintWrites,
     Target,
     Writes,
+    after_the_end,
     collect_event,
     outbound_row,
     plain_event,
@@ -257,10 +258,11 @@ class ConversationService(InboundBatches, Concerns, SprintWrites, ErasureRequest
             enrolment = enrolments[0]
             flow_id = self.studies.get(enrolment.study_id).study.join.start_flow
             return "processed", early + self._start(connection, contact, enrolment, flow_id, inbound_id, now, participant, first)
-        if contact.channel == "whatsapp" and (released := outbox.release_window_held(connection, pid, contact.channel)):
-            if global_word(self._words, given) is None:  # what they wrote answers no question they have seen
-                log.info("participant %s wrote on WhatsApp: %d message(s) held by the 24-hour window queued", pid, len(released))
-                return "processed", released
+        # writing opens WhatsApp's 24-hour window: what it held goes (a STOP or the like is still read)
+        if (contact.channel == "whatsapp" and (released := outbox.release_window_held(connection, pid, contact.channel))
+                and global_word(self._words, given) is None):  # what they wrote answers no question they have seen
+            log.info("participant %s wrote on WhatsApp: %d message(s) held by the 24-hour window queued", pid, len(released))
+            return "processed", released
         return self._converse(connection, contact, given, inbound_id, now, enrolments, session, participant)
 
     def _converse(
@@ -275,15 +277,17 @@ class ConversationService(InboundBatches, Concerns, SprintWrites, ErasureRequest
         population = self._population(connection, session.study_id, pid)
         before = SessionState.model_validate(session.state)
         sprint = engine.handle(before, given, now, population=population)
-        if sprint.command is not None:  # STOP, DELETE MY DATA ('forget me'): no risk in those
+        command = sprint.command
+        if command is not None:  # STOP, DELETE MY DATA ('forget me'): no risk in those
             self._checked_inline[inbound_id] = True
-        elif given.button is None and worth_checking(given.text):
+        elif given.button is None and may_name_a_risk(given.text):
             if names_options(engine, before, given.text, now, population):  # 'Can't decide', 'feet, eyes and diet': answers, not worries
                 self._checked_inline[inbound_id] = True
             else:
                 language = sprint.state.language or enrolment.language or engine.words.default_language
                 sprint = self._safeguarded(connection, pid, sprint, given, inbound_id, self._study(connection, session.study_id),
                                            language, enrolment.opted_out or sprint.state.status == "stopped", before.step, now)
+        sprint = after_the_end(engine, before, sprint, given, command)  # words the ended conversation cannot take
         if any(isinstance(event, ErasureConfirmed) for event in sprint.events):
             farewell = next((message.text for message in sprint.messages() if message.kind == "erased"), None)
             self._erase_on_request(connection, contact, farewell, now)
@@ -371,6 +375,7 @@ class ConversationService(InboundBatches, Concerns, SprintWrites, ErasureRequest
             repository.replace_live_sessions(connection, pid, enrolment.study_id, now)
         engine, version = self._engine(connection, published.id, enrolment.study_id)
         fields = dict(participant.fields)
+        fields.setdefault("channel", contact.channel)  # texts may say what the channel allows: a voice note, not on SMS
         if enrolment.group:
             fields.setdefault("group", enrolment.group)
         population = self._population(connection, enrolment.study_id, pid)
@@ -483,6 +488,7 @@ class ConversationService(InboundBatches, Concerns, SprintWrites, ErasureRequest
             published = self.studies.current(enrolment.study_id, flow_id)
             engine, version = self._engine(connection, published.id, enrolment.study_id)
             fields = dict(participant.fields)
+            fields.setdefault("channel", contact.channel)
             if enrolment.group:
                 fields.setdefault("group", enrolment.group)
             population = self._population(connection, enrolment.study_id, participant.id)

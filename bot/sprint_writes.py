@@ -5,19 +5,28 @@ flags and due tasks, in the caller's transaction (part of
 from __future__ import annotations
 
 import logging
+import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
 from bot import metrics
-from bot.population import delphi_chart, store_submissions
+from bot.population import (
+    delphi_chart,
+    details_note,
+    personal_details,
+    shown_text,
+    store_submissions,
+)
 from bot.same_number import other_channel_participants
 from flows.engine import (
     Engine,
+    SessionState,
     Sprint,
+    TextInput,
 )
 from flows.events import (
     AnswersWithdrawn,
@@ -33,7 +42,8 @@ from flows.events import (
     WaitForInput,
 )
 from flows.population import SUBMISSION_ITEM
-from flows.words import ERASE_KINDS
+from flows.steps.consent import NOT_CONSENTED
+from flows.words import BUILT_IN_WORDS, ERASE_KINDS, POLITE, listed, normalised_word
 from storage import batching, due_tasks, media, outbox, repository
 from storage.database import Database
 from storage.repository import ContactRef, EnrolmentRef, ParticipantRef, SessionRef
@@ -41,6 +51,13 @@ from storage.repository import ContactRef, EnrolmentRef, ParticipantRef, Session
 log = logging.getLogger("chorus.service")
 IMAGE_CHANNELS = frozenset({"telegram", "whatsapp"})
 """Channels that show an image with the text; elsewhere (SMS, the simulator) the text stands alone."""
+AFTER_END = "after_end"
+"""The desk alert for words written to a conversation that had ended (low priority: no risk seen in them)."""
+PLEASANTRIES = POLITE | {
+    "bye", "goodbye", "cheers", "ta", "great", "good", "cool", "fine", "lovely", "brilliant", "welcome", "very", "much",
+    "many", "a", "lot", "x", "xx", "xxx", "yes", "yep", "yeah", "ty", "thankyou", "tnx", "hwyl", "iawn", "da", "yn", "fawr",
+}
+"""Words that say nothing for the team to read after the end: 'Thanks!', 'ok bye', 'Diolch yn fawr'."""
 
 
 @dataclass
@@ -114,7 +131,7 @@ class SprintWrites:
             repository.save_participant(connection, target.participant)
             repository.save_enrolment(connection, target.enrolment)
         target.session.state = sprint.state.model_dump(mode="json")
-        target.session.status = sprint.state.status
+        target.session.status = stored_status(sprint.state)
         if held is None:
             repository.save_session(connection, target.session, now)
         sends = [m for m in writes.sends if m.kind == "stopped" or m.kind in ERASE_KINDS] if opted_out else writes.sends
@@ -229,3 +246,49 @@ def outbound_row(target: Target, message: SendMessage, now: datetime) -> dict[st
                     for b in message.buttons], "multiple": message.multiple,
         "kind": message.kind, "step_id": message.step_id, "created_at": now,
     }
+
+
+def stored_status(state: SessionState) -> str:
+    """The session's status as the desk counts it: a conversation that had ended stays ended
+    when STOP comes after it (the opt-out is kept on the enrolment; the state keeps
+    ``stopped``, so START still opts back in). Only a STOP before the end stops a conversation."""
+    return "ended" if state.status == "stopped" and state.before_stop == "ended" else state.status
+
+
+def after_the_end(engine: Engine, before: SessionState, sprint: Sprint, given: TextInput, command: str | None) -> Sprint:
+    """Words written to a conversation that had already ended, which the engine answers only
+    with 'that's all for now': a correction, the rest of a split answer. The coordinator sees
+    them as a low-priority ``after_end`` alert (masked, as moderation alerts are), unless
+    they are only thanks or OK; someone who ended at consent without a YES (declined, or no
+    clear answer) is told instead how to begin again, and nothing of theirs is shown. Not
+    for global words (``command``), a language, a join keyword or a tapped button, which the
+    engine answers itself."""
+    if before.status != "ended" or sprint.state.status != "ended" or command is not None or given.button is not None:
+        return sprint
+    if before.erase_pending or any(isinstance(e, LanguageChanged) for e in sprint.events) or engine.words.is_join_keyword(given.text):
+        return sprint
+    if before.outcome in NOT_CONSENTED:
+        again = _begin_again(engine, sprint.state.language)
+        return replace(sprint, events=[replace(e, text=again) if isinstance(e, SendMessage) and e.kind == "info" else e
+                                       for e in sprint.events])
+    said = set(re.findall(r"[^\W_]+", normalised_word(given.text).replace("'", "")))
+    if not said or said <= PLEASANTRIES or any(isinstance(e, RaiseFlag) and e.kind == "safeguarding" for e in sprint.events):
+        return sprint
+    return replace(sprint, events=[*sprint.events, RaiseFlag(AFTER_END, after_end_alert(given.text))])
+
+
+def after_end_alert(text: str) -> str:
+    """The alert's words: what they wrote, masked as the desk masks every alert, with a note
+    when it held personal details (as a moderation alert has)."""
+    shown = " ".join(shown_text(text).split())
+    shown = shown if len(shown) <= 300 else shown[:299] + "…"
+    note = details_note(personal_details(text))
+    return f'written after the conversation ended: "{shown}"' + (f" ({note}, masked here)" if note else "")
+
+
+def _begin_again(engine: Engine, language: str) -> str:
+    """'... reply START or WAIT.': START in the participant's language, and the study's join keyword."""
+    start = BUILT_IN_WORDS["start"].get(language, BUILT_IN_WORDS["start"]["en"])[0].upper()
+    keyword = engine.study.join.keyword if engine.study is not None else None
+    words = listed([start, keyword.upper()] if keyword else [start], engine.words.text("or", language))
+    return engine.words.text("ended_not_consented", language).replace("{start}", words)

@@ -16,6 +16,11 @@ for its question, would be taken by the follow-up. It is held (bot/planning.conv
 and looks again until that conversation ends or goes idle. This is checked here, under the
 participant's lock, so that a reply, a reminder or a timeout just handled counts; and of two
 follow-ups due for one participant at once, only the first starts, the other waits for it.
+
+A follow-up to someone sent nothing for :data:`GREETING_AFTER` opens with the study's title
+("Waiting in A&E: hello again.", the built-in text ``follow_up.greeting``, which a study may
+reword or set to "" for none): a question out of the blue, days later, from a number they may
+not know, says who is asking.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from bot.planning import (
     CONVERSATION_CHECK,
@@ -39,13 +44,18 @@ from bot.planning import (
 )
 from bot.service import ConversationService
 from bot.studies import StudyRegistry
-from flows.model import Study
+from flows.model import Study, resolve_text
+from flows.words import Words
 from storage import due_tasks
 from storage.driver import Driver
 from storage.due_tasks import ClaimedTask, EnrolledPerson, LiveSession
 from storage.repository import ContactRef, EnrolmentRef
+from storage.tables import OUTBOUND
 
 CHUNK = 1000
+GREETING_AFTER = timedelta(hours=36)
+"""A follow-up opens with the study's title when nothing was sent the participant for this long
+(a daily pulse does not; a weekly follow-up does)."""
 log = logging.getLogger("chorus.scheduler")
 
 
@@ -132,6 +142,7 @@ def _start_chunk(service: ConversationService, chunk: list[StartRequest], now: d
         if driver.postgres:
             driver.execute(f"SELECT id FROM participants WHERE id IN ({_marks(len(pids))}) ORDER BY id FOR UPDATE", pids)
         enrolments, contacts = _enrolments(driver, pids), _contacts(driver, pids)
+        recent = _written_to_lately(connection, pids, now)
         talking = _conversations(service.studies, due_tasks.live_sessions(connection, pids))
         outcomes: dict[int, StartResult] = {}
         starting: list[tuple[ContactRef, EnrolmentRef, str]] = []
@@ -151,6 +162,8 @@ def _start_chunk(service: ConversationService, chunk: list[StartRequest], now: d
             starting.append((contact, enrolment, str(task.flow_id)))
             started[pid] = request
         sessions = dict(zip([r.task.id for r in started.values()], service.start_many_within(connection, starting, now), strict=True))
+        _greet(connection, {sessions[r.task.id]: (r.study, enrolments[(pid, str(r.task.study_id))].language)
+                            for pid, r in started.items() if pid not in recent})
         for request in started.values():
             task = request.task
             planned = PlannedTask(task.kind, str(task.participant_id), str(task.study_id), str(task.flow_id), task.due_at, task.payload)
@@ -158,6 +171,34 @@ def _start_chunk(service: ConversationService, chunk: list[StartRequest], now: d
         rows = [outcomes[request.task.id] for request in chunk]
         write(connection, rows)
     return rows
+
+
+def _written_to_lately(connection: Connection, pids: list[str], now: datetime) -> set[str]:
+    """Who was sent something (not failed) within :data:`GREETING_AFTER`."""
+    o = OUTBOUND.c
+    query = (select(o.participant_id).distinct()
+             .where(o.participant_id.in_(pids), o.created_at >= now - GREETING_AFTER, o.status.not_in(("failed", "cancelled"))))
+    return {str(pid) for pid in connection.execute(query).scalars()}
+
+
+def _greet(connection: Connection, sessions: dict[int, tuple[Study, str | None]]) -> None:
+    """Put the greeting before the first message of each new session (session id: its study
+    and the participant's language), unless that message already names the study."""
+    if not sessions:
+        return
+    o = OUTBOUND.c
+    first = select(func.min(o.id)).where(o.session_id.in_(list(sessions))).group_by(o.session_id).scalar_subquery()
+    greeted: list[dict[str, object]] = []
+    words: dict[str, Words] = {}
+    for row_id, session_id, text in connection.execute(select(o.id, o.session_id, o.text).where(o.id.in_(first))):
+        study, language = sessions[int(session_id)]
+        title = resolve_text(study.title, language or study.default_language, study.default_language)
+        said = words.get(study.study) or words.setdefault(study.study, Words(study))
+        greeting = said.text("follow_up.greeting", language or study.default_language).replace("{title}", title).strip()
+        if greeting and title.lower() not in str(text).lower():
+            greeted.append({"row": row_id, "greeted": f"{greeting}\n{text}"})
+    if greeted:
+        connection.execute(update(OUTBOUND).where(o.id == bindparam("row")).values(text=bindparam("greeted")), greeted)
 
 
 def _conversations(studies: StudyRegistry, found: dict[str, list[LiveSession]]) -> dict[str, list[Conversation]]:

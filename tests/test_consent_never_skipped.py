@@ -29,6 +29,7 @@ NO_CONSENT = ("Sorry, we couldn't tell whether you'd like to take part, so we wo
 ASKED = "Reply YES to take part or NO to stop."
 ROLE = "Which best describes you?"
 ENDED = "Thank you, that's all for now."
+BEGIN_AGAIN = "You're not taking part at the moment. If you'd like to take part, reply START or WAIT."
 
 
 class Chat:
@@ -283,7 +284,7 @@ def test_no_answers_are_stored_from_someone_who_never_consented(
         last = say(reply)
     assert _sent(service, last) == [NO_CONSENT]
     for reply in ("1", "2 3", "A long cold wait on a plastic chair", "4"):  # what they would have answered
-        assert _sent(service, say(reply)) == [ENDED]
+        assert _sent(service, say(reply)) == [BEGIN_AGAIN]  # told how to take part (tests/test_after_the_end.py)
     assert _stored(database, pid) == [("consent", None, True, False)], "nothing but the unanswered consent"
     with database.transaction() as connection:
         session = repository.latest_session(connection, pid)

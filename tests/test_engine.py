@@ -70,7 +70,7 @@ def purpose_built(name: str) -> Engine:
 # ----------------------------------------------------------------------------- branching and templating
 
 
-def test_a_patient_takes_the_patient_branch_and_is_thanked_by_role(study: LoadedStudy) -> None:
+def test_a_patient_takes_the_patient_branch_and_is_thanked(study: LoadedStudy) -> None:
     chat = Chat(example(study), fields={"name": "Ann"})
     assert chat.texts()[0].startswith("Hello Ann.")
     chat.send("yes")
@@ -81,7 +81,7 @@ def test_a_patient_takes_the_patient_branch_and_is_thanked_by_role(study: Loaded
     assert chat.state.values["visits"] == 2
     chat.send("It was long and nobody told us anything.")
     last = chat.send("2")
-    assert chat.texts(last) == ["Thank you, patient. What you told us goes straight to the team redesigning the service."]
+    assert chat.texts(last) == ["Thank you for your time. What you told us goes straight to the team redesigning the service."]
     assert of(last, SessionEnded) == [SessionEnded("completed")]
     assert chat.state.history == ["consent", "role", "visits", "story", "informed", "thanks"]
 
@@ -234,7 +234,7 @@ def test_a_good_answer_after_an_unclear_one_resets_the_tries() -> None:
 def test_consent_no_ends_the_conversation_as_declined(study: LoadedStudy, reply: str) -> None:
     chat = Chat(example(study))
     sprint = chat.send(reply)
-    assert chat.texts(sprint) == ["No problem. We won't message you again."]
+    assert chat.texts(sprint) == ["No problem. We won't message you again. If you change your mind, reply WAIT."]
     assert of(sprint, SessionEnded) == [SessionEnded("declined")]
     assert chat.state.status == "ended"
     assert chat.state.outcome == "declined"

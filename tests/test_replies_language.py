@@ -22,8 +22,8 @@ from storage.tables import ANSWERS, ENROLMENTS, PARTICIPANTS
 from tests.db_fixtures import TEST_ADDRESS_KEY, FakeClock
 
 Say = Callable[..., ReceiveResult]
-STORY_EN = "What was waiting like? Type, or send a voice note."
-STORY_CY = "Sut brofiad oedd aros? Teipiwch, neu anfonwch neges llais."
+STORY_EN = "What was waiting like?"  # by SMS: no voice note offered (tests/test_sms_voice_hint.py)
+STORY_CY = "Sut brofiad oedd aros?"
 ASKED = "Which language would you like? Reply ENGLISH or CYMRAEG."
 
 

@@ -69,7 +69,7 @@ def test_a_whole_conversation_stores_answers_with_the_flow_version(service: Conv
     replies = ["WAIT", "yes", "3", "2 3", "A long cold wait on a plastic chair", "4"]
     results = [say(text) for text in replies]
     assert all(r.status in ("joined", "processed") for r in results)
-    assert "Thank you, staff" in _texts(service, results[-1])[0]
+    assert "Thank you for your time" in _texts(service, results[-1])[0]
     pid = results[0].participant_id
     assert pid is not None and pid.startswith("p-")
     version = service.studies.current("ae-waiting", "understand").version

@@ -54,7 +54,7 @@ def test_a_participant_completes_the_example_study_in_the_simulator(chorus_url: 
 
         sent = page.locator(".msg.me").all_inner_texts()
         assert sent == ["Yes", "Carer or family", "three", "Long and cold, nobody told us anything", "banana", "Poorly"]
-        assert "Thank you, carer or family." in _bot_messages(page)[-1]
+        assert "Thank you for your time." in _bot_messages(page)[-1]
         screenshot(page, "simulator-conversation")
 
 

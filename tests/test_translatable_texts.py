@@ -153,9 +153,9 @@ PAIRWISE = {"id": "compare", "type": "pairwise", "ideas": ["Carer training", "Fr
 def test_a_pairwise_step_speaks_welsh() -> None:
     welsh = Participant([PAIRWISE], "cy")
     prompt = welsh.last.text
-    assert prompt.startswith("Pa un sy'n bwysicach i chi?\nA) ") and "(Neu atebwch ADD a syniad eich hun.)" in prompt
+    assert prompt.startswith("Pa un sy'n bwysicach i chi?\nA) ") and "(Neu atebwch YCHWANEGU a syniad eich hun.)" in prompt
     assert [b.label for b in welsh.last.buttons] == ["A", "B", "Methu penderfynu"]
-    assert welsh.send("ADD")[-1].text.startswith("Ysgrifennwch eich syniad ar ôl ADD, e.e. ADD ")
+    assert welsh.send("ADD")[-1].text.startswith("Ysgrifennwch eich syniad ar ôl YCHWANEGU, e.e. YCHWANEGU ")
     assert welsh.send("ADD Meinciau yn y coridor")[0].text.startswith("Diolch. Bydd eich syniad yn ymuno â'r lleill")
     english = Participant([PAIRWISE])
     assert english.last.text.startswith("Which matters more to you?\nA) ") and "(Or reply ADD and an idea of your own.)" in english.last.text

@@ -46,7 +46,7 @@ def test_a_voice_note_then_a_typed_number_answer_in_the_order_they_were_sent(not
     assert outcome.exit_code == 0, outcome.output
     assert "(heard: " in outcome.stderr and "nurse" in outcome.stderr.lower()
     said = outcome.stdout
-    informed, thanks = said.index("How well were you kept informed"), said.index("Thank you, carer")
+    informed, thanks = said.index("How well were you kept informed"), said.index("Thank you for your time")
     assert informed < thanks, "the transcript answered the story, then the typed 2 the next question"
 
 

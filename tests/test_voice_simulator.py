@@ -133,7 +133,7 @@ def test_a_message_typed_while_a_voice_note_is_transcribed_is_handled_after_the_
     assert stored["story"][1] == "voice" and "nurse" in str(stored["story"][0]).lower()
     assert stored["informed"] == (2, "text"), "the typed 2 answered the question after the story"
     assert shown[0].startswith("How well were you kept informed"), "the transcript's reply comes first"
-    assert shown[-1].startswith("Thank you, carer"), "then the reply to the 2"
+    assert shown[-1].startswith("Thank you for your time"), "then the reply to the 2"
 
 
 def test_a_voice_note_alone_is_answered_through_the_polled_messages(client: TestClient, held: Held, story: bytes) -> None:
@@ -196,7 +196,7 @@ def test_on_the_page_a_voice_note_and_a_number_typed_straight_after_it_answer_in
         page.wait_for_selector("text=What you told us goes straight to the team", timeout=WAIT * 1000)
         said = page.locator(".msg.bot").all_inner_texts()
         informed = next(i for i, text in enumerate(said) if text.startswith("How well were you kept informed"))
-        assert said[informed + 1].startswith("Thank you, carer"), said
+        assert said[informed + 1].startswith("Thank you for your time"), said
         assert page.locator(".msg.me").all_inner_texts()[-2:] == ["Voice note: story.ogg", "2"]
         screenshot(page, "simulator-voice-note")
     stored = {row[0]: row[1] for row in _answers_of(app)}

@@ -136,6 +136,8 @@ def _latest_sessions(database: Database, study_id: str) -> dict[str, list[_Where
     by_flow: dict[str, list[_Whereabouts]] = {}
     for participant, flow_id, status, state in rows:
         state = state or {}
+        if status == "stopped" and state.get("before_stop") == "ended":
+            status = "ended"  # STOP after finishing (stored so before bot/sprint_writes.stored_status): still finished
         by_flow.setdefault(flow_id, []).append(
             _Whereabouts(str(participant), status, state.get("step"), tuple(state.get("history") or ()), state.get("outcome")))
     return by_flow

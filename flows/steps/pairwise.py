@@ -120,8 +120,19 @@ class PairwiseStep(InputStep):
         texts = self._texts(ctx)
         lines = [resolve(self.text, ctx, ctx.words("pairwise.question")), f"A) {texts.get(a, a)}", f"B) {texts.get(b, b)}"]
         if self.submissions and not ctx.data.get("seen"):
-            lines.append(ctx.words("pairwise.add_hint").format(word=self.add_word.upper()))
+            lines.append(ctx.words("pairwise.add_hint").format(word=self._add_word(ctx)))
         return Prompt("\n".join(lines), (Button("A", "A"), Button("B", "B"), Button(self._undecided(ctx), "tie")))
+
+    def _add_word(self, ctx: StepContext) -> str:
+        """The word that proposes an idea, as shown: the step's own ``add_word``, or, where it
+        keeps the default ADD, the built-in word in the participant's language (YCHWANEGU in
+        Welsh). ADD (or the step's word) is read in every language."""
+        own = self.add_word.strip().upper()
+        return (ctx.words("pairwise.add_word").strip().upper() or own) if own == "ADD" else own
+
+    def _submission(self, reply: Reply, ctx: StepContext) -> ItemAnswer | None | str:
+        found = submission(reply.text, self._add_word(ctx), "idea")
+        return submission(reply.text, self.add_word, "idea") if found is None else found
 
     def _undecided(self, ctx: StepContext) -> str:
         return resolve(self.undecided_label, ctx, ctx.words("pairwise.undecided"))
@@ -149,9 +160,9 @@ class PairwiseStep(InputStep):
         a, b = self._current(ctx)
         data: dict[str, Any] = {**ctx.data, "current": [a, b]}
         if self.submissions and reply.button is None:
-            submitted = submission(reply.text, self.add_word, "idea")
+            submitted = self._submission(reply, ctx)
             if submitted == "":
-                return Unclear(ctx.words("pairwise.add_example").format(word=self.add_word.upper()))
+                return Unclear(ctx.words("pairwise.add_example").format(word=self._add_word(ctx)))
             if isinstance(submitted, ItemAnswer):
                 thanks = resolve(self.submitted_text, ctx, ctx.words("pairwise.submitted"))
                 return Continue(data, (submitted,), thanks)
