@@ -139,6 +139,8 @@ class Engine(EngineCommands):
             self._say(turn, self._text(turn, "already_joined"), step.id, kind="info")
             self._prompt(turn, step)
             return
+        if typed and self._corrected(turn, step, given.text):  # 'sorry i meant 4': the answer before, changed
+            return
         if step.skip and self.words.is_skip(given.text) and given.button is None:
             turn.emit(RecordAnswer(step.id, given.text, None, "", given.source, skipped=True))
             self._say(turn, self._text(turn, "skipped"), step.id, kind="info")
@@ -146,7 +148,7 @@ class Engine(EngineCommands):
             return
         reply = Reply(given.text, given.button, given.source, given.confidence)
         outcome = step.interpret(reply, self._context(turn, step))
-        if isinstance(outcome, Answer) and self._needs_confirming(step, reply):
+        if isinstance(outcome, Answer | Continue) and self._needs_confirming(step, reply, outcome):
             self._ask_to_confirm(turn, step, reply, outcome)
         elif isinstance(outcome, Answer):
             self._accept(turn, step, reply, outcome)
@@ -168,10 +170,14 @@ class Engine(EngineCommands):
         if self._asked_long_ago(turn):
             self._prompt(turn, step)
 
-    # ------------------------------------------------------------------ voice answers read back
+    # ------------------------------------------------------------------ answers read back
 
-    def _needs_confirming(self, step: InputStep, reply: Reply) -> bool:
-        if reply.source != "voice":
+    def _needs_confirming(self, step: InputStep, reply: Reply, outcome: Answer | Continue) -> bool:
+        """A typed or spoken answer the step read from a sentence that says more than it
+        (``guessed``), or a voice answer as the step's ``confirm`` policy says."""
+        if outcome.guessed and reply.button is None:
+            return True
+        if reply.source != "voice" or not isinstance(outcome, Answer):
             return False
         policy = getattr(step, "confirm", None) or self.voice_confirm
         if policy == "always":
@@ -179,38 +185,43 @@ class Engine(EngineCommands):
         low = reply.confidence is not None and reply.confidence < self.low_confidence
         return policy == "low_confidence" and low
 
-    def _ask_to_confirm(self, turn: Turn, step: InputStep, reply: Reply, answer: Answer) -> None:
-        """"I heard: '...'. Is that right?" with YES/NO buttons; the answer waits in ``state.heard``."""
-        turn.state.heard = {"text": reply.text, "confidence": reply.confidence}
+    def _ask_to_confirm(self, turn: Turn, step: InputStep, reply: Reply, outcome: Answer | Continue) -> None:
+        """"I heard: '...'. Is that right?" for a voice note, "Just to check: 6?" for a number
+        typed in a sentence, with YES/NO buttons; the reply waits in ``state.heard``."""
+        turn.state.heard = {"text": reply.text, "confidence": reply.confidence, "source": reply.source}
         heard = _echo(reply.text)
-        if isinstance(step, OpenStep) or _echo(answer.display).lower() == heard.lower():
+        display = _echo(outcome.display if isinstance(outcome, Answer) else ", ".join(i.display for i in outcome.items))
+        if reply.source != "voice":
+            text = self._text(turn, "confirm_number").replace("{answer}", display)
+        elif isinstance(step, OpenStep) or display.lower() == heard.lower():
             text = self._text(turn, "voice_confirm").replace("{heard}", heard)
         else:
-            text = self._text(turn, "voice_confirm_answer").replace("{heard}", heard).replace("{answer}", _echo(answer.display))
+            text = self._text(turn, "voice_confirm_answer").replace("{heard}", heard).replace("{answer}", display)
         buttons = self._placed(turn.state, (Button(self._text(turn, "yes"), "yes"), Button(self._text(turn, "no"), "no")))
         turn.emit(SendMessage(text, step.id, buttons, False, "prompt"))
         turn.emit(WaitForInput(step.id))
 
     def _on_confirmation(self, turn: Turn, step: InputStep, given: TextInput) -> bool:
-        """YES counts the voice answer waiting in ``state.heard``; NO asks the question again.
-        False (and nothing done) when the reply is neither."""
+        """YES counts the answer waiting in ``state.heard``; NO asks the question again.
+        False (and nothing done) when the reply is neither: it is read as an answer itself."""
         state = turn.state
         said = {"yes": True, "no": False}.get(given.button or "") if given.button else parse_yes_no(given.text)
         if said is None or state.heard is None:
             return False
         heard, state.heard = state.heard, None
+        source = str(heard.get("source", "voice"))
         if not said:
-            self._say(turn, self._text(turn, "voice_try_again"), step.id, kind="info")
+            self._say(turn, self._text(turn, "voice_try_again" if source == "voice" else "confirm_try_again"), step.id, kind="info")
             self._prompt(turn, step)
             return True
-        reply = Reply(str(heard.get("text", "")), None, "voice", heard.get("confidence"))
+        reply = Reply(str(heard.get("text", "")), None, source, heard.get("confidence"))
         outcome = step.interpret(reply, self._context(turn, step))
         if isinstance(outcome, Answer):
             self._accept(turn, step, reply, outcome)
         elif isinstance(outcome, Continue):
             self._continue(turn, step, reply, outcome)
         else:
-            self._unclear(turn, step, outcome, heard=reply.text)
+            self._unclear(turn, step, outcome, heard=reply.text if source == "voice" else None)
         return True
 
     def _on_timeout(self, turn: Turn, given: Timeout) -> None:

@@ -1,12 +1,14 @@
 """The engine's global words: STOP and START, HELP, LATER (a snooze), BACK, a language, and
-DELETE MY DATA, which may come at any point of a conversation instead of an answer."""
+DELETE MY DATA, which may come at any point of a conversation instead of an answer; and a
+correction of the answer just given ('sorry i meant 4'), which goes back to change it."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flows import snooze
+from flows.corrections import corrected_value
 from flows.engine_core import EngineCore, Turn
 from flows.events import (
     AnswersWithdrawn,
@@ -18,17 +20,31 @@ from flows.events import (
     SetField,
 )
 from flows.inputs import TextInput, spoken_yes
+from flows.model import StepBase
 from flows.replies import language_named
 from flows.session_state import SessionState, copy_state
-from flows.steps.base import (
-    InputStep,
-)
+from flows.steps.base import Answer, InputStep, Reply
+from flows.steps.choice import ChoiceStep
+from flows.steps.consent import ConsentStep
+from flows.steps.number import NumberStep
 from flows.steps.open import OpenStep
+from flows.steps.scale import ScaleStep
+from flows.steps.yesno import YesNoStep
 from flows.words import normalised_word
+
+CORRECTABLE = (ChoiceStep, ScaleStep, NumberStep, YesNoStep)
+"""Questions a correction ('sorry i meant 4') may change: one answer each (not a consent,
+which only a YES or NO to it changes, nor a step of many parts, which BACK goes through)."""
+CORRECTION_WORDS = 4
+"""The most words a correction made on a free-text question may give: 'I meant 4', 'I meant
+the second one'; a longer value is the answer to the free-text question."""
 
 
 class EngineCommands(EngineCore):
-    """The global words, on top of :class:`flows.engine_core.EngineCore`."""
+    """The global words and corrections, on top of :class:`flows.engine_core.EngineCore`."""
+
+    if TYPE_CHECKING:  # provided by flows.engine.Engine
+        def _accept(self, turn: Turn, step: InputStep, reply: Reply, answer: Answer) -> None: ...
 
     # ------------------------------------------------------------------ erasure on request
 
@@ -163,16 +179,18 @@ class EngineCommands(EngineCore):
         return self._offers(Turn(copy_state(state), now, population), step, text)
 
     def _snooze(self, turn: Turn, text: str, command: str | None) -> bool:
-        """LATER, or a reply naming when ('in 2 hours', 'tomorrow', 'later after 5pm'): ask
-        again then, moved out of the study's quiet hours. See flows/snooze.py."""
+        """LATER, or a reply that is all about when ('in 2 hours', 'tomorrow', 'later after
+        5pm', 'not now, on shift. tomorrow at 3') or a LATER phrase with a short reason ('not
+        now, driving'): ask again then, moved out of the study's quiet hours. On a free-text
+        question too, where a sentence that only mentions a time is the answer. See flows/snooze.py."""
         state = turn.state
         if command != "later" and not snooze.may_be_snooze(text, self._later_words):
             return False
         named = state.fields.get("timezone")
         zone = self._zone if named is None else snooze.zone_of(named, self.study.timezone if self.study else "Europe/London")
-        strict = isinstance(self._current(state), OpenStep)
-        asked = snooze.parse_snooze(text, turn.now, zone, self._later_words, strict=strict)
-        if asked is None and command != "later":
+        free_text = isinstance(self._current(state), OpenStep)
+        asked = snooze.parse_snooze(text, turn.now, zone, self._later_words, free_text=free_text)
+        if asked is None and command != "later" and not snooze.puts_off(text, self._later_words):
             return False
         until = asked.until if asked is not None else turn.now + snooze.DEFAULT_SNOOZE
         until = snooze.next_allowed(until, zone, quiet=self.study.quiet_hours if self.study else None)
@@ -194,22 +212,75 @@ class EngineCommands(EngineCore):
         if state.undo and isinstance(self._current(state), InputStep):
             self._back_within(turn)
             return
-        earlier = state.history[:-1] if state.history and state.history[-1] == state.step else state.history
-        inputs = [i for i, s in enumerate(earlier) if isinstance(self._step_or_none(s), InputStep)]
-        if not inputs:
+        previous = self._rewind(turn)
+        if previous is None:
             self._say(turn, self._text(turn, "back_at_start"), kind="info")
             self._reprompt(turn)
             return
-        previous = earlier[inputs[-1]]
-        kept = earlier[: inputs[-1] + 1]
+        self._prompt(turn, previous)
+
+    def _previous_question(self, state: SessionState) -> tuple[StepBase, int] | None:
+        """The question asked before the current one, and where it is in the path; None at the first."""
+        earlier = state.history[:-1] if state.history and state.history[-1] == state.step else state.history
+        for index in range(len(earlier) - 1, -1, -1):
+            step = self._step_or_none(earlier[index])
+            if isinstance(step, InputStep):
+                return step, index
+        return None
+
+    def _rewind(self, turn: Turn) -> StepBase | None:
+        """Back to the question before the current one, its answer and every later one
+        withdrawn; that question, to ask or answer again (None at the first question)."""
+        state = turn.state
+        found = self._previous_question(state)
+        if found is None:
+            return None
+        previous, index = found
+        kept = state.history[: index + 1]
         left = [step_id for step_id in state.history[len(kept):] if step_id not in kept]
         self._forget(turn, left, kept)
         # (from where ``previous`` was entered last: its answers in an earlier loop through it stand)
-        turn.emit(AnswersWithdrawn(tuple(dict.fromkeys([previous, *left])), from_position=len(kept)))
+        turn.emit(AnswersWithdrawn(tuple(dict.fromkeys([previous.id, *left])), from_position=len(kept)))
         state.history = kept
-        state.tries = 0
+        state.step, state.status, state.tries = previous.id, "waiting", 0
         state.step_data, state.undo = {}, []  # (the step asked again starts afresh, not with the one left's data)
-        self._prompt(turn, self._step(previous))
+        return previous
+
+    # ------------------------------------------------------------------ corrections
+
+    def _corrected(self, turn: Turn, step: InputStep, text: str) -> bool:
+        """'sorry i meant 4', 'oops 4 not 3', 'correction: 4' (flows/corrections.py): the answer
+        just given, changed. Once this question has had an unclear reply (or was answered
+        before, and BACK came to it again), the value answers it. Otherwise the value answers
+        the question before, which is asked again ('Changed your answer to 4.', then on); a
+        value it cannot take asks it again, as BACK would. On a free-text question only a short
+        value that the question before takes is a correction: 'I meant to say the nurses were
+        kind' is an answer. False (nothing done) when the reply is no correction."""
+        value = corrected_value(text)
+        state = turn.state
+        if value is None or state.undo:
+            return False
+        if not isinstance(step, OpenStep) and (state.tries > 0 or step.id in state.values):
+            outcome = step.interpret(Reply(value), self._context(turn, step))
+            if isinstance(outcome, Answer):
+                self._accept(turn, step, Reply(text), outcome)
+                return True
+            return False
+        found = self._previous_question(state)
+        previous = found[0] if found is not None else None
+        if not isinstance(previous, CORRECTABLE) or isinstance(previous, ConsentStep):
+            return False
+        outcome = previous.interpret(Reply(value), self._context(turn, previous))
+        fits = isinstance(outcome, Answer)
+        if isinstance(step, OpenStep) and (not fits or len(value.split()) > CORRECTION_WORDS):
+            return False
+        self._rewind(turn)
+        if not isinstance(outcome, Answer):
+            self._prompt(turn, previous)
+            return True
+        self._say(turn, self._text(turn, "answer_changed").replace("{answer}", outcome.display), previous.id, kind="info")
+        self._accept(turn, previous, Reply(text), outcome)
+        return True
 
     def _back_within(self, turn: Turn) -> None:
         """BACK in a many-item step (a Delphi item, a pair, a choice task): the part answered

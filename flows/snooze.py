@@ -11,6 +11,13 @@ A snooze is a whole reply such as ``in 2 hours``, ``later 30 mins``, ``tonight``
 ``heno``; a word of the study's LATER list may come first (and must, before a bare weekday:
 'monday' may answer a question, and before ``today``: 'later today'). A bare hour from 1 to 7
 with no am or pm means the afternoon: nobody asks to be messaged at 3 in the morning.
+
+After a LATER word the time may come last, after a reason: ``not now, on shift. tomorrow at
+3``, ``busy now, after 7pm``. A LATER phrase with a short reason and no time (``not now,
+driving``, ``can't talk, at work``) puts the question off by the default two hours
+(:func:`puts_off`). On a free-text question a time said alone snoozes too (``in 20 mins``,
+``tomorrow``), but not a bare hour (``after 7`` may say when something happened) nor a
+sentence that only mentions a time (``we waited 4 hours``).
 """
 
 from __future__ import annotations
@@ -53,7 +60,7 @@ _A_WHILE = frozenset(("in a bit", "in a while", "in a little while", "in a littl
 """Replies that ask for the default snooze without naming a time."""
 _LATER_TODAY = frozenset(("today", "later today", "heddiw", "rywbryd heddiw"))
 """After a LATER word ('later today'): the default snooze."""
-_CLOCK = re.compile(r"^(?:(?:after|at|from|around|about|ar ôl|ar ol|am)\s+)?(?P<h>\d{1,2})(?::|\.)?(?P<m>\d{2})?\s*(?P<ampm>am|pm|yb|yh)?$")
+_CLOCK = re.compile(r"^(?:(?:after|at|from|around|about|until|till|til|ar ôl|ar ol|am|tan)\s+)?(?P<h>\d{1,2})(?::|\.)?(?P<m>\d{2})?\s*(?P<ampm>am|pm|yb|yh)?$")
 _DAY_PART = {
     "": MORNING, "morning": MORNING, "am": MORNING, "bore": MORNING,
     "afternoon": AFTERNOON, "prynhawn": AFTERNOON, "pnawn": AFTERNOON,
@@ -78,6 +85,13 @@ _UNPREFIXED_STARTS = ("in ", "mewn ", "ymhen ", "after ", "next ", *(word + " " 
 """Without a LATER word, only a reply that is one of these or starts so can name a time (see _when). Not
 "at ...": "at 10" may answer the question (a number, a time); "later at 10" and "remind me at 5pm" snooze."""
 _PREFIXES = ("remind me", "ask me again", "ask me", "message me", "text me", "try again", "atgoffa fi", "gofynnwch eto")
+_CLAUSES = re.compile(r"[,.;:!?]+|\s+-\s+")
+"""Where a reason ends and a time may begin: 'not now, on shift. tomorrow at 3'."""
+_JOINING = re.compile(r"^(?:(?:and|but|so|maybe|just|how about|try|perhaps|a|ac|efallai) )+")
+"""Words that may lead into the time at the end of a reply: 'not now, maybe after 7pm'."""
+_REASON_WORDS = 6
+"""At most this many words after a LATER phrase put the question off (:func:`puts_off`):
+'not now, driving'. More is a sentence, which on a free-text question is the answer."""
 
 
 @dataclass(frozen=True)
@@ -156,7 +170,7 @@ def next_allowed(
 
 @lru_cache(maxsize=8192)
 def _norm(text: str) -> str:
-    clean = re.sub(r"\s+", " ", text.strip().lower()).strip(" .!?,")
+    clean = re.sub(r"\s+", " ", text.replace("\u2019", "'").strip().lower()).strip(" .!?,")
     for filler in _FILLERS:
         clean = re.sub(rf"(?:^|\s){re.escape(filler)}$", "", clean).strip(" .!?,")
     return clean
@@ -276,11 +290,13 @@ def starts_with_later(text: str, later_words: Iterable[str]) -> bool:
 
 def parse_snooze(
     text: str, now: datetime, zone: ZoneInfo, later_words: Iterable[str] = (), strict: bool = False,
+    free_text: bool = False,
 ) -> Snooze | None:
     """When a reply such as 'later 30 mins' or 'tomorrow' asks to be messaged again, or None
-    if the reply is not a snooze. A bare LATER word gives the default two hours. With
-    ``strict`` (a free-text question, where 'tomorrow' may be the answer) a LATER word or
-    'remind me' must come first."""
+    if the reply is not a snooze. A bare LATER word gives the default two hours; after one, a
+    time may end a reason ('not now, on shift. tomorrow at 3'). With ``strict`` a LATER word
+    or 'remind me' must come first. With ``free_text`` (a free-text question: the engine's
+    way) a time said alone must be unmistakable: 'after 7pm', not 'after 7'."""
     clean = _norm(text)
     if not clean:
         return None
@@ -291,10 +307,42 @@ def parse_snooze(
         return Snooze(now.astimezone(UTC) + DEFAULT_SNOOZE, clean) if prefixed else None
     if not prefixed and rest not in _UNPREFIXED_WHOLE and not rest.startswith(_UNPREFIXED_STARTS):
         return None  # a cheap early answer: _when would find no time in it either
-    until = _when(rest, now.astimezone(zone), prefixed)
+    if free_text and not prefixed and (clock := _CLOCK.match(rest)) and not clock["ampm"]:
+        return None  # 'after 7' may be when it happened
+    local = now.astimezone(zone)
+    until = _when(rest, local, prefixed)
+    if until is None and prefixed:
+        until = _time_after_reason(rest, local, tuple(later_words))
     if until is None or until <= now or until - now > MAX_SNOOZE:
         return None
     return Snooze(until, clean)
+
+
+def _time_after_reason(rest: str, local: datetime, later_words: tuple[str, ...]) -> datetime | None:
+    """The time that ends a reason given after a LATER word ('on shift. tomorrow at 3',
+    'now, after 7pm', 'driving, text me at 6'): only the last part, and only when it is all a
+    time, so that a time told in a sentence ('later, at 3, the doctor came') is none."""
+    clauses = [part.strip() for part in _CLAUSES.split(rest) if part.strip()]
+    if len(clauses) < 2:
+        return None
+    last = _JOINING.sub("", clauses[-1])
+    last, _ = _strip_prefix(last, later_words)
+    return _when(last, local, True) if last else None
+
+
+def puts_off(text: str, later_words: Iterable[str]) -> bool:
+    """Whether a reply puts the question off with a LATER phrase and a short reason, naming no
+    time: 'not now, driving', "can't talk, at work", 'not now - in a meeting'. Only a phrase of
+    several words (or SNOOZE) will do: 'later that night he fell' and 'busy and loud' may
+    answer a free-text question."""
+    clean = _norm(text)
+    strong = [word for word in later_words if " " in word or word == "snooze"]
+    for word in sorted(strong, key=len, reverse=True):
+        found = re.match(rf"{re.escape(word)}(?:[\s,:;.!-]+|$)", clean)
+        if found:
+            reason = clean[found.end():].strip()
+            return 0 < len(reason.split()) <= _REASON_WORDS
+    return False
 
 
 # ----------------------------------------------------------------------------- saying when

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from flows.corrections import asks_to_go_back
 from flows.model import Study, resolve_text
 from flows.parsing import parse_yes_no
 
@@ -21,8 +22,12 @@ BUILT_IN_WORDS: dict[str, dict[str, list[str]]] = {
     },
     "start": {"en": ["start", "unstop", "resume", "/start"], "cy": ["dechrau", "ailddechrau"]},
     "help": {"en": ["help", "info", "/help", "?"], "cy": ["help", "cymorth"]},
-    "later": {"en": ["later", "not now", "busy", "snooze", "remind me later"], "cy": ["wedyn", "nes ymlaen"]},
-    "back": {"en": ["back", "go back", "previous", "undo"], "cy": ["yn ôl", "yn ol", "nôl"]},
+    "later": {
+        "en": ["later", "not now", "busy", "snooze", "remind me later", "not right now", "busy now", "busy right now",
+               "busy at the moment", "can't talk", "cant talk", "can't talk now", "cant talk now"],
+        "cy": ["wedyn", "nes ymlaen", "dim nawr", "ddim nawr", "methu siarad"],
+    },
+    "back": {"en": ["back", "go back", "previous", "undo"], "cy": ["yn ôl", "yn ol", "nôl", "nol"]},
     "erase": {"en": ["delete my data", "erase my data", "forget me"], "cy": ["dileu fy nata"]},
 }
 POLITE = frozenset({"please", "pls", "plz", "plis", "thanks", "thank", "you", "thx", "diolch", "it", "now", "me", "just",
@@ -85,6 +90,8 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
         "cy": "Rydych chi eisoes yn cymryd rhan, diolch. Dyma'r cwestiwn eto.",
     },
     "back_at_start": {"en": "This is the first question.", "cy": "Dyma'r cwestiwn cyntaf."},
+    # A correction ('sorry I meant 4') of the answer just given: {answer}, the new answer as shown.
+    "answer_changed": {"en": "Changed your answer to {answer}.", "cy": "Wedi newid eich ateb i {answer}."},
     "language_changed": {"en": "We'll write in English from now on.", "cy": "Byddwn yn ysgrifennu yn Gymraeg o hyn ymlaen."},
     "help_language": {"en": "For {name}, reply {choices}.", "cy": "Am {name}, atebwch {choices}."},
     "help_languages": {"en": "For another language, reply {choices}.", "cy": "Am iaith arall, atebwch {choices}."},
@@ -92,6 +99,13 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
     "or": {"en": "or", "cy": "neu"},
     "language_unknown": {"en": "Sorry, that language is not available. Reply {choices}.", "cy": "Mae'n ddrwg gennym, nid yw'r iaith honno ar gael. Atebwch {choices}."},
     "ended": {"en": "Thank you, that's all for now.", "cy": "Diolch, dyna'r cyfan am y tro."},
+    # A reply after a conversation ended at consent without a YES ({start}: "START or WAIT", the words that begin again).
+    "ended_not_consented": {
+        "en": "You're not taking part at the moment. If you'd like to take part, reply {start}.",
+        "cy": "Dydych chi ddim yn cymryd rhan ar hyn o bryd. Os hoffech chi gymryd rhan, atebwch {start}.",
+    },
+    # Put before a scheduled flow's first message when the last message to the participant was long ago.
+    "follow_up.greeting": {"en": "{title}: hello again.", "cy": "{title}: helo eto."},
     "media.not_read": {
         "en": "Sorry, we can only read text and voice notes. Please type your answer, or send a voice note.",
         "cy": "Mae'n ddrwg gennym, dim ond testun a negeseuon llais y gallwn ni eu darllen. Teipiwch eich ateb, neu anfonwch neges llais.",
@@ -120,6 +134,14 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
     "fallback": {"en": "Sorry, something went wrong with this message.", "cy": "Mae'n ddrwg gennym, aeth rhywbeth o'i le gyda'r neges hon."},
     "hint_yesno": {"en": "Please reply YES or NO.", "cy": "Atebwch YDW neu NAC YDW."},
     "hint_choice": {"en": "Please reply with a number from 1 to {n}.", "cy": "Atebwch gyda rhif o 1 i {n}."},
+    "hint_choice_two": {"en": "Please reply 1 or 2 (or the words).", "cy": "Atebwch 1 neu 2 (neu'r geiriau)."},
+    # A number said with a unit the question does not ask in ('6 hours' to 'how many times?'); the usual hint follows.
+    "hint_other_unit": {"en": "That looks like {said}, which is not what this question asks.",
+                        "cy": "Mae hynny'n edrych fel {said}, a dyw hynny ddim yn ateb y cwestiwn hwn."},
+    # A number read from a typed sentence that says more than it, checked before it counts.
+    "confirm_number": {"en": "Just to check: {answer}? Reply YES or NO, or send the number.",
+                       "cy": "I wneud yn siŵr: {answer}? Atebwch YDW neu NAC YDW, neu anfonwch y rhif."},
+    "confirm_try_again": {"en": "Sorry about that. Please send your answer again.", "cy": "Mae'n ddrwg gennym. Anfonwch eich ateb eto."},
     "hint_choices": {"en": "Please reply with one or more numbers from 1 to {n}, e.g. 1 3.", "cy": "Atebwch gydag un neu fwy o rifau o 1 i {n}, e.e. 1 3."},
     "hint_choices_up_to": {"en": "Please reply with up to {most} numbers from 1 to {n}, e.g. 1 3.",
                            "cy": "Atebwch gyda hyd at {most} rhif o 1 i {n}, e.e. 1 3."},
@@ -281,6 +303,7 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
     },
     "pairwise.question": {"en": "Which matters more to you?", "cy": "Pa un sy'n bwysicach i chi?"},
     "pairwise.undecided": {"en": "Can't decide", "cy": "Methu penderfynu"},
+    "pairwise.add_word": {"en": "ADD", "cy": "YCHWANEGU"},  # shown (and read) where the step keeps the default add_word, ADD
     "pairwise.add_hint": {"en": "(Or reply {word} and an idea of your own.)", "cy": "(Neu atebwch {word} a syniad eich hun.)"},
     "pairwise.add_example": {
         "en": "Write your idea after {word}, e.g. {word} A quiet room for children.",
@@ -315,12 +338,13 @@ SKIP_WORDS = {"skip", "pass", "hepgor", "/skip"}
 @lru_cache(maxsize=8192)
 def normalised_word(text: str) -> str:
     """A reply as global words are matched: 'STOP', 'stop.', ' Stop! ', 'Stop!!! 😡', 'STOP 👋',
-    full-width 'ＳＴＯＰ' and STOP with an invisible character after it are all 'stop'.
+    full-width 'ＳＴＯＰ' and STOP with an invisible character after it are all 'stop'; a curly
+    apostrophe is a straight one ('can’t talk' is 'can't talk').
     (Compatibility forms folded; emoji, other symbols and invisible format characters
     dropped: a participant's STOP must never be missed for what is around it.)"""
     if text.isascii():
         return re.sub(r"\s+", " ", text.strip().lower()).strip(" .!?")
-    folded = "".join(" " if _not_a_word(c) else c for c in unicodedata.normalize("NFKC", text))
+    folded = "".join(" " if _not_a_word(c) else c for c in unicodedata.normalize("NFKC", text.replace("\u2019", "'")))
     return re.sub(r"\s+", " ", folded.strip().lower()).strip(" .!?")
 
 
@@ -493,6 +517,8 @@ class Words:
         found = self._lookup.get(said)
         if found is None and " " in said:
             found = self._polite_command(said)
+        if found is None and asks_to_go_back(said):  # 'go back i made a mistake', 'can I go back', 'NOL'
+            found = "back"
         return found
 
     def _polite_command(self, said: str) -> str | None:

@@ -41,6 +41,9 @@ class Answer:
     value: Any
     display: str
     items: tuple[ItemAnswer, ...] = ()
+    guessed: bool = False
+    """The answer was read from a sentence that says more than it ('my son is 4 and has asthma'):
+    the engine checks it with the participant (YES or NO) before it counts."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,8 @@ class Continue:
     data: dict[str, Any]
     items: tuple[ItemAnswer, ...] = ()
     message: str = ""
+    guessed: bool = False
+    """As :attr:`Answer.guessed`: the items were read from a sentence, to be checked first."""
 
 
 @dataclass(frozen=True)

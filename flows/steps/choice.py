@@ -91,7 +91,7 @@ class ChoiceStep(InputStep):
         if not self.multiple:
             index = values.index(reply.button) if reply.button in values else match_option(reply.text, self.names(ctx, labels))
             if index is None:
-                return Unclear(ctx.words("hint_choice").format(n=len(values)))
+                return Unclear(ctx.words("hint_choice_two" if len(values) == 2 else "hint_choice").format(n=len(values)))
             return Answer(values[index], labels[index])
         if reply.button and all(v in values for v in reply.button.split("|")):
             picks = [values.index(v) for v in reply.button.split("|")]

@@ -15,6 +15,7 @@ with :mod:`flows.analysis.delphi` whatever flow asked them.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -22,7 +23,14 @@ from pydantic import Field, field_validator, model_validator
 from flows.analysis.scale import MIN_SCORES
 from flows.events import Button
 from flows.model import Strict, Text
-from flows.parsing import match_option, normalise, parse_number, parse_yes_no
+from flows.parsing import (
+    NumberReading,
+    match_option,
+    normalise,
+    parse_number,
+    parse_yes_no,
+    read_number,
+)
 from flows.population import Population, delphi_value
 from flows.steps import register
 from flows.steps.base import (
@@ -294,13 +302,17 @@ class DelphiStep(InputStep):
             if self._several_scores(reply.text):  # answering, several at once: told how, no try used
                 return Unclear(self._one_at_a_time(ctx, item), uses_a_try=False)
             return Unclear(self._hint(ctx, item))
+        reading = self._typed_reading(reply, ctx, item) if isinstance(score, int) else None
+        if reading is not None and reading.doubt == "other_unit":  # '4 hours': no score
+            return Unclear(f"{ctx.words('hint_other_unit').format(said=reading.said)} {self._hint(ctx, item)}")
         number = score if isinstance(score, int) else None
         data["scores"] = {**data["scores"], item: number}
         recorded = ItemAnswer(item, delphi_value(self.delphi_id, self.round, number), str(number) if number is not None else "unsure")
+        guessed = reading is not None and reading.doubt == "confirm"  # a score read from a sentence: checked first
         if number is not None and self._wants_reason(number):
             data.update({"await": "reason", "reason_for": item})
-            return Continue(data, (recorded,))
-        return self._after(data, recorded)
+            return Continue(data, (recorded,), guessed=guessed)
+        return replace(self._after(data, recorded), guessed=guessed)
 
     def _score(self, reply: Reply, ctx: StepContext, item: str) -> int | None | bool:
         """The score given, None for unsure, False when unclear."""
@@ -313,6 +325,14 @@ class DelphiStep(InputStep):
         if value is None or not value.is_integer() or not self.scale.min <= value <= self.scale.max:
             return False
         return int(value)
+
+    def _typed_reading(self, reply: Reply, ctx: StepContext, item: str) -> NumberReading | None:
+        """How sure a typed score is (see :class:`flows.parsing.NumberReading`); None for a
+        tapped button, KEEP or NOT SURE."""
+        if reply.button is not None or _says_keep(reply.text):
+            return None
+        asked = f"{ctx.render(self.text)} {next(i for i in self.items if i.id == item).render(ctx)}"
+        return read_number(reply.text, asked, rating=True, out_of=self.scale.max)
 
     def _own_score(self, ctx: StepContext, item: str) -> int | None:
         """The participant's score for the item last round (None: none given, or round 1)."""
@@ -360,9 +380,15 @@ class DelphiStep(InputStep):
         return self._after(data, recorded)
 
     def _is_bare_score(self, text: str) -> bool:
-        """'8' alone (a number on the scale), or several ('8 9 7'), which say nothing of why."""
-        said = normalise(text)
-        return (said.isdigit() and self.scale.min <= int(said) <= self.scale.max) or self._several_scores(text)
+        """'8' alone (a number on the scale), politely wrapped ('Id say 5', '5 I think'), or
+        several ('8 9 7'): they say nothing of why."""
+        if normalise(text) in NO_REASON:
+            return False
+        if self._several_scores(text):
+            return True
+        reading = read_number(text, rating=True, out_of=self.scale.max)
+        return (reading is not None and reading.doubt == "clear" and reading.value.is_integer()
+                and self.scale.min <= reading.value <= self.scale.max)
 
     def _after(self, data: dict[str, Any], recorded: ItemAnswer | None) -> Answer | Continue:
         """Move on after an item: the next one, a pause between batches, or the end."""

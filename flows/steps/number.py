@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import model_validator
 
 from flows.model import Invalid
-from flows.parsing import parse_number
+from flows.parsing import read_number
 from flows.steps import register
 from flows.steps.base import Answer, InputStep, Reply, StepContext, Unclear
 
@@ -38,13 +38,19 @@ class NumberStep(InputStep):
         return self
 
     def interpret(self, reply: Reply, ctx: StepContext) -> Answer | Unclear:
-        value = parse_number(reply.text, out_of=self.max, decimal_comma=not self.integer)
+        """The number, if the reply gives one. A number said with another unit than the
+        question's ('6 hours' to 'how many times?') is asked again, saying why; one read from a
+        sentence that says more ('my son is 4 and has asthma') is an answer to check first."""
+        reading = read_number(reply.text, ctx.render(self.text), self.unit, out_of=self.max, decimal_comma=not self.integer)
+        if reading is not None and reading.doubt == "other_unit":
+            return Unclear(f"{ctx.words('hint_other_unit').format(said=reading.said)} {self._hint(ctx)}")
+        value = reading.value if reading is not None else None
         in_range = value is not None and (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
-        if value is None or (self.integer and not value.is_integer()) or not in_range:
+        if reading is None or value is None or (self.integer and not value.is_integer()) or not in_range:
             return Unclear(self._hint(ctx))
         number: int | float = int(value) if self.integer else value
         unit = (singular(self.unit) if number == 1 else self.unit) if self.unit else ""
-        return Answer(number, plain_number(number) + (f" {unit}" if unit else ""))
+        return Answer(number, plain_number(number) + (f" {unit}" if unit else ""), guessed=reading.doubt == "confirm")
 
     def _hint(self, ctx: StepContext) -> str:
         """What to reply: a number, within the range when there is one; where decimals are

@@ -9,9 +9,11 @@ from flows.events import Button
 from flows.model import Invalid, Text
 from flows.parsing import (
     UNSURE_REPLIES,
+    NumberReading,
     match_option,
     normalise,
     parse_number,
+    read_number,
     says_only,
     scale_point,
     without_politeness,
@@ -133,15 +135,21 @@ class ScaleStep(InputStep):
 
     def _labelled_point(self, text: str, anchors: dict[int, str]) -> int | None:
         """The point whose label a reply names. When every point has a label, the labels decide
-        ('Good', 'good thanks'); when only some have, the reply must say a label's words and no
-        others ('I strongly agree'), never a part of one: 'agree' is not 'Strongly agree' nor
-        'important' 'Not important', so it is not snapped to an end of the scale."""
+        ('Good', 'good thanks', 'poor' for 'Poorly', and with hedges: 'pretty poor tbh'); when
+        only some have, the reply must say a label's words and no others ('I strongly agree'),
+        never a part of one: 'agree' is not 'Strongly agree' nor 'important' 'Not important', so
+        it is not snapped to an end of the scale."""
         labels = list(anchors.values())
-        index = match_option(text, [[label] for label in labels])
-        if index is None:
-            return None
         every_point = len(anchors) == self.high - self.low + 1
-        return list(anchors)[index] if every_point or says_only(text, labels[index]) else None
+        if not every_point:
+            index = match_option(text, [[label] for label in labels])
+            return list(anchors)[index] if index is not None and says_only(text, labels[index]) else None
+        names = [[label, *adjectives(label)] for label in labels]
+        index = match_option(text, names)
+        hedged = _tidy_words(LABEL_HEDGES.sub(" ", normalise(text)))
+        if index is None and hedged and hedged != normalise(text):
+            index = match_option(hedged, names)
+        return None if index is None else list(anchors)[index]
 
     def _agreement_ends(self) -> int:
         """1 for a scale from 'Strongly disagree' to 'Strongly agree' (in English or Welsh, in any of
@@ -161,21 +169,56 @@ class ScaleStep(InputStep):
     def interpret(self, reply: Reply, ctx: StepContext) -> Answer | Unclear:
         unsure = self.unsure_label(ctx)
         value = float(reply.button) if reply.button and reply.button.lstrip("-").isdigit() else None
-        if value is None and reply.button is None:
-            value = parse_number(reply.text, out_of=self.high)
+        anchors = self.point_labels(ctx)
+        reading = self._typed_number(reply.text, ctx, anchors) if value is None and reply.button is None else None
+        if reading is not None and reading.doubt == "other_unit":
+            return Unclear(f"{ctx.words('hint_other_unit').format(said=reading.said)} {self._hint(ctx, unsure)}")
+        if reading is not None:
+            value = reading.value
         if self.unsure and value is None and (reply.button == "unsure" or self._says_unsure(reply.text, unsure)):
             return Answer(None, unsure)
-        anchors = self.point_labels(ctx)
         if value is None:
             value = self._point_in_words(reply.text, anchors)
         if value is None or not value.is_integer() or not self.low <= value <= self.high:
-            if self.unsure:
-                return Unclear(ctx.words("hint_scale_unsure").format(low=self.low, high=self.high, unsure=unsure))
-            return Unclear(ctx.words("hint_scale").format(low=self.low, high=self.high))
+            return Unclear(self._hint(ctx, unsure))
         number = int(value)
         display = f"{number} ({anchors[number]})" if number in anchors and isinstance(self.labels, list) else str(number)
-        return Answer(number, display)
+        return Answer(number, display, guessed=reading is not None and reading.doubt == "confirm")
 
+    def _hint(self, ctx: StepContext, unsure: str) -> str:
+        if self.unsure:
+            return ctx.words("hint_scale_unsure").format(low=self.low, high=self.high, unsure=unsure)
+        return ctx.words("hint_scale").format(low=self.low, high=self.high)
+
+    def _typed_number(self, text: str, ctx: StepContext, anchors: dict[int, str]) -> NumberReading | None:
+        """The number a typed reply gives, and how sure that reading is: a number of hours is no
+        rating, and one in a sentence that says more is checked first. The point's own label
+        may go with it ('4, well')."""
+        value = parse_number(text, out_of=self.high)
+        if value is None:
+            return None
+        label = anchors.get(int(value), "") if value.is_integer() else ""
+        return read_number(text, ctx.render(self.text), rating=True, own_words=label, out_of=self.high)
+
+
+LABEL_HEDGES = re.compile(
+    r"\b(?:pretty|fairly|rather|somewhat|a bit|a little|kind of|sort of|kinda|sorta|tbh|to be honest|honestly|tbf|"
+    r"to be fair|overall|on the whole|mostly|generally|i'd say|i would say|i think|i guess|eithaf|braidd|a dweud y gwir)\b"
+)
+"""Words that soften a label without making it another point: 'pretty poor tbh' is 'Poor'
+('really poor' and 'so poor' may be 'Very poor', so they stay unclear)."""
+
+
+def adjectives(label: str) -> list[str]:
+    """A label of adverbs as adjectives, the way people answer it: 'Very poorly' -> 'very poor'
+    ('Well' and words like 'Likely', 'Easily' are left as they are)."""
+    words = label.split()
+    plain = [w[:-2] if len(w) > 4 and w.lower().endswith("ly") and not w.lower().endswith(("ely", "ily", "lly")) else w for w in words]
+    return [" ".join(plain)] if plain != words else []
+
+
+def _tidy_words(text: str) -> str:
+    return " ".join(text.replace(",", " ").split())
 
 STRONGLY_AGREE = frozenset({"strongly agree", "agree strongly", "cytuno'n gryf", "cytuno yn gryf"})
 STRONGLY_DISAGREE = frozenset({"strongly disagree", "disagree strongly", "anghytuno'n gryf", "anghytuno yn gryf"})
