@@ -80,7 +80,7 @@ def test_a_start_the_batch_cannot_write_in_bulk_is_started_alone_in_the_same_tra
     database: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     service, people = joined(database, clock)
-    monkeypatch.setattr(bot.service, "_plain", lambda event: False)
+    monkeypatch.setattr(bot.service, "plain_event", lambda event: False)
     sessions = start(service, people)
     monkeypatch.undo()
     for pid, session_id in zip(people, sessions, strict=True):

@@ -5,7 +5,7 @@ import logging
 import os
 import signal
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -98,13 +98,31 @@ def _watchful_supervisor() -> type[Multiprocess]:
     class WatchfulSupervisor(multiprocess.Multiprocess):
         def keep_subprocess_alive(self) -> None:
             before = list(self.processes)
-            answering = {id(process) for process in before if process.process.is_alive()}
+            hung: set[int] = set()
+            for process in before:  # how each check went, told at the moment uvicorn makes it
+                setattr(process, "is_alive", _checked(process, hung))  # noqa: B010 (an instance's own method)
             super().keep_subprocess_alive()
             for old, new in zip(before, self.processes, strict=False):
                 if new is not old:  # (one that failed to start is not replaced: uvicorn stops, saying why)
-                    _say_replaced(old, new, hung=id(old) in answering, timeout=self.config.timeout_worker_healthcheck)
+                    _say_replaced(old, new, hung=id(old) in hung, timeout=self.config.timeout_worker_healthcheck)
 
     return WatchfulSupervisor
+
+
+def _checked(process: Process, hung: set[int]) -> Callable[[float], bool]:
+    """uvicorn's liveness check of one serving process (alive, and answering its ping), noting in
+    ``hung`` one that was alive but did not answer. Noted as the check is made, not before the
+    round of checks: a process killed while another's ping was waiting died, it did not hang."""
+
+    def is_alive(timeout: float = 5) -> bool:
+        if not process.process.is_alive():
+            return False
+        answered = process.ping(timeout)
+        if not answered:
+            hung.add(id(process))
+        return answered
+
+    return is_alive
 
 
 def _say_replaced(old: Process, new: Process, hung: bool, timeout: float) -> None:
