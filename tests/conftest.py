@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT.parent / "shared" / "reference"
 EXAMPLE_STUDY = ROOT / "flows" / "examples" / "ae-waiting"
 
-pytest_plugins = ["tests.db_fixtures"]
+pytest_plugins = ["tests.db_fixtures", "tests.provider_fixtures"]
 
 # Servers in tests do not load the safeguarding model a second after they start (see
 # bot/safeguarding.py): most never check free text with it, and the rest load it when they do.

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 from sqlalchemy import insert, select
 
 from bot.dispatcher import DEFAULT_LIMITS, Dispatcher, RateLimit
@@ -19,7 +18,7 @@ from channels import telegram, twilio
 from storage import outbox
 from storage.tables import CONTACTS, OUTBOUND
 from tests.channel_helpers import provider_env
-from tests.fake_telegram import FakeTelegram, LocalServer
+from tests.fake_telegram import FakeTelegram
 from tests.fake_twilio import FakeTwilio
 from tests.test_dispatcher import Recorder
 
@@ -27,21 +26,6 @@ SMS_BACKLOG = 80
 """More SMS participants than a dispatcher has in hand (64): before, the rest of the queue waited for their slots."""
 CHAT = 5551234
 WHATSAPP = "+447700900456"
-
-
-@pytest.fixture
-def fake_twilio() -> Iterator[FakeTwilio]:
-    fake = FakeTwilio()
-    with LocalServer(fake.app) as server:
-        fake.url = server.url
-        yield fake
-
-
-@pytest.fixture
-def fake_telegram() -> Iterator[tuple[FakeTelegram, str]]:
-    fake = FakeTelegram()
-    with LocalServer(fake.app) as server:
-        yield fake, server.url
 
 
 def real_channels(fake_twilio: FakeTwilio, fake_telegram: tuple[FakeTelegram, str]) -> dict[str, Any]:

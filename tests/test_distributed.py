@@ -27,7 +27,7 @@ from storage.tables import ANSWERS, INBOUND, OUTBOUND, TRANSCRIPTS
 from tests import voice_helpers
 from tests.db_fixtures import PostgresDatabases
 from tests.deployment import AMQP_URL, Deployment, signed_message
-from tests.fake_telegram import LocalServer, wait_for
+from tests.fake_telegram import wait_for
 from tests.fake_twilio import FakeTwilio
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -36,14 +36,6 @@ SCRIPT = [("WAIT", "Hello"), ("YES", "Which best describes you?"), ("1", "How ma
 STORY_NEXT = "How well were you kept informed"
 PEOPLE = 6
 """Participant 0 tells the story by WhatsApp voice note; the others by SMS text."""
-
-
-@pytest.fixture
-def fake_twilio() -> Iterator[FakeTwilio]:
-    fake = FakeTwilio()
-    with LocalServer(fake.app) as server:
-        fake.url = server.url
-        yield fake
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ participants it erased. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ from tests.channel_helpers import (
     running_chorus,
 )
 from tests.db_fixtures import TEST_ADDRESS_KEY, TEST_DATA_KEY, FakeClock
-from tests.fake_telegram import FakeTelegram, LocalServer, wait_for
+from tests.fake_telegram import FakeTelegram, wait_for
 from tests.fake_twilio import FakeTwilio
 from tests.test_erasure import scan_database
 
@@ -44,21 +44,6 @@ PHONE, NEIGHBOUR = "+447700900468", "+447700900579"
 CHAT = 987650123
 WORDS = "Prydderch waited on a trolley all night"
 ERASED = BUILT_IN_TEXTS["erased"]
-
-
-@pytest.fixture
-def fake_twilio() -> Iterator[FakeTwilio]:
-    fake = FakeTwilio()
-    with LocalServer(fake.app) as server:
-        fake.url = server.url
-        yield fake
-
-
-@pytest.fixture
-def fake_telegram() -> Iterator[tuple[FakeTelegram, str]]:
-    fake = FakeTelegram()
-    with LocalServer(fake.app) as server:
-        yield fake, server.url
 
 
 def count(database: Database, table: Any) -> int:

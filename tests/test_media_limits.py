@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,14 +20,6 @@ from tests.fake_telegram import FakeTelegram, LocalServer, wait_for
 from tests.fake_twilio import FakeTwilio
 
 LIMIT = 100_000
-
-
-@pytest.fixture
-def fake_twilio() -> Iterator[FakeTwilio]:
-    fake = FakeTwilio()
-    with LocalServer(fake.app) as server:
-        fake.url = server.url
-        yield fake
 
 
 def _settings(fake: FakeTwilio) -> twilio.TwilioSettings:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,20 +34,11 @@ from channels.errors import ContactStopped, InvalidAddress, ProviderFailed
 from storage.outbox import FailedMessage, queue_again
 from storage.tables import AUDIT_EVENTS, OUTBOUND
 from tests.channel_helpers import provider_env
-from tests.fake_telegram import LocalServer
 from tests.fake_twilio import FakeTwilio
 from tests.test_dispatcher import Recorder
 
 SMS, WHATSAPP = "+447700900123", "+447700900456"
 BAD_CREDENTIALS = lambda: ProviderFailed("twilio 401 error 20003", "20003")  # noqa: E731
-
-
-@pytest.fixture
-def fake_twilio() -> Iterator[FakeTwilio]:
-    fake = FakeTwilio()
-    with LocalServer(fake.app) as server:
-        fake.url = server.url
-        yield fake
 
 
 def statuses(service: Any) -> list[tuple[int, str, str, str | None]]:

@@ -24,18 +24,10 @@ from tests.channel_helpers import (
     running_chorus,
     sign,
 )
-from tests.fake_telegram import LocalServer, wait_for
+from tests.fake_telegram import wait_for
 from tests.fake_twilio import VOICE_BYTES, FakeTwilio
 
 PHONE = "+447700900123"
-
-
-@pytest.fixture
-def fake_twilio() -> Any:
-    fake = FakeTwilio()
-    with LocalServer(fake.app) as server:
-        fake.url = server.url
-        yield fake
 
 
 def form(sender: str, body: str = "", **extra: str) -> dict[str, str]:

@@ -114,13 +114,6 @@ def check_stored(running: Running, audio_dir: Path) -> None:
 # ----------------------------------------------------------------------------- Telegram
 
 
-@pytest.fixture
-def fake_telegram() -> Iterator[tuple[FakeTelegram, str]]:
-    fake = FakeTelegram()
-    with LocalServer(fake.app) as server:
-        yield fake, server.url
-
-
 def telegram_voice(fake: FakeTelegram, audio: bytes) -> dict[str, Any]:
     """A voice message update whose file (served by getFile and download) is ``audio``."""
     update = fake.voice_update(CHAT)
@@ -164,14 +157,6 @@ def test_voice_answers_to_a_choice_and_a_1_to_9_scale_are_understood_on_telegram
 
 
 # ----------------------------------------------------------------------------- WhatsApp (Twilio)
-
-
-@pytest.fixture
-def fake_twilio() -> Iterator[FakeTwilio]:
-    fake = FakeTwilio()
-    with LocalServer(fake.app) as server:
-        fake.url = server.url
-        yield fake
 
 
 def test_voice_answers_to_a_choice_and_a_1_to_9_scale_are_understood_on_whatsapp(

@@ -25,7 +25,7 @@ from storage.database import Database, init_database
 from storage.tables import OUTBOUND
 from tests.db_fixtures import PostgresDatabases
 from tests.deployment import ROOT, Deployment, signed_message
-from tests.fake_telegram import LocalServer, wait_for
+from tests.fake_telegram import wait_for
 from tests.fake_twilio import FakeTwilio
 
 REDIS_DB7 = "redis://127.0.0.1:6379/7"
@@ -41,14 +41,6 @@ def samples(text: str, name: str) -> dict[tuple[tuple[str, str], ...], float]:
             if sample.name == name:
                 found[tuple(sorted(sample.labels.items()))] = sample.value
     return found
-
-
-@pytest.fixture
-def fake_twilio() -> Iterator[FakeTwilio]:
-    fake = FakeTwilio()
-    with LocalServer(fake.app) as server:
-        fake.url = server.url
-        yield fake
 
 
 @pytest.fixture
