@@ -139,3 +139,13 @@ def add_held(database: Database, study: str, participant: str, reason: str) -> N
         assert contact is not None and contact.id is not None
         session.add(Outbound(participant_id=participant, contact_id=contact.id, study_id=study, channel="whatsapp",
                              text="Round 2 is open", status="held", error=reason, created_at=datetime.now(UTC)))
+
+
+@contextmanager
+def example_desk(tmp_path: Path, study: str) -> Iterator[Desk]:
+    """The desk on a copy of one example study (flows/examples/<study>), a coordinator of it logged in."""
+    studies = tmp_path / "studies"
+    shutil.copytree(EXAMPLE.parent / study, studies / study)
+    with desk_app(tmp_path, studies=studies) as made:
+        made.client.post("/login", data={"token": made.token(studies=(study,))})
+        yield made

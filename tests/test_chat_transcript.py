@@ -15,9 +15,9 @@ from click.testing import CliRunner
 from bot.chat import ChatSession, open_target
 from bot.cli import cli
 from flows.words import BUILT_IN_TEXTS
-from nlp.audio import AudioInput
-from nlp.transcribe import Transcript, WhisperSettings, WhisperTranscriber, shared_transcriber
+from nlp.transcribe import WhisperSettings, WhisperTranscriber, shared_transcriber
 from tests import voice_helpers
+from tests.voice_helpers import Listening
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "flows" / "examples" / "ae-waiting"
 WELSH_STORY = "Roedd yr ystafell aros yn oer a doedd neb yn dweud dim wrthon ni"
@@ -46,18 +46,6 @@ def test_the_transcript_echoes_welsh_replies_too() -> None:
 
 
 # ----------------------------------------------------------------------------- voice notes
-
-
-class Listening:
-    """The real transcriber, noting the language each note was handed over in."""
-
-    def __init__(self, inner: WhisperTranscriber) -> None:
-        self.inner = inner
-        self.languages: list[str | None] = []
-
-    def transcribe(self, audio: AudioInput, *, language: str | None = None) -> Transcript:
-        self.languages.append(language)
-        return self.inner.transcribe(audio, language=language)
 
 
 @pytest.fixture(scope="module")

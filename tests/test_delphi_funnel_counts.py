@@ -8,7 +8,6 @@ the Delphi tab counts responders and says how many went through every item."""
 from __future__ import annotations
 
 import re
-import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,9 +18,8 @@ import pytest
 from bot.api import queries
 from bot.api.reports import report
 from channels.base import InboundMessage
-from tests.desk_helpers import Desk, desk_app
+from tests.desk_helpers import Desk, example_desk
 
-PRIORITIES = Path(__file__).resolve().parent.parent / "flows" / "examples" / "priorities"
 STUDY = "priorities"
 FINISHES = ["5", "6", "7", "next", "5", "6", "7", "3 1 2"]
 """Six items in batches of three, then the ranking: round 1 to its end."""
@@ -29,10 +27,7 @@ FINISHES = ["5", "6", "7", "next", "5", "6", "7", "3 1 2"]
 
 @pytest.fixture
 def desk(tmp_path: Path) -> Iterator[Desk]:
-    studies = tmp_path / "studies"
-    shutil.copytree(PRIORITIES, studies / STUDY)
-    with desk_app(tmp_path, studies=studies) as made:
-        made.client.post("/login", data={"token": made.token(studies=(STUDY,))})
+    with example_desk(tmp_path, STUDY) as made:
         yield made
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,19 +26,15 @@ from bot.report import gather, write_report
 from channels.base import InboundMessage
 from flows.population import delphi_value
 from storage.tables import FLOW_VERSIONS
-from tests.desk_helpers import Desk, add_answers, desk_app
+from tests.desk_helpers import Desk, add_answers, example_desk
 
-PRIORITIES = Path(__file__).resolve().parent.parent / "flows" / "examples" / "priorities"
 STUDY = "priorities"
 COUNTED = ["round", "group", "responded", "previous", "dropped", "still_open", "not_sent", "attrition_basis"]
 
 
 @pytest.fixture
 def desk(tmp_path: Path) -> Iterator[Desk]:
-    studies = tmp_path / "studies"
-    shutil.copytree(PRIORITIES, studies / STUDY)
-    with desk_app(tmp_path, studies=studies) as made:
-        made.client.post("/login", data={"token": made.token(studies=(STUDY,))})
+    with example_desk(tmp_path, STUDY) as made:
         yield made
 
 

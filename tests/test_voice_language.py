@@ -20,9 +20,7 @@ from bot.service import ConversationService, ReceiveResult
 from bot.voice import UNHEARD, VoiceOutcome, VoicePipeline, VoiceSettings
 from channels.base import Media
 from flows.words import BUILT_IN_TEXTS
-from nlp.audio import AudioInput
 from nlp.transcribe import (
-    Transcript,
     WhisperSettings,
     WhisperTranscriber,
     shared_transcriber,
@@ -32,6 +30,7 @@ from nlp.voice_worker import ThreadPoolTranscriptionQueue
 from storage.database import Database
 from storage.tables import ANSWERS, FLAGS, INBOUND, TRANSCRIPTS
 from tests import voice_helpers
+from tests.voice_helpers import Listening
 
 VOICE = (Media("https://media.example.org/note.ogg", "audio/ogg"),)
 WELSH_STORY = "Roedd yr ystafell aros yn oer a doedd neb yn dweud dim wrthon ni"
@@ -64,18 +63,6 @@ def speak(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str], Path
         return made[(text, voice)]
 
     return note
-
-
-class Listening:
-    """The real transcriber, noting the language each note was handed over in."""
-
-    def __init__(self, inner: WhisperTranscriber) -> None:
-        self.inner = inner
-        self.languages: list[str | None] = []
-
-    def transcribe(self, audio: AudioInput, *, language: str | None = None) -> Transcript:
-        self.languages.append(language)
-        return self.inner.transcribe(audio, language=language)
 
 
 def run_pipeline(service: ConversationService, transcriber: Any, audio: bytes, folder: Path, inbound_id: int) -> VoiceOutcome:

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import av
 
+from nlp.audio import AudioInput
+from nlp.transcribe import Transcript, WhisperTranscriber
+
 ESPEAK = "/usr/bin/espeak-ng"
 FFMPEG = "ffmpeg"
 
@@ -91,3 +94,15 @@ def _encode_amr(source: Path, dest: Path) -> Path:
             out.mux(stream.encode(converted))
         out.mux(stream.encode(None))
     return dest
+
+
+class Listening:
+    """The real transcriber, noting the language each note was handed over in."""
+
+    def __init__(self, inner: WhisperTranscriber) -> None:
+        self.inner = inner
+        self.languages: list[str | None] = []
+
+    def transcribe(self, audio: AudioInput, *, language: str | None = None) -> Transcript:
+        self.languages.append(language)
+        return self.inner.transcribe(audio, language=language)
