@@ -45,6 +45,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, and_, bindparam, func, select, update
 
 from bot import metrics
+from bot.delivery_status import opt_out, record_status
 from bot.dispatch_rules import (
     NO_LONGER_ASKED,
     OPTED_OUT,
@@ -54,17 +55,21 @@ from bot.dispatch_rules import (
     decide,
     quiet_release_time,
 )
+from bot.farewell_sending import FarewellSending
 from bot.outage import Outage, is_database_error
+from bot.pacing import DEFAULT_LIMITS, Pacer, RateLimit
 from bot.studies import StudyRegistry
 from channels.base import Attachment, Capabilities, OutboundMessage, SendError
 from channels.errors import ContactStopped, Throttled
-from channels.twilio import OUTSIDE_WINDOW, STOPPED_CODES, Content, StatusReport
+from channels.twilio import OUTSIDE_WINDOW, Content
 from flows.events import Button
 from flows.model import Study, resolve_text
 from flows.words import OptionTexts, Words
-from storage import outbox, peers, repository
+from storage import outbox, peers
 from storage.database import Database
 from storage.tables import CONTACTS, ENROLMENTS, INBOUND, MEDIA, OUTBOUND, PARTICIPANTS
+
+__all__ = ["DEFAULT_LIMITS", "DispatchStats", "Dispatcher", "Pacer", "RateLimit", "SendingChannel", "opt_out", "record_status"]
 
 log = logging.getLogger("chorus.dispatcher")
 Clock = Callable[[], datetime]
@@ -75,44 +80,6 @@ class SendingChannel(Protocol):
     capabilities: Capabilities
 
     async def send(self, message: OutboundMessage) -> str: ...
-
-
-@dataclass(frozen=True)
-class RateLimit:
-    per_second: float
-    """Across the channel (for Twilio: per sender)."""
-    per_address: float | None = None
-    """To one chat or number."""
-
-    def shared_by(self, processes: int) -> RateLimit:
-        """One of ``processes`` dispatchers' share: together they keep to the limit."""
-        per_address = self.per_address / processes if self.per_address is not None else None
-        return RateLimit(self.per_second / processes, per_address)
-
-
-DEFAULT_LIMITS = {"telegram": RateLimit(30, 1), "sms": RateLimit(1), "whatsapp": RateLimit(20)}
-
-
-class Pacer:
-    """Spaces calls at least ``1/rate`` seconds apart (a leaky bucket with no burst)."""
-
-    def __init__(self, rate: float) -> None:
-        self.interval = 0.0
-        self._next = 0.0
-        self.pace(rate)
-
-    def pace(self, rate: float) -> None:
-        """From now on, at most ``rate`` calls a second (0: no limit)."""
-        self.interval = 1.0 / rate if rate > 0 else 0.0
-
-    async def wait(self) -> None:
-        if not self.interval:
-            return
-        now = asyncio.get_running_loop().time()
-        slot = max(now, self._next)
-        self._next = slot + self.interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
 
 
 @dataclass
@@ -126,7 +93,7 @@ class DispatchStats:
 
 
 @dataclass
-class Dispatcher:
+class Dispatcher(FarewellSending):
     database: Database
     channels: Mapping[str, SendingChannel]
     studies: StudyRegistry | None = None
@@ -648,62 +615,6 @@ class Dispatcher:
         if pacer is not None:
             await pacer.wait()
 
-    # ------------------------------------------------------------------ farewells (storage/outbox.py)
-
-    async def _start_farewells(self) -> int:
-        """Claim the erasure confirmations due and send each once, on its own. No participant is
-        left to hold them for, and none of :func:`decide`'s rules applies: it answers the request
-        just made (after STOP too, at any hour, inside WhatsApp's window). Rare, so looked for at
-        most once a poll interval unless the last look found some. Returns how many were claimed."""
-        if _monotonic() < self._farewells_after:
-            return 0
-        farewells = await asyncio.to_thread(self._claim_farewells)
-        if not farewells:
-            self._farewells_after = _monotonic() + self.poll_interval
-        for farewell in farewells:
-            # in flight beside the participants: drain() and stop() wait for it
-            self._start(f"farewell-{farewell.id}", farewell.channel, self._send_farewell(farewell))
-        return len(farewells)
-
-    def _claim_farewells(self) -> list[outbox.FarewellMessage]:
-        with self.database.transaction() as connection:
-            return outbox.claim_farewells(connection, self.database.sealer, list(self.channels), self.clock(), self.stale_after)
-
-    async def _send_farewell(self, farewell: outbox.FarewellMessage) -> None:
-        message = OutboundMessage(farewell.channel, farewell.address, farewell.text, delivery_key=farewell.delivery_key)
-        await self._pace_to(farewell.channel, farewell.address)
-        try:
-            await self.channels[farewell.channel].send(message)
-        except SendError as error:
-            await asyncio.to_thread(self._farewell_failed, farewell, error)
-            return
-        except Exception as error:  # a bug or an unexpected library error: retry, but say so
-            log.exception("farewell %s: unexpected error from %s", farewell.id, farewell.channel)
-            await asyncio.to_thread(self._farewell_failed, farewell, SendError(type(error).__name__, retryable=True))
-            return
-        await self._record_sent(lambda: self._farewell_sent(farewell), f"farewell {farewell.id}")
-
-    def _farewell_sent(self, farewell: outbox.FarewellMessage) -> None:
-        with self.database.transaction() as connection:
-            outbox.farewell_done(connection, farewell.id)  # and the address with it
-        self.stats.sent += 1
-        metrics.MESSAGES_OUT.labels(farewell.channel).inc()
-
-    def _farewell_failed(self, farewell: outbox.FarewellMessage, error: SendError) -> None:
-        """Retry a retryable error later; otherwise (or after MAX_ATTEMPTS) delete it unsent.
-        The error's own words are not logged: a provider's may name the address."""
-        delay = error.retry_after if isinstance(error, Throttled) and error.retry_after else self._backoff(farewell.attempts + 1)
-        with self.database.transaction() as connection:
-            again = outbox.farewell_failed(connection, farewell.id, error.retryable, self.clock() + timedelta(seconds=delay))
-        if again:
-            self.stats.retried += 1
-        else:
-            self.stats.failed += 1
-        metrics.error("send_failed")
-        log.warning("farewell %s on %s: %s%s -> %s", farewell.id, farewell.channel, type(error).__name__,
-                    f" (code {error.code})" if error.code else "", "queued again" if again else "deleted unsent",
-                    extra={"event": "farewell.send_failed", "farewell_id": farewell.id, "channel": farewell.channel})
-
     # ------------------------------------------------------------------ recording
 
     def _sent(self, row: Candidate, provider_id: str) -> None:
@@ -774,14 +685,6 @@ def new_delivery_key() -> str:
     return "chorus-" + secrets.token_hex(16)
 
 
-def opt_out(connection: Connection, participant_id: str, now: datetime, reason: str) -> None:
-    """The provider says the participant unsubscribed or blocked us: treat it as STOP."""
-    repository.set_opted_out(connection, participant_id, True, now)
-    outbox.hold_queued(connection, participant_id)
-    repository.audit(connection, "provider", "opted_out", now, participant_id, reason=reason)
-    log.info("participant %s opted out by the provider (%s)", participant_id, reason)
-
-
 def _monotonic() -> float:
     return time.monotonic()
 
@@ -796,29 +699,3 @@ def _json_list(value: Any) -> list[dict[str, str]]:
 
         value = json.loads(value)
     return list(value or [])
-
-
-def record_status(database: Database, report: StatusReport, now: datetime | None = None) -> str | None:
-    """Apply a provider's delivery report to the outbox row it names; returns the new status.
-
-    delivered/read -> delivered; failed/undelivered -> failed with the provider's code (and
-    the participant opted out when the code says they unsubscribed or blocked us)."""
-    now = now or datetime.now(UTC)
-    o = OUTBOUND.c
-    with database.transaction() as connection:
-        found = connection.execute(
-            select(o.id, o.participant_id).where(o.channel == report.channel, o.provider_id == report.provider_id)
-        ).first()
-        if found is None:
-            return None
-        if report.status in ("delivered", "read"):
-            outbox.mark_delivered(connection, report.channel, report.provider_id, now)
-            return "delivered"
-        if report.status not in ("failed", "undelivered"):
-            return None  # queued, sending, sent: nothing new
-        code = report.error_code or "unknown"
-        connection.execute(update(OUTBOUND).where(o.id == found[0]).values(status="failed", error=f"{report.status} (code {code})"))
-        if code in STOPPED_CODES:
-            opt_out(connection, found[1], now, f"provider error {code}")
-        log.info("outbox %s for %s %s (code %s)", found[0], found[1], report.status, code)
-        return "failed"

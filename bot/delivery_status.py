@@ -1,0 +1,51 @@
+"""What a provider says of a message after it was sent: its delivery report, and an opt-out
+(STOP sent to the provider, or the bot blocked) that it reports as an error."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, select, update
+
+from channels.twilio import STOPPED_CODES, StatusReport
+from storage import outbox, repository
+from storage.database import Database
+from storage.tables import OUTBOUND
+
+log = logging.getLogger("chorus.dispatcher")
+
+
+def opt_out(connection: Connection, participant_id: str, now: datetime, reason: str) -> None:
+    """The provider says the participant unsubscribed or blocked us: treat it as STOP."""
+    repository.set_opted_out(connection, participant_id, True, now)
+    outbox.hold_queued(connection, participant_id)
+    repository.audit(connection, "provider", "opted_out", now, participant_id, reason=reason)
+    log.info("participant %s opted out by the provider (%s)", participant_id, reason)
+
+
+
+def record_status(database: Database, report: StatusReport, now: datetime | None = None) -> str | None:
+    """Apply a provider's delivery report to the outbox row it names; returns the new status.
+
+    delivered/read -> delivered; failed/undelivered -> failed with the provider's code (and
+    the participant opted out when the code says they unsubscribed or blocked us)."""
+    now = now or datetime.now(UTC)
+    o = OUTBOUND.c
+    with database.transaction() as connection:
+        found = connection.execute(
+            select(o.id, o.participant_id).where(o.channel == report.channel, o.provider_id == report.provider_id)
+        ).first()
+        if found is None:
+            return None
+        if report.status in ("delivered", "read"):
+            outbox.mark_delivered(connection, report.channel, report.provider_id, now)
+            return "delivered"
+        if report.status not in ("failed", "undelivered"):
+            return None  # queued, sending, sent: nothing new
+        code = report.error_code or "unknown"
+        connection.execute(update(OUTBOUND).where(o.id == found[0]).values(status="failed", error=f"{report.status} (code {code})"))
+        if code in STOPPED_CODES:
+            opt_out(connection, found[1], now, f"provider error {code}")
+        log.info("outbox %s for %s %s (code %s)", found[0], found[1], report.status, code)
+        return "failed"
