@@ -29,7 +29,9 @@ one reply per answered message. Throughput counts replies seen in the measuremen
 the window (from /proc) divided by the replies in it: it holds up on a shared machine where
 wall-clock figures do not; beside it, PostgreSQL's backends' CPU for the benchmark's database,
 the load generator's own, and how many of the machine's cores were busy (a run far from all
-of them is waiting on its chain of round trips, not short of CPU). ``--code DIR`` runs the server from another checkout as well
+of them is waiting on its chain of round trips, not short of CPU). The CPU ceiling line bounds
+the share from that: the messages/s Chorus would reach if it kept the machine as busy as the
+bare run did, at its measured machine-wide CPU per message. ``--code DIR`` runs the server from another checkout as well
 (e.g. ``git archive main | tar -x -C DIR``), for a before/after in the same run.
 
 The load generator uses aiohttp (installed with the twilio library) by default: on this
@@ -538,6 +540,13 @@ def report(label: str, chorus: Result, bare: Result, check: str) -> None:
               f"{chorus.cpu / len(chorus.latencies) / per_request:.1f}x that); load generator "
               f"{bare.load_cpu / len(bare.latencies) * 1000:.2f} ms per request; machine busy {bare.busy / bare.seconds:.2f} cores")
     print(f"  share of bare     {share:8.1%}              goal >= {GOAL_SHARE:.0%}  ({_mark(share >= GOAL_SHARE)})")
+    if chorus.busy and bare.busy and chorus.latencies:
+        # What the share could be if Chorus kept the machine as busy as the bare run did: its
+        # machine-wide CPU per message (server, database and load generator) sets the bound.
+        machine_per_message = chorus.busy / len(chorus.latencies)
+        ceiling = bare.busy / bare.seconds / machine_per_message
+        print(f"  CPU ceiling       {ceiling:8.0f} messages/s   ({machine_per_message * 1000:.2f} ms of machine CPU per message "
+              f"at the bare run's {bare.busy / bare.seconds:.2f} busy cores: at most {ceiling / max(bare.rate, 1e-9):.1%} of bare)")
     print(f"  database check    {check}")
 
 
