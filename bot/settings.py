@@ -86,6 +86,10 @@ class Settings(BaseModel):
     processes: int = Field(default=1, ge=1)
     """``chorus serve`` processes sharing the port (PostgreSQL only): each runs the webhooks,
     the inbox and (without a broker) a dispatcher whose rate limits are its share of the channel's."""
+    process_health_timeout: int = Field(default=30, ge=1, le=600)
+    """Seconds a ``chorus serve --processes`` process may take to start, and to answer the
+    supervisor's health check, before it is replaced: uvicorn's own 5 s killed processes that
+    were only slow to start on a loaded machine."""
     queue_namespace: str = "chorus"
     """Prefix of the broker's queue names, so several deployments can share one broker."""
     scheduler: Literal["embedded", "off", "0", "false", "no"] | None = None

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
+    import uvicorn
     from fastapi import FastAPI
     from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
@@ -80,13 +81,19 @@ def serve(host: str | None, port: int | None, studies_dir: str | None, database_
 
 def _serve_in_processes(settings: Settings, quiet: dict[str, Any]) -> None:
     """What ``uvicorn.run(..., workers=N)`` does, with :func:`_watchful_supervisor` in charge."""
-    import uvicorn
 
-    config = uvicorn.Config("bot.app:serving_process", factory=True, workers=settings.processes, host=settings.host,
-                            port=settings.port, **quiet)
+    config = serving_config(settings, quiet)
     supervisor = _watchful_supervisor()(config, sockets=[config.bind_socket()])
     with contextlib.suppress(KeyboardInterrupt):
         supervisor.run()
+
+
+def serving_config(settings: Settings, quiet: dict[str, Any]) -> uvicorn.Config:
+    """The serving processes' uvicorn settings, with the health check's patience from settings."""
+    import uvicorn
+
+    return uvicorn.Config("bot.app:serving_process", factory=True, workers=settings.processes, host=settings.host,
+                          port=settings.port, timeout_worker_healthcheck=settings.process_health_timeout, **quiet)
 
 
 def _watchful_supervisor() -> type[Multiprocess]:
