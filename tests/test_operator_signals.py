@@ -73,6 +73,7 @@ def test_a_serving_process_that_dies_or_hangs_is_named_in_a_warning_and_its_repl
         tmp_path: Path, postgres_databases: PostgresDatabases) -> None:
     log = tmp_path / "serve.log"
     env = _env(tmp_path, postgres_databases.url(postgres_databases.create()))
+    env["CHORUS_PROCESS_HEALTH_TIMEOUT"] = "10"  # (30 s by default: a hung process is replaced sooner here)
     with log.open("wb") as out:
         server = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--port", str(SERVE_PORT), "--processes", "2"],
                                   cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -90,9 +91,9 @@ def test_a_serving_process_that_dies_or_hangs_is_named_in_a_warning_and_its_repl
         wait_for(lambda: int(found[1]) in _serving_processes(server.pid), 30, "the replacement running")
         wait_for(_healthy, 60, "serving again")
 
-        os.kill(stopped, signal.SIGSTOP)  # alive but not answering: uvicorn kills it after its health check's timeout
+        os.kill(stopped, signal.SIGSTOP)  # alive but not answering: killed after CHORUS_PROCESS_HEALTH_TIMEOUT
         wait_for(lambda: f"started in place of {stopped}" in log.read_text(), 60, "the hung process replaced")
-        assert (f" WARNING chorus.serve serving process {stopped} stopped answering uvicorn's health check for 5s and "
+        assert (f" WARNING chorus.serve serving process {stopped} stopped answering uvicorn's health check for 10s and "
                 "was killed; starting another\n") in log.read_text()
     finally:
         server.send_signal(signal.SIGTERM)
