@@ -297,6 +297,7 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
         "en": "Write your statement after {word}, e.g. {word} Parking should be free for carers.",
         "cy": "Ysgrifennwch eich datganiad ar ôl {word}, e.e. {word} Dylai parcio fod am ddim i ofalwyr.",
     },
+    "statements.add_word": {"en": "ADD", "cy": "YCHWANEGU"},  # shown (and read) where the step keeps the default add_word, ADD
     "statements.submitted": {
         "en": "Thank you. Your statement will be shown to others once a moderator has checked it.",
         "cy": "Diolch. Bydd eich datganiad yn cael ei ddangos i eraill ar ôl i gymedrolwr ei wirio.",

@@ -61,11 +61,11 @@ def test_statement_voting_speaks_welsh_and_understands_welsh_votes() -> None:
     engine = Engine(Flow.model_validate({"flow": "f", "steps": [step]}))
     sprint = engine.start(NOW, language="cy", seed=1)
     prompt = sprint.messages()[-1]
-    assert "(Neu atebwch ADD a datganiad eich hun.)" in prompt.text
+    assert "(Neu atebwch YCHWANEGU a datganiad eich hun.)" in prompt.text
     assert [b.label for b in prompt.buttons] == ["Cytuno", "Anghytuno", "Pasio"]
     sprint = engine.handle(sprint.state, TextInput("purple"), NOW)
     assert sprint.messages()[-1].text.startswith("Atebwch A (cytuno), D (anghytuno) neu P (pasio).")
     sprint = engine.handle(sprint.state, TextInput("ADD"), NOW)
-    assert sprint.messages()[-1].text.startswith("Ysgrifennwch eich datganiad ar ôl ADD")
+    assert sprint.messages()[-1].text.startswith("Ysgrifennwch eich datganiad ar ôl YCHWANEGU")
     sprint = engine.handle(sprint.state, TextInput("anghytuno"), NOW)
     assert [getattr(e, "value", None) for e in sprint.events if getattr(e, "item", None)] == [-1]

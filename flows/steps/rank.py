@@ -31,7 +31,8 @@ class RankStep(InputStep):
     button (or typing one option) picks the next place and asks "Next most important?"
     with the options left, until k are placed. Once the picks cover all but one option of
     a full ranking, the last goes last. The answer is the list of option values, best
-    first; each place is also recorded as an item ("1", "2", ...) valued by its option.
+    first; each place is also recorded as an item ("1", "2", ...) valued by its option,
+    as soon as it is picked and with the reply that picked it (its raw text in the export).
 
     Each option keeps its number throughout, so a number typed means the same option at
     every pick: the buttons' values are those numbers (SMS shows "1) ... 3) ... 4) ..." once
@@ -140,8 +141,8 @@ class RankStep(InputStep):
             chosen += [v for v in (o.value for o in self.options) if v not in chosen]
             chosen = chosen[: self.places]
         if len(chosen) < self.places:
-            return Continue({"picked": chosen})
-        return self._answer(chosen, ctx)
+            return Continue({"picked": chosen}, self._places(chosen, len(picked), ctx))
+        return self._answer(chosen, len(picked), ctx)
 
     def give_up(self, ctx: StepContext) -> GiveUp | None:
         """With places already picked one at a time, keep them (the places not reached are
@@ -149,14 +150,22 @@ class RankStep(InputStep):
         picked, _ = self._state(ctx)
         if not picked:
             return None
-        return GiveUp((), self._answer(picked, ctx))
+        return GiveUp((), self._answer(picked, len(picked), ctx))
 
-    def _answer(self, chosen: list[str], ctx: StepContext) -> Answer:
-        """The options in the order given, best first, each place also an item."""
+    def _places(self, chosen: list[str], recorded: int, ctx: StepContext) -> tuple[ItemAnswer, ...]:
+        """The places after the first ``recorded``, each an item valued by its option.
+
+        Each place is recorded with the reply that picked it (the engine gives an item the raw
+        text of the reply it came with), so places tapped one at a time keep what was sent for
+        each, and BACK withdraws the last pick's place with it."""
+        by_value = {o.value: o for o in self.options}
+        return tuple(ItemAnswer(str(place), value, self._label(by_value[value], ctx)) for place, value in enumerate(chosen, start=1) if place > recorded)
+
+    def _answer(self, chosen: list[str], recorded: int, ctx: StepContext) -> Answer:
+        """The options in the order given, best first; the places not yet recorded as items."""
         by_value = {o.value: o for o in self.options}
         labels = [self._label(by_value[v], ctx) for v in chosen]
-        items = tuple(ItemAnswer(str(place), value, label) for place, (value, label) in enumerate(zip(chosen, labels, strict=True), start=1))
-        return Answer(chosen, ", ".join(f"{i}. {label}" for i, label in enumerate(labels, start=1)), items)
+        return Answer(chosen, ", ".join(f"{i}. {label}" for i, label in enumerate(labels, start=1)), self._places(chosen, recorded, ctx))
 
     def _hint(self, left: list[Option], ctx: StepContext, placed: list[str] | None = None) -> str:
         """How to answer: the order as numbers at first; then the number of the next option,

@@ -45,6 +45,7 @@ from flows.steps.items import (
     resolve,
     submission,
 )
+from flows.words import BUILT_IN_LANGUAGES, built_in
 
 VOTES = {
     1: {"a", "agree", "agreed", "i agree", "1", "true", "+", "+1", "👍", "✅", "cytuno", "rwy'n cytuno"},
@@ -161,9 +162,33 @@ class StatementsStep(InputStep):
 
     # ------------------------------------------------------------------ asking and reading
 
+    def _add_word(self, ctx: StepContext) -> str:
+        """The word that proposes a statement, as shown: the step's own ``add_word``, or, where
+        it keeps the default ADD, the built-in word in the participant's language (YCHWANEGU in
+        Welsh), as the pairwise step does."""
+        own = self.add_word.strip().upper()
+        return (ctx.words("statements.add_word").strip().upper() or own) if own == "ADD" else own
+
+    def _add_words(self, ctx: StepContext) -> list[str]:
+        """The words read as proposing a statement: the one shown and the step's own, and with
+        the default ADD its built-in translations too, whatever the participant's language (a
+        Welsh speaker reading in English may still write YCHWANEGU)."""
+        words = [self._add_word(ctx), self.add_word.strip()]
+        if self.add_word.strip().upper() == "ADD":
+            words += [built_in("statements.add_word", language) for language in BUILT_IN_LANGUAGES]
+        return list(dict.fromkeys(w.strip().upper() for w in words if w.strip()))
+
+    def _submission(self, reply: Reply, ctx: StepContext) -> ItemAnswer | None | str:
+        """A statement proposed with any of :meth:`_add_words` ('' for the word alone; None for no proposal)."""
+        for word in self._add_words(ctx):
+            found = submission(reply.text, word, "statement")
+            if found is not None:
+                return found
+        return None
+
     def prompt(self, ctx: StepContext) -> Prompt:
         current = self._current(ctx)
-        word = self.add_word.upper()
+        word = self._add_word(ctx)
         if current is None:
             empty = ctx.words("statements.empty_add" if self.submissions else "statements.empty").format(word=word)
             return Prompt(resolve(self.empty_text, ctx, empty), (Button(ctx.words("statements.ok"), "ok"),))
@@ -179,9 +204,9 @@ class StatementsStep(InputStep):
         current = self._current(ctx)
         data["current"] = current
         if self.submissions and reply.button is None:
-            submitted = submission(reply.text, self.add_word, "statement")
+            submitted = self._submission(reply, ctx)
             if submitted == "":
-                return Unclear(ctx.words("statements.add_example").format(word=self.add_word.upper()))
+                return Unclear(ctx.words("statements.add_example").format(word=self._add_word(ctx)))
             if isinstance(submitted, ItemAnswer):
                 thanks = resolve(self.submitted_text, ctx, ctx.words("statements.submitted"))
                 return Continue(data, (submitted,), thanks)
