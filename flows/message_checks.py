@@ -2,9 +2,10 @@
 reading level; and options with nothing to show, an error.
 
 Each step's prompt is built the way the engine builds it (the step's own ``prompt()``,
-then the skip hint), in every language, and then laid out for SMS as numbered options.
-Template parts (``{{ participant.name }}``) count as :data:`TEMPLATE_STAND_IN`, a
-typical first name or short answer.
+then the skip hint), in every language, and then laid out for SMS as options are sent.
+A many-item step sends a prompt per item: each Delphi item and each statement is counted.
+Template parts (``{{ participant.name }}``) count as :data:`TEMPLATE_STAND_IN`, a typical
+first name or short answer.
 """
 
 from __future__ import annotations
@@ -22,10 +23,15 @@ from flows.sms import (
     avoidable_characters,
     count_segments,
     describe_char,
-    plain_message,
+    native_letters,
     segments_as_gsm7,
+    sms_text,
+    word_with,
 )
 from flows.steps.base import InputStep, StepContext
+from flows.steps.delphi import DelphiStep
+from flows.steps.statements import StatementsStep
+from flows.translation_checks import items_from_file, language_names
 from flows.words import Words
 
 TEMPLATE_STAND_IN = "Alexandra"
@@ -37,8 +43,14 @@ question on a phone screen."""
 WHATSAPP_LIST_ROWS = 10
 """WhatsApp shows 3 options as quick-reply buttons and at most 10 in a list; more are sent
 as numbered text."""
-SEPARATE_MESSAGES = ("retry", "declined")
+SEPARATE_MESSAGES = ("retry", "declined", "submitted_text")
 """Text fields sent as messages of their own, besides the prompt."""
+OWN_LETTERS_SEGMENTS = 2
+"""A text that fits one GSM-7 segment but needs UCS-2 for its language's own letters (Welsh
+ŵ) may take this many before a warning: most Welsh sentences over 70 characters do, and
+the letters are right. Past it, or when the text is long even in GSM-7, the warning names them."""
+LETTERS_NAMED = 3
+"""How many such letters a warning names (each with a word it is in)."""
 
 
 def sample(source: str) -> str:
@@ -47,14 +59,15 @@ def sample(source: str) -> str:
 
 
 def composed_prompt(
-    step: StepBase, language: str, default: str, words: Words
+    step: StepBase, language: str, default: str, words: Words, data: dict[str, Any] | None = None
 ) -> tuple[str, list[Button], bool]:
-    """The prompt text (with the skip hint), its options' buttons and whether several may be picked."""
+    """The prompt text (with the skip hint), its options' buttons and whether several may be
+    picked; ``data``: the step's working data (which item it is on)."""
 
     def render(text: Text | None) -> str:
         return sample(resolve_text(text, language, default))
 
-    ctx = StepContext(language, default, render, lambda key: words.text(key, language))
+    ctx = StepContext(language, default, render, lambda key: words.text(key, language), data=dict(data or {}))
     if isinstance(step, InputStep):
         prompt = step.prompt(ctx)
         text, buttons, multiple = prompt.text, list(prompt.buttons), prompt.multiple
@@ -74,13 +87,13 @@ def _segments(
     text: str, language: str, place: tuple[int, int], what: str, marks: Marks
 ) -> list[Problem]:
     """More than one segment. Where only the language's own letters force UCS-2 (Welsh ŵ),
-    the extra segments are the price of writing it correctly: then only a text too long
-    even for GSM-7 is reported."""
+    they are named but never blamed: writing them is right, so the hint is to shorten, and
+    up to :data:`OWN_LETTERS_SEGMENTS` of a text that would fit one in GSM-7 is their price."""
     count = count_segments(text)
     if count.segments <= 1:
         return []
-    avoidable = avoidable_characters(text, language)
-    if count.forcing is not None and not avoidable and segments_as_gsm7(text) <= 1:
+    avoidable, own = avoidable_characters(text, language), native_letters(text, language)
+    if own and not avoidable and count.segments <= OWN_LETTERS_SEGMENTS and segments_as_gsm7(text) <= 1:
         return []
     unit = "characters" if count.encoding == "GSM-7" else "UTF-16 units"
     message = (
@@ -94,7 +107,44 @@ def _segments(
             hint = f"replace {describe_char(char)} with {LOOKALIKES[char]}"
         else:
             hint = f"remove {describe_char(char)}, or shorten the text"
+    if own:
+        listed, one = _own_letters(text, own)
+        name = language_names([language])
+        if avoidable:
+            message += f"; so {'does' if one else 'do'} {listed}, {'a ' if one else ''}{name} letter{'' if one else 's'}"
+            hint += f"; the {name} letters still need UCS-2, so only a shorter text takes fewer segments"
+        else:
+            message += (f"; {listed}, {'a ' if one else ''}{name} letter{'' if one else 's'}, force{'s' if one else ''} UCS-2, "
+                        "which fits 70 characters a segment instead of 160")
+            hint += f"; keep the {name} letters: they are right"
     return [marks.problem(place, message, hint, "warning")]
+
+
+def _own_letters(text: str, letters: list[str]) -> tuple[str, bool]:
+    """"ŵ in 'dŵr'" or "ŵ in 'dŵr' and â in 'â'", and whether it names one letter."""
+    named = [f"{char} in '{word_with(text, char)}'" for char in letters[:LETTERS_NAMED]]
+    if len(letters) > LETTERS_NAMED:
+        named.append(f"{len(letters) - LETTERS_NAMED} more")
+    return (named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]), len(named) == 1
+
+
+def _prompt_states(step: StepBase, index: int, marks: Marks) -> list[tuple[str, YamlPath, dict[str, Any]]]:
+    """Each prompt the step can send, as (what it is, where its words are written, the step's
+    data that makes it): one per Delphi item (the first under the step's text) and its "why?";
+    a statements step's first (under its text) and each statement as shown after it; one
+    prompt for any other step (a pairwise step's first pair, a choice experiment's first task)."""
+    if isinstance(step, DelphiStep):
+        ids = [item.id for item in step.items]
+        place: tuple[str, ...] = ("items_file",) if items_from_file(step, index, marks) else ()
+        states = [(f"item {n + 1} of step '{step.id}'", place or ("items", str(n), "text"), {"queue": ids, "scores": dict.fromkeys(ids[:n])})
+                  for n in range(len(ids))]
+        reason = ("reason_text",) if step.reason_text is not None else ("ask_reason",)
+        return states + ([(f"the reason question of step '{step.id}'", reason, {"await": "reason"})] if step.ask_reason else [])
+    if isinstance(step, StatementsStep):  # (after the first: which comes first is drawn)
+        later = [(f"statement {n + 1} of step '{step.id}'", ("statements", str(n), "text"), {"current": item.id, "seen": [""]})
+                 for n, item in enumerate(step.statements)]
+        return [(f"step '{step.id}'", ("text",), {}), *later]
+    return [(f"step '{step.id}'", ("text",), {})]
 
 
 def _buttons(
@@ -165,22 +215,24 @@ def message_warnings(flow: Flow, marks: Marks, languages: list[str], words: Word
             return step_path(index, *field_path(name))
 
         for language in languages:
-            try:
-                text, buttons, multiple = composed_prompt(step, language, default, words)
-            except Exception:  # a step type whose prompt needs more than a sample; skip it
-                continue
-            labels = [button.label for button in buttons]
-            problems += _stop_words(step, buttons, language, marks.key(path_of("options")), words, marks)
-            language_path = path_of("text") + ((language,) if isinstance(step.text, dict) else ())
-            problems += _segments(
-                plain_message(text, labels, multiple, words.option_texts(language)),
-                language,
-                marks.value(language_path),
-                f"on SMS, the {language} prompt of step '{step.id}'",
-                marks,
-            )
-            if language == default:
-                problems += _buttons(step, labels, marks.key(path_of("options")), marks)
+            for number, (what, rest, data) in enumerate(_prompt_states(step, index, marks)):
+                try:
+                    text, buttons, multiple = composed_prompt(step, language, default, words, data)
+                except Exception:  # a step type whose prompt needs more than a sample; skip it
+                    continue
+                if number == 0:
+                    labels = [button.label for button in buttons]
+                    problems += _stop_words(step, buttons, language, marks.key(path_of("options")), words, marks)
+                    if language == default:
+                        problems += _buttons(step, labels, marks.key(path_of("options")), marks)
+                written = marks.values.get(step_path(index, *rest, language)) is not None
+                problems += _segments(
+                    sms_text(text, buttons, multiple, words.option_texts(language)),
+                    language,
+                    marks.value(step_path(index, *rest, *((language,) if written else ()))),
+                    f"on SMS, the {language_names([language])} prompt of {what}",
+                    marks,
+                )
             for name, value in step.texts():
                 if name in SEPARATE_MESSAGES:
                     place = marks.value(
@@ -190,7 +242,7 @@ def message_warnings(flow: Flow, marks: Marks, languages: list[str], words: Word
                         sample(resolve_text(value, language, default)),
                         language,
                         place,
-                        f"on SMS, the {language} '{name}' of step '{step.id}'",
+                        f"on SMS, the {language_names([language])} '{name}' of step '{step.id}'",
                         marks,
                     )
         problems += _readability(step, path_of, english, marks)

@@ -11,17 +11,18 @@ A letter outside GSM-7 in a language that needs it (Welsh ŵ, ŷ, â; any letter
 Arabic or Bengali) cannot be avoided: :func:`avoidable_characters` tells those apart
 from what a coordinator can fix (curly quotes, dashes, emoji).
 
-Options are counted as the participant on SMS sees them: numbered lines after a
-blank line (the same format as ``channels.base.render_plain``, replicated here
-because ``flows`` may not import ``channels``).
+Options are counted as the participant on SMS sees them (:func:`sms_text`, a copy of
+``channels.base.render_plain``, because ``flows`` may not import ``channels``).
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from flows.events import Button
 from flows.words import ENGLISH_OPTIONS, OptionTexts
 
 GSM7_BASIC = (
@@ -108,12 +109,52 @@ def count_segments(text: str) -> SegmentCount:
 def plain_message(text: str, options: Sequence[str], multiple: bool = False, texts: OptionTexts = ENGLISH_OPTIONS) -> str:
     """The text as an SMS shows it: options become numbered lines after a blank line (the
     longest way they are shown), with the hint under a multiple choice in ``texts``' language."""
-    if not options:
+    return _numbered(text, list(enumerate(options, start=1)), multiple, texts) if options else text
+
+
+def sms_text(
+    text: str, buttons: Sequence[Button], multiple: bool = False, texts: OptionTexts = ENGLISH_OPTIONS
+) -> str:
+    """The prompt as an SMS sends it, options in ``texts``' language: a copy of
+    ``channels.base.render_plain`` (a bare range 1-9 on one reply line, options the text
+    already names left out, numbered lines otherwise), so that segments are counted on what
+    participants get."""
+    if not buttons:
         return text
-    lines = [text, ""] + [f"{i}) {label}" for i, label in enumerate(options, start=1)]
+    numeric = [b for b in buttons if b.value.lstrip("-").isdigit()]
+    others = [b for b in buttons if b not in numeric]
+    if numeric and all(b.label == b.value for b in numeric):
+        return f"{text}\n{texts.reply_with([f'{numeric[0].value}-{numeric[-1].value}', *(b.label.upper() for b in others)])}"
+    numbers = [int(b.value) for b in numeric]
+    if numeric and not others and numbers != list(range(numbers[0], numbers[0] + len(numbers))):
+        return _numbered(text, [(b.value, b.label) for b in buttons], multiple, texts)
+    if not multiple and _named_in_one_line(text, buttons):
+        labels = [b.label for b in buttons]
+        if all(re.search(rf"\b{re.escape(label)}\b", text, re.IGNORECASE) for label in labels):
+            return text
+        return f"{text}\n{texts.reply_with(labels)}"
+    if numeric and not others:
+        return _numbered(text, [(b.value, b.label) for b in buttons], multiple, texts)
+    return _numbered(text, [(str(i), b.label) for i, b in enumerate(buttons, start=1)], multiple, texts)
+
+
+SHORT_LABEL, SHORT_EXTRA = 10, 24
+"""As in ``channels.base``: one-word options up to this long fit on one reply line; beside
+options the text labels itself ("A) ..."), so may an option of a few words."""
+
+
+def _named_in_one_line(text: str, buttons: Sequence[Button]) -> bool:
+    if all(len(b.label) <= SHORT_LABEL and " " not in b.label.strip() for b in buttons):
+        return True
+    labelled = [b for b in buttons if len(b.label) <= 3 and re.search(rf"^{re.escape(b.label)}[):.] ", text, re.MULTILINE)]
+    return bool(labelled) and all(b in labelled or len(b.label) <= SHORT_EXTRA for b in buttons)
+
+
+def _numbered(text: str, lines: Sequence[tuple[object, str]], multiple: bool, texts: OptionTexts) -> str:
+    shown = [text, ""] + [f"{number}) {label}" for number, label in lines]
     if multiple:
-        lines.append(texts.several)
-    return "\n".join(lines)
+        shown.append(texts.several)
+    return "\n".join(shown)
 
 
 def describe_char(char: str) -> str:
@@ -136,6 +177,19 @@ def avoidable_characters(text: str, language: str) -> list[str]:
     """Characters outside GSM-7 that are not letters of the language, in order of appearance."""
     found = [c for c in text if not is_gsm7(c) and not is_native_letter(c, language)]
     return list(dict.fromkeys(found))
+
+
+def native_letters(text: str, language: str) -> list[str]:
+    """Letters of the language outside GSM-7 (Welsh ŵ, ŷ, â), in order of appearance: they
+    force UCS-2, and they are right."""
+    found = [c for c in text if not is_gsm7(c) and is_native_letter(c, language)]
+    return list(dict.fromkeys(found))
+
+
+def word_with(text: str, char: str) -> str:
+    """The first word of ``text`` that holds ``char``, for a coordinator to find it by."""
+    words = (word.strip(".,;:!?()[]\"'“”‘’") for word in text.split() if char in word)
+    return next(words, char) or char
 
 
 def segments_as_gsm7(text: str) -> int:
