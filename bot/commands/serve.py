@@ -212,9 +212,22 @@ def _check_studies(folder: Path, source: str) -> str:
     if errors:
         raise click.ClickException("the studies have problems (chorus validate shows them with their warnings):\n"
                                    + "\n".join(map(str, errors)))
-    names = [study.name for study in studies]
+    names = [_named(study) for study in studies]
     shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
     return f"Studies from {where}: {shown}"
+
+
+def _named(folder: Path) -> str:
+    """A study's folder, with its id when that differs (the id is what tokens and the desk use)."""
+    import yaml
+
+    from flows.loader import study_file
+
+    try:
+        study_id = (yaml.safe_load(study_file(folder).read_text(encoding="utf-8")) or {}).get("study")
+    except (OSError, yaml.YAMLError, AttributeError):
+        study_id = None
+    return folder.name if not study_id or study_id == folder.name else f"{folder.name} (study '{study_id}')"
 
 
 def _check_keys(settings: Settings) -> None:
