@@ -2,9 +2,9 @@
 
 * :func:`answers_for_step`: answers to one step, ready for text analysis: (answer id, text,
   group), with identifiers masked (nlp/redact.py) because analysis input must not carry them.
-* :func:`delphi_rounds_sent`: who was sent which Delphi round, so that
+* :func:`delphi_rounds_sent`: who was sent which round of which Delphi, so that
   :func:`flows.analysis.delphi.participation` counts as dropped out only those who had the
-  round and did not answer it.
+  round and did not answer it; :func:`rounds_sent_to` keeps one Delphi's.
 """
 
 from __future__ import annotations
@@ -45,17 +45,33 @@ def delphi_rounds_sent(database: Database, study_id: str, delphi: str | None = N
     and they have not left the study. Someone who left the study before a round reached them
     is listed for it too, not open, once the round has been sent to anyone: they will not
     answer it, so they have dropped out. A round sent to nobody yet lists nobody, so nobody
-    has dropped out of it (and it has no attrition figure)."""
+    has dropped out of it (and it has no attrition figure).
+
+    Each row's index is its Delphi's id (an index named ``delphi``): round 2 of one Delphi is
+    not round 2 of another, so a table of every Delphi in a study splits into each one's."""
     rounds_of, sessions, left = _delphi_sessions(database, study_id, delphi)
-    rows = [(pid, r, status in LIVE and pid not in left) for pid, version, status in sessions for r in rounds_of[version]]
-    sent = {(pid, r) for pid, r, _ in rows}
-    under_way = sorted({r for _, r in sent})
-    rows += [(pid, r, False) for pid in sorted(left) for r in under_way if (pid, r) not in sent]
-    return pd.DataFrame(rows, columns=["participant", "round", "open"]).astype({"round": int, "open": bool})
+    rows = [(d, pid, r, status in LIVE and pid not in left) for pid, version, status in sessions for d, r in sorted(rounds_of[version])]
+    sent = {(d, pid, r) for d, pid, r, _ in rows}
+    under_way = sorted({(d, r) for d, _, r in sent})
+    rows += [(d, pid, r, False) for pid in sorted(left) for d, r in under_way if (d, pid, r) not in sent]
+    table = pd.DataFrame(rows, columns=["delphi", "participant", "round", "open"])
+    return table.astype({"delphi": str, "round": int, "open": bool}).set_index("delphi")
+
+
+def rounds_sent_to(sent: pd.DataFrame | None, delphi: str) -> pd.DataFrame | None:
+    """Who was sent ``delphi``'s rounds: the rows of ``sent`` for that Delphi where it names
+    each row's (a ``delphi`` column, or the index :func:`delphi_rounds_sent` gives), or all of
+    it where it names none (a table of one Delphi)."""
+    if sent is None:
+        return None
+    table = sent.reset_index() if sent.index.name == "delphi" else sent
+    if "delphi" not in table.columns:
+        return sent
+    return table[table["delphi"].fillna("").astype(str) == delphi].drop(columns="delphi").reset_index(drop=True)
 
 
 def _delphi_sessions(database: Database, study_id: str, delphi: str | None
-                     ) -> tuple[dict[int, set[int]], list[tuple[str, int, str]], set[str]]:
+                     ) -> tuple[dict[int, set[tuple[str, int]]], list[tuple[str, int, str]], set[str]]:
     """The Delphi rounds of each flow version that asks any, the sessions on those versions
     as (participant, version, status), and who opted out of the study."""
     s, e = SESSIONS.c, ENROLMENTS.c
@@ -69,11 +85,15 @@ def _delphi_sessions(database: Database, study_id: str, delphi: str | None
     return rounds_of, sessions, left
 
 
-def delphi_rounds(content: Mapping[str, Any] | None, delphi: str | None = None) -> set[int]:
-    """The Delphi rounds a published flow asks (of ``delphi`` only, if named): its ``delphi``
-    steps' ``round`` (1 when not given), each Delphi named by ``delphi:`` or else its step id."""
+def delphi_rounds(content: Mapping[str, Any] | None, delphi: str | None = None) -> set[tuple[str, int]]:
+    """The (Delphi, round) pairs a published flow asks (of ``delphi`` only, if named): its
+    ``delphi`` steps' ``round`` (1 when not given), each Delphi named by ``delphi:`` or else its
+    step id."""
     found = set()
     for raw in (content or {}).get("steps", []) or []:
-        if isinstance(raw, dict) and raw.get("type") == "delphi" and delphi in (None, raw.get("delphi") or raw.get("id")):
-            found.add(int(raw.get("round") or 1))
+        if not isinstance(raw, dict) or raw.get("type") != "delphi":
+            continue
+        name = str(raw.get("delphi") or raw.get("id"))
+        if delphi in (None, name):
+            found.add((name, int(raw.get("round") or 1)))
     return found

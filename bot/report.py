@@ -68,7 +68,7 @@ class UnknownStudy(LookupError):
 class ReportInput:
     study_id: str
     steps: dict[str, StepBase]
-    """Many-item steps by id."""
+    """Many-item steps by id; a Delphi's (one of its rounds' steps) by ``delphi:<its id>``."""
     records: list[ItemRecord]
     group_labels: dict[str, str] = field(default_factory=dict)
     rounds_sent: dict[str, pd.DataFrame] = field(default_factory=dict)
@@ -92,12 +92,19 @@ def gather(database: Database, study_id: str) -> ReportInput:
         steps: dict[str, StepBase] = {}
         for version in repository.flow_versions(connection, study_id):
             flow = load_flow(f"{study_id}/{version.flow_id}@{version.version}", raw=version.content).flow
-            steps.update({s.id: s for s in flow.steps if isinstance(s, METHODS)})
+            steps.update({_key(s): s for s in flow.steps if isinstance(s, METHODS)})
         data = load_population(connection, study_id, study)
     delphis = {step.delphi_id for step in steps.values() if isinstance(step, DelphiStep)}
     sent = {delphi: delphi_rounds_sent(database, study_id, delphi) for delphi in sorted(delphis)}
     texts = {entry.id: entry.text for entries in data.approved_entries.values() for entry in entries}
     return ReportInput(study_id, steps, list(data.records), group_labels(study), sent, texts)
+
+
+def _key(step: StepBase) -> str:
+    """A step's key in :attr:`ReportInput.steps`: its id, or a Delphi step's Delphi
+    (``delphi:<id>``). Each Delphi gets its own tables, and two Delphis' steps may share an id
+    (``rate``) in different flows: keyed by step id, one Delphi would hide the other."""
+    return f"delphi:{step.delphi_id}" if isinstance(step, DelphiStep) else step.id
 
 
 # ----------------------------------------------------------------------------- writing

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bot.analysis_input import rounds_sent_to
 from bot.api.catalogue import latest_steps
 from flows.analysis import delphi, pairwise, ranking, statements
 from flows.analysis.mnl import (
@@ -115,23 +116,34 @@ def delphi_rules(steps: dict[tuple[int, str], Any]) -> dict[str, ConsensusRule]:
 
 
 def delphi_report(frame: pd.DataFrame, steps: dict[tuple[int, str], Any], sent: pd.DataFrame | None = None) -> dict[str, Any]:
-    """Each Delphi summarised on its own scale and consensus rule; attrition counts only those
-    who were ``sent`` a round (:func:`bot.analysis_input.delphi_rounds_sent`) and did not answer."""
+    """Each Delphi summarised on its own scale and consensus rule, and its participation counted
+    on its own: round 2 of one Delphi is not round 2 of another. Attrition counts only those who
+    were ``sent`` a round (:func:`bot.analysis_input.delphi_rounds_sent`) and did not answer.
+    Every row names its Delphi (``delphi``; "" for 1-9 scale steps); ``delphis`` lists each
+    with its rounds, and ``rounds`` is every Delphi's."""
     rules = delphi_rules(steps)
     ratings = delphi_ratings(frame, steps, rules)
     if ratings.empty:
-        return {"items": [], "movement": [], "participation": [], "rounds": []}
-    parts = [(part.drop(columns="delphi"), rules.get(str(name), ConsensusRule())) for name, part in ratings.groupby("delphi", sort=False)]
-    summary = pd.concat([_summarised(part, rule) for part, rule in parts], ignore_index=True)
+        return {"items": [], "movement": [], "participation": [], "rounds": [], "delphis": []}
+    summaries, movements, participations, delphis = [], [], [], []
+    for name, part in ratings.groupby("delphi", sort=False):
+        rated, rule = part.drop(columns="delphi"), rules.get(str(name), ConsensusRule())
+        summary = _summarised(rated, rule).assign(delphi=str(name))
+        participation = delphi.participation(rated, rounds_sent_to(sent, str(name))).assign(delphi=str(name))
+        rounds = {int(r) for r in summary["round"].unique()}
+        rounds |= {int(r) for r in participation["round"].unique() if int(r) > max(rounds)}
+        summaries.append(summary)
+        movements.append(delphi.movement(rated, rule.scale).assign(delphi=str(name)))
+        participations.append(participation)
+        delphis.append({"delphi": str(name), "rounds": sorted(rounds)})  # the next round, sent but not rated yet, too
+    summary = pd.concat(summaries, ignore_index=True)
     summary["counts"] = summary["counts"].map(list)
-    participation = delphi.participation(ratings.drop(columns="delphi"), sent)
-    rated = {int(r) for r in summary["round"].unique()}
-    sent_only = {int(r) for r in participation["round"].unique() if int(r) > max(rated)}
-    return {  # the next round, sent but not rated yet, is a round too: who may still answer it shows
-        "rounds": sorted(rated | sent_only),
+    return {
+        "rounds": sorted({r for d in delphis for r in d["rounds"]}),
+        "delphis": delphis,
         "items": records(summary),
-        "movement": records(pd.concat([delphi.movement(part, rule.scale) for part, rule in parts], ignore_index=True)),
-        "participation": records(participation),
+        "movement": records(pd.concat(movements, ignore_index=True)),
+        "participation": records(pd.concat(participations, ignore_index=True)),
     }
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from flows.analysis.scale import MIN_SCORES
+from flows.analysis.scale import MIN_SCORES, ConsensusRule
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -93,7 +93,8 @@ def _emit(payload: dict[str, Any], output_format: str, table: str) -> None:
     "path",
     required=True,
     type=click.Path(exists=True, dir_okay=False),
-    help="CSV with participant, group, round, item, score (empty score = unsure).",
+    help="CSV with participant, group, round, item, score (empty score = unsure); with a delphi column, "
+    "each Delphi is analysed on its own.",
 )
 @click.option(
     "--scale", "scale_text", default="1-9", show_default=True, help="Lowest-highest score."
@@ -132,7 +133,8 @@ def _emit(payload: dict[str, Any], output_format: str, table: str) -> None:
     "sent_path",
     default=None,
     type=click.Path(exists=True, dir_okay=False),
-    help="CSV with participant, round, open (true while they may still answer): who was sent each round, "
+    help="CSV with participant, round, open (true while they may still answer), and delphi beside ratings "
+    "that name several: who was sent each round, "
     "as chorus report writes it (delphi-ID-rounds-sent.csv). With it, attrition counts only those sent "
     "a round, as the desk does; without it, everyone who did not respond counts as dropped.",
 )
@@ -154,29 +156,24 @@ def delphi_command(
     and attrition per round. Percentages count only those who gave a score: unsure answers
     (an empty score) are left out of them and shown as n_unsure beside them. Consensus needs
     --min-scores scores (default 5); with fewer it is 'few'."""
-    from flows.analysis.delphi import (
-        UNSURE_LEFT_OUT,
-        ConsensusRule,
-        Scale,
-        participation,
-        summarise,
-    )
-    data = _read_csv(path, ["participant", "round", "item", "score"], text=["participant"])
+    from flows.analysis.delphi import UNSURE_LEFT_OUT, Scale
+
+    data = _read_csv(path, ["participant", "round", "item", "score"], text=["participant", "delphi"])
     sent = _read_sent(sent_path) if sent_path else None
     try:
         low, high = _range(scale_text, "--scale")
         scale = Scale(low, high, _range(low_text, "--low"), _range(high_text, "--high"))
         rule = ConsensusRule(scale, agree_pct, max_opposite_pct, per_group, min_group_n, min_scores)
-        summary = summarise(data, rule)
-        responses = participation(data, sent)
+        summary, responses = _each_delphi(data, sent, rule)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
-    items = _records(summary, DELPHI_COLUMNS)
-    rounds = _records(responses, PARTICIPATION_COLUMNS)
+    named = ["delphi"] if "delphi" in data.columns else []
+    items = _records(summary, named + DELPHI_COLUMNS)
+    rounds = _records(responses, named + PARTICIPATION_COLUMNS)
     few = f"consensus 'few': fewer than {min_scores} scores, too few to call in or out"
     notes = {"unsure": UNSURE_LEFT_OUT, "few": few, "attrition": _attrition_notes(responses, sent_path is not None)}
-    table = "\n".join([_table(items, DELPHI_COLUMNS), f"({UNSURE_LEFT_OUT})", f"({few})", "", "participation",
-                       _table(rounds, PARTICIPATION_COLUMNS), *(f"({note})" for note in notes["attrition"])])
+    table = "\n".join([_table(items, named + DELPHI_COLUMNS), f"({UNSURE_LEFT_OUT})", f"({few})", "", "participation",
+                       _table(rounds, named + PARTICIPATION_COLUMNS), *(f"({note})" for note in notes["attrition"])])
     _emit({"items": items, "participation": rounds, "notes": notes}, output_format, table)
 
 
@@ -186,9 +183,33 @@ PARTICIPATION_COLUMNS = ["round", "group", "responded", "previous", "dropped", "
 TRUE, FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
 
 
+def _each_delphi(data: pd.DataFrame, sent: pd.DataFrame | None, rule: ConsensusRule) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The summary and participation of each Delphi in the ratings on its own, where a
+    ``delphi`` column names each rating's: round 2 of one Delphi is not round 2 of another.
+    The rounds sent are split by their own ``delphi`` column; without one they can be only
+    one Delphi's."""
+    import pandas as pd
+
+    from bot.analysis_input import rounds_sent_to
+    from flows.analysis.delphi import participation, summarise
+
+    if "delphi" not in data.columns:
+        return summarise(data, rule), participation(data, sent)
+    names = data["delphi"].fillna("")
+    if sent is not None and "delphi" not in sent.columns and names.nunique() > 1:
+        raise ValueError(f"the ratings hold {names.nunique()} Delphis ({', '.join(dict.fromkeys(names))}) but the rounds "
+                         "sent name none: add a delphi column to them, or analyse each Delphi on its own")
+    summaries, responses = [], []
+    for name, part in data.groupby(names, sort=False):
+        ratings = part.drop(columns="delphi")
+        summaries.append(summarise(ratings, rule).assign(delphi=name))
+        responses.append(participation(ratings, rounds_sent_to(sent, str(name))).assign(delphi=name))
+    return pd.concat(summaries, ignore_index=True), pd.concat(responses, ignore_index=True)
+
+
 def _read_sent(path: str) -> pd.DataFrame:
     """Who was sent which round, ``open`` read as true/false (also 1/0, yes/no)."""
-    sent = _read_csv(path, ["participant", "round", "open"], text=["participant", "open"])
+    sent = _read_csv(path, ["participant", "round", "open"], text=["participant", "open", "delphi"])
     words = sent["open"].fillna("").str.strip().str.lower()
     unknown = sorted(set(words) - TRUE - FALSE)
     if unknown:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.api import figures, publishing, queries, reports
@@ -127,15 +127,25 @@ def results_page(s: StudyCtx = Depends(page_study)) -> HTMLResponse:
 
 
 @router.get("/dashboard/studies/{study_id}/delphi", response_class=HTMLResponse)
-def delphi_page(s: StudyCtx = Depends(page_study), round: int | None = None) -> HTMLResponse:
+def delphi_page(s: StudyCtx = Depends(page_study), round: int | None = None,
+                delphi: str | None = Query(None, max_length=200)) -> HTMLResponse:
+    """Each Delphi on its own, with its own rounds and response: the ``round`` asked for (of the
+    ``delphi`` named, if one is), else its latest."""
     data = reports.report(s.database, s.loaded, "delphi")
-    rounds = data["rounds"]
-    chosen = round if round in rounds else (rounds[-1] if rounds else None)
+    shown = [_delphi_shown(data, d["delphi"], d["rounds"], round if delphi in (None, d["delphi"]) else None)
+             for d in data["delphis"]]
+    return render(s, "delphi.html", "delphi", delphis=shown)
+
+
+def _delphi_shown(data: dict[str, Any], delphi: str, rounds: list[int], asked: int | None) -> dict[str, Any]:
+    """One Delphi's round as the page shows it: its items with their charts, and who responded."""
+    chosen = asked if asked in rounds else (rounds[-1] if rounds else None)
+    mine = [r for r in data["items"] if r["delphi"] == delphi and r["round"] == chosen]
     items: list[dict[str, Any]] = []
-    for item in dict.fromkeys(r["item"] for r in data["items"] if r["round"] == chosen):
-        rows = [r for r in data["items"] if r["item"] == item and r["round"] == chosen]
-        moved = [m for m in data["movement"] if m["item"] == item and m["round"] == chosen]
+    for item in dict.fromkeys(r["item"] for r in mine):
+        rows = [r for r in mine if r["item"] == item]
+        moved = [m for m in data["movement"] if m["delphi"] == delphi and m["item"] == item and m["round"] == chosen]
         items.append({"item": item, "label": rows[0].get("label", item), "rows": rows, "movement": moved,
                       "chart": inline(figures.delphi_chart(data["items"], item, int(chosen or 1)))})
-    participation = [p for p in data["participation"] if p["round"] == chosen]
-    return render(s, "delphi.html", "delphi", rounds=rounds, round=chosen, items=items, participation=participation)
+    participation = [p for p in data["participation"] if p["delphi"] == delphi and p["round"] == chosen]
+    return {"delphi": delphi, "rounds": rounds, "round": chosen, "items": items, "participation": participation}
