@@ -11,10 +11,12 @@ reading of replies and the public API.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from flows import snooze
+from flows.corrections import corrected_value
 from flows.engine_commands import EngineCommands
 from flows.engine_core import LOW_CONFIDENCE, MAX_STEPS_PER_SPRINT, ConfirmPolicy, Sprint, Turn
 from flows.events import (
@@ -37,7 +39,7 @@ from flows.inputs import (
     spoken_yes,
     without_words,
 )
-from flows.parsing import parse_yes_no
+from flows.parsing import parse_number, parse_yes_no, said_after_no
 from flows.session_state import SessionState, Status, copy_state, position
 from flows.steps.base import (
     Answer,
@@ -210,6 +212,8 @@ class Engine(EngineCommands):
             return False
         heard, state.heard = state.heard, None
         source = str(heard.get("source", "voice"))
+        if not said and given.button is None and self._said_instead(turn, step, given):
+            return True  # 'no, 3': not asked again, 3 is the answer
         if not said:
             self._say(turn, self._text(turn, "voice_try_again" if source == "voice" else "confirm_try_again"), step.id, kind="info")
             self._prompt(turn, step)
@@ -222,6 +226,29 @@ class Engine(EngineCommands):
             self._continue(turn, step, reply, outcome)
         else:
             self._unclear(turn, step, outcome, heard=reply.text if source == "voice" else None)
+        return True
+
+    def _said_instead(self, turn: Turn, step: InputStep, given: TextInput) -> bool:
+        """A NO with a number after it ('no, 3', "no it's 3", 'nope, three', 'na, 3') to an answer
+        read back ("Just to check: 4?"): the participant corrects it, so the number is read as
+        any reply to the question is (asked again if out of range or in another unit, checked if
+        it too comes in a sentence) rather than the question asked again. False, and nothing
+        done, for a NO with no one number after it, and at a free-text question, whose answer
+        any words after a NO would be."""
+        instead = said_after_no(given.text)
+        if instead is None or isinstance(step, OpenStep) or parse_number(instead, decimal_comma=True) is None:
+            return False
+        reply = Reply(corrected_value(instead) or instead, None, given.source, given.confidence)  # 'no, I meant 3'
+        outcome = step.interpret(reply, self._context(turn, step))
+        said = replace(reply, text=given.text)  # recorded as sent
+        if isinstance(outcome, Answer | Continue) and self._needs_confirming(step, reply, outcome):
+            self._ask_to_confirm(turn, step, reply, outcome)
+        elif isinstance(outcome, Answer):
+            self._accept(turn, step, said, outcome)
+        elif isinstance(outcome, Continue):
+            self._continue(turn, step, said, outcome)
+        else:
+            self._unclear(turn, step, outcome)
         return True
 
     def _on_timeout(self, turn: Turn, given: Timeout) -> None:

@@ -1,0 +1,136 @@
+"""Numbers in words (flows/parsing.py): 'seven', 'twenty one', 'a hundred', 'sevn', Welsh
+'saith' and 'dwywaith', ordinals ('second', 'yr ail'), so that a number typed or transcribed as
+a word reads as the digit would."""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from flows.parsing_normalise import _too_long, normalise
+
+_WORD_NUMBERS = {
+    "zero": 0, "nought": 0, "nil": 0, "none": 0, "one": 1, "once": 1, "two": 2, "twice": 2,
+    "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40,
+    "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+    # Welsh 0-10, enough for a rating.
+    "un": 1, "dau": 2, "dwy": 2, "tri": 3, "tair": 3, "pedwar": 4, "pedair": 4, "pump": 5,
+    "chwech": 6, "saith": 7, "wyth": 8, "naw": 9, "deg": 10, "dim": 0,
+    "thrice": 3, "unwaith": 1, "dwywaith": 2, "teirgwaith": 3,
+}
+_FREQUENCY_WORDS = {"once", "twice", "thrice", "unwaith", "dwywaith", "teirgwaith"}
+"""How often, not which: 'twice' answers a count, never picks option 2."""
+_MULTIPLIERS = {"hundred": 100, "thousand": 1000}
+_FUZZY_TARGETS = [w for w in _WORD_NUMBERS if len(w) >= 4 and w.isascii() and w not in (*_FREQUENCY_WORDS, "none", "nil")]
+_NOT_NUMBERS = {"there", "then", "even", "seen", "fine", "nice", "five's", "nine's", "tent", "teen", "fort", "forth", "for"}
+"""Real words a fuzzy match would otherwise read as a number word: 'for' is a word of its own
+('for the kids', 'just for'), never four; a spoken four comes back from the transcriber as '4'
+or 'four'."""
+_ORDINALS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+    "eighth": 8, "ninth": 9, "tenth": 10, "last": -1,
+}
+_WELSH_ORDINALS = {
+    "cyntaf": "first", "gyntaf": "first", "1af": "first", "ail": "second", "2il": "second",
+    "trydydd": "third", "drydydd": "third", "trydedd": "third", "drydedd": "third", "3ydd": "third", "3edd": "third",
+    "pedwerydd": "fourth", "bedwerydd": "fourth", "pedwaredd": "fourth", "bedwaredd": "fourth", "4ydd": "fourth",
+    "4edd": "fourth", "pumed": "fifth", "bumed": "fifth", "5ed": "fifth", "chweched": "sixth", "6ed": "sixth",
+    "seithfed": "seventh", "7fed": "seventh", "wythfed": "eighth", "8fed": "eighth", "nawfed": "ninth",
+    "9fed": "ninth", "degfed": "tenth", "ddegfed": "tenth", "10fed": "tenth", "olaf": "last", "ola": "last",
+    "canol": "middle",
+}
+"""Welsh ordinals (with their mutated and numeral forms: 'y drydedd', '3ydd') as the English
+word :data:`_ORDINALS` and the scale positions know."""
+_WELSH_ORDINAL_RE = re.compile(
+    rf"(?:yr?\s+)?(?:un\s+)?({'|'.join(_WELSH_ORDINALS)})(?:\s+(?:un|opsiwn|dewis|rhif))?"
+)
+"""'y cyntaf', 'yr un cyntaf' (the first one), 'yr ail un', 'yr ail opsiwn', 'yr olaf'."""
+
+
+def _welsh_ordinal(text: str) -> str:
+    """A reply that is only a Welsh ordinal, politeness dropped ('y cyntaf', 'yr ail un', 'yr un
+    olaf'), as its English word ('first', 'second', 'last'); any other text as it is. ('un' is
+    also Welsh for 1: 'yr un olaf' is the last, not the first.)"""
+    found = _WELSH_ORDINAL_RE.fullmatch(text)
+    return _WELSH_ORDINALS[found.group(1)] if found else text
+
+
+_NUMERAL = r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+"""A number as written: '7', '3.5', or thousands grouped with commas ('1,250', '12,500'), whose
+first group never starts with 0 ('0,125' is a decimal comma, not 125)."""
+
+
+def _fuzzy_number_word(word: str) -> str | None:
+    """A close misspelling of a number word ('thre', 'sevn'), or None."""
+    if len(word) < 3 or not word.isalpha() or word in _NOT_NUMBERS:
+        return None
+    close = difflib.get_close_matches(word, _FUZZY_TARGETS, n=2, cutoff=0.85)
+    if len(close) == 1 or (len(close) == 2 and difflib.SequenceMatcher(None, word, close[1]).ratio() < 0.85):
+        return close[0] if close else None
+    return None
+
+
+def _words_value(parts: list[str]) -> float | None:
+    """The value of a run of number words, or None if they do not make one number ('one two')."""
+    total, current, seen = 0.0, 0.0, False
+    for index, part in enumerate(parts):
+        following = parts[index + 1] if index + 1 < len(parts) else ""
+        if part in ("a", "an") and following in (*_MULTIPLIERS, "half"):
+            continue
+        if part == "half":
+            if index != len(parts) - 1:
+                return None
+            current += 0.5
+            seen = True
+        elif part in _MULTIPLIERS:
+            current = max(current, 1) * _MULTIPLIERS[part]
+            if part == "thousand":
+                total, current = total + current, 0
+            seen = True
+        elif part in _WORD_NUMBERS:
+            value = _WORD_NUMBERS[part]
+            units = current % 100
+            if seen and units and not (units % 10 == 0 and units >= 20 and value < 10):
+                return None
+            current += value
+            seen = True
+        else:
+            return None
+    return total + current if seen else None
+
+
+def words_to_number(text: str) -> float | None:
+    """'seven' -> 7, 'twenty one' -> 21, 'a hundred' -> 100, '7' -> 7, '3.5' -> 3.5, 'sevn' -> 7."""
+    if _too_long(text):
+        return None
+    text = normalise(text)
+    if re.fullmatch(rf"[-+]?(?:{_NUMERAL})", text):
+        return float(text.replace(",", ""))
+    parts = [p for p in text.replace("-", " ").split() if p != "and"]
+    if len(parts) == 1 and parts[0] not in _WORD_NUMBERS:
+        fixed = _fuzzy_number_word(parts[0])
+        parts = [fixed] if fixed else parts
+    if parts == ["half"]:
+        return 0.5
+    return _words_value(parts) if parts else None
+
+
+def _number_runs(text: str) -> list[list[str]]:
+    """Maximal runs of number words in a reply: 'twenty one times, maybe' -> [['twenty', 'one']]."""
+    runs: list[list[str]] = []
+    current: list[str] = []
+    words = re.split(r"[\s,;]+", text.replace("-", " "))
+    for index, word in enumerate(words):
+        following = words[index + 1] if index + 1 < len(words) else ""
+        joins = word == "and" and current and (following in _WORD_NUMBERS or following in ("a", "half"))
+        article = word in ("a", "an") and following in (*_MULTIPLIERS, "half") and (current or following != "half")
+        if word in _WORD_NUMBERS or word in _MULTIPLIERS or (word == "half" and current) or joins or article:
+            current.append(word)
+        elif current:
+            runs.append(current)
+            current = []
+    if current:
+        runs.append(current)
+    return [[w for w in run if w != "and"] for run in runs]

@@ -1,0 +1,126 @@
+"""An option named by its words inside a longer reply (flows/parsing.py): 'being kept informed
+I think', 'Im a carer for my wife', 'nurse' for 'Seeing the same nurse'; never one the reply
+negates, modifies ('really good' when 'Very good' is another) or names with another."""
+
+from __future__ import annotations
+
+import re
+
+from flows.parsing_little_words import _LITTLE_WORDS, _WORD, _has_word, _stem, _stems
+
+_NEGATING = re.compile(
+    r"\b(?:not|never|no|neither|nor|none|nothing|cannot|ddim|dim|nid|nac)\b|"
+    r"\b(?:do|does|did|is|was|are|were|wo|ca|could|would|should|have|has|had|ai)n'?t\b"
+)
+_INTENSIFIER = r"v|vv|very|really|rly|real|so|quite|pretty|extremely|fairly|super|too|most|totally|absolutely"
+
+
+def _named_inside(clean: str, names: list[list[str]]) -> int | None:
+    """The one option whose words appear inside a longer reply ('being kept informed I think').
+
+    A name inside a longer matched name ('good' in 'very good') does not count on its own,
+    two different options make it ambiguous. It is unclear with a negation outside the name
+    ('not staff'), a name that is only a negation ('no' in 'no idea'), or a word in front that
+    may make it another option ('really good' when 'Very good' is one)."""
+    spans = []
+    for index, candidates in enumerate(names):
+        for name in candidates:
+            if len(name) >= 2:
+                spans += [(m.start(), m.end(), index) for m in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", clean)]
+    kept = [(s, e, i) for s, e, i in spans if not any(s2 <= s and e <= e2 and (e2 - s2) > (e - s) for s2, e2, _ in spans)]
+    if len({i for _, _, i in kept}) != 1:
+        return None
+    index = kept[0][2]
+    outside = "".join(c if not any(s <= n < e for s, e, _ in kept) else " " for n, c in enumerate(clean))
+    only_negation = any(not _NEGATING.sub("", clean[s:e]).strip() for s, e, _ in kept)
+    if only_negation or _negations(outside) or any(_modified(clean[:s], clean[s:e], names, index) for s, e, _ in kept):
+        return None
+    return index
+
+
+def _modified(before: str, name: str, names: list[list[str]], index: int) -> bool:
+    """Whether an intensifier just before a name ('really good', 'so poor') may mean another
+    option that holds the same name with a word in front ('Very good')."""
+    if not re.search(rf"\b(?:{_INTENSIFIER})\s*$", before):
+        return False
+    longer = rf"\w.*\s{re.escape(name)}$"
+    return any(re.search(longer, other) for i, candidates in enumerate(names) if i != index for other in candidates)
+
+
+def _negations(text: str) -> set[str]:
+    """The negating words in a text, with every "-n't" and 'not' as one ('not', 'neither', 'ddim')."""
+    return {"not" if word.endswith(("n't", "nt")) or word == "cannot" else word for word in _NEGATING.findall(text)}
+
+
+def _keeps_negation(reply: str, names: list[str]) -> bool:
+    """A reply's negations all belong to the option's own words ('not at all' for 'Not at all'):
+    'not very good' never means 'Very good'."""
+    found = _negations(reply)
+    return not found or any(found <= _negations(name) for name in names)
+
+
+SENTENCE_WORDS = 12
+"""The most words a reply may have for an option named inside it to be read ('Im a carer for my
+wife'); a longer one is a story, asked again."""
+_AFTER_A_NAME = frozenset({"here", "now", "too", "also", "really", "mostly", "mainly", "myself", "tbh", "thanks", "lol", "x"})
+"""Words that may follow an option's word without making it part of another thing ('staff
+here'), besides little words: 'family doctor' is no family."""
+
+
+def _distinctive_words(names: list[list[str]]) -> list[frozenset[str]]:
+    """Each option's words (stems) that no other option has, little words aside."""
+    owned = [frozenset().union(*(_stems(name) for name in candidates)) - _LITTLE_WORDS for candidates in names]
+    return [own - frozenset().union(*(other for j, other in enumerate(owned) if j != i)) for i, own in enumerate(owned)]
+
+
+def _names_another(clean: str, names: list[list[str]], found: int) -> bool:
+    """Whether a reply that names an option also says a word only another option has ('I'm a
+    carer but also staff' when the options are 'Patient or carer' and 'Staff')."""
+    if len(names) < 2:
+        return False
+    said = {_stem(word) for word in _WORD.findall(clean)} - _LITTLE_WORDS
+    return any(said & own for i, own in enumerate(_distinctive_words(names)) if i != found)
+
+
+def _named_in_sentence(clean: str, names: list[list[str]]) -> int | None:
+    """The one option a short sentence names by a word (or a close misspelling of one) that no
+    other option has: 'im a pateint', 'Im a carer for my wife' (for 'Patient or carer'). Never
+    with a negation anywhere ('not a patient'), when words of two options are said ('my wife's
+    the patient, I'm her carer'), nor for a word describing another ('my family doctor')."""
+    words = _WORD.findall(clean)
+    if len(names) < 2 or len(words) > SENTENCE_WORDS or _negations(clean):
+        return None
+    distinctive = _distinctive_words(names)
+    named: set[int] = set()
+    for place, word in enumerate(words):
+        stem = _stem(word)
+        if len(stem) < 3 or stem in _LITTLE_WORDS:
+            continue
+        holders = {i for i, own in enumerate(distinctive) if own and _has_word(own, stem)}
+        following = words[place + 1] if place + 1 < len(words) else ""
+        if holders and following and following not in _LITTLE_WORDS and following not in _AFTER_A_NAME:
+            return None  # a word of an option describing something else ('family doctor')
+        named |= holders
+    return named.pop() if len(named) == 1 else None
+
+
+def _distinctive_part(said_words: str, names: list[list[str]]) -> int | None:
+    """The one option a reply names by part of its words: 'nurse' or 'same nurse' for 'Seeing
+    the same nurse', 'nights' for 'Night shifts', 'family' for 'Carer or family'. Every word of
+    the reply (but little words such as 'the') must be one of that option's words, and no other
+    option may have them all; a word every option has ('shifts') or a little word tells nothing
+    on its own. A reply that holds another option's whole name names that one too ('good or
+    poor' is not 'Neither good nor poor'; 'a or b' names two lettered options). Only among two
+    options or more: with one, any word would name it."""
+    if len(names) < 2:
+        return None
+    owned = [frozenset().union(*(_stems(name) for name in candidates)) for candidates in names]
+    common = frozenset.intersection(*owned)
+    said = [_stem(word) for word in _WORD.findall(said_words)]
+    if not any(word not in _LITTLE_WORDS and word not in common for word in said):
+        return None
+    holders = [i for i, words in enumerate(owned) if all(word in _LITTLE_WORDS or _has_word(words, word) for word in said)]
+    if len(holders) != 1:
+        return None
+    others = (_stems(name) for i, candidates in enumerate(names) if i != holders[0] for name in candidates)
+    return None if any((stems - _LITTLE_WORDS or len(stems) == 1) and stems <= set(said) for stems in others) else holders[0]

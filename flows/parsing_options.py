@@ -1,0 +1,132 @@
+"""Which one option a reply picks (flows/parsing.py): '2', 'two', 'B', 'the second one', the
+option's words, or a close misspelling of them ('carrer' -> 'Carer')."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+from flows.parsing_little_words import only_little_words
+from flows.parsing_normalise import _strip_politeness, _too_long, normalise
+from flows.parsing_number_words import _FREQUENCY_WORDS, _ORDINALS, _welsh_ordinal, words_to_number
+from flows.parsing_option_words import (
+    _distinctive_part,
+    _keeps_negation,
+    _modified,
+    _named_in_sentence,
+    _named_inside,
+    _names_another,
+)
+
+_ABBREVIATIONS = ((re.compile(r"\b(?:v|vv|vry|vey)\.?\s+(?=[a-z]{2})"), "very "),)
+"""Short forms of option words, written out before matching: 'v good' -> 'very good'."""
+
+
+def _letter_index(token: str, count: int) -> int | None:
+    match = re.fullmatch(r"\(?([a-z])[).]?", token)
+    if match and count <= 26:
+        index = ord(match.group(1)) - ord("a")
+        if index < count:
+            return index
+    return None
+
+
+def _number_index(token: str, count: int) -> int | None:
+    token = re.sub(r"^(?:no\.?|#)\s*(?=\d)", "", token.strip("().#"))
+    if token in _FREQUENCY_WORDS:
+        return None
+    value = words_to_number(token)
+    if value is None and token in _ORDINALS:
+        value = float(_ORDINALS[token])
+        if value == -1:
+            return count - 1
+    if value is None:
+        match = re.fullmatch(r"(\d+)(?:st|nd|rd|th)", token)
+        value = float(match.group(1)) if match else None
+    if value is not None and value.is_integer() and 1 <= value <= count:
+        return int(value) - 1
+    return None
+
+
+def _pick_phrase(clean: str) -> str:
+    """'I think the second one please' -> 'second'."""
+    plain = _strip_politeness(clean)
+    plain = re.sub(r"^(?:the|an?)\s+(?=\w\w)", "", plain)
+    return re.sub(r"\s+(?:one|option|please)$", "", plain).strip()
+
+
+def match_option(text: str, options: Sequence[Sequence[str]]) -> int | None:
+    """Which option a reply names. ``options`` holds, per option, the names it answers to
+    (its label in each language and its value). Accepts '2', 'two', 'B', 'b)', 'the second one',
+    the option's words, or a close misspelling of them. Remembered: a pure function of its
+    arguments, and the same few replies to the same options come again and again."""
+    return _match_option(text, tuple(tuple(candidates) for candidates in options))
+
+
+@lru_cache(maxsize=16384)
+def _match_option(text: str, options: tuple[tuple[str, ...], ...]) -> int | None:
+    if _too_long(text):
+        return None
+    count = len(options)
+    clean = normalise(text)
+    if not clean or not count:
+        return None
+    names = [[n for n in (normalise(name) for name in candidates) if n] for candidates in options]
+    plain = _pick_phrase(clean)
+    for attempt in (clean, plain):
+        exact = {i for i, candidates in enumerate(names) if attempt in candidates}
+        if len(exact) == 1:
+            index = exact.pop()
+            before = clean[: max(clean.rfind(attempt), 0)]
+            return None if _modified(before, attempt, names, index) else index
+    for finder in (_number_index, _letter_index):
+        found = finder(_welsh_ordinal(plain), count)
+        if found is not None:
+            return found
+    return _named_or_close(clean, plain, names)
+
+
+def _named_or_close(clean: str, plain: str, names: list[list[str]]) -> int | None:
+    """An option by its words within the reply or a close misspelling, never one the reply negates."""
+    written_out = _write_out(clean)
+    if written_out != clean:
+        return _match_option(written_out, tuple(tuple(candidates) for candidates in names))
+    for found in (_closest(plain, names, 0.85), _named_inside(clean, names), _distinctive_part(_strip_politeness(clean), names),
+                  _closest(plain, names, 0.75)):
+        if found is not None:
+            return found if _keeps_negation(clean, names[found]) and not _names_another(clean, names, found) else None
+    return _named_in_sentence(clean, names)
+
+
+SHORT_REPLY_CHARS = 5
+SHORT_REPLY_CUTOFF = 0.85
+"""How close a reply shorter than :data:`SHORT_REPLY_CHARS` must be to an option's name to be
+read as a misspelling of it: at the usual 0.75 a three-letter word matches any five-letter name
+holding its letters ('the' and 'Other', 'car' and 'Carer')."""
+
+
+def _write_out(text: str) -> str:
+    """'v good' -> 'very good'."""
+    for short, full in _ABBREVIATIONS:
+        text = short.sub(full, text)
+    return text
+
+
+def _closest(plain: str, names: list[list[str]], cutoff: float) -> int | None:
+    """The option a misspelling is clearly closest to ('carrer' -> 'Carer'), or None.
+
+    Never for a reply of little words only ('the' is not 'Other', 'yr' not 'Your GP'), and a
+    short reply must come closer (:data:`SHORT_REPLY_CUTOFF`): 'oth' is not 'Other'."""
+    if len(plain) < 3 or only_little_words(plain):
+        return None
+    if len(plain) < SHORT_REPLY_CHARS:
+        cutoff = max(cutoff, SHORT_REPLY_CUTOFF)
+    scores = sorted(
+        ((max((difflib.SequenceMatcher(None, plain, n).ratio() for n in cands if len(n) > 2), default=0.0), i) for i, cands in enumerate(names)),
+        reverse=True,
+    )
+    best, index = scores[0]
+    runner_up = scores[1][0] if len(scores) > 1 else 0.0
+    return index if best >= cutoff and best - runner_up >= 0.1 else None

@@ -1,0 +1,123 @@
+"""Several picks in one reply (flows/parsing.py): '1 3', 'A and C', 'days, nights', 'y cyntaf
+a'r trydydd', 'all'; order kept, repeats dropped, and nothing when one part names no option."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Literal
+
+from flows.parsing_normalise import _strip_politeness, _tidy, _too_long, normalise, only_politeness
+from flows.parsing_number_words import _ORDINALS, _WORD_NUMBERS, _welsh_ordinal, words_to_number
+from flows.parsing_numbers import _PRONOUN_ONE
+from flows.parsing_options import _letter_index, match_option
+
+_ALL = {"all", "all of them", "all of the above", "everything", "every one", "pob un", "y cyfan"}
+
+
+_AND = r"\band\b|\bplus\b|\ba'r\b|\bac\b"
+"""'and' between picks, in English and Welsh: 'first and third', "y cyntaf a'r trydydd" (and
+the), 'y cyntaf ac yr ail'."""
+
+
+def _split_picks(clean: str, count: int) -> list[str]:
+    """Tokens of a multiple pick: '1 3', '1,3', 'A and C', 'ac', 'days & nights'."""
+    glued = re.fullmatch(r"[a-z\d]{2,}", clean) and len(clean) <= count
+    if glued and all(_letter_index(c, count) is not None or c.isdigit() for c in clean):
+        return list(clean)
+    return [t for t in re.split(rf"\s*(?:,|;|/|&|\+|{_AND}|\s)\s*", clean) if t]
+
+
+_ARTICLES = frozenset({"the", "a", "an", "y", "yr"})
+"""'the', 'a' and Welsh 'y', 'yr' in front of a pick ('the second and the first', 'y cyntaf a'r
+trydydd'): they name no option."""
+
+
+def _ordinal_word(token: str) -> bool:
+    return _welsh_ordinal(token) in _ORDINALS or bool(re.fullmatch(r"\d+(?:st|nd|rd|th)", token))
+
+
+def _numeral_or_ordinal(token: str) -> bool:
+    return _ordinal_word(token) or bool(re.fullmatch(r"\d+", token)) or token in _WORD_NUMBERS
+
+
+def _without_articles(tokens: list[str]) -> list[str]:
+    """The tokens of a multiple pick without the articles that only introduce the next one: 'the'
+    and 'y'/'yr' before another token, 'a' before an ordinal ('a third') or between two numbers
+    (Welsh 'and': '2 a 3'). A lone 'a' stays the letter A ('a and c')."""
+    kept = []
+    for index, token in enumerate(tokens):
+        before = tokens[index - 1] if index else ""
+        after = tokens[index + 1] if index + 1 < len(tokens) else ""
+        if token in _ARTICLES and after and (token != "a" or _ordinal_word(after) or (
+                _numeral_or_ordinal(before) and _numeral_or_ordinal(after))):
+            continue
+        kept.append(token)
+    return kept
+
+
+_LIST_SEPARATOR = rf"\s*(?:,|;|/|&|\+|{_AND})\s*"
+"""What separates the items of a list of picks: 'days, nights', 'days and nights', 'A & C'."""
+
+
+def _list_items(text: str) -> list[str]:
+    return [t for t in re.split(_LIST_SEPARATOR, text) if t.strip()]
+
+
+def _as_a_list(text: str, options: tuple[tuple[str, ...], ...]) -> tuple[int, ...] | None | Literal[False]:
+    """A reply that lists parts ('Days, weekends'): the different options it names when every
+    part names one (and there are two or more); None when a part names none and is not mere
+    politeness ('nights, holidays': ask, do not drop it); False when it is no such list.
+    (Split before normalising, which drops commas.)"""
+    items = _list_items(text.lower())
+    if len(items) < 2:
+        return False
+    read = [match_option(item, options) for item in items]
+    if any(index is None and not only_politeness(item) for item, index in zip(items, read, strict=True)):
+        return None
+    picks = tuple(dict.fromkeys(index for index in read if index is not None))
+    return picks if None not in read and len(picks) > 1 else False
+
+
+def _each_an_option(tokens: Sequence[str], options: tuple[tuple[str, ...], ...]) -> tuple[int, ...] | None:
+    """The option each token names, in order, repeats dropped; None if any names none."""
+    picks: list[int] = []
+    for token in tokens:
+        index = match_option(token, options)
+        if index is None:
+            return None
+        if index not in picks:
+            picks.append(index)
+    return tuple(picks)
+
+
+def match_options(text: str, options: Sequence[Sequence[str]]) -> list[int] | None:
+    """Several picks: '1 3', '1, 3', 'A and C', 'carer, staff', 'all'. Order kept, repeats dropped."""
+    picks = _match_options(text, tuple(tuple(candidates) for candidates in options))
+    return None if picks is None else list(picks)
+
+
+@lru_cache(maxsize=16384)
+def _match_options(text: str, options: tuple[tuple[str, ...], ...]) -> tuple[int, ...] | None:
+    if _too_long(text):
+        return None
+    whole = match_option(text, options)
+    clean = _strip_politeness(normalise(text))
+    if whole is not None:
+        # 'Days, weekends' names an option inside it, but a list of several is what it says,
+        # unless it is word for word one option's name ('Nights and weekends')
+        if clean in {normalise(name) for name in options[whole]}:
+            return (whole,)
+        listed = _as_a_list(text, options)
+        return (whole,) if listed is False else listed
+    if not clean:
+        return None
+    if clean in _ALL or re.fullmatch(r"all (?:of )?(?:the )?\w+", clean) and words_to_number(clean.split()[-1]) == len(options):
+        return tuple(range(len(options)))
+    picks = _tidy(_PRONOUN_ONE.sub(lambda found: found.group(0)[: -len("one")], clean))  # 'the third one'
+    tokens = _without_articles(_split_picks(picks, len(options)))
+    if any(match_option(t, options) is None for t in tokens):
+        # Re-join multi-word option names that the split on spaces broke apart.
+        tokens = _list_items(clean)
+    return _each_an_option(tokens, options) or None
