@@ -141,6 +141,8 @@ class Engine(EngineCommands):
             self._say(turn, self._text(turn, "already_joined"), step.id, kind="info")
             self._prompt(turn, step)
             return
+        if given.button is None and self._explained(turn, step, given.text):  # 'I don't understand', 'what?', 'beth?'
+            return
         if typed and self._corrected(turn, step, given.text):  # 'sorry i meant 4': the answer before, changed
             return
         if step.skip and self.words.is_skip(given.text) and given.button is None:
@@ -156,6 +158,8 @@ class Engine(EngineCommands):
             self._accept(turn, step, reply, outcome)
         elif isinstance(outcome, Continue):
             self._continue(turn, step, reply, outcome)
+        elif typed and self._continued(turn, step, given.text, outcome):
+            return  # the rest of the free-text answer just given, sent as a second text
         elif typed and snooze.starts_with_later(given.text, self._later_words):
             self._snooze(turn, given.text, "later")  # 'later, on a night shift': put off, not an unclear answer
         else:
@@ -282,6 +286,7 @@ class Engine(EngineCommands):
         state.displays[step.id] = answer.display
         state.tries = 0
         raw = reply.text or (reply.button or "")
+        self._keep_open_answer(turn, step, reply, raw)
         for item in answer.items:
             turn.emit(RecordAnswer(step.id, raw, item.value, item.display, reply.source, item=item.item))
         turn.emit(RecordAnswer(step.id, raw, answer.value, answer.display, reply.source))
@@ -296,7 +301,7 @@ class Engine(EngineCommands):
 
     def _continue(self, turn: Turn, step: InputStep, reply: Reply, progress: Continue) -> None:
         state = turn.state
-        state.tries = 0
+        state.tries, state.last_open = 0, None
         state.undo = [*state.undo, {"data": state.step_data, "items": [item.item for item in progress.items]}]
         state.step_data = dict(progress.data)
         raw = reply.text or (reply.button or "")

@@ -1,10 +1,15 @@
 """The engine's global words: STOP and START, HELP, LATER (a snooze), BACK, a language, and
-DELETE MY DATA, which may come at any point of a conversation instead of an answer; and a
-correction of the answer just given ('sorry i meant 4'), which goes back to change it."""
+DELETE MY DATA, which may come at any point of a conversation instead of an answer; a
+correction of the answer just given ('sorry i meant 4'), which goes back to change it; a
+reply that asks what the question means ('I don't understand', 'what?', 'beth?'), which
+gets it again with its hint; and the rest of a free-text answer sent in a second text."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+import unicodedata
+from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from flows import snooze
@@ -16,14 +21,16 @@ from flows.events import (
     LanguageChanged,
     OptedIn,
     OptedOut,
+    RecordAnswer,
     ScheduleTask,
     SetField,
 )
 from flows.inputs import TextInput, spoken_yes
 from flows.model import StepBase
+from flows.parsing import UNSURE_REPLIES, says_indifferent, without_politeness
 from flows.replies import language_named
-from flows.session_state import SessionState, copy_state
-from flows.steps.base import Answer, InputStep, Reply
+from flows.session_state import OpenAnswer, SessionState, copy_state
+from flows.steps.base import Answer, InputStep, Reply, Unclear
 from flows.steps.choice import ChoiceStep
 from flows.steps.consent import ConsentStep
 from flows.steps.number import NumberStep
@@ -38,6 +45,34 @@ which only a YES or NO to it changes, nor a step of many parts, which BACK goes 
 CORRECTION_WORDS = 4
 """The most words a correction made on a free-text question may give: 'I meant 4', 'I meant
 the second one'; a longer value is the answer to the free-text question."""
+CONTINUATION_WINDOW = timedelta(seconds=90)
+"""How soon after a typed free-text answer a text that answers nothing is taken for the rest
+of it: an SMS answer sent in two parts (a basic phone), seconds apart."""
+CONTINUATION_WORDS = 2
+"""The fewest words a text taken for the rest of a free-text answer has: 'maybe', 'hmm' or
+'dunno' seconds after one is a try at the question asked now, not more of the answer."""
+
+_CONFUSED_EN = re.compile(
+    r"(?:i )?(?:dont|do not|didnt|did not|cant|cannot|can not|still dont) (?:understand|get|follow)"
+    r"(?: (?:it|this|that|you|the question|this question|the message|what you mean|what (?:that|this|it) means"
+    r"|what you are asking|what youre asking|what to (?:say|do|answer|reply)))?"
+    r"|(?:im |i am )?(?:confused|lost|not sure what you mean|not sure what (?:that|this|it) means)"
+    r"|(?:i )?(?:dont know|have no idea|no idea) what (?:you mean|(?:that|this|it) means|youre asking|you are asking)"
+    r"|what(?: do you| do u| does (?:that|this|it)| dyou)? mean(?: by (?:that|this))?|wdym|what you mean"
+    r"|(?:what|wot|wut|wat|eh|huh|pardon|pardon me|come again|say again|say that again|what was that"
+    r"|what(?: is|s) (?:this|that|the question)|what question|(?:please )?explain(?: please)?|can you explain(?: that| this)?"
+    r"|(?:can you |could you |please )?repeat(?: that| it| the question)?(?: please)?)")
+_CONFUSED_CY = re.compile(
+    r"(?:(?:dw ?i|dydw ?i|rydw ?i|dwi|dw) ?(?:ddim|m) yn|dw ?im yn|dwim yn|ddim yn"
+    r"|(?:sa ?i|so ?i|smo ?i|sai|soi)(?: ddim)? ?(?:yn|n)) (?:deall|dallt)"
+    r"(?: (?:hyn|hynny|hwn|hwnna|y cwestiwn|y neges))?"
+    r"|be(?:th)?(?: (?:mae )?(?:hynny|hyn|hwnna|hwn|ti|chi|dych chi|ydych chi|wyt ti|rydych chi) ?(?:yn|n) (?:ei )?(?:feddwl|olygu))?"
+    r"|pardwn|esgusodwch fi|(?:wnewch chi |allwch chi )?(?:egluro|eglurwch|esbonio|esboniwch)(?: plis)?")
+_AROUND = re.compile(r"^(?:(?:sorry|sori|soz|um+|erm+|uh+|oh|ok|okay|hi|hello|but) )+"
+                     r"|(?: (?:sorry|sori|please|pls|plz|plis|os gwelwch yn dda))+$")
+"""What may come before or after the words that ask, without changing what they ask."""
+_SORRY = frozenset({"sorry", "sori", "soz"})
+"""'sorry?' asks to hear it again; 'sorry' alone may only be an apology."""
 
 
 class EngineCommands(EngineCore):
@@ -308,3 +343,91 @@ class EngineCommands(EngineCore):
                 if state.fields.pop(name, None) is not None:
                     turn.emit(SetField(name, None))
 
+    # ------------------------------------------------------------------ 'I don't understand', and a second text
+
+    def _explained(self, turn: Turn, step: InputStep, text: str) -> bool:
+        """A reply that only asks what the question means ('I don't understand', 'what?',
+        'dw i ddim yn deall', 'beth?'; a bare '?' is HELP, which asks the question again too):
+        'No problem, here is the question again.' with what the step says to an unclear reply
+        (its ``retry``, its hint), then the question. Not a try.
+        A reply the question takes as an answer (an option 'Not sure what this means') is one;
+        on a free-text question a sentence ('I don't understand why nobody told us') is too."""
+        if not asks_what_it_means(text) or self._offers(turn, step, text):
+            return False
+        if not isinstance(step, OpenStep) and not isinstance(step.interpret(Reply(text), self._context(turn, step)), Unclear):
+            return False
+        how = step.interpret(Reply(""), self._context(turn, step))
+        hint = how.hint if isinstance(how, Unclear) else ""
+        retry = self._render(turn, step.retry, step) if step.retry is not None else ""
+        told = " ".join(part for part in dict.fromkeys((self._text(turn, "explain_again"), retry, hint)) if part)
+        self._say(turn, told, step.id, kind="help")
+        self._prompt(turn, step)
+        return True
+
+    def _keep_open_answer(self, turn: Turn, step: InputStep, reply: Reply, text: str) -> None:
+        """After an answer: a typed free-text one is kept (:attr:`SessionState.last_open`) for a
+        text that follows it to add to; any other answer ends that."""
+        typed = reply.source == "text" and reply.button is None
+        state = turn.state
+        state.last_open = OpenAnswer(step=step.id, text=text, at=turn.now, position=len(state.history)) \
+            if isinstance(step, OpenStep) and typed and text else None
+
+    def _continued(self, turn: Turn, step: InputStep, text: str, unclear: Unclear) -> bool:
+        """A typed text that answers nothing (the question asked now finds it ``unclear`` and
+        makes nothing of it: no number in the wrong unit, no score too many), sent within
+        :data:`CONTINUATION_WINDOW` of a typed answer to the free-text question just before:
+        the rest of that answer, sent in a second SMS. The answer is recorded again
+        with it added (the first withdrawn, as a correction's is, and kept), 'Thanks, I've
+        added that to your last answer.', and the question asked now again. Not a try."""
+        state, kept = turn.state, turn.state.last_open
+        if kept is None or state.tries or state.undo or state.step_data or not _says_more(text):
+            return False
+        if not timedelta(0) <= turn.now - kept.at <= CONTINUATION_WINDOW:
+            return False
+        if unclear != step.interpret(Reply(""), self._context(turn, step)):  # a try at this question
+            return False
+        found = self._previous_question(state)
+        if found is None or found[0].id != kept.step or found[1] + 1 != kept.position or step.id == kept.step:
+            return False
+        previous = found[0]
+        added = f"{kept.text} {text.strip()}"
+        turn.emit(AnswersWithdrawn((previous.id,), from_position=kept.position))
+        turn.emit(RecordAnswer(previous.id, added, added, added, "text", path_position=kept.position))
+        state.values[previous.id], state.displays[previous.id] = added, added
+        if previous.save_to:
+            name = previous.save_to.removeprefix("participant.")
+            state.fields[name] = added
+            turn.emit(SetField(name, added))
+        state.last_open = OpenAnswer(step=previous.id, text=added, at=turn.now, position=kept.position)
+        self._say(turn, self._text(turn, "added_to_answer"), step.id, kind="info")
+        self._prompt(turn, step)
+        return True
+
+
+def _says_more(text: str) -> bool:
+    """Whether a text may be the rest of an answer: a few words, not 'not sure' or 'I don't
+    mind' (a try at the question asked now)."""
+    said = without_politeness(text)
+    if len(said.split()) < CONTINUATION_WORDS:
+        return False
+    return re.sub(r"^(?:i |im |i'm |i am |really )+", "", said) not in UNSURE_REPLIES and not says_indifferent(text)
+
+
+@lru_cache(maxsize=4096)
+def asks_what_it_means(text: str) -> bool:
+    """Whether a whole reply only asks what the question means or to hear it again, in English
+    or Welsh: '?', 'what?', 'sorry?', 'huh', 'I don't understand', 'dont get it', 'what does
+    that mean?', 'dw i ddim yn deall', "sa i'n deall", 'beth?', "beth mae hynny'n ei olygu?".
+    Not 'I don't know' or 'not sure' (answers to many questions), nor a sentence that goes on
+    ('I don't understand why nobody told us')."""
+    raw = text.strip()
+    if raw and not raw.strip("?!. "):
+        return "?" in raw
+    folded = unicodedata.normalize("NFKD", raw.replace("\u2019", "'").replace("\u2018", "'").lower())
+    said = "".join(c for c in folded if not unicodedata.combining(c)).replace("'", "")
+    said = re.sub(r"[\s,.!?;:-]+", " ", said).strip()
+    if said in _SORRY:
+        return "?" in raw
+    while (shorter := _AROUND.sub("", said)) != said:
+        said = shorter
+    return bool(said) and (_CONFUSED_EN.fullmatch(said) is not None or _CONFUSED_CY.fullmatch(said) is not None)

@@ -13,6 +13,19 @@ from pydantic import BaseModel, Field
 Status = Literal["waiting", "snoozed", "stopped", "ended"]
 
 
+class OpenAnswer(BaseModel, frozen=True):
+    """A typed answer to a free-text question, kept while the question after it waits: a text
+    that follows it within a short window and answers nothing is the rest of it (an SMS
+    answer sent in two parts; see :data:`flows.engine_commands.CONTINUATION_WINDOW`)."""
+
+    step: str
+    text: str
+    at: datetime
+    """When it was given (or last added to)."""
+    position: int
+    """Where in the session's path it was given (:attr:`flows.events.RecordAnswer.path_position`)."""
+
+
 class SessionState(BaseModel):
     """Everything the engine needs to carry on a conversation; serialisable as JSON."""
 
@@ -49,6 +62,8 @@ class SessionState(BaseModel):
     undo: list[dict[str, Any]] = Field(default_factory=list)
     """The current many-item step before each of its parts was answered (``data``, and the
     ``items`` that part recorded): BACK within the step goes back one part."""
+    last_open: OpenAnswer | None = None
+    """The last typed answer to a free-text question, which a text right after it may add to."""
 
     def __setattr__(self, name: str, value: Any) -> None:
         # The engine sets fields many times a sprint; a plain field needs no more than what

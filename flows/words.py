@@ -92,6 +92,11 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
     "back_at_start": {"en": "This is the first question.", "cy": "Dyma'r cwestiwn cyntaf."},
     # A correction ('sorry I meant 4') of the answer just given: {answer}, the new answer as shown.
     "answer_changed": {"en": "Changed your answer to {answer}.", "cy": "Wedi newid eich ateb i {answer}."},
+    # 'I don't understand', 'what?', 'beth?' to a question: before it again, with its hint (not a try).
+    "explain_again": {"en": "No problem, here is the question again.", "cy": "Dim problem, dyma'r cwestiwn eto."},
+    # A text seconds after a free-text answer that answers nothing else: added to that answer.
+    "added_to_answer": {"en": "Thanks, I've added that to your last answer.",
+                        "cy": "Diolch, rydw i wedi ychwanegu hynny at eich ateb diwethaf."},
     "language_changed": {"en": "We'll write in English from now on.", "cy": "Byddwn yn ysgrifennu yn Gymraeg o hyn ymlaen."},
     "help_language": {"en": "For {name}, reply {choices}.", "cy": "Am {name}, atebwch {choices}."},
     "help_languages": {"en": "For another language, reply {choices}.", "cy": "Am iaith arall, atebwch {choices}."},
@@ -292,12 +297,12 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
         "en": "You have seen every statement for now. Reply OK to carry on or {word} and your own statement.",
         "cy": "Rydych chi wedi gweld pob datganiad am y tro. Atebwch IAWN i barhau, neu {word} a'ch datganiad eich hun.",
     },
+    "statements.add_word": {"en": "ADD", "cy": "YCHWANEGU"},  # shown (and read) where the step keeps the default add_word, ADD
     "statements.add_hint": {"en": "(Or reply {word} and a statement of your own.)", "cy": "(Neu atebwch {word} a datganiad eich hun.)"},
     "statements.add_example": {
         "en": "Write your statement after {word}, e.g. {word} Parking should be free for carers.",
         "cy": "Ysgrifennwch eich datganiad ar ôl {word}, e.e. {word} Dylai parcio fod am ddim i ofalwyr.",
     },
-    "statements.add_word": {"en": "ADD", "cy": "YCHWANEGU"},  # shown (and read) where the step keeps the default add_word, ADD
     "statements.submitted": {
         "en": "Thank you. Your statement will be shown to others once a moderator has checked it.",
         "cy": "Diolch. Bydd eich datganiad yn cael ei ddangos i eraill ar ôl i gymedrolwr ei wirio.",
