@@ -76,13 +76,22 @@ class InboxWriter:
     batch holds the loop for a few milliseconds (at most ``process_up_to`` messages are
     processed at once; a larger one is only stored). A batch that held it longer than
     ``slow_batch`` seconds (a flow drawing charts, a very large study) sends the batches of
-    the next ``slow_pause`` seconds to a thread, so webhooks and the desk stay responsive."""
+    the next ``slow_pause`` seconds to a thread, so webhooks and the desk stay responsive.
+
+    With ``on_loop`` and ``give_up_after``: a batch its thread has not written in so many
+    seconds (another process holds SQLite's write lock, whose busy timeout is 30 s, past
+    Twilio's 15-second webhook timeout) is given up on: its webhooks and those queued behind
+    it, in the order they came, are told :class:`WriterBusy` (they spool their messages and
+    answer: bot/webhooks.py), as is any that comes while that batch still waits. The batch
+    goes on; if it commits after all, ``on_late`` gets its results (the spooled copies are
+    duplicates when replayed)."""
 
     slow_batch = 0.1
     slow_pause = 5.0
 
     def __init__(self, service: ConversationService, max_batch: int = 200, max_waiting: int = 2000,
-                 process_up_to: int = 0, behind: Callable[[], bool] = lambda: False, on_loop: bool = False) -> None:
+                 process_up_to: int = 0, behind: Callable[[], bool] = lambda: False, on_loop: bool = False,
+                 give_up_after: float | None = None, on_late: Callable[[list[ReceiveResult]], None] = lambda results: None) -> None:
         self.service = service
         self.max_batch = max_batch
         self.process_up_to = process_up_to
@@ -93,6 +102,10 @@ class InboxWriter:
         """PostgreSQL has no single writer: waiting for its round trips would hold up the loop."""
         self._in_thread_until = 0.0
         """While the loop's clock is before this, batches go to a thread (after a slow one)."""
+        self.give_up_after = give_up_after if self.on_loop else None
+        self.on_late = on_late
+        self._given_up: asyncio.Future[list[ReceiveResult]] | None = None
+        """The batch given up on (:meth:`_give_up`), still being written in the thread."""
         self._queue: asyncio.Queue[Pending] = asyncio.Queue(max_waiting)
         self._task: asyncio.Task[None] | None = None
         # Its own thread: in asyncio's default pool a webhook's batch could wait behind
@@ -115,6 +128,9 @@ class InboxWriter:
                 first = await self._queue.get()
                 await asyncio.sleep(0)  # let webhooks already read join this batch
                 batch = [first, *self._queued(self.max_batch - 1)]
+                if self._given_up is not None and not self._given_up.done():  # it still holds the writer's thread
+                    self._answer(batch, WriterBusy("a batch given up on still waits for the database"))
+                    continue
                 try:
                     results = self._write_here(batch) if self.on_loop else None
                 except Exception as error:  # the database went away, say: answer these webhooks, as below
@@ -127,7 +143,11 @@ class InboxWriter:
                 writing = batch, self._in_thread(batch)
             batch, written = writing
             try:
-                results = await written
+                results = await (written if self.give_up_after is None else self._in_time(written))
+            except WriterBusy as error:  # given up on: these webhooks spool their messages
+                self._give_up(batch, written, error)
+                writing = None
+                continue
             except Exception as error:  # the webhooks answer 500 and the providers send them again
                 self._answer(batch, error)
                 writing = None
@@ -138,6 +158,24 @@ class InboxWriter:
             following = [] if self.on_loop else self._queued(self.max_batch)
             writing = (following, self._in_thread(following)) if following else None
             self._answer(batch, results)
+
+    async def _in_time(self, written: asyncio.Future[list[ReceiveResult]]) -> list[ReceiveResult]:
+        try:
+            return await asyncio.wait_for(asyncio.shield(written), self.give_up_after)
+        except TimeoutError:
+            raise WriterBusy(f"not written in {self.give_up_after} s") from None
+
+    def _give_up(self, batch: list[Pending], written: asyncio.Future[list[ReceiveResult]], error: WriterBusy) -> None:
+        """Answer the batch and every message queued behind it with ``error``, in the order they
+        came (those queued are not written); hand the batch's results to ``on_late`` if it commits."""
+        self._answer([*batch, *self._queued(self._queue.qsize())], error)
+        self._given_up = written
+
+        def late(future: asyncio.Future[list[ReceiveResult]]) -> None:
+            if not future.cancelled() and future.exception() is None:
+                self.on_late(future.result())
+
+        written.add_done_callback(late)
 
     def _queued(self, room: int) -> list[Pending]:
         """Up to ``room`` of the messages waiting, without waiting for one."""

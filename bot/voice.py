@@ -60,6 +60,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 
 from bot import metrics
+from bot.outage import NotStarted
 from bot.processes import running
 from bot.service import ConversationService
 from bot.voice_replies import VoiceContext
@@ -605,13 +606,23 @@ async def voice_lifespan(app: FastAPI) -> AsyncIterator[None]:
     register(queue, TRANSCRIBE_VOICE, pipeline.start)
     try:
         await pipeline.recover(alone=app.state.chorus.settings.processes == 1)
-    except Exception:
-        log.exception("could not pick up the voice notes left waiting")
+    except Exception as error:
+        if _waits_for_its_database(error):  # no voice problem: bot.degraded.wake_the_loops looks again once started
+            log.info("the database is not there yet: looking for the voice notes left waiting once it answers "
+                     "and this process has started on it", extra={"event": "voice.recover_later"})
+        else:
+            log.exception("could not pick up the voice notes left waiting")
     try:
         yield
     finally:
         await pipeline.close()
         app.state.voice = None
+
+
+def _waits_for_its_database(error: BaseException) -> bool:
+    """The process serves without its database for now (bot/degraded.py: PostgreSQL was
+    unreachable at start, and the gate refuses every use until the start-up is done)."""
+    return isinstance(getattr(error, "orig", None), NotStarted)
 
 
 router = APIRouter(lifespan=voice_lifespan)

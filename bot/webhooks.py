@@ -38,10 +38,15 @@ from bot.spool import Spool, SpoolReplayer, spool_folder
 from bot.tasks import SEND_OUTBOX, TRANSCRIBE_VOICE, register
 from channels import telegram, twilio
 from channels.base import InboundMessage
+from storage.database import WriterBusy
 
 log = logging.getLogger("chorus.webhooks")
 INLINE_BATCH = 64
 """Webhook batches up to this size are processed as they are stored (bot/inbox.py, InboxWriter)."""
+SQLITE_STORE_WAIT = 10.0
+"""Seconds a webhook waits on SQLite for its message to be stored before it is spooled instead
+(bot/inbox.py, InboxWriter ``give_up_after``): another process may hold the write lock for up
+to the busy timeout (storage/database.py, 30 s), past Twilio's 15-second webhook timeout."""
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 
@@ -64,6 +69,8 @@ class ChannelHub:
     spool: Spool | None = None
     """Where messages wait while the database is unreachable (bot/spool.py)."""
     replayer: SpoolReplayer | None = None
+    store_wait: float = SQLITE_STORE_WAIT
+    """On SQLite: seconds a webhook waits for its message to be stored before spooling it."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ChannelHub:
@@ -115,7 +122,8 @@ async def channels_lifespan(app: FastAPI) -> AsyncIterator[None]:
         hub.inbox = InboxWorker(chorus.database, chorus.service, lambda result: _after(app, result))
     if hub.intake is None:
         hub.intake = InboxWriter(chorus.service, process_up_to=INLINE_BATCH, behind=hub.inbox.behind,
-                                  on_loop=chorus.database.is_sqlite)
+                                  on_loop=chorus.database.is_sqlite, give_up_after=hub.store_wait,
+                                  on_late=lambda results: _replayed(app, results))
     if hub.spool is None:
         hub.spool = Spool(spool_folder(chorus.settings), chorus.database.sealer)
     app.state.spool = hub.spool  # its depth, for /ready and /metrics
@@ -176,16 +184,21 @@ async def _receive(request: Request | FastAPI, message: InboundMessage) -> Recei
     if hub.spool is not None and hub.spool.pending:  # earlier messages wait there: this one goes behind them
         return await _spool(hub, message)
     result: ReceiveResult | None = None
+    busy = False
     try:
         if hub.intake is not None:
             result = await hub.intake.store(message)
         else:
             result = await run_in_threadpool(app.state.chorus.service.accept, message)
+    except WriterBusy:  # SQLite's write lock not had in time (bot/inbox.py): spooled, as in an outage
+        if hub.spool is None:
+            raise
+        busy = True
     except Exception as error:
         if hub.spool is None or not is_database_error(error):
             raise
-    if result is None:  # the database is unreachable (spooled outside the except: its SQL is not chained to a failure here)
-        return await _spool(hub, message)
+    if result is None:  # unreachable or busy (spooled outside the except: its SQL is not chained to a failure here)
+        return await _spool(hub, message, busy)
     metrics.MESSAGES_IN.labels(message.channel).inc()
     # DEBUG: one line per message is too many at the rates a study reaches; /metrics counts them
     log.debug("%s message %s from %s: %s", message.channel, result.inbound_id, result.participant_id, result.status,
@@ -197,10 +210,14 @@ async def _receive(request: Request | FastAPI, message: InboundMessage) -> Recei
     return result
 
 
-async def _spool(hub: ChannelHub, message: InboundMessage) -> ReceiveResult:
-    """Keep the message on local disk (synced) for the replayer to store: the webhook may then answer as usual."""
+async def _spool(hub: ChannelHub, message: InboundMessage, busy: bool = False) -> ReceiveResult:
+    """Keep the message on local disk (synced) for the replayer to store: the webhook may then
+    answer as usual. ``busy``: the database answers, but its write lock was not had in time."""
     assert hub.spool is not None
-    if not hub.spool.pending:
+    if not hub.spool.pending and busy:
+        log.warning("the database is busy (another writer held it for over %.0f s): inbound messages are kept in the "
+                    "encrypted spool until it is free", hub.store_wait, extra={"event": "spool.started"})
+    elif not hub.spool.pending:
         log.warning("the database is unreachable: inbound messages are kept in the encrypted spool until it is back",
                     extra={"event": "spool.started"})
     await hub.spool.keep(message)

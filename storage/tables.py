@@ -161,7 +161,9 @@ class Outbound(SQLModel, table=True):
     """The outbox: what the dispatcher sends, and what happened when it did."""
 
     __tablename__ = "outbound_messages"
-    __table_args__ = (Index("ix_outbound_status", "status", "id"), Index("ix_outbound_provider", "channel", "provider_id"))
+    __table_args__ = (Index("ix_outbound_status", "status", "id"), Index("ix_outbound_provider", "channel", "provider_id"),
+                      Index("ix_outbound_channel_queue", "status", "channel", "id"))
+    """``ix_outbound_channel_queue``: each channel's claim of its oldest queued rows (bot/dispatcher.py)."""
 
     id: int | None = Field(default=None, primary_key=True)
     participant_id: str = Field(foreign_key="participants.id", index=True)

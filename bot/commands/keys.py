@@ -56,14 +56,46 @@ def add() -> None:
 @keys.command("rotate")
 @DATABASE
 def rotate(database_url: str | None) -> None:
-    """Re-encrypt every stored address with the newest data key."""
+    """Re-encrypt every stored address with the newest data key: the participants' and those
+    of the erasure confirmations waiting to be sent."""
     from storage.privacy import reseal_contacts
 
     with _contacts(database_url) as (settings, sealer, connection):
         done, total = reseal_contacts(connection, sealer)
+        farewells, waiting, unreadable = reseal_farewells(connection, sealer)
     click.echo(f"re-encrypted {done} of {total} addresses with the newest key ({sealer.count} key(s) configured)")
+    click.echo(f"re-encrypted {farewells} of {waiting} erasure confirmations waiting to be sent")
+    if unreadable:
+        click.echo(f"{unreadable} erasure confirmation(s) open with no configured key: they cannot be sent "
+                   "and are deleted when the dispatcher comes to them", err=True)
     if sealer.count > 1:
         click.echo("every address now opens with the newest key alone: the older keys may be removed", err=True)
+
+
+def reseal_farewells(connection: Connection, sealer: Sealer) -> tuple[int, int, int]:
+    """Re-encrypt the addresses of the erasure confirmations waiting to be sent (``farewells``,
+    storage/outbox.py) with the newest key: once the old keys are removed, one still sealed
+    with them could not be opened, and would be deleted unsent. One that no configured key
+    opens now is left as it is (it was never going to go; the dispatcher deletes it) rather
+    than stopping the rotation of every other address. Returns (re-sealed, total, unreadable)."""
+    from sqlalchemy import select, update
+
+    from storage.crypto import DataKeyError
+    from storage.tables import FAREWELLS
+
+    f = FAREWELLS.c
+    done = unreadable = 0
+    rows = connection.execute(select(f.id, f.address_sealed).order_by(f.id)).all()  # a day's erasures at most
+    for row_id, sealed in rows:
+        try:
+            fresh = sealer.reseal(sealed)
+        except DataKeyError:
+            unreadable += 1
+            continue
+        if fresh is not None:
+            connection.execute(update(FAREWELLS).where(f.id == row_id).values(address_sealed=fresh))
+            done += 1
+    return done, len(rows), unreadable
 
 
 @keys.command("rehash")
