@@ -144,6 +144,21 @@ def concern_about(check: Check | None, text: str) -> Concern | None:
         return _patterns(text)
 
 
+UNHEARD = ("in the transcript of a voice note in a language the speech model cannot transcribe: the words may be "
+           "made up from other speech, so ask the participant")
+
+
+def concern_in_unheard(check: Check | None, text: str) -> Concern | None:
+    """The phrase patterns on the transcript of a voice note the model could not hear (a Welsh
+    speaker and the English-only tiny.en), which is not taken as an answer. Its words may be
+    made up from other speech, but words said in English ("overdose", "my tablets") come
+    through, and a risk must still reach the coordinator (who may not have the audio: it is kept
+    only when the study keeps audio). Only the patterns (``check``: the quick check, None when
+    safeguarding is off): the embedding model would find made-up sentences near anything."""
+    found = concern_about(check, text) if text.strip() else None
+    return Concern(found.category, f"{found.reason}; {UNHEARD}") if found else None
+
+
 def _full_batch(texts: list[str], threads: int | None = None) -> list[Concern | None]:
     from nlp.embed import limited_threads
     from nlp.safety import assess_batch

@@ -4,6 +4,7 @@ note and what their question allows, and telling them something without running 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
+from bot.concerns import flag_text
+from bot.safeguarding import SafetyChecks, concern_in_unheard
 from flows.engine import (
     Engine,
 )
@@ -20,6 +23,8 @@ from flows.words import Words
 from storage import outbox, repository
 from storage.database import Database
 from storage.repository import ContactRef
+
+log = logging.getLogger("chorus.service")
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,7 @@ class VoiceReplies:
 
     database: Database
     clock: Callable[[], datetime]
+    safety: SafetyChecks
     _words: Words
 
     if TYPE_CHECKING:  # provided by ConversationService (bot/service.py)
@@ -82,8 +88,15 @@ class VoiceReplies:
         """Tell the sender of a voice note something without running the flow: that we are
         listening, or why it gave no answer (``key`` names a text in flows/words.py, which a
         study may override). Optionally set the inbound message's status, raise a flag for the
-        coordinator and store a (failed) transcript row, all in one transaction."""
+        coordinator and store a (failed) transcript row, all in one transaction.
+
+        A transcript with words (a language the model cannot hear) gives no answer, so the
+        conversation's safeguarding never reads it: the phrase patterns read it here, and a risk
+        they see raises a ``safeguarding`` flag for the coordinator (not the signposting: the
+        participant may not have said those words, and is asked to type instead)."""
         now, contact = self.clock(), self._sender(inbound_id)
+        heard = str(transcript.get("text") or "") if transcript is not None else ""
+        concern = concern_in_unheard(self.safety.quick, heard)
         pid = contact.participant_id
         with self._exclusive(pid) as connection:
             session = repository.latest_session(connection, pid)
@@ -97,9 +110,13 @@ class VoiceReplies:
             where = {"participant_id": pid, "study_id": study_id, "flow_id": session.flow_id if session else None}
             if transcript is not None:
                 store_transcript(connection, pid, inbound_id, transcript, now)
-            if flag is not None:
-                repository.add_flags(connection, [{**where, "kind": flag[0], "message": flag[1], "step_id": step_id,
-                                                   "acknowledged": False, "created_at": now}])
+            flags = [flag] if flag is not None else []
+            if concern is not None:
+                log.warning("safeguarding flag (%s) from an unheard voice note %s", concern.category, inbound_id)
+                flags.append(("safeguarding", flag_text(concern, inbound_id, heard)))  # their words, masked
+            if flags:
+                repository.add_flags(connection, [{**where, "kind": kind, "message": message, "step_id": step_id,
+                                                   "acknowledged": False, "created_at": now} for kind, message in flags])
             if status is not None:
                 repository.set_inbound_status(connection, inbound_id, status, now, error)
             if enrolment is not None and enrolment.opted_out:

@@ -24,8 +24,9 @@ Masks, in order of precedence when two overlap:
 
   - a capitalised word that is a common given name (``given_names.txt``: "Sarah
     was lovely"), with the capitalised surname after it ("Priya Shah");
-  - a name after a cue: "my name is", "I'm"/"I am" (a given name only, so "I'm
-    English" stays), a title ("Dr", "Mr", "Mrs", "Ms", "Miss", "Nurse",
+  - a name after a cue: "my name is", "I'm"/"I am" (any capitalised word but an
+    ordinary one, ``ORDINARY_AFTER_I_AM``, so "I'm Zorawar" is masked and "I'm English"
+    stays; in lower case a given name, or any word after a greeting: "hi im zorawar"), a title ("Dr", "Mr", "Mrs", "Ms", "Miss", "Nurse",
     "Sister", "Prof": the surname, whatever it is, as in "Dr [NAME]"), a relation
     ("my son Will", "our daughter, Ruby") or a sign-off ("signed Jo Bloggs").
 
@@ -199,6 +200,52 @@ _RELATIONS = re.compile(
     re.IGNORECASE)
 _CUES = (_STRONG_CUES, _INTRODUCTIONS, _TITLES, _RELATIONS)
 _LOOK_BACK = 60
+_CUE_ENDS = frozenset({"im", "i'm", "i\u2019m", "am", "is", "was", "name's", "called", "me"})
+"""The last words of the cues a lower-case name can follow ("im zorawar", "my name is zorawar")."""
+_NAMING = re.compile(r"(?:name(?: is| was|'s)|called|call me)[,:]?\s+$", re.IGNORECASE)
+"""The strong cues that can only be followed by a name, so a lower-case word after them is one
+("my name is zorawar"); not sign-offs ("as regards parking")."""
+_GREETED = re.compile(r"^\W*(?:hi|hello|hiya|hey|heya|good (?:morning|afternoon|evening))\b[\s,.!-]*(?:there\b[\s,.!-]*)?"
+                      r"(?:i'm|i\u2019m|im|i am)\s+$", re.IGNORECASE)
+"""A text opening with a greeting and "I'm": a lower-case word after it is a name too ("hi im zorawar")."""
+ORDINARY_AFTER_I_AM = _words("""
+fine good great well ok alright better worse bad unwell ill sick poorly tired knackered shattered fed upset sad
+happy glad pleased grateful thankful angry cross mad livid gutted proud sorry sure unsure certain aware afraid
+scared worried anxious nervous lonely alone bored confused lost stuck desperate hopeless helpless done finished
+awake asleep alive dead hungry thirsty cold hot warm sore weak dizzy faint numb stable safe free busy late early
+ready fit healthy overweight young old older elderly new back home here there out off away around up down over
+under into still always never now just only really quite pretty rather too already like lucky unlucky due both
+actually honestly literally basically totally absolutely definitely probably seriously usually currently finally
+nearly almost also even much far kind sort type someone somebody nobody noone anyone everyone one two three four
+five six seven eight nine ten eleven twelve twenty thirty forty fifty sixty seventy eighty ninety hundred
+diabetic pregnant disabled deaf blind autistic epileptic asthmatic dyslexic anaemic arthritic allergic
+housebound bedbound vegan vegetarian sober registered partially hard retired unemployed employed married
+single divorced widowed separated engaged homeless vulnerable shielding male female trans gay lesbian bisexual
+straight black white asian mixed british english welsh scottish irish cornish polish indian pakistani
+bangladeshi chinese african caribbean jamaican nigerian ghanaian somali eritrean sudanese romanian bulgarian
+italian spanish portuguese french german dutch turkish kurdish arab arabic iranian afghan syrian lithuanian
+latvian ukrainian russian european american muslim christian jewish sikh hindu buddhist catholic protestant
+atheist carer student teacher parent mother father grandmother grandfather grandma grandad grandparent wife
+husband partner son daughter volunteer worker cleaner driver member resident tenant neighbour friend guardian
+spelt spelled wrong missing listed written printed correct right
+""")
+"""Words that follow "I'm" or "I am" and are no name, capitalised or not ("I'm Tired", "I am
+Diabetic", "I'm Welsh"), beside ``NOT_NAMES``."""
+_ORDINARY_ENDINGS = ("ing", "ful", "ous", "less", "able", "ible", "ness", "ated", "ised", "ized", "ied", "ssed",
+                     "ened", "ered")
+"""Endings of adjectives and participles ("I'm Struggling", "I'm Frustrated"); a name of six
+letters or more ending so (Aisling, Precious) is masked only if it is in ``given_names.txt``."""
+
+
+def _ordinary(lower: str) -> bool:
+    """Whether a word after "I'm" reads as an ordinary word rather than a name."""
+    return lower in ORDINARY_AFTER_I_AM or (len(lower) >= 6 and lower.endswith(_ORDINARY_ENDINGS))
+
+
+def _title_case(text: str) -> bool:
+    """Whether ``text`` is typed With Every Word Capitalised: then a capitalised word says nothing."""
+    long = [w for w in _WORD.findall(text) if len(w) >= 4]
+    return len(long) >= 4 and sum(_capitalised(w) for w in long) >= 0.6 * len(long)
 
 
 def _capitalised(word: str) -> bool:
@@ -218,17 +265,25 @@ def _cue_before(text: str, start: int) -> re.Pattern[str] | None:
     return next((cue for cue in _CUES if cue.search(before)), None)
 
 
-def _is_name(word: str, cue: re.Pattern[str] | None, names: GivenNames) -> bool:
-    """Whether ``word``, standing after ``cue`` (or none), reads as a person's name."""
+def _is_name(word: str, cue: re.Pattern[str] | None, names: GivenNames, before: str = "", title_case: bool = False) -> bool:
+    """Whether ``word``, standing after ``cue`` (or none) and the words ``before`` it, reads as
+    a person's name. After "I'm" or "I am" a capitalised word is one unless it is an ordinary
+    word ("I'm Zorawar", not "I'm Tired"); a lower-case one only if it is a given name, or the
+    text opened with a greeting ("hi im zorawar"): "im tired" is the usual thing to type."""
     lower = word.lower()
     if lower in NOT_NAMES:
         return False
     if cue is _STRONG_CUES:
-        return _capitalised(word) or lower in names.plain or lower in names.also_words
+        return (_capitalised(word) or lower in names.plain or lower in names.also_words
+                or (_NAMING.search(before) is not None and not _ordinary(lower)))
+    if cue is _INTRODUCTIONS:
+        if _capitalised(word) and (lower in names.plain or lower in names.also_words):
+            return True  # a given name ("I'm Sarah", "I'm Grace")
+        if _ordinary(lower):
+            return False  # "I'm Tired", "I am Diabetic", "im fine"
+        return (_capitalised(word) and not title_case) or lower in names.plain or _GREETED.search(before) is not None
     if not _capitalised(word):
         return cue is _RELATIONS and lower in names.plain
-    if cue is _INTRODUCTIONS:
-        return lower in names.plain or lower in names.also_words
     if cue is _TITLES or cue is _RELATIONS:
         return True  # a surname or a name, whatever it is ("Dr Okafor", "my son Will")
     return lower in names.plain or ("-" in word and any(part in names.plain for part in lower.split("-")))
@@ -251,12 +306,14 @@ def _found_name_spans(text: str) -> Iterable[Span]:
     """Names found in ``text`` without being given: given names, and names after cues."""
     names = given_names()
     words = [_bare_word(found) for found in _WORD.finditer(text)]
+    title_case = _title_case(text)
     n = 0
     while n < len(words):
         start, _, word = words[n]
         lower = word.lower()
         initial = len(word) == 1 and word.isupper()
-        if lower in NOT_NAMES or not (_capitalised(word) or initial or lower in names.plain or lower in names.also_words):
+        after_cue = n > 0 and words[n - 1][2].lower() in _CUE_ENDS
+        if lower in NOT_NAMES or not (_capitalised(word) or initial or after_cue or lower in names.plain or lower in names.also_words):
             n += 1
             continue  # (most words: no need to look for a cue)
         cue = _cue_before(text, start)
@@ -266,7 +323,7 @@ def _found_name_spans(text: str) -> Iterable[Span]:
         previous = words[n - 1][2].lower() if n else ""
         following = words[n + 1][2].lower() if n + 1 < len(words) else ""
         is_place = (previous in PLACE_BEFORE or following in PLACE_AFTER) and cue is None
-        if not is_place and _is_name(word, cue, names):
+        if not is_place and _is_name(word, cue, names, text[max(0, start - _LOOK_BACK):start], title_case):
             end, n = _surname_end(text, words, n)
             yield Span(start, end, "NAME")
         n += 1

@@ -9,7 +9,8 @@ wine with dinner" read like an overdose to the embedding check.
 The HELD_OUT messages below were written before the change and none of them is in the
 reference set (the first test keeps them apart): they measure the check on words it has never
 seen. Before the change 27 of the 30 risky ones were flagged, and 18 of the 30 ordinary ones;
-after it, 28 and 2. The patterns, the reference rows (nlp/safety_reference.csv, source
+after it, 28 and 2 (29 and 2 once hoarding was added in session 14, but that miss was one of
+these, so it no longer counts as held out). The patterns, the reference rows (nlp/safety_reference.csv, source
 ``medicines``) and the thresholds were developed on the DEVELOPMENT messages instead, so their
 figures flatter (24 of 25 and 3 of 40). The messages named in the report of the bug are checked
 one by one as well.

@@ -1,0 +1,56 @@
+"""The text the safety patterns read (:mod:`nlp.safety`): lower case, straight apostrophes and
+common idioms removed ("the wait was killing me", "I could murder a cup of tea", "chest of
+drawers"), so that the patterns need not each tell a figure of speech from a risk; and how
+many content words an answer has, since short everyday replies ("I'm fine") are left to the
+patterns by the embedding check."""
+
+from __future__ import annotations
+
+import re
+
+
+def _compile(*patterns: str) -> list[re.Pattern[str]]:
+    return [re.compile(p) for p in patterns]
+
+
+FUNCTION_WORDS = frozenset((
+    "i", "im", "i'm", "i'd", "id", "i've", "ive", "me", "my", "a", "an", "the", "and", "or", "but",
+    "so", "to", "of", "in", "on", "at", "for", "it", "its", "it's", "is", "was", "be", "been", "am",
+    "are", "do", "did", "does", "dont", "don't", "not", "no", "yes", "ok", "please", "just", "really",
+    "very", "that", "this", "with", "about", "some",
+))
+
+# Idioms removed before the lexicon runs (never before the embedding check).
+IDIOMS = _compile(
+    r"\b(wait(ing)?|queue|suspense|feet|back|heat|noise|boredom|pain) (was |is |were )?(literally )?killing (me|us)\b",
+    r"\b(could|would|'d) (murder|kill for) (a|an|some)\b",
+    r"\bkill(ed)? two birds\b",
+    r"\bchest of drawers\b",
+    r"\b(bored|scared|worried|frozen) to death\b",
+    r"\b(nearly |almost )?died (of|with|from) (laughing|laughter|embarrassment|shame)\b",
+    r"\bdying (for|to) (a|an|some|get|have|go)\b",
+    r"\bto die for\b",
+    r"\b(nearly|almost) (gave|give) me a heart attack\b",
+    r"\bdead (tired|on|good|easy|funny|right|boring)\b",
+    r"\bknife and fork\b",
+    r"\bbleeding (obvious|ridiculous|joke|nightmare|hell)\b",
+    r"\b(rather|sooner) die than (eat|have|go|wait|sit)\b",
+    r"\b(overdose|o\.d\.) of (paperwork|forms|caffeine|coffee|vitamin \w+|information)\b",
+    r"\bkilling themselves (trying|to keep)\b",
+    # a daily regimen ("12 tablets a day", "6 pills every morning") is not a quantity taken at once
+    r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve) (different )?(tablets|pills|capsules|meds|medicines|inhalers) (a|per|each|every) (day|morning|night|evening|week)\b",
+    r"\btook something (for|to help)\b",
+)
+
+
+def normalise(text: str) -> str:
+    """Lower case, straight apostrophes, idioms removed, single spaces."""
+    text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
+    for idiom in IDIOMS:
+        text = idiom.sub(" ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def content_words(text: str) -> int:
+    """How many words of ``text`` are not function words ("i", "the", "not", "please"...)."""
+    return sum(word not in FUNCTION_WORDS for word in re.findall(r"[a-z']+", normalise(text)))
