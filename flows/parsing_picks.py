@@ -22,8 +22,9 @@ the), 'y cyntaf ac yr ail'."""
 
 
 def _split_picks(clean: str, count: int) -> list[str]:
-    """Tokens of a multiple pick: '1 3', '1,3', 'A and C', 'ac', 'days & nights'."""
-    glued = re.fullmatch(r"[a-z\d]{2,}", clean) and len(clean) <= count
+    """Tokens of a multiple pick: '1 3', '1,3', 'A and C', 'ac', 'days & nights'. Letters typed
+    together are picks only when none repeats: 'dead' is a word, not D, E, A."""
+    glued = re.fullmatch(r"[a-z\d]{2,}", clean) and len(clean) <= count and len(set(clean)) == len(clean)
     if glued and all(_letter_index(c, count) is not None or c.isdigit() for c in clean):
         return list(clean)
     return [t for t in re.split(rf"\s*(?:,|;|/|&|\+|{_AND}|\s)\s*", clean) if t]
@@ -45,13 +46,16 @@ def _numeral_or_ordinal(token: str) -> bool:
 def _without_articles(tokens: list[str]) -> list[str]:
     """The tokens of a multiple pick without the articles that only introduce the next one: 'the'
     and 'y'/'yr' before another token, 'a' before an ordinal ('a third') or between two numbers
-    (Welsh 'and': '2 a 3'). A lone 'a' stays the letter A ('a and c')."""
+    (Welsh 'and': '2 a 3'), nor Welsh 'un' (one) after an ordinal. A lone 'a' stays the letter A
+    ('a and c')."""
     kept = []
     for index, token in enumerate(tokens):
         before = tokens[index - 1] if index else ""
         after = tokens[index + 1] if index + 1 < len(tokens) else ""
         if token in _ARTICLES and after and (token != "a" or _ordinal_word(after) or (
                 _numeral_or_ordinal(before) and _numeral_or_ordinal(after))):
+            continue
+        if token == "un" and _ordinal_word(before):  # Welsh 'one' after an ordinal: 'yr ail un', not option 1
             continue
         kept.append(token)
     return kept
