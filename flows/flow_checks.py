@@ -7,6 +7,7 @@ is asked: :mod:`flows.template_order`), and ``save_to`` outside ``participant.``
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections import deque
 from collections.abc import Iterable
@@ -516,6 +517,40 @@ def _window_fields(flow: Flow, marks: Marks) -> list[Problem]:
     return problems
 
 
+BUILT_IN_FIELDS = ("group", "language", "name", "contact_hours", "timezone")
+"""Participant fields Chorus itself reads: a field saved under a name close to one of them
+is almost always a slip, and Chorus never sees the answer where it looks."""
+
+
+def _near_built_in_fields(flow: Flow, marks: Marks, groups: list[str]) -> list[Problem]:
+    """``save_to: participant.grp``: a field named nearly as a built-in one, or a choice
+    whose options are the study's group ids saved anywhere but ``participant.group``."""
+    problems: list[Problem] = []
+    for index, step in enumerate(flow.steps):
+        field = (step.save_to or "").partition("participant.")[2]
+        if not field or field in BUILT_IN_FIELDS:
+            continue
+        values = [option.value for option in step.options] if isinstance(step, ChoiceStep) else []
+        grouping = bool(groups) and bool(values) and set(values) <= set(groups)
+        close = [name for name in BUILT_IN_FIELDS if name == field.lower()]
+        close = close or difflib.get_close_matches(field.lower(), BUILT_IN_FIELDS, n=1, cutoff=0.75)
+        if grouping:
+            close = ["group"]
+        if not close:
+            continue
+        said = (
+            f"step '{step.id}' saves to participant.{field}, but its options are the study's group ids: "
+            "only participant.group puts a participant in a group"
+            if grouping
+            else f"step '{step.id}' saves to participant.{field}, close to participant.{close[0]}, which Chorus "
+            f"itself reads; participant.{field} is kept only as a field of its own"
+        )
+        problems.append(marks.problem(
+            marks.value(step_path(index, "save_to")), said, f"did you mean 'save_to: participant.{close[0]}'?", "warning"
+        ))
+    return problems
+
+
 DURATION_KEYS = frozenset({"after", "every", "grace", "reminders", "closes", "timeout", "retention"})
 """Keys whose values are durations (under ``reminders`` and ``retention``, their items are)."""
 
@@ -554,7 +589,7 @@ def check_flow(
     groups = study.group_ids() if study is not None else []
     problems = _targets(flow, marks) + _flow_graph(flow, marks) + _unused_settings(flow, marks) + bare_durations(marks)
     problems += _delphi_ends(flow, marks) + asked_before_consent(flow, marks, edges(flow))
-    problems += _window_fields(flow, marks) + blank_options(loaded, marks, codes)
+    problems += _window_fields(flow, marks) + blank_options(loaded, marks, codes) + _near_built_in_fields(flow, marks, groups)
     problems += _step_texts(flow, marks, codes, groups) + untranslated_flow_texts(loaded, marks, codes)
     problems += read_before_asked(flow, marks, saved_elsewhere or set())
     return problems + message_warnings(flow, marks, codes or _languages_used(flow), Words(study))

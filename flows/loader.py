@@ -22,7 +22,7 @@ from flows.model import Flow, StepBase, Study
 from flows.pydantic_errors import describe_errors, did_you_mean
 from flows.step_synonyms import type_hint
 from flows.steps import UnknownStepType, known_types, step_model
-from flows.yaml_errors import _position, _step_keys_at_the_left_edge, yaml_problem
+from flows.yaml_errors import _position, _step_keys_at_the_left_edge, repaired_layout, yaml_problem
 
 YamlPath = tuple[str, ...]
 
@@ -183,6 +183,24 @@ def _compose(text: str, loader_class: type) -> tuple[yaml.Node | None, Any]:
         loader.dispose()
 
 
+def _read_past_slip(error: yaml.YAMLError, marks: Marks) -> tuple[yaml.Node | None, Any, list[Problem]]:
+    """The file's YAML slip and, when it is one of indentation, the node and data of the file
+    with it mended as its hint says, so the rest of the file's checks (its steps' keys and
+    types, its ``goto``...) are reported in the same run; ``marks.text`` becomes the mended
+    text, whose lines are the file's. None if the slip cannot be mended, or if the mended
+    file has another (reported on the next run, where it will be the first)."""
+    slip = yaml_problem(error, marks)
+    mended = repaired_layout(slip, marks.text)
+    if mended is None:
+        return None, None, [slip]
+    try:
+        node, data = _compose(mended, FAST_LOADER)
+    except yaml.YAMLError:
+        return None, None, [slip]
+    marks.text = mended
+    return node, data, [slip]
+
+
 def read_yaml(path: Path) -> tuple[Any, Marks, list[Problem]]:
     """The file's data and marks; problems if it cannot be read, parsed or is empty."""
     marks = Marks(str(path))
@@ -221,7 +239,12 @@ def read_yaml(path: Path) -> tuple[Any, Marks, list[Problem]]:
     try:
         node, data = _compose(marks.text, FAST_LOADER)
     except yaml.YAMLError as error:
-        return None, marks, [yaml_problem(error, marks)]
+        node, data, slips = _read_past_slip(error, marks)
+        if node is None:
+            return None, marks, slips
+        problems = slips
+    else:
+        problems = []
     if node is None or data is None:
         return (
             None,
@@ -234,7 +257,6 @@ def read_yaml(path: Path) -> tuple[Any, Marks, list[Problem]]:
                 )
             ],
         )
-    problems: list[Problem] = []
     _walk(node, (), marks, problems)
     if not isinstance(data, dict):
         problems.append(
@@ -352,10 +374,10 @@ def read_flow(path: str | Path) -> tuple[LoadedFlow | None, list[Problem]]:
     """Load a flow file, returning its problems instead of raising."""
     path = Path(path)
     data, marks, problems = read_yaml(path)
-    if not isinstance(data, dict) or any(p.severity == "error" for p in problems):
+    if not isinstance(data, dict):  # (YAML slips mended: the file's other problems are found too)
         return None, problems
     if "study" in data and "flow" not in data:
-        return None, [
+        return None, problems + [
             marks.problem(
                 marks.key(("study",)), "this is a study file, where a flow file was expected"
             )
@@ -366,6 +388,61 @@ def read_flow(path: str | Path) -> tuple[LoadedFlow | None, list[Problem]]:
     if flow is None:
         return None, problems
     return LoadedFlow(flow, str(path), version_of(data), data, marks), problems
+
+
+@dataclass
+class PartialFlow:
+    """The parts of a flow file that are right, to check while others are wrong: each step
+    that is not stands in as a message step with its id (and its ``next``, if that reads), so
+    the steps keep their places and the others' ``goto`` still find it."""
+
+    loaded: LoadedFlow
+    broken: list[str]
+    """The ids of the steps standing in (a made-up one for a step with no id)."""
+    lines: list[tuple[int, int]]
+    """The first and last line of each of them."""
+
+
+def partial_flow(path: str | Path) -> PartialFlow | None:
+    """A flow file whose steps have errors, as far as it can be read (None if its steps or
+    its own keys cannot be): the checks of a flow can then report the well-formed steps'
+    mistakes in the same run as the broken steps' errors."""
+    path = Path(path)
+    data, marks, _ = read_yaml(path)
+    raw_steps = data.get("steps") if isinstance(data, dict) else None
+    if not isinstance(data, dict) or not isinstance(raw_steps, list):
+        return None
+    inline_item_files(data, path, marks)
+    steps: list[StepBase] = []
+    broken: list[str] = []
+    lines: list[tuple[int, int]] = []
+    for index, raw in enumerate(raw_steps):
+        step, _found = _check_step(raw, ("steps", str(index)), marks)
+        if step is None:
+            step = _stand_in(raw, index)
+            node = marks.values[("steps", str(index))]
+            broken.append(step.id)
+            end = node.end_mark.line + (1 if node.end_mark.column else 0)  # (a block ends where the next begins)
+            lines.append((node.start_mark.line + 1, max(end, node.start_mark.line + 1)))
+        steps.append(step)
+    try:
+        flow = Flow.model_validate({**{k: v for k, v in data.items() if k in Flow.model_fields}, "steps": steps})
+    except ValidationError:
+        return None
+    return PartialFlow(LoadedFlow(flow, str(path), version_of(data), data, marks), broken, lines)
+
+
+def _stand_in(raw: Any, index: int) -> StepBase:
+    """A message step in the place of a broken one: its id and ``next`` if they read."""
+    from flows.steps.message import MessageStep
+
+    step_id = raw.get("id") if isinstance(raw, dict) else None
+    for shape in ({"id": step_id, "next": raw.get("next") if isinstance(raw, dict) else None}, {"id": step_id}):
+        try:
+            return MessageStep.model_validate({**shape, "type": "message"})
+        except ValidationError:
+            continue
+    return MessageStep.model_construct(id=f"step {index + 1}", type="message")
 
 
 def _read_items(path: Path) -> list[Any]:
@@ -438,7 +515,7 @@ def read_study(path: str | Path) -> tuple[LoadedStudy | None, list[Problem], dic
     key, else its file name), so references to a broken flow are not reported twice."""
     path = study_file(Path(path))
     data, marks, problems = read_yaml(path)
-    if not isinstance(data, dict) or problems:
+    if not isinstance(data, dict):
         return None, problems, {}
     try:
         study = Study.model_validate(data)

@@ -32,7 +32,7 @@ from flows.steps.base import InputStep, StepContext
 from flows.steps.delphi import DelphiStep
 from flows.steps.statements import StatementsStep
 from flows.translation_checks import items_from_file, language_names
-from flows.words import Words
+from flows.words import BUILT_IN_TEXTS, Words
 
 TEMPLATE_STAND_IN = "Alexandra"
 _TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
@@ -83,12 +83,54 @@ def composed_prompt(
     return text, buttons, multiple
 
 
+class _NotingWords(Words):
+    """The study's words, noting the built-in texts (those the study has not overridden
+    under ``texts:``) a prompt is made with, so a warning can name the ones to override."""
+
+    def __init__(self, words: Words) -> None:
+        super().__init__(words.study)
+        self.built_in: dict[str, str] = {}
+
+    def text(self, key: str, language: str) -> str:
+        found = super().text(key, language)
+        if key in BUILT_IN_TEXTS and not (self.study is not None and key in self.study.texts) and found.strip():
+            self.built_in[key] = found
+        return found
+
+
+BUILT_IN_NAMED = 3
+"""How many built-in texts a warning names for the study to override."""
+
+
+def _pieces(value: str) -> list[str]:
+    """The fixed words of a built-in text (a format's words between its ``{fields}``)."""
+    return [part.strip() for part in re.split(r"\{[^}]*\}", value) if len(part.strip()) >= 3]
+
+
+def _built_in_hint(text: str, built_in: dict[str, str]) -> str | None:
+    """When the flow's own words would fit one segment and the built-in texts in ``text`` make
+    it longer (or bring the letters that force UCS-2): the ``texts:`` keys to override."""
+    used = {key: value for key, value in built_in.items() if _pieces(value) and all(
+        re.search(re.escape(piece), text, re.IGNORECASE) for piece in _pieces(value))}
+    own = text
+    for piece in sorted((piece for value in used.values() for piece in _pieces(value)), key=len, reverse=True):
+        own = re.sub(re.escape(piece), "", own, flags=re.IGNORECASE)
+    if not used or count_segments(own).segments > 1:
+        return None
+    wider = {char for char in set(text) - set(own) if count_segments(char).encoding != "GSM-7"}  # (letters GSM-7 lacks)
+    blamed = sorted(used, key=lambda key: (not wider & set(used[key] + used[key].upper()), -len(used[key])))
+    named = ", ".join(f"'{key}'" for key in blamed[:BUILT_IN_NAMED])
+    return (f"the flow's own words fit one segment; Chorus's built-in wording makes it longer: to shorten it, override "
+            f"{named} under 'texts:' in study.yaml ('chorus texts' prints them)")
+
+
 def _segments(
-    text: str, language: str, place: tuple[int, int], what: str, marks: Marks
+    text: str, language: str, place: tuple[int, int], what: str, marks: Marks, built_in: dict[str, str] | None = None
 ) -> list[Problem]:
     """More than one segment. Where only the language's own letters force UCS-2 (Welsh ŵ),
     they are named but never blamed: writing them is right, so the hint is to shorten, and
-    up to :data:`OWN_LETTERS_SEGMENTS` of a text that would fit one in GSM-7 is their price."""
+    up to :data:`OWN_LETTERS_SEGMENTS` of a text that would fit one in GSM-7 is their price.
+    Where the built-in texts (``built_in``) make it long, the hint names them instead."""
     count = count_segments(text)
     if count.segments <= 1:
         return []
@@ -117,7 +159,7 @@ def _segments(
             message += (f"; {listed}, {'a ' if one else ''}{name} letter{'' if one else 's'}, force{'s' if one else ''} UCS-2, "
                         "which fits 70 characters a segment instead of 160")
             hint += f"; keep the {name} letters: they are right"
-    return [marks.problem(place, message, hint, "warning")]
+    return [marks.problem(place, message, _built_in_hint(text, built_in or {}) or hint, "warning")]
 
 
 def _own_letters(text: str, letters: list[str]) -> tuple[str, bool]:
@@ -209,6 +251,7 @@ def message_warnings(flow: Flow, marks: Marks, languages: list[str], words: Word
     default = languages[0]
     english = [code for code in languages if code == "en" or code.startswith("en-")]
     problems: list[Problem] = []
+    words = _NotingWords(words)
     for index, step in enumerate(flow.steps):
 
         def path_of(name: str, index: int = index) -> YamlPath:
@@ -216,6 +259,7 @@ def message_warnings(flow: Flow, marks: Marks, languages: list[str], words: Word
 
         for language in languages:
             for number, (what, rest, data) in enumerate(_prompt_states(step, index, marks)):
+                words.built_in = {}
                 try:
                     text, buttons, multiple = composed_prompt(step, language, default, words, data)
                 except Exception:  # a step type whose prompt needs more than a sample; skip it
@@ -232,6 +276,7 @@ def message_warnings(flow: Flow, marks: Marks, languages: list[str], words: Word
                     marks.value(step_path(index, *rest, *((language,) if written else ()))),
                     f"on SMS, the {language_names([language])} prompt of {what}",
                     marks,
+                    words.built_in,
                 )
             for name, value in step.texts():
                 if name in SEPARATE_MESSAGES:

@@ -64,6 +64,37 @@ def did_you_mean(
     return ""
 
 
+_UK_PLACES = frozenset({
+    "cardiff", "swansea", "newport", "wrexham", "bangor", "aberystwyth", "carmarthen", "wales", "cymru",
+    "edinburgh", "glasgow", "aberdeen", "dundee", "inverness", "scotland", "belfast", "derry", "londonderry",
+    "manchester", "birmingham", "leeds", "liverpool", "bristol", "sheffield", "newcastle", "nottingham",
+    "leicester", "cambridge", "oxford", "brighton", "plymouth", "southampton", "york", "england", "uk", "gb",
+    "britain", "united_kingdom", "great_britain", "bst",
+})
+"""Places (and names of the country) on UK time, which has one IANA zone: Europe/London."""
+_IRISH_PLACES = frozenset({"dublin", "cork", "galway", "limerick", "waterford", "ireland", "eire"})
+"""Places on Irish time: Europe/Dublin."""
+
+
+def time_zone_hint(value: str) -> str:
+    """The IANA name a study most likely meant: UK and Irish places (and 'BST') by their
+    country's zone, since they have no zone of their own; else a zone whose place is spelt
+    nearly alike (Europe/Londn), never one that only shares the region (Europe/Cardiff is
+    not Europe/Paris)."""
+    from zoneinfo import available_timezones
+
+    place = re.split(r"[/\\]", value.strip())[-1].strip().lower().replace(" ", "_").replace("-", "_")
+    if place in _UK_PLACES:
+        return f"{value.split('/')[-1].strip()} is on UK time: write Europe/London"
+    if place in _IRISH_PLACES:
+        return f"{value.split('/')[-1].strip()} is on Irish time: write Europe/Dublin"
+    zones = {zone.split("/")[-1].lower(): zone for zone in available_timezones()}
+    close = difflib.get_close_matches(place, zones, n=3, cutoff=0.75)
+    region = value.split("/")[0].lower() if "/" in value else ""
+    close.sort(key=lambda name: not zones[name].lower().startswith(region))  # (the region written, first)
+    return f"did you mean '{zones[close[0]]}'?" if close else ""
+
+
 def describe_value(value: Any) -> str:
     if value is None:
         return "nothing"
@@ -149,6 +180,8 @@ def describe_errors(
         below = (_mistake(error) or ("", ()))[1]
         loc = error["loc"][:-1] if _is_key_error(error) else error["loc"]
         placed.append((marks.real_path((*prefix, *loc, *below)), error))
+    shapes = {item for path, _ in placed if (item := _language_map_item(path, marks)) is not None}
+    placed = [(path, error) for path, error in placed if not any(path[: len(item)] == item for item in shapes)]
     deeper = [path for path, _ in placed]
     bad_keys = {path for path, error in placed if _is_key_error(error)}
     groups: dict[YamlPath, list[dict[str, Any]]] = {}
@@ -160,7 +193,7 @@ def describe_errors(
         if path in bad_keys and not _is_key_error(error):
             continue  # its value's type means little while the key is wrong
         groups.setdefault(path, []).append(error)
-    problems: list[Problem] = []
+    problems: list[Problem] = [_language_map_problem(item, marks) for item in sorted(shapes)]
     for path, found in groups.items():
         if path in bad_keys:
             problems.append(_key_problem(path, found[0], marks))
@@ -172,6 +205,43 @@ def describe_errors(
             problems.append(_one_problem(path, typed[0], root, marks))
         problems += [_one_problem(path, e, root, marks) for e in found if not _is_type_error(e)]
     return problems
+
+
+_LISTED = {"ideas": "idea", "items": "item", "statements": "statement"}
+"""The lists of ``{id, text}`` items, and what one of each is called."""
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(?:[-_][A-Za-z0-9]+)?")
+
+
+def _language_map_item(path: YamlPath, marks: Marks) -> YamlPath | None:
+    """The place of the listed item ``path`` is in, if it is written as a text per language
+    (``- {en: ..., cy: ...}``) where an item is ``{id, text}``."""
+    import yaml
+
+    for at in range(len(path) - 1):
+        if path[at] in _LISTED and path[at + 1].isdigit():
+            item = path[: at + 2]
+            node = marks.values.get(item)
+            if not isinstance(node, yaml.MappingNode) or not node.value:
+                return None
+            keys = [str(key.value) for key, _ in node.value]
+            shaped = all(_LANGUAGE_CODE.fullmatch(key) for key in keys) and not {"id", "text"} & set(keys)
+            return item if shaped else None
+    return None
+
+
+def _language_map_problem(item: YamlPath, marks: Marks) -> Problem:
+    """One problem for a listed item written as a text per language, with the shape to use."""
+    import yaml
+
+    node = marks.values[item]
+    codes = [str(key.value) for key, _ in node.value] if isinstance(node, yaml.MappingNode) else []
+    what, number = _LISTED[item[-2]], int(item[-1]) + 1
+    texts = ", ".join(f"{code}: ..." for code in codes)
+    return marks.problem(
+        marks.value(item),
+        f"{what} {number} is written as a text per language, but each {what} needs an id and a text",
+        f"write it as {{id: {what}{number}, text: {{{texts}}}}}, the id a short name of your choosing",
+    )
 
 
 def _key_problem(path: YamlPath, error: dict[str, Any], marks: Marks) -> Problem:
@@ -254,9 +324,7 @@ def _one_problem(
         mistake = _mistake(error)
         hint = mistake[0] if mistake else ""
         if path[-1:] == ("timezone",) and isinstance(value, str):
-            from zoneinfo import available_timezones
-
-            hint = did_you_mean(value, available_timezones(), listing=False)
+            hint = time_zone_hint(value)
         named = bool(name) and not path[-1].isdigit()
         if mistake is not None:  # written to stand alone where it names its key or place
             named = named and not mistake[1] and path[-1] not in message

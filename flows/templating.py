@@ -178,8 +178,44 @@ def syntax_error(source: str, expression: bool = False) -> str | None:
         else:
             _strict.from_string(source)  # compiled: an unknown filter or test is found too
     except TemplateError as error:
-        return str(error)
+        return in_plain_words(str(error), source, expression)
     return None
+
+
+_SINGLE_EQUALS = re.compile(r"(?<![=!<>])=(?!=)")
+_CAPITALS = re.compile(r"\b(AND|OR|NOT|And|Or|Not)\b")
+_OPEN_BLOCK = re.compile(r"innermost block that needs to be closed is '(\w+)'")
+
+
+def in_plain_words(error: str, source: str, expression: bool) -> str:
+    """Jinja's complaint ("chunk after expression", "unexpected 'end of template'") as what
+    to change, for the slips coordinators make; else Jinja's own words."""
+    code = source if expression else " ".join(p for pair in re.findall(r"\{\{(.*?)\}\}|\{%(.*?)%\}", source, re.S) for p in pair)
+    if "===" in source and "unexpected '='" in error:
+        return "use == to compare (you wrote ===)"
+    if _SINGLE_EQUALS.search(code) and ("chunk after expression" in error or "got '='" in error):
+        return "use == to compare (you wrote =)"
+    if "&&" in code or "||" in code:
+        return "join comparisons with 'and' or 'or' (you wrote && or ||)"
+    if expression and "chunk after expression" in error:
+        capital = _CAPITALS.search(source)
+        if capital:
+            return f"write '{capital[1].lower()}' in small letters (you wrote '{capital[1]}')"
+        return "there is more after the comparison than can be read: join two comparisons with 'and' or 'or'"
+    if expression and "end of template" in error and "expected ')'" not in error:
+        return "the condition stops too soon: something is missing at its end (after ==, 'and' or 'or')"
+    if "expected ')'" in error or "expected ']'" in error:
+        return f"a '{'(' if ')' in error else '['}' is never closed"
+    if "unexpected char '\"'" in error or "unexpected char \"'\"" in error:
+        return "a text in quotes is never closed: put a quote at its end too"
+    if "expected 'end of print statement'" in error or (not expression and "unexpected '}'" in error):
+        return "a '{{' is never closed with '}}'"
+    block = _OPEN_BLOCK.search(error)
+    if block:
+        return f"'{{% {block[1]} %}}' is never closed: add '{{% end{block[1]} %}}'"
+    if "expected token 'name', got 'string'" in error and " is " in f" {source} ":
+        return "'is' tests a kind of value (is defined); to compare with a text use =="
+    return error
 
 
 def variables(source: str, expression: bool = False) -> set[str]:

@@ -19,7 +19,16 @@ from pathlib import Path
 
 from flows.delphi_checks import delphi_consistency, delphi_links, delphi_timing
 from flows.flow_checks import bare_durations, check_flow
-from flows.loader import LoadedStudy, Marks, Problem, read_flow, read_study, study_file
+from flows.loader import (
+    LoadedStudy,
+    Marks,
+    Problem,
+    partial_flow,
+    read_flow,
+    read_study,
+    read_yaml,
+    study_file,
+)
 from flows.pydantic_errors import did_you_mean
 from flows.schedule_checks import (
     past_dates,
@@ -77,13 +86,36 @@ def check_study(loaded: LoadedStudy, intended: dict[str, str], now: datetime | N
 
 def _check_study_path(path: Path, now: datetime | None) -> tuple[list[Problem], list[str]]:
     loaded, problems, intended = read_study(path)
-    checked = [str(study_file(path).resolve())] + [str(Path(p).resolve()) for p in intended]
     if loaded is None:
-        return problems, checked
+        files = _flows_of_broken_study(study_file(path))
+        checked = [str(study_file(path).resolve())] + [str(p.resolve()) for p in files]
+        found = [problem for file in files for problem in _check_flow_path(file)]
+        if found:  # (said once: what is reported for the flows may not be all)
+            problems.append(Problem(str(study_file(path)), 1, 1, ON_THEIR_OWN, CHECKED_LATER, "warning"))
+        return problems + found, checked
+    checked = [str(study_file(path).resolve())] + [str(Path(p).resolve()) for p in intended]
     problems += check_study(loaded, intended, now)
     for name, flow in loaded.flows.items():
         problems += check_flow(flow, loaded.study.languages, loaded.study, _saved_by_others(loaded, name))
+    read = {str(Path(flow.path).resolve()) for flow in loaded.flows.values()}
+    for file in intended:
+        if str(Path(file).resolve()) not in read:
+            problems += _partial_checks(Path(file), loaded)
     return problems, checked
+
+
+ON_THEIR_OWN = "this file has errors, so its flows were checked on their own"
+CHECKED_LATER = "their group ids, languages and links to the study are checked once it loads"
+
+
+def _flows_of_broken_study(path: Path) -> list[Path]:
+    """The flow files of a study whose own file does not load: those its ``flows:`` lists,
+    if it can be read that far, else every other YAML file beside it."""
+    data, _, _ = read_yaml(path)
+    named = data.get("flows") if isinstance(data, dict) else None
+    if isinstance(named, list) and named and all(isinstance(name, str) for name in named):
+        return [path.parent / name for name in named if (path.parent / name).is_file()]
+    return sorted(p for p in path.parent.glob("*.y*ml") if p.is_file() and p != path)
 
 
 def _saved_by_others(loaded: LoadedStudy, name: str) -> set[str]:
@@ -97,7 +129,26 @@ def _saved_by_others(loaded: LoadedStudy, name: str) -> set[str]:
 
 def _check_flow_path(path: Path) -> list[Problem]:
     loaded, problems = read_flow(path)
-    return problems + (check_flow(loaded) if loaded is not None else [])
+    return problems + (check_flow(loaded) if loaded is not None else _partial_checks(path, None))
+
+
+def _partial_checks(path: Path, study: LoadedStudy | None) -> list[Problem]:
+    """The checks of a flow whose steps have errors, on its well-formed steps: what is
+    found in a broken step, or names one, is left to that step's own errors."""
+    partial = partial_flow(path)
+    if partial is None:
+        return []
+    if study is None:
+        found = check_flow(partial.loaded)
+    else:
+        found = check_flow(partial.loaded, study.study.languages, study.study, _saved_by_others(study, partial.loaded.flow.flow))
+    named = [(f"'{name}'", f".{name}'", f"'{name}.") for name in partial.broken]
+    return [
+        problem
+        for problem in found
+        if not any(first <= problem.line <= last for first, last in partial.lines)
+        and not any(needle in problem.message for needles in named for needle in needles)
+    ]
 
 
 def _is_study(path: Path) -> bool:

@@ -14,6 +14,7 @@ tries them in turn, and finds a step's key written at the left edge.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -49,6 +50,42 @@ def yaml_problem(error: yaml.YAMLError, marks: Marks) -> Problem:
     if not isinstance(clearer, yaml.MarkedYAMLError):
         return marks.problem((1, 1), f"YAML syntax: {clearer}")
     return _syntax_problem(clearer, marks)
+
+
+_INDENT_FIX = re.compile(r"^indent it (\d+) (more|fewer) spaces?\b")
+"""The start of an indentation hint: how far the line should move."""
+_LINE = re.compile(r"^(?P<indent> *)(?P<dash>- +)?(?:[^\s#'\"{\[][^:#]*?\s*:(?:\s+(?P<value>.*))?$)?")
+
+
+def repaired_layout(problem: Problem, text: str) -> str | None:
+    """``text`` with the indentation slip of ``problem`` mended as its hint says, so the rest
+    of the file can be checked in the same run; None when the slip is not one of indentation.
+    The lines written under the slipped line move with it when they were lined up with it (a
+    key's block, a list item's keys); a key's inline value has none."""
+    found = _INDENT_FIX.match(problem.hint)
+    lines = text.split("\n")
+    if found is None or not 1 <= problem.line <= len(lines):
+        return None
+    shift = int(found[1]) * (1 if found[2] == "more" else -1)
+    start = problem.line - 1
+    here = _LINE.match(lines[start])
+    assert here is not None  # every group is optional
+    indent = len(here["indent"])
+    end = start + 1
+    while end < len(lines) and (not lines[end].strip() or len(lines[end]) - len(lines[end].lstrip(" ")) > indent):
+        end += 1
+    under = [line for line in lines[start + 1 : end] if line.strip()]
+    inner = indent + len(here["dash"] or "")
+    value = (here["value"] or "").strip()
+    if not under or (here["dash"] and len(under[0]) - len(under[0].lstrip(" ")) != inner) or (
+        value and not here["dash"] and value[:1] not in "|>"
+    ):
+        end = start + 1  # (nothing under it belongs to it as written)
+    block = lines[start:end]
+    if shift < 0 and any(line[:-shift].strip() for line in block):
+        return None  # (not that many spaces to take away)
+    moved = [(" " * shift + line if shift > 0 else line[-shift:]) if line.strip() else line for line in block]
+    return "\n".join(lines[:start] + moved + lines[end:])
 
 
 def _clearer_error(text: str, fast: yaml.YAMLError) -> yaml.YAMLError:
