@@ -166,6 +166,9 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
     },
     "hint_open": {"en": "Please tell us a little more in your own words.", "cy": "Dywedwch ychydig mwy yn eich geiriau eich hun."},
     "hint_type_please": {"en": "Please type your answer for this one.", "cy": "Teipiwch eich ateb i hwn."},
+    # A scale with a label on every point, which reads the labels too ('pretty poor tbh' is 'Poorly').
+    "hint_scale_words": {"en": "Please reply with a number from {low} to {high}, or words such as '{first}' or '{last}'.",
+                         "cy": "Atebwch gyda rhif o {low} i {high}, neu eiriau fel '{first}' neu '{last}'."},
     "too_many_tries": {"en": "Let's leave that one and move on.", "cy": "Gadewch i ni adael hwnnw a symud ymlaen."},
     "flagged": {"en": "Thanks. Someone from the team will look at your answer.", "cy": "Diolch. Bydd rhywun o'r tîm yn edrych ar eich ateb."},
     # Voice notes: the acknowledgement, reading an answer back, and why a note gave no answer

@@ -186,8 +186,9 @@ def test_a_number_step_in_minutes_asks_again_for_hours() -> None:
 def test_hours_are_no_rating_on_a_labelled_scale() -> None:
     chat = Chat(INFORMED)
     said = chat.send("we waited 4 hours and no one told us a thing")
-    assert said == ["That looks like 4 hours, which is not what this question asks. Please reply with a number from 1 to 5."]
-    assert chat.send("5 hours and not one update") == ["Please reply with a number from 1 to 5."]
+    hint = "Please reply with a number from 1 to 5, or words such as 'Very poorly' or 'Very well'."
+    assert said == [f"That looks like 4 hours, which is not what this question asks. {hint}"]
+    assert chat.send("5 hours and not one update") == [hint]
     assert chat.recorded == []
 
 

@@ -172,7 +172,7 @@ class ScaleStep(InputStep):
         anchors = self.point_labels(ctx)
         reading = self._typed_number(reply.text, ctx, anchors) if value is None and reply.button is None else None
         if reading is not None and reading.doubt == "other_unit":
-            return Unclear(f"{ctx.words('hint_other_unit').format(said=reading.said)} {self._hint(ctx, unsure)}")
+            return Unclear(f"{ctx.words('hint_other_unit').format(said=reading.said)} {self._hint(ctx, unsure, anchors)}")
         if reading is not None:
             value = reading.value
         if self.unsure and value is None and (reply.button == "unsure" or self._says_unsure(reply.text, unsure)):
@@ -180,14 +180,20 @@ class ScaleStep(InputStep):
         if value is None:
             value = self._point_in_words(reply.text, anchors)
         if value is None or not value.is_integer() or not self.low <= value <= self.high:
-            return Unclear(self._hint(ctx, unsure))
+            return Unclear(self._hint(ctx, unsure, anchors))
         number = int(value)
         display = f"{number} ({anchors[number]})" if number in anchors and isinstance(self.labels, list) else str(number)
         return Answer(number, display, guessed=reading is not None and reading.doubt == "confirm")
 
-    def _hint(self, ctx: StepContext, unsure: str) -> str:
+    def _hint(self, ctx: StepContext, unsure: str, anchors: dict[int, str] | None = None) -> str:
+        """How to answer: the range, 'unsure' where it is allowed, and where every point has a label
+        (which a reply may name instead: 'not great' is asked again, 'pretty poor' is read), the
+        end labels as examples, so that words are known to work."""
         if self.unsure:
             return ctx.words("hint_scale_unsure").format(low=self.low, high=self.high, unsure=unsure)
+        if anchors and len(anchors) == self.high - self.low + 1:
+            return ctx.words("hint_scale_words").format(low=self.low, high=self.high, first=anchors[self.low],
+                                                        last=anchors[self.high])
         return ctx.words("hint_scale").format(low=self.low, high=self.high)
 
     def _typed_number(self, text: str, ctx: StepContext, anchors: dict[int, str]) -> NumberReading | None:
