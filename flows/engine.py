@@ -285,6 +285,7 @@ class Engine(EngineCommands):
         state.values[step.id] = answer.value
         state.displays[step.id] = answer.display
         state.tries = 0
+        self._keep_parts(state, step, [item.item for item in answer.items])
         raw = reply.text or (reply.button or "")
         self._keep_open_answer(turn, step, reply, raw)
         for item in answer.items:
@@ -399,7 +400,9 @@ class Engine(EngineCommands):
         """After max tries on one part of a many-item step: the rest of the step goes on (or
         the step finishes with what was answered). BACK asks the part left again."""
         if isinstance(given_up.then, Answer):
+            at = len(turn.state.history) - 1
             self._accept(turn, step, Reply(""), given_up.then)
+            self._left_in_last_part(turn.state, step, at, given_up.left)  # (BACK to it asks the part left again)
             return
         self._continue(turn, step, Reply(""), given_up.then)
         state = turn.state

@@ -35,6 +35,7 @@ from flows.steps.choice import ChoiceStep
 from flows.steps.consent import ConsentStep
 from flows.steps.number import NumberStep
 from flows.steps.open import OpenStep
+from flows.steps.rank import RankStep
 from flows.steps.scale import ScaleStep
 from flows.steps.yesno import YesNoStep
 from flows.words import normalised_word
@@ -265,7 +266,9 @@ class EngineCommands(EngineCore):
 
     def _rewind(self, turn: Turn) -> StepBase | None:
         """Back to the question before the current one, its answer and every later one
-        withdrawn; that question, to ask or answer again (None at the first question)."""
+        withdrawn; that question, to ask or answer again (None at the first question). A
+        many-part step answered over several replies goes back to its last part only
+        (:meth:`_into_last_part`)."""
         state = turn.state
         found = self._previous_question(state)
         if found is None:
@@ -274,12 +277,53 @@ class EngineCommands(EngineCore):
         kept = state.history[: index + 1]
         left = [step_id for step_id in state.history[len(kept):] if step_id not in kept]
         self._forget(turn, left, kept)
-        # (from where ``previous`` was entered last: its answers in an earlier loop through it stand)
-        turn.emit(AnswersWithdrawn(tuple(dict.fromkeys([previous.id, *left])), from_position=len(kept)))
+        answered = state.answered_parts.get(str(index))
+        state.answered_parts = {at: entry for at, entry in state.answered_parts.items() if int(at) < index}
         state.history = kept
         state.step, state.status, state.tries = previous.id, "waiting", 0
         state.step_data, state.undo = {}, []  # (the step asked again starts afresh, not with the one left's data)
+        if answered is not None and answered["step"] == previous.id and isinstance(previous, InputStep):
+            self._into_last_part(turn, previous, answered["parts"], left)
+            return previous
+        # (from where ``previous`` was entered last: its answers in an earlier loop through it stand)
+        turn.emit(AnswersWithdrawn(tuple(dict.fromkeys([previous.id, *left])), from_position=len(kept)))
         return previous
+
+    def _into_last_part(self, turn: Turn, step: InputStep, parts: list[dict[str, Any]], left: list[str]) -> None:
+        """BACK from the question after a many-part step: its last part (the last Delphi item,
+        pair, pick) is asked again, with only that part's answers withdrawn; a further BACK goes
+        through the parts before, as within the step. A ranking's own answer is its result, which
+        cannot be withdrawn apart from its places: all of it goes, and every place is recorded
+        again when the ranking is finished (:meth:`RankStep.reopened`)."""
+        state, position = turn.state, len(turn.state.history)
+        *undo, last = parts
+        if left:
+            turn.emit(AnswersWithdrawn(tuple(dict.fromkeys(left)), from_position=position))
+        if isinstance(step, RankStep):
+            turn.emit(AnswersWithdrawn((step.id,), from_position=position))
+            undo = [{**part, "data": step.reopened(part["data"])} for part in undo]
+            last = {**last, "data": step.reopened(last["data"])}
+        elif last["items"]:  # (no items: an empty list would withdraw every one)
+            turn.emit(AnswersWithdrawn((step.id,), tuple(last["items"]), from_position=position))
+        state.step_data, state.undo = dict(last["data"]), undo
+
+    def _keep_parts(self, state: SessionState, step: InputStep, items: list[str]) -> None:
+        """A step answered over several replies: its parts kept (:attr:`SessionState.answered_parts`),
+        ``items`` those its last part recorded, for BACK from the question after it."""
+        if not state.undo or not state.history or state.history[-1] != step.id:
+            return  # answered in one reply: BACK asks it afresh
+        last = {"data": state.step_data, "items": items}
+        state.answered_parts[str(len(state.history) - 1)] = {"step": step.id, "parts": [*state.undo, last]}
+
+    @staticmethod
+    def _left_in_last_part(state: SessionState, step: InputStep, at: int, left: tuple[str, ...]) -> None:
+        """The items a step's last part left after too many unclear replies (recorded as
+        skipped) belong to that part: BACK to it withdraws them too."""
+        answered = state.answered_parts.get(str(at))
+        if answered is None or answered["step"] != step.id or not left:
+            return
+        *earlier, last = answered["parts"]
+        state.answered_parts[str(at)] = {**answered, "parts": [*earlier, {**last, "items": [*last["items"], *left]}]}
 
     # ------------------------------------------------------------------ corrections
 

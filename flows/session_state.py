@@ -64,6 +64,11 @@ class SessionState(BaseModel):
     ``items`` that part recorded): BACK within the step goes back one part."""
     last_open: OpenAnswer | None = None
     """The last typed answer to a free-text question, which a text right after it may add to."""
+    answered_parts: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """The many-part steps answered (a Delphi round, pairs, a ranking one pick at a time), by
+    where each was entered in the path (its index in :attr:`history`, as text):
+    ``{"step": id, "parts": [...]}``, its parts as :attr:`undo` held them, the last included.
+    BACK from the question after one goes back to its last part, not to its first."""
 
     def __setattr__(self, name: str, value: Any) -> None:
         # The engine sets fields many times a sprint; a plain field needs no more than what
@@ -88,7 +93,7 @@ def copy_state(state: SessionState) -> SessionState:
     data = dict(state.__dict__)
     data["history"] = list(data["history"])
     data["undo"] = list(data["undo"])
-    for name in ("values", "displays", "fields", "step_data"):
+    for name in ("values", "displays", "fields", "step_data", "answered_parts"):
         data[name] = dict(data[name])
     copied = _NEW(SessionState)
     _SET(copied, "__dict__", data)

@@ -289,10 +289,13 @@ class DelphiStep(InputStep):
         if waiting == "next" or not self._remaining(ctx):
             said_next = reply.button == "next" or normalise(reply.text) in NEXT_WORDS
             # a no, or a number (a score typed ahead, for an item not shown yet: it must not be
-            # taken as NEXT and lost, nor land on the next item) asks NEXT or LATER again
+            # taken as NEXT and lost, nor land on the next item) asks NEXT or LATER again; a
+            # score uses no try, so scores typed at the pause never leave the rest of the round
             typed_ahead = reply.button is None and (parse_number(reply.text, out_of=self.scale.max) is not None
                                                     or self._several_scores(reply.text))
-            if not said_next and (parse_yes_no(reply.text) is False or typed_ahead):
+            if not said_next and typed_ahead:
+                return Unclear(ctx.words("delphi.next_or_later"), uses_a_try=False)
+            if not said_next and parse_yes_no(reply.text) is False:
                 return Unclear(ctx.words("delphi.next_or_later"))
             data["await"] = None  # anything but a no carries on: a stray reply must not end the round
             return self._after(data, None) if not self._remaining(ctx) else Continue(data)
