@@ -94,5 +94,5 @@ def test_a_scale_label_is_read_with_hedges_and_as_an_adjective(reply: str, point
 @pytest.mark.parametrize("reply", ["not very well", "really poor", "not poorly", "poor or well"])
 def test_a_negated_or_strengthened_label_is_asked_again(reply: str) -> None:
     chat = Chat(INFORMED)
-    assert chat.send(reply) == ["Please reply with a number from 1 to 5."]
+    assert chat.send(reply) == ["Please reply with a number from 1 to 5, or words such as 'Very poorly' or 'Very well'."]
     assert chat.answers() == []
