@@ -40,7 +40,7 @@ from bot.studies import StudyRegistry
 from flows.engine import Resume, Timeout
 from flows.model import Schedule, Study
 from flows.steps.consent import ConsentStep
-from storage import due_tasks
+from storage import due_tasks, repository
 from storage.database import Database
 from storage.due_tasks import ClaimedTask, EnrolledPerson
 
@@ -288,7 +288,26 @@ class Firing:
         self._check_enrolled(person)
         if task.session_id is None:
             raise Dropped("the task names no session")
-        return self._resume(task, task.session_id, Resume("snooze"), now)
+        try:
+            return self._resume(task, task.session_id, Resume("snooze"), now)
+        except Dropped as dropped:
+            raise Dropped(self._why_snooze_ended(task.session_id, str(dropped))) from None
+
+    def _why_snooze_ended(self, session_id: int, reason: str) -> str:
+        """What ended a snoozed conversation before its snooze, said truly: the follow-up closed,
+        another took over, or STOP; ``reason`` (the service's) otherwise."""
+        with self.database.transaction() as connection:
+            found = repository.get_session(connection, session_id)
+        session = found[1] if found is not None else None
+        if session is None or session.status == "snoozed":
+            return reason
+        if session.status == "ended" and session.state.get("outcome") == "closed":
+            return "the follow-up closed before the snooze was due: its question was not asked again"
+        if session.status == "replaced":
+            return "another follow-up took over the conversation before the snooze was due"
+        if session.status == "stopped":
+            return "the participant sent STOP before the snooze was due"
+        return reason
 
     def timeout(self, task: ClaimedTask, study: Study, person: EnrolledPerson, now: datetime) -> Outcome:
         session_id, status, step = self._session(task)

@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flows.model import Schedule, Study, TimeWindow
-from flows.schedule_timing import say_span
+from flows.schedule_timing import contact_hours, say_span
 from flows.snooze import zone_of
 
 FOLLOW_UP, REMINDER, CLOSE, PLAN = "follow_up", "reminder", "close", "plan"
@@ -35,11 +35,7 @@ class Person:
 
     def contact_hours(self) -> TimeWindow | None:
         """Staff may set the hours they are happy to be messaged, e.g. '08:00-18:00'."""
-        value = self.fields.get("contact_hours")
-        try:
-            return TimeWindow.parse(value) if isinstance(value, str) and value.strip() else None
-        except ValueError:
-            return None
+        return contact_hours(self.fields)
 
 
 @dataclass(frozen=True)

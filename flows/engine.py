@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from flows import snooze
+from flows import schedule_timing, snooze
 from flows.corrections import corrected_value
 from flows.engine_commands import EngineCommands
 from flows.engine_core import LOW_CONFIDENCE, MAX_STEPS_PER_SPRINT, ConfirmPolicy, Sprint, Turn
@@ -86,6 +86,8 @@ class Engine(EngineCommands):
             fields=dict(fields or {}),
             seed=seed,
         )
+        if schedule_timing.needs_sent_at(self.study, self.flow.flow):  # when it closes, for a snooze (not saved to the participant)
+            state.fields[schedule_timing.SENT_AT] = now.isoformat()
         turn = Turn(state, now, population)
         self._enter(turn, at_step or self.flow.steps[0].id)
         return Sprint(turn.events, state)
@@ -160,8 +162,9 @@ class Engine(EngineCommands):
             self._continue(turn, step, reply, outcome)
         elif typed and self._continued(turn, step, given.text, outcome):
             return  # the rest of the free-text answer just given, sent as a second text
-        elif typed and snooze.starts_with_later(given.text, self._later_words):
-            self._snooze(turn, given.text, "later")  # 'later, on a night shift': put off, not an unclear answer
+        elif typed and (snooze.starts_with_later(given.text, self._later_words)
+                        or snooze.busy_until(given.text, turn.now, self._zone, bare=True) is not None):
+            self._snooze(turn, given.text, "later")  # 'later, on a night shift', 'driving': put off, not an unclear answer
         else:
             self._unclear(turn, step, outcome, heard=reply.text if reply.source == "voice" else None)
 

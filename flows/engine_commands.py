@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from flows import snooze
+from flows import schedule_timing, snooze
 from flows.corrections import corrected_value
 from flows.engine_core import EngineCore, Turn
 from flows.events import (
@@ -217,25 +217,37 @@ class EngineCommands(EngineCore):
     def _snooze(self, turn: Turn, text: str, command: str | None) -> bool:
         """LATER, or a reply that is all about when ('in 2 hours', 'tomorrow', 'later after
         5pm', 'not now, on shift. tomorrow at 3') or a LATER phrase with a short reason ('not
-        now, driving'): ask again then, moved out of the study's quiet hours. On a free-text
-        question too, where a sentence that only mentions a time is the answer. See flows/snooze.py."""
+        now, driving') or a busy phrase ('on shift til 8', 'ask me later'): ask again then, moved
+        into the participant's contact hours and the follow-up's window and out of the study's
+        quiet hours, and before the question closes (or, with no time left, say so and do not
+        snooze). On a free-text question too, where a sentence that only mentions a time is the
+        answer. See flows/snooze.py and flows/schedule_timing.place_snooze."""
         state = turn.state
         if command != "later" and not snooze.may_be_snooze(text, self._later_words):
             return False
         named = state.fields.get("timezone")
         zone = self._zone if named is None else snooze.zone_of(named, self.study.timezone if self.study else "Europe/London")
         free_text = isinstance(self._current(state), OpenStep)
-        asked = snooze.parse_snooze(text, turn.now, zone, self._later_words, free_text=free_text)
+        contact = schedule_timing.contact_hours(state.fields)
+        asked = snooze.parse_snooze(text, turn.now, zone, self._later_words, free_text=free_text, contact=contact)
         if asked is None and command != "later" and not snooze.puts_off(text, self._later_words):
             return False
-        until = asked.until if asked is not None else turn.now + snooze.DEFAULT_SNOOZE
-        until = snooze.next_allowed(until, zone, quiet=self.study.quiet_hours if self.study else None)
+        window, closes = schedule_timing.follow_up_limits(self.study, state.flow, state.fields, zone)
+        placed = schedule_timing.place_snooze(asked.until if asked is not None else turn.now + snooze.DEFAULT_SNOOZE, turn.now,
+                                              zone, window, self.study.quiet_hours if self.study else None, contact, closes)
+        closing = snooze.describe(placed.closes, turn.now, zone, state.language) if placed.closes else ""
+        if placed.at is None:  # the question closes first: say so, and leave it open to answer now
+            state.status = "waiting"
+            self._say(turn, self._text(turn, "later_closes").replace("{closes}", closing), kind="info")
+            return True
         state.status, state.tries = "snoozed", 0
-        turn.emit(ScheduleTask("snooze", until, {"step": state.step}))
-        if command == "later" and self._own_later_text():
+        turn.emit(ScheduleTask("snooze", placed.at, {"step": state.step}))
+        when = snooze.describe(placed.at, turn.now, zone, state.language)
+        if placed.closes:
+            self._say(turn, self._text(turn, "later_before_close").replace("{closes}", closing).replace("{when}", when), kind="info")
+        elif command == "later" and self._own_later_text():
             self._say(turn, self._text(turn, "later"), kind="info")
         else:  # a bare LATER names its default time too: 'We'll ask again at 16:10'
-            when = snooze.describe(until, turn.now, zone, state.language)
             self._say(turn, self._text(turn, "later_at").replace("{when}", when), kind="info")
         return True
 

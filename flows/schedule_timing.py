@@ -9,15 +9,29 @@ that can never all be met. The rules, all read on the wall clock in one zone:
 - a participant's ``contact_hours`` win over a window they never meet (a night-shift
   nurse who chose 19:00-07:00 is not messaged at noon because a pulse's window is
   12:00-14:00), but give way to the window when they lie wholly in the quiet hours.
+
+A snooze ('later', 'on shift til 8') follows the same rules (:func:`place_snooze`), and a
+follow-up's ``closes`` too: a snooze that would come after the question closes is brought
+forward to the last allowed time before it, or, with none left, not made.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from flows.model import TimeWindow
-from flows.snooze import NoAllowedTime, next_allowed
+from flows.model import Study, TimeWindow
+from flows.snooze import SOON, NoAllowedTime, add_local, next_allowed
+
+SENT_AT = "_sent_at"
+"""The session field (never the participant's) that says when a follow-up whose schedule
+``closes`` some time after sending was sent: when its question closes (:func:`follow_up_limits`)."""
+TIME_TO_ANSWER = timedelta(hours=1)
+"""A snooze brought forward before a question closes leaves at least this long to answer it."""
+_STEP_BACK = timedelta(minutes=15)
 
 Hours = tuple[TimeWindow | None, TimeWindow | None, TimeWindow | None]
 """A window, quiet hours and contact hours, as :func:`flows.snooze.next_allowed` takes them."""
@@ -97,3 +111,81 @@ def hours_overlap(zone: ZoneInfo, first: TimeWindow | None, quiet: TimeWindow | 
     except NoAllowedTime:
         return False
     return True
+
+
+# ----------------------------------------------------------------------------- snoozes
+
+
+def contact_hours(fields: Mapping[str, Any]) -> TimeWindow | None:
+    """The hours a participant is happy to be messaged (``contact_hours``, '08:00-18:00'), or None."""
+    value = fields.get("contact_hours")
+    try:
+        return TimeWindow.parse(value) if isinstance(value, str) and value.strip() else None
+    except ValueError:
+        return None
+
+
+def needs_sent_at(study: Study | None, flow_id: str) -> bool:
+    """Whether a session of ``flow_id`` must note when it was sent (:data:`SENT_AT`): a
+    schedule sends it after something and closes a while after sending."""
+    return study is not None and any(
+        entry.flow == flow_id and entry.at is None and isinstance(entry.closes, timedelta) for entry in study.schedule)
+
+
+def follow_up_limits(study: Study | None, flow_id: str, fields: Mapping[str, Any],
+                     zone: ZoneInfo) -> tuple[TimeWindow | None, datetime | None]:
+    """The window a follow-up is sent in and when it closes, from the study's schedule, for a
+    snooze of its question: the window only when every schedule of the flow has the same one;
+    the closing only when every schedule of the flow closes (the latest of them). A closing
+    counted from sending needs :data:`SENT_AT` in ``fields``; without it, None."""
+    entries = [entry for entry in study.schedule if entry.flow == flow_id] if study is not None else []
+    if not entries or study is None:
+        return None, None
+    windows = {entry.window for entry in entries}
+    window = windows.pop() if len(windows) == 1 else None
+    closings = []
+    for entry in entries:
+        if isinstance(entry.closes, datetime):
+            closings.append(_study_moment(entry.closes, study))
+        elif isinstance(entry.closes, timedelta) and entry.at is not None:
+            closings.append(add_local(_study_moment(entry.at, study), entry.closes, zone))
+        elif isinstance(entry.closes, timedelta) and isinstance(sent := fields.get(SENT_AT), str):
+            try:
+                closings.append(add_local(datetime.fromisoformat(sent), entry.closes, zone))
+            except ValueError:
+                return window, None
+        else:
+            return window, None
+    return window, max(closings)
+
+
+def _study_moment(moment: datetime, study: Study) -> datetime:
+    """A datetime from the study file: naive means the study's own zone."""
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(study.timezone)).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class SnoozePlace:
+    """Where a snooze lands: ``at`` None when the question closes before any allowed time;
+    ``closes`` set when the closing moved the snooze or stopped it."""
+
+    at: datetime | None
+    closes: datetime | None = None
+
+
+def place_snooze(wanted: datetime, now: datetime, zone: ZoneInfo, window: TimeWindow | None, quiet: TimeWindow | None,
+                 contact: TimeWindow | None, closes: datetime | None = None) -> SnoozePlace:
+    """The first allowed time at or after ``wanted`` (:func:`place_in_hours`: the follow-up's
+    window, the participant's contact hours, the study's quiet hours). If that leaves less
+    than :data:`TIME_TO_ANSWER` before the question ``closes``, the latest allowed quarter
+    hour that does not, at least half an hour from ``now``; or none."""
+    placed = place_in_hours(wanted, zone, window, quiet, contact)[0]
+    if closes is None or placed <= closes - TIME_TO_ANSWER:
+        return SnoozePlace(placed)
+    latest = (closes - TIME_TO_ANSWER).astimezone(UTC)
+    moment = latest.replace(minute=latest.minute - latest.minute % 15, second=0, microsecond=0)
+    while moment >= now + SOON:
+        if place_in_hours(moment, zone, window, quiet, contact)[0] == moment:
+            return SnoozePlace(moment, closes)
+        moment -= _STEP_BACK
+    return SnoozePlace(None, closes)

@@ -18,6 +18,14 @@ driving``, ``can't talk, at work``) puts the question off by the default two hou
 (:func:`puts_off`). On a free-text question a time said alone snoozes too (``in 20 mins``,
 ``tomorrow``), but not a bare hour (``after 7`` may say when something happened) nor a
 sentence that only mentions a time (``we waited 4 hours``).
+
+Busy staff put a question off without a LATER word: ``on shift til 8``, ``Im busy rn``, ``in a
+meeting``, ``after my shift``, ``ask me later``, ``yn y gwaith``, ``ar shifft``, ``gofynnwch
+wedyn`` (:func:`busy_until`). The whole reply must be such a phrase, so that a story that
+mentions work answers a free-text question; a bare ``at work`` or ``driving`` may answer a
+question ('Where did it happen?', an option 'Driving'), so it snoozes only one it does not
+answer. A time given (``til 8``) is read on the participant's clock, am or pm as their
+contact hours suggest.
 """
 
 from __future__ import annotations
@@ -92,6 +100,34 @@ _JOINING = re.compile(r"^(?:(?:and|but|so|maybe|just|how about|try|perhaps|a|ac|
 _REASON_WORDS = 6
 """At most this many words after a LATER phrase put the question off (:func:`puts_off`):
 'not now, driving'. More is a sentence, which on a free-text question is the answer."""
+AFTER_WORK = time(18, 0)
+"""'after work', 'after my shift' with no time: not before 18:00 (and at least the default two hours)."""
+_BUSY_LEAD = (r"(?:(?:sorry|soz|sori|hi|hey|oh|um|erm)\s*,?\s+)?"
+              r"(?:(?:i'm|im|i am|am|i'm still|im still|still|currently|dwi|dw i|rydw i|rwy|rwy'n|dwi'n|dw i'n)\s+)?")
+_BUSY_CORE = (r"(?P<core>busy|at work|in work|working|on shift|on a shift|on (?:a |the )?(?:night|day|late|early|long|twilight)"
+              r" shift|on nights|on lates|on earlies|on duty|on the ward|on call|in a meeting|in meetings|in clinic|in theatre"
+              r"|with a patient|with patients|on a call|driving|yn y gwaith|yn gweithio|gweithio|ar shifft|ar shift|ar ddyletswydd"
+              r"|ar y ward|mewn cyfarfod|yn gyrru|gyrru|yn brysur|brysur)")
+_BUSY_NOW = r"(?:\s+(?:rn|right now|now|atm|at the moment|still|ar hyn o bryd|nawr|rwan|rŵan))?"
+_UNTIL = r"(?:til|till|'til|until|tan|nes)"
+_BUSY = re.compile(rf"^{_BUSY_LEAD}{_BUSY_CORE}{_BUSY_NOW}(?:[\s,]+(?:{_UNTIL}\s+(?P<until>.+)|for (?:another )?(?P<span>.+)))?$")
+"""'on shift til 8', 'Im busy rn', 'in a meeting for another hour', 'dwi yn y gwaith tan 6'."""
+_AFTER_WORK = re.compile(
+    r"^(?:(?:later|wedyn)\s*,?\s+)?(?:after (?:my |the |this )?(?:shift|work|meeting|clinic)|when i(?:'m| am|m)? (?:finish|off|done|get off)"
+    r"(?: work| my shift)?|after i finish(?: work)?|ar [oô]l (?:fy |y )?(?:gwaith|shifft|shift|cyfarfod)|ar [oô]l gorffen)"
+    r"(?:[\s,]+(?:at |around |about |tua |am )?(?P<at>\d.*))?$")
+"""'after my shift', 'after work at 6', 'when i finish', 'ar ôl gwaith'."""
+_FINISH = re.compile(r"^(?:i |dwi'n |dwi )?(?:finish|finishing|off|gorffen) (?:work |my shift )?(?:at |am )?(?P<at>\d.*)$")
+"""'finish at 8', 'off at 7pm', 'gorffen am 6'."""
+_ASK_LATER = re.compile(
+    r"^(?:please |plz |pls )?(?:(?:can you |could you )?(?:ask|message|msg|text|try|catch|get back to|contact)(?: me)?(?: again)?"
+    r" (?:later|another time)|another time|some other time|gofynnwch(?: eto)? (?:wedyn|nes ymlaen|rywbryd eto)"
+    r"|gofyn(?: eto)? wedyn|holwch wedyn|rywbryd eto)$")
+"""'ask me later', 'text me later', 'try again later', 'another time', 'gofynnwch wedyn'."""
+_ANSWERS_TOO = frozenset(("at work", "in work", "working", "driving", "yn y gwaith", "yn gweithio", "gweithio", "yn gyrru",
+                          "gyrru", "on call", "on duty", "on the ward", "ar y ward"))
+"""Alone, these may answer a free-text question ('Where did it happen?' 'at work'): there they are
+the answer; on other questions they put it off."""
 
 
 @dataclass(frozen=True)
@@ -194,9 +230,10 @@ def _amount(value: str) -> float:
     return float(_NUMBER_WORDS[value]) if value in _NUMBER_WORDS else float(value)
 
 
-def _clock_time(match: re.Match[str], local: datetime) -> datetime:
+def _clock_time(match: re.Match[str], local: datetime, prefer: TimeWindow | None = None) -> datetime:
     """'5pm', '17:30', 'after 5': the next such time. A bare hour from 1 to 7 means the
-    afternoon; any other bare hour the sooner of am and pm."""
+    afternoon; any other bare hour the sooner of am and pm, or the sooner inside ``prefer``
+    (contact hours: a night worker 'on shift til 8' at 14:00 is free at 20:00, not 08:00)."""
     hour, minute, ampm = int(match["h"]), int(match["m"] or 0), match["ampm"]
     if hour > 23 or minute > 59 or (ampm and not 1 <= hour <= 12):
         raise ValueError("not a time")
@@ -212,7 +249,10 @@ def _clock_time(match: re.Match[str], local: datetime) -> datetime:
         hours = [hour % 12, hour % 12 + 12]
     zone = local.tzinfo
     assert isinstance(zone, ZoneInfo)
-    return min(next_wall_time(local, time(h, minute), zone) for h in hours)
+    times = sorted(next_wall_time(local, time(h, minute), zone) for h in hours)
+    if prefer is not None:
+        times = [t for t in times if prefer.contains(t.astimezone(zone).time())] or times
+    return times[0]
 
 
 def _when(rest: str, local: datetime, prefixed: bool) -> datetime | None:
@@ -270,6 +310,44 @@ def _on_weekday(weekday: int, part: str, local: datetime) -> datetime | None:
     return _tomorrow(part, local + timedelta(days=ahead - 1))
 
 
+def busy_until(text: str, now: datetime, zone: ZoneInfo, contact: TimeWindow | None = None,
+               bare: bool = False) -> datetime | None:
+    """When to ask again someone who says they are busy, with no LATER word: 'on shift til 8'
+    (the next 8 o'clock, am or pm as ``contact`` hours suggest), 'in a meeting for another
+    hour', 'after my shift' (:data:`AFTER_WORK`), 'Im busy rn' or 'ask me later' (the default
+    two hours). None when the whole reply is not such a phrase, or is one that may answer a
+    question ('at work', 'driving': :data:`_ANSWERS_TOO`) unless ``bare`` (the engine asks
+    with it once the question found no answer in the reply)."""
+    clean = _norm(text)
+    local = now.astimezone(zone)
+    if _ASK_LATER.match(clean):
+        return now.astimezone(UTC) + DEFAULT_SNOOZE
+    if (after := _AFTER_WORK.match(clean) or _FINISH.match(clean)) is not None:
+        if after["at"] is None:
+            return max(now.astimezone(UTC) + DEFAULT_SNOOZE, at_local(local.date(), AFTER_WORK, zone))
+        return _busy_time(after["at"], local, contact)
+    busy = _BUSY.match(clean)
+    if busy is None or (clean in _ANSWERS_TOO and not bare):
+        return None
+    if busy["until"]:
+        return _busy_time(busy["until"], local, contact)
+    if busy["span"]:  # 'for 2 hours', 'for another hour'
+        span = busy["span"].strip()
+        return _when(span, local, True) or _when(f"an {span}", local, True)
+    return now.astimezone(UTC) + DEFAULT_SNOOZE
+
+
+def _busy_time(said: str, local: datetime, contact: TimeWindow | None) -> datetime | None:
+    """'8', '8pm', '20:00', 'tomorrow', 'half 7'... after 'til' or 'after work at': when that is."""
+    said = said.strip()
+    if (clock := _CLOCK.match(said)) is not None:
+        try:
+            return _clock_time(clock, local, contact)
+        except ValueError:
+            return None
+    return _when(said, local, True)
+
+
 def may_be_snooze(text: str, later_words: Iterable[str] = ()) -> bool:
     """False when :func:`parse_snooze` is sure to find no snooze in ``text``, whatever the
     time and zone: a cheap test to run on every reply before the full one."""
@@ -277,7 +355,13 @@ def may_be_snooze(text: str, later_words: Iterable[str] = ()) -> bool:
     if not clean:
         return False
     rest, prefixed = _strip_prefix(clean, later_words)
-    return prefixed or (bool(rest) and (rest in _UNPREFIXED_WHOLE or rest.startswith(_UNPREFIXED_STARTS)))
+    return prefixed or (bool(rest) and (rest in _UNPREFIXED_WHOLE or rest.startswith(_UNPREFIXED_STARTS))) or _busy_phrase(clean)
+
+
+@lru_cache(maxsize=8192)
+def _busy_phrase(clean: str) -> bool:
+    """Whether a reply reads as one :func:`busy_until` may take (whatever the time)."""
+    return any(pattern.match(clean) for pattern in (_ASK_LATER, _AFTER_WORK, _FINISH, _BUSY))
 
 
 def starts_with_later(text: str, later_words: Iterable[str]) -> bool:
@@ -290,13 +374,15 @@ def starts_with_later(text: str, later_words: Iterable[str]) -> bool:
 
 def parse_snooze(
     text: str, now: datetime, zone: ZoneInfo, later_words: Iterable[str] = (), strict: bool = False,
-    free_text: bool = False,
+    free_text: bool = False, contact: TimeWindow | None = None,
 ) -> Snooze | None:
     """When a reply such as 'later 30 mins' or 'tomorrow' asks to be messaged again, or None
     if the reply is not a snooze. A bare LATER word gives the default two hours; after one, a
     time may end a reason ('not now, on shift. tomorrow at 3'). With ``strict`` a LATER word
     or 'remind me' must come first. With ``free_text`` (a free-text question: the engine's
-    way) a time said alone must be unmistakable: 'after 7pm', not 'after 7'."""
+    way) a time said alone must be unmistakable: 'after 7pm', not 'after 7'. A busy phrase
+    without a LATER word ('on shift til 8', 'ask me later') snoozes too (:func:`busy_until`;
+    ``contact``: the participant's contact hours, which say whether '8' is am or pm)."""
     clean = _norm(text)
     if not clean:
         return None
@@ -305,14 +391,17 @@ def parse_snooze(
         return None
     if not rest:
         return Snooze(now.astimezone(UTC) + DEFAULT_SNOOZE, clean) if prefixed else None
-    if not prefixed and rest not in _UNPREFIXED_WHOLE and not rest.startswith(_UNPREFIXED_STARTS):
-        return None  # a cheap early answer: _when would find no time in it either
-    if free_text and not prefixed and (clock := _CLOCK.match(rest)) and not clock["ampm"]:
-        return None  # 'after 7' may be when it happened
-    local = now.astimezone(zone)
-    until = _when(rest, local, prefixed)
-    if until is None and prefixed:
-        until = _time_after_reason(rest, local, tuple(later_words))
+    local, until = now.astimezone(zone), None
+    if prefixed or rest in _UNPREFIXED_WHOLE or rest.startswith(_UNPREFIXED_STARTS):
+        if free_text and not prefixed and (clock := _CLOCK.match(rest)) and not clock["ampm"]:
+            return None  # 'after 7' may be when it happened
+        until = _when(rest, local, prefixed)
+        if until is None and prefixed:
+            until = _time_after_reason(rest, local, tuple(later_words))
+    if until is None and _busy_phrase(clean):  # 'Im busy rn', 'ask me later'
+        until = busy_until(clean, now, zone, contact)
+    elif until is None and prefixed and _busy_phrase(rest):  # 'not now, on shift til 8'
+        until = busy_until(rest, now, zone, contact, bare=True)
     if until is None or until <= now or until - now > MAX_SNOOZE:
         return None
     return Snooze(until, clean)

@@ -85,6 +85,15 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
         "en": "No problem. We'll ask again {when}. Reply any time to carry on.",
         "cy": "Dim problem. Fe ofynnwn ni eto {when}. Atebwch unrhyw bryd i barhau.",
     },
+    # A snooze that would come after a follow-up closes: brought forward ({closes}, {when}), or not made.
+    "later_before_close": {
+        "en": "No problem. This question closes {closes}, so we'll ask again {when}. Reply any time to carry on.",
+        "cy": "Dim problem. Mae'r cwestiwn hwn yn cau {closes}, felly fe ofynnwn ni eto {when}. Atebwch unrhyw bryd i barhau.",
+    },
+    "later_closes": {
+        "en": "Sorry, this question closes {closes}, before we could ask again. You can reply now if you have a moment.",
+        "cy": "Mae'n ddrwg gennym, mae'r cwestiwn hwn yn cau {closes}, cyn y gallem ofyn eto. Gallwch ateb nawr os oes gennych funud.",
+    },
     "already_joined": {
         "en": "You're already taking part, thank you. Here is the question again.",
         "cy": "Rydych chi eisoes yn cymryd rhan, diolch. Dyma'r cwestiwn eto.",
@@ -157,6 +166,9 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
     "hint_scale_unsure": {"en": "Please reply with a number from {low} to {high}, or '{unsure}'.",
                           "cy": "Atebwch gyda rhif o {low} i {high}, neu '{unsure}'."},
     "hint_scale": {"en": "Please reply with a number from {low} to {high}.", "cy": "Atebwch gyda rhif o {low} i {high}."},
+    # A scale with a label on every point, which reads the labels too ('pretty poor tbh' is 'Poorly').
+    "hint_scale_words": {"en": "Please reply with a number from {low} to {high}, or words such as '{first}' or '{last}'.",
+                         "cy": "Atebwch gyda rhif o {low} i {high}, neu eiriau fel '{first}' neu '{last}'."},
     "hint_number": {"en": "Please reply with a number, e.g. 3.", "cy": "Atebwch gyda rhif, e.e. 3."},
     "hint_number_range": {"en": "Please reply with a number from {low} to {high}.", "cy": "Atebwch gyda rhif o {low} i {high}."},
     "hint_decimal": {"en": "Please reply with a number, e.g. {example}.", "cy": "Atebwch gyda rhif, e.e. {example}."},
@@ -166,9 +178,6 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
     },
     "hint_open": {"en": "Please tell us a little more in your own words.", "cy": "Dywedwch ychydig mwy yn eich geiriau eich hun."},
     "hint_type_please": {"en": "Please type your answer for this one.", "cy": "Teipiwch eich ateb i hwn."},
-    # A scale with a label on every point, which reads the labels too ('pretty poor tbh' is 'Poorly').
-    "hint_scale_words": {"en": "Please reply with a number from {low} to {high}, or words such as '{first}' or '{last}'.",
-                         "cy": "Atebwch gyda rhif o {low} i {high}, neu eiriau fel '{first}' neu '{last}'."},
     "too_many_tries": {"en": "Let's leave that one and move on.", "cy": "Gadewch i ni adael hwnnw a symud ymlaen."},
     "flagged": {"en": "Thanks. Someone from the team will look at your answer.", "cy": "Diolch. Bydd rhywun o'r tîm yn edrych ar eich ateb."},
     # Voice notes: the acknowledgement, reading an answer back, and why a note gave no answer
