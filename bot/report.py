@@ -7,7 +7,8 @@ id wins): Delphi summaries per round, item and group with participation, movemen
 rounds, reasons (identifiers masked, as in exports), the ratings and rounds sent that
 ``chorus analyse delphi`` reads, and notes saying what the tables count; rankings (Borda,
 Plackett-Luce with intervals); statement opinion groups, representative statements and
-group-informed consensus; pairwise scores with intervals; choice-model estimates, each
+group-informed consensus; the Evaluate stage's follow-ups (response rates, FFT, SUS and
+scale questions per month, and paired before/after changes); pairwise scores with intervals; choice-model estimates, each
 attribute's relative importance and what each feature is worth in the first numeric
 attribute (willingness to trade, with delta-method intervals), as the desk shows them.
 Every table with participants' groups names each by its id (``group``, "all" for everyone)
@@ -19,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -55,6 +56,9 @@ from flows.steps.statements import StatementsStep
 from storage import repository
 from storage.database import Database
 
+if TYPE_CHECKING:
+    from bot.evaluation import FollowUps
+
 METHODS = (DelphiStep, RankStep, StatementsStep, PairwiseStep, ChoiceExperimentStep)
 STATUS_COLOURS = {"in": "#1b9e77", "few": "#bbbbbb"}
 """A Delphi chart's bar colour by consensus status: agreed in, too few scores to call; otherwise purple."""
@@ -75,6 +79,8 @@ class ReportInput:
     """Who was sent each round, by Delphi id (:func:`bot.analysis_input.delphi_rounds_sent`)."""
     item_texts: dict[str, str] = field(default_factory=dict)
     """What participants saw for a recorded item id: an approved submission's ('sub-12') text, masked."""
+    followups: FollowUps | None = None
+    """The Evaluate stage: FFT, SUS and scale follow-ups (:func:`bot.evaluation.followups`)."""
 
     def of(self, step_id: str) -> list[ItemRecord]:
         return [r for r in self.records if r.step == step_id]
@@ -82,6 +88,7 @@ class ReportInput:
 
 def gather(database: Database, study_id: str) -> ReportInput:
     from bot.analysis_input import delphi_rounds_sent
+    from bot.evaluation import followups
     from bot.population import group_labels, load_population
 
     with database.transaction() as connection:
@@ -97,7 +104,8 @@ def gather(database: Database, study_id: str) -> ReportInput:
     delphis = {step.delphi_id for step in steps.values() if isinstance(step, DelphiStep)}
     sent = {delphi: delphi_rounds_sent(database, study_id, delphi) for delphi in sorted(delphis)}
     texts = {entry.id: entry.text for entries in data.approved_entries.values() for entry in entries}
-    return ReportInput(study_id, steps, list(data.records), group_labels(study), sent, texts)
+    found = followups(database, study_id, "month", study.timezone)
+    return ReportInput(study_id, steps, list(data.records), group_labels(study), sent, texts, found)
 
 
 def _key(step: StepBase) -> str:
@@ -155,7 +163,66 @@ def write_report(data: ReportInput, out_dir: Path) -> list[Path]:
             _pairwise(out, name, records, data.group_labels, data.item_texts)
         elif isinstance(step, ChoiceExperimentStep):
             _choice(out, name, step, records, data.group_labels)
+    if data.followups:
+        _evaluation(out, data.followups, data.group_labels)
     return out.written
+
+
+def _evaluation(out: _Out, found: FollowUps, labels: dict[str, str]) -> None:
+    """The Evaluate stage: who answered each follow-up, each measure per group per month (a
+    chart of everyone's), and the same people's baseline against their later answers."""
+    if found.responses:
+        out.table("evaluation-responses", _labelled(pd.DataFrame(found.responses), labels))
+    over_time = pd.DataFrame(found.over_time)
+    if not over_time.empty:
+        out.table("evaluation-over-time", _labelled(over_time, labels))
+        for (flow, step), part in over_time[over_time["group"] == "all"].groupby(["flow", "step"], sort=True):
+
+            def draw(ax: Axes, part: pd.DataFrame = part) -> None:
+                _over_time_chart(ax, part)
+
+            out.chart(f"evaluation-{flow}-{step}", draw)
+    paired = pd.DataFrame(found.paired)
+    if not paired.empty:
+        out.table("evaluation-paired", _labelled(paired, labels))
+        everyone = paired[(paired["group"] == "all") & paired["ci_low"].notna()]
+        if not everyone.empty:
+            names = [f"{m}: {b} to {a} (n={n})" for m, b, a, n in
+                     zip(everyone["measure"], everyone["before"], everyone["after"], everyone["n_paired"], strict=True)]
+            out.chart("evaluation-paired", lambda ax: _intervals(ax, names, list(everyone["mean_change"]), list(everyone["ci_low"]),
+                                                                 list(everyone["ci_high"]), "mean change, later minus baseline (95% interval)"))
+    out.text("evaluation-notes", EVALUATION_NOTES)
+
+
+def _over_time_chart(ax: Axes, part: pd.DataFrame) -> None:
+    """Everyone's measure per period with the answers behind each point (n) beside it."""
+    x = list(range(len(part)))
+    ax.plot(x, list(part["value"]), marker="o", color="#1b9e77")
+    for at, value, n in zip(x, part["value"], part["n"], strict=True):
+        if value is not None and not pd.isna(value):
+            ax.annotate(f"n={int(n)}", (at, float(value)), xytext=(0, 6), textcoords="offset points", ha="center", fontsize=8)
+    measure = str(part["measure"].iloc[0])
+    if measure != "mean":
+        ax.set_ylim(0, 105)
+    ax.set_xticks(x, list(part["period"]), rotation=45, ha="right")
+    ax.set_ylabel(measure)
+    ax.set_title(f"{part['flow'].iloc[0]} / {part['step'].iloc[0]}")
+
+
+EVALUATION_NOTES = """# Evaluation (follow-ups)
+
+- evaluation-responses: per follow-up flow and group, who was asked (a session of it started),
+  who answered any of it, the response rate (%), and how the unanswered stand (still open, closed
+  by the schedule, replaced by a later follow-up, stopped, ended otherwise).
+- evaluation-over-time: per month on the study's clock, the FFT's % positive (Don't know counted;
+  % negative beside it), the SUS score (0-100, Brooke 1996; complete responses only) and each
+  scale question's mean, with n, the answers behind each figure.
+- evaluation-paired: the same people's baseline answer (the follow-up answered soonest after
+  joining) against each later one: n paired, means, the mean change with a 95% t interval, the
+  median change and the Wilcoxon signed-rank p (two-sided; for ordinal 0-10 or 1-5 answers read
+  this rather than the mean). A scale question is one measure wherever it has the same step id;
+  `chorus analyse evaluation --same FLOW/STEP=NAME` pairs differently named ones.
+"""
 
 
 def _intervals(ax: Axes, labels: Sequence[str], centre: Sequence[float], low: Sequence[float], high: Sequence[float], xlabel: str) -> None:

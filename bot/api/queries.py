@@ -108,6 +108,11 @@ no clear answer after the step's tries, a runaway flow, or a round closed by its
 schedule while it still waited for answers (storage/due_tasks.close_session)."""
 
 
+STOPPED = ("stopped", "replaced")
+"""Session statuses the funnel counts as stopped: STOP, or a later flow took over an idle one
+(storage/repository marks it ``replaced``); so live + stopped + ended add up to started."""
+
+
 @dataclass(frozen=True)
 class _Whereabouts:
     """One participant's latest session of a flow, as the funnel needs it."""
@@ -160,7 +165,8 @@ def _funnel_of(flow_id: str, flow: Any, sessions: list[_Whereabouts], answered: 
     left or wait there without an answer (still at a Delphi's first item, say); ``answered``
     only the first. So on a path a step's ``reached`` is the next step's plus its ``drop_off``.
     How the conversations stand: ``live`` (may yet go on), ``stopped`` (STOP, or another flow
-    took over) and, of those that ended, ``outcomes`` (completed, declined, closed, ...)."""
+    took over: ``replaced``, counted in ``stopped`` too) and, of those that ended, ``outcomes``
+    (completed, declined, closed, ...)."""
     listed = [step.id for step in flow.flow.steps if (flow_id, step.id) in answered or step.type not in ("message", "end")]
     types = {step.id: step.type for step in flow.flow.steps}
     dropped: Counter[str] = Counter()
@@ -182,7 +188,8 @@ def _funnel_of(flow_id: str, flow: Any, sessions: list[_Whereabouts], answered: 
         row["drop_off"], row["waiting"] = dropped[row["step"]], waiting[row["step"]]
     outcomes = Counter(where.outcome or "completed" for where in sessions if where.status == "ended")
     return {"flow": flow_id, "version": flow.version, "started": began, "finished": finished,
-            "live": sum(where.live for where in sessions), "stopped": sum(where.status == "stopped" for where in sessions),
+            "live": sum(where.live for where in sessions), "stopped": sum(where.status in STOPPED for where in sessions),
+            "replaced": sum(where.status == "replaced" for where in sessions),
             "outcomes": dict(sorted(outcomes.items())), "steps": rows}
 
 

@@ -4,7 +4,9 @@ Every answer a step offers is listed by the words participants saw, chosen or no
 "1 (Not at all)"). Measures over time count days, ISO weeks (Monday to Sunday, named by their
 Monday) or months on the study's clock, as ``chorus analyse evaluation`` does
 (:mod:`flows.analysis.periods`); an FFT question (:func:`flows.analysis.instruments.fft_codes`)
-is charted as its percentage positive."""
+is charted as its percentage positive, a flow with the ten SUS items as one SUS score. Limits are
+kept inside the measure's range, and a chart with too few points or answers is not judged
+(:func:`flows.analysis.spc.too_few`)."""
 
 from __future__ import annotations
 
@@ -15,9 +17,10 @@ import pandas as pd
 
 from bot.api.catalogue import StepInfo, latest_steps
 from bot.api.methods import plain
-from flows.analysis.instruments import FFT_POSITIVE, fft_codes
+from flows.analysis.instruments import FFT_POSITIVE, SUS_ITEMS, fft_codes, sus_score
+from flows.analysis.instruments import _sus_number as sus_number
 from flows.analysis.periods import period_label, period_starts
-from flows.analysis.spc import xmr
+from flows.analysis.spc import clip, too_few, xmr
 from flows.model import resolve_text
 from flows.steps.scale import stored_labels
 from flows.words import Words
@@ -26,6 +29,9 @@ COUNTED = {"choice", "yesno", "consent", "scale"}
 NUMERIC = {"scale", "number"}
 Period = Literal["day", "week", "month"]
 FFT_MEASURE = "% positive (FFT)"
+SUS_MEASURE = "SUS score (0-100)"
+SUS_QUESTION = "System Usability Scale: the ten items scored 0-100 (Brooke, 1996)"
+SUS_STEPS = frozenset(f"sus_{n}" for n in range(1, SUS_ITEMS + 1))
 
 
 def _labels(info: StepInfo | None, language: str) -> dict[str, str]:
@@ -125,31 +131,86 @@ def _points(info: StepInfo | None, kind: str) -> list[str]:
 def measures(frame: pd.DataFrame, steps: dict[tuple[int, str], StepInfo], period: Period = "week",
              zone: str = "Europe/London") -> list[dict[str, Any]]:
     """Each numeric step's mean (yes/no: % yes; an FFT question: % positive, Don't know
-    counted) per period on ``zone``'s clock, with its XmR chart."""
+    counted; a flow with the ten SUS items: one SUS score 0-100, as ``chorus analyse evaluation``
+    scores it) per period on ``zone``'s clock, with its XmR chart, the answers behind each point
+    and each group's own points."""
     latest = _latest_steps(steps)
     found = []
     answered = frame[~frame["skipped"].astype(bool) & frame["item"].isna()]
+    sus_flows = {str(flow) for flow in answered["flow"].unique() if {s for f, s in latest if f == flow} >= SUS_STEPS}
     for (flow, step), part in answered.groupby(["flow", "step"], sort=False):
+        if flow in sus_flows and step in SUS_STEPS:
+            continue
         info = latest.get((str(flow), str(step)))
         measured = _measured(part, info)
         if measured is None:
             continue
         numbers, unit = measured
-        kept = numbers.notna()
-        if not kept.any():
-            continue
-        starts = period_starts(part["answered_at"][kept], period, zone)
-        grouped = pd.Series(numbers[kept].to_numpy(), index=starts.to_numpy()).groupby(level=0, sort=True)
-        means, sizes = grouped.mean(), grouped.size()
-        chart = xmr(means.to_list())
-        found.append({
-            "flow": flow, "step": step, "question": info.question if info else "", "measure": unit, "period": period,
-            "periods": [period_label(start, period) for start in means.index], "values": plain(means.to_list()),
-            "n": [int(n) for n in sizes], "mean": plain(chart.mean), "upper": plain(chart.upper),
-            "lower": plain(chart.lower), "signals": {k: list(v) for k, v in chart.signals.items()},
-            "direction": list(chart.direction),
-        })
+        bounds = _bounds(info) if unit == "mean" else (0.0, 100.0)
+        found += _measure(str(flow), str(step), info.question if info else "", unit, part, numbers, period, zone, bounds)
+    for flow in sorted(sus_flows):
+        scores = sus_responses(answered[answered["flow"] == flow])
+        found += _measure(flow, "sus", SUS_QUESTION, SUS_MEASURE, scores, scores["value"], period, zone, (0.0, 100.0))
     return found
+
+
+def _measure(flow: str, step: str, question: str, unit: str, part: pd.DataFrame, numbers: pd.Series, period: Period,
+             zone: str, bounds: tuple[float | None, float | None]) -> list[dict[str, Any]]:
+    """One measure's chart: means per period, the n behind each, limits kept inside ``bounds``,
+    each group's means and n by period, and the XmR signals with ``too_few`` saying why there are
+    too few points or answers to judge them (:func:`flows.analysis.spc.too_few`; None: enough).
+    The desk then shows the points without a judgement."""
+    kept = numbers.notna()
+    if not kept.any():
+        return []
+    starts = pd.Series(period_starts(part["answered_at"][kept], period, zone).to_numpy())
+    values = pd.Series(numbers[kept].to_numpy(dtype=float))
+    groups = pd.Series(part["group"][kept].to_numpy())
+    grouped = values.groupby(starts, sort=True)
+    means, sizes = grouped.mean(), grouped.size()
+    chart = xmr(means.to_list())
+    n = [int(size) for size in sizes]
+    reason = too_few(n)
+    by_group = {}
+    for group in sorted(groups.unique()):
+        mine = values[groups == group].groupby(starts[groups == group]).agg(["mean", "size"])
+        by_group[str(group)] = {"values": [plain(mine["mean"].get(start)) for start in means.index],
+                                "n": [int(mine["size"].get(start, 0)) for start in means.index]}
+    return [{
+        "flow": flow, "step": step, "question": question, "measure": unit, "period": period,
+        "periods": [period_label(start, period) for start in means.index], "values": plain(means.to_list()),
+        "n": n, "mean": plain(chart.mean), "upper": plain(clip(chart.upper, bounds)),
+        "lower": plain(clip(chart.lower, bounds)), "bounds": list(bounds), "too_few": reason,
+        "signals": {k: list(v) for k, v in chart.signals.items()}, "direction": list(chart.direction), "groups": by_group,
+    }]
+
+
+def _bounds(info: StepInfo | None) -> tuple[float | None, float | None]:
+    """A scale's lowest and highest points (its mean cannot pass them); a number's: none."""
+    points = _points(info, info.type) if info is not None and info.type == "scale" else []
+    return (float(points[0]), float(points[-1])) if points else (None, None)
+
+
+def sus_responses(part: pd.DataFrame) -> pd.DataFrame:
+    """One SUS flow's answers as complete responses: participant, group, answered_at (the last
+    item's) and value (the 0-100 score, :func:`flows.analysis.instruments.sus_score`). A
+    participant who took the flow k times has k answers to each item (the standing ones, one
+    per session): the j-th of each item make the j-th response. Incomplete responses are left out."""
+    rows = []
+    for (participant, group), mine in part[part["step"].isin(SUS_STEPS)].groupby(["participant", "group"]):
+        items = {step: list(answers.sort_values("answered_at").itertuples()) for step, answers in mine.groupby("step")}
+        if set(items) != SUS_STEPS:
+            continue
+        taken = {len(answers) for answers in items.values()}
+        rounds = taken.pop() if len(taken) == 1 else 1
+        for j in range(rounds):
+            picked = [items[f"sus_{n}"][j if rounds > 1 else -1] for n in range(1, SUS_ITEMS + 1)]
+            numbers = [sus_number(answer.value) for answer in picked]
+            if any(number is None or not 1 <= number <= 5 for number in numbers):
+                continue
+            rows.append({"participant": participant, "group": group, "answered_at": max(a.answered_at for a in picked),
+                         "value": sus_score([int(number) for number in numbers if number is not None])})
+    return pd.DataFrame(rows, columns=["participant", "group", "answered_at", "value"])
 
 
 def _measured(part: pd.DataFrame, info: StepInfo | None) -> tuple[pd.Series, str] | None:

@@ -3,7 +3,8 @@
 ``plan`` needs only a study folder (a dry run with a sample participant); ``list`` and
 ``explain`` read the database; ``run`` is a scheduler worker on its own. Participants
 are named only by their pseudonymous ids; times are shown on the study's clock.
-``chorus analyse evaluation`` gives the FFT and SUS figures per group over time.
+``chorus analyse evaluation`` gives the FFT and SUS figures per group over time, each
+follow-up's response rate, scale questions over time and paired before/after changes.
 """
 
 from __future__ import annotations
@@ -284,21 +285,41 @@ def run(studies_dir: str | None, interval: float, lease: float, database_url: st
 @click.option("--fft", "fft_where", default=None,
               help="FLOW/STEP of the Friends and Family Test question (default: every choice step whose options are the six FFT answers).")
 @click.option("--sus-flow", default=None, help="The flow with the SUS items sus_1 ... sus_10 (default: every flow with them).")
+@click.option("--same", "same", multiple=True, metavar="FLOW/STEP=NAME",
+              help="Count this scale question as measure NAME in the before/after comparison (a question is one measure "
+                   "wherever it has the same step id: --same welcome/base=score pairs it with wk2/score). Repeatable.")
 @DATABASE
-def evaluation(study_id: str, period: str, fft_where: str | None, sus_flow: str | None, database_url: str | None) -> None:
+def evaluation(study_id: str, period: str, fft_where: str | None, sus_flow: str | None, same: tuple[str, ...],
+               database_url: str | None) -> None:
     """FFT percentage positive (Don't know counted) and mean SUS, per group per period (weeks
-    run Monday to Sunday and are named by their Monday, on the study's clock)."""
-    from bot.evaluation import evaluation_over_time
+    run Monday to Sunday and are named by their Monday, on the study's clock); then each
+    follow-up's response rate (asked, answered, and how the unanswered stand), every scale
+    question's mean per period, and the same people's baseline against their later answers."""
+    from bot.evaluation import evaluation_over_time, followups
 
     database = _database(database_url)
     zone = _studies(database).get(study_id)
     fft_flow, _, fft_step = (fft_where or "").partition("/")
+    names = dict(_same_measure(pair) for pair in same)
     rows = evaluation_over_time(database, study_id, period, zone.timezone if zone else "Europe/London",  # type: ignore[arg-type]
                                 fft_flow or None, fft_step or None, sus_flow)
+    found = followups(database, study_id, period, zone.timezone if zone else "Europe/London", names)  # type: ignore[arg-type]
     database.dispose()
     if not rows:
         click.echo(f"no FFT or SUS answers in {study_id} yet")
-        return
+    else:
+        _instrument_table(rows)
+    _followup_tables(found.responses, found.over_time, found.paired)
+
+
+def _same_measure(pair: str) -> tuple[str, str]:
+    where, _, name = pair.partition("=")
+    if "/" not in where or not name.strip():
+        raise click.BadParameter(f"'{pair}': give FLOW/STEP=NAME, as in welcome/base=score", param_hint="--same")
+    return where.strip(), name.strip()
+
+
+def _instrument_table(rows: list[Any]) -> None:
     click.echo(f"{'group':<12} {'period':<10} {'FFT n':>6} {'% positive':>11} {'% negative':>11} {'SUS n':>6} {'mean SUS':>9}")
     for row in rows:
         def pct(value: float | None) -> str:
@@ -306,3 +327,34 @@ def evaluation(study_id: str, period: str, fft_where: str | None, sus_flow: str 
 
         click.echo(f"{row.group:<12} {row.period:<10} {row.fft.responses:>6} {pct(row.fft.percent_positive):>11} "
                    f"{pct(row.fft.percent_negative):>11} {row.sus_responses:>6} {pct(row.sus_mean):>9}")
+
+
+def _number(value: Any, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _followup_tables(responses: list[dict[str, Any]], over_time: list[dict[str, Any]], paired: list[dict[str, Any]]) -> None:
+    """Who answered each follow-up, each scale question over time, and before/after."""
+    if responses:
+        click.echo("\nResponse rate per follow-up (asked: a session of it was started; unanswered: open / closed / "
+                   "replaced by a later follow-up / stopped / ended otherwise)")
+        click.echo(f"{'flow':<14} {'group':<12} {'asked':>6} {'answered':>9} {'rate %':>7}  unanswered")
+        for r in responses:
+            left = " / ".join(str(r[f"not_answered_{k}"]) for k in ("open", "closed", "replaced", "stopped", "ended"))
+            click.echo(f"{r['flow']:<14} {r['group']:<12} {r['asked']:>6} {r['answered']:>9} {_number(r['response_rate']):>7}  {left}")
+    scales = [r for r in over_time if r["measure"] == "mean"]
+    if scales:
+        click.echo("\nScale questions: mean per group per period")
+        click.echo(f"{'flow/step':<24} {'group':<12} {'period':<10} {'n':>4} {'mean':>6}")
+        for r in scales:
+            click.echo(f"{r['flow'] + '/' + r['step']:<24} {r['group']:<12} {r['period']:<10} {r['n']:>4} {_number(r['value'], 2):>6}")
+    if paired:
+        click.echo("\nBefore and after: the same people's baseline answer against a later one (change = later - baseline; "
+                   "95% t interval; Wilcoxon signed-rank p, the test to read for ordinal answers)")
+        click.echo(f"{'measure':<10} {'baseline':<12} {'later':<12} {'group':<10} {'n':>3} {'before':>7} {'after':>7} "
+                   f"{'change':>7} {'95% interval':>16} {'Wilcoxon p':>10}")
+        for r in paired:
+            interval = "-" if r["ci_low"] is None else f"{r['ci_low']:.2f} to {r['ci_high']:.2f}"
+            click.echo(f"{r['measure']:<10} {r['before']:<12} {r['after']:<12} {r['group']:<10} {r['n_paired']:>3} "
+                       f"{_number(r['mean_before'], 2):>7} {_number(r['mean_after'], 2):>7} {_number(r['mean_change'], 2):>7} "
+                       f"{interval:>16} {_number(r['wilcoxon_p'], 3):>10}")

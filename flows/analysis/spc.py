@@ -130,3 +130,40 @@ def xmr(values: Sequence[float], baseline: int | None = None) -> XmR:
         signals={name: tuple(sorted(found)) for name, found in signals.items()},
         direction=direction,
     )
+
+
+# ----------------------------------------------------------------------------- enough to judge?
+
+MIN_POINTS = 8
+"""Fewer points than this and the chart is shown without a judgement. Sources disagree on how
+many an XmR chart needs: Wheeler (Understanding Variation, p60) finds "useful limits" from five
+or six values; Practical Performance Measurement (p258) wants five to set a baseline and "at
+least another three ... often more than eight" to see a change; the Health Care Data Guide
+(p155) wants 20-30, and NHS-R's NHSRplotthedots calls limits from fewer than 12 "trial"
+limits (nhs-r-community.github.io/NHSRplotthedots/articles/number-of-points-required.html).
+Eight is the least any of them would read a signal from."""
+MIN_PER_POINT = 5
+"""Fewer answers than this behind a typical point and the chart is not judged: with four
+answers one person moves a percentage by 25 points or a 0-10 mean by up to 2.5, so the
+points are noise from who happened to answer, not the process."""
+
+
+def too_few(n_per_point: Sequence[int]) -> str | None:
+    """Why a chart with these answers per point is too thin to judge; None when it is not."""
+    if len(n_per_point) < MIN_POINTS:
+        return f"only {len(n_per_point)} point{'s' if len(n_per_point) != 1 else ''} (fewer than {MIN_POINTS})"
+    typical = float(np.median(np.asarray(n_per_point, dtype=float)))
+    if typical < MIN_PER_POINT:
+        return f"a typical point has {typical:g} answer{'' if typical == 1 else 's'} (fewer than {MIN_PER_POINT})"
+    return None
+
+
+def clip(value: float, bounds: tuple[float | None, float | None]) -> float:
+    """A process limit kept inside the measure's own range: a percentage cannot pass 0 or 100,
+    a 0-10 answer's mean cannot pass 0 or 10 (XmR limits are symmetric and would)."""
+    low, high = bounds
+    if low is not None:
+        value = max(value, low)
+    if high is not None:
+        value = min(value, high)
+    return value
