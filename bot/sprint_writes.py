@@ -109,7 +109,7 @@ class SprintWrites:
                 writes.profile_changed = True
             elif isinstance(event, AnswersWithdrawn):
                 repository.withdraw_answers(connection, target.session.id, event.step_ids, now, event.items,
-                                            event.from_position)
+                                            event.from_position, event.own_answer)
             else:
                 collect_event(target, event, now, writes)
         voiced = {a["step_id"] for a in writes.answers if a["source"] == "voice" and not a["skipped"]}

@@ -35,7 +35,6 @@ from flows.steps.choice import ChoiceStep
 from flows.steps.consent import ConsentStep
 from flows.steps.number import NumberStep
 from flows.steps.open import OpenStep
-from flows.steps.rank import RankStep
 from flows.steps.scale import ScaleStep
 from flows.steps.yesno import YesNoStep
 from flows.words import normalised_word
@@ -303,20 +302,14 @@ class EngineCommands(EngineCore):
 
     def _into_last_part(self, turn: Turn, step: InputStep, parts: list[dict[str, Any]], left: list[str]) -> None:
         """BACK from the question after a many-part step: its last part (the last Delphi item,
-        pair, pick) is asked again, with only that part's answers withdrawn; a further BACK goes
-        through the parts before, as within the step. A ranking's own answer is its result, which
-        cannot be withdrawn apart from its places: all of it goes, and every place is recorded
-        again when the ranking is finished (:meth:`RankStep.reopened`)."""
+        pair, pick) is asked again, with that part's answers withdrawn and the step's own answer
+        (its "3 of 3 rated", a ranking's order), which it gives again once finished again; a
+        further BACK goes through the parts before, as within the step."""
         state, position = turn.state, len(turn.state.history)
         *undo, last = parts
         if left:
             turn.emit(AnswersWithdrawn(tuple(dict.fromkeys(left)), from_position=position))
-        if isinstance(step, RankStep):
-            turn.emit(AnswersWithdrawn((step.id,), from_position=position))
-            undo = [{**part, "data": step.reopened(part["data"])} for part in undo]
-            last = {**last, "data": step.reopened(last["data"])}
-        elif last["items"]:  # (no items: an empty list would withdraw every one)
-            turn.emit(AnswersWithdrawn((step.id,), tuple(last["items"]), from_position=position))
+        turn.emit(AnswersWithdrawn((step.id,), tuple(last["items"]), from_position=position, own_answer=True))
         state.step_data, state.undo = dict(last["data"]), undo
 
     def _keep_parts(self, state: SessionState, step: InputStep, items: list[str]) -> None:

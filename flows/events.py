@@ -113,10 +113,16 @@ class AnswersWithdrawn:
 
     step_ids: tuple[str, ...]
     items: tuple[str, ...] = ()
-    """Only these items of the steps (a many-item step's last part, asked again); all when empty."""
+    """Only these items of the steps, the latest answer of each: a many-item step's last part,
+    asked again (a part answers an item once; a Delphi item's reason comes in a part after its
+    score's, and BACK to the reason leaves the score standing). All the steps' answers when
+    empty and :attr:`own_answer` is not set."""
     from_position: int = 0
     """Only answers given from this point of the session's path on (:attr:`RecordAnswer.path_position`):
     an earlier pass through the same step, in a flow that loops back to it, still stands."""
+    own_answer: bool = False
+    """The steps' own answer too (the one without an item: a Delphi round's "3 of 3 rated", a
+    ranking's order): BACK into the last part of a step already finished, with ``items``."""
 
 
 Event = (

@@ -491,19 +491,24 @@ def add_answers(connection: Connection, rows: list[dict[str, Any]]) -> None:
 
 def withdraw_answers(
     connection: Connection, session_id: int, step_ids: Sequence[str], now: datetime, items: Sequence[str] = (),
-    from_position: int = 0,
+    from_position: int = 0, own_answer: bool = False,
 ) -> None:
-    """The session's standing answers to these steps (all their items, or only ``items``),
-    given from ``from_position`` of its path on, no longer count: the participant went BACK past
-    them. (An answer stored before positions were kept has none, and counts as given after.)"""
+    """The session's standing answers to these steps, given from ``from_position`` of its path
+    on, no longer count: the participant went BACK past them. All of them; or, for the last
+    part of a many-item step asked again, the latest of each of ``items`` (a Delphi item's
+    reason, not the score before it) and with ``own_answer`` the step's own (item NULL).
+    (An answer stored before positions were kept has none, and counts as given after.)"""
     if not step_ids:
         return
     driver = Driver.of(connection)
-    sql = (f"UPDATE answers SET withdrawn_at = ? WHERE session_id = ? AND withdrawn_at IS NULL"
-           f" AND step_id IN ({', '.join('?' * len(step_ids))}) AND (path_position IS NULL OR path_position >= ?)")
-    if items:
-        sql += f" AND item IN ({', '.join('?' * len(items))})"
-    driver.execute(sql, (when(driver, now), session_id, *step_ids, from_position, *items))
+    standing = (f"session_id = ? AND withdrawn_at IS NULL AND step_id IN ({', '.join('?' * len(step_ids))})"
+                " AND (path_position IS NULL OR path_position >= ?)")
+    chosen = ([f"item IN ({', '.join('?' * len(items))})"] if items else []) + (["item IS NULL"] if own_answer else [])
+    if chosen:  # (one statement on both databases: the latest id of each step's item)
+        standing = (f"id IN (SELECT MAX(id) FROM answers WHERE {standing} AND ({' OR '.join(chosen)})"
+                    " GROUP BY step_id, item)")
+    driver.execute(f"UPDATE answers SET withdrawn_at = ? WHERE {standing}",
+                   (when(driver, now), session_id, *step_ids, from_position, *items))
 
 
 def add_flags(connection: Connection, rows: list[dict[str, Any]]) -> None:

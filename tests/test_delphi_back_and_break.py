@@ -60,13 +60,17 @@ class Chat:
 def standing(events: list[Any]) -> list[tuple[str, str | None, Any]]:
     """The answers left standing once every withdrawal is applied, as storage applies them
     (storage/repository.py::withdraw_answers): (step, item, value) in the order given."""
-    rows: list[tuple[RecordAnswer, bool]] = []
+    rows: list[list[Any]] = []
     for event in events:
         if isinstance(event, RecordAnswer):
-            rows.append((event, True))
+            rows.append([event, True])
         elif isinstance(event, AnswersWithdrawn):
-            rows = [(r, up and not (r.step_id in event.step_ids and (r.path_position or 0) >= event.from_position
-                                    and (not event.items or r.item in event.items))) for r, up in rows]
+            hit = [r for r in rows if r[1] and r[0].step_id in event.step_ids and (r[0].path_position or 0) >= event.from_position]
+            if event.items or event.own_answer:  # the latest of each item named (and the step's own answer)
+                hit = list({(r[0].step_id, r[0].item): r for r in hit
+                            if r[0].item in event.items or (event.own_answer and r[0].item is None)}.values())
+            for row in hit:
+                row[1] = False
     return [(r.step_id, r.item, r.value) for r, up in rows if up and not r.skipped]
 
 
@@ -88,7 +92,7 @@ def test_back_at_the_question_after_a_delphi_asks_its_last_item_and_withdraws_on
     assert chat.prompt().startswith("What should we fix first?")
     chat.send("back")
     assert chat.prompt().startswith(f"3/3: {ITEMS[2]}"), "the last item, not the first"
-    assert chat.withdrawn("rate") == [AnswersWithdrawn(("rate",), (ITEMS[2],), from_position=2)]
+    assert chat.withdrawn("rate") == [AnswersWithdrawn(("rate",), (ITEMS[2],), from_position=2, own_answer=True)]
     chat.send("3")  # meant for the last item: it changes that score and nothing else
     assert chat.recorded()[0] == RecordAnswer("rate", "3", score(3), "3", "text", item=ITEMS[2], path_position=2)
     assert chat.state.values["rate"] == {ITEMS[0]: 5, ITEMS[1]: 6, ITEMS[2]: 3}
@@ -133,7 +137,7 @@ def test_back_to_a_delphi_asking_why_asks_why_again() -> None:
     assert chat.prompt() == "Anything else?"
     chat.send("back")
     assert chat.prompt().startswith("Why did you give that score?")
-    assert chat.withdrawn("rate") == [AnswersWithdrawn(("rate",), (ITEMS[2],), from_position=2)]
+    assert chat.withdrawn("rate") == [AnswersWithdrawn(("rate",), (ITEMS[2],), from_position=2, own_answer=True)]
     chat.send("parking is hard")
     assert chat.recorded()[0].value == {**score(9), "reason": "parking is hard"}
 
@@ -145,7 +149,7 @@ def test_back_to_a_delphi_whose_last_item_was_left_asks_it_again_and_withdraws_t
     assert LEAVE in [m.text for m in chat.last.messages()] and chat.prompt() == "Anything else?"
     chat.send("back")
     assert chat.prompt().startswith(f"3/3: {ITEMS[2]}")
-    assert chat.withdrawn("rate") == [AnswersWithdrawn(("rate",), (ITEMS[2],), from_position=2)]
+    assert chat.withdrawn("rate") == [AnswersWithdrawn(("rate",), (ITEMS[2],), from_position=2, own_answer=True)]
 
 
 def test_back_two_questions_on_reaches_the_delphi_at_its_last_item() -> None:
@@ -155,7 +159,7 @@ def test_back_two_questions_on_reaches_the_delphi_at_its_last_item() -> None:
     assert chat.prompt().startswith("What should we fix first?"), "a ranking given in one reply: asked afresh"
     chat.send("back")
     assert chat.prompt().startswith(f"3/3: {ITEMS[2]}")
-    assert chat.withdrawn("rate") == [AnswersWithdrawn(("rate",), (ITEMS[2],), from_position=2)]
+    assert chat.withdrawn("rate") == [AnswersWithdrawn(("rate",), (ITEMS[2],), from_position=2, own_answer=True)]
 
 
 # ----------------------------------------------------------------------------- pairs, statements, a ranking
@@ -172,7 +176,7 @@ def test_back_at_the_question_after_pairs_asks_the_last_pair_again() -> None:
     assert pair is not None and chat.prompt() == "Anything else?"
     chat.send("back")
     assert chat.prompt() == last_pair
-    assert chat.withdrawn("pairs") == [AnswersWithdrawn(("pairs",), (pair,), from_position=2)]
+    assert chat.withdrawn("pairs") == [AnswersWithdrawn(("pairs",), (pair,), from_position=2, own_answer=True)]
     chat.send("A")
     assert [item for step, item, _ in standing(chat.events) if step == "pairs" and item] == [
         next(r.item for r in chat.events if isinstance(r, RecordAnswer) and r.item), pair]
@@ -189,7 +193,7 @@ def test_back_at_the_question_after_statements_asks_the_last_statement_again() -
     assert chat.prompt() == "Anything else?"
     chat.send("back")
     assert chat.prompt() == f'"{last}"'
-    assert chat.withdrawn("views") == [AnswersWithdrawn(("views",), (last,), from_position=2)]
+    assert chat.withdrawn("views") == [AnswersWithdrawn(("views",), (last,), from_position=2, own_answer=True)]
     chat.send("agree")
     assert chat.state.values["views"] == {first: 1, last: 1}
     assert [(item, value) for step, item, value in standing(chat.events) if step == "views" and item] == [(first, 1), (last, 1)]
@@ -204,15 +208,15 @@ def test_back_at_the_question_after_a_ranking_picked_one_at_a_time_asks_its_last
     assert chat.prompt() == "Anything else?"
     chat.send("back")
     assert chat.prompt() == asked, "the third pick again, the first two kept"
-    # the ranking's own answer is its result: withdrawn whole, and recorded again in full
-    assert chat.withdrawn("fix") == [AnswersWithdrawn(("fix",), from_position=2)]
+    # the last pick's place and the ranking's own answer (its order) go; the first two places stand
+    assert chat.withdrawn("fix") == [AnswersWithdrawn(("fix",), ("3",), from_position=2, own_answer=True)]
     chat.send("3")
     assert chat.state.values["fix"] == ["phone", "waits", "nurse"]
     assert [(item, value) for step, item, value in standing(chat.events) if step == "fix"] == [
         ("1", "phone"), ("2", "waits"), ("3", "nurse"), (None, ["phone", "waits", "nurse"])]
 
 
-def test_backs_within_a_reopened_ranking_record_every_place_again() -> None:
+def test_backs_within_a_reopened_ranking_withdraw_one_place_each() -> None:
     chat = Chat(RANKING, OPEN)
     for reply in ("yes", "2", "1", "4", "back", "back"):
         chat.send(reply)

@@ -95,20 +95,6 @@ class RankStep(InputStep):
         picked = [v for v in ctx.data.get("picked", []) if isinstance(v, str)]
         return picked, [o for o in self.options if o.value not in picked]
 
-    @staticmethod
-    def _recorded(ctx: StepContext, picked: list[str]) -> int:
-        """How many places are recorded as items: every one picked, unless BACK withdrew them
-        (:meth:`reopened`)."""
-        recorded = ctx.data.get("recorded")
-        return recorded if isinstance(recorded, int) else len(picked)
-
-    @staticmethod
-    def reopened(data: dict[str, Any]) -> dict[str, Any]:
-        """The working data of a part of a finished ranking that BACK from the question after
-        went back to: the ranking's own answer (its result, best first) was withdrawn with every
-        place, so each place is recorded again from the first when it is finished."""
-        return {**data, "recorded": 0}
-
     def _number(self, option: Option) -> str:
         """The option's number for the whole step: its place in the flow's list, from 1."""
         return str(self.options.index(option) + 1)
@@ -142,7 +128,6 @@ class RankStep(InputStep):
         """A typed number always means the option of that number in the first list, however
         many are placed already: the numbers do not move as options are picked."""
         picked, left = self._state(ctx)
-        recorded = self._recorded(ctx, picked)
         tapped = self._tapped(reply.button) if reply.button else None
         if tapped is not None:
             picks = tapped
@@ -156,8 +141,8 @@ class RankStep(InputStep):
             chosen += [v for v in (o.value for o in self.options) if v not in chosen]
             chosen = chosen[: self.places]
         if len(chosen) < self.places:
-            return Continue({"picked": chosen}, self._places(chosen, recorded, ctx))
-        return self._answer(chosen, recorded, ctx)
+            return Continue({"picked": chosen}, self._places(chosen, len(picked), ctx))
+        return self._answer(chosen, len(picked), ctx)
 
     def give_up(self, ctx: StepContext) -> GiveUp | None:
         """With places already picked one at a time, keep them (the places not reached are
@@ -165,7 +150,7 @@ class RankStep(InputStep):
         picked, _ = self._state(ctx)
         if not picked:
             return None
-        return GiveUp((), self._answer(picked, self._recorded(ctx, picked), ctx))
+        return GiveUp((), self._answer(picked, len(picked), ctx))
 
     def _places(self, chosen: list[str], recorded: int, ctx: StepContext) -> tuple[ItemAnswer, ...]:
         """The places after the first ``recorded``, each an item valued by its option.
