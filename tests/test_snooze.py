@@ -24,8 +24,8 @@ def local(moment: datetime) -> tuple[int, int, int, int]:
     return at.month, at.day, at.hour, at.minute
 
 
-def snooze(text: str, now: datetime, **options: bool) -> datetime | None:
-    found = parse_snooze(text, now, LONDON, LATER, **options)
+def snooze(text: str, now: datetime, strict: bool = False, free_text: bool = False) -> datetime | None:
+    found = parse_snooze(text, now, LONDON, LATER, strict=strict, free_text=free_text)
     return None if found is None else found.until
 
 
