@@ -231,6 +231,7 @@ class MediaRow(SQLModel, table=True):
 
 class AnswerRow(SQLModel, table=True):
     __tablename__ = "answers"
+    __table_args__ = (Index("ix_answers_session", "session_id", "step_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     participant_id: str = Field(foreign_key="participants.id", index=True)
