@@ -184,14 +184,18 @@ def test_measures_over_time_become_xmr_charts_with_special_causes(desk: Desk) ->
     pid, version = desk.join(STUDY)
     start = datetime(2025, 1, 6, 12, tzinfo=UTC)  # a Monday
     weekly = [2, 3, 2, 3, 2, 3, 2, 3, 5, 5, 5, 5, 5, 5, 5, 5]
-    add_answers(desk.database, [answer(pid, version, "informed", v, start + timedelta(weeks=w)) for w, v in enumerate(weekly)])
+    add_answers(desk.database, [answer(pid, version, "informed", v, start + timedelta(weeks=w, hours=h))
+                                for w, v in enumerate(weekly) for h in range(5)])  # (5 a week: enough to judge)
     measure = next(m for m in get(desk, f"/studies/{STUDY}/reports/spc")["report"] if m["step"] == "informed")
-    assert measure["values"] == weekly and len(measure["periods"]) == 16
+    assert measure["values"] == weekly and len(measure["periods"]) == 16 and measure["too_few"] is None
     assert measure["mean"] == pytest.approx(sum(weekly) / 16)
     assert measure["signals"]["shift"] == list(range(16)), "eight weeks below the mean, then eight above"
     assert measure["direction"] == ["low"] * 8 + ["high"] * 8
     svg = desk.client.get(f"/api/v1/studies/{STUDY}/charts/spc", params={"flow": "understand", "step": "informed"}).text
     assert svg.count('class="high"') == 8 and svg.count('class="low"') == 8
+    add_answers(desk.database, [answer(pid, version, "informed", 1, start + timedelta(weeks=16))])  # a thin 17th week
+    measure = next(m for m in get(desk, f"/studies/{STUDY}/reports/spc")["report"] if m["step"] == "informed")
+    assert measure["too_few"] is None, "the typical week still has 5"
 
 
 def test_validating_pasted_yaml_names_the_line_and_column(desk: Desk) -> None:

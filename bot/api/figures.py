@@ -138,9 +138,13 @@ def require_group(groups: list[str], group: str, what: str) -> None:
 
 
 def spc_chart(measure: dict[str, Any]) -> Control:
-    return Control(f"{measure['flow']} / {measure['step']}: {measure['measure']} per {measure['period']}",
+    """A measure's control chart; with too few points or answers to judge (``too_few``, as the
+    desk says) no point is marked as special cause, and the title says why."""
+    title = f"{measure['flow']} / {measure['step']}: {measure['measure']} per {measure['period']}"
+    too_few = measure.get("too_few")
+    return Control(title + (f" (too few answers to judge: {too_few})" if too_few else ""),
                    measure["periods"], [float(v) for v in measure["values"]], measure["mean"], measure["upper"],
-                   measure["lower"], measure["direction"], axis=measure["measure"])
+                   measure["lower"], [] if too_few else measure["direction"], axis=measure["measure"])
 
 
 def _intervals(title: str, rows: list[tuple[Any, Any, Any, Any, Any]], axis: str, reference: float) -> Intervals:

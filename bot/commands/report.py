@@ -16,8 +16,9 @@ from bot.settings import Settings, SettingsError
 @click.option("--database", "database_url", default=None, help="Database URL (default: CHORUS_DATABASE_URL).")
 def report_command(study_id: str, out_dir: Path | None, database_url: str | None) -> None:
     """Write CSV tables and PNG/SVG charts: Delphi rounds, rankings, statement voting,
-    pairwise scores, and choice-model estimates with each attribute's relative importance
-    and willingness to trade (95% intervals), from the study's answers."""
+    pairwise scores, choice-model estimates with each attribute's relative importance and
+    willingness to trade (95% intervals), and the follow-ups' response rates, measures over
+    time and before/after changes, from the study's answers."""
     from bot.report import UnknownStudy, gather, write_report
     from storage.database import init_database
 
@@ -33,7 +34,8 @@ def report_command(study_id: str, out_dir: Path | None, database_url: str | None
     finally:
         database.dispose()
     if not written:
-        click.echo("nothing to report yet: no answers to Delphi, rank, statements, pairwise or choice steps")
+        click.echo("nothing to report yet: no answers to Delphi, rank, statements, pairwise or choice steps, "
+                   "nor to follow-ups (FFT, SUS, scale questions)")
     for path in written:
         click.echo(str(path))
 
