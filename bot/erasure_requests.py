@@ -100,15 +100,16 @@ class ErasureRequests:
         return erased[0] if erased else None
 
     def erase_person(self, participant_id: str, actor: str, reason: str = "coordinator",
-                     may_erase: Callable[[list[str]], bool] | None = None) -> list[privacy.Erased]:
+                     may_erase: Callable[[list[str]], bool] | None = None, left: list[str] | None = None) -> list[privacy.Erased]:
         """:meth:`erase`, and the participant of the same phone number on the other channel too
         (``chorus erase``): all Chorus knows of the person. The one named first; [] if unknown.
         ``may_erase`` (the API: a token's studies) is given the studies of each such other
-        participant and says whether it may be erased too; one it may not is left alone."""
-        return self._erase_held(participant_id, actor, reason, same_number=True, may_erase=may_erase)
+        participant and says whether it may be erased too; one it may not is left alone, and
+        added to ``left``."""
+        return self._erase_held(participant_id, actor, reason, same_number=True, may_erase=may_erase, left=left)
 
     def _erase_held(self, participant_id: str, actor: str, reason: str, same_number: bool,
-                    may_erase: Callable[[list[str]], bool] | None = None) -> list[privacy.Erased]:
+                    may_erase: Callable[[list[str]], bool] | None = None, left: list[str] | None = None) -> list[privacy.Erased]:
         with self.database.transaction() as connection:
             if not privacy.participant_exists(connection, participant_id):
                 return []
@@ -120,8 +121,11 @@ class ErasureRequests:
             now = self.clock()
             others = self._same_number(connection, participant_id) if same_number else []
             if may_erase is not None:
-                others = [other for other in others
-                          if may_erase(sorted({e.study_id for e in repository.enrolments_of(connection, other)}))]
+                allowed = [other for other in others
+                           if may_erase(sorted({e.study_id for e in repository.enrolments_of(connection, other)}))]
+                if left is not None:
+                    left.extend(other for other in others if other not in allowed)
+                others = allowed
             erased = [self._erase_within(connection, participant_id, actor, reason, now)]
             erased += [self._erase_within(connection, other, actor, f"{reason}, same number as {participant_id}", now) for other in others]
         self.database.checkpoint()

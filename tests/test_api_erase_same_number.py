@@ -1,6 +1,6 @@
 """The API's erasure of a person (``same_number=true``): the participant of the same phone
 number on the other channel (SMS and WhatsApp) is erased too, where the token may see every
-study they are in; one in a study it may not see is left alone and not named."""
+study they are in; one in a study it may not see is left alone, not named, and counted."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def test_a_person_is_erased_on_both_channels_of_their_number(tmp_path: Path) -> 
         sms, whatsapp = _joined(desk, "sms", "ae-waiting"), _joined(desk, "whatsapp", "ae-waiting")
         bystander = str(desk.app.state.chorus.service.join("sms", "+447700900999", "ae-waiting", group="patient").participant_id)
         body = _erase(desk, sms, desk.token("coordinator", ("ae-waiting",)), same_number=True)
-        assert body["same_number_erased"] == [whatsapp]
+        assert body["same_number_erased"] == [whatsapp] and body["same_number_left"] == 0
         assert desk.participants() == [bystander]
 
 
@@ -44,6 +44,7 @@ def test_the_same_number_in_a_study_the_token_cannot_see_is_left_alone_unnamed(t
         sms, whatsapp = _joined(desk, "sms", "ae-waiting"), _joined(desk, "whatsapp", "other-study")
         body = _erase(desk, sms, desk.token("coordinator", ("ae-waiting",)), same_number=True)
         assert body["same_number_erased"] == [] and whatsapp not in str(body)
+        assert body["same_number_left"] == 1, "the coordinator knows the request is not finished"
         assert desk.participants() == [whatsapp]
         sms_again = _joined(desk, "sms", "ae-waiting")
         admin = desk.token("admin", ())

@@ -4,7 +4,9 @@ A coordinator (or admin) token may erase a participant enrolled in a study it ca
 admin token may erase anyone. The participant is named by their pseudonymous id only. With
 ``same_number=true`` (a person's request: all Chorus knows of them) the participant of the same
 phone number on the other channel (SMS and WhatsApp, bot/same_number.py) is erased too, where
-the token may see every study they are in; one it may not see is left alone, unnamed.
+the token may see every study they are in; one it may not see is left alone, unnamed, and
+counted (``same_number_left``) so that the coordinator knows to ask an admin to finish the
+person's request.
 """
 
 from __future__ import annotations
@@ -37,9 +39,10 @@ def erase_participant(participant_id: str = PARTICIPANT, ctx: Ctx = Depends(api_
     if not exists or not allowed:
         raise HTTPException(404, f"no participant '{participant_id}'")
     service = ctx.chorus.service
+    left: list[str] = []
     if same_number:
         principal = ctx.principal
-        people = service.erase_person(participant_id, principal.actor, "coordinator",
+        people = service.erase_person(participant_id, principal.actor, "coordinator", left=left,
                                       may_erase=lambda held: principal.is_admin or bool(held) and all(map(principal.can_see, held)))
     else:
         one = service.erase(participant_id, ctx.principal.actor, "coordinator")
@@ -51,4 +54,5 @@ def erase_participant(participant_id: str = PARTICIPANT, ctx: Ctx = Depends(api_
                               "removed": {k: v for k, v in erased.counts.items() if v}}
     if same_number:
         answer["same_number_erased"] = [other.participant_id for other in others]
+        answer["same_number_left"] = len(left)  # in studies this token cannot see: an admin token erases them
     return answer
