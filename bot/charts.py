@@ -8,6 +8,10 @@ Colours are the Okabe-Ito palette, which colour-blind readers can tell apart.
 Row labels are the words participants saw, which can be long: the label column widens to fit
 them (up to a limit, past which a label is cut short with an ellipsis) and each label's
 tooltip gives it in full, with its code when that differs.
+
+A screen reader reads a chart as one image: its title and its ``<desc>``, a sentence per bar,
+row or summary ("consent: reached 3."), each label said once. The drawing itself is hidden from
+it, and a bar's or a point's tooltip names only what its row does not already show.
 """
 
 from __future__ import annotations
@@ -76,13 +80,43 @@ def _fmt(value: float) -> str:
 
 
 def _frame(title: str, height: int, body: list[str], description: str) -> str:
+    """The chart's SVG: named by its title and described by ``description`` (what a screen
+    reader says); the drawing, whose labels and tooltips repeat both, is hidden from it."""
     uid = f"c{next(_IDS)}"  # unique ids: many charts share a page
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" '
             f'role="img" aria-labelledby="{uid}t {uid}d" class="chart" font-family="system-ui, sans-serif" font-size="12">'
             f'<title id="{uid}t">{escape(title)}</title><desc id="{uid}d">{escape(description)}</desc>'
-            f'<rect width="100%" height="100%" fill="#fff"/>'
+            f'<g aria-hidden="true"><rect width="100%" height="100%" fill="#fff"/>'
             f'<text x="{WIDTH / 2}" y="20" text-anchor="middle" font-size="14" font-weight="600">{escape(title)}</text>'
-            + "".join(body) + "</svg>")
+            + "".join(body) + "</g></svg>")
+
+
+def bars_description(chart: Bars) -> str:
+    """A sentence per category, its label said once: "consent: reached 3." with one series,
+    "Yes: all 3, patient 2, staff 1." with several."""
+    sentences = []
+    for c, category in enumerate(chart.categories):
+        values = ", ".join(f"{name} {_fmt(values[c] if c < len(values) else 0.0)}" for name, values in chart.series)
+        sentences.append(f"{category}: {values or 'nothing'}.")
+    return " ".join(sentences)
+
+
+def intervals_description(chart: Intervals) -> str:
+    """A sentence per row: "Waiting for a visit: 1.2 (0.5 to 1.9)."."""
+    return " ".join(f"{label}: {_fmt(estimate)} ({_fmt(lo)} to {_fmt(hi)})." for label, estimate, lo, hi in chart.rows)
+
+
+def control_description(chart: Control) -> str:
+    """The limits, then the points of special cause by their labels (a chart of 50 weeks
+    read out point by point would say little)."""
+    n = len(chart.values)
+    special = [(chart.labels[i] if i < len(chart.labels) else str(i + 1), kind) for i, kind in enumerate(chart.direction) if kind]
+    summary = (f"{n} point{'' if n == 1 else 's'}, mean {_fmt(chart.mean)}, "
+               f"process limits {_fmt(chart.lower)} to {_fmt(chart.upper)}.")
+    if not special:
+        return f"{summary} No point is marked as special cause."
+    named = ", ".join(f"{label} ({kind})" for label, kind in special)
+    return f"{summary} Special cause: {named}."
 
 
 def _label_column(labels: list[str]) -> float:
@@ -134,7 +168,7 @@ def columns_svg(chart: Bars) -> str:
     width = max(4.0, (band - 8) / n_series)
     top = max([v for _, values in chart.series for v in values] + [1.0])
     slope, offset = _scale(0, top, bottom, TOP + 10)
-    body, text = [f'<line x1="{left}" x2="{WIDTH - RIGHT}" y1="{bottom}" y2="{bottom}" stroke="#999"/>'], []
+    body = [f'<line x1="{left}" x2="{WIDTH - RIGHT}" y1="{bottom}" y2="{bottom}" stroke="#999"/>']
     for c, category in enumerate(chart.categories):
         x0 = left + c * band + 4
         body.append(f'<text x="{x0 + band / 2 - 4:.1f}" y="{bottom + 16}" text-anchor="middle">{escape(category)}</text>')
@@ -143,13 +177,12 @@ def columns_svg(chart: Bars) -> str:
             y = value * slope + offset
             x = x0 + s * width
             body.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{width - 1:.1f}" height="{bottom - y:.1f}" fill="{PALETTE[s % len(PALETTE)]}">'
-                        f'<title>{escape(category)}, {escape(name)}: {_fmt(value)}</title></rect>')
+                        f'<title>{escape(name)}: {_fmt(value)}</title></rect>')
             if value:
                 body.append(f'<text x="{x + width / 2:.1f}" y="{y - 3:.1f}" text-anchor="middle" font-size="10">{_fmt(value)}</text>')
-            text.append(f"{category} {name}: {_fmt(value)}")
     body.append(f'<text x="{(left + WIDTH) / 2}" y="{bottom + 36}" text-anchor="middle" fill="#444">{escape(chart.axis)}</text>')
     body += _legend(chart.series, bottom + 54)
-    return _frame(chart.title, height, body, "; ".join(text))
+    return _frame(chart.title, height, body, bars_description(chart))
 
 
 def bars_svg(chart: Bars) -> str:
@@ -161,7 +194,7 @@ def bars_svg(chart: Bars) -> str:
     top = max([v for _, values in chart.series for v in values] + [1.0])
     left = _label_column(chart.categories)
     slope, offset = _scale(0, top, left, WIDTH - RIGHT - 30)
-    body, text = [], []
+    body = []
     for c, category in enumerate(chart.categories):
         y0 = TOP + c * band
         body.append(_row_label(category, _code(chart.codes, c), left - 6, y0 + band / 2 + 4, left))
@@ -170,13 +203,12 @@ def bars_svg(chart: Bars) -> str:
             y = y0 + 4 + s * 14
             width = max(0.0, value * slope + offset - left)
             body.append(f'<rect x="{left}" y="{y}" width="{width:.1f}" height="12" fill="{PALETTE[s % len(PALETTE)]}">'
-                        f'<title>{escape(category)}, {escape(name)}: {_fmt(value)}</title></rect>'
+                        f'<title>{escape(name)}: {_fmt(value)}</title></rect>'
                         f'<text x="{left + width + 4:.1f}" y="{y + 10}" font-size="11">{_fmt(value)}</text>')
-            text.append(f"{category} {name}: {_fmt(value)}")
     axis_y = TOP + band * len(chart.categories) + 16
     body.append(f'<text x="{(left + WIDTH) / 2}" y="{axis_y}" text-anchor="middle" fill="#444">{escape(chart.axis)}</text>')
     body += _legend(chart.series, axis_y + 20)
-    return _frame(chart.title, height, body, "; ".join(text))
+    return _frame(chart.title, height, body, bars_description(chart))
 
 
 def intervals_svg(chart: Intervals) -> str:
@@ -187,7 +219,7 @@ def intervals_svg(chart: Intervals) -> str:
     pad = (high - low) * 0.05 or 1.0
     left = _label_column([r[0] for r in chart.rows])
     slope, offset = _scale(low - pad, high + pad, left, WIDTH - RIGHT)
-    body, text = [], []
+    body = []
     if chart.reference is not None:
         x = chart.reference * slope + offset
         body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP - 6}" y2="{height - 30}" stroke="#bbb" stroke-dasharray="4 3"/>')
@@ -196,10 +228,9 @@ def intervals_svg(chart: Intervals) -> str:
         body.append(_row_label(label, _code(chart.codes, r), left - 6, y + 4, left) +
                     f'<line x1="{lo * slope + offset:.1f}" x2="{hi * slope + offset:.1f}" y1="{y}" y2="{y}" stroke="{PALETTE[0]}" stroke-width="2"/>'
                     f'<circle cx="{estimate * slope + offset:.1f}" cy="{y}" r="5" fill="{PALETTE[0]}">'
-                    f'<title>{escape(label)}: {_fmt(estimate)} ({_fmt(lo)} to {_fmt(hi)})</title></circle>')
-        text.append(f"{label}: {_fmt(estimate)} ({_fmt(lo)} to {_fmt(hi)})")
+                    f'<title>{_fmt(estimate)} ({_fmt(lo)} to {_fmt(hi)})</title></circle>')
     body.append(f'<text x="{(left + WIDTH) / 2}" y="{height - 12}" text-anchor="middle" fill="#444">{escape(chart.axis)}</text>')
-    return _frame(chart.title, height, body, "; ".join(text))
+    return _frame(chart.title, height, body, intervals_description(chart))
 
 
 def control_svg(chart: Control) -> str:
@@ -228,10 +259,7 @@ def control_svg(chart: Control) -> str:
     for i in range(0, n, step):
         body.append(f'<text x="{i * xs + xo:.1f}" y="{bottom + 18}" text-anchor="middle" font-size="10">{escape(chart.labels[i])}</text>')
     body.append(f'<text x="14" y="{(TOP + bottom) / 2}" transform="rotate(-90 14 {(TOP + bottom) / 2})" text-anchor="middle" fill="#444">{escape(chart.axis)}</text>')
-    special = sum(1 for d in chart.direction if d)
-    description = (f"{n} points, mean {_fmt(chart.mean)}, process limits {_fmt(chart.lower)} to {_fmt(chart.upper)}, "
-                   f"{special} special-cause point(s)")
-    return _frame(chart.title, height, body, description)
+    return _frame(chart.title, height, body, control_description(chart))
 
 
 def svg(chart: Chart) -> str:

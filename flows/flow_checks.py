@@ -21,6 +21,7 @@ from flows.loader import LoadedFlow, Marks, Problem, YamlPath, field_path, step_
 from flows.message_checks import blank_options, message_warnings
 from flows.model import Flow, StepBase, Study, Text, TimeWindow
 from flows.pydantic_errors import did_you_mean
+from flows.reply_checks import unread_yes_no_words, voice_offered_on_sms
 from flows.steps.choice import ChoiceStep
 from flows.steps.consent import ConsentStep
 from flows.steps.delphi import DelphiStep
@@ -591,8 +592,9 @@ def check_flow(
     problems += _delphi_ends(flow, marks) + asked_before_consent(flow, marks, edges(flow))
     problems += _window_fields(flow, marks) + blank_options(loaded, marks, codes) + _near_built_in_fields(flow, marks, groups)
     problems += _step_texts(flow, marks, codes, groups) + untranslated_flow_texts(loaded, marks, codes)
-    problems += read_before_asked(flow, marks, saved_elsewhere or set())
-    return problems + message_warnings(flow, marks, codes or _languages_used(flow), Words(study))
+    problems += read_before_asked(flow, marks, saved_elsewhere or set()) + voice_offered_on_sms(flow, marks, study)
+    words, used = Words(study), codes or _languages_used(flow)
+    return problems + message_warnings(flow, marks, used, words) + unread_yes_no_words(flow, marks, used, words)
 
 
 def _languages_used(flow: Flow) -> list[str]:

@@ -6,7 +6,9 @@ module what is wrong in a study and walks the paths given on the command line. T
 checks are in :mod:`flows.study_checks` (names, ways in, texts), :mod:`flows.schedule_checks`
 (its schedule), :mod:`flows.delphi_checks` (rounds across flows) and :mod:`flows.timing_checks`
 (hours that never meet, flows due together). Warnings about how messages will look (SMS
-segments, buttons, reading level) are in :mod:`flows.message_checks`. The desk's
+segments, buttons, reading level) are in :mod:`flows.message_checks`; texts asking for a reply
+that cannot be sent (a voice note by SMS) or would not be read (a yes/no step's words) in
+:mod:`flows.reply_checks`, which :func:`check_flow` runs. The desk's
 validate and publish pages use this module too (bot/api/publishing.py).
 """
 
