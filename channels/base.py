@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
 from flows.events import Button
+from flows.sms import sms_text
 from flows.words import ENGLISH_OPTIONS, OptionTexts
 
 
@@ -108,63 +108,6 @@ class SendError(Exception):
 
 def render_plain(text: str, buttons: tuple[Button, ...], multiple: bool = False, texts: OptionTexts = ENGLISH_OPTIONS) -> str:
     """Options as text, for channels without buttons (SMS, the terminal), in the words of
-    ``texts`` (the participant's language).
-
-    Options whose values are numbers (a scale, a ranking's options) keep their own numbers; a
-    bare numeric range (1..9 with no labels) is shown as one line rather than nine. Options
-    the text already labels ("A) ...", "B: ...") are not numbered again: the reply line names
-    them with the rest ("(Reply A, B or Can't decide)"), so each option has one label.
-    """
-    if not buttons:
-        return text
-    numeric = [b for b in buttons if _is_number(b.value)]
-    others = [b for b in buttons if b not in numeric]
-    if numeric and all(b.label == b.value for b in numeric):
-        return f"{text}\n{texts.reply_with([f'{numeric[0].value}-{numeric[-1].value}', *(b.label.upper() for b in others)])}"
-    if numeric and not others and _gaps(numeric):
-        return _numbered(text, [(b.value, b.label) for b in buttons], multiple, texts)
-    if not multiple and _named_in_one_line(text, buttons):
-        labels = [b.label for b in buttons]
-        if all(re.search(rf"\b{re.escape(label)}\b", text, re.IGNORECASE) for label in labels):
-            return text  # the question already says "Reply YES or NO"
-        return f"{text}\n{texts.reply_with(labels)}"
-    if numeric and not others:
-        return _numbered(text, [(b.value, b.label) for b in buttons], multiple, texts)
-    return _numbered(text, [(str(i), b.label) for i, b in enumerate(buttons, start=1)], multiple, texts)
-
-
-def _is_number(value: str) -> bool:
-    return value.lstrip("-").isdigit()
-
-
-def _gaps(numeric: list[Button]) -> bool:
-    """Numbered options with numbers missing between them (a ranking's options left after some
-    were placed): shown with their own numbers, as numbers typed earlier still mean them."""
-    numbers = [int(b.value) for b in numeric]
-    return numbers != list(range(numbers[0], numbers[0] + len(numbers)))
-
-
-SHORT_LABEL, SHORT_EXTRA = 10, 24
-"""One-word options up to this long fit on one reply line ("Yes or No"); beside options the text
-labels itself ("A) ..."), so may an option of a few words ("Can't decide")."""
-
-
-def _named_in_one_line(text: str, buttons: tuple[Button, ...]) -> bool:
-    """Whether the options fit one reply line: all short single words (A / B / Neither, Yes /
-    No), or some labelled by the text itself and the rest short."""
-    if all(len(b.label) <= SHORT_LABEL and " " not in b.label.strip() for b in buttons):
-        return True
-    labelled = [b for b in buttons if _labels_a_line(text, b.label)]
-    return bool(labelled) and all(b in labelled or len(b.label) <= SHORT_EXTRA for b in buttons)
-
-
-def _labels_a_line(text: str, label: str) -> bool:
-    """'A) Training for carers' or 'B: 2 weeks' in the text: ``label`` names a line of it."""
-    return len(label) <= 3 and re.search(rf"^{re.escape(label)}[):.] ", text, re.MULTILINE) is not None
-
-
-def _numbered(text: str, lines: list[tuple[str, str]], multiple: bool, texts: OptionTexts) -> str:
-    shown = [text, ""] + [f"{number}) {label}" for number, label in lines]
-    if multiple:
-        shown.append(texts.several)
-    return "\n".join(shown)
+    ``texts`` (the participant's language): :func:`flows.sms.sms_text`, the one way it is
+    done, which ``chorus validate`` also counts SMS segments on."""
+    return sms_text(text, buttons, multiple, texts)

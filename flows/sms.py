@@ -115,10 +115,11 @@ def plain_message(text: str, options: Sequence[str], multiple: bool = False, tex
 def sms_text(
     text: str, buttons: Sequence[Button], multiple: bool = False, texts: OptionTexts = ENGLISH_OPTIONS
 ) -> str:
-    """The prompt as an SMS sends it, options in ``texts``' language: a copy of
-    ``channels.base.render_plain`` (a bare range 1-9 on one reply line, options the text
-    already names left out, numbered lines otherwise), so that segments are counted on what
-    participants get."""
+    """The prompt as an SMS (or the terminal) shows it, options in ``texts``' language: a bare
+    range 1-9 on one reply line, options the text already names left out, a yes/no pair on one
+    line ("(Atebwch Ydw neu Nac ydw)": numbered, a '1' typed after "Just to check: 2?" would be
+    read as the number), numbered lines otherwise. ``channels.base.render_plain`` is this, so
+    ``chorus validate`` counts segments on what participants get."""
     if not buttons:
         return text
     numeric = [b for b in buttons if b.value.lstrip("-").isdigit()]
@@ -128,7 +129,7 @@ def sms_text(
     numbers = [int(b.value) for b in numeric]
     if numeric and not others and numbers != list(range(numbers[0], numbers[0] + len(numbers))):
         return _numbered(text, [(b.value, b.label) for b in buttons], multiple, texts)
-    if not multiple and _named_in_one_line(text, buttons):
+    if not multiple and (_named_in_one_line(text, buttons) or [b.value for b in buttons] == ["yes", "no"]):
         labels = [b.label for b in buttons]
         if all(re.search(rf"\b{re.escape(label)}\b", text, re.IGNORECASE) for label in labels):
             return text
@@ -139,7 +140,7 @@ def sms_text(
 
 
 SHORT_LABEL, SHORT_EXTRA = 10, 24
-"""As in ``channels.base``: one-word options up to this long fit on one reply line; beside
+"""One-word options up to this long fit on one reply line ("Yes or No"); beside
 options the text labels itself ("A) ..."), so may an option of a few words."""
 
 

@@ -77,7 +77,7 @@ def test_a_long_welsh_statement_after_the_first_is_counted(tmp_path: Path) -> No
 
 
 def test_segments_are_counted_on_the_sms_exactly_as_it_is_sent() -> None:
-    """:func:`flows.sms.sms_text` copies ``render_plain``; every example prompt must match it."""
+    """``render_plain`` (what SMS sends) is :func:`flows.sms.sms_text` (what validate counts): every example prompt agrees."""
     words, compared = Words(None), 0
     for path in sorted((ROOT / "flows" / "examples").glob("*/*.yaml")) + sorted((ROOT / "tests" / "flows").glob("*.yaml")):
         loaded, _ = read_flow(path)
