@@ -6,10 +6,11 @@ Nothing here logs or returns personal data: only pseudonymous ids and counts.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Table, delete, exists, func, or_, select, update
+from sqlalchemy import Connection, Table, and_, delete, exists, func, or_, select, update
 
 from storage.crypto import Sealer
 from storage.tables import (
@@ -96,6 +97,30 @@ def redact_messages_before(connection: Connection, participant_ids: list[str] | 
         )
         count += result.rowcount or 0
     return count
+
+
+def flags_quoting_before(connection: Connection, study_id: str, before: datetime, openers: Mapping[str, str]) -> list[tuple[int, str, str]]:
+    """The study's participants' flags raised before ``before`` that still quote what the
+    participant wrote: of a kind in ``openers`` and holding its words that open the quote
+    (kind -> opener). As (id, kind, message), for the caller to take the quote out: message
+    retention must not leave a participant's words in an alert (bot/retention.py)."""
+    pids = _study_participants(connection, study_id)
+    if not pids or not openers:
+        return []
+    f = FLAGS.c
+    quoting = or_(*(and_(f.kind == kind, f.message.contains(opener, autoescape=True)) for kind, opener in openers.items()))
+    found: list[tuple[int, str, str]] = []
+    for chunk in _chunks(pids):
+        rows = connection.execute(select(f.id, f.kind, f.message).where(f.participant_id.in_(chunk), f.created_at < before, quoting))
+        found.extend((row.id, row.kind, row.message) for row in rows)
+    return found
+
+
+def set_flag_messages(connection: Connection, messages: Mapping[int, str]) -> int:
+    """Replace the messages of these flags (by id), leaving the rest of each flag as it was."""
+    for flag_id, message in messages.items():
+        connection.execute(update(FLAGS).where(FLAGS.c.id == flag_id).values(message=message))
+    return len(messages)
 
 
 def forget_media_before(connection: Connection, study_id: str, before: datetime) -> int:

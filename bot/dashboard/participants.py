@@ -135,14 +135,14 @@ def _about(s: StudyCtx, participant_id: str) -> dict[str, Any]:
         fields = repository.load_participant(connection, participant_id).fields
         pending = due_tasks.pending_follow_ups(connection, participant_id, s.study_id)
         f = FLAGS.c
-        alerts = connection.execute(select(f.kind, f.message, f.created_at).where(
+        alerts = connection.execute(select(f.kind, f.message, f.flow_id, f.step_id, f.created_at).where(
             f.participant_id == participant_id, f.study_id == s.study_id, f.acknowledged.is_(False)).order_by(f.id)).all()
     zone = zone_of(str(fields.get("timezone") or ""), s.loaded.study.timezone)
     unreadable = [m.group(1) for a in alerts if a.kind == "planning" and (m := UNREADABLE.search(str(a.message)))]
     return {"id": participant_id, "group": enrolment.group, "channel": enrolment.channel, "language": enrolment.language,
             "opted_out": enrolment.opted_out, "zone": zone.key,
             "follow_ups": [(task.flow_id, _local(task.due_at, zone)) for task in pending],
-            "alerts": [(a.kind, scrub(str(a.message))) for a in alerts], "unreadable": unreadable}
+            "alerts": [(a.kind, a.flow_id, a.step_id, scrub(str(a.message))) for a in alerts], "unreadable": unreadable}
 
 
 def _local(moment: datetime, zone: Any) -> str:
