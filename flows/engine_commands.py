@@ -27,10 +27,12 @@ from flows.events import (
 )
 from flows.inputs import TextInput, spoken_yes
 from flows.model import StepBase
-from flows.parsing import UNSURE_REPLIES, says_indifferent, without_politeness
+from flows.parsing import UNSURE_REPLIES, normalise, says_indifferent, without_politeness
+from flows.parsing_little_words import _LITTLE_WORDS, _stem, says_only
+from flows.parsing_number_words import _WORD_NUMBERS
 from flows.replies import language_named
 from flows.session_state import OpenAnswer, SessionState, copy_state
-from flows.steps.base import Answer, InputStep, Reply, Unclear
+from flows.steps.base import Answer, Continue, InputStep, Reply, Unclear
 from flows.steps.choice import ChoiceStep
 from flows.steps.consent import ConsentStep
 from flows.steps.number import NumberStep
@@ -48,9 +50,23 @@ the second one'; a longer value is the answer to the free-text question."""
 CONTINUATION_WINDOW = timedelta(seconds=90)
 """How soon after a typed free-text answer a text that answers nothing is taken for the rest
 of it: an SMS answer sent in two parts (a basic phone), seconds apart."""
-CONTINUATION_WORDS = 2
-"""The fewest words a text taken for the rest of a free-text answer has: 'maybe', 'hmm' or
-'dunno' seconds after one is a try at the question asked now, not more of the answer."""
+CONTINUATION_WORDS = 4
+"""The fewest words a text taken for the rest of a free-text answer has: 'maybe', 'dunno',
+'not great' or 'pretty bad tbh' seconds after one is a try at the question asked now, not
+more of the answer."""
+RATING_WORDS = frozenset({
+    "good", "bad", "great", "ok", "okay", "poor", "poorly", "well", "badly", "terrible", "terribly", "fine", "middling",
+    "awful", "awfully", "excellent", "average", "alright", "decent", "brilliant", "fair", "rubbish", "horrible", "lovely",
+    "amazing", "worse", "worst", "better", "best", "neutral", "meh", "so-so", "satisfied", "dissatisfied", "unsatisfied",
+    "happy", "unhappy", "agree", "disagree", "likely", "unlikely", "mediocre", "shocking", "appalling", "dreadful",
+    "superb", "perfect", "fantastic", "crap", "adequate", "reasonable", "acceptable", "outstanding", "satisfactory",
+    "da", "dda", "gwael", "wael", "ofnadwy", "gwych", "ardderchog", "canolig", "gweddol", "niwtral", "cytuno", "anghytuno",
+})
+"""Words that rate: a text with one ('not very well', 'pretty bad tbh') is a try at a scale or
+a choice, never the rest of a story."""
+_NOT_RATING = frozenset({"not", "very", "quite", "really", "too", "all", "any", "some", "more", "less", "nor", "don't",
+                         "dont", "know", "ddim", "nac", "iawn", "gwybod", "cwbl", "gwbl"})
+"""Words of an option's or a label's name that say nothing of it alone ('Not at all well', 'Don't know')."""
 
 _CONFUSED_EN = re.compile(
     r"(?:i )?(?:dont|do not|didnt|did not|cant|cannot|can not|still dont) (?:understand|get|follow)"
@@ -224,6 +240,8 @@ class EngineCommands(EngineCore):
         state = turn.state
         if command != "later" and not snooze.may_be_snooze(text, self._later_words):
             return False
+        if command != "later" and snooze.only_busy(text) and self._reads_itself(turn, text):
+            return False  # 'on nights' picks Nights; 'on shift' answers 'Where were you?'
         named = state.fields.get("timezone")
         zone = self._zone if named is None else snooze.zone_of(named, self.study.timezone if self.study else "Europe/London")
         free_text = isinstance(self._current(state), OpenStep)
@@ -249,6 +267,14 @@ class EngineCommands(EngineCore):
         else:  # a bare LATER names its default time too: 'We'll ask again at 16:10'
             self._say(turn, self._text(turn, "later_at").replace("{when}", when), kind="info")
         return True
+
+    def _reads_itself(self, turn: Turn, text: str) -> bool:
+        """Whether the question asked now takes a reply as its answer (or a part of it): a busy
+        phrase that names an option, or any words on a free-text question."""
+        step = self._current(turn.state)
+        if not isinstance(step, InputStep):
+            return False
+        return isinstance(step.interpret(Reply(text), self._context(turn, step)), Answer | Continue)
 
     def _own_later_text(self) -> bool:
         """The study words its own reply to a bare LATER and not the one that says when: keep it."""
@@ -399,11 +425,11 @@ class EngineCommands(EngineCore):
         'dw i ddim yn deall', 'beth?'; a bare '?' is HELP, which asks the question again too):
         'No problem, here is the question again.' with what the step says to an unclear reply
         (its ``retry``, its hint), then the question. Not a try.
-        A reply the question takes as an answer (an option 'Not sure what this means') is one;
-        on a free-text question a sentence ('I don't understand why nobody told us') is too."""
-        if not asks_what_it_means(text) or self._offers(turn, step, text):
-            return False
-        if not isinstance(step, OpenStep) and not isinstance(step.interpret(Reply(text), self._context(turn, step)), Unclear):
+        An option's own name ('Not sure what this means', 'What?') picks it, but a longer phrase
+        ('what does that mean?' with an option 'What?') asks what the question means. On a
+        free-text question a sentence ('I don't understand why nobody told us') is an answer,
+        and the bare phrase asks, as on a free-text part of a step (a Delphi score's reason)."""
+        if not asks_what_it_means(text) or self._names_option(turn, step, text):
             return False
         how = step.interpret(Reply(""), self._context(turn, step))
         hint = how.hint if isinstance(how, Unclear) else ""
@@ -412,6 +438,13 @@ class EngineCommands(EngineCore):
         self._say(turn, told, step.id, kind="help")
         self._prompt(turn, step)
         return True
+
+    def _names_option(self, turn: Turn, step: InputStep, text: str) -> bool:
+        """Whether a reply is an option's name, word for word or with only little words besides
+        ('I don't understand it' for an option 'I don't understand')."""
+        if self._offers(turn, step, text):
+            return True
+        return any(says_only(text, button.label) for button in step.prompt(self._context(turn, step)).buttons)
 
     def _keep_open_answer(self, turn: Turn, step: InputStep, reply: Reply, text: str) -> None:
         """After an answer: a typed free-text one is kept (:attr:`SessionState.last_open`) for a
@@ -431,7 +464,7 @@ class EngineCommands(EngineCore):
         state, kept = turn.state, turn.state.last_open
         if kept is None or state.tries or state.undo or state.step_data or not _says_more(text):
             return False
-        if not timedelta(0) <= turn.now - kept.at <= CONTINUATION_WINDOW:
+        if not timedelta(0) <= turn.now - kept.at <= CONTINUATION_WINDOW or self._tries_question(turn, step, text):
             return False
         if unclear != step.interpret(Reply(""), self._context(turn, step)):  # a try at this question
             return False
@@ -451,6 +484,23 @@ class EngineCommands(EngineCore):
         self._say(turn, self._text(turn, "added_to_answer"), step.id, kind="info")
         self._prompt(turn, step)
         return True
+
+    def _tries_question(self, turn: Turn, step: InputStep, text: str) -> bool:
+        """Whether a text reads as a try at the question asked now: a number in it ('2 not great',
+        '3 or 4'), a word that rates ('not very well'), or a word of its options' or labels' names."""
+        said = {_stem(word) for word in re.findall(r"[\w'-]+", normalise(text))}
+        if any(any(c.isdigit() for c in word) or word in _WORD_NUMBERS and word not in _STORY_NUMBERS for word in said):
+            return True
+        ctx = self._context(turn, step)
+        names = [button.label for button in step.prompt(ctx).buttons]
+        names += list(step.point_labels(ctx).values()) if isinstance(step, ScaleStep) else []
+        named = {_stem(word) for name in names for word in re.findall(r"[\w'-]+", normalise(name))}
+        own = {word for word in named if len(word) > 2 and word not in _LITTLE_WORDS and word not in _NOT_RATING}
+        return bool(said & (own | RATING_WORDS))
+
+
+_STORY_NUMBERS = frozenset({"one", "once", "none", "un", "dim"})
+"""Number words a story has without giving a number: 'no one came', 'once we got in', Welsh 'dim'."""
 
 
 def _says_more(text: str) -> bool:

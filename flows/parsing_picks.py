@@ -21,10 +21,19 @@ _AND = r"\band\b|\bplus\b|\ba'r\b|\bac\b"
 the), 'y cyntaf ac yr ail'."""
 
 
-def _split_picks(clean: str, count: int) -> list[str]:
-    """Tokens of a multiple pick: '1 3', '1,3', 'A and C', 'ac', 'days & nights'. Letters typed
-    together are picks only when none repeats: 'dead' is a word, not D, E, A."""
+_VOWELS = frozenset("aeiouwy")
+"""Letters that make a run of letters a word ('bad', 'be', 'ace'; Welsh 'ac', 'cwm')."""
+
+
+def _split_picks(clean: str, count: int, typed: str = "") -> list[str]:
+    """Tokens of a multiple pick: '1 3', '1,3', 'A and C', 'BAC', 'bd', 'days & nights'. Letters
+    typed together are picks only when none repeats ('dead' is a word, not D, E, A) and, in
+    lower case, when they make no word: 'bad', 'be', 'ace' (no vowel in them: 'bd', 'cd' are
+    picks); the same letters in capitals in ``typed`` ('BAC') or apart ('b a c') are picks."""
     glued = re.fullmatch(r"[a-z\d]{2,}", clean) and len(clean) <= count and len(set(clean)) == len(clean)
+    letters = [c for c in clean if c.isalpha()]
+    if glued and len(letters) > 1 and _VOWELS & set(letters) and not re.search(rf"\b{clean.upper()}\b", typed):
+        glued = False  # a lower-case word, not letters
     if glued and all(_letter_index(c, count) is not None or c.isdigit() for c in clean):
         return list(clean)
     return [t for t in re.split(rf"\s*(?:,|;|/|&|\+|{_AND}|\s)\s*", clean) if t]
@@ -120,7 +129,7 @@ def _match_options(text: str, options: tuple[tuple[str, ...], ...]) -> tuple[int
     if clean in _ALL or re.fullmatch(r"all (?:of )?(?:the )?\w+", clean) and words_to_number(clean.split()[-1]) == len(options):
         return tuple(range(len(options)))
     picks = _tidy(_PRONOUN_ONE.sub(lambda found: found.group(0)[: -len("one")], clean))  # 'the third one'
-    tokens = _without_articles(_split_picks(picks, len(options)))
+    tokens = _without_articles(_split_picks(picks, len(options), text))
     if any(match_option(t, options) is None for t in tokens):
         # Re-join multi-word option names that the split on spaces broke apart.
         tokens = _list_items(clean)

@@ -108,7 +108,7 @@ _BUSY_CORE = (r"(?P<core>busy|at work|in work|working|on shift|on a shift|on (?:
               r" shift|on nights|on lates|on earlies|on duty|on the ward|on call|in a meeting|in meetings|in clinic|in theatre"
               r"|with a patient|with patients|on a call|driving|yn y gwaith|yn gweithio|gweithio|ar shifft|ar shift|ar ddyletswydd"
               r"|ar y ward|mewn cyfarfod|yn gyrru|gyrru|yn brysur|brysur)")
-_BUSY_NOW = r"(?:\s+(?:rn|right now|now|atm|at the moment|still|ar hyn o bryd|nawr|rwan|rŵan))?"
+_BUSY_NOW = r"(?:\s+(?P<now>rn|right now|now|atm|at the moment|still|ar hyn o bryd|nawr|rwan|rŵan))?"
 _UNTIL = r"(?:til|till|'til|until|tan|nes)"
 _BUSY = re.compile(rf"^{_BUSY_LEAD}{_BUSY_CORE}{_BUSY_NOW}(?:[\s,]+(?:{_UNTIL}\s+(?P<until>.+)|for (?:another )?(?P<span>.+)))?$")
 """'on shift til 8', 'Im busy rn', 'in a meeting for another hour', 'dwi yn y gwaith tan 6'."""
@@ -337,6 +337,14 @@ def busy_until(text: str, now: datetime, zone: ZoneInfo, contact: TimeWindow | N
     return now.astimezone(UTC) + DEFAULT_SNOOZE
 
 
+def only_busy(text: str) -> bool:
+    """Whether a whole reply is a busy phrase that says nothing of when, nor 'now' ('on shift',
+    'on nights', 'in a meeting', 'ar shifft', not 'on shift til 8' or 'Im busy rn'): it may
+    answer the question asked ('Where were you?', an option 'Nights'), which reads it first."""
+    busy = _BUSY.match(_norm(text))
+    return busy is not None and not (busy["until"] or busy["span"] or busy["now"])
+
+
 def _busy_time(said: str, local: datetime, contact: TimeWindow | None) -> datetime | None:
     """'8', '8pm', '20:00', 'tomorrow', 'half 7'... after 'til' or 'after work at': when that is."""
     said = said.strip()
@@ -355,7 +363,10 @@ def may_be_snooze(text: str, later_words: Iterable[str] = ()) -> bool:
     if not clean:
         return False
     rest, prefixed = _strip_prefix(clean, later_words)
-    return prefixed or (bool(rest) and (rest in _UNPREFIXED_WHOLE or rest.startswith(_UNPREFIXED_STARTS))) or _busy_phrase(clean)
+    if prefixed or (bool(rest) and (rest in _UNPREFIXED_WHOLE or rest.startswith(_UNPREFIXED_STARTS))) or _busy_phrase(clean):
+        return True
+    last = _CLAUSES.split(clean)[-1].strip()  # 'on shift, ask me later'
+    return last != clean and (_ASK_LATER.match(last) is not None or _strip_prefix(last, later_words)[1])
 
 
 @lru_cache(maxsize=8192)
@@ -402,9 +413,28 @@ def parse_snooze(
         until = busy_until(clean, now, zone, contact)
     elif until is None and prefixed and _busy_phrase(rest):  # 'not now, on shift til 8'
         until = busy_until(rest, now, zone, contact, bare=True)
+    if until is None:  # 'on shift til 8, ask me later', 'busy, ask me tomorrow'
+        until = _busy_then_asked(clean, now, zone, tuple(later_words), contact)
     if until is None or until <= now or until - now > MAX_SNOOZE:
         return None
     return Snooze(until, clean)
+
+
+def _busy_then_asked(clean: str, now: datetime, zone: ZoneInfo, later_words: tuple[str, ...],
+                     contact: TimeWindow | None) -> datetime | None:
+    """A busy phrase (or a LATER word) and then, in a clause of its own, a request to be asked
+    later: 'on shift til 8, ask me later' (at 8), 'busy, ask me tomorrow' (tomorrow)."""
+    *reason, last = [part.strip() for part in _CLAUSES.split(clean) if part.strip()] or [""]
+    head = " ".join(reason)
+    if not head or not (_busy_phrase(head) or _strip_prefix(head, later_words) == ("", True)):
+        return None
+    asked, prefixed = _strip_prefix(last, later_words)
+    if prefixed and asked and not _ASK_LATER.match(last):
+        return _when(asked, now.astimezone(zone), True)
+    if not _ASK_LATER.match(last) and not (prefixed and not asked):
+        return None
+    busy = busy_until(head, now, zone, contact, bare=True) if _busy_phrase(head) else None
+    return busy or now.astimezone(UTC) + DEFAULT_SNOOZE
 
 
 def _time_after_reason(rest: str, local: datetime, later_words: tuple[str, ...]) -> datetime | None:

@@ -50,7 +50,7 @@ def test_the_second_and_the_first_is_carer_then_patient_not_other() -> None:
     ("the first and the third", ["patient", "staff"]), ("the first, the third", ["patient", "staff"]),
     ("the second and third one", ["carer", "staff"]), ("the second one and the first one", ["carer", "patient"]),
     ("first and a third", ["patient", "staff"]), ("the last and the first", ["other", "patient"]),
-    ("a and c", ["patient", "staff"]), ("ac", ["patient", "staff"]), ("the other and the first", ["other", "patient"]),
+    ("a and c", ["patient", "staff"]), ("AC", ["patient", "staff"]), ("the other and the first", ["other", "patient"]),
 ])
 def test_picks_introduced_by_the_are_what_they_name(reply: str, picks: list[str]) -> None:
     assert reply_to(reply, multiple=True)[0] == picks

@@ -98,7 +98,7 @@ ACCEPTED: list[tuple[str, str, Any]] = [
     # several options
     ("shifts", "1 and 3", ["day", "weekend"]), ("shifts", "1,3", ["day", "weekend"]),
     ("shifts", "1, 3", ["day", "weekend"]), ("shifts", "A C", ["day", "weekend"]),
-    ("shifts", "ac", ["day", "weekend"]), ("shifts", "days and nights", ["day", "night"]),
+    ("shifts", "AC", ["day", "weekend"]), ("shifts", "days and nights", ["day", "night"]),
     ("shifts", "nights & weekends", ["night", "weekend"]), ("shifts", "3 1", ["weekend", "day"]),
     ("shifts", "nights", ["night"]), ("shifts", "all of them", ["day", "night", "weekend"]),
     ("shifts", "dydd, nos", ["day", "night"]),

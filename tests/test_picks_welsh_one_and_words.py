@@ -27,6 +27,6 @@ def test_a_word_whose_letters_repeat_is_not_read_as_letter_picks(said: str) -> N
     assert match_options(said, OPTIONS) is None
 
 
-@pytest.mark.parametrize(("said", "picks"), [("BAC", [1, 0, 2]), ("b a c", [1, 0, 2]), ("ce", [2, 4])])
+@pytest.mark.parametrize(("said", "picks"), [("BAC", [1, 0, 2]), ("b a c", [1, 0, 2]), ("CE", [2, 4]), ("bd", [1, 3])])
 def test_letters_typed_together_are_still_picks(said: str, picks: list[int]) -> None:
     assert match_options(said, OPTIONS) == picks

@@ -155,7 +155,7 @@ def test_a_busy_reply_to_a_choice_question_snoozes_and_uses_no_try(loaded: Loade
     ("after my shift", "Tue 18:00"),
     ("gofynnwch wedyn", "Tue 16:10"),
     ("ar shifft tan 6", "Tue 18:00"),
-    ("on shift", "Tue 16:10"),
+    ("on shift, ask me later", "Tue 16:10"),
 ])
 def test_a_whole_busy_reply_to_a_free_text_question_snoozes_and_is_not_the_answer(
     loaded: LoadedStudy, text: str, expected: str,
@@ -167,7 +167,7 @@ def test_a_whole_busy_reply_to_a_free_text_question_snoozes_and_is_not_the_answe
 
 
 @pytest.mark.parametrize("text", [
-    "at work", "driving", "yn y gwaith",
+    "at work", "driving", "yn y gwaith", "on shift", "in a meeting", "ar shifft",
     "I'm at work most days and the breaks are too short", "on shift til 8 with no break, every week",
 ])
 def test_on_a_free_text_question_a_story_about_work_or_a_bare_place_is_the_answer(loaded: LoadedStudy, text: str) -> None:
