@@ -5,9 +5,12 @@ The questions are found in the study's published flows, whatever they are called
 choice step whose options are the six FFT answers, and every flow with steps ``sus_1`` to
 ``sus_10`` (:func:`instrument_steps`); a caller may name them instead.
 
-:func:`followups` adds what a coordinator acts on: each follow-up's response rate (asked,
-answered, and how the unanswered stand), every scale question over time too, and the same
-people's starting answer against their later ones (flows/analysis/evaluation_paired.py)."""
+:func:`followups` adds what a coordinator acts on: each follow-up's response rate per send
+(the times it was sent, those answered, and how the unanswered stand), every follow-up's scale
+questions over time too, and the same people's starting answer against their later ones
+(flows/analysis/evaluation_paired.py). Follow-ups are the flows the study's ``schedule:``
+sends (:class:`FollowUpFlows`): the flow people join by has a "response rate" of 100% by
+construction and its questions are a baseline, not a result."""
 
 from __future__ import annotations
 
@@ -15,11 +18,11 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, select
 
 from flows.analysis.evaluation_paired import Asked, MeasureAnswer, paired_rows, response_rows
 from flows.analysis.instruments import (
@@ -35,6 +38,7 @@ from flows.analysis.instruments import (
     track,
 )
 from flows.analysis.periods import period_of
+from flows.model import resolve_text
 from storage import repository
 from storage.database import Database
 from storage.tables import ANSWERS, ENROLMENTS, SESSIONS
@@ -42,6 +46,8 @@ from storage.tables import ANSWERS, ENROLMENTS, SESSIONS
 SUS_STEPS = frozenset(f"sus_{n}" for n in range(1, SUS_ITEMS + 1))
 FFT_MEASURE = "% positive (FFT)"
 SUS_MEASURE = "SUS score (0-100)"
+ON_JOINING = timedelta(minutes=10)
+"""A session of a flow people join by, started this soon after they joined, was their joining, not a send."""
 
 
 @dataclass(frozen=True)
@@ -112,14 +118,49 @@ def evaluation_over_time(
 
 
 @dataclass(frozen=True)
+class FollowUpFlows:
+    """Which of a study's flows are follow-ups: the flows its ``schedule:`` sends. A study that
+    schedules nothing (its later flows sent by hand) has every flow but those people join by.
+    A flow people join by is no follow-up: everyone who joined was "asked" it, and its
+    questions are a starting point (a baseline), not a result."""
+
+    scheduled: frozenset[str] = frozenset()
+    joining: frozenset[str] = frozenset()
+
+    def __contains__(self, flow: object) -> bool:
+        return flow in self.scheduled if self.scheduled else flow not in self.joining
+
+    def charted(self, measure: Mapping[str, Any]) -> bool:
+        """Whether a measure over time (bot.api.results.measures) is an evaluation result: a
+        follow-up's question, or the FFT or the SUS wherever they are asked (an FFT on joining,
+        say, at discharge)."""
+        return measure.get("flow") in self or measure.get("measure") in (FFT_MEASURE, SUS_MEASURE)
+
+
+def follow_up_flows(content: Mapping[str, Any] | None) -> FollowUpFlows:
+    """The follow-ups of a study file's content (as published): its schedule's flows, and the
+    flows people join by (``join.start_flow`` and each route's ``flow``)."""
+    content = content or {}
+    given = content.get("join")
+    join: Mapping[str, Any] = given if isinstance(given, dict) else {}
+    routes = [r for r in join.get("routes", []) or [] if isinstance(r, dict)]
+    joining = {str(f) for f in [join.get("start_flow"), *(r.get("flow") for r in routes)] if f}
+    scheduled = {str(e["flow"]) for e in content.get("schedule", []) or [] if isinstance(e, dict) and e.get("flow")}
+    return FollowUpFlows(frozenset(scheduled), frozenset(joining))
+
+
+@dataclass(frozen=True)
 class FollowUps:
-    """What a study's follow-ups found, as rows (dicts) ready for a table: who answered each
-    (``responses``), each measure per group per period (``over_time``), and the same people's
-    baseline against their later answers (``paired``)."""
+    """What a study's follow-ups found, as rows (dicts) ready for a table: each follow-up's
+    sends and how many were answered (``responses``), each measure per group per period
+    (``over_time``), and the same people's baseline against their later answers (``paired``);
+    with which flows are follow-ups and each flow's title."""
 
     responses: list[dict[str, Any]]
     over_time: list[dict[str, Any]]
     paired: list[dict[str, Any]]
+    flows: FollowUpFlows = field(default_factory=FollowUpFlows)
+    titles: dict[str, str] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.responses or self.over_time or self.paired)
@@ -133,20 +174,36 @@ def _scale_steps(flows: Iterable[tuple[str, dict[str, Any]]]) -> set[tuple[str, 
             and step["id"] not in SUS_STEPS}
 
 
+def _titles(flows: Iterable[tuple[str, dict[str, Any]]], language: str) -> dict[str, str]:
+    """Each flow's title (its latest version's) in ``language``; the flow id when it has none."""
+    titles: dict[str, str] = {}
+    for flow_id, content in flows:
+        titles[flow_id] = resolve_text((content or {}).get("title"), language, language) or flow_id
+    return titles
+
+
 def followups(database: Database, study_id: str, period: Period = "month", zone: str = "Europe/London",
               same: Mapping[str, str] | None = None) -> FollowUps:
-    """The follow-ups' response rates, measures over time and paired changes. A scale question
-    is one measure wherever it is asked under the same step id (``wk2/score`` and ``wk6/score``);
-    ``same`` maps other ``flow/step``s to a measure name (``{"welcome/base": "score"}``). A SUS
-    flow's measure is its score, named ``sus``."""
+    """The follow-ups' response rates (per send), measures over time and paired changes. A
+    scale question is one measure wherever it is asked under the same step id (``wk2/score``
+    and ``wk6/score``), the joining flow's included as a baseline; ``same`` maps other
+    ``flow/step``s to a measure name (``{"welcome/base": "score"}``). A SUS flow's measure is
+    its score, named ``sus``. Only follow-ups (:class:`FollowUpFlows`) get a response rate, a
+    scale question charted over time, or the later side of a pair."""
     with database.transaction() as connection:
+        study = repository.study_content(connection, study_id)
         contents = [(v.flow_id, v.content) for v in repository.flow_versions(connection, study_id)]
+    languages = (study or {}).get("languages") or ["en"]
+    follow_ups = follow_up_flows(study)
+    titles = _titles(contents, str(languages[0]))
+    sent = [flow for flow in dict.fromkeys(flow for flow, _ in contents) if flow in follow_ups]
     found = find_instruments(contents)
     scales = _scale_steps(contents)
-    flows = sorted({*(flow for flow, _ in found.fft), *found.sus, *(flow for flow, _ in scales)})
-    if not flows:
-        return FollowUps([], [], [])
-    records = answer_records(database, study_id, flows)
+    measured_flows = sorted({*(flow for flow, _ in found.fft), *found.sus, *(flow for flow, _ in scales)})
+    records = answer_records(database, study_id, measured_flows) if measured_flows else []
+    responses = response_rows(_sends(database, study_id, sent, follow_ups)) if sent else []
+    if not measured_flows:
+        return FollowUps(responses, [], [], follow_ups, titles)
     joined = _joined(database, study_id)
     names = dict(same or {})
     measured: list[MeasureAnswer] = []
@@ -156,8 +213,9 @@ def followups(database: Database, study_id: str, period: Period = "month", zone:
             measured.append(_answer(record, names.get(f"{record.flow_id}/{record.step_id}", record.step_id), number, joined))
     for flow in found.sus:
         measured += [_answer(last, names.get(f"{flow}/sus", "sus"), score, joined) for last, score in _sus_scores(records, flow)]
-    over_time = _instrument_rows(records, found, period, zone) + _scale_rows(measured, found.sus, period, zone)
-    return FollowUps(response_rows(_asked(database, study_id, flows, records)), over_time, paired_rows(measured))
+    over_time = (_instrument_rows(records, found, period, zone)
+                 + _scale_rows([m for m in measured if m.flow in follow_ups], found.sus, period, zone))
+    return FollowUps(responses, over_time, paired_rows(measured, follow_ups), follow_ups, titles)
 
 
 def _answer(record: AnswerRecord, measure: str, value: float, joined: Mapping[str, datetime]) -> MeasureAnswer:
@@ -234,17 +292,39 @@ def _joined(database: Database, study_id: str) -> dict[str, datetime]:
     return {str(participant): when for participant, when in rows}
 
 
-def _asked(database: Database, study_id: str, flows: list[str], records: list[AnswerRecord]) -> list[Asked]:
-    """Everyone a session of each flow was started for: their latest session's status and
-    outcome, their group, and whether they answered any question of the flow."""
-    s, e = SESSIONS.c, ENROLMENTS.c
-    latest = (select(func.max(s.id)).where(s.study_id == study_id, s.flow_id.in_(flows))
-              .group_by(s.participant_id, s.flow_id)).scalar_subquery()
-    query = (select(s.participant_id, e.group, s.flow_id, s.status, s.state)
+def _sends(database: Database, study_id: str, flows: list[str], follow_ups: FollowUpFlows) -> list[Asked]:
+    """Each time one of these follow-ups was sent (a session of it started): the session's
+    status and outcome, the participant's group, and whether any answer was given in it. A
+    flow people also join by leaves out a session started on joining (within :data:`ON_JOINING`).
+    An answer stored without its session counts for the person's latest session of the flow
+    started by then (else their first)."""
+    s, e, a = SESSIONS.c, ENROLMENTS.c, ANSWERS.c
+    query = (select(s.id, s.participant_id, e.group, s.flow_id, s.status, s.state["outcome"].as_string(), s.started_at)
              .select_from(SESSIONS.outerjoin(ENROLMENTS, and_(e.participant_id == s.participant_id, e.study_id == s.study_id)))
-             .where(s.id.in_(latest)))
+             .where(s.study_id == study_id, s.flow_id.in_(flows)).order_by(s.started_at, s.id))
+    given = and_(a.study_id == study_id, a.flow_id.in_(flows), a.skipped.is_(False), a.withdrawn_at.is_(None))
     with database.transaction() as connection:
-        rows = connection.execute(query).all()
-    answered = {(r.participant_id, r.flow_id) for r in records}
-    return [Asked(str(who), group or NO_GROUP, flow, status, (str(who), flow) in answered, (state or {}).get("outcome"))
-            for who, group, flow, status, state in rows]
+        sessions = connection.execute(query).all()
+        answered = {int(i) for i in connection.execute(select(a.session_id).distinct().where(given, a.session_id.is_not(None))).scalars()}
+        loose = connection.execute(select(a.participant_id, a.flow_id, a.answered_at).distinct()
+                                   .where(given, a.session_id.is_(None))).all()
+    mine: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    for row in sessions:
+        mine[(str(row.participant_id), row.flow_id)].append(row)
+    for who, flow, when in loose:
+        theirs = mine.get((str(who), flow), [])
+        started = [row for row in theirs if _utc(row.started_at) <= _utc(when)]
+        if theirs:
+            answered.add(int((started or theirs)[-1 if started else 0].id))
+    joined = _joined(database, study_id) if follow_ups.joining & set(flows) else {}
+    sends: list[Asked] = []
+    for (who, flow), theirs in mine.items():
+        start = joined.get(who) if flow in follow_ups.joining else None
+        kept = [row for row in theirs if start is None or _utc(row.started_at) - _utc(start) > ON_JOINING]
+        sends += [Asked(who, row.group or NO_GROUP, flow, row.status, int(row.id) in answered, row[5]) for row in kept]
+    return sends
+
+
+def _utc(moment: datetime) -> datetime:
+    """A stored time made comparable (SQLite gives it back without its zone, in UTC)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -169,17 +169,18 @@ def write_report(data: ReportInput, out_dir: Path) -> list[Path]:
 
 
 def _evaluation(out: _Out, found: FollowUps, labels: dict[str, str]) -> None:
-    """The Evaluate stage: who answered each follow-up, each measure per group per month (a
-    chart of everyone's), and the same people's baseline against their later answers."""
+    """The Evaluate stage: who answered each follow-up (per send), each measure per group per
+    month (a chart of everyone's), and the same people's baseline against their later answers."""
     if found.responses:
-        out.table("evaluation-responses", _labelled(pd.DataFrame(found.responses), labels))
+        out.table("evaluation-responses", _titled(_labelled(pd.DataFrame(found.responses), labels), found.titles))
     over_time = pd.DataFrame(found.over_time)
     if not over_time.empty:
-        out.table("evaluation-over-time", _labelled(over_time, labels))
+        out.table("evaluation-over-time", _titled(_labelled(over_time, labels), found.titles))
         for (flow, step), part in over_time[over_time["group"] == "all"].groupby(["flow", "step"], sort=True):
+            title = found.titles.get(str(flow), str(flow)) + ("" if step == "sus" else f" / {step}")
 
-            def draw(ax: Axes, part: pd.DataFrame = part) -> None:
-                _over_time_chart(ax, part)
+            def draw(ax: Axes, part: pd.DataFrame = part, title: str = title) -> None:
+                _over_time_chart(ax, part, title)
 
             out.chart(f"evaluation-{flow}-{step}", draw)
     paired = pd.DataFrame(found.paired)
@@ -194,7 +195,14 @@ def _evaluation(out: _Out, found: FollowUps, labels: dict[str, str]) -> None:
     out.text("evaluation-notes", EVALUATION_NOTES)
 
 
-def _over_time_chart(ax: Axes, part: pd.DataFrame) -> None:
+def _titled(frame: pd.DataFrame, titles: dict[str, str]) -> pd.DataFrame:
+    """The table with a ``flow_title`` column beside its ``flow``."""
+    titled = frame.copy()
+    titled.insert(titled.columns.get_loc("flow") + 1, "flow_title", [titles.get(f, f) for f in titled["flow"]])
+    return titled
+
+
+def _over_time_chart(ax: Axes, part: pd.DataFrame, title: str) -> None:
     """Everyone's measure per period with the answers behind each point (n) beside it."""
     x = list(range(len(part)))
     ax.plot(x, list(part["value"]), marker="o", color="#1b9e77")
@@ -206,22 +214,31 @@ def _over_time_chart(ax: Axes, part: pd.DataFrame) -> None:
         ax.set_ylim(0, 105)
     ax.set_xticks(x, list(part["period"]), rotation=45, ha="right")
     ax.set_ylabel(measure)
-    ax.set_title(f"{part['flow'].iloc[0]} / {part['step'].iloc[0]}")
+    ax.set_title(title)
 
 
 EVALUATION_NOTES = """# Evaluation (follow-ups)
 
-- evaluation-responses: per follow-up flow and group, who was asked (a session of it started),
-  who answered any of it, the response rate (%), and how the unanswered stand (still open, closed
-  by the schedule, replaced by a later follow-up, stopped, ended otherwise).
+Follow-ups are the flows the study's `schedule:` sends (a study that schedules nothing: every
+flow but the one people join by). The flow people join by is not one: everyone who joined
+answered it, and its questions serve only as a baseline below.
+
+- evaluation-responses: per follow-up flow and group, counted per send: `asked` is the times
+  it was sent (a session of it started; a weekly pulse sent to 6 people for 6 weeks is 36),
+  `people` how many it was sent to, `answered` the sends with any answer in them, the response
+  rate (% of sends), and how the unanswered sends stand (still open, closed by the schedule,
+  replaced by a later follow-up, stopped, ended otherwise).
 - evaluation-over-time: per month on the study's clock, the FFT's % positive (Don't know counted;
-  % negative beside it), the SUS score (0-100, Brooke 1996; complete responses only) and each
-  scale question's mean, with n, the answers behind each figure.
-- evaluation-paired: the same people's baseline answer (the follow-up answered soonest after
-  joining) against each later one: n paired, means, the mean change with a 95% t interval, the
-  median change and the Wilcoxon signed-rank p (two-sided; for ordinal 0-10 or 1-5 answers read
-  this rather than the mean). A scale question is one measure wherever it has the same step id;
-  `chorus analyse evaluation --same FLOW/STEP=NAME` pairs differently named ones.
+  % negative beside it) and the SUS score (0-100, Brooke 1996; complete responses only), wherever
+  they are asked, and each follow-up's scale questions' mean, with n, the answers behind each figure.
+- evaluation-paired: the same people's first answer on the baseline occasion (the flow answered
+  soonest after joining) against their latest to each later follow-up; and for a follow-up sent
+  again and again (a weekly pulse), each person's first answer against their latest ("pulse
+  (first)" to "pulse (latest)", `repeated` true), for those who answered it more than once. Given:
+  n paired, means, the mean change with a 95% t interval, the median change and the Wilcoxon
+  signed-rank p (two-sided; for ordinal 0-10 or 1-5 answers read this rather than the mean). A
+  scale question is one measure wherever it has the same step id; `chorus analyse evaluation
+  --same FLOW/STEP=NAME` pairs differently named ones.
 """
 
 

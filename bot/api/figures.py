@@ -1,7 +1,9 @@
 """Chart descriptions (bot.charts) built from the desk's reports, for pages and downloads.
 
 A chart asked for by the API is checked first (:func:`check`): a flow, step, round, item or
-group it names must exist, and the error says what does (404; 400 when one is missing).
+group it names must exist, and the error says what does (404; 400 when one is missing). A
+control chart of a flow with the ten SUS items may name ``step=sus``: its 0-100 score, as the
+desk charts it.
 Charts show the labels participants saw; the codes stay in each row's tooltip.
 """
 
@@ -14,13 +16,19 @@ from fastapi import HTTPException
 
 from bot.api.catalogue import KINDS as STEP_KINDS
 from bot.api.catalogue import StudySteps, names
-from bot.charts import Bars, Chart, Control, Intervals
+from bot.charts import Bars, Chart, Control, Intervals, shorten
+from flows.analysis.instruments import SUS_ITEMS
 
 KINDS = ("funnel", "results", "delphi", "ranking", "pairwise", "choice", "spc")
 ONE_STEP = ("results", "spc")
 """Kinds that chart one step: ``step`` is needed (``flow`` too, where two flows share the id)."""
 BY_GROUP = ("ranking", "pairwise")
 """Kinds drawn for one group at a time; the others show every group at once (or none)."""
+SUS_SCORE = "sus"
+"""The step a SUS flow's score is charted as (bot.api.results.measures), not one of its items."""
+SUS_STEPS = frozenset(f"sus_{n}" for n in range(1, SUS_ITEMS + 1))
+TITLE_LIMIT = 72
+"""Characters of a chart title that fit across the chart (14px bold, 640px wide) before it is cut short."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,9 @@ def check(query: ChartQuery, study: StudySteps) -> ChartQuery:
             raise HTTPException(400, f"name a flow with flow=...; the study's flows: {names(study.flows)}")
         study.require_flow(query.flow)
         return query
+    sus = _sus_flow(query, study)
+    if sus is not None:
+        return replace(query, flow=sus)
     if query.kind in ONE_STEP:
         found = study.require_one_step(query.step, query.flow, STEP_KINDS[query.kind])
         return replace(query, flow=found.flow)
@@ -50,6 +61,21 @@ def check(query: ChartQuery, study: StudySteps) -> ChartQuery:
     if query.step is not None and query.kind in STEP_KINDS:
         study.require_step(query.step, query.flow, STEP_KINDS[query.kind])
     return query
+
+
+def _sus_flow(query: ChartQuery, study: StudySteps) -> str | None:
+    """The flow whose SUS score a control chart of ``step=sus`` names (None: not such a chart,
+    or a flow has a step of its own called ``sus``); 400 when several flows ask the SUS and
+    none is named."""
+    if query.kind != "spc" or query.step != SUS_SCORE or any(s.step == SUS_SCORE for s in study.steps
+                                                               if query.flow in (None, s.flow)):
+        return None
+    asking = [flow for flow in study.flows if {s.step for s in study.steps if s.flow == flow} >= SUS_STEPS]
+    if query.flow is not None:
+        return query.flow if query.flow in asking else None
+    if len(asking) > 1:
+        raise HTTPException(400, f"several flows ask the SUS ({names(asking)}): name one with flow=...")
+    return asking[0] if asking else None
 
 
 def _takes_what_is_named(query: ChartQuery) -> None:
@@ -137,13 +163,19 @@ def require_group(groups: list[str], group: str, what: str) -> None:
         raise HTTPException(404, f"no group '{group}' in the {what} results; their groups: {names(groups)}")
 
 
-def spc_chart(measure: dict[str, Any]) -> Control:
+def spc_chart(measure: dict[str, Any], fit: bool = False) -> Control:
     """A measure's control chart; with too few points or answers to judge (``too_few``, as the
-    desk says) no point is marked as special cause, and the title says why."""
-    title = f"{measure['flow']} / {measure['step']}: {measure['measure']} per {measure['period']}"
+    desk says) no point is marked as special cause, and the title says why. A SUS flow's score
+    is named by its flow alone ("sus", not "sus / sus"). ``fit``: a title that fits across the
+    chart, the flow and step cut short and only "too few to judge" said (for a page whose text
+    gives the reason)."""
+    name = measure["flow"] if measure["step"] == SUS_SCORE else f"{measure['flow']} / {measure['step']}"
     too_few = measure.get("too_few")
-    return Control(title + (f" (too few answers to judge: {too_few})" if too_few else ""),
-                   measure["periods"], [float(v) for v in measure["values"]], measure["mean"], measure["upper"],
+    what = f"{measure['measure']} per {measure['period']}"
+    if too_few:
+        what += " (too few to judge)" if fit else f" (too few answers to judge: {too_few})"
+    title = f"{shorten(name, max(12, TITLE_LIMIT - len(what) - 2)) if fit else name}: {what}"
+    return Control(title, measure["periods"], [float(v) for v in measure["values"]], measure["mean"], measure["upper"],
                    measure["lower"], [] if too_few else measure["direction"], axis=measure["measure"])
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.api import figures, publishing, queries, reports
+from bot.api.catalogue import names
 from bot.api.context import Ctx, StudyCtx
 from bot.api.studies import study_summary
 from bot.auth import COOKIE, _unauthenticated_limit, desk_of, require_change, safe_next
@@ -134,7 +135,21 @@ def delphi_page(s: StudyCtx = Depends(page_study), round: int | None = None,
     data = reports.report(s.database, s.loaded, "delphi")
     shown = [_delphi_shown(data, d["delphi"], d["rounds"], round if delphi in (None, d["delphi"]) else None)
              for d in data["delphis"]]
-    return render(s, "delphi.html", "delphi", delphis=shown)
+    return render(s, "delphi.html", "delphi", delphis=shown, notices=_delphi_notices(data["delphis"], delphi, round))
+
+
+def _delphi_notices(delphis: list[dict[str, Any]], delphi: str | None, round: int | None) -> list[str]:
+    """What the page could not show as asked, in the API's words: a Delphi or round it has not got."""
+    notices = []
+    if delphi is not None and delphi not in [d["delphi"] for d in delphis]:
+        notices.append(f"No Delphi '{delphi}'; its Delphis: {names(d['delphi'] or '1-9 scale questions' for d in delphis)}. "
+                       "Each is shown at its latest round.")
+    for d in delphis:
+        if round is not None and delphi in (None, d["delphi"]) and round not in d["rounds"]:
+            which = f"Delphi '{d['delphi']}'" if d["delphi"] else "the 1-9 scale questions"
+            latest = f" Round {d['rounds'][-1]} is shown." if d["rounds"] else ""
+            notices.append(f"No round {round} in {which}; its rounds so far: {names(d['rounds'])}.{latest}")
+    return notices
 
 
 def _delphi_shown(data: dict[str, Any], delphi: str, rounds: list[int], asked: int | None) -> dict[str, Any]:

@@ -25,16 +25,17 @@ RULES = {"outside": "a point outside the process limits", "shift": "7 or more po
 
 @router.get(BASE + "/evaluation", response_class=HTMLResponse)
 def evaluation_page(s: StudyCtx = Depends(page_study), period: Literal["day", "week", "month"] = "week") -> HTMLResponse:
-    measures = reports.report(s.database, s.loaded, "spc", period)
-    # too few points or answers to judge (results.measures' too_few): the points, no special causes marked
-    shown = [(m, inline(figures.spc_chart({**m, "direction": [""] * len(m["direction"])} if m.get("too_few") else m)))
-             for m in measures]
     from bot.evaluation import followups  # on first use, as the reports load their analyses
 
     # who answered each follow-up, and the same people before and after (not per period)
     found = followups(s.database, s.study_id, "month", s.loaded.study.timezone)
-    return render(s, "evaluation.html", "evaluation", measures=shown, period=period, rules=RULES,
-                  responses=found.responses, paired=found.paired)
+    measures = reports.report(s.database, s.loaded, "spc", period)
+    # the follow-ups' questions and the FFT and SUS: a joining flow's questions are no result (listed, not charted)
+    shown = [(m, inline(figures.spc_chart(m, fit=True))) for m in measures if found.flows.charted(m)]
+    others = [m for m in measures if not found.flows.charted(m)]
+    return render(s, "evaluation.html", "evaluation", measures=shown, period=period, rules=RULES, others=others,
+                  responses=found.responses, paired=found.paired, titles=found.titles,
+                  follow_ups=[f for f in found.titles if f in found.flows])
 
 
 @router.get(BASE + "/alerts", response_class=HTMLResponse)

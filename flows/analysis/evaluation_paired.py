@@ -7,16 +7,20 @@
   dropped as Wilcoxon did) and the median change. People who answered only once are not in it.
 - **Occasions**: which follow-up is "before" is worked out from the answers, not the flow
   names: flows are put in order by the median days from joining to answering, and the first
-  is the baseline every later one is compared with.
-- **Response rate**: of those asked (a session of the flow was started for them), how many
-  gave any answer; those who did not are split by how their latest session of it stands.
-"""
+  is the baseline every later one is compared with (each person's first answer to it against
+  their latest to the later one). A follow-up sent again and again (a weekly pulse) is also
+  compared with itself: each person's first answer against their latest, "pulse (first)" to
+  "pulse (latest)"; without this a repeating flow would never pair.
+- **Response rate**: counted per send, not per person: each session of a follow-up started
+  is one time it was asked, answered when that session holds any answer; the unanswered are
+  split by how that session stands. (Per person, a weekly pulse answered once and ignored
+  ever after would stay at 100%.)"""
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from statistics import median
@@ -87,41 +91,63 @@ def occasion_order(answers: Iterable[MeasureAnswer]) -> dict[str, list[str]]:
     return {measure: sorted(flows, key=lambda f: (median(flows[f]), f)) for measure, flows in days.items()}
 
 
-def paired_rows(answers: Sequence[MeasureAnswer]) -> list[dict[str, object]]:
-    """Per measure, later occasion and group (and everyone, 'all'): the baseline occasion's
-    answers paired with the later one's, each participant's latest answer on each."""
+FIRST, LATEST = "first", "latest"
+
+
+def paired_rows(answers: Sequence[MeasureAnswer], later: Container[str] | None = None) -> list[dict[str, object]]:
+    """Per measure, comparison and group (and everyone, 'all'): the baseline occasion's answers
+    (each person's first) paired with a later one's (their latest); then, for a flow some
+    people answered more than once, their first answer to it against their latest. ``later``
+    (if given) holds the flows that may be the later side: the follow-ups."""
     order = occasion_order(answers)
-    latest: dict[tuple[str, str, str], MeasureAnswer] = {}
+    mine: dict[tuple[str, str, str], list[MeasureAnswer]] = defaultdict(list)
     for answer in sorted(answers, key=lambda a: a.answered_at):
-        latest[(answer.measure, answer.flow, answer.participant)] = answer
+        mine[(answer.measure, answer.flow, answer.participant)].append(answer)
     rows: list[dict[str, object]] = []
     for measure, flows in sorted(order.items()):
         baseline = flows[0]
-        for later in flows[1:]:
-            pairs: dict[str, list[tuple[float, float]]] = defaultdict(list)
-            for (m, flow, who), after in latest.items():
-                before = latest.get((measure, baseline, who))
-                if m == measure and flow == later and before is not None:
-                    for group in (after.group, ALL):
-                        pairs[group].append((before.value, after.value))
-            for group in sorted(pairs, key=lambda g: (g == ALL, g)):
-                found = paired_change([p[0] for p in pairs[group]], [p[1] for p in pairs[group]])
-                rows.append({"measure": measure, "before": baseline, "after": later, "group": group,
-                             "n_paired": found.n, "mean_before": found.mean_before, "mean_after": found.mean_after,
-                             "mean_change": found.mean_change, "ci_low": found.ci_low, "ci_high": found.ci_high,
-                             "median_change": found.median_change, "wilcoxon_p": found.wilcoxon_p})
+        for after in flows[1:]:
+            if later is not None and after not in later:
+                continue
+            pairs = [(before[0], answered[-1]) for (m, flow, who), answered in mine.items()
+                     if m == measure and flow == after and (before := mine.get((measure, baseline, who)))]
+            rows += _paired(measure, (baseline, baseline), (after, after), pairs)
+        for flow in flows:
+            repeated = [(answered[0], answered[-1]) for (m, f, _), answered in mine.items()
+                        if m == measure and f == flow and len(answered) > 1]
+            if repeated and (later is None or flow in later):
+                rows += _paired(measure, (f"{flow} ({FIRST})", flow), (f"{flow} ({LATEST})", flow), repeated)
+    return rows
+
+
+def _paired(measure: str, before: tuple[str, str], after: tuple[str, str],
+            pairs: Sequence[tuple[MeasureAnswer, MeasureAnswer]]) -> list[dict[str, object]]:
+    """One comparison's rows, per group and everyone: ``before``/``after`` are (shown as, flow)."""
+    by_group: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for first, last in pairs:
+        for group in (last.group, ALL):
+            by_group[group].append((first.value, last.value))
+    rows: list[dict[str, object]] = []
+    for group in sorted(by_group, key=lambda g: (g == ALL, g)):
+        found = paired_change([p[0] for p in by_group[group]], [p[1] for p in by_group[group]])
+        rows.append({"measure": measure, "before": before[0], "after": after[0], "group": group,
+                     "n_paired": found.n, "mean_before": found.mean_before, "mean_after": found.mean_after,
+                     "mean_change": found.mean_change, "ci_low": found.ci_low, "ci_high": found.ci_high,
+                     "median_change": found.median_change, "wilcoxon_p": found.wilcoxon_p,
+                     "before_flow": before[1], "after_flow": after[1], "repeated": before[1] == after[1]})
     return rows
 
 
 @dataclass(frozen=True)
 class Asked:
-    """One participant's latest session of a flow, and whether they answered any of it."""
+    """One time a follow-up was sent (a session of it started), and whether it was answered."""
 
     participant: str
     group: str
     flow: str
     status: str
     answered: bool
+    """Any answer given in this session (not in another send of the same flow)."""
     outcome: str | None = None
     """How an ended session ended ('closed': its schedule closed it unanswered)."""
 
@@ -140,18 +166,21 @@ def _standing(status: str, outcome: str | None) -> str:
 
 
 def response_rows(asked: Iterable[Asked]) -> list[dict[str, object]]:
-    """Per flow and group (and 'all'): asked, answered, response rate (%), and the unanswered
-    by how their latest session of the flow stands."""
+    """Per flow and group (and 'all'): ``asked`` (the times it was sent), ``people`` (how many
+    it was sent to), ``answered`` (the sends answered), the response rate (% of sends), and the
+    unanswered sends by how each stands."""
     counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(("asked", "answered", *NOT_ANSWERED), 0))
+    people: dict[tuple[str, str], set[str]] = defaultdict(set)
     for one in asked:
         for group in (one.group, ALL):
             row = counts[(one.flow, group)]
+            people[(one.flow, group)].add(one.participant)
             row["asked"] += 1
             if one.answered:
                 row["answered"] += 1
             else:
                 row[_standing(one.status, one.outcome)] += 1
-    return [{"flow": flow, "group": group, "asked": c["asked"], "answered": c["answered"],
+    return [{"flow": flow, "group": group, "asked": c["asked"], "people": len(people[(flow, group)]), "answered": c["answered"],
              "response_rate": 100 * c["answered"] / c["asked"] if c["asked"] else None,
              **{f"not_answered_{k}": c[k] for k in NOT_ANSWERED}}
             for (flow, group), c in sorted(counts.items(), key=lambda kv: (kv[0][0], kv[0][1] == ALL, kv[0][1]))]
