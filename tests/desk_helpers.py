@@ -86,6 +86,19 @@ class Desk:
 
 
 @contextmanager
+def study_desk(tmp_path: Path, study_id: str, files: dict[str, str]) -> Iterator[Desk]:
+    """A desk serving one study written from ``files`` (name: YAML text), logged in with a
+    coordinator token for it."""
+    folder = tmp_path / "studies" / study_id
+    folder.mkdir(parents=True)
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    with desk_app(tmp_path, studies=tmp_path / "studies") as made:
+        made.client.post("/login", data={"token": made.token(studies=(study_id,))})
+        yield made
+
+
+@contextmanager
 def desk_app(tmp_path: Path, studies: Path | None = None, **install_options: Any) -> Iterator[Desk]:
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'chorus.db'}", studies_dir=studies or two_studies(tmp_path),
                         key_file=tmp_path / "chorus.key", data_key_file=tmp_path / "chorus-data.keys")

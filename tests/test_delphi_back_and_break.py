@@ -38,12 +38,14 @@ class Chat:
         self.state: SessionState = self.last.state
         self.events: list[Any] = []
 
-    def send(self, text: str, button: str | None = None) -> Sprint:
-        given: Input = TextInput(text, button=button)
-        stored = SessionState.model_validate(self.state.model_dump(mode="json"))
-        self.last = self.engine.handle(stored, given, NOW)
-        self.state = self.last.state
-        self.events += self.last.events
+    def send(self, *texts: str, button: str | None = None) -> Sprint:
+        """Each text in turn (a tap: one text with its ``button``); the last reply's sprint."""
+        for text in texts:
+            given: Input = TextInput(text, button=button)
+            stored = SessionState.model_validate(self.state.model_dump(mode="json"))
+            self.last = self.engine.handle(stored, given, NOW)
+            self.state = self.last.state
+            self.events += self.last.events
         return self.last
 
     def prompt(self) -> str:

@@ -25,7 +25,7 @@ from flows.analysis.evaluation_paired import paired_change
 from flows.analysis.instruments import sus_score
 from flows.analysis.spc import MIN_POINTS, clip, too_few
 from flows.loader import load_study
-from tests.desk_helpers import Desk, add_answers, desk_app
+from tests.desk_helpers import Desk, add_answers, study_desk
 
 STUDY = "ward"
 FILES = {
@@ -67,12 +67,7 @@ DARWIN = [49, -67, 8, 16, 6, 23, 28, 41, 14, 29, 56, 24, 75, 60, -48]
 
 @pytest.fixture
 def desk(tmp_path: Path) -> Iterator[Desk]:
-    folder = tmp_path / "studies" / STUDY
-    folder.mkdir(parents=True)
-    for name, text in FILES.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    with desk_app(tmp_path, studies=tmp_path / "studies") as made:
-        made.client.post("/login", data={"token": made.token(studies=(STUDY,))})
+    with study_desk(tmp_path, STUDY, FILES) as made:
         yield made
 
 

@@ -20,7 +20,7 @@ from bot.evaluation import FollowUpFlows, follow_up_flows, followups
 from bot.report import gather, write_report
 from flows.analysis.evaluation_paired import Asked, MeasureAnswer, paired_rows, response_rows
 from storage.tables import ConversationSession
-from tests.desk_helpers import Desk, add_answers, delphi_rows, desk_app
+from tests.desk_helpers import Desk, add_answers, delphi_rows, desk_app, study_desk
 
 STUDY = "ward2"
 FILES = {
@@ -77,12 +77,7 @@ steps:
 
 @pytest.fixture
 def desk(tmp_path: Path) -> Iterator[Desk]:
-    folder = tmp_path / "studies" / STUDY
-    folder.mkdir(parents=True)
-    for name, text in FILES.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    with desk_app(tmp_path, studies=tmp_path / "studies") as made:
-        made.client.post("/login", data={"token": made.token(studies=(STUDY,))})
+    with study_desk(tmp_path, STUDY, FILES) as made:
         yield made
 
 

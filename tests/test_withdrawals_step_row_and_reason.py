@@ -26,12 +26,11 @@ from sqlalchemy import select
 from bot.service import ConversationService
 from bot.studies import StudyRegistry
 from channels.base import InboundMessage
-from flows.engine import Engine, Input, SessionState, Sprint, TextInput
 from flows.events import AnswersWithdrawn, RecordAnswer
-from flows.model import Flow
 from storage.database import Database
 from storage.tables import ANSWERS
 from tests.db_fixtures import TEST_ADDRESS_KEY, FakeClock
+from tests.test_delphi_back_and_break import Chat
 
 NOW = datetime(2030, 3, 1, 10, 0, tzinfo=UTC)
 ITEMS = ["Same nurse each visit", "Visit times", "Parking"]
@@ -39,33 +38,6 @@ RANKING = {"id": "fix", "type": "rank", "text": "What should we fix first?", "op
            "top": 3}
 OPEN = {"id": "why", "type": "open", "text": "Anything else?"}
 WHY = "Why did you give that score?"
-
-
-class Chat:
-    """One participant in the engine; the state goes through JSON between messages, as stored."""
-
-    def __init__(self, *steps: dict[str, Any]) -> None:
-        flow = Flow.model_validate({"flow": "f", "steps": [
-            {"id": "ready", "type": "yesno", "text": "Ready?"}, *steps, {"id": "bye", "type": "end", "text": "Thanks."}]})
-        self.engine = Engine(flow)
-        self.last: Sprint = self.engine.start(NOW, seed=1)
-        self.state: SessionState = self.last.state
-        self.events: list[Any] = []
-
-    def send(self, *texts: str) -> Sprint:
-        for text in texts:
-            given: Input = TextInput(text)
-            stored = SessionState.model_validate(self.state.model_dump(mode="json"))
-            self.last = self.engine.handle(stored, given, NOW)
-            self.state = self.last.state
-            self.events += self.last.events
-        return self.last
-
-    def prompt(self) -> str:
-        return [m.text for m in self.last.messages() if m.kind in ("prompt", "retry")][-1]
-
-    def withdrawn(self, step: str) -> list[AnswersWithdrawn]:
-        return [e for e in self.last.events if isinstance(e, AnswersWithdrawn) and step in e.step_ids]
 
 
 def standing(events: list[Any], step: str) -> list[tuple[str | None, str, Any]]:
