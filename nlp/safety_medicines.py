@@ -8,7 +8,7 @@ the vote, was not). The patterns read what decides: a quantity already too many 
 handful", "the whole box", "all my"; not "2") after a verb of taking, or with drink either way
 round; medicines saved up or hidden ("saving up my tablets", "a stash of pills"); intent ("on
 purpose", "for the right moment"). Measured on 60 messages never tuned on:
-tests/test_overdose_language.py.
+tests/test_overdose_language.py. OVERDOSE and KEPT_FROM_ME end with the Welsh ones (below).
 """
 
 from __future__ import annotations
@@ -74,6 +74,81 @@ _HOARDING = (
 """Medicines hoarded: the signal is the keeping, not the medicine ("i keep counting my tablets",
 "collecting spare pills for months", "building up a supply of tablets")."""
 
+# ----------------------------------------------------------------------------- Welsh
+# Read without accents (nlp.safety_text.fold_accents). Welsh mutates a word's first consonant after
+# certain words ("tabledi", "o dabledi", "fy nhabledi", "a thabledi"), so each word is written with
+# its mutated forms; the verbs too ("cymryd", "wnes i gymryd"; "llyncu", "wnes i lyncu").
+_CY_DRUG = (
+    r"(?:(?:(?:t|d|nh|th)abled(?:i|s)?|(?:t|d|nh|th)abs|(?:p|b|mh|ph)ils(?:en)?|(?:m|f)oddion|(?:m|f)eddyginiaeth(?:au)?"
+    r"|(?:c|g|ngh|ch)yffuriau|(?:p|b|mh|ph)ara?[cs]etamol|(?:c|g|ngh|ch)o-?codamol|(?:c|g|ngh|ch)odin|(?:c|g|ngh|ch)apsiwl(?:au)?"
+    r"|inswlin)\b|" + _DRUG + ")"
+)
+"""A medicine in Welsh, with its mutations ("o dabledi", "fy nhabledi", "o barasetamol"), or in English."""
+_CY_MANY = (
+    r"(?:\d{2,}(?! ?(?:mg|mcg|ml|g|uned|unedau|awr|oriau|munud|diwrnod|wythnos|mlynedd)\b)"
+    r"|deg|un ar ddeg|deuddeg|pymtheg|ugain|(?:dau|tri|pedwar|pump|chwe|saith|wyth|naw) deg|deugain|hanner cant|cant"
+    r"|llond (?:llaw|dwrn|ceg)|(?:ll|l)wyth|(?:ll|l)wythi|lot|lotiau|g?ormod|(?:d|dd)igon|(?:yr |'r )?holl|y cyfan|y cwbl|'r cyfan|'r cwbl"
+    r"|pob(?: un)?|(?:(?:y|'r|fy|ei) )?(?:p|b|ph)aced(?:i)? (?:c|g)yfan|(?:(?:y|'r|fy|ei) )?(?:b|f|m)ocs (?:c|g)yfan|(?:(?:y|'r|fy|ei) )?(?:p|b|ph|mh)otel (?:c|g)yfan"
+    r"|(?:(?:y|'r|fy|ei) )?stribed (?:c|g)yfan|(?:dau|dwy|tri|tair|pedwar|pedair|sawl|ychydig o) (?:b|p)aced(?:i)?|(?:dau|tri|sawl) (?:b|f|m)ocs(?:ys)?)"
+    r"(?: o| o'r|'r| o fy| o'm| o'i)?(?: \w+)?? ?" + _CY_DRUG
+    + r"|" + _CY_DRUG + r"(?: \w+)?? i gyd\b"
+)
+"""A quantity of a medicine already too many to take at once: "ugain o barasetamol", "llond llaw o
+dabledi", "y paced cyfan", "fy nhabledi i gyd" (all my tablets); "dau barasetamol" is not."""
+_CY_TAKE = (
+    r"(?:(?:wedi|am|eisiau|isio|isie|moyn|mo'?yn|meddwl am|mynd i|wnes i|nes i|naethon|wnaethon|(?:w|n)aeth (?:e|o|hi|fe|fo)"
+    r"|barod i|awydd|ysfa i|temtio i) (?:c|g)ymryd|(?:wedi|am|eisiau|isio|isie|moyn|mo'?yn|meddwl am|mynd i|wnes i|nes i"
+    r"|(?:w|n)aeth (?:e|o|hi|fe|fo)|barod i|awydd|ysfa i) (?:ll|l)yncu|(?:c|g)ymer(?:ais|odd|es|on)|(?:c|g)ymres|(?:ll|l)ync(?:ais|odd|es))\b"
+)
+"""A verb of taking that says it was done or is meant ("wedi cymryd", "wnes i lyncu", "am gymryd",
+"llyncais"), not the habit of "dw i'n cymryd fy nhabledi i gyd bob bore"."""
+_CY_NOT_TAKEN = (
+    r"(?![^.?!]{0,25}?\b(?:y dydd|bob dydd|y diwrnod|bob bore|bob nos|bob nosweth|bob noson|bob wythnos|gyda (?:brecwast|swper|bwyd|chinio|(?:f|b)wyd)"
+    r"|efo (?:brecwast|swper|bwyd|chinio)|amser (?:brecwast|gwely|cinio)|fel arfer|fel y dylwn|yn ol y cyfarwyddiadau|bore 'ma|bore ma"
+    r"|(?:i'r|yn ol i'r|at y|at yr|o'r) (?:fferyllfa|fferyllydd|meddyg|feddygfa|ysbyty|clinig)|gyda fi|efo fi|ar (?:w|g)yliau)\b)"
+)
+"""After a quantity taken, the words of a regimen or an errand ("y tabledi i gyd gyda brecwast",
+"fy nhabledi i gyd i'r fferyllfa")."""
+_CY_DRINK = r"(?:(?:f|ph)odca|(?:g|ng)win|win|(?:ch)?wisgi|chwisgi|seidr|(?:c|g|ch)wrw|jin|rym|alcohol|(?:p|b|ph|mh)otel o)\b"
+_CY_INTENT = (
+    r"(?:yn fwriadol|o bwrpas|ar bwrpas|i (?:f|m)arw|i beidio (?:d|dd)effro|i (?:dd|d)od a'?r (?:cyfan|cwbl) i ben|i (?:r|rh)oi (?:diwedd|terfyn)"
+    r"|i orffen (?:y cyfan|y cwbl|(?:p|b)opeth|pethau|fy hun|y peth)|(?:ar gyfer|at) (?:y diwrnod|yr amser|yr adeg) iawn)"
+)
+"""Words that say a medicine is taken, or kept, to do harm ("yn fwriadol", "i orffen y cyfan")."""
+_CY_KEEP = (r"(?:cadw|gadw|chadw|cuddio|guddio|casglu|gasglu|chasglu|hel|safio|sefio|arbed|celcio|gelcio|pentyrru|bentyrru)")
+_CY_ERRAND = (r"(?![^.?!]{0,40}?\b(?:(?:o'r|yn y|yn yr|i'r) (?:fferyllfa|fferyllydd|feddygfa|meddyg|ysbyty|clinig|cwpwrdd|drar|dror|bocs|oergell)"
+              r"|presgripsiwn|yn ol|i'w taflu|i'w dychwelyd|(?:g|w)yliau|rhag y plant)\b)")
+"""After medicines kept or collected, an errand or a safe place ("o'r fferyllfa", "rhag y plant")."""
+
+_OVERDOSE_CY = _compile(
+    r"\b(?:g)?orddos",
+    r"\b" + _CY_TAKE + r"(?: i| e| o| hi| fe| fo)?(?: |'r |'r)(?:[^.?!]{0,12}? )??(?:" + _CY_MANY + r")" + _CY_NOT_TAKEN,
+    # with drink, either way round ("tabledi a fodca", "potel o win a'r pils i gyd")
+    r"\b" + _CY_DRUG + r"(?: \w+)?? (?:a|ac|gyda|efo|hefo|a'r|gyda'r|efo'r)\b[^.?!]{0,15}?\b" + _CY_DRINK,
+    r"\b" + _CY_DRINK + r"[^.?!]{0,20}?\b(?:a|ac|gyda|efo|hefo)\b[^.?!]{0,15}?\b(?:" + _CY_MANY + r")",
+    # put by: hoarded, stockpiled, kept instead of taken, kept or collected for months or spare
+    r"\b(?:(?:c|g)elcio|(?:p|b)entyrru)\b[^.?!]{0,30}?" + _CY_DRUG,
+    r"\b" + _CY_DRUG + r"[^.?!]{0,30}?\b(?:(?:c|g)elcio|(?:p|b)entyrru)\b",
+    r"\b" + _CY_KEEP + r"\b[^.?!]{0,40}?" + _CY_DRUG + r"[^.?!]{0,25}?\byn lle (?:eu |ei )?(?:(?:c|g|ch)ymryd|(?:ll|l)yncu)\b",
+    r"\b" + _CY_KEEP + r"\b(?: [^.?!]{0,25}?)? " + _CY_DRUG + r"(?: \w+)?? (?:sbar|ychwanegol|dros ben)\b" + _CY_ERRAND,
+    r"\b" + _CY_KEEP + r"\b(?: [^.?!]{0,25}?)? (?:(?:sbar|ychwanegol|dros ben|digon o|llwyth o|lot o)) ?" + _CY_DRUG + _CY_ERRAND,
+    r"\b" + _CY_KEEP + r"\b(?: [^.?!]{0,25}?)? " + _CY_DRUG + r"[^.?!]{0,25}?\b(?:ers|am|dros) (?:wythnosau|misoedd|fisoedd|blynyddoedd|sbel|amser hir)\b" + _CY_ERRAND,
+    r"\b" + _CY_DRUG + r"[^.?!]{0,20}?\b(?:o'r neilltu|wedi'?u cuddio(?! rhag))",
+    r"\b(?:dos|ddos) (?:marwol|angheuol)\b",
+    r"\bfaint o (?:\w+ ){0,2}?" + _CY_DRUG + r"[^.?!]{0,30}?\b(?:i (?:f|m)arw|i (?:l|ll)add)",
+    r"\b" + _CY_DRUG + r"[^.?!]{0,40}?\b" + _CY_INTENT,
+    r"\b" + _CY_INTENT + r"[^.?!]{0,40}?\b" + _CY_DRUG,
+)
+"""Overdose in Welsh: "gorddos", a quantity swallowed or meant ("wedi llyncu'r tabledi i gyd"), with
+drink, or medicines put by ("celcio tabledi", "cadw fy nhabledi yn lle eu cymryd")."""
+
+_KEPT_FROM_ME_CY = _compile(
+    r"\b(?:ddim|dim|byth)(?:'n| yn) (?:gadael|adael) (?:i )?(?:fi|mi|i) (?:(?:g|c|ch)ymryd|(?:g|c|ch)ael) (?:fy|'y|'m) " + _CY_DRUG,
+    r"\b(?:e|o|hi|fe|fo)(?:'n| yn) (?:cuddio|cadw) (?:fy|'y|'m) (?:\w+ )?" + _CY_DRUG + r"(?! (?:yn|mewn|rhag|i mi)\b)",
+    r"\b" + _CY_DRUG + r"[^.?!]{0,15}?\boddi (?:wrtha|arna) i\b",
+)
+"""Medicines kept from someone, in Welsh ("dyw e ddim yn gadael i mi gymryd fy meddyginiaeth"): abuse."""
+
 OVERDOSE = _compile(
     r"\b(overdose|overdosed|overdosing|o\.d\.)\b",
     # something taken: a quantity after a verb in the past ("took 30 co-codamol", "had all my tablets")...
@@ -101,13 +176,13 @@ OVERDOSE = _compile(
     r"\b" + _DRUG + r"[^.?!]{0,40}?\b" + _INTENT,
     r"\b" + _INTENT + r"[^.?!]{0,40}?\b" + _DRUG,
     r"\btook something\b",
-)
+) + _OVERDOSE_CY
 
 KEPT_FROM_ME = _compile(
     r"\b(won'?t|will not|doesn'?t|does not) (let me (take|have)|give me) my (\w+ )?" + _DRUG,
     r"\b(hides|hid|hiding|withholds|withheld|withholding) my (\w+ )?" + _DRUG,
     r"\bkeeps my (\w+ )?" + _DRUG + r" from me\b",
-)
+) + _KEPT_FROM_ME_CY
 """Medicines kept from someone ("won't let me take my medication", "hides my tablets"): abuse."""
 
 _MEDICINE_OR_DRINK = re.compile(rf"\b{_DRUG}|\b{_DRINK}")

@@ -1,10 +1,9 @@
-"""The lexicon of :mod:`nlp.safety`: regular expressions per category, direct and common
-indirect phrasing, written to tolerate missing apostrophes and the unpunctuated text of a
-voice-note transcript, read after idioms are removed (:func:`nlp.safety_text.normalise`).
-Fast enough for the message path; the overdose patterns live in :mod:`nlp.safety_medicines`.
-
-Categories: ``suicide``, ``self_harm``, ``overdose``, ``abuse`` (abuse or violence, to or by
-the writer), ``medical`` (possible medical emergency).
+"""The lexicon of :mod:`nlp.safety`: regular expressions per category, in English and Welsh, direct
+and common indirect phrasing, written to tolerate missing apostrophes and accents and the
+unpunctuated text of a voice-note transcript, read after idioms are removed
+(:func:`nlp.safety_text.normalise`). Fast enough for the message path; the overdose patterns live
+in :mod:`nlp.safety_medicines`. Categories: ``suicide``, ``self_harm``, ``overdose``, ``abuse``
+(abuse or violence, to or by the writer), ``medical`` (possible medical emergency).
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ import re
 
 from nlp.safety_medicines import KEPT_FROM_ME, OVERDOSE
 from nlp.safety_text import _compile, normalise
+from nlp.safety_welsh import WELSH
 
 _NOT = r"(?:n'?t|not|never)"
 
@@ -39,7 +39,7 @@ PATTERNS: dict[str, list[re.Pattern[str]]] = {
         r"\b(isn'?t|is not|not) worth living\b",
         r"\bbetter off dead\b",
         r"\benough\b[^.?!]{0,40}?\bto (finish (it|me|myself)( off)?|end it( all)?|not wake up)\b",
-    ),
+    ) + WELSH["suicide"],
     "self_harm": _compile(
         r"\bself[- ]?harm",
         r"\b(cut|cutting|cuts) (my ?self|myself|my (arms?|legs?|wrists?|thighs?|skin))\b",
@@ -47,7 +47,7 @@ PATTERNS: dict[str, list[re.Pattern[str]]] = {
         r"\b(hurt|hurting|harm|harming|burn|burnt|burned|burning|punish|punishing) (my ?self|myself)\b",
         r"\b(till|until) (it|they|i) (bleeds?|bruises?|bleed)\b",
         r"\bblades? (in|under|hidden)\b",
-    ),
+    ) + WELSH["self_harm"],
     "overdose": OVERDOSE,
     "abuse": _compile(
         r"\b(hits|hit|beats|beat|beating|punch(es|ed)?|slap(s|ped)?|kick(s|ed)?|strangl(ed|es|ing)|chok(ed|es|ing)) (me|us|her|him|my (mum|mom|dad|wife|kids?|children|son|daughter))\b",
@@ -63,7 +63,7 @@ PATTERNS: dict[str, list[re.Pattern[str]]] = {
         r"\brough with\b",
         r"\bleft alone for days\b",
         r"\bthreatened\b",
-    ) + KEPT_FROM_ME,
+    ) + KEPT_FROM_ME + WELSH["abuse"],
     "medical": _compile(
         r"\bchest (pain|pains|is tight|feels tight|tightness)\b",
         r"\b(pain|tight|tightness|pressure) (in|on|across) (my|his|her|the) chest\b",
@@ -97,7 +97,7 @@ PATTERNS: dict[str, list[re.Pattern[str]]] = {
         r"\bnon[- ]?blanching\b",
         r"\bhit (my|his|her) head\b",
         r"\bgrey and clammy|clammy and grey\b",
-    ),
+    ) + WELSH["medical"],
 }
 
 CATEGORY_REASONS = {

@@ -1,12 +1,14 @@
-"""The text the safety patterns read (:mod:`nlp.safety`): lower case, straight apostrophes and
-common idioms removed ("the wait was killing me", "I could murder a cup of tea", "chest of
-drawers"), so that the patterns need not each tell a figure of speech from a risk; and how
-many content words an answer has, since short everyday replies ("I'm fine") are left to the
-patterns by the embedding check."""
+"""The text the safety patterns read (:mod:`nlp.safety`): lower case, without accents (Welsh is
+often typed without them), straight apostrophes and common idioms removed ("the wait was
+killing me", "I could murder a cup of tea", "chest of drawers", "bron a marw o syched"), so
+that the patterns need not each tell a figure of speech from a risk; and how many content
+words an answer has, since short everyday replies ("I'm fine") are left to the patterns by the
+embedding check."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 
 def _compile(*patterns: str) -> list[re.Pattern[str]]:
@@ -40,12 +42,24 @@ IDIOMS = _compile(
     # a daily regimen ("12 tablets a day", "6 pills every morning") is not a quantity taken at once
     r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve) (different )?(tablets|pills|capsules|meds|medicines|inhalers) (a|per|each|every) (day|morning|night|evening|week)\b",
     r"\btook something (for|to help)\b",
+    # Welsh, read without accents: "bron a marw o syched" (dying of thirst), "eisiau marw o gywilydd" (of shame),
+    # "lladd fy hun yn gweithio" (killing myself working), "gorddos o gaffein", "fy nharo i fel..." (it struck me as...)
+    r"\b(bron (a|ag) )?(marw|farw) o (syched|newyn|gywilydd|chwerthin|embaras|ddiflastod|oerfel|wres|hiraeth)\b",
+    r"\b(ll|l)add (fy|ei|ein|eu|'?yn) (hun|hunan|hunain) (yn|wrth) (gweithio|trio|treial|ceisio|rhedeg|chwerthin|gwneud|cadw)\b",
+    r"\b(g)?orddos o ((g|c)offi|(g|c)affein|(w|g)aith papur|(w|g)ybodaeth|siwgr|(s|t)eledu)\b",
+    r"\b(fy |'y |'m )?(nharo|daro|taro|tharo) (i |fi )?(fel|fod|bod|mai|pa mor)\b",
 )
 
 
+def fold_accents(text: str) -> str:
+    """Text without its accents: Welsh is often typed without them ("stroc", "dod a'r cyfan i ben"),
+    so the patterns are written, and read, without them."""
+    return "".join(char for char in unicodedata.normalize("NFD", text) if not unicodedata.combining(char))
+
+
 def normalise(text: str) -> str:
-    """Lower case, straight apostrophes, idioms removed, single spaces."""
-    text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
+    """Lower case, no accents, straight apostrophes, idioms removed, single spaces."""
+    text = fold_accents(text.lower()).replace("\u2019", "'").replace("\u2018", "'")
     for idiom in IDIOMS:
         text = idiom.sub(" ", text)
     return re.sub(r"\s+", " ", text).strip()
