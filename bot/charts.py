@@ -7,7 +7,9 @@ Colours are the Okabe-Ito palette, which colour-blind readers can tell apart.
 
 Row labels are the words participants saw, which can be long: the label column widens to fit
 them (up to a limit, past which a label is cut short with an ellipsis) and each label's
-tooltip gives it in full, with its code when that differs.
+tooltip gives it in full, with its code when that differs. A title too long for one line is
+wrapped onto two or three (the chart grows to fit them); a control chart's x-axis names every
+k-th point when all of them would overlap (each point's tooltip names it).
 
 A screen reader reads a chart as one image: its title and its ``<desc>``, a sentence per bar,
 row or summary ("consent: reached 3."), each label said once. The drawing itself is hidden from
@@ -18,12 +20,15 @@ from __future__ import annotations
 
 import io
 import itertools
+import math
+import textwrap
 from dataclasses import dataclass, field
 from html import escape
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 SPECIAL_HIGH, SPECIAL_LOW, COMMON = "#E69F00", "#0072B2", "#7f7f7f"
@@ -34,6 +39,12 @@ CHAR_WIDTH = 6.5
 """A 12px system-ui character's width, near enough (px)."""
 PNG_LABEL = 48
 """Characters of a label a PNG shows before cutting it short."""
+TITLE_CHARS = 72
+"""Characters of a 14px bold title that fit on one line across the chart (and of an 11pt PNG title)."""
+TITLE_LINES, TITLE_LEADING = 3, 18
+"""At most this many lines of title, this far apart (px); past them the title is cut short."""
+TICK_CHAR_WIDTH = 6.4
+"""A 10px character's width (a digit's, the widest of a date), near enough (px)."""
 _IDS = itertools.count(1)
 
 
@@ -70,6 +81,8 @@ class Control:
     direction: list[str] = field(default_factory=list)
     """Per point: 'high', 'low' (special cause) or ''."""
     axis: str = "value"
+    note: str = ""
+    """Why no point is judged (too few points or answers), said in the description; '' when judged."""
 
 
 Chart = Bars | Intervals | Control
@@ -79,16 +92,29 @@ def _fmt(value: float) -> str:
     return f"{value:.0f}" if abs(value - round(value)) < 1e-9 else f"{value:.2f}".rstrip("0")
 
 
+def title_lines(title: str) -> list[str]:
+    """``title`` wrapped at its spaces into lines of :data:`TITLE_CHARS` at most, no more than
+    :data:`TITLE_LINES` of them (the last cut short with an ellipsis when even they are too few)."""
+    lines = textwrap.wrap(title, TITLE_CHARS, break_on_hyphens=False) or [""]
+    if len(lines) > TITLE_LINES:
+        lines = [*lines[: TITLE_LINES - 1], shorten(" ".join(lines[TITLE_LINES - 1 :]), TITLE_CHARS)]
+    return lines
+
+
 def _frame(title: str, height: int, body: list[str], description: str) -> str:
     """The chart's SVG: named by its title and described by ``description`` (what a screen
-    reader says); the drawing, whose labels and tooltips repeat both, is hidden from it."""
+    reader says); the drawing, whose labels and tooltips repeat both, is hidden from it. A
+    title of several lines moves the drawing down and makes the chart that much taller."""
     uid = f"c{next(_IDS)}"  # unique ids: many charts share a page
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" '
+    lines = title_lines(title)
+    extra = TITLE_LEADING * (len(lines) - 1)
+    heading = "".join(f'<text x="{WIDTH / 2}" y="{20 + TITLE_LEADING * i}" text-anchor="middle" font-size="14" font-weight="600">'
+                      f"{escape(line)}</text>" for i, line in enumerate(lines))
+    drawing = "".join(body) if not extra else f'<g transform="translate(0 {extra})">{"".join(body)}</g>'
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height + extra}" width="{WIDTH}" height="{height + extra}" '
             f'role="img" aria-labelledby="{uid}t {uid}d" class="chart" font-family="system-ui, sans-serif" font-size="12">'
             f'<title id="{uid}t">{escape(title)}</title><desc id="{uid}d">{escape(description)}</desc>'
-            f'<g aria-hidden="true"><rect width="100%" height="100%" fill="#fff"/>'
-            f'<text x="{WIDTH / 2}" y="20" text-anchor="middle" font-size="14" font-weight="600">{escape(title)}</text>'
-            + "".join(body) + "</g></svg>")
+            f'<g aria-hidden="true"><rect width="100%" height="100%" fill="#fff"/>{heading}{drawing}</g></svg>')
 
 
 def bars_description(chart: Bars) -> str:
@@ -108,15 +134,24 @@ def intervals_description(chart: Intervals) -> str:
 
 def control_description(chart: Control) -> str:
     """The limits, then the points of special cause by their labels (a chart of 50 weeks
-    read out point by point would say little)."""
+    read out point by point would say little), or why none is judged."""
     n = len(chart.values)
     special = [(chart.labels[i] if i < len(chart.labels) else str(i + 1), kind) for i, kind in enumerate(chart.direction) if kind]
     summary = (f"{n} point{'' if n == 1 else 's'}, mean {_fmt(chart.mean)}, "
                f"process limits {_fmt(chart.lower)} to {_fmt(chart.upper)}.")
+    if chart.note:
+        return f"{summary} Too few answers to judge: {chart.note}; no point is marked as special cause."
     if not special:
         return f"{summary} No point is marked as special cause."
     named = ", ".join(f"{label} ({kind})" for label, kind in special)
     return f"{summary} Special cause: {named}."
+
+
+def label_step(labels: list[str], spacing: float, char_width: float = TICK_CHAR_WIDTH) -> int:
+    """Name every k-th point along an axis: the smallest k that keeps the widest of ``labels``
+    (``char_width`` px a character) from running into the next named one, ``spacing`` px apart."""
+    widest = max((len(label) for label in labels), default=0) * char_width + 8
+    return max(1, math.ceil(widest / spacing)) if spacing > 0 else 1
 
 
 def _label_column(labels: list[str]) -> float:
@@ -255,11 +290,24 @@ def control_svg(chart: Control) -> str:
         label = chart.labels[i] if i < len(chart.labels) else str(i + 1)
         body.append(f'<circle cx="{i * xs + xo:.1f}" cy="{v * ys + yo:.1f}" r="4" fill="{colour}" class="{kind or "common"}">'
                     f'<title>{escape(label)}: {_fmt(v)}{" (special cause, " + kind + ")" if kind else ""}</title></circle>')
-    step = max(1, n // 8)
-    for i in range(0, n, step):
-        body.append(f'<text x="{i * xs + xo:.1f}" y="{bottom + 18}" text-anchor="middle" font-size="10">{escape(chart.labels[i])}</text>')
+    for x, label in _x_labels(chart.labels[:n], xs, xo):
+        body.append(f'<text x="{x:.1f}" y="{bottom + 18}" text-anchor="middle" font-size="10">{escape(label)}</text>')
     body.append(f'<text x="14" y="{(TOP + bottom) / 2}" transform="rotate(-90 14 {(TOP + bottom) / 2})" text-anchor="middle" fill="#444">{escape(chart.axis)}</text>')
     return _frame(chart.title, height, body, control_description(chart))
+
+
+def _x_labels(labels: list[str], slope: float, offset: float) -> list[tuple[float, str]]:
+    """(x, label) of the points named along the x-axis: every k-th (:func:`label_step`), each
+    kept inside the chart, and one the first or last would then touch left out."""
+    shown: list[tuple[float, str]] = []
+    right = -math.inf
+    for i in range(0, len(labels), label_step(labels, slope)):
+        half = len(labels[i]) * TICK_CHAR_WIDTH / 2
+        x = min(max(i * slope + offset, half + 2), WIDTH - 2 - half)
+        if x - half >= right + 8:
+            shown.append((x, labels[i]))
+            right = x + half
+    return shown
 
 
 def svg(chart: Chart) -> str:
@@ -272,11 +320,20 @@ def svg(chart: Chart) -> str:
 
 def png(chart: Chart) -> bytes:
     """The same chart drawn by matplotlib (Agg), for a download."""
+    buffer = io.BytesIO()
+    figure(chart).savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def figure(chart: Chart) -> Figure:
+    """The matplotlib figure :func:`png` saves: its title wrapped as the SVG's is, the figure
+    taller by a line for each line more."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     rows = len(chart.categories) if isinstance(chart, Bars) and chart.horizontal else len(chart.rows) if isinstance(chart, Intervals) else 6
-    fig = Figure(figsize=(7.0, max(3.0, 0.9 + 0.35 * rows)), dpi=100)
+    lines = title_lines(chart.title)
+    fig = Figure(figsize=(7.0, max(3.0, 0.9 + 0.35 * rows) + 0.2 * (len(lines) - 1)), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     if isinstance(chart, Bars):
@@ -285,11 +342,9 @@ def png(chart: Chart) -> bytes:
         _intervals_png(ax, chart)
     else:
         _control_png(ax, chart)
-    ax.set_title(chart.title, fontsize=11)
+    ax.set_title("\n".join(lines), fontsize=11)
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return fig
 
 
 def _bars_png(ax: Axes, chart: Bars) -> None:
@@ -338,6 +393,7 @@ def _control_png(ax: Axes, chart: Control) -> None:
     ax.axhline(chart.mean, color="#555")
     for limit in (chart.upper, chart.lower):
         ax.axhline(limit, color="#555", linestyle="--")
-    step = max(1, len(x) // 8)
+    # 8pt at 100 dpi is about 7px a digit; the axes span about 560px of the 700px figure
+    step = label_step(chart.labels, 560 / max(1, len(x) - 1), char_width=7.0)
     ax.set_xticks(x[::step], chart.labels[::step], fontsize=8)
     ax.set_ylabel(chart.axis)

@@ -165,10 +165,10 @@ def require_group(groups: list[str], group: str, what: str) -> None:
 
 def spc_chart(measure: dict[str, Any], fit: bool = False) -> Control:
     """A measure's control chart; with too few points or answers to judge (``too_few``, as the
-    desk says) no point is marked as special cause, and the title says why. A SUS flow's score
-    is named by its flow alone ("sus", not "sus / sus"). ``fit``: a title that fits across the
-    chart, the flow and step cut short and only "too few to judge" said (for a page whose text
-    gives the reason)."""
+    desk says) no point is marked as special cause, and the title and description say why. A
+    SUS flow's score is named by its flow alone ("sus", not "sus / sus"). ``fit``: a title that
+    fits across the chart, the flow and step cut short and only "too few to judge" said (for a
+    page whose text gives the reason)."""
     name = measure["flow"] if measure["step"] == SUS_SCORE else f"{measure['flow']} / {measure['step']}"
     too_few = measure.get("too_few")
     what = f"{measure['measure']} per {measure['period']}"
@@ -176,7 +176,7 @@ def spc_chart(measure: dict[str, Any], fit: bool = False) -> Control:
         what += " (too few to judge)" if fit else f" (too few answers to judge: {too_few})"
     title = f"{shorten(name, max(12, TITLE_LIMIT - len(what) - 2)) if fit else name}: {what}"
     return Control(title, measure["periods"], [float(v) for v in measure["values"]], measure["mean"], measure["upper"],
-                   measure["lower"], [] if too_few else measure["direction"], axis=measure["measure"])
+                   measure["lower"], [] if too_few else measure["direction"], axis=measure["measure"], note=too_few or "")
 
 
 def _intervals(title: str, rows: list[tuple[Any, Any, Any, Any, Any]], axis: str, reference: float) -> Intervals:

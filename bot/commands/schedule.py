@@ -293,8 +293,9 @@ def evaluation(study_id: str, period: str, fft_where: str | None, sus_flow: str 
                database_url: str | None) -> None:
     """FFT percentage positive (Don't know counted) and mean SUS, per group per period (weeks
     run Monday to Sunday and are named by their Monday, on the study's clock); then each
-    follow-up's response rate (asked, answered, and how the unanswered stand), every scale
-    question's mean per period, and the same people's baseline against their later answers."""
+    follow-up's response rate per send (times sent, sends answered, how the unanswered stand),
+    every scale question's mean per period, and the same people's baseline against their later
+    answers."""
     from bot.evaluation import evaluation_over_time, followups
 
     database = _database(database_url)
@@ -336,9 +337,10 @@ def _number(value: Any, digits: int = 1) -> str:
 def _followup_tables(responses: list[dict[str, Any]], over_time: list[dict[str, Any]], paired: list[dict[str, Any]]) -> None:
     """Who answered each follow-up, each scale question over time, and before/after."""
     if responses:
-        click.echo("\nResponse rate per follow-up (asked: a session of it was started; unanswered: open / closed / "
-                   "replaced by a later follow-up / stopped / ended otherwise)")
-        click.echo(f"{'flow':<14} {'group':<12} {'asked':>6} {'answered':>9} {'rate %':>7}  unanswered")
+        click.echo("\nResponse rate per follow-up, counted per send (sent: the times it was sent, a session of it "
+                   "started; answered: the sends with any answer in them; rate: % of sends; unanswered sends: open / "
+                   "closed / replaced by a later follow-up / stopped / ended otherwise)")
+        click.echo(f"{'flow':<14} {'group':<12} {'sent':>6} {'answered':>9} {'rate %':>7}  unanswered sends")
         for r in responses:
             left = " / ".join(str(r[f"not_answered_{k}"]) for k in ("open", "closed", "replaced", "stopped", "ended"))
             click.echo(f"{r['flow']:<14} {r['group']:<12} {r['asked']:>6} {r['answered']:>9} {_number(r['response_rate']):>7}  {left}")
