@@ -16,7 +16,6 @@ as the inbox worker's quick batch.
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +29,8 @@ from flows.events import AnswersWithdrawn, RecordAnswer
 from storage.database import Database
 from storage.tables import ANSWERS
 from tests.db_fixtures import TEST_ADDRESS_KEY, FakeClock
-from tests.test_delphi_back_and_break import Chat
+from tests.test_delphi_back_and_break import ITEMS, OPEN, RANKING, Chat, delphi
 
-NOW = datetime(2030, 3, 1, 10, 0, tzinfo=UTC)
-ITEMS = ["Same nurse each visit", "Visit times", "Parking"]
-RANKING = {"id": "fix", "type": "rank", "text": "What should we fix first?", "options": ["waits", "phone", "nurse", "carers"],
-           "top": 3}
-OPEN = {"id": "why", "type": "open", "text": "Anything else?"}
 WHY = "Why did you give that score?"
 
 
@@ -56,10 +50,6 @@ def standing(events: list[Any], step: str) -> list[tuple[str | None, str, Any]]:
             for row in hit:
                 row[1] = False
     return [(r.item, r.raw, r.value) for r, up in rows if up and r.step_id == step and not r.skipped]
-
-
-def delphi(**extra: Any) -> dict[str, Any]:
-    return {"id": "rate", "type": "delphi", "delphi": "community", "items": ITEMS, **extra}
 
 
 def scores(events: list[Any]) -> list[tuple[str | None, Any]]:
