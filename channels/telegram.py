@@ -358,8 +358,8 @@ def send_error(error: TelegramError) -> Exception:
         if "chat not found" in lowered or "user not found" in lowered:
             return InvalidAddress(f"telegram: {error.message}", "400")
         return ProviderFailed(f"telegram: {error.message}", "400")
-    if isinstance(error, TimedOut | NetworkError):
-        return ServerError(f"telegram: {type(error).__name__}")
+    if isinstance(error, TimedOut | NetworkError):  # the message may have arrived all the same: no key to tell
+        return ServerError(f"telegram: {type(error).__name__}: {error.message}")
     return ProviderFailed(f"telegram: {error.message}")
 
 

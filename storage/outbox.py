@@ -41,7 +41,11 @@ from storage.tables import (
     SESSIONS,
 )
 
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 12
+"""Sends of one row before it fails for good: a retryable error (a timeout, a 5xx, throttling) is
+tried again after 1, 2, 4 ... seconds, at most 5 minutes apart (the dispatcher's back-off), so
+a provider's outage of about 20 minutes loses nothing; what fails after that goes again with
+``chorus outbox retry``."""
 STOPPED_BEFORE_JOINING = "opted_out_at"
 """The participant field keeping the STOP of someone in no study (bot.service.STOPPED_BEFORE_JOINING)."""
 FAREWELL_EXPIRY = timedelta(days=1)

@@ -19,6 +19,7 @@ import asyncio
 import hashlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -236,6 +237,19 @@ class Server:
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def warnings(self, lines: int = 40) -> str:
+        """The server log's last warnings and errors (a skipped scheduler tick aside): why rows failed."""
+        path = self.workdir / "server.log"
+        found = [line for line in path.read_text(errors="replace").splitlines() if (" WARNING " in line or " ERROR " in line)
+                 and "maximum number of running instances" not in line] if path.exists() else []
+        return "\n".join(found[-lines:])
+
+    def lost_telegram_answers(self) -> Counter[int]:
+        """Outbox rows whose Telegram send failed on the network, as the server logged them (bot/dispatcher.py)."""
+        path = self.workdir / "server.log"
+        text = path.read_text(errors="replace") if path.exists() else ""
+        return Counter(int(found) for found in re.findall(r"outbox (\d+) for \S+: ServerError: telegram: ", text))
+
     def log_tail(self, chars: int = 4000) -> str:
         path = self.workdir / "server.log"
         return path.read_text(errors="replace")[-chars:] if path.exists() else ""
@@ -342,6 +356,10 @@ class Outcome:
     load: Load
     in_doubt: dict[int, str] = field(default_factory=dict)
     """Outbox rows found ``sending`` just after a kill (id -> channel): sends the crash cut off."""
+    lost_answers: Counter[int] = field(default_factory=Counter)
+    """Telegram sends that failed on the network (a timeout, a dropped connection, a 5xx), by
+    outbox row, from the server's log: each may have arrived all the same (Telegram takes no
+    key), and was sent again."""
     seconds: float = 0.0
     replayed: int = 0
     telegram_duplicates: int = 0
@@ -351,7 +369,8 @@ class Outcome:
 
     def summary(self) -> str:
         return (f"{self.participants} participants, {self.participants * self.messages} messages, {self.kills} kills, "
-                f"{self.load.retries} webhook retries, {len(self.in_doubt)} sends in doubt at kills "
+                f"{self.load.retries} webhook retries, {len(self.in_doubt)} sends in doubt at kills, "
+                f"{sum(self.lost_answers.values())} Telegram sends failed on the network "
                 f"({self.replayed} resent and deduplicated by key at Twilio), max webhook latency "
                 f"{self.load.max_latency:.2f}s ({self.load.slowest[1]:.0f}s in), {self.follow_ups} follow-ups fired, {self.telegram_duplicates} duplicates at "
                 f"Telegram, {self.seconds:.0f}s in all (restarts took {', '.join(f'{r:.1f}' for r in self.restarts)}s)")
@@ -439,9 +458,11 @@ def verify(database_url: str, everyone: list[Participant], messages: int, outcom
             inbox = connection.execute(select(INBOUND.c.channel, INBOUND.c.provider_id, INBOUND.c.status)).all()
             answers = connection.execute(select(ANSWERS.c.participant_id, ANSWERS.c.step_id, ANSWERS.c.inbound_id)).all()
             sealed = connection.execute(select(OUTBOUND.c.id, OUTBOUND.c.participant_id, OUTBOUND.c.channel, OUTBOUND.c.step_id,
-                                               OUTBOUND.c.status, OUTBOUND.c.delivery_key, OUTBOUND.c.text, CONTACTS.c.address_sealed)
+                                               OUTBOUND.c.status, OUTBOUND.c.delivery_key, OUTBOUND.c.text, CONTACTS.c.address_sealed,
+                                               OUTBOUND.c.error, OUTBOUND.c.attempts)
                                         .join(CONTACTS, CONTACTS.c.id == OUTBOUND.c.contact_id)).all()
             outbox = [(*row[:7], SEALER.open(row[7])) for row in sealed]
+            unsent = [(row[0], row[2], row[4], row[9], row[8]) for row in sealed if row[4] != "sent"]
             tasks = connection.execute(select(DUE_TASKS.c.participant_id, DUE_TASKS.c.done, DUE_TASKS.c.error)
                                        .where(DUE_TASKS.c.kind == "follow_up")).all()
             later = connection.execute(select(SESSIONS.c.participant_id).where(SESSIONS.c.flow_id == "later")).scalars().all()
@@ -462,7 +483,7 @@ def verify(database_url: str, everyone: list[Participant], messages: int, outcom
     steps = Counter((row[1], row[3]) for row in outbox)
     assert set(steps.values()) == {1}, [k for k, v in steps.items() if v > 1][:5]
     assert len(outbox) == len(everyone) * (questions + 1) + len(scheduled), len(outbox)
-    assert Counter(row[4] for row in outbox) == {"sent": len(outbox)}, Counter(row[4] for row in outbox)
+    assert Counter(row[4] for row in outbox) == {"sent": len(outbox)}, (Counter(row[4] for row in outbox), unsent[:10])
     # every due follow-up fired once; everyone else's (due in an hour) is still there, once
     by_person = Counter(row[0] for row in tasks)
     assert len(tasks) == len(everyone) + len(scheduled) and set(by_person.values()) == {1}
@@ -488,14 +509,17 @@ def _verify_twilio(outbox: list[Any], twilio: FakeTwilio) -> None:
 
 def _verify_telegram(outbox: list[Any], telegram: FakeTelegram, outcome: Outcome) -> None:
     """Telegram takes no key: every reply arrives at least once; a duplicate is only possible
-    for a send a crash cut off (a row found ``sending`` just after a kill)."""
+    for a send a crash cut off (a row found ``sending`` just after a kill), or one whose answer
+    was lost on the way back (the server logged a network error and sent it again)."""
     rows = [row for row in outbox if row[2] == "telegram"]
     wanted = Counter((int(row[7]), row[6]) for row in rows)
     got = Counter((int(m["chat"]["id"]), m["text"]) for m in telegram.sent)
     assert not wanted - got, f"{sum((wanted - got).values())} replies never reached Telegram"
     extra = got - wanted
-    doubtful = Counter((int(row[7]), row[6]) for row in rows if outcome.in_doubt.get(row[0]) == "telegram")
-    assert not extra - doubtful, f"duplicates on Telegram not explained by a crash: {list((extra - doubtful).items())[:5]}"
+    doubtful: Counter[tuple[int, str]] = Counter()
+    for row in rows:
+        doubtful[(int(row[7]), row[6])] += (outcome.in_doubt.get(row[0]) == "telegram") + outcome.lost_answers[row[0]]
+    assert not extra - doubtful, f"duplicates on Telegram not explained by a crash or a lost answer: {list((extra - doubtful).items())[:5]}"
     outcome.telegram_duplicates = sum(extra.values())
 
 
@@ -517,7 +541,11 @@ def crash_run(workdir: Path, database_url: str, participants: int, messages: int
         finally:
             server.stop()
             engine.dispose()
-        verify(database_url, everyone, messages, outcome, telegram, twilio, scheduled)
+        outcome.lost_answers = server.lost_telegram_answers()
+        try:
+            verify(database_url, everyone, messages, outcome, telegram, twilio, scheduled)
+        except AssertionError as error:
+            raise AssertionError(f"{error}\nthe server's warnings:\n{server.warnings()}") from None
     return outcome
 
 

@@ -28,6 +28,7 @@ from channels.errors import ServerError, Throttled
 from channels.twilio import Content
 from flows.model import TimeWindow
 from storage import media
+from storage.outbox import MAX_ATTEMPTS
 from storage.tables import OUTBOUND
 
 STUDY = "ae-waiting"
@@ -280,7 +281,7 @@ def test_a_row_interrupted_too_often_is_failed(service: Any, say: Callable[..., 
 
     say("WAIT")
     with service.database.transaction() as connection:
-        connection.execute(update(OUTBOUND).values(status="sending", attempts=4, sent_at=clock.now - timedelta(hours=1)))
+        connection.execute(update(OUTBOUND).values(status="sending", attempts=MAX_ATTEMPTS - 1, sent_at=clock.now - timedelta(hours=1)))
     sms = Recorder("sms")
     sender = dispatcher(service, clock, sms)
     assert sender.recover_interrupted() == 1

@@ -12,7 +12,7 @@ import pytest
 from bot.dispatcher import Dispatcher
 from channels import telegram
 from channels.base import OutboundMessage
-from channels.errors import ContactStopped, Throttled
+from channels.errors import ContactStopped, ServerError, Throttled
 from flows.events import Button
 from tests.channel_helpers import TELEGRAM_SECRET, Running, provider_env, running_chorus
 from tests.fake_telegram import VOICE_BYTES, FakeTelegram, LocalServer, wait_for
@@ -163,14 +163,18 @@ def test_telegram_errors_map_to_the_catalogue(fake_telegram: Any) -> None:
             return error
         raise AssertionError("no error")
 
-    async def both() -> tuple[Exception, Exception]:
-        result = (await attempt(1), await attempt(2))
+    async def all_three() -> tuple[Exception, Exception, Exception]:
+        blocked, throttled = await attempt(1), await attempt(2)
+        fake.fail_next["sendMessage"] = [(502, "Bad Gateway", {})]
+        lost = await attempt(3)
         await channel.close()
-        return result
+        return blocked, throttled, lost
 
-    blocked, throttled = asyncio.run(both())
+    blocked, throttled, lost = asyncio.run(all_three())
     assert isinstance(blocked, ContactStopped) and not blocked.retryable
     assert isinstance(throttled, Throttled) and throttled.retryable and throttled.retry_after == 7
+    # a failure of the network or the server is tried again, and the log says what it was
+    assert isinstance(lost, ServerError) and lost.retryable and str(lost) == "telegram: NetworkError: Bad Gateway"
 
 
 def test_a_blocked_bot_opts_the_participant_out(database_url: str, fake_telegram: Any) -> None:
