@@ -34,7 +34,6 @@ import asyncio
 import contextlib
 import logging
 import math
-import secrets
 import time
 from collections import Counter
 from collections.abc import Callable, Coroutine, Mapping
@@ -42,7 +41,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, and_, bindparam, func, select, update
+from sqlalchemy import Connection, and_, select, update
 
 from bot import metrics
 from bot.delivery_status import opt_out, record_status
@@ -57,17 +56,17 @@ from bot.dispatch_rules import (
 )
 from bot.farewell_sending import FarewellSending
 from bot.outage import Outage, is_database_error
+from bot.outbox_claims import give_keys, in_turn, load_candidates
 from bot.pacing import DEFAULT_LIMITS, Pacer, RateLimit
 from bot.studies import StudyRegistry
-from channels.base import Attachment, Capabilities, OutboundMessage, SendError
+from channels.base import Capabilities, OutboundMessage, SendError
 from channels.errors import ContactStopped, Throttled
 from channels.twilio import OUTSIDE_WINDOW, Content
-from flows.events import Button
 from flows.model import Study, resolve_text
 from flows.words import OptionTexts, Words
 from storage import outbox, peers
 from storage.database import Database
-from storage.tables import CONTACTS, ENROLMENTS, INBOUND, MEDIA, OUTBOUND, PARTICIPANTS
+from storage.tables import OUTBOUND
 
 __all__ = ["DEFAULT_LIMITS", "DispatchStats", "Dispatcher", "Pacer", "RateLimit", "SendingChannel", "opt_out", "record_status"]
 
@@ -388,71 +387,14 @@ class Dispatcher(FarewellSending):
                     backlog.add(channel)
                 self._found[channel] = len(rows)
             self._backlog = backlog
-            ids = self._in_turn(connection, found)
+            ids = in_turn(connection, found, self.channels)
             if not ids:
                 return []
             claimed = connection.execute(
                 update(OUTBOUND).where(o.id.in_(ids), o.status == "queued").values(status="sending", sent_at=now).returning(o.id)
             ).scalars().all()
-            _give_keys(connection, list(claimed))
-            return self._load(connection, sorted(claimed))
-
-    def _in_turn(self, connection: Connection, found: Mapping[int, str]) -> list[int]:
-        """Of the rows found, those whose participant has no earlier row waiting (queued, or
-        'sending' by another dispatcher) that was not found with them: that one goes first."""
-        if not found:
-            return []
-        o = OUTBOUND.c
-        # By participant (their index): ``status || ''`` keeps SQLite from scanning every queued
-        # row by status instead (a broadcast's backlog: 18 ms a claim against 1 ms).
-        first_left = dict(connection.execute(
-            select(o.participant_id, func.min(o.id))
-            .where(o.participant_id.in_(sorted(set(found.values()))), o.status.concat("").in_(("queued", "sending")),
-                   o.channel.concat("").in_(list(self.channels)), o.id.not_in(list(found)))
-            .group_by(o.participant_id)
-        ).all())
-        return sorted(row_id for row_id, pid in found.items() if pid not in first_left or row_id < first_left[pid])
-
-    def _load(self, connection: Connection, ids: list[int]) -> list[Candidate]:
-        if not ids:
-            return []
-        o = OUTBOUND.c
-        rows = connection.execute(
-            select(o.id, o.participant_id, o.channel, CONTACTS.c.address_sealed, o.text, o.buttons, o.multiple, o.kind,
-                   o.step_id, o.study_id, o.created_at, PARTICIPANTS.c.fields, o.media_id, MEDIA.c.content_type, MEDIA.c.data, o.delivery_key,
-                   PARTICIPANTS.c.language)
-            .join(CONTACTS, CONTACTS.c.id == o.contact_id)
-            .join(PARTICIPANTS, PARTICIPANTS.c.id == o.participant_id)
-            .outerjoin(MEDIA, MEDIA.c.id == o.media_id)
-            .where(o.id.in_(ids)).order_by(o.id)
-        ).all()
-        pids = sorted({r[1] for r in rows})
-        e = ENROLMENTS.c
-        enrolled = connection.execute(select(e.participant_id, e.study_id, e.opted_out, e.language).where(e.participant_id.in_(pids))).all()
-        stopped = {pid for pid, _, opted_out, _ in enrolled if opted_out}
-        languages = {(pid, study_id): language for pid, study_id, _, language in enrolled}
-        last_any: dict[str, datetime] = {}
-        last_here: dict[tuple[str, str], datetime] = {}
-        i = INBOUND.c
-        for pid, channel, at in connection.execute(
-            select(i.participant_id, i.channel, func.max(i.received_at)).where(i.participant_id.in_(pids)).group_by(i.participant_id, i.channel)
-        ):
-            at = _aware(at)
-            last_here[(pid, channel)] = at
-            last_any[pid] = max(at, last_any.get(pid, at))
-        found = []
-        sealer = self.database.sealer
-        for r in rows:
-            buttons = tuple(Button(b["label"], b["value"], b.get("at", "")) for b in _json_list(r[5]))
-            fields = r[11] if isinstance(r[11], dict) else {}
-            attachment = Attachment(int(r[12]), str(r[13]), bytes(r[14])) if r[12] is not None and r[14] is not None else None
-            language = languages.get((r[1], r[9])) or r[16]
-            found.append(Candidate(
-                r[0], r[1], r[2], sealer.open(r[3]), r[4], buttons, bool(r[6]), r[7], r[8], r[9], _aware(r[10]),
-                r[1] in stopped, last_any.get(r[1]), last_here.get((r[1], r[2])), fields.get("timezone"), attachment, r[15],
-                self.option_texts_for(r[9], language),
-            ))
-        return found
+            give_keys(connection, list(claimed))
+            return load_candidates(connection, sorted(claimed), self.database.sealer, self.option_texts_for)
 
     def _release_quiet(self, connection: Connection, now: datetime) -> None:
         """Queue again what quiet hours held, now they are over; but cancel a question its
@@ -672,30 +614,5 @@ class Dispatcher(FarewellSending):
         return float(min(self.backoff_cap, self.backoff_base * 2 ** max(0, attempts - 1)))
 
 
-def _give_keys(connection: Connection, ids: list[int]) -> None:
-    """A delivery key for each claimed row that has none yet (a row keeps its key for good)."""
-    o = OUTBOUND.c
-    missing = list(connection.execute(select(o.id).where(o.id.in_(ids), o.delivery_key.is_(None))).scalars())
-    if missing:
-        statement = update(OUTBOUND).where(o.id == bindparam("row_id")).values(delivery_key=bindparam("key"))
-        connection.execute(statement, [{"row_id": row_id, "key": new_delivery_key()} for row_id in missing])
-
-
-def new_delivery_key() -> str:
-    return "chorus-" + secrets.token_hex(16)
-
-
 def _monotonic() -> float:
     return time.monotonic()
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _json_list(value: Any) -> list[dict[str, str]]:
-    if isinstance(value, str):
-        import json
-
-        value = json.loads(value)
-    return list(value or [])
