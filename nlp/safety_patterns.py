@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 
 from nlp.safety_medicines import KEPT_FROM_ME, OVERDOSE
-from nlp.safety_text import _compile, normalise
+from nlp.safety_prefilter import Prefilter
+from nlp.safety_text import _compile, normalise, normalise_unfiltered
 from nlp.safety_welsh import WELSH
 
 _NOT = r"(?:n'?t|not|never)"
@@ -111,12 +112,26 @@ CATEGORY_REASONS = {
 _ANY_OF = {category: re.compile("|".join(f"(?:{p.pattern})" for p in patterns)) for category, patterns in PATTERNS.items()}
 """Each category's patterns as one expression: one search per category instead of one per
 pattern (it runs on every free-text answer, on the message path)."""
+_PREFILTER = Prefilter(PATTERNS)
+"""Which categories may match a text: a category none of whose patterns' literals is in the text
+cannot match, and is not searched (:mod:`nlp.safety_prefilter`; most messages hold none at all)."""
 
 
 def lexicon_match(text: str) -> tuple[str, str] | None:
     """(category, matched words) for the first category with a pattern found (the words found
     first in the text), or None."""
     cleaned = normalise(text)
+    for category in _PREFILTER.candidates(cleaned):
+        found = _ANY_OF[category].search(cleaned)
+        if found:
+            return category, found.group(0)
+    return None
+
+
+def lexicon_match_unfiltered(text: str) -> tuple[str, str] | None:
+    """:func:`lexicon_match` without the prefilters, every category searched: what it must equal,
+    for the tests and the benchmark (scripts/bench/safety_speed.py)."""
+    cleaned = normalise_unfiltered(text)
     for category, any_of in _ANY_OF.items():
         found = any_of.search(cleaned)
         if found:
