@@ -43,6 +43,7 @@ from flows.analysis.mnl import (
 from flows.analysis.pairwise import score_by_group, score_items
 from flows.analysis.ranking import analyse_rankings
 from flows.analysis.records import choice_long_format, comparisons, rankings_table, votes_table
+from flows.analysis.rounding import whole
 from flows.analysis.scale import ConsensusRule
 from flows.analysis.statements import analyse_statements
 from flows.loader import load_flow
@@ -352,7 +353,7 @@ def _delphi_charts(out: _Out, name: str, rule: ConsensusRule, summary: pd.DataFr
 def _bar_note(pct: float, n: int, unsure: int, few: bool = False) -> str:
     """'80% of 10, 2 unsure': the share, its denominator and who it leaves out ('too few
     scores' after it when the rule calls no consensus on so few)."""
-    shown = "-" if np.isnan(pct) else f"{pct:.0f}%"
+    shown = "-" if np.isnan(pct) else f"{whole(pct)}%"
     return f"{shown} of {n}" + (f", {unsure} unsure" if unsure else "") + (": too few scores" if few else "")
 
 

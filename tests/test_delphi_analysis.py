@@ -234,3 +234,10 @@ def test_cli_reports_a_bad_score_without_a_traceback(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["analyse", "delphi", "--ratings", str(path)])
     assert result.exit_code != 0
     assert "whole number in 1-9" in result.output
+
+
+def test_feedback_rounds_a_half_up_as_the_desk_does() -> None:
+    """5 of 8 scored 7-9: 62.5%, shown as 63% (Python's formats would say 62, beside 87.5 as 88)."""
+    ratings = _frame(_rows("A", [7, 8, 9, 7, 8, 2, 3, 4]))
+    fb = feedback_for(summarise(ratings), "A", 1, own_score(ratings, "p0", "A", 1), {})
+    assert "Everyone: 63% said 7-9" in feedback_text(fb)

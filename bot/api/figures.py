@@ -18,6 +18,7 @@ from bot.api.catalogue import KINDS as STEP_KINDS
 from bot.api.catalogue import StudySteps, names
 from bot.charts import Bars, Chart, Control, Intervals, shorten
 from flows.analysis.instruments import SUS_ITEMS
+from flows.analysis.rounding import whole
 
 KINDS = ("funnel", "results", "delphi", "ranking", "pairwise", "choice", "spc")
 ONE_STEP = ("results", "spc")
@@ -133,7 +134,7 @@ def delphi_chart(items: list[dict[str, Any]], item: str, round: int) -> Bars:
     name = everyone.get("label") or item
     unsure = int(everyone.get("n_unsure") or 0)
     besides = f", {unsure} unsure" if unsure else ""
-    title = (f"{name}, round {round}: median {median:g}, {high:.0f}% of {everyone['n']} scored {band}{besides}"
+    title = (f"{name}, round {round}: median {median:g}, {whole(high)}% of {everyone['n']} scored {band}{besides}"
              if high is not None and median is not None else f"{name}, round {round}: no scores")
     return Bars(title, points, series, horizontal=False, axis=f"people scoring each point ({points[0]}-{points[-1]})")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -19,6 +18,7 @@ from bot import charts
 from bot.api.context import Ctx, StudyCtx
 from bot.auth import csrf_token, desk_of, page_principal, visible_study
 from bot.population import group_labels
+from flows.analysis import rounding
 from flows.model import Study, resolve_text
 from storage.auth import Principal
 
@@ -29,8 +29,7 @@ def half_up(value: float, fmt: str = "%.0f") -> float:
     """``value`` rounded half up to the decimals of ``fmt`` ('%.1f': one), for printf-style
     formats, which round halves to even: 62.5% would show as 62% beside 87.5% as 88%."""
     match = re.search(r"\.(\d+)f", fmt)
-    step = Decimal(1).scaleb(-int(match.group(1))) if match else Decimal(1)
-    return float(Decimal(str(value)).quantize(step, rounding=ROUND_HALF_UP))
+    return rounding.half_up(value, int(match.group(1)) if match else 0)
 
 
 def counted(number: int, singular: str, plural: str | None = None) -> str:

@@ -21,6 +21,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from flows.analysis.rounding import whole
 from flows.analysis.scale import ConsensusRule, Scale
 
 ALL = "all"
@@ -451,7 +452,7 @@ def feedback_text(fb: ItemFeedback, words: Words | None = None) -> str:
         if g.n == 0:
             parts.append(say("delphi.group_none").format(label=label))
         else:
-            parts.append(say("delphi.group_result").format(label=label, pct=f"{g.pct_high:.0f}", band=band, median=_number(g.median)))
+            parts.append(say("delphi.group_result").format(label=label, pct=whole(g.pct_high), band=band, median=_number(g.median)))
     return " ".join(parts)
 
 
