@@ -17,6 +17,7 @@ a moment ago; ideas compared about as often are drawn in a different order per p
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, and_, func, insert, select, update
 
 from flows.events import RecordAnswer
+from flows.loader import LoadedStudy
 from flows.model import Study, resolve_text
 from flows.population import (
     SUBMISSION_ITEM,
@@ -43,6 +45,8 @@ if TYPE_CHECKING:  # the analysis (pandas) loads when a chart is first drawn, no
 
 SUBMISSION_PREFIX = "sub-"
 """An approved submission is shown (and its answers recorded) as ``sub-<row id>``."""
+
+log = logging.getLogger("chorus.population")
 
 
 def group_names(study: Study | None) -> dict[str, dict[str, str]]:
@@ -270,3 +274,50 @@ def _chart(feedback: ItemFeedback, texts: tuple[tuple[str, str], ...]) -> bytes:
 
     lookup = dict(texts)
     return feedback_chart(feedback, (lambda key: lookup.get(key, key)) if lookup else None)
+
+
+def shows_delphi_feedback(studies: Iterable[LoadedStudy]) -> bool:
+    """Whether a study has a Delphi round after the first: its prompts show the round before's
+    results, drawn as charts for channels with images."""
+    from flows.steps.delphi import DelphiStep
+
+    return any(isinstance(step, DelphiStep) and step.round > 1
+               for loaded in studies for flow in loaded.flows.values() for step in flow.flow.steps)
+
+
+def warm_up_charts() -> None:
+    """Load the analysis and drawing libraries and draw one throwaway feedback chart. A round's
+    first feedback is drawn while its participants' conversations start, in a transaction that
+    holds the database (SQLite: every webhook waits); drawn cold it took seconds: matplotlib
+    builds its font cache on a machine's first chart, and pandas and matplotlib load."""
+    import pandas as pd
+
+    from flows.analysis.delphi import feedback_chart, feedback_for, summarise
+
+    scores = [(f"p{i}", "patient", 1, "warm-up", score) for i, score in enumerate((2, 5, 7, 8, 9))]
+    ratings = pd.DataFrame(scores, columns=["participant", "group", "round", "item", "score"])
+    feedback_chart(feedback_for(summarise(ratings), "warm-up", 1, 7))
+
+
+def warm_up_charts_soon(studies: Iterable[LoadedStudy], after: float = 1.0) -> threading.Timer | None:
+    """:func:`warm_up_charts` in its own thread ``after`` seconds from now, when a study shows
+    Delphi feedback (None otherwise). A failure is logged and harmless: the chart is then drawn
+    when first needed, as before."""
+    if not shows_delphi_feedback(studies):
+        return None
+
+    def warm() -> None:
+        started = time.monotonic()
+        try:
+            warm_up_charts()
+        except Exception:
+            log.warning("could not warm up the Delphi feedback charts; the first is drawn when needed", exc_info=True)
+            return
+        log.debug("Delphi feedback charts warmed up in %.1f s", time.monotonic() - started)
+
+    timer = threading.Timer(after, warm)
+    timer.daemon = True
+    timer.name = "chorus-chart-warm-up"
+    timer.start()
+    return timer
+
