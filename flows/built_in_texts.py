@@ -61,6 +61,8 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
     "back_at_start": {"en": "This is the first question.", "cy": "Dyma'r cwestiwn cyntaf."},
     # A correction ('sorry I meant 4') of the answer just given: {answer}, the new answer as shown.
     "answer_changed": {"en": "Changed your answer to {answer}.", "cy": "Wedi newid eich ateb i {answer}."},
+    # A correction of an answer it cannot change (a consent, free text, a Delphi score's reason): how to change it.
+    "correction_use_back": {"en": "To change an earlier answer, reply BACK.", "cy": "I newid ateb cynharach, atebwch YN ÔL."},
     # 'I don't understand', 'what?', 'beth?' to a question: before it again, with its hint (not a try).
     "explain_again": {"en": "No problem, here is the question again.", "cy": "Dim problem, dyma'r cwestiwn eto."},
     # A text seconds after a free-text answer that answers nothing else: added to that answer.
