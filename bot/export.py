@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, and_, case, func, select
 
 from bot.population import SUBMISSION_PREFIX
 from flows.loader import load_flow
@@ -37,7 +37,7 @@ from flows.steps.yesno import YesNoStep
 from flows.words import Words
 from storage import repository
 from storage.database import Database
-from storage.tables import ANSWERS, ENROLMENTS
+from storage.tables import ANSWERS, ENROLMENTS, TRANSCRIPTS
 
 ANSWER_COLUMNS: list[tuple[str, str]] = [
     ("participant", "Pseudonymous participant id (p- and hex). Never a phone number, chat id or name."),
@@ -58,6 +58,10 @@ ANSWER_COLUMNS: list[tuple[str, str]] = [
     ("answered_at", "When the answer was recorded, ISO 8601 in UTC."),
     ("withdrawn_at", "When the participant went BACK past this answer (to change it, or onto another branch), "
                      "ISO 8601 in UTC; empty while it stands. Results and analyses leave withdrawn answers out."),
+    ("voice_confidence", "For an answer given by voice note: how sure the speech recogniser was of its transcript, "
+                         "0 to 1; empty otherwise."),
+    ("voice_low_confidence", "For an answer given by voice note: true when the recogniser was unsure (the transcript "
+                             "was read back to the participant to confirm or correct); empty otherwise."),
 ]
 DICTIONARY_COLUMNS = ["section", "name", "item", "flow", "flow_version", "step_type", "description", "codes"]
 """A ``column`` of the answers file, a ``step`` (name = step id), or an ``item`` of a many-item
@@ -114,11 +118,15 @@ def export_study(database: Database, study_id: str, out_dir: Path, now: datetime
 
 
 def _answers(connection: Connection, study_id: str) -> list[Any]:
-    a, e = ANSWERS.c, ENROLMENTS.c
+    a, e, t = ANSWERS.c, ENROLMENTS.c, TRANSCRIPTS.c
+    heard = (select(t.answer_id, func.max(t.confidence).label("confidence"),
+                    func.max(case((t.low_confidence, 1), else_=0)).label("low"))
+             .where(t.study_id == study_id, t.answer_id.is_not(None), t.status == "heard").group_by(t.answer_id).subquery())
     query = (
         select(a.participant_id, e.group, e.channel, a.flow_id, a.flow_version_id, a.flow_version, a.step_id, a.item, a.raw,
-               a.value, a.display, a.source, a.skipped, a.answered_at, a.withdrawn_at)
-        .select_from(ANSWERS.outerjoin(ENROLMENTS, and_(e.participant_id == a.participant_id, e.study_id == a.study_id)))
+               a.value, a.display, a.source, a.skipped, a.answered_at, a.withdrawn_at, heard.c.confidence, heard.c.low)
+        .select_from(ANSWERS.outerjoin(ENROLMENTS, and_(e.participant_id == a.participant_id, e.study_id == a.study_id))
+                     .outerjoin(heard, heard.c.answer_id == a.id))
         .where(a.study_id == study_id)
         .order_by(a.answered_at, a.id)
     )
@@ -149,7 +157,8 @@ def _rating_key(row: Any) -> tuple[Any, ...] | None:
 
 
 def _answer_row(row: Any, versions: dict[int, _Version], study: Study) -> dict[str, str]:
-    (participant, group, channel, flow_id, version_id, version, step_id, item, raw, value, display, source, skipped, at, withdrawn) = row
+    (participant, group, channel, flow_id, version_id, version, step_id, item, raw, value, display, source, skipped, at, withdrawn,
+     confidence, low) = row
     step = _step(versions.get(version_id), step_id)
     identifying = step is not None and saves_identifying(step.save_to)
     return {
@@ -162,6 +171,8 @@ def _answer_row(row: Any, versions: dict[int, _Version], study: Study) -> dict[s
         "source": source, "skipped": "true" if skipped else "false",
         "answered_at": _utc(at),
         "withdrawn_at": _utc(withdrawn) if withdrawn is not None else "",
+        "voice_confidence": f"{confidence:.2f}" if confidence is not None else "",
+        "voice_low_confidence": "" if low is None else "true" if low else "false",
     }
 
 

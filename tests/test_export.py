@@ -104,3 +104,30 @@ def test_answers_left_behind_by_back_are_exported_as_withdrawn_and_left_out_of_r
     frame, _ = load_answers(database, service.studies.get("ae-waiting"))
     assert sorted(frame["step"]) == ["consent", "role", "shift"], "results count only standing answers"
     assert to_parquet(exported.answers, tmp_path / "answers.parquet").exists()
+
+
+def test_a_voice_answer_carries_the_recognisers_confidence(service: ConversationService, database: Database, say: Say,
+                                                            tmp_path: Path) -> None:
+    """Transcripts link to the answers they gave (bot/voice.py); the export shows how sure the
+    recogniser was, so an analyst can tell the uncertain voice answers from the rest."""
+    from sqlalchemy import insert, select
+
+    from storage.tables import ANSWERS, INBOUND, TRANSCRIPTS
+
+    _two_conversations(say)
+    alice, now = service.participant_for("sms", ALICE), service.clock()
+    with database.transaction() as connection:
+        answer_id, inbound_id = connection.execute(
+            select(ANSWERS.c.id, ANSWERS.c.inbound_id).where(ANSWERS.c.participant_id == alice, ANSWERS.c.step_id == "story")).one()
+        other = connection.execute(select(INBOUND.c.id).where(INBOUND.c.participant_id == alice, INBOUND.c.id != inbound_id)).scalar()
+        connection.execute(insert(TRANSCRIPTS), [
+            {"inbound_id": inbound_id, "participant_id": alice, "study_id": "ae-waiting", "answer_id": answer_id, "status": "heard",
+             "text": "call me about the wait", "confidence": 0.416, "low_confidence": True, "created_at": now},
+            {"inbound_id": other, "participant_id": alice, "study_id": "ae-waiting", "answer_id": None, "status": "failed",
+             "text": "", "confidence": None, "low_confidence": False, "created_at": now},
+        ])
+    rows = _read(export_study(database, "ae-waiting", tmp_path).answers)
+    story = next(r for r in rows if r["step"] == "story")
+    assert (story["voice_confidence"], story["voice_low_confidence"]) == ("0.42", "true")
+    assert all(r["voice_confidence"] == r["voice_low_confidence"] == "" for r in rows if r["step"] != "story"), \
+        "a typed answer (or a voice note that gave no answer) has no confidence"
