@@ -34,6 +34,8 @@ from bot.planning import (
     rounds_before,
     schedule_of,
 )
+from bot.planning_holds import IN_ORDER, Queued, fell_due, order_hold, round_look_again
+from bot.population import shows_delphi_feedback
 from bot.service import ConversationService, NotResumed
 from bot.starting import StartRequest, StartResult, Written, person_of
 from bot.studies import StudyRegistry
@@ -198,7 +200,9 @@ class Firing:
         """A Delphi round waits for the one before it: until that was sent, and then until the
         participant has finished it (or stopped, or it closed) or has had ``round_wait`` for it.
         A late joiner who is due an ``at:`` round that opened long ago gets round 1 first, then
-        this. A round whose round before was never sent to them is not sent either."""
+        this. A round whose round before was never sent to them is not sent either. A round held
+        while they are still answering the round before is marked ``IN_ORDER``: the follow-ups
+        that fall due after it wait behind it (``_hold_behind_earlier``)."""
         assert task.participant_id is not None and task.flow_id is not None
         flows = {name: loaded.flow for name, loaded in self.studies.get(study.study).flows.items()}
         for before in rounds_before(flows, task.flow_id):
@@ -210,11 +214,34 @@ class Firing:
             if isinstance(held, str):
                 raise Dropped(held)
             if held is not None:
+                held = round_look_again(held, sent, now)
                 waits = f"waits for {before.describe()}" + (" to be finished" if sent else " to be sent")
-                payload = {**task.payload, "first_due": task.payload.get("first_due") or task.due_at.isoformat(), "waits_for": waits}
-                return Outcome("deferred", f"{waits}, until {held:%Y-%m-%d %H:%M} UTC at the latest" if sent else waits,
+                payload = {**task.payload, "first_due": task.payload.get("first_due") or task.due_at.isoformat(), "waits_for": waits,
+                           **({IN_ORDER: True} if sent else {})}
+                return Outcome("deferred", f"{waits}; looking again at {held:%Y-%m-%d %H:%M} UTC" if sent else waits,
                                release_to=held, payload=payload)
         return None
+
+    def _hold_behind_earlier(self, task: ClaimedTask, study: Study, now: datetime) -> Outcome | None:
+        """A follow-up never overtakes one of the participant's that fell due before it and is
+        held for the round before it (or waits behind one that is): it looks again when that one
+        does, and goes after it, in the order they fell due (bot/planning_holds.order_hold). Only
+        a study with a later Delphi round can hold one, so only its follow-ups look."""
+        assert task.participant_id is not None
+        if not shows_delphi_feedback([self.studies.get(study.study)]):  # (a later Delphi round: one that can be held)
+            return None
+        with self.database.transaction() as connection:
+            pending = due_tasks.pending_follow_ups(connection, task.participant_id, study.study)
+        queued = [Queued(other.id, str(other.flow_id), fell_due(other.payload, other.due_at), other.due_at,
+                         bool(other.payload.get(IN_ORDER))) for other in pending]
+        found = order_hold(task.id, fell_due(task.payload, task.due_at), queued, now)
+        if found is None:
+            return None
+        until, ahead = found
+        waits = ahead.describe()
+        payload = {**task.payload, "first_due": task.payload.get("first_due") or task.due_at.isoformat(), "waits_for": waits,
+                   IN_ORDER: True}
+        return Outcome("deferred", f"{waits}; looking again at {until:%Y-%m-%d %H:%M} UTC", release_to=until, payload=payload)
 
     def _defer(self, task: ClaimedTask, study: Study, person: EnrolledPerson, now: datetime) -> Outcome | None:
         """Outside the window, quiet or contact hours now (e.g. after downtime): give it back for later."""
@@ -249,6 +276,8 @@ class Firing:
         self._check_consented(task, study)
         if held := self._hold_for_earlier_round(task, study, now):
             return held
+        if behind := self._hold_behind_earlier(task, study, now):
+            return behind
         if deferred := self._defer(task, study, person, now):
             return deferred
         # (a conversation the participant is in holds it too: checked under their lock, bot/starting.py)

@@ -1,5 +1,6 @@
 """What holds back a follow-up that is due: a Delphi round waits for the round before it,
-and any follow-up waits for a conversation the participant is in the middle of.
+follow-ups that fell due after such a round wait behind it, and any follow-up waits for a
+conversation the participant is in the middle of.
 
 Pure decisions (when to look again, or why never); bot/firing.py asks them before it starts
 a flow, and ``chorus schedule`` says them.
@@ -20,7 +21,9 @@ from flows.steps.delphi import DelphiStep
 # ----------------------------------------------------------------------------- Delphi rounds in order
 
 ROUND_CHECK = timedelta(minutes=30)
-"""How often a round held for the one before looks again: it follows soon after that one ends."""
+"""The safety net: how often a round held for the one before looks again at the least (while that
+round is still to be sent, say). While the participant is still answering it, the round looks
+again as often as a follow-up held for that conversation does (:func:`round_look_again`)."""
 ROUND_WAIT = timedelta(days=2)
 """How long a round waits for a participant still answering the one before (at least)."""
 
@@ -93,7 +96,8 @@ def round_hold(before: RoundBefore, sent: RoundSent | None, pending: datetime | 
     can never be (why). A round follows the one before once that was sent and is over for
     the participant (finished, stopped, closed) or ``wait`` after it was sent; while the round
     before is still to be sent (``pending``: when it is due, or a re-check of the
-    participant's plan) it waits for it."""
+    participant's plan) it waits for it. A moment returned is the latest to look again:
+    :func:`round_look_again` says when, sooner while the round before is being answered."""
     if sent is not None:
         until = sent.sent_at + wait
         if not sent.live or now >= until:
@@ -102,6 +106,61 @@ def round_hold(before: RoundBefore, sent: RoundSent | None, pending: datetime | 
     if pending is not None:
         return max(pending, now + ROUND_CHECK)
     return f"{before.describe()} was never sent to them, so round {before.round} is not sent either"
+
+
+def round_look_again(held: datetime, sent: RoundSent | None, now: datetime) -> datetime:
+    """When a round held until ``held`` (:func:`round_hold`) looks again: while the participant
+    is still answering the round before, as often as a follow-up held for that conversation
+    (``CONVERSATION_CHECK``), so it goes within minutes of that round's end, as that follow-up
+    does; else at ``held``."""
+    return min(held, now + CONVERSATION_CHECK) if sent is not None and sent.live else held
+
+
+# ----------------------------------------------------------------------------- follow-ups in the order they fell due
+
+IN_ORDER = "in_order"
+"""Payload mark of a follow-up held for the round before it (the participant is still answering
+that round), or waiting behind one that is: the participant's follow-ups that fell due after it
+wait for it to go first (:func:`order_hold`). It stays until the follow-up is sent or dropped."""
+ORDER_STEP = timedelta(seconds=1)
+"""A follow-up behind one that goes now looks again this much later: on the next tick, after it."""
+
+
+@dataclass(frozen=True)
+class Queued:
+    """One of the participant's follow-ups not sent yet, as :func:`order_hold` weighs it."""
+
+    task_id: int
+    flow_id: str
+    fell_due: datetime
+    """When it first fell due (before any hold moved it)."""
+    looks_again: datetime
+    """When it is due now: its next look, if held."""
+    in_order: bool
+    """Marked :data:`IN_ORDER`."""
+
+    def describe(self) -> str:
+        return f"waits for {self.flow_id}, due before it, to go first"
+
+
+def fell_due(payload: Mapping[str, Any], due_at: datetime) -> datetime:
+    """When a follow-up first fell due: ``first_due`` once a hold has moved it, else ``due_at``."""
+    first = payload.get("first_due")
+    return datetime.fromisoformat(str(first)) if first else due_at
+
+
+def order_hold(task_id: int, due: datetime, queued: Iterable[Queued], now: datetime) -> tuple[datetime, Queued] | None:
+    """Whether a follow-up that fell due at ``due`` waits behind the participant's follow-ups
+    marked :data:`IN_ORDER` that fell due before it (ties: the one planned first), and until
+    when: the latest of their next looks, and at least :data:`ORDER_STEP` from now, so they go
+    first, in the order they fell due (with the first of them). None: nothing holds it. The
+    order is total, so two follow-ups never wait for each other."""
+    ahead = [other for other in queued
+             if other.in_order and other.task_id != task_id and (other.fell_due, other.task_id) < (due, task_id)]
+    if not ahead:
+        return None
+    until = max([now + ORDER_STEP, *(other.looks_again for other in ahead)])
+    return until, min(ahead, key=lambda other: (other.fell_due, other.task_id))
 
 
 # ----------------------------------------------------------------------------- a conversation in progress
