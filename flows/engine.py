@@ -40,6 +40,7 @@ from flows.inputs import (
     without_words,
 )
 from flows.parsing import parse_number, parse_yes_no, said_after_no
+from flows.ready_phrases import says_ready
 from flows.session_state import SessionState, Status, copy_state, position
 from flows.steps.base import (
     Answer,
@@ -143,6 +144,8 @@ class Engine(EngineCommands):
             self._say(turn, self._text(turn, "already_joined"), step.id, kind="info")
             self._prompt(turn, step)
             return
+        if typed and turn.woke and self._back_from_later(turn, step, given.text):  # 'ok im free now': the question again
+            return
         if given.button is None and self._explained(turn, step, given.text):  # 'I don't understand', 'what?', 'beth?'
             return
         if typed and self._corrected(turn, step, given.text):  # 'sorry i meant 4': the answer before, changed
@@ -167,6 +170,15 @@ class Engine(EngineCommands):
             self._snooze(turn, given.text, "later")  # 'later, on a night shift', 'driving': put off, not an unclear answer
         else:
             self._unclear(turn, step, outcome, heard=reply.text if reply.source == "voice" else None)
+
+    def _back_from_later(self, turn: Turn, step: InputStep, text: str) -> bool:
+        """A reply to a snoozed question that only says the participant is back ('ok im free
+        now', 'ready', 'hi', 'dw i'n barod'; flows/ready_phrases.py) is no answer: the question
+        is asked again, no try used. On a question it answers ('ok' to a YES or NO) it answers it."""
+        if not says_ready(text) or not (self._takes_free_text(turn.state, step) or not self._reads_itself(turn, text)):
+            return False
+        self._prompt(turn, step)
+        return True
 
     def _nothing_to_read(self, turn: Turn, step: InputStep, given: TextInput) -> None:
         """A photo, sticker, video or file sent without words (or an empty message): not an

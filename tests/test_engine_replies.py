@@ -67,7 +67,7 @@ def test_unclear_replies_before_a_snooze_do_not_count_after_it(study: LoadedStud
     chat.send("dunno")
     chat.send("hmm")
     chat.send("later")
-    chat.send("ok", TUESDAY + timedelta(minutes=5))
+    chat.send("dunno", TUESDAY + timedelta(minutes=5))  # ('ok' there says they are back: the question again, no try)
     assert chat.state.step == "role"
     assert chat.state.tries == 1
 
@@ -89,7 +89,7 @@ def test_a_nurse_putting_the_question_off_in_her_own_words_is_not_moved_on(study
 def test_an_unclear_reply_while_snoozed_gets_the_question_with_the_hint(study: LoadedStudy) -> None:
     chat = Chat(study)
     chat.send("later")
-    sprint = chat.send("ok", TUESDAY + timedelta(minutes=5))
+    sprint = chat.send("dunno", TUESDAY + timedelta(minutes=5))
     assert [m.kind for m in sprint.messages()] == ["retry", "prompt"]
     assert texts(sprint)[0] == "Please reply with a number from 1 to 3."
     assert starts(sprint)[1] == ROLE_QUESTION

@@ -1,0 +1,31 @@
+"""Replies that say "I'm back" after a LATER: 'ok im free now', 'ready', 'go ahead', 'hi', 'dw i'n
+barod nawr'. Sent while the conversation is snoozed they are no answer to the question put off
+(on a free-text question they would otherwise be stored as one): the engine asks it again."""
+
+from __future__ import annotations
+
+import re
+
+_LEAD = r"(?:(?:ok|okay|k|right|alright|sure|yes|yeah|yep|hi|hiya|hello|hey|sorry|soz|sori|iawn|helo|shwmae|ie|do)\s*[,.!]*\s*)*"
+_I_AM = r"(?:i'?m|im|i am|i'?m now|dw i'?n|dwi'?n|rwy'?n|wi'?n)\s+"
+_NOW = r"(?:\s+(?:now|rn|right now|at last|again|nawr|rwan|rŵan))?"
+_READY = re.compile(
+    rf"^{_LEAD}(?:"
+    rf"(?:{_I_AM})?(?:free|back|ready|here|available|done|finished|off|off shift|on my break|barod|rhydd|ol|nol|yn ol|ôl|nôl|yn ôl|yma)"
+    r"(?:\s+(?:to (?:talk|chat|answer|carry on|continue|go|do it|do this)|now|for (?:a bit|a few mins|a minute|a while)))*"
+    rf"|(?:i )?(?:can|could) (?:talk|chat|answer|do it|do this|carry on|continue)(?: now)?"
+    r"|go ahead|go on then|go on|fire away|carry on|continue|ask (?:me )?(?:now|away|again)|let'?s (?:go|do it|carry on|continue)"
+    r"|now is (?:fine|good|ok)|(?:this|that) (?:is|works) (?:fine|good)|ready when you are|all good|good to go"
+    r"|ymlaen|cario ymlaen|bant a ni|ffwrdd a ni"
+    rf"){_NOW}$"
+)
+_GREETING = re.compile(rf"^{_LEAD}$")
+
+
+def says_ready(text: str) -> bool:
+    """Whether ``text`` only says the writer is back and ready ('ok im free now', 'hi', 'go ahead')."""
+    clean = re.sub(r"\s+", " ", text.replace("\u2019", "'").lower()).strip(" .!?,:)(")
+    clean = re.sub(r"[\U0001F300-\U0001FAFF\u2600-\u27BF]", "", clean).strip(" .!?,")
+    if not clean:
+        return False
+    return bool(_READY.match(clean) or (_GREETING.match(clean) and clean.split()[0] not in ("yes", "yeah", "yep", "ie", "do", "sure")))
