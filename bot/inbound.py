@@ -55,8 +55,12 @@ class MessageFailed(Exception):
 
 
 def awaits_transcript(message: InboundMessage) -> bool:
-    """A voice note with no text: it waits for its transcript (bot/voice.py)."""
-    return not message.text.strip() and any(m.content_type.startswith("audio/") for m in message.media)
+    """A voice note (audio, with a caption or without): it waits for its transcript (bot/voice.py),
+    and a caption, kept in ``text``, goes with it (its answer is the caption, then what was said).
+    A tapped button (a typed "done" under ticked options) or a /start with a code is what it says."""
+    if message.button is not None or message.start_param is not None:
+        return False
+    return any(m.content_type.startswith("audio/") for m in message.media)
 
 
 def describe(error: Exception) -> str:

@@ -22,7 +22,12 @@ The webhook stores a voice note (status ``awaiting_transcript``) and is answered
    coordinator why (unless the note says only STOP or DELETE MY DATA, honoured as ever), or,
    when the note gave nothing,
    reply kindly (keyed by the failure's ``message_key``), mark the inbound message
-   ``transcription_failed`` and raise a ``voice_failed`` flag for the coordinator;
+   ``transcription_failed`` and raise a ``voice_failed`` flag for the coordinator.
+   A note sent with a caption (Telegram) or a message body (WhatsApp, MMS) answers with the
+   caption first, then the transcript (:func:`captioned`); when it gives no transcript, the
+   caption alone is its answer (read as typed, with no "please type" reply) and the flag says so;
+   a caption that is a global word (STOP, HELP...), or one from someone in no study or at a
+   question that wants typing, is read alone as typed, and the note is not transcribed;
 6. delete the spooled audio, because a voice identifies a person, unless the study keeps it;
 7. process what the sender sent after the note: it waited, still ``received``, for the note
    (``service.process_in_turn``; the inbox worker leaves it alone until then).
@@ -49,7 +54,7 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -58,12 +63,15 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from sqlalchemy import Connection, select
 
 from bot import metrics
+from bot.concerns import flag_text
 from bot.outage import NotStarted
 from bot.processes import running
+from bot.safeguarding import concern_in_unheard
 from bot.service import ConversationService
-from bot.voice_replies import VoiceContext
+from bot.voice_replies import VoiceContext, store_transcript
 from channels.media import MediaTooLarge
 from flows.engine import SPOKEN_COMMANDS
 from flows.words import Words
@@ -71,6 +79,7 @@ from nlp.audio import FailureKind, TranscriptionError
 from nlp.transcribe import Transcript, WhisperSettings, whisper_language
 from nlp.voice_worker import ThreadPoolTranscriptionQueue, TranscriptionQueue, TranscriptionResult
 from storage import repository
+from storage.tables import INBOUND
 
 log = logging.getLogger("chorus.voice")
 Fetch = Callable[[str, Mapping[str, Any]], Awaitable[bytes]]
@@ -89,6 +98,10 @@ UNHEARD = "language_unsupported"
 """The ``error_kind`` of a voice note in a language the model cannot transcribe."""
 EXTENSIONS = {"audio/ogg": ".ogg", "audio/opus": ".ogg", "audio/mpeg": ".mp3", "audio/mp4": ".m4a", "audio/aac": ".aac",
               "audio/amr": ".amr", "audio/wav": ".wav", "audio/x-wav": ".wav", "audio/webm": ".webm", "audio/flac": ".flac"}
+CAPTION_KEPT = " (its caption was taken as the answer)"
+"""Said in the flag of a captioned voice note that gave no transcript."""
+SENTENCE_ENDS = ".!?…:;,"
+"""A caption ending in one of these is followed by the transcript after a space; otherwise after ". "."""
 RECOVER_EVERY = 60.0
 """Seconds between a worker's looks for voice notes left waiting (their task never queued)."""
 
@@ -130,8 +143,9 @@ class VoiceOutcome:
 
     inbound_id: int
     status: str
-    """processed (or another ReceiveResult status), transcription_failed, voice_not_accepted or
-    skipped (another worker has it)."""
+    """processed (or another ReceiveResult status), transcription_failed, voice_not_accepted,
+    caption_kept (its caption is its answer, read as typed: the note gave no transcript, or was not
+    to be transcribed, see :meth:`VoicePipeline._caption_alone`) or skipped (another worker has it)."""
     failure: str | None = None
     acknowledged: bool = False
     audio_path: str | None = None
@@ -224,10 +238,15 @@ class VoicePipeline:
         return outcome
 
     async def _carry_on(self, inbound_id: int, started: float) -> VoiceOutcome:
+        caption = ""
         try:
             if not await asyncio.to_thread(self._claim, inbound_id):
                 return VoiceOutcome(inbound_id, "skipped")
+            caption = await asyncio.to_thread(self._caption_of, inbound_id)
             context = await asyncio.to_thread(self.service.voice_context, inbound_id)
+            if await asyncio.to_thread(self._caption_alone, context, caption):
+                await asyncio.to_thread(self._keep_caption, inbound_id)
+                return VoiceOutcome(inbound_id, "caption_kept")
             if context.study_id is None:  # someone in no study: their voice is neither fetched nor kept
                 if await asyncio.to_thread(self.service.answer_stranger, inbound_id):
                     self.on_queued()
@@ -236,57 +255,75 @@ class VoicePipeline:
                 await self._reply(inbound_id, "voice.not_accepted", status="voice_not_accepted")
                 return VoiceOutcome(inbound_id, "voice_not_accepted")
             language = await asyncio.to_thread(self._language_of, context.participant_id, context.study_id)
-            return await self._transcribe(context, started, language)
+            return await self._transcribe(context, started, language, caption)
         except Exception as error:  # a bug or a missing model: the participant still hears back
-            log.exception("voice note %s failed", inbound_id)
-            detail = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"[:300]
-            shown = without_paths(detail, self.settings.audio_dir)
-            try:
-                await self._reply(inbound_id, "voice.failed", status="transcription_failed", error=f"internal: {detail}",
-                                  flag=("voice_failed", f"voice note {inbound_id} could not be transcribed: {shown}"))
-            except Exception:
-                log.exception("voice note %s: could not tell the participant", inbound_id)
-            return VoiceOutcome(inbound_id, "transcription_failed", "internal")
+            return await self._broken(inbound_id, error, caption)
 
-    async def _transcribe(self, context: VoiceContext, started: float, language: str | None = None) -> VoiceOutcome:
+    async def _broken(self, inbound_id: int, error: Exception, caption: str) -> VoiceOutcome:
+        """A voice note that failed inside Chorus: the coordinator is told; the participant is too,
+        or, when they wrote a caption, it is their answer (:meth:`_keep_caption`)."""
+        log.exception("voice note %s failed", inbound_id)
+        detail = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"[:300]
+        shown = without_paths(detail, self.settings.audio_dir)
+        flag = f"voice note {inbound_id} could not be transcribed: {shown}"
+        try:
+            if caption:
+                await asyncio.to_thread(self._keep_caption, inbound_id, f"internal: {detail}", f"{flag}{CAPTION_KEPT}")
+                return VoiceOutcome(inbound_id, "caption_kept", "internal")
+        except Exception:
+            log.exception("voice note %s: could not keep its caption", inbound_id)
+        try:
+            await self._reply(inbound_id, "voice.failed", status="transcription_failed", error=f"internal: {detail}",
+                              flag=("voice_failed", flag))
+        except Exception:
+            log.exception("voice note %s: could not tell the participant", inbound_id)
+        return VoiceOutcome(inbound_id, "transcription_failed", "internal")
+
+    async def _transcribe(self, context: VoiceContext, started: float, language: str | None = None, caption: str = "") -> VoiceOutcome:
         media = _voice_media(context.media)
         record: dict[str, Any] = {"model": self.model_name, "content_type": media.get("content_type")}
         try:
             audio = await self._download(context, media)
         except TranscriptionError as error:
-            return await self._failed(context, error, {**record, "seconds": time.monotonic() - started}, False)
+            return await self._failed(context, error, {**record, "seconds": time.monotonic() - started}, False, caption)
         path = self._spool(context, audio, media)
         record.update(audio_bytes=len(audio), audio_path=str(path) if context.keep_audio else None)
         del audio
+        fetching = time.monotonic() - started
         try:
             job = self.queue.submit(f"inbound-{context.inbound_id}", path, {"inbound_id": context.inbound_id, "language": language})
             result, acknowledged = await self._wait(job.result_async(), context.inbound_id, started)
         finally:
             if not context.keep_audio:
                 path.unlink(missing_ok=True)
-        record["seconds"] = round(time.monotonic() - started, 3)
+        record["seconds"] = round(fetching + result.seconds, 3)  # the work on this note, not its wait behind others
         metrics.TRANSCRIPTION.observe(record["seconds"])
+        _count_wait(context.inbound_id, result)
         if result.transcript is None:
             failure = result.error or TranscriptionError(FailureKind.CORRUPT, "no transcript and no error")
-            return await self._failed(context, failure, record, acknowledged)
-        return await self._answer(context, result.transcript, record, acknowledged)
+            return await self._failed(context, failure, record, acknowledged, caption)
+        return await self._answer(context, result.transcript, record, acknowledged, caption)
 
-    async def _answer(self, context: VoiceContext, transcript: Transcript, record: dict[str, Any], acknowledged: bool) -> VoiceOutcome:
+    async def _answer(self, context: VoiceContext, transcript: Transcript, record: dict[str, Any], acknowledged: bool,
+                      caption: str = "") -> VoiceOutcome:
+        """The transcript as the answer, after the ``caption`` if the note had one (:func:`captioned`);
+        the transcript row keeps what was said alone, and its confidence is the answer's."""
         if transcript.unheard_language and not await asyncio.to_thread(self._only_a_command, context.study_id, transcript.text):
-            return await self._unheard(context, transcript, record, acknowledged)
+            return await self._unheard(context, transcript, record, acknowledged, caption)
         record.update(_metadata(transcript), status="heard")
         await self._wait_turn(context.inbound_id)
-        given = (context.inbound_id, transcript.text, transcript.confidence, record)
+        given = (context.inbound_id, captioned(caption, transcript.text), transcript.weighed_confidence, record)
         result = await asyncio.to_thread(self.service.receive_transcript, *given)
         if result.outbox_ids:
             self.on_queued()
         log.info("voice note %s from %s: %s (%.1f s audio, confidence %.2f)", context.inbound_id, context.participant_id,
                  result.status, transcript.duration, transcript.confidence,
                  extra={"event": "voice.transcribed", "inbound_id": context.inbound_id, "participant_id": context.participant_id,
-                        "seconds": record["seconds"], "confidence": transcript.confidence})
+                        "seconds": record["seconds"], "confidence": transcript.confidence, "doubts": list(transcript.doubts)})
         return VoiceOutcome(context.inbound_id, result.status, None, acknowledged, record["audio_path"])
 
-    async def _failed(self, context: VoiceContext, error: TranscriptionError, record: dict[str, Any], acknowledged: bool) -> VoiceOutcome:
+    async def _failed(self, context: VoiceContext, error: TranscriptionError, record: dict[str, Any], acknowledged: bool,
+                      caption: str = "") -> VoiceOutcome:
         kind = error.kind.value
         metrics.error("voice")
         record.update(status="failed", error_kind=kind, low_confidence=False)
@@ -294,15 +331,21 @@ class VoicePipeline:
                  extra={"event": "voice.failed", "inbound_id": context.inbound_id, "participant_id": context.participant_id,
                         "failure": kind})
         shown = without_paths(error.detail, self.settings.audio_dir)
+        if caption:
+            flag = f"voice note {context.inbound_id}: {kind}{CAPTION_KEPT}: {shown}"[:500]
+            await asyncio.to_thread(self._keep_caption, context.inbound_id, f"{kind}: {error.detail}"[:300], flag, record)
+            return VoiceOutcome(context.inbound_id, "caption_kept", kind, acknowledged, record.get("audio_path"))
         await self._reply(context.inbound_id, error.message_key, status="transcription_failed", error=f"{kind}: {error.detail}"[:300],
                           flag=("voice_failed", f"voice note {context.inbound_id}: {kind}: {shown}"[:500]), transcript=record)
         return VoiceOutcome(context.inbound_id, "transcription_failed", kind, acknowledged, record.get("audio_path"))
 
-    async def _unheard(self, context: VoiceContext, transcript: Transcript, record: dict[str, Any], acknowledged: bool) -> VoiceOutcome:
+    async def _unheard(self, context: VoiceContext, transcript: Transcript, record: dict[str, Any], acknowledged: bool,
+                       caption: str = "") -> VoiceOutcome:
         """A voice note in a language the model cannot transcribe: its words are not taken as an
         answer (an English-only model makes English words up from Welsh speech). The sender is
-        asked, in their language, to type instead; the coordinator is told why, and a failed,
-        low-confidence transcript row (``language_unsupported``) keeps what the model wrote."""
+        asked, in their language, to type instead (or, with a caption, it is their answer); the
+        coordinator is told why, and a failed, low-confidence transcript row (``language_unsupported``)
+        keeps what the model wrote."""
         language = str(transcript.unheard_language)
         why = "it hears English only" if whisper_language(language) else "Whisper knows no such language"
         detail = f"the speech model ({self.model_name}) cannot transcribe speech in {language!r}: {why}"
@@ -310,6 +353,10 @@ class VoicePipeline:
         log.info("voice note %s from %s: the model cannot transcribe its language", context.inbound_id, context.participant_id,
                  extra={"event": "voice.unheard", "inbound_id": context.inbound_id, "participant_id": context.participant_id,
                         "language": language})
+        if caption:
+            flag = f"voice note {context.inbound_id}: {UNHEARD}{CAPTION_KEPT}: {detail}"
+            await asyncio.to_thread(self._keep_caption, context.inbound_id, f"{UNHEARD}: {detail}", flag, record)
+            return VoiceOutcome(context.inbound_id, "caption_kept", UNHEARD, acknowledged, record.get("audio_path"))
         await self._reply(context.inbound_id, "voice.language_unsupported", status="transcription_failed", error=f"{UNHEARD}: {detail}",
                           flag=("voice_failed", f"voice note {context.inbound_id}: {UNHEARD}: {detail}; asked to type instead"),
                           transcript=record)
@@ -352,20 +399,46 @@ class VoicePipeline:
             if not repository.claim_voice_note(connection, inbound_id, now, now - STALE_CLAIM, self.claimer, self._abandoned):
                 return False
             repository.set_inbound_status(connection, inbound_id, "voice_skipped", now, reason)
-            found = repository.inbound_participant(connection, inbound_id)
-            participant_id = found[0] if found else None
-            session = repository.latest_session(connection, participant_id) if participant_id else None
-            enrolments = repository.enrolments_of(connection, participant_id) if participant_id else []
-            study_id = session.study_id if session else next((e.study_id for e in enrolments), None)
-            if study_id is not None:
-                live = session is not None and session.status in ("waiting", "snoozed")
-                message = f"voice note {inbound_id} was not transcribed: {reason}. Ask for it again if it still matters."
-                repository.add_flags(connection, [{
-                    "participant_id": participant_id, "study_id": study_id, "flow_id": session.flow_id if session else None,
-                    "step_id": session.state.get("step") if session is not None and live else None, "kind": "voice_skipped",
-                    "message": message, "acknowledged": False, "created_at": now,
-                }])
+            message = f"voice note {inbound_id} was not transcribed: {reason}. Ask for it again if it still matters."
+            _add_flags(connection, inbound_id, [("voice_skipped", message)], now)
         return True
+
+    def _caption_of(self, inbound_id: int) -> str:
+        """What the sender wrote with a voice note (a Telegram caption, a WhatsApp message's body); "" for none."""
+        with self.service.database.read_transaction() as connection:
+            found = connection.execute(select(INBOUND.c.text).where(INBOUND.c.id == inbound_id)).scalar()
+        return str(found or "").strip()
+
+    def _caption_alone(self, context: VoiceContext, caption: str) -> bool:
+        """Whether a voice note's caption is read alone, as typed, and the note not transcribed:
+        from someone in no study (the caption may name one to join), at a question that wants a
+        typed answer, or when the caption is a global word (STOP, HELP, BACK...), obeyed as typed."""
+        if not caption:
+            return False
+        if context.study_id is None or not context.accepts_voice:
+            return True
+        return self._words(context.study_id).command(caption) is not None
+
+    def _keep_caption(self, inbound_id: int, error: str | None = None, flag: str | None = None,
+                      record: Mapping[str, Any] | None = None) -> None:
+        """A captioned voice note's caption as its answer, read as typed: the note is ``received``
+        again, for :meth:`_release` (or the inbox worker) to process in its turn. When it gave no
+        transcript, in the same transaction: the ``error`` kept on the message, a ``voice_failed``
+        ``flag`` for the coordinator and the failed transcript ``record``, as for any note that gave
+        none, and a ``safeguarding`` flag if what the model wrote of an unheard language reads as a
+        risk (:func:`bot.safeguarding.concern_in_unheard`)."""
+        now = self.service.clock()
+        heard = str(record.get("text") or "") if record is not None else ""
+        concern = concern_in_unheard(self.service.safety.quick, heard)
+        flags = [("voice_failed", flag)] if flag else []
+        if concern is not None:
+            flags.append(("safeguarding", flag_text(concern, inbound_id, heard)))
+        with self.service.database.transaction() as connection:
+            found = repository.inbound_participant(connection, inbound_id)
+            if record is not None and found is not None and found[0] is not None:
+                store_transcript(connection, found[0], inbound_id, dict(record), now)
+            _add_flags(connection, inbound_id, flags, now)
+            repository.set_inbound_status(connection, inbound_id, "received", now, error)
 
     def _language_of(self, participant_id: str, study_id: str | None) -> str | None:
         """The language the sender is spoken to in: their conversation's, else their enrolment's."""
@@ -379,11 +452,14 @@ class VoicePipeline:
     def _only_a_command(self, study_id: str | None, text: str) -> bool:
         """Whether a transcript says only STOP or DELETE MY DATA, in the study's words or the
         built-in ones: honoured even in a language the model cannot hear, as ever."""
+        return self._words(study_id).command(text) in SPOKEN_COMMANDS
+
+    def _words(self, study_id: str | None) -> Words:
+        """The study's global words and the built-in ones (those alone for no study, or one gone)."""
         try:
-            words = Words(self.service.studies.get(study_id).study) if study_id else Words()
+            return Words(self.service.studies.get(study_id).study) if study_id else Words()
         except KeyError:
-            words = Words()
-        return words.command(text) in SPOKEN_COMMANDS
+            return Words()
 
     async def _download(self, context: VoiceContext, media: Mapping[str, Any]) -> bytes:
         declared = media.get("size")
@@ -466,6 +542,34 @@ def without_paths(detail: str, audio_dir: Path) -> str:
     return re.sub(quoted_path, "the audio file", detail)
 
 
+def captioned(caption: str, transcript: str) -> str:
+    """The answer a voice note gives: the caption first, as the participant wrote it first, then
+    what they said ("my answer. The waiting room was cold."); either alone when the other is empty."""
+    caption, transcript = caption.strip(), transcript.strip()
+    if not caption or not transcript:
+        return caption or transcript
+    return f"{caption}{' ' if caption[-1] in SENTENCE_ENDS else '. '}{transcript}"
+
+
+def _add_flags(connection: Connection, inbound_id: int, flags: Sequence[tuple[str, str]], now: datetime) -> None:
+    """Flags (kind, message) about a voice note for the coordinator of its sender's study, at the
+    question being asked; none for a sender in no study."""
+    if not flags:
+        return
+    found = repository.inbound_participant(connection, inbound_id)
+    participant_id = found[0] if found else None
+    session = repository.latest_session(connection, participant_id) if participant_id else None
+    enrolments = repository.enrolments_of(connection, participant_id) if participant_id else []
+    study_id = session.study_id if session else next((e.study_id for e in enrolments), None)
+    if study_id is None:
+        return
+    live = session is not None and session.status in ("waiting", "snoozed")
+    where = {"participant_id": participant_id, "study_id": study_id, "flow_id": session.flow_id if session else None,
+             "step_id": session.state.get("step") if session is not None and live else None}
+    repository.add_flags(connection, [{**where, "kind": kind, "message": message, "acknowledged": False, "created_at": now}
+                                      for kind, message in flags])
+
+
 def _voice_media(media: tuple[dict[str, Any], ...]) -> Mapping[str, Any]:
     for item in media:
         if str(item.get("content_type", "")).startswith("audio/"):
@@ -481,8 +585,24 @@ def _metadata(transcript: Transcript) -> dict[str, Any]:
     data = transcript.to_dict()
     data.pop("text")
     data.pop("unheard_language", None)  # not a column: low_confidence says it
+    data.pop("doubts", None)  # nor this: low_confidence says there were some
     finite = {key: (value if not isinstance(value, float) or math.isfinite(value) else None) for key, value in data.items()}
     return {**finite, "text": transcript.text}
+
+
+NOTICEABLE_WAIT = 1.0
+"""Seconds a voice note may wait for a free transcriber before the wait is logged (it is always counted)."""
+
+
+def _count_wait(inbound_id: int, result: TranscriptionResult) -> None:
+    """How long a note waited for a free transcriber, behind other notes: always in
+    ``chorus_transcription_wait_seconds``, and in the log when it is noticeable (the transcript
+    row's ``seconds`` is the work on the note alone)."""
+    metrics.TRANSCRIPTION_WAIT.observe(result.waited)
+    if result.waited >= NOTICEABLE_WAIT:
+        log.info("voice note %s waited %.1f s for a free transcriber, then took %.1f s", inbound_id, result.waited, result.seconds,
+                 extra={"event": "voice.waited", "inbound_id": inbound_id, "wait_seconds": round(result.waited, 3),
+                        "seconds": round(result.seconds, 3)})
 
 
 def _model_name(queue: TranscriptionQueue, whisper: WhisperSettings) -> str:

@@ -47,7 +47,9 @@ DONE = "\u2713done"
 TICK = "\u2713 "
 COMMANDS = {"/stop": "STOP", "/help": "HELP", "/language": "LANGUAGE", "/start": "START"}
 VOICE_KINDS = ("voice", "audio", "video_note")
-"""What Telegram sends that is spoken: transcribed as a voice note (a round video note, its sound)."""
+"""What Telegram sends that is spoken: transcribed as a voice note (a round video note, its sound;
+an audio document too). A caption is kept as the message's text and answers with the transcript,
+before it (bot/voice.py)."""
 FILE_KINDS = ("photo", "sticker", "animation", "video", "document")
 """What else it sends as a file, even without a caption: recorded (kind and file id; never fetched)
 and answered by saying what Chorus can read, without using up a try of the question (flows/engine.py)."""
