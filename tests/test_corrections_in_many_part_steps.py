@@ -21,6 +21,7 @@ from flows.events import AnswersWithdrawn, RecordAnswer
 from flows.model import Flow
 from flows.population import ItemRecord, PopulationData, delphi_value
 from flows.words import BUILT_IN_TEXTS
+from tests.test_delphi_back_and_break import standing
 
 NOW = datetime(2030, 3, 1, 10, 0, tzinfo=UTC)
 ITEMS = ["Same midwife", "Feeding support", "Parking"]
@@ -66,19 +67,8 @@ class Chat:
 
     def standing(self, step: str) -> list[tuple[str | None, Any]]:
         """The step's answers left standing once every withdrawal is applied, as storage
-        applies them (storage/repository.py::withdraw_answers): (item, value) in order."""
-        rows: list[list[Any]] = []
-        for event in self.events:
-            if isinstance(event, RecordAnswer):
-                rows.append([event, True])
-            elif isinstance(event, AnswersWithdrawn):
-                hit = [r for r in rows if r[1] and r[0].step_id in event.step_ids and (r[0].path_position or 0) >= event.from_position]
-                if event.items or event.own_answer:  # the latest of each item named (and the step's own answer)
-                    hit = list({(r[0].step_id, r[0].item): r for r in hit
-                                if r[0].item in event.items or (event.own_answer and r[0].item is None)}.values())
-                for row in hit:
-                    row[1] = False
-        return [(r.item, r.value) for r, up in rows if up and not r.skipped and r.step_id == step]
+        applies them: (item, value) in order."""
+        return [(item, value) for step_id, item, value in standing(self.events) if step_id == step]
 
 
 def delphi(round_number: int = 1, **extra: Any) -> dict[str, Any]:
