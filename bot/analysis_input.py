@@ -1,7 +1,8 @@
 """Analysis inputs read from a study's database.
 
-* :func:`answers_for_step`: answers to one step, ready for text analysis: (answer id, text,
-  group), with identifiers masked (nlp/redact.py) because analysis input must not carry them.
+* :func:`answers_for_step`: answers to one step (of one flow, if named), ready for text
+  analysis: (answer id, text, group), with identifiers masked (nlp/redact.py) because analysis
+  input must not carry them. ``chorus analyse themes --study`` and the desk's themes both read it.
 * :func:`delphi_rounds_sent`: who was sent which round of which Delphi, so that
   :func:`flows.analysis.delphi.participation` counts as dropped out only those who had the
   round and did not answer it; :func:`rounds_sent_to` keeps one Delphi's.
@@ -22,7 +23,10 @@ LIVE = ("waiting", "snoozed")
 """Session statuses in which the participant may still answer."""
 
 
-def answers_for_step(database: Database, study_id: str, step_id: str) -> list[tuple[str, str, str | None]]:
+def answers_for_step(database: Database, study_id: str, step_id: str,
+                     flow_id: str | None = None) -> list[tuple[str, str, str | None]]:
+    """The standing answers to ``step_id`` (in ``flow_id`` only, if given) as (answer id, text
+    masked by :func:`nlp.redact.redact`, group), oldest first; skipped and empty ones left out."""
     from nlp.redact import redact
 
     a, e = ANSWERS.c, ENROLMENTS.c
@@ -32,6 +36,8 @@ def answers_for_step(database: Database, study_id: str, step_id: str) -> list[tu
         .where(a.study_id == study_id, a.step_id == step_id, a.skipped.is_(False), a.item.is_(None), a.withdrawn_at.is_(None))
         .order_by(a.id)
     )
+    if flow_id is not None:
+        query = query.where(a.flow_id == flow_id)
     with database.transaction() as connection:
         rows = list(connection.execute(query))
     return [(str(answer_id), redact(value), group) for answer_id, value, group in rows

@@ -263,7 +263,7 @@ def test_themes_run_as_a_job_and_come_back_with_quotes(desk: Desk) -> None:
     for text in ("cold and nobody told us", "so cold in there", "waited all night cold"):
         pid, version = desk.join(STUDY)
         add_answers(desk.database, [answer(pid, version, "story", text)])
-    job = desk.client.post(f"/api/v1/studies/{STUDY}/themes").json()
+    job = desk.client.post(f"/api/v1/studies/{STUDY}/themes", params={"step": "story"}).json()
     desk.app.state.desk.jobs.wait(job["id"])
     result = get(desk, f"/jobs/{job['id']}")["result"]
     assert result["answers"] == 3 and result["themes"][0]["label"] == "cold / waiting"

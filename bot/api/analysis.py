@@ -1,21 +1,29 @@
-"""REST API: reports, charts (SVG and PNG), exports and long jobs with progress."""
+"""REST API: reports, charts (SVG and PNG), exports, themes in the answers to one open question
+(identifiers masked first), and long jobs with progress."""
 
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel
+from sqlalchemy import and_, func, select
 from starlette.background import BackgroundTask
 
 from bot import charts
 from bot.api import catalogue, figures, reports
+from bot.api.catalogue import StepInfo
 from bot.api.context import Ctx, StudyCtx, api_context, api_study
 from bot.api.jobs import Job, Progress
+from flows.loader import LoadedStudy
+from storage.database import Database
+from storage.tables import ANSWERS, FLAGS
 
 router = APIRouter(prefix="/api/v1")
 ReportKind = Literal["overview", "funnel", "results", "delphi", "ranking", "pairwise", "choice", "statements", "spc"]
@@ -99,18 +107,57 @@ def create_export(body: ExportRequest, s: StudyCtx = Depends(api_study)) -> dict
     return start_export(s, body.format).as_dict()
 
 
-def start_themes(s: StudyCtx) -> Job:
-    from bot.api.answers import load_answers
+OPEN = catalogue.StepKind("open", lambda info: info.type == "open")
+"""The steps themes are found in: open questions, one at a time."""
+TOO_FEW = 3
+"""Themes need at least this many answers."""
+SAFEGUARDING = "safeguarding"
+"""The kind of flag whose answers are never quoted."""
 
-    frame, _ = load_answers(s.database, s.loaded)
-    open_steps = frame[(frame["type"] == "open") & ~frame["skipped"].astype(bool)]
-    texts = [(str(r.id), str(r.display or r.value or ""), r.group) for r in open_steps.itertuples(index=False)
-             if str(r.display or r.value or "").strip()]
+
+@dataclass(frozen=True)
+class OpenQuestion:
+    """An open question of the study and how many standing answers it has."""
+
+    info: StepInfo
+    answers: int
+
+
+def open_questions(database: Database, loaded: LoadedStudy) -> list[OpenQuestion]:
+    """The study's open questions in the order first published, each with its answer count."""
+    counts = answer_counts(database, loaded.study.study)
+    return [OpenQuestion(info, counts.get((info.flow, info.step), 0))
+            for info in catalogue.study_steps(database, loaded).steps if OPEN.accepts(info)]
+
+
+def answer_counts(database: Database, study_id: str) -> dict[tuple[str, str], int]:
+    """(flow, step) -> how many standing, not skipped answers it has."""
+    a = ANSWERS.c
+    query = (select(a.flow_id, a.step_id, func.count())
+             .where(a.study_id == study_id, a.skipped.is_(False), a.withdrawn_at.is_(None))
+             .group_by(a.flow_id, a.step_id))
+    with database.reading() as session:
+        return {(str(flow), str(step)): int(n) for flow, step, n in session.execute(query)}
+
+
+def start_themes(s: StudyCtx, question: StepInfo) -> Job:
+    """A job finding themes in the answers to one open question, masked as the CLI and exports
+    mask them (:func:`bot.analysis_input.answers_for_step`) before any analysis sees them, so
+    that no quote or keyword carries a phone number, e-mail or name. Answers that raised a
+    safeguarding flag count in their theme but are never quoted."""
+    from bot.analysis_input import answers_for_step
+
+    texts = [(answer_id, text, group or "unspecified")
+             for answer_id, text, group in answers_for_step(s.database, s.study_id, question.step, question.flow)]
+    held = flagged_answers(s.database, s.study_id, question)
     finder = s.desk.theme_finder
+    about = {"flow": question.flow, "step": question.step, "question": question.question,
+             "group_answers": dict(sorted(Counter(group for _, _, group in texts).items()))}
 
     def work(progress: Progress, folder: Path) -> dict[str, Any]:
-        if len(texts) < 3:
-            return {"themes": [], "answers": len(texts), "note": "themes need at least three answers to open questions"}
+        if len(texts) < TOO_FEW:
+            return {**about, "themes": [], "answers": len(texts),
+                    "note": f"themes need at least {TOO_FEW} answers to the question"}
         if finder is None:
             from nlp.themes import find_themes
 
@@ -119,19 +166,77 @@ def start_themes(s: StudyCtx) -> Job:
             find = finder
         progress(0.1, f"reading {len(texts)} answers")
         result = find(texts)
-        themes = [{"id": t.id, "label": t.label, "keywords": t.keywords, "size": t.size, "quotes": t.quotes[:3],
-                   "quote_counts": list(getattr(t, "quote_counts", []))[:3]}
-                  for t in result.themes]
-        return {"themes": themes, "answers": len(texts), "prevalence": result.as_dict()["prevalence"]}
+        quoted = quotes_held_back(result.themes, texts, held)
+        themes = [{"id": t.id, "label": t.label, "keywords": t.keywords, "size": t.size, "quotes": quotes, "quote_counts": counts}
+                  for t, (quotes, counts) in zip(result.themes, quoted, strict=True)]
+        return {**about, "themes": themes, "answers": len(texts), "prevalence": result.as_dict()["prevalence"]}
 
-    s.audit("themes", s.study_id, answers=len(texts))
+    s.audit("themes", s.study_id, flow=question.flow, step=question.step, answers=len(texts))
     return s.desk.jobs.submit("themes", s.study_id, s.principal.token_id, work)
 
 
-@router.post("/studies/{study_id}/themes", tags=["reports"], status_code=202)
-def create_themes(s: StudyCtx = Depends(api_study)) -> dict[str, Any]:
-    """Start finding themes (with quotes) in the answers to open questions; poll the job."""
-    return start_themes(s).as_dict()
+def flagged_answers(database: Database, study_id: str, question: StepInfo) -> set[str]:
+    """The answers to ``question`` by participants who raised a safeguarding flag at it."""
+    a, f = ANSWERS.c, FLAGS.c
+    same_step = and_(f.participant_id == a.participant_id, f.study_id == a.study_id, f.flow_id == a.flow_id, f.step_id == a.step_id)
+    query = (select(a.id).distinct().select_from(ANSWERS.join(FLAGS, same_step))
+             .where(a.study_id == study_id, a.flow_id == question.flow, a.step_id == question.step, f.kind == SAFEGUARDING))
+    with database.reading() as session:
+        return {str(answer_id) for answer_id in session.execute(query).scalars()}
+
+
+Quoted = tuple[list[str], list[int]]
+"""A theme's quotes, best first, and how many of its answers say each one's words."""
+
+
+def quotes_held_back(themes: list[Any], texts: list[tuple[str, str, str]], held: set[str], most: int = 3) -> list[Quoted]:
+    """Each theme's quotes, none in the words of an answer in ``held`` (a disclosure is nobody's
+    representative quote): a theme that quoted one has its quotes chosen again, as the theme
+    finder chooses them, from its other answers. The held answers still count in the theme."""
+    from nlp.duplicates import normalise
+
+    kept = [(list(t.quotes)[:most], list(getattr(t, "quote_counts", []))[:most]) for t in themes]
+    held_words = {normalise(text) for answer_id, text, _ in texts if answer_id in held}
+    redo = [n for n, t in enumerate(themes) if any(normalise(q) in held_words for q in t.quotes[:most])]
+    if redo:
+        from nlp.embed import encode
+
+        vectors = encode([text for _, text, _ in texts]).topic
+        for n in redo:
+            kept[n] = _quotes_from_others(themes[n].members, texts, vectors, held_words, most)
+    return kept
+
+
+def _quotes_from_others(members: list[str], texts: list[tuple[str, str, str]], vectors: Any,
+                        held_words: set[str], most: int) -> Quoted:
+    """A theme's quotes chosen (:func:`nlp.themes.representative`) from its answers not in ``held_words``."""
+    import numpy as np
+
+    from nlp.duplicates import normalise
+    from nlp.themes import answers_per_wording, representative
+
+    ids, words = [t[0] for t in texts], [t[1] for t in texts]
+    where = {answer_id: n for n, answer_id in enumerate(ids)}
+    everyone = np.array([where[m] for m in members], dtype=int)
+    quotable = np.array([i for i in everyone if normalise(words[i]) not in held_words], dtype=int)
+    chosen = representative(vectors, quotable, words, most) if quotable.size else []
+    said = answers_per_wording(everyone, words, ids)
+    return [words[i] for i in chosen], [said[normalise(words[i])] for i in chosen]
+
+
+@router.post("/studies/{study_id}/themes", tags=["reports"], status_code=202,
+             responses={400: {"description": "No open step was named, or the step is in several flows and no flow was"},
+                        404: {"description": "No such flow or open step in the study; the message names those there are"}})
+def create_themes(s: StudyCtx = Depends(api_study), flow: str | None = Query(None, max_length=100),
+                  step: str | None = Query(None, max_length=100)) -> dict[str, Any]:
+    """Start finding themes (with quotes) in the answers to one open question, ``step`` (with
+    ``flow`` where two flows have a step of that id); poll the job. Phone numbers, e-mails,
+    names and other identifiers are masked before the answers are read, as in exports."""
+    study = catalogue.study_steps(s.database, s.loaded)
+    if step is None:
+        known = [info.step for info in study.steps if OPEN.accepts(info) and flow in (None, info.flow)]
+        raise HTTPException(400, f"name an open step with step=...; the study's open steps: {catalogue.names(known)}")
+    return start_themes(s, study.require_one_step(step, flow, OPEN)).as_dict()
 
 
 def visible_job(ctx: Ctx, job_id: str) -> Job:

@@ -3,10 +3,14 @@ statement voting and themes."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse
 
 from bot.api import figures, reports
+from bot.api.analysis import OpenQuestion, open_questions
+from bot.api.catalogue import names
 from bot.api.context import StudyCtx
 from bot.dashboard.render import inline, page_study, render
 
@@ -43,5 +47,21 @@ def statements_page(s: StudyCtx = Depends(page_study)) -> HTMLResponse:
 
 
 @router.get(BASE + "/themes", response_class=HTMLResponse)
-def themes_page(s: StudyCtx = Depends(page_study)) -> HTMLResponse:
-    return render(s, "themes.html", "themes")
+def themes_page(s: StudyCtx = Depends(page_study), flow: str | None = Query(None, max_length=100),
+                step: str | None = Query(None, max_length=100)) -> HTMLResponse:
+    """Themes in the answers to one open question: the one named (``step``, and ``flow`` where
+    two flows share the id), else the first that has answers."""
+    questions = open_questions(s.database, s.loaded)
+    named = [q for q in questions if q.info.step == step and flow in (None, q.info.flow)]
+    answered = [q for q in questions if q.answers]
+    chosen = next(iter(named or answered or questions), None)
+    notice = None
+    if step is not None and not named:
+        where = f" in flow '{flow}'" if flow else ""
+        notice = f"No open question '{step}'{where}; its open questions: {names(q.info.step for q in questions)}."
+    return render(s, "themes.html", "themes", questions=questions, chosen=chosen, notice=notice, link=_question_query)
+
+
+def _question_query(question: OpenQuestion) -> str:
+    """The query string naming an open question, for the page and the API alike."""
+    return urlencode({"flow": question.info.flow, "step": question.info.step})
