@@ -63,6 +63,9 @@ ERRORS = Counter("chorus_errors", "Errors by kind: signature, malformed, oversiz
                  "outbox_recovery, broker.", ["kind"])
 TRANSCRIPTION = Histogram("chorus_transcription_seconds", "Fetching and transcribing one voice note.",
                           buckets=(0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60, 120, 300))
+TRANSCRIPTION_WAIT = Histogram("chorus_transcription_wait_seconds", "How long a voice note waited for a free transcriber "
+                               "(CHORUS_WHISPER_WORKERS), behind other notes, before it was transcribed.",
+                               buckets=(0.1, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300))
 HTTP_LATENCY = Histogram("chorus_http_request_duration_seconds", "HTTP requests, by method, route template and status.",
                          ["method", "route", "status"])
 ERROR_KINDS = ("signature", "malformed", "oversized", "send_failed", "template", "voice", "outbox_recovery", "broker")

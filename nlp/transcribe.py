@@ -15,7 +15,7 @@ import math
 import os
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -39,6 +39,7 @@ __all__ = [
     "DEFAULT_MESSAGES",
     "AudioInput",
     "FailureKind",
+    "ImprobableWords",
     "ModelNotFoundError",
     "Segment",
     "Transcriber",
@@ -46,6 +47,7 @@ __all__ = [
     "TranscriptionError",
     "WhisperSettings",
     "WhisperTranscriber",
+    "Word",
     "shared_transcriber",
     "whisper_language",
 ]
@@ -66,6 +68,12 @@ LANGUAGES = (
 )
 """The language codes Whisper knows (faster-whisper's tokenizer; ``CHORUS_WHISPER_LANGUAGE``),
 listed here so that checking the setting does not load faster-whisper."""
+FALLBACK_COMPRESSION_RATIO = 2.4
+"""Whisper's check on a 30 s window's text (faster-whisper's ``compression_ratio_threshold``): text
+that compresses more than this repeats itself, the model stuck in a loop."""
+FALLBACK_LOGPROB = -1.0
+"""Whisper's other check (``log_prob_threshold``): a window whose tokens' mean log-probability is
+lower is probably wrong. A window failing either is decoded again at the next temperature, if any."""
 
 
 def whisper_language(language: str | None) -> str | None:
@@ -95,6 +103,15 @@ class WhisperSettings:
     ``fit_window`` restore faster-whisper's defaults.
     A note without words is ``silence`` if quieter than ``silence_dbfs`` (RMS), else
     ``no_speech``.
+
+    Decoding is also deterministic: ``temperature`` 0 alone, so the same note gives the same
+    words every time. faster-whisper's default (0, 0.2 ... 1.0) decodes a window that fails
+    Whisper's checks (:data:`FALLBACK_COMPRESSION_RATIO`, :data:`FALLBACK_LOGPROB`) again by
+    random sampling, hotter each time: a different transcript on each try, and up to six decodes'
+    CPU for the hardest notes. Here such a window is kept and the transcript marked
+    ``low_confidence`` (``fallback``). ``word_probabilities`` asks faster-whisper for each word's
+    probability (its ``word_timestamps``), so that a stretch of improbable words marks the note
+    ``low_confidence`` too (:class:`ImprobableWords`).
     """
 
     model: str = PACKAGED_MODEL
@@ -115,6 +132,12 @@ class WhisperSettings:
     low_confidence: float = 0.45
     no_speech_threshold: float = 0.6
     silence_dbfs: float = -45.0
+    temperature: tuple[float, ...] = (0.0,)
+    """Whisper's temperatures, tried in turn while a window fails its checks (``CHORUS_WHISPER_TEMPERATURE``,
+    "0" or a list such as "0,0.2,0.4"). Any temperature above 0 samples at random: not reproducible."""
+    word_probabilities: bool = True
+    """Ask for each word's probability (faster-whisper's ``word_timestamps``): 6 to 12% more CPU
+    in two runs over nine short notes and a 150 s one, far less than one temperature fallback."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> WhisperSettings:
@@ -133,6 +156,7 @@ class WhisperSettings:
             max_bytes=read.integer("CHORUS_VOICE_MAX_BYTES", cls.max_bytes, minimum=1),
             max_seconds=read.number("CHORUS_VOICE_MAX_SECONDS", cls.max_seconds),
             low_confidence=read.number("CHORUS_WHISPER_LOW_CONFIDENCE", cls.low_confidence),
+            temperature=read.temperatures("CHORUS_WHISPER_TEMPERATURE", cls.temperature),
         )
 
     def decoding(self) -> dict[str, Any]:
@@ -144,6 +168,10 @@ class WhisperSettings:
             "vad_filter": True,
             "no_speech_threshold": self.no_speech_threshold,
             "fit_window": self.fit_window,
+            "temperature": self.temperature,
+            "compression_ratio_threshold": FALLBACK_COMPRESSION_RATIO,
+            "log_prob_threshold": FALLBACK_LOGPROB,
+            "word_timestamps": self.word_probabilities,
         }
 
     @property
@@ -196,6 +224,26 @@ class _EnvReader:
             raise ValueError(f"{name} must be a positive number, not {raw!r}")
         return value
 
+    def temperatures(self, name: str, default: tuple[float, ...]) -> tuple[float, ...]:
+        """One temperature from 0 to 1, or several separated by commas (tried in that order)."""
+        raw = self.env.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            values = tuple(float(part) for part in raw.split(","))
+        except ValueError:
+            values = ()
+        if not values or not all(0 <= value <= 1 for value in values):
+            raise ValueError(f"{name} must be a temperature from 0 to 1, or several separated by commas (0,0.2,0.4), not {raw!r}")
+        return values
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    probability: float
+    """The mean probability of the word's tokens, as the model decoded them (faster-whisper's)."""
+
 
 @dataclass(frozen=True)
 class Segment:
@@ -203,8 +251,54 @@ class Segment:
     end: float
     text: str
     avg_logprob: float
+    """The mean token log-probability of the 30 s window the segment came from (one for all of its segments)."""
     no_speech_prob: float
     tokens: int
+    compression_ratio: float = 0.0
+    """The window's text's gzip compression ratio: high when it repeats itself."""
+    temperature: float = 0.0
+    words: tuple[Word, ...] = ()
+
+    @property
+    def fell_back(self) -> bool:
+        """Whether Whisper's checks rejected the window's greedy text (it repeats itself, or its
+        tokens are improbable) so that faster-whisper would decode it again by sampling, or did
+        (``temperature`` above 0)."""
+        repeats = self.compression_ratio > FALLBACK_COMPRESSION_RATIO
+        return self.temperature > 0 or repeats or self.avg_logprob < FALLBACK_LOGPROB
+
+
+@dataclass(frozen=True)
+class ImprobableWords:
+    """The rule that doubts a transcript for a stretch of words the model did not believe,
+    however sure it was of the rest: ``words`` words in a row whose mean probability is below
+    ``probability``. A note's confidence is exp(mean token log-probability) over 30 s windows, so
+    one invented sentence is averaged with a good one (the tester's "I might not fall in a
+    pointman's hand on", after a sentence heard right: confidence 0.53). Its words are 0.10-0.58.
+
+    Measured on the packaged tiny.en (tests/test_whisper_decoding.py): the least probable five
+    words average 0.38 in that invented sentence, 0.33 in its MP3, 0.36 in a noisy note and 0.37
+    to 0.41 in espeak sentences it garbled ("the video coils" for "the video calls"), against
+    0.52 to 0.89 in 29 other espeak notes (most heard right; the 0.52 is a garble the note's
+    confidence doubts already), 0.49 in a 150 s note and 0.69 to 0.78 in real speech (jfk.flac,
+    as FLAC, OGG, MP3 and AMR). Notes of fewer words are left to the note's confidence.
+    """
+
+    words: int = 5
+    probability: float = 0.45
+
+    def least_probable(self, words: Sequence[Word]) -> tuple[Word, ...]:
+        """The ``words`` consecutive words with the lowest mean probability (none when there are fewer)."""
+        size = self.words
+        if len(words) < size:
+            return ()
+        sums = [sum(word.probability for word in words[start:start + size]) for start in range(len(words) - size + 1)]
+        start = sums.index(min(sums))
+        return tuple(words[start:start + size])
+
+    def found_in(self, words: Sequence[Word]) -> bool:
+        stretch = self.least_probable(words)
+        return bool(stretch) and sum(word.probability for word in stretch) / len(stretch) < self.probability
 
 
 @dataclass(frozen=True)
@@ -228,6 +322,7 @@ class Transcript:
     """The speaker's language when the model cannot transcribe it (a Welsh speaker and the
     English-only tiny.en): ``text`` is then English words made up from other speech, and the
     transcript is ``low_confidence`` however sure the model was."""
+    improbable: ImprobableWords = field(default_factory=ImprobableWords, compare=False)
 
     @property
     def confidence(self) -> float:
@@ -235,11 +330,39 @@ class Transcript:
         return min(1.0, max(0.0, math.exp(self.avg_logprob)))
 
     @property
+    def words(self) -> tuple[Word, ...]:
+        return tuple(word for segment in self.segments for word in segment.words)
+
+    @property
+    def doubts(self) -> tuple[str, ...]:
+        """Why the transcript may be wrong (none: it is not ``low_confidence``): ``language``
+        (:attr:`unheard_language`), ``confidence`` (below the threshold), ``fallback`` (a window
+        failed Whisper's checks, :attr:`Segment.fell_back`) and ``improbable_words``
+        (:class:`ImprobableWords`)."""
+        checks = {
+            "language": self.unheard_language is not None,
+            "confidence": self.confidence < self.low_confidence_threshold,
+            "fallback": any(segment.fell_back for segment in self.segments),
+            "improbable_words": self.improbable.found_in(self.words),
+        }
+        return tuple(doubt for doubt, found in checks.items() if found)
+
+    @property
     def low_confidence(self) -> bool:
-        return self.unheard_language is not None or self.confidence < self.low_confidence_threshold
+        return bool(self.doubts)
+
+    @property
+    def weighed_confidence(self) -> float:
+        """The confidence a conversation weighs the transcript by (it reads back one below its
+        threshold, 0.45): ``confidence``, but just under ``low_confidence_threshold`` for a
+        transcript doubted for a reason its mean hides (``fallback``, ``improbable_words``)."""
+        if not self.low_confidence:
+            return self.confidence
+        return min(self.confidence, math.nextafter(self.low_confidence_threshold, 0.0))
 
     def to_dict(self) -> dict[str, Any]:
         unheard = {"unheard_language": self.unheard_language} if self.unheard_language else {}
+        doubts = {"doubts": list(self.doubts)} if self.doubts else {}
         return {
             "text": self.text,
             "language": self.language,
@@ -248,6 +371,7 @@ class Transcript:
             "no_speech_prob": round(self.no_speech_prob, 4),
             "confidence": round(self.confidence, 4),
             "low_confidence": self.low_confidence,
+            **doubts,
             **unheard,
         }
 
@@ -378,6 +502,9 @@ def _segment(raw: Any) -> Segment:
         avg_logprob=float(raw.avg_logprob),
         no_speech_prob=float(raw.no_speech_prob),
         tokens=len(raw.tokens),
+        compression_ratio=float(raw.compression_ratio),
+        temperature=float(raw.temperature or 0.0),
+        words=tuple(Word(word.word.strip(), float(word.probability)) for word in raw.words or ()),
     )
 
 
@@ -411,7 +538,7 @@ def _reject_no_words(
     if not transcript.text:
         found = "no" if speech_seconds == 0 else f"{speech_seconds:.1f} s of possible"
         detail = f"{heard}: voice activity detection found {found} speech and no words"
-    elif transcript.no_speech_prob > settings.no_speech_threshold and transcript.low_confidence:
+    elif transcript.no_speech_prob > settings.no_speech_threshold and transcript.confidence < settings.low_confidence:
         detail = (
             f"{heard}: probably not speech (no_speech_prob {transcript.no_speech_prob:.2f}, "
             f"confidence {transcript.confidence:.2f}): heard {transcript.text!r}"

@@ -34,8 +34,11 @@ class TranscriptionResult:
     job_id: str
     metadata: Metadata
     seconds: float
+    """How long the transcription itself took, from when a worker took the job."""
     transcript: Transcript | None = None
     error: TranscriptionError | None = None
+    waited: float = 0.0
+    """How long the job waited in the queue for a free worker (behind other notes) before that."""
 
     @property
     def ok(self) -> bool:
@@ -126,7 +129,7 @@ class ThreadPoolTranscriptionQueue:
         with self._lock:
             self._pending += 1
         language = meta.get("language")
-        future = self._executor.submit(self._run, job_id, audio, meta, language)
+        future = self._executor.submit(self._run, job_id, audio, meta, language, time.perf_counter())
         future.add_done_callback(self._finished)  # also runs for jobs cancelled at shutdown
         return TranscriptionJob(job_id, meta, future)
 
@@ -140,14 +143,15 @@ class ThreadPoolTranscriptionQueue:
         self.shutdown()
 
     def _run(
-        self, job_id: str, audio: AudioInput, meta: Metadata, language: str | None
+        self, job_id: str, audio: AudioInput, meta: Metadata, language: str | None, submitted: float
     ) -> TranscriptionResult:
         started = time.perf_counter()
+        waited = started - submitted
         try:
             transcript = self.transcriber.transcribe(audio, language=language)
-            return TranscriptionResult(job_id, meta, time.perf_counter() - started, transcript)
+            return TranscriptionResult(job_id, meta, time.perf_counter() - started, transcript, waited=waited)
         except TranscriptionError as error:
-            return TranscriptionResult(job_id, meta, time.perf_counter() - started, error=error)
+            return TranscriptionResult(job_id, meta, time.perf_counter() - started, error=error, waited=waited)
 
     def _finished(self, _future: Future[TranscriptionResult]) -> None:
         with self._lock:

@@ -36,8 +36,14 @@ PHONE = "+447700900456"
 VOICE = (Media("https://media.example.org/note.ogg", "audio/ogg"),)
 RESTART_WAIT = 120.0
 """Far less than VOICE_HOLD (10 minutes): the note is picked up at the start, not when its claim goes stale."""
-LONG_STORY = "The waiting room was cold and nobody told us anything for hours. " * 6
-"""About 25 seconds of speech: long enough to be killed while it is being transcribed."""
+LONG_STORY = ("The waiting room was cold and nobody told us anything for hours. "
+              "Parking at the hospital is far too expensive for families. "
+              "The nurse was kind but we waited four hours to see a doctor. "
+              "I work nights, so the morning phone queue is impossible for me. "
+              "The practice should open on Saturday mornings for working people. "
+              "The pharmacist was great and sorted out my prescription quickly. ")
+"""About 25 seconds of speech: long enough to be killed while it is being transcribed (six
+different sentences: one said six times reads as a recogniser looping, and is read back)."""
 
 
 @pytest.fixture(scope="module")
