@@ -17,10 +17,16 @@ answer is ``EVERYDAY_MARGIN`` closer to one of the reference set's everyday repl
 risky message. Short explicit risk ("kill myself", "overdose", "want to die") is the lexicon's
 to catch. Measured on 82 everyday replies and every risky example in tests/data:
 tests/test_safety_everyday.py.
+
+Asking for quicker care ("see a doctor faster") shares words with emergencies: 64 of 251 such
+requests were flagged. The check gives way when the answer is ``ACCESS_MARGIN`` closer to one of
+the reference set's access requests than to any risky message, unless a clause of it read alone
+is flagged ("the ambulance hasn't come and dad has collapsed"): tests/test_safety_access_requests.py.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -31,6 +37,8 @@ from nlp.safety_patterns import lexicon_match
 from nlp.safety_reference import embedded_reference, reference_rows
 from nlp.safety_text import content_words
 
+Match = tuple[str, int, float]
+"""A flag: category, index of the nearest risky reference message, vote."""
 NEIGHBOURS = 10
 TARGET_RECALL = 0.98
 MEDICINE_FALSE_ALARMS = 0.1
@@ -44,6 +52,9 @@ MIN_CONTENT_WORDS = 3
 EVERYDAY_MARGIN = 0.15
 """How much closer to an everyday reply than to any risky message an answer must be for the
 embedding check to leave it (chosen on the everyday and risky sets named above)."""
+ACCESS_MARGIN = 0.10
+"""The same for access requests (no risky example in tests/data comes within 0.04 of it)."""
+CLAUSE_BREAK = re.compile(r"[.,;:!?\n]+|\b(?:and|but|because|cos|so|while|when|then)\b", re.IGNORECASE)
 
 
 def nearest(vectors: np.ndarray, reference: np.ndarray, k: int = NEIGHBOURS) -> tuple[np.ndarray, np.ndarray]:
@@ -126,22 +137,58 @@ def choose_threshold(vectors: np.ndarray, risky: np.ndarray, texts: Sequence[str
     return choose_thresholds(vectors, risky, medicine, caught, recall).general
 
 
-def similarity_match(vectors: np.ndarray, texts: Sequence[str] | None = None) -> list[tuple[str, int, float] | None]:
+def _closest(vectors: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """For each vector, its similarity to the most similar of ``others`` (-inf when there are none)."""
+    return (vectors @ others.T).max(axis=1) if len(others) else np.full(len(vectors), -np.inf)
+
+
+def similarity_match(vectors: np.ndarray, texts: Sequence[str] | None = None) -> list[Match | None]:
     """The embedding check alone: for each answer (``texts``, their sentence ``vectors``),
     (category, index of the nearest risky reference message, vote) when it is flagged, else
     None. Flagged: enough content words, a vote at ``THRESHOLD`` or above (``MEDICINE_THRESHOLD``
     among medication talk: :func:`among_medicines`), and not ``EVERYDAY_MARGIN`` closer to an
-    everyday reply than to every risky message (without ``texts``, the words are not counted)."""
+    everyday reply, nor ``ACCESS_MARGIN`` to an access request unless a clause is flagged
+    (:func:`_risky_clause`), than to every risky message (without ``texts``: words and clauses unread)."""
+    found, access_like = _vote_match(vectors, texts)
+    if texts is not None:
+        for n in map(int, np.flatnonzero(access_like)):
+            found[n] = _risky_clause(texts[n])
+    return found
+
+
+def _vote_match(vectors: np.ndarray, texts: Sequence[str] | None) -> tuple[list[Match | None], np.ndarray]:
+    """:func:`similarity_match` before clauses are read, and which answers it left as access requests."""
     ref = embedded_reference.get()
     scores = vote(vectors, ref.vectors, ref.risky)
     thresholds = np.where(among_medicines(vectors, ref.vectors, ref.medicine), MEDICINE_THRESHOLD, THRESHOLD)
     risky_sims = np.where(ref.risky, vectors @ ref.vectors.T, -np.inf)
-    everyday_sims = (vectors @ ref.everyday.T).max(axis=1) if len(ref.everyday) else np.full(len(vectors), -np.inf)
-    found: list[tuple[str, int, float] | None] = []
+    everyday_sims, access_sims = _closest(vectors, ref.everyday), _closest(vectors, ref.access)
+    found: list[Match | None] = []
+    access_like = np.zeros(len(vectors), dtype=bool)
     for n, score in enumerate(scores):
         best = int(np.argmax(risky_sims[n]))
         everyday = everyday_sims[n] - risky_sims[n, best] >= EVERYDAY_MARGIN
         wordy = texts is None or content_words(texts[n]) >= MIN_CONTENT_WORDS
-        flagged = score >= thresholds[n] and wordy and not everyday
-        found.append((ref.categories[best], best, float(score)) if flagged else None)
-    return found
+        voted = bool(score >= thresholds[n]) and wordy and not everyday
+        access_like[n] = voted and access_sims[n] - risky_sims[n, best] >= ACCESS_MARGIN
+        found.append((ref.categories[best], best, float(score)) if voted and not access_like[n] else None)
+    return found, access_like
+
+
+def clauses(text: str) -> list[str]:
+    """The parts of an answer between punctuation and joining words ("and", "because",
+    "when"), those with ``MIN_CONTENT_WORDS`` content words."""
+    parts = (part.strip() for part in CLAUSE_BREAK.split(text))
+    return [part for part in parts if content_words(part) >= MIN_CONTENT_WORDS]
+
+
+def _risky_clause(text: str) -> Match | None:
+    """The first flag of a clause of an answer read as an access request: "the ambulance hasn't
+    come and dad has collapsed on the floor" is flagged for its second clause."""
+    parts = clauses(text)
+    if len(parts) < 2:
+        return None
+    from nlp.embed import embed
+
+    found, _ = _vote_match(embed(parts), parts)
+    return next((match for match in found if match is not None), None)
