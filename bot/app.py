@@ -13,7 +13,6 @@ from sqlalchemy import text
 
 from bot.degraded import DeferredStart, GatedDatabase, wake_the_loops
 from bot.middleware import ChorusApp
-from bot.population import warm_up_charts_soon
 from bot.service import ConversationService
 from bot.settings import Settings
 from bot.studies import StudyRegistry
@@ -111,7 +110,6 @@ def create_app(settings: Settings | None = None, chorus: Chorus | None = None, f
         if getattr(app.state, "tasks", None) is None:  # a test may hand in its own queue
             app.state.tasks = make_queue(settings.queue_url, settings.queue_namespace)
         app.state.chorus.service.start_safeguarding()  # the model loads in the background, once serving
-        warm_up_charts_soon(app.state.chorus.studies)  # a Delphi round's first charts are not drawn cold
         from bot.study_watch import StudyWatch
 
         study_watch = StudyWatch(app.state.chorus.database, app.state.chorus.studies, app.state.chorus.settings.study_watch_interval)

@@ -276,20 +276,44 @@ def _chart(feedback: ItemFeedback, texts: tuple[tuple[str, str], ...]) -> bytes:
     return feedback_chart(feedback, (lambda key: lookup.get(key, key)) if lookup else None)
 
 
-def shows_delphi_feedback(studies: Iterable[LoadedStudy]) -> bool:
-    """Whether a study has a Delphi round after the first: its prompts show the round before's
-    results, drawn as charts for channels with images."""
+def shows_delphi_feedback(studies: Iterable[LoadedStudy], flow_id: str | None = None) -> bool:
+    """Whether a study (or its flow ``flow_id``) has a Delphi round after the first: its prompts
+    show the round before's results, drawn as charts for channels with images."""
     from flows.steps.delphi import DelphiStep
 
     return any(isinstance(step, DelphiStep) and step.round > 1
-               for loaded in studies for flow in loaded.flows.values() for step in flow.flow.steps)
+               for loaded in studies for name, flow in loaded.flows.items() if flow_id is None or name == flow_id
+               for step in flow.flow.steps)
+
+
+_warmed = threading.Event()
+_warming = threading.Lock()
 
 
 def warm_up_charts() -> None:
-    """Load the analysis and drawing libraries and draw one throwaway feedback chart. A round's
-    first feedback is drawn while its participants' conversations start, in a transaction that
-    holds the database (SQLite: every webhook waits); drawn cold it took seconds: matplotlib
-    builds its font cache on a machine's first chart, and pandas and matplotlib load."""
+    """Load the analysis and drawing libraries and draw one throwaway feedback chart, once per
+    process. A round's first feedback is drawn while its participants' conversations start, in a
+    transaction that holds the database (SQLite: every webhook waits); drawn cold it took seconds:
+    pandas and matplotlib load, and on a machine's first chart matplotlib builds its font cache.
+    So whatever starts a later round calls this first, outside its transaction (bot/starting.py);
+    serving alone loads none of it (tests/test_startup.py). A failure is logged and harmless: the
+    chart is then drawn when first needed, as before."""
+    if _warmed.is_set():
+        return
+    with _warming:
+        if _warmed.is_set():
+            return
+        started = time.monotonic()
+        try:
+            _draw_a_throwaway_chart()
+        except Exception:
+            log.warning("could not warm up the Delphi feedback charts; the first is drawn when needed", exc_info=True)
+        else:
+            log.debug("Delphi feedback charts warmed up in %.1f s", time.monotonic() - started)
+        _warmed.set()
+
+
+def _draw_a_throwaway_chart() -> None:
     import pandas as pd
 
     from flows.analysis.delphi import feedback_chart, feedback_for, summarise
@@ -297,27 +321,3 @@ def warm_up_charts() -> None:
     scores = [(f"p{i}", "patient", 1, "warm-up", score) for i, score in enumerate((2, 5, 7, 8, 9))]
     ratings = pd.DataFrame(scores, columns=["participant", "group", "round", "item", "score"])
     feedback_chart(feedback_for(summarise(ratings), "warm-up", 1, 7))
-
-
-def warm_up_charts_soon(studies: Iterable[LoadedStudy], after: float = 1.0) -> threading.Timer | None:
-    """:func:`warm_up_charts` in its own thread ``after`` seconds from now, when a study shows
-    Delphi feedback (None otherwise). A failure is logged and harmless: the chart is then drawn
-    when first needed, as before."""
-    if not shows_delphi_feedback(studies):
-        return None
-
-    def warm() -> None:
-        started = time.monotonic()
-        try:
-            warm_up_charts()
-        except Exception:
-            log.warning("could not warm up the Delphi feedback charts; the first is drawn when needed", exc_info=True)
-            return
-        log.debug("Delphi feedback charts warmed up in %.1f s", time.monotonic() - started)
-
-    timer = threading.Timer(after, warm)
-    timer.daemon = True
-    timer.name = "chorus-chart-warm-up"
-    timer.start()
-    return timer
-

@@ -1,44 +1,80 @@
-"""A server with a Delphi round after the first draws one throwaway feedback chart in the
-background soon after it starts (bot/population.py), so the round's first real chart is not
-drawn cold (matplotlib's font cache, pandas) inside the transaction that starts the round."""
+"""Starting a Delphi round after the first draws one throwaway feedback chart first, outside the
+transaction that starts the round (bot/starting.py, bot/population.py): the round's first real
+chart, drawn cold (pandas, matplotlib and its font cache), held the database for seconds. Serving
+alone loads none of it (tests/test_startup.py)."""
 
 from __future__ import annotations
 
-import logging
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from bot.population import shows_delphi_feedback, warm_up_charts_soon
+from bot import population, starting
+from bot.population import shows_delphi_feedback
 from bot.studies import StudyRegistry
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "flows" / "examples"
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "flows" / "examples"
 
 
-def test_only_a_study_with_a_later_delphi_round_is_warmed_up() -> None:
-    assert shows_delphi_feedback(StudyRegistry.from_folder(EXAMPLES / "priorities"))
-    waiting = StudyRegistry.from_folder(EXAMPLES / "ae-waiting")
-    assert not shows_delphi_feedback(waiting)
-    assert warm_up_charts_soon(waiting) is None
+def test_only_a_flow_with_a_later_delphi_round_shows_feedback() -> None:
+    priorities = StudyRegistry.from_folder(EXAMPLES / "priorities")
+    assert shows_delphi_feedback(priorities) and shows_delphi_feedback(priorities, "round2")
+    assert not shows_delphi_feedback(priorities, "round1")
+    assert not shows_delphi_feedback(StudyRegistry.from_folder(EXAMPLES / "ae-waiting"))
 
 
-def test_the_warm_up_draws_a_chart_in_its_own_thread(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG, logger="chorus.population")
-    timer = warm_up_charts_soon(StudyRegistry.from_folder(EXAMPLES / "priorities"), after=0)
-    assert timer is not None and timer.daemon
-    timer.join(60)
-    assert not timer.is_alive()
-    assert any("warmed up" in record.getMessage() for record in caplog.records), caplog.text
+def test_starting_a_later_round_warms_up_before_taking_the_lock_and_an_earlier_one_does_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(starting, "warm_up_charts", lambda: calls.append("warm up"))
+    def start_chunk(*args: object) -> list[object]:
+        calls.append("transaction")
+        return []
+
+    monkeypatch.setattr(starting, "_start_chunk", start_chunk)
+
+    class Task:
+        def __init__(self, flow_id: str) -> None:
+            self.participant_id, self.study_id, self.flow_id, self.due_at, self.id = "p-1", "priorities", flow_id, 0, 1
+
+    class Request:
+        def __init__(self, flow_id: str) -> None:
+            self.task = Task(flow_id)
+
+    class Service:
+        studies = StudyRegistry.from_folder(EXAMPLES / "priorities")
+
+    service: Any = Service()
+    starting.start_follow_ups(service, [Request("round1")], None, lambda *args: None)  # type: ignore[arg-type, list-item]
+    assert calls == ["transaction"]
+    calls.clear()
+    starting.start_follow_ups(service, [Request("round2")], None, lambda *args: None)  # type: ignore[arg-type, list-item]
+    assert calls == ["warm up", "transaction"]
 
 
-def test_a_cold_machine_builds_matplotlibs_font_cache_in_the_warm_up(tmp_path: Path) -> None:
-    """On a new machine (no font cache yet) the warm-up is what builds it."""
-    code = ("from bot.population import warm_up_charts; warm_up_charts(); "
-            "import matplotlib; print(matplotlib.get_cachedir())")
-    env = {"MPLCONFIGDIR": str(tmp_path / "mpl"), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
-           "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+def test_a_cold_machine_builds_matplotlibs_font_cache_in_the_warm_up_once(tmp_path: Path) -> None:
+    """On a new machine (no font cache yet) the warm-up is what builds it, once a process."""
+    code = ("import time\nfrom bot.population import warm_up_charts\nwarm_up_charts()\nstarted = time.monotonic()\n"
+            "warm_up_charts()\nimport matplotlib\nprint(matplotlib.get_cachedir(), time.monotonic() - started)")
+    env = {"MPLCONFIGDIR": str(tmp_path / "mpl"), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
     printed = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, check=True)
-    assert Path(printed.stdout.strip()) == tmp_path / "mpl"
-    assert list((tmp_path / "mpl").glob("fontlist-*.json")), "no font cache was built"
+    folder, again = printed.stdout.split()
+    assert Path(folder) == tmp_path / "mpl" and list((tmp_path / "mpl").glob("fontlist-*.json")), "no font cache was built"
+    assert float(again) < 0.01, "the second call draws nothing"
+    assert "could not warm up" not in printed.stderr
+
+
+def test_a_failed_warm_up_is_logged_and_harmless(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(population, "_warmed", population.threading.Event())
+
+    def broken() -> None:
+        raise RuntimeError("no fonts")
+
+    monkeypatch.setattr(population, "_draw_a_throwaway_chart", broken)
+    population.warm_up_charts()
+    assert "could not warm up the Delphi feedback charts" in caplog.text
