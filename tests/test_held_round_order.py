@@ -9,7 +9,6 @@ after it wait behind it and go after it, in the order they fell due."""
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,16 +24,11 @@ from bot.planning_holds import (
     order_hold,
     round_look_again,
 )
-from bot.scheduler import Scheduler
-from bot.service import ConversationService
-from bot.studies import StudyRegistry
-from channels.base import InboundMessage
-from flows.loader import load_study
 from storage import due_tasks
 from storage.database import Database
 from storage.due_tasks import moment
 from storage.tables import SESSIONS
-from tests.db_fixtures import TEST_ADDRESS_KEY, FakeClock
+from tests.test_schedule_rounds import JOINED, ClockedStudy
 
 STUDY = """study: maternity
 title: Maternity methods
@@ -77,32 +71,21 @@ steps:
     type: end
     text: Thank you for choosing.
 """
-JOINED = datetime(2026, 3, 10, 10, 0, tzinfo=UTC)
 TICK = timedelta(seconds=30)
 FOLLOW_UPS = ("round2", "codesign", "dce")
 
 
-class Maternity:
+class Maternity(ClockedStudy):
     """The tester's methods study on one database, with a hand-moved clock."""
-
-    def __init__(self, database: Database, folder: Path) -> None:
-        self.database, self.clock = database, FakeClock(JOINED)
-        self.registry = StudyRegistry([load_study(folder)])
-        self.service = ConversationService(database, self.registry, self.clock, address_key=TEST_ADDRESS_KEY)
-        self.scheduler = Scheduler(database, self.service, self.registry, self.clock)
-        self._ids = itertools.count(1)
 
     def say(self, address: str, *texts: str) -> str:
         pid = ""
         for text in texts:
-            result = self.service.receive(InboundMessage("sms", address, f"in-{next(self._ids)}", text))
-            assert result.participant_id is not None
-            pid = result.participant_id
+            pid = self.receive(address, text)
         return pid
 
     def later(self, delta: timedelta = TICK) -> None:
-        self.clock.now += delta
-        self.scheduler.tick()
+        super().later(delta)
 
     def until(self, done: Callable[[], bool], limit: timedelta) -> datetime:
         """Tick every ``TICK`` until ``done``; when it became so (fails after ``limit``)."""
@@ -121,12 +104,6 @@ class Maternity:
 
     def flows(self, pid: str) -> list[str]:
         return [flow for flow, _, _ in self.sessions(pid)]
-
-    def follow_up(self, pid: str, flow: str) -> due_tasks.TaskRow:
-        with self.database.transaction() as connection:
-            found = [t for t in due_tasks.listing(connection, None, pid, include_done=True) if t.kind == "follow_up" and t.flow_id == flow]
-        assert len(found) == 1, found
-        return found[0]
 
     def enrolled_at(self, pid: str) -> datetime:
         with self.database.transaction() as connection:

@@ -56,8 +56,8 @@ steps:
 JOINED = datetime(2026, 3, 10, 10, 0, tzinfo=UTC)
 
 
-class Panel:
-    """A Delphi study on one database, with a hand-moved clock."""
+class ClockedStudy:
+    """A study on one database, with a hand-moved clock and its scheduler (tests/test_held_round_order.py too)."""
 
     def __init__(self, database: Database, folder: Path) -> None:
         self.database, self.clock = database, FakeClock(JOINED)
@@ -66,7 +66,8 @@ class Panel:
         self.scheduler = Scheduler(database, self.service, self.registry, self.clock)
         self._ids = itertools.count(1)
 
-    def say(self, text: str, address: str = "+447700900101") -> str:
+    def receive(self, address: str, text: str) -> str:
+        """An SMS from ``address``; the participant id it came from."""
         result = self.service.receive(InboundMessage("sms", address, f"in-{next(self._ids)}", text))
         assert result.participant_id is not None
         return result.participant_id
@@ -75,15 +76,23 @@ class Panel:
         self.clock.now += delta
         self.scheduler.tick()
 
+    def follow_up(self, pid: str, flow: str) -> due_tasks.TaskRow:
+        with self.database.transaction() as connection:
+            found = [t for t in due_tasks.listing(connection, None, pid, include_done=True) if t.kind == "follow_up" and t.flow_id == flow]
+        assert len(found) == 1, found
+        return found[0]
+
+
+class Panel(ClockedStudy):
+    """A Delphi study on one database, with a hand-moved clock."""
+
+    def say(self, text: str, address: str = "+447700900101") -> str:
+        return self.receive(address, text)
+
     def sent(self, pid: str) -> list[str]:
         greeting = "The panel: hello again.\n"  # a round weeks later opens with it (tests/test_follow_up_greeting.py)
         return [m.text.removeprefix(greeting).splitlines()[0] for m in self.service.outbox_for(pid)]
 
-    def follow_up(self, pid: str, flow: str) -> due_tasks.TaskRow:
-        with self.database.transaction() as connection:
-            found = [t for t in due_tasks.listing(connection, None, pid, include_done=True) if t.kind == "follow_up" and t.flow_id == flow]
-        assert len(found) == 1
-        return found[0]
 
 
 def _panel(database: Database, tmp_path: Path, schedule: str, start: str = "round1") -> Panel:
