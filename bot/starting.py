@@ -121,8 +121,8 @@ def start_follow_ups(
     Returns (task, 'fired', None), (task, 'dropped', why), (task, 'deferred', why: a conversation
     in progress) or, when a chunk failed, (task, 'retrying', error).
     Chunks run on ``pool`` when given: locks are always taken in participant order, so they cannot deadlock."""
-    if any(str(r.task.study_id) in service.studies
-           and shows_delphi_feedback([service.studies.get(str(r.task.study_id))], str(r.task.flow_id)) for r in requests):
+    starting = {(str(r.task.study_id), str(r.task.flow_id)) for r in requests}  # (a morning's thousands: a handful of flows)
+    if any(study in service.studies and shows_delphi_feedback([service.studies.get(study)], flow) for study, flow in starting):
         warm_up_charts()  # (a round's first chart, drawn cold, would hold the database for seconds)
     ordered = sorted(requests, key=lambda r: (str(r.task.participant_id), r.task.due_at, r.task.id))
     chunks = [ordered[start:start + CHUNK] for start in range(0, len(ordered), CHUNK)]
