@@ -40,7 +40,7 @@ from flows.inputs import (
     without_words,
 )
 from flows.parsing import parse_number, parse_yes_no, said_after_no
-from flows.ready_phrases import says_ready
+from flows.ready_phrases import ready_without_yes, says_ready
 from flows.session_state import SessionState, Status, copy_state, position
 from flows.steps.base import (
     Answer,
@@ -112,6 +112,8 @@ class Engine(EngineCommands):
         if given.at and given.at != position(state):
             return  # a second tap, or a tap on an earlier message: not an answer to the question asked now
         turn.command = command = global_word(self.words, given)  # read once, for the whole sprint
+        if command == "back" and state.status == "snoozed" and len(given.text.split()) > 1 and says_ready(given.text):
+            turn.command = command = None  # 'back now', 'ok back now' after LATER: being back, not BACK
         choosing, state.choosing_language = state.choosing_language, False  # (only the reply right after asks it)
         erasure = read_erasure(self.words, given, command, state.erase_pending)
         if erasure is not None and self._erasure(turn, erasure, given, command):
@@ -174,9 +176,14 @@ class Engine(EngineCommands):
     def _back_from_later(self, turn: Turn, step: InputStep, text: str) -> bool:
         """A reply to a snoozed question that only says the participant is back ('ok im free
         now', 'ready', 'hi', 'dw i'n barod'; flows/ready_phrases.py) is no answer: the question
-        is asked again, no try used. On a question it answers ('ok' to a YES or NO) it answers it."""
-        if not says_ready(text) or not (self._takes_free_text(turn.state, step) or not self._reads_itself(turn, text)):
+        is asked again, no try used. On a question it answers ('ok' to a YES or NO) it answers it,
+        but not by an 'ok' that only leads into being back ('ok im free now' is no YES to consent)."""
+        if not says_ready(text):
             return False
+        if not self._takes_free_text(turn.state, step) and self._reads_itself(turn, text):
+            rest = ready_without_yes(text)
+            if rest is None or self._reads_itself(turn, rest):
+                return False
         self._prompt(turn, step)
         return True
 

@@ -20,12 +20,34 @@ _READY = re.compile(
     rf"){_NOW}$"
 )
 _GREETING = re.compile(rf"^{_LEAD}$")
+_LEAD_WORDS = re.compile(rf"^{_LEAD}")
+_YES_WORDS = frozenset(("yes", "yeah", "yep", "sure", "ie", "do"))
 
 
 def says_ready(text: str) -> bool:
     """Whether ``text`` only says the writer is back and ready ('ok im free now', 'hi', 'go ahead')."""
-    clean = re.sub(r"\s+", " ", text.replace("\u2019", "'").lower()).strip(" .!?,:)(")
-    clean = re.sub(r"[\U0001F300-\U0001FAFF\u2600-\u27BF]", "", clean).strip(" .!?,")
+    clean = _clean(text)
     if not clean:
         return False
-    return bool(_READY.match(clean) or (_GREETING.match(clean) and clean.split()[0] not in ("yes", "yeah", "yep", "ie", "do", "sure")))
+    return bool(_READY.match(clean) or (_GREETING.match(clean) and clean.split()[0] not in _YES_WORDS))
+
+
+def ready_without_yes(text: str) -> str | None:
+    """What a reply that says the writer is back says after its leading 'ok', 'right' or 'hi'
+    ('ok im free now': 'im free now'), when that lead holds no yes of its own; None for a bare
+    'ok' or 'hi', a reply that opens with 'yes' ('yes im free now'), or one that is not
+    :func:`says_ready`. Its 'ok' acknowledges being asked again: it says yes to nothing."""
+    if not says_ready(text):
+        return None
+    clean = _clean(text)
+    lead = _LEAD_WORDS.match(clean)
+    said = lead.group() if lead else ""
+    rest = clean[len(said):].strip()
+    if not rest or _YES_WORDS & set(re.findall(r"[a-z]+", said)):
+        return None
+    return rest
+
+
+def _clean(text: str) -> str:
+    clean = re.sub(r"\s+", " ", text.replace("\u2019", "'").lower()).strip(" .!?,:)(")
+    return re.sub(r"[\U0001F300-\U0001FAFF\u2600-\u27BF]", "", clean).strip(" .!?,")
