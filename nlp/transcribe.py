@@ -301,6 +301,11 @@ class ImprobableWords:
         return bool(stretch) and sum(word.probability for word in stretch) / len(stretch) < self.probability
 
 
+READ_BACK_BELOW = 0.45
+"""The conversation reads back a voice answer whose confidence is below this
+(flows.engine_core.LOW_CONFIDENCE; tests/test_read_back_threshold.py keeps them equal)."""
+
+
 @dataclass(frozen=True)
 class Transcript:
     """What was said in a voice note, and how sure the model was.
@@ -353,12 +358,15 @@ class Transcript:
 
     @property
     def weighed_confidence(self) -> float:
-        """The confidence a conversation weighs the transcript by (it reads back one below its
-        threshold, 0.45): ``confidence``, but just under ``low_confidence_threshold`` for a
-        transcript doubted for a reason its mean hides (``fallback``, ``improbable_words``)."""
-        if not self.low_confidence:
-            return self.confidence
-        return min(self.confidence, math.nextafter(self.low_confidence_threshold, 0.0))
+        """The confidence a conversation weighs the transcript by: it reads back an answer below
+        :data:`READ_BACK_BELOW`, and this lands on that side exactly when the transcript is
+        ``low_confidence``, whatever ``CHORUS_WHISPER_LOW_CONFIDENCE`` says. So it is
+        ``confidence``, but just under the read-back line for a doubted transcript (for a
+        reason its mean hides: ``fallback``, ``improbable_words``, or a threshold set above
+        0.45), and at least on the line for one nobody doubts (a threshold set below 0.45)."""
+        if self.low_confidence:
+            return min(self.confidence, math.nextafter(READ_BACK_BELOW, 0.0))
+        return max(self.confidence, READ_BACK_BELOW)
 
     def to_dict(self) -> dict[str, Any]:
         unheard = {"unheard_language": self.unheard_language} if self.unheard_language else {}
