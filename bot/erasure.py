@@ -33,8 +33,8 @@ def remove_audio(paths: Iterable[str], inbound_ids: Iterable[int], folder: Path)
     (bot/voice.py names them by inbound id). Returns how many files went."""
     found = {Path(p) for p in paths}
     for inbound_id in inbound_ids:
-        for sub in ("spool", "kept"):
-            found.update((folder / sub).glob(f"{inbound_id}.*"))
+        for pattern in ("spool/{}.*", "kept/{}.*", "kept/*/{}.*"):  # (kept notes are in a folder per study)
+            found.update(folder.glob(pattern.format(inbound_id)))
     removed = 0
     for path in found:
         try:

@@ -475,7 +475,8 @@ class VoicePipeline:
 
     def _spool(self, context: VoiceContext, audio: bytes, media: Mapping[str, Any]) -> Path:
         """Write the note where the worker can read it, readable by this user only."""
-        folder = self.settings.audio_dir / ("kept" if context.keep_audio else "spool")
+        # absolute: the path is stored, and erasure or retention may run in another folder (chorus erase)
+        folder = self.settings.audio_dir.absolute() / ("kept" if context.keep_audio else "spool")
         if context.keep_audio and context.study_id:
             folder = folder / context.study_id
         folder.mkdir(parents=True, exist_ok=True)

@@ -281,7 +281,7 @@ async def telegram_webhook(request: Request) -> Response:
         raise HTTPException(403, "bad secret token")
     try:
         data = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # (RecursionError: arrays or objects nested thousands deep)
         metrics.error("malformed")
         raise HTTPException(400, "the body is not JSON") from None
     background = BackgroundTasks()

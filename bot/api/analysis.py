@@ -23,7 +23,7 @@ from bot.api.context import Ctx, StudyCtx, api_context, api_study
 from bot.api.jobs import Job, Progress
 from flows.loader import LoadedStudy
 from storage.database import Database
-from storage.tables import ANSWERS, FLAGS
+from storage.tables import ANSWERS, AUDIT_EVENTS, FLAGS
 
 router = APIRouter(prefix="/api/v1")
 ReportKind = Literal["overview", "funnel", "results", "delphi", "ranking", "pairwise", "choice", "statements", "spc"]
@@ -98,7 +98,7 @@ def start_export(s: StudyCtx, fmt: str) -> Job:
         return exports.zip_bundle(files, folder / f"{study_id}-export.zip", progress)
 
     s.audit("export", s.study_id, format=fmt)
-    return s.desk.jobs.submit("export", s.study_id, s.principal.token_id, work)
+    return s.desk.jobs.submit("export", s.study_id, s.principal.token_id, work, audit_mark(s.database))
 
 
 @router.post("/studies/{study_id}/exports", tags=["exports"], status_code=202)
@@ -172,7 +172,7 @@ def start_themes(s: StudyCtx, question: StepInfo) -> Job:
         return {**about, "themes": themes, "answers": len(texts), "prevalence": result.as_dict()["prevalence"]}
 
     s.audit("themes", s.study_id, flow=question.flow, step=question.step, answers=len(texts))
-    return s.desk.jobs.submit("themes", s.study_id, s.principal.token_id, work)
+    return s.desk.jobs.submit("themes", s.study_id, s.principal.token_id, work, audit_mark(s.database))
 
 
 def flagged_answers(database: Database, study_id: str, question: StepInfo) -> set[str]:
@@ -243,7 +243,24 @@ def visible_job(ctx: Ctx, job_id: str) -> Job:
     job = ctx.desk.jobs.get(job_id)
     if job is None or not ctx.principal.can_see(job.study_id):
         raise HTTPException(404, "no such job")
+    if erased_since(ctx.database, job.audit_mark):
+        ctx.desk.jobs.discard(job.id)
+        raise HTTPException(410, "this job was started before a participant's data was erased, so its result may "
+                                 "still hold it and has been deleted; start it again")
     return job
+
+
+def audit_mark(database: Database) -> int:
+    """The last audit event's id (0 for none), to tell later erasures from earlier ones."""
+    with database.transaction() as connection:
+        return int(connection.execute(select(func.max(AUDIT_EVENTS.c.id))).scalar() or 0)
+
+
+def erased_since(database: Database, mark: int) -> bool:
+    """Whether an erasure (by request, ``chorus erase``, the API or retention) was recorded after ``mark``."""
+    a = AUDIT_EVENTS.c
+    with database.transaction() as connection:
+        return connection.execute(select(a.id).where(a.id > mark, a.action == "erased").limit(1)).first() is not None
 
 
 @router.get("/jobs/{job_id}", tags=["jobs"])

@@ -2,7 +2,8 @@
 
 A job belongs to the study it is about and to the token that started it; only someone
 who may see the study can see the job. Finished jobs are forgotten after ``keep``
-(their files too).
+(their files too), checked whenever a job is started or looked up, so an export's file
+holding participants' words does not outlive the hour on disk.
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ class Job:
     error: str | None = None
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     finished_at: datetime | None = None
+    audit_mark: int = 0
+    """The last audit event's id when the job started: its result may hold the words of
+    anyone whose erasure is recorded after it (bot/api/analysis.py, ``visible_job``)."""
 
     def as_dict(self) -> dict[str, Any]:
         download = isinstance(self.result, Path)
@@ -61,12 +65,12 @@ class JobRunner:
         self.keep = keep
         atexit.register(self.close)
 
-    def submit(self, kind: str, study_id: str, owner: int, work: Work) -> Job:
+    def submit(self, kind: str, study_id: str, owner: int, work: Work, audit_mark: int = 0) -> Job:
         self._forget_old()
         job_id = uuid.uuid4().hex
         folder = self._root / job_id
         folder.mkdir()
-        job = Job(job_id, kind, study_id, owner, folder)
+        job = Job(job_id, kind, study_id, owner, folder, audit_mark=audit_mark)
         with self._lock:
             self._jobs[job_id] = job
         self._pool.submit(self._run, job, work)
@@ -77,8 +81,16 @@ class JobRunner:
         return Path(tempfile.mkdtemp(dir=self._root, prefix="request-"))
 
     def get(self, job_id: str) -> Job | None:
+        self._forget_old()
         with self._lock:
             return self._jobs.get(job_id)
+
+    def discard(self, job_id: str) -> None:
+        """Forget a job and delete its files (a result made before an erasure)."""
+        with self._lock:
+            job = self._jobs.pop(job_id, None)
+        if job is not None:
+            shutil.rmtree(job.folder, ignore_errors=True)
 
     def _run(self, job: Job, work: Work) -> None:
         def progress(fraction: float, message: str) -> None:
