@@ -18,6 +18,7 @@ from flows.parsing_option_words import (
     _named_in_sentence,
     _named_inside,
     _names_another,
+    _negations,
 )
 
 _ABBREVIATIONS = ((re.compile(r"\b(?:v|vv|vry|vey)\.?\s+(?=[a-z]{2})"), "very "),)
@@ -85,7 +86,26 @@ def _match_option(text: str, options: tuple[tuple[str, ...], ...]) -> int | None
         found = finder(_welsh_ordinal(plain), count)
         if found is not None:
             return found
-    return _named_or_close(clean, plain, names)
+    named = _named_or_close(clean, plain, names)
+    return named if named is not None else _negative_agreeing(clean, options)
+
+
+_LEADING_NO = re.compile(r"(?:no|nope|nah|naw|na)\b[\s,.!-]*(?=\w)")
+"""A 'no' in front of a reply, as in 'no, never' or 'nope neither'."""
+
+
+def _negative_agreeing(clean: str, options: tuple[tuple[str, ...], ...]) -> int | None:
+    """An option whose own words are negative, named after a 'no' that agrees with it: 'no,
+    never' is 'Never', 'nope neither' is 'Neither', 'no not at all' is 'Not at all'. The 'no'
+    negates nothing there; a number or letter after it ('no, 2') is never read so."""
+    leading = _LEADING_NO.match(clean)
+    if leading is None:
+        return None
+    rest = clean[leading.end():]
+    found = _match_option(rest, options)
+    if found is None or not _negations(rest):
+        return None
+    return found if any(_negations(rest) <= _negations(normalise(name)) for name in options[found]) else None
 
 
 def _named_or_close(clean: str, plain: str, names: list[list[str]]) -> int | None:

@@ -180,7 +180,7 @@ def describe_errors(
         below = (_mistake(error) or ("", ()))[1]
         loc = error["loc"][:-1] if _is_key_error(error) else error["loc"]
         placed.append((marks.real_path((*prefix, *loc, *below)), error))
-    shapes = {item for path, _ in placed if (item := _language_map_item(path, marks)) is not None}
+    shapes = {item for path, _ in placed if (item := _language_map_item(path, marks) or _language_level_attribute(path, marks))}
     placed = [(path, error) for path, error in placed if not any(path[: len(item)] == item for item in shapes)]
     deeper = [path for path, _ in placed]
     bad_keys = {path for path, error in placed if _is_key_error(error)}
@@ -193,7 +193,10 @@ def describe_errors(
         if path in bad_keys and not _is_key_error(error):
             continue  # its value's type means little while the key is wrong
         groups.setdefault(path, []).append(error)
-    problems: list[Problem] = [_language_map_problem(item, marks) for item in sorted(shapes)]
+    problems: list[Problem] = [
+        _language_level_problem(item, marks) if item[-2] == "attributes" else _language_map_problem(item, marks)
+        for item in sorted(shapes)
+    ]
     for path, found in groups.items():
         if path in bad_keys:
             problems.append(_key_problem(path, found[0], marks))
@@ -227,6 +230,54 @@ def _language_map_item(path: YamlPath, marks: Marks) -> YamlPath | None:
             shaped = all(_LANGUAGE_CODE.fullmatch(key) for key in keys) and not {"id", "text"} & set(keys)
             return item if shaped else None
     return None
+
+
+def _text_per_language(node: Any) -> bool:
+    """``{en: ..., cy: ...}``: a non-empty map whose keys are all language codes."""
+    import yaml
+
+    if not isinstance(node, yaml.MappingNode) or not node.value:
+        return False
+    return all(_LANGUAGE_CODE.fullmatch(str(key.value)) for key, _ in node.value)
+
+
+def _language_level_attribute(path: YamlPath, marks: Marks) -> YamlPath | None:
+    """The choice-experiment attribute ``path`` is in, if a level of it is written as a text
+    per language (``where: [{en: clinic, cy: clinig}, ...]``), where a level is a short name
+    or a number and its words per language go under ``labels``."""
+    for at in range(len(path) - 2):
+        if path[at] == "attributes":
+            rest = path[at + 2 :]
+            rest = rest[1:] if rest[:1] == ("levels",) else rest
+            if not rest or not rest[0].isdigit():
+                return None
+            level = path[: len(path) - len(rest) + 1]
+            return path[: at + 2] if _text_per_language(marks.values.get(level)) else None
+    return None
+
+
+def _language_level_problem(attribute: YamlPath, marks: Marks) -> Problem:
+    """One problem for an attribute whose levels are texts per language, with the shape to use:
+    short names as the levels, their words under ``labels``."""
+    import yaml
+
+    node = marks.values.get((*attribute, "levels"), marks.values.get(attribute))
+    levels = node.value if isinstance(node, yaml.SequenceNode) else []
+    names: list[str] = []
+    first = ""
+    for level in levels:
+        texts = [(str(k.value), str(v.value)) for k, v in level.value] if _text_per_language(level) else []
+        name = re.sub(r"[^a-z0-9]+", "_", (texts[0][1] if texts else str(getattr(level, "value", ""))).lower()).strip("_")
+        names.append(name or f"level{len(names) + 1}")
+        if texts and not first:
+            first = f"{names[-1]}: {{{', '.join(f'{code}: {text}' for code, text in texts)}}}"
+    name = attribute[-1]
+    return marks.problem(
+        marks.value(attribute),
+        f"the levels of attribute '{name}' are written as texts per language, but a level is a short name or a number",
+        f"write {name}: {{levels: [{', '.join(names)}], labels: {{{first}, ...}}}}: the levels are stored, "
+        "their labels shown in each language",
+    )
 
 
 def _language_map_problem(item: YamlPath, marks: Marks) -> Problem:

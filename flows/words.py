@@ -19,8 +19,9 @@ COMMANDS = ("stop", "start", "help", "later", "back", "language", "erase")
 
 BUILT_IN_WORDS: dict[str, dict[str, list[str]]] = {
     "stop": {
-        "en": ["stop", "stopall", "unsubscribe", "cancel", "end", "quit", "opt out", "/stop"],
-        "cy": ["stopio", "dad-danysgrifio", "diwedd"],
+        "en": ["stop", "stopall", "stop all", "unsubscribe", "cancel", "end", "quit", "opt out", "opt-out", "optout",
+               "revoke", "/stop"],
+        "cy": ["stopio", "stopiwch", "dad-danysgrifio", "diwedd"],
     },
     "start": {"en": ["start", "unstop", "resume", "/start"], "cy": ["dechrau", "ailddechrau"]},
     "help": {"en": ["help", "info", "/help", "?"], "cy": ["help", "cymorth"]},
