@@ -8,6 +8,7 @@ across its flows by :mod:`flows.delphi_checks`; :mod:`flows.validate` runs them 
 from __future__ import annotations
 
 import difflib
+import re
 
 from flows.flow_checks import translation_problems
 from flows.loader import LoadedStudy, Marks, Problem, YamlPath, step_path
@@ -110,6 +111,39 @@ def built_in_texts(study: Study, marks: Marks) -> list[Problem]:
                 "warning",
             ))
     return problems
+
+
+CRISIS_WORDS = re.compile(
+    r"\b(?:999|112|911|000|988|116 ?123|116 ?111|samaritans?|samariaid|crisis|argyfwng|emergency|emergencies"
+    r"|lifeline|helpline|llinell gymorth)\b",
+    re.IGNORECASE,
+)
+"""What a crisis signpost names: an emergency number (UK, EU, North America, Australia), a
+crisis line, or the words for an emergency or a crisis (English and Welsh)."""
+
+
+def signposting_names_crisis_help(study: Study, marks: Marks) -> list[Problem]:
+    """The study's own ``signposting`` replaces Chorus's NHS 111 / 999 / Samaritans text, and
+    it goes to anyone whose message suggests a risk of harm (suicide, abuse, a collapse), not
+    only the risks the study is about: one that names no emergency number or crisis line (a
+    foot clinic's "call your podiatry team about a wound", say) would leave a participant in
+    crisis with advice about something else."""
+    if study.signposting is None:
+        return []
+    texts = study.signposting if isinstance(study.signposting, dict) else {study.languages[0]: study.signposting}
+    lacking = [language for language, text in texts.items() if not CRISIS_WORDS.search(text)]
+    if not lacking:
+        return []
+    which = "" if not isinstance(study.signposting, dict) else f" (in {', '.join(lacking)})"
+    return [marks.problem(
+        marks.value(("signposting",)),
+        f"the signposting{which} names no emergency number or crisis line, yet it is sent to anyone whose "
+        "message suggests a risk of harm to themselves or others or a medical emergency, not only the risks "
+        "this study is about",
+        "name where to get help at once (e.g. '999 in an emergency; Samaritans, free, day or night, on 116 123'), "
+        "or leave 'signposting' out to send Chorus's own NHS 111 / 999 / Samaritans text",
+        "warning",
+    )]
 
 
 def schedule_anchors(loaded: LoadedStudy, intended: dict[str, str], marks: Marks) -> list[Problem]:

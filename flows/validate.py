@@ -43,6 +43,7 @@ from flows.study_checks import (
     built_in_texts,
     group_answers,
     schedule_anchors,
+    signposting_names_crisis_help,
     study_translations,
     unknown_names,
     ways_in,
@@ -79,7 +80,7 @@ def check_study(loaded: LoadedStudy, intended: dict[str, str], now: datetime | N
     problems += schedule_anchors(loaded, intended, marks) + group_answers(loaded) + delphi_consistency(loaded)
     problems += delphi_links(loaded, intended)
     problems += _schedule_problems(loaded, intended, marks, now or datetime.now(UTC))
-    problems += study_translations(study, marks)
+    problems += study_translations(study, marks) + signposting_names_crisis_help(study, marks)
     return problems
 
 
