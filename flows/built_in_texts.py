@@ -74,6 +74,15 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
     "language_ask": {"en": "Which language would you like? Reply {choices}.", "cy": "Pa iaith hoffech chi? Atebwch {choices}."},
     "or": {"en": "or", "cy": "neu"},
     "language_unknown": {"en": "Sorry, that language is not available. Reply {choices}.", "cy": "Mae'n ddrwg gennym, nid yw'r iaith honno ar gael. Atebwch {choices}."},
+    # LANGUAGE in a study with one language ({name}: its name, 'English'): before the question again,
+    # or, with no question waiting (the conversation has ended), with that said.
+    "language_only": {"en": "Sorry, this study runs in {name} only.",
+                      "cy": "Mae'n ddrwg gennym, mae'r astudiaeth hon ar gael yn {name} yn unig."},
+    "language_only_ended": {
+        "en": "Sorry, this study runs in {name} only. There is nothing to answer now: we will write if there is more.",
+        "cy": "Mae'n ddrwg gennym, mae'r astudiaeth hon ar gael yn {name} yn unig. Does dim i'w ateb nawr: "
+              "byddwn yn ysgrifennu os oes mwy.",
+    },
     "ended": {"en": "Thank you, that's all for now.", "cy": "Diolch, dyna'r cyfan am y tro."},
     # A reply after a conversation ended at consent without a YES ({start}: "START or WAIT", the words that begin again).
     "ended_not_consented": {
@@ -89,6 +98,13 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
     "media.not_read_typed": {
         "en": "Sorry, we can only read text. Please type your answer.",
         "cy": "Mae'n ddrwg gennym, dim ond testun y gallwn ni ei ddarllen. Teipiwch eich ateb.",
+    },
+    # A message edited after it was sent (Telegram): the edit is not read, what it said at first stands.
+    "edit.not_read": {
+        "en": "Sorry, we can't read edited messages: we still have what yours said at first. "
+              "To change an answer, send the new one (e.g. \"sorry I meant 3\"), or reply BACK.",
+        "cy": "Mae'n ddrwg gennym, allwn ni ddim darllen negeseuon wedi'u golygu: mae gennym ni'r hyn roedd eich neges yn ei ddweud i ddechrau. "
+              "I newid ateb, anfonwch yr ateb newydd (e.e. \"sori, 3 o'n i'n feddwl\"), neu atebwch YN ÔL.",
     },
     "declined": {
         "en": "Thank you. We won't ask you anything more. If you change your mind, reply START.",

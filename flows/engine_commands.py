@@ -26,15 +26,21 @@ from flows.events import (
     SetField,
 )
 from flows.inputs import TextInput, spoken_yes
-from flows.parsing import UNSURE_REPLIES, normalise, says_indifferent, without_politeness
+from flows.parsing import (
+    UNSURE_REPLIES,
+    normalise,
+    says_indifferent,
+    says_undecided,
+    without_politeness,
+)
 from flows.parsing_little_words import _LITTLE_WORDS, _stem, says_only
 from flows.parsing_number_words import _WORD_NUMBERS
-from flows.replies import language_named
+from flows.replies import LANGUAGE_NAMES_KNOWN, language_named
 from flows.session_state import OpenAnswer, SessionState, copy_state
 from flows.steps.base import Answer, Continue, InputStep, Reply, Unclear
 from flows.steps.open import OpenStep
 from flows.steps.scale import ScaleStep
-from flows.words import normalised_word
+from flows.words import LANGUAGE_NAMES, LANGUAGE_WORDS, normalised_word, without_polite_words
 
 CONTINUATION_WINDOW = timedelta(seconds=90)
 """How soon after a typed free-text answer a text that answers nothing is taken for the rest
@@ -156,7 +162,7 @@ class EngineCommands(EngineUndo):
             return True
         switch = self.words.language_switch(text)
         if switch is None:
-            return False
+            return self._asks_for_another_language(turn, text)
         if isinstance(switch, str):
             self._switch_language(turn, switch)
         else:
@@ -183,10 +189,38 @@ class EngineCommands(EngineUndo):
         self._reprompt(turn)
 
     def _ask_language(self, turn: Turn, key: str) -> None:
-        """Which language ('language_ask'), or that the one named is not offered; the next reply may name one."""
+        """Which language ('language_ask'), or that the one named is not offered; the next reply may name one.
+        In a study with one language there is nothing to choose: :meth:`_only_language`."""
+        if len(self.words.languages) < 2:
+            self._only_language(turn)
+            return
         turn.state.choosing_language = True
         choices = self.words.language_choices(turn.state.language)
         self._say(turn, self._text(turn, key).format(choices=choices), kind="help")
+
+    def _asks_for_another_language(self, turn: Turn, text: str) -> bool:
+        """CYMRAEG (or another built-in language's word) in a study with one language, which
+        lacks it: answered as LANGUAGE is (:meth:`_only_language`), unless the question takes
+        the reply as its answer ('Welsh' to 'What language do you speak at home?')."""
+        if len(self.words.languages) != 1:
+            return False
+        said = normalised_word(text)
+        others = {normalised_word(word) for code, words in LANGUAGE_WORDS.items() if code not in self.words.languages
+                  for word in words}
+        if not others & {said, *without_polite_words(said)} or self._reads_itself(turn, text):
+            return False
+        self._only_language(turn)
+        return True
+
+    def _only_language(self, turn: Turn) -> None:
+        """LANGUAGE (or another language asked for) in a study with one language: 'Sorry, this
+        study runs in English only.', then the question again; with no question waiting (the
+        conversation has ended) that is said too; a question put off with LATER stays put off."""
+        state = turn.state
+        name = language_name(self.words.languages[0] if self.words.languages else state.language, state.language)
+        ended = state.status == "ended"
+        self._say(turn, self._text(turn, "language_only_ended" if ended else "language_only").replace("{name}", name), kind="help")
+        self._reprompt(turn)
 
     def _answers_question(self, turn: Turn, text: str, command: str | None) -> bool:
         """The whole reply is, word for word, one of the current question's own answers (a
@@ -360,7 +394,19 @@ def _says_more(text: str) -> bool:
     said = without_politeness(text)
     if len(said.split()) < CONTINUATION_WORDS:
         return False
-    return re.sub(r"^(?:i |im |i'm |i am |really )+", "", said) not in UNSURE_REPLIES and not says_indifferent(text)
+    unsure = re.sub(r"^(?:i |im |i'm |i am |really )+", "", said) in UNSURE_REPLIES
+    return not unsure and not says_indifferent(text) and not says_undecided(text)
+
+
+def language_name(code: str, language: str) -> str:
+    """A study language's name as said in ``language``: 'English', 'Saesneg'; Welsh as it reads
+    after 'yn', 'Gymraeg'. Another language by its English name ('Polish', for a study's own
+    text to name as it needs), or by its code."""
+    built_in = LANGUAGE_NAMES.get(code.lower(), {})
+    if built_in:
+        return built_in.get(language, built_in["en"])
+    known = LANGUAGE_NAMES_KNOWN.get(code.lower().split("-")[0].split("_")[0])
+    return known[0].title() if known else code
 
 
 @lru_cache(maxsize=4096)

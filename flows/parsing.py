@@ -29,11 +29,18 @@ from flows.parsing_numbers import parse_number, scale_point
 from flows.parsing_option_words import SENTENCE_WORDS
 from flows.parsing_options import SHORT_REPLY_CHARS, SHORT_REPLY_CUTOFF, match_option
 from flows.parsing_picks import match_options
-from flows.parsing_yes_no import UNSURE_REPLIES, parse_yes_no, said_after_no, says_indifferent
+from flows.parsing_yes_no import (
+    UNDECIDED_REPLIES,
+    UNSURE_REPLIES,
+    parse_yes_no,
+    said_after_no,
+    says_indifferent,
+    says_undecided,
+)
 
 __all__ = [
-    "MAX_ANSWER_CHARS", "SENTENCE_WORDS", "SHORT_REPLY_CHARS", "SHORT_REPLY_CUTOFF", "UNSURE_REPLIES", "Doubt",
-    "NumberReading", "match_option", "match_options", "normalise", "only_little_words", "only_politeness",
-    "parse_number", "parse_yes_no", "read_number", "said_after_no", "says_indifferent", "says_only", "scale_point",
-    "without_politeness", "words_to_number",
+    "MAX_ANSWER_CHARS", "SENTENCE_WORDS", "SHORT_REPLY_CHARS", "SHORT_REPLY_CUTOFF", "UNDECIDED_REPLIES", "UNSURE_REPLIES",
+    "Doubt", "NumberReading", "match_option", "match_options", "normalise", "only_little_words", "only_politeness",
+    "parse_number", "parse_yes_no", "read_number", "said_after_no", "says_indifferent", "says_only", "says_undecided",
+    "scale_point", "without_politeness", "words_to_number",
 ]

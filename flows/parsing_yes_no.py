@@ -82,6 +82,32 @@ UNSURE_REPLIES = (
 )
 """Replies that say 'I can't rate this' at a step that allows it."""
 
+UNDECIDED_REPLIES = frozenset({
+    *(reply.replace("'", "") for reply in UNSURE_REPLIES if reply != "skip this"),
+    "cant decide", "cannot decide", "can not decide", "undecided", "neither", "no opinion", "no preference",
+    "methu penderfynu", "dim ots", "dwn i ddim",
+})
+"""Whole replies that say 'I can't choose' ('can't decide', 'not sure', 'dunno', 'methu
+penderfynu'), compared without apostrophes: a pass at a statement vote, a tie between a pair
+(which adds words of its own: 'both', 'the same')."""
+_UNDECIDED_LEAD = re.compile(r"^(?:(?:i|im|i am|ive|i have|i really|really|honestly|genuinely|tbh|dw i|dwi|dydw i)\s+)+")
+_UNDECIDED_TAIL = re.compile(r"(?:\s+(?:tbh|to be honest|really|honestly|at all))+$")
+"""What may come before or after the words ("I really can't decide", 'no idea tbh', 'dw i ddim yn gwybod')."""
+
+
+def says_undecided(text: str) -> bool:
+    """A whole reply that says 'I can't choose' (:data:`UNDECIDED_REPLIES`), politely or with
+    'I', 'really' or 'tbh' around it: "I can't decide", "I'm not sure", 'no idea tbh', 'dunno
+    sorry'. Not a sentence that goes on ('not sure I agree', 'neither is great')."""
+    if _too_long(text):
+        return False
+    clean = normalise(text)
+    for said in (clean, _strip_politeness(clean, picking=False)):
+        said = _UNDECIDED_TAIL.sub("", _UNDECIDED_LEAD.sub("", said.replace("'", "")))
+        if said in UNDECIDED_REPLIES:
+            return True
+    return False
+
 
 _SWAPPED_ONLY = {"yes": True, "yeah": True, "yep": True, "yup": True, "okay": True, "sure": True, "agree": True,
                  "nope": False, "nah": False}

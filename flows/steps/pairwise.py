@@ -20,7 +20,13 @@ from pydantic import Field, field_validator, model_validator
 
 from flows.events import Button
 from flows.model import Text
-from flows.parsing import match_option, normalise, without_politeness
+from flows.parsing import (
+    UNDECIDED_REPLIES,
+    match_option,
+    normalise,
+    says_undecided,
+    without_politeness,
+)
 from flows.population import Population
 from flows.steps import register
 from flows.steps.base import (
@@ -46,12 +52,11 @@ from flows.steps.items import (
     submission,
 )
 
-UNDECIDED = {
-    "cant decide", "cannot decide", "can not decide", "undecided", "dont know", "not sure", "unsure", "either", "neither",
-    "both", "equal", "same", "no preference", "c", "3", "tie", "pass", "idk", "?", "methu penderfynu", "dim ots",
-    "ddim yn gwybod", "dwn i ddim", "ddim yn siwr", "y ddau", "yr un fath", "cyfartal",
+UNDECIDED = UNDECIDED_REPLIES | {
+    "either", "both", "equal", "same", "c", "3", "tie", "pass", "?", "y ddau", "yr un fath", "cyfartal",
 }
-"""Replies that mean neither is preferred, compared without apostrophes (``can't`` as ``cant``)."""
+"""Replies that mean neither is preferred, compared without apostrophes (``can't`` as ``cant``):
+the words that say 'I can't choose' anywhere (a statement vote's pass too), and a pair's own."""
 
 
 def _without_apostrophes(text: str) -> str:
@@ -150,7 +155,7 @@ class PairwiseStep(InputStep):
         if reply.button in ("A", "B", "tie"):
             return reply.button
         said = {_without_apostrophes(reply.text), without_politeness(reply.text).replace("'", "")}
-        if said & (UNDECIDED | self._undecided_names(ctx)):
+        if said & (UNDECIDED | self._undecided_names(ctx)) or says_undecided(reply.text):
             return "tie"
         texts = self._texts(ctx)
         index = match_option(reply.text, [["a", texts.get(a, a)], ["b", texts.get(b, b)]])

@@ -20,7 +20,13 @@ from pydantic import Field, field_validator, model_validator
 
 from flows.events import Button
 from flows.model import Text
-from flows.parsing import normalise, parse_yes_no, says_indifferent, without_politeness
+from flows.parsing import (
+    normalise,
+    parse_yes_no,
+    says_indifferent,
+    says_undecided,
+    without_politeness,
+)
 from flows.population import Population
 from flows.steps import register
 from flows.steps.base import (
@@ -77,7 +83,8 @@ def read_vote(reply: Reply) -> int | None:
     """1, -1 or 0 for agree, disagree or pass; None when the reply is none of them. How strongly,
     what about and politeness ('strongly agree', 'I totally disagree with that', "cytuno'n gryf",
     'pass please', 'pasio plis') are left aside: the vote is what is said. 'I don't mind' or 'no
-    preference' is a pass."""
+    preference' is a pass, and so is "can't decide", 'no idea' or 'methu penderfynu' (the words a
+    pairwise step reads as a tie, flows.parsing.UNDECIDED_REPLIES)."""
     if reply.button in ("agree", "disagree", "pass"):
         return {"agree": 1, "disagree": -1, "pass": 0}[reply.button]
     said = normalise(reply.text)
@@ -85,6 +92,8 @@ def read_vote(reply: Reply) -> int | None:
     for vote, words in VOTES.items():
         if readings & words:
             return vote
+    if says_undecided(reply.text):
+        return 0
     yes_no = parse_yes_no(reply.text)
     if yes_no is None and says_indifferent(reply.text):  # 'I don't mind', 'no preference': neither way
         return 0
