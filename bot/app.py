@@ -169,7 +169,7 @@ def create_app(settings: Settings | None = None, chorus: Chorus | None = None, f
     app.include_router(readiness_router)
     app.include_router(metrics_router)
     app.include_router(simulator_router)
-    from bot.voice import install as install_voice
+    from bot.voice_app import install as install_voice
     from bot.webhooks import install
 
     install(app)

@@ -33,7 +33,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.app import Chorus, chorus_of
 from bot.auth import BEARER, api_principal, csrf_token, page_principal
-from bot.voice import SIMULATOR_CHANNEL, held_audio
+from bot.voice_app import SIMULATOR_CHANNEL, held_audio
 from channels.base import InboundMessage, Media
 from flows.model import resolve_text
 from storage import batching, repository

@@ -64,7 +64,7 @@ class InProcessQueue:
             raise ValueError(f"no such task: {task}")
         found = self._handlers.get(task)
         if found is None:
-            # e.g. no channel to send through, or no voice pipeline installed (bot.voice.install)
+            # e.g. no channel to send through, or no voice pipeline installed (bot.voice_app.install)
             (log.debug if task == SEND_OUTBOX else log.warning)("task %s%r: nothing in this process runs it", task, args)
             return
         handler, loop = found

@@ -32,15 +32,15 @@ The webhook stores a voice note (status ``awaiting_transcript``) and is answered
 7. process what the sender sent after the note: it waited, still ``received``, for the note
    (``service.process_in_turn``; the inbox worker leaves it alone until then).
 
-Installed on an app by :func:`install` (see bot/app.py), which builds one pipeline and one
+Installed on an app by :func:`bot.voice_app.install` (see bot/app.py), which builds one pipeline and one
 transcription pool per app in its lifespan. At start-up (:meth:`VoicePipeline.recover`) it
 picks up the notes left waiting, however old: at once those whose process is gone (killed,
 crashed), so that their senders' later messages are not held back for ``VOICE_HOLD``. One that
 waited longer than ``TOO_OLD`` is not transcribed but recorded as skipped (status
 ``voice_skipped``, a ``voice_skipped`` flag saying why), never left waiting in silence.
 
-The web chat simulator's voice notes (bot/simulator.py) are held in memory here
-(:class:`HeldAudio`) and go through the same pipeline.
+The web chat simulator's voice notes (bot/simulator.py) are held in memory
+(:class:`bot.voice_app.HeldAudio`) and go through the same pipeline.
 """
 
 from __future__ import annotations
@@ -52,22 +52,18 @@ import os
 import re
 import secrets
 import socket
-import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
 from sqlalchemy import Connection, select
 
 from bot import metrics
 from bot.concerns import flag_text
-from bot.outage import NotStarted
 from bot.processes import running
 from bot.safeguarding import concern_in_unheard
 from bot.service import ConversationService
@@ -77,7 +73,7 @@ from flows.engine import SPOKEN_COMMANDS
 from flows.words import Words
 from nlp.audio import FailureKind, TranscriptionError
 from nlp.transcribe import Transcript, WhisperSettings, whisper_language
-from nlp.voice_worker import ThreadPoolTranscriptionQueue, TranscriptionQueue, TranscriptionResult
+from nlp.voice_worker import TranscriptionQueue, TranscriptionResult
 from storage import repository
 from storage.tables import INBOUND
 
@@ -611,148 +607,3 @@ def _model_name(queue: TranscriptionQueue, whisper: WhisperSettings) -> str:
     settings = getattr(transcriber, "settings", whisper)
     model = getattr(settings, "model", whisper.model)
     return "tiny.en (packaged)" if model == "packaged" else str(model)
-
-
-# ----------------------------------------------------------------------------- wiring into the app
-
-
-SIMULATOR_CHANNEL = "web"
-"""The web chat simulator's channel (bot/simulator.py): its voice notes are held here, not fetched."""
-
-
-class HeldAudio:
-    """Voice notes recorded in the web chat simulator, held in this process's memory until the
-    pipeline takes them (once): the simulator has no provider to fetch them from. At most
-    ``limit`` wait at once (the oldest is dropped: its note then gets the "couldn't fetch" reply)."""
-
-    PREFIX = "simulator-audio:"
-
-    def __init__(self, limit: int = 64) -> None:
-        self.limit = limit
-        self._notes: dict[str, bytes] = {}
-        self._lock = threading.Lock()
-
-    def hold(self, audio: bytes) -> str:
-        """Keep ``audio``; the URL its voice note's media names, for :meth:`take`."""
-        url = self.PREFIX + secrets.token_urlsafe(12)
-        with self._lock:
-            self._notes[url] = audio
-            while len(self._notes) > self.limit:
-                self._notes.pop(next(iter(self._notes)))
-        return url
-
-    def take(self, url: str) -> bytes:
-        with self._lock:
-            audio = self._notes.pop(url, None)
-        if audio is None:
-            raise LookupError("the simulator's recording is no longer held (the server restarted?)")
-        return audio
-
-
-def held_audio(app: FastAPI) -> HeldAudio:
-    """The app's store of simulator recordings (made once)."""
-    found: HeldAudio | None = getattr(app.state, "held_audio", None)
-    if found is None:
-        found = app.state.held_audio = HeldAudio()
-    return found
-
-
-def hub_fetch(app: FastAPI, max_bytes: int | None = None) -> Fetch:
-    """Fetch media through the app's configured channels (looked up when a note arrives),
-    refusing anything past ``max_bytes`` before it is all downloaded; a simulator recording
-    from :func:`held_audio`."""
-    through_channels = channel_fetch(lambda: getattr(app.state, "channels", None), max_bytes)
-
-    async def fetch(channel: str, media: Mapping[str, Any]) -> bytes:
-        if channel == SIMULATOR_CHANNEL:
-            return held_audio(app).take(str(media.get("url", "")))
-        return await through_channels(channel, media)
-
-    return fetch
-
-
-def channel_fetch(hub_of: Callable[[], Any], max_bytes: int | None = None) -> Fetch:
-    """Fetch media through the channels of the :class:`~bot.webhooks.ChannelHub` ``hub_of()`` gives,
-    refusing anything past ``max_bytes`` before it is all downloaded."""
-
-    async def fetch(channel: str, media: Mapping[str, Any]) -> bytes:
-        from channels import twilio
-
-        hub = hub_of()
-        url = str(media.get("url", ""))
-        if channel == "telegram" and hub is not None and hub.telegram is not None:
-            return await hub.telegram.download(url.removeprefix("telegram-file:"), max_bytes)
-        if channel in ("whatsapp", "sms") and hub is not None and hub.twilio_settings is not None:
-            return await twilio.fetch_media(hub.twilio_settings, url, max_bytes=max_bytes)
-        raise LookupError(f"no way to fetch media on the {channel} channel")
-
-    return fetch
-
-
-def nudger(app: FastAPI) -> Callable[[], None]:
-    """The ``on_queued`` for pipelines in an app: wake the outbox dispatcher."""
-
-    def nudge() -> None:
-        hub = getattr(app.state, "channels", None)
-        if hub is not None and hub.dispatcher is not None:
-            hub.dispatcher.nudge()
-
-    return nudge
-
-
-def default_pipeline(app: FastAPI) -> VoicePipeline:
-    """The embedded default: one thread pool (sharing the process's one model) per app."""
-    whisper = WhisperSettings.from_env()
-    queue = ThreadPoolTranscriptionQueue(settings=whisper)
-    return VoicePipeline(app.state.chorus.service, queue, hub_fetch(app, whisper.max_bytes), VoiceSettings.from_env(), whisper,
-                         nudger(app))
-
-
-PipelineFactory = Callable[[FastAPI], VoicePipeline]
-
-
-@asynccontextmanager
-async def voice_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    from bot.app import tasks_of
-    from bot.tasks import TRANSCRIBE_VOICE, register
-
-    queue = tasks_of(app)
-    if queue.distributed:  # `chorus worker` processes transcribe, and pick up what was left waiting
-        app.state.voice = None
-        yield
-        return
-    factory: PipelineFactory = getattr(app.state, "voice_factory", None) or default_pipeline
-    pipeline = factory(app)
-    app.state.voice = pipeline
-    register(queue, TRANSCRIBE_VOICE, pipeline.start)
-    try:
-        await pipeline.recover(alone=app.state.chorus.settings.processes == 1)
-    except Exception as error:
-        if _waits_for_its_database(error):  # no voice problem: bot.degraded.wake_the_loops looks again once started
-            log.info("the database is not there yet: looking for the voice notes left waiting once it answers "
-                     "and this process has started on it", extra={"event": "voice.recover_later"})
-        else:
-            log.exception("could not pick up the voice notes left waiting")
-    try:
-        yield
-    finally:
-        await pipeline.close()
-        app.state.voice = None
-
-
-def _waits_for_its_database(error: BaseException) -> bool:
-    """The process serves without its database for now (bot/degraded.py: PostgreSQL was
-    unreachable at start, and the gate refuses every use until the start-up is done)."""
-    return isinstance(getattr(error, "orig", None), NotStarted)
-
-
-router = APIRouter(lifespan=voice_lifespan)
-
-
-def install(app: FastAPI, factory: PipelineFactory | None = None) -> None:
-    """Transcribe voice notes for this app (once; calling again only changes the factory,
-    e.g. a test's pipeline with a shared transcriber). Webhooks hand notes to ``app.state.voice``."""
-    if not getattr(app.state, "voice_installed", False):
-        app.include_router(router)
-        app.state.voice_installed = True
-    app.state.voice_factory = factory

@@ -179,7 +179,8 @@ class WorkerRuntime:
             threading.Thread(target=load, name="chorus-model-load", daemon=True).start()
 
     async def _make_pipeline(self) -> Any:
-        from bot.voice import VoicePipeline, VoiceSettings, channel_fetch
+        from bot.voice import VoicePipeline, VoiceSettings
+        from bot.voice_app import channel_fetch
         from nlp.transcribe import WhisperSettings
         from nlp.voice_worker import ThreadPoolTranscriptionQueue
 

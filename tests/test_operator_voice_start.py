@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 
-from bot import voice
+from bot import voice, voice_app
 from bot.app import Chorus
 from bot.degraded import GatedDatabase, wake_the_loops
 from bot.service import ConversationService
@@ -34,13 +34,13 @@ def _app(database: GatedDatabase) -> FastAPI:
     app = FastAPI()
     app.state.tasks = InProcessQueue()
     app.state.chorus = Chorus(settings, database, studies, ConversationService(database, studies, publish=False))
-    voice.install(app, lambda app: voice.VoicePipeline(app.state.chorus.service, ThreadPoolTranscriptionQueue(), _no_fetch))
+    voice_app.install(app, lambda app: voice.VoicePipeline(app.state.chorus.service, ThreadPoolTranscriptionQueue(), _no_fetch))
     return app
 
 
 def _start_and_stop(app: FastAPI) -> None:
     async def run() -> None:
-        async with voice.voice_lifespan(app):
+        async with voice_app.voice_lifespan(app):
             pass
 
     asyncio.run(run())
@@ -63,7 +63,7 @@ def test_a_process_waiting_for_its_database_says_it_looks_later_without_an_error
     database.started = True  # the start-up is done: the loops are woken, and the voice notes looked for
 
     async def started() -> None:
-        async with voice.voice_lifespan(app):
+        async with voice_app.voice_lifespan(app):
             await wake_the_loops(app.state, alone=True)
 
     caplog.clear()

@@ -16,7 +16,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from bot import voice
+from bot import voice, voice_app
 from bot.app import create_app
 from bot.settings import Settings
 from bot.webhooks import ChannelHub, install
@@ -62,10 +62,10 @@ def chorus_with_voice(database_url: str, env: dict[str, str], audio_dir: Path, t
     def pipeline(app: FastAPI) -> voice.VoicePipeline:
         whisper = WhisperSettings()
         queue = ThreadPoolTranscriptionQueue(transcriber, settings=whisper)
-        return voice.VoicePipeline(app.state.chorus.service, queue, voice.hub_fetch(app), voice.VoiceSettings(30.0, audio_dir),
-                                   whisper, voice.nudger(app))
+        return voice.VoicePipeline(app.state.chorus.service, queue, voice_app.hub_fetch(app), voice.VoiceSettings(30.0, audio_dir),
+                                   whisper, voice_app.nudger(app))
 
-    voice.install(app, pipeline)
+    voice_app.install(app, pipeline)
     with LocalServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
         hub.dispatcher.poll_interval = 0.1  # type: ignore[union-attr]
         yield Running(app, client, hub)

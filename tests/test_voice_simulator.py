@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from bot import voice
+from bot import voice, voice_app
 from bot.app import create_app
 from bot.settings import Settings
 from nlp.audio import AudioInput
@@ -62,10 +62,10 @@ def client(tmp_path: Path, held: Held) -> Iterator[TestClient]:
     def pipeline(app: FastAPI) -> voice.VoicePipeline:
         whisper = WhisperSettings()
         queue = ThreadPoolTranscriptionQueue(held, settings=whisper)
-        return voice.VoicePipeline(app.state.chorus.service, queue, voice.hub_fetch(app, whisper.max_bytes),
-                                   voice.VoiceSettings(30.0, tmp_path / "audio"), whisper, voice.nudger(app), turn_poll=0.05)
+        return voice.VoicePipeline(app.state.chorus.service, queue, voice_app.hub_fetch(app, whisper.max_bytes),
+                                   voice.VoiceSettings(30.0, tmp_path / "audio"), whisper, voice_app.nudger(app), turn_poll=0.05)
 
-    voice.install(app, pipeline)
+    voice_app.install(app, pipeline)
     with TestClient(app) as test_client:
         yield test_client
 
@@ -173,9 +173,9 @@ def test_on_the_page_a_voice_note_and_a_number_typed_straight_after_it_answer_in
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'chorus.db'}", studies_dir=EXAMPLE, key_file=tmp_path / "chorus.key",
                         data_key_file=tmp_path / "chorus-data.keys")
     app = create_app(settings)
-    voice.install(app, lambda app: voice.VoicePipeline(
-        app.state.chorus.service, ThreadPoolTranscriptionQueue(held, settings=WhisperSettings()), voice.hub_fetch(app),
-        voice.VoiceSettings(30.0, tmp_path / "audio"), WhisperSettings(), voice.nudger(app), turn_poll=0.05))
+    voice_app.install(app, lambda app: voice.VoicePipeline(
+        app.state.chorus.service, ThreadPoolTranscriptionQueue(held, settings=WhisperSettings()), voice_app.hub_fetch(app),
+        voice.VoiceSettings(30.0, tmp_path / "audio"), WhisperSettings(), voice_app.nudger(app), turn_poll=0.05))
     note = tmp_path / "story.ogg"
     note.write_bytes(story)
     with running_server(app) as base, chromium_page() as page:
