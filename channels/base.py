@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -17,6 +18,17 @@ class Media:
     content_type: str
     size: int | None = None
     provider_id: str | None = None
+
+
+EDITED = "application/x-chorus-edited"
+"""The content type of the one :class:`Media` that marks a message as an edit of one sent
+before (Telegram's ``edited_message``): it carries nothing of the edit, which is not read;
+the participant is told how to change an answer instead (bot/service.py)."""
+
+
+def is_edit(media: Sequence[Media] | Sequence[dict[str, Any]]) -> bool:
+    """Whether a message's media (as sent, or as stored) mark it as an edit."""
+    return any((m.get("content_type") if isinstance(m, dict) else m.content_type) == EDITED for m in media)
 
 
 @dataclass(frozen=True)

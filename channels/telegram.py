@@ -32,7 +32,7 @@ from telegram.error import (
     TimedOut,
 )
 
-from channels.base import Capabilities, InboundMessage, Media, OutboundMessage
+from channels.base import EDITED, Capabilities, InboundMessage, Media, OutboundMessage
 from channels.errors import ContactStopped, InvalidAddress, ProviderFailed, ServerError, Throttled
 from channels.media import MediaTooLarge, fetch_limited
 from flows.events import tap_data
@@ -53,6 +53,13 @@ before it (bot/voice.py)."""
 FILE_KINDS = ("photo", "sticker", "animation", "video", "document")
 """What else it sends as a file, even without a caption: recorded (kind and file id; never fetched)
 and answered by saying what Chorus can read, without using up a try of the question (flows/engine.py)."""
+OTHER_KINDS = ("venue", "location", "contact", "poll", "dice", "game", "story", "invoice", "paid_media", "live_photo",
+               "checklist", "giveaway", "passport_data")
+"""What else a participant can send that is neither words nor a file: answered as a photo is, and
+recorded by its kind alone (never its coordinates, phone number, name or question). A venue first:
+it comes with its location."""
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
+"""The updates Chorus asks Telegram for (setWebhook and getUpdates)."""
 MAX_CAPTION = 1024
 """sendPhoto's caption limit, in UTF-16 code units (as Telegram counts)."""
 
@@ -140,8 +147,10 @@ def parse_update(data: Any, bot: Bot, ticks: Ticks | None = None) -> ParsedUpdat
     """A Telegram update as an inbound message and/or a callback to acknowledge.
 
     With ``ticks``, taps on a multiple-choice keyboard are remembered there, and a typed
-    "done" sends them. Raises MalformedUpdate when ``data`` is not an update; returns an
-    empty result for updates Chorus does not use (edited messages, group joins, locations)."""
+    "done" sends them. An edited message is not read: it becomes a message marked as an edit
+    (:func:`_edit`). Raises MalformedUpdate when ``data`` is not an update; returns an empty
+    result for updates Chorus does not use (group messages, service messages such as a pin,
+    a live location moving)."""
     if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
         raise MalformedUpdate("not a Telegram update")
     try:
@@ -151,9 +160,11 @@ def parse_update(data: Any, bot: Bot, ticks: Ticks | None = None) -> ParsedUpdat
     provider_id = str(update.update_id)
     if update.callback_query is not None:
         return _parse_callback(update, provider_id, ticks)
-    message = update.message
+    message = update.message or update.edited_message
     if message is None or message.from_user is None or message.chat.type != "private":
         return ParsedUpdate()
+    if update.message is None:
+        return ParsedUpdate(_edit(message, provider_id))
     parsed = _parse_message(message, provider_id)
     if parsed is not None and ticks is not None and parsed.text and parsed.start_param is None:
         return _typed_done(parsed, ticks) or ParsedUpdate(parsed)
@@ -183,10 +194,29 @@ def _parse_message(message: Message, provider_id: str) -> InboundMessage | None:
         if word is not None:
             start_param = rest.strip() or None if word == "START" else None
             text = word if word != "LANGUAGE" or not rest.strip() else f"LANGUAGE {rest.strip()}"
-    media = _media(message)
+    media = _media(message) or _other_kind(message)
     if not text and not media:
-        return None  # a location, a contact, a poll: nothing of it is kept
+        return None  # a service message (a pin, a timer set): nothing was said
     return InboundMessage(NAME, address, provider_id, text=text, media=media, received_at=when, start_param=start_param)
+
+
+def _other_kind(message: Message) -> tuple[Media, ...]:
+    """A location, contact, poll or the like, by its kind only: nothing of what it holds is kept."""
+    kind = next((kind for kind in OTHER_KINDS if getattr(message, kind, None)), None)
+    return (Media(f"telegram:{kind}", f"application/x-telegram-{kind}"),) if kind else ()
+
+
+def _edit(message: Message, provider_id: str) -> InboundMessage | None:
+    """An edit of a message sent before, as a message with no words marked as an edit
+    (:data:`channels.base.EDITED`): what it now says is not kept, and the answer the message
+    gave stands; the participant is told how to change it. Its provider id is the update's,
+    so a retried webhook of one edit is a no-op, and each new edit is answered. A live
+    location's moves come as edits of its message: nothing."""
+    if message.location is not None:
+        return None
+    stamp = message.edit_date or message.date
+    when = stamp.astimezone(UTC) if stamp else None
+    return InboundMessage(NAME, str(message.chat.id), provider_id, media=(Media("telegram:edited", EDITED),), received_at=when)
 
 
 def _media(message: Message) -> tuple[Media, ...]:
@@ -390,7 +420,7 @@ async def poll(
     offset: int | None = None
     while bot is not None and not stopping.is_set():
         try:
-            updates = await bot.get_updates(offset=offset, timeout=timeout, allowed_updates=["message", "callback_query"])
+            updates = await bot.get_updates(offset=offset, timeout=timeout, allowed_updates=list(ALLOWED_UPDATES))
         except RetryAfter as error:
             await _pause(stopping, _seconds(error.retry_after))
             continue

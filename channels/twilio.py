@@ -41,6 +41,13 @@ STOPPED_CODES = {"21610", "30004", "63024"}
 INVALID_CODES = {"21211", "21614", "21612", "30003", "30005", "30006", "63003"}
 OUTSIDE_WINDOW = "63016"
 """WhatsApp: free-form message outside the 24-hour window."""
+OPT_OUT_TYPES = {"STOP": "STOP", "START": "START"}
+"""Twilio's ``OptOutType`` on an inbound message (Advanced Opt-Out on: a keyword the coordinator
+set in Twilio's console, say in Welsh) as the word Chorus obeys. HELP is left to the Body."""
+VCARD_TYPES = ("text/vcard", "text/x-vcard", "text/directory")
+"""A contact card's content types. Like a shared location (``Latitude``, ``Longitude``,
+``Address``, ``Label``), it is answered as a photo is and recorded by its kind alone: no
+coordinates, address, name or number is kept, nor the card's link."""
 MAX_SMS_SEGMENTS = 3
 MAX_CAPTION = 1024
 """WhatsApp's limit on the text sent with an image."""
@@ -169,13 +176,24 @@ def parse_message(form: Mapping[str, str]) -> InboundMessage:
     media = []
     for i in range(min(count, 10)):
         url, content_type = form.get(f"MediaUrl{i}"), form.get(f"MediaContentType{i}")
-        if url and content_type:
+        if url and content_type and _is_vcard(content_type):
+            media.append(Media("twilio:contact", content_type))  # a contact card: not even where it can be fetched
+        elif url and content_type:
             media.append(Media(url, content_type, provider_id=url.rsplit("/", 1)[-1]))
     button = form.get("ButtonPayload") or form.get("ListId") or None
-    return InboundMessage(
-        channel_of(sender), bare(sender), sid, text=form.get("Body", ""), button=button,
-        media=tuple(media), received_at=datetime.now(UTC),
-    )
+    channel, text = channel_of(sender), form.get("Body", "")
+    opted = OPT_OUT_TYPES.get(form.get("OptOutType", "").strip().upper())
+    if opted is not None:  # Twilio's Advanced Opt-Out matched a keyword: Chorus agrees, whatever the Body
+        text, button, media = opted, None, []
+    elif form.get("Latitude") or form.get("Longitude") or form.get("MessageType", "").lower() == "location":
+        text, media = "", [Media("twilio:location", "application/x-whatsapp-location")]
+    elif channel == "whatsapp" and media and all(_is_vcard(m.content_type) for m in media):
+        text = ""  # WhatsApp contact cards carry no caption: a Body would be the card's own words
+    return InboundMessage(channel, bare(sender), sid, text=text, button=button, media=tuple(media), received_at=datetime.now(UTC))
+
+
+def _is_vcard(content_type: str) -> bool:
+    return content_type.split(";")[0].strip().lower() in VCARD_TYPES
 
 
 @dataclass(frozen=True)

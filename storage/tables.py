@@ -149,7 +149,7 @@ class Inbound(SQLModel, table=True):
     start_param: str | None = None
     received_at: datetime = _when()
     status: str = "received"
-    """received, processed, joined, not_enrolled, awaiting_transcript, failed."""
+    """received, processed, joined, not_enrolled, edited (a Telegram edit: kept without its words), awaiting_transcript, failed."""
     error: str | None = None
     processed_at: datetime | None = _when(nullable=True)
     claimed_by: str | None = None

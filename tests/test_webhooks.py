@@ -71,13 +71,18 @@ def test_malformed_payloads_get_400_or_are_acknowledged_and_ignored(both: Any) -
     assert running.client.post("/webhooks/telegram", content=b"{not json", headers=headers).status_code == 400
     assert running.client.post("/webhooks/telegram", json={"hello": 1}, headers=headers).status_code == 400
     assert running.client.post("/webhooks/telegram", json=[1, 2], headers=headers).status_code == 400
-    location = fake.message_update(7, None, location={"latitude": 51.48, "longitude": -3.18})  # (a sticker is kept and answered)
-    assert running.client.post("/webhooks/telegram", json=location, headers=headers).status_code == 200
+    pinned = fake.message_update(7, None, pinned_message={"message_id": 1, "date": 0, "chat": {"id": 7, "type": "private"}})
+    assert running.client.post("/webhooks/telegram", json=pinned, headers=headers).status_code == 200  # a pin says nothing
     assert post_twilio(running, {"From": PHONE, "Body": "hi"}, tw.auth_token).status_code == 400
     assert post_twilio(running, {**twilio_form(), "NumMedia": "many"}, tw.auth_token).status_code == 400
     status_without_sid = {"MessageStatus": "delivered"}
     assert post_twilio(running, status_without_sid, tw.auth_token, "/webhooks/twilio/status").status_code == 204
     assert running.inbound_count() == 0
+    # A location is no malformed payload: it is kept by its kind alone, and answered as a photo is
+    # (tests/test_unexpected_messages.py).
+    location = fake.message_update(7, None, location={"latitude": 51.48, "longitude": -3.18})
+    assert running.client.post("/webhooks/telegram", json=location, headers=headers).status_code == 200
+    assert running.inbound_count() == 1
 
 
 def test_a_webhook_path_asked_with_another_method_says_post_only(both: Any) -> None:

@@ -19,7 +19,7 @@ def set_webhook(url: str | None, drop_pending: bool) -> None:
     """Register POST <url>/webhooks/telegram with TELEGRAM_WEBHOOK_SECRET as its secret token."""
     import os
 
-    from channels.telegram import TelegramChannel, TelegramSettings, make_bot
+    from channels.telegram import ALLOWED_UPDATES, TelegramChannel, TelegramSettings, make_bot
 
     settings = TelegramSettings.from_env()
     if settings is None:
@@ -35,7 +35,7 @@ def set_webhook(url: str | None, drop_pending: bool) -> None:
         channel = TelegramChannel(make_bot(settings))
         try:
             bot = await channel._initialised()
-            await bot.set_webhook(target, secret_token=settings.secret, allowed_updates=["message", "callback_query"],
+            await bot.set_webhook(target, secret_token=settings.secret, allowed_updates=list(ALLOWED_UPDATES),
                                   drop_pending_updates=drop_pending)
             return bot.username or "bot"
         finally:
