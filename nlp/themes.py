@@ -27,6 +27,16 @@ How it works, and why (each step measured on tests/data/comments.csv):
    answers said them: otherwise several people writing "too long to wait"
    fill every quote of a theme with the same line.
 
+Answers that say nothing of substance ("dunno", "n/a", "nothing to add", ".", "dim byd")
+are kept out of the clustering (:func:`says_nothing`): they would otherwise gather into a
+theme of their own or blur the others. They still count in each group's number of answers,
+and :class:`ThemeResult` reports how many there were. Keywords leave out the masks that
+replace identifiers ("[PHONE]", :mod:`nlp.redact`), and a rare misspelling that is not a
+word of the model's vocabulary counts as the common spelling it is an edit or two from
+("recepton" as "reception"), so that one theme's keywords are not spent on its typos.
+Typos barely move the clustering itself (measured on sentences with misspelt keywords: the
+same themes; see tests/test_themes_for_coordinators.py), so only the keywords are mended.
+
 The plain baseline (ward clustering on mean-pooled sentence vectors at the
 true number of themes) scores about 0.25 adjusted Rand on realistic comments;
 this pipeline scores about 0.45 without being told the number.
@@ -34,8 +44,12 @@ this pipeline scores about 0.45 without being told the number.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import re
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -44,6 +58,7 @@ from sklearn.cluster import AgglomerativeClustering, KMeans
 from sklearn.feature_extraction.text import CountVectorizer
 
 from nlp.duplicates import normalise
+from nlp.redact import PRECEDENCE
 
 NEIGHBOURS = 10
 SEEDS = 8
@@ -53,6 +68,23 @@ MOST_THEMES = 20
 FILLER = frozenset(
     ["felt", "feel", "like", "really", "just", "got", "get", "told", "said", "did", "didnt", "dont", "cant", "wasnt", "im", "ive", "thing", "things", "lot", "bit", "way", "day", "time", "people", "really", "honestly"]
 )
+MASK = re.compile(r"\[(?:" + "|".join(PRECEDENCE) + r")\]")
+"""The placeholders :func:`nlp.redact.redact` puts for identifiers ("[PHONE]", "[NAME]")."""
+_NOTHING = """
+    no nope nah none nothing nil na idk dunno not know sure unsure comment comments opinion answer
+    add else more further much really think so of anything idea mind springs comes come applicable pass
+    say what rather prefer remember recall same as above before at the moment now
+    thanks thank you sorry for asking please
+    i me my we it its that this is was be am are do does did have has got can could would will cannot
+    don dont ve ll haven havent
+    to a an and or just all any hm hmm um umm erm er eh uh meh whatever
+    dim byd dwi ddim yn gwybod dwn wn sai siwr siŵr sylw sylwadau diolch nac nag oes naddo syniad
+    ychwanegu mwy amherthnasol gen gennyf fi ddweud dweud ar hyn bryd
+"""
+NOTHING_WORDS = frozenset(_NOTHING.split())
+"""Words that, on their own, say nothing about the question (English and Welsh): "no",
+"not sure", "nothing to add", "dwi ddim yn gwybod", "dim byd". "ok", "fine" and "good" are
+not among them: they are short answers, not empty ones."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +104,13 @@ class Theme:
 class ThemeResult:
     themes: list[Theme]
     assignments: dict[str, int]
+    """Each answer's theme id; 0 for one that said nothing of substance."""
     prevalence: dict[str, dict[int, float]] = field(default_factory=dict)
+    """Each group's share of its answers (those that said nothing included) in each theme."""
+    non_answers: list[str] = field(default_factory=list)
+    """The answers that said nothing of substance (:func:`says_nothing`), in no theme."""
+    group_answers: dict[str, int] = field(default_factory=dict)
+    """How many answers each group gave, those that said nothing included."""
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -81,7 +119,53 @@ class ThemeResult:
             "prevalence": {
                 g: {str(k): v for k, v in p.items()} for g, p in self.prevalence.items()
             },
+            "group_answers": self.group_answers,
+            "non_answers": len(self.non_answers),
+            "non_answer_ids": self.non_answers,
         }
+
+
+@dataclass(frozen=True)
+class GroupShare:
+    """One group's part in a theme: ``answers`` of its ``of`` answers, ``share`` of them."""
+
+    group: str
+    answers: int
+    of: int
+
+    @property
+    def share(self) -> float:
+        return self.answers / self.of if self.of else 0.0
+
+
+def says_nothing(text: str) -> bool:
+    """Whether an answer says nothing of substance: once identifier masks, punctuation and
+    single letters are set aside, nothing is left but :data:`NOTHING_WORDS` and digits
+    ("dunno", "N/A", "no comment", ".", "?", "nothing to add", "dim byd"). Short answers
+    with a word of their own stay: "parking", "the wait", "rude staff", "too long"."""
+    text = re.sub(r"(\w)&(\w)", r"\1\2", MASK.sub(" ", text))  # "A&E" is a word, not "a and e"
+    words = normalise(re.sub(r"(\w)\1{2,}", r"\1", text)).split()  # "hmmm", "nooo"
+    return not [w for w in words if len(w) > 1 and not w.isdigit() and w not in NOTHING_WORDS]
+
+
+def group_shares(members: Sequence[str], group_of: Mapping[str, str | None],
+                 group_answers: Mapping[str, int]) -> list[GroupShare]:
+    """Each group's part in a theme of ``members`` (answer ids), the largest share first."""
+    counts = Counter(group_of.get(m) for m in members)
+    shares = [GroupShare(g, counts.get(g, 0), n) for g, n in group_answers.items()]
+    return sorted(shares, key=lambda s: (-s.share, s.group))
+
+
+def describe_shares(shares: Sequence[GroupShare], name: Callable[[str], str] = str) -> str:
+    """'patient 42% of 31 · carer 18% of 11': each group's share of its answers, with how many."""
+    return " · ".join(f"{name(s.group)} {int(100 * s.share + 0.5)}% of {s.of}" for s in shares)
+
+
+def said_nothing_note(count: int) -> str:
+    """'3 answers said nothing of substance' (or '' when none did)."""
+    if not count:
+        return ""
+    return f"{count} answer{'' if count == 1 else 's'} said nothing of substance (in no theme, counted in each group's answers)"
 
 
 def knn(vectors: np.ndarray, k: int, chunk: int = 2048) -> np.ndarray:
@@ -207,12 +291,15 @@ def class_keywords(texts: Sequence[str], labels: np.ndarray, top: int = 6) -> li
     document, term frequency per class times log(1 + mean class length /
     term frequency across classes)."""
     classes = int(labels.max()) + 1 if len(labels) else 0
-    joined = [" ".join(texts[int(i)] for i in np.flatnonzero(labels == c)) for c in range(classes)]
+    unmasked = [MASK.sub(" ", t) for t in texts]
+    variants = spelling_variants(unmasked)
+    joined = [" ".join(unmasked[int(i)] for i in np.flatnonzero(labels == c)) for c in range(classes)]
     try:
         vectoriser = CountVectorizer(
             stop_words=sorted(FILLER | _english()),
             ngram_range=(1, 2),
-            token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z]+\b",
+            token_pattern=WORD.pattern,
+            preprocessor=lambda text: WORD.sub(lambda m: variants.get(m.group(0), m.group(0)), text.lower()),
         )
         counts = vectoriser.fit_transform(joined).toarray().astype(float)
     except ValueError:  # nothing but stop words
@@ -233,6 +320,75 @@ def class_keywords(texts: Sequence[str], labels: np.ndarray, top: int = 6) -> li
                 break
         result.append(picked)
     return result
+
+
+WORD = re.compile(r"(?u)\b[a-zA-Z][a-zA-Z]+\b")
+"""A word, for keywords."""
+
+
+@lru_cache(maxsize=4)
+def _vocabulary(model_path: str) -> frozenset[str]:
+    """The whole words of the embedding model's vocabulary (empty if it has no vocab.txt)."""
+    path = Path(model_path) / "vocab.txt"
+    if not path.is_file():
+        return frozenset()
+    return frozenset(w for w in path.read_text(encoding="utf-8").split() if w.isalpha())
+
+
+def _edits(a: str, b: str) -> int:
+    """Edits (insert, delete, change or swap two letters side by side) from ``a`` to ``b``."""
+    before, row = None, list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        now = [i] + [0] * len(b)
+        for j, y in enumerate(b, 1):
+            now[j] = min(row[j] + 1, now[j - 1] + 1, row[j - 1] + (x != y))
+            if before is not None and i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
+                now[j] = min(now[j], before[j - 2] + 1)
+        before, row = row, now
+    return row[-1]
+
+
+def _deletions(word: str, depth: int) -> set[str]:
+    found, frontier = {word}, {word}
+    for _ in range(depth):
+        frontier = {w[:i] + w[i + 1:] for w in frontier for i in range(len(w))}
+        found |= frontier
+    return found
+
+
+def _contracted(word: str, known: frozenset[str]) -> bool:
+    """A known word with its apostrophe left out ("wasnt", "theyre", "youll"), not a typo."""
+    return any(word.endswith(tail) and word[: -len(tail)] in known for tail in ("nt", "re", "ve", "ll", "s", "d"))
+
+
+def spelling_variants(texts: Sequence[str]) -> dict[str, str]:
+    """Misspelt word -> the spelling to count it as, for keywords only: a word of five letters
+    or more that is not in the model's vocabulary (nor one of its words without an apostrophe,
+    "wasnt") and is one edit (two, from eight letters) from a word with the same first letter
+    that is in it or that the answers use more often ("recepton", "reciption" -> "reception").
+    Nothing when the model has no vocabulary file."""
+    from nlp.embed import default_model_path
+
+    known = _vocabulary(default_model_path())
+    if not known:
+        return {}
+    counts = Counter(w for t in texts for w in WORD.findall(t.lower()))
+    index: dict[str, set[str]] = {}
+    for word in counts:
+        if len(word) >= 4:
+            for key in _deletions(word, 1 if len(word) < 8 else 2):
+                index.setdefault(key, set()).add(word)
+    found = {}
+    for word, n in counts.items():
+        if len(word) < 5 or word in known or _contracted(word, known):
+            continue
+        depth = 1 if len(word) < 8 else 2
+        near = {c for key in _deletions(word, depth) for c in index.get(key, ())}
+        better = [c for c in near if c != word and c[0] == word[0] and (c in known or counts[c] > n)
+                  and _edits(word, c) <= depth]
+        if better:
+            found[word] = max(better, key=lambda c: (c in known, counts[c], c))
+    return found
 
 
 def representative(
@@ -271,12 +427,14 @@ def answers_per_wording(members: np.ndarray, texts: Sequence[str], ids: Sequence
 
 
 def prevalence(groups: Sequence[str | None], labels: np.ndarray) -> dict[str, dict[int, float]]:
-    """Share of each group's answers falling in each theme (theme ids 1-based)."""
+    """Share of each group's answers falling in each theme (theme ids 1-based). An answer
+    labelled -1 (it said nothing of substance) is in no theme but counts in its group's answers."""
     result: dict[str, dict[int, float]] = {}
     names = sorted({g for g in groups if g})
+    themes = int(labels.max()) + 1 if len(labels) else 0
     for name in names:
         mask = np.array([g == name for g in groups])
-        counts = np.bincount(labels[mask], minlength=int(labels.max()) + 1)
+        counts = np.bincount(labels[mask & (labels >= 0)], minlength=themes)
         result[name] = {c + 1: round(float(v) / int(mask.sum()), 4) for c, v in enumerate(counts)}
     return result
 
@@ -287,7 +445,9 @@ def find_themes(
     topic_vectors: np.ndarray | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ThemeResult:
-    """Themes in ``answers`` given as (id, text, group or None)."""
+    """Themes in ``answers`` given as (id, text, group or None); ``topic_vectors``, if
+    given, has a row for each of them. Answers that say nothing of substance
+    (:func:`says_nothing`) are in no theme."""
     ids = [a[0] for a in answers]
     texts = [a[1] for a in answers]
     groups = [a[2] for a in answers]
@@ -295,10 +455,13 @@ def find_themes(
         from nlp.embed import encode
 
         topic_vectors = encode(texts, progress=progress).topic
-    raw = cluster(topic_vectors, k)
-    order = np.argsort(-np.bincount(raw), kind="stable")
-    labels = np.argsort(order)[raw]  # theme 0 is the largest
-    keywords = class_keywords(texts, labels)
+    kept = np.array([i for i, text in enumerate(texts) if not says_nothing(text)], dtype=np.int64)
+    labels = np.full(len(texts), -1, dtype=np.int64)
+    if len(kept):
+        raw = cluster(topic_vectors[kept], k)
+        order = np.argsort(-np.bincount(raw), kind="stable")
+        labels[kept] = np.argsort(order)[raw]  # theme 0 is the largest
+    keywords = class_keywords([texts[i] for i in kept], labels[kept])
     themes = []
     for c in range(int(labels.max()) + 1 if len(labels) else 0):
         members = np.flatnonzero(labels == c)
@@ -316,4 +479,6 @@ def find_themes(
             )
         )
     assignments = {ids[i]: int(labels[i]) + 1 for i in range(len(ids))}
-    return ThemeResult(themes, assignments, prevalence(groups, labels) if len(labels) else {})
+    return ThemeResult(themes, assignments, prevalence(groups, labels) if len(labels) else {},
+                       non_answers=[ids[i] for i in np.flatnonzero(labels < 0)],
+                       group_answers=dict(sorted(Counter(g for g in groups if g).items())))

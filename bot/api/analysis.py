@@ -21,6 +21,7 @@ from bot.api import catalogue, figures, reports
 from bot.api.catalogue import StepInfo
 from bot.api.context import Ctx, StudyCtx, api_context, api_study
 from bot.api.jobs import Job, Progress
+from bot.population import group_labels
 from flows.loader import LoadedStudy
 from storage.database import Database
 from storage.tables import ANSWERS, AUDIT_EVENTS, FLAGS
@@ -151,8 +152,9 @@ def start_themes(s: StudyCtx, question: StepInfo) -> Job:
              for answer_id, text, group in answers_for_step(s.database, s.study_id, question.step, question.flow)]
     held = flagged_answers(s.database, s.study_id, question)
     finder = s.desk.theme_finder
-    about = {"flow": question.flow, "step": question.step, "question": question.question,
-             "group_answers": dict(sorted(Counter(group for _, _, group in texts).items()))}
+    group_answers = dict(sorted(Counter(group for _, _, group in texts).items()))
+    about = {"flow": question.flow, "step": question.step, "question": question.question, "group_answers": group_answers}
+    labels = group_labels(s.loaded.study)
 
     def work(progress: Progress, folder: Path) -> dict[str, Any]:
         if len(texts) < TOO_FEW:
@@ -166,13 +168,31 @@ def start_themes(s: StudyCtx, question: StepInfo) -> Job:
             find = finder
         progress(0.1, f"reading {len(texts)} answers")
         result = find(texts)
+        from nlp.themes import said_nothing_note
+
         quoted = quotes_held_back(result.themes, texts, held)
-        themes = [{"id": t.id, "label": t.label, "keywords": t.keywords, "size": t.size, "quotes": quotes, "quote_counts": counts}
+        themes = [{"id": t.id, "label": t.label, "keywords": t.keywords, "size": t.size, "quotes": quotes, "quote_counts": counts,
+                   **shares_by_group(t.members, texts, group_answers, labels)}
                   for t, (quotes, counts) in zip(result.themes, quoted, strict=True)]
-        return {**about, "themes": themes, "answers": len(texts), "prevalence": result.as_dict()["prevalence"]}
+        said_nothing = len(getattr(result, "non_answers", []))
+        return {**about, "themes": themes, "answers": len(texts), "prevalence": result.as_dict()["prevalence"],
+                "non_answers": said_nothing, "non_answers_note": said_nothing_note(said_nothing)}
 
     s.audit("themes", s.study_id, flow=question.flow, step=question.step, answers=len(texts))
     return s.desk.jobs.submit("themes", s.study_id, s.principal.token_id, work, audit_mark(s.database))
+
+
+def shares_by_group(members: list[str], texts: list[tuple[str, str, str]], group_answers: dict[str, int],
+                    labels: dict[str, str]) -> dict[str, Any]:
+    """A theme's part of each group's answers: ``groups`` (group, its label, answers in the theme,
+    of how many, share), the largest share first, and ``by_group`` in words ("Patient 42% of 31 ·
+    Carer 18% of 11"). Answers that said nothing of substance count in each group's number."""
+    from nlp.themes import describe_shares, group_shares
+
+    shares = group_shares(members, {answer_id: group for answer_id, _, group in texts}, group_answers)
+    return {"groups": [{"group": g.group, "label": labels.get(g.group, g.group), "answers": g.answers, "of": g.of,
+                        "share": round(g.share, 4)} for g in shares],
+            "by_group": describe_shares(shares, lambda group: labels.get(group, group))}
 
 
 def flagged_answers(database: Database, study_id: str, question: StepInfo) -> set[str]:

@@ -86,26 +86,35 @@ def emit(payload: dict[str, Any], output_format: str, table: Callable[[], str]) 
 @click.option("--k", type=click.IntRange(min=1), default=None, help="Number of themes (default: found).")
 @FORMAT
 def themes_command(input_path: str | None, study_id: str | None, step_id: str | None, database_url: str | None, k: int | None, output_format: str) -> None:
-    """Find the themes in answers to an open question."""
+    """Find the themes in answers to an open question: each with its keywords, quotes and
+    share of each group's answers. Answers that say nothing of substance ("dunno", "n/a")
+    are in no theme; how many there were is said at the end."""
     from nlp.embed import encode
-    from nlp.themes import find_themes
+    from nlp.themes import describe_shares, find_themes, group_shares, said_nothing_note
 
     answers = answers_from(input_path, study_id, step_id, database_url)
     with progress("Reading answers", len(answers)) as step:
         vectors = encode([a[1] for a in answers], progress=step).topic
     result = find_themes(answers, k=k, topic_vectors=vectors)
+    group_of = {a[0]: a[2] for a in answers}
+    shares = {t.id: group_shares(t.members, group_of, result.group_answers) for t in result.themes}
     payload = result.as_dict()
+    payload["themes"] = [{**t.__dict__, "groups": [{"group": g.group, "answers": g.answers, "of": g.of, "share": round(g.share, 4)}
+                                                   for g in shares[t.id]]} for t in result.themes]
 
     def table() -> str:
         lines = []
         for t in result.themes:
             lines.append(f"{t.id:>3}  {t.size:>5}  {t.label}   [{', '.join(t.keywords)}]")
+            if shares[t.id]:
+                lines.append(f"            by group: {describe_shares(shares[t.id])}")
             counts = [*t.quote_counts, *[1] * len(t.quotes)]
             lines += [f"            \u201c{q}\u201d" + (f"  ({n} answers)" if n > 1 else "") for q, n in zip(t.quotes, counts, strict=False)]
-        for group, shares in result.prevalence.items():
-            top = sorted(shares.items(), key=lambda kv: -kv[1])[:3]
+        for group, theme_shares in result.prevalence.items():
+            top = sorted(theme_shares.items(), key=lambda kv: -kv[1])[:3]
             lines.append(f"{group}: " + ", ".join(f"theme {i} {s:.0%}" for i, s in top))
-        return "\n".join(lines)
+        note = said_nothing_note(len(result.non_answers))
+        return "\n".join(lines + ([note] if note else []))
 
     emit(payload, output_format, table)
 

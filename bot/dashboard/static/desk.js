@@ -12,11 +12,12 @@
 
   function showThemes(target, result) {
     target.replaceChildren();
-    if (!result.themes.length) { target.appendChild(el("p", result.note || "No themes found.")); return; }
+    if (!result.themes.length) { target.appendChild(el("p", result.note || "No themes found.")); }
     result.themes.forEach(function (t) {
       var box = el("section", null, { "class": "theme" });
       box.appendChild(el("h2", t.label + " (" + t.size + ")"));
       box.appendChild(el("p", "Keywords: " + t.keywords.join(", ")));
+      if (t.by_group) { box.appendChild(el("p", "By group: " + t.by_group, { "class": "by-group" })); }
       t.quotes.forEach(function (q, i) {
         var quote = el("blockquote", q), n = (t.quote_counts || [])[i];
         if (n > 1) { quote.appendChild(el("small", " (" + n + " answers in these words)")); }
@@ -24,6 +25,7 @@
       });
       target.appendChild(box);
     });
+    if (result.non_answers_note) { target.appendChild(el("p", result.non_answers_note, { "class": "note", id: "themes-said-nothing" })); }
   }
 
   function finish(job, target) {
