@@ -44,7 +44,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, and_, select, update
 
 from bot import metrics
-from bot.delivery_status import opt_out, record_status
+from bot.delivery_status import env_address_key, opt_out, record_status
 from bot.dispatch_rules import (
     NO_LONGER_ASKED,
     OPTED_OUT,
@@ -128,6 +128,10 @@ class Dispatcher(FarewellSending):
     nudge_gap: float = 1.0
     """While backing off after a failure, a nudge (something was just queued, so the database
     is likely back) cuts the wait short, but not sooner than this after the failure."""
+    address_key: bytes | None = None
+    """The key addresses are hashed with (the conversation service's): a provider's opt-out on
+    SMS or WhatsApp finds the same number on the other channel with it. None: CHORUS_HASH_KEY,
+    else the key file, as the service's default."""
 
     def __post_init__(self) -> None:
         self._wake = asyncio.Event()
@@ -590,7 +594,10 @@ class Dispatcher(FarewellSending):
         with self.database.transaction() as connection:
             status = outbox.mark_failed(connection, row.id, described, error.retryable)
             if isinstance(error, ContactStopped):
-                opt_out(connection, row.participant_id, self.clock(), f"provider error {error.code}")
+                if self.address_key is None:
+                    self.address_key = env_address_key()
+                opt_out(connection, row.participant_id, self.clock(), f"provider error {error.code}", self.database.sealer,
+                        self.address_key)
         metrics.error("send_failed")
         log.warning("outbox %s for %s: %s -> %s", row.id, row.participant_id, described, status,
                     extra={"event": "outbox.send_failed", "outbox_id": row.id, "channel": row.channel, "outcome": status})

@@ -21,7 +21,7 @@ from bot.population import (
     shown_text,
     store_submissions,
 )
-from bot.same_number import other_channel_participants
+from bot.same_number import stop_same_number
 from flows.engine import (
     Engine,
     SessionState,
@@ -100,6 +100,11 @@ class SprintWrites:
     def _apply(self, connection: Connection, target: Target, sprint: Sprint, now: datetime) -> list[int]:
         """Write everything one sprint produced; the caller's transaction makes it all-or-nothing."""
         writes, opted_out = Writes(), target.enrolment.opted_out
+        if opted_out and sprint.command == "start" and not any(isinstance(e, OptedOut | OptedIn) for e in sprint.events):
+            # stopped from elsewhere (the same number's STOP on the other channel, or the provider's
+            # opt-out): the conversation was never 'stopped', so the engine only asks again
+            opted_out = target.enrolment.opted_out = False
+            self._set_opted_out(connection, target.participant_id, False, now)
         for event in sprint.events:
             if isinstance(event, OptedOut | OptedIn):
                 opted_out = target.enrolment.opted_out = isinstance(event, OptedOut)
@@ -192,11 +197,7 @@ class SprintWrites:
     def _stop_same_number(self, connection: Connection, participant_id: str, now: datetime) -> None:
         """STOP by SMS stops WhatsApp to the same number too, and the other way round
         (bot/same_number.py). START applies only to the channel it is sent on."""
-        for channel, other in other_channel_participants(connection, self.database.sealer, self._key, participant_id):
-            repository.set_opted_out(connection, other, True, now)
-            outbox.hold_queued(connection, other)
-            repository.audit(connection, "participant", "opted_out", now, other, reason=f"STOP on {channel}")
-            log.info("participant %s opted out by STOP on %s from the same number", other, channel)
+        stop_same_number(connection, self.database.sealer, self._key, participant_id, now, "participant", "STOP")
 
 
 def collect_event(target: Target, event: object, now: datetime, writes: Writes) -> None:

@@ -115,7 +115,8 @@ async def channels_lifespan(app: FastAPI) -> AsyncIterator[None]:
         whatsapp.media_links = media_links(app, hub.twilio_settings.public_url)
     if hub.dispatcher is None:
         # (with --processes N, each dispatcher keeps to at least 1/N of every limit from the start)
-        hub.dispatcher = Dispatcher(chorus.database, hub.sending, chorus.studies, hub.limits, min_share=chorus.settings.processes)
+        hub.dispatcher = Dispatcher(chorus.database, hub.sending, chorus.studies, hub.limits, min_share=chorus.settings.processes,
+                                    address_key=chorus.settings.address_key())
         if hub.outbox_lease is not None:
             hub.dispatcher.stale_after = timedelta(seconds=hub.outbox_lease)
     if hub.inbox is None:
@@ -363,5 +364,5 @@ async def twilio_status(request: Request) -> Response:
         log.warning("twilio status ignored: %s", error, extra={"event": "webhook.malformed", "channel": "twilio"})
         return Response(status_code=204)
     chorus = request.app.state.chorus
-    await run_in_threadpool(record_status, chorus.database, report)
+    await run_in_threadpool(record_status, chorus.database, report, None, chorus.settings.address_key)
     return Response(status_code=204)

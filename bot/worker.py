@@ -89,7 +89,7 @@ class WorkerRuntime:
             from bot.dispatcher import Dispatcher
 
             self.dispatcher = Dispatcher(chorus.database, hub.sending, chorus.studies, hub.limits,
-                                         poll_interval=self.poll_interval, exclusive=True)
+                                         poll_interval=self.poll_interval, exclusive=True, address_key=chorus.settings.address_key())
             self._background.append(self._submit(self.dispatcher.run()))
             set_handler(SEND_OUTBOX, self.nudge)
         if "voice" in self.queues:
