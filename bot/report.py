@@ -312,21 +312,12 @@ def _delphi_inputs(out: _Out, name: str, ratings: pd.DataFrame, sent: pd.DataFra
 def _delphi_notes(step: DelphiStep, participation: pd.DataFrame) -> str:
     """What the Delphi's tables count, in words, for whoever opens them without the desk."""
     bases = [delphi_analysis.ATTRITION_BASES[b] for b in dict.fromkeys(participation["attrition_basis"])]
-    lines = [f"# Delphi '{step.delphi_id}'", "", f"- Consensus: {_consensus_words(step.rule())}.",
+    lines = [f"# Delphi '{step.delphi_id}'", "", f"- Consensus: {step.rule().describe()}.",
              f"- Unsure answers: {delphi_analysis.UNSURE_LEFT_OUT}.",
              "- Attrition (participation): " + "; ".join(bases) + " ('open' in rounds-sent: could still answer when this "
              "report was written).",
              "- The ratings and rounds-sent tables are what `chorus analyse delphi --ratings ... --sent ...` reads."]
     return "\n".join(lines) + "\n"
-
-
-def _consensus_words(rule: ConsensusRule) -> str:
-    high, low = rule.scale.high_band, rule.scale.low_band
-    every = f", in every group of {rule.min_group_n} or more" if rule.per_group else ""
-    return (f"in when at least {rule.agree_pct:g}% of those who scored gave {high[0]}-{high[1]} and under "
-            f"{rule.max_opposite_pct:g}% gave {low[0]}-{low[1]}{every}; out is the mirror image; called only on at least "
-            f"{rule.min_scores} scores: with fewer, consensus is 'few' (too few scores), neither in nor out, and "
-            "drop_consensus keeps the item")
 
 
 def _delphi_charts(out: _Out, name: str, rule: ConsensusRule, summary: pd.DataFrame) -> None:

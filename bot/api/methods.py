@@ -135,7 +135,7 @@ def delphi_report(frame: pd.DataFrame, steps: dict[tuple[int, str], Any], sent: 
         summaries.append(summary)
         movements.append(delphi.movement(rated, rule.scale).assign(delphi=str(name)))
         participations.append(participation)
-        delphis.append({"delphi": str(name), "rounds": sorted(rounds)})  # the next round, sent but not rated yet, too
+        delphis.append({"delphi": str(name), "rounds": sorted(rounds), "rule": rule.describe()})  # rounds: the next, sent but not rated yet, too
     summary = pd.concat(summaries, ignore_index=True)
     summary["counts"] = summary["counts"].map(list)
     return {
@@ -227,7 +227,8 @@ def choice_report(frame: pd.DataFrame, steps: Mapping[tuple[int, str], Any] | No
     what each feature is worth in the first numeric attribute (flows.analysis.mnl). A text
     attribute is coded against the first level its flow lists (as ``chorus report`` does).
     A coefficient the choices cannot estimate (nobody chose Neither) is not among the
-    coefficients: ``not_estimated`` names it and ``notes`` say why, in words."""
+    coefficients: ``not_estimated`` names it and ``notes`` say why, in words.
+    ``reference_levels`` names, per text attribute, the level its other levels are compared with."""
     data = choice_long(frame)
     if data.empty:
         return {"coefficients": [], "n_choice_sets": 0}
@@ -245,6 +246,7 @@ def choice_report(frame: pd.DataFrame, steps: Mapping[tuple[int, str], Any] | No
             "log_likelihood": plain(result.log_likelihood), "rho_squared": plain(result.rho_squared),
             "importance": plain(attribute_importance(result, coding)),
             "trade_offs": plain(trade_off_table(result, against) if against else []),
+            "reference_levels": {c.name: c.reference for c in coding.categorical},
             "not_estimated": [u.as_dict() for u in result.unidentified], "notes": estimation_notes(result, coding)}
 
 

@@ -334,6 +334,11 @@ def _number(value: Any, digits: int = 1) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+def _p_value(value: float | None) -> str:
+    """A p to three places, and one that would read 0.000 as <0.001 (as the desk shows it)."""
+    return "<0.001" if value is not None and value < 0.0005 else _number(value, 3)
+
+
 def _followup_tables(responses: list[dict[str, Any]], over_time: list[dict[str, Any]], paired: list[dict[str, Any]]) -> None:
     """Who answered each follow-up, each scale question over time, and before/after."""
     if responses:
@@ -359,4 +364,4 @@ def _followup_tables(responses: list[dict[str, Any]], over_time: list[dict[str, 
             interval = "-" if r["ci_low"] is None else f"{r['ci_low']:.2f} to {r['ci_high']:.2f}"
             click.echo(f"{r['measure']:<10} {r['before']:<12} {r['after']:<12} {r['group']:<10} {r['n_paired']:>3} "
                        f"{_number(r['mean_before'], 2):>7} {_number(r['mean_after'], 2):>7} {_number(r['mean_change'], 2):>7} "
-                       f"{interval:>16} {_number(r['wilcoxon_p'], 3):>10}")
+                       f"{interval:>16} {_p_value(r['wilcoxon_p']):>10}")

@@ -133,7 +133,7 @@ def delphi_page(s: StudyCtx = Depends(page_study), round: int | None = None,
     """Each Delphi on its own, with its own rounds and response: the ``round`` asked for (of the
     ``delphi`` named, if one is), else its latest."""
     data = reports.report(s.database, s.loaded, "delphi")
-    shown = [_delphi_shown(data, d["delphi"], d["rounds"], round if delphi in (None, d["delphi"]) else None)
+    shown = [_delphi_shown(data, d["delphi"], d["rounds"], round if delphi in (None, d["delphi"]) else None) | {"rule": d.get("rule")}
              for d in data["delphis"]]
     return render(s, "delphi.html", "delphi", delphis=shown, notices=_delphi_notices(data["delphis"], delphi, round))
 

@@ -65,3 +65,12 @@ class ConsensusRule:
     def __post_init__(self) -> None:
         if self.min_scores < 1:
             raise ValueError(f"min_scores must be at least 1, not {self.min_scores}")
+
+    def describe(self) -> str:
+        """The rule in words, as the desk, the API's Delphi report and ``chorus report`` state it."""
+        high, low = self.scale.high_band, self.scale.low_band
+        every = f", in every group of {self.min_group_n} or more" if self.per_group else ""
+        return (f"in when at least {self.agree_pct:g}% of those who scored gave {high[0]}-{high[1]} and under "
+                f"{self.max_opposite_pct:g}% gave {low[0]}-{low[1]}{every}; out is the mirror image; called only on at least "
+                f"{self.min_scores} scores: with fewer, consensus is 'few' (too few scores), neither in nor out, and "
+                "drop_consensus keeps the item")
