@@ -20,7 +20,7 @@ from flows.consent_checks import asked_before_consent
 from flows.loader import LoadedFlow, Marks, Problem, YamlPath, field_path, step_path
 from flows.message_checks import blank_options, message_warnings
 from flows.model import Flow, StepBase, Study, Text, TimeWindow
-from flows.pydantic_errors import did_you_mean
+from flows.pydantic_errors import did_you_mean, key_name
 from flows.reply_checks import unread_yes_no_words, voice_offered_on_sms
 from flows.steps.choice import ChoiceStep
 from flows.steps.consent import ConsentStep
@@ -568,7 +568,7 @@ def bare_durations(marks: Marks) -> list[Problem]:
         number = str(node.value)
         problems.append(marks.problem(
             marks.value(path),
-            f"{'.'.join(path)}: {number} has no unit, so it is read as {number} seconds",
+            f"{key_name(path, within_step=False)}: {number} has no unit, so it is read as {number} seconds",
             f"write '{number}h' for {number} hours or '{number}d' for {number} days ('{number}s' if seconds are meant)",
             "warning",
         ))

@@ -111,9 +111,10 @@ def describe_value(value: Any) -> str:
     return type(value).__name__
 
 
-def key_name(path: YamlPath) -> str:
-    """A path as a coordinator reads it, relative to its step: options[2].label, join.routes[0]."""
-    if len(path) >= 2 and path[0] == "steps" and path[1].isdigit():
+def key_name(path: YamlPath, within_step: bool = True) -> str:
+    """A path as a coordinator reads it, relative to its step (unless not ``within_step``):
+    options[2].label, join.routes[0], schedule[0].after."""
+    if within_step and len(path) >= 2 and path[0] == "steps" and path[1].isdigit():
         path = path[2:]
     text = ""
     for item in path:

@@ -271,7 +271,7 @@ def test_a_bare_number_for_a_duration_in_a_schedule_asks_for_a_unit(
 ) -> None:
     found = _only(_study_problems(tmp_path, "schedule:\n" + schedule))
     number = "7" if "every" in name else "24"
-    path = name.replace("[0]", ".0").replace(".reminders", ".reminders.0")
+    path = name.replace(".reminders", ".reminders[0]")  # as pydantic's errors name a place: schedule[0].after
     assert found == (
         line,
         column,
@@ -287,7 +287,7 @@ def test_a_bare_number_for_a_step_timeout_or_a_retention_asks_for_a_unit(tmp_pat
         6,
         14,
         "warning",
-        "steps.0.timeout: 30 has no unit, so it is read as 30 seconds",
+        "steps[0].timeout: 30 has no unit, so it is read as 30 seconds",
         "write '30h' for 30 hours or '30d' for 30 days ('30s' if seconds are meant)",
     )
     line, column, _, message, hint = _only(_study_problems(tmp_path, "retention: {messages: 90}\n"))
