@@ -43,6 +43,9 @@ ANSWER_COLUMNS: list[tuple[str, str]] = [
     ("participant", "Pseudonymous participant id (p- and hex). Never a phone number, chat id or name."),
     ("group", "The participant's group in the study (from the join route or a step saving participant.group)."),
     ("channel", "How the participant joined: sms, whatsapp, telegram, web or cli."),
+    ("language", "The language the participant is written to in now (a study language's code, e.g. en or cy): "
+                 "the one they joined in, or last chose with CYMRAEG, ENGLISH or LANGUAGE. Raw and display are "
+                 "in the language they answered in."),
     ("study", "Study id."),
     ("flow", "Flow id."),
     ("flow_version", "Content hash of the flow version the participant answered (see the data dictionary per version)."),
@@ -123,7 +126,7 @@ def _answers(connection: Connection, study_id: str) -> list[Any]:
                     func.max(case((t.low_confidence, 1), else_=0)).label("low"))
              .where(t.study_id == study_id, t.answer_id.is_not(None), t.status == "heard").group_by(t.answer_id).subquery())
     query = (
-        select(a.participant_id, e.group, e.channel, a.flow_id, a.flow_version_id, a.flow_version, a.step_id, a.item, a.raw,
+        select(a.participant_id, e.group, e.channel, e.language, a.flow_id, a.flow_version_id, a.flow_version, a.step_id, a.item, a.raw,
                a.value, a.display, a.source, a.skipped, a.answered_at, a.withdrawn_at, heard.c.confidence, heard.c.low)
         .select_from(ANSWERS.outerjoin(ENROLMENTS, and_(e.participant_id == a.participant_id, e.study_id == a.study_id))
                      .outerjoin(heard, heard.c.answer_id == a.id))
@@ -157,12 +160,13 @@ def _rating_key(row: Any) -> tuple[Any, ...] | None:
 
 
 def _answer_row(row: Any, versions: dict[int, _Version], study: Study) -> dict[str, str]:
-    (participant, group, channel, flow_id, version_id, version, step_id, item, raw, value, display, source, skipped, at, withdrawn,
+    (participant, group, channel, language, flow_id, version_id, version, step_id, item, raw, value, display, source, skipped, at, withdrawn,
      confidence, low) = row
     step = _step(versions.get(version_id), step_id)
     identifying = step is not None and saves_identifying(step.save_to)
     return {
-        "participant": participant, "group": group or "", "channel": channel or "", "study": study.study,
+        "participant": participant, "group": group or "", "channel": channel or "", "language": language or "",
+        "study": study.study,
         "flow": flow_id, "flow_version": version, "step": step_id, "item": item or "", "step_type": step.type if step else "",
         "question": resolve_text(step.text, study.default_language) if step else "",
         "raw": WITHHELD if identifying else scrub(raw),

@@ -45,7 +45,7 @@ from bot.sprint_writes import (
     outbound_row,
     plain_event,
 )
-from bot.studies import JoinMatch, StudyRegistry
+from bot.studies import JoinMatch, StudyRegistry, invitation
 from bot.voice_replies import VoiceReplies, store_transcript
 from channels.base import InboundMessage, is_edit
 from flows.engine import (
@@ -331,10 +331,11 @@ class ConversationService(InboundBatches, Concerns, SprintWrites, ErasureRequest
     def _join(self, connection: Connection, contact: ContactRef, match: JoinMatch, inbound_id: int, now: datetime,
               participant: ParticipantRef | None = None, first: bool = False) -> list[int]:
         participant = participant or repository.load_participant(connection, contact.participant_id)
-        enrolment = self._enrol(connection, participant, match.study_id, contact.channel, match.group, None, now)
+        enrolment = self._enrol(connection, participant, match.study_id, contact.channel, match.group, match.language, now)
         # DEBUG, as each message is: at the rates a study reaches, the audit trail and the desk count joins
         log.debug("participant %s joined %s (group %s)", participant.id, match.study_id, match.group)
-        return self._start(connection, contact, enrolment, match.flow_id, inbound_id, now, participant, first)
+        return self._start(connection, contact, enrolment, match.flow_id, inbound_id, now, participant, first,
+                           offer_languages=match.language is None)
 
     def _stays_stopped(self, connection: Connection, participant: ParticipantRef, command: str | None, now: datetime) -> bool:
         """Whether someone in no study is to be sent nothing: they said STOP (never answered),
@@ -353,13 +354,7 @@ class ConversationService(InboundBatches, Concerns, SprintWrites, ErasureRequest
         return command == "stop"
 
     def _join_help(self, connection: Connection, contact: ContactRef, now: datetime) -> list[int]:
-        keywords = self.studies.join_keywords()
-        if not keywords:
-            text = "Sorry, there is nothing to take part in here at the moment."
-        elif len(keywords) == 1:
-            text = f"Hello. To take part in {keywords[0][1]}, reply {keywords[0][0]}."
-        else:
-            text = "Hello. To take part, reply with one of these words: " + ", ".join(f"{k} ({t})" for k, t in keywords) + "."
+        text = invitation(self.studies.join_keywords())
         row = {"participant_id": contact.participant_id, "contact_id": contact.contact_id, "channel": contact.channel,
                "text": text, "buttons": [], "multiple": False, "kind": "help", "created_at": now}
         return outbox.queue(connection, [row])
@@ -396,9 +391,11 @@ class ConversationService(InboundBatches, Concerns, SprintWrites, ErasureRequest
     def _start(
         self, connection: Connection, contact: ContactRef, enrolment: EnrolmentRef, flow_id: str,
         inbound_id: int | None, now: datetime, participant: ParticipantRef | None = None, first: bool = False,
+        offer_languages: bool = False,
     ) -> list[int]:
         """A new conversation in ``flow_id``, replacing any still going in the study (``first``:
-        the participant has never had one, so there is none to replace)."""
+        the participant has never had one, so there is none to replace; ``offer_languages``: they
+        joined by a way in that names no language, so the study's others are offered)."""
         pid = contact.participant_id
         participant = participant or repository.load_participant(connection, pid)
         published = self.studies.current(enrolment.study_id, flow_id)
@@ -410,7 +407,8 @@ class ConversationService(InboundBatches, Concerns, SprintWrites, ErasureRequest
         if enrolment.group:
             fields.setdefault("group", enrolment.group)
         population = self._population(connection, enrolment.study_id, pid)
-        sprint = engine.start(now, language=enrolment.language, fields=fields, seed=secrets.randbits(31), population=population)
+        sprint = engine.start(now, language=enrolment.language, fields=fields, seed=secrets.randbits(31), population=population,
+                              offer_languages=offer_languages)
         held = self._held_writes() if inbound_id is not None else None
         reserved = held.reserve("sessions") if held is not None else None
         if held is not None and reserved is not None:  # a quick batch: inserted, as it then is, with its other writes

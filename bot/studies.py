@@ -68,6 +68,31 @@ class JoinMatch:
     study_id: str
     flow_id: str
     group: str | None
+    language: str | None = None
+    """The language the route starts in (a Welsh keyword's Welsh); None: the participant's or the study's default."""
+
+
+INVITATIONS = {
+    "en": ("Hello. To take part in {title}, reply {keyword}.", "Hello. To take part, reply with one of these words: {keywords}."),
+    "cy": ("Helo. I gymryd rhan yn {title}, atebwch {keyword}.", "Helo. I gymryd rhan, atebwch gydag un o'r geiriau hyn: {keywords}."),
+}
+"""How to join, said to someone in no study, in each language a study has a keyword for."""
+
+
+def invitation(keywords: list[tuple[str, str, str]]) -> str:
+    """What to tell someone in no study: how to join each study, a paragraph per language
+    (English, then Welsh for a study with a Welsh keyword), from :meth:`StudyRegistry.join_keywords`."""
+    if not keywords:
+        return "Sorry, there is nothing to take part in here at the moment."
+    by_language: dict[str, list[tuple[str, str]]] = {}
+    for keyword, title, language in keywords:
+        by_language.setdefault(language if language in INVITATIONS else "en", []).append((keyword, title))
+    paragraphs = []
+    for language, ways in by_language.items():
+        one, many = INVITATIONS[language]
+        paragraphs.append(one.format(title=ways[0][1], keyword=ways[0][0]) if len(ways) == 1
+                          else many.format(keywords=", ".join(f"{k} ({t})" for k, t in ways)))
+    return "\n\n".join(paragraphs)
 
 
 @dataclass(frozen=True)
@@ -148,7 +173,7 @@ class StudyRegistry:
         Worked out once per change: every message from someone not yet in a study is matched against them."""
         return [
             ((route.keyword or "").upper(), (route.telegram or "").lower(),
-             JoinMatch(loaded.study.study, route.flow or loaded.study.join.start_flow, route.group))
+             JoinMatch(loaded.study.study, route.flow or loaded.study.join.start_flow, route.group, route.language))
             for loaded in self._studies.values() for route in loaded.study.join.all_routes()
         ]
 
@@ -194,14 +219,21 @@ class StudyRegistry:
                 return match
         return None
 
-    def join_keywords(self) -> list[tuple[str, str]]:
-        """Each study's main keyword and title, for telling strangers how to join."""
+    def join_keywords(self) -> list[tuple[str, str, str]]:
+        """Each study's main keyword, and its keywords for other languages (a route with a
+        ``language`` and no group), with the study's title in that language: (KEYWORD, title,
+        language), for telling strangers how to join."""
         found = []
         for loaded in self._studies.values():
-            study = loaded.study
-            keyword = study.join.keyword or next((r.keyword for r in study.join.routes if r.keyword and not r.group), None)
-            if keyword:
-                found.append((keyword.upper(), resolve_text(study.title, study.default_language)))
+            study, join = loaded.study, loaded.study.join
+            ways: list[tuple[str | None, str | None]] = [(join.keyword, join.language)] if join.keyword else []
+            ways += [(r.keyword, r.language) for r in join.routes if r.keyword and not r.group and (not join.keyword or r.language)]
+            said: set[str] = set()
+            for keyword, language in ways:
+                language = language or study.default_language
+                if keyword and language not in said:  # one keyword per language: the first
+                    said.add(language)
+                    found.append((keyword.upper(), resolve_text(study.title, language, study.default_language), language))
         return found
 
     def publish(self, database: Database, now: datetime, only: str | None = None,

@@ -79,7 +79,10 @@ class Engine(EngineCommands):
         at_step: str | None = None,
         seed: int = 0,
         population: Any = None,
+        offer_languages: bool = False,
     ) -> Sprint:
+        """A new conversation; ``offer_languages`` (someone joining by a way in that names no
+        language) ends its first message with how to switch to the study's other languages."""
         state = SessionState(
             flow=self.flow.flow,
             version=self.version,
@@ -91,6 +94,12 @@ class Engine(EngineCommands):
             state.fields[schedule_timing.SENT_AT] = now.isoformat()
         turn = Turn(state, now, population)
         self._enter(turn, at_step or self.flow.steps[0].id)
+        offer = self.words.language_offer(state.language) if offer_languages else ""
+        first = next((i for i, event in enumerate(turn.events) if isinstance(event, SendMessage)), None)
+        if offer and first is not None:
+            message = turn.events[first]
+            assert isinstance(message, SendMessage)
+            turn.events[first] = replace(message, text=f"{message.text}\n\n{offer}")
         return Sprint(turn.events, state)
 
     def handle(self, state: SessionState, given: Input, now: datetime, population: Any = None) -> Sprint:
@@ -218,7 +227,9 @@ class Engine(EngineCommands):
         typed in a sentence, with YES/NO buttons; the reply waits in ``state.heard``."""
         turn.state.heard = {"text": reply.text, "confidence": reply.confidence, "source": reply.source}
         heard = _echo(reply.text)
-        display = _echo(outcome.display if isinstance(outcome, Answer) else ", ".join(i.display for i in outcome.items))
+        # what this reply answered: the part of a many-part step ('7', not the step's '3 of 3 rated')
+        parts = outcome.items
+        display = _echo(", ".join(i.display for i in parts) if parts or isinstance(outcome, Continue) else outcome.display)
         if reply.source != "voice":
             text = self._text(turn, "confirm_number").replace("{answer}", display)
         elif isinstance(step, OpenStep) or display.lower() == heard.lower():

@@ -218,12 +218,14 @@ class Group(Strict):
 
 
 class JoinRoute(Strict):
-    """One way in: an SMS/WhatsApp keyword or a Telegram start parameter, optionally setting the group."""
+    """One way in: an SMS/WhatsApp keyword or a Telegram start parameter, optionally setting the
+    group and the language the participant is written to in (a Welsh keyword starts in Welsh)."""
 
     keyword: str | None = None
     telegram: str | None = None
     group: str | None = None
     flow: str | None = None
+    language: str | None = None
 
     @model_validator(mode="after")
     def _has_a_way_in(self) -> JoinRoute:
@@ -239,12 +241,13 @@ class Join(Strict):
     keyword: str | None = None
     telegram: str | None = None
     group: str | None = None
+    language: str | None = None
     routes: list[JoinRoute] = Field(default_factory=list)
 
     def all_routes(self) -> list[JoinRoute]:
         routes = list(self.routes)
         if self.keyword or self.telegram:
-            routes.insert(0, JoinRoute(keyword=self.keyword, telegram=self.telegram, group=self.group))
+            routes.insert(0, JoinRoute(keyword=self.keyword, telegram=self.telegram, group=self.group, language=self.language))
         return routes
 
 

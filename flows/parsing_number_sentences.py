@@ -10,7 +10,13 @@ from typing import Literal
 
 from flows.parsing_little_words import _LITTLE_WORDS, _stem, _stems
 from flows.parsing_normalise import _strip_politeness, normalise
-from flows.parsing_number_words import _MULTIPLIERS, _ORDINALS, _WORD_NUMBERS, _fuzzy_number_word
+from flows.parsing_number_words import (
+    _MULTIPLIERS,
+    _ORDINALS,
+    _WELSH_ORDINALS,
+    _WORD_NUMBERS,
+    _fuzzy_number_word,
+)
 from flows.parsing_numbers import parse_number
 
 _UNIT_NAMES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -105,12 +111,14 @@ def read_number(
 
 
 def _numberish(token: str, cardinal: bool = False) -> bool:
-    """A numeral or number word ('6', '3.5', 'six', 'half'); unless ``cardinal``, an ordinal too."""
+    """A numeral or number word ('6', '3.5', 'six', 'half'); unless ``cardinal``, an ordinal too
+    (Welsh 'ail', 'trydydd' as English 'second', 'third')."""
     if re.fullmatch(r"[-+]?\d[\d.,]*", token) or token in _WORD_NUMBERS or token in _MULTIPLIERS or token == "half":
         return True
     if cardinal:
         return False
-    return token in _ORDINALS or bool(re.fullmatch(r"\d+(?:st|nd|rd|th)", token)) or _fuzzy_number_word(token) is not None
+    return (token in _ORDINALS or token in _WELSH_ORDINALS or bool(re.fullmatch(r"\d+(?:st|nd|rd|th)", token))
+            or _fuzzy_number_word(token) is not None)
 
 
 def _units_said(tokens: list[str]) -> tuple[list[tuple[str, str]], set[int]]:

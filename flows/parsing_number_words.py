@@ -20,10 +20,18 @@ _WORD_NUMBERS = {
     "chwech": 6, "saith": 7, "wyth": 8, "naw": 9, "deg": 10, "dim": 0,
     "thrice": 3, "unwaith": 1, "dwywaith": 2, "teirgwaith": 3,
 }
+_WELSH_MUTATED_NUMBERS = {
+    "ddau": 2, "ddwy": 2, "dri": 3, "thri": 3, "dair": 3, "thair": 3, "bedwar": 4, "phedwar": 4, "bedair": 4,
+    "phedair": 4, "phump": 5, "pum": 5, "chwe": 6, "ddeg": 10,
+}
+"""Welsh numbers as mutation leaves them ('rhyw ddau', 'tua dri', 'a phump'), and the short forms
+before a noun ('pum', 'chwe'); 'bump' (five) is left out: it is an English word too."""
+_WORD_NUMBERS.update(_WELSH_MUTATED_NUMBERS)
 _FREQUENCY_WORDS = {"once", "twice", "thrice", "unwaith", "dwywaith", "teirgwaith"}
 """How often, not which: 'twice' answers a count, never picks option 2."""
 _MULTIPLIERS = {"hundred": 100, "thousand": 1000}
-_FUZZY_TARGETS = [w for w in _WORD_NUMBERS if len(w) >= 4 and w.isascii() and w not in (*_FREQUENCY_WORDS, "none", "nil")]
+_FUZZY_TARGETS = [w for w in _WORD_NUMBERS if len(w) >= 4 and w.isascii()
+                  and w not in (*_FREQUENCY_WORDS, *_WELSH_MUTATED_NUMBERS, "none", "nil")]
 _NOT_NUMBERS = {"there", "then", "even", "seen", "fine", "nice", "five's", "nine's", "tent", "teen", "fort", "forth", "for"}
 """Real words a fuzzy match would otherwise read as a number word: 'for' is a word of its own
 ('for the kids', 'just for'), never four; a spoken four comes back from the transcriber as '4'

@@ -78,7 +78,7 @@ _SAYS_YES = re.compile(r"\b(?:yes|yeah|yep|yup|ie|ydw|yndw)\b")
 
 UNSURE_REPLIES = (
     "unsure", "not sure", "don't know", "dont know", "do not know", "no idea", "dunno", "idk", "skip this",
-    "ddim yn siwr", "ddim yn gwybod", "dim syniad",
+    "ddim yn siwr", "ddim yn gwybod", "dim syniad", "dwn i ddim", "sai'n gwybod",
 )
 """Replies that say 'I can't rate this' at a step that allows it."""
 

@@ -44,11 +44,18 @@ def unknown_names(study: Study, known: set[str], marks: Marks) -> list[Problem]:
                 )
             )
 
+    def need_language(code: str | None, path: YamlPath) -> None:
+        if code is not None and code not in study.languages:
+            hint = did_you_mean(code, study.languages)
+            problems.append(marks.problem(marks.value(path), f"language '{code}' is not one of the study's languages", hint))
+
     need_flow(study.join.start_flow, ("join", "start_flow"), "start_flow")
     need_group(study.join.group, ("join", "group"))
+    need_language(study.join.language, ("join", "language"))
     for index, route in enumerate(study.join.routes):
         need_flow(route.flow, ("join", "routes", str(index), "flow"), "the route's flow")
         need_group(route.group, ("join", "routes", str(index), "group"))
+        need_language(route.language, ("join", "routes", str(index), "language"))
     for index, entry in enumerate(study.schedule):
         need_flow(entry.flow, ("schedule", str(index), "flow"), "the scheduled flow")
         for number, group in enumerate(entry.groups or []):

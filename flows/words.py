@@ -31,7 +31,9 @@ BUILT_IN_WORDS: dict[str, dict[str, list[str]]] = {
         "cy": ["wedyn", "nes ymlaen", "dim nawr", "ddim nawr", "methu siarad"],
     },
     "back": {"en": ["back", "go back", "previous", "undo"], "cy": ["yn ôl", "yn ol", "nôl", "nol"]},
-    "erase": {"en": ["delete my data", "erase my data", "forget me"], "cy": ["dileu fy nata"]},
+    "erase": {"en": ["delete my data", "erase my data", "forget me"],
+              "cy": ["dileu fy nata", "dileu fy ngwybodaeth", "dilëwch fy nata", "dilewch fy nata", "dilëwch fy ngwybodaeth",
+                     "dilewch fy ngwybodaeth", "anghofiwch fi"]},
 }
 POLITE = frozenset({"please", "pls", "plz", "plis", "thanks", "thank", "you", "thx", "diolch", "it", "now", "me", "just",
                     "ok", "okay", "sorry", "messaging", "texting", "messages", "texts", "sending"})
@@ -52,7 +54,7 @@ DONE_WORDS: dict[str, list[str]] = {
     "cy": ["wedi gorffen", "gorffen", "dyna'r cyfan", "dyna i gyd", "dyna fe", "dim byd arall"],
 }
 """What people type to say a multiple choice is complete, as the Done button under it does."""
-SKIP_WORDS = {"skip", "pass", "hepgor", "/skip"}
+SKIP_WORDS = {"skip", "pass", "hepgor", "hepgorer", "pasio", "/skip"}
 
 
 @lru_cache(maxsize=8192)
@@ -313,6 +315,18 @@ class Words:
     def _language_reply(code: str) -> str:
         words = LANGUAGE_WORDS.get(code)
         return words[0].upper() if words else f"{LANGUAGE_COMMAND[0].upper()} {code.upper()}"
+
+    def language_offer(self, language: str) -> str:
+        """Said when someone joins in ``language``: how to switch to each of the study's other
+        languages, each said in that language ('Am Gymraeg, atebwch CYMRAEG.'), so Welsh is
+        offered, in Welsh, to whoever joined by the English keyword. Empty in a study of one language."""
+        offers = []
+        for code in self.languages:
+            if code != language:
+                name = LANGUAGE_NAMES.get(code, {}).get(code)
+                offer = self.text("help_language" if name else "help_languages", code)
+                offers.append(offer.format(choices=self._language_reply(code), name=name))
+        return " ".join(offers)
 
     def help(self, language: str) -> str:
         """HELP's reply: the study's own text if it has one; otherwise the built-in one, with

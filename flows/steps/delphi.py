@@ -57,7 +57,8 @@ if TYPE_CHECKING:
     from flows.analysis.delphi import ItemFeedback
     from flows.analysis.scale import ConsensusRule, Scale
 
-UNSURE_WORDS = ["unsure", "not sure", "don't know", "dont know", "no idea", "dunno", "idk", "ddim yn siwr"]
+UNSURE_WORDS = ["unsure", "not sure", "don't know", "dont know", "no idea", "dunno", "idk", "ddim yn siwr", "ddim yn gwybod",
+                "dim syniad", "dwn i ddim", "sai'n gwybod"]
 NEXT_WORDS = {"next", "more", "go on", "continue", "carry on", "ok", "okay", "yes", "y", "nesaf", "mwy", "iawn", "ymlaen"}
 NO_REASON = {"no", "n", "none", "nothing", "skip", "pass", "no reason", "-", "na", "nope", "dim", "hepgor", "dim rheswm"}
 KEEP_WORDS = {"keep", "same", "the same", "no change", "keep it", "same again", "cadw", "yr un peth", "yr un fath", "dim newid"}

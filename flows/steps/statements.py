@@ -66,10 +66,12 @@ STRENGTH = re.compile(
     r"\b(?:strongly|totally|completely|fully|entirely|wholly|absolutely|definitely|really|very much|so much|"
     r"100%|100 percent|100 per cent|mostly|generally|largely|somewhat|slightly|tend to)\s+|"
     r"\s+(?:strongly|totally|completely|fully|entirely|absolutely|100%|very much|mostly|somewhat|slightly)$|"
-    r"(?:'n|\s+yn)\s+(?:gryf|llwyr|bendant|hollol|fawr)\b|\b(?:cwbl|hollol|llwyr)\s+"
+    r"(?:'n|\s+yn)\s+(?:gryf|llwyr|bendant|hollol|fawr)\b|\b(?:cwbl|hollol|llwyr)\s+|"
+    r"\bbraidd\s+(?:yn\s+)?|\s+(?:braidd|rhywfaint|ychydig|i raddau)$"
 )
-"""How strongly ('strongly agree', 'agree totally', "cytuno'n gryf"): a vote is agree or disagree however strong."""
-HEDGED = re.compile(r"\b(?:mostly|generally|largely|somewhat|slightly|tend to)\b")
+"""How strongly ('strongly agree', 'agree totally', "cytuno'n gryf", 'anghytuno braidd'): a vote
+is agree or disagree however strong."""
+HEDGED = re.compile(r"\b(?:mostly|generally|largely|somewhat|slightly|tend to|braidd|rhywfaint|ychydig|i raddau)\b")
 """The words of :data:`STRENGTH` that soften a vote ('mostly agree') rather than stress it."""
 ABOUT_IT = re.compile(r"\s+(?:with (?:this|that|it|the statement)|with hynny|a hynny|â hynny|â hyn|a hyn)$")
 """'I agree with that': the statement on screen."""
