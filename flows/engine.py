@@ -179,8 +179,8 @@ class Engine(EngineCommands):
         elif typed and (snooze.starts_with_later(given.text, self._later_words)
                         or snooze.busy_until(given.text, turn.now, self._zone, bare=True) is not None):
             self._snooze(turn, given.text, "later")  # 'later, on a night shift', 'driving': put off, not an unclear answer
-        else:
-            self._unclear(turn, step, outcome, heard=reply.text if reply.source == "voice" else None)
+        else:  # (right after 'Which language would you like?': the question again, no try used)
+            self._unclear(turn, step, outcome, heard=reply.text if reply.source == "voice" else None, after_language=choosing)
 
     def _back_from_later(self, turn: Turn, step: InputStep, text: str) -> bool:
         """A reply to a snoozed question that only says the participant is back ('ok im free
@@ -345,16 +345,20 @@ class Engine(EngineCommands):
             self._say(turn, progress.message, step.id, kind="info")
         self._prompt(turn, step)
 
-    def _unclear(self, turn: Turn, step: InputStep, unclear: Unclear, heard: str | None = None) -> None:
+    def _unclear(self, turn: Turn, step: InputStep, unclear: Unclear, heard: str | None = None, after_language: bool = False) -> None:
+        """The hint, and the question again when it is far back; ``after_language``: the reply
+        came right after 'Which language would you like?' and named none, so the language
+        question is the last thing the participant saw and the reply may have been meant for it:
+        the hint and the question again, using no try."""
         state = turn.state
-        state.tries += 1 if unclear.uses_a_try else 0
+        state.tries += 1 if unclear.uses_a_try and not after_language else 0
         if state.tries < step.max_tries:
             text = self._render(turn, step.retry, step) if step.retry is not None else ""
             text = f"{text} {unclear.hint}".strip() if text != unclear.hint else text
             if heard and _echo(heard):  # say what a voice note sounded like, so they know why
                 text = self._text(turn, "voice_heard").replace("{heard}", _echo(heard)) + " " + text
             self._say(turn, text, step.id, kind="retry")
-            if self._asked_long_ago(turn):
+            if after_language or self._asked_long_ago(turn):
                 self._prompt(turn, step)
             return
         state.tries = 0

@@ -5,12 +5,18 @@ alternatives: :func:`flows.analysis.dce_design.generate_design`), seeded by the 
 so it is the same in every process, and cached. Each participant gets one block of tasks,
 drawn from the session's seed. Each task is an item answer (``task3``) valued with the
 choice and the levels shown, so the model can be fitted from the answers alone.
+
+A task is answered by letter or place ('B', 'the first'), by 'neither', or by the words of
+the alternative wanted: a level only that alternative shows ('hospital', 'the next day one'),
+or a comparison on a numeric cost, wait or distance ('the cheaper one').
 """
 
 from __future__ import annotations
 
 import json
+import re
 import zlib
+from collections import Counter
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -18,7 +24,9 @@ from pydantic import Field, field_validator, model_validator
 
 from flows.events import Button
 from flows.model import Invalid, Strict, Text
-from flows.parsing import match_option, normalise, parse_number
+from flows.parsing import SENTENCE_WORDS, match_option, normalise, parse_number, words_to_number
+from flows.parsing_option_words import _negations
+from flows.parsing_options import _pick_phrase
 from flows.steps import register
 from flows.steps.base import (
     Answer,
@@ -40,6 +48,25 @@ if TYPE_CHECKING:
 LETTERS = "ABC"
 NONE_WORDS = {"n", "neither", "none", "none of them", "neither of them", "no", "nothing", "opt out", "0", "niether",
               "dim un", "dim un ohonynt", "dim un o'r rhain", "dim"}
+_NUMBER_ONLY = re.compile(r"[\d.,\s]*")
+"""A level shown as a bare number ('4'): never a name for its alternative, or '2' would stop meaning B."""
+
+_COST = re.compile(r"cost|price|fee|fare|charge|pay|spend")
+_WAIT = re.compile(r"wait|delay")
+_DISTANCE = re.compile(r"distance|travel|journey|mile|km")
+"""What an attribute's name holds to be compared as a cost, a wait or a distance ('cost',
+'waiting_weeks', 'travel_time'): a name only, so 'quicker' never compares a consultation's length."""
+COMPARISONS: tuple[tuple[re.Pattern[str], re.Pattern[str], bool], ...] = (
+    (re.compile(r"\b(?:cheap(?:er|est)?|less expensive|costs? less|lower (?:cost|price)|rhatach|rhataf|rhad)\b"), _COST, True),
+    (re.compile(r"\b(?:dearer|dearest|pricier|more expensive|costs? more|drutach|drutaf)\b"), _COST, False),
+    (re.compile(r"\b(?:quick(?:er|est)|soon(?:er|est)|fast(?:er|est)|earlier|earliest|shorter wait|less waiting"
+                r"|cynt|gynt|cynharach|gynharach|cyflymach|gyflymach)\b"), _WAIT, True),
+    (re.compile(r"\b(?:near(?:er|est)|closer|closest|less travel(?:ling)?|agosach|agosaf)\b"), _DISTANCE, True),
+)
+"""A comparison a reply may choose by, the attributes (by name) it compares, and whether the
+lowest level wins: 'the cheaper one' is the lowest ``cost``, 'sooner' the shortest ``wait``,
+'nearer' the shortest ``travel``; 'rhatach', 'cynt', 'agosach' in Welsh. ('Nes' is left
+out: it is also 'until', as in 'nes ymlaen', later.)"""
 
 
 class AttributeSpec(Strict):
@@ -73,6 +100,15 @@ def _design(spec_json: str, seed: int) -> Design:
     attributes = tuple(Attribute(a["name"], tuple(a["levels"]), a["better"]) for a in raw["attributes"])
     spec = DesignSpec(attributes, raw["tasks"], raw["alternatives"], raw["opt_out"], raw["blocks"], raw["priors"])
     return generate_design(spec, seed=seed)
+
+
+def _names_two(clean: str, names: list[list[str]]) -> bool:
+    """Whether a reply says, whole, names of two alternatives ('£20 or free'), a name inside a
+    longer one said aside ('GP' in 'GP surgery'): the option readers pass over short words."""
+    spans = [(m.start(), m.end(), i) for i, own in enumerate(names) for name in own
+             for m in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", clean)]
+    kept = {i for s, e, i in spans if not any(s2 <= s and e <= e2 and e2 - s2 > e - s for s2, e2, _ in spans)}
+    return len(kept) > 1
 
 
 @register
@@ -189,21 +225,87 @@ class ChoiceExperimentStep(InputStep):
         labels = [self._neither(ctx), *(label.values() if isinstance(label, dict) else ()), *BUILT_IN_TEXTS["dce.neither"].values()]
         return NONE_WORDS | {normalise(name) for name in labels}
 
-    def _choice(self, reply: Reply, ctx: StepContext) -> str | None:
+    def _choice(self, reply: Reply, ctx: StepContext, task: int) -> str | None:
         """'A', 'B' (or 'C') or 'none'; None when unclear. Read as any option is (flows.parsing):
         'B', 'b)', '2', 'two', 'the second one', 'B please', 'I'd go with A', 'option B', and in
         Welsh 'y cyntaf', 'yr ail un', 'B os gwelwch yn dda', 'A plis', 'opsiwn B'; the
         opt-out by its words ('neither', 'none of them', its label) or its number (3 after A and
-        B), never by a letter after the last alternative's ('C' when there are two)."""
+        B), never by a letter after the last alternative's ('C' when there are two). An
+        alternative also answers to its own levels (:meth:`_level_names`), and to a comparison
+        on a numeric attribute (:meth:`_compared`): 'hospital', 'the cheaper one'."""
         letters = LETTERS[: self.alternatives]
         if reply.button in (*letters, "none"):
             return reply.button
-        neither = sorted(self._neither_names(ctx)) if self.opt_out else []
-        names = [[letter, f"option {letter}"] for letter in letters] + ([neither] if neither else [])
-        index = match_option(reply.text, names)
+        neither = self._neither_names(ctx) if self.opt_out else set()
+        names = [[letter, f"option {letter}"] for letter in letters] + ([sorted(neither)] if neither else [])
+        readings = {match_option(reply.text, names), self._named_by_levels(reply.text, ctx, task, neither),
+                    self._compared(reply.text, self.profiles(task))} - {None}
+        index = readings.pop() if len(readings) == 1 else None  # ('B, the cheaper one' when A costs less: asked again)
         if index is None or index < self.alternatives:
             return None if index is None else letters[index]
         return None if self._letter_after_the_last(reply.text) else "none"
+
+    def _named_by_levels(self, text: str, ctx: StepContext, task: int, neither: set[str]) -> int | None:
+        """The alternative a reply names by its levels' words, read as any option's words are
+        (flows.parsing: a level named once in a short sentence, never one the reply negates or
+        said with another alternative's). A number alone ('4', '4 please') is no level: read as
+        a place in the list it offers no alternative, so it is asked again. A negation must be
+        a level's own, said whole ('no charge'): 'ddim yr ysbyty' (not the hospital) never
+        picks the free hospital ('am ddim'), though the word is in its label."""
+        clean = normalise(text)
+        plain = _pick_phrase(clean)
+        if _NUMBER_ONLY.fullmatch(plain) or words_to_number(plain) is not None:
+            return None
+        levels = self._level_names(task, ctx, neither)
+        outside = clean
+        for name in sorted((name for names in levels for name in names if _negations(name)), key=len, reverse=True):
+            outside = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", " ", outside)
+        if _negations(outside):
+            return None
+        found = match_option(text, levels) if any(levels) else None
+        return None if found is not None and _names_two(clean, levels) else found
+
+    def _level_names(self, task: int, ctx: StepContext, neither: set[str]) -> list[list[str]]:
+        """What each alternative of design task ``task`` answers to by its levels: each level's
+        label as shown and in every language the flow gives ('hospital', 'ysbyty', 'next day'),
+        and a level's own words when it has no label. Never a level two alternatives share (the
+        same place in both: naming it names neither), nor one that is a bare number ('4') or an
+        opt-out word ('none')."""
+        shown = []
+        for profile in self.profiles(task):
+            names: set[str] = set()
+            for attribute, level in profile.items():
+                label = (self.attributes[attribute].labels or {}).get(str(level))
+                said = [str(level)] if label is None else [ctx.render(label), *(label.values() if isinstance(label, dict) else ())]
+                names |= {normalise(name) for name in said}
+            shown.append({name for name in names if not _NUMBER_ONLY.fullmatch(name) and name not in neither})
+        counts = Counter(name for names in shown for name in names)
+        return [sorted(name for name in names if counts[name] == 1) for names in shown]
+
+    def _compared(self, text: str, profiles: list[dict[str, Any]]) -> int | None:
+        """The alternative a short reply picks by comparing a numeric attribute (:data:`COMPARISONS`):
+        'the cheaper one' is the one with the lowest cost, when exactly one numeric attribute is a
+        cost and one alternative costs least. Never with a negation ('not the cheaper one'), and
+        never when two comparisons pick different alternatives ('cheaper but sooner')."""
+        clean = normalise(text)
+        if not clean or _negations(clean) or len(clean.split()) > SENTENCE_WORDS:
+            return None
+        picked: set[int | None] = set()
+        for said, attribute_name, lowest in COMPARISONS:
+            if said.search(clean):
+                picked.add(self._extreme(profiles, attribute_name, lowest))
+        return picked.pop() if len(picked) == 1 else None
+
+    def _extreme(self, profiles: list[dict[str, Any]], attribute_name: re.Pattern[str], lowest: bool) -> int | None:
+        """The one alternative with the lowest (or highest) level of the one numeric attribute
+        whose name matches; None when no attribute or several match, or alternatives tie."""
+        numeric = [name for name, attr in self.attributes.items() if attribute_name.search(name.lower())
+                   and all(isinstance(level, int | float) and not isinstance(level, bool) for level in attr.levels)]
+        if len(numeric) != 1:
+            return None
+        values = [float(profile[numeric[0]]) for profile in profiles]
+        best = min(values) if lowest else max(values)
+        return values.index(best) if values.count(best) == 1 else None
 
     def _letter_after_the_last(self, text: str) -> bool:
         """'C' (or 'I'd go with C') when there are two alternatives: a letter not offered, which
@@ -215,10 +317,10 @@ class ChoiceExperimentStep(InputStep):
         block = self._block(ctx)
         tasks = self._task_numbers(block)
         done = int(ctx.data.get("done", 0))
-        choice = self._choice(reply, ctx)
+        task = tasks[done]
+        choice = self._choice(reply, ctx, task)
         if choice is None:
             return Unclear(self._hint(ctx))
-        task = tasks[done]
         chosen = 0 if choice == "none" else LETTERS.index(choice) + 1
         value = {
             "block": block + 1, "task": task + 1, "choice": choice, "chosen": chosen,
