@@ -85,12 +85,14 @@ class InProcessQueue:
 
 
 def make_queue(url: str | None, namespace: str = "chorus") -> TaskQueue:
-    """The in-process queue without a URL; else the distributed queue for that broker."""
+    """The in-process queue without a URL; else the distributed queue for that broker, published
+    from a thread of its own (bot/handoff.py: a broker that does not answer holds up no request)."""
     if not url:
         return InProcessQueue()
     from bot.distributed import DramatiqQueue
+    from bot.handoff import HandOff
 
-    return DramatiqQueue(url, namespace)
+    return HandOff(DramatiqQueue(url, namespace))
 
 
 def register(queue: TaskQueue, task: str, handler: Handler) -> None:

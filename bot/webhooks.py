@@ -247,7 +247,7 @@ def _after(app: FastAPI, result: ReceiveResult) -> None:
     except Exception as error:  # the message and its replies are committed: answer 200, not a retry to no avail
         metrics.error("broker")
         log.error("could not hand inbound %s's work to the task queue (%s): its replies go at the dispatchers' next "
-                  "poll; a voice note waits for a worker's next start",
+                  "poll; a voice note is picked up by a voice worker within a minute",
                   result.inbound_id, type(error).__name__, extra={"event": "queue.unavailable", "inbound_id": result.inbound_id})
 
 

@@ -30,6 +30,7 @@ import threading
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from bot.app import Chorus, build
@@ -90,6 +91,9 @@ class WorkerRuntime:
 
             self.dispatcher = Dispatcher(chorus.database, hub.sending, chorus.studies, hub.limits,
                                          poll_interval=self.poll_interval, exclusive=True, address_key=chorus.settings.address_key())
+            if hub.outbox_lease is not None:  # CHORUS_OUTBOX_LEASE, as the embedded dispatcher keeps it
+                self.dispatcher.stale_after = timedelta(seconds=hub.outbox_lease)
+            self._sign_whatsapp_images(hub)
             self._background.append(self._submit(self.dispatcher.run()))
             set_handler(SEND_OUTBOX, self.nudge)
         if "voice" in self.queues:
@@ -164,6 +168,18 @@ class WorkerRuntime:
             self.queue.enqueue(SEND_OUTBOX)
 
     # ------------------------------------------------------------------ helpers
+
+    def _sign_whatsapp_images(self, hub: Any) -> None:
+        """WhatsApp images (Delphi charts) go as links Twilio fetches from ``GET /media/{id}`` on
+        the API processes: signed here with the key they check them with (bot/media.py), or
+        the charts would be left out of every WhatsApp message a worker sends."""
+        from channels.media_links import MediaLinks, derive_key
+        from channels.twilio import TwilioChannel
+
+        whatsapp = hub.sending.get("whatsapp")
+        if isinstance(whatsapp, TwilioChannel) and whatsapp.media_links is None and hub.twilio_settings is not None:
+            public_url = hub.twilio_settings.public_url or self.settings.public_url or ""
+            whatsapp.media_links = MediaLinks(derive_key(self.settings.address_key()), public_url)
 
     def _preload(self) -> None:
         """Load the transcription model in the background now, so the first voice note need not wait."""
