@@ -28,7 +28,7 @@ join:
   start_flow: welcome
   keyword: HOME
 flows: [welcome.yaml, round1.yaml, choices.yaml]
-signposting: Call NHS 111 for urgent help.
+signposting: Call NHS 111 for urgent help, or 999 in an emergency.
 texts:
   delphi.reason: Why that score?
 schedule:
@@ -160,7 +160,7 @@ WELSH_WELCOME = WELCOME.replace("declined: OK.", "declined: {en: OK., cy: Iawn.}
 ).replace("text: Thank you.", "text: {en: Thank you., cy: Diolch.}")
 WELSH_STUDY = (
     STUDY.replace("label: Parents", "label: {en: Parents, cy: Rhieni}")
-    .replace("signposting: Call NHS 111 for urgent help.", "signposting: {en: Call NHS 111., cy: Ffoniwch GIG 111.}")
+    .replace("signposting: Call NHS 111 for urgent help, or 999 in an emergency.", "signposting: {en: Call NHS 111 or 999., cy: Ffoniwch GIG 111 neu 999.}")
     .replace("delphi.reason: Why that score?", "delphi.reason: {en: Why?, cy: Pam?}")
 )
 WELSH_ITEMS = """\
