@@ -16,8 +16,8 @@ of the value):
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -35,6 +35,9 @@ from flows.analysis.mnl import (
     trade_off_table,
 )
 from flows.analysis.scale import ConsensusRule
+
+if TYPE_CHECKING:
+    from storage.database import Database
 
 RANKING = {"rank"}
 PAIRWISE = {"pairwise"}
@@ -74,19 +77,20 @@ def _field(value: Any, key: str) -> Any:
 def delphi_ratings(frame: pd.DataFrame, steps: dict[tuple[int, str], Any],
                    rules: dict[str, ConsensusRule] | None = None) -> pd.DataFrame:
     """The long ratings table of flows.analysis.delphi from Delphi item answers (and 1-9 scales),
-    with each rating's Delphi (``delphi``; "" for a scale step). A score off its Delphi's scale
-    (``rules``, by Delphi id; 1-9 where not given) is left out."""
+    with each rating's Delphi (``delphi``; "" for a scale step), the reason given for it
+    (``reason``, as typed: mask it before it is shown) and its answer's id (``answer``). A score
+    off its Delphi's scale (``rules``, by Delphi id; 1-9 where not given) is left out."""
     rows = []
     for r in frame.itertuples(index=False):
         value = r.value
         if isinstance(value, dict) and "round" in value and "score" in value and (r.item or value.get("item")):
             rows.append((r.participant, r.group, value.get("delphi") or "", int(value["round"]), str(r.item or value["item"]),
-                         value["score"]))
+                         value["score"], value.get("reason") or None, r.id))
         elif r.type == "scale" and r.item is None:
             raw = steps[(r.version_id, r.step)].raw if (r.version_id, r.step) in steps else {}
             if raw.get("min") == 1 and raw.get("max") == 9:
-                rows.append((r.participant, r.group, "", 1, r.step, None if r.skipped else r.value))
-    ratings = pd.DataFrame(rows, columns=["participant", "group", "delphi", "round", "item", "score"])
+                rows.append((r.participant, r.group, "", 1, r.step, None if r.skipped else r.value, None, r.id))
+    ratings = pd.DataFrame(rows, columns=["participant", "group", "delphi", "round", "item", "score", "reason", "answer"])
     if ratings["delphi"].nunique() > 1:  # several Delphis in one study: keep their items apart
         ratings["item"] = ratings["delphi"].where(ratings["delphi"] == "", ratings["delphi"] + ": ") + ratings["item"]
     ratings["score"] = pd.to_numeric(ratings["score"], errors="coerce")
@@ -115,12 +119,15 @@ def delphi_rules(steps: dict[tuple[int, str], Any]) -> dict[str, ConsensusRule]:
     return {str(info.raw.get("delphi") or info.step): declared_rule(info.raw) for info in latest_steps(steps) if info.type == "delphi"}
 
 
-def delphi_report(frame: pd.DataFrame, steps: dict[tuple[int, str], Any], sent: pd.DataFrame | None = None) -> dict[str, Any]:
+def delphi_report(frame: pd.DataFrame, steps: dict[tuple[int, str], Any], sent: pd.DataFrame | None = None,
+                  held: Collection[int] = ()) -> dict[str, Any]:
     """Each Delphi summarised on its own scale and consensus rule, and its participation counted
     on its own: round 2 of one Delphi is not round 2 of another. Attrition counts only those who
     were ``sent`` a round (:func:`bot.analysis_input.delphi_rounds_sent`) and did not answer.
     Every row names its Delphi (``delphi``; "" for 1-9 scale steps); ``delphis`` lists each
-    with its rounds, and ``rounds`` is every Delphi's."""
+    with its rounds, and ``rounds`` is every Delphi's. Each item row has the ``reasons`` given
+    for its scores by those it counts (:func:`delphi_reasons`); the answers in ``held``
+    (:func:`safeguarding_held`) count there but are never quoted."""
     rules = delphi_rules(steps)
     ratings = delphi_ratings(frame, steps, rules)
     if ratings.empty:
@@ -129,6 +136,7 @@ def delphi_report(frame: pd.DataFrame, steps: dict[tuple[int, str], Any], sent: 
     for name, part in ratings.groupby("delphi", sort=False):
         rated, rule = part.drop(columns="delphi"), rules.get(str(name), ConsensusRule())
         summary = _summarised(rated, rule).assign(delphi=str(name))
+        summary["reasons"] = delphi_reasons(summary, rated, rule, held)
         participation = delphi.participation(rated, rounds_sent_to(sent, str(name))).assign(delphi=str(name))
         rounds = {int(r) for r in summary["round"].unique()}
         rounds |= {int(r) for r in participation["round"].unique() if int(r) > max(rounds)}
@@ -145,6 +153,43 @@ def delphi_report(frame: pd.DataFrame, steps: dict[tuple[int, str], Any], sent: 
         "movement": records(pd.concat(movements, ignore_index=True)),
         "participation": records(pd.concat(participations, ignore_index=True)),
     }
+
+
+def delphi_reasons(summary: pd.DataFrame, rated: pd.DataFrame, rule: ConsensusRule, held: Collection[int] = ()) -> list[dict[str, Any]]:
+    """For each row of a Delphi's ``summary`` (round, item, group), the reasons those it counts
+    gave for the scores that stand (a score changed later takes its reason with it), masked as
+    exports and themes mask free text (:func:`nlp.redact.redact`: phone numbers, e-mails, names
+    and the like), by score band (:func:`flows.analysis.delphi.reasons_by_band`: at most
+    ``REASONS_SHOWN`` quoted per band, every one counted). An answer in ``held`` is counted, never quoted."""
+    from nlp.redact import redact
+
+    standing = delphi.latest_ratings(rated)
+    given = standing[standing["reason"].notna() & standing["score"].notna()]
+    given = given.assign(reason=given["reason"].map(lambda text: redact(str(text))), quotable=~given["answer"].isin(list(held)),
+                         group=given["group"].fillna("unspecified").astype(str), item=given["item"].astype(str))
+    by_item = {(int(r), str(i)): part for (r, i), part in given.groupby(["round", "item"], sort=False)}
+    empty = given.iloc[0:0]
+    found = []
+    for r, i, g in summary[["round", "item", "group"]].itertuples(index=False):
+        part = by_item.get((int(r), str(i)), empty)
+        found.append(plain(delphi.reasons_by_band(part if g == delphi.ALL else part[part["group"] == g], rule.scale)))
+    return found
+
+
+def safeguarding_held(database: Database, study_id: str) -> set[int]:
+    """The study's answers never to be quoted: every answer at a step where its participant
+    raised a safeguarding concern (as the themes hold them back: bot.api.analysis.flagged_answers)."""
+    from sqlalchemy import and_, select
+
+    from bot.api.analysis import SAFEGUARDING
+    from storage.tables import ANSWERS, FLAGS
+
+    a, f = ANSWERS.c, FLAGS.c
+    same_step = and_(f.participant_id == a.participant_id, f.study_id == a.study_id, f.flow_id == a.flow_id, f.step_id == a.step_id)
+    query = (select(a.id).distinct().select_from(ANSWERS.join(FLAGS, same_step))
+             .where(a.study_id == study_id, f.kind == SAFEGUARDING))
+    with database.reading() as session:
+        return {int(answer_id) for answer_id in session.execute(query).scalars()}
 
 
 # ----------------------------------------------------------------------------- ranking
@@ -272,18 +317,42 @@ def _vote(value: Any) -> int | None:
 
 
 def statements_report(frame: pd.DataFrame) -> dict[str, Any]:
+    """Opinion groups (Pol.is: :func:`flows.analysis.statements.analyse_statements`), each with
+    its members by study group (``stakeholders``); the group-informed consensus of every
+    statement (``consensus_scale`` says how to read it), each row also giving how each study
+    group voted (``by_group``: n, agree, disagree, pass and their shares, everyone's first) and
+    how far apart their agree shares are (``gap``, between the groups ``most`` and ``least``
+    agreeing, of those with at least ``gap_min_votes`` votes)."""
     rows = []
     for r in _of(frame, STATEMENTS).itertuples(index=False):
         statement, vote = r.item, _vote(r.value)
         if statement is not None and vote is not None:
-            rows.append((r.participant, str(statement), vote))
-    votes = pd.DataFrame(rows, columns=["participant", "statement", "vote"])
+            rows.append((r.participant, str(statement), vote, r.group))
+    votes = pd.DataFrame(rows, columns=["participant", "statement", "vote", "group"])
     if votes["participant"].nunique() < 2 or votes["statement"].nunique() < 2:
         return {"groups": [], "consensus": [], "representative": {}}
-    result = statements.analyse_statements(votes)
+    result = statements.analyse_statements(votes.drop(columns="group"))
+    group_of = dict(zip(votes["participant"], votes["group"], strict=True))
+    makeup = statements.group_makeup(result.groups, group_of)
     return {
-        "groups": [{"id": g.id, "size": g.size} for g in result.groups],
+        "groups": [{"id": g.id, "size": g.size, "stakeholders": makeup[g.id]} for g in result.groups],
         "unclustered": len(result.unclustered),
-        "consensus": records(result.consensus),
+        "consensus": _consensus_by_group(result, votes),
+        "consensus_scale": statements.CONSENSUS_SCALE,
+        "gap_min_votes": statements.GAP_MIN_VOTES,
         "representative": {str(k): records(v.reset_index()) for k, v in result.representative.items()},
     }
+
+
+def _consensus_by_group(result: statements.StatementAnalysis, votes: pd.DataFrame) -> list[dict[str, Any]]:
+    """The consensus rows, each with its typical group's share agreeing, how each study group voted and their gap."""
+    by_group = statements.votes_by_group(votes)
+    shares = {str(s): records(part.drop(columns="statement")) for s, part in by_group.groupby("statement", sort=False)}
+    gaps = {str(row["statement"]): row for row in records(statements.group_gaps(by_group))}
+    found = []
+    for row in records(result.consensus):
+        code = str(row["statement"])
+        gap = gaps.get(code, {})
+        found.append({**row, "typical_group_agree": plain(statements.typical_group_agree(row["score"], len(result.groups))),
+                      "by_group": shares.get(code, []), "gap": gap.get("gap"), "most": gap.get("most"), "least": gap.get("least")})
+    return found

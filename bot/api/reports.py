@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from bot.api import queries
 from flows.loader import LoadedStudy
 from storage.database import Database
-from storage.tables import ANSWERS, FLOW_VERSIONS, SESSIONS
+from storage.tables import ANSWERS, FLAGS, FLOW_VERSIONS, SESSIONS
 
 REPORTS = ("overview", "funnel", "results", "delphi", "ranking", "pairwise", "choice", "statements", "spc")
 FILTERABLE = ("delphi", "ranking", "pairwise", "choice", "statements")
@@ -31,7 +31,8 @@ def _stamp(database: Database, study_id: str) -> tuple[Any, ...]:
         answers = session.execute(select(func.count(), func.max(ANSWERS.c.id)).where(ANSWERS.c.study_id == study_id)).one()
         versions = session.execute(select(func.max(FLOW_VERSIONS.c.id)).where(FLOW_VERSIONS.c.study_id == study_id)).scalar()
         sessions = session.execute(select(func.count(), func.max(SESSIONS.c.updated_at)).where(SESSIONS.c.study_id == study_id)).one()
-    return (database.url, study_id, *answers, versions, *sessions)
+        flags = session.execute(select(func.count(), func.max(FLAGS.c.id)).where(FLAGS.c.study_id == study_id)).one()
+    return (database.url, study_id, *answers, versions, *sessions, *flags)  # flags: a concern's answers are never quoted
 
 
 def _compute(database: Database, loaded: LoadedStudy, kind: str, period: str, only: Only) -> Any:
@@ -48,7 +49,8 @@ def _compute(database: Database, loaded: LoadedStudy, kind: str, period: str, on
     frame = _only(everything, *only)
     makers: dict[str, Callable[[], Any]] = {
         "results": lambda: results.step_results(frame, steps, loaded.study.default_language),
-        "delphi": lambda: methods.delphi_report(frame, steps, delphi_rounds_sent(database, loaded.study.study)),
+        "delphi": lambda: methods.delphi_report(frame, steps, delphi_rounds_sent(database, loaded.study.study),
+                                                methods.safeguarding_held(database, loaded.study.study)),
         "ranking": lambda: methods.ranking_report(frame, steps),
         "pairwise": lambda: methods.pairwise_report(frame),
         "choice": lambda: methods.choice_report(frame, steps),

@@ -3,6 +3,7 @@ statement voting and themes."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query
@@ -42,8 +43,18 @@ def choice_page(s: StudyCtx = Depends(page_study)) -> HTMLResponse:
 
 @router.get(BASE + "/statements", response_class=HTMLResponse)
 def statements_page(s: StudyCtx = Depends(page_study)) -> HTMLResponse:
+    """Opinion groups and consensus, and how each study group voted: the statements they
+    disagree on most first."""
     data = reports.report(s.database, s.loaded, "statements")
-    return render(s, "statements.html", "statements", data=data)
+    order = {g.id: n for n, g in enumerate(s.loaded.study.groups)}
+    by_gap = [{**row, "by_group": _in_study_order(row.get("by_group", []), order)} for row in data.get("consensus", [])]
+    by_gap.sort(key=lambda row: -row["gap"] if row.get("gap") is not None else 1.0)
+    return render(s, "statements.html", "statements", data=data, by_gap=by_gap)
+
+
+def _in_study_order(rows: list[dict[str, Any]], order: dict[str, int]) -> list[dict[str, Any]]:
+    """Everyone's row, then each group's in the order the study lists its groups (others after, alphabetically)."""
+    return sorted(rows, key=lambda r: (r["group"] != "all", order.get(r["group"], len(order)), r["group"]))
 
 
 @router.get(BASE + "/themes", response_class=HTMLResponse)

@@ -153,14 +153,16 @@ def _delphi_notices(delphis: list[dict[str, Any]], delphi: str | None, round: in
 
 
 def _delphi_shown(data: dict[str, Any], delphi: str, rounds: list[int], asked: int | None) -> dict[str, Any]:
-    """One Delphi's round as the page shows it: its items with their charts, and who responded."""
+    """One Delphi's round as the page shows it: its items with their charts and everyone's reasons, and who responded."""
     chosen = asked if asked in rounds else (rounds[-1] if rounds else None)
     mine = [r for r in data["items"] if r["delphi"] == delphi and r["round"] == chosen]
     items: list[dict[str, Any]] = []
     for item in dict.fromkeys(r["item"] for r in mine):
         rows = [r for r in mine if r["item"] == item]
         moved = [m for m in data["movement"] if m["delphi"] == delphi and m["item"] == item and m["round"] == chosen]
+        everyone: dict[str, Any] = next((r for r in rows if r["group"] == "all"), {})
         items.append({"item": item, "label": rows[0].get("label", item), "rows": rows, "movement": moved,
-                      "chart": inline(figures.delphi_chart(data["items"], item, int(chosen or 1)))})
+                      "chart": inline(figures.delphi_chart(data["items"], item, int(chosen or 1))),
+                      "reasons": everyone.get("reasons")})  # why they scored so, masked (bot.api.methods.delphi_reasons)
     participation = [p for p in data["participation"] if p["delphi"] == delphi and p["round"] == chosen]
     return {"delphi": delphi, "rounds": rounds, "round": chosen, "items": items, "participation": participation}

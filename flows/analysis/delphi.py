@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -338,6 +338,56 @@ def movement(ratings: pd.DataFrame, scale: Scale | None = None) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=columns)
     return pd.concat(frames, ignore_index=True)[columns]
+
+
+REASONS_SHOWN = 20
+"""At most this many reasons are quoted per score band (:func:`reasons_by_band`); the counts are of all."""
+
+
+def score_bands(scale: Scale) -> list[tuple[str, int, int]]:
+    """The scale's bands lowest first, as (name, lowest, highest): ``low`` and ``high`` as the
+    consensus rule has them, and ``middle`` for the points between, where there are any."""
+    low_b, high_a = scale.low_band[1], scale.high_band[0]
+    bands = [("low", scale.low, low_b)] + ([("middle", low_b + 1, high_a - 1)] if high_a - low_b > 1 else [])
+    return bands + [("high", high_a, scale.high)]
+
+
+def reasons_by_band(reasons: pd.DataFrame, scale: Scale, most: int = REASONS_SHOWN) -> dict[str, Any]:
+    """The reasons given for scores, by score band, for the desk and reports.
+
+    ``reasons`` has the columns ``group``, ``score``, ``reason`` (already masked, as anything
+    shown must be) and ``quotable`` (False for one that must never be quoted, such as an answer
+    that raised a safeguarding concern: it is counted but not shown). Per band: ``total`` and
+    ``by_group`` count every reason; ``quotes`` ({text, score, group}) are at most ``most``,
+    taken from each group in turn so that a large group does not crowd out a small one (the
+    most extreme scores first, then in the order given), and listed by group. ``held_back``
+    counts the reasons not quotable. Bands nobody gave a reason in are left out.
+    """
+    bands: list[dict[str, Any]] = []
+    for name, lowest, highest in score_bands(scale):
+        part = reasons[(reasons["score"] >= lowest) & (reasons["score"] <= highest)]
+        if part.empty:
+            continue
+        quotable = part[part["quotable"].astype(bool)]
+        counts = part["group"].astype(str).value_counts()
+        bands.append({"band": name, "scores": f"{lowest}-{highest}" if lowest != highest else str(lowest),
+                      "total": len(part), "by_group": {str(g): int(counts[g]) for g in sorted(counts.index)},
+                      "held_back": len(part) - len(quotable), "quotes": _quotes(quotable, name, most)})
+    return {"total": sum(b["total"] for b in bands), "quoted": sum(len(b["quotes"]) for b in bands),
+            "held_back": sum(b["held_back"] for b in bands), "most_per_band": most, "bands": bands}
+
+
+def _quotes(quotable: pd.DataFrame, band: str, most: int) -> list[dict[str, Any]]:
+    """At most ``most`` reasons of one band, each group's in turn (its most extreme scores
+    first, then in the order given), listed by group."""
+    extremity = quotable["score"] if band == "low" else -quotable["score"] if band == "high" else 0 * quotable["score"]
+    ordered = quotable.assign(_e=extremity, _n=range(len(quotable))).sort_values(["_e", "_n"], kind="stable")
+    queues = {str(g): rows for g, rows in ordered.groupby(ordered["group"].astype(str), sort=True)}
+    taken: list[tuple[str, int]] = []
+    for turn in range(max((len(q) for q in queues.values()), default=0)):
+        taken += [(g, turn) for g, q in queues.items() if turn < len(q)]
+    return [{"text": str(row["reason"]), "score": int(row["score"]), "group": g}
+            for g, turn in sorted(taken[:most]) for row in [queues[g].iloc[turn]]]
 
 
 @dataclass(frozen=True)

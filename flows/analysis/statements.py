@@ -27,12 +27,17 @@ The method follows Pol.is (compdemocracy.org/polis):
   disagree.
 * Group-informed consensus of a statement = the product over groups of
   (1 + agrees) / (2 + votes), "votes" counting passes: high only when every group
-  tends to agree.
+  tends to agree (:data:`CONSENSUS_SCALE` says how to read it).
+
+Besides the opinion groups (found from the votes), :func:`votes_by_group` counts how each
+stakeholder group (patients, carers, staff: the study's groups) voted on each statement,
+as plain shares with their n, and :func:`group_gaps` finds where those groups differ most.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
+from collections import Counter
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,8 +70,8 @@ class StatementAnalysis:
     representative: dict[int, pd.DataFrame]
 
 
-def vote_matrix(votes: pd.DataFrame) -> pd.DataFrame:
-    """Participants x statements, NaN where a statement was not seen."""
+def _last_votes(votes: pd.DataFrame) -> pd.DataFrame:
+    """The votes checked, one row per participant and statement: the last one given."""
     missing = {"participant", "statement", "vote"} - set(votes.columns)
     if missing:
         raise ValueError(f"votes need the columns {sorted(missing)}")
@@ -74,7 +79,12 @@ def vote_matrix(votes: pd.DataFrame) -> pd.DataFrame:
     bad = ~df["vote"].isin([1, -1, 0])
     if bad.any():
         raise ValueError(f"vote {df.loc[bad, 'vote'].iloc[0]!r} is not 1, -1 or 0")
-    df = df.drop_duplicates(["participant", "statement"], keep="last")
+    return df.drop_duplicates(["participant", "statement"], keep="last")
+
+
+def vote_matrix(votes: pd.DataFrame) -> pd.DataFrame:
+    """Participants x statements, NaN where a statement was not seen."""
+    df = _last_votes(votes)
     return df.pivot(index="participant", columns="statement", values="vote").astype(float)
 
 
@@ -296,3 +306,78 @@ def analyse_statements(
         if len(voters)
         else {},
     )
+
+
+# ----------------------------------------------------------------------------- stakeholder groups
+
+ALL = "all"
+"""Everyone's row in :func:`votes_by_group`."""
+UNSPECIFIED = "unspecified"
+GAP_MIN_VOTES = 5
+"""A stakeholder group counts in a statement's gap (:func:`group_gaps`) only with at least this many votes on it."""
+VOTE_KINDS = ("agree", "disagree", "pass")
+CONSENSUS_SCALE = (
+    "Group-informed consensus runs from 0 to 1: it multiplies together each opinion group's estimated share "
+    "agreeing, (1 + agrees) / (2 + votes) with passes counted as votes. It is near 1 only when nearly everyone in "
+    "every opinion group agrees, and falls fast when any one group does not. It is not a percentage: with 2 groups "
+    "0.25 is about half of each agreeing (0.5 x 0.5), with 3 groups 0.125 is. 'Typical group agreeing' turns it back "
+    "into a share: for k groups the score's k-th root, the geometric mean of the groups' shares agreeing."
+)
+"""How to read the group-informed consensus score, for the desk and reports."""
+
+
+def typical_group_agree(score: float, groups: int) -> float:
+    """The consensus score as a share: the geometric mean of the ``groups`` opinion groups' agree shares."""
+    return float(score) ** (1.0 / groups) if groups > 0 else float("nan")
+
+
+def votes_by_group(votes: pd.DataFrame) -> pd.DataFrame:
+    """How each stakeholder group, and everyone (``all``, first), voted on each statement.
+
+    ``votes`` is the vote table with a ``group`` column (a participant's study group; missing:
+    ``unspecified``). A participant's last vote on a statement counts, as in :func:`vote_matrix`.
+    Columns: statement, group, n (votes cast, passes included), agree, disagree, pass and their
+    shares of n (agree_share, ...: plain shares, 0-1, without Pol.is's pseudocounts). Statements
+    come in the order first voted on, groups alphabetically after everyone.
+    """
+    if "group" not in votes.columns:
+        raise ValueError("votes need a group column to be counted by group")
+    df = _last_votes(votes)
+    df = df.assign(group=df["group"].fillna(UNSPECIFIED).astype(str))
+    if (df["group"] == ALL).any():
+        raise ValueError(f"'{ALL}' is reserved for everyone: rename that group")
+    both = pd.concat([df.assign(group=ALL), df], ignore_index=True)
+    marks = {kind: both["vote"].eq(value).astype(int) for kind, value in zip(VOTE_KINDS, (1, -1, 0), strict=True)}
+    table = both.assign(**marks).groupby(["statement", "group"], sort=False)[list(VOTE_KINDS)].sum().reset_index()
+    table.insert(2, "n", table[list(VOTE_KINDS)].sum(axis=1))
+    for kind in VOTE_KINDS:
+        table[f"{kind}_share"] = table[kind] / table["n"]
+    order = {statement: n for n, statement in enumerate(dict.fromkeys(df["statement"]))}
+    keys = [(order[s], g != ALL, g) for s, g in zip(table["statement"], table["group"], strict=True)]
+    return table.iloc[sorted(range(len(table)), key=keys.__getitem__)].reset_index(drop=True)
+
+
+def group_gaps(by_group: pd.DataFrame, min_votes: int = GAP_MIN_VOTES) -> pd.DataFrame:
+    """Per statement of a :func:`votes_by_group` table, how far apart the stakeholder groups'
+    agree shares are: ``gap`` (the highest share less the lowest, 0-1), ``most`` and ``least``
+    (the groups agreeing most and least). Only groups with at least ``min_votes`` votes on the
+    statement count; with fewer than two such groups the gap is NaN and most and least None."""
+    rows = []
+    for statement, part in by_group.groupby("statement", sort=False):
+        counted = part[(part["group"] != ALL) & (part["n"] >= min_votes)]
+        if len(counted) < 2:
+            rows.append((statement, float("nan"), None, None))
+            continue
+        high, low = counted.loc[counted["agree_share"].idxmax()], counted.loc[counted["agree_share"].idxmin()]
+        rows.append((statement, float(high["agree_share"] - low["agree_share"]), high["group"], low["group"]))
+    return pd.DataFrame(rows, columns=["statement", "gap", "most", "least"])
+
+
+def group_makeup(groups: Sequence[OpinionGroup], group_of: Mapping[Hashable, str]) -> dict[int, dict[str, int]]:
+    """Each opinion group's members by stakeholder group (``group_of``: participant -> group;
+    missing: ``unspecified``), the largest first."""
+    found = {}
+    for opinion in groups:
+        counts = Counter(str(group_of.get(member) or UNSPECIFIED) for member in opinion.members)
+        found[opinion.id] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return found
