@@ -6,10 +6,11 @@ intervals (rankings, pairwise scores, choice models) and XmR control charts.
 Colours are the Okabe-Ito palette, which colour-blind readers can tell apart.
 
 Row labels are the words participants saw, which can be long: the label column widens to fit
-them (up to a limit, past which a label is cut short with an ellipsis) and each label's
-tooltip gives it in full, with its code when that differs. A title too long for one line is
-wrapped onto two or three (the chart grows to fit them); a control chart's x-axis names every
-k-th point when all of them would overlap (each point's tooltip names it).
+them (up to a limit, past which a label wraps onto a second line, and only past that is cut
+short with an ellipsis) and each label's tooltip gives it in full, with its code when that
+differs; a PNG wraps its labels too, and centres its title on the picture. A title too long
+for one line is wrapped onto two or three (the chart grows to fit them); a control chart's
+x-axis names every k-th point when all of them would overlap (each point's tooltip names it).
 
 A screen reader reads a chart as one image: its title and its ``<desc>``, a sentence per bar,
 row or summary ("consent: reached 3."), each label said once. The drawing itself is hidden from
@@ -34,11 +35,13 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 SPECIAL_HIGH, SPECIAL_LOW, COMMON = "#E69F00", "#0072B2", "#7f7f7f"
 WIDTH, LEFT, RIGHT, TOP = 640, 150, 20, 40
 MAX_LEFT = 300
-"""The widest the label column grows (px); longer labels are cut short."""
+"""The widest the label column grows (px); longer labels wrap onto a second line."""
 CHAR_WIDTH = 6.5
 """A 12px system-ui character's width, near enough (px)."""
-PNG_LABEL = 48
-"""Characters of a label a PNG shows before cutting it short."""
+PNG_LABEL = 36
+"""Characters of a line of a PNG's row label (two lines at most, then cut short)."""
+LABEL_LINES, LABEL_LEADING = 2, 13
+"""At most this many lines of a row label, this far apart (px)."""
 TITLE_CHARS = 72
 """Characters of a 14px bold title that fit on one line across the chart (and of an 11pt PNG title)."""
 TITLE_LINES, TITLE_LEADING = 3, 18
@@ -165,12 +168,29 @@ def shorten(label: str, limit: int) -> str:
     return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
 
 
+def label_lines(label: str, limit: int) -> list[str]:
+    """``label`` as it fits lines of ``limit`` characters: one, or wrapped at its spaces onto
+    :data:`LABEL_LINES`, the last cut short with an ellipsis when even they are too few."""
+    if len(label) <= limit:
+        return [label]
+    lines = textwrap.wrap(label, limit, break_on_hyphens=False) or [shorten(label, limit)]
+    if len(lines) > LABEL_LINES:
+        lines = [*lines[: LABEL_LINES - 1], shorten(" ".join(lines[LABEL_LINES - 1 :]), limit)]
+    return lines
+
+
 def _row_label(label: str, code: str | None, x: float, y: float, width: float) -> str:
-    """A right-aligned row label ending at ``x``, cut to fit ``width`` px; the full label and its code in the tooltip."""
+    """A right-aligned row label ending at ``x``, wrapped to fit ``width`` px (:func:`label_lines`),
+    centred on ``y``; the full label and its code in the tooltip."""
     limit = max(4, int((width - 12) / CHAR_WIDTH))
     tip = label if code is None or code == label else f"{label} (code: {code})"
-    return (f'<text x="{x}" y="{y}" text-anchor="end">{escape(shorten(label, limit))}'
-            f'<title>{escape(tip)}</title></text>')
+    lines = label_lines(label, limit)
+    if len(lines) == 1:
+        shown = escape(lines[0])
+    else:
+        first = y - LABEL_LEADING * (len(lines) - 1) / 2
+        shown = "".join(f'<tspan x="{x}" y="{first + LABEL_LEADING * i:.1f}">{escape(line)}</tspan>' for i, line in enumerate(lines))
+    return f'<text x="{x}" y="{y}" text-anchor="end">{shown}<title>{escape(tip)}</title></text>'
 
 
 def _code(codes: list[str], index: int) -> str | None:
@@ -327,11 +347,12 @@ def png(chart: Chart) -> bytes:
 
 def figure(chart: Chart) -> Figure:
     """The matplotlib figure :func:`png` saves: its title wrapped as the SVG's is, the figure
-    taller by a line for each line more."""
+    taller by a line for each line more (of the title, or half a row for a row label's)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    rows = len(chart.categories) if isinstance(chart, Bars) and chart.horizontal else len(chart.rows) if isinstance(chart, Intervals) else 6
+    labels = chart.categories if isinstance(chart, Bars) and chart.horizontal else [r[0] for r in chart.rows] if isinstance(chart, Intervals) else None
+    rows = 6.0 if labels is None else len(labels) + sum(len(label_lines(label, PNG_LABEL)) - 1 for label in labels) / 2
     lines = title_lines(chart.title)
     fig = Figure(figsize=(7.0, max(3.0, 0.9 + 0.35 * rows) + 0.2 * (len(lines) - 1)), dpi=100)
     FigureCanvasAgg(fig)
@@ -344,7 +365,13 @@ def figure(chart: Chart) -> Figure:
         _control_png(ax, chart)
     ax.set_title("\n".join(lines), fontsize=11)
     fig.tight_layout()
+    box = ax.get_position()  # long row labels push the axes right: centre the title on the picture instead
+    ax.title.set_x((0.5 - box.x0) / box.width if box.width else 0.5)
     return fig
+
+
+def _png_label(label: str) -> str:
+    return "\n".join(label_lines(label, PNG_LABEL))
 
 
 def _bars_png(ax: Axes, chart: Bars) -> None:
@@ -366,7 +393,7 @@ def _bars_png(ax: Axes, chart: Bars) -> None:
     for s, (name, values) in enumerate(chart.series):
         ys = [c + s * height for c in range(len(chart.categories))]
         ax.barh(ys, values, height=height, color=PALETTE[s % len(PALETTE)], label=name)
-    ax.set_yticks([c + 0.4 - height / 2 for c in range(len(chart.categories))], [shorten(c, PNG_LABEL) for c in chart.categories])
+    ax.set_yticks([c + 0.4 - height / 2 for c in range(len(chart.categories))], [_png_label(c) for c in chart.categories])
     ax.invert_yaxis()
     ax.set_xlabel(chart.axis)
     if n > 1:
@@ -379,7 +406,7 @@ def _intervals_png(ax: Axes, chart: Intervals) -> None:
         ax.plot([estimate], [r], "o", color=PALETTE[0])
     if chart.reference is not None:
         ax.axvline(chart.reference, color="#bbb", linestyle="--")
-    ax.set_yticks(range(len(chart.rows)), [shorten(r[0], PNG_LABEL) for r in chart.rows])
+    ax.set_yticks(range(len(chart.rows)), [_png_label(r[0]) for r in chart.rows])
     ax.invert_yaxis()
     ax.set_xlabel(chart.axis)
 

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, case, func, select
 
 from bot.population import SUBMISSION_PREFIX
+from flows.display_text import display_text
 from flows.loader import load_flow
 from flows.model import Flow, StepBase, Study, Text, resolve_text
 from flows.population import SUBMISSION_ITEM
@@ -52,7 +53,9 @@ ANSWER_COLUMNS: list[tuple[str, str]] = [
     ("step", "Step id within the flow."),
     ("item", "For many-item steps (Delphi, rank, pairwise, statements, choice tasks): the item answered; empty otherwise."),
     ("step_type", "Step type: choice, scale, yesno, consent, number, open, ..."),
-    ("question", "The step's text in the study's default language (template source)."),
+    ("question", "The step's text in the study's default language, as a coordinator reads it: words only some "
+                 "participants get (inside {% if %}) in [brackets], alternatives split by ' / ', and a value filled "
+                 "in per participant by its name, e.g. [participant.name]."),
     ("raw", "What the participant sent: typed text, a tapped button's value, or a voice transcript."),
     ("value", "The coded answer (see codes in the data dictionary); lists as JSON; empty when skipped."),
     ("display", "The answer's human-readable label."),
@@ -168,7 +171,7 @@ def _answer_row(row: Any, versions: dict[int, _Version], study: Study) -> dict[s
         "participant": participant, "group": group or "", "channel": channel or "", "language": language or "",
         "study": study.study,
         "flow": flow_id, "flow_version": version, "step": step_id, "item": item or "", "step_type": step.type if step else "",
-        "question": resolve_text(step.text, study.default_language) if step else "",
+        "question": display_text(step.text, study.default_language, resolve_text(study.title, study.default_language)) if step else "",
         "raw": WITHHELD if identifying else scrub(raw),
         "value": WITHHELD if identifying else scrub(_encode(value)),
         "display": WITHHELD if identifying else scrub(display),
@@ -253,12 +256,13 @@ def _dictionary(versions: dict[int, _Version], study: Study) -> list[dict[str, s
     ]
     words = Words(study)
     language = study.default_language
+    title = resolve_text(study.title, language)
     for version in versions.values():
         for step in version.flow.steps:
             where = {"flow": version.flow.flow, "flow_version": version.version, "step_type": step.type}
             entries.append({
                 "section": "step", "name": step.id, "item": "", **where,
-                "description": resolve_text(step.text, language), "codes": "; ".join(codes(step, language, words)),
+                "description": display_text(step.text, language, title), "codes": "; ".join(codes(step, language, words)),
             })
             entries += [
                 {"section": "item", "name": step.id, "item": item, **where, "description": text, "codes": "; ".join(found)}
@@ -348,7 +352,7 @@ def item_codes(step: StepBase, language: str, words: Words | None = None) -> lis
 
 
 def _text(item: ListedItem, language: str) -> str:
-    return resolve_text(item.text, language)
+    return display_text(item.text, language)
 
 
 def _delphi_codes(step: DelphiStep, language: str, words: Words) -> list[str]:
@@ -464,7 +468,7 @@ def _level(spec: AttributeSpec, level: object, language: str, with_value: bool =
     label = (spec.labels or {}).get(str(level))
     if label is None:
         return str(level)
-    shown = resolve_text(label, language)
+    shown = display_text(label, language)
     return f"{level} = {shown}" if with_value else shown
 
 

@@ -17,6 +17,7 @@ and its label from the study file (``group_label``).
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,7 @@ from flows.analysis.records import choice_long_format, comparisons, rankings_tab
 from flows.analysis.rounding import whole
 from flows.analysis.scale import ConsensusRule
 from flows.analysis.statements import analyse_statements
+from flows.display_text import ChoiceWords
 from flows.loader import load_flow
 from flows.model import StepBase, Study
 from flows.population import ItemRecord, delphi_ratings
@@ -82,6 +84,8 @@ class ReportInput:
     """What participants saw for a recorded item id: an approved submission's ('sub-12') text, masked."""
     followups: FollowUps | None = None
     """The Evaluate stage: FFT, SUS and scale follow-ups (:func:`bot.evaluation.followups`)."""
+    language: str = "en"
+    """The study's default language: what labels beside codes are written in."""
 
     def of(self, step_id: str) -> list[ItemRecord]:
         return [r for r in self.records if r.step == step_id]
@@ -106,7 +110,7 @@ def gather(database: Database, study_id: str) -> ReportInput:
     sent = {delphi: delphi_rounds_sent(database, study_id, delphi) for delphi in sorted(delphis)}
     texts = {entry.id: entry.text for entries in data.approved_entries.values() for entry in entries}
     found = followups(database, study_id, "month", study.timezone)
-    return ReportInput(study_id, steps, list(data.records), group_labels(study), sent, texts, found)
+    return ReportInput(study_id, steps, list(data.records), group_labels(study), sent, texts, found, study.default_language)
 
 
 def _key(step: StepBase) -> str:
@@ -163,7 +167,7 @@ def write_report(data: ReportInput, out_dir: Path) -> list[Path]:
         elif isinstance(step, PairwiseStep):
             _pairwise(out, name, records, data.group_labels, data.item_texts)
         elif isinstance(step, ChoiceExperimentStep):
-            _choice(out, name, step, records, data.group_labels)
+            _choice(out, name, step, records, data.group_labels, data.language)
     if data.followups:
         _evaluation(out, data.followups, data.group_labels)
     return out.written
@@ -247,8 +251,16 @@ def _intervals(ax: Axes, labels: Sequence[str], centre: Sequence[float], low: Se
     y = list(range(len(labels)))[::-1]
     errors = [[c - lo for c, lo in zip(centre, low, strict=True)], [hi - c for c, hi in zip(centre, high, strict=True)]]
     ax.errorbar(centre, y, xerr=errors, fmt="o", color="#1b9e77", ecolor="#7570b3", capsize=3)
-    ax.set_yticks(y, [str(label)[:40] for label in labels])
+    ax.set_yticks(y, [_wrapped(str(label)) for label in labels])
     ax.set_xlabel(xlabel)
+
+
+def _wrapped(label: str, width: int = 32, lines: int = 3) -> str:
+    """A long axis label on up to ``lines`` lines (cut short with an ellipsis past them), not cut off."""
+    wrapped = textwrap.wrap(label, width, break_on_hyphens=False) or [""]
+    if len(wrapped) > lines:
+        wrapped = [*wrapped[: lines - 1], textwrap.shorten(" ".join(wrapped[lines - 1:]), width, placeholder="…")]
+    return "\n".join(wrapped)
 
 
 def _labelled(frame: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
@@ -411,7 +423,10 @@ def _pairwise(out: _Out, name: str, records: list[ItemRecord], labels: dict[str,
     out.chart(name, lambda ax: _intervals(ax, list(overall["text"]), list(overall["score"]), list(overall["low"]), list(overall["high"]), "chance of beating a random other idea (0-100)"))
 
 
-def _choice(out: _Out, name: str, step: ChoiceExperimentStep, records: list[ItemRecord], labels: dict[str, str]) -> None:
+def _choice(out: _Out, name: str, step: ChoiceExperimentStep, records: list[ItemRecord], labels: dict[str, str],
+            language: str = "en") -> None:
+    """The model's estimates, importance and trade-offs, each code with its words beside it
+    (``label``: "Who: any nurse"), and a chart of the estimates by those words."""
     attributes = [(n, a.levels) for n, a in step.attributes.items()]
     long, features = choice_long_format(records, attributes)
     if long.empty:
@@ -422,17 +437,24 @@ def _choice(out: _Out, name: str, step: ChoiceExperimentStep, records: list[Item
     except (EstimationError, ValueError, ArithmeticError, np.linalg.LinAlgError) as error:  # too few answers to fit
         out.table(f"{name}-estimates", pd.DataFrame([{"error": str(error)}]))
         return
+    words = _choice_words(step, language)
     table = _estimates(result)
+    table.insert(1, "label", [words.feature(str(f)) for f in table["feature"]])
     out.table(f"{name}-estimates", table)
     estimated = table.dropna(subset=["estimate"])
-    out.chart(f"{name}-estimates", lambda ax: _intervals(ax, list(estimated["feature"]), list(estimated["estimate"]), list(estimated["low"]), list(estimated["high"]), "coefficient (95% interval)"))
+    out.chart(f"{name}-estimates", lambda ax: _intervals(ax, list(estimated["label"]), list(estimated["estimate"]), list(estimated["low"]), list(estimated["high"]), "coefficient (95% interval)"))
     coding = _step_coding(step, long, features)
-    _choice_summaries(out, name, result, coding)
+    _choice_summaries(out, name, result, coding, words)
     notes = estimation_notes(result, coding)
     if notes:
         out.text(f"{name}-notes", "# Not estimated\n\n" + "".join(f"- {note}.\n" for note in notes)
                  + "\nThe other estimates are fitted without them, as the choices made imply (the limit of the "
                  "maximum-likelihood fit); the estimates table gives each left out with its reason.\n")
+
+
+def _choice_words(step: ChoiceExperimentStep, language: str) -> ChoiceWords:
+    attributes = {n: {"levels": a.levels, "labels": a.labels or {}} for n, a in step.attributes.items()}
+    return ChoiceWords.of([{"attributes": attributes, "neither_label": step.neither_label}], language)
 
 
 def _estimates(result: MNLResult) -> pd.DataFrame:
@@ -462,13 +484,20 @@ def _step_coding(step: ChoiceExperimentStep, long: pd.DataFrame, features: list[
     return AttributeCoding(tuple(features), tuple(categorical), numeric)
 
 
-def _choice_summaries(out: _Out, name: str, result: MNLResult, coding: AttributeCoding) -> None:
-    """Relative importance (shares of 1, largest first) and willingness to trade, as on the desk."""
+def _choice_summaries(out: _Out, name: str, result: MNLResult, coding: AttributeCoding, words: ChoiceWords | None = None) -> None:
+    """Relative importance (shares of 1, largest first) and willingness to trade, as on the desk,
+    with the words for each code beside it."""
+    words = words or ChoiceWords()
     importance = attribute_importance(result, coding)
     if importance:
         ranked = sorted(importance.items(), key=lambda pair: pair[1], reverse=True)
-        out.table(f"{name}-importance", pd.DataFrame(ranked, columns=["attribute", "importance"]))
+        table = pd.DataFrame(ranked, columns=["attribute", "importance"])
+        table.insert(1, "attribute_label", [words.attribute(str(a)) for a in table["attribute"]])
+        out.table(f"{name}-importance", table)
     against = coding.default_against(result)
     trades = trade_off_table(result, against) if against else []
     if trades:
-        out.table(f"{name}-trade-offs", pd.DataFrame(trades))
+        out.table(f"{name}-trade-offs", pd.DataFrame(
+            [{"feature": t["feature"], "label": words.feature(str(t["feature"])), "against": t["against"],
+              "against_label": words.amount(str(t["against"])), **{k: v for k, v in t.items() if k not in ("feature", "against")}}
+             for t in trades]))

@@ -261,10 +261,11 @@ def test_the_desk_pages_show_labels_and_human_headings(desk: Desk) -> None:
 
 
 def test_a_long_label_is_cut_short_in_a_chart_and_given_in_full_with_its_code_in_its_tooltip() -> None:
-    label = "A very long idea that a participant read in full, far longer than the label column"
+    label = "A very long idea that a participant read in full, far longer than the label column, longer than two of its lines"
     drawn = svg(Intervals("Ideas", [(label, 1.0, 0.5, 1.5), ("Short", 0.0, -0.5, 0.5)], codes=["long-idea", "Short"]))
     assert f"<title>{label} (code: long-idea)</title>" in drawn
-    assert ">A very long idea that a participant read in…<title>" in drawn
+    assert ">A very long idea that a participant read in</tspan>" in drawn, "wrapped onto a second line first"
+    assert ">full, far longer than the label column, lon…</tspan><title>" in drawn, "and only then cut short"
     assert "<title>Short</title>" in drawn, "no code in the tooltip when it is the label itself"
 
 

@@ -121,7 +121,7 @@ def test_the_choice_page_names_each_attributes_reference_level(desk: Desk) -> No
     assert report["reference_levels"] == {"who": "your GP", "how": "at home"}
     page = desk.client.get("/dashboard/studies/home/choice").text
     note = re.sub(r"<[^>]+>", "", page.split('id="reference-levels"', 1)[1].split("</p>", 1)[0])
-    assert "who: your GP" in note and "how: at home" in note and "Neither" in note, note
+    assert "Who: your GP" in note and "How: at home" in note and "Neither" in note, note
 
 
 def test_a_wilcoxon_p_below_a_thousandth_reads_as_below_it_not_zero(desk: Desk) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import HTTPException
 from sqlalchemy import select
 
+from flows.display_text import display_text
 from flows.loader import LoadedStudy
 from flows.model import resolve_text
 from storage.database import Database
@@ -71,8 +72,10 @@ KINDS: dict[str, StepKind] = {
 
 
 def step_catalogue(database: Database, loaded: LoadedStudy) -> dict[tuple[int, str], StepInfo]:
-    """(flow version id, step id) -> what that step was, for every published version."""
+    """(flow version id, step id) -> what that step was, for every published version; its
+    ``question`` as a coordinator reads it (flows.display_text), not the template."""
     language = loaded.study.default_language
+    title = resolve_text(loaded.study.title, language)
     with database.reading() as session:
         versions = session.execute(select(FLOW_VERSIONS.c.id, FLOW_VERSIONS.c.flow_id, FLOW_VERSIONS.c.content)
                                    .where(FLOW_VERSIONS.c.study_id == loaded.study.study)).all()
@@ -80,8 +83,7 @@ def step_catalogue(database: Database, loaded: LoadedStudy) -> dict[tuple[int, s
     for version_id, flow_id, content in versions:
         for raw in (content or {}).get("steps", []) or []:
             if isinstance(raw, dict) and isinstance(raw.get("id"), str):
-                text = raw.get("text")
-                question = resolve_text(text, language) if isinstance(text, str | dict) else ""
+                question = display_text(raw.get("text"), language, title) if isinstance(raw.get("text"), str | dict) else ""
                 found[(version_id, raw["id"])] = StepInfo(flow_id, raw["id"], str(raw.get("type", "")), question, raw)
     return found
 

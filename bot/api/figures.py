@@ -153,7 +153,7 @@ def pairwise_chart(groups: dict[str, list[dict[str, Any]]], group: str = "all") 
 
 
 def choice_chart(coefficients: list[dict[str, Any]]) -> Intervals:
-    rows = [(c["feature"], c["estimate"], c["low"], c["high"], c["feature"]) for c in coefficients]
+    rows = [(c.get("label") or c["feature"], c["estimate"], c["low"], c["high"], c["feature"]) for c in coefficients]
     return _intervals("Choice experiment: conditional logit estimates (95% interval)", rows,
                       axis="utility", reference=0.0)
 

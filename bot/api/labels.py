@@ -4,7 +4,9 @@ Answers keep codes: a rank option's ``value``, an idea's, a statement's or a Del
 ``id``, ``sub-<n>`` for an approved submission. The reports keep them too, and each row gains a
 ``label``: the option's label or the item's text in the study's first language (the
 submission's text; the code itself when the flow gives nothing else), so the desk shows
-what people read and the code stays at hand.
+what people read and the code stays at hand. A template in a label reads as
+:func:`flows.display_text.display_text` shows it. The choice report's model codes
+(``who[any nurse]``, ``wait``) gain words the same way (:func:`choice_labels`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.api.catalogue import KINDS, StepInfo
-from flows.model import resolve_text
+from flows.display_text import ChoiceWords, display_text
 from storage.database import Database
 from storage.tables import SUBMISSIONS
 
@@ -34,7 +36,7 @@ def _entry(entry: Any, language: str) -> tuple[str, str] | None:
         code = text = entry
     if code is None:
         return None
-    label = resolve_text(text, language) if isinstance(text, str | dict) else str(code)
+    label = display_text(text, language) if isinstance(text, str | dict) else str(code)
     return str(code), label or str(code)
 
 
@@ -72,6 +74,7 @@ class Labeller:
 
     def __init__(self, steps: Iterable[StepInfo], language: str, submissions: Mapping[str, str] | None = None) -> None:
         self.steps = list(steps)
+        self.language = language
         self.by_step: dict[str, dict[str, str]] = {}
         for info in self.steps:
             self.by_step.setdefault(info.step, {}).update(step_labels(info, language))
@@ -90,6 +93,8 @@ class Labeller:
         if kind == "ranking":
             return {**report, "options": [_labelled(r, "option", self.by_step.get(str(r.get("step")), {}))
                                           for r in report.get("options", [])]}
+        if kind == "choice":
+            return choice_labels(report, ChoiceWords.of([i.raw for i in self.steps if KINDS["choice"].accepts(i)], self.language))
         if kind not in ("pairwise", "statements", "delphi"):
             return report
         labels = self.of_kind(kind)
@@ -110,3 +115,18 @@ def _rows(rows: list[dict[str, Any]], key: str, labels: Mapping[str, str]) -> li
 def _labelled(row: dict[str, Any], key: str, labels: Mapping[str, str]) -> dict[str, Any]:
     code = str(row.get(key))
     return {**row, "label": labels.get(code, code)}
+
+
+def choice_labels(report: dict[str, Any], words: ChoiceWords) -> dict[str, Any]:
+    """The choice report with words beside its codes: each coefficient's and trade-off's
+    ``label`` ("Who: a community nurse"), what the trade-offs are worth in (``against_label``:
+    "weeks of wait"), and ``attribute_labels`` and ``reference_level_labels`` by attribute name."""
+    if not report.get("coefficients"):
+        return report
+    attributes = [*report.get("importance", {}), *report.get("reference_levels", {})]
+    return {**report,
+            "coefficients": [{**c, "label": words.feature(str(c["feature"]))} for c in report["coefficients"]],
+            "trade_offs": [{**t, "label": words.feature(str(t["feature"])), "against_label": words.amount(str(t["against"]))}
+                           for t in report.get("trade_offs", [])],
+            "attribute_labels": {name: words.attribute(name) for name in attributes},
+            "reference_level_labels": {name: words.level(name, level) for name, level in report.get("reference_levels", {}).items()}}
