@@ -8,13 +8,17 @@ too. Publishing reloads the study from its folder, stores any new flow versions
 on the new versions while running sessions stay on theirs; every other process swaps it
 within seconds (bot/study_watch.py). A changed schedule plans the
 participants already enrolled again (bot/studies.py); :func:`publish_notes` says what that
-changed and warns of an ``at:`` or ``closes:`` date already past.
+changed and warns of an ``at:`` or ``closes:`` date already past, and of a choice value that
+answers hold but the new version no longer offers (bot/api/live_changes.py). Pasted text is
+taken with plain line breaks (a browser's textarea sends CRLF), so the file it rewrites keeps
+them.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -24,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from bot.api.live_changes import kept_apart
 from bot.studies import StudyRegistry
 from flows.loader import LoadedStudy, LoadError, Problem, load_study
 from flows.validate import past_dates, validate_paths
@@ -31,6 +36,8 @@ from storage import repository
 from storage.database import Database
 
 MAX_YAML = 200_000
+FLOW_LINE = re.compile(r"^flow:[ \t]*[\"']?([\w.-]+)", re.MULTILINE)
+"""The ``flow:`` line of a flow whose YAML does not parse, to say which file it is."""
 
 log = logging.getLogger("chorus.publishing")
 
@@ -58,6 +65,8 @@ def _target_file(loaded: LoadedStudy, text: str) -> str:
     except yaml.YAMLError:
         raw = None
     flow_id = raw.get("flow") if isinstance(raw, dict) else None
+    if raw is None and (found := FLOW_LINE.search(text)):  # broken YAML: named by its flow: line
+        flow_id = found.group(1)
     if isinstance(flow_id, str) and flow_id in loaded.flows:
         return Path(loaded.flows[flow_id].path).name
     return "pasted.yaml"
@@ -68,7 +77,14 @@ def _relabel(problems: list[Problem], scratch: Path) -> list[Problem]:
     return [Problem(p.file.replace(prefix, ""), p.line, p.column, p.message, p.hint, p.severity) for p in problems]
 
 
-def validate_text(loaded: LoadedStudy, text: str) -> Checked:
+def plain_lines(text: str) -> str:
+    return text.replace("\r\n", "\n")
+
+
+def validate_text(loaded: LoadedStudy, text: str, database: Database | None = None) -> Checked:
+    """Check pasted YAML as the study's flow it names; with ``database``, also warn of choice
+    values that answers hold and this text no longer offers."""
+    text = plain_lines(text)
     if len(text) > MAX_YAML:
         return Checked([Problem("pasted.yaml", 1, 1, f"the text is longer than {MAX_YAML} characters")], "pasted.yaml")
     target = _target_file(loaded, text)
@@ -79,12 +95,27 @@ def validate_text(loaded: LoadedStudy, text: str) -> Checked:
         (copy / target).write_text(text, encoding="utf-8")
         checked = copy if target != "pasted.yaml" else copy / target
         problems, _ = validate_paths([checked])
+        if database is not None and target != "pasted.yaml" and not any(p.severity == "error" for p in problems):
+            problems += _kept_apart(database, copy, _flow_id(loaded, target))
         return Checked(_relabel(problems, Path(scratch)), target)
 
 
-def validate_deployed(loaded: LoadedStudy) -> Checked:
+def _kept_apart(database: Database, folder: Path, only_flow: str | None = None) -> list[Problem]:
+    try:
+        return kept_apart(database, load_study(folder), only_flow)
+    except LoadError:  # already reported by validate_paths
+        return []
+
+
+def _flow_id(loaded: LoadedStudy, target: str) -> str | None:
+    return next((fid for fid, flow in loaded.flows.items() if Path(flow.path).name == target), None)
+
+
+def validate_deployed(loaded: LoadedStudy, database: Database | None = None) -> Checked:
     folder = Path(loaded.path).parent
     problems, _ = validate_paths([folder])
+    if database is not None and not any(p.severity == "error" for p in problems):
+        problems += _kept_apart(database, folder)
     return Checked(problems, folder.name)
 
 
@@ -112,12 +143,15 @@ def publish_from_disk(registry: StudyRegistry, database: Database, study_id: str
     return changed
 
 
-def publish_notes(registry: StudyRegistry, study_id: str, now: datetime) -> dict[str, Any]:
+def publish_notes(registry: StudyRegistry, study_id: str, now: datetime, database: Database | None = None) -> dict[str, Any]:
     """What a publication just made of the study's schedule: ``schedule``, the plans of
     enrolled participants it changed (None if the schedule did not change), and ``problems``,
-    warnings of an ``at:`` or ``closes:`` date already past."""
+    warnings of an ``at:`` or ``closes:`` date already past and (with ``database``) of choice
+    values that answers hold and the published flows no longer offer."""
     replanned = registry.replanned.get(study_id)
     warnings = past_dates(registry.get(study_id), now)
+    if database is not None:
+        warnings += kept_apart(database, registry.get(study_id))
     return {"schedule": replanned.as_dict() if replanned else None, "problems": [problem_dict(p) for p in warnings]}
 
 
@@ -125,6 +159,7 @@ def publish_text(registry: StudyRegistry, database: Database, study_id: str, tex
                  now: datetime) -> tuple[Checked, list[dict[str, Any]]]:
     """Validate pasted YAML as a new version of one of the study's flows and, if clean, publish it."""
     loaded = registry.get(study_id)
+    text = plain_lines(text)
     checked = validate_text(loaded, text)
     if not checked.ok:
         return checked, []

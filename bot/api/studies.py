@@ -62,7 +62,8 @@ def list_flows(s: StudyCtx = Depends(api_study)) -> dict[str, Any]:
 @router.post("/studies/{study_id}/flows/validate", tags=["flows"])
 def validate_flow(body: FlowText, s: StudyCtx = Depends(api_study)) -> dict[str, Any]:
     """Check a pasted flow (or, with no text, the deployed files): problems with file, line and column."""
-    checked = publishing.validate_text(s.loaded, body.yaml) if body.yaml.strip() else publishing.validate_deployed(s.loaded)
+    checked = (publishing.validate_text(s.loaded, body.yaml, s.database) if body.yaml.strip()
+               else publishing.validate_deployed(s.loaded, s.database))
     return {"ok": checked.ok, "file": checked.target, "problems": [publishing.problem_dict(p) for p in checked.problems]}
 
 
@@ -80,7 +81,7 @@ def publish_flow(body: FlowText, s: StudyCtx = Depends(api_study)) -> dict[str, 
             flows = publishing.publish_from_disk(registry, s.database, s.study_id, actor, now)
     except LoadError as error:
         return {"ok": False, "problems": [publishing.problem_dict(p) for p in error.problems], "flows": []}
-    return {"ok": True, "flows": flows, **publishing.publish_notes(registry, s.study_id, now)}  # problems: warnings only
+    return {"ok": True, "flows": flows, **publishing.publish_notes(registry, s.study_id, now, s.database)}  # problems: warnings only
 
 
 @router.get("/studies/{study_id}/sessions", tags=["flows"])

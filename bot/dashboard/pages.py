@@ -71,12 +71,12 @@ def overview(s: StudyCtx = Depends(page_study)) -> HTMLResponse:
 
 
 def _flows_page(s: StudyCtx, checked: publishing.Checked | None = None, published: list[dict[str, Any]] | None = None,
-                text: str = "", status: int = 200) -> HTMLResponse:
+                text: str = "", status: int = 200, notes: dict[str, Any] | None = None) -> HTMLResponse:
     versions = queries.versions_in_use(s.database, s.study_id)
     sessions = queries.sessions_page(s.database, s.study_id, 50, None).items
     s.audit("sessions", s.study_id, rows=len(sessions))
     response = render(s, "flows.html", "flows", flows=s.loaded.flows, versions=versions, sessions=sessions,
-                      checked=checked, published=published, text=text)
+                      checked=checked, published=published, text=text, notes=notes)
     response.status_code = status
     return response
 
@@ -97,7 +97,8 @@ async def _text(yaml_text: str, upload: UploadFile | None) -> str:
 async def validate_page(s: StudyCtx = Depends(page_study), yaml_text: str = Form("", max_length=publishing.MAX_YAML),
                         upload: UploadFile | None = None) -> HTMLResponse:
     text = await _text(yaml_text, upload)
-    checked = publishing.validate_text(s.loaded, text) if text.strip() else publishing.validate_deployed(s.loaded)
+    checked = (publishing.validate_text(s.loaded, text, s.database) if text.strip()
+               else publishing.validate_deployed(s.loaded, s.database))
     return _flows_page(s, checked=checked, text=text)
 
 
@@ -117,7 +118,7 @@ async def publish_page(s: StudyCtx = Depends(page_study), yaml_text: str = Form(
     except LoadError as error:
         return _flows_page(s, checked=publishing.Checked(error.problems, "study"), text=text, status=422)
     s.loaded = registry.get(s.study_id)
-    return _flows_page(s, published=flows)
+    return _flows_page(s, published=flows, notes=publishing.publish_notes(registry, s.study_id, now, s.database))
 
 
 @router.get("/dashboard/studies/{study_id}/results", response_class=HTMLResponse)
