@@ -69,6 +69,15 @@ def chromium_page() -> Iterator[Any]:
             browser.close()
 
 
+def log_in(page: Any, base: str, token: str) -> None:
+    """Log in to the desk with a coordinator's token, and wait until the dashboard has loaded
+    (so the session cookie is set before the next page is asked for)."""
+    page.goto(base + "/login")
+    page.fill("#token", token)
+    page.click("#login")
+    page.wait_for_url(base + "/dashboard")
+
+
 def screenshot(page: Any, name: str) -> Path:
     ARTEFACTS.mkdir(exist_ok=True)
     path = ARTEFACTS / f"{name}.png"

@@ -17,7 +17,7 @@ from bot.dashboard import install
 from bot.settings import Settings
 from channels.base import InboundMessage
 from storage.auth import create_token
-from tests.browser import chromium_page, running_server, screenshot
+from tests.browser import chromium_page, log_in, running_server, screenshot
 from tests.desk_helpers import add_answers, delphi_rows, two_studies
 
 pytestmark = pytest.mark.browser
@@ -53,10 +53,7 @@ def test_the_funnel_and_a_delphi_round_say_what_they_count(desk_url: tuple[str, 
     secret, _ = create_token(app.state.chorus.database, "Dr Rhys", "coordinator", [STUDY], datetime.now(UTC))
     _seed(app)
     with chromium_page() as page:
-        page.goto(base + "/login")
-        page.fill("#token", secret)
-        page.click("#login")
-        page.wait_for_url(base + "/dashboard")
+        log_in(page, base, secret)
         page.goto(base + f"/dashboard/studies/{STUDY}")
         standing = page.inner_text("#standing-understand")
         assert "8 still open (may yet answer)" in standing, standing

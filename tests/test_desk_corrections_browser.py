@@ -18,7 +18,7 @@ from bot.app import create_app
 from bot.dashboard import install
 from bot.settings import Settings
 from storage.auth import create_token
-from tests.browser import chromium_page, running_server, screenshot
+from tests.browser import chromium_page, log_in, running_server, screenshot
 from tests.test_desk_corrections import PHONE, STUDY_ID, days_ago, due_after, join, write_study
 
 pytestmark = pytest.mark.browser
@@ -58,10 +58,7 @@ def test_a_coordinator_corrects_a_surgery_date_without_javascript(desk_url: tupl
         context = first.context.browser.new_context(java_script_enabled=False)
         page = context.new_page()
         page.set_default_timeout(15_000)
-        page.goto(base + "/login")
-        page.fill("#token", secret)
-        page.click("#login")
-        page.wait_for_url(base + "/dashboard")
+        log_in(page, base, secret)
         page.goto(base + f"/dashboard/studies/{STUDY_ID}")
         page.click("nav.tabs >> text=Participants")
         page.click(f"#participants >> text={pid}")

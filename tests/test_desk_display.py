@@ -35,7 +35,7 @@ from flows.population import ItemRecord
 from flows.steps.choice_experiment import LETTERS, ChoiceExperimentStep
 from storage.auth import create_token
 from storage.database import Database
-from tests.browser import chromium_page, screenshot
+from tests.browser import chromium_page, log_in, screenshot
 from tests.desk_helpers import Desk, add_answers, desk_app, study_desk, two_studies
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "flows" / "examples"
@@ -365,18 +365,14 @@ def test_a_coordinator_reads_the_themes_and_choice_pages_in_words(tmp_path: Path
     with _serving(choice) as choice_base, _serving(waiting) as waiting_base, chromium_page() as page:
         _answer_choices(choice, folder)
         _story_answers(waiting, ["Too long", "Nobody told us anything", "Cold and loud"])
-        page.goto(f"{waiting_base}/login")
-        page.fill("#token", _token(waiting, "ae-waiting"))
-        page.click("#login")
+        log_in(page, waiting_base, _token(waiting, "ae-waiting"))
         page.goto(f"{waiting_base}/dashboard/studies/ae-waiting/themes")
         heading = page.inner_text("#themes-for h2")
         assert heading.startswith(f"Themes in the answers to: {STORY_READ}"), heading
         assert not JINJA.search(page.inner_text("main")), "no template source anywhere on the page"
         screenshot(page, "desk-themes-question-in-words")
 
-        page.goto(f"{choice_base}/login")
-        page.fill("#token", _token(choice, "appointments"))
-        page.click("#login")
+        log_in(page, choice_base, _token(choice, "appointments"))
         page.goto(f"{choice_base}/dashboard/studies/appointments/choice")
         page.wait_for_selector("svg.chart")
         visible = page.inner_text("main")

@@ -406,10 +406,7 @@ def test_both_pages_in_a_browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         seed(made, per_group=100)
         secret = made.token("coordinator", (STUDY,))
         with browser.chromium_page() as page:
-            page.goto(base + "/login")
-            page.fill("#token", secret)
-            page.click("#login")
-            page.wait_for_url(base + "/dashboard")
+            browser.log_in(page, base, secret)
             page.goto(base + f"/dashboard/studies/{STUDY}/statements")
             first = page.locator("#statement-votes tbody").first
             assert "Carers 92% agree, Staff 32%" in first.locator("th").inner_text()

@@ -48,10 +48,7 @@ def desk(migrated_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_the_coordinator_finds_themes_for_the_question_picked_with_identifiers_masked(desk: tuple[str, str]) -> None:
     base, secret = desk
     with browser.chromium_page() as page:
-        page.goto(base + "/login")
-        page.fill("#token", secret)
-        page.click("#login")
-        page.wait_for_url(base + "/dashboard")
+        browser.log_in(page, base, secret)
         page.goto(base + f"/dashboard/studies/{STUDY}/themes")
         page.get_by_role("link", name=re.compile("What one change would make waiting better")).click()
         page.wait_for_selector('#themes-for[data-step="idea"]')

@@ -229,10 +229,7 @@ def test_the_coordinator_sees_shares_by_group_and_how_many_said_nothing(migrated
                                            "flow_version": "v", "step_id": "story", "value": text, "display": text}])
         secret, _ = create_token(chorus.database, "Dr Rhys", "coordinator", [STUDY], datetime.now(UTC))
         with browser.chromium_page() as page:
-            page.goto(base + "/login")
-            page.fill("#token", secret)
-            page.click("#login")
-            page.wait_for_url(base + "/dashboard")
+            browser.log_in(page, base, secret)
             page.goto(base + f"/dashboard/studies/{STUDY}/themes?flow=understand&step=story")
             page.click("#find-themes")
             page.wait_for_selector("#themes-out section.theme", timeout=120_000)
