@@ -12,11 +12,15 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, select, update
 
 from bot.same_number import stop_same_number
-from channels.twilio import STOPPED_CODES, StatusReport
+from channels.twilio import OUTSIDE_WINDOW, STOPPED_CODES, StatusReport
 from storage import outbox, repository
 from storage.crypto import Sealer
 from storage.database import Database
 from storage.tables import OUTBOUND
+
+WINDOW_CLOSED_LATE = outbox.WINDOW_CLOSED + " (provider error 63016, reported after sending)"
+"""How a WhatsApp message Twilio accepted and then failed with 63016 is held: as one the
+dispatcher held, so it goes when the participant next writes (storage.outbox.release_window_held)."""
 
 log = logging.getLogger("chorus.dispatcher")
 
@@ -45,7 +49,8 @@ def record_status(database: Database, report: StatusReport, now: datetime | None
     delivered/read -> delivered; failed/undelivered -> failed with the provider's code (and
     the participant opted out when the code says they unsubscribed or blocked us, with the
     same number on the other channel: ``address_key`` gives the key addresses are hashed
-    with, asked for only then)."""
+    with, asked for only then). On WhatsApp, 63016 (the 24-hour window had closed) holds the
+    row for the participant's next message instead, with a new delivery key for that send."""
     now = now or datetime.now(UTC)
     o = OUTBOUND.c
     with database.transaction() as connection:
@@ -60,6 +65,10 @@ def record_status(database: Database, report: StatusReport, now: datetime | None
         if report.status not in ("failed", "undelivered"):
             return None  # queued, sending, sent: nothing new
         code = report.error_code or "unknown"
+        if report.channel == "whatsapp" and code == OUTSIDE_WINDOW:  # how Twilio usually says it: after accepting the message
+            connection.execute(update(OUTBOUND).where(o.id == found[0]).values(status="held", error=WINDOW_CLOSED_LATE, delivery_key=None))
+            log.info("outbox %s for %s held: WhatsApp's 24-hour window had closed (code %s)", found[0], found[1], code)
+            return "held"
         connection.execute(update(OUTBOUND).where(o.id == found[0]).values(status="failed", error=f"{report.status} (code {code})"))
         if code in STOPPED_CODES:
             opt_out(connection, found[1], now, f"provider error {code}", database.sealer, address_key())

@@ -12,12 +12,17 @@ WhatsApp templates are declared per study (proposed ``whatsapp:`` block in study
         reminder:
           content_sid: HXbbbb...
           variables: {"1": "{study}"}
-      quick_reply: {content_sid: HXcccc...}   # twilio/quick-reply, up to 3 options
-      list_picker: {content_sid: HXdddd...}   # twilio/list-picker, up to 10 options
+      quick_reply: {content_sid: HXcccc..., options: 3}   # twilio/quick-reply with 3 buttons
+      list_picker:                                        # twilio/list-picker: one per count
+        - {content_sid: HXdddd..., options: 7}
+        - {content_sid: HXeeee..., options: 10}
 
 Variables may use ``{text}`` (the message as plain text) and ``{study}`` (the study's
 title). The quick-reply and list-picker templates take variable 1 as the body and, for
-the n-th option (from 1), variable 2n as its title and 2n+1 as its id (the value).
+the n-th option (from 1), variable 2n as its title and 2n+1 as its id (the value). A
+template's buttons or items are fixed, and Twilio fills those given no variable with the
+template's samples, so one with ``options: n`` is used only for questions of n options
+(checked by flows/whatsapp_checks.py); one without is used for any count up to the most.
 """
 
 from __future__ import annotations
@@ -32,11 +37,11 @@ from channels.base import Attachment, render_plain
 from channels.twilio import INVALID_CODES, STOPPED_CODES, Content
 from flows.events import Button
 from flows.model import TimeWindow
+from flows.whatsapp_checks import LIST_PICKER_MAX, QUICK_REPLY_MAX
 from flows.words import ENGLISH_OPTIONS, OptionTexts
 from storage.outbox import FailedMessage
 
 WHATSAPP_WINDOW = timedelta(hours=24)
-QUICK_REPLY_MAX, LIST_PICKER_MAX = 3, 10
 QUICK_REPLY_TITLE, LIST_ITEM_TITLE = 20, 24
 EXEMPT_KINDS = frozenset({"stopped", "erase_confirm", "erase_cancelled"})
 """Sent even to someone who just opted out, and at any hour: the STOP confirmation and the
@@ -55,6 +60,11 @@ NO_TEMPLATE = "whatsapp 24-hour window closed: no approved template for "
 class ContentSpec:
     content_sid: str
     variables: dict[str, str] = field(default_factory=dict)
+    options: int | None = None
+    """How many buttons (items) a quick-reply (list-picker) template has, if the study says."""
+
+    def fits(self, count: int, most: int) -> bool:
+        return count == self.options if self.options is not None else count <= most
 
     def fill(self, text: str, study: str) -> Content:
         values = {key: value.replace("{text}", text).replace("{study}", study) for key, value in self.variables.items()}
@@ -64,8 +74,8 @@ class ContentSpec:
 @dataclass(frozen=True)
 class WhatsAppConfig:
     templates: dict[str, ContentSpec] = field(default_factory=dict)
-    quick_reply: ContentSpec | None = None
-    list_picker: ContentSpec | None = None
+    quick_reply: tuple[ContentSpec, ...] = ()
+    list_picker: tuple[ContentSpec, ...] = ()
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any] | None) -> WhatsAppConfig:
@@ -74,10 +84,15 @@ class WhatsAppConfig:
         def spec(value: Any) -> ContentSpec | None:
             if not isinstance(value, dict) or not value.get("content_sid"):
                 return None
-            return ContentSpec(str(value["content_sid"]), {str(k): str(v) for k, v in (value.get("variables") or {}).items()})
+            count = value.get("options")
+            return ContentSpec(str(value["content_sid"]), {str(k): str(v) for k, v in (value.get("variables") or {}).items()},
+                               count if isinstance(count, int) and not isinstance(count, bool) else None)
+
+        def specs(value: Any) -> tuple[ContentSpec, ...]:
+            return tuple(s for v in (value if isinstance(value, list) else [value]) if (s := spec(v)) is not None)
 
         templates = {str(k): s for k, v in (raw.get("templates") or {}).items() if (s := spec(v)) is not None}
-        return cls(templates, spec(raw.get("quick_reply")), spec(raw.get("list_picker")))
+        return cls(templates, specs(raw.get("quick_reply")), specs(raw.get("list_picker")))
 
     def template_for(self, step_id: str | None, kind: str) -> ContentSpec | None:
         for purpose in (step_id, kind, "default"):
@@ -180,10 +195,14 @@ def _interactive(row: Candidate, config: WhatsAppConfig) -> Content | None:
     buttons = row.buttons
     if not buttons or row.multiple:
         return None
-    if len(buttons) <= QUICK_REPLY_MAX and config.quick_reply and all(len(b.label) <= QUICK_REPLY_TITLE for b in buttons):
-        spec = config.quick_reply
-    elif len(buttons) <= LIST_PICKER_MAX and config.list_picker and all(len(b.label) <= LIST_ITEM_TITLE for b in buttons):
-        spec = config.list_picker
+    count = len(buttons)
+    sized_first = lambda spec: spec.options is None  # noqa: E731 (a template made for this count wins)
+    quick = sorted((s for s in config.quick_reply if s.fits(count, QUICK_REPLY_MAX)), key=sized_first)
+    listed = sorted((s for s in config.list_picker if s.fits(count, LIST_PICKER_MAX)), key=sized_first)
+    if quick and all(len(b.label) <= QUICK_REPLY_TITLE for b in buttons):
+        spec = quick[0]
+    elif listed and all(len(b.label) <= LIST_ITEM_TITLE for b in buttons):
+        spec = listed[0]
     else:
         return None
     variables = {"1": row.text}

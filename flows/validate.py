@@ -50,6 +50,7 @@ from flows.study_checks import (
 )
 from flows.template_order import saved_fields
 from flows.timing_checks import due_together, windows_missing_contact_hours
+from flows.whatsapp_checks import whatsapp_content
 
 __all__ = ["check_flow", "check_study", "past_dates", "validate_paths"]
 
@@ -81,6 +82,7 @@ def check_study(loaded: LoadedStudy, intended: dict[str, str], now: datetime | N
     problems += delphi_links(loaded, intended)
     problems += _schedule_problems(loaded, intended, marks, now or datetime.now(UTC))
     problems += study_translations(study, marks) + signposting_names_crisis_help(study, marks)
+    problems += whatsapp_content(study, marks)
     return problems
 
 

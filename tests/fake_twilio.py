@@ -8,12 +8,21 @@ ten public http(s) URLs) is recorded as the message's ``media_urls``: Twilio wou
 them, so a test fetches them from Chorus itself. It also serves media (voice
 notes) behind the same basic auth, can refuse a number with a given error code, and can
 enforce a rate limit (429, error 20429) for the broadcast benchmark.
+
+Content templates (``ContentSid``, ``ContentVariables``) registered in ``contents`` are
+rendered as Twilio documents it: a variable not given at send falls back to the template's
+sample, so a quick reply with more buttons than variables shows the samples; variables that
+are not a JSON object of strings, or are empty, get 21656, and ``ContentVariables`` without
+``ContentSid`` gets 21654. WhatsApp's own errors (63016 outside the 24-hour window) come
+after the message is accepted, in its status callback: :func:`status_form` is that form.
 """
 
 from __future__ import annotations
 
 import base64
 import itertools
+import json
+import re
 import secrets
 import threading
 import time
@@ -34,6 +43,39 @@ def message_sid() -> str:
     return "SM" + secrets.token_hex(16)
 
 
+@dataclass(frozen=True)
+class FakeContent:
+    """A content template as made in Twilio's Content Template Builder: a body and buttons (a
+    quick reply's actions or a list picker's items: title and id), with ``{{n}}`` variables
+    and their samples (which Twilio uses for any not given at send)."""
+
+    body: str
+    buttons: tuple[tuple[str, str], ...] = ()
+    samples: dict[str, str] = field(default_factory=dict)
+
+    def render(self, given: dict[str, str]) -> dict[str, Any]:
+        def fill(text: str) -> str:
+            return re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda m: given.get(m.group(1), self.samples.get(m.group(1), m.group(0))), text)
+        return {"body": fill(self.body), "buttons": [(fill(title), fill(value)) for title, value in self.buttons]}
+
+
+def quick_reply(buttons: int, sample: str = "Option") -> FakeContent:
+    """The quick-reply (or list-picker) template Chorus's variables fit: body {{1}}, then each
+    button's title {{2n}} and id {{2n+1}}, with samples such as a coordinator gives."""
+    pairs = tuple((f"{{{{{2 * n}}}}}", f"{{{{{2 * n + 1}}}}}") for n in range(1, buttons + 1))
+    titles = {str(2 * n): f"{sample} {n}" for n in range(1, buttons + 1)}
+    ids = {str(2 * n + 1): f"option_{n}" for n in range(1, buttons + 1)}
+    return FakeContent("{{1}}", pairs, {"1": "Which one?"} | titles | ids)
+
+
+def status_form(message: dict[str, Any], status: str, error_code: str | None = None) -> dict[str, str]:
+    """The status callback Twilio posts about a message it accepted (``message``: one of
+    :attr:`FakeTwilio.messages`), e.g. failed with 63016 outside WhatsApp's 24-hour window."""
+    form = {"MessageSid": message["sid"], "MessageStatus": status, "To": message["to"], "From": message["from"] or "",
+            "AccountSid": ACCOUNT_SID, "ApiVersion": "2010-04-01"}
+    return form | ({"ErrorCode": error_code} if error_code else {})
+
+
 @dataclass
 class FakeTwilio:
     account_sid: str = ACCOUNT_SID
@@ -51,6 +93,8 @@ class FakeTwilio:
     gets that resource back and delivers nothing (as a provider that deduplicates by key)."""
     replayed: list[str] = field(default_factory=list)
     """Keys that came again and were not delivered twice."""
+    contents: dict[str, FakeContent] = field(default_factory=dict)
+    """Content templates by SID: a message naming one is recorded with what it ``shows``."""
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -91,6 +135,11 @@ class FakeTwilio:
                 return _error(400, 21602, "Message body is required.")
             if not form.get("From") and not form.get("MessagingServiceSid"):
                 return _error(400, 21603, "The 'From' number is required.")
+            if form.get("ContentVariables") and not form.get("ContentSid"):
+                return _error(400, 21654, "ContentSid Required")
+            variables = _variables(form.get("ContentVariables"))
+            if variables is None:
+                return _error(400, 21656, "The ContentVariables Parameter is invalid")
             if form["To"] in self.failures:
                 status, code, text = self.failures[form["To"]]
                 return _error(status, code, text)
@@ -113,7 +162,7 @@ class FakeTwilio:
                                       "content_sid": form.get("ContentSid"), "content_variables": form.get("ContentVariables"),
                                       "status_callback": form.get("StatusCallback"), "media_urls": media_urls,
                                       "sid": resource["sid"], "at": time.monotonic(),
-                                      "key": key})
+                                      "key": key, "shows": self._shows(form.get("ContentSid"), variables)})
             return JSONResponse(resource, 201)
 
         @app.get("/2010-04-01/Accounts/{sid}/Messages/{message}/Media/{media_id}")
@@ -125,6 +174,10 @@ class FakeTwilio:
             return Response(self.media[media_id], media_type="audio/ogg")
 
         return app
+
+    def _shows(self, content_sid: str | None, variables: dict[str, str]) -> dict[str, Any] | None:
+        content = self.contents.get(content_sid or "")
+        return content.render(variables) if content is not None else None
 
     def _over_limit(self) -> bool:
         if self.rate_limit is None:
@@ -150,6 +203,19 @@ class FakeTwilio:
             "subresource_uris": {"media": f"/2010-04-01/Accounts/{sid}/Messages/{new_sid}/Media.json"},
             "to": form["To"], "uri": f"/2010-04-01/Accounts/{sid}/Messages/{new_sid}.json",
         }
+
+
+def _variables(raw: str | None) -> dict[str, str] | None:
+    """ContentVariables as Twilio accepts them (a JSON object of strings, none empty), or None."""
+    if not raw:
+        return {}
+    try:
+        given = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(given, dict) or not all(isinstance(v, str) and v for v in given.values()):
+        return None
+    return given
 
 
 def _error(status: int, code: int, message: str) -> JSONResponse:
