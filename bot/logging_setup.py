@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,13 +26,17 @@ from bot.middleware import request_id
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "request_id"}
 
 
-QUIET = (*CHATTY, "urllib3", "alembic.runtime.plugins", "pika", "dramatiq")
+QUIET = (*CHATTY, "urllib3", "alembic.runtime.plugins", "pika", "dramatiq", "faster_whisper")
 """Libraries that log at WARNING and above only once logging is configured, unless
 ``CHORUS_LOG_LIBRARIES=debug``: those whose DEBUG output carries personal data or credentials
 (``log_safety.CHATTY``: httpx's INFO request lines name Telegram's URL, which holds the bot's
 token; python-telegram-bot's DEBUG records quote messages and names), and those that only
 chatter (the broker's clients: pika writes some 40 lines each time it connects, dramatiq one
-per task)."""
+per task; faster-whisper two or three per voice note: its length, the language it detected)."""
+BROKER_CLIENTS = ("pika",)
+"""Silenced while a process closes its broker connections (:func:`quiet_while`): RabbitMQ drops a
+connection that stayed idle past its heartbeat (dramatiq keeps one per thread that ever declared a
+queue or published), and closing it at a normal stop would log some ten ERROR lines."""
 
 
 class RequestIdFilter(logging.Filter):
@@ -98,3 +104,23 @@ def configure(level: str = "INFO", form: str = "text", libraries: str | None = N
         logger.handlers.clear()
         logger.propagate = True
     return handler
+
+
+@contextmanager
+def quiet_while(names: tuple[str, ...] = BROKER_CLIENTS) -> Iterator[None]:
+    """Hold the ``names`` loggers at CRITICAL inside the block, then put them back as they were:
+    for a normal stop's teardown, so what only says "closing" does not trip log-based alerts (the
+    same libraries' errors while the process runs are logged as ever). ``CHORUS_LOG_LIBRARIES=debug``
+    lets them through here too."""
+    if os.environ.get("CHORUS_LOG_LIBRARIES", "").strip().lower() == "debug":
+        yield
+        return
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)

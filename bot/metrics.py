@@ -73,6 +73,10 @@ for _kind in ERROR_KINDS:  # every kind reports 0 from the start, so rate() work
     ERRORS.labels(_kind)
 
 PENDING_INBOUND = ("received", "awaiting_transcript", "transcribing")
+OLDEST_SENDING = select(func.min(OUTBOUND.c.sent_at)).where(OUTBOUND.c.status == "sending")
+"""When the outbox row longest 'sending' was claimed (or last stamped: ``sent_at``, where the
+dispatcher's lease runs from). Only the few rows 'sending' are read, found by an index led by
+status (``ix_outbound_status`` or ``ix_outbound_channel_queue``), never by reading the table."""
 
 
 def error(kind: str) -> None:
@@ -111,6 +115,7 @@ class BacklogCollector(Collector):
         with self.database.transaction() as connection:
             outbox: dict[str, int] = dict(connection.execute(select(o.status, func.count()).group_by(o.status)).all())
             oldest_queued = connection.execute(select(func.min(o.created_at)).where(o.status == "queued")).scalar()
+            oldest_sending = connection.execute(OLDEST_SENDING).scalar()
             inbox: dict[str, int] = dict(connection.execute(select(i.status, func.count()).where(i.status.in_(PENDING_INBOUND))
                                             .group_by(i.status)).all())
             due = connection.execute(select(func.count(), func.min(d.due_at)).where(d.done.is_(False), d.due_at <= now)).one()
@@ -120,6 +125,9 @@ class BacklogCollector(Collector):
         yield outbox_family
         yield GaugeMetricFamily("chorus_outbox_oldest_queued_seconds", "Age of the oldest queued outbox message (0: none).",
                                 value=_age(now, oldest_queued))
+        yield GaugeMetricFamily("chorus_outbox_oldest_sending_seconds", "How long the outbox message longest 'sending' has been "
+                                "held since it was claimed (0: none); one a dead process held is sent again after CHORUS_OUTBOX_LEASE.",
+                                value=_age(now, oldest_sending))
         inbox_family = GaugeMetricFamily("chorus_inbox_pending", "Inbound messages not yet dealt with, by status.",
                                          labels=["status"])
         for status in PENDING_INBOUND:

@@ -13,7 +13,8 @@ The webhook stores a voice note (status ``awaiting_transcript``) and is answered
    sender's language, to the :class:`~nlp.voice_worker.TranscriptionQueue` (the in-process
    thread pool by default);
 4. if that takes longer than ``CHORUS_VOICE_ACK_SECONDS`` (2 s), say "Thanks, listening
-   to your voice note…";
+   to your voice note…" (once a note: not again when it is picked up again after its
+   worker was killed, :data:`bot.voice_replies.ACKNOWLEDGED`);
 5. once any earlier voice note of the sender's is done (each in its place), hand the
    transcript to ``service.receive_transcript`` (the engine reads it as a voice
    answer and the transcript row is stored with it), or, when the model cannot hear the
@@ -64,6 +65,7 @@ from sqlalchemy import Connection, select
 
 from bot import metrics
 from bot.concerns import flag_text
+from bot.log_safety import scrub
 from bot.processes import running
 from bot.safeguarding import concern_in_unheard
 from bot.service import ConversationService
@@ -323,10 +325,11 @@ class VoicePipeline:
         kind = error.kind.value
         metrics.error("voice")
         record.update(status="failed", error_kind=kind, low_confidence=False)
-        log.info("voice note %s from %s gave no transcript: %s", context.inbound_id, context.participant_id, kind,
-                 extra={"event": "voice.failed", "inbound_id": context.inbound_id, "participant_id": context.participant_id,
-                        "failure": kind})
         shown = without_paths(error.detail, self.settings.audio_dir)
+        reason = scrub(without_urls(shown))  # what the inbound row keeps, but no link (it may carry a token) and no number
+        log.info("voice note %s from %s gave no transcript: %s (%s)", context.inbound_id, context.participant_id, kind, reason,
+                 extra={"event": "voice.failed", "inbound_id": context.inbound_id, "participant_id": context.participant_id,
+                        "failure": kind, "reason": reason})
         if caption:
             flag = f"voice note {context.inbound_id}: {kind}{CAPTION_KEPT}: {shown}"[:500]
             await asyncio.to_thread(self._keep_caption, context.inbound_id, f"{kind}: {error.detail}"[:300], flag, record)
@@ -483,13 +486,14 @@ class VoicePipeline:
         return path
 
     async def _wait(self, result: Awaitable[TranscriptionResult], inbound_id: int, started: float) -> tuple[TranscriptionResult, bool]:
-        """The job's result; "listening…" is said once if it is not back in time."""
+        """The job's result; "listening…" is said if it is not back in time, once a note (a note
+        picked up again after its worker was killed is not acknowledged again)."""
         future = asyncio.ensure_future(result)
         remaining = max(0.0, self.settings.acknowledge_after - (time.monotonic() - started))
         done, _ = await asyncio.wait({future}, timeout=remaining)
         if done:
             return future.result(), False
-        await self._reply(inbound_id, "voice_listening")
+        await self._reply(inbound_id, "voice_listening", once=True)  # not again when the note is picked up again
         return await future, True
 
     async def _reply(self, inbound_id: int, key: str, **options: Any) -> None:
@@ -537,6 +541,16 @@ def without_paths(detail: str, audio_dir: Path) -> str:
     any_root = "|".join(map(re.escape, roots))
     quoted_path = rf"""['"]?(?:{any_root})(?:/[^\s'",:;)]*)?['"]?"""
     return re.sub(quoted_path, "the audio file", detail)
+
+
+URL = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]*[^\s'\"<>.,;:!?)\]]")
+"""A URL of any scheme (https, amqp...), up to a space, a quote or a closing bracket, without the full stop after it."""
+
+
+def without_urls(detail: str) -> str:
+    """``detail`` with each URL said as "[url]": a provider's error may quote the media's
+    address, and a Telegram file URL holds the bot's token, a Twilio one the account's id."""
+    return URL.sub("[url]", detail)
 
 
 def captioned(caption: str, transcript: str) -> str:

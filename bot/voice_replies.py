@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, or_, update
 
 from bot.concerns import flag_text
 from bot.safeguarding import SafetyChecks, concern_in_unheard
@@ -23,8 +23,13 @@ from flows.words import Words
 from storage import outbox, repository
 from storage.database import Database
 from storage.repository import ContactRef
+from storage.tables import INBOUND
 
 log = logging.getLogger("chorus.service")
+ACKNOWLEDGED = "acknowledged: voice_listening sent"
+"""Kept on a voice note's inbound row (``error``, empty until then) once "Thanks, listening to your
+voice note…" was queued for it, so that a note picked up again (its worker was killed while it
+transcribed) is not acknowledged twice; replaced by the note's outcome when it is done."""
 
 
 @dataclass(frozen=True)
@@ -83,12 +88,13 @@ class VoiceReplies:
 
     def voice_reply(
         self, inbound_id: int, key: str, *, status: str | None = None, error: str | None = None,
-        flag: tuple[str, str] | None = None, transcript: dict[str, Any] | None = None,
+        flag: tuple[str, str] | None = None, transcript: dict[str, Any] | None = None, once: bool = False,
     ) -> tuple[int, ...]:
         """Tell the sender of a voice note something without running the flow: that we are
         listening, or why it gave no answer (``key`` names a text in flows/words.py, which a
         study may override). Optionally set the inbound message's status, raise a flag for the
-        coordinator and store a (failed) transcript row, all in one transaction.
+        coordinator and store a (failed) transcript row, all in one transaction. ``once`` (the
+        acknowledgement): nothing is said if it already was for this note (:data:`ACKNOWLEDGED`).
 
         A transcript with words (a language the model cannot hear) gives no answer, so the
         conversation's safeguarding never reads it: the phrase patterns read it here, and a risk
@@ -99,6 +105,8 @@ class VoiceReplies:
         concern = concern_in_unheard(self.safety.quick, heard)
         pid = contact.participant_id
         with self._exclusive(pid) as connection:
+            if once and not _first_acknowledgement(connection, inbound_id):
+                return ()
             session = repository.latest_session(connection, pid)
             enrolments = repository.enrolments_of(connection, pid)
             enrolment = next((e for e in enrolments if session is None or e.study_id == session.study_id), None)
@@ -125,6 +133,14 @@ class VoiceReplies:
                    "session_id": session.id if session else None, "text": words.text(key, language), "buttons": [],
                    "multiple": False, "kind": "info", "step_id": step_id, "created_at": now}
             return tuple(outbox.queue(connection, [row]))
+
+
+def _first_acknowledgement(connection: Connection, inbound_id: int) -> bool:
+    """Record on the note's row that it is acknowledged; False if it already was (claim by update)."""
+    error = INBOUND.c.error
+    marked = connection.execute(update(INBOUND).where(INBOUND.c.id == inbound_id, or_(error.is_(None), error != ACKNOWLEDGED))
+                                .values(error=ACKNOWLEDGED))
+    return marked.rowcount == 1
 
 
 def store_transcript(connection: Connection, participant_id: str, inbound_id: int, record: dict[str, Any], now: datetime) -> None:

@@ -35,6 +35,7 @@ from typing import Any
 
 from bot.app import Chorus, build
 from bot.distributed import DramatiqQueue, set_handler
+from bot.logging_setup import BROKER_CLIENTS, quiet_while
 from bot.settings import Settings
 from bot.tasks import SEND_OUTBOX, TRANSCRIBE_VOICE
 
@@ -120,7 +121,9 @@ class WorkerRuntime:
                  " and ticking the scheduler" if self.scheduler else "")
 
     def stop(self) -> None:
-        """Finish the tasks in hand, then close everything (SIGTERM / SIGINT)."""
+        """Finish the tasks in hand, then close everything (SIGTERM / SIGINT). The broker's
+        connections are closed last, without pika's errors about those RabbitMQ already dropped
+        (:func:`bot.logging_setup.quiet_while`): a normal stop logs no ERROR."""
         if self._worker is not None:
             self._worker.stop()
         if self.chorus is not None:
@@ -145,7 +148,8 @@ class WorkerRuntime:
             self._call(self.hub.telegram.close())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._loop_thread.join(timeout=10)
-        self.queue.close()
+        with quiet_while(BROKER_CLIENTS):  # connections RabbitMQ dropped as idle (heartbeats) would each log ERRORs closing
+            self.queue.close()
         if self.chorus is not None:
             self.chorus.database.dispose()
 
