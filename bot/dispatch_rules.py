@@ -67,8 +67,18 @@ class ContentSpec:
         return count == self.options if self.options is not None else count <= most
 
     def fill(self, text: str, study: str) -> Content:
-        values = {key: value.replace("{text}", text).replace("{study}", study) for key, value in self.variables.items()}
+        """The approved template's variables with the message (``{text}``) and the study's title
+        (``{study}``) filled in, each on one line (:func:`template_value`)."""
+        values = {key: template_value(value.replace("{text}", text).replace("{study}", study))
+                  for key, value in self.variables.items()}
         return Content(self.content_sid, values)
+
+
+def template_value(value: str) -> str:
+    """A value WhatsApp takes in an approved template's variable: no line breaks or tabs, and no
+    run of more than four spaces (Meta refuses those, Twilio error 63013, and the message would
+    fail for good). A question's lines (its options, numbered) are joined by spaces."""
+    return " ".join(value.split())
 
 
 @dataclass(frozen=True)
