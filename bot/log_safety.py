@@ -83,14 +83,19 @@ def _mask_phones(text: str) -> str:
                 identifiers = _identifier_spans(text) if identifiers is None else identifiers
                 if _part_of_something_else(text, start, end, identifiers):
                     continue
+            if text[end - 1] == ")" and text.count(")", start, end) > text.count("(", start, end):
+                end -= 1  # the bracket closes the words around the number, not part of it
+            if text[start] == "(" and text.count("(", start, end) > text.count(")", start, end):
+                start += 1  # and this one opens them
             spans.append((start, end))
     if not spans:
         return text
     pieces, done = [], 0
     for start, end in sorted(spans):
-        if end <= done:
+        if start < done:  # overlaps the number masked last (two patterns read it): one mask
+            done = max(done, end)
             continue
-        pieces += [text[done:max(start, done)], "[PHONE]"]
+        pieces += [text[done:start], "[PHONE]"]
         done = end
     return "".join(pieces) + text[done:]
 
