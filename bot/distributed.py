@@ -21,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 import dramatiq
 from dramatiq.broker import Broker
 
+from bot.logging_setup import BROKER_CLIENTS, quiet_while
 from bot.tasks import SEND_OUTBOX, TASKS, TRANSCRIBE_VOICE, Arg
 
 log = logging.getLogger("chorus.tasks")
@@ -158,4 +159,8 @@ class DramatiqQueue:
         check_broker(self.broker, self.url)
 
     def close(self) -> None:
-        self.broker.close()
+        """Close the broker's connections, quietly: those RabbitMQ dropped while idle (missed
+        heartbeats) would each log ERRORs as they are closed, at every ordinary stop of a
+        worker or a serving process (:func:`bot.logging_setup.quiet_while`)."""
+        with quiet_while(BROKER_CLIENTS):
+            self.broker.close()

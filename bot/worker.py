@@ -35,7 +35,6 @@ from typing import Any
 
 from bot.app import Chorus, build
 from bot.distributed import DramatiqQueue, set_handler
-from bot.logging_setup import BROKER_CLIENTS, quiet_while
 from bot.settings import Settings
 from bot.tasks import SEND_OUTBOX, TRANSCRIBE_VOICE
 
@@ -148,8 +147,7 @@ class WorkerRuntime:
             self._call(self.hub.telegram.close())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._loop_thread.join(timeout=10)
-        with quiet_while(BROKER_CLIENTS):  # connections RabbitMQ dropped as idle (heartbeats) would each log ERRORs closing
-            self.queue.close()
+        self.queue.close()  # quietly (bot/distributed.py): RabbitMQ may have dropped idle connections
         if self.chorus is not None:
             self.chorus.database.dispose()
 
