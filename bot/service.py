@@ -26,6 +26,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection
 
 from bot.concerns import Concerns, names_options
+from bot.edit_notices import EditNotices, is_stored_edit
 from bot.erasure_requests import ErasureRequests
 from bot.inbound import InboundBatches, ReceiveResult, awaits_transcript, describe
 from bot.locks import ParticipantLocks
@@ -47,7 +48,7 @@ from bot.sprint_writes import (
 )
 from bot.studies import JoinMatch, StudyRegistry, invitation
 from bot.voice_replies import VoiceReplies, store_transcript
-from channels.base import InboundMessage, is_edit
+from channels.base import InboundMessage
 from flows.engine import (
     Engine,
     Resume,
@@ -60,7 +61,6 @@ from flows.engine import (
 )
 from flows.events import (
     ErasureConfirmed,
-    SendMessage,
 )
 from flows.loader import load_flow
 from flows.model import Study
@@ -75,8 +75,6 @@ from storage.repository import ContactRef, EnrolmentRef, ParticipantRef, Session
 log = logging.getLogger("chorus.service")
 VOICE_CHANNELS = frozenset({"telegram", "whatsapp"})
 """Channels a participant can send voice notes on (transcribed as answers)."""
-EDITING_CHANNELS = frozenset({"telegram"})
-"""Channels that tell us when a participant edits a message (channels/telegram.py)."""
 STOPPED_BEFORE_JOINING = "opted_out_at"
 """The participant field that keeps the STOP of someone in no study (when they said it): an
 enrolment keeps a participant's STOP, and they have none. Dropped by START."""
@@ -94,7 +92,7 @@ class NotResumed(Exception):
 
 
 
-class ConversationService(InboundBatches, Concerns, SprintWrites, ErasureRequests, VoiceReplies):
+class ConversationService(InboundBatches, Concerns, EditNotices, SprintWrites, ErasureRequests, VoiceReplies):
     def __init__(
         self, database: Database, studies: StudyRegistry, clock: Clock = utc_now, address_key: bytes | None = None,
         safety: SafetyChecks | Literal["from_env"] = "from_env", publish: bool = True,
@@ -238,7 +236,7 @@ class ConversationService(InboundBatches, Concerns, SprintWrites, ErasureRequest
         edited = False
         if not given.text.strip() and given.button is None:  # nothing to read: the reply says what can be
             given = replace(given, voice_notes=contact.channel in VOICE_CHANNELS)
-            edited = contact.channel in EDITING_CHANNELS and _is_edit(connection, inbound_id)
+            edited = is_stored_edit(connection, contact.channel, inbound_id)
             notice = self._edit_notice(connection, contact, inbound_id, now, enrolments, session, participant) if edited else None
             if notice is not None:
                 return "edited", notice
@@ -275,26 +273,6 @@ class ConversationService(InboundBatches, Concerns, SprintWrites, ErasureRequest
             log.info("participant %s wrote on WhatsApp: %d message(s) held by the 24-hour window queued", pid, len(released))
             return "processed", released
         return self._converse(connection, contact, given, inbound_id, now, enrolments, session, participant)
-
-    def _edit_notice(
-        self, connection: Connection, contact: ContactRef, inbound_id: int, now: datetime, enrolments: list[EnrolmentRef],
-        session: SessionRef | None, participant: ParticipantRef | None,
-    ) -> list[int] | None:
-        """An edit of a message sent in a conversation still going: the edit is not read (the
-        answer the message gave stands, and the question asked now waits as it was), and the
-        participant is told, in their language, how to change an answer (nothing, after STOP).
-        None (nothing done) outside such a conversation."""
-        enrolment = next((e for e in enrolments if session is not None and e.study_id == session.study_id), None)
-        if session is None or enrolment is None or session.status not in ("waiting", "snoozed"):
-            return None
-        if enrolment.opted_out:
-            return []
-        engine, version = self._engine(connection, session.flow_version_id, session.study_id)
-        state = SessionState.model_validate(session.state)
-        language = state.language or enrolment.language or engine.words.default_language
-        notice = SendMessage(engine.words.text("edit.not_read", language), state.step, kind="info")
-        target = Target(contact.participant_id, contact, enrolment, session, version, inbound_id, participant)
-        return self._apply(connection, target, Sprint([notice], state), now)
 
     def _converse(
         self, connection: Connection, contact: ContactRef, given: TextInput, inbound_id: int, now: datetime,
@@ -647,12 +625,6 @@ def _check_snooze(connection: Connection, session: SessionRef, task: ClaimedTask
         raise NotResumed("the session moved on since the snooze was made")
     if due_tasks.snoozed_again(connection, task):
         raise NotResumed("replaced by a later snooze")
-
-
-def _is_edit(connection: Connection, inbound_id: int) -> bool:
-    """Whether a stored message with no words is an edit (:data:`channels.base.EDITED`)."""
-    found = repository.inbound_media(connection, inbound_id)
-    return found is not None and is_edit(found[2])
 
 
 def _may_join(enrolments: Sequence[EnrolmentRef], start_param: str | None) -> bool:
