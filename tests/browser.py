@@ -29,10 +29,23 @@ def free_port() -> int:
         return port
 
 
+def free_port_in(ports: range) -> int:
+    """The first port of ``ports`` nothing listens on (a test file that keeps to its own range)."""
+    for port in ports:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"ports {ports.start}-{ports.stop - 1} are all in use")
+
+
 @contextmanager
-def running_server(app: Any) -> Iterator[str]:
-    """Serve ``app`` on loopback until the block ends; yield its base URL."""
-    port = free_port()
+def running_server(app: Any, ports: range | None = None) -> Iterator[str]:
+    """Serve ``app`` on loopback (on a free port, of ``ports`` if given) until the block ends;
+    yield its base URL."""
+    port = free_port() if ports is None else free_port_in(ports)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -5,7 +5,6 @@ both follow-ups and says so."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,21 +25,10 @@ PORTS = range(8170, 8180)
 """This test's own ports (others' servers use theirs)."""
 
 
-def port_of_ours() -> int:
-    for port in PORTS:
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"ports {PORTS.start}-{PORTS.stop - 1} are all in use")
-
-
 @pytest.fixture
 def desk_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Any]]:
     monkeypatch.setenv("CHORUS_SCHEDULER", "off")  # the test ticks the scheduler itself
-    monkeypatch.setattr(tests.browser, "free_port", port_of_ours)
+    monkeypatch.setattr(tests.browser, "free_port", lambda: tests.browser.free_port_in(PORTS))
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'chorus.db'}", studies_dir=write_study(tmp_path),
                         key_file=tmp_path / "chorus.key", data_key_file=tmp_path / "chorus-data.keys")
     app = create_app(settings)

@@ -8,20 +8,14 @@ from __future__ import annotations
 
 import csv
 import re
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
 import pandas as pd
 import pytest
-import uvicorn
 
 from bot.app import create_app
 from bot.dashboard import install
@@ -35,7 +29,7 @@ from flows.population import ItemRecord
 from flows.steps.choice_experiment import LETTERS, ChoiceExperimentStep
 from storage.auth import create_token
 from storage.database import Database
-from tests.browser import chromium_page, log_in, screenshot
+from tests.browser import chromium_page, log_in, running_server, screenshot
 from tests.desk_helpers import Desk, add_answers, desk_app, study_desk, two_studies
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "flows" / "examples"
@@ -303,37 +297,6 @@ def test_choice_words_read_the_flow_s_labels_units_and_languages() -> None:
 # ----------------------------------------------------------------------------- in a browser
 
 
-@contextmanager
-def _serving(app: Any) -> Iterator[str]:
-    """``app`` on the first free port of this task's range, until the block ends."""
-    port = next(p for p in PORTS if _free(p))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    try:
-        yield base
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 ROW_LABEL_BOXES = """() => [...document.querySelectorAll('svg.chart text[text-anchor=end]')].map(t => {
   const box = t.getBoundingClientRect(), frame = t.closest('svg').getBoundingClientRect();
   return {text: [...t.childNodes].filter(n => n.nodeName !== 'title').map(n => n.textContent).join(' '),
@@ -362,7 +325,7 @@ def test_a_coordinator_reads_the_themes_and_choice_pages_in_words(tmp_path: Path
     (folder / "choices.yaml").write_text(CHOICES_YAML, encoding="utf-8")
     (tmp_path / "waiting").mkdir()
     choice, waiting = _app(tmp_path / "choice", folder.parent), _app(tmp_path / "waiting", two_studies(tmp_path / "waiting"))
-    with _serving(choice) as choice_base, _serving(waiting) as waiting_base, chromium_page() as page:
+    with running_server(choice, PORTS) as choice_base, running_server(waiting, PORTS) as waiting_base, chromium_page() as page:
         _answer_choices(choice, folder)
         _story_answers(waiting, ["Too long", "Nobody told us anything", "Cold and loud"])
         log_in(page, waiting_base, _token(waiting, "ae-waiting"))

@@ -382,24 +382,11 @@ PORTS = range(8230, 8260)
 """The ports this file's server may use."""
 
 
-def _port_in_range() -> int:
-    import socket
-
-    for port in PORTS:
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
-
-
 @pytest.mark.browser
 def test_both_pages_in_a_browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import tests.browser as browser
 
-    monkeypatch.setattr(browser, "free_port", _port_in_range)
+    monkeypatch.setattr(browser, "free_port", lambda: browser.free_port_in(PORTS))
     app = desk_app(f"sqlite:///{tmp_path / 'chorus.db'}", tmp_path)
     with browser.running_server(app) as base:
         made = Desk(app, cast(TestClient, None), app.state.desk.clock)  # no test client: the browser asks
