@@ -3,6 +3,7 @@ against the fake providers, and signing Twilio webhooks as Twilio does."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -100,3 +101,17 @@ def post_twilio(running: Running, form: dict[str, str], auth_token: str, path: s
                 signature: str | None = None) -> httpx.Response:
     headers = {"X-Twilio-Signature": signature if signature is not None else sign(PUBLIC_URL + path, form, auth_token)}
     return running.client.post(path, data=form, headers=headers)
+
+
+def twilio_form(sender: str, body: str = "", **extra: str) -> dict[str, str]:
+    """An inbound Twilio webhook's form with a new MessageSid, from ``sender`` (``whatsapp:+44...`` on WhatsApp)."""
+    return {"MessageSid": "SM" + secrets.token_hex(16), "AccountSid": "AC" + "0" * 32, "From": sender,
+            "To": "+447700900999", "Body": body, "NumMedia": "0", **extra}
+
+
+def text_and_settle(running: Running, fake: FakeTwilio, sender: str, body: str) -> list[str]:
+    """Send ``body`` from ``sender``; every reply it got once the inbox and outbox settle."""
+    before = len(fake.bodies_to(sender))
+    assert post_twilio(running, twilio_form(sender, body), fake.auth_token).status_code == 200
+    running.settle()
+    return fake.bodies_to(sender)[before:]

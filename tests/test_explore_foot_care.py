@@ -4,7 +4,6 @@ Twilio, and through `chorus validate`: what such a coordinator and their partici
 
 from __future__ import annotations
 
-import secrets
 import shutil
 from pathlib import Path
 
@@ -13,26 +12,17 @@ from click.testing import CliRunner
 
 from bot.cli import cli
 from flows.validate import validate_paths
-from tests.channel_helpers import Running, post_twilio, provider_env, running_chorus
+from tests.channel_helpers import (
+    provider_env,
+    running_chorus,
+    text_and_settle,
+)
 from tests.fake_telegram import wait_for
 from tests.fake_twilio import FakeTwilio
 
 STUDY = Path(__file__).resolve().parent / "data" / "foot-care"
 PHONE = "+447700900123"
 STOPPED = "You will get no more messages from us. Reply START if you change your mind."
-
-
-def form(sender: str, body: str) -> dict[str, str]:
-    return {"MessageSid": "SM" + secrets.token_hex(16), "AccountSid": "AC" + "0" * 32, "From": sender,
-            "To": "+447700900999", "Body": body, "NumMedia": "0"}
-
-
-def text(running: Running, fake: FakeTwilio, sender: str, body: str) -> list[str]:
-    """Send ``body`` from ``sender``; every reply it got once the inbox and outbox settle."""
-    before = len(fake.bodies_to(sender))
-    assert post_twilio(running, form(sender, body), fake.auth_token).status_code == 200
-    running.settle()
-    return fake.bodies_to(sender)[before:]
 
 
 @pytest.mark.parametrize("sender", [PHONE, "whatsapp:" + PHONE], ids=["sms", "whatsapp"])
@@ -42,10 +32,10 @@ def test_twilios_opt_out_words_and_welsh_stopiwch_stop_mid_flow(database_url: st
     Welsh imperative 'stopiwch' used to be stored as the answer to the question."""
     fake = fake_twilio
     with running_chorus(database_url, provider_env(twilio=fake, twilio_url=fake.url), studies_dir=STUDY) as running:
-        assert "Reply YES to take part" in text(running, fake, sender, "feet")[0]
-        assert text(running, fake, sender, "yep")[0].startswith("Which best describes you?")
-        assert text(running, fake, sender, stop) == [STOPPED]
-        assert text(running, fake, sender, "2") == [], "nothing is sent after an opt-out"
+        assert "Reply YES to take part" in text_and_settle(running, fake, sender, "feet")[0]
+        assert text_and_settle(running, fake, sender, "yep")[0].startswith("Which best describes you?")
+        assert text_and_settle(running, fake, sender, stop) == [STOPPED]
+        assert text_and_settle(running, fake, sender, "2") == [], "nothing is sent after an opt-out"
         assert running.answers() == [("consent", "yes")]
 
 
@@ -109,22 +99,22 @@ def test_a_basic_phone_participant_takes_part_then_has_their_data_deleted(databa
     """The whole understand flow as a participant on a basic phone writes it, then DELETE MY DATA."""
     fake = fake_twilio
     with running_chorus(database_url, provider_env(twilio=fake, twilio_url=fake.url), studies_dir=STUDY) as running:
-        text(running, fake, sender, "feet")
-        text(running, fake, sender, "yep")
-        assert text(running, fake, sender, "2)")[0].startswith("How often do you check your feet?")
-        assert text(running, fake, sender, "the second one")[0].startswith("How confident")
-        assert text(running, fake, sender, "9") == ["Please reply with a number from 1 to 5."]
-        assert "BACK (previous question)" in text(running, fake, sender, "HELP")[0]
-        assert text(running, fake, sender, "four")[0].startswith("Tell us about the last time")
-        assert text(running, fake, sender, "BACK")[0].startswith("How confident")
-        text(running, fake, sender, "3")
+        text_and_settle(running, fake, sender, "feet")
+        text_and_settle(running, fake, sender, "yep")
+        assert text_and_settle(running, fake, sender, "2)")[0].startswith("How often do you check your feet?")
+        assert text_and_settle(running, fake, sender, "the second one")[0].startswith("How confident")
+        assert text_and_settle(running, fake, sender, "9") == ["Please reply with a number from 1 to 5."]
+        assert "BACK (previous question)" in text_and_settle(running, fake, sender, "HELP")[0]
+        assert text_and_settle(running, fake, sender, "four")[0].startswith("Tell us about the last time")
+        assert text_and_settle(running, fake, sender, "BACK")[0].startswith("How confident")
+        text_and_settle(running, fake, sender, "3")
         story = "slipper rubbed and i didnt notice for days, then A&E for 6 hours 😢"
-        assert text(running, fake, sender, story) == ["What makes it hard to get to a foot check?"]
-        assert text(running, fake, sender, "no car 🚌") == ["Thank you. We'll be in touch in a week."]
+        assert text_and_settle(running, fake, sender, story) == ["What makes it hard to get to a foot check?"]
+        assert text_and_settle(running, fake, sender, "no car 🚌") == ["Thank you. We'll be in touch in a week."]
         assert running.answers() == [("consent", "yes"), ("role", "carer"), ("check", "most"), ("confidence", 4),
                                      ("confidence", 3), ("story", story), ("barrier", "no car 🚌")]
-        assert text(running, fake, sender, "DELETE MY DATA")[0].startswith("Reply YES to delete everything")
+        assert text_and_settle(running, fake, sender, "DELETE MY DATA")[0].startswith("Reply YES to delete everything")
         farewell = "Your data has been deleted. You will get no more messages from this study."
-        text(running, fake, sender, "YES")
+        text_and_settle(running, fake, sender, "YES")
         wait_for(lambda: fake.bodies_to(sender)[-1] == farewell, what="the farewell")  # sent from `farewells`, after the erasure
         assert running.answers() == []

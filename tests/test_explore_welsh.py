@@ -5,7 +5,6 @@ signed Twilio webhooks and a fake Twilio: what they and the coordinator ran into
 from __future__ import annotations
 
 import csv
-import secrets
 import shutil
 from pathlib import Path
 
@@ -18,7 +17,11 @@ from flows.parsing import read_number
 from flows.steps.base import Reply
 from flows.steps.statements import read_vote, vote_display
 from flows.validate import validate_paths
-from tests.channel_helpers import Running, post_twilio, provider_env, running_chorus
+from tests.channel_helpers import (
+    provider_env,
+    running_chorus,
+    text_and_settle,
+)
 from tests.fake_telegram import wait_for
 from tests.fake_twilio import FakeTwilio
 
@@ -28,19 +31,6 @@ PATIENT = "whatsapp:+447700900654"
 CONSENT_EN = "Hello from the health board. We'd like to hear about care at home. It takes 10 minutes. Reply YES to take part or NO."
 CONSENT_CY = "Helo gan y bwrdd iechyd. Hoffem glywed am ofal yn y cartref. Mae'n cymryd 10 munud. Atebwch IE i gymryd rhan neu NA."
 OFFER_WELSH = "Am Gymraeg, atebwch CYMRAEG."
-
-
-def form(sender: str, body: str) -> dict[str, str]:
-    return {"MessageSid": "SM" + secrets.token_hex(16), "AccountSid": "AC" + "0" * 32, "From": sender,
-            "To": "+447700900999", "Body": body, "NumMedia": "0"}
-
-
-def text(running: Running, fake: FakeTwilio, sender: str, body: str) -> list[str]:
-    """Send ``body`` from ``sender``; every reply it got once the inbox and outbox settle."""
-    before = len(fake.bodies_to(sender))
-    assert post_twilio(running, form(sender, body), fake.auth_token).status_code == 200
-    running.settle()
-    return fake.bodies_to(sender)[before:]
 
 
 def chat(replies: list[str], flow: str = "deall", language: str = "cy") -> str:
@@ -67,17 +57,17 @@ def test_the_welsh_keyword_starts_in_welsh_and_the_english_one_offers_welsh_in_w
     fake = fake_twilio
     other = sender.replace("654", "655").replace("321", "322")
     with running_chorus(database_url, provider_env(twilio=fake, twilio_url=fake.url), studies_dir=STUDY) as running:
-        assert text(running, fake, sender, "gofal") == [CONSENT_CY + "\n(Atebwch Ydw neu Nac ydw)"]
-        assert text(running, fake, other, "CARE") == [f"{CONSENT_EN}\n\n{OFFER_WELSH}"]
-        assert text(running, fake, other, "cymraeg")[1].startswith(CONSENT_CY)
-        assert text(running, fake, other, "ie")[0].startswith("Pa un sy'n eich disgrifio orau?")
-        assert text(running, fake, other, "ENGLISH")[1].startswith("Which best describes you?"), "the offer is said only once"
+        assert text_and_settle(running, fake, sender, "gofal") == [CONSENT_CY + "\n(Atebwch Ydw neu Nac ydw)"]
+        assert text_and_settle(running, fake, other, "CARE") == [f"{CONSENT_EN}\n\n{OFFER_WELSH}"]
+        assert text_and_settle(running, fake, other, "cymraeg")[1].startswith(CONSENT_CY)
+        assert text_and_settle(running, fake, other, "ie")[0].startswith("Pa un sy'n eich disgrifio orau?")
+        assert text_and_settle(running, fake, other, "ENGLISH")[1].startswith("Which best describes you?"), "the offer is said only once"
 
 
 def test_someone_in_no_study_is_told_how_to_join_in_english_and_in_welsh(database_url: str, fake_twilio: FakeTwilio) -> None:
     fake = fake_twilio
     with running_chorus(database_url, provider_env(twilio=fake, twilio_url=fake.url), studies_dir=STUDY) as running:
-        assert text(running, fake, CARER, "helo") == [
+        assert text_and_settle(running, fake, CARER, "helo") == [
             "Hello. To take part in Care at home, reply CARE.\n\nHelo. I gymryd rhan yn Gofal yn y cartref, atebwch GOFAL."]
 
 
@@ -159,10 +149,10 @@ def test_welsh_ways_to_ask_for_deletion_ask_to_confirm(database_url: str, fake_t
     to the question: only 'dileu fy nata' was known."""
     fake = fake_twilio
     with running_chorus(database_url, provider_env(twilio=fake, twilio_url=fake.url), studies_dir=STUDY) as running:
-        text(running, fake, CARER, "GOFAL")
-        text(running, fake, CARER, "ie")
-        assert text(running, fake, CARER, erase)[0].startswith("Atebwch YDW i ddileu")
-        text(running, fake, CARER, "YDW")
+        text_and_settle(running, fake, CARER, "GOFAL")
+        text_and_settle(running, fake, CARER, "ie")
+        assert text_and_settle(running, fake, CARER, erase)[0].startswith("Atebwch YDW i ddileu")
+        text_and_settle(running, fake, CARER, "YDW")
         wait_for(lambda: running.answers() == [], what="the erasure")
 
 
@@ -171,9 +161,9 @@ def test_the_export_says_which_language_each_participant_answered_in(database_ur
     fake = fake_twilio
     with running_chorus(database_url, provider_env(twilio=fake, twilio_url=fake.url), studies_dir=STUDY) as running:
         for reply in ("GOFAL", "ie", "2", "dri"):
-            text(running, fake, CARER, reply)
+            text_and_settle(running, fake, CARER, reply)
         for reply in ("CARE", "yes", "1", "CYMRAEG", "dau"):
-            text(running, fake, PATIENT, reply)
+            text_and_settle(running, fake, PATIENT, reply)
         exported = export_study(running.chorus.database, "gofal-cartref", tmp_path)
     with exported.answers.open(encoding="utf-8", newline="") as handle:
         rows = [(r["channel"], r["step"], r["language"], r["display"]) for r in csv.DictReader(handle)]

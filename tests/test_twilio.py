@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 import threading
 from typing import Any
 
@@ -23,6 +22,7 @@ from tests.channel_helpers import (
     provider_env,
     running_chorus,
     sign,
+    twilio_form,
 )
 from tests.fake_telegram import wait_for
 from tests.fake_twilio import VOICE_BYTES, FakeTwilio
@@ -30,15 +30,10 @@ from tests.fake_twilio import VOICE_BYTES, FakeTwilio
 PHONE = "+447700900123"
 
 
-def form(sender: str, body: str = "", **extra: str) -> dict[str, str]:
-    return {"MessageSid": "SM" + secrets.token_hex(16), "AccountSid": "AC" + "0" * 32, "From": sender,
-            "To": "+447700900999", "Body": body, "NumMedia": "0", **extra}
-
-
 def text(running: Running, fake: FakeTwilio, sender: str, body: str, replies: int = 1, **extra: str) -> list[str]:
     to = sender
     before = len(fake.bodies_to(to))
-    response = post_twilio(running, form(sender, body, **extra), fake.auth_token)
+    response = post_twilio(running, twilio_form(sender, body, **extra), fake.auth_token)
     assert response.status_code == 200 and "<Response/>" in response.text
     wait_for(lambda: len(fake.bodies_to(to)) >= before + replies, what=f"{replies} replies")
     return fake.bodies_to(to)[before:]
@@ -56,7 +51,7 @@ def test_a_participant_completes_the_study_by_sms_and_whatsapp_with_stop_and_sta
         assert "How many times" in text(running, fake, sender, "1")[0]
         assert "no more messages" in text(running, fake, sender, "STOP")[0]
         count = len(fake.messages)
-        post_twilio(running, form(sender, "5"), fake.auth_token)
+        post_twilio(running, twilio_form(sender, "5"), fake.auth_token)
         running.settle()
         assert len(fake.messages) == count, "nothing is sent while stopped"
         assert text(running, fake, sender, "START", replies=2)[1].startswith("How many times")
@@ -75,7 +70,7 @@ def test_a_whatsapp_voice_note_is_stored_and_fetched_with_the_account_credential
         sender = "whatsapp:" + PHONE
         text(running, fake, sender, "WAIT")
         url = fake.add_media()
-        post_twilio(running, form(sender, "", NumMedia="1", MediaUrl0=url, MediaContentType0="audio/ogg"), fake.auth_token)
+        post_twilio(running, twilio_form(sender, "", NumMedia="1", MediaUrl0=url, MediaContentType0="audio/ogg"), fake.auth_token)
         with running.chorus.database.transaction() as connection:
             from sqlalchemy import select
 
@@ -102,7 +97,7 @@ def test_delivery_callbacks_mark_messages_delivered_or_failed(tmp_path: Any, fak
         assert post_twilio(running, failed, fake.auth_token, "/webhooks/twilio/status").status_code == 204
         assert running.statuses() == ["delivered", "failed"]
         count = len(fake.messages)
-        post_twilio(running, form(PHONE, "1"), fake.auth_token)  # opted out by the carrier: nothing more goes
+        post_twilio(running, twilio_form(PHONE, "1"), fake.auth_token)  # opted out by the carrier: nothing more goes
         running.settle()
         assert len(fake.messages) == count
 
@@ -116,7 +111,7 @@ def test_whatsapp_options_use_quick_reply_and_list_picker_templates(fake_twilio:
     sent = fake.messages[-1]
     assert sent["to"] == "whatsapp:" + PHONE and sent["content_sid"] == content.sid
     assert json.loads(sent["content_variables"]) == content.variables
-    reply = twilio.parse_message(form("whatsapp:" + PHONE, "Patient", ButtonPayload="patient", ButtonText="Patient"))
+    reply = twilio.parse_message(twilio_form("whatsapp:" + PHONE, "Patient", ButtonPayload="patient", ButtonText="Patient"))
     assert reply.channel == "whatsapp" and reply.address == PHONE and reply.button == "patient"
 
 
@@ -157,7 +152,7 @@ def test_twilio_errors_map_to_the_catalogue(fake_twilio: FakeTwilio) -> None:
 
 
 def test_signatures_are_computed_over_the_public_url() -> None:
-    values = form(PHONE, "WAIT")
+    values = twilio_form(PHONE, "WAIT")
     good = sign(PUBLIC_URL + "/webhooks/twilio", values, "token")
     assert twilio.signature_valid("token", PUBLIC_URL + "/webhooks/twilio", values, good)
     assert not twilio.signature_valid("token", "http://127.0.0.1/webhooks/twilio", values, good)
@@ -224,7 +219,7 @@ def test_a_task_queue_that_is_down_after_the_commit_still_answers_200(database_u
     fake = fake_twilio
     with running_chorus(database_url, provider_env(twilio=fake, twilio_url=fake.url)) as running:
         working, running.app.state.tasks = running.app.state.tasks, Down()
-        response = post_twilio(running, form(PHONE, "WAIT"), fake.auth_token)
+        response = post_twilio(running, twilio_form(PHONE, "WAIT"), fake.auth_token)
         assert response.status_code == 200 and response.headers["X-Chorus-Inbox"] == "joined"
         assert running.inbound_count() == 1
         running.app.state.tasks = working
