@@ -119,7 +119,7 @@ class Replanned:
         return {"retimed": self.retimed, "added": self.added, "dropped": self.dropped, "warnings": list(self.warnings)}
 
     def __str__(self) -> str:
-        said = f"{self.retimed} follow-ups re-timed, {self.added} added, {self.dropped} dropped"
+        said = f"{self.retimed} follow-up{'' if self.retimed == 1 else 's'} re-timed, {self.added} added, {self.dropped} dropped"
         return said + "".join(f"; {warning}" for warning in self.warnings)
 
 

@@ -138,3 +138,11 @@ def test_a_flow_published_from_the_desk_is_written_with_the_file_s_own_line_endi
     page = desk.client.post(f"/dashboard/studies/{STUDY_ID}/flows/publish", data={"csrf": csrf(desk), "yaml_text": browser_sent})
     assert page.status_code == 200 and 'id="published"' in page.text, page.text
     assert (folder(desk) / "recovery.yaml").read_bytes() == typo_fixed.encode(), "no CR added to every line of the deployed file"
+
+
+def test_what_a_schedule_change_replanned_reads_in_the_right_number() -> None:
+    from bot.studies import Replanned
+
+    assert str(Replanned("s", retimed=1)) == "1 follow-up re-timed, 0 added, 0 dropped"
+    assert str(Replanned("s", retimed=3, added=1, warnings=["one left: already sent"])) == (
+        "3 follow-ups re-timed, 1 added, 0 dropped; one left: already sent")
