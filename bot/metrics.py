@@ -50,7 +50,7 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from storage.tables import DUE_TASKS, INBOUND, OUTBOUND
 
@@ -73,10 +73,29 @@ for _kind in ERROR_KINDS:  # every kind reports 0 from the start, so rate() work
     ERRORS.labels(_kind)
 
 PENDING_INBOUND = ("received", "awaiting_transcript", "transcribing")
+GAUGED_OUTBOX = ("queued", "sending", "held", "failed")
+"""The outbox statuses ``chorus_outbox_messages`` counts: those a message waits or sticks in.
+'sent', 'delivered' and 'cancelled' rows only accumulate (a million in a year of a large study)
+and are never counted at scrape time: ``chorus_messages_sent_total`` counts sends as they happen."""
 OLDEST_SENDING = select(func.min(OUTBOUND.c.sent_at)).where(OUTBOUND.c.status == "sending")
 """When the outbox row longest 'sending' was claimed (or last stamped: ``sent_at``, where the
 dispatcher's lease runs from). Only the few rows 'sending' are read, found by an index led by
 status (``ix_outbound_status`` or ``ix_outbound_channel_queue``), never by reading the table."""
+
+
+def backlog_queries(now: datetime) -> dict[str, Select[Any]]:
+    """What a scrape asks the database, by name. Each searches an index led by the column it
+    filters on and reads only the rows that wait, so its cost follows the backlog, not the
+    history: never the sent outbox, the handled inbox or the fired due tasks, which only grow
+    (tests/test_metrics_scale.py checks the plans; scripts/bench/metrics_scrape.py the time)."""
+    o, i, d = OUTBOUND.c, INBOUND.c, DUE_TASKS.c
+    return {
+        "outbox": select(o.status, func.count()).where(o.status.in_(GAUGED_OUTBOX)).group_by(o.status),  # an index led by status
+        "oldest_queued": select(func.min(o.created_at)).where(o.status == "queued"),
+        "oldest_sending": OLDEST_SENDING,
+        "inbox": select(i.status, func.count()).where(i.status.in_(PENDING_INBOUND)).group_by(i.status),  # ix_inbound_status
+        "due": select(func.count(), func.min(d.due_at)).where(d.done.is_(False), d.due_at <= now),  # ix_due_tasks_pending
+    }
 
 
 def error(kind: str) -> None:
@@ -111,16 +130,16 @@ class BacklogCollector(Collector):
 
     def _read(self) -> Iterator[GaugeMetricFamily]:
         now = self.clock()
-        o, i, d = OUTBOUND.c, INBOUND.c, DUE_TASKS.c
-        with self.database.transaction() as connection:
-            outbox: dict[str, int] = dict(connection.execute(select(o.status, func.count()).group_by(o.status)).all())
-            oldest_queued = connection.execute(select(func.min(o.created_at)).where(o.status == "queued")).scalar()
-            oldest_sending = connection.execute(OLDEST_SENDING).scalar()
-            inbox: dict[str, int] = dict(connection.execute(select(i.status, func.count()).where(i.status.in_(PENDING_INBOUND))
-                                            .group_by(i.status)).all())
-            due = connection.execute(select(func.count(), func.min(d.due_at)).where(d.done.is_(False), d.due_at <= now)).one()
-        outbox_family = GaugeMetricFamily("chorus_outbox_messages", "Outbox rows by status.", labels=["status"])
-        for status in ("queued", "sending", "held", "failed"):
+        queries = backlog_queries(now)
+        with self.database.read_transaction() as connection:  # on SQLite, a reader: a scrape never holds up a writer
+            outbox: dict[str, int] = dict(connection.execute(queries["outbox"]).all())
+            oldest_queued = connection.execute(queries["oldest_queued"]).scalar()
+            oldest_sending = connection.execute(queries["oldest_sending"]).scalar()
+            inbox: dict[str, int] = dict(connection.execute(queries["inbox"]).all())
+            due = connection.execute(queries["due"]).one()
+        outbox_family = GaugeMetricFamily("chorus_outbox_messages", "Outbox rows waiting or stuck, by status (queued, sending, "
+                                          "held, failed); chorus_messages_sent_total counts what was sent.", labels=["status"])
+        for status in GAUGED_OUTBOX:
             outbox_family.add_metric([status], outbox.get(status, 0))
         yield outbox_family
         yield GaugeMetricFamily("chorus_outbox_oldest_queued_seconds", "Age of the oldest queued outbox message (0: none).",
