@@ -21,12 +21,16 @@ The webhook stores a voice note (status ``awaiting_transcript``) and is answered
    sender's language (Welsh, say, and the English-only tiny.en: its "transcript" is English
    words made up from other speech), ask them in their language to type instead and tell the
    coordinator why (unless the note says only STOP or DELETE MY DATA, honoured as ever), or,
-   when the note gave nothing,
+   when the sender's language is one it hears but the note may be in another of the study's
+   languages, one it cannot (most of its words improbable: ``sounds_foreign``), say so in both
+   and offer that language ("Am Gymraeg, atebwch CYMRAEG"; :meth:`VoicePipeline._not_understood`),
+   or, when the note gave nothing,
    reply kindly (keyed by the failure's ``message_key``), mark the inbound message
    ``transcription_failed`` and raise a ``voice_failed`` flag for the coordinator.
    A note sent with a caption (Telegram) or a message body (WhatsApp, MMS) answers with the
    caption first, then the transcript (:func:`captioned`); when it gives no transcript, the
-   caption alone is its answer (read as typed, with no "please type" reply) and the flag says so;
+   caption alone is its answer (read as typed, after a short "we couldn't play your voice note;
+   we've kept what you wrote") and the flag says so;
    a caption that is a global word (STOP, HELP...), or one from someone in no study or at a
    question that wants typing, is read alone as typed, and the note is not transcribed;
 6. delete the spooled audio, because a voice identifies a person, unless the study keeps it;
@@ -74,7 +78,7 @@ from channels.media import MediaTooLarge
 from flows.engine import SPOKEN_COMMANDS
 from flows.words import Words
 from nlp.audio import FailureKind, TranscriptionError
-from nlp.transcribe import Transcript, WhisperSettings, whisper_language
+from nlp.transcribe import Transcript, WhisperSettings, model_hears, whisper_language
 from nlp.voice_worker import TranscriptionQueue, TranscriptionResult
 from storage import repository
 from storage.tables import INBOUND
@@ -94,6 +98,9 @@ EVER = datetime(1970, 1, 1, tzinfo=UTC)
 waiting are found by their status (index ``ix_inbound_status``), never by a scan of every message."""
 UNHEARD = "language_unsupported"
 """The ``error_kind`` of a voice note in a language the model cannot transcribe."""
+SUSPECTED = "language_suspected"
+"""The ``error_kind`` of a voice note that may be in another of the study's languages, one the
+model cannot transcribe (:attr:`nlp.transcribe.Transcript.sounds_foreign`)."""
 EXTENSIONS = {"audio/ogg": ".ogg", "audio/opus": ".ogg", "audio/mpeg": ".mp3", "audio/mp4": ".m4a", "audio/aac": ".aac",
               "audio/amr": ".amr", "audio/wav": ".wav", "audio/x-wav": ".wav", "audio/webm": ".webm", "audio/flac": ".flac"}
 CAPTION_KEPT = " (its caption was taken as the answer)"
@@ -266,7 +273,7 @@ class VoicePipeline:
         flag = f"voice note {inbound_id} could not be transcribed: {shown}"
         try:
             if caption:
-                await asyncio.to_thread(self._keep_caption, inbound_id, f"internal: {detail}", f"{flag}{CAPTION_KEPT}")
+                await self._caption_instead(inbound_id, caption, f"internal: {detail}", f"{flag}{CAPTION_KEPT}")
                 return VoiceOutcome(inbound_id, "caption_kept", "internal")
         except Exception:
             log.exception("voice note %s: could not keep its caption", inbound_id)
@@ -308,6 +315,9 @@ class VoicePipeline:
         the transcript row keeps what was said alone, and its confidence is the answer's."""
         if transcript.unheard_language and not await asyncio.to_thread(self._only_a_command, context.study_id, transcript.text):
             return await self._unheard(context, transcript, record, acknowledged, caption)
+        others = self._unheard_languages(context.study_id, transcript.multilingual) if transcript.sounds_foreign else ()
+        if others and not await asyncio.to_thread(self._only_a_command, context.study_id, transcript.text):
+            return await self._not_understood(context, transcript, record, acknowledged, caption, others)
         record.update(_metadata(transcript), status="heard")
         await self._wait_turn(context.inbound_id)
         given = (context.inbound_id, captioned(caption, transcript.text), transcript.weighed_confidence, record)
@@ -332,10 +342,13 @@ class VoicePipeline:
                         "failure": kind, "reason": reason})
         if caption:
             flag = f"voice note {context.inbound_id}: {kind}{CAPTION_KEPT}: {shown}"[:500]
-            await asyncio.to_thread(self._keep_caption, context.inbound_id, f"{kind}: {error.detail}"[:300], flag, record)
+            await self._caption_instead(context.inbound_id, caption, f"{kind}: {error.detail}"[:300], flag, record, context.study_id)
             return VoiceOutcome(context.inbound_id, "caption_kept", kind, acknowledged, record.get("audio_path"))
+        # speech it made no words of may be another of the study's languages: offered, in that language, with typing
+        offer = self._unheard_languages(context.study_id, self._model_multilingual()) if error.kind is FailureKind.NO_SPEECH else ()
         await self._reply(context.inbound_id, error.message_key, status="transcription_failed", error=f"{kind}: {error.detail}"[:300],
-                          flag=("voice_failed", f"voice note {context.inbound_id}: {kind}: {shown}"[:500]), transcript=record)
+                          flag=("voice_failed", f"voice note {context.inbound_id}: {kind}: {shown}"[:500]), transcript=record,
+                          offer=offer)
         return VoiceOutcome(context.inbound_id, "transcription_failed", kind, acknowledged, record.get("audio_path"))
 
     async def _unheard(self, context: VoiceContext, transcript: Transcript, record: dict[str, Any], acknowledged: bool,
@@ -354,12 +367,37 @@ class VoicePipeline:
                         "language": language})
         if caption:
             flag = f"voice note {context.inbound_id}: {UNHEARD}{CAPTION_KEPT}: {detail}"
-            await asyncio.to_thread(self._keep_caption, context.inbound_id, f"{UNHEARD}: {detail}", flag, record)
+            await self._caption_instead(context.inbound_id, caption, f"{UNHEARD}: {detail}", flag, record, context.study_id)
             return VoiceOutcome(context.inbound_id, "caption_kept", UNHEARD, acknowledged, record.get("audio_path"))
         await self._reply(context.inbound_id, "voice.language_unsupported", status="transcription_failed", error=f"{UNHEARD}: {detail}",
                           flag=("voice_failed", f"voice note {context.inbound_id}: {UNHEARD}: {detail}; asked to type instead"),
                           transcript=record)
         return VoiceOutcome(context.inbound_id, "transcription_failed", UNHEARD, acknowledged, record.get("audio_path"))
+
+    async def _not_understood(self, context: VoiceContext, transcript: Transcript, record: dict[str, Any], acknowledged: bool,
+                              caption: str, others: tuple[str, ...]) -> VoiceOutcome:
+        """A voice note that may be in another of the study's languages, one the model cannot
+        transcribe (``others``): the sender speaks a language it hears, but it believed few of the
+        words it wrote (:class:`nlp.transcribe.ForeignSpeech`). Not read back as English made up
+        from Welsh: the sender is told, in their language and in each of ``others``, that we could
+        not understand it, asked to type, and offered each of those languages ("Am Gymraeg,
+        atebwch CYMRAEG"); with a caption, the caption is their answer (:meth:`_caption_instead`).
+        The coordinator is told why, and a failed transcript row (``language_suspected``) keeps
+        what the model wrote."""
+        detail = (f"most of its words were improbable to the speech model ({self.model_name}), which cannot transcribe "
+                  f"{', '.join(map(repr, others))}: it may have been in {'that language' if len(others) == 1 else 'one of them'}")
+        record.update(_metadata(transcript), status="failed", error_kind=SUSPECTED)
+        log.info("voice note %s from %s: may be in a language the model cannot transcribe", context.inbound_id, context.participant_id,
+                 extra={"event": "voice.language_suspected", "inbound_id": context.inbound_id,
+                        "participant_id": context.participant_id, "languages": list(others)})
+        if caption:
+            flag = f"voice note {context.inbound_id}: {SUSPECTED}{CAPTION_KEPT}: {detail}"
+            await self._caption_instead(context.inbound_id, caption, f"{SUSPECTED}: {detail}", flag, record, context.study_id)
+            return VoiceOutcome(context.inbound_id, "caption_kept", SUSPECTED, acknowledged, record.get("audio_path"))
+        await self._reply(context.inbound_id, "voice.not_understood", status="transcription_failed", error=f"{SUSPECTED}: {detail}",
+                          flag=("voice_failed", f"voice note {context.inbound_id}: {SUSPECTED}: {detail}; asked to type instead"),
+                          transcript=record, offer=others)
+        return VoiceOutcome(context.inbound_id, "transcription_failed", SUSPECTED, acknowledged, record.get("audio_path"))
 
     # ------------------------------------------------------------------ in order
 
@@ -418,14 +456,47 @@ class VoicePipeline:
             return True
         return self._words(context.study_id).command(caption) is not None
 
+    async def _caption_instead(self, inbound_id: int, caption: str, error: str, flag: str, record: Mapping[str, Any] | None = None,
+                               study_id: str | None = None) -> None:
+        """A captioned voice note that gave no transcript: its caption is its answer
+        (:meth:`_keep_caption`), and the sender is told briefly, in the same transaction, before
+        the caption is read, that the note could not be played and their words were kept
+        ("voice.caption_kept"), unless the caption is a global word (STOP, HELP...), answered as
+        typed (in the study's words, or, with no study known, the built-in ones)."""
+        notify = await asyncio.to_thread(lambda: self._words(study_id).command(caption) is None)
+        await asyncio.to_thread(self._keep_caption, inbound_id, error, flag, record, notify)
+        if notify:
+            self.on_queued()
+
+    def _unheard_languages(self, study_id: str | None, multilingual: bool | None) -> tuple[str, ...]:
+        """The study's languages the model cannot transcribe (:func:`nlp.transcribe.model_hears`;
+        ``multilingual`` None: not known, so only those Whisper does not know at all)."""
+        try:
+            languages = self.service.studies.get(study_id).study.languages if study_id else []
+        except KeyError:
+            return ()
+        return tuple(code for code in languages if not model_hears(code, multilingual))
+
+    def _model_multilingual(self) -> bool | None:
+        """Whether the queue's model hears more than English, when it can tell (an in-process
+        transcriber, whose model is loaded by now); None otherwise."""
+        found = getattr(getattr(self.queue, "transcriber", None), "multilingual", None)
+        return found if isinstance(found, bool) else None
+
     def _keep_caption(self, inbound_id: int, error: str | None = None, flag: str | None = None,
-                      record: Mapping[str, Any] | None = None) -> None:
+                      record: Mapping[str, Any] | None = None, notify: bool = False) -> None:
         """A captioned voice note's caption as its answer, read as typed: the note is ``received``
         again, for :meth:`_release` (or the inbox worker) to process in its turn. When it gave no
         transcript, in the same transaction: the ``error`` kept on the message, a ``voice_failed``
         ``flag`` for the coordinator and the failed transcript ``record``, as for any note that gave
         none, and a ``safeguarding`` flag if what the model wrote of an unheard language reads as a
-        risk (:func:`bot.safeguarding.concern_in_unheard`)."""
+        risk (:func:`bot.safeguarding.concern_in_unheard`). ``notify``: the sender is told so too
+        (:meth:`_caption_instead`), by :meth:`~bot.voice_replies.VoiceReplies.voice_reply`, which
+        does all of that in its transaction."""
+        if notify:
+            self.service.voice_reply(inbound_id, "voice.caption_kept", status="received", error=error,
+                                     flag=("voice_failed", flag) if flag else None, transcript=dict(record) if record is not None else None)
+            return
         now = self.service.clock()
         heard = str(record.get("text") or "") if record is not None else ""
         concern = concern_in_unheard(self.service.safety.quick, heard)

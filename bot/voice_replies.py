@@ -19,7 +19,7 @@ from flows.engine import (
     Engine,
 )
 from flows.model import Study
-from flows.words import Words
+from flows.words import LANGUAGE_COMMAND, LANGUAGE_NAMES, LANGUAGE_WORDS, Words
 from storage import outbox, repository
 from storage.database import Database
 from storage.repository import ContactRef
@@ -89,12 +89,16 @@ class VoiceReplies:
     def voice_reply(
         self, inbound_id: int, key: str, *, status: str | None = None, error: str | None = None,
         flag: tuple[str, str] | None = None, transcript: dict[str, Any] | None = None, once: bool = False,
+        offer: tuple[str, ...] = (),
     ) -> tuple[int, ...]:
         """Tell the sender of a voice note something without running the flow: that we are
         listening, or why it gave no answer (``key`` names a text in flows/words.py, which a
         study may override). Optionally set the inbound message's status, raise a flag for the
         coordinator and store a (failed) transcript row, all in one transaction. ``once`` (the
         acknowledgement): nothing is said if it already was for this note (:data:`ACKNOWLEDGED`).
+        ``offer``: languages the note may have been in (the study's, which the model cannot hear):
+        after the text, each says in its own language that we could not understand the note and
+        how to switch to it (:func:`offered_languages`).
 
         A transcript with words (a language the model cannot hear) gives no answer, so the
         conversation's safeguarding never reads it: the phrase patterns read it here, and a risk
@@ -130,9 +134,28 @@ class VoiceReplies:
             if enrolment is not None and enrolment.opted_out:
                 return ()
             row: dict[str, Any] = {"participant_id": pid, "contact_id": contact.contact_id, "channel": contact.channel, "study_id": study_id,
-                   "session_id": session.id if session else None, "text": words.text(key, language), "buttons": [],
+                   "session_id": session.id if session else None, "buttons": [],
+                   "text": offered_languages(words, words.text(key, language), language, offer),
                    "multiple": False, "kind": "info", "step_id": step_id, "created_at": now}
             return tuple(outbox.queue(connection, [row]))
+
+
+def offered_languages(words: Words, text: str, language: str, offer: tuple[str, ...]) -> str:
+    """``text`` (in the conversation's ``language``) and, for each language in ``offer`` but that
+    one, in that language: we could not understand the voice note, please type, and how to switch
+    ("Mae'n ddrwg gennym, doedden ni ddim... Am Gymraeg, atebwch CYMRAEG."). A language the study
+    has no such words in (they would be its default language's again) is left out."""
+    parts = [text]
+    for code in offer:
+        if code == language:
+            continue
+        name = LANGUAGE_NAMES.get(code, {}).get(code)
+        reply = LANGUAGE_WORDS[code][0].upper() if code in LANGUAGE_WORDS else f"{LANGUAGE_COMMAND[0].upper()} {code.upper()}"
+        switch = words.text("help_language" if name else "help_languages", code).format(name=name, choices=reply)
+        sorry = words.text("voice.not_understood", code)
+        if code == words.default_language or sorry != words.text("voice.not_understood", words.default_language):
+            parts.append(f"{sorry} {switch}")
+    return "\n\n".join(parts)
 
 
 def _first_acknowledgement(connection: Connection, inbound_id: int) -> bool:

@@ -209,6 +209,18 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
         "en": "Sorry, we can't understand voice notes in your language yet. Could you type your answer instead?",
         "cy": "Mae'n ddrwg gennym, allwn ni ddim deall negeseuon llais yn Gymraeg eto. Allwch chi deipio eich ateb yn lle hynny?",
     },
+    # A voice note that may be in another of the study's languages, one the speech model cannot transcribe
+    # (most of its words improbable): said in the conversation's language, then in each such language with
+    # how to switch to it ("Am Gymraeg, atebwch CYMRAEG."). That part follows a voice note it made no words of, too.
+    "voice.not_understood": {
+        "en": "Sorry, we couldn't understand that voice note. Please type your answer.",
+        "cy": "Mae'n ddrwg gennym, doedden ni ddim yn gallu deall y neges llais honno. Teipiwch eich ateb.",
+    },
+    # A voice note sent with words (a caption) that gave no transcript: the words alone are the answer.
+    "voice.caption_kept": {
+        "en": "Sorry, we couldn't play your voice note. We've kept what you wrote.",
+        "cy": "Mae'n ddrwg gennym, doedden ni ddim yn gallu chwarae eich neges llais. Rydyn ni wedi cadw'r hyn a ysgrifennoch chi.",
+    },
     # Delphi rounds: feedback from round 2 on ({own}, {label}, {pct}, {band}, {median}), the
     # default scale bands, the pause between batches and the hints.
     "delphi.own_score": {"en": "Last time you said {own}.", "cy": "Y tro diwethaf, fe roesoch chi {own}."},

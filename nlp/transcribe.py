@@ -39,6 +39,7 @@ __all__ = [
     "DEFAULT_MESSAGES",
     "AudioInput",
     "FailureKind",
+    "ForeignSpeech",
     "ImprobableWords",
     "ModelNotFoundError",
     "Segment",
@@ -48,6 +49,7 @@ __all__ = [
     "WhisperSettings",
     "WhisperTranscriber",
     "Word",
+    "model_hears",
     "shared_transcriber",
     "whisper_language",
 ]
@@ -81,6 +83,14 @@ def whisper_language(language: str | None) -> str | None:
     None when none is given or Whisper knows no such language."""
     code = re.split(r"[-_]", (language or "").strip().lower(), maxsplit=1)[0]
     return code if code in LANGUAGES else None
+
+
+def model_hears(language: str | None, multilingual: bool | None) -> bool:
+    """Whether a model transcribes speech in ``language`` (None: not known, so whatever is said
+    is tried): English always; another language Whisper knows only with a ``multilingual``
+    model (None: not known, so it is taken that it does); never a language Whisper does not know."""
+    code = whisper_language(language)
+    return not language or code == "en" or (code is not None and multilingual is not False)
 
 
 class ModelNotFoundError(RuntimeError):
@@ -301,6 +311,37 @@ class ImprobableWords:
         return bool(stretch) and sum(word.probability for word in stretch) / len(stretch) < self.probability
 
 
+@dataclass(frozen=True)
+class ForeignSpeech:
+    """The rule that suspects a note was spoken in a language the model cannot hear, when the
+    speaker's own language is one it hears (an English conversation in a Welsh and English study,
+    and the English-only tiny.en): the note has at least ``words`` words, its confidence is below
+    ``confidence``, and more than ``share`` of its words are below ``probability``. An
+    English-only model writes English words that sound a little like the speech, and believes
+    few of them.
+
+    Measured on the packaged tiny.en with espeak-ng notes (OGG/Opus; a sample of them in
+    tests/test_voice_language_offer.py): 12 of 14 Welsh sentences of 6 to 24 words had 54 to
+    100% of their words below 0.45, at confidence 0.18 to 0.38; 14 English ones of 6 words or
+    more had at most 50% ("Please make it easier to get repeat prescriptions", heard as "Please
+    make it easy on your repeat prescription", confidence 0.30), most none, and jfk.flac 5%.
+    Missed: "Diolch yn fawr am ofyn" (50%, confidence 0.41) and one tiny.en loops on ("I'm gonna
+    be a good man" 28 times, confidence 0.78); three more it makes no words of fail as
+    ``no_speech``. A note of fewer words is not judged (Welsh "pedwar", heard as "paid water", is
+    read back, as is English "seven", heard as "Sandburn")."""
+
+    words: int = 6
+    confidence: float = 0.45
+    probability: float = 0.45
+    share: float = 0.5
+
+    def found_in(self, words: Sequence[Word], confidence: float) -> bool:
+        if len(words) < self.words or confidence >= self.confidence:
+            return False
+        doubted = sum(word.probability < self.probability for word in words)
+        return doubted > self.share * len(words)
+
+
 READ_BACK_BELOW = 0.45
 """The conversation reads back a voice answer whose confidence is below this
 (flows.engine_core.LOW_CONFIDENCE; tests/test_read_back_threshold.py keeps them equal)."""
@@ -328,6 +369,16 @@ class Transcript:
     English-only tiny.en): ``text`` is then English words made up from other speech, and the
     transcript is ``low_confidence`` however sure the model was."""
     improbable: ImprobableWords = field(default_factory=ImprobableWords, compare=False)
+    multilingual: bool | None = field(default=None, compare=False)
+    """Whether the model that wrote it hears more than English (None: not known); with
+    :meth:`sounds_foreign`, what tells the voice pipeline a note may be in another of the study's
+    languages (not in :meth:`to_dict`: the transcript row has no such column)."""
+    foreign: ForeignSpeech = field(default_factory=ForeignSpeech, compare=False)
+
+    @property
+    def sounds_foreign(self) -> bool:
+        """Whether the note may be in a language the model cannot hear (:class:`ForeignSpeech`)."""
+        return self.foreign.found_in(self.words, self.confidence)
 
     @property
     def confidence(self) -> float:
@@ -418,9 +469,11 @@ class WhisperTranscriber:
         """Whether the model can transcribe speech in ``language`` (a participant's; None: not
         known, so whatever is said is tried): English always; another language Whisper knows
         only with a multilingual model. An English-only model never 'hears' Welsh: it writes
-        English words that sound a little like it."""
-        code = whisper_language(language)
-        return not language or code == "en" or (code is not None and self.multilingual)
+        English words that sound a little like it. The model is loaded only to answer for another
+        language Whisper knows."""
+        if not language or whisper_language(language) in ("en", None):
+            return model_hears(language, False)
+        return model_hears(language, self.multilingual)
 
     def transcribe(self, audio: AudioInput, *, language: str | None = None) -> Transcript:
         """Transcribe in ``language`` (the participant's) when the model hears it, else in the
@@ -440,7 +493,7 @@ class WhisperTranscriber:
         except TranscriptionError as error:  # speech the model cannot hear is still speech: not 'say it again'
             if heard or error.kind is not FailureKind.NO_SPEECH:
                 raise
-        return transcript if heard else replace(transcript, unheard_language=language)
+        return replace(transcript, multilingual=self.multilingual, unheard_language=None if heard else language)
 
     def _load(self) -> WhisperModel:
         from nlp.whisper_window import FittedWhisperModel
