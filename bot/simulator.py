@@ -29,6 +29,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
+from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
 from bot.app import Chorus, chorus_of
@@ -239,4 +240,17 @@ def _delivered(chorus: Chorus, participant_id: str | None) -> dict[str, Any]:
             chorus.service.mark_sent(row.id, f"web-{row.id}")
     with chorus.database.read_transaction() as connection:
         waiting = bool(batching.still_received(connection, [participant_id]))
+        language = _language(connection, participant_id)
+    for message in messages:
+        message["language"] = language
     return {"messages": messages, "finished": chorus.service.session_status(participant_id) == "ended", "waiting": waiting}
+
+
+def _language(connection: Connection, participant_id: str) -> str | None:
+    """The language the conversation is in now (the page marks its messages with it): its
+    session's, which CYMRAEG / ENGLISH change, else the participant's enrolment's."""
+    session = repository.latest_session(connection, participant_id)
+    if session is not None and session.state.get("language"):
+        return str(session.state["language"])
+    enrolments = repository.enrolments_of(connection, participant_id)
+    return enrolments[-1].language if enrolments else None

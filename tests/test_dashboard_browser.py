@@ -84,6 +84,7 @@ def test_a_coordinator_logs_in_reads_a_delphi_round_and_downloads_an_export(desk
         assert page.locator("#item-Pain\\ relief svg rect[fill='#0072B2']").count() >= 2, "bars drawn"
         screenshot(page, "desk-delphi-round-2")
         page.select_option("#round", "1")
+        page.click("#show-round")
         page.wait_for_url("**/delphi?round=1")
         assert "no consensus" in page.inner_text("#item-Clear\\ updates")
 
