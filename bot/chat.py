@@ -122,8 +122,22 @@ class ChatSession:
         command = self.engine.words.command(heard.text)
         if heard.unheard_language and command not in SPOKEN_COMMANDS:  # as bot/voice.py: asked to type instead
             return heard.text, [self._info("voice.language_unsupported")]
-        given = TextInput(heard.text, source="voice", confidence=heard.confidence)
+        others = self._unheard_languages(heard.multilingual) if heard.sounds_foreign and command not in SPOKEN_COMMANDS else ()
+        if others:  # as bot/voice.py: perhaps in a language the model cannot hear; asked to type, and offered it
+            from bot.voice_replies import offered_languages
+
+            words = self.engine.words
+            text = offered_languages(words, words.text("voice.not_understood", self.language), self.language, others)
+            return heard.text, [SendMessage(text, self.state.step, kind="info")]
+        given = TextInput(heard.text, source="voice", confidence=heard.weighed_confidence)  # read back as bot/voice.py does
         return heard.text, self._handle(spoken_as_typed(given, command))
+
+    def _unheard_languages(self, multilingual: bool | None) -> tuple[str, ...]:
+        """The study's languages the model cannot transcribe (bot/voice.py ``_unheard_languages``)."""
+        from nlp.transcribe import model_hears
+
+        languages = self.target.study.languages if self.target.study is not None else []
+        return tuple(code for code in languages if not model_hears(code, multilingual))
 
     @property
     def language(self) -> str:

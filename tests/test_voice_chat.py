@@ -4,6 +4,7 @@ handled after its transcript."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from bot.cli import cli
 from flows.words import BUILT_IN_TEXTS
 from nlp.transcribe import WhisperSettings, WhisperTranscriber, shared_transcriber
 from tests import voice_helpers
+from tests.test_voice_language_offer import OFFER, not_understood_in_both
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "flows" / "examples" / "ae-waiting"
 STORY = "The nurse was kind but we waited four hours to see a doctor"
@@ -87,3 +89,17 @@ def test_voice_without_a_file_is_explained(tmp_path: Path) -> None:
     assert outcome.exit_code == 0
     assert "/voice needs an audio file" in outcome.stderr
     assert "Which best describes you?" in outcome.stdout, "the chat carries on"
+
+
+def test_a_welsh_note_in_an_english_chat_is_answered_as_the_channels_answer_it(whisper: WhisperTranscriber,
+                                                                              tmp_path: Path) -> None:
+    """As bot/voice.py: not read back as English words, but asked to type, in both languages, with
+    Welsh offered (tests/test_voice_language_offer.py); the story still waits for its answer."""
+    wav = tmp_path / "welsh.wav"
+    subprocess.run([voice_helpers.ESPEAK, "-v", "cy", "-s", "150", "-w", str(wav),
+                    "Mae parcio yn yr ysbyty yn llawer rhy ddrud i deuluoedd"], check=True)
+    session = at_the_story(whisper)
+    heard, replies = session.hear(voice_helpers.encode(wav, tmp_path / "welsh.ogg", "ogg"))
+    assert heard
+    assert [reply.text for reply in replies] == [not_understood_in_both()] and OFFER in replies[0].text
+    assert session.state.step == "story" and "story" not in session.state.values
