@@ -588,12 +588,16 @@ class Burst:
     """Messages stored but not yet processed when the last webhook was answered."""
     cpu_seconds: float = 0.0
     """The server's CPU time from the first webhook until the last reply was sent."""
+    backlog_peak: int = 0
+    """The most messages seen stored and waiting at once while the webhooks came (sampled): more
+    than none shows the burst outran processing, even where processing caught up by the last
+    answer (a busy machine slows the load generator as much as the server)."""
 
     def summary(self) -> str:
         latencies = sorted(self.load.latencies)
         median = latencies[len(latencies) // 2] if latencies else 0.0
         return (f"{self.webhooks} webhooks at once: all answered in {self.accepted_seconds:.1f}s (median latency "
-                f"{median:.2f}s, max {self.load.max_latency:.2f}s, resent {dict(self.load.errors)}) with {self.backlog_when_answered} still to process, all "
+                f"{median:.2f}s, max {self.load.max_latency:.2f}s, resent {dict(self.load.errors)}) with {self.backlog_when_answered} still to process (at most {self.backlog_peak}), all "
                 f"processed and replied to in {self.drained_seconds:.1f}s; "
                 f"server RSS {self.rss_before_kib // 1024} MiB before, {self.rss_peak_kib // 1024} MiB at most; "
                 f"server CPU {1000 * self.cpu_seconds / self.webhooks:.1f} ms a message (webhook, processing and reply) "
@@ -605,12 +609,14 @@ async def _burst(server: Server, engine: Engine, everyone: list[Participant], au
     load = Load()
     gate = asyncio.Semaphore(concurrency)
     rss_before = peak = server.rss_kib()
+    most_waiting = 0
     sampling = True
 
     async def sample() -> None:
-        nonlocal peak
+        nonlocal peak, most_waiting
         while sampling:
             peak = max(peak, server.rss_kib())
+            most_waiting = max(most_waiting, (await asyncio.to_thread(backlog, engine, 0))[0])
             await asyncio.sleep(0.1)
 
     sampler = asyncio.create_task(sample())
@@ -628,7 +634,8 @@ async def _burst(server: Server, engine: Engine, everyone: list[Participant], au
     drained = time.monotonic() - started
     sampling = False
     await sampler
-    return Burst(len(everyone), load, rss_before, peak, accepted, drained, waiting, server.cpu_seconds() - cpu)
+    return Burst(len(everyone), load, rss_before, peak, accepted, drained, waiting, server.cpu_seconds() - cpu,
+                 max(most_waiting, waiting))
 
 
 def overload_run(workdir: Path, database_url: str, webhooks: int, concurrency: int = 1000, drain_timeout: float = 240) -> Burst:

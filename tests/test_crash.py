@@ -49,5 +49,5 @@ def test_a_burst_above_capacity_is_answered_in_time_and_drained_in_bounded_memor
     burst = overload_run(tmp_path, f"sqlite:///{tmp_path / 'chorus.db'}", webhooks=3000, concurrency=1000)
     assert burst.load.retries == 0, f"webhooks not answered: {dict(burst.load.errors)}"
     assert burst.load.max_latency < 15, "Twilio gives a webhook 15 seconds"
-    assert burst.backlog_when_answered > 0, "the burst was not above capacity: nothing was left to drain"
+    assert burst.backlog_peak > 0, "the burst was not above capacity: nothing ever waited to be processed"
     assert burst.rss_peak_kib - burst.rss_before_kib < 150 * 1024, "memory grew with the backlog"
