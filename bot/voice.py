@@ -365,14 +365,7 @@ class VoicePipeline:
         log.info("voice note %s from %s: the model cannot transcribe its language", context.inbound_id, context.participant_id,
                  extra={"event": "voice.unheard", "inbound_id": context.inbound_id, "participant_id": context.participant_id,
                         "language": language})
-        if caption:
-            flag = f"voice note {context.inbound_id}: {UNHEARD}{CAPTION_KEPT}: {detail}"
-            await self._caption_instead(context.inbound_id, caption, f"{UNHEARD}: {detail}", flag, record, context.study_id)
-            return VoiceOutcome(context.inbound_id, "caption_kept", UNHEARD, acknowledged, record.get("audio_path"))
-        await self._reply(context.inbound_id, "voice.language_unsupported", status="transcription_failed", error=f"{UNHEARD}: {detail}",
-                          flag=("voice_failed", f"voice note {context.inbound_id}: {UNHEARD}: {detail}; asked to type instead"),
-                          transcript=record)
-        return VoiceOutcome(context.inbound_id, "transcription_failed", UNHEARD, acknowledged, record.get("audio_path"))
+        return await self._asked_to_type(context, UNHEARD, detail, "voice.language_unsupported", record, acknowledged, caption)
 
     async def _not_understood(self, context: VoiceContext, transcript: Transcript, record: dict[str, Any], acknowledged: bool,
                               caption: str, others: tuple[str, ...]) -> VoiceOutcome:
@@ -390,14 +383,21 @@ class VoicePipeline:
         log.info("voice note %s from %s: may be in a language the model cannot transcribe", context.inbound_id, context.participant_id,
                  extra={"event": "voice.language_suspected", "inbound_id": context.inbound_id,
                         "participant_id": context.participant_id, "languages": list(others)})
+        return await self._asked_to_type(context, SUSPECTED, detail, "voice.not_understood", record, acknowledged, caption, others)
+
+    async def _asked_to_type(self, context: VoiceContext, kind: str, detail: str, text: str, record: dict[str, Any],
+                             acknowledged: bool, caption: str, offer: tuple[str, ...] = ()) -> VoiceOutcome:
+        """A note not taken as an answer for ``kind`` (``detail`` says why, to the coordinator): with
+        a caption, the caption is the answer (:meth:`_caption_instead`); otherwise the sender gets
+        ``text`` (and each language of ``offer``) asking them to type, and a flag is raised."""
         if caption:
-            flag = f"voice note {context.inbound_id}: {SUSPECTED}{CAPTION_KEPT}: {detail}"
-            await self._caption_instead(context.inbound_id, caption, f"{SUSPECTED}: {detail}", flag, record, context.study_id)
-            return VoiceOutcome(context.inbound_id, "caption_kept", SUSPECTED, acknowledged, record.get("audio_path"))
-        await self._reply(context.inbound_id, "voice.not_understood", status="transcription_failed", error=f"{SUSPECTED}: {detail}",
-                          flag=("voice_failed", f"voice note {context.inbound_id}: {SUSPECTED}: {detail}; asked to type instead"),
-                          transcript=record, offer=others)
-        return VoiceOutcome(context.inbound_id, "transcription_failed", SUSPECTED, acknowledged, record.get("audio_path"))
+            flag = f"voice note {context.inbound_id}: {kind}{CAPTION_KEPT}: {detail}"
+            await self._caption_instead(context.inbound_id, caption, f"{kind}: {detail}", flag, record, context.study_id)
+            return VoiceOutcome(context.inbound_id, "caption_kept", kind, acknowledged, record.get("audio_path"))
+        await self._reply(context.inbound_id, text, status="transcription_failed", error=f"{kind}: {detail}",
+                          flag=("voice_failed", f"voice note {context.inbound_id}: {kind}: {detail}; asked to type instead"),
+                          transcript=record, offer=offer)
+        return VoiceOutcome(context.inbound_id, "transcription_failed", kind, acknowledged, record.get("audio_path"))
 
     # ------------------------------------------------------------------ in order
 
