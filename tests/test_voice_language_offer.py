@@ -21,7 +21,7 @@ import yaml
 
 from bot.service import ConversationService, ReceiveResult
 from bot.studies import StudyRegistry
-from bot.voice import SUSPECTED, UNHEARD
+from bot.voice import SUSPECTED, UNHEARD, VoiceOutcome
 from bot.voice_replies import offered_languages
 from flows.words import BUILT_IN_TEXTS, Words
 from nlp.transcribe import WhisperTranscriber, model_hears
@@ -71,6 +71,16 @@ def database_kind() -> str:
     return "sqlite"
 
 
+def voice_note_at_story(service: ConversationService, say: Say, whisper: WhisperTranscriber, audio: bytes, tmp_path: Path,
+                        welsh: bool, caption: str = "") -> tuple[ReceiveResult, VoiceOutcome]:
+    """A participant (in Welsh or English) at the open question sends a voice note of ``audio``
+    (with ``caption``), through the real voice pipeline: what storing it said, and its outcome."""
+    at_story(say, welsh=welsh)
+    note = say(caption, media=VOICE)
+    assert note.inbound_id is not None
+    return note, run_pipeline(service, whisper, audio, tmp_path / "audio", note.inbound_id)
+
+
 def not_understood_in_both() -> str:
     texts = BUILT_IN_TEXTS["voice.not_understood"]
     return f"{texts['en']}\n\n{texts['cy']} {OFFER}"
@@ -113,10 +123,7 @@ def test_a_welsh_note_in_an_english_conversation_is_not_read_back_but_answered_i
     service: ConversationService, database: Database, say: Say, whisper: WhisperTranscriber, speak: Speak,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    at_story(say, welsh=False)
-    note = say("", media=VOICE)
-    assert note.inbound_id is not None
-    outcome = run_pipeline(service, whisper, speak(WELSH_STORY, "cy").read_bytes(), tmp_path / "audio", note.inbound_id)
+    note, outcome = voice_note_at_story(service, say, whisper, speak(WELSH_STORY, "cy").read_bytes(), tmp_path, welsh=False)
 
     participant = str(note.participant_id)
     assert (outcome.status, outcome.failure) == ("transcription_failed", SUSPECTED)
@@ -142,10 +149,7 @@ def test_a_doubted_english_note_in_the_same_study_is_read_back_as_before(
     service: ConversationService, database: Database, say: Say, whisper: WhisperTranscriber, speak: Speak,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    at_story(say, welsh=False)
-    note = say("", media=VOICE)
-    assert note.inbound_id is not None
-    outcome = run_pipeline(service, whisper, speak(DOUBTED_ENGLISH, "en-gb").read_bytes(), tmp_path / "audio", note.inbound_id)
+    note, outcome = voice_note_at_story(service, say, whisper, speak(DOUBTED_ENGLISH, "en-gb").read_bytes(), tmp_path, welsh=False)
     assert outcome.status == "processed"
     said = service.outbox_for(str(note.participant_id))[-1].text
     assert said.startswith('I heard: "Please make it') and said.endswith("Is that right? Reply YES or NO.")
@@ -157,10 +161,7 @@ def test_a_welsh_speakers_note_is_still_answered_in_welsh_alone(
     service: ConversationService, say: Say, whisper: WhisperTranscriber, speak: Speak, tmp_path: Path,  # noqa: F811
 ) -> None:
     """Their own language is the one the model cannot hear: as before, asked in Welsh to type."""
-    at_story(say, welsh=True)
-    note = say("", media=VOICE)
-    assert note.inbound_id is not None
-    outcome = run_pipeline(service, whisper, speak(WELSH_STORY, "cy").read_bytes(), tmp_path / "audio", note.inbound_id)
+    note, outcome = voice_note_at_story(service, say, whisper, speak(WELSH_STORY, "cy").read_bytes(), tmp_path, welsh=True)
     assert outcome.failure == UNHEARD
     assert service.outbox_for(str(note.participant_id))[-1].text == BUILT_IN_TEXTS["voice.language_unsupported"]["cy"]
 
@@ -168,10 +169,7 @@ def test_a_welsh_speakers_note_is_still_answered_in_welsh_alone(
 def test_welsh_the_model_makes_no_words_of_is_offered_welsh_too(
     service: ConversationService, say: Say, whisper: WhisperTranscriber, speak: Speak, tmp_path: Path,  # noqa: F811
 ) -> None:
-    at_story(say, welsh=False)
-    note = say("", media=VOICE)
-    assert note.inbound_id is not None
-    outcome = run_pipeline(service, whisper, speak(SILENT_WELSH, "cy").read_bytes(), tmp_path / "audio", note.inbound_id)
+    note, outcome = voice_note_at_story(service, say, whisper, speak(SILENT_WELSH, "cy").read_bytes(), tmp_path, welsh=False)
     assert (outcome.status, outcome.failure) == ("transcription_failed", "no_speech")
     texts = BUILT_IN_TEXTS
     expected = f"{texts['voice.no_speech']['en']}\n\n{texts['voice.not_understood']['cy']} {OFFER}"
@@ -181,11 +179,8 @@ def test_welsh_the_model_makes_no_words_of_is_offered_welsh_too(
 def test_silence_is_not_offered_another_language(
     service: ConversationService, say: Say, whisper: WhisperTranscriber, tmp_path: Path,  # noqa: F811
 ) -> None:
-    at_story(say, welsh=False)
-    note = say("", media=VOICE)
-    assert note.inbound_id is not None
     audio = voice_helpers.silence(tmp_path / "silence.ogg").read_bytes()
-    outcome = run_pipeline(service, whisper, audio, tmp_path / "audio", note.inbound_id)
+    note, outcome = voice_note_at_story(service, say, whisper, audio, tmp_path, welsh=False)
     assert outcome.failure == "silence"
     assert service.outbox_for(str(note.participant_id))[-1].text == BUILT_IN_TEXTS["voice.silence"]["en"]
 
@@ -214,10 +209,7 @@ def test_in_an_english_only_study_a_welsh_sounding_note_is_read_back_as_before(
     def say(text: str, **extra: Any) -> ReceiveResult:
         return english_only.receive(InboundMessage("sms", "+447700900001", f"sms-{next(sent)}", text, **extra))
 
-    at_story(say, welsh=False)
-    note = say("", media=VOICE)
-    assert note.inbound_id is not None
-    outcome = run_pipeline(english_only, whisper, speak(WELSH_STORY, "cy").read_bytes(), tmp_path / "audio", note.inbound_id)
+    note, outcome = voice_note_at_story(english_only, say, whisper, speak(WELSH_STORY, "cy").read_bytes(), tmp_path, welsh=False)
     assert outcome.status == "processed"
     assert english_only.outbox_for(str(note.participant_id))[-1].text.startswith("I heard:")
     assert rows(database, FLAGS, FLAGS.c.kind == "voice_failed") == []
@@ -236,10 +228,7 @@ def test_a_language_the_study_has_no_words_in_is_not_offered_in_english_again(se
 def test_a_captioned_note_that_gives_no_transcript_tells_its_sender_the_words_were_kept(
     service: ConversationService, database: Database, say: Say, whisper: WhisperTranscriber, tmp_path: Path,  # noqa: F811
 ) -> None:
-    at_story(say, welsh=True)
-    note = say(CAPTION, media=VOICE)
-    assert note.inbound_id is not None
-    outcome = run_pipeline(service, whisper, b"OggS\x00this is not really a voice note", tmp_path / "audio", note.inbound_id)
+    note, outcome = voice_note_at_story(service, say, whisper, b"OggS\x00this is not really a voice note", tmp_path, welsh=True, caption=CAPTION)
     assert (outcome.status, outcome.failure) == ("caption_kept", "corrupt")
     said = [m.text for m in service.outbox_for(str(note.participant_id))]
     notice = said.index(BUILT_IN_TEXTS["voice.caption_kept"]["cy"])
@@ -254,10 +243,7 @@ def test_a_captioned_welsh_note_in_an_english_conversation_keeps_the_caption_and
     service: ConversationService, database: Database, say: Say, whisper: WhisperTranscriber, speak: Speak,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    at_story(say, welsh=False)
-    note = say(CAPTION, media=VOICE)
-    assert note.inbound_id is not None
-    outcome = run_pipeline(service, whisper, speak(WELSH_STORY, "cy").read_bytes(), tmp_path / "audio", note.inbound_id)
+    note, outcome = voice_note_at_story(service, say, whisper, speak(WELSH_STORY, "cy").read_bytes(), tmp_path, welsh=False, caption=CAPTION)
     assert (outcome.status, outcome.failure) == ("caption_kept", SUSPECTED)
     said = [m.text for m in service.outbox_for(str(note.participant_id))]
     assert BUILT_IN_TEXTS["voice.caption_kept"]["en"] in said and not any(text.startswith("I heard") for text in said)
