@@ -109,6 +109,16 @@ def desk_app(tmp_path: Path, studies: Path | None = None, **install_options: Any
         yield Desk(app, client, clock)
 
 
+@contextmanager
+def coordinator_api(app: FastAPI, studies: tuple[str, ...]) -> Iterator[Desk]:
+    """``app`` (the desk installed) under a test client that carries a coordinator's token for
+    ``studies`` on every request."""
+    with TestClient(app, base_url="https://testserver") as client:
+        made = Desk(app, client, app.state.desk.clock)
+        client.headers["Authorization"] = f"Bearer {made.token('coordinator', studies)}"
+        yield made
+
+
 def add_answers(database: Database, rows: list[dict[str, Any]]) -> None:
     """Answers written straight in, as the engine's steps record them (a many-item step's
     ``item`` in the answers' ``item`` column)."""

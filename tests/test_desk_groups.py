@@ -28,7 +28,7 @@ from bot.dashboard import install
 from bot.settings import Settings
 from flows.population import delphi_value
 from storage.tables import FlagRow
-from tests.desk_helpers import Clock, Desk, add_answers
+from tests.desk_helpers import Clock, Desk, add_answers, coordinator_api
 
 STUDY = "voices"
 FLOW = "views"
@@ -110,10 +110,7 @@ def desk_app(database_url: str, tmp_path: Path) -> Any:
 @contextmanager
 def desk_on(database_url: str, tmp_path: Path) -> Iterator[Desk]:
     """The desk on ``database_url`` with the study above, a coordinator's token on the API."""
-    app = desk_app(database_url, tmp_path)
-    with TestClient(app, base_url="https://testserver") as client:
-        made = Desk(app, client, app.state.desk.clock)
-        client.headers["Authorization"] = f"Bearer {made.token('coordinator', (STUDY,))}"
+    with coordinator_api(desk_app(database_url, tmp_path), (STUDY,)) as made:
         yield made
 
 

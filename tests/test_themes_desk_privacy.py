@@ -18,7 +18,7 @@ from bot.app import create_app
 from bot.dashboard import install
 from bot.settings import Settings
 from nlp.redact import redact
-from tests.desk_helpers import Clock, Desk, add_answers, add_flag, two_studies
+from tests.desk_helpers import Clock, Desk, add_answers, add_flag, coordinator_api, two_studies
 
 STUDY = "ae-waiting"
 STORIES = [
@@ -47,11 +47,7 @@ def desk_on(database_url: str, tmp_path: Path) -> Iterator[Desk]:
                         key_file=tmp_path / "chorus.key", data_key_file=tmp_path / "chorus-data.keys")
     app = create_app(settings)
     install(app, clock=Clock())
-    from fastapi.testclient import TestClient
-
-    with TestClient(app, base_url="https://testserver") as client:
-        made = Desk(app, client, app.state.desk.clock)
-        client.headers["Authorization"] = f"Bearer {made.token('coordinator', (STUDY,))}"
+    with coordinator_api(app, (STUDY,)) as made:
         yield made
 
 
