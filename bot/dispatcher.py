@@ -419,11 +419,17 @@ class Dispatcher(FarewellSending):
         if release:
             connection.execute(update(OUTBOUND).where(o.id.in_(release), o.status == "held").values(status="queued", error=None))
 
-    def recover_interrupted(self, busy: list[str] | None = None) -> int:
+    def recover_interrupted(self, busy: list[str] | None = None, now: datetime | None = None) -> int:
         """Rows left ``sending`` past the lease by a dispatcher that died (not those of ``busy``
         participants, which this one is sending now): queued again, keeping their delivery key,
-        or failed once they have used up ``MAX_ATTEMPTS``. Returns how many were found."""
-        cutoff = self.clock() - self.stale_after
+        or failed once they have used up ``MAX_ATTEMPTS``. Returns how many were found.
+
+        ``now`` is when ``busy`` was taken: the lease is measured from then, not from when a
+        worker thread got round to this. A row claimed after that moment, for a participant
+        ``busy`` could not name yet, is then never taken for a dead dispatcher's, however long
+        this waited for a thread or for the database (queued again, another dispatcher could
+        send it while this one still does)."""
+        cutoff = (now or self.clock()) - self.stale_after
         o = OUTBOUND.c
         mine = set(busy or ())
         with self.database.transaction() as connection:
@@ -454,7 +460,7 @@ class Dispatcher(FarewellSending):
         outage, and again when it works (bot/outage.py): rows it cannot recover hold their
         participants' later messages back, so it must not fail unseen."""
         try:
-            await asyncio.to_thread(self.recover_interrupted, list(self._in_flight))
+            await asyncio.to_thread(self.recover_interrupted, list(self._in_flight), self.clock())
         except Exception as error:
             metrics.error("outbox_recovery")
             return self._recovery_outage.failed(error)

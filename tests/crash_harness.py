@@ -354,8 +354,8 @@ class Outcome:
     messages: int
     kills: int
     load: Load
-    in_doubt: dict[int, str] = field(default_factory=dict)
-    """Outbox rows found ``sending`` just after a kill (id -> channel): sends the crash cut off."""
+    in_doubt: dict[tuple[int, int], str] = field(default_factory=dict)
+    """Outbox rows found ``sending`` just after a kill ((id, attempts) -> channel): sends the crashes cut off."""
     lost_answers: Counter[int] = field(default_factory=Counter)
     """Telegram sends that failed on the network (a timeout, a dropped connection, a 5xx), by
     outbox row, from the server's log: each may have arrived all the same (Telegram takes no
@@ -381,10 +381,14 @@ def reader(database_url: str) -> Engine:
     return create_engine(normalise_url(database_url))
 
 
-def in_doubt(engine: Engine) -> dict[int, str]:
+def in_doubt(engine: Engine) -> dict[tuple[int, int], str]:
+    """Rows left ``sending`` by a kill, by (row id, attempts): a claim each. A row in doubt at two
+    kills may have gone out twice, once per claim, unless no one claimed it again in between (its
+    attempts unchanged: the lease had not run out, so only one claim was cut off)."""
     with engine.connect() as connection:
-        rows = connection.execute(select(OUTBOUND.c.id, OUTBOUND.c.channel).where(OUTBOUND.c.status == "sending")).all()
-    return {int(r[0]): str(r[1]) for r in rows}
+        rows = connection.execute(select(OUTBOUND.c.id, OUTBOUND.c.attempts, OUTBOUND.c.channel)
+                                  .where(OUTBOUND.c.status == "sending")).all()
+    return {(int(r[0]), int(r[1])): str(r[2]) for r in rows}
 
 
 def backlog(engine: Engine, follow_ups: int) -> tuple[int, int, int]:
@@ -516,9 +520,10 @@ def _verify_telegram(outbox: list[Any], telegram: FakeTelegram, outcome: Outcome
     got = Counter((int(m["chat"]["id"]), m["text"]) for m in telegram.sent)
     assert not wanted - got, f"{sum((wanted - got).values())} replies never reached Telegram"
     extra = got - wanted
+    claims_cut_off = Counter(row_id for (row_id, _), channel in outcome.in_doubt.items() if channel == "telegram")
     doubtful: Counter[tuple[int, str]] = Counter()
     for row in rows:
-        doubtful[(int(row[7]), row[6])] += (outcome.in_doubt.get(row[0]) == "telegram") + outcome.lost_answers[row[0]]
+        doubtful[(int(row[7]), row[6])] += claims_cut_off[row[0]] + outcome.lost_answers[row[0]]
     assert not extra - doubtful, f"duplicates on Telegram not explained by a crash or a lost answer: {list((extra - doubtful).items())[:5]}"
     outcome.telegram_duplicates = sum(extra.values())
 

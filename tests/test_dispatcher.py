@@ -276,6 +276,26 @@ def test_a_row_left_sending_by_a_dead_process_is_sent_again_with_the_same_key_an
     assert [status for _, status, _, _ in rows(service)] == ["sent", "sent"]
 
 
+def test_the_lease_runs_from_when_the_busy_participants_were_named_not_from_when_a_thread_got_round_to_it(
+    service: Any, say: Callable[..., Any], clock: Any
+) -> None:
+    """The recovery names the participants it is sending to on the loop, then runs in a worker
+    thread, perhaps much later. A row claimed in between (for someone it could not name) is a
+    live claim, not a dead dispatcher's, however late the thread runs."""
+    from sqlalchemy import update
+
+    say("WAIT")
+    sender = dispatcher(service, clock, Recorder("sms"))
+    named_at = clock.now  # busy named: nobody in flight yet
+    clock.advance(timedelta(seconds=1))
+    with service.database.transaction() as connection:  # then this dispatcher claims the row...
+        connection.execute(update(OUTBOUND).values(status="sending", sent_at=clock.now))
+    clock.advance(sender.stale_after * 3)  # ...and the thread runs long after the lease
+    assert sender.recover_interrupted([], named_at) == 0, "a claim made after the busy list was taken is not stale"
+    assert rows(service)[0][1] == "sending"
+    assert sender.recover_interrupted([]) == 1, "measured from now, the same row is past its lease"
+
+
 def test_a_row_interrupted_too_often_is_failed(service: Any, say: Callable[..., Any], clock: Any) -> None:
     from sqlalchemy import update
 
