@@ -51,6 +51,7 @@ from bot.study_watch import (
     recorded_state,
     study_hash,
 )
+from flows.built_in_texts import NOTHING_TO_JOIN
 from flows.loader import LoadedStudy, LoadError, Problem, load_study
 from flows.model import Study, resolve_text
 from storage import due_tasks, repository
@@ -79,17 +80,21 @@ INVITATIONS = {
 """How to join, said to someone in no study, in each language a study has a keyword for."""
 
 
-def invitation(keywords: list[tuple[str, str, str]]) -> str:
+def invitation(keywords: list[tuple[str, str, str]], language: str | None = None) -> str:
     """What to tell someone in no study: how to join each study, a paragraph per language
-    (English, then Welsh for a study with a Welsh keyword), from :meth:`StudyRegistry.join_keywords`."""
+    (English, then Welsh for a study with a Welsh keyword), from :meth:`StudyRegistry.join_keywords`.
+    With no study to join: that there is none, in ``language`` (the person's, if known), else
+    in Welsh and English (:data:`flows.built_in_texts.NOTHING_TO_JOIN` says why in that order)."""
     if not keywords:
-        return "Sorry, there is nothing to take part in here at the moment."
+        if language is not None and language in NOTHING_TO_JOIN:
+            return NOTHING_TO_JOIN[language]
+        return "\n\n".join(NOTHING_TO_JOIN[code] for code in ("cy", "en"))  # Welsh first
     by_language: dict[str, list[tuple[str, str]]] = {}
-    for keyword, title, language in keywords:
-        by_language.setdefault(language if language in INVITATIONS else "en", []).append((keyword, title))
+    for keyword, title, code in keywords:
+        by_language.setdefault(code if code in INVITATIONS else "en", []).append((keyword, title))
     paragraphs = []
-    for language, ways in by_language.items():
-        one, many = INVITATIONS[language]
+    for code, ways in by_language.items():
+        one, many = INVITATIONS[code]
         paragraphs.append(one.format(title=ways[0][1], keyword=ways[0][0]) if len(ways) == 1
                           else many.format(keywords=", ".join(f"{k} ({t})" for k, t in ways)))
     return "\n\n".join(paragraphs)

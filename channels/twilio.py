@@ -32,7 +32,7 @@ from channels.base import Capabilities, InboundMessage, Media, OutboundMessage, 
 from channels.errors import ContactStopped, InvalidAddress, ProviderFailed, ServerError, Throttled
 from channels.media import fetch_limited
 from channels.media_links import MediaLinks
-from flows.sms import count_segments
+from flows.sms import count_segments, gsm7_reply_words
 
 DEFAULT_API_BASE = "https://api.twilio.com"
 WHATSAPP_PREFIX = "whatsapp:"
@@ -287,7 +287,9 @@ class TwilioChannel:
         return {"from_": s.sms_from}
 
     async def send(self, message: OutboundMessage, content: Content | None = None) -> str:
-        """Send (in parts at sentence boundaries on SMS); returns the last part's MessageSid.
+        """Send (in parts at sentence boundaries on SMS, Chorus's own Welsh reply words without
+        the to bach where that spares a segment: :func:`flows.sms.gsm7_reply_words`); returns the
+        last part's MessageSid.
 
         On WhatsApp an attachment goes as ``media_url`` (a signed link Twilio fetches), with
         the text as its caption when it fits; otherwise, or before a content template, the
@@ -311,7 +313,7 @@ class TwilioChannel:
             sid = await self._create({**base, "content_sid": content.sid, "content_variables": variables}, key)
             self._media_sent.discard(message.outbox_id)
             return sid
-        parts = split_sms(text) if self.name == "sms" else [text[:1600]]
+        parts = split_sms(gsm7_reply_words(text)) if self.name == "sms" else [text[:1600]]
         sid = ""
         for number, part in enumerate(parts):
             sid = await self._create({**base, "body": part}, f"{key}.{number}" if key and number else key)

@@ -3,6 +3,15 @@ itself (``texts:`` in study.yaml overrides any of them). :mod:`flows.words` read
 
 from __future__ import annotations
 
+NOTHING_TO_JOIN: dict[str, str] = {
+    "cy": "Mae'n ddrwg gennym, does dim byd i gymryd rhan ynddo yma ar hyn o bryd.",
+    "en": "Sorry, there is nothing to take part in here at the moment.",
+}
+"""Said to someone in no study when there is no study to join (bot/studies.py ``invitation``).
+No study's ``texts:`` can word it, so it is not among :data:`BUILT_IN_TEXTS`. Unless the person's
+language is known, it is sent in both, Welsh first, as the Welsh Language Standards ask of a
+message shown in both languages (Welsh placed to be read first); both fit one SMS."""
+
 BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
     "yes": {"en": "Yes", "cy": "Ydw"},
     "no": {"en": "No", "cy": "Nac ydw"},

@@ -23,6 +23,7 @@ from flows.sms import (
     avoidable_characters,
     count_segments,
     describe_char,
+    gsm7_reply_words,
     native_letters,
     segments_as_gsm7,
     sms_text,
@@ -131,6 +132,7 @@ def _segments(
     they are named but never blamed: writing them is right, so the hint is to shorten, and
     up to :data:`OWN_LETTERS_SEGMENTS` of a text that would fit one in GSM-7 is their price.
     Where the built-in texts (``built_in``) make it long, the hint names them instead."""
+    text = gsm7_reply_words(text)  # as the SMS goes (channels/twilio.py)
     count = count_segments(text)
     if count.segments <= 1:
         return []
@@ -159,7 +161,15 @@ def _segments(
             message += (f"; {listed}, {'a ' if one else ''}{name} letter{'' if one else 's'}, force{'s' if one else ''} UCS-2, "
                         "which fits 70 characters a segment instead of 160")
             hint += f"; keep the {name} letters: they are right"
+    if count.encoding == "UCS-2":
+        message += _ucs2_cost(count.segments, segments_as_gsm7(text))
     return [marks.problem(place, message, _built_in_hint(text, built_in or {}) or hint, "warning")]
+
+
+def _ucs2_cost(segments: int, in_gsm7: int) -> str:
+    """What UCS-2 costs this message: ", so it takes 3 segments instead of 1", or nothing when
+    it would take as many in GSM-7."""
+    return f", so it takes {segments} segments instead of {in_gsm7}" if in_gsm7 < segments else ""
 
 
 def _own_letters(text: str, letters: list[str]) -> tuple[str, bool]:
@@ -187,6 +197,36 @@ def _prompt_states(step: StepBase, index: int, marks: Marks) -> list[tuple[str, 
                  for n, item in enumerate(step.statements)]
         return [(f"step '{step.id}'", ("text",), {}), *later]
     return [(f"step '{step.id}'", ("text",), {})]
+
+
+def _first_message_step(flow: Flow) -> int | None:
+    """The index of the step whose message a conversation in ``flow`` starts with (the first
+    question, or a message step's text before it), as the engine enters it; None when a
+    condition decides which it is."""
+    index, seen = 0, set()
+    while 0 <= index < len(flow.steps) and index not in seen:
+        step = flow.steps[index]
+        if isinstance(step, InputStep) or step.text is not None:
+            return index
+        rules = step.next_rules()
+        if rules and rules[0].when is not None:
+            return None
+        seen.add(index)
+        index = flow.index(rules[0].goto) if rules and rules[0].goto in flow.step_ids() else index + 1
+    return None
+
+
+def join_offer(flow: Flow, words: Words, language: str) -> str:
+    """What the engine adds to the first message of ``flow`` for someone joining in ``language``
+    by a way in that names no language (flows/engine.py ``offer_languages``): how to switch to
+    each of the study's other languages ('Am Gymraeg, atebwch CYMRAEG.'). Empty when ``flow`` is
+    no such way in, or the study has one language, or ``language`` is not the study's first:
+    such a way in starts in that one, but for someone who chose another in another study."""
+    study = words.study
+    if study is None or language != study.default_language:
+        return ""
+    ways_in = [route.flow or study.join.start_flow for route in study.join.all_routes() if route.language is None]
+    return words.language_offer(language) if flow.flow in ways_in else ""
 
 
 def _buttons(
@@ -252,6 +292,7 @@ def message_warnings(flow: Flow, marks: Marks, languages: list[str], words: Word
     english = [code for code in languages if code == "en" or code.startswith("en-")]
     problems: list[Problem] = []
     words = _NotingWords(words)
+    first = _first_message_step(flow)
     for index, step in enumerate(flow.steps):
 
         def path_of(name: str, index: int = index) -> YamlPath:
@@ -270,6 +311,10 @@ def message_warnings(flow: Flow, marks: Marks, languages: list[str], words: Word
                     if language == default:
                         problems += _buttons(step, labels, marks.key(path_of("options")), marks)
                 written = marks.values.get(step_path(index, *rest, language)) is not None
+                offer = join_offer(flow, words, language) if index == first and number == 0 else ""
+                if offer:  # sent together with the prompt when someone joins (flows/engine.py)
+                    text = f"{text}\n\n{offer}"
+                    what += f", with the offer of {language_names([c for c in languages if c != language])} it ends with at joining,"
                 problems += _segments(
                     sms_text(text, buttons, multiple, words.option_texts(language)),
                     language,

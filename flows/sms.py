@@ -13,6 +13,11 @@ from what a coordinator can fix (curly quotes, dashes, emoji).
 
 Options are counted as the participant on SMS sees them (:func:`sms_text`, a copy of
 ``channels.base.render_plain``, because ``flows`` may not import ``channels``).
+
+Chorus's own Welsh reply words (DDIM YN SIŴR, YN ÔL) are the one exception to keeping a
+language's letters: a participant is asked to type them back, and the parser reads them
+the same with or without the to bach, so on SMS they go without it when that spares a
+segment (:func:`gsm7_reply_words`). Prose is never respelt: "Croeso'n ôl" stays correct.
 """
 
 from __future__ import annotations
@@ -196,3 +201,48 @@ def word_with(text: str, char: str) -> str:
 def segments_as_gsm7(text: str) -> int:
     """Segments the text would need if every character were in GSM-7 (non-GSM ones as one)."""
     return _parts([_gsm7_cost(c) or 1 for c in text], 160, 153)
+
+
+GSM7_REPLY_WORDS = ("DDIM YN SIŴR", "YN ÔL")
+"""Chorus's own Welsh reply words with a letter outside GSM-7 (the built-in 'unsure' answer and
+BACK), as a participant is asked to type them: in capitals, or quoted ("neu 'Ddim yn siŵr'").
+Each is read the same without its to bach ("ddim yn siwr" by the scale and Delphi steps, "yn ol"
+as BACK: tests/test_welsh_sms.py checks), so that spelling costs a participant nothing."""
+_REPLY_WORD = re.compile(
+    "|".join(rf"(?<!\w){re.escape(word)}(?!\w)" for word in GSM7_REPLY_WORDS)
+    + "|" + "|".join(rf"(?P<q{n}>['\"]){re.escape(word)}(?P=q{n})" for n, word in enumerate(GSM7_REPLY_WORDS)),
+    re.IGNORECASE,
+)
+
+
+def without_to_bach(text: str) -> str:
+    """``text`` with each letter outside GSM-7 written as its GSM-7 base letter where it has one
+    (ŵ w, Ô O), case kept; other characters as they are."""
+    return "".join(c if is_gsm7(c) else _gsm7_base(c) for c in text)
+
+
+def _gsm7_base(char: str) -> str:
+    base = "".join(c for c in unicodedata.normalize("NFD", char) if unicodedata.category(c) != "Mn")
+    return base if base and all(is_gsm7(c) for c in base) else char
+
+
+def _reply_word(found: re.Match[str]) -> str:
+    said = found.group(0)
+    return without_to_bach(said) if said.isupper() or said[0] in "'\"" else said
+
+
+def gsm7_reply_words(text: str) -> str:
+    """The text as it goes by SMS: Chorus's own Welsh reply words (:data:`GSM7_REPLY_WORDS`)
+    written without the to bach, but only when that takes fewer segments (nothing else in the
+    message needs UCS-2); otherwise the text as it is, correctly spelt. Prose is left alone:
+    only the words in capitals or quoted, as a reply to type, are respelt."""
+    if is_gsm7_text(text):
+        return text
+    plain = _REPLY_WORD.sub(_reply_word, text)
+    if plain == text or count_segments(plain).segments >= count_segments(text).segments:
+        return text
+    return plain
+
+
+def is_gsm7_text(text: str) -> bool:
+    return all(is_gsm7(char) for char in text)
