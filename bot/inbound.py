@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection
 
 from bot import metrics
+from bot.edit_notices import forget_words_of_edit
 from bot.locks import ParticipantLocks
 from bot.studies import StudyRegistry
 from channels.base import InboundMessage
@@ -225,6 +226,7 @@ class InboundBatches:
         except Exception as error:
             log.exception("message %s from %s failed", inbound_id, contact.participant_id)
             repository.set_inbound_status(connection, inbound_id, "failed", now, describe(error))
+            forget_words_of_edit(connection, inbound_id)  # never read again: nothing of what an edit said is kept
             return "failed", []
         return status, ids
 

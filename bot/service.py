@@ -26,7 +26,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection
 
 from bot.concerns import Concerns, names_options
-from bot.edit_notices import EditNotices, is_stored_edit
+from bot.edit_notices import EditNotices
 from bot.erasure_requests import ErasureRequests
 from bot.inbound import InboundBatches, ReceiveResult, awaits_transcript, describe
 from bot.locks import ParticipantLocks
@@ -165,7 +165,12 @@ class ConversationService(InboundBatches, Concerns, EditNotices, SprintWrites, E
         if result.status == "erased":
             self.database.checkpoint()
         checked = self._checked_inline.pop(result.inbound_id, None) if result.inbound_id is not None else None
-        if result.status != "processed" or given.button is not None or result.inbound_id is None:
+        said = self._said_in_edits.pop(result.inbound_id, None) if result.inbound_id is not None else None
+        if said is not None and result.status == "edited":  # what an edit says: checked as in a new message
+            given = TextInput(said)
+        elif result.status != "processed":
+            return result
+        if given.button is not None or result.inbound_id is None:
             return result
         ids = (*result.outbox_ids, *self._safeguard(contact, result.inbound_id, given.text, now, checked))
         return ReceiveResult(result.status, result.inbound_id, result.participant_id, ids)
@@ -236,10 +241,14 @@ class ConversationService(InboundBatches, Concerns, EditNotices, SprintWrites, E
         edited = False
         if not given.text.strip() and given.button is None:  # nothing to read: the reply says what can be
             given = replace(given, voice_notes=contact.channel in VOICE_CHANNELS)
-            edited = is_stored_edit(connection, contact.channel, inbound_id)
-            notice = self._edit_notice(connection, contact, inbound_id, now, enrolments, session, participant) if edited else None
-            if notice is not None:
-                return "edited", notice
+            edit = self._read_edit(connection, contact.channel, inbound_id, session)
+            if edit is not None and edit.as_typed:  # STOP or START, edited in: honoured as typed
+                given = TextInput(edit.said)
+            elif edit is not None:
+                edited = True
+                notice = self._edit_notice(connection, contact, inbound_id, now, enrolments, session, participant, edit.said)
+                if notice is not None:
+                    return "edited", notice
         early: list[int] = []
         if session is None:  # no conversation: the engine is not there to read STOP or DELETE MY DATA
             command = global_word(self._words, given)

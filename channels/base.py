@@ -22,8 +22,9 @@ class Media:
 
 EDITED = "application/x-chorus-edited"
 """The content type of the one :class:`Media` that marks a message as an edit of one sent
-before (Telegram's ``edited_message``): it carries nothing of the edit, which is not read;
-the participant is told how to change an answer instead (bot/service.py)."""
+before (Telegram's ``edited_message``). The edit is never read as an answer (the participant
+is told how to change one instead); its words ride on the mark until the service reads them
+once, for STOP, START and words of risk, and then strips them (bot/edit_notices.py)."""
 
 
 def is_edit(media: Sequence[Media] | Sequence[dict[str, Any]]) -> bool:

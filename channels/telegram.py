@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
@@ -60,6 +61,8 @@ recorded by its kind alone (never its coordinates, phone number, name or questio
 it comes with its location."""
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
 """The updates Chorus asks Telegram for (setWebhook and getUpdates)."""
+EDIT_WORDS = "data:text/plain;charset=utf-8,"
+"""How an edit's mark starts when it carries what the edit says (:func:`edit_mark`)."""
 MAX_CAPTION = 1024
 """sendPhoto's caption limit, in UTF-16 code units (as Telegram counts)."""
 
@@ -147,8 +150,8 @@ def parse_update(data: Any, bot: Bot, ticks: Ticks | None = None) -> ParsedUpdat
     """A Telegram update as an inbound message and/or a callback to acknowledge.
 
     With ``ticks``, taps on a multiple-choice keyboard are remembered there, and a typed
-    "done" sends them. An edited message is not read: it becomes a message marked as an edit
-    (:func:`_edit`). Raises MalformedUpdate when ``data`` is not an update; returns an empty
+    "done" sends them. An edited message is not read as an answer: it becomes a message marked
+    as an edit (:func:`_edit`). Raises MalformedUpdate when ``data`` is not an update; returns an empty
     result for updates Chorus does not use (group messages, service messages such as a pin,
     a live location moving)."""
     if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
@@ -186,18 +189,25 @@ def _typed_done(message: InboundMessage, ticks: Ticks) -> ParsedUpdate | None:
 def _parse_message(message: Message, provider_id: str) -> InboundMessage | None:
     address = str(message.chat.id)
     when = message.date.astimezone(UTC) if message.date else None
-    text = message.text or message.caption or ""
-    start_param = None
-    if text.startswith("/"):
-        command, _, rest = text.partition(" ")
-        word = COMMANDS.get(command.split("@")[0].lower())
-        if word is not None:
-            start_param = rest.strip() or None if word == "START" else None
-            text = word if word != "LANGUAGE" or not rest.strip() else f"LANGUAGE {rest.strip()}"
+    text, start_param = _said(message)
     media = _media(message) or _other_kind(message)
     if not text and not media:
         return None  # a service message (a pin, a timer set): nothing was said
     return InboundMessage(NAME, address, provider_id, text=text, media=media, received_at=when, start_param=start_param)
+
+
+def _said(message: Message) -> tuple[str, str | None]:
+    """What a message says (its text, or a photo's caption), a command as its word ('/stop' is
+    STOP), and a /start's parameter."""
+    text = message.text or message.caption or ""
+    if not text.startswith("/"):
+        return text, None
+    command, _, rest = text.partition(" ")
+    word = COMMANDS.get(command.split("@")[0].lower())
+    if word is None:
+        return text, None
+    start_param = rest.strip() or None if word == "START" else None
+    return word if word != "LANGUAGE" or not rest.strip() else f"LANGUAGE {rest.strip()}", start_param
 
 
 def _other_kind(message: Message) -> tuple[Media, ...]:
@@ -208,15 +218,23 @@ def _other_kind(message: Message) -> tuple[Media, ...]:
 
 def _edit(message: Message, provider_id: str) -> InboundMessage | None:
     """An edit of a message sent before, as a message with no words marked as an edit
-    (:data:`channels.base.EDITED`): what it now says is not kept, and the answer the message
-    gave stands; the participant is told how to change it. Its provider id is the update's,
-    so a retried webhook of one edit is a no-op, and each new edit is answered. A live
-    location's moves come as edits of its message: nothing."""
+    (:data:`channels.base.EDITED`): the answer the message gave stands, and the participant is
+    told how to change it. What the edit now says rides on the mark only (:func:`edit_mark`),
+    for the service to read once: an opt-out or opt-in word (STOP, /stop, START) is honoured as
+    if typed, and words of risk are safeguarded; anything else is then dropped (bot/edit_notices.py).
+    Its provider id is the update's, so a retried webhook of one edit is a no-op, and each new
+    edit is answered. A live location's moves come as edits of its message: nothing."""
     if message.location is not None:
         return None
     stamp = message.edit_date or message.date
     when = stamp.astimezone(UTC) if stamp else None
-    return InboundMessage(NAME, str(message.chat.id), provider_id, media=(Media("telegram:edited", EDITED),), received_at=when)
+    return InboundMessage(NAME, str(message.chat.id), provider_id, media=(edit_mark(_said(message)[0]),), received_at=when)
+
+
+def edit_mark(said: str) -> Media:
+    """The mark of an edit, carrying what the edit says (if anything) as a ``data:`` URL (RFC 2397):
+    kept out of the message's text, so the edit is not read as an answer."""
+    return Media(EDIT_WORDS + quote(said, safe="") if said else "telegram:edited", EDITED)
 
 
 def _media(message: Message) -> tuple[Media, ...]:
