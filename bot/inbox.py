@@ -35,6 +35,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from bot.edit_notices import forget_words_of_edit
 from bot.inbound import VOICE_HOLD
 from bot.outage import Outage, is_database_error
 from bot.service import ConversationService, ReceiveResult
@@ -371,6 +372,7 @@ class InboxWorker:
     def _give_up(self, inbound_id: int, error: Exception) -> None:
         with self.database.transaction() as connection:
             repository.set_inbound_status(connection, inbound_id, "failed", self.service.clock(), type(error).__name__)
+            forget_words_of_edit(connection, inbound_id)  # never read again: nothing of what an edit said is kept
 
     def _finished(self, participant_id: str) -> Callable[[asyncio.Task[None]], None]:
         def done(task: asyncio.Task[None]) -> None:

@@ -339,3 +339,21 @@ def test_through_the_webhook_an_edit_to_risk_is_signposted_and_an_edit_to_stop_s
         assert len(safeguarding_flags(running.chorus.database, pid)) == 1
         assert fake.texts_to(CHAT).count(stopped[0]) == 1
 
+
+
+def test_an_edit_the_inbox_worker_gives_up_on_keeps_nothing_of_what_it_said(
+    service: ConversationService, database: Database,
+) -> None:
+    """The inbox worker's own fallback (a failure outside the flow's handling) marks the row
+    failed and never reads it again: the edit's words go with it."""
+    from bot.inbox import InboxWorker
+
+    person = chat(service)
+    to_the_story(person)
+    edit = edit_of(person.fake, person.sent["7"], person.chat_id, text="three, the night nurse Megan Prydderch")
+    message = telegram.parse_update(edit, BOT).message
+    assert message is not None
+    stored = service.accept(message)
+    assert "Megan" in str(inbox_row(database, stored.inbound_id)[2]), "until it is processed, its words ride on its mark"
+    InboxWorker(database, service)._give_up(stored.inbound_id or 0, RuntimeError("the pool broke"))
+    assert inbox_row(database, stored.inbound_id) == ("failed", "", BARE_MARK)
