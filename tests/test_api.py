@@ -222,8 +222,9 @@ def test_publishing_a_new_version_leaves_running_sessions_on_theirs(desk: Desk, 
     assert [v["live_sessions"] for v in versions] == [1, 1]
     sessions = get(desk, f"/studies/{STUDY}/sessions")["items"]
     assert next(s for s in sessions if s["participant"] == new_pid)["version"] == versions[1]["version"]
-    refused = desk.client.post(f"/api/v1/studies/{STUDY}/flows/publish", json={"yaml": "flow: understand\nsteps: 3\n"}).json()
-    assert not refused["ok"] and refused["problems"]
+    refused = desk.client.post(f"/api/v1/studies/{STUDY}/flows/publish", json={"yaml": "flow: understand\nsteps: 3\n"})
+    assert refused.status_code == 422, "refused as the desk refuses it"
+    assert not refused.json()["ok"] and refused.json()["problems"] and refused.json()["flows"] == []
 
 
 def test_alerts_are_acknowledged_and_held_messages_listed_with_their_reason(desk: Desk) -> None:

@@ -17,11 +17,11 @@ from sqlalchemy import and_, func, select
 from starlette.background import BackgroundTask
 
 from bot import charts
-from bot.api import catalogue, figures, reports
+from bot.api import catalogue, figures, labels, reports
 from bot.api.catalogue import StepInfo
 from bot.api.context import Ctx, StudyCtx, api_context, api_study
 from bot.api.jobs import Job, Progress
-from bot.population import group_labels
+from bot.api.labels import group_names
 from flows.loader import LoadedStudy
 from storage.database import Database
 from storage.tables import ANSWERS, AUDIT_EVENTS, FLAGS
@@ -46,8 +46,12 @@ def chart_report(s: StudyCtx, query: figures.ChartQuery, period: str) -> Any:
 @router.get("/studies/{study_id}/reports/{kind}", tags=["reports"])
 def get_report(kind: ReportKind, s: StudyCtx = Depends(api_study), period: PeriodName = "week") -> Any:
     """A report as JSON: overview, funnel, results per step, Delphi, ranking, pairwise, choice, statements or spc.
-    Rows of rank options, ideas, statements and Delphi items carry the ``label`` participants saw beside the code."""
-    return {"study": s.study_id, "kind": kind, "report": reports.report(s.database, s.loaded, kind, period)}
+    Rows of rank options, ideas, statements and Delphi items carry the ``label`` participants saw beside the code;
+    rows naming a study group its label beside the code (``group_label``; ``all`` is "Everyone"), and
+    ``group_labels`` names the group codes that key tables (counts, ``by_group``, ``groups``)."""
+    names = labels.group_names(s.loaded.study)
+    found = labels.with_group_labels(reports.report(s.database, s.loaded, kind, period), names)
+    return {"study": s.study_id, "kind": kind, "report": found, "group_labels": names}
 
 
 @router.get("/studies/{study_id}/charts/{kind}", tags=["reports"], response_class=Response,
@@ -153,8 +157,9 @@ def start_themes(s: StudyCtx, question: StepInfo) -> Job:
     held = flagged_answers(s.database, s.study_id, question)
     finder = s.desk.theme_finder
     group_answers = dict(sorted(Counter(group for _, _, group in texts).items()))
-    about = {"flow": question.flow, "step": question.step, "question": question.question, "group_answers": group_answers}
-    labels = group_labels(s.loaded.study)
+    names = group_names(s.loaded.study)
+    about = {"flow": question.flow, "step": question.step, "question": question.question, "group_answers": group_answers,
+             "group_labels": names}
 
     def work(progress: Progress, folder: Path) -> dict[str, Any]:
         if len(texts) < TOO_FEW:
@@ -172,7 +177,7 @@ def start_themes(s: StudyCtx, question: StepInfo) -> Job:
 
         quoted = quotes_held_back(result.themes, texts, held)
         themes = [{"id": t.id, "label": t.label, "keywords": t.keywords, "size": t.size, "quotes": quotes, "quote_counts": counts,
-                   **shares_by_group(t.members, texts, group_answers, labels)}
+                   **shares_by_group(t.members, texts, group_answers, names)}
                   for t, (quotes, counts) in zip(result.themes, quoted, strict=True)]
         said_nothing = len(getattr(result, "non_answers", []))
         return {**about, "themes": themes, "answers": len(texts), "prevalence": result.as_dict()["prevalence"],
@@ -190,8 +195,8 @@ def shares_by_group(members: list[str], texts: list[tuple[str, str, str]], group
     from nlp.themes import describe_shares, group_shares
 
     shares = group_shares(members, {answer_id: group for answer_id, _, group in texts}, group_answers)
-    return {"groups": [{"group": g.group, "label": labels.get(g.group, g.group), "answers": g.answers, "of": g.of,
-                        "share": round(g.share, 4)} for g in shares],
+    return {"groups": [{"group": g.group, "label": labels.get(g.group, g.group), "group_label": labels.get(g.group, g.group),
+                        "answers": g.answers, "of": g.of, "share": round(g.share, 4)} for g in shares],
             "by_group": describe_shares(shares, lambda group: labels.get(group, group))}
 
 

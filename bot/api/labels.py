@@ -7,6 +7,10 @@ submission's text; the code itself when the flow gives nothing else), so the des
 what people read and the code stays at hand. A template in a label reads as
 :func:`flows.display_text.display_text` shows it. The choice report's model codes
 (``who[any nurse]``, ``wait``) gain words the same way (:func:`choice_labels`).
+
+Study groups are codes too (``carer``; ``all`` for everyone). What the API returns gains each
+group's label as the desk shows it (:func:`group_names`): a ``group_label`` beside every
+``group``, and a ``group_labels`` map for the tables keyed by group code (:func:`with_group_labels`).
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.api.catalogue import KINDS, StepInfo
+from bot.population import group_labels
 from flows.display_text import ChoiceWords, display_text
+from flows.model import Study
 from storage.database import Database
 from storage.tables import SUBMISSIONS
 
@@ -25,6 +31,11 @@ LISTS = ("options", "ideas", "statements", "items")
 """Where a step lists its codes: rank and choice options, pairwise ideas, statements, Delphi items."""
 SUBMISSION_PREFIX = "sub-"
 """How an approved submission is recorded (bot.population.SUBMISSION_PREFIX)."""
+EVERYONE = {"all": "Everyone"}
+"""The rows for every participant, whatever their group, as the desk names them."""
+GROUP_KEYS = {"group": "group_label", "most": "most_label", "least": "least_label"}
+"""Where a row names a study group (a statement's ``most`` and ``least``: the groups agreeing most
+and least) and the key its label goes in."""
 
 
 def _entry(entry: Any, language: str) -> tuple[str, str] | None:
@@ -130,3 +141,24 @@ def choice_labels(report: dict[str, Any], words: ChoiceWords) -> dict[str, Any]:
                            for t in report.get("trade_offs", [])],
             "attribute_labels": {name: words.attribute(name) for name in attributes},
             "reference_level_labels": {name: words.level(name, level) for name, level in report.get("reference_levels", {}).items()}}
+
+
+def group_names(study: Study) -> dict[str, str]:
+    """Each group code -> its label in the study's first language, as the desk shows it ('all':
+    'Everyone'; a group with no label is named by its code)."""
+    return {**EVERYONE, **group_labels(study)}
+
+
+def with_group_labels(found: Any, names: Mapping[str, str]) -> Any:
+    """``found`` (a report, a page of rows) with the label beside each group code a row names
+    (:data:`GROUP_KEYS`; a code ``names`` has not got is its own label). A copy: reports are cached."""
+    if isinstance(found, list):
+        return [with_group_labels(item, names) for item in found]
+    if not isinstance(found, dict):
+        return found
+    labelled = {key: with_group_labels(value, names) for key, value in found.items()}
+    for key, label_key in GROUP_KEYS.items():
+        code = found.get(key)
+        if isinstance(code, str) and label_key not in found:
+            labelled[label_key] = names.get(code, code)
+    return labelled

@@ -9,7 +9,9 @@ on the new versions while running sessions stay on theirs; every other process s
 within seconds (bot/study_watch.py). A changed schedule plans the
 participants already enrolled again (bot/studies.py); :func:`publish_notes` says what that
 changed and warns of an ``at:`` or ``closes:`` date already past, and of a choice value that
-answers hold but the new version no longer offers (bot/api/live_changes.py). Pasted text is
+answers hold but the new version no longer offers (bot/api/live_changes.py);
+:func:`published_result` adds the warnings validation found, so the API and the desk give every
+warning about what was published. Pasted text is
 taken with plain line breaks (a browser's textarea sends CRLF), so the file it rewrites keeps
 them.
 """
@@ -153,6 +155,29 @@ def publish_notes(registry: StudyRegistry, study_id: str, now: datetime, databas
     if database is not None:
         warnings += kept_apart(database, registry.get(study_id))
     return {"schedule": replanned.as_dict() if replanned else None, "problems": [problem_dict(p) for p in warnings]}
+
+
+def published_result(registry: StudyRegistry, study_id: str, now: datetime, database: Database,
+                     checked: Checked | None = None) -> dict[str, Any]:
+    """:func:`publish_notes` and ``warnings``: every warning about what was just published, each
+    once and shaped as the validate route's problems: those validating it found (``checked``, the
+    pasted text's check; None: the deployed files, checked now) and those of the notes."""
+    notes = publish_notes(registry, study_id, now, database)
+    found = checked.problems if checked is not None else validate_deployed(registry.get(study_id)).problems
+    found_dicts = [problem_dict(p) for p in found if p.severity == "warning"]
+    return {**notes, "warnings": _once(found_dicts + notes["problems"])}
+
+
+def _once(problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each problem once: one named by the scratch copy's path and by the deployed file's is one."""
+    seen: set[tuple[Any, ...]] = set()
+    kept = []
+    for problem in problems:
+        key = (Path(problem["file"]).name, problem["line"], problem["column"], problem["message"])
+        if key not in seen:
+            seen.add(key)
+            kept.append(problem)
+    return kept
 
 
 def publish_text(registry: StudyRegistry, database: Database, study_id: str, text: str, actor: str,

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
-from bot.api import catalogue, publishing, queries, reports
+from bot.api import catalogue, labels, publishing, queries, reports
 from bot.api.context import CURSOR, ID, LIMIT, Ctx, StudyCtx, api_context, api_study
 from bot.api.privacy import PARTICIPANT
 from bot.auth import require_change
 from bot.corrections import FieldError, set_field
-from flows.loader import LoadError
+from flows.loader import LoadError, Problem
 from flows.model import resolve_text
 
 router = APIRouter(prefix="/api/v1")
@@ -24,11 +24,14 @@ class FlowText(BaseModel):
 
 
 def study_summary(ctx: Ctx, study_id: str) -> dict[str, Any]:
+    """A study's overview: its rows by group carry each group's label (``group_label``), and
+    ``group_labels`` names the codes of ``groups`` and ``by_group``."""
     loaded = ctx.chorus.studies.get(study_id)
     language = loaded.study.default_language
-    overview = reports.report(ctx.database, loaded, "overview")
+    names = labels.group_names(loaded.study)
+    overview = labels.with_group_labels(reports.report(ctx.database, loaded, "overview"), names)
     return {**overview, "title": resolve_text(loaded.study.title, language), "groups": loaded.study.group_ids(),
-            "flows": list(loaded.flows)}
+            "group_labels": names, "flows": list(loaded.flows)}
 
 
 @router.get("/me", tags=["access"])
@@ -67,21 +70,40 @@ def validate_flow(body: FlowText, s: StudyCtx = Depends(api_study)) -> dict[str,
     return {"ok": checked.ok, "file": checked.target, "problems": [publishing.problem_dict(p) for p in checked.problems]}
 
 
-@router.post("/studies/{study_id}/flows/publish", tags=["flows"])
-def publish_flow(body: FlowText, s: StudyCtx = Depends(api_study)) -> dict[str, Any]:
-    """Publish the study's files as they are on disk, or a pasted new version of one flow."""
+REFUSED: dict[int | str, dict[str, Any]] = {422: {"description": (
+    "Not published: the flow did not validate, or the study's files did not load. The body is the success body's "
+    "`ok` (false), `problems` (errors and warnings, each with file, line and column, as the validate route gives "
+    "them) and `flows` (empty), as the desk answers 422. A body the API cannot read (a text over 200,000 "
+    "characters) is a 422 with `detail`, as on every route.")}}
+"""The publish route's refusal, documented in its OpenAPI schema."""
+
+
+@router.post("/studies/{study_id}/flows/publish", tags=["flows"], responses=REFUSED)
+def publish_flow(body: FlowText, response: Response, s: StudyCtx = Depends(api_study)) -> dict[str, Any]:
+    """Publish the study's files as they are on disk, or a pasted new version of one flow. Published:
+    the flows and their versions, ``schedule`` (what a changed schedule re-planned), ``warnings`` (every
+    warning about what was published: what validating it found and the notes below) and ``problems``
+    (the notes alone: a date already past, a choice value answers hold that is no longer offered).
+    Refused: 422 (see its response)."""
     require_change(s.principal)
     registry, actor, now = s.chorus.studies, s.principal.actor, s.now()
+    checked: publishing.Checked | None = None
     try:
         if body.yaml.strip():
             checked, flows = publishing.publish_text(registry, s.database, s.study_id, body.yaml, actor, now)
             if not checked.ok or not flows:
-                return {"ok": False, "problems": [publishing.problem_dict(p) for p in checked.problems], "flows": []}
+                return _refused(response, checked.problems)
         else:
             flows = publishing.publish_from_disk(registry, s.database, s.study_id, actor, now)
     except LoadError as error:
-        return {"ok": False, "problems": [publishing.problem_dict(p) for p in error.problems], "flows": []}
-    return {"ok": True, "flows": flows, **publishing.publish_notes(registry, s.study_id, now, s.database)}  # problems: warnings only
+        return _refused(response, error.problems)
+    return {"ok": True, "flows": flows, **publishing.published_result(registry, s.study_id, now, s.database, checked)}
+
+
+def _refused(response: Response, problems: list[Problem]) -> dict[str, Any]:
+    """A publication refused for ``problems``: 422, as the desk answers."""
+    response.status_code = 422
+    return {"ok": False, "problems": [publishing.problem_dict(p) for p in problems], "flows": []}
 
 
 @router.get("/studies/{study_id}/sessions", tags=["flows"])
@@ -95,10 +117,11 @@ def list_sessions(s: StudyCtx = Depends(api_study), limit: int = LIMIT, cursor: 
 
 @router.get("/studies/{study_id}/participants", tags=["participants"])
 def list_participants(s: StudyCtx = Depends(api_study), limit: int = LIMIT, cursor: str | None = CURSOR) -> dict[str, Any]:
-    """Participants by pseudonymous id, with group, channel and language. Audited."""
+    """Participants by pseudonymous id, with group (and its label, ``group_label``), channel and language. Audited."""
     page = queries.participants_page(s.database, s.study_id, limit, cursor)
     s.audit("participants", s.study_id, rows=len(page.items))
-    return page.as_dict()
+    labelled: dict[str, Any] = labels.with_group_labels(page.as_dict(), labels.group_names(s.loaded.study))
+    return labelled
 
 
 class FieldValue(BaseModel):

@@ -108,6 +108,7 @@ async def publish_page(s: StudyCtx = Depends(page_study), yaml_text: str = Form(
     require_change(s.principal)
     text = await _text(yaml_text, upload)
     registry, actor, now = s.chorus.studies, s.principal.actor, s.now()
+    checked: publishing.Checked | None = None
     try:
         if text.strip():
             checked, flows = publishing.publish_text(registry, s.database, s.study_id, text, actor, now)
@@ -118,7 +119,7 @@ async def publish_page(s: StudyCtx = Depends(page_study), yaml_text: str = Form(
     except LoadError as error:
         return _flows_page(s, checked=publishing.Checked(error.problems, "study"), text=text, status=422)
     s.loaded = registry.get(s.study_id)
-    return _flows_page(s, published=flows, notes=publishing.publish_notes(registry, s.study_id, now, s.database))
+    return _flows_page(s, published=flows, notes=publishing.published_result(registry, s.study_id, now, s.database, checked))
 
 
 @router.get("/dashboard/studies/{study_id}/results", response_class=HTMLResponse)

@@ -16,8 +16,8 @@ from markupsafe import Markup
 
 from bot import charts
 from bot.api.context import Ctx, StudyCtx
+from bot.api.labels import group_names
 from bot.auth import csrf_token, desk_of, page_principal, visible_study
-from bot.population import group_labels
 from flows.analysis import rounding
 from flows.model import Study, resolve_text
 from storage.auth import Principal
@@ -70,7 +70,7 @@ def chart_url(study_id: str, kind: str, fmt: str, **params: Any) -> str:
 
 def group_namer(study: Study) -> Callable[[str], str]:
     """A study's group code -> its label ('all' -> 'Everyone'; a code the study does not label stays as it is)."""
-    labels = {"all": "Everyone", **group_labels(study)}
+    labels = group_names(study)
     return lambda group: labels.get(group, group)
 
 

@@ -19,6 +19,11 @@ router = APIRouter(include_in_schema=False)
 BASE = "/dashboard/studies/{study_id}"
 FAILED_WITHIN = timedelta(days=7)
 """How far back the held page offers to send failed messages again (``chorus outbox retry --since``)."""
+ALERT_KINDS = {"safeguarding": "Safeguarding", "after_end": "Message after the end", "planning": "Follow-up not planned",
+               "moderation": "To moderate", "max_tries": "No clear answer", "loop": "Runaway flow",
+               "template_error": "Error in a flow's text", "voice_failed": "Voice note not heard",
+               "voice_skipped": "Voice note skipped"}
+"""The kinds of alert in words; the internal name stays on the page (class, ``data-kind``, tooltip)."""
 RULES = {"outside": "a point outside the process limits", "shift": "7 or more points in a row on one side of the mean",
          "trend": "6 or more points in a row rising or falling", "two_of_three": "2 of 3 points beyond two sigma"}
 
@@ -45,7 +50,13 @@ def alerts_page(s: StudyCtx = Depends(page_study), cursor: str | None = CURSOR, 
     after their conversation ended, a correction or the rest of an answer)."""
     page = queries.flags_page(s.database, s.study_id, 100, cursor, open_only, kind)
     s.audit("flags", s.study_id, rows=len(page.items))
-    return render(s, "alerts.html", "alerts", page=page, open_only=open_only, kind=kind)
+    return render(s, "alerts.html", "alerts", page=page, open_only=open_only, kind=kind, kind_words=kind_words)
+
+
+def kind_words(kind: str) -> str:
+    """A kind of alert as the Alerts page names it: 'Message after the end' for ``after_end``; a kind
+    not listed in ALERT_KINDS reads as its name in words ('delivery_failed': 'Delivery failed')."""
+    return ALERT_KINDS.get(kind) or kind.replace("_", " ").capitalize()
 
 
 @router.post(BASE + "/alerts/{flag_id}/acknowledge")
