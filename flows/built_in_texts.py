@@ -136,6 +136,16 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
     "hint_yesno": {"en": "Please reply YES or NO.", "cy": "Atebwch YDW neu NAC YDW."},
     "hint_choice": {"en": "Please reply with a number from 1 to {n}.", "cy": "Atebwch gyda rhif o 1 i {n}."},
     "hint_choice_two": {"en": "Please reply 1 or 2 (or the words).", "cy": "Atebwch 1 neu 2 (neu'r geiriau)."},
+    # A choice answered only by what is not wanted ('anything but carer', 'dim 1'): said back, and the numbers
+    # left asked for ({rejected}: the labels, joined by 'nor'; {choices}: '1 or 3'; {example}: '1 2 3').
+    "hint_choice_not": {"en": "OK, not {rejected}. Which one, then? Please reply {choices}.",
+                        "cy": "Iawn, nid {rejected}. Pa un, felly? Atebwch {choices}."},
+    "hint_choices_not": {"en": "OK, not {rejected}. Which ones, then? Please reply with their numbers, e.g. {example}.",
+                         "cy": "Iawn, nid {rejected}. Pa rai, felly? Atebwch gyda'u rhifau, e.e. {example}."},
+    "nor": {"en": "or", "cy": "na"},
+    # 'none of them', 'neither', 'dim un' to a choice without such an option.
+    "hint_choice_none": {"en": "None of these? Please reply with the number of the closest one, from 1 to {n}.",
+                         "cy": "Dim un o'r rhain? Atebwch gyda rhif yr un agosaf, o 1 i {n}."},
     # A number said with a unit the question does not ask in ('6 hours' to 'how many times?'); the usual hint follows.
     "hint_other_unit": {"en": "That looks like {said}, which is not what this question asks.",
                         "cy": "Mae hynny'n edrych fel {said}, a dyw hynny ddim yn ateb y cwestiwn hwn."},

@@ -15,7 +15,8 @@ their public names, so that the steps and the engine import them from one place:
 - flows/parsing_yes_no.py: yes or no, and a correction after a no ('no, 3');
 - flows/parsing_little_words.py: words that name no option, stems, a word a letter away;
 - flows/parsing_option_words.py: an option named by its words inside a longer reply;
-- flows/parsing_options.py: which one option a reply picks;
+- flows/parsing_rejections.py: what a reply does not want ('anything but 2', 'none of them', 'dim 1');
+- flows/parsing_options.py: which one option a reply picks, never one it rejects;
 - flows/parsing_picks.py: several picks in one reply.
 """
 
@@ -27,7 +28,13 @@ from flows.parsing_number_sentences import Doubt, NumberReading, read_number
 from flows.parsing_number_words import words_to_number
 from flows.parsing_numbers import parse_number, scale_point
 from flows.parsing_option_words import SENTENCE_WORDS
-from flows.parsing_options import SHORT_REPLY_CHARS, SHORT_REPLY_CUTOFF, match_option
+from flows.parsing_options import (
+    SHORT_REPLY_CHARS,
+    SHORT_REPLY_CUTOFF,
+    match_option,
+    rejected_options,
+    remaining_option,
+)
 from flows.parsing_picks import match_options
 from flows.parsing_yes_no import (
     UNDECIDED_REPLIES,
@@ -41,6 +48,6 @@ from flows.parsing_yes_no import (
 __all__ = [
     "MAX_ANSWER_CHARS", "SENTENCE_WORDS", "SHORT_REPLY_CHARS", "SHORT_REPLY_CUTOFF", "UNDECIDED_REPLIES", "UNSURE_REPLIES",
     "Doubt", "NumberReading", "match_option", "match_options", "normalise", "only_little_words", "only_politeness",
-    "parse_number", "parse_yes_no", "read_number", "said_after_no", "says_indifferent", "says_only", "says_undecided",
-    "scale_point", "without_politeness", "words_to_number",
+    "parse_number", "parse_yes_no", "read_number", "rejected_options", "remaining_option", "said_after_no",
+    "says_indifferent", "says_only", "says_undecided", "scale_point", "without_politeness", "words_to_number",
 ]

@@ -1,5 +1,6 @@
 """Which one option a reply picks (flows/parsing.py): '2', 'two', 'B', 'the second one', the
-option's words, or a close misspelling of them ('carrer' -> 'Carer')."""
+option's words, or a close misspelling of them ('carrer' -> 'Carer'); never one it rejects
+('anything but carer': flows/parsing_rejections.py), and which are rejected."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from flows.parsing_option_words import (
     _names_another,
     _negations,
 )
+from flows.parsing_rejections import _Rejection, _rejection, _undecided
 
 _ABBREVIATIONS = ((re.compile(r"\b(?:v|vv|vry|vey)\.?\s+(?=[a-z]{2})"), "very "),)
 """Short forms of option words, written out before matching: 'v good' -> 'very good'."""
@@ -82,6 +84,9 @@ def _match_option(text: str, options: tuple[tuple[str, ...], ...]) -> int | None
             index = exact.pop()
             before = clean[: max(clean.rfind(attempt), 0)]
             return None if _modified(before, attempt, names, index) else index
+    rejection = _rejection(clean, options, _match_option)
+    if rejection is not None:
+        return _one_instead(rejection, options)
     for finder in (_number_index, _letter_index):
         found = finder(_welsh_ordinal(plain), count)
         if found is not None:
@@ -150,3 +155,38 @@ def _closest(plain: str, names: list[list[str]], cutoff: float) -> int | None:
     best, index = scores[0]
     runner_up = scores[1][0] if len(scores) > 1 else 0.0
     return index if best >= cutoff and best - runner_up >= 0.1 else None
+
+
+
+def rejected_options(text: str, options: Sequence[Sequence[str]]) -> list[int]:
+    """The options a reply says it does not want, in order: 'anything but carer', 'not 2 or 3',
+    'carer no way', 'dim 1', 'unrhyw beth ond y trydydd'; every option for 'none of them' or
+    'neither'. Empty for a reply that rejects none, and for one that names an option whose own
+    label is negative ('not at all' for 'Not at all', 'no change', 'not sure')."""
+    if _too_long(text):
+        return []
+    rejection = _rejection(normalise(text), tuple(tuple(candidates) for candidates in options), _match_option)
+    return [] if rejection is None else sorted(rejection.rejected)
+
+
+def remaining_option(text: str, options: Sequence[Sequence[str]]) -> int | None:
+    """In a single choice, the one option a reply leaves when it rejects all the others: 'not
+    the first one' or 'anything but phone' of two, 'not carer or staff' of three. None when
+    more than one is left (or none), or when the one left is a 'Not sure' or 'Don't know'
+    ('not agree' may be a disagreement the options do not offer)."""
+    if _too_long(text):
+        return None
+    found = tuple(tuple(candidates) for candidates in options)
+    rejection = _rejection(normalise(text), found, _match_option)
+    if rejection is None or rejection.wanted or not rejection.rejected:
+        return None
+    left = [index for index in range(len(found)) if index not in rejection.rejected]
+    if len(left) != 1 or any(_undecided(name) for name in found[left[0]]):
+        return None
+    return left[0]
+
+
+def _one_instead(rejection: _Rejection, options: tuple[tuple[str, ...], ...]) -> int | None:
+    """The one option a reply names besides those it rejects ('email not phone'), or None."""
+    found = _match_option(rejection.wanted, options) if rejection.wanted else None
+    return None if found in rejection.rejected else found

@@ -11,7 +11,8 @@ from typing import Literal
 from flows.parsing_normalise import _strip_politeness, _tidy, _too_long, normalise, only_politeness
 from flows.parsing_number_words import _ORDINALS, _WORD_NUMBERS, _welsh_ordinal, words_to_number
 from flows.parsing_numbers import _PRONOUN_ONE
-from flows.parsing_options import _letter_index, match_option
+from flows.parsing_options import _letter_index, _match_option, match_option
+from flows.parsing_rejections import _Rejection, _rejection
 
 _ALL = {"all", "all of them", "all of the above", "everything", "every one", "pob un", "y cyfan"}
 
@@ -111,10 +112,26 @@ def match_options(text: str, options: Sequence[Sequence[str]]) -> list[int] | No
     return None if picks is None else list(picks)
 
 
+def _picks_besides(rejection: _Rejection, options: tuple[tuple[str, ...], ...]) -> tuple[int, ...] | None:
+    """The picks of a reply that rejects some options: those it names besides them ('1 and 3 but
+    not 2'), or with 'all except' every other option ('all except weekends', 'pob un ond 4');
+    None for a rejection alone ('not weekends', 'anything but 2', 'none of them'): the
+    participant is asked again, never given what they did not reject without asking."""
+    if rejection.wanted:
+        picks = _match_options(rejection.wanted, options)
+        return picks if picks and not rejection.rejected & set(picks) else None
+    if rejection.all_others and rejection.rejected:
+        return tuple(index for index in range(len(options)) if index not in rejection.rejected) or None
+    return None
+
+
 @lru_cache(maxsize=16384)
 def _match_options(text: str, options: tuple[tuple[str, ...], ...]) -> tuple[int, ...] | None:
     if _too_long(text):
         return None
+    rejection = _rejection(normalise(text), options, _match_option)
+    if rejection is not None:
+        return _picks_besides(rejection, options)
     whole = match_option(text, options)
     clean = _strip_politeness(normalise(text))
     if whole is not None:

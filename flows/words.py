@@ -114,6 +114,24 @@ def listed(choices: Sequence[str], or_word: str) -> str:
     return f"{', '.join(choices[:-1])} {or_word} {choices[-1]}"
 
 
+def not_wanted_hint(text: Callable[[str], str], labels: Sequence[str], rejected: Sequence[int], multiple: bool = False,
+                    most: int | None = None) -> str | None:
+    """What to say to a choice answered only by what is not wanted (flows.parsing.rejected_options:
+    'anything but carer', 'not weekends', 'dim 1'): that it was understood, and the numbers left:
+    'OK, not Carer. Which one, then? Please reply 1 or 3.'; 'None of these? ...' when every option
+    is rejected. None when nothing is (the step's usual hint is said). ``text`` gives texts by key
+    in the reader's language; ``most``: how many a multiple choice takes at most."""
+    if not rejected:
+        return None
+    left = [str(number + 1) for number in range(len(labels)) if number not in rejected]
+    if not left:
+        return text("hint_choice_none").format(n=len(labels))
+    said = listed([labels[number] for number in sorted(rejected)], text("nor"))
+    if multiple:
+        return text("hint_choices_not").format(rejected=said, example=" ".join(left[:most or len(left)]))
+    return text("hint_choice_not").format(rejected=said, choices=listed(left, text("or")))
+
+
 def is_done(text: str, also: Sequence[str] = ()) -> bool:
     """Whether a whole reply says a multiple choice is complete ('done', 'that's all please',
     'wedi gorffen'), in any built-in language or as one of ``also`` (the Done button's own label)."""

@@ -6,10 +6,10 @@ from pydantic import Field, field_validator, model_validator
 
 from flows.events import Button
 from flows.model import Invalid, Option, Text, resolve_text
-from flows.parsing import match_option, match_options
+from flows.parsing import match_option, match_options, rejected_options, remaining_option
 from flows.steps import register
 from flows.steps.base import Answer, InputStep, Prompt, Reply, StepContext, Unclear
-from flows.words import without_done
+from flows.words import not_wanted_hint, without_done
 
 
 @register
@@ -89,9 +89,10 @@ class ChoiceStep(InputStep):
         values = [o.value for o in self.options]
         labels = self.labels(ctx)
         if not self.multiple:
-            index = values.index(reply.button) if reply.button in values else match_option(reply.text, self.names(ctx, labels))
+            index = values.index(reply.button) if reply.button in values else self._typed_pick(reply.text, self.names(ctx, labels))
             if index is None:
-                return Unclear(ctx.words("hint_choice_two" if len(values) == 2 else "hint_choice").format(n=len(values)))
+                return self._not_wanted(reply, ctx, labels) or Unclear(
+                    ctx.words("hint_choice_two" if len(values) == 2 else "hint_choice").format(n=len(values)))
             return Answer(values[index], labels[index])
         if reply.button and all(v in values for v in reply.button.split("|")):
             picks = [values.index(v) for v in reply.button.split("|")]
@@ -99,8 +100,22 @@ class ChoiceStep(InputStep):
             picks = self._typed_picks(reply.text, self.names(ctx, labels))
         limit = self.max_picks or len(values)
         if not picks or not self.min_picks <= len(picks) <= limit:
-            return Unclear(self._hint_for_picks(ctx, len(values), limit))
+            return (not picks and self._not_wanted(reply, ctx, labels)) or Unclear(self._hint_for_picks(ctx, len(values), limit))
         return Answer([values[i] for i in picks], ", ".join(labels[i] for i in picks))
+
+    @staticmethod
+    def _typed_pick(text: str, names: list[list[str]]) -> int | None:
+        """The option typed, or the one left when the reply rejects all the others ('not the first one' of two)."""
+        index = match_option(text, names)
+        return remaining_option(text, names) if index is None else index
+
+    def _not_wanted(self, reply: Reply, ctx: StepContext, labels: list[str]) -> Unclear | None:
+        """A typed reply that says only what is not wanted ('anything but carer', 'none of them'),
+        asked again saying so (flows.words.not_wanted_hint); None for any other."""
+        if reply.button is not None:
+            return None
+        hint = not_wanted_hint(ctx.words, labels, rejected_options(reply.text, self.names(ctx, labels)), self.multiple, self.max_picks)
+        return None if hint is None else Unclear(hint)
 
     @staticmethod
     def _typed_picks(text: str, names: list[list[str]]) -> list[int]:

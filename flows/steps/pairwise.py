@@ -24,6 +24,7 @@ from flows.parsing import (
     UNDECIDED_REPLIES,
     match_option,
     normalise,
+    remaining_option,
     says_undecided,
     without_politeness,
 )
@@ -150,15 +151,17 @@ class PairwiseStep(InputStep):
 
     def _choice(self, reply: Reply, ctx: StepContext, a: str, b: str) -> str | None:
         """'A', 'B' or 'tie'; None when unclear. Read as any option is (flows.parsing), in English
-        or Welsh: 'B please', 'the first one', 'yr ail', 'A os gwelwch yn dda'; 'can't decide
-        thanks' and 'methu penderfynu plis' are a tie."""
+        or Welsh: 'B please', 'the first one', 'yr ail', 'A os gwelwch yn dda', and the other of the
+        two for 'not A' or 'nid y cyntaf'; 'can't decide thanks' and 'methu penderfynu plis' are a tie."""
         if reply.button in ("A", "B", "tie"):
             return reply.button
         said = {_without_apostrophes(reply.text), without_politeness(reply.text).replace("'", "")}
         if said & (UNDECIDED | self._undecided_names(ctx)) or says_undecided(reply.text):
             return "tie"
         texts = self._texts(ctx)
-        index = match_option(reply.text, [["a", texts.get(a, a)], ["b", texts.get(b, b)]])
+        names = [["a", texts.get(a, a)], ["b", texts.get(b, b)]]
+        index = match_option(reply.text, names)
+        index = remaining_option(reply.text, names) if index is None else index  # 'not A', 'anything but the first'
         return None if index is None else "AB"[index]
 
     def interpret(self, reply: Reply, ctx: StepContext) -> Answer | Continue | Unclear:
