@@ -14,6 +14,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from jinja2 import nodes
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
 from flows.events import Button
 from flows.loader import LoadedFlow, Marks, Problem, YamlPath, field_path, step_path
 from flows.model import Flow, Option, StepBase, Text, resolve_text
@@ -36,6 +39,7 @@ from flows.translation_checks import items_from_file, language_names
 from flows.words import BUILT_IN_TEXTS, Words
 
 TEMPLATE_STAND_IN = "Alexandra"
+_PARSER = ImmutableSandboxedEnvironment(autoescape=False, keep_trailing_newline=True)
 _TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 
 TELEGRAM_BUTTONS = 8
@@ -55,8 +59,34 @@ LETTERS_NAMED = 3
 
 
 def sample(source: str) -> str:
-    """A text as it might be sent: template parts replaced by a typical value."""
+    """A text with every word it may hold: template parts replaced by a typical value."""
     return _TEMPLATE.sub(TEMPLATE_STAND_IN, source)
+
+
+def longest_reading(source: str) -> str:
+    """A text as the participant who gets the most of it is sent it: of each ``{% if %}``'s
+    branches only the longest (a text worded per group is one group's words, not all of
+    them), values filled in by :data:`TEMPLATE_STAND_IN`. A text Jinja cannot read is
+    :func:`sample`'d."""
+    if "{%" not in source:
+        return sample(source)
+    try:
+        return _longest(_PARSER.parse(source).body)
+    except Exception:  # (a syntax error: reported by the template checks)
+        return sample(source)
+
+
+def _longest(body: list[nodes.Node]) -> str:
+    parts: list[str] = []
+    for node in body:
+        if isinstance(node, nodes.Output):
+            parts += [child.data if isinstance(child, nodes.TemplateData) else TEMPLATE_STAND_IN for child in node.nodes]
+        elif isinstance(node, nodes.If):
+            branches = [node.body, *(other.body for other in node.elif_), node.else_]
+            parts.append(max((_longest(branch) for branch in branches), key=len))
+        elif isinstance(getattr(node, "body", None), list):  # a {% for %} or {% with %}: its words once
+            parts.append(_longest(node.body))  # type: ignore[attr-defined]
+    return "".join(parts)
 
 
 def composed_prompt(
@@ -66,7 +96,7 @@ def composed_prompt(
     picked; ``data``: the step's working data (which item it is on)."""
 
     def render(text: Text | None) -> str:
-        return sample(resolve_text(text, language, default))
+        return longest_reading(resolve_text(text, language, default))
 
     ctx = StepContext(language, default, render, lambda key: words.text(key, language), data=dict(data or {}))
     if isinstance(step, InputStep):
@@ -329,7 +359,7 @@ def message_warnings(flow: Flow, marks: Marks, languages: list[str], words: Word
                         path_of(name) + ((language,) if isinstance(value, dict) else ())
                     )
                     problems += _segments(
-                        sample(resolve_text(value, language, default)),
+                        longest_reading(resolve_text(value, language, default)),
                         language,
                         place,
                         f"on SMS, the {language_names([language])} '{name}' of step '{step.id}'",

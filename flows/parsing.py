@@ -35,7 +35,7 @@ from flows.parsing_options import (
     rejected_options,
     remaining_option,
 )
-from flows.parsing_picks import match_options
+from flows.parsing_picks import match_options, says_every_option
 from flows.parsing_yes_no import (
     UNDECIDED_REPLIES,
     UNSURE_REPLIES,
@@ -49,5 +49,5 @@ __all__ = [
     "MAX_ANSWER_CHARS", "SENTENCE_WORDS", "SHORT_REPLY_CHARS", "SHORT_REPLY_CUTOFF", "UNDECIDED_REPLIES", "UNSURE_REPLIES",
     "Doubt", "NumberReading", "match_option", "match_options", "normalise", "only_little_words", "only_politeness",
     "parse_number", "parse_yes_no", "read_number", "rejected_options", "remaining_option", "said_after_no",
-    "says_indifferent", "says_only", "says_undecided", "scale_point", "without_politeness", "words_to_number",
+    "says_every_option", "says_indifferent", "says_only", "says_undecided", "scale_point", "without_politeness", "words_to_number",
 ]

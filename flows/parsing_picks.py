@@ -106,6 +106,12 @@ def _each_an_option(tokens: Sequence[str], options: tuple[tuple[str, ...], ...])
     return tuple(picks)
 
 
+def says_every_option(text: str, count: int) -> bool:
+    """'all', 'all of them', 'pob un', 'all 5': every one of ``count`` options, in no order."""
+    clean = _strip_politeness(normalise(text))
+    return clean in _ALL or bool(re.fullmatch(r"all (?:of )?(?:the )?\w+", clean) and words_to_number(clean.split()[-1]) == count)
+
+
 def match_options(text: str, options: Sequence[Sequence[str]]) -> list[int] | None:
     """Several picks: '1 3', '1, 3', 'A and C', 'carer, staff', 'all'. Order kept, repeats dropped."""
     picks = _match_options(text, tuple(tuple(candidates) for candidates in options))
@@ -143,7 +149,7 @@ def _match_options(text: str, options: tuple[tuple[str, ...], ...]) -> tuple[int
         return (whole,) if listed is False else listed
     if not clean:
         return None
-    if clean in _ALL or re.fullmatch(r"all (?:of )?(?:the )?\w+", clean) and words_to_number(clean.split()[-1]) == len(options):
+    if says_every_option(clean, len(options)):
         return tuple(range(len(options)))
     picks = _tidy(_PRONOUN_ONE.sub(lambda found: found.group(0)[: -len("one")], clean))  # 'the third one'
     tokens = _without_articles(_split_picks(picks, len(options), text))

@@ -86,7 +86,7 @@ _WEEKDAYS = {
     "dydd llun": 0, "dydd mawrth": 1, "dydd mercher": 2, "dydd iau": 3, "dydd gwener": 4, "dydd sadwrn": 5, "dydd sul": 6,
 }
 _WEEKDAY = re.compile(rf"^(?P<next>next |on |ar )?(?P<day>{'|'.join(sorted(_WEEKDAYS, key=len, reverse=True))})(?: (?P<part>.+))?$")
-_FILLERS = ("please", "plz", "pls", "thanks", "diolch", "os gwelwch yn dda", "plis")
+_FILLERS = ("please", "plz", "pls", "thanks", "diolch", "os gwelwch yn dda", "plis", "x", "xx", "xxx")
 _MORNING_PHRASES = ("in the morning", "yn y bore", "first thing in the morning")
 _UNPREFIXED_WHOLE = frozenset((*_TODAY_LATE, *_TOMORROW, *_MORNING_PHRASES, *_NEXT_WEEK, *_A_WHILE))
 _UNPREFIXED_STARTS = ("in ", "mewn ", "ymhen ", "after ", "next ", *(word + " " for word in _TOMORROW))
@@ -120,10 +120,13 @@ _AFTER_WORK = re.compile(
 _FINISH = re.compile(r"^(?:i |dwi'n |dwi )?(?:finish|finishing|off|gorffen) (?:work |my shift )?(?:at |am )?(?P<at>\d.*)$")
 """'finish at 8', 'off at 7pm', 'gorffen am 6'."""
 _ASK_LATER = re.compile(
-    r"^(?:please |plz |pls )?(?:(?:can you |could you )?(?:ask|message|msg|text|try|catch|get back to|contact)(?: me)?(?: again)?"
+    r"^(?:please |plz |pls )?(?:(?:(?:can|could) (?:you|u) )?(?:ask|message|msg|text|try|catch|get back to|contact)(?: me)?(?: again)?"
     r" (?:later|another time)|another time|some other time|gofynnwch(?: eto)? (?:wedyn|nes ymlaen|rywbryd eto)"
-    r"|gofyn(?: eto)? wedyn|holwch wedyn|rywbryd eto)$")
-"""'ask me later', 'text me later', 'try again later', 'another time', 'gofynnwch wedyn'."""
+    r"|gofyn(?: eto)? wedyn|holwch wedyn|rywbryd eto"
+    r"|(?:i'll |ill |i will |will |can i |could i |i can |let me )?(?:answer|reply|respond|do (?:this|it|that)"
+    r"|finish (?:this|it)|get back to you)(?: to (?:this|it|you))? later(?: on)?)$")
+"""'ask me later', 'text me later', 'try again later', 'another time', 'gofynnwch wedyn', 'will answer
+later', 'can i do this later'."""
 _ANSWERS_TOO = frozenset(("at work", "in work", "working", "driving", "yn y gwaith", "yn gweithio", "gweithio", "yn gyrru",
                           "gyrru", "on call", "on duty", "on the ward", "ar y ward"))
 """Alone, these may answer a free-text question ('Where did it happen?' 'at work'): there they are
@@ -420,15 +423,25 @@ def parse_snooze(
     return Snooze(until, clean)
 
 
+_STATES = frozenset(("busy", "brysur", "yn brysur"))
+"""LATER words that also describe how things were: 'Kind staff. Busy.' may answer a question."""
+
+
 def _busy_then_asked(clean: str, now: datetime, zone: ZoneInfo, later_words: tuple[str, ...],
                      contact: TimeWindow | None) -> datetime | None:
     """A busy phrase (or a LATER word) and then, in a clause of its own, a request to be asked
-    later: 'on shift til 8, ask me later' (at 8), 'busy, ask me tomorrow' (tomorrow)."""
+    later: 'on shift til 8, ask me later' (at 8), 'busy, ask me tomorrow' (tomorrow); or any
+    short reason and then a bare LATER or a request naming no time: 'feeding the baby, later',
+    'baby crying, will answer later'."""
     *reason, last = [part.strip() for part in _CLAUSES.split(clean) if part.strip()] or [""]
     head = " ".join(reason)
+    asked, prefixed = _strip_prefix(last, later_words)
+    bare_later = prefixed and not asked and last not in _STATES
+    if head and len(head.split()) <= _REASON_WORDS and (bare_later or _ASK_LATER.match(last)):
+        busy = busy_until(head, now, zone, contact, bare=True) if _busy_phrase(head) else None
+        return busy or now.astimezone(UTC) + DEFAULT_SNOOZE
     if not head or not (_busy_phrase(head) or _strip_prefix(head, later_words) == ("", True)):
         return None
-    asked, prefixed = _strip_prefix(last, later_words)
     if prefixed and asked and not _ASK_LATER.match(last):
         return _when(asked, now.astimezone(zone), True)
     if not _ASK_LATER.match(last) and not (prefixed and not asked):

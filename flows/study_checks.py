@@ -16,7 +16,7 @@ from flows.model import Study
 from flows.pydantic_errors import did_you_mean
 from flows.template_order import saved_fields
 from flows.translation_checks import untranslated_study_texts
-from flows.words import Words, untranslated
+from flows.words import COMMANDS, Words, untranslated
 
 
 def unknown_names(study: Study, known: set[str], marks: Marks) -> list[Problem]:
@@ -99,6 +99,23 @@ def ways_in(study: Study, marks: Marks) -> list[Problem]:
                     "choose another keyword",
                 )
             )
+    return problems
+
+
+def unknown_word_meanings(study: Study, marks: Marks) -> list[Problem]:
+    """``words:`` adds words for Chorus's global words only: a key that is none of them
+    ('mother: {en: [mum]}', meant as another word for an option) would be read by nothing."""
+    problems = []
+    for meaning in study.words:
+        if meaning in COMMANDS:
+            continue
+        problems.append(marks.problem(
+            marks.key(("words", meaning)),
+            f"'words:' adds words for Chorus's global words ({', '.join(COMMANDS)}); '{meaning}' is none of them, "
+            "so its words would never be read",
+            did_you_mean(meaning, COMMANDS, listing=False)
+            or "to accept another word for an option, put it in the option's label: {value: mother, label: Mum or mother}",
+        ))
     return problems
 
 

@@ -77,6 +77,8 @@ def windows_missing_contact_hours(loaded: LoadedStudy, marks: Marks) -> list[Pro
         for choice in offered:
             if not groups_meet(sent_to(study, choice.flow), set(entry.groups) if entry.groups else None):
                 continue
+            if not hours_overlap(zone, choice.hours, study.quiet_hours, None):
+                continue  # (hours wholly in the quiet hours are warned of once: no window can meet them)
             meeting = window_meets(window, study.quiet_hours, choice.hours, zone)
             if meeting == MEET:
                 continue

@@ -46,6 +46,7 @@ from flows.study_checks import (
     signposting_names_crisis_help,
     study_translations,
     unknown_names,
+    unknown_word_meanings,
     ways_in,
 )
 from flows.template_order import saved_fields
@@ -82,7 +83,7 @@ def check_study(loaded: LoadedStudy, intended: dict[str, str], now: datetime | N
     problems += delphi_links(loaded, intended)
     problems += _schedule_problems(loaded, intended, marks, now or datetime.now(UTC))
     problems += study_translations(study, marks) + signposting_names_crisis_help(study, marks)
-    problems += whatsapp_content(study, marks)
+    problems += whatsapp_content(study, marks) + unknown_word_meanings(study, marks)
     return problems
 
 
@@ -120,7 +121,21 @@ def _flows_of_broken_study(path: Path) -> list[Path]:
     named = data.get("flows") if isinstance(data, dict) else None
     if isinstance(named, list) and named and all(isinstance(name, str) for name in named):
         return [path.parent / name for name in named if (path.parent / name).is_file()]
-    return sorted(p for p in path.parent.glob("*.y*ml") if p.is_file() and p != path)
+    beside = [p for p in path.parent.glob("*.y*ml") if p.is_file() and p != path]
+    named_items = {name for p in beside for name in _items_files_named(p)}
+    return sorted(p for p in beside if p.name not in named_items)
+
+
+_ITEMS_FILE = re.compile(r"^\s*-?\s*items_file\s*:\s*['\"]?([^'\"#\s]+)", re.M)
+
+
+def _items_files_named(path: Path) -> set[str]:
+    """The items files a flow file names (``items_file: items.yaml``), by a cheap look that
+    works on a flow with errors too: a list of items, not a flow to check on its own."""
+    try:
+        return set(_ITEMS_FILE.findall(path.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError):
+        return set()
 
 
 def _saved_by_others(loaded: LoadedStudy, name: str) -> set[str]:

@@ -26,8 +26,8 @@ BUILT_IN_WORDS: dict[str, dict[str, list[str]]] = {
     "start": {"en": ["start", "unstop", "resume", "/start"], "cy": ["dechrau", "ailddechrau"]},
     "help": {"en": ["help", "info", "/help", "?"], "cy": ["help", "cymorth"]},
     "later": {
-        "en": ["later", "not now", "busy", "snooze", "remind me later", "not right now", "busy now", "busy right now",
-               "busy at the moment", "can't talk", "cant talk", "can't talk now", "cant talk now"],
+        "en": ["later", "later on", "l8r", "brb", "not now", "busy", "snooze", "remind me later", "not right now", "busy now",
+               "busy right now", "busy at the moment", "can't talk", "cant talk", "can't talk now", "cant talk now"],
         "cy": ["wedyn", "nes ymlaen", "dim nawr", "ddim nawr", "methu siarad"],
     },
     "back": {"en": ["back", "go back", "previous", "undo"], "cy": ["yn ôl", "yn ol", "nôl", "nol"]},
@@ -36,8 +36,10 @@ BUILT_IN_WORDS: dict[str, dict[str, list[str]]] = {
                      "dilewch fy ngwybodaeth", "anghofiwch fi"]},
 }
 POLITE = frozenset({"please", "pls", "plz", "plis", "thanks", "thank", "you", "thx", "diolch", "it", "now", "me", "just",
-                    "ok", "okay", "sorry", "messaging", "texting", "messages", "texts", "sending"})
-"""Words that may go with a global word without changing it: 'stop it please', 'go back please'."""
+                    "ok", "okay", "sorry", "messaging", "texting", "messages", "texts", "sending", "msg", "msgs", "msging", "ta",
+                    "cheers", "ty", "x", "xx", "xxx"})
+"""Words that may go with a global word without changing it: 'stop it please', 'go back please',
+and the kiss a text is often signed with: 'later x', 'stop xx'."""
 POLITE_PHRASES = ("os gwelwch yn dda", "os gwelwch chi'n dda", "if you can", "if you don't mind")
 """Polite phrases of several words, dropped from either end of a reply like :data:`POLITE`."""
 LANGUAGE_WORDS: dict[str, list[str]] = {

@@ -378,7 +378,7 @@ class DelphiStep(InputStep):
         if self._is_bare_score(text):
             return Unclear(ctx.words("delphi.reason_not_a_score").format(score=score))
         data["await"] = None
-        if not text or normalise(text) in NO_REASON:
+        if not text or _gives_no_reason(text):
             return self._after(data, None)
         recorded = ItemAnswer(item, delphi_value(self.delphi_id, self.round, score, text), f"{score}: {text}")
         return self._after(data, recorded)
@@ -386,7 +386,7 @@ class DelphiStep(InputStep):
     def _is_bare_score(self, text: str) -> bool:
         """'8' alone (a number on the scale), politely wrapped ('Id say 5', '5 I think'), or
         several ('8 9 7'): they say nothing of why."""
-        if normalise(text) in NO_REASON:
+        if _gives_no_reason(text):
             return False
         if self._several_scores(text):
             return True
@@ -448,6 +448,13 @@ def _says_keep(text: str) -> bool:
     words = [word for word in normalise(text).replace(",", " ").split() if word not in KEEP_FILLER]
     return " ".join(words) in KEEP_PHRASES or normalise(text) in KEEP_WORDS
 
+
+
+def _gives_no_reason(text: str) -> bool:
+    """'no', 'skip', or 'dunno' (Welsh 'dwn i ddim'), politely or with a kiss ('Dunno x'), in
+    reply to "why?": the score stands without a reason, rather than 'dunno' quoted as one."""
+    said = normalise(text)
+    return any(phrase in NO_REASON or phrase in UNSURE_WORDS for phrase in (said, *without_polite_words(said)))
 
 
 def _says_unsure(text: str, label: str) -> bool:

@@ -7,7 +7,7 @@ from pydantic import Field, field_validator, model_validator
 
 from flows.events import Button
 from flows.model import Invalid, Option, Text, resolve_text
-from flows.parsing import match_option, match_options, normalise, only_politeness
+from flows.parsing import match_option, match_options, normalise, only_politeness, says_every_option
 from flows.steps import register
 from flows.steps.base import (
     Answer,
@@ -187,7 +187,10 @@ def _read_order(text: str, names: list[list[str]]) -> list[int]:
     names of several words survive); a part that is only politeness ('phone, thanks') is left
     out. When one part names no option the reply is unclear as a whole (nothing: the participant
     is asked again), never one pick with the rest dropped. A reply in one part goes to the
-    forgiving multiple pick."""
+    forgiving multiple pick, but 'all' or 'all of them' is no order: it is asked again, not
+    read as the options in the order listed."""
+    if says_every_option(text, len(names)):
+        return []
     parts = [p for p in re.split(r"\s*(?:[,;\n]|\bthen\b|>)\s*", text.strip()) if p.strip()]
     if len(parts) > 1:
         said = normalise(text)
