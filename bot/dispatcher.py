@@ -56,7 +56,7 @@ from bot.dispatch_rules import (
 )
 from bot.farewell_sending import FarewellSending
 from bot.outage import Outage, is_database_error
-from bot.outbox_claims import give_keys, in_turn, load_candidates
+from bot.outbox_claims import give_keys, in_turn, load_candidates, queued_on
 from bot.pacing import DEFAULT_LIMITS, Pacer, RateLimit
 from bot.studies import StudyRegistry
 from channels.base import Capabilities, OutboundMessage, SendError
@@ -371,21 +371,11 @@ class Dispatcher(FarewellSending):
         with self.database.transaction() as connection:
             self._release_quiet(connection, now)
             o = OUTBOUND.c
-            # A participant with a row 'sending' (in doubt after a crash, or being sent by another
-            # dispatcher) waits: theirs go first, so their messages keep their order.
-            in_doubt = select(o.participant_id).where(o.status == "sending")
             found: dict[int, str] = {}
             backlog = set()
             self._found = {}
             for channel, limit in limits.items():
-                query = select(o.id, o.participant_id).where(o.status == "queued", o.channel == channel,
-                                                             o.participant_id.not_in(in_doubt))
-                if busy:
-                    query = query.where(o.participant_id.not_in(busy))
-                query = query.order_by(o.id).limit(limit)
-                if self.database.is_postgres:
-                    query = query.with_for_update(skip_locked=True)
-                rows = connection.execute(query).all()
+                rows = connection.execute(queued_on(channel, limit, busy, self.database.is_postgres)).all()
                 found.update((row_id, pid) for row_id, pid in rows)
                 if len(rows) >= limit:
                     backlog.add(channel)

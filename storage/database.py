@@ -150,7 +150,10 @@ def _ping_when_idle(engine: Engine) -> None:
 PLANNER_OPTIONS = "-c random_page_cost=1.1"
 """PostgreSQL plans Chorus's statements as for data on SSD or in memory. A batch looks up a
 few participants by key; with the default random_page_cost (4, priced for spinning disks)
-PostgreSQL scans a table of a few thousand rows whole instead, a millisecond a statement."""
+PostgreSQL scans a table of a few thousand rows whole instead, a millisecond a statement.
+The operator's own setting wins (:func:`postgres_options`). The dispatcher does not depend on
+this one: its claims read only the rows that wait at 4 too (the claim's shape:
+bot/outbox_claims.py ``queued_on``; tests/test_outbox_claim_plan.py)."""
 
 
 def postgres_options(url: str) -> str:

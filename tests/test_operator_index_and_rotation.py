@@ -28,7 +28,7 @@ def _claim_statements(service: Any, clock: Any) -> list[tuple[str, Any]]:
     caught: list[tuple[str, Any]] = []
 
     def catch(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
-        if statement.lstrip().startswith("SELECT") and "outbound_messages.channel =" in statement:
+        if statement.lstrip().startswith("SELECT") and "outbound_messages.channel >=" in statement:
             caught.append((statement, parameters))
 
     event.listen(service.database.engine, "before_cursor_execute", catch)
@@ -68,7 +68,7 @@ def _claims_by_channel_index(plan: list[str]) -> bool:
     """The plan (SQLite's EXPLAIN QUERY PLAN or PostgreSQL's EXPLAIN) looks the queued rows of
     the channel up in ``ix_outbound_channel_queue`` by status and channel."""
     for line, following in zip(plan, [*plan[1:], ""], strict=True):
-        if "USING INDEX ix_outbound_channel_queue (status=? AND channel=?)" in line:  # SQLite
+        if "USING INDEX ix_outbound_channel_queue (status=? AND channel>? AND channel<?)" in line:  # SQLite
             return True
         if re.search(r"Index Scan using ix_outbound_channel_queue on outbound_messages\s+\(", line):  # PostgreSQL
             return "Index Cond" in following and "channel" in following
