@@ -39,7 +39,7 @@ from flows.events import Button
 from flows.model import TimeWindow
 from flows.whatsapp_checks import LIST_PICKER_MAX, QUICK_REPLY_MAX
 from flows.words import ENGLISH_OPTIONS, OptionTexts
-from storage.outbox import FailedMessage
+from storage.outbox import WAITING_FOR_REPLY, FailedMessage
 
 WHATSAPP_WINDOW = timedelta(hours=24)
 QUICK_REPLY_TITLE, LIST_ITEM_TITLE = 20, 24
@@ -54,6 +54,10 @@ NO_LONGER_ASKED = "quiet hours: cancelled, the session moved past this question 
 """Why a question held through quiet hours was not sent when they ended (its row is ``cancelled``)."""
 OPTED_OUT = "participant opted out"
 NO_TEMPLATE = "whatsapp 24-hour window closed: no approved template for "
+BEHIND_TEMPLATE = WAITING_FOR_REPLY
+"""Why a WhatsApp message outside the window is held when a template sent to its participant
+awaits their reply: one template opens the conversation, the rest go when they answer it
+(storage.outbox.release_window_held). Never for :data:`ANY_HOUR_KINDS`."""
 
 
 @dataclass(frozen=True)
@@ -155,6 +159,8 @@ class Decision:
     media: bool = True
     """Whether the row's image may go too: not with a template outside WhatsApp's 24-hour
     window, where only the approved template may be sent."""
+    template: bool = False
+    """Sent as an approved template, outside WhatsApp's 24-hour window."""
 
 
 def quiet_until(window: TimeWindow | None, zone: str, now: datetime) -> datetime | None:
@@ -178,8 +184,16 @@ def is_reply(row: Candidate, within: timedelta) -> bool:
     return last is not None and abs(row.created_at - last) <= within
 
 
-def decide(row: Candidate, rules: StudyRules | None, now: datetime, reply_window: timedelta) -> Decision:
-    """Hold or send, and with which WhatsApp content template."""
+def outside_window(row: Candidate, now: datetime) -> bool:
+    """Whether the row goes on WhatsApp to someone who has not written there for 24 hours."""
+    return row.channel == "whatsapp" and (row.last_inbound_here is None or now - row.last_inbound_here >= WHATSAPP_WINDOW)
+
+
+def decide(row: Candidate, rules: StudyRules | None, now: datetime, reply_window: timedelta,
+           template_awaits_reply: bool = False) -> Decision:
+    """Hold or send, and with which WhatsApp content template. ``template_awaits_reply``: a
+    template sent to the participant outside the window awaits their reply, so this row, when
+    it too would need one, waits for that reply (:data:`BEHIND_TEMPLATE`) unless it is urgent."""
     exempt = row.kind in EXEMPT_KINDS
     if row.opted_out and not exempt:
         return Decision(hold=OPTED_OUT)
@@ -192,11 +206,13 @@ def decide(row: Candidate, rules: StudyRules | None, now: datetime, reply_window
     config = rules.whatsapp if rules else WhatsAppConfig()
     title = rules.title if rules else ""
     text = render_plain(row.text, row.buttons, row.multiple, row.option_texts)
-    if row.last_inbound_here is None or now - row.last_inbound_here >= WHATSAPP_WINDOW:
+    if outside_window(row, now):
+        if template_awaits_reply and row.kind not in ANY_HOUR_KINDS:
+            return Decision(hold=BEHIND_TEMPLATE)
         spec = config.template_for(row.step_id, row.kind)
         if spec is None:
             return Decision(hold=NO_TEMPLATE + f"'{row.step_id or row.kind}'")
-        return Decision(content=spec.fill(text, title), media=False)
+        return Decision(content=spec.fill(text, title), media=False, template=True)
     return Decision(content=_interactive(row, config))
 
 

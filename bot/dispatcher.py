@@ -48,10 +48,12 @@ from bot.delivery_status import env_address_key, opt_out, record_status
 from bot.dispatch_rules import (
     NO_LONGER_ASKED,
     OPTED_OUT,
+    WHATSAPP_WINDOW,
     Candidate,
     StudyRules,
     WhatsAppConfig,
     decide,
+    outside_window,
     quiet_release_time,
 )
 from bot.farewell_sending import FarewellSending
@@ -485,12 +487,21 @@ class Dispatcher(FarewellSending):
         return cached[1]
 
     async def _send_all(self, rows: list[Candidate]) -> None:
+        """Send one participant's rows in order. Outside WhatsApp's 24-hour window one template
+        goes, the first due row's: the rows after it wait for the participant's reply to it
+        (:data:`bot.dispatch_rules.BEHIND_TEMPLATE`), as do rows claimed later while it awaits one."""
+        awaited: bool | None = None  # a template sent to them awaits their reply (looked up when a row needs one)
         for index, row in enumerate(rows):
-            decision = decide(row, self.rules_for(row.study_id), self.clock(), self.reply_window)
+            now = self.clock()
+            if awaited is None and outside_window(row, now):
+                awaited = await asyncio.to_thread(self._template_awaits_reply, row)
+            decision = decide(row, self.rules_for(row.study_id), now, self.reply_window, bool(awaited))
             if decision.hold is not None:
                 await asyncio.to_thread(self._hold, row, decision.hold)
                 continue
             outcome = await self._send_one(row, decision.content, decision.media)
+            if outcome == "sent" and decision.template:
+                awaited = True
             if outcome == "stopped":  # the rest would go to someone who has blocked us
                 for rest in rows[index + 1:]:
                     await asyncio.to_thread(self._hold, rest, OPTED_OUT)
@@ -568,6 +579,11 @@ class Dispatcher(FarewellSending):
     def _stamp(self, outbox_id: int) -> None:
         with self.database.transaction() as connection:
             connection.execute(update(OUTBOUND).where(OUTBOUND.c.id == outbox_id).values(sent_at=self.clock()))
+
+    def _template_awaits_reply(self, row: Candidate) -> bool:
+        closed_at = row.last_inbound_here + WHATSAPP_WINDOW if row.last_inbound_here is not None else None
+        with self.database.transaction() as connection:
+            return outbox.template_awaits_reply(connection, row.participant_id, row.channel, closed_at)
 
     def _hold(self, row: Candidate, reason: str) -> None:
         o = OUTBOUND.c

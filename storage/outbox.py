@@ -151,18 +151,85 @@ def hold_queued(connection: Connection, participant_id: str) -> int:
 
 WINDOW_CLOSED = "whatsapp 24-hour window closed"
 """How the dispatcher's hold of a WhatsApp message outside the 24-hour window begins (bot/dispatch_rules.py)."""
+WAITING_FOR_REPLY = WINDOW_CLOSED + ": waiting for the participant to reply to the template"
+"""Why the dispatcher holds a participant's WhatsApp message while the one template it sent them
+outside the window awaits their reply: one template for what is due together, not one each."""
+STOPPED_WHILE_HELD = "cancelled: the participant opted out (STOP) while it waited for WhatsApp's 24-hour window"
+ASKED_ALREADY = "cancelled: its question was asked by the template the participant replied to, or just before it"
+NO_LONGER_ASKED_AFTER_WINDOW = "cancelled: the session moved past this question while it waited for WhatsApp's 24-hour window"
+SENT = ("sent", "delivered")
 
 
 def release_window_held(connection: Connection, participant_id: str, channel: str) -> list[int]:
     """The participant wrote, so WhatsApp's 24-hour window is open again: their messages held
-    because it was closed (no approved template) are queued again, in order. Their ids."""
+    because it was closed (no approved template, error 63016, or waiting behind the template
+    sent for them) are queued again, in order. Their ids.
+
+    Never released but ``cancelled``: those queued before a STOP of theirs (a provider's
+    opt-out leaves them held; a START since does not send them), a question the session has
+    moved past (:func:`questions_no_longer_asked`), and a question asked already by the template
+    they reply to or by an earlier one released with it (a reminder after its prompt)."""
     o = OUTBOUND.c
-    held = [int(row[0]) for row in connection.execute(
-        select(o.id).where(o.participant_id == participant_id, o.channel == channel, o.status == "held",
-                           o.error.startswith(WINDOW_CLOSED)).order_by(o.id))]
-    if held:
-        connection.execute(update(OUTBOUND).where(o.id.in_(held), o.status == "held").values(status="queued", error=None))
-    return held
+    held = connection.execute(
+        select(o.id, o.created_at, o.error, o.kind, o.session_id, o.step_id)
+        .where(o.participant_id == participant_id, o.channel == channel, o.status == "held", o.error.startswith(WINDOW_CLOSED))
+        .order_by(o.id)).all()
+    if not held:
+        return []
+    stopped = _queued_before_a_stop(connection, participant_id, held)
+    left = [row for row in held if row[0] not in stopped]
+    stale = set(questions_no_longer_asked(connection, [row[0] for row in left])) if left else set()
+    repeated = _asked_already(connection, participant_id, channel, [row for row in left if row[0] not in stale])
+    cancel_held(connection, sorted(stopped), STOPPED_WHILE_HELD)
+    cancel_held(connection, sorted(stale), NO_LONGER_ASKED_AFTER_WINDOW)
+    cancel_held(connection, repeated, ASKED_ALREADY)
+    release = [int(row[0]) for row in left if row[0] not in stale and row[0] not in repeated]
+    if release:
+        connection.execute(update(OUTBOUND).where(o.id.in_(release), o.status == "held").values(status="queued", error=None))
+    return release
+
+
+def _queued_before_a_stop(connection: Connection, participant_id: str, held: Sequence[Any]) -> set[int]:
+    """Of these held rows (id, created_at first), those queued before the participant's last STOP."""
+    a = AUDIT_EVENTS.c
+    stop = connection.execute(select(func.max(a.at)).where(a.action == "opted_out", a.subject == participant_id)).scalar()
+    return {int(row[0]) for row in held if stop is not None and row[1] <= stop}
+
+
+def _asked_already(connection: Connection, participant_id: str, channel: str, held: Sequence[Any]) -> list[int]:
+    """Of these held rows (id, created_at, error, kind, session_id, step_id, in order), the
+    questions asked already: by the template those waiting behind it wait for (the message sent
+    last before the first of them), or by an earlier row among these."""
+    o = OUTBOUND.c
+    behind = [row[0] for row in held if row[2] == WAITING_FOR_REPLY]
+    asked: set[tuple[int, str]] = set()
+    if behind:
+        template = connection.execute(
+            select(o.kind, o.session_id, o.step_id)
+            .where(o.participant_id == participant_id, o.channel == channel, o.status.in_(SENT), o.id < behind[0])
+            .order_by(o.id.desc()).limit(1)).first()
+        if template is not None and template[0] in QUESTION_KINDS and template[1] is not None and template[2] is not None:
+            asked.add((int(template[1]), str(template[2])))
+    repeated = []
+    for row_id, _, _, kind, session_id, step_id in held:
+        if kind not in QUESTION_KINDS or session_id is None or step_id is None:
+            continue
+        if (int(session_id), str(step_id)) in asked:
+            repeated.append(int(row_id))
+        asked.add((int(session_id), str(step_id)))
+    return repeated
+
+
+def template_awaits_reply(connection: Connection, participant_id: str, channel: str, closed_at: datetime | None) -> bool:
+    """Whether a WhatsApp template sent to the participant awaits their reply: a message of
+    theirs on ``channel`` went after their window closed (``closed_at``; None when they never
+    wrote there: anything sent was a template), or one is held waiting behind such a template."""
+    o = OUTBOUND.c
+    sent = o.status.in_(SENT) if closed_at is None else and_(o.status.in_(SENT), o.sent_at >= closed_at)
+    waiting = and_(o.status == "held", o.error == WAITING_FOR_REPLY)
+    found = connection.execute(select(o.id).where(o.participant_id == participant_id, o.channel == channel, or_(sent, waiting))
+                               .limit(1)).first()
+    return found is not None
 
 
 def questions_no_longer_asked(connection: Connection, outbox_ids: Sequence[int]) -> list[int]:
