@@ -5,9 +5,7 @@ instead of putting it off or obeying the word."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -16,23 +14,12 @@ from flows.events import OptedOut, RecordAnswer, ScheduleTask
 from flows.message_checks import TEMPLATE_STAND_IN, longest_reading
 from flows.model import Flow
 from flows.validate import validate_paths
+from tests.engine_chat import NOW, Chat
 
-NOW = datetime(2030, 3, 4, 10, 0, tzinfo=UTC)
 STORY = {"id": "story", "type": "open", "text": "What was your care like after your baby was born?"}
 CHANGE = {"id": "change", "type": "open", "text": "If you could change one thing, what would it be?"}
 THANKS = {"id": "thanks", "type": "end", "text": "Thank you."}
 
-
-class Chat:
-    def __init__(self, *steps: dict[str, Any]) -> None:
-        self.engine = Engine(Flow.model_validate({"flow": "f", "steps": list(steps)}))
-        first = self.engine.start(NOW)
-        self.state, self.last = first.state, first
-
-    def send(self, text: str, after: float = 0) -> Sprint:
-        sprint = self.engine.handle(self.state, TextInput(text), NOW + timedelta(seconds=after))
-        self.state, self.last = sprint.state, sprint
-        return sprint
 
 
 def answers(sprint: Sprint) -> list[RecordAnswer]:

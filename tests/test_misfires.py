@@ -5,17 +5,15 @@ ordinary words read as glued letter picks; 'what does that mean?' picking an opt
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from flows.engine import Engine, Sprint, TextInput
+from flows.engine import Sprint
 from flows.events import AnswersWithdrawn, RecordAnswer, ScheduleTask
-from flows.model import Flow
 from flows.parsing import match_options
+from tests.engine_chat import Chat
 
-NOW = datetime(2030, 3, 4, 10, 0, tzinfo=UTC)
 STORY = {"id": "story", "type": "open", "text": "What was the wait like?"}
 INFORMED = {"id": "informed", "type": "scale", "text": "How well were you kept informed while waiting?",
             "labels": ["Very poorly", "Poorly", "Neither", "Well", "Very well"]}
@@ -36,17 +34,6 @@ DELPHI = {"id": "rate", "type": "delphi", "delphi": "community", "ask_reason": T
           "items": ["Shorter waits", "Better parking"]}
 THANKS = {"id": "thanks", "type": "message", "text": "Thank you."}
 
-
-class Chat:
-    def __init__(self, *steps: dict[str, Any]) -> None:
-        self.engine = Engine(Flow.model_validate({"flow": "f", "steps": list(steps)}))
-        first = self.engine.start(NOW)
-        self.state, self.last = first.state, first
-
-    def send(self, text: str, after: float = 0) -> Sprint:
-        sprint = self.engine.handle(self.state, TextInput(text), NOW + timedelta(seconds=after))
-        self.state, self.last = sprint.state, sprint
-        return sprint
 
 
 def texts(sprint: Sprint) -> list[str]:
