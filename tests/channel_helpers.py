@@ -115,3 +115,14 @@ def text_and_settle(running: Running, fake: FakeTwilio, sender: str, body: str) 
     assert post_twilio(running, twilio_form(sender, body), fake.auth_token).status_code == 200
     running.settle()
     return fake.bodies_to(sender)[before:]
+
+
+def update_and_settle(running: Running, fake: FakeTelegram, chat_id: int, update: dict[str, Any], replies: int = 1) -> list[str]:
+    """Post a Telegram update to the webhook; the texts sent back to ``chat_id`` once
+    ``replies`` have come and everything has settled."""
+    before = len(fake.texts_to(chat_id))
+    response = running.client.post("/webhooks/telegram", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET})
+    assert response.status_code == 200, response.text
+    wait_for(lambda: len(fake.texts_to(chat_id)) >= before + replies, what=f"{replies} replies")
+    running.settle()
+    return fake.texts_to(chat_id)[before:]

@@ -23,8 +23,13 @@ from channels.base import EDITED, is_edit
 from storage import repository
 from storage.database import Database
 from storage.tables import ANSWERS, AUDIT_EVENTS, FLAGS, INBOUND
-from tests.channel_helpers import TELEGRAM_SECRET, Running, provider_env, running_chorus
-from tests.fake_telegram import FakeTelegram, LocalServer, wait_for
+from tests.channel_helpers import (
+    TELEGRAM_SECRET,
+    provider_env,
+    running_chorus,
+    update_and_settle,
+)
+from tests.fake_telegram import FakeTelegram, LocalServer
 from tests.test_unexpected_messages import EDIT_NOTICE, everything_stored
 
 BOT = telegram.make_bot(telegram.TelegramSettings("123456:test-token"))
@@ -306,34 +311,26 @@ def fake_telegram_server() -> Iterator[tuple[FakeTelegram, str]]:
 CHAT = 646464
 
 
-def post(running: Running, fake: FakeTelegram, update: dict[str, Any], replies: int = 1) -> list[str]:
-    before = len(fake.texts_to(CHAT))
-    response = running.client.post("/webhooks/telegram", json=update, headers=HEADERS)
-    assert response.status_code == 200, response.text
-    wait_for(lambda: len(fake.texts_to(CHAT)) >= before + replies, what=f"{replies} replies")
-    running.settle()
-    return fake.texts_to(CHAT)[before:]
-
 
 def test_through_the_webhook_an_edit_to_risk_is_signposted_and_an_edit_to_stop_stops(
     database_url: str, fake_telegram_server: tuple[FakeTelegram, str],
 ) -> None:
     fake, url = fake_telegram_server
     with running_chorus(database_url, provider_env(fake, url)) as running:
-        post(running, fake, fake.message_update(CHAT, "/start wait"))
-        post(running, fake, fake.message_update(CHAT, "yes"))
-        post(running, fake, fake.message_update(CHAT, "1"))
+        update_and_settle(running, fake, CHAT, fake.message_update(CHAT, "/start wait"))
+        update_and_settle(running, fake, CHAT, fake.message_update(CHAT, "yes"))
+        update_and_settle(running, fake, CHAT, fake.message_update(CHAT, "1"))
         seven = fake.message_update(CHAT, "7")
-        post(running, fake, seven)
-        signposted = post(running, fake, edit_of(fake, seven, CHAT, text=RISK), replies=2)
+        update_and_settle(running, fake, CHAT, seven)
+        signposted = update_and_settle(running, fake, CHAT, edit_of(fake, seven, CHAT, text=RISK), replies=2)
         assert "116 123" in signposted[0] and signposted[1] == EDIT_NOTICE
         stop = edit_of(fake, seven, CHAT, text="/stop")
-        stopped = post(running, fake, stop)
+        stopped = update_and_settle(running, fake, CHAT, stop)
         assert len(stopped) == 1 and "START" in stopped[0]
         retried = running.client.post("/webhooks/telegram", json=stop, headers=HEADERS)
         assert retried.headers["X-Chorus-Inbox"] == "duplicate"
         running.settle()
-        assert post(running, fake, fake.message_update(CHAT, "hello?"), replies=0) == []
+        assert update_and_settle(running, fake, CHAT, fake.message_update(CHAT, "hello?"), replies=0) == []
         pid = running.chorus.service.participant_for("telegram", str(CHAT))
         assert pid is not None and state_of(running.chorus.database, pid)[0]
         assert len(safeguarding_flags(running.chorus.database, pid)) == 1

@@ -26,10 +26,10 @@ from storage.database import Database
 from storage.tables import ANSWERS, INBOUND
 from tests.channel_helpers import (
     TELEGRAM_SECRET,
-    Running,
     post_twilio,
     provider_env,
     running_chorus,
+    update_and_settle,
 )
 from tests.fake_telegram import FakeTelegram, LocalServer, wait_for
 from tests.fake_twilio import FakeTwilio
@@ -166,15 +166,6 @@ def fake_telegram_server() -> Iterator[tuple[FakeTelegram, str]]:
         yield fake, server.url
 
 
-def send(running: Running, fake: FakeTelegram, update: dict[str, Any], replies: int = 1) -> list[str]:
-    """Post an update; the texts sent back once ``replies`` have come and everything has settled."""
-    before = len(fake.texts_to(CHAT))
-    response = running.client.post("/webhooks/telegram", json=update, headers=HEADERS)
-    assert response.status_code == 200, response.text
-    wait_for(lambda: len(fake.texts_to(CHAT)) >= before + replies, what=f"{replies} replies")
-    running.settle()
-    return fake.texts_to(CHAT)[before:]
-
 
 def test_a_location_contact_or_poll_mid_question_is_answered_and_nothing_of_it_kept(
     database_url: str, fake_telegram_server: tuple[FakeTelegram, str], caplog: pytest.LogCaptureFixture,
@@ -182,14 +173,14 @@ def test_a_location_contact_or_poll_mid_question_is_answered_and_nothing_of_it_k
     fake, url = fake_telegram_server
     caplog.set_level(logging.DEBUG)
     with running_chorus(database_url, provider_env(fake, url)) as running:
-        send(running, fake, fake.message_update(CHAT, "/start wait"))
-        assert send(running, fake, fake.message_update(CHAT, "yes")) == [ROLE]
+        update_and_settle(running, fake, CHAT, fake.message_update(CHAT, "/start wait"))
+        assert update_and_settle(running, fake, CHAT, fake.message_update(CHAT, "yes")) == [ROLE]
         sent = {name: fake.message_update(CHAT, None, **content) for name, content in SHARED.items()}
         for name, update in sent.items():
-            assert send(running, fake, update) == [VOICE_OR_TEXT], name
+            assert update_and_settle(running, fake, CHAT, update) == [VOICE_OR_TEXT], name
         moved = edit_of(fake, sent["live location"], location={"latitude": 51.6, "longitude": -3.2, "live_period": 900})
-        assert send(running, fake, moved, replies=0) == [], "a live location's moves are not answered, nor kept"
-        assert send(running, fake, fake.message_update(CHAT, "1"))[0].startswith(VISITS), "no try of the question used up"
+        assert update_and_settle(running, fake, CHAT, moved, replies=0) == [], "a live location's moves are not answered, nor kept"
+        assert update_and_settle(running, fake, CHAT, fake.message_update(CHAT, "1"))[0].startswith(VISITS), "no try of the question used up"
         database = running.chorus.database
         rows = inbound_rows(database)
         assert [media[0]["content_type"] for _, text, media in rows if not text] == [
@@ -208,13 +199,13 @@ def test_an_edit_is_answered_once_and_the_answer_first_given_stands(
 ) -> None:
     fake, url = fake_telegram_server
     with running_chorus(database_url, provider_env(fake, url)) as running:
-        send(running, fake, fake.message_update(CHAT, "/start wait"))
-        send(running, fake, fake.message_update(CHAT, "yes"))
-        assert send(running, fake, fake.message_update(CHAT, "1"))[0].startswith(VISITS)
+        update_and_settle(running, fake, CHAT, fake.message_update(CHAT, "/start wait"))
+        update_and_settle(running, fake, CHAT, fake.message_update(CHAT, "yes"))
+        assert update_and_settle(running, fake, CHAT, fake.message_update(CHAT, "1"))[0].startswith(VISITS)
         seven = fake.message_update(CHAT, "7")
-        assert send(running, fake, seven)[0].startswith("What was waiting like?")
+        assert update_and_settle(running, fake, CHAT, seven)[0].startswith("What was waiting like?")
         edit = edit_of(fake, seven, text="three")
-        assert send(running, fake, edit) == [EDIT_NOTICE]
+        assert update_and_settle(running, fake, CHAT, edit) == [EDIT_NOTICE]
         retried = [running.client.post("/webhooks/telegram", json=edit, headers=HEADERS) for _ in range(2)]
         assert [r.headers["X-Chorus-Inbox"] for r in retried] == ["duplicate", "duplicate"]
         running.settle()
@@ -224,7 +215,7 @@ def test_an_edit_is_answered_once_and_the_answer_first_given_stands(
         edits = [(status, text, media) for status, text, media in inbound_rows(database) if is_edit(media)]
         assert edits == [("edited", "", [{"url": "telegram:edited", "content_type": EDITED, "size": None}])]
         assert "three" not in everything_stored(database)
-        assert send(running, fake, fake.message_update(CHAT, "sorry I meant 3"))[0].startswith("Changed your answer to 3")
+        assert update_and_settle(running, fake, CHAT, fake.message_update(CHAT, "sorry I meant 3"))[0].startswith("Changed your answer to 3")
         assert answers_to(database, "visits")[-1] == 3, "what the notice says to do changes the answer"
 
 
