@@ -43,6 +43,10 @@ _NO_WHOLE = {
     "don't", "dont", "disagree", "negative", "definitely not", "certainly not", "absolutely not",
     "of course not", "i don't think so", "don't think so", "dim", "byth",
 }
+for _phrases in (_YES_LEAD, _YES_WHOLE, _NO_LEAD, _NO_WHOLE):
+    # each phrase also without its apostrophe ('i dont', 'im not', 'dont think so'): a basic
+    # phone makes one hard to type, and the words mean nothing else
+    _phrases |= {phrase.replace("'", "") for phrase in _phrases}
 _KNOWN_WORDS = {word for phrase in _YES_LEAD | _YES_WHOLE | _NO_LEAD | _NO_WHOLE for word in phrase.split()}
 _YES_NO_EMOJI = {
     "👍": " yes ", "👌": " yes ", "✅": " yes ", "✔": " yes ", "☑": " yes ",

@@ -54,11 +54,22 @@ from flows.steps.items import (
 from flows.words import BUILT_IN_LANGUAGES, built_in
 
 VOTES = {
-    1: {"a", "agree", "agreed", "i agree", "1", "true", "+", "+1", "👍", "✅", "cytuno", "rwy'n cytuno"},
-    -1: {"d", "disagree", "disagreed", "i disagree", "2", "false", "-", "-1", "👎", "❌", "anghytuno", "rwy'n anghytuno"},
+    1: {"a", "agree", "agreed", "i agree", "1", "true", "+", "+1", "👍", "✅", "cytuno", "rwy'n cytuno",
+        "defo", "deffo", "100%", "100 percent", "100 per cent", "for sure", "exactly", "spot on", "too right",
+        "dead right", "very true", "cant y cant", "gant y cant"},
+    -1: {"d", "disagree", "disagreed", "i disagree", "2", "false", "-", "-1", "👎", "❌", "anghytuno", "rwy'n anghytuno",
+         "not true", "untrue", "dim yn wir", "ddim yn wir"},
     0: {"p", "pass", "3", "0", "skip", "unsure", "not sure", "don't know", "dont know", "neither", "no opinion", "🤷",
-        "pasio", "hepgor", "ddim yn siwr", "ddim yn siŵr"},
+        "pasio", "hepgor", "ddim yn siwr", "ddim yn siŵr", "dim yn siwr", "sa i'n siwr", "sai'n siwr", "so i'n siwr",
+        "smo fi'n siwr", "sgip", "skip this", "skip it", "skip this one", "no comment", "neutral", "on the fence",
+        "neither agree nor disagree", "neither agree or disagree", "i neither agree nor disagree", "meh",
+        "na cytuno na anghytuno", "maybe", "perhaps", "possibly", "depends", "it depends", "efallai", "dibynnu",
+        "mae'n dibynnu", "50/50", "50 50", "fifty fifty", "can't say", "cant say", "hard to say", "anodd dweud"},
 }
+"""Whole replies, compared as said, without politeness (:func:`without_politeness`), without a
+kiss ('agree x') or a Welsh 'I' ("dw i'n cytuno"), and without how strongly (:data:`STRENGTH`).
+'Maybe', 'it depends' and 'no comment' are a pass (Pol.is's 'pass / unsure'): read as the
+yes and no they are not, 'no comment' was a disagreement."""
 DISPLAY = {1: "agree", -1: "disagree", 0: "pass"}
 
 
@@ -77,8 +88,58 @@ ABOUT_IT = re.compile(r"\s+(?:with (?:this|that|it|the statement)|with hynny|a h
 """'I agree with that': the statement on screen."""
 
 
+KISS = re.compile(r"\s+x+$")
+"""The kiss a text is signed with ('agree x', 'anghytuno xx')."""
+WELSH_I = re.compile(
+    r"^(?:dw i|dwi|rydw i|rydw|rwy|rwyf i|rwyf|w i|wi|fi|ry'n ni|rydyn ni|dyn ni|dan ni|ni)(?:'n|\s+yn)\s+(?=(?:cytuno|anghytuno)\b)"
+)
+"""The 'I' of a Welsh vote ("dw i'n cytuno", "dwi'n anghytuno", "rydw i'n cytuno"): the vote is the verb."""
+
+_NOT = r"(?:do not|don'?t|did not|didn'?t|does not|doesn'?t|can not|cannot|can'?t|could not|couldn'?t|would not|wouldn'?t|not|never)"
+_WHO = r"(?:(?:no|nope|nah|na)\s+)?(?:(?:i|we|i'?m|i am)\s+)?(?:really\s+|honestly\s+|just\s+)?"
+_CY_NOT = (r"(?:(?:(?:na|nage|nac ydw|nag ydw)\s+)?(?:(?:dw i|dwi|dydw i|dydw|dw|rydw i|rwy|w i|wi|fi|dyn ni|dydyn ni|dan ni)\s+)?"
+           r"(?:ddim|dim)(?:\s+wir)?(?:\s+yn|'n)?|(?:sa i|sai|sa fi|smo fi|smo i|so fi|so i)(?:'n|\s+yn))")
+"""'Not' in a Welsh vote: "ddim yn cytuno", "dw i ddim yn cytuno", "dydw i ddim wir yn cytuno", "sa i'n cytuno"."""
+_ABOUT = r"(?:\s+(?:with (?:this|that|it|the statement|you)|on (?:this|that)|a hynny|a hyn|gyda hynny|gyda hyn))?"
+NOT_AGREED = re.compile(
+    rf"^{_WHO}{_NOT}\s+(?:really\s+|quite\s+|actually\s+)?agree(?:d|ing)?{_ABOUT}(?:\s+(?:at all|really|tbh|to be honest))?$|"
+    rf"^{_CY_NOT}\s+(?:wir\s+)?cytuno{_ABOUT}(?:\s+o gwbl)?$"
+)
+"""Agreement said with a 'not' ("don't agree", 'i dont really agree', 'not agree', "can't agree",
+'ddim yn cytuno', 'dw i ddim yn cytuno', "sa i'n cytuno"): a disagreement, however plain ('I don't
+really agree' is no strong one, so its display is 'disagree')."""
+HALF_AGREED = re.compile(
+    rf"^{_WHO}{_NOT}\s+(?:fully|totally|entirely|completely|wholly|absolutely|strongly|necessarily|100%|100 percent)\s+agree|"
+    rf"^{_WHO}(?:really\s+)?{_NOT}\s+(?:really\s+|necessarily\s+|strongly\s+|totally\s+|entirely\s+)?disagree|"
+    rf"^{_CY_NOT}\s+(?:(?:hollol|llwyr|cwbl)\s+[cg]ytuno|cytuno(?:'n|\s+yn)\s+(?:llwyr|hollol|gyfan gwbl|gryf)|cytuno\s+[cg]ant y cant|anghytuno)"
+)
+""""I don't fully agree", "don't strongly agree", "I don't disagree", 'ddim yn cytuno'n llwyr',
+'ddim yn anghytuno': neither the agreement nor the disagreement they start with; asked again."""
+NEGATED_AGREEMENT = re.compile(rf"\b{_NOT}\s+(?:\w+\s+)?agree\w*|\b(?:ddim|dim)\s+(?:wir\s+)?(?:yn\s+)?[cg]ytuno\b")
+AGREES = re.compile(r"\b(?:agree|agreed|agreeing|cytuno)\b|^(?:yes|yeah|yep|yup|ydw|ie)\b")
+DISAGREES = re.compile(r"\b(?:disagree|disagreed|disagreeing|anghytuno)\b|^(?:no|nope|nah|na|nac ydw|nag ydw)\b")
+"""The words of a vote each way, for a reply that says both ('I agree but I also disagree', 'no I
+agree', 'agree with the nurses, disagree on parking'), which is asked again, never read as either."""
+SOMEONE = re.compile(r"^(?:no[ -]?one|noone|nobody|no body)\b")
+"""'No one listens to patients' opens with a 'no' that answers nothing: an idea, not a vote."""
+
+
 def _without_strength(said: str) -> str:
     return ABOUT_IT.sub("", " ".join(STRENGTH.sub(" ", said).split()))
+
+
+def _as_said(said: str) -> set[str]:
+    """A normalised reply as it is compared with :data:`VOTES`: as said and without politeness,
+    each also without a kiss and a Welsh 'I' ('cytuno plis x' -> 'cytuno')."""
+    forms = {said, without_politeness(said)}
+    forms |= {KISS.sub("", form) for form in forms}
+    return forms | {WELSH_I.sub("", form) for form in forms}
+
+
+def _says_both(said: str) -> bool:
+    """Whether a reply votes both ways (:data:`DISAGREES`), a negated agreement counted a disagreement."""
+    marked = NEGATED_AGREEMENT.sub(" disagree ", said)
+    return bool(AGREES.search(marked) and DISAGREES.search(marked))
 
 
 def read_vote(reply: Reply) -> int | None:
@@ -86,16 +147,28 @@ def read_vote(reply: Reply) -> int | None:
     what about and politeness ('strongly agree', 'I totally disagree with that', "cytuno'n gryf",
     'pass please', 'pasio plis') are left aside: the vote is what is said. 'I don't mind' or 'no
     preference' is a pass, and so is "can't decide", 'no idea' or 'methu penderfynu' (the words a
-    pairwise step reads as a tie, flows.parsing.UNDECIDED_REPLIES)."""
+    pairwise step reads as a tie, flows.parsing.UNDECIDED_REPLIES). Agreement with a 'not' is a
+    disagreement ("don't agree", 'ddim yn cytuno', :data:`NOT_AGREED`). A reply that votes both
+    ways ('agree with the first part but not the second', 'I agree and I disagree') or half
+    ("I don't fully agree", :data:`HALF_AGREED`) is asked again rather than passed: the
+    participant holds a view, and may choose the nearer vote or pass themselves."""
     if reply.button in ("agree", "disagree", "pass"):
         return {"agree": 1, "disagree": -1, "pass": 0}[reply.button]
     said = normalise(reply.text)
-    readings = {said, reply.text.strip(), _without_strength(said), _without_strength(without_politeness(said))}
+    forms = _as_said(said)
+    readings = forms | {reply.text.strip()} | {_without_strength(form) for form in forms}
     for vote, words in VOTES.items():
         if readings & words:
             return vote
+    phrase = KISS.sub("", without_politeness(said))
+    if HALF_AGREED.search(phrase):
+        return None
+    if NOT_AGREED.search(phrase):
+        return -1
     if says_undecided(reply.text):
         return 0
+    if _says_both(phrase) or SOMEONE.match(phrase):
+        return None
     yes_no = parse_yes_no(reply.text)
     if yes_no is None and says_indifferent(reply.text):  # 'I don't mind', 'no preference': neither way
         return 0
@@ -109,7 +182,7 @@ def vote_display(vote: int, reply: Reply) -> str:
     analysis reads as 1 / -1 / 0 (as Pol.is), so the value stays the vote; the display does not
     hide what the participant said (the raw reply keeps their words)."""
     shown, said = DISPLAY[vote], normalise(reply.text)
-    plain = {_without_strength(said), _without_strength(without_politeness(said))}
+    plain = {_without_strength(form) for form in _as_said(said)}
     if vote == 0 or reply.button is not None or said in VOTES[vote] or not plain & VOTES[vote]:
         return shown  # no strength, or a vote read otherwise ('I don't really agree' is no strong disagreement)
     strength = " ".join(found.group(0) for found in STRENGTH.finditer(said)).strip()
