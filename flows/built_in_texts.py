@@ -21,6 +21,12 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
         "cy": "Chewch chi ddim rhagor o negeseuon gennym. Atebwch DECHRAU os newidiwch eich meddwl.",
     },
     "restarted": {"en": "Welcome back.", "cy": "Croeso'n ôl."},
+    # A reply that may ask to stop, or may answer the question ('I want out'): asked which (flows/engine_commands.py).
+    "stop_confirm": {
+        "en": "Do you want us to stop messaging you? Reply STOP to stop, or carry on answering.",
+        "cy": "Ydych chi am i ni roi'r gorau i anfon negeseuon atoch? Atebwch STOPIO i stopio, neu daliwch ati i ateb.",
+    },
+    "stop_confirm_no": {"en": "OK, let's carry on.", "cy": "Iawn, awn ymlaen."},
     "erase_confirm": {
         "en": "Reply YES to delete everything you have told us: your answers, voice notes, messages and your number. "
               "We will not be able to message you again. Reply anything else to keep it.",

@@ -1,5 +1,6 @@
 """The engine's global words: STOP and START, HELP, LATER (a snooze), BACK, a language, and
-DELETE MY DATA, which may come at any point of a conversation instead of an answer (BACK
+DELETE MY DATA, which may come at any point of a conversation instead of an answer; a reply
+that may ask to stop or may answer ('I want out'), which is asked which (BACK
 goes back through :mod:`flows.engine_undo`, as does a correction, 'sorry i meant 4'); a
 reply that asks what the question means ('I don't understand', 'what?', 'beth?'), which
 gets it again with its hint; and the rest of a free-text answer sent in a second text."""
@@ -29,6 +30,7 @@ from flows.inputs import TextInput, spoken_yes
 from flows.parsing import (
     UNSURE_REPLIES,
     normalise,
+    parse_yes_no,
     says_indifferent,
     says_undecided,
     without_politeness,
@@ -36,11 +38,17 @@ from flows.parsing import (
 from flows.parsing_little_words import _LITTLE_WORDS, _stem, says_only
 from flows.parsing_number_words import _WORD_NUMBERS
 from flows.replies import LANGUAGE_NAMES_KNOWN, language_named
-from flows.session_state import OpenAnswer, SessionState, copy_state
+from flows.session_state import OpenAnswer, SessionState, copy_state, position
 from flows.steps.base import Answer, Continue, InputStep, Reply, Unclear
 from flows.steps.open import OpenStep
 from flows.steps.scale import ScaleStep
-from flows.words import LANGUAGE_NAMES, LANGUAGE_WORDS, normalised_word, without_polite_words
+from flows.words import (
+    LANGUAGE_NAMES,
+    LANGUAGE_WORDS,
+    may_ask_to_opt_out,
+    normalised_word,
+    without_polite_words,
+)
 
 CONTINUATION_WINDOW = timedelta(seconds=90)
 """How soon after a typed free-text answer a text that answers nothing is taken for the rest
@@ -84,6 +92,13 @@ _AROUND = re.compile(r"^(?:(?:sorry|sori|soz|um+|erm+|uh+|oh|ok|okay|hi|hello|bu
 """What may come before or after the words that ask, without changing what they ask."""
 _SORRY = frozenset({"sorry", "sori", "soz"})
 """'sorry?' asks to hear it again; 'sorry' alone may only be an apology."""
+STOP_ASKED = "_stop_asked"
+"""Where the conversation was (:func:`flows.session_state.position`) when the participant was asked
+'Do you want us to stop messaging you?' (kept in the session's fields, as ``_sent_at`` is: never
+saved to the participant); only the reply right after, at that same question, answers it."""
+CARRY_ON = frozenset({"carry on", "continue", "keep going", "go on", "go ahead", "im fine", "its fine", "no its fine",
+                      "parhau", "dal ati", "daliwch ati", "ymlaen", "awn ymlaen", "maen iawn", "main iawn"})
+"""Replies to 'Do you want us to stop messaging you?' that say carry on, as NO does."""
 
 
 class EngineCommands(EngineUndo):
@@ -125,6 +140,9 @@ class EngineCommands(EngineUndo):
         is, read once by the caller); with ``choosing``, the reply right after the bot asked which
         language may name one. False when the reply is none of these: an answer."""
         state = turn.state
+        asked = state.fields.pop(STOP_ASKED, None) == position(state)  # (only the reply right after asks it)
+        if asked and command is None and (parse_yes_no(text) is True or may_ask_to_opt_out(text)):
+            command = turn.command = "stop"  # 'yes', or 'I want out' again: a STOP
         if command == "stop":
             if state.status != "stopped":
                 state.before_stop = state.status
@@ -139,7 +157,12 @@ class EngineCommands(EngineUndo):
                 self._say(turn, self._text(turn, "restarted"), kind="info")
                 self._reprompt(turn)
             return True
+        if asked and command is None and _carries_on(text):
+            self._carry_on(turn)
+            return True
         if choosing and self._language_chosen(turn, text):
+            return True
+        if command is None and self._may_want_to_stop(turn, text):
             return True
         if self._answers_question(turn, text, command):
             return False
@@ -168,6 +191,31 @@ class EngineCommands(EngineUndo):
         else:
             self._ask_language(turn, "language_ask" if switch is True else "language_unknown")
         return True
+
+    def _may_want_to_stop(self, turn: Turn, text: str) -> bool:
+        """A reply that may ask to stop taking part or may answer the question ('I want out',
+        "I don't want to do this anymore" to 'How do you feel about your treatment?', 'dw i eisiau
+        gadael'; :func:`flows.words.may_ask_to_opt_out`): 'Do you want us to stop messaging you?
+        Reply STOP to stop, or carry on answering.' Nothing is kept as the answer and no try is
+        used; YES (or the same again) then is a STOP, NO the question again, anything else an
+        answer. A question whose own options take the reply ('Not interested') is answered."""
+        state = turn.state
+        if state.status not in ("waiting", "snoozed") or not may_ask_to_opt_out(text):
+            return False
+        step = self._current(state)
+        if not isinstance(step, InputStep) or (not self._takes_free_text(state, step) and self._reads_itself(turn, text)):
+            return False
+        state.fields[STOP_ASKED] = position(state)
+        self._say(turn, self._text(turn, "stop_confirm"), step.id, kind="info")
+        return True
+
+    def _carry_on(self, turn: Turn) -> None:
+        """NO (or 'carry on') to 'Do you want us to stop messaging you?': the question again,
+        woken if it was put off with LATER (the participant is here to answer it)."""
+        if turn.state.status == "snoozed":
+            turn.state.status, turn.woke = "waiting", True
+        self._say(turn, self._text(turn, "stop_confirm_no"), kind="info")
+        self._reprompt(turn)
 
     def _language_chosen(self, turn: Turn, text: str) -> bool:
         """The reply to 'Which language would you like?': a study language named by its code or
@@ -386,6 +434,12 @@ class EngineCommands(EngineUndo):
 
 _STORY_NUMBERS = frozenset({"one", "once", "none", "un", "dim"})
 """Number words a story has without giving a number: 'no one came', 'once we got in', Welsh 'dim'."""
+
+
+def _carries_on(text: str) -> bool:
+    """Whether a reply to 'Do you want us to stop messaging you?' says no, or carry on."""
+    said = normalised_word(text).replace("'", "")
+    return parse_yes_no(text) is False or said in CARRY_ON or any(phrase in CARRY_ON for phrase in without_polite_words(said))
 
 
 def _says_more(text: str) -> bool:
