@@ -155,6 +155,13 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
     # A number said with a unit the question does not ask in ('6 hours' to 'how many times?'); the usual hint follows.
     "hint_other_unit": {"en": "That looks like {said}, which is not what this question asks.",
                         "cy": "Mae hynny'n edrych fel {said}, a dyw hynny ddim yn ateb y cwestiwn hwn."},
+    # A number the reply rejects ('not 5', 'anything but 1', '5 no way'), said back; the usual hint follows.
+    "hint_number_not": {"en": "OK, not {rejected}. What number, then?", "cy": "Iawn, nid {rejected}. Pa rif, felly?"},
+    # An ordinal to a question asking how many ('the second one', 'this is my first'); the usual hint follows.
+    "hint_number_ordinal": {"en": "That says which one, not how many.", "cy": "Mae hynny'n dweud pa un, nid sawl un."},
+    # An amount with no number ('a few days', 'several times', 'ychydig'); the usual hint follows.
+    "hint_number_vague": {"en": "Roughly how many? Your best guess is fine.",
+                          "cy": "Tua faint? Mae'ch amcangyfrif gorau'n iawn."},
     # A number read from a typed sentence that says more than it, checked before it counts.
     "confirm_number": {"en": "Just to check: {answer}? Reply YES or NO, or send the number.",
                        "cy": "I wneud yn siŵr: {answer}? Atebwch YDW neu NAC YDW, neu anfonwch y rhif."},

@@ -26,7 +26,13 @@ from flows.parsing_little_words import only_little_words, says_only
 from flows.parsing_normalise import MAX_ANSWER_CHARS, normalise, only_politeness, without_politeness
 from flows.parsing_number_sentences import Doubt, NumberReading, read_number
 from flows.parsing_number_words import words_to_number
-from flows.parsing_numbers import parse_number, scale_point
+from flows.parsing_numbers import (
+    parse_number,
+    rejected_number,
+    says_ordinal,
+    says_vague_amount,
+    scale_point,
+)
 from flows.parsing_option_words import SENTENCE_WORDS
 from flows.parsing_options import (
     SHORT_REPLY_CHARS,
@@ -48,6 +54,7 @@ from flows.parsing_yes_no import (
 __all__ = [
     "MAX_ANSWER_CHARS", "SENTENCE_WORDS", "SHORT_REPLY_CHARS", "SHORT_REPLY_CUTOFF", "UNDECIDED_REPLIES", "UNSURE_REPLIES",
     "Doubt", "NumberReading", "match_option", "match_options", "normalise", "only_little_words", "only_politeness",
-    "parse_number", "parse_yes_no", "read_number", "rejected_options", "remaining_option", "said_after_no",
-    "says_every_option", "says_indifferent", "says_only", "says_undecided", "scale_point", "without_politeness", "words_to_number",
+    "parse_number", "parse_yes_no", "read_number", "rejected_number", "rejected_options", "remaining_option", "said_after_no",
+    "says_every_option", "says_indifferent", "says_only", "says_ordinal", "says_undecided", "says_vague_amount", "scale_point",
+    "without_politeness", "words_to_number",
 ]

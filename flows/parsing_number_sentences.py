@@ -11,13 +11,16 @@ from typing import Literal
 from flows.parsing_little_words import _LITTLE_WORDS, _stem, _stems
 from flows.parsing_normalise import _strip_politeness, normalise
 from flows.parsing_number_words import (
+    _AMOUNT_HEDGES,
     _MULTIPLIERS,
     _ORDINALS,
     _WELSH_ORDINALS,
     _WORD_NUMBERS,
     _fuzzy_number_word,
+    _in_smaller_unit,
+    _time_in_words,
 )
-from flows.parsing_numbers import parse_number
+from flows.parsing_numbers import _ISH, parse_number
 
 _UNIT_NAMES: dict[str, tuple[str, tuple[str, ...]]] = {
     "second": ("duration", ("second", "seconds", "sec", "secs", "eiliad", "eiliadau")),
@@ -95,10 +98,14 @@ def read_number(
     question's words, which the reply may echo) and ``unit`` (the step's own) say which unit the
     answer is in; ``rating`` for a score on a scale, in no unit but points or stars;
     ``own_words`` may also be said without adding anything (the label of the point read)."""
+    in_words = None if rating else _amount_in_words(text, question, unit)
+    if in_words is not None:
+        return in_words
     value = parse_number(text, out_of=out_of, decimal_comma=decimal_comma)
     if value is None:
         return None
-    tokens = [token.rstrip(".,") for token in _TOKEN_RE.findall(normalise(text).replace("per cent", "percent"))]
+    said = _ISH.sub(" ish", normalise(text)).replace("per cent", "percent")  # '3ish' as 'about 3'
+    tokens = [token.rstrip(".,") for token in _TOKEN_RE.findall(said)]
     units, used = _units_said(tokens)
     expected = _expected_unit(normalise(question), unit) or (("kind", "rating") if rating else None)
     for said_unit, shown in units:
@@ -108,6 +115,33 @@ def read_number(
     known = _stems(normalise(f"{question} {unit or ''} {own_words}"))
     more = any(not _adds_nothing(word, known) for word in _TOKEN_RE.findall(_strip_politeness(rest)))
     return NumberReading(value, "confirm" if more else "clear")
+
+
+def _amount_in_words(text: str, question: str, unit: str | None) -> NumberReading | None:
+    """A length of time or a couple said in words, no number ('a fortnight', 'a couple of weeks',
+    'half a year', 'a couple'), in the answer's unit: 'a fortnight' is 2 to a question in weeks.
+    In a smaller unit of time it is a whole number of, it is converted and checked first ('half a
+    year' in months: 'Just to check: 6 months?'); in any other unit it answers something else
+    ('a month' in weeks, 4 or 5). None when the reply is no such words, or is a length of time to
+    a question that says no unit ('How long...?')."""
+    said = _AMOUNT_HEDGES.sub("", _strip_politeness(normalise(text))).strip()
+    amount = _time_in_words(said)
+    if amount is None:
+        return None
+    value, word = amount
+    if word is None:  # 'a couple': two of whatever the question counts
+        return NumberReading(value)
+    said_unit = _UNITS.get(word)
+    if said_unit is None or _UNIT_KIND[said_unit] not in ("duration", "count"):
+        return None
+    expected = _expected_unit(normalise(question), unit)
+    fits = _fits(said_unit, expected)
+    if fits or (fits is None and said_unit == "time"):
+        return NumberReading(value)
+    if fits is None or expected is None:
+        return None
+    converted = _in_smaller_unit(value, said_unit, expected[1]) if expected[0] == "unit" else None
+    return NumberReading(converted, "confirm") if converted is not None else NumberReading(value, "other_unit", said)
 
 
 def _numberish(token: str, cardinal: bool = False) -> bool:

@@ -142,3 +142,44 @@ def _number_runs(text: str) -> list[list[str]]:
     if current:
         runs.append(current)
     return [[w for w in run if w != "and"] for run in runs]
+
+
+_AMOUNT_WORDS = re.compile(
+    r"(?:(?P<half>half (?:a|an)|hanner)\s+|(?:a|an)\s+|(?P<couple>(?:a\s+)?couple(?:\s+of)?|cwpl o)\s+)?"
+    r"(?P<unit>[^\W\d]+)(?P<and_half>\s+and a half|\s+a hanner)?"
+)
+"""A length of time said in words, no number: 'a week', 'a fortnight', 'a couple of weeks', 'half
+a year', 'an hour and a half', Welsh 'pythefnos', 'hanner blwyddyn', 'cwpl o wythnosau'."""
+_BARE_UNITS = frozenset({"fortnight", "pythefnos", "wythnos", "blwyddyn", "mis", "diwrnod", "awr", "munud"})
+"""Units said alone for one of them: 'fortnight', and Welsh, which has no 'a' ('wythnos', a week)."""
+_FORTNIGHT = frozenset({"fortnight", "fortnights", "pythefnos"})
+_AMOUNT_HEDGES = re.compile(r"^(?:(?:about|around|roughly|approx|approximately|just|only|maybe|probably|prob|tua|rhyw)\s+)+|"
+                            r"\s+(?:ish|or so|ago|old|oed|yn ol)$")
+"""Hedges around a length of time in words ('about a fortnight', 'a week or so', 'a year ago')."""
+_IN_SMALLER = {"second": ("time", 1), "minute": ("time", 60), "hour": ("time", 3600), "day": ("time", 86400),
+               "week": ("time", 604800), "month": ("calendar", 1), "year": ("calendar", 12)}
+"""Units of time as a whole number of the ones below them, on two scales: seconds to weeks, and
+months to years (a month is no whole number of weeks or days)."""
+
+
+def _time_in_words(said: str) -> tuple[float, str | None] | None:
+    """The amount and unit word of a length of time said in words: 'a fortnight' (2, 'week'),
+    'half a year' (0.5, 'year'), 'a couple of times' (2, 'times'), 'a couple' (2, None); None for
+    other words. Whether the word is a unit is for the caller to say."""
+    if re.fullmatch(r"(?:a\s+)?couple|cwpl", said):
+        return 2.0, None
+    found = _AMOUNT_WORDS.fullmatch(said)
+    if found is None or (found.group(0) == found.group("unit") and found.group("unit") not in _BARE_UNITS):
+        return None  # 'week' alone, 'times' alone
+    value = 2.0 if found.group("couple") else 0.5 if found.group("half") else 1.0
+    value += 0.5 if found.group("and_half") and not found.group("half") else 0.0
+    return (value * 2, "week") if found.group("unit") in _FORTNIGHT else (value, found.group("unit"))
+
+
+def _in_smaller_unit(value: float, unit: str, wanted: str) -> float | None:
+    """``value`` of ``unit`` in ``wanted``, when that is a smaller unit of time it is a whole number
+    of ('a week' is 7 days, 'half a year' 6 months); None otherwise."""
+    if unit not in _IN_SMALLER or wanted not in _IN_SMALLER:
+        return None
+    (scale, size), (wanted_scale, wanted_size) = _IN_SMALLER[unit], _IN_SMALLER[wanted]
+    return value * size / wanted_size if scale == wanted_scale and size >= wanted_size else None

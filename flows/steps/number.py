@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import model_validator
 
 from flows.model import Invalid
-from flows.parsing import read_number
+from flows.parsing import read_number, rejected_number, says_ordinal, says_vague_amount
 from flows.steps import register
 from flows.steps.base import Answer, InputStep, Reply, StepContext, Unclear
 
@@ -40,17 +40,37 @@ class NumberStep(InputStep):
     def interpret(self, reply: Reply, ctx: StepContext) -> Answer | Unclear:
         """The number, if the reply gives one. A number said with another unit than the
         question's ('6 hours' to 'how many times?') is asked again, saying why; one read from a
-        sentence that says more ('my son is 4 and has asthma') is an answer to check first."""
+        sentence that says more ('my son is 4 and has asthma') is an answer to check first. So
+        is a length of time in words converted to the question's unit ('half a year': 6 months).
+        A number the reply rejects ('not 5', 'anything but 1', '5 no way'), an ordinal ('the
+        second one': which, not how many) and an amount with no number ('a few days') are asked
+        again, saying why."""
         reading = read_number(reply.text, ctx.render(self.text), self.unit, out_of=self.max, decimal_comma=not self.integer)
         if reading is not None and reading.doubt == "other_unit":
             return Unclear(f"{ctx.words('hint_other_unit').format(said=reading.said)} {self._hint(ctx)}")
-        value = reading.value if reading is not None else None
-        in_range = value is not None and (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
-        if reading is None or value is None or (self.integer and not value.is_integer()) or not in_range:
+        if reading is None or says_ordinal(reply.text):
+            return Unclear(self._why_not(reply.text, ctx))
+        value = reading.value
+        in_range = (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
+        if (self.integer and not value.is_integer()) or not in_range:
             return Unclear(self._hint(ctx))
         number: int | float = int(value) if self.integer else value
         unit = (singular(self.unit) if number == 1 else self.unit) if self.unit else ""
         return Answer(number, plain_number(number) + (f" {unit}" if unit else ""), guessed=reading.doubt == "confirm")
+
+    def _why_not(self, text: str, ctx: StepContext) -> str:
+        """The hint for a reply that gives no number to store, after what it said instead: a
+        number rejected ('OK, not 5.'), a place in order, or an amount with no number."""
+        rejected = rejected_number(text)
+        if rejected is not None:
+            said = ctx.words("hint_number_not").format(rejected=plain_number(rejected))
+        elif says_ordinal(text):
+            said = ctx.words("hint_number_ordinal")
+        elif says_vague_amount(text):
+            said = ctx.words("hint_number_vague")
+        else:
+            return self._hint(ctx)
+        return f"{said} {self._hint(ctx)}"
 
     def _hint(self, ctx: StepContext) -> str:
         """What to reply: a number, within the range when there is one; where decimals are
