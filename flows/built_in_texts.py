@@ -152,6 +152,12 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
     # 'none of them', 'neither', 'dim un' to a choice without such an option.
     "hint_choice_none": {"en": "None of these? Please reply with the number of the closest one, from 1 to {n}.",
                          "cy": "Dim un o'r rhain? Atebwch gyda rhif yr un agosaf, o 1 i {n}."},
+    # The hints above, for a choice whose options no participant saw numbered (named in its text, as in
+    # "Are you a mother or a midwife?", or on one "(Reply Mother or Midwife)" line; buttons carry no
+    # numbers either): the options' words ({choices}: 'Mother or Midwife').
+    "hint_choice_words": {"en": "Please reply {choices}.", "cy": "Atebwch {choices}."},
+    "hint_choice_none_words": {"en": "None of these? Please reply with the closest one: {choices}.",
+                               "cy": "Dim un o'r rhain? Atebwch gyda'r un agosaf: {choices}."},
     # A number said with a unit the question does not ask in ('6 hours' to 'how many times?'); the usual hint follows.
     "hint_other_unit": {"en": "That looks like {said}, which is not what this question asks.",
                         "cy": "Mae hynny'n edrych fel {said}, a dyw hynny ddim yn ateb y cwestiwn hwn."},

@@ -2,7 +2,8 @@
 nowhere, steps nobody reaches, loops with no way out, missing translations (texts written
 in one language only: :mod:`flows.translation_checks`), template
 names that will be blank at run time (unknown, or read before the step that gives them
-is asked: :mod:`flows.template_order`), and ``save_to`` outside ``participant.``.
+is asked: :mod:`flows.template_order`), ``save_to`` outside ``participant.``, and a step that
+saves a field a later condition reads (the group, say) left to be skipped after its tries.
 """
 
 from __future__ import annotations
@@ -552,6 +553,73 @@ def _near_built_in_fields(flow: Flow, marks: Marks, groups: list[str]) -> list[P
     return problems
 
 
+def _skipped_deciders(flow: Flow, marks: Marks) -> list[Problem]:
+    """A step that saves a participant field (the group, say) that a condition of a step after
+    it reads, left to the default ``on_max_tries: skip``: after ``max_tries`` unclear replies (a
+    story typed at "Are you a mother or a midwife?" uses them up) it is left with "Let's leave
+    that one and move on", the field is never set, and whatever is worded or routed by it takes
+    the branch for no answer. ``flag`` tells the team, who can set it; an ``on_max_tries``
+    written out is taken as meant. Only this flow's conditions are known here."""
+    read, graph = _fields_in_conditions(flow), edges(flow)
+    problems: list[Problem] = []
+    for index, step in enumerate(flow.steps):
+        field = step.save_to or ""
+        if not field or not step.waits_for_input or isinstance(step, ConsentStep) or "on_max_tries" in step.model_fields_set:
+            continue
+        after = _reach(graph.get(step.id, []), graph)
+        readers = [reader for reader in read.get(field, []) if reader in after]
+        if not readers:
+            continue
+        problems.append(marks.problem(
+            marks.value(step_path(index, "save_to")),
+            f"step '{step.id}' saves {field}, but after {step.max_tries} unclear replies (a story typed instead of "
+            f"an option uses them up) it is skipped, as on_max_tries is 'skip' by default: {field} is never set, "
+            f"and the conditions that read it later (step {', '.join(repr(r) for r in readers[:3])}) take the "
+            "branch for no answer",
+            "add 'on_max_tries: flag': the team is told, and can set it with chorus participant set; "
+            "or write 'on_max_tries: skip' if going on without it is meant",
+            "warning",
+        ))
+    return problems
+
+
+def _fields_in_conditions(flow: Flow) -> dict[str, list[str]]:
+    """The participant fields each step reads in a condition (a ``next`` rule's ``if``, or an
+    ``{% if %}`` or ``... if ... else ...`` in one of its texts): field to step ids."""
+    found: dict[str, list[str]] = {}
+    for step in flow.steps:
+        names: set[str] = set()
+        for rule in step.next_rules():
+            names |= _variables(rule.when, True) if rule.when is not None else set()
+        for _, text in step.texts():
+            for source, _ in _variants(text, ()):
+                names |= _tested_names(source)
+        for name in sorted(n for n in names if n.startswith("participant.")):
+            found.setdefault(name, []).append(step.id)
+    return found
+
+
+@lru_cache(maxsize=4096)
+def _tested_names(source: str) -> frozenset[str]:
+    """``participant.<field>`` names a text's ``{% if %}`` tests and inline ``if``s read."""
+    if "participant" not in source or "if" not in source:
+        return frozenset()
+    try:
+        tree = _PARSER.parse(source)
+    except TemplateError:
+        return frozenset()
+    names: set[str] = set()
+    tests = [branch.test for branch in tree.find_all(nodes.If)] + [inline.test for inline in tree.find_all(nodes.CondExpr)]
+    for test in tests:
+        for part in [test, *test.find_all((nodes.Getattr, nodes.Getitem))]:
+            if isinstance(part, nodes.Getattr) and isinstance(part.node, nodes.Name) and part.node.name == "participant":
+                names.add(f"participant.{part.attr}")
+            elif (isinstance(part, nodes.Getitem) and isinstance(part.node, nodes.Name) and part.node.name == "participant"
+                  and isinstance(part.arg, nodes.Const)):
+                names.add(f"participant.{part.arg.value}")
+    return frozenset(names)
+
+
 DURATION_KEYS = frozenset({"after", "every", "grace", "reminders", "closes", "timeout", "retention"})
 """Keys whose values are durations (under ``reminders`` and ``retention``, their items are)."""
 
@@ -591,6 +659,7 @@ def check_flow(
     problems = _targets(flow, marks) + _flow_graph(flow, marks) + _unused_settings(flow, marks) + bare_durations(marks)
     problems += _delphi_ends(flow, marks) + asked_before_consent(flow, marks, edges(flow))
     problems += _window_fields(flow, marks) + blank_options(loaded, marks, codes) + _near_built_in_fields(flow, marks, groups)
+    problems += _skipped_deciders(flow, marks)
     problems += _step_texts(flow, marks, codes, groups) + untranslated_flow_texts(loaded, marks, codes)
     problems += read_before_asked(flow, marks, saved_elsewhere or set()) + voice_offered_on_sms(flow, marks, study)
     words, used = Words(study), codes or _languages_used(flow)

@@ -181,7 +181,7 @@ def test_anything_but_one_of_three_is_asked_again_saying_what_was_understood() -
     chat = Chat(ROLE_STEP)
     said = chat.send("anything but carer")
     assert not chat.answers, "the rejected option, nor a guess between the other two, is recorded"
-    assert said == ["OK, not Carer. Which one, then? Please reply 1 or 3."]
+    assert said == ["OK, not Carer. Which one, then? Please reply Patient or Staff."]  # no number was shown
     assert chat.send("patient") == ["Bye."]
     assert [a.value for a in chat.answers] == ["patient"]
 
@@ -190,15 +190,15 @@ def test_in_welsh_the_reply_names_what_is_not_wanted_in_welsh() -> None:
     chat = Chat(ROLE_STEP, language="cy")
     said = chat.send("unrhyw beth ond y cyntaf")
     assert not chat.answers
-    assert said == ["Iawn, nid Claf. Pa un, felly? Atebwch 2 neu 3."]
+    assert said == ["Iawn, nid Claf. Pa un, felly? Atebwch Gofalwr neu Staff."]
 
 
 def test_none_of_them_is_asked_again_for_the_closest() -> None:
     chat = Chat(ROLE_STEP)
-    assert chat.send("none of them") == ["None of these? Please reply with the number of the closest one, from 1 to 3."]
+    assert chat.send("none of them") == ["None of these? Please reply with the closest one: Patient, Carer or Staff."]
     assert not chat.answers
     assert Chat(ROLE_STEP, language="cy").send("dim un ohonyn nhw") == [
-        "Dim un o'r rhain? Atebwch gyda rhif yr un agosaf, o 1 i 3."]
+        "Dim un o'r rhain? Atebwch gyda'r un agosaf: Claf, Gofalwr neu Staff."]
 
 
 def test_not_the_first_of_two_picks_the_second() -> None:

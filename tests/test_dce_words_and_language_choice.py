@@ -311,7 +311,7 @@ TALK: dict[str, Any] = {"flow": "talk", "steps": [
     {"id": "bye", "type": "end", "text": {"en": "Thank you.", "cy": "Diolch."}},
 ]}
 ASK = "Which language would you like? Reply ENGLISH or CYMRAEG."
-ROLE_HINT = BUILT_IN_TEXTS["hint_choice_two"]["en"]
+ROLE_HINT = BUILT_IN_TEXTS["hint_choice_words"]["en"].format(choices="Patient or Carer")  # one-word options: no numbers shown
 
 
 def a_study(folder: Path) -> Path:

@@ -84,7 +84,7 @@ def test_confusion_never_brings_the_question_nearer_to_being_skipped() -> None:
 def test_it_explains_in_welsh_with_the_welsh_hint() -> None:
     chat = Chat(ROLE, language="cy")
     sprint = chat.send("Dw i ddim yn deall")
-    assert texts(sprint)[0] == "Dim problem, dyma'r cwestiwn eto. Atebwch gyda rhif o 1 i 3."
+    assert texts(sprint)[0] == "Dim problem, dyma'r cwestiwn eto. Atebwch Patient, Carer neu Staff."
     assert chat.state.tries == 0
 
 

@@ -89,7 +89,7 @@ def test_language_in_a_one_language_study_says_so_and_asks_the_question_again(tm
     assert chat.state.step == "role" and chat.state.language == "en"
     assert not chat.state.choosing_language, "nothing to choose: the next reply is an answer"
     assert not any(isinstance(e, RecordAnswer) for e in chat.last.events)
-    assert chat.send("yes") == [BUILT_IN_TEXTS["hint_choice"]["en"].format(n=3)], "an unclear answer, as ever"
+    assert chat.send("yes") == ["Please reply Patient, Carer or Staff."], "an unclear answer, as ever"
     assert chat.send("2") == [STORY_EN] and chat.state.values["role"] == "carer"
 
 

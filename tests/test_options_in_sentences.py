@@ -77,7 +77,7 @@ def test_a_negated_role_is_asked_again_with_a_hint_that_words_work() -> None:
 
 def test_the_two_option_hint_in_welsh_and_three_options_as_before() -> None:
     assert Chat(ROLE, language="cy").send("dim syniad") == ["Atebwch 1 neu 2 (neu'r geiriau)."]
-    three = {**ROLE, "options": ["Patient", "Carer", "Staff"]}
+    three = {**ROLE, "options": ["Patient", "Carer or family", "Staff"]}  # numbered on SMS
     assert Chat(three).send("dunno") == ["Please reply with a number from 1 to 3."]
 
 

@@ -7,9 +7,10 @@ from pydantic import Field, field_validator, model_validator
 from flows.events import Button
 from flows.model import Invalid, Option, Text, resolve_text
 from flows.parsing import match_option, match_options, rejected_options, remaining_option
+from flows.sms import sms_text
 from flows.steps import register
 from flows.steps.base import Answer, InputStep, Prompt, Reply, StepContext, Unclear
-from flows.words import not_wanted_hint, without_done
+from flows.words import ENGLISH_OPTIONS, listed, not_wanted_hint, without_done
 
 
 @register
@@ -91,8 +92,7 @@ class ChoiceStep(InputStep):
         if not self.multiple:
             index = values.index(reply.button) if reply.button in values else self._typed_pick(reply.text, self.names(ctx, labels))
             if index is None:
-                return self._not_wanted(reply, ctx, labels) or Unclear(
-                    ctx.words("hint_choice_two" if len(values) == 2 else "hint_choice").format(n=len(values)))
+                return self._not_wanted(reply, ctx, labels) or Unclear(self._hint_for_one(ctx, labels))
             return Answer(values[index], labels[index])
         if reply.button and all(v in values for v in reply.button.split("|")):
             picks = [values.index(v) for v in reply.button.split("|")]
@@ -111,11 +111,43 @@ class ChoiceStep(InputStep):
 
     def _not_wanted(self, reply: Reply, ctx: StepContext, labels: list[str]) -> Unclear | None:
         """A typed reply that says only what is not wanted ('anything but carer', 'none of them'),
-        asked again saying so (flows.words.not_wanted_hint); None for any other."""
+        asked again saying so (flows.words.not_wanted_hint, or in the options' words where no
+        number was shown); None for any other."""
         if reply.button is not None:
             return None
-        hint = not_wanted_hint(ctx.words, labels, rejected_options(reply.text, self.names(ctx, labels)), self.multiple, self.max_picks)
+        rejected = rejected_options(reply.text, self.names(ctx, labels))
+        if rejected and not self.multiple and not self.shows_numbers(ctx, labels):
+            return Unclear(self._not_wanted_in_words(ctx, labels, rejected))
+        hint = not_wanted_hint(ctx.words, labels, rejected, self.multiple, self.max_picks)
         return None if hint is None else Unclear(hint)
+
+    def shows_numbers(self, ctx: StepContext, labels: list[str]) -> bool:
+        """Whether anyone was shown the options with numbers: where options go out as text (SMS,
+        WhatsApp without buttons: flows.sms.sms_text), unless they are named in the question
+        ("Are you a mother or a midwife?") or on one "(Reply Mother or Midwife)" line; buttons
+        (Telegram, WhatsApp quick replies) never carry numbers. Options that are numbers
+        ("(Reply 1-5)") count as shown."""
+        text = ctx.render(self.text)
+        buttons = [Button(label, o.value) for label, o in zip(labels, self.options, strict=True)]
+        shown = sms_text(text, buttons, self.multiple)
+        return shown not in (text, f"{text}\n{ENGLISH_OPTIONS.reply_with(labels)}")
+
+    def _hint_for_one(self, ctx: StepContext, labels: list[str]) -> str:
+        """What a single choice accepts: its numbers where they were shown ("Please reply 1 or 2
+        (or the words)."), otherwise its options' words ("Please reply Mother or Midwife.")."""
+        if not self.shows_numbers(ctx, labels):
+            return ctx.words("hint_choice_words").format(choices=listed(labels, ctx.words("or")))
+        return ctx.words("hint_choice_two" if len(labels) == 2 else "hint_choice").format(n=len(labels))
+
+    @staticmethod
+    def _not_wanted_in_words(ctx: StepContext, labels: list[str], rejected: list[int]) -> str:
+        """:func:`flows.words.not_wanted_hint` for options shown without numbers: "OK, not Doula.
+        Which one, then? Please reply Mother or Midwife."."""
+        left = [label for number, label in enumerate(labels) if number not in rejected]
+        if not left:
+            return ctx.words("hint_choice_none_words").format(choices=listed(labels, ctx.words("or")))
+        said = listed([labels[number] for number in sorted(rejected)], ctx.words("nor"))
+        return ctx.words("hint_choice_not").format(rejected=said, choices=listed(left, ctx.words("or")))
 
     @staticmethod
     def _typed_picks(text: str, names: list[list[str]]) -> list[int]:
