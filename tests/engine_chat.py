@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flows.engine import Engine, Sprint, TextInput
+from flows.engine import Engine, SessionState, Sprint, TextInput
+from flows.events import RecordAnswer
 from flows.model import Flow
 
 NOW = datetime(2030, 3, 4, 10, 0, tzinfo=UTC)
@@ -22,3 +23,25 @@ class Chat:
         sprint = self.engine.handle(self.state, TextInput(text), NOW + timedelta(seconds=after))
         self.state, self.last = sprint.state, sprint
         return sprint
+
+
+BYE = {"id": "bye", "type": "end", "text": {"en": "Bye.", "cy": "Hwyl."}}
+
+
+class RecordingChat:
+    """One participant's conversation, in ``language``, with a flow in English and Welsh of the
+    steps given and a goodbye: each reply's texts back, each answer recorded kept."""
+
+    def __init__(self, *steps: dict[str, Any], language: str = "en", seed: int = 7, now: datetime = NOW,
+                 bye: dict[str, Any] = BYE) -> None:
+        flow = Flow.model_validate({"flow": "f", "languages": ["en", "cy"], "steps": [*steps, bye]})
+        self.engine = Engine(flow)
+        self.now = now
+        self.state: SessionState = self.engine.start(now, language=language, seed=seed).state
+        self.recorded: list[RecordAnswer] = []
+
+    def send(self, text: str) -> list[str]:
+        sprint = self.engine.handle(self.state, TextInput(text), self.now)
+        self.state = sprint.state
+        self.recorded += [e for e in sprint.events if isinstance(e, RecordAnswer)]
+        return [m.text for m in sprint.messages()]

@@ -13,9 +13,6 @@ from typing import Any
 
 import pytest
 
-from flows.engine import Engine, SessionState, TextInput
-from flows.events import RecordAnswer
-from flows.model import Flow
 from flows.parsing import (
     match_option,
     match_options,
@@ -23,6 +20,7 @@ from flows.parsing import (
     rejected_options,
     remaining_option,
 )
+from tests.engine_chat import RecordingChat
 
 ROLES = [["patient", "Patient", "Claf"], ["carer", "Carer", "Gofalwr"], ["staff", "Staff", "Staff"]]
 CONTACT = [["phone", "Phone", "Ffôn"], ["email", "Email", "E-bost"]]
@@ -161,42 +159,33 @@ TIMES_STEP = {"id": "times", "type": "choice", "multiple": True, "text": "Which 
                           {"value": "eve", "label": "Evenings"}, {"value": "wk", "label": "Weekends"}]}
 
 
-class Chat:
+class Chat(RecordingChat):
     """One participant's conversation with a one-step flow."""
 
     def __init__(self, step: dict[str, Any], language: str = "en") -> None:
-        flow = Flow.model_validate({"flow": "f", "languages": ["en", "cy"], "steps": [step, {"id": "bye", "type": "end", "text": "Bye."}]})
-        self.engine = Engine(flow)
-        self.state: SessionState = self.engine.start(NOW, language=language, seed=7).state
-        self.answers: list[RecordAnswer] = []
-
-    def send(self, text: str) -> list[str]:
-        sprint = self.engine.handle(self.state, TextInput(text), NOW)
-        self.state = sprint.state
-        self.answers += [e for e in sprint.events if isinstance(e, RecordAnswer)]
-        return [m.text for m in sprint.messages()]
+        super().__init__(step, language=language, seed=7, now=NOW, bye={"id": "bye", "type": "end", "text": "Bye."})
 
 
 def test_anything_but_one_of_three_is_asked_again_saying_what_was_understood() -> None:
     chat = Chat(ROLE_STEP)
     said = chat.send("anything but carer")
-    assert not chat.answers, "the rejected option, nor a guess between the other two, is recorded"
+    assert not chat.recorded, "the rejected option, nor a guess between the other two, is recorded"
     assert said == ["OK, not Carer. Which one, then? Please reply Patient or Staff."]  # no number was shown
     assert chat.send("patient") == ["Bye."]
-    assert [a.value for a in chat.answers] == ["patient"]
+    assert [a.value for a in chat.recorded] == ["patient"]
 
 
 def test_in_welsh_the_reply_names_what_is_not_wanted_in_welsh() -> None:
     chat = Chat(ROLE_STEP, language="cy")
     said = chat.send("unrhyw beth ond y cyntaf")
-    assert not chat.answers
+    assert not chat.recorded
     assert said == ["Iawn, nid Claf. Pa un, felly? Atebwch Gofalwr neu Staff."]
 
 
 def test_none_of_them_is_asked_again_for_the_closest() -> None:
     chat = Chat(ROLE_STEP)
     assert chat.send("none of them") == ["None of these? Please reply with the closest one: Patient, Carer or Staff."]
-    assert not chat.answers
+    assert not chat.recorded
     assert Chat(ROLE_STEP, language="cy").send("dim un ohonyn nhw") == [
         "Dim un o'r rhain? Atebwch gyda'r un agosaf: Claf, Gofalwr neu Staff."]
 
@@ -204,19 +193,19 @@ def test_none_of_them_is_asked_again_for_the_closest() -> None:
 def test_not_the_first_of_two_picks_the_second() -> None:
     chat = Chat(CONTACT_STEP)
     assert chat.send("not the first one") == ["Bye."]
-    assert [(a.value, a.display) for a in chat.answers] == [("email", "Email")]
+    assert [(a.value, a.display) for a in chat.recorded] == [("email", "Email")]
 
 
 def test_all_except_one_in_a_multiple_choice_picks_all_the_others() -> None:
     chat = Chat(TIMES_STEP)
     assert chat.send("all except weekends") == ["Bye."]
-    assert [a.value for a in chat.answers] == [["am", "pm", "eve"]]
+    assert [a.value for a in chat.recorded] == [["am", "pm", "eve"]]
 
 
 def test_not_one_in_a_multiple_choice_is_asked_again_saying_what_was_understood() -> None:
     chat = Chat(TIMES_STEP)
     said = chat.send("not weekends")
-    assert not chat.answers
+    assert not chat.recorded
     assert said == ["OK, not Weekends. Which ones, then? Please reply with their numbers, e.g. 1 2 3."]
     assert Chat(TIMES_STEP, language="cy").send("dim 1 na 2") == [
         "Iawn, nid Mornings na Afternoons. Pa rai, felly? Atebwch gyda'u rhifau, e.e. 3 4."]
@@ -226,8 +215,8 @@ def test_not_one_in_a_multiple_choice_is_asked_again_saying_what_was_understood(
 def test_not_one_of_a_pair_picks_the_other(reply: str, winner: str) -> None:
     chat = Chat({"id": "pairs", "type": "pairwise", "ideas": ["Tea", "Parking"], "pairs": 1, "submissions": False})
     chat.send(reply)
-    [pair] = [a.value for a in chat.answers if a.item is not None]
-    shown = chat.answers[0].item
+    [pair] = [a.value for a in chat.recorded if a.item is not None]
+    shown = chat.recorded[0].item
     assert shown is not None
     a, b = shown.split(" vs ")
     assert pair["winner"] == (a if winner == "a" else b) and not pair["tie"]
@@ -236,7 +225,7 @@ def test_not_one_of_a_pair_picks_the_other(reply: str, winner: str) -> None:
 def test_neither_of_a_pair_is_still_a_tie() -> None:
     chat = Chat({"id": "pairs", "type": "pairwise", "ideas": ["Tea", "Parking"], "pairs": 1, "submissions": False})
     chat.send("neither")
-    assert [a.value["tie"] for a in chat.answers if a.item is not None] == [True]
+    assert [a.value["tie"] for a in chat.recorded if a.item is not None] == [True]
 
 
 PATIENT_OR_CARER = [["patient", "Patient or carer"], ["staff", "Staff"]]

@@ -12,14 +12,12 @@ from typing import Any
 
 import pytest
 
-from flows.engine import Engine, SessionState, TextInput
-from flows.events import RecordAnswer
-from flows.model import Flow
 from flows.parsing import parse_number, rejected_number, says_ordinal, says_vague_amount
 from flows.steps.base import Answer, Reply, StepContext, Unclear
 from flows.steps.number import NumberStep
 from flows.steps.scale import ScaleStep
 from flows.words import BUILT_IN_TEXTS, Words
+from tests.engine_chat import RecordingChat
 
 NOW = datetime(2030, 1, 1, 10, tzinfo=UTC)
 HINT = "Please reply with a number, e.g. 3."
@@ -183,21 +181,11 @@ AGE = {"id": "age", "type": "number", "text": "How old is your baby?", "unit": "
 AGE_MONTHS = {"id": "months", "type": "number", "text": "How long have you been breastfeeding?", "unit": "months", "min": 0, "max": 36}
 
 
-class Chat:
+class Chat(RecordingChat):
     """One participant's conversation with a one-flow engine."""
 
     def __init__(self, *steps: dict[str, Any], language: str = "en") -> None:
-        flow = Flow.model_validate({"flow": "f", "languages": ["en", "cy"], "steps": [*steps, {"id": "bye", "type": "end", "text": "Bye."}]})
-        self.engine = Engine(flow)
-        sprint = self.engine.start(NOW, language=language, seed=3)
-        self.state: SessionState = sprint.state
-        self.recorded: list[RecordAnswer] = []
-
-    def send(self, text: str) -> list[str]:
-        sprint = self.engine.handle(self.state, TextInput(text), NOW)
-        self.state = sprint.state
-        self.recorded += [e for e in sprint.events if isinstance(e, RecordAnswer)]
-        return [m.text for m in sprint.messages()]
+        super().__init__(*steps, language=language, seed=3, now=NOW, bye={"id": "bye", "type": "end", "text": "Bye."})
 
 
 @pytest.mark.parametrize("reply", ["5 no way", "anything but 1", "not 5", "the second one", "a few weeks"])

@@ -14,12 +14,10 @@ from typing import Any
 
 import pytest
 
-from flows.engine import Engine, SessionState, TextInput
-from flows.events import RecordAnswer
-from flows.model import Flow
 from flows.parsing import parse_yes_no
 from flows.steps.base import Reply
 from flows.steps.statements import read_vote, vote_display
+from tests.engine_chat import RecordingChat
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -110,21 +108,11 @@ STEP: dict[str, Any] = {
 }
 
 
-class Chat:
+class Chat(RecordingChat):
     """A participant at a two-statement step, in English or Welsh."""
 
     def __init__(self, language: str) -> None:
-        flow = Flow.model_validate({"flow": "f", "languages": ["en", "cy"],
-                                    "steps": [STEP, {"id": "bye", "type": "end", "text": {"en": "Bye.", "cy": "Hwyl."}}]})
-        self.engine = Engine(flow)
-        self.state: SessionState = self.engine.start(NOW, language=language, seed=5).state
-        self.recorded: list[RecordAnswer] = []
-
-    def send(self, text: str) -> list[str]:
-        sprint = self.engine.handle(self.state, TextInput(text), NOW)
-        self.state = sprint.state
-        self.recorded += [e for e in sprint.events if isinstance(e, RecordAnswer)]
-        return [m.text for m in sprint.messages()]
+        super().__init__(STEP, language=language, seed=5, now=NOW)
 
     def votes(self) -> list[tuple[Any, str]]:
         return [(r.value, r.display) for r in self.recorded if r.item]

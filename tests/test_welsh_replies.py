@@ -10,30 +10,17 @@ from typing import Any
 
 import pytest
 
-from flows.engine import Engine, SessionState, TextInput
-from flows.events import RecordAnswer
-from flows.model import Flow
 from flows.parsing import match_option, parse_number, parse_yes_no, scale_point
+from tests.engine_chat import RecordingChat
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 
 
-class WelshChat:
+class WelshChat(RecordingChat):
     """A participant in Welsh, with a one-step flow in English and Welsh."""
 
     def __init__(self, step: dict[str, Any]) -> None:
-        flow = Flow.model_validate({"flow": "f", "languages": ["en", "cy"],
-                                    "steps": [step, {"id": "bye", "type": "end", "text": {"en": "Bye.", "cy": "Hwyl."}}]})
-        self.engine = Engine(flow)
-        sprint = self.engine.start(NOW, language="cy", seed=7)
-        self.state: SessionState = sprint.state
-        self.recorded: list[RecordAnswer] = []
-
-    def send(self, text: str) -> list[str]:
-        sprint = self.engine.handle(self.state, TextInput(text), NOW)
-        self.state = sprint.state
-        self.recorded += [e for e in sprint.events if isinstance(e, RecordAnswer)]
-        return [m.text for m in sprint.messages()]
+        super().__init__(step, language="cy", seed=7, now=NOW)
 
 
 # ----------------------------------------------------------------------------- choice experiment
