@@ -108,7 +108,7 @@ class SprintWrites:
         for event in sprint.events:
             if isinstance(event, OptedOut | OptedIn):
                 opted_out = target.enrolment.opted_out = isinstance(event, OptedOut)
-                self._set_opted_out(connection, target.participant_id, opted_out, now)
+                self._set_opted_out(connection, target.participant_id, opted_out, now, event.reason if isinstance(event, OptedOut) else "")
             elif isinstance(event, SetField | LanguageChanged):
                 self._change_profile(connection, target, event)
                 writes.profile_changed = True
@@ -185,19 +185,22 @@ class SprintWrites:
         if event.name == "group":
             target.enrolment.group = None if event.value is None else str(event.value)
 
-    def _set_opted_out(self, connection: Connection, participant_id: str, opted_out: bool, now: datetime) -> None:
+    def _set_opted_out(self, connection: Connection, participant_id: str, opted_out: bool, now: datetime, reason: str = "") -> None:
+        """Opted out or back in, audited (with the ``reason`` an opt-out gave other than STOP:
+        'wrong number')."""
         repository.set_opted_out(connection, participant_id, opted_out, now)
         if opted_out:
             outbox.hold_queued(connection, participant_id)
-        repository.audit(connection, "participant", "opted_out" if opted_out else "opted_in", now, participant_id)
+        detail = {"reason": reason} if reason else {}
+        repository.audit(connection, "participant", "opted_out" if opted_out else "opted_in", now, participant_id, **detail)
         log.info("participant %s %s", participant_id, "opted out" if opted_out else "opted back in")
         if opted_out:
-            self._stop_same_number(connection, participant_id, now)
+            self._stop_same_number(connection, participant_id, now, reason)
 
-    def _stop_same_number(self, connection: Connection, participant_id: str, now: datetime) -> None:
+    def _stop_same_number(self, connection: Connection, participant_id: str, now: datetime, reason: str = "") -> None:
         """STOP by SMS stops WhatsApp to the same number too, and the other way round
         (bot/same_number.py). START applies only to the channel it is sent on."""
-        stop_same_number(connection, self.database.sealer, self._key, participant_id, now, "participant", "STOP")
+        stop_same_number(connection, self.database.sealer, self._key, participant_id, now, "participant", reason or "STOP")
 
 
 def collect_event(target: Target, event: object, now: datetime, writes: Writes) -> None:

@@ -20,6 +20,11 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
         "en": "You will get no more messages from us. Reply START if you change your mind.",
         "cy": "Chewch chi ddim rhagor o negeseuon gennym. Atebwch DECHRAU os newidiwch eich meddwl.",
     },
+    # 'wrong number', 'rhif anghywir': the number is someone else's now (flows/words.py WRONG_NUMBER_PHRASES); a STOP.
+    "wrong_number": {
+        "en": "Sorry to have bothered you. We won't message this number again.",
+        "cy": "Mae'n ddrwg gennym am eich poeni. Ni fyddwn yn anfon neges i'r rhif hwn eto.",
+    },
     "restarted": {"en": "Welcome back.", "cy": "Croeso'n ôl."},
     # A reply that may ask to stop, or may answer the question ('I want out'): asked which (flows/engine_commands.py).
     "stop_confirm": {

@@ -27,6 +27,7 @@ from flows.events import (
     SetField,
 )
 from flows.inputs import TextInput, spoken_yes
+from flows.opt_out_phrases import may_ask_to_opt_out, wrong_number_language
 from flows.parsing import (
     UNSURE_REPLIES,
     normalise,
@@ -42,13 +43,7 @@ from flows.session_state import OpenAnswer, SessionState, copy_state, position
 from flows.steps.base import Answer, Continue, InputStep, Reply, Unclear
 from flows.steps.open import OpenStep
 from flows.steps.scale import ScaleStep
-from flows.words import (
-    LANGUAGE_NAMES,
-    LANGUAGE_WORDS,
-    may_ask_to_opt_out,
-    normalised_word,
-    without_polite_words,
-)
+from flows.words import LANGUAGE_NAMES, LANGUAGE_WORDS, normalised_word, without_polite_words
 
 CONTINUATION_WINDOW = timedelta(seconds=90)
 """How soon after a typed free-text answer a text that answers nothing is taken for the rest
@@ -99,6 +94,8 @@ saved to the participant); only the reply right after, at that same question, an
 CARRY_ON = frozenset({"carry on", "continue", "keep going", "go on", "go ahead", "im fine", "its fine", "no its fine",
                       "parhau", "dal ati", "daliwch ati", "ymlaen", "awn ymlaen", "maen iawn", "main iawn"})
 """Replies to 'Do you want us to stop messaging you?' that say carry on, as NO does."""
+WRONG_NUMBER = "wrong number"
+"""The reason an opt-out gives (:attr:`OptedOut.reason`, the audit event's) when the number is someone else's now."""
 
 
 class EngineCommands(EngineUndo):
@@ -145,10 +142,7 @@ class EngineCommands(EngineUndo):
             command = turn.command = "stop"  # 'yes', or 'I want out' again: a STOP
         if command == "stop":
             if state.status != "stopped":
-                state.before_stop = state.status
-                state.status = "stopped"
-                turn.emit(OptedOut())
-                self._say(turn, self._text(turn, "stopped"), kind="stopped")
+                self._stop(turn, text)
             return True
         if state.status == "stopped":
             if command == "start":
@@ -192,10 +186,26 @@ class EngineCommands(EngineUndo):
             self._ask_language(turn, "language_ask" if switch is True else "language_unknown")
         return True
 
+    def _stop(self, turn: Turn, text: str) -> None:
+        """STOP: :class:`OptedOut`, and the one reply still sent (kind 'stopped'). To 'wrong number'
+        ('who is this? wrong number', 'rhif anghywir': :func:`flows.opt_out_phrases.wrong_number_language`),
+        whose writer is not the participant, an apology instead, in the language of their words
+        if the study speaks it, and the opt-out gives that reason."""
+        state = turn.state
+        state.before_stop, state.status = state.status, "stopped"
+        language = wrong_number_language(text)
+        if language is None:
+            turn.emit(OptedOut())
+            self._say(turn, self._text(turn, "stopped"), kind="stopped")
+            return
+        turn.emit(OptedOut(WRONG_NUMBER))
+        said_in = language if language in self.words.languages else state.language
+        self._say(turn, self.words.text("wrong_number", said_in), kind="stopped")
+
     def _may_want_to_stop(self, turn: Turn, text: str) -> bool:
         """A reply that may ask to stop taking part or may answer the question ('I want out',
         "I don't want to do this anymore" to 'How do you feel about your treatment?', 'dw i eisiau
-        gadael'; :func:`flows.words.may_ask_to_opt_out`): 'Do you want us to stop messaging you?
+        gadael'; :func:`flows.opt_out_phrases.may_ask_to_opt_out`): 'Do you want us to stop messaging you?
         Reply STOP to stop, or carry on answering.' Nothing is kept as the answer and no try is
         used; YES (or the same again) then is a STOP, NO the question again, anything else an
         answer. A question whose own options take the reply ('Not interested') is answered."""
@@ -361,7 +371,10 @@ class EngineCommands(EngineUndo):
         An option's own name ('Not sure what this means', 'What?') picks it, but a longer phrase
         ('what does that mean?' with an option 'What?') asks what the question means. On a
         free-text question a sentence ('I don't understand why nobody told us') is an answer,
-        and the bare phrase asks, as on a free-text part of a step (a Delphi score's reason)."""
+        and the bare phrase asks, as on a free-text part of a step (a Delphi score's reason).
+        (A voice note is read here first for a wish to stop: :meth:`_spoken_stop`.)"""
+        if self._spoken_stop(turn, text):
+            return True
         if not asks_what_it_means(text) or self._names_option(turn, step, text):
             return False
         how = step.interpret(Reply(""), self._context(turn, step))
@@ -371,6 +384,23 @@ class EngineCommands(EngineUndo):
         self._say(turn, told, step.id, kind="help")
         self._prompt(turn, step)
         return True
+
+    def _spoken_stop(self, turn: Turn, text: str) -> bool:
+        """A voice note whose whole transcript may ask to stop ('I want out'; one that asks
+        outright, 'stop texting me', is a spoken STOP already: :func:`flows.inputs.spoken_as_typed`)
+        is asked 'Do you want us to stop messaging you?' as a typed one is (:meth:`_may_want_to_stop`),
+        and kept nowhere; said right after that question, yes or the same again is a STOP and no or
+        'carry on' the question again. (The engine reads a voice note's global words nowhere else;
+        a typed reply, read in :meth:`_global_word` already, finds nothing more here.)"""
+        asked = turn.state.fields.pop(STOP_ASKED, None) == position(turn.state)  # (only the reply right after asks it)
+        if asked and (parse_yes_no(text) is True or may_ask_to_opt_out(text)):
+            turn.command = "stop"
+            self._stop(turn, text)
+            return True
+        if asked and _carries_on(text):
+            self._carry_on(turn)
+            return True
+        return self._may_want_to_stop(turn, text)
 
     def _names_option(self, turn: Turn, step: InputStep, text: str) -> bool:
         """Whether a reply is an option's name, word for word or with only little words besides

@@ -82,7 +82,9 @@ class RaiseFlag:
 
 @dataclass(frozen=True)
 class OptedOut:
-    pass
+    reason: str = ""
+    """Why, when it is not a plain STOP: 'wrong number' (the number is someone else's now).
+    Kept in the ``opted_out`` audit event's detail for the coordinator."""
 
 
 @dataclass(frozen=True)

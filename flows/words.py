@@ -5,7 +5,6 @@ any text."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -13,7 +12,9 @@ from functools import lru_cache
 from flows.built_in_texts import BUILT_IN_TEXTS
 from flows.corrections import asks_to_go_back
 from flows.model import Study, resolve_text
+from flows.opt_out_phrases import asks_to_opt_out, wrong_number_language
 from flows.parsing import parse_yes_no
+from flows.reply_tidying import normalised_word
 
 COMMANDS = ("stop", "start", "help", "later", "back", "language", "erase")
 
@@ -57,151 +58,6 @@ DONE_WORDS: dict[str, list[str]] = {
 }
 """What people type to say a multiple choice is complete, as the Done button under it does."""
 SKIP_WORDS = {"skip", "pass", "hepgor", "hepgorer", "pasio", "/skip"}
-
-
-# ------------------------------------------------------------------ opting out in one's own words
-
-_COURTESY = frozenset({"please", "pls", "plz", "plis", "plees", "kindly", "thanks", "thank", "you", "thx", "ty", "ta", "cheers",
-                       "diolch", "ok", "okay", "k", "sorry", "sori", "just", "x", "xx", "xxx", "hi", "hello", "hey", "helo",
-                       "now", "nawr", "rwan", "right", "look", "seriously", "honestly", "so", "oh", "and", "then", "already",
-                       "jyst", "os", "gwelwch", "yn", "dda"})
-"""Words dropped from either end of a reply (and 'please' from anywhere) before it is read as a
-request to stop being messaged: 'please take me off your list x', 'ok leave me alone now'."""
-_ASKING = r"(?:(?:can|could|will|would) (?:you|u|ya) |i (?:want|need|would like|d like|asked|told) (?:you|u) to |i said |ive (?:asked|told) (?:you|u) (?:to )?)?"
-"""How a request may begin: 'can you', 'I'd like you to', 'I said'."""
-_ME = r"(?:me|us|mi|fi)"
-_WHEN = r"(?: (?:now|again|anymore|any more|no more|ever again|at all|immediately|asap|for good|any longer|ever))?"
-_MESSAGES = (r"(?:(?:these|this|those|the|your|ur|any|all|all these|all the|all your|all of these|them|such|more|any more|anymore)"
-             r" )?(?:stupid |bloody |annoying )?(?:messages?|msgs?|texts?|txts?|sms|smses|text messages|reminders?|spam)")
-_SEND = r"(?:text|txt|message|msg|contact|bother|pester|spam|send|sms)"
-_SENDING = r"(?:texting|txting|textin|messaging|msging|messagin|contacting|sending|bothering|pestering|spamming|harassing|harrassing)"
-"""(Not calls or emails: Chorus makes none, and 'don't call me' may answer 'How should we contact you?')"""
-_LIST = (r"(?:list|lists|mailing list|texting list|text list|sms list|messaging list|contact list|contacts|database|system"
-         r"|study|survey|research|project|messages|texts|this|it)")
-_STUDY = r"(?:study|survey|research|project|programme|program|trial|questionnaire|list|messages|texts)"
-_IN_WELSH_WANT = r"(?:dw ?i|dwi|rydw ?i|rwyf|rwy|fi|dw|mi) (?:eisiau|isio|isie|eisie|ishe|moyn|am)"
-_IN_WELSH_NOT_WANT = (r"(?:dw ?i ddim|dwi ddim|dwim|dydw ?i ddim|dw ?im|sa ?i|so ?i|smo ?i|fi ddim|nid wyf) "
-                      r"(?:eisiau|isio|isie|eisie|ishe|moyn|am)")
-_WELSH_MESSAGES = r"(?:(?:mwy o|rhagor o|unrhyw|y|eich) )?(?:negeseuon|neges|negeseuon testun|tecstiau|decstiau|tecst|testunau)"
-_TO_ME_IN_WELSH = r"(?: (?:ata i|ataf i|ataf|ata fi|ato fi|i mi|i fi|imi|a fi|a mi|gyda fi|efo fi|fi|ni))?"
-_WHEN_IN_WELSH = r"(?: (?:eto|mwyach|rhagor|bellach|byth eto|dim mwy))?"
-
-OPT_OUT_PHRASES = re.compile("|".join((
-    rf"{_ASKING}stop {_SENDING}(?: {_ME})?(?: {_MESSAGES}| these| this| them| those| it)?(?: to {_ME})?{_WHEN}",
-    rf"{_ASKING}stop {_MESSAGES}{_WHEN}",
-    rf"(?:dont|do not|never|please dont|dont ever|do not ever) (?:{_SEND}|send) {_ME}(?: {_MESSAGES}| these| this| them)?{_WHEN}",
-    rf"(?:dont|do not|never) send (?:any more |anymore |more |any )?{_MESSAGES}(?: to {_ME})?{_WHEN}",
-    rf"{_ASKING}(?:take|remove|get|cross|strike|scratch) (?:me|us|my (?:phone )?number|my name|my details|my contact details)"
-    rf"(?: (?:off|from|out of|off of) (?:the |your |ur |this |these |that |yer |all |all your |all the )?{_LIST})?",
-    rf"{_ASKING}(?:unsubscribe|opt|sign) (?:me|us) (?:out|off|from)(?: (?:of|from) (?:the |your |this |these |all )?{_LIST})?",
-    rf"{_ASKING}unsubscribe (?:me|us)(?: (?:from|off) (?:the |your |this |these |all )?{_LIST})?",
-    rf"no more (?:messages?|msgs?|texts?|txts?|texting|messaging|contact|sms|spam|reminders?){_WHEN}",
-    rf"{_ASKING}(?:leave|let) {_ME} (?:alone|be|in peace){_WHEN}",
-    rf"(?:i )?(?:dont|do not|no longer|never) (?:want|wanna|wish) (?:to (?:get|receive|be sent|have|hear) )?"
-    rf"(?:any more |anymore |more |any )?{_MESSAGES}(?: from (?:you|u|this|these))?{_WHEN}",
-    rf"(?:i )?(?:dont|do not|no longer) (?:want|wanna|wish) to (?:be (?:texted|messaged|contacted|sent (?:any|these) {_MESSAGES})"
-    rf"|hear from (?:you|u|this|these))(?: by you)?{_WHEN}",
-    rf"(?:i )?(?:want|wanna|would like|d like|wish|need) to (?:unsubscribe|opt out|be unsubscribed|be removed|be taken off"
-    rf"|stop (?:getting|receiving|being sent) {_MESSAGES})(?: (?:from|off|of) (?:the |your |this |these |all )?{_LIST})?{_WHEN}",
-    rf"(?:i )?(?:want|wanna|would like|d like|wish|need|am going) to (?:leave|withdraw from|quit|drop out of|exit|opt out of"
-    rf"|stop|get out of|pull out of|come out of) (?:the|this|your|ur) {_STUDY}{_WHEN}",
-    rf"(?:i )?(?:dont|do not|no longer) (?:want|wanna|wish) to (?:be in|be part of|take part in|do|continue with"
-    rf"|participate in|carry on with|be involved in|be on) (?:the|this|your|ur) {_STUDY}{_WHEN}",
-    rf"{_ASKING}(?:take|get|remove|withdraw|sign|opt) (?:me|us) (?:out of|from|off) (?:the|this|your|ur) {_STUDY}{_WHEN}",
-    # Welsh: don't send messages, stop texting me, leave me alone, no more messages, take me off the list
-    rf"(?:peidiwch|paid)(?: (?:a|ag))? (?:anfon|hanfon|gyrru|yrru|tecstio|thecstio|negesu|cysylltu|chysylltu)"
-    rf"(?: {_WELSH_MESSAGES})?{_TO_ME_IN_WELSH}{_WHEN_IN_WELSH}",
-    rf"(?:peidiwch|paid)(?: (?:a|ag))? (?:fy|yn) (?:nhecstio|tecstio|negesu){_WHEN_IN_WELSH}",
-    rf"(?:stopiwch|stopia|stopio|rhowch y gorau i|rhowch gorau i) (?:anfon|hanfon|gyrru|tecstio|decstio|negesu|cysylltu|chysylltu)"
-    rf"(?: {_WELSH_MESSAGES})?{_TO_ME_IN_WELSH}{_WHEN_IN_WELSH}",
-    rf"(?:stopiwch|stopia) (?:fy|yn) (?:nhecstio|tecstio|negesu){_WHEN_IN_WELSH}",
-    r"(?:gadewch|gadwch|gad|gadael) (?:lonydd|llonydd) (?:i mi|i fi|imi|ifi|i ni)|(?:gadewch|gad) (?:fi|ni) (?:i )?fod",
-    rf"(?:dim|na) (?:mwy|rhagor) o (?:negeseuon|neges|decstiau|tecstiau|negeseuon testun){_WHEN_IN_WELSH}",
-    r"(?:tynnwch|tynna|tynnu) (?:fi|fy rhif|fy enw|fy manylion) (?:oddi ar y|oddi ar|oddiar y|oddiar|oddir|or|o|allan or|allan o)"
-    r" (?:y |eich |ych )?(?:rhestr|astudiaeth|arolwg|system|prosiect|negeseuon)",
-    r"(?:dad danysgrifiwch|dad danysgrifia) (?:fi|fi or rhestr)",
-    rf"{_IN_WELSH_WANT} (?:dad danysgrifio|ddad danysgrifio|optio allan|stopio cael {_WELSH_MESSAGES}"
-    r"|gadael yr (?:astudiaeth|arolwg|prosiect)|adael yr (?:astudiaeth|arolwg|prosiect)|tynnu allan or (?:astudiaeth|arolwg))",
-    rf"{_IN_WELSH_NOT_WANT} (?:cael |derbyn )?{_WELSH_MESSAGES}{_WHEN_IN_WELSH}",
-)))
-"""Whole replies (tidied by :func:`_as_phrase`) that ask, in so many words, to be sent nothing
-more, and could answer no question: 'stop texting me', 'take me off your list', 'no more
-messages', 'leave me alone', 'peidiwch anfon negeseuon', 'gadewch lonydd i mi'. A STOP."""
-
-MAY_OPT_OUT_PHRASES = re.compile("|".join((
-    r"(?:i )?(?:want|wanna|would like|d like|need) (?:out|to (?:leave|stop|quit|give up|get out|be left alone|opt out|end this"
-    r"|stop this|stop now|stop doing this|finish this|be done|pull out|drop out|withdraw))(?: now| please)?",
-    r"(?:i )?(?:quit|give up|am out|m out|im out)|count me out|im done with (?:this|it|these|you)|i am done with (?:this|it|you)",
-    r"(?:i )?(?:dont|do not|no longer|dont really|really dont) (?:want|wanna|wish) (?:to )?(?:do|continue|carry on|take part|participate"
-    r"|answer|be part of|go on|keep going|be involved|reply|respond|keep doing|do any more|do anymore)"
-    r"(?: (?:with|in|to|of))?(?: (?:this|it|these|any more questions|more questions|the questions|them|any more of this))?"
-    r"(?: (?:anymore|any more|no more|any longer|now))?",
-    r"(?:im |i am )?(?:not|no longer) interested(?: (?:anymore|any more))?",
-    r"no more questions",
-    rf"{_IN_WELSH_WANT} (?:gadael|adael|stopio|rhoi r gorau iddi|rhoir gorau iddi|mynd allan|tynnu allan|peidio)(?: nawr| rwan)?",
-    rf"{_IN_WELSH_NOT_WANT} (?:gwneud|neud|wneud|cymryd rhan|parhau|ateb|bod yn rhan)"
-    r"(?: (?:hyn|hwn|o hyn|rhagor o gwestiynau|mwy o gwestiynau|y cwestiynau))?(?: (?:mwyach|rhagor|bellach|dim mwy|eto))?",
-    r"(?:dim|does gen i ddim|sgen i ddim|sgeni ddim|does dim) diddordeb(?: gen i)?(?: mwyach| bellach)?",
-)))
-"""Whole replies that may ask to stop taking part, or may answer the question ('I want out' to
-'What would help?', 'I don't want to do this anymore' to 'How do you feel about your treatment?',
-'not interested'): the engine asks which (flows/engine_commands.py)."""
-
-
-@lru_cache(maxsize=4096)
-def _as_phrase(text: str) -> tuple[str, ...]:
-    """A reply as opt-out phrases are read: global words' tidying (:func:`normalised_word`), accents,
-    apostrophes and 'please' dropped, punctuation and hyphens as spaces ('Don't text me!' is 'dont
-    text me'); then the same with courteous words at either end dropped too ('ok leave me alone
-    now x' is also 'leave me alone')."""
-    folded = unicodedata.normalize("NFKD", normalised_word(text).replace("'", "").replace("\u2018", ""))
-    plain = "".join(char for char in folded if not unicodedata.combining(char))
-    words = [word for word in re.split(r"[\s,.;:!?()\"/_-]+", plain) if word and word not in ("please", "pls", "plz", "plis")]
-    whole = " ".join(words)
-    while words and words[0] in _COURTESY:
-        words.pop(0)
-    while words and words[-1] in _COURTESY:
-        words.pop()
-    core = " ".join(words)
-    return (whole, core) if core and core != whole else (whole,)
-
-
-def asks_to_opt_out(text: str) -> bool:
-    """Whether a whole reply asks in words to be sent nothing more ('stop texting me', 'take me
-    off your list', 'no more messages', 'leave me alone', 'peidiwch anfon negeseuon', 'gadewch
-    lonydd i mi'): a STOP. A sentence that only has such words in it ('my mum said leave me
-    alone when she was ill') does not."""
-    return any(OPT_OUT_PHRASES.fullmatch(phrase) for phrase in _as_phrase(text) if phrase)
-
-
-def may_ask_to_opt_out(text: str) -> bool:
-    """Whether a whole reply may ask to stop taking part, or may answer the question ('I want
-    out', "I don't want to do this anymore", 'dw i eisiau gadael', 'dim diddordeb'): asked which."""
-    return any(MAY_OPT_OUT_PHRASES.fullmatch(phrase) for phrase in _as_phrase(text) if phrase)
-
-
-@lru_cache(maxsize=8192)
-def normalised_word(text: str) -> str:
-    """A reply as global words are matched: 'STOP', 'stop.', ' Stop! ', 'Stop!!! 😡', 'STOP 👋',
-    full-width 'ＳＴＯＰ' and STOP with an invisible character after it are all 'stop'; a curly
-    apostrophe is a straight one ('can’t talk' is 'can't talk').
-    (Compatibility forms folded; emoji, other symbols and invisible format characters
-    dropped: a participant's STOP must never be missed for what is around it.)"""
-    if text.isascii():
-        return re.sub(r"\s+", " ", text.strip().lower()).strip(" .!?")
-    folded = "".join(" " if _not_a_word(c) else c for c in unicodedata.normalize("NFKC", text.replace("\u2019", "'")))
-    return re.sub(r"\s+", " ", folded.strip().lower()).strip(" .!?")
-
-
-_NOT_WORDS = frozenset({"So", "Sk", "Cf", "Cs", "Co"})
-"""Unicode categories dropped from a reply before matching global words: symbols (emoji),
-format characters (zero-width spaces and joiners), surrogates and private use."""
-
-
-def _not_a_word(char: str) -> bool:
-    """Not part of any word: those categories, and the variation selectors that follow an emoji
-    (other combining marks are letters' own: Hindi's vowel signs, a decomposed accent)."""
-    return unicodedata.category(char) in _NOT_WORDS or "\ufe00" <= char <= "\ufe0f" or "\U000e0100" <= char <= "\U000e01ef"
 
 
 @lru_cache(maxsize=8192)
@@ -375,14 +231,15 @@ class Words:
         so do 'Stop please', 'stop it' and 'STOP STOP' (a global word said politely or twice:
         'please delete my data', 'go back please' too); 'stop making us wait' does not. A
         request in words to be sent nothing more is STOP too ('take me off your list',
-        'gadewch lonydd i mi': :func:`asks_to_opt_out`)."""
+        'gadewch lonydd i mi': :func:`asks_to_opt_out`), and so is saying the number is not theirs
+        ('wrong number', 'rhif anghywir': :func:`wrong_number_language`)."""
         said = normalised_word(text)
         if not said:  # an empty message (a sticker, a photo alone) is no word; a bare '?' asks for HELP
             return "help" if "?" in text else None
         found = self._lookup.get(said)
         if found is None and " " in said:
             found = self._polite_command(said)
-        if found is None and asks_to_opt_out(said):  # 'stop texting me', 'take me off your list': STOP in words
+        if found is None and (asks_to_opt_out(said) or wrong_number_language(said)):  # 'stop texting me', 'wrong number'
             found = "stop"
         if found is None and asks_to_go_back(said):  # 'go back i made a mistake', 'can I go back', 'NOL'
             found = "back"

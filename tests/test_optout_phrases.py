@@ -21,7 +21,8 @@ from flows.engine import Engine, Sprint, TextInput
 from flows.events import OptedOut, RecordAnswer
 from flows.inputs import spoken_as_typed
 from flows.loader import LoadedStudy, load_flow, load_study
-from flows.words import Words, asks_to_opt_out, built_in, may_ask_to_opt_out
+from flows.opt_out_phrases import asks_to_opt_out, may_ask_to_opt_out
+from flows.words import Words, built_in
 from storage.database import Database
 from storage.tables import ANSWERS, AUDIT_EVENTS, ENROLMENTS, OUTBOUND
 
