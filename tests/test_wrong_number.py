@@ -26,6 +26,7 @@ from flows.opt_out_phrases import wrong_number_language
 from flows.words import Words, built_in
 from storage.database import Database
 from storage.tables import ANSWERS, AUDIT_EVENTS, ENROLMENTS
+from tests.test_optout_phrases import NOT_INTERESTED
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "flows" / "examples" / "ae-waiting"
 NOW = datetime(2001, 2, 3, 10, 0, tzinfo=UTC)
@@ -211,19 +212,6 @@ def test_a_spoken_story_with_those_words_is_the_answer_and_a_later_spoken_yes_is
     answered = asked_then_answered.say("It was chaotic and nobody told us anything.")
     assert [a.step_id for a in answers(answered)] == ["story"] and asked_then_answered.state.step == "informed"
     assert opt_outs(asked_then_answered.say("Yes.")) == []  # to the next question: the stop question was the one before
-
-
-NOT_INTERESTED = """\
-flow: offer
-steps:
-  - id: group
-    type: choice
-    text: Would you join a group that meets monthly?
-    options: [{value: keen, label: Interested}, {value: not_keen, label: Not interested}]
-  - id: bye
-    type: end
-    text: Thank you.
-"""
 
 
 def test_a_spoken_option_of_the_question_is_its_answer_and_not_asked_about(tmp_path: Path) -> None:
