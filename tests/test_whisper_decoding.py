@@ -137,10 +137,14 @@ def test_the_same_note_gives_the_same_transcript_every_time(
 def test_a_note_that_would_have_fallen_back_is_kept_and_marked_low_confidence(
     transcriber: WhisperTranscriber, notes: Notes
 ) -> None:
+    """Which notes greedy decoding fails on depends on the CPU's arithmetic (CTranslate2 picks its
+    kernels by instruction set): of two notes that fell back on the machines tried, the first that
+    faster-whisper's default samples here is used."""
     sampling = shared_transcriber(replace(transcriber.settings, temperature=SAMPLING))
-    resampled = sampling.transcribe(notes(FALLS_BACK))
-    assert any(segment.temperature > 0 for segment in resampled.segments), "faster-whisper's default samples this note"
-    kept = transcriber.transcribe(notes(FALLS_BACK))
+    falls_back = next((text for text in (FALLS_BACK, SAMPLED)
+                       if any(segment.temperature > 0 for segment in sampling.transcribe(notes(text)).segments)), None)
+    assert falls_back is not None, "faster-whisper's default samples one of these notes"
+    kept = transcriber.transcribe(notes(falls_back))
     assert any(segment.fell_back for segment in kept.segments)
     assert "fallback" in kept.doubts and kept.low_confidence and kept.to_dict()["low_confidence"] is True
 
