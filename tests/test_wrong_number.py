@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -19,14 +18,15 @@ from sqlalchemy import select
 from bot.service import ConversationService, ReceiveResult
 from channels.base import Media
 from flows.engine import Engine, Sprint, TextInput
-from flows.events import OptedOut, RecordAnswer
+from flows.events import OptedOut
 from flows.inputs import spoken_as_typed
 from flows.loader import LoadedStudy, load_flow, load_study
 from flows.opt_out_phrases import wrong_number_language
 from flows.words import Words, built_in
 from storage.database import Database
-from storage.tables import ANSWERS, AUDIT_EVENTS, ENROLMENTS
-from tests.test_optout_phrases import NOT_INTERESTED
+from storage.tables import ANSWERS, AUDIT_EVENTS
+from tests.test_optout_phrases import NOT_INTERESTED, answers, enrolment_opted_out, texts
+from tests.test_optout_phrases import Chat as TypedChat
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "flows" / "examples" / "ae-waiting"
 NOW = datetime(2001, 2, 3, 10, 0, tzinfo=UTC)
@@ -49,17 +49,8 @@ STORIES = [
 ]
 
 
-class Chat:
-    """One participant's conversation: start it, then feed it replies; keeps the latest state."""
-
-    def __init__(self, engine: Engine, language: str | None = None) -> None:
-        self.engine = engine
-        self.state = engine.start(NOW, language=language).state
-
-    def send(self, text: str, **given: Any) -> Sprint:
-        sprint = self.engine.handle(self.state, TextInput(text, **given), NOW)
-        self.state = sprint.state
-        return sprint
+class Chat(TypedChat):
+    """One participant's conversation, typed (:class:`tests.test_optout_phrases.Chat`) or spoken."""
 
     def say(self, heard: str) -> Sprint:
         """A voice note, as the service hands it over: a spoken STOP as typed, anything else as heard."""
@@ -67,14 +58,6 @@ class Chat:
         sprint = self.engine.handle(self.state, spoken_as_typed(spoken, self.engine.words.command(heard)), NOW)
         self.state = sprint.state
         return sprint
-
-
-def texts(sprint: Sprint) -> list[str]:
-    return [message.text for message in sprint.messages()]
-
-
-def answers(sprint: Sprint) -> list[RecordAnswer]:
-    return [event for event in sprint.events if isinstance(event, RecordAnswer)]
 
 
 def opt_outs(sprint: Sprint) -> list[OptedOut]:
@@ -227,11 +210,6 @@ def test_a_spoken_option_of_the_question_is_its_answer_and_not_asked_about(tmp_p
 
 Say = Callable[..., ReceiveResult]
 VOICE = (Media("https://example.org/v.ogg", "audio/ogg"),)
-
-
-def enrolment_opted_out(database: Database, pid: str | None) -> bool:
-    with database.transaction() as connection:
-        return bool(connection.execute(select(ENROLMENTS.c.opted_out).where(ENROLMENTS.c.participant_id == pid)).scalar_one())
 
 
 def opt_out_reasons(database: Database, pid: str | None) -> list[str | None]:
