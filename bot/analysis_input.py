@@ -2,7 +2,8 @@
 
 * :func:`answers_for_step`: answers to one step (of one flow, if named), ready for text
   analysis: (answer id, text, group), with identifiers masked (nlp/redact.py) because analysis
-  input must not carry them. ``chorus analyse themes --study`` and the desk's themes both read it.
+  input must not carry them. ``chorus analyse themes --study`` and the desk's themes both read it
+  through :func:`bot.theme_inputs.theme_input`, which also says which texts may be quoted.
 * :func:`delphi_rounds_sent`: who was sent which round of which Delphi, so that
   :func:`flows.analysis.delphi.participation` counts as dropped out only those who had the
   round and did not answer it; :func:`rounds_sent_to` keeps one Delphi's.
@@ -16,11 +17,9 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import and_, select
 
+from flows.session_state import LIVE
 from storage.database import Database
 from storage.tables import ANSWERS, ENROLMENTS, FLOW_VERSIONS, SESSIONS
-
-LIVE = ("waiting", "snoozed")
-"""Session statuses in which the participant may still answer."""
 
 
 def answers_for_step(database: Database, study_id: str, step_id: str,

@@ -65,12 +65,14 @@ class Bars:
 @dataclass(frozen=True)
 class Intervals:
     title: str
-    rows: list[tuple[str, float, float, float]]
-    """(label, estimate, low, high), drawn top to bottom."""
+    rows: list[tuple[str, float, float | None, float | None]]
+    """(label, estimate, low, high), drawn top to bottom; low and high None: no interval (a point alone)."""
     axis: str = "score"
     reference: float | None = None
     codes: list[str] = field(default_factory=list)
     """Per row: the code behind its label, for the tooltip (none: the label is the code)."""
+    note: str = ""
+    """Why some rows have no interval, said in the description; '' when every row has one."""
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,10 @@ Chart = Bars | Intervals | Control
 
 
 def _fmt(value: float) -> str:
-    return f"{value:.0f}" if abs(value - round(value)) < 1e-9 else f"{value:.2f}".rstrip("0")
+    """A number as a chart's words say it: "1.5", "-0.27", "3"; never "-0." or "2." for a value
+    within half a hundredth of a whole number, nor "-0"."""
+    shown = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if shown == "-0" else shown
 
 
 def title_lines(title: str) -> list[str]:
@@ -130,9 +135,15 @@ def bars_description(chart: Bars) -> str:
     return " ".join(sentences)
 
 
+def _spread(estimate: float, lo: float | None, hi: float | None) -> str:
+    """"1.2 (0.5 to 1.9)", or "1.2 (no interval)"."""
+    return f"{_fmt(estimate)} ({'no interval' if lo is None or hi is None else f'{_fmt(lo)} to {_fmt(hi)}'})"
+
+
 def intervals_description(chart: Intervals) -> str:
-    """A sentence per row: "Waiting for a visit: 1.2 (0.5 to 1.9)."."""
-    return " ".join(f"{label}: {_fmt(estimate)} ({_fmt(lo)} to {_fmt(hi)})." for label, estimate, lo, hi in chart.rows)
+    """A sentence per row: "Waiting for a visit: 1.2 (0.5 to 1.9)."; then why any has no interval."""
+    rows = " ".join(f"{label}: {_spread(estimate, lo, hi)}." for label, estimate, lo, hi in chart.rows)
+    return f"{rows} No interval: {chart.note}." if chart.note else rows
 
 
 def control_description(chart: Control) -> str:
@@ -269,7 +280,7 @@ def bars_svg(chart: Bars) -> str:
 def intervals_svg(chart: Intervals) -> str:
     band = 26
     height = TOP + band * len(chart.rows) + 40
-    values = [v for _, e, lo, hi in chart.rows for v in (e, lo, hi)] + ([chart.reference] if chart.reference is not None else [])
+    values = [v for _, e, lo, hi in chart.rows for v in (e, lo, hi) if v is not None] + ([chart.reference] if chart.reference is not None else [])
     low, high = (min(values), max(values)) if values else (0.0, 1.0)
     pad = (high - low) * 0.05 or 1.0
     left = _label_column([r[0] for r in chart.rows])
@@ -280,10 +291,11 @@ def intervals_svg(chart: Intervals) -> str:
         body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP - 6}" y2="{height - 30}" stroke="#bbb" stroke-dasharray="4 3"/>')
     for r, (label, estimate, lo, hi) in enumerate(chart.rows):
         y = TOP + r * band + band / 2
-        body.append(_row_label(label, _code(chart.codes, r), left - 6, y + 4, left) +
-                    f'<line x1="{lo * slope + offset:.1f}" x2="{hi * slope + offset:.1f}" y1="{y}" y2="{y}" stroke="{PALETTE[0]}" stroke-width="2"/>'
+        bar = ("" if lo is None or hi is None else
+               f'<line x1="{lo * slope + offset:.1f}" x2="{hi * slope + offset:.1f}" y1="{y}" y2="{y}" stroke="{PALETTE[0]}" stroke-width="2"/>')
+        body.append(_row_label(label, _code(chart.codes, r), left - 6, y + 4, left) + bar +
                     f'<circle cx="{estimate * slope + offset:.1f}" cy="{y}" r="5" fill="{PALETTE[0]}">'
-                    f'<title>{_fmt(estimate)} ({_fmt(lo)} to {_fmt(hi)})</title></circle>')
+                    f'<title>{_spread(estimate, lo, hi)}</title></circle>')
     body.append(f'<text x="{(left + WIDTH) / 2}" y="{height - 12}" text-anchor="middle" fill="#444">{escape(chart.axis)}</text>')
     return _frame(chart.title, height, body, intervals_description(chart))
 
@@ -402,7 +414,8 @@ def _bars_png(ax: Axes, chart: Bars) -> None:
 
 def _intervals_png(ax: Axes, chart: Intervals) -> None:
     for r, (_, estimate, low, high) in enumerate(chart.rows):
-        ax.plot([low, high], [r, r], color=PALETTE[0])
+        if low is not None and high is not None:
+            ax.plot([low, high], [r, r], color=PALETTE[0])
         ax.plot([estimate], [r], "o", color=PALETTE[0])
     if chart.reference is not None:
         ax.axvline(chart.reference, color="#bbb", linestyle="--")

@@ -12,22 +12,27 @@ after its transcript: here each line waits for the one before.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from channels.base import render_plain
 from flows.engine import SPOKEN_COMMANDS, Engine, SessionState, Sprint, TextInput, spoken_as_typed
 from flows.events import SendMessage
+from flows.inputs import Keyboard
 from flows.loader import LoadedFlow, LoadedStudy, LoadError, load_flow, load_study
 from flows.model import Study
+from flows.session_state import LIVE
 from flows.words import ENGLISH_OPTIONS, OptionTexts
 
 if TYPE_CHECKING:
+    from flows.population import Population
     from nlp.transcribe import Transcriber
 
 START_OF_TIME = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+"""When a chat's fake clock starts, unless ``chorus chat --at`` says: a Monday, mid-morning."""
 VOICE_COMMAND = "/voice"
 """``/voice FILE`` in ``chorus chat``: send that audio file as a voice note."""
 
@@ -54,6 +59,25 @@ def open_target(path: str | Path, flow_id: str | None = None) -> ChatTarget:
     if within is not None:
         return within
     return ChatTarget(None, {single.flow.flow: single}, single.flow.flow)
+
+
+def starting_at(given: str, study: Study | None) -> datetime:
+    """When a chat's clock starts, as ``chorus chat --at`` gives it in the study's time zone
+    (Europe/London for a flow without a study): 'YYYY-MM-DD HH:MM', or 'HH:MM' on the fake
+    clock's own day (:data:`START_OF_TIME`), so a coordinator can try the night (LATER at
+    3 a.m., quiet hours). ValueError for anything else."""
+    zone = ZoneInfo(study.timezone if study is not None else "Europe/London")
+    given = given.strip()
+    try:
+        if " " in given or "T" in given:
+            moment = datetime.fromisoformat(given)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=zone)
+            return moment.astimezone(UTC)
+        clock = time.fromisoformat(given)
+    except ValueError:
+        raise ValueError(f"'{given}' is not a time: give 'YYYY-MM-DD HH:MM' or 'HH:MM'") from None
+    return datetime.combine(START_OF_TIME.date(), clock, zone).astimezone(UTC)
 
 
 def _in_its_study(path: Path) -> ChatTarget | None:
@@ -89,24 +113,46 @@ class ChatSession:
     """One participant's conversation with a study, in memory."""
 
     def __init__(self, target: ChatTarget, language: str | None = None, group: str | None = None,
-                 clock: Callable[[], datetime] | None = None, transcriber: Transcriber | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None, transcriber: Transcriber | None = None,
+                 start: datetime | None = None, keyboards: tuple[Keyboard, ...] = (), voice_notes: bool = False,
+                 population: Population | None = None, channel: str | None = None) -> None:
+        """``clock`` gives the time of each turn; without one a fake clock does, from ``start``
+        (:data:`START_OF_TIME` unless given), a minute on for each turn. ``keyboards`` and
+        ``voice_notes``: the participant's channel, as the service tells the engine
+        (:attr:`TextInput.keyboards`; none, as on SMS, unless given). ``population``: what the
+        group said, for a later Delphi round's feedback (none unless given: bot/chat_population.py).
+        ``channel`` ('sms', 'whatsapp', 'telegram'): ``participant.channel``, as the service sets
+        it, so texts worded per channel read as that channel's participants get them. A study's
+        start flow without ``language`` opens as joining by a keyword that names none does:
+        offering each other language in that language ("Am Gymraeg, atebwch CYMRAEG.")."""
+        self.population = population
         self.target = target
+        self.keyboards, self.voice_notes = keyboards, voice_notes
+        self._start = start or START_OF_TIME
         self._transcriber = transcriber
         loaded = target.flows[target.first_flow]
         self.engine = Engine(loaded.flow, target.study, loaded.version)
         self._tick = 0
         self._clock = clock or self._fake_clock
         fields = {"group": group} if group else {}
-        first: Sprint = self.engine.start(self._clock(), language=language, fields=fields)
+        if channel:
+            fields["channel"] = channel
+        joining = target.study is not None and target.first_flow == target.study.join.start_flow
+        first: Sprint = self.engine.start(self._clock(), language=language, fields=fields, population=population,
+                                          offer_languages=joining and language is None)  # as a join keyword naming none
         self.state: SessionState = first.state
         self.opening = first.messages()
 
     def _fake_clock(self) -> datetime:
         self._tick += 1
-        return START_OF_TIME + timedelta(minutes=self._tick)
+        return self._start + timedelta(minutes=self._tick)
 
     def send(self, text: str, button: str | None = None) -> list[SendMessage]:
         return self._handle(TextInput(text, button=button))
+
+    def give(self, given: TextInput) -> list[SendMessage]:
+        """Any input as a channel hands it on (a tap: :meth:`TextInput.received`)."""
+        return self._handle(given)
 
     def hear(self, audio: Path) -> tuple[str | None, list[SendMessage]]:
         """A voice note: what the model heard in the audio file (None when it gave no words) and
@@ -154,13 +200,14 @@ class ChatSession:
         return self._transcriber
 
     def _handle(self, given: TextInput) -> list[SendMessage]:
-        sprint = self.engine.handle(self.state, given, self._clock())
+        given = replace(given, keyboards=self.keyboards, voice_notes=self.voice_notes)
+        sprint = self.engine.handle(self.state, given, self._clock(), population=self.population)
         self.state = sprint.state
         return sprint.messages()
 
     def _takes_voice(self) -> bool:
         """Whether the question being asked takes a voice note (``accept`` lists voice, or is unset)."""
-        if self.state.status not in ("waiting", "snoozed") or not self.state.step:
+        if self.state.status not in LIVE or not self.state.step:
             return True
         accept = getattr(self.engine.flow.step(self.state.step), "accept", None)
         return accept is None or "voice" in accept

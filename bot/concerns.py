@@ -31,7 +31,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, select
 
 from bot.population import details_note, personal_details, shown_text
-from bot.safeguarding import BackgroundChecks, Concern, SafetyChecks, concern_about, worth_checking
+from bot.safeguarding import (
+    BackgroundChecks,
+    Concern,
+    SafetyChecks,
+    concern_about,
+    own_words,
+    worth_checking,
+)
 from flows.engine import Engine, SessionState, Sprint, TextInput
 from flows.events import Event, RaiseFlag, ScheduleTask, SendMessage
 from flows.model import Study, resolve_text
@@ -41,6 +48,9 @@ from storage import outbox, privacy, repository
 from storage.database import Database
 from storage.repository import ContactRef
 from storage.tables import ANSWERS, OUTBOUND
+
+if TYPE_CHECKING:
+    from bot.studies import StudyRegistry
 
 log = logging.getLogger("chorus.service")
 
@@ -65,6 +75,7 @@ _LEADING = re.compile(rf"^(?:(?:{_ARTICLE.pattern})\s+)+", re.IGNORECASE)
 
 class Concerns:
     database: Database
+    studies: StudyRegistry
     clock: Callable[[], datetime]
     safety: SafetyChecks
     _background: BackgroundChecks | None
@@ -106,9 +117,9 @@ class Concerns:
             self._remember_step(inbound_id, step_id)
             return sprint
         log.warning("safeguarding flag (%s)", concern.category)
-        again = signposted_lately(connection, participant_id, now)
+        again = concern.signposted and signposted_lately(connection, participant_id, now)
         events: list[Event] = [RaiseFlag("safeguarding", flag_text(concern, inbound_id, given.text, again), step_id)]
-        if not opted_out and not again:
+        if concern.signposted and not opted_out and not again:
             events.append(SendMessage(self._signposting(study, language), None, (), False, "signposting"))
         return Sprint([*events, *sprint.events], sprint.state)
 
@@ -135,8 +146,14 @@ class Concerns:
             return []  # flagged and signposted already
         background = self._background_checks()
         if background is not None and worth_checking(text) and not no_words_of_its_own(text):
-            background.submit((contact, inbound_id, text, step_id), text)
+            background.submit((contact, inbound_id, text, step_id), own_words(text, self._add_words()))
         return []
+
+    def _add_words(self) -> set[str]:
+        """Every study's own words for proposing a statement or an idea (a step's ``add_word``)."""
+        found = (getattr(step, "add_word", None) for loaded in self.studies for flow in loaded.flows.values()
+                 for step in flow.flow.steps)
+        return {str(word) for word in found if word}
 
     def _background_checks(self) -> BackgroundChecks | None:
         batch = self.safety.thorough_batch
@@ -180,38 +197,44 @@ class Concerns:
 
     def _raise_concern(self, contact: ContactRef, inbound_id: int, concern: Concern, now: datetime, text: str,
                        step_id: str | None = None) -> list[int]:
-        """The flag (at the step the message answered, else ``step_id``: the one it came in at)
-        and the signposting, unless it went within the hour or the participant opted out."""
+        """The flag (at the study, flow and step the message answered, else the latest session's
+        study and flow and ``step_id``: the step it came in at) and the signposting, unless it went
+        within the hour or the participant opted out. The background check flags a moment later,
+        when the participant may be in the next flow: the flag still names where they wrote it, as
+        the themes and Delphi reasons hold back answers by it."""
         pid = contact.participant_id
         with self._exclusive(pid) as connection:
             session = repository.latest_session(connection, pid)
             if session is None:
                 return []
-            enrolment = next(e for e in repository.enrolments_of(connection, pid) if e.study_id == session.study_id)
-            study = self._study(connection, session.study_id)
-            again = signposted_lately(connection, pid, now)
+            study_id, flow_id, step_id = _where_answered(connection, inbound_id) or (session.study_id, session.flow_id, step_id)
+            enrolment = next(e for e in repository.enrolments_of(connection, pid) if e.study_id == study_id)
+            study = self._study(connection, study_id)
+            again = concern.signposted and signposted_lately(connection, pid, now)
             repository.add_flags(connection, [{
-                "participant_id": pid, "study_id": session.study_id, "flow_id": session.flow_id,
+                "participant_id": pid, "study_id": study_id, "flow_id": flow_id,
                 "kind": "safeguarding", "message": flag_text(concern, inbound_id, text, again),
-                "step_id": _step_answered_by(connection, inbound_id) or step_id, "acknowledged": False, "created_at": now,
+                "step_id": step_id, "acknowledged": False, "created_at": now,
             }])
             log.warning("safeguarding flag for participant %s (%s)", pid, concern.category)
-            if enrolment.opted_out or again:
+            if enrolment.opted_out or again or not concern.signposted:  # an incident told: for the coordinator only
                 return []
             language = enrolment.language or study.default_language
             row = {"participant_id": pid, "contact_id": contact.contact_id, "channel": contact.channel,
-                   "study_id": session.study_id, "session_id": session.id, "step_id": None,
+                   "study_id": study_id, "session_id": session.id, "step_id": None,
                    "text": self._signposting(study, language),
                    "buttons": [], "multiple": False, "kind": "signposting", "created_at": now}
             return list(outbox.queue(connection, [row]))
 
 
-def _step_answered_by(connection: Connection, inbound_id: int) -> str | None:
-    """The step a message answered (its first answer's step), checked after its commit; None
-    when it gave no answer (a message outside a conversation, or one the step could not read)."""
-    query = select(ANSWERS.c.step_id).where(ANSWERS.c.inbound_id == inbound_id).order_by(ANSWERS.c.id).limit(1)
-    step_id: str | None = connection.execute(query).scalar()
-    return step_id
+def _where_answered(connection: Connection, inbound_id: int) -> tuple[str, str, str] | None:
+    """The study, flow and step a message answered (its first answer's), checked after its
+    commit; None when it gave no answer (a message outside a conversation, or one the step could
+    not read)."""
+    a = ANSWERS.c
+    query = select(a.study_id, a.flow_id, a.step_id).where(a.inbound_id == inbound_id).order_by(a.id).limit(1)
+    row = connection.execute(query).first()
+    return (str(row.study_id), str(row.flow_id), str(row.step_id)) if row is not None else None
 
 
 def flag_text(concern: Concern, inbound_id: int, text: str, signposted_before: bool = False) -> str:
@@ -222,7 +245,8 @@ def flag_text(concern: Concern, inbound_id: int, text: str, signposted_before: b
     shown = " ".join(shown_text(text).split())
     shown = shown if len(shown) <= QUOTED_CHARS else shown[: QUOTED_CHARS - 1] + "…"
     note = details_note(personal_details(text))
-    said = (f"possible {concern.category.replace('_', ' ')} (inbound {inbound_id}): {concern.reason}; "
+    named = "patient-safety incident" if not concern.signposted else concern.category.replace("_", " ")
+    said = (f"possible {named} (inbound {inbound_id}): {concern.reason}; "
             f'they wrote: "{shown}"' + (f" ({note}, masked here)" if note else ""))
     return f"{said}; {NOT_SENT_AGAIN}" if signposted_before else said
 

@@ -37,6 +37,7 @@ from bot.planning import (
 )
 from bot.starting import person_of
 from flows.model import Study, TimeWindow
+from flows.session_state import LIVE
 from storage import due_tasks, repository
 from storage.repository import EnrolmentRef, ParticipantRef
 
@@ -174,12 +175,12 @@ def _set_language(connection: Connection, participant: ParticipantRef, enrolment
     repository.save_participant(connection, participant)
     repository.save_enrolment(connection, enrolment)
     session = repository.latest_session(connection, participant.id)
-    if session is not None and session.study_id == enrolment.study_id and session.status in ("waiting", "snoozed"):
+    if session is not None and session.study_id == enrolment.study_id and session.status in LIVE:
         session.state = {**session.state, "language": language}
         repository.save_session(connection, session, now)
 
 
-def _person(connection: Connection, study: Study, participant_id: str) -> tuple[Person, bool]:
+def planning_person(connection: Connection, study: Study, participant_id: str) -> tuple[Person, bool]:
     """The participant as planning sees them now, and whether anything may be sent to them."""
     found = due_tasks.people(connection, {(participant_id, study.study)})[(participant_id, study.study)]
     found = due_tasks.with_given_at(connection, [found], {study.study: _anchor_steps(connection, study)})[0]
@@ -199,7 +200,7 @@ def _replan(connection: Connection, study: Study, participant_id: str, indices: 
     that had none (a date that could not be read planned nothing)."""
     if not indices:
         return
-    person, reachable = _person(connection, study, participant_id)
+    person, reachable = planning_person(connection, study, participant_id)
     if not reachable:
         result.notes.append("nothing is planned: the participant opted out or left the study")
         return

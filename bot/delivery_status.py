@@ -20,7 +20,7 @@ from storage.tables import OUTBOUND
 
 WINDOW_CLOSED_LATE = outbox.WINDOW_CLOSED + " (provider error 63016, reported after sending)"
 """How a WhatsApp message Twilio accepted and then failed with 63016 is held: as one the
-dispatcher held, so it goes when the participant next writes (storage.outbox.release_window_held)."""
+dispatcher held, so it goes when the participant next writes (storage.window_holds)."""
 
 log = logging.getLogger("chorus.dispatcher")
 

@@ -28,18 +28,24 @@ template's samples, so one with ``options: n`` is used only for questions of n o
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from channels.base import Attachment, render_plain
+from channels.telegram import KEYBOARD as TELEGRAM_KEYBOARD
 from channels.twilio import INVALID_CODES, STOPPED_CODES, Content
 from flows.events import Button
+from flows.inputs import Keyboard
 from flows.model import TimeWindow
 from flows.whatsapp_checks import LIST_PICKER_MAX, QUICK_REPLY_MAX
 from flows.words import ENGLISH_OPTIONS, OptionTexts
-from storage.outbox import WAITING_FOR_REPLY, FailedMessage
+from storage.outbox import RESENDS_USED_UP, WAITING_FOR_REPLY, FailedMessage
+from storage.quiet_holds import NO_LONGER_ASKED as QUIET_NO_LONGER_ASKED
+from storage.quiet_holds import QUIET_HELD
+from storage.template_resends import TemplatesSent
 
 WHATSAPP_WINDOW = timedelta(hours=24)
 QUICK_REPLY_TITLE, LIST_ITEM_TITLE = 20, 24
@@ -49,15 +55,47 @@ erasure exchange (DELETE MY DATA works after STOP too)."""
 ANY_HOUR_KINDS = EXEMPT_KINDS | {"signposting"}
 """Never held for quiet hours: besides those, the crisis signposting safeguarding sends (who
 to call now) when a message reads like a risk."""
-QUIET_PREFIX = "quiet hours: held until "
-NO_LONGER_ASKED = "quiet hours: cancelled, the session moved past this question before the hold ended"
+QUIET_PREFIX = QUIET_HELD
+NO_LONGER_ASKED = QUIET_NO_LONGER_ASKED
 """Why a question held through quiet hours was not sent when they ended (its row is ``cancelled``)."""
 OPTED_OUT = "participant opted out"
 NO_TEMPLATE = "whatsapp 24-hour window closed: no approved template for "
 BEHIND_TEMPLATE = WAITING_FOR_REPLY
 """Why a WhatsApp message outside the window is held when a template sent to its participant
 awaits their reply: one template opens the conversation, the rest go when they answer it
-(storage.outbox.release_window_held). Never for :data:`ANY_HOUR_KINDS`."""
+(storage.window_holds). Never for :data:`ANY_HOUR_KINDS`."""
+TEMPLATES_UNANSWERED = RESENDS_USED_UP
+"""Why it is held once the first template and each sent again after it went unanswered
+(:class:`TemplateResends`): held for the coordinator to see, and sent when the participant writes."""
+
+
+@dataclass(frozen=True)
+class TemplateResends:
+    """When a participant leaves a template unanswered, another goes with their next message
+    due (the first held behind it whose purpose has one), ``after`` the last, at most ``most``
+    times; after those, what is due for them waits for them to write
+    (``CHORUS_WHATSAPP_RESEND_HOURS``, ``CHORUS_WHATSAPP_RESENDS``)."""
+
+    after: timedelta = timedelta(hours=24)
+    most: int = 3
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> TemplateResends:
+        """``CHORUS_WHATSAPP_RESEND_HOURS`` and ``CHORUS_WHATSAPP_RESENDS`` (checked at start by
+        bot/settings.py), else the defaults."""
+        hours, most = environ.get("CHORUS_WHATSAPP_RESEND_HOURS"), environ.get("CHORUS_WHATSAPP_RESENDS")
+        default = cls()
+        return cls(timedelta(hours=float(hours)) if hours else default.after, int(most) if most else default.most)
+
+    def hold(self, sent: TemplatesSent, now: datetime) -> str | None:
+        """Why a message that needs a template waits, given the templates ``sent`` to its
+        participant since their window closed: :data:`BEHIND_TEMPLATE` while the last is recent,
+        :data:`TEMPLATES_UNANSWERED` when no more may go; None when one may go now."""
+        if sent.count == 0:
+            return None
+        if sent.last is not None and now - sent.last < self.after:
+            return BEHIND_TEMPLATE
+        return TEMPLATES_UNANSWERED if sent.count > self.most else None
 
 
 @dataclass(frozen=True)
@@ -107,6 +145,13 @@ class WhatsAppConfig:
 
         templates = {str(k): s for k, v in (raw.get("templates") or {}).items() if (s := spec(v)) is not None}
         return cls(templates, specs(raw.get("quick_reply")), specs(raw.get("list_picker")))
+
+    def keyboards(self) -> tuple[Keyboard, ...]:
+        """The questions these templates show as buttons (:func:`_interactive`), for the engine's
+        hints: a single choice whose options a quick-reply or list-picker template fits, each
+        label short enough for its titles."""
+        return (*(Keyboard(QUICK_REPLY_MAX, QUICK_REPLY_TITLE, spec.options) for spec in self.quick_reply),
+                *(Keyboard(LIST_PICKER_MAX, LIST_ITEM_TITLE, spec.options) for spec in self.list_picker))
 
     def template_for(self, step_id: str | None, kind: str) -> ContentSpec | None:
         for purpose in (step_id, kind, "default"):
@@ -184,20 +229,30 @@ def is_reply(row: Candidate, within: timedelta) -> bool:
     return last is not None and abs(row.created_at - last) <= within
 
 
+def writing_now(row: Candidate, now: datetime, within: timedelta) -> bool:
+    """The participant wrote after the row was queued, at most ``within`` ago: they are awake,
+    so what quiet hours held for them goes now (the service released it when they wrote,
+    storage/quiet_holds.py). Quiet hours keep people from being woken, not from replies."""
+    last = row.last_inbound
+    return last is not None and last >= row.created_at and now - last <= within
+
+
 def outside_window(row: Candidate, now: datetime) -> bool:
     """Whether the row goes on WhatsApp to someone who has not written there for 24 hours."""
     return row.channel == "whatsapp" and (row.last_inbound_here is None or now - row.last_inbound_here >= WHATSAPP_WINDOW)
 
 
 def decide(row: Candidate, rules: StudyRules | None, now: datetime, reply_window: timedelta,
-           template_awaits_reply: bool = False) -> Decision:
+           template_awaits_reply: bool = False, resends_used_up: bool = False) -> Decision:
     """Hold or send, and with which WhatsApp content template. ``template_awaits_reply``: a
     template sent to the participant outside the window awaits their reply, so this row, when
-    it too would need one, waits for that reply (:data:`BEHIND_TEMPLATE`) unless it is urgent."""
+    it too would need one, waits for that reply (:data:`BEHIND_TEMPLATE`, or
+    :data:`TEMPLATES_UNANSWERED` when ``resends_used_up``) unless it is urgent."""
     exempt = row.kind in EXEMPT_KINDS
     if row.opted_out and not exempt:
         return Decision(hold=OPTED_OUT)
-    if rules is not None and row.kind not in ANY_HOUR_KINDS and not is_reply(row, reply_window):
+    if (rules is not None and row.kind not in ANY_HOUR_KINDS and not is_reply(row, reply_window)
+            and not writing_now(row, now, reply_window)):
         until = quiet_until(rules.quiet_hours, row.timezone or rules.timezone, now)
         if until is not None:
             return Decision(hold=QUIET_PREFIX + until.isoformat())
@@ -208,7 +263,7 @@ def decide(row: Candidate, rules: StudyRules | None, now: datetime, reply_window
     text = render_plain(row.text, row.buttons, row.multiple, row.option_texts)
     if outside_window(row, now):
         if template_awaits_reply and row.kind not in ANY_HOUR_KINDS:
-            return Decision(hold=BEHIND_TEMPLATE)
+            return Decision(hold=TEMPLATES_UNANSWERED if resends_used_up else BEHIND_TEMPLATE)
         spec = config.template_for(row.step_id, row.kind)
         if spec is None:
             return Decision(hold=NO_TEMPLATE + f"'{row.step_id or row.kind}'")
@@ -216,21 +271,51 @@ def decide(row: Candidate, rules: StudyRules | None, now: datetime, reply_window
     return Decision(content=_interactive(row, config))
 
 
-def _interactive(row: Candidate, config: WhatsAppConfig) -> Content | None:
-    """Quick replies or a list picker for options, when the study has those templates."""
-    buttons = row.buttons
-    if not buttons or row.multiple:
+WEB_KEYBOARD = Keyboard(TELEGRAM_KEYBOARD.most)
+"""How the web simulator shows options: every one as a button, but a multiple choice as numbered
+text, as SMS does (bot/simulator.py: the page has no ticks)."""
+
+
+def keyboards_on(channel: str, whatsapp: WhatsAppConfig) -> tuple[Keyboard, ...]:
+    """How a participant's channel shows a question's options as buttons, for the engine's hints
+    (:attr:`flows.inputs.TextInput.keyboards`): Telegram and the web simulator always; WhatsApp
+    as the study's quick-reply and list-picker templates allow; SMS never (numbered text).
+
+    On WhatsApp this is what a question shows inside the 24-hour window, where every reply and
+    the hint after it go. A question that opened a conversation outside it went as an approved
+    template, as numbered text; the hint after buttons still names the options' words, which
+    are read there too."""
+    if channel == "telegram":
+        return (TELEGRAM_KEYBOARD,)
+    if channel == "web":
+        return (WEB_KEYBOARD,)
+    return whatsapp.keyboards() if channel == "whatsapp" else ()
+
+
+def interactive_template(buttons: tuple[Button, ...], multiple: bool, config: WhatsAppConfig) -> tuple[str, ContentSpec] | None:
+    """The study's template a question's options go out with on WhatsApp, and which kind it is
+    ('quick_reply' or 'list_picker'); None where they go as numbered text (a multiple choice,
+    too many options, a label too long for a title, or no such template)."""
+    if not buttons or multiple:
         return None
     count = len(buttons)
     sized_first = lambda spec: spec.options is None  # noqa: E731 (a template made for this count wins)
     quick = sorted((s for s in config.quick_reply if s.fits(count, QUICK_REPLY_MAX)), key=sized_first)
     listed = sorted((s for s in config.list_picker if s.fits(count, LIST_PICKER_MAX)), key=sized_first)
     if quick and all(len(b.label) <= QUICK_REPLY_TITLE for b in buttons):
-        spec = quick[0]
-    elif listed and all(len(b.label) <= LIST_ITEM_TITLE for b in buttons):
-        spec = listed[0]
-    else:
+        return "quick_reply", quick[0]
+    if listed and all(len(b.label) <= LIST_ITEM_TITLE for b in buttons):
+        return "list_picker", listed[0]
+    return None
+
+
+def _interactive(row: Candidate, config: WhatsAppConfig) -> Content | None:
+    """Quick replies or a list picker for options, when the study has those templates."""
+    buttons = row.buttons
+    chosen = interactive_template(buttons, row.multiple, config)
+    if chosen is None:
         return None
+    spec = chosen[1]
     variables = {"1": row.text}
     for n, button in enumerate(buttons, start=1):
         variables[str(2 * n)] = button.label

@@ -19,7 +19,10 @@
   backoff (or the provider's retry-after) until ``storage.outbox.MAX_ATTEMPTS``.
 * Before sending, :func:`bot.dispatch_rules.decide` holds what must not go now: anything
   to an opted-out participant, anything non-urgent during quiet hours (released when
-  they end), and a WhatsApp message outside the 24-hour window without a template.
+  they end), and a WhatsApp message outside the 24-hour window without a template, or
+  behind a template that awaits the participant's reply. Left unanswered ``template_resends.after``
+  (a day), the next message due goes as another template, at most ``template_resends.most``
+  times (:meth:`Dispatcher._resend_templates`).
 * The web simulator's rows (channel ``web``) are left alone: the simulator takes them.
 * The confirmation of an erasure (``farewells``, storage/outbox.py) belongs to no participant:
   it is claimed on its own, sent once, and deleted with its address (:meth:`Dispatcher._start_farewells`).
@@ -46,11 +49,14 @@ from sqlalchemy import Connection, and_, select, update
 from bot import metrics
 from bot.delivery_status import env_address_key, opt_out, record_status
 from bot.dispatch_rules import (
+    BEHIND_TEMPLATE,
     NO_LONGER_ASKED,
     OPTED_OUT,
+    TEMPLATES_UNANSWERED,
     WHATSAPP_WINDOW,
     Candidate,
     StudyRules,
+    TemplateResends,
     WhatsAppConfig,
     decide,
     outside_window,
@@ -66,8 +72,9 @@ from channels.errors import ContactStopped, Throttled
 from channels.twilio import OUTSIDE_WINDOW, Content
 from flows.model import Study, resolve_text
 from flows.words import OptionTexts, Words
-from storage import outbox, peers
+from storage import outbox, peers, template_resends
 from storage.database import Database
+from storage.database_clock import database_time
 from storage.tables import OUTBOUND
 
 __all__ = ["DEFAULT_LIMITS", "DispatchStats", "Dispatcher", "Pacer", "RateLimit", "SendingChannel", "opt_out", "record_status"]
@@ -134,6 +141,10 @@ class Dispatcher(FarewellSending):
     """The key addresses are hashed with (the conversation service's): a provider's opt-out on
     SMS or WhatsApp finds the same number on the other channel with it. None: CHORUS_HASH_KEY,
     else the key file, as the service's default."""
+    template_resends: TemplateResends = field(default_factory=TemplateResends)
+    """When a WhatsApp template left unanswered is followed by another, and how many times."""
+    resend_look_every: float = 60.0
+    """Seconds between looks for participants due another template (:meth:`_resend_templates`)."""
 
     def __post_init__(self) -> None:
         self._wake = asyncio.Event()
@@ -168,6 +179,8 @@ class Dispatcher(FarewellSending):
                                        remind_every=float("inf"))
         self._farewells_after = 0.0
         """When (monotonic) to look for erasure confirmations again: see :meth:`_start_farewells`."""
+        self._resends_after = 0.0
+        """When (monotonic) to look for WhatsApp templates to send again: see :meth:`_resend_templates`."""
 
     # ------------------------------------------------------------------ running
 
@@ -233,7 +246,7 @@ class Dispatcher(FarewellSending):
 
     def _beat(self) -> int:
         with self.database.transaction() as connection:
-            return peers.beat(connection, self.id, self.clock(), timedelta(seconds=3 * self.heartbeat_every))
+            return peers.beat(connection, self.id, timedelta(seconds=3 * self.heartbeat_every))
 
     def _leave(self) -> None:
         with self.database.transaction() as connection:
@@ -265,7 +278,7 @@ class Dispatcher(FarewellSending):
     async def drain(self, timeout: float = 30.0) -> DispatchStats:
         """Send everything sendable now and wait for it (for tests, the CLI and benchmarks)."""
         deadline = asyncio.get_running_loop().time() + timeout
-        self._farewells_after = 0.0
+        self._farewells_after = self._resends_after = 0.0
         while asyncio.get_running_loop().time() < deadline:
             self._idle.clear()
             claimed = await self.dispatch_once()
@@ -372,6 +385,9 @@ class Dispatcher(FarewellSending):
             self._nudged_while_busy = False
         with self.database.transaction() as connection:
             self._release_quiet(connection, now)
+            if "whatsapp" in self.channels and loop_now >= self._resends_after:
+                self._resend_templates(connection, now)
+                self._resends_after = loop_now + self.resend_look_every
             o = OUTBOUND.c
             found: dict[int, str] = {}
             backlog = set()
@@ -387,7 +403,8 @@ class Dispatcher(FarewellSending):
             if not ids:
                 return []
             claimed = connection.execute(
-                update(OUTBOUND).where(o.id.in_(ids), o.status == "queued").values(status="sending", sent_at=now).returning(o.id)
+                update(OUTBOUND).where(o.id.in_(ids), o.status == "queued")
+                .values(status="sending", sent_at=database_time(connection)).returning(o.id)
             ).scalars().all()
             give_keys(connection, list(claimed))
             return load_candidates(connection, sorted(claimed), self.database.sealer, self.option_texts_for)
@@ -411,20 +428,41 @@ class Dispatcher(FarewellSending):
         if release:
             connection.execute(update(OUTBOUND).where(o.id.in_(release), o.status == "held").values(status="queued", error=None))
 
+    def _resend_templates(self, connection: Connection, now: datetime) -> None:
+        """Queue again the WhatsApp messages held behind a template their participant has left
+        unanswered for ``template_resends.after``, so that the first with a template goes as
+        another (the rest held behind it again: :meth:`_send_all` decides with what is sent by
+        then, so dispatchers looking at once send one); once ``template_resends.most`` have gone
+        unanswered, hold them for the participant to write instead. Never for anyone opted out."""
+        look = template_resends.look_for_resends(connection, "whatsapp", WHATSAPP_WINDOW,
+                                                 lambda sent: self.template_resends.hold(sent, now))
+        for pid, ids in look.queued.items():
+            log.info("outbox %s for %s queued again: their WhatsApp template went unanswered, another goes", ids, pid,
+                     extra={"event": "outbox.template_again", "outbox_ids": ids, "participant_id": pid})
+        for pid, ids in look.used_up.items():
+            log.info("outbox %s for %s held: %s", ids, pid, TEMPLATES_UNANSWERED,
+                     extra={"event": "outbox.held", "outbox_ids": ids, "channel": "whatsapp", "participant_id": pid})
+
     def recover_interrupted(self, busy: list[str] | None = None, now: datetime | None = None) -> int:
         """Rows left ``sending`` past the lease by a dispatcher that died (not those of ``busy``
         participants, which this one is sending now): queued again, keeping their delivery key,
         or failed once they have used up ``MAX_ATTEMPTS``. Returns how many were found.
 
-        ``now`` is when ``busy`` was taken: the lease is measured from then, not from when a
-        worker thread got round to this. A row claimed after that moment, for a participant
-        ``busy`` could not name yet, is then never taken for a dead dispatcher's, however long
-        this waited for a thread or for the database (queued again, another dispatcher could
-        send it while this one still does)."""
-        cutoff = (now or self.clock()) - self.stale_after
+        ``now`` is when ``busy`` was taken (by :attr:`clock`): the lease is measured from then,
+        not from when a worker thread got round to this. A row claimed after that moment, for a
+        participant ``busy`` could not name yet, is then never taken for a dead dispatcher's,
+        however long this waited for a thread or for the database (queued again, another
+        dispatcher could send it while this one still does).
+
+        Claims are stamped by the database's clock (storage/database_clock.py), and the lease is
+        measured by it too, less the time this waited (by this process's own clock: a machine's
+        clock being off does not change how long it waited). A dispatcher on a machine whose
+        clock is off never takes another's row early, nor leaves a dead one's late."""
+        waited = max(timedelta(0), self.clock() - now) if now is not None else timedelta(0)
         o = OUTBOUND.c
         mine = set(busy or ())
         with self.database.transaction() as connection:
+            cutoff = database_time(connection, -(self.stale_after + waited))
             found = connection.execute(
                 select(o.id, o.participant_id, o.attempts).where(and_(o.status == "sending", o.sent_at < cutoff))
             ).all()
@@ -489,19 +527,22 @@ class Dispatcher(FarewellSending):
     async def _send_all(self, rows: list[Candidate]) -> None:
         """Send one participant's rows in order. Outside WhatsApp's 24-hour window one template
         goes, the first due row's: the rows after it wait for the participant's reply to it
-        (:data:`bot.dispatch_rules.BEHIND_TEMPLATE`), as do rows claimed later while it awaits one."""
-        awaited: bool | None = None  # a template sent to them awaits their reply (looked up when a row needs one)
+        (:data:`bot.dispatch_rules.BEHIND_TEMPLATE`), as do rows claimed later while it awaits
+        one, until ``template_resends`` lets another go (:class:`bot.dispatch_rules.TemplateResends`)."""
+        looked = False
+        waits: str | None = None  # why a row needing a template waits (looked up when one first does)
         for index, row in enumerate(rows):
             now = self.clock()
-            if awaited is None and outside_window(row, now):
-                awaited = await asyncio.to_thread(self._template_awaits_reply, row)
-            decision = decide(row, self.rules_for(row.study_id), now, self.reply_window, bool(awaited))
+            if not looked and outside_window(row, now):
+                waits, looked = await asyncio.to_thread(self._template_hold, row, now), True
+            decision = decide(row, self.rules_for(row.study_id), now, self.reply_window, waits is not None,
+                              waits == TEMPLATES_UNANSWERED)
             if decision.hold is not None:
                 await asyncio.to_thread(self._hold, row, decision.hold)
                 continue
             outcome = await self._send_one(row, decision.content, decision.media)
             if outcome == "sent" and decision.template:
-                awaited = True
+                waits, looked = BEHIND_TEMPLATE, True
             if outcome == "stopped":  # the rest would go to someone who has blocked us
                 for rest in rows[index + 1:]:
                     await asyncio.to_thread(self._hold, rest, OPTED_OUT)
@@ -578,12 +619,15 @@ class Dispatcher(FarewellSending):
 
     def _stamp(self, outbox_id: int) -> None:
         with self.database.transaction() as connection:
-            connection.execute(update(OUTBOUND).where(OUTBOUND.c.id == outbox_id).values(sent_at=self.clock()))
+            connection.execute(update(OUTBOUND).where(OUTBOUND.c.id == outbox_id).values(sent_at=database_time(connection)))
 
-    def _template_awaits_reply(self, row: Candidate) -> bool:
+    def _template_hold(self, row: Candidate, now: datetime) -> str | None:
+        """Why the participant's rows that need a template wait, given the templates sent to
+        them since their window closed; None when one may go now."""
         closed_at = row.last_inbound_here + WHATSAPP_WINDOW if row.last_inbound_here is not None else None
         with self.database.transaction() as connection:
-            return outbox.template_awaits_reply(connection, row.participant_id, row.channel, closed_at)
+            sent = template_resends.templates_sent(connection, row.channel, {row.participant_id: closed_at})
+        return self.template_resends.hold(sent[row.participant_id], now)
 
     def _hold(self, row: Candidate, reason: str) -> None:
         o = OUTBOUND.c

@@ -34,6 +34,7 @@ from channels.base import EDITED, is_edit
 from flows.engine import Engine, SessionState, Sprint, TextInput, global_word
 from flows.events import SendMessage
 from flows.model import Study
+from flows.session_state import LIVE
 from flows.words import Words
 from storage import repository
 from storage.repository import ContactRef, EnrolmentRef, ParticipantRef, SessionRef
@@ -117,7 +118,7 @@ class EditNotices:
         risk the patterns see puts the flag and the signposting before the notice.
         None (nothing done) outside such a conversation."""
         enrolment = next((e for e in enrolments if session is not None and e.study_id == session.study_id), None)
-        if session is None or enrolment is None or session.status not in ("waiting", "snoozed"):
+        if session is None or enrolment is None or session.status not in LIVE:
             return None
         if enrolment.opted_out:
             return []

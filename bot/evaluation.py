@@ -24,7 +24,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, select
 
-from flows.analysis.evaluation_paired import Asked, MeasureAnswer, paired_rows, response_rows
+from flows.analysis.evaluation_paired import (
+    Asked,
+    MeasureAnswer,
+    NotSent,
+    paired_rows,
+    response_rows,
+)
 from flows.analysis.instruments import (
     ALL_GROUPS,
     NO_GROUP,
@@ -41,7 +47,7 @@ from flows.analysis.periods import period_of
 from flows.model import resolve_text
 from storage import repository
 from storage.database import Database
-from storage.tables import ANSWERS, ENROLMENTS, SESSIONS
+from storage.tables import ANSWERS, DUE_TASKS, ENROLMENTS, SESSIONS
 
 SUS_STEPS = frozenset(f"sus_{n}" for n in range(1, SUS_ITEMS + 1))
 FFT_MEASURE = "% positive (FFT)"
@@ -201,7 +207,7 @@ def followups(database: Database, study_id: str, period: Period = "month", zone:
     scales = _scale_steps(contents)
     measured_flows = sorted({*(flow for flow, _ in found.fft), *found.sus, *(flow for flow, _ in scales)})
     records = answer_records(database, study_id, measured_flows) if measured_flows else []
-    responses = response_rows(_sends(database, study_id, sent, follow_ups)) if sent else []
+    responses = response_rows(_sends(database, study_id, sent, follow_ups), _not_sent(database, study_id, sent)) if sent else []
     if not measured_flows:
         return FollowUps(responses, [], [], follow_ups, titles)
     joined = _joined(database, study_id)
@@ -328,3 +334,31 @@ def _sends(database: Database, study_id: str, flows: list[str], follow_ups: Foll
 def _utc(moment: datetime) -> datetime:
     """A stored time made comparable (SQLite gives it back without its zone, in UTC)."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+NOT_SENT_BECAUSE = (("dropped: the participant opted out", "stopped"), ("dropped: missed:", "missed"),
+                    ("dropped: the round closed", "closed"))
+"""How firing marks a follow-up it dropped (bot/firing.py), and how the evaluation counts it."""
+
+
+def _not_sent(database: Database, study_id: str, flows: list[str]) -> list[NotSent]:
+    """The follow-ups the scheduler planned for someone and did not send: still to come, or
+    dropped because they had opted out, past its grace, or closed. A send planned again after
+    a drop (START, a changed schedule) counts once, as it stands now: sent ones are sends."""
+    t, e = DUE_TASKS.c, ENROLMENTS.c
+    query = (select(t.participant_id, e.group, t.flow_id, t.payload, t.done, t.error)
+             .select_from(DUE_TASKS.outerjoin(ENROLMENTS, and_(e.participant_id == t.participant_id, e.study_id == t.study_id)))
+             .where(t.study_id == study_id, t.kind == "follow_up", t.flow_id.in_(flows)).order_by(t.id))
+    with database.transaction() as connection:
+        rows = connection.execute(query).all()
+    latest: dict[tuple[str, Any, Any], tuple[str, str, str | None]] = {}
+    sent: set[tuple[str, Any, Any]] = set()
+    for who, group, flow, payload, done, error in rows:
+        found = payload if isinstance(payload, dict) else {}
+        send = (str(who), found.get("schedule"), found.get("occurrence"))
+        if done and error is None:
+            sent.add(send)
+        standing = "to_come" if not done else next((why for start, why in NOT_SENT_BECAUSE if (error or "").startswith(start)), None)
+        latest[send] = (str(flow), group or NO_GROUP, standing)
+    return [NotSent(send[0], group, flow, standing) for send, (flow, group, standing) in latest.items()
+            if standing is not None and send not in sent]

@@ -1,5 +1,6 @@
-"""Export a study's answers for analysis: a long CSV (one row per answer) and a data
-dictionary (CSV and Markdown) describing every column and every step with its codes: for
+"""Export a study's answers for analysis: a long CSV (one row per answer), the comments told at
+questions that take no free text (``<study>-comments.csv``, bot/comments.py) and a data
+dictionary (CSV and Markdown) describing every column of both and every step with its codes: for
 many-item steps also what each item is (a Delphi item and its rating scale, a statement and
 its vote codes, a choice task and the options it showed) and how their values are laid out.
 
@@ -20,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, select
 
+from bot.comments import COMMENT_COLUMN_MEANINGS, COMMENT_COLUMNS, study_comments
 from bot.population import SUBMISSION_PREFIX
 from flows.display_text import display_text
 from flows.loader import load_flow
@@ -44,16 +46,18 @@ ANSWER_COLUMNS: list[tuple[str, str]] = [
     ("participant", "Pseudonymous participant id (p- and hex). Never a phone number, chat id or name."),
     ("group", "The participant's group in the study (from the join route or a step saving participant.group)."),
     ("channel", "How the participant joined: sms, whatsapp, telegram, web or cli."),
-    ("language", "The language the participant is written to in now (a study language's code, e.g. en or cy): "
-                 "the one they joined in, or last chose with CYMRAEG, ENGLISH or LANGUAGE. Raw and display are "
-                 "in the language they answered in."),
+    ("language", "The language the answer was given in (a study language's code, e.g. en or cy): the conversation's "
+                 "language then, which raw and display are in. A participant who changed language with CYMRAEG, "
+                 "ENGLISH or LANGUAGE part way through has answers in each. Answers stored before Chorus kept this "
+                 "carry the participant's language at the upgrade."),
     ("study", "Study id."),
     ("flow", "Flow id."),
     ("flow_version", "Content hash of the flow version the participant answered (see the data dictionary per version)."),
     ("step", "Step id within the flow."),
     ("item", "For many-item steps (Delphi, rank, pairwise, statements, choice tasks): the item answered; empty otherwise."),
     ("step_type", "Step type: choice, scale, yesno, consent, number, open, ..."),
-    ("question", "The step's text in the study's default language, as a coordinator reads it: words only some "
+    ("question", "The step's text in the study's default language (on a Delphi item's rows, the item's text, as "
+                 "the data dictionary lists it), as a coordinator reads it: words only some "
                  "participants get (inside {% if %}) in [brackets], alternatives split by ' / ', and a value filled "
                  "in per participant by its name, e.g. [participant.name]."),
     ("raw", "What the participant sent: typed text, a tapped button's value, or a voice transcript."),
@@ -70,8 +74,9 @@ ANSWER_COLUMNS: list[tuple[str, str]] = [
                              "was read back to the participant to confirm or correct); empty otherwise."),
 ]
 DICTIONARY_COLUMNS = ["section", "name", "item", "flow", "flow_version", "step_type", "description", "codes"]
-"""A ``column`` of the answers file, a ``step`` (name = step id), or an ``item`` of a many-item
-step (name = step id, item = the answers' item column; for pairwise, an idea's id)."""
+"""A ``column`` of the answers file, a ``comments_column`` of the comments file
+(``<study>-comments.csv``, bot/comments.py), a ``step`` (name = step id), or an ``item`` of a
+many-item step (name = step id, item = the answers' item column; for pairwise, an idea's id)."""
 IDENTIFYING_WORDS = {
     "name", "names", "surname", "forename", "firstname", "lastname", "fullname", "phone", "mobile", "telephone",
     "tel", "email", "address", "postcode", "zip", "nhs", "dob", "birth", "birthday", "birthdate",
@@ -87,6 +92,8 @@ class ExportResult:
     dictionary_csv: Path
     dictionary_md: Path
     rows: int
+    comments: Path | None = None
+    """``<study>-comments.csv``: what participants wrote that no question could read as its answer (bot/comments.py)."""
 
 
 class UnknownStudy(LookupError):
@@ -111,11 +118,13 @@ def export_study(database: Database, study_id: str, out_dir: Path, now: datetime
             for v in repository.flow_versions(connection, study_id)
         }
         rows = [_answer_row(row, versions, study) for row in _standing(_answers(connection, study_id))]
+        comments = study_comments(connection, study_id)
         repository.audit(connection, "operator", "exported", now or datetime.now(UTC), study_id, rows=len(rows))
     result = ExportResult(
         out_dir / f"{study_id}-answers.csv", out_dir / f"{study_id}-data-dictionary.csv",
-        out_dir / f"{study_id}-data-dictionary.md", len(rows),
+        out_dir / f"{study_id}-data-dictionary.md", len(rows), out_dir / f"{study_id}-comments.csv",
     )
+    _write_csv(out_dir / f"{study_id}-comments.csv", COMMENT_COLUMNS, comments)
     _write_csv(result.answers, [name for name, _ in ANSWER_COLUMNS], rows)
     entries = _dictionary(versions, study)
     _write_csv(result.dictionary_csv, DICTIONARY_COLUMNS, entries)
@@ -129,7 +138,7 @@ def _answers(connection: Connection, study_id: str) -> list[Any]:
                     func.max(case((t.low_confidence, 1), else_=0)).label("low"))
              .where(t.study_id == study_id, t.answer_id.is_not(None), t.status == "heard").group_by(t.answer_id).subquery())
     query = (
-        select(a.participant_id, e.group, e.channel, e.language, a.flow_id, a.flow_version_id, a.flow_version, a.step_id, a.item, a.raw,
+        select(a.participant_id, e.group, e.channel, func.coalesce(a.language, e.language), a.flow_id, a.flow_version_id, a.flow_version, a.step_id, a.item, a.raw,
                a.value, a.display, a.source, a.skipped, a.answered_at, a.withdrawn_at, heard.c.confidence, heard.c.low)
         .select_from(ANSWERS.outerjoin(ENROLMENTS, and_(e.participant_id == a.participant_id, e.study_id == a.study_id))
                      .outerjoin(heard, heard.c.answer_id == a.id))
@@ -171,7 +180,7 @@ def _answer_row(row: Any, versions: dict[int, _Version], study: Study) -> dict[s
         "participant": participant, "group": group or "", "channel": channel or "", "language": language or "",
         "study": study.study,
         "flow": flow_id, "flow_version": version, "step": step_id, "item": item or "", "step_type": step.type if step else "",
-        "question": display_text(step.text, study.default_language, resolve_text(study.title, study.default_language)) if step else "",
+        "question": _question(step, item, study) if step else "",
         "raw": WITHHELD if identifying else scrub(raw),
         "value": WITHHELD if identifying else scrub(_encode(value)),
         "display": WITHHELD if identifying else scrub(display),
@@ -181,6 +190,18 @@ def _answer_row(row: Any, versions: dict[int, _Version], study: Study) -> dict[s
         "voice_confidence": f"{confidence:.2f}" if confidence is not None else "",
         "voice_low_confidence": "" if low is None else "true" if low else "false",
     }
+
+
+def _question(step: StepBase, item: str | None, study: Study) -> str:
+    """What the row answered, in the study's default language: a Delphi item's text on its
+    rating and reason rows (a Delphi step's own text, when it has one, only introduces its
+    items), else the step's text."""
+    language = study.default_language
+    if isinstance(step, DelphiStep) and item:
+        listed = next((found for found in step.items if found.id == item), None)
+        if listed is not None:
+            return _text(listed, language)
+    return display_text(step.text, language, resolve_text(study.title, language))
 
 
 def identifying_field(name: str) -> bool:
@@ -254,6 +275,11 @@ def _dictionary(versions: dict[int, _Version], study: Study) -> list[dict[str, s
          "description": text, "codes": ""}
         for name, text in ANSWER_COLUMNS
     ]
+    entries += [
+        {"section": "comments_column", "name": name, "item": "", "flow": "", "flow_version": "", "step_type": "",
+         "description": text, "codes": ""}
+        for name, text in COMMENT_COLUMN_MEANINGS
+    ]
     words = Words(study)
     language = study.default_language
     title = resolve_text(study.title, language)
@@ -287,7 +313,7 @@ def codes(step: StepBase, language: str, words: Words | None = None) -> list[str
         low = "" if step.min is None else f"{step.min:g}"
         high = "" if step.max is None else f"{step.max:g}"
         return [f"number from {low or 'any'} to {high or 'any'}" + (" (whole numbers)" if step.integer else "")] + (
-            [f"unit: {step.unit}"] if step.unit else []
+            [f"unit: {step.unit_in(language)}"] if step.unit else []
         )
     many_item = _many_item_codes(step, language, words)
     if many_item is not None:
@@ -425,7 +451,8 @@ def _statements_codes(step: StatementsStep, language: str, words: Words) -> list
 
 def _pairwise_codes(step: PairwiseStep) -> list[str]:
     found = ["one answer per pair (item = '<A> vs <B>', the ideas' ids in the order shown)",
-             "value = JSON {winner, loser, tie}: winner and loser are idea ids, tie true = can't decide (winner is then A)"]
+             "value = JSON {winner, loser, tie}: winner and loser are idea ids, tie true = can't decide (winner is then A)",
+             "a pair passed (PASS, SKIP, PASIO) is skipped, its value empty: no comparison and no tie"]
     found += _submission_codes("idea") if step.submissions else []
     return [*found, f"{OWN_ANSWER}: JSON list of the pairs' values"]
 
@@ -501,6 +528,11 @@ def _markdown(study: Study, entries: list[dict[str, str]]) -> str:
     lines = [f"# Data dictionary: {resolve_text(study.title, study.default_language)} ({study.study})", "",
              "## Columns of the answers file", "", "| column | meaning |", "|---|---|"]
     lines += [f"| {e['name']} | {cell(e['description'])} |" for e in entries if e["section"] == "column"]
+    lines += ["", f"## Columns of the comments file ({study.study}-comments.csv)", "",
+              "What participants wrote at a question that takes no free text (a choice, a scale, yes or no, a number) "
+              "when the question could not read it as an answer: kept as a comment on the step, never counted as an answer.",
+              "", "| column | meaning |", "|---|---|"]
+    lines += [f"| {e['name']} | {cell(e['description'])} |" for e in entries if e["section"] == "comments_column"]
     lines += ["", "## Steps", "", "| flow | version | step | type | question | codes |", "|---|---|---|---|---|---|"]
     lines += [
         f"| {e['flow']} | {e['flow_version']} | {e['name']} | {e['step_type']} | {cell(e['description'])} | {cell(e['codes'])} |"

@@ -41,6 +41,7 @@ from bot.starting import StartRequest, StartResult, Written, person_of
 from bot.studies import StudyRegistry
 from flows.engine import Resume, Timeout
 from flows.model import Schedule, Study
+from flows.session_state import LIVE
 from flows.steps.consent import ConsentStep
 from storage import due_tasks, repository
 from storage.database import Database
@@ -49,8 +50,6 @@ from storage.due_tasks import ClaimedTask, EnrolledPerson
 ENGINE_GRACE: dict[str, timedelta | None] = {"snooze": timedelta(days=1), "timeout": None, PLAN: None, CLOSE: None}
 """Grace for tasks the engine sets (the study's schedules declare their own); None: always fire."""
 DEFER_SLACK = timedelta(minutes=1)
-LIVE = ("waiting", "snoozed")
-"""Session statuses of a conversation the participant is still in."""
 
 
 class Dropped(Exception):
@@ -202,7 +201,8 @@ class Firing:
         A late joiner who is due an ``at:`` round that opened long ago gets round 1 first, then
         this. A round whose round before was never sent to them is not sent either. A round held
         while they are still answering the round before is marked ``IN_ORDER``: the follow-ups
-        that fall due after it wait behind it (``_hold_behind_earlier``)."""
+        that fall due after it wait behind it (``_hold_behind_earlier``). When they finish it,
+        its look comes forward to that moment (storage/due_tasks.release_held): the next tick."""
         assert task.participant_id is not None and task.flow_id is not None
         flows = {name: loaded.flow for name, loaded in self.studies.get(study.study).flows.items()}
         for before in rounds_before(flows, task.flow_id):

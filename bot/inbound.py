@@ -45,7 +45,7 @@ _IN_TURN_LIMIT = 200
 @dataclass(frozen=True)
 class ReceiveResult:
     status: str
-    """duplicate, joined, processed, not_enrolled, awaiting_transcript, erased or failed."""
+    """duplicate, joined, processed, not_enrolled, awaiting_transcript, stale_tap (bot/tap_checks.py), erased or failed."""
     inbound_id: int | None = None
     participant_id: str | None = None
     outbox_ids: tuple[int, ...] = ()

@@ -259,6 +259,8 @@ class InboxWorker:
         self._nudged = False
         self._database_away = False
         """Backing off because the database was unreachable (a nudge, a message just stored, says it is back)."""
+        self._processing = Outage(log, "processing messages", traceback=False)  # SQL parameters hold what people wrote
+        self._stopped = asyncio.Event()
 
     def nudge(self) -> None:
         """A message was stored: look now rather than at the next poll, and, if the worker is
@@ -299,6 +301,7 @@ class InboxWorker:
 
     async def stop(self) -> None:
         self._stopping = True
+        self._stopped.set()
         self._wake.set()
         if self._in_flight:
             await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
@@ -348,9 +351,18 @@ class InboxWorker:
         loop = asyncio.get_running_loop()
         try:
             results = await loop.run_in_executor(self._pool, self.service.process_batch, work)
-        except Exception:  # not a flow error (those come back as 'failed'): nothing was written; one by one
+        except Exception as error:  # not a flow error (those come back as 'failed'): nothing was written
+            if is_database_error(error):  # the database's fault, not the messages': they stay 'received'
+                await self._wait_for_the_database(error)
+                return
             log.exception("a batch of %d messages could not be processed; trying them one at a time", len(work))
-            results = [await self._process_alone(item) for item in work]
+            results = []
+            for item in work:
+                result = await self._process_alone(item)
+                if result is None:  # the database failed: this one and those after it wait, in order
+                    break
+                results.append(result)
+        self._processing.succeeded()
         for result in results:
             if result.status == "failed":
                 self.stats.failed += 1
@@ -360,14 +372,24 @@ class InboxWorker:
                 log.debug("message %s from %s: %s", result.inbound_id, result.participant_id, result.status)
             self.on_queued(result)
 
-    async def _process_alone(self, item: tuple[int, str]) -> ReceiveResult:
+    async def _process_alone(self, item: tuple[int, str]) -> ReceiveResult | None:
+        """The message processed, or marked failed if it cannot be; None (left 'received') if the database failed."""
         loop = asyncio.get_running_loop()
         try:
             return (await loop.run_in_executor(self._pool, self.service.process_batch, [item]))[0]
-        except Exception as error:  # never retry it forever
+        except Exception as error:  # never retry it forever, unless the database was at fault
+            if is_database_error(error):
+                await self._wait_for_the_database(error)
+                return None
             log.exception("message %s could not be processed", item[0])
             await loop.run_in_executor(self._pool, self._give_up, item[0], error)
             return ReceiveResult("failed", item[0])
+
+    async def _wait_for_the_database(self, error: Exception) -> None:
+        """A connection dropped, a server restarting, a deadlock: the messages are left
+        'received' and taken again after a back-off (their participants held till then; a stop cuts it short)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopped.wait(), self._processing.failed(error))
 
     def _give_up(self, inbound_id: int, error: Exception) -> None:
         with self.database.transaction() as connection:

@@ -52,6 +52,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import Select, func, select
 
+from storage.database_clock import database_time
 from storage.tables import DUE_TASKS, INBOUND, OUTBOUND
 
 if TYPE_CHECKING:
@@ -80,7 +81,9 @@ and are never counted at scrape time: ``chorus_messages_sent_total`` counts send
 OLDEST_SENDING = select(func.min(OUTBOUND.c.sent_at)).where(OUTBOUND.c.status == "sending")
 """When the outbox row longest 'sending' was claimed (or last stamped: ``sent_at``, where the
 dispatcher's lease runs from). Only the few rows 'sending' are read, found by an index led by
-status (``ix_outbound_status`` or ``ix_outbound_channel_queue``), never by reading the table."""
+status (``ix_outbound_status`` or ``ix_outbound_channel_queue``), never by reading the table.
+The stamp is the database's time (storage/database_clock.py), so a scrape reads the database's
+time with it and measures the age by that clock, not by the scraping machine's."""
 
 
 def backlog_queries(now: datetime) -> dict[str, Select[Any]]:
@@ -134,7 +137,7 @@ class BacklogCollector(Collector):
         with self.database.read_transaction() as connection:  # on SQLite, a reader: a scrape never holds up a writer
             outbox: dict[str, int] = dict(connection.execute(queries["outbox"]).all())
             oldest_queued = connection.execute(queries["oldest_queued"]).scalar()
-            oldest_sending = connection.execute(queries["oldest_sending"]).scalar()
+            oldest_sending, database_now = connection.execute(queries["oldest_sending"].add_columns(database_time(connection))).one()
             inbox: dict[str, int] = dict(connection.execute(queries["inbox"]).all())
             due = connection.execute(queries["due"]).one()
         outbox_family = GaugeMetricFamily("chorus_outbox_messages", "Outbox rows waiting or stuck, by status (queued, sending, "
@@ -146,7 +149,7 @@ class BacklogCollector(Collector):
                                 value=_age(now, oldest_queued))
         yield GaugeMetricFamily("chorus_outbox_oldest_sending_seconds", "How long the outbox message longest 'sending' has been "
                                 "held since it was claimed (0: none); one a dead process held is sent again after CHORUS_OUTBOX_LEASE.",
-                                value=_age(now, oldest_sending))
+                                value=_age(database_now, oldest_sending))
         inbox_family = GaugeMetricFamily("chorus_inbox_pending", "Inbound messages not yet dealt with, by status.",
                                          labels=["status"])
         for status in PENDING_INBOUND:

@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flows.model import Schedule, Study, TimeWindow
+from flows.schedule_ends import said_ending
 from flows.schedule_timing import contact_hours, say_span
 from flows.snooze import zone_of
 
@@ -81,6 +82,7 @@ def schedule_of(study: Study, index: Any, flow_id: str | None) -> tuple[int, Sch
 
 def describe_schedule(index: int, schedule: Schedule) -> str:
     when = (f"at {schedule.at:%Y-%m-%d %H:%M}" if schedule.at else
-            f"{say_span(schedule.after)} after {schedule.relative_to}" if schedule.after is not None else
-            f"every {say_span(schedule.every)} from {schedule.relative_to}")
+            f"{say_span(schedule.after)} after {schedule.relative_to}" if schedule.every is None and schedule.after is not None else
+            f"every {say_span(schedule.every)} from {schedule.relative_to}{said_ending(schedule)}" if schedule.after is None else
+            f"every {say_span(schedule.every)}, the first {say_span(schedule.after)} after {schedule.relative_to}{said_ending(schedule)}")
     return f"schedule {index + 1} ({schedule.flow}, {when})"

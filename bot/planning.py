@@ -9,7 +9,9 @@ bot/scheduler.py fires them. A schedule says when a flow is sent:
 - ``after: 28d`` after enrolment, or ``relative_to: participant.discharge_date`` after a date
   the participant gave (a date alone counts from 09:00 that day; "yesterday" or "3 days ago"
   from the day the answer was given, ``Person.given_at``);
-- ``every: 7d`` recurring, counted from enrolment (or the date field).
+- ``every: 7d`` recurring, counted from enrolment (or the date field), until its ``times``
+  are done or past its ``until`` (flows/schedule_ends.py), else for as long as the study runs;
+  with ``after: 21d`` too the first send is 21 days in and the rest a week apart.
 
 Whole days are counted on the participant's wall clock (flows/snooze.add_local), so a
 follow-up due at 09:00 stays at 09:00 across a daylight-saving change. Each time is then
@@ -64,6 +66,7 @@ from bot.planning_holds import (
     rounds_before,
 )
 from flows.model import ENROLMENT_WORDS, Schedule, Study
+from flows.schedule_ends import series_ended
 from flows.schedule_timing import place_in_hours, say_span
 from flows.snooze import add_local
 
@@ -199,9 +202,12 @@ def occurrence(study: Study, index: int, person: Person, number: int, now: datet
         if isinstance(anchor, str):
             return anchor
         if schedule.every is not None:
-            behind = (now - schedule.grace - anchor) / schedule.every
+            behind = (now - schedule.grace - anchor - schedule.first_send()) / schedule.every + 1
             number = max(number, math.ceil(behind)) if behind > 0 else number
-            due = add_local(anchor, schedule.every * number, zone)
+            due = add_local(anchor, schedule.send_after(number), zone)
+            ended = series_ended(schedule, number, due, anchor, ZoneInfo(study.timezone), zone)
+            if ended is not None:
+                return ended
         else:
             assert schedule.after is not None
             due = add_local(anchor, schedule.after, zone)

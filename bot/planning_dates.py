@@ -20,6 +20,10 @@ _MONTHS = {name: number for number, names in enumerate(
      ("may", "mai"), ("jun", "june", "mehefin"), ("jul", "july", "gorffennaf"), ("aug", "august", "awst"),
      ("sep", "sept", "september", "medi"), ("oct", "october", "hydref"), ("nov", "november", "tachwedd"),
      ("dec", "december", "rhagfyr")], start=1) for name in names}
+_MONTHS.update({"fawrth": 3, "fai": 5, "fehefin": 6, "orffennaf": 7, "ngorffennaf": 7, "fedi": 9, "dachwedd": 11,
+                "nhachwedd": 11, "ragfyr": 12})
+"""Welsh months as they change after 'o' or 'yn' ('14 o Fawrth', 'yng Ngorffennaf'): the ones
+that mutate; the others ('o Chwefror', 'o Ionawr') are written as they are."""
 _WEEKDAYS = {name: number for number, names in enumerate(
     [("monday", "mon", "llun"), ("tuesday", "tue", "tues", "mawrth"), ("wednesday", "wed", "mercher"),
      ("thursday", "thu", "thurs", "iau"), ("friday", "fri", "gwener"), ("saturday", "sat", "sadwrn"),
@@ -39,8 +43,9 @@ _PART_OF_DAY = re.compile(r"\b(morning|afternoon|evening|bore|prynhawn|pnawn)\b"
 """'yesterday afternoon' is yesterday; 'this morning' (once 'this' is gone) is today."""
 _NEXT = ("next", "nesaf", "nesa")
 _FILLER = re.compile(r"\b(on|the|of|it was|i left|left|discharged|around|about|approx|roughly|i think|last|this|"
-                     r"dydd|ar|y|yr|o|diwethaf|ddiwethaf|dwetha|dwethaf)\b|[,!?\"']|\.$")
-_ORDINAL = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th|af|ed|ain|fed)\b")
+                     r"dydd|ddydd|ar|y|yr|o|diwethaf|ddiwethaf|dwetha|dwethaf)\b|[,!?\"']|\.$")
+_ORDINAL = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th|af|il|ydd|ed|fed|eg|ain)\b")
+"""'24th', and the Welsh '1af', '2il', '3ydd', '5ed', '7fed', '14eg', '21ain'."""
 
 
 def participant_date(value: Any, zone: ZoneInfo, given_at: datetime | None = None,

@@ -3,7 +3,10 @@ follow-ups that fell due after such a round wait behind it, and any follow-up wa
 conversation the participant is in the middle of.
 
 Pure decisions (when to look again, or why never); bot/firing.py asks them before it starts
-a flow, and ``chorus schedule`` says them.
+a flow, and ``chorus schedule`` says them. The looks are a safety net: when a conversation of
+the participant's ends (finished, declined, stopped, closed), the transaction that ends it
+brings their held follow-ups' next look forward to that moment
+(storage/due_tasks.release_held), so the scheduler's next tick weighs them again, within seconds.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from flows.steps.delphi import DelphiStep
 ROUND_CHECK = timedelta(minutes=30)
 """The safety net: how often a round held for the one before looks again at the least (while that
 round is still to be sent, say). While the participant is still answering it, the round looks
-again as often as a follow-up held for that conversation does (:func:`round_look_again`)."""
+again as often as a follow-up held for that conversation does (:func:`round_look_again`), and at
+once when they finish it (storage/due_tasks.release_held)."""
 ROUND_WAIT = timedelta(days=2)
 """How long a round waits for a participant still answering the one before (at least)."""
 
@@ -111,8 +115,8 @@ def round_hold(before: RoundBefore, sent: RoundSent | None, pending: datetime | 
 def round_look_again(held: datetime, sent: RoundSent | None, now: datetime) -> datetime:
     """When a round held until ``held`` (:func:`round_hold`) looks again: while the participant
     is still answering the round before, as often as a follow-up held for that conversation
-    (``CONVERSATION_CHECK``), so it goes within minutes of that round's end, as that follow-up
-    does; else at ``held``."""
+    (``CONVERSATION_CHECK``), else at ``held``. (The end of that round brings the look forward
+    to the moment it ended: this is the net should that be missed.)"""
     return min(held, now + CONVERSATION_CHECK) if sent is not None and sent.live else held
 
 
@@ -169,7 +173,9 @@ CONVERSATION_IDLE = timedelta(hours=3)
 """How long a conversation keeps a follow-up waiting after the participant's last reply (or the
 question's last asking): longer, and they are taken to have left it."""
 CONVERSATION_CHECK = timedelta(minutes=5)
-"""How often a follow-up held for a conversation looks again: it follows soon after that ends."""
+"""How often a follow-up held for a conversation looks again, at the least: the conversation's
+end brings the look forward to that moment (storage/due_tasks.release_held), and this catches
+a conversation that goes idle instead."""
 
 
 @dataclass(frozen=True)
@@ -207,7 +213,7 @@ def conversation_hold(conversations: Iterable[Conversation], now: datetime) -> t
     reply, meant for its question, would be taken by the follow-up. It waits until the
     conversation ends or goes idle (:meth:`Conversation.idle_after` since it was last active;
     a snoozed one counts from when the snooze asks again), looking again every
-    ``CONVERSATION_CHECK``."""
+    ``CONVERSATION_CHECK``, and at once when it ends (storage/due_tasks.release_held)."""
     holding = []
     for conversation in conversations:
         active = max(conversation.last_active, conversation.comes_back or conversation.last_active)

@@ -4,7 +4,9 @@ and the moderation of participants' own statements and ideas.
 A submission keeps the words its author wrote, as answers do; wherever it is shown to anyone
 else (other participants, the moderation list, the desk, reports) it is :func:`shown_text`,
 with phone numbers, e-mail addresses, NHS numbers, postcodes and dates of birth masked as
-exports mask them, and the moderation list and alert say what it held.
+exports mask them, and the moderation list and alert say what it held, and what of its wording
+may be abusive or a personal attack (name-calling, a slur, a threat: nlp/abuse.py). Nothing is
+shown to other participants before a coordinator approves it.
 
 The service asks :class:`PopulationSource` for a view per sprint; the study's item answers
 are loaded only if a step asks (most sprints never do) and kept for ``ttl`` seconds, so a
@@ -157,6 +159,11 @@ class Submission:
         """What it holds that identifies someone, in words ("a phone number"); masked in :attr:`shown`."""
         return personal_details(self.text)
 
+    @property
+    def abuse(self) -> str:
+        """What of it may be abusive or a personal attack, in words (:func:`abuse_note`; empty for none)."""
+        return abuse_note(self.text)
+
 
 def shown_text(text: str) -> str:
     """A submission as it is shown to anyone but its author: to the other participants a
@@ -184,6 +191,16 @@ def details_note(details: list[str]) -> str:
     return f"contains {listed}"
 
 
+def abuse_note(text: str) -> str:
+    """'may be abusive: name-calling ("useless cow")' for a submission with abusive or personally
+    attacking wording (nlp/abuse.py), empty for none; the words quoted are masked as the
+    submission is (a name called, never whom it was called)."""
+    from nlp.abuse import abuse_note as note
+    from nlp.abuse import abusive_wording
+
+    return shown_text(note(abusive_wording(text)))
+
+
 def store_submissions(
     connection: Connection, events: Iterable[object], participant_id: str, study_id: str, flow_id: str, now: datetime
 ) -> list[int]:
@@ -209,12 +226,14 @@ def store_submissions(
 
 
 def _alert(kind: str, row_id: int, text: str) -> str:
-    """The desk's "to check" alert: the submission as others will see it, and, when it held
+    """The desk's "to check" alert: the submission as others will see it, a note of any wording
+    that may be abusive (:func:`abuse_note`), and, when it held
     personal details, a note saying so (the desk masks every alert, so without the note a
     moderator could not tell a masked number from one the participant never gave).
     bot/commands/moderate.py finds the alert again by its start, "new <kind> #<id> to check:"."""
-    note = details_note(personal_details(text))
-    return f"new {kind} #{row_id} to check: {shown_text(text)[:200]}" + (f" ({note}: others see it masked, as here)" if note else "")
+    note, abuse = details_note(personal_details(text)), abuse_note(text)
+    return (f"new {kind} #{row_id} to check: {shown_text(text)[:200]}" + (f" ({note}: others see it masked, as here)" if note else "")
+            + (f" ({abuse}: shown to no one unless approved)" if abuse else ""))
 
 
 def submissions(connection: Connection, study_id: str, status: str | None = None) -> list[Submission]:

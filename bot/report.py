@@ -6,9 +6,10 @@ Per many-item step (found in the study's published flows; the latest version of 
 id wins): Delphi summaries per round, item and group with participation, movement between
 rounds, reasons (identifiers masked, as in exports), the ratings and rounds sent that
 ``chorus analyse delphi`` reads, and notes saying what the tables count; rankings (Borda,
-Plackett-Luce with intervals); statement opinion groups, representative statements and
+Plackett-Luce with intervals, and notes where a group has none or its scores are held by
+the prior); statement opinion groups, representative statements and
 group-informed consensus; the Evaluate stage's follow-ups (response rates, FFT, SUS and
-scale questions per month, and paired before/after changes); pairwise scores with intervals; choice-model estimates, each
+scale questions per month, or per week for a weekly follow-up, and paired before/after changes); pairwise scores with intervals; choice-model estimates, each
 attribute's relative importance and what each feature is worth in the first numeric
 attribute (willingness to trade, with delta-method intervals), as the desk shows them.
 Every table with participants' groups names each by its id (``group``, "all" for everyone)
@@ -20,8 +21,9 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -29,6 +31,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from bot.comments import COMMENT_COLUMNS, study_comments
 from flows.analysis import delphi as delphi_analysis
 from flows.analysis.mnl import (
     Z_95,
@@ -42,12 +45,12 @@ from flows.analysis.mnl import (
     trade_off_table,
 )
 from flows.analysis.pairwise import score_by_group, score_items
-from flows.analysis.ranking import analyse_rankings
+from flows.analysis.ranking import INTERVAL_NOTES, analyse_rankings, group_notes
 from flows.analysis.records import choice_long_format, comparisons, rankings_table, votes_table
 from flows.analysis.rounding import whole
 from flows.analysis.scale import ConsensusRule
-from flows.analysis.statements import analyse_statements
-from flows.display_text import ChoiceWords
+from flows.analysis.statements import analyse_statements, group_gaps, votes_by_group
+from flows.display_text import ChoiceWords, trade_in_words
 from flows.loader import load_flow
 from flows.model import StepBase, Study
 from flows.population import ItemRecord, delphi_ratings
@@ -86,6 +89,8 @@ class ReportInput:
     """The Evaluate stage: FFT, SUS and scale follow-ups (:func:`bot.evaluation.followups`)."""
     language: str = "en"
     """The study's default language: what labels beside codes are written in."""
+    comments: list[dict[str, str]] = field(default_factory=list)
+    """What participants wrote that no question could read as its answer, masked (bot/comments.py)."""
 
     def of(self, step_id: str) -> list[ItemRecord]:
         return [r for r in self.records if r.step == step_id]
@@ -106,11 +111,21 @@ def gather(database: Database, study_id: str) -> ReportInput:
             flow = load_flow(f"{study_id}/{version.flow_id}@{version.version}", raw=version.content).flow
             steps.update({_key(s): s for s in flow.steps if isinstance(s, METHODS)})
         data = load_population(connection, study_id, study)
+        comments = study_comments(connection, study_id)
     delphis = {step.delphi_id for step in steps.values() if isinstance(step, DelphiStep)}
     sent = {delphi: delphi_rounds_sent(database, study_id, delphi) for delphi in sorted(delphis)}
     texts = {entry.id: entry.text for entries in data.approved_entries.values() for entry in entries}
-    found = followups(database, study_id, "month", study.timezone)
-    return ReportInput(study_id, steps, list(data.records), group_labels(study), sent, texts, found, study.default_language)
+    found = followups(database, study_id, over_time_period(study), study.timezone)
+    return ReportInput(study_id, steps, list(data.records), group_labels(study), sent, texts, found, study.default_language,
+                       comments)
+
+
+def over_time_period(study: Study) -> Literal["week", "month"]:
+    """The period the report's evaluation over time is counted in: weeks when the study sends a
+    follow-up every week or more often (a weekly FFT charted by month would give two points
+    for six weeks), months otherwise."""
+    weekly = any(s.every is not None and s.every <= timedelta(days=7) for s in study.schedule)
+    return "week" if weekly else "month"
 
 
 def _key(step: StepBase) -> str:
@@ -118,6 +133,14 @@ def _key(step: StepBase) -> str:
     (``delphi:<id>``). Each Delphi gets its own tables, and two Delphis' steps may share an id
     (``rate``) in different flows: keyed by step id, one Delphi would hide the other."""
     return f"delphi:{step.delphi_id}" if isinstance(step, DelphiStep) else step.id
+
+
+def _listed_texts(step: StepBase, language: str) -> dict[str, str]:
+    """What participants saw for each code the step lists (an item's text, an option's label),
+    in the study's default language, as the desk shows it beside the code."""
+    from bot.api.labels import listed_labels
+
+    return listed_labels(step.model_dump(mode="json"), language)
 
 
 # ----------------------------------------------------------------------------- writing
@@ -158,24 +181,27 @@ def write_report(data: ReportInput, out_dir: Path) -> list[Path]:
         if not records and not isinstance(step, DelphiStep):
             continue
         name = f"{step.type}-{step_id}"
+        texts = {**_listed_texts(step, data.language), **data.item_texts}
         if isinstance(step, DelphiStep):
-            _delphi(out, step, data.records, data.group_labels, data.rounds_sent.get(step.delphi_id))
+            _delphi(out, step, data.records, data.group_labels, data.rounds_sent.get(step.delphi_id), texts)
         elif isinstance(step, RankStep):
-            _ranking(out, name, step, records, data.group_labels)
+            _ranking(out, name, step, records, data.group_labels, texts)
         elif isinstance(step, StatementsStep):
-            _statements(out, name, records, data.item_texts)
+            _statements(out, name, records, texts, data.group_labels)
         elif isinstance(step, PairwiseStep):
-            _pairwise(out, name, records, data.group_labels, data.item_texts)
+            _pairwise(out, name, records, data.group_labels, texts)
         elif isinstance(step, ChoiceExperimentStep):
             _choice(out, name, step, records, data.group_labels, data.language)
     if data.followups:
         _evaluation(out, data.followups, data.group_labels)
+    if data.comments:
+        out.table("comments", pd.DataFrame(data.comments, columns=COMMENT_COLUMNS))
     return out.written
 
 
 def _evaluation(out: _Out, found: FollowUps, labels: dict[str, str]) -> None:
     """The Evaluate stage: who answered each follow-up (per send), each measure per group per
-    month (a chart of everyone's), and the same people's baseline against their later answers."""
+    month or week (:func:`over_time_period`; a chart of everyone's), and the same people's baseline against their later answers."""
     if found.responses:
         out.table("evaluation-responses", _titled(_labelled(pd.DataFrame(found.responses), labels), found.titles))
     over_time = pd.DataFrame(found.over_time)
@@ -232,8 +258,12 @@ answered it, and its questions serve only as a baseline below.
   it was sent (a session of it started; a weekly pulse sent to 6 people for 6 weeks is 36),
   `people` how many it was sent to, `answered` the sends with any answer in them, the response
   rate (% of sends), and how the unanswered sends stand (still open, closed by the schedule,
-  replaced by a later follow-up, stopped, ended otherwise).
-- evaluation-over-time: per month on the study's clock, the FFT's % positive (Don't know counted;
+  replaced by a later follow-up, stopped, ended otherwise); beside them, the sends planned
+  but not made, which the rate leaves out: `to_come` (not due yet), `not_sent_stopped` (the
+  person had opted out when it fell due), `not_sent_missed` (past the schedule's grace) and
+  `not_sent_closed` (closed before it could go).
+- evaluation-over-time: per month on the study's clock (per week, Monday to Sunday and named by
+  its Monday, when the study sends a follow-up every week or more often), the FFT's % positive (Don't know counted;
   % negative beside it) and the SUS score (0-100, Brooke 1996; complete responses only), wherever
   they are asked, and each follow-up's scale questions' mean, with n, the answers behind each figure.
 - evaluation-paired: the same people's first answer on the baseline occasion (the flow answered
@@ -248,11 +278,19 @@ answered it, and its questions serve only as a baseline below.
 
 
 def _intervals(ax: Axes, labels: Sequence[str], centre: Sequence[float], low: Sequence[float], high: Sequence[float], xlabel: str) -> None:
+    """Estimates as points, each with its interval where it has one (a missing end draws no bar)."""
     y = list(range(len(labels)))[::-1]
-    errors = [[c - lo for c, lo in zip(centre, low, strict=True)], [hi - c for c, hi in zip(centre, high, strict=True)]]
-    ax.errorbar(centre, y, xerr=errors, fmt="o", color="#1b9e77", ecolor="#7570b3", capsize=3)
+    ax.plot(centre, y, "o", color="#1b9e77")
+    known = [i for i, (lo, hi) in enumerate(zip(low, high, strict=True)) if _finite(lo) and _finite(hi)]
+    if known:
+        errors = [[centre[i] - low[i] for i in known], [high[i] - centre[i] for i in known]]
+        ax.errorbar([centre[i] for i in known], [y[i] for i in known], xerr=errors, fmt="none", ecolor="#7570b3", capsize=3)
     ax.set_yticks(y, [_wrapped(str(label)) for label in labels])
     ax.set_xlabel(xlabel)
+
+
+def _finite(value: Any) -> bool:
+    return value is not None and bool(np.isfinite(value))
 
 
 def _wrapped(label: str, width: int = 32, lines: int = 3) -> str:
@@ -284,7 +322,8 @@ def _whole_numbers(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     return fixed
 
 
-def _delphi(out: _Out, step: DelphiStep, records: list[ItemRecord], labels: dict[str, str], sent: pd.DataFrame | None) -> None:
+def _delphi(out: _Out, step: DelphiStep, records: list[ItemRecord], labels: dict[str, str], sent: pd.DataFrame | None,
+            texts: dict[str, str] | None = None) -> None:
     ratings = delphi_analysis.latest_ratings(delphi_ratings(records, step.delphi_id))
     if ratings.empty or f"delphi-{step.delphi_id}-summary.csv" in {p.name for p in out.written}:
         return
@@ -293,11 +332,13 @@ def _delphi(out: _Out, step: DelphiStep, records: list[ItemRecord], labels: dict
     summary["counts"] = summary["counts"].map(lambda c: " ".join(map(str, c)))
     name = f"delphi-{step.delphi_id}"
     participation = delphi_analysis.participation(ratings, sent)
+    summary = _with_text(summary, "item", texts or {})
     out.table(f"{name}-summary", _labelled(summary, labels))
     out.table(f"{name}-participation", _labelled(participation, labels))
-    out.table(f"{name}-movement", _labelled(delphi_analysis.movement(ratings, rule.scale), labels))
-    reasons = ratings.dropna(subset=["reason"])[["participant", "group", "round", "item", "score", "reason"]]
-    out.table(f"{name}-reasons", _labelled(_whole_numbers(_scrubbed(reasons), "score"), labels))
+    out.table(f"{name}-movement", _labelled(_with_text(delphi_analysis.movement(ratings, rule.scale), "item", texts or {}), labels))
+    reasons = _scrubbed(ratings.dropna(subset=["reason"])[["participant", "group", "round", "item", "score", "reason"]])
+    reasons = reasons.assign(in_these_words=delphi_analysis.in_these_words(reasons, rule.scale))
+    out.table(f"{name}-reasons", _labelled(_with_text(_whole_numbers(reasons, "score"), "item", texts or {}), labels))
     _delphi_inputs(out, name, ratings, sent, labels)
     _delphi_charts(out, name, rule, summary)
     out.text(f"{name}-notes", _delphi_notes(step, participation))
@@ -328,6 +369,10 @@ def _delphi_notes(step: DelphiStep, participation: pd.DataFrame) -> str:
              f"- Unsure answers: {delphi_analysis.UNSURE_LEFT_OUT}.",
              "- Attrition (participation): " + "; ".join(bases) + " ('open' in rounds-sent: could still answer when this "
              "report was written).",
+             f"- Responders (participation): {delphi_analysis.RESPONDERS_NOTE}.",
+             "- Reasons: every standing reason, one row each; in_these_words counts the reasons of its round, item and "
+             "score band in the same words (case and punctuation aside), itself included, as the desk quotes such words "
+             "once with that count.",
              "- The ratings and rounds-sent tables are what `chorus analyse delphi --ratings ... --sent ...` reads."]
     return "\n".join(lines) + "\n"
 
@@ -342,7 +387,7 @@ def _delphi_charts(out: _Out, name: str, rule: ConsensusRule, summary: pd.DataFr
             y = list(range(len(part)))[::-1]
             ax.barh(y, part["pct_high"], color=[STATUS_COLOURS.get(c, "#7570b3") for c in part["consensus"]])
             ax.axvline(rule.agree_pct, color="#d95f02", linestyle="--")
-            ax.set_yticks(y, [str(i)[:40] for i in part["item"]])
+            ax.set_yticks(y, [_wrapped(str(i)) for i in part["text"]])
             for at, pct, n, unsure, status in zip(y, part["pct_high"], part["n"], part["n_unsure"], part["consensus"], strict=True):
                 ax.annotate(_bar_note(pct, int(n), int(unsure), status == "few"), (min(float(np.nan_to_num(pct)), 100.0), at),
                             xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
@@ -360,19 +405,26 @@ def _bar_note(pct: float, n: int, unsure: int, few: bool = False) -> str:
     return f"{shown} of {n}" + (f", {unsure} unsure" if unsure else "") + (": too few scores" if few else "")
 
 
-def _ranking(out: _Out, name: str, step: RankStep, records: list[ItemRecord], labels: dict[str, str]) -> None:
+def _ranking(out: _Out, name: str, step: RankStep, records: list[ItemRecord], labels: dict[str, str],
+             texts: dict[str, str] | None = None) -> None:
     table = rankings_table(records)
     if table.empty:
         return
-    result = analyse_rankings(table, [o.value for o in step.options], n_boot=100)
+    result = _with_text(analyse_rankings(table, [o.value for o in step.options], n_boot=100), "option", texts or {})
     out.table(name, _labelled(result, labels))
+    notes = group_notes(result, labels)
+    if notes:
+        out.text(f"{name}-notes", "# Intervals and the prior\n\n" + "".join(f"- {note}.\n" for note in notes))
     overall = result[result["group"] == "all"]
-    out.chart(name, lambda ax: _intervals(ax, list(overall["option"]), list(overall["score"]), list(overall["low"]), list(overall["high"]), "Plackett-Luce log-strength (95% interval)"))
+    reason = overall["interval_note"].iloc[0] if len(overall) else None
+    axis = "Plackett-Luce log-strength (95% interval)" if not isinstance(reason, str) else f"Plackett-Luce log-strength (no interval: {INTERVAL_NOTES[reason]})"
+    out.chart(name, lambda ax: _intervals(ax, list(overall["text"]), list(overall["score"]), list(overall["low"]), list(overall["high"]), _wrapped(axis, 90)))
 
 
 def _with_text(frame: pd.DataFrame, column: str, texts: dict[str, str]) -> pd.DataFrame:
-    """The table with a ``text`` column beside ``column``: what participants saw (an approved
-    submission's masked words for its 'sub-N' id; the item itself otherwise)."""
+    """The table with a ``text`` column beside ``column``: what participants saw (the step's
+    own words for a listed code, an approved submission's masked words for its 'sub-N' id; the
+    item itself otherwise)."""
     if column not in frame.columns or frame.empty:
         return frame
     shown = frame.copy()
@@ -380,12 +432,18 @@ def _with_text(frame: pd.DataFrame, column: str, texts: dict[str, str]) -> pd.Da
     return shown
 
 
-def _statements(out: _Out, name: str, records: list[ItemRecord], texts: dict[str, str] | None = None) -> None:
+def _statements(out: _Out, name: str, records: list[ItemRecord], texts: dict[str, str] | None = None,
+                labels: dict[str, str] | None = None) -> None:
+    """Opinion groups, consensus for and against (``common_ground``), representative statements,
+    and how each study group voted on each statement with the gap between them (``-by-group``), as the desk."""
     texts = texts or {}
     votes = votes_table(records)
     if votes["participant"].nunique() < 4:
         return
-    analysis = analyse_statements(votes)
+    analysis = analyse_statements(votes.drop(columns="group"))
+    by_group = votes_by_group(votes)
+    by_group = by_group.merge(group_gaps(by_group), on="statement", how="left")
+    out.table(f"{name}-by-group", _labelled(_with_text(by_group, "statement", texts), labels or {}))
     members = [(group.id, p) for group in analysis.groups for p in group.members]
     out.table(f"{name}-groups", pd.DataFrame(members, columns=["opinion_group", "participant"]))
     out.table(f"{name}-consensus", _with_text(analysis.consensus, "statement", texts))
@@ -499,5 +557,6 @@ def _choice_summaries(out: _Out, name: str, result: MNLResult, coding: Attribute
     if trades:
         out.table(f"{name}-trade-offs", pd.DataFrame(
             [{"feature": t["feature"], "label": words.feature(str(t["feature"])), "against": t["against"],
-              "against_label": words.amount(str(t["against"])), **{k: v for k, v in t.items() if k not in ("feature", "against")}}
+              "against_label": words.amount(str(t["against"])), **{k: v for k, v in t.items() if k not in ("feature", "against")},
+              "in_words": trade_in_words(words, str(t["against"]), float(t["estimate"]), t.get("low"), t.get("high"))}
              for t in trades]))

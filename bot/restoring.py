@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, func, inspect, select, text
+from sqlalchemy import Connection, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -73,10 +73,10 @@ class AfterRestore:
     """The backup's schema was older: it was brought up to date to erase with today's code."""
 
 
-def still_running(database_url: str, now: datetime | None = None) -> str | None:
-    """What shows Chorus still using the database ("1 dispatcher seen in the last 15 s"), or None.
-    A database that cannot be read shows nothing (the restore then says why it fails)."""
-    now = now or datetime.now(UTC)
+def still_running(database_url: str) -> str | None:
+    """What shows Chorus still using the database ("1 dispatcher seen in the last 15 s", by
+    the database's clock, whichever machine this runs on), or None. A database that cannot be
+    read shows nothing (the restore then says why it fails)."""
     if _missing_sqlite_file(database_url):
         return None
     found: list[str] = []
@@ -84,8 +84,7 @@ def still_running(database_url: str, now: datetime | None = None) -> str | None:
     try:
         with database.read_transaction() as connection:
             if inspect(connection).has_table(peers.DISPATCHERS.name):
-                seen = connection.execute(select(func.count()).select_from(peers.DISPATCHERS)
-                                          .where(peers.DISPATCHERS.c.seen_at >= now - LIVE_WITHIN)).scalar_one()
+                seen = peers.seen_within(connection, LIVE_WITHIN)
                 if seen:
                     found.append(f"{_plural(seen, 'dispatcher')} seen in the last {LIVE_WITHIN.seconds} s")
             if database.is_postgres:

@@ -26,7 +26,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -42,6 +42,15 @@ class Concern:
     category: str
     reason: str
 
+    @property
+    def signposted(self) -> bool:
+        """Whether the participant is sent the crisis signposting: for a risk to someone now, never
+        for a patient-safety incident told (:mod:`nlp.safety_incidents`), which is for the coordinator."""
+        return self.category != PATIENT_SAFETY
+
+
+PATIENT_SAFETY = "patient_safety"
+
 
 Check = Callable[[str], Concern | None]
 BatchCheck = Callable[[list[str]], list["Concern | None"]]
@@ -51,14 +60,22 @@ def _full(text: str) -> Concern | None:
     from nlp.safety import assess
 
     result = assess(text)
-    return Concern(result.category or "risk", result.reason) if result.flagged else None
+    return Concern(result.category or "risk", result.reason) if result.flagged else _incident(text)
 
 
 def _patterns(text: str) -> Concern | None:
     from nlp.safety import lexicon_match
 
     found = lexicon_match(text)
-    return Concern(found[0], f"matched '{found[1]}'") if found else None
+    return Concern(found[0], f"matched '{found[1]}'") if found else _incident(text)
+
+
+def _incident(text: str) -> Concern | None:
+    """A patient-safety incident told ('left on the floor for an hour'), where no risk was seen."""
+    from nlp.safety_incidents import incident_match
+
+    words = incident_match(text)
+    return Concern(PATIENT_SAFETY, f"matched '{words}'") if words else None
 
 
 @dataclass(frozen=True)
@@ -116,6 +133,22 @@ def _warm_up_after(value: str) -> float | None:
         return WARM_UP_AFTER
 
 
+BUILT_IN_ADD_WORDS = frozenset({"add", "ychwanegu"})
+"""The words that propose a statement or an idea where a step keeps its default (``statements.add_word``)."""
+
+
+def own_words(text: str, add_words: Iterable[str] = ()) -> str:
+    """What the model should read of a message: an idea or statement proposed with its step's
+    word ('ADD a whiteboard by each bay') without that word, which is ours, not the participant's.
+    Left in, it sways the model: it read that idea as an overdose and 'ADD Handover sheet should
+    list who is nil by mouth' as a threat of violence. Anything else is read as it is."""
+    first, _, rest = text.strip().partition(" ")
+    words = BUILT_IN_ADD_WORDS | {w.casefold() for w in add_words}
+    if rest.strip() and first.strip(":,.-").casefold() in words:
+        return rest.strip(" :,-")
+    return text
+
+
 def may_name_a_risk(text: str) -> bool:
     """Worth the quick check: a few words, or one long enough to name a risk ('overdose')."""
     return worth_checking(text) or _a_word_to_read(text)
@@ -165,7 +198,7 @@ def _full_batch(texts: list[str], threads: int | None = None) -> list[Concern | 
 
     with limited_threads(threads):
         results = assess_batch(texts)
-    return [Concern(r.category or "risk", r.reason) if r.flagged else None for r in results]
+    return [Concern(r.category or "risk", r.reason) if r.flagged else _incident(text) for r, text in zip(results, texts, strict=True)]
 
 
 def _warm_up(threads: int | None = None) -> None:

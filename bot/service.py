@@ -26,6 +26,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection
 
 from bot.concerns import Concerns, names_options
+from bot.dispatch_rules import WhatsAppConfig, keyboards_on
 from bot.edit_notices import EditNotices
 from bot.erasure_requests import ErasureRequests
 from bot.inbound import InboundBatches, ReceiveResult, awaits_transcript, describe
@@ -47,6 +48,7 @@ from bot.sprint_writes import (
     plain_event,
 )
 from bot.studies import JoinMatch, StudyRegistry, invitation
+from bot.tap_checks import STALE_TAP, TapChecks
 from bot.voice_replies import VoiceReplies, store_transcript
 from channels.base import InboundMessage
 from flows.engine import (
@@ -59,21 +61,29 @@ from flows.engine import (
     global_word,
     spoken_as_typed,
 )
+from flows.engine_opt_out import WRONG_NUMBER
 from flows.events import (
     ErasureConfirmed,
 )
+from flows.inputs import Keyboard
 from flows.loader import load_flow
 from flows.model import Study
+from flows.opt_out_phrases import wrong_number_language
+from flows.replies import written_in_welsh
+from flows.session_state import tapped_elsewhere
 from flows.words import Words
-from storage import batching, due_tasks, outbox, repository
+from storage import batching, due_tasks, outbox, quiet_holds, repository, window_holds
 from storage.database import Database
 from storage.driver import INTEGRITY_ERRORS
 from storage.due_tasks import ClaimedTask
+from storage.held_questions import asks_unseen
 from storage.outbox import OutboxEntry, PendingMessage, TranscriptLine
 from storage.repository import ContactRef, EnrolmentRef, ParticipantRef, SessionRef
 
 log = logging.getLogger("chorus.service")
 VOICE_CHANNELS = frozenset({"telegram", "whatsapp"})
+NO_WHATSAPP = WhatsAppConfig()
+"""No WhatsApp templates: what :func:`keyboards_on` is given for the other channels, which never read it."""
 """Channels a participant can send voice notes on (transcribed as answers)."""
 STOPPED_BEFORE_JOINING = "opted_out_at"
 """The participant field that keeps the STOP of someone in no study (when they said it): an
@@ -92,7 +102,7 @@ class NotResumed(Exception):
 
 
 
-class ConversationService(InboundBatches, Concerns, EditNotices, SprintWrites, ErasureRequests, VoiceReplies):
+class ConversationService(InboundBatches, Concerns, EditNotices, SprintWrites, ErasureRequests, VoiceReplies, TapChecks):
     def __init__(
         self, database: Database, studies: StudyRegistry, clock: Clock = utc_now, address_key: bytes | None = None,
         safety: SafetyChecks | Literal["from_env"] = "from_env", publish: bool = True,
@@ -116,6 +126,7 @@ class ConversationService(InboundBatches, Concerns, EditNotices, SprintWrites, E
         self._contacts: dict[str, ContactRef] = {}
         self._checked_inline: dict[int, bool] = {}
         self._engines: dict[int, tuple[Engine, str]] = {}
+        self._whatsapp_keyboards: dict[str, tuple[Study, tuple[Keyboard, ...]]] = {}
         self._words = Words()
         if publish:
             studies.publish(database, clock(), starting=True)
@@ -261,14 +272,15 @@ class ConversationService(InboundBatches, Concerns, EditNotices, SprintWrites, E
             early = erasure[1] if erasure is not None else []
             if not enrolments:
                 participant = participant or repository.load_participant(connection, pid)
-                if self._stays_stopped(connection, participant, command, now):
-                    return "not_enrolled", early
+                stopped = self._stays_stopped(connection, contact, participant, given, command, now)
+                if stopped is not None:
+                    return "not_enrolled", early + stopped
         first = session is None and known is not None  # no conversation yet, so none to replace
         match = self.studies.match_join(contact.channel, given.text, start_param)
         if match is not None and all(e.study_id != match.study_id for e in enrolments) and _may_join(enrolments, start_param):
             return "joined", early + self._join(connection, contact, match, inbound_id, now, participant, first)
         if not enrolments:
-            return "not_enrolled", early or self._join_help(connection, contact, now)
+            return "not_enrolled", early or self._join_help(connection, contact, now, participant, given.text)
         if edited:  # an edit outside a conversation still going: answered as a photo is ('that's all for now' after the end)
             ids = self._converse(connection, contact, given, inbound_id, now, enrolments, session, participant)[1] if session else []
             return "edited", early + ids
@@ -276,12 +288,25 @@ class ConversationService(InboundBatches, Concerns, EditNotices, SprintWrites, E
             enrolment = enrolments[0]
             flow_id = self.studies.get(enrolment.study_id).study.join.start_flow
             return "processed", early + self._start(connection, contact, enrolment, flow_id, inbound_id, now, participant, first)
-        # writing opens WhatsApp's 24-hour window: what it held goes (a STOP or the like is still read)
-        if (contact.channel == "whatsapp" and (released := outbox.release_window_held(connection, pid, contact.channel))
-                and global_word(self._words, given) is None):  # what they wrote answers no question they have seen
-            log.info("participant %s wrote on WhatsApp: %d message(s) held by the 24-hour window queued", pid, len(released))
+        # writing opens WhatsApp's 24-hour window, and shows someone is awake in quiet hours: what
+        # either held goes. If it holds the question asked now, never seen, what they wrote answers
+        # no question they have seen and is not read (a STOP or the like still is). Otherwise it is
+        # read first, and what was held goes after it, less a question it answered or asked again
+        window = window_holds.held_for(connection, pid, contact.channel) if contact.channel == "whatsapp" else []
+        quiet = known.quiet_held if known is not None else quiet_holds.held_for(connection, pid)
+        waiting = {session.id: outbox.waiting_at(session.status, session.state)}
+        command = global_word(self._words, given) if window or quiet else None  # (read here only when something was held)
+        given = replace(given, command=command) if command is not None else given  # (and not read again)
+        if (window or quiet) and command is None and asks_unseen(connection, pid, [*window, *quiet], session.id, waiting[session.id]):
+            released = window_holds.release(connection, window, waiting) + quiet_holds.release(connection, quiet, waiting)
+            log.info("participant %s wrote: %d held message(s) queued, what they wrote not read as an answer", pid, len(released))
             return "processed", released
-        return self._converse(connection, contact, given, inbound_id, now, enrolments, session, participant)
+        ahead = window_holds.release(connection, window, waiting) if command is not None else []  # (a STOP holds them again)
+        status, ids = self._converse(connection, contact, given, inbound_id, now, enrolments, session, participant)
+        if status not in ("processed", STALE_TAP):
+            return status, ahead + ids
+        after = window_holds.release(connection, window, *self._asked(session, now)) if window and command is None else []
+        return status, ahead + ids + after + self._release_quiet(connection, quiet, session, enrolments, now)
 
     def _converse(
         self, connection: Connection, contact: ContactRef, given: TextInput, inbound_id: int, now: datetime,
@@ -294,6 +319,7 @@ class ConversationService(InboundBatches, Concerns, EditNotices, SprintWrites, E
         engine, version = self._engine(connection, session.flow_version_id, session.study_id)
         population = self._population(connection, session.study_id, pid)
         before = SessionState.model_validate(session.state)
+        given = replace(given, keyboards=self._keyboards(connection, contact.channel, session.study_id))
         sprint = engine.handle(before, given, now, population=population)
         command = sprint.command
         if command is not None:  # STOP, DELETE MY DATA ('forget me'): no risk in those
@@ -311,7 +337,25 @@ class ConversationService(InboundBatches, Concerns, EditNotices, SprintWrites, E
             self._erase_on_request(connection, contact, farewell, now)
             return "erased", []
         target = Target(pid, contact, enrolment, session, version, inbound_id, participant)
-        return "processed", self._apply(connection, target, sprint, now)
+        status = STALE_TAP if tapped_elsewhere(given.at, before) else "processed"  # (the engine answered it nothing)
+        return status, self._apply(connection, target, sprint, now)
+
+    @staticmethod
+    def _asked(session: SessionRef, now: datetime) -> tuple[dict[int, str | None], set[tuple[int, str]]]:
+        """After the engine read a message: the step the session waits on now, and the question
+        the reply to it asked (none, or the session's step if asked just now)."""
+        state = SessionState.model_validate(session.state)
+        asked_now = {(session.id, state.step)} if state.step is not None and state.asked_at == now else set()
+        return {session.id: outbox.waiting_at(session.status, session.state)}, asked_now
+
+    @classmethod
+    def _release_quiet(cls, connection: Connection, held: list[quiet_holds.HeldRow], session: SessionRef,
+                       enrolments: list[EnrolmentRef], now: datetime) -> list[int]:
+        """After the engine read a message: what quiet hours held for its writer goes now, but not
+        to someone who just opted out, nor a question the reply asked again or the session moved past."""
+        if not held or any(e.opted_out for e in enrolments if e.study_id == session.study_id):
+            return []
+        return quiet_holds.release(connection, held, *cls._asked(session, now))
 
     # ------------------------------------------------------------------ joining and starting
 
@@ -324,26 +368,47 @@ class ConversationService(InboundBatches, Concerns, EditNotices, SprintWrites, E
         return self._start(connection, contact, enrolment, match.flow_id, inbound_id, now, participant, first,
                            offer_languages=match.language is None)
 
-    def _stays_stopped(self, connection: Connection, participant: ParticipantRef, command: str | None, now: datetime) -> bool:
-        """Whether someone in no study is to be sent nothing: they said STOP (never answered),
-        now or before, and not START since. Their STOP is kept as a participant's is (the time
-        it was said, on them: :data:`STOPPED_BEFORE_JOINING`, as an enrolment keeps it; the
-        audit event; anything still queued for them held), for every channel they write on."""
+    def _stays_stopped(self, connection: Connection, contact: ContactRef, participant: ParticipantRef, given: TextInput,
+                       command: str | None, now: datetime) -> list[int] | None:
+        """What someone in no study who said STOP (and not START since), now or before, is sent:
+        nothing, but to the STOP that says the number is not theirs ('wrong number', 'rhif
+        anghywir'), the apology once, in the language of the words, as a participant's is; None
+        when they did not say STOP. Their STOP is kept as a participant's is (the time it was
+        said, on them: :data:`STOPPED_BEFORE_JOINING`, as an enrolment keeps it; the audit event,
+        with the reason 'wrong number' if so; anything still queued for them held), for every
+        channel they write on."""
         stopped = STOPPED_BEFORE_JOINING in participant.fields
         if command == "stop" and not stopped:
             participant.fields[STOPPED_BEFORE_JOINING] = now.isoformat()
         elif command == "start" and stopped:  # answered as usual: how to join, or the join a Telegram link asks
             del participant.fields[STOPPED_BEFORE_JOINING]
         else:
-            return stopped or command == "stop"
+            return [] if stopped or command == "stop" else None
         repository.save_participant(connection, participant)
-        self._set_opted_out(connection, participant.id, command == "stop", now)
-        return command == "stop"
+        wrong_number = wrong_number_language(given.text) if command == "stop" and given.button is None else None
+        self._set_opted_out(connection, participant.id, command == "stop", now, WRONG_NUMBER if wrong_number else "")
+        if command != "stop":
+            return None
+        if wrong_number is None:  # (the provider confirms a STOP itself)
+            return []
+        return self._queue_plain(connection, contact, self._words.text("wrong_number", wrong_number), "stopped", now)
 
-    def _join_help(self, connection: Connection, contact: ContactRef, now: datetime) -> list[int]:
-        text = invitation(self.studies.join_keywords())
+    def _join_help(self, connection: Connection, contact: ContactRef, now: datetime, participant: ParticipantRef | None = None,
+                   said: str = "") -> list[int]:
+        """How to join, to someone in no study: in their language if it is known (a study they
+        left chose it), else in both with the one their message was written in first ('Helo':
+        Welsh; :func:`flows.replies.written_in_welsh`)."""
+        participant = participant or repository.load_participant(connection, contact.participant_id)
+        language = participant.language
+        said_in = "cy" if written_in_welsh(said) else None
+        text = invitation(self.studies.join_keywords(language), language, said_in)
+        return self._queue_plain(connection, contact, text, "help", now)
+
+    @staticmethod
+    def _queue_plain(connection: Connection, contact: ContactRef, text: str, kind: str, now: datetime) -> list[int]:
+        """One message with no options to someone in no conversation."""
         row = {"participant_id": contact.participant_id, "contact_id": contact.contact_id, "channel": contact.channel,
-               "text": text, "buttons": [], "multiple": False, "kind": "help", "created_at": now}
+               "text": text, "buttons": [], "multiple": False, "kind": kind, "created_at": now}
         return outbox.queue(connection, [row])
 
     def _enrol(
@@ -419,6 +484,17 @@ class ConversationService(InboundBatches, Concerns, EditNotices, SprintWrites, E
             flow = load_flow(f"{study_id}/{row.flow_id}@{row.version}", raw=row.content).flow
             cached = self._engines[flow_version_id] = (Engine(flow, self._study(connection, study_id), row.version), row.version)
         return cached
+
+    def _keyboards(self, connection: Connection, channel: str, study_id: str) -> tuple[Keyboard, ...]:
+        """How the channel shows options as buttons (:func:`bot.dispatch_rules.keyboards_on`), for
+        the engine's hints; on WhatsApp, as the study's content templates allow."""
+        if channel != "whatsapp":
+            return keyboards_on(channel, NO_WHATSAPP)
+        study = self._study(connection, study_id)
+        known = self._whatsapp_keyboards.get(study_id)
+        if known is None or known[0] is not study:  # read once per publication of the study, not per message
+            known = self._whatsapp_keyboards[study_id] = (study, keyboards_on(channel, WhatsAppConfig.from_dict(study.whatsapp)))
+        return known[1]
 
     def _study(self, connection: Connection, study_id: str) -> Study:
         if study_id in self.studies:
@@ -591,7 +667,7 @@ class ConversationService(InboundBatches, Concerns, EditNotices, SprintWrites, E
             repository.set_inbound_status(connection, inbound_id, "not_enrolled", now, None)
             if STOPPED_BEFORE_JOINING in repository.load_participant(connection, contact.participant_id).fields:
                 return ()  # they said STOP: nothing until START
-            return tuple(self._join_help(connection, contact, now))
+            return tuple(self._join_help(connection, contact, now))  # (a voice note: no words to tell its language by)
 
     def participant_for(self, channel: str, address: str) -> str | None:
         with self.database.transaction() as connection:

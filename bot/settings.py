@@ -118,6 +118,11 @@ class Settings(BaseModel):
     """WhatsApp messages a second per sender (channels/twilio.py)."""
     outbox_lease: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     """Seconds before a message left ``sending`` by a dead process is sent again (bot/webhooks.py)."""
+    whatsapp_resend_hours: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    """Hours after an unanswered WhatsApp template before the next message due goes as another
+    (bot/webhooks.py, bot.dispatch_rules.TemplateResends); unset: 24."""
+    whatsapp_resends: int | None = Field(default=None, ge=0)
+    """WhatsApp templates sent again at most to a participant who answers none; unset: 3."""
     dispatcher: Literal["embedded", "off"] = "embedded"
     """Whether this process sends the outbox (bot/webhooks.py)."""
     telegram_polling: Literal["1", "true", "yes", "0", "false", "no"] | None = None

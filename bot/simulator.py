@@ -35,8 +35,10 @@ from starlette.concurrency import run_in_threadpool
 from bot.app import Chorus, chorus_of
 from bot.auth import BEARER, api_principal, csrf_token, page_principal
 from bot.voice_app import SIMULATOR_CHANNEL, held_audio
-from channels.base import InboundMessage, Media
+from channels.base import InboundMessage, Media, render_plain
+from flows.events import Button
 from flows.model import resolve_text
+from flows.words import OptionTexts, Words
 from storage import batching, repository
 from storage.auth import Principal
 
@@ -241,8 +243,11 @@ def _delivered(chorus: Chorus, participant_id: str | None) -> dict[str, Any]:
     with chorus.database.read_transaction() as connection:
         waiting = bool(batching.still_received(connection, [participant_id]))
         language = _language(connection, participant_id)
+        texts = _option_texts(chorus, connection, participant_id, language) if any(m["multiple"] for m in messages) else None
     for message in messages:
         message["language"] = language
+        if message["multiple"] and message["buttons"] and texts is not None:
+            _as_numbered_text(message, texts)
     return {"messages": messages, "finished": chorus.service.session_status(participant_id) == "ended", "waiting": waiting}
 
 
@@ -254,3 +259,20 @@ def _language(connection: Connection, participant_id: str) -> str | None:
         return str(session.state["language"])
     enrolments = repository.enrolments_of(connection, participant_id)
     return enrolments[-1].language if enrolments else None
+
+
+def _as_numbered_text(message: dict[str, Any], texts: OptionTexts) -> None:
+    """A multiple choice as SMS shows it, numbered lines and no buttons: the page sends a tapped
+    button alone, and has no ticks and Done as Telegram has (the hints after it say the numbers:
+    bot.dispatch_rules.WEB_KEYBOARD)."""
+    buttons = tuple(Button(str(b["label"]), str(b["value"])) for b in message["buttons"])
+    message["text"], message["buttons"] = render_plain(message["text"], buttons, True, texts), []
+
+
+def _option_texts(chorus: Chorus, connection: Connection, participant_id: str, language: str | None) -> OptionTexts:
+    """How options read as text for this participant: in their language, with their study's own texts."""
+    enrolments = repository.enrolments_of(connection, participant_id)
+    study_id = enrolments[-1].study_id if enrolments else None
+    study = chorus.studies.get(study_id).study if study_id is not None and study_id in chorus.studies else None
+    words = Words(study)
+    return words.option_texts(language or words.default_language)

@@ -84,6 +84,14 @@ def decode(text: str) -> InboundMessage:
     return InboundMessage(**fields)
 
 
+def waiting_in(folder: Path) -> list[Path]:
+    """The messages waiting in a spool folder, oldest first."""
+    try:
+        return sorted(entry for entry in folder.iterdir() if entry.name.endswith(SUFFIX))
+    except FileNotFoundError:
+        return []
+
+
 class SpoolCorrupt(Exception):
     """A spool file that cannot be opened or read as a message (only the error's kind, never its content)."""
 
@@ -103,10 +111,7 @@ class Spool:
 
     def entries(self) -> list[Path]:
         """The waiting messages, oldest first."""
-        try:
-            return sorted(entry for entry in self.folder.iterdir() if entry.name.endswith(SUFFIX))
-        except FileNotFoundError:
-            return []
+        return waiting_in(self.folder)
 
     def depth(self) -> int:
         try:
@@ -164,6 +169,35 @@ class Spool:
             for entry in self.folder.iterdir():
                 if entry.name.endswith(UNFINISHED) and time.time() - entry.stat().st_mtime > older_than:
                     self.set_aside(entry, "unfinished")
+
+
+def reseal_spool(folder: Path, sealer: Sealer) -> tuple[int, int, int]:
+    """Seal the messages waiting in ``folder`` again with the newest data key (``chorus keys
+    rotate``), so that dropping the older keys afterwards loses none of them. Returns how many
+    were sealed again, how many wait, and how many no configured key opens (left as they are)."""
+    done = unreadable = 0
+    waiting = waiting_in(folder)
+    for path in waiting:
+        try:
+            token = sealer.reseal(path.read_bytes().decode("ascii"))
+        except FileNotFoundError:  # stored meanwhile by a running replayer
+            continue
+        except (ValueError, UnicodeDecodeError):  # (DataKeyError is a ValueError)
+            unreadable += 1
+            continue
+        if token is None:
+            continue
+        unfinished = path.with_name(path.name[: -len(SUFFIX)] + UNFINISHED)
+        with os.fdopen(os.open(unfinished, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
+            handle.write(token.encode("ascii"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        if path.exists():
+            os.replace(unfinished, path)
+            done += 1
+        else:
+            unfinished.unlink(missing_ok=True)
+    return done, len(waiting), unreadable
 
 
 class SpoolReplayer:

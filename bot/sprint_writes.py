@@ -28,6 +28,7 @@ from flows.engine import (
     Sprint,
     TextInput,
 )
+from flows.engine_opt_out import STOP_ASKED
 from flows.events import (
     AnswersWithdrawn,
     LanguageChanged,
@@ -35,6 +36,7 @@ from flows.events import (
     OptedOut,
     RaiseFlag,
     RecordAnswer,
+    RecordComment,
     ScheduleTask,
     SendMessage,
     SessionEnded,
@@ -42,11 +44,15 @@ from flows.events import (
     WaitForInput,
 )
 from flows.population import SUBMISSION_ITEM
+from flows.session_state import LIVE, position
 from flows.steps.consent import NOT_CONSENTED
 from flows.words import BUILT_IN_WORDS, ERASE_KINDS, POLITE, listed, normalised_word
 from storage import batching, due_tasks, media, outbox, repository
 from storage.database import Database
 from storage.repository import ContactRef, EnrolmentRef, ParticipantRef, SessionRef
+
+if TYPE_CHECKING:
+    from bot.studies import StudyRegistry
 
 log = logging.getLogger("chorus.service")
 IMAGE_CHANNELS = frozenset({"telegram", "whatsapp"})
@@ -76,6 +82,7 @@ class Target:
 @dataclass
 class Writes:
     answers: list[dict[str, Any]] = field(default_factory=list)
+    comments: list[dict[str, Any]] = field(default_factory=list)
     flags: list[dict[str, Any]] = field(default_factory=list)
     tasks: list[dict[str, Any]] = field(default_factory=list)
     sends: list[SendMessage] = field(default_factory=list)
@@ -91,6 +98,8 @@ class SprintWrites:
     _uncommitted: threading.local
 
     if TYPE_CHECKING:  # provided by ConversationService (bot/service.py)
+        studies: StudyRegistry
+
         def _held_writes(self) -> batching.Deferred | None: ...
 
         def _engine(self, connection: Connection, flow_version_id: int, study_id: str) -> tuple[Engine, str]: ...
@@ -126,6 +135,10 @@ class SprintWrites:
         store_submissions(connection, sprint.events, target.participant_id, target.session.study_id, target.session.flow_id, now)
         if voiced:
             repository.link_voice_answers(connection, target.participant_id, target.session.id, voiced)
+        repository.add_comments(connection, writes.comments)
+        said = {c["step_id"] for c in writes.comments if c["source"] == "voice"}
+        if said:
+            repository.link_voice_comments(connection, target.participant_id, target.session.id, said)
         repository.add_flags(connection, writes.flags)
         self._count_flags(writes.flags)
         due_tasks.cancel_replaced_snoozes(connection, writes.tasks, now)
@@ -135,10 +148,16 @@ class SprintWrites:
         elif writes.profile_changed and target.participant is not None:
             repository.save_participant(connection, target.participant)
             repository.save_enrolment(connection, target.enrolment)
+        was_live = target.session.status in LIVE
         target.session.state = sprint.state.model_dump(mode="json")
         target.session.status = stored_status(sprint.state)
         if held is None:
             repository.save_session(connection, target.session, now)
+        if was_live and target.session.status not in LIVE:  # what waited for this conversation looks again now
+            if held is not None:
+                held.ended.add(target.participant_id)
+            else:
+                due_tasks.release_held(connection, [target.participant_id], now)
         sends = [m for m in writes.sends if m.kind == "stopped" or m.kind in ERASE_KINDS] if opted_out else writes.sends
         rows = [outbound_row(target, message, now) for message in sends]
         if target.contact.channel in IMAGE_CHANNELS:
@@ -191,6 +210,9 @@ class SprintWrites:
         repository.set_opted_out(connection, participant_id, opted_out, now)
         if opted_out:
             outbox.hold_queued(connection, participant_id)
+        else:  # (imported here: planning imports the service)
+            from bot.opt_in_resume import resume_after_opt_in
+            resume_after_opt_in(connection, self.studies, participant_id, now)
         detail = {"reason": reason} if reason else {}
         repository.audit(connection, "participant", "opted_out" if opted_out else "opted_in", now, participant_id, **detail)
         log.info("participant %s %s", participant_id, "opted out" if opted_out else "opted back in")
@@ -214,7 +236,12 @@ def collect_event(target: Target, event: object, now: datetime, writes: Writes) 
             **where, "flow_version_id": session.flow_version_id, "flow_version": target.version, "session_id": session.id,
             "step_id": event.step_id, "raw": event.raw, "value": event.value, "display": event.display,
             "source": event.source, "skipped": event.skipped, "inbound_id": target.inbound_id, "answered_at": now, "item": event.item,
-            "path_position": event.path_position,
+            "path_position": event.path_position, "language": event.language or target.enrolment.language,
+        })
+    elif isinstance(event, RecordComment):
+        writes.comments.append({
+            **where, "flow_version": target.version, "session_id": session.id, "step_id": event.step_id, "item": event.item,
+            "text": event.text, "source": event.source, "inbound_id": target.inbound_id, "created_at": now,
         })
     elif isinstance(event, RaiseFlag):
         writes.flags.append({**where, "kind": event.kind, "message": event.message, "step_id": event.step_id,
@@ -237,7 +264,7 @@ def plain_event(event: object) -> bool:
 def store_transcript(connection: Connection, participant_id: str, inbound_id: int, record: dict[str, Any], now: datetime) -> None:
     """A transcript row, placed at the question being asked when the voice note came in."""
     session = repository.latest_session(connection, participant_id)
-    live = session is not None and session.status in ("waiting", "snoozed")
+    live = session is not None and session.status in LIVE
     place = {"study_id": session.study_id, "session_id": session.id, "step_id": session.state.get("step") if live else None} if session else {}
     repository.add_transcript(connection, {**record, **place, "inbound_id": inbound_id, "participant_id": participant_id, "created_at": now})
 
@@ -261,7 +288,8 @@ def stored_status(state: SessionState) -> str:
 
 def after_the_end(engine: Engine, before: SessionState, sprint: Sprint, given: TextInput, command: str | None) -> Sprint:
     """Words written to a conversation that had already ended, which the engine answers only
-    with 'that's all for now': a correction, the rest of a split answer. The coordinator sees
+    with 'that's all for now': a correction, the rest of a split answer (unless the engine
+    added it to the free-text answer given just before the end). The coordinator sees
     them as a low-priority ``after_end`` alert (masked, as moderation alerts are), unless
     they are only thanks or OK; someone who ended at consent without a YES (declined, or no
     clear answer) is told instead how to begin again, and nothing of theirs is shown. Not
@@ -271,6 +299,10 @@ def after_the_end(engine: Engine, before: SessionState, sprint: Sprint, given: T
         return sprint
     if before.erase_pending or any(isinstance(e, LanguageChanged) for e in sprint.events) or engine.words.is_join_keyword(given.text):
         return sprint
+    if before.fields.get(STOP_ASKED) == position(before):
+        return sprint  # the answer to 'Do you want us to stop messaging you?', not words for the coordinator
+    if any(isinstance(e, RecordAnswer) for e in sprint.events):
+        return sprint  # (the rest of the last free-text answer, sent in a second text: added to it)
     if before.outcome in NOT_CONSENTED:
         again = _begin_again(engine, sprint.state.language)
         return replace(sprint, events=[replace(e, text=again) if isinstance(e, SendMessage) and e.kind == "info" else e

@@ -13,9 +13,11 @@ waits for it, as one started alone would.
 A follow-up is not started over a conversation the participant is in (a session waiting for
 their reply and active lately, or snoozed): that would replace it, and their next reply, meant
 for its question, would be taken by the follow-up. It is held (bot/planning.conversation_hold)
-and looks again until that conversation ends or goes idle. This is checked here, under the
-participant's lock, so that a reply, a reminder or a timeout just handled counts; and of two
-follow-ups due for one participant at once, only the first starts, the other waits for it.
+and looks again until that conversation ends or goes idle; its end brings the look forward
+(storage/due_tasks.release_held), so it goes on the scheduler's next tick. This is checked
+here, under the participant's lock, so that a reply, a reminder or a timeout just handled
+counts; and of two follow-ups due for one participant at once, only the first starts, the
+other waits for it.
 
 A follow-up to someone sent nothing for :data:`GREETING_AFTER` opens with the study's title
 ("Waiting in A&E: hello again.", the built-in text ``follow_up.greeting``, which a study may
@@ -46,6 +48,7 @@ from bot.population import shows_delphi_feedback, warm_up_charts
 from bot.service import ConversationService
 from bot.studies import StudyRegistry
 from flows.model import Study, resolve_text
+from flows.session_state import LIVE
 from flows.words import Words
 from storage import due_tasks
 from storage.driver import Driver
@@ -151,6 +154,7 @@ def _start_chunk(service: ConversationService, chunk: list[StartRequest], now: d
         outcomes: dict[int, StartResult] = {}
         starting: list[tuple[ContactRef, EnrolmentRef, str]] = []
         started: dict[str, StartRequest] = {}
+        behind_a_start: set[str] = set()
         for request in chunk:
             task = request.task
             pid, study_id = str(task.participant_id), str(task.study_id)
@@ -162,6 +166,7 @@ def _start_chunk(service: ConversationService, chunk: list[StartRequest], now: d
             held = _hold(task, started.get(pid), talking.get(pid, []), now)
             if held is not None:
                 outcomes[task.id] = StartResult(task, held=held)
+                behind_a_start |= {pid} & started.keys()
                 continue
             starting.append((contact, enrolment, str(task.flow_id)))
             started[pid] = request
@@ -174,7 +179,17 @@ def _start_chunk(service: ConversationService, chunk: list[StartRequest], now: d
             outcomes[task.id] = StartResult(task, follow_on=after_sending(request.study, planned, person_of(request.person), now, sessions[task.id]))
         rows = [outcomes[request.task.id] for request in chunk]
         write(connection, rows)
+        _release_behind_ended(connection, {sessions[started[pid].task.id]: pid for pid in behind_a_start}, now)
     return rows
+
+
+def _release_behind_ended(connection: Connection, starts: dict[int, str], now: datetime) -> None:
+    """Follow-ups held behind one started just now for the same participant (session id: whose)
+    look again at once if its flow ended as it started (a message and nothing to answer), as
+    they would when a conversation ends later (storage/due_tasks.release_held)."""
+    if starts:
+        statuses = due_tasks.session_statuses(connection, starts)
+        due_tasks.release_held(connection, [pid for session_id, pid in starts.items() if statuses.get(session_id) not in LIVE], now)
 
 
 def _written_to_lately(connection: Connection, pids: list[str], now: datetime) -> set[str]:

@@ -11,7 +11,8 @@ Publishing a study whose schedule (or time zone, or quiet hours) changed plans i
 participants again, in the same transaction: what was sent stays sent, each follow-up not
 sent yet moves to its time under the new schedule (at once if that has passed), one whose
 schedule was removed (or that now closes first, or is not for their group) is dropped, and a
-schedule new to them is planned as if they had just been planned. :class:`Replanned` says
+schedule new to them is planned as if they had just been planned, and a repeating schedule
+given a later end sends on to those it had stopped for (bot/series_resumed.py). :class:`Replanned` says
 what changed, and why any follow-up was left as it was.
 """
 
@@ -42,11 +43,14 @@ from bot.planning import (
     reclosed,
     replanned,
 )
+from bot.publish_checks import Refused, errors_in, full_check, log_refused, log_warnings
+from bot.series_resumed import fresh_keys, resumed_series
 from bot.study_watch import (
     PublishedState,
     PublishedStudy,
     newer_publication,
     published_elsewhere,
+    published_study,
     record_state,
     recorded_state,
     study_hash,
@@ -80,11 +84,12 @@ INVITATIONS = {
 """How to join, said to someone in no study, in each language a study has a keyword for."""
 
 
-def invitation(keywords: list[tuple[str, str, str]], language: str | None = None) -> str:
-    """What to tell someone in no study: how to join each study, a paragraph per language
-    (English, then Welsh for a study with a Welsh keyword), from :meth:`StudyRegistry.join_keywords`.
-    With no study to join: that there is none, in ``language`` (the person's, if known), else
-    in Welsh and English (:data:`flows.built_in_texts.NOTHING_TO_JOIN` says why in that order)."""
+def invitation(keywords: list[tuple[str, str, str]], language: str | None = None, said_in: str | None = None) -> str:
+    """What to tell someone in no study: how to join each study, a paragraph per language, from
+    :meth:`StudyRegistry.join_keywords`; the person's language first (``language``, if known, else
+    ``said_in``, the one their message was written in), then the others in the studies' order.
+    With no study to join: that there is none, in ``language``, else in Welsh and English
+    (:data:`flows.built_in_texts.NOTHING_TO_JOIN` says why in that order)."""
     if not keywords:
         if language is not None and language in NOTHING_TO_JOIN:
             return NOTHING_TO_JOIN[language]
@@ -92,8 +97,9 @@ def invitation(keywords: list[tuple[str, str, str]], language: str | None = None
     by_language: dict[str, list[tuple[str, str]]] = {}
     for keyword, title, code in keywords:
         by_language.setdefault(code if code in INVITATIONS else "en", []).append((keyword, title))
+    first = language or said_in
     paragraphs = []
-    for code, ways in by_language.items():
+    for code, ways in sorted(by_language.items(), key=lambda found: found[0] != first):
         one, many = INVITATIONS[code]
         paragraphs.append(one.format(title=ways[0][1], keyword=ways[0][0]) if len(ways) == 1
                           else many.format(keywords=", ".join(f"{k} ({t})" for k, t in ways)))
@@ -114,7 +120,8 @@ class Replanned:
     retimed: int = 0
     """Follow-ups not sent yet, moved to their time under the new schedule."""
     added: int = 0
-    """Follow-ups of schedules new to the participant."""
+    """Follow-ups of schedules new to the participant, and the next send of a repeating schedule
+    given a later end, for those it had stopped for."""
     dropped: int = 0
     """Follow-ups not sent yet that the new schedule no longer sends (removed, closed, another group)."""
     warnings: list[str] = field(default_factory=list)
@@ -166,6 +173,11 @@ class StudyRegistry:
         studies whose schedule changed)."""
         self.states: dict[str, PublishedState] = {}
         """Per study, the published state this process runs (bot/study_watch.py)."""
+        self.refused: dict[str, Refused] = {}
+        """Per study, why its files were last refused publication (bot/publish_checks.py);
+        emptied for a study once its files are published."""
+        self._withdrawn: dict[str, LoadedStudy] = {}
+        """Studies never published whose files were refused: a publication elsewhere brings them in."""
         self._contents: dict[str, dict[str, Any]] = {}
         """Study files taken from the database rather than this machine's folder (:meth:`sync`)."""
         self._unreadable: set[PublishedState] = set()
@@ -177,7 +189,7 @@ class StudyRegistry:
         """Every join route of every study, in order: (KEYWORD, telegram parameter, what it joins).
         Worked out once per change: every message from someone not yet in a study is matched against them."""
         return [
-            ((route.keyword or "").upper(), (route.telegram or "").lower(),
+            (" ".join((route.keyword or "").split()).upper(), (route.telegram or "").lower(),
              JoinMatch(loaded.study.study, route.flow or loaded.study.join.start_flow, route.group, route.language))
             for loaded in self._studies.values() for route in loaded.study.join.all_routes()
         ]
@@ -187,6 +199,7 @@ class StudyRegistry:
         service, webhooks and scheduler; readers see the old or the new, never half of each."""
         with self._swap:
             self._studies = {**self._studies, loaded.study.study: loaded}
+            self._withdrawn.pop(loaded.study.study, None)
             self._contents.pop(loaded.study.study, None)
             self._routes = self._join_routes()
 
@@ -224,34 +237,46 @@ class StudyRegistry:
                 return match
         return None
 
-    def join_keywords(self) -> list[tuple[str, str, str]]:
+    def join_keywords(self, language: str | None = None) -> list[tuple[str, str, str]]:
         """Each study's main keyword, and its keywords for other languages (a route with a
         ``language`` and no group), with the study's title in that language: (KEYWORD, title,
-        language), for telling strangers how to join."""
+        language), for telling strangers how to join. With the person's ``language`` (known),
+        each study once, in it where the study can be joined in it: by its keyword for that
+        language, or by its main keyword if that names no language and the study speaks theirs
+        (they are then enrolled in it); any other study as without."""
         found = []
         for loaded in self._studies.values():
             study, join = loaded.study, loaded.study.join
             ways: list[tuple[str | None, str | None]] = [(join.keyword, join.language)] if join.keyword else []
             ways += [(r.keyword, r.language) for r in join.routes if r.keyword and not r.group and (not join.keyword or r.language)]
+            if language is not None and language in study.languages:
+                theirs = next((keyword for keyword, said in ways if said == language), None)
+                main = join.keyword if join.keyword and join.language is None else None
+                ways = [(theirs or main, language)] if theirs or main else ways
             said: set[str] = set()
-            for keyword, language in ways:
-                language = language or study.default_language
-                if keyword and language not in said:  # one keyword per language: the first
-                    said.add(language)
-                    found.append((keyword.upper(), resolve_text(study.title, language, study.default_language), language))
+            for keyword, code in ways:
+                code = code or study.default_language
+                if keyword and code not in said:  # one keyword per language: the first
+                    said.add(code)
+                    found.append((" ".join(keyword.split()).upper(), resolve_text(study.title, code, study.default_language), code))
         return found
 
     def publish(self, database: Database, now: datetime, only: str | None = None,
-                starting: bool = False) -> dict[tuple[str, str], PublishedFlow]:
+                starting: bool = False, checked: bool = False) -> dict[tuple[str, str], PublishedFlow]:
         """Store every study (or ``only`` that one) and flow version (idempotent); remember each
         flow's current version id and record each study's published state (bot/study_watch.py).
 
         ``starting``: the publication a process makes as it starts. A study whose files here were
         published once and replaced since (a machine deployed with older files) is not published
-        again: the process runs the study as last published instead, and says so."""
+        again: the process runs the study as last published instead, and says so.
+
+        A study whose files the full checks (``chorus validate``) find errors in is not published
+        (bot/publish_checks.py): its last publication stays live, or, never published, it is
+        withdrawn; :attr:`refused` says why. ``checked``: the caller has just checked them."""
         published: dict[tuple[str, str], PublishedFlow] = {}
         states: dict[str, PublishedState] = {}
         adopted: list[PublishedStudy] = []
+        refused: list[Refused] = []
         with database.transaction() as session:
             if database.is_postgres:  # processes starting together publish one at a time (each finds the other's rows)
                 session.execute(text("SELECT pg_advisory_xact_lock(4242002)"))
@@ -260,6 +285,9 @@ class StudyRegistry:
                 content = self._contents.get(study_id) or _study_file(loaded)
                 if starting and (newer := newer_publication(session, loaded, content)) is not None:
                     adopted.append(newer)
+                    continue
+                if study_id not in self._contents and not checked and (refusal := self._refusal(session, loaded, adopted)):
+                    refused.append(refusal)
                     continue
                 self.replanned.pop(study_id, None)
                 before = repository.study_content(session, study_id)
@@ -278,23 +306,63 @@ class StudyRegistry:
             self.published = {**kept, **published}
             self.states = {**self.states, **states}
         for newer in adopted:
-            log.warning("the files of study %s here are older than its last publication: running that instead "
-                        "(chorus db publish publishes these files)", newer.loaded.study.study,
-                        extra={"event": "study.kept_published", "study": newer.loaded.study.study})
+            if newer.loaded.study.study not in self.refused:
+                log.warning("the files of study %s here are older than its last publication: running that instead "
+                            "(chorus db publish publishes these files)", newer.loaded.study.study,
+                            extra={"event": "study.kept_published", "study": newer.loaded.study.study})
             self._adopt(newer)
+        for refusal in refused:
+            if not refusal.kept:
+                self._withdraw(refusal.study_id)
+            log_refused(refusal)
         return published
+
+    def _refusal(self, connection: Connection, loaded: LoadedStudy, adopted: list[PublishedStudy]) -> Refused | None:
+        """Run the full checks on the study's files: None if they may be published (their
+        warnings logged), else the refusal, with the last publication (if any) put in
+        ``adopted`` to stay live."""
+        study_id = loaded.study.study
+        problems = full_check(loaded)
+        if not errors_in(problems):
+            self.refused.pop(study_id, None)
+            log_warnings(study_id, problems)
+            return None
+        kept = False
+        if (recorded := recorded_state(connection, study_id)) is not None:
+            try:
+                adopted.append(published_study(connection, study_id, recorded, loaded))
+                kept = True
+            except (LoadError, LookupError, ValueError):
+                log.warning("study %s: its last publication cannot be read either", study_id,
+                            extra={"event": "study.reload_failed", "study": study_id})
+        refusal = Refused(study_id, problems, kept)
+        self.refused[study_id] = refusal
+        return refusal
+
+    def _withdraw(self, study_id: str) -> None:
+        """Stop running a study never published (nobody can join it): its files have errors."""
+        with self._swap:
+            if study_id in self._studies:
+                self._withdrawn[study_id] = self._studies[study_id]
+            self._studies = {key: loaded for key, loaded in self._studies.items() if key != study_id}
+            self.published = {key: flow for key, flow in self.published.items() if key[0] != study_id}
+            self.states = {key: state for key, state in self.states.items() if key != study_id}
+            self._routes = self._join_routes()
 
     def sync(self, database: Database) -> list[str]:
         """Swap in each study whose last recorded publication is not the one this process runs
         (published by another process); the ids of those swapped, each logged once."""
         running = dict(self.states)
         with database.read_transaction() as connection:
-            found = published_elsewhere(connection, list(self._studies.values()), running, self._unreadable)
+            found = published_elsewhere(connection, [*self._studies.values(), *self._withdrawn.values()], running,
+                                        self._unreadable)
         swapped = []
         for newer in found:
             study_id = newer.loaded.study.study
             if self._adopt(newer, running.get(study_id), check=True):
                 swapped.append(study_id)
+                if (refusal := self.refused.get(study_id)) is not None:  # the files here are still refused
+                    self.refused[study_id] = Refused(study_id, refusal.problems, kept=True)
                 before = running.get(study_id)
                 changed = [f"{flow_id} {version}" for flow_id, (version_id, version) in sorted(newer.versions.items())
                            if before is None or before.flows.get(flow_id) != version_id]
@@ -313,6 +381,7 @@ class StudyRegistry:
             if check and self.states.get(study_id) != running:
                 return False
             self._studies = {**self._studies, study_id: newer.loaded}
+            self._withdrawn.pop(study_id, None)
             self._contents[study_id] = newer.content
             kept = {key: flow for key, flow in self.published.items() if key[0] != study_id}
             self.published = {**kept, **{(study_id, flow_id): PublishedFlow(version_id, version)
@@ -389,9 +458,13 @@ def replan_enrolled(connection: Connection, before: dict[str, Any], loaded: Load
     matched = match_schedules(old.schedule, study.schedule)
     enrolled, rechecking = due_tasks.planned_enrolments(connection, study.study)
     people = {p.participant_id: _person(p) for p in due_tasks.with_given_at(connection, enrolled, steps)}
-    _move_tasks(connection, study, due_tasks.scheduled_tasks(connection, study.study), matched, people, now, report)
+    tasks = due_tasks.scheduled_tasks(connection, study.study)
+    _move_tasks(connection, study, tasks, matched, people, now, report)
     added = set(range(len(study.schedule))) - set(matched.values())
     _plan_added(connection, study, people, rechecking, added, now, report)
+    resumed = resumed_series(study, old, matched, tasks, people, now)
+    fresh_keys(resumed, due_tasks.existing_keys(connection, {(t.participant_id, t.study_id) for t in resumed}), now)
+    report.added += due_tasks.add(connection, [_row(task) for task in resumed], now)
     return report
 
 

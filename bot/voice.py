@@ -65,17 +65,19 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 
 from bot import metrics
 from bot.concerns import flag_text
 from bot.log_safety import scrub
+from bot.outage import is_database_error
 from bot.processes import running
 from bot.safeguarding import concern_in_unheard
 from bot.service import ConversationService
 from bot.voice_replies import VoiceContext, store_transcript
 from channels.media import MediaTooLarge
 from flows.engine import SPOKEN_COMMANDS
+from flows.session_state import LIVE
 from flows.words import Words
 from nlp.audio import FailureKind, TranscriptionError
 from nlp.transcribe import Transcript, WhisperSettings, model_hears, whisper_language
@@ -88,6 +90,8 @@ Fetch = Callable[[str, Mapping[str, Any]], Awaitable[bytes]]
 """``fetch(channel, media)``: the bytes of one stored media item (url, content_type, size)."""
 
 STALE_CLAIM = timedelta(minutes=10)
+"""The lease on a claim (a note being transcribed), stamped and measured by the database's clock
+(storage/database_clock.py): after it, another process may take the note over."""
 TOO_OLD = timedelta(hours=24)
 """A voice note found still waiting this long after it came (the server was down for a weekend,
 its task was lost) is not transcribed: VOICE_HOLD has long let its sender's later messages
@@ -108,6 +112,10 @@ CAPTION_KEPT = " (its caption was taken as the answer)"
 SENTENCE_ENDS = ".!?…:;,"
 """A caption ending in one of these is followed by the transcript after a space; otherwise after ". "."""
 RECOVER_EVERY = 60.0
+DATABASE_AWAY = "database_away"
+"""A voice note's outcome when the database failed while it was handled: nothing of it was kept,
+and it is taken again from the start once the database answers (1 s, doubling to 30 s, for up to
+:data:`STALE_CLAIM`; after that :meth:`VoicePipeline.recover` finds it)."""
 """Seconds between a worker's looks for voice notes left waiting (their task never queued)."""
 
 
@@ -150,7 +158,8 @@ class VoiceOutcome:
     status: str
     """processed (or another ReceiveResult status), transcription_failed, voice_not_accepted,
     caption_kept (its caption is its answer, read as typed: the note gave no transcript, or was not
-    to be transcribed, see :meth:`VoicePipeline._caption_alone`) or skipped (another worker has it)."""
+    to be transcribed, see :meth:`VoicePipeline._caption_alone`), skipped (another worker has it)
+    or :data:`DATABASE_AWAY` (the database failed: tried again, then left to :meth:`VoicePipeline.recover`)."""
     failure: str | None = None
     acknowledged: bool = False
     audio_path: str | None = None
@@ -170,6 +179,10 @@ class VoicePipeline:
     """Seconds between looks at whether an earlier voice note of the sender's is done (:meth:`_wait_turn`)."""
     claimer: str = ""
     """How this pipeline signs its claims on voice notes: this process (:func:`this_claimer`) by default."""
+    database_retry: float = 1.0
+    """Seconds before a note the database failed is taken again (doubling, at most 30: :data:`DATABASE_AWAY`)."""
+    database_patience: float = STALE_CLAIM.total_seconds()
+    """How long a note the database failed is tried again here before it is left to :meth:`recover`."""
 
     def __post_init__(self) -> None:
         self._tasks: set[asyncio.Task[VoiceOutcome]] = set()
@@ -196,8 +209,8 @@ class VoicePipeline:
         now = self.service.clock()
         with self.service.database.transaction() as connection:
             self._abandoned = abandoned_claimers(repository.voice_claimers(connection), self.claimer, alone)
-            waiting = repository.voice_backlog(connection, EVER, now - STALE_CLAIM, abandoned=self._abandoned)
-            ids = repository.voice_backlog(connection, now - TOO_OLD, now - STALE_CLAIM, abandoned=self._abandoned) if waiting else []
+            waiting = repository.voice_backlog(connection, EVER, STALE_CLAIM, abandoned=self._abandoned)
+            ids = repository.voice_backlog(connection, now - TOO_OLD, STALE_CLAIM, abandoned=self._abandoned) if waiting else []
         too_old = [inbound_id for inbound_id in waiting if inbound_id not in ids]
         skipped = [inbound_id for inbound_id in too_old if await asyncio.to_thread(self._skip_too_old, inbound_id)]
         if skipped:
@@ -238,9 +251,31 @@ class VoicePipeline:
         """One voice note, start to end; then what its sender sent after it, which waited for it
         (:meth:`_release`)."""
         outcome = await self._carry_on(inbound_id, time.monotonic())
-        if outcome.status != "skipped":
+        waited, delay = 0.0, self.database_retry
+        while outcome.status == DATABASE_AWAY and waited < self.database_patience:
+            await asyncio.sleep(delay)  # the database's fault, not the note's: once it answers, the note again
+            waited, delay = waited + delay, min(delay * 2, 30.0)
+            if await asyncio.to_thread(self._unclaim, inbound_id):
+                outcome = await self._carry_on(inbound_id, time.monotonic())
+        if outcome.status == DATABASE_AWAY:  # still: handed back (if the database lets it) for :meth:`recover`
+            await asyncio.to_thread(self._unclaim, inbound_id)
+        elif outcome.status != "skipped":
             await self._release(inbound_id)
         return outcome
+
+    def _unclaim(self, inbound_id: int) -> bool:
+        """Hand back this process's claim on a note whose handling the database cut short, so it
+        is taken again from the start; False while the database is still away."""
+        try:
+            with self.service.database.transaction() as connection:
+                connection.execute(update(INBOUND).where(INBOUND.c.id == inbound_id, INBOUND.c.status == "transcribing",
+                                                         INBOUND.c.claimed_by == self.claimer)
+                                   .values(status="awaiting_transcript", claimed_by=None))
+        except Exception as error:
+            if not is_database_error(error):
+                raise
+            return False
+        return True
 
     async def _carry_on(self, inbound_id: int, started: float) -> VoiceOutcome:
         caption = ""
@@ -262,6 +297,10 @@ class VoicePipeline:
             language = await asyncio.to_thread(self._language_of, context.participant_id, context.study_id)
             return await self._transcribe(context, started, language, caption)
         except Exception as error:  # a bug or a missing model: the participant still hears back
+            if is_database_error(error):  # a connection dropped, a server restarting: not the note's fault
+                log.warning("voice note %s: the database failed (%s); it is taken again once the database answers",
+                            inbound_id, type(error).__name__)  # (no SQL: its parameters hold what was said)
+                return VoiceOutcome(inbound_id, DATABASE_AWAY)
             return await self._broken(inbound_id, error, caption)
 
     async def _broken(self, inbound_id: int, error: Exception, caption: str) -> VoiceOutcome:
@@ -422,9 +461,8 @@ class VoicePipeline:
     # ------------------------------------------------------------------ helpers
 
     def _claim(self, inbound_id: int) -> bool:
-        now = self.service.clock()
         with self.service.database.transaction() as connection:
-            return repository.claim_voice_note(connection, inbound_id, now, now - STALE_CLAIM, self.claimer, self._abandoned)
+            return repository.claim_voice_note(connection, inbound_id, STALE_CLAIM, self.claimer, self._abandoned)
 
     def _skip_too_old(self, inbound_id: int) -> bool:
         """Claim a note ``TOO_OLD`` to transcribe and, in the same transaction, record it as
@@ -433,7 +471,7 @@ class VoicePipeline:
         now = self.service.clock()
         reason = f"too_old: waited more than {_hours(TOO_OLD)} for a transcript (the server was down, or its task was lost)"
         with self.service.database.transaction() as connection:
-            if not repository.claim_voice_note(connection, inbound_id, now, now - STALE_CLAIM, self.claimer, self._abandoned):
+            if not repository.claim_voice_note(connection, inbound_id, STALE_CLAIM, self.claimer, self._abandoned):
                 return False
             repository.set_inbound_status(connection, inbound_id, "voice_skipped", now, reason)
             message = f"voice note {inbound_id} was not transcribed: {reason}. Ask for it again if it still matters."
@@ -645,7 +683,7 @@ def _add_flags(connection: Connection, inbound_id: int, flags: Sequence[tuple[st
     study_id = session.study_id if session else next((e.study_id for e in enrolments), None)
     if study_id is None:
         return
-    live = session is not None and session.status in ("waiting", "snoozed")
+    live = session is not None and session.status in LIVE
     where = {"participant_id": participant_id, "study_id": study_id, "flow_id": session.flow_id if session else None,
              "step_id": session.state.get("step") if session is not None and live else None}
     repository.add_flags(connection, [{**where, "kind": kind, "message": message, "acknowledged": False, "created_at": now}

@@ -19,6 +19,7 @@ from flows.engine import (
     Engine,
 )
 from flows.model import Study
+from flows.session_state import LIVE
 from flows.words import LANGUAGE_COMMAND, LANGUAGE_NAMES, LANGUAGE_WORDS, Words
 from storage import outbox, repository
 from storage.database import Database
@@ -80,7 +81,7 @@ class VoiceReplies:
                 return VoiceContext(inbound_id, pid, channel, tuple(media))
             keep = self._study(connection, study_id).keeps_audio()
             accepts = True
-            if session is not None and session.status in ("waiting", "snoozed") and session.state.get("step"):
+            if session is not None and session.status in LIVE and session.state.get("step"):
                 engine, _ = self._engine(connection, session.flow_version_id, session.study_id)
                 accept = getattr(engine.flow.step(session.state["step"]), "accept", None)
                 accepts = accept is None or "voice" in accept
@@ -117,7 +118,7 @@ class VoiceReplies:
             study_id = enrolment.study_id if enrolment else None
             words = Words(self._study(connection, study_id)) if study_id else self._words
             language = (session.state.get("language") if session else None) or (enrolment.language if enrolment else "en")
-            live = session is not None and session.status in ("waiting", "snoozed")
+            live = session is not None and session.status in LIVE
             step_id = session.state.get("step") if session is not None and live else None
             where = {"participant_id": pid, "study_id": study_id, "flow_id": session.flow_id if session else None}
             if transcript is not None:
@@ -169,6 +170,6 @@ def _first_acknowledgement(connection: Connection, inbound_id: int) -> bool:
 def store_transcript(connection: Connection, participant_id: str, inbound_id: int, record: dict[str, Any], now: datetime) -> None:
     """A transcript row, placed at the question being asked when the voice note came in."""
     session = repository.latest_session(connection, participant_id)
-    live = session is not None and session.status in ("waiting", "snoozed")
+    live = session is not None and session.status in LIVE
     place = {"study_id": session.study_id, "session_id": session.id, "step_id": session.state.get("step") if live else None} if session else {}
     repository.add_transcript(connection, {**record, **place, "inbound_id": inbound_id, "participant_id": participant_id, "created_at": now})

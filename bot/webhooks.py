@@ -19,7 +19,7 @@ import logging
 import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 from urllib.parse import unquote_plus
@@ -30,11 +30,13 @@ from starlette.concurrency import run_in_threadpool
 
 from bot import log_safety, metrics
 from bot.app import tasks_of
+from bot.dispatch_rules import TemplateResends
 from bot.dispatcher import DEFAULT_LIMITS, Dispatcher, RateLimit, SendingChannel, record_status
 from bot.inbox import InboxWorker, InboxWriter
 from bot.outage import is_database_error
 from bot.service import ReceiveResult
 from bot.spool import Spool, SpoolReplayer, spool_folder
+from bot.tap_checks import STALE_TAP
 from bot.tasks import SEND_OUTBOX, TRANSCRIBE_VOICE, register
 from channels import telegram, twilio
 from channels.base import InboundMessage
@@ -63,6 +65,8 @@ class ChannelHub:
     telegram_polling: bool = False
     outbox_lease: float | None = None
     """Seconds before a row left ``sending`` by a dead process is sent again (Dispatcher.stale_after)."""
+    template_resends: TemplateResends = field(default_factory=TemplateResends)
+    """When an unanswered WhatsApp template is followed by another (Dispatcher.template_resends)."""
     dispatcher: Dispatcher | None = None
     inbox: InboxWorker | None = None
     intake: InboxWriter | None = None
@@ -81,6 +85,7 @@ class ChannelHub:
         hub.embedded_dispatcher = env.get("CHORUS_DISPATCHER", "embedded").lower() != "off"
         hub.telegram_polling = env.get("CHORUS_TELEGRAM_POLLING", "").lower() in ("1", "true", "yes")
         hub.outbox_lease = float(env["CHORUS_OUTBOX_LEASE"]) if env.get("CHORUS_OUTBOX_LEASE") else None
+        hub.template_resends = TemplateResends.from_env(env)
         if env.get("CHORUS_TELEGRAM_RATE"):  # a bot granted more than Telegram's default 30 messages a second
             hub.limits["telegram"] = RateLimit(float(env["CHORUS_TELEGRAM_RATE"]), DEFAULT_LIMITS["telegram"].per_address)
         if hub.telegram_settings is not None:
@@ -116,7 +121,7 @@ async def channels_lifespan(app: FastAPI) -> AsyncIterator[None]:
     if hub.dispatcher is None:
         # (with --processes N, each dispatcher keeps to at least 1/N of every limit from the start)
         hub.dispatcher = Dispatcher(chorus.database, hub.sending, chorus.studies, hub.limits, min_share=chorus.settings.processes,
-                                    address_key=chorus.settings.address_key())
+                                    address_key=chorus.settings.address_key(), template_resends=hub.template_resends)
         if hub.outbox_lease is not None:
             hub.dispatcher.stale_after = timedelta(seconds=hub.outbox_lease)
     if hub.inbox is None:
@@ -174,7 +179,7 @@ def install(app: FastAPI, hub: ChannelHub | None = None) -> None:
 INBOX_HEADER = "X-Chorus-Inbox"
 """On a webhook's answer: what became of its message. ``received`` (stored; the inbox worker
 will process it), ``awaiting_transcript``, ``duplicate`` (a retry), or the outcome of
-processing it in the storing transaction (``processed``, ``joined``, ``not_enrolled``...), or
+processing it in the storing transaction (``processed``, ``joined``, ``not_enrolled``, ``stale_tap``...), or
 ``spooled`` (the database was unreachable: kept on local disk, stored once it is back)."""
 
 
@@ -260,13 +265,51 @@ async def handle_telegram(app: FastAPI, data: Any, background: BackgroundTasks |
     hub: ChannelHub = app.state.channels
     assert hub.telegram is not None
     parsed = telegram.parse_update(data, hub.telegram.bot, hub.telegram.ticks)
+    if parsed.added is not None:
+        parsed = await _within_limit(app, parsed)
     result = await _receive(app, parsed.message) if parsed.message is not None else None
     if parsed.callback is not None:
+        action = await _told(app, parsed.callback, result)
         if background is not None:
-            background.add_task(hub.telegram.acknowledge, parsed.callback)
+            background.add_task(hub.telegram.acknowledge, action)
         else:
-            await hub.telegram.acknowledge(parsed.callback)
+            await hub.telegram.acknowledge(action)
     return result
+
+
+async def _within_limit(app: FastAPI, parsed: telegram.ParsedUpdate) -> telegram.ParsedUpdate:
+    """A tick past the limit of the question it was offered at is refused at once, and the
+    participant told why (bot/tap_checks.py). A limit that cannot be read (the database out of
+    reach) lets the tick go, as before: Done's answer is checked by the question all the same."""
+    hub: ChannelHub = app.state.channels
+    assert parsed.added is not None and parsed.callback is not None and hub.telegram is not None
+    if hub.spool is not None and hub.spool.pending:  # the database is unreachable
+        return parsed
+    try:
+        limit = await run_in_threadpool(app.state.chorus.service.tick_limit, telegram.NAME, str(parsed.callback.chat_id),
+                                        parsed.added.place)
+    except Exception as error:
+        log.warning("the limit on ticks could not be read (%s): the tick goes as tapped", type(error).__name__,
+                    extra={"event": "telegram.tick_unchecked"})
+        return parsed
+    if limit is None or parsed.added.ticked <= limit.most:
+        return parsed
+    return telegram.refuse_tick(parsed, limit.notice, hub.telegram.ticks)
+
+
+async def _told(app: FastAPI, action: telegram.CallbackAction, result: ReceiveResult | None) -> telegram.CallbackAction:
+    """A tap on the buttons of a question answered already, which answered nothing (:data:`STALE_TAP`),
+    is told so (its keyboard goes, as every answering tap's does). Only where it was processed as it
+    was stored: one the inbox worker takes later (a burst) is answered without words, as before."""
+    if result is None or result.status != STALE_TAP or result.participant_id is None or not action.query_id:
+        return action
+    try:
+        notice = await run_in_threadpool(app.state.chorus.service.tap_notice, result.participant_id)
+    except Exception as error:
+        log.warning("the notice for a stale tap could not be read (%s)", type(error).__name__,
+                    extra={"event": "telegram.tap_untold"})
+        return action
+    return replace(action, notice=notice)
 
 
 async def telegram_webhook(request: Request) -> Response:

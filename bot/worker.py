@@ -90,7 +90,8 @@ class WorkerRuntime:
             from bot.dispatcher import Dispatcher
 
             self.dispatcher = Dispatcher(chorus.database, hub.sending, chorus.studies, hub.limits,
-                                         poll_interval=self.poll_interval, exclusive=True, address_key=chorus.settings.address_key())
+                                         poll_interval=self.poll_interval, exclusive=True, address_key=chorus.settings.address_key(),
+                                         template_resends=hub.template_resends)  # CHORUS_WHATSAPP_RESEND_HOURS, _RESENDS
             if hub.outbox_lease is not None:  # CHORUS_OUTBOX_LEASE, as the embedded dispatcher keeps it
                 self.dispatcher.stale_after = timedelta(seconds=hub.outbox_lease)
             self._sign_whatsapp_images(hub)

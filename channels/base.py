@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -32,6 +33,13 @@ def is_edit(media: Sequence[Media] | Sequence[dict[str, Any]]) -> bool:
     return any((m.get("content_type") if isinstance(m, dict) else m.content_type) == EDITED for m in media)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _storable(value: str) -> bool:
+    return "\x00" not in value and (value.isascii() or not _SURROGATE.search(value))
+
+
 @dataclass(frozen=True)
 class InboundMessage:
     """One message from a participant, as every channel reports it."""
@@ -52,11 +60,12 @@ class InboundMessage:
 
     def __post_init__(self) -> None:
         """Drop NUL characters, whichever channel let them in: PostgreSQL cannot store them in
-        text, and they mean nothing in a message."""
+        text, and they mean nothing in a message. A lone UTF-16 surrogate (JSON may escape half
+        a pair, ``"\\ud83d"``) cannot be written as UTF-8 by either database: it becomes U+FFFD."""
         for name in ("address", "provider_id", "text", "button", "start_param"):
             value = getattr(self, name)
-            if isinstance(value, str) and "\x00" in value:
-                object.__setattr__(self, name, value.replace("\x00", ""))
+            if isinstance(value, str) and not _storable(value):
+                object.__setattr__(self, name, _SURROGATE.sub("\ufffd", value.replace("\x00", "")))
         if any("\x00" in f"{m.url}{m.content_type}{m.provider_id or ''}" for m in self.media):
             object.__setattr__(self, "media", tuple(
                 replace(m, url=m.url.replace("\x00", ""), content_type=m.content_type.replace("\x00", ""),
@@ -94,10 +103,13 @@ class OutboundMessage:
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What a channel can render."""
+    """What a channel can render.
 
-    buttons: int = 0
-    """How many tappable options it shows; 0 for none (options become numbered text)."""
+    How it shows a question's options is not a number here: Telegram shows every question's
+    options as buttons (``channels.telegram.KEYBOARD``), WhatsApp as each study's quick-reply and
+    list-picker templates fit (``bot.dispatch_rules``), SMS as numbered text; the engine's hints
+    are told which by :func:`bot.dispatch_rules.keyboards_on`."""
+
     max_length: int = 4096
     voice: bool = False
     images: bool = False

@@ -6,7 +6,10 @@ removed, so an old question cannot be answered twice. A multiple-choice keyboard
 keeps its ticks in the keyboard itself: a tap toggles a tick, and "Done" sends the
 ticked values as one answer (``"day|night"``). The ticks are also remembered (:class:`Ticks`)
 so that typing "done" instead (or "that's all", "wedi gorffen", the Done button's own label)
-sends them just the same.
+sends them just the same. A tap that adds a tick says so (:class:`AddedTick`), for the service
+to check the question's limit: one past it is refused (:func:`refuse_tick`), the tap told why
+and the keyboard left as it was. A tap may be answered with words (:attr:`CallbackAction.notice`):
+why a tick was refused, or that the question tapped was answered already (bot/tap_checks.py).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from channels.base import EDITED, Capabilities, InboundMessage, Media, OutboundM
 from channels.errors import ContactStopped, InvalidAddress, ProviderFailed, ServerError, Throttled
 from channels.media import MediaTooLarge, fetch_limited
 from flows.events import tap_data
+from flows.inputs import Keyboard, TextInput
 from flows.words import is_done
 
 log = logging.getLogger("chorus.telegram")
@@ -102,12 +106,32 @@ class CallbackAction:
     chat_id: int
     message_id: int
     keyboard: InlineKeyboardMarkup | None
+    notice: str = ""
+    """What the tap is told (Telegram shows it over the chat); nothing when empty."""
+    alert: bool = False
+    """Whether ``notice`` is a pop-up to dismiss, rather than a passing note."""
+    edit: bool = True
+    """Whether the keyboard is replaced (or removed); False leaves it as it is."""
+
+
+@dataclass(frozen=True)
+class AddedTick:
+    """A tap that ticks one more option of a multiple choice, for its limit to be checked
+    (the channel does not know it: bot/tap_checks.py) and the tick refused (:func:`refuse_tick`)."""
+
+    place: str
+    """Where the tapped button was offered (:attr:`flows.events.Button.at`); empty if it does not say."""
+    ticked: int
+    """How many options the tap leaves ticked."""
+    before: InlineKeyboardMarkup
+    """The keyboard as it was before the tap."""
 
 
 @dataclass(frozen=True)
 class ParsedUpdate:
     message: InboundMessage | None = None
     callback: CallbackAction | None = None
+    added: AddedTick | None = None
 
 
 class Ticks:
@@ -199,7 +223,12 @@ def _parse_message(message: Message, provider_id: str) -> InboundMessage | None:
 def _said(message: Message) -> tuple[str, str | None]:
     """What a message says (its text, or a photo's caption), a command as its word ('/stop' is
     STOP), and a /start's parameter."""
-    text = message.text or message.caption or ""
+    return typed_command(message.text or message.caption or "")
+
+
+def typed_command(text: str) -> tuple[str, str | None]:
+    """A message's words with a command as its word ('/stop' is STOP, '/language cy' LANGUAGE cy),
+    and a /start's parameter; any other text as it is."""
     if not text.startswith("/"):
         return text, None
     command, _, rest = text.partition(" ")
@@ -272,7 +301,9 @@ def _parse_callback(update: Update, provider_id: str, ticks: Ticks | None = None
             toggled = _toggle(keyboard, data)
             if ticks is not None:
                 ticks.remember(chat_id, source.message_id, toggled)
-            return ParsedUpdate(None, CallbackAction(query.id, chat_id, source.message_id, toggled))
+            count = len(_ticked(toggled))
+            added = AddedTick(TextInput.received("", data).at, count, keyboard) if count > len(_ticked(keyboard)) else None
+            return ParsedUpdate(None, CallbackAction(query.id, chat_id, source.message_id, toggled), added)
         ticked = _ticked(keyboard)
         if not ticked:
             return ParsedUpdate(None, CallbackAction(query.id, chat_id, source.message_id, keyboard))
@@ -281,6 +312,17 @@ def _parse_callback(update: Update, provider_id: str, ticks: Ticks | None = None
         ticks.forget(chat_id)  # answered with Done, or another question's button tapped
     message = InboundMessage(NAME, str(chat_id), provider_id, button=data, received_at=at)
     return ParsedUpdate(message, CallbackAction(query.id, chat_id, source.message_id, None))
+
+
+def refuse_tick(parsed: ParsedUpdate, notice: str, ticks: Ticks | None = None) -> ParsedUpdate:
+    """A tick past the question's limit, refused: the tap is told ``notice`` in a pop-up, and the
+    keyboard is left as it was (and remembered so, for a typed "done")."""
+    assert parsed.callback is not None and parsed.added is not None
+    before = parsed.added.before
+    action = replace(parsed.callback, keyboard=before, notice=notice, alert=True, edit=False)
+    if ticks is not None:
+        ticks.remember(action.chat_id, action.message_id, before)
+    return ParsedUpdate(None, action)
 
 
 def _ticked(keyboard: InlineKeyboardMarkup) -> list[str]:
@@ -305,6 +347,14 @@ def _toggle(keyboard: InlineKeyboardMarkup, value: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(rows)
 
 
+KEYBOARD_MOST = 100
+"""The most buttons an inline keyboard takes (Telegram's limit)."""
+KEYBOARD = Keyboard(KEYBOARD_MOST, multiple=True)
+"""How Telegram shows a question's options, for the engine's hints (:class:`flows.inputs.Keyboard`):
+every one as a button (:func:`keyboard_for`), whatever its length, a multiple choice with
+ticks and Done; the text goes as written, with no numbered lines."""
+
+
 def keyboard_for(message: OutboundMessage) -> InlineKeyboardMarkup | None:
     """One button per row for words, up to five per row for a numeric scale."""
     if not message.buttons:
@@ -323,7 +373,7 @@ def fits_caption(text: str) -> bool:
 
 class TelegramChannel:
     name = NAME
-    capabilities = Capabilities(buttons=20, max_length=4096, voice=True, images=True)
+    capabilities = Capabilities(max_length=4096, voice=True, images=True)
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
@@ -370,12 +420,14 @@ class TelegramChannel:
         return str(sent.message_id)
 
     async def acknowledge(self, action: CallbackAction) -> None:
-        """Answer a tapped button, then remove (or update) its keyboard. Failures are harmless."""
+        """Answer a tapped button (with its notice, if it has one), then remove (or update) its
+        keyboard unless it is to stay as it is. Failures are harmless."""
         bot = await self._initialised()
         try:
             if action.query_id:  # none for a typed "done": no tap to answer
-                await bot.answer_callback_query(action.query_id)
-            await bot.edit_message_reply_markup(action.chat_id, action.message_id, reply_markup=action.keyboard)
+                await bot.answer_callback_query(action.query_id, text=action.notice[:200] or None, show_alert=action.alert or None)
+            if action.edit:
+                await bot.edit_message_reply_markup(action.chat_id, action.message_id, reply_markup=action.keyboard)
         except TelegramError:
             pass  # the query expired or the message was deleted: nothing to tidy up
 

@@ -235,11 +235,12 @@ def split_sms(text: str, max_segments: int = MAX_SMS_SEGMENTS) -> list[str]:
     ``max_segments`` SMS segments each, so no part arrives cut mid-sentence."""
     if count_segments(text).segments <= max_segments:
         return [text]
-    pieces = [p for p in re.split(r"(?<=[.!?])\s+|\n+", text) if p]
+    split = re.split(r"((?<=[.!?])[ \t]+|[ \t]*\n\s*)", text)
+    pieces = [(piece, _kept_break(gap)) for piece, gap in zip(split[::2], [" ", *split[1::2]], strict=True) if piece]
     parts: list[str] = []
     current = ""
-    for piece in pieces:
-        joined = f"{current} {piece}".strip() if current else piece
+    for piece, gap in pieces:  # each piece joined by the break it had: options stay one a line
+        joined = f"{current}{gap}{piece}" if current else piece
         if count_segments(joined).segments <= max_segments:
             current = joined
             continue
@@ -259,6 +260,13 @@ def split_sms(text: str, max_segments: int = MAX_SMS_SEGMENTS) -> list[str]:
     return parts
 
 
+def _kept_break(gap: str) -> str:
+    """How two pieces of a long SMS are joined in one part: by a space after a sentence, and by
+    the line break (or blank line) between them otherwise, so numbered options stay one a line."""
+    lines = gap.count("\n")
+    return " " if lines == 0 else "\n" * min(lines, 2)
+
+
 class TwilioChannel:
     """SMS or WhatsApp: the same API, two senders."""
 
@@ -270,7 +278,7 @@ class TwilioChannel:
         self.client = client or make_client(settings)
         self.media_links = media_links
         """Signs the MediaUrl of an image on WhatsApp; without it (or a public URL) images are left out."""
-        self.capabilities = Capabilities(buttons=0, max_length=1600, voice=name == "whatsapp", images=name == "whatsapp")
+        self.capabilities = Capabilities(max_length=1600, voice=name == "whatsapp", images=name == "whatsapp")
         self._media_sent: set[int | None] = set()
         """Outbox rows whose image went on its own but whose text did not (yet)."""
 

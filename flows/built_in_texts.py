@@ -26,12 +26,17 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
         "cy": "Mae'n ddrwg gennym am eich poeni. Ni fyddwn yn anfon neges i'r rhif hwn eto.",
     },
     "restarted": {"en": "Welcome back.", "cy": "Croeso'n ôl."},
-    # A reply that may ask to stop, or may answer the question ('I want out'): asked which (flows/engine_commands.py).
+    # A reply that may ask to stop, or may answer the question ('I want out'): asked which (flows/engine_opt_out.py).
     "stop_confirm": {
         "en": "Do you want us to stop messaging you? Reply STOP to stop, or carry on answering.",
         "cy": "Ydych chi am i ni roi'r gorau i anfon negeseuon atoch? Atebwch STOPIO i stopio, neu daliwch ati i ateb.",
     },
     "stop_confirm_no": {"en": "OK, let's carry on.", "cy": "Iawn, awn ymlaen."},
+    "stop_confirm_ended": {  # a reply after the end that may ask to stop: later follow-ups would still come
+        "en": "Do you want us to stop messaging you? Reply STOP and we will not message you again.",
+        "cy": "Ydych chi am i ni roi'r gorau i anfon negeseuon atoch? Atebwch STOPIO ac ni fyddwn yn anfon neges atoch eto.",
+    },
+    "stop_confirm_no_ended": {"en": "OK, we will keep in touch.", "cy": "Iawn, byddwn yn cadw mewn cysylltiad."},
     "erase_confirm": {
         "en": "Reply YES to delete everything you have told us: your answers, voice notes, messages and your number. "
               "We will not be able to message you again. Reply anything else to keep it.",
@@ -88,6 +93,8 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
     # A text seconds after a free-text answer that answers nothing else: added to that answer.
     "added_to_answer": {"en": "Thanks, I've added that to your last answer.",
                         "cy": "Diolch, rydw i wedi ychwanegu hynny at eich ateb diwethaf."},
+    # A story told at a question that cannot read it (flows/asides.py): kept as a comment, then the question again.
+    "aside_noted": {"en": "Thank you, we've noted that.", "cy": "Diolch, rydyn ni wedi nodi hynny."},
     "language_changed": {"en": "We'll write in English from now on.", "cy": "Byddwn yn ysgrifennu yn Gymraeg o hyn ymlaen."},
     "help_language": {"en": "For {name}, reply {choices}.", "cy": "Am {name}, atebwch {choices}."},
     "help_languages": {"en": "For another language, reply {choices}.", "cy": "Am iaith arall, atebwch {choices}."},
@@ -104,6 +111,24 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
               "byddwn yn ysgrifennu os oes mwy.",
     },
     "ended": {"en": "Thank you, that's all for now.", "cy": "Diolch, dyna'r cyfan am y tro."},
+    # 'who is this', 'is this a scam', 'how did you get my number' (flows/sender_questions.py), before the question
+    # again ({title}: the study's title). A study may name itself more fully under texts: (the practice, say).
+    "who_we_are": {
+        "en": "This message is from {title}. We will never ask for money, bank details or passwords. Reply STOP if you want no more messages.",
+        "cy": "Daw'r neges hon gan {title}. Fyddwn ni byth yn gofyn am arian, manylion banc na chyfrineiriau. "
+              "Atebwch STOPIO i stopio.",
+    },
+    "who_we_are.untitled": {"en": "a study you were invited to", "cy": "astudiaeth y cawsoch eich gwahodd iddi"},
+    # The answer to the question before, sent again seconds later at a free-text question (flows/sent_twice.py).
+    "sent_twice": {"en": "We already have that as your answer to the last question.",
+                   "cy": "Mae hwnnw gennym ni eisoes fel eich ateb i'r cwestiwn diwethaf."},
+    # A reply that says someone has died (flows/bereavement.py): the team is told, and the question is not asked again.
+    "bereavement": {
+        "en": "We're so sorry for your loss. We've let the team know. There's no need to reply now. "
+              "If you'd rather we didn't message you again, reply STOP.",
+        "cy": "Mae'n wir ddrwg gennym am eich colled. Rydyn ni wedi dweud wrth y staff. Does dim angen ateb nawr. "
+              "Atebwch STOPIO os nad ydych eisiau mwy o negeseuon.",
+    },
     # A reply after a conversation ended at consent without a YES ({start}: "START or WAIT", the words that begin again).
     "ended_not_consented": {
         "en": "You're not taking part at the moment. If you'd like to take part, reply {start}.",
@@ -139,14 +164,21 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
     },
     "skip_hint": {"en": "(Reply SKIP to leave this one out.)", "cy": "(Atebwch HEPGOR i hepgor hwn.)"},
     "skipped": {"en": "Let's move on.", "cy": "Symudwn ymlaen."},
+    "not_skippable": {"en": "This question can't be skipped.", "cy": "Does dim modd hepgor y cwestiwn hwn."},
     "signposting": {
         "en": "If you need help now: call NHS 111, or 999 in an emergency. Samaritans listen, free, day or night, on 116 123. Someone from the team will also see your message.",
         "cy": "Os oes angen help arnoch nawr: ffoniwch GIG 111, neu 999 mewn argyfwng. Mae'r Samariaid yn gwrando, am ddim, ddydd a nos, ar 116 123. Bydd rhywun o'r tîm hefyd yn gweld eich neges.",
     },
     "fallback": {"en": "Sorry, something went wrong with this message.", "cy": "Mae'n ddrwg gennym, aeth rhywbeth o'i le gyda'r neges hon."},
     "hint_yesno": {"en": "Please reply YES or NO.", "cy": "Atebwch YDW neu NAC YDW."},
+    # The yes/no hint where Yes and No were shown as buttons (Telegram, the web simulator, WhatsApp quick replies).
+    "hint_yesno_tap": {"en": "Please tap one of the buttons, or reply YES or NO.", "cy": "Pwyswch un o'r botymau, neu atebwch YDW neu NAC YDW."},
     "hint_choice": {"en": "Please reply with a number from 1 to {n}.", "cy": "Atebwch gyda rhif o 1 i {n}."},
     "hint_choice_two": {"en": "Please reply 1 or 2 (or the words).", "cy": "Atebwch 1 neu 2 (neu'r geiriau)."},
+    # 'I don't mind', 'either is fine' where the question records no tie (a choice of two, a choice task):
+    # said before the usual hint.
+    "hint_no_preference": {"en": "Please choose the one you would pick, even if only just.",
+                           "cy": "Dewiswch yr un y byddech chi'n ei ddewis, hyd yn oed o drwch blewyn."},
     # A choice answered only by what is not wanted ('anything but carer', 'dim 1'): said back, and the numbers
     # left asked for ({rejected}: the labels, joined by 'nor'; {choices}: '1 or 3'; {example}: '1 2 3').
     "hint_choice_not": {"en": "OK, not {rejected}. Which one, then? Please reply {choices}.",
@@ -163,9 +195,33 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
     "hint_choice_words": {"en": "Please reply {choices}.", "cy": "Atebwch {choices}."},
     "hint_choice_none_words": {"en": "None of these? Please reply with the closest one: {choices}.",
                                "cy": "Dim un o'r rhain? Atebwch gyda'r un agosaf: {choices}."},
+    # The hints above where the options were shown as buttons (Telegram, the web simulator, WhatsApp's quick
+    # replies and list pickers), which carry no numbers: tap one, or type its words ({choices}: 'Mother or
+    # Midwife'; hint_tap where the labels are too long to list). A multiple choice on Telegram is ticked, then
+    # sent with its Done button ({done}: that button's label, options.done).
+    "hint_choice_tap": {"en": "Please tap one of the buttons, or reply {choices}.",
+                        "cy": "Pwyswch un o'r botymau, neu atebwch {choices}."},
+    "hint_tap": {"en": "Please tap one of the buttons, or type your answer.",
+                 "cy": "Pwyswch un o'r botymau, neu teipiwch eich ateb."},
+    "hint_choices_tap": {"en": "Please tick one or more of the options, then tap {done}.",
+                         "cy": "Ticiwch un neu fwy o'r opsiynau, yna pwyswch {done}."},
+    "hint_choices_up_to_tap": {"en": "Please tick up to {most} of the options, then tap {done}.",
+                               "cy": "Ticiwch hyd at {most} o'r opsiynau, yna pwyswch {done}."},
+    "hint_choices_at_least_tap": {"en": "Please tick at least {least} of the options, then tap {done}.",
+                                  "cy": "Ticiwch o leiaf {least} o'r opsiynau, yna pwyswch {done}."},
+    "hint_choices_between_tap": {"en": "Please tick {least} to {most} of the options, then tap {done}.",
+                                 "cy": "Ticiwch {least} i {most} o'r opsiynau, yna pwyswch {done}."},
+    "hint_choices_not_tap": {"en": "OK, not {rejected}. Which ones, then? Please tick them, then tap {done}.",
+                             "cy": "Iawn, nid {rejected}. Pa rai, felly? Ticiwch nhw, yna pwyswch {done}."},
     # A number said with a unit the question does not ask in ('6 hours' to 'how many times?'); the usual hint follows.
     "hint_other_unit": {"en": "That looks like {said}, which is not what this question asks.",
                         "cy": "Mae hynny'n edrych fel {said}, a dyw hynny ddim yn ateb y cwestiwn hwn."},
+    # How often ('once a week') to a question of how many that names no span to count it over, or
+    # said as no one number ('once or twice a week'); the usual hint follows.
+    "hint_how_often": {"en": "That says how often ({said}), not how many in all.",
+                       "cy": "Mae hynny'n dweud pa mor aml ({said}), nid faint i gyd."},
+    # A number rounded from what was said ('once a week' last month; '90 minutes' in hours), read back to check.
+    "number_about": {"en": "about {number}", "cy": "tua {number}"},
     # A number the reply rejects ('not 5', 'anything but 1', '5 no way'), said back; the usual hint follows.
     "hint_number_not": {"en": "OK, not {rejected}. What number, then?", "cy": "Iawn, nid {rejected}. Pa rif, felly?"},
     # An ordinal to a question asking how many ('the second one', 'this is my first'); the usual hint follows.
@@ -173,11 +229,21 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
     # An amount with no number ('a few days', 'several times', 'ychydig'); the usual hint follows.
     "hint_number_vague": {"en": "Roughly how many? Your best guess is fine.",
                           "cy": "Tua faint? Mae'ch amcangyfrif gorau'n iawn."},
+    # Two numbers for one ('3 or 4', '2-3 weeks', 'rhwng 5 a 10'): neither end nor the middle is stored; the usual hint follows.
+    "hint_number_between": {"en": "Is it nearer {low} or {high}? Your best guess is fine.",
+                            "cy": "Ydy e'n nes at {low} neu {high}? Mae'ch amcangyfrif gorau'n iawn."},
     # A number read from a typed sentence that says more than it, checked before it counts.
     "confirm_number": {"en": "Just to check: {answer}? Reply YES or NO, or send the number.",
                        "cy": "I wneud yn siŵr: {answer}? Atebwch YDW neu NAC YDW, neu anfonwch y rhif."},
+    "confirm_number_tap": {"en": "Just to check: {answer}? Tap {yes} or {no}, or send the number.",
+                           "cy": "I wneud yn siŵr: {answer}? Pwyswch {yes} neu {no}, neu anfonwch y rhif."},
     "confirm_try_again": {"en": "Sorry about that. Please send your answer again.", "cy": "Mae'n ddrwg gennym. Anfonwch eich ateb eto."},
     "hint_choices": {"en": "Please reply with one or more numbers from 1 to {n}, e.g. 1 3.", "cy": "Atebwch gydag un neu fwy o rifau o 1 i {n}, e.e. 1 3."},
+    # A multiple choice whose min_picks is 0: after the hint above, how to say none apply (read as 'none of them' is).
+    "hint_choices_or_none": {"en": "Or reply NONE if none apply.", "cy": "Neu atebwch DIM UN os nad oes un yn berthnasol."},
+    # 'none of them', 'I haven't used any' to a multiple choice that needs at least one pick.
+    "hint_choices_none": {"en": "None of these? Please reply with the number of the closest, or several, e.g. 1 3.",
+                          "cy": "Dim un o'r rhain? Atebwch gyda rhif yr agosaf, neu sawl un, e.e. 1 3."},
     "hint_choices_up_to": {"en": "Please reply with up to {most} numbers from 1 to {n}, e.g. 1 3.",
                            "cy": "Atebwch gyda hyd at {most} rhif o 1 i {n}, e.e. 1 3."},
     "hint_choices_at_least": {"en": "Please reply with at least {least} numbers from 1 to {n}, e.g. 1 3.",
@@ -190,6 +256,14 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
     # A scale with a label on every point, which reads the labels too ('pretty poor tbh' is 'Poorly').
     "hint_scale_words": {"en": "Please reply with a number from {low} to {high}, or words such as '{first}' or '{last}'.",
                          "cy": "Atebwch gyda rhif o {low} i {high}, neu eiriau fel '{first}' neu '{last}'."},
+    # The scale hints where its points were shown as buttons: numbered buttons, or (a scale labelled in a
+    # list) buttons of words, which a reply may name.
+    "hint_scale_tap": {"en": "Please tap one of the buttons, or reply with a number from {low} to {high}.",
+                       "cy": "Pwyswch un o'r botymau, neu atebwch gyda rhif o {low} i {high}."},
+    "hint_scale_unsure_tap": {"en": "Please tap one of the buttons, or reply with a number from {low} to {high} or '{unsure}'.",
+                              "cy": "Pwyswch un o'r botymau, neu atebwch gyda rhif o {low} i {high} neu '{unsure}'."},
+    "hint_scale_words_tap": {"en": "Please tap one of the buttons, or reply with words such as '{first}' or '{last}'.",
+                             "cy": "Pwyswch un o'r botymau, neu atebwch gyda geiriau fel '{first}' neu '{last}'."},
     "hint_number": {"en": "Please reply with a number, e.g. 3.", "cy": "Atebwch gyda rhif, e.e. 3."},
     "hint_number_range": {"en": "Please reply with a number from {low} to {high}.", "cy": "Atebwch gyda rhif o {low} i {high}."},
     "hint_decimal": {"en": "Please reply with a number, e.g. {example}.", "cy": "Atebwch gyda rhif, e.e. {example}."},
@@ -210,6 +284,12 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
         "cy": "Clywais i: \"{heard}\", felly eich ateb yw {answer}. Ydy hynny'n iawn? Atebwch YDW neu NAC YDW.",
     },
     "voice_try_again": {"en": "Sorry about that. Please say it again, or type your answer.", "cy": "Mae'n ddrwg gennym. Dywedwch e eto, neu teipiwch eich ateb."},
+    "voice_confirm_tap": {"en": "I heard: \"{heard}\". Is that right? Tap {yes} or {no}.",
+                          "cy": "Clywais i: \"{heard}\". Ydy hynny'n iawn? Pwyswch {yes} neu {no}."},
+    "voice_confirm_answer_tap": {
+        "en": "I heard: \"{heard}\", so your answer is {answer}. Is that right? Tap {yes} or {no}.",
+        "cy": "Clywais i: \"{heard}\", felly eich ateb yw {answer}. Ydy hynny'n iawn? Pwyswch {yes} neu {no}.",
+    },
     "voice_heard": {"en": "I heard: \"{heard}\".", "cy": "Clywais i: \"{heard}\"."},
     "voice.not_accepted": {
         "en": "Thanks, but we need a typed answer to this question. Please type your reply.",
@@ -285,12 +365,23 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
         "en": "That's {done} of {total}. Reply NEXT for {more} more, or LATER to carry on another time.",
         "cy": "Dyna {done} o {total}. Atebwch NESAF am {more} arall, neu WEDYN i barhau rywbryd eto.",
     },
+    # The same where the channel shows {next} (delphi.next) as a button to tap (Telegram, the simulator, WhatsApp).
+    "delphi.batch_done_tap": {
+        "en": "That's {done} of {total}. Tap {next} for {more} more, or reply LATER to carry on another time.",
+        "cy": "Dyna {done} o {total}. Pwyswch {next} am {more} arall, neu atebwch WEDYN i barhau rywbryd eto.",
+    },
     "delphi.reason": {"en": "Why did you give that score? (Reply NO to skip)", "cy": "Pam rhoesoch chi'r sgôr honno? (Atebwch NA i hepgor)"},
     "delphi.nothing_left": {
         "en": "There is nothing left to rate in this round. Reply OK to carry on.",
         "cy": "Does dim byd ar ôl i'w sgorio yn y rownd hon. Atebwch IAWN i barhau.",
     },
+    "delphi.nothing_left_tap": {
+        "en": "There is nothing left to rate in this round. Tap {ok} to carry on.",
+        "cy": "Does dim byd ar ôl i'w sgorio yn y rownd hon. Pwyswch {ok} i barhau.",
+    },
     "delphi.next_or_later": {"en": "Reply LATER to stop for now, or NEXT to carry on.", "cy": "Atebwch WEDYN i stopio am nawr, neu NESAF i barhau."},
+    "delphi.next_or_later_tap": {"en": "Please tap {next} to carry on, or reply LATER to stop for now.",
+                                 "cy": "Pwyswch {next} i barhau, neu atebwch WEDYN i stopio am nawr."},
     "delphi.hint": {"en": "Please reply with a number from {low} to {high}.", "cy": "Atebwch gyda rhif o {low} i {high}."},
     "delphi.hint_unsure": {
         "en": "Please reply with a number from {low} to {high}, or NOT SURE.",
@@ -304,9 +395,29 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
         "en": "Please reply with a number from {low} to {high}, KEEP for {own} again, or NOT SURE.",
         "cy": "Atebwch gyda rhif o {low} i {high}, CADW i roi {own} eto, neu DDIM YN SIŴR.",
     },
+    # The hints above where the scores were shown as buttons (Telegram, the web simulator, WhatsApp list pickers).
+    "delphi.hint_tap": {"en": "Please tap one of the buttons, or reply with a number from {low} to {high}.",
+                        "cy": "Pwyswch un o'r botymau, neu atebwch gyda rhif o {low} i {high}."},
+    "delphi.hint_unsure_tap": {
+        "en": "Please tap one of the buttons, or reply with a number from {low} to {high} or NOT SURE.",
+        "cy": "Pwyswch un o'r botymau, neu atebwch gyda rhif o {low} i {high} neu DDIM YN SIŴR.",
+    },
+    "delphi.hint_keep_tap": {
+        "en": "Please tap one of the buttons, or reply with a number from {low} to {high} or KEEP for {own} again.",
+        "cy": "Pwyswch un o'r botymau, neu atebwch gyda rhif o {low} i {high} neu CADW i roi {own} eto.",
+    },
+    "delphi.hint_unsure_keep_tap": {
+        "en": "Please tap one of the buttons, or reply with a number from {low} to {high}, KEEP for {own} again, or NOT SURE.",
+        "cy": "Pwyswch un o'r botymau, neu atebwch gyda rhif o {low} i {high}, CADW i roi {own} eto, neu DDIM YN SIŴR.",
+    },
     "delphi.reason_not_a_score": {
         "en": "Please tell us in words why you gave {score}, or reply NO to skip.",
         "cy": "Dywedwch wrthym mewn geiriau pam rhoesoch chi {score}, neu atebwch NA i hepgor.",
+    },
+    # A reply that is one of the scale's band labels ('critical', shown as '7-9 critical'): which number in it.
+    "delphi.band_which": {
+        "en": "\"{label}\" is {low} to {high}. Which number?",
+        "cy": "Mae \"{label}\" yn {low} i {high}. Pa rif?",
     },
     # Several scores in one reply ('8 9 7'): only the item shown ({item}, in short) is asked.
     "delphi.one_at_a_time": {
@@ -329,6 +440,25 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
         "en": "You have already placed {placed}. Please reply with the number of the next most important option: {numbers}.",
         "cy": "Rydych chi eisoes wedi gosod {placed}. Atebwch gyda rhif yr opsiwn pwysicaf nesaf: {numbers}.",
     },
+    # The ranking hints where the options were not shown numbered: as buttons (Telegram, the web simulator,
+    # WhatsApp quick replies and list pickers), each tap placing the next; or, on SMS, named on one
+    # "(Reply ...)" line or in the question. {choices}: the options left, 'Phone, Text or Letter'.
+    "rank.hint_order_tap": {
+        "en": "Please tap the options in order, most important first, or type their names in order, separated by commas.",
+        "cy": "Pwyswch yr opsiynau yn eu trefn, y pwysicaf yn gyntaf, neu teipiwch eu henwau yn eu trefn, gyda choma rhwng pob un.",
+    },
+    "rank.hint_order_words": {
+        "en": "Please reply with the options in order, most important first, separated by commas.",
+        "cy": "Atebwch gyda'r opsiynau yn eu trefn, y pwysicaf yn gyntaf, gyda choma rhwng pob un.",
+    },
+    "rank.hint_next_tap": {"en": "Please tap the next most important option, or reply {choices}.",
+                           "cy": "Pwyswch yr opsiwn pwysicaf nesaf, neu atebwch {choices}."},
+    "rank.hint_next_tap_type": {"en": "Please tap the next most important option, or type its name.",
+                                "cy": "Pwyswch yr opsiwn pwysicaf nesaf, neu teipiwch ei enw."},
+    "rank.hint_next_words": {"en": "Please reply with the next most important option: {choices}.",
+                             "cy": "Atebwch gyda'r opsiwn pwysicaf nesaf: {choices}."},
+    # Before any of those three, to a reply that named only options placed already.
+    "rank.placed_already": {"en": "You have already placed {placed}.", "cy": "Rydych chi eisoes wedi gosod {placed}."},
     # Statement voting ({word}: the study's add word, e.g. ADD).
     "statements.agree": {"en": "Agree", "cy": "Cytuno"},
     "statements.disagree": {"en": "Disagree", "cy": "Anghytuno"},
@@ -338,15 +468,24 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
         "en": "You have seen every statement for now. Reply OK to carry on.",
         "cy": "Rydych chi wedi gweld pob datganiad am y tro. Atebwch IAWN i barhau.",
     },
+    # The same where the channel shows {ok} (statements.ok) as a button to tap.
+    "statements.empty_tap": {
+        "en": "You have seen every statement for now. Tap {ok} to carry on.",
+        "cy": "Rydych chi wedi gweld pob datganiad am y tro. Pwyswch {ok} i barhau.",
+    },
     "statements.empty_add": {
         "en": "You have seen every statement for now. Reply OK to carry on or {word} and your own statement.",
         "cy": "Rydych chi wedi gweld pob datganiad am y tro. Atebwch IAWN i barhau, neu {word} a'ch datganiad eich hun.",
     },
+    "statements.empty_add_tap": {
+        "en": "You have seen every statement for now. Tap {ok} to carry on, or reply {word} and your own statement.",
+        "cy": "Rydych chi wedi gweld pob datganiad am y tro. Pwyswch {ok} i barhau, neu atebwch {word} a'ch datganiad eich hun.",
+    },
     "statements.add_word": {"en": "ADD", "cy": "YCHWANEGU"},  # shown (and read) where the step keeps the default add_word, ADD
     "statements.add_hint": {"en": "(Or reply {word} and a statement of your own.)", "cy": "(Neu atebwch {word} a datganiad eich hun.)"},
-    "statements.add_example": {
-        "en": "Write your statement after {word}, e.g. {word} Parking should be free for carers.",
-        "cy": "Ysgrifennwch eich datganiad ar ôl {word}, e.e. {word} Dylai parcio fod am ddim i ofalwyr.",
+    "statements.add_next": {
+        "en": "What's your statement? Send it as your next message.",
+        "cy": "Beth yw eich datganiad? Anfonwch ef fel eich neges nesaf.",
     },
     "statements.submitted": {
         "en": "Thank you. Your statement will be shown to others once a moderator has checked it.",
@@ -356,24 +495,48 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
     "pairwise.undecided": {"en": "Can't decide", "cy": "Methu penderfynu"},
     "pairwise.add_word": {"en": "ADD", "cy": "YCHWANEGU"},  # shown (and read) where the step keeps the default add_word, ADD
     "pairwise.add_hint": {"en": "(Or reply {word} and an idea of your own.)", "cy": "(Neu atebwch {word} a syniad eich hun.)"},
-    "pairwise.add_example": {
-        "en": "Write your idea after {word}, e.g. {word} A quiet room for children.",
-        "cy": "Ysgrifennwch eich syniad ar ôl {word}, e.e. {word} Ystafell dawel i blant.",
+    "pairwise.add_next": {
+        "en": "What's your idea? Send it as your next message.",
+        "cy": "Beth yw eich syniad? Anfonwch ef fel eich neges nesaf.",
     },
     "pairwise.submitted": {
         "en": "Thank you. Your idea will join the others once a moderator has checked it.",
         "cy": "Diolch. Bydd eich syniad yn ymuno â'r lleill ar ôl i gymedrolwr ei wirio.",
     },
     "pairwise.hint": {"en": "Please reply A, B or '{undecided}'.", "cy": "Atebwch A, B neu '{undecided}'."},
+    "pairwise.hint_tap": {"en": "Please tap one of the buttons, or reply A, B or '{undecided}'.",
+                          "cy": "Pwyswch un o'r botymau, neu atebwch A, B neu '{undecided}'."},
     "statements.hint": {"en": "Please reply A (agree), D (disagree) or P (pass).", "cy": "Atebwch A (cytuno), D (anghytuno) neu P (pasio)."},
+    # A reply that agrees only in part ('kind of', 'partly', 'not totally'): the nearer vote, or a pass.
+    # Where participants may add statements, either hint is followed by statements.add_hint.
+    "statements.hint_partly": {"en": "In part? Please reply A (agree) or D (disagree), whichever is nearer, or P (pass).",
+                               "cy": "Yn rhannol? Atebwch A (cytuno) neu D (anghytuno), pa un bynnag sydd agosaf, neu P (pasio)."},
+    # The two hints above where the votes were shown as buttons ({agree}, {disagree}, {pass}: their labels).
+    "statements.hint_tap": {"en": "Please tap one of the buttons, or reply A (agree), D (disagree) or P (pass).",
+                            "cy": "Pwyswch un o'r botymau, neu atebwch A (cytuno), D (anghytuno) neu P (pasio)."},
+    "statements.hint_partly_tap": {"en": "In part? Please tap {agree} or {disagree}, whichever is nearer, or {pass}.",
+                                   "cy": "Yn rhannol? Pwyswch {agree} neu {disagree}, pa un bynnag sydd agosaf, neu {pass}."},
     # Choice experiments ({done}, {total}: the task shown and how many; {letters}: "A or B", or "A, B" before N).
     "dce.task": {"en": "Choice {done} of {total}:", "cy": "Dewis {done} o {total}:"},
     "dce.neither": {"en": "Neither", "cy": "Dim un"},
+    "dce.no_cost": {"en": "These choices have no cost to compare; they differ in: {attributes}.",
+                    "cy": "Does dim cost i'w gymharu yn y dewisiadau hyn; maen nhw'n wahanol o ran: {attributes}."},
     "dce.hint": {"en": "Please reply {letters}.", "cy": "Atebwch {letters}."},
     "dce.hint_neither": {"en": "Please reply {letters} or N for neither.", "cy": "Atebwch {letters} neu N am ddim un."},
+    "dce.hint_tap": {"en": "Please tap one of the buttons, or reply {letters}.", "cy": "Pwyswch un o'r botymau, neu atebwch {letters}."},
+    "dce.hint_neither_tap": {"en": "Please tap one of the buttons, or reply {letters} or N for neither.",
+                             "cy": "Pwyswch un o'r botymau, neu atebwch {letters} neu N am ddim un."},
     # Options as text where a channel shows no buttons (SMS), and the Done button under a multiple choice.
     # {choices}: "A, B or Can't decide", or a range such as "1-9 or NOT SURE".
     "options.reply": {"en": "(Reply {choices})", "cy": "(Atebwch {choices})"},
     "options.several": {"en": "(You can pick more than one, e.g. 1 3)", "cy": "(Gallwch ddewis mwy nag un, e.e. 1 3)"},
     "options.done": {"en": "Done", "cy": "Wedi gorffen"},
+    # The answer shown (and exported as display) for a multiple choice answered 'none' where min_picks is 0.
+    "options.picked_none": {"en": "None", "cy": "Dim un"},
+    # Told at once, in a pop-up, to a tap on Telegram's buttons (bot/tap_checks.py): a tick past a multiple
+    # choice's max_picks ({most}), which is refused; a tap on the buttons of a question answered already.
+    "tap.too_many": {"en": "You can pick up to {most}. Untick one to pick another.",
+                     "cy": "Gallwch ddewis hyd at {most}. Dad-diciwch un i ddewis un arall."},
+    "tap.answered": {"en": "That question has already been answered.",
+                     "cy": "Mae'r cwestiwn hwnnw wedi'i ateb yn barod."},
 }

@@ -5,7 +5,7 @@ answer just given ('sorry i meant 4', 'oops 4 not 3', 'correction: 4', Welsh
 
 Both read the whole reply: BACK only when nothing else is in it but a reason or an apology,
 and a correction only in one of the shapes below, whose value the engine then tries on the
-question it corrects (flows/engine_commands.py)."""
+question it corrects (flows/engine_undo.py)."""
 
 from __future__ import annotations
 

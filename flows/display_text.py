@@ -147,6 +147,8 @@ class ChoiceWords:
     """Attribute name -> level -> how the level reads."""
     units: dict[str, tuple[str, str]] = field(default_factory=dict)
     """A numeric attribute -> its unit (plural, one), from its levels' labels ("weeks", "week")."""
+    after_number: set[str] = field(default_factory=set)
+    """Numeric attributes whose unit is a symbol written after the number ("10%"), not before it ("£10")."""
     neither: str = "Neither"
     language: str = "en"
 
@@ -174,7 +176,12 @@ class ChoiceWords:
             plural = display_text(spec["unit"], language)
             unit = (plural, _singular(plural, language))
         if unit:
+            unit = (unit[0].split()[0], unit[1].split()[0]) if _has_letters(unit[0]) else unit  # "miles away": "miles"
             self.units[name] = unit
+            if not _has_letters(unit[0]) and _symbol_after(levels, self.levels[name], unit[0]):
+                self.after_number.add(name)
+            if not display_text(spec.get("label"), language):
+                self.attributes[name] = _name_without_unit(name, unit)
 
     def attribute(self, name: str) -> str:
         return self.attributes.get(name, name)
@@ -194,7 +201,11 @@ class ChoiceWords:
         unit = self.units.get(code)
         if unit is None:
             return self.attribute(code)
-        return f"{self.attribute(code)}, per {unit[1] if _has_letters(unit[1]) else unit[1] + '1'}"
+        return f"{self.attribute(code)}, per {unit[1] if _has_letters(unit[1]) else self.one(code, unit[1])}"
+
+    def one(self, name: str, symbol: str) -> str:
+        """One of a symbol's unit: "£1", or "1%" where the labels write it after the number."""
+        return f"1{symbol}" if name in self.after_number else f"{symbol}1"
 
     def amount(self, name: str) -> str:
         """What a numeric attribute counts in: "weeks of wait", "cost (£)" (in a study in
@@ -205,6 +216,40 @@ class ChoiceWords:
             return label
         in_english = self.language.startswith("en") and _has_letters(unit[0])
         return f"{unit[0]} of {label}" if in_english else f"{label} ({unit[0]})"
+
+
+def trade_in_words(words: ChoiceWords, against: str, estimate: float, low: float | None, high: float | None) -> str:
+    """A willingness-to-trade row as a coordinator can act on it: the change in ``against`` (a
+    wait, a cost) that evens out the feature, "evened out by 2.0 weeks less wait", and whether
+    its 95% interval leaves the direction open ("either way")."""
+    unit = words.units.get(against)
+    name = _in_sentence(words.attribute(against))
+    amount = f"{abs(estimate):.1f}"
+    if unit is None:
+        amount = f"{amount} of {name}"
+    elif _has_letters(unit[0]):
+        amount = f"{amount} {unit[1] if amount == '1.0' else unit[0]}"
+    elif against in words.after_number:
+        amount = f"{amount}{unit[0]}"
+    else:
+        amount = f"{unit[0]}{amount}"
+    direction = "less" if estimate < 0 else "more"
+    said = f"evened out by {amount} {direction} {name}" if unit is not None else f"evened out by {amount} {direction}"
+    if low is not None and high is not None and low < 0 < high:
+        said += " (the interval runs either way: not yet clear)"
+    return said
+
+
+def _name_without_unit(name: str, unit: tuple[str, str]) -> str:
+    """An attribute's name read without the unit its levels already give: "wait_weeks" (levels
+    "2 weeks") as "Wait", not "Wait weeks, per week"; "distance_in_miles" as "Distance". A name
+    that is only the unit stays as it is."""
+    words = name.replace("_", " ").split()
+    said = {word.lower() for part in unit for word in part.split()[:1]}
+    kept = [word for word in words if word.lower() not in said]
+    while len(kept) > 1 and kept[-1].lower() in ("in", "per", "of"):
+        kept.pop()
+    return " ".join(kept).capitalize() if kept and len(kept) < len(words) else name.replace("_", " ").strip().capitalize()
 
 
 def _has_letters(text: str) -> bool:
@@ -234,6 +279,13 @@ def _unit(levels: list[Any], labels: Mapping[str, str], language: str) -> tuple[
     if plural is None:
         return None
     return plural, found.get(True) or _singular(plural, language)
+
+
+def _symbol_after(levels: list[Any], labels: Mapping[str, str], symbol: str) -> bool:
+    """Whether a numeric attribute's labels write its unit's ``symbol`` right after the number
+    ("10% enhancement", "20 %"), so one of it reads "1%", not "%1" as a currency's "£1" does."""
+    return any(re.search(rf"(?<![\d.]){re.escape(f'{level:g}')} ?{re.escape(symbol)}", labels.get(str(level), ""))
+               for level in levels)
 
 
 def _singular(unit: str, language: str) -> str:

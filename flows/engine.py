@@ -5,20 +5,30 @@ new session state out. The service around it persists, sends and schedules.
 
 The engine is in layers, each in its own module: the state it carries
 (flows/session_state.py), its inputs (flows/inputs.py), the steps and moving through
-them (flows/engine_core.py), the global words (flows/engine_commands.py) and, here, the
-reading of replies and the public API.
+them (flows/engine_core.py), BACK and corrections (flows/engine_undo.py), the global words
+(flows/engine_commands.py, and the layers it lists beneath it: STOP, LATER, languages, 'I
+don't understand', the rest of an answer in a second text), asides (flows/asides.py) and,
+here, the reading of replies and the public API.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from flows import schedule_timing, snooze
+from flows.asides import Asides
 from flows.corrections import corrected_value
-from flows.engine_commands import EngineCommands
-from flows.engine_core import LOW_CONFIDENCE, MAX_STEPS_PER_SPRINT, ConfirmPolicy, Sprint, Turn
+from flows.engine_core import (
+    ASKED_LONG_AGO,
+    LOW_CONFIDENCE,
+    MAX_STEPS_PER_SPRINT,
+    ConfirmPolicy,
+    Sprint,
+    Turn,
+)
+from flows.engine_not_skippable import read_reply
 from flows.events import (
     Button,
     RaiseFlag,
@@ -35,21 +45,15 @@ from flows.inputs import (
     Timeout,
     global_word,
     read_erasure,
+    shows_buttons,
     spoken_as_typed,
     spoken_yes,
     without_words,
 )
 from flows.parsing import parse_number, parse_yes_no, said_after_no
 from flows.ready_phrases import ready_without_yes, says_ready
-from flows.session_state import SessionState, Status, copy_state, position
-from flows.steps.base import (
-    Answer,
-    Continue,
-    GiveUp,
-    InputStep,
-    Reply,
-    Unclear,
-)
+from flows.session_state import LIVE, SessionState, Status, copy_state, position, tapped_elsewhere
+from flows.steps.base import Answer, Continue, GiveUp, InputStep, Reply, Unclear
 from flows.steps.consent import NOT_CONSENTED, ConsentStep
 from flows.steps.open import OpenStep
 from flows.templating import TemplateFailure, evaluate
@@ -61,12 +65,9 @@ __all__ = [
 ]
 
 HEARD_ECHO_CHARS = 200
-ASKED_LONG_AGO = timedelta(hours=1)
-"""An unclear reply to a question shown this long ago (or put off with LATER) gets the
-question again with its hint: the question is no longer on the participant's screen."""
 
 
-class Engine(EngineCommands):
+class Engine(Asides):
     """Runs one flow. Holds only the flow, the study and its words: no I/O."""
 
     # ------------------------------------------------------------------ public API
@@ -107,6 +108,7 @@ class Engine(EngineCommands):
         what the group said, for steps that show it (Delphi feedback, idea pools)."""
         turn = Turn(copy_state(state), now, population)
         if isinstance(given, TextInput):
+            turn.keyboards = given.keyboards
             self._on_text(turn, given)
         elif isinstance(given, Timeout):
             self._on_timeout(turn, given)
@@ -114,11 +116,20 @@ class Engine(EngineCommands):
             self._on_resume(turn)
         return Sprint(turn.events, turn.state, turn.command)
 
+    def offered(self, state: SessionState, text: str, now: datetime, population: Any = None) -> bool:
+        """Whether a reply is, word for word, one of the options the question being asked offers
+        (a button's label or value, 'Can't decide' say): an answer, not words of the participant's
+        own, which safeguarding need not read."""
+        step = self._current(state)
+        if not isinstance(step, InputStep) or isinstance(step, OpenStep) or state.status not in LIVE:
+            return False
+        return self._offers(Turn(copy_state(state), now, population), step, text)
+
     # ------------------------------------------------------------------ inputs
 
     def _on_text(self, turn: Turn, given: TextInput) -> None:
         state = turn.state
-        if given.at and given.at != position(state):
+        if tapped_elsewhere(given.at, state):
             return  # a second tap, or a tap on an earlier message: not an answer to the question asked now
         turn.command = command = global_word(self.words, given)  # read once, for the whole sprint
         if command == "back" and state.status == "snoozed" and len(given.text.split()) > 1 and says_ready(given.text):
@@ -132,7 +143,7 @@ class Engine(EngineCommands):
         if state.status == "ended" and self._asks_consent_again(turn, given, command):
             return
         if state.status in ("stopped", "ended"):
-            if state.status == "ended":
+            if state.status == "ended" and not (command is None and self._continued_after_end(turn, given)):
                 self._say(turn, self._text(turn, "ended"), kind="info")
             return
         if state.status == "snoozed":
@@ -167,7 +178,7 @@ class Engine(EngineCommands):
             self._advance(turn, step)
             return
         reply = Reply(given.text, given.button, given.source, given.confidence)
-        outcome = step.interpret(reply, self._context(turn, step))
+        outcome = read_reply(step, reply, self._context(turn, step))  # "skip" where it is not allowed: said so
         if isinstance(outcome, Answer | Continue) and self._needs_confirming(step, reply, outcome):
             self._ask_to_confirm(turn, step, reply, outcome)
         elif isinstance(outcome, Answer):
@@ -179,8 +190,10 @@ class Engine(EngineCommands):
         elif typed and (snooze.starts_with_later(given.text, self._later_words)
                         or snooze.busy_until(given.text, turn.now, self._zone, bare=True) is not None):
             self._snooze(turn, given.text, "later")  # 'later, on a night shift', 'driving': put off, not an unclear answer
+        elif reply.button is None and self._noted_aside(turn, step, reply):
+            return  # a story told (or said) instead of an answer: kept as a comment, the question again
         else:  # (right after 'Which language would you like?': the question again, no try used)
-            self._unclear(turn, step, outcome, heard=reply.text if reply.source == "voice" else None, after_language=choosing)
+            self._unclear(turn, step, outcome, heard=reply.text if reply.source == "voice" else None, after_language=choosing, tapped=reply.button is not None)
 
     def _back_from_later(self, turn: Turn, step: InputStep, text: str) -> bool:
         """A reply to a snoozed question that only says the participant is back ('ok im free
@@ -214,7 +227,12 @@ class Engine(EngineCommands):
         (``guessed``), or a voice answer as the step's ``confirm`` policy says."""
         if outcome.guessed and reply.button is None:
             return True
-        if reply.source != "voice" or not isinstance(outcome, Answer):
+        return isinstance(outcome, Answer) and self._doubted(step, reply)
+
+    def _doubted(self, step: InputStep, reply: Reply) -> bool:
+        """Whether a voice note is read back before it counts: always, or when heard with low
+        confidence, as the step's ``confirm`` (or the engine's) policy says; never a typed reply."""
+        if reply.source != "voice":
             return False
         policy = getattr(step, "confirm", None) or self.voice_confirm
         if policy == "always":
@@ -222,23 +240,38 @@ class Engine(EngineCommands):
         low = reply.confidence is not None and reply.confidence < self.low_confidence
         return policy == "low_confidence" and low
 
-    def _ask_to_confirm(self, turn: Turn, step: InputStep, reply: Reply, outcome: Answer | Continue) -> None:
+    def _ask_to_confirm(self, turn: Turn, step: InputStep, reply: Reply, outcome: Answer | Continue | None) -> None:
         """"I heard: '...'. Is that right?" for a voice note, "Just to check: 6?" for a number
-        typed in a sentence, with YES/NO buttons; the reply waits in ``state.heard``."""
-        turn.state.heard = {"text": reply.text, "confidence": reply.confidence, "source": reply.source}
+        typed in a sentence, with YES/NO buttons; the reply waits in ``state.heard``. No
+        ``outcome``: a story said instead of an answer (an aside), kept as a comment on YES."""
+        turn.state.heard = {"text": reply.text, "confidence": reply.confidence, "source": reply.source,
+                            **({"aside": True} if outcome is None else {})}
         heard = _echo(reply.text)
         # what this reply answered: the part of a many-part step ('7', not the step's '3 of 3 rated')
-        parts = outcome.items
-        display = _echo(", ".join(i.display for i in parts) if parts or isinstance(outcome, Continue) else outcome.display)
+        parts = outcome.items if outcome is not None else []
+        display = heard if outcome is None else _echo(
+            ", ".join(i.display for i in parts) if parts or isinstance(outcome, Continue) else outcome.display)
+        yes_no = (Button(self._text(turn, "yes"), "yes"), Button(self._text(turn, "no"), "no"))
         if reply.source != "voice":
-            text = self._text(turn, "confirm_number").replace("{answer}", display)
+            key = "confirm_number"
         elif isinstance(step, OpenStep) or display.lower() == heard.lower():
-            text = self._text(turn, "voice_confirm").replace("{heard}", heard)
+            key = "voice_confirm"
         else:
-            text = self._text(turn, "voice_confirm_answer").replace("{heard}", heard).replace("{answer}", display)
-        buttons = self._placed(turn.state, (Button(self._text(turn, "yes"), "yes"), Button(self._text(turn, "no"), "no")))
+            key = "voice_confirm_answer"
+        text = self._read_back(turn, key, yes_no).replace("{heard}", heard).replace("{answer}", display)
+        buttons = self._placed(turn.state, yes_no)
         turn.emit(SendMessage(text, step.id, buttons, False, "prompt"))
         turn.emit(WaitForInput(step.id))
+
+    def _read_back(self, turn: Turn, key: str, yes_no: tuple[Button, Button]) -> str:
+        """The read-back ``key`` as the participant's channel shows its Yes and No: 'Tap Yes or
+        No' (its ``_tap`` form) where they are buttons, 'Reply YES or NO' where they are not
+        (SMS), or where the study words ``key`` its own way and not its tap form."""
+        tap = f"{key}_tap"
+        own = self.words.worded_by_study(key) and not self.words.worded_by_study(tap)
+        if not shows_buttons(turn.keyboards, yes_no) or own:
+            return self._text(turn, key)
+        return self._text(turn, tap).replace("{yes}", yes_no[0].label).replace("{no}", yes_no[1].label)
 
     def _on_confirmation(self, turn: Turn, step: InputStep, given: TextInput) -> bool:
         """YES counts the answer waiting in ``state.heard``; NO asks the question again.
@@ -261,7 +294,7 @@ class Engine(EngineCommands):
             self._accept(turn, step, reply, outcome)
         elif isinstance(outcome, Continue):
             self._continue(turn, step, reply, outcome)
-        else:
+        elif not (heard.get("aside") and self._noted_aside(turn, step, reply, confirmed=True)):
             self._unclear(turn, step, outcome, heard=reply.text if source == "voice" else None)
         return True
 
@@ -303,7 +336,7 @@ class Engine(EngineCommands):
 
     def _on_resume(self, turn: Turn) -> None:
         state = turn.state
-        if state.status not in ("waiting", "snoozed"):
+        if state.status not in LIVE:
             return
         state.status = "waiting"
         state.tries = 0  # the question is asked afresh
@@ -322,7 +355,7 @@ class Engine(EngineCommands):
         raw = reply.text or (reply.button or "")
         self._keep_open_answer(turn, step, reply, raw)
         for item in answer.items:
-            turn.emit(RecordAnswer(step.id, raw, item.value, item.display, reply.source, item=item.item))
+            turn.emit(RecordAnswer(step.id, raw, item.value, item.display, reply.source, item.skipped, item=item.item))
         turn.emit(RecordAnswer(step.id, raw, answer.value, answer.display, reply.source))
         if step.save_to:
             name = step.save_to.removeprefix("participant.")
@@ -340,15 +373,15 @@ class Engine(EngineCommands):
         state.step_data = dict(progress.data)
         raw = reply.text or (reply.button or "")
         for item in progress.items:
-            turn.emit(RecordAnswer(step.id, raw, item.value, item.display, reply.source, item=item.item))
+            turn.emit(RecordAnswer(step.id, raw, item.value, item.display, reply.source, item.skipped, item=item.item))
         if progress.message:
             self._say(turn, progress.message, step.id, kind="info")
         self._prompt(turn, step)
 
-    def _unclear(self, turn: Turn, step: InputStep, unclear: Unclear, heard: str | None = None, after_language: bool = False) -> None:
-        """The hint, and the question again when it is far back; ``after_language``: the reply
-        came right after 'Which language would you like?' and named none, so the language
-        question is the last thing the participant saw and the reply may have been meant for it:
+    def _unclear(self, turn: Turn, step: InputStep, unclear: Unclear, heard: str | None = None, after_language: bool = False, tapped: bool = False) -> None:
+        """The hint, and the question again when it is far back or was ``tapped`` (the channel took its buttons away: Telegram's
+        Done with too many ticks); ``after_language``: the reply came right after 'Which language would you like?' and named
+        none, so the language question is the last thing the participant saw and the reply may have been meant for it:
         the hint and the question again, using no try."""
         state = turn.state
         state.tries += 1 if unclear.uses_a_try and not after_language else 0
@@ -357,9 +390,10 @@ class Engine(EngineCommands):
             text = f"{text} {unclear.hint}".strip() if text != unclear.hint else text
             if heard and _echo(heard):  # say what a voice note sounded like, so they know why
                 text = self._text(turn, "voice_heard").replace("{heard}", _echo(heard)) + " " + text
-            self._say(turn, text, step.id, kind="retry")
-            if after_language or self._asked_long_ago(turn):
-                self._prompt(turn, step)
+            if after_language or tapped or self._asked_long_ago(turn):
+                self._say_and_ask(turn, text, step, kind="retry")
+            else:
+                self._say(turn, text, step.id, kind="retry")
             return
         state.tries = 0
         if isinstance(step, ConsentStep):  # never skipped, whatever on_max_tries says: no clear YES is no consent
@@ -426,12 +460,6 @@ class Engine(EngineCommands):
         state.outcome = None
         self._enter(turn, step.id)
         return True
-
-    def _asked_long_ago(self, turn: Turn) -> bool:
-        """Whether the question is far back in the chat: the participant put it off with LATER
-        (and has not been reminded), or it was last shown :data:`ASKED_LONG_AGO` or more ago."""
-        asked = turn.state.asked_at
-        return turn.woke or (asked is not None and turn.now - asked >= ASKED_LONG_AGO)
 
     def _go_on_without(self, turn: Turn, step: InputStep, given_up: GiveUp) -> None:
         """After max tries on one part of a many-item step: the rest of the step goes on (or

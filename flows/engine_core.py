@@ -2,14 +2,15 @@
 
 :class:`EngineCore` holds what every part of the engine leans on: entering a step and
 prompting, ending, rendering texts with the participant's answers, and the working state of
-one sprint (:class:`Turn`). flows/engine_commands.py adds the global words, flows/engine.py
-the reading of replies and the public API.
+one sprint (:class:`Turn`), and what the question asked now makes of a reply. The layers on
+top of it (listed in flows/engine_commands.py) add BACK, the global words and the replies that
+are no answer; flows/engine.py the reading of replies and the public API.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from flows import snooze
@@ -23,11 +24,16 @@ from flows.events import (
     SessionEnded,
     WaitForInput,
 )
+from flows.inputs import Keyboard
 from flows.model import Flow, StepBase, Study, Text, resolve_text
+from flows.said_once import not_repeated, with_skip_hint
 from flows.session_state import SessionState, position
 from flows.steps.base import (
+    Answer,
+    Continue,
     InputStep,
     Prompt,
+    Reply,
     StepContext,
 )
 from flows.steps.end import EndStep
@@ -39,7 +45,7 @@ from flows.templating import (
     render_leniently,
     render_what_works,
 )
-from flows.words import Words
+from flows.words import Words, normalised_word
 
 MAX_STEPS_PER_SPRINT = 200
 LOW_CONFIDENCE = 0.45
@@ -47,6 +53,10 @@ LOW_CONFIDENCE = 0.45
 (see nlp.transcribe.WhisperSettings.low_confidence, which has the same default)."""
 ConfirmPolicy = Literal["never", "low_confidence", "always"]
 
+
+ASKED_LONG_AGO = timedelta(hours=1)
+"""An unclear reply to a question shown this long ago (or put off with LATER) gets the
+question again with its hint: the question is no longer on the participant's screen."""
 
 @dataclass
 class Sprint:
@@ -73,10 +83,14 @@ class Turn:
     """The reply came while the conversation was snoozed: the question is not the last thing said."""
     command: str | None = None
     """The global word the reply was (:attr:`Sprint.command`)."""
+    keyboards: tuple[Keyboard, ...] = ()
+    """How the participant's channel shows options as buttons (:attr:`TextInput.keyboards`), for hints."""
 
     def emit(self, event: Event) -> None:
         if isinstance(event, RecordAnswer) and event.path_position is None:
             event = replace(event, path_position=len(self.state.history))
+        if isinstance(event, RecordAnswer) and event.language is None:
+            event = replace(event, language=self.state.language)
         self.events.append(event)
 
 class EngineCore:
@@ -177,8 +191,8 @@ class EngineCore:
         prompt: Prompt = step.prompt(ctx)
         text = prompt.text
         if step.skip:
-            hint = self._render(turn, step.skip, step) if isinstance(step.skip, str | dict) else self._text(turn, "skip_hint")
-            text = f"{text}\n{hint}"
+            own = step.skip if isinstance(step.skip, str | dict) else None
+            text = with_skip_hint(text, self._render(turn, own, step) if own else self._text(turn, "skip_hint"), own is not None)
         turn.events.extend(flags)
         turn.emit(SendMessage(text, step.id, self._placed(state, prompt.buttons), prompt.multiple, kind, attachment=prompt.attachment))
         turn.emit(WaitForInput(step.id, step.timeout))
@@ -198,6 +212,23 @@ class EngineCore:
     def _say(self, turn: Turn, text: str, step_id: str | None = None, kind: str = "info") -> None:
         if text:
             turn.emit(SendMessage(text, step_id or turn.state.step, (), False, kind))
+
+    def _asked_long_ago(self, turn: Turn) -> bool:
+        """Whether the question is far back in the chat: the participant put it off with LATER
+        (and has not been reminded), or it was last shown :data:`ASKED_LONG_AGO` or more ago."""
+        asked = turn.state.asked_at
+        return turn.woke or (asked is not None and turn.now - asked >= ASKED_LONG_AGO)
+
+    def _say_and_ask(self, turn: Turn, text: str, step: InputStep, kind: str) -> None:
+        """``text``, then the question again (:meth:`_prompt`), less any sentence of ``text`` that
+        the question says itself (:func:`flows.said_once.not_repeated`): no line is said twice
+        in one exchange."""
+        start = len(turn.events)
+        self._prompt(turn, step)
+        asked = next((event.text for event in turn.events[start:] if isinstance(event, SendMessage)), "")
+        told = not_repeated(text, asked)
+        if told:
+            turn.events.insert(start, SendMessage(told, step.id, (), False, kind))
 
     # ------------------------------------------------------------------ texts
 
@@ -255,6 +286,8 @@ class EngineCore:
             data=dict(state.step_data),
             population=turn.population,
             seed=draw,
+            keyboards=turn.keyboards,
+            worded_by_study=self.words.worded_by_study,
         )
 
     def _render(self, turn: Turn, text: Text | None, step: StepBase) -> str:
@@ -275,3 +308,18 @@ class EngineCore:
             rendered = render_what_works(source, context) or render_leniently(source, context).strip()
             return rendered or self.words.text("fallback", state.language)
 
+    # ------------------------------------------------------------------ what the question asked now takes
+
+    def _offers(self, turn: Turn, step: InputStep, text: str) -> bool:
+        """Whether a reply is, word for word, one of a question's options (a button's label or value)."""
+        said = normalised_word(text)
+        buttons = step.prompt(self._context(turn, step)).buttons
+        return any(said in (normalised_word(button.label), normalised_word(button.value)) for button in buttons)
+
+    def _reads_itself(self, turn: Turn, text: str) -> bool:
+        """Whether the question asked now takes a reply as its answer (or a part of it): a busy
+        phrase that names an option, or any words on a free-text question."""
+        step = self._current(turn.state)
+        if not isinstance(step, InputStep):
+            return False
+        return isinstance(step.interpret(Reply(text), self._context(turn, step)), Answer | Continue)

@@ -50,6 +50,21 @@ class RecordAnswer:
     """Where in the session's path it was given: how many steps the session had entered then
     (set by the engine). A flow that loops back to a step gives each pass its own position,
     so BACK withdraws the pass it undoes and not the earlier ones. (Bookkeeping: not compared.)"""
+    language: str | None = field(default=None, compare=False)
+    """The language the conversation was in when it was given (set by the engine): an answer
+    keeps it when the participant later changes language. (Bookkeeping: not compared.)"""
+
+
+@dataclass(frozen=True)
+class RecordComment:
+    """Words a participant wrote at a question that could not read them as its answer, kept as
+    a comment on the step (an aside: flows/asides.py). Not an answer: results count none."""
+
+    step_id: str
+    text: str
+    source: str = "text"
+    item: str | None = None
+    """The part of a many-item step being asked (a Delphi item, a pair), when there is one."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +143,6 @@ class AnswersWithdrawn:
 
 
 Event = (
-    SendMessage | RecordAnswer | SetField | WaitForInput | ScheduleTask | RaiseFlag | OptedOut
+    SendMessage | RecordAnswer | RecordComment | SetField | WaitForInput | ScheduleTask | RaiseFlag | OptedOut
     | OptedIn | LanguageChanged | SessionEnded | ErasureConfirmed | AnswersWithdrawn
 )

@@ -22,15 +22,17 @@ from flows.loader import LoadedFlow, Marks, Problem, YamlPath, field_path, step_
 from flows.message_checks import blank_options, message_warnings
 from flows.model import Flow, StepBase, Study, Text, TimeWindow
 from flows.pydantic_errors import did_you_mean, key_name
-from flows.reply_checks import unread_yes_no_words, voice_offered_on_sms
+from flows.reply_checks import reachable_by_sms, unread_yes_no_words, voice_offered_on_sms
 from flows.steps.choice import ChoiceStep
 from flows.steps.consent import ConsentStep
 from flows.steps.delphi import DelphiStep
 from flows.steps.end import EndStep
 from flows.steps.yesno import YesNoStep
+from flows.template_names import misread_name
 from flows.templating import TEMPLATE_ROOTS, syntax_error, variables
 from flows.translation_checks import items_from_file, untranslated_flow_texts
-from flows.words import Words
+from flows.unit_checks import durations_without_unit
+from flows.words import OTHER_LANGUAGE_CODES, Words
 
 EXIT = "\0end"
 """The pseudo-step a conversation reaches when it ends."""
@@ -250,8 +252,11 @@ def translation_problems(
     ]
     for code in text:
         if code not in languages:
+            listed_as = [name for name in languages if OTHER_LANGUAGE_CODES.get(name.lower()) == code]
             hint = (
-                did_you_mean(code, languages, listing=False)
+                f"the study lists it as '{listed_as[0]}': write '{code}' in the study's languages instead"
+                if listed_as
+                else did_you_mean(code, languages, listing=False)
                 or f"add '{code}' to the study's languages, or remove this text"
             )
             problems.append(
@@ -286,6 +291,10 @@ def template_problems(
                         did_you_mean(root, ALLOWED_ROOTS),
                     )
                 )
+            continue
+        misread = misread_name(name, ids)
+        if misread is not None:
+            problems.append(marks.problem(marks.find(path, name), *misread))
             continue
         if root in ("answers", "values") and rest and rest not in ids:
             problems.append(
@@ -620,7 +629,7 @@ def _tested_names(source: str) -> frozenset[str]:
     return frozenset(names)
 
 
-DURATION_KEYS = frozenset({"after", "every", "grace", "reminders", "closes", "timeout", "retention"})
+DURATION_KEYS = frozenset({"after", "every", "grace", "reminders", "closes", "timeout", "retention", "until"})
 """Keys whose values are durations (under ``reminders`` and ``retention``, their items are)."""
 
 
@@ -651,7 +660,9 @@ def check_flow(
 ) -> list[Problem]:
     """Every semantic problem and warning of one loaded flow (``saved_elsewhere``: the
     participant fields the study's other flows save)."""
-    from flows.template_order import read_before_asked  # it builds on edges() above
+    from flows.choice_experiment_checks import level_labels, several_costs
+    from flows.template_names import units_said_twice, unsaved_fields
+    from flows.template_order import read_before_asked, saved_fields  # it builds on edges() above
 
     flow, marks = loaded.flow, loaded.marks or Marks(loaded.path)
     codes = list(languages if languages is not None else (flow.languages or []))
@@ -659,11 +670,15 @@ def check_flow(
     problems = _targets(flow, marks) + _flow_graph(flow, marks) + _unused_settings(flow, marks) + bare_durations(marks)
     problems += _delphi_ends(flow, marks) + asked_before_consent(flow, marks, edges(flow))
     problems += _window_fields(flow, marks) + blank_options(loaded, marks, codes) + _near_built_in_fields(flow, marks, groups)
-    problems += _skipped_deciders(flow, marks)
+    problems += _skipped_deciders(flow, marks) + durations_without_unit(flow, marks)
     problems += _step_texts(flow, marks, codes, groups) + untranslated_flow_texts(loaded, marks, codes)
     problems += read_before_asked(flow, marks, saved_elsewhere or set()) + voice_offered_on_sms(flow, marks, study)
+    problems += units_said_twice(flow, marks) + level_labels(flow, marks) + several_costs(flow, marks)
+    if study is not None and saved_elsewhere is not None:  # (a flow alone: other flows may save the field)
+        problems += unsaved_fields(flow, marks, saved_elsewhere | saved_fields(flow))
     words, used = Words(study), codes or _languages_used(flow)
-    return problems + message_warnings(flow, marks, used, words) + unread_yes_no_words(flow, marks, used, words)
+    sms = study is None or reachable_by_sms(study)  # (a flow alone: any channel may send it)
+    return problems + message_warnings(flow, marks, used, words, sms) + unread_yes_no_words(flow, marks, used, words)
 
 
 def _languages_used(flow: Flow) -> list[str]:

@@ -5,10 +5,39 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from flows.events import Button
 from flows.parsing import parse_yes_no
 from flows.words import Words, erasure_reply
+
+
+@dataclass(frozen=True)
+class Keyboard:
+    """One way a channel shows a question's options as buttons to tap, with no numbers beside
+    them: for a question of up to ``most`` options (exactly ``count``, when set), each label at
+    most ``longest`` characters (any, when None), a multiple choice only when ``multiple``.
+    Telegram's inline keyboard takes every question; WhatsApp's quick replies and list pickers
+    only those the study's content templates fit (bot/dispatch_rules.py). A question no
+    keyboard fits goes out as numbered text (flows.sms.sms_text)."""
+
+    most: int
+    longest: int | None = None
+    count: int | None = None
+    multiple: bool = False
+
+    def fits(self, buttons: Sequence[Button], multiple: bool) -> bool:
+        if not buttons or (multiple and not self.multiple):
+            return False
+        if (len(buttons) != self.count) if self.count is not None else len(buttons) > self.most:
+            return False
+        return self.longest is None or all(len(button.label) <= self.longest for button in buttons)
+
+
+def shows_buttons(keyboards: Sequence[Keyboard], buttons: Sequence[Button], multiple: bool = False) -> bool:
+    """Whether a question with these options is shown as buttons on a channel with ``keyboards``."""
+    return any(keyboard.fits(buttons, multiple) for keyboard in keyboards)
 
 
 @dataclass(frozen=True)
@@ -26,6 +55,11 @@ class TextInput:
     """Whether the sender's channel carries voice notes (the service says so for Telegram and
     WhatsApp; SMS and the simulator do not): read only for a message without words, whose reply
     says what we can read."""
+    keyboards: tuple[Keyboard, ...] = ()
+    """How the sender's channel shows options as buttons (the service says so: Telegram, the web
+    simulator, WhatsApp with quick-reply or list-picker templates); none where options go out as
+    numbered text (SMS). Read for the hints after an unclear reply: "Please tap one of the
+    buttons, or reply Mother or Midwife." where buttons were shown, numbers only where numbers were."""
     command: str | None = None
     """The global word the reply is, when the caller has read it already with the study's words
     (a transcript, whose STOP is honoured: :func:`spoken_as_typed`); otherwise the engine reads

@@ -21,6 +21,7 @@ from flows.events import Button
 from flows.loader import LoadedFlow, Marks, Problem, YamlPath, field_path, step_path
 from flows.model import Flow, Option, StepBase, Text, resolve_text
 from flows.readability import MAX_GRADE, too_hard
+from flows.said_once import with_skip_hint
 from flows.sms import (
     LOOKALIKES,
     avoidable_characters,
@@ -33,6 +34,7 @@ from flows.sms import (
     word_with,
 )
 from flows.steps.base import InputStep, StepContext
+from flows.steps.choice_experiment import ChoiceExperimentStep
 from flows.steps.delphi import DelphiStep
 from flows.steps.statements import StatementsStep
 from flows.translation_checks import items_from_file, language_names
@@ -105,12 +107,8 @@ def composed_prompt(
     else:
         text, buttons, multiple = render(step.text), [], False
     if step.skip:
-        hint = (
-            render(step.skip)
-            if isinstance(step.skip, str | dict)
-            else words.text("skip_hint", language)
-        )
-        text = f"{text}\n{hint}"
+        own = step.skip if isinstance(step.skip, str | dict) else None
+        text = with_skip_hint(text, render(own) if own else words.text("skip_hint", language), own is not None)
     return text, buttons, multiple
 
 
@@ -129,6 +127,10 @@ class _NotingWords(Words):
         return found
 
 
+DCE_SHORTEN = ("a choice task goes as one message, with every level of its alternatives: shorten the question or "
+               "the levels' labels ('2 wks', '1 mile'), or use fewer attributes")
+"""A choice experiment's task is one message: splitting the step is no fix."""
+
 BUILT_IN_NAMED = 3
 """How many built-in texts a warning names for the study to override."""
 
@@ -138,14 +140,20 @@ def _pieces(value: str) -> list[str]:
     return [part.strip() for part in re.split(r"\{[^}]*\}", value) if len(part.strip()) >= 3]
 
 
-def _built_in_hint(text: str, built_in: dict[str, str]) -> str | None:
-    """When the flow's own words would fit one segment and the built-in texts in ``text`` make
-    it longer (or bring the letters that force UCS-2): the ``texts:`` keys to override."""
+def _own_words(text: str, built_in: dict[str, str]) -> tuple[dict[str, str], str]:
+    """The built-in texts ``text`` holds (key: value), and ``text`` without them: the flow's own words."""
     used = {key: value for key, value in built_in.items() if _pieces(value) and all(
         re.search(re.escape(piece), text, re.IGNORECASE) for piece in _pieces(value))}
     own = text
     for piece in sorted((piece for value in used.values() for piece in _pieces(value)), key=len, reverse=True):
         own = re.sub(re.escape(piece), "", own, flags=re.IGNORECASE)
+    return used, own
+
+
+def _built_in_hint(text: str, built_in: dict[str, str]) -> str | None:
+    """When the flow's own words would fit one segment and the built-in texts in ``text`` make
+    it longer (or bring the letters that force UCS-2): the ``texts:`` keys to override."""
+    used, own = _own_words(text, built_in)
     if not used or count_segments(own).segments > 1:
         return None
     wider = {char for char in set(text) - set(own) if count_segments(char).encoding != "GSM-7"}  # (letters GSM-7 lacks)
@@ -156,24 +164,28 @@ def _built_in_hint(text: str, built_in: dict[str, str]) -> str | None:
 
 
 def _segments(
-    text: str, language: str, place: tuple[int, int], what: str, marks: Marks, built_in: dict[str, str] | None = None
+    text: str, language: str, place: tuple[int, int], what: str, marks: Marks, built_in: dict[str, str] | None = None,
+    shorten: str = "shorten it, or split it over two steps",
 ) -> list[Problem]:
     """More than one segment. Where only the language's own letters force UCS-2 (Welsh ŵ),
     they are named but never blamed: writing them is right, so the hint is to shorten, and
-    up to :data:`OWN_LETTERS_SEGMENTS` of a text that would fit one in GSM-7 is their price.
-    Where the built-in texts (``built_in``) make it long, the hint names them instead."""
+    up to :data:`OWN_LETTERS_SEGMENTS` of a text that would fit one in GSM-7 is their price,
+    when the flow's own words hold them. Where the built-in texts (``built_in``: an option
+    such as Welsh 'Ddim yn siŵr', a hint) make it long or bring those letters, the hint names
+    them instead."""
     text = gsm7_reply_words(text)  # as the SMS goes (channels/twilio.py)
     count = count_segments(text)
     if count.segments <= 1:
         return []
     avoidable, own = avoidable_characters(text, language), native_letters(text, language)
-    if own and not avoidable and count.segments <= OWN_LETTERS_SEGMENTS and segments_as_gsm7(text) <= 1:
+    written = native_letters(_own_words(text, built_in or {})[1], language)
+    if written and not avoidable and count.segments <= OWN_LETTERS_SEGMENTS and segments_as_gsm7(text) <= 1:
         return []
     unit = "characters" if count.encoding == "GSM-7" else "UTF-16 units"
     message = (
         f"{what} takes {count.segments} SMS segments ({count.units} {unit} in {count.encoding})"
     )
-    hint = "shorten it, or split it over two steps"
+    hint = shorten
     if avoidable:
         char = avoidable[0]
         message += f"; {describe_char(char)} forces UCS-2, which fits 70 characters a segment instead of 160"
@@ -316,8 +328,9 @@ def _readability(
     return problems
 
 
-def message_warnings(flow: Flow, marks: Marks, languages: list[str], words: Words) -> list[Problem]:
-    """SMS, button and reading-level warnings for every step in every language."""
+def message_warnings(flow: Flow, marks: Marks, languages: list[str], words: Words, sms: bool = True) -> list[Problem]:
+    """SMS, button and reading-level warnings for every step in every language; no SMS ones
+    when ``sms`` is False (a study reached only through Telegram links)."""
     default = languages[0]
     english = [code for code in languages if code == "en" or code.startswith("en-")]
     problems: list[Problem] = []
@@ -340,6 +353,8 @@ def message_warnings(flow: Flow, marks: Marks, languages: list[str], words: Word
                     problems += _stop_words(step, buttons, language, marks.key(path_of("options")), words, marks)
                     if language == default:
                         problems += _buttons(step, labels, marks.key(path_of("options")), marks)
+                if not sms:
+                    continue
                 written = marks.values.get(step_path(index, *rest, language)) is not None
                 offer = join_offer(flow, words, language) if index == first and number == 0 else ""
                 if offer:  # sent together with the prompt when someone joins (flows/engine.py)
@@ -352,9 +367,10 @@ def message_warnings(flow: Flow, marks: Marks, languages: list[str], words: Word
                     f"on SMS, the {language_names([language])} prompt of {what}",
                     marks,
                     words.built_in,
+                    DCE_SHORTEN if isinstance(step, ChoiceExperimentStep) else "shorten it, or split it over two steps",
                 )
             for name, value in step.texts():
-                if name in SEPARATE_MESSAGES:
+                if sms and name in SEPARATE_MESSAGES:
                     place = marks.value(
                         path_of(name) + ((language,) if isinstance(value, dict) else ())
                     )

@@ -8,7 +8,7 @@ through that registry, so a new step type never touches this file.
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -17,6 +17,7 @@ Text = str | dict[str, str]
 """Every participant-facing text: a plain string, or a map of language code to string."""
 
 _DURATION = re.compile(r"^\s*(?:(\d+)\s*w)?\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*(?:(\d+)\s*s)?\s*$")
+_DATE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
 _WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 RETENTION_KEYS = ("audio", "messages", "participants")
 STEP_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
@@ -252,7 +253,9 @@ class Join(Strict):
 
 
 class Schedule(Strict):
-    """When a flow is sent. Exactly one of ``at``, ``after`` or ``every`` says when."""
+    """When a flow is sent: ``at`` a date, ``after`` a span (once), or ``every`` a span (again
+    and again); ``after`` with ``every`` starts the series later (``after: 21d``, ``every: 7d``:
+    days 21, 28, 35, ...)."""
 
     flow: str
     at: datetime | None = None
@@ -264,9 +267,37 @@ class Schedule(Strict):
     reminders: list[timedelta] = Field(default_factory=list)
     closes: datetime | timedelta | None = None
     grace: timedelta = timedelta(days=1)
+    times: int | None = Field(default=None, json_schema_extra={"minimum": 1})
+    """How many times in all a repeating (``every``) schedule sends its flow: ``times: 6``
+    with ``every: 7d`` is weekly for 6 weeks. A send missed (past its ``grace``) still counts."""
+    until: datetime | date | timedelta | None = None
+    """When a repeating schedule stops: no send falls due after a date (``2026-03-31``, the
+    whole day in the study's time zone), a date and time, or a span after what ``every``
+    counts from (``until: 12w``: 12 weeks after enrolment). With ``times`` too, the first to come ends it."""
 
     _v_window = field_validator("window", mode="before")(_window)
     _v_durations = field_validator("after", "every", "grace", mode="before")(_duration)
+
+    @field_validator("times", mode="before")
+    @classmethod
+    def _times(cls, value: Any) -> Any:
+        if isinstance(value, bool) or isinstance(value, float) and not value.is_integer():
+            raise Invalid(f"times: {str(value).lower()} is not a number of sends", "write how many in all, e.g. 'times: 6'")
+        return value
+
+    @field_validator("until", mode="before")
+    @classmethod
+    def _until(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise Invalid(f"until: {str(value).lower()} is not a date or a duration",
+                          "write a date such as 2026-03-31, or a span after enrolment such as 12w")
+        if isinstance(value, int | float):
+            return parse_duration(value)
+        if isinstance(value, str) and _DATE.match(value):
+            return date.fromisoformat(value.strip())
+        if isinstance(value, str) and (found := _DURATION.match(value)) and any(found.groups()):
+            return parse_duration(value)
+        return value
 
     @field_validator("reminders", mode="before")
     @classmethod
@@ -293,18 +324,51 @@ class Schedule(Strict):
             return None
         return source.removeprefix("participant.")
 
+    def first_send(self) -> timedelta:
+        """How long after what it counts from the first send falls due: ``after`` (also when a
+        series starts later), else one ``every``. (Nothing for an ``at`` round.)"""
+        return self.after if self.after is not None else self.every or timedelta(0)
+
+    def send_after(self, number: int) -> timedelta:
+        """How long after what it counts from the ``number``-th send (from 1) falls due."""
+        return self.first_send() + (self.every or timedelta(0)) * (number - 1)
+
     @model_validator(mode="after")
     def _one_when(self) -> Schedule:
         given = [name for name in ("at", "after", "every") if getattr(self, name) is not None]
-        if len(given) != 1:
-            raise ValueError("a schedule needs exactly one of 'at' (a date and time), 'after' (e.g. 28d) or 'every' (e.g. 7d)")
+        if not given:
+            raise ValueError("a schedule needs one of 'at' (a date and time), 'after' (e.g. 28d) or 'every' (e.g. 7d)")
+        if "at" in given and len(given) > 1:
+            raise Invalid(
+                f"'at' sends the flow once at a date, so it cannot go with {' or '.join(repr(g) for g in given[1:])}",
+                "keep 'at' for a round on a date; to repeat a flow from some time after joining, write "
+                "'after: 21d' with 'every: 7d' (days 21, 28, 35, ...)",
+                ("at",),
+            )
         if isinstance(self.closes, timedelta) and self.closes <= timedelta(0):
             raise Invalid(
                 "closes must be a time after the flow is sent, not nothing",
                 "write e.g. 'closes: 14d', or a date and time",
                 ("closes",),
             )
+        self._check_end()
         return self
+
+    def _check_end(self) -> None:
+        """``times`` and ``until`` end a repeating schedule: only with ``every``, and not before it starts."""
+        from flows.schedule_timing import say_span  # it imports this module
+
+        for key in ("times", "until"):
+            if getattr(self, key) is not None and self.every is None:
+                raise Invalid(f"'{key}' ends a flow sent again and again, but this schedule sends it once",
+                              f"add e.g. 'every: 7d' to repeat it, or remove '{key}'", (key,))
+        if self.times is not None and self.times < 1:
+            raise Invalid(f"times: {self.times} would never send the flow; it is how many times in all it is sent",
+                          "write e.g. 'times: 6', or remove this schedule", ("times",))
+        if isinstance(self.until, timedelta) and self.every is not None and self.until < self.first_send():
+            raise Invalid(f"until: {say_span(self.until)} ends before the first send, {say_span(self.first_send())} after "
+                          f"{self.relative_to}, so the flow would never be sent",
+                          "give a longer span, e.g. 'until: 12w' to repeat it for 12 weeks", ("until",))
 
 
 class Study(Strict):

@@ -1,7 +1,7 @@
 """Opting out in one's own words: whole replies that ask to be sent nothing more ('stop texting
 me', 'gadewch lonydd i mi'), that may ask it or may answer ('I want out'), or that say the
 number is not the participant's ('wrong number', 'rhif anghywir'). :class:`flows.words.Words`
-reads the first and last as STOP; flows/engine_commands.py asks about the second."""
+reads the first and last as STOP; flows/engine_opt_out.py asks about the second."""
 
 from __future__ import annotations
 
@@ -88,6 +88,9 @@ MAY_OPT_OUT_PHRASES = re.compile("|".join((
     r"(?: (?:anymore|any more|no more|any longer|now))?",
     r"(?:im |i am )?(?:not|no longer) interested(?: (?:anymore|any more))?",
     r"no more questions",
+    r"(?:fuck|fuk|fck|f|eff|piss|sod|bugger|naff|bog) off(?: (?:mate|m8|pal))?|go away|get lost|jog on|do one"
+    r"|(?:fuck|sod|screw|bugger) (?:this|that|it|this shit|off with this)",
+    r"(?:cer|dos|cerwch|ewch|cer di) (?:o ma|o yma|i grafu|bant|i ffwrdd|o na)",
     rf"{_IN_WELSH_WANT} (?:gadael|adael|stopio|rhoi r gorau iddi|rhoir gorau iddi|mynd allan|tynnu allan|peidio)(?: nawr| rwan)?",
     rf"{_IN_WELSH_NOT_WANT} (?:gwneud|neud|wneud|cymryd rhan|parhau|ateb|bod yn rhan)"
     r"(?: (?:hyn|hwn|o hyn|rhagor o gwestiynau|mwy o gwestiynau|y cwestiynau))?(?: (?:mwyach|rhagor|bellach|dim mwy|eto))?",
@@ -95,7 +98,8 @@ MAY_OPT_OUT_PHRASES = re.compile("|".join((
 )))
 """Whole replies that may ask to stop taking part, or may answer the question ('I want out' to
 'What would help?', 'I don't want to do this anymore' to 'How do you feel about your treatment?',
-'not interested'): the engine asks which (flows/engine_commands.py)."""
+'not interested'; 'fuck off', 'go away', 'cer o 'ma' from someone tired of being asked): the
+engine asks which (flows/engine_opt_out.py)."""
 
 
 _WHO_IS_THIS = r"(?:who is this|whos this|who is it|who are you|who are u|who r u|who r you|who is that|whos that|who dis|who this)"
@@ -133,6 +137,9 @@ WRONG_NUMBER_PHRASES: dict[str, re.Pattern[str]] = {
 now (numbers are passed on to someone new): 'wrong number', 'you have the wrong number', 'who
 is this? wrong number', "I don't know who you are", 'rhif anghywir', 'dw i ddim yn gwybod pwy
 ydych chi'. A STOP, answered with an apology in the language the words are in."""
+_BARE_WRONG_NUMBER = re.compile(rf"{_WRONG}|{_WRONG_IN_WELSH}")
+"""'wrong number', 'wrong person', 'rhif anghywir' and nothing else (but courteous words): words
+that could as well answer a question ('What went wrong?') as tell us the number is not theirs."""
 
 
 @lru_cache(maxsize=4096)
@@ -174,3 +181,13 @@ def wrong_number_language(text: str) -> str | None:
     it ('the surgery had the wrong number for me')."""
     phrases = [phrase for phrase in _as_phrase(text) if phrase]
     return next((code for code, said in WRONG_NUMBER_PHRASES.items() if any(said.fullmatch(phrase) for phrase in phrases)), None)
+
+
+def only_wrong_number(text: str) -> bool:
+    """Whether a reply that says the number is not the participant's says no more than 'wrong
+    number' ('Wrong number.', 'wrong person thanks', 'rhif anghywir'): nothing in it speaks to
+    the sender ('you have the wrong number', 'who is this?', "I don't know you"), so at a
+    question that takes any words ('What went wrong?') it may be the answer, and is asked about
+    (flows/engine_opt_out.py)."""
+    phrases = [phrase for phrase in _as_phrase(text) if phrase]
+    return bool(phrases) and _BARE_WRONG_NUMBER.fullmatch(phrases[-1]) is not None

@@ -55,7 +55,26 @@ def _has_word(words: frozenset[str], word: str) -> bool:
         return True
     if len(word) < 6 or word in _WORD_NUMBERS:
         return False
-    return any(len(own) >= 6 and difflib.SequenceMatcher(None, word, own).ratio() >= 0.85 for own in words)
+    return any(len(own) >= 6 and not _opposites(word, own) and difflib.SequenceMatcher(None, word, own).ratio() >= 0.85
+               for own in words)
+
+
+_NEGATING_PREFIXES = ("n", "un", "in", "im", "il", "ir", "dis", "non", "non-", "an", "an-", "di", "dad")
+"""What turns a word into its opposite: 'neither', 'unlikely', 'dissatisfied', 'nonurgent', Welsh
+'anhapus', 'diflas', 'dadwneud'."""
+
+
+def _opposites(word: str, own: str) -> bool:
+    """Whether one word is the other with a negating prefix ('either' and 'neither', 'likely' and
+    'unlikely', 'satisfied' and 'dissatisfied'): never a slip of it, however alike they look."""
+    return any(word == prefix + own or own == prefix + word for prefix in _NEGATING_PREFIXES)
+
+
+def says_the_opposite(reply: str, name: str) -> bool:
+    """Whether a word of a reply is the opposite of a word of an option's name (:func:`_opposites`):
+    'unlikely' of 'Likely', 'either is fine' of 'Neither', so it is no misspelling of it."""
+    said, own = _WORD.findall(reply), _WORD.findall(name)
+    return any(_opposites(word, other) for word in said for other in own if len(word) > 3 and len(other) > 3)
 
 
 def says_only(text: str, name: str) -> bool:

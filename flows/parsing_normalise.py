@@ -8,8 +8,11 @@ import re
 import unicodedata
 from functools import lru_cache
 
+_ENDEARED = r"(?:thanks|thank you|thankyou|ta|cheers|diolch)(?: very much| yn fawr)? (?:my )?(?:dear|love|luv|pet|hun|hon|darling|duck|sweetheart|cariad|bach)"
+"""Thanks with a word of affection ('thank you dear', 'ta love', 'diolch cariad'): an older
+participant's politeness, as much as the thanks alone."""
 _FILLER = (
-    r"diolch yn fawr iawn|diolch yn fawr|os gwelwch yn dda|os gwelwch chi'n dda|os gweli di'n dda|plis|"
+    rf"{_ENDEARED}|diolch yn fawr iawn|diolch yn fawr|os gwelwch yn dda|os gwelwch chi'n dda|os gweli di'n dda|plis|"
     r"please|plz|pls|thanks|thank you|thankyou|thanks very much|ta|cheers|diolch|diolch yn fawr|"
     r"i think|i'd say|id say|i would say|i guess|i reckon|i suppose|probably|it's|its|it is|it was|"
     r"my answer is|my answer|answer|i'll go with|ill go with|i'd go with|go with|i choose|i pick|"
@@ -19,6 +22,9 @@ _FILLER = (
 _PICK_FILLER = r"option|number|no\.|choice|opsiwn|rhif|about|around|roughly|approximately|approx|maybe|perhaps|say|like"
 _FILLER_RE = re.compile(rf"\b(?:{_FILLER})\b")
 _PICK_FILLER_RE = re.compile(rf"(?:(?<=\s)|^)(?:{_PICK_FILLER})(?=\s|$)")
+_KISSES = re.compile(r"(?<=\S)(?:[\s,]+(?:x{1,6}|(?:xo)+x?))+$")
+"""Kisses that sign off a text ('dunno x', 'no idea xx', 'not sure xoxo'): after some words only,
+so a reply that is nothing but 'x' stays as it is."""
 
 
 MAX_ANSWER_CHARS = 200
@@ -49,8 +55,9 @@ def _tidy(text: str) -> str:
 
 @lru_cache(maxsize=16384)
 def _strip_politeness(text: str, picking: bool = True) -> str:
-    """Drop thanks, hedges and lead-ins ('I'd say', 'option'); ``picking`` also drops 'maybe', 'about'."""
-    text = _tidy(_FILLER_RE.sub(" ", text))
+    """Drop thanks, hedges, lead-ins ('I'd say', 'option') and sign-off kisses ('x', 'xx');
+    ``picking`` also drops 'maybe', 'about'."""
+    text = _tidy(_FILLER_RE.sub(" ", _KISSES.sub("", text)))
     if picking:
         text = _tidy(_PICK_FILLER_RE.sub(" ", text))
     return _tidy(re.sub(r"\s*;\s*|\s*,(?!\d)\s*", " ", text))

@@ -1,15 +1,23 @@
 """A number said inside a sentence (flows/parsing.py): whether the reply is only the number,
 says more (checked with the participant first) or goes with another unit than the question's
-('6 hours' to 'how many times?', asked again)."""
+('6 hours' to 'how many times?', asked again; '2 weeks' to a question in days, converted)."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import replace
+from functools import partial
 
+from flows.parsing_durations import (
+    _compound_duration,
+    _converted_duration,
+    _spaced_units,
+    pregnancy_notation,
+)
 from flows.parsing_little_words import _LITTLE_WORDS, _stem, _stems
+from flows.parsing_near_numbers import near_bound
 from flows.parsing_normalise import _strip_politeness, normalise
+from flows.parsing_number_reading import NumberReading
 from flows.parsing_number_words import (
     _AMOUNT_HEDGES,
     _MULTIPLIERS,
@@ -20,16 +28,16 @@ from flows.parsing_number_words import (
     _in_smaller_unit,
     _time_in_words,
 )
-from flows.parsing_numbers import _ISH, parse_number
+from flows.parsing_numbers import _ISH, _NONE_AT_ALL, parse_number
 
 _UNIT_NAMES: dict[str, tuple[str, tuple[str, ...]]] = {
     "second": ("duration", ("second", "seconds", "sec", "secs", "eiliad", "eiliadau")),
     "minute": ("duration", ("minute", "minutes", "min", "mins", "munud", "munudau")),
     "hour": ("duration", ("hour", "hours", "hr", "hrs", "h", "awr", "oriau")),
-    "day": ("duration", ("day", "days", "diwrnod", "diwrnodau")),
+    "day": ("duration", ("day", "days", "diwrnod", "ddiwrnod", "niwrnod", "diwrnodau")),
     "night": ("duration", ("night", "nights", "noson", "nosweithiau")),
     "week": ("duration", ("week", "weeks", "wk", "wks", "wythnos", "wythnosau")),
-    "month": ("duration", ("month", "months", "mth", "mths", "mis", "misoedd")),
+    "month": ("duration", ("month", "months", "mth", "mths", "mnth", "mnths", "mo", "mos", "mis", "fis", "misoedd")),
     "year": ("duration", ("year", "years", "yr", "yrs", "blwyddyn", "blynedd", "mlynedd", "flynedd", "blwydd", "oed")),
     "time": ("count", ("time", "times", "gwaith", "waith")),
     "pound": ("money", ("£", "pound", "pounds", "quid", "gbp", "punt", "punnoedd")),
@@ -68,36 +76,40 @@ _NUMBER_HEDGES = frozenset({
     "hello", "hiya", "think", "guess", "reckon", "say", "give", "gave", "rate", "rated", "rating", "score", "scored",
     "out", "thank", "god", "goodness", "thankfully", "luckily", "sadly", "unfortunately", "went", "gone", "been", "go",
     "did", "done", "got", "made", "im", "ive", "id", "we've", "we'd", "we're", "i'll", "we'll", "maybe", "perhaps",
-    "tua", "rhyw", "efallai", "meddwl", "dweud", "dwi", "dwi'n", "i'n", "fyddwn", "bod", "wedi", "oedd", "roedd", "tro",
+    "nearly", "almost", "bron", "nearer", "closer", "nes", "agosach", "tua", "rhyw", "efallai", "meddwl", "dweud", "dwi", "dwi'n", "i'n", "fyddwn", "bod", "wedi", "oedd", "roedd", "tro",
 })
 """Words that go with a number without adding to it ('about 5 I reckon', 'I'd give it 4', 'been 3
 times', 'tua 5'), besides politeness and the little words that name nothing."""
 
-Doubt = Literal["clear", "confirm", "other_unit"]
-
-
-@dataclass(frozen=True)
-class NumberReading:
-    """The one number a reply gives, and how far it can be taken as the answer."""
-
-    value: float
-    doubt: Doubt = "clear"
-    """``clear``: the reply is the number (with politeness, hedges or the question's own unit);
-    ``confirm``: it says more than the number ('my son is 4 and has asthma'), so the number is
-    a guess to check with the participant; ``other_unit``: the number goes with a unit that is
-    not the question's ('6 hours' to 'how many times?'), so it answers something else."""
-    said: str = ""
-    """For ``other_unit``, the number with its unit as said ('6 hours', '£20')."""
-
-
 def read_number(
     text: str, question: str = "", unit: str | None = None, rating: bool = False, own_words: str = "",
-    out_of: float | None = None, decimal_comma: bool = False,
+    out_of: float | None = None, decimal_comma: bool = False, whole: bool = True,
 ) -> NumberReading | None:
     """:func:`parse_number`, and whether the reply is only that number. ``question`` (the
     question's words, which the reply may echo) and ``unit`` (the step's own) say which unit the
     answer is in; ``rating`` for a score on a scale, in no unit but points or stars;
-    ``own_words`` may also be said without adding anything (the label of the point read)."""
+    ``own_words`` may also be said without adding anything (the label of the point read). A
+    length of time said in another unit is converted (flows/parsing_durations.py): exactly, as
+    said ('2 weeks' in days: 14), or to check ('3 months': about 91; '10 days' in weeks: 1, or
+    1.4 where not ``whole``); so is a pregnancy's '23+4' or '36/40' in weeks or days.
+    A number said to be just over or under ('just over 2') is that number, to check."""
+    expected = _expected_unit(normalise(question), unit)
+    wanted = expected[1] if expected and expected[0] == "unit" else None
+    again = partial(read_number, question=question, unit=unit, rating=rating, own_words=own_words, out_of=out_of,
+                    decimal_comma=decimal_comma, whole=whole)
+    spelled = pregnancy_notation(text, wanted)
+    if spelled != text:  # '23+4' as '23 weeks 4 days': checked, as a sum or a fraction is another reading
+        reading = again(spelled)
+        return reading if reading is None or reading.doubt != "clear" else replace(reading, doubt="confirm")
+    text = _spaced_units(text)
+    compound = _compound_duration(text, _UNITS, wanted, whole)
+    if compound is not None:  # '23 weeks 4 days': its total in the question's unit
+        reading = again(compound[0])
+        return reading if reading is None or compound[1].exact else NumberReading(reading.value, "confirm", about=compound[1].about)
+    near = near_bound(text)
+    if near is not None:
+        reading = again(near)
+        return reading if reading is None or reading.doubt != "clear" else NumberReading(reading.value, "confirm")
     in_words = None if rating else _amount_in_words(text, question, unit)
     if in_words is not None:
         return in_words
@@ -105,16 +117,23 @@ def read_number(
     if value is None:
         return None
     said = _ISH.sub(" ish", normalise(text)).replace("per cent", "percent")  # '3ish' as 'about 3'
+    said = re.sub(r"\b(none|zero|nothing|nil)\s+(?:at all|whatsoever)\b", r"\1", said)  # 'none at all' is 'none'
+    said = "none" if _NONE_AT_ALL.fullmatch(_strip_politeness(said).strip(" .!")) else said  # 'not one', 'not once'
     tokens = [token.rstrip(".,") for token in _TOKEN_RE.findall(said)]
     units, used = _units_said(tokens)
-    expected = _expected_unit(normalise(question), unit) or (("kind", "rating") if rating else None)
+    expected = expected or (("kind", "rating") if rating else None)
+    converted = None
     for said_unit, shown in units:
-        if _fits(said_unit, expected) is False:
-            return NumberReading(value, "other_unit", shown)
+        if _fits(said_unit, expected) is False:  # '2 weeks' to a question in days may be converted
+            converted = _converted_duration(value, said_unit, expected[1], whole) if expected and len(units) == 1 else None
+            if converted is None:
+                return NumberReading(value, "other_unit", shown)
+            value = converted.value
     rest = " ".join(token for index, token in enumerate(tokens) if index not in used)
     known = _stems(normalise(f"{question} {unit or ''} {own_words}"))
     more = any(not _adds_nothing(word, known) for word in _TOKEN_RE.findall(_strip_politeness(rest)))
-    return NumberReading(value, "confirm" if more else "clear")
+    approximate = converted is not None and not converted.exact
+    return NumberReading(value, "confirm" if more or approximate else "clear", about=converted is not None and converted.about)
 
 
 def _amount_in_words(text: str, question: str, unit: str | None) -> NumberReading | None:
@@ -141,13 +160,15 @@ def _amount_in_words(text: str, question: str, unit: str | None) -> NumberReadin
     if fits is None or expected is None:
         return None
     converted = _in_smaller_unit(value, said_unit, expected[1]) if expected[0] == "unit" else None
+    across = _converted_duration(value, said_unit, expected[1]) if converted is None else None
+    converted = across[0] if across else converted  # 'a month' in weeks: about 4
     return NumberReading(converted, "confirm") if converted is not None else NumberReading(value, "other_unit", said)
 
 
 def _numberish(token: str, cardinal: bool = False) -> bool:
     """A numeral or number word ('6', '3.5', 'six', 'half'); unless ``cardinal``, an ordinal too
     (Welsh 'ail', 'trydydd' as English 'second', 'third')."""
-    if re.fullmatch(r"[-+]?\d[\d.,]*", token) or token in _WORD_NUMBERS or token in _MULTIPLIERS or token == "half":
+    if re.fullmatch(r"[-+]?\d[\d.,]*", token) or token in _WORD_NUMBERS or token in _MULTIPLIERS or token in ("half", "hanner"):
         return True
     if cardinal:
         return False
@@ -195,6 +216,12 @@ def _expected_unit(question: str, unit: str | None) -> tuple[str, str] | None:
         if pattern.search(question):
             return ("unit", "year") if kind == "year" else ("kind", kind)
     return None
+
+
+def asks_how_long_in_no_unit(question: str, unit: str | None) -> bool:
+    """Whether a number question asks for a length of time ('How long did you wait?') without
+    saying in what: its step has no ``unit`` and its words name none."""
+    return _expected_unit(normalise(question), unit) == ("kind", "duration")
 
 
 def _fits(unit: str, expected: tuple[str, str] | None) -> bool | None:

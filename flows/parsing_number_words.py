@@ -29,7 +29,12 @@ before a noun ('pum', 'chwe'); 'bump' (five) is left out: it is an English word 
 _WORD_NUMBERS.update(_WELSH_MUTATED_NUMBERS)
 _FREQUENCY_WORDS = {"once", "twice", "thrice", "unwaith", "dwywaith", "teirgwaith"}
 """How often, not which: 'twice' answers a count, never picks option 2."""
-_MULTIPLIERS = {"hundred": 100, "thousand": 1000}
+_COUNTS = sorted((w for w, v in _WORD_NUMBERS.items() if v >= 2 and w.isalpha() and w not in _FREQUENCY_WORDS), key=len, reverse=True)
+_A_GROUP = re.compile(rf"(?:^|\s)(?:the|y|yr|i'r)\s+(?:{'|'.join(_COUNTS)})\b")
+_MULTIPLIERS = {"hundred": 100, "thousand": 1000, "dozen": 12, "dwsin": 12}
+"""Words that multiply the number before them ('two hundred', 'a dozen', Welsh 'dwsin'): 'half a
+dozen' (Welsh 'hanner dwsin') is 6, 'half a hundred' 50."""
+_HALF_OF = re.compile(r"(?:half (?:a|an)|hanner) (\w+)")
 _FUZZY_TARGETS = [w for w in _WORD_NUMBERS if len(w) >= 4 and w.isascii()
                   and w not in (*_FREQUENCY_WORDS, *_WELSH_MUTATED_NUMBERS, "none", "nil")]
 _NOT_NUMBERS = {"there", "then", "even", "seen", "fine", "nice", "five's", "nine's", "tent", "teen", "fort", "forth", "for"}
@@ -57,6 +62,13 @@ _WELSH_ORDINAL_RE = re.compile(
 """'y cyntaf', 'yr un cyntaf' (the first one), 'yr ail un', 'yr ail opsiwn', 'yr olaf'."""
 
 
+def says_a_group(text: str) -> bool:
+    """Whether a reply names a group by its size: Welsh 'y ddau' and 'y ddwy' (both), 'y tri' (all
+    three), English 'the two of them'. An article before a count means that many things together,
+    as 'both' does: never the option numbered 2 or 3, nor the 'y' of a yes."""
+    return bool(_A_GROUP.search(normalise(text)))
+
+
 def _welsh_ordinal(text: str) -> str:
     """A reply that is only a Welsh ordinal, politeness dropped ('y cyntaf', 'yr ail un', 'yr un
     olaf'), as its English word ('first', 'second', 'last'); any other text as it is. ('un' is
@@ -80,8 +92,20 @@ def _fuzzy_number_word(word: str) -> str | None:
     return None
 
 
+def _half_of(words: list[str]) -> tuple[float, str] | None:
+    """Half of a multiplier at the start of ``words`` ('half a dozen', 'hanner dwsin'): its value and the words said."""
+    for size in (3, 2):
+        found = _HALF_OF.fullmatch(" ".join(words[:size]))
+        if found and found.group(1) in _MULTIPLIERS:
+            return _MULTIPLIERS[found.group(1)] / 2, found.group(0)
+    return None
+
+
 def _words_value(parts: list[str]) -> float | None:
     """The value of a run of number words, or None if they do not make one number ('one two')."""
+    half = _half_of(parts)
+    if half is not None and len(parts) <= 3 and " ".join(parts) == half[1]:
+        return half[0]
     total, current, seen = 0.0, 0.0, False
     for index, part in enumerate(parts):
         following = parts[index + 1] if index + 1 < len(parts) else ""
@@ -134,7 +158,8 @@ def _number_runs(text: str) -> list[list[str]]:
         following = words[index + 1] if index + 1 < len(words) else ""
         joins = word == "and" and current and (following in _WORD_NUMBERS or following in ("a", "half"))
         article = word in ("a", "an") and following in (*_MULTIPLIERS, "half") and (current or following != "half")
-        if word in _WORD_NUMBERS or word in _MULTIPLIERS or (word == "half" and current) or joins or article:
+        half_of = word in ("half", "hanner") and not current and _half_of(words[index:index + 3]) is not None
+        if word in _WORD_NUMBERS or word in _MULTIPLIERS or (word == "half" and current) or joins or article or half_of:
             current.append(word)
         elif current:
             runs.append(current)
@@ -153,7 +178,7 @@ a year', 'an hour and a half', Welsh 'pythefnos', 'hanner blwyddyn', 'cwpl o wyt
 _BARE_UNITS = frozenset({"fortnight", "pythefnos", "wythnos", "blwyddyn", "mis", "diwrnod", "awr", "munud"})
 """Units said alone for one of them: 'fortnight', and Welsh, which has no 'a' ('wythnos', a week)."""
 _FORTNIGHT = frozenset({"fortnight", "fortnights", "pythefnos"})
-_AMOUNT_HEDGES = re.compile(r"^(?:(?:about|around|roughly|approx|approximately|just|only|maybe|probably|prob|tua|rhyw)\s+)+|"
+_AMOUNT_HEDGES = re.compile(r"^(?:(?:about|around|roughly|approx|approximately|nearly|almost|just|only|maybe|probably|prob|tua|rhyw|bron)\s+)+|"
                             r"\s+(?:ish|or so|ago|old|oed|yn ol)$")
 """Hedges around a length of time in words ('about a fortnight', 'a week or so', 'a year ago')."""
 _IN_SMALLER = {"second": ("time", 1), "minute": ("time", 60), "hour": ("time", 3600), "day": ("time", 86400),

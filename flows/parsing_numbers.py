@@ -17,25 +17,23 @@ from flows.parsing_number_words import (
     _words_value,
     words_to_number,
 )
+from flows.parsing_pronoun_one import without_pronoun_one
 
-_DETERMINER = (
-    r"the|that|this|these|those|which|what|whichever|any|each|every|another|either|neither|no|other|"
-    r"same|next|last|middle|top|bottom|highest|lowest|only|first|second|third|fourth|fifth"
-)
-_PRONOUN_ONE = re.compile(rf"\b(?:{_DETERMINER})\s+(?:(?!number\b|option\b)[a-z']+\s+)?one\b")
-"""'the last one', 'that one', 'no one', 'the middle one': 'one' stands for a thing, not the number 1."""
 _NONE_AT_ALL = re.compile(
-    r"(?:not|never|dim)\s+(?:even\s+)?(?:once|one time|a single time|un waith|unwaith)(?:\s+(?:at all|even))?"
+    r"(?:(?:not|never|dim)\s+(?:even\s+)?(?:once|one time|a single time|un waith|unwaith)"
+    r"|not\s+(?:even\s+)?(?:a\s+)?(?:single\s+)?one(?:\s+single)?)(?:\s+(?:at all|even))?"
 )
-"""'not once', 'never once', 'dim un waith': a count of nought."""
+"""'not once', 'never once', 'dim un waith', and 'not one', 'not a single one', 'not even one' said
+alone (never 'not one of them', a story): a count of nought."""
 _NEGATED = re.compile(r"\b(?:not|never|neither|nor)\b|n't\b")
 _INEXACT = re.compile(
     r"\b(?:less|fewer|more|greater|lower|higher|bigger|smaller)\s+than\b|"
-    r"\b(?:under|below|over|above|at least|at most|up to|upto|nearly|almost|plus|"
-    r"or (?:more|less|fewer|over|under|above|below|higher|lower)|llai na|mwy na|dros|o dan|bron)\b|"
+    r"\b(?:under|below|over|above|at least|at most|up to|upto|plus|"
+    r"or (?:more|less|fewer|over|under|above|below|higher|lower)|llai na|mwy na|dros|o dan)\b|"
     r"[<>≤≥]|\d\s*\+"
 )
-"""'less than 5', 'over 10', '5+': a bound, not an answer."""
+"""'less than 5', 'over 10', '5+': a bound, not an answer. 'Nearly 3' and 'almost 3' ('bron') are
+the number, hedged as 'about 3' is: the participant's best estimate, which is what is asked."""
 _ISH = re.compile(r"(?<=\d)-?ish\b|-ish\b")
 """'3ish', '3-ish', 'three-ish': the number, hedged as 'about 3' is."""
 _REJECTED = (
@@ -94,7 +92,8 @@ def parse_number(text: str, out_of: float | None = None, decimal_comma: bool = F
     """Find the one number a reply gives: '7', 'seven', 'I'd say 4 thanks', '7/9',
     'eight out of nine', 'a nine', 'thre', 'not once' (0), 'dwywaith' (2). None when there is
     none or more than one, when it is negated ('not 5') or only a bound ('less than 5', '10+'),
-    and for 'one' that names a thing ('the last one', 'that one', 'no one').
+    and for 'one' that names a thing ('the last one', 'that one', 'no one', 'no-one': nor is
+    Welsh 'dim un', which is nought, as 'none' is: flows/parsing_pronoun_one.py).
 
     A fraction ('7/9', '7 out of 9') gives its top only over ``out_of``, the question's highest
     point: '4/5' on a 1-5 scale is 4, but '5/10' there is None (asked again, not read as 5 nor
@@ -132,7 +131,7 @@ def _cleaned(text: str, decimal_comma: bool = False) -> str:
     said = _ISH.sub(" ish", normalise(text))
     if decimal_comma:
         said = _DECIMAL_COMMA.sub(_decimal_point, said)
-    words = _tidy(_PRONOUN_ONE.sub(lambda found: found.group(0)[: -len("one")], said))
+    words = without_pronoun_one(said)
     clean = _welsh_ordinal(_strip_politeness(words))
     return re.sub(r"^(?:a|an|the)\s+(?=\S)", "", clean)
 

@@ -4,6 +4,7 @@ negates, modifies ('really good' when 'Very good' is another) or names with anot
 
 from __future__ import annotations
 
+import difflib
 import re
 
 from flows.parsing_little_words import _LITTLE_WORDS, _WORD, _has_word, _stem, _stems
@@ -48,8 +49,10 @@ def _modified(before: str, name: str, names: list[list[str]], index: int) -> boo
 
 
 def _negations(text: str) -> set[str]:
-    """The negating words in a text, with every "-n't" and 'not' as one ('not', 'neither', 'ddim')."""
-    return {"not" if word.endswith(("n't", "nt")) or word == "cannot" else word for word in _NEGATING.findall(text)}
+    """The negating words in a text, with every "-n't" and 'not' as one ('not', 'neither'), and
+    Welsh 'ddim' and 'dim' as one ('dim yn gwybod' for 'Ddim yn gwybod')."""
+    found = _NEGATING.findall(text)
+    return {"not" if word.endswith(("n't", "nt")) or word == "cannot" else "dim" if word == "ddim" else word for word in found}
 
 
 def _keeps_negation(reply: str, names: list[str]) -> bool:
@@ -57,6 +60,40 @@ def _keeps_negation(reply: str, names: list[str]) -> bool:
     'not very good' never means 'Very good'."""
     found = _negations(reply)
     return not found or any(found <= _negations(name) for name in names)
+
+
+_NEGATES = re.compile(rf"{_NEGATING.pattern}|\bsai\b")
+"""A negation that may make an option's name the opposite of a word in it, 'sai' too ("Sai'n
+gwybod", 'I don't know'): a pronoun and its negation in one, which no rejection is said with."""
+
+
+def _drops_negation(reply: str, names: list[str]) -> bool:
+    """Whether a reply that negates nothing names an option by a word its name negates: 'they
+    know' is never 'Don't know', 'I'm sure' never 'Not sure', 'dw i'n gwybod' never 'Ddim yn
+    gwybod'. A misspelt negation still negates ('dnt know', 'dontknow'); an option's name
+    without a negation may still be named by the word ('Unknown' beside 'Don't know')."""
+    if _NEGATES.search(reply):
+        return False
+    said = {_stem(word) for word in _WORD.findall(reply)} - _LITTLE_WORDS
+    plain = frozenset().union(*(_stems(name) for name in names if not _NEGATES.search(name)))
+    negated = [name for name in names if _NEGATES.search(name)
+               and any(_has_word(_stems(_NEGATES.sub(" ", name)) - _LITTLE_WORDS - plain, word) for word in said)]
+    return bool(negated) and not any(_misspelt_negation(reply, name) for name in negated)
+
+
+def _misspelt_negation(reply: str, name: str) -> bool:
+    """Whether a reply writes a negated name's negation wrongly ('dnt know', 'dontknow' for
+    "Don't know", 'sain gwybod' for "Sai'n gwybod"), never as the word it negates ('do know')."""
+    negating = [found.replace("'", "") for found in _NEGATES.findall(name)]
+    affirming = {word.removesuffix(end) for word in negating for end in ("nt", "t", "not")}
+    affirming = {word for word in affirming if len(word) > 1 and not _NEGATES.fullmatch(word)}
+    for word in _WORD.findall(reply.replace("'", "")):
+        if word not in affirming and any(difflib.SequenceMatcher(None, word, own).ratio() >= 0.8 for own in negating):
+            return True
+    likeness = difflib.SequenceMatcher(None, reply, name).ratio()
+    affirmed = [re.sub(r"\s+", " ", _NEGATES.sub(" ", name)).strip()]
+    affirmed += [re.sub(rf"\b{re.escape(word)}\b", positive, name.replace("'", "")) for word in negating for positive in affirming if word.startswith(positive)]
+    return likeness >= 0.85 and all(likeness > difflib.SequenceMatcher(None, reply, other).ratio() for other in affirmed)
 
 
 SENTENCE_WORDS = 12
@@ -86,7 +123,8 @@ def _named_in_sentence(clean: str, names: list[list[str]]) -> int | None:
     """The one option a short sentence names by a word (or a close misspelling of one) that no
     other option has: 'im a pateint', 'Im a carer for my wife' (for 'Patient or carer'). Never
     with a negation anywhere ('not a patient'), when words of two options are said ('my wife's
-    the patient, I'm her carer'), nor for a word describing another ('my family doctor')."""
+    the patient, I'm her carer'), for a word describing another ('my family doctor'), nor by a
+    word the option's name negates ('they know' for "Don't know")."""
     words = _WORD.findall(clean)
     if len(names) < 2 or len(words) > SENTENCE_WORDS or _negations(clean):
         return None
@@ -101,7 +139,8 @@ def _named_in_sentence(clean: str, names: list[list[str]]) -> int | None:
         if holders and following and following not in _LITTLE_WORDS and following not in _AFTER_A_NAME:
             return None  # a word of an option describing something else ('family doctor')
         named |= holders
-    return named.pop() if len(named) == 1 else None
+    found = named.pop() if len(named) == 1 else None
+    return None if found is None or _drops_negation(clean, names[found]) else found
 
 
 def _distinctive_part(said_words: str, names: list[list[str]]) -> int | None:

@@ -9,11 +9,20 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
-from flows.parsing_little_words import only_little_words
+from flows.parsing_dont_know import dont_know_option, said_of_someone_else
+from flows.parsing_emphasis import answer_and_reason, without_emphasis
+from flows.parsing_little_words import _WORD, only_little_words, says_the_opposite
 from flows.parsing_normalise import _strip_politeness, _too_long, normalise
-from flows.parsing_number_words import _FREQUENCY_WORDS, _ORDINALS, _welsh_ordinal, words_to_number
+from flows.parsing_number_words import (
+    _FREQUENCY_WORDS,
+    _ORDINALS,
+    _welsh_ordinal,
+    says_a_group,
+    words_to_number,
+)
 from flows.parsing_option_words import (
     _distinctive_part,
+    _drops_negation,
     _keeps_negation,
     _modified,
     _named_in_sentence,
@@ -21,7 +30,9 @@ from flows.parsing_option_words import (
     _names_another,
     _negations,
 )
+from flows.parsing_pronoun_one import without_pronoun_one
 from flows.parsing_rejections import _Rejection, _rejection, _undecided
+from flows.parsing_yes_no import parse_yes_no
 
 _ABBREVIATIONS = ((re.compile(r"\b(?:v|vv|vry|vey)\.?\s+(?=[a-z]{2})"), "very "),)
 """Short forms of option words, written out before matching: 'v good' -> 'very good'."""
@@ -37,7 +48,7 @@ def _letter_index(token: str, count: int) -> int | None:
 
 
 def _number_index(token: str, count: int) -> int | None:
-    token = re.sub(r"^(?:no\.?|#)\s*(?=\d)", "", token.strip("().#"))
+    token = without_pronoun_one(re.sub(r"^(?:no\.?|#)\s*(?=\d)", "", token.strip("().#")))  # 'dim un' is none, not 1
     if token in _FREQUENCY_WORDS:
         return None
     value = words_to_number(token)
@@ -54,22 +65,29 @@ def _number_index(token: str, count: int) -> int | None:
 
 
 def _pick_phrase(clean: str) -> str:
-    """'I think the second one please' -> 'second'."""
-    plain = _strip_politeness(clean)
-    plain = re.sub(r"^(?:the|an?)\s+(?=\w\w)", "", plain)
+    """'I think the second one please' -> 'second', 'definitely B x' -> 'b', 'A for me' -> 'a'. 'The one' stays
+    as it is: it names no place ('one' alone is 1)."""
+    plain = without_emphasis(_strip_politeness(clean))
+    plain = re.sub(r"^for (?:me|us|myself)\s+(?=\w)|\s+for (?:me|us|myself)$", "", plain)  # 'B for me'
+    plain = re.sub(r"^(?:the|an?)\s+(?=\w\w)(?!one$)", "", plain)
     return re.sub(r"\s+(?:one|option|please)$", "", plain).strip()
 
 
-def match_option(text: str, options: Sequence[Sequence[str]]) -> int | None:
+def match_option(text: str, options: Sequence[Sequence[str]], *, letters: bool = True) -> int | None:
     """Which option a reply names. ``options`` holds, per option, the names it answers to
     (its label in each language and its value). Accepts '2', 'two', 'B', 'b)', 'the second one',
-    the option's words, or a close misspelling of them. Remembered: a pure function of its
-    arguments, and the same few replies to the same options come again and again."""
-    return _match_option(text, tuple(tuple(candidates) for candidates in options))
+    the option's words, or a close misspelling of them, said however surely, with a kiss or a
+    reason after it ('definitely B', 'B x', 'B because it's nearer': flows/parsing_emphasis.py).
+    ``letters`` False where no letters were shown (a scale): 'a' names nothing. Remembered: a
+    pure function of its arguments, and the same few replies to the same options come again and again.
+    'dunno' or 'no idea' picks the one "Don't know" option; 'they don't know' picks none
+    (flows/parsing_dont_know.py)."""
+    found = _match_option(text, tuple(tuple(candidates) for candidates in options), letters)
+    return None if found is not None and said_of_someone_else(text, options[found]) else found
 
 
 @lru_cache(maxsize=16384)
-def _match_option(text: str, options: tuple[tuple[str, ...], ...]) -> int | None:
+def _match_option(text: str, options: tuple[tuple[str, ...], ...], letters: bool = True) -> int | None:
     if _too_long(text):
         return None
     count = len(options)
@@ -84,15 +102,43 @@ def _match_option(text: str, options: tuple[tuple[str, ...], ...]) -> int | None
             index = exact.pop()
             before = clean[: max(clean.rfind(attempt), 0)]
             return None if _modified(before, attempt, names, index) else index
+    unsure = dont_know_option(clean, options)
+    if unsure is not None:
+        return unsure
+    reasoned = _before_a_reason(clean, options, names, letters)
+    if reasoned is not None:
+        return reasoned
     rejection = _rejection(clean, options, _match_option)
     if rejection is not None:
         return _one_instead(rejection, options)
-    for finder in (_number_index, _letter_index):
+    if says_a_group(clean):
+        return None  # 'y ddau' (both), 'the two of them': no one option
+    for finder in (_number_index, _letter_index) if letters else (_number_index,):
         found = finder(_welsh_ordinal(plain), count)
         if found is not None:
             return found
     named = _named_or_close(clean, plain, names)
     return named if named is not None else _negative_agreeing(clean, options)
+
+
+def _before_a_reason(clean: str, options: tuple[tuple[str, ...], ...], names: list[list[str]], letters: bool) -> int | None:
+    """The option an answer names when a reason follows it ('a because i cant get to the shop',
+    'email, phone calls make me anxious'): read from the answer alone. A reason after a comma
+    may name no other option, by its letter or its name ('a, b is nearer' is asked again); one
+    after a 'because' may ('a because b is too far'), and a 'no' before a comma is no answer
+    ('no, home visit' corrects: it never picks an option called 'None')."""
+    said = answer_and_reason(clean)
+    found = None if said is None else _match_option(said.answer, options, letters)
+    if said is None or found is None or said.because:
+        return found
+    if parse_yes_no(said.answer) is False:
+        return None  # 'no, home visit': a correction, read as such elsewhere
+    words = set(_WORD.findall(said.reason))
+    others = [name for i, candidates in enumerate(names) if i != found for name in candidates]
+    if letters and len(options) <= 26:
+        others += [chr(ord("a") + i) for i in range(len(options)) if i != found]
+    named = any(name in words or re.search(rf"(?<!\w){re.escape(name)}(?!\w)", said.reason) for name in others)
+    return None if named else found
 
 
 _LEADING_NO = re.compile(r"(?:no|nope|nah|naw|na)\b[\s,.!-]*(?=\w)")
@@ -121,7 +167,8 @@ def _named_or_close(clean: str, plain: str, names: list[list[str]]) -> int | Non
     for found in (_closest(plain, names, 0.85), _named_inside(clean, names), _distinctive_part(_strip_politeness(clean), names),
                   _closest(plain, names, 0.75)):
         if found is not None:
-            return found if _keeps_negation(clean, names[found]) and not _names_another(clean, names, found) else None
+            keeps = _keeps_negation(clean, names[found]) and not _drops_negation(clean, names[found])
+            return found if keeps and not _names_another(clean, names, found) else None
     return _named_in_sentence(clean, names)
 
 
@@ -149,7 +196,8 @@ def _closest(plain: str, names: list[list[str]], cutoff: float) -> int | None:
     if len(plain) < SHORT_REPLY_CHARS:
         cutoff = max(cutoff, SHORT_REPLY_CUTOFF)
     scores = sorted(
-        ((max((difflib.SequenceMatcher(None, plain, n).ratio() for n in cands if len(n) > 2), default=0.0), i) for i, cands in enumerate(names)),
+        ((max((difflib.SequenceMatcher(None, plain, n).ratio() for n in cands if len(n) > 2 and not says_the_opposite(plain, n)),
+              default=0.0), i) for i, cands in enumerate(names)),
         reverse=True,
     )
     best, index = scores[0]

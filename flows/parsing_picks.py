@@ -1,4 +1,4 @@
-"""Several picks in one reply (flows/parsing.py): '1 3', 'A and C', 'days, nights', 'y cyntaf
+"""Several picks in one reply (flows/parsing.py): '1 3', '1.3', 'A and C', 'days, nights', 'y cyntaf
 a'r trydydd', 'all'; order kept, repeats dropped, and nothing when one part names no option."""
 
 from __future__ import annotations
@@ -8,10 +8,16 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Literal
 
-from flows.parsing_normalise import _strip_politeness, _tidy, _too_long, normalise, only_politeness
-from flows.parsing_number_words import _ORDINALS, _WORD_NUMBERS, _welsh_ordinal, words_to_number
-from flows.parsing_numbers import _PRONOUN_ONE
+from flows.parsing_normalise import _strip_politeness, _too_long, normalise, only_politeness
+from flows.parsing_number_words import (
+    _ORDINALS,
+    _WORD_NUMBERS,
+    _welsh_ordinal,
+    says_a_group,
+    words_to_number,
+)
 from flows.parsing_options import _letter_index, _match_option, match_option
+from flows.parsing_pronoun_one import without_pronoun_one
 from flows.parsing_rejections import _Rejection, _rejection
 
 _ALL = {"all", "all of them", "all of the above", "everything", "every one", "pob un", "y cyfan"}
@@ -20,6 +26,11 @@ _ALL = {"all", "all of them", "all of the above", "everything", "every one", "po
 _AND = r"\band\b|\bplus\b|\ba'r\b|\bac\b"
 """'and' between picks, in English and Welsh: 'first and third', "y cyntaf a'r trydydd" (and
 the), 'y cyntaf ac yr ail'."""
+
+
+_DECIMAL = re.compile(r"(?<=\d)\.(?=\d)")
+"""The point in '1.3': between picks a full stop, as the dot of a phone's keypad may be typed, unless an
+option's own name is a decimal ('1.5 mg'), when '1.3' names no option and is asked again."""
 
 
 _VOWELS = frozenset("aeiouwy")
@@ -151,7 +162,11 @@ def _match_options(text: str, options: tuple[tuple[str, ...], ...]) -> tuple[int
         return None
     if says_every_option(clean, len(options)):
         return tuple(range(len(options)))
-    picks = _tidy(_PRONOUN_ONE.sub(lambda found: found.group(0)[: -len("one")], clean))  # 'the third one'
+    if says_a_group(clean):
+        return None  # 'y ddau' (both), 'the two of them': asked again, as 'both' is
+    picks = without_pronoun_one(clean)  # 'the third one'
+    if not any(_DECIMAL.search(name) for names in options for name in names):
+        picks = _DECIMAL.sub(" ", picks)  # '1.3': options 1 and 3, where no option is named by a decimal
     tokens = _without_articles(_split_picks(picks, len(options), text))
     if any(match_option(t, options) is None for t in tokens):
         # Re-join multi-word option names that the split on spaces broke apart.

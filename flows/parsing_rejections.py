@@ -72,12 +72,21 @@ _NONE_OF_THEM = re.compile(
     r"(?:not one|not a single one)\s+of(?:\s+(?:them|those|these|the|options|above))*|na'r naill na'r llall)$"
 )
 """'none of them', 'neither', 'nothing', Welsh 'dim un (ohonyn nhw)', "na'r naill na'r llall"."""
+_NOT_ANY = re.compile(
+    r"^(?:(?:i|we|he|she|they|mum|dad)\s+)?(?:have not|haven'?t|has not|hasn'?t|do not|don'?t|did not|didn'?t|does not|"
+    r"doesn'?t|never|not)(?:\s+(?:ever|really|yet|got|been|had|used|tried|use|have|go|gone|went|need|needed|to))*\s+"
+    r"any(?:thing|one)?(?:\s+of\s+(?:them|those|these|the above|the options))?(?:\s+(?:yet|really|at all|so far))?$"
+)
+"""A whole reply that had, used or wants none of the options: 'I haven't used any', 'never
+tried any of them', 'we dont have any yet'; read as 'none of them' is."""
 _NONE_WORDS = re.compile(r"\b(?:none|neither|nothing|dim un|dim byd|na'r naill)\b")
 """Words of an option that is itself 'none of them' ('None of these', 'Neither'): with one, a
 reply saying so picks it, rather than rejecting every option."""
 _ITEMS = re.compile(r"\s*(?:,|;|/|&|\+|\bor\b|\bnor\b|\band\b|\bneu\b|\bna\b|\bnac\b|\bac\b|\bplus\b|\bneu'r\b|\bna'r\b|\ba'r\b)\s*")
 """What separates the options a reply rejects: 'not 2 or 3', 'neither A nor B', 'dim 1 na 2'."""
 _ITEM_NOT = re.compile(r"^(?:not|nor|no|dim|ddim|nid|na|neither)\s+")
+_LETTER = re.compile(r"[a-z]")
+"""A lone letter: an option's label ('a not b'), never the little word it may also be."""
 _DROPPED_ARTICLES = frozenset({"the", "y", "yr"})
 _PICK_WORDS = re.compile(r"^(?:the|an?|y|yr)\s+|\s+(?:one|ones|option|un)$")
 """Words around an option's name that leave it whole: 'the carer one', 'a carer', "y gofalwr"."""
@@ -119,7 +128,8 @@ def _rejection(clean: str, options: _Options, read: _Read) -> _Rejection | None:
     plain = _tidy(_FILLER_RE.sub(" ", clean))  # 'I think not 2', "it's not carer", 'sorry, dim 1'
     if not plain or not options or any(clean in own or plain in own for own in names):
         return None
-    if _NONE_OF_THEM.fullmatch(_strip_politeness(plain, picking=False)):
+    bare = _strip_politeness(plain, picking=False)
+    if _NONE_OF_THEM.fullmatch(bare) or _NOT_ANY.fullmatch(bare):
         return None if any(_NONE_WORDS.search(name) for own in names for name in own) else _Rejection(frozenset(range(len(options))))
     if says_undecided(clean) or says_indifferent(clean):
         return None
@@ -170,7 +180,7 @@ def _said_instead(said: str, options: _Options, read: _Read, pattern: re.Pattern
     if found is None:
         return None
     wanted = found.group("wanted")
-    if _negative_words(wanted) or only_little_words(wanted) or only_politeness(wanted):
+    if _negative_words(wanted) or (only_little_words(wanted) and not _LETTER.fullmatch(wanted)) or only_politeness(wanted):
         return None
     if pattern is _INSTEAD_NOT:
         rejection = _led(found.group("rejected"), options, read)
@@ -185,7 +195,7 @@ def _named(rest: str, options: _Options, read: _Read, lead: str) -> frozenset[in
     cyntaf'), or None when they name none, or name an option whose own words hold the lead's
     negation ('definitely not sure' is 'Not sure', not a rejection of it)."""
     rest = _tidy(rest)
-    if not rest or (only_little_words(rest) and not re.fullmatch(r"[a-z]", rest)):
+    if not rest or (only_little_words(rest) and not _LETTER.fullmatch(rest)):
         return None
     found = _each_named(rest, options, read)
     if found is None or _each_named(rest, _places(len(options)), read) == found:
@@ -215,7 +225,11 @@ def _each_named(rest: str, options: _Options, read: _Read) -> frozenset[int] | N
 def _wholly(said: str, options: _Options, read: _Read) -> bool:
     """Whether words name an option whole, by its name or place ('carer', 'the carer one', 'a
     lot', '2', 'yr ail'), not by a part of it: 'not a patient' does not reject 'Patient or
-    carer' (the participant may be a carer)."""
+    carer' (the participant may be a carer). An option's letter or number is whole even when
+    its text begins with the same word: 'a' names option A, never part of 'A 24-hour locker'."""
+    place = read(said, _places(len(options)))
+    if place is not None and read(said, options) == place:
+        return True
     plain = _PICK_WORDS.sub("", said)
     for candidates in options:
         names = [normalise(name) for name in candidates]

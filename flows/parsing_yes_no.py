@@ -1,6 +1,6 @@
-"""Yes or no (flows/parsing.py): 'yes', 'yesss', '👍', 'ydw', 'no problem' (a yes), 'nope',
-'nac ydw'; None for 'yes and no', 'maybe' or 'I don't mind', which no consent may rest on. And
-what a NO goes on to say instead ('no, 3'): a correction of an answer read back."""
+"""Yes or no (flows/parsing.py): 'yes', 'yesss', '👍', 'no problem' (a yes), 'nope', each Welsh
+question's own answer (ydw/nac ydw, ie/nage, oes/nac oes, oedd/nac oedd, do/naddo); None for
+'yes and no', 'maybe' or 'I don't mind', which no consent may rest on. And what a NO goes on to say instead ('no, 3'): a correction of an answer read back."""
 
 from __future__ import annotations
 
@@ -15,11 +15,12 @@ from flows.parsing_normalise import (
     normalise,
     only_politeness,
 )
+from flows.parsing_number_words import says_a_group
 
 _YES_LEAD = {
     "yes", "y", "yeah", "yea", "yeh", "yep", "yup", "ya", "yah", "ye", "aye", "ok", "okay", "k",
     "sure", "absolutely", "certainly", "definitely", "of course", "i agree", "i do", "i would", "i will", "i am",
-    "happy to", "go on", "go ahead", "sounds good", "count me in", "ie", "ydw", "yndw", "ydy", "oes",
+    "happy to", "go on", "go ahead", "sounds good", "count me in", "ie", "ydw", "yndw", "ydy", "ydyn", "oes", "oedd",
     "wrth gwrs", "yes please", "i consent", "consent", "i give consent", "i'm happy to", "i am happy to",
     "no problem", "no problemo", "no prob", "no probs", "no bother", "no worries", "no worry", "no trouble",
     "no sweat", "no bovver", "no biggie", "not a problem", "not a bother", "not a worry", "nae bother",
@@ -36,6 +37,7 @@ _NO_LEAD = {
     "no thanks", "no thank you", "i don't", "i do not", "i won't", "i will not", "i wouldn't",
     "i would not", "i'm not", "i am not", "i disagree", "i'd rather not", "rather not", "no chance",
     "nac ydw", "nac ydy", "nac oes", "nag ydw", "nag ydy", "nag oes", "nadw", "nage", "naddo", "na diolch", "dim diolch", "i do not consent",
+    "nac oedd", "nag oedd", "nac ydyn", "nag ydyn",
     "i don't consent",
     "i dont consent",
 }
@@ -94,13 +96,15 @@ UNDECIDED_REPLIES = frozenset({
 """Whole replies that say 'I can't choose' ('can't decide', 'not sure', 'dunno', 'methu
 penderfynu'), compared without apostrophes: a pass at a statement vote, a tie between a pair
 (which adds words of its own: 'both', 'the same')."""
-_UNDECIDED_LEAD = re.compile(r"^(?:(?:i|im|i am|ive|i have|i really|really|honestly|genuinely|tbh|dw i|dwi|dydw i)\s+)+")
+LEAD_WORDS = ("i", "im", "i am", "ive", "i have", "i really", "really", "honestly", "genuinely", "tbh", "dw i", "dwi", "dydw i")
+_UNDECIDED_LEAD = re.compile(rf"^(?:(?:{'|'.join(sorted(LEAD_WORDS, key=len, reverse=True))})\s+)+")
 _UNDECIDED_TAIL = re.compile(r"(?:\s+(?:tbh|to be honest|really|honestly|at all))+$")
-"""What may come before or after the words ("I really can't decide", 'no idea tbh', 'dw i ddim yn gwybod')."""
+"""What may come before or after the words ("I really can't decide", 'no idea tbh', 'dw i ddim yn gwybod'),
+the longest lead first: 'i am not sure' and 'i have no idea' lose 'i am' and 'i have', not 'i' alone."""
 
 
-def says_undecided(text: str) -> bool:
-    """A whole reply that says 'I can't choose' (:data:`UNDECIDED_REPLIES`), politely or with
+def says_undecided(text: str, replies: frozenset[str] = UNDECIDED_REPLIES) -> bool:
+    """A whole reply that says 'I can't choose' (one of ``replies``, without apostrophes), politely or with
     'I', 'really' or 'tbh' around it: "I can't decide", "I'm not sure", 'no idea tbh', 'dunno
     sorry'. Not a sentence that goes on ('not sure I agree', 'neither is great')."""
     if _too_long(text):
@@ -108,7 +112,7 @@ def says_undecided(text: str) -> bool:
     clean = normalise(text)
     for said in (clean, _strip_politeness(clean, picking=False)):
         said = _UNDECIDED_TAIL.sub("", _UNDECIDED_LEAD.sub("", said.replace("'", "")))
-        if said in UNDECIDED_REPLIES:
+        if said in replies:
             return True
     return False
 
@@ -198,7 +202,7 @@ def parse_yes_no(text: str) -> bool | None:
         return True if rest and parse_yes_no(rest) is True else None
     if _UNSURE.search(clean):
         return None
-    lead = _leading(words)
+    lead = None if says_a_group(" ".join(words[:2])) else _leading(words)  # 'y ddau' (both): no 'y' of a yes
     if lead is None:
         return None
     said, size = lead

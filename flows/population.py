@@ -46,8 +46,9 @@ class Population(Protocol):
         self, delphi: str, round: int, item: str, rule: ConsensusRule, language: str | None = None,
     ) -> ItemFeedback | None:
         """Results of ``item`` in round ``round`` (overall and per group, with the participant's
-        own score, groups named in ``language`` where the study names them so), or None when
-        nobody rated it then."""
+        own last score: theirs in that round, or in the latest earlier round they took part in
+        when they skipped it; groups named in ``language`` where the study names them so), or
+        None when nobody rated it then."""
         ...
 
     def delphi_active_items(
@@ -129,6 +130,7 @@ class PopulationData:
     _ratings: dict[str, pd.DataFrame] = field(default_factory=dict)
     _feedback: dict[tuple[str, int, str, ConsensusRule], ItemFeedback | None] = field(default_factory=dict)
     _scores: dict[str, dict[tuple[str, int, str], int | None]] = field(default_factory=dict)
+    _taken: dict[str, dict[str, set[int]]] = field(default_factory=dict)
     _active: dict[tuple[str, int, tuple[str, ...], ConsensusRule, tuple[str, ...]], list[str]] = field(default_factory=dict)
 
     def ratings(self, delphi: str) -> pd.DataFrame:
@@ -162,6 +164,18 @@ class PopulationData:
 
     def score(self, delphi: str, participant: str | None, round: int, item: str) -> int | None:
         """A participant's score for an item in a round (None if unsure or absent)."""
+        return self._score_table(delphi).get((str(participant), round, item))
+
+    def last_score(self, delphi: str, participant: str | None, round: int, item: str) -> int | None:
+        """A participant's score for an item the last time they took part, up to ``round``: in
+        ``round``, or, when they rated nothing in it (they skipped that round), in the latest
+        earlier round they rated anything in (None if unsure or absent there). Someone back in
+        round 3 after missing round 2 said their last score in round 1, not nothing."""
+        rounds = self._rounds_taken(delphi).get(str(participant), set())
+        taken = [r for r in rounds if r <= round]
+        return self.score(delphi, participant, max(taken), item) if taken else None
+
+    def _score_table(self, delphi: str) -> dict[tuple[str, int, str], int | None]:
         if delphi not in self._scores:
             import pandas as pd
 
@@ -170,7 +184,16 @@ class PopulationData:
                 (p, int(r), i): None if pd.isna(s) else int(s)
                 for p, r, i, s in ratings[["participant", "round", "item", "score"]].itertuples(index=False)
             }
-        return self._scores[delphi].get((str(participant), round, item))
+        return self._scores[delphi]
+
+    def _rounds_taken(self, delphi: str) -> dict[str, set[int]]:
+        """Participant -> the rounds of the Delphi they rated anything in (unsure included)."""
+        if delphi not in self._taken:
+            taken: dict[str, set[int]] = {}
+            for participant, round, _ in self._score_table(delphi):
+                taken.setdefault(participant, set()).add(round)
+            self._taken[delphi] = taken
+        return self._taken[delphi]
 
     def active(self, delphi: str, round: int, items: Sequence[str], rule: ConsensusRule, drop: Sequence[str]) -> list[str]:
         key = (delphi, round, tuple(items), rule, tuple(drop))
@@ -263,7 +286,7 @@ class RecordedPopulation:
             return None
         names = self.data.group_names.get(language or "", {})
         groups = tuple(replace(g, label=names[g.group]) if g.group in names else g for g in found.groups)
-        return replace(found, own_score=self.data.score(delphi, self.participant, round, item), groups=groups)
+        return replace(found, own_score=self.data.last_score(delphi, self.participant, round, item), groups=groups)
 
     def delphi_active_items(
         self, delphi: str, round: int, items: Sequence[str], rule: ConsensusRule, drop: Sequence[str]

@@ -13,7 +13,11 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, get_args
 
+import yaml
 from pydantic import BaseModel
+
+from flows.yaml_colons import quoted
+from flows.yaml_text_commas import comma_split_problem, comma_split_text
 
 if TYPE_CHECKING:
     from flows.loader import Marks, Problem, YamlPath
@@ -310,6 +314,9 @@ def _type_problem(path: YamlPath, errors: list[dict[str, Any]], marks: Marks) ->
     """One message for the alternatives of a union (or a single wrong type)."""
     kinds = {e["type"] for e in errors}
     value, literals = errors[0]["input"], _literals(errors)
+    halves = comma_split_text(path, marks) if value is None else None
+    if halves is not None:
+        return comma_split_problem(path, marks, halves)
     name = key_name(path) or "this"
     if name.split(".")[-1].split("[")[0] in FIELD_SHAPES:
         wanted = FIELD_SHAPES[name.split(".")[-1].split("[")[0]]
@@ -324,9 +331,21 @@ def _type_problem(path: YamlPath, errors: list[dict[str, Any]], marks: Marks) ->
         hint = did_you_mean(value, literals, listing=False)
     if "list_type" in kinds and isinstance(value, dict):
         hint = _list_not_map_hint(path, marks)
+    elif "list_type" in kinds and isinstance(value, str) and "," in value:  # options: Yes, No
+        items = [_as_yaml_text(item.strip()) for item in value.split(",") if item.strip()]
+        hint = f"a list is written in [ ]: {path[-1]}: [{', '.join(items)}], or as lines that start with '- '"
     return marks.problem(
         marks.value(path), f"'{name}' should be {wanted}, not {describe_value(value)}", hint
     )
+
+
+def _as_yaml_text(item: str) -> str:
+    """``item`` as a list item YAML reads as text: quoted if bare it would be true, false or a number."""
+    try:
+        read = yaml.safe_load(f"[{item}]")
+    except yaml.YAMLError:
+        read = None
+    return item if isinstance(read, list) and len(read) == 1 and isinstance(read[0], str) else quoted(item)
 
 
 def _literals(errors: list[dict[str, Any]]) -> list[str]:

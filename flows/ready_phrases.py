@@ -6,15 +6,20 @@ from __future__ import annotations
 
 import re
 
-_LEAD = r"(?:(?:ok|okay|k|right|alright|sure|yes|yeah|yep|hi|hiya|hello|hey|sorry|soz|sori|iawn|helo|shwmae|ie|do)\s*[,.!]*\s*)*"
+_LEAD = r"(?:(?:okay|ok|k|right|alright|sure|yes|yeah|yep|hi|hiya|hello|hey|sorry|soz|sori|iawn|helo|shwmae|ie|do)\b\s*[,.!]*\s*)*"
 _I_AM = r"(?:i'?m|im|i am|i'?m now|dw i'?n|dwi'?n|rwy'?n|wi'?n)\s+"
+_INVITES = (
+    r"(?:go(?: on| ahead| for it)?|fire away|shoot|carry on|continue|ask (?:me|away)(?: now| again)?|ask (?:now|again)"
+    r"|let'?s (?:go|do (?:it|this)|carry on|continue)|cer ymlaen|dos ymlaen|ewch ymlaen|gofynnwch)(?: then| please| plz)*"
+)
+"""Words that only invite the question put off: 'go', 'go on then', 'fire away', Welsh 'cer ymlaen'."""
 _NOW = r"(?:\s+(?:now|rn|right now|at last|again|nawr|rwan|rŵan))?"
 _READY = re.compile(
     rf"^{_LEAD}(?:"
     rf"(?:{_I_AM})?(?:free|back|ready|here|available|done|finished|off|off shift|on my break|barod|rhydd|ol|nol|yn ol|ôl|nôl|yn ôl|yma)"
     r"(?:\s+(?:to (?:talk|chat|answer|carry on|continue|go|do it|do this)|now|for (?:a bit|a few mins|a minute|a while)))*"
     rf"|(?:i )?(?:can|could) (?:talk|chat|answer|do it|do this|carry on|continue)(?: now)?"
-    r"|go ahead|go on then|go on|fire away|carry on|continue|ask (?:me )?(?:now|away|again)|let'?s (?:go|do it|carry on|continue)"
+    rf"|{_INVITES}"
     r"|now is (?:fine|good|ok)|(?:this|that) (?:is|works) (?:fine|good)|ready when you are|all good|good to go"
     r"|ymlaen|cario ymlaen|bant a ni|ffwrdd a ni"
     rf"){_NOW}$"
@@ -36,7 +41,9 @@ def ready_without_yes(text: str) -> str | None:
     """What a reply that says the writer is back says after its leading 'ok', 'right' or 'hi'
     ('ok im free now': 'im free now'), when that lead holds no yes of its own; None for a bare
     'ok' or 'hi', a reply that opens with 'yes' ('yes im free now'), or one that is not
-    :func:`says_ready`. Its 'ok' acknowledges being asked again: it says yes to nothing."""
+    :func:`says_ready`. Its 'ok' acknowledges being asked again: it says yes to nothing. Nothing
+    ('') for a reply that only invites the question ('ok go', 'go on then', 'fire away'): it
+    answers none, not even 'Can we call you?' (a lone word, 'continue', may still name an option)."""
     if not says_ready(text):
         return None
     clean = _clean(text)
@@ -45,7 +52,7 @@ def ready_without_yes(text: str) -> str | None:
     rest = clean[len(said):].strip()
     if not rest or _YES_WORDS & set(re.findall(r"[a-z]+", said)):
         return None
-    return rest
+    return "" if re.fullmatch(_INVITES, rest) and (said or " " in rest) else rest
 
 
 def _clean(text: str) -> str:

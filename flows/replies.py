@@ -14,7 +14,9 @@ import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
 
+from flows.opt_out_phrases import wrong_number_language
 from flows.words import (
+    BUILT_IN_WORDS,
     LANGUAGE_NAMES,
     LANGUAGE_WORDS,
     normalised_word,
@@ -99,3 +101,27 @@ def _folded(text: str) -> str:
     if not all(c.isascii() or not c.isalpha() or "LATIN" in unicodedata.name(c, "") for c in lowered):
         return unicodedata.normalize("NFC", lowered)
     return "".join(c for c in unicodedata.normalize("NFKD", lowered) if not unicodedata.combining(c))
+
+
+WELSH_MARKERS = frozenset({
+    "helo", "shwmae", "shwmai", "smae", "sumae", "diolch", "croeso", "dw", "dwi", "ydw", "ydych", "dych", "dach", "eisiau",
+    "isio", "isie", "moyn", "ymuno", "cymryd", "rhan", "cymraeg", "gymraeg", "beth", "pwy", "sut", "hwn", "hyn", "gyda",
+    "efo", "iawn", "prynhawn", "noswaith", "negeseuon", "neges", "astudiaeth", "arolwg", "bore da", "nos da",
+})
+"""Words (and greetings of two) that are Welsh and no English word: a message from someone not
+known yet with one in it ('Helo', 'Shwmae', 'bore da', 'dw i eisiau ymuno') was written in Welsh."""
+
+
+def written_in_welsh(text: str) -> bool:
+    """Whether a message from someone Chorus does not know yet was written in Welsh: a Welsh
+    greeting or word of :data:`WELSH_MARKERS`, one of Chorus's Welsh global words (DECHRAU,
+    CYMORTH), CYMRAEG or WELSH, or 'rhif anghywir'. What they are told is then put in Welsh first."""
+    said = normalised_word(text)
+    if wrong_number_language(said) == "cy" or said in LANGUAGE_WORDS["cy"]:
+        return True
+    english = {normalised_word(word) for words in BUILT_IN_WORDS.values() for word in words.get("en", [])}
+    if any(said == normalised_word(word) and said not in english for words in BUILT_IN_WORDS.values() for word in words.get("cy", [])):
+        return True
+    words = [word for word in "".join(c if c.isalnum() else " " for c in _folded(said)).split() if word]
+    pairs = {" ".join(words[i:i + 2]) for i in range(len(words) - 1)}
+    return bool(WELSH_MARKERS & ({*words} | pairs))

@@ -1,19 +1,21 @@
 """What ``chorus validate`` checks in a study's schedule, and who is sent which flow.
 
 Errors: a send window wholly inside the quiet hours. Warnings: a flow nothing sends, a flow
-scheduled twice for the same people, an ``at:`` or ``closes:`` date already past. How the
+scheduled twice for the same people, a repeating schedule that ends after its first send, an ``at:``, ``closes:`` or ``until:`` date already past. How the
 study sends each flow (:func:`sent_on`) and to whom (:func:`same_people`) is used by the
 Delphi and timing checks too (:mod:`flows.delphi_checks`, :mod:`flows.timing_checks`).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flows.loader import LoadedStudy, Marks, Problem, YamlPath
 from flows.model import Schedule, Study
+from flows.schedule_ends import describe_end, until_passes
+from flows.schedule_timing import say_span
 
 
 def schedule_place(index: int, key: str) -> YamlPath:
@@ -123,6 +125,36 @@ def scheduled_twice(study: Study, marks: Marks) -> list[Problem]:
     return problems
 
 
+def written(span: timedelta) -> str:
+    """A duration as it is written in YAML: '7d', '2h30m', '90s'."""
+    seconds = int(span.total_seconds())
+    parts = [(seconds // 86400, "d"), (seconds % 86400 // 3600, "h"), (seconds % 3600 // 60, "m"), (seconds % 60, "s")]
+    return "".join(f"{number}{unit}" for number, unit in parts if number) or "0s"
+
+
+def repeats_once(study: Study, marks: Marks) -> list[Problem]:
+    """A repeating schedule that ends after its first send (``times: 1``, or an ``until:`` span
+    that ends before the second): it sends once, which ``after:`` alone says plainly."""
+    problems = []
+    for index, entry in enumerate(study.schedule):
+        every = entry.every
+        if every is None:
+            continue
+        if entry.times == 1:
+            key, why = "times", "times: 1"
+        elif isinstance(entry.until, timedelta) and entry.until < entry.send_after(2) and entry.times != 1:
+            key, why = "until", f"until: {say_span(entry.until)}"
+        else:
+            continue
+        once = ("remove 'every:'" if entry.after is not None else f"write 'after: {written(every)}' instead of 'every:'")
+        problems.append(marks.problem(
+            marks.value(schedule_place(index, key)),
+            f"the flow '{entry.flow}' repeats every {say_span(every)}, but {why} ends it after the first send, "
+            f"{say_span(entry.first_send())} after {entry.relative_to}: it is sent once",
+            f"to send it once, {once}; to repeat it, give more sends, e.g. 'times: 6'", "warning"))
+    return problems
+
+
 def past_dates(loaded: LoadedStudy, now: datetime) -> list[Problem]:
     """Warnings of an ``at:`` or ``closes:`` date already past (for publishing, which does not
     run every check)."""
@@ -130,7 +162,7 @@ def past_dates(loaded: LoadedStudy, now: datetime) -> list[Problem]:
 
 
 def past_times(study: Study, marks: Marks, now: datetime) -> list[Problem]:
-    """An ``at:`` or a ``closes:`` date already past when the study is checked or published."""
+    """An ``at:``, ``closes:`` or ``until:`` date already past when the study is checked or published."""
     zone = ZoneInfo(study.timezone)
     problems = []
     for index, entry in enumerate(study.schedule):
@@ -144,5 +176,11 @@ def past_times(study: Study, marks: Marks, now: datetime) -> list[Problem]:
             problems.append(marks.problem(marks.value(schedule_place(index, key)), said,
                                           f"give the date it should {'open' if key == 'at' else 'close'}, if it is not this",
                                           "warning"))
+        ends = until_passes(entry, zone)
+        if ends is not None and ends <= now:
+            problems.append(marks.problem(
+                marks.value(schedule_place(index, "until")),
+                f"the flow '{entry.flow}' repeats {describe_end(entry)}, which has passed: nobody will be sent it again",
+                "give the date it should stop, if it is not this, or remove the schedule", "warning"))
     return problems
 

@@ -11,12 +11,17 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 Status = Literal["waiting", "snoozed", "stopped", "ended"]
+LIVE: tuple[Status, ...] = ("waiting", "snoozed")
+"""The statuses of a live conversation, one the participant is still in: a question waits for
+its answer, or was put off with LATER and will be asked again. One that leaves them has ended
+(finished, declined, given up at max tries, stopped, replaced by a later flow): it takes no
+answers, and the follow-ups held for it look again at once (:func:`storage.due_tasks.release_held`)."""
 
 
 class OpenAnswer(BaseModel, frozen=True):
     """A typed answer to a free-text question, kept while the question after it waits: a text
     that follows it within a short window and answers nothing is the rest of it (an SMS
-    answer sent in two parts; see :data:`flows.engine_commands.CONTINUATION_WINDOW`)."""
+    answer sent in two parts; see :data:`flows.engine_second_text.CONTINUATION_WINDOW`)."""
 
     step: str
     text: str
@@ -64,6 +69,12 @@ class SessionState(BaseModel):
     ``items`` that part recorded): BACK within the step goes back one part."""
     last_open: OpenAnswer | None = None
     """The last typed answer to a free-text question, which a text right after it may add to."""
+    last_answer: OpenAnswer | None = None
+    """The last typed answer to any question: the same text again seconds later, at a free-text
+    question, is that answer sent twice (flows/sent_twice.py), not the new question's answer."""
+    asides: list[str] = Field(default_factory=list)
+    """Where (:func:`position`) each aside kept at the question being asked came (flows/asides.py):
+    only the first few use no try."""
     answered_parts: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """The many-part steps answered (a Delphi round, pairs, a ranking one pick at a time), by
     where each was entered in the path (its index in :attr:`history`, as text):
@@ -118,3 +129,10 @@ def position(state: SessionState) -> str:
         number, digit = divmod(number, 36)
         digits.append("0123456789abcdefghijklmnopqrstuvwxyz"[digit])
     return "".join(digits)
+
+
+def tapped_elsewhere(at: str, state: SessionState) -> bool:
+    """Whether a tap was on buttons offered somewhere other than where the conversation is now
+    (``at``: the tapped button's place, :attr:`flows.events.Button.at`): a second tap, or a tap on
+    an earlier message, answers nothing. A tap with no place is taken as it comes."""
+    return bool(at) and at != position(state)

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flows.events import Button
+from flows.parsing_yes_no import parse_yes_no
 from flows.words import ENGLISH_OPTIONS, OptionTexts
 
 GSM7_BASIC = (
@@ -136,7 +137,7 @@ def sms_text(
         return _numbered(text, [(b.value, b.label) for b in buttons], multiple, texts)
     if not multiple and (_named_in_one_line(text, buttons) or [b.value for b in buttons] == ["yes", "no"]):
         labels = [b.label for b in buttons]
-        if all(re.search(rf"\b{re.escape(label)}\b", text, re.IGNORECASE) for label in labels):
+        if all(re.search(rf"\b{re.escape(label)}\b", text, re.IGNORECASE) for label in labels) or _names_yes_and_no(text, buttons):
             return text
         return f"{text}\n{texts.reply_with(labels)}"
     if numeric and not others:
@@ -147,6 +148,17 @@ def sms_text(
 SHORT_LABEL, SHORT_EXTRA = 10, 24
 """One-word options up to this long fit on one reply line ("Yes or No"); beside
 options the text labels itself ("A) ..."), so may an option of a few words."""
+
+
+def _names_yes_and_no(text: str, buttons: Sequence[Button]) -> bool:
+    """Whether a yes/no question already says, in capitals as words to type, a yes and a no in
+    its own words: "Atebwch YDW i gymryd rhan neu NA i stopio." names Welsh answers other than
+    the labels (Ydw, Nac ydw), so a "(Atebwch Ydw neu Nac ydw)" line would only repeat it."""
+    if [b.value for b in buttons] != ["yes", "no"]:
+        return False
+    runs = re.findall(r"\w+(?:\s+\w+)*", " ".join(w if w.isupper() and len(w) > 1 else "," for w in re.findall(r"\w+", text)))
+    said = {parse_yes_no(part) for run in runs for part in (run, *run.split())}
+    return True in said and False in said
 
 
 def _named_in_one_line(text: str, buttons: Sequence[Button]) -> bool:

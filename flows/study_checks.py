@@ -16,7 +16,7 @@ from flows.model import Study
 from flows.pydantic_errors import did_you_mean
 from flows.template_order import saved_fields
 from flows.translation_checks import untranslated_study_texts
-from flows.words import COMMANDS, Words, untranslated
+from flows.words import COMMANDS, LANGUAGE_NAMES, OTHER_LANGUAGE_CODES, Words, untranslated
 
 
 def unknown_names(study: Study, known: set[str], marks: Marks) -> list[Problem]:
@@ -131,10 +131,22 @@ def built_in_texts(study: Study, marks: Marks) -> list[Problem]:
                 marks.value(("languages", str(index))),
                 f"Chorus's own texts ({shown}) are written in English and Welsh only: '{language}' "
                 "participants would get them in English",
-                f"add a '{language}' version of each under 'texts:' (chorus texts --lang {language} prints them to fill in)",
+                _built_in_code_hint(language, study.languages)
+                or f"add a '{language}' version of each under 'texts:' (chorus texts --lang {language} prints them to fill in)",
                 "warning",
             ))
     return problems
+
+
+def _built_in_code_hint(language: str, languages: list[str]) -> str:
+    """Where ``language`` is another name for one Chorus has texts in ('cym', 'Welsh'), the code
+    to write instead ('cy'), unless the study lists that too."""
+    code = OTHER_LANGUAGE_CODES.get(language.lower())
+    if code is None or code in languages:
+        return ""
+    name = LANGUAGE_NAMES[code]["en"]
+    return (f"did you mean '{code}'? Chorus knows {name} by its two-letter code '{code}', with all its own texts "
+            f"in {name}; write {code}: in the flows' texts too")
 
 
 CRISIS_WORDS = re.compile(

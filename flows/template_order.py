@@ -1,7 +1,8 @@
 """Answers read before they are asked: a text or condition that reads ``answers.<id>``, or
 a participant field the flow saves, at a step that some way through the flow reaches
 without asking for it. At run time such a sentence is left out (a condition reads the
-value as empty), so the coordinator is warned.
+value as empty), so the coordinator is warned; where no way at all has asked for the answer
+yet (the step comes later), it is an error.
 
 Which answers a step can be sure of is worked out over the flow's graph
 (:func:`flows.flow_checks.edges`): a step knows what every way to it has asked.
@@ -68,6 +69,29 @@ def known_before(flow: Flow) -> dict[str, frozenset[str]]:
     return known
 
 
+def maybe_before(flow: Flow) -> dict[str, frozenset[str]]:
+    """For each step, the answers and fields that some way to it from the first step has
+    asked for: what is not here is never there when the step is reached (a step that comes
+    later on every way). A step no way reaches is taken to know everything."""
+    graph, by_id = edges(flow), {step.id: step for step in flow.steps}
+    maybe: dict[str, frozenset[str]] = {step.id: frozenset() for step in flow.steps}
+    reached = {flow.steps[0].id}
+    changed = True
+    while changed:
+        changed = False
+        for source, targets in graph.items():
+            if source not in reached:
+                continue
+            gained = maybe[source] | _gains(by_id[source])
+            for target in targets:
+                if target in maybe and (target not in reached or not gained <= maybe[target]):
+                    maybe[target] |= gained
+                    reached.add(target)
+                    changed = True
+    everything = frozenset().union(*(_gains(step) for step in flow.steps))
+    return {step: (found if step in reached else everything) for step, found in maybe.items()}
+
+
 def _way_without(flow: Flow, target: str, fact: str) -> list[str]:
     """The shortest way from the first step to ``target`` on which no step gives ``fact``."""
     graph, by_id = edges(flow), {step.id: step for step in flow.steps}
@@ -108,6 +132,18 @@ def _read_before_asked(
     else:
         return None
     return None if fact in known or fact in KNOWN_FROM_JOINING else fact
+
+
+def _never_asked_problem(step: StepBase, name: str, fact: str, place: tuple[int, int], marks: Marks, expression: bool) -> Problem:
+    """``answers.<id>`` read where no way through the flow has asked step ``<id>`` yet: it is
+    always empty there, so a condition on it is never true and a sentence reading it never said."""
+    giver = fact.removeprefix("answers.")
+    what = "this condition is never true" if expression else "this is never said"
+    return marks.problem(
+        place,
+        f"'{name}' is always empty here: step '{giver}' is never asked before step '{step.id}', so {what}",
+        f"read an answer asked before '{step.id}', or move this to a step after '{giver}'",
+    )
 
 
 def _before_asked_problem(
@@ -178,7 +214,7 @@ def read_before_asked(flow: Flow, marks: Marks, saved_elsewhere: set[str]) -> li
     (a condition reads it as empty) and the coordinator is flagged. Values a template
     checks first (``participant.name or 'there'``) are not reported; nor are fields another
     flow of the study may have saved."""
-    known, fields = known_before(flow), saved_fields(flow) - saved_elsewhere
+    known, maybe, fields = known_before(flow), maybe_before(flow), saved_fields(flow) - saved_elsewhere
     given = frozenset().union(*(_gains(step) for step in flow.steps))
     problems: list[Problem] = []
     for index, step in enumerate(flow.steps):
@@ -187,10 +223,13 @@ def read_before_asked(flow: Flow, marks: Marks, saved_elsewhere: set[str]) -> li
                 continue
             reads = sorted(_variables(source, expression) - _guarded(source, expression))
             problems += _answers_of_steps_that_ask_nothing(flow, reads, source, where, marks)
-            sure = known[step.id] | (_gains(step) if expression else set())
+            own = _gains(step) if expression else set()
+            sure, possible = known[step.id] | own, maybe[step.id] | own
             for name in reads:
                 fact = _read_before_asked(name, step, sure, fields)
                 if fact is not None and fact in given:
                     place = marks.find(where, name) if name in source else marks.find(where, name.split(".")[1])
-                    problems.append(_before_asked_problem(flow, step, name, fact, place, marks, expression))
+                    never = fact.startswith("answers.") and fact not in possible
+                    problems.append(_never_asked_problem(step, name, fact, place, marks, expression) if never
+                                    else _before_asked_problem(flow, step, name, fact, place, marks, expression))
     return problems

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -182,11 +183,48 @@ def _same_moment(first: Schedule, second: Schedule, quiet: TimeWindow | None, zo
         return None
     field = first.anchor_field()
     anchor = f"participant.{field}" if field else "joining"
+    if first.first_send() != second.first_send():
+        return _later_send_meets(first, second, anchor)
     if first.every is not None and first.every == second.every:
-        return f"every {say_span(first.every)} from {anchor}"
-    if (first.after or first.every) != (second.after or second.every):
+        start = f", the first {say_span(first.after)} after {anchor}" if first.after is not None else f" from {anchor}"
+        return f"every {say_span(first.every)}{start}"
+    return f"{say_span(first.first_send())} after {anchor}"
+
+
+def _later_send_meets(first: Schedule, second: Schedule, anchor: str) -> str | None:
+    """When a later send of a repeating schedule falls at the same time after the same date as
+    the other's (``every: 7d`` sends its 2nd 14 days after joining, as ``after: 14d`` does; two
+    series meet at the first span both repeat), said with which send it is; else None."""
+    if first.every is None and second.every is None:
         return None
-    return f"{say_span(first.after or first.every)} after {anchor}"
+    if any(entry.after is not None and entry.every is not None for entry in (first, second)):
+        return None  # (a series started later: its sends are not multiples of one span; not judged here)
+    spans = [entry.after or entry.every or timedelta(0) for entry in (first, second)]
+    seconds = [int(span.total_seconds()) for span in spans]
+    if min(seconds) <= 0:
+        return None
+    meet = timedelta(seconds=math.lcm(*seconds))
+    sends = []
+    for entry, span in zip((first, second), spans, strict=True):
+        number = meet // span
+        if number > 1 and (entry.every is None or not _sends_so_many(entry, number)):
+            return None
+        if number > 1:
+            sends.append(f"the {_ordinal(number)} of '{entry.flow}' every {say_span(entry.every)}")
+    return f"{say_span(meet)} after {anchor} ({' and '.join(sends)})"
+
+
+def _sends_so_many(entry: Schedule, number: int) -> bool:
+    """Whether a repeating schedule's ``number``-th send is before its end (an ``until`` date is not judged here)."""
+    assert entry.every is not None
+    if entry.times is not None and number > entry.times:
+        return False
+    return not (isinstance(entry.until, timedelta) and entry.every * number > entry.until)
+
+
+def _ordinal(number: int) -> str:
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
 
 
 def _aware(moment: datetime, zone: ZoneInfo) -> datetime:

@@ -226,11 +226,13 @@ def _item_files(loaded: LoadedFlow, marks: Marks, languages: list[str]) -> list[
 
 
 def untranslated_study_texts(study: Study, marks: Marks) -> list[Problem]:
-    """The study file's own texts participants see (signposting, texts under 'texts:', group
-    labels in Delphi feedback) written in one language only."""
+    """The study file's own texts participants see (its title, in the join invitation and
+    "hello again"; signposting, texts under 'texts:', group labels in Delphi feedback) written
+    in one language only."""
     if len(study.languages) < 2:
         return []
-    found: list[tuple[str, YamlPath, Text | None, str]] = [("signposting", ("signposting",), study.signposting, "text")]
+    found: list[tuple[str, YamlPath, Text | None, str]] = [("the study's title", ("title",), study.title, "text"),
+                                                           ("signposting", ("signposting",), study.signposting, "text")]
     found += [(f"the text '{key}'", ("texts", key), text, "override" if key in BUILT_IN_TEXTS else "text") for key, text in study.texts.items()]
     found += [(f"the label of group '{group.id}'", ("groups", str(n), "label"), group.label, "text") for n, group in enumerate(study.groups)]
     places = [Place(what, marks.value(path), kind) for what, path, text, kind in found if written_once(text)]

@@ -35,6 +35,7 @@ from flows.pydantic_errors import did_you_mean
 from flows.schedule_checks import (
     past_dates,
     past_times,
+    repeats_once,
     scheduled_twice,
     unsent_flows,
     windows_in_quiet_hours,
@@ -63,7 +64,8 @@ def _schedule_problems(loaded: LoadedStudy, intended: dict[str, str], marks: Mar
     """The study's schedule: windows, flows sent twice or together, dates passed, Delphi
     rounds out of order and flows never sent."""
     study = loaded.study
-    problems = windows_in_quiet_hours(study, marks) + scheduled_twice(study, marks) + past_times(study, marks, now)
+    problems = windows_in_quiet_hours(study, marks) + scheduled_twice(study, marks) + repeats_once(study, marks)
+    problems += past_times(study, marks, now)
     problems += due_together(loaded, marks) + windows_missing_contact_hours(loaded, marks)
     named = {study.join.start_flow, *(route.flow for route in study.join.routes if route.flow), *(e.flow for e in study.schedule)}
     if not set(intended.values()) - set(loaded.flows):  # (a broken flow file: its steps are not known)
@@ -183,10 +185,14 @@ def _is_study(path: Path) -> bool:
 
 
 def _files(path: Path) -> list[Path]:
+    """The files to check at ``path``: a study folder's study file, a folder's flow files, or,
+    in a folder of study folders (what ``CHORUS_STUDIES_DIR`` may name), each study's file."""
     if path.is_dir():
         if (path / "study.yaml").exists() or (path / "study.yml").exists():
             return [study_file(path)]
-        return sorted(p for p in path.glob("*.y*ml") if p.is_file())
+        found = sorted(p for p in path.glob("*.y*ml") if p.is_file())
+        studies = sorted(study_file(d) for d in path.iterdir() if d.is_dir() and any(d.glob("study.y*ml")))
+        return found or studies
     return [path]
 
 

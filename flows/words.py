@@ -50,6 +50,9 @@ LANGUAGE_WORDS: dict[str, list[str]] = {
 LANGUAGE_COMMAND = ["language", "iaith", "/language"]
 LANGUAGE_NAMES: dict[str, dict[str, str]] = {"en": {"en": "English", "cy": "Saesneg"}, "cy": {"en": "Welsh", "cy": "Gymraeg"}}
 """Each built-in language's name, in each built-in language (Welsh after 'Am': Gymraeg)."""
+OTHER_LANGUAGE_CODES = {"cym": "cy", "wel": "cy", "welsh": "cy", "cymraeg": "cy", "eng": "en", "english": "en", "saesneg": "en"}
+"""Other names a coordinator may give a built-in language in ``languages:``: ISO 639-2 codes
+and the languages' names (``chorus validate`` says which code to write)."""
 
 DONE_WORDS: dict[str, list[str]] = {
     "en": ["done", "i'm done", "im done", "all done", "finished", "i've finished", "ive finished", "that's all", "thats all",
@@ -294,6 +297,10 @@ class Words:
         if found is None:
             found = self._texts[(key, language)] = self._text(key, language)
         return found
+
+    def worded_by_study(self, key: str) -> bool:
+        """Whether the study gives a built-in text in its own words (under ``texts:``)."""
+        return self.study is not None and key in self.study.texts
 
     def _text(self, key: str, language: str) -> str:
         if self.study and key in self.study.texts:

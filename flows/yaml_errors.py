@@ -7,8 +7,9 @@ needs to know what to change. :func:`yaml_problem` turns the error of the parser
 the file (libyaml) into a :class:`~flows.loader.Problem` with such an explanation when it
 recognises the mistake, else with the parser's own words.
 
-The explanations themselves are in :mod:`flows.yaml_brackets` (commas and brackets) and
-:mod:`flows.yaml_layout` (indentation, and a key with no space after its ':'); this module
+The explanations themselves are in :mod:`flows.yaml_quotes` (a quoted text ended early, or
+never closed), :mod:`flows.yaml_brackets` (commas and brackets) and :mod:`flows.yaml_layout`
+(indentation, and a key with no space after its ':'); this module
 tries them in turn, and finds a step's key written at the left edge.
 """
 
@@ -22,7 +23,9 @@ import yaml
 from flows.model import Flow
 from flows.steps import known_types, step_model
 from flows.yaml_brackets import explain_brackets
+from flows.yaml_colons import explain_colon_in_text
 from flows.yaml_layout import explain_indentation, explain_no_space, key_read_as_text
+from flows.yaml_quotes import explain_quotes
 
 if TYPE_CHECKING:
     from flows.loader import Marks, Problem
@@ -129,7 +132,9 @@ def _syntax_problem(error: yaml.MarkedYAMLError, marks: Marks) -> Problem:
     """The parser's complaint, explained where it is one a coordinator often meets (a comma
     or bracket out of place, a key indented too little or too much); else as the parser puts it."""
     explained = (
-        explain_brackets(error, marks.text)
+        explain_quotes(error, marks.text)
+        or explain_colon_in_text(error, marks.text)
+        or explain_brackets(error, marks.text)
         or explain_indentation(error, marks.text)
         or explain_no_space(error, marks.text)
         or key_read_as_text(error, marks.text)

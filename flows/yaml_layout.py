@@ -100,13 +100,22 @@ def _key_at_the_dash(here: _Line, item: _Line, chain: list[_Line]) -> Explanatio
 
 
 def _key_at_no_level(here: _Line, chain: list[_Line]) -> Explanation | None:
-    """A key indented between the levels above it (or beyond them all): the nearest key
-    further in to line up with, else the nearest one further out."""
+    """A key indented between the levels above it (or beyond them all): the nearer of the
+    nearest key further in and the nearest one further out to line up with, the one further
+    in when they are as near, unless only the one further out is a key of its kind (``min:``
+    one space short of the ``cy:`` of a text above belongs with the step's keys)."""
     deeper = [line for line in chain if line.key and line.inner > here.indent]
     shallower = [line for line in chain if line.key and line.inner < here.indent]
     if not deeper and not shallower:
         return None
-    target = min(deeper, key=lambda line: (line.inner, -line.number)) if deeper else shallower[0]
+    inner = min(deeper, key=lambda line: (line.inner, -line.number)) if deeper else None
+    outer = shallower[0] if shallower else None
+    target = inner or outer
+    if inner is not None and outer is not None:
+        fits = [line for line in (inner, outer) if _same_kind(here.key, line.key)]
+        nearer = inner if inner.inner - here.indent <= here.indent - outer.inner else outer
+        target = fits[0] if len(fits) == 1 else nearer
+    assert target is not None
     return (
         (here.number, here.indent + 1),
         f"'{here.key}:' is indented {_spaces(here.indent, more=False)}, in line with no key above it, "
@@ -208,6 +217,12 @@ def _is_a_key(name: str, above: str) -> bool:
     """Whether ``name`` is a key of a study or flow file, or of the shape of the key above it
     (``en: ...`` then ``cy: ...``; ``1: ...`` then ``5: ...``), rather than words of a text."""
     return name in _file_keys() or any(shape.fullmatch(name) and shape.fullmatch(above) for shape in _KEY_SHAPES)
+
+
+def _same_kind(name: str | None, other: str | None) -> bool:
+    """Whether two keys are both keys of a study or flow file (``min``, ``text``), or both keys
+    a file chooses itself (language codes, a scale's numbers)."""
+    return name is not None and other is not None and (name in _file_keys()) == (other in _file_keys())
 
 
 @cache

@@ -44,7 +44,8 @@ from nlp.safety_reference import (
     everyday_rows,
     reference_rows,
 )
-from nlp.safety_text import FUNCTION_WORDS, IDIOMS, content_words, normalise
+from nlp.safety_text import FUNCTION_WORDS, IDIOMS, content_words, for_the_model, normalise
+from nlp.safety_thresholds import Thresholds, choose_threshold, choose_thresholds, cross_validated
 from nlp.safety_vote import (
     EVERYDAY_MARGIN,
     MEDICINE_FALSE_ALARMS,
@@ -53,11 +54,7 @@ from nlp.safety_vote import (
     NEIGHBOURS,
     TARGET_RECALL,
     THRESHOLD,
-    Thresholds,
     among_medicines,
-    choose_threshold,
-    choose_thresholds,
-    cross_validated,
     nearest,
     similarity_match,
     vote,
@@ -68,7 +65,7 @@ __all__ = [
     "MEDICINE_FALSE_ALARMS", "MEDICINE_THRESHOLD", "MIN_CONTENT_WORDS", "NEIGHBOURS", "PATTERNS",
     "REFERENCE", "TARGET_RECALL", "THRESHOLD", "Reference", "SafetyResult", "Thresholds",
     "among_medicines", "assess", "assess_batch", "choose_threshold", "choose_thresholds",
-    "content_words", "cross_validated", "everyday_rows", "lexicon_match", "names_medicine",
+    "content_words", "cross_validated", "for_the_model", "everyday_rows", "lexicon_match", "names_medicine",
     "nearest", "normalise", "reference_rows", "similarity_match", "vote", "warm_up",
 ]
 
@@ -88,14 +85,14 @@ def warm_up() -> None:
 
 def assess_batch(texts: Sequence[str], vectors: np.ndarray | None = None) -> list[SafetyResult]:
     """Assess many answers at once (one embedding pass). ``vectors`` may give
-    their precomputed sentence embeddings (:func:`nlp.embed.embed`)."""
+    their precomputed sentence embeddings (:func:`nlp.embed.embed` of :func:`for_the_model`)."""
     if not texts:
         return []
     ref = embedded_reference.get()
     if vectors is None:
         from nlp.embed import embed
 
-        vectors = embed(list(texts))
+        vectors = embed([for_the_model(text) for text in texts])
     similar = similarity_match(vectors, texts)
     scores = vote(vectors, ref.vectors, ref.risky)
     results = []

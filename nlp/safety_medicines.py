@@ -115,7 +115,7 @@ _CY_INTENT = (
     r"|i orffen (?:y cyfan|y cwbl|(?:p|b)opeth|pethau|fy hun|y peth)|(?:ar gyfer|at) (?:y diwrnod|yr amser|yr adeg) iawn)"
 )
 """Words that say a medicine is taken, or kept, to do harm ("yn fwriadol", "i orffen y cyfan")."""
-_CY_KEEP = (r"(?:cadw|gadw|chadw|cuddio|guddio|casglu|gasglu|chasglu|hel|safio|sefio|arbed|celcio|gelcio|pentyrru|bentyrru)")
+_CY_KEEP = (r"(?:cadw|gadw|chadw|cynilo|gynilo|chynilo|cuddio|guddio|casglu|gasglu|chasglu|hel|safio|sefio|arbed|celcio|gelcio|pentyrru|bentyrru)")
 _CY_ERRAND = (r"(?![^.?!]{0,40}?\b(?:(?:o'r|yn y|yn yr|i'r) (?:fferyllfa|fferyllydd|feddygfa|meddyg|ysbyty|clinig|cwpwrdd|drar|dror|bocs|oergell)"
               r"|presgripsiwn|yn ol|i'w taflu|i'w dychwelyd|(?:g|w)yliau|rhag y plant)\b)")
 """After medicines kept or collected, an errand or a safe place ("o'r fferyllfa", "rhag y plant")."""

@@ -5,7 +5,8 @@ The rows: the development set tests/data/safety.csv, the first held-out set
 tests/data/safety_heldout.csv once its misses had been studied, short exemplars, medication
 talk on both sides (source ``medicines``), and replies that are lists (source ``lists``).
 Rows from ``everyday`` are short everyday replies, and rows from ``access`` ordinary requests
-for quicker care; neither is part of the vote (:func:`everyday_rows`, :func:`access_rows`).
+for quicker care, and rows from ``ward`` ordinary talk of ward work; none is part of the vote
+(:func:`everyday_rows`, :func:`access_rows`, :func:`ward_rows`).
 
 A bare list of a question's topics ("feet, eyes and diet", "pain, sleep and mood") has no
 sentence around its words, so it sat nearest to whichever risky message shared one of them:
@@ -22,6 +23,25 @@ referrals, shorter waits in A&E, ambulances and call-backs, from patients, carer
 let :mod:`nlp.safety_vote` leave an answer much closer to one of them than to any risky
 message to the patterns, unless a clause of it, read alone, is flagged. Outside the vote, they
 leave the thresholds as they were: tests/test_safety_access_requests.py.
+
+Staff talking about ward work ("a whiteboard by each bay", "who is nil by mouth") sat nearest to
+risky messages for want of anything ordinary in its words. The 134 ``ward`` rows (handover,
+bays, obs, fasting, drug rounds, bank shifts, rotas, discharge) are treated like the access rows:
+tests/test_safety_ward_language.py.
+
+Patients and carers telling how care was arranged ("we were not told Dad was being discharged, he
+arrived home in a taxi") sat nearest to risky messages about a father or a son: the reference set
+had few ordinary messages about family, discharge, phone calls and time off work. The 88 ``care``
+rows are treated like the access rows: tests/test_safety_welsh_and_carers.py.
+
+Mental-health service users telling what helped ("someone who knew me", "not being believed
+about my meds", "waiting alone in A&E for the crisis team") sat nearest to risky messages such as
+"nobody would miss me if I was gone": the reference set had few ordinary messages about being
+known, listened to, believed or alone. The ordinary ``mental_health`` rows are treated like the
+access rows. Its risky rows, risk told in the same words ("if they send me home again I don't
+think I'll still be here"), are outside the vote too, but count as risky messages when those
+margins are measured (:func:`margin_risky_rows`), so that an answer near both is not left to the
+patterns: tests/test_safety_mental_health.py.
 """
 
 from __future__ import annotations
@@ -38,7 +58,10 @@ from nlp.safety_medicines import names_medicine
 REFERENCE = Path(__file__).with_name("safety_reference.csv")
 EVERYDAY_SOURCE = "everyday"
 ACCESS_SOURCE = "access"
-OUTSIDE_THE_VOTE = (EVERYDAY_SOURCE, ACCESS_SOURCE)
+WARD_SOURCE = "ward"
+CARE_SOURCE = "care"
+MENTAL_HEALTH_SOURCE = "mental_health"
+OUTSIDE_THE_VOTE = (EVERYDAY_SOURCE, ACCESS_SOURCE, WARD_SOURCE, CARE_SOURCE, MENTAL_HEALTH_SOURCE)
 
 
 @dataclass(frozen=True)
@@ -55,6 +78,14 @@ class Reference:
     """Whether each message names a medicine or a drink (:func:`names_medicine`)."""
     access: np.ndarray
     """The vectors of the requests for quicker care (:func:`access_rows`)."""
+    ward: np.ndarray
+    """The vectors of the ordinary ward and clinical-process messages (:func:`ward_rows`)."""
+    care: np.ndarray
+    """The vectors of patients' and carers' ordinary accounts of how care was arranged (:func:`care_rows`)."""
+    mental_health: np.ndarray
+    """The vectors of ordinary accounts of mental-health services (:func:`mental_health_rows`)."""
+    margin_risky: np.ndarray
+    """The vectors of the risky messages outside the vote (:func:`margin_risky_rows`)."""
 
 
 def _all_rows() -> list[dict[str, str]]:
@@ -79,6 +110,31 @@ def access_rows() -> list[dict[str, str]]:
     return [row for row in _all_rows() if row["source"] == ACCESS_SOURCE]
 
 
+def ward_rows() -> list[dict[str, str]]:
+    """Ordinary talk of ward work from staff ("handover at the bedside", "nil by mouth from
+    midnight", "the bank rate for nights is too low"): an answer much closer to one of them than
+    to any risky message is left to the lexicon."""
+    return [row for row in _all_rows() if row["source"] == WARD_SOURCE]
+
+
+def care_rows() -> list[dict[str, str]]:
+    """Patients and carers telling how care was arranged ("nobody told us he was being discharged",
+    "my son had to take a day off because no one phoned"): treated like :func:`access_rows`."""
+    return [row for row in _all_rows() if row["source"] == CARE_SOURCE]
+
+
+def mental_health_rows() -> list[dict[str, str]]:
+    """Ordinary accounts of mental-health services ("a familiar face", "nobody believed me about
+    the side effects", "the crisis line never picked up"): treated like :func:`access_rows`."""
+    return [row for row in _all_rows() if row["source"] == MENTAL_HEALTH_SOURCE and row["risky"] == "0"]
+
+
+def margin_risky_rows() -> list[dict[str, str]]:
+    """Risk told in the words of those accounts ("I can't keep safe on my own tonight"): outside
+    the vote, but an answer must be a margin closer to an ordinary row than to these as well."""
+    return [row for row in _all_rows() if row["source"] in OUTSIDE_THE_VOTE and row["risky"] == "1"]
+
+
 class _Reference:
     """The reference set, embedded once per process."""
 
@@ -91,18 +147,21 @@ class _Reference:
             if self._ready is None:
                 from nlp.embed import embed
 
-                rows, everyday = reference_rows(), [r["text"] for r in everyday_rows()]
-                texts, access = [r["text"] for r in rows], [r["text"] for r in access_rows()]
-                vectors = embed(texts + everyday + access)
-                outside = len(texts) + len(everyday)
+                rows = reference_rows()
+                texts = [r["text"] for r in rows]
+                groups = [texts] + [[r["text"] for r in kind()] for kind in (
+                    everyday_rows, access_rows, ward_rows, care_rows, mental_health_rows, margin_risky_rows)]
+                ends = np.cumsum([len(group) for group in groups])
+                vote, everyday, access, ward, care, mental_health, margin_risky = np.split(
+                    embed([text for group in groups for text in group]), ends[:-1])
                 self._ready = Reference(
                     texts=texts,
                     risky=np.array([r["risky"] == "1" for r in rows]),
                     categories=[r["category"] for r in rows],
-                    vectors=vectors[:len(texts)],
-                    everyday=vectors[len(texts):outside],
+                    vectors=vote,
+                    everyday=everyday,
                     medicine=np.array([names_medicine(text) for text in texts]),
-                    access=vectors[outside:],
+                    access=access, ward=ward, care=care, mental_health=mental_health, margin_risky=margin_risky,
                 )
             return self._ready
 

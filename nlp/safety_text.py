@@ -96,6 +96,17 @@ def normalise_unfiltered(text: str) -> str:
     return re.sub(r"\s+", " ", _without_idioms(_folded(text, _fold_every_char))).strip()
 
 
+PLACEHOLDERS = re.compile(r"\[(?:EMAIL|NHS_NUMBER|PHONE|POSTCODE|DOB|NAME)\]")
+"""What :func:`nlp.redact.redact` puts for a participant's identifiers ("My son [NAME] had to...")."""
+
+
+def for_the_model(text: str) -> str:
+    """The words the embedding model reads: without redaction placeholders, which are ours, not the
+    participant's, and which it read as something of its own ("My son [NAME] had to take a day off
+    because no one phoned us" sat nearer to risk than "My son had to take a day off...")."""
+    return " ".join(PLACEHOLDERS.sub(" ", text).split()) if "[" in text else text
+
+
 def content_words(text: str) -> int:
     """How many words of ``text`` are not function words ("i", "the", "not", "please"...)."""
     return sum(word not in FUNCTION_WORDS for word in re.findall(r"[a-z']+", normalise(text)))

@@ -22,20 +22,31 @@ Asking for quicker care ("see a doctor faster") shares words with emergencies: 6
 requests were flagged. The check gives way when the answer is ``ACCESS_MARGIN`` closer to one of
 the reference set's access requests than to any risky message, unless a clause of it read alone
 is flagged ("the ambulance hasn't come and dad has collapsed"): tests/test_safety_access_requests.py.
+Ordinary talk of ward work ("who is nil by mouth") is treated the same way, with ``WARD_MARGIN``
+(tests/test_safety_ward_language.py), and patients' and carers' accounts of how care was arranged
+("nobody phoned to say Dad was being discharged"), with ``CARE_MARGIN``, and accounts of
+mental-health services ("someone who knew me", "nobody believed me about my meds"), with
+``MENTAL_HEALTH_MARGIN``. For these margins the risky messages outside the vote count too (risk told
+in the words of those accounts: :func:`nlp.safety_reference.margin_risky_rows`):
+tests/test_safety_mental_health.py.
+
+The model is an English one: Welsh is noise to it, and its neighbours voted at random (a third of
+ordinary Welsh answers flagged, and every Welsh risk it flagged the patterns flag too). A message
+that reads as Welsh (:func:`nlp.safety_welsh.reads_as_welsh`) is left to the Welsh patterns, and one
+nearer than ``OUT_OF_REACH`` to no reference message at all (another language, noise) to the
+patterns: tests/test_safety_welsh_and_carers.py.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
-from nlp.safety_medicines import names_medicine
-from nlp.safety_patterns import lexicon_match
-from nlp.safety_reference import embedded_reference, reference_rows
-from nlp.safety_text import content_words
+from nlp.safety_reference import embedded_reference
+from nlp.safety_text import content_words, for_the_model
+from nlp.safety_welsh import reads_as_welsh
 
 Match = tuple[str, int, float]
 """A flag: category, index of the nearest risky reference message, vote."""
@@ -54,6 +65,15 @@ EVERYDAY_MARGIN = 0.15
 embedding check to leave it (chosen on the everyday and risky sets named above)."""
 ACCESS_MARGIN = 0.10
 """The same for access requests (no risky example in tests/data comes within 0.04 of it)."""
+WARD_MARGIN = 0.10
+"""The same for ordinary talk of ward work (:func:`nlp.safety_reference.ward_rows`)."""
+CARE_MARGIN = 0.10
+"""The same for how care was arranged (:func:`nlp.safety_reference.care_rows`)."""
+MENTAL_HEALTH_MARGIN = 0.10
+"""The same for accounts of mental-health services (:func:`nlp.safety_reference.mental_health_rows`)."""
+OUT_OF_REACH = 0.30
+"""An answer less similar than this to every reference message is not voted on (every risky
+message of tests/data/safety_heldout_b.csv is at least 0.33 from one; Welsh answers 0.16 to 0.34)."""
 CLAUSE_BREAK = re.compile(r"[.,;:!?\n]+|\b(?:and|but|because|cos|so|while|when|then)\b", re.IGNORECASE)
 
 
@@ -87,56 +107,6 @@ def among_medicines(vectors: np.ndarray, reference: np.ndarray, medicine: np.nda
     return np.asarray(medicine[near].mean(axis=1) >= 0.5)
 
 
-@dataclass(frozen=True)
-class Thresholds:
-    general: float
-    medicine: float
-
-
-def cross_validated(vectors: np.ndarray, risky: np.ndarray, medicine: np.ndarray,
-                    folds: int = 10) -> tuple[np.ndarray, np.ndarray]:
-    """Each reference message's vote, and whether it sits among medication talk, when it is
-    judged by the others (``folds``-fold cross-validation)."""
-    order = np.random.default_rng(0).permutation(len(vectors))
-    scores = np.zeros(len(vectors))
-    medicines = np.zeros(len(vectors), dtype=bool)
-    for fold in range(folds):
-        test = order[fold::folds]
-        train = np.setdiff1d(order, test)
-        scores[test] = vote(vectors[test], vectors[train], risky[train])
-        medicines[test] = among_medicines(vectors[test], vectors[train], medicine[train])
-    return scores, medicines
-
-
-def choose_thresholds(vectors: np.ndarray, risky: np.ndarray, medicine: np.ndarray, caught: np.ndarray,
-                      recall: float = TARGET_RECALL, false_alarms: float = MEDICINE_FALSE_ALARMS) -> Thresholds:
-    """The vote thresholds, by cross-validation on the reference set (:func:`cross_validated`):
-    ``general``, at which ``recall`` of the risky messages outside medication talk would be
-    flagged, by the vote or by the patterns (``caught``: what Chorus runs is both);
-    ``medicine``, at which no more than ``false_alarms`` of the ordinary messages among
-    medication talk would be flagged by the vote. This is how ``THRESHOLD`` and
-    ``MEDICINE_THRESHOLD`` were chosen (scripts/bench/safety.py prints them again, with the
-    recall and false alarms they give)."""
-    scores, medicines = cross_validated(vectors, risky, medicine)
-    found = np.where(caught, np.inf, scores)
-    general = float(np.quantile(found[risky & ~medicines], 1 - recall))
-    ordinary_medicine = scores[~risky & medicines]
-    medicine_threshold = float(np.quantile(ordinary_medicine, 1 - false_alarms)) if len(ordinary_medicine) else general
-    return Thresholds(general, max(general, medicine_threshold))
-
-
-def choose_threshold(vectors: np.ndarray, risky: np.ndarray, texts: Sequence[str] | None = None,
-                     recall: float = TARGET_RECALL) -> float:
-    """``THRESHOLD``: the general threshold :func:`choose_thresholds` chooses for the reference
-    messages ``texts`` (by default the reference set's: :func:`reference_rows`), given their ``vectors``."""
-    texts = [row["text"] for row in reference_rows()] if texts is None else texts
-    if len(texts) != len(vectors):
-        raise ValueError("choose_threshold needs the texts of the messages the vectors are of")
-    medicine = np.array([names_medicine(text) for text in texts])
-    caught = np.array([lexicon_match(text) is not None for text in texts])
-    return choose_thresholds(vectors, risky, medicine, caught, recall).general
-
-
 def _closest(vectors: np.ndarray, others: np.ndarray) -> np.ndarray:
     """For each vector, its similarity to the most similar of ``others`` (-inf when there are none)."""
     return (vectors @ others.T).max(axis=1) if len(others) else np.full(len(vectors), -np.inf)
@@ -161,16 +131,23 @@ def _vote_match(vectors: np.ndarray, texts: Sequence[str] | None) -> tuple[list[
     ref = embedded_reference.get()
     scores = vote(vectors, ref.vectors, ref.risky)
     thresholds = np.where(among_medicines(vectors, ref.vectors, ref.medicine), MEDICINE_THRESHOLD, THRESHOLD)
-    risky_sims = np.where(ref.risky, vectors @ ref.vectors.T, -np.inf)
-    everyday_sims, access_sims = _closest(vectors, ref.everyday), _closest(vectors, ref.access)
+    sims = vectors @ ref.vectors.T
+    risky_sims, within_reach = np.where(ref.risky, sims, -np.inf), sims.max(axis=1) >= OUT_OF_REACH
+    everyday_sims = _closest(vectors, ref.everyday)
+    routines = [(_closest(vectors, kind), margin) for kind, margin in
+                ((ref.access, ACCESS_MARGIN), (ref.ward, WARD_MARGIN), (ref.care, CARE_MARGIN),
+                 (ref.mental_health, MENTAL_HEALTH_MARGIN))]
+    margin_risky = _closest(vectors, ref.margin_risky)
     found: list[Match | None] = []
     access_like = np.zeros(len(vectors), dtype=bool)
     for n, score in enumerate(scores):
         best = int(np.argmax(risky_sims[n]))
         everyday = everyday_sims[n] - risky_sims[n, best] >= EVERYDAY_MARGIN
-        wordy = texts is None or content_words(texts[n]) >= MIN_CONTENT_WORDS
-        voted = bool(score >= thresholds[n]) and wordy and not everyday
-        access_like[n] = voted and access_sims[n] - risky_sims[n, best] >= ACCESS_MARGIN
+        readable = texts is None or (content_words(texts[n]) >= MIN_CONTENT_WORDS and not reads_as_welsh(texts[n]))
+        voted = bool(score >= thresholds[n]) and readable and within_reach[n] and not everyday
+        nearest_risk = max(risky_sims[n, best], margin_risky[n])
+        routine = any(kind[n] - nearest_risk >= margin for kind, margin in routines)
+        access_like[n] = voted and routine
         found.append((ref.categories[best], best, float(score)) if voted and not access_like[n] else None)
     return found, access_like
 
@@ -185,7 +162,7 @@ def clauses(text: str) -> list[str]:
 def _risky_clause(text: str) -> Match | None:
     """The first flag of a clause of an answer read as an access request: "the ambulance hasn't
     come and dad has collapsed on the floor" is flagged for its second clause."""
-    parts = clauses(text)
+    parts = clauses(for_the_model(text))
     if len(parts) < 2:
         return None
     from nlp.embed import embed

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from nlp.safety_text import _compile
+from nlp.safety_text import _compile, normalise
 
 _CY_WANT = r"(?:eisiau|eisie|isio|isie|ishe|isho|moyn|mo'?yn|awydd|dymuno)"
 _CY_DONT_WANT = r"(?:\b(?:ddim|dim|sai|sa i|so fi|so i)|'m)(?:'n| yn)? " + _CY_WANT
@@ -85,3 +85,41 @@ WELSH: dict[str, list[re.Pattern[str]]] = {
         r"\b(?:taro|daro|bwrw|fwrw|tharo) (?:fy|'y|ei) (?:mhen|ben|phen)\b|\b(?:yn|'n) cael (?:ffit|ffitiau|trawiad)\b(?! o\b)",
     ),
 }
+
+
+_CY_WORD_LIST = """
+y yr yn mae mai roedd oedd ro roeddwn wedi di ddim fy ein eich eu ei gyda efo hefo gan ar ac ond neu hefyd iawn dw dwi wi rwy
+rydw rydyn ydw ydy ydi yw oes does doedd dyw dydy nid nad nhw ni chi fi mi fe fo r n ges ches cefais gefais cafodd gafodd
+cael gael chael bod fod mynd fynd dod ddod daeth aeth es gwneud wneud wnaeth wnes nes beth pwy sut pam lle yma yno hwn hon
+hyn hynny rhaid angen eisiau isio moyn gallu methu neb rhywun pob bob mwy dda diolch heb wrth yng ym mewn drwy trwy dros
+rhwng arna wrtha wrthon nos dydd heddiw ddoe fory yfory wythnos wythnosau awr oriau adre adref adra gartref ysbyty meddyg
+feddyg feddygfa aros amser achos oherwydd felly gwybod wybod fuodd buodd bu fydd bydd byddai oedden ydych dych dach nawr rwan
+dyna dyma cyfan gwaith byd cymryd gymryd marw farw dim tan dylen dylai dylid pobl rhagor sdim sai sa bydda byddwn pawb
+dechreuais cymerais gweld pwynt fel heno popeth phopeth ben fyw byw hun hunan teimlo deimlo gyd ofn wir neges anfon gormod
+ormod tabledi dabledi nhabledi ofnadwy hir gyflym mawr bach mam nain taid nhad ngwr gwr gwraig ngwraig merch mab ffrind
+ffonio ffon fferyllfa nyrs apwyntiad apwyntiadau rhestr canlyniadau gwaed poen boen teulu gofal cefn nghefn eto rhy llawer
+gwell gwaeth drwg ddrwg hapus trist blino wedyn cyn ol ers erbyn tua rhywbeth dwy dau tri tair pedwar deg ydyn ydan oeddwn
+fyddai buasai baswn faswn hwyr cynnar arall eraill ddiwrnod diwrnod mis misoedd blwyddyn llynedd
+"""
+_CY_WORDS = frozenset(_CY_WORD_LIST.split())
+"""Common Welsh words that are not English ones (nor "i", "a", "o", "am", "hi", which are both), for
+:func:`reads_as_welsh`; read after :func:`nlp.safety_text.normalise`, apostrophes splitting words."""
+_EN_WORD_LIST = """
+the and to of was is my he she we they not no with for had have has been were it that this you be at on in but so me her
+him his our us there when what all just very would could don didn can t s m d ve ll re an are do did as by from if or
+"""
+_EN_WORDS = frozenset(_EN_WORD_LIST.split())
+"""Common English words, for :func:`reads_as_welsh` to weigh against."""
+WELSH_SHARE = 2.0
+"""How many Welsh words (:data:`_CY_WORDS`) per English one a message needs to read as Welsh."""
+
+
+def reads_as_welsh(text: str) -> bool:
+    """Whether a message is written in Welsh: at least two common Welsh words, and ``WELSH_SHARE``
+    times as many as common English ones ("Ches i ddim gwybod y dyddiad rhyddhau tan y funud olaf"),
+    so that an English sentence with a Welsh word or two ("diolch, but I can't go on") is English.
+    The embedding model is an English one: Welsh is noise to it (:mod:`nlp.safety_vote`)."""
+    words = re.findall(r"[a-z]+", normalise(text))
+    welsh = sum(word in _CY_WORDS for word in words)
+    english = sum(word in _EN_WORDS for word in words)
+    return welsh >= 2 and welsh >= WELSH_SHARE * english

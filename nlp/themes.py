@@ -59,6 +59,16 @@ from sklearn.feature_extraction.text import CountVectorizer
 
 from nlp.duplicates import normalise
 from nlp.redact import PRECEDENCE
+from nlp.themes_languages import (
+    FEWEST_APART,
+    LanguageCount,
+    Plan,
+    language_counts,
+    languages_note,
+    name,
+    plan,
+)
+from nlp.welsh_glossary import WELSH_FUNCTION_WORDS
 
 NEIGHBOURS = 10
 SEEDS = 8
@@ -98,6 +108,12 @@ class Theme:
     quote_counts: list[int] = field(default_factory=list)
     """How many of the theme's answers say each quote's words (case, spacing and punctuation
     aside), in the order of ``quotes``."""
+    language: str | None = None
+    """None for a theme of answers themed together (English, and Welsh read through the
+    glossary); a language's code for one found among that language's answers set apart
+    (:mod:`nlp.themes_languages`)."""
+    group_answers: dict[str, int] = field(default_factory=dict)
+    """Each group's answers this theme's shares are of: those that could be themed with it."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +127,10 @@ class ThemeResult:
     """The answers that said nothing of substance (:func:`says_nothing`), in no theme."""
     group_answers: dict[str, int] = field(default_factory=dict)
     """How many answers each group gave, those that said nothing included."""
+    languages: list[LanguageCount] = field(default_factory=list)
+    """Each language's answers and how they were themed (:mod:`nlp.themes_languages`)."""
+    languages_note: str = ""
+    """The same in words for the coordinator ('' when every answer was in English)."""
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -122,6 +142,8 @@ class ThemeResult:
             "group_answers": self.group_answers,
             "non_answers": len(self.non_answers),
             "non_answer_ids": self.non_answers,
+            "languages": [c.__dict__ for c in self.languages],
+            "languages_note": self.languages_note,
         }
 
 
@@ -296,7 +318,7 @@ def class_keywords(texts: Sequence[str], labels: np.ndarray, top: int = 6) -> li
     joined = [" ".join(unmasked[int(i)] for i in np.flatnonzero(labels == c)) for c in range(classes)]
     try:
         vectoriser = CountVectorizer(
-            stop_words=sorted(FILLER | _english()),
+            stop_words=sorted(FILLER | _english() | WELSH_FUNCTION_WORDS),
             ngram_range=(1, 2),
             token_pattern=WORD.pattern,
             preprocessor=lambda text: WORD.sub(lambda m: variants.get(m.group(0), m.group(0)), text.lower()),
@@ -426,17 +448,22 @@ def answers_per_wording(members: np.ndarray, texts: Sequence[str], ids: Sequence
     return {wording: len(answers) for wording, answers in found.items()}
 
 
-def prevalence(groups: Sequence[str | None], labels: np.ndarray) -> dict[str, dict[int, float]]:
-    """Share of each group's answers falling in each theme (theme ids 1-based). An answer
-    labelled -1 (it said nothing of substance) is in no theme but counts in its group's answers."""
-    result: dict[str, dict[int, float]] = {}
+def theme_prevalence(groups: Sequence[str | None], labels: np.ndarray,
+                     denominators: Sequence[Mapping[str, int]]) -> dict[str, dict[int, float]]:
+    """Share of each group's answers falling in each theme (theme ids 1-based), over the
+    group's answers that could be themed with it (``denominators``, one map per theme)."""
     names = sorted({g for g in groups if g})
-    themes = int(labels.max()) + 1 if len(labels) else 0
-    for name in names:
-        mask = np.array([g == name for g in groups])
-        counts = np.bincount(labels[mask & (labels >= 0)], minlength=themes)
-        result[name] = {c + 1: round(float(v) / int(mask.sum()), 4) for c, v in enumerate(counts)}
-    return result
+    counts = [Counter(g for g, label in zip(groups, labels, strict=True) if label == c) for c in range(len(denominators))]
+    return {g: {c + 1: round(counts[c][g] / of[g], 4) if of.get(g) else 0.0 for c, of in enumerate(denominators)}
+            for g in names}
+
+
+def language_plan(answers: Sequence[tuple[str, str, str | None]],
+                  languages: Mapping[str, str | None] | None = None) -> Plan:
+    """How :func:`find_themes` reads each of ``answers`` (:func:`nlp.themes_languages.plan`):
+    its language, the words the model embeds and whether it is themed apart."""
+    return plan([a[1] for a in answers], [(languages or {}).get(a[0]) for a in answers],
+                [says_nothing(a[1]) for a in answers])
 
 
 def find_themes(
@@ -444,41 +471,63 @@ def find_themes(
     k: int | None = None,
     topic_vectors: np.ndarray | None = None,
     progress: Callable[[int], None] | None = None,
+    languages: Mapping[str, str | None] | None = None,
 ) -> ThemeResult:
     """Themes in ``answers`` given as (id, text, group or None); ``topic_vectors``, if
-    given, has a row for each of them. Answers that say nothing of substance
-    (:func:`says_nothing`) are in no theme."""
+    given, has a row for each of them (and is used when every answer is read as written).
+    ``languages`` maps an answer's id to the language its participant was answering in.
+    Answers that say nothing of substance (:func:`says_nothing`) are in no theme. Answers in
+    Welsh are read through a glossary into English or, failing that, themed apart among
+    themselves, as are answers in other languages (:mod:`nlp.themes_languages`); ``k``
+    applies to the themes of the answers themed together."""
     ids = [a[0] for a in answers]
     texts = [a[1] for a in answers]
     groups = [a[2] for a in answers]
-    if topic_vectors is None:
+    empty = [says_nothing(text) for text in texts]
+    made = plan(texts, [(languages or {}).get(i) for i in ids], empty)
+    if topic_vectors is None or made.reading != texts:
         from nlp.embed import encode
 
-        topic_vectors = encode(texts, progress=progress).topic
-    kept = np.array([i for i, text in enumerate(texts) if not says_nothing(text)], dtype=np.int64)
+        topic_vectors = encode(made.reading, progress=progress).topic
+    pools = sorted({p for p, nothing in zip(made.apart, empty, strict=True) if not nothing},
+                   key=lambda p: (p is not None, p or ""))
     labels = np.full(len(texts), -1, dtype=np.int64)
-    if len(kept):
-        raw = cluster(topic_vectors[kept], k)
+    pool_of: list[str | None] = []
+    for pool in pools:
+        kept = np.array([i for i in range(len(texts)) if made.apart[i] == pool and not empty[i]], dtype=np.int64)
+        if pool is not None and len(kept) < FEWEST_APART:
+            continue
+        raw = cluster(topic_vectors[kept], k if pool is None else None)
         order = np.argsort(-np.bincount(raw), kind="stable")
-        labels[kept] = np.argsort(order)[raw]  # theme 0 is the largest
-    keywords = class_keywords([texts[i] for i in kept], labels[kept])
+        labels[kept] = np.argsort(order)[raw] + len(pool_of)  # within a pool, the largest first
+        pool_of += [pool] * len(order)
+    themed = labels >= 0
+    keywords = class_keywords([made.reading[i] for i in np.flatnonzero(themed)], labels[themed])
+    everyone = Counter(g for g in groups if g)
+    denominators = [dict(sorted(Counter(g for g, p in zip(groups, made.apart, strict=True) if g and p == pool).items()))
+                    for pool in pool_of]
     themes = []
-    for c in range(int(labels.max()) + 1 if len(labels) else 0):
+    for c, pool in enumerate(pool_of):
         members = np.flatnonzero(labels == c)
         quotes = [texts[i] for i in representative(topic_vectors, members, texts)]
         said = answers_per_wording(members, texts, ids)
+        label = " / ".join(keywords[c][:3]) or f"theme {c + 1}"
         themes.append(
             Theme(
                 id=c + 1,
-                label=" / ".join(keywords[c][:3]) or f"theme {c + 1}",
+                label=label if pool is None else f"{label} ({name(pool)} answers only)",
                 keywords=keywords[c],
                 size=len(members),
                 quotes=quotes,
                 members=[ids[i] for i in members],
                 quote_counts=[said[normalise(q)] for q in quotes],
+                language=pool,
+                group_answers=denominators[c],
             )
         )
-    assignments = {ids[i]: int(labels[i]) + 1 for i in range(len(ids))}
-    return ThemeResult(themes, assignments, prevalence(groups, labels) if len(labels) else {},
-                       non_answers=[ids[i] for i in np.flatnonzero(labels < 0)],
-                       group_answers=dict(sorted(Counter(g for g in groups if g).items())))
+    counts = language_counts(made, {p for p in pool_of if p is not None}, empty)
+    return ThemeResult(themes, {ids[i]: int(labels[i]) + 1 for i in range(len(ids))},
+                       theme_prevalence(groups, labels, denominators),
+                       non_answers=[ids[i] for i in range(len(ids)) if empty[i]],
+                       group_answers=dict(sorted(everyone.items())),
+                       languages=counts, languages_note=languages_note(counts))

@@ -17,8 +17,9 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from storage import outbox, repository
+from storage import due_tasks, outbox, repository
 from storage.driver import Driver
+from storage.quiet_holds import QUIET_HELD, HeldRow
 from storage.repository import ContactRef, EnrolmentRef, ParticipantRef, SessionRef, when
 
 _SAVEPOINT = "chorus_message"
@@ -127,6 +128,8 @@ class Known:
     last_sent: str | None
     """The kind of the last message queued for them, read only for those without a session
     (whose reply may answer a question asked before any conversation: DELETE MY DATA)."""
+    quiet_held: list[HeldRow] = field(default_factory=list)
+    """Their messages held through quiet hours (:func:`storage.quiet_holds.held_for`)."""
 
 
 @dataclass
@@ -141,6 +144,7 @@ class Preloaded:
     sessions: dict[str, SessionRef | None] = field(default_factory=dict)
     participants: dict[str, ParticipantRef] = field(default_factory=dict)
     last_sent: dict[str, str] = field(default_factory=dict)
+    quiet_held: dict[str, list[HeldRow]] = field(default_factory=dict)
     reserved: dict[str, list[int]] = field(default_factory=dict)
     """PostgreSQL: ids taken from the enrolments' and sessions' sequences for the batch's joins
     (see :class:`Deferred`)."""
@@ -154,12 +158,14 @@ class Preloaded:
             self.sessions.update(other.sessions)
             self.participants.update(other.participants)
             self.last_sent.update(other.last_sent)
+            self.quiet_held.update(other.quiet_held)
 
     def take(self, participant_id: str) -> Known | None:
         if participant_id not in self.enrolments:
             return None
         return Known(self.enrolments.pop(participant_id), self.sessions.pop(participant_id, None),
-                     self.participants.pop(participant_id, None), self.last_sent.pop(participant_id, None))
+                     self.participants.pop(participant_id, None), self.last_sent.pop(participant_id, None),
+                     self.quiet_held.pop(participant_id, []))
 
 
 def preload(connection: Connection, participant_ids: Sequence[str], lock: Sequence[str] = (), joining: int = 0) -> Preloaded:
@@ -190,6 +196,8 @@ def preload_later(connection: Connection, participant_ids: Sequence[str], lock: 
          f" FROM participants p LEFT JOIN enrolments e ON e.participant_id = p.id WHERE p.id IN ({marks}) ORDER BY e.id", ids),
         ("SELECT participant_id, id, study_id, flow_id, flow_version_id, state, status FROM sessions WHERE id IN"
          f" (SELECT max(id) FROM sessions WHERE participant_id IN ({marks}) GROUP BY participant_id)", ids),
+        ("SELECT participant_id, id, session_id, step_id, kind FROM outbound_messages WHERE status = ? AND error LIKE ?"
+         f" AND participant_id IN ({marks}) ORDER BY id", ["held", QUIET_HELD + "%", *ids]),
     ] if ids else []
     locking = [_locking(lock)] if lock and driver.postgres else []
     reserving = [repository.reserving(table, joining) for table in _RESERVED] if joining and driver.postgres else []
@@ -207,6 +215,8 @@ def preload_later(connection: Connection, participant_ids: Sequence[str], lock: 
             found.reserved = {table: [int(row[0]) for row in rows] for table, rows in zip(_RESERVED, results[len(reads):], strict=True)}
         if ids:
             _known(driver, found, ids, *results[:3])
+            for row in results[3]:
+                found.quiet_held.setdefault(row[0], []).append(HeldRow(int(row[1]), row[2], row[3], str(row[4])))
             found.last_sent = outbox.last_kinds(connection, [pid for pid in ids if found.sessions[pid] is None])
         return found
     return read
@@ -258,6 +268,10 @@ class Deferred:
     when the batch writes (so the changes made to them since are in the insert)."""
     outbox_ids: dict[int, list[int]] = field(default_factory=dict)
     """Each message's replies' outbox ids, in order, once written."""
+    ended: set[str] = field(default_factory=set)
+    """Participants whose conversation one of these messages ended: their held follow-ups look
+    again at once (:func:`due_tasks.release_held`), written with the rest; a batch in which no
+    conversation ended writes nothing more."""
 
     def reserve(self, table: str) -> int | None:
         """An id reserved for a new row of ``table`` (enrolments, sessions), or None if none is left."""
@@ -297,6 +311,7 @@ class Deferred:
             repository.save_sessions(connection, [s for s in self.sessions.values() if s.id not in created], self.now)
             repository.set_inbound_statuses(connection, self.statuses, self.now)
             repository.add_audit_events(connection, self.audit_events)
+            due_tasks.release_held(connection, sorted(self.ended), self.now)
             sent = outbox.queue_later(connection, [row for _, row in self.replies])
             read_again = preload_later(connection, reread) if reread else None
             if commit and driver.postgres:
@@ -305,5 +320,5 @@ class Deferred:
         for (inbound_id, _), outbox_id in zip(self.replies, ids, strict=True):
             self.outbox_ids.setdefault(inbound_id, []).append(outbox_id)
         self.answers, self.replies, self.audit_events, self.new_enrolments, self.new_sessions = [], [], [], [], []
-        self.sessions, self.statuses, self.participants, self.enrolments = {}, {}, {}, {}
+        self.sessions, self.statuses, self.participants, self.enrolments, self.ended = {}, {}, {}, {}, set()
         return read_again(()) if read_again is not None else None

@@ -1,7 +1,13 @@
 """Due tasks: timers as rows, claimed atomically so that no two schedulers fire one task.
 
-A claim stamps ``claimed_at``/``claimed_by`` on due, unfinished rows whose claim is
-free or stale (older than the lease, i.e. its scheduler died). PostgreSQL picks the
+A claim stamps ``claimed_at``/``leased_at``/``claimed_by`` on due, unfinished rows whose
+claim is free or stale (older than the lease, i.e. its scheduler died). Two clocks, each for what
+it decides: the lease is stamped and judged by the database's (``leased_at``,
+storage/database_clock.py), which every scheduler shares, so one whose clock is off neither takes
+over a task another still holds nor leaves a dead one's waiting past the lease; ``claimed_at`` is
+the claiming scheduler's own time, the clock its service stamps what it sends and starts with, so
+that what a dead scheduler did is looked for from there (:attr:`ClaimedTask.previous_claim`).
+Due times stay on the scheduler's clock. PostgreSQL picks the
 rows with ``FOR UPDATE SKIP LOCKED``, so concurrent schedulers take different rows
 without waiting; SQLite's transactions begin ``BEGIN IMMEDIATE`` (storage/database.py),
 so one claim runs at a time, and the UPDATE re-checks the claim so a row is never
@@ -19,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from storage.database_clock import database_time_sql
 from storage.driver import Driver
 
 PLANNING_LOCK = 740_501_734
@@ -38,7 +45,10 @@ class ClaimedTask:
     due_at: datetime
     attempts: int
     previous_claim: datetime | None
-    """When an earlier (dead) scheduler claimed it: what it may already have done is checked from here."""
+    """When an earlier (dead) scheduler claimed it, by that scheduler's clock (``claimed_at``), the
+    clock its service stamped what it sent and started with: what it may already have done is
+    checked from here. (Not the lease's database time: compared with those stamps, a scheduler
+    whose clock ran behind would look as if it had done nothing, and its reminder would go twice.)"""
 
 
 @dataclass(frozen=True)
@@ -93,23 +103,26 @@ def _marks(count: int) -> str:
 
 def claim(connection: Connection, worker: str, now: datetime, limit: int, lease: timedelta,
           abandoned: Sequence[str] = ()) -> list[ClaimedTask]:
-    """Claim up to ``limit`` due tasks for ``worker``, oldest first. Call inside a transaction.
-    A claim is free when it is older than ``lease`` or its claimer is in ``abandoned``
-    (schedulers known to be dead: see :func:`claimers_on`)."""
+    """Claim up to ``limit`` tasks due by ``now`` (the scheduler's clock) for ``worker``, oldest
+    first. Call inside a transaction. A claim is free when its lease, stamped by the database's
+    clock, is older than ``lease`` in the database's time, or its claimer is in ``abandoned``
+    (schedulers known to be dead: see :func:`claimers_on`). A claim made before leases were
+    stamped (no ``leased_at``) runs from its ``claimed_at``."""
     driver = Driver.of(connection)
     lock = " FOR UPDATE SKIP LOCKED" if driver.postgres else ""
+    lapsed, lapsed_params = database_time_sql(connection, -lease)
+    stamp, stamp_params = database_time_sql(connection)
     dead = f" OR claimed_by IN ({_marks(len(abandoned))})" if abandoned else ""
-    sql = ("SELECT id, claimed_at FROM due_tasks WHERE done = ? AND due_at <= ?"
-           f" AND (claimed_at IS NULL OR claimed_at < ?{dead}) ORDER BY due_at, id LIMIT ?{lock}")
-    found = driver.execute(sql, (False, driver.when(now), driver.when(now - lease), *abandoned, limit)).fetchall()
+    free = f"(claimed_at IS NULL OR COALESCE(leased_at, claimed_at) < {lapsed}{dead})"
+    sql = f"SELECT id, claimed_at FROM due_tasks WHERE done = ? AND due_at <= ? AND {free} ORDER BY due_at, id LIMIT ?{lock}"
+    found = driver.execute(sql, (False, driver.when(now), *lapsed_params, *abandoned, limit)).fetchall()
     if not found:
         return []
     previous = {row[0]: _maybe(row[1]) for row in found}
     ids = list(previous)
-    update = (f"UPDATE due_tasks SET claimed_at = ?, claimed_by = ?, attempts = attempts + 1 WHERE id IN ({_marks(len(ids))})"
-              f" AND done = ? AND (claimed_at IS NULL OR claimed_at < ?{dead})"
-              f" RETURNING {_COLUMNS}")
-    rows = driver.execute(update, (driver.when(now), worker, *ids, False, driver.when(now - lease), *abandoned)).fetchall()
+    update = (f"UPDATE due_tasks SET claimed_at = ?, leased_at = {stamp}, claimed_by = ?, attempts = attempts + 1"
+              f" WHERE id IN ({_marks(len(ids))}) AND done = ? AND {free} RETURNING {_COLUMNS}")
+    rows = driver.execute(update, (driver.when(now), *stamp_params, worker, *ids, False, *lapsed_params, *abandoned)).fetchall()
     tasks = [
         ClaimedTask(r[0], r[1], r[2], r[3], r[4], r[5], dict(driver.from_json(r[6]) or {}), moment(r[7]), r[8], previous[r[0]])
         for r in rows
@@ -149,9 +162,9 @@ def release(connection: Connection, task_id: int, due_at: datetime, payload: dic
     """Give a claimed task back, due again at ``due_at`` (moved out of quiet hours, or a retry)."""
     driver = Driver.of(connection)
     params: tuple[Any, ...] = (driver.when(due_at), error, task_id)
-    sql = "UPDATE due_tasks SET due_at = ?, claimed_at = NULL, claimed_by = NULL, error = ? WHERE id = ?"
+    sql = "UPDATE due_tasks SET due_at = ?, claimed_at = NULL, leased_at = NULL, claimed_by = NULL, error = ? WHERE id = ?"
     if payload is not None:
-        sql = "UPDATE due_tasks SET due_at = ?, claimed_at = NULL, claimed_by = NULL, error = ?, payload = ? WHERE id = ?"
+        sql = "UPDATE due_tasks SET due_at = ?, claimed_at = NULL, leased_at = NULL, claimed_by = NULL, error = ?, payload = ? WHERE id = ?"
         params = (driver.when(due_at), error, driver.to_json(payload), task_id)
     driver.execute(sql, params)
 
@@ -434,7 +447,8 @@ def timed_out_since(connection: Connection, session_id: int, step_id: str, since
 
 def close_session(connection: Connection, session_id: int, now: datetime) -> bool:
     """End a round still waiting for answers: later replies get 'this conversation has ended'.
-    On PostgreSQL the participant's row is locked first, as the conversation service does."""
+    On PostgreSQL the participant's row is locked first, as the conversation service does.
+    Their held follow-ups look again at once (:func:`release_held`)."""
     driver = Driver.of(connection)
     row = driver.execute("SELECT participant_id FROM sessions WHERE id = ?", (session_id,)).fetchone()
     if row is None:
@@ -447,7 +461,34 @@ def close_session(connection: Connection, session_id: int, now: datetime) -> boo
     state = {**(driver.from_json(found[1]) or {}), "status": "ended", "outcome": "closed"}
     sql = "UPDATE sessions SET status = 'ended', state = ?, updated_at = ? WHERE id = ?"
     driver.execute(sql, (json.dumps(state), driver.when(now), session_id))
+    release_held(connection, [str(row[0])], now)
     return True
+
+
+# ----------------------------------------------------------------------------- a conversation that ended
+
+HELD = "waits_for"
+"""The payload key of a follow-up held back while it waits for something (bot/planning_holds.py:
+the round before it, a follow-up due before it, a conversation in progress): what it waits for."""
+
+
+def release_held(connection: Connection, participant_ids: Sequence[str], now: datetime) -> None:
+    """A conversation of each of these participants ended just now (finished, stopped, closed):
+    their held follow-ups look again at once, on the scheduler's next tick, instead of at the
+    look their hold set (minutes away, or half an hour for a Delphi round). Firing weighs every
+    hold again then (the round before, the order, quiet hours and windows, a conversation still
+    going), so this only brings the look forward: a task not held, due sooner, or being fired
+    now is left as it is. Only these participants' rows are read (by ``participant_id``)."""
+    people = sorted(set(participant_ids))
+    if not people:
+        return
+    driver = Driver.of(connection)
+    held = f"payload ->> '{HELD}'" if driver.postgres else f"json_extract(payload, '$.{HELD}')"
+    for start in range(0, len(people), 500):
+        chunk = people[start:start + 500]
+        sql = (f"UPDATE due_tasks SET due_at = ? WHERE participant_id IN ({_marks(len(chunk))}) AND done = ?"
+               f" AND kind = 'follow_up' AND claimed_at IS NULL AND due_at > ? AND {held} IS NOT NULL")
+        driver.execute(sql, (driver.when(now), *chunk, False, driver.when(now)))
 
 
 # ----------------------------------------------------------------------------- a schedule published again
@@ -466,15 +507,26 @@ class ScheduledTask:
     done: bool
     claimed: bool
     """Being fired right now (or by a scheduler that died): not to be changed under it."""
+    error: str | None = None
+    """Why it finished without firing (``dropped: ...``), if it did."""
 
 
 def scheduled_tasks(connection: Connection, study_id: str) -> list[ScheduledTask]:
     """Every follow-up, reminder and closing of the study, sent or not, oldest first."""
     driver = Driver.of(connection)
-    sql = ("SELECT id, kind, participant_id, flow_id, payload, due_at, done, claimed_at FROM due_tasks"
+    sql = ("SELECT id, kind, participant_id, flow_id, payload, due_at, done, claimed_at, error FROM due_tasks"
            " WHERE study_id = ? AND kind IN ('follow_up', 'reminder', 'close') ORDER BY id")
-    return [ScheduledTask(r[0], r[1], r[2], r[3], dict(driver.from_json(r[4]) or {}), moment(r[5]), bool(r[6]), r[7] is not None)
+    return [ScheduledTask(r[0], r[1], r[2], r[3], dict(driver.from_json(r[4]) or {}), moment(r[5]), bool(r[6]), r[7] is not None, r[8])
             for r in driver.execute(sql, (study_id,)).fetchall()]
+
+
+def scheduled_tasks_of(connection: Connection, participant_id: str, study_id: str) -> list[ScheduledTask]:
+    """One participant's follow-ups, reminders and closings in the study, sent or not, oldest first."""
+    driver = Driver.of(connection)
+    sql = ("SELECT id, kind, participant_id, flow_id, payload, due_at, done, claimed_at, error FROM due_tasks"
+           " WHERE participant_id = ? AND study_id = ? AND kind IN ('follow_up', 'reminder', 'close') ORDER BY id")
+    return [ScheduledTask(r[0], r[1], r[2], r[3], dict(driver.from_json(r[4]) or {}), moment(r[5]), bool(r[6]), r[7] is not None, r[8])
+            for r in driver.execute(sql, (participant_id, study_id)).fetchall()]
 
 
 def pending_follow_ups(connection: Connection, participant_id: str, study_id: str) -> list[ScheduledTask]:

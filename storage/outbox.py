@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -28,6 +28,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 
 from storage.crypto import DataKeyError, Sealer
+from storage.database_clock import database_time
 from storage.driver import Driver
 from storage.repository import when
 from storage.tables import (
@@ -153,43 +154,47 @@ WINDOW_CLOSED = "whatsapp 24-hour window closed"
 """How the dispatcher's hold of a WhatsApp message outside the 24-hour window begins (bot/dispatch_rules.py)."""
 WAITING_FOR_REPLY = WINDOW_CLOSED + ": waiting for the participant to reply to the template"
 """Why the dispatcher holds a participant's WhatsApp message while the one template it sent them
-outside the window awaits their reply: one template for what is due together, not one each."""
+outside the window awaits their reply: one template for what is due together, not one each.
+Left unanswered, another goes a while later (storage/template_resends.py), a few times at most."""
+RESENDS_USED_UP = WINDOW_CLOSED + ": no reply to the templates sent, and no more are sent until the participant writes"
+"""Why a WhatsApp message outside the window is held once the participant has left the first
+template and every one sent again after it unanswered (storage/template_resends.py): it goes
+when they write, as one held :data:`WAITING_FOR_REPLY` does."""
+BEHIND_A_TEMPLATE = (WAITING_FOR_REPLY, RESENDS_USED_UP)
 STOPPED_WHILE_HELD = "cancelled: the participant opted out (STOP) while it waited for WhatsApp's 24-hour window"
 ASKED_ALREADY = "cancelled: its question was asked by the template the participant replied to, or just before it"
 NO_LONGER_ASKED_AFTER_WINDOW = "cancelled: the session moved past this question while it waited for WhatsApp's 24-hour window"
 SENT = ("sent", "delivered")
 
 
-def release_window_held(connection: Connection, participant_id: str, channel: str) -> list[int]:
-    """The participant wrote, so WhatsApp's 24-hour window is open again: their messages held
+def settle_window_held(connection: Connection, participant_id: str, channel: str) -> bool:
+    """The participant wrote, so WhatsApp's 24-hour window is open again: of their messages held
     because it was closed (no approved template, error 63016, or waiting behind the template
-    sent for them) are queued again, in order. Their ids.
+    sent for them), those that must never go are ``cancelled``; the rest stay held for
+    storage/window_holds.py to queue once what they wrote has been read (or not). Whether any do.
 
-    Never released but ``cancelled``: those queued before a STOP of theirs (a provider's
-    opt-out leaves them held; a START since does not send them), a question the session has
-    moved past (:func:`questions_no_longer_asked`), and a question asked already by the template
-    they reply to or by an earlier one released with it (a reminder after its prompt)."""
+    Cancelled: those queued before a STOP of theirs (a provider's opt-out leaves them held; a
+    START since does not send them), a question the session has moved past
+    (:func:`questions_no_longer_asked`), and a question asked already by the template they
+    reply to (the last one sent) or by an earlier one held with it (a reminder after its prompt)."""
     o = OUTBOUND.c
     held = connection.execute(
         select(o.id, o.created_at, o.error, o.kind, o.session_id, o.step_id)
         .where(o.participant_id == participant_id, o.channel == channel, o.status == "held", o.error.startswith(WINDOW_CLOSED))
         .order_by(o.id)).all()
     if not held:
-        return []
-    stopped = _queued_before_a_stop(connection, participant_id, held)
+        return False
+    stopped = queued_before_a_stop(connection, participant_id, held)
     left = [row for row in held if row[0] not in stopped]
     stale = set(questions_no_longer_asked(connection, [row[0] for row in left])) if left else set()
     repeated = _asked_already(connection, participant_id, channel, [row for row in left if row[0] not in stale])
     cancel_held(connection, sorted(stopped), STOPPED_WHILE_HELD)
     cancel_held(connection, sorted(stale), NO_LONGER_ASKED_AFTER_WINDOW)
     cancel_held(connection, repeated, ASKED_ALREADY)
-    release = [int(row[0]) for row in left if row[0] not in stale and row[0] not in repeated]
-    if release:
-        connection.execute(update(OUTBOUND).where(o.id.in_(release), o.status == "held").values(status="queued", error=None))
-    return release
+    return len(stopped) + len(stale) + len(repeated) < len(held)
 
 
-def _queued_before_a_stop(connection: Connection, participant_id: str, held: Sequence[Any]) -> set[int]:
+def queued_before_a_stop(connection: Connection, participant_id: str, held: Sequence[Any]) -> set[int]:
     """Of these held rows (id, created_at first), those queued before the participant's last STOP."""
     a = AUDIT_EVENTS.c
     stop = connection.execute(select(func.max(a.at)).where(a.action == "opted_out", a.subject == participant_id)).scalar()
@@ -201,7 +206,7 @@ def _asked_already(connection: Connection, participant_id: str, channel: str, he
     questions asked already: by the template those waiting behind it wait for (the message sent
     last before the first of them), or by an earlier row among these."""
     o = OUTBOUND.c
-    behind = [row[0] for row in held if row[2] == WAITING_FOR_REPLY]
+    behind = [row[0] for row in held if row[2] in BEHIND_A_TEMPLATE]
     asked: set[tuple[int, str]] = set()
     if behind:
         template = connection.execute(
@@ -220,35 +225,34 @@ def _asked_already(connection: Connection, participant_id: str, channel: str, he
     return repeated
 
 
-def template_awaits_reply(connection: Connection, participant_id: str, channel: str, closed_at: datetime | None) -> bool:
-    """Whether a WhatsApp template sent to the participant awaits their reply: a message of
-    theirs on ``channel`` went after their window closed (``closed_at``; None when they never
-    wrote there: anything sent was a template), or one is held waiting behind such a template."""
-    o = OUTBOUND.c
-    sent = o.status.in_(SENT) if closed_at is None else and_(o.status.in_(SENT), o.sent_at >= closed_at)
-    waiting = and_(o.status == "held", o.error == WAITING_FOR_REPLY)
-    found = connection.execute(select(o.id).where(o.participant_id == participant_id, o.channel == channel, or_(sent, waiting))
-                               .limit(1)).first()
-    return found is not None
-
-
 def questions_no_longer_asked(connection: Connection, outbox_ids: Sequence[int]) -> list[int]:
     """Of these rows, the questions (prompts, reminders) that are no longer their session's
     current one: it has moved to another step, been snoozed, or finished. Other messages
     (information, help, signposting) are never among them."""
-    o, s = OUTBOUND.c, SESSIONS.c
+    o = OUTBOUND.c
     asked = connection.execute(
         select(o.id, o.session_id, o.step_id)
         .where(o.id.in_(list(outbox_ids)), o.kind.in_(sorted(QUESTION_KINDS)), o.session_id.is_not(None), o.step_id.is_not(None))
     ).all()
-    if not asked:
+    return moved_past(connection, {int(row[0]): (int(row[1]), str(row[2])) for row in asked})
+
+
+def moved_past(connection: Connection, questions: Mapping[int, tuple[int, str]],
+               waiting: Mapping[int, str | None] | None = None) -> list[int]:
+    """Of these questions (outbox id: the session and step each asks), those their session no
+    longer waits on. ``waiting`` (by session id: the step each waits on) gives the sessions a
+    message has just changed, perhaps not yet written; the others are read."""
+    if not questions:
         return []
-    current = {row[0]: _waiting_at(row[1], row[2])
-               for row in connection.execute(select(s.id, s.status, s.state).where(s.id.in_(sorted({r[1] for r in asked}))))}
-    return [outbox_id for outbox_id, session_id, step_id in asked if current.get(session_id) != step_id]
+    waiting = waiting or {}
+    unknown = sorted({session_id for session_id, _ in questions.values() if session_id not in waiting})
+    s = SESSIONS.c
+    current = {**{int(r[0]): waiting_at(r[1], r[2])
+                  for r in connection.execute(select(s.id, s.status, s.state).where(s.id.in_(unknown)))}, **waiting} if unknown else waiting
+    return [row_id for row_id, (session_id, step) in questions.items() if current.get(session_id) != step]
 
 
-def _waiting_at(status: str, state: Any) -> str | None:
+def waiting_at(status: str, state: Any) -> str | None:
     """The step a session is waiting for an answer to, or None when it waits for none."""
     if isinstance(state, str):
         state = json.loads(state)
@@ -439,17 +443,19 @@ def claim_farewells(connection: Connection, sealer: Sealer, channels: Sequence[s
                     limit: int = 50) -> list[FarewellMessage]:
     """Delete the farewells older than :data:`FAREWELL_EXPIRY` (on any channel), then claim
     those of ``channels`` due now: queued, or left ``sending`` longer than ``stale_after`` by a
-    dispatcher that died (sent again with the same delivery key). Each gets a key when first claimed."""
+    dispatcher that died (sent again with the same delivery key). Each gets a key when first claimed.
+    The claim is stamped, and its lease measured, by the database's clock (storage/database_clock.py)."""
     f = FAREWELLS.c
     connection.execute(delete(FAREWELLS).where(f.created_at < now - FAREWELL_EXPIRY))
-    due = or_(and_(f.status == "queued", f.due_at <= now), and_(f.status == "sending", f.claimed_at < now - stale_after))
+    lapsed = f.claimed_at < database_time(connection, -stale_after)
+    due = or_(and_(f.status == "queued", f.due_at <= now), and_(f.status == "sending", lapsed))
     query = select(f.id).where(f.channel.in_(list(channels)), due).order_by(f.id).limit(limit)
     if Driver.of(connection).postgres:
         query = query.with_for_update(skip_locked=True)
     ids = list(connection.execute(query).scalars())
     if not ids:
         return []
-    connection.execute(update(FAREWELLS).where(f.id.in_(ids)).values(status="sending", claimed_at=now))
+    connection.execute(update(FAREWELLS).where(f.id.in_(ids)).values(status="sending", claimed_at=database_time(connection)))
     for row_id in connection.execute(select(f.id).where(f.id.in_(ids), f.delivery_key.is_(None))).scalars().all():
         connection.execute(update(FAREWELLS).where(f.id == row_id).values(delivery_key="chorus-" + secrets.token_hex(16)))
     rows = connection.execute(select(f.id, f.channel, f.address_sealed, f.text, f.attempts, f.delivery_key)

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Table, and_, delete, exists, func, or_, selec
 from storage.crypto import Sealer
 from storage.tables import (
     ANSWERS,
+    COMMENTS,
     CONTACTS,
     DUE_TASKS,
     ENROLMENTS,
@@ -29,7 +30,7 @@ from storage.tables import (
 )
 
 ERASED_TABLES: tuple[Table, ...] = (
-    TRANSCRIPTS, ANSWERS, OUTBOUND, SUBMISSIONS, FLAGS, DUE_TASKS, SESSIONS, INBOUND, ENROLMENTS, CONTACTS,
+    TRANSCRIPTS, ANSWERS, COMMENTS, OUTBOUND, SUBMISSIONS, FLAGS, DUE_TASKS, SESSIONS, INBOUND, ENROLMENTS, CONTACTS,
 )
 """Every table that names a participant, children before parents (foreign keys)."""
 
@@ -49,7 +50,7 @@ class Erased:
 
 
 def erase_participant(connection: Connection, participant_id: str) -> Erased:
-    """Delete every row about the participant: contact details, fields, answers, audio
+    """Delete every row about the participant: contact details, fields, answers, comments, audio
     references, transcripts, inbox and outbox messages, sessions, flags and timers. The
     audit log (pseudonymous ids only) is kept."""
     erased = Erased(participant_id)

@@ -11,16 +11,18 @@ import hmac
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
 from storage.crypto import Sealer
+from storage.database_clock import database_time
 from storage.driver import Driver, sqlite_time
 from storage.tables import (
     ANSWERS,
+    COMMENTS,
     CONTACTS,
     ENROLMENTS,
     FLOW_VERSIONS,
@@ -516,6 +518,12 @@ def add_flags(connection: Connection, rows: list[dict[str, Any]]) -> None:
     driver.insert_many("flags", [{**row, "created_at": when(driver, row["created_at"])} for row in rows])
 
 
+def add_comments(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Asides kept as comments on their steps (storage/tables.py ``CommentRow``)."""
+    driver = Driver.of(connection)
+    driver.insert_many("comments", [{**row, "created_at": when(driver, row["created_at"])} for row in rows])
+
+
 def add_due_tasks(connection: Connection, rows: list[dict[str, Any]]) -> None:
     driver = Driver.of(connection)
     driver.insert_many("due_tasks", [
@@ -612,10 +620,30 @@ def link_voice_answers(connection: Connection, participant_id: str, session_id: 
             select(TRANSCRIPTS.c.id).where(
                 TRANSCRIPTS.c.participant_id == participant_id, TRANSCRIPTS.c.session_id == session_id,
                 TRANSCRIPTS.c.step_id == step_id, TRANSCRIPTS.c.status == "heard", TRANSCRIPTS.c.answer_id.is_(None),
+                TRANSCRIPTS.c.comment_id.is_(None),
             ).order_by(TRANSCRIPTS.c.id.desc()).limit(1)
         ).scalar_one_or_none()
         if answer_id is not None and transcript_id is not None:
             connection.execute(update(TRANSCRIPTS).where(TRANSCRIPTS.c.id == transcript_id).values(answer_id=answer_id))
+
+
+def link_voice_comments(connection: Connection, participant_id: str, session_id: int, step_ids: set[str]) -> None:
+    """Point each step's latest unlinked transcript at the comment just kept from it (a story
+    said at a question that takes no free text; on YES, when it was read back first), as
+    :func:`link_voice_answers` does for answers."""
+    c, t = COMMENTS.c, TRANSCRIPTS.c
+    for step_id in step_ids:
+        comment_id = connection.execute(
+            select(c.id).where(c.participant_id == participant_id, c.session_id == session_id, c.step_id == step_id,
+                               c.source == "voice").order_by(c.id.desc()).limit(1)
+        ).scalar_one_or_none()
+        transcript_id = connection.execute(
+            select(t.id).where(t.participant_id == participant_id, t.session_id == session_id, t.step_id == step_id,
+                               t.status == "heard", t.answer_id.is_(None), t.comment_id.is_(None))
+            .order_by(t.id.desc()).limit(1)
+        ).scalar_one_or_none()
+        if comment_id is not None and transcript_id is not None:
+            connection.execute(update(TRANSCRIPTS).where(t.id == transcript_id).values(comment_id=comment_id))
 
 
 def inbound_media(connection: Connection, inbound_id: int) -> tuple[str | None, str, list[dict[str, Any]]] | None:
@@ -626,23 +654,28 @@ def inbound_media(connection: Connection, inbound_id: int) -> tuple[str | None, 
     return (row[0], row[1], list(row[2] or [])) if row else None
 
 
-def claim_voice_note(connection: Connection, inbound_id: int, now: datetime, stale_before: datetime, claimer: str | None = None,
+def claim_voice_note(connection: Connection, inbound_id: int, lease: timedelta, claimer: str | None = None,
                      abandoned: Sequence[str | None] = ()) -> bool:
     """Mark a voice note as being transcribed by ``claimer``, unless another worker has it
-    (claim by update). A claim older than ``stale_before``, or made by one of the ``abandoned``
-    claimers (processes known to be gone; None: a claim that names no process), may be taken over."""
+    (claim by update). A claim older than ``lease``, or made by one of the ``abandoned`` claimers
+    (processes known to be gone; None: a claim that names no process), may be taken over. The
+    claim is stamped (``processed_at``) and its age judged by the database's clock
+    (storage/database_clock.py), so a process whose clock is off neither takes over a note another
+    is transcribing nor leaves a dead one's waiting past the lease. (Once the note is dealt with,
+    ``processed_at`` is overwritten with when, by the service's clock.)"""
     claimed = connection.execute(
-        update(INBOUND).where(INBOUND.c.id == inbound_id, _voice_to_take(stale_before, abandoned))
-        .values(status="transcribing", processed_at=now, claimed_by=claimer)
+        update(INBOUND).where(INBOUND.c.id == inbound_id, _voice_to_take(connection, lease, abandoned))
+        .values(status="transcribing", processed_at=database_time(connection), claimed_by=claimer)
     )
     return claimed.rowcount == 1
 
 
-def voice_backlog(connection: Connection, received_since: datetime, stale_before: datetime, limit: int = 100,
+def voice_backlog(connection: Connection, received_since: datetime, lease: timedelta, limit: int = 100,
                   abandoned: Sequence[str | None] = ()) -> list[int]:
-    """Voice notes still waiting for a transcript (e.g. after a restart), oldest first: never
-    claimed, or claimed long ago or by an ``abandoned`` claimer (:func:`claim_voice_note`)."""
-    query = select(INBOUND.c.id).where(_voice_to_take(stale_before, abandoned), INBOUND.c.received_at >= received_since)
+    """Voice notes received since ``received_since`` still waiting for a transcript (e.g. after a
+    restart), oldest first: never claimed, or claimed longer ago than ``lease`` or by an
+    ``abandoned`` claimer (:func:`claim_voice_note`)."""
+    query = select(INBOUND.c.id).where(_voice_to_take(connection, lease, abandoned), INBOUND.c.received_at >= received_since)
     return list(connection.execute(query.order_by(INBOUND.c.id).limit(limit)).scalars())
 
 
@@ -652,8 +685,8 @@ def voice_claimers(connection: Connection) -> list[str | None]:
     return list(connection.execute(query).scalars())
 
 
-def _voice_to_take(stale_before: datetime, abandoned: Sequence[str | None]) -> Any:
-    free = INBOUND.c.processed_at < stale_before
+def _voice_to_take(connection: Connection, lease: timedelta, abandoned: Sequence[str | None]) -> Any:
+    free = INBOUND.c.processed_at < database_time(connection, -lease)
     named = [claimer for claimer in abandoned if claimer is not None]
     if named:
         free = free | INBOUND.c.claimed_by.in_(named)

@@ -149,7 +149,8 @@ class Inbound(SQLModel, table=True):
     start_param: str | None = None
     received_at: datetime = _when()
     status: str = "received"
-    """received, processed, joined, not_enrolled, edited (a Telegram edit: kept without its words), awaiting_transcript, failed."""
+    """received, processed, joined, not_enrolled, edited (a Telegram edit: kept without its words), awaiting_transcript,
+    stale_tap (a tap on buttons of a question answered already: it answered nothing, bot/tap_checks.py), failed."""
     error: str | None = None
     processed_at: datetime | None = _when(nullable=True)
     claimed_by: str | None = None
@@ -257,6 +258,32 @@ class AnswerRow(SQLModel, table=True):
     path_position: int | None = None
     """How many steps the session had entered when this was answered: which pass through the
     step, in a flow that loops back to it (BACK withdraws only the pass it undoes)."""
+    language: str | None = None
+    """The language the conversation was in when this was given (a study language's code);
+    an answer stored before it was kept has its participant's language in the study then."""
+
+
+class CommentRow(SQLModel, table=True):
+    """A participant's own words at a question that could not read them as its answer (an
+    aside: flows/asides.py), kept as a comment on the step. Never an answer: results count none;
+    the export, the step's results and theme analysis show them."""
+
+    __tablename__ = "comments"
+    __table_args__ = (Index("ix_comments_study_step", "study_id", "step_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: str = Field(foreign_key="participants.id", index=True)
+    study_id: str = Field(foreign_key="studies.id")
+    flow_id: str
+    flow_version: str
+    session_id: int | None = Field(default=None, foreign_key="sessions.id")
+    step_id: str
+    item: str | None = None
+    """The part of a many-item step being asked (a Delphi item, a pair); NULL otherwise."""
+    text: str = _text()
+    source: str = "text"
+    inbound_id: int | None = Field(default=None, foreign_key="inbound_messages.id")
+    created_at: datetime = _when()
 
 
 class SubmissionRow(SQLModel, table=True):
@@ -298,7 +325,7 @@ class FlagRow(SQLModel, table=True):
 class TranscriptRow(SQLModel, table=True):
     """One voice note's transcription: what was heard and how sure the model was, or why
     nothing was (``status`` failed, ``error_kind`` from nlp.audio.FailureKind). Linked to
-    the inbound message it came in and, once it counts, to the answer it gave. The audio
+    the inbound message it came in and, once it counts, to the answer (or the comment) it gave. The audio
     itself is never stored here; ``audio_path`` names a file only when the study's
     retention setting keeps voice notes (``retention: {audio: keep}``)."""
 
@@ -313,6 +340,9 @@ class TranscriptRow(SQLModel, table=True):
     step_id: str | None = None
     """The question being asked when the voice note came in."""
     answer_id: int | None = Field(default=None, foreign_key="answers.id")
+    comment_id: int | None = Field(default=None, foreign_key="comments.id")
+    """The comment it gave, when it was a story said at a question that takes no free text
+    (an aside, flows/asides.py), not an answer."""
     status: str = "heard"
     """heard or failed."""
     error_kind: str | None = None
@@ -347,6 +377,9 @@ class DueTask(SQLModel, table=True):
     payload: dict[str, Any] = _json()
     due_at: datetime = _when()
     claimed_at: datetime | None = _when(nullable=True)
+    """When a scheduler claimed it, by that scheduler's clock: what it may have done is looked for from here."""
+    leased_at: datetime | None = _when(nullable=True)
+    """When it was claimed, by the database's clock: the claim's lease runs from here (storage/due_tasks.py)."""
     claimed_by: str | None = None
     attempts: int = 0
     error: str | None = None
@@ -395,6 +428,7 @@ DUE_TASKS = table(DueTask)
 AUDIT_EVENTS = table(AuditEvent)
 TRANSCRIPTS = table(TranscriptRow)
 SUBMISSIONS = table(SubmissionRow)
+COMMENTS = table(CommentRow)
 MEDIA = table(MediaRow)
 FAREWELLS = table(Farewell)
 

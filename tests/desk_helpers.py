@@ -172,3 +172,34 @@ def example_desk(tmp_path: Path, study: str) -> Iterator[Desk]:
     with desk_app(tmp_path, studies=studies) as made:
         made.client.post("/login", data={"token": made.token(studies=(study,))})
         yield made
+
+
+@contextmanager
+def themes_found_on_the_desk(database_url: str, tmp_path: Path, study: str, answers: list[dict[str, Any]],
+                             ports: Iterator[int]) -> Iterator[Any]:
+    """Chromium on the desk's Themes tab of ``study``'s story step (:func:`two_studies`), with
+    ``answers`` (text, group, and a language if given) stored one participant each, after Find
+    themes has shown them: the page. The desk's server takes its ports from ``ports``."""
+    from unittest import mock
+
+    from tests import browser
+
+    settings = Settings(database_url=database_url, studies_dir=two_studies(tmp_path),
+                        key_file=tmp_path / "chorus.key", data_key_file=tmp_path / "chorus-data.keys")
+    app = create_app(settings)
+    install(app)
+    with mock.patch.object(browser, "free_port", lambda: next(ports)), browser.running_server(app) as base:
+        chorus = app.state.chorus
+        version = chorus.studies.current(study, "understand").id
+        for n, answer in enumerate(answers):
+            pid = chorus.service.join("web", f"sim-story-{n}", study, group=answer["group"]).participant_id
+            add_answers(chorus.database, [{"participant_id": pid, "study_id": study, "flow_id": "understand", "flow_version_id": version,
+                                           "flow_version": "v", "step_id": "story", "value": answer["text"], "display": answer["text"],
+                                           **({"language": answer["language"]} if answer.get("language") else {})}])
+        secret, _ = create_token(chorus.database, "Dr Rhys", "coordinator", [study], datetime.now(UTC))
+        with browser.chromium_page() as page:
+            browser.log_in(page, base, secret)
+            page.goto(base + f"/dashboard/studies/{study}/themes?flow=understand&step=story")
+            page.click("#find-themes")
+            page.wait_for_selector("#themes-out section.theme", timeout=120_000)
+            yield page

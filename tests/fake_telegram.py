@@ -267,7 +267,10 @@ class FakeTelegram:
                 return message
         return _error(400, "Bad Request: message to edit not found")
 
-    def _api_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
+    def _api_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
+        """As the real API: a notice (``text``) of at most 200 characters."""
+        if len(str(params.get("text") or "")) > 200:
+            return _error(400, "Bad Request: MESSAGE_TOO_LONG")
         return True
 
     def _api_getFile(self, params: dict[str, Any]) -> Any:

@@ -188,8 +188,10 @@ def test_a_vote_is_read_however_strongly_it_is_put(reply: str, vote: int) -> Non
     assert read_vote(Reply(reply)) == vote
 
 
-@pytest.mark.parametrize("reply", ["strongly", "not strongly agree", "agree and disagree", "totally"])
+@pytest.mark.parametrize("reply", ["strongly", "not strongly agree", "agree and disagree", "not totally"])
 def test_strength_alone_or_a_negated_vote_is_not_a_vote(reply: str) -> None:
+    """'Strongly' alone may go either way; 'totally' alone, an affirmative as 'absolutely' is, is an
+    agreement since session 17 (tests/test_reply_reading_gaps.py), but 'not totally' is none."""
     assert read_vote(Reply(reply)) is None
 
 

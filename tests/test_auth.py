@@ -20,7 +20,7 @@ from bot.cli import cli
 from storage.auth import authenticate, list_tokens, revoke_token
 from tests.desk_helpers import OTHER, Desk, add_answers, add_flag, add_held, delphi_rows, desk_app
 
-PUBLIC = {"/", "/health", "/ready", "/login", "/desk-static", "/metrics"}  # /metrics: its own guard (tests/test_operations.py)
+PUBLIC = {"/", "/health", "/ready", "/login", "/desk-static", "/docs-static", "/metrics"}  # /metrics: its own guard (tests/test_operations.py); the static: public libraries
 PUBLIC_PREFIXES = ("/api/simulator/", "/webhooks/", "/media/")  # participants' and providers' doors (/media: signed links Twilio fetches), not the desk
 SECRET_WORDS = ("other-secret-story", "other-flag-message", "other-held-reason")
 

@@ -60,9 +60,13 @@ def test_a_real_answer_after_later_is_the_answer(story: str) -> None:
 
 
 def test_a_reply_that_answers_the_question_put_off_answers_it() -> None:
+    chat = Chat({"id": "call", "type": "yesno", "text": "Can we call you next week?"})
+    chat.send("later")
+    assert answered(chat.send("ok")) == [("call", "yes")], "'ok' answers a YES or NO question that asks something of them"
     chat = Chat(SEEN)
     chat.send("later")
-    assert answered(chat.send("ok")) == [("seen", "yes")], "'ok' answers a YES or NO question"
+    assert answered(chat.send("ok")) == [], "but says nothing of a fact (tests/test_parsing_ok_to_a_fact.py)"
+    assert answered(chat.send("yes")) == [("seen", "yes")]
 
 
 def test_being_back_on_a_choice_question_uses_no_try() -> None:

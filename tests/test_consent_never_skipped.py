@@ -23,7 +23,7 @@ from storage.tables import ANSWERS
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "flows" / "examples" / "ae-waiting"
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-UNCLEAR = ("what is this about?", "hmm maybe", "who are you")
+UNCLEAR = ("hmm maybe", "i might", "possibly")  # (not "who are you?": a question to us, no try; tests/test_explore_carers_s19.py)
 NO_CONSENT = ("Sorry, we couldn't tell whether you'd like to take part, so we won't ask you anything more for now. "
               "If you would like to take part, reply START.")
 ASKED = "Reply YES to take part or NO to stop."

@@ -56,6 +56,9 @@ def studies(tmp_path: Path) -> Path:
     study = folder / "study.yaml"
     text = study.read_text(encoding="utf-8").replace("languages: [en]", "languages: [en, cy]")
     text = text.replace("label: Patients and carers", "label: {en: Patients and carers, cy: Cleifion a gofalwyr}")
+    text = text.replace("  en: If you need urgent help, call NHS 111, or 999 in an emergency.",
+                        "  en: If you need urgent help, call NHS 111, or 999 in an emergency.\n"
+                        "  cy: Os oes angen help brys arnoch, ffoniwch GIG 111, neu 999 mewn argyfwng.")
     study.write_text(text, encoding="utf-8")
     return folder.parent
 

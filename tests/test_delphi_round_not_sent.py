@@ -116,7 +116,8 @@ def test_a_round_sent_and_not_yet_answered_shows_on_the_desk_with_no_attrition_f
         assert desk.app.state.chorus.service.start_flow(pid, STUDY, "round2")
     page = desk.client.get(f"/dashboard/studies/{STUDY}/delphi").text
     assert 'value="2" selected' in page, "the latest round, sent though not rated, is shown"
-    responded, previous, dropped, still_open, not_sent, attrition = _round_two(page)
+    responded, previous, dropped, still_open, not_sent, came_back, new, attrition = _round_two(page)
+    assert (came_back, new) == ("0", "0")
     assert (responded, previous, dropped, still_open, not_sent) == ("0", "2", "0", "2", "0")
     assert attrition == "-", "blank, neither 0% nor 100%: nobody's round 2 is settled"
     assert "No ratings in round 2 yet." in page

@@ -54,11 +54,17 @@ def test_several_scores_get_a_hint_to_give_one_for_the_item_shown(reply: str) ->
     assert chat.texts()[-1].startswith("2/3: Baby checks done on the ward"), "the next item is asked, unscored"
 
 
-@pytest.mark.parametrize("reply", ["7 or 8", "7-9 maybe", "banana", "8 9 70"])
+@pytest.mark.parametrize("reply", ["7-9 maybe", "banana", "8 9 70"])
 def test_a_reply_that_is_not_several_scores_keeps_the_usual_hint(reply: str) -> None:
     chat = Chat()
     chat.send(reply)
     assert chat.texts() == [GENERIC]
+
+
+def test_two_scores_for_one_are_asked_which_is_nearer_not_one_at_a_time() -> None:
+    chat = Chat()
+    chat.send("7 or 8")
+    assert chat.texts() == [f"Is it nearer 7 or 8? Your best guess is fine. {GENERIC}"]
 
 
 def test_one_score_as_a_fraction_is_still_a_score() -> None:

@@ -29,7 +29,9 @@ from channels.twilio import Content
 from flows.model import TimeWindow
 from storage import media
 from storage.outbox import MAX_ATTEMPTS
+from storage.peers import DISPATCHERS
 from storage.tables import OUTBOUND
+from tests.database_time import age, database_now
 
 STUDY = "ae-waiting"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -125,12 +127,24 @@ def test_quiet_hours_hold_scheduled_messages_then_release_them(service: Any, say
     held = rows(service)[-1]
     assert held[1] == "held" and (held[2] or "").startswith(QUIET_PREFIX + "2025-03-02T08:00")
     assert len(sms.sent) == 1
-    say("HELP")  # a participant writing at night gets an answer at once
-    asyncio.run(dispatcher(service, clock, sms).drain())
-    assert any("BACK" in m.text for m, _ in sms.sent[1:]), "the help reply went out during quiet hours"
     clock.now = datetime(2025, 3, 2, 8, 0, 5, tzinfo=UTC)
     asyncio.run(dispatcher(service, clock, sms).drain())
     assert rows(service)[1][1] == "sent" and "quiet" not in str(rows(service))
+
+
+def test_a_participant_writing_at_night_gets_the_reply_and_what_was_held_at_once(
+        service: Any, say: Callable[..., Any], clock: Any) -> None:
+    sms = Recorder("sms")
+    pid = say("WAIT").participant_id
+    asyncio.run(dispatcher(service, clock, sms).drain())
+    clock.now = datetime(2025, 3, 1, 22, 30, tzinfo=UTC)  # 22:30 in London: quiet
+    assert service.start_flow(pid, STUDY, "vision")
+    asyncio.run(dispatcher(service, clock, sms).drain())
+    assert [row[1] for row in rows(service)[1:]] == ["held", "held"] and len(sms.sent) == 1
+    say("HELP")  # awake: the help reply, and what was held (its question asked once, by the reply)
+    asyncio.run(dispatcher(service, clock, sms).drain())
+    assert any("BACK" in m.text for m, _ in sms.sent[1:]), "the help reply went out during quiet hours"
+    assert rows(service)[1][1] == "sent" and not any(row[1] in ("held", "queued") for row in rows(service))
 
 
 def test_quiet_hours_published_again_reach_a_running_dispatcher(service: Any, say: Callable[..., Any], clock: Any) -> None:
@@ -245,9 +259,12 @@ def test_crisis_signposting_and_a_reply_followed_by_another_message_go_out_at_ni
     assert decide(row("signposting", night - timedelta(hours=3), None), rules, night, window).hold is None
     # a reply, then the participant's "sorry" 0.6 s later, before the reply went out: still a reply
     assert decide(row("prompt", night, night + timedelta(seconds=0.6)), rules, night, window).hold is None
-    # a follow-up queued an hour before they wrote is not a reply to it: held until morning
-    held = decide(row("prompt", night - timedelta(hours=1), night), rules, night, window).hold
-    assert held is not None and held.startswith(QUIET_PREFIX)
+    # a follow-up queued an hour before they wrote goes while they are writing: they are awake
+    assert decide(row("prompt", night - timedelta(hours=1), night), rules, night, window).hold is None
+    # but not once they have been quiet for longer than the reply window, nor when queued long after they wrote
+    later = decide(row("prompt", night - timedelta(hours=1), night), rules, night + timedelta(minutes=11), window).hold
+    assert later is not None and later.startswith(QUIET_PREFIX)
+    assert decide(row("prompt", night, night - timedelta(hours=1)), rules, night, window).hold is not None
     assert decide(row("prompt", night, None), rules, night, window).hold is not None
 
 
@@ -264,11 +281,12 @@ def test_a_row_left_sending_by_a_dead_process_is_sent_again_with_the_same_key_an
     assert key and key.startswith("chorus-")
     say("YES")  # a later message for the same participant, queued behind the one in doubt
     first = rows(service)[0][0]
+    claimed_at = database_now(service.database)
     with service.database.transaction() as connection:  # as if the process died while sending the first row again
-        connection.execute(update(OUTBOUND).where(OUTBOUND.c.id == first).values(status="sending", sent_at=clock.now))
+        connection.execute(update(OUTBOUND).where(OUTBOUND.c.id == first).values(status="sending", sent_at=claimed_at))
     assert asyncio.run(sender.drain()) and len(sms.sent) == 1, "the later message waits while the first is in doubt"
     assert sender.recover_interrupted() == 0, "still within the lease: its dispatcher may be sending it"
-    clock.advance(timedelta(hours=1))
+    age(service.database, OUTBOUND, "sent_at", timedelta(hours=1), OUTBOUND.c.id == first)  # an hour of the database's time
     assert sender.recover_interrupted() == 1
     asyncio.run(sender.drain())
     assert [m.delivery_key for m, _ in sms.sent[1:]][0] == key, "resent with the same key"
@@ -288,9 +306,11 @@ def test_the_lease_runs_from_when_the_busy_participants_were_named_not_from_when
     sender = dispatcher(service, clock, Recorder("sms"))
     named_at = clock.now  # busy named: nobody in flight yet
     clock.advance(timedelta(seconds=1))
+    claimed_at = database_now(service.database)
     with service.database.transaction() as connection:  # then this dispatcher claims the row...
-        connection.execute(update(OUTBOUND).values(status="sending", sent_at=clock.now))
+        connection.execute(update(OUTBOUND).values(status="sending", sent_at=claimed_at))
     clock.advance(sender.stale_after * 3)  # ...and the thread runs long after the lease
+    age(service.database, OUTBOUND, "sent_at", sender.stale_after * 2)  # (in the database's time too)
     assert sender.recover_interrupted([], named_at) == 0, "a claim made after the busy list was taken is not stale"
     assert rows(service)[0][1] == "sending"
     assert sender.recover_interrupted([]) == 1, "measured from now, the same row is past its lease"
@@ -300,8 +320,9 @@ def test_a_row_interrupted_too_often_is_failed(service: Any, say: Callable[..., 
     from sqlalchemy import update
 
     say("WAIT")
+    an_hour_ago = database_now(service.database) - timedelta(hours=1)
     with service.database.transaction() as connection:
-        connection.execute(update(OUTBOUND).values(status="sending", attempts=MAX_ATTEMPTS - 1, sent_at=clock.now - timedelta(hours=1)))
+        connection.execute(update(OUTBOUND).values(status="sending", attempts=MAX_ATTEMPTS - 1, sent_at=an_hour_ago))
     sms = Recorder("sms")
     sender = dispatcher(service, clock, sms)
     assert sender.recover_interrupted() == 1
@@ -338,13 +359,13 @@ def test_dispatchers_sharing_a_database_count_themselves_and_share_the_rate_limi
         await killed.count_peers()
         seen.append((await second.count_peers(), _pace(second, "telegram")))
         await asyncio.to_thread(second._leave)
-        clock.advance(timedelta(seconds=200))  # the killed one has not been seen for over three heartbeats
+        # the killed one has not been seen for over three heartbeats, by the database's clock
+        age(service.database, DISPATCHERS, "seen_at", timedelta(seconds=200), DISPATCHERS.c.id == killed.id)
         seen.append((await first.count_peers(), _pace(first, "telegram")))
         return seen
 
     assert asyncio.run(run()) == [(1, 30.0), (2, 15.0), (3, 10.0), (1, 30.0)]
     with service.database.transaction() as connection:
-        from storage.peers import DISPATCHERS
         assert connection.execute(select(DISPATCHERS.c.id)).scalars().all() == [first.id], "the killed one's row is gone"
 
 

@@ -213,7 +213,7 @@ def test_skip_is_offered_and_honoured_only_where_the_flow_allows_it() -> None:
     assert chat.texts(sprint) == ["Let's move on.", "Rate it from 1 to 5."]
     strict = Chat(purpose_built("tries"))
     assert "SKIP" not in strict.texts()[0]
-    assert chat.texts(strict.send("skip")) == ["Just a number, like 4. Please reply with a number, e.g. 3."]
+    assert chat.texts(strict.send("skip")) == ["Just a number, like 4. This question can't be skipped. Please reply with a number, e.g. 3."]
     assert strict.state.step == "count"
 
 

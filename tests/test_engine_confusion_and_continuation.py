@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from bot.service import ConversationService, ReceiveResult
 from flows.engine import Engine, Sprint, TextInput
-from flows.engine_commands import CONTINUATION_WINDOW, asks_what_it_means
+from flows.engine_second_text import CONTINUATION_WINDOW
+from flows.engine_what_it_means import asks_what_it_means
 from flows.events import AnswersWithdrawn, RecordAnswer, SetField
 from flows.model import Flow
 from storage.database import Database

@@ -56,7 +56,7 @@ def test_a_reminder_asks_the_question_afresh_so_earlier_unclear_replies_no_longe
     chat.send("hmm")
     chat.send("later")
     chat.send(Resume("snooze"), TUESDAY + timedelta(hours=2))
-    sprint = chat.send("ok", TUESDAY + timedelta(hours=2, minutes=1))
+    sprint = chat.send("dunno", TUESDAY + timedelta(hours=2, minutes=1))  # ('ok' is no try: tests/test_explore_carers_s19.py)
     assert "Let's leave that one and move on." not in texts(sprint)
     assert chat.state.step == "role"
     assert chat.state.tries == 1

@@ -70,11 +70,25 @@ def test_being_back_is_no_yes_to_a_consent_or_yes_no_question(step: dict[str, An
     assert answered(chat.send("yes")) == [(step["id"], "yes")]
 
 
-@pytest.mark.parametrize("reply", ["ok", "yes im free now", "yeah ready"])
-def test_a_yes_or_a_bare_ok_after_later_still_answers(reply: str) -> None:
+@pytest.mark.parametrize("reply", ["yes im free now", "yeah ready"])
+def test_a_yes_after_later_still_answers(reply: str) -> None:
     chat = Chat(SEEN)
     chat.send("later")
     assert answered(chat.send(reply)) == [("seen", "yes")]
+
+
+def test_a_bare_ok_after_later_answers_a_request_but_wakes_a_question_of_fact() -> None:
+    """Since session 20 a bare "ok" to a question of what happened ("Were you seen within 4
+    hours?") says the message was read, not YES (flows/parsing_fact_questions.py): after LATER it
+    is being back, and the question is asked again with no try used."""
+    chat = Chat(SEEN)
+    chat.send("later")
+    again = chat.send("ok")
+    assert answered(again) == [] and chat.state.status == "waiting" and chat.state.tries == 0
+    assert [e.text for e in again.events if hasattr(e, "text")] == ["Were you seen within 4 hours?"]
+    call = Chat({"id": "call", "type": "yesno", "text": "Can we call you about this?"})
+    call.send("later")
+    assert answered(call.send("ok")) == [("call", "yes")]
 
 
 def test_what_follows_the_ok() -> None:

@@ -57,7 +57,7 @@ def test_the_welsh_keyword_starts_in_welsh_and_the_english_one_offers_welsh_in_w
     fake = fake_twilio
     other = sender.replace("654", "655").replace("321", "322")
     with running_chorus(database_url, provider_env(twilio=fake, twilio_url=fake.url), studies_dir=STUDY) as running:
-        assert text_and_settle(running, fake, sender, "gofal") == [CONSENT_CY + "\n(Atebwch Ydw neu Nac ydw)"]
+        assert text_and_settle(running, fake, sender, "gofal") == [CONSENT_CY], "its own IE and NA: no (Atebwch Ydw neu Nac ydw) line"
         assert text_and_settle(running, fake, other, "CARE") == [f"{CONSENT_EN}\n\n{OFFER_WELSH}"]
         assert text_and_settle(running, fake, other, "cymraeg")[1].startswith(CONSENT_CY)
         assert text_and_settle(running, fake, other, "ie")[0].startswith("Pa un sy'n eich disgrifio orau?")
@@ -67,8 +67,10 @@ def test_the_welsh_keyword_starts_in_welsh_and_the_english_one_offers_welsh_in_w
 def test_someone_in_no_study_is_told_how_to_join_in_english_and_in_welsh(database_url: str, fake_twilio: FakeTwilio) -> None:
     fake = fake_twilio
     with running_chorus(database_url, provider_env(twilio=fake, twilio_url=fake.url), studies_dir=STUDY) as running:
-        assert text_and_settle(running, fake, CARER, "helo") == [
+        assert text_and_settle(running, fake, CARER, "hello") == [
             "Hello. To take part in Care at home, reply CARE.\n\nHelo. I gymryd rhan yn Gofal yn y cartref, atebwch GOFAL."]
+        assert text_and_settle(running, fake, CARER.replace("321", "323"), "helo") == [  # written in Welsh: Welsh first
+            "Helo. I gymryd rhan yn Gofal yn y cartref, atebwch GOFAL.\n\nHello. To take part in Care at home, reply CARE."]
 
 
 def test_a_route_language_the_study_does_not_have_is_an_error(tmp_path: Path) -> None:
@@ -157,7 +159,8 @@ def test_welsh_ways_to_ask_for_deletion_ask_to_confirm(database_url: str, fake_t
 
 
 def test_the_export_says_which_language_each_participant_answered_in(database_url: str, fake_twilio: FakeTwilio, tmp_path: Path) -> None:
-    """A coordinator of a bilingual study could not tell the Welsh answers from the English ones."""
+    """A coordinator of a bilingual study could not tell the Welsh answers from the English ones;
+    then the export gave each answer the participant's language at export, not the answer's."""
     fake = fake_twilio
     with running_chorus(database_url, provider_env(twilio=fake, twilio_url=fake.url), studies_dir=STUDY) as running:
         for reply in ("GOFAL", "ie", "2", "dri"):
@@ -169,5 +172,5 @@ def test_the_export_says_which_language_each_participant_answered_in(database_ur
         rows = [(r["channel"], r["step"], r["language"], r["display"]) for r in csv.DictReader(handle)]
     assert sorted(rows) == [
         ("sms", "consent", "cy", "Ydw"), ("sms", "role", "cy", "Rwy'n gofalu am rywun"), ("sms", "visits", "cy", "3"),
-        ("whatsapp", "consent", "cy", "Yes"), ("whatsapp", "role", "cy", "I get care at home"), ("whatsapp", "visits", "cy", "2"),
-    ]
+        ("whatsapp", "consent", "en", "Yes"), ("whatsapp", "role", "en", "I get care at home"), ("whatsapp", "visits", "cy", "2"),
+    ], "each answer in the language it was given in: the patient switched to Welsh before the last"

@@ -131,3 +131,38 @@ def test_a_voice_answer_carries_the_recognisers_confidence(service: Conversation
     assert (story["voice_confidence"], story["voice_low_confidence"]) == ("0.42", "true")
     assert all(r["voice_confidence"] == r["voice_low_confidence"] == "" for r in rows if r["step"] != "story"), \
         "a typed answer (or a voice note that gave no answer) has no confidence"
+
+
+def _welsh_part_way(say: Say) -> None:
+    """Alice answers the first questions in English, then changes to Welsh and answers the rest."""
+    for reply in ("WAIT", "yes", "staff", "CYMRAEG", "1 3", "Roedd yr aros yn hir", "5"):
+        say(reply, address=ALICE)
+
+
+def test_each_answer_is_exported_in_the_language_it_was_given_in(service: ConversationService, database: Database, say: Say,
+                                                                  tmp_path: Path) -> None:
+    """A participant who changes language part way through: the answers before the change
+    are in English, those after in Welsh (the column used to say Welsh for every answer)."""
+    _welsh_part_way(say)
+    rows = _read(export_study(database, "ae-waiting", tmp_path).answers)
+    languages = {r["step"]: r["language"] for r in rows}
+    assert languages == {"consent": "en", "role": "en", "shift": "cy", "story": "cy", "informed": "cy"}
+
+
+def test_answers_stored_before_languages_were_kept_take_the_participants_language(
+    service: ConversationService, database: Database, say: Say, tmp_path: Path,
+) -> None:
+    """The migration gives an answer stored before it the participant's language in the study
+    at the upgrade, as the export said of it before."""
+    from sqlalchemy import select
+
+    from storage.tables import ANSWERS
+
+    _welsh_part_way(say)
+    database.downgrade("0017_answers_session_index")
+    database.upgrade()
+    with database.read_transaction() as connection:
+        stored = set(connection.execute(select(ANSWERS.c.language)).scalars())
+    assert stored == {"cy"}
+    rows = _read(export_study(database, "ae-waiting", tmp_path).answers)
+    assert {r["language"] for r in rows} == {"cy"} and len(rows) == 5

@@ -47,6 +47,8 @@ BAD_VALUES = [
     ("CHORUS_TWILIO_SMS_RATE", "fast", "a number > 0"),
     ("CHORUS_TWILIO_WHATSAPP_RATE", "-1", "a number > 0"),
     ("CHORUS_OUTBOX_LEASE", "nan", "a number > 0"),
+    ("CHORUS_WHATSAPP_RESEND_HOURS", "a day", "a number > 0"),
+    ("CHORUS_WHATSAPP_RESENDS", "-1", "a whole number >= 0"),
     ("CHORUS_DISPATCHER", "sometimes", "embedded or off"),
     ("CHORUS_TELEGRAM_POLLING", "perhaps", "1, true, yes, 0, false or no"),
     ("CHORUS_SAFEGUARDING_THREADS", "many", "a whole number >= 0 or all"),

@@ -79,10 +79,11 @@ def study() -> LoadedStudy:
     return load_study(EXAMPLE)
 
 
-def at_the_story(study: LoadedStudy, language: str | None = None) -> Chat:
-    """The example's free-text question, 'What was waiting like?', waiting for an answer."""
+def at_the_story(study: LoadedStudy, language: str | None = None, kind: type[Chat] = Chat) -> Chat:
+    """The example's free-text question, 'What was waiting like?', waiting for an answer, in a
+    conversation of ``kind`` (this module's :class:`Chat`, or one that extends it)."""
     loaded = study.flows["understand"]
-    chat = Chat(Engine(loaded.flow, study.study, loaded.version), language)
+    chat = kind(Engine(loaded.flow, study.study, loaded.version), language)
     for reply in ("yes", "1", "3"):
         chat.send(reply)
     assert chat.state.step == "story"

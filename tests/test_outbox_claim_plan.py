@@ -33,6 +33,7 @@ from bot.outbox_claims import queued_on
 from channels.base import Capabilities, OutboundMessage
 from storage.crypto import Sealer
 from storage.database import Database
+from storage.outbox import WAITING_FOR_REPLY
 from storage.tables import CONTACTS, OUTBOUND, PARTICIPANTS
 from tests.db_fixtures import TEST_DATA_KEY
 
@@ -91,6 +92,7 @@ def fill(database: Database, backlog: int) -> None:
     then a few queued on each channel, two 'sending' (one left by a dispatcher that died), three
     held and two failed; statistics gathered after (as autovacuum would)."""
     long_ago = "'2029-01-01 00:00:00'"
+    claimed = datetime.now(UTC)  # claims are stamped by the database's clock (this machine's), not NOW
     with database.transaction() as connection:
         connection.execute(insert(PARTICIPANTS), [{"id": f"p-{n}", "language": "en", "fields": {}, "created_at": NOW}
                                                   for n in range(1, PEOPLE + 1)])
@@ -107,7 +109,7 @@ def fill(database: Database, backlog: int) -> None:
                     "created_at": NOW - timedelta(minutes=5), "sent_at": sent_at, "error": error}
                    for n, channel, status, sent_at, error in [
                        *((n, channel, "queued", None, None) for n in range(1, 6) for channel in CHANNELS),
-                       (90, "sms", "sending", NOW - timedelta(hours=1), None), (91, "telegram", "sending", NOW, None),
+                       (90, "sms", "sending", claimed - timedelta(hours=1), None), (91, "telegram", "sending", claimed, None),
                        *((n, "sms", "held", None, "participant opted out") for n in (92, 93, 94)),
                        *((n, "sms", "failed", None, "invalid number") for n in (95, 96))]]
         connection.execute(insert(OUTBOUND), waiting)
@@ -255,3 +257,36 @@ def test_reading_the_sent_history_is_seen(operators_database: Database) -> None:
 def _run_count(database: Database, query: Any) -> None:
     with database.transaction() as connection:
         assert sum(count for _, count in connection.execute(query).all()) > HISTORY
+
+
+def test_the_look_for_whatsapp_templates_to_send_again_never_reads_the_sent_history(operators_database: Database) -> None:
+    """Ten participants left a WhatsApp template unanswered two days ago, a message of each held
+    behind it, during an SMS broadcast to the others: the look finds the held rows by (status, channel), reads
+    the templates sent to those participants by their own index, queues the rows again, and the
+    claim takes them (bot/dispatcher.py ``_resend_templates``)."""
+    database = operators_database
+    fill(database, BACKLOG)
+    people = range(PEOPLE + 1, PEOPLE + 11)  # (not waiting for the broadcast: it would go first)
+    with database.transaction() as connection:
+        connection.execute(insert(PARTICIPANTS), [{"id": f"p-{n}", "language": "en", "fields": {}, "created_at": NOW} for n in people])
+        connection.execute(insert(CONTACTS), [
+            {"id": 1000 + n, "participant_id": f"p-{n}", "channel": "whatsapp", "address_hash": f"whatsapp-{n:04d}".ljust(64, "0"),
+             "address_sealed": database.sealer.seal(f"+4477009{n:05d}"), "created_at": NOW} for n in people])
+        connection.execute(insert(OUTBOUND), [
+            {"participant_id": f"p-{n}", "contact_id": 1000 + n, "channel": "whatsapp", "text": text, "buttons": [], "multiple": False,
+             "kind": "prompt", "status": status, "attempts": 0, "created_at": NOW - timedelta(days=2), "sent_at": NOW - timedelta(days=2),
+             "error": error} for n in people for text, status, error in (("Hello.", "sent", None), ("Next.", "held", WAITING_FOR_REPLY))])
+    with database.transaction() as connection:
+        connection.exec_driver_sql("ANALYZE")
+    dispatcher = Dispatcher(database, {name: Silent(name) for name in (*CHANNELS, "whatsapp")}, clock=lambda: NOW)
+    claimed: list[Any] = []
+    statements = sent_statements(database, lambda: claimed.extend(dispatcher._claim({"whatsapp": 50})))
+    assert sorted(row.participant_id for row in claimed) == sorted(f"p-{n}" for n in people), "each one's held row, queued again"
+    assert any(WAITING_FOR_REPLY in repr(parameters) for _, parameters in statements), "the look was seen"
+    for random_page_cost in ("4", "1.1") if database.is_postgres else ("4",):
+        reads = {statement: found for statement, parameters in statements
+                 if (found := history_reads(database, statement, parameters, random_page_cost))}
+        assert reads == {}, f"random_page_cost {random_page_cost}"
+    steps = [step for statement, parameters in statements if "count(" in statement
+             for step in plan_steps(database, statement, parameters)]
+    assert steps and all("participant_id" in step for step in steps), steps

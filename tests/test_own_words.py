@@ -339,7 +339,7 @@ def test_hints_say_how_many_may_be_picked_and_that_not_sure_is_an_answer(tmp_pat
 
 
 def test_a_number_of_one_is_shown_with_its_unit_in_the_singular() -> None:
-    from flows.steps.number import singular
+    from flows.unit_words import singular
 
     assert [singular(u) for u in ("hours", "nappies", "glasses", "mmHg", "kg", "minutes")] == [
         "hour", "nappy", "glass", "mmHg", "kg", "minute"]

@@ -21,30 +21,34 @@ from storage.database import Database
 from tests.db_fixtures import TEST_ADDRESS_KEY, FakeClock
 
 IDEAS = ["Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot"]
-STUDY_FILE = "study: ideas\ntitle: Ideas\njoin:\n  start_flow: compare\n  keyword: IDEAS\n"
-FLOW_FILE = f"""flow: compare
+_messages = itertools.count(1)
+
+
+def ideas_service(database: Database, folder: Path, clock: FakeClock, ideas: list[str]) -> ConversationService:
+    """A study whose one flow compares ``ideas`` three pairs at a time (keyword IDEAS), served
+    from ``folder``, with the phrase patterns as its safeguarding."""
+    folder.mkdir()
+    (folder / "study.yaml").write_text("study: ideas\ntitle: Ideas\njoin:\n  start_flow: compare\n  keyword: IDEAS\n",
+                                       encoding="utf-8")
+    (folder / "compare.yaml").write_text(f"""flow: compare
 steps:
   - id: pick
     type: pairwise
     text: Which matters more?
-    ideas: [{", ".join(IDEAS)}]
+    ideas: [{", ".join(ideas)}]
     pairs: 3
     submissions: false
   - id: bye
     type: end
     text: Thank you.
-"""
-_messages = itertools.count(1)
+""", encoding="utf-8")
+    return ConversationService(database, StudyRegistry.from_folder(folder), clock, address_key=TEST_ADDRESS_KEY,
+                               safety=checks_from_env({"CHORUS_SAFEGUARDING": "patterns"}))
 
 
 @pytest.fixture
 def service(database: Database, tmp_path: Path, clock: FakeClock) -> ConversationService:
-    folder = tmp_path / "ideas"
-    folder.mkdir()
-    (folder / "study.yaml").write_text(STUDY_FILE, encoding="utf-8")
-    (folder / "compare.yaml").write_text(FLOW_FILE, encoding="utf-8")
-    return ConversationService(database, StudyRegistry.from_folder(folder), clock, address_key=TEST_ADDRESS_KEY,
-                               safety=checks_from_env({"CHORUS_SAFEGUARDING": "patterns"}))
+    return ideas_service(database, tmp_path / "ideas", clock, IDEAS)
 
 
 def shown_pair(service: ConversationService, address: str, text: str) -> frozenset[str]:

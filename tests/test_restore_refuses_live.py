@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -26,6 +26,7 @@ from storage.tables import PARTICIPANTS
 from tests.channel_helpers import provider_env
 from tests.conftest import EXAMPLE_STUDY, ROOT
 from tests.crash_harness import HASH_KEY, Server
+from tests.database_time import age
 from tests.db_fixtures import TEST_DATA_KEY, FakeClock, PostgresDatabases
 from tests.fake_telegram import LocalServer, wait_for
 from tests.fake_twilio import FakeTwilio
@@ -66,11 +67,13 @@ def _backed_up_then_changed(database_url: str, tmp_path: Path) -> Path:
     return backup
 
 
-def _beat(database_url: str, seen_at: datetime) -> None:
+def _beat(database_url: str, ago: timedelta) -> None:
+    """A dispatcher's heartbeat ``ago`` in the database's time."""
     database = Database(database_url)
     try:
         with database.transaction() as connection:
-            peers.beat(connection, peers.new_dispatcher_id(), seen_at, timedelta(days=1))
+            peers.beat(connection, dispatcher := peers.new_dispatcher_id(), timedelta(days=1))
+        age(database, peers.DISPATCHERS, "seen_at", ago, peers.DISPATCHERS.c.id == dispatcher)
     finally:
         database.dispose()
 
@@ -115,7 +118,7 @@ def _dispatchers_alive(database_url: str) -> bool:
 
 def test_a_recent_heartbeat_refuses_unless_forced_and_an_old_one_does_not(database_url: str, tmp_path: Path) -> None:
     backup = _backed_up_then_changed(database_url, tmp_path)
-    _beat(database_url, datetime.now(UTC) - timedelta(seconds=5))
+    _beat(database_url, timedelta(seconds=5))
     done = _script("restore", str(backup), "--yes", database_url=database_url)
     assert _refused(done), done.stderr
     assert _participants(database_url) == 2
@@ -129,7 +132,7 @@ def test_a_recent_heartbeat_refuses_unless_forced_and_an_old_one_does_not(databa
         _join(database, "+447700900456")
     finally:
         database.dispose()
-    _beat(database_url, datetime.now(UTC) - timedelta(seconds=60))  # a dispatcher that died a minute ago
+    _beat(database_url, timedelta(seconds=60))  # a dispatcher that died a minute ago
     done = _script("restore", str(backup), "--yes", database_url=database_url)
     assert done.returncode == 0, done.stderr
     assert _participants(database_url) == 1

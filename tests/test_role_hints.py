@@ -12,7 +12,7 @@ saves a field a later condition reads (the group, for wording per group), left t
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ import yaml
 
 from flows.built_in_texts import BUILT_IN_TEXTS
 from flows.engine import Engine, SessionState, Sprint, TextInput
-from flows.events import Button, RaiseFlag, RecordAnswer, SetField
+from flows.events import Button, RaiseFlag, RecordAnswer, RecordComment, SetField
 from flows.loader import Problem
 from flows.model import Flow
 from flows.sms import sms_text
@@ -49,9 +49,12 @@ class Chat:
         self.engine = Engine(flow)
         self.state: SessionState = self.engine.start(NOW, language=language).state
         self.events: list[Any] = []
+        self.now = NOW
 
     def send(self, text: str) -> list[str]:
-        sprint: Sprint = self.engine.handle(self.state, TextInput(text), NOW)
+        """A reply five minutes after the last (the time a participant takes to answer)."""
+        self.now += timedelta(minutes=5)
+        sprint: Sprint = self.engine.handle(self.state, TextInput(text), self.now)
         self.state = sprint.state
         self.events += sprint.events
         return [m.text for m in sprint.messages()]
@@ -66,7 +69,7 @@ def choice(text: str, *labels: str) -> dict[str, Any]:
 
 def test_options_named_in_the_question_are_hinted_by_their_words() -> None:
     chat = Chat(ROLE, STORY)
-    assert chat.send("dunno") == ["Please reply Mother or Midwife."]
+    assert chat.send("purple") == ["Please reply Mother or Midwife."]
     assert chat.send("midwife") == ["Tell us about your last night shift."]
 
 
@@ -78,7 +81,7 @@ def test_one_word_options_on_a_reply_line_are_hinted_by_their_words() -> None:
     step = choice("Who are you?", "Mother", "Midwife", "Doula")
     assert sms_text("Who are you?", [Button(label, label) for label in ("Mother", "Midwife", "Doula")]) \
         == "Who are you?\n(Reply Mother, Midwife or Doula)"
-    assert Chat(step).send("dunno") == ["Please reply Mother, Midwife or Doula."]
+    assert Chat(step).send("purple") == ["Please reply Mother, Midwife or Doula."]
 
 
 @pytest.mark.parametrize(("labels", "hint"), [
@@ -87,7 +90,7 @@ def test_one_word_options_on_a_reply_line_are_hinted_by_their_words() -> None:
     (["1", "2", "3", "4"], "Please reply with a number from 1 to 4."),
 ])
 def test_options_shown_as_a_numbered_list_keep_their_numbers(labels: list[str], hint: str) -> None:
-    assert Chat(choice("Which best describes you?", *labels)).send("dunno") == [hint]
+    assert Chat(choice("Which best describes you?", *labels)).send("purple") == [hint]
 
 
 @pytest.mark.parametrize("labels", [
@@ -99,7 +102,7 @@ def test_the_hint_has_a_number_only_when_the_sms_prompt_shows_one(labels: list[s
     text = "Are you a mother or a midwife?"
     shown = sms_text(text, [Button(label, label) for label in labels])
     numbered = shown != text and bool(re.search(r"\d", shown[len(text):]))
-    hint = Chat(choice(text, *labels)).send("dunno")[0]
+    hint = Chat(choice(text, *labels)).send("purple")[0]
     assert bool(re.search(r"\d", hint)) == numbered, (shown, hint)
 
 
@@ -132,22 +135,29 @@ def test_the_new_texts_are_in_english_and_welsh() -> None:
         assert "{choices}" in BUILT_IN_TEXTS[key]["en"] and "{choices}" in BUILT_IN_TEXTS[key]["cy"]
 
 
-# ----------------------------------------------------------------------------- a story at the question, as it is
+# ----------------------------------------------------------------------------- a story at the question
 
 
-def test_a_story_at_the_role_question_uses_a_try_and_then_the_group_is_never_set() -> None:
+NOTED = ["Thank you, we've noted that.", "Are you a mother or a midwife?"]
+
+
+def test_a_story_at_the_role_question_is_kept_then_uses_tries_and_the_group_is_never_set() -> None:
+    """The first three stories are kept as comments and cost no try (flows/asides.py); after
+    that each is still kept but uses a try, so the question can still be skipped."""
     chat = Chat(ROLE, STORY)
+    assert [chat.send(TOLD) for _ in range(3)] == [NOTED] * 3
     for _ in range(2):
         assert chat.send(TOLD) == ["Please reply Mother or Midwife."]
     assert chat.send(TOLD) == ["Let's leave that one and move on.", "Tell us about your birth."]
     assert "group" not in chat.state.fields
     assert not [e for e in chat.events if isinstance(e, SetField)]
-    assert [(e.raw, e.skipped) for e in chat.events if isinstance(e, RecordAnswer)] == [("", True)], "the story is not kept"
+    assert [(e.raw, e.skipped) for e in chat.events if isinstance(e, RecordAnswer)] == [("", True)], "no answer stored"
+    assert [(e.step_id, e.text) for e in chat.events if isinstance(e, RecordComment)] == [("role", TOLD)] * 6
 
 
 def test_with_on_max_tries_flag_the_team_is_told() -> None:
     chat = Chat({**ROLE, "on_max_tries": "flag"}, STORY)
-    for _ in range(3):
+    for _ in range(6):
         said = chat.send(TOLD)
     assert said[0] == "Thanks. Someone from the team will look at your answer."
     assert [(e.kind, e.step_id) for e in chat.events if isinstance(e, RaiseFlag)] == [("max_tries", "role")]

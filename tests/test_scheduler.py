@@ -27,6 +27,7 @@ from flows.loader import load_study
 from storage import due_tasks
 from storage.database import Database
 from storage.tables import ANSWERS, DUE_TASKS, OUTBOUND, SESSIONS
+from tests.database_time import age
 from tests.db_fixtures import TEST_ADDRESS_KEY, FakeClock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -261,7 +262,8 @@ def test_a_crash_between_sending_and_marking_done_sends_nothing_twice(clinic: Cl
     with clinic.database.transaction() as connection:  # a scheduler claims the task ...
         (task,) = due_tasks.claim(connection, "dying", clinic.clock(), 10, timedelta(minutes=5))
     clinic.service.start_flow(pid, "evaluation", "sus")  # ... the service commits, and it dies
-    clinic.at(clinic.clock.now + timedelta(minutes=6))  # its claim goes stale
+    clinic.at(clinic.clock.now + timedelta(minutes=6))  # its claim goes stale (a lease runs in the database's time)
+    age(clinic.database, DUE_TASKS, "leased_at", timedelta(minutes=6))
     clinic.restart()
     clinic.tick()
     assert clinic.count(SESSIONS, SESSIONS.c.participant_id == pid, SESSIONS.c.flow_id == "sus") == 1
@@ -287,6 +289,7 @@ def test_a_killed_local_schedulers_claim_is_taken_at_once_and_a_live_ones_waits_
     started = {pid for pid in (patient, other) if clinic.count(SESSIONS, SESSIONS.c.participant_id == pid, SESSIONS.c.flow_id == "sus")}
     assert started == dead_ones, "the dead scheduler's task fires now; the live one's claim is respected"
     clinic.at(clinic.clock.now + timedelta(minutes=6))
+    age(clinic.database, DUE_TASKS, "leased_at", timedelta(minutes=6))  # (a lease runs in the database's time)
     clinic.tick()  # the live claimer never finished: after the lease its task fires too, once
     assert all(clinic.count(SESSIONS, SESSIONS.c.participant_id == pid, SESSIONS.c.flow_id == "sus") == 1 for pid in (patient, other))
 

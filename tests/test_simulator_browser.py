@@ -47,7 +47,7 @@ def test_a_participant_completes_the_example_study_in_the_simulator(chorus_url: 
         assert page.locator(".choices button").count() == 5
         page.fill("#text", "banana")  # an unclear answer gets a specific retry
         page.press("#text", "Enter")
-        page.wait_for_selector("text=Please reply with a number from 1 to 5, or words such as")
+        page.wait_for_selector("text=Please tap one of the buttons, or reply with words such as 'Very poorly'")
         page.click(".choices button[data-value='2']")
         page.wait_for_selector("text=What you told us goes straight to the team")
         page.wait_for_selector("text=The conversation has ended")

@@ -58,7 +58,7 @@ steps:
     options:
       - {value: "09:00-17:00", label: {en: 9am to 5pm, cy: 9yb i 5yh}}
       - {value: "19:00-07:00", label: {en: 7pm to 7am, cy: 7yh i 7yb}}
-      - {value: "00:00-00:00", label: {en: Any time, cy: Unrhyw bryd}}
+      - {value: "08:00-22:00", label: {en: Any time in the day, cy: Unrhyw bryd yn ystod y dydd}}
     save_to: participant.contact_hours
   - id: why
     type: open

@@ -26,6 +26,8 @@ AGREE = [
     "i agree", "I agree with that", "strongly agree", "yes definitely", "for sure", "exactly", "spot on", "too right",
     "very true", "agree x", "agree please", "cytuno", "Cytuno!", "ydw", "yndw", "ie", "rwy'n cytuno", "dw i'n cytuno",
     "dwi'n cytuno", "rydw i'n cytuno", "cytuno'n gryf", "cytuno plis", "gant y cant",
+    # how strongly, with no verb: an agreement (until session 17 'totally' was asked again)
+    "totally", "Totally!", "absolutely", "definitely", "yes totally", "yn bendant", "yn hollol",
 ]
 DISAGREE = [
     "disagree", "no", "No.", "nope", "nah", "Nah.", "not really", "NOT REALLY", "no i disagree", "no, I disagree", "👎",
@@ -36,6 +38,7 @@ DISAGREE = [
     "ddim yn cytuno", "dim yn cytuno", "dw i ddim yn cytuno", "dwi ddim yn cytuno", "dydw i ddim yn cytuno",
     "dydw i ddim wir yn cytuno", "sa i'n cytuno", "sai'n cytuno", "smo fi'n cytuno", "na, dw i ddim yn cytuno",
     "nac ydw", "nag ydw",
+    "not for me", "Not for me thanks", "no, not for me", "ddim i fi",
 ]
 PASS = [
     "pass", "P", "3", "not sure", "Not sure tbh", "I'm not sure", "im not sure", "unsure", "dunno", "don't know",
@@ -53,7 +56,7 @@ ASKED_AGAIN = [
     "i don't fully agree", "I dont totally agree", "i don't strongly agree", "not strongly agree", "i don't disagree",
     "i dont really disagree", "ddim yn anghytuno", "dw i ddim yn cytuno'n llwyr", "not sure I agree",
     # no vote at all
-    "totally", "banana", "?", "4", "100", "next",
+    "banana", "?", "4", "100", "next",
     # a new idea, not a vote (without ADD)
     "More GP appointments in the evening would help working parents", "No one listens to patients",
     "Nobody answers the phone at the surgery", "Not enough parking at the hospital",
@@ -134,7 +137,8 @@ def test_votes_typed_on_a_phone_are_recorded_in_either_language(language: str, f
 
 
 @pytest.mark.parametrize(("language", "hint"), [
-    ("en", "Please reply A (agree), D (disagree) or P (pass)."), ("cy", "Atebwch A (cytuno), D (anghytuno) neu P (pasio)."),
+    ("en", "Please reply A (agree), D (disagree) or P (pass). (Or reply ADD and a statement of your own.)"),
+    ("cy", "Atebwch A (cytuno), D (anghytuno) neu P (pasio). (Neu atebwch YCHWANEGU a datganiad eich hun.)"),
 ])
 def test_a_reply_both_ways_is_asked_again_and_the_next_vote_counts_for_the_same_statement(language: str, hint: str) -> None:
     chat = Chat(language)
@@ -146,10 +150,12 @@ def test_a_reply_both_ways_is_asked_again_and_the_next_vote_counts_for_the_same_
 
 
 def test_a_new_idea_without_add_is_asked_again_and_with_add_is_held_for_moderation() -> None:
-    """Today: an idea sent without ADD gets the vote hint (which does not mention ADD) and is not
-    stored; 'No, ...' is a disagreement with a reason, read as the vote it opens with."""
+    """An idea sent without ADD gets the vote hint, which says how to add it (until session 17 it
+    did not mention ADD), and is not stored; 'No, ...' is a disagreement with a reason, read as
+    the vote it opens with."""
     chat = Chat("en")
-    assert chat.send("No one listens to patients") == ["Please reply A (agree), D (disagree) or P (pass)."]
+    assert chat.send("No one listens to patients") == [
+        "Please reply A (agree), D (disagree) or P (pass). (Or reply ADD and a statement of your own.)"]
     assert chat.recorded == []
     chat.send("ADD No one listens to patients")
     proposals = [r for r in chat.recorded if r.item]

@@ -119,8 +119,11 @@ def test_a_choice_is_read_in_every_form_and_recorded_with_the_levels_shown(reply
 
 def test_an_unclear_reply_gets_a_hint() -> None:
     respondent = Respondent(flow(), 0)
-    respondent.send("the cheaper one")
+    respondent.send("purple")
     assert respondent.said[-1].text == "Please reply A, B or N for neither." and respondent.tasks == []
+    respondent.send("the cheaper one")  # no cost here: what the choices differ in is said
+    assert respondent.said[-1].text == ("These choices have no cost to compare; they differ in: wait, who, how. "
+                                        "Please reply A, B or N for neither.") and respondent.tasks == []
 
 
 def test_a_logit_fitted_to_answers_through_the_engine_recovers_the_respondents_utilities() -> None:

@@ -99,7 +99,8 @@ def test_a_submitted_statement_is_held_until_approved_then_shown_to_others() -> 
     assert [(e.item, e.value) for e in recorded] == [(SUBMISSION_ITEM, {"kind": "statement", "text": "Parking for carers should be free"})]
     assert "once a moderator has checked it" in author.said[-2].text
     assert author.statement() == shown_before  # the same statement is asked again
-    assert author.send("ADD")[0:0] == [] and "Write your statement after ADD" in author.said[-1].text
+    assert author.send("ADD")[0:0] == [] and author.said[-1].text == "What's your statement? Send it as your next message."
+    assert author.send("never mind")[0:0] == [] and author.statement() == shown_before
 
     pending = Voter("other", flow(per_session=10), PopulationData(author.records))
     while pending.state.status != "ended":

@@ -113,7 +113,7 @@ def test_the_welsh_word_alone_is_explained_with_the_welsh_word() -> None:
     engine, state, _ = start("cy")
     said, statements = submitted(engine, state, "YCHWANEGU")
     assert not statements
-    assert said[0].text.startswith("Ysgrifennwch eich datganiad ar ôl YCHWANEGU, e.e. YCHWANEGU ")
+    assert said[0].text == "Beth yw eich datganiad? Anfonwch ef fel eich neges nesaf."
 
 
 @pytest.mark.parametrize("word", ["ADD", "YCHWANEGU"])

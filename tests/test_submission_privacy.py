@@ -8,25 +8,18 @@ participant who compared ideas."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
-import click
 import pytest
-import yaml
-from click.testing import CliRunner
 from sqlalchemy import select
 
 from bot.api.labels import approved_submissions
 from bot.api.queries import flags_page
-from bot.commands.moderate import register
 from bot.population import details_note, personal_details, shown_text, submissions
 from bot.service import ConversationService, ReceiveResult
-from bot.studies import StudyRegistry
-from channels.base import InboundMessage
 from storage.database import Database
 from storage.tables import FLAGS
-from tests.db_fixtures import TEST_ADDRESS_KEY, FakeClock
+from tests.submission_helpers import ideas_service_for, run_submissions, sender
 
 IDEA = "a nurse who speaks Polish, my number is 07700 900555"
 STATEMENT = "Carers should park for free, email me at jo.bloggs@example.com"
@@ -43,50 +36,28 @@ FLOW = {"flow": "ideas", "steps": [
 
 @pytest.fixture
 def ideas_service(database: Database, tmp_path: Path) -> ConversationService:
-    folder = tmp_path / "ideas-study"
-    folder.mkdir()
     study = {"study": "ideas-study", "title": "Ideas", "languages": ["en"], "timezone": "Europe/London",
              "join": {"start_flow": "ideas", "keyword": "IDEAS"}, "flows": ["ideas.yaml"]}
-    (folder / "study.yaml").write_text(yaml.safe_dump(study), encoding="utf-8")
-    (folder / "ideas.yaml").write_text(yaml.safe_dump(FLOW), encoding="utf-8")
-    return ConversationService(database, StudyRegistry.from_folder(folder), FakeClock(), address_key=TEST_ADDRESS_KEY)
+    return ideas_service_for(database, tmp_path / "ideas-study", study, FLOW)
 
-
-def _sender(service: ConversationService, address: str) -> Callable[[str], ReceiveResult]:
-    counter = iter(range(1, 1000))
-
-    def say(text: str) -> ReceiveResult:
-        return service.receive(InboundMessage("sms", address, f"{address}-{next(counter)}", text))
-
-    return say
 
 
 def _sent(service: ConversationService, result: ReceiveResult) -> list[str]:
     return [row.text for row in service.outbox_for(result.participant_id or "")]
 
 
-def _cli(database: Database, *args: str) -> str:
-    @click.group()
-    def root() -> None:
-        pass
-
-    register(root)
-    ran = CliRunner().invoke(root, ["submissions", "ideas-study", *args, "--database", database.url])
-    assert ran.exit_code == 0, ran.output
-    return ran.output
-
 
 def test_an_approved_idea_with_a_phone_number_reaches_other_participants_masked(
     ideas_service: ConversationService, database: Database,
 ) -> None:
-    author = _sender(ideas_service, AUTHOR)
+    author = sender(ideas_service, AUTHOR)
     author("IDEAS")
     author(f"ADD {IDEA}")
     for _ in range(3):
         author("A")
     author(f"ADD {STATEMENT}")
 
-    listed = _cli(database)
+    listed = run_submissions(database)
     assert "07700 900555" not in listed and "jo.bloggs" not in listed, "the list shows what others will see"
     assert "a nurse who speaks Polish, my number is [PHONE]\n\t! contains a phone number: masked as above" in listed
     assert "email me at [EMAIL]\n\t! contains an e-mail address: masked as above" in listed
@@ -100,11 +71,11 @@ def test_an_approved_idea_with_a_phone_number_reaches_other_participants_masked(
     desk = flags_page(database, "ideas-study", 10, None, kind="moderation").items
     assert any("contains a phone number: others see it masked" in flag["message"] for flag in desk), "the desk says so too"
 
-    approved = _cli(database, "--approve", str(held[0].id), "--approve", str(held[1].id))
+    approved = run_submissions(database, "--approve", str(held[0].id), "--approve", str(held[1].id))
     assert f'{held[0].id}: approved, its alert closed (it contains a phone number; participants see: "a nurse who' in approved
     ideas_service.population.forget("ideas-study")  # (the service would see the approval within its minute's cache)
 
-    other = _sender(ideas_service, OTHER)
+    other = sender(ideas_service, OTHER)
     result = other("IDEAS")
     for reply in ("A", "B", "A", "A", "A", "A"):
         result = other(reply)
@@ -119,15 +90,15 @@ def test_an_approved_idea_with_a_phone_number_reaches_other_participants_masked(
 def test_a_submission_without_personal_details_is_shown_and_listed_as_written(
     ideas_service: ConversationService, database: Database,
 ) -> None:
-    author = _sender(ideas_service, AUTHOR)
+    author = sender(ideas_service, AUTHOR)
     author("IDEAS")
     author("ADD Evening visits for people who work, ward 7 at 4pm")
-    listed = _cli(database)
+    listed = run_submissions(database)
     assert "\tEvening visits for people who work, ward 7 at 4pm\n1 waiting for moderation\n" in listed
     assert "!" not in listed
     with database.transaction() as connection:
         [held] = submissions(connection, "ideas-study")
-    assert _cli(database, "--approve", str(held.id)).strip() == f"{held.id}: approved, its alert closed"
+    assert run_submissions(database, "--approve", str(held.id)).strip() == f"{held.id}: approved, its alert closed"
 
 
 @pytest.mark.parametrize(("text", "shown", "note"), [

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import copy
+from dataclasses import fields
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.dispatch_rules import WhatsAppConfig, keyboards_on
 from bot.dispatcher import Dispatcher
 from channels import telegram
 from channels.base import OutboundMessage
 from channels.errors import ContactStopped, ServerError, Throttled
 from flows.events import Button
+from flows.inputs import shows_buttons
 from tests.channel_helpers import TELEGRAM_SECRET, Running, provider_env, running_chorus
 from tests.fake_telegram import VOICE_BYTES, FakeTelegram, LocalServer, wait_for
 
@@ -93,6 +97,74 @@ def test_a_second_tap_or_a_tap_on_an_earlier_message_answers_nothing(database_ur
         assert fake.texts_to(CHAT)[-1].startswith("What was waiting like"), "the stale taps were answered"
         assert running.answers() == [("consent", "yes"), ("role", "patient"), ("visits", 3)]
         assert len(fake.calls_to("answerCallbackQuery")) == 5, "every tap's query is answered, so the phone stops spinning"
+
+
+def test_an_unclear_reply_to_a_keyboard_asks_for_a_tap_and_a_typed_number_still_answers(database_url: str, fake_telegram: Any) -> None:
+    """Telegram shows the options as buttons, with no numbers beside them (the text goes as it
+    is written): the hint says to tap one, or to type its words, not "a number from 1 to 3";
+    a number typed all the same is still read."""
+    fake, url = fake_telegram
+    with running_chorus(database_url, provider_env(fake, url)) as running:
+        say(running, fake, fake.message_update(CHAT, "/start wait"))
+        assert say(running, fake, fake.callback_update(CHAT, "yes", fake.last_to(CHAT))) == ["Which best describes you?"]
+        labels = [b["text"] for row in fake.last_to(CHAT)["reply_markup"]["inline_keyboard"] for b in row]
+        assert labels == ["Patient", "Carer or family", "Staff"]
+        assert say(running, fake, fake.message_update(CHAT, "purple")) == [
+            "Please tap one of the buttons, or reply Patient, Carer or family or Staff."]
+        assert "How many times" in say(running, fake, fake.message_update(CHAT, "2"))[0]
+        running.settle()
+        assert running.answers() == [("consent", "yes"), ("role", "carer")]
+
+
+RANKING_STUDY = """study: tap-rank
+title: Ranking on Telegram
+languages: [en]
+join: {start_flow: order, keyword: RANKIT}
+"""
+RANKING_FLOW = """flow: order
+steps:
+  - {id: consent, type: consent, text: "Would you like to take part? Reply YES or NO."}
+  - id: matters
+    type: rank
+    text: What matters most to you? Your top 2.
+    options: [Shorter waits, Being kept informed, Pain relief]
+    top: 2
+  - {id: bye, type: end, text: Thank you.}
+"""
+
+
+def test_a_ranking_keyboard_asks_for_taps_in_order_not_numbers_it_never_showed(
+        tmp_path: Path, database_url: str, fake_telegram: Any) -> None:
+    """A ranking goes as a keyboard of its options, unnumbered, each tap placing the next: the
+    hints say to tap them in order or type their names, and a name typed still places it."""
+    fake, url = fake_telegram
+    folder = tmp_path / "studies" / "tap-rank"
+    folder.mkdir(parents=True)
+    (folder / "study.yaml").write_text(RANKING_STUDY, encoding="utf-8")
+    (folder / "order.yaml").write_text(RANKING_FLOW, encoding="utf-8")
+    with running_chorus(database_url, provider_env(fake, url), studies_dir=folder.parent) as running:
+        say(running, fake, fake.message_update(CHAT, "/start RANKIT"))
+        assert say(running, fake, fake.callback_update(CHAT, "yes")) == ["What matters most to you? Your top 2."]
+        labels = [b["text"] for row in fake.last_to(CHAT)["reply_markup"]["inline_keyboard"] for b in row]
+        assert labels == ["Shorter waits", "Being kept informed", "Pain relief"]
+        assert say(running, fake, fake.message_update(CHAT, "purple")) == [
+            "Please tap the options in order, most important first, or type their names in order, separated by commas."]
+        assert say(running, fake, fake.callback_update(CHAT, "3")) == ["Next most important? (So far: Pain relief)"]
+        assert say(running, fake, fake.message_update(CHAT, "purple")) == [
+            "Please tap the next most important option, or reply Shorter waits or Being kept informed."]
+        assert say(running, fake, fake.message_update(CHAT, "being kept informed")) == ["Thank you."]
+        running.settle()
+        assert running.answers()[-1] == ("matters", ["Pain relief", "Being kept informed"])
+
+
+def test_telegram_claims_no_button_limit_it_does_not_keep() -> None:
+    """Every question's options go as buttons, however many (the hints are told so by
+    ``channels.telegram.KEYBOARD``): no channel-wide count of buttons, which once said 20."""
+    buttons = tuple(Button(f"Option {n}", str(n)) for n in range(1, 26))
+    keyboard = telegram.keyboard_for(OutboundMessage(telegram.NAME, str(CHAT), "Which?", buttons))
+    assert keyboard is not None and sum(len(row) for row in keyboard.inline_keyboard) == 25
+    assert shows_buttons(keyboards_on(telegram.NAME, WhatsAppConfig()), buttons)
+    assert "buttons" not in {field.name for field in fields(telegram.TelegramChannel.capabilities)}
 
 
 def test_voice_notes_are_stored_with_the_file_id_and_fetched_with_get_file(database_url: str, fake_telegram: Any) -> None:

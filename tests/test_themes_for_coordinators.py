@@ -9,7 +9,6 @@ import itertools
 import json
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -18,10 +17,7 @@ from click.testing import CliRunner
 from sklearn.metrics import adjusted_rand_score
 
 import nlp.themes
-from bot.app import create_app
 from bot.cli import cli
-from bot.dashboard import install
-from bot.settings import Settings
 from nlp.themes import (
     GroupShare,
     ThemeResult,
@@ -32,9 +28,8 @@ from nlp.themes import (
     says_nothing,
     spelling_variants,
 )
-from storage.auth import create_token
 from tests import browser
-from tests.desk_helpers import Desk, add_answers, two_studies
+from tests.desk_helpers import Desk, themes_found_on_the_desk
 from tests.test_themes_desk_privacy import STUDY, answer_each, desk_on, themes
 
 SAID_NOTHING = [
@@ -213,29 +208,12 @@ PORTS = itertools.count(8930)
 
 
 @pytest.mark.browser
-def test_the_coordinator_sees_shares_by_group_and_how_many_said_nothing(migrated_database_url: str, tmp_path: Path,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(browser, "free_port", lambda: next(PORTS))
-    settings = Settings(database_url=migrated_database_url, studies_dir=two_studies(tmp_path),
-                        key_file=tmp_path / "chorus.key", data_key_file=tmp_path / "chorus-data.keys")
-    app = create_app(settings)
-    install(app)
-    with browser.running_server(app) as base:
-        chorus = app.state.chorus
-        version = chorus.studies.current(STUDY, "understand").id
-        for n, (_, text, group) in enumerate(answers()):
-            pid = chorus.service.join("web", f"sim-story-{n}", STUDY, group=group).participant_id
-            add_answers(chorus.database, [{"participant_id": pid, "study_id": STUDY, "flow_id": "understand", "flow_version_id": version,
-                                           "flow_version": "v", "step_id": "story", "value": text, "display": text}])
-        secret, _ = create_token(chorus.database, "Dr Rhys", "coordinator", [STUDY], datetime.now(UTC))
-        with browser.chromium_page() as page:
-            browser.log_in(page, base, secret)
-            page.goto(base + f"/dashboard/studies/{STUDY}/themes?flow=understand&step=story")
-            page.click("#find-themes")
-            page.wait_for_selector("#themes-out section.theme", timeout=120_000)
-            by_group = page.locator("#themes-out section.theme p.by-group").all_inner_texts()
-            said_nothing = page.inner_text("#themes-said-nothing")
-            browser.screenshot(page, "themes-by-group")
+def test_the_coordinator_sees_shares_by_group_and_how_many_said_nothing(migrated_database_url: str, tmp_path: Path) -> None:
+    given = [{"text": text, "group": group} for _, text, group in answers()]
+    with themes_found_on_the_desk(migrated_database_url, tmp_path, STUDY, given, PORTS) as page:
+        by_group = page.locator("#themes-out section.theme p.by-group").all_inner_texts()
+        said_nothing = page.inner_text("#themes-said-nothing")
+        browser.screenshot(page, "themes-by-group")
     assert len(by_group) == len(TOPICS)
     assert all(re.fullmatch(r"By group: (patient|carer) \d+% of \d+ · (patient|carer) \d+% of \d+", line) for line in by_group), by_group
     assert said_nothing.startswith(f"{len(NOTHING)} answers said nothing of substance")

@@ -194,7 +194,9 @@ def test_two_flows_after_the_same_time_from_joining_are_warned_of(tmp_path: Path
     ("after: 14d\n    groups: [visitor]", "after: 14d\n    groups: [nurse]"),
     ('after: 14d\n    window: "09:00-12:00"', 'after: 14d\n    window: "13:00-17:00"'),
     ("after: 14d", "after: 14d\n    relative_to: participant.went_home"),
-    ("every: 7d", "after: 14d"),
+    ("every: 7d", "after: 10d"),
+    ("every: 7d\n    times: 2", "after: 21d"),
+    ("every: 7d\n    until: 20d", "after: 21d"),
     ("at: 2026-06-01T09:00", "after: 14d"),
     ("at: 2026-06-01T09:00", "at: 2026-06-01T10:00"),
     ('at: 2026-06-01T09:00', 'at: 2026-06-01T09:00\n    window: "13:00-17:00"'),
@@ -212,6 +214,11 @@ def test_flows_that_cannot_fall_due_together_are_not_warned_of(tmp_path: Path, c
     ("after: 3d\n    relative_to: participant.went_home", "after: 3d\n    relative_to: participant.went_home",
      "3 days after participant.went_home"),
     ("after: 14d\n    groups: [nurse]", "after: 14d", "14 days after joining"),
+    # a later send of a repeating schedule meets a one-off (a weekly pulse's 2nd and a 2-week follow-up)
+    ("every: 7d", "after: 14d", "14 days after joining (the 2nd of 'checkin' every 7 days)"),
+    ("every: 7d\n    times: 8", "after: 42d", "6 weeks after joining (the 6th of 'checkin' every 7 days)"),
+    ("every: 7d", "every: 14d", "14 days after joining (the 2nd of 'checkin' every 7 days)"),
+    ("every: 14d", "every: 21d", "6 weeks after joining (the 3rd of 'checkin' every 14 days and the 2nd of 'feedback' every 21 days)"),
 ])
 def test_flows_due_at_the_same_moment_are_warned_of(tmp_path: Path, checkin: str, feedback: str, said: str) -> None:
     schedule = EVERYONE + f"  - flow: checkin\n    {checkin}\n  - flow: feedback\n    {feedback}\n"

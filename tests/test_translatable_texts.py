@@ -156,7 +156,8 @@ def test_a_pairwise_step_speaks_welsh() -> None:
     prompt = welsh.last.text
     assert prompt.startswith("Pa un sy'n bwysicach i chi?\nA) ") and "(Neu atebwch YCHWANEGU a syniad eich hun.)" in prompt
     assert [b.label for b in welsh.last.buttons] == ["A", "B", "Methu penderfynu"]
-    assert welsh.send("ADD")[-1].text.startswith("Ysgrifennwch eich syniad ar ôl YCHWANEGU, e.e. YCHWANEGU ")
+    assert welsh.send("ADD")[-1].text == "Beth yw eich syniad? Anfonwch ef fel eich neges nesaf."
+    assert welsh.send("na")[-1].text.startswith("Pa un sy'n bwysicach i chi?")
     assert welsh.send("ADD Meinciau yn y coridor")[0].text.startswith("Diolch. Bydd eich syniad yn ymuno â'r lleill")
     english = Participant([PAIRWISE])
     assert english.last.text.startswith("Which matters more to you?\nA) ") and "(Or reply ADD and an idea of your own.)" in english.last.text

@@ -296,7 +296,14 @@ def test_known_before_meets_branches_at_what_both_asked() -> None:
 
 @pytest.mark.parametrize("folder", EXAMPLES, ids=lambda path: path.name)
 def test_the_example_studies_and_test_flows_stay_clean(folder: Path) -> None:
-    assert validate_paths([folder])[0] == []
+    problems = validate_paths([folder])[0]
+    if folder.name == "evaluation":  # its staff get 'sus' with the 2nd weekly 'pulse' on day 14, on purpose:
+        # the example shows how the two are sent one after the other (tests/test_contact_hours.py), and
+        # validate has warned of a later send of a series meeting another flow since session 20
+        assert [(p.line, p.severity) for p in problems] == [(41, "warning")]
+        assert "the 2nd of 'pulse' every 7 days" in problems[0].message
+        return
+    assert problems == []
 
 
 # ----------------------------------------------------------------------------- commas and brackets

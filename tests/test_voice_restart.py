@@ -9,7 +9,6 @@ import asyncio
 import itertools
 import subprocess
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from storage.tables import ANSWERS, INBOUND
 from tests import voice_helpers
 from tests.channel_helpers import PUBLIC_URL, sign
 from tests.crash_harness import Server, providers, reader, write_study
+from tests.database_time import age
 from tests.db_fixtures import FakeClock
 from tests.fake_telegram import wait_for
 
@@ -110,10 +110,10 @@ def send(service: ConversationService) -> Callable[..., ReceiveResult]:
     return one
 
 
-def claim(database: Database, inbound_id: int | None, claimer: str, now: datetime) -> None:
+def claim(database: Database, inbound_id: int | None, claimer: str) -> None:
     assert inbound_id is not None
     with database.transaction() as connection:
-        assert repository.claim_voice_note(connection, inbound_id, now, now - STALE_CLAIM, claimer)
+        assert repository.claim_voice_note(connection, inbound_id, STALE_CLAIM, claimer)
 
 
 def pipeline(service: ConversationService, whisper: WhisperTranscriber, audio: bytes, folder: Path) -> VoicePipeline:
@@ -147,7 +147,7 @@ def test_a_voice_note_whose_process_died_is_picked_up_at_start_and_lets_the_next
     assert send("WAIT").status == "joined" and send("YES").status == "processed"
     host = this_claimer().rsplit(":", 2)[0]
     note = send("", VOICE)
-    claim(database, note.inbound_id, f"{host}:{a_dead_process()}:0a1b2c3d", clock())
+    claim(database, note.inbound_id, f"{host}:{a_dead_process()}:0a1b2c3d")
     typed = send("The chairs were hard")
     assert status_of(database, typed.inbound_id) == "received", "it waits behind the voice note"
 
@@ -165,7 +165,7 @@ def test_a_claim_of_another_machine_waits_unless_this_process_transcribes_alone(
 ) -> None:
     assert send("WAIT").status == "joined" and send("YES").status == "processed"
     note = send("", VOICE)
-    claim(database, note.inbound_id, "another-host:42:0a1b2c3d", clock())
+    claim(database, note.inbound_id, "another-host:42:0a1b2c3d")
     clock.advance(STALE_CLAIM / 10)
     assert recover(pipeline(service, whisper, spoken("The second one"), tmp_path), alone=False) == []
     assert status_of(database, note.inbound_id) == "transcribing", "that machine may still be transcribing it"
@@ -180,9 +180,10 @@ def test_a_live_claim_of_this_process_is_left_alone(
 ) -> None:
     assert send("WAIT").status == "joined"
     note = send("", VOICE)
-    claim(database, note.inbound_id, this_claimer(), clock())
+    claim(database, note.inbound_id, this_claimer())
     assert recover(pipeline(service, whisper, spoken("The second one"), tmp_path), alone=True) == []
     clock.advance(STALE_CLAIM + VOICE_HOLD)  # unless it is stale: then anyone takes it, as before
+    age(database, INBOUND, "processed_at", STALE_CLAIM + VOICE_HOLD)  # (the claim's age is the database's time)
     assert recover(pipeline(service, whisper, spoken("The second one"), tmp_path), alone=False) == [note.inbound_id]
 
 

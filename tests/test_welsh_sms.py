@@ -26,11 +26,17 @@ from flows.model import Flow
 from flows.sms import count_segments, gsm7_reply_words, sms_text
 from flows.validate import validate_paths
 from flows.words import Words, option_texts
+from storage import repository
 from storage.database import Database
 from tests.db_fixtures import TEST_ADDRESS_KEY, FakeClock
 from tests.fake_twilio import FakeTwilio
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
+GOFAL = Path(__file__).resolve().parent / "data" / "gofal-cartref"
+EXAMPLE = Path(__file__).resolve().parent.parent / "flows" / "examples" / "ae-waiting"
+BOTH = [("CARE", "Care at home", "en"), ("GOFAL", "Gofal yn y cartref", "cy")]
+ENGLISH_WAY = "Hello. To take part in Care at home, reply CARE."
+WELSH_WAY = "Helo. I gymryd rhan yn Gofal yn y cartref, atebwch GOFAL."
 PHONE = "+447700900456"
 WELSH_HELP = BUILT_IN_TEXTS["help"]["cy"]
 
@@ -57,6 +63,57 @@ def test_a_stranger_texting_a_deployment_with_no_study_is_answered_in_both_langu
     result = service.receive(InboundMessage("sms", PHONE, "SM1", "Helo"))
     assert result.status == "not_enrolled" and result.participant_id is not None
     assert [entry.text for entry in service.outbox_for(result.participant_id)] == [invitation([])]
+
+
+# ----------------------------------------------------------------------------- how to join, in the person's language
+
+
+def test_the_way_in_is_put_in_the_persons_language_first_and_costs_the_same() -> None:
+    assert invitation(BOTH) == f"{ENGLISH_WAY}\n\n{WELSH_WAY}"
+    assert invitation(BOTH, said_in="cy") == invitation(BOTH, "cy") == f"{WELSH_WAY}\n\n{ENGLISH_WAY}"
+    assert invitation(BOTH, said_in="en") == invitation(BOTH, "pl") == invitation(BOTH)
+    assert count_segments(invitation(BOTH, said_in="cy")) == count_segments(invitation(BOTH)), "the order costs nothing on SMS"
+
+
+def test_a_known_language_offers_each_study_once_in_it() -> None:
+    """GOFAL for a Welsh speaker (one GSM-7 segment, not both paragraphs); WAIT, which names no
+    language, with the Welsh title, as it enrols them in Welsh; a language a study lacks: all its ways."""
+    gofal, example = StudyRegistry.from_folder(GOFAL), StudyRegistry.from_folder(EXAMPLE)
+    assert gofal.join_keywords("cy") == [("GOFAL", "Gofal yn y cartref", "cy")] and gofal.join_keywords("en") == [BOTH[0]]
+    assert invitation(gofal.join_keywords("cy"), "cy") == WELSH_WAY and count_segments(WELSH_WAY).segments == 1
+    assert example.join_keywords("cy") == [("WAIT", "Aros yn yr Adran Achosion Brys", "cy")]
+    assert gofal.join_keywords("pl") == gofal.join_keywords() == BOTH
+
+
+@pytest.mark.parametrize(("said", "written_in_welsh"), [("Helo", True), ("Shwmae", True), ("bore da", True),
+                                                        ("dw i eisiau ymuno", True), ("DECHRAU", True), ("hello", False),
+                                                        ("Hi, is this the survey?", False), ("bored", False)])
+def test_a_message_in_welsh_gets_the_welsh_way_in_first(database: Database, clock: FakeClock, said: str,
+                                                        written_in_welsh: bool) -> None:
+    service = ConversationService(database, StudyRegistry.from_folder(GOFAL), clock, address_key=TEST_ADDRESS_KEY,
+                                  safety=checks_from_env({"CHORUS_SAFEGUARDING": "patterns"}))
+    result = service.receive(InboundMessage("sms", PHONE, "SM1", said))
+    assert result.participant_id is not None
+    expected = f"{WELSH_WAY}\n\n{ENGLISH_WAY}" if written_in_welsh else f"{ENGLISH_WAY}\n\n{WELSH_WAY}"
+    assert [entry.text for entry in service.outbox_for(result.participant_id)] == [expected]
+
+
+def test_someone_known_to_use_welsh_is_told_in_welsh_and_joins_in_welsh(database: Database, clock: FakeClock) -> None:
+    """Their language is known (a study they were in chose it): WAIT, in Welsh, whatever they
+    wrote; and WAIT then starts the study in Welsh."""
+    service = ConversationService(database, StudyRegistry.from_folder(EXAMPLE), clock, address_key=TEST_ADDRESS_KEY,
+                                  safety=checks_from_env({"CHORUS_SAFEGUARDING": "patterns"}))
+    pid = service.receive(InboundMessage("sms", PHONE, "SM1", "hello")).participant_id
+    assert pid is not None
+    with database.transaction() as connection:
+        repository.save_participant(connection, repository.ParticipantRef(pid, "cy", {}))
+    again = service.receive(InboundMessage("sms", PHONE, "SM2", "hello"))
+    assert [e.text for e in service.outbox_for(pid) if e.id in again.outbox_ids] == [
+        "Helo. I gymryd rhan yn Aros yn yr Adran Achosion Brys, atebwch WAIT."]
+    joined = service.receive(InboundMessage("sms", PHONE, "SM3", "WAIT"))
+    with database.transaction() as connection:
+        assert [e.language for e in repository.enrolments_of(connection, pid)] == ["cy"]
+    assert joined.status == "joined"
 
 
 # ----------------------------------------------------------------------------- reply words on SMS

@@ -51,7 +51,8 @@ def test_a_ranking_speaks_welsh() -> None:
             "options": ["Waits", "Phones", "Carers", "Parking"], "top": 3}
     said = chat([step], ["purple", "2", "purple"])
     assert said[0].startswith("Trefnwch y rhain")
-    assert said[1].startswith("Rhowch yr opsiynau mewn trefn gan ddefnyddio eu rhifau")
+    # (one-word options go by SMS on one "(Atebwch Waits, Phones, Carers neu Parking)" line, unnumbered)
+    assert said[1] == "Atebwch gyda'r opsiynau yn eu trefn, y pwysicaf yn gyntaf, gyda choma rhwng pob un."
     assert said[2].startswith("Beth sydd nesaf o ran pwysigrwydd? (Hyd yma: Phones)")
     assert said[3].startswith("Atebwch gyda rhif yr opsiwn pwysicaf nesaf: 1, 3 neu 4.")
 
@@ -66,6 +67,6 @@ def test_statement_voting_speaks_welsh_and_understands_welsh_votes() -> None:
     sprint = engine.handle(sprint.state, TextInput("purple"), NOW)
     assert sprint.messages()[-1].text.startswith("Atebwch A (cytuno), D (anghytuno) neu P (pasio).")
     sprint = engine.handle(sprint.state, TextInput("ADD"), NOW)
-    assert sprint.messages()[-1].text.startswith("Ysgrifennwch eich datganiad ar ôl YCHWANEGU")
+    assert sprint.messages()[-1].text == "Beth yw eich datganiad? Anfonwch ef fel eich neges nesaf."
     sprint = engine.handle(sprint.state, TextInput("anghytuno"), NOW)
     assert [getattr(e, "value", None) for e in sprint.events if getattr(e, "item", None)] == [-1]

@@ -140,10 +140,7 @@ def test_a_note_that_would_have_fallen_back_is_kept_and_marked_low_confidence(
     """Which notes greedy decoding fails on depends on the CPU's arithmetic (CTranslate2 picks its
     kernels by instruction set): of two notes that fell back on the machines tried, the first that
     faster-whisper's default samples here is used."""
-    sampling = shared_transcriber(replace(transcriber.settings, temperature=SAMPLING))
-    falls_back = next((text for text in (FALLS_BACK, SAMPLED)
-                       if any(segment.temperature > 0 for segment in sampling.transcribe(notes(text)).segments)), None)
-    assert falls_back is not None, "faster-whisper's default samples one of these notes"
+    falls_back = _first_sampled(transcriber, notes, (FALLS_BACK, SAMPLED))
     kept = transcriber.transcribe(notes(falls_back))
     assert any(segment.fell_back for segment in kept.segments)
     assert "fallback" in kept.doubts and kept.low_confidence and kept.to_dict()["low_confidence"] is True
@@ -152,9 +149,21 @@ def test_a_note_that_would_have_fallen_back_is_kept_and_marked_low_confidence(
 def test_a_note_that_was_sampled_is_low_confidence_even_when_sampling_passed_the_checks(
     transcriber: WhisperTranscriber, notes: Notes
 ) -> None:
-    sampled = shared_transcriber(replace(transcriber.settings, temperature=SAMPLING)).transcribe(notes(SAMPLED))
+    """As above, the note is the first of the two that faster-whisper's default samples here."""
+    text = _first_sampled(transcriber, notes, (SAMPLED, FALLS_BACK))
+    sampled = shared_transcriber(replace(transcriber.settings, temperature=SAMPLING)).transcribe(notes(text))
     assert any(segment.temperature > 0 for segment in sampled.segments)
     assert "fallback" in sampled.doubts and sampled.low_confidence
+
+
+def _first_sampled(transcriber: WhisperTranscriber, notes: Notes, texts: tuple[str, ...]) -> str:
+    """The first of ``texts`` whose note faster-whisper's default temperatures sample (greedy
+    decoding fails on it): which notes those are depends on the CPU's arithmetic."""
+    sampling = shared_transcriber(replace(transcriber.settings, temperature=SAMPLING))
+    found = next((text for text in texts
+                  if any(segment.temperature > 0 for segment in sampling.transcribe(notes(text)).segments)), None)
+    assert found is not None, "faster-whisper's default samples one of these notes"
+    return found
 
 
 def test_a_window_whose_text_repeats_itself_makes_the_note_low_confidence() -> None:
@@ -184,23 +193,48 @@ def test_real_speech_is_not_doubted(transcriber: WhisperTranscriber, reference_d
 
 
 @pytest.mark.parametrize("text", [INVENTED, GARBLED])
-def test_a_stretch_of_improbable_words_makes_a_confident_note_low_confidence(
-    transcriber: WhisperTranscriber, notes: Notes, text: str
-) -> None:
+def test_a_stretch_of_improbable_words_makes_a_note_low_confidence(transcriber: WhisperTranscriber, notes: Notes, text: str) -> None:
+    """What tiny.en makes of these notes differs a little from one CPU to another (its arithmetic
+    does: on one machine INVENTED's second sentence came out "I might not fall in a pointman's hand
+    on", on another "I might not throw all the appointments had gone"), so the rule is checked on
+    the words it heard: a stretch of five words below 0.45 doubts the note even when its mean would
+    not, and the doubt reaches the confidence the conversation weighs it by."""
     transcript = transcriber.transcribe(notes(text))
-    assert transcript.confidence >= transcript.low_confidence_threshold, "the mean alone would not doubt it"
-    assert transcript.doubts == ("improbable_words",) and transcript.to_dict()["doubts"] == ["improbable_words"]
-    assert transcript.weighed_confidence < 0.45, "so that the conversation reads it back"
-
-
-def test_the_improbable_stretch_is_the_invented_sentence_not_the_one_heard_right(
-    transcriber: WhisperTranscriber, notes: Notes
-) -> None:
-    transcript = transcriber.transcribe(notes(INVENTED))
-    heard_right, invented = transcript.segments
-    assert "engaged for 40 minutes" in heard_right.text and "appointments" not in invented.text.lower()
     stretch = transcript.improbable.least_probable(transcript.words)
-    assert set(stretch) <= set(invented.words)
+    improbable = sum(word.probability for word in stretch) / len(stretch) < 0.45
+    assert ("improbable_words" in transcript.doubts) == improbable
+    assert transcript.low_confidence == (transcript.weighed_confidence < 0.45)
+    if improbable and transcript.confidence >= transcript.low_confidence_threshold:
+        assert transcript.doubts == ("improbable_words",) and transcript.to_dict()["doubts"] == ["improbable_words"]
+
+
+def test_at_least_one_garbled_note_is_doubted_by_its_words(transcriber: WhisperTranscriber, notes: Notes) -> None:
+    """Whatever the CPU, tiny.en mishears some of these espeak notes into words it does not
+    believe (on every machine seen: 0.27-0.41 for the least probable five), and the rule doubts them."""
+    doubted = [text for text in (INVENTED, GARBLED) if "improbable_words" in transcriber.transcribe(notes(text)).doubts]
+    assert doubted, "neither garbled note was doubted by its words"
+
+
+def test_a_confident_transcript_with_an_improbable_stretch_is_doubted_by_it_alone() -> None:
+    """The rule on a transcript as faster-whisper gives one: a confident mean (0.61) hiding one
+    sentence the model did not believe (as the tester's note had)."""
+    heard = tuple(Word(word, 0.93) for word in ["the", "phone", "line", "was", "engaged", "for", "forty", "minutes"])
+    invented = tuple(Word(word, p) for word, p in zip(["I", "might", "not", "fall", "in", "a", "pointman's"], (0.58, 0.31, 0.22, 0.1, 0.4, 0.3, 0.12), strict=True))
+    segments = (Segment(0.0, 4.0, " ".join(w.text for w in heard), -0.5, 0.01, 12, words=heard),
+                Segment(4.0, 6.0, " ".join(w.text for w in invented), -0.5, 0.01, 9, words=invented))
+    transcript = Transcript("...", "en", 6.0, -0.5, 0.01, segments)
+    assert transcript.confidence >= transcript.low_confidence_threshold, "the mean alone would not doubt it"
+    assert transcript.doubts == ("improbable_words",) and transcript.weighed_confidence < 0.45
+    assert set(transcript.improbable.least_probable(transcript.words)) <= set(invented), "the stretch is the invented sentence"
+    assert not ImprobableWords().found_in(heard)
+
+
+def test_the_improbable_stretch_is_where_the_note_was_misheard(transcriber: WhisperTranscriber, notes: Notes) -> None:
+    transcript = transcriber.transcribe(notes(INVENTED))
+    heard_right, misheard = transcript.segments
+    assert "engaged for 40 minutes" in heard_right.text and not misheard.text.lower().startswith("by the time i got through")
+    stretch = transcript.improbable.least_probable(transcript.words)
+    assert set(stretch) <= set(misheard.words)
     assert not ImprobableWords().found_in(heard_right.words)
 
 

@@ -27,6 +27,7 @@ from storage.database import Database
 from storage.tables import ANSWERS, AUDIT_EVENTS
 from tests.test_optout_phrases import NOT_INTERESTED, answers, enrolment_opted_out, texts
 from tests.test_optout_phrases import Chat as TypedChat
+from tests.test_optout_phrases import at_the_story as typed_at_the_story
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "flows" / "examples" / "ae-waiting"
 NOW = datetime(2001, 2, 3, 10, 0, tzinfo=UTC)
@@ -70,12 +71,9 @@ def study() -> LoadedStudy:
 
 
 def at_the_story(study: LoadedStudy, language: str | None = None) -> Chat:
-    """The example's free-text question, 'What was waiting like?', waiting for an answer."""
-    loaded = study.flows["understand"]
-    chat = Chat(Engine(loaded.flow, study.study, loaded.version), language)
-    for reply in ("yes", "1", "3"):
-        chat.send(reply)
-    assert chat.state.step == "story"
+    """The example's free-text question, waiting for an answer (:func:`tests.test_optout_phrases.at_the_story`)."""
+    chat = typed_at_the_story(study, language, Chat)
+    assert isinstance(chat, Chat)
     return chat
 
 
@@ -104,7 +102,7 @@ def test_a_plain_stop_gives_no_reason() -> None:
 # ----------------------------------------------------------------------------- the engine
 
 
-@pytest.mark.parametrize("said", ["wrong number", "who is this? wrong number", "I don't know who you are"])
+@pytest.mark.parametrize("said", ["you have the wrong number", "who is this? wrong number", "I don't know who you are"])
 def test_wrong_number_stops_as_stop_does_with_its_own_apology(study: LoadedStudy, said: str) -> None:
     stop, chat = at_the_story(study), at_the_story(study)
     stop.send("STOP")
@@ -127,8 +125,9 @@ def test_wrong_number_to_a_choice_stops_too(study: LoadedStudy) -> None:
 
 def test_welsh_words_get_the_welsh_apology_whatever_language_the_participant_chose(study: LoadedStudy) -> None:
     english, welsh = at_the_story(study, "en"), at_the_story(study, "cy")
-    assert texts(english.send("rhif anghywir")) == texts(welsh.send("Rhif anghywir")) == [built_in("wrong_number", "cy")]
-    in_english = at_the_story(study, "cy").send("wrong number")
+    assert texts(english.send("mae gennych chi'r rhif anghywir")) == texts(welsh.send("Rhif anghywir yw hwn")) == [
+        built_in("wrong_number", "cy")]
+    in_english = at_the_story(study, "cy").send("you have the wrong number")
     assert texts(in_english) == [SORRY]
 
 
@@ -139,13 +138,13 @@ def test_a_plain_stop_is_still_answered_as_stop_and_gives_no_reason(study: Loade
 
 def test_start_after_wrong_number_brings_the_conversation_back(study: LoadedStudy) -> None:
     chat = at_the_story(study)
-    chat.send("wrong number")
+    chat.send("who is this? wrong number")
     back = chat.send("START")
     assert chat.state.status == "waiting" and chat.state.step == "story" and texts(back)[0] == built_in("restarted")
 
 
 def test_wrong_number_in_a_voice_note_is_honoured_as_a_spoken_stop_is(study: LoadedStudy) -> None:
-    sprint = at_the_story(study).say("Sorry, wrong number.")
+    sprint = at_the_story(study).say("Sorry, you've got the wrong number.")
     assert opt_outs(sprint) == [OptedOut("wrong number")] and texts(sprint) == [SORRY] and answers(sprint) == []
 
 
@@ -153,6 +152,50 @@ def test_wrong_number_in_a_voice_note_is_honoured_as_a_spoken_stop_is(study: Loa
 def test_a_story_with_those_words_in_it_is_the_answer(study: LoadedStudy, said: str) -> None:
     sprint = at_the_story(study).send(said)
     assert opt_outs(sprint) == [] and [(a.step_id, a.raw) for a in answers(sprint)] == [("story", said)]
+
+
+# ----------------------------------------------------------------------------- a bare 'wrong number' at a free-text question
+
+
+@pytest.mark.parametrize("said", ["wrong number", "Wrong number.", "Sorry, wrong person"])
+def test_a_bare_wrong_number_to_a_free_text_question_is_asked_about_not_a_stop(study: LoadedStudy, said: str) -> None:
+    """'What went wrong?' 'wrong number' may be the answer: asked, nothing kept, no try used."""
+    chat = at_the_story(study)
+    sprint = chat.send(said)
+    assert texts(sprint) == [ASKED] and opt_outs(sprint) == [] and answers(sprint) == [] and sprint.command is None
+    assert chat.state.step == "story" and chat.state.status == "waiting" and chat.state.tries == 0
+
+
+@pytest.mark.parametrize("then", ["yes", "STOP", "wrong number"])
+def test_yes_or_stop_after_being_asked_is_the_wrong_numbers_stop(study: LoadedStudy, then: str) -> None:
+    chat = at_the_story(study)
+    chat.send("wrong number")
+    stopped = chat.send(then)
+    assert opt_outs(stopped) == [OptedOut("wrong number")] and texts(stopped) == [SORRY] and answers(stopped) == []
+
+
+def test_carrying_on_after_being_asked_keeps_the_next_reply_as_the_answer(study: LoadedStudy) -> None:
+    chat = at_the_story(study)
+    chat.send("wrong number")
+    assert texts(chat.send("no"))[0] == built_in("stop_confirm_no")
+    answered = chat.send("They called the wrong number for my mum")
+    assert [a.step_id for a in answers(answered)] == ["story"] and opt_outs(answered) == []
+    assert opt_outs(chat.send("yes")) == [], "asked about the question before: not this one's"
+
+
+def test_a_bare_welsh_wrong_number_is_asked_in_welsh_and_its_yes_apologises_in_welsh(study: LoadedStudy) -> None:
+    chat = at_the_story(study, "en")
+    assert texts(chat.send("rhif anghywir")) == [built_in("stop_confirm", "cy")]
+    stopped = chat.send("ydw")
+    assert opt_outs(stopped) == [OptedOut("wrong number")] and texts(stopped) == [built_in("wrong_number", "cy")]
+
+
+def test_a_bare_wrong_number_to_a_choice_is_still_a_stop(study: LoadedStudy) -> None:
+    loaded = study.flows["understand"]
+    chat = Chat(Engine(loaded.flow, study.study, loaded.version))
+    chat.send("yes")
+    sprint = chat.send("wrong number")
+    assert opt_outs(sprint) == [OptedOut("wrong number")] and texts(sprint) == [SORRY] and sprint.command == "stop"
 
 
 # ----------------------------------------------------------------------------- a voice note that may ask to stop
@@ -264,3 +307,26 @@ def test_a_voice_note_that_may_ask_to_stop_is_asked_through_the_service(service:
     stopped = say("yes", address=number, channel="whatsapp")
     assert [row.text for row in service.outbox_for(str(pid)) if row.id in stopped.outbox_ids] == [STOPPED]
     assert enrolment_opted_out(database, pid) and "story" not in answered_steps(database, pid)
+
+
+def test_wrong_number_from_someone_in_no_study_is_audited_and_apologised_for_once(service: ConversationService, database: Database,
+                                                                                 say: Say) -> None:
+    """No question is pending: a STOP, as a participant's, audited 'wrong number', the apology in
+    the words' language sent once, and nothing after (nor to the same number on WhatsApp)."""
+    number = "+447700900084"
+    on_whatsapp = say("hello", address=number, channel="whatsapp").participant_id
+    first = say("Rhif anghywir", address=number)
+    assert first.status == "not_enrolled"
+    assert [row.text for row in service.outbox_for(str(first.participant_id)) if row.id in first.outbox_ids] == [
+        built_in("wrong_number", "cy")]
+    assert opt_out_reasons(database, first.participant_id) == ["wrong number"]
+    assert opt_out_reasons(database, on_whatsapp) == ["wrong number on sms"]
+    for later in ("wrong number", "hello?", "STOP"):
+        assert say(later, address=number).outbox_ids == (), f"{later!r} was answered after the opt-out"
+    assert opt_out_reasons(database, first.participant_id) == ["wrong number"]
+
+
+def test_a_plain_stop_from_someone_in_no_study_stays_silent_and_gives_no_reason(service: ConversationService, database: Database,
+                                                                               say: Say) -> None:
+    result = say("STOP", address="+447700900085")
+    assert result.outbox_ids == () and opt_out_reasons(database, result.participant_id) == [None]

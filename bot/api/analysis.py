@@ -4,8 +4,7 @@
 from __future__ import annotations
 
 import shutil
-from collections import Counter
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -13,7 +12,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from starlette.background import BackgroundTask
 
 from bot import charts
@@ -22,9 +21,10 @@ from bot.api.catalogue import StepInfo
 from bot.api.context import Ctx, StudyCtx, api_context, api_study
 from bot.api.jobs import Job, Progress
 from bot.api.labels import group_names
+from bot.theme_inputs import TOO_FEW, Text, quoted_themes, theme_input
 from flows.loader import LoadedStudy
 from storage.database import Database
-from storage.tables import ANSWERS, AUDIT_EVENTS, FLAGS
+from storage.tables import ANSWERS, AUDIT_EVENTS
 
 router = APIRouter(prefix="/api/v1")
 ReportKind = Literal["overview", "funnel", "results", "delphi", "ranking", "pairwise", "choice", "statements", "spc"]
@@ -65,7 +65,7 @@ def get_chart(kind: ChartKind, s: StudyCtx = Depends(api_study), format: Literal
     """A chart as SVG or PNG, e.g. ``delphi?item=updates&round=2&format=png``. A ``step`` (and ``flow``)
     limits a method's chart to that step's answers; ``results`` and ``spc`` need one."""
     query = figures.check(figures.ChartQuery(kind, flow, step, item, round, group), catalogue.study_steps(s.database, s.loaded))
-    chart = figures.build(query, chart_report(s, query, period))
+    chart = figures.build(query, chart_report(s, query, period), labels.group_names(s.loaded.study))
     name = "-".join(str(p) for p in (s.study_id, kind, query.flow, step, item) if p) + (f"-r{round}" if kind == "delphi" else "")
     disposition = {"Content-Disposition": f'inline; filename="{_safe(name)}.{format}"'}
     if format == "png":
@@ -114,10 +114,6 @@ def create_export(body: ExportRequest, s: StudyCtx = Depends(api_study)) -> dict
 
 OPEN = catalogue.StepKind("open", lambda info: info.type == "open")
 """The steps themes are found in: open questions, one at a time."""
-TOO_FEW = 3
-"""Themes need at least this many answers."""
-SAFEGUARDING = "safeguarding"
-"""The kind of flag whose answers are never quoted."""
 
 
 @dataclass(frozen=True)
@@ -145,53 +141,62 @@ def answer_counts(database: Database, study_id: str) -> dict[tuple[str, str], in
         return {(str(flow), str(step)): int(n) for flow, step, n in session.execute(query)}
 
 
-def start_themes(s: StudyCtx, question: StepInfo) -> Job:
-    """A job finding themes in the answers to one open question, masked as the CLI and exports
-    mask them (:func:`bot.analysis_input.answers_for_step`) before any analysis sees them, so
-    that no quote or keyword carries a phone number, e-mail or name. Answers that raised a
-    safeguarding flag count in their theme but are never quoted."""
-    from bot.analysis_input import answers_for_step
-
-    texts = [(answer_id, text, group or "unspecified")
-             for answer_id, text, group in answers_for_step(s.database, s.study_id, question.step, question.flow)]
-    held = flagged_answers(s.database, s.study_id, question)
+def start_themes(s: StudyCtx, question: StepInfo, with_comments: bool = False) -> Job:
+    """A job finding themes in the answers to one open question, read, masked and held back
+    exactly as ``chorus analyse themes --study`` reads them (:mod:`bot.theme_inputs`), so that no
+    quote or keyword carries a phone number, e-mail or name. Answers (and comments) told where
+    their participant raised a safeguarding flag count in their theme but are never quoted;
+    ``held_back`` says how many. ``with_comments`` reads the study's comments too (stories told
+    at questions that take no free text, bot/comments.py), masked alike: the result then counts
+    them (``comments``), and each theme says how many of its texts are comments and whether
+    each quote is an answer's words or a comment's. Answers in more than one language are themed
+    as :mod:`nlp.themes_languages` says: ``languages`` counts how each language's answers were
+    themed and ``languages_note`` says it in words; a theme found among one language's answers
+    set apart names it (``language``), and each theme's shares are of the group's answers that
+    could be themed with it."""
+    given = theme_input(s.database, s.study_id, question.step, question.flow, with_comments)
+    texts, answered = given.texts, given.answers
     finder = s.desk.theme_finder
-    group_answers = dict(sorted(Counter(group for _, _, group in texts).items()))
+    group_answers = given.group_answers
     names = group_names(s.loaded.study)
     about = {"flow": question.flow, "step": question.step, "question": question.question, "group_answers": group_answers,
-             "group_labels": names}
+             "group_labels": names, **given.counts()}
+    read = f"{answered} answers" + (f" and {given.comments} comments" if with_comments else "")
 
     def work(progress: Progress, folder: Path) -> dict[str, Any]:
         if len(texts) < TOO_FEW:
-            return {**about, "themes": [], "answers": len(texts),
-                    "note": f"themes need at least {TOO_FEW} answers to the question"}
+            wanted = "answers and comments together" if with_comments else "answers to the question"
+            return {**about, "themes": [], "note": f"themes need at least {TOO_FEW} {wanted}"}
+        progress(0.1, f"reading {read}")
         if finder is None:
             from nlp.themes import find_themes
 
-            find: Callable[..., Any] = find_themes
+            result = find_themes(texts, languages=given.languages)
         else:
-            find = finder
-        progress(0.1, f"reading {len(texts)} answers")
-        result = find(texts)
+            result = finder(texts)
         from nlp.themes import said_nothing_note
 
-        quoted = quotes_held_back(result.themes, texts, held)
-        themes = [{"id": t.id, "label": t.label, "keywords": t.keywords, "size": t.size, "quotes": quotes, "quote_counts": counts,
-                   **shares_by_group(t.members, texts, group_answers, names)}
-                  for t, (quotes, counts) in zip(result.themes, quoted, strict=True)]
+        themes = [{"id": t.id, "label": t.label, "keywords": t.keywords, "size": t.size, **shown,
+                   "language": getattr(t, "language", None),
+                   **shares_by_group(t.members, texts, getattr(t, "group_answers", None) or group_answers, names)}
+                  for t, shown in zip(result.themes, quoted_themes(result.themes, given), strict=True)]
         said_nothing = len(getattr(result, "non_answers", []))
-        return {**about, "themes": themes, "answers": len(texts), "prevalence": result.as_dict()["prevalence"],
-                "non_answers": said_nothing, "non_answers_note": said_nothing_note(said_nothing)}
+        return {**about, "themes": themes, "prevalence": result.as_dict()["prevalence"],
+                "non_answers": said_nothing, "non_answers_note": said_nothing_note(said_nothing),
+                "languages": [c.__dict__ for c in getattr(result, "languages", [])],
+                "languages_note": getattr(result, "languages_note", "")}
 
-    s.audit("themes", s.study_id, flow=question.flow, step=question.step, answers=len(texts))
+    s.audit("themes", s.study_id, flow=question.flow, step=question.step, answers=answered,
+            **({"comments": given.comments} if with_comments else {}))
     return s.desk.jobs.submit("themes", s.study_id, s.principal.token_id, work, audit_mark(s.database))
 
 
-def shares_by_group(members: list[str], texts: list[tuple[str, str, str]], group_answers: dict[str, int],
+def shares_by_group(members: list[str], texts: Sequence[Text], group_answers: dict[str, int],
                     labels: dict[str, str]) -> dict[str, Any]:
     """A theme's part of each group's answers: ``groups`` (group, its label, answers in the theme,
     of how many, share), the largest share first, and ``by_group`` in words ("Patient 42% of 31 ·
-    Carer 18% of 11"). Answers that said nothing of substance count in each group's number."""
+    Carer 18% of 11"). Answers that said nothing of substance count in each group's number;
+    ``group_answers`` are the group's answers that could be themed with this theme."""
     from nlp.themes import describe_shares, group_shares
 
     shares = group_shares(members, {answer_id: group for answer_id, _, group in texts}, group_answers)
@@ -200,68 +205,23 @@ def shares_by_group(members: list[str], texts: list[tuple[str, str, str]], group
             "by_group": describe_shares(shares, lambda group: labels.get(group, group))}
 
 
-def flagged_answers(database: Database, study_id: str, question: StepInfo) -> set[str]:
-    """The answers to ``question`` by participants who raised a safeguarding flag at it."""
-    a, f = ANSWERS.c, FLAGS.c
-    same_step = and_(f.participant_id == a.participant_id, f.study_id == a.study_id, f.flow_id == a.flow_id, f.step_id == a.step_id)
-    query = (select(a.id).distinct().select_from(ANSWERS.join(FLAGS, same_step))
-             .where(a.study_id == study_id, a.flow_id == question.flow, a.step_id == question.step, f.kind == SAFEGUARDING))
-    with database.reading() as session:
-        return {str(answer_id) for answer_id in session.execute(query).scalars()}
-
-
-Quoted = tuple[list[str], list[int]]
-"""A theme's quotes, best first, and how many of its answers say each one's words."""
-
-
-def quotes_held_back(themes: list[Any], texts: list[tuple[str, str, str]], held: set[str], most: int = 3) -> list[Quoted]:
-    """Each theme's quotes, none in the words of an answer in ``held`` (a disclosure is nobody's
-    representative quote): a theme that quoted one has its quotes chosen again, as the theme
-    finder chooses them, from its other answers. The held answers still count in the theme."""
-    from nlp.duplicates import normalise
-
-    kept = [(list(t.quotes)[:most], list(getattr(t, "quote_counts", []))[:most]) for t in themes]
-    held_words = {normalise(text) for answer_id, text, _ in texts if answer_id in held}
-    redo = [n for n, t in enumerate(themes) if any(normalise(q) in held_words for q in t.quotes[:most])]
-    if redo:
-        from nlp.embed import encode
-
-        vectors = encode([text for _, text, _ in texts]).topic
-        for n in redo:
-            kept[n] = _quotes_from_others(themes[n].members, texts, vectors, held_words, most)
-    return kept
-
-
-def _quotes_from_others(members: list[str], texts: list[tuple[str, str, str]], vectors: Any,
-                        held_words: set[str], most: int) -> Quoted:
-    """A theme's quotes chosen (:func:`nlp.themes.representative`) from its answers not in ``held_words``."""
-    import numpy as np
-
-    from nlp.duplicates import normalise
-    from nlp.themes import answers_per_wording, representative
-
-    ids, words = [t[0] for t in texts], [t[1] for t in texts]
-    where = {answer_id: n for n, answer_id in enumerate(ids)}
-    everyone = np.array([where[m] for m in members], dtype=int)
-    quotable = np.array([i for i in everyone if normalise(words[i]) not in held_words], dtype=int)
-    chosen = representative(vectors, quotable, words, most) if quotable.size else []
-    said = answers_per_wording(everyone, words, ids)
-    return [words[i] for i in chosen], [said[normalise(words[i])] for i in chosen]
-
-
 @router.post("/studies/{study_id}/themes", tags=["reports"], status_code=202,
              responses={400: {"description": "No open step was named, or the step is in several flows and no flow was"},
                         404: {"description": "No such flow or open step in the study; the message names those there are"}})
 def create_themes(s: StudyCtx = Depends(api_study), flow: str | None = Query(None, max_length=100),
-                  step: str | None = Query(None, max_length=100)) -> dict[str, Any]:
+                  step: str | None = Query(None, max_length=100), comments: bool = Query(
+                      False, description="Read the study's comments (stories told at questions that take no free text) "
+                                         "alongside the answers; each theme then counts its comments and marks each quote's source")
+                  ) -> dict[str, Any]:
     """Start finding themes (with quotes) in the answers to one open question, ``step`` (with
-    ``flow`` where two flows have a step of that id); poll the job. Phone numbers, e-mails,
-    names and other identifiers are masked before the answers are read, as in exports."""
+    ``flow`` where two flows have a step of that id), and with ``comments=true`` the study's
+    comments alongside them; poll the job. Phone numbers, e-mails, names and other identifiers
+    are masked before the answers are read, as in exports."""
     study = catalogue.study_steps(s.database, s.loaded)
     if step is None:
         known = [info.step for info in study.steps if OPEN.accepts(info) and flow in (None, info.flow)]
         raise HTTPException(400, f"name an open step with step=...; the study's open steps: {catalogue.names(known)}")
-    return start_themes(s, study.require_one_step(step, flow, OPEN)).as_dict()
+    return start_themes(s, study.require_one_step(step, flow, OPEN), comments).as_dict()
 
 
 def visible_job(ctx: Ctx, job_id: str) -> Job:

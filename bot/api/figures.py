@@ -121,14 +121,17 @@ def delphi_rows(report: dict[str, Any], item: str | None, round: int) -> list[di
     return rows
 
 
-def delphi_chart(items: list[dict[str, Any]], item: str, round: int) -> Bars:
+def delphi_chart(items: list[dict[str, Any]], item: str, round: int, labels: dict[str, str] | None = None) -> Bars:
+    """The item's bars in ``round``, a series per group in the order ``items`` gives them, each
+    named by ``labels`` (group code -> label; its ``group_label``, else its code, without)."""
     rows = [r for r in items if r["item"] == item and r["round"] == round]
     if not rows:
         raise HTTPException(404, f"no Delphi item '{item}' in round {round}")
     everyone = next((r for r in rows if r["group"] == "all"), rows[0])
     lowest, band = int(everyone.get("scale_low", 1)), everyone.get("high_band", "7-9")
     points = [str(p) for p in range(lowest, lowest + len(everyone["counts"]))]
-    series = [(r["group"], [float(c) for c in r["counts"]]) for r in rows if r["n"] > 0]
+    named = labels or {}
+    series = [(named.get(r["group"]) or r.get("group_label") or r["group"], [float(c) for c in r["counts"]]) for r in rows if r["n"] > 0]
     high = everyone["pct_high"]
     median = everyone["median"]
     name = everyone.get("label") or item
@@ -139,11 +142,18 @@ def delphi_chart(items: list[dict[str, Any]], item: str, round: int) -> Bars:
     return Bars(title, points, series, horizontal=False, axis=f"people scoring each point ({points[0]}-{points[-1]})")
 
 
-def ranking_chart(options: list[dict[str, Any]], group: str = "all") -> Intervals:
+def ranking_chart(options: list[dict[str, Any]], group: str = "all", notes: dict[str, str] | None = None) -> Intervals:
+    """A group's scores; one with no interval (``interval_note``: all ranked alike, or too few)
+    is drawn as points alone, its title and description saying why (from ``notes``)."""
     rows = [(o.get("label") or o["option"], o["score"], o["low"], o["high"], o["option"])
             for o in options if o["group"] == group and o["score"] is not None]
-    return _intervals(f"Ranking ({group}): Plackett-Luce score with 95% interval", rows,
-                      axis="log-strength (centred)", reference=0.0)
+    reason = next((o.get("interval_note") for o in options if o["group"] == group and o.get("interval_note")), None)
+    if reason is None:
+        return _intervals(f"Ranking ({group}): Plackett-Luce score with 95% interval", rows,
+                          axis="log-strength (centred)", reference=0.0)
+    note = (notes or {}).get(reason) or str(reason)
+    chart = _intervals(f"Ranking ({group}): Plackett-Luce score, no interval", rows, axis="log-strength (centred)", reference=0.0)
+    return replace(chart, rows=[(label, estimate, None, None) for label, estimate, _, _ in chart.rows], note=note)
 
 
 def pairwise_chart(groups: dict[str, list[dict[str, Any]]], group: str = "all") -> Intervals:
@@ -164,6 +174,14 @@ def require_group(groups: list[str], group: str, what: str) -> None:
         raise HTTPException(404, f"no group '{group}' in the {what} results; their groups: {names(groups)}")
 
 
+def require_one_step(steps: list[Any], kind: str) -> None:
+    """400 when the answers charted are of several steps: their options or ideas were never
+    weighed against each other, so one chart of them all would compare them on nothing."""
+    found = list(dict.fromkeys(str(s) for s in steps))
+    if len(found) > 1:
+        raise HTTPException(400, f"the study has several {kind} steps ({names(found)}): name one with step=...")
+
+
 def spc_chart(measure: dict[str, Any], fit: bool = False) -> Control:
     """A measure's control chart; with too few points or answers to judge (``too_few``, as the
     desk says) no point is marked as special cause, and the title and description say why. A
@@ -181,7 +199,8 @@ def spc_chart(measure: dict[str, Any], fit: bool = False) -> Control:
 
 
 def _intervals(title: str, rows: list[tuple[Any, Any, Any, Any, Any]], axis: str, reference: float) -> Intervals:
-    """Rows (label, estimate, low, high, code) with an estimate; a missing interval end shows as the estimate itself."""
+    """Rows (label, estimate, low, high, code) with an estimate; a missing interval end shows as the estimate itself
+    (a chart with no interval at all says so: see :func:`ranking_chart`)."""
     kept = [r for r in rows if r[1] is not None]
     return Intervals(title, [_finite(r[:4]) for r in kept], axis=axis, reference=reference, codes=[str(r[4]) for r in kept])
 
@@ -200,8 +219,10 @@ def pick(rows: list[dict[str, Any]], missing: str, **keys: Any) -> dict[str, Any
     return found
 
 
-def build(query: ChartQuery, report: Any) -> Chart:
-    """The chart ``query`` names (see :func:`check`), from the report of its kind (see bot.api.reports)."""
+def build(query: ChartQuery, report: Any, groups: dict[str, str] | None = None) -> Chart:
+    """The chart ``query`` names (see :func:`check`), from the report of its kind (see bot.api.reports).
+    ``groups`` (group code -> label, in the study's order, Everyone first) names and orders a
+    Delphi chart's groups as the desk's tables do."""
     where = f"step '{query.step}' of flow '{query.flow}'"
     if query.kind == "funnel":
         return funnel_chart(pick(report, f"flow '{query.flow}' is not among the study's current flows", flow=query.flow))
@@ -209,11 +230,15 @@ def build(query: ChartQuery, report: Any) -> Chart:
         return results_chart(pick(report, f"no answers yet to {where}", flow=query.flow, step=query.step))
     if query.kind == "delphi":
         rows = delphi_rows(report, query.item, int(query.round or 1))
-        return delphi_chart(rows, rows[0]["item"], rows[0]["round"])
+        order = list(groups or {})
+        rows = sorted(rows, key=lambda r: (order.index(r["group"]) if r["group"] in order else len(order), r["group"]))
+        return delphi_chart(rows, rows[0]["item"], rows[0]["round"], groups)
     if query.kind == "ranking":
+        require_one_step([o["step"] for o in report["options"]], "rank")
         require_group([o["group"] for o in report["options"]], query.group, "ranking")
-        return ranking_chart(report["options"], query.group)
+        return ranking_chart(report["options"], query.group, report.get("notes"))
     if query.kind == "pairwise":
+        require_one_step([entry["step"] for entry in report.get("steps", [])], "pairwise")
         require_group(list(report["groups"]), query.group, "pairwise")
         return pairwise_chart(report["groups"], query.group)
     if query.kind == "choice":

@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from bot.api.catalogue import KINDS, StepInfo
 from bot.population import group_labels
-from flows.display_text import ChoiceWords, display_text
+from flows.display_text import ChoiceWords, display_text, trade_in_words
 from flows.model import Study
 from storage.database import Database
 from storage.tables import SUBMISSIONS
@@ -54,18 +54,25 @@ def _entry(entry: Any, language: str) -> tuple[str, str] | None:
 def step_labels(info: StepInfo, language: str) -> dict[str, str]:
     """Code -> label for everything the step lists (a Delphi's items also as '<delphi>: <id>'; a
     scale's own id as its question)."""
-    found: dict[str, str] = {}
-    for name in LISTS:
-        listed = info.raw.get(name)
-        for entry in listed if isinstance(listed, list) else []:
-            pair = _entry(entry, language)
-            if pair is not None:
-                found.setdefault(*pair)
+    found = listed_labels(info.raw, language)
     if info.type == "scale" and info.question:  # a 1-9 scale is a Delphi item named by its step id
         found.setdefault(info.step, info.question)
     delphi = info.raw.get("delphi")
     if info.type == "delphi" and isinstance(delphi, str) and delphi:
         found.update({f"{delphi}: {code}": f"{delphi}: {label}" for code, label in list(found.items())})
+    return found
+
+
+def listed_labels(raw: Mapping[str, Any], language: str) -> dict[str, str]:
+    """Code -> label for the options, ideas, statements or items a step's ``raw`` content lists
+    (the first of a code listed twice)."""
+    found: dict[str, str] = {}
+    for name in LISTS:
+        listed = raw.get(name)
+        for entry in listed if isinstance(listed, list) else []:
+            pair = _entry(entry, language)
+            if pair is not None:
+                found.setdefault(*pair)
     return found
 
 
@@ -83,11 +90,14 @@ def approved_submissions(database: Database, study_id: str) -> dict[str, str]:
 class Labeller:
     """Labels for the codes of one study's steps, looked up by step or across a kind's steps."""
 
-    def __init__(self, steps: Iterable[StepInfo], language: str, submissions: Mapping[str, str] | None = None) -> None:
+    def __init__(self, steps: Iterable[StepInfo], language: str, submissions: Mapping[str, str] | None = None,
+                 earlier: Iterable[StepInfo] = ()) -> None:
+        """``steps`` as the newest versions have them; ``earlier``, oldest first, lend their labels
+        to codes the newest no longer lists (a rank option a later version removed)."""
         self.steps = list(steps)
         self.language = language
         self.by_step: dict[str, dict[str, str]] = {}
-        for info in self.steps:
+        for info in [*earlier, *self.steps]:
             self.by_step.setdefault(info.step, {}).update(step_labels(info, language))
         self.submissions = dict(submissions or {})
 
@@ -110,7 +120,9 @@ class Labeller:
             return report
         labels = self.of_kind(kind)
         if kind == "pairwise":
-            return {**report, "groups": {g: _rows(rows, "item", labels) for g, rows in report.get("groups", {}).items()}}
+            return {**report, "groups": {g: _rows(rows, "item", labels) for g, rows in report.get("groups", {}).items()},
+                    "steps": [{**entry, "groups": {g: _rows(rows, "item", labels) for g, rows in entry["groups"].items()}}
+                              for entry in report.get("steps", [])]}
         if kind == "delphi":
             return {**report, "items": _rows(report.get("items", []), "item", labels),
                     "movement": _rows(report.get("movement", []), "item", labels)}
@@ -131,13 +143,14 @@ def _labelled(row: dict[str, Any], key: str, labels: Mapping[str, str]) -> dict[
 def choice_labels(report: dict[str, Any], words: ChoiceWords) -> dict[str, Any]:
     """The choice report with words beside its codes: each coefficient's and trade-off's
     ``label`` ("Who: a community nurse"), what the trade-offs are worth in (``against_label``:
-    "weeks of wait"), and ``attribute_labels`` and ``reference_level_labels`` by attribute name."""
+    "weeks of wait") and each trade-off in words (``in_words``: "evened out by 2.0 weeks less wait"), and ``attribute_labels`` and ``reference_level_labels`` by attribute name."""
     if not report.get("coefficients"):
         return report
     attributes = [*report.get("importance", {}), *report.get("reference_levels", {})]
     return {**report,
             "coefficients": [{**c, "label": words.feature(str(c["feature"]))} for c in report["coefficients"]],
-            "trade_offs": [{**t, "label": words.feature(str(t["feature"])), "against_label": words.amount(str(t["against"]))}
+            "trade_offs": [{**t, "label": words.feature(str(t["feature"])), "against_label": words.amount(str(t["against"])),
+                            "in_words": trade_in_words(words, str(t["against"]), float(t["estimate"]), t.get("low"), t.get("high"))}
                            for t in report.get("trade_offs", [])],
             "attribute_labels": {name: words.attribute(name) for name in attributes},
             "reference_level_labels": {name: words.level(name, level) for name, level in report.get("reference_levels", {}).items()}}

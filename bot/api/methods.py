@@ -160,7 +160,8 @@ def delphi_reasons(summary: pd.DataFrame, rated: pd.DataFrame, rule: ConsensusRu
     gave for the scores that stand (a score changed later takes its reason with it), masked as
     exports and themes mask free text (:func:`nlp.redact.redact`: phone numbers, e-mails, names
     and the like), by score band (:func:`flows.analysis.delphi.reasons_by_band`: at most
-    ``REASONS_SHOWN`` quoted per band, every one counted). An answer in ``held`` is counted, never quoted."""
+    ``REASONS_SHOWN`` quoted per band, every one counted; reasons in the same words quoted once,
+    with their ``count`` and ``given_by``). An answer in ``held`` is counted, never quoted."""
     from nlp.redact import redact
 
     standing = delphi.latest_ratings(rated)
@@ -178,10 +179,10 @@ def delphi_reasons(summary: pd.DataFrame, rated: pd.DataFrame, rule: ConsensusRu
 
 def safeguarding_held(database: Database, study_id: str) -> set[int]:
     """The study's answers never to be quoted: every answer at a step where its participant
-    raised a safeguarding concern (as the themes hold them back: bot.api.analysis.flagged_answers)."""
+    raised a safeguarding concern (as the themes hold them back: bot.theme_inputs.flagged_answers)."""
     from sqlalchemy import and_, select
 
-    from bot.api.analysis import SAFEGUARDING
+    from bot.theme_inputs import SAFEGUARDING
     from storage.tables import ANSWERS, FLAGS
 
     a, f = ANSWERS.c, FLAGS.c
@@ -197,7 +198,11 @@ def safeguarding_held(database: Database, study_id: str) -> set[int]:
 
 def ranking_report(frame: pd.DataFrame, steps: Mapping[tuple[int, str], Any] | None = None, n_boot: int = 100) -> dict[str, Any]:
     """Each rank step on its own (its rows name it), with all its options: one nobody put in
-    their top places still comes last, as ``chorus report`` has it."""
+    their top places still comes last, as ``chorus report`` has it. ``n_people``: how many of
+    the row's group answered the step (``n_ranked``: how many of them placed the option).
+    A row without ``low``/``high`` has no interval, for the reason ``notes`` gives under its
+    ``interval_note`` ("alike": everyone in the group ranked alike; "few": too few rankings);
+    ``prior_held``: its group's scores are held finite by the prior (``notes["prior_held"]``)."""
     rows = []
     for r in _of(frame, RANKING).itertuples(index=False):
         order = r.value
@@ -209,8 +214,11 @@ def ranking_report(frame: pd.DataFrame, steps: Mapping[tuple[int, str], Any] | N
     for step_id, part in table.groupby("step", sort=False):
         ranked = part.drop(columns="step").drop_duplicates(["participant", "option"], keep="first")
         options = _rank_options(steps or {}, str(step_id)) or None
-        found += [{"step": step_id, **row} for row in records(ranking.analyse_rankings(ranked, options, n_boot=n_boot))]
-    return {"options": found}
+        people = {"all": ranked["participant"].nunique(), **ranked.groupby("group")["participant"].nunique().to_dict()}
+        found += [{"step": step_id, **row, "n_people": plain(people.get(row["group"], 0))}
+                  for row in records(ranking.analyse_rankings(ranked, options, n_boot=n_boot))]
+    notes = {**ranking.INTERVAL_NOTES, "prior_held": ranking.prior_note(ranking.DEFAULT_ALPHA)}
+    return {"options": found, "notes": notes, "alpha": ranking.DEFAULT_ALPHA}
 
 
 def _rank_options(steps: Mapping[tuple[int, str], Any], step_id: str) -> list[str]:
@@ -232,14 +240,33 @@ def _comparison(value: Any) -> pairwise.Comparison | None:
 
 
 def pairwise_report(frame: pd.DataFrame) -> dict[str, Any]:
-    by_group: dict[str, list[pairwise.Comparison]] = {}
+    """Each pairwise step on its own (``steps``: its id and its scores by group), as ``chorus
+    report`` has it: ideas of different steps were never put side by side, so one model over
+    them all would rank them against each other on nothing. ``groups`` holds every step's rows
+    by group, each scored within its own step and naming it (``step``). Each idea's row counts
+    its ``wins``, ``losses``, ``ties`` ("Can't decide") and ``decisive`` (wins + losses);
+    ``comparisons`` is ``decisive`` under its older name: ties are not in it."""
+    by_step: dict[str, dict[str, list[pairwise.Comparison]]] = {}
     for r in _of(frame, PAIRWISE).itertuples(index=False):
         found = _comparison(r.value)
         if found is not None and found.winner != found.loser:
-            by_group.setdefault(r.group, []).append(found)
+            by_step.setdefault(str(r.step), {}).setdefault(r.group, []).append(found)
+    steps: list[dict[str, Any]] = []
+    merged: dict[str, list[dict[str, Any]]] = {}
+    for step_id, by_group in by_step.items():
+        scored = {g: [{"step": step_id, **row} for row in rows] for g, rows in _pairwise_groups(by_group).items()}
+        if scored:
+            steps.append({"step": step_id, "groups": scored})
+        for group, rows in scored.items():
+            merged.setdefault(group, []).extend(rows)
+    return {"groups": {g: merged[g] for g in sorted(merged, key=lambda g: (g != "all", g))}, "steps": steps}
+
+
+def _pairwise_groups(by_group: dict[str, list[pairwise.Comparison]]) -> dict[str, list[dict[str, Any]]]:
+    """One step's scores for everyone and for each group (none where fewer than two ideas were compared)."""
     everyone = [c for group in by_group.values() for c in group]
     if len({n for c in everyone for n in (c.winner, c.loser)}) < 2:
-        return {"groups": {}}
+        return {}
     groups = {"all": everyone} | {g: c for g, c in sorted(by_group.items()) if len(c) >= 1}
     result = {}
     for group, comparisons in groups.items():
@@ -247,7 +274,7 @@ def pairwise_report(frame: pd.DataFrame) -> dict[str, Any]:
             result[group] = [plain(vars(s)) for s in pairwise.score_items(comparisons)]
         except ValueError:
             continue
-    return {"groups": result}
+    return result
 
 
 # ----------------------------------------------------------------------------- choice experiments
@@ -319,7 +346,8 @@ def _vote(value: Any) -> int | None:
 def statements_report(frame: pd.DataFrame) -> dict[str, Any]:
     """Opinion groups (Pol.is: :func:`flows.analysis.statements.analyse_statements`), each with
     its members by study group (``stakeholders``); the group-informed consensus of every
-    statement (``consensus_scale`` says how to read it), each row also giving how each study
+    statement (``consensus_scale`` says how to read it) and against it (``against``; ``common_ground``
+    is ``agree`` or ``disagree`` when most of every opinion group votes that way), each row also giving how each study
     group voted (``by_group``: n, agree, disagree, pass and their shares, everyone's first) and
     how far apart their agree shares are (``gap``, between the groups ``most`` and ``least``
     agreeing, of those with at least ``gap_min_votes`` votes)."""
@@ -345,7 +373,8 @@ def statements_report(frame: pd.DataFrame) -> dict[str, Any]:
 
 
 def _consensus_by_group(result: statements.StatementAnalysis, votes: pd.DataFrame) -> list[dict[str, Any]]:
-    """The consensus rows, each with its typical group's share agreeing, how each study group voted and their gap."""
+    """The consensus rows (for, ``score``, and against, ``against``, with ``common_ground``), each with its
+    typical group's share agreeing and disagreeing, how each study group voted and their gap."""
     by_group = statements.votes_by_group(votes)
     shares = {str(s): records(part.drop(columns="statement")) for s, part in by_group.groupby("statement", sort=False)}
     gaps = {str(row["statement"]): row for row in records(statements.group_gaps(by_group))}
@@ -354,5 +383,6 @@ def _consensus_by_group(result: statements.StatementAnalysis, votes: pd.DataFram
         code = str(row["statement"])
         gap = gaps.get(code, {})
         found.append({**row, "typical_group_agree": plain(statements.typical_group_agree(row["score"], len(result.groups))),
+                      "typical_group_disagree": plain(statements.typical_group_agree(row["against"], len(result.groups))),
                       "by_group": shares.get(code, []), "gap": gap.get("gap"), "most": gap.get("most"), "least": gap.get("least")})
     return found

@@ -8,8 +8,9 @@ too. Publishing reloads the study from its folder, stores any new flow versions
 on the new versions while running sessions stay on theirs; every other process swaps it
 within seconds (bot/study_watch.py). A changed schedule plans the
 participants already enrolled again (bot/studies.py); :func:`publish_notes` says what that
-changed and warns of an ``at:`` or ``closes:`` date already past, and of a choice value that
-answers hold but the new version no longer offers (bot/api/live_changes.py);
+changed and warns of an ``at:`` or ``closes:`` date already past, and of what the new version
+splits or mixes among answers already given (bot/api/live_changes.py: a choice or rank value no
+longer offered, a scale's range changed, a step gone);
 :func:`published_result` adds the warnings validation found, so the API and the desk give every
 warning about what was published. Pasted text is
 taken with plain line breaks (a browser's textarea sends CRLF), so the file it rewrites keeps
@@ -18,19 +19,21 @@ them.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from bot.api.live_changes import kept_apart
+from bot.api.live_changes import kept_apart, new_changes
+from bot.publish_checks import errors_in, full_check
 from bot.studies import StudyRegistry
 from flows.loader import LoadedStudy, LoadError, Problem, load_study
 from flows.validate import past_dates, validate_paths
@@ -49,6 +52,9 @@ class Checked:
     problems: list[Problem]
     target: str
     """The file the text was checked as (relative to the study folder)."""
+    touches_answers: list[Problem] = field(default_factory=list)
+    """The warnings of what this version would split or mix among answers already given that
+    the live version does not already (bot/api/live_changes.py); ``problems`` has them too."""
 
     @property
     def ok(self) -> bool:
@@ -74,9 +80,11 @@ def _target_file(loaded: LoadedStudy, text: str) -> str:
     return "pasted.yaml"
 
 
-def _relabel(problems: list[Problem], scratch: Path) -> list[Problem]:
-    prefix = str(scratch) + os.sep
-    return [Problem(p.file.replace(prefix, ""), p.line, p.column, p.message, p.hint, p.severity) for p in problems]
+def _relabel(problems: list[Problem], folder: Path) -> list[Problem]:
+    """``problems`` named from within ``folder`` (the folder of study folders): "<study>/<file>",
+    never a path of the server's."""
+    prefix = str(folder) + os.sep
+    return [Problem(p.file.removeprefix(prefix), p.line, p.column, p.message, p.hint, p.severity) for p in problems]
 
 
 def plain_lines(text: str) -> str:
@@ -98,15 +106,22 @@ def validate_text(loaded: LoadedStudy, text: str, database: Database | None = No
         checked = copy if target != "pasted.yaml" else copy / target
         problems, _ = validate_paths([checked])
         if database is not None and target != "pasted.yaml" and not any(p.severity == "error" for p in problems):
-            problems += _kept_apart(database, copy, _flow_id(loaded, target))
-        return Checked(_relabel(problems, Path(scratch)), target)
+            warned, new = _kept_apart(database, copy, loaded, _flow_id(loaded, target))
+            problems += warned
+        else:
+            new = []
+        return Checked(_relabel(problems, Path(scratch)), target, _relabel(new, Path(scratch)))
 
 
-def _kept_apart(database: Database, folder: Path, only_flow: str | None = None) -> list[Problem]:
+def _kept_apart(database: Database, folder: Path, live: LoadedStudy,
+                only_flow: str | None = None) -> tuple[list[Problem], list[Problem]]:
+    """The warnings of what the flows in ``folder`` split or mix among answers already given,
+    and those of them the ``live`` study does not already (bot/api/live_changes.py)."""
     try:
-        return kept_apart(database, load_study(folder), only_flow)
+        candidate = load_study(folder)
     except LoadError:  # already reported by validate_paths
-        return []
+        return [], []
+    return kept_apart(database, candidate, only_flow), new_changes(database, candidate, live, only_flow)
 
 
 def _flow_id(loaded: LoadedStudy, target: str) -> str | None:
@@ -116,9 +131,16 @@ def _flow_id(loaded: LoadedStudy, target: str) -> str | None:
 def validate_deployed(loaded: LoadedStudy, database: Database | None = None) -> Checked:
     folder = Path(loaded.path).parent
     problems, _ = validate_paths([folder])
+    new: list[Problem] = []
     if database is not None and not any(p.severity == "error" for p in problems):
-        problems += _kept_apart(database, folder)
-    return Checked(problems, folder.name)
+        warned, new = _kept_apart(database, folder, loaded)
+        problems += warned
+    return Checked(_relabel(problems, folder.parent), folder.name, _relabel(new, folder.parent))
+
+
+def confirmation(text: str) -> str:
+    """What a coordinator's "Publish anyway" carries: it confirms this text and no other."""
+    return hashlib.sha256(plain_lines(text).encode("utf-8")).hexdigest()[:16]
 
 
 def replace_study(registry: StudyRegistry, loaded: LoadedStudy) -> None:
@@ -128,14 +150,19 @@ def replace_study(registry: StudyRegistry, loaded: LoadedStudy) -> None:
 
 def publish_from_disk(registry: StudyRegistry, database: Database, study_id: str, actor: str,
                       now: datetime) -> list[dict[str, Any]]:
-    """Reload a study from its folder and publish it; LoadError if its files have problems."""
+    """Reload a study from its folder and publish it; LoadError if its files do not load or the
+    full checks (``chorus validate``) find errors in them (its errors and warnings)."""
     current = registry.get(study_id)
     fresh = load_study(Path(current.path).parent)
     if fresh.study.study != study_id:
         raise LoadError([Problem(fresh.path, 1, 1, f"the study id changed to '{fresh.study.study}'; keep '{study_id}'")])
+    problems = full_check(fresh)
+    if errors_in(problems):  # refused as a pasted flow with errors is: nothing is published
+        raise LoadError(_relabel(problems, Path(current.path).parent.parent))
     before = {fid: f.version for fid, f in current.flows.items()}
     replace_study(registry, fresh)
-    registry.publish(database, now, only=study_id)  # other processes notice within seconds (bot/study_watch.py)
+    registry.refused.pop(study_id, None)
+    registry.publish(database, now, only=study_id, checked=True)  # other processes notice within seconds (bot/study_watch.py)
     changed = [{"flow": fid, "version": f.version, "new": before.get(fid) != f.version} for fid, f in fresh.flows.items()]
     replanned = registry.replanned.get(study_id)
     with database.transaction() as connection:
@@ -150,10 +177,11 @@ def publish_notes(registry: StudyRegistry, study_id: str, now: datetime, databas
     enrolled participants it changed (None if the schedule did not change), and ``problems``,
     warnings of an ``at:`` or ``closes:`` date already past and (with ``database``) of choice
     values that answers hold and the published flows no longer offer."""
-    replanned = registry.replanned.get(study_id)
-    warnings = past_dates(registry.get(study_id), now)
+    replanned, loaded = registry.replanned.get(study_id), registry.get(study_id)
+    warnings = past_dates(loaded, now)
     if database is not None:
-        warnings += kept_apart(database, registry.get(study_id))
+        warnings += kept_apart(database, loaded)
+    warnings = _relabel(warnings, Path(loaded.path).parent.parent)  # named as validating names them: <study>/<file>
     return {"schedule": replanned.as_dict() if replanned else None, "problems": [problem_dict(p) for p in warnings]}
 
 

@@ -17,10 +17,10 @@ from fastapi import HTTPException
 from sqlalchemy import Select, and_, func, select
 
 from flows.loader import LoadedStudy
+from flows.session_state import LIVE
 from storage.database import Database
 from storage.tables import ANSWERS, ENROLMENTS, FLAGS, FLOW_VERSIONS, OUTBOUND, SESSIONS, STUDIES
 
-LIVE = ("waiting", "snoozed")
 MAX_LIMIT = 500
 
 

@@ -75,7 +75,8 @@ def _labelled(database: Database, loaded: LoadedStudy, kind: str, found: Any, st
 
     study_id = loaded.study.study
     submissions = labels.approved_submissions(database, study_id) if kind in ("pairwise", "statements") else {}
-    return labels.Labeller(latest_steps(steps), loaded.study.default_language, submissions).label(found, kind)
+    every_version = [info for _, info in sorted(steps.items(), key=lambda item: item[0][0])]
+    return labels.Labeller(latest_steps(steps), loaded.study.default_language, submissions, every_version).label(found, kind)
 
 
 def report(database: Database, loaded: LoadedStudy, kind: str, period: str = "week",

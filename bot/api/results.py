@@ -73,7 +73,8 @@ def _latest_steps(steps: dict[tuple[int, str], StepInfo]) -> dict[tuple[str, str
 
 def step_results(frame: pd.DataFrame, steps: dict[tuple[int, str], StepInfo], language: str = "en") -> list[dict[str, Any]]:
     """Per flow and step: how many answered, the count of each answer per group (labelled in
-    the study's ``language``), means. A Delphi step's ``n`` counts who scored (or was unsure
+    the study's ``language``), means, each over ``mean_n`` (who gave a number, per group: an
+    unsure answer is answered but has none; ``not_numbers`` counts those). A Delphi step's ``n`` counts who scored (or was unsure
     of) any item, as the Delphi tab counts responders, and ``finished`` who went through it."""
     latest = _latest_steps(steps)
     results = []
@@ -95,8 +96,12 @@ def step_results(frame: pd.DataFrame, steps: dict[tuple[int, str], StepInfo], la
             entry["values"] = _counts(answered, _labels(info, language), _points(info, kind))
         if kind in NUMERIC:
             numbers = pd.to_numeric(answered["value"], errors="coerce")
+            given = numbers.dropna()
             by_group = numbers.groupby(answered["group"]).mean()
             entry["mean"] = plain({"all": numbers.mean(), **by_group.to_dict()})
+            # whom each mean counts: those who gave a number ("not sure" is answered, but no number)
+            entry["mean_n"] = {"all": len(given), **{str(g): int(n) for g, n in given.groupby(answered["group"]).size().items()}}
+            entry["not_numbers"] = int(numbers.isna().sum())
         results.append(entry)
     return results
 

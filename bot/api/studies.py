@@ -43,8 +43,12 @@ def me(ctx: Ctx = Depends(api_context)) -> dict[str, Any]:
 
 @router.get("/studies", tags=["studies"])
 def list_studies(ctx: Ctx = Depends(api_context)) -> dict[str, Any]:
-    """The studies this token may see, each with its status and participants."""
-    return {"items": [study_summary(ctx, s) for s in ctx.principal.visible(ctx.chorus.studies.ids())]}
+    """The studies this token may see, each with its status and participants; ``refused``: those
+    whose files on the server were not published because ``chorus validate`` finds errors in them
+    (``kept_published``: whether their last publication stays live), with every problem."""
+    registry = ctx.chorus.studies
+    return {"items": [study_summary(ctx, s) for s in ctx.principal.visible(registry.ids())],
+            "refused": [registry.refused[s].as_dict() for s in ctx.principal.visible(list(registry.refused))]}
 
 
 @router.get("/studies/{study_id}", tags=["studies"])
@@ -83,7 +87,7 @@ def publish_flow(body: FlowText, response: Response, s: StudyCtx = Depends(api_s
     """Publish the study's files as they are on disk, or a pasted new version of one flow. Published:
     the flows and their versions, ``schedule`` (what a changed schedule re-planned), ``warnings`` (every
     warning about what was published: what validating it found and the notes below) and ``problems``
-    (the notes alone: a date already past, a choice value answers hold that is no longer offered).
+    (the notes alone: a date already past, and what the new version splits or mixes among answers already given: a choice or rank value no longer offered, a scale's changed range, a step no longer there).
     Refused: 422 (see its response)."""
     require_change(s.principal)
     registry, actor, now = s.chorus.studies, s.principal.actor, s.now()

@@ -178,8 +178,8 @@ def delphi_command(
 
 
 DELPHI_COLUMNS = ["item", "round", "group", "n", "n_unsure", "median", "q1", "q3", "pct_high", "pct_low", "consensus"]
-PARTICIPATION_COLUMNS = ["round", "group", "responded", "previous", "dropped", "still_open", "not_sent",
-                         "attrition_pct", "attrition_basis"]
+PARTICIPATION_COLUMNS = ["round", "group", "responded", "previous", "dropped", "still_open", "not_sent", "came_back",
+                         "new", "attrition_pct", "attrition_basis"]
 TRUE, FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
 
 
@@ -250,8 +250,9 @@ def _attrition_notes(responses: pd.DataFrame, given: bool) -> list[str]:
 @click.option("--per-group", is_flag=True, help="Also give results for each group.")
 @FORMAT
 def ranking_command(path: str, n_boot: int, seed: int, per_group: bool, output_format: str) -> None:
-    """Borda counts and Plackett-Luce scores (with 95% intervals) per option."""
-    from flows.analysis.ranking import analyse_rankings
+    """Borda counts and Plackett-Luce scores (with 95% intervals) per option; a group with no
+    interval (all ranked alike, or too few) shows "-" and a note says why."""
+    from flows.analysis.ranking import analyse_rankings, group_notes
     data = _read_csv(path, ["participant", "option", "position"])
     try:
         result = analyse_rankings(data, n_boot=n_boot, seed=seed, per_group=per_group)
@@ -268,6 +269,9 @@ def ranking_command(path: str, n_boot: int, seed: int, per_group: bool, output_f
         }
         for g, rows in payload["groups"].items():
             table += f"\n\ngroup {g}\n" + _table(rows, columns)
+    payload["notes"] = group_notes(result)  # no interval ("-"): why; scores held by the prior
+    if payload["notes"]:
+        table += "\n\n" + "\n".join(f"note: {note}." for note in payload["notes"])
     _emit(payload, output_format, table)
 
 
@@ -303,7 +307,7 @@ def statements_command(
     groups: list[dict[str, Any]] = [
         {"id": g.id, "size": g.size, "members": list(g.members)} for g in result.groups
     ]
-    consensus = _records(result.consensus, ["statement", "score"])
+    consensus = _records(result.consensus, ["statement", "score", "against", "common_ground"])
     rep_columns = ["statement", "repful_for", "p_success", "repness", "repness_test"]
     representative = {g: _records(t, rep_columns) for g, t in result.representative.items()}
     payload = {
@@ -319,7 +323,7 @@ def statements_command(
         ),
         "",
         "group-informed consensus",
-        _table(consensus, ["statement", "score"]),
+        _table(consensus, ["statement", "score", "against", "common_ground"]),
     ]
     for g, rows in representative.items():
         lines += ["", f"representative of group {g}", _table(rows, rep_columns)]

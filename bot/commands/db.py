@@ -57,6 +57,10 @@ def publish(studies_dir: Path | None, database_url: str | None) -> None:
     database.dispose()
     for (study_id, flow_id), flow in sorted(published.items()):
         click.echo(f"{study_id}/{flow_id} @ {flow.version}")
+    if registry.refused:  # (chorus validate lists the same problems)
+        said = [f"{refusal.study_id}: not published ({'its last publication stays live' if refusal.kept else 'never published'}):\n"
+                + "\n".join(f"  {problem}" for problem in refusal.errors) for refusal in registry.refused.values()]
+        raise click.ClickException("\n".join(said))
 
 
 @db_group.command("backup")

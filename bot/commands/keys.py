@@ -56,20 +56,29 @@ def add() -> None:
 @keys.command("rotate")
 @DATABASE
 def rotate(database_url: str | None) -> None:
-    """Re-encrypt every stored address with the newest data key: the participants' and those
-    of the erasure confirmations waiting to be sent."""
+    """Re-encrypt every stored address with the newest data key: the participants', those
+    of the erasure confirmations waiting to be sent, and the messages waiting in this
+    machine's spool (CHORUS_SPOOL_DIR) for a database that was unreachable."""
+    from bot.spool import reseal_spool, spool_folder
     from storage.privacy import reseal_contacts
 
     with _contacts(database_url) as (settings, sealer, connection):
         done, total = reseal_contacts(connection, sealer)
         farewells, waiting, unreadable = reseal_farewells(connection, sealer)
+    folder = spool_folder(settings).resolve()
+    spooled, in_spool, unopened = reseal_spool(folder, sealer)
     click.echo(f"re-encrypted {done} of {total} addresses with the newest key ({sealer.count} key(s) configured)")
     click.echo(f"re-encrypted {farewells} of {waiting} erasure confirmations waiting to be sent")
+    click.echo(f"re-encrypted {spooled} of {in_spool} messages waiting in the spool {folder}")
     if unreadable:
         click.echo(f"{unreadable} erasure confirmation(s) open with no configured key: they cannot be sent "
                    "and are deleted when the dispatcher comes to them", err=True)
+    if unopened:
+        click.echo(f"{unopened} spooled message(s) open with no configured key: they will be set aside in "
+                   f"{folder / 'corrupt'} when Chorus comes to them", err=True)
     if sealer.count > 1:
-        click.echo("every address now opens with the newest key alone: the older keys may be removed", err=True)
+        click.echo("every address now opens with the newest key alone: the older keys may be removed (run "
+                   "`chorus keys rotate` on every machine that serves webhooks first, for its own spool)", err=True)
 
 
 def reseal_farewells(connection: Connection, sealer: Sealer) -> tuple[int, int, int]:

@@ -25,7 +25,8 @@ def submissions_command(study_id: str, approve: tuple[int, ...], reject: tuple[i
     """Statements and ideas participants added: approved ones are shown to others (statement
     voting, pairwise comparison). Without --approve or --reject, list those waiting, as others
     will see them: phone numbers, e-mail addresses, NHS numbers, postcodes and dates of birth
-    masked, and a note under any that held some. A submission's "to check" alert on the desk
+    masked, and a note under any that held some, or whose wording may be abusive (name-calling,
+    a slur, a threat), with the words found. A submission's "to check" alert on the desk
     is closed once it is approved or rejected."""
     from bot.api.queries import acknowledge_flag
     from bot.population import moderate, submissions
@@ -75,22 +76,29 @@ def _list_waiting(waiting: list[Submission]) -> None:
     participant's own words, nor think the details are shown to anyone."""
     from bot.population import details_note
 
-    held = 0
+    held = abusive = 0
     for s in waiting:
         click.echo(f"{s.id}\t{s.kind}\t{s.step_id}\t{s.shown}")
+        abuse = s.abuse
+        if abuse:
+            abusive += 1
+            click.echo(f"\t! {abuse}: check before approving")
         note = details_note(s.personal_details)
         if note:
             held += 1
             click.echo(f"\t! {note}: masked as above wherever it is shown")
-    click.echo(f"{len(waiting)} waiting for moderation" + (f" ({held} with personal details, masked)" if held else ""))
+    counts = ([f"{held} with personal details, masked"] if held else []) + ([f"{abusive} that may be abusive"] if abusive else [])
+    click.echo(f"{len(waiting)} waiting for moderation" + (f" ({'; '.join(counts)})" if counts else ""))
 
 
 def _masked_note(submission: Submission) -> str:
-    """For an approval: what of the submission participants will not see."""
+    """For an approval: what of the submission participants will not see, and what of its wording
+    was flagged as possibly abusive (approving is the coordinator's decision, on the record)."""
     from bot.population import details_note
 
     note = details_note(submission.personal_details)
-    return f' (it {note}; participants see: "{submission.shown}")' if note else ""
+    masked = f' (it {note}; participants see: "{submission.shown}")' if note else ""
+    return masked + (f" (approved although it {submission.abuse})" if submission.abuse else "")
 
 
 def register(cli: click.Group) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import fastapi_offline
 from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
@@ -21,6 +22,11 @@ from bot.auth import Desk, LoginRequired, TokenBucket, api_principal, page_princ
 
 STATIC = Path(__file__).resolve().parent / "static"
 STATIC_URL = "/desk-static"
+DOCS_STATIC_URL = "/docs-static"
+DOCS_STATIC = Path(fastapi_offline.__file__).resolve().parent / "static"
+"""Swagger UI's script and styles for /docs, served from the fastapi-offline package (Swagger UI
+5, which reads FastAPI's OpenAPI 3.1): the page works with no internet and loads no third-party
+script beside the desk's session."""
 PUBLIC_DOCS = ("/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json")
 
 
@@ -60,6 +66,7 @@ def _add_routes(app: FastAPI) -> None:
     app.include_router(work_router)
     app.include_router(participants_router)
     app.mount(STATIC_URL, StaticFiles(directory=STATIC), name="desk-static")
+    app.mount(DOCS_STATIC_URL, StaticFiles(directory=DOCS_STATIC), name="docs-static")
     app.add_exception_handler(LoginRequired, _to_login)  # type: ignore[arg-type]
 
     @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(api_principal)])
@@ -68,7 +75,9 @@ def _add_routes(app: FastAPI) -> None:
 
     @app.get("/docs", include_in_schema=False, dependencies=[Depends(page_principal)])
     def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="Chorus API")
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json", title="Chorus API", swagger_js_url=f"{DOCS_STATIC_URL}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_STATIC_URL}/swagger-ui.css", swagger_favicon_url=f"{DOCS_STATIC_URL}/favicon.png")
 
 
 def _to_login(request: Request, error: LoginRequired) -> RedirectResponse:

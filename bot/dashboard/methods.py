@@ -3,7 +3,6 @@ statement voting and themes."""
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query
@@ -13,7 +12,9 @@ from bot.api import figures, reports
 from bot.api.analysis import OpenQuestion, open_questions
 from bot.api.catalogue import names
 from bot.api.context import StudyCtx
-from bot.dashboard.render import inline, page_study, render
+from bot.comments import comment_count
+from bot.dashboard.render import groups_in_study_order, in_study_order, inline, page_study, render
+from flows.display_text import display_text
 
 router = APIRouter(include_in_schema=False)
 BASE = "/dashboard/studies/{study_id}"
@@ -21,17 +22,39 @@ BASE = "/dashboard/studies/{study_id}"
 
 @router.get(BASE + "/ranking", response_class=HTMLResponse)
 def ranking_page(s: StudyCtx = Depends(page_study)) -> HTMLResponse:
-    options = reports.report(s.database, s.loaded, "ranking")["options"]
-    groups = list(dict.fromkeys(o["group"] for o in options))
-    sections = [(g, [o for o in options if o["group"] == g], inline(figures.ranking_chart(options, g))) for g in groups]
-    return render(s, "ranking.html", "ranking", sections=sections)
+    """Each rank step on its own (its options were ranked only against each other), by group
+    (Everyone, then the study's groups in its order, as every tab lists them)."""
+    report = reports.report(s.database, s.loaded, "ranking")
+    options = report["options"]
+    steps = []
+    for step_id in dict.fromkeys(str(o["step"]) for o in options):
+        of_step = [o for o in options if o["step"] == step_id]
+        groups = groups_in_study_order(list(dict.fromkeys(o["group"] for o in of_step)), s.loaded.study)
+        sections = [(g, [o for o in of_step if o["group"] == g], inline(figures.ranking_chart(of_step, g, report.get("notes")))) for g in groups]
+        steps.append((step_id, step_question(s, step_id), sections))
+    return render(s, "ranking.html", "ranking", steps=steps, notes=report.get("notes", {}))
 
 
 @router.get(BASE + "/pairwise", response_class=HTMLResponse)
 def pairwise_page(s: StudyCtx = Depends(page_study)) -> HTMLResponse:
-    groups = reports.report(s.database, s.loaded, "pairwise")["groups"]
-    sections = [(g, rows, inline(figures.pairwise_chart(groups, g))) for g, rows in groups.items()]
-    return render(s, "pairwise.html", "pairwise", sections=sections)
+    """Each pairwise step on its own (its ideas were compared only with each other), by group
+    (Everyone, then the study's groups in its order, as every tab lists them)."""
+    steps = []
+    for entry in reports.report(s.database, s.loaded, "pairwise")["steps"]:
+        groups = entry["groups"]
+        sections = [(g, groups[g], inline(figures.pairwise_chart(groups, g))) for g in groups_in_study_order(list(groups), s.loaded.study)]
+        steps.append((entry["step"], step_question(s, entry["step"]), sections))
+    return render(s, "pairwise.html", "pairwise", steps=steps)
+
+
+def step_question(s: StudyCtx, step_id: str) -> str:
+    """A step's question as the coordinator reads it (the study's first language), to head its results."""
+    language = s.loaded.study.default_language
+    for loaded in s.loaded.flows.values():
+        for step in loaded.flow.steps:
+            if step.id == step_id:
+                return display_text(step.text, language, display_text(s.loaded.study.title, language))
+    return ""
 
 
 @router.get(BASE + "/choice", response_class=HTMLResponse)
@@ -46,15 +69,9 @@ def statements_page(s: StudyCtx = Depends(page_study)) -> HTMLResponse:
     """Opinion groups and consensus, and how each study group voted: the statements they
     disagree on most first."""
     data = reports.report(s.database, s.loaded, "statements")
-    order = {g.id: n for n, g in enumerate(s.loaded.study.groups)}
-    by_gap = [{**row, "by_group": _in_study_order(row.get("by_group", []), order)} for row in data.get("consensus", [])]
+    by_gap = [{**row, "by_group": in_study_order(row.get("by_group", []), s.loaded.study)} for row in data.get("consensus", [])]
     by_gap.sort(key=lambda row: -row["gap"] if row.get("gap") is not None else 1.0)
     return render(s, "statements.html", "statements", data=data, by_gap=by_gap)
-
-
-def _in_study_order(rows: list[dict[str, Any]], order: dict[str, int]) -> list[dict[str, Any]]:
-    """Everyone's row, then each group's in the order the study lists its groups (others after, alphabetically)."""
-    return sorted(rows, key=lambda r: (r["group"] != "all", order.get(r["group"], len(order)), r["group"]))
 
 
 @router.get(BASE + "/themes", response_class=HTMLResponse)
@@ -70,7 +87,8 @@ def themes_page(s: StudyCtx = Depends(page_study), flow: str | None = Query(None
     if step is not None and not named:
         where = f" in flow '{flow}'" if flow else ""
         notice = f"No open question '{step}'{where}; its open questions: {names(q.info.step for q in questions)}."
-    return render(s, "themes.html", "themes", questions=questions, chosen=chosen, notice=notice, link=_question_query)
+    return render(s, "themes.html", "themes", questions=questions, chosen=chosen, notice=notice, link=_question_query,
+                  comments=comment_count(s.database, s.study_id))
 
 
 def _question_query(question: OpenQuestion) -> str:

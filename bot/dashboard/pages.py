@@ -8,13 +8,24 @@ from typing import Any
 from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from bot.api import figures, publishing, queries, reports
+from bot.api import catalogue, figures, publishing, queries, reports
 from bot.api.catalogue import names
 from bot.api.context import Ctx, StudyCtx
+from bot.api.labels import group_names
 from bot.api.studies import study_summary
 from bot.auth import COOKIE, _unauthenticated_limit, desk_of, require_change, safe_next
-from bot.dashboard.render import TEMPLATES, inline, page_context, page_study, render
+from bot.comments import SHOWN_PER_STEP, desk_comments
+from bot.dashboard.render import (
+    TEMPLATES,
+    groups_in_study_order,
+    in_study_order,
+    inline,
+    page_context,
+    page_study,
+    render,
+)
 from flows.loader import LoadError
+from flows.model import Study
 from storage import auth as tokens
 
 router = APIRouter(include_in_schema=False)
@@ -54,7 +65,8 @@ def logout(request: Request, ctx: Ctx = Depends(page_context)) -> RedirectRespon
 @router.get("/dashboard", response_class=HTMLResponse)
 def studies(ctx: Ctx = Depends(page_context)) -> HTMLResponse:
     rows = [study_summary(ctx, s) for s in ctx.principal.visible(ctx.chorus.studies.ids())]
-    return render(ctx, "studies.html", studies=rows)
+    refused = [ctx.chorus.studies.refused[s] for s in ctx.principal.visible(list(ctx.chorus.studies.refused))]
+    return render(ctx, "studies.html", studies=rows, refused=refused)
 
 
 OUTCOMES = {"completed": "completed", "declined": "declined (said no)",
@@ -71,12 +83,12 @@ def overview(s: StudyCtx = Depends(page_study)) -> HTMLResponse:
 
 
 def _flows_page(s: StudyCtx, checked: publishing.Checked | None = None, published: list[dict[str, Any]] | None = None,
-                text: str = "", status: int = 200, notes: dict[str, Any] | None = None) -> HTMLResponse:
+                text: str = "", status: int = 200, notes: dict[str, Any] | None = None, confirm: str = "") -> HTMLResponse:
     versions = queries.versions_in_use(s.database, s.study_id)
     sessions = queries.sessions_page(s.database, s.study_id, 50, None).items
     s.audit("sessions", s.study_id, rows=len(sessions))
     response = render(s, "flows.html", "flows", flows=s.loaded.flows, versions=versions, sessions=sessions,
-                      checked=checked, published=published, text=text, notes=notes)
+                      checked=checked, published=published, text=text, notes=notes, confirm=confirm)
     response.status_code = status
     return response
 
@@ -104,10 +116,17 @@ async def validate_page(s: StudyCtx = Depends(page_study), yaml_text: str = Form
 
 @router.post("/dashboard/studies/{study_id}/flows/publish", response_class=HTMLResponse)
 async def publish_page(s: StudyCtx = Depends(page_study), yaml_text: str = Form("", max_length=publishing.MAX_YAML),
-                       upload: UploadFile | None = None) -> HTMLResponse:
+                       upload: UploadFile | None = None, confirm: str = Form("", max_length=64)) -> HTMLResponse:
+    """Publish; a version that would split or mix answers already given (bot/api/live_changes.py)
+    is first shown with its warnings and published only by "Publish anyway", which confirms that text."""
     require_change(s.principal)
     text = await _text(yaml_text, upload)
     registry, actor, now = s.chorus.studies, s.principal.actor, s.now()
+    if confirm != publishing.confirmation(text):
+        first = (publishing.validate_text(s.loaded, text, s.database) if text.strip()
+                 else publishing.validate_deployed(s.loaded, s.database))
+        if first.ok and first.touches_answers:
+            return _flows_page(s, checked=first, text=text, status=409, confirm=publishing.confirmation(text))
     checked: publishing.Checked | None = None
     try:
         if text.strip():
@@ -124,9 +143,30 @@ async def publish_page(s: StudyCtx = Depends(page_study), yaml_text: str = Form(
 
 @router.get("/dashboard/studies/{study_id}/results", response_class=HTMLResponse)
 def results_page(s: StudyCtx = Depends(page_study)) -> HTMLResponse:
-    steps = reports.report(s.database, s.loaded, "results")
+    """Each step's results and, beside them, the comments told at it (bot/comments.py)."""
+    steps = [{**r, "groups": groups_in_study_order(r["groups"], s.loaded.study)} if r.get("groups") else r
+             for r in reports.report(s.database, s.loaded, "results")]
     shown = [(r, inline(figures.results_chart(r)) if r.get("values") else None) for r in steps]
-    return render(s, "results.html", "results", steps=shown)
+    comments = desk_comments(s.database, s.study_id)
+    shown += [(r, None) for r in _commented_only(s, comments, {(r["flow"], r["step"]) for r in steps})]
+    if comments:
+        s.audit("comments", s.study_id, rows=sum(len(c.shown) for c in comments.values()))
+    return render(s, "results.html", "results", steps=shown, comments=comments, shown_per_step=SHOWN_PER_STEP)
+
+
+def _commented_only(s: StudyCtx, comments: dict[tuple[str, str], Any], answered: set[tuple[str, str]]) -> list[dict[str, Any]]:
+    """A section for each step with comments but no answers yet, in the order the study asks them."""
+    missing = set(comments) - answered
+    if not missing:
+        return []
+    known = {(info.flow, info.step): info for info in catalogue.study_steps(s.database, s.loaded).steps}
+    order = list(known)
+    sections = []
+    for flow, step in sorted(missing, key=lambda key: (order.index(key) if key in known else len(order), key)):
+        info = known.get((flow, step))
+        sections.append({"flow": flow, "step": step, "type": info.type if info else "", "question": info.question if info else "",
+                         "n": 0, "skipped": 0})
+    return sections
 
 
 @router.get("/dashboard/studies/{study_id}/delphi", response_class=HTMLResponse)
@@ -135,8 +175,8 @@ def delphi_page(s: StudyCtx = Depends(page_study), round: int | None = None,
     """Each Delphi on its own, with its own rounds and response: the ``round`` asked for (of the
     ``delphi`` named, if one is), else its latest."""
     data = reports.report(s.database, s.loaded, "delphi")
-    shown = [_delphi_shown(data, d["delphi"], d["rounds"], round if delphi in (None, d["delphi"]) else None) | {"rule": d.get("rule")}
-             for d in data["delphis"]]
+    shown = [_delphi_shown(data, d["delphi"], d["rounds"], round if delphi in (None, d["delphi"]) else None, s.loaded.study)
+             | {"rule": d.get("rule")} for d in data["delphis"]]
     return render(s, "delphi.html", "delphi", delphis=shown, notices=_delphi_notices(data["delphis"], delphi, round))
 
 
@@ -154,8 +194,9 @@ def _delphi_notices(delphis: list[dict[str, Any]], delphi: str | None, round: in
     return notices
 
 
-def _delphi_shown(data: dict[str, Any], delphi: str, rounds: list[int], asked: int | None) -> dict[str, Any]:
-    """One Delphi's round as the page shows it: its items with their charts and everyone's reasons, and who responded."""
+def _delphi_shown(data: dict[str, Any], delphi: str, rounds: list[int], asked: int | None, study: Study) -> dict[str, Any]:
+    """One Delphi's round as the page shows it: its items with their charts and everyone's reasons, and who
+    responded; every table's groups in the study's order."""
     chosen = asked if asked in rounds else (rounds[-1] if rounds else None)
     mine = [r for r in data["items"] if r["delphi"] == delphi and r["round"] == chosen]
     items: list[dict[str, Any]] = []
@@ -163,8 +204,10 @@ def _delphi_shown(data: dict[str, Any], delphi: str, rounds: list[int], asked: i
         rows = [r for r in mine if r["item"] == item]
         moved = [m for m in data["movement"] if m["delphi"] == delphi and m["item"] == item and m["round"] == chosen]
         everyone: dict[str, Any] = next((r for r in rows if r["group"] == "all"), {})
-        items.append({"item": item, "label": rows[0].get("label", item), "rows": rows, "movement": moved,
-                      "chart": inline(figures.delphi_chart(data["items"], item, int(chosen or 1))),
+        ordered = in_study_order(rows, study)
+        items.append({"item": item, "label": rows[0].get("label", item), "rows": ordered,
+                      "movement": in_study_order(moved, study),
+                      "chart": inline(figures.delphi_chart(ordered, item, int(chosen or 1), group_names(study))),
                       "reasons": everyone.get("reasons")})  # why they scored so, masked (bot.api.methods.delphi_reasons)
-    participation = [p for p in data["participation"] if p["delphi"] == delphi and p["round"] == chosen]
+    participation = in_study_order([p for p in data["participation"] if p["delphi"] == delphi and p["round"] == chosen], study)
     return {"delphi": delphi, "rounds": rounds, "round": chosen, "items": items, "participation": participation}

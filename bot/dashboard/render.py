@@ -37,8 +37,23 @@ def counted(number: int, singular: str, plural: str | None = None) -> str:
     return f"{number} {singular if number == 1 else plural or singular + 's'}"
 
 
+def fixed(value: float, places: int = 2, signed: bool = False) -> str:
+    """``value`` to ``places`` decimals ('%.2f'), with a sign when ``signed`` ('+0.25', '-1.50'),
+    never a sign on a zero: a score or change that rounds to nothing is '0.00', not '-0.00'
+    (nor '+0.00', which reads as a rise)."""
+    shown = f"{value:{'+' if signed else ''}.{places}f}"
+    return f"{0:.{places}f}" if float(shown) == 0 else shown
+
+
+def signed(value: float, places: int = 2) -> str:
+    """A change with its sign ('+0.25', '-1.50'), zero shown as '0.00': :func:`fixed`, signed."""
+    return fixed(value, places, signed=True)
+
+
 TEMPLATES.env.filters["half_up"] = half_up
 TEMPLATES.env.filters["counted"] = counted
+TEMPLATES.env.filters["fixed"] = fixed
+TEMPLATES.env.filters["signed"] = signed
 TABS = [
     ("overview", "Overview", ""), ("participants", "Participants", "/participants"), ("flows", "Flows", "/flows"),
     ("results", "Results", "/results"), ("delphi", "Delphi", "/delphi"), ("ranking", "Rankings", "/ranking"),
@@ -66,6 +81,29 @@ def inline(chart: charts.Chart) -> Markup:
 def chart_url(study_id: str, kind: str, fmt: str, **params: Any) -> str:
     query = urlencode({k: v for k, v in {**params, "format": fmt}.items() if v is not None})
     return f"/api/v1/studies/{study_id}/charts/{kind}?{query}"
+
+
+def in_study_order(rows: list[dict[str, Any]], study: Study) -> list[dict[str, Any]]:
+    """Everyone's row, then each group's in the order the study lists its groups (others after,
+    alphabetically), so every table on a page lists the groups alike."""
+    order = {g.id: n for n, g in enumerate(study.groups)}
+    return sorted(rows, key=lambda r: (r["group"] != "all", order.get(r["group"], len(order)), r["group"]))
+
+
+def in_study_order_within(rows: list[dict[str, Any]], study: Study, *keys: str) -> list[dict[str, Any]]:
+    """Rows of several tables in one (a follow-up's, a measure's: alike in ``keys``), each table
+    kept where it first appears and its groups' rows in :func:`in_study_order`."""
+    first: dict[tuple[Any, ...], int] = {}
+    for row in rows:
+        first.setdefault(tuple(row.get(k) for k in keys), len(first))
+    order = {g.id: n for n, g in enumerate(study.groups)}
+    return sorted(rows, key=lambda r: (first[tuple(r.get(k) for k in keys)], r["group"] != "all",
+                                       order.get(r["group"], len(order)), r["group"]))
+
+
+def groups_in_study_order(codes: list[str], study: Study) -> list[str]:
+    """Group codes as :func:`in_study_order` lists their rows."""
+    return [row["group"] for row in in_study_order([{"group": code} for code in codes], study)]
 
 
 def group_namer(study: Study) -> Callable[[str], str]:

@@ -4,7 +4,7 @@ acknowledge, held messages and exports."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -13,7 +13,14 @@ from bot.api import figures, queries, reports
 from bot.api.context import CURSOR, ID, StudyCtx
 from bot.auth import require_change
 from bot.commands.outbox import retry_failed
-from bot.dashboard.render import inline, page_study, render
+from bot.dashboard.render import (
+    groups_in_study_order,
+    in_study_order_within,
+    inline,
+    page_study,
+    render,
+)
+from flows.model import Study
 
 router = APIRouter(include_in_schema=False)
 BASE = "/dashboard/studies/{study_id}"
@@ -35,12 +42,22 @@ def evaluation_page(s: StudyCtx = Depends(page_study), period: Literal["day", "w
     # who answered each follow-up, and the same people before and after (not per period)
     found = followups(s.database, s.study_id, "month", s.loaded.study.timezone)
     measures = reports.report(s.database, s.loaded, "spc", period)
+    study = s.loaded.study
     # the follow-ups' questions and the FFT and SUS: a joining flow's questions are no result (listed, not charted)
-    shown = [(m, inline(figures.spc_chart(m, fit=True))) for m in measures if found.flows.charted(m)]
+    shown = [(_groups_in_order(m, study), inline(figures.spc_chart(m, fit=True))) for m in measures if found.flows.charted(m)]
     others = [m for m in measures if not found.flows.charted(m)]
+    # Everyone first, then the study's groups in its order, as on every other tab
+    responses = in_study_order_within(found.responses, study, "flow")
+    paired = in_study_order_within(found.paired, study, "measure", "before_flow", "after_flow", "repeated")
     return render(s, "evaluation.html", "evaluation", measures=shown, period=period, rules=RULES, others=others,
-                  responses=found.responses, paired=found.paired, titles=found.titles,
+                  responses=responses, paired=paired, titles=found.titles,
                   follow_ups=[f for f in found.titles if f in found.flows])
+
+
+def _groups_in_order(measure: dict[str, Any], study: Study) -> dict[str, Any]:
+    """A measure over time with its per-group columns in the study's order of groups."""
+    groups = measure.get("groups") or {}
+    return {**measure, "groups": {g: groups[g] for g in groups_in_study_order(list(groups), study)}}
 
 
 @router.get(BASE + "/alerts", response_class=HTMLResponse)
@@ -50,7 +67,16 @@ def alerts_page(s: StudyCtx = Depends(page_study), cursor: str | None = CURSOR, 
     after their conversation ended, a correction or the rest of an answer)."""
     page = queries.flags_page(s.database, s.study_id, 100, cursor, open_only, kind)
     s.audit("flags", s.study_id, rows=len(page.items))
-    return render(s, "alerts.html", "alerts", page=page, open_only=open_only, kind=kind, kind_words=kind_words)
+    return render(s, "alerts.html", "alerts", page=page, open_only=open_only, kind=kind, kind_words=kind_words,
+                  may_be_abusive=may_be_abusive)
+
+
+def may_be_abusive(alert: dict[str, Any]) -> bool:
+    """Whether a "to moderate" alert is of a statement or idea whose wording may be abusive
+    (bot/population.py notes it in the alert; the page marks it so it stands out in the list)."""
+    from nlp.abuse import ABUSE_MARK
+
+    return alert.get("kind") == "moderation" and f"({ABUSE_MARK}:" in str(alert.get("message") or "")
 
 
 def kind_words(kind: str) -> str:

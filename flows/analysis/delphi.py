@@ -14,6 +14,8 @@ summary is a handful of vectorised numpy operations however many people take par
 from __future__ import annotations
 
 import io
+import re
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -34,8 +36,8 @@ Status = Literal["in", "out", "none", "few"]
 STATUS_WORDS = {"in": "consensus in", "out": "consensus out", "none": "no consensus", "few": "too few scores"}
 """How each consensus status reads on the desk and in reports ("few": fewer scores than the rule's ``min_scores``)."""
 KEYS = ["round", "item", "group"]
-PARTICIPATION = ["round", "group", "responded", "previous", "dropped", "still_open", "not_sent", "attrition_pct",
-                 "attrition_basis"]
+PARTICIPATION = ["round", "group", "responded", "previous", "dropped", "still_open", "not_sent", "came_back", "new",
+                 "attrition_pct", "attrition_basis"]
 ATTRITION_BASES = {
     "first": "the first round: nobody has had a round to drop out of",
     "sent": "dropped: sent the round and can no longer answer it (or left the study before it reached them, once it "
@@ -43,6 +45,9 @@ ATTRITION_BASES = {
     "responses": "no record of who was sent the round: everyone who responded in the previous round but not in this one counts as dropped",
 }
 """What ``dropped`` (and so ``attrition_pct``) counted in a round: :func:`participation`'s ``attrition_basis``."""
+RESPONDERS_NOTE = ("responded is those of previous who returned, plus came_back (skipped the previous round but responded "
+                   "in an earlier one) and new (responded in no earlier round)")
+"""How a round's responders add up, for reports."""
 UNSURE_LEFT_OUT = ("pct_high and pct_low (and so consensus), the median and the quartiles count only those who gave a "
                    "score (n); those who answered unsure (n_unsure) are left out of them, but count as having responded")
 
@@ -226,6 +231,9 @@ def participation(ratings: pd.DataFrame, sent: pd.DataFrame | None = None) -> pd
     only once that round has been sent to someone: a round nobody has been sent counts nobody
     as dropped. Without ``sent`` (or for a round it names nobody for, such as ratings from
     elsewhere), everyone who did not respond counts as dropped, as once every round is over.
+    Of those who responded in this round but not the previous one, ``came_back`` had responded
+    in an earlier round (they skipped the previous one) and ``new`` in none (they joined later):
+    ``responded`` is those of ``previous`` who returned, plus ``came_back`` and ``new``.
     ``attrition_pct`` is ``dropped`` as a percentage of those whose answer to this round is
     settled (``previous`` less ``still_open`` and ``not_sent``; NaN, no figure, when nobody's
     is). ``attrition_basis`` says which way a round was counted: ``sent`` or ``responses``
@@ -241,10 +249,14 @@ def participation(ratings: pd.DataFrame, sent: pd.DataFrame | None = None) -> pd
         sent_now = reach[reach["round"] == r]
         known = not sent_now.empty
         before = before.assign(fate=_fates(before, set(now["participant"]), sent_now, known))
+        earlier = set(df.loc[df["round"].isin(rounds[:max(i - 1, 0)]), "participant"])
+        now = now.assign(back=[_back(p, set(before["participant"]), earlier) for p in now["participant"]])
         for group in [ALL, *sorted(set(now["group"]) | set(before["group"]))]:
             g_now = now if group == ALL else now[now["group"] == group]
             g_before = before if group == ALL else before[before["group"] == group]
             rows.append({"round": int(r), "group": group, "responded": len(g_now), **_attrition(g_before["fate"]),
+                         "came_back": int((g_now["back"] == "came_back").sum()) if i else 0,
+                         "new": int((g_now["back"] == "new").sum()) if i else 0,
                          "attrition_basis": "first" if not i else "sent" if known else "responses"})
     return pd.DataFrame(rows, columns=PARTICIPATION)
 
@@ -282,6 +294,12 @@ def _fates(before: pd.DataFrame, responded: set[object], reach: pd.DataFrame, kn
     return [_fate(p, responded, open_now, known) for p in before["participant"]]
 
 
+def _back(participant: object, previous: set[object], earlier: set[object]) -> str:
+    """How a responder of a round stands to the round before: ``returned`` (responded in it),
+    ``came_back`` (skipped it, but responded in an earlier one) or ``new``."""
+    return "returned" if participant in previous else "came_back" if participant in earlier else "new"
+
+
 def _fate(participant: object, responded: set[object], open_now: Mapping[object, bool], known: bool) -> str:
     if participant in responded:
         return "returned"
@@ -309,8 +327,10 @@ def movement(ratings: pd.DataFrame, scale: Scale | None = None) -> pd.DataFrame:
     """How scores moved between consecutive rounds, per item and group ("all" included).
 
     Only participants who gave a score for the item in both rounds are paired
-    (group as in the later round). ``median_shift`` is the median of their later
-    scores minus the median of their earlier ones.
+    (group as in the later round). ``n_up`` and ``n_down`` count who scored higher and lower
+    (``n_changed`` both); ``median_shift`` is the median of their later scores
+    (``median_after``) minus the median of their earlier ones (``median_before``): on a 1-9
+    scale it can move a whole point while as many moved up as down, so read it with them.
     """
     df = _clean(ratings, scale or Scale()).dropna(subset=["score"])
     rounds = sorted(df["round"].unique())
@@ -326,15 +346,18 @@ def movement(ratings: pd.DataFrame, scale: Scale | None = None) -> pd.DataFrame:
             .agg(
                 n_paired=("change", "size"),
                 n_changed=("change", lambda c: int((c != 0).sum())),
+                n_up=("change", lambda c: int((c > 0).sum())),
+                n_down=("change", lambda c: int((c < 0).sum())),
                 mean_abs_change=("change", lambda c: float(c.abs().mean())),
                 median_after=("score", "median"),
                 median_before=("score_before", "median"),
             )
             .reset_index()
         )
-        stats["median_shift"] = stats.pop("median_after") - stats.pop("median_before")
+        stats["median_shift"] = stats["median_after"] - stats["median_before"]
         frames.append(stats.assign(round=int(after)))
-    columns = ["round", "item", "group", "n_paired", "n_changed", "mean_abs_change", "median_shift"]
+    columns = ["round", "item", "group", "n_paired", "n_changed", "n_up", "n_down", "mean_abs_change",
+               "median_before", "median_after", "median_shift"]
     if not frames:
         return pd.DataFrame(columns=columns)
     return pd.concat(frames, ignore_index=True)[columns]
@@ -358,10 +381,14 @@ def reasons_by_band(reasons: pd.DataFrame, scale: Scale, most: int = REASONS_SHO
     ``reasons`` has the columns ``group``, ``score``, ``reason`` (already masked, as anything
     shown must be) and ``quotable`` (False for one that must never be quoted, such as an answer
     that raised a safeguarding concern: it is counted but not shown). Per band: ``total`` and
-    ``by_group`` count every reason; ``quotes`` ({text, score, group}) are at most ``most``,
-    taken from each group in turn so that a large group does not crowd out a small one (the
-    most extreme scores first, then in the order given), and listed by group. ``held_back``
-    counts the reasons not quotable. Bands nobody gave a reason in are left out.
+    ``by_group`` count every reason; ``quotes`` ({text, score, group, count, given_by}) are at
+    most ``most``, taken from each group in turn so that a large group does not crowd out a
+    small one (the most extreme scores first, then in the order given), and listed by group.
+    Reasons of a band in the same words (:func:`wording`) are quoted once: ``count`` says how
+    many gave them, ``given_by`` ({group, score, count}, by group and score) who and with what score, and the
+    quote's ``group`` and ``score`` are its first giver's. ``shown`` counts the reasons the
+    quotes stand for, ``held_back`` the reasons not quotable. Bands nobody gave a reason in are
+    left out. ``quoted`` (over every band) counts reasons quoted, those in shared words each once.
     """
     bands: list[dict[str, Any]] = []
     for name, lowest, highest in score_bands(scale):
@@ -370,24 +397,55 @@ def reasons_by_band(reasons: pd.DataFrame, scale: Scale, most: int = REASONS_SHO
             continue
         quotable = part[part["quotable"].astype(bool)]
         counts = part["group"].astype(str).value_counts()
+        quotes = _quotes(quotable, name, most)
         bands.append({"band": name, "scores": f"{lowest}-{highest}" if lowest != highest else str(lowest),
                       "total": len(part), "by_group": {str(g): int(counts[g]) for g in sorted(counts.index)},
-                      "held_back": len(part) - len(quotable), "quotes": _quotes(quotable, name, most)})
-    return {"total": sum(b["total"] for b in bands), "quoted": sum(len(b["quotes"]) for b in bands),
+                      "held_back": len(part) - len(quotable), "shown": sum(q["count"] for q in quotes), "quotes": quotes})
+    return {"total": sum(b["total"] for b in bands), "quoted": sum(b["shown"] for b in bands),
             "held_back": sum(b["held_back"] for b in bands), "most_per_band": most, "bands": bands}
 
 
+def wording(text: str) -> str:
+    """The words of ``text`` as compared to find reasons given in the same words: lower case,
+    "&" as "and", punctuation and runs of spaces as one space (as nlp.duplicates.normalise,
+    which the themes use to quote identical answers once)."""
+    text = re.sub(r"[^\w\s]", " ", text.lower().replace("&", " and "))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def in_these_words(reasons: pd.DataFrame, scale: Scale) -> pd.Series:
+    """For each row of ``reasons`` (columns ``round``, ``item``, ``score``, ``reason``): how many
+    reasons of its round, item and score band are in its words (:func:`wording`), itself
+    included: the ``count`` the desk's quote of those words carries (for everyone)."""
+    band = pd.Series("", index=reasons.index, dtype=object)
+    for name, lowest, highest in score_bands(scale):
+        band[(reasons["score"] >= lowest) & (reasons["score"] <= highest)] = name
+    keys = pd.DataFrame({"round": reasons["round"], "item": reasons["item"].astype(str), "band": band,
+                         "words": [wording(str(r)) for r in reasons["reason"]]}, index=reasons.index)
+    return keys.groupby(["round", "item", "band", "words"], sort=False)["words"].transform("size").astype(int)
+
+
 def _quotes(quotable: pd.DataFrame, band: str, most: int) -> list[dict[str, Any]]:
-    """At most ``most`` reasons of one band, each group's in turn (its most extreme scores
-    first, then in the order given), listed by group."""
+    """At most ``most`` reasons of one band in different words, each group's in turn (its most
+    extreme scores first, then in the order given), listed by group; reasons in words already
+    taken count on the quote that has them (``count``, ``given_by``)."""
     extremity = quotable["score"] if band == "low" else -quotable["score"] if band == "high" else 0 * quotable["score"]
     ordered = quotable.assign(_e=extremity, _n=range(len(quotable))).sort_values(["_e", "_n"], kind="stable")
-    queues = {str(g): rows for g, rows in ordered.groupby(ordered["group"].astype(str), sort=True)}
+    givers: dict[str, Counter[tuple[str, int]]] = {}
+    for row in ordered.itertuples(index=False):
+        givers.setdefault(wording(str(row.reason)), Counter())[(str(row.group), int(row.score))] += 1
+    first = ordered.assign(_w=[wording(str(r)) for r in ordered["reason"]]).drop_duplicates("_w", keep="first")
+    queues = {str(g): rows for g, rows in first.groupby(first["group"].astype(str), sort=True)}
     taken: list[tuple[str, int]] = []
     for turn in range(max((len(q) for q in queues.values()), default=0)):
         taken += [(g, turn) for g, q in queues.items() if turn < len(q)]
-    return [{"text": str(row["reason"]), "score": int(row["score"]), "group": g}
-            for g, turn in sorted(taken[:most]) for row in [queues[g].iloc[turn]]]
+    found = []
+    for g, turn in sorted(taken[:most]):
+        row = queues[g].iloc[turn]
+        given = givers[str(row["_w"])]
+        found.append({"text": str(row["reason"]), "score": int(row["score"]), "group": g, "count": sum(given.values()),
+                      "given_by": [{"group": who, "score": score, "count": n} for (who, score), n in sorted(given.items())]})
+    return found
 
 
 @dataclass(frozen=True)

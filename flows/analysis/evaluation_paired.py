@@ -28,6 +28,8 @@ from statistics import median
 import numpy as np
 from scipy import stats
 
+from flows.session_state import LIVE
+
 ALL = "all"
 
 
@@ -158,18 +160,39 @@ taken over by a later follow-up, stopped (STOP), or ended another way."""
 
 
 def _standing(status: str, outcome: str | None) -> str:
-    if status in ("waiting", "snoozed"):
+    if status in LIVE:
         return "open"
     if status in ("replaced", "stopped"):
         return status
     return "closed" if outcome == "closed" else "ended"
 
 
-def response_rows(asked: Iterable[Asked]) -> list[dict[str, object]]:
+NOT_SENT = ("to_come", "stopped", "missed", "closed")
+"""How a follow-up planned for someone but not sent stands: still to come (not due yet, or
+waiting for its window), dropped because they had opted out (STOP) when it fell due, missed
+(past its ``grace``: Chorus was down, or they joined too late for it), or closed before it
+could go. Sends dropped for other reasons (a changed schedule, another group) were never
+theirs to answer and are not counted."""
+
+
+@dataclass(frozen=True)
+class NotSent:
+    """One follow-up planned for a participant that was not sent (or not yet): see :data:`NOT_SENT`."""
+
+    participant: str
+    group: str
+    flow: str
+    standing: str
+
+
+def response_rows(asked: Iterable[Asked], not_sent: Iterable[NotSent] = ()) -> list[dict[str, object]]:
     """Per flow and group (and 'all'): ``asked`` (the times it was sent), ``people`` (how many
-    it was sent to), ``answered`` (the sends answered), the response rate (% of sends), and the
-    unanswered sends by how each stands."""
-    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(("asked", "answered", *NOT_ANSWERED), 0))
+    it was sent to), ``answered`` (the sends answered), the response rate (% of sends), the
+    unanswered sends by how each stands, and beside them the sends planned but not made
+    (``to_come``, ``not_sent_stopped``, ``not_sent_missed``, ``not_sent_closed``), which the
+    rate leaves out: a coordinator sees whom it does not count."""
+    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(
+        lambda: dict.fromkeys(("asked", "answered", *NOT_ANSWERED, *(f"not_sent_{k}" for k in NOT_SENT)), 0))
     people: dict[tuple[str, str], set[str]] = defaultdict(set)
     for one in asked:
         for group in (one.group, ALL):
@@ -180,7 +203,11 @@ def response_rows(asked: Iterable[Asked]) -> list[dict[str, object]]:
                 row["answered"] += 1
             else:
                 row[_standing(one.status, one.outcome)] += 1
+    for missing in not_sent:
+        for group in (missing.group, ALL):
+            counts[(missing.flow, group)][f"not_sent_{missing.standing}"] += 1
     return [{"flow": flow, "group": group, "asked": c["asked"], "people": len(people[(flow, group)]), "answered": c["answered"],
              "response_rate": 100 * c["answered"] / c["asked"] if c["asked"] else None,
-             **{f"not_answered_{k}": c[k] for k in NOT_ANSWERED}}
+             **{f"not_answered_{k}": c[k] for k in NOT_ANSWERED}, "to_come": c["not_sent_to_come"],
+             **{f"not_sent_{k}": c[f"not_sent_{k}"] for k in NOT_SENT[1:]}}
             for (flow, group), c in sorted(counts.items(), key=lambda kv: (kv[0][0], kv[0][1] == ALL, kv[0][1]))]

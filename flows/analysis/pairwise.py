@@ -21,14 +21,15 @@ tie often means "both bad" or "both good", which Bradley-Terry cannot express.
 
 from __future__ import annotations
 
-import random
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import expit, logit
 from scipy.stats import norm
+
+from flows.analysis.pair_choice import choose_pair as choose_pair  # drawn by the step without scipy
 
 DEFAULT_PRIOR_PRECISION = 0.1
 """Prior sd of about 3 on the log-odds scale: weak, but enough to keep estimates finite."""
@@ -49,10 +50,14 @@ class ItemScore:
     low: float
     high: float
     comparisons: int
-    """Decided comparisons the item took part in (ties are counted separately)."""
+    """Decisive comparisons the item took part in (``wins + losses``, the same as ``decisive``;
+    kept under this name for existing readers): "Can't decide" answers are not among them."""
     wins: int
     losses: int
     ties: int
+    """"Can't decide" answers the item was in (not in the model's fit)."""
+    decisive: int
+    """Comparisons the item won or lost (``wins + losses``); ``decisive + ties`` is every answer it was in."""
 
 
 def fit_bradley_terry(
@@ -142,6 +147,7 @@ def score_items(
             wins=int(wins[i].sum()),
             losses=int(wins[:, i].sum()),
             ties=ties[name],
+            decisive=int(wins[i].sum() + wins[:, i].sum()),
         )
         for name, i in index.items()
     ]
@@ -169,28 +175,3 @@ def comparison_counts(comparisons: Iterable[Comparison]) -> Counter[str]:
     return counts
 
 
-def choose_pair(
-    pool: Sequence[str],
-    counts: Mapping[str, int],
-    rng: random.Random,
-    seen: Collection[frozenset[str]] = (),
-) -> tuple[str, str]:
-    """The next pair to show: least-compared items first, not a pair already seen.
-
-    Items are ordered by how often they have been compared, ties broken by
-    ``rng``; the first pair in that order that the participant has not seen is
-    chosen. When every pair has been seen, the least-compared pair is shown
-    again. The two are returned in random order, so neither side is favoured.
-    """
-    items = list(dict.fromkeys(pool))
-    if len(items) < 2:
-        raise ValueError("a pair needs at least two different items")
-    rng.shuffle(items)
-    items.sort(key=lambda item: counts.get(item, 0))
-    pair = (items[0], items[1])
-    for i, first in enumerate(items):
-        second = next((o for o in items[i + 1:] if frozenset((first, o)) not in seen), None)
-        if second is not None:
-            pair = (first, second)
-            break
-    return pair if rng.random() < 0.5 else (pair[1], pair[0])

@@ -20,19 +20,50 @@ finite when an option is never (or always) chosen; with ``alpha=0`` the result i
 the plain maximum-likelihood estimate. Scores are log-strengths centred to mean
 zero; ``low``/``high`` are 95% percentile intervals from a bootstrap over
 participants with a fixed seed, widened where needed to hold the score. A resample that is
-the group as it is (every one, for a group of one; half, for two) gives the estimate itself,
-not a refit a rounding error away from it; and in a small group most resamples can be more
-extreme than the answers, so a percentile alone could leave the score just outside.
+the group as it is gives the estimate itself, not a refit a rounding error away from it; and
+in a small group most resamples can be more extreme than the answers, so a percentile alone
+could leave the score just outside.
+
+A bootstrap only knows the variation it is shown. When everyone in a group gave the same
+ranking, every resample is that ranking again and the "interval" has no width: a certainty
+the answers cannot give. With fewer than :data:`MIN_RANKINGS_FOR_INTERVAL` people there are
+too few distinct resamples for percentiles to mean much. Either way ``low``/``high`` are left
+empty and ``interval_note`` says why (``"alike"`` or ``"few"``; see :data:`INTERVAL_NOTES`).
+
+``prior_held`` marks a group whose answers alone would put some scores without limit: the
+maximum-likelihood estimate exists only when, for every split of the options into two sets,
+something in each set was chosen over something in the other (Hunter 2004), which fails when
+one option was always placed above another, or an option was never chosen (nobody ranked
+it). Its scores and P(first) are then as large as the prior ``alpha`` allows, not measured.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
 
 ALL = "all"
+DEFAULT_ALPHA = 0.1
+"""Pseudo-wins and pseudo-losses each option gets against a virtual option of strength 1."""
+MIN_RANKINGS_FOR_INTERVAL = 5
+"""Fewer people than this get no bootstrap interval: too few distinct resamples (15 for three)."""
+INTERVAL_NOTES = {
+    "alike": "everyone in this group ranked alike, so resampling them cannot vary the answers",
+    "few": f"too few rankings for an interval (fewer than {MIN_RANKINGS_FOR_INTERVAL})",
+}
+"""Why a group has no interval, by its ``interval_note``."""
+
+
+def prior_note(alpha: float = DEFAULT_ALPHA) -> str:
+    """What a ``prior_held`` group's scores are: held finite by the prior, not measured."""
+    return (f"Scores held by the prior: some options were always placed above others (or never chosen), so the "
+            f"answers alone would put their scores without limit; the scores and P(first) shown are as far apart "
+            f"as the prior (alpha = {alpha:g}) lets them be")
 
 
 @dataclass(frozen=True)
@@ -69,13 +100,13 @@ def _clean(rankings: pd.DataFrame) -> pd.DataFrame:
 
 
 def _options(df: pd.DataFrame, options: list[str] | None) -> list[str]:
+    """The options listed, then any the rankings hold that the list has not got (an option a
+    later version of the flow removed): its answers are scored, not refused."""
     seen = list(dict.fromkeys(df["option"]))
     if options is None:
         return seen
-    unknown = sorted(set(seen) - set(options))
-    if unknown:
-        raise ValueError(f"options {unknown} are not in the list of options")
-    return [str(o) for o in options]
+    listed = [str(o) for o in options]
+    return listed + [str(o) for o in seen if str(o) not in listed]
 
 
 def borda(df: pd.DataFrame, options: list[str]) -> pd.DataFrame:
@@ -115,7 +146,7 @@ def choice_data(df: pd.DataFrame, options: list[str]) -> ChoiceData:
 def fit_plackett_luce(
     data: ChoiceData,
     weights: np.ndarray | None = None,
-    alpha: float = 0.1,
+    alpha: float = DEFAULT_ALPHA,
     start: np.ndarray | None = None,
     tol: float = 1e-10,
     max_iter: int = 200,
@@ -155,10 +186,31 @@ def fit_plackett_luce(
 
 def _refit(data: ChoiceData, weights: np.ndarray, alpha: float, theta: np.ndarray) -> np.ndarray:
     """One bootstrap replicate: the estimate itself for a resample that is the group as it is
-    (everyone once: always, for a group of one), else a refit started from it."""
+    (everyone once), else a refit started from it."""
     if np.all(weights == 1):
         return theta
     return fit_plackett_luce(data, weights, alpha, start=theta)
+
+
+def estimable(data: ChoiceData) -> bool:
+    """Whether the answers alone give finite scores: the graph with an edge from each choice
+    to every option it was chosen over is strongly connected (Hunter 2004, assumption 1)."""
+    n = len(data.options)
+    if n < 2:
+        return True
+    beaten = data.sets.copy()
+    beaten[np.arange(len(data.winner)), data.winner] = False
+    rows, cols = np.nonzero(beaten)
+    graph = csr_matrix((np.ones(len(rows)), (data.winner[rows], cols)), shape=(n, n))
+    return int(connected_components(graph, directed=True, connection="strong")[0]) == 1
+
+
+def interval_note(df: pd.DataFrame) -> str | None:
+    """Why a group's rankings get no bootstrap interval (a key of :data:`INTERVAL_NOTES`), or None."""
+    orders = df.groupby("participant", sort=False)["option"].agg(tuple)
+    if len(orders) >= 2 and orders.nunique() == 1:
+        return "alike"
+    return "few" if len(orders) < MIN_RANKINGS_FOR_INTERVAL else None
 
 
 def _analyse_one(
@@ -172,14 +224,15 @@ def _analyse_one(
     ranked_by = df.groupby("option")["participant"].nunique().reindex(options, fill_value=0)
     table["n_ranked"] = ranked_by.to_numpy()
     if df.empty:
-        return table.assign(score=np.nan, low=np.nan, high=np.nan, p_first=np.nan)
+        return table.assign(score=np.nan, low=np.nan, high=np.nan, p_first=np.nan, interval_note=None, prior_held=False)
     data = choice_data(df, options)
     theta = fit_plackett_luce(data, alpha=alpha)
+    note = interval_note(df)
     rng = np.random.default_rng(seed)
     m = data.n_participants
     boot = (
         np.array([_refit(data, rng.multinomial(m, np.full(m, 1.0 / m)), alpha, theta) for _ in range(n_boot)])
-        if n_boot
+        if n_boot and note is None
         else np.full((1, len(options)), np.nan)
     )
     strength = np.exp(theta)
@@ -187,6 +240,8 @@ def _analyse_one(
     table["low"] = np.minimum(np.percentile(boot, 2.5, axis=0), theta)
     table["high"] = np.maximum(np.percentile(boot, 97.5, axis=0), theta)
     table["p_first"] = strength / strength.sum()
+    table["interval_note"] = note
+    table["prior_held"] = alpha > 0 and not estimable(data)
     return table
 
 
@@ -195,14 +250,16 @@ def analyse_rankings(
     options: list[str] | None = None,
     n_boot: int = 200,
     seed: int = 0,
-    alpha: float = 0.1,
+    alpha: float = DEFAULT_ALPHA,
     per_group: bool = True,
 ) -> pd.DataFrame:
     """Borda and Plackett-Luce results for everyone ("all") and for each group.
 
     Columns: group, option, n_ranked, borda (total points), borda_mean, score
-    (centred log-strength), low and high (95% bootstrap interval), p_first (the
-    model's chance that the option is put first), best first within each group.
+    (centred log-strength), low and high (95% bootstrap interval; empty where
+    interval_note says why there is none), p_first (the model's chance that the
+    option is put first), interval_note and prior_held (see the module docstring),
+    best first within each group.
     """
     df = _clean(rankings)
     opts = _options(df, options)
@@ -226,5 +283,21 @@ def analyse_rankings(
         "low",
         "high",
         "p_first",
+        "interval_note",
+        "prior_held",
     ]
     return pd.concat(frames, ignore_index=True)[columns]
+
+
+def group_notes(result: pd.DataFrame, names: Mapping[str, str] | None = None, alpha: float = DEFAULT_ALPHA) -> list[str]:
+    """Per group of :func:`analyse_rankings`' result (named by ``names``, "everyone" for all),
+    why it has no interval and whether its scores are held by the prior, one sentence each."""
+    notes = []
+    for group, part in result.groupby("group", sort=False):
+        name = "everyone" if group == ALL else (names or {}).get(str(group), str(group))
+        reason = part["interval_note"].iloc[0]
+        if isinstance(reason, str):
+            notes.append(f"{name}: no interval, {INTERVAL_NOTES[reason]}")
+        if bool(part["prior_held"].iloc[0]):
+            notes.append(f"{name}: {prior_note(alpha)}")
+    return notes

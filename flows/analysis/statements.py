@@ -27,7 +27,10 @@ The method follows Pol.is (compdemocracy.org/polis):
   disagree.
 * Group-informed consensus of a statement = the product over groups of
   (1 + agrees) / (2 + votes), "votes" counting passes: high only when every group
-  tends to agree (:data:`CONSENSUS_SCALE` says how to read it).
+  tends to agree (:data:`CONSENSUS_SCALE` says how to read it). Its mirror, ``against``, the
+  product of (1 + disagrees) / (2 + votes), is high only when every group tends to disagree: Pol.is
+  reports consensus both ways, and a statement nearly everyone rejects is common ground too,
+  not a divisive one (:func:`common_ground` names both kinds).
 
 Besides the opinion groups (found from the votes), :func:`votes_by_group` counts how each
 stakeholder group (patients, carers, staff: the study's groups) voted on each statement,
@@ -66,7 +69,7 @@ class StatementAnalysis:
     unclustered: list[Hashable]
     projection: pd.DataFrame  # index participant; columns x, y, group
     stats: pd.DataFrame  # index (group, statement); see group_statistics
-    consensus: pd.DataFrame  # statement, score; highest first
+    consensus: pd.DataFrame  # statement, score, against, common_ground; highest score first
     representative: dict[int, pd.DataFrame]
 
 
@@ -194,10 +197,33 @@ def group_statistics(matrix: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
     return stats
 
 
-def group_aware_consensus(stats: pd.DataFrame) -> pd.Series:
-    """Product over groups of P(agree | group) = (1 + agrees) / (2 + votes), highest first."""
-    score = stats["pa"].groupby(level="statement", sort=False).prod()
+def group_aware_consensus(stats: pd.DataFrame, side: str = "a") -> pd.Series:
+    """Product over groups of P(agree | group) = (1 + agrees) / (2 + votes), highest first;
+    ``side="d"``: of P(disagree | group), the consensus against."""
+    score = stats[f"p{side}"].groupby(level="statement", sort=False).prod()
     return score.sort_values(ascending=False, kind="stable")
+
+
+def common_ground(stats: pd.DataFrame) -> pd.Series:
+    """Per statement, ``agree`` when every opinion group's estimated share agreeing is over a
+    half, ``disagree`` when every group's share disagreeing is, else None (the groups part ways,
+    or are split within)."""
+    by_statement = stats.groupby(level="statement", sort=False)
+    agreed, rejected = by_statement["pa"].min() > 0.5, by_statement["pd"].min() > 0.5
+    kinds = ["agree" if a else "disagree" if r else None for a, r in zip(agreed, rejected, strict=True)]
+    return pd.Series(kinds, index=agreed.index, dtype=object)
+
+
+def _consensus_table(stats: pd.DataFrame) -> pd.DataFrame:
+    """Every statement's consensus for and against and its common ground, highest consensus first."""
+    if stats.empty:
+        return pd.DataFrame(columns=["statement", "score", "against", "common_ground"])
+    score = group_aware_consensus(stats)
+    table = score.rename("score").rename_axis("statement").reset_index()
+    table["against"] = group_aware_consensus(stats, "d").reindex(score.index).to_numpy()
+    kinds = common_ground(stats)
+    table["common_ground"] = pd.Series([kinds[s] for s in score.index], dtype=object)
+    return table
 
 
 def representative_statements(
@@ -295,13 +321,12 @@ def analyse_statements(
         for g in sorted(labels.unique())
     ]
     stats = group_statistics(matrix, labels) if len(voters) else pd.DataFrame()
-    consensus = group_aware_consensus(stats) if len(voters) else pd.Series(dtype=float)
     return StatementAnalysis(
         groups=groups,
         unclustered=matrix.index[~enough].tolist(),
         projection=points.assign(group=labels),
         stats=stats,
-        consensus=consensus.rename("score").rename_axis("statement").reset_index(),
+        consensus=_consensus_table(stats),
         representative=representative_statements(stats, pick_max, exclude=exclude)
         if len(voters)
         else {},

@@ -9,6 +9,7 @@ from functools import cached_property
 from typing import Any, ClassVar
 
 from flows.events import Button
+from flows.inputs import Keyboard, shows_buttons
 from flows.model import StepBase, Text
 from flows.words import built_in
 
@@ -32,6 +33,9 @@ class ItemAnswer:
     item: str
     value: Any
     display: str
+    skipped: bool = False
+    """The participant let this item go ('pass' on a pair): recorded as skipped, as an item left
+    after its last try is, its value None; it is no answer to the item."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,10 @@ class Prompt:
     """See :attr:`flows.events.SendMessage.attachment`."""
 
 
+def _worded_by_nobody(key: str) -> bool:
+    return False
+
+
 @dataclass
 class StepContext:
     """What a step may know while it prompts or reads a reply."""
@@ -109,6 +117,29 @@ class StepContext:
     """What the group said, read-only, as the service hands it in (Delphi feedback, idea pools)."""
     seed: str = "0"
     """Seeds :attr:`rng`: derived from the session's seed, so replays are identical."""
+    keyboards: tuple[Keyboard, ...] = ()
+    """How the participant's channel shows options as buttons (:attr:`flows.inputs.TextInput.keyboards`):
+    none where they go out as numbered text, or where the engine was not told."""
+    worded_by_study: Callable[[str], bool] = field(default=_worded_by_nobody)
+    """Whether the study words a built-in text its own way (:meth:`flows.words.Words.worded_by_study`)."""
+
+    def tapped(self, buttons: tuple[Button, ...] | list[Button], multiple: bool = False) -> bool:
+        """Whether the participant's channel shows a question with these options as buttons to tap."""
+        return shows_buttons(self.keyboards, buttons, multiple)
+
+    def words_for(self, key: str, buttons: tuple[Button, ...]) -> str:
+        """The text ``key`` as the participant's channel shows ``buttons``: its ``_tap`` form ('Tap
+        Next for 5 more') where they are buttons to tap, else ``key`` itself ('Reply NEXT for 5
+        more', as SMS shows no buttons). A study that words ``key`` its own way and not its tap
+        form keeps its own words on every channel."""
+        tap = f"{key}_tap"
+        return self.words(tap if self.tapped(buttons) and not self.keeps_own_words(key, tap) else key)
+
+    def keeps_own_words(self, key: str, tap: str) -> bool:
+        """Whether the study words the text ``key`` its own way ('Reply Y or N, please') and not
+        its tap form ``tap``: then its words are said on every channel, buttons or none, rather
+        than the built-in tap form ('Please tap one of the buttons...') overriding them."""
+        return self.worded_by_study(key) and not self.worded_by_study(tap)
 
     @cached_property
     def rng(self) -> random.Random:

@@ -8,7 +8,8 @@ choice and the levels shown, so the model can be fitted from the answers alone.
 
 A task is answered by letter or place ('B', 'the first'), by 'neither', or by the words of
 the alternative wanted: a level only that alternative shows ('hospital', 'the next day one'),
-or a comparison on a numeric cost, wait or distance ('the cheaper one').
+or a description only one fits (flows/choice_comparisons.py: 'the cheaper one', 'the one with
+more pay', 'the shorter shift', 'the one with break cover').
 """
 
 from __future__ import annotations
@@ -22,9 +23,17 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from flows.choice_comparisons import Described, asks_cost, is_cost, picks, without_absences
 from flows.events import Button
 from flows.model import Invalid, Strict, Text
-from flows.parsing import SENTENCE_WORDS, match_option, normalise, parse_number, words_to_number
+from flows.parsing import (
+    SENTENCE_WORDS,
+    match_option,
+    normalise,
+    parse_number,
+    says_no_preference,
+    words_to_number,
+)
 from flows.parsing_option_words import _negations
 from flows.parsing_options import _pick_phrase
 from flows.steps import register
@@ -51,35 +60,39 @@ NONE_WORDS = {"n", "neither", "none", "none of them", "neither of them", "no", "
 _NUMBER_ONLY = re.compile(r"[\d.,\s]*")
 """A level shown as a bare number ('4'): never a name for its alternative, or '2' would stop meaning B."""
 
-_COST = re.compile(r"cost|price|fee|fare|charge|pay|spend")
-_WAIT = re.compile(r"wait|delay")
-_DISTANCE = re.compile(r"distance|travel|journey|mile|km")
-"""What an attribute's name holds to be compared as a cost, a wait or a distance ('cost',
-'waiting_weeks', 'travel_time'): a name only, so 'quicker' never compares a consultation's length."""
-COMPARISONS: tuple[tuple[re.Pattern[str], re.Pattern[str], bool], ...] = (
-    (re.compile(r"\b(?:cheap(?:er|est)?|less expensive|costs? less|lower (?:cost|price)|rhatach|rhataf|rhad)\b"), _COST, True),
-    (re.compile(r"\b(?:dearer|dearest|pricier|more expensive|costs? more|drutach|drutaf)\b"), _COST, False),
-    (re.compile(r"\b(?:quick(?:er|est)|soon(?:er|est)|fast(?:er|est)|earlier|earliest|shorter wait|less waiting"
-                r"|cynt|gynt|cynharach|gynharach|cyflymach|gyflymach)\b"), _WAIT, True),
-    (re.compile(r"\b(?:near(?:er|est)|closer|closest|less travel(?:ling)?|agosach|agosaf)\b"), _DISTANCE, True),
-)
-"""A comparison a reply may choose by, the attributes (by name) it compares, and whether the
-lowest level wins: 'the cheaper one' is the lowest ``cost``, 'sooner' the shortest ``wait``,
-'nearer' the shortest ``travel``; 'rhatach', 'cynt', 'agosach' in Welsh. ('Nes' is left
-out: it is also 'until', as in 'nes ymlaen', later.)"""
-
-
 class AttributeSpec(Strict):
     levels: list[str | int | float] = Field(min_length=2)
     labels: dict[str, Text] | None = None
     """How a level reads, e.g. ``{1: 1 week, 2: 2 weeks}``; default the level itself."""
     better: Literal["higher", "lower"] | None = None
     """For a numeric attribute whose better direction is known (so dominated pairs are avoided)."""
+    cost: bool | None = None
+    """Whether it is a cost to the participant, which 'the cheaper one' compares: ``cost: true``
+    for one whose name does not say so (``out_of_pocket``), ``false`` for one whose name
+    misleads; by default when its name says cost, price, fee, fare or charge (never 'pay')."""
 
     @field_validator("labels", mode="before")
     @classmethod
     def _keys(cls, value: Any) -> Any:
         return {str(k): v for k, v in value.items()} if isinstance(value, dict) else value
+
+    @field_validator("levels", mode="before")
+    @classmethod
+    def _no_true_or_false(cls, value: Any) -> Any:
+        """``levels: [yes, no]`` reads as true and false in YAML, which would be stored as 1 and 0."""
+        if isinstance(value, list) and any(isinstance(level, bool) for level in value):
+            raise Invalid("YAML reads yes, no, on, off, true and false as true/false, so these levels would be 1 and 0",
+                          'put each in quotes, e.g. ["yes", "no"], or name them plainly, e.g. [with break cover, no break cover]',
+                          ("levels",))
+        return value
+
+    @model_validator(mode="after")
+    def _cost_in_numbers(self) -> AttributeSpec:
+        if self.cost and not all(isinstance(level, int | float) for level in self.levels):
+            raise Invalid("cost: true compares the levels as amounts, but they are not all numbers",
+                          "write each level as a number and label it, e.g. 'levels: [0, 5]' with 'labels: {0: free, 5: £5}'",
+                          ("cost",))
+        return self
 
 
 def _short_attributes_schema(schema: dict[str, Any]) -> None:
@@ -210,10 +223,12 @@ class ChoiceExperimentStep(InputStep):
         lines = [ctx.render(self.text)] if self.text is not None and done == 0 else []
         lines.append(ctx.words("dce.task").format(done=done + 1, total=len(tasks)))
         lines += [f"{LETTERS[j]}: {self._describe(p, ctx)}" for j, p in enumerate(self.profiles(task))]
-        buttons = [Button(LETTERS[j], LETTERS[j]) for j in range(self.alternatives)]
-        if self.opt_out:
-            buttons.append(Button(self._neither(ctx), "none"))
-        return Prompt("\n".join(lines), tuple(buttons))
+        return Prompt("\n".join(lines), self._buttons(ctx))
+
+    def _buttons(self, ctx: StepContext) -> tuple[Button, ...]:
+        """A button for each alternative's letter, and the opt-out's."""
+        letters = tuple(Button(LETTERS[j], LETTERS[j]) for j in range(self.alternatives))
+        return (*letters, Button(self._neither(ctx), "none")) if self.opt_out else letters
 
     def _neither(self, ctx: StepContext) -> str:
         """The opt-out's label: the flow's own, or the built-in one in the participant's language."""
@@ -238,8 +253,8 @@ class ChoiceExperimentStep(InputStep):
             return reply.button
         neither = self._neither_names(ctx) if self.opt_out else set()
         names = [[letter, f"option {letter}"] for letter in letters] + ([sorted(neither)] if neither else [])
-        readings = {match_option(reply.text, names), self._named_by_levels(reply.text, ctx, task, neither),
-                    self._compared(reply.text, self.profiles(task))} - {None}
+        compared, rest = self._compared(reply.text, self.profiles(task))
+        readings = {match_option(reply.text, names), self._named_by_levels(rest, ctx, task, neither), compared} - {None}
         index = readings.pop() if len(readings) == 1 else None  # ('B, the cheaper one' when A costs less: asked again)
         if index is None or index < self.alternatives:
             return None if index is None else letters[index]
@@ -282,30 +297,34 @@ class ChoiceExperimentStep(InputStep):
         counts = Counter(name for names in shown for name in names)
         return [sorted(name for name in names if counts[name] == 1) for names in shown]
 
-    def _compared(self, text: str, profiles: list[dict[str, Any]]) -> int | None:
-        """The alternative a short reply picks by comparing a numeric attribute (:data:`COMPARISONS`):
-        'the cheaper one' is the one with the lowest cost, when exactly one numeric attribute is a
-        cost and one alternative costs least. Never with a negation ('not the cheaper one'), and
-        never when two comparisons pick different alternatives ('cheaper but sooner')."""
-        clean = normalise(text)
-        if not clean or _negations(clean) or len(clean.split()) > SENTENCE_WORDS:
-            return None
-        picked: set[int | None] = set()
-        for said, attribute_name, lowest in COMPARISONS:
-            if said.search(clean):
-                picked.add(self._extreme(profiles, attribute_name, lowest))
-        return picked.pop() if len(picked) == 1 else None
+    def _described(self) -> list[Described]:
+        """Each attribute as a reply may describe it (flows/choice_comparisons.py)."""
+        found = []
+        for name, attr in self.attributes.items():
+            labels = {level: tuple(label.values()) if isinstance(label, dict) else (label,) for level, label in (attr.labels or {}).items()}
+            levels = tuple(level for level in attr.levels)
+            found.append(Described(name, levels, labels, is_cost(name, attr.cost) and all(isinstance(v, int | float) for v in levels)))
+        return found
 
-    def _extreme(self, profiles: list[dict[str, Any]], attribute_name: re.Pattern[str], lowest: bool) -> int | None:
-        """The one alternative with the lowest (or highest) level of the one numeric attribute
-        whose name matches; None when no attribute or several match, or alternatives tie."""
-        numeric = [name for name, attr in self.attributes.items() if attribute_name.search(name.lower())
-                   and all(isinstance(level, int | float) and not isinstance(level, bool) for level in attr.levels)]
-        if len(numeric) != 1:
-            return None
-        values = [float(profile[numeric[0]]) for profile in profiles]
-        best = min(values) if lowest else max(values)
-        return values.index(best) if values.count(best) == 1 else None
+    def _compared(self, text: str, profiles: list[dict[str, Any]]) -> tuple[int | None, str]:
+        """The alternative a short reply picks by describing it (:func:`flows.choice_comparisons.picks`):
+        'the cheaper one' (the lowest cost), 'the one with more pay', 'the shorter shift', 'less
+        travel', 'the one with break cover', when exactly one alternative fits. Never with a
+        negation other than an absence said ('not the cheaper one'; 'without break cover' is
+        read), and never when two descriptions pick different alternatives ('cheaper but sooner').
+        With it, the reply less its descriptions, whose words name no level ('more' in 'more
+        travel' beside a label '£1,000 more a year')."""
+        clean = normalise(text)
+        if not clean or len(clean.split()) > SENTENCE_WORDS:
+            return None, text
+        picked, rest = picks(clean, self._described(), profiles)
+        if _negations(without_absences(clean, self._described())):
+            return None, rest
+        return (picked.pop() if len(picked) == 1 else None), rest
+
+    def _no_cost_to_compare(self, text: str) -> bool:
+        """'the cheaper one' where no attribute is a cost."""
+        return asks_cost(normalise(text)) and not any(attribute.cost for attribute in self._described())
 
     def _letter_after_the_last(self, text: str) -> bool:
         """'C' (or 'I'd go with C') when there are two alternatives: a letter not offered, which
@@ -319,8 +338,11 @@ class ChoiceExperimentStep(InputStep):
         done = int(ctx.data.get("done", 0))
         task = tasks[done]
         choice = self._choice(reply, ctx, task)
-        if choice is None:
-            return Unclear(self._hint(ctx))
+        if choice is None:  # 'either is fine', 'both the same': no tie to record here, so a choice is asked for
+            if self._no_cost_to_compare(reply.text):
+                differ = ", ".join(name.replace("_", " ") for name in self.attributes)
+                return Unclear(f"{ctx.words('dce.no_cost').format(attributes=differ)} {self._hint(ctx)}")
+            return Unclear(f"{ctx.words('hint_no_preference')} {self._hint(ctx)}" if says_no_preference(reply.text) else self._hint(ctx))
         chosen = 0 if choice == "none" else LETTERS.index(choice) + 1
         value = {
             "block": block + 1, "task": task + 1, "choice": choice, "chosen": chosen,
@@ -330,11 +352,12 @@ class ChoiceExperimentStep(InputStep):
         return self._after_task(ctx, block, choice, (recorded,))
 
     def _hint(self, ctx: StepContext) -> str:
-        """'Please reply A or B.', or 'Please reply A, B or N for neither.' with an opt-out."""
+        """'Please reply A or B.', or 'Please reply A, B or N for neither.' with an opt-out; after
+        'Please tap one of the buttons, or' where the letters were buttons."""
         letters = list(LETTERS[: self.alternatives])
         if self.opt_out:
-            return ctx.words("dce.hint_neither").format(letters=", ".join(letters))
-        return ctx.words("dce.hint").format(letters=listed(letters, ctx.words("or")))
+            return ctx.words_for("dce.hint_neither", self._buttons(ctx)).format(letters=", ".join(letters))
+        return ctx.words_for("dce.hint", self._buttons(ctx)).format(letters=listed(letters, ctx.words("or")))
 
     def give_up(self, ctx: StepContext) -> GiveUp:
         """Leave the task on screen (recorded as skipped; None in the answer's list) and ask the next."""

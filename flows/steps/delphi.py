@@ -25,11 +25,11 @@ from flows.events import Button
 from flows.model import Strict, Text
 from flows.parsing import (
     NumberReading,
-    match_option,
     normalise,
     parse_number,
     parse_yes_no,
     read_number,
+    read_range,
 )
 from flows.population import Population, delphi_value
 from flows.steps import register
@@ -51,6 +51,8 @@ from flows.steps.items import (
     items_from_strings,
     plain_items_schema,
 )
+from flows.steps.number import plain_number
+from flows.steps.unsure import says_unsure
 from flows.words import without_polite_words
 
 if TYPE_CHECKING:
@@ -215,12 +217,14 @@ class DelphiStep(InputStep):
         waiting = ctx.data.get("await")
         if waiting == "next":
             more = min(self.batch or len(remaining), len(remaining))
-            text = ctx.words("delphi.batch_done").format(done=len(queue) - len(remaining), total=len(queue), more=more)
-            return Prompt(text, (Button(ctx.words("delphi.next"), "next"),))
+            buttons = (Button(ctx.words("delphi.next"), "next"),)
+            text = ctx.words_for("delphi.batch_done", buttons)
+            return Prompt(text.format(done=len(queue) - len(remaining), total=len(queue), more=more, next=buttons[0].label), buttons)
         if waiting == "reason":
             return Prompt(ctx.render(self.reason_text) if self.reason_text is not None else ctx.words("delphi.reason"))
         if not remaining:
-            return Prompt(ctx.words("delphi.nothing_left"), (Button(ctx.words("delphi.ok"), "next"),))
+            buttons = (Button(ctx.words("delphi.ok"), "next"),)
+            return Prompt(ctx.words_for("delphi.nothing_left", buttons).replace("{ok}", buttons[0].label), buttons)
         return self._item_prompt(ctx, remaining[0], len(queue) - len(remaining) + 1, len(queue))
 
     def _item_prompt(self, ctx: StepContext, item_id: str, number: int, total: int) -> Prompt:
@@ -228,7 +232,6 @@ class DelphiStep(InputStep):
         lines = [ctx.render(self.text)] if self.text is not None and not ctx.data.get("scores") else []
         lines.append(f"{number}/{total}: {item.render(ctx)}")
         attachment = None
-        buttons = [Button(str(n), str(n)) for n in range(self.scale.min, self.scale.max + 1)]
         feedback = self._feedback(ctx, item_id)
         if feedback is not None:
             from flows.analysis.delphi import feedback_text
@@ -236,12 +239,18 @@ class DelphiStep(InputStep):
             lines.append(feedback_text(feedback, ctx.words))
             if feedback.everyone is not None:
                 attachment = self._chart(ctx, item_id)
-            if feedback.own_score is not None:
-                buttons.append(Button(ctx.words("delphi.keep").format(own=feedback.own_score), "keep"))
         lines.append(self._bands(ctx))
+        own = feedback.own_score if feedback is not None else None
+        return Prompt("\n".join(lines), self._score_buttons(ctx, own), attachment=attachment)
+
+    def _score_buttons(self, ctx: StepContext, own: int | None) -> tuple[Button, ...]:
+        """A button for each score, KEEP with the participant's own score from last round (``own``), and NOT SURE."""
+        buttons = [Button(str(n), str(n)) for n in range(self.scale.min, self.scale.max + 1)]
+        if own is not None:
+            buttons.append(Button(ctx.words("delphi.keep").format(own=own), "keep"))
         if self.unsure:
             buttons.append(Button(ctx.words("unsure"), "unsure"))
-        return Prompt("\n".join(lines), tuple(buttons), attachment=attachment)
+        return tuple(buttons)
 
     def _chart(self, ctx: StepContext, item_id: str) -> dict[str, Any]:
         """The chart attachment of the previous round's results (``min_n`` only when the flow changes it)."""
@@ -264,11 +273,24 @@ class DelphiStep(InputStep):
         return shown_feedback(found, self.feedback_min_n)
 
     def _bands(self, ctx: StepContext) -> str:
+        return ", ".join(f"{a}-{b} {label}" if a != b else f"{a} {label}" for (a, b), label in self._band_ranges(ctx))
+
+    def _band_named(self, reply: Reply, ctx: StepContext) -> str | None:
+        """'"Critical" is 7 to 9. Which number?' for a typed reply that is a band's label as the
+        prompt shows it ('critical', 'not important', politely: 'critical please'); else None."""
+        if reply.button is not None:
+            return None
+        said = normalise(reply.text)
+        for (low, high), label in self._band_ranges(ctx):
+            if low < high and normalise(label) in (said, *without_polite_words(said)):
+                return ctx.words("delphi.band_which").format(label=label, low=low, high=high)
+        return None
+
+    def _band_ranges(self, ctx: StepContext) -> list[tuple[tuple[int, int], str]]:
+        """Each band's (lowest, highest) point with its label in the participant's language."""
         s = self.scale
-        middle = (s.low[1] + 1, s.high[0] - 1)
-        parts = [(s.low, "low_label"), (middle, "middle_label"), (s.high, "high_label")]
-        shown = [(a, b, self._band_label(ctx, name)) for (a, b), name in parts if a <= b]
-        return ", ".join(f"{a}-{b} {label}" if a != b else f"{a} {label}" for a, b, label in shown)
+        parts = [(s.low, "low_label"), ((s.low[1] + 1, s.high[0] - 1), "middle_label"), (s.high, "high_label")]
+        return [(band, self._band_label(ctx, name)) for band, name in parts if band[0] <= band[1]]
 
     def _band_label(self, ctx: StepContext, name: str) -> str:
         """The flow's label, or the built-in one (in the participant's language) when the flow kept the default."""
@@ -295,9 +317,9 @@ class DelphiStep(InputStep):
             typed_ahead = reply.button is None and (parse_number(reply.text, out_of=self.scale.max) is not None
                                                     or self._several_scores(reply.text))
             if not said_next and typed_ahead:
-                return Unclear(ctx.words("delphi.next_or_later"), uses_a_try=False)
+                return Unclear(self._next_or_later(ctx), uses_a_try=False)
             if not said_next and parse_yes_no(reply.text) is False:
-                return Unclear(ctx.words("delphi.next_or_later"))
+                return Unclear(self._next_or_later(ctx))
             data["await"] = None  # anything but a no carries on: a stray reply must not end the round
             return self._after(data, None) if not self._remaining(ctx) else Continue(data)
         item = self._remaining(ctx)[0]
@@ -305,7 +327,10 @@ class DelphiStep(InputStep):
         if score is False:
             if self._several_scores(reply.text):  # answering, several at once: told how, no try used
                 return Unclear(self._one_at_a_time(ctx, item), uses_a_try=False)
-            return Unclear(self._hint(ctx, item))
+            band = self._band_named(reply, ctx)  # an answer in the scale's own words: no try used
+            if band is not None:
+                return Unclear(band, uses_a_try=False)
+            return Unclear(self._between(reply, ctx) + self._hint(ctx, item))
         reading = self._typed_reading(reply, ctx, item) if isinstance(score, int) else None
         if reading is not None and reading.doubt == "other_unit":  # '4 hours': no score
             return Unclear(f"{ctx.words('hint_other_unit').format(said=reading.said)} {self._hint(ctx, item)}")
@@ -343,13 +368,33 @@ class DelphiStep(InputStep):
         feedback = self._feedback(ctx, item)
         return None if feedback is None or feedback.own_score is None else int(feedback.own_score)
 
+    def _next_or_later(self, ctx: StepContext) -> str:
+        """How to carry on at a pause (NEXT, or OK with nothing left to rate) or stop: 'Please tap
+        Next to carry on, ...' where that was a button, else 'Reply LATER ..., or NEXT ...'."""
+        buttons = self.prompt(ctx).buttons
+        if ctx.tapped(buttons) and not ctx.keeps_own_words("delphi.next_or_later", "delphi.next_or_later_tap"):
+            return ctx.words("delphi.next_or_later_tap").format(next=buttons[0].label)
+        return ctx.words("delphi.next_or_later")
+
     def _hint(self, ctx: StepContext, item: str) -> str:
-        """What a score may be: a number on the scale, NOT SURE if allowed, KEEP if there is a score to keep."""
+        """What a score may be: a number on the scale, NOT SURE if allowed, KEEP if there is a score
+        to keep; after 'Please tap one of the buttons, or' where the scores were buttons."""
         own = self._own_score(ctx, item)
         key = "delphi.hint_unsure" if self.unsure else "delphi.hint"
         if own is not None:
             key = "delphi.hint_unsure_keep" if self.unsure else "delphi.hint_keep"
+        if ctx.tapped(self._score_buttons(ctx, own)) and not ctx.keeps_own_words(key, f"{key}_tap"):
+            key += "_tap"
         return ctx.words(key).format(low=self.scale.min, high=self.scale.max, own=own)
+
+    def _between(self, reply: Reply, ctx: StepContext) -> str:
+        """'Is it nearer 7 or 8? Your best guess is fine. ' for a typed score given as two on the
+        scale ('7 or 8', 'seven or eight', '7-8'), as a number question asks; neither end nor the
+        middle is stored for the participant. Empty for any other reply."""
+        said = read_range(reply.text) if reply.button is None else None
+        if said is None or said.unit or not self.scale.min <= said.low < said.high <= self.scale.max:
+            return ""
+        return ctx.words("hint_number_between").format(low=plain_number(said.low), high=plain_number(said.high)) + " "
 
     def _several_scores(self, text: str) -> bool:
         """'8 9 7', '7, 7, 7', '6, 8 and 9': several scores on the scale in one reply (the
@@ -458,11 +503,6 @@ def _gives_no_reason(text: str) -> bool:
 
 
 def _says_unsure(text: str, label: str) -> bool:
-    """'not sure', 'dunno', 'not sur'; never a number or a lone letter (which
-    :func:`match_option` would read as the first option)."""
-    said = normalise(text)
-    if said in UNSURE_WORDS or said == normalise(label):
-        return True
-    if len(said) < 3 or any(c.isdigit() for c in said):
-        return False
-    return match_option(text, [[label, *UNSURE_WORDS]]) == 0
+    """'not sure', 'dunno', 'not sur'; never a number, a lone letter or a place ('the first
+    one' is a score of 1, not NOT SURE): see :func:`flows.steps.unsure.says_unsure`."""
+    return says_unsure(text, [label, *UNSURE_WORDS])

@@ -13,8 +13,19 @@ from typing import Any
 from pydantic import field_validator
 
 from flows.model import Strict, Text
+from flows.parsing import normalise, parse_yes_no
 from flows.population import SUBMISSION_ITEM, PoolEntry, Population
-from flows.steps.base import ItemAnswer, StepContext
+from flows.ready_phrases import says_ready
+from flows.steps.base import ItemAnswer, Reply, StepContext
+
+ADDING = "adding"
+"""In a step's working data: the add word came alone ('ADD'), so the next reply is the idea or
+statement itself (:func:`after_add_word`)."""
+TAKEN_BACK = frozenset({"cancel", "never mind", "nevermind", "nothing", "no idea", "forget it", "dim", "dim byd", "canslo", "dim ots"})
+"""Replies to 'What's your idea?' that propose nothing (besides a plain no): the step goes on."""
+ANSWER_WORDS = 3
+"""At most this many words, a reply after the add word alone that the step reads as an answer
+('B', 'agree') is that answer: the participant changed their mind."""
 
 
 class ListedItem(Strict):
@@ -77,6 +88,22 @@ def submission(text: str, word: str, kind: str) -> ItemAnswer | None | str:
     if not rest:
         return ""
     return ItemAnswer(SUBMISSION_ITEM, {"kind": kind, "text": rest}, rest)
+
+
+def after_add_word(reply: Reply, kind: str, answers: bool) -> ItemAnswer | bool | None:
+    """The reply that follows the add word sent alone ('ADD', then 'let us finish at base'):
+    the idea or statement it proposes, which is what the participant was just asked for (it was
+    once kept as a comment, and never reached the moderator). False for a reply that proposes
+    nothing ('no', 'never mind', 'cancel'); None for one to read as any reply (a tap, a short
+    reply that ``answers`` the step, such as 'B' or 'agree', or 'ok im back' after a snooze)."""
+    text = reply.text.strip()
+    if reply.button is not None or not text or says_ready(text):
+        return None
+    if parse_yes_no(text) is False or normalise(text).rstrip(".!") in TAKEN_BACK:
+        return False
+    if answers and len(text.split()) <= ANSWER_WORDS:
+        return None
+    return ItemAnswer(SUBMISSION_ITEM, {"kind": kind, "text": text}, text)
 
 
 def draw(ctx: StepContext, *salt: object) -> random.Random:

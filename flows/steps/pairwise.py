@@ -2,10 +2,19 @@
 
 Pairs are drawn from the pool (the flow's ideas plus approved submissions) favouring
 ideas with few comparisons so that new ones catch up
-(:func:`flows.analysis.pairwise.choose_pair`); a participant is not shown a pair twice.
+(:func:`flows.analysis.pair_choice.choose_pair`); a participant is not shown a pair twice.
 Each answer is an item answer ``"<a> vs <b>"`` valued ``{"winner", "loser", "tie"}``, so
 :func:`flows.analysis.pairwise.score_items` can be run on the answers ("can't decide" is
 a tie: the two ideas shown, ``tie: true``).
+
+PASS (or SKIP, Welsh PASIO or HEPGOR) lets the pair go: it is recorded as skipped (value None),
+as a pair left after its last try is, and the next pair is shown. It is no comparison and no
+tie: a tie says the participant weighed the two and found them level (a "can't decide", counted
+against each idea as a tie and as a comparison that steers which ideas are drawn next), while a
+pass says nothing about either idea, so neither is counted as compared, and it may be drawn for
+others as if unseen. Statements are another matter: there PASS is a vote of its own (0), as in
+Pol.is, where a pass is an opinion the model reads. A step with ``skip: true`` is left whole by
+SKIP or PASS (flows/engine.py reads those words first), as any question allowing SKIP is.
 
 The pair on screen is kept in the working data once chosen; the first pair of a session
 is drawn from the flow's own ideas, so a reply cannot race with other people's answers.
@@ -18,13 +27,16 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from flows.analysis.pair_choice import choose_pair
 from flows.events import Button
 from flows.model import Text
 from flows.parsing import (
     UNDECIDED_REPLIES,
     match_option,
+    names_another,
     normalise,
     remaining_option,
+    says_no_preference,
     says_undecided,
     without_politeness,
 )
@@ -42,7 +54,9 @@ from flows.steps.base import (
     Unclear,
 )
 from flows.steps.items import (
+    ADDING,
     ListedItem,
+    after_add_word,
     distinct_ids,
     draw,
     item_texts,
@@ -52,12 +66,23 @@ from flows.steps.items import (
     resolve,
     submission,
 )
+from flows.words import SKIP_WORDS
 
 UNDECIDED = UNDECIDED_REPLIES | {
-    "either", "both", "equal", "same", "c", "3", "tie", "pass", "?", "y ddau", "yr un fath", "cyfartal",
+    "either", "both", "equal", "same", "c", "3", "tie", "?", "y ddau", "y ddwy", "yr un fath", "cyfartal",
+    "the same", "equally", "both equally", "both the same", "both of them", "both important", "both are important",
+    "both are equally important", "both equally important", "both matter", "both matter equally", "theyre the same",
+    "theyre equal", "theyre both important", "they are the same", "50/50", "50 50", "fifty fifty",
+    "y ddau yn bwysig", "y ddwy yn bwysig", "y ddau yr un fath", "y ddwy yr un fath", "y ddau yn gyfartal",
 }
 """Replies that mean neither is preferred, compared without apostrophes (``can't`` as ``cant``):
 the words that say 'I can't choose' anywhere (a statement vote's pass too), and a pair's own."""
+PASSES = SKIP_WORDS | {
+    "skip this", "skip this one", "skip that", "skip that one", "pass on this", "pass on this one", "pass this one",
+    "next", "next one", "next pair", "pasio hwn", "pasio hon", "hepgor hwn", "hepgor hon", "nesaf",
+}
+"""Replies that let a pair go without comparing it ('pass', 'skip this one', 'pasio'): recorded as
+skipped, never as a tie (see the module's docstring)."""
 
 
 def _without_apostrophes(text: str) -> str:
@@ -106,13 +131,9 @@ class PairwiseStep(InputStep):
         current = ctx.data.get("current")
         if isinstance(current, list) and len(current) == 2:
             return str(current[0]), str(current[1])
-        from flows.analysis.pairwise import choose_pair  # scipy: loaded when a pair is first drawn
-
         return choose_pair([i.id for i in self.ideas], {}, ctx.rng, self._seen(ctx))
 
     def _next(self, ctx: StepContext, seen: set[frozenset[str]]) -> tuple[str, str]:
-        from flows.analysis.pairwise import choose_pair
-
         entries = [e.id for e in pool(self.ideas, ctx, self.id)]
         return choose_pair(entries, self._counts(ctx), draw(ctx, len(seen)), seen)
 
@@ -122,12 +143,17 @@ class PairwiseStep(InputStep):
     # ------------------------------------------------------------------ asking and reading
 
     def prompt(self, ctx: StepContext) -> Prompt:
+        if ctx.data.get(ADDING):  # 'ADD' alone: the idea is asked for, as its own message
+            return Prompt(ctx.words("pairwise.add_next"))
         a, b = self._current(ctx)
         texts = self._texts(ctx)
         lines = [resolve(self.text, ctx, ctx.words("pairwise.question")), f"A) {texts.get(a, a)}", f"B) {texts.get(b, b)}"]
         if self.submissions and not ctx.data.get("seen"):
             lines.append(ctx.words("pairwise.add_hint").format(word=self._add_word(ctx)))
-        return Prompt("\n".join(lines), (Button("A", "A"), Button("B", "B"), Button(self._undecided(ctx), "tie")))
+        return Prompt("\n".join(lines), self._buttons(ctx))
+
+    def _buttons(self, ctx: StepContext) -> tuple[Button, ...]:
+        return Button("A", "A"), Button("B", "B"), Button(self._undecided(ctx), "tie")
 
     def _add_word(self, ctx: StepContext) -> str:
         """The word that proposes an idea, as shown: the step's own ``add_word``, or, where it
@@ -150,33 +176,48 @@ class PairwiseStep(InputStep):
         return {_without_apostrophes(name) for name in names}
 
     def _choice(self, reply: Reply, ctx: StepContext, a: str, b: str) -> str | None:
-        """'A', 'B' or 'tie'; None when unclear. Read as any option is (flows.parsing), in English
-        or Welsh: 'B please', 'the first one', 'yr ail', 'A os gwelwch yn dda', and the other of the
-        two for 'not A' or 'nid y cyntaf'; 'can't decide thanks' and 'methu penderfynu plis' are a tie."""
+        """'A', 'B', 'tie' or 'pass'; None when unclear. Read as any option is (flows.parsing), in
+        English or Welsh: 'B please', 'the first one', 'yr ail', 'A os gwelwch yn dda', and the other
+        of the two for 'not A' or 'nid y cyntaf' (a letter is the pair's letter, even where both
+        ideas begin with 'A'); 'can't decide thanks' and 'methu penderfynu plis' are a tie, and so is
+        no preference said any way when no idea is named ('I don't mind', 'either is fine', 'both the
+        same', "y ddau'r un fath": flows.parsing.says_no_preference); 'pass please' and 'pasio plis' a pass."""
         if reply.button in ("A", "B", "tie"):
             return reply.button
         said = {_without_apostrophes(reply.text), without_politeness(reply.text).replace("'", "")}
-        if said & (UNDECIDED | self._undecided_names(ctx)) or says_undecided(reply.text):
+        if said & PASSES:
+            return "pass"
+        undecided = UNDECIDED | self._undecided_names(ctx)
+        if said & undecided or says_undecided(reply.text, frozenset(undecided)):  # 'both tbh', 'honestly the same'
             return "tie"
         texts = self._texts(ctx)
         names = [["a", texts.get(a, a)], ["b", texts.get(b, b)]]
         index = match_option(reply.text, names)
         index = remaining_option(reply.text, names) if index is None else index  # 'not A', 'anything but the first'
+        if index is None and says_no_preference(reply.text) and not names_another(reply.text, names):  # 'either is fine', 'both the same', 'dim ots'
+            return "tie"
         return None if index is None else "AB"[index]
 
     def interpret(self, reply: Reply, ctx: StepContext) -> Answer | Continue | Unclear:
         a, b = self._current(ctx)
-        data: dict[str, Any] = {**ctx.data, "current": [a, b]}
+        data: dict[str, Any] = {**{k: v for k, v in ctx.data.items() if k != ADDING}, "current": [a, b]}
         if self.submissions and reply.button is None:
             submitted = self._submission(reply, ctx)
+            if submitted is None and ctx.data.get(ADDING):
+                awaited = after_add_word(reply, "idea", self._choice(reply, ctx, a, b) is not None)
+                if awaited is False:  # 'never mind': the pair again
+                    return Continue(data)
+                submitted = awaited if isinstance(awaited, ItemAnswer) else None
             if submitted == "":
-                return Unclear(ctx.words("pairwise.add_example").format(word=self._add_word(ctx)))
+                return Continue({**data, ADDING: True})
             if isinstance(submitted, ItemAnswer):
                 thanks = resolve(self.submitted_text, ctx, ctx.words("pairwise.submitted"))
                 return Continue(data, (submitted,), thanks)
         choice = self._choice(reply, ctx, a, b)
         if choice is None:
-            return Unclear(ctx.words("pairwise.hint").format(undecided=self._undecided(ctx)))
+            return Unclear(ctx.words_for("pairwise.hint", self._buttons(ctx)).format(undecided=self._undecided(ctx)))
+        if choice == "pass":  # no comparison: the pair is let go, as after its last try
+            return self._after_pair(ctx, data, None, (ItemAnswer(f"{a} vs {b}", None, "", skipped=True),))
         winner, loser = (b, a) if choice == "B" else (a, b)
         value = {"winner": winner, "loser": loser, "tie": choice == "tie"}
         texts = self._texts(ctx)

@@ -8,6 +8,7 @@ from pydantic import Field, field_validator, model_validator
 from flows.events import Button
 from flows.model import Invalid, Option, Text, resolve_text
 from flows.parsing import match_option, match_options, normalise, only_politeness, says_every_option
+from flows.sms import sms_text
 from flows.steps import register
 from flows.steps.base import (
     Answer,
@@ -20,7 +21,8 @@ from flows.steps.base import (
     StepContext,
     Unclear,
 )
-from flows.words import listed
+from flows.steps.choice import LISTED_IN_A_HINT
+from flows.words import ENGLISH_OPTIONS, listed
 
 
 @register
@@ -37,6 +39,12 @@ class RankStep(InputStep):
     Each option keeps its number throughout, so a number typed means the same option at
     every pick: the buttons' values are those numbers (SMS shows "1) ... 3) ... 4) ..." once
     option 2 is placed), and typed numbers and letters count in the flow's list.
+
+    Hints after an unclear reply follow what the participant saw: numbers where SMS numbered the
+    options; their names where it named them on one line; and where they were buttons (Telegram,
+    the web simulator, WhatsApp's quick replies and list pickers), which carry no numbers, a tap
+    in order or their names typed ("Please tap the next most important option, or reply Shorter
+    waits or Pain relief.").
     """
 
     type: Literal["rank"] = "rank"
@@ -126,7 +134,10 @@ class RankStep(InputStep):
 
     def interpret(self, reply: Reply, ctx: StepContext) -> Answer | Continue | Unclear:
         """A typed number always means the option of that number in the first list, however
-        many are placed already: the numbers do not move as options are picked."""
+        many are placed already: the numbers do not move as options are picked. A reply may
+        repeat the places picked so far, in their order, before the next ('2, 5, 3' after 2); one
+        that puts them elsewhere ('5, 2, 3') is asked again, saying what is placed already, not
+        stored in an order the participant never gave."""
         picked, left = self._state(ctx)
         tapped = self._tapped(reply.button) if reply.button else None
         if tapped is not None:
@@ -134,8 +145,11 @@ class RankStep(InputStep):
         else:
             picks = [self.options[i].value for i in _read_order(reply.text, self._names(self.options, ctx))]
         new = [v for v in dict.fromkeys(picks) if v not in picked]
+        again = [v for v in dict.fromkeys(picks) if v in picked]
         if not new:
-            return Unclear(self._hint(left, ctx, placed=[v for v in picks if v in picked]))
+            return Unclear(self._hint(left, ctx, placed=again))
+        if again != picks[: len(again)] or again != picked[: len(again)]:  # a new order that moves places picked
+            return Unclear(f"{self._hint(left, ctx, placed=again)} {ctx.words('correction_use_back')}")
         chosen = (picked + new)[: self.places]
         if len(chosen) == len(self.options) - 1:
             chosen += [v for v in (o.value for o in self.options) if v not in chosen]
@@ -168,16 +182,43 @@ class RankStep(InputStep):
         return Answer(chosen, ", ".join(f"{i}. {label}" for i, label in enumerate(labels, start=1)), self._places(chosen, recorded, ctx))
 
     def _hint(self, left: list[Option], ctx: StepContext, placed: list[str] | None = None) -> str:
-        """How to answer: the order as numbers at first; then the number of the next option,
-        naming the numbers still free (and what was placed already, if that was the reply)."""
+        """How to answer, as the options were shown (:meth:`_shown`): the order as numbers at
+        first, then the number of the next option, naming the numbers still free; where they
+        were buttons, tapped in order or their names typed; where they were named without
+        numbers (SMS), their names. What was placed already is said first, if that was the reply."""
+        by_value = {o.value: o for o in self.options}
+        names = ", ".join(self._label(by_value[v], ctx) for v in placed or ())
+        shown = self._shown(ctx)
+        if shown == "numbers" and len(left) < len(self.options):
+            numbers = listed([self._number(o) for o in left], ctx.words("or"))
+            key = "rank.already_placed" if names else "rank.hint_next"
+            return ctx.words(key).format(placed=names, numbers=numbers)
+        hint = self._unnumbered_hint(left, ctx, shown)
+        return f"{ctx.words('rank.placed_already').format(placed=names)} {hint}" if names else hint
+
+    def _unnumbered_hint(self, left: list[Option], ctx: StepContext, shown: str) -> str:
+        """The hint where options were not numbered (and the first one where they were)."""
         if len(left) == len(self.options):
-            return ctx.words("rank.hint_order").format(example=" ".join(str(n) for n in range(min(3, len(left)), 0, -1)))
-        numbers = listed([self._number(o) for o in left], ctx.words("or"))
-        if placed:
-            by_value = {o.value: o for o in self.options}
-            names = ", ".join(self._label(by_value[v], ctx) for v in placed)
-            return ctx.words("rank.already_placed").format(placed=names, numbers=numbers)
-        return ctx.words("rank.hint_next").format(numbers=numbers)
+            if shown == "numbers":
+                return ctx.words("rank.hint_order").format(example=" ".join(str(n) for n in range(min(3, len(left)), 0, -1)))
+            return ctx.words(f"rank.hint_order_{shown}")
+        choices = listed([self._label(o, ctx) for o in left], ctx.words("or"))
+        if shown == "words":
+            return ctx.words("rank.hint_next_words").format(choices=choices)
+        too_long = len(choices) > LISTED_IN_A_HINT
+        return ctx.words("rank.hint_next_tap_type" if too_long else "rank.hint_next_tap").format(choices=choices)
+
+    def _shown(self, ctx: StepContext) -> Literal["tap", "numbers", "words"]:
+        """How the participant saw the options asked now: as buttons to tap ('tap': Telegram, the
+        web simulator, WhatsApp's quick replies and list pickers, :meth:`StepContext.tapped`), or
+        as text (:func:`flows.sms.sms_text`): numbered lines ('numbers'), or named in the question
+        or on one "(Reply Phone, Text or Letter)" line ('words')."""
+        prompt = self.prompt(ctx)
+        if ctx.tapped(prompt.buttons):
+            return "tap"
+        shown = sms_text(prompt.text, prompt.buttons)
+        named = (prompt.text, f"{prompt.text}\n{ENGLISH_OPTIONS.reply_with([b.label for b in prompt.buttons])}")
+        return "words" if shown in named else "numbers"
 
 
 def _read_order(text: str, names: list[list[str]]) -> list[int]:

@@ -20,6 +20,7 @@ from flows.parsing import (
 )
 from flows.steps import register
 from flows.steps.base import Answer, InputStep, Prompt, Reply, StepContext, Unclear
+from flows.steps.unsure import says_only_unsure, says_unsure
 
 
 def _labels_by_language_schema(schema: dict[str, Any]) -> None:
@@ -62,7 +63,9 @@ class ScaleStep(InputStep):
         if self.min is None or self.max is None:
             raise ValueError("a scale needs min and max (e.g. min: 1, max: 9) or a list of labels")
         if self.max <= self.min:
-            raise ValueError(f"max ({self.max}) must be greater than min ({self.min})")
+            raise Invalid(f"max ({self.max}) must be greater than min ({self.min})",
+                          f"swap them: min: {self.max} and max: {self.min}" if self.max < self.min else "give a wider range",
+                          ("max",))
         if self.max - self.min > 20:
             raise ValueError("a scale may have at most 21 points; use a number step for wider ranges")
         if isinstance(self.labels, list) and len(self.labels) != self.max - self.min + 1:
@@ -105,23 +108,24 @@ class ScaleStep(InputStep):
 
     def prompt(self, ctx: StepContext) -> Prompt:
         anchors = self.point_labels(ctx)
+        text = ctx.render(self.text)
+        if anchors and not isinstance(self.labels, list):
+            text += "\n" + "\n".join(f"{n} = {label}" for n, label in sorted(anchors.items()))
+        return Prompt(text, self._buttons(ctx, anchors))
+
+    def _buttons(self, ctx: StepContext, anchors: dict[int, str]) -> tuple[Button, ...]:
+        """A button for each point (its label on a scale labelled in a list, else its number), and 'unsure'."""
         likert = isinstance(self.labels, list)
-        buttons = [
-            Button(anchors[n] if likert else str(n), str(n)) for n in range(self.low, self.high + 1)
-        ]
+        buttons = [Button(anchors[n] if likert else str(n), str(n)) for n in range(self.low, self.high + 1)]
         if self.unsure:
             buttons.append(Button(self.unsure_label(ctx), "unsure"))
-        text = ctx.render(self.text)
-        if anchors and not likert:
-            text += "\n" + "\n".join(f"{n} = {label}" for n, label in sorted(anchors.items()))
-        return Prompt(text, tuple(buttons))
+        return tuple(buttons)
 
     @staticmethod
     def _says_unsure(text: str, label: str) -> bool:
-        """Words only: a number is never 'unsure', even though it could name the unsure button."""
-        words = normalise(text)
-        return bool(words) and not any(c.isdigit() for c in words) and match_option(
-            words, [[label, *UNSURE_REPLIES]]) == 0
+        """Words only: a number is never 'unsure', even though it could name the unsure button,
+        nor a place ('the last one' is the top of the scale): see :func:`flows.steps.unsure.says_unsure`."""
+        return says_unsure(text, [label, *UNSURE_REPLIES])
 
     def _point_in_words(self, text: str, anchors: dict[int, str]) -> float | None:
         """A point named by its place ('the last one', 'the middle one'), by its label ('Good'),
@@ -138,17 +142,18 @@ class ScaleStep(InputStep):
         ('Good', 'good thanks', 'poor' for 'Poorly', and with hedges: 'pretty poor tbh'); when
         only some have, the reply must say a label's words and no others ('I strongly agree'),
         never a part of one: 'agree' is not 'Strongly agree' nor 'important' 'Not important', so
-        it is not snapped to an end of the scale."""
+        it is not snapped to an end of the scale. No letters were shown for a scale, so 'a' names
+        no point (it was 'Very poorly')."""
         labels = list(anchors.values())
         every_point = len(anchors) == self.high - self.low + 1
         if not every_point:
-            index = match_option(text, [[label] for label in labels])
+            index = match_option(text, [[label] for label in labels], letters=False)
             return list(anchors)[index] if index is not None and says_only(text, labels[index]) else None
         names = [[label, *adjectives(label)] for label in labels]
-        index = match_option(text, names)
+        index = match_option(text, names, letters=False)
         hedged = _tidy_words(LABEL_HEDGES.sub(" ", normalise(text)))
         if index is None and hedged and hedged != normalise(text):
-            index = match_option(hedged, names)
+            index = match_option(hedged, names, letters=False)
         return None if index is None else list(anchors)[index]
 
     def _agreement_ends(self) -> int:
@@ -170,6 +175,8 @@ class ScaleStep(InputStep):
         unsure = self.unsure_label(ctx)
         value = float(reply.button) if reply.button and reply.button.lstrip("-").isdigit() else None
         anchors = self.point_labels(ctx)
+        if self.unsure and reply.button is None and says_only_unsure(reply.text, [unsure, *UNSURE_REPLIES]):
+            return Answer(None, unsure)  # before any number: 'dim syniad' (no idea) is no score of 0
         reading = self._typed_number(reply.text, ctx, anchors) if value is None and reply.button is None else None
         if reading is not None and reading.doubt == "other_unit":
             return Unclear(f"{ctx.words('hint_other_unit').format(said=reading.said)} {self._hint(ctx, unsure, anchors)}")
@@ -188,13 +195,29 @@ class ScaleStep(InputStep):
     def _hint(self, ctx: StepContext, unsure: str, anchors: dict[int, str] | None = None) -> str:
         """How to answer: the range, 'unsure' where it is allowed, and where every point has a label
         (which a reply may name instead: 'not great' is asked again, 'pretty poor' is read), the
-        end labels as examples, so that words are known to work."""
+        end labels as examples, so that words are known to work. Where the points were buttons
+        (:meth:`StepContext.tapped`), a tap first, and numbers only where the buttons showed them."""
+        points = anchors if anchors is not None else self.point_labels(ctx)
         if self.unsure:
-            return ctx.words("hint_scale_unsure").format(low=self.low, high=self.high, unsure=unsure)
-        if anchors and len(anchors) == self.high - self.low + 1:
-            return ctx.words("hint_scale_words").format(low=self.low, high=self.high, first=anchors[self.low],
-                                                        last=anchors[self.high])
-        return ctx.words("hint_scale").format(low=self.low, high=self.high)
+            key = "hint_scale_unsure"
+        elif anchors and len(anchors) == self.high - self.low + 1:
+            key = "hint_scale_words"
+        else:
+            key = "hint_scale"
+        if ctx.tapped(self._buttons(ctx, points)):
+            tap_key = self._tap_key(points)
+            if not ctx.keeps_own_words(key, tap_key):
+                return ctx.words(tap_key).format(low=self.low, high=self.high, unsure=unsure, first=points.get(self.low, ""),
+                                                 last=points.get(self.high, ""))
+        return ctx.words(key).format(low=self.low, high=self.high, unsure=unsure, first=points.get(self.low, ""),
+                                     last=points.get(self.high, ""))
+
+    def _tap_key(self, anchors: dict[int, str]) -> str:
+        """The hint after buttons: of words ('Very poor' ... 'Very good', a scale labelled in a list),
+        whose ends are named as what may be typed; otherwise of numbers, with 'unsure' where it is allowed."""
+        if isinstance(self.labels, list) and len(anchors) == self.high - self.low + 1:
+            return "hint_scale_words_tap"
+        return "hint_scale_unsure_tap" if self.unsure else "hint_scale_tap"
 
     def _typed_number(self, text: str, ctx: StepContext, anchors: dict[int, str]) -> NumberReading | None:
         """The number a typed reply gives, and how sure that reading is: a number of hours is no

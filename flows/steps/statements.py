@@ -21,10 +21,13 @@ from pydantic import Field, field_validator, model_validator
 from flows.events import Button
 from flows.model import Text
 from flows.parsing import (
+    EMPHASIS,
+    answer_and_reason,
     normalise,
     parse_yes_no,
     says_indifferent,
     says_undecided,
+    without_emphasis,
     without_politeness,
 )
 from flows.population import Population
@@ -41,7 +44,9 @@ from flows.steps.base import (
     Unclear,
 )
 from flows.steps.items import (
+    ADDING,
     ListedItem,
+    after_add_word,
     distinct_ids,
     draw,
     item_texts,
@@ -56,9 +61,12 @@ from flows.words import BUILT_IN_LANGUAGES, built_in
 VOTES = {
     1: {"a", "agree", "agreed", "i agree", "1", "true", "+", "+1", "👍", "✅", "cytuno", "rwy'n cytuno",
         "defo", "deffo", "100%", "100 percent", "100 per cent", "for sure", "exactly", "spot on", "too right",
-        "dead right", "very true", "cant y cant", "gant y cant"},
+        "dead right", "very true", "cant y cant", "gant y cant", "totally", "completely", "entirely", "absolutely",
+        "definitely", "certainly", "very much so", "of course", "hell yes", "hell yeah", "yn bendant", "bendant", "yn hollol", "hollol", "yn llwyr",
+        "wrth gwrs"},
     -1: {"d", "disagree", "disagreed", "i disagree", "2", "false", "-", "-1", "👎", "❌", "anghytuno", "rwy'n anghytuno",
-         "not true", "untrue", "dim yn wir", "ddim yn wir"},
+         "not true", "untrue", "dim yn wir", "ddim yn wir", "not for me", "not for us", "not for me personally", "totally not",
+         "ddim i fi", "dim i fi", "nid i fi", "nid i mi", "ddim i mi"},
     0: {"p", "pass", "3", "0", "skip", "unsure", "not sure", "don't know", "dont know", "neither", "no opinion", "🤷",
         "pasio", "hepgor", "ddim yn siwr", "ddim yn siŵr", "dim yn siwr", "sa i'n siwr", "sai'n siwr", "so i'n siwr",
         "smo fi'n siwr", "sgip", "skip this", "skip it", "skip this one", "no comment", "neutral", "on the fence",
@@ -69,20 +77,28 @@ VOTES = {
 """Whole replies, compared as said, without politeness (:func:`without_politeness`), without a
 kiss ('agree x') or a Welsh 'I' ("dw i'n cytuno"), and without how strongly (:data:`STRENGTH`).
 'Maybe', 'it depends' and 'no comment' are a pass (Pol.is's 'pass / unsure'): read as the
-yes and no they are not, 'no comment' was a disagreement."""
+yes and no they are not, 'no comment' was a disagreement. How strongly alone ('totally', 'definitely',
+'yn bendant') is an agreement; 'not for me' ('ddim i fi') a disagreement."""
 DISPLAY = {1: "agree", -1: "disagree", 0: "pass"}
+BUTTONS = ("agree", "disagree", "pass")
+"""The votes shown as buttons, in order (labelled by ``statements.agree`` and the like)."""
 
 
 STRENGTH = re.compile(
-    r"\b(?:strongly|totally|completely|fully|entirely|wholly|absolutely|definitely|really|very much|so much|"
-    r"100%|100 percent|100 per cent|mostly|generally|largely|somewhat|slightly|tend to)\s+|"
-    r"\s+(?:strongly|totally|completely|fully|entirely|absolutely|100%|very much|mostly|somewhat|slightly)$|"
+    rf"\b(?:strongly|totally|completely|fully|entirely|wholly|absolutely|definitely|really|very much|so much|"
+    rf"100%|100 percent|100 per cent|mostly|generally|largely|somewhat|slightly|tend to|kind of|kinda|sort of|sorta|"
+    rf"partly|partially|{EMPHASIS})\s+|"
+    rf"\s+(?:strongly|totally|completely|fully|entirely|absolutely|100%|very much|mostly|somewhat|slightly|partly|"
+    rf"partially|in part|to some extent|to an extent|up to a point|in a way|{EMPHASIS})$|"
+    r"\byn rhannol\s+|\s+yn rhannol$|"
     r"(?:'n|\s+yn)\s+(?:gryf|llwyr|bendant|hollol|fawr)\b|\b(?:cwbl|hollol|llwyr)\s+|"
     r"\bbraidd\s+(?:yn\s+)?|\s+(?:braidd|rhywfaint|ychydig|i raddau)$"
 )
-"""How strongly ('strongly agree', 'agree totally', "cytuno'n gryf", 'anghytuno braidd'): a vote
-is agree or disagree however strong."""
-HEDGED = re.compile(r"\b(?:mostly|generally|largely|somewhat|slightly|tend to|braidd|rhywfaint|ychydig|i raddau)\b")
+"""How strongly ('strongly agree', 'agree totally', 'agree definitely', 'obviously agree', "cytuno'n
+gryf", 'anghytuno braidd'): a vote is agree or disagree however strong. The words that say how sure
+any answer is (flows.parsing.EMPHASIS: 'definitely', 'obviously', 'for sure') count as strongly."""
+HEDGED = re.compile(r"\b(?:mostly|generally|largely|somewhat|slightly|tend to|kind of|kinda|sort of|sorta|partly|partially|"
+                    r"in part|to some extent|to an extent|up to a point|in a way|yn rhannol|braidd|rhywfaint|ychydig|i raddau)\b")
 """The words of :data:`STRENGTH` that soften a vote ('mostly agree') rather than stress it."""
 ABOUT_IT = re.compile(r"\s+(?:with (?:this|that|it|the statement)|with hynny|a hynny|â hynny|â hyn|a hyn)$")
 """'I agree with that': the statement on screen."""
@@ -120,6 +136,17 @@ AGREES = re.compile(r"\b(?:agree|agreed|agreeing|cytuno)\b|^(?:yes|yeah|yep|yup|
 DISAGREES = re.compile(r"\b(?:disagree|disagreed|disagreeing|anghytuno)\b|^(?:no|nope|nah|na|nac ydw|nag ydw)\b")
 """The words of a vote each way, for a reply that says both ('I agree but I also disagree', 'no I
 agree', 'agree with the nurses, disagree on parking'), which is asked again, never read as either."""
+PARTLY = re.compile(
+    r"(?:(?:yes|yeah|yep|no|nah)\s+)?(?:kind of|kinda|sort of|sorta|partly|partially|in part|in parts|to some extent|"
+    r"to an extent|to a degree|to a point|up to a point|somewhat|a bit|a little|slightly|in a way|in some ways|"
+    r"mixed feelings|half and half|not (?:totally|entirely|completely|fully|wholly|quite|100%)|yn rhannol|rhannol|"
+    r"i raddau|i ryw raddau|rhywfaint|braidd|mewn ffordd|mewn rhyw ffordd|ddim yn (?:hollol|llwyr|gyfan gwbl))"
+)
+"""A reply that agrees only in part, with no vote said ('kind of', 'partly', 'not totally', 'i raddau'):
+asked again, saying that the nearer vote or a pass will do (a hedge with its vote, 'kind of agree',
+is that vote, somewhat)."""
+VOTE_WORD = re.compile(r"\b(?:agree|agreed|agreeing|disagree|disagreed|disagreeing|cytuno|gytuno|anghytuno)\b")
+"""A vote said in a reason ('agree, they disagree with me'): no reason, but a reply that says more than one vote."""
 SOMEONE = re.compile(r"^(?:no[ -]?one|noone|nobody|no body)\b")
 """'No one listens to patients' opens with a 'no' that answers nothing: an idea, not a vote."""
 
@@ -128,11 +155,12 @@ def _without_strength(said: str) -> str:
     return ABOUT_IT.sub("", " ".join(STRENGTH.sub(" ", said).split()))
 
 
-def _as_said(said: str) -> set[str]:
+def _as_said(said: str, emphasis: bool = True) -> set[str]:
     """A normalised reply as it is compared with :data:`VOTES`: as said and without politeness,
-    each also without a kiss and a Welsh 'I' ('cytuno plis x' -> 'cytuno')."""
+    each also without a kiss and a Welsh 'I' ('cytuno plis x' -> 'cytuno'), or without a friendly
+    emoji ('agree 👍') and, unless ``emphasis`` is False, how sure (:func:`flows.parsing.without_emphasis`)."""
     forms = {said, without_politeness(said)}
-    forms |= {KISS.sub("", form) for form in forms}
+    forms |= {KISS.sub("", form) for form in forms} | ({without_emphasis(form) for form in forms} if emphasis else set())
     return forms | {WELSH_I.sub("", form) for form in forms}
 
 
@@ -142,7 +170,28 @@ def _says_both(said: str) -> bool:
     return bool(AGREES.search(marked) and DISAGREES.search(marked))
 
 
+def with_reason(reply: Reply) -> tuple[Reply, str] | None:
+    """A typed vote and the reason given after it ('disagree, they are always rushed', 'agree
+    because the waits are long'): the vote as a reply of its own, and the reason. None when the
+    reply gives no reason, or when its reason says a vote of its own ('agree, they disagree'):
+    that reply votes both ways. The reason is kept where the whole reply is (the answer's raw
+    text, exported); the vote is read, displayed and counted as if sent alone."""
+    said = answer_and_reason(normalise(reply.text)) if reply.button is None else None
+    if said is None or VOTE_WORD.search(said.reason) or PARTLY.search(said.reason):
+        return None
+    return Reply(said.answer), said.reason
+
+
 def read_vote(reply: Reply) -> int | None:
+    """As :func:`_read_vote`, a vote given with its reason (:func:`with_reason`) read as the vote alone."""
+    vote = _read_vote(reply)
+    if vote is not None:
+        return vote
+    reasoned = with_reason(reply)
+    return None if reasoned is None else _read_vote(reasoned[0])
+
+
+def _read_vote(reply: Reply) -> int | None:
     """1, -1 or 0 for agree, disagree or pass; None when the reply is none of them. How strongly,
     what about and politeness ('strongly agree', 'I totally disagree with that', "cytuno'n gryf",
     'pass please', 'pasio plis') are left aside: the vote is what is said. 'I don't mind' or 'no
@@ -175,15 +224,24 @@ def read_vote(reply: Reply) -> int | None:
     return None if yes_no is None else (1 if yes_no else -1)
 
 
+def says_partly(reply: Reply) -> bool:
+    """Whether a reply that is no vote agrees in part: :data:`PARTLY` ('kind of', 'partly', 'not
+    totally', 'yn rhannol') or :data:`HALF_AGREED` ("I don't fully agree", 'ddim yn anghytuno')."""
+    phrase = KISS.sub("", without_politeness(normalise(reply.text)))
+    return bool(PARTLY.fullmatch(phrase) or HALF_AGREED.search(phrase))
+
+
 def vote_display(vote: int, reply: Reply) -> str:
     """How a vote reads in the answer's display: 'agree', 'disagree' or 'pass', and how strongly
     when the reply said so: 'agree (strongly)' for 'strongly agree' or "cytuno'n gryf", 'disagree
     (somewhat)' for 'slightly disagree'. The step's scale is agree / disagree / pass, which the
     analysis reads as 1 / -1 / 0 (as Pol.is), so the value stays the vote; the display does not
     hide what the participant said (the raw reply keeps their words)."""
+    if _read_vote(reply) is None and (reasoned := with_reason(reply)) is not None:
+        reply = reasoned[0]  # 'strongly disagree, they are always rushed': as 'strongly disagree'
     shown, said = DISPLAY[vote], normalise(reply.text)
     plain = {_without_strength(form) for form in _as_said(said)}
-    if vote == 0 or reply.button is not None or said in VOTES[vote] or not plain & VOTES[vote]:
+    if vote == 0 or reply.button is not None or _as_said(said, emphasis=False) & VOTES[vote] or not plain & VOTES[vote]:
         return shown  # no strength, or a vote read otherwise ('I don't really agree' is no strong disagreement)
     strength = " ".join(found.group(0) for found in STRENGTH.finditer(said)).strip()
     if not strength:
@@ -271,26 +329,38 @@ class StatementsStep(InputStep):
         return None
 
     def prompt(self, ctx: StepContext) -> Prompt:
+        if ctx.data.get(ADDING):  # 'ADD' alone: the statement is asked for, as its own message
+            return Prompt(ctx.words("statements.add_next"))
         current = self._current(ctx)
         word = self._add_word(ctx)
         if current is None:
-            empty = ctx.words("statements.empty_add" if self.submissions else "statements.empty").format(word=word)
-            return Prompt(resolve(self.empty_text, ctx, empty), (Button(ctx.words("statements.ok"), "ok"),))
+            buttons = (Button(ctx.words("statements.ok"), "ok"),)
+            key = "statements.empty_add" if self.submissions else "statements.empty"
+            empty = ctx.words_for(key, buttons).format(word=word, ok=buttons[0].label)
+            return Prompt(resolve(self.empty_text, ctx, empty), buttons)
         lines = [ctx.render(self.text)] if self.text is not None and not ctx.data.get("seen") else []
         lines.append(f'"{self._text_of(ctx, current)}"')
         if self.submissions and not ctx.data.get("seen"):
             lines.append(ctx.words("statements.add_hint").format(word=word))
-        buttons = tuple(Button(ctx.words(f"statements.{vote}"), vote) for vote in ("agree", "disagree", "pass"))
-        return Prompt("\n".join(lines), buttons)
+        return Prompt("\n".join(lines), self._vote_buttons(ctx))
+
+    @staticmethod
+    def _vote_buttons(ctx: StepContext) -> tuple[Button, ...]:
+        return tuple(Button(ctx.words(f"statements.{vote}"), vote) for vote in BUTTONS)
 
     def interpret(self, reply: Reply, ctx: StepContext) -> Answer | Continue | Unclear:
-        data = dict(ctx.data)
+        data = {k: v for k, v in ctx.data.items() if k != ADDING}
         current = self._current(ctx)
         data["current"] = current
         if self.submissions and reply.button is None:
             submitted = self._submission(reply, ctx)
+            if submitted is None and ctx.data.get(ADDING):
+                awaited = after_add_word(reply, "statement", current is not None and read_vote(reply) is not None)
+                if awaited is False:  # 'never mind': the statement again
+                    return Continue(data)
+                submitted = awaited if isinstance(awaited, ItemAnswer) else None
             if submitted == "":
-                return Unclear(ctx.words("statements.add_example").format(word=self._add_word(ctx)))
+                return Continue({**data, ADDING: True})
             if isinstance(submitted, ItemAnswer):
                 thanks = resolve(self.submitted_text, ctx, ctx.words("statements.submitted"))
                 return Continue(data, (submitted,), thanks)
@@ -298,12 +368,27 @@ class StatementsStep(InputStep):
             return Answer(dict(ctx.data.get("votes", {})), "no statements left")
         vote = read_vote(reply)
         if vote is None:
-            return Unclear(ctx.words("statements.hint"))
+            return Unclear(self._hint(reply, ctx))
         votes = {**data.get("votes", {}), current: vote}
         display = vote_display(vote, reply)
         if display != DISPLAY[vote]:  # kept only when said: the working data's size seeds the draws
             data["strengths"] = {**data.get("strengths", {}), current: display}
         return self._after_statement(ctx, {**data, "votes": votes}, current, (ItemAnswer(current, vote, display),))
+
+    def _hint(self, reply: Reply, ctx: StepContext) -> str:
+        """What to reply instead: A, D or P, after 'In part?' to a reply that agrees in part
+        (:func:`says_partly`), and, where participants may add statements, how to add one (a
+        reply that is no vote is often an idea of the participant's own, sent without ADD). Where
+        the votes were buttons, a tap first ('In part? Please tap Agree or Disagree, ...')."""
+        key = "statements.hint_partly" if says_partly(reply) else "statements.hint"
+        buttons = self._vote_buttons(ctx)
+        if ctx.tapped(buttons) and not ctx.keeps_own_words(key, f"{key}_tap"):
+            hint = ctx.words(f"{key}_tap").format(**{button.value: button.label for button in buttons})
+        else:
+            hint = ctx.words(key)
+        if not self.submissions:
+            return hint
+        return f"{hint} {ctx.words('statements.add_hint').format(word=self._add_word(ctx))}"
 
     def give_up(self, ctx: StepContext) -> GiveUp | None:
         """Leave the statement on screen (recorded as skipped) and show the next; with none on
