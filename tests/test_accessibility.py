@@ -59,6 +59,15 @@ def _answer_golden_conversations(app: Any, study_id: str) -> None:
                 service.receive(InboundMessage("web", address, uuid.uuid4().hex, text))
 
 
+def _tell_a_story_at_a_choice(app: Any) -> None:
+    """Someone tells a story at ae-waiting's first choice question, so the desk shows a comment
+    beside its results and offers themes with comments (bot/comments.py)."""
+    service, address = app.state.chorus.service, "sim-a11y-story"
+    service.join("web", address, "ae-waiting", group="carer")
+    for text in ("yes", "well the nurse was lovely but we waited six hours and my dad was in pain the whole time"):
+        service.receive(InboundMessage("web", address, uuid.uuid4().hex, text))
+
+
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """``chorus serve`` on SQLite with the three example studies answered: (base URL, a
@@ -73,6 +82,7 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     with running_server(app) as base:
         for study_id in STUDIES:
             _answer_golden_conversations(app, study_id)
+        _tell_a_story_at_a_choice(app)
         secret, _ = create_token(app.state.chorus.database, "Dr Rhys", "coordinator", list(STUDIES), datetime.now(UTC))
         yield base, secret
 
@@ -90,6 +100,21 @@ def _start_simulator(page: Any, base: str) -> None:
     page.select_option("#study", "ae-waiting")
     page.click("#start")
     page.wait_for_selector(".msg.bot")
+
+
+def _expect_focus(page: Any, element_id: str, why: str) -> None:
+    """Wait for the focus to land on `element_id`; fail, saying `why`, if it never does.
+
+    Chromium applies `autofocus` and a script's `focus()` at a rendering step that can come a
+    moment after the page or selector a test waited for, so reading the focus at once races it.
+    """
+    try:
+        page.wait_for_function(
+            "id => document.activeElement && document.activeElement.id === id", arg=element_id, timeout=10_000
+        )
+    except Exception as error:  # playwright's TimeoutError
+        seen = page.evaluate("document.activeElement ? document.activeElement.id : null")
+        raise AssertionError(f"{why}: the focus is on {seen!r}, not {element_id!r}") from error
 
 
 def test_axe_finds_no_serious_violation_on_any_desk_page_or_the_simulator(desk: tuple[str, str]) -> None:
@@ -138,7 +163,7 @@ def test_forms_sent_back_with_problems_say_so_and_take_the_focus(desk: tuple[str
         assert page.get_attribute("#token", "aria-invalid") == "true"
         assert page.get_attribute("#token", "aria-describedby") == "token-error"
         assert page.get_attribute("#token-error", "role") == "alert"
-        assert page.evaluate("document.activeElement.id") == "token", "back in the token field, its error read out"
+        _expect_focus(page, "token", "back in the token field, its error read out")
         problems = _serious(page, axe, "login refused")
 
         log_in(page, base, secret)
@@ -147,7 +172,7 @@ def test_forms_sent_back_with_problems_say_so_and_take_the_focus(desk: tuple[str
         page.click("#validate")
         page.wait_for_selector("#problems li")
         assert page.get_attribute("#problems", "aria-live") == "polite"
-        assert page.evaluate("document.activeElement.id") == "problems", "the problems found take the focus"
+        _expect_focus(page, "problems", "the problems found take the focus")
         problems += _serious(page, axe, "flows: problems")
 
         page.goto(base + "/dashboard/studies/ae-waiting/participants")
@@ -158,7 +183,7 @@ def test_forms_sent_back_with_problems_say_so_and_take_the_focus(desk: tuple[str
         page.wait_for_selector("#value-error")
         assert page.get_attribute("#value", "aria-describedby") == "value-error"
         assert page.get_attribute("#value-error", "role") == "alert"
-        assert page.evaluate("document.activeElement.id") == "value", "the field in error takes the focus"
+        _expect_focus(page, "value", "the field in error takes the focus")
         problems += _serious(page, axe, "participant: field refused")
         screenshot(page, "a11y-field-refused")
     assert not problems, "\n".join(problems)
@@ -182,7 +207,7 @@ def test_the_desk_and_the_simulator_work_with_the_keyboard_alone(desk: tuple[str
     stops: list[dict[str, Any]] = []
     with chromium_page() as page:
         page.goto(base + "/login")
-        assert page.evaluate("document.activeElement.id") == "token"
+        _expect_focus(page, "token", "the token field takes the focus")
         page.keyboard.type(secret)
         page.keyboard.press("Enter")
         page.wait_for_url(base + "/dashboard")
@@ -209,7 +234,7 @@ def test_the_desk_and_the_simulator_work_with_the_keyboard_alone(desk: tuple[str
         _tab_to(page, "e.id === 'publish'", stops)
         page.keyboard.press("Enter")
         page.wait_for_selector("#published")
-        assert page.evaluate("document.activeElement.id") == "published", "what was published takes the focus"
+        _expect_focus(page, "published", "what was published takes the focus")
         stops.append(page.evaluate(FOCUS_SEEN))
 
         page.goto(base + "/")
@@ -217,10 +242,11 @@ def test_the_desk_and_the_simulator_work_with_the_keyboard_alone(desk: tuple[str
         _tab_to(page, "e.id === 'start'", stops)
         page.keyboard.press("Enter")
         page.wait_for_selector(".msg.bot")
-        assert page.evaluate("document.activeElement.id") == "text", "the reply box is ready to type in"
+        _expect_focus(page, "text", "the reply box is ready to type in")
         page.keyboard.type("yes")
         page.keyboard.press("Enter")
-        page.wait_for_selector(".choices button")
+        # the consent question's own Yes/No buttons stay until the answer comes back: wait for the next question's
+        page.wait_for_function("[...document.querySelectorAll('.choices button')].some((b) => b.textContent === 'Staff')")
         _tab_to(page, "e.closest('.choices') && e.textContent === 'Staff'", stops, backwards=True)
         screenshot(page, "a11y-simulator-choice-focused")
         page.keyboard.press("Enter")
@@ -229,3 +255,43 @@ def test_the_desk_and_the_simulator_work_with_the_keyboard_alone(desk: tuple[str
         page.wait_for_function("document.activeElement && document.activeElement.id === 'text'")
     unseen = [s["name"] for s in stops if not s["seen"]]
     assert len(stops) > 30 and not unseen, f"focus not visible at: {unseen}"
+
+
+PHONE = {"width": 360, "height": 740}
+OVERFLOW = """() => { const w = document.documentElement.clientWidth; const out = [];
+  for (const e of document.querySelectorAll('main *')) { const r = e.getBoundingClientRect();
+    if (r.width && r.right > w + 1 && !e.closest('.scrolls')) out.push((e.tagName + '#' + (e.id || '') + '.' + e.className).slice(0, 60)); }
+  return {page: document.documentElement.scrollWidth, out: out.slice(0, 5)}; }"""
+
+
+def test_every_desk_page_fits_a_phone_without_scrolling_sideways(desk: tuple[str, str]) -> None:
+    """At 360 px no page, nor anything on it, is wider than the screen: tables' rows become
+    cards whose cells carry their column's name, and stay a table to assistive technology."""
+    base, secret = desk
+    axe, wide, problems = Axe(), [], []
+    with chromium_page() as page:
+        page.set_viewport_size(PHONE)
+        log_in(page, base, secret)
+        for study_id in STUDIES:
+            for tab in TABS:
+                page.goto(base + f"/dashboard/studies/{study_id}{tab}")
+                seen = page.evaluate(OVERFLOW)
+                if seen["page"] > PHONE["width"] or seen["out"]:
+                    wide.append(f"{study_id}{tab or '/'}: {seen}")
+        page.goto(base + "/dashboard/studies/priorities/delphi")
+        first = page.locator("section.delphi-item table.data.stacks tbody tr").first
+        assert first.get_attribute("role") == "row"
+        cells = first.locator("td")
+        assert cells.nth(1).get_attribute("data-label") == "Scored", "a cell says its column"
+        label = cells.nth(1).evaluate("e => getComputedStyle(e, '::before').content")
+        assert label == '"Scored"', label
+        box, row = cells.nth(1).bounding_box(), cells.nth(2).bounding_box()
+        assert box and row and row["y"] > box["y"], "a row's cells stand one above the other"
+        problems += _serious(page, axe, "delphi at 360 px")
+        screenshot(page, "desk-delphi-phone")
+        page.goto(base + "/dashboard/studies/ae-waiting/participants")
+        problems += _serious(page, axe, "participants at 360 px")
+        page.set_viewport_size({"width": 1200, "height": 800})
+        assert page.locator("#participants td").first.evaluate("e => getComputedStyle(e).display") == "table-cell"
+    assert not wide, "\n".join(wide)
+    assert not problems, "\n".join(problems)
