@@ -228,10 +228,27 @@ def serving_settings(environ: Mapping[str, str] | None = None, *, spool: bool = 
         except ValueError as error:  # (each reader names its variable and what it accepts)
             problems.append(str(error))
     if settings is not None and spool:
-        problems += _spool_problem(settings)
+        problems += _sqlite_folder_problem(settings) or _spool_problem(settings)
     if settings is None or problems:
         raise SettingsError("; ".join(problems))
     return settings
+
+
+def _sqlite_folder_problem(settings: Settings) -> list[str]:
+    """A SQLite database whose folder cannot be made or written (a path under a file, a read-only
+    folder): named as the database's problem, not as the spool's that lives beside it."""
+    from sqlalchemy.engine import make_url
+
+    from bot.spool import unwritable
+    from storage.database import normalise_url
+
+    url = make_url(normalise_url(settings.database_url))
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+        return []
+    folder = Path(url.database).expanduser().parent
+    found = next((above for above in (folder, *folder.parents) if above.exists()), None)
+    why = f"{found} is a file, not a folder" if found is not None and not found.is_dir() else unwritable(folder)
+    return [] if why is None else [f"CHORUS_DATABASE_URL's SQLite file {url.database} cannot be made: its folder {folder} cannot be written ({why})"]
 
 
 def _spool_problem(settings: Settings) -> list[str]:

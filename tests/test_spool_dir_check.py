@@ -29,10 +29,21 @@ def test_a_spool_folder_that_cannot_be_made_or_written_is_named_in_one_line(tmp_
 
 
 def test_the_default_folder_is_named_with_the_variable_that_would_move_it(tmp_path: Path) -> None:
+    database = tmp_path / "data" / "chorus.db"
+    database.parent.mkdir()
+    (database.parent / "spool").write_text("a file where the spool's folder would be")
+    with pytest.raises(SettingsError, match=r"^the spool folder .*/data/spool \(CHORUS_SPOOL_DIR unset\) cannot be written"):
+        serving_settings({"CHORUS_DATABASE_URL": f"sqlite:///{database}"}, spool=True)
+
+
+def test_a_sqlite_database_under_a_file_is_named_as_the_database_s_problem_not_the_spool_s(tmp_path: Path) -> None:
     blocked = tmp_path / "data"
     blocked.write_text("a file where the database's folder would be")
-    with pytest.raises(SettingsError, match=r"^the spool folder .*/data/spool \(CHORUS_SPOOL_DIR unset\) cannot be written"):
-        serving_settings({"CHORUS_DATABASE_URL": f"sqlite:///{blocked / 'chorus.db'}"}, spool=True)
+    for spool in ({}, {"CHORUS_SPOOL_DIR": str(tmp_path / "spool")}):
+        with pytest.raises(SettingsError) as raised:
+            serving_settings({"CHORUS_DATABASE_URL": f"sqlite:///{blocked / 'more' / 'chorus.db'}", **spool}, spool=True)
+        assert str(raised.value) == (f"CHORUS_DATABASE_URL's SQLite file {blocked / 'more' / 'chorus.db'} cannot be made: "
+                                     f"its folder {blocked / 'more'} cannot be written ({blocked} is a file, not a folder)")
 
 
 def test_a_writable_folder_is_made_and_left_empty(tmp_path: Path) -> None:
