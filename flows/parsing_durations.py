@@ -87,7 +87,8 @@ def _converted_duration(value: float, unit: str, wanted: str, whole: bool = True
         return Conversion(converted, True) if size > wanted_size else _in_whole(converted, wanted, whole)
     if _DAYS[unit] < _DAYS[wanted]:
         return None
-    return Conversion(float(round(value * _DAYS[unit] / _DAYS[wanted])), False)
+    total = value * _DAYS[unit] / _DAYS[wanted]
+    return Conversion(float(round(total)), False, not total.is_integer())  # 'about 13 weeks' for '3 months'
 
 
 _PART = r"(\d+(?:\.\d+)?)\s*([^\W\d_]+)"

@@ -162,7 +162,8 @@ def _amount_in_words(text: str, question: str, unit: str | None) -> NumberReadin
     converted = _in_smaller_unit(value, said_unit, expected[1]) if expected[0] == "unit" else None
     across = _converted_duration(value, said_unit, expected[1]) if converted is None else None
     converted = across[0] if across else converted  # 'a month' in weeks: about 4
-    return NumberReading(converted, "confirm") if converted is not None else NumberReading(value, "other_unit", said)
+    about = across is not None and across.about
+    return NumberReading(converted, "confirm", about=about) if converted is not None else NumberReading(value, "other_unit", said)
 
 
 def _numberish(token: str, cardinal: bool = False) -> bool:

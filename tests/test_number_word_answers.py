@@ -123,7 +123,7 @@ def test_a_scale_still_reads_the_second_one_as_its_second_point() -> None:
     ("a week", "days", (7, "7 days", CHECK)), ("a fortnight", "days", (14, "14 days", CHECK)),
     ("half an hour", "minutes", (30, "30 minutes", CHECK)), ("an hour and a half", "minutes", (90, "90 minutes", CHECK)),
     ("hanner blwyddyn", "months", (6, "6 months", CHECK)), ("a year ago", "months", (12, "12 months", CHECK)),
-    ("a month", "weeks", (4, "4 weeks", CHECK)),  # about 4.3: asked again until session 17
+    ("a month", "weeks", (4, "about 4 weeks", CHECK)),  # about 4.3: asked again until session 17, "4 weeks" until session 21
 ])
 def test_a_length_of_time_in_words_is_read_in_the_questions_unit(reply: str, unit: str, read: Any) -> None:
     assert answer(reply, unit) == read

@@ -47,9 +47,9 @@ def test_a_length_of_time_converted_exactly_is_taken_at_once(reply: str, unit: s
 
 
 @pytest.mark.parametrize(("reply", "unit", "read"), [
-    ("3 months", "days", (91, "91 days", CHECK)), ("6 months", "weeks", (26, "26 weeks", CHECK)),
-    ("1 year", "weeks", (52, "52 weeks", CHECK)), ("3 mis", "days", (91, "91 days", CHECK)),
-    ("dau fis", "weeks", (9, "9 weeks", CHECK)), ("a month", "days", (30, "30 days", CHECK)),
+    ("3 months", "days", (91, "about 91 days", CHECK)), ("6 months", "weeks", (26, "about 26 weeks", CHECK)),
+    ("1 year", "weeks", (52, "about 52 weeks", CHECK)), ("3 mis", "days", (91, "about 91 days", CHECK)),
+    ("dau fis", "weeks", (9, "about 9 weeks", CHECK)), ("a month", "days", (30, "about 30 days", CHECK)),
 ])
 def test_a_length_of_time_converted_only_approximately_is_checked_first(reply: str, unit: str, read: Any) -> None:
     assert answer(reply, unit) == read
@@ -75,7 +75,7 @@ def test_the_question_naming_its_unit_is_enough_in_english_and_welsh() -> None:
 def test_a_number_converted_approximately_is_stored_only_once_the_participant_says_yes() -> None:
     chat = RecordingChat({"id": "wait", "type": "number", "text": "How many days did you wait?", "unit": "days",
                           "min": 0, "max": 1000}, now=NOW)
-    assert chat.send("3 months") == ["Just to check: 91 days? Reply YES or NO, or send the number."]
+    assert chat.send("3 months") == ["Just to check: about 91 days? Reply YES or NO, or send the number."]
     assert chat.recorded == []
     chat.send("yes")
     assert [(r.value, r.raw) for r in chat.recorded if r.step_id == "wait"] == [(91, "3 months")]
