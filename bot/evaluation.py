@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, select
 
+from bot.planning_not_sent import CLOSED_BEFORE_DUE, SKIPPED_OPTED_OUT
 from flows.analysis.evaluation_paired import (
     Asked,
     MeasureAnswer,
@@ -31,6 +32,7 @@ from flows.analysis.evaluation_paired import (
     paired_rows,
     response_rows,
 )
+from flows.analysis.evaluation_weeks import series_flows, weekly_rows
 from flows.analysis.instruments import (
     ALL_GROUPS,
     NO_GROUP,
@@ -167,9 +169,11 @@ class FollowUps:
     paired: list[dict[str, Any]]
     flows: FollowUpFlows = field(default_factory=FollowUpFlows)
     titles: dict[str, str] = field(default_factory=dict)
+    weeks: list[dict[str, Any]] = field(default_factory=list)
+    """A repeating follow-up's sends, answers and sends not made, week by week (flows/analysis/evaluation_weeks.py)."""
 
     def __bool__(self) -> bool:
-        return bool(self.responses or self.over_time or self.paired)
+        return bool(self.responses or self.over_time or self.paired or self.weeks)
 
 
 def _scale_steps(flows: Iterable[tuple[str, dict[str, Any]]]) -> set[tuple[str, str]]:
@@ -207,9 +211,11 @@ def followups(database: Database, study_id: str, period: Period = "month", zone:
     scales = _scale_steps(contents)
     measured_flows = sorted({*(flow for flow, _ in found.fft), *found.sus, *(flow for flow, _ in scales)})
     records = answer_records(database, study_id, measured_flows) if measured_flows else []
-    responses = response_rows(_sends(database, study_id, sent, follow_ups), _not_sent(database, study_id, sent)) if sent else []
+    sends, not_sent = (_sends(database, study_id, sent, follow_ups), _not_sent(database, study_id, sent)) if sent else ([], [])
+    responses = response_rows(sends, not_sent) if sent else []
+    weeks = weekly_rows(sends, not_sent, series_flows(study), zone)
     if not measured_flows:
-        return FollowUps(responses, [], [], follow_ups, titles)
+        return FollowUps(responses, [], [], follow_ups, titles, weeks)
     joined = _joined(database, study_id)
     names = dict(same or {})
     measured: list[MeasureAnswer] = []
@@ -221,7 +227,7 @@ def followups(database: Database, study_id: str, period: Period = "month", zone:
         measured += [_answer(last, names.get(f"{flow}/sus", "sus"), score, joined) for last, score in _sus_scores(records, flow)]
     over_time = (_instrument_rows(records, found, period, zone)
                  + _scale_rows([m for m in measured if m.flow in follow_ups], found.sus, period, zone))
-    return FollowUps(responses, over_time, paired_rows(measured, follow_ups), follow_ups, titles)
+    return FollowUps(responses, over_time, paired_rows(measured, follow_ups), follow_ups, titles, weeks)
 
 
 def _answer(record: AnswerRecord, measure: str, value: float, joined: Mapping[str, datetime]) -> MeasureAnswer:
@@ -327,7 +333,8 @@ def _sends(database: Database, study_id: str, flows: list[str], follow_ups: Foll
     for (who, flow), theirs in mine.items():
         start = joined.get(who) if flow in follow_ups.joining else None
         kept = [row for row in theirs if start is None or _utc(row.started_at) - _utc(start) > ON_JOINING]
-        sends += [Asked(who, row.group or NO_GROUP, flow, row.status, int(row.id) in answered, row[5]) for row in kept]
+        sends += [Asked(who, row.group or NO_GROUP, flow, row.status, int(row.id) in answered, row[5], _utc(row.started_at))
+                  for row in kept]
     return sends
 
 
@@ -337,7 +344,8 @@ def _utc(moment: datetime) -> datetime:
 
 
 NOT_SENT_BECAUSE = (("dropped: the participant opted out", "stopped"), ("dropped: missed:", "missed"),
-                    ("dropped: the round closed", "closed"))
+                    ("dropped: the round closed", "closed"), (f"dropped: {CLOSED_BEFORE_DUE}", "closed_before_due"),
+                    (f"dropped: {SKIPPED_OPTED_OUT}", "stopped"))
 """How firing marks a follow-up it dropped (bot/firing.py), and how the evaluation counts it."""
 
 
@@ -346,19 +354,19 @@ def _not_sent(database: Database, study_id: str, flows: list[str]) -> list[NotSe
     dropped because they had opted out, past its grace, or closed. A send planned again after
     a drop (START, a changed schedule) counts once, as it stands now: sent ones are sends."""
     t, e = DUE_TASKS.c, ENROLMENTS.c
-    query = (select(t.participant_id, e.group, t.flow_id, t.payload, t.done, t.error)
+    query = (select(t.participant_id, e.group, t.flow_id, t.payload, t.done, t.error, t.due_at)
              .select_from(DUE_TASKS.outerjoin(ENROLMENTS, and_(e.participant_id == t.participant_id, e.study_id == t.study_id)))
              .where(t.study_id == study_id, t.kind == "follow_up", t.flow_id.in_(flows)).order_by(t.id))
     with database.transaction() as connection:
         rows = connection.execute(query).all()
-    latest: dict[tuple[str, Any, Any], tuple[str, str, str | None]] = {}
+    latest: dict[tuple[str, Any, Any], tuple[str, str, str | None, datetime]] = {}
     sent: set[tuple[str, Any, Any]] = set()
-    for who, group, flow, payload, done, error in rows:
+    for who, group, flow, payload, done, error, due_at in rows:
         found = payload if isinstance(payload, dict) else {}
         send = (str(who), found.get("schedule"), found.get("occurrence"))
         if done and error is None:
             sent.add(send)
         standing = "to_come" if not done else next((why for start, why in NOT_SENT_BECAUSE if (error or "").startswith(start)), None)
-        latest[send] = (str(flow), group or NO_GROUP, standing)
-    return [NotSent(send[0], group, flow, standing) for send, (flow, group, standing) in latest.items()
+        latest[send] = (str(flow), group or NO_GROUP, standing, _utc(due_at))
+    return [NotSent(send[0], group, flow, standing, due) for send, (flow, group, standing, due) in latest.items()
             if standing is not None and send not in sent]

@@ -374,4 +374,4 @@ class Firing:
         plan = plan_person(study, who, now)
         check = plan_check(who, plan, now)
         # (plan.flags: a date nobody can read, told to the coordinator once)
-        return Outcome("fired", follow_on=[*plan.tasks, *plan.flags, *([check] if check else [])], new_series_only=True)
+        return Outcome("fired", follow_on=[*plan.tasks, *plan.flags, *plan.not_sent, *([check] if check else [])], new_series_only=True)

@@ -7,8 +7,9 @@ a publication re-timed to after their START was dropped at its old time. On STAR
 join keyword) each of the participant's schedules whose latest follow-up was dropped because
 they had opted out, with nothing else to come, is planned again from that send: a repeating
 one goes on with its next send not past its ``grace`` (the sends missed meanwhile still count
-towards ``times``), a one-off goes if its time (by the schedule as published now) is still to
-come or within its grace. Nothing already sent is sent again."""
+towards ``times``, and each is recorded as skipped, bot/planning_not_sent.py, so the evaluation
+counts it week by week), a one-off goes if its time (by the schedule as published now) is still
+to come or within its grace. Nothing already sent is sent again."""
 
 from __future__ import annotations
 
@@ -19,9 +20,11 @@ from sqlalchemy import Connection
 
 from bot.corrections import planning_person
 from bot.firing import task_row
-from bot.planning import FOLLOW_UP, PlannedTask, occurrence, schedule_of
+from bot.planning import FOLLOW_UP, Person, PlannedTask, occurrence, schedule_of
+from bot.planning_not_sent import SKIPPED_OPTED_OUT, not_sent_record
 from bot.series_resumed import fresh_keys
 from bot.studies import StudyRegistry
+from flows.model import Study
 from storage import due_tasks, repository
 from storage.due_tasks import ScheduledTask
 
@@ -47,11 +50,20 @@ def resume_after_opt_in(connection: Connection, studies: StudyRegistry, particip
                 continue
             found = occurrence(study, entry[0], person, int(last.payload.get("occurrence") or 0), now)
             if isinstance(found, PlannedTask):
-                planned.append(found)
+                planned += [*skipped_weeks(study, entry[0], person, last, found), found]
     if not planned:
         return 0
     fresh_keys(planned, due_tasks.existing_keys(connection, {(t.participant_id, t.study_id) for t in planned}), now)
     return due_tasks.add(connection, [task_row(task) for task in planned], now)
+
+
+def skipped_weeks(study: Study, index: int, person: Person, last: ScheduledTask, going: PlannedTask) -> list[PlannedTask]:
+    """The sends of a repeating schedule between the one the opt-out dropped and the one it goes
+    on with, each recorded as skipped while they had opted out, at the time it fell due."""
+    first, resumed = int(last.payload.get("occurrence") or 0) + 1, int(going.payload.get("occurrence") or 0)
+    weeks = [occurrence(study, index, person, number, last.due_at) for number in range(first, resumed)]
+    return [not_sent_record(study, index, person.participant_id, int(week.payload["occurrence"]), SKIPPED_OPTED_OUT, week.due_at)
+            for week in weeks if isinstance(week, PlannedTask)]
 
 
 def _dropped_last(tasks: Sequence[ScheduledTask]) -> dict[int, ScheduledTask]:

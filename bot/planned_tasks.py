@@ -64,6 +64,9 @@ class Plan:
     flags: list[PlannedTask] = field(default_factory=list)
     """Done tasks that raise a flag for the coordinator when written (storage/due_tasks.add):
     a date the participant gave that cannot be read, so its follow-up is never planned."""
+    not_sent: list[PlannedTask] = field(default_factory=list)
+    """Done tasks recording a follow-up that closed before it was due for this participant
+    (bot/planning_not_sent.py), so the evaluation counts it."""
 
 
 def schedule_key(index: int, schedule: Schedule, occurrence: int) -> str:

@@ -65,6 +65,7 @@ from bot.planning_holds import (
     round_wait,
     rounds_before,
 )
+from bot.planning_not_sent import CLOSED_BEFORE_DUE, ClosedBeforeDue, not_sent_record
 from flows.model import ENROLMENT_WORDS, Schedule, Study
 from flows.schedule_ends import series_ended
 from flows.schedule_timing import place_in_hours, say_span
@@ -184,6 +185,9 @@ def plan_person(study: Study, person: Person, now: datetime) -> Plan:
                 plan.flags.append(_unreadable_date(person, f"{label}: {found}", now, schedule.anchor_field()))
         else:
             plan.tasks.append(found)
+        if isinstance(found, ClosedBeforeDue):
+            why = f"{CLOSED_BEFORE_DUE}: {found}"
+            plan.not_sent.append(not_sent_record(study, index, person.participant_id, 1 if schedule.at is None else 0, why, found.due))
     return plan
 
 
@@ -195,6 +199,7 @@ def occurrence(study: Study, index: int, person: Person, number: int, now: datet
     has passed is that moment instead: they were not due it under the plan they were on."""
     schedule = study.schedule[index]
     zone = person.zone(study)
+    first = number <= 1
     if schedule.at is not None:
         due = _study_time(schedule.at, study)
     else:
@@ -207,7 +212,9 @@ def occurrence(study: Study, index: int, person: Person, number: int, now: datet
             due = add_local(anchor, schedule.send_after(number), zone)
             ended = series_ended(schedule, number, due, anchor, ZoneInfo(study.timezone), zone)
             if ended is not None:
-                return ended
+                by_date = schedule.until is not None and not isinstance(schedule.until, timedelta)
+                by_date = by_date and (schedule.times is None or number <= schedule.times)
+                return ClosedBeforeDue(ended, due) if first and by_date else ended
         else:
             assert schedule.after is not None
             due = add_local(anchor, schedule.after, zone)
@@ -221,7 +228,7 @@ def occurrence(study: Study, index: int, person: Person, number: int, now: datet
     due = place(due, study, schedule, person)
     closes_at = _closes_at(schedule, study, opens if schedule.at is not None else due, zone)
     if closes_at is not None and due >= closes_at:
-        return f"closed {closes_at:%Y-%m-%d %H:%M} UTC before it could be sent"
+        return ClosedBeforeDue(f"closed {closes_at:%Y-%m-%d %H:%M} UTC before it could be sent", due)
     payload = {
         "key": schedule_key(index, schedule, number), "series": f"s{index}:{schedule.flow}", "schedule": index, "occurrence": number,
         "closes_at": closes_at.isoformat() if closes_at else None, "grace": schedule.grace.total_seconds(),

@@ -204,6 +204,8 @@ def _evaluation(out: _Out, found: FollowUps, labels: dict[str, str]) -> None:
     month or week (:func:`over_time_period`; a chart of everyone's), and the same people's baseline against their later answers."""
     if found.responses:
         out.table("evaluation-responses", _titled(_labelled(pd.DataFrame(found.responses), labels), found.titles))
+    if found.weeks:
+        out.table("evaluation-weeks", _titled(_labelled(pd.DataFrame(found.weeks), labels), found.titles))
     over_time = pd.DataFrame(found.over_time)
     if not over_time.empty:
         out.table("evaluation-over-time", _titled(_labelled(over_time, labels), found.titles))
@@ -260,8 +262,12 @@ answered it, and its questions serve only as a baseline below.
   rate (% of sends), and how the unanswered sends stand (still open, closed by the schedule,
   replaced by a later follow-up, stopped, ended otherwise); beside them, the sends planned
   but not made, which the rate leaves out: `to_come` (not due yet), `not_sent_stopped` (the
-  person had opted out when it fell due), `not_sent_missed` (past the schedule's grace) and
-  `not_sent_closed` (closed before it could go).
+  person had opted out when it fell due, or a weekly one skipped while they had), `not_sent_missed`
+  (past the schedule's grace), `not_sent_closed` (closed before it could go) and
+  `not_sent_closed_before_due` (never planned for them: its fixed close or end date came first).
+- evaluation-weeks: per repeating (`every:`) follow-up, group and week (Monday to Sunday, named by
+  its Monday), the sends made that week (`asked`), those answered and the response rate, and the
+  sends not made that week: `skipped` (opted out or paused when due), `missed` and `closed`.
 - evaluation-over-time: per month on the study's clock (per week, Monday to Sunday and named by
   its Monday, when the study sends a follow-up every week or more often), the FFT's % positive (Don't know counted;
   % negative beside it) and the SUS score (0-100, Brooke 1996; complete responses only), wherever

@@ -261,7 +261,7 @@ def _plan_rows(study: Any, enrolled: due_tasks.EnrolledPerson, now: datetime) ->
     schedule waits for the participant's group or a date."""
     person = person_of(enrolled)
     plan: Plan = plan_person(study, person, now)
-    rows = [task_row(task) for task in [*plan.tasks, *plan.flags]]  # (a flag: a date nobody can read, for the coordinator)
+    rows = [task_row(task) for task in [*plan.tasks, *plan.flags, *plan.not_sent]]  # (a flag: a date nobody can read, for the coordinator)
     check = plan_check(person, plan, now)
     if check is not None:
         rows.append(task_row(check))

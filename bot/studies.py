@@ -535,6 +535,7 @@ def _plan_added(connection: Connection, study: Study, people: dict[str, Person],
         return
     labels = {index: describe_schedule(index, study.schedule[index]) for index in added}
     rows: list[dict[str, Any]] = []
+    closed: list[dict[str, Any]] = []
     missed: dict[int, int] = {}
     for person in people.values():
         plan = plan_person(study, person, now)
@@ -544,7 +545,9 @@ def _plan_added(connection: Connection, study: Study, people: dict[str, Person],
             missed[index] = missed.get(index, 0) + sum(1 for note in plan.skipped if note.startswith(f"{label}:") and "grace" in note)
         check = plan_check(person, plan, now) if person.participant_id not in rechecking else None
         rows += [_row(task) for task in [*tasks, *([check] if check else [])]]
+        closed += [_row(task) for task in plan.not_sent if task.payload["schedule"] in added]
     report.added += sum(1 for row in rows if row["kind"] == FOLLOW_UP)
+    rows += closed  # (recorded, not added: closed before due for them, bot/planning_not_sent.py)
     due_tasks.add(connection, rows, now, new_series_only=True)
     for index, count in sorted(missed.items()):
         if count:

@@ -40,6 +40,7 @@ from flows.schedule_checks import (
     unsent_flows,
     windows_in_quiet_hours,
 )
+from flows.schedule_close_checks import closes_before_due
 from flows.study_checks import (
     built_in_texts,
     group_answers,
@@ -65,7 +66,7 @@ def _schedule_problems(loaded: LoadedStudy, intended: dict[str, str], marks: Mar
     rounds out of order and flows never sent."""
     study = loaded.study
     problems = windows_in_quiet_hours(study, marks) + scheduled_twice(study, marks) + repeats_once(study, marks)
-    problems += past_times(study, marks, now)
+    problems += past_times(study, marks, now) + closes_before_due(study, marks, now)
     problems += due_together(loaded, marks) + windows_missing_contact_hours(loaded, marks)
     named = {study.join.start_flow, *(route.flow for route in study.join.routes if route.flow), *(e.flow for e in study.schedule)}
     if not set(intended.values()) - set(loaded.flows):  # (a broken flow file: its steps are not known)

@@ -203,7 +203,9 @@ def add(connection: Connection, rows: Sequence[dict[str, Any]], now: datetime, n
     due_at, and optionally done/error), skipping any whose key the participant already has
     in that study; with ``new_series_only`` also any of a schedule (``payload.series``) that
     already has a task. A row whose payload holds a ``flag`` (a date planning could not read)
-    is written done and raises that flag for the coordinator. Returns how many were inserted."""
+    is written done and raises that flag for the coordinator; one holding ``not_sent`` (a
+    follow-up that will not go, and why) is written done, dropped for that reason. Returns how
+    many were inserted."""
     if not rows:
         return 0
     driver = Driver.of(connection)
@@ -219,11 +221,13 @@ def add(connection: Connection, rows: Sequence[dict[str, Any]], now: datetime, n
             continue
         seen.add(key)
         kept.append(row)
-        done = bool(row.get("done", False)) or "flag" in payload
+        recorded = payload.get("not_sent")  # (a follow-up planning knows will not go: bot/planning_not_sent.py)
+        done = bool(row.get("done", False)) or "flag" in payload or isinstance(recorded, str)
+        error = row.get("error") or (f"dropped: {recorded}" if isinstance(recorded, str) else None)
         fresh.append({
             "kind": row["kind"], "participant_id": row["participant_id"], "study_id": row["study_id"],
             "flow_id": row.get("flow_id"), "session_id": row.get("session_id"), "payload": driver.to_json(payload),
-            "due_at": driver.when(row["due_at"]), "attempts": 0, "error": row.get("error"), "done": done,
+            "due_at": driver.when(row["due_at"]), "attempts": 0, "error": error, "done": done,
             "done_at": driver.when(now) if done else None, "created_at": driver.when(now),
         })
     driver.insert_many("due_tasks", fresh)

@@ -161,7 +161,9 @@ def test_validate_warns_of_an_until_date_already_past(tmp_path: Path) -> None:
     [problem] = _validate(tmp_path, "    until: 2026-04-30\n")
     assert (problem.line, problem.severity) == (11, "warning")
     assert problem.message == "the flow 'pulse' repeats until 2026-04-30, which has passed: nobody will be sent it again"
-    assert _validate(tmp_path, "    until: 2026-05-01\n    times: 6\n") == [], "the whole day of 1 May is still to come"
+    [later] = _validate(tmp_path, "    until: 2026-05-01\n    times: 6\n")
+    assert "has passed" not in later.message, "the whole day of 1 May is still to come"
+    assert "nobody who joins from now on will be sent it" in later.message, "but a week after joining is past it"
 
 
 def test_an_until_with_no_unit_is_seconds_so_ends_before_the_first_send(tmp_path: Path) -> None:

@@ -152,6 +152,8 @@ class Asked:
     """Any answer given in this session (not in another send of the same flow)."""
     outcome: str | None = None
     """How an ended session ended ('closed': its schedule closed it unanswered)."""
+    started_at: datetime | None = None
+    """When it was sent (the session started)."""
 
 
 NOT_ANSWERED = ("open", "closed", "replaced", "stopped", "ended")
@@ -167,11 +169,12 @@ def _standing(status: str, outcome: str | None) -> str:
     return "closed" if outcome == "closed" else "ended"
 
 
-NOT_SENT = ("to_come", "stopped", "missed", "closed")
+NOT_SENT = ("to_come", "stopped", "missed", "closed", "closed_before_due")
 """How a follow-up planned for someone but not sent stands: still to come (not due yet, or
-waiting for its window), dropped because they had opted out (STOP) when it fell due, missed
-(past its ``grace``: Chorus was down, or they joined too late for it), or closed before it
-could go. Sends dropped for other reasons (a changed schedule, another group) were never
+waiting for its window), dropped because they had opted out (STOP) when it fell due (or
+skipped, a weekly one, while they had), missed (past its ``grace``: Chorus was down, or they
+joined too late for it), closed before it could go, or never planned for them because its
+fixed close (or end) date came before it was due (bot/planning_not_sent.py). Sends dropped for other reasons (a changed schedule, another group) were never
 theirs to answer and are not counted."""
 
 
@@ -183,13 +186,16 @@ class NotSent:
     group: str
     flow: str
     standing: str
+    due_at: datetime | None = None
+    """When it fell (or falls) due."""
 
 
 def response_rows(asked: Iterable[Asked], not_sent: Iterable[NotSent] = ()) -> list[dict[str, object]]:
     """Per flow and group (and 'all'): ``asked`` (the times it was sent), ``people`` (how many
     it was sent to), ``answered`` (the sends answered), the response rate (% of sends), the
     unanswered sends by how each stands, and beside them the sends planned but not made
-    (``to_come``, ``not_sent_stopped``, ``not_sent_missed``, ``not_sent_closed``), which the
+    (``to_come``, ``not_sent_stopped``, ``not_sent_missed``, ``not_sent_closed``,
+    ``not_sent_closed_before_due``), which the
     rate leaves out: a coordinator sees whom it does not count."""
     counts: dict[tuple[str, str], dict[str, int]] = defaultdict(
         lambda: dict.fromkeys(("asked", "answered", *NOT_ANSWERED, *(f"not_sent_{k}" for k in NOT_SENT)), 0))
