@@ -22,7 +22,7 @@ import importlib
 import logging
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -35,7 +35,7 @@ from bot.safeguarding import (
     BackgroundChecks,
     Concern,
     SafetyChecks,
-    concern_about,
+    concerns_about,
     own_words,
     worth_checking,
 )
@@ -84,7 +84,7 @@ class Concerns:
     _checked_inline: dict[int, bool]
     """Messages dealt with within their transaction: True when nothing more is needed (the patterns
     saw risk and it was signposted, or the message was an option the question offered), False when
-    the patterns saw none (the model may still look)."""
+    the patterns saw no risk (the model may still look, after an incident flagged too)."""
 
     @cached_property
     def _steps_at(self) -> dict[int, str | None]:
@@ -111,15 +111,18 @@ class Concerns:
         if is_snooze(sprint):
             self._checked_inline[inbound_id] = True
             return sprint
-        concern = concern_about(self.safety.quick, given.text) if given.button is None else None
-        self._checked_inline[inbound_id] = concern is not None
-        if concern is None:
+        concerns = concerns_about(self.safety.quick, given.text) if given.button is None else []
+        risk = any(concern.signposted for concern in concerns)
+        self._checked_inline[inbound_id] = risk  # an incident alone: the model still reads it for risk
+        if not risk:
             self._remember_step(inbound_id, step_id)
+        if not concerns:
             return sprint
-        log.warning("safeguarding flag (%s)", concern.category)
-        again = concern.signposted and signposted_lately(connection, participant_id, now)
-        events: list[Event] = [RaiseFlag("safeguarding", flag_text(concern, inbound_id, given.text, again), step_id)]
-        if concern.signposted and not opted_out and not again:
+        log.warning("safeguarding flag (%s)", ", ".join(concern.category for concern in concerns))
+        again = risk and signposted_lately(connection, participant_id, now)
+        events: list[Event] = [RaiseFlag("safeguarding", flag_text(concern, inbound_id, given.text, again and concern.signposted),
+                                         step_id) for concern in concerns]
+        if risk and not opted_out and not again:
             events.append(SendMessage(self._signposting(study, language), None, (), False, "signposting"))
         return Sprint([*events, *sprint.events], sprint.state)
 
@@ -137,17 +140,17 @@ class Concerns:
         """Signposting at once and a flag for the coordinator when a message suggests risk: the
         patterns now (unless ``checked`` says whether they saw any within the message's
         transaction: :meth:`_safeguarded`), the embedding model in the background for what they
-        did not catch; never on a reply with no words of its own (:func:`no_words_of_its_own`)."""
+        did not catch (a patient-safety incident the patterns flagged included); never on a reply with
+        no words of its own (:func:`no_words_of_its_own`)."""
         step_id = self._steps_at.pop(inbound_id, None)
-        concern = concern_about(self.safety.quick, text) if checked is None else None
-        if concern is not None:
-            return self._raise_concern(contact, inbound_id, concern, now, text)
-        if checked:
-            return []  # flagged and signposted already
+        concerns = concerns_about(self.safety.quick, text) if checked is None else []
+        ids = self._raise_concerns(contact, inbound_id, concerns, now, text, step_id) if concerns else []
+        if checked or any(concern.signposted for concern in concerns):
+            return ids  # a risk flagged and signposted already
         background = self._background_checks()
         if background is not None and worth_checking(text) and not no_words_of_its_own(text):
             background.submit((contact, inbound_id, text, step_id), own_words(text, self._add_words()))
-        return []
+        return ids
 
     def _add_words(self) -> set[str]:
         """Every study's own words for proposing a statement or an idea (a step's ``add_word``)."""
@@ -185,19 +188,21 @@ class Concerns:
 
     def _raise_background_concern(self, key: tuple[ContactRef, int, str, str | None], concern: Concern) -> None:
         contact, inbound_id, text, step_id = key
+        if not concern.signposted:
+            return  # an incident: the patterns flagged it on the request path, and it is flagged once
         with self.database.transaction() as connection:
             if not privacy.participant_exists(connection, contact.participant_id):
                 return  # erased while the check ran: nothing is left to flag
-        self._raise_concern(contact, inbound_id, concern, self.clock(), text, step_id)
+        self._raise_concerns(contact, inbound_id, [concern], self.clock(), text, step_id)
 
     def wait_for_safeguarding(self, timeout: float = 60) -> None:
         """Wait until the background check has seen every message (for tests)."""
         if self._background is not None:
             self._background.wait(timeout)
 
-    def _raise_concern(self, contact: ContactRef, inbound_id: int, concern: Concern, now: datetime, text: str,
-                       step_id: str | None = None) -> list[int]:
-        """The flag (at the study, flow and step the message answered, else the latest session's
+    def _raise_concerns(self, contact: ContactRef, inbound_id: int, concerns: Sequence[Concern], now: datetime, text: str,
+                        step_id: str | None = None) -> list[int]:
+        """A flag for each concern (at the study, flow and step the message answered, else the latest session's
         study and flow and ``step_id``: the step it came in at) and the signposting, unless it went
         within the hour or the participant opted out. The background check flags a moment later,
         when the participant may be in the next flow: the flag still names where they wrote it, as
@@ -210,14 +215,15 @@ class Concerns:
             study_id, flow_id, step_id = _where_answered(connection, inbound_id) or (session.study_id, session.flow_id, step_id)
             enrolment = next(e for e in repository.enrolments_of(connection, pid) if e.study_id == study_id)
             study = self._study(connection, study_id)
-            again = concern.signposted and signposted_lately(connection, pid, now)
+            risk = any(concern.signposted for concern in concerns)
+            again = risk and signposted_lately(connection, pid, now)
             repository.add_flags(connection, [{
                 "participant_id": pid, "study_id": study_id, "flow_id": flow_id,
-                "kind": "safeguarding", "message": flag_text(concern, inbound_id, text, again),
+                "kind": "safeguarding", "message": flag_text(concern, inbound_id, text, again and concern.signposted),
                 "step_id": step_id, "acknowledged": False, "created_at": now,
-            }])
-            log.warning("safeguarding flag for participant %s (%s)", pid, concern.category)
-            if enrolment.opted_out or again or not concern.signposted:  # an incident told: for the coordinator only
+            } for concern in concerns])
+            log.warning("safeguarding flag for participant %s (%s)", pid, ", ".join(concern.category for concern in concerns))
+            if enrolment.opted_out or again or not risk:  # an incident told: for the coordinator only
                 return []
             language = enrolment.language or study.default_language
             row = {"participant_id": pid, "contact_id": contact.contact_id, "channel": contact.channel,

@@ -12,6 +12,11 @@ model, which catches indirect phrasing the patterns miss, runs in the background
 later, so it never slows a conversation down. ``CHORUS_SAFEGUARDING`` chooses: ``full`` (both,
 the default), ``patterns`` (patterns only: no model, for small machines) or ``off``.
 
+A patient-safety incident told (:mod:`nlp.safety_incidents`, read by the patterns) is read apart
+from risk: it never stops the model reading the message for risk, and a message that tells both
+raises both flags, the risk's with its signposting (:func:`concerns_about`); the model reads what
+the message says beside the incident (:func:`_risks`), and raises no incident flag itself.
+
 In ``full`` mode a server loads the model in that background thread a moment after it starts
 serving (``CHORUS_SAFEGUARDING_WARM_UP`` seconds, default 1; ``off``: with the first message
 instead), so the first free-text message never waits for it; the model runs on
@@ -57,17 +62,33 @@ BatchCheck = Callable[[list[str]], list["Concern | None"]]
 
 
 def _full(text: str) -> Concern | None:
-    from nlp.safety import assess
-
-    result = assess(text)
-    return Concern(result.category or "risk", result.reason) if result.flagged else _incident(text)
+    return _risks([text])[0] or _incident(text)
 
 
 def _patterns(text: str) -> Concern | None:
+    return _lexicon(text) or _incident(text)
+
+
+def _lexicon(text: str) -> Concern | None:
     from nlp.safety import lexicon_match
 
     found = lexicon_match(text)
-    return Concern(found[0], f"matched '{found[1]}'") if found else _incident(text)
+    return Concern(found[0], f"matched '{found[1]}'") if found else None
+
+
+def _risks(texts: list[str]) -> list[Concern | None]:
+    """The risk each message suggests, to the patterns or the model. The model reads what a message
+    says beside a patient-safety incident it tells (:func:`nlp.safety_incidents.beside_incident`),
+    the patterns all of it: the incident's words neither hide a risk told with them nor read as one."""
+    from nlp.safety import assess_batch
+    from nlp.safety_incidents import beside_incident
+
+    read = [beside_incident(text) for text in texts]
+    to_read = [n for n, said in enumerate(read) if said]
+    found: list[Concern | None] = [None] * len(texts)
+    for n, result in zip(to_read, assess_batch([read[n] for n in to_read]), strict=True):
+        found[n] = Concern(result.category or "risk", result.reason) if result.flagged else None
+    return [concern or (_lexicon(text) if said != text else None) for concern, said, text in zip(found, read, texts, strict=True)]
 
 
 def _incident(text: str) -> Concern | None:
@@ -165,6 +186,16 @@ def worth_checking(text: str) -> bool:
     return len(text.split()) >= MIN_WORDS
 
 
+def concerns_about(check: Check | None, text: str) -> list[Concern]:
+    """What :func:`concern_about` finds, and a patient-safety incident told with a risk, which the
+    single concern leaves out (a risk comes first): each kind at most once, the risk first."""
+    found = concern_about(check, text)
+    if found is None or not found.signposted:
+        return [found] if found is not None else []
+    incident = _incident(text)
+    return [found, incident] if incident is not None else [found]
+
+
 def concern_about(check: Check | None, text: str) -> Concern | None:
     if check is None:
         return None
@@ -193,12 +224,11 @@ def concern_in_unheard(check: Check | None, text: str) -> Concern | None:
 
 
 def _full_batch(texts: list[str], threads: int | None = None) -> list[Concern | None]:
+    """The risks only (:func:`_risks`): the incidents were read on the request path, by the patterns."""
     from nlp.embed import limited_threads
-    from nlp.safety import assess_batch
 
     with limited_threads(threads):
-        results = assess_batch(texts)
-    return [Concern(r.category or "risk", r.reason) if r.flagged else _incident(text) for r, text in zip(results, texts, strict=True)]
+        return _risks(texts)
 
 
 def _warm_up(threads: int | None = None) -> None:

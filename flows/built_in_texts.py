@@ -419,6 +419,15 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
         "en": "\"{label}\" is {low} to {high}. Which number?",
         "cy": "Mae \"{label}\" yn {low} i {high}. Pa rif?",
     },
+    # 'very important' or 'not important at all' typed where no band's label says so: the numbers at that end.
+    "delphi.most_important_which": {
+        "en": "The most important are {low} to {high} (\"{label}\"). Which number?",
+        "cy": "Y pwysicaf yw {low} i {high} (\"{label}\"). Pa rif?",
+    },
+    "delphi.least_important_which": {
+        "en": "The least important are {low} to {high} (\"{label}\"). Which number?",
+        "cy": "Y lleiaf pwysig yw {low} i {high} (\"{label}\"). Pa rif?",
+    },
     # Several scores in one reply ('8 9 7'): only the item shown ({item}, in short) is asked.
     "delphi.one_at_a_time": {
         "en": "One score at a time, please: your score for \"{item}\", from {low} to {high}.",

@@ -54,6 +54,7 @@ from flows.parsing_frequencies import (
     frequency_answer,
     read_frequency,
 )
+from flows.parsing_importance import Importance, importance_said
 from flows.parsing_little_words import only_little_words, says_only, says_the_opposite
 from flows.parsing_near_numbers import near_bound
 from flows.parsing_no_preference import names_another, no_preference_option, says_no_preference
@@ -91,7 +92,7 @@ from flows.parsing_yes_no import (
 
 __all__ = [
     "DONT_KNOW_REPLIES", "EMPHASIS", "LEAD_WORDS", "MAX_ANSWER_CHARS", "REASON_WORDS", "SENTENCE_WORDS", "SHORT_REPLY_CHARS", "SHORT_REPLY_CUTOFF", "UNDECIDED_REPLIES", "UNSURE_REPLIES",
-    "Conversion", "Doubt", "NumberReading", "Period", "Reasoned", "SaidFrequency", "SaidRange", "asked_period", "frequency_answer", "pregnancy_notation", "read_frequency", "answer_and_reason", "asks_a_fact", "dont_know_option", "match_option", "match_options", "names_another", "near_bound", "no_preference_option", "normalise", "numbers_said", "only_assents", "only_little_words", "only_politeness",
+    "Conversion", "Doubt", "Importance", "NumberReading", "Period", "Reasoned", "SaidFrequency", "SaidRange", "asked_period", "frequency_answer", "pregnancy_notation", "read_frequency", "answer_and_reason", "asks_a_fact", "importance_said", "dont_know_option", "match_option", "match_options", "names_another", "near_bound", "no_preference_option", "normalise", "numbers_said", "only_assents", "only_little_words", "only_politeness",
     "parse_number", "parse_yes_no", "read_number", "asks_how_long_in_no_unit", "read_range", "rejected_number", "rejected_options", "remaining_option", "said_after_no",
     "said_of_someone_else", "says_a_group", "says_dont_know", "says_every_option", "says_indifferent", "says_no_preference", "says_only", "says_ordinal", "says_the_opposite", "says_undecided", "says_vague_amount", "scale_point",
     "without_emphasis", "without_politeness", "without_pronoun_one", "words_to_number",

@@ -5,8 +5,10 @@ pressed the buzzer all night', 'they gave him the wrong medication', 'left in so
 THIS IS NOT A CLINICAL OR INCIDENT-REPORTING TOOL. It raises a ``patient_safety`` flag so that the
 coordinator reads the message and can follow the organisation's incident process; it sends the
 participant no crisis signposting (nobody is at risk of harming themselves, and 999 or Samaritans
-would be the wrong answer to a story about last month's ward). It is separate from the crisis
-lexicon (:mod:`nlp.safety_patterns`), which is checked first: a message of risk is flagged as that.
+would be the wrong answer to a story about last month's ward). It is independent of the crisis
+checks (:mod:`nlp.safety_patterns`, the model of :mod:`nlp.safety_vote`): a message that tells an
+incident and a risk is flagged as both, and the model reads what it says beside the incident
+(:func:`beside_incident`), so that the incident neither hides the risk nor is read as one.
 
 Written narrowly, for the failure itself, never the waiting that people complain of: 'I waited an
 hour to be seen', 'the buzzer rang for 20 minutes before anyone came', 'my prescription was late'
@@ -20,6 +22,7 @@ from __future__ import annotations
 import re
 
 from nlp.safety_text import _compile, normalise
+from nlp.safety_vote import CLAUSE_BREAK
 
 _SOMEONE = r"(?:him|her|me|them|us|my \w+|mum|dad|nan|grandad|the patient|patients|a patient|residents?)"
 _NOBODY = r"(?:nobody|no one|no-one|noone|no staff|no nurse|no carer|none of the (?:staff|nurses|carers))"
@@ -94,3 +97,25 @@ def incident_match(text: str) -> str | None:
     wrong medication', 'ar y llawr am awr'), or None."""
     found = _ANY_OF.search(normalise(text))
     return found.group(0) if found else None
+
+
+def beside_incident(text: str) -> str:
+    """What a message says beside the patient-safety incident it tells, for the risk model to read:
+    its clauses (between punctuation and joining words, :data:`nlp.safety_vote.CLAUSE_BREAK`) that
+    hold no word of the incident, joined (normalised); the message as it is when it tells none; ''
+    when all of it is the incident. Read whole, the story sways the model both ways: 'the nurse gave
+    me the wrong tablets and I have had enough of being alive' sat among medication talk and was
+    not flagged, while 'Mum was left lying on the floor' read as an emergency happening now."""
+    said = normalise(text)
+    told = [found.span() for found in _ANY_OF.finditer(said)]
+    if not told:
+        return text
+    kept: list[str] = []
+    start = 0
+    for brk in [*CLAUSE_BREAK.finditer(said), None]:
+        end = brk.start() if brk is not None else len(said)
+        part = said[start:end].strip()
+        if part and not any(first < end and start < last for first, last in told):
+            kept.append(part)
+        start = brk.end() if brk is not None else end
+    return ", ".join(kept)

@@ -25,6 +25,7 @@ from flows.events import Button
 from flows.model import Strict, Text
 from flows.parsing import (
     NumberReading,
+    importance_said,
     normalise,
     parse_number,
     parse_yes_no,
@@ -286,6 +287,20 @@ class DelphiStep(InputStep):
                 return ctx.words("delphi.band_which").format(label=label, low=low, high=high)
         return None
 
+    def _importance_named(self, reply: Reply, ctx: StepContext) -> str | None:
+        """For a typed 'very important', 'pwysig iawn' or 'not important at all': the band whose label
+        says as much ('"not important" is 1 to 3. Which number?'), else the numbers at that end of
+        the scale, the top for 'very important' ('The most important are 7 to 9 ("critical")...')."""
+        level = importance_said(reply.text) if reply.button is None else None
+        if level is None:
+            return None
+        bands = self._band_ranges(ctx)
+        for (low, high), label in bands:
+            if low < high and importance_said(label) == level:
+                return ctx.words("delphi.band_which").format(label=label, low=low, high=high)
+        (low, high), label = bands[-1] if level == "most" else bands[0]
+        return ctx.words(f"delphi.{level}_important_which").format(label=label, low=low, high=high)
+
     def _band_ranges(self, ctx: StepContext) -> list[tuple[tuple[int, int], str]]:
         """Each band's (lowest, highest) point with its label in the participant's language."""
         s = self.scale
@@ -327,7 +342,7 @@ class DelphiStep(InputStep):
         if score is False:
             if self._several_scores(reply.text):  # answering, several at once: told how, no try used
                 return Unclear(self._one_at_a_time(ctx, item), uses_a_try=False)
-            band = self._band_named(reply, ctx)  # an answer in the scale's own words: no try used
+            band = self._band_named(reply, ctx) or self._importance_named(reply, ctx)  # the scale's own words: no try used
             if band is not None:
                 return Unclear(band, uses_a_try=False)
             return Unclear(self._between(reply, ctx) + self._hint(ctx, item))
