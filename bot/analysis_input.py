@@ -7,6 +7,9 @@
 * :func:`delphi_rounds_sent`: who was sent which round of which Delphi, so that
   :func:`flows.analysis.delphi.participation` counts as dropped out only those who had the
   round and did not answer it; :func:`rounds_sent_to` keeps one Delphi's.
+* :func:`options_shown`: the options each participant was shown at a rank step, by the flow
+  version they answered it under, so that an option added or removed live counts only those
+  shown it (:func:`flows.analysis.ranking.analyse_rankings`' ``offered``).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import and_, select
+from sqlalchemy.engine import Connection
 
 from flows.session_state import LIVE
 from storage.database import Database
@@ -41,6 +45,26 @@ def answers_for_step(database: Database, study_id: str, step_id: str,
         rows = list(connection.execute(query))
     return [(str(answer_id), redact(value), group) for answer_id, value, group in rows
             if isinstance(value, str) and value.strip()]
+
+
+def options_shown(connection: Connection, study_id: str,
+                  listed: Mapping[tuple[int, str], list[str]]) -> dict[str, dict[str, list[str]]]:
+    """Step id -> participant -> the options listed (``listed``: (flow version id, step id) ->
+    option values) by the flow version of their standing answers to that step; the latest
+    answer's where they answered under several versions, as the latest answers count."""
+    if not listed:
+        return {}
+    a = ANSWERS.c
+    query = (select(a.participant_id, a.step_id, a.flow_version_id)
+             .where(a.study_id == study_id, a.step_id.in_(sorted({step for _, step in listed})), a.skipped.is_(False),
+                    a.withdrawn_at.is_(None))
+             .order_by(a.id))
+    found: dict[str, dict[str, list[str]]] = {}
+    for participant, step, version_id in connection.execute(query):
+        options = listed.get((int(version_id), str(step)))
+        if options is not None:
+            found.setdefault(str(step), {})[str(participant)] = options
+    return found
 
 
 def delphi_rounds_sent(database: Database, study_id: str, delphi: str | None = None) -> pd.DataFrame:

@@ -13,7 +13,9 @@ scale questions per month, or per week for a weekly follow-up, and paired before
 attribute's relative importance and what each feature is worth in the first numeric
 attribute (willingness to trade, with delta-method intervals), as the desk shows them.
 Every table with participants' groups names each by its id (``group``, "all" for everyone)
-and its label from the study file (``group_label``).
+and its label as the desk shows it (``group_label``: the study file's, "Everyone" for all).
+A rank option added or removed live is counted only over the people shown it (``n_offered``)
+and shown by its label as it was offered, as on the desk.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from bot.api.labels import EVERYONE
 from bot.comments import COMMENT_COLUMNS, study_comments
 from flows.analysis import delphi as delphi_analysis
 from flows.analysis.mnl import (
@@ -91,15 +94,22 @@ class ReportInput:
     """The study's default language: what labels beside codes are written in."""
     comments: list[dict[str, str]] = field(default_factory=list)
     """What participants wrote that no question could read as its answer, masked (bot/comments.py)."""
+    offered: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    """Rank step id -> participant -> the options their flow version showed them
+    (:func:`bot.analysis_input.options_shown`); one not named was shown the step's every option."""
+    listed_texts: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Step key -> code -> label over every published version (the newest's label where several
+    have one): a code a later version removed keeps the words it was offered in."""
 
     def of(self, step_id: str) -> list[ItemRecord]:
         return [r for r in self.records if r.step == step_id]
 
 
 def gather(database: Database, study_id: str) -> ReportInput:
-    from bot.analysis_input import delphi_rounds_sent
+    from bot.analysis_input import delphi_rounds_sent, options_shown
+    from bot.api.labels import group_names
     from bot.evaluation import followups
-    from bot.population import group_labels, load_population
+    from bot.population import load_population
 
     with database.transaction() as connection:
         content = repository.study_content(connection, study_id)
@@ -107,17 +117,24 @@ def gather(database: Database, study_id: str) -> ReportInput:
             raise UnknownStudy(f"no study '{study_id}' in the database; publish it first")
         study = Study.model_validate(content)
         steps: dict[str, StepBase] = {}
+        listed: dict[tuple[int, str], list[str]] = {}
+        texts_listed: dict[str, dict[str, str]] = {}
         for version in repository.flow_versions(connection, study_id):
             flow = load_flow(f"{study_id}/{version.flow_id}@{version.version}", raw=version.content).flow
             steps.update({_key(s): s for s in flow.steps if isinstance(s, METHODS)})
+            listed.update({(version.id, s.id): [o.value for o in s.options] for s in flow.steps if isinstance(s, RankStep)})
+            for s in flow.steps:
+                if isinstance(s, METHODS):
+                    texts_listed.setdefault(_key(s), {}).update(_listed_texts(s, study.default_language))
         data = load_population(connection, study_id, study)
         comments = study_comments(connection, study_id)
+        offered = options_shown(connection, study_id, listed)
     delphis = {step.delphi_id for step in steps.values() if isinstance(step, DelphiStep)}
     sent = {delphi: delphi_rounds_sent(database, study_id, delphi) for delphi in sorted(delphis)}
     texts = {entry.id: entry.text for entries in data.approved_entries.values() for entry in entries}
     found = followups(database, study_id, over_time_period(study), study.timezone)
-    return ReportInput(study_id, steps, list(data.records), group_labels(study), sent, texts, found, study.default_language,
-                       comments)
+    return ReportInput(study_id, steps, list(data.records), group_names(study), sent, texts, found, study.default_language,
+                       comments, offered, texts_listed)
 
 
 def over_time_period(study: Study) -> Literal["week", "month"]:
@@ -181,11 +198,11 @@ def write_report(data: ReportInput, out_dir: Path) -> list[Path]:
         if not records and not isinstance(step, DelphiStep):
             continue
         name = f"{step.type}-{step_id}"
-        texts = {**_listed_texts(step, data.language), **data.item_texts}
+        texts = {**data.listed_texts.get(step_id, {}), **_listed_texts(step, data.language), **data.item_texts}
         if isinstance(step, DelphiStep):
             _delphi(out, step, data.records, data.group_labels, data.rounds_sent.get(step.delphi_id), texts)
         elif isinstance(step, RankStep):
-            _ranking(out, name, step, records, data.group_labels, texts)
+            _ranking(out, name, step, records, data.group_labels, texts, data.offered.get(step_id))
         elif isinstance(step, StatementsStep):
             _statements(out, name, records, texts, data.group_labels)
         elif isinstance(step, PairwiseStep):
@@ -309,11 +326,13 @@ def _wrapped(label: str, width: int = 32, lines: int = 3) -> str:
 
 def _labelled(frame: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
     """The table with a ``group_label`` column beside its ``group`` (the id, "all" for everyone):
-    one convention in every table that has groups. A table without groups is left as it is."""
+    one convention in every table that has groups, the desk's names ("Everyone" for all:
+    bot.api.labels.EVERYONE). A table without groups is left as it is."""
     if "group" not in frame.columns or "group_label" in frame.columns:
         return frame
+    names = {**EVERYONE, **labels}
     labelled = frame.copy()
-    labelled.insert(labelled.columns.get_loc("group") + 1, "group_label", [labels.get(g, g) for g in labelled["group"]])
+    labelled.insert(labelled.columns.get_loc("group") + 1, "group_label", [names.get(g, g) for g in labelled["group"]])
     return labelled
 
 
@@ -412,16 +431,18 @@ def _bar_note(pct: float, n: int, unsure: int, few: bool = False) -> str:
 
 
 def _ranking(out: _Out, name: str, step: RankStep, records: list[ItemRecord], labels: dict[str, str],
-             texts: dict[str, str] | None = None) -> None:
+             texts: dict[str, str] | None = None, offered: dict[str, list[str]] | None = None) -> None:
+    """Borda and Plackett-Luce per option and group, each option over the people shown it
+    (``offered``: participant -> the options their flow version listed)."""
     table = rankings_table(records)
     if table.empty:
         return
-    result = _with_text(analyse_rankings(table, [o.value for o in step.options], n_boot=100), "option", texts or {})
+    result = _with_text(analyse_rankings(table, [o.value for o in step.options], n_boot=100, offered=offered), "option", texts or {})
     out.table(name, _labelled(result, labels))
-    notes = group_notes(result, labels)
+    notes = group_notes(result, {**EVERYONE, **labels})
     if notes:
         out.text(f"{name}-notes", "# Intervals and the prior\n\n" + "".join(f"- {note}.\n" for note in notes))
-    overall = result[result["group"] == "all"]
+    overall = result[(result["group"] == "all") & result["score"].notna()]
     reason = overall["interval_note"].iloc[0] if len(overall) else None
     axis = "Plackett-Luce log-strength (95% interval)" if not isinstance(reason, str) else f"Plackett-Luce log-strength (no interval: {INTERVAL_NOTES[reason]})"
     out.chart(name, lambda ax: _intervals(ax, list(overall["text"]), list(overall["score"]), list(overall["low"]), list(overall["high"]), _wrapped(axis, 90)))

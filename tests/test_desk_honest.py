@@ -106,7 +106,7 @@ def test_every_delphi_table_names_groups_by_id_and_label_and_movement_is_written
     for table in ("summary", "participation", "movement", "reasons"):
         frame = pd.read_csv(folder / f"delphi-community-{table}.csv")
         pairs = set(zip(frame["group"], frame["group_label"], strict=True))
-        assert pairs - {("all", "all")} == {("patient", "Patients and carers"), ("staff", "Staff")}, table
+        assert pairs - {("all", "Everyone")} == {("patient", "Patients and carers"), ("staff", "Staff")}, table
     movement = pd.read_csv(folder / "delphi-community-movement.csv")
     staff = movement.query("group == 'staff' and item == 'Phone lines'").iloc[0]
     assert (staff["round"], staff["n_paired"], staff["n_changed"], staff["median_shift"]) == (2, 2, 1, 1.0)

@@ -169,13 +169,13 @@ def test_chorus_report_writes_tables_and_charts_for_every_method(database: Datab
         assert f"{table}.csv" in names, table
     summary = pd.read_csv(tmp_path / "delphi-community-summary.csv")
     assert set(zip(summary["group"], summary["group_label"], strict=True)) == {
-        ("all", "all"), ("patient", "Patients and carers"), ("staff", "Staff")}, "ids, with their labels beside them"
+        ("all", "Everyone"), ("patient", "Patients and carers"), ("staff", "Staff")}, "ids, with their labels (the desk's)"
     assert "delphi-community-movement.csv" in names
     assert (summary.query("group == 'all'")[["n", "n_unsure"]].sum(axis=1) == 12).all()  # everyone rated every item
     ranking = pd.read_csv(tmp_path / "rank-first.csv")
     assert set(ranking["option"]) == {"waits", "phone", "continuity", "carers"} and ranking.query("group == 'all'")["borda"].sum() > 0
     assert set(zip(ranking["group"], ranking["group_label"], strict=True)) == {
-        ("all", "all"), ("patient", "Patients and carers"), ("staff", "Staff")}, "the same convention as the Delphi tables"
+        ("all", "Everyone"), ("patient", "Patients and carers"), ("staff", "Staff")}, "the same convention as the Delphi tables"
     pairwise = pd.read_csv(tmp_path / "pairwise-compare.csv").query("group == 'all'")
     assert ((pairwise["low"] <= pairwise["score"]) & (pairwise["score"] <= pairwise["high"])).all()
     by_group = pd.read_csv(tmp_path / "pairwise-compare.csv").query("group != 'all'")
@@ -208,3 +208,44 @@ def test_report_scores_each_group_over_the_ideas_it_compared_as_the_desk_does(tm
     assert set(carers.index) == {"walkin", "shoes", "class"}
     desk = {s.item: s.score for s in score_items([Comparison(r.value["winner"], r.value["loser"]) for r in records if r.group == "carer"])}
     assert carers["score"].round(6).to_dict() == {item: round(score, 6) for item, score in desk.items()}
+
+
+def test_report_counts_a_rank_option_over_those_shown_it_and_names_a_removed_one_by_its_label(
+        database: Database, filled: tuple, tmp_path: Path) -> None:
+    """The twelve ranked waits, phone, continuity and carers; then a live change swaps carers
+    for transport and three more rank. Carers is shown by its label (not its code), each option
+    counts only the people whose version showed it, and everyone is "Everyone", as on the desk."""
+    import shutil
+
+    service, _ = filled
+    changed = tmp_path / "studies" / "priorities"
+    shutil.copytree(PRIORITIES, changed)
+    flow = changed / "round1.yaml"
+    carers = "      - value: carers\n        label: Support for carers\n"
+    assert carers in flow.read_text(encoding="utf-8")
+    flow.write_text(flow.read_text(encoding="utf-8").replace(carers, "      - value: transport\n        label: Transport to clinics\n"),
+                    encoding="utf-8")
+    StudyRegistry.from_folder(changed.parent).publish(database, NOW)
+    rng = np.random.default_rng(8)
+    for i in range(3):
+        joined = service.join("sms", f"+447700900{100 + i:03d}", "priorities", group="patient")
+        assert joined.participant_id is not None
+        _take_part(service, database, joined.participant_id, "round1", _replies("round1", rng, False), "patient")
+
+    @click.group()
+    def root() -> None:
+        pass
+
+    register(root)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(root, ["report", "priorities", "--out", str(out), "--database", database.url])
+    assert result.exit_code == 0, result.output
+    ranking = pd.read_csv(out / "rank-first.csv")
+    everyone = ranking.query("group == 'all'").set_index("option")
+    assert everyone.loc["carers", "text"] == "Support for carers", "the words it was offered in, not its code"
+    assert everyone.loc["transport", "text"] == "Transport to clinics"
+    assert everyone["n_offered"].to_dict() == {"waits": 15, "phone": 15, "continuity": 15, "carers": 12, "transport": 3}
+    assert everyone.loc["transport", "borda_mean"] == pytest.approx(everyone.loc["transport", "borda"] / 3)
+    assert set(everyone["group_label"]) == {"Everyone"}
+    patients = ranking.query("group == 'patient'").set_index("option")
+    assert patients.loc["transport", "n_offered"] == 3 and patients.loc["carers", "n_offered"] == 8

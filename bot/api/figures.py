@@ -9,6 +9,7 @@ Charts show the labels participants saw; the codes stay in each row's tooltip.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -16,6 +17,7 @@ from fastapi import HTTPException
 
 from bot.api.catalogue import KINDS as STEP_KINDS
 from bot.api.catalogue import StudySteps, names
+from bot.api.labels import EVERYONE
 from bot.charts import Bars, Chart, Control, Intervals, shorten
 from flows.analysis.instruments import SUS_ITEMS
 from flows.analysis.rounding import whole
@@ -142,23 +144,34 @@ def delphi_chart(items: list[dict[str, Any]], item: str, round: int, labels: dic
     return Bars(title, points, series, horizontal=False, axis=f"people scoring each point ({points[0]}-{points[-1]})")
 
 
-def ranking_chart(options: list[dict[str, Any]], group: str = "all", notes: dict[str, str] | None = None) -> Intervals:
-    """A group's scores; one with no interval (``interval_note``: all ranked alike, or too few)
-    is drawn as points alone, its title and description saying why (from ``notes``)."""
+def group_name(group: str, names: Mapping[str, str] | None = None, rows: Iterable[dict[str, Any]] = ()) -> str:
+    """A group as the desk names it: its label in ``names`` (group code -> label), else a row's
+    ``group_label``, else "Everyone" for everyone (bot.api.labels.EVERYONE), else its code."""
+    found = (names or {}).get(group) or next((r["group_label"] for r in rows if r.get("group") == group and r.get("group_label")), None)
+    return str(found or EVERYONE.get(group, group))
+
+
+def ranking_chart(options: list[dict[str, Any]], group: str = "all", notes: dict[str, str] | None = None,
+                  names: Mapping[str, str] | None = None) -> Intervals:
+    """A group's scores (the group named by its label: :func:`group_name`); one with no interval
+    (``interval_note``: all ranked alike, or too few) is drawn as points alone, its title and
+    description saying why (from ``notes``). An option nobody in the group was shown has no score and no row."""
     rows = [(o.get("label") or o["option"], o["score"], o["low"], o["high"], o["option"])
             for o in options if o["group"] == group and o["score"] is not None]
     reason = next((o.get("interval_note") for o in options if o["group"] == group and o.get("interval_note")), None)
+    name = group_name(group, names, options)
     if reason is None:
-        return _intervals(f"Ranking ({group}): Plackett-Luce score with 95% interval", rows,
+        return _intervals(f"Ranking ({name}): Plackett-Luce score with 95% interval", rows,
                           axis="log-strength (centred)", reference=0.0)
     note = (notes or {}).get(reason) or str(reason)
-    chart = _intervals(f"Ranking ({group}): Plackett-Luce score, no interval", rows, axis="log-strength (centred)", reference=0.0)
+    chart = _intervals(f"Ranking ({name}): Plackett-Luce score, no interval", rows, axis="log-strength (centred)", reference=0.0)
     return replace(chart, rows=[(label, estimate, None, None) for label, estimate, _, _ in chart.rows], note=note)
 
 
-def pairwise_chart(groups: dict[str, list[dict[str, Any]]], group: str = "all") -> Intervals:
+def pairwise_chart(groups: dict[str, list[dict[str, Any]]], group: str = "all", names: Mapping[str, str] | None = None) -> Intervals:
+    """A group's scores, the group named by its label (:func:`group_name`)."""
     rows = [(s.get("label") or s["item"], s["score"], s["low"], s["high"], s["item"]) for s in groups.get(group, [])]
-    return _intervals(f"Pairwise ({group}): chance to beat a random other idea", rows,
+    return _intervals(f"Pairwise ({group_name(group, names, groups.get(group, []))}): chance to beat a random other idea", rows,
                       axis="score (0-100)", reference=50.0)
 
 
@@ -222,7 +235,7 @@ def pick(rows: list[dict[str, Any]], missing: str, **keys: Any) -> dict[str, Any
 def build(query: ChartQuery, report: Any, groups: dict[str, str] | None = None) -> Chart:
     """The chart ``query`` names (see :func:`check`), from the report of its kind (see bot.api.reports).
     ``groups`` (group code -> label, in the study's order, Everyone first) names and orders a
-    Delphi chart's groups as the desk's tables do."""
+    Delphi chart's groups as the desk's tables do, and names a ranking's or pairwise chart's group."""
     where = f"step '{query.step}' of flow '{query.flow}'"
     if query.kind == "funnel":
         return funnel_chart(pick(report, f"flow '{query.flow}' is not among the study's current flows", flow=query.flow))
@@ -236,11 +249,11 @@ def build(query: ChartQuery, report: Any, groups: dict[str, str] | None = None) 
     if query.kind == "ranking":
         require_one_step([o["step"] for o in report["options"]], "rank")
         require_group([o["group"] for o in report["options"]], query.group, "ranking")
-        return ranking_chart(report["options"], query.group, report.get("notes"))
+        return ranking_chart(report["options"], query.group, report.get("notes"), groups)
     if query.kind == "pairwise":
         require_one_step([entry["step"] for entry in report.get("steps", [])], "pairwise")
         require_group(list(report["groups"]), query.group, "pairwise")
-        return pairwise_chart(report["groups"], query.group)
+        return pairwise_chart(report["groups"], query.group, groups)
     if query.kind == "choice":
         return choice_chart(report["coefficients"])
     return spc_chart(pick(report, f"no answers yet to chart for {where}", flow=query.flow, step=query.step))

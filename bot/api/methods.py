@@ -199,35 +199,53 @@ def safeguarding_held(database: Database, study_id: str) -> set[int]:
 def ranking_report(frame: pd.DataFrame, steps: Mapping[tuple[int, str], Any] | None = None, n_boot: int = 100) -> dict[str, Any]:
     """Each rank step on its own (its rows name it), with all its options: one nobody put in
     their top places still comes last, as ``chorus report`` has it. ``n_people``: how many of
-    the row's group answered the step (``n_ranked``: how many of them placed the option).
+    the row's group answered the step (``n_offered``: how many of them were shown the option, by
+    the flow version they answered: one added or removed live is counted only over those shown
+    it; ``n_ranked``: how many placed it).
     A row without ``low``/``high`` has no interval, for the reason ``notes`` gives under its
     ``interval_note`` ("alike": everyone in the group ranked alike; "few": too few rankings);
     ``prior_held``: its group's scores are held finite by the prior (``notes["prior_held"]``)."""
     rows = []
+    shown: dict[tuple[str, str], list[str]] = {}
     for r in _of(frame, RANKING).itertuples(index=False):
         order = r.value
         if not isinstance(order, list) or r.skipped or r.item is not None:
             continue
         rows += [(r.step, r.participant, r.group, str(option), place) for place, option in enumerate(order, start=1)]
+        version_options = _version_options(steps or {}, getattr(r, "version_id", None), str(r.step))
+        if version_options is not None:
+            shown.setdefault((str(r.step), str(r.participant)), version_options)
     table = pd.DataFrame(rows, columns=["step", "participant", "group", "option", "position"])
     found: list[dict[str, Any]] = []
     for step_id, part in table.groupby("step", sort=False):
         ranked = part.drop(columns="step").drop_duplicates(["participant", "option"], keep="first")
         options = _rank_options(steps or {}, str(step_id)) or None
+        offered = {who: listed for (step, who), listed in shown.items() if step == str(step_id)}
         people = {"all": ranked["participant"].nunique(), **ranked.groupby("group")["participant"].nunique().to_dict()}
         found += [{"step": step_id, **row, "n_people": plain(people.get(row["group"], 0))}
-                  for row in records(ranking.analyse_rankings(ranked, options, n_boot=n_boot))]
+                  for row in records(ranking.analyse_rankings(ranked, options, n_boot=n_boot, offered=offered))]
     notes = {**ranking.INTERVAL_NOTES, "prior_held": ranking.prior_note(ranking.DEFAULT_ALPHA)}
     return {"options": found, "notes": notes, "alpha": ranking.DEFAULT_ALPHA}
+
+
+def _listed_values(info: Any) -> list[str]:
+    options = info.raw.get("options") or []
+    return [str(o.get("value")) if isinstance(o, dict) else str(o) for o in options]
 
 
 def _rank_options(steps: Mapping[tuple[int, str], Any], step_id: str) -> list[str]:
     """The option values of a rank step, as its flow lists them (the newest version's)."""
     for (_, step), info in sorted(steps.items(), key=lambda item: item[0][0], reverse=True):
         if step == step_id and getattr(info, "type", "") == "rank":
-            options = info.raw.get("options") or []
-            return [str(o.get("value")) if isinstance(o, dict) else str(o) for o in options]
+            return _listed_values(info)
     return []
+
+
+def _version_options(steps: Mapping[tuple[int, str], Any], version_id: Any, step_id: str) -> list[str] | None:
+    """The options the rank step listed in flow version ``version_id``: what an answer given
+    under it was shown (None when that version is not known)."""
+    info = steps.get((int(version_id), step_id)) if version_id is not None and not pd.isna(version_id) else None
+    return _listed_values(info) if info is not None and getattr(info, "type", "") == "rank" else None
 
 
 # ----------------------------------------------------------------------------- pairwise

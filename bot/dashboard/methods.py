@@ -12,6 +12,7 @@ from bot.api import figures, reports
 from bot.api.analysis import OpenQuestion, open_questions
 from bot.api.catalogue import names
 from bot.api.context import StudyCtx
+from bot.api.labels import group_names
 from bot.comments import comment_count
 from bot.dashboard.render import groups_in_study_order, in_study_order, inline, page_study, render
 from flows.display_text import display_text
@@ -25,12 +26,13 @@ def ranking_page(s: StudyCtx = Depends(page_study)) -> HTMLResponse:
     """Each rank step on its own (its options were ranked only against each other), by group
     (Everyone, then the study's groups in its order, as every tab lists them)."""
     report = reports.report(s.database, s.loaded, "ranking")
-    options = report["options"]
+    options, named = report["options"], group_names(s.loaded.study)
     steps = []
     for step_id in dict.fromkeys(str(o["step"]) for o in options):
         of_step = [o for o in options if o["step"] == step_id]
         groups = groups_in_study_order(list(dict.fromkeys(o["group"] for o in of_step)), s.loaded.study)
-        sections = [(g, [o for o in of_step if o["group"] == g], inline(figures.ranking_chart(of_step, g, report.get("notes")))) for g in groups]
+        sections = [(g, [o for o in of_step if o["group"] == g], inline(figures.ranking_chart(of_step, g, report.get("notes"), named)))
+                    for g in groups]
         steps.append((step_id, step_question(s, step_id), sections))
     return render(s, "ranking.html", "ranking", steps=steps, notes=report.get("notes", {}))
 
@@ -39,10 +41,10 @@ def ranking_page(s: StudyCtx = Depends(page_study)) -> HTMLResponse:
 def pairwise_page(s: StudyCtx = Depends(page_study)) -> HTMLResponse:
     """Each pairwise step on its own (its ideas were compared only with each other), by group
     (Everyone, then the study's groups in its order, as every tab lists them)."""
-    steps = []
+    steps, named = [], group_names(s.loaded.study)
     for entry in reports.report(s.database, s.loaded, "pairwise")["steps"]:
         groups = entry["groups"]
-        sections = [(g, groups[g], inline(figures.pairwise_chart(groups, g))) for g in groups_in_study_order(list(groups), s.loaded.study)]
+        sections = [(g, groups[g], inline(figures.pairwise_chart(groups, g, named))) for g in groups_in_study_order(list(groups), s.loaded.study)]
         steps.append((entry["step"], step_question(s, entry["step"]), sections))
     return render(s, "pairwise.html", "pairwise", steps=steps)
 

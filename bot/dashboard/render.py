@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from bot import charts
 from bot.api.context import Ctx, StudyCtx
-from bot.api.labels import group_names
+from bot.api.labels import EVERYONE, group_names
 from bot.auth import csrf_token, desk_of, page_principal, visible_study
 from flows.analysis import rounding
 from flows.model import Study, resolve_text
@@ -114,7 +114,7 @@ def group_namer(study: Study) -> Callable[[str], str]:
 
 def render(ctx: Ctx, template: str, tab: str | None = None, **data: Any) -> HTMLResponse:
     context: dict[str, Any] = {"principal": ctx.principal, "csrf": csrf_token(ctx.request), "tab": tab, "tabs": TABS,
-                               "chart_url": chart_url, "group_label": lambda group: "Everyone" if group == "all" else group,
+                               "chart_url": chart_url, "group_label": lambda group: EVERYONE.get(group, group),
                                **data}
     if isinstance(ctx, StudyCtx):
         study = ctx.loaded.study

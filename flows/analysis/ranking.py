@@ -11,6 +11,18 @@ they did not rank share them equally, each scoring (N - k - 1) / 2. A partial
 ranking thus reads as a full ranking with a tie at the bottom, and every
 participant hands out the same total, N(N-1)/2, whether they ranked 3 or all.
 
+Options offered (a flow changed live): a participant who answered a version of the flow that
+had not yet added an option, or had removed one, was never shown it, so they are counted
+neither for nor against it. ``offered`` says what each participant was shown; one it does not
+name was shown every option (so with one version nothing changes). A participant
+shown N_i of the N options spreads their points over those N_i alone, as above with N_i for
+N, scaled by (N - 1) / (N_i - 1) so that their first place is worth N - 1 and their last 0, as
+anyone's (each option they were shown gets (N - 1) / 2 from them on average, as from anyone);
+an option they were not shown gets nothing from them, and ``borda_mean`` divides by
+``n_offered``, the people shown the option: compare options by ``borda_mean``, since totals
+over different numbers of people do not compare. Plackett-Luce's choice sets hold only the options
+the participant was shown; an option nobody in a group was shown has no score there.
+
 Plackett-Luce: a top-k ranking is k successive choices, each the best of the
 options not yet placed (unranked options stay in every choice set: they were
 available and not chosen). The log-strengths are fitted by Newton's method on the
@@ -39,8 +51,9 @@ it). Its scores and P(first) are then as large as the prior ``alpha`` allows, no
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -48,6 +61,8 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 ALL = "all"
+Offered = Mapping[Any, Collection[str]]
+"""Participant -> the options they were shown (the flow version they answered listed)."""
 DEFAULT_ALPHA = 0.1
 """Pseudo-wins and pseudo-losses each option gets against a virtual option of strength 1."""
 MIN_RANKINGS_FOR_INTERVAL = 5
@@ -99,45 +114,67 @@ def _clean(rankings: pd.DataFrame) -> pd.DataFrame:
     return df.sort_values(["participant", "position"], kind="stable")
 
 
-def _options(df: pd.DataFrame, options: list[str] | None) -> list[str]:
-    """The options listed, then any the rankings hold that the list has not got (an option a
-    later version of the flow removed): its answers are scored, not refused."""
+def _options(df: pd.DataFrame, options: list[str] | None, offered: Offered | None = None) -> list[str]:
+    """The options listed, then any the rankings hold or someone was shown that the list has
+    not got (an option a later version of the flow removed): its answers are scored, not refused."""
     seen = list(dict.fromkeys(df["option"]))
-    if options is None:
-        return seen
-    listed = [str(o) for o in options]
-    return listed + [str(o) for o in seen if str(o) not in listed]
+    shown = [str(o) for person in dict.fromkeys(df["participant"]) for o in (offered or {}).get(person, ())]
+    listed = [str(o) for o in options] if options is not None else []
+    return list(dict.fromkeys([*listed, *(str(o) for o in seen), *shown]))
 
 
-def borda(df: pd.DataFrame, options: list[str]) -> pd.DataFrame:
-    """Total and mean Borda points per option (convention in the module docstring)."""
-    n = len(options)
-    people = df["participant"].nunique()
-    if people == 0:
-        return pd.DataFrame({"option": options, "borda": 0.0, "borda_mean": np.nan})
-    place = df.groupby("participant", sort=False).cumcount() + 1
-    k = df.groupby("participant", sort=False)["option"].transform("size")
-    leftover = ((n - k - 1) / 2.0).clip(lower=0)  # per row: its participant's share
-    # every participant's leftover goes to each option, minus the options they ranked
-    unranked = leftover.groupby(df["participant"], sort=False).first().sum()
-    points = (n - place) - leftover
-    totals = points.groupby(df["option"]).sum().reindex(options, fill_value=0.0) + unranked
-    return pd.DataFrame(
-        {"option": options, "borda": totals.to_numpy(), "borda_mean": totals.to_numpy() / people}
-    )
+def _option_index(df: pd.DataFrame, options: list[str]) -> np.ndarray:
+    """Each row's option as its index in ``options`` (every ranked option must be there)."""
+    return df["option"].map({o: i for i, o in enumerate(options)}).to_numpy(dtype=int)
 
 
-def choice_data(df: pd.DataFrame, options: list[str]) -> ChoiceData:
-    """Turn rankings into Plackett-Luce choice events."""
-    n = len(options)
+def offered_mask(df: pd.DataFrame, options: list[str], offered: Offered | None = None) -> np.ndarray:
+    """(participants in order of first row, options) True where the participant was shown the
+    option: every option for one ``offered`` does not name, and always what they ranked."""
+    people = list(dict.fromkeys(df["participant"]))
     index = {o: i for i, o in enumerate(options)}
+    mask = np.ones((len(people), len(options)), dtype=bool)
+    for row, person in enumerate(people):
+        shown = (offered or {}).get(person)
+        if shown is not None:
+            mask[row] = False
+            mask[row, [index[str(o)] for o in shown if str(o) in index]] = True
+    mask[pd.Index(people).get_indexer(df["participant"]), _option_index(df, options)] = True
+    return mask
+
+
+def borda(df: pd.DataFrame, options: list[str], offered: Offered | None = None) -> pd.DataFrame:
+    """Total and mean Borda points per option, and how many were shown it (``n_offered``;
+    convention in the module docstring)."""
+    n = len(options)
+    mask = offered_mask(df, options, offered)
+    people = pd.Index(df["participant"].unique())
+    pid = people.get_indexer(df["participant"])
+    place = df.groupby("participant", sort=False).cumcount().to_numpy() + 1
+    shown = mask.sum(axis=1)
+    ranked = np.bincount(pid, minlength=len(people))
+    scale = np.where(shown > 1, (n - 1) / np.maximum(shown - 1, 1), 0.0)
+    leftover = np.clip((shown - ranked - 1) / 2.0, 0, None) * scale  # each unranked option's share
+    points = np.where(mask, leftover[:, None], 0.0)
+    points[pid, _option_index(df, options)] = (shown[pid] - place) * scale[pid]
+    points[shown == 1] = np.where(mask[shown == 1], (n - 1) / 2.0, 0.0)  # shown one option: no preference
+    totals, n_offered = points.sum(axis=0), mask.sum(axis=0)
+    mean = np.divide(totals, n_offered, out=np.full(n, np.nan), where=n_offered > 0)
+    return pd.DataFrame({"option": options, "borda": totals, "borda_mean": mean, "n_offered": n_offered})
+
+
+def choice_data(df: pd.DataFrame, options: list[str], offered: Offered | None = None) -> ChoiceData:
+    """Turn rankings into Plackett-Luce choice events, each choice among the options its
+    participant was shown and had not yet placed."""
+    n = len(options)
+    mask = offered_mask(df, options, offered)
     people = pd.Index(df["participant"].unique())
     pid = people.get_indexer(df["participant"])
     step = df.groupby("participant", sort=False).cumcount().to_numpy()
-    opt = df["option"].map(index).to_numpy()
-    order = np.full((len(people), n), n, dtype=int)  # n = not ranked
+    opt = _option_index(df, options)
+    order = np.where(mask, n, -1)  # n = shown, not ranked; -1 = not shown, in no choice set
     order[pid, opt] = step
-    keep = step < n - 1  # the last of a full ranking is no choice
+    keep = step < mask.sum(axis=1)[pid] - 1  # the last of a full ranking is no choice
     owner, steps = pid[keep], step[keep]
     sets = order[owner] >= steps[:, None]
     return ChoiceData(options, opt[keep], sets, owner, len(people))
@@ -219,13 +256,15 @@ def _analyse_one(
     n_boot: int,
     seed: int,
     alpha: float,
+    offered: Offered | None = None,
 ) -> pd.DataFrame:
-    table = borda(df, options)
+    table = borda(df, options, offered)
     ranked_by = df.groupby("option")["participant"].nunique().reindex(options, fill_value=0)
     table["n_ranked"] = ranked_by.to_numpy()
     if df.empty:
         return table.assign(score=np.nan, low=np.nan, high=np.nan, p_first=np.nan, interval_note=None, prior_held=False)
-    data = choice_data(df, options)
+    present = table["n_offered"].to_numpy() > 0  # an option nobody here was shown is not in the model
+    data = choice_data(df, [o for o, shown in zip(options, present, strict=True) if shown], offered)
     theta = fit_plackett_luce(data, alpha=alpha)
     note = interval_note(df)
     rng = np.random.default_rng(seed)
@@ -233,13 +272,17 @@ def _analyse_one(
     boot = (
         np.array([_refit(data, rng.multinomial(m, np.full(m, 1.0 / m)), alpha, theta) for _ in range(n_boot)])
         if n_boot and note is None
-        else np.full((1, len(options)), np.nan)
+        else np.full((1, len(theta)), np.nan)
     )
     strength = np.exp(theta)
-    table["score"] = theta
-    table["low"] = np.minimum(np.percentile(boot, 2.5, axis=0), theta)
-    table["high"] = np.maximum(np.percentile(boot, 97.5, axis=0), theta)
-    table["p_first"] = strength / strength.sum()
+    for column, values in (
+        ("score", theta),
+        ("low", np.minimum(np.percentile(boot, 2.5, axis=0), theta)),
+        ("high", np.maximum(np.percentile(boot, 97.5, axis=0), theta)),
+        ("p_first", strength / strength.sum()),
+    ):
+        table[column] = np.nan
+        table.loc[present, column] = values
     table["interval_note"] = note
     table["prior_held"] = alpha > 0 and not estimable(data)
     return table
@@ -252,31 +295,37 @@ def analyse_rankings(
     seed: int = 0,
     alpha: float = DEFAULT_ALPHA,
     per_group: bool = True,
+    offered: Offered | None = None,
 ) -> pd.DataFrame:
     """Borda and Plackett-Luce results for everyone ("all") and for each group.
 
-    Columns: group, option, n_ranked, borda (total points), borda_mean, score
+    ``offered``: participant -> the options they were shown, where a version of the flow
+    showed them fewer than all (see the module docstring); by default everyone saw every option.
+
+    Columns: group, option, n_ranked, n_offered (how many of the group were shown the
+    option: ``borda_mean`` and the model count only them), borda (total points), borda_mean, score
     (centred log-strength), low and high (95% bootstrap interval; empty where
     interval_note says why there is none), p_first (the model's chance that the
     option is put first), interval_note and prior_held (see the module docstring),
     best first within each group.
     """
     df = _clean(rankings)
-    opts = _options(df, options)
+    opts = _options(df, options, offered)
     groups = [ALL] + (sorted(df["group"].unique()) if per_group else [])
     frames = []
     for group in groups:
         part = df if group == ALL else df[df["group"] == group]
-        table = _analyse_one(part, opts, n_boot, seed, alpha)
+        table = _analyse_one(part, opts, n_boot, seed, alpha, offered)
         frames.append(
             table.assign(group=group).sort_values(
-                ["score", "borda"], ascending=False, kind="stable"
+                ["score", "borda_mean"], ascending=False, kind="stable"
             )
         )
     columns = [
         "group",
         "option",
         "n_ranked",
+        "n_offered",
         "borda",
         "borda_mean",
         "score",
@@ -290,11 +339,12 @@ def analyse_rankings(
 
 
 def group_notes(result: pd.DataFrame, names: Mapping[str, str] | None = None, alpha: float = DEFAULT_ALPHA) -> list[str]:
-    """Per group of :func:`analyse_rankings`' result (named by ``names``, "everyone" for all),
-    why it has no interval and whether its scores are held by the prior, one sentence each."""
+    """Per group of :func:`analyse_rankings`' result (named by ``names``; "everyone" for all
+    where it does not name them), why it has no interval and whether its scores are held by
+    the prior, one sentence each."""
     notes = []
     for group, part in result.groupby("group", sort=False):
-        name = "everyone" if group == ALL else (names or {}).get(str(group), str(group))
+        name = (names or {}).get(str(group)) or ("everyone" if group == ALL else str(group))
         reason = part["interval_note"].iloc[0]
         if isinstance(reason, str):
             notes.append(f"{name}: no interval, {INTERVAL_NOTES[reason]}")
