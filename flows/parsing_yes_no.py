@@ -1,5 +1,5 @@
 """Yes or no (flows/parsing.py): 'yes', 'yesss', '👍', 'no problem' (a yes), 'nope', each Welsh
-question's own answer (ydw/nac ydw, ie/nage, oes/nac oes, oedd/nac oedd, do/naddo); None for
+question's own answer (ydw/nac ydw, ie/nage, gallaf/na allaf: flows/welsh_yes_no.py); None for
 'yes and no', 'maybe' or 'I don't mind', which no consent may rest on. And what a NO goes on to say instead ('no, 3'): a correction of an answer read back."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from flows import welsh_yes_no
 from flows.parsing_normalise import (
     _squash,
     _strip_politeness,
@@ -29,7 +30,7 @@ _YES_LEAD = {
 """Includes 'no problem', 'no worries', 'not a problem': agreeing, not refusing."""
 _YES_WHOLE = {
     "do", "iawn", "right", "correct", "true", "fine", "alright", "all right", "agree", "agreed",
-    "please", "why not", "i think so", "think so", "yes and yes", "hoffwn", "gwnaf", "byddwn",
+    "please", "why not", "i think so", "think so", "yes and yes",
     "cytuno", "ydw diolch", "wrth gwrs", "i suppose so", "suppose so", "i guess so", "guess so",
 }
 _NO_LEAD = {
@@ -37,14 +38,14 @@ _NO_LEAD = {
     "no thanks", "no thank you", "i don't", "i do not", "i won't", "i will not", "i wouldn't",
     "i would not", "i'm not", "i am not", "i disagree", "i'd rather not", "rather not", "no chance",
     "nac ydw", "nac ydy", "nac oes", "nag ydw", "nag ydy", "nag oes", "nadw", "nage", "naddo", "na diolch", "dim diolch", "i do not consent",
-    "nac oedd", "nag oedd", "nac ydyn", "nag ydyn",
-    "i don't consent",
-    "i dont consent",
+    "nac oedd", "nag oedd", "nac ydyn", "nag ydyn", "i don't consent",
 }
 _NO_WHOLE = {
     "don't", "dont", "disagree", "negative", "definitely not", "certainly not", "absolutely not",
     "of course not", "i don't think so", "don't think so", "dim", "byth",
 }
+_YES_LEAD |= welsh_yes_no.TYPED_YES - _YES_WHOLE  # each Welsh question's own yes ('gallaf'), but 'do' only whole
+_NO_LEAD |= welsh_yes_no.TYPED_NO
 for _phrases in (_YES_LEAD, _YES_WHOLE, _NO_LEAD, _NO_WHOLE):
     # each phrase also without its apostrophe ('i dont', 'im not', 'dont think so'): a basic
     # phone makes one hard to type, and the words mean nothing else
@@ -56,7 +57,7 @@ _YES_NO_EMOJI = {
 }
 _UNSURE = re.compile(
     r"\b(?:maybe|perhaps|possibly|might|not sure|unsure|don'?t know|do not know|dunno|idk|no idea|"
-    r"depends|sometimes|kind of|sort of|not certain|efallai|ddim yn siwr|ddim yn gwybod|dim syniad)\b"
+    r"depends|sometimes|kind of|sort of|not certain|efallai|ddim yn siwr|ddim yn gwybod|dim syniad|ddim (?:dweud|deud))\b"
 )
 _INDIFFERENT = re.compile(
     r"\b(?:(?:i\s+)?(?:do not|don'?t|wouldn'?t|would not|won'?t)\s+mind|(?:i'?m\s+|i am\s+)?not (?:bothered|fussed)|"
@@ -202,6 +203,8 @@ def parse_yes_no(text: str) -> bool | None:
         return True if rest and parse_yes_no(rest) is True else None
     if _UNSURE.search(clean):
         return None
+    if welsh_yes_no.says_verb_not(plain):  # 'alla i ddim' (I can't), 'hoffwn i ddim mynd'
+        return False
     lead = None if says_a_group(" ".join(words[:2])) else _leading(words)  # 'y ddau' (both): no 'y' of a yes
     if lead is None:
         return None

@@ -2,11 +2,13 @@
 
 A text written once (``text: Thank you.``) is sent as written in every language; so is an
 option written as a word (``options: [Days, Nights]``), a choice experiment's level with no
-label, and a Delphi item read from a ``.txt`` file. In a study that offers Welsh, a Welsh
-participant would get Chorus's own Welsh around that English, and nothing says so before
-launch. These are warnings, one per file (with a count and the first few places), never one
-per text. A map of languages that leaves one out (``{en: ...}`` alone) is an error of its own
-(:func:`flows.flow_checks.translation_problems`); Delphi items from a file are grouped here.
+label and attribute with no ``label`` (its name is said when a participant is told what the
+choices differ in: 'wait, who'), and a Delphi item read from a ``.txt`` file. In a study that
+offers Welsh, a Welsh participant would get Chorus's own Welsh around that English, and
+nothing says so before launch. These are warnings, one per file (with a count and the first
+few places), never one per text. A map of languages that leaves one out (``{en: ...}`` alone)
+is an error of its own (:func:`flows.flow_checks.translation_problems`); Delphi items from a
+file are grouped here.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ class Place:
     what: str
     position: tuple[int, int]
     kind: str = "text"
-    """text, option, level or override: chooses the example in the hint."""
+    """text, option, level, attribute or override: chooses the example in the hint."""
 
 
 def has_words(text: str) -> bool:
@@ -73,7 +75,8 @@ def _built_in_band(step: StepBase, name: str, text: Text) -> bool:
 
 
 def _step_places(step: StepBase, index: int, marks: Marks, written_as_map: list[bool]) -> list[Place]:
-    """The step's texts written once, its options shown by their value, and its levels with no label."""
+    """The step's texts written once, its options shown by their value, and its levels and
+    attributes with no label."""
     places: list[Place] = []
     file_items = items_from_file(step, index, marks)
     texts = list(step.texts()) + [(name, getattr(step, name)) for name in ("yes_label", "no_label") if getattr(step, name, None)]
@@ -88,6 +91,9 @@ def _step_places(step: StepBase, index: int, marks: Marks, written_as_map: list[
             places.append(Place(f"option '{option.value}' of step '{step.id}'", where, "option"))
     if isinstance(step, ChoiceExperimentStep):
         for attribute, spec in step.attributes.items():
+            if spec.label is None:
+                where = marks.key(step_path(index, "attributes", attribute))
+                places.append(Place(f"the name of attribute '{attribute}' of step '{step.id}'", where, "attribute"))
             for number, level in enumerate(spec.levels):
                 if isinstance(level, str) and has_words(level) and level not in (spec.labels or {}):
                     where = marks.value(step_path(index, "attributes", attribute, "levels", str(number)))
@@ -114,6 +120,8 @@ def _hint(kinds: set[str], languages: list[str]) -> str:
         hints.append(f"an option as '{{value: days, label: {{{first}: Days, {versions}}}}}'")
     if "level" in kinds:
         hints.append(f"a level's words under its attribute's labels, e.g. 'labels: {{4 hours: {{{first}: 4 hours, {versions}}}}}'")
+    if "attribute" in kinds:
+        hints.append(f"an attribute's name under its 'label', e.g. 'wait: {{levels: [...], label: {{{first}: waiting time, {versions}}}}}'")
     if "override" in kinds:
         hints.append("a text under 'texts:' written once replaces Chorus's own version in every language")
     return "; ".join(hints)

@@ -2,8 +2,13 @@
 claf?" is answered Ie or Nage, "Oes gennych chi gar?" Oes or Nac oes, "Oedd y bwyd yn
 dda?" Oedd or Nac oedd, "Ydy'r ward yn dawel?" Ydy or Nac ydy, "Wnaethoch chi ...?" (any
 past-tense question) Do or Naddo; "Ydych chi ...?" and "Wyt ti ...?" Ydw or Nac ydw, the
-built-in buttons. A yes/no step in Welsh offers, and hints at, the words its question takes
-(:func:`welsh_answer_words`); flows/parsing_yes_no.py reads each of them as a yes or a no.
+built-in buttons. So does a question put with a future, conditional or modal verb: "Hoffech
+chi ...?" Hoffwn or Na hoffwn, "Fyddech chi ...?" Byddwn or Na fyddwn, "Fyddwch chi ...?"
+Byddaf or Na fyddaf, "Allwch chi ...?" Gallaf or Na allaf, "Allech chi ...?" Gallwn or Na
+allwn, "Oeddech chi ...?" Oeddwn or Nac oeddwn, "Ddylen ni ...?" Dylen or Na ddylen. A
+yes/no step in Welsh offers, and hints at, the words its question takes
+(:func:`welsh_answer_words`); flows/parsing_yes_no.py reads each of them as a yes or a no,
+as typed too (:data:`TYPED_YES`, :data:`TYPED_NO`).
 """
 
 from __future__ import annotations
@@ -14,17 +19,73 @@ from flows.said_once import sentences
 
 _LEAD = r"^[^\w]*(?:a\s+)?"
 """Anything before the verb: a quote, an emoji, the question particle 'A' ('A oes ...?')."""
-FORMS: tuple[tuple[re.Pattern[str], str, str], ...] = (
-    (re.compile(_LEAD + r"ai\b", re.IGNORECASE), "Ie", "Nage"),
-    (re.compile(_LEAD + r"oes\b", re.IGNORECASE), "Oes", "Nac oes"),
-    (re.compile(_LEAD + r"oedd\b", re.IGNORECASE), "Oedd", "Nac oedd"),
-    (re.compile(_LEAD + r"(?:ydych|ydach|dych|wyt|ydw)\b", re.IGNORECASE), "Ydw", "Nac ydw"),
-    (re.compile(_LEAD + r"(?:ydy|ydi|yw)(?:'r\b|\b)", re.IGNORECASE), "Ydy", "Nac ydy"),
-    (re.compile(_LEAD + r"(?:\w*(?:och|aist|ost|est)\s+(?:chi|ti)|\w+odd|ddaru)\b", re.IGNORECASE), "Do", "Naddo"),
+_VERBS: tuple[tuple[str, str, str], ...] = (
+    (r"ai\b", "Ie", "Nage"),
+    (r"oes\b", "Oes", "Nac oes"),
+    (r"oedd\b", "Oedd", "Nac oedd"),
+    (r"oedd(?:ech|et)\b", "Oeddwn", "Nac oeddwn"),
+    (r"(?:ydych|ydach|dych|wyt|ydw)\b", "Ydw", "Nac ydw"),
+    (r"(?:ydy|ydi|yw)(?:'r\b|\b)", "Ydy", "Nac ydy"),
+    (r"hoff(?:ech|et)\b", "Hoffwn", "Na hoffwn"),
+    (r"[fb]ydd(?:ech|et)\b", "Byddwn", "Na fyddwn"),
+    (r"[fb]as(?:ech|et)\b", "Baswn", "Na faswn"),
+    (r"[fb]ydd(?:wch|i)\b", "Byddaf", "Na fyddaf"),
+    (r"[fb]ydd\b", "Bydd", "Na fydd"),
+    (r"(?:g?all(?:wch|i)|g?elli)\b", "Gallaf", "Na allaf"),
+    (r"[fm]edr(?:wch|i)\b", "Medraf", "Na fedraf"),
+    (r"g?all(?:ech|et)\b", "Gallwn", "Na allwn"),
+    (r"[fm]edr(?:ech|et)\b", "Medrwn", "Na fedrwn"),
+    (r"d?dylen\b", "Dylen", "Na ddylen"),
+    (r"d?dyl(?:ech|et)\b", "Dylwn", "Na ddylwn"),
+    (r"d?dylai\b", "Dylai", "Na ddylai"),
+    (r"g?wn(?:ewch|ei)\b", "Gwnaf", "Na wnaf"),
+    (r"(?:\w*(?:och|aist|ost|est)\s+(?:chi|ti)|\w+odd|ddaru)\b", "Do", "Naddo"),
 )
-"""The verb a question starts with, and its yes and no: a past tense by its ending
-('wnaethoch chi', 'gawsoch chi', 'wnest ti', 'aeth', 'gafodd') or 'ddaru'."""
+FORMS: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
+    (re.compile(_LEAD + verb, re.IGNORECASE), yes, no) for verb, yes, no in _VERBS)
+"""The verb a question starts with, mutated ('Fyddwch chi', 'Allwch chi': as asked) or not
+('Byddwch chi', 'Gallwch chi'), and its yes and no (the yes unmutated, the no softly mutated:
+Gallaf, Na allaf); a past tense by its ending ('wnaethoch chi', 'gawsoch chi', 'wnest ti',
+'aeth', 'gafodd') or 'ddaru'. 'Fyddwch' (will you be) and 'Fyddech' (would you be) differ:
+Byddaf, Byddwn."""
 _BUILT_IN_YES, _BUILT_IN_NO = "YDW", "NAC YDW"
+
+
+def _typed(yes: str, no: str) -> tuple[set[str], set[str]]:
+    """A yes and a no as people type them, in lower case: the no with 'nag' for 'nac' ('nag
+    oeddwn') and without its mutation ('na gallaf', 'na byddaf'), and a first-person -af as
+    said, -a ('galla', 'na fydda')."""
+    yes, no = yes.lower(), no.lower()
+    said_yes, said_no = {yes}, {no}
+    if no.startswith("nac "):
+        said_no.add("nag " + no[4:])
+    elif no.startswith("na "):
+        said_no.add("na " + yes)
+    for words in (said_yes, said_no):
+        words |= {word[:-1] for word in words if word.endswith("af")}
+    return said_yes, said_no
+
+
+TYPED_YES: frozenset[str] = frozenset(word for _, yes, no in FORMS for word in _typed(yes, no)[0])
+TYPED_NO: frozenset[str] = frozenset(word for _, yes, no in FORMS for word in _typed(yes, no)[1])
+"""Every yes and no of :data:`FORMS` as typed (:func:`_typed`)."""
+_SOFT = {"b": "f", "m": "f", "d": "dd", "g": ""}
+
+
+def _mutated(word: str) -> str:
+    """A verb softly mutated, as a negative starts: 'gallaf' -> 'allaf', 'byddaf' -> 'fyddaf', 'dylen' -> 'ddylen'."""
+    return word if word.startswith("dd") else _SOFT.get(word[0], word[0]) + word[1:]
+
+
+_VERB_WORDS = {form for yes in TYPED_YES - {"ie", "do"} for form in (yes, _mutated(yes))} | {"dw", "dwi", "dydw", "sa", "sai", "dyw", "doeddwn"}
+_VERB_NOT = re.compile(rf"^(?:{'|'.join(sorted(_VERB_WORDS, key=len, reverse=True))})(?:\s+(?:i|fi|ni|chi|ti|nhw))?\s+ddim\b")
+
+
+def says_verb_not(words: str) -> bool:
+    """A reply (normalised, without politeness) that starts with a verb said in the negative,
+    the way Welsh says it: 'alla i ddim' (I can't), 'fydda i ddim', 'hoffwn i ddim mynd', 'dw i
+    ddim'. Never a bare 'ddim' after a yes ('ydw, ddim yn aml'): the verb must come first."""
+    return bool(_VERB_NOT.match(words))
 
 
 def welsh_answer_words(question: str) -> tuple[str, str] | None:

@@ -1,6 +1,6 @@
 """`chorus validate` warns when a text a participant sees has no version in one of the
 study's languages: a text written once, an option shown by its words, a choice experiment's
-level with no label, Delphi items read from a text file, the study's own signposting and
+level or attribute with no label, Delphi items read from a text file, the study's own signposting and
 texts. One warning per file (with a count and the first places), never one per text; a
 study translated throughout gets none."""
 
@@ -144,7 +144,10 @@ def test_each_file_gets_one_warning_naming_what_a_welsh_participant_would_get_in
     (choices,) = files["choices.yaml"]
     assert "level '4 hours' of step 'pick' (line 7)" in choices.message and "level '8 hours'" in choices.message
     assert "'0'" not in choices.message and "ward" not in choices.message  # numbers, and levels with labels
-    assert choices.hint == "a level's words under its attribute's labels, e.g. 'labels: {4 hours: {en: 4 hours, cy: ...}}'"
+    assert "the name of attribute 'wait' of step 'pick' (line 7)" in choices.message, "said in 'they differ in: wait, ...'"
+    assert choices.message.startswith("5 texts") and "the name of attribute 'place' of step 'pick' (line 8) and 1 more" in choices.message
+    assert choices.hint == ("a level's words under its attribute's labels, e.g. 'labels: {4 hours: {en: 4 hours, cy: ...}}'; "
+                            "an attribute's name under its 'label', e.g. 'wait: {levels: [...], label: {en: waiting time, cy: ...}}'")
 
     (study,) = files["study.yaml"]
     assert study.message.startswith("3 texts participants see have no Welsh ('cy') version")
@@ -173,6 +176,9 @@ WELSH_ROUND1 = ROUND1.replace("items.txt", "items.yaml").replace(
 )
 WELSH_CHOICES = CHOICES.replace(
     "wait: [4 hours, 8 hours]", "wait:\n        levels: [4h, 8h]\n        labels: {4h: {en: 4 hours, cy: 4 awr}, 8h: {en: 8 hours, cy: 8 awr}}"
+    "\n        label: {en: wait, cy: aros}"
+).replace("levels: [ward, home]", "label: {en: place, cy: lle}\n        levels: [ward, home]").replace(
+    "cost: [0, 10]", "cost: {levels: [0, 10], label: {en: cost, cy: cost}}"
 )
 
 

@@ -67,9 +67,9 @@ def test_each_welsh_answer_is_read_as_a_yes_or_a_no(question: str, yes: str, no:
 
 
 def test_a_question_that_does_not_tell_keeps_the_built_in_words() -> None:
-    for question in ("Hoffech chi gymryd rhan?", "Ai chi? Oes car gennych chi?", "Dywedwch wrthym."):
+    for question in ("Cytuno â'r telerau?", "Ai chi? Oes car gennych chi?", "Dywedwch wrthym."):
         assert welsh_answer_words(question) is None, question
-    _, started = _chat({"en": "Would you take part?", "cy": "Hoffech chi gymryd rhan?"})
+    _, started = _chat({"en": "Agree to the terms?", "cy": "Cytuno â'r telerau?"})
     assert [b.label for b in started.messages()[0].buttons] == [BUILT_IN_TEXTS["yes"]["cy"], BUILT_IN_TEXTS["no"]["cy"]]
 
 

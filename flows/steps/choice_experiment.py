@@ -64,6 +64,10 @@ class AttributeSpec(Strict):
     levels: list[str | int | float] = Field(min_length=2)
     labels: dict[str, Text] | None = None
     """How a level reads, e.g. ``{1: 1 week, 2: 2 weeks}``; default the level itself."""
+    label: Text | None = None
+    """How the attribute itself is called, in each language, e.g. ``{en: waiting time, cy: amser
+    aros}``: said to a participant ('they differ in: waiting time, ...') and shown on the desk;
+    default its name, underscores as spaces ('travel_time': 'travel time')."""
     better: Literal["higher", "lower"] | None = None
     """For a numeric attribute whose better direction is known (so dominated pairs are avoided)."""
     cost: bool | None = None
@@ -181,6 +185,7 @@ class ChoiceExperimentStep(InputStep):
     def texts(self) -> list[tuple[str, Text]]:
         found = super().texts()
         for name, attr in self.attributes.items():
+            found += [(f"attributes.{name}.label", attr.label)] if attr.label is not None else []
             found += [(f"attributes.{name}.labels.{level}", label) for level, label in (attr.labels or {}).items()]
         return found + ([("neither_label", self.neither_label)] if self.neither_label is not None else [])
 
@@ -326,6 +331,16 @@ class ChoiceExperimentStep(InputStep):
         """'the cheaper one' where no attribute is a cost."""
         return asks_cost(normalise(text)) and not any(attribute.cost for attribute in self._described())
 
+    def _attribute_name(self, name: str, ctx: StepContext) -> str:
+        """An attribute as a participant is told of it, mid-sentence: its ``label`` in their
+        language (else the study's first), 'Waiting time' as 'waiting time' ('NHS cost' kept),
+        else its name with spaces ('shift_hours': 'shift hours')."""
+        label = self.attributes[name].label
+        said = ctx.render(label).strip() if label is not None else ""
+        if not said:
+            return name.replace("_", " ")
+        return said[:1].lower() + said[1:] if said[1:2].islower() else said
+
     def _letter_after_the_last(self, text: str) -> bool:
         """'C' (or 'I'd go with C') when there are two alternatives: a letter not offered, which
         a list read in order would take for the opt-out after them; its number ('3') is the opt-out."""
@@ -340,7 +355,7 @@ class ChoiceExperimentStep(InputStep):
         choice = self._choice(reply, ctx, task)
         if choice is None:  # 'either is fine', 'both the same': no tie to record here, so a choice is asked for
             if self._no_cost_to_compare(reply.text):
-                differ = ", ".join(name.replace("_", " ") for name in self.attributes)
+                differ = ", ".join(self._attribute_name(name, ctx) for name in self.attributes)
                 return Unclear(f"{ctx.words('dce.no_cost').format(attributes=differ)} {self._hint(ctx)}")
             return Unclear(f"{ctx.words('hint_no_preference')} {self._hint(ctx)}" if says_no_preference(reply.text) else self._hint(ctx))
         chosen = 0 if choice == "none" else LETTERS.index(choice) + 1
