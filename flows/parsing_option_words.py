@@ -128,6 +128,9 @@ def _named_in_sentence(clean: str, names: list[list[str]]) -> int | None:
     words = _WORD.findall(clean)
     if len(names) < 2 or len(words) > SENTENCE_WORDS or _negations(clean):
         return None
+    whole_names = _whole_names_said(clean, names)
+    if len(whole_names) > 1:
+        return None  # 'family and the gp', 'nyrsys a teulu': two options named in full, however short
     distinctive = _distinctive_words(names)
     named: set[int] = set()
     for place, word in enumerate(words):
@@ -140,7 +143,17 @@ def _named_in_sentence(clean: str, names: list[list[str]]) -> int | None:
             return None  # a word of an option describing something else ('family doctor')
         named |= holders
     found = named.pop() if len(named) == 1 else None
-    return None if found is None or _drops_negation(clean, names[found]) else found
+    if found is None or whole_names - {found} or _drops_negation(clean, names[found]):
+        return None
+    return found
+
+
+def _whole_names_said(clean: str, names: list[list[str]]) -> set[int]:
+    """The options whose whole name a reply says as words ('gp' in 'family and the gp'; 'teulu'
+    beside 'Y meddyg teulu' only where it stands outside that name), however short the name."""
+    spans = [(m.start(), m.end(), index) for index, candidates in enumerate(names) for name in candidates if name
+             for m in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", clean)]
+    return {i for s, e, i in spans if not any(s2 <= s and e <= e2 and (e2 - s2) > (e - s) for s2, e2, _ in spans)}
 
 
 def _distinctive_part(said_words: str, names: list[list[str]]) -> int | None:

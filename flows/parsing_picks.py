@@ -167,6 +167,9 @@ def _match_options(text: str, options: tuple[tuple[str, ...], ...]) -> tuple[int
     picks = without_pronoun_one(clean)  # 'the third one'
     if not any(_DECIMAL.search(name) for names in options for name in names):
         picks = _DECIMAL.sub(" ", picks)  # '1.3': options 1 and 3, where no option is named by a decimal
+    listed = _as_a_list(text, options)
+    if listed:  # 'nyrsys ac y meddyg teulu', 'Nurses and the GP, sometimes family': the parts as written
+        return listed
     tokens = _without_articles(_split_picks(picks, len(options), text))
     if any(match_option(t, options) is None for t in tokens):
         # Re-join multi-word option names that the split on spaces broke apart.

@@ -432,7 +432,7 @@ def _busy_then_asked(clean: str, now: datetime, zone: ZoneInfo, later_words: tup
     """A busy phrase (or a LATER word) and then, in a clause of its own, a request to be asked
     later: 'on shift til 8, ask me later' (at 8), 'busy, ask me tomorrow' (tomorrow); or any
     short reason and then a bare LATER or a request naming no time: 'feeding the baby, later',
-    'baby crying, will answer later'."""
+    'baby crying, will answer later'; or one that names a time: 'between patients, ask me after 6'."""
     *reason, last = [part.strip() for part in _CLAUSES.split(clean) if part.strip()] or [""]
     head = " ".join(reason)
     asked, prefixed = _strip_prefix(last, later_words)
@@ -440,6 +440,11 @@ def _busy_then_asked(clean: str, now: datetime, zone: ZoneInfo, later_words: tup
     if head and len(head.split()) <= _REASON_WORDS and (bare_later or _ASK_LATER.match(last)):
         busy = busy_until(head, now, zone, contact, bare=True) if _busy_phrase(head) else None
         return busy or now.astimezone(UTC) + DEFAULT_SNOOZE
+    requested, asking = _strip_prefix(last, ())
+    if head and asking and requested and len(head.split()) <= _REASON_WORDS:
+        when = _when(requested, now.astimezone(zone), True)  # 'between patients, ask me after 6'
+        if when is not None:
+            return when
     if not head or not (_busy_phrase(head) or _strip_prefix(head, later_words) == ("", True)):
         return None
     if prefixed and asked and not _ASK_LATER.match(last):

@@ -42,6 +42,12 @@ STEP_TYPE_SYNONYMS: dict[str, tuple[str, str]] = {
         ("number", "for a number"),
     ),
     **dict.fromkeys(
+        ("date", "datetime", "date_time", "date_picker", "datepicker", "calendar", "dob", "birthday",
+         "date_of_birth", "day"),
+        ("open", "for a date, with 'save_to: participant.<field>' (a schedule's 'relative_to' reads "
+                 "it: '3/9/2026', '3 Sept', 'yesterday')"),
+    ),
+    **dict.fromkeys(
         ("info", "information", "say", "note", "intro", "introduction", "display", "show", "notice",
          "announcement", "greeting", "welcome"),
         ("message", "for a text that needs no answer"),

@@ -93,8 +93,19 @@ def welsh_answer_words(question: str) -> tuple[str, str] | None:
     sentence ending in '?' is looked at, and they must agree; None when none tells (then the
     built-in Ydw and Nac ydw)."""
     asked = [sentence for line in question.splitlines() for sentence in sentences(line) if sentence.rstrip(")\"'”’ ").endswith("?")]
-    found = {next(((yes, no) for pattern, yes, no in FORMS if pattern.search(sentence)), None) for sentence in asked}
+    found = {_verb_words(sentence) for sentence in asked}
     return found.pop() if len(found) == 1 else None
+
+
+def _verb_words(sentence: str) -> tuple[str, str] | None:
+    """The yes and no of a question's verb: at its start, or after a phrase set off by a comma
+    ("Yn ystod yr wythnos ddiwethaf, wnaethoch chi boeni ...?": Do or Naddo)."""
+    clauses = sentence.split(",")
+    for start in range(len(clauses)):
+        found = next(((yes, no) for pattern, yes, no in FORMS if pattern.search(",".join(clauses[start:]))), None)
+        if found is not None:
+            return found
+    return None
 
 
 def in_form(hint: str, yes: str, no: str) -> str:

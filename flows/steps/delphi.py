@@ -444,15 +444,15 @@ class DelphiStep(InputStep):
         return self._after(data, recorded)
 
     def _is_bare_score(self, text: str) -> bool:
-        """'8' alone (a number on the scale), politely wrapped ('Id say 5', '5 I think'), or
-        several ('8 9 7'): they say nothing of why."""
+        """'8' alone, politely wrapped ('Id say 5', '5 I think'), or several ('8 9 7'): they say
+        nothing of why. A number off the scale ('10', 'ten', '7.5') says no more: never kept as
+        the reason."""
         if _gives_no_reason(text):
             return False
         if self._several_scores(text):
             return True
         reading = read_number(text, rating=True, out_of=self.scale.max)
-        return (reading is not None and reading.doubt == "clear" and reading.value.is_integer()
-                and self.scale.min <= reading.value <= self.scale.max)
+        return reading is not None and reading.doubt == "clear"
 
     def _after(self, data: dict[str, Any], recorded: ItemAnswer | None) -> Answer | Continue:
         """Move on after an item: the next one, a pause between batches, or the end."""
