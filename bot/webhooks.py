@@ -19,7 +19,7 @@ import logging
 import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 from urllib.parse import unquote_plus
@@ -28,7 +28,7 @@ from fastapi import APIRouter, BackgroundTasks, FastAPI, HTTPException, Request,
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from bot import log_safety, metrics
+from bot import log_safety, metrics, telegram_taps
 from bot.app import tasks_of
 from bot.dispatch_rules import TemplateResends
 from bot.dispatcher import DEFAULT_LIMITS, Dispatcher, RateLimit, SendingChannel, record_status
@@ -36,8 +36,8 @@ from bot.inbox import InboxWorker, InboxWriter
 from bot.outage import is_database_error
 from bot.service import ReceiveResult
 from bot.spool import Spool, SpoolReplayer, spool_folder
-from bot.tap_checks import STALE_TAP
 from bot.tasks import SEND_OUTBOX, TRANSCRIBE_VOICE, register
+from bot.telegram_taps import TapNotices
 from channels import telegram, twilio
 from channels.base import InboundMessage
 from storage.database import WriterBusy
@@ -74,6 +74,8 @@ class ChannelHub:
     """Where messages wait while the database is unreachable (bot/spool.py)."""
     replayer: SpoolReplayer | None = None
     store_wait: float = SQLITE_STORE_WAIT
+    tap_notices: TapNotices = field(default_factory=TapNotices)
+    """Which Telegram chats' stale tap is being told now (bot/telegram_taps.py)."""
     """On SQLite: seconds a webhook waits for its message to be stored before spooling it."""
 
     @classmethod
@@ -261,55 +263,23 @@ def _after(app: FastAPI, result: ReceiveResult) -> None:
 
 async def handle_telegram(app: FastAPI, data: Any, background: BackgroundTasks | None = None) -> ReceiveResult | None:
     """One update, from the webhook or from polling. Raises MalformedUpdate for garbage.
-    What became of its message, if it carried one."""
+    What became of its message, if it carried one. A tap (or a typed "done") is checked with
+    the service before its message is stored, and told why it answered nothing after (bot/telegram_taps.py)."""
     hub: ChannelHub = app.state.channels
     assert hub.telegram is not None
+    service = app.state.chorus.service
     parsed = telegram.parse_update(data, hub.telegram.bot, hub.telegram.ticks)
-    if parsed.added is not None:
-        parsed = await _within_limit(app, parsed)
+    if parsed.tick is not None or telegram_taps.typed_done(parsed) is not None:
+        reachable = hub.spool is None or not hub.spool.pending
+        parsed = await telegram_taps.checked(service, parsed, hub.telegram.ticks, hub.tap_notices, reachable)
     result = await _receive(app, parsed.message) if parsed.message is not None else None
     if parsed.callback is not None:
-        action = await _told(app, parsed.callback, result)
+        action = await telegram_taps.told(service, parsed.callback, result, parsed.message, hub.tap_notices)
         if background is not None:
-            background.add_task(hub.telegram.acknowledge, action)
+            background.add_task(telegram_taps.answered, hub.telegram, action, hub.tap_notices)
         else:
-            await hub.telegram.acknowledge(action)
+            await telegram_taps.answered(hub.telegram, action, hub.tap_notices)
     return result
-
-
-async def _within_limit(app: FastAPI, parsed: telegram.ParsedUpdate) -> telegram.ParsedUpdate:
-    """A tick past the limit of the question it was offered at is refused at once, and the
-    participant told why (bot/tap_checks.py). A limit that cannot be read (the database out of
-    reach) lets the tick go, as before: Done's answer is checked by the question all the same."""
-    hub: ChannelHub = app.state.channels
-    assert parsed.added is not None and parsed.callback is not None and hub.telegram is not None
-    if hub.spool is not None and hub.spool.pending:  # the database is unreachable
-        return parsed
-    try:
-        limit = await run_in_threadpool(app.state.chorus.service.tick_limit, telegram.NAME, str(parsed.callback.chat_id),
-                                        parsed.added.place)
-    except Exception as error:
-        log.warning("the limit on ticks could not be read (%s): the tick goes as tapped", type(error).__name__,
-                    extra={"event": "telegram.tick_unchecked"})
-        return parsed
-    if limit is None or parsed.added.ticked <= limit.most:
-        return parsed
-    return telegram.refuse_tick(parsed, limit.notice, hub.telegram.ticks)
-
-
-async def _told(app: FastAPI, action: telegram.CallbackAction, result: ReceiveResult | None) -> telegram.CallbackAction:
-    """A tap on the buttons of a question answered already, which answered nothing (:data:`STALE_TAP`),
-    is told so (its keyboard goes, as every answering tap's does). Only where it was processed as it
-    was stored: one the inbox worker takes later (a burst) is answered without words, as before."""
-    if result is None or result.status != STALE_TAP or result.participant_id is None or not action.query_id:
-        return action
-    try:
-        notice = await run_in_threadpool(app.state.chorus.service.tap_notice, result.participant_id)
-    except Exception as error:
-        log.warning("the notice for a stale tap could not be read (%s)", type(error).__name__,
-                    extra={"event": "telegram.tap_untold"})
-        return action
-    return replace(action, notice=notice)
 
 
 async def telegram_webhook(request: Request) -> Response:

@@ -6,9 +6,12 @@ removed, so an old question cannot be answered twice. A multiple-choice keyboard
 keeps its ticks in the keyboard itself: a tap toggles a tick, and "Done" sends the
 ticked values as one answer (``"day|night"``). The ticks are also remembered (:class:`Ticks`)
 so that typing "done" instead (or "that's all", "wedi gorffen", the Done button's own label)
-sends them just the same. A tap that adds a tick says so (:class:`AddedTick`), for the service
-to check the question's limit: one past it is refused (:func:`refuse_tick`), the tap told why
-and the keyboard left as it was. A tap may be answered with words (:attr:`CallbackAction.notice`):
+sends them just the same, once the service has said that their question is the one asked now
+(otherwise the words go as typed: bot/telegram_taps.py). A tap that
+only changes the keyboard says so (:class:`Tick`), for the service to check it
+(bot/telegram_taps.py): one past the question's limit is refused (:func:`refuse_tick`), the tap
+told why and the keyboard left as it was; one on the keyboard of a question answered already
+changes nothing (:func:`stale_tick`). A tap may be answered with words (:attr:`CallbackAction.notice`):
 why a tick was refused, or that the question tapped was answered already (bot/tap_checks.py).
 """
 
@@ -115,9 +118,10 @@ class CallbackAction:
 
 
 @dataclass(frozen=True)
-class AddedTick:
-    """A tap that ticks one more option of a multiple choice, for its limit to be checked
-    (the channel does not know it: bot/tap_checks.py) and the tick refused (:func:`refuse_tick`)."""
+class Tick:
+    """A tap on a multiple choice's keyboard that changes only the keyboard (a tick, an untick,
+    Done with nothing ticked), for the service to check what the channel does not know: whether
+    its question is still the one asked (:func:`stale_tick`), and its limit (:func:`refuse_tick`)."""
 
     place: str
     """Where the tapped button was offered (:attr:`flows.events.Button.at`); empty if it does not say."""
@@ -125,42 +129,53 @@ class AddedTick:
     """How many options the tap leaves ticked."""
     before: InlineKeyboardMarkup
     """The keyboard as it was before the tap."""
+    adds: bool
+    """Whether the tap ticks one more option."""
 
 
 @dataclass(frozen=True)
 class ParsedUpdate:
     message: InboundMessage | None = None
     callback: CallbackAction | None = None
-    added: AddedTick | None = None
+    tick: Tick | None = None
 
 
 class Ticks:
-    """Each chat's multiple-choice keyboard as the participant's taps left it (the newest one
-    per chat), so that a typed "done" can send its ticks as the Done button does.
+    """Each chat's multiple-choice keyboards as the participant's taps left them (the newest
+    few per chat), so that a typed "done" can send the newest one's ticks as the Done button does.
 
     Kept in this process: where several processes share the webhook, a "done" that reaches
     another one than the taps gets the question's usual hint, and the Done button still works."""
 
     LIMIT = 10_000
+    PER_CHAT = 4
 
     def __init__(self) -> None:
-        self._keyboards: dict[int, tuple[int, InlineKeyboardMarkup]] = {}
+        self._keyboards: dict[int, dict[int, InlineKeyboardMarkup]] = {}
 
     def remember(self, chat_id: int, message_id: int, keyboard: InlineKeyboardMarkup) -> None:
-        if len(self._keyboards) >= self.LIMIT:
+        if len(self._keyboards) >= self.LIMIT and chat_id not in self._keyboards:
             self._keyboards.clear()
-        self._keyboards[chat_id] = (message_id, keyboard)
+        kept = self._keyboards.setdefault(chat_id, {})
+        kept.pop(message_id, None)  # (the newest last)
+        kept[message_id] = keyboard
+        for old in list(kept)[:-self.PER_CHAT]:
+            del kept[old]
 
-    def forget(self, chat_id: int) -> None:
-        self._keyboards.pop(chat_id, None)
+    def forget(self, chat_id: int, message_id: int | None = None) -> None:
+        """Every keyboard of the chat, or the one of ``message_id``."""
+        if message_id is None:
+            self._keyboards.pop(chat_id, None)
+        else:
+            self._keyboards.get(chat_id, {}).pop(message_id, None)
 
     def done(self, chat_id: int, text: str) -> tuple[int, list[str]] | None:
-        """The keyboard's message and its ticked values when ``text`` says done and something is
-        ticked (the keyboard is then forgotten); None otherwise."""
-        found = self._keyboards.get(chat_id)
-        if found is None:
+        """The newest keyboard's message and its ticked values when ``text`` says done and
+        something is ticked (the chat's keyboards are then forgotten); None otherwise."""
+        kept = self._keyboards.get(chat_id)
+        if not kept:
             return None
-        message_id, keyboard = found
+        message_id, keyboard = next(reversed(kept.items()))
         if not is_done(text, also=[b.text for row in keyboard.inline_keyboard for b in row if b.callback_data == DONE]):
             return None
         ticked = _ticked(keyboard)
@@ -297,19 +312,19 @@ def _parse_callback(update: Update, provider_id: str, ticks: Ticks | None = None
     keyboard = source.reply_markup
     at = datetime.now(UTC)
     if keyboard is not None and _is_multiple(keyboard):
-        if data != DONE:
-            toggled = _toggle(keyboard, data)
-            if ticks is not None:
-                ticks.remember(chat_id, source.message_id, toggled)
-            count = len(_ticked(toggled))
-            added = AddedTick(TextInput.received("", data).at, count, keyboard) if count > len(_ticked(keyboard)) else None
-            return ParsedUpdate(None, CallbackAction(query.id, chat_id, source.message_id, toggled), added)
         ticked = _ticked(keyboard)
-        if not ticked:
-            return ParsedUpdate(None, CallbackAction(query.id, chat_id, source.message_id, keyboard))
+        if data != DONE or not ticked:
+            toggled = _toggle(keyboard, data) if data != DONE else keyboard
+            if ticks is not None and data != DONE:
+                ticks.remember(chat_id, source.message_id, toggled)
+            count, place = len(_ticked(toggled)), TextInput.received("", _option_data(keyboard)).at
+            tick = Tick(place, count, keyboard, count > len(ticked))
+            return ParsedUpdate(None, CallbackAction(query.id, chat_id, source.message_id, toggled), tick)
         data = "|".join(ticked)
-    if ticks is not None:
-        ticks.forget(chat_id)  # answered with Done, or another question's button tapped
+        if ticks is not None:  # answered with Done: that keyboard's ticks are sent
+            ticks.forget(chat_id, source.message_id)
+    elif ticks is not None:  # another question's button tapped: past the multiple choices
+        ticks.forget(chat_id)
     message = InboundMessage(NAME, str(chat_id), provider_id, button=data, received_at=at)
     return ParsedUpdate(message, CallbackAction(query.id, chat_id, source.message_id, None))
 
@@ -317,17 +332,32 @@ def _parse_callback(update: Update, provider_id: str, ticks: Ticks | None = None
 def refuse_tick(parsed: ParsedUpdate, notice: str, ticks: Ticks | None = None) -> ParsedUpdate:
     """A tick past the question's limit, refused: the tap is told ``notice`` in a pop-up, and the
     keyboard is left as it was (and remembered so, for a typed "done")."""
-    assert parsed.callback is not None and parsed.added is not None
-    before = parsed.added.before
+    assert parsed.callback is not None and parsed.tick is not None
+    before = parsed.tick.before
     action = replace(parsed.callback, keyboard=before, notice=notice, alert=True, edit=False)
     if ticks is not None:
         ticks.remember(action.chat_id, action.message_id, before)
     return ParsedUpdate(None, action)
 
 
+def stale_tick(parsed: ParsedUpdate, notice: str, ticks: Ticks | None = None) -> ParsedUpdate:
+    """A tap on the keyboard of a question answered already (or moved past): it ticks nothing,
+    the tap is told ``notice`` (when not empty), and the keyboard is removed (and forgotten)."""
+    assert parsed.callback is not None
+    if ticks is not None:
+        ticks.forget(parsed.callback.chat_id, parsed.callback.message_id)
+    return ParsedUpdate(None, replace(parsed.callback, keyboard=None, notice=notice))
+
+
 def _ticked(keyboard: InlineKeyboardMarkup) -> list[str]:
     return [b.callback_data for row in keyboard.inline_keyboard for b in row
             if b.text.startswith(TICK) and isinstance(b.callback_data, str)]
+
+
+def _option_data(keyboard: InlineKeyboardMarkup) -> str:
+    """The callback data of the keyboard's first option (its place, the question's)."""
+    return next((b.callback_data for row in keyboard.inline_keyboard for b in row
+                 if isinstance(b.callback_data, str) and b.callback_data != DONE), "")
 
 
 def _is_multiple(keyboard: InlineKeyboardMarkup) -> bool:

@@ -79,6 +79,8 @@ class FakeTelegram:
     """chat_id -> (error_code, description, parameters) returned by every sendMessage to it."""
     fail_next: dict[str, list[tuple[int, str, dict[str, Any]]]] = field(default_factory=dict)
     """Method name -> errors returned by its next calls, one per call (e.g. one 429 for sendMessage)."""
+    held: set[str] = field(default_factory=set)
+    """Methods whose calls are recorded at once but answered only once no longer held (a slow network)."""
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -156,6 +158,8 @@ class FakeTelegram:
             params = await _params(request)
             with self._lock:
                 self.calls.append((method, params))
+            while method in self.held:
+                await asyncio.sleep(0.01)
             with self._lock:
                 queued = self.fail_next.get(method)
                 failure = queued.pop(0) if queued else None

@@ -7,6 +7,7 @@ stored answer changes. In English and in Welsh."""
 from __future__ import annotations
 
 import copy
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -138,21 +139,22 @@ def test_a_tick_past_max_picks_is_refused_at_once_and_the_keyboard_stays(
 @pytest.mark.parametrize("language", ["en", "cy"])
 def test_a_tap_on_a_question_answered_already_is_told_so_and_changes_nothing(
         language: str, studies: Path, database_url: str, fake_telegram: Any) -> None:
-    """The participant typed their answers, and taps the old keyboards afterwards: a multiple
-    choice's Done after a tick, then a single choice's button once the conversation has ended."""
+    """The participant ticked, typed their answers, and taps the old keyboards afterwards: a
+    multiple choice's Done after a tick, then a single choice's button once the conversation has ended."""
     fake, url = fake_telegram
     with running_chorus(database_url, provider_env(fake, url), studies_dir=studies) as running:
         say(running, fake, fake.message_update(CHAT, JOIN[language]))
-        shifts = copy.deepcopy(fake.last_to(CHAT))  # as the participant's phone still shows it
+        shifts = fake.last_to(CHAT)
+        tick(running, fake, "night", shifts)  # while it was asked
+        shifts = copy.deepcopy(shifts)  # as the participant's phone still shows it
         say(running, fake, fake.message_update(CHAT, "early, late"))
         role = copy.deepcopy(fake.last_to(CHAT))
-        tick(running, fake, "night", shifts)  # a tick on the old keyboard: no answer yet, nothing to tell
-        shifts = copy.deepcopy(next(m for m in fake.sent if m["message_id"] == shifts["message_id"]))
         sent, edits = len(fake.sent), len(fake.calls_to("editMessageReplyMarkup"))
 
         told = tap(running, fake, "\u2713done", shifts)
         assert told["text"] == ANSWERED[language] and str(told.get("show_alert", "false")).lower() != "true"
-        wait_for(lambda: len(fake.calls_to("editMessageReplyMarkup")) > edits, what="the stale keyboard removed")
+        wait_for(lambda: len(fake.calls_to("editMessageReplyMarkup")) > edits and not running.hub.tap_notices.telling(CHAT),
+                 what="the stale keyboard removed")
         removed = fake.calls_to("editMessageReplyMarkup")[-1]
         assert int(removed["message_id"]) == shifts["message_id"] and not removed.get("reply_markup")
 
@@ -165,3 +167,125 @@ def test_a_tap_on_a_question_answered_already_is_told_so_and_changes_nothing(
         assert len(fake.sent) == sent + 1, "a stale tap sends no message"
         assert running.answers() == [("shifts", ["early", "late"]), ("role", "nurse")]
         assert tap_statuses(running) == [("night", "stale_tap"), ("doctor", "stale_tap")]
+
+
+def removals(fake: FakeTelegram, message: dict[str, Any], before: int) -> int:
+    """How many of the edits since the first ``before`` removed ``message``'s keyboard."""
+    return sum(int(e["message_id"]) == message["message_id"] and not e.get("reply_markup")
+               for e in fake.calls_to("editMessageReplyMarkup")[before:])
+
+
+def all_gone(running: Running, fake: FakeTelegram, message: dict[str, Any], before: int, count: int) -> bool:
+    """Whether ``count`` edits since ``before`` removed ``message``'s keyboard, each stale tap's notice given."""
+    return removals(fake, message, before) == count and not running.hub.tap_notices.telling(CHAT)
+
+
+def queries_answered(fake: FakeTelegram, count: int) -> bool:
+    return len(fake.calls_to("answerCallbackQuery")) == count
+
+
+@pytest.mark.parametrize("language", ["en", "cy"])
+def test_a_tick_on_a_question_answered_already_ticks_nothing_and_is_told_so(
+        language: str, studies: Path, database_url: str, fake_telegram: Any) -> None:
+    """Ticks and unticks on a multiple choice answered in words, and its Done with nothing
+    ticked: each is told as a stale single-choice tap is, and the keyboard is removed, not ticked."""
+    fake, url = fake_telegram
+    with running_chorus(database_url, provider_env(fake, url), studies_dir=studies) as running:
+        say(running, fake, fake.message_update(CHAT, JOIN[language]))
+        shifts = fake.last_to(CHAT)
+        tick(running, fake, "early", shifts)  # while it was asked
+        phone = copy.deepcopy(shifts)  # the keyboard as the phone still shows it
+        assert say(running, fake, fake.message_update(CHAT, "late, night")) == [
+            "What is your role?" if language == "en" else "Beth yw eich rôl?"]
+        sent, edits = len(fake.sent), len(fake.calls_to("editMessageReplyMarkup"))
+
+        unticked = copy.deepcopy(phone)
+        for row in unticked["reply_markup"]["inline_keyboard"]:
+            for button in row:
+                button["text"] = button["text"].removeprefix("\u2713 ")
+        for number, (data, keyboard) in enumerate((("weekend", phone), ("early", phone), ("\u2713done", unticked)), 1):
+            told = tap(running, fake, data, keyboard)  # a tick, an untick, Done: one after another, each seen to go
+            assert told.get("text") == ANSWERED[language] and str(told.get("show_alert", "false")).lower() != "true"
+            wait_for(partial(all_gone, running, fake, shifts, edits, number), what="the stale keyboard removed")
+        assert all(int(e["message_id"]) != shifts["message_id"] or not e.get("reply_markup")
+                   for e in fake.calls_to("editMessageReplyMarkup")[edits:]), "no tick shown on the old keyboard"
+
+        assert say(running, fake, fake.message_update(CHAT, "done" if language == "en" else "wedi gorffen")), "read as typed"
+        assert tap(running, fake, "nurse", fake.last_to(CHAT)).get("text") is None
+        wait_for(lambda: running.answers()[-1:] == [("role", "nurse")], what="the role answered")
+        running.settle()
+        assert running.answers() == [("shifts", ["late", "night"]), ("role", "nurse")]
+        assert tap_statuses(running) == [("nurse", "processed")], "no tick and no stale Done was stored"
+        assert len(fake.sent) == sent + 2, "the stale taps sent no message"
+
+
+@pytest.mark.parametrize("language", ["en", "cy"])
+def test_done_typed_under_an_old_keyboard_with_ticks_is_read_as_typed_by_the_question_asked_now(
+        language: str, studies: Path, database_url: str, fake_telegram: Any) -> None:
+    """Ticks on the multiple choice, then its answer typed in words: 'done' (or the Done button's
+    label) typed at the next question is words to it, not a tap on the old keyboard."""
+    fake, url = fake_telegram
+    role_asked = "What is your role?" if language == "en" else "Beth yw eich rôl?"
+    with running_chorus(database_url, provider_env(fake, url), studies_dir=studies) as running:
+        say(running, fake, fake.message_update(CHAT, JOIN[language]))
+        shifts = fake.last_to(CHAT)
+        tick(running, fake, "night", shifts)
+        tick(running, fake, "weekend", shifts)
+        assert say(running, fake, fake.message_update(CHAT, "early, late")) == [role_asked]
+        role = copy.deepcopy(fake.last_to(CHAT))
+
+        for done in (["done", "Done"] if language == "en" else ["wedi gorffen", "Wedi gorffen"]):
+            hint = say(running, fake, fake.message_update(CHAT, done))
+            running.settle()
+            assert len(hint) == 1 and hint[0] != role_asked, "the role question's hint, not silence"
+            assert all(label in hint[0] for label in (["Nurse", "Doctor"] if language == "en" else ["Nyrs", "Meddyg"])), hint
+        with running.chorus.database.transaction() as connection:
+            typed = connection.execute(select(INBOUND.c.text, INBOUND.c.button, INBOUND.c.status)
+                                       .where(INBOUND.c.text.ilike("%" + done[1:]))).all()
+        assert typed == [(d, None, "processed") for d in ([done.lower(), done] if language == "en" else ["wedi gorffen", done])]
+        assert "reply_markup" in next(m for m in fake.sent if m["message_id"] == shifts["message_id"]), "left as it was"
+
+        assert tap(running, fake, "doctor", role).get("text") is None, "the role's buttons still answer it"
+        wait_for(lambda: running.answers()[-1:] == [("role", "doctor")], what="the role answered")
+        running.settle()
+        assert running.answers() == [("shifts", ["early", "late"]), ("role", "doctor")]
+        assert tap_statuses(running) == [("doctor", "processed")]
+
+
+@pytest.mark.parametrize(("stored_only", "keyboard"), [(True, "role"), (False, "role"), (True, "shifts")],
+                         ids=["burst-stored", "processed-at-once", "burst-ticks"])
+def test_a_burst_of_stale_taps_is_each_answered_and_told_once(
+        stored_only: bool, keyboard: str, studies: Path, database_url: str, fake_telegram: Any) -> None:
+    """A triple tap on an old keyboard, the taps' queries in flight together (Telegram slow to
+    answer the first): each query is answered and the keyboard removed, the notice given once; a
+    later stale tap is told again. Stored only (a burst the inbox worker takes later) or not."""
+    fake, url = fake_telegram
+    with running_chorus(database_url, provider_env(fake, url), studies_dir=studies) as running:
+        say(running, fake, fake.message_update(CHAT, JOIN["en"]))
+        shifts = copy.deepcopy(fake.last_to(CHAT))
+        say(running, fake, fake.message_update(CHAT, "early, late"))
+        role = copy.deepcopy(fake.last_to(CHAT))
+        assert say(running, fake, fake.message_update(CHAT, "nurse")) == ["Thank you."]
+        running.settle()
+        if stored_only:
+            assert running.hub.intake is not None
+            running.hub.intake.process_up_to = 0  # as under a burst: stored, for the inbox worker
+        old, value = (role, "doctor") if keyboard == "role" else (shifts, "night")
+        answers, edits = len(fake.calls_to("answerCallbackQuery")), len(fake.calls_to("editMessageReplyMarkup"))
+
+        fake.held.add("answerCallbackQuery")
+        updates = [fake.callback_update(CHAT, value, old) for _ in range(3)]
+        for number, update in enumerate(updates, 1):
+            post(running, update)
+            wait_for(partial(queries_answered, fake, answers + number), what="the tap's query answered")
+        fake.held.discard("answerCallbackQuery")
+        wait_for(lambda: removals(fake, old, edits) == 3, what="the keyboard removed at each tap")
+        given = fake.calls_to("answerCallbackQuery")[answers:]
+        assert sorted(a["callback_query_id"] for a in given) == sorted(u["callback_query"]["id"] for u in updates)
+        assert [a.get("text") for a in given].count(ANSWERED["en"]) == 1 and sum(bool(a.get("text")) for a in given) == 1
+
+        wait_for(lambda: not running.hub.tap_notices.telling(CHAT), what="the burst's notice given")
+        assert tap(running, fake, value, old).get("text") == ANSWERED["en"], "a later stale tap is told again"
+        running.settle()
+        assert running.answers() == [("shifts", ["early", "late"]), ("role", "nurse")]
+        assert tap_statuses(running) == ([("doctor", "stale_tap")] * 4 if keyboard == "role" else [])
