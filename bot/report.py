@@ -538,7 +538,7 @@ def _choice(out: _Out, name: str, step: ChoiceExperimentStep, records: list[Item
 
 
 def _choice_words(step: ChoiceExperimentStep, language: str) -> ChoiceWords:
-    attributes = {n: {"levels": a.levels, "labels": a.labels or {}} for n, a in step.attributes.items()}
+    attributes = {n: {"levels": a.levels, "labels": a.labels or {}, "label": a.label} for n, a in step.attributes.items()}
     return ChoiceWords.of([{"attributes": attributes, "neither_label": step.neither_label}], language)
 
 

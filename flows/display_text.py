@@ -165,7 +165,8 @@ class ChoiceWords:
         return words
 
     def _add(self, name: str, spec: Mapping[str, Any], language: str) -> None:
-        self.attributes[name] = display_text(spec.get("label"), language) or name.replace("_", " ").strip().capitalize()
+        label = display_text(spec.get("label"), language).strip()  # 'who you see', written to go mid-sentence
+        self.attributes[name] = label[:1].upper() + label[1:] if label else name.replace("_", " ").strip().capitalize()
         given = spec.get("labels")
         labels: Mapping[Any, Any] = given if isinstance(given, Mapping) else {}
         levels = [level for level in spec.get("levels") or [] if not isinstance(level, bool)]

@@ -57,6 +57,8 @@ if TYPE_CHECKING:
 LETTERS = "ABC"
 NONE_WORDS = {"n", "neither", "none", "none of them", "neither of them", "no", "nothing", "opt out", "0", "niether",
               "dim un", "dim un ohonynt", "dim un o'r rhain", "dim"}
+_THE_ONE = re.compile(r"(?:yr|y)\s+un\s+")
+"""Welsh 'the one' opening a reply that goes on to describe the alternative ('yr un rhatach')."""
 _NUMBER_ONLY = re.compile(r"[\d.,\s]*")
 """A level shown as a bare number ('4'): never a name for its alternative, or '2' would stop meaning B."""
 
@@ -258,12 +260,28 @@ class ChoiceExperimentStep(InputStep):
             return reply.button
         neither = self._neither_names(ctx) if self.opt_out else set()
         names = [[letter, f"option {letter}"] for letter in letters] + ([sorted(neither)] if neither else [])
-        compared, rest = self._compared(reply.text, self.profiles(task))
-        readings = {match_option(reply.text, names), self._named_by_levels(rest, ctx, task, neither), compared} - {None}
+        text = self._without_the_one(reply.text, ctx)
+        compared, rest = self._compared(text, self.profiles(task))
+        readings = {match_option(text, names), self._named_by_levels(rest, ctx, task, neither), compared} - {None}
         index = readings.pop() if len(readings) == 1 else None  # ('B, the cheaper one' when A costs less: asked again)
         if index is None or index < self.alternatives:
             return None if index is None else letters[index]
         return None if self._letter_after_the_last(reply.text) else "none"
+
+    def _without_the_one(self, text: str, ctx: StepContext) -> str:
+        """A Welsh reply less the 'yr un' ('the one') it opens with before what describes the
+        alternative: 'yr un rhatach' (the cheaper one), 'yr un am ddim' (the free one). Kept
+        where a level's own label goes on so ('yr un nyrs', the same nurse: 'yr un' is 'the same'
+        there), and when nothing follows it."""
+        clean = normalise(text)
+        opening = _THE_ONE.match(clean)
+        if opening is None or not clean[opening.end():].strip():
+            return text
+        rest = clean[opening.end():]
+        going_on = re.compile(rf"(?<!\w)yr? un {re.escape(rest.split()[0])}(?!\w)")
+        labels = [label for spec in self.attributes.values() for label in (spec.labels or {}).values()]
+        said = [ctx.render(label) for label in labels] + [name for label in labels if isinstance(label, dict) for name in label.values()]
+        return text if any(going_on.search(normalise(name)) for name in said) else rest
 
     def _named_by_levels(self, text: str, ctx: StepContext, task: int, neither: set[str]) -> int | None:
         """The alternative a reply names by its levels' words, read as any option's words are
@@ -282,8 +300,27 @@ class ChoiceExperimentStep(InputStep):
             outside = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", " ", outside)
         if _negations(outside):
             return None
-        found = match_option(text, levels) if any(levels) else None
+        others = self._names_of_no_one(task, ctx, neither)
+        found = match_option(text, [*levels, others] if others else levels) if any(levels) else None
+        if found == len(levels):
+            return None  # a level this task does not show ('after school' beside 'during school hours')
         return None if found is not None and _names_two(clean, levels) else found
+
+    def _names_of_no_one(self, task: int, ctx: StepContext, neither: set[str]) -> list[str]:
+        """The names of the levels no one alternative of design task ``task`` shows: those it
+        does not show at all and those every alternative shows. Read beside the alternatives'
+        own, so that a reply naming one ('the one after school', 'same nurse') is not taken for
+        the alternative whose level shares a word with it ('during school hours', 'any nurse')."""
+        shown = [set(profile.items()) for profile in self.profiles(task)]
+        names: set[str] = set()
+        for attribute, spec in self.attributes.items():
+            for level in spec.levels:
+                if sum((attribute, level) in own for own in shown) == 1:
+                    continue
+                label = (spec.labels or {}).get(str(level))
+                said = [str(level)] if label is None else [ctx.render(label), *(label.values() if isinstance(label, dict) else ())]
+                names |= {normalise(name) for name in said}
+        return sorted(name for name in names if not _NUMBER_ONLY.fullmatch(name) and name not in neither)
 
     def _level_names(self, task: int, ctx: StepContext, neither: set[str]) -> list[list[str]]:
         """What each alternative of design task ``task`` answers to by its levels: each level's
