@@ -1,12 +1,16 @@
 """What a tap on Telegram's buttons is told at once, in a pop-up over the chat
 (answerCallbackQuery), in the participant's language and the study's words:
 
-* a tick past a multiple choice's ``max_picks`` is refused (:meth:`TapChecks.tick_limit`):
+* a tick past a multiple choice's ``max_picks`` is refused (:meth:`TapChecks.tick_check`):
   the limit is read from the step the session is at, and only when the tapped button was
   offered there (its place, :attr:`flows.events.Button.at`, is where the conversation is), so
   it is the limit of the very question that showed the keyboard. No copy of it is kept with
   the message: flow versions never change, and the session is read once per tick. Done is
   still checked by the step itself, so a tick this cannot judge is let through as before;
+* read the same way, the options of that question that go alone (``exclusive: true``: "None of
+  these"): a tick of one clears the other ticks, and a tick of another option clears it, as apps
+  do (:func:`channels.telegram.exclusive_tick`). Ticks are kept in the keyboard itself, so the
+  keyboard sent back is the cleared one; where this cannot be read, Done is asked again by the step;
 * a tap on the buttons of a question answered already (typed, or moved past) answers nothing,
   as the engine has always decided (:func:`flows.session_state.tapped_elsewhere`); its inbox
   row keeps the status :data:`STALE_TAP`, and the tap is told why (:meth:`TapChecks.tap_notice`;
@@ -46,11 +50,13 @@ another conversation); nothing was answered."""
 
 
 @dataclass(frozen=True)
-class TickLimit:
-    """How many options the question asked now lets a participant tick, and what a tap past it is told."""
+class TickRules:
+    """How many options the question asked now lets a participant tick (None: no limit), what a
+    tap past it is told, and the values of its options that go alone (``exclusive: true``)."""
 
-    most: int
+    most: int | None
     notice: str
+    alone: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,13 @@ def most_ticks(step: StepBase | None) -> int | None:
     return None
 
 
+def ticked_alone(step: StepBase | None) -> tuple[str, ...]:
+    """The values of a multiple choice's options that go alone (``exclusive: true``)."""
+    if isinstance(step, ChoiceStep) and step.multiple:
+        return tuple(option.value for option in step.options if option.exclusive)
+    return ()
+
+
 class TapChecks:
     database: Database
     _key: bytes
@@ -76,11 +89,12 @@ class TapChecks:
     if TYPE_CHECKING:  # provided by ConversationService (bot/service.py)
         def _engine(self, connection: Connection, flow_version_id: int, study_id: str) -> tuple[Engine, str]: ...
 
-    def tick_check(self, channel: str, address: str, place: str) -> TickLimit | StaleTick | None:
+    def tick_check(self, channel: str, address: str, place: str) -> TickRules | StaleTick | None:
         """For a tap on a multiple choice's keyboard offered at ``place`` that changes only the
         keyboard: :class:`StaleTick` when its question is not the one this sender is asked now;
-        otherwise the question's limit on ticks when it has one; None when neither can be said (no
-        conversation, a keyboard that does not say its place, a multiple choice without ``max_picks``)."""
+        otherwise the question's limit on ticks and its options that go alone, when it has either;
+        None when nothing can be said (no conversation, a keyboard that does not say its place, a
+        multiple choice without ``max_picks`` or an exclusive option)."""
         with self.database.read_transaction() as connection:
             contact = self._contact_at(connection, channel, address)
             found = self._latest(connection, contact.participant_id) if contact is not None else None
@@ -93,12 +107,14 @@ class TapChecks:
             if state.step is None:
                 return None
             try:
-                most = most_ticks(engine.flow.step(state.step))
+                step = engine.flow.step(state.step)
             except KeyError:
                 return None
-            if most is None:
+            most, alone = most_ticks(step), ticked_alone(step)
+            if most is None and not alone:
                 return None
-            return TickLimit(most, engine.words.text("tap.too_many", state.language).format(most=most))
+            notice = "" if most is None else engine.words.text("tap.too_many", state.language).format(most=most)
+            return TickRules(most, notice, alone)
 
     def asks_at(self, channel: str, address: str, place: str) -> bool:
         """Whether this sender's conversation is at ``place`` (the question whose keyboard was

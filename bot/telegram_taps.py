@@ -4,9 +4,10 @@ storing its message (bot/webhooks.py, :func:`bot.webhooks.handle_telegram`):
 * before: a tap that changes only a multiple choice's keyboard is checked against the question
   asked now (bot/tap_checks.py). One on the keyboard of a question answered already ticks nothing:
   it is told so and the keyboard removed (:func:`channels.telegram.stale_tick`); one past the
-  limit is refused (:func:`channels.telegram.refuse_tick`). A typed "done" sends its ticks only
-  while their question is the one asked (:func:`typed_done`); otherwise it goes as typed, its
-  keyboard left as it is.
+  limit is refused (:func:`channels.telegram.refuse_tick`); one of an option that goes alone clears
+  the other ticks, and the other way round (:func:`channels.telegram.exclusive_tick`). A typed
+  "done" sends its ticks only while their question is the one asked (:func:`typed_done`);
+  otherwise it goes as typed, its keyboard left as it is.
   A check that cannot be made (the database out of reach) lets a tick go as tapped, and a "done" as typed;
 * after: a tap on the buttons of a question answered already is told so, whether it was processed
   as it was stored (:data:`bot.tap_checks.STALE_TAP`) or only stored, in a burst, for the inbox
@@ -26,7 +27,7 @@ from typing import Any, TypeVar
 from starlette.concurrency import run_in_threadpool
 
 from bot.service import ReceiveResult
-from bot.tap_checks import STALE_TAP, StaleTick, TickLimit
+from bot.tap_checks import STALE_TAP, StaleTick, TickRules
 from channels import telegram
 from channels.base import InboundMessage
 from flows.inputs import TextInput
@@ -73,7 +74,10 @@ async def checked(service: Any, parsed: telegram.ParsedUpdate, ticks: telegram.T
         found = await _asked(service.tick_check, (telegram.NAME, str(chat), parsed.tick.place), None) if reachable else None
         if isinstance(found, StaleTick):
             return telegram.stale_tick(parsed, found.notice if notices.claim(chat) else "", ticks)
-        if isinstance(found, TickLimit) and parsed.tick.adds and parsed.tick.ticked > found.most:
+        if isinstance(found, TickRules) and found.alone:  # ("None of these" and the others clear each other)
+            parsed = telegram.exclusive_tick(parsed, found.alone, ticks)
+        tick = parsed.tick
+        if isinstance(found, TickRules) and found.most is not None and tick is not None and tick.adds and tick.ticked > found.most:
             return telegram.refuse_tick(parsed, found.notice, ticks)
         return parsed
     place = typed_done(parsed)

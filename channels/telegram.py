@@ -11,8 +11,10 @@ sends them just the same, once the service has said that their question is the o
 only changes the keyboard says so (:class:`Tick`), for the service to check it
 (bot/telegram_taps.py): one past the question's limit is refused (:func:`refuse_tick`), the tap
 told why and the keyboard left as it was; one on the keyboard of a question answered already
-changes nothing (:func:`stale_tick`). A tap may be answered with words (:attr:`CallbackAction.notice`):
-why a tick was refused, or that the question tapped was answered already (bot/tap_checks.py).
+changes nothing (:func:`stale_tick`); one of an option that goes alone ("None of these") clears the
+other ticks, and one of another option clears it (:func:`exclusive_tick`). A tap may be answered
+with words (:attr:`CallbackAction.notice`): why a tick was refused, or that the question tapped
+was answered already (bot/tap_checks.py).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -42,7 +44,7 @@ from telegram.error import (
 from channels.base import EDITED, Capabilities, InboundMessage, Media, OutboundMessage
 from channels.errors import ContactStopped, InvalidAddress, ProviderFailed, ServerError, Throttled
 from channels.media import MediaTooLarge, fetch_limited
-from flows.events import tap_data
+from flows.events import Button, tap_data
 from flows.inputs import Keyboard, TextInput
 from flows.words import is_done
 
@@ -131,6 +133,8 @@ class Tick:
     """The keyboard as it was before the tap."""
     adds: bool
     """Whether the tap ticks one more option."""
+    data: str = ""
+    """The tapped button's callback data (empty for Done)."""
 
 
 @dataclass(frozen=True)
@@ -318,7 +322,7 @@ def _parse_callback(update: Update, provider_id: str, ticks: Ticks | None = None
             if ticks is not None and data != DONE:
                 ticks.remember(chat_id, source.message_id, toggled)
             count, place = len(_ticked(toggled)), TextInput.received("", _option_data(keyboard)).at
-            tick = Tick(place, count, keyboard, count > len(ticked))
+            tick = Tick(place, count, keyboard, count > len(ticked), data if data != DONE else "")
             return ParsedUpdate(None, CallbackAction(query.id, chat_id, source.message_id, toggled), tick)
         data = "|".join(ticked)
         if ticks is not None:  # answered with Done: that keyboard's ticks are sent
@@ -338,6 +342,24 @@ def refuse_tick(parsed: ParsedUpdate, notice: str, ticks: Ticks | None = None) -
     if ticks is not None:
         ticks.remember(action.chat_id, action.message_id, before)
     return ParsedUpdate(None, action)
+
+
+def exclusive_tick(parsed: ParsedUpdate, alone: Collection[str], ticks: Ticks | None = None) -> ParsedUpdate:
+    """A tick at a question whose options ``alone`` (values) go alone ("None of these"), as apps
+    do: ticking one of them clears every other tick; ticking another option clears theirs. The
+    keyboard sent back (and remembered, for a typed "done") is the one so cleared; an untick, or a
+    tick that clears nothing, is left as it was tapped."""
+    assert parsed.callback is not None and parsed.tick is not None
+    tick, keyboard = parsed.tick, parsed.callback.keyboard
+    if not tick.adds or not tick.data or keyboard is None:
+        return parsed
+    sole = {tap_data(Button("", value, tick.place))[:64] for value in alone}
+    cleared = _untick(keyboard, lambda data: data != tick.data and (tick.data in sole or data in sole))
+    if _ticked(cleared) == _ticked(keyboard):
+        return parsed
+    if ticks is not None:
+        ticks.remember(parsed.callback.chat_id, parsed.callback.message_id, cleared)
+    return replace(parsed, callback=replace(parsed.callback, keyboard=cleared), tick=replace(tick, ticked=len(_ticked(cleared))))
 
 
 def stale_tick(parsed: ParsedUpdate, notice: str, ticks: Ticks | None = None) -> ParsedUpdate:
@@ -374,6 +396,14 @@ def _toggle(keyboard: InlineKeyboardMarkup, value: str) -> InlineKeyboardMarkup:
                 text = text[len(TICK):] if text.startswith(TICK) else TICK + text
             new_row.append(InlineKeyboardButton(text, callback_data=b.callback_data))
         rows.append(new_row)
+    return InlineKeyboardMarkup(rows)
+
+
+def _untick(keyboard: InlineKeyboardMarkup, clears: Callable[[str], bool]) -> InlineKeyboardMarkup:
+    """The keyboard with the ticks of the buttons whose callback data ``clears`` says removed."""
+    rows = [[InlineKeyboardButton(b.text[len(TICK):], callback_data=b.callback_data)
+             if b.text.startswith(TICK) and isinstance(b.callback_data, str) and clears(b.callback_data) else b
+             for b in row] for row in keyboard.inline_keyboard]
     return InlineKeyboardMarkup(rows)
 
 

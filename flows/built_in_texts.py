@@ -244,6 +244,9 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
     # 'none of them', 'I haven't used any' to a multiple choice that needs at least one pick.
     "hint_choices_none": {"en": "None of these? Please reply with the number of the closest, or several, e.g. 1 3.",
                           "cy": "Dim un o'r rhain? Atebwch gyda rhif yr agosaf, neu sawl un, e.e. 1 3."},
+    # A multiple choice's reply that picks an option marked 'exclusive: true' ({alone}: "None of these") with others ({others}).
+    "hint_choices_alone": {"en": "\"{alone}\" cannot go with other answers ({others}). Please reply with just \"{alone}\", or leave it out.",
+                           "cy": "Ni all \"{alone}\" fynd gydag atebion eraill ({others}). Atebwch gyda \"{alone}\" yn unig, neu ei adael allan."},
     "hint_choices_up_to": {"en": "Please reply with up to {most} numbers from 1 to {n}, e.g. 1 3.",
                            "cy": "Atebwch gyda hyd at {most} rhif o 1 i {n}, e.e. 1 3."},
     "hint_choices_at_least": {"en": "Please reply with at least {least} numbers from 1 to {n}, e.g. 1 3.",

@@ -661,6 +661,7 @@ def check_flow(
     """Every semantic problem and warning of one loaded flow (``saved_elsewhere``: the
     participant fields the study's other flows save)."""
     from flows.choice_experiment_checks import level_labels, several_costs
+    from flows.exclusive_checks import exclusive_options
     from flows.template_names import units_said_twice, unsaved_fields
     from flows.template_order import read_before_asked, saved_fields  # it builds on edges() above
 
@@ -674,6 +675,7 @@ def check_flow(
     problems += _step_texts(flow, marks, codes, groups) + untranslated_flow_texts(loaded, marks, codes)
     problems += read_before_asked(flow, marks, saved_elsewhere or set()) + voice_offered_on_sms(flow, marks, study)
     problems += units_said_twice(flow, marks) + level_labels(flow, marks) + several_costs(flow, marks)
+    problems += exclusive_options(flow, marks)
     if study is not None and saved_elsewhere is not None:  # (a flow alone: other flows may save the field)
         problems += unsaved_fields(flow, marks, saved_elsewhere | saved_fields(flow))
     words, used = Words(study), codes or _languages_used(flow)

@@ -108,6 +108,12 @@ class NextRule(Strict):
 class Option(Strict):
     value: str
     label: Text | None = None
+    exclusive: bool = Field(default=False, description=(
+        "goes alone: at a multiple choice, 'None of these' or 'Don't know' picked with another option is asked again"))
+    """An option that cannot be picked together with others at a multiple choice ("None of these",
+    "Don't know"): a reply that does is asked again (flows/steps/choice.py), and Telegram's ticks
+    of it and of the others clear each other (bot/tap_checks.py). Means nothing elsewhere, which
+    ``chorus validate`` says (flows/exclusive_checks.py)."""
 
     def text(self, language: str, fallback: str) -> str:
         return resolve_text(self.label, language, fallback) if self.label is not None else self.value

@@ -62,6 +62,11 @@ def _is_dont_know(name: str) -> bool:
     return bool(parts) and all(_bare(part) in DONT_KNOW_REPLIES for part in parts)
 
 
+def option_says_dont_know(name: str) -> bool:
+    """Whether an option's label (or value) says 'I don't know': "Don't know", 'Not sure', 'Ddim yn gwybod'."""
+    return _is_dont_know(name)
+
+
 def dont_know_option(text: str, options: Sequence[Sequence[str]]) -> int | None:
     """The one option that says 'I don't know' when the reply says it in other words ('dunno' for
     "Don't know", 'I don't know' for 'Not sure'); None when the reply says something else, or when

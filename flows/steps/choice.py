@@ -28,7 +28,9 @@ name them as what may be typed; longer ones are left to the buttons ("... or typ
 @register
 class ChoiceStep(InputStep):
     """Pick one option, or several with ``multiple: true``. The answer is the option's value
-    (a list of values when multiple)."""
+    (a list of values when multiple). An option marked ``exclusive: true`` ("None of these") goes
+    alone: picked with others, the reply is asked again; picked alone, it answers whatever
+    ``min_picks`` asks."""
 
     type: Literal["choice"] = "choice"
     options: list[Option] = Field(min_length=1)
@@ -116,9 +118,19 @@ class ChoiceStep(InputStep):
         limit = self.max_picks or len(values)
         if not picks and self.min_picks == 0 and self._says_none(reply, ctx, labels):
             return Answer([], ctx.words("options.picked_none"))
-        if not picks or not self.min_picks <= len(picks) <= limit:
+        clash = self._clash(picks)
+        if clash is not None:
+            return Unclear(ctx.words("hint_choices_alone").format(alone=labels[clash], others=", ".join(
+                labels[i] for i in picks if i != clash)))
+        alone = len(picks) == 1 and self.options[picks[0]].exclusive  # ('None of these' is a whole answer)
+        if not picks or not (alone or self.min_picks <= len(picks)) or len(picks) > limit:
             return (not picks and self._not_wanted(reply, ctx, labels)) or Unclear(self._hint_for_picks(ctx, labels, limit))
         return Answer([values[i] for i in picks], ", ".join(labels[i] for i in picks))
+
+    def _clash(self, picks: list[int]) -> int | None:
+        """The first option picked that goes alone (``exclusive: true``: "None of these") when others
+        are picked with it, a contradiction to ask about; None when there is none."""
+        return next((i for i in picks if self.options[i].exclusive), None) if len(picks) > 1 else None
 
     def _no_preference(self, reply: Reply, ctx: StepContext, labels: list[str]) -> Answer | Unclear | None:
         """A typed 'I don't mind', 'either is fine', 'both the same' (flows.parsing.says_no_preference):
