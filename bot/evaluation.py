@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, select
 
+from bot.evaluation_consent import declined
 from bot.planning_not_sent import CLOSED_BEFORE_DUE, SKIPPED_OPTED_OUT
 from flows.analysis.evaluation_paired import (
     Asked,
@@ -199,7 +200,8 @@ def followups(database: Database, study_id: str, period: Period = "month", zone:
     and ``wk6/score``), the joining flow's included as a baseline; ``same`` maps other
     ``flow/step``s to a measure name (``{"welcome/base": "score"}``). A SUS flow's measure is
     its score, named ``sus``. Only follow-ups (:class:`FollowUpFlows`) get a response rate, a
-    scale question charted over time, or the later side of a pair."""
+    scale question charted over time, or the later side of a pair. Follow-ups planned for
+    someone who declined consent, never to be sent, are in no count (bot/evaluation_consent.py)."""
     with database.transaction() as connection:
         study = repository.study_content(connection, study_id)
         contents = [(v.flow_id, v.content) for v in repository.flow_versions(connection, study_id)]
@@ -212,6 +214,8 @@ def followups(database: Database, study_id: str, period: Period = "month", zone:
     measured_flows = sorted({*(flow for flow, _ in found.fft), *found.sus, *(flow for flow, _ in scales)})
     records = answer_records(database, study_id, measured_flows) if measured_flows else []
     sends, not_sent = (_sends(database, study_id, sent, follow_ups), _not_sent(database, study_id, sent)) if sent else ([], [])
+    left_out = declined(database, study_id, study, contents, {n.participant for n in not_sent})
+    not_sent = [n for n in not_sent if n.participant not in left_out]  # (never theirs to answer: bot/evaluation_consent.py)
     responses = response_rows(sends, not_sent) if sent else []
     weeks = weekly_rows(sends, not_sent, series_flows(study), zone)
     if not measured_flows:
@@ -352,7 +356,8 @@ NOT_SENT_BECAUSE = (("dropped: the participant opted out", "stopped"), ("dropped
 def _not_sent(database: Database, study_id: str, flows: list[str]) -> list[NotSent]:
     """The follow-ups the scheduler planned for someone and did not send: still to come, or
     dropped because they had opted out, past its grace, or closed. A send planned again after
-    a drop (START, a changed schedule) counts once, as it stands now: sent ones are sends."""
+    a drop (START, a changed schedule) counts once, as it stands now: sent ones are sends.
+    (:func:`followups` leaves out those of people who declined consent.)"""
     t, e = DUE_TASKS.c, ENROLMENTS.c
     query = (select(t.participant_id, e.group, t.flow_id, t.payload, t.done, t.error, t.due_at)
              .select_from(DUE_TASKS.outerjoin(ENROLMENTS, and_(e.participant_id == t.participant_id, e.study_id == t.study_id)))

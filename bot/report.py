@@ -282,6 +282,7 @@ answered it, and its questions serve only as a baseline below.
   person had opted out when it fell due, or a weekly one skipped while they had), `not_sent_missed`
   (past the schedule's grace), `not_sent_closed` (closed before it could go) and
   `not_sent_closed_before_due` (never planned for them: its fixed close or end date came first).
+  Someone who declined consent is in no count: follow-ups go only to those who said yes.
 - evaluation-weeks: per repeating (`every:`) follow-up, group and week (Monday to Sunday, named by
   its Monday), the sends made that week (`asked`), those answered and the response rate, and the
   sends not made that week: `skipped` (opted out or paused when due), `missed` and `closed`.

@@ -178,6 +178,23 @@ def test_the_desk_counts_each_option_over_the_people_whose_version_showed_it(des
     assert re.search(r">Support for carers</td><td class=\"num\">2 of 3</td>", page.text)
 
 
+def test_the_rankings_page_compares_options_by_their_mean_and_puts_the_total_last(desk: Desk) -> None:
+    """Carers was shown to 3 and night to 2: night's total (6.0) is below speed's (9.0) though
+    everyone shown night put it first, so the page's column to compare is the mean (3.00 a
+    person shown it, against speed's 1.80), and the total comes last, the note saying why."""
+    _rank_across_a_live_change(desk)
+    page = desk.client.get(f"/dashboard/studies/{STUDY_ID}/ranking").text
+    everyone = page[page.index("<table"):page.index("</table>")]
+    headers = [re.sub(r"<[^>]+>", "", h).strip() for h in re.findall(r'<th scope="col">(.*?)</th>', everyone)]
+    assert headers == ["Option", "Placed by", "Mean Borda (per person shown it)", "Score", "95% interval", "P(first)", "Borda total"]
+    rows = {label: re.findall(r'<td class="num[^"]*">([^<]*)</td>', cells)
+            for label, cells in re.findall(r"<tr><td[^>]*>([^<]+)</td>(.*?)</tr>", everyone, re.S)}
+    assert (rows["Help at night"][1], rows["Help at night"][-1]) == ("3.00", "6.0")
+    assert (rows["A quick response"][1], rows["A quick response"][-1]) == ("1.80", "9.0")
+    note = re.sub(r"\s+", " ", page[page.index("<h1>Rankings</h1>"):page.index("</p>")])
+    assert "Compare options by <em>Mean Borda</em>" in note and "the <em>Borda total</em> (last) grows with the number shown it" in note
+
+
 def test_the_ranking_charts_name_the_group_as_the_desk_does(desk: Desk) -> None:
     _rank_across_a_live_change(desk)
     carers = api(desk, "GET", "/charts/ranking", params={"group": "carer", "step": "priorities"})

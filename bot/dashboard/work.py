@@ -50,8 +50,18 @@ def evaluation_page(s: StudyCtx = Depends(page_study), period: Literal["day", "w
     responses = in_study_order_within(found.responses, study, "flow")
     paired = in_study_order_within(found.paired, study, "measure", "before_flow", "after_flow", "repeated")
     return render(s, "evaluation.html", "evaluation", measures=shown, period=period, rules=RULES, others=others,
-                  responses=responses, paired=paired, titles=found.titles,
+                  responses=responses, paired=paired, titles=found.titles, weeks=week_tables(found.weeks, study),
                   follow_ups=[f for f in found.titles if f in found.flows])
+
+
+def week_tables(weeks: list[dict[str, Any]], study: Study) -> list[tuple[str, list[tuple[str, list[dict[str, Any]]]]]]:
+    """A repeating follow-up's weeks (bot.evaluation.FollowUps.weeks) as the page's tables: per
+    flow, each group's weeks (Everyone first, then the study's groups in its order), earliest first."""
+    tables: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for row in in_study_order_within(weeks, study, "flow"):
+        tables.setdefault(row["flow"], {}).setdefault(row["group"], []).append(row)
+    return [(flow, [(group, sorted(rows, key=lambda r: r["week"])) for group, rows in groups.items()])
+            for flow, groups in tables.items()]
 
 
 def _groups_in_order(measure: dict[str, Any], study: Study) -> dict[str, Any]:

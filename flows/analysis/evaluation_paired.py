@@ -175,7 +175,8 @@ waiting for its window), dropped because they had opted out (STOP) when it fell 
 skipped, a weekly one, while they had), missed (past its ``grace``: Chorus was down, or they
 joined too late for it), closed before it could go, or never planned for them because its
 fixed close (or end) date came before it was due (bot/planning_not_sent.py). Sends dropped for other reasons (a changed schedule, another group) were never
-theirs to answer and are not counted."""
+theirs to answer and are not counted, nor are any planned for someone who declined consent
+(bot/evaluation_consent.py)."""
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,8 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll("main table.data").forEach(stackTable);
+    // (a table in a .scrolls region stays a table, scrolling sideways inside it: a count week by week reads down its columns)
+    document.querySelectorAll("main table.data").forEach(function (table) { if (!table.closest(".scrolls")) { stackTable(table); } });
     var said = document.querySelector("[data-focus]") || document.querySelector('main [aria-invalid="true"]');
     if (said) { said.focus(); }
   });
