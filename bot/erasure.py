@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import Connection
 
 from storage import privacy, repository
+from storage.database import Database
 
 log = logging.getLogger("chorus.erasure")
 
@@ -54,3 +55,13 @@ def erase_within(connection: Connection, participant_id: str, actor: str, reason
     repository.audit(connection, actor, "erased", now, participant_id, reason=reason, removed=removed, audio_files=files)
     log.info("participant %s erased by %s (%s): %s, %d audio file(s)", participant_id, actor, reason, removed, files)
     return erased
+
+
+def audio_of_erased_note(database: Database, inbound_id: int, folder: Path) -> int | None:
+    """For a voice note whose sender was erased while it was fetched or transcribed (its row is
+    gone): delete any file of it written since the erasure (a study's kept copy), and say how many
+    went. None while the note is still there."""
+    with database.read_transaction() as connection:
+        if repository.inbound_participant(connection, inbound_id) is not None:
+            return None
+    return remove_audio([], [inbound_id], folder)

@@ -67,7 +67,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from bot import metrics
+from bot import erasure, metrics
 from bot.concerns import flag_text
 from bot.log_safety import scrub
 from bot.outage import is_database_error
@@ -117,6 +117,8 @@ DATABASE_AWAY = "database_away"
 and it is taken again from the start once the database answers (1 s, doubling to 30 s, for up to
 :data:`STALE_CLAIM`; after that :meth:`VoicePipeline.recover` finds it)."""
 """Seconds between a worker's looks for voice notes left waiting (their task never queued)."""
+ERASED = "erased"
+"""A voice note's outcome when its sender was erased while it was fetched or transcribed."""
 
 
 @dataclass(frozen=True)
@@ -259,7 +261,7 @@ class VoicePipeline:
                 outcome = await self._carry_on(inbound_id, time.monotonic())
         if outcome.status == DATABASE_AWAY:  # still: handed back (if the database lets it) for :meth:`recover`
             await asyncio.to_thread(self._unclaim, inbound_id)
-        elif outcome.status != "skipped":
+        elif outcome.status not in ("skipped", ERASED):
             await self._release(inbound_id)
         return outcome
 
@@ -301,7 +303,21 @@ class VoicePipeline:
                 log.warning("voice note %s: the database failed (%s); it is taken again once the database answers",
                             inbound_id, type(error).__name__)  # (no SQL: its parameters hold what was said)
                 return VoiceOutcome(inbound_id, DATABASE_AWAY)
+            if await asyncio.to_thread(self._erased_meanwhile, inbound_id):
+                return VoiceOutcome(inbound_id, ERASED)
             return await self._broken(inbound_id, error, caption)
+
+    def _erased_meanwhile(self, inbound_id: int) -> bool:
+        """Whether the note's sender was erased while it was handled (its row is gone): then what
+        was written since (a kept copy) goes too, and nobody is told, nor the failure logged as one."""
+        try:
+            removed = erasure.audio_of_erased_note(self.service.database, inbound_id, self.settings.audio_dir)
+        except Exception:  # the database away too: the note is handled as a failure, as before
+            return False
+        if removed is not None:
+            log.info("voice note %s: its sender was erased while it was handled; dropped (%d audio file(s) deleted)",
+                     inbound_id, removed, extra={"event": "voice.erased", "inbound_id": inbound_id})
+        return removed is not None
 
     async def _broken(self, inbound_id: int, error: Exception, caption: str) -> VoiceOutcome:
         """A voice note that failed inside Chorus: the coordinator is told; the participant is too,

@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 @click.command("erase")
 @click.argument("participant")
 @click.option("--channel", type=click.Choice(["sms", "whatsapp", "telegram", "web"]), default=None,
-              help="Find the participant by address on this channel (PARTICIPANT is then a phone number or chat id).")
+              help="Find the participant by address on this channel (PARTICIPANT is then a phone number "
+                   "with its country code, written in any usual way, or a chat id).")
 @click.option("--by", "actor", default=None, help="Who asked (kept in the audit log; default: your user name).")
 @click.option("--yes", is_flag=True, help="Do not ask to confirm.")
 @click.option("--database", "database_url", default=None, help="Database URL (default CHORUS_DATABASE_URL).")
@@ -29,17 +30,19 @@ def erase(participant: str, channel: str | None, actor: str | None, yes: bool, d
 
     from bot.service import ConversationService
     from bot.studies import StudyRegistry
+    from channels.addresses import AddressError, stored_address
     from storage.database import init_database
 
     try:
         settings = Settings.from_env(database_url=database_url, studies_dir=studies_dir)
-    except SettingsError as error:
+        address = stored_address(channel, participant) if channel else None
+    except (SettingsError, AddressError) as error:
         raise click.ClickException(str(error)) from None
     database = init_database(settings.database_url, sealer=settings.sealer())
     try:
         service = ConversationService(database, StudyRegistry.from_folder(settings.studies_dir), address_key=settings.address_key(),
                                       safety=_no_checks())
-        pid = service.participant_for(channel, participant) if channel else participant
+        pid = service.participant_for(channel, address) if channel is not None and address is not None else participant
         if pid is None:
             raise click.ClickException("no participant has that address")
         if not yes:
