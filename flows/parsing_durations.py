@@ -21,8 +21,10 @@ number of weeks or days), which is therefore only ever approximate."""
 _COMPLETED = frozenset({"day", "week", "month", "year"})
 """Units counted in whole ones completed, as ages, pregnancies and stays are ('10 days' is 1
 week); a part of an hour, minute or second is rounded to the nearer ('90 minutes': about 2 hours)."""
-_UNIT_JOINED = re.compile(r"(?<![\w.,])(\d+(?:\.\d+)?)(days?|wks?|weeks?|mths?|months?|mnths?|yrs?|years?|hrs?|hours?|mins?|minutes?)\b", re.IGNORECASE)
-"""A number written against its unit: '2wks', '3days', '10yrs', '90mins'."""
+_UNIT_JOINED = re.compile(r"(?<![\w.,])(\d+(?:\.\d+)?)(days?|wks?|weeks?|mths?|months?|mnths?|yrs?|years?|hrs?|hours?|h|mins?|minutes?)\b", re.IGNORECASE)
+"""A number written against its unit: '2wks', '3days', '10yrs', '90mins', '5h'."""
+_HOURS_MINUTES = re.compile(r"(?<![\w.,:])(\d{1,2})\s*(?:h|hrs?|hours?)\s*([0-5]\d)\s*(?:m|mins?|minutes?)?(?![\w.,:])", re.IGNORECASE)
+"""Hours and minutes written together, as on a sleep tracker or in French: '5h30', '7hr15', '6h 45m'."""
 _WEEKS_PLUS_DAYS = re.compile(r"(?<![\w.,+/])(\d{1,2})\s*\+\s*([0-6])(?:\s*(?:weeks?|wks?|w)\b)?(?![\w.,+/%])", re.IGNORECASE)
 """'23+4': 23 weeks and 4 days pregnant, as UK maternity notes write it."""
 _WEEKS_OF_40 = re.compile(r"(?<![\w.,+/])(\d{1,2})\s*/\s*40(?:\s*(?:weeks?|wks?|w)\b)?(?![\w.,+/%])", re.IGNORECASE)
@@ -41,8 +43,9 @@ class Conversion(NamedTuple):
 
 
 def _spaced_units(text: str) -> str:
-    """'2wks' as '2 wks', so that its number and its unit each read as they do apart."""
-    return _UNIT_JOINED.sub(r"\1 \2", text)
+    """'2wks' as '2 wks', so that its number and its unit each read as they do apart; '5h30' as
+    '5 hours 30 minutes', which is read as a length of time in parts is."""
+    return _UNIT_JOINED.sub(r"\1 \2", _HOURS_MINUTES.sub(r"\1 hours \2 minutes", text))
 
 
 def pregnancy_notation(text: str, wanted: str | None) -> str:
@@ -58,12 +61,13 @@ def pregnancy_notation(text: str, wanted: str | None) -> str:
 def _in_whole(total: float, wanted: str, whole: bool) -> Conversion | None:
     """``total`` of ``wanted`` as the question takes it: exact when it is a whole number; else, for
     a whole number, the ones completed (days to years) or the nearer (hours and less), and for a
-    decimal, to one place. None where that leaves nothing ('4 days' in whole weeks, '20 minutes'
-    in whole hours): no honest number of ``wanted``."""
+    decimal, as it is where it has two places at most (a quarter: 7.25), else to one place. None
+    where that leaves nothing ('4 days' in whole weeks, '20 minutes' in whole hours): no honest
+    number of ``wanted``."""
     if total.is_integer():
         return Conversion(total, True)
-    if not whole:
-        near = round(total, 1)
+    if not whole:  # '7 hours 15 minutes' 7.25 hours, '1 hour 20 minutes' about 1.3: to check, as up a scale
+        near = total if round(total, 2) == total else round(total, 1)
         return Conversion(near, False, near != total) if near else None
     value = float(math.floor(total) if wanted in _COMPLETED else math.floor(total + 0.5))
     return Conversion(value, False, wanted not in _COMPLETED) if value else None

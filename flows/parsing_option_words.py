@@ -8,6 +8,8 @@ import difflib
 import re
 
 from flows.parsing_little_words import _LITTLE_WORDS, _WORD, _has_word, _stem, _stems
+from flows.parsing_normalise import only_politeness
+from flows.parsing_number_words import _WORD_NUMBERS
 
 _NEGATING = re.compile(
     r"\b(?:not|never|no|neither|nor|none|nothing|cannot|ddim|dim|nid|nac)\b|"
@@ -36,6 +38,8 @@ def _named_inside(clean: str, names: list[list[str]]) -> int | None:
     only_negation = any(not _NEGATING.sub("", clean[s:e]).strip() for s, e, _ in kept)
     if only_negation or _negations(outside) or any(_modified(clean[:s], clean[s:e], names, index) for s, e, _ in kept):
         return None
+    if any(_describes_another(clean[e:], names[index]) for _, e, _ in kept):
+        return None  # 'my family doctor', 'a family friend': no 'Family'
     return index
 
 
@@ -104,6 +108,35 @@ _AFTER_A_NAME = frozenset({"here", "now", "too", "also", "really", "mostly", "ma
 here'), besides little words: 'family doctor' is no family."""
 
 
+_FOLLOWING_WORD = re.compile(r" ([^\W\d_][\w']*)")
+"""The word right after an option's name, with only a space between (a comma, a full stop or a
+dash ends the name: 'family, doctor' names two things)."""
+_NOT_A_NOUN_ENDINGS = ("ing", "ed", "ly")
+"""Endings of a following word that make it no noun the name describes ('carer looking after
+mum', 'family helped', 'family mostly'): a verb or an adverb."""
+
+
+def _modifies(following: str, own: list[str]) -> bool:
+    """Whether the word after an option's word makes that word describe another thing: 'doctor'
+    after 'family' ('my family doctor' is no 'Family'), 'friend' ('a family friend'). Never a
+    little word, a word that often follows an answer ('staff here', 'family mostly'),
+    politeness ('family please'), a number, a verb or adverb by its ending, nor a word of the
+    option's own names ('night sitter' of 'Night sitters'). English puts the describing word
+    first; a Welsh noun followed by its adjective ('nyrsys ardal') is asked about too."""
+    if not following or following in _LITTLE_WORDS or following in _AFTER_A_NAME or only_politeness(following):
+        return False
+    if following in _WORD_NUMBERS or (len(following) > 4 and following.endswith(_NOT_A_NOUN_ENDINGS)):
+        return False
+    return not any(_has_word(_stems(name), _stem(following)) for name in own)
+
+
+def _describes_another(after: str, own: list[str]) -> bool:
+    """Whether the words ``after`` an option's name, in a reply, start with a word that makes the
+    name describe another thing (:func:`_modifies`): 'family doctor'."""
+    found = _FOLLOWING_WORD.match(after)
+    return found is not None and _modifies(found.group(1), own)
+
+
 def _distinctive_words(names: list[list[str]]) -> list[frozenset[str]]:
     """Each option's words (stems) that no other option has, little words aside."""
     owned = [frozenset().union(*(_stems(name) for name in candidates)) - _LITTLE_WORDS for candidates in names]
@@ -139,7 +172,7 @@ def _named_in_sentence(clean: str, names: list[list[str]]) -> int | None:
             continue
         holders = {i for i, own in enumerate(distinctive) if own and _has_word(own, stem)}
         following = words[place + 1] if place + 1 < len(words) else ""
-        if holders and following and following not in _LITTLE_WORDS and following not in _AFTER_A_NAME:
+        if holders and _modifies(following, [name for i in holders for name in names[i]]):
             return None  # a word of an option describing something else ('family doctor')
         named |= holders
     found = named.pop() if len(named) == 1 else None

@@ -30,7 +30,7 @@ from flows.parsing_option_words import (
     _names_another,
     _negations,
 )
-from flows.parsing_pronoun_one import without_pronoun_one
+from flows.parsing_pronoun_one import described_one, without_pronoun_one
 from flows.parsing_rejections import _Rejection, _rejection, _undecided
 from flows.parsing_yes_no import parse_yes_no
 
@@ -118,6 +118,8 @@ def _match_option(text: str, options: tuple[tuple[str, ...], ...], letters: bool
         if found is not None:
             return found
     named = _named_or_close(clean, plain, names)
+    if named is None and (described := described_one(clean)) is not None:  # 'the nurse one', 'the one with a nurse'
+        named = _match_option(described, options, letters=False)
     return named if named is not None else _negative_agreeing(clean, options)
 
 

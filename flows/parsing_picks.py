@@ -26,6 +26,16 @@ _ALL = {"all", "all of them", "all of the above", "everything", "every one", "po
 _AND = r"\band\b|\bplus\b|\ba'r\b|\bac\b"
 """'and' between picks, in English and Welsh: 'first and third', "y cyntaf a'r trydydd" (and
 the), 'y cyntaf ac yr ail'."""
+_AND_N = r"(?<![\w'])'?n'?(?![\w'])"
+"""'and' as texted: 'nurses n family', "nurses 'n family", "rock 'n' roll"; never the 'n of Welsh
+"sy'n", which follows its word. Only among fewer options than there are letters to N: with
+fourteen or more, 'n' is the letter of the fourteenth."""
+_LETTER_N = ord("n") - ord("a") + 1
+
+
+def _and(count: int) -> str:
+    """'and' between picks among ``count`` options (:data:`_AND`, :data:`_AND_N`)."""
+    return _AND if count >= _LETTER_N else f"{_AND}|{_AND_N}"
 
 
 _DECIMAL = re.compile(r"(?<=\d)\.(?=\d)")
@@ -48,7 +58,7 @@ def _split_picks(clean: str, count: int, typed: str = "") -> list[str]:
         glued = False  # a lower-case word, not letters
     if glued and all(_letter_index(c, count) is not None or c.isdigit() for c in clean):
         return list(clean)
-    return [t for t in re.split(rf"\s*(?:,|;|/|&|\+|{_AND}|\s)\s*", clean) if t]
+    return [t for t in re.split(rf"\s*(?:,|;|/|&|\+|{_and(count)}|\s)\s*", clean) if t]
 
 
 _ARTICLES = frozenset({"the", "a", "an", "y", "yr"})
@@ -82,12 +92,11 @@ def _without_articles(tokens: list[str]) -> list[str]:
     return kept
 
 
-_LIST_SEPARATOR = rf"\s*(?:,|;|/|&|\+|{_AND})\s*"
-"""What separates the items of a list of picks: 'days, nights', 'days and nights', 'A & C'."""
-
-
-def _list_items(text: str) -> list[str]:
-    return [t for t in re.split(_LIST_SEPARATOR, text) if t.strip()]
+def _list_items(text: str, count: int) -> list[str]:
+    """The items of a list of picks among ``count`` options, apart where a comma, a semicolon, a
+    slash, '&', '+' or an 'and' (:func:`_and`) separates them: 'days, nights', 'days and
+    nights', 'A & C', 'days n nights'."""
+    return [t for t in re.split(rf"\s*(?:,|;|/|&|\+|{_and(count)})\s*", text) if t.strip()]
 
 
 def _as_a_list(text: str, options: tuple[tuple[str, ...], ...]) -> tuple[int, ...] | None | Literal[False]:
@@ -95,12 +104,30 @@ def _as_a_list(text: str, options: tuple[tuple[str, ...], ...]) -> tuple[int, ..
     part names one (and there are two or more); None when a part names none and is not mere
     politeness ('nights, holidays': ask, do not drop it); False when it is no such list.
     (Split before normalising, which drops commas.)"""
-    items = _list_items(text.lower())
+    items = _list_items(text.lower(), len(options))
     if len(items) < 2:
-        return False
+        return _joined_by_welsh_a(text, options)
     read = [match_option(item, options) for item in items]
     if any(index is None and not only_politeness(item) for item, index in zip(items, read, strict=True)):
         return None
+    picks = tuple(dict.fromkeys(index for index in read if index is not None))
+    return picks if None not in read and len(picks) > 1 else False
+
+
+_WELSH_A = re.compile(r"\s+(?:a|â)\s+(?=\w)")
+"""Welsh 'a' (and) between two picks, 'â' as it is often typed for it: 'nyrsys a theulu',
+'gofalwyr nos a teulu' (the word after it mutated or not: flows/welsh_mutations.py)."""
+
+
+def _joined_by_welsh_a(text: str, options: tuple[tuple[str, ...], ...]) -> tuple[int, ...] | Literal[False]:
+    """The options a reply names joined by Welsh 'a' ('nyrsys a theulu'), only where every part
+    names one and two or more are named: English 'a' is an article ('a family carer', 'once a
+    week'), and an option's own name may hold the word ('Bara a chaws'), so any other reply
+    is no such list; nor are letters typed apart ('b a c', A among them)."""
+    parts = [part for part in _WELSH_A.split(normalise(text)) if part.strip()]
+    if len(parts) < 2 or any(len(part.strip()) == 1 for part in parts):
+        return False  # 'b a c': letters, A among them
+    read = [match_option(part, options) for part in parts]
     picks = tuple(dict.fromkeys(index for index in read if index is not None))
     return picks if None not in read and len(picks) > 1 else False
 
@@ -173,5 +200,5 @@ def _match_options(text: str, options: tuple[tuple[str, ...], ...]) -> tuple[int
     tokens = _without_articles(_split_picks(picks, len(options), text))
     if any(match_option(t, options) is None for t in tokens):
         # Re-join multi-word option names that the split on spaces broke apart.
-        tokens = _list_items(clean)
+        tokens = _list_items(clean, len(options))
     return _each_an_option(tokens, options) or None

@@ -6,7 +6,8 @@ un' (every one), 'unrhyw un' (anyone), 'yr un' (the one, the same), 'pa un' (whi
 
 A story told at a question ('no one at the desk could tell us...') is not a try at its first
 option, nor at the number 1, for such a 'one' (flows/asides.py); 'one' said as a number ('one',
-'number one', 'one I think') still is."""
+'number one', 'one I think') still is. 'The nurse one', 'the one with a nurse' or 'yr un am y nyrs'
+name a thing by what it has (:func:`described_one`)."""
 
 from __future__ import annotations
 
@@ -47,3 +48,29 @@ def numbers_said(text: str) -> list[str]:
     said = _DETERMINER_DIM.sub(" ", without_pronoun_one(normalise(text)))
     words = [word.strip(".,;:!?()\"'") for word in _WORD_OR_NUMBER.findall(said)]
     return [word for word in words if any(c.isdigit() for c in word) or word in _WORD_NUMBERS]
+
+
+_THING = r"one|idea|option|thing|suggestion|choice|un|syniad|opsiwn|dewis"
+"""What 'the ... one' may be called: 'the nurse one', 'the nurse idea', 'yr un am y nyrs'."""
+_DESCRIBED_AFTER = re.compile(
+    rf"^(?:(?:the|that|this|yr|y)\s+)?(?:{_THING})\s+(?:with|about|for|on|of|mentioning|that (?:has|says|mentions|is about)|"
+    r"which (?:has|says|mentions|is about)|where|gyda|efo|am|ynghylch|sy'n son am|sydd am)(?:'r\b)?\s*"
+    r"(?:(?:the|an?|y|yr)\s+)?(?P<what>\w.*)$"
+)
+"""'the one with a nurse', 'the idea about the night line', 'yr un gyda'r nyrs', 'yr un am y nyrs'."""
+_DESCRIBED_BEFORE = re.compile(rf"^(?:(?:the|that|this)\s+)?(?P<what>\w.*?)\s+(?:{_THING})$")
+"""'the nurse one', 'the nurse idea', 'that medicines one'."""
+_NO_DESCRIPTION = re.compile(rf"^(?:(?:{_DETERMINER}|a|an|y|yr|pob|unrhyw|pa|dim)\s*)+$")
+"""What describes nothing: 'the other', 'no', 'that', 'yr'."""
+
+
+def described_one(clean: str) -> str | None:
+    """The words a normalised reply describes a thing by, where it calls it 'the ... one': 'the
+    nurse one', 'the nurse idea', 'the one with a nurse', 'yr un gyda'r nyrs' -> 'nurse', 'nyrs';
+    None where it says no such thing, or the words are only a place or a determiner ('the other
+    one', 'no one', 'the first one', read as such elsewhere)."""
+    found = _DESCRIBED_AFTER.match(clean) or _DESCRIBED_BEFORE.match(clean)
+    if found is None:
+        return None
+    what = found.group("what").strip()
+    return None if _NO_DESCRIPTION.match(what) else what

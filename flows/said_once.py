@@ -12,10 +12,10 @@ _ENDS_A_SENTENCE = re.compile(r"[.!?][)\"']?$")
 _ABBREVIATION = re.compile(r"(?:^|\W)(?:e\.g|e\.e|i\.e|etc|Dr|Mr|Mrs|Ms)\.$", re.IGNORECASE)
 """Full stops that end no sentence ('e.g. 3', Welsh 'e.e.')."""
 _OFFERS_SKIP = re.compile(
-    r"(?<![\w/])/?(?:SKIP|PASS|HEPGOR|PASIO)\b"  # in capitals, a word to type
+    r"(?<![\w/])/?(?:SKIP|PASS|HEPGOR|PASIO|SGIP)\b"  # in capitals, a word to type
     r"|(?i:\b(?:reply|answer|text|send|type|say|write|atebwch|ateb|anfonwch|teipiwch|tecstiwch)\s+"
-    r"[\"'“‘]?/?(?:skip|pass|hepgor|pasio)\b)"
-    r"|(?i:\b(?:or|neu)\s+[\"'“‘]?/?(?:skip|hepgor)\b)"
+    r"[\"'“‘]?/?(?:skip|pass|hepgor|pasio|sgip)\b)"
+    r"|(?i:\b(?:or|neu)\s+[\"'“‘]?/?(?:skip|hepgor|sgip)\b)"
 )
 """A question's own offer to skip: 'Reply SKIP to skip', 'reply pass', '(or skip)', 'Atebwch HEPGOR',
 'neu PASIO'; not 'or pass it to your carer'."""

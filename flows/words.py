@@ -60,7 +60,9 @@ DONE_WORDS: dict[str, list[str]] = {
     "cy": ["wedi gorffen", "gorffen", "dyna'r cyfan", "dyna i gyd", "dyna fe", "dim byd arall"],
 }
 """What people type to say a multiple choice is complete, as the Done button under it does."""
-SKIP_WORDS = {"skip", "pass", "hepgor", "hepgorer", "pasio", "/skip"}
+SKIP_WORDS = {"skip", "pass", "hepgor", "hepgorer", "pasio", "sgip", "sgipio", "/skip"}
+"""A reply that skips a question that may be skipped, in English and Welsh: 'sgip' and 'sgipio'
+are SKIP as Welsh spells it, which a Welsh participant types as often as HEPGOR."""
 
 
 @lru_cache(maxsize=8192)

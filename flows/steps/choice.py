@@ -18,6 +18,7 @@ from flows.parsing import (
 from flows.sms import sms_text
 from flows.steps import register
 from flows.steps.base import Answer, InputStep, Prompt, Reply, StepContext, Unclear
+from flows.welsh_mutations import is_welsh, with_mutations
 from flows.words import ENGLISH_OPTIONS, listed, not_wanted_hint, without_done
 
 LISTED_IN_A_HINT = 60
@@ -87,14 +88,16 @@ class ChoiceStep(InputStep):
 
     def names(self, ctx: StepContext, labels: list[str] | None = None) -> list[list[str]]:
         """Everything each option answers to: its value and its label in every language
-        (``labels``: the labels as shown, when the caller has them already)."""
+        (``labels``: the labels as shown, when the caller has them already); for a Welsh
+        participant, its Welsh label as mutations leave it too ('theulu' for 'Teulu')."""
+        shown = self.labels(ctx) if labels is None else labels
         names = []
-        for option, label in zip(self.options, self.labels(ctx) if labels is None else labels, strict=True):
+        for option, label in zip(self.options, shown, strict=True):
             found = [option.value, label]
             if isinstance(option.label, dict):
                 found += [resolve_text(option.label, lang) for lang in option.label]
             names.append(found)
-        return names
+        return with_mutations(names, shown) if is_welsh(ctx.language) else names
 
     def prompt(self, ctx: StepContext) -> Prompt:
         return Prompt(ctx.render(self.text), self._buttons(self.labels(ctx)), self.multiple)

@@ -8,7 +8,9 @@ from pydantic import model_validator
 from flows.model import Invalid, Text, resolve_text
 from flows.parsing import (
     NumberReading,
+    clock_span_answer,
     frequency_answer,
+    not_done_answer,
     read_number,
     read_range,
     rejected_number,
@@ -97,11 +99,16 @@ class NumberStep(InputStep):
 
     def _read(self, text: str, ctx: StepContext) -> NumberReading | None:
         """The number a reply gives: said as how often, for the count the question asks ('once a
-        week' to '...last month?': about 4, checked; flows/parsing_frequencies.py), else as any
-        number is, in the question's unit (flows/parsing_number_sentences.py)."""
+        week' to '...last month?': about 4, checked; flows/parsing_frequencies.py), as the clock
+        times a length of time ran between ('10pm to 4am': 6 hours, checked;
+        flows/parsing_clock_spans.py), else as any number is, in the question's unit
+        (flows/parsing_number_sentences.py); or as none of what the question counts ("didn't
+        sleep": 0, checked; flows/parsing_not_done.py)."""
         question, unit = ctx.render(self.text), self.unit_in() or None
-        return frequency_answer(text, question, unit, whole=self.integer) or read_number(
-            text, question, unit, out_of=self.max, decimal_comma=not self.integer, whole=self.integer)
+        return (frequency_answer(text, question, unit, whole=self.integer)
+                or clock_span_answer(text, question, unit, whole=self.integer)
+                or read_number(text, question, unit, out_of=self.max, decimal_comma=not self.integer, whole=self.integer)
+                or not_done_answer(text, question))
 
     def _nearer(self, value: float, ctx: StepContext) -> str:
         """'Is it nearer 12 or 13 hours? Your best guess is fine.' for '12.5' where only a whole

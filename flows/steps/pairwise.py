@@ -181,7 +181,9 @@ class PairwiseStep(InputStep):
         of the two for 'not A' or 'nid y cyntaf' (a letter is the pair's letter, even where both
         ideas begin with 'A'); 'can't decide thanks' and 'methu penderfynu plis' are a tie, and so is
         no preference said any way when no idea is named ('I don't mind', 'either is fine', 'both the
-        same', "y ddau'r un fath": flows.parsing.says_no_preference); 'pass please' and 'pasio plis' a pass."""
+        same', "y ddau'r un fath": flows.parsing.says_no_preference); 'pass please' and 'pasio plis' a pass.
+        An idea is named by a word only it has, in any language it is written in: 'the nurse one',
+        'the one with a nurse', 'yr un am y nyrs' (flows.parsing.match_option)."""
         if reply.button in ("A", "B", "tie"):
             return reply.button
         said = {_without_apostrophes(reply.text), without_politeness(reply.text).replace("'", "")}
@@ -191,12 +193,18 @@ class PairwiseStep(InputStep):
         if said & undecided or says_undecided(reply.text, frozenset(undecided)):  # 'both tbh', 'honestly the same'
             return "tie"
         texts = self._texts(ctx)
-        names = [["a", texts.get(a, a)], ["b", texts.get(b, b)]]
+        names = [["a", texts.get(a, a), *self._other_texts(a)], ["b", texts.get(b, b), *self._other_texts(b)]]
         index = match_option(reply.text, names)
         index = remaining_option(reply.text, names) if index is None else index  # 'not A', 'anything but the first'
         if index is None and says_no_preference(reply.text) and not names_another(reply.text, names):  # 'either is fine', 'both the same', 'dim ots'
             return "tie"
         return None if index is None else "AB"[index]
+
+    def _other_texts(self, idea_id: str) -> list[str]:
+        """An idea of the flow's own in each language it is written in, to be named in any of them
+        ('the nurse one' from a Welsh participant shown 'Nyrs benodol i bob teulu')."""
+        text = next((idea.text for idea in self.ideas if idea.id == idea_id), None)
+        return list(text.values()) if isinstance(text, dict) else []
 
     def interpret(self, reply: Reply, ctx: StepContext) -> Answer | Continue | Unclear:
         a, b = self._current(ctx)

@@ -22,6 +22,7 @@ from flows.steps.base import (
     Unclear,
 )
 from flows.steps.choice import LISTED_IN_A_HINT
+from flows.welsh_mutations import is_welsh, with_mutations
 from flows.words import ENGLISH_OPTIONS, listed
 
 
@@ -91,13 +92,14 @@ class RankStep(InputStep):
         return ctx.render(option.label) if option.label is not None else option.value
 
     def _names(self, options: list[Option], ctx: StepContext) -> list[list[str]]:
+        """Everything each option answers to, as :meth:`ChoiceStep.names` says."""
         names = []
         for option in options:
             found = [option.value, self._label(option, ctx)]
             if isinstance(option.label, dict):
                 found += [resolve_text(option.label, lang) for lang in option.label]
             names.append(found)
-        return names
+        return with_mutations(names, [self._label(o, ctx) for o in options]) if is_welsh(ctx.language) else names
 
     def _state(self, ctx: StepContext) -> tuple[list[str], list[Option]]:
         picked = [v for v in ctx.data.get("picked", []) if isinstance(v, str)]
