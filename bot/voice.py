@@ -600,10 +600,11 @@ class VoicePipeline:
     def _spool(self, context: VoiceContext, audio: bytes, media: Mapping[str, Any]) -> Path:
         """Write the note where the worker can read it, readable by this user only."""
         # absolute: the path is stored, and erasure or retention may run in another folder (chorus erase)
-        folder = self.settings.audio_dir.absolute() / ("kept" if context.keep_audio else "spool")
-        if context.keep_audio and context.study_id:
-            folder = folder / context.study_id
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = self.settings.audio_dir.absolute()
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for part in ("kept", context.study_id) if context.keep_audio and context.study_id else ("kept" if context.keep_audio else "spool",):
+            folder = folder / part
+            folder.mkdir(mode=0o700, exist_ok=True)  # the folders too: a study's name and its notes' count are not everyone's
         path = folder / f"{context.inbound_id}{EXTENSIONS.get(str(media.get('content_type', '')).split(';')[0], '.audio')}"
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "wb") as handle:

@@ -342,6 +342,8 @@ def test_a_study_that_keeps_audio_keeps_the_file_and_says_where(database: Databa
     kept = tmp_path / "audio" / "kept" / "voice-test" / f"{note.inbound_id}.ogg"
     assert outcome.audio_path == str(kept) and kept.read_bytes() == b"OggS-kept-bytes"
     assert kept.stat().st_mode & 0o077 == 0, "only the service's user may read a kept voice note"
+    for folder in (tmp_path / "audio", kept.parent.parent, kept.parent):  # nor list them, nor the studies that keep them
+        assert folder.stat().st_mode & 0o077 == 0, f"{folder} is open to other users"
     assert rows(database, TRANSCRIPTS)[0].audio_path == str(kept)
     assert texts(service, note.participant_id)[-1] == "Thank you."
 
