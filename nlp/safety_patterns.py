@@ -1,5 +1,6 @@
 """The lexicon of :mod:`nlp.safety`: regular expressions per category, in English and Welsh, direct
-and common indirect phrasing, written to tolerate missing apostrophes and accents and the
+and common indirect phrasing (more of it, in both languages, in :mod:`nlp.safety_indirect` and
+:mod:`nlp.safety_welsh_indirect`), written to tolerate missing apostrophes and accents and the
 unpunctuated text of a voice-note transcript, read after idioms are removed
 (:func:`nlp.safety_text.normalise`). Fast enough for the message path; the overdose patterns live
 in :mod:`nlp.safety_medicines`. Categories: ``suicide``, ``self_harm``, ``overdose``, ``abuse``
@@ -10,10 +11,12 @@ from __future__ import annotations
 
 import re
 
+from nlp.safety_indirect import INDIRECT
 from nlp.safety_medicines import KEPT_FROM_ME, OVERDOSE
 from nlp.safety_prefilter import Prefilter
 from nlp.safety_text import _compile, normalise, normalise_unfiltered
 from nlp.safety_welsh import WELSH
+from nlp.safety_welsh_indirect import WELSH_INDIRECT
 
 _NOT = r"(?:n'?t|not|never)"
 
@@ -47,7 +50,7 @@ PATTERNS: dict[str, list[re.Pattern[str]]] = {
         r"\bhang(ing)? (my ?self|myself)\b|\bnoose\b|\b(bought|buy|buying|got) (a|some) rope\b(?! (swing|ladder))",
         r"\b(i'?ll|i will|i might|going to|gonna|before i) do something (stupid|silly)\b",
         r"\b(research|researching|researched|looking up|looked up|googling|googled) (ways to (do it|die|end it)|how to (die|end it))\b(?! my ?self| at home| with)",
-    ) + WELSH["suicide"],
+    ) + WELSH["suicide"] + INDIRECT + WELSH_INDIRECT,  # risk said indirectly: nlp/safety_indirect.py
     "self_harm": _compile(
         r"\bself[- ]?harm",
         r"\b(cut|cutting|cuts) (my ?self|myself|my (arms?|legs?|wrists?|thighs?|skin))\b",

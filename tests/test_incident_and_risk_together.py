@@ -27,9 +27,9 @@ from storage.tables import FLAGS
 
 Say = Callable[..., ReceiveResult]
 
-HIDDEN_RISKS = [
-    "the nurse gave me the wrong tablets and I have had enough of being alive",
-    "I was left in soiled sheets all night and I'm tired of being alive",
+HIDDEN_RISKS = [  # (the patterns read "had enough of being alive" since nlp/safety_indirect.py)
+    "the nurse gave me the wrong tablets and I don't want to carry on living",
+    "I was left in soiled sheets all night and I'm so tired of being on this earth",
     "nobody came when I pressed the buzzer all night and I lay there thinking it would be easier if I never woke up",
     "they gave me the wrong tablets last week and honestly nobody would notice if I just disappeared for good",
 ]

@@ -111,7 +111,10 @@ def test_the_held_out_set_is_kept_apart_from_everything_the_check_learns_from(he
 
 def test_recall_on_unseen_messages_is_at_least_95_percent(held_out):
     """Measured once, before any change after it was written: patterns 0.214 recall / 0.100
-    false alarms, the embedding check 0.957 / 0.200, both 0.957 / 0.243 (67 of 70 risky)."""
+    false alarms, the embedding check 0.957 / 0.200, both 0.957 / 0.243 (67 of 70 risky).
+    Since the indirect patterns (tests/test_safety_indirect.py, not written on this set) the
+    patterns read 0.400 at the same 0.100, and the model still reads 40 of the 42 risky messages
+    they miss: the model is what catches what the patterns cannot."""
     texts = [r["text"] for r in held_out]
     risky = np.array([r["risky"] == "1" for r in held_out])
     patterns = np.array([lexicon_match(t) is not None for t in texts])
@@ -122,7 +125,7 @@ def test_recall_on_unseen_messages_is_at_least_95_percent(held_out):
         print(f"\nheld-out {name}: recall {flags[risky].mean():.3f}, false alarms {flags[~risky].mean():.3f}")
     assert combined[risky].mean() >= 0.95
     assert combined[~risky].mean() <= 0.3  # hard negatives, chosen to be confusable
-    assert model[risky].mean() > patterns[risky].mean() + 0.5
+    assert model[risky & ~patterns].mean() >= 0.95
 
 
 def test_the_threshold_is_the_one_cross_validation_chooses_on_the_reference_set():

@@ -169,5 +169,5 @@ def test_risky_rows_outside_the_vote_keep_a_risky_answer_from_being_read_as_serv
     vote_risky = np.where(ref.risky, vector @ ref.vectors.T, -np.inf).max()
     assert service - vote_risky >= MENTAL_HEALTH_MARGIN, "this test needs an answer that reads as service talk"
     assert service - (vector @ ref.margin_risky.T).max() < MENTAL_HEALTH_MARGIN
-    assert vote(vector, ref.vectors, ref.risky)[0] >= THRESHOLD and lexicon_match(text) is None
+    assert vote(vector, ref.vectors, ref.risky)[0] >= THRESHOLD  # (the patterns read it too, since nlp/safety_indirect.py)
     assert similarity_match(vector, [text])[0] is not None

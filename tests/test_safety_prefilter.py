@@ -30,7 +30,8 @@ from nlp.safety_text import IDIOMS, fold_accents, normalise, normalise_unfiltere
 
 TESTS = Path(__file__).parent
 SOURCES = [*sorted(TESTS.glob("test_safety*.py")), TESTS / "test_overdose_language.py"]
-DATA = ["safety.csv", "safety_heldout.csv", "safety_heldout_b.csv", "comments.csv"]
+DATA = ["safety.csv", "safety_heldout.csv", "safety_heldout_b.csv", "comments.csv", "safety_indirect_dev.csv",
+        "safety_indirect_heldout.csv"]
 EVERY_PATTERN = [(category, p) for category, patterns in PATTERNS.items() for p in patterns] + [("idiom", p) for p in IDIOMS]
 IDS = [f"{category}-{i}" for i, (category, _) in enumerate(EVERY_PATTERN)]
 FEW = settings(max_examples=12, deadline=None, database=None, suppress_health_check=list(HealthCheck))
