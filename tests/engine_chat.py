@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flows.engine import Engine, SessionState, Sprint, TextInput
-from flows.events import RecordAnswer
+from flows.events import RecordAnswer, SendMessage
 from flows.model import Flow
 
 NOW = datetime(2030, 3, 4, 10, 0, tzinfo=UTC)
@@ -45,3 +45,20 @@ class RecordingChat:
         self.state = sprint.state
         self.recorded += [e for e in sprint.events if isinstance(e, RecordAnswer)]
         return [m.text for m in sprint.messages()]
+
+
+def delphi_replies(replies: list[str], language: str = "en", scale: dict[str, object] | None = None) -> tuple[list[str], list[object]]:
+    """What a two-item Delphi step ("Early therapy", "Key worker") says to ``replies`` and the
+    scores it records, in ``language`` and on ``scale`` (GRADE 1-9 unless given)."""
+    step: dict[str, object] = {"id": "rate", "type": "delphi", "items": ["Early therapy", "Key worker"]}
+    if scale is not None:
+        step["scale"] = scale
+    engine = Engine(Flow.model_validate({"flow": "r1", "steps": [step, {"id": "bye", "type": "end", "text": "Thanks."}]}))
+    sprint = engine.start(NOW, language=language)
+    said: list[str] = []
+    scores: list[object] = []
+    for reply in replies:
+        sprint = engine.handle(sprint.state, TextInput(reply), NOW)
+        said += [e.text for e in sprint.events if isinstance(e, SendMessage)]
+        scores += [e.value["score"] for e in sprint.events if isinstance(e, RecordAnswer) and e.item]
+    return said, scores

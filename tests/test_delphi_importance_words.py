@@ -6,31 +6,10 @@ very important', 'quite important') are no end of the scale and still get the hi
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
-from flows.engine import Engine, TextInput
-from flows.events import RecordAnswer, SendMessage
-from flows.model import Flow
 from flows.parsing import importance_said
-
-NOW = datetime(2030, 3, 1, 10, 0, tzinfo=UTC)
-
-
-def _run(replies: list[str], language: str = "en", scale: dict[str, object] | None = None) -> tuple[list[str], list[object]]:
-    step: dict[str, object] = {"id": "rate", "type": "delphi", "items": ["Early therapy", "Key worker"]}
-    if scale is not None:
-        step["scale"] = scale
-    engine = Engine(Flow.model_validate({"flow": "r1", "steps": [step, {"id": "bye", "type": "end", "text": "Thanks."}]}))
-    sprint = engine.start(NOW, language=language)
-    said: list[str] = []
-    scores: list[object] = []
-    for reply in replies:
-        sprint = engine.handle(sprint.state, TextInput(reply), NOW)
-        said += [e.text for e in sprint.events if isinstance(e, SendMessage)]
-        scores += [e.value["score"] for e in sprint.events if isinstance(e, RecordAnswer) and e.item]
-    return said, scores
+from tests.engine_chat import delphi_replies
 
 
 @pytest.mark.parametrize(("text", "level"), [
@@ -46,32 +25,32 @@ def test_the_ends_of_an_importance_scale_in_words(text: str, level: str | None) 
 
 
 def test_not_important_at_all_is_the_band_labelled_not_important_using_no_try() -> None:
-    said, scores = _run(["not important at all", "not important at all", "not important at all", "2"])
+    said, scores = delphi_replies(["not important at all", "not important at all", "not important at all", "2"])
     assert said[0] == '"not important" is 1 to 3. Which number?', said
     assert scores == [2], "three such replies used no try: the item was still asked"
-    said, _ = _run(["not very important"])
+    said, _ = delphi_replies(["not very important"])
     assert "number from 1 to 9" in said[0], "hedged words are no end of the scale: the hint, as before"
 
 
 def test_very_important_names_the_top_of_the_scale_where_no_label_says_it() -> None:
-    said, scores = _run(["very important", "8"])
+    said, scores = delphi_replies(["very important", "8"])
     assert said[0] == 'The most important are 7 to 9 ("critical"). Which number?', said
     assert scores == [8]
-    said, _ = _run(["not important at all"], scale={"min": 0, "max": 10, "low_label": "no priority", "high_label": "top priority"})
+    said, _ = delphi_replies(["not important at all"], scale={"min": 0, "max": 10, "low_label": "no priority", "high_label": "top priority"})
     assert said == ['The least important are 0 to 3 ("no priority"). Which number?']
 
 
 def test_a_scale_labelled_with_importance_maps_the_words_to_its_band() -> None:
     scale: dict[str, object] = {"min": 1, "max": 5, "low_label": "not important", "middle_label": "somewhat important",
                                 "high_label": "very important"}
-    said, _ = _run(["really important"], scale=scale)
+    said, _ = delphi_replies(["really important"], scale=scale)
     assert said == ['"very important" is 4 to 5. Which number?']
-    said, _ = _run(["unimportant"], scale=scale)
+    said, _ = delphi_replies(["unimportant"], scale=scale)
     assert said == ['"not important" is 1 to 2. Which number?']
 
 
 def test_welsh_words_are_answered_in_welsh() -> None:
-    said, scores = _run(["pwysig iawn", "ddim yn bwysig o gwbl", "3"], language="cy")
+    said, scores = delphi_replies(["pwysig iawn", "ddim yn bwysig o gwbl", "3"], language="cy")
     assert said[0] == 'Y pwysicaf yw 7 i 9 ("hanfodol"). Pa rif?', said
     assert said[1] == 'Mae "ddim yn bwysig" yn 1 i 3. Pa rif?', said
     assert scores == [3]
