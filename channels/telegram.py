@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -509,20 +510,26 @@ class TelegramChannel:
             self._ready = False
 
 
+_CHAT_ID = re.compile(r"(?<![\w.])-?\d{6,}(?![\w.])")
+"""A chat or user id in an error's words: Telegram's ids run to 6 digits and more, its error codes and seconds less."""
+
+
 def send_error(error: TelegramError) -> Exception:
-    """A Telegram error as one of the catalogue's send errors."""
+    """A Telegram error as one of the catalogue's send errors, any chat id in its words as
+    ``[CHAT]``: the words are stored with the message and logged, and an id is an address."""
+    words = _CHAT_ID.sub("[CHAT]", error.message)
     if isinstance(error, RetryAfter):
         return Throttled("telegram: too many requests", _seconds(error.retry_after), "429")
     if isinstance(error, Forbidden):
-        return ContactStopped(f"telegram: {error.message}", "403")
+        return ContactStopped(f"telegram: {words}", "403")
     if isinstance(error, BadRequest):
-        lowered = error.message.lower()
+        lowered = words.lower()
         if "chat not found" in lowered or "user not found" in lowered:
-            return InvalidAddress(f"telegram: {error.message}", "400")
-        return ProviderFailed(f"telegram: {error.message}", "400")
+            return InvalidAddress(f"telegram: {words}", "400")
+        return ProviderFailed(f"telegram: {words}", "400")
     if isinstance(error, TimedOut | NetworkError):  # the message may have arrived all the same: no key to tell
-        return ServerError(f"telegram: {type(error).__name__}: {error.message}")
-    return ProviderFailed(f"telegram: {error.message}")
+        return ServerError(f"telegram: {type(error).__name__}: {words}")
+    return ProviderFailed(f"telegram: {words}")
 
 
 async def poll(
