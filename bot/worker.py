@@ -161,7 +161,10 @@ class WorkerRuntime:
     def transcribe(self, inbound_id: int) -> None:
         """``voice.transcribe``: one voice note, start to finish (a redelivered one finds it claimed)."""
         outcome = self._call(self.pipeline.process(int(inbound_id)), VOICE_TIMEOUT)
-        log.info("voice note %s: %s", outcome.inbound_id, outcome.status)
+        if outcome.status == "skipped":  # a redelivered task: the note is another's, or already being picked up
+            log.info("voice note %s: already claimed, left to its claimer", outcome.inbound_id)
+        else:
+            log.info("voice note %s: %s", outcome.inbound_id, outcome.status)
 
     def queued(self) -> None:
         """Messages were queued here (by a voice note or a scheduler tick): have them sent."""
