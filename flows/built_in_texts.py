@@ -531,6 +531,7 @@ BUILT_IN_TEXTS: dict[str, dict[str, str]] = {
     # Choice experiments ({done}, {total}: the task shown and how many; {letters}: "A or B", or "A, B" before N).
     "dce.task": {"en": "Choice {done} of {total}:", "cy": "Dewis {done} o {total}:"},
     "dce.neither": {"en": "Neither", "cy": "Dim un"},
+    "dce.tied": {"en": "They are the same on {attribute}: {level}.", "cy": "Maen nhw'r un fath o ran {attribute}: {level}."},
     "dce.no_cost": {"en": "These choices have no cost to compare; they differ in: {attributes}.",
                     "cy": "Does dim cost i'w gymharu yn y dewisiadau hyn; maen nhw'n wahanol o ran: {attributes}."},
     "dce.hint": {"en": "Please reply {letters}.", "cy": "Atebwch {letters}."},

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 _NAME_PARTS = re.compile(r"[^a-z0-9]+")
 _COST_NAME = re.compile(r"costs?|prices?|fees?|fares?|charges?")
@@ -104,15 +104,31 @@ def _one(attributes: Iterable[Described]) -> Described | None:
     return found[0] if len(found) == 1 else None
 
 
-def picks(clean: str, attributes: list[Described], profiles: list[dict[str, Any]]) -> tuple[set[int | None], str]:
+class Compared(NamedTuple):
+    """What a reply's descriptions pick (:func:`picks`)."""
+
+    picked: set[int | None]
+    """The alternative each description picks; None for one that fits no single alternative."""
+    rest: str
+    """The reply without its descriptions: their words ('more' in 'more travel') name no level."""
+    tied: tuple[str, ...]
+    """The attributes a description compared on which every alternative is the same ('the
+    nearer one' with both 10 miles away): the participant is told why no one fits."""
+
+
+def picks(clean: str, attributes: list[Described], profiles: list[dict[str, Any]]) -> Compared:
     """The alternatives a reply (normalised) picks by each description in it (None for one
     that fits no single alternative: no such attribute, several, or a tie), and the reply
-    without those descriptions: their words ('more' in 'more travel') name no level."""
+    without those descriptions."""
     picked: set[int | None] = set()
     said: list[tuple[int, int]] = []
+    tied: list[str] = []
 
     def by(attribute: Described | None, lowest: bool, span: tuple[int, int]) -> None:
-        picked.add(None if attribute is None else _extreme(profiles, attribute.name, lowest))
+        one = None if attribute is None else _extreme(profiles, attribute.name, lowest)
+        if attribute is not None and len({str(profile[attribute.name]) for profile in profiles}) == 1:
+            tied.append(attribute.name)
+        picked.add(one)
         said.append(span)
 
     for pattern, lowest in ((_CHEAPER, True), (_DEARER, False)):
@@ -133,7 +149,7 @@ def picks(clean: str, attributes: list[Described], profiles: list[dict[str, Any]
             picked.add(_present(named, profiles, found.group("no") is not None))
             said.append((found.start(), found.start("rest") + len(" ".join(words))))
     rest = "".join(" " if any(start <= i < end for start, end in said) else char for i, char in enumerate(clean))
-    return picked, rest
+    return Compared(picked, rest, tuple(dict.fromkeys(tied)))
 
 
 def _present(named: list[Described], profiles: list[dict[str, Any]], absent: bool) -> int | None:

@@ -359,10 +359,25 @@ class ChoiceExperimentStep(InputStep):
         clean = normalise(text)
         if not clean or len(clean.split()) > SENTENCE_WORDS:
             return None, text
-        picked, rest = picks(clean, self._described(), profiles)
+        compared = picks(clean, self._described(), profiles)
         if _negations(without_absences(clean, self._described())):
-            return None, rest
-        return (picked.pop() if len(picked) == 1 else None), rest
+            return None, compared.rest
+        return (compared.picked.pop() if len(compared.picked) == 1 else None), compared.rest
+
+    def _tie(self, text: str, task: int, ctx: StepContext) -> str | None:
+        """'They are the same on distance: 10 miles.' for 'the nearer one' where every
+        alternative of the task is as near: why the description picks none."""
+        clean = normalise(text)
+        if not clean or len(clean.split()) > SENTENCE_WORDS:
+            return None
+        profiles = self.profiles(task)
+        tied = picks(clean, self._described(), profiles).tied
+        if not tied:
+            return None
+        level = profiles[0][tied[0]]
+        label = (self.attributes[tied[0]].labels or {}).get(str(level))
+        shown = ctx.render(label) if label is not None else str(level)
+        return ctx.words("dce.tied").format(attribute=self._attribute_name(tied[0], ctx), level=shown)
 
     def _no_cost_to_compare(self, text: str) -> bool:
         """'the cheaper one' where no attribute is a cost."""
@@ -394,6 +409,9 @@ class ChoiceExperimentStep(InputStep):
             if self._no_cost_to_compare(reply.text):
                 differ = ", ".join(self._attribute_name(name, ctx) for name in self.attributes)
                 return Unclear(f"{ctx.words('dce.no_cost').format(attributes=differ)} {self._hint(ctx)}")
+            tie = self._tie(reply.text, task, ctx)
+            if tie is not None:  # 'the nearer one' with both as near
+                return Unclear(f"{tie} {self._hint(ctx)}")
             return Unclear(f"{ctx.words('hint_no_preference')} {self._hint(ctx)}" if says_no_preference(reply.text) else self._hint(ctx))
         chosen = 0 if choice == "none" else LETTERS.index(choice) + 1
         value = {
