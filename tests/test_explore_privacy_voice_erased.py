@@ -17,14 +17,13 @@ from sqlalchemy import select
 
 from bot.service import ConversationService
 from bot.studies import StudyRegistry
-from bot.voice import VoiceOutcome, VoicePipeline, VoiceSettings
 from channels.base import InboundMessage, Media
 from nlp.audio import AudioInput
-from nlp.transcribe import Transcript, WhisperSettings
-from nlp.voice_worker import ThreadPoolTranscriptionQueue
+from nlp.transcribe import Transcript
 from storage.database import Database
 from storage.tables import ANSWERS, INBOUND, TRANSCRIPTS
 from tests.db_fixtures import TEST_ADDRESS_KEY, FakeClock
+from tests.test_voice_conversation import run_pipeline
 
 VOICE = (Media("https://media.example.org/note.ogg", "audio/ogg"),)
 STUDY = """
@@ -97,20 +96,6 @@ def _note(service: ConversationService) -> tuple[str, int]:
     return joined.participant_id, note.inbound_id
 
 
-def _run(service: ConversationService, transcriber: Any, fetch: Any, audio_dir: Path, inbound_id: int) -> VoiceOutcome:
-    settings = WhisperSettings()
-    pipeline = VoicePipeline(service, ThreadPoolTranscriptionQueue(transcriber, settings=settings), fetch,
-                             VoiceSettings(30.0, audio_dir), settings)
-
-    async def go() -> VoiceOutcome:
-        try:
-            return await pipeline.process(inbound_id)
-        finally:
-            await pipeline.close()
-
-    return asyncio.run(go())
-
-
 def _files(folder: Path) -> list[Path]:
     return [p for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
 
@@ -128,7 +113,7 @@ def test_a_note_kept_for_a_study_is_not_written_after_its_sender_was_erased_duri
     service = _service(database, tmp_path / "study")
     participant_id, inbound_id = _note(service)
     with caplog.at_level(logging.INFO, logger="chorus"):
-        outcome = _run(service, Canned(), ErasingFetcher(service, participant_id), audio, inbound_id)
+        outcome = run_pipeline(service, Canned(), ErasingFetcher(service, participant_id), audio, inbound_id)
     assert outcome.status == "erased"
     assert _files(audio) == [], "a kept voice note of an erased participant"
     assert _left(database) == []
@@ -142,7 +127,7 @@ def test_a_note_whose_sender_is_erased_while_it_is_transcribed_is_dropped_quietl
     service = _service(database, tmp_path / "study")
     participant_id, inbound_id = _note(service)
     with caplog.at_level(logging.INFO, logger="chorus"):
-        outcome = _run(service, ErasingTranscriber(service, participant_id), _bytes, audio, inbound_id)
+        outcome = run_pipeline(service, ErasingTranscriber(service, participant_id), _bytes, audio, inbound_id)
     assert outcome.status == "erased"
     assert _files(audio) == [] and _left(database) == []
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

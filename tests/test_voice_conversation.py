@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from bot.service import ConversationService, ReceiveResult
 from bot.studies import StudyRegistry
-from bot.voice import VoiceOutcome, VoicePipeline, VoiceSettings
+from bot.voice import Fetch, VoiceOutcome, VoicePipeline, VoiceSettings
 from channels.base import InboundMessage, Media
 from flows.engine import Engine, TextInput
 from flows.events import RecordAnswer, SendMessage
@@ -118,7 +118,7 @@ class Fetcher:
 
 
 def run_pipeline(
-    service: ConversationService, transcriber: Any, fetch: Fetcher, audio_dir: Path, inbound_id: int,
+    service: ConversationService, transcriber: Any, fetch: Fetch, audio_dir: Path, inbound_id: int,
     ack: float = 30.0, whisper_settings: WhisperSettings | None = None,
 ) -> VoiceOutcome:
     settings = whisper_settings or WhisperSettings()
